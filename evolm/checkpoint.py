@@ -1,0 +1,211 @@
+"""The checkpoint contract: a Hugging Face model directory plus `evolm.json`, its manifest.
+
+Every stage writes its output through `write_checkpoint` and reads its parent through
+`load_checkpoint`; nothing else in evolm touches a checkpoint's files directly. The manifest is
+written last, so its presence means the directory is complete; it lists every file with its sha256
+so a loader notices missing or altered files. `eval/` (results added later by `evolm eval`) and
+`state/` (resume state of an unfinished run) are not part of the hashed contents.
+
+The lineage signature in the paper's style (`1B-160BT-8+42BT-100Kep1-100Kep8`) is computed from the
+flattened lineage each manifest carries: the knobs of every ancestor, oldest first, then its own.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from evolm.errors import BadInput
+from evolm.fsutil import atomic_dir, sha256_bytes, sha256_file, write_json
+from evolm.provenance import git_commit, hardware, library_versions
+from evolm.units import SUFFIXES, format_count, trim_number
+
+MANIFEST = "evolm.json"
+SCHEMA = "evolm.checkpoint"
+SCHEMA_VERSION = 1
+STAGES = ("pretrain", "cpt", "sft", "rl", "import")
+# Mutable parts of a checkpoint directory that are not covered by the file hashes.
+UNHASHED_DIRS = ("eval", "state")
+
+
+class CheckpointError(BadInput):
+    """A directory is not a valid evolm checkpoint (missing, incomplete or altered)."""
+
+
+def stage_segment(stage: str, knobs: dict) -> str:
+    """One '-'-separated part of the signature for one stage's knobs."""
+    if stage == "pretrain":
+        return f"{knobs['preset']}-{format_count(knobs['tokens'])}T"
+    if stage == "cpt":
+        return _cpt_segment(int(knobs.get("replay_tokens", 0)), int(knobs["domain_tokens"]))
+    if stage in ("sft", "rl"):
+        return f"{format_count(knobs['examples'])}ep{trim_number(knobs['epochs'], 3)}"
+    if stage == "import":
+        return str(knobs["name"])
+    raise ValueError(f"unknown stage {stage!r}")
+
+
+def _cpt_segment(replay: int, domain: int) -> str:
+    """`8+42BT` (replay + domain, in the unit of their total, as the paper writes it), or `50BT` without replay."""
+    unit = next((s for s in ("T", "B", "M", "K") if replay + domain >= SUFFIXES[s]), "")
+    scale = SUFFIXES[unit]
+    domain_text = trim_number(domain / scale, 3)
+    if replay:
+        return f"{trim_number(replay / scale, 3)}+{domain_text}{unit}T"
+    return f"{domain_text}{unit}T"
+
+
+def compute_signature(lineage: list[dict]) -> str:
+    """The paper-style name of a model from its lineage entries (oldest first, itself last)."""
+    return "-".join(stage_segment(entry["stage"], entry["knobs"]) for entry in lineage)
+
+
+@dataclass
+class Checkpoint:
+    path: Path
+    manifest: dict
+    manifest_sha256: str
+
+    @property
+    def stage(self) -> str:
+        return self.manifest["stage"]
+
+    @property
+    def signature(self) -> str:
+        return self.manifest["signature"]
+
+    @property
+    def lineage(self) -> list[dict]:
+        """Every ancestor's entry, oldest first, then this checkpoint's own."""
+        return list(self.manifest.get("lineage", [])) + [self.lineage_entry()]
+
+    def lineage_entry(self) -> dict:
+        return {
+            "stage": self.stage,
+            "knobs": self.manifest["knobs"],
+            "signature": self.signature,
+            "manifest_sha256": self.manifest_sha256,
+            "path": str(self.path),
+        }
+
+
+def build_manifest(stage: str, knobs: dict, *, parent: Checkpoint | None = None, **fields) -> dict:
+    """A manifest for a new checkpoint: schema, lineage and signature from the parent, provenance.
+
+    `fields` carries the stage's own records (model, tokenizer, data, schedule, seed, wall time...).
+    """
+    if stage not in STAGES:
+        raise ValueError(f"unknown stage {stage!r}")
+    lineage = parent.lineage if parent is not None else []
+    signature = compute_signature(lineage + [{"stage": stage, "knobs": knobs}])
+    manifest = {
+        "schema": SCHEMA,
+        "schema_version": SCHEMA_VERSION,
+        "stage": stage,
+        "signature": signature,
+        "knobs": knobs,
+        "parent": None if parent is None else {
+            "path": str(parent.path),
+            "manifest_sha256": parent.manifest_sha256,
+            "signature": parent.signature,
+        },
+        "lineage": lineage,
+        "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "versions": library_versions(),
+        "git_commit": git_commit(),
+        "hardware": hardware(),
+    }
+    manifest.update(fields)
+    return manifest
+
+
+def write_checkpoint(
+    out: Path, manifest: dict, write_files: Callable[[Path], None], *, overwrite: bool = False
+) -> Checkpoint:
+    """Build a checkpoint atomically: `write_files(tmp)` writes the HF files, then the manifest last."""
+    out = Path(out)
+    with atomic_dir(out, overwrite=overwrite) as tmp:
+        write_files(tmp)
+        manifest = dict(manifest, files=_hash_files(tmp))
+        write_json(tmp / MANIFEST, manifest)
+    data = (out / MANIFEST).read_bytes()
+    return Checkpoint(out, manifest, sha256_bytes(data))
+
+
+def _hash_files(root: Path) -> dict[str, dict]:
+    files = {}
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        rel = path.relative_to(root)
+        if rel.parts[0] in UNHASHED_DIRS or rel.name == MANIFEST or rel.name.startswith("."):
+            continue
+        files[rel.as_posix()] = {"sha256": sha256_file(path), "bytes": path.stat().st_size}
+    return files
+
+
+def is_checkpoint(path: Path) -> bool:
+    return (Path(path) / MANIFEST).is_file()
+
+
+def load_checkpoint(path: Path, *, verify: str = "full") -> Checkpoint:
+    """Read and check a checkpoint. verify: 'full' (sha256 of every file), 'size', or 'none'."""
+    path = Path(path)
+    if not path.is_dir():
+        raise CheckpointError(f"Checkpoint {path} does not exist or is not a directory.")
+    manifest_path = path / MANIFEST
+    if not manifest_path.is_file():
+        raise CheckpointError(f"{path} is not an evolm checkpoint: it has no {MANIFEST} (incomplete or foreign directory).")
+    data = manifest_path.read_bytes()
+    try:
+        manifest = json.loads(data)
+    except json.JSONDecodeError as exc:
+        raise CheckpointError(f"{manifest_path} is not valid JSON ({exc.msg} at line {exc.lineno}).") from None
+    if not isinstance(manifest, dict) or manifest.get("schema") != SCHEMA:
+        raise CheckpointError(f"{manifest_path} is not an evolm checkpoint manifest.")
+    if manifest.get("schema_version", 0) > SCHEMA_VERSION:
+        raise CheckpointError(
+            f"{manifest_path} uses manifest schema {manifest['schema_version']}, newer than this evolm understands ({SCHEMA_VERSION}); upgrade evolm."
+        )
+    checkpoint = Checkpoint(path, manifest, sha256_bytes(data))
+    expected = compute_signature(checkpoint.lineage)
+    if manifest.get("signature") != expected:
+        raise CheckpointError(f"{manifest_path} is inconsistent: its signature {manifest.get('signature')!r} does not match its lineage ({expected}).")
+    if verify != "none":
+        _verify_files(path, manifest.get("files", {}), full=(verify == "full"))
+    return checkpoint
+
+
+def _verify_files(root: Path, files: dict, *, full: bool) -> None:
+    for rel, record in files.items():
+        target = root / rel
+        if not target.is_file():
+            raise CheckpointError(f"Checkpoint {root} is missing {rel}, which its manifest lists.")
+        if target.stat().st_size != record["bytes"] or (full and sha256_file(target) != record["sha256"]):
+            raise CheckpointError(f"Checkpoint {root} has an altered file {rel} (its hash differs from the manifest).")
+
+
+def verify_lineage(checkpoint: Checkpoint, *, verify: str = "size") -> list[dict]:
+    """Walk the parent chain on disk and check each parent's manifest hash against the child's record.
+
+    Returns one entry per ancestor with `status` 'ok' or 'missing' (a parent directory that was moved
+    or deleted is not an error: the flattened lineage in the manifest still names it). A parent
+    whose manifest hash differs from the one recorded raises CheckpointError.
+    """
+    report = []
+    current = checkpoint
+    while current.manifest.get("parent"):
+        parent_ref = current.manifest["parent"]
+        parent_path = Path(parent_ref["path"])
+        if not is_checkpoint(parent_path):
+            report.append({"path": str(parent_path), "signature": parent_ref.get("signature"), "status": "missing"})
+            break
+        parent = load_checkpoint(parent_path, verify=verify)
+        if parent.manifest_sha256 != parent_ref["manifest_sha256"]:
+            raise CheckpointError(
+                f"Parent {parent_path} of {current.path} has changed since the child was trained (manifest hash differs)."
+            )
+        report.append({"path": str(parent_path), "signature": parent.signature, "status": "ok"})
+        current = parent
+    return report

@@ -1,0 +1,57 @@
+"""Pieces every subcommand shares: `--config FILE.yaml`, `--json` output, count options."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Optional
+
+import typer
+import yaml
+
+from evolm.errors import BadInput
+from evolm.units import parse_count
+
+
+def _load_config(ctx: typer.Context, param: typer.CallbackParam, value: Optional[Path]) -> Optional[Path]:
+    """Eager callback: a YAML file's keys become the command's defaults, so the CLI still wins."""
+    if value is None:
+        return value
+    path = Path(value)
+    if not path.is_file():
+        raise BadInput(f"Config file {path} does not exist.")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise BadInput(f"Config file {path} is not valid YAML ({str(exc).splitlines()[0]}).") from None
+    if not isinstance(data, dict):
+        raise BadInput(f"Config file {path} must be a mapping of option names to values.")
+    known = {p.name for p in ctx.command.params if p.name not in ("config",)}
+    defaults = {}
+    for key, setting in data.items():
+        name = str(key).lstrip("-").replace("-", "_")
+        if name not in known:
+            raise BadInput(f"Config file {path} sets {key!r}, which `{ctx.command_path}` does not accept.")
+        defaults[name] = setting
+    ctx.default_map = {**(ctx.default_map or {}), **defaults}
+    return path
+
+
+ConfigOption = typer.Option(
+    None, "--config", help="YAML file of option values (keys are option names); command-line options win.",
+    callback=_load_config, is_eager=True, exists=False, dir_okay=False,
+)
+JsonOption = typer.Option(False, "--json", help="Print the result as one JSON object instead of the output path.")
+OverwriteOption = typer.Option(False, "--overwrite", help="Replace OUT if it exists (only once the new output is complete).")
+
+
+def emit(path: Path | str, payload: dict, as_json: bool) -> None:
+    """The command's result on stdout: the output path, or a JSON object with --json."""
+    if as_json:
+        typer.echo(json.dumps({"path": str(path), **payload}, indent=None, sort_keys=True, default=str))
+    else:
+        typer.echo(str(path))
+
+
+def count(value: str, what: str) -> int:
+    return int(parse_count(value, what=what))

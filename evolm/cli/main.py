@@ -1,0 +1,84 @@
+"""The `evolm` entry point: builds the app and turns errors into exit codes.
+
+Exit codes: 0 success; 2 bad input or usage (one sentence on stderr, traceback only with --debug or
+EVOLM_DEBUG=1); 1 anything else.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+from typing import Optional
+
+import typer
+from typer.exceptions import TyperException
+
+import evolm
+from evolm.cli import data, presets
+from evolm.console import stderr
+from evolm.errors import BadInput
+
+app = typer.Typer(
+    name="evolm",
+    help="Reproduce the EvoLM study: data -> pretrain -> cpt -> sft -> rl -> eval -> report, through self-describing checkpoints.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+app.add_typer(data.app, name="data")
+app.command("presets")(presets.presets)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"evolm {evolm.__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    version: Optional[bool] = typer.Option(None, "--version", callback=_version, is_eager=True, help="Print the version and exit."),
+    debug: bool = typer.Option(False, "--debug", help="Show tracebacks for errors (also EVOLM_DEBUG=1)."),
+) -> None:
+    """evolm: the EvoLM study (arXiv 2506.16029) as one CLI."""
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in argv or os.environ.get("EVOLM_DEBUG", "") not in ("", "0")
+    command = typer.main.get_command(app)
+    try:
+        result = command.main(args=argv, prog_name="evolm", standalone_mode=False)
+    except typer.Exit as exc:
+        return exc.exit_code
+    except typer.Abort:
+        stderr.print("aborted", markup=False)
+        return 130
+    except TyperException as exc:  # typer's own click: usage errors (exit 2) and the like
+        if hasattr(exc, "show"):
+            exc.show(file=sys.stderr)
+        else:
+            stderr.print(f"error: {exc.format_message()}", markup=False)
+        return exc.exit_code
+    except BadInput as exc:
+        if debug:
+            traceback.print_exc()
+        stderr.print(f"error: {exc}", markup=False)
+        return 2
+    except KeyboardInterrupt:
+        stderr.print("interrupted", markup=False)
+        return 130
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: report, don't dump
+        if debug:
+            traceback.print_exc()
+            stderr.print(f"error: {type(exc).__name__}: {exc}", markup=False)
+        else:
+            stderr.print(f"error: {type(exc).__name__}: {exc} (run with --debug for the traceback)", markup=False)
+        return 1
+    return result if isinstance(result, int) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,10 @@
+"""Errors the CLI turns into exit codes.
+
+`BadInput` is for anything the user can fix (a missing path, an unknown unit, an existing output
+directory): the CLI prints its message as one sentence and exits with code 2, without a traceback.
+Everything else is a bug or an environment failure and exits with code 1.
+"""
+
+
+class BadInput(Exception):
+    """The user's input is wrong; the message is one sentence that says what to change."""

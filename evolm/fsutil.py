@@ -1,0 +1,91 @@
+"""Atomic output directories and file hashing.
+
+Every evolm output (a checkpoint, a data directory) is built in a temporary sibling directory and
+renamed into place only when complete, so a crash or bad input never leaves a half-written output
+and an existing output is replaced only with `--overwrite` (and only once the new one is complete).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import shutil
+import uuid
+from pathlib import Path
+from typing import Iterator
+
+from evolm.errors import BadInput
+
+_CHUNK = 1 << 20
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def sha256_bytes(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def canonical_json(obj) -> str:
+    """JSON with sorted keys and fixed separators: equal objects give equal bytes (for hashing)."""
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def write_json(path: Path, obj) -> None:
+    """Write pretty JSON through a temporary file and rename, so readers never see half a file."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp-{uuid.uuid4().hex[:8]}")
+    tmp.write_text(json.dumps(obj, indent=2, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def check_output_dir(out: Path, *, overwrite: bool) -> None:
+    """Refuse an existing output unless `overwrite`; refuse a path whose parent is a file."""
+    out = Path(out)
+    if out.exists() and not overwrite:
+        raise BadInput(f"Output {out} already exists; pass --overwrite to replace it.")
+    if out.exists() and not out.is_dir():
+        raise BadInput(f"Output {out} exists and is not a directory.")
+    for parent in out.absolute().parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise BadInput(f"Cannot create {out}: {parent} is not a directory.")
+            break
+
+
+@contextlib.contextmanager
+def atomic_dir(out: Path, *, overwrite: bool = False) -> Iterator[Path]:
+    """Yield a fresh temporary directory next to `out`; on success rename it to `out`.
+
+    On any exception the temporary directory is removed and `out` is untouched. With `overwrite`,
+    an existing `out` is moved aside only after the new directory is complete, then deleted.
+    """
+    out = Path(out)
+    check_output_dir(out, overwrite=overwrite)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.tmp-{uuid.uuid4().hex[:8]}")
+    tmp.mkdir()
+    try:
+        yield tmp
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    replace_dir(tmp, out)
+
+
+def replace_dir(new: Path, out: Path) -> None:
+    """Move the complete directory `new` to `out`, moving an existing `out` aside first."""
+    old = None
+    if out.exists():
+        old = out.with_name(f".{out.name}.old-{uuid.uuid4().hex[:8]}")
+        os.replace(out, old)
+    os.replace(new, out)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)

@@ -1,0 +1,132 @@
+"""Model presets: the paper's LLaMA-2-style shapes plus CPU-sized ones.
+
+Shapes and pre-training defaults for 0.5B, 1B and 4B are the paper's (evolm-paper.md, sections 1
+and 3); 125M, 250M and 2B are the shapes from the authors' configs, whose training defaults the
+paper does not give (we interpolate, and say so in `defaults_from`). 1M, 4M and 16M are evolm's
+CPU presets, named, like the paper's, by their parameter count at their default vocabulary.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+from evolm.errors import BadInput
+
+
+@dataclass(frozen=True)
+class Preset:
+    name: str
+    hidden: int
+    intermediate: int
+    layers: int
+    heads: int
+    kv_heads: int
+    vocab: int
+    """Default vocabulary size the preset is named at (Llama-2's 32000 for the paper's models)."""
+    seq_len: int
+    """Pre-training sequence length (tokens per sequence)."""
+    global_batch: int
+    """Pre-training global batch in sequences."""
+    peak_lr: float
+    min_lr: float
+    defaults_from: str
+    """'paper' when the training defaults are the paper's, 'evolm' when we chose them."""
+    max_position: int = 2048
+    rope_theta: float = 10000.0
+    rms_eps: float = 1e-5
+
+    @property
+    def head_dim(self) -> int:
+        return self.hidden // self.heads
+
+    def params(self, vocab: int | None = None) -> int:
+        """Parameter count with untied input/output embeddings (as the paper counts)."""
+        v = self.vocab if vocab is None else vocab
+        h, kv_dim = self.hidden, self.kv_heads * self.head_dim
+        per_layer = 2 * h * h + 2 * h * kv_dim + 3 * h * self.intermediate + 2 * h
+        return 2 * v * h + self.layers * per_layer + h
+
+    def non_embedding_params(self) -> int:
+        return self.params(vocab=0)
+
+    def flops_per_token(self, seq_len: int | None = None, vocab: int | None = None) -> float:
+        """Training FLOPs per token: 6 x (non-embedding params + output head) + attention.
+
+        The usual estimate (Kaplan et al.; PaLM appendix B): the input embedding is a lookup and
+        costs nothing; attention adds 6 * layers * seq_len * hidden per token (forward + backward).
+        """
+        v = self.vocab if vocab is None else vocab
+        s = self.seq_len if seq_len is None else seq_len
+        dense = self.non_embedding_params() + v * self.hidden
+        return 6.0 * dense + 6.0 * self.layers * s * self.hidden
+
+    def describe(self, vocab: int | None = None) -> dict:
+        data = asdict(self)
+        data["head_dim"] = self.head_dim
+        data["params"] = self.params(vocab)
+        if vocab is not None:
+            data["vocab"] = vocab
+        return data
+
+    def hf_config(self, vocab: int | None = None, *, eos_token_id: int | None = None, bos_token_id: int | None = None):
+        """A transformers LlamaConfig of this shape (RMSNorm, SwiGLU, RoPE, no biases, GQA, untied)."""
+        from transformers import LlamaConfig
+
+        return LlamaConfig(
+            vocab_size=self.vocab if vocab is None else vocab,
+            hidden_size=self.hidden,
+            intermediate_size=self.intermediate,
+            num_hidden_layers=self.layers,
+            num_attention_heads=self.heads,
+            num_key_value_heads=self.kv_heads,
+            head_dim=self.head_dim,
+            max_position_embeddings=max(self.max_position, self.seq_len),
+            rms_norm_eps=self.rms_eps,
+            rope_theta=self.rope_theta,
+            hidden_act="silu",
+            attention_bias=False,
+            mlp_bias=False,
+            tie_word_embeddings=False,
+            eos_token_id=eos_token_id,
+            bos_token_id=bos_token_id,
+            pad_token_id=None,
+        )
+
+
+def _paper(name, hidden, intermediate, layers, global_batch, peak_lr, defaults_from="paper"):
+    return Preset(
+        name=name, hidden=hidden, intermediate=intermediate, layers=layers, heads=32, kv_heads=4,
+        vocab=32000, seq_len=2048, global_batch=global_batch, peak_lr=peak_lr, min_lr=peak_lr / 10,
+        defaults_from=defaults_from,
+    )
+
+
+def _cpu(name, hidden, intermediate, layers, heads, peak_lr):
+    return Preset(
+        name=name, hidden=hidden, intermediate=intermediate, layers=layers, heads=heads, kv_heads=2,
+        vocab=4096, seq_len=256, global_batch=32, peak_lr=peak_lr, min_lr=peak_lr / 10,
+        defaults_from="evolm", max_position=1024,
+    )
+
+
+PRESETS: dict[str, Preset] = {
+    p.name: p
+    for p in (
+        _cpu("1M", 64, 192, 10, 4, 3e-3),
+        _cpu("4M", 192, 512, 6, 6, 2e-3),
+        _cpu("16M", 384, 1024, 8, 6, 1e-3),
+        _paper("125M", 768, 2176, 12, 512, 3e-4, "evolm"),
+        _paper("250M", 1024, 2992, 16, 512, 3e-4, "evolm"),
+        _paper("0.5B", 1536, 3216, 20, 512, 2.5e-4),
+        _paper("1B", 2048, 4896, 22, 512, 2e-4),
+        _paper("2B", 2816, 6180, 26, 1024, 1.5e-4, "evolm"),
+        _paper("4B", 4096, 7792, 28, 1024, 1.5e-4),
+    )
+}
+
+
+def get_preset(name: str) -> Preset:
+    try:
+        return PRESETS[name]
+    except KeyError:
+        raise BadInput(f"Unknown model preset {name!r}; choose one of {', '.join(PRESETS)}.") from None

@@ -1,0 +1,54 @@
+"""What produced an artifact: library versions, the evolm git commit, the hardware."""
+
+from __future__ import annotations
+
+import functools
+import os
+import platform
+import subprocess
+from importlib import metadata
+from pathlib import Path
+
+import evolm
+
+_LIBRARIES = ("torch", "transformers", "tokenizers", "datasets", "accelerate", "trl", "peft", "lm_eval", "math-verify", "vllm", "deepspeed")
+
+
+def library_versions(names=_LIBRARIES) -> dict[str, str]:
+    versions = {"evolm": evolm.__version__, "python": platform.python_version()}
+    for name in names:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return versions
+
+
+@functools.lru_cache(maxsize=1)
+def git_commit() -> str | None:
+    """The commit of the evolm source tree, with '-dirty' when it has local changes; None outside git."""
+    root = Path(evolm.__file__).resolve().parent.parent
+    try:
+        commit = subprocess.run(
+            ["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True, text=True, timeout=5,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return commit + ("-dirty" if dirty else "")
+
+
+def hardware() -> dict:
+    info = {"machine": platform.machine(), "cpu_count": os.cpu_count(), "platform": platform.platform()}
+    try:
+        import torch
+
+        if torch.cuda.is_available():
+            info["accelerator"] = torch.cuda.get_device_name(0)
+            info["accelerator_count"] = torch.cuda.device_count()
+    except ImportError:  # pragma: no cover - torch is a core dependency
+        pass
+    return info

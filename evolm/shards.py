@@ -1,0 +1,155 @@
+"""Packed token shards: the on-disk format that pre-training and CPT read.
+
+A shard directory holds the concatenated token stream of many documents, each ending with EOS and
+none starting with BOS (the paper's packing), as flat little-endian uint16/uint32 files that numpy
+memory-maps, split into `train` and `val`, plus `shards.json`:
+
+    {"format": "evolm-shards", "version": 1, "source": ..., "tokenizer": {"sha256", "vocab_size",
+     "eos_id", "path"}, "dtype": "uint16", "splits": {"train": {"tokens", "documents", "files":
+     [{"name", "tokens", "sha256"}]}, "val": {...}}, "fingerprint": ..., "inputs_fingerprint": ...}
+
+Trainers cut the stream into windows of seq_len + 1 tokens; `SplitReader.window` reads one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from evolm.errors import BadInput
+from evolm.fsutil import canonical_json, sha256_bytes
+
+MANIFEST = "shards.json"
+FORMAT = "evolm-shards"
+VERSION = 1
+SPLITS = ("train", "val")
+DEFAULT_SHARD_TOKENS = 100_000_000
+
+
+@dataclass
+class _OpenFile:
+    name: str
+    handle: object
+    digest: "hashlib._Hash" = field(default_factory=hashlib.sha256)
+    tokens: int = 0
+
+
+class ShardWriter:
+    """Appends token arrays to per-split shard files, rolling to a new file every `shard_tokens`."""
+
+    def __init__(self, root: Path, dtype: str, shard_tokens: int = DEFAULT_SHARD_TOKENS):
+        self.root, self.dtype, self.shard_tokens = Path(root), np.dtype(dtype).newbyteorder("<"), shard_tokens
+        self.files: dict[str, list[dict]] = {split: [] for split in SPLITS}
+        self.documents = {split: 0 for split in SPLITS}
+        self._open: dict[str, _OpenFile] = {}
+
+    def write(self, split: str, tokens: np.ndarray, documents: int) -> None:
+        self.documents[split] += documents
+        tokens = tokens.astype(self.dtype, copy=False)
+        while len(tokens):
+            current = self._current(split)
+            room = self.shard_tokens - current.tokens
+            chunk, tokens = tokens[:room], tokens[room:]
+            data = chunk.tobytes()
+            current.handle.write(data)
+            current.digest.update(data)
+            current.tokens += len(chunk)
+            if current.tokens >= self.shard_tokens:
+                self._close(split)
+
+    def tokens(self, split: str) -> int:
+        done = sum(f["tokens"] for f in self.files[split])
+        return done + (self._open[split].tokens if split in self._open else 0)
+
+    def _current(self, split: str) -> _OpenFile:
+        if split not in self._open:
+            name = f"{split}-{len(self.files[split]):05d}.bin"
+            self._open[split] = _OpenFile(name, open(self.root / name, "wb"))
+        return self._open[split]
+
+    def _close(self, split: str) -> None:
+        current = self._open.pop(split)
+        current.handle.close()
+        self.files[split].append({"name": current.name, "tokens": current.tokens, "sha256": current.digest.hexdigest()})
+
+    def finish(self) -> dict:
+        for split in list(self._open):
+            self._close(split)
+        return {
+            split: {"tokens": sum(f["tokens"] for f in files), "documents": self.documents[split], "files": files}
+            for split, files in self.files.items()
+        }
+
+
+def content_fingerprint(splits: dict, tokenizer_sha256: str) -> str:
+    """Identity of the token stream itself: every file's hash plus the tokenizer's."""
+    hashes = {split: [f["sha256"] for f in data["files"]] for split, data in splits.items()}
+    return sha256_bytes(canonical_json({"splits": hashes, "tokenizer": tokenizer_sha256}).encode())
+
+
+class SplitReader:
+    """One split as a single logical array over its memory-mapped files."""
+
+    def __init__(self, root: Path, dtype: np.dtype, files: list[dict]):
+        self.arrays = [np.memmap(root / f["name"], dtype=dtype, mode="r") for f in files if f["tokens"]]
+        self.offsets = np.cumsum([0] + [len(a) for a in self.arrays])
+        self.tokens = int(self.offsets[-1])
+
+    def __len__(self) -> int:
+        return self.tokens
+
+    def window(self, start: int, length: int) -> np.ndarray:
+        """Tokens [start, start + length) of the stream, crossing file boundaries if needed."""
+        if start < 0 or start + length > self.tokens:
+            raise IndexError(f"window [{start}, {start + length}) outside a split of {self.tokens} tokens")
+        pieces = []
+        index = int(np.searchsorted(self.offsets, start, side="right")) - 1
+        while length > 0:
+            local = start - int(self.offsets[index])
+            take = min(length, len(self.arrays[index]) - local)
+            pieces.append(np.asarray(self.arrays[index][local:local + take]))
+            start, length, index = start + take, length - take, index + 1
+        return np.concatenate(pieces) if len(pieces) > 1 else pieces[0].copy()
+
+
+class TokenShards:
+    """A shard directory opened for reading, with its manifest checked."""
+
+    def __init__(self, root: Path | str):
+        self.root = Path(root)
+        path = self.root / MANIFEST
+        if not path.is_file():
+            raise BadInput(f"{self.root} is not a token-shard directory (no {MANIFEST}); make one with `evolm data prepare`.")
+        try:
+            self.manifest = json.loads(path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as exc:
+            raise BadInput(f"{path} is not valid JSON ({exc.msg}).") from None
+        if self.manifest.get("format") != FORMAT:
+            raise BadInput(f"{path} is not an evolm shard manifest.")
+        self.dtype = np.dtype(self.manifest["dtype"]).newbyteorder("<")
+        for split, data in self.manifest["splits"].items():
+            for record in data["files"]:
+                file = self.root / record["name"]
+                if not file.is_file() or file.stat().st_size != record["tokens"] * self.dtype.itemsize:
+                    raise BadInput(f"Shard {file} is missing or truncated; re-run `evolm data prepare`.")
+
+    @property
+    def tokenizer_sha256(self) -> str:
+        return self.manifest["tokenizer"]["sha256"]
+
+    @property
+    def eos_id(self) -> int:
+        return self.manifest["tokenizer"]["eos_id"]
+
+    @property
+    def fingerprint(self) -> str:
+        return self.manifest["fingerprint"]
+
+    def split(self, name: str) -> SplitReader:
+        if name not in self.manifest["splits"]:
+            raise BadInput(f"{self.root} has no {name!r} split.")
+        return SplitReader(self.root, self.dtype, self.manifest["splits"][name]["files"])

@@ -1,0 +1,1 @@
+"""Stages: data, pretrain, cpt, sft, rl. Each reads and writes directories; none imports the CLI."""

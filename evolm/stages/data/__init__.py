@@ -1,0 +1,1 @@
+"""The data stage: synthetic default data, tokenizers, token shards, SFT/RL splits, benchmarks."""

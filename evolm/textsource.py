@@ -1,0 +1,137 @@
+"""Where documents come from: local jsonl / parquet / txt files or folders, or a hub dataset.
+
+A local `.jsonl` holds one JSON object per line with the text in `text_field`; a `.parquet` file
+has a `text_field` column (read in record batches, never whole); a `.txt` file is one document. A
+folder means every such file under it, in sorted order. Anything else that looks like `org/name`
+is a Hugging Face hub dataset, streamed with `datasets` so an 80B-token source never has to fit on
+disk first.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+from evolm.errors import BadInput
+from evolm.fsutil import canonical_json, sha256_bytes
+
+LOCAL_SUFFIXES = (".jsonl", ".parquet", ".txt")
+_HUB_NAME = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
+
+
+@dataclass(frozen=True)
+class TextSource:
+    """A resolved source of documents."""
+
+    spec: str
+    files: tuple[Path, ...] = ()
+    hub_name: str | None = None
+    subset: str | None = None
+    split: str = "train"
+    text_field: str = "text"
+
+    @property
+    def is_hub(self) -> bool:
+        return self.hub_name is not None
+
+    def describe(self) -> dict:
+        if self.is_hub:
+            return {"hub": self.hub_name, "subset": self.subset, "split": self.split, "text_field": self.text_field}
+        return {"files": [str(f) for f in self.files], "text_field": self.text_field}
+
+    def fingerprint(self) -> str:
+        """Identity of the source's content: file sizes and mtimes locally, name/subset/split on the hub."""
+        if self.is_hub:
+            return sha256_bytes(canonical_json(self.describe()).encode())
+        stats = [[str(f.resolve()), f.stat().st_size, f.stat().st_mtime_ns] for f in self.files]
+        return sha256_bytes(canonical_json({"files": stats, "text_field": self.text_field}).encode())
+
+    def documents(self) -> Iterator[str]:
+        if self.is_hub:
+            yield from _hub_documents(self)
+            return
+        for path in self.files:
+            yield from _file_documents(path, self.text_field)
+
+
+def resolve_source(spec: str | Path, *, text_field: str = "text", subset: str | None = None, split: str = "train") -> TextSource:
+    """Turn a CLI argument into a TextSource, or say in one sentence why it cannot be used."""
+    spec = str(spec)
+    path = Path(spec)
+    if path.exists():
+        if path.is_dir():
+            files = tuple(sorted(p for p in path.rglob("*") if p.is_file() and p.suffix in LOCAL_SUFFIXES and not p.name.startswith(".")))
+            if not files:
+                raise BadInput(f"Folder {path} holds no .jsonl, .parquet or .txt files.")
+        elif path.suffix in LOCAL_SUFFIXES:
+            files = (path,)
+        else:
+            raise BadInput(f"Unsupported file type {path.suffix or '(none)'} for {path}; use .jsonl, .parquet or .txt.")
+        return TextSource(spec, files=files, text_field=text_field)
+    if _HUB_NAME.match(spec) and not spec.endswith(LOCAL_SUFFIXES):
+        return TextSource(spec, hub_name=spec, subset=subset, split=split, text_field=text_field)
+    raise BadInput(f"Source {spec} does not exist (and is not a hub dataset name like HuggingFaceFW/fineweb-edu).")
+
+
+def _file_documents(path: Path, text_field: str) -> Iterator[str]:
+    if path.suffix == ".txt":
+        yield path.read_text(encoding="utf-8")
+    elif path.suffix == ".jsonl":
+        yield from _jsonl_documents(path, text_field)
+    else:
+        yield from _parquet_documents(path, text_field)
+
+
+def _jsonl_documents(path: Path, text_field: str) -> Iterator[str]:
+    with open(path, encoding="utf-8") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise BadInput(f"{path} line {number} is not valid JSON ({exc.msg}).") from None
+            text = row.get(text_field) if isinstance(row, dict) else None
+            if not isinstance(text, str):
+                raise BadInput(f"{path} line {number} has no string field {text_field!r}.")
+            yield text
+
+
+def _parquet_documents(path: Path, text_field: str) -> Iterator[str]:
+    import pyarrow.parquet as pq
+
+    try:
+        parquet = pq.ParquetFile(path)
+    except Exception as exc:  # pyarrow raises several types for unreadable files
+        raise BadInput(f"{path} is not a readable parquet file ({exc}).") from None
+    if text_field not in parquet.schema_arrow.names:
+        raise BadInput(f"{path} has no column {text_field!r} (columns: {', '.join(parquet.schema_arrow.names)}).")
+    for batch in parquet.iter_batches(batch_size=1024, columns=[text_field]):
+        for text in batch.column(0).to_pylist():
+            if text is not None:
+                yield text
+
+
+def _hub_documents(source: TextSource) -> Iterator[str]:
+    try:
+        import datasets
+
+        stream = datasets.load_dataset(source.hub_name, source.subset, split=source.split, streaming=True)
+        iterator = iter(stream)
+        first = next(iterator, None)
+    except Exception as exc:  # network errors, missing datasets, bad subsets all surface here
+        raise BadInput(
+            f"Could not open hub dataset {source.hub_name}"
+            + (f" ({source.subset})" if source.subset else "")
+            + f": {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}."
+        ) from None
+    if first is None:
+        return
+    if source.text_field not in first:
+        raise BadInput(f"Hub dataset {source.hub_name} has no field {source.text_field!r}.")
+    yield first[source.text_field]
+    for row in iterator:
+        yield row[source.text_field]

@@ -1,0 +1,65 @@
+"""Shared fixtures. Tests run offline: the hub is never contacted."""
+
+import os
+
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ["HF_DATASETS_OFFLINE"] = "1"
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "true")
+
+from pathlib import Path  # noqa: E402
+
+import pytest  # noqa: E402
+
+from evolm.cli.main import main  # noqa: E402
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED_BENCHMARKS = Path(os.environ.get("EVOLM_SHARED_BENCHMARKS", REPO.parent / "shared" / "benchmarks"))
+
+
+class CliResult:
+    def __init__(self, code, out, err):
+        self.code, self.out, self.err = code, out, err
+
+    def __repr__(self):
+        return f"CliResult(code={self.code}, out={self.out!r}, err={self.err!r})"
+
+
+@pytest.fixture
+def cli(capsys):
+    """Run `evolm ARGS...` in-process; return exit code, stdout and stderr."""
+
+    def run(*args):
+        capsys.readouterr()
+        code = main([str(a) for a in args])
+        captured = capsys.readouterr()
+        return CliResult(code, captured.out, captured.err)
+
+    return run
+
+
+@pytest.fixture(scope="session")
+def synth_tiny(tmp_path_factory):
+    """The embedded default data at scale tiny, generated once per test session."""
+    from evolm.stages.data import synth
+
+    out = tmp_path_factory.mktemp("synth") / "data"
+    out.mkdir()
+    synth.generate(out, seed=0, scale="tiny")
+    return out
+
+
+@pytest.fixture(scope="session")
+def tiny_tokenizer(tmp_path_factory, synth_tiny):
+    """A 1024-token BPE trained on the synthetic general text."""
+    from evolm.stages.data.tokenizer import make_tokenizer
+
+    out = tmp_path_factory.mktemp("tok") / "tok"
+    make_tokenizer(out, sources=[str(synth_tiny / "text" / "general.jsonl")], vocab_size=1024, adopt=None)
+    return out
+
+
+@pytest.fixture
+def shared_benchmarks():
+    if not (SHARED_BENCHMARKS / "GSM8KPlatinum.jsonl").is_file():
+        pytest.skip(f"the paper's benchmark files are not at {SHARED_BENCHMARKS} (set EVOLM_SHARED_BENCHMARKS)")
+    return SHARED_BENCHMARKS

@@ -1,0 +1,150 @@
+import json
+
+import pytest
+
+from evolm.checkpoint import (
+    CheckpointError, build_manifest, compute_signature, load_checkpoint, verify_lineage, write_checkpoint,
+)
+from evolm.errors import BadInput
+
+
+def _files(content=b"weights"):
+    def write(tmp):
+        (tmp / "model.safetensors").write_bytes(content)
+        (tmp / "config.json").write_text("{}")
+    return write
+
+
+def _chain(root):
+    """A pretrain -> cpt -> sft -> rl chain like the paper's 1B-160BT-8+42BT-100Kep1-100Kep8."""
+    pre = write_checkpoint(root / "pre", build_manifest("pretrain", {"preset": "1B", "tokens": 160 * 10**9}), _files())
+    cpt = write_checkpoint(root / "cpt", build_manifest("cpt", {"replay_tokens": 8 * 10**9, "domain_tokens": 42 * 10**9}, parent=pre), _files())
+    sft = write_checkpoint(root / "sft", build_manifest("sft", {"examples": 100_000, "epochs": 1}, parent=cpt), _files())
+    rl = write_checkpoint(root / "rl", build_manifest("rl", {"examples": 100_000, "epochs": 8}, parent=sft), _files())
+    return pre, cpt, sft, rl
+
+
+def test_signature_follows_the_paper(tmp_path):
+    pre, cpt, sft, rl = _chain(tmp_path)
+    assert pre.signature == "1B-160BT"
+    assert cpt.signature == "1B-160BT-8+42BT"
+    assert rl.signature == "1B-160BT-8+42BT-100Kep1-100Kep8"
+    loaded = load_checkpoint(tmp_path / "rl")
+    assert loaded.signature == rl.signature
+    assert [e["stage"] for e in loaded.lineage] == ["pretrain", "cpt", "sft", "rl"]
+    assert loaded.manifest["parent"]["manifest_sha256"] == sft.manifest_sha256
+
+
+@pytest.mark.parametrize(
+    "lineage, signature",
+    [
+        ([{"stage": "pretrain", "knobs": {"preset": "4M", "tokens": 2_000_000}}], "4M-2MT"),
+        ([{"stage": "pretrain", "knobs": {"preset": "1B", "tokens": 160 * 10**9}},
+          {"stage": "cpt", "knobs": {"replay_tokens": 1_600_000_000, "domain_tokens": 48_400_000_000}}], "1B-160BT-1.6+48.4BT"),
+        ([{"stage": "pretrain", "knobs": {"preset": "1B", "tokens": 160 * 10**9}},
+          {"stage": "cpt", "knobs": {"replay_tokens": 0, "domain_tokens": 50 * 10**9}},
+          {"stage": "sft", "knobs": {"examples": 50_000, "epochs": 2}}], "1B-160BT-50BT-50Kep2"),
+        ([{"stage": "pretrain", "knobs": {"preset": "1M", "tokens": 1_000_000}},
+          {"stage": "cpt", "knobs": {"replay_tokens": 200_000, "domain_tokens": 800_000}}], "1M-1MT-0.2+0.8MT"),
+    ],
+)
+def test_signature_formats(lineage, signature):
+    assert compute_signature(lineage) == signature
+
+
+def test_manifest_records_provenance(tmp_path):
+    pre, *_ = _chain(tmp_path)
+    manifest = json.loads((tmp_path / "pre" / "evolm.json").read_text())
+    assert manifest["schema"] == "evolm.checkpoint" and manifest["schema_version"] == 1
+    assert set(manifest["files"]) == {"model.safetensors", "config.json"}
+    assert "evolm" in manifest["versions"] and "torch" in manifest["versions"]
+    assert manifest["hardware"]["cpu_count"] >= 1
+
+
+def test_missing_or_altered_files_are_detected(tmp_path):
+    _chain(tmp_path)
+    (tmp_path / "pre" / "model.safetensors").write_bytes(b"weightz")  # same size, other content
+    with pytest.raises(CheckpointError, match="altered file model.safetensors"):
+        load_checkpoint(tmp_path / "pre")
+    load_checkpoint(tmp_path / "pre", verify="size")  # the quick check only sees sizes
+    (tmp_path / "cpt" / "config.json").unlink()
+    with pytest.raises(CheckpointError, match="missing config.json"):
+        load_checkpoint(tmp_path / "cpt")
+
+
+def test_eval_and_state_folders_are_not_hashed(tmp_path):
+    _chain(tmp_path)
+    (tmp_path / "sft" / "eval").mkdir()
+    (tmp_path / "sft" / "eval" / "results.json").write_text("{}")
+    load_checkpoint(tmp_path / "sft")
+
+
+def test_not_a_checkpoint(tmp_path):
+    with pytest.raises(CheckpointError, match="does not exist"):
+        load_checkpoint(tmp_path / "nope")
+    (tmp_path / "hf").mkdir()
+    with pytest.raises(CheckpointError, match="no evolm.json"):
+        load_checkpoint(tmp_path / "hf")
+    assert issubclass(CheckpointError, BadInput)
+
+
+def test_tampered_signature_is_detected(tmp_path):
+    _chain(tmp_path)
+    path = tmp_path / "sft" / "evolm.json"
+    manifest = json.loads(path.read_text())
+    manifest["signature"] = "1B-999BT"
+    path.write_text(json.dumps(manifest))
+    with pytest.raises(CheckpointError, match="does not match its lineage"):
+        load_checkpoint(tmp_path / "sft")
+
+
+def test_lineage_walk_detects_a_changed_parent(tmp_path):
+    pre, cpt, sft, rl = _chain(tmp_path)
+    assert [a["status"] for a in verify_lineage(rl)] == ["ok", "ok", "ok"]
+    write_checkpoint(tmp_path / "cpt", build_manifest("cpt", {"replay_tokens": 0, "domain_tokens": 42 * 10**9}, parent=pre),
+                     _files(), overwrite=True)
+    with pytest.raises(CheckpointError, match="has changed"):
+        verify_lineage(load_checkpoint(tmp_path / "rl"))
+
+
+def test_writing_is_atomic(tmp_path):
+    def crash(tmp):
+        (tmp / "model.safetensors").write_bytes(b"half")
+        raise RuntimeError("killed")
+
+    with pytest.raises(RuntimeError):
+        write_checkpoint(tmp_path / "ck", build_manifest("pretrain", {"preset": "1M", "tokens": 10}), crash)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_existing_checkpoint_needs_overwrite(tmp_path):
+    manifest = build_manifest("pretrain", {"preset": "1M", "tokens": 10})
+    write_checkpoint(tmp_path / "ck", manifest, _files(b"first"))
+    with pytest.raises(BadInput, match="--overwrite"):
+        write_checkpoint(tmp_path / "ck", manifest, _files(b"second"))
+    assert (tmp_path / "ck" / "model.safetensors").read_bytes() == b"first"
+
+    def crash(tmp):
+        raise RuntimeError("killed")
+
+    with pytest.raises(RuntimeError):
+        write_checkpoint(tmp_path / "ck", manifest, crash, overwrite=True)
+    assert (tmp_path / "ck" / "model.safetensors").read_bytes() == b"first"
+    write_checkpoint(tmp_path / "ck", manifest, _files(b"second"), overwrite=True)
+    assert (tmp_path / "ck" / "model.safetensors").read_bytes() == b"second"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ck"]
+
+
+def test_a_real_model_checkpoint_loads_with_transformers(tmp_path):
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    from evolm.presets import PRESETS
+
+    model = AutoModelForCausalLM.from_config(PRESETS["1M"].hf_config(vocab=512, eos_token_id=0))
+    manifest = build_manifest("pretrain", {"preset": "1M", "tokens": 1000}, model={"preset": "1M", "params": PRESETS["1M"].params(512)})
+    ckpt = write_checkpoint(tmp_path / "ck", manifest, lambda tmp: model.save_pretrained(tmp))
+    assert load_checkpoint(ckpt.path).manifest["model"]["preset"] == "1M"
+    loaded = AutoModelForCausalLM.from_pretrained(ckpt.path)
+    ids = torch.tensor([[1, 2, 3]])
+    assert torch.equal(loaded(ids).logits, model(ids).logits)

@@ -1,0 +1,84 @@
+"""The CLI conventions of the design: results on stdout, exit 2 with one sentence, --config, --debug."""
+
+import subprocess
+import sys
+
+from evolm import __version__
+
+
+def test_help_lists_data_and_its_subcommands(cli):
+    result = cli("--help")
+    assert result.code == 0 and "data" in result.out and "presets" in result.out
+    data_help = cli("data", "--help")
+    for sub in ("synth", "tokenizer", "prepare", "split", "benchmarks"):
+        assert sub in data_help.out
+
+
+def test_version(cli):
+    result = cli("--version")
+    assert result.code == 0 and result.out.strip() == f"evolm {__version__}"
+
+
+def test_python_dash_m_works():
+    done = subprocess.run([sys.executable, "-m", "evolm", "--version"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and __version__ in done.stdout
+
+
+def test_bad_input_is_one_sentence_and_exit_2(cli, tmp_path):
+    result = cli("data", "split", tmp_path / "missing.jsonl", "--sft", "10", "--rl", "10", "--out", tmp_path / "o")
+    assert result.code == 2
+    assert result.out == ""
+    assert result.err.strip() == f"error: Pool {tmp_path / 'missing.jsonl'} does not exist."
+    assert "Traceback" not in result.err
+    assert not (tmp_path / "o").exists()
+
+
+def test_unknown_unit_exits_2(cli, tmp_path):
+    result = cli("data", "split", tmp_path / "p.jsonl", "--sft", "80X", "--rl", "1", "--out", tmp_path / "o")
+    assert result.code == 2 and "Invalid --sft '80X'" in result.err
+
+
+def test_debug_shows_the_traceback(tmp_path):
+    done = subprocess.run(
+        [sys.executable, "-m", "evolm", "--debug", "data", "split", str(tmp_path / "x.jsonl"), "--sft", "1", "--rl", "1", "--out", str(tmp_path / "o")],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert done.returncode == 2 and "Traceback" in done.stderr and "does not exist" in done.stderr
+
+
+def test_usage_errors_exit_2(cli):
+    assert cli("data", "synth").code == 2  # --out missing
+    assert cli("no-such-command").code == 2
+
+
+def _pool(path, n):
+    import json
+
+    with open(path, "w") as handle:
+        for i in range(n):
+            handle.write(json.dumps({"id": str(i), "problem": f"p{i}", "gt_solution": f"s \\boxed{{{i}}}"}) + "\n")
+
+
+def test_config_file_sets_options_and_the_command_line_wins(cli, tmp_path):
+    _pool(tmp_path / "pool.jsonl", 10)
+    config = tmp_path / "split.yaml"
+    config.write_text(f"sft: 3\nrl: 4\nout: {tmp_path / 'from-config'}\n")
+    result = cli("data", "split", tmp_path / "pool.jsonl", "--config", config, "--json")
+    assert result.code == 0, result.err
+    import json
+
+    payload = json.loads(result.out)
+    assert payload["sft"]["examples"] == 3 and payload["rl"]["examples"] == 4
+    assert (tmp_path / "from-config" / "sft.jsonl").is_file()
+    result = cli("data", "split", tmp_path / "pool.jsonl", "--config", config, "--rl", "2", "--out", tmp_path / "cli-wins")
+    assert result.code == 0 and result.out.strip() == str(tmp_path / "cli-wins")
+    assert len((tmp_path / "cli-wins" / "rl.jsonl").read_text().splitlines()) == 2
+
+
+def test_config_file_errors(cli, tmp_path):
+    config = tmp_path / "bad.yaml"
+    config.write_text("sft: 3\nlearning_rate: 1\n")
+    result = cli("data", "split", tmp_path / "pool.jsonl", "--config", config, "--out", tmp_path / "o")
+    assert result.code == 2 and "'learning_rate'" in result.err
+    result = cli("data", "split", tmp_path / "pool.jsonl", "--config", tmp_path / "none.yaml", "--out", tmp_path / "o")
+    assert result.code == 2 and "does not exist" in result.err

@@ -1,0 +1,43 @@
+from decimal import Decimal
+
+import pytest
+
+from evolm.errors import BadInput
+from evolm.units import PerParam, format_count, parse_count, resolve_count
+
+
+@pytest.mark.parametrize(
+    "text, value",
+    [("80B", 80 * 10**9), ("1.5M", 1_500_000), ("100K", 100_000), ("2T", 2 * 10**12), ("12345", 12345),
+     ("0", 0), ("100k", 100_000), ("1_000", 1000), (4096, 4096), ("2.5B", 2_500_000_000)],
+)
+def test_parse_counts(text, value):
+    assert parse_count(text) == value
+
+
+@pytest.mark.parametrize("text", ["80X", "-5B", "1.2.3M", "", "B", "1.5", "1.0005K", "5Q", "ten", "1e9", "20x"])
+def test_rejects_nonsense_with_a_sentence(text):
+    with pytest.raises(BadInput) as info:
+        parse_count(text, what="token budget")
+    message = str(info.value)
+    assert message.startswith("Invalid token budget") or "tokens-per-parameter" in message
+    assert message.endswith(".")
+
+
+def test_uppercase_x_gets_a_hint():
+    with pytest.raises(BadInput, match="lowercase x"):
+        parse_count("80X", allow_per_param=True)
+
+
+def test_per_parameter_budget_resolves_from_the_model():
+    budget = parse_count("20x", allow_per_param=True)
+    assert budget == PerParam(Decimal(20))
+    assert resolve_count(budget, 1_000_564_736) == 20_011_294_720
+    assert resolve_count(parse_count("0.5x", allow_per_param=True), 1000) == 500
+    with pytest.raises(BadInput, match="needs a model"):
+        resolve_count(budget, None)
+
+
+@pytest.mark.parametrize("value, text", [(160 * 10**9, "160B"), (1_500_000, "1.5M"), (100_000, "100K"), (512, "512"), (2 * 10**12, "2T")])
+def test_format_count(value, text):
+    assert format_count(value) == text
