@@ -111,7 +111,5 @@ def _fetch_from_hub(stem: str, target: Path) -> str:
         rows = benchmark_hub.fetch(stem, log=log)
     except benchmark_hub.HubUnavailable as exc:
         raise BadInput(f"{exc} Use --from with a local copy of the test sets instead.") from None
-    with open(target, "w", encoding="utf-8") as handle:
-        for row in rows:
-            handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+    benchmark_hub.write_jsonl(rows, target)  # ASCII-escaped like the published files
     return benchmark_hub.source_name(stem)

@@ -8,6 +8,7 @@ cutting the last document so the prefix is exact. A re-run with the same inputs 
 
 from __future__ import annotations
 
+import itertools
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -118,7 +119,9 @@ def _tokenize_into(source, backend, eos_id, writer, val_every, max_tokens, progr
 
 
 def _write_batch(batch, index, backend, eos_id, writer, val_every, max_tokens, progress) -> int:
-    encodings = backend.encode_batch(batch, add_special_tokens=False)
+    # encode_batch_fast skips character offsets, which we never use: ~25% faster than encode_batch.
+    encode = getattr(backend, "encode_batch_fast", backend.encode_batch)
+    encodings = encode(batch, add_special_tokens=False)
     for split in shards.SPLITS:
         chosen = [enc.ids for i, enc in enumerate(encodings) if ((index + i) % val_every == 0) == (split == "val")]
         if not chosen:
@@ -126,12 +129,7 @@ def _write_batch(batch, index, backend, eos_id, writer, val_every, max_tokens, p
         if split == "train" and max_tokens is not None:
             chosen = _cap(chosen, max_tokens - writer.tokens("train"))
         lengths = [len(ids) + 1 for ids in chosen]
-        stream = np.empty(sum(lengths), dtype=np.int64)
-        position = 0
-        for ids, length in zip(chosen, lengths):
-            stream[position:position + length - 1] = ids
-            stream[position + length - 1] = eos_id
-            position += length
+        stream = np.fromiter(itertools.chain.from_iterable(ids + [eos_id] for ids in chosen), dtype=np.int64, count=sum(lengths))
         if split == "train" and max_tokens is not None:
             stream = stream[:max_tokens - writer.tokens("train")]
         writer.write(split, stream, documents=len(chosen))

@@ -1,0 +1,153 @@
+"""`evolm data tokenizer` + `evolm data prepare` on the synthetic general text."""
+
+import json
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from transformers import AutoTokenizer
+
+from evolm.shards import TokenShards
+
+
+def _docs(path):
+    return [json.loads(line)["text"] for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+@pytest.fixture(scope="module")
+def general(synth_tiny):
+    return synth_tiny / "text" / "general.jsonl"
+
+
+@pytest.fixture(scope="module")
+def prepared(tmp_path_factory, general, tiny_tokenizer):
+    from evolm.stages.data.prepare import prepare
+    from evolm.textsource import resolve_source
+
+    out = tmp_path_factory.mktemp("shards") / "general"
+    prepare(resolve_source(general), tiny_tokenizer, out)
+    return out
+
+
+def test_tokenizer_directory_is_standard(tiny_tokenizer, cli, tmp_path):
+    tok = AutoTokenizer.from_pretrained(tiny_tokenizer)
+    assert tok.eos_token == "<|endoftext|>" and tok.eos_token_id is not None
+    assert len(tok) == 1024
+    assert tok.decode(tok.encode("The river flows.", add_special_tokens=False)) == "The river flows."
+
+
+def test_token_count_is_encoded_lengths_plus_one_eos_each(prepared, general, tiny_tokenizer):
+    tok = AutoTokenizer.from_pretrained(tiny_tokenizer)
+    docs = _docs(general)
+    shards = TokenShards(prepared)
+    expected = sum(len(tok.encode(d, add_special_tokens=False)) + 1 for d in docs)
+    splits = shards.manifest["splits"]
+    assert splits["train"]["tokens"] + splits["val"]["tokens"] == expected
+    assert splits["train"]["documents"] + splits["val"]["documents"] == len(docs)
+    assert splits["val"]["documents"] == len(range(0, len(docs), 100))  # every 100th document
+    train = shards.split("train")
+    assert len(train) == splits["train"]["tokens"]
+    eos_positions = np.flatnonzero(train.window(0, len(train)) == shards.eos_id)
+    assert len(eos_positions) == splits["train"]["documents"]  # one EOS per document, no BOS
+
+
+def test_decoding_a_window_returns_the_original_text(prepared, general, tiny_tokenizer):
+    tok = AutoTokenizer.from_pretrained(tiny_tokenizer)
+    docs = _docs(general)
+    train_docs = [d for i, d in enumerate(docs) if i % 100 != 0]
+    shards = TokenShards(prepared)
+    train = shards.split("train")
+    first_len = len(tok.encode(train_docs[0], add_special_tokens=False)) + 1
+    second_len = len(tok.encode(train_docs[1], add_special_tokens=False)) + 1
+    window = train.window(0, first_len + second_len)
+    assert tok.decode(window) == train_docs[0] + tok.eos_token + train_docs[1] + tok.eos_token
+    val = shards.split("val")
+    assert tok.decode(val.window(0, len(tok.encode(docs[0], add_special_tokens=False)))) == docs[0]
+
+
+def test_parquet_source_gives_the_same_shards(prepared, general, tiny_tokenizer, tmp_path, cli):
+    docs = _docs(general)
+    pq.write_table(pa.table({"text": docs, "url": ["u"] * len(docs)}), tmp_path / "general.parquet", row_group_size=300)
+    result = cli("data", "prepare", tmp_path / "general.parquet", "--tokenizer", tiny_tokenizer, "--out", tmp_path / "pq", "--json")
+    assert result.code == 0, result.err
+    assert json.loads(result.out)["fingerprint"] == TokenShards(prepared).fingerprint
+
+
+def test_max_tokens_takes_an_exact_prefix(general, tiny_tokenizer, tmp_path, cli):
+    result = cli("data", "prepare", general, "--tokenizer", tiny_tokenizer, "--out", tmp_path / "cap", "--max-tokens", "20K", "--json")
+    assert result.code == 0, result.err
+    assert json.loads(result.out)["train_tokens"] == 20_000
+    assert len(TokenShards(tmp_path / "cap").split("train")) == 20_000
+
+
+def test_rerun_is_a_no_op_and_other_settings_need_overwrite(general, tiny_tokenizer, tmp_path, cli):
+    args = ("data", "prepare", general, "--tokenizer", tiny_tokenizer, "--out", tmp_path / "s", "--max-tokens", "5K")
+    assert cli(*args).code == 0
+    before = (tmp_path / "s" / "train-00000.bin").stat().st_mtime_ns
+    again = cli(*args, "--json")
+    assert again.code == 0 and json.loads(again.out)["reused"] is True
+    assert (tmp_path / "s" / "train-00000.bin").stat().st_mtime_ns == before
+    other = cli("data", "prepare", general, "--tokenizer", tiny_tokenizer, "--out", tmp_path / "s", "--max-tokens", "6K")
+    assert other.code == 2 and "--overwrite" in other.err
+    assert len(TokenShards(tmp_path / "s").split("train")) == 5000
+
+
+def test_shards_spill_over_several_files(general, tiny_tokenizer, tmp_path):
+    from evolm.stages.data.prepare import prepare
+    from evolm.textsource import resolve_source
+
+    result = prepare(resolve_source(general), tiny_tokenizer, tmp_path / "multi", max_tokens=25_000, shard_tokens=10_000)
+    files = result.manifest["splits"]["train"]["files"]
+    assert [f["tokens"] for f in files] == [10_000, 10_000, 5_000]
+    reader = TokenShards(tmp_path / "multi").split("train")
+    single = prepare(resolve_source(general), tiny_tokenizer, tmp_path / "single", max_tokens=25_000)
+    assert np.array_equal(reader.window(9_990, 20), TokenShards(single.path).split("train").window(9_990, 20))
+
+
+@pytest.mark.parametrize("case", ["missing", "empty", "no-field", "folder-without-text"])
+def test_bad_sources_exit_2_and_write_nothing(case, tiny_tokenizer, tmp_path, cli):
+    source = tmp_path / "src.jsonl"
+    if case == "empty":
+        source.write_text("")
+    elif case == "no-field":
+        source.write_text(json.dumps({"content": "x"}) + "\n")
+    elif case == "folder-without-text":
+        source = tmp_path / "folder"
+        source.mkdir()
+        (source / "notes.md").write_text("x")
+    result = cli("data", "prepare", source, "--tokenizer", tiny_tokenizer, "--out", tmp_path / "out")
+    assert result.code == 2, result
+    assert result.err.startswith("error: ") and result.err.count("\n") == 1
+    assert not (tmp_path / "out").exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out")]
+
+
+def test_unreachable_hub_dataset_is_bad_input(tiny_tokenizer, tmp_path, cli):
+    result = cli("data", "prepare", "HuggingFaceFW/fineweb-edu", "--subset", "sample/350BT", "--tokenizer", tiny_tokenizer,
+                 "--out", tmp_path / "fw", "--max-tokens", "1M")
+    assert result.code == 2 and "Could not open hub dataset HuggingFaceFW/fineweb-edu (sample/350BT)" in result.err
+    assert not (tmp_path / "fw").exists()
+
+
+def test_tokenizer_command_errors(cli, tmp_path, general):
+    assert cli("data", "tokenizer", "--out", tmp_path / "t").code == 2
+    bad = cli("data", "tokenizer", general, "--vocab-size", "4k5", "--out", tmp_path / "t")
+    assert bad.code == 2 and "Invalid vocabulary size" in bad.err
+    small = cli("data", "tokenizer", general, "--vocab-size", "100", "--out", tmp_path / "t")
+    assert small.code == 2 and "too small" in small.err
+    offline = cli("data", "tokenizer", "--from", "meta-llama/Llama-2-7b-hf", "--out", tmp_path / "t")
+    assert offline.code == 2 and "Could not load tokenizer" in offline.err
+    assert not (tmp_path / "t").exists()
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("")
+    assert cli("data", "tokenizer", empty, "--vocab-size", "512", "--out", tmp_path / "t").code == 2
+    assert not (tmp_path / "t").exists()
+
+
+def test_adopting_a_local_tokenizer(cli, tiny_tokenizer, tmp_path):
+    from evolm.tokenizer import tokenizer_fingerprint
+
+    result = cli("data", "tokenizer", "--from", tiny_tokenizer, "--out", tmp_path / "adopted", "--json")
+    assert result.code == 0, result.err
+    assert json.loads(result.out)["sha256"] == tokenizer_fingerprint(tiny_tokenizer)
