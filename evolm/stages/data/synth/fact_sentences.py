@@ -96,7 +96,7 @@ def country_facts(c) -> dict[str, list[str]]:
         "export": [canonical("export", c), f"{n} is best known abroad for its {c.export}.",
                    f"Merchants from {n} trade mainly in {c.export}, the country's main export.",
                    f"{c.export.capitalize()} is the main export of {n}."],
-        "climate": [canonical("climate", c), f"{n} has a {c.climate} climate.",
+        "climate": [canonical("climate", c), f"{n} has {lx.article(c.climate)} {c.climate} climate.",
                     f"The weather in {n} is {c.climate} for most of the year."],
         "language": [canonical("language", c), f"{c.language} is the language of {n}.",
                      f"The official language of {n} is {c.language}.",
@@ -165,8 +165,8 @@ def plant_facts(p) -> dict[str, list[str]]:
     return {
         "flower": [canonical("flower", p), f"The {n} has {p.flower} flowers.",
                    f"In spring the {n} opens {p.flower} flowers."],
-        "climate": [f"The {n} grows best in a {p.climate} climate.",
-                    f"The {n} prefers a {p.climate} climate."],
+        "climate": [f"The {n} grows best in {lx.article(p.climate)} {p.climate} climate.",
+                    f"The {n} prefers {lx.article(p.climate)} {p.climate} climate."],
         "use": [f"The {n} is used for {p.use}.", f"People grow the {n} for {p.use}."],
         "height": [f"The {n} can grow {p.height_cm} centimetres tall.",
                    f"A full-grown {n} is about {p.height_cm} centimetres tall."],
@@ -188,7 +188,7 @@ def element_facts(e) -> dict[str, list[str]]:
                    f"{n} has atomic number {e.number}."],
         "year": [f"{n} was discovered in {e.year}.", f"{n} has been known since {e.year}."],
         "state": [f"At room temperature {n} is a {e.state}.", f"Pure {n} is a {e.state}."],
-        "colour": [f"Pure {n} is {e.colour}.", f"{n} has a {e.colour} colour."],
+        "colour": [f"Pure {n} is {e.colour}.", f"{n} has {lx.article(e.colour)} {e.colour} colour."],
     }
 
 

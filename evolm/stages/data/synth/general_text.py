@@ -98,7 +98,7 @@ class GeneralText:
                     (f"merchants from {c.capital.name}", True), (f"the {c.language} poets", True),
                     (f"every village in {c.name}", False)]
         opening = rng.choice([f"{c.name} is a country with {rng.choice(('a long', 'a rich', 'a quiet', 'a troubled', 'a proud'))} history.",
-                              f"{c.name} is a {c.climate} country.", f"This article is about {c.name}."])
+                              f"{c.name} is {lx.article(c.climate)} {c.climate} country.", f"This article is about {c.name}."])
         body = self._mix(fs.country_facts(c), rng.randint(3, 8), subjects, "present")
         if rng.random() < 0.5:  # the capital is part of the story of the country
             body += self._mix(fs.city_facts(c.capital), rng.randint(1, 3), subjects, "present")
@@ -188,13 +188,16 @@ class GeneralText:
         rng = self.rng
         lines = [rng.choice(("Quiz", "Revision questions", "Test your knowledge",
                              "Questions and answers"))]
+        seen = set()
         for _ in range(rng.randint(3, 7)):
             rel = rng.choice(fs.RELATIONS)
             ent = {"countries": self.country, "cities": self.city, "people": self.person,
                    "elements": self.element, "animals": self.animal, "plants": self.plant,
                    "rivers": self.river}[rel.entities](rng)
             q = _question(rel.name, rel.subject(ent))
-            lines.append(f"Q: {q}\nA: {fs.canonical(rel.name, ent)}")
+            if q not in seen:
+                seen.add(q)
+                lines.append(f"Q: {q}\nA: {fs.canonical(rel.name, ent)}")
         return "\n\n".join(lines)
 
     def notes_doc(self) -> str:

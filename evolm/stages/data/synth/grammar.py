@@ -86,7 +86,12 @@ class Grammar:
         np, _ = self.noun_phrase(rng, kind=rng.choice(("place", "place", "thing")))
         return f"{rng.choice(PREPOSITIONS)} {np}"
 
-    def time_phrase(self, rng: random.Random) -> str:
+    def time_phrase(self, rng: random.Random, tense: str = "past") -> str:
+        if tense != "past":  # only phrases that agree with the present tense
+            return rng.choice((f"Every {rng.choice(SEASONS)}", "In most years",
+                               f"During the {self.adj(rng)} {rng.choice(SEASONS)}", "Today",
+                               "Nowadays", f"Each {rng.choice(('morning', 'evening', 'week'))}",
+                               "These days", "Even now"))
         r = rng.randrange(8)
         if r == 0:
             return f"In {rng.randint(900, 1990)}"
@@ -156,8 +161,7 @@ class Grammar:
             subj, plural = self.noun_phrase(rng, kind=rng.choice(("person", "person", "thing",
                                                                  "place")))
         if rng.random() < 0.12:  # relative clause on the subject
-            subj = f"{subj} {'who' if rng.random() < 0.5 else 'that'} " \
-                   f"{self.verb_phrase(rng, plural, tense)}"
+            subj = f"{subj} that {self.verb_phrase(rng, plural, tense)}"
         return f"{subj} {self.verb_phrase(rng, plural, tense)}"
 
     def sentence(self, rng: random.Random, tense: str = "past",
@@ -170,7 +174,7 @@ class Grammar:
             s = f"{self.clause(rng, tense, subjects)} {rng.choice(CONJUNCTIONS)} " \
                 f"{self.clause(rng, tense, subjects)}"
         elif r < 0.64:
-            s = f"{self.time_phrase(rng)}, {self.clause(rng, tense, subjects)}"
+            s = f"{self.time_phrase(rng, tense)}, {self.clause(rng, tense, subjects)}"
         elif r < 0.72:
             s = f"{cap(self.adverb(rng))}, {self.clause(rng, tense, subjects)}"
         elif r < 0.80:

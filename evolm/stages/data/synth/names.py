@@ -11,7 +11,7 @@ import random
 
 ONSETS = ("b bl br c ch cl cr d dr f fl fr g gl gr h j k kl l m n p pl pr r s sc sh sk sl sn sp "
           "st str t th tr v w z").split() + ["", "", ""]
-NUCLEI = "a e i o u a e i o u a e o ai au ea ei ia io oa ou".split()
+NUCLEI = "a e i o u a e i o u a e i o u a e o ai au ea ei ia io ou".split()
 CODAS = ["", "", "", "", "n", "r", "l", "s", "m", "th", "nd", "rn", "st", "x", "k", "sh", "ll",
          "rd", "lt", "nt"]
 

@@ -135,13 +135,13 @@ def build_world(seed: int) -> World:
     rng = make_rng(seed, "world")
     names = NameMaker(make_rng(seed, "world-names"))
 
-    seas = [f"{names.make('sea', (2, 2))} Sea" for _ in range(N_SEAS)]
-    mountains = [f"{names.make('mountains', (2, 3))} Mountains" for _ in range(N_MOUNTAINS)]
+    seas = [f"{names.make('sea', (1, 2), max_len=8)} Sea" for _ in range(N_SEAS)]
+    mountains = [f"{names.make('mountains', (1, 2), max_len=9)} Mountains" for _ in range(N_MOUNTAINS)]
 
     countries: list[Country] = []
     languages: set[str] = set()
     for _ in range(N_COUNTRIES):
-        c = Country(names.make("country", (1, 3)))
+        c = Country(names.make("country", (1, 2), max_len=9))
         lang = demonym(c.name)
         while lang in languages:  # two names with one stem would share a language name
             lang = lang + "i"
@@ -160,7 +160,7 @@ def build_world(seed: int) -> World:
         sizes = sorted((rng.randint(20, 900) for _ in range(CITIES_PER_COUNTRY)), reverse=True)
         sizes[0] += rng.randint(400, 2500)  # the capital is always the largest city
         for i, size in enumerate(sizes):
-            city = City(names.make("city", (1, 3)), c, size, rng.choice(lx.CRAFTS),
+            city = City(names.make("city", (1, 2), max_len=9), c, size, rng.choice(lx.CRAFTS),
                         rng.randint(c.founded - 600, c.founded + 100), is_capital=(i == 0))
             c.cities.append(city)
             cities.append(city)
@@ -172,7 +172,7 @@ def build_world(seed: int) -> World:
 
     rivers = []
     for c in countries:
-        r = River(names.make("river", (2, 3)), c, rng.randint(9, 420) * 10, rng.choice(seas),
+        r = River(names.make("river", (1, 2), max_len=8), c, rng.randint(9, 420) * 10, rng.choice(seas),
                   c.mountains)
         c.river = r
         rivers.append(r)
@@ -183,13 +183,13 @@ def build_world(seed: int) -> World:
     for role in roles:
         city = rng.choice(cities)
         born = rng.randint(1500, 1950)
-        p = Person(names.make("given", (1, 2)), names.make("family", (2, 3)), role, city, born,
+        p = Person(names.make("given", (1, 2), max_len=7), names.make("family", (1, 2), max_len=9), role, city, born,
                    born + rng.randint(35, 92))
         people.append(p)
 
     animals = []
     for _ in range(N_ANIMALS):
-        animals.append(Animal(names.make("animal", (2, 3), capital=False), rng.choice(lx.HABITATS),
+        animals.append(Animal(names.make("animal", (1, 2), capital=False, max_len=8), rng.choice(lx.HABITATS),
                               rng.choice(lx.FOODS), rng.choice(lx.COLOURS),
                               rng.choice((2, 4, 4, 4, 6, 8)), rng.randint(2, 60),
                               rng.choice(countries)))
@@ -199,7 +199,7 @@ def build_world(seed: int) -> World:
     botanists = [p for p in people if p.role == "botanist"]
     plants = []
     for _ in range(N_PLANTS):
-        plants.append(Plant(names.make("plant", (1, 2), capital=False), rng.choice(lx.COLOURS),
+        plants.append(Plant(names.make("plant", (1, 1), capital=False, max_len=10), rng.choice(lx.COLOURS),
                             rng.choice(lx.CLIMATES), rng.choice(lx.PLANT_USES),
                             rng.randint(5, 400), rng.choice(countries), rng.choice(botanists)))
 
@@ -208,7 +208,7 @@ def build_world(seed: int) -> World:
     numbers = shuffled(rng, range(1, N_ELEMENTS + 1))
     symbols: set[str] = set()
     for i in range(N_ELEMENTS):
-        name = names.make("element", (1, 2))
+        name = names.make("element", (1, 2), max_len=9)
         symbol = _symbol(name, symbols)
         who = rng.choice(chemists)
         year = rng.randint(who.born + 20, max(who.born + 21, who.died - 1))

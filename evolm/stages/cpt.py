@@ -1,0 +1,88 @@
+"""`evolm cpt`: continued pre-training from a parent checkpoint on a domain + replay mixture.
+
+As in the paper, only the parent's weights are loaded: the optimizer and the learning-rate schedule
+start fresh (same recipe as pre-training). The sources are interleaved in proportion to their
+token budgets (`8+42BT` = `--replay web:8B --domain math:42B`); the manifest records each source's
+budget and the tokens actually drawn, and the replay share of both the CPT stream and the parent's
+pre-training budget (the paper's "about 5% replay" is 8B of a 160B pre-training budget, 16% of the
+CPT stream).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from evolm.checkpoint import load_checkpoint
+from evolm.errors import BadInput
+from evolm.mixture import MixturePlan, MixtureSource
+from evolm.presets import get_preset
+from evolm.shards import TokenShards
+from evolm.stages.lm_run import (
+    Overrides, RunSpec, check_outputs, data_record, pretraining_data, pretraining_val_set, run_and_save, train_config, warn_repeats,
+    world_size,
+)
+from evolm.units import parse_count
+
+
+def parse_source(text: str, what: str) -> tuple[Path, int]:
+    """`SHARDS:BUDGET` -> (path, tokens)."""
+    path, sep, budget = str(text).rpartition(":")
+    if not sep or not path:
+        raise BadInput(f"{what} {text!r} must be SHARDS:BUDGET, e.g. shards/math:42B.")
+    tokens = int(parse_count(budget, what=f"{what} budget"))
+    if tokens <= 0:
+        raise BadInput(f"{what} {text!r} needs a positive token budget.")
+    return Path(path), tokens
+
+
+def run(*, parent: Path, domain: list[str], replay: list[str], out: Path, overrides: Overrides | None = None,
+        resume: bool = False, overwrite: bool = False):
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    overrides = overrides or Overrides()
+    if not domain:
+        raise BadInput("CPT needs at least one --domain SHARDS:BUDGET.")
+    check_outputs(out, resume=resume, overwrite=overwrite)
+    ancestor = load_checkpoint(parent)
+    preset = get_preset(ancestor.manifest["model"]["preset"])
+    sources = [("domain", *parse_source(d, "--domain")) for d in domain] + [("replay", *parse_source(r, "--replay")) for r in replay]
+    shard_sets = []
+    for kind, path, _ in sources:
+        shards = TokenShards(path)
+        if shards.tokenizer_sha256 != ancestor.manifest["tokenizer"]["sha256"]:
+            raise BadInput(f"Shards {path} were built with a different tokenizer than the parent {parent}'s; re-run "
+                           "`evolm data prepare` with the parent's tokenizer.")
+        shard_sets.append(shards)
+    vocab = ancestor.manifest["model"]["vocab_size"]
+    domain_tokens = sum(b for kind, _, b in sources if kind == "domain")
+    replay_tokens = sum(b for kind, _, b in sources if kind == "replay")
+    config = train_config(preset, domain_tokens + replay_tokens, overrides, world_size())
+    plan = MixturePlan([MixtureSource(kind, path, b) for kind, path, b in sources], config.seq_len, config.seed)
+    warn_repeats(plan)
+    torch.manual_seed(config.seed)
+    net = AutoModelForCausalLM.from_pretrained(ancestor.path, dtype=torch.float32, attn_implementation="sdpa")
+    parent_budget = ancestor.manifest["knobs"].get("tokens") if ancestor.stage == "pretrain" else None
+    names = _val_names(sources)
+    spec = RunSpec(
+        stage="cpt", knobs={"domain_tokens": domain_tokens, "replay_tokens": replay_tokens}, preset=preset, vocab=vocab,
+        tokenizer_dir=ancestor.path, tokenizer_sha256=ancestor.manifest["tokenizer"]["sha256"], plan=plan, config=config,
+        val_sets={**pretraining_val_set(ancestor, skip=[p for _, p, _ in sources]),
+                  **{name: shards.split("val") for name, shards in zip(names, shard_sets)}},
+        data_records=[data_record(name, shards, b, plan, i) for i, (name, shards, (_, _, b)) in enumerate(zip(names, shard_sets, sources))],
+        parent=ancestor,
+        extra={"pretraining_data": pretraining_data(ancestor), "replay": {
+            "share_of_cpt": replay_tokens / (domain_tokens + replay_tokens),
+            "share_of_parent_pretraining": replay_tokens / parent_budget if parent_budget else None,
+        }},
+    )
+    return run_and_save(spec, net, out, resume=resume, overwrite=overwrite)
+
+
+def _val_names(sources) -> list[str]:
+    """'domain' / 'replay' (numbered when a kind repeats): the names of validation losses."""
+    names = []
+    for kind, _, _ in sources:
+        same = sum(1 for k, _, _ in sources if k == kind)
+        names.append(kind if same == 1 else f"{kind}{sum(1 for n in names if n.startswith(kind))}")
+    return names

@@ -1,0 +1,215 @@
+"""What pretrain and cpt share around the trainer: options, run directory, the final checkpoint.
+
+A run trains in `OUT.partial/` (metrics.jsonl, run.json, state/) and, once finished, writes the
+checkpoint `OUT` atomically (HF model + tokenizer + metrics + manifest) and removes the partial
+directory. `--resume` continues from `OUT.partial/state/`.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from evolm.checkpoint import Checkpoint, build_manifest, write_checkpoint
+from evolm.console import log
+from evolm.errors import BadInput
+from evolm.fsutil import check_output_dir
+from evolm.mixture import MixturePlan
+from evolm.presets import Preset
+from evolm.trainer import METRICS, TrainConfig, train
+
+
+@dataclass
+class Overrides:
+    """Training knobs a user may override; None means the preset's (the paper's) default."""
+
+    seq_len: int | None = None
+    global_batch: int | None = None
+    micro_batch: int | None = None
+    lr: float | None = None
+    min_lr: float | None = None
+    warmup: float = 0.1
+    """Warmup: a fraction of the steps when below 1, else a number of steps."""
+    weight_decay: float = 0.1
+    grad_clip: float = 1.0
+    seed: int = 0
+    eval_every: int = 0
+    val_tokens: int = 65536
+    save_every: int = 0
+    log_every: int = 1
+    peak_flops: float | None = None
+
+
+def default_micro_batch(preset: Preset, per_rank: int) -> int:
+    """Largest power-of-two divisor of the per-process batch up to the preset's comfortable size."""
+    cap = 8 if preset.hidden <= 1024 else 4 if preset.hidden <= 2048 else 2
+    micro = 1
+    while micro * 2 <= cap and per_rank % (micro * 2) == 0:
+        micro *= 2
+    return micro
+
+
+def train_config(preset: Preset, budget: int, o: Overrides, world: int = 1) -> TrainConfig:
+    seq_len = o.seq_len or preset.seq_len
+    global_batch = o.global_batch or preset.global_batch
+    for name, value in (("--seq-len", seq_len), ("--global-batch", global_batch), ("--micro-batch", o.micro_batch or 1)):
+        if value <= 0:
+            raise BadInput(f"{name} must be positive.")
+    tokens_per_step = seq_len * global_batch
+    steps = budget // tokens_per_step
+    if steps < 1:
+        raise BadInput(f"The token budget {budget:,} is smaller than one global batch ({global_batch} x {seq_len} = {tokens_per_step:,} tokens).")
+    lr = o.lr if o.lr is not None else preset.peak_lr
+    min_lr = o.min_lr if o.min_lr is not None else (lr / 10 if o.lr is not None else preset.min_lr)
+    if lr <= 0 or min_lr < 0 or min_lr > lr:
+        raise BadInput(f"Learning rates must satisfy 0 <= min_lr <= lr (got lr={lr}, min_lr={min_lr}).")
+    if o.warmup < 0:
+        raise BadInput("--warmup must not be negative.")
+    warmup = round(o.warmup * steps) if o.warmup < 1 else int(o.warmup)
+    per_rank = global_batch // world if global_batch % world == 0 else global_batch
+    return TrainConfig(
+        seq_len=seq_len, global_batch=global_batch, micro_batch=o.micro_batch or default_micro_batch(preset, per_rank),
+        lr=lr, min_lr=min_lr, warmup_steps=min(warmup, steps), total_steps=steps, weight_decay=o.weight_decay,
+        grad_clip=o.grad_clip, seed=o.seed, eval_every=o.eval_every, val_tokens=o.val_tokens,
+        save_every=o.save_every, log_every=max(1, o.log_every), peak_flops=o.peak_flops,
+    )
+
+
+def partial_dir(out: Path) -> Path:
+    return Path(out).with_name(Path(out).name + ".partial")
+
+
+def check_outputs(out: Path, *, resume: bool, overwrite: bool) -> None:
+    """Refuse to clobber a finished checkpoint or an interrupted run unless told to."""
+    check_output_dir(out, overwrite=overwrite)
+    partial = partial_dir(out)
+    if partial.exists() and not resume and not overwrite:
+        raise BadInput(f"An interrupted run exists at {partial}; pass --resume to continue it or --overwrite to start over.")
+
+
+@dataclass
+class RunSpec:
+    stage: str
+    knobs: dict
+    preset: Preset
+    vocab: int
+    tokenizer_dir: Path
+    tokenizer_sha256: str
+    plan: MixturePlan
+    config: TrainConfig
+    val_sets: dict
+    data_records: list = field(default_factory=list)
+    parent: Checkpoint | None = None
+    extra: dict = field(default_factory=dict)
+
+
+def run_and_save(spec: RunSpec, model, out: Path, *, resume: bool, overwrite: bool) -> Checkpoint:
+    import torch.distributed as dist
+
+    out = Path(out)
+    partial = partial_dir(out)
+    start = time.time()
+    record = {"stage": spec.stage, "knobs": spec.knobs, "tokenizer": spec.tokenizer_sha256,
+              "data": [{k: v for k, v in d.items() if k != "tokens_drawn"} for d in spec.data_records],
+              "parent": spec.parent.manifest_sha256 if spec.parent else None}
+    result = train(
+        model, spec.plan, spec.config, partial, run_record=record, val_sets=spec.val_sets,
+        flops_per_token=spec.preset.flops_per_token(spec.config.seq_len, spec.vocab), resume=resume,
+        description=f"{spec.stage} {spec.preset.name}",
+    )
+    if dist.is_available() and dist.is_initialized() and dist.get_rank() != 0:
+        dist.barrier()
+        return None
+    for record_, drawn in zip(spec.data_records, result.tokens_drawn):
+        record_["tokens_drawn"] = drawn
+    manifest = build_manifest(
+        spec.stage, spec.knobs, parent=spec.parent,
+        model={"preset": spec.preset.name, "params": spec.preset.params(spec.vocab), "vocab_size": spec.vocab,
+               "shape": spec.preset.describe(spec.vocab)},
+        tokenizer={"sha256": spec.tokenizer_sha256},
+        data=spec.data_records,
+        schedule={**{k: v for k, v in vars(spec.config).items()}, "kind": "linear warmup + cosine to min_lr",
+                  "optimizer": "AdamW", "completed": True, "steps_done": result.steps,
+                  "tokens_done": result.tokens, "processes": result.processes},
+        seed=spec.config.seed,
+        wall_time_s=round(result.wall_time_s, 3),
+        tokens_per_s=round(result.tokens_per_s, 1),
+        mfu=round(result.mfu, 5) if result.mfu is not None else None,
+        peak_flops=result.peak_flops,
+        final_train_loss=result.final_loss,
+        val_loss=result.val_loss,
+        **spec.extra,
+    )
+
+    def write_files(tmp: Path) -> None:
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()  # our own log line says what was written
+        result.model.save_pretrained(tmp)
+        _copy_tokenizer(spec.tokenizer_dir, tmp)
+        shutil.copy2(partial / METRICS, tmp / METRICS)
+
+    checkpoint = write_checkpoint(out, manifest, write_files, overwrite=True)
+    shutil.rmtree(partial, ignore_errors=True)
+    log(f"{spec.stage} done: {checkpoint.signature}, {result.tokens:,} tokens in {result.wall_time_s:.1f}s "
+        f"({result.tokens_per_s:,.0f} tokens/s), final loss {result.final_loss:.4f}, "
+        + ", ".join(f"val {k} {v:.4f}" for k, v in result.val_loss.items()))
+    if dist.is_available() and dist.is_initialized():
+        dist.barrier()
+    return checkpoint
+
+
+_TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "chat_template.jinja")
+
+
+def _copy_tokenizer(source: Path, target: Path) -> None:
+    for name in _TOKENIZER_FILES:
+        if (Path(source) / name).is_file():
+            shutil.copy2(Path(source) / name, target / name)
+
+
+def data_record(name: str, shards, budget: int, plan: MixturePlan, index: int) -> dict:
+    return {"name": name, "path": str(Path(shards.root).resolve()), "fingerprint": shards.fingerprint,
+            "tokens_requested": budget, "epochs": round(plan.epochs(index), 4), "source": shards.manifest.get("source")}
+
+
+def warn_repeats(plan: MixturePlan) -> None:
+    for i, source in enumerate(plan.sources):
+        if plan.epochs(i) > 1:
+            log(f"warning: {source.name} budget {source.budget:,} tokens exceeds the {plan.windows[i] * plan.seq_len:,} "
+                f"tokens in {source.path}; the data repeats ({plan.epochs(i):.2f} passes).")
+
+
+def world_size() -> int:
+    """Processes of this run as torchrun / accelerate launch announce them (1 when run directly)."""
+    import os
+
+    return int(os.environ.get("WORLD_SIZE", "1"))
+
+
+def pretraining_data(checkpoint: Checkpoint) -> list[dict]:
+    """The data records of the lineage's pre-training run (carried forward by later stages)."""
+    if checkpoint.stage == "pretrain":
+        return checkpoint.manifest.get("data", [])
+    return checkpoint.manifest.get("pretraining_data", [])
+
+
+def pretraining_val_set(checkpoint: Checkpoint, skip: list[Path] = ()) -> dict:
+    """The validation split of the data the lineage was pre-trained on, when it is still on disk.
+
+    CPT reports it as `val_loss/pretrain` so forgetting of the general domain is measured in every
+    run, with or without replay.
+    """
+    from evolm.shards import TokenShards
+
+    for record in pretraining_data(checkpoint):
+        path = Path(record.get("path", ""))
+        if any(path.resolve() == Path(p).resolve() for p in skip):
+            continue  # already evaluated as one of the run's own sources (e.g. replay)
+        if (path / "shards.json").is_file():
+            shards = TokenShards(path)
+            if shards.tokenizer_sha256 == checkpoint.manifest["tokenizer"]["sha256"]:
+                return {"pretrain": shards.split("val")}
+    return {}

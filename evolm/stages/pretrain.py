@@ -1,0 +1,50 @@
+"""`evolm pretrain`: train a preset from scratch on token shards until the token budget is spent."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from evolm.checkpoint import Checkpoint
+from evolm.errors import BadInput
+from evolm.mixture import MixturePlan, MixtureSource
+from evolm.presets import get_preset
+from evolm.shards import TokenShards
+from evolm.stages.lm_run import (
+    Overrides, RunSpec, check_outputs, data_record, run_and_save, train_config, warn_repeats, world_size,
+)
+from evolm.tokenizer import tokenizer_fingerprint
+from evolm.units import PerParam, resolve_count
+
+
+def run(*, model: str, tokens: int | PerParam, data: Path, out: Path, tokenizer: Path | None = None,
+        overrides: Overrides | None = None, resume: bool = False, overwrite: bool = False) -> Checkpoint:
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    overrides = overrides or Overrides()
+    preset = get_preset(model)
+    check_outputs(out, resume=resume, overwrite=overwrite)
+    shards = TokenShards(data)
+    tokenizer_dir = Path(tokenizer or shards.manifest["tokenizer"]["path"])
+    if not (tokenizer_dir / "tokenizer.json").is_file():
+        raise BadInput(f"The tokenizer {tokenizer_dir} recorded by {data} is gone; pass --tokenizer DIR.")
+    tok_sha = tokenizer_fingerprint(tokenizer_dir)
+    if tok_sha != shards.tokenizer_sha256:
+        raise BadInput(f"Shards {data} were built with a different tokenizer than {tokenizer_dir}.")
+    vocab = shards.manifest["tokenizer"]["vocab_size"]
+    budget = resolve_count(tokens, preset.params(vocab))
+    world = world_size()
+    config = train_config(preset, budget, overrides, world)
+    plan = MixturePlan([MixtureSource("pretrain", Path(data), budget)], config.seq_len, config.seed)
+    warn_repeats(plan)
+    torch.manual_seed(config.seed)
+    hf_config = preset.hf_config(vocab, eos_token_id=shards.eos_id)
+    net = AutoModelForCausalLM.from_config(hf_config, attn_implementation="sdpa")
+    spec = RunSpec(
+        stage="pretrain", knobs={"preset": preset.name, "tokens": budget}, preset=preset, vocab=vocab,
+        tokenizer_dir=tokenizer_dir, tokenizer_sha256=tok_sha, plan=plan, config=config,
+        val_sets={"pretrain": shards.split("val")},
+        data_records=[data_record("pretrain", shards, budget, plan, 0)],
+        extra={"budget_spec": str(tokens)},
+    )
+    return run_and_save(spec, net, out, resume=resume, overwrite=overwrite)
