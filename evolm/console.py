@@ -86,7 +86,7 @@ class Progress:
     def __exit__(self, *exc) -> None:
         if self._rich is not None:
             self._rich.__exit__(*exc)
-        elif exc[0] is None:
+        elif exc[0] is None and self.done:
             log(self.line())
 
     @property

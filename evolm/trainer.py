@@ -86,6 +86,7 @@ class TrainResult:
     tokens_drawn: list[int]
     processes: int
     model: torch.nn.Module
+    state_dict: dict | None = None
 
 
 def train(
@@ -193,11 +194,13 @@ def train(
     tps = config.tokens_per_step * steps_timed / time_in_steps if steps_timed else config.tokens_per_step * config.total_steps / max(wall, 1e-9)
     accelerator.wait_for_everyone()
     unwrapped = accelerator.unwrap_model(model)
+    # A full state dict on the main process (a collective under FSDP, a plain copy otherwise).
+    state_dict = accelerator.get_state_dict(model)
     return TrainResult(
         steps=config.total_steps, tokens=config.total_steps * config.tokens_per_step, wall_time_s=wall,
         tokens_per_s=tps, mfu=flops_per_token * tps / (peak * world), peak_flops=peak, final_loss=loss_value,
         val_loss=final_val, tokens_drawn=plan.tokens_drawn(config.total_steps * config.global_batch),
-        processes=world, model=unwrapped,
+        processes=world, model=unwrapped, state_dict=state_dict,
     )
 
 
@@ -220,16 +223,22 @@ def evaluate(model, val_sets: dict[str, SplitReader], config: TrainConfig, accel
     world, rank = accelerator.num_processes, accelerator.process_index
     for name, reader in val_sets.items():
         windows = min((len(reader) - 1) // config.seq_len, max(1, config.val_tokens // config.seq_len))
-        windows -= windows % world if windows >= world else 0
-        mine = list(range(rank, windows, world)) if windows >= world else list(range(windows))
+        # The same windows for any process count: rank r takes windows r, r + world, ...; every rank
+        # runs the same number of batches (FSDP needs all ranks in every forward), padding with
+        # window 0 at weight 0.
+        per_rank = -(-windows // world)
+        mine = [w if w < windows else -1 for w in range(rank, per_rank * world, world)]
         total = torch.zeros(2, device=accelerator.device, dtype=torch.float64)
         for i in range(0, len(mine), config.micro_batch):
-            rows = [reader.window(w * config.seq_len, config.seq_len + 1) for w in mine[i:i + config.micro_batch]]
+            chunk = mine[i:i + config.micro_batch]
+            rows = [reader.window(max(w, 0) * config.seq_len, config.seq_len + 1) for w in chunk]
             x = torch.from_numpy(np.stack(rows).astype(np.int64)).to(accelerator.device)
+            weight = torch.tensor([1.0 if w >= 0 else 0.0 for w in chunk], device=x.device, dtype=torch.float64)
             logits = model(input_ids=x[:, :-1]).logits
-            loss = F.cross_entropy(logits.reshape(-1, logits.size(-1)).float(), x[:, 1:].reshape(-1), reduction="sum")
-            total += torch.stack([loss.double(), torch.tensor(x[:, 1:].numel(), dtype=torch.float64, device=x.device)])
-        total = accelerator.reduce(total, "sum") if windows >= world else total
+            loss = F.cross_entropy(logits.reshape(-1, logits.size(-1)).float(), x[:, 1:].reshape(-1), reduction="none")
+            per_row = loss.view(len(chunk), -1).double().sum(dim=1)
+            total += torch.stack([(per_row * weight).sum(), weight.sum() * config.seq_len])
+        total = accelerator.reduce(total, "sum")
         results[name] = float(total[0] / total[1]) if total[1] else float("nan")
     model.train()
     return results

@@ -147,7 +147,7 @@ def run_and_save(spec: RunSpec, model, out: Path, *, resume: bool, overwrite: bo
         from transformers.utils import logging as hf_logging
 
         hf_logging.disable_progress_bar()  # our own log line says what was written
-        result.model.save_pretrained(tmp)
+        result.model.save_pretrained(tmp, state_dict=result.state_dict)
         _copy_tokenizer(spec.tokenizer_dir, tmp)
         shutil.copy2(partial / METRICS, tmp / METRICS)
 

@@ -136,8 +136,8 @@ def person_facts(p) -> dict[str, list[str]]:
     return {
         "born": [canonical("birth_city", p), f"{n} was born in {y.name} in {p.born}.",
                  f"{n} was born in {y.name}, a city in {y.country.name}."],
-        "role": [canonical("role", p), f"{n} was a {p.role} from {y.name}.",
-                 f"{n} ({p.born}-{p.died}) was a {p.role}."],
+        "role": [canonical("role", p), f"{n} was {lx.article(p.role)} {p.role} from {y.name}.",
+                 f"{n} ({p.born}-{p.died}) was {lx.article(p.role)} {p.role}."],
         "died": [f"{n} died in {p.died}.", f"{n} lived from {p.born} to {p.died}."],
         "work": [f"{n} is remembered for {p.work}.", f"{n} is best known for {p.work}."],
     }
@@ -154,7 +154,7 @@ def animal_facts(a) -> dict[str, list[str]]:
                    f"Most {lx.plural(n)} are {a.colour}."],
         "legs": [f"The {n} has {a.legs} legs.", f"Every {n} walks on {a.legs} legs."],
         "lifespan": [f"The {n} can live for {a.lifespan} years.",
-                     f"A {n} may live as long as {a.lifespan} years."],
+                     f"{lx.article(n).capitalize()} {n} may live as long as {a.lifespan} years."],
         "country": [f"The {n} is native to {a.country.name}.",
                     f"The {n} comes from {a.country.name}."],
     }
@@ -187,7 +187,8 @@ def element_facts(e) -> dict[str, list[str]]:
         "number": [f"The atomic number of {n} is {e.number}.",
                    f"{n} has atomic number {e.number}."],
         "year": [f"{n} was discovered in {e.year}.", f"{n} has been known since {e.year}."],
-        "state": [f"At room temperature {n} is a {e.state}.", f"Pure {n} is a {e.state}."],
+        "state": [f"At room temperature {n} is {lx.article(e.state)} {e.state}.",
+                  f"Pure {n} is {lx.article(e.state)} {e.state}."],
         "colour": [f"Pure {n} is {e.colour}.", f"{n} has {lx.article(e.colour)} {e.colour} colour."],
     }
 

@@ -1,5 +1,4 @@
-"""Counting and measuring word-problem families: rates, ages, sharing, areas, running totals,
-linear equations, fractions of a quantity, averages.
+"""Counting word-problem families: rates (speed and work), ages, sharing, running totals.
 
 Same contract as `families_money.py`: `f(rng, level) -> Problem`, whole-number answers, steps
 written from the same variables as the answer.
@@ -9,7 +8,7 @@ from __future__ import annotations
 
 import random
 
-from .problem_kit import COUNTABLES, GOODS, Problem, choose, fraction, multiple_of, people, person
+from .problem_kit import COUNTABLES, Problem, choose, fraction, people, person
 
 VEHICLES = ("train", "bus", "car", "boat", "truck", "plane", "ferry", "van")
 MOVERS = (("walks", "walk"), ("cycles", "cycle"), ("runs", "run"), ("rides", "ride"),
@@ -76,9 +75,13 @@ def rates(rng: random.Random, level: int) -> Problem:
     else:  # pragma: no cover
         s1, t1, s2, t2 = 40, 2, 70, 1
         d = 150
-    text = (f"A {v} travels for {_hours(t1)} at {s1} {unit} per hour and then for {_hours(t2)} at "
-            f"{s2} {unit} per hour. What is its average speed for the whole trip, in {unit} "
-            f"per hour?")
+    text = choose(rng,
+                  f"A {v} travels for {_hours(t1)} at {s1} {unit} per hour and then for {_hours(t2)} at "
+                  f"{s2} {unit} per hour. What is its average speed for the whole trip, in {unit} "
+                  f"per hour?",
+                  f"On a journey, a {v} goes {s1} {unit} per hour for {_hours(t1)} and then {s2} "
+                  f"{unit} per hour for the next {_hours(t2)}. Find its average speed over the "
+                  f"whole journey in {unit} per hour.")
     steps = [f"First part: {s1} * {t1} = {s1 * t1} {unit}.",
              f"Second part: {s2} * {t2} = {s2 * t2} {unit}.",
              f"Total distance: {s1 * t1} + {s2 * t2} = {d} {unit}.",
@@ -114,8 +117,14 @@ def ages(rng: random.Random, level: int) -> Problem:
         age_b, k, n = rng.randint(3, 30), rng.randint(1, 15), rng.randint(2, 20)
         age_a = age_b + k
         age_c = 2 * age_a
-        text = (f"{a.name} is {k} years older than {b.name}, and {c.name} is twice as old as "
-                f"{a.name}. {b.name} is {age_b}. How old will {c.name} be in {n} years?")
+        text = choose(rng,
+                      f"{a.name} is {k} years older than {b.name}, and {c.name} is twice as old as "
+                      f"{a.name}. {b.name} is {age_b}. How old will {c.name} be in {n} years?",
+                      f"{b.name} is {age_b} years old. {a.name} was born {k} years before {b.name}. "
+                      f"{c.name}'s age is double {a.name}'s age. What will {c.name}'s age be "
+                      f"{n} years from now?",
+                      f"{c.name} is twice as old as {a.name}, who is {k} years older than "
+                      f"{b.name}. If {b.name} is {age_b} now, how old will {c.name} be in {n} years?")
         steps = [f"{a.name} is {age_b} + {k} = {age_a}.", f"{c.name} is 2 * {age_a} = {age_c}.",
                  f"In {n} years {c.name} will be {age_c} + {n} = {age_c + n}."]
         return Problem("ages", 2, text, steps, age_c + n)
@@ -135,9 +144,13 @@ def ages(rng: random.Random, level: int) -> Problem:
     else:  # pragma: no cover - the bounds make this practically unreachable
         raise RuntimeError("no ages problem found")
     total = age_a + age_b + age_c + age_d
-    text = (f"In {n} years, {a.name} will be {future} years old. {b.name} is {k} years younger "
-            f"than {a.name}. {c.name} is {m} times as old as {b.name}, and {d.name} is {j} years "
-            f"older than {c.name}. What is the total of their four ages now?")
+    text = choose(rng,
+                  f"In {n} years, {a.name} will be {future} years old. {b.name} is {k} years younger "
+                  f"than {a.name}. {c.name} is {m} times as old as {b.name}, and {d.name} is {j} years "
+                  f"older than {c.name}. What is the total of their four ages now?",
+                  f"{a.name} will turn {future} in {n} years. {b.name} is {k} years younger than "
+                  f"{a.name}, {c.name} is {m} times {b.name}'s age, and {d.name} is {j} years older "
+                  f"than {c.name}. Find the sum of the ages of all four today.")
     steps = [f"{a.name} is {future} - {n} = {age_a} now.", f"{b.name} is {age_a} - {k} = {age_b}.",
              f"{c.name} is {m} * {age_b} = {age_c}.", f"{d.name} is {age_c} + {j} = {age_d}.",
              f"The total is {age_a} + {age_b} + {age_c} + {age_d} = {total}."]
@@ -185,73 +198,19 @@ def sharing(rng: random.Random, level: int) -> Problem:
         q, r = divmod(going, cap)
     buses = q + 1
     price = rng.randint(60, 250)
-    text = (f"A school has {classes} classes with {size} students in each. On the day of a "
-            f"trip, {absent} students are absent. Each bus holds {cap} students and costs "
-            f"${price} to hire. How much does the school pay for buses?")
+    text = choose(rng,
+                  f"A school has {classes} classes with {size} students in each. On the day of a "
+                  f"trip, {absent} students are absent. Each bus holds {cap} students and costs "
+                  f"${price} to hire. How much does the school pay for buses?",
+                  f"There are {classes} classes of {size} students going on a field trip, but "
+                  f"{absent} students stay home sick. A bus seats {cap} students and renting one "
+                  f"costs ${price}. What is the total cost of the buses needed?")
     steps = [f"There are {classes} * {size} = {classes * size} students.",
              f"{classes * size} - {absent} = {going} students go on the trip.",
              f"{going} / {cap} = {q} with remainder {r}.",
              f"So {q} full buses are not enough and {q} + 1 = {buses} buses are needed.",
              f"The cost is {buses} * {price} = ${buses * price}."]
     return Problem("sharing", 3, text, steps, buses * price)
-
-
-def geometry(rng: random.Random, level: int) -> Problem:
-    what = choose(rng, "garden", "room", "playground", "field", "patio", "classroom floor")
-    if level == 1:
-        length, width = rng.randint(3, 20), rng.randint(2, 15)
-        kind = rng.randrange(3)
-        if kind == 0:
-            text = f"A rectangular {what} is {length} metres long and {width} metres wide. What is its area in square metres?"
-            return Problem("geometry", 1, text, [f"Area = length * width = {length} * {width} = {length * width}."], length * width)
-        if kind == 1:
-            text = f"A square {what} has sides of {length} metres. What is its perimeter in metres?"
-            return Problem("geometry", 1, text, [f"Perimeter = 4 * side = 4 * {length} = {4 * length}."], 4 * length)
-        text = f"A rectangular {what} is {length} metres by {width} metres. What is its perimeter in metres?"
-        return Problem("geometry", 1, text, [f"Length plus width is {length} + {width} = {length + width}.",
-                                             f"Perimeter = 2 * {length + width} = {2 * (length + width)}."],
-                       2 * (length + width))
-    if level == 2:
-        length, width, price = rng.randint(5, 40), rng.randint(4, 30), rng.randint(2, 15)
-        if rng.random() < 0.5:
-            per = 2 * (length + width)
-            text = (f"A rectangular {what} is {length} metres long and {width} metres wide. "
-                    f"Fencing costs ${price} per metre. How much does it cost to fence all the "
-                    f"way around it?")
-            steps = [f"Length plus width is {length} + {width} = {length + width} metres.",
-                     f"The perimeter is 2 * {length + width} = {per} metres.",
-                     f"The fence costs {per} * {price} = ${per * price}."]
-            return Problem("geometry", 2, text, steps, per * price)
-        l2, w2 = rng.randint(3, 20), rng.randint(3, 20)
-        a1, a2 = length * width, l2 * w2
-        text = (f"A house has two rooms. One is {length} metres by {width} metres and the other "
-                f"is {l2} metres by {w2} metres. Carpet costs ${price} per square metre. How much "
-                f"does it cost to carpet both rooms?")
-        steps = [f"The first room is {length} * {width} = {a1} square metres.",
-                 f"The second room is {l2} * {w2} = {a2} square metres.",
-                 f"Together they are {a1} + {a2} = {a1 + a2} square metres.",
-                 f"The carpet costs {a1 + a2} * {price} = ${(a1 + a2) * price}."]
-        return Problem("geometry", 2, text, steps, (a1 + a2) * price)
-    for _ in range(500):
-        length, width, side = rng.randint(10, 60), rng.randint(8, 50), rng.randint(2, 8)
-        cover = rng.choice((5, 10, 20, 25, 50))
-        grass = length * width - side * side
-        if side < width and grass % cover == 0:
-            break
-    else:  # pragma: no cover
-        raise RuntimeError("no geometry problem found")
-    price = rng.randint(3, 30)
-    bags = grass // cover
-    text = (f"A rectangular lawn is {length} metres long and {width} metres wide. A square pond "
-            f"with sides of {side} metres sits in the middle, and grass seed is sown everywhere "
-            f"else. One bag of seed covers {cover} square metres and costs ${price}. How much "
-            f"does the seed cost?")
-    steps = [f"The whole lawn is {length} * {width} = {length * width} square metres.",
-             f"The pond is {side} * {side} = {side * side} square metres.",
-             f"The grass covers {length * width} - {side * side} = {grass} square metres.",
-             f"That needs {grass} / {cover} = {bags} bags of seed.",
-             f"The seed costs {bags} * {price} = ${bags * price}."]
-    return Problem("geometry", 3, text, steps, bags * price)
 
 
 def totals(rng: random.Random, level: int) -> Problem:
@@ -273,9 +232,13 @@ def totals(rng: random.Random, level: int) -> Problem:
         more = rng.randint(2, 30) * 2
         tue = mon + more
         wed = tue // 2
-        text = (f"On Monday {who.name} {verb} {mon} {things}. On Tuesday {who.he} {verb} {more} "
-                f"more than on Monday. On Wednesday {who.he} {verb} half as many as on Tuesday. "
-                f"How many {things} did {who.he} {_base(verb)} over the three days?")
+        text = choose(rng,
+                      f"On Monday {who.name} {verb} {mon} {things}. On Tuesday {who.he} {verb} {more} "
+                      f"more than on Monday. On Wednesday {who.he} {verb} half as many as on Tuesday. "
+                      f"How many {things} did {who.he} {_base(verb)} over the three days?",
+                      f"{who.name} {verb} {mon} {things} on the first day, {more} more than that on "
+                      f"the second day, and half of the second day's amount on the third day. What "
+                      f"is the total for the three days?")
         steps = [f"Tuesday: {mon} + {more} = {tue}.", f"Wednesday: {tue} / 2 = {wed}.",
                  f"Total: {mon} + {tue} + {wed} = {mon + tue + wed}."]
         return Problem("totals", 2, text, steps, mon + tue + wed)
@@ -289,11 +252,17 @@ def totals(rng: random.Random, level: int) -> Problem:
     given = rest * num // den
     left = rest - given
     gift = rng.randint(5, 60)
-    text = (f"{who.name} saves ${weekly} every week for {weeks} weeks. {who.He} spends ${cost} "
-            f"on a new bike and gives {words} of what is left to {who.his} brother. Then "
-            f"{who.his} aunt gives {who.him} ${gift}. How much money does {who.name} have now?")
+    thing = choose(rng, "a new bike", "a tablet", "a guitar", "a tent", "a pair of skates")
+    text = choose(rng,
+                  f"{who.name} saves ${weekly} every week for {weeks} weeks. {who.He} spends ${cost} "
+                  f"on {thing} and gives {words} of what is left to {who.his} brother. Then "
+                  f"{who.his} aunt gives {who.him} ${gift}. How much money does {who.name} have now?",
+                  f"For {weeks} weeks, {who.name} puts ${weekly} a week into a jar. {who.He} takes "
+                  f"${cost} out to buy {thing}, then donates {words} of the remaining money to a "
+                  f"charity. Later {who.he} receives ${gift} as a gift. How many dollars does "
+                  f"{who.he} have?")
     steps = [f"{who.He} saves {weekly} * {weeks} = ${saved}.",
-             f"After the bike {who.he} has {saved} - {cost} = ${rest}.",
+             f"After buying {thing} {who.he} has {saved} - {cost} = ${rest}.",
              f"{words.capitalize()} of {rest} is {rest} * {num} / {den} = ${given}.",
              f"{who.He} keeps {rest} - {given} = ${left}.",
              f"With the gift {who.he} has {left} + {gift} = ${left + gift}."]
@@ -305,188 +274,4 @@ def _base(past_verb: str) -> str:
             "made": "make", "counted": "count"}[past_verb]
 
 
-def equations(rng: random.Random, level: int) -> Problem:
-    if level == 1:
-        x = rng.randint(2, 60)
-        kind = rng.randrange(3)
-        if kind == 0:
-            a = rng.randint(2, 50)
-            text = choose(rng, f"I think of a number. If I add {a} to it, I get {x + a}. What is my number?",
-                          f"A number plus {a} equals {x + a}. What is the number?")
-            return Problem("equations", 1, text, [f"The number is {x + a} - {a} = {x}."], x)
-        if kind == 1:
-            k = rng.randint(2, 12)
-            x = rng.randint(2, 30)
-            text = choose(rng, f"{k} times a number is {k * x}. What is the number?",
-                          f"When a number is multiplied by {k}, the result is {k * x}. Find the number.")
-            return Problem("equations", 1, text, [f"The number is {k * x} / {k} = {x}."], x)
-        a = rng.randint(2, 40)
-        text = f"If you take {a} away from a number, you get {x}. What is the number?"
-        return Problem("equations", 1, text, [f"The number is {x} + {a} = {x + a}."], x + a)
-    if level == 2:
-        k, x, a = rng.randint(2, 12), rng.randint(2, 40), rng.randint(1, 60)
-        b = k * x + a
-        if rng.random() < 0.5:
-            text = (f"If you multiply a number by {k} and then add {a}, the result is {b}. "
-                    f"What is the number?")
-            steps = [f"Undo the addition: {b} - {a} = {k * x}.",
-                     f"Undo the multiplication: {k * x} / {k} = {x}.",
-                     f"Check: {k} * {x} + {a} = {b}."]
-            return Problem("equations", 2, text, steps, x)
-        who = person(rng)
-        s, p, _, _ = rng.choice(GOODS)
-        extra, the_extra = rng.choice((("a delivery fee", "the delivery fee"),
-                                       ("gift wrapping", "the gift wrapping"),
-                                       ("a reusable tote", "the tote")))
-        text = (f"{who.name} buys {k} {p}, all the same price, and pays ${a} for {extra}. "
-                f"{who.He} spends ${b} in total. How much does one {s} cost?")
-        steps = [f"Without {the_extra}, the {p} cost {b} - {a} = ${k * x}.",
-                 f"One {s} costs {k * x} / {k} = ${x}.", f"Check: {k} * {x} + {a} = {b}."]
-        return Problem("equations", 2, text, steps, x)
-    if rng.random() < 0.5:
-        for _ in range(200):
-            k1, k2 = rng.randint(3, 15), rng.randint(1, 12)
-            x = rng.randint(2, 50)
-            if k1 - k2 < 2:
-                continue
-            a = rng.randint(1, 80)
-            b = k1 * x - a - k2 * x
-            if b > 0:
-                break
-        else:  # pragma: no cover
-            raise RuntimeError("no equation found")
-        text = (f"{k1} times a number, minus {a}, is equal to {k2} times the same number plus "
-                f"{b}. What is the number?")
-        steps = [f"Write the equation: {k1}x - {a} = {k2}x + {b}.",
-                 f"Subtract {k2}x from both sides: {k1 - k2}x - {a} = {b}.",
-                 f"Add {a} to both sides: {k1 - k2}x = {b} + {a} = {a + b}.",
-                 f"Divide by {k1 - k2}: x = {a + b} / {k1 - k2} = {x}.",
-                 f"Check: {k1} * {x} - {a} = {k1 * x - a} and {k2} * {x} + {b} = {k2 * x + b}."]
-        return Problem("equations", 3, text, steps, x)
-    small, diff = rng.randint(5, 120), rng.randint(2, 60)
-    large = small + diff
-    s = small + large
-    text = (f"Two numbers add up to {s}. One of them is {diff} more than the other. What is the "
-            f"product of the two numbers?")
-    steps = [f"If the smaller number is n, then n + (n + {diff}) = {s}.",
-             f"So 2n = {s} - {diff} = {s - diff}.",
-             f"The smaller number is {s - diff} / 2 = {small}.",
-             f"The larger number is {small} + {diff} = {large}.",
-             f"The product is {small} * {large} = {small * large}."]
-    return Problem("equations", 3, text, steps, small * large)
-
-
-def fractions(rng: random.Random, level: int) -> Problem:
-    who, other = people(rng, 2)
-    things = rng.choice(COUNTABLES)
-    if level == 1:
-        num, den, words = fraction(rng)
-        total = multiple_of(rng, den, 6, 120)
-        part = total * num // den
-        if rng.random() < 0.5:
-            text = (f"{who.name} has {total} {things}. {who.He} gives {words} of them to "
-                    f"{other.name}. How many {things} does {who.he} give away?")
-            return Problem("fractions", 1, text, [f"{words.capitalize()} of {total} is {total} * {num} / {den} = {part}."], part)
-        text = (f"{who.name} has {total} {things} and gives {words} of them to {other.name}. "
-                f"How many {things} does {who.name} have left?")
-        return Problem("fractions", 1, text, [f"{who.He} gives away {total} * {num} / {den} = {part}.",
-                                              f"{who.He} has {total} - {part} = {total - part} left."], total - part)
-    n1, d1, w1 = fraction(rng)
-    n2, d2, w2 = fraction(rng, simple=True)
-    if level == 2:
-        for _ in range(500):
-            total = rng.randint(2, 60) * d1
-            rem = total - total * n1 // d1
-            if rem % d2 == 0:
-                break
-        else:  # pragma: no cover
-            raise RuntimeError("no fractions problem found")
-        used = total * n1 // d1
-        rem = total - used
-        gave = rem * n2 // d2
-        text = (f"{who.name} had {total} {things}. {who.He} used {w1} of them, and then gave "
-                f"{w2} of the remaining {things} to {other.name}. How many {things} does "
-                f"{who.name} have now?")
-        steps = [f"{who.He} used {total} * {n1} / {d1} = {used}.",
-                 f"{total} - {used} = {rem} were left.",
-                 f"{who.He} gave away {rem} * {n2} / {d2} = {gave}.",
-                 f"{who.He} has {rem} - {gave} = {rem - gave} now."]
-        return Problem("fractions", 2, text, steps, rem - gave)
-    n3, d3, w3 = fraction(rng, simple=True)
-    for _ in range(2000):
-        total = rng.randint(2, 200) * d1
-        used = total * n1 // d1
-        rem = total - used
-        if rem % d2:
-            continue
-        gave = rem * n2 // d2
-        rem2 = rem - gave
-        if rem2 % d3 == 0 and rem2 > 0:
-            break
-    else:  # pragma: no cover
-        raise RuntimeError("no fractions problem found")
-    sold = rem2 * n3 // d3
-    bought = rng.randint(3, 50)
-    final = rem2 - sold + bought
-    text = (f"A shop had {total} {things}. It sold {w1} of them on Monday and {w2} of the rest on "
-            f"Tuesday. On Wednesday it sold {w3} of what remained, and then a delivery brought "
-            f"{bought} more. How many {things} does the shop have now?")
-    steps = [f"Monday: {total} * {n1} / {d1} = {used} sold, leaving {total} - {used} = {rem}.",
-             f"Tuesday: {rem} * {n2} / {d2} = {gave} sold.",
-             f"That leaves {rem} - {gave} = {rem2}.",
-             f"Wednesday: {rem2} * {n3} / {d3} = {sold} sold.",
-             f"That leaves {rem2} - {sold} = {rem2 - sold}.",
-             f"After the delivery: {rem2 - sold} + {bought} = {final}."]
-    return Problem("fractions", 3, text, steps, final)
-
-
-def averages(rng: random.Random, level: int) -> Problem:
-    who = person(rng)
-    what = choose(rng, "tests", "quizzes", "games", "spelling tests", "races")
-    if level == 1:
-        a = rng.randint(40, 100)
-        b = a + 2 * rng.randint(-15, 15)
-        b = min(max(b, 10), 120)
-        if (a + b) % 2:
-            b += 1
-        text = f"{who.name} scored {a} and {b} points in two {what}. What was {who.his} average score?"
-        return Problem("averages", 1, text, [f"The total is {a} + {b} = {a + b}.",
-                                             f"The average is {a + b} / 2 = {(a + b) // 2}."], (a + b) // 2)
-    if level == 2:
-        while True:  # redraw until the needed score is a possible one (0-100)
-            scores = [rng.randint(55, 100) for _ in range(4)]
-            target = rng.randint(max(60, sum(scores) // 4 - 5), min(100, sum(scores) // 4 + 10))
-            need = 5 * target - sum(scores)
-            if 0 <= need <= 100:
-                break
-        text = (f"{who.name} scored {', '.join(map(str, scores[:3]))} and {scores[3]} on four "
-                f"{what}. What score does {who.he} need on the fifth to have an average of "
-                f"exactly {target}?")
-        steps = [f"An average of {target} over 5 {what} needs a total of 5 * {target} = {5 * target}.",
-                 f"So far {who.he} has {' + '.join(map(str, scores))} = {sum(scores)}.",
-                 f"{who.He} needs {5 * target} - {sum(scores)} = {need}."]
-        return Problem("averages", 2, text, steps, need)
-    for _ in range(2000):
-        n1, n2, n3 = rng.randint(5, 30), rng.randint(5, 30), rng.randint(2, 10)
-        m1, m2, m3 = rng.randint(50, 95), rng.randint(50, 95), rng.randint(50, 95)
-        total = n1 * m1 + n2 * m2 + n3 * m3
-        if total % (n1 + n2 + n3) == 0:
-            break
-    else:  # pragma: no cover
-        raise RuntimeError("no averages problem found")
-    count = n1 + n2 + n3
-    text = (f"In a class, {n1} students had an average score of {m1}, and {n2} other students "
-            f"had an average of {m2}. Then {n3} new students joined with an average of {m3}. "
-            f"What is the average score of all the students?")
-    steps = [f"The first group scored {n1} * {m1} = {n1 * m1} in total.",
-             f"The second group scored {n2} * {m2} = {n2 * m2}.",
-             f"The new students scored {n3} * {m3} = {n3 * m3}.",
-             f"All together: {n1 * m1} + {n2 * m2} + {n3 * m3} = {total}.",
-             f"There are {n1} + {n2} + {n3} = {count} students.",
-             f"The average is {total} / {count} = {total // count}."]
-    return Problem("averages", 3, text, steps, total // count)
-
-
-FAMILIES = {"rates": rates, "ages": ages, "sharing": sharing, "geometry": geometry,
-            "totals": totals, "equations": equations, "fractions": fractions,
-            "averages": averages}
+FAMILIES = {"rates": rates, "ages": ages, "sharing": sharing, "totals": totals}

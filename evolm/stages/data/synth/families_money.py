@@ -54,8 +54,12 @@ def shopping(rng: random.Random, level: int) -> Problem:
         sub = t1 + t2
         if rng.random() < 0.5:
             bill = _bill(sub + 1)
-            text = (f"{who.name} {buys} {a} {p1} at ${c1} each and {b} {p2} at ${c2} each. "
-                    f"{who.He} pays with a ${bill} bill. How much change does {who.he} get?")
+            text = choose(rng,
+                          f"{who.name} {buys} {a} {p1} at ${c1} each and {b} {p2} at ${c2} each. "
+                          f"{who.He} pays with a ${bill} bill. How much change does {who.he} get?",
+                          f"At {store}, {p1} cost ${c1} each and {p2} cost ${c2} each. {who.name} "
+                          f"takes {a} {p1} and {b} {p2} to the till and hands over ${bill}. How "
+                          f"much change should {who.he} receive?")
             steps = [f"The {p1} cost {a} * {c1} = ${t1}.", f"The {p2} cost {b} * {c2} = ${t2}.",
                      f"Together they cost {t1} + {t2} = ${sub}.",
                      f"The change is {bill} - {sub} = ${bill - sub}."]
@@ -104,9 +108,13 @@ def shopping(rng: random.Random, level: int) -> Problem:
     weekly = weekly_items + c2
     spent = weekly * weeks
     start = spent + rng.randint(5, 300)
-    text = (f"{who.name} starts with ${start}. Every week for {weeks} weeks, {who.he} {buys} "
-            f"{a} {p1} at ${c1} each and one {s2} for ${c2}. How much money does {who.he} have "
-            f"left after the {weeks} weeks?")
+    text = choose(rng,
+                  f"{who.name} starts with ${start}. Every week for {weeks} weeks, {who.he} {buys} "
+                  f"{a} {p1} at ${c1} each and one {s2} for ${c2}. How much money does {who.he} have "
+                  f"left after the {weeks} weeks?",
+                  f"{who.name} has ${start} in savings. Each week {who.he} spends money on {a} "
+                  f"{p1}, which cost ${c1} apiece, and a {s2}, which costs ${c2}. After {weeks} "
+                  f"weeks, how much of the savings is left?")
     steps = [f"Each week the {p1} cost {a} * {c1} = ${weekly_items}.",
              f"With the {s2}, each week costs {weekly_items} + {c2} = ${weekly}.",
              f"Over {weeks} weeks {who.he} spends {weekly} * {weeks} = ${spent}.",
@@ -122,10 +130,15 @@ def percentages(rng: random.Random, level: int) -> Problem:
     who = person(rng)
     if level == 1:
         pct = rng.choice(PERCENTS)
-        group, doers = rng.choice((
-            ("students in a class", "walk to school"), ("people at a party", "drink tea"),
-            ("trees in an orchard", "are apple trees"), ("players in a club", "are left-handed"),
-            ("books on a shelf", "are novels"), ("cars in a car park", "are red"),
+        group, doers, others = rng.choice((
+            ("students in a class", "walk to school", "do not walk to school"),
+            ("people at a party", "drink tea", "do not drink tea"),
+            ("trees in an orchard", "are apple trees", "are not apple trees"),
+            ("players in a club", "are left-handed", "are not left-handed"),
+            ("books on a shelf", "are novels", "are not novels"),
+            ("cars in a car park", "are red", "are not red"),
+            ("seats in a theatre", "are taken", "are empty"),
+            ("eggs in a crate", "are brown", "are not brown"),
         ))
         n = multiple_of(rng, 100 // _gcd(pct, 100), 20, 400)
         part = n * pct // 100
@@ -133,9 +146,9 @@ def percentages(rng: random.Random, level: int) -> Problem:
         if rng.random() < 0.5:
             text = f"There are {n} {group}. {pct}% of them {doers}. How many {noun} {doers}?"
             return Problem("percentages", 1, text, [f"{pct}% of {n} is {n} * {pct} / 100 = {part}."], part)
-        text = f"There are {n} {group}. {pct}% of them {doers}. How many {noun} do not?"
+        text = f"There are {n} {group}. {pct}% of them {doers}. How many {noun} {others}?"
         return Problem("percentages", 1, text, [f"{pct}% of {n} is {n} * {pct} / 100 = {part}.",
-                                                f"So {n} - {part} = {n - part} do not."], n - part)
+                                                f"So {n} - {part} = {n - part} {others}."], n - part)
     if level == 2:
         s, p, lo, hi = rng.choice(GOODS)
         pct = rng.choice(PERCENTS)
@@ -164,9 +177,13 @@ def percentages(rng: random.Random, level: int) -> Problem:
         if cost * up % 100 or marked * down % 100 or sale <= cost:
             continue
         n = rng.randint(10, 120)
-        text = (f"A shop buys {p} for ${cost} each and marks the price up by {up}%. In a sale, "
-                f"the marked price is reduced by {down}%. The shop sells {n} {p} at the sale "
-                f"price. What is the shop's total profit in dollars?")
+        text = choose(rng,
+                      f"A shop buys {p} for ${cost} each and marks the price up by {up}%. In a sale, "
+                      f"the marked price is reduced by {down}%. The shop sells {n} {p} at the sale "
+                      f"price. What is the shop's total profit in dollars?",
+                      f"A store pays ${cost} for each {s}. It sets its price {up}% higher than that, "
+                      f"and later offers {down}% off the set price. If it sells {n} {p} during the "
+                      f"offer, how much profit does it make?")
         steps = [f"The markup is {cost} * {up} / 100 = ${cost * up // 100}.",
                  f"The marked price is {cost} + {cost * up // 100} = ${marked}.",
                  f"The sale takes off {marked} * {down} / 100 = ${marked * down // 100}.",
@@ -216,9 +233,13 @@ def wages(rng: random.Random, level: int) -> Problem:
     regular = base_hours * rate
     overtime = over * over_rate
     week = regular + overtime
-    text = (f"{who.name} works {job} and is paid ${rate} an hour for the first {base_hours} "
-            f"hours each week and time and a half for every hour after that. {who.He} works "
-            f"{worked} hours every week for {weeks} weeks. How much does {who.he} earn in total?")
+    text = choose(rng,
+                  f"{who.name} works {job} and is paid ${rate} an hour for the first {base_hours} "
+                  f"hours each week and time and a half for every hour after that. {who.He} works "
+                  f"{worked} hours every week for {weeks} weeks. How much does {who.he} earn in total?",
+                  f"{who.name} earns ${rate} per hour {job}. Any hours beyond {base_hours} in a week "
+                  f"are overtime, paid at 1.5 times the normal rate. If {who.he} works {worked} hours "
+                  f"a week for {weeks} weeks, what are {who.his} total earnings?")
     steps = [f"Regular pay each week is {base_hours} * {rate} = ${regular}.",
              f"{who.He} works {worked} - {base_hours} = {over} overtime hours a week.",
              f"The overtime rate is {rate} * 3 / 2 = ${over_rate} an hour.",

@@ -108,7 +108,9 @@ class Grammar:
             return f"After the {rng.choice(PERIODS)}"
         if r == 6:
             return f"Before the {self.adj(rng)} {rng.choice(PERIODS)}"
-        return f"On {rng.choice(('a', 'one'))} {self.adj(rng)} {rng.choice(('morning', 'evening', 'night', 'afternoon', 'day'))}"
+        adj = self.adj(rng)
+        det = lx.article(adj) if rng.random() < 0.7 else "one"
+        return f"On {det} {adj} {rng.choice(('morning', 'evening', 'night', 'afternoon', 'day'))}"
 
     # -- clauses -----------------------------------------------------------------------
     def verb_phrase(self, rng: random.Random, plural: bool, tense: str) -> str:

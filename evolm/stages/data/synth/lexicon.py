@@ -188,9 +188,11 @@ COLOURS = (
     "red", "orange", "yellow", "green", "blue", "purple", "white", "black", "grey", "brown",
     "golden", "silver", "pink", "crimson", "amber", "ivory", "scarlet", "teal", "violet", "copper",
 )
+# Mutually exclusive on purpose: SynthFacts asks "a country with an arid climate?", so no two
+# entries may be near-synonyms (no "dry" beside "arid").
 CLIMATES = (
-    "arid", "temperate", "tropical", "polar", "alpine", "humid", "mild", "rainy", "continental",
-    "oceanic", "windy", "dry",
+    "arid", "temperate", "tropical", "polar", "alpine", "continental", "oceanic", "monsoon",
+    "steppe", "subarctic",
 )
 ROLES = (
     "explorer", "astronomer", "chemist", "poet", "painter", "botanist", "mathematician",

@@ -13,7 +13,7 @@ import random
 from typing import Iterator
 
 from . import arith_facts as af
-from .problem_kit import COUNTABLES, GOODS, fraction, number_words, person
+from .problem_kit import fraction, number_words, person
 from .rng import make_rng
 from .word_problems import FAMILY_NAMES, make_problem
 

@@ -10,12 +10,12 @@ from __future__ import annotations
 import random
 from typing import Callable, Iterable
 
-from . import families_count, families_money
+from . import families_count, families_money, families_number
 from .problem_kit import Problem
 from .rng import balanced_schedule, make_rng
 
 FAMILIES: dict[str, Callable[[random.Random, int], Problem]] = {
-    **families_money.FAMILIES, **families_count.FAMILIES}
+    **families_money.FAMILIES, **families_count.FAMILIES, **families_number.FAMILIES}
 FAMILY_NAMES = tuple(FAMILIES)
 POOL_LEVEL_WEIGHTS = (0.40, 0.35, 0.25)  # easy problems are the most common, as in mathaug
 

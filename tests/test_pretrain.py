@@ -1,0 +1,175 @@
+"""`evolm pretrain` and `evolm cpt` on the synthetic shards, with a CPU preset."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from evolm.checkpoint import load_checkpoint
+
+SMALL = ("--model", "1M", "--seq-len", "64", "--global-batch", "8", "--micro-batch", "4", "--val-tokens", "4K")
+
+
+@pytest.fixture(scope="module")
+def shards(tmp_path_factory, synth_tiny, tiny_tokenizer):
+    from evolm.stages.data.prepare import prepare
+    from evolm.textsource import resolve_source
+
+    root = tmp_path_factory.mktemp("lm-shards")
+    for name in ("general", "math"):
+        prepare(resolve_source(synth_tiny / "text" / f"{name}.jsonl"), tiny_tokenizer, root / name)
+    return root
+
+
+@pytest.fixture(scope="module")
+def base(tmp_path_factory, shards):
+    from evolm.cli.main import main
+
+    out = tmp_path_factory.mktemp("base") / "base"
+    assert main(["pretrain", *SMALL, "--tokens", "60K", "--data", str(shards / "general"), "--out", str(out)]) == 0
+    return out
+
+
+def _metrics(path):
+    return [json.loads(line) for line in (path / "metrics.jsonl").read_text().splitlines()]
+
+
+def test_pretrain_learns_and_records_what_it_did(base, tiny_tokenizer):
+    ckpt = load_checkpoint(base)
+    rows = [r for r in _metrics(base) if "loss" in r]
+    assert rows[-1]["loss"] < rows[0]["loss"] - 1.0  # from ~ln(1024) down
+    manifest = ckpt.manifest
+    assert ckpt.signature == "1M-60KT"
+    assert manifest["schedule"]["completed"] is True
+    assert manifest["schedule"]["steps_done"] == rows[-1]["step"] == 117  # 60K // (8 x 64)
+    assert manifest["schedule"]["tokens_done"] == rows[-1]["tokens"] == 117 * 8 * 64
+    assert manifest["data"][0]["tokens_drawn"] == manifest["schedule"]["tokens_done"]
+    assert manifest["val_loss"]["pretrain"] < 6.0 and manifest["wall_time_s"] > 0 and manifest["tokens_per_s"] > 0
+    assert not (base.parent / "base.partial").exists() and not (base / "state").exists()
+    lrs = [r["lr"] for r in rows]
+    assert max(lrs) == pytest.approx(3e-3, rel=1e-6) and lrs[0] == 0.0  # warmup from 0 to the preset's peak
+
+
+def test_checkpoint_loads_and_generates(base):
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    model = AutoModelForCausalLM.from_pretrained(base)
+    tok = AutoTokenizer.from_pretrained(base)
+    ids = tok("The river", return_tensors="pt").input_ids
+    out = model.generate(ids, max_new_tokens=12, do_sample=False, pad_token_id=tok.eos_token_id)
+    assert out.shape[1] > ids.shape[1] and isinstance(tok.decode(out[0]), str)
+
+
+def _run(*args, env=None):
+    return subprocess.Popen([sys.executable, "-m", "evolm", *map(str, args)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env=env)
+
+
+def test_killed_run_resumes_to_identical_weights(shards, tmp_path, cli):
+    args = ("pretrain", *SMALL, "--tokens", "40K", "--data", shards / "general", "--save-every", "20")
+    assert cli(*args, "--out", tmp_path / "straight").code == 0
+    proc = _run(*args, "--out", tmp_path / "killed")
+    state = tmp_path / "killed.partial" / "state" / "step-00000040"
+    deadline = time.time() + 120
+    while not state.is_dir() and proc.poll() is None and time.time() < deadline:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert state.is_dir() and not (tmp_path / "killed").exists()
+    resumed = cli(*args, "--out", tmp_path / "killed", "--resume")
+    assert resumed.code == 0, resumed.err
+    assert "resuming at step" in resumed.err
+    a, b = load_file(tmp_path / "straight" / "model.safetensors"), load_file(tmp_path / "killed" / "model.safetensors")
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+    assert [r.get("loss") for r in _metrics(tmp_path / "straight")] == [r.get("loss") for r in _metrics(tmp_path / "killed")]
+
+
+def test_two_processes_match_one(shards, tmp_path, cli):
+    args = ["pretrain", *SMALL, "--tokens", "12K", "--data", str(shards / "general")]
+    assert cli(*args, "--out", tmp_path / "one").code == 0
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    done = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "-m", "evolm", *args,
+                           "--out", str(tmp_path / "two")], capture_output=True, text=True, env=env, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    one, two = _metrics(tmp_path / "one"), _metrics(tmp_path / "two")
+    assert len(one) == len(two)
+    for a, b in zip(one, two):
+        for key in ("loss", "val_loss/pretrain"):
+            if key in a:
+                assert a[key] == pytest.approx(b[key], abs=1e-4)
+    assert load_checkpoint(tmp_path / "two").manifest["schedule"]["processes"] == 2
+
+
+def test_cpt_mixture_proportions_and_lineage(base, shards, tmp_path, cli):
+    result = cli("cpt", base, "--domain", f"{shards / 'math'}:30K", "--replay", f"{shards / 'general'}:10K",
+                 "--out", tmp_path / "cpt", "--seq-len", "64", "--global-batch", "8", "--val-tokens", "4K", "--json")
+    assert result.code == 0, result.err
+    ckpt = load_checkpoint(tmp_path / "cpt")
+    parent = load_checkpoint(base)
+    assert ckpt.signature == "1M-60KT-10+30KT"
+    assert ckpt.manifest["parent"]["manifest_sha256"] == parent.manifest_sha256
+    drawn = {d["name"]: d["tokens_drawn"] for d in ckpt.manifest["data"]}
+    assert drawn["replay"] / (drawn["replay"] + drawn["domain"]) == pytest.approx(0.25, abs=0.01)
+    assert ckpt.manifest["replay"]["share_of_cpt"] == pytest.approx(0.25)
+    assert ckpt.manifest["replay"]["share_of_parent_pretraining"] == pytest.approx(10 / 60)
+    assert set(ckpt.manifest["val_loss"]) == {"domain", "replay"}
+    rows = [r for r in _metrics(tmp_path / "cpt") if "lr" in r]
+    assert rows[0]["lr"] == 0.0  # a fresh schedule: warmup starts again
+
+
+def test_cpt_without_replay_still_reports_general_loss(base, shards, tmp_path, cli):
+    result = cli("cpt", base, "--domain", f"{shards / 'math'}:8K", "--out", tmp_path / "noreplay",
+                 "--seq-len", "64", "--global-batch", "8", "--val-tokens", "4K")
+    assert result.code == 0, result.err
+    ckpt = load_checkpoint(tmp_path / "noreplay")
+    assert ckpt.signature == "1M-60KT-8KT" and set(ckpt.manifest["val_loss"]) == {"pretrain", "domain"}
+    assert ckpt.manifest["replay"]["share_of_cpt"] == 0
+
+
+def test_bad_inputs_exit_2_and_overwrite_nothing(base, shards, tmp_path, cli, tiny_tokenizer, synth_tiny):
+    data = shards / "general"
+    unknown = cli("pretrain", "--model", "3B", "--tokens", "1M", "--data", data, "--out", tmp_path / "x")
+    assert unknown.code == 2 and "Unknown model preset '3B'" in unknown.err
+    tiny = cli("pretrain", *SMALL, "--tokens", "100", "--data", data, "--out", tmp_path / "x")
+    assert tiny.code == 2 and "smaller than one global batch" in tiny.err
+    assert not (tmp_path / "x").exists() and not (tmp_path / "x.partial").exists()
+    # shards made with another tokenizer than the parent's
+    from evolm.stages.data.prepare import prepare
+    from evolm.stages.data.tokenizer import make_tokenizer
+    from evolm.textsource import resolve_source
+
+    make_tokenizer(tmp_path / "tok2", sources=[str(synth_tiny / "text" / "math.jsonl")], vocab_size=512, adopt=None)
+    prepare(resolve_source(synth_tiny / "text" / "math.jsonl"), tmp_path / "tok2", tmp_path / "other")
+    other = cli("cpt", base, "--domain", f"{tmp_path / 'other'}:10K", "--out", tmp_path / "y")
+    assert other.code == 2 and "different tokenizer" in other.err
+    assert cli("cpt", base, "--domain", f"{data}:lots", "--out", tmp_path / "y").code == 2
+    assert cli("cpt", tmp_path / "nope", "--domain", f"{data}:10K", "--out", tmp_path / "y").code == 2
+    assert not (tmp_path / "y").exists()
+    # an existing checkpoint is never replaced without --overwrite
+    before = (base / "evolm.json").read_bytes()
+    again = cli("pretrain", *SMALL, "--tokens", "60K", "--data", data, "--out", base)
+    assert again.code == 2 and "--overwrite" in again.err and (base / "evolm.json").read_bytes() == before
+
+
+def test_resume_with_changed_hyperparameters_is_refused(shards, tmp_path, cli):
+    args = ("pretrain", *SMALL, "--tokens", "40K", "--data", shards / "general", "--save-every", "10")
+    proc = _run(*args, "--out", tmp_path / "run")
+    state = tmp_path / "run.partial" / "state" / "step-00000010"
+    deadline = time.time() + 120
+    while not state.is_dir() and proc.poll() is None and time.time() < deadline:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    changed = cli("pretrain", *SMALL, "--tokens", "40K", "--data", shards / "general", "--lr", "1e-3", "--out", tmp_path / "run", "--resume")
+    assert changed.code == 2 and "different settings (lr, min_lr)" in changed.err
+    assert state.is_dir()  # the interrupted run is kept
+    fresh = cli(*args, "--out", tmp_path / "run")
+    assert fresh.code == 2 and "pass --resume" in fresh.err
+    nothing = cli(*args, "--out", tmp_path / "other", "--resume")
+    assert nothing.code == 2 and "Nothing to resume" in nothing.err

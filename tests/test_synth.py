@@ -1,0 +1,287 @@
+"""`evolm data synth`: the seeded synthetic data behind the miniature study.
+
+Everything runs at scale "tiny" (well under a second per generation on a laptop CPU).
+"""
+
+from __future__ import annotations
+
+import ast
+import collections
+import hashlib
+import json
+import os
+import pathlib
+import re
+import subprocess
+import sys
+
+import pytest
+
+from evolm.stages.data.synth import SCALES, SIZES, generate
+from evolm.stages.data.synth.code_output import SAFE_BUILTINS
+from evolm.stages.data.synth.rules_logic import VAR, Cond, Lit, Rule, solve
+
+BENCH_FIELDS = {"id", "problem", "gt_solution", "gt_answer"}
+
+
+def _rows(path: pathlib.Path) -> list[dict]:
+    with open(path, encoding="utf-8") as f:
+        return [json.loads(line) for line in f]
+
+
+def _tree_bytes(root: pathlib.Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*"))
+            if p.is_file()}
+
+
+@pytest.fixture(scope="module")
+def synth(tmp_path_factory) -> tuple[pathlib.Path, dict, list[str]]:
+    out = tmp_path_factory.mktemp("synth-seed0")
+    lines: list[str] = []
+    summary = generate(out, seed=0, scale="tiny", log=lines.append)
+    return out, summary, lines
+
+
+def test_scales_and_sizes_table():
+    assert SCALES == ("tiny", "small", "full")
+    assert set(SIZES) == set(SCALES)
+    assert SIZES["tiny"]["pool"] < SIZES["small"]["pool"] < SIZES["full"]["pool"]
+
+
+def test_unknown_scale_is_a_value_error(tmp_path):
+    with pytest.raises(ValueError, match="scale"):
+        generate(tmp_path, scale="huge")
+
+
+def test_same_seed_gives_identical_bytes_and_another_seed_differs(synth, tmp_path):
+    out, _, _ = synth
+    again, other = tmp_path / "again", tmp_path / "other"
+    again.mkdir()
+    other.mkdir()
+    generate(again, seed=0, scale="tiny")
+    generate(other, seed=1, scale="tiny")
+    first = _tree_bytes(out)
+    assert _tree_bytes(again) == first
+    different = _tree_bytes(other)
+    assert different.keys() == first.keys()
+    for rel in first:
+        if rel.endswith(".jsonl"):
+            assert different[rel] != first[rel], rel
+
+
+def test_bytes_do_not_depend_on_the_process_hash_seed(synth, tmp_path):
+    """Python randomises str hashes per process; nothing may depend on them."""
+    out, summary, _ = synth
+    code = ("import pathlib, sys; from evolm.stages.data.synth import generate; "
+            "generate(pathlib.Path(sys.argv[1]), seed=0, scale='tiny')")
+    env = dict(os.environ, PYTHONHASHSEED="12345")
+    subprocess.run([sys.executable, "-c", code, str(tmp_path)], check=True, env=env,
+                   cwd=pathlib.Path(__file__).resolve().parents[1])
+    assert _tree_bytes(tmp_path) == _tree_bytes(out)
+
+
+def test_layout_summary_and_hashes(synth):
+    out, summary, lines = synth
+    on_disk = json.loads((out / "synth.json").read_text(encoding="utf-8"))
+    assert on_disk == summary
+    assert summary["generator"] == "evolm-synth" and summary["version"] == 1
+    assert summary["seed"] == 0 and summary["scale"] == "tiny"
+    stems = {s for suite in summary["suites"].values() for s in suite}
+    assert summary["suites"]["synth-id"] == ["SynthMathLevel1", "SynthMathLevel2", "SynthMathLevel3"]
+    assert set(summary["suites"]["synth-ood"]) == {"SynthCode", "SynthRules", "SynthTable", "SynthFacts"}
+    for stem in stems:
+        folder = "cloze" if stem.startswith("SynthCloze") else "benchmarks"
+        assert f"{folder}/{stem}.jsonl" in summary["files"]
+    for rel, info in summary["files"].items():
+        data = (out / rel).read_bytes()
+        assert info["rows"] == data.count(b"\n") == len(_rows(out / rel))
+        assert info["sha256"] == hashlib.sha256(data).hexdigest()
+        assert info["bytes"] == len(data)
+    assert (out / "DATASET.md").exists()
+    text = (out / "synth.json").read_text(encoding="utf-8")
+    assert str(out) not in text and "time" not in text  # no absolute paths, no timestamps
+    assert len(lines) == len(summary["files"]) + 2  # one line per file, card and summary
+
+
+def test_sizes_follow_the_scale_table(synth):
+    out, summary, _ = synth
+    size = SIZES["tiny"]
+    files = summary["files"]
+    assert files["pool/mathpool.jsonl"]["rows"] == size["pool"]
+    assert files["text/general.jsonl"]["bytes"] >= size["general_bytes"]
+    assert files["text/math.jsonl"]["bytes"] >= size["math_bytes"]
+    for rel, info in files.items():
+        if rel.startswith("benchmarks/"):
+            assert info["rows"] == size["test"], rel
+        if rel.startswith("cloze/"):
+            assert info["rows"] == size["cloze"], rel
+
+
+def test_text_rows_and_vocabulary(synth):
+    out, _, _ = synth
+    general = _rows(out / "text/general.jsonl")
+    assert all(set(r) == {"id", "text"} and r["text"] for r in general)
+    assert general[0]["id"] == "general-000000"
+    words = re.findall(r"[A-Za-z]+", " ".join(r["text"] for r in general))
+    assert len({w.lower() for w in words}) > 2000
+    math = _rows(out / "text/math.jsonl")
+    assert all(set(r) == {"id", "text"} and r["text"] for r in math)
+
+
+def test_every_benchmark_row_has_the_four_fields(synth):
+    out, _, _ = synth
+    for path in sorted((out / "benchmarks").glob("*.jsonl")):
+        rows = _rows(path)
+        assert len({r["id"] for r in rows}) == len(rows), path.name
+        for r in rows:
+            assert set(r) == BENCH_FIELDS, path.name
+            assert isinstance(r["problem"], str) and r["problem"].strip()
+            assert isinstance(r["gt_answer"], str) and r["gt_answer"].strip()
+
+
+def test_pool_solutions_end_with_the_boxed_answer(synth):
+    out, _, _ = synth
+    files = [out / "pool/mathpool.jsonl"] + sorted((out / "benchmarks").glob("SynthMath*.jsonl"))
+    for path in files:
+        for r in _rows(path):
+            assert set(r) == BENCH_FIELDS
+            last_line = r["gt_solution"].splitlines()[-1]
+            assert last_line.endswith("\\boxed{" + r["gt_answer"] + "}"), r
+            assert re.findall(r"\\boxed\{([^{}]*)\}", r["gt_solution"])[-1] == r["gt_answer"]
+            assert r["gt_answer"].isdigit()  # whole numbers, so graders compare exactly
+
+
+def test_no_synthmath_test_problem_is_in_the_pool(synth):
+    out, _, _ = synth
+    pool = {r["problem"] for r in _rows(out / "pool/mathpool.jsonl")}
+    assert len(pool) == SIZES["tiny"]["pool"]  # the pool itself has no duplicates
+    seen: set[str] = set()
+    for level in (1, 2, 3):
+        texts = [r["problem"] for r in _rows(out / f"benchmarks/SynthMathLevel{level}.jsonl")]
+        assert not set(texts) & pool
+        assert not set(texts) & seen
+        seen.update(texts)
+    math_text = "\n".join(r["text"] for r in _rows(out / "text/math.jsonl"))
+    assert not any(t in math_text for t in seen)
+
+
+def test_levels_get_longer(synth):
+    out, _, _ = synth
+    steps = []
+    for level in (1, 2, 3):
+        rows = _rows(out / f"benchmarks/SynthMathLevel{level}.jsonl")
+        counts = [len(r["gt_solution"].splitlines()) - 1 for r in rows]
+        assert min(counts) >= {1: 1, 2: 3, 3: 5}[level]
+        assert max(counts) <= {1: 2, 2: 4, 3: 99}[level]
+        steps.append(sum(counts) / len(counts))
+    assert steps[0] < steps[1] < steps[2]
+
+
+def _split_code_problem(problem: str) -> tuple[str, str]:
+    code = problem.split("You are given the following function:\n\n", 1)[1]
+    code, rest = code.split("\n\nYou are also given the following input", 1)
+    inputs = rest.split("function):\n\n", 1)[1].split("\n\nWith the given function and input, "
+                                                     "what would be the output?", 1)[0]
+    return code, inputs
+
+
+def test_synthcode_answers_match_re_execution(synth):
+    out, _, _ = synth
+    for r in _rows(out / "benchmarks/SynthCode.jsonl"):
+        code, inputs = _split_code_problem(r["problem"])
+        args = ast.literal_eval("(" + inputs + ",)")
+        namespace = {"__builtins__": dict(SAFE_BUILTINS)}
+        exec(code, namespace)  # noqa: S102 - generated by the package under test
+        assert repr(namespace["f"](*args)) == r["gt_answer"] == r["gt_solution"]
+
+
+def test_ood_prompt_wrappers_match_the_paper_files(synth):
+    out, _, _ = synth
+    first = {name: _rows(out / f"benchmarks/{name}.jsonl")[0]["problem"]
+             for name in ("SynthCode", "SynthRules", "SynthTable", "SynthFacts")}
+    assert first["SynthCode"].startswith("You are given the following function:\n\ndef f(")
+    assert first["SynthRules"].startswith(
+        'Solve the following problem. Your final answer should be "True", "False", or '
+        '"Uncertain".\n\nA few players are playing a boardgame. The current state of the game '
+        'is as follows. ')
+    assert "Based on the game state and the rules and preferences, does the " in first["SynthRules"]
+    assert first["SynthTable"].startswith("You are given a table with the following data:\n\n")
+    assert "\n\nBased on the table, answer the following question:\n\n" in first["SynthTable"]
+    assert first["SynthFacts"].startswith("You are given the following facts:\n1. ")
+    assert ('\n\nBased on the facts above, answer the following question. Your final answer '
+            'should be either "True" or "False".\n') in first["SynthFacts"]
+
+
+def test_label_balance(synth):
+    out, _, _ = synth
+    rules = collections.Counter(r["gt_answer"] for r in _rows(out / "benchmarks/SynthRules.jsonl"))
+    assert set(rules) == {"True", "False", "Uncertain"}
+    assert max(rules.values()) - min(rules.values()) <= 1
+    facts = collections.Counter(r["gt_answer"] for r in _rows(out / "benchmarks/SynthFacts.jsonl"))
+    assert facts["True"] == facts["False"]
+
+
+def test_cloze_rows(synth):
+    out, _, _ = synth
+    for name in ("SynthClozeFacts", "SynthClozeMath", "SynthClozeText"):
+        rows = _rows(out / f"cloze/{name}.jsonl")
+        positions = collections.Counter()
+        for r in rows:
+            assert set(r) == {"id", "query", "choices", "gold"}
+            assert len(r["choices"]) == 4 and len(set(r["choices"])) == 4
+            assert all(isinstance(c, str) and c for c in r["choices"]) and r["query"]
+            assert 0 <= r["gold"] < 4
+            positions[r["gold"]] += 1
+        assert max(positions.values()) - min(positions.values()) <= 1, name
+
+
+def test_cloze_facts_are_what_the_text_states(synth):
+    out, _, _ = synth
+    general = "\n".join(r["text"] for r in _rows(out / "text/general.jsonl"))
+    rows = _rows(out / "cloze/SynthClozeFacts.jsonl")
+    stated = sum(f"{r['query']} {r['choices'][r['gold']]}." in general for r in rows)
+    assert stated >= 0.5 * len(rows)  # most facts appear even in 1.5 MB; rare ones need more
+    for r in rows:  # and no document ever states a distractor
+        for i, choice in enumerate(r["choices"]):
+            if i != r["gold"]:
+                assert f"{r['query']} {choice}." not in general
+    math = "\n".join(r["text"] for r in _rows(out / "text/math.jsonl"))
+    rows = _rows(out / "cloze/SynthClozeMath.jsonl")
+    assert sum(f"{r['query']} {r['choices'][r['gold']]}" in math for r in rows) >= 0.5 * len(rows)
+
+
+def test_rules_solver_preferences_and_uncertainty():
+    """The BoardgameQA semantics the SynthRules labels are computed with."""
+    hug = Lit(0, "cat", "dog", True)
+    dance = Lit(1, "dog", "cat", True)
+    r1 = Rule((Cond("lit", hug),), dance, "")  # if the cat hugs the dog, the dog dances
+    r2 = Rule((Cond("lit", Lit(2, "cow", "dog", True)),), dance.negated(), "")
+    animals = ["cat", "cow", "dog"]
+    assert solve(animals, [hug], {}, [r1], set()).answer(dance) == "True"
+    assert solve(animals, [], {}, [r1], set()).answer(dance) == "Uncertain"
+    both = [hug, Lit(2, "cow", "dog", True)]
+    assert solve(animals, both, {}, [r1, r2], {(1, 0)}).answer(dance) == "False"
+    assert solve(animals, both, {}, [r1, r2], {(0, 1)}).answer(dance) == "True"
+    assert not solve(animals, both, {}, [r1, r2], set()).consistent  # unresolved conflict
+    # A preferred rule that does not fire does not block the other one.
+    assert solve(animals, [hug], {}, [r1, r2], {(1, 0)}).answer(dance) == "True"
+    # "If something hugs the dog, then it dances with the cat" binds the variable.
+    general = Rule((Cond("lit", Lit(0, VAR, "dog", True)),), Lit(1, VAR, "cat", True), "")
+    assert solve(animals, [hug], {}, [general], set()).answer(Lit(1, "cat", "cat", True)) == "True"
+    # Negative conditions need a stated negative fact; absence proves nothing.
+    neg = Rule((Cond("lit", hug.negated()),), dance, "")
+    assert solve(animals, [], {}, [neg], set()).answer(dance) == "Uncertain"
+    assert solve(animals, [hug.negated()], {}, [neg], set()).answer(dance) == "True"
+    # Attribute conditions are evaluated from the stated attributes.
+    rich = Rule((Cond("attr", attr="richer", subj="cat", param="cow"),), hug, "")
+    attrs = {"cat": {"money": 50}, "cow": {"money": 20}}
+    assert solve(animals, [], attrs, [rich], set()).answer(hug) == "True"
+    assert solve(animals, [], {"cat": {"money": 50}}, [rich], set()).answer(hug) == "Uncertain"
+
+
+def test_dataset_card_mentions_every_file(synth):
+    out, summary, _ = synth
+    card = (out / "DATASET.md").read_text(encoding="utf-8")
+    for rel in summary["files"]:
+        assert f"`{rel}`" in card
+    assert "CC0" in card and "reasoning-gym" in card and "--seed 0" in card
