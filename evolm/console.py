@@ -6,7 +6,6 @@ shell pipelines; everything here goes to stderr.
 
 from __future__ import annotations
 
-import sys
 import time
 
 from rich.console import Console

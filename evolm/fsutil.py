@@ -38,6 +38,18 @@ def canonical_json(obj) -> str:
     return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
+def read_jsonl(path: Path) -> Iterator[tuple[int, object]]:
+    """Yield (line number, parsed value) for each non-blank line; a broken line is named in BadInput."""
+    with open(path, encoding="utf-8") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                yield number, json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise BadInput(f"{path} line {number} is not valid JSON ({exc.msg}).") from None
+
+
 def write_json(path: Path, obj) -> None:
     """Write pretty JSON through a temporary file and rename, so readers never see half a file."""
     path = Path(path)

@@ -9,14 +9,13 @@ disk first.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
 from evolm.errors import BadInput
-from evolm.fsutil import canonical_json, sha256_bytes
+from evolm.fsutil import canonical_json, read_jsonl, sha256_bytes
 
 LOCAL_SUFFIXES = (".jsonl", ".parquet", ".txt")
 _HUB_NAME = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
@@ -86,18 +85,11 @@ def _file_documents(path: Path, text_field: str) -> Iterator[str]:
 
 
 def _jsonl_documents(path: Path, text_field: str) -> Iterator[str]:
-    with open(path, encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise BadInput(f"{path} line {number} is not valid JSON ({exc.msg}).") from None
-            text = row.get(text_field) if isinstance(row, dict) else None
-            if not isinstance(text, str):
-                raise BadInput(f"{path} line {number} has no string field {text_field!r}.")
-            yield text
+    for number, row in read_jsonl(path):
+        text = row.get(text_field) if isinstance(row, dict) else None
+        if not isinstance(text, str):
+            raise BadInput(f"{path} line {number} has no string field {text_field!r}.")
+        yield text
 
 
 def _parquet_documents(path: Path, text_field: str) -> Iterator[str]:

@@ -8,17 +8,20 @@ from typing import List, Optional
 import typer
 
 from evolm.cli.common import ConfigOption, JsonOption, OverwriteOption, emit
-from evolm.errors import BadInput
 from evolm.units import parse_count
 
 
-def _overrides(**values):
+def _overrides(options: dict):
+    """The training knobs among a command's options (`locals()`), as the stage's Overrides."""
+    import dataclasses
+
     from evolm.stages.lm_run import Overrides
 
-    if values.get("val_tokens") is not None:
+    values = {f.name: options[f.name] for f in dataclasses.fields(Overrides)}
+    if values["val_tokens"] is None:
+        del values["val_tokens"]
+    else:
         values["val_tokens"] = int(parse_count(values["val_tokens"], what="--val-tokens"))
-    if values.get("val_tokens") is None:
-        values.pop("val_tokens", None)
     return Overrides(**values)
 
 
@@ -54,10 +57,8 @@ def pretrain(
     """Pre-train a preset from scratch on token shards (the paper's recipe; bf16 on CUDA, fp32 on CPU)."""
     from evolm.stages import pretrain as stage
 
+    o = _overrides(locals())
     budget = parse_count(tokens, what="token budget", allow_per_param=True)
-    o = _overrides(seq_len=seq_len, global_batch=global_batch, micro_batch=micro_batch, lr=lr, min_lr=min_lr,
-                   warmup=warmup, weight_decay=weight_decay, grad_clip=grad_clip, seed=seed, eval_every=eval_every,
-                   val_tokens=val_tokens, save_every=save_every, log_every=log_every, peak_flops=peak_flops)
     checkpoint = stage.run(model=model, tokens=budget, data=data, out=out, tokenizer=tokenizer, overrides=o,
                            resume=resume, overwrite=overwrite)
     if checkpoint is not None:
@@ -85,9 +86,7 @@ def cpt(
     """Continue pre-training PARENT on a domain mixture with optional replay (weights only; fresh optimizer and schedule)."""
     from evolm.stages import cpt as stage
 
-    o = _overrides(seq_len=seq_len, global_batch=global_batch, micro_batch=micro_batch, lr=lr, min_lr=min_lr,
-                   warmup=warmup, weight_decay=weight_decay, grad_clip=grad_clip, seed=seed, eval_every=eval_every,
-                   val_tokens=val_tokens, save_every=save_every, log_every=log_every, peak_flops=peak_flops)
+    o = _overrides(locals())
     checkpoint = stage.run(parent=parent, domain=list(domain), replay=list(replay or []), out=out, overrides=o,
                            resume=resume, overwrite=overwrite)
     if checkpoint is not None:

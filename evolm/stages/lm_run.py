@@ -8,7 +8,6 @@ directory. `--resume` continues from `OUT.partial/state/`.
 from __future__ import annotations
 
 import shutil
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -110,7 +109,6 @@ def run_and_save(spec: RunSpec, model, out: Path, *, resume: bool, overwrite: bo
 
     out = Path(out)
     partial = partial_dir(out)
-    start = time.time()
     record = {"stage": spec.stage, "knobs": spec.knobs, "tokenizer": spec.tokenizer_sha256,
               "data": [{k: v for k, v in d.items() if k != "tokens_drawn"} for d in spec.data_records],
               "parent": spec.parent.manifest_sha256 if spec.parent else None}

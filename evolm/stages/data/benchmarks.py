@@ -8,12 +8,11 @@ with each file's rows and sha256 (the task version that evaluation results recor
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from evolm.console import log
 from evolm.errors import BadInput
-from evolm.fsutil import atomic_dir, sha256_file, write_json
+from evolm.fsutil import atomic_dir, read_jsonl, sha256_file, write_json
 
 # stem -> (domain, how the gold answer is found); the paper's section 4.
 PAPER_TASKS: dict[str, tuple[str, str]] = {
@@ -36,28 +35,21 @@ def validate_file(path: Path, gold: str = "answer") -> int:
     """Check one benchmark file line by line; return its row count or raise BadInput naming the line."""
     seen: set[str] = set()
     rows = 0
-    with open(path, encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            where = f"{path} line {number}"
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise BadInput(f"{where} is not valid JSON ({exc.msg}).") from None
-            if not isinstance(row, dict):
-                raise BadInput(f"{where} is not a JSON object.")
-            missing = [f for f in FIELDS if f not in row]
-            if missing:
-                raise BadInput(f"{where} lacks the field(s) {', '.join(missing)}.")
-            if not isinstance(row["problem"], str) or not row["problem"].strip():
-                raise BadInput(f"{where} has an empty problem.")
-            if not isinstance(row["id"], str) or row["id"] in seen:
-                raise BadInput(f"{where} has a missing or repeated id {row['id']!r}.")
-            seen.add(row["id"])
-            if not _has_gold(row, gold):
-                raise BadInput(f"{where} has no gold answer ({_GOLD_HINT[gold]}).")
-            rows += 1
+    for number, row in read_jsonl(path):
+        where = f"{path} line {number}"
+        if not isinstance(row, dict):
+            raise BadInput(f"{where} is not a JSON object.")
+        missing = [f for f in FIELDS if f not in row]
+        if missing:
+            raise BadInput(f"{where} lacks the field(s) {', '.join(missing)}.")
+        if not isinstance(row["problem"], str) or not row["problem"].strip():
+            raise BadInput(f"{where} has an empty problem.")
+        if not isinstance(row["id"], str) or row["id"] in seen:
+            raise BadInput(f"{where} has a missing or repeated id {row['id']!r}.")
+        seen.add(row["id"])
+        if not _has_gold(row, gold):
+            raise BadInput(f"{where} has no gold answer ({_GOLD_HINT[gold]}).")
+        rows += 1
     if rows == 0:
         raise BadInput(f"{path} holds no rows.")
     return rows

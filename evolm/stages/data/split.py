@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 
 from evolm.errors import BadInput
-from evolm.fsutil import atomic_dir, sha256_file, write_json
+from evolm.fsutil import atomic_dir, read_jsonl, sha256_file, write_json
 
 REQUIRED_FIELDS = ("problem", "gt_solution")
 
@@ -50,18 +50,11 @@ def read_pool(path: Path) -> list[dict]:
     if not path.is_file():
         raise BadInput(f"Pool {path} does not exist.")
     rows = []
-    with open(path, encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise BadInput(f"{path} line {number} is not valid JSON ({exc.msg}).") from None
-            missing = [f for f in REQUIRED_FIELDS if not isinstance(row, dict) or not isinstance(row.get(f), str)]
-            if missing:
-                raise BadInput(f"{path} line {number} lacks the field(s) {', '.join(missing)} every pool example needs.")
-            rows.append(row)
+    for number, row in read_jsonl(path):
+        missing = [f for f in REQUIRED_FIELDS if not isinstance(row, dict) or not isinstance(row.get(f), str)]
+        if missing:
+            raise BadInput(f"{path} line {number} lacks the field(s) {', '.join(missing)} every pool example needs.")
+        rows.append(row)
     if not rows:
         raise BadInput(f"Pool {path} is empty.")
     return rows

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import random
 
-from .problem_kit import GOODS, STORES, Problem, choose, multiple_of, people, person
+from .problem_kit import GOODS, STORES, Problem, choose, multiple_of, person
 
 
 def _goods(rng: random.Random, n: int, scale: int = 1):

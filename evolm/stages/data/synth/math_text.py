@@ -9,7 +9,6 @@ skipped.
 
 from __future__ import annotations
 
-import random
 from typing import Iterator
 
 from . import arith_facts as af
