@@ -18,7 +18,7 @@ from evolm.mixture import MixturePlan, MixtureSource
 from evolm.presets import get_preset
 from evolm.shards import TokenShards
 from evolm.stages.lm_run import (
-    Overrides, RunSpec, check_outputs, data_record, pretraining_data, pretraining_val_set, run_and_save, train_config, warn_repeats,
+    Overrides, RunSpec, check_outputs, quiet_transformers, data_record, pretraining_data, pretraining_val_set, run_and_save, train_config, warn_repeats,
     world_size,
 )
 from evolm.units import parse_count
@@ -41,6 +41,7 @@ def run(*, parent: Path, domain: list[str], replay: list[str], out: Path, overri
     from transformers import AutoModelForCausalLM
 
     overrides = overrides or Overrides()
+    quiet_transformers()
     if not domain:
         raise BadInput("CPT needs at least one --domain SHARDS:BUDGET.")
     check_outputs(out, resume=resume, overwrite=overwrite)

@@ -41,6 +41,13 @@ class Overrides:
     peak_flops: float | None = None
 
 
+def quiet_transformers() -> None:
+    """transformers' own tqdm bars (loading / writing weights) would interleave with our progress."""
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
+
+
 def default_micro_batch(preset: Preset, per_rank: int) -> int:
     """Largest power-of-two divisor of the per-process batch up to the preset's comfortable size."""
     cap = 8 if preset.hidden <= 1024 else 4 if preset.hidden <= 2048 else 2
@@ -142,9 +149,6 @@ def run_and_save(spec: RunSpec, model, out: Path, *, resume: bool, overwrite: bo
     )
 
     def write_files(tmp: Path) -> None:
-        from transformers.utils import logging as hf_logging
-
-        hf_logging.disable_progress_bar()  # our own log line says what was written
         result.model.save_pretrained(tmp, state_dict=result.state_dict)
         _copy_tokenizer(spec.tokenizer_dir, tmp)
         shutil.copy2(partial / METRICS, tmp / METRICS)

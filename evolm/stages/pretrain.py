@@ -10,7 +10,7 @@ from evolm.mixture import MixturePlan, MixtureSource
 from evolm.presets import get_preset
 from evolm.shards import TokenShards
 from evolm.stages.lm_run import (
-    Overrides, RunSpec, check_outputs, data_record, run_and_save, train_config, warn_repeats, world_size,
+    Overrides, RunSpec, check_outputs, quiet_transformers, data_record, run_and_save, train_config, warn_repeats, world_size,
 )
 from evolm.tokenizer import tokenizer_fingerprint
 from evolm.units import PerParam, resolve_count
@@ -22,6 +22,7 @@ def run(*, model: str, tokens: int | PerParam, data: Path, out: Path, tokenizer:
     from transformers import AutoModelForCausalLM
 
     overrides = overrides or Overrides()
+    quiet_transformers()
     preset = get_preset(model)
     check_outputs(out, resume=resume, overwrite=overwrite)
     shards = TokenShards(data)
