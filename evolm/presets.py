@@ -104,7 +104,7 @@ def _paper(name, hidden, intermediate, layers, global_batch, peak_lr, defaults_f
 def _cpu(name, hidden, intermediate, layers, heads, peak_lr):
     return Preset(
         name=name, hidden=hidden, intermediate=intermediate, layers=layers, heads=heads, kv_heads=2,
-        vocab=4096, seq_len=256, global_batch=32, peak_lr=peak_lr, min_lr=peak_lr / 10,
+        vocab=4096, seq_len=256, global_batch=16, peak_lr=peak_lr, min_lr=peak_lr / 10,
         defaults_from="evolm", max_position=1024,
     )
 

@@ -30,11 +30,11 @@ from evolm.console import Progress, log
 from evolm.errors import BadInput
 from evolm.flops import measure_matmul_flops
 from evolm.mixture import MixturePlan
+from evolm.rundir import open_run_dir
 from evolm.shards import SplitReader
 
 STATE = "state"
 METRICS = "metrics.jsonl"
-RUN = "run.json"
 # Settings that may change between an interrupted run and its resumption.
 RESUMABLE_CHANGES = ("save_every", "log_every", "eval_every", "val_tokens", "peak_flops")
 
@@ -111,7 +111,8 @@ def train(
     run_dir = Path(run_dir)
     state_root = run_dir / STATE
     record = {"config": config.comparable(), **run_record}
-    start_step = _prepare_run_dir(run_dir, record, resume, main)
+    open_run_dir(run_dir, record, resume=resume, main=main)
+    start_step = latest_state(run_dir) if resume else 0
     accelerator.wait_for_everyone()
 
     optimizer = torch.optim.AdamW(
@@ -283,29 +284,6 @@ def _fsync_tree(root: Path) -> None:
         if path.is_file():
             with open(path, "rb") as handle:
                 os.fsync(handle.fileno())
-
-
-def _prepare_run_dir(run_dir: Path, record: dict, resume: bool, main: bool) -> int:
-    """Create the run directory, or check an interrupted one against this run; return the start step."""
-    record_path = run_dir / RUN
-    if resume and record_path.is_file():
-        previous = json.loads(record_path.read_text())
-        changed = sorted(k for k in set(previous) | set(record) if previous.get(k) != record.get(k))
-        changed_config = sorted(k for k in set(previous.get("config", {})) | set(record["config"])
-                                if previous.get("config", {}).get(k) != record["config"].get(k))
-        if changed:
-            detail = ", ".join(changed_config) if changed_config else ", ".join(changed)
-            raise BadInput(f"Cannot resume {run_dir}: the run was started with different settings ({detail}); "
-                           "use the original settings, or --overwrite to start over.")
-        return latest_state(run_dir)
-    if resume:
-        raise BadInput(f"Nothing to resume: {run_dir} holds no interrupted run.")
-    if main:
-        if run_dir.exists():
-            shutil.rmtree(run_dir)
-        run_dir.mkdir(parents=True)
-        (run_dir / RUN).write_text(json.dumps(record, indent=2, sort_keys=True))
-    return 0
 
 
 def _truncate_metrics(path: Path, step: int) -> None:

@@ -58,6 +58,30 @@ def tiny_tokenizer(tmp_path_factory, synth_tiny):
     return out
 
 
+# A 1M-preset run small enough for tests: 512 tokens per step.
+SMALL = ("--model", "1M", "--seq-len", "64", "--global-batch", "8", "--micro-batch", "4", "--val-tokens", "4K")
+
+
+@pytest.fixture(scope="session")
+def shards(tmp_path_factory, synth_tiny, tiny_tokenizer):
+    """Token shards of the synthetic general and math text."""
+    from evolm.stages.data.prepare import prepare
+    from evolm.textsource import resolve_source
+
+    root = tmp_path_factory.mktemp("lm-shards")
+    for name in ("general", "math"):
+        prepare(resolve_source(synth_tiny / "text" / f"{name}.jsonl"), tiny_tokenizer, root / name)
+    return root
+
+
+@pytest.fixture(scope="session")
+def base(tmp_path_factory, shards):
+    """The 1M preset pre-trained on 60K tokens of general text (117 steps)."""
+    out = tmp_path_factory.mktemp("base") / "base"
+    assert main(["pretrain", *SMALL, "--tokens", "60K", "--data", str(shards / "general"), "--out", str(out)]) == 0
+    return out
+
+
 @pytest.fixture
 def shared_benchmarks():
     if not (SHARED_BENCHMARKS / "GSM8KPlatinum.jsonl").is_file():

@@ -13,27 +13,7 @@ from safetensors.torch import load_file
 
 from evolm.checkpoint import load_checkpoint
 
-SMALL = ("--model", "1M", "--seq-len", "64", "--global-batch", "8", "--micro-batch", "4", "--val-tokens", "4K")
-
-
-@pytest.fixture(scope="module")
-def shards(tmp_path_factory, synth_tiny, tiny_tokenizer):
-    from evolm.stages.data.prepare import prepare
-    from evolm.textsource import resolve_source
-
-    root = tmp_path_factory.mktemp("lm-shards")
-    for name in ("general", "math"):
-        prepare(resolve_source(synth_tiny / "text" / f"{name}.jsonl"), tiny_tokenizer, root / name)
-    return root
-
-
-@pytest.fixture(scope="module")
-def base(tmp_path_factory, shards):
-    from evolm.cli.main import main
-
-    out = tmp_path_factory.mktemp("base") / "base"
-    assert main(["pretrain", *SMALL, "--tokens", "60K", "--data", str(shards / "general"), "--out", str(out)]) == 0
-    return out
+from conftest import SMALL
 
 
 def _metrics(path):

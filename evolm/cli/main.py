@@ -15,7 +15,7 @@ import typer
 from typer.exceptions import TyperException
 
 import evolm
-from evolm.cli import data, presets, train
+from evolm.cli import data, posttrain, presets, train
 from evolm.console import stderr
 from evolm.errors import BadInput
 
@@ -31,6 +31,7 @@ app.add_typer(data.app, name="data")
 app.command("presets")(presets.presets)
 app.command("pretrain")(train.pretrain)
 app.command("cpt")(train.cpt)
+app.command("sft")(posttrain.sft)
 
 
 def _version(value: bool) -> None:

@@ -17,6 +17,7 @@ from evolm.errors import BadInput
 from evolm.fsutil import check_output_dir
 from evolm.mixture import MixturePlan
 from evolm.presets import Preset
+from evolm.rundir import partial_dir
 from evolm.trainer import METRICS, TrainConfig, train
 
 
@@ -81,10 +82,6 @@ def train_config(preset: Preset, budget: int, o: Overrides, world: int = 1) -> T
         grad_clip=o.grad_clip, seed=o.seed, eval_every=o.eval_every, val_tokens=o.val_tokens,
         save_every=o.save_every, log_every=max(1, o.log_every), peak_flops=o.peak_flops,
     )
-
-
-def partial_dir(out: Path) -> Path:
-    return Path(out).with_name(Path(out).name + ".partial")
 
 
 def check_outputs(out: Path, *, resume: bool, overwrite: bool) -> None:

@@ -1,0 +1,46 @@
+"""`evolm sft` and `evolm rl`: post-training on TRL."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from evolm.cli.common import ConfigOption, JsonOption, OverwriteOption, count, emit
+
+SAVE_EVERY = typer.Option(0, "--save-every", help="Steps between TRL checkpoints in OUT.partial (0: never).")
+RESUME = typer.Option(False, "--resume", help="Continue the interrupted run in OUT.partial.")
+
+
+def sft(
+    parent: Path = typer.Argument(..., help="Parent evolm checkpoint (pre-trained or CPT)."),
+    data: Path = typer.Option(..., "--data", help="Problem pool (.jsonl with problem and gt_solution)."),
+    examples: str = typer.Option(..., "--examples", help="Train on the first N examples of the pool (e.g. 100K)."),
+    epochs: float = typer.Option(1.0, "--epochs", help="Passes over the N examples."),
+    out: Path = typer.Option(..., "--out", help="Checkpoint directory to create."),
+    lr: Optional[float] = typer.Option(None, "--lr", help="Peak learning rate (paper: 1e-5 for 1B, 7.5e-6 for 4B)."),
+    global_batch: Optional[int] = typer.Option(None, "--global-batch", help="Examples per optimizer step (paper: 128 for 1B, 256 for 4B)."),
+    micro_batch: Optional[int] = typer.Option(None, "--micro-batch", help="Examples per forward pass on one process."),
+    max_length: Optional[int] = typer.Option(None, "--max-length", help="Token cutoff per example (default 2048 or the model's context)."),
+    warmup: float = typer.Option(0.1, "--warmup", help="Warmup: a fraction of the steps (<1) or a number of steps."),
+    weight_decay: float = typer.Option(0.0, "--weight-decay"),
+    seed: int = typer.Option(0, "--seed"),
+    lora: bool = typer.Option(False, "--lora", help="Train a PEFT LoRA adapter and merge it into a plain HF model at the end."),
+    lora_rank: int = typer.Option(16, "--lora-rank"),
+    lora_alpha: int = typer.Option(32, "--lora-alpha"),
+    save_every: int = SAVE_EVERY,
+    log_every: int = typer.Option(1, "--log-every", help="Steps between metrics.jsonl lines."),
+    resume: bool = RESUME, overwrite: bool = OverwriteOption, as_json: bool = JsonOption, config: Optional[Path] = ConfigOption,
+) -> None:
+    """Supervised fine-tuning on the first N pool examples, loss on the response only (TRL SFTTrainer)."""
+    from evolm.stages import sft as stage
+
+    options = stage.SFTOptions(lr=lr, global_batch=global_batch, micro_batch=micro_batch, max_length=max_length,
+                               warmup=warmup, weight_decay=weight_decay, seed=seed, lora=lora, lora_rank=lora_rank,
+                               lora_alpha=lora_alpha, save_every=save_every, log_every=log_every)
+    checkpoint = stage.run(parent=parent, data=data, examples=count(examples, "--examples"), epochs=epochs, out=out,
+                           options=options, resume=resume, overwrite=overwrite)
+    if checkpoint is not None:
+        emit(out, {"signature": checkpoint.signature, "stage": "sft", "loss": checkpoint.manifest["loss"],
+                   "steps": checkpoint.manifest["schedule"]["steps_done"]}, as_json)

@@ -1,0 +1,54 @@
+"""The directory of an unfinished run (`OUT.partial/`) and the record that guards `--resume`.
+
+`run.json` holds everything that must not change between an interrupted run and its resumption
+(stage, knobs, data, hyperparameters). A resume with any of them changed is refused, naming them.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from evolm.errors import BadInput
+
+RUN = "run.json"
+
+
+def partial_dir(out: Path) -> Path:
+    return Path(out).with_name(Path(out).name + ".partial")
+
+
+def open_run_dir(run_dir: Path, record: dict, *, resume: bool, main: bool = True) -> None:
+    """Check an interrupted run against `record` (resume), or start a fresh run directory."""
+    run_dir = Path(run_dir)
+    record_path = run_dir / RUN
+    if resume:
+        if not record_path.is_file():
+            raise BadInput(f"Nothing to resume: {run_dir} holds no interrupted run.")
+        previous = json.loads(record_path.read_text())
+        record = json.loads(json.dumps(record))  # tuples -> lists, as they were stored
+        changed = _changed(previous, record)
+        if changed:
+            raise BadInput(f"Cannot resume {run_dir}: the run was started with different settings ({', '.join(changed)}); "
+                           "use the original settings, or --overwrite to start over.")
+        return
+    if main:
+        if run_dir.exists():
+            shutil.rmtree(run_dir)
+        run_dir.mkdir(parents=True)
+        record_path.write_text(json.dumps(record, indent=2, sort_keys=True, default=str))
+
+
+def _changed(previous: dict, record: dict) -> list[str]:
+    """Names of the settings that differ; nested `config` keys are named one by one."""
+    names = []
+    for key in sorted(set(previous) | set(record)):
+        old, new = previous.get(key), record.get(key)
+        if old == new:
+            continue
+        if isinstance(old, dict) and isinstance(new, dict) and key == "config":
+            names += [k for k in sorted(set(old) | set(new)) if old.get(k) != new.get(k)]
+        else:
+            names.append(key)
+    return names

@@ -1,0 +1,168 @@
+"""What SFT and RL share: the problem pool, the parent, TRL wiring, metrics, the final checkpoint.
+
+Both run TRL trainers in `OUT.partial/` (TRL's own checkpoints there make `--resume` work), log one
+JSON line per logged step to `metrics.jsonl`, and write the checkpoint `OUT` atomically at the end:
+the HF model, the tokenizer with the paper's chat template, the metrics and the manifest.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from evolm.checkpoint import Checkpoint, build_manifest, load_checkpoint, write_checkpoint
+from evolm.console import Progress, log
+from evolm.errors import BadInput
+from evolm.fsutil import check_output_dir, sha256_file
+from evolm.rundir import partial_dir
+from evolm.stages.data.split import read_pool
+
+METRICS = "metrics.jsonl"
+
+
+@dataclass
+class Pool:
+    path: Path
+    sha256: str
+    rows: list[dict]
+
+    def describe(self, start: int, end: int) -> dict:
+        return {"pool": str(self.path.resolve()), "pool_sha256": self.sha256, "pool_size": len(self.rows),
+                "rows": [start, end], "examples": end - start}
+
+
+def load_pool(path: Path) -> Pool:
+    """A local jsonl pool (`evolm data split` semantics: SFT = first N, RL = last N rows)."""
+    path = Path(path)
+    return Pool(path, sha256_file(path) if path.is_file() else "", read_pool(path))
+
+
+def load_parent(path: Path) -> Checkpoint:
+    parent = load_checkpoint(path)
+    if "model" not in parent.manifest or "preset" not in parent.manifest.get("model", {}):
+        raise BadInput(f"{path} is an evolm checkpoint without a model record; it cannot be trained further.")
+    return parent
+
+
+def check_outputs(out: Path, *, resume: bool, overwrite: bool) -> Path:
+    check_output_dir(out, overwrite=overwrite)
+    partial = partial_dir(out)
+    if partial.exists() and not resume and not overwrite:
+        raise BadInput(f"An interrupted run exists at {partial}; pass --resume to continue it or --overwrite to start over.")
+    return partial
+
+
+def lineage_examples(checkpoint: Checkpoint, stage: str) -> list[dict]:
+    """The knobs of every `stage` run in a checkpoint's lineage, itself included."""
+    return [entry["knobs"] for entry in checkpoint.lineage if entry["stage"] == stage]
+
+
+def device_settings() -> dict:
+    """TrainingArguments for this machine: bf16 on CUDA, fp32 on CPU (TRL defaults to bf16=True)."""
+    import torch
+
+    cuda = torch.cuda.is_available()
+    return {"bf16": cuda, "fp16": False, "use_cpu": not cuda}
+
+
+def batch_split(global_batch: int, micro_batch: int | None, world: int, cap: int) -> tuple[int, int]:
+    """(per-device micro batch, gradient accumulation steps) that make the global batch exactly."""
+    if global_batch <= 0 or global_batch % world:
+        raise BadInput(f"The global batch {global_batch} does not divide over {world} processes.")
+    per_rank = global_batch // world
+    micro = micro_batch or next(m for m in range(min(cap, per_rank), 0, -1) if per_rank % m == 0)
+    if per_rank % micro:
+        raise BadInput(f"The micro batch {micro} does not divide the {per_rank} examples per process and step.")
+    return micro, per_rank // micro
+
+
+def metrics_callback(run_dir: Path, description: str, total_steps: int | None):
+    """A TrainerCallback: one JSON line per log to metrics.jsonl and a progress display (main process)."""
+    from transformers import TrainerCallback
+
+    class _Metrics(TrainerCallback):
+        def __init__(self):
+            self.progress = None
+
+        def on_train_begin(self, args, state, control, **kwargs):
+            if state.is_world_process_zero:
+                self.progress = Progress(description, total=state.max_steps or total_steps, unit="steps").__enter__()
+                self.progress.update(state.global_step)
+
+        def on_log(self, args, state, control, logs=None, **kwargs):
+            if not state.is_world_process_zero or not logs:
+                return
+            row = {"step": state.global_step, "epoch": round(state.epoch or 0, 4),
+                   **{k: v for k, v in logs.items() if isinstance(v, (int, float))}}
+            with open(run_dir / METRICS, "a", encoding="utf-8") as handle:
+                handle.write(json.dumps(row) + "\n")
+            shown = {k: f"{v:.4g}" for k, v in row.items() if k in ("loss", "reward", "learning_rate", "kl")}
+            if self.progress is not None:
+                self.progress.update(state.global_step - self.progress.done, **shown)
+
+        def on_train_end(self, args, state, control, **kwargs):
+            if self.progress is not None:
+                self.progress.__exit__(None, None, None)
+
+    return _Metrics()
+
+
+def quiet_trainer(trainer) -> None:
+    """Trainer prints its logs to stdout when tqdm is off; stdout is for our result only."""
+    from transformers.trainer_callback import PrinterCallback, ProgressCallback
+
+    trainer.remove_callback(PrinterCallback)
+    trainer.remove_callback(ProgressCallback)
+
+
+def truncate_metrics(run_dir: Path, step: int) -> None:
+    """On resume, drop metric lines logged after the checkpoint TRL resumes from."""
+    path = run_dir / METRICS
+    if not path.is_file():
+        return
+    kept = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            if json.loads(line).get("step", 0) <= step:
+                kept.append(line)
+        except json.JSONDecodeError:
+            continue
+    path.write_text("".join(f"{line}\n" for line in kept), encoding="utf-8")
+
+
+def last_trl_checkpoint(run_dir: Path) -> int:
+    steps = [int(p.name.split("-")[-1]) for p in Path(run_dir).glob("checkpoint-*") if p.name.split("-")[-1].isdigit()]
+    return max(steps, default=0)
+
+
+def write_posttrained(out: Path, manifest: dict, model, tokenizer, run_dir: Path) -> Checkpoint:
+    def write_files(tmp: Path) -> None:
+        model.save_pretrained(tmp)
+        tokenizer.save_pretrained(tmp)
+        if (run_dir / METRICS).is_file():
+            shutil.copy2(run_dir / METRICS, tmp / METRICS)
+
+    checkpoint = write_checkpoint(out, manifest, write_files, overwrite=True)
+    shutil.rmtree(run_dir, ignore_errors=True)
+    return checkpoint
+
+
+def posttrain_manifest(stage: str, knobs: dict, parent: Checkpoint, tokenizer_sha: str, **fields) -> dict:
+    from evolm.stages.lm_run import pretraining_data
+    from evolm.template import CHAT_TEMPLATE, TEMPLATE_NAME
+
+    return build_manifest(
+        stage, knobs, parent=parent,
+        model=parent.manifest["model"],
+        tokenizer={"sha256": tokenizer_sha},
+        template={"name": TEMPLATE_NAME, "chat_template": CHAT_TEMPLATE,
+                  "format": "Human: {problem}\\nAssistant: {solution}<eos>"},
+        pretraining_data=pretraining_data(parent),
+        **fields,
+    )
+
+
+def done_message(stage: str, checkpoint: Checkpoint, extra: str) -> None:
+    log(f"{stage} done: {checkpoint.signature}, {extra}")

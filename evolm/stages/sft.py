@@ -1,0 +1,121 @@
+"""`evolm sft`: full (or LoRA) supervised fine-tuning with TRL's SFTTrainer.
+
+The paper's recipe (evolm-paper.md sections 2-3): the first N examples of the pool, the template
+`Human: {problem}\\nAssistant: {solution}<eos>` (installed as the chat template), loss on the
+response only, no packing, cutoff 2048, cosine schedule with 10% warmup; 1B: LR 1e-5, global batch
+128; 4B: 7.5e-6, 256.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from evolm.errors import BadInput
+from evolm.rundir import open_run_dir
+from evolm.stages.data.split import sft_range
+from evolm.stages.lm_run import quiet_transformers, world_size
+from evolm.stages.posttrain import (
+    batch_split, check_outputs, device_settings, done_message, last_trl_checkpoint, load_parent, load_pool,
+    metrics_callback, posttrain_manifest, quiet_trainer, truncate_metrics, write_posttrained,
+)
+
+# preset -> (learning rate, global batch, where the numbers come from)
+SFT_DEFAULTS = {
+    "1B": (1e-5, 128, "paper"), "4B": (7.5e-6, 256, "paper"),
+    "125M": (1e-5, 128, "evolm"), "250M": (1e-5, 128, "evolm"), "0.5B": (1e-5, 128, "evolm"), "2B": (7.5e-6, 256, "evolm"),
+    "1M": (3e-3, 16, "evolm"), "4M": (2e-3, 16, "evolm"), "16M": (1e-3, 16, "evolm"),
+}
+
+
+@dataclass
+class SFTOptions:
+    lr: float | None = None
+    global_batch: int | None = None
+    micro_batch: int | None = None
+    max_length: int | None = None
+    warmup: float = 0.1
+    weight_decay: float = 0.0
+    seed: int = 0
+    lora: bool = False
+    lora_rank: int = 16
+    lora_alpha: int = 32
+    save_every: int = 0
+    log_every: int = 1
+
+
+def run(*, parent: Path, data: Path, examples: int, epochs: float, out: Path, options: SFTOptions | None = None,
+        resume: bool = False, overwrite: bool = False):
+    import datasets
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from trl import SFTConfig, SFTTrainer
+
+    from evolm.template import TEMPLATE_NAME, conversation, install
+
+    o = options or SFTOptions()
+    quiet_transformers()
+    if epochs <= 0:
+        raise BadInput("--epochs must be positive.")
+    if examples <= 0:
+        raise BadInput("--examples must be positive.")
+    run_dir = check_outputs(out, resume=resume, overwrite=overwrite)
+    ancestor = load_parent(parent)
+    pool = load_pool(data)
+    start, end = sft_range(len(pool.rows), examples)
+    preset = ancestor.manifest["model"]["preset"]
+    lr, global_batch, source = SFT_DEFAULTS.get(preset, (1e-5, 128, "evolm"))
+    lr = o.lr if o.lr is not None else lr
+    global_batch = o.global_batch or global_batch
+    micro, accum = batch_split(global_batch, o.micro_batch, world_size(), cap=16)
+
+    tokenizer = AutoTokenizer.from_pretrained(ancestor.path)
+    install(tokenizer)
+    model = AutoModelForCausalLM.from_pretrained(ancestor.path, dtype=torch.float32, attn_implementation="sdpa")
+    max_length = o.max_length or min(2048, model.config.max_position_embeddings)
+    rows = pool.rows[start:end]
+    dataset = datasets.Dataset.from_list([{"messages": conversation(r["problem"], r["gt_solution"])} for r in rows])
+    knobs = {"examples": examples, "epochs": epochs, "pool_sha256": pool.sha256, "rows": [start, end]}
+    settings = {"lr": lr, "global_batch": global_batch, "micro_batch": micro, "max_length": max_length,
+                "warmup": o.warmup, "weight_decay": o.weight_decay, "seed": o.seed, "lora": o.lora,
+                "lora_rank": o.lora_rank, "lora_alpha": o.lora_alpha}
+    open_run_dir(run_dir, {"stage": "sft", "knobs": knobs, "parent": ancestor.manifest_sha256, "config": settings}, resume=resume)
+    peft_config = None
+    if o.lora:
+        from peft import LoraConfig
+
+        peft_config = LoraConfig(r=o.lora_rank, lora_alpha=o.lora_alpha, target_modules="all-linear", task_type="CAUSAL_LM")
+    config = SFTConfig(
+        output_dir=str(run_dir), num_train_epochs=epochs, learning_rate=lr, lr_scheduler_type="cosine",
+        warmup_steps=o.warmup, weight_decay=o.weight_decay, per_device_train_batch_size=micro,
+        gradient_accumulation_steps=accum, max_length=max_length, packing=False, assistant_only_loss=True,
+        logging_steps=o.log_every, save_strategy="steps" if o.save_every else "no", save_steps=o.save_every or 500,
+        report_to="none", disable_tqdm=True, seed=o.seed, data_seed=o.seed, dataloader_num_workers=0,
+        **device_settings(),
+    )
+    trainer = SFTTrainer(model=model, args=config, train_dataset=dataset, processing_class=tokenizer, peft_config=peft_config,
+                         callbacks=[metrics_callback(run_dir, f"sft {preset}", None)])
+    quiet_trainer(trainer)
+    if resume:
+        truncate_metrics(run_dir, last_trl_checkpoint(run_dir))
+    result = trainer.train(resume_from_checkpoint=True if resume and last_trl_checkpoint(run_dir) else None)
+    if not trainer.is_world_process_zero():
+        return None
+    final = trainer.model.merge_and_unload() if o.lora else trainer.model
+    final.config.use_cache = True
+    losses = [h["loss"] for h in trainer.state.log_history if "loss" in h]
+    manifest = posttrain_manifest(
+        "sft", knobs, ancestor, ancestor.manifest["tokenizer"]["sha256"],
+        data=[{"name": "sft", **pool.describe(start, end), "epochs": epochs}],
+        schedule={**settings, "kind": "cosine with warmup", "optimizer": "AdamW", "defaults_from": source,
+                  "gradient_accumulation": accum, "processes": world_size(), "steps_done": trainer.state.global_step,
+                  "completed": True},
+        loss={"first": losses[0] if losses else None, "last": losses[-1] if losses else None,
+              "train_loss": result.training_loss},
+        lora={"rank": o.lora_rank, "alpha": o.lora_alpha, "merged": True} if o.lora else None,
+        seed=o.seed, wall_time_s=round(result.metrics.get("train_runtime", 0.0), 3), template_name=TEMPLATE_NAME,
+    )
+    checkpoint = write_posttrained(out, manifest, final, tokenizer, run_dir)
+    done_message("sft", checkpoint, f"{end - start} examples x {epochs} epochs, {trainer.state.global_step} steps, "
+                 f"loss {manifest['loss']['first']} -> {manifest['loss']['last']}")
+    return checkpoint
