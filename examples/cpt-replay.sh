@@ -9,8 +9,8 @@ cpt_tokens=${3:-600K}
 mkdir -p "$runs"
 data=$(evolm data synth --out "$runs/data" --scale small --seed 0 --overwrite)
 tok=$(evolm data tokenizer "$data/text/general.jsonl" "$data/text/math.jsonl" --vocab-size 4096 --out "$runs/tokenizer" --overwrite)
-web=$(evolm data prepare "$data/text/general.jsonl" --tokenizer "$tok" --out "$runs/shards/general")
-math=$(evolm data prepare "$data/text/math.jsonl" --tokenizer "$tok" --out "$runs/shards/math")
+web=$(evolm data prepare "$data/text/general.jsonl" --tokenizer "$tok" --out "$runs/shards/general" --overwrite)
+math=$(evolm data prepare "$data/text/math.jsonl" --tokenizer "$tok" --out "$runs/shards/math" --overwrite)
 base=$(evolm pretrain --model 1M --tokens "$pre_tokens" --data "$web" --out "$runs/base" --overwrite --log-every 10)
 # the same total CPT budget: all math, or 20% general replay + 80% math
 plain=$(evolm cpt "$base" --domain "$math:$cpt_tokens" --out "$runs/cpt-no-replay" --overwrite --log-every 10)

@@ -82,6 +82,16 @@ def base(tmp_path_factory, shards):
     return out
 
 
+@pytest.fixture(scope="session")
+def sft_model(tmp_path_factory, base, synth_tiny):
+    """`base` after SFT on the first 400 pool problems for 3 epochs (150 steps of 8)."""
+    out = tmp_path_factory.mktemp("sft") / "sft"
+    code = main(["sft", str(base), "--data", str(synth_tiny / "pool" / "mathpool.jsonl"), "--examples", "400",
+                 "--epochs", "3", "--global-batch", "8", "--max-length", "256", "--out", str(out)])
+    assert code == 0
+    return out
+
+
 @pytest.fixture
 def shared_benchmarks():
     if not (SHARED_BENCHMARKS / "GSM8KPlatinum.jsonl").is_file():

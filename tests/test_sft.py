@@ -2,24 +2,12 @@
 
 import json
 
-import pytest
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from evolm.checkpoint import load_checkpoint
 from evolm.eval.generate import generate
 from evolm.eval.math_grader import last_boxed
 from evolm.template import install, training_text
-
-
-@pytest.fixture(scope="session")
-def sft_model(tmp_path_factory, base, synth_tiny):
-    from evolm.cli.main import main
-
-    out = tmp_path_factory.mktemp("sft") / "sft"
-    code = main(["sft", str(base), "--data", str(synth_tiny / "pool" / "mathpool.jsonl"), "--examples", "400",
-                 "--epochs", "3", "--global-batch", "8", "--max-length", "256", "--out", str(out)])
-    assert code == 0
-    return out
 
 
 def _boxed_rate(path, problems):
@@ -75,3 +63,30 @@ def test_sft_bad_inputs(base, synth_tiny, tmp_path, cli):
     foreign = cli("sft", tmp_path / "plain", "--data", pool, "--examples", "10", "--out", tmp_path / "s")
     assert foreign.code == 2 and "not an evolm checkpoint" in foreign.err
     assert not (tmp_path / "s").exists() and not (tmp_path / "s.partial").exists()
+
+
+def test_interrupted_sft_resumes(base, synth_tiny, tmp_path, cli):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    args = ["sft", str(base), "--data", str(synth_tiny / "pool" / "mathpool.jsonl"), "--examples", "80", "--epochs", "2",
+            "--global-batch", "8", "--max-length", "128", "--save-every", "8", "--out", str(tmp_path / "s")]
+    proc = subprocess.Popen([sys.executable, "-m", "evolm", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    checkpoint = tmp_path / "s.partial" / "checkpoint-8"
+    deadline = time.time() + 120
+    while not (checkpoint / "trainer_state.json").is_file() and proc.poll() is None and time.time() < deadline:
+        time.sleep(0.1)
+    time.sleep(0.5)  # let the checkpoint's remaining files land
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert checkpoint.is_dir() and not (tmp_path / "s").exists()
+    refused = cli(*args[:-2], "--lr", "1e-4", "--out", tmp_path / "s", "--resume")
+    assert refused.code == 2 and "different settings (lr)" in refused.err
+    resumed = cli(*args, "--resume")
+    assert resumed.code == 0, resumed.err
+    ckpt = load_checkpoint(tmp_path / "s")
+    assert ckpt.manifest["schedule"]["steps_done"] == 20
+    steps = [json.loads(l)["step"] for l in (tmp_path / "s" / "metrics.jsonl").read_text().splitlines() if '"loss"' in l]
+    assert steps == list(range(1, 21))

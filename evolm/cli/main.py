@@ -32,6 +32,7 @@ app.command("presets")(presets.presets)
 app.command("pretrain")(train.pretrain)
 app.command("cpt")(train.cpt)
 app.command("sft")(posttrain.sft)
+app.command("rl")(posttrain.rl)
 
 
 def _version(value: bool) -> None:

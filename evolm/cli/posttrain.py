@@ -44,3 +44,39 @@ def sft(
     if checkpoint is not None:
         emit(out, {"signature": checkpoint.signature, "stage": "sft", "loss": checkpoint.manifest["loss"],
                    "steps": checkpoint.manifest["schedule"]["steps_done"]}, as_json)
+
+
+def rl(
+    parent: Path = typer.Argument(..., help="Parent evolm checkpoint (usually an SFT one)."),
+    data: Path = typer.Option(..., "--data", help="Problem pool (.jsonl with problem and gt_solution)."),
+    examples: str = typer.Option(..., "--examples", help="Train on the last N examples of the pool (disjoint from SFT's first N)."),
+    epochs: float = typer.Option(1.0, "--epochs", help="Passes over the N prompts."),
+    out: Path = typer.Option(..., "--out", help="Checkpoint directory to create."),
+    algo: str = typer.Option("grpo", "--algo", help="grpo. The paper's PPO (with a critic) is not offered: the installed TRL has no PPO trainer."),
+    lr: Optional[float] = typer.Option(None, "--lr", help="Actor learning rate (paper: 2e-6 for 1B, 1e-6 for 4B)."),
+    prompts_per_step: Optional[int] = typer.Option(None, "--prompts-per-step", help="Prompts per optimizer step (paper: 1024 for 1B, 2048 for 4B)."),
+    rollouts: int = typer.Option(4, "--rollouts", help="Completions sampled per prompt (GRPO needs >= 2)."),
+    temperature: float = typer.Option(1.0, "--temperature", help="Sampling temperature of the rollouts."),
+    max_prompt_length: Optional[int] = typer.Option(None, "--max-prompt-length", help="Prompts longer than this many tokens are skipped (paper: 1024)."),
+    max_completion_length: Optional[int] = typer.Option(None, "--max-completion-length", help="Tokens per completion (paper: 1024)."),
+    micro_batch: Optional[int] = typer.Option(None, "--micro-batch", help="Completions per forward pass on one process."),
+    kl: bool = typer.Option(False, "--kl/--no-kl", help="KL penalty to the parent (reference) model; off by default, as it effectively was in the paper."),
+    kl_coef: float = typer.Option(1e-4, "--kl-coef", help="KL coefficient when --kl is on (the paper's configs: 1e-4)."),
+    warmup: float = typer.Option(0.1, "--warmup", help="Warmup: a fraction of the steps (<1) or a number of steps; constant after."),
+    seed: int = typer.Option(0, "--seed"),
+    save_every: int = SAVE_EVERY,
+    log_every: int = typer.Option(1, "--log-every", help="Steps between metrics.jsonl lines."),
+    resume: bool = RESUME, overwrite: bool = OverwriteOption, as_json: bool = JsonOption, config: Optional[Path] = ConfigOption,
+) -> None:
+    """RL with verifiable rewards (math-verify, the evaluation's grader) on the last N pool examples, GRPO via TRL."""
+    from evolm.stages import rl as stage
+
+    options = stage.RLOptions(algo=algo, lr=lr, prompts_per_step=prompts_per_step, rollouts=rollouts, temperature=temperature,
+                              max_prompt_length=max_prompt_length, max_completion_length=max_completion_length,
+                              micro_batch=micro_batch, kl=kl, kl_coef=kl_coef, warmup=warmup, seed=seed,
+                              save_every=save_every, log_every=log_every)
+    checkpoint = stage.run(parent=parent, data=data, examples=count(examples, "--examples"), epochs=epochs, out=out,
+                           options=options, resume=resume, overwrite=overwrite)
+    if checkpoint is not None:
+        emit(out, {"signature": checkpoint.signature, "stage": "rl", "rewards": checkpoint.manifest["rewards"],
+                   "kl": checkpoint.manifest["kl"], "steps": checkpoint.manifest["schedule"]["steps_done"]}, as_json)

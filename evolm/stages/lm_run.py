@@ -132,7 +132,7 @@ def run_and_save(spec: RunSpec, model, out: Path, *, resume: bool, overwrite: bo
                "shape": spec.preset.describe(spec.vocab)},
         tokenizer={"sha256": spec.tokenizer_sha256},
         data=spec.data_records,
-        schedule={**{k: v for k, v in vars(spec.config).items()}, "kind": "linear warmup + cosine to min_lr",
+        schedule={**vars(spec.config), "kind": "linear warmup + cosine to min_lr",
                   "optimizer": "AdamW", "completed": True, "steps_done": result.steps,
                   "tokens_done": result.tokens, "processes": result.processes},
         seed=spec.config.seed,

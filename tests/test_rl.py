@@ -1,0 +1,58 @@
+"""`evolm rl` (GRPO through TRL) on the SFT test model."""
+
+import json
+
+from evolm.checkpoint import load_checkpoint
+from evolm.stages.rl import reward_function
+
+RL = ("--prompts-per-step", "4", "--rollouts", "2", "--max-completion-length", "24", "--epochs", "1")
+
+
+def test_reward_function_takes_trl_completions():
+    conversational = [[{"role": "assistant", "content": "so \\boxed{4}"}], [{"role": "assistant", "content": "\\boxed{5}"}]]
+    assert reward_function(conversational, gold=["4", "4"]) == [1.0, 0.0]
+    assert reward_function(["the answer is 4", "none"], gold=["4", "4"]) == [1.0, 0.0]
+
+
+def test_rl_runs_and_records_its_reward_and_kl(sft_model, synth_tiny, tmp_path, cli):
+    pool = synth_tiny / "pool" / "mathpool.jsonl"
+    result = cli("rl", sft_model, "--data", pool, "--examples", "8", *RL, "--out", tmp_path / "rl", "--kl", "--json")
+    assert result.code == 0, result.err
+    ckpt = load_checkpoint(tmp_path / "rl")
+    assert ckpt.signature == "1M-60KT-400ep3-8ep1"
+    assert ckpt.manifest["knobs"]["rows"] == [1992, 2000]
+    assert ckpt.manifest["kl"] == {"enabled": True, "coef": 1e-4}
+    assert "math-verify" in ckpt.manifest["reward"]["definition"]
+    assert ckpt.manifest["generation"]["backend"] == "transformers"
+    rows = [json.loads(line) for line in (tmp_path / "rl" / "metrics.jsonl").read_text().splitlines()]
+    logged = [r for r in rows if "reward" in r]
+    assert len(logged) == 2 and all(0.0 <= r["reward"] <= 1.0 for r in logged)
+    assert all("kl" in r and "completions/mean_length" in r for r in logged)
+    assert json.loads(result.out)["kl"]["enabled"] is True
+    assert (tmp_path / "rl" / "chat_template.jinja").is_file()
+
+
+def test_rl_without_kl_records_it_off(sft_model, synth_tiny, tmp_path, cli):
+    result = cli("rl", sft_model, "--data", synth_tiny / "pool" / "mathpool.jsonl", "--examples", "4", *RL,
+                 "--out", tmp_path / "rl")
+    assert result.code == 0, result.err
+    assert load_checkpoint(tmp_path / "rl").manifest["kl"] == {"enabled": False, "coef": 0.0}
+
+
+def test_rl_refuses_the_sft_examples(sft_model, synth_tiny, tmp_path, cli):
+    result = cli("rl", sft_model, "--data", synth_tiny / "pool" / "mathpool.jsonl", "--examples", "1700", *RL,
+                 "--out", tmp_path / "rl")
+    assert result.code == 2
+    assert "RL rows [300, 2000) overlap the rows [0, 400) this lineage used for SFT (100 examples)" in result.err
+    assert not (tmp_path / "rl").exists() and not (tmp_path / "rl.partial").exists()
+
+
+def test_rl_bad_inputs(sft_model, synth_tiny, tmp_path, cli):
+    pool = synth_tiny / "pool" / "mathpool.jsonl"
+    assert cli("rl", sft_model, "--data", pool, "--examples", "9999", "--out", tmp_path / "r").code == 2
+    unknown = cli("rl", sft_model, "--data", pool, "--examples", "4", "--algo", "ppo", "--out", tmp_path / "r")
+    assert unknown.code == 2 and "no PPO trainer" in unknown.err
+    one = cli("rl", sft_model, "--data", pool, "--examples", "4", "--rollouts", "1", "--out", tmp_path / "r")
+    assert one.code == 2 and "at least 2" in one.err
+    assert cli("rl", tmp_path, "--data", pool, "--examples", "4", "--out", tmp_path / "r").code == 2
+    assert not (tmp_path / "r").exists()
