@@ -52,3 +52,20 @@ def _changed(previous: dict, record: dict) -> list[str]:
         else:
             names.append(key)
     return names
+
+
+def truncate_metrics(path: Path, step: int) -> None:
+    """On resume, drop metric lines logged after the state we resume from, a final summary line,
+    and a line cut short by a kill, so `metrics.jsonl` reads as if the run had never stopped."""
+    path = Path(path)
+    if not path.is_file():
+        return
+    kept = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if row.get("step", 0) <= step and not row.get("final"):
+            kept.append(line)
+    path.write_text("".join(f"{line}\n" for line in kept), encoding="utf-8")

@@ -30,7 +30,7 @@ from evolm.console import Progress, log
 from evolm.errors import BadInput
 from evolm.flops import measure_matmul_flops
 from evolm.mixture import MixturePlan
-from evolm.rundir import open_run_dir
+from evolm.rundir import open_run_dir, truncate_metrics
 from evolm.shards import SplitReader
 
 STATE = "state"
@@ -130,7 +130,7 @@ def train(
         accelerator.load_state(str(state_root / _state_name(start_step)))
         elapsed_before = json.loads((state_root / _state_name(start_step) / "trainer.json").read_text())["elapsed_s"]
         if main:
-            _truncate_metrics(run_dir / METRICS, start_step)
+            truncate_metrics(run_dir / METRICS, start_step)
             log(f"resuming at step {start_step}/{config.total_steps} from {state_root / _state_name(start_step)}")
 
     peak = config.peak_flops or measure_matmul_flops(accelerator.device, torch.bfloat16 if cuda else torch.float32)
@@ -284,18 +284,3 @@ def _fsync_tree(root: Path) -> None:
         if path.is_file():
             with open(path, "rb") as handle:
                 os.fsync(handle.fileno())
-
-
-def _truncate_metrics(path: Path, step: int) -> None:
-    """Drop metric lines written after the state we resume from (and a line cut by a kill)."""
-    if not path.is_file():
-        return
-    kept = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError:
-            continue
-        if row.get("step", 0) <= step and not row.get("final"):
-            kept.append(line)
-    path.write_text("".join(f"{line}\n" for line in kept), encoding="utf-8")

@@ -121,19 +121,15 @@ def quiet_trainer(trainer) -> None:
     trainer.remove_callback(ProgressCallback)
 
 
-def truncate_metrics(run_dir: Path, step: int) -> None:
-    """On resume, drop metric lines logged after the checkpoint TRL resumes from."""
-    path = run_dir / METRICS
-    if not path.is_file():
-        return
-    kept = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        try:
-            if json.loads(line).get("step", 0) <= step:
-                kept.append(line)
-        except json.JSONDecodeError:
-            continue
-    path.write_text("".join(f"{line}\n" for line in kept), encoding="utf-8")
+def train(trainer, run_dir: Path, *, resume: bool):
+    """Run a TRL trainer quietly, from its last checkpoint in `run_dir` when resuming."""
+    from evolm.rundir import truncate_metrics
+
+    quiet_trainer(trainer)
+    last = last_trl_checkpoint(run_dir) if resume else 0
+    if last:
+        truncate_metrics(run_dir / METRICS, last)
+    return trainer.train(resume_from_checkpoint=True if last else None)
 
 
 def last_trl_checkpoint(run_dir: Path) -> int:

@@ -21,8 +21,8 @@ from evolm.rundir import open_run_dir
 from evolm.stages.data.split import rl_range
 from evolm.stages.lm_run import quiet_transformers, world_size
 from evolm.stages.posttrain import (
-    batch_split, check_outputs, device_settings, done_message, last_trl_checkpoint, lineage_examples, load_parent,
-    load_pool, metrics_callback, posttrain_manifest, quiet_trainer, truncate_metrics, write_posttrained,
+    batch_split, check_outputs, device_settings, done_message, lineage_examples, load_parent,
+    load_pool, metrics_callback, posttrain_manifest, train, write_posttrained,
 )
 
 ALGORITHMS = ("grpo",)
@@ -135,10 +135,7 @@ def run(*, parent: Path, data: Path, examples: int, epochs: float, out: Path, op
     )
     trainer = GRPOTrainer(model=model, reward_funcs=reward_function, args=config, train_dataset=dataset,
                           processing_class=tokenizer, callbacks=[metrics_callback(run_dir, f"rl {preset}", None)])
-    quiet_trainer(trainer)
-    if resume:
-        truncate_metrics(run_dir, last_trl_checkpoint(run_dir))
-    result = trainer.train(resume_from_checkpoint=True if resume and last_trl_checkpoint(run_dir) else None)
+    result = train(trainer, run_dir, resume=resume)
     if not trainer.is_world_process_zero():
         return None
     rewards = [h["reward"] for h in trainer.state.log_history if "reward" in h]

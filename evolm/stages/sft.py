@@ -16,8 +16,8 @@ from evolm.rundir import open_run_dir
 from evolm.stages.data.split import sft_range
 from evolm.stages.lm_run import quiet_transformers, world_size
 from evolm.stages.posttrain import (
-    batch_split, check_outputs, device_settings, done_message, last_trl_checkpoint, load_parent, load_pool,
-    metrics_callback, posttrain_manifest, quiet_trainer, truncate_metrics, write_posttrained,
+    batch_split, check_outputs, device_settings, done_message, load_parent, load_pool,
+    metrics_callback, posttrain_manifest, train, write_posttrained,
 )
 
 # preset -> (learning rate, global batch, where the numbers come from)
@@ -95,10 +95,7 @@ def run(*, parent: Path, data: Path, examples: int, epochs: float, out: Path, op
     )
     trainer = SFTTrainer(model=model, args=config, train_dataset=dataset, processing_class=tokenizer, peft_config=peft_config,
                          callbacks=[metrics_callback(run_dir, f"sft {preset}", None)])
-    quiet_trainer(trainer)
-    if resume:
-        truncate_metrics(run_dir, last_trl_checkpoint(run_dir))
-    result = trainer.train(resume_from_checkpoint=True if resume and last_trl_checkpoint(run_dir) else None)
+    result = train(trainer, run_dir, resume=resume)
     if not trainer.is_world_process_zero():
         return None
     final = trainer.model.merge_and_unload() if o.lora else trainer.model
