@@ -56,3 +56,28 @@ def test_rl_bad_inputs(sft_model, synth_tiny, tmp_path, cli):
     assert one.code == 2 and "at least 2" in one.err
     assert cli("rl", tmp_path, "--data", pool, "--examples", "4", "--out", tmp_path / "r").code == 2
     assert not (tmp_path / "r").exists()
+
+
+def test_interrupted_rl_resumes(sft_model, synth_tiny, tmp_path, cli):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    args = ["rl", str(sft_model), "--data", str(synth_tiny / "pool" / "mathpool.jsonl"), "--examples", "24", *RL,
+            "--save-every", "2", "--out", str(tmp_path / "r")]
+    proc = subprocess.Popen([sys.executable, "-m", "evolm", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    checkpoint = tmp_path / "r.partial" / "checkpoint-2"
+    deadline = time.time() + 120
+    while not (checkpoint / "trainer_state.json").is_file() and proc.poll() is None and time.time() < deadline:
+        time.sleep(0.1)
+    time.sleep(0.5)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert checkpoint.is_dir() and not (tmp_path / "r").exists()
+    resumed = cli(*args, "--resume")
+    assert resumed.code == 0, resumed.err
+    ckpt = load_checkpoint(tmp_path / "r")
+    assert ckpt.manifest["schedule"]["steps_done"] == 6
+    steps = [json.loads(l)["step"] for l in (tmp_path / "r" / "metrics.jsonl").read_text().splitlines() if '"reward"' in l]
+    assert steps == [1, 2, 3, 4, 5, 6]
