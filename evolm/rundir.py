@@ -11,12 +11,23 @@ import shutil
 from pathlib import Path
 
 from evolm.errors import BadInput
+from evolm.fsutil import check_output_dir
 
 RUN = "run.json"
+METRICS = "metrics.jsonl"
 
 
 def partial_dir(out: Path) -> Path:
     return Path(out).with_name(Path(out).name + ".partial")
+
+
+def check_outputs(out: Path, *, resume: bool, overwrite: bool) -> Path:
+    """Refuse to clobber a finished checkpoint or an interrupted run unless told to; return OUT.partial."""
+    check_output_dir(out, overwrite=overwrite)
+    partial = partial_dir(out)
+    if partial.exists() and not resume and not overwrite:
+        raise BadInput(f"An interrupted run exists at {partial}; pass --resume to continue it or --overwrite to start over.")
+    return partial
 
 
 def open_run_dir(run_dir: Path, record: dict, *, resume: bool, main: bool = True) -> None:

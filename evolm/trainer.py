@@ -30,11 +30,10 @@ from evolm.console import Progress, log
 from evolm.errors import BadInput
 from evolm.flops import measure_matmul_flops
 from evolm.mixture import MixturePlan
-from evolm.rundir import open_run_dir, truncate_metrics
+from evolm.rundir import METRICS, open_run_dir, truncate_metrics
 from evolm.shards import SplitReader
 
 STATE = "state"
-METRICS = "metrics.jsonl"
 # Settings that may change between an interrupted run and its resumption.
 RESUMABLE_CHANGES = ("save_every", "log_every", "eval_every", "val_tokens", "peak_flops")
 

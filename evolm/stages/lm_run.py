@@ -14,11 +14,10 @@ from pathlib import Path
 from evolm.checkpoint import Checkpoint, build_manifest, write_checkpoint
 from evolm.console import log
 from evolm.errors import BadInput
-from evolm.fsutil import check_output_dir
 from evolm.mixture import MixturePlan
 from evolm.presets import Preset
-from evolm.rundir import partial_dir
-from evolm.trainer import METRICS, TrainConfig, train
+from evolm.rundir import METRICS, partial_dir
+from evolm.trainer import TrainConfig, train
 
 
 @dataclass
@@ -82,14 +81,6 @@ def train_config(preset: Preset, budget: int, o: Overrides, world: int = 1) -> T
         grad_clip=o.grad_clip, seed=o.seed, eval_every=o.eval_every, val_tokens=o.val_tokens,
         save_every=o.save_every, log_every=max(1, o.log_every), peak_flops=o.peak_flops,
     )
-
-
-def check_outputs(out: Path, *, resume: bool, overwrite: bool) -> None:
-    """Refuse to clobber a finished checkpoint or an interrupted run unless told to."""
-    check_output_dir(out, overwrite=overwrite)
-    partial = partial_dir(out)
-    if partial.exists() and not resume and not overwrite:
-        raise BadInput(f"An interrupted run exists at {partial}; pass --resume to continue it or --overwrite to start over.")
 
 
 @dataclass

@@ -15,11 +15,10 @@ from pathlib import Path
 from evolm.checkpoint import Checkpoint, build_manifest, load_checkpoint, write_checkpoint
 from evolm.console import Progress, log
 from evolm.errors import BadInput
-from evolm.fsutil import check_output_dir, sha256_file
-from evolm.rundir import partial_dir
+from evolm.fsutil import sha256_file
+from evolm.rundir import METRICS
 from evolm.stages.data.split import read_pool
 
-METRICS = "metrics.jsonl"
 
 
 @dataclass
@@ -44,14 +43,6 @@ def load_parent(path: Path) -> Checkpoint:
     if "model" not in parent.manifest or "preset" not in parent.manifest.get("model", {}):
         raise BadInput(f"{path} is an evolm checkpoint without a model record; it cannot be trained further.")
     return parent
-
-
-def check_outputs(out: Path, *, resume: bool, overwrite: bool) -> Path:
-    check_output_dir(out, overwrite=overwrite)
-    partial = partial_dir(out)
-    if partial.exists() and not resume and not overwrite:
-        raise BadInput(f"An interrupted run exists at {partial}; pass --resume to continue it or --overwrite to start over.")
-    return partial
 
 
 def lineage_examples(checkpoint: Checkpoint, stage: str) -> list[dict]:

@@ -8,9 +8,10 @@ from evolm.checkpoint import Checkpoint
 from evolm.errors import BadInput
 from evolm.mixture import MixturePlan, MixtureSource
 from evolm.presets import get_preset
+from evolm.rundir import check_outputs
 from evolm.shards import TokenShards
 from evolm.stages.lm_run import (
-    Overrides, RunSpec, check_outputs, quiet_transformers, data_record, run_and_save, train_config, warn_repeats, world_size,
+    Overrides, RunSpec, quiet_transformers, data_record, run_and_save, train_config, warn_repeats, world_size,
 )
 from evolm.tokenizer import tokenizer_fingerprint
 from evolm.units import PerParam, resolve_count

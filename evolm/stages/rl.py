@@ -17,11 +17,11 @@ from pathlib import Path
 from evolm.console import log
 from evolm.errors import BadInput
 from evolm.eval import math_grader
-from evolm.rundir import open_run_dir
+from evolm.rundir import check_outputs, open_run_dir
 from evolm.stages.data.split import rl_range
 from evolm.stages.lm_run import quiet_transformers, world_size
 from evolm.stages.posttrain import (
-    batch_split, check_outputs, device_settings, done_message, lineage_examples, load_parent,
+    batch_split, device_settings, done_message, lineage_examples, load_parent,
     load_pool, metrics_callback, posttrain_manifest, train, write_posttrained,
 )
 

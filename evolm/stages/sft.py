@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from evolm.errors import BadInput
-from evolm.rundir import open_run_dir
+from evolm.rundir import check_outputs, open_run_dir
 from evolm.stages.data.split import sft_range
 from evolm.stages.lm_run import quiet_transformers, world_size
 from evolm.stages.posttrain import (
-    batch_split, check_outputs, device_settings, done_message, load_parent, load_pool,
+    batch_split, device_settings, done_message, load_parent, load_pool,
     metrics_callback, posttrain_manifest, train, write_posttrained,
 )
 
