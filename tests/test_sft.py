@@ -5,7 +5,7 @@ import json
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from evolm.checkpoint import load_checkpoint
-from evolm.eval.generate import generate
+from evolm.eval.generate import Decoding, TransformersBackend
 from evolm.eval.math_grader import last_boxed
 from evolm.template import install, training_text
 
@@ -14,8 +14,8 @@ def _boxed_rate(path, problems):
     tok = AutoTokenizer.from_pretrained(path)
     install(tok)  # the base has no template yet; the SFT checkpoint carries it
     model = AutoModelForCausalLM.from_pretrained(path)
-    outputs = generate(model, tok, problems, max_new_tokens=80)
-    return sum(last_boxed(o) is not None for o in outputs) / len(problems)
+    outputs = TransformersBackend(model, tok).generate(problems, Decoding(max_new_tokens=80, repetition_penalty=1.0))
+    return sum(last_boxed(o[0]) is not None for o in outputs) / len(problems)
 
 
 def test_sft_lowers_the_response_loss_and_teaches_the_format(sft_model, base, synth_tiny):

@@ -15,7 +15,7 @@ import typer
 from typer.exceptions import TyperException
 
 import evolm
-from evolm.cli import data, posttrain, presets, train
+from evolm.cli import data, evaluate, posttrain, presets, train
 from evolm.console import stderr
 from evolm.errors import BadInput
 
@@ -33,6 +33,7 @@ app.command("pretrain")(train.pretrain)
 app.command("cpt")(train.cpt)
 app.command("sft")(posttrain.sft)
 app.command("rl")(posttrain.rl)
+app.command("eval")(evaluate.evaluate)
 
 
 def _version(value: bool) -> None:

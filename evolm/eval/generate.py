@@ -1,12 +1,38 @@
-"""Batched generation with transformers: the chat-template prompt, left padding, KV cache.
+"""Generation backends: batched transformers `generate` (any machine) and vLLM (GPU, optional).
 
-The CPU / no-vLLM backend. Prompts are rendered with the checkpoint's own chat template (never an
-added BOS, matching training); generation stops at EOS.
+Both render prompts with the checkpoint's own chat template (never an added BOS, matching
+training), decode greedily and/or draw K samples, apply the repetition penalty, stop at EOS or at
+the stop strings, and never run past the context window. The transformers backend sorts prompts
+by length so that a batch carries little padding, pads on the left and uses the KV cache.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+from dataclasses import dataclass
+
 import torch
+
+STOP_STRINGS = ("Human:", "Assistant:")
+
+
+@dataclass(frozen=True)
+class Decoding:
+    """Decoding settings; all of them are part of an evaluation's identity (see `key`)."""
+
+    greedy: bool = True  # one greedy completion first (Pass@1)
+    samples: int = 0  # K sampled completions after it (Maj@K, Pass@K, RM@K)
+    temperature: float = 1.0  # for the samples
+    top_p: float = 1.0
+    repetition_penalty: float = 1.1  # the paper's setting
+    max_new_tokens: int = 1024  # also bounded by the context
+    context: int = 2048  # prompt + completion, capped by the model's position limit
+    stop: tuple[str, ...] = STOP_STRINGS
+    seed: int = 0
+
+    def key(self) -> dict:
+        return dataclasses.asdict(self) | {"stop": list(self.stop)}
 
 
 def render_prompts(tokenizer, problems: list[str]) -> list[str]:
@@ -15,24 +41,118 @@ def render_prompts(tokenizer, problems: list[str]) -> list[str]:
     return [tokenizer.apply_chat_template(conversation(p), tokenize=False, add_generation_prompt=True) for p in problems]
 
 
-@torch.no_grad()
-def generate(model, tokenizer, problems: list[str], *, max_new_tokens: int = 256, batch_size: int = 16,
-             do_sample: bool = False, temperature: float = 1.0, repetition_penalty: float = 1.0, seed: int = 0) -> list[str]:
-    """Completions (text after the prompt, without EOS) for each problem."""
-    prompts = render_prompts(tokenizer, problems)
-    tokenizer.padding_side = "left"
-    if tokenizer.pad_token is None:
-        tokenizer.pad_token = tokenizer.eos_token
-    model.eval()
-    outputs: list[str] = []
-    torch.manual_seed(seed)  # sampling is reproducible for a fixed seed
-    for i in range(0, len(prompts), batch_size):
-        batch = tokenizer(prompts[i:i + batch_size], return_tensors="pt", padding=True, add_special_tokens=False).to(model.device)
-        generated = model.generate(
-            **batch, max_new_tokens=max_new_tokens, do_sample=do_sample, temperature=temperature if do_sample else None,
-            top_p=None, top_k=None, repetition_penalty=repetition_penalty, pad_token_id=tokenizer.pad_token_id,
-            eos_token_id=tokenizer.eos_token_id,
+def cut_at_stop(text: str, stop: tuple[str, ...]) -> str:
+    """The completion up to the first stop string (generation may run a few tokens past it)."""
+    cut = min((i for i in (text.find(s) for s in stop) if i >= 0), default=len(text))
+    return text[:cut]
+
+
+def model_context(model, requested: int) -> int:
+    limit = getattr(model.config, "max_position_embeddings", None)
+    return min(requested, limit) if limit else requested
+
+
+def prompt_seed(seed: int, prompt: str) -> int:
+    """A per-batch seed from the run seed and the batch's first prompt: the same problems draw the
+    same samples on a rerun (also after a resume) whatever ran before them."""
+    return int.from_bytes(hashlib.sha256(f"{seed}\0{prompt}".encode()).digest()[:4], "little")
+
+
+class TransformersBackend:
+    name = "transformers"
+
+    def __init__(self, model, tokenizer, batch_size: int | None = None):
+        self.model, self.tokenizer = model, tokenizer
+        self.batch_size = batch_size
+        tokenizer.padding_side = "left"
+        if tokenizer.pad_token is None:
+            tokenizer.pad_token = tokenizer.eos_token
+
+    def auto_batch_size(self, length: int) -> int:
+        """Sequences per forward: bounded by KV-cache memory on a GPU; 32 on a CPU, where larger
+        batches stop paying off (measured in benchmarks/bench_eval.py)."""
+        if self.batch_size:
+            return self.batch_size
+        if self.model.device.type != "cuda":
+            return 32
+        config = self.model.config
+        heads = getattr(config, "num_key_value_heads", None) or config.num_attention_heads
+        head_dim = getattr(config, "head_dim", None) or config.hidden_size // config.num_attention_heads
+        per_token = 2 * config.num_hidden_layers * heads * head_dim * self.model.dtype.itemsize
+        free, _ = torch.cuda.mem_get_info()
+        return int(max(1, min(512, 0.5 * free // (per_token * max(1, length)))))
+
+    @torch.no_grad()
+    def generate(self, problems: list[str], decoding: Decoding) -> list[list[str]]:
+        """For each problem: [greedy completion (if decoding.greedy), sample 1, ..., sample K]."""
+        prompts = render_prompts(self.tokenizer, problems)
+        encoded = [self.tokenizer(p, add_special_tokens=False)["input_ids"] for p in prompts]
+        context = model_context(self.model, decoding.context)
+        results: list[list[str]] = [[] for _ in prompts]
+        order = sorted(range(len(prompts)), key=lambda i: len(encoded[i]))
+        runs = ([(False, 1)] if decoding.greedy else []) + ([(True, decoding.samples)] if decoding.samples else [])
+        self.model.eval()
+        for do_sample, n in runs:
+            per_batch = max(1, self.auto_batch_size(context) // n)
+            for start in range(0, len(order), per_batch):
+                chunk = order[start:start + per_batch]
+                texts = self._batch([encoded[i] for i in chunk], [prompts[i] for i in chunk], do_sample, n, context, decoding)
+                for j, i in enumerate(chunk):
+                    results[i] += texts[j * n:(j + 1) * n]
+        return results
+
+    def _batch(self, ids: list[list[int]], prompts: list[str], do_sample: bool, n: int, context: int, d: Decoding) -> list[str]:
+        room = context - max(len(x) for x in ids)
+        if room <= 0:  # a prompt that fills the context has no room for an answer
+            return [""] * (len(ids) * n)
+        pad = self.tokenizer.pad_token_id
+        width = max(len(x) for x in ids)
+        input_ids = torch.tensor([[pad] * (width - len(x)) + x for x in ids], device=self.model.device)
+        attention = torch.tensor([[0] * (width - len(x)) + [1] * len(x) for x in ids], device=self.model.device)
+        torch.manual_seed(prompt_seed(d.seed, prompts[0]))
+        sampling = dict(do_sample=True, temperature=d.temperature, top_p=d.top_p, top_k=None, num_return_sequences=n) if do_sample \
+            else dict(do_sample=False, temperature=None, top_p=None, top_k=None)
+        generated = self.model.generate(
+            input_ids=input_ids, attention_mask=attention, max_new_tokens=min(d.max_new_tokens, room),
+            repetition_penalty=d.repetition_penalty, pad_token_id=pad, eos_token_id=self.tokenizer.eos_token_id,
+            stop_strings=list(d.stop) or None, tokenizer=self.tokenizer, **sampling,
         )
-        new_tokens = generated[:, batch["input_ids"].shape[1]:]
-        outputs += tokenizer.batch_decode(new_tokens, skip_special_tokens=True)
-    return outputs
+        texts = self.tokenizer.batch_decode(generated[:, width:], skip_special_tokens=True)
+        return [cut_at_stop(t, d.stop) for t in texts]
+
+
+def vllm_available() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("vllm") is not None and torch.cuda.is_available()
+
+
+class VLLMBackend:
+    """vLLM on a GPU: same prompts, settings and stop strings as the transformers backend.
+
+    Imported lazily: vLLM is optional and has no CPU build that runs here.
+    """
+
+    name = "vllm"
+
+    def __init__(self, model_path: str, tokenizer, context: int, seed: int):
+        from vllm import LLM
+
+        self.tokenizer = tokenizer
+        self.llm = LLM(model=model_path, dtype="bfloat16", max_model_len=context, seed=seed)
+
+    def generate(self, problems: list[str], decoding: Decoding) -> list[list[str]]:
+        from vllm import SamplingParams
+
+        prompts = render_prompts(self.tokenizer, problems)
+        common = dict(repetition_penalty=decoding.repetition_penalty, max_tokens=decoding.max_new_tokens,
+                      stop=list(decoding.stop), seed=decoding.seed)
+        results: list[list[str]] = [[] for _ in prompts]
+        if decoding.greedy:
+            for i, out in enumerate(self.llm.generate(prompts, SamplingParams(temperature=0.0, n=1, **common))):
+                results[i].append(out.outputs[0].text)
+        if decoding.samples:
+            params = SamplingParams(temperature=decoding.temperature, top_p=decoding.top_p, n=decoding.samples, **common)
+            for i, out in enumerate(self.llm.generate(prompts, params)):
+                results[i] += [o.text for o in out.outputs]
+        return results

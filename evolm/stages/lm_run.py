@@ -14,6 +14,7 @@ from pathlib import Path
 from evolm.checkpoint import Checkpoint, build_manifest, write_checkpoint
 from evolm.console import log
 from evolm.errors import BadInput
+from evolm.lineage_data import pretraining_data, pretraining_shards  # noqa: F401 - cpt imports pretraining_data from here
 from evolm.mixture import MixturePlan
 from evolm.presets import Preset
 from evolm.rundir import METRICS, partial_dir
@@ -179,13 +180,6 @@ def world_size() -> int:
     return int(os.environ.get("WORLD_SIZE", "1"))
 
 
-def pretraining_data(checkpoint: Checkpoint) -> list[dict]:
-    """The data records of the lineage's pre-training run (carried forward by later stages)."""
-    if checkpoint.stage == "pretrain":
-        return checkpoint.manifest.get("data", [])
-    return checkpoint.manifest.get("pretraining_data", [])
-
-
 def pretraining_val_set(checkpoint: Checkpoint, skip: list[Path] = ()) -> dict:
     """The validation split of the data the lineage was pre-trained on, when it is still on disk.
 
@@ -194,12 +188,5 @@ def pretraining_val_set(checkpoint: Checkpoint, skip: list[Path] = ()) -> dict:
     """
     from evolm.shards import TokenShards
 
-    for record in pretraining_data(checkpoint):
-        path = Path(record.get("path", ""))
-        if any(path.resolve() == Path(p).resolve() for p in skip):
-            continue  # already evaluated as one of the run's own sources (e.g. replay)
-        if (path / "shards.json").is_file():
-            shards = TokenShards(path)
-            if shards.tokenizer_sha256 == checkpoint.manifest["tokenizer"]["sha256"]:
-                return {"pretrain": shards.split("val")}
-    return {}
+    path = pretraining_shards(checkpoint, skip)
+    return {} if path is None else {"pretrain": TokenShards(path).split("val")}

@@ -141,7 +141,7 @@ def write_posttrained(out: Path, manifest: dict, model, tokenizer, run_dir: Path
 
 
 def posttrain_manifest(stage: str, knobs: dict, parent: Checkpoint, tokenizer_sha: str, **fields) -> dict:
-    from evolm.stages.lm_run import pretraining_data
+    from evolm.lineage_data import pretraining_data
     from evolm.template import CHAT_TEMPLATE, TEMPLATE_NAME
 
     return build_manifest(

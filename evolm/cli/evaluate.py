@@ -1,0 +1,106 @@
+"""`evolm eval`: upstream and downstream evaluation of a checkpoint, or grading of given responses."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from evolm.cli.common import ConfigOption, JsonOption, emit
+from evolm.errors import BadInput
+
+
+def evaluate(
+    model: Optional[str] = typer.Argument(None, metavar="[CKPT]", help="evolm checkpoint, Hugging Face model directory or hub name."),
+    suite: str = typer.Option(..., "--suite", help="upstream | id | ood | downstream | all | synth-id | synth-ood | synth | cloze | NAME[,NAME] (tasks by file stem)."),
+    benchmarks: Optional[Path] = typer.Option(None, "--benchmarks", help="Folder of test files (from `evolm data benchmarks`) or a synth data folder (from `evolm data synth`)."),
+    samples: int = typer.Option(16, "--samples", help="Sampled completions per problem at --temperature, besides the greedy one (paper: 16)."),
+    limit: Optional[int] = typer.Option(None, "--limit", help="Evaluate only the first N problems (rows) of each task."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Results folder (default: CKPT/eval)."),
+    max_new_tokens: int = typer.Option(1024, "--max-new-tokens", help="Longest completion in tokens (also bounded by --context)."),
+    context: int = typer.Option(2048, "--context", help="Prompt + completion tokens (paper: 2048); capped by the model's positions."),
+    temperature: float = typer.Option(1.0, "--temperature", help="Sampling temperature of the K samples."),
+    repetition_penalty: float = typer.Option(1.1, "--repetition-penalty", help="Paper: 1.1."),
+    no_greedy: bool = typer.Option(False, "--no-greedy", help="Skip the greedy completion (no Pass@1)."),
+    seed: int = typer.Option(0, "--seed", help="Sampling seed."),
+    backend: str = typer.Option("auto", "--backend", help="auto (vLLM on a GPU when installed, else transformers) | transformers | vllm."),
+    batch_size: Optional[int] = typer.Option(None, "--batch-size", help="Sequences per generation batch (default: chosen from memory)."),
+    reward_model: Optional[str] = typer.Option(None, "--reward-model", help="Sequence-classification reward model for RM@K and the mean RM score."),
+    val_data: Optional[Path] = typer.Option(None, "--val-data", help="Token shards for validation loss (default: the lineage's pre-training data, if on disk)."),
+    val_tokens: int = typer.Option(65536, "--val-tokens", help="Validation tokens to score."),
+    responses: Optional[Path] = typer.Option(None, "--responses", help="Grade-only: a .jsonl of {id, completions: [...]} made elsewhere; no model is loaded."),
+    greedy_first: bool = typer.Option(False, "--greedy-first", help="Grade-only: the first completion of each line is the greedy one."),
+    as_json: bool = JsonOption, config: Optional[Path] = ConfigOption,
+) -> None:
+    """Evaluate a model (upstream: lm-eval + validation loss; downstream: generation + exact grading), or grade --responses."""
+    if samples < 0 or (limit is not None and limit < 1) or max_new_tokens < 1 or context < 2:
+        raise BadInput("--samples must be >= 0, and --limit, --max-new-tokens and --context positive.")
+    if backend not in ("auto", "transformers", "vllm"):
+        raise BadInput(f"--backend must be auto, transformers or vllm, not {backend!r}.")
+    if responses is not None:
+        _grade_only(model, suite, benchmarks, responses, greedy_first, out, as_json)
+        return
+    if model is None:
+        raise BadInput("Give a checkpoint to evaluate, or --responses FILE to grade completions made elsewhere.")
+    if no_greedy and samples == 0:
+        raise BadInput("--no-greedy with --samples 0 leaves nothing to generate.")
+    from evolm.eval.generate import Decoding
+    from evolm.eval.run import EvalOptions, run
+
+    decoding = Decoding(greedy=not no_greedy, samples=samples, temperature=temperature, repetition_penalty=repetition_penalty,
+                        max_new_tokens=max_new_tokens, context=context, seed=seed)
+    options = EvalOptions(suite=suite, benchmarks=benchmarks, out=out, limit=limit, decoding=decoding, backend=backend,
+                          batch_size=batch_size, reward_model=reward_model, val_data=val_data, val_tokens=val_tokens)
+    out_dir, summary = run(model, options)
+    _print_summary(summary)
+    emit(out_dir, {k: summary.get(k) for k in ("suite", "upstream", "downstream", "wall_time_s")}, as_json)
+
+
+def _grade_only(model, suite, benchmarks, responses, greedy_first, out, as_json) -> None:
+    from evolm.eval.grade_only import grade_responses
+    from evolm.eval.tasks.registry import TASKS, task
+
+    if model is not None:
+        raise BadInput("--responses grades completions without a model; drop the CKPT argument.")
+    if suite not in TASKS:
+        raise BadInput(f"--responses grades one task; --suite must name it (one of {', '.join(TASKS)}).")
+    out_dir = out or Path(responses).parent
+    result = grade_responses(Path(responses), task(suite, benchmarks), out_dir, greedy_first=greedy_first)
+    _print_task(suite, result["metrics"])
+    emit(out_dir / f"{suite}.graded.json", {"task": suite, "problems": result["problems"], "metrics": result["metrics"]}, as_json)
+
+
+HEADLINE = ("pass@1", "maj@", "pass@", "correct_ratio", "rm@", "no_answer")
+
+
+def _headline(metrics: dict) -> str:
+    parts = []
+    for name, entry in metrics.items():
+        if name.startswith(HEADLINE) and not name.endswith(("_unbiased", "_all")) and entry["value"] is not None:
+            parts.append(f"{name} {100 * entry['value']:.1f}")
+    return "  ".join(parts)
+
+
+def _print_task(name: str, metrics: dict) -> None:
+    from evolm.console import log
+
+    log(f"{name}: {_headline(metrics)}")
+
+
+def _print_summary(summary: dict) -> None:
+    from evolm.console import log
+
+    upstream = summary.get("upstream") or {}
+    for name, entry in (upstream.get("tasks") or {}).items():
+        if entry["value"] is not None:
+            log(f"{name}: {entry['metric']} {100 * entry['value']:.1f}")
+    if upstream.get("average") is not None:
+        log(f"upstream average: {100 * upstream['average']:.1f}")
+    if upstream.get("val"):
+        log(f"validation loss: {upstream['val']['loss']:.4f} (perplexity {upstream['val']['perplexity']:.2f})")
+    downstream = summary.get("downstream") or {}
+    for name, entry in (downstream.get("tasks") or {}).items():
+        _print_task(name, entry["metrics"])
+    for group, entry in (downstream.get("groups") or {}).items():
+        _print_task(f"{group.upper()} mean", entry["metrics"])

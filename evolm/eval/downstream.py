@@ -1,0 +1,112 @@
+"""Downstream evaluation of one model on a list of tasks: generate, grade, score, write.
+
+For each task: reuse a finished result of the same identity (model, task file hash, decoding,
+grader, backend, reward model, limit); otherwise resume from the per-sample records, generate the
+missing problems chunk by chunk (each chunk is on disk before the next starts), grade them, and
+write `<Task>.json` (metrics + provenance) beside `<Task>.samples.jsonl`.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Callable
+
+from evolm.console import Progress, log
+from evolm.eval.generate import Decoding, render_prompts
+from evolm.eval.identity import provenance, run_hash
+from evolm.eval.metrics import group_metrics, task_metrics
+from evolm.eval.records import SampleLog, build_record
+from evolm.eval.tasks.base import Task
+from evolm.fsutil import write_json
+
+RESULT_SCHEMA = "evolm.eval.downstream/1"
+
+
+class Generator:
+    """The model side, loaded on first use: a run whose results all exist loads no model."""
+
+    def __init__(self, make_backend: Callable[[], object], make_reward_model: Callable[[], object] | None,
+                 backend_name: str, reward_model: dict | None):
+        self._make_backend, self._make_rm = make_backend, make_reward_model
+        self.backend_name, self.reward_model = backend_name, reward_model
+        self._backend = self._rm = None
+
+    @property
+    def backend(self):
+        if self._backend is None:
+            self._backend = self._make_backend()
+        return self._backend
+
+    @property
+    def scorer(self):
+        if self._make_rm is not None and self._rm is None:
+            self._rm = self._make_rm()
+        return self._rm
+
+
+def identity_key(model: dict, task: Task, decoding: Decoding, generator: Generator) -> dict:
+    return {"model": model, "task": {"name": task.name, "sha256": task.sha256()}, "decoding": decoding.key(),
+            "grader": task.grader.NAME, "backend": generator.backend_name, "reward_model": generator.reward_model}
+
+
+def evaluate_task(task: Task, model: dict, decoding: Decoding, generator: Generator, out_dir: Path,
+                  *, limit: int | None, chunk: int = 16) -> dict:
+    key = identity_key(model, task, decoding, generator)
+    run = run_hash(key)
+    result_path = out_dir / f"{task.name}.json"
+    previous = _read(result_path)
+    if previous and previous.get("run") == run and previous.get("limit") == limit:
+        log(f"{task.name}: reusing the finished result in {result_path}")
+        return previous
+    rows = task.rows(limit)
+    samples = SampleLog(out_dir / f"{task.name}.samples.jsonl", run)
+    done = samples.load()
+    todo = [row for row in rows if row["id"] not in done]
+    if done and todo:
+        log(f"{task.name}: resuming, {len(rows) - len(todo)} of {len(rows)} problems already done")
+    started = time.monotonic()
+    with Progress(f"eval {task.name}", len(rows), unit="problems") as progress:
+        progress.update(len(rows) - len(todo))
+        for start in range(0, len(todo), chunk):
+            part = todo[start:start + chunk]
+            problems = [row["problem"] for row in part]
+            completions = generator.backend.generate(problems, decoding)
+            prompts = render_prompts(generator.backend.tokenizer, problems)
+            records = [build_record(task, row, prompt, comps, decoding.greedy, run)
+                       for row, prompt, comps in zip(part, prompts, completions)]
+            if generator.scorer is not None:
+                for row, record in zip(part, records):
+                    record["rm_scores"] = generator.scorer.score(row["problem"], record["completions"])
+            samples.append(records)
+            for record in records:
+                done[record["id"]] = record
+            progress.update(len(part))
+    ordered = [done[row["id"]] for row in rows]
+    result = {
+        "schema": RESULT_SCHEMA, "run": run, "task": task.name, "domain": task.domain, "limit": limit,
+        "problems": len(ordered), "metrics": task_metrics(ordered), "identity": key,
+        "samples_file": samples.path.name, "wall_time_s": round(time.monotonic() - started, 2), **provenance(),
+    }
+    write_json(result_path, result)
+    return result
+
+
+def suite_summary(results: dict[str, dict]) -> dict:
+    """Per task metrics and the ID / OOD group means (unweighted over tasks, as the paper)."""
+    groups = {}
+    for domain in ("id", "ood"):
+        members = {name: r["metrics"] for name, r in results.items() if r["domain"] == domain}
+        if members:
+            groups[domain] = {"tasks": sorted(members), "metrics": group_metrics(members)}
+    return {"tasks": {name: {"domain": r["domain"], "problems": r["problems"], "metrics": r["metrics"], "file": f"{name}.json"}
+                      for name, r in results.items()}, "groups": groups}
+
+
+def _read(path: Path) -> dict | None:
+    import json
+
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None

@@ -1,0 +1,42 @@
+"""Which model is evaluated, and what produced a result: the provenance every result carries."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+from pathlib import Path
+
+from evolm.checkpoint import MANIFEST, load_checkpoint
+from evolm.errors import BadInput
+from evolm.fsutil import canonical_json, sha256_file
+from evolm.provenance import git_commit, hardware, library_versions
+
+
+def model_identity(spec: str) -> dict:
+    """An evolm checkpoint: its manifest hash and signature; a plain HF directory: its path and the
+    hash of its config.json; a hub name: the name (the config hash is added once loaded)."""
+    path = Path(spec)
+    if path.is_dir():
+        if (path / MANIFEST).is_file():
+            checkpoint = load_checkpoint(path, verify="size")
+            return {"kind": "evolm", "path": str(path.resolve()), "manifest_sha256": checkpoint.manifest_sha256,
+                    "signature": checkpoint.signature, "stage": checkpoint.stage}
+        if not (path / "config.json").is_file():
+            raise BadInput(f"{path} is neither an evolm checkpoint nor a Hugging Face model directory (no config.json).")
+        return {"kind": "hf", "path": str(path.resolve()), "config_sha256": sha256_file(path / "config.json")}
+    if spec.count("/") == 1 and not spec.startswith((".", "/")) and not path.exists():
+        return {"kind": "hub", "name": spec}
+    raise BadInput(f"Model {spec} does not exist (give a checkpoint directory or a hub name such as EleutherAI/pythia-160m).")
+
+
+def config_hash(model) -> str:
+    return hashlib.sha256(canonical_json(model.config.to_dict()).encode()).hexdigest()
+
+
+def run_hash(key: dict) -> str:
+    return hashlib.sha256(canonical_json(key).encode()).hexdigest()[:16]
+
+
+def provenance() -> dict:
+    return {"created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"), "versions": library_versions(),
+            "git_commit": git_commit(), "hardware": hardware()}

@@ -1,0 +1,67 @@
+"""Per-sample records of one task: appended as they are made, so an interrupted evaluation resumes.
+
+Each line is one problem: prompt, completions, extracted answers, verdicts, the majority vote and
+reward-model scores, tagged with the hash of the evaluation's identity (`run`). On a restart,
+records of the same identity are kept and their problems are not generated again; records of
+another identity (changed model, task file or settings) are discarded. A line cut by a crash is
+dropped.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from evolm.eval.metrics import majority
+from evolm.eval.tasks.base import Task
+
+
+def build_record(task: Task, row: dict, prompt: str, completions: list[str], greedy: bool, run: str) -> dict:
+    gold = task.grader.gold(row)
+    graded = [task.grade(c, gold) for c in completions]
+    answers = [a for a, _ in graded]
+    correct = [ok for _, ok in graded]
+    samples = answers[1:] if greedy else answers
+    return {
+        "id": row["id"], "run": run, "prompt": prompt, "gold": gold, "greedy": greedy,
+        "completions": completions, "answers": answers, "correct": correct,
+        "majority": majority(samples, task.grader.equivalent) if samples else None,
+    }
+
+
+class SampleLog:
+    def __init__(self, path: Path, run: str):
+        self.path, self.run = Path(path), run
+
+    def load(self) -> dict[str, dict]:
+        """Finished problems of this run, by id (empty when the file belongs to another run)."""
+        if not self.path.is_file():
+            return {}
+        records: dict[str, dict] = {}
+        good_bytes = 0
+        with open(self.path, "rb") as handle:
+            for line in handle:
+                try:
+                    record = json.loads(line)
+                except json.JSONDecodeError:
+                    break  # a half-written last line from a crash
+                if not line.endswith(b"\n"):
+                    break
+                if record.get("run") != self.run:
+                    self.path.unlink()
+                    return {}
+                records[record["id"]] = record
+                good_bytes += len(line)
+        if good_bytes != self.path.stat().st_size:
+            with open(self.path, "r+b") as handle:
+                handle.truncate(good_bytes)
+        return records
+
+    def append(self, records: list[dict]) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.path, "a", encoding="utf-8") as handle:
+            for record in records:
+                handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())

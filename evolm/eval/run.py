@@ -1,0 +1,154 @@
+"""`evolm eval`: one model, one suite, results with provenance in CKPT/eval (or --out).
+
+The stage function behind the CLI. It validates everything it can before loading a model (suite,
+task files, chat template), then runs upstream (lm-eval + validation loss) and downstream
+(generation + grading) tasks, and writes `suite-<suite>.json` summarizing the run.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from evolm.console import log
+from evolm.errors import BadInput
+from evolm.eval import suites
+from evolm.eval.generate import Decoding
+from evolm.eval.identity import model_identity, provenance
+from evolm.fsutil import write_json
+
+SUMMARY_SCHEMA = "evolm.eval.suite/1"
+
+
+@dataclass
+class EvalOptions:
+    suite: str
+    benchmarks: Path | None = None
+    out: Path | None = None
+    limit: int | None = None
+    decoding: Decoding = field(default_factory=Decoding)
+    backend: str = "auto"  # auto | transformers | vllm
+    batch_size: int | None = None
+    reward_model: str | None = None
+    val_data: Path | None = None  # token shards for validation loss; default: the lineage's own
+    val_tokens: int = 65_536
+    seq_len: int | None = None
+
+
+def output_dir(model_spec: str, identity: dict, out: Path | None) -> Path:
+    if out is not None:
+        if Path(out).exists() and not Path(out).is_dir():
+            raise BadInput(f"--out {out} exists and is not a directory.")
+        return Path(out)
+    if identity["kind"] == "hub":
+        raise BadInput(f"{model_spec} is a hub name; give --out DIR for its results.")
+    return Path(model_spec) / "eval"
+
+
+def _val_shards(model_spec: str, identity: dict, options: EvalOptions) -> tuple[Path | None, int]:
+    """Shards and window length for validation loss: --val-data, else the lineage's pre-training data."""
+    seq_len = options.seq_len
+    checkpoint = None
+    if identity["kind"] == "evolm":
+        from evolm.checkpoint import load_checkpoint
+
+        checkpoint = load_checkpoint(Path(model_spec), verify="none")
+        seq_len = seq_len or checkpoint.manifest.get("model", {}).get("shape", {}).get("seq_len")
+    seq_len = seq_len or 2048
+    if options.val_data is not None:
+        from evolm.shards import TokenShards
+
+        shards = TokenShards(options.val_data)  # checks it is a shard folder
+        if checkpoint is not None and shards.tokenizer_sha256 != checkpoint.manifest["tokenizer"]["sha256"]:
+            raise BadInput(f"{options.val_data} was tokenized with another tokenizer than {model_spec}.")
+        return Path(options.val_data), seq_len
+    if checkpoint is not None:
+        from evolm.lineage_data import pretraining_shards
+
+        return pretraining_shards(checkpoint), seq_len
+    return None, seq_len
+
+
+def run(model_spec: str, options: EvalOptions) -> tuple[Path, dict]:
+    started = time.monotonic()
+    upstream_names, downstream_names = suites.expand(options.suite, options.benchmarks)
+    identity = model_identity(model_spec)
+    out_dir = output_dir(model_spec, identity, options.out)
+    summary: dict = {"schema": SUMMARY_SCHEMA, "suite": options.suite, "model": identity}
+
+    tasks = []
+    if downstream_names:
+        from evolm.eval.tasks.registry import task
+
+        tasks = [task(name, options.benchmarks) for name in downstream_names]  # every file exists, before any work
+        from evolm.eval.loading import load_tokenizer
+
+        tokenizer = load_tokenizer(model_spec, need_template=True)
+    if upstream_names:
+        from evolm.eval.upstream import resolve
+
+        resolve(upstream_names, options.benchmarks)
+    if options.backend == "vllm":
+        from evolm.eval.generate import vllm_available
+
+        if not vllm_available():
+            raise BadInput("--backend vllm needs vLLM installed and a CUDA GPU.")
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    if upstream_names or options.val_data is not None:
+        from evolm.eval.upstream import evaluate_upstream
+
+        val_shards, seq_len = _val_shards(model_spec, identity, options)
+        summary["upstream"] = evaluate_upstream(
+            model_spec, identity, upstream_names, out_dir, benchmarks=options.benchmarks, limit=options.limit,
+            val_shards=val_shards, seq_len=seq_len, val_tokens=options.val_tokens,
+            batch_size=options.batch_size or "auto")
+        summary["upstream"] = {k: summary["upstream"].get(k) for k in ("tasks", "average", "val")}
+    if tasks:
+        from evolm.eval.downstream import evaluate_task, suite_summary
+
+        generator = _generator(model_spec, tokenizer, options)
+        results = {t.name: evaluate_task(t, identity, options.decoding, generator, out_dir, limit=options.limit,
+                                         chunk=_chunk(generator.backend_name, options))
+                   for t in tasks}
+        summary["downstream"] = suite_summary(results)
+        summary["decoding"] = options.decoding.key()
+        summary["backend"] = generator.backend_name
+    summary["wall_time_s"] = round(time.monotonic() - started, 2)
+    summary.update(provenance())
+    write_json(out_dir / f"suite-{suites.label(options.suite)}.json", summary)
+    return out_dir, summary
+
+
+def _chunk(backend: str, options: EvalOptions) -> int:
+    """Problems generated between two writes of the sample records: small enough that an
+    interruption loses little, large enough to fill the batches."""
+    if backend == "vllm":
+        return 512
+    per_problem = int(options.decoding.greedy) + options.decoding.samples
+    return max(4, min(64, (options.batch_size or 32) * 2 // max(1, per_problem)))
+
+
+def _generator(model_spec: str, tokenizer, options: EvalOptions):
+    from evolm.eval.downstream import Generator
+    from evolm.eval.generate import TransformersBackend, VLLMBackend, vllm_available
+    from evolm.eval.loading import load_model
+
+    use_vllm = options.backend == "vllm" or (options.backend == "auto" and vllm_available())
+
+    def make_backend():
+        if use_vllm:
+            return VLLMBackend(model_spec, tokenizer, options.decoding.context, options.decoding.seed)
+        log(f"loading {model_spec}")
+        return TransformersBackend(load_model(model_spec), tokenizer, options.batch_size)
+
+    make_rm = None
+    rm_identity = None
+    if options.reward_model:
+        from evolm.eval.identity import model_identity as identify
+        from evolm.eval.reward_model import RewardModel
+
+        rm_identity = identify(options.reward_model)
+        make_rm = lambda: RewardModel(options.reward_model)  # noqa: E731
+    return Generator(make_backend, make_rm, "vllm" if use_vllm else "transformers", rm_identity)

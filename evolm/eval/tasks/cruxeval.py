@@ -1,0 +1,52 @@
+"""CRUXEval output prediction (and SynthCode): answers are Python literals.
+
+`'abc'` and `"abc"`, `[1, 2]` and `[1,2]`, `(1,)` and `(1, )` are equal; so are `1` and `1.0`
+(Python's own ==). Literals are parsed with `ast.literal_eval` (never `eval`), with a size cap so
+a runaway completion cannot stall the grader; text that is not a literal is compared verbatim.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+
+from evolm.eval import math_grader
+from evolm.eval.tasks.base import answer_region
+
+NAME = "evolm.literal/1: answer region; ast.literal_eval equality, else stripped-string equality"
+MAX_CHARS = 10_000
+
+_NOT_PARSED = object()
+
+
+def _literal(text: str):
+    text = text.strip()
+    if len(text) > MAX_CHARS:
+        return _NOT_PARSED
+    text = re.sub(r"^`+|`+$", "", text).strip()  # `'abc'` in markdown code quotes
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        return _NOT_PARSED
+
+
+def gold(row: dict) -> str | None:
+    answer = row.get("gt_answer")
+    return answer if isinstance(answer, str) and answer.strip() else None
+
+
+def extract(completion: str) -> str | None:
+    region = answer_region(completion, math_grader.extract_answer)
+    return region.strip() if region is not None and region.strip() else None
+
+
+def equivalent(predicted: str, gold: str) -> bool:
+    a, b = _literal(predicted), _literal(gold)
+    if a is _NOT_PARSED or b is _NOT_PARSED:
+        return predicted.strip() == gold.strip()
+    if isinstance(a, bool) or isinstance(b, bool):  # Python's True == 1, but `True` is not the answer `1`
+        return type(a) is type(b) and a == b
+    try:
+        return bool(a == b)
+    except Exception:  # noqa: BLE001 - exotic comparisons are unequal, never a crash
+        return False

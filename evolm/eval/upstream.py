@@ -1,0 +1,165 @@
+"""Upstream evaluation: lm-eval's own `simple_evaluate`, plus validation loss on token shards.
+
+The paper's six tasks run by name (0-shot; `acc_norm` where the task has it, `acc` for
+Winogrande; unweighted average). Offline, the synthetic cloze sets of `evolm data synth` run
+through the same lm-eval path as local multiple-choice tasks. lm-eval's own results are kept,
+unchanged, inside our result file.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from evolm.console import log
+from evolm.errors import BadInput
+from evolm.eval.identity import provenance, run_hash
+from evolm.eval.loading import device, dtype_name
+from evolm.fsutil import read_jsonl, sha256_file, write_json
+
+RESULT_SCHEMA = "evolm.eval.upstream/1"
+
+# lm-eval task name -> the metric the paper reports (section 4).
+PAPER_TASKS: dict[str, str] = {
+    "hellaswag": "acc_norm",
+    "winogrande": "acc",
+    "piqa": "acc_norm",
+    "openbookqa": "acc_norm",
+    "arc_easy": "acc_norm",
+    "arc_challenge": "acc_norm",
+}
+CLOZE_TASKS = ("SynthClozeFacts", "SynthClozeMath", "SynthClozeText")
+CLOZE_METRIC = "acc_norm"
+
+
+def cloze_file(name: str, benchmarks: Path | None) -> Path:
+    if benchmarks is None:
+        raise BadInput(f"Task {name} needs --benchmarks DIR (a folder made by `evolm data synth`).")
+    for candidate in (Path(benchmarks) / "cloze" / f"{name}.jsonl", Path(benchmarks) / f"{name}.jsonl"):
+        if candidate.is_file():
+            return candidate
+    raise BadInput(f"{benchmarks} has no cloze/{name}.jsonl (make it with `evolm data synth`).")
+
+
+def cloze_task(name: str, path: Path) -> dict:
+    """A local lm-eval multiple-choice task over `{query, choices, gold}` rows (no hub access)."""
+    for number, row in read_jsonl(path):
+        if not isinstance(row, dict) or not {"query", "choices", "gold"} <= set(row):
+            raise BadInput(f"{path} line {number} is not a cloze row with query, choices and gold.")
+        break
+    return {
+        "task": name,
+        "dataset_path": "json",
+        "dataset_kwargs": {"data_files": {"test": str(path)}},
+        "test_split": "test",
+        "output_type": "multiple_choice",
+        "doc_to_text": "{{query}}",
+        "doc_to_choice": "{{choices}}",
+        "doc_to_target": "{{gold}}",
+        "target_delimiter": " ",
+        "metric_list": [{"metric": m, "aggregation": "mean", "higher_is_better": True} for m in ("acc", "acc_norm")],
+        "metadata": {"version": 1, "sha256": sha256_file(path)},
+    }
+
+
+def resolve(names: list[str], benchmarks: Path | None) -> tuple[list, dict[str, str], dict[str, str]]:
+    """(tasks for simple_evaluate, task -> reported metric, task -> version string)."""
+    tasks, metrics, versions = [], {}, {}
+    for name in names:
+        if name in PAPER_TASKS:
+            tasks.append(name)
+            metrics[name] = PAPER_TASKS[name]
+            versions[name] = "lm-eval"
+        elif name in CLOZE_TASKS:
+            path = cloze_file(name, benchmarks)
+            tasks.append(cloze_task(name, path))
+            metrics[name] = CLOZE_METRIC
+            versions[name] = sha256_file(path)
+        else:
+            raise BadInput(f"Unknown upstream task {name!r}; known: {', '.join([*PAPER_TASKS, *CLOZE_TASKS])}.")
+    return tasks, metrics, versions
+
+
+def run_lm_eval(model_spec: str, tasks: list, *, limit: int | None, batch_size: int | str = "auto") -> dict:
+    from lm_eval import simple_evaluate
+
+    return simple_evaluate(
+        model="hf", model_args={"pretrained": model_spec, "dtype": dtype_name()}, tasks=tasks, num_fewshot=0,
+        limit=limit, batch_size=batch_size, device=device(), log_samples=False,
+    )
+
+
+def validation_loss(model_spec: str, shards_dir: Path, *, seq_len: int, tokens: int) -> dict:
+    """Mean next-token loss (and perplexity) on the first `tokens` of a shard folder's val split,
+    with the trainer's own evaluation code."""
+    import math
+    from types import SimpleNamespace
+
+    from accelerate import Accelerator
+
+    from evolm.eval.loading import load_model
+    from evolm.shards import TokenShards
+    from evolm.trainer import evaluate
+
+    shards = TokenShards(shards_dir)
+    reader = shards.split("val")
+    if len(reader) <= seq_len:
+        raise BadInput(f"The val split of {shards_dir} has {len(reader)} tokens, fewer than one {seq_len}-token window.")
+    model = load_model(model_spec)
+    config = SimpleNamespace(seq_len=seq_len, val_tokens=tokens, micro_batch=8)
+    loss = evaluate(model, {"val": reader}, config, Accelerator(cpu=device() == "cpu"))["val"]
+    return {"shards": str(Path(shards_dir).resolve()), "fingerprint": shards.fingerprint, "seq_len": seq_len,
+            "tokens": min(tokens, (len(reader) - 1) // seq_len * seq_len), "loss": loss, "perplexity": math.exp(loss)}
+
+
+def summarize(raw: dict, metrics: dict[str, str]) -> dict:
+    tasks = {}
+    for name, metric in metrics.items():
+        entry = raw["results"].get(name, {})
+        tasks[name] = {"metric": metric, "value": entry.get(f"{metric},none"), "stderr": entry.get(f"{metric}_stderr,none"),
+                       "acc": entry.get("acc,none")}
+    values = [t["value"] for t in tasks.values() if t["value"] is not None]
+    return {"tasks": tasks, "average": sum(values) / len(values) if len(values) == len(tasks) and values else None}
+
+
+def evaluate_upstream(model_spec: str, model: dict, names: list[str], out_dir: Path, *, benchmarks: Path | None,
+                      limit: int | None, val_shards: Path | None, seq_len: int, val_tokens: int,
+                      batch_size: int | str = "auto") -> dict:
+    tasks, metrics, versions = resolve(names, benchmarks)
+    key = {"model": model, "tasks": versions, "limit": limit, "num_fewshot": 0,
+           "val": None if val_shards is None else {"shards": str(Path(val_shards).resolve()), "seq_len": seq_len, "tokens": val_tokens}}
+    run = run_hash(key)
+    path = out_dir / "upstream.json"
+    if path.is_file():
+        import json
+
+        try:
+            previous = json.loads(path.read_text(encoding="utf-8"))
+        except ValueError:
+            previous = {}
+        if previous.get("run") == run:
+            log(f"upstream: reusing the finished result in {path}")
+            return previous
+    started = time.monotonic()
+    result = {"schema": RESULT_SCHEMA, "run": run, "identity": key}
+    if tasks:
+        log(f"upstream: lm-eval on {', '.join(metrics)}" + (f" (first {limit} rows each)" if limit else ""))
+        raw = run_lm_eval(model_spec, tasks, limit=limit, batch_size=batch_size)
+        result.update(summarize(raw, metrics))
+        result["lm_eval"] = {k: raw.get(k) for k in ("results", "versions", "n-shot", "n-samples", "higher_is_better", "configs",
+                                                   "lm_eval_version", "git_hash", "date")}
+    if val_shards is not None:
+        log(f"upstream: validation loss on {val_shards}")
+        result["val"] = validation_loss(model_spec, val_shards, seq_len=seq_len, tokens=val_tokens)
+    result["wall_time_s"] = round(time.monotonic() - started, 2)
+    result.update(provenance())
+    out_dir.mkdir(parents=True, exist_ok=True)
+    write_json(path, _jsonable(result))
+    return result
+
+
+def _jsonable(obj):
+    """lm-eval's configs can hold callables and other objects: keep them as strings."""
+    import json
+
+    return json.loads(json.dumps(obj, default=str))

@@ -1,0 +1,123 @@
+"""Each grader family on tricky cases, and the graders on the paper's real test sets."""
+
+import json
+
+import pytest
+
+from evolm.eval import math_grader
+from evolm.eval.tasks import cruxeval, gsm8k, math, tabmwp, truth
+from evolm.eval.tasks.registry import DOWNSTREAM_SUITES, task
+
+
+@pytest.mark.parametrize("pred, gold, ok", [
+    ("2\\sqrt{3}", "2\\sqrt{5}", False),  # the original pipeline cut both to 2
+    ("\\frac 54", "5/4", True),
+    ("\\sqrt{3}", "\\sqrt{3}", True),  # never matched itself when fed bare
+    ("\\dfrac{1}{2}", "\\frac12", True),
+    ("x = 5", "5", True),
+    ("(3, \\frac{\\pi}{2})", "\\left( 3, \\frac{\\pi}{2} \\right)", True),
+    ("10", "11", False),
+])
+def test_math_equivalence(pred, gold, ok):
+    assert math.equivalent(pred, gold) is ok
+
+
+@pytest.mark.parametrize("pred, gold, ok", [
+    ("1,000", "1000", True),
+    ("$12", "12", True),
+    ("12 dollars", "12", True),
+    ("12.00", "12", True),
+    ("\\$1,234.50", "1234.5", True),
+    ("-3", "3", False),
+    ("120", "12", False),
+    ("\\frac{3}{4}", "0.75", True),  # not a plain number: falls back to math-verify
+])
+def test_gsm8k_numbers(pred, gold, ok):
+    assert gsm8k.equivalent(pred, gold) is ok
+
+
+def test_gsm8k_native_answer_form():
+    assert gsm8k.extract("so she pays 3 * 4 = 12\n#### 1,012") == "1,012"
+    assert gsm8k.gold({"gt_solution": "He has 5.\n#### 5", "gt_answer": None}) == "5"
+    assert gsm8k.equivalent(gsm8k.extract("#### 1,012"), "1012")
+
+
+@pytest.mark.parametrize("completion, label", [
+    ("The answer is unknown.", "Uncertain"),  # not "no", so not False
+    ("\\boxed{Uncertain}", "Uncertain"),
+    ("It cannot be determined from the rules.\nThe answer is uncertain", "Uncertain"),
+    ("The answer is no.", "False"),
+    ("Yes", "True"),
+    ("False", "False"),
+    ("We know nothing about the noble cat. The answer is True", "True"),  # "know", "nothing", "noble" are not "no"
+    ("First it looks true, but rule 2 overrides it, so the answer is false", "False"),
+    ("I am not sure what to say about this long rambling text\nthat spans lines", None),
+])
+def test_truth_labels_by_whole_word(completion, label):
+    assert truth.extract(completion) == label
+
+
+@pytest.mark.parametrize("pred, gold, ok", [
+    ("'abc'", '"abc"', True),
+    ("[1, 2]", "[1,2]", True),
+    ("(1,)", "(1, )", True),
+    ("{'a': 1}", "{'a':1}", True),
+    ("1", "1.0", True),
+    ("True", "1", False),
+    ("1", "'1'", False),
+    ("[1, 2]", "(1, 2)", False),
+    ("f(x)", "f(x)", True),  # not literals: compared as text
+])
+def test_cruxeval_literals(pred, gold, ok):
+    assert cruxeval.equivalent(pred, gold) is ok
+
+
+@pytest.mark.parametrize("pred, gold, ok", [
+    ("$34.35", "34.35", True),
+    ("34.350", "34.35", True),
+    ("1,200", "1200", True),
+    ("3/4", "0.75", True),
+    ("\\frac{3}{4}", "3/4", True),
+    ("Nonlinear.", "nonlinear", True),
+    ("linear", "nonlinear", False),
+    ("34.36", "34.35", False),
+    ("5", "five", False),
+])
+def test_tabmwp_numbers_or_text(pred, gold, ok):
+    assert tabmwp.equivalent(pred, gold) is ok
+
+
+def test_a_bare_one_line_completion_is_its_own_answer_but_rambling_is_not():
+    assert cruxeval.extract("'hello'") == "'hello'"
+    assert tabmwp.extract("The table shows\nmany things") is None
+    assert cruxeval.extract("Let me think.\nThe answer is [1, 2].") == "[1, 2]"
+
+
+def test_a_grader_never_hangs(monkeypatch):
+    import time
+
+    monkeypatch.setattr(math_grader, "TIMEOUT_S", 1)
+    start = time.monotonic()
+    assert math.equivalent("9^{9^{9^{9}}}", "1") is False
+    assert time.monotonic() - start < 10
+    assert cruxeval.equivalent("[" * 5000 + "]" * 5000, "[]") is False  # recursion limit, not a crash
+
+
+def _rows(path):
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+@pytest.mark.parametrize("stem", DOWNSTREAM_SUITES["downstream"])
+def test_every_task_grades_its_own_solutions_right_and_others_wrong(stem, shared_benchmarks):
+    """The issue's acceptance check, on every real test set (GSM8K and MATH: >= 99.5% / <= 1%)."""
+    t = task(stem, shared_benchmarks)
+    rows = _rows(t.path)
+    golds = [t.grader.gold(r) for r in rows]
+    own = sum(t.grade(r["gt_solution"], g)[1] for r, g in zip(rows, golds)) / len(rows)
+    assert own >= 0.995, own
+    if t.grader is truth:
+        return  # two or three labels: another problem's answer is right by chance a third of the time
+    shifted = [(rows[(i + 1) % len(rows)]["gt_solution"], g, golds[(i + 1) % len(rows)]) for i, g in enumerate(golds)]
+    different = [(c, g) for c, g, other in shifted if math_grader.normalize(other) != math_grader.normalize(g)]
+    wrong_pass = sum(t.grade(c, g)[1] for c, g in different) / len(different)
+    assert wrong_pass <= 0.01, wrong_pass
