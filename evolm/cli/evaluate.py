@@ -7,12 +7,12 @@ from typing import Optional
 
 import typer
 
-from evolm.cli.common import ConfigOption, JsonOption, emit
+from evolm.cli.common import ConfigOption, JsonOption, count, emit
 from evolm.errors import BadInput
 
 
 def evaluate(
-    model: Optional[str] = typer.Argument(None, metavar="[CKPT]", help="evolm checkpoint, Hugging Face model directory or hub name."),
+    model: Optional[str] = typer.Argument(None, metavar="CKPT", help="evolm checkpoint, Hugging Face model directory or hub name."),
     suite: str = typer.Option(..., "--suite", help="upstream | id | ood | downstream | all | synth-id | synth-ood | synth | cloze | NAME[,NAME] (tasks by file stem)."),
     benchmarks: Optional[Path] = typer.Option(None, "--benchmarks", help="Folder of test files (from `evolm data benchmarks`) or a synth data folder (from `evolm data synth`)."),
     samples: int = typer.Option(16, "--samples", help="Sampled completions per problem at --temperature, besides the greedy one (paper: 16)."),
@@ -28,7 +28,7 @@ def evaluate(
     batch_size: Optional[int] = typer.Option(None, "--batch-size", help="Sequences per generation batch (default: chosen from memory)."),
     reward_model: Optional[str] = typer.Option(None, "--reward-model", help="Sequence-classification reward model for RM@K and the mean RM score."),
     val_data: Optional[Path] = typer.Option(None, "--val-data", help="Token shards for validation loss (default: the lineage's pre-training data, if on disk)."),
-    val_tokens: int = typer.Option(65536, "--val-tokens", help="Validation tokens to score."),
+    val_tokens: str = typer.Option("64K", "--val-tokens", help="Validation tokens to score (e.g. 64K)."),
     responses: Optional[Path] = typer.Option(None, "--responses", help="Grade-only: a .jsonl of {id, completions: [...]} made elsewhere; no model is loaded."),
     greedy_first: bool = typer.Option(False, "--greedy-first", help="Grade-only: the first completion of each line is the greedy one."),
     as_json: bool = JsonOption, config: Optional[Path] = ConfigOption,
@@ -51,7 +51,7 @@ def evaluate(
     decoding = Decoding(greedy=not no_greedy, samples=samples, temperature=temperature, repetition_penalty=repetition_penalty,
                         max_new_tokens=max_new_tokens, context=context, seed=seed)
     options = EvalOptions(suite=suite, benchmarks=benchmarks, out=out, limit=limit, decoding=decoding, backend=backend,
-                          batch_size=batch_size, reward_model=reward_model, val_data=val_data, val_tokens=val_tokens)
+                          batch_size=batch_size, reward_model=reward_model, val_data=val_data, val_tokens=count(val_tokens, "--val-tokens"))
     out_dir, summary = run(model, options)
     _print_summary(summary)
     emit(out_dir, {k: summary.get(k) for k in ("suite", "upstream", "downstream", "wall_time_s")}, as_json)

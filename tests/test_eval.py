@@ -1,0 +1,208 @@
+"""`evolm eval` end to end on a CPU-preset checkpoint trained on the synthetic data."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from evolm.eval import generate as generate_module
+from evolm.eval.upstream import PAPER_TASKS
+
+
+def _lines(path):
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+@pytest.fixture
+def count_generated(monkeypatch):
+    """Count the problems the transformers backend is asked to generate."""
+    asked = []
+    original = generate_module.TransformersBackend.generate
+
+    def counting(self, problems, decoding):
+        asked.extend(problems)
+        return original(self, problems, decoding)
+
+    monkeypatch.setattr(generate_module.TransformersBackend, "generate", counting)
+    return asked
+
+
+EVAL = ("--suite", "synth-id", "--samples", "4", "--limit", "20", "--max-new-tokens", "48")
+
+
+def test_synth_id_writes_results_and_resumes_after_a_kill(sft_model, synth_tiny, tmp_path, cli, count_generated):
+    out = tmp_path / "eval"
+    args = [sys.executable, "-m", "evolm", "eval", str(sft_model), *EVAL, "--benchmarks", str(synth_tiny), "--out", str(out)]
+    first = out / "SynthMathLevel1.samples.jsonl"
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ, "EVOLM_DEBUG": "1"})
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline and proc.poll() is None:
+        if first.is_file() and first.read_text().count("\n") >= 1:
+            break
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    done_before = len(_lines(first)) if first.is_file() else 0
+    assert 1 <= done_before < 20, "the kill should land after the first chunk and before the end"
+
+    result = cli("eval", sft_model, *EVAL, "--benchmarks", synth_tiny, "--out", out, "--json")
+    assert result.code == 0, result.err
+    assert len(count_generated) == 60 - done_before  # finished problems were not generated again
+    assert "resuming" in result.err
+
+    summary = json.loads(result.out)
+    assert summary["path"] == str(out)
+    groups = summary["downstream"]["groups"]
+    assert groups["id"]["tasks"] == ["SynthMathLevel1", "SynthMathLevel2", "SynthMathLevel3"]
+    for name in groups["id"]["tasks"]:
+        task_result = json.loads((out / f"{name}.json").read_text())
+        assert task_result["problems"] == 20
+        metrics = task_result["metrics"]
+        for metric in ("pass@1", "maj@4", "pass@4", "pass@4_unbiased", "correct_ratio_all", "no_answer"):
+            assert 0.0 <= metrics[metric]["value"] <= 1.0 and metrics[metric]["n"] == 20
+        identity = task_result["identity"]
+        assert identity["model"]["kind"] == "evolm" and len(identity["model"]["manifest_sha256"]) == 64
+        assert len(identity["task"]["sha256"]) == 64 and identity["decoding"]["samples"] == 4
+        assert identity["decoding"]["repetition_penalty"] == 1.1 and "math-verify" in identity["grader"]
+        assert {"versions", "git_commit", "hardware", "wall_time_s"} <= set(task_result)
+        records = _lines(out / f"{name}.samples.jsonl")
+        assert [r["id"] for r in records] == sorted(r["id"] for r in records) and len(records) == 20
+        for r in records:
+            assert r["prompt"].startswith("Human: ") and r["prompt"].endswith("\nAssistant:")
+            assert len(r["completions"]) == len(r["answers"]) == len(r["correct"]) == 5
+        # the metrics are recomputed from the records, not stored separately
+        assert metrics["pass@1"]["value"] == sum(r["correct"][0] for r in records) / 20
+    # the SFT model has learned the answer format: most greedy level-1 completions end in \boxed{}
+    # (its temperature-1 samples are mostly noise: it has 1M parameters)
+    level1 = _lines(out / "SynthMathLevel1.samples.jsonl")
+    assert sum(r["answers"][0] is not None for r in level1) >= 10
+
+    count_generated.clear()
+    again = cli("eval", sft_model, *EVAL, "--benchmarks", synth_tiny, "--out", out)
+    assert again.code == 0 and count_generated == [] and "reusing" in again.err
+    changed = cli("eval", sft_model, "--suite", "SynthMathLevel1", "--samples", "2", "--limit", "5",
+                  "--max-new-tokens", "48", "--benchmarks", synth_tiny, "--out", out)
+    assert changed.code == 0 and len(count_generated) == 5  # other settings: generated afresh
+    assert json.loads((out / "SynthMathLevel1.json").read_text())["identity"]["decoding"]["samples"] == 2
+
+
+def test_results_go_into_the_checkpoint_and_ood_tasks_grade(sft_model, synth_tiny, cli):
+    result = cli("eval", sft_model, "--suite", "synth-ood", "--samples", "0", "--limit", "4", "--max-new-tokens", "24",
+                 "--benchmarks", synth_tiny)
+    assert result.code == 0, result.err
+    eval_dir = sft_model / "eval"
+    assert result.out.strip() == str(eval_dir)
+    summary = json.loads((eval_dir / "suite-synth-ood.json").read_text())
+    assert set(summary["downstream"]["tasks"]) == {"SynthCode", "SynthRules", "SynthTable", "SynthFacts"}
+    assert summary["downstream"]["groups"]["ood"]["metrics"]["pass@1"]["tasks"] == 4
+    from evolm.checkpoint import load_checkpoint
+
+    load_checkpoint(sft_model)  # eval/ does not break the checkpoint's file hashes
+
+
+def test_upstream_runs_lm_eval_on_the_cloze_sets_and_measures_validation_loss(sft_model, synth_tiny, tmp_path, cli):
+    """Also the proof that a checkpoint loads in lm-eval as `--model hf --model_args pretrained=CKPT`:
+    the upstream path calls simple_evaluate exactly that way."""
+    out = tmp_path / "up"
+    result = cli("eval", sft_model, "--suite", "upstream", "--benchmarks", synth_tiny, "--limit", "30", "--out", out, "--json")
+    assert result.code == 0, result.err
+    up = json.loads((out / "upstream.json").read_text())
+    assert set(up["tasks"]) == {"SynthClozeFacts", "SynthClozeMath", "SynthClozeText"}
+    for entry in up["tasks"].values():
+        assert entry["metric"] == "acc_norm" and 0.0 <= entry["value"] <= 1.0
+    assert up["average"] == pytest.approx(sum(e["value"] for e in up["tasks"].values()) / 3)
+    assert up["lm_eval"]["results"]["SynthClozeMath"]["acc_norm,none"] == up["tasks"]["SynthClozeMath"]["value"]
+    assert up["lm_eval"]["n-shot"]["SynthClozeMath"] == 0
+    assert 0 < up["val"]["loss"] < 10 and up["val"]["perplexity"] > 1 and up["val"]["tokens"] > 0
+
+
+def test_the_paper_upstream_tasks_and_metrics(monkeypatch, sft_model, shared_benchmarks, tmp_path, cli):
+    """Without downloading: lm-eval knows the six tasks, the metric is acc_norm wherever the task
+    has it (acc for Winogrande), and `--suite upstream` asks lm-eval for exactly those, 0-shot."""
+    from lm_eval.tasks import TaskManager
+
+    index = TaskManager().task_index
+    for name, metric in PAPER_TASKS.items():
+        available = [m["metric"] for m in index[name].cfg["metric_list"]]
+        assert metric == ("acc_norm" if "acc_norm" in available else "acc"), name
+    assert PAPER_TASKS["winogrande"] == "acc"
+
+    calls = []
+
+    def fake_simple_evaluate(**kwargs):
+        calls.append(kwargs)
+        return {"results": {name: {f"{metric},none": 0.5, f"{metric}_stderr,none": 0.01} for name, metric in PAPER_TASKS.items()}}
+
+    import lm_eval
+
+    monkeypatch.setattr(lm_eval, "simple_evaluate", fake_simple_evaluate)
+    result = cli("eval", sft_model, "--suite", "upstream", "--benchmarks", shared_benchmarks, "--out", tmp_path / "paper",
+                 "--val-tokens", "1K")
+    assert result.code == 0, result.err
+    assert calls[0]["tasks"] == list(PAPER_TASKS) and calls[0]["num_fewshot"] == 0
+    assert calls[0]["model"] == "hf" and calls[0]["model_args"]["pretrained"] == str(sft_model)
+    up = json.loads((tmp_path / "paper" / "upstream.json").read_text())
+    assert up["average"] == pytest.approx(0.5)
+
+
+def test_reward_model_scores_every_sample(sft_model, tiny_tokenizer, synth_tiny, tmp_path, cli):
+    from transformers import AutoTokenizer, LlamaConfig, LlamaForSequenceClassification
+
+    tok = AutoTokenizer.from_pretrained(tiny_tokenizer)
+    config = LlamaConfig(vocab_size=len(tok), hidden_size=32, intermediate_size=64, num_hidden_layers=1, num_attention_heads=2,
+                         num_key_value_heads=1, num_labels=1, pad_token_id=tok.eos_token_id, max_position_embeddings=1024)
+    rm_dir = tmp_path / "rm"
+    LlamaForSequenceClassification(config).save_pretrained(rm_dir)
+    tok.save_pretrained(rm_dir)
+    out = tmp_path / "rm-eval"
+    result = cli("eval", sft_model, "--suite", "SynthMathLevel1", "--samples", "3", "--limit", "4", "--max-new-tokens", "24",
+                 "--benchmarks", synth_tiny, "--reward-model", rm_dir, "--out", out)
+    assert result.code == 0, result.err
+    records = _lines(out / "SynthMathLevel1.samples.jsonl")
+    assert all(len(r["rm_scores"]) == 4 for r in records)
+    metrics = json.loads((out / "SynthMathLevel1.json").read_text())["metrics"]
+    assert 0.0 <= metrics["rm@3"]["value"] <= 1.0 and metrics["rm_score"]["n"] == 4
+
+
+def test_grade_only_regrades_responses_made_elsewhere(shared_benchmarks, tmp_path, cli):
+    rows = _lines(shared_benchmarks / "GSM8KPlatinum.jsonl")[:10]
+    responses = tmp_path / "old.jsonl"
+    with open(responses, "w") as f:
+        for i, r in enumerate(rows):
+            wrong = "The answer is 123456789."
+            f.write(json.dumps({"id": r["id"], "completions": [r["gt_solution"], wrong, r["gt_solution"] if i % 2 else wrong]}) + "\n")
+    result = cli("eval", "--responses", responses, "--suite", "GSM8KPlatinum", "--benchmarks", shared_benchmarks,
+                 "--greedy-first", "--json")
+    assert result.code == 0, result.err
+    metrics = json.loads(result.out)["metrics"]
+    assert metrics["pass@1"]["value"] == 1.0 and metrics["pass@2"]["value"] == 0.5
+    assert metrics["correct_ratio"]["value"] == 0.5 and metrics["no_answer"]["value"] == 0.0
+    graded = _lines(tmp_path / "GSM8KPlatinum.graded.jsonl")
+    assert graded[1]["correct"] == [True, False, True] and graded[1]["answers"][1] == "123456789"
+
+
+def test_bad_input_is_one_sentence_and_exit_2(sft_model, base, synth_tiny, shared_benchmarks, tmp_path, cli):
+    unknown = cli("eval", sft_model, "--suite", "nosuch", "--benchmarks", synth_tiny)
+    assert unknown.code == 2 and "Unknown suite or task 'nosuch'" in unknown.err
+
+    responses = tmp_path / "r.jsonl"
+    responses.write_text(json.dumps({"id": "GSM8KPlatinum-nope", "completions": ["1"]}) + "\n")
+    bad_ids = cli("eval", "--responses", responses, "--suite", "GSM8KPlatinum", "--benchmarks", shared_benchmarks)
+    assert bad_ids.code == 2 and "GSM8KPlatinum-nope" in bad_ids.err
+    assert not (tmp_path / "GSM8KPlatinum.graded.jsonl").exists()
+
+    no_template = cli("eval", base, "--suite", "synth-id", "--benchmarks", synth_tiny)
+    assert no_template.code == 2 and "no chat template" in no_template.err
+    assert not (base / "eval").exists()  # nothing written
+
+    missing = cli("eval", sft_model, "--suite", "GSM8KPlatinum", "--benchmarks", synth_tiny, "--out", tmp_path / "x")
+    assert missing.code == 2 and "has no GSM8KPlatinum.jsonl" in missing.err and not (tmp_path / "x").exists()
+
+    no_model = cli("eval", tmp_path / "nothing-here", "--suite", "synth-id", "--benchmarks", synth_tiny)
+    assert no_model.code == 2 and "does not exist" in no_model.err
+    for err in (unknown.err, bad_ids.err, no_template.err, missing.err, no_model.err):
+        assert "Traceback" not in err and err.strip().count("\n") == 0
