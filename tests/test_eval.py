@@ -206,3 +206,17 @@ def test_bad_input_is_one_sentence_and_exit_2(sft_model, base, synth_tiny, share
     assert no_model.code == 2 and "does not exist" in no_model.err
     for err in (unknown.err, bad_ids.err, no_template.err, missing.err, no_model.err):
         assert "Traceback" not in err and err.strip().count("\n") == 0
+
+
+def test_a_plain_hugging_face_directory_is_identified_by_its_config(sft_model, synth_tiny, tmp_path, cli):
+    import shutil
+
+    plain = tmp_path / "plain-hf"
+    shutil.copytree(sft_model, plain, ignore=shutil.ignore_patterns("evolm.json", "eval", "metrics.jsonl"))
+    result = cli("eval", plain, "--suite", "SynthMathLevel1", "--samples", "0", "--limit", "2", "--max-new-tokens", "16",
+                 "--benchmarks", synth_tiny)
+    assert result.code == 0, result.err
+    model = json.loads((plain / "eval" / "SynthMathLevel1.json").read_text())["identity"]["model"]
+    assert model["kind"] == "hf" and model["path"] == str(plain.resolve()) and len(model["config_sha256"]) == 64
+    hub = cli("eval", "someorg/somemodel", "--suite", "SynthMathLevel1", "--benchmarks", synth_tiny)
+    assert hub.code == 2 and "give --out" in hub.err
