@@ -15,7 +15,7 @@ import typer
 from typer.exceptions import TyperException
 
 import evolm
-from evolm.cli import data, evaluate, posttrain, presets, train
+from evolm.cli import data, evaluate, posttrain, presets, report, train
 from evolm.console import stderr
 from evolm.errors import BadInput
 
@@ -34,6 +34,8 @@ app.command("cpt")(train.cpt)
 app.command("sft")(posttrain.sft)
 app.command("rl")(posttrain.rl)
 app.command("eval")(evaluate.evaluate)
+app.command("report")(report.report)
+app.command("ls")(report.ls)
 
 
 def _version(value: bool) -> None:

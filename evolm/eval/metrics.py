@@ -79,7 +79,8 @@ def problem_scores(record: dict) -> dict[str, float]:
         scores["pass@1"] = float(greedy)
     n, c = len(samples), sum(samples)
     if n:
-        scores[f"pass@{n}"] = float(c > 0)
+        if not (n == 1 and greedy is not None):  # with one sample, "pass@1" stays the greedy one
+            scores[f"pass@{n}"] = float(c > 0)
         for kk in unbiased_ks(n):
             scores[f"pass@{kk}_unbiased"] = pass_at_k(n, c, kk)
         winner = record.get("majority")

@@ -1,0 +1,59 @@
+"""`evolm report` (tables, plots, runs.csv from a runs folder) and `evolm ls` (what is in it)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from evolm.cli.common import ConfigOption, JsonOption, OverwriteOption, emit
+
+
+def report(
+    runs_dir: Path = typer.Argument(..., metavar="RUNS_DIR", help="Folder holding checkpoints (any depth) and their eval results."),
+    out: Path = typer.Option(..., "--out", help="Report folder to create: report.md, report.html, runs.csv, runs.json, plots/."),
+    overwrite: bool = OverwriteOption, as_json: bool = JsonOption, config: Optional[Path] = ConfigOption,
+) -> None:
+    """Turn a folder of checkpoints and eval results into the paper's tables and plots."""
+    from evolm.report.build import build_report
+
+    summary = build_report(runs_dir, out, overwrite=overwrite)
+    from evolm.console import log
+
+    log(f"report: {summary['checkpoints']} checkpoints, {summary['tables']} tables, {summary['plots']} plots, "
+        f"{summary['warnings']} warnings -> {out}/report.md")
+    emit(out, summary, as_json)
+
+
+def ls(
+    runs_dir: Path = typer.Argument(..., metavar="RUNS_DIR", help="Folder holding checkpoints (any depth)."),
+    as_json: bool = JsonOption,
+) -> None:
+    """List checkpoints: signature, stage, completion, evaluations, path (unfinished runs too)."""
+    from evolm.report.collect import collect
+
+    root = Path(runs_dir).resolve()
+    runs, warnings = collect(root)
+    entries = []
+    for run in runs:
+        entries.append({"signature": run.signature, "stage": run.stage, "completed": run.completed,
+                        "evals": (["upstream"] if run.upstream else []) + sorted(run.downstream),
+                        "path": str(run.path.relative_to(root))})
+    for partial in sorted(root.rglob("*.partial")):
+        if partial.is_dir():
+            entries.append({"signature": None, "stage": None, "completed": False, "evals": [], "in_progress": True,
+                            "path": str(partial.relative_to(root))})
+    from evolm.console import log
+
+    for warning in warnings:
+        log(f"warning: {warning}")
+    if as_json:
+        typer.echo(json.dumps({"checkpoints": entries}, indent=None))
+        return
+    width = max(len(e["signature"] or "(in progress)") for e in entries)
+    for e in entries:
+        state = "in progress" if e.get("in_progress") else ("complete" if e["completed"] else "INCOMPLETE")
+        typer.echo(f"{(e['signature'] or '(in progress)'):<{width}}  {(e['stage'] or '-'):<8}  {state:<11}  "
+                   f"{','.join(e['evals']) or '-':<30}  {e['path']}")

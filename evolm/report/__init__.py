@@ -1,0 +1,4 @@
+"""`evolm report`: a folder of checkpoints and eval results -> the paper's tables and plots.
+
+Reads manifests (`evolm.json`) and evaluation results (JSON) only; imports no training code.
+"""

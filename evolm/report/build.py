@@ -1,0 +1,104 @@
+"""`evolm report RUNS_DIR --out DIR`: collect, tabulate, plot and write."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from evolm.console import log
+from evolm.fsutil import atomic_dir
+from evolm.report import plots, render, tables
+from evolm.report.collect import Run, collect
+from evolm.report.rows import build_row
+from evolm.report.sweeps import find_sweeps, sweep_warnings
+from evolm.units import format_count
+
+
+def lineage_tree(runs: list[Run], rows: dict[str, dict]) -> list[str]:
+    """An indented tree: signature, stage, what the stage consumed, completion, path."""
+    children: dict[str | None, list[Run]] = {}
+    shas = {run.sha256 for run in runs}
+    for run in runs:
+        parent = run.parent_sha256 if run.parent_sha256 in shas else None
+        children.setdefault(parent, []).append(run)
+    lines: list[str] = []
+
+    def visit(run: Run, depth: int) -> None:
+        knobs = run.manifest.get("knobs", {})
+        what = {"pretrain": lambda: f"{format_count(knobs.get('tokens', 0))} tokens",
+                "cpt": lambda: f"{format_count(knobs.get('domain_tokens', 0))} domain + {format_count(knobs.get('replay_tokens', 0))} replay tokens",
+                "sft": lambda: f"{format_count(knobs.get('examples', 0))} examples x {knobs.get('epochs')} epochs",
+                "rl": lambda: f"{format_count(knobs.get('examples', 0))} examples x {knobs.get('epochs')} epochs"}.get(run.stage, lambda: "")()
+        done = "" if run.completed else "  [INCOMPLETE]"
+        evals = ", ".join((["upstream"] if run.upstream else []) + sorted(run.downstream))
+        lines.append(f"{'    ' * depth}- {run.signature}  ({run.stage}; {what}){done}  {rows[run.sha256]['path']}"
+                     + (f"  evals: {evals}" if evals else ""))
+        for child in children.get(run.sha256, []):
+            visit(child, depth + 1)
+
+    for root in children.get(None, []):
+        if root.parent_sha256 and root.parent_sha256 not in shas:
+            lines.append(f"- (parent {root.manifest['parent'].get('signature')} not in this folder)")
+            visit(root, 1)
+        else:
+            visit(root, 0)
+    return lines
+
+
+def header(runs: list[Run], root: Path) -> list[str]:
+    import evolm
+    from evolm.provenance import git_commit
+
+    flops = [r.compute_flops() for r in runs]
+    counted = [f for f in flops if f]
+    wall = sum(r.manifest.get("wall_time_s") or 0 for r in runs)
+    hardware = sorted({_hardware(r.manifest.get("hardware", {})) for r in runs})
+    return [
+        f"evolm {evolm.__version__}, git commit {git_commit() or 'unknown'}",
+        f"runs folder: {root} ({len(runs)} checkpoints)",
+        f"hardware: {'; '.join(hardware)}",
+        f"total compute: {counted and f'{sum(counted):.3g}' or 0} FLOPs (6 x parameters x tokens over {len(counted)} "
+        f"pre-training/CPT runs; post-training not counted) and {wall / 60:.1f} minutes of training wall time",
+    ]
+
+
+def _hardware(info: dict) -> str:
+    if info.get("accelerator"):
+        return f"{info.get('accelerator_count', 1)} x {info['accelerator']}"
+    return f"{info.get('cpu_count', '?')} CPU cores ({info.get('machine', '?')})"
+
+
+def build_report(runs_dir: Path, out: Path, *, overwrite: bool = False) -> dict:
+    root = Path(runs_dir).resolve()
+    runs, warnings = collect(root)
+    rows = [build_row(run, root) for run in runs]
+    by_sha = {row["manifest_sha256"]: row for row in rows}
+    sweeps = find_sweeps(list(zip(rows, runs)))
+    for sweep in sweeps:
+        warnings += sweep_warnings(sweep)
+    built = [tables.upstream_table(rows), tables.posttrained_table(rows), tables.cpt_table(rows)]
+    built += [tables.sweep_table(s) for s in sweeps if s.knob.startswith(("sft_", "rl_")) and s.has_downstream]
+    built += [tables.split_table(rows), tables.correlation_table(rows)]
+    names = ["upstream by budget and size (Table 4)", "post-trained models by base (Table 1)", "CPT mixtures (Table 2)"]
+    missing = [name for name, table in zip(names, built[:3]) if table is None]
+    if not any(s.knob.startswith(("sft_", "rl_")) for s in sweeps):
+        missing.append("SFT / RL sweeps (Fig. 6-8)")
+    if built[-2] is None:
+        missing.append("SFT/RL split (Fig. 9)")
+    if built[-1] is None:
+        missing.append("reward-model score and validation loss vs accuracy (Section 4.2)")
+    present = [t for t in built if t is not None]
+    with atomic_dir(Path(out), overwrite=overwrite) as tmp:
+        (tmp / "plots").mkdir()
+        written = []
+        for i, sweep in enumerate(s for s in sweeps if s.has_data):
+            path = tmp / "plots" / f"{sweep.knob}-{i + 1}.png"
+            plots.plot_sweep(sweep, path)
+            written.append(path)
+        head = header(runs, root)
+        tree = lineage_tree(runs, by_sha)
+        render.write_markdown(tmp / "report.md", head, tree, warnings, present, written, missing)
+        render.write_html(tmp / "report.html", head, tree, warnings, present, written, missing)
+        render.write_runs(tmp, rows)
+    for warning in warnings:
+        log(f"warning: {warning}")
+    return {"checkpoints": len(runs), "tables": len(present), "plots": len(written), "warnings": len(warnings)}

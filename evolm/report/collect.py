@@ -1,0 +1,138 @@
+"""Find every checkpoint and evaluation result under a runs folder, as flat rows.
+
+A checkpoint is a directory with an `evolm.json` manifest; unfinished runs (`*.partial`) and
+temporary directories are skipped. Evaluation results are JSON files whose schema is
+`evolm.eval.downstream/*` or `evolm.eval.upstream/*`, anywhere under the folder (in `CKPT/eval/`
+or an `--out` folder); each is matched to its checkpoint by manifest hash, so a result made before
+a checkpoint was overwritten is ignored with a warning.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from evolm.errors import BadInput
+
+MANIFEST = "evolm.json"
+STAGE_KNOBS = {"pretrain": ("preset", "tokens"), "cpt": ("domain_tokens", "replay_tokens"),
+               "sft": ("examples", "epochs"), "rl": ("examples", "epochs")}
+MAX_RESULT_BYTES = 20_000_000
+
+
+@dataclass
+class Run:
+    path: Path
+    manifest: dict
+    sha256: str
+    upstream: dict | None = None  # the upstream.json result
+    downstream: dict[str, dict] = field(default_factory=dict)  # task -> downstream result
+
+    @property
+    def signature(self) -> str:
+        return self.manifest["signature"]
+
+    @property
+    def stage(self) -> str:
+        return self.manifest["stage"]
+
+    @property
+    def lineage(self) -> list[dict]:
+        """Every ancestor's {stage, knobs, signature, manifest_sha256}, oldest first, then this run."""
+        return list(self.manifest.get("lineage", [])) + [
+            {"stage": self.stage, "knobs": self.manifest.get("knobs", {}), "signature": self.signature, "manifest_sha256": self.sha256}]
+
+    @property
+    def parent_sha256(self) -> str | None:
+        parent = self.manifest.get("parent")
+        return parent.get("manifest_sha256") if isinstance(parent, dict) else None
+
+    @property
+    def completed(self) -> bool:
+        return bool(self.manifest.get("schedule", {}).get("completed", False))
+
+    def knobs(self) -> dict:
+        """The lineage's knobs, flattened: pretrain_tokens, cpt_domain_tokens, sft_epochs, ..."""
+        flat: dict = {}
+        for entry in self.lineage:
+            for knob in STAGE_KNOBS.get(entry["stage"], ()):
+                if knob in entry["knobs"]:
+                    flat[f"{entry['stage']}_{knob}"] = entry["knobs"][knob]
+        return flat
+
+    def base_signature(self) -> str:
+        """The signature up to the last pre-training or CPT stage (the 'base' of a post-trained run)."""
+        bases = [e["signature"] for e in self.lineage if e["stage"] in ("pretrain", "cpt")]
+        return bases[-1] if bases else self.signature
+
+    def compute_flops(self) -> float | None:
+        """6 x parameters x tokens for pre-training and CPT; post-training records no token count."""
+        tokens = self.manifest.get("schedule", {}).get("tokens_done")
+        params = self.manifest.get("model", {}).get("params")
+        if self.stage in ("pretrain", "cpt") and tokens and params:
+            return 6.0 * params * tokens
+        return None
+
+
+def _skipped(path: Path, root: Path) -> bool:
+    return any(part.endswith(".partial") or part.startswith(".") for part in path.relative_to(root).parts[:-1])
+
+
+def collect(runs_dir: Path) -> tuple[list[Run], list[str]]:
+    """(checkpoints sorted by lineage, warnings). Exits 2 when the folder holds no checkpoint."""
+    root = Path(runs_dir)
+    if not root.is_dir():
+        raise BadInput(f"Runs folder {root} does not exist.")
+    warnings: list[str] = []
+    runs: dict[str, Run] = {}
+    for manifest_path in sorted(root.rglob(MANIFEST)):
+        if _skipped(manifest_path, root):
+            continue
+        data = manifest_path.read_bytes()
+        try:
+            manifest = json.loads(data)
+            if not isinstance(manifest, dict) or manifest.get("schema") != "evolm.checkpoint":
+                raise ValueError("not an evolm checkpoint manifest")
+            for key in ("stage", "signature"):
+                if not isinstance(manifest.get(key), str):
+                    raise ValueError(f"no {key}")
+        except ValueError as exc:
+            warnings.append(f"skipped {manifest_path}: corrupt manifest ({str(exc).splitlines()[0]})")
+            continue
+        sha = hashlib.sha256(data).hexdigest()
+        runs[sha] = Run(manifest_path.parent, manifest, sha)
+    if not runs:
+        raise BadInput(f"{root} holds no evolm checkpoint (no readable {MANIFEST} below it).")
+    _attach_results(root, runs, warnings)
+    order = sorted(runs.values(), key=lambda r: ([e["signature"] for e in r.lineage], str(r.path)))
+    return order, warnings
+
+
+def _attach_results(root: Path, runs: dict[str, Run], warnings: list[str]) -> None:
+    by_path = {str(run.path.resolve()): run for run in runs.values()}
+    for path in sorted(root.rglob("*.json")):
+        if path.name == MANIFEST or path.stat().st_size > MAX_RESULT_BYTES or _skipped(path, root):
+            continue
+        try:
+            result = json.loads(path.read_text(encoding="utf-8"))
+        except (ValueError, OSError):
+            continue
+        schema = result.get("schema", "") if isinstance(result, dict) else ""
+        if not schema.startswith(("evolm.eval.downstream/", "evolm.eval.upstream/")):
+            continue
+        model = result.get("identity", {}).get("model", {})
+        run = runs.get(model.get("manifest_sha256", ""))
+        if run is None:
+            if model.get("path") in by_path:
+                warnings.append(f"ignored {path}: it evaluated an earlier version of {model['path']}")
+            continue
+        if schema.startswith("evolm.eval.upstream/"):
+            if run.upstream is None or result.get("created", "") >= run.upstream.get("created", ""):
+                run.upstream = result
+        else:
+            task = result.get("task")
+            previous = run.downstream.get(task)
+            if previous is None or result.get("created", "") >= previous.get("created", ""):
+                run.downstream[task] = result

@@ -1,0 +1,79 @@
+"""Write the report: Markdown, self-contained HTML (plots embedded), runs.csv and runs.json."""
+
+from __future__ import annotations
+
+import base64
+import csv
+import html
+import json
+from pathlib import Path
+
+from evolm.report.tables import Table
+
+
+def markdown_table(table: Table) -> str:
+    lines = [f"### {table.title}", "", f"*{table.question}*", "",
+             "| " + " | ".join(table.columns) + " |", "|" + "---|" * len(table.columns)]
+    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in table.rows]
+    lines += [""] + [f"> {note}" for note in table.notes]
+    return "\n".join(lines) + "\n"
+
+
+def html_table(table: Table) -> str:
+    head = "".join(f"<th>{html.escape(c)}</th>" for c in table.columns)
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in row) + "</tr>" for row in table.rows)
+    notes = "".join(f"<p class='note'>{html.escape(n)}</p>" for n in table.notes)
+    return (f"<h3>{html.escape(table.title)}</h3><p class='q'>{html.escape(table.question)}</p>"
+            f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>{notes}")
+
+
+def write_markdown(path: Path, header: list[str], tree: list[str], warnings: list[str], tables: list[Table],
+                   plots: list[Path], missing: list[str]) -> None:
+    parts = ["# evolm report", "", *[f"- {line}" for line in header], ""]
+    if warnings:
+        parts += ["## Warnings", "", *[f"- {w}" for w in warnings], ""]
+    parts += ["## Checkpoints", "", *tree, "", "## Tables", ""]
+    parts += [markdown_table(t) for t in tables]
+    if missing:
+        parts += ["Not in this folder (no runs for them): " + "; ".join(missing) + ".", ""]
+    if plots:
+        parts += ["## Plots", ""] + [f"![{p.stem}](plots/{p.name})" for p in plots] + [""]
+    path.write_text("\n".join(parts), encoding="utf-8")
+
+
+CSS = ("body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}"
+       "table{border-collapse:collapse;margin:.5em 0 1em}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}"
+       "th{background:#f3f3f3}td:first-child,th:first-child{text-align:left}.q{color:#666;font-style:italic;margin:0}"
+       ".note{color:#555;font-size:.9em}.warn{color:#a40}pre{background:#f7f7f7;padding:.5em;overflow-x:auto}img{max-width:100%}")
+
+
+def write_html(path: Path, header: list[str], tree: list[str], warnings: list[str], tables: list[Table],
+               plots: list[Path], missing: list[str]) -> None:
+    parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>evolm report</title><style>{CSS}</style></head><body>",
+             "<h1>evolm report</h1><ul>" + "".join(f"<li>{html.escape(h)}</li>" for h in header) + "</ul>"]
+    if warnings:
+        parts.append("<h2>Warnings</h2><ul>" + "".join(f"<li class='warn'>{html.escape(w)}</li>" for w in warnings) + "</ul>")
+    parts.append("<h2>Checkpoints</h2><pre>" + html.escape("\n".join(tree)) + "</pre><h2>Tables</h2>")
+    parts += [html_table(t) for t in tables]
+    if missing:
+        parts.append(f"<p class='note'>Not in this folder (no runs for them): {html.escape('; '.join(missing))}.</p>")
+    if plots:
+        parts.append("<h2>Plots</h2>")
+        for plot in plots:
+            data = base64.b64encode(plot.read_bytes()).decode()
+            parts.append(f"<p><img alt='{html.escape(plot.stem)}' src='data:image/png;base64,{data}'></p>")
+    parts.append("</body></html>")
+    path.write_text("\n".join(parts), encoding="utf-8")
+
+
+def write_runs(out: Path, rows: list[dict]) -> None:
+    columns: list[str] = []
+    for row in rows:
+        columns += [k for k in row if k not in columns]
+    with open(out / "runs.csv", "w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=columns)
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({k: ("" if row.get(k) is None else repr(row[k]) if isinstance(row.get(k), float) else row[k])
+                             for k in columns})
+    (out / "runs.json").write_text(json.dumps(rows, indent=1, sort_keys=False) + "\n", encoding="utf-8")

@@ -1,0 +1,182 @@
+"""The report's tables, one per question the paper asks, built only from the runs present.
+
+Accuracies are percentages with one decimal; K-sample metrics are labelled with the K used.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from evolm.report.rows import downstream_groups
+from evolm.report.sweeps import AXES, Sweep
+from evolm.units import format_count
+
+
+@dataclass
+class Table:
+    title: str
+    question: str
+    columns: list[str]
+    rows: list[list] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def pct(value) -> str:
+    return "–" if value is None else f"{100 * value:.1f}"
+
+
+def num(value, digits: int = 3) -> str:
+    return "–" if value is None else f"{value:.{digits}f}"
+
+
+def count(value) -> str:
+    if value is None:
+        return "–"
+    return format_count(value) if isinstance(value, (int, float)) and value >= 1000 else str(value)
+
+
+DOWNSTREAM = (("pass@1", "Greedy"), ("maj@K", "Maj@K"), ("pass@K", "Pass@K"))
+
+
+def _downstream_cells(row: dict) -> list[str]:
+    id_group, ood_group = downstream_groups(row)
+    cells = []
+    for group in (id_group, ood_group):
+        cells += [pct(row.get(f"{group}:{metric}")) if group else "–" for metric, _ in DOWNSTREAM]
+    return cells
+
+
+def _downstream_columns() -> list[str]:
+    return [f"{domain} {label}" for domain in ("ID", "OOD") for _, label in DOWNSTREAM]
+
+
+def upstream_table(rows: list[dict]) -> Table | None:
+    """Paper Table 4: upstream accuracy by pre-training budget and model size."""
+    pretrained = [r for r in rows if r["stage"] == "pretrain"]
+    if not pretrained:
+        return None
+    tasks = sorted({k[3:] for r in pretrained for k in r if k.startswith("up:")})
+    table = Table("Upstream accuracy by pre-training budget and model size", "Paper Table 4 / finding 1",
+                  ["model", "tokens", *tasks, "average", "val loss"])
+    table.notes.append("val loss: measured by `evolm eval` where present, else the training run's own final value.")
+    for r in sorted(pretrained, key=lambda r: (r.get("params") or 0, r.get("pretrain_tokens") or 0)):
+        table.rows.append([r.get("preset"), count(r.get("pretrain_tokens")), *[pct(r.get(f"up:{t}")) for t in tasks],
+                           pct(r.get("upstream_avg")), num(r.get("val_loss") if r.get("val_loss") is not None else r.get("train_val_loss"))])
+    return table
+
+
+def posttrained_table(rows: list[dict]) -> Table | None:
+    """Paper Table 1: SFT and SFT+RL models, ID and OOD Greedy / Maj@K / Pass@K, by base."""
+    post = [r for r in rows if r["stage"] in ("sft", "rl") and any(downstream_groups(r))]
+    if not post:
+        return None
+    ks = sorted({r.get("samples_K") for r in post if r.get("samples_K")})
+    table = Table("Post-trained models by base: in-domain and out-of-domain accuracy", "Paper Table 1 / findings 4, 7",
+                  ["base", "model", "stage", *_downstream_columns()])
+    for r in sorted(post, key=lambda r: (r["base"], r["signature"])):
+        table.rows.append([r["base"], r["signature"], r["stage"].upper(), *_downstream_cells(r)])
+    table.notes.append(f"K = {', '.join(map(str, ks)) or 'none'} samples at temperature 1; Greedy is Pass@1.")
+    return table
+
+
+def cpt_table(rows: list[dict]) -> Table | None:
+    """Paper Table 2 / Fig. 4-5: CPT mixture vs downstream accuracy and forgetting."""
+    cpts = [r for r in rows if r["stage"] == "cpt"]
+    if not cpts:
+        return None
+    by_signature = {r["signature"]: r for r in rows}
+    table = Table("Continued pre-training: mixture, forgetting and downstream accuracy", "Paper Table 2, Fig. 4-5 / finding 3",
+                  ["parent", "domain tokens", "replay tokens", "replay share", "upstream avg", "change vs parent",
+                   "val loss (pre-training data)", "after SFT: ID Greedy", "after SFT: OOD Greedy"])
+    for r in sorted(cpts, key=lambda r: (r["parent"] or "", r.get("cpt_replay_tokens") or 0, r.get("cpt_domain_tokens") or 0)):
+        parent = by_signature.get(r["parent"] or "", {})
+        change = None
+        if r.get("upstream_avg") is not None and parent.get("upstream_avg") is not None:
+            change = r["upstream_avg"] - parent["upstream_avg"]
+        domain, replay = r.get("cpt_domain_tokens") or 0, r.get("cpt_replay_tokens") or 0
+        children = [c for c in rows if c["stage"] == "sft" and c["parent"] == r["signature"] and any(downstream_groups(c))]
+        child = children[0] if children else {}
+        id_group, ood_group = downstream_groups(child) if child else (None, None)
+        table.rows.append([
+            r["parent"], count(domain), count(replay), f"{replay / (domain + replay):.0%}" if domain + replay else "–",
+            pct(r.get("upstream_avg")), "–" if change is None else f"{100 * change:+.1f}",
+            num(r.get("val_loss") if r.get("val_loss") is not None else r.get("train_val_loss")),
+            pct(child.get(f"{id_group}:pass@1")) if id_group else "–", pct(child.get(f"{ood_group}:pass@1")) if ood_group else "–",
+        ])
+    table.notes.append("Forgetting: the change of the upstream average against the parent, and the validation loss on the "
+                       "parent's pre-training data (training-time value where no evaluation measured it).")
+    return table
+
+
+def sweep_table(sweep: Sweep) -> Table:
+    """Paper Fig. 6-8: a post-training sweep, ID and OOD metrics against the swept knob."""
+    extra = [("correct_ratio", "Correct ratio")]
+    table = Table(f"{AXES[sweep.knob]} sweep: {sweep.label.strip()}", _figure(sweep.knob),
+                  [AXES[sweep.knob], "model", *_downstream_columns(), "ID correct ratio", "OOD correct ratio"])
+    for row, _ in sweep.members:
+        id_group, ood_group = downstream_groups(row)
+        ratios = [pct(row.get(f"{g}:{m}")) if g else "–" for g in (id_group, ood_group) for m, _ in extra]
+        table.rows.append([count(row[sweep.knob]), row["signature"], *_downstream_cells(row), *ratios])
+    return table
+
+
+def _figure(knob: str) -> str:
+    return {"sft_epochs": "Paper Fig. 6 / finding 5", "sft_examples": "Paper Fig. 6-7 / finding 5",
+            "rl_epochs": "Paper Fig. 8 / finding 6", "rl_examples": "Paper Fig. 8 / finding 6",
+            "pretrain_tokens": "Paper Fig. 2-3 / findings 1-2", "cpt_domain_tokens": "Paper Fig. 4 / findings 3-4",
+            "cpt_replay_tokens": "Paper Fig. 5 / finding 3"}.get(knob, "")
+
+
+def split_table(rows: list[dict]) -> Table | None:
+    """Paper Fig. 9: a fixed budget of post-training examples split between SFT and RL."""
+    groups: dict[tuple, list[dict]] = {}
+    for r in rows:
+        if r["stage"] == "rl" and r.get("sft_examples") and r.get("rl_examples") and any(downstream_groups(r)):
+            key = (r["base"], r["sft_examples"] + r["rl_examples"], r.get("sft_epochs"), r.get("rl_epochs"))
+            groups.setdefault(key, []).append(r)
+    groups = {k: v for k, v in groups.items() if len({r["sft_examples"] for r in v}) >= 2}
+    if not groups:
+        return None
+    table = Table("A fixed post-training budget split between SFT and RL", "Paper Fig. 9 / finding 7",
+                  ["base", "total examples", "SFT examples", "RL examples", *_downstream_columns()])
+    for (base, total, _, _), members in sorted(groups.items()):
+        for r in sorted(members, key=lambda r: r["sft_examples"]):
+            table.rows.append([base, count(total), count(r["sft_examples"]), count(r["rl_examples"]), *_downstream_cells(r)])
+    return table
+
+
+def pearson(xs: list[float], ys: list[float]) -> float | None:
+    n = len(xs)
+    if n < 3:
+        return None
+    mx, my = sum(xs) / n, sum(ys) / n
+    sx = math.sqrt(sum((x - mx) ** 2 for x in xs))
+    sy = math.sqrt(sum((y - my) ** 2 for y in ys))
+    if sx == 0 or sy == 0:
+        return None
+    return sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / (sx * sy)
+
+
+def correlation_table(rows: list[dict]) -> Table | None:
+    """Paper Section 4.2: reward-model score and validation loss as predictors of accuracy."""
+    post = [r for r in rows if r["stage"] in ("sft", "rl")]
+    table = Table("Do reward-model score and validation loss predict downstream accuracy?", "Paper Section 4.2 / finding 8",
+                  ["predictor", "accuracy", "runs", "Pearson r"])
+    for predictor, label in (("rm_score", "mean reward-model score"), ("val_loss", "validation loss")):
+        for domain in ("ID", "OOD"):
+            xs, ys = [], []
+            for r in post:
+                group = downstream_groups(r)[0 if domain == "ID" else 1]
+                x = r.get(predictor) if predictor == "val_loss" else (r.get(f"{group}:rm_score") if group else None)
+                y = r.get(f"{group}:pass@1") if group else None
+                if x is not None and y is not None:
+                    xs.append(x)
+                    ys.append(y)
+            if xs:
+                r_value = pearson(xs, ys)
+                table.rows.append([label, f"{domain} Greedy", len(xs), "–" if r_value is None else f"{r_value:+.2f}"])
+    if not table.rows:
+        return None
+    table.notes.append("r needs at least 3 runs with both values and some spread in each.")
+    return table

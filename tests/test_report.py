@@ -1,0 +1,130 @@
+"""`evolm report` and `evolm ls` on a folder of fake-but-valid checkpoints covering every table."""
+
+import csv
+import json
+
+import pytest
+
+from fake_runs import TASKS, add_downstream, build, make_run
+
+
+@pytest.fixture
+def runs(tmp_path):
+    root = tmp_path / "runs"
+    return root, build(root)
+
+
+def test_report_renders_every_table_and_plot(runs, tmp_path, cli):
+    root, made = runs
+    out = tmp_path / "report"
+    result = cli("report", root, "--out", out, "--json")
+    assert result.code == 0, result.err
+    summary = json.loads(result.out)
+    assert summary["checkpoints"] == len(made)
+    md = (out / "report.md").read_text()
+    for title in ("Upstream accuracy by pre-training budget and model size", "Post-trained models by base",
+                  "Continued pre-training: mixture, forgetting", "SFT epochs sweep", "RL examples sweep",
+                  "A fixed post-training budget split between SFT and RL", "Do reward-model score and validation loss predict"):
+        assert title in md, title
+    assert "Not in this folder" not in md
+    assert "evolm 0.1.0" in md and "total compute" in md and "2 CPU cores" in md
+    # the lineage tree nests children under parents
+    tree = md.split("## Checkpoints")[1].split("## Tables")[0]
+    assert "\n- 1M-400KT  (pretrain; 400K tokens)" in tree and "\n        - 1M-400KT-60+240KT-1Kep2  (sft" in tree
+    # forgetting: no replay loses upstream accuracy against its parent, replay keeps most of it
+    cpt_rows = [line for line in md.splitlines() if line.startswith("| 1M-400KT | 300K | 0 |")]
+    assert cpt_rows and "| -8.0 |" in cpt_rows[0]
+    html = (out / "report.html").read_text()
+    assert html.count("data:image/png;base64,") == summary["plots"] >= 4 and "<table>" in html
+    plots = sorted(p.name for p in (out / "plots").iterdir())
+    for knob in ("pretrain_tokens", "cpt_domain_tokens", "sft_epochs", "rl_examples"):
+        assert any(p.startswith(knob) for p in plots), (knob, plots)
+    for plot in (out / "plots").iterdir():
+        assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and plot.stat().st_size > 10_000
+
+
+def test_runs_csv_numbers_equal_the_eval_files(runs, tmp_path, cli):
+    root, made = runs
+    out = tmp_path / "report"
+    assert cli("report", root, "--out", out).code == 0
+    rows = {r["signature"]: r for r in csv.DictReader(open(out / "runs.csv"))}
+    assert len(rows) == len(made)
+    for name, run in made.items():
+        row = rows[run["signature"]]
+        for task_file in (run["path"] / "eval").glob("*.json"):
+            result = json.loads(task_file.read_text())
+            if result["schema"].startswith("evolm.eval.downstream"):
+                k = result["identity"]["decoding"]["samples"]
+                for metric, entry in result["metrics"].items():
+                    column = f"{result['task']}:{metric.replace(f'@{k}', '@K')}"
+                    assert float(row[column]) == entry["value"], (name, column)
+            else:
+                assert float(row["upstream_avg"]) == result["average"]
+                assert float(row["val_loss"]) == result["val"]["loss"]
+                for task, entry in result["tasks"].items():
+                    assert float(row[f"up:{task}"]) == entry["value"]
+    sft = rows[made["sft-ep2"]["signature"]]
+    ids = [json.loads((made["sft-ep2"]["path"] / "eval" / f"{t}.json").read_text())["metrics"]["pass@1"]["value"]
+           for t, d in TASKS.items() if d == "id"]
+    assert float(sft["synth-id:pass@1"]) == pytest.approx(sum(ids) / len(ids))  # unweighted mean of the ID tasks
+    assert sft["sft_epochs"] == "2.0" and sft["cpt_replay_tokens"] == "60000" and sft["pretrain_tokens"] == "400000"
+    data = json.loads((out / "runs.json").read_text())
+    assert {r["signature"] for r in data} == set(rows)
+
+
+def test_report_warns_about_unfair_comparisons(runs, tmp_path, cli):
+    root, made = runs
+    odd = make_run(root, "sft-ep8", "sft", {"examples": 1000, "epochs": 8.0, "rows": [0, 1000]}, made["cpt-replay"],
+                   completed=False, schedule={"lr": 5e-3})
+    add_downstream(odd, 0.3)
+    out = tmp_path / "report"
+    result = cli("report", root, "--out", out)
+    assert result.code == 0, result.err
+    md = (out / "report.md").read_text()
+    warnings = md.split("## Warnings")[1].split("## Checkpoints")[0]
+    assert "differ in more than sft_epochs: lr" in warnings
+    assert f"{odd['signature']} did not complete its schedule" in warnings
+    assert "[INCOMPLETE]" in md
+    assert "warning:" in result.err
+
+
+def test_a_corrupt_manifest_is_named_and_skipped(runs, tmp_path, cli):
+    root, made = runs
+    bad = root / "broken"
+    bad.mkdir()
+    (bad / "evolm.json").write_text("{not json")
+    result = cli("report", root, "--out", tmp_path / "report")
+    assert result.code == 0, result.err
+    assert f"skipped {bad / 'evolm.json'}" in result.err
+    assert f"skipped {bad / 'evolm.json'}" in (tmp_path / "report" / "report.md").read_text()
+
+
+def test_an_empty_folder_exits_2(tmp_path, cli):
+    (tmp_path / "empty").mkdir()
+    result = cli("report", tmp_path / "empty", "--out", tmp_path / "report")
+    assert result.code == 2 and "holds no evolm checkpoint" in result.err
+    assert not (tmp_path / "report").exists()
+    missing = cli("report", tmp_path / "nope", "--out", tmp_path / "report")
+    assert missing.code == 2 and "does not exist" in missing.err
+
+
+def test_report_refuses_to_overwrite_without_the_flag(runs, tmp_path, cli):
+    root, _ = runs
+    out = tmp_path / "report"
+    assert cli("report", root, "--out", out).code == 0
+    again = cli("report", root, "--out", out)
+    assert again.code == 2 and "--overwrite" in again.err
+    assert cli("report", root, "--out", out, "--overwrite").code == 0
+
+
+def test_ls_lists_signature_stage_completion_and_evals(runs, cli):
+    root, made = runs
+    (root / "pt-800000.partial").mkdir()
+    result = cli("ls", root)
+    assert result.code == 0, result.err
+    lines = result.out.splitlines()
+    sft = next(line for line in lines if line.startswith(made["sft-ep2"]["signature"] + " "))
+    assert " sft " in sft and "complete" in sft and "upstream,SynthCode,SynthFacts,SynthMathLevel1,SynthMathLevel2" in sft
+    assert any("in progress" in line and "pt-800000.partial" in line for line in lines)
+    listed = json.loads(cli("ls", root, "--json").out)["checkpoints"]
+    assert len([e for e in listed if e["signature"]]) == len(made)
