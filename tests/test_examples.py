@@ -19,13 +19,18 @@ def _env():
 
 
 def test_quickstart(tmp_path):
+    """The README's main command: the short miniature study, from data to report."""
     done = subprocess.run(["bash", str(REPO / "examples" / "quickstart.sh"), str(tmp_path / "runs")],
-                          capture_output=True, text=True, env=_env(), timeout=900)
+                          capture_output=True, text=True, env=_env(), timeout=1200)
     assert done.returncode == 0, done.stderr[-3000:]
-    cpt = Path(done.stdout.strip().splitlines()[-1])
-    ckpt = load_checkpoint(cpt)
-    assert ckpt.signature == "1M-300KT-20+80KT"
-    base = load_checkpoint(tmp_path / "runs" / "base")
+    report = Path(done.stdout.strip().splitlines()[-1])
+    md = (report / "report.md").read_text()
+    for title in ("Upstream accuracy by pre-training budget", "Post-trained models by base", "Continued pre-training"):
+        assert title in md
+    rl = load_checkpoint(tmp_path / "runs" / "cpt-replay-sft-rl")
+    assert rl.signature == "1M-200KT-20+80KT-400ep1-24ep1"
+    assert (rl.path / "eval" / "SynthMathLevel1.json").is_file() and (rl.path / "eval" / "upstream.json").is_file()
+    base = load_checkpoint(tmp_path / "runs" / "pt-200K")
     rows = [json.loads(line) for line in (base.path / "metrics.jsonl").read_text().splitlines() if '"loss"' in line]
     assert rows[-1]["loss"] < rows[0]["loss"] - 2
 

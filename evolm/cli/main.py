@@ -54,6 +54,10 @@ def root(
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    if not sys.stderr.isatty():
+        # Libraries' tqdm bars (datasets, TRL, lm-eval) flood logs and CI output; evolm's own progress
+        # prints plain lines there. tqdm reads this once, at import, so it is set before any import.
+        os.environ.setdefault("TQDM_DISABLE", "1")
     debug = "--debug" in argv or os.environ.get("EVOLM_DEBUG", "") not in ("", "0")
     command = typer.main.get_command(app)
     try:

@@ -81,11 +81,13 @@ def resolve(names: list[str], benchmarks: Path | None) -> tuple[list, dict[str, 
 
 
 def run_lm_eval(model_spec: str, tasks: list, *, limit: int | None, batch_size: int | str = "auto") -> dict:
-    from lm_eval import simple_evaluate
+    import lm_eval
+    from transformers.utils import logging as hf_logging
 
-    return simple_evaluate(
+    hf_logging.disable_progress_bar()
+    return lm_eval.simple_evaluate(
         model="hf", model_args={"pretrained": model_spec, "dtype": dtype_name()}, tasks=tasks, num_fewshot=0,
-        limit=limit, batch_size=batch_size, device=device(), log_samples=False,
+        limit=limit, batch_size=batch_size, device=device(), log_samples=False, verbosity="ERROR",
     )
 
 
