@@ -106,8 +106,14 @@ def collect(runs_dir: Path) -> tuple[list[Run], list[str]]:
     if not runs:
         raise BadInput(f"{root} holds no evolm checkpoint (no readable {MANIFEST} below it).")
     _attach_results(root, runs, warnings)
-    order = sorted(runs.values(), key=lambda r: ([e["signature"] for e in r.lineage], str(r.path)))
+    order = sorted(runs.values(), key=lambda r: ([_entry_key(e) for e in r.lineage], str(r.path)))
     return order, warnings
+
+
+def _entry_key(entry: dict) -> tuple:
+    """Lineage order with numbers compared as numbers (250K before 1M)."""
+    numbers = tuple(float(v) for _, v in sorted(entry.get("knobs", {}).items()) if isinstance(v, (int, float)))
+    return (entry["stage"], numbers, entry["signature"])
 
 
 def _attach_results(root: Path, runs: dict[str, Run], warnings: list[str]) -> None:

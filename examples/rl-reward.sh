@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Does `evolm rl` raise the reward? A check on problems a 1M-parameter model can partly solve:
+# single-digit arithmetic drills in the pool format (`problem`, `gt_solution` ending in \boxed{}).
+# The synthetic pool's multi-step word problems are beyond such a model (about 1% right after SFT),
+# so GRPO sees all-zero groups there and has nothing to learn from; here SFT gets part of the
+# drills right and RL has signal. Prints the mean reward over the first and last third of the run.
+# About 3 minutes on a 2-core CPU.  Usage: examples/rl-reward.sh [RUNS_DIR]   (default runs/rl-reward)
+set -euo pipefail
+runs=${1:-runs/rl-reward}
+mkdir -p "$runs"
+data=$(evolm data synth --out "$runs/data" --scale tiny --seed 0 --overwrite)
+tok=$(evolm data tokenizer "$data/text/general.jsonl" "$data/text/math.jsonl" --vocab-size 4096 --out "$runs/tokenizer" --overwrite)
+web=$(evolm data prepare "$data/text/general.jsonl" --tokenizer "$tok" --out "$runs/shards/general" --overwrite)
+
+# The drill pool: 3,000 seeded problems such as "What is 7 plus 5?" -> "7 + 5 = 12. ... \boxed{12}".
+python3 - "$runs/drills.jsonl" <<'PY'
+import json, random, sys
+rng = random.Random(0)
+ops = [("plus", "+", lambda a, b: a + b), ("minus", "-", lambda a, b: a - b), ("times", "*", lambda a, b: a * b)]
+with open(sys.argv[1], "w") as out:
+    for i in range(3000):
+        word, sign, fn = rng.choice(ops)
+        a, b = rng.randint(0, 9), rng.randint(0, 9)
+        if word == "minus" and b > a:
+            a, b = b, a
+        answer = fn(a, b)
+        out.write(json.dumps({"id": f"drill-{i:04d}", "problem": f"What is {a} {word} {b}?",
+                              "gt_solution": f"{a} {sign} {b} = {answer}.\nThe final answer is \\boxed{{{answer}}}"}) + "\n")
+PY
+
+base=$(evolm pretrain --model 1M --tokens 300K --data "$web" --out "$runs/base" --overwrite --log-every 20)
+sft=$(evolm sft "$base" --data "$runs/drills.jsonl" --examples 1500 --epochs 3 --out "$runs/sft" --overwrite --log-every 10)
+rl=$(evolm rl "$sft" --data "$runs/drills.jsonl" --examples 480 --epochs 1 --rollouts 8 --max-completion-length 32 \
+      --out "$runs/rl" --overwrite --log-every 1)
+python3 - "$rl" <<'PY'
+import json, sys
+rows = [json.loads(l) for l in open(f"{sys.argv[1]}/metrics.jsonl") if '"reward"' in l]
+third = max(1, len(rows) // 3)
+first = sum(r["reward"] for r in rows[:third]) / third
+last = sum(r["reward"] for r in rows[-third:]) / third
+print(f"RL steps: {len(rows)}; mean reward first third {first:.3f}, last third {last:.3f}", file=sys.stderr)
+PY
+echo "$rl"
