@@ -16,7 +16,7 @@ from evolm.units import format_count
 def lineage_tree(runs: list[Run], rows: dict[str, dict]) -> list[str]:
     """An indented tree: signature, stage, what the stage consumed, completion, path."""
     children: dict[str | None, list[Run]] = {}
-    shas = {run.sha256 for run in runs}
+    shas = {run.manifest_sha256 for run in runs}
     for run in runs:
         parent = run.parent_sha256 if run.parent_sha256 in shas else None
         children.setdefault(parent, []).append(run)
@@ -30,9 +30,9 @@ def lineage_tree(runs: list[Run], rows: dict[str, dict]) -> list[str]:
                 "rl": lambda: f"{format_count(knobs.get('examples', 0))} examples x {knobs.get('epochs')} epochs"}.get(run.stage, lambda: "")()
         done = "" if run.completed else "  [INCOMPLETE]"
         evals = ", ".join((["upstream"] if run.upstream else []) + sorted(run.downstream))
-        lines.append(f"{'    ' * depth}- {run.signature}  ({run.stage}; {what}){done}  {rows[run.sha256]['path']}"
+        lines.append(f"{'    ' * depth}- {run.signature}  ({run.stage}; {what}){done}  {rows[run.manifest_sha256]['path']}"
                      + (f"  evals: {evals}" if evals else ""))
-        for child in children.get(run.sha256, []):
+        for child in children.get(run.manifest_sha256, []):
             visit(child, depth + 1)
 
     for root in children.get(None, []):

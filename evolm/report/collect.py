@@ -14,6 +14,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from evolm.checkpoint import Checkpoint
 from evolm.errors import BadInput
 
 MANIFEST = "evolm.json"
@@ -23,26 +24,12 @@ MAX_RESULT_BYTES = 20_000_000
 
 
 @dataclass
-class Run:
-    path: Path
-    manifest: dict
-    sha256: str
+class Run(Checkpoint):
+    """A checkpoint read from its manifest (files are not verified: the report needs no weights),
+    with the evaluation results found for it."""
+
     upstream: dict | None = None  # the upstream.json result
     downstream: dict[str, dict] = field(default_factory=dict)  # task -> downstream result
-
-    @property
-    def signature(self) -> str:
-        return self.manifest["signature"]
-
-    @property
-    def stage(self) -> str:
-        return self.manifest["stage"]
-
-    @property
-    def lineage(self) -> list[dict]:
-        """Every ancestor's {stage, knobs, signature, manifest_sha256}, oldest first, then this run."""
-        return list(self.manifest.get("lineage", [])) + [
-            {"stage": self.stage, "knobs": self.manifest.get("knobs", {}), "signature": self.signature, "manifest_sha256": self.sha256}]
 
     @property
     def parent_sha256(self) -> str | None:
@@ -95,8 +82,8 @@ def collect(runs_dir: Path) -> tuple[list[Run], list[str]]:
             manifest = json.loads(data)
             if not isinstance(manifest, dict) or manifest.get("schema") != "evolm.checkpoint":
                 raise ValueError("not an evolm checkpoint manifest")
-            for key in ("stage", "signature"):
-                if not isinstance(manifest.get(key), str):
+            for key, kind in (("stage", str), ("signature", str), ("knobs", dict)):
+                if not isinstance(manifest.get(key), kind):
                     raise ValueError(f"no {key}")
         except ValueError as exc:
             warnings.append(f"skipped {manifest_path}: corrupt manifest ({str(exc).splitlines()[0]})")

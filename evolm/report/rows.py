@@ -36,7 +36,7 @@ def build_row(run: Run, root: Path) -> dict:
     row: dict = {
         "path": str(run.path.relative_to(root)) if run.path.is_relative_to(root) else str(run.path),
         "signature": run.signature, "stage": run.stage, "parent": parent.get("signature"), "base": run.base_signature(),
-        "manifest_sha256": run.sha256, "preset": knobs.get("pretrain_preset") or manifest.get("model", {}).get("preset"),
+        "manifest_sha256": run.manifest_sha256, "preset": knobs.get("pretrain_preset") or manifest.get("model", {}).get("preset"),
         "params": manifest.get("model", {}).get("params"),
     }
     for column in SWEPT_KNOBS:
