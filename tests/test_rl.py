@@ -81,3 +81,16 @@ def test_interrupted_rl_resumes(sft_model, synth_tiny, tmp_path, cli):
     assert ckpt.manifest["schedule"]["steps_done"] == 6
     steps = [json.loads(l)["step"] for l in (tmp_path / "r" / "metrics.jsonl").read_text().splitlines() if '"reward"' in l]
     assert steps == [1, 2, 3, 4, 5, 6]
+
+
+def test_a_checkpoint_cut_by_a_kill_is_not_resumed_from(tmp_path):
+    """transformers resumes from the highest checkpoint folder; one without trainer_state.json was
+    cut mid-write and is removed first (this made the resume test above flaky)."""
+    from evolm.stages.posttrain import drop_incomplete_checkpoints, last_trl_checkpoint
+
+    (tmp_path / "checkpoint-2").mkdir()
+    (tmp_path / "checkpoint-2" / "trainer_state.json").write_text('{"global_step": 2}')
+    (tmp_path / "checkpoint-4").mkdir()
+    (tmp_path / "checkpoint-4" / "model.safetensors").write_bytes(b"partial")
+    drop_incomplete_checkpoints(tmp_path)
+    assert last_trl_checkpoint(tmp_path) == 2 and not (tmp_path / "checkpoint-4").exists()

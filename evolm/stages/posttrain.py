@@ -117,10 +117,27 @@ def train(trainer, run_dir: Path, *, resume: bool):
     from evolm.rundir import truncate_metrics
 
     quiet_trainer(trainer)
+    if resume:
+        drop_incomplete_checkpoints(run_dir)
     last = last_trl_checkpoint(run_dir) if resume else 0
     if last:
         truncate_metrics(run_dir / METRICS, last)
     return trainer.train(resume_from_checkpoint=True if last else None)
+
+
+def drop_incomplete_checkpoints(run_dir: Path) -> None:
+    """Remove TRL checkpoints a kill interrupted while they were being written.
+
+    transformers writes a checkpoint in place and its trainer_state.json last, and resumes from the
+    highest-numbered folder whatever its state; a folder without a readable trainer_state.json is
+    therefore incomplete and must not be resumed from.
+    """
+    for folder in Path(run_dir).glob("checkpoint-*"):
+        try:
+            json.loads((folder / "trainer_state.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            log(f"removing {folder}: an interrupted, incomplete checkpoint")
+            shutil.rmtree(folder)
 
 
 def last_trl_checkpoint(run_dir: Path) -> int:
