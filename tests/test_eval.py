@@ -185,7 +185,7 @@ def test_grade_only_regrades_responses_made_elsewhere(shared_benchmarks, tmp_pat
     assert graded[1]["correct"] == [True, False, True] and graded[1]["answers"][1] == "123456789"
 
 
-def test_bad_input_is_one_sentence_and_exit_2(sft_model, base, synth_tiny, shared_benchmarks, tmp_path, cli):
+def test_bad_input_is_one_sentence_and_exit_2(sft_model, base, synth_tiny, shared_benchmarks, tmp_path, cli, monkeypatch):
     unknown = cli("eval", sft_model, "--suite", "nosuch", "--benchmarks", synth_tiny)
     assert unknown.code == 2 and "Unknown suite or task 'nosuch'" in unknown.err
 
@@ -201,6 +201,12 @@ def test_bad_input_is_one_sentence_and_exit_2(sft_model, base, synth_tiny, share
 
     missing = cli("eval", sft_model, "--suite", "GSM8KPlatinum", "--benchmarks", synth_tiny, "--out", tmp_path / "x")
     assert missing.code == 2 and "has no GSM8KPlatinum.jsonl" in missing.err and not (tmp_path / "x").exists()
+
+    monkeypatch.setenv("EVOLM_CACHE", str(tmp_path / "cache"))  # offline: the hub cannot fill the cache
+    no_bench = cli("eval", sft_model, "--suite", "GSM8KPlatinum", "--out", tmp_path / "y")
+    assert no_bench.code == 2 and no_bench.err.strip().splitlines()[-1].startswith("error: The paper's test sets are not in")
+    assert "pass --benchmarks DIR" in no_bench.err and "Traceback" not in no_bench.err
+    assert not (tmp_path / "cache" / "benchmarks").exists() and not (tmp_path / "y").exists()
 
     no_model = cli("eval", tmp_path / "nothing-here", "--suite", "synth-id", "--benchmarks", synth_tiny)
     assert no_model.code == 2 and "does not exist" in no_model.err
