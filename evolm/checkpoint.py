@@ -12,7 +12,6 @@ flattened lineage each manifest carries: the knobs of every ancestor, oldest fir
 
 from __future__ import annotations
 
-import datetime as _dt
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +19,7 @@ from typing import Callable
 
 from evolm.errors import BadInput
 from evolm.fsutil import atomic_dir, sha256_bytes, sha256_file, write_json
-from evolm.provenance import git_commit, hardware, library_versions
+from evolm.provenance import stamp
 from evolm.units import SUFFIXES, format_count, trim_number
 
 MANIFEST = "evolm.json"
@@ -113,10 +112,7 @@ def build_manifest(stage: str, knobs: dict, *, parent: Checkpoint | None = None,
             "signature": parent.signature,
         },
         "lineage": lineage,
-        "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-        "versions": library_versions(),
-        "git_commit": git_commit(),
-        "hardware": hardware(),
+        **stamp(),
     }
     manifest.update(fields)
     return manifest

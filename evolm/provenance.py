@@ -52,3 +52,11 @@ def hardware() -> dict:
     except ImportError:  # pragma: no cover - torch is a core dependency
         pass
     return info
+
+
+def stamp() -> dict:
+    """When and with what an artifact was made: what every manifest and result file carries."""
+    import datetime as _dt
+
+    return {"created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"), "versions": library_versions(),
+            "git_commit": git_commit(), "hardware": hardware()}

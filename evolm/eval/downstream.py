@@ -14,10 +14,11 @@ from typing import Callable
 
 from evolm.console import Progress, log
 from evolm.eval.generate import Decoding, render_prompts
-from evolm.eval.identity import provenance, run_hash
+from evolm.eval.identity import finished_result, run_hash
 from evolm.eval.metrics import group_metrics, task_metrics
 from evolm.eval.records import SampleLog, build_record
 from evolm.eval.tasks.base import Task
+from evolm.provenance import stamp
 from evolm.fsutil import write_json
 
 RESULT_SCHEMA = "evolm.eval.downstream/1"
@@ -55,8 +56,8 @@ def evaluate_task(task: Task, model: dict, decoding: Decoding, generator: Genera
     key = identity_key(model, task, decoding, generator)
     run = run_hash(key)
     result_path = out_dir / f"{task.name}.json"
-    previous = _read(result_path)
-    if previous and previous.get("run") == run and previous.get("limit") == limit:
+    previous = finished_result(result_path, run)
+    if previous is not None and previous.get("limit") == limit:
         log(f"{task.name}: reusing the finished result in {result_path}")
         return previous
     rows = task.rows(limit)
@@ -86,7 +87,7 @@ def evaluate_task(task: Task, model: dict, decoding: Decoding, generator: Genera
     result = {
         "schema": RESULT_SCHEMA, "run": run, "task": task.name, "domain": task.domain, "limit": limit,
         "problems": len(ordered), "metrics": task_metrics(ordered), "identity": key,
-        "samples_file": samples.path.name, "wall_time_s": round(time.monotonic() - started, 2), **provenance(),
+        "samples_file": samples.path.name, "wall_time_s": round(time.monotonic() - started, 2), **stamp(),
     }
     write_json(result_path, result)
     return result
@@ -102,11 +103,3 @@ def suite_summary(results: dict[str, dict]) -> dict:
     return {"tasks": {name: {"domain": r["domain"], "problems": r["problems"], "metrics": r["metrics"], "file": f"{name}.json"}
                       for name, r in results.items()}, "groups": groups}
 
-
-def _read(path: Path) -> dict | None:
-    import json
-
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None

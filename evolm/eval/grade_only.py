@@ -10,10 +10,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from evolm.errors import BadInput
-from evolm.eval.identity import provenance, run_hash
+from evolm.eval.identity import run_hash
 from evolm.eval.metrics import task_metrics
 from evolm.eval.records import build_record
 from evolm.eval.tasks.base import Task
+from evolm.provenance import stamp
 from evolm.fsutil import read_jsonl, sha256_file, write_json
 
 RESULT_SCHEMA = "evolm.eval.graded/1"
@@ -59,6 +60,6 @@ def grade_responses(path: Path, task: Task, out: Path, *, greedy_first: bool) ->
     tmp.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
     tmp.replace(samples)
     result = {"schema": RESULT_SCHEMA, "run": run, "task": task.name, "domain": task.domain, "problems": len(records),
-              "metrics": task_metrics(records), "identity": key, "samples_file": samples.name, **provenance()}
+              "metrics": task_metrics(records), "identity": key, "samples_file": samples.name, **stamp()}
     write_json(out / f"{task.name}.graded.json", result)
     return result

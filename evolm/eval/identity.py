@@ -1,15 +1,13 @@
-"""Which model is evaluated, and what produced a result: the provenance every result carries."""
+"""Which model is evaluated, the identity hash of an evaluation, and reuse of its finished result."""
 
 from __future__ import annotations
 
-import datetime as _dt
 import hashlib
 from pathlib import Path
 
 from evolm.checkpoint import MANIFEST, load_checkpoint
 from evolm.errors import BadInput
 from evolm.fsutil import canonical_json, sha256_file
-from evolm.provenance import git_commit, hardware, library_versions
 
 
 def model_identity(spec: str) -> dict:
@@ -37,6 +35,12 @@ def run_hash(key: dict) -> str:
     return hashlib.sha256(canonical_json(key).encode()).hexdigest()[:16]
 
 
-def provenance() -> dict:
-    return {"created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"), "versions": library_versions(),
-            "git_commit": git_commit(), "hardware": hardware()}
+def finished_result(path: Path, run: str) -> dict | None:
+    """The result at `path` when it exists, parses and was made by the evaluation `run`."""
+    import json
+
+    try:
+        previous = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return previous if isinstance(previous, dict) and previous.get("run") == run else None

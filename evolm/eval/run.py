@@ -15,7 +15,8 @@ from evolm.console import log
 from evolm.errors import BadInput
 from evolm.eval import suites
 from evolm.eval.generate import Decoding
-from evolm.eval.identity import model_identity, provenance
+from evolm.eval.identity import model_identity
+from evolm.provenance import stamp
 from evolm.fsutil import write_json
 
 SUMMARY_SCHEMA = "evolm.eval.suite/1"
@@ -116,7 +117,7 @@ def run(model_spec: str, options: EvalOptions) -> tuple[Path, dict]:
         summary["decoding"] = options.decoding.key()
         summary["backend"] = generator.backend_name
     summary["wall_time_s"] = round(time.monotonic() - started, 2)
-    summary.update(provenance())
+    summary.update(stamp())
     write_json(out_dir / f"suite-{suites.label(options.suite)}.json", summary)
     return out_dir, summary
 
@@ -146,9 +147,8 @@ def _generator(model_spec: str, tokenizer, options: EvalOptions):
     make_rm = None
     rm_identity = None
     if options.reward_model:
-        from evolm.eval.identity import model_identity as identify
         from evolm.eval.reward_model import RewardModel
 
-        rm_identity = identify(options.reward_model)
+        rm_identity = model_identity(options.reward_model)
         make_rm = lambda: RewardModel(options.reward_model)  # noqa: E731
     return Generator(make_backend, make_rm, "vllm" if use_vllm else "transformers", rm_identity)

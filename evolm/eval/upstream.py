@@ -13,8 +13,9 @@ from pathlib import Path
 
 from evolm.console import log
 from evolm.errors import BadInput
-from evolm.eval.identity import provenance, run_hash
+from evolm.eval.identity import finished_result, run_hash
 from evolm.eval.loading import device, dtype_name
+from evolm.provenance import stamp
 from evolm.fsutil import read_jsonl, sha256_file, write_json
 
 RESULT_SCHEMA = "evolm.eval.upstream/1"
@@ -132,16 +133,10 @@ def evaluate_upstream(model_spec: str, model: dict, names: list[str], out_dir: P
            "val": None if val_shards is None else {"shards": str(Path(val_shards).resolve()), "seq_len": seq_len, "tokens": val_tokens}}
     run = run_hash(key)
     path = out_dir / "upstream.json"
-    if path.is_file():
-        import json
-
-        try:
-            previous = json.loads(path.read_text(encoding="utf-8"))
-        except ValueError:
-            previous = {}
-        if previous.get("run") == run:
-            log(f"upstream: reusing the finished result in {path}")
-            return previous
+    previous = finished_result(path, run)
+    if previous is not None:
+        log(f"upstream: reusing the finished result in {path}")
+        return previous
     started = time.monotonic()
     result = {"schema": RESULT_SCHEMA, "run": run, "identity": key}
     if tasks:
@@ -154,7 +149,7 @@ def evaluate_upstream(model_spec: str, model: dict, names: list[str], out_dir: P
         log(f"upstream: validation loss on {val_shards}")
         result["val"] = validation_loss(model_spec, val_shards, seq_len=seq_len, tokens=val_tokens)
     result["wall_time_s"] = round(time.monotonic() - started, 2)
-    result.update(provenance())
+    result.update(stamp())
     out_dir.mkdir(parents=True, exist_ok=True)
     write_json(path, _jsonable(result))
     return result

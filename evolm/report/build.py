@@ -75,18 +75,17 @@ def build_report(runs_dir: Path, out: Path, *, overwrite: bool = False) -> dict:
     sweeps = find_sweeps(list(zip(rows, runs)))
     for sweep in sweeps:
         warnings += sweep_warnings(sweep)
-    built = [tables.upstream_table(rows), tables.posttrained_table(rows), tables.cpt_table(rows)]
-    built += [tables.sweep_table(s) for s in sweeps if s.knob.startswith(("sft_", "rl_")) and s.has_downstream]
-    built += [tables.split_table(rows), tables.correlation_table(rows)]
-    names = ["upstream by budget and size (Table 4)", "post-trained models by base (Table 1)", "CPT mixtures (Table 2)"]
-    missing = [name for name, table in zip(names, built[:3]) if table is None]
-    if not any(s.knob.startswith(("sft_", "rl_")) for s in sweeps):
-        missing.append("SFT / RL sweeps (Fig. 6-8)")
-    if built[-2] is None:
-        missing.append("SFT/RL split (Fig. 9)")
-    if built[-1] is None:
-        missing.append("reward-model score and validation loss vs accuracy (Section 4.2)")
-    present = [t for t in built if t is not None]
+    sweep_tables = [tables.sweep_table(s) for s in sweeps if s.knob.startswith(("sft_", "rl_")) and s.has_downstream]
+    questions = [  # (what the paper asks, the tables that answer it from these runs)
+        ("upstream by budget and size (Table 4)", [tables.upstream_table(rows)]),
+        ("post-trained models by base (Table 1)", [tables.posttrained_table(rows)]),
+        ("CPT mixtures (Table 2)", [tables.cpt_table(rows)]),
+        ("SFT / RL sweeps (Fig. 6-8)", sweep_tables),
+        ("SFT/RL split (Fig. 9)", [tables.split_table(rows)]),
+        ("reward-model score and validation loss vs accuracy (Section 4.2)", [tables.correlation_table(rows)]),
+    ]
+    present = [t for _, answers in questions for t in answers if t is not None]
+    missing = [question for question, answers in questions if not any(t is not None for t in answers)]
     with atomic_dir(Path(out), overwrite=overwrite) as tmp:
         (tmp / "plots").mkdir()
         written = []

@@ -79,17 +79,17 @@ def _settings(run: Run) -> dict:
 def sweep_warnings(sweep: Sweep) -> list[str]:
     warnings = []
     name = f"{AXES[sweep.knob]} sweep ({sweep.label.strip() or 'no other knob'})"
-    baseline_row, baseline = sweep.members[0]
-    for row, run in sweep.members[1:]:
+    baseline = sweep.members[0][1]
+    for _, run in sweep.members[1:]:
         a, b = _settings(baseline), _settings(run)
         differ = sorted(k for k in set(a) | set(b) if a.get(k) != b.get(k))
         if differ:
             warnings.append(f"{name}: {baseline.signature} and {run.signature} differ in more than {sweep.knob}: {', '.join(differ)}")
-    for row, run in sweep.members:
+    for _, run in sweep.members:
         if not run.completed:
             warnings.append(f"{name}: {run.signature} did not complete its schedule")
     decodings = {}
-    for row, run in sweep.members:
+    for _, run in sweep.members:
         for task, result in run.downstream.items():
             decodings.setdefault(task, set()).add(repr(sorted(result.get("identity", {}).get("decoding", {}).items())))
     mixed = sorted(task for task, keys in decodings.items() if len(keys) > 1)
