@@ -44,3 +44,25 @@ def test_replay_reduces_forgetting(tmp_path):
     plain = load_checkpoint(tmp_path / "runs" / "cpt-no-replay").manifest["val_loss"]["pretrain"]
     mixed = load_checkpoint(tmp_path / "runs" / "cpt-replay").manifest["val_loss"]["replay"]
     assert mixed - base < plain - base
+
+
+def test_rl_raises_the_reward(tmp_path):
+    """GRPO raises the mean reward over the run, and fresh samples on its prompts confirm it."""
+    runs = tmp_path / "runs"
+    done = subprocess.run(["bash", str(REPO / "examples" / "rl-reward.sh"), str(runs)],
+                          capture_output=True, text=True, env=_env(), timeout=1200)
+    assert done.returncode == 0, done.stderr[-3000:]
+    rewards = [json.loads(line)["reward"] for line in (runs / "rl" / "metrics.jsonl").read_text().splitlines()
+               if '"reward"' in line]
+    third = len(rewards) // 3
+    assert len(rewards) == 60
+    assert sum(rewards[-third:]) / third > sum(rewards[:third]) / third + 0.05
+    checks = {}
+    for line in (runs / "accuracy.txt").read_text().splitlines():
+        name, result = line.split(" ", 1)
+        result = json.loads(result)
+        checks[name, tuple(result["rows"])] = result
+    rl_rows = (2984, 3000)
+    assert checks["rl", rl_rows]["sampled"] > checks["sft", rl_rows]["sampled"] + 0.05
+    manifest = load_checkpoint(runs / "rl").manifest
+    assert manifest["schedule"]["steps_done"] == 60 and manifest["rewards"]["mean"] > 0

@@ -1,0 +1,40 @@
+"""Greedy and sampled accuracy of a checkpoint on rows of a problem pool, graded by the RL reward.
+
+Used by examples/rl-reward.sh to check `evolm rl` independently of TRL's own reward log: the same
+prompts are sampled afresh with evolm's evaluation backend (temperature 1, no repetition penalty,
+as the RL rollouts are drawn) and graded with `evolm.eval.math_grader.reward`.
+
+    python examples/sampled_accuracy.py CKPT POOL.jsonl START END [--samples 16] [--max-new-tokens 32]
+Prints one JSON line: {"rows": [START, END], "greedy": ..., "sampled": ...}.
+"""
+
+import argparse
+import json
+
+from evolm.eval import math_grader
+from evolm.eval.generate import Decoding, TransformersBackend
+from evolm.eval.loading import load_model, load_tokenizer
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("checkpoint")
+    parser.add_argument("pool")
+    parser.add_argument("start", type=int)
+    parser.add_argument("end", type=int)
+    parser.add_argument("--samples", type=int, default=16)
+    parser.add_argument("--max-new-tokens", type=int, default=32)
+    args = parser.parse_args()
+    with open(args.pool) as f:
+        rows = [json.loads(line) for line in f][args.start:args.end]
+    backend = TransformersBackend(load_model(args.checkpoint), load_tokenizer(args.checkpoint, need_template=True))
+    decoding = Decoding(samples=args.samples, repetition_penalty=1.0, max_new_tokens=args.max_new_tokens)
+    completions = backend.generate([r["problem"] for r in rows], decoding)
+    verdicts = [[math_grader.reward(c, math_grader.gold_answer(r)) for c in cs] for r, cs in zip(rows, completions)]
+    greedy = sum(v[0] for v in verdicts) / len(rows)
+    sampled = sum(sum(v[1:]) for v in verdicts) / (len(rows) * args.samples)
+    print(json.dumps({"rows": [args.start, args.end], "greedy": round(greedy, 4), "sampled": round(sampled, 4)}))
+
+
+if __name__ == "__main__":
+    main()
