@@ -51,6 +51,7 @@ last = sum(r["reward"] for r in rows[-third:]) / third
 print(f"RL steps: {len(rows)}; mean reward first third {first:.3f}, last third {last:.3f}", file=sys.stderr)
 PY
 here=$(dirname "$0")
+: > "$runs/accuracy.txt"
 for name in sft rl; do
   for rows in "2984 3000" "2400 2464"; do  # the 16 RL drills; 64 drills no stage trained on
     echo "$name $(python3 "$here/sampled_accuracy.py" "$runs/$name" "$runs/drills.jsonl" $rows)" | tee -a "$runs/accuracy.txt" >&2

@@ -16,7 +16,7 @@ from evolm.checkpoint import Checkpoint, build_manifest, load_checkpoint, write_
 from evolm.console import Progress, log
 from evolm.errors import BadInput
 from evolm.fsutil import sha256_file
-from evolm.rundir import METRICS
+from evolm.rundir import METRICS, open_run_dir
 from evolm.stages.data.split import read_pool
 
 
@@ -45,6 +45,32 @@ def load_parent(path: Path) -> Checkpoint:
     return parent
 
 
+def start_run_dir(run_dir: Path, record: dict, *, resume: bool) -> None:
+    """Create OUT.partial once, after every process has checked the outputs; on --resume, check it
+    against `record` and remove what the kill left half-written.
+
+    Under torchrun / accelerate launch each process runs `check_outputs` first; without a barrier the
+    main process could create OUT.partial before another one looked, which would then refuse it as an
+    interrupted run. TRL would start the process group only when the trainer is built, so start it
+    here (accelerate's PartialState, the same object TrainingArguments uses later).
+    """
+    from accelerate import PartialState
+
+    from evolm.rundir import truncate_metrics
+
+    import torch
+
+    state = PartialState(cpu=not torch.cuda.is_available())  # as device_settings(): without cpu=True it would not see the other CPU processes
+    state.wait_for_everyone()
+    open_run_dir(run_dir, record, resume=resume, main=state.is_main_process)
+    if resume and state.is_main_process:  # one process tidies what the interrupted run left
+        drop_incomplete_checkpoints(run_dir)
+        last = last_trl_checkpoint(run_dir)
+        if last:
+            truncate_metrics(run_dir / METRICS, last)
+    state.wait_for_everyone()
+
+
 def lineage_examples(checkpoint: Checkpoint, stage: str) -> list[dict]:
     """The knobs of every `stage` run in a checkpoint's lineage, itself included."""
     return [entry["knobs"] for entry in checkpoint.lineage if entry["stage"] == stage]
@@ -59,7 +85,8 @@ def device_settings() -> dict:
     import torch
 
     cuda = torch.cuda.is_available()
-    return {"bf16": cuda, "fp16": False, "use_cpu": not cuda, "gradient_checkpointing": cuda}
+    # Every parameter takes part in each forward, so DDP need not search for unused ones.
+    return {"bf16": cuda, "fp16": False, "use_cpu": not cuda, "gradient_checkpointing": cuda, "ddp_find_unused_parameters": False}
 
 
 def batch_split(global_batch: int, micro_batch: int | None, world: int, cap: int) -> tuple[int, int]:
@@ -113,15 +140,10 @@ def quiet_trainer(trainer) -> None:
 
 
 def train(trainer, run_dir: Path, *, resume: bool):
-    """Run a TRL trainer quietly, from its last checkpoint in `run_dir` when resuming."""
-    from evolm.rundir import truncate_metrics
-
+    """Run a TRL trainer quietly, from its last checkpoint in `run_dir` when resuming (after
+    `start_run_dir` tidied it)."""
     quiet_trainer(trainer)
-    if resume:
-        drop_incomplete_checkpoints(run_dir)
     last = last_trl_checkpoint(run_dir) if resume else 0
-    if last:
-        truncate_metrics(run_dir / METRICS, last)
     return trainer.train(resume_from_checkpoint=True if last else None)
 
 

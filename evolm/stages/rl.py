@@ -17,12 +17,12 @@ from pathlib import Path
 from evolm.console import log
 from evolm.errors import BadInput
 from evolm.eval import math_grader
-from evolm.rundir import check_outputs, open_run_dir
+from evolm.rundir import check_outputs
 from evolm.stages.data.split import rl_range
 from evolm.stages.lm_run import quiet_transformers, world_size
 from evolm.stages.posttrain import (
     batch_split, device_settings, done_message, lineage_examples, load_parent,
-    load_pool, metrics_callback, posttrain_manifest, train, write_posttrained,
+    load_pool, metrics_callback, posttrain_manifest, start_run_dir, train, write_posttrained,
 )
 
 ALGORITHMS = ("grpo",)
@@ -123,7 +123,7 @@ def run(*, parent: Path, data: Path, examples: int, epochs: float, out: Path, op
     settings = {"algo": o.algo, "lr": lr, "prompts_per_step": prompts, "rollouts": o.rollouts, "temperature": o.temperature,
                 "max_prompt_length": max_prompt, "max_completion_length": max_completion, "kl": o.kl,
                 "kl_coef": o.kl_coef if o.kl else 0.0, "warmup": o.warmup, "seed": o.seed, "micro_batch": micro}
-    open_run_dir(run_dir, {"stage": "rl", "knobs": knobs, "parent": ancestor.manifest_sha256, "config": settings}, resume=resume)
+    start_run_dir(run_dir, {"stage": "rl", "knobs": knobs, "parent": ancestor.manifest_sha256, "config": settings}, resume=resume)
     model = AutoModelForCausalLM.from_pretrained(ancestor.path, dtype=torch.float32, attn_implementation="sdpa")
     config = GRPOConfig(
         output_dir=str(run_dir), learning_rate=lr, lr_scheduler_type="constant_with_warmup", warmup_steps=o.warmup,

@@ -12,12 +12,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from evolm.errors import BadInput
-from evolm.rundir import check_outputs, open_run_dir
+from evolm.rundir import check_outputs
 from evolm.stages.data.split import sft_range
 from evolm.stages.lm_run import quiet_transformers, world_size
 from evolm.stages.posttrain import (
     batch_split, device_settings, done_message, load_parent, load_pool,
-    metrics_callback, posttrain_manifest, train, write_posttrained,
+    metrics_callback, posttrain_manifest, start_run_dir, train, write_posttrained,
 )
 
 # preset -> (learning rate, global batch, where the numbers come from)
@@ -79,7 +79,7 @@ def run(*, parent: Path, data: Path, examples: int, epochs: float, out: Path, op
     settings = {"lr": lr, "global_batch": global_batch, "micro_batch": micro, "max_length": max_length,
                 "warmup": o.warmup, "weight_decay": o.weight_decay, "seed": o.seed, "lora": o.lora,
                 "lora_rank": o.lora_rank, "lora_alpha": o.lora_alpha}
-    open_run_dir(run_dir, {"stage": "sft", "knobs": knobs, "parent": ancestor.manifest_sha256, "config": settings}, resume=resume)
+    start_run_dir(run_dir, {"stage": "sft", "knobs": knobs, "parent": ancestor.manifest_sha256, "config": settings}, resume=resume)
     peft_config = None
     if o.lora:
         from peft import LoraConfig
