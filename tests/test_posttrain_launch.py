@@ -4,10 +4,13 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from evolm.checkpoint import load_checkpoint
+
+REPO = Path(__file__).resolve().parent.parent
 
 
 def _launch(*args):
@@ -41,3 +44,26 @@ def test_two_process_rl_completes(sft_model, synth_tiny, tmp_path):
     rewards = [json.loads(line)["reward"] for line in (tmp_path / "rl" / "metrics.jsonl").read_text().splitlines()
                if '"reward"' in line]
     assert len(rewards) == 2 and all(0.0 <= r <= 1.0 for r in rewards)
+
+
+def test_lora_is_refused_under_zero3(base, synth_tiny, tmp_path, cli, monkeypatch):
+    monkeypatch.setenv("ACCELERATE_DEEPSPEED_ZERO_STAGE", "3")  # what `accelerate launch` sets for zero3-4B.yaml
+    result = cli("sft", base, "--data", synth_tiny / "pool" / "mathpool.jsonl", "--examples", "8", "--lora",
+                 "--out", tmp_path / "lora")
+    assert result.code == 2 and "ZeRO-3" in result.err
+    assert not (tmp_path / "lora").exists() and not (tmp_path / "lora.partial").exists()
+
+
+@pytest.mark.parametrize("name, kind, zero_stage", [("zero2-1B", "DEEPSPEED", 2), ("zero3-4B", "DEEPSPEED", 3),
+                                                    ("fsdp-1B", "FSDP", None), ("fsdp-4B", "FSDP", None)])
+def test_launch_configs_parse_in_accelerate(name, kind, zero_stage):
+    """The shipped `accelerate launch --config_file` files are valid accelerate configs (running them
+    needs GPUs; this checks what a CPU can: accelerate reads them as meant)."""
+    from accelerate.commands.config.config_args import load_config_from_file
+
+    config = load_config_from_file(str(REPO / "configs" / "accelerate" / f"{name}.yaml"))
+    assert config.distributed_type.name == kind and config.mixed_precision == "bf16" and config.num_processes == 8
+    if zero_stage:
+        assert config.deepspeed_config["zero_stage"] == zero_stage
+    if zero_stage == 3:  # the final checkpoint is gathered from the shards (evolm.stages.posttrain.gathered_weights)
+        assert config.deepspeed_config["zero3_save_16bit_model"] is True

@@ -167,9 +167,16 @@ def last_trl_checkpoint(run_dir: Path) -> int:
     return max(steps, default=0)
 
 
-def write_posttrained(out: Path, manifest: dict, model, tokenizer, run_dir: Path) -> Checkpoint:
+def gathered_weights(trainer) -> dict:
+    """The model's full weights. Collective: every process must call it, because ZeRO-3 and FSDP
+    shard the parameters and only a gather across processes rebuilds them (the 4B preset's
+    zero3-4B.yaml sets zero3_save_16bit_model for this). Without sharding it is the state dict."""
+    return trainer.accelerator.get_state_dict(trainer.model_wrapped)
+
+
+def write_posttrained(out: Path, manifest: dict, model, tokenizer, run_dir: Path, state_dict: dict | None = None) -> Checkpoint:
     def write_files(tmp: Path) -> None:
-        model.save_pretrained(tmp)
+        model.save_pretrained(tmp, state_dict=state_dict)
         tokenizer.save_pretrained(tmp)
         if (run_dir / METRICS).is_file():
             shutil.copy2(run_dir / METRICS, tmp / METRICS)

@@ -22,7 +22,7 @@ from evolm.stages.data.split import rl_range
 from evolm.stages.lm_run import quiet_transformers, world_size
 from evolm.stages.posttrain import (
     batch_split, device_settings, done_message, lineage_examples, load_parent,
-    load_pool, metrics_callback, posttrain_manifest, start_run_dir, train, write_posttrained,
+    gathered_weights, load_pool, metrics_callback, posttrain_manifest, start_run_dir, train, write_posttrained,
 )
 
 ALGORITHMS = ("grpo",)
@@ -136,6 +136,7 @@ def run(*, parent: Path, data: Path, examples: int, epochs: float, out: Path, op
     trainer = GRPOTrainer(model=model, reward_funcs=reward_function, args=config, train_dataset=dataset,
                           processing_class=tokenizer, callbacks=[metrics_callback(run_dir, f"rl {preset}", None)])
     result = train(trainer, run_dir, resume=resume)
+    weights = gathered_weights(trainer)
     if not trainer.is_world_process_zero():
         return None
     rewards = [h["reward"] for h in trainer.state.log_history if "reward" in h]
@@ -152,7 +153,7 @@ def run(*, parent: Path, data: Path, examples: int, epochs: float, out: Path, op
                  "mean": sum(rewards) / len(rewards) if rewards else None},
         seed=o.seed, wall_time_s=round(result.metrics.get("train_runtime", 0.0), 3),
     )
-    checkpoint = write_posttrained(out, manifest, trainer.model, tokenizer, run_dir)
+    checkpoint = write_posttrained(out, manifest, trainer.model, tokenizer, run_dir, state_dict=weights)
     done_message("rl", checkpoint, f"{len(kept)} prompts x {epochs} epochs, {trainer.state.global_step} steps, "
                  f"mean reward {manifest['rewards']['mean']}")
     return checkpoint

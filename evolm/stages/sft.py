@@ -8,6 +8,7 @@ response only, no packing, cutoff 2048, cosine schedule with 10% warmup; 1B: LR 
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,7 +17,7 @@ from evolm.rundir import check_outputs
 from evolm.stages.data.split import sft_range
 from evolm.stages.lm_run import quiet_transformers, world_size
 from evolm.stages.posttrain import (
-    batch_split, device_settings, done_message, load_parent, load_pool,
+    batch_split, device_settings, done_message, gathered_weights, load_parent, load_pool,
     metrics_callback, posttrain_manifest, start_run_dir, train, write_posttrained,
 )
 
@@ -59,6 +60,9 @@ def run(*, parent: Path, data: Path, examples: int, epochs: float, out: Path, op
         raise BadInput("--epochs must be positive.")
     if examples <= 0:
         raise BadInput("--examples must be positive.")
+    if o.lora and os.environ.get("ACCELERATE_DEEPSPEED_ZERO_STAGE") == "3":
+        raise BadInput("--lora under DeepSpeed ZeRO-3 is not supported (the adapter cannot be merged into sharded "
+                       "weights); use zero2-1B.yaml or a single process.")
     run_dir = check_outputs(out, resume=resume, overwrite=overwrite)
     ancestor = load_parent(parent)
     pool = load_pool(data)
@@ -96,6 +100,7 @@ def run(*, parent: Path, data: Path, examples: int, epochs: float, out: Path, op
     trainer = SFTTrainer(model=model, args=config, train_dataset=dataset, processing_class=tokenizer, peft_config=peft_config,
                          callbacks=[metrics_callback(run_dir, f"sft {preset}", None)])
     result = train(trainer, run_dir, resume=resume)
+    weights = None if o.lora else gathered_weights(trainer)  # LoRA is merged below instead (refused under ZeRO-3)
     if not trainer.is_world_process_zero():
         return None
     final = trainer.model.merge_and_unload() if o.lora else trainer.model
@@ -112,7 +117,7 @@ def run(*, parent: Path, data: Path, examples: int, epochs: float, out: Path, op
         lora={"rank": o.lora_rank, "alpha": o.lora_alpha, "merged": True} if o.lora else None,
         seed=o.seed, wall_time_s=round(result.metrics.get("train_runtime", 0.0), 3), template_name=TEMPLATE_NAME,
     )
-    checkpoint = write_posttrained(out, manifest, final, tokenizer, run_dir)
+    checkpoint = write_posttrained(out, manifest, final, tokenizer, run_dir, state_dict=weights)
     done_message("sft", checkpoint, f"{end - start} examples x {epochs} epochs, {trainer.state.global_step} steps, "
                  f"loss {manifest['loss']['first']} -> {manifest['loss']['last']}")
     return checkpoint
