@@ -5,6 +5,12 @@ preset pre-trained briefly), then runs `evolm rl` for a fixed number of steps an
 logs: completions per step x mean completion length / wall time. The generation backend is the one
 `evolm rl` picks: vLLM on a CUDA machine with vLLM installed, else batched transformers `generate`.
 
+The baseline, measured in the same run: generation alone, the same rollouts (same prompts, batch
+of prompts x rollouts, temperature 1, same length cap) drawn from the same starting checkpoint with
+`generate`, completion tokens counted up to the first EOS as TRL counts them. The last line is
+`ratio=<RL generated tokens/s / generation-only tokens/s>`: the share of pure sampling speed the
+whole RL loop (rewards, log-probabilities, updates) keeps.
+
     python benchmarks/bench_rl.py [--model 1M] [--steps 6] [--prompts-per-step 8] [--rollouts 4] [--max-completion-length 96]
 """
 
@@ -13,7 +19,10 @@ from __future__ import annotations
 import argparse
 import json
 import tempfile
+import time
 from pathlib import Path
+
+import torch
 
 from evolm.stages import pretrain, rl
 from evolm.stages.data import synth
@@ -21,6 +30,32 @@ from evolm.stages.data.prepare import prepare
 from evolm.stages.data.tokenizer import make_tokenizer
 from evolm.stages.lm_run import Overrides
 from evolm.textsource import resolve_source
+
+
+def generation_only(checkpoint: Path, problems: list[str], rollouts: int, per_step: int, max_new: int) -> float:
+    """Generated tokens/s of sampling the same rollouts with `generate` and nothing else."""
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from evolm.template import conversation, has_template, install
+
+    tokenizer = AutoTokenizer.from_pretrained(checkpoint)
+    if not has_template(tokenizer):
+        install(tokenizer)  # as `evolm rl` does for a parent straight from pre-training
+    tokenizer.padding_side = "left"
+    model = AutoModelForCausalLM.from_pretrained(checkpoint, dtype=torch.float32).eval()
+    eos = tokenizer.eos_token_id
+    tokens, start = 0, time.perf_counter()
+    for first in range(0, len(problems), per_step):
+        texts = [tokenizer.apply_chat_template(conversation(p), tokenize=False, add_generation_prompt=True)
+                 for p in problems[first:first + per_step]]
+        batch = tokenizer(texts, return_tensors="pt", padding=True, add_special_tokens=False)
+        with torch.no_grad():
+            out = model.generate(**batch, do_sample=True, temperature=1.0, top_k=None, top_p=1.0, max_new_tokens=max_new,
+                                 num_return_sequences=rollouts, pad_token_id=eos, eos_token_id=eos)
+        completion = out[:, batch["input_ids"].shape[1]:]
+        for row in completion.tolist():
+            tokens += row.index(eos) + 1 if eos in row else len(row)
+    return tokens / (time.perf_counter() - start)
 
 
 def main() -> None:
@@ -49,11 +84,17 @@ def main() -> None:
         runtime = next(r["train_runtime"] for r in rows if "train_runtime" in r)
         generated = sum(r["completions/mean_length"] * args.prompts_per_step * args.rollouts for r in steps)
         backend = checkpoint.manifest["generation"]["backend"]
+        pool = [json.loads(line) for line in (work / "data" / "pool" / "mathpool.jsonl").read_text().splitlines()]
+        torch.manual_seed(0)
+        baseline = generation_only(work / "base", [r["problem"] for r in pool[-prompts:]], args.rollouts,
+                                   args.prompts_per_step, args.max_completion_length)
     print(f"model {args.model}, {len(steps)} GRPO steps of {args.prompts_per_step} prompts x {args.rollouts} rollouts, "
           f"max {args.max_completion_length} new tokens, backend {backend}")
     print(f"wall time {runtime:.1f} s (generation, rewards and updates)")
     print(f"prompts/s={prompts / runtime:.2f}")
     print(f"generated tokens/s={generated / runtime:.1f}")
+    print(f"baseline: generation alone, same rollouts with transformers generate: {baseline:.1f} tokens/s")
+    print(f"ratio={generated / runtime / baseline:.3f}")
 
 
 if __name__ == "__main__":
