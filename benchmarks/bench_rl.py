@@ -7,7 +7,7 @@ logs: completions per step x mean completion length / wall time. The generation 
 
 The baseline, measured in the same run: generation alone, the same rollouts (same prompts, batch
 of prompts x rollouts, temperature 1, same length cap) drawn from the same starting checkpoint with
-`generate`, completion tokens counted up to the first EOS as TRL counts them. The last line is
+transformers `generate` on the same device and dtype, completion tokens counted up to the first EOS as TRL counts them. The last line is
 `ratio=<RL generated tokens/s / generation-only tokens/s>`: the share of pure sampling speed the
 whole RL loop (rewards, log-probabilities, updates) keeps.
 
@@ -34,21 +34,22 @@ from evolm.textsource import resolve_source
 
 def generation_only(checkpoint: Path, problems: list[str], rollouts: int, per_step: int, max_new: int) -> float:
     """Generated tokens/s of sampling the same rollouts with `generate` and nothing else."""
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers import AutoTokenizer
 
+    from evolm.eval.loading import load_model
     from evolm.template import conversation, has_template, install
 
     tokenizer = AutoTokenizer.from_pretrained(checkpoint)
     if not has_template(tokenizer):
         install(tokenizer)  # as `evolm rl` does for a parent straight from pre-training
     tokenizer.padding_side = "left"
-    model = AutoModelForCausalLM.from_pretrained(checkpoint, dtype=torch.float32).eval()
+    model = load_model(str(checkpoint))  # the device and dtype `evolm rl` trains in: bf16 on a GPU, fp32 on a CPU
     eos = tokenizer.eos_token_id
     tokens, start = 0, time.perf_counter()
     for first in range(0, len(problems), per_step):
         texts = [tokenizer.apply_chat_template(conversation(p), tokenize=False, add_generation_prompt=True)
                  for p in problems[first:first + per_step]]
-        batch = tokenizer(texts, return_tensors="pt", padding=True, add_special_tokens=False)
+        batch = tokenizer(texts, return_tensors="pt", padding=True, add_special_tokens=False).to(model.device)
         with torch.no_grad():
             out = model.generate(**batch, do_sample=True, temperature=1.0, top_k=None, top_p=1.0, max_new_tokens=max_new,
                                  num_return_sequences=rollouts, pad_token_id=eos, eos_token_id=eos)
@@ -94,6 +95,8 @@ def main() -> None:
     print(f"prompts/s={prompts / runtime:.2f}")
     print(f"generated tokens/s={generated / runtime:.1f}")
     print(f"baseline: generation alone, same rollouts with transformers generate: {baseline:.1f} tokens/s")
+    if backend != "transformers":
+        print(f"note: RL generated with {backend}, the baseline with transformers; the ratio includes that difference")
     print(f"ratio={generated / runtime / baseline:.3f}")
 
 

