@@ -226,3 +226,19 @@ def test_a_plain_hugging_face_directory_is_identified_by_its_config(sft_model, s
     assert model["kind"] == "hf" and model["path"] == str(plain.resolve()) and len(model["config_sha256"]) == 64
     hub = cli("eval", "someorg/somemodel", "--suite", "SynthMathLevel1", "--benchmarks", synth_tiny)
     assert hub.code == 2 and "give --out" in hub.err
+
+
+def test_one_run_loads_the_model_once_for_validation_loss_and_generation(sft_model, synth_tiny, tmp_path, cli, monkeypatch):
+    """lm-eval loads its own copy by path; the validation loss and the generation share one load."""
+    import evolm.eval.loading as loading
+
+    loads = []
+    real = loading.load_model
+    monkeypatch.setattr(loading, "load_model", lambda spec: loads.append(spec) or real(spec))
+    result = cli("eval", sft_model, "--suite", "SynthClozeMath,SynthMathLevel1", "--benchmarks", synth_tiny,
+                 "--limit", "4", "--samples", "0", "--max-new-tokens", "16", "--out", tmp_path / "both")
+    assert result.code == 0, result.err
+    assert loads == [str(sft_model)]
+    up = json.loads((tmp_path / "both" / "upstream.json").read_text())
+    assert up["val"]["loss"] > 0 and "SynthClozeMath" in up["tasks"]
+    assert (tmp_path / "both" / "SynthMathLevel1.json").is_file()

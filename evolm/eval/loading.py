@@ -43,3 +43,27 @@ def load_model(spec: str):
     except OSError as exc:
         raise BadInput(f"Cannot load a causal language model from {spec} ({str(exc).splitlines()[0]}).") from None
     return model.to(device()).eval()
+
+
+class SharedModel:
+    """The evaluated model, loaded once for the parts of a run that use it in-process (validation
+    loss, transformers generation). lm-eval still loads its own copy by path, as a user's
+    `lm_eval --model hf --model_args pretrained=CKPT` would, which keeps that route tested."""
+
+    def __init__(self, spec: str):
+        self.spec = spec
+        self._model = None
+
+    def get(self):
+        if self._model is None:
+            from evolm.console import log
+
+            log(f"loading {self.spec}")
+            self._model = load_model(self.spec)
+        return self._model
+
+    def release(self) -> None:
+        """Free it (before vLLM claims the GPU's memory)."""
+        self._model = None
+        if torch.cuda.is_available():
+            torch.cuda.empty_cache()

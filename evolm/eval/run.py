@@ -11,7 +11,6 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from evolm.console import log
 from evolm.errors import BadInput
 from evolm.eval import suites
 from evolm.eval.generate import Decoding
@@ -97,6 +96,9 @@ def run(model_spec: str, options: EvalOptions) -> tuple[Path, dict]:
             raise BadInput("--backend vllm needs vLLM installed and a CUDA GPU.")
 
     out_dir.mkdir(parents=True, exist_ok=True)
+    from evolm.eval.loading import SharedModel
+
+    model = SharedModel(model_spec)
     if upstream_names or options.val_data is not None:
         from evolm.eval.upstream import evaluate_upstream
 
@@ -104,12 +106,12 @@ def run(model_spec: str, options: EvalOptions) -> tuple[Path, dict]:
         summary["upstream"] = evaluate_upstream(
             model_spec, identity, upstream_names, out_dir, benchmarks=options.benchmarks, limit=options.limit,
             val_shards=val_shards, seq_len=seq_len, val_tokens=options.val_tokens,
-            batch_size=options.batch_size or "auto")
+            batch_size=options.batch_size or "auto", get_model=model.get)
         summary["upstream"] = {k: summary["upstream"].get(k) for k in ("tasks", "average", "val")}
     if tasks:
         from evolm.eval.downstream import evaluate_task, suite_summary
 
-        generator = _generator(model_spec, tokenizer, options)
+        generator = _generator(model, tokenizer, options)
         results = {t.name: evaluate_task(t, identity, options.decoding, generator, out_dir, limit=options.limit,
                                          chunk=_chunk(generator.backend_name, options))
                    for t in tasks}
@@ -131,18 +133,17 @@ def _chunk(backend: str, options: EvalOptions) -> int:
     return max(4, min(64, (options.batch_size or 32) * 2 // max(1, per_problem)))
 
 
-def _generator(model_spec: str, tokenizer, options: EvalOptions):
+def _generator(model, tokenizer, options: EvalOptions):
     from evolm.eval.downstream import Generator
     from evolm.eval.generate import TransformersBackend, VLLMBackend, vllm_available
-    from evolm.eval.loading import load_model
 
     use_vllm = options.backend == "vllm" or (options.backend == "auto" and vllm_available())
 
     def make_backend():
         if use_vllm:
-            return VLLMBackend(model_spec, tokenizer, options.decoding.context, options.decoding.seed)
-        log(f"loading {model_spec}")
-        return TransformersBackend(load_model(model_spec), tokenizer, options.batch_size)
+            model.release()  # vLLM loads its own copy and claims most of the GPU's memory
+            return VLLMBackend(model.spec, tokenizer, options.decoding.context, options.decoding.seed)
+        return TransformersBackend(model.get(), tokenizer, options.batch_size)
 
     make_rm = None
     rm_identity = None

@@ -92,7 +92,7 @@ def run_lm_eval(model_spec: str, tasks: list, *, limit: int | None, batch_size: 
     )
 
 
-def validation_loss(model_spec: str, shards_dir: Path, *, seq_len: int, tokens: int) -> dict:
+def validation_loss(model, shards_dir: Path, *, seq_len: int, tokens: int) -> dict:
     """Mean next-token loss (and perplexity) on the first `tokens` of a shard folder's val split,
     with the trainer's own evaluation code."""
     import math
@@ -100,7 +100,6 @@ def validation_loss(model_spec: str, shards_dir: Path, *, seq_len: int, tokens: 
 
     from accelerate import Accelerator
 
-    from evolm.eval.loading import load_model
     from evolm.shards import TokenShards
     from evolm.trainer import evaluate
 
@@ -108,7 +107,6 @@ def validation_loss(model_spec: str, shards_dir: Path, *, seq_len: int, tokens: 
     reader = shards.split("val")
     if len(reader) <= seq_len:
         raise BadInput(f"The val split of {shards_dir} has {len(reader)} tokens, fewer than one {seq_len}-token window.")
-    model = load_model(model_spec)
     config = SimpleNamespace(seq_len=seq_len, val_tokens=tokens, micro_batch=8)
     loss = evaluate(model, {"val": reader}, config, Accelerator(cpu=device() == "cpu"))["val"]
     return {"shards": str(Path(shards_dir).resolve()), "fingerprint": shards.fingerprint, "seq_len": seq_len,
@@ -127,7 +125,9 @@ def summarize(raw: dict, metrics: dict[str, str]) -> dict:
 
 def evaluate_upstream(model_spec: str, model: dict, names: list[str], out_dir: Path, *, benchmarks: Path | None,
                       limit: int | None, val_shards: Path | None, seq_len: int, val_tokens: int,
-                      batch_size: int | str = "auto") -> dict:
+                      batch_size: int | str = "auto", get_model=None) -> dict:
+    """lm-eval on `names` and the validation loss on `val_shards`; `get_model` returns the loaded
+    model for the latter (run.py shares one load with generation)."""
     tasks, metrics, versions = resolve(names, benchmarks)
     key = {"model": model, "tasks": versions, "limit": limit, "num_fewshot": 0,
            "val": None if val_shards is None else {"shards": str(Path(val_shards).resolve()), "seq_len": seq_len, "tokens": val_tokens}}
@@ -147,7 +147,11 @@ def evaluate_upstream(model_spec: str, model: dict, names: list[str], out_dir: P
                                                    "lm_eval_version", "git_hash", "date")}
     if val_shards is not None:
         log(f"upstream: validation loss on {val_shards}")
-        result["val"] = validation_loss(model_spec, val_shards, seq_len=seq_len, tokens=val_tokens)
+        if get_model is None:
+            from evolm.eval.loading import load_model
+
+            get_model = lambda: load_model(model_spec)  # noqa: E731
+        result["val"] = validation_loss(get_model(), val_shards, seq_len=seq_len, tokens=val_tokens)
     result["wall_time_s"] = round(time.monotonic() - started, 2)
     result.update(stamp())
     out_dir.mkdir(parents=True, exist_ok=True)
