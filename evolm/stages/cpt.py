@@ -16,10 +16,11 @@ from evolm.checkpoint import load_checkpoint
 from evolm.errors import BadInput
 from evolm.mixture import MixturePlan, MixtureSource
 from evolm.presets import get_preset
+from evolm.lineage_data import pretraining_data
 from evolm.rundir import check_outputs
 from evolm.shards import TokenShards
 from evolm.stages.lm_run import (
-    Overrides, RunSpec, quiet_transformers, data_record, pretraining_data, pretraining_val_set, run_and_save, train_config, warn_repeats,
+    Overrides, RunSpec, quiet_transformers, data_record, pretraining_val_set, run_and_save, train_config, warn_repeats,
     world_size,
 )
 from evolm.units import parse_count

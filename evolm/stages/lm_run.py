@@ -14,7 +14,7 @@ from pathlib import Path
 from evolm.checkpoint import Checkpoint, build_manifest, write_checkpoint
 from evolm.console import log
 from evolm.errors import BadInput
-from evolm.lineage_data import pretraining_data, pretraining_shards  # noqa: F401 - cpt imports pretraining_data from here
+from evolm.lineage_data import pretraining_shards
 from evolm.mixture import MixturePlan
 from evolm.presets import Preset
 from evolm.rundir import METRICS, partial_dir
