@@ -51,6 +51,31 @@ def open_run_dir(run_dir: Path, record: dict, *, resume: bool, main: bool = True
         record_path.write_text(json.dumps(record, indent=2, sort_keys=True, default=str))
 
 
+def open_run_dir_once(run_dir: Path, record: dict, *, resume: bool, processes, tidy=None) -> None:
+    """`open_run_dir` for a run of one or more processes (`processes`: accelerate's Accelerator or
+    PartialState). Once every process has checked the outputs, the main process creates OUT.partial
+    (on --resume every process checks the record, and the main one runs `tidy`). An error there is
+    raised on every process, so none waits at a later barrier for a main process that has failed.
+    """
+    processes.wait_for_everyone()
+    failure = None
+    try:
+        open_run_dir(run_dir, record, resume=resume, main=processes.is_main_process)
+        if resume and tidy is not None and processes.is_main_process:
+            tidy()
+    except Exception as exc:  # noqa: BLE001 - re-raised below, on every process
+        failure = exc
+    if processes.num_processes > 1:
+        import torch.distributed as dist
+
+        verdicts = [None] * processes.num_processes
+        dist.all_gather_object(verdicts, None if failure is None else str(failure))  # also the barrier
+        if failure is None and any(verdicts):
+            raise BadInput(f"Another process could not prepare {run_dir}: {next(v for v in verdicts if v)}")
+    if failure is not None:
+        raise failure
+
+
 def _changed(previous: dict, record: dict) -> list[str]:
     """Names of the settings that differ; nested `config` keys are named one by one."""
     names = []

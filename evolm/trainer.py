@@ -30,7 +30,7 @@ from evolm.console import Progress, log
 from evolm.errors import BadInput
 from evolm.flops import measure_matmul_flops
 from evolm.mixture import MixturePlan
-from evolm.rundir import METRICS, open_run_dir, truncate_metrics
+from evolm.rundir import METRICS, open_run_dir_once, truncate_metrics
 from evolm.shards import SplitReader
 
 STATE = "state"
@@ -110,9 +110,8 @@ def train(
     run_dir = Path(run_dir)
     state_root = run_dir / STATE
     record = {"config": config.comparable(), **run_record}
-    open_run_dir(run_dir, record, resume=resume, main=main)
+    open_run_dir_once(run_dir, record, resume=resume, processes=accelerator)
     start_step = latest_state(run_dir) if resume else 0
-    accelerator.wait_for_everyone()
 
     optimizer = torch.optim.AdamW(
         model.parameters(), lr=config.lr, betas=(config.beta1, config.beta2), weight_decay=config.weight_decay,

@@ -16,7 +16,7 @@ from evolm.checkpoint import Checkpoint, build_manifest, load_checkpoint, write_
 from evolm.console import Progress, log
 from evolm.errors import BadInput
 from evolm.fsutil import sha256_file
-from evolm.rundir import METRICS, open_run_dir
+from evolm.rundir import METRICS
 from evolm.stages.data.split import read_pool
 
 
@@ -46,43 +46,29 @@ def load_parent(path: Path) -> Checkpoint:
 
 
 def start_run_dir(run_dir: Path, record: dict, *, resume: bool) -> None:
-    """Create OUT.partial once, after every process has checked the outputs; on --resume, check it
-    against `record` and remove what the kill left half-written.
+    """Create OUT.partial once for all processes (`open_run_dir_once`); on --resume, the main
+    process removes what the kill left half-written.
 
-    Under torchrun / accelerate launch each process runs `check_outputs` first; without a barrier the
-    main process could create OUT.partial before another one looked, which would then refuse it as an
-    interrupted run. TRL would start the process group only when the trainer is built, so start it
-    here, with the timeout TrainingArguments would give it (`ddp_timeout`, 1800 s): the trainer
-    rebuilds accelerate's state later but keeps this process group.
+    TRL would start the process group only when the trainer is built, after each process has already
+    looked at the outputs, so start it here, with the timeout TrainingArguments would give it
+    (`ddp_timeout`, 1800 s): the trainer rebuilds accelerate's state later but keeps this group.
     """
     from datetime import timedelta
 
     import torch
-    import torch.distributed as dist
     from accelerate import PartialState
 
-    from evolm.rundir import truncate_metrics
+    from evolm.rundir import open_run_dir_once, truncate_metrics
+
+    def tidy() -> None:
+        drop_incomplete_checkpoints(run_dir)
+        last = last_trl_checkpoint(run_dir)
+        if last:
+            truncate_metrics(run_dir / METRICS, last)
 
     # cpu=True as in device_settings(): without it accelerate would not see the other CPU processes.
     state = PartialState(cpu=not torch.cuda.is_available(), timeout=timedelta(seconds=1800))
-    state.wait_for_everyone()
-    failure = None
-    try:
-        open_run_dir(run_dir, record, resume=resume, main=state.is_main_process)
-        if resume and state.is_main_process:  # one process tidies what the interrupted run left
-            drop_incomplete_checkpoints(run_dir)
-            last = last_trl_checkpoint(run_dir)
-            if last:
-                truncate_metrics(run_dir / METRICS, last)
-    except Exception as exc:  # every process must learn of it, or the others would wait for the main one
-        failure = exc
-    if state.num_processes > 1 and dist.is_initialized():
-        verdicts = [None] * state.num_processes
-        dist.all_gather_object(verdicts, None if failure is None else str(failure))  # also the barrier
-        if failure is None and any(verdicts):
-            raise BadInput(f"Another process could not prepare {run_dir}: {next(v for v in verdicts if v)}")
-    if failure is not None:
-        raise failure
+    open_run_dir_once(run_dir, record, resume=resume, processes=state, tidy=tidy)
 
 
 def lineage_examples(checkpoint: Checkpoint, stage: str) -> list[dict]:
