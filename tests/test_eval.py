@@ -19,15 +19,15 @@ def _lines(path):
 
 @pytest.fixture
 def count_generated(monkeypatch):
-    """Count the problems the transformers backend is asked to generate."""
+    """Count the problems (one rendered prompt each) the transformers backend is asked to generate."""
     asked = []
-    original = generate_module.TransformersBackend.generate
+    original = generate_module.TransformersBackend.generate_prompts
 
-    def counting(self, problems, decoding):
-        asked.extend(problems)
-        return original(self, problems, decoding)
+    def counting(self, prompts, decoding):
+        asked.extend(prompts)
+        return original(self, prompts, decoding)
 
-    monkeypatch.setattr(generate_module.TransformersBackend, "generate", counting)
+    monkeypatch.setattr(generate_module.TransformersBackend, "generate_prompts", counting)
     return asked
 
 

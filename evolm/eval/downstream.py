@@ -72,8 +72,8 @@ def evaluate_task(task: Task, model: dict, decoding: Decoding, generator: Genera
         for start in range(0, len(todo), chunk):
             part = todo[start:start + chunk]
             problems = [row["problem"] for row in part]
-            completions = generator.backend.generate(problems, decoding)
             prompts = render_prompts(generator.backend.tokenizer, problems)
+            completions = generator.backend.generate_prompts(prompts, decoding)
             records = [build_record(task, row, prompt, comps, decoding.greedy, run)
                        for row, prompt, comps in zip(part, prompts, completions)]
             if generator.scorer is not None:

@@ -58,7 +58,19 @@ def prompt_seed(seed: int, prompt: str) -> int:
     return int.from_bytes(hashlib.sha256(f"{seed}\0{prompt}".encode()).digest()[:4], "little")
 
 
-class TransformersBackend:
+class Backend:
+    """What both backends share: problems are rendered with the chat template, then generated."""
+
+    def generate(self, problems: list[str], decoding: Decoding) -> list[list[str]]:
+        """For each problem: [greedy completion (if decoding.greedy), sample 1, ..., sample K]."""
+        return self.generate_prompts(render_prompts(self.tokenizer, problems), decoding)
+
+    def generate_prompts(self, prompts: list[str], decoding: Decoding) -> list[list[str]]:
+        """`generate` for prompts already rendered (the evaluation keeps them in its records)."""
+        raise NotImplementedError
+
+
+class TransformersBackend(Backend):
     name = "transformers"
 
     def __init__(self, model, tokenizer, batch_size: int | None = None):
@@ -83,9 +95,7 @@ class TransformersBackend:
         return int(max(1, min(512, 0.5 * free // (per_token * max(1, length)))))
 
     @torch.no_grad()
-    def generate(self, problems: list[str], decoding: Decoding) -> list[list[str]]:
-        """For each problem: [greedy completion (if decoding.greedy), sample 1, ..., sample K]."""
-        prompts = render_prompts(self.tokenizer, problems)
+    def generate_prompts(self, prompts: list[str], decoding: Decoding) -> list[list[str]]:
         encoded = [self.tokenizer(p, add_special_tokens=False)["input_ids"] for p in prompts]
         context = model_context(self.model, decoding.context)
         results: list[list[str]] = [[] for _ in prompts]
@@ -127,7 +137,7 @@ def vllm_available() -> bool:
     return importlib.util.find_spec("vllm") is not None and torch.cuda.is_available()
 
 
-class VLLMBackend:
+class VLLMBackend(Backend):
     """vLLM on a GPU: same prompts, settings and stop strings as the transformers backend.
 
     Imported lazily: vLLM is optional and has no CPU build that runs here.
@@ -141,10 +151,9 @@ class VLLMBackend:
         self.tokenizer = tokenizer
         self.llm = LLM(model=model_path, dtype="bfloat16", max_model_len=context, seed=seed)
 
-    def generate(self, problems: list[str], decoding: Decoding) -> list[list[str]]:
+    def generate_prompts(self, prompts: list[str], decoding: Decoding) -> list[list[str]]:
         from vllm import SamplingParams
 
-        prompts = render_prompts(self.tokenizer, problems)
         common = dict(repetition_penalty=decoding.repetition_penalty, max_tokens=decoding.max_new_tokens,
                       stop=list(decoding.stop), seed=decoding.seed)
         results: list[list[str]] = [[] for _ in prompts]
