@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Callable
 
 from evolm.console import log
 from evolm.errors import BadInput
@@ -125,7 +126,7 @@ def summarize(raw: dict, metrics: dict[str, str]) -> dict:
 
 def evaluate_upstream(model_spec: str, model: dict, names: list[str], out_dir: Path, *, benchmarks: Path | None,
                       limit: int | None, val_shards: Path | None, seq_len: int, val_tokens: int,
-                      batch_size: int | str = "auto", get_model=None) -> dict:
+                      get_model: Callable[[], object], batch_size: int | str = "auto") -> dict:
     """lm-eval on `names` and the validation loss on `val_shards`; `get_model` returns the loaded
     model for the latter (run.py shares one load with generation)."""
     tasks, metrics, versions = resolve(names, benchmarks)
@@ -147,10 +148,6 @@ def evaluate_upstream(model_spec: str, model: dict, names: list[str], out_dir: P
                                                    "lm_eval_version", "git_hash", "date")}
     if val_shards is not None:
         log(f"upstream: validation loss on {val_shards}")
-        if get_model is None:
-            from evolm.eval.loading import load_model
-
-            get_model = lambda: load_model(model_spec)  # noqa: E731
         result["val"] = validation_loss(get_model(), val_shards, seq_len=seq_len, tokens=val_tokens)
     result["wall_time_s"] = round(time.monotonic() - started, 2)
     result.update(stamp())
