@@ -42,15 +42,8 @@ base=$(evolm pretrain --model 1M --tokens 300K --data "$web" --out "$runs/base" 
 sft=$(evolm sft "$base" --data "$runs/drills.jsonl" --examples 2400 --epochs 4 --out "$runs/sft" --overwrite --log-every 50)
 rl=$(evolm rl "$sft" --data "$runs/drills.jsonl" --examples 16 --epochs 30 --rollouts 8 --max-completion-length 32 \
       --lr 3e-4 --out "$runs/rl" --overwrite --log-every 1)
-python3 - "$rl" <<'PY'
-import json, sys
-rows = [json.loads(l) for l in open(f"{sys.argv[1]}/metrics.jsonl") if '"reward"' in l]
-third = max(1, len(rows) // 3)
-first = sum(r["reward"] for r in rows[:third]) / third
-last = sum(r["reward"] for r in rows[-third:]) / third
-print(f"RL steps: {len(rows)}; mean reward first third {first:.3f}, last third {last:.3f}", file=sys.stderr)
-PY
 here=$(dirname "$0")
+python3 "$here/reward_thirds.py" "$rl" >&2
 # Row ranges from the manifests: the RL drills, and the 64 drills after the SFT rows (no stage trained on them).
 read -r rl_rows untrained_rows < <(python3 - "$sft" "$rl" <<'PY'
 import json, sys

@@ -14,12 +14,5 @@ base=$(evolm pretrain --model 4M --tokens 600K --data "$web" --out "$runs/base" 
 cpt=$(evolm cpt "$base" --domain "$math:1M" --replay "$web:200K" --out "$runs/cpt" --overwrite --log-every 10)
 sft=$(evolm sft "$cpt" --data "$data/pool/mathpool.jsonl" --examples 2000 --epochs 2 --out "$runs/sft" --overwrite --log-every 10)
 rl=$(evolm rl "$sft" --data "$data/pool/mathpool.jsonl" --examples 240 --epochs 1 --out "$runs/rl" --overwrite)
-python3 - "$rl" <<'PY'
-import json, sys
-rows = [json.loads(l) for l in open(f"{sys.argv[1]}/metrics.jsonl") if '"reward"' in l]
-third = max(1, len(rows) // 3)
-first = sum(r["reward"] for r in rows[:third]) / third
-last = sum(r["reward"] for r in rows[-third:]) / third
-print(f"RL steps: {len(rows)}; mean reward first third {first:.3f}, last third {last:.3f}")
-PY
+python3 "$(dirname "$0")/reward_thirds.py" "$rl"
 echo "$rl"
