@@ -21,10 +21,10 @@ from pathlib import Path
 
 import torch
 
+from evolm import synth
 from evolm.eval.generate import Decoding, TransformersBackend, render_prompts
 from evolm.eval.tasks import math as math_task
 from evolm.presets import get_preset
-from evolm.stages.data import synth
 from evolm.stages.data.tokenizer import make_tokenizer
 
 

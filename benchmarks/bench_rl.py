@@ -24,8 +24,8 @@ from pathlib import Path
 
 import torch
 
+from evolm import synth
 from evolm.stages import pretrain, rl
-from evolm.stages.data import synth
 from evolm.stages.data.prepare import prepare
 from evolm.stages.data.tokenizer import make_tokenizer
 from evolm.stages.lm_run import Overrides

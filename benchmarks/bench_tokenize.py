@@ -17,7 +17,7 @@ import time
 from array import array
 from pathlib import Path
 
-from evolm.stages.data import synth
+from evolm import synth
 from evolm.stages.data.prepare import prepare
 from evolm.stages.data.tokenizer import make_tokenizer
 from evolm.textsource import resolve_source

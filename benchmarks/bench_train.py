@@ -2,7 +2,7 @@
 
 Both train the same model (a preset, same initialization) on the same batches with the same AdamW,
 gradient clipping and micro-batching, in this one process. The evolm side is the real trainer
-(`evolm.trainer.train`: accelerate, the token-budget mixture, metrics, progress); the baseline is
+(`evolm.training.causal_lm.train`: accelerate, the token-budget mixture, metrics, progress); the baseline is
 the loop anyone would write by hand. Prints tokens/s of each, the achieved FLOP/s of both against
 this machine's measured fp32 matmul FLOP/s, and last `ratio=<evolm / plain>`.
 
@@ -21,11 +21,11 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from evolm.flops import measure_matmul_flops
 from evolm.mixture import MixturePlan, MixtureSource
 from evolm.presets import get_preset
 from evolm.shards import ShardWriter, content_fingerprint
-from evolm.trainer import TrainConfig, train
+from evolm.training.causal_lm import TrainConfig, train
+from evolm.training.flops import measure_matmul_flops
 
 
 def random_shards(root: Path, tokens: int, vocab: int) -> Path:

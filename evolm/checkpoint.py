@@ -17,17 +17,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+from evolm import stagespec
 from evolm.errors import BadInput
 from evolm.fsutil import atomic_dir, sha256_bytes, sha256_file, write_json
 from evolm.provenance import stamp
-from evolm.units import SUFFIXES, format_count, trim_number
 
 MANIFEST = "evolm.json"
 SCHEMA = "evolm.checkpoint"
 SCHEMA_VERSION = 1
-STAGES = ("pretrain", "cpt", "sft", "rl", "import")
 # Mutable parts of a checkpoint directory that are not covered by the file hashes.
 UNHASHED_DIRS = ("eval", "state")
+# An unfinished run of checkpoint OUT trains in the sibling OUT.partial/ (see evolm.training.rundir).
+PARTIAL_SUFFIX = ".partial"
 
 
 class CheckpointError(BadInput):
@@ -35,26 +36,8 @@ class CheckpointError(BadInput):
 
 
 def stage_segment(stage: str, knobs: dict) -> str:
-    """One '-'-separated part of the signature for one stage's knobs."""
-    if stage == "pretrain":
-        return f"{knobs['preset']}-{format_count(knobs['tokens'])}T"
-    if stage == "cpt":
-        return _cpt_segment(int(knobs.get("replay_tokens", 0)), int(knobs["domain_tokens"]))
-    if stage in ("sft", "rl"):
-        return f"{format_count(knobs['examples'])}ep{trim_number(knobs['epochs'], 3)}"
-    if stage == "import":
-        return str(knobs["name"])
-    raise ValueError(f"unknown stage {stage!r}")
-
-
-def _cpt_segment(replay: int, domain: int) -> str:
-    """`8+42BT` (replay + domain, in the unit of their total, as the paper writes it), or `50BT` without replay."""
-    unit = next((s for s in ("T", "B", "M", "K") if replay + domain >= SUFFIXES[s]), "")
-    scale = SUFFIXES[unit]
-    domain_text = trim_number(domain / scale, 3)
-    if replay:
-        return f"{trim_number(replay / scale, 3)}+{domain_text}{unit}T"
-    return f"{domain_text}{unit}T"
+    """One '-'-separated part of the signature for one stage's knobs (its stage spec's segment)."""
+    return stagespec.get(stage).segment(knobs)
 
 
 def compute_signature(lineage: list[dict]) -> str:
@@ -96,8 +79,7 @@ def build_manifest(stage: str, knobs: dict, *, parent: Checkpoint | None = None,
 
     `fields` carries the stage's own records (model, tokenizer, data, schedule, seed, wall time...).
     """
-    if stage not in STAGES:
-        raise ValueError(f"unknown stage {stage!r}")
+    stagespec.get(stage)  # an unknown stage is a programming error
     lineage = parent.lineage if parent is not None else []
     signature = compute_signature(lineage + [{"stage": stage, "knobs": knobs}])
     manifest = {

@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Iterator
 
 from evolm.errors import BadInput
-from evolm.fsutil import canonical_json, read_jsonl, sha256_bytes
+from evolm.fsutil import canonical_json, sha256_bytes
+from evolm.jsonl import read_jsonl
 
 LOCAL_SUFFIXES = (".jsonl", ".parquet", ".txt")
 _HUB_NAME = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")

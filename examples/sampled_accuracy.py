@@ -3,7 +3,7 @@
 Used by examples/rl-reward.sh to check `evolm rl` independently of TRL's own reward log: the same
 prompts are sampled afresh with evolm's evaluation backend as the RL rollouts are drawn (temperature
 1, no repetition penalty, no stop strings: only EOS or the length cap ends a completion) and graded
-with `evolm.eval.math_grader.reward`.
+with the RL reward itself (each row's task grader, `evolm.eval.tasks.base.reward`).
 
     python examples/sampled_accuracy.py CKPT POOL.jsonl START END [--samples 16] [--max-new-tokens 32]
 Prints one JSON line: {"rows": [START, END], "greedy": ..., "sampled": ...}.
@@ -12,9 +12,11 @@ Prints one JSON line: {"rows": [START, END], "greedy": ..., "sampled": ...}.
 import argparse
 import json
 
-from evolm.eval import math_grader
 from evolm.eval.generate import Decoding, TransformersBackend
 from evolm.eval.loading import load_model, load_tokenizer
+from evolm.eval.tasks.base import reward
+from evolm.eval.tasks.registry import row_grader
+from evolm.jsonl import read_rows
 
 
 def main() -> None:
@@ -26,12 +28,12 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=16)
     parser.add_argument("--max-new-tokens", type=int, default=32)
     args = parser.parse_args()
-    with open(args.pool) as f:
-        rows = [json.loads(line) for line in f][args.start:args.end]
+    rows = read_rows(args.pool)[args.start:args.end]
     backend = TransformersBackend(load_model(args.checkpoint), load_tokenizer(args.checkpoint, need_template=True))
     decoding = Decoding(samples=args.samples, repetition_penalty=1.0, max_new_tokens=args.max_new_tokens, stop=())
     completions = backend.generate([r["problem"] for r in rows], decoding)
-    verdicts = [[math_grader.reward(c, math_grader.gold_answer(r)) for c in cs] for r, cs in zip(rows, completions)]
+    graders = [row_grader(r) for r in rows]
+    verdicts = [[reward(g, c, g.gold(r)) for c in cs] for r, g, cs in zip(rows, graders, completions)]
     greedy = sum(v[0] for v in verdicts) / len(rows)
     sampled = sum(sum(v[1:]) for v in verdicts) / (len(rows) * args.samples)
     print(json.dumps({"rows": [args.start, args.end], "greedy": round(greedy, 4), "sampled": round(sampled, 4)}))

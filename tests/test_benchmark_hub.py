@@ -1,4 +1,4 @@
-"""benchmark_hub: the EvoLM test sets rebuilt from their public hub sources, checked offline.
+"""evolm.eval.tasks.hub: the EvoLM test sets rebuilt from their public hub sources, checked offline.
 
 Each test turns the local EvoLM files back into the hub records they were made from (undoing the
 prompt wrappers) and checks that `to_row` and `fetch` (with the loader faked) give the files back
@@ -18,22 +18,12 @@ from pathlib import Path
 
 import pytest
 
-from evolm.stages.data import benchmark_hub as hub
+from evolm.eval.tasks import hub
+from evolm.eval.tasks.registry import paper_tasks
 
 
-def _find_benchmarks() -> Path | None:
-    here = Path(__file__).resolve()
-    candidates = [Path(os.environ["EVOLM_BENCHMARKS"])] if os.environ.get("EVOLM_BENCHMARKS") else []
-    candidates += [here.parents[1] / "shared" / "benchmarks", here.parents[2] / "shared" / "benchmarks"]
-    for candidate in candidates:
-        if (candidate / "GSM8KPlatinum.jsonl").is_file():
-            return candidate
-    return None
-
-
-BENCHMARKS = _find_benchmarks()
-NO_FILES = "the EvoLM benchmark files (shared/benchmarks) are not here"
-needs_files = pytest.mark.skipif(BENCHMARKS is None, reason=NO_FILES)
+# The paper's real test sets ship with the tests (tests/data/benchmarks).
+BENCHMARKS = Path(__file__).resolve().parent / "data" / "benchmarks"
 MATH_LEVELS = {"MATHLevel1": 1, "MATHLevel2": 2, "MATHLevel3": 3, "MATHLevel4": 4, "MATHHard": 5}
 _CACHE: dict[str, list[str]] = {}
 
@@ -126,13 +116,8 @@ RECORD = {"GSM8KPlatinum": record_gsm8k, "MATH500": record_math500, "CRUXEval": 
 def test_table_covers_the_eleven_tasks():
     expected = ["GSM8KPlatinum", "MATHLevel1", "MATHLevel2", "MATHLevel3", "MATHLevel4", "MATHHard", "MATH500",
                 "CRUXEval", "BoardgameQA500", "TabMWP", "StrategyQA500"]
-    assert list(hub.TABLE) == expected == list(hub.STEMS)
-    try:
-        from evolm.stages.data.benchmarks import PAPER_TASKS
-    except ImportError:
-        PAPER_TASKS = None
-    if PAPER_TASKS is not None:
-        assert set(PAPER_TASKS) == set(expected)
+    assert list(hub.TABLE) == list(hub.STEMS) and set(hub.STEMS) == set(expected) and len(hub.STEMS) == 11
+    assert [spec.name for spec in paper_tasks()] == list(hub.STEMS)  # a recipe for every hub-sourced task
     for stem, task in hub.TABLE.items():
         assert task.stem == stem and task.sources and task.licence and task.fidelity in {"exact", "approximate"}
         assert callable(task.to_row) and task.rows > 0
@@ -146,7 +131,6 @@ def test_table_covers_the_eleven_tasks():
         hub.task_for("GSM8K")
 
 
-@needs_files
 @pytest.mark.parametrize("stem", hub.STEMS)
 def test_row_counts_and_pins_match_the_files(stem):
     task = hub.TABLE[stem]
@@ -158,7 +142,6 @@ def test_row_counts_and_pins_match_the_files(stem):
 
 # ---- to_row reproduces every line -------------------------------------------------------------
 
-@needs_files
 @pytest.mark.parametrize("stem", hub.STEMS)
 def test_to_row_reproduces_every_line(stem):
     task = hub.TABLE[stem]
@@ -168,7 +151,6 @@ def test_to_row_reproduces_every_line(stem):
         assert hub.dumps_row(task.to_row(RECORD[stem](row))) == line, row["id"]
 
 
-@needs_files
 def test_math500_answer_overrides_are_exercised():
     rows = {row["id"]: row for row in _rows("MATH500")}
     for uid, answer in hub._MATH500_ANSWERS.items():
@@ -243,8 +225,6 @@ def _fake_hub() -> dict[hub.HubSource, list[dict]]:
 
 @pytest.fixture(scope="module")
 def fake_hub():
-    if BENCHMARKS is None:
-        pytest.skip(NO_FILES)
     return _fake_hub()
 
 
@@ -326,7 +306,8 @@ def test_a_failing_loader_becomes_hub_unavailable(monkeypatch):
 
 
 def test_load_dataset_errors_are_wrapped(monkeypatch):
-    datasets = pytest.importorskip("datasets")
+    import datasets
+
     seen = []
 
     def load_dataset(path, name=None, split=None, revision=None, **kwargs):
@@ -348,12 +329,11 @@ def test_missing_datasets_package_is_hub_unavailable(monkeypatch):
 
 def test_offline_environment_fails_fast_with_hub_unavailable(tmp_path):
     """A real run with the hub switched off and an empty cache: both loaders must fail quickly."""
-    pytest.importorskip("datasets")
     env = dict(os.environ, HF_HUB_OFFLINE="1", HF_DATASETS_OFFLINE="1", HF_HOME=str(tmp_path / "hf"),
                HF_DATASETS_CACHE=str(tmp_path / "hf" / "datasets"), HF_HUB_CACHE=str(tmp_path / "hf" / "hub"))
     env.pop("HF_ENDPOINT", None)
     script = (
-        "from evolm.stages.data import benchmark_hub as h\n"
+        "from evolm.eval.tasks import hub as h\n"
         "for stem in ('CRUXEval', 'TabMWP'):\n"
         "    try:\n"
         "        h.fetch(stem)\n"

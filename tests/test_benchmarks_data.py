@@ -3,28 +3,30 @@
 import json
 import shutil
 
-from evolm.stages.data.benchmarks import PAPER_TASKS
+from evolm.eval.tasks.registry import paper_tasks
+
+PAPER_TASKS = [spec.name for spec in paper_tasks()]
 
 
-def test_copies_and_validates_all_files(cli, shared_benchmarks, tmp_path):
-    result = cli("data", "benchmarks", "--from", shared_benchmarks, "--out", tmp_path / "b", "--json")
+def test_copies_and_validates_all_files(cli, paper_benchmarks, tmp_path):
+    result = cli("data", "benchmarks", "--from", paper_benchmarks, "--out", tmp_path / "b", "--json")
     assert result.code == 0, result.err
     tasks = json.loads(result.out)["tasks"]
     assert set(tasks) == set(PAPER_TASKS) and len(tasks) == 11
     assert tasks["GSM8KPlatinum"]["rows"] == 1209 and tasks["CRUXEval"]["rows"] == 800
     for stem in PAPER_TASKS:
-        assert (tmp_path / "b" / f"{stem}.jsonl").read_bytes() == (shared_benchmarks / f"{stem}.jsonl").read_bytes()
+        assert (tmp_path / "b" / f"{stem}.jsonl").read_bytes() == (paper_benchmarks / f"{stem}.jsonl").read_bytes()
     assert tasks["CRUXEval"]["domain"] == "ood" and tasks["MATHHard"]["domain"] == "id"
 
 
-def _copy(shared_benchmarks, tmp_path):
+def _copy(paper_benchmarks, tmp_path):
     local = tmp_path / "local"
-    shutil.copytree(shared_benchmarks, local)
+    shutil.copytree(paper_benchmarks, local)
     return local
 
 
-def test_broken_json_line_is_named(cli, shared_benchmarks, tmp_path):
-    local = _copy(shared_benchmarks, tmp_path)
+def test_broken_json_line_is_named(cli, paper_benchmarks, tmp_path):
+    local = _copy(paper_benchmarks, tmp_path)
     lines = (local / "TabMWP.jsonl").read_text().splitlines()
     lines[6] = lines[6][:-5]
     (local / "TabMWP.jsonl").write_text("\n".join(lines) + "\n")
@@ -34,8 +36,8 @@ def test_broken_json_line_is_named(cli, shared_benchmarks, tmp_path):
     assert not (tmp_path / "b").exists()
 
 
-def test_missing_field_is_named(cli, shared_benchmarks, tmp_path):
-    local = _copy(shared_benchmarks, tmp_path)
+def test_missing_field_is_named(cli, paper_benchmarks, tmp_path):
+    local = _copy(paper_benchmarks, tmp_path)
     lines = (local / "StrategyQA500.jsonl").read_text().splitlines()
     row = json.loads(lines[41])
     del row["gt_solution"]
@@ -46,8 +48,8 @@ def test_missing_field_is_named(cli, shared_benchmarks, tmp_path):
     assert not (tmp_path / "b").exists()
 
 
-def test_missing_file_and_folder(cli, shared_benchmarks, tmp_path):
-    local = _copy(shared_benchmarks, tmp_path)
+def test_missing_file_and_folder(cli, paper_benchmarks, tmp_path):
+    local = _copy(paper_benchmarks, tmp_path)
     (local / "MATHLevel3.jsonl").unlink()
     result = cli("data", "benchmarks", "--from", local, "--out", tmp_path / "b")
     assert result.code == 2 and "lacks MATHLevel3.jsonl" in result.err

@@ -10,7 +10,7 @@ import time
 import pytest
 
 from evolm.eval import generate as generate_module
-from evolm.eval.upstream import PAPER_TASKS
+from evolm.eval.tasks.upstream_tasks import PAPER_TASKS
 
 
 def _lines(path):
@@ -120,7 +120,7 @@ def test_upstream_runs_lm_eval_on_the_cloze_sets_and_measures_validation_loss(sf
     assert 0 < up["val"]["loss"] < 10 and up["val"]["perplexity"] > 1 and up["val"]["tokens"] > 0
 
 
-def test_the_paper_upstream_tasks_and_metrics(monkeypatch, sft_model, shared_benchmarks, tmp_path, cli):
+def test_the_paper_upstream_tasks_and_metrics(monkeypatch, sft_model, paper_benchmarks, tmp_path, cli):
     """Without downloading: lm-eval knows the six tasks, the metric is acc_norm wherever the task
     has it (acc for Winogrande), and `--suite upstream` asks lm-eval for exactly those, 0-shot."""
     from lm_eval.tasks import TaskManager
@@ -140,7 +140,7 @@ def test_the_paper_upstream_tasks_and_metrics(monkeypatch, sft_model, shared_ben
     import lm_eval
 
     monkeypatch.setattr(lm_eval, "simple_evaluate", fake_simple_evaluate)
-    result = cli("eval", sft_model, "--suite", "upstream", "--benchmarks", shared_benchmarks, "--out", tmp_path / "paper",
+    result = cli("eval", sft_model, "--suite", "upstream", "--benchmarks", paper_benchmarks, "--out", tmp_path / "paper",
                  "--val-tokens", "1K")
     assert result.code == 0, result.err
     assert calls[0]["tasks"] == list(PAPER_TASKS) and calls[0]["num_fewshot"] == 0
@@ -168,14 +168,14 @@ def test_reward_model_scores_every_sample(sft_model, tiny_tokenizer, synth_tiny,
     assert 0.0 <= metrics["rm@3"]["value"] <= 1.0 and metrics["rm_score"]["n"] == 4
 
 
-def test_grade_only_regrades_responses_made_elsewhere(shared_benchmarks, tmp_path, cli):
-    rows = _lines(shared_benchmarks / "GSM8KPlatinum.jsonl")[:10]
+def test_grade_only_regrades_responses_made_elsewhere(paper_benchmarks, tmp_path, cli):
+    rows = _lines(paper_benchmarks / "GSM8KPlatinum.jsonl")[:10]
     responses = tmp_path / "old.jsonl"
     with open(responses, "w") as f:
         for i, r in enumerate(rows):
             wrong = "The answer is 123456789."
             f.write(json.dumps({"id": r["id"], "completions": [r["gt_solution"], wrong, r["gt_solution"] if i % 2 else wrong]}) + "\n")
-    result = cli("eval", "--responses", responses, "--suite", "GSM8KPlatinum", "--benchmarks", shared_benchmarks,
+    result = cli("eval", "--responses", responses, "--suite", "GSM8KPlatinum", "--benchmarks", paper_benchmarks,
                  "--greedy-first", "--json")
     assert result.code == 0, result.err
     metrics = json.loads(result.out)["metrics"]
@@ -185,13 +185,13 @@ def test_grade_only_regrades_responses_made_elsewhere(shared_benchmarks, tmp_pat
     assert graded[1]["correct"] == [True, False, True] and graded[1]["answers"][1] == "123456789"
 
 
-def test_bad_input_is_one_sentence_and_exit_2(sft_model, base, synth_tiny, shared_benchmarks, tmp_path, cli, monkeypatch):
+def test_bad_input_is_one_sentence_and_exit_2(sft_model, base, synth_tiny, paper_benchmarks, tmp_path, cli, monkeypatch):
     unknown = cli("eval", sft_model, "--suite", "nosuch", "--benchmarks", synth_tiny)
     assert unknown.code == 2 and "Unknown suite or task 'nosuch'" in unknown.err
 
     responses = tmp_path / "r.jsonl"
     responses.write_text(json.dumps({"id": "GSM8KPlatinum-nope", "completions": ["1"]}) + "\n")
-    bad_ids = cli("eval", "--responses", responses, "--suite", "GSM8KPlatinum", "--benchmarks", shared_benchmarks)
+    bad_ids = cli("eval", "--responses", responses, "--suite", "GSM8KPlatinum", "--benchmarks", paper_benchmarks)
     assert bad_ids.code == 2 and "GSM8KPlatinum-nope" in bad_ids.err
     assert not (tmp_path / "GSM8KPlatinum.graded.jsonl").exists()
 

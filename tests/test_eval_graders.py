@@ -1,12 +1,11 @@
 """Each grader family on tricky cases, and the graders on the paper's real test sets."""
 
-import json
-
 import pytest
 
 from evolm.eval import math_grader
 from evolm.eval.tasks import cruxeval, gsm8k, math, tabmwp, truth
-from evolm.eval.tasks.registry import DOWNSTREAM_SUITES, task
+from evolm.eval.suites import expand
+from evolm.eval.tasks.registry import task
 
 
 @pytest.mark.parametrize("pred, gold, ok", [
@@ -101,23 +100,3 @@ def test_a_grader_never_hangs(monkeypatch):
     assert math.equivalent("9^{9^{9^{9}}}", "1") is False
     assert time.monotonic() - start < 10
     assert cruxeval.equivalent("[" * 5000 + "]" * 5000, "[]") is False  # recursion limit, not a crash
-
-
-def _rows(path):
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-
-
-@pytest.mark.parametrize("stem", DOWNSTREAM_SUITES["downstream"])
-def test_every_task_grades_its_own_solutions_right_and_others_wrong(stem, shared_benchmarks):
-    """The issue's acceptance check, on every real test set (GSM8K and MATH: >= 99.5% / <= 1%)."""
-    t = task(stem, shared_benchmarks)
-    rows = _rows(t.path)
-    golds = [t.grader.gold(r) for r in rows]
-    own = sum(t.grade(r["gt_solution"], g)[1] for r, g in zip(rows, golds)) / len(rows)
-    assert own >= 0.995, own
-    if t.grader is truth:
-        return  # two or three labels: another problem's answer is right by chance a third of the time
-    shifted = [(rows[(i + 1) % len(rows)]["gt_solution"], g, golds[(i + 1) % len(rows)]) for i, g in enumerate(golds)]
-    different = [(c, g) for c, g, other in shifted if math_grader.normalize(other) != math_grader.normalize(g)]
-    wrong_pass = sum(t.grade(c, g)[1] for c, g in different) / len(different)
-    assert wrong_pass <= 0.01, wrong_pass

@@ -5,7 +5,16 @@ import random
 
 import pytest
 
-from evolm.eval.math_grader import answers_match, extract_answer, gold_answer, grade, last_boxed, reward
+from evolm.eval.math_grader import answers_match, extract_answer, gold_answer, last_boxed
+from evolm.eval.tasks import base, math
+
+
+def grade(completion, gold):
+    return base.grade(math, completion, gold)
+
+
+def reward(completion, gold):
+    return base.reward(math, completion, gold)
 
 
 @pytest.mark.parametrize(
@@ -41,9 +50,9 @@ def _rows(path):
 
 
 @pytest.mark.parametrize("stem", ["GSM8KPlatinum", "MATHLevel1", "MATHLevel2", "MATHLevel3", "MATHLevel4", "MATHHard"])
-def test_reward_on_the_papers_test_sets(stem, shared_benchmarks):
+def test_reward_on_the_papers_test_sets(stem, paper_benchmarks):
     """Own gold solution -> 1 for >= 99%; another problem's solution -> 1 for <= 1% (equal golds aside)."""
-    rows = _rows(shared_benchmarks / f"{stem}.jsonl")
+    rows = _rows(paper_benchmarks / f"{stem}.jsonl")
     sample = random.Random(0).sample(range(len(rows)), 120)
     golds = [gold_answer(r) for r in rows]
     own = sum(reward(rows[i]["gt_solution"], golds[i]) for i in sample) / len(sample)

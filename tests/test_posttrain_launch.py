@@ -20,6 +20,8 @@ def _launch(*args):
     done = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "-m", "evolm",
                            *map(str, args)], capture_output=True, text=True, env=env, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
+    # Every process returns the checkpoint; only the main one prints it.
+    assert done.stdout.split() == [str(args[args.index("--out") + 1])]
 
 
 def _losses(path):
@@ -72,5 +74,5 @@ def test_launch_configs_parse_in_accelerate(name, kind, zero_stage):
     assert config.distributed_type.name == kind and config.mixed_precision == "bf16" and config.num_processes == 8
     if zero_stage:
         assert config.deepspeed_config["zero_stage"] == zero_stage
-    if zero_stage == 3:  # the final checkpoint is gathered from the shards (evolm.stages.posttrain.gathered_weights)
+    if zero_stage == 3:  # the final checkpoint is gathered from the shards (evolm.training.trl_run.gathered_weights)
         assert config.deepspeed_config["zero3_save_16bit_model"] is True

@@ -81,6 +81,7 @@ def test_two_processes_match_one(shards, tmp_path, cli):
     done = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "-m", "evolm", *args,
                            "--out", str(tmp_path / "two")], capture_output=True, text=True, env=env, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == [str(tmp_path / "two")]  # every process returns the checkpoint; only the main one prints
     one, two = _metrics(tmp_path / "one"), _metrics(tmp_path / "two")
     assert len(one) == len(two)
     for a, b in zip(one, two):

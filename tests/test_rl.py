@@ -86,7 +86,7 @@ def test_interrupted_rl_resumes(sft_model, synth_tiny, tmp_path, cli):
 def test_a_checkpoint_cut_by_a_kill_is_not_resumed_from(tmp_path):
     """transformers resumes from the highest checkpoint folder; one without trainer_state.json was
     cut mid-write and is removed first (this made the resume test above flaky)."""
-    from evolm.stages.posttrain import drop_incomplete_checkpoints, last_trl_checkpoint
+    from evolm.training.trl_run import drop_incomplete_checkpoints, last_trl_checkpoint
 
     (tmp_path / "checkpoint-2").mkdir()
     (tmp_path / "checkpoint-2" / "trainer_state.json").write_text('{"global_step": 2}')

@@ -56,3 +56,65 @@ def test_existing_output_is_untouched_without_overwrite(cli, tmp_path):
     assert (tmp_path / "s" / "sft.jsonl").read_text() == before
     assert cli("data", "split", pool, "--sft", "5", "--rl", "2", "--out", tmp_path / "s", "--overwrite").code == 0
     assert len((tmp_path / "s" / "sft.jsonl").read_text().splitlines()) == 5
+
+
+RL = ("--prompts-per-step", "4", "--rollouts", "2", "--max-completion-length", "24", "--epochs", "1")
+
+
+def test_sft_and_rl_take_their_parts_of_a_split_folder(base, synth_tiny, tmp_path, cli):
+    from evolm.checkpoint import load_checkpoint
+    from evolm.fsutil import sha256_file
+
+    pool = synth_tiny / "pool" / "mathpool.jsonl"
+    split = tmp_path / "split"
+    assert cli("data", "split", pool, "--sft", "16", "--rl", "8", "--out", split).code == 0
+    sft = cli("sft", base, "--data", split, "--epochs", "1", "--global-batch", "8", "--max-length", "128",
+              "--out", tmp_path / "sft")
+    assert sft.code == 0, sft.err
+    ckpt = load_checkpoint(tmp_path / "sft")
+    assert ckpt.signature == "1M-60KT-16ep1"  # all of the SFT part when --examples is not given
+    data = ckpt.manifest["data"][0]
+    assert ckpt.manifest["knobs"]["rows"] == data["rows"] == [0, 16]  # the pool's own rows
+    assert data["split"] == str(split.resolve()) and data["split_part"] == "sft"
+    assert data["split_sha256"] == sha256_file(split / "split.json")
+    assert ckpt.manifest["knobs"]["pool_sha256"] == data["pool_sha256"] == sha256_file(pool)
+
+    rl = cli("rl", tmp_path / "sft", "--data", split, *RL, "--out", tmp_path / "rl")
+    assert rl.code == 0, rl.err
+    rl_ckpt = load_checkpoint(tmp_path / "rl")
+    assert rl_ckpt.manifest["knobs"]["rows"] == [1992, 2000] and rl_ckpt.manifest["data"][0]["split_part"] == "rl"
+    assert rl_ckpt.manifest["schedule"]["steps_done"] == 2
+
+    # SFT took pool rows [0, 16) through the split; RL on the pool file itself must stay clear of them.
+    overlap = cli("rl", tmp_path / "sft", "--data", pool, "--examples", "1990", *RL, "--out", tmp_path / "rl2")
+    assert overlap.code == 2
+    assert "RL rows [10, 2000) overlap the rows [0, 16) this lineage used for SFT (6 examples)" in overlap.err
+    assert "(at most 1984)" in overlap.err
+    assert not (tmp_path / "rl2").exists() and not (tmp_path / "rl2.partial").exists()
+
+
+def test_rl_on_a_split_refuses_rows_sft_took_from_the_pool(sft_model, synth_tiny, tmp_path, cli):
+    split = tmp_path / "split"
+    assert cli("data", "split", synth_tiny / "pool" / "mathpool.jsonl", "--sft", "100", "--rl", "1700",
+               "--out", split).code == 0
+    result = cli("rl", sft_model, "--data", split, *RL, "--out", tmp_path / "rl")  # sft_model: pool rows [0, 400)
+    assert result.code == 2
+    assert "RL rows [300, 2000) overlap the rows [0, 400) this lineage used for SFT (100 examples)" in result.err
+    assert "(at most 1600)" in result.err
+    assert not (tmp_path / "rl").exists() and not (tmp_path / "rl.partial").exists()
+
+
+def test_split_folder_bad_inputs(base, tmp_path, cli):
+    pool = _pool(tmp_path / "pool.jsonl", 10)
+    assert cli("data", "split", pool, "--sft", "4", "--rl", "3", "--out", tmp_path / "s").code == 0
+    too_many = cli("sft", base, "--data", tmp_path / "s", "--examples", "5", "--out", tmp_path / "o")
+    assert too_many.code == 2 and "larger than the SFT part of the split" in too_many.err and "(4 examples)" in too_many.err
+    (tmp_path / "empty").mkdir()
+    folder = cli("rl", base, "--data", tmp_path / "empty", "--out", tmp_path / "o")
+    assert folder.code == 2 and "without split.json" in folder.err
+    no_count = cli("sft", base, "--data", pool, "--out", tmp_path / "o")
+    assert no_count.code == 2 and "--examples is needed with a pool file" in no_count.err
+    (tmp_path / "s" / "rl.jsonl").write_text((tmp_path / "s" / "sft.jsonl").read_text())  # 4 rows where 3 were listed
+    altered = cli("rl", base, "--data", tmp_path / "s", "--out", tmp_path / "o")
+    assert altered.code == 2 and "was altered" in altered.err
+    assert not (tmp_path / "o").exists() and not (tmp_path / "o.partial").exists()

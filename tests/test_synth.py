@@ -1,4 +1,5 @@
-"""`evolm data synth`: the seeded synthetic data behind the miniature study.
+"""`evolm data synth`: the seeded synthetic data behind the miniature study (`evolm.synth`) and
+the data stage that writes it (`evolm.stages.data.synth`).
 
 Everything runs at scale "tiny" (well under a second per generation on a laptop CPU).
 """
@@ -17,9 +18,11 @@ import sys
 
 import pytest
 
-from evolm.stages.data.synth import SCALES, SIZES, generate
-from evolm.stages.data.synth.code_output import SAFE_BUILTINS
-from evolm.stages.data.synth.rules_logic import VAR, Cond, Lit, Rule, solve
+from evolm.errors import BadInput
+from evolm.stages.data import synth as synth_stage
+from evolm.synth import SCALES, SIZES, generate
+from evolm.synth.ood.code_output import SAFE_BUILTINS
+from evolm.synth.ood.rules_logic import VAR, Cond, Lit, Rule, solve
 
 BENCH_FIELDS = {"id", "problem", "gt_solution", "gt_answer"}
 
@@ -72,7 +75,7 @@ def test_same_seed_gives_identical_bytes_and_another_seed_differs(synth, tmp_pat
 def test_bytes_do_not_depend_on_the_process_hash_seed(synth, tmp_path):
     """Python randomises str hashes per process; nothing may depend on them."""
     out, summary, _ = synth
-    code = ("import pathlib, sys; from evolm.stages.data.synth import generate; "
+    code = ("import pathlib, sys; from evolm.synth import generate; "
             "generate(pathlib.Path(sys.argv[1]), seed=0, scale='tiny')")
     env = dict(os.environ, PYTHONHASHSEED="12345")
     subprocess.run([sys.executable, "-c", code, str(tmp_path)], check=True, env=env,
@@ -285,3 +288,52 @@ def test_dataset_card_mentions_every_file(synth):
     for rel in summary["files"]:
         assert f"`{rel}`" in card
     assert "CC0" in card and "reasoning-gym" in card and "--seed 0" in card
+
+
+# -- the stage: what `evolm data synth` and any Python caller get ----------------------------------
+
+def _siblings(path: pathlib.Path) -> list[str]:
+    return sorted(p.name for p in path.parent.iterdir() if p.name != path.name)
+
+
+@pytest.mark.parametrize("options", [{"scale": "huge"}, {"seed": "7"}, {"seed": True}])
+def test_stage_refuses_bad_input_before_writing_anything(tmp_path, options):
+    out = tmp_path / "data"
+    with pytest.raises(BadInput):
+        synth_stage.run(out, **options)
+    assert list(tmp_path.iterdir()) == []  # no output, no temporary sibling
+    out.mkdir()
+    (out / "keep.txt").write_text("mine")
+    with pytest.raises(BadInput):  # refused before the existing output is touched, even with overwrite
+        synth_stage.run(out, overwrite=True, **options)
+    assert [p.name for p in out.iterdir()] == ["keep.txt"] and _siblings(out) == []
+
+
+def test_stage_refuses_an_existing_output_without_overwrite(tmp_path):
+    out = tmp_path / "data"
+    out.mkdir()
+    (out / "keep.txt").write_text("mine")
+    with pytest.raises(BadInput, match="--overwrite"):
+        synth_stage.run(out)
+    assert [p.name for p in out.iterdir()] == ["keep.txt"] and _siblings(out) == []
+
+
+def test_stage_overwrite_replaces_the_output_like_the_cli(synth, tmp_path, cli):
+    reference, _, _ = synth  # seed 0, tiny
+    out = tmp_path / "data"
+    out.mkdir()
+    (out / "stale.txt").write_text("old")
+    summary = synth_stage.run(out, seed=0, overwrite=True)
+    assert summary == json.loads((out / "synth.json").read_text(encoding="utf-8"))
+    assert _tree_bytes(out) == _tree_bytes(reference)  # stale.txt is gone, the bytes are the seed's
+    assert _siblings(out) == []
+    # The CLI is a thin wrapper: the same refusal (exit 2, output untouched) and the same result.
+    before = _tree_bytes(out)
+    refused = cli("data", "synth", "--out", out, "--seed", 1)
+    assert refused.code == 2 and "--overwrite" in refused.err
+    assert _tree_bytes(out) == before
+    assert cli("data", "synth", "--out", out, "--scale", "huge", "--overwrite").code == 2
+    assert _tree_bytes(out) == before
+    done = cli("data", "synth", "--out", out, "--seed", 0, "--overwrite", "--json")
+    assert done.code == 0 and json.loads(done.out)["path"] == str(out)
+    assert _tree_bytes(out) == _tree_bytes(reference) and _siblings(out) == []

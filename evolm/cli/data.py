@@ -16,8 +16,6 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 
-SCALES = ("tiny", "small", "full")
-
 
 @app.command()
 def synth(
@@ -30,13 +28,9 @@ def synth(
 ) -> None:
     """Generate the embedded default data: general and math text, an SFT/RL pool, ID/OOD test sets, cloze sets."""
     from evolm.console import log
-    from evolm.fsutil import atomic_dir
-    from evolm.stages.data import synth as generator
+    from evolm.stages.data import synth as synth_stage
 
-    if scale not in generator.SCALES:
-        raise BadInput(f"Unknown scale {scale!r}; choose one of {', '.join(generator.SCALES)}.")
-    with atomic_dir(out, overwrite=overwrite) as tmp:
-        summary = generator.generate(tmp, seed=seed, scale=scale, log=log)
+    summary = synth_stage.run(out, seed=seed, scale=scale, overwrite=overwrite, log=log)
     emit(out, summary, as_json)
 
 
@@ -119,7 +113,7 @@ def benchmarks(
     config: Optional[Path] = ConfigOption,
 ) -> None:
     """Materialize the paper's downstream test sets (GSM8K-Platinum, MATH 1-5, CRUXEval, BoardgameQA, TabMWP, StrategyQA)."""
-    from evolm.stages.data.benchmarks import materialize
+    from evolm.eval.benchmarks import materialize
 
     manifest = materialize(out, from_dir=from_dir, overwrite=overwrite)
     emit(out, manifest, as_json)

@@ -14,6 +14,7 @@ from evolm.errors import BadInput
 def evaluate(
     model: Optional[str] = typer.Argument(None, metavar="CKPT", help="evolm checkpoint, Hugging Face model directory or hub name."),
     suite: str = typer.Option(..., "--suite", help="upstream | id | ood | downstream | all | synth-id | synth-ood | synth | cloze | NAME[,NAME] (tasks by file stem)."),
+    tasks: Optional[list[Path]] = typer.Option(None, "--tasks", help="A task YAML declaring your own test set (name, grader, domain, suite, file); repeatable. `*.task.yaml` files in --benchmarks are read too."),
     benchmarks: Optional[Path] = typer.Option(None, "--benchmarks", help="Folder of test files (from `evolm data benchmarks`) or a synth data folder (from `evolm data synth`); default for the paper's tasks: fetched from the hub once into ~/.cache/evolm."),
     samples: int = typer.Option(16, "--samples", help="Sampled completions per problem at --temperature, besides the greedy one (paper: 16)."),
     limit: Optional[int] = typer.Option(None, "--limit", help="Evaluate only the first N problems (rows) of each task."),
@@ -39,7 +40,7 @@ def evaluate(
     if backend not in ("auto", "transformers", "vllm"):
         raise BadInput(f"--backend must be auto, transformers or vllm, not {backend!r}.")
     if responses is not None:
-        _grade_only(model, suite, benchmarks, responses, greedy_first, out, as_json)
+        _grade_only(model, suite, benchmarks, list(tasks or []), responses, greedy_first, out, as_json)
         return
     if model is None:
         raise BadInput("Give a checkpoint to evaluate, or --responses FILE to grade completions made elsewhere.")
@@ -51,49 +52,24 @@ def evaluate(
     decoding = Decoding(greedy=not no_greedy, samples=samples, temperature=temperature, repetition_penalty=repetition_penalty,
                         max_new_tokens=max_new_tokens, context=context, seed=seed)
     options = EvalOptions(suite=suite, benchmarks=benchmarks, out=out, limit=limit, decoding=decoding, backend=backend,
-                          batch_size=batch_size, reward_model=reward_model, val_data=val_data, val_tokens=count(val_tokens, "--val-tokens"))
-    options.benchmarks = _default_benchmarks(suite, benchmarks)
+                          batch_size=batch_size, reward_model=reward_model, val_data=val_data, val_tokens=count(val_tokens, "--val-tokens"),
+                          tasks=list(tasks or []))
     out_dir, summary = run(model, options)
     _print_summary(summary)
     emit(out_dir, {k: summary.get(k) for k in ("suite", "upstream", "downstream", "wall_time_s")}, as_json)
 
 
-def _default_benchmarks(suite: str, benchmarks: Optional[Path]) -> Optional[Path]:
-    """Without --benchmarks, the paper's test sets come from the hub, fetched once into a cache
-    (EVOLM_CACHE, default ~/.cache/evolm) with the pinned subsets of `evolm data benchmarks`."""
-    import os
-
-    from evolm.eval.suites import expand
-    from evolm.stages.data.benchmarks import PAPER_TASKS, materialize
-
-    if benchmarks is not None:
-        return benchmarks
-    _, downstream = expand(suite, None)
-    if not any(name in PAPER_TASKS for name in downstream):
-        return None
-    cache = Path(os.environ.get("EVOLM_CACHE") or Path.home() / ".cache" / "evolm") / "benchmarks"
-    if not (cache / "benchmarks.json").is_file():
-        from evolm.console import log
-
-        log(f"fetching the paper's test sets from the hub into {cache} (once)")
-        try:
-            materialize(cache, overwrite=True)
-        except BadInput:
-            raise BadInput(f"The paper's test sets are not in {cache} and the hub could not provide them; "
-                           "pass --benchmarks DIR (a folder made by `evolm data benchmarks --from ...`).") from None
-    return cache
-
-
-def _grade_only(model, suite, benchmarks, responses, greedy_first, out, as_json) -> None:
+def _grade_only(model, suite, benchmarks, task_files, responses, greedy_first, out, as_json) -> None:
     from evolm.eval.grade_only import grade_responses
-    from evolm.eval.tasks.registry import TASKS, task
+    from evolm.eval.tasks.registry import registry_for
 
     if model is not None:
         raise BadInput("--responses grades completions without a model; drop the CKPT argument.")
-    if suite not in TASKS:
-        raise BadInput(f"--responses grades one task; --suite must name it (one of {', '.join(TASKS)}).")
+    registry = registry_for(benchmarks, task_files)
+    if suite not in registry:
+        raise BadInput(f"--responses grades one task; --suite must name it (one of {', '.join(registry.names())}).")
     out_dir = out or Path(responses).parent
-    result = grade_responses(Path(responses), task(suite, benchmarks), out_dir, greedy_first=greedy_first)
+    result = grade_responses(Path(responses), registry.task(suite, benchmarks), out_dir, greedy_first=greedy_first)
     _print_task(suite, result["metrics"])
     emit(out_dir / f"{suite}.graded.json", {"task": suite, "problems": result["problems"], "metrics": result["metrics"]}, as_json)
 

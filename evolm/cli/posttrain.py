@@ -7,16 +7,24 @@ from typing import Optional
 
 import typer
 
-from evolm.cli.common import ConfigOption, JsonOption, OverwriteOption, count, emit
+from evolm.cli.common import ConfigOption, JsonOption, OverwriteOption, count
+from evolm.cli.train import REPORT_TO, emit_result
 
 SAVE_EVERY = typer.Option(0, "--save-every", help="Steps between TRL checkpoints in OUT.partial (0: never).")
 RESUME = typer.Option(False, "--resume", help="Continue the interrupted run in OUT.partial.")
+DATA = typer.Option(..., "--data", help="Problem pool (.jsonl with problem and gt_solution), or a split folder from "
+                                        "`evolm data split` (SFT uses its SFT part, RL its RL part).")
+
+
+def _count(examples: Optional[str]) -> Optional[int]:
+    return None if examples is None else count(examples, "--examples")
 
 
 def sft(
     parent: Path = typer.Argument(..., help="Parent evolm checkpoint (pre-trained or CPT)."),
-    data: Path = typer.Option(..., "--data", help="Problem pool (.jsonl with problem and gt_solution)."),
-    examples: str = typer.Option(..., "--examples", help="Train on the first N examples of the pool (e.g. 100K)."),
+    data: Path = DATA,
+    examples: Optional[str] = typer.Option(None, "--examples", help="Train on the first N examples of the pool or of the "
+                                                                    "split's SFT part (e.g. 100K; default with a split: all of it)."),
     epochs: float = typer.Option(1.0, "--epochs", help="Passes over the N examples."),
     out: Path = typer.Option(..., "--out", help="Checkpoint directory to create."),
     lr: Optional[float] = typer.Option(None, "--lr", help="Peak learning rate (paper: 1e-5 for 1B, 7.5e-6 for 4B)."),
@@ -31,25 +39,26 @@ def sft(
     lora_alpha: int = typer.Option(32, "--lora-alpha"),
     save_every: int = SAVE_EVERY,
     log_every: int = typer.Option(1, "--log-every", help="Steps between metrics.jsonl lines."),
+    report_to: str = REPORT_TO,
     resume: bool = RESUME, overwrite: bool = OverwriteOption, as_json: bool = JsonOption, config: Optional[Path] = ConfigOption,
 ) -> None:
-    """Supervised fine-tuning on the first N pool examples, loss on the response only (TRL SFTTrainer)."""
+    """Supervised fine-tuning on the first N pool (or split SFT part) examples, loss on the response only (TRL SFTTrainer)."""
     from evolm.stages import sft as stage
 
     options = stage.SFTOptions(lr=lr, global_batch=global_batch, micro_batch=micro_batch, max_length=max_length,
                                warmup=warmup, weight_decay=weight_decay, seed=seed, lora=lora, lora_rank=lora_rank,
-                               lora_alpha=lora_alpha, save_every=save_every, log_every=log_every)
-    checkpoint = stage.run(parent=parent, data=data, examples=count(examples, "--examples"), epochs=epochs, out=out,
+                               lora_alpha=lora_alpha, save_every=save_every, log_every=log_every, report_to=report_to)
+    checkpoint = stage.run(parent=parent, data=data, examples=_count(examples), epochs=epochs, out=out,
                            options=options, resume=resume, overwrite=overwrite)
-    if checkpoint is not None:
-        emit(out, {"signature": checkpoint.signature, "stage": "sft", "loss": checkpoint.manifest["loss"],
-                   "steps": checkpoint.manifest["schedule"]["steps_done"]}, as_json)
+    emit_result(out, {"signature": checkpoint.signature, "stage": "sft", "loss": checkpoint.manifest["loss"],
+                      "steps": checkpoint.manifest["schedule"]["steps_done"]}, as_json)
 
 
 def rl(
     parent: Path = typer.Argument(..., help="Parent evolm checkpoint (usually an SFT one)."),
-    data: Path = typer.Option(..., "--data", help="Problem pool (.jsonl with problem and gt_solution)."),
-    examples: str = typer.Option(..., "--examples", help="Train on the last N examples of the pool (disjoint from SFT's first N)."),
+    data: Path = DATA,
+    examples: Optional[str] = typer.Option(None, "--examples", help="Train on the last N examples of the pool or of the "
+                                                                    "split's RL part (disjoint from SFT's first N; default with a split: all of it)."),
     epochs: float = typer.Option(1.0, "--epochs", help="Passes over the N prompts."),
     out: Path = typer.Option(..., "--out", help="Checkpoint directory to create."),
     algo: str = typer.Option("grpo", "--algo", help="grpo. The paper's PPO (with a critic) is not offered: the installed TRL has no PPO trainer."),
@@ -66,17 +75,17 @@ def rl(
     seed: int = typer.Option(0, "--seed"),
     save_every: int = SAVE_EVERY,
     log_every: int = typer.Option(1, "--log-every", help="Steps between metrics.jsonl lines."),
+    report_to: str = REPORT_TO,
     resume: bool = RESUME, overwrite: bool = OverwriteOption, as_json: bool = JsonOption, config: Optional[Path] = ConfigOption,
 ) -> None:
-    """RL with verifiable rewards (math-verify, the evaluation's grader) on the last N pool examples, GRPO via TRL."""
+    """RL with verifiable rewards (the evaluation's graders) on the last N pool (or split RL part) examples, GRPO via TRL."""
     from evolm.stages import rl as stage
 
     options = stage.RLOptions(algo=algo, lr=lr, prompts_per_step=prompts_per_step, rollouts=rollouts, temperature=temperature,
                               max_prompt_length=max_prompt_length, max_completion_length=max_completion_length,
                               micro_batch=micro_batch, kl=kl, kl_coef=kl_coef, warmup=warmup, seed=seed,
-                              save_every=save_every, log_every=log_every)
-    checkpoint = stage.run(parent=parent, data=data, examples=count(examples, "--examples"), epochs=epochs, out=out,
+                              save_every=save_every, log_every=log_every, report_to=report_to)
+    checkpoint = stage.run(parent=parent, data=data, examples=_count(examples), epochs=epochs, out=out,
                            options=options, resume=resume, overwrite=overwrite)
-    if checkpoint is not None:
-        emit(out, {"signature": checkpoint.signature, "stage": "rl", "rewards": checkpoint.manifest["rewards"],
-                   "kl": checkpoint.manifest["kl"], "steps": checkpoint.manifest["schedule"]["steps_done"]}, as_json)
+    emit_result(out, {"signature": checkpoint.signature, "stage": "rl", "rewards": checkpoint.manifest["rewards"],
+                      "kl": checkpoint.manifest["kl"], "steps": checkpoint.manifest["schedule"]["steps_done"]}, as_json)

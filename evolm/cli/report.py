@@ -32,27 +32,16 @@ def ls(
     as_json: bool = JsonOption,
 ) -> None:
     """List checkpoints: signature, stage, completion, evaluations, path (unfinished runs too)."""
-    from evolm.report.collect import collect
-
-    root = Path(runs_dir).resolve()
-    runs, warnings = collect(root)
-    entries = []
-    for run in runs:
-        entries.append({"signature": run.signature, "stage": run.stage, "completed": run.completed,
-                        "evals": (["upstream"] if run.upstream else []) + sorted(run.downstream),
-                        "path": str(run.path.relative_to(root))})
-    for partial in sorted(root.rglob("*.partial")):
-        if partial.is_dir():
-            entries.append({"signature": None, "stage": None, "completed": False, "evals": [], "in_progress": True,
-                            "path": str(partial.relative_to(root))})
     from evolm.console import log
+    from evolm.report.listing import list_runs
 
+    entries, warnings = list_runs(runs_dir)
     for warning in warnings:
         log(f"warning: {warning}")
     if as_json:
         typer.echo(json.dumps({"checkpoints": entries}, indent=None))
         return
-    width = max(len(e["signature"] or "(in progress)") for e in entries)
+    width = max((len(e["signature"] or "(in progress)") for e in entries), default=0)
     for e in entries:
         state = "in progress" if e.get("in_progress") else ("complete" if e["completed"] else "INCOMPLETE")
         typer.echo(f"{(e['signature'] or '(in progress)'):<{width}}  {(e['stage'] or '-'):<8}  {state:<11}  "

@@ -11,6 +11,14 @@ from evolm.cli.common import ConfigOption, JsonOption, OverwriteOption, emit
 from evolm.units import parse_count
 
 
+def emit_result(out: Path, payload, as_json: bool) -> None:
+    """Every process of a run returns its checkpoint; only the main one prints it."""
+    from evolm.training.processes import is_main_process
+
+    if is_main_process():
+        emit(out, payload, as_json)
+
+
 def _overrides(options: dict):
     """The training knobs among a command's options (`locals()`), as the stage's Overrides."""
     import dataclasses
@@ -40,6 +48,11 @@ SAVE_EVERY = typer.Option(0, "--save-every", help="Steps between resume states i
 LOG_EVERY = typer.Option(1, "--log-every", help="Steps between metrics.jsonl lines.")
 PEAK_FLOPS = typer.Option(None, "--peak-flops", help="Peak FLOP/s of one device for MFU (default: measured by a matmul).")
 RESUME = typer.Option(False, "--resume", help="Continue the interrupted run in OUT.partial.")
+REPORT_TO = typer.Option(
+    "none", "--report-to",
+    help="Experiment tracker: tensorboard (logs in OUT/tb), wandb (OUT/wandb; WANDB_MODE=offline works without a network) "
+         "or none. metrics.jsonl is written either way; --resume may pick another.",
+)
 
 
 def pretrain(
@@ -52,6 +65,7 @@ def pretrain(
     lr: Optional[float] = LR, min_lr: Optional[float] = MIN_LR, warmup: float = WARMUP, weight_decay: float = WEIGHT_DECAY,
     grad_clip: float = GRAD_CLIP, seed: int = SEED, eval_every: int = EVAL_EVERY, val_tokens: Optional[str] = VAL_TOKENS,
     save_every: int = SAVE_EVERY, log_every: int = LOG_EVERY, peak_flops: Optional[float] = PEAK_FLOPS,
+    report_to: str = REPORT_TO,
     resume: bool = RESUME, overwrite: bool = OverwriteOption, as_json: bool = JsonOption, config: Optional[Path] = ConfigOption,
 ) -> None:
     """Pre-train a preset from scratch on token shards (the paper's recipe; bf16 on CUDA, fp32 on CPU)."""
@@ -61,8 +75,7 @@ def pretrain(
     budget = parse_count(tokens, what="token budget", allow_per_param=True)
     checkpoint = stage.run(model=model, tokens=budget, data=data, out=out, tokenizer=tokenizer, overrides=o,
                            resume=resume, overwrite=overwrite)
-    if checkpoint is not None:
-        emit(out, _summary(checkpoint), as_json)
+    emit_result(out, _summary(checkpoint), as_json)
 
 
 def _summary(checkpoint) -> dict:
@@ -81,6 +94,7 @@ def cpt(
     lr: Optional[float] = LR, min_lr: Optional[float] = MIN_LR, warmup: float = WARMUP, weight_decay: float = WEIGHT_DECAY,
     grad_clip: float = GRAD_CLIP, seed: int = SEED, eval_every: int = EVAL_EVERY, val_tokens: Optional[str] = VAL_TOKENS,
     save_every: int = SAVE_EVERY, log_every: int = LOG_EVERY, peak_flops: Optional[float] = PEAK_FLOPS,
+    report_to: str = REPORT_TO,
     resume: bool = RESUME, overwrite: bool = OverwriteOption, as_json: bool = JsonOption, config: Optional[Path] = ConfigOption,
 ) -> None:
     """Continue pre-training PARENT on a domain mixture with optional replay (weights only; fresh optimizer and schedule)."""
@@ -89,5 +103,4 @@ def cpt(
     o = _overrides(locals())
     checkpoint = stage.run(parent=parent, domain=list(domain), replay=list(replay or []), out=out, overrides=o,
                            resume=resume, overwrite=overwrite)
-    if checkpoint is not None:
-        emit(out, _summary(checkpoint), as_json)
+    emit_result(out, _summary(checkpoint), as_json)

@@ -85,7 +85,7 @@ def evaluate_task(task: Task, model: dict, decoding: Decoding, generator: Genera
             progress.update(len(part))
     ordered = [done[row["id"]] for row in rows]
     result = {
-        "schema": RESULT_SCHEMA, "run": run, "task": task.name, "domain": task.domain, "limit": limit,
+        "schema": RESULT_SCHEMA, "run": run, "task": task.name, "domain": task.domain, "suite": task.suite, "limit": limit,
         "problems": len(ordered), "metrics": task_metrics(ordered), "identity": key,
         "samples_file": samples.path.name, "wall_time_s": round(time.monotonic() - started, 2), **stamp(),
     }

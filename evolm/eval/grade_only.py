@@ -15,7 +15,8 @@ from evolm.eval.metrics import task_metrics
 from evolm.eval.records import build_record
 from evolm.eval.tasks.base import Task
 from evolm.provenance import stamp
-from evolm.fsutil import read_jsonl, sha256_file, write_json
+from evolm.fsutil import sha256_file, write_json
+from evolm.jsonl import read_jsonl
 
 RESULT_SCHEMA = "evolm.eval.graded/1"
 
@@ -59,7 +60,7 @@ def grade_responses(path: Path, task: Task, out: Path, *, greedy_first: bool) ->
 
     tmp.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
     tmp.replace(samples)
-    result = {"schema": RESULT_SCHEMA, "run": run, "task": task.name, "domain": task.domain, "problems": len(records),
+    result = {"schema": RESULT_SCHEMA, "run": run, "task": task.name, "domain": task.domain, "suite": task.suite, "problems": len(records),
               "metrics": task_metrics(records), "identity": key, "samples_file": samples.name, **stamp()}
     write_json(out / f"{task.name}.graded.json", result)
     return result

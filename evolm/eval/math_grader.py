@@ -106,16 +106,3 @@ def answers_match(predicted: str, gold: str) -> bool:
         return bool(verify(gold_parsed, pred_parsed, timeout_seconds=timeout))
     except Exception:  # noqa: BLE001 - a grader never crashes a run: unparseable = wrong
         return False
-
-
-def grade(completion: str, gold: str) -> tuple[str | None, bool]:
-    """(extracted answer, correct?) for one completion."""
-    predicted = extract_answer(completion)
-    if predicted is None or gold is None:
-        return predicted, False
-    return predicted, answers_match(predicted, gold)
-
-
-def reward(completion: str, gold: str) -> float:
-    """The RL reward: 1.0 when the completion's final answer equals the gold answer, else 0.0."""
-    return 1.0 if grade(completion, gold)[1] else 0.0

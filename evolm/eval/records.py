@@ -9,11 +9,10 @@ dropped.
 
 from __future__ import annotations
 
-import json
-import os
 from pathlib import Path
 
 from evolm.eval.metrics import majority
+from evolm.jsonl import append_jsonl, complete_prefix
 from evolm.eval.tasks.base import Task
 
 
@@ -38,30 +37,17 @@ class SampleLog:
         """Finished problems of this run, by id (empty when the file belongs to another run)."""
         if not self.path.is_file():
             return {}
+        lines, good_bytes = complete_prefix(self.path)  # drops a half-written last line from a crash
         records: dict[str, dict] = {}
-        good_bytes = 0
-        with open(self.path, "rb") as handle:
-            for line in handle:
-                try:
-                    record = json.loads(line)
-                except json.JSONDecodeError:
-                    break  # a half-written last line from a crash
-                if not line.endswith(b"\n"):
-                    break
-                if record.get("run") != self.run:
-                    self.path.unlink()
-                    return {}
-                records[record["id"]] = record
-                good_bytes += len(line)
+        for _, record in lines:
+            if record.get("run") != self.run:
+                self.path.unlink()
+                return {}
+            records[record["id"]] = record
         if good_bytes != self.path.stat().st_size:
             with open(self.path, "r+b") as handle:
                 handle.truncate(good_bytes)
         return records
 
     def append(self, records: list[dict]) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.path, "a", encoding="utf-8") as handle:
-            for record in records:
-                handle.write(json.dumps(record, ensure_ascii=False) + "\n")
-            handle.flush()
-            os.fsync(handle.fileno())
+        append_jsonl(self.path, records)

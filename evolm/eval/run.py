@@ -34,6 +34,7 @@ class EvalOptions:
     val_data: Path | None = None  # token shards for validation loss; default: the lineage's own
     val_tokens: int = 65_536
     seq_len: int | None = None
+    tasks: list[Path] = field(default_factory=list)  # user task YAMLs (besides *.task.yaml in benchmarks)
 
 
 def output_dir(model_spec: str, identity: dict, out: Path | None) -> Path:
@@ -71,24 +72,30 @@ def _val_shards(model_spec: str, identity: dict, options: EvalOptions) -> tuple[
 
 
 def run(model_spec: str, options: EvalOptions) -> tuple[Path, dict]:
+    from evolm.eval.tasks.registry import registry_for
+
     started = time.monotonic()
-    upstream_names, downstream_names = suites.expand(options.suite, options.benchmarks)
+    registry = registry_for(options.benchmarks, options.tasks)
+    upstream_names, downstream_names = suites.expand(options.suite, options.benchmarks, registry)
+    benchmarks = options.benchmarks
+    if benchmarks is None and downstream_names:
+        from evolm.eval.benchmarks import default_benchmarks
+
+        benchmarks = default_benchmarks(downstream_names, registry)
     identity = model_identity(model_spec)
     out_dir = output_dir(model_spec, identity, options.out)
     summary: dict = {"schema": SUMMARY_SCHEMA, "suite": options.suite, "model": identity}
 
     tasks = []
     if downstream_names:
-        from evolm.eval.tasks.registry import task
-
-        tasks = [task(name, options.benchmarks) for name in downstream_names]  # every file exists, before any work
+        tasks = [registry.task(name, benchmarks) for name in downstream_names]  # every file exists, before any work
         from evolm.eval.loading import load_tokenizer
 
         tokenizer = load_tokenizer(model_spec, need_template=True)
     if upstream_names:
         from evolm.eval.upstream import resolve
 
-        resolve(upstream_names, options.benchmarks)
+        resolve(upstream_names, benchmarks)
     if options.backend == "vllm":
         from evolm.eval.generate import vllm_available
 
@@ -104,7 +111,7 @@ def run(model_spec: str, options: EvalOptions) -> tuple[Path, dict]:
 
         val_shards, seq_len = _val_shards(model_spec, identity, options)
         summary["upstream"] = evaluate_upstream(
-            model_spec, identity, upstream_names, out_dir, benchmarks=options.benchmarks, limit=options.limit,
+            model_spec, identity, upstream_names, out_dir, benchmarks=benchmarks, limit=options.limit,
             val_shards=val_shards, seq_len=seq_len, val_tokens=options.val_tokens,
             batch_size=options.batch_size or "auto", get_model=model.get)
         summary["upstream"] = {k: summary["upstream"].get(k) for k in ("tasks", "average", "val")}

@@ -7,46 +7,63 @@
     downstream   id + ood
     synth-id, synth-ood, synth    the synthetic in-domain / out-of-domain suites
     all          upstream + downstream (synth suites with a synth folder)
-    NAME[,NAME]  any of the above or single tasks (GSM8KPlatinum, MATHLevel3, hellaswag, ...)
+    NAME[,NAME]  any of the above, a user task YAML's suite, or single tasks (GSM8KPlatinum, hellaswag, ...)
+
+The suites are built from the task declarations (`evolm.eval.tasks`), never listed here.
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from evolm.errors import BadInput
-from evolm.eval.tasks.registry import DOWNSTREAM_SUITES, TASKS
-from evolm.eval.upstream import CLOZE_TASKS, PAPER_TASKS
+from evolm.eval.tasks import upstream_tasks
+from evolm.eval.tasks.registry import BUILTIN, Registry
 
-SUITE_NAMES = ("upstream", "cloze", *DOWNSTREAM_SUITES, "all")
+# Suites made of other suites: (downstream suites, upstream suite, its synth-folder variant).
+COMPOSITES = {"downstream": ("id", "ood"), "synth": ("synth-id", "synth-ood")}
+
+
+def suite_names(registry: Registry = BUILTIN) -> tuple[str, ...]:
+    return ("upstream", "cloze", *registry.suites(), *COMPOSITES, "all")
 
 
 def is_synth_folder(benchmarks: Path | None) -> bool:
     return benchmarks is not None and (Path(benchmarks) / "synth.json").is_file()
 
 
-def expand(suite: str, benchmarks: Path | None) -> tuple[list[str], list[str]]:
+def _upstream_suite(synth: bool) -> list[str]:
+    return [t.name for t in upstream_tasks.TASKS if t.suite == ("cloze" if synth else "upstream")]
+
+
+def expand(suite: str, benchmarks: Path | None, registry: Registry = BUILTIN) -> tuple[list[str], list[str]]:
     """(upstream task names, downstream task names), each in order and without repeats."""
     upstream: list[str] = []
     downstream: list[str] = []
     synth = is_synth_folder(benchmarks)
+    suites = registry.suites()
+
+    def members(name: str) -> list[str]:
+        return [task for part in COMPOSITES.get(name, (name,)) for task in suites.get(part, [])]
+
     for name in [part.strip() for part in suite.split(",") if part.strip()]:
         if name == "upstream":
-            upstream += list(CLOZE_TASKS if synth else PAPER_TASKS)
+            upstream += _upstream_suite(synth)
         elif name == "cloze":
-            upstream += list(CLOZE_TASKS)
+            upstream += _upstream_suite(True)
         elif name == "all":
-            upstream += list(CLOZE_TASKS if synth else PAPER_TASKS)
-            downstream += DOWNSTREAM_SUITES["synth" if synth else "downstream"]
-        elif name in DOWNSTREAM_SUITES:
-            downstream += DOWNSTREAM_SUITES[name]
-        elif name in TASKS:
+            upstream += _upstream_suite(synth)
+            downstream += members("synth" if synth else "downstream")
+        elif name in suites or name in COMPOSITES:
+            downstream += members(name)
+        elif name in registry:
             downstream.append(name)
-        elif name in PAPER_TASKS or name in CLOZE_TASKS:
+        elif name in upstream_tasks.BY_NAME:
             upstream.append(name)
         else:
-            raise BadInput(f"Unknown suite or task {name!r}; suites: {', '.join(SUITE_NAMES)}; "
-                           f"tasks: {', '.join([*TASKS, *PAPER_TASKS, *CLOZE_TASKS])}.")
+            raise BadInput(f"Unknown suite or task {name!r}; suites: {', '.join(suite_names(registry))}; "
+                           f"tasks: {', '.join([*registry.names(), *upstream_tasks.BY_NAME])}.")
     if not upstream and not downstream:
         raise BadInput("--suite names no task.")
     return list(dict.fromkeys(upstream)), list(dict.fromkeys(downstream))
@@ -54,6 +71,4 @@ def expand(suite: str, benchmarks: Path | None) -> tuple[list[str], list[str]]:
 
 def label(suite: str) -> str:
     """A file-name-safe label of a suite string (for the summary file)."""
-    import re
-
     return re.sub(r"[^A-Za-z0-9_.-]+", "+", suite.strip()).strip("+") or "suite"

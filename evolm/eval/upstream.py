@@ -17,21 +17,11 @@ from evolm.errors import BadInput
 from evolm.eval.identity import finished_result, run_hash
 from evolm.eval.loading import device, dtype_name
 from evolm.provenance import stamp
-from evolm.fsutil import read_jsonl, sha256_file, write_json
+from evolm.fsutil import sha256_file, write_json
+from evolm.jsonl import read_jsonl
+from evolm.eval.tasks.upstream_tasks import BY_NAME as UPSTREAM_TASKS
 
 RESULT_SCHEMA = "evolm.eval.upstream/1"
-
-# lm-eval task name -> the metric the paper reports (section 4).
-PAPER_TASKS: dict[str, str] = {
-    "hellaswag": "acc_norm",
-    "winogrande": "acc",
-    "piqa": "acc_norm",
-    "openbookqa": "acc_norm",
-    "arc_easy": "acc_norm",
-    "arc_challenge": "acc_norm",
-}
-CLOZE_TASKS = ("SynthClozeFacts", "SynthClozeMath", "SynthClozeText")
-CLOZE_METRIC = "acc_norm"
 
 
 def cloze_file(name: str, benchmarks: Path | None) -> Path:
@@ -68,17 +58,17 @@ def resolve(names: list[str], benchmarks: Path | None) -> tuple[list, dict[str, 
     """(tasks for simple_evaluate, task -> reported metric, task -> version string)."""
     tasks, metrics, versions = [], {}, {}
     for name in names:
-        if name in PAPER_TASKS:
+        spec = UPSTREAM_TASKS.get(name)
+        if spec is None:
+            raise BadInput(f"Unknown upstream task {name!r}; known: {', '.join(UPSTREAM_TASKS)}.")
+        metrics[name] = spec.metric
+        if spec.source == "lm-eval":
             tasks.append(name)
-            metrics[name] = PAPER_TASKS[name]
             versions[name] = "lm-eval"
-        elif name in CLOZE_TASKS:
+        else:
             path = cloze_file(name, benchmarks)
             tasks.append(cloze_task(name, path))
-            metrics[name] = CLOZE_METRIC
             versions[name] = sha256_file(path)
-        else:
-            raise BadInput(f"Unknown upstream task {name!r}; known: {', '.join([*PAPER_TASKS, *CLOZE_TASKS])}.")
     return tasks, metrics, versions
 
 
@@ -102,7 +92,7 @@ def validation_loss(model, shards_dir: Path, *, seq_len: int, tokens: int) -> di
     from accelerate import Accelerator
 
     from evolm.shards import TokenShards
-    from evolm.trainer import evaluate
+    from evolm.val_loss import validation_losses as evaluate
 
     shards = TokenShards(shards_dir)
     reader = shards.split("val")

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from evolm import stagespec
 from evolm.console import log
 from evolm.fsutil import atomic_dir
 from evolm.report import plots, render, tables
 from evolm.report.collect import Run, collect
 from evolm.report.rows import build_row
 from evolm.report.sweeps import find_sweeps, sweep_warnings
-from evolm.units import format_count
 
 
 def lineage_tree(runs: list[Run], rows: dict[str, dict]) -> list[str]:
@@ -23,11 +23,8 @@ def lineage_tree(runs: list[Run], rows: dict[str, dict]) -> list[str]:
     lines: list[str] = []
 
     def visit(run: Run, depth: int) -> None:
-        knobs = run.manifest.get("knobs", {})
-        what = {"pretrain": lambda: f"{format_count(knobs.get('tokens', 0))} tokens",
-                "cpt": lambda: f"{format_count(knobs.get('domain_tokens', 0))} domain + {format_count(knobs.get('replay_tokens', 0))} replay tokens",
-                "sft": lambda: f"{format_count(knobs.get('examples', 0))} examples x {knobs.get('epochs')} epochs",
-                "rl": lambda: f"{format_count(knobs.get('examples', 0))} examples x {knobs.get('epochs')} epochs"}.get(run.stage, lambda: "")()
+        spec = stagespec.STAGES.get(run.stage)
+        what = spec.summary(run.manifest.get("knobs", {})) if spec is not None else ""
         done = "" if run.completed else "  [INCOMPLETE]"
         evals = ", ".join((["upstream"] if run.upstream else []) + sorted(run.downstream))
         lines.append(f"{'    ' * depth}- {run.signature}  ({run.stage}; {what}){done}  {rows[run.manifest_sha256]['path']}"
@@ -75,7 +72,8 @@ def build_report(runs_dir: Path, out: Path, *, overwrite: bool = False) -> dict:
     sweeps = find_sweeps(list(zip(rows, runs)))
     for sweep in sweeps:
         warnings += sweep_warnings(sweep)
-    sweep_tables = [tables.sweep_table(s) for s in sweeps if s.knob.startswith(("sft_", "rl_")) and s.has_downstream]
+    stage_of = {spec.column(knob): spec for spec, knob in stagespec.knob_columns()}
+    sweep_tables = [tables.sweep_table(s) for s in sweeps if stage_of[s.knob].kind == "post" and s.has_downstream]
     questions = [  # (what the paper asks, the tables that answer it from these runs)
         ("upstream by budget and size (Table 4)", [tables.upstream_table(rows)]),
         ("post-trained models by base (Table 1)", [tables.posttrained_table(rows)]),

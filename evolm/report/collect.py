@@ -14,12 +14,11 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from evolm.checkpoint import Checkpoint
+from evolm import stagespec
+from evolm.checkpoint import PARTIAL_SUFFIX, Checkpoint
 from evolm.errors import BadInput
 
 MANIFEST = "evolm.json"
-STAGE_KNOBS = {"pretrain": ("preset", "tokens"), "cpt": ("domain_tokens", "replay_tokens"),
-               "sft": ("examples", "epochs"), "rl": ("examples", "epochs")}
 MAX_RESULT_BYTES = 20_000_000
 
 
@@ -44,27 +43,28 @@ class Run(Checkpoint):
         """The lineage's knobs, flattened: pretrain_tokens, cpt_domain_tokens, sft_epochs, ..."""
         flat: dict = {}
         for entry in self.lineage:
-            for knob in STAGE_KNOBS.get(entry["stage"], ()):
-                if knob in entry["knobs"]:
-                    flat[f"{entry['stage']}_{knob}"] = entry["knobs"][knob]
+            spec = stagespec.STAGES.get(entry["stage"])
+            for knob in spec.knobs if spec is not None else ():
+                if knob.name in entry["knobs"]:
+                    flat[spec.column(knob)] = entry["knobs"][knob.name]
         return flat
 
     def base_signature(self) -> str:
         """The signature up to the last pre-training or CPT stage (the 'base' of a post-trained run)."""
-        bases = [e["signature"] for e in self.lineage if e["stage"] in ("pretrain", "cpt")]
+        bases = [e["signature"] for e in self.lineage if stagespec.kind_of(e["stage"]) == "base"]
         return bases[-1] if bases else self.signature
 
     def compute_flops(self) -> float | None:
         """6 x parameters x tokens for pre-training and CPT; post-training records no token count."""
         tokens = self.manifest.get("schedule", {}).get("tokens_done")
         params = self.manifest.get("model", {}).get("params")
-        if self.stage in ("pretrain", "cpt") and tokens and params:
+        if stagespec.kind_of(self.stage) == "base" and tokens and params:
             return 6.0 * params * tokens
         return None
 
 
 def _skipped(path: Path, root: Path) -> bool:
-    return any(part.endswith(".partial") or part.startswith(".") for part in path.relative_to(root).parts[:-1])
+    return any(part.endswith(PARTIAL_SUFFIX) or part.startswith(".") for part in path.relative_to(root).parts[:-1])
 
 
 def collect(runs_dir: Path) -> tuple[list[Run], list[str]]:

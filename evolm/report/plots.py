@@ -10,7 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from evolm.report.rows import downstream_groups
-from evolm.report.sweeps import AXES, LOG_AXES, Sweep
+from evolm.report.sweeps import Sweep
+from evolm.report.sweeps import axes as sweep_axes
 
 LINES = (("pass@1", "Greedy (Pass@1)", "o-"), ("maj@K", "Maj@K", "s-"), ("pass@K", "Pass@K", "^-"),
          ("correct_ratio", "Correct ratio", "d--"))
@@ -27,6 +28,7 @@ def _pyplot():
 
 def plot_sweep(sweep: Sweep, path: Path) -> None:
     plt = _pyplot()
+    axis = sweep_axes()[sweep.knob]
     xs = [row[sweep.knob] for row, _ in sweep.members]
     fig, axes = plt.subplots(1, 2, figsize=(10, 4), constrained_layout=True)
     if sweep.has_downstream:
@@ -51,13 +53,13 @@ def plot_sweep(sweep: Sweep, path: Path) -> None:
             ax.set_title(label)
             ax.set_ylabel(label)
     for ax in axes:
-        ax.set_xlabel(AXES[sweep.knob])
-        if sweep.knob in LOG_AXES and min(xs) > 0:
+        ax.set_xlabel(axis.label)
+        if axis.log_axis and min(xs) > 0:
             ax.set_xscale("log")
         ax.grid(alpha=0.3)
         if ax.get_legend_handles_labels()[0]:
             ax.legend(fontsize="small")
-    fig.suptitle(f"{AXES[sweep.knob]} sweep: {sweep.label.strip()}", fontsize="medium")
+    fig.suptitle(f"{axis.label} sweep: {sweep.label.strip()}", fontsize="medium")
     fig.savefig(path, dpi=110)
     plt.close(fig)
 

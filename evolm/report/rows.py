@@ -11,12 +11,15 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from evolm import stagespec
 from evolm.eval.metrics import group_metrics
+from evolm.eval.tasks.registry import BUILTIN
 from evolm.report.collect import Run
 
-KNOB_COLUMNS = ("preset", "params", "pretrain_tokens", "cpt_domain_tokens", "cpt_replay_tokens", "sft_examples", "sft_epochs",
-                "rl_examples", "rl_epochs")
-SWEPT_KNOBS = KNOB_COLUMNS[2:]
+
+def swept_knobs() -> list[str]:
+    """The lineage knob columns, from the stage specs: pretrain_tokens, cpt_domain_tokens, ..."""
+    return [spec.column(knob) for spec, knob in stagespec.knob_columns()]
 
 
 def generic(metric: str, k: int | None) -> str:
@@ -25,8 +28,13 @@ def generic(metric: str, k: int | None) -> str:
     return metric
 
 
-def group_of(task: str, domain: str) -> str:
-    return ("synth-" if task.startswith("Synth") else "") + domain
+def group_of(task: str, result: dict) -> str:
+    """The report group of a task's result: the suite its declaration puts it in (recorded in the
+    result; looked up for results written before it was recorded), else its domain."""
+    if result.get("suite"):
+        return result["suite"]
+    spec = BUILTIN.specs.get(task)
+    return spec.suite if spec is not None else result.get("domain", "id")
 
 
 def build_row(run: Run, root: Path) -> dict:
@@ -39,7 +47,7 @@ def build_row(run: Run, root: Path) -> dict:
         "manifest_sha256": run.manifest_sha256, "preset": knobs.get("pretrain_preset") or manifest.get("model", {}).get("preset"),
         "params": manifest.get("model", {}).get("params"),
     }
-    for column in SWEPT_KNOBS:
+    for column in swept_knobs():
         row[column] = knobs.get(column)
     row.update(completed=run.completed, wall_time_s=manifest.get("wall_time_s"), flops=run.compute_flops())
     val = manifest.get("val_loss") or {}
@@ -57,7 +65,7 @@ def build_row(run: Run, root: Path) -> dict:
         metrics = {generic(name, k): entry for name, entry in result.get("metrics", {}).items()}
         for name, entry in metrics.items():
             row[f"{task}:{name}"] = entry.get("value")
-        groups.setdefault(group_of(task, result.get("domain", "id")), {})[task] = metrics
+        groups.setdefault(group_of(task, result), {})[task] = metrics
     for group, members in groups.items():
         for name, entry in group_metrics(members).items():
             row[f"{group}:{name}"] = entry["value"]

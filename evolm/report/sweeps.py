@@ -11,19 +11,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from evolm import stagespec
 from evolm.report.collect import Run
-from evolm.report.rows import SWEPT_KNOBS
+from evolm.report.rows import swept_knobs
 
-AXES: dict[str, str] = {
-    "pretrain_tokens": "pre-training tokens",
-    "cpt_domain_tokens": "CPT domain tokens",
-    "cpt_replay_tokens": "CPT replay tokens",
-    "sft_epochs": "SFT epochs",
-    "sft_examples": "SFT examples",
-    "rl_epochs": "RL epochs",
-    "rl_examples": "RL examples",
-}
-LOG_AXES = {"pretrain_tokens", "cpt_domain_tokens", "sft_examples", "rl_examples"}
+
+def axes() -> dict[str, stagespec.Knob]:
+    """Sweep axes by report column (`sft_epochs`, ...), from the stage specs."""
+    return {spec.column(knob): knob for spec, knob in stagespec.knob_columns()}
 
 # Schedule fields that follow from the swept budget or do not change the optimization.
 _DERIVED = {"total_steps", "steps_done", "tokens_done", "warmup_steps", "completed", "micro_batch", "gradient_accumulation",
@@ -55,12 +50,13 @@ class Sweep:
 
 def find_sweeps(rows_runs: list[tuple[dict, Run]]) -> list[Sweep]:
     sweeps = []
-    for knob in AXES:
+    knobs = swept_knobs()
+    for knob in knobs:
         groups: dict[tuple, list[tuple[dict, Run]]] = {}
         for row, run in rows_runs:
             if row.get(knob) is None:
                 continue
-            others = tuple((k, row.get(k)) for k in ("preset", *SWEPT_KNOBS) if k != knob)
+            others = tuple((k, row.get(k)) for k in ("preset", *knobs) if k != knob)
             groups.setdefault(others, []).append((row, run))
         for others, members in groups.items():
             if len({row[knob] for row, _ in members}) >= 2:
@@ -78,7 +74,7 @@ def _settings(run: Run) -> dict:
 
 def sweep_warnings(sweep: Sweep) -> list[str]:
     warnings = []
-    name = f"{AXES[sweep.knob]} sweep ({sweep.label.strip() or 'no other knob'})"
+    name = f"{axes()[sweep.knob].label} sweep ({sweep.label.strip() or 'no other knob'})"
     baseline = sweep.members[0][1]
     for _, run in sweep.members[1:]:
         a, b = _settings(baseline), _settings(run)

@@ -8,8 +8,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+from evolm import stagespec
 from evolm.report.rows import downstream_groups
-from evolm.report.sweeps import AXES, Sweep
+from evolm.report.sweeps import Sweep, axes
 from evolm.units import format_count
 
 
@@ -68,7 +69,7 @@ def upstream_table(rows: list[dict]) -> Table | None:
 
 def posttrained_table(rows: list[dict]) -> Table | None:
     """Paper Table 1: SFT and SFT+RL models, ID and OOD Greedy / Maj@K / Pass@K, by base."""
-    post = [r for r in rows if r["stage"] in ("sft", "rl") and any(downstream_groups(r))]
+    post = [r for r in rows if stagespec.kind_of(r["stage"]) == "post" and any(downstream_groups(r))]
     if not post:
         return None
     ks = sorted({r.get("samples_K") for r in post if r.get("samples_K")})
@@ -112,20 +113,14 @@ def cpt_table(rows: list[dict]) -> Table | None:
 def sweep_table(sweep: Sweep) -> Table:
     """Paper Fig. 6-8: a post-training sweep, ID and OOD metrics against the swept knob."""
     extra = [("correct_ratio", "Correct ratio")]
-    table = Table(f"{AXES[sweep.knob]} sweep: {sweep.label.strip()}", _figure(sweep.knob),
-                  [AXES[sweep.knob], "model", *_downstream_columns(), "ID correct ratio", "OOD correct ratio"])
+    axis = axes()[sweep.knob]
+    table = Table(f"{axis.label} sweep: {sweep.label.strip()}", axis.figure,
+                  [axis.label, "model", *_downstream_columns(), "ID correct ratio", "OOD correct ratio"])
     for row, _ in sweep.members:
         id_group, ood_group = downstream_groups(row)
         ratios = [pct(row.get(f"{g}:{m}")) if g else "–" for g in (id_group, ood_group) for m, _ in extra]
         table.rows.append([count(row[sweep.knob]), row["signature"], *_downstream_cells(row), *ratios])
     return table
-
-
-def _figure(knob: str) -> str:
-    return {"sft_epochs": "Paper Fig. 6 / finding 5", "sft_examples": "Paper Fig. 6-7 / finding 5",
-            "rl_epochs": "Paper Fig. 8 / finding 6", "rl_examples": "Paper Fig. 8 / finding 6",
-            "pretrain_tokens": "Paper Fig. 2-3 / findings 1-2", "cpt_domain_tokens": "Paper Fig. 4 / findings 3-4",
-            "cpt_replay_tokens": "Paper Fig. 5 / finding 3"}.get(knob, "")
 
 
 def split_table(rows: list[dict]) -> Table | None:
@@ -160,7 +155,7 @@ def pearson(xs: list[float], ys: list[float]) -> float | None:
 
 def correlation_table(rows: list[dict]) -> Table | None:
     """Paper Section 4.2: reward-model score and validation loss as predictors of accuracy."""
-    post = [r for r in rows if r["stage"] in ("sft", "rl")]
+    post = [r for r in rows if stagespec.kind_of(r["stage"]) == "post"]
     table = Table("Do reward-model score and validation loss predict downstream accuracy?", "Paper Section 4.2 / finding 8",
                   ["predictor", "accuracy", "runs", "Pearson r"])
     for predictor, label in (("rm_score", "mean reward-model score"), ("val_loss", "validation loss")):

@@ -12,17 +12,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from evolm.checkpoint import load_checkpoint
+from evolm.checkpoint import Checkpoint, load_checkpoint
 from evolm.errors import BadInput
 from evolm.mixture import MixturePlan, MixtureSource
 from evolm.presets import get_preset
 from evolm.lineage_data import pretraining_data
-from evolm.rundir import check_outputs
 from evolm.shards import TokenShards
 from evolm.stages.lm_run import (
     Overrides, RunSpec, quiet_transformers, data_record, pretraining_val_set, run_and_save, train_config, warn_repeats,
-    world_size,
 )
+from evolm.training.processes import world_size
+from evolm.training.rundir import check_outputs
+from evolm.training.tracking import check_report_to
 from evolm.units import parse_count
 
 
@@ -38,11 +39,12 @@ def parse_source(text: str, what: str) -> tuple[Path, int]:
 
 
 def run(*, parent: Path, domain: list[str], replay: list[str], out: Path, overrides: Overrides | None = None,
-        resume: bool = False, overwrite: bool = False):
+        resume: bool = False, overwrite: bool = False) -> Checkpoint:
     import torch
     from transformers import AutoModelForCausalLM
 
     overrides = overrides or Overrides()
+    report_to = check_report_to(overrides.report_to)
     quiet_transformers()
     if not domain:
         raise BadInput("CPT needs at least one --domain SHARDS:BUDGET.")
@@ -77,7 +79,7 @@ def run(*, parent: Path, domain: list[str], replay: list[str], out: Path, overri
         extra={"pretraining_data": pretraining_data(ancestor), "replay": {
             "share_of_cpt": replay_tokens / (domain_tokens + replay_tokens),
             "share_of_parent_pretraining": replay_tokens / parent_budget if parent_budget else None,
-        }},
+        }}, report_to=report_to,
     )
     return run_and_save(spec, net, out, resume=resume, overwrite=overwrite)
 

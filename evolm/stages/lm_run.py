@@ -1,8 +1,9 @@
 """What pretrain and cpt share around the trainer: options, run directory, the final checkpoint.
 
-A run trains in `OUT.partial/` (metrics.jsonl, run.json, state/) and, once finished, writes the
-checkpoint `OUT` atomically (HF model + tokenizer + metrics + manifest) and removes the partial
-directory. `--resume` continues from `OUT.partial/state/`.
+A run trains in `OUT.partial/` (metrics.jsonl, run.json, state/, and tb/ or wandb/ with
+`--report-to`) and, once finished, writes the checkpoint `OUT` atomically (HF model + tokenizer +
+metrics + tracker logs + manifest) and removes the partial directory. `--resume` continues from
+`OUT.partial/state/`.
 """
 
 from __future__ import annotations
@@ -17,8 +18,11 @@ from evolm.errors import BadInput
 from evolm.lineage_data import pretraining_shards
 from evolm.mixture import MixturePlan
 from evolm.presets import Preset
-from evolm.rundir import METRICS, partial_dir
-from evolm.trainer import TrainConfig, train
+from evolm.training.batching import split_batch
+from evolm.training.causal_lm import TrainConfig, train
+from evolm.training.processes import from_main
+from evolm.training.rundir import METRICS, partial_dir
+from evolm.training.tracking import Tracking
 
 
 @dataclass
@@ -40,6 +44,8 @@ class Overrides:
     save_every: int = 0
     log_every: int = 1
     peak_flops: float | None = None
+    report_to: str = "none"
+    """Experiment tracker: tensorboard, wandb or none (it may change on --resume)."""
 
 
 def quiet_transformers() -> None:
@@ -49,13 +55,9 @@ def quiet_transformers() -> None:
     hf_logging.disable_progress_bar()
 
 
-def default_micro_batch(preset: Preset, per_rank: int) -> int:
-    """Largest power-of-two divisor of the per-process batch up to the preset's comfortable size."""
-    cap = 8 if preset.hidden <= 1024 else 4 if preset.hidden <= 2048 else 2
-    micro = 1
-    while micro * 2 <= cap and per_rank % (micro * 2) == 0:
-        micro *= 2
-    return micro
+def micro_batch_cap(preset: Preset) -> int:
+    """The largest default micro batch: what a preset's activations comfortably fit."""
+    return 8 if preset.hidden <= 1024 else 4 if preset.hidden <= 2048 else 2
 
 
 def train_config(preset: Preset, budget: int, o: Overrides, world: int = 1) -> TrainConfig:
@@ -75,9 +77,10 @@ def train_config(preset: Preset, budget: int, o: Overrides, world: int = 1) -> T
     if o.warmup < 0:
         raise BadInput("--warmup must not be negative.")
     warmup = round(o.warmup * steps) if o.warmup < 1 else int(o.warmup)
-    per_rank = global_batch // world if global_batch % world == 0 else global_batch
+    # The default micro batch: the largest power-of-two divisor of the per-process batch up to the cap.
+    split = split_batch(global_batch, world, o.micro_batch or None, cap=micro_batch_cap(preset), powers_of_two=True)
     return TrainConfig(
-        seq_len=seq_len, global_batch=global_batch, micro_batch=o.micro_batch or default_micro_batch(preset, per_rank),
+        seq_len=seq_len, global_batch=global_batch, micro_batch=split.micro,
         lr=lr, min_lr=min_lr, warmup_steps=min(warmup, steps), total_steps=steps, weight_decay=o.weight_decay,
         grad_clip=o.grad_clip, seed=o.seed, eval_every=o.eval_every, val_tokens=o.val_tokens,
         save_every=o.save_every, log_every=max(1, o.log_every), peak_flops=o.peak_flops,
@@ -98,24 +101,26 @@ class RunSpec:
     data_records: list = field(default_factory=list)
     parent: Checkpoint | None = None
     extra: dict = field(default_factory=dict)
+    report_to: str = "none"
 
 
 def run_and_save(spec: RunSpec, model, out: Path, *, resume: bool, overwrite: bool) -> Checkpoint:
-    import torch.distributed as dist
-
+    """Train in OUT.partial, then write the checkpoint OUT (main process); every process returns it."""
     out = Path(out)
     partial = partial_dir(out)
     record = {"stage": spec.stage, "knobs": spec.knobs, "tokenizer": spec.tokenizer_sha256,
               "data": [{k: v for k, v in d.items() if k != "tokens_drawn"} for d in spec.data_records],
               "parent": spec.parent.manifest_sha256 if spec.parent else None}
+    tracking = Tracking(spec.report_to, partial, out.name)
     result = train(
         model, spec.plan, spec.config, partial, run_record=record, val_sets=spec.val_sets,
         flops_per_token=spec.preset.flops_per_token(spec.config.seq_len, spec.vocab), resume=resume,
-        description=f"{spec.stage} {spec.preset.name}",
+        description=f"{spec.stage} {spec.preset.name}", tracking=tracking,
     )
-    if dist.is_available() and dist.is_initialized() and dist.get_rank() != 0:
-        dist.barrier()
-        return None
+    return from_main(lambda: _save(spec, result, out, partial, tracking))
+
+
+def _save(spec: RunSpec, result, out: Path, partial: Path, tracking: Tracking) -> Checkpoint:
     for record_, drawn in zip(spec.data_records, result.tokens_drawn):
         record_["tokens_drawn"] = drawn
     manifest = build_manifest(
@@ -134,6 +139,7 @@ def run_and_save(spec: RunSpec, model, out: Path, *, resume: bool, overwrite: bo
         peak_flops=result.peak_flops,
         final_train_loss=result.final_loss,
         val_loss=result.val_loss,
+        tracking=tracking.manifest(),
         **spec.extra,
     )
 
@@ -141,14 +147,13 @@ def run_and_save(spec: RunSpec, model, out: Path, *, resume: bool, overwrite: bo
         result.model.save_pretrained(tmp, state_dict=result.state_dict)
         _copy_tokenizer(spec.tokenizer_dir, tmp)
         shutil.copy2(partial / METRICS, tmp / METRICS)
+        tracking.copy_logs(tmp)
 
     checkpoint = write_checkpoint(out, manifest, write_files, overwrite=True)
     shutil.rmtree(partial, ignore_errors=True)
     log(f"{spec.stage} done: {checkpoint.signature}, {result.tokens:,} tokens in {result.wall_time_s:.1f}s "
         f"({result.tokens_per_s:,.0f} tokens/s), final loss {result.final_loss:.4f}, "
         + ", ".join(f"val {k} {v:.4f}" for k, v in result.val_loss.items()))
-    if dist.is_available() and dist.is_initialized():
-        dist.barrier()
     return checkpoint
 
 
@@ -171,13 +176,6 @@ def warn_repeats(plan: MixturePlan) -> None:
         if plan.epochs(i) > 1:
             log(f"warning: {source.name} budget {source.budget:,} tokens exceeds the {plan.windows[i] * plan.seq_len:,} "
                 f"tokens in {source.path}; the data repeats ({plan.epochs(i):.2f} passes).")
-
-
-def world_size() -> int:
-    """Processes of this run as torchrun / accelerate launch announce them (1 when run directly)."""
-    import os
-
-    return int(os.environ.get("WORLD_SIZE", "1"))
 
 
 def pretraining_val_set(checkpoint: Checkpoint, skip: list[Path] = ()) -> dict:

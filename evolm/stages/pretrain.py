@@ -8,12 +8,12 @@ from evolm.checkpoint import Checkpoint
 from evolm.errors import BadInput
 from evolm.mixture import MixturePlan, MixtureSource
 from evolm.presets import get_preset
-from evolm.rundir import check_outputs
 from evolm.shards import TokenShards
-from evolm.stages.lm_run import (
-    Overrides, RunSpec, quiet_transformers, data_record, run_and_save, train_config, warn_repeats, world_size,
-)
+from evolm.stages.lm_run import Overrides, RunSpec, quiet_transformers, data_record, run_and_save, train_config, warn_repeats
 from evolm.tokenizer import tokenizer_fingerprint
+from evolm.training.processes import world_size
+from evolm.training.rundir import check_outputs
+from evolm.training.tracking import check_report_to
 from evolm.units import PerParam, resolve_count
 
 
@@ -23,6 +23,7 @@ def run(*, model: str, tokens: int | PerParam, data: Path, out: Path, tokenizer:
     from transformers import AutoModelForCausalLM
 
     overrides = overrides or Overrides()
+    report_to = check_report_to(overrides.report_to)
     quiet_transformers()
     preset = get_preset(model)
     check_outputs(out, resume=resume, overwrite=overwrite)
@@ -47,6 +48,6 @@ def run(*, model: str, tokens: int | PerParam, data: Path, out: Path, tokenizer:
         tokenizer_dir=tokenizer_dir, tokenizer_sha256=tok_sha, plan=plan, config=config,
         val_sets={"pretrain": shards.split("val")},
         data_records=[data_record("pretrain", shards, budget, plan, 0)],
-        extra={"budget_spec": str(tokens)},
+        extra={"budget_spec": str(tokens)}, report_to=report_to,
     )
     return run_and_save(spec, net, out, resume=resume, overwrite=overwrite)

@@ -1,6 +1,7 @@
 """`evolm sft`: full (or LoRA) supervised fine-tuning with TRL's SFTTrainer.
 
-The paper's recipe (evolm-paper.md sections 2-3): the first N examples of the pool, the template
+The paper's recipe (evolm-paper.md sections 2-3): the first N examples of the pool (or of a split
+folder's SFT part), the template
 `Human: {problem}\\nAssistant: {solution}<eos>` (installed as the chat template), loss on the
 response only, no packing, cutoff 2048, cosine schedule with 10% warmup; 1B: LR 1e-5, global batch
 128; 4B: 7.5e-6, 256.
@@ -12,14 +13,17 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from evolm.checkpoint import Checkpoint
 from evolm.errors import BadInput
-from evolm.rundir import check_outputs
-from evolm.stages.data.split import sft_range
-from evolm.stages.lm_run import quiet_transformers, world_size
-from evolm.stages.posttrain import (
-    batch_split, device_settings, done_message, gathered_weights, load_parent, load_pool,
-    metrics_callback, posttrain_manifest, start_run_dir, train, write_posttrained,
-)
+from evolm.stages.data.split import select_examples
+from evolm.stages.lm_run import quiet_transformers
+from evolm.stages.posttrain import done_message, load_parent, posttrain_manifest, write_posttrained
+from evolm.training.batching import split_batch
+from evolm.training.metrics import metrics_callback
+from evolm.training.processes import from_main, is_main_process, world_size
+from evolm.training.rundir import check_outputs
+from evolm.training.tracking import Tracking, check_report_to
+from evolm.training.trl_run import device_settings, gathered_weights, start_run_dir, train
 
 # preset -> (learning rate, global batch, where the numbers come from)
 SFT_DEFAULTS = {
@@ -43,10 +47,14 @@ class SFTOptions:
     lora_alpha: int = 32
     save_every: int = 0
     log_every: int = 1
+    report_to: str = "none"
+    """Experiment tracker: tensorboard, wandb or none (it may change on --resume)."""
 
 
-def run(*, parent: Path, data: Path, examples: int, epochs: float, out: Path, options: SFTOptions | None = None,
-        resume: bool = False, overwrite: bool = False):
+def run(*, parent: Path, data: Path, examples: int | None, epochs: float, out: Path, options: SFTOptions | None = None,
+        resume: bool = False, overwrite: bool = False) -> Checkpoint:
+    """Fine-tune `parent` on the first `examples` of a pool file, or of a split folder's SFT part
+    (None: all of that part). Every process returns the checkpoint."""
     import datasets
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -55,35 +63,40 @@ def run(*, parent: Path, data: Path, examples: int, epochs: float, out: Path, op
     from evolm.template import TEMPLATE_NAME, conversation, install
 
     o = options or SFTOptions()
+    report_to = check_report_to(o.report_to)
     quiet_transformers()
     if epochs <= 0:
         raise BadInput("--epochs must be positive.")
-    if examples <= 0:
+    if examples is not None and examples <= 0:
         raise BadInput("--examples must be positive.")
     if o.lora and (os.environ.get("ACCELERATE_DEEPSPEED_ZERO_STAGE") == "3" or os.environ.get("ACCELERATE_USE_FSDP") == "true"):
         raise BadInput("--lora under DeepSpeed ZeRO-3 or FSDP is not supported (the adapter cannot be merged into "
                        "sharded weights); use zero2-1B.yaml, torchrun (plain data parallel) or a single process.")
     run_dir = check_outputs(out, resume=resume, overwrite=overwrite)
     ancestor = load_parent(parent)
-    pool = load_pool(data)
-    start, end = sft_range(len(pool.rows), examples)
+    chosen = select_examples(data, "sft", examples)
+    if not chosen.rows:
+        raise BadInput(f"The SFT part of {data} is empty; there is nothing to fine-tune on.")
+    start, end = chosen.start, chosen.end
     preset = ancestor.manifest["model"]["preset"]
     lr, global_batch, source = SFT_DEFAULTS.get(preset, (1e-5, 128, "evolm"))
     lr = o.lr if o.lr is not None else lr
     global_batch = o.global_batch or global_batch
-    micro, accum = batch_split(global_batch, o.micro_batch, world_size(), cap=16)
+    batch = split_batch(global_batch, world_size(), o.micro_batch or None, cap=16, unit="examples")
+    micro, accum = batch.micro, batch.accum
 
     tokenizer = AutoTokenizer.from_pretrained(ancestor.path)
     install(tokenizer)
     model = AutoModelForCausalLM.from_pretrained(ancestor.path, dtype=torch.float32, attn_implementation="sdpa")
     max_length = o.max_length or min(2048, model.config.max_position_embeddings)
-    rows = pool.rows[start:end]
-    dataset = datasets.Dataset.from_list([{"messages": conversation(r["problem"], r["gt_solution"])} for r in rows])
-    knobs = {"examples": examples, "epochs": epochs, "pool_sha256": pool.sha256, "rows": [start, end]}
+    dataset = datasets.Dataset.from_list([{"messages": conversation(r["problem"], r["gt_solution"])} for r in chosen.rows])
+    knobs = {"examples": end - start, "epochs": epochs, "pool_sha256": chosen.pool_sha256, "rows": [start, end]}
     settings = {"lr": lr, "global_batch": global_batch, "micro_batch": micro, "max_length": max_length,
                 "warmup": o.warmup, "weight_decay": o.weight_decay, "seed": o.seed, "lora": o.lora,
                 "lora_rank": o.lora_rank, "lora_alpha": o.lora_alpha}
-    start_run_dir(run_dir, {"stage": "sft", "knobs": knobs, "parent": ancestor.manifest_sha256, "config": settings}, resume=resume)
+    start_run_dir(run_dir, {"stage": "sft", "knobs": knobs, "parent": ancestor.manifest_sha256, "config": settings,
+                            "report_to": report_to}, resume=resume)
+    tracking = Tracking(report_to, run_dir, Path(out).name)
     peft_config = None
     if o.lora:
         from peft import LoraConfig
@@ -94,30 +107,34 @@ def run(*, parent: Path, data: Path, examples: int, epochs: float, out: Path, op
         warmup_steps=o.warmup, weight_decay=o.weight_decay, per_device_train_batch_size=micro,
         gradient_accumulation_steps=accum, max_length=max_length, packing=False, assistant_only_loss=True,
         logging_steps=o.log_every, save_strategy="steps" if o.save_every else "no", save_steps=o.save_every or 500,
-        report_to="none", disable_tqdm=True, seed=o.seed, data_seed=o.seed, dataloader_num_workers=0,
+        report_to=report_to, disable_tqdm=True, seed=o.seed, data_seed=o.seed, dataloader_num_workers=0,
         **device_settings(),
     )
-    trainer = SFTTrainer(model=model, args=config, train_dataset=dataset, processing_class=tokenizer, peft_config=peft_config,
-                         callbacks=[metrics_callback(run_dir, f"sft {preset}", None)])
-    result = train(trainer, run_dir, resume=resume)
+    with tracking.trl_session({"stage": "sft", **knobs, **settings}, main=is_main_process()):
+        trainer = SFTTrainer(model=model, args=config, train_dataset=dataset, processing_class=tokenizer,
+                             peft_config=peft_config, callbacks=[metrics_callback(run_dir, f"sft {preset}")])
+        result = train(trainer, run_dir, resume=resume)
     weights = None if o.lora else gathered_weights(trainer)  # LoRA is merged below instead (refused under ZeRO-3)
-    if not trainer.is_world_process_zero():
-        return None
-    final = trainer.model.merge_and_unload() if o.lora else trainer.model
-    final.config.use_cache = True
-    losses = [h["loss"] for h in trainer.state.log_history if "loss" in h]
-    manifest = posttrain_manifest(
-        "sft", knobs, ancestor, ancestor.manifest["tokenizer"]["sha256"],
-        data=[{"name": "sft", **pool.describe(start, end), "epochs": epochs}],
-        schedule={**settings, "kind": "cosine with warmup", "optimizer": "AdamW", "defaults_from": source,
-                  "gradient_accumulation": accum, "processes": world_size(), "steps_done": trainer.state.global_step,
-                  "completed": True},
-        loss={"first": losses[0] if losses else None, "last": losses[-1] if losses else None,
-              "train_loss": result.training_loss},
-        lora={"rank": o.lora_rank, "alpha": o.lora_alpha, "merged": True} if o.lora else None,
-        seed=o.seed, wall_time_s=round(result.metrics.get("train_runtime", 0.0), 3), template_name=TEMPLATE_NAME,
-    )
-    checkpoint = write_posttrained(out, manifest, final, tokenizer, run_dir, state_dict=weights)
-    done_message("sft", checkpoint, f"{end - start} examples x {epochs} epochs, {trainer.state.global_step} steps, "
-                 f"loss {manifest['loss']['first']} -> {manifest['loss']['last']}")
-    return checkpoint
+
+    def save() -> Checkpoint:  # on the main process; the others receive its result
+        final = trainer.model.merge_and_unload() if o.lora else trainer.model
+        final.config.use_cache = True
+        losses = [h["loss"] for h in trainer.state.log_history if "loss" in h]
+        manifest = posttrain_manifest(
+            "sft", knobs, ancestor, ancestor.manifest["tokenizer"]["sha256"],
+            data=[{"name": "sft", **chosen.record, "epochs": epochs}],
+            schedule={**settings, "kind": "cosine with warmup", "optimizer": "AdamW", "defaults_from": source,
+                      "gradient_accumulation": accum, "processes": world_size(), "steps_done": trainer.state.global_step,
+                      "completed": True},
+            loss={"first": losses[0] if losses else None, "last": losses[-1] if losses else None,
+                  "train_loss": result.training_loss},
+            lora={"rank": o.lora_rank, "alpha": o.lora_alpha, "merged": True} if o.lora else None,
+            seed=o.seed, wall_time_s=round(result.metrics.get("train_runtime", 0.0), 3), template_name=TEMPLATE_NAME,
+            tracking=tracking.manifest(),
+        )
+        checkpoint = write_posttrained(out, manifest, final, tokenizer, run_dir, state_dict=weights, tracking=tracking)
+        done_message("sft", checkpoint, f"{chosen.end - chosen.start} examples x {epochs} epochs, {trainer.state.global_step} "
+                     f"steps, loss {manifest['loss']['first']} -> {manifest['loss']['last']}")
+        return checkpoint
+
+    return from_main(save)

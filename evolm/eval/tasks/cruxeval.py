@@ -11,10 +11,13 @@ import ast
 import re
 
 from evolm.eval import math_grader
-from evolm.eval.tasks.base import answer_region
+from evolm.eval.tasks.base import TaskSpec, answer_region
 
+FAMILY = "cruxeval"
 NAME = "evolm.literal/1: answer region; ast.literal_eval equality, else stripped-string equality"
 MAX_CHARS = 10_000
+GOLD_HINT = "expected a non-empty gt_answer"
+TASKS = (TaskSpec("CRUXEval", "ood", "ood", "hub"), TaskSpec("SynthCode", "ood", "synth-ood", "synth"))
 
 _NOT_PARSED = object()
 

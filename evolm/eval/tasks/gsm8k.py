@@ -11,7 +11,11 @@ import re
 from fractions import Fraction
 
 from evolm.eval import math_grader
+from evolm.eval.tasks.base import TaskSpec
 
+FAMILY = "gsm8k"
+GOLD_HINT = "expected '#### N' in gt_solution or a non-empty gt_answer"
+TASKS = (TaskSpec("GSM8KPlatinum", "id", "id", "hub"),)
 NAME = "evolm.gsm8k/1: math extraction; one number without , $ % or trailing units; else math-verify"
 
 _NUMBER = re.compile(r"^(-?\d+(?:\.\d+)?)([a-z]*)$")  # after normalize(): no spaces, lower case

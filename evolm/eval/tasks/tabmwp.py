@@ -10,9 +10,12 @@ import re
 from fractions import Fraction
 
 from evolm.eval import math_grader
-from evolm.eval.tasks.base import answer_region
+from evolm.eval.tasks.base import TaskSpec, answer_region
 
+FAMILY = "tabmwp"
 NAME = "evolm.tabmwp/1: answer region; numbers to 1e-6 relative, else normalized text"
+GOLD_HINT = "expected a non-empty gt_answer"
+TASKS = (TaskSpec("TabMWP", "ood", "ood", "hub"), TaskSpec("SynthTable", "ood", "synth-ood", "synth"))
 
 _NUMBER = re.compile(r"^-?(\d+(\.\d*)?|\.\d+)(/\d+)?$")
 

@@ -11,9 +11,15 @@ from __future__ import annotations
 import re
 
 from evolm.eval import math_grader
-from evolm.eval.tasks.base import answer_region
+from evolm.eval.tasks.base import TaskSpec, answer_region
 
+FAMILY = "truth"
 NAME = "evolm.truth/1: whole-word True/False/Uncertain (yes/no/unknown) in the answer region; last wins"
+GOLD_HINT = "expected gt_answer True, False or Uncertain (or yes / no / unknown)"
+TASKS = (
+    TaskSpec("BoardgameQA500", "ood", "ood", "hub"), TaskSpec("StrategyQA500", "ood", "ood", "hub"),
+    TaskSpec("SynthRules", "ood", "synth-ood", "synth"), TaskSpec("SynthFacts", "ood", "synth-ood", "synth"),
+)
 
 _LABELS = re.compile(
     r"\b(true|false|uncertain|yes|no|unknown|undetermined|cannot be determined|can ?not be determined)\b", re.IGNORECASE

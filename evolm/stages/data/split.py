@@ -3,15 +3,22 @@
 SFT takes the first N examples of the pool and RL the last M; the two are disjoint as long as
 N + M <= pool size, and we refuse anything else. `sft_range` / `rl_range` are the single definition
 that `evolm sft` and `evolm rl` use too.
+
+A split folder holds `sft.jsonl`, `rl.jsonl` and `split.json` (which pool, and which of its rows
+each part took). `evolm sft --data` and `evolm rl --data` accept it as well as the pool file:
+`select_examples` places the examples of either in the pool's own row numbers, so RL's overlap check
+against the lineage's SFT rows works whichever form each stage was given.
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 
 from evolm.errors import BadInput
-from evolm.fsutil import atomic_dir, read_jsonl, sha256_file, write_json
+from evolm.fsutil import atomic_dir, sha256_file, write_json
+from evolm.jsonl import read_jsonl
 
 REQUIRED_FIELDS = ("problem", "gt_solution")
 
@@ -78,3 +85,84 @@ def split_pool(pool: Path, sft: int, rl: int, out: Path, *, overwrite: bool = Fa
                     handle.write(json.dumps(row, ensure_ascii=False) + "\n")
         write_json(tmp / "split.json", manifest)
     return manifest
+
+
+SPLIT_MANIFEST = "split.json"
+PARTS = ("sft", "rl")
+
+
+@dataclass
+class Selection:
+    """The examples one SFT or RL run trains on, placed in their pool's rows."""
+
+    rows: list[dict]
+    start: int
+    """First pool row (inclusive)."""
+    end: int
+    """Last pool row (exclusive)."""
+    pool_sha256: str
+    pool_size: int
+    record: dict
+    """The manifest's data entry: pool, rows, examples (and the split folder with its hash)."""
+    source_end: int
+    """End of the pool rows this selection may draw from: the pool's size, or the split part's end."""
+    available: int
+    """How many examples the source offers: the pool's size, or the split part's size."""
+
+
+def read_split(path: Path) -> tuple[dict, str]:
+    """A split folder's manifest and its sha256, checked."""
+    path = Path(path)
+    manifest_path = path / SPLIT_MANIFEST
+    if not manifest_path.is_file():
+        raise BadInput(f"{path} is a folder without {SPLIT_MANIFEST}; --data takes a pool .jsonl file or a split "
+                       "folder from `evolm data split`.")
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise BadInput(f"{manifest_path} is not valid JSON ({exc.msg}).") from None
+    if not isinstance(manifest, dict) or manifest.get("format") != "evolm-split":
+        raise BadInput(f"{manifest_path} is not the manifest of an `evolm data split` folder.")
+    if manifest.get("version", 0) > 1:
+        raise BadInput(f"{manifest_path} is a split of format version {manifest['version']}, newer than this evolm reads (1).")
+    return manifest, sha256_file(manifest_path)
+
+
+def select_examples(data: Path, part: str, n: int | None) -> Selection:
+    """The examples of `part` ("sft": the first n, "rl": the last n) of a pool file or a split
+    folder (of its `part` part; n None: all of it)."""
+    if part not in PARTS:
+        raise ValueError(f"unknown part {part!r}")
+    data = Path(data)
+    if data.is_dir():
+        return _from_split(data, part, n)
+    if n is None:
+        raise BadInput(f"--examples is needed with a pool file ({data}); only a split folder knows its own sizes.")
+    rows = read_pool(data)
+    start, end = (sft_range if part == "sft" else rl_range)(len(rows), n)
+    sha = sha256_file(data)
+    record = {"pool": str(data.resolve()), "pool_sha256": sha, "pool_size": len(rows), "rows": [start, end],
+              "examples": end - start}
+    return Selection(rows[start:end], start, end, sha, len(rows), record, source_end=len(rows), available=len(rows))
+
+
+def _from_split(folder: Path, part: str, n: int | None) -> Selection:
+    manifest, sha = read_split(folder)
+    entry, pool = manifest[part], manifest["pool"]
+    rows = read_pool(folder / entry["file"])
+    if len(rows) != entry["end"] - entry["start"]:
+        raise BadInput(f"{folder / entry['file']} has {len(rows)} examples but {folder / SPLIT_MANIFEST} lists "
+                       f"{entry['end'] - entry['start']}; the split folder was altered, re-run `evolm data split`.")
+    n = len(rows) if n is None else n
+    if n < 0:
+        raise BadInput(f"The {part.upper()} size must not be negative.")
+    if n > len(rows):
+        raise BadInput(f"The {part.upper()} size {n} is larger than the {part.upper()} part of the split {folder} "
+                       f"({len(rows)} examples).")
+    # SFT: the first n of its part; RL: the last n of its part (the pool's rule, inside the part).
+    local = (0, n) if part == "sft" else (len(rows) - n, len(rows))
+    start, end = entry["start"] + local[0], entry["start"] + local[1]
+    record = {"pool": pool["path"], "pool_sha256": pool["sha256"], "pool_size": pool["size"], "rows": [start, end],
+              "examples": n, "split": str(folder.resolve()), "split_sha256": sha, "split_part": part}
+    return Selection(rows[local[0]:local[1]], start, end, pool["sha256"], pool["size"], record,
+                     source_end=entry["end"], available=len(rows))

@@ -1,0 +1,217 @@
+"""The checkpoint manifest (`evolm.json`) as typed records: the one place that knows its keys.
+
+Stages fill a `Manifest`, `evolm.checkpoint` writes and reads it, the CLI and the report read its
+fields. On disk it is plain JSON (`to_json`), readable with no evolm installed; `from_json` reads
+every schema version evolm has written, upgrading older ones in memory (`upgrade`), so a renamed
+field is one edit here instead of a silent "–" in a report.
+
+Schema versions:
+    1  flat: wall time, tokens/s, MFU and provenance at the top level; losses and post-training
+       records (template, reward, KL, generation) as loose top-level keys.
+    2  grouped: `compute`, `provenance`, `outcome`, `posttraining`; `schedule` split into its typed
+       progress fields and the hyperparameter `settings`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+SCHEMA = "evolm.checkpoint"
+SCHEMA_VERSION = 2
+
+
+@dataclass
+class ParentRef:
+    """The checkpoint a stage started from."""
+
+    path: str  # where the parent was when this checkpoint was made
+    manifest_sha256: str  # sha256 of the parent's evolm.json bytes: changes if the parent is replaced
+    signature: str  # the parent's paper-style signature
+
+
+@dataclass
+class LineageEntry:
+    """One ancestor (or the checkpoint itself) in the flattened lineage."""
+
+    stage: str
+    knobs: dict  # the stage's lineage knobs (see evolm.stagespec)
+    signature: str = ""
+    manifest_sha256: str = ""
+    path: str = ""
+
+
+@dataclass
+class ModelRecord:
+    preset: str  # the model preset (evolm presets), e.g. 1M or 1B
+    params: int | None = None  # parameter count
+    vocab_size: int | None = None
+    shape: dict = field(default_factory=dict)  # hidden size, layers, heads, seq_len, ... (Preset.describe)
+
+
+@dataclass
+class TokenizerRecord:
+    sha256: str  # fingerprint of the tokenizer files (evolm.tokenizer.tokenizer_fingerprint)
+
+
+@dataclass
+class Schedule:
+    """How far the optimization went, and with what settings."""
+
+    kind: str = ""  # e.g. "linear warmup + cosine to min_lr"
+    completed: bool = False  # the schedule ran to its end (an exported mid-run state would say False)
+    steps_done: int | None = None
+    tokens_done: int | None = None  # tokens consumed (pre-training and CPT)
+    settings: dict = field(default_factory=dict)  # hyperparameters: lr, batch, warmup, optimizer, seed, ...
+
+
+@dataclass
+class Compute:
+    wall_time_s: float | None = None  # training wall time
+    tokens_per_s: float | None = None
+    mfu: float | None = None  # model FLOPs utilization against peak_flops
+    peak_flops: float | None = None  # peak FLOP/s of one device (given or measured)
+    processes: int | None = None  # training processes (DDP / FSDP / ZeRO ranks)
+
+
+@dataclass
+class Provenance:
+    created: str = ""  # UTC time, ISO 8601
+    versions: dict = field(default_factory=dict)  # evolm, python and library versions
+    git_commit: str | None = None  # the evolm source commit ('-dirty' with local changes)
+    hardware: dict = field(default_factory=dict)  # machine, cpu_count, accelerator, ...
+
+
+@dataclass
+class Outcome:
+    """What training measured at its end."""
+
+    final_train_loss: float | None = None  # pre-training / CPT: the last step's loss
+    val_loss: dict | None = None  # source name -> validation loss (pretrain, domain, replay, ...)
+    loss: dict | None = None  # SFT: first / last logged loss and TRL's training loss
+    rewards: dict | None = None  # RL: first / last / mean logged reward
+
+
+@dataclass
+class PostTraining:
+    """What SFT and RL add: the chat template, the lineage's pre-training data, the RL reward."""
+
+    template: dict | None = None  # name, chat_template, format
+    reward: dict | None = None  # RL: the grader definition(s), values, function
+    kl: dict | None = None  # RL: {"enabled", "coef"}
+    generation: dict | None = None  # RL: rollout backend, rollouts per prompt, temperature, lengths
+    lora: dict | None = None  # SFT with --lora: rank, alpha, merged
+
+
+@dataclass
+class FileRecord:
+    sha256: str
+    bytes: int
+
+
+@dataclass
+class Manifest:
+    stage: str  # pretrain | cpt | sft | rl | import (evolm.stagespec)
+    signature: str  # paper-style lineage name, e.g. 1B-160BT-8+42BT-100Kep1
+    knobs: dict  # this stage's lineage knobs
+    parent: ParentRef | None = None
+    lineage: list[LineageEntry] = field(default_factory=list)  # every ancestor, oldest first
+    model: ModelRecord | None = None
+    tokenizer: TokenizerRecord | None = None
+    data: list[dict] = field(default_factory=list)  # every data source with what was actually consumed
+    pretraining_data: list[dict] = field(default_factory=list)  # after pre-training: the lineage's pre-training data
+    replay: dict | None = None  # CPT: replay budget and share of the stream and of the parent's budget
+    budget_spec: str | None = None  # pre-training: the budget as the user wrote it (80B, 20x)
+    schedule: Schedule = field(default_factory=Schedule)
+    seed: int | None = None
+    compute: Compute = field(default_factory=Compute)
+    outcome: Outcome = field(default_factory=Outcome)
+    posttraining: PostTraining | None = None
+    tracking: dict | None = None  # experiment tracker and where its logs are
+    provenance: Provenance = field(default_factory=Provenance)
+    files: dict[str, FileRecord] = field(default_factory=dict)  # every hashed file of the checkpoint
+    schema: str = SCHEMA
+    schema_version: int = SCHEMA_VERSION
+    extra: dict = field(default_factory=dict)  # keys this evolm does not know (kept, rewritten as they were)
+
+    def to_json(self) -> dict:
+        out = {f.name: _plain(getattr(self, f.name)) for f in fields(self) if f.name != "extra"}
+        out.update(self.extra)
+        return out
+
+    @classmethod
+    def from_json(cls, data: dict) -> "Manifest":
+        """Read a manifest of any known schema version (older ones are upgraded first)."""
+        data = upgrade(dict(data))
+        known = {f.name for f in fields(cls)}
+        values = {k: v for k, v in data.items() if k in known and k != "extra"}
+        values["parent"] = _build(ParentRef, values.get("parent"))
+        values["lineage"] = [_build(LineageEntry, e) for e in values.get("lineage") or []]
+        values["model"] = _build(ModelRecord, values.get("model"))
+        values["tokenizer"] = _build(TokenizerRecord, values.get("tokenizer"))
+        values["schedule"] = _build(Schedule, values.get("schedule")) or Schedule()
+        values["compute"] = _build(Compute, values.get("compute")) or Compute()
+        values["outcome"] = _build(Outcome, values.get("outcome")) or Outcome()
+        values["posttraining"] = _build(PostTraining, values.get("posttraining"))
+        values["provenance"] = _build(Provenance, values.get("provenance")) or Provenance()
+        values["files"] = {k: _build(FileRecord, v) for k, v in (values.get("files") or {}).items()}
+        values["data"] = list(values.get("data") or [])
+        values["pretraining_data"] = list(values.get("pretraining_data") or [])
+        values["extra"] = {k: v for k, v in data.items() if k not in known}
+        return cls(**values)
+
+
+def _plain(value: Any) -> Any:
+    if hasattr(value, "__dataclass_fields__"):
+        return asdict(value)
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
+
+
+def _build(cls, data):
+    """A record from its JSON mapping; unknown keys are dropped, missing ones take their defaults."""
+    if data is None:
+        return None
+    if not isinstance(data, dict):
+        raise ValueError(f"{cls.__name__} record must be a mapping, not {type(data).__name__}")
+    names = {f.name for f in fields(cls)}
+    return cls(**{k: v for k, v in data.items() if k in names})
+
+
+# Schema 1 -> 2: which flat keys moved where.
+_V1_COMPUTE = ("wall_time_s", "tokens_per_s", "mfu", "peak_flops")
+_V1_PROVENANCE = ("created", "versions", "git_commit", "hardware")
+_V1_OUTCOME = ("final_train_loss", "val_loss", "loss", "rewards")
+_V1_POSTTRAINING = ("template", "reward", "kl", "generation", "lora")
+_V1_SCHEDULE_PROGRESS = ("kind", "completed", "steps_done", "tokens_done")
+
+
+def upgrade(data: dict) -> dict:
+    """A manifest mapping brought to SCHEMA_VERSION (a no-op for current ones)."""
+    version = data.get("schema_version", 1)
+    if version > SCHEMA_VERSION:
+        raise ValueError(f"manifest schema {version} is newer than this evolm understands ({SCHEMA_VERSION})")
+    if version == 1:
+        data = _upgrade_v1(data)
+    return data
+
+
+def _upgrade_v1(data: dict) -> dict:
+    data = dict(data)
+    compute = {k: data.pop(k) for k in _V1_COMPUTE if k in data}
+    schedule = dict(data.pop("schedule", None) or {})
+    progress = {k: schedule.pop(k) for k in _V1_SCHEDULE_PROGRESS if k in schedule}
+    if "processes" in schedule:
+        compute["processes"] = schedule.pop("processes")
+    data["compute"] = compute
+    data["schedule"] = {**progress, "settings": schedule}
+    data["provenance"] = {k: data.pop(k) for k in _V1_PROVENANCE if k in data}
+    data["outcome"] = {k: data.pop(k) for k in _V1_OUTCOME if k in data}
+    posttraining = {k: data.pop(k) for k in _V1_POSTTRAINING if k in data}
+    data.pop("template_name", None)  # v1 SFT wrote the template's name twice
+    data["posttraining"] = posttraining or None
+    data["schema_version"] = SCHEMA_VERSION
+    return data

@@ -1,0 +1,258 @@
+"""The causal-LM trainer shared by pre-training and continued pre-training.
+
+The paper's recipe (evolm-paper.md section 3): AdamW (0.9, 0.95), weight decay 0.1, clip 1.0,
+linear warmup then cosine to min_lr, the token budget turned into steps of `global_batch`
+sequences, gradient accumulation from the micro batch. accelerate does the wiring for one or many
+processes (DDP under torchrun / accelerate launch, FSDP or DeepSpeed from its config files), the
+bf16 autocast on CUDA, the resume state (model, optimizer, RNG) and the experiment trackers; this
+loop is written by hand only because the parts that matter here are exactly what generic trainers
+hide: the global batch stays the global batch for any process count, each process reads its own
+slice of a token-budget mixture, and state is saved atomically so a SIGKILL at any moment leaves a
+complete state.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import json
+import math
+import os
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+
+from evolm.console import log
+from evolm.mixture import MixturePlan
+from evolm.shards import SplitReader
+from evolm.training.batching import split_batch
+from evolm.training.flops import measure_matmul_flops
+from evolm.training.metrics import MetricsLog
+from evolm.training.rundir import METRICS, open_run_dir_once, truncate_metrics
+from evolm.training.tracking import Tracking
+from evolm.val_loss import validation_losses
+
+STATE = "state"
+# Settings that may change between an interrupted run and its resumption.
+RESUMABLE_CHANGES = ("save_every", "log_every", "eval_every", "val_tokens", "peak_flops")
+
+
+@dataclass
+class TrainConfig:
+    seq_len: int
+    global_batch: int
+    """Sequences per optimizer step, across all processes."""
+    micro_batch: int
+    """Sequences per forward/backward on one process."""
+    lr: float
+    min_lr: float
+    warmup_steps: int
+    total_steps: int
+    weight_decay: float = 0.1
+    beta1: float = 0.9
+    beta2: float = 0.95
+    grad_clip: float = 1.0
+    seed: int = 0
+    eval_every: int = 0
+    """Steps between validation passes (0: only at the end)."""
+    val_tokens: int = 65536
+    """Validation tokens per source per pass."""
+    save_every: int = 0
+    """Steps between resume states (0: never)."""
+    log_every: int = 1
+    peak_flops: float | None = None
+    """Peak FLOP/s of one device for MFU; measured once when None."""
+
+    @property
+    def tokens_per_step(self) -> int:
+        return self.global_batch * self.seq_len
+
+    def comparable(self) -> dict:
+        return {k: v for k, v in dataclasses.asdict(self).items() if k not in RESUMABLE_CHANGES}
+
+
+@dataclass
+class TrainResult:
+    steps: int
+    tokens: int
+    wall_time_s: float
+    tokens_per_s: float
+    mfu: float | None
+    peak_flops: float
+    final_loss: float
+    val_loss: dict
+    tokens_drawn: list[int]
+    processes: int
+    model: torch.nn.Module
+    state_dict: dict | None = None
+
+
+def train(
+    model: torch.nn.Module,
+    plan: MixturePlan,
+    config: TrainConfig,
+    run_dir: Path,
+    *,
+    run_record: dict,
+    val_sets: dict[str, SplitReader],
+    flops_per_token: float,
+    resume: bool = False,
+    description: str = "train",
+    tracking: Tracking | None = None,
+) -> TrainResult:
+    from accelerate import Accelerator
+    from transformers import get_cosine_with_min_lr_schedule_with_warmup
+
+    cuda = torch.cuda.is_available()
+    run_dir = Path(run_dir)
+    tracking = tracking or Tracking("none", run_dir, run_dir.name)
+    accelerator = Accelerator(mixed_precision="bf16" if cuda else "no", cpu=not cuda, **tracking.accelerator_kwargs())
+    world, rank, main = accelerator.num_processes, accelerator.process_index, accelerator.is_main_process
+    per_rank, accum = _per_rank_and_accum(config, world)
+    state_root = run_dir / STATE
+    record = {"config": config.comparable(), **run_record, "report_to": tracking.report_to}
+    open_run_dir_once(run_dir, record, resume=resume, processes=accelerator)
+    start_step = latest_state(run_dir) if resume else 0
+
+    optimizer = torch.optim.AdamW(
+        model.parameters(), lr=config.lr, betas=(config.beta1, config.beta2), weight_decay=config.weight_decay,
+        fused=True if cuda else None,
+    )
+    model, optimizer = accelerator.prepare(model, optimizer)
+    # The scheduler is not passed to prepare(): accelerate would step it once per process.
+    scheduler = get_cosine_with_min_lr_schedule_with_warmup(
+        optimizer, config.warmup_steps, config.total_steps, min_lr_rate=config.min_lr / config.lr
+    )
+    accelerator.register_for_checkpointing(scheduler)
+    elapsed_before = 0.0
+    if start_step:
+        accelerator.load_state(str(state_root / _state_name(start_step)))
+        elapsed_before = json.loads((state_root / _state_name(start_step) / "trainer.json").read_text())["elapsed_s"]
+        if main:
+            truncate_metrics(run_dir / METRICS, start_step)
+            log(f"resuming at step {start_step}/{config.total_steps} from {state_root / _state_name(start_step)}")
+
+    peak = config.peak_flops or measure_matmul_flops(accelerator.device, torch.bfloat16 if cuda else torch.float32)
+    tracking.start_accelerate(accelerator, {**config.comparable(), **_flat(run_record)},
+                              resume_step=start_step if resume else None)
+    metrics = MetricsLog(run_dir, description, config.total_steps, main=main,
+                         tracker=accelerator.log if tracking.enabled else None)
+    device = accelerator.device
+    loss_value, val = float("nan"), {}
+    started = time.monotonic()
+    steps_timed, time_in_steps = 0, 0.0
+    try:
+        with metrics.start(start_step):
+            for step in range(start_step, config.total_steps):
+                step_start = time.perf_counter()
+                first = step * config.global_batch + rank * per_rank
+                batch = torch.from_numpy(plan.batch(first, first + per_rank))
+                total_loss = torch.zeros((), device=device)
+                model.train()
+                for m in range(accum):
+                    x = batch[m * config.micro_batch:(m + 1) * config.micro_batch].to(device, non_blocking=True)
+                    sync = contextlib.nullcontext() if m == accum - 1 else accelerator.no_sync(model)
+                    with sync:
+                        logits = model(input_ids=x[:, :-1]).logits
+                        loss = F.cross_entropy(logits.reshape(-1, logits.size(-1)).float(), x[:, 1:].reshape(-1))
+                        accelerator.backward(loss / accum)
+                    total_loss += loss.detach()
+                grad_norm = accelerator.clip_grad_norm_(model.parameters(), config.grad_clip)
+                lr = scheduler.get_last_lr()[0]
+                optimizer.step()
+                scheduler.step()
+                optimizer.zero_grad(set_to_none=True)
+                done = step + 1
+                logged = done % config.log_every == 0 or done == config.total_steps
+                if logged:
+                    loss_value = accelerator.reduce(total_loss / accum, "mean").item()
+                    if not math.isfinite(loss_value):
+                        raise RuntimeError(f"loss became {loss_value} at step {done}; lower the learning rate")
+                step_time = time.perf_counter() - step_start
+                if step > start_step:  # the first step includes warm-up costs
+                    steps_timed, time_in_steps = steps_timed + 1, time_in_steps + step_time
+                if config.eval_every and done % config.eval_every == 0 and done < config.total_steps:
+                    val = validation_losses(model, val_sets, config, accelerator)
+                if logged:
+                    tps = config.tokens_per_step / step_time
+                    row = {"step": done, "tokens": done * config.tokens_per_step, "loss": round(loss_value, 6), "lr": lr,
+                           "grad_norm": round(float(grad_norm), 6), "tokens_per_s": round(tps, 1),
+                           "mfu": round(flops_per_token * tps / (peak * world), 5),
+                           "elapsed_s": round(elapsed_before + time.monotonic() - started, 3)}
+                    row.update({f"val_loss/{k}": round(v, 6) for k, v in val.items()})
+                    val = {}
+                    metrics.write(row)
+                if config.save_every and done % config.save_every == 0 and done < config.total_steps:
+                    _save_state(accelerator, state_root, done, elapsed_before + time.monotonic() - started)
+        final_val = validation_losses(model, val_sets, config, accelerator)
+        wall = elapsed_before + time.monotonic() - started
+        metrics.write({"step": config.total_steps, "tokens": config.total_steps * config.tokens_per_step,
+                       **{f"val_loss/{k}": round(v, 6) for k, v in final_val.items()}, "final": True}, fsync=True)
+    finally:
+        tracking.finish_accelerate(accelerator)
+    tps = config.tokens_per_step * steps_timed / time_in_steps if steps_timed else config.tokens_per_step * config.total_steps / max(wall, 1e-9)
+    accelerator.wait_for_everyone()
+    unwrapped = accelerator.unwrap_model(model)
+    # A full state dict on the main process (a collective under FSDP, a plain copy otherwise).
+    state_dict = accelerator.get_state_dict(model)
+    return TrainResult(
+        steps=config.total_steps, tokens=config.total_steps * config.tokens_per_step, wall_time_s=wall,
+        tokens_per_s=tps, mfu=flops_per_token * tps / (peak * world), peak_flops=peak, final_loss=loss_value,
+        val_loss=final_val, tokens_drawn=plan.tokens_drawn(config.total_steps * config.global_batch),
+        processes=world, model=unwrapped, state_dict=state_dict,
+    )
+
+
+def _per_rank_and_accum(config: TrainConfig, world: int) -> tuple[int, int]:
+    split = split_batch(config.global_batch, world, config.micro_batch)
+    return split.per_rank, split.accum
+
+
+def _flat(record: dict) -> dict:
+    """The run record's scalar entries, for a tracker's run configuration."""
+    return {k: v for k, v in record.items() if isinstance(v, (int, float, str, bool))}
+
+
+def _state_name(step: int) -> str:
+    return f"step-{step:08d}"
+
+
+def latest_state(run_dir: Path) -> int:
+    """The step of the newest complete resume state in a run directory (0 when none)."""
+    state_root = Path(run_dir) / STATE
+    steps = [int(p.name[5:]) for p in state_root.glob("step-*") if p.is_dir() and (p / "trainer.json").is_file()]
+    return max(steps, default=0)
+
+
+def _save_state(accelerator, state_root: Path, step: int, elapsed: float) -> None:
+    """Write the resume state of `step` next to the old one, then switch atomically by rename.
+
+    A kill before the rename leaves only a `.tmp-` directory (ignored and cleaned up later); after
+    it, the new state is complete. Older states are deleted only once the new one is in place.
+    """
+    tmp = state_root / f".tmp-{_state_name(step)}"
+    if accelerator.is_main_process:
+        state_root.mkdir(parents=True, exist_ok=True)
+        shutil.rmtree(tmp, ignore_errors=True)
+    accelerator.wait_for_everyone()
+    accelerator.save_state(str(tmp))
+    accelerator.wait_for_everyone()
+    if accelerator.is_main_process:
+        (tmp / "trainer.json").write_text(json.dumps({"step": step, "elapsed_s": elapsed}))
+        _fsync_tree(tmp)
+        os.replace(tmp, state_root / _state_name(step))
+        for old in state_root.iterdir():
+            if old.name != _state_name(step):
+                shutil.rmtree(old, ignore_errors=True)
+    accelerator.wait_for_everyone()
+
+
+def _fsync_tree(root: Path) -> None:
+    for path in root.rglob("*"):
+        if path.is_file():
+            with open(path, "rb") as handle:
+                os.fsync(handle.fileno())

@@ -1,0 +1,55 @@
+"""One run, one or many processes: which one is the main process, and its result for all.
+
+Under torchrun / accelerate launch every process runs the same stage function; the main process
+alone writes the checkpoint, and every process returns it (the CLI decides who prints).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Callable, TypeVar
+
+from evolm.errors import BadInput
+
+T = TypeVar("T")
+
+
+def world_size() -> int:
+    """Processes of this run as torchrun / accelerate launch announce them (1 when run directly)."""
+    return int(os.environ.get("WORLD_SIZE", "1"))
+
+
+def _group():
+    import torch.distributed as dist
+
+    return dist if dist.is_available() and dist.is_initialized() else None
+
+
+def is_main_process() -> bool:
+    dist = _group()
+    return dist.get_rank() == 0 if dist is not None else int(os.environ.get("RANK", "0")) == 0
+
+
+def from_main(work: Callable[[], T]) -> T:
+    """Run `work` on the main process and return its result on every process (a collective: all
+    must call it). An error on the main process is raised on every process, so none waits forever
+    for a result that will not come."""
+    dist = _group()
+    if dist is None or dist.get_world_size() == 1:
+        return work()
+    payload: list = [None]
+    failure = None
+    if dist.get_rank() == 0:
+        try:
+            payload = [("ok", work())]
+        except Exception as exc:  # noqa: BLE001 - re-raised below, here and on every other process
+            failure = exc
+            payload = [("bad input" if isinstance(exc, BadInput) else "error", f"{type(exc).__name__}: {exc}")]
+    dist.broadcast_object_list(payload, src=0)
+    if failure is not None:
+        raise failure
+    kind, value = payload[0]
+    if kind == "ok":
+        return value
+    message = f"The main process failed: {value}"
+    raise BadInput(message) if kind == "bad input" else RuntimeError(message)

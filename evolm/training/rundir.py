@@ -1,0 +1,113 @@
+"""The directory of an unfinished run (`OUT.partial/`) and the record that guards `--resume`.
+
+`run.json` holds everything that must not change between an interrupted run and its resumption
+(stage, knobs, data, hyperparameters). A resume with any of them changed is refused, naming them.
+It also records settings that may change on resume (`MAY_CHANGE`: the experiment tracker, which
+does not touch the weights); a resume with another value updates the record and says so.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from evolm.console import log
+from evolm.errors import BadInput
+from evolm.fsutil import atomic_write_bytes, check_output_dir, write_json
+from evolm.jsonl import complete_prefix
+
+RUN = "run.json"
+METRICS = "metrics.jsonl"
+# Top-level record keys a resumed run may change (with their value when a record lacks them): they
+# decide where the run reports, not what it trains.
+MAY_CHANGE = {"report_to": "none"}
+
+
+def partial_dir(out: Path) -> Path:
+    return Path(out).with_name(Path(out).name + ".partial")
+
+
+def check_outputs(out: Path, *, resume: bool, overwrite: bool) -> Path:
+    """Refuse to clobber a finished checkpoint or an interrupted run unless told to; return OUT.partial."""
+    check_output_dir(out, overwrite=overwrite)
+    partial = partial_dir(out)
+    if partial.exists() and not resume and not overwrite:
+        raise BadInput(f"An interrupted run exists at {partial}; pass --resume to continue it or --overwrite to start over.")
+    return partial
+
+
+def open_run_dir(run_dir: Path, record: dict, *, resume: bool, main: bool = True) -> None:
+    """Check an interrupted run against `record` (resume), or start a fresh run directory."""
+    run_dir = Path(run_dir)
+    record_path = run_dir / RUN
+    if resume:
+        if not record_path.is_file():
+            raise BadInput(f"Nothing to resume: {run_dir} holds no interrupted run.")
+        previous = json.loads(record_path.read_text())
+        record = json.loads(json.dumps(record))  # tuples -> lists, as they were stored
+        changed = _changed({k: v for k, v in previous.items() if k not in MAY_CHANGE},
+                           {k: v for k, v in record.items() if k not in MAY_CHANGE})
+        if changed:
+            raise BadInput(f"Cannot resume {run_dir}: the run was started with different settings ({', '.join(changed)}); "
+                           "use the original settings, or --overwrite to start over.")
+        moved = [k for k, default in MAY_CHANGE.items() if previous.get(k, default) != record.get(k, default)]
+        if moved and main:
+            log("note: resuming with " + ", ".join(f"{k} {record.get(k)} (was {previous.get(k)})" for k in moved))
+            write_json(record_path, {**previous, **{k: record.get(k) for k in moved}})
+        return
+    if main:
+        if run_dir.exists():
+            shutil.rmtree(run_dir)
+        run_dir.mkdir(parents=True)
+        record_path.write_text(json.dumps(record, indent=2, sort_keys=True, default=str))
+
+
+def open_run_dir_once(run_dir: Path, record: dict, *, resume: bool, processes, tidy=None) -> None:
+    """`open_run_dir` for a run of one or more processes (`processes`: accelerate's Accelerator or
+    PartialState). Once every process has checked the outputs, the main process creates OUT.partial
+    (on --resume every process checks the record, and the main one runs `tidy`). An error there is
+    raised on every process, so none waits at a later barrier for a main process that has failed.
+    """
+    processes.wait_for_everyone()
+    failure = None
+    try:
+        open_run_dir(run_dir, record, resume=resume, main=processes.is_main_process)
+        if resume and tidy is not None and processes.is_main_process:
+            tidy()
+    except Exception as exc:  # noqa: BLE001 - re-raised below, on every process
+        failure = exc
+    if processes.num_processes > 1:
+        import torch.distributed as dist
+
+        verdicts = [None] * processes.num_processes
+        dist.all_gather_object(verdicts, None if failure is None else str(failure))  # also the barrier
+        if failure is None and any(verdicts):
+            raise BadInput(f"Another process could not prepare {run_dir}: {next(v for v in verdicts if v)}")
+    if failure is not None:
+        raise failure
+
+
+def _changed(previous: dict, record: dict) -> list[str]:
+    """Names of the settings that differ; nested `config` keys are named one by one."""
+    names = []
+    for key in sorted(set(previous) | set(record)):
+        old, new = previous.get(key), record.get(key)
+        if old == new:
+            continue
+        if isinstance(old, dict) and isinstance(new, dict) and key == "config":
+            names += [k for k in sorted(set(old) | set(new)) if old.get(k) != new.get(k)]
+        else:
+            names.append(key)
+    return names
+
+
+def truncate_metrics(path: Path, step: int) -> None:
+    """On resume, drop metric lines logged after the state we resume from, a final summary line,
+    and a line cut short by a kill, so `metrics.jsonl` reads as if the run had never stopped."""
+    path = Path(path)
+    if not path.is_file():
+        return
+    lines, _ = complete_prefix(path)
+    kept = b"".join(line for line, row in lines if row.get("step", 0) <= step and not row.get("final"))
+    atomic_write_bytes(path, kept)

@@ -1,0 +1,95 @@
+"""The wiring of TRL's trainers (SFTTrainer, GRPOTrainer) for `evolm sft` and `evolm rl`.
+
+Both train in `OUT.partial/`, where TRL's own checkpoints make `--resume` work; this module creates
+that folder once for all processes, picks the device settings, runs the trainer quietly (stdout
+carries only the command's result) and gathers the final weights.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from evolm.console import log
+from evolm.training.rundir import METRICS, open_run_dir_once, truncate_metrics
+
+
+def start_run_dir(run_dir: Path, record: dict, *, resume: bool) -> None:
+    """Create OUT.partial once for all processes (`open_run_dir_once`); on --resume, the main
+    process removes what the kill left half-written.
+
+    TRL would start the process group only when the trainer is built, after each process has already
+    looked at the outputs, so start it here, with the timeout TrainingArguments would give it
+    (`ddp_timeout`, 1800 s): the trainer rebuilds accelerate's state later but keeps this group.
+    """
+    from datetime import timedelta
+
+    import torch
+    from accelerate import PartialState
+
+    def tidy() -> None:
+        drop_incomplete_checkpoints(run_dir)
+        last = last_trl_checkpoint(run_dir)
+        if last:
+            truncate_metrics(run_dir / METRICS, last)
+
+    # cpu=True as in device_settings(): without it accelerate would not see the other CPU processes.
+    state = PartialState(cpu=not torch.cuda.is_available(), timeout=timedelta(seconds=1800))
+    open_run_dir_once(run_dir, record, resume=resume, processes=state, tidy=tidy)
+
+
+def device_settings() -> dict:
+    """TrainingArguments for this machine: bf16 on CUDA, fp32 on CPU (TRL defaults to bf16=True).
+
+    TRL also turns gradient checkpointing on by default: worth its ~30% recompute for GPU memory,
+    pure cost for the small models a CPU trains.
+    """
+    import torch
+
+    cuda = torch.cuda.is_available()
+    # Every parameter takes part in each forward, so DDP need not search for unused ones.
+    return {"bf16": cuda, "fp16": False, "use_cpu": not cuda, "gradient_checkpointing": cuda, "ddp_find_unused_parameters": False}
+
+
+def quiet_trainer(trainer) -> None:
+    """Trainer prints its logs to stdout when tqdm is off; stdout is for our result only."""
+    from transformers.trainer_callback import PrinterCallback, ProgressCallback
+
+    trainer.remove_callback(PrinterCallback)
+    trainer.remove_callback(ProgressCallback)
+
+
+def train(trainer, run_dir: Path, *, resume: bool):
+    """Run a TRL trainer quietly, from its last checkpoint in `run_dir` when resuming (after
+    `start_run_dir` tidied it)."""
+    quiet_trainer(trainer)
+    last = last_trl_checkpoint(run_dir) if resume else 0
+    return trainer.train(resume_from_checkpoint=True if last else None)
+
+
+def drop_incomplete_checkpoints(run_dir: Path) -> None:
+    """Remove TRL checkpoints a kill interrupted while they were being written.
+
+    transformers writes a checkpoint in place and its trainer_state.json last, and resumes from the
+    highest-numbered folder whatever its state; a folder without a readable trainer_state.json is
+    therefore incomplete and must not be resumed from.
+    """
+    for folder in Path(run_dir).glob("checkpoint-*"):
+        try:
+            json.loads((folder / "trainer_state.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            log(f"removing {folder}: an interrupted, incomplete checkpoint")
+            shutil.rmtree(folder)
+
+
+def last_trl_checkpoint(run_dir: Path) -> int:
+    steps = [int(p.name.split("-")[-1]) for p in Path(run_dir).glob("checkpoint-*") if p.name.split("-")[-1].isdigit()]
+    return max(steps, default=0)
+
+
+def gathered_weights(trainer) -> dict:
+    """The model's full weights. Collective: every process must call it, because ZeRO-3 and FSDP
+    shard the parameters and only a gather across processes rebuilds them (the 4B preset's
+    zero3-4B.yaml sets zero3_save_16bit_model for this). Without sharding it is the state dict."""
+    return trainer.accelerator.get_state_dict(trainer.model_wrapped)

@@ -1,0 +1,47 @@
+"""Held-out validation loss: mean next-token loss on fixed windows of a token shard split.
+
+One definition for the trainer (its `val_loss/*` metrics and the manifest's `val_loss`) and for
+`evolm eval` (the upstream report's validation loss), so both measure exactly the same thing. It
+lives in the core because evaluation must not import training code.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+
+@torch.no_grad()
+def validation_losses(model, val_sets: dict, config, accelerator) -> dict[str, float]:
+    """Mean next-token loss on the first `config.val_tokens` of each validation split (the same
+    windows every time, for any process count).
+
+    `val_sets`: name -> `evolm.shards.SplitReader`; `config`: anything with `seq_len`,
+    `val_tokens` and `micro_batch` (the trainer's TrainConfig); `accelerator`: accelerate's
+    Accelerator of this run (device, rank, reduction across processes).
+    """
+    model.eval()
+    results = {}
+    world, rank = accelerator.num_processes, accelerator.process_index
+    for name, reader in val_sets.items():
+        windows = min((len(reader) - 1) // config.seq_len, max(1, config.val_tokens // config.seq_len))
+        # The same windows for any process count: rank r takes windows r, r + world, ...; every rank
+        # runs the same number of batches (FSDP needs all ranks in every forward), padding with
+        # window 0 at weight 0.
+        per_rank = -(-windows // world)
+        mine = [w if w < windows else -1 for w in range(rank, per_rank * world, world)]
+        total = torch.zeros(2, device=accelerator.device, dtype=torch.float64)
+        for i in range(0, len(mine), config.micro_batch):
+            chunk = mine[i:i + config.micro_batch]
+            rows = [reader.window(max(w, 0) * config.seq_len, config.seq_len + 1) for w in chunk]
+            x = torch.from_numpy(np.stack(rows).astype(np.int64)).to(accelerator.device)
+            weight = torch.tensor([1.0 if w >= 0 else 0.0 for w in chunk], device=x.device, dtype=torch.float64)
+            logits = model(input_ids=x[:, :-1]).logits
+            loss = F.cross_entropy(logits.reshape(-1, logits.size(-1)).float(), x[:, 1:].reshape(-1), reduction="none")
+            per_row = loss.view(len(chunk), -1).double().sum(dim=1)
+            total += torch.stack([(per_row * weight).sum(), weight.sum() * config.seq_len])
+        total = accelerator.reduce(total, "sum")
+        results[name] = float(total[0] / total[1]) if total[1] else float("nan")
+    model.train()
+    return results
