@@ -4,13 +4,49 @@ Shapes and pre-training defaults for 0.5B, 1B and 4B are the paper's (evolm-pape
 and 3); 125M, 250M and 2B are the shapes from the authors' configs, whose training defaults the
 paper does not give (we interpolate, and say so in `defaults_from`). 1M, 4M and 16M are evolm's
 CPU presets, named, like the paper's, by their parameter count at their default vocabulary.
+
+Each preset also carries its post-training defaults (`Preset.sft`, `Preset.rl`): the paper's for 1B
+and 4B (section 3), ours elsewhere; `evolm sft` / `evolm rl` use them unless an option is given.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 from evolm.errors import BadInput
+
+
+@dataclass(frozen=True)
+class SFTDefaults:
+    """A preset's SFT defaults. The field defaults are the paper's 1B recipe, which evolm also uses
+    for the smaller paper shapes and for a preset this evolm does not know."""
+
+    lr: float = 1e-5
+    """Peak learning rate."""
+    global_batch: int = 128
+    """Examples per optimizer step."""
+    defaults_from: str = "evolm"
+    """'paper' when these are the paper's numbers for this size, 'evolm' when we chose them."""
+
+
+@dataclass(frozen=True)
+class RLDefaults:
+    """A preset's RL defaults. The field defaults are the paper's 1B recipe, which evolm also uses
+    for the smaller paper shapes and for a preset this evolm does not know."""
+
+    lr: float = 2e-6
+    """Actor learning rate."""
+    prompts_per_step: int = 1024
+    max_prompt_length: int = 1024
+    """Prompts longer than this many tokens are skipped."""
+    max_completion_length: int = 1024
+    defaults_from: str = "evolm"
+    """'paper' when these are the paper's numbers for this size, 'evolm' when we chose them."""
+
+
+# The paper's 4B post-training recipe (1B's is the dataclasses' defaults); 2B borrows it.
+_SFT_4B = SFTDefaults(lr=7.5e-6, global_batch=256, defaults_from="paper")
+_RL_4B = RLDefaults(lr=1e-6, prompts_per_step=2048, defaults_from="paper")
 
 
 @dataclass(frozen=True)
@@ -34,6 +70,10 @@ class Preset:
     max_position: int = 2048
     rope_theta: float = 10000.0
     rms_eps: float = 1e-5
+    sft: SFTDefaults = SFTDefaults()
+    """SFT defaults (learning rate, global batch)."""
+    rl: RLDefaults = RLDefaults()
+    """RL defaults (learning rate, prompts per step, prompt and completion lengths)."""
 
     @property
     def head_dim(self) -> int:
@@ -61,7 +101,9 @@ class Preset:
         return 6.0 * dense + 6.0 * self.layers * s * self.hidden
 
     def describe(self, vocab: int | None = None) -> dict:
+        """The shape and pre-training defaults (what a checkpoint's manifest records of its model)."""
         data = asdict(self)
+        del data["sft"], data["rl"]
         data["head_dim"] = self.head_dim
         data["params"] = self.params(vocab)
         if vocab is not None:
@@ -93,36 +135,51 @@ class Preset:
         )
 
 
-def _paper(name, hidden, intermediate, layers, global_batch, peak_lr, defaults_from="paper"):
+def _paper(name, hidden, intermediate, layers, global_batch, peak_lr, defaults_from="paper", *,
+           sft=SFTDefaults(), rl=RLDefaults()):
     return Preset(
         name=name, hidden=hidden, intermediate=intermediate, layers=layers, heads=32, kv_heads=4,
         vocab=32000, seq_len=2048, global_batch=global_batch, peak_lr=peak_lr, min_lr=peak_lr / 10,
-        defaults_from=defaults_from,
+        defaults_from=defaults_from, sft=sft, rl=rl,
     )
 
 
-def _cpu(name, hidden, intermediate, layers, heads, peak_lr):
+def _cpu(name, hidden, intermediate, layers, heads, peak_lr, *, sft_lr, rl_lr, rl_completion):
     return Preset(
         name=name, hidden=hidden, intermediate=intermediate, layers=layers, heads=heads, kv_heads=2,
         vocab=4096, seq_len=256, global_batch=16, peak_lr=peak_lr, min_lr=peak_lr / 10,
         defaults_from="evolm", max_position=1024,
+        sft=SFTDefaults(lr=sft_lr, global_batch=16),
+        rl=RLDefaults(lr=rl_lr, prompts_per_step=8, max_prompt_length=256, max_completion_length=rl_completion),
     )
 
 
 PRESETS: dict[str, Preset] = {
     p.name: p
     for p in (
-        _cpu("1M", 64, 192, 10, 4, 3e-3),
-        _cpu("4M", 192, 512, 6, 6, 2e-3),
-        _cpu("16M", 384, 1024, 8, 6, 1e-3),
+        _cpu("1M", 64, 192, 10, 4, 3e-3, sft_lr=3e-3, rl_lr=1e-4, rl_completion=96),
+        _cpu("4M", 192, 512, 6, 6, 2e-3, sft_lr=2e-3, rl_lr=5e-5, rl_completion=128),
+        _cpu("16M", 384, 1024, 8, 6, 1e-3, sft_lr=1e-3, rl_lr=2e-5, rl_completion=128),
         _paper("125M", 768, 2176, 12, 512, 3e-4, "evolm"),
         _paper("250M", 1024, 2992, 16, 512, 3e-4, "evolm"),
         _paper("0.5B", 1536, 3216, 20, 512, 2.5e-4),
-        _paper("1B", 2048, 4896, 22, 512, 2e-4),
-        _paper("2B", 2816, 6180, 26, 1024, 1.5e-4, "evolm"),
-        _paper("4B", 4096, 7792, 28, 1024, 1.5e-4),
+        _paper("1B", 2048, 4896, 22, 512, 2e-4,
+               sft=SFTDefaults(defaults_from="paper"), rl=RLDefaults(defaults_from="paper")),
+        _paper("2B", 2816, 6180, 26, 1024, 1.5e-4, "evolm",
+               sft=replace(_SFT_4B, defaults_from="evolm"), rl=replace(_RL_4B, defaults_from="evolm")),
+        _paper("4B", 4096, 7792, 28, 1024, 1.5e-4, sft=_SFT_4B, rl=_RL_4B),
     )
 }
+
+
+def paper_values(stage: str, field: str) -> str:
+    """The paper's post-training numbers, for help texts: `paper_values("sft", "lr")` ->
+    "1e-5 for 1B, 7.5e-6 for 4B" ("1024" when every paper size has the same)."""
+    texts = [(name, f"{getattr(getattr(preset, stage), field):g}".replace("e-0", "e-"))
+             for name, preset in PRESETS.items() if getattr(preset, stage).defaults_from == "paper"]
+    if len({text for _, text in texts}) == 1:
+        return texts[0][1]
+    return ", ".join(f"{text} for {name}" for name, text in texts)
 
 
 def get_preset(name: str) -> Preset:

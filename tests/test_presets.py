@@ -45,3 +45,48 @@ def test_presets_command(cli):
     assert rows["1B"]["params"] == 1_000_564_736
     table = cli("presets")
     assert "1.001B" in table.out and "0.501B" in table.out and "4.000B" in table.out
+
+
+# The post-training defaults as `evolm sft` / `evolm rl` resolve them, pinned to the values of the
+# tables they replaced (evolm.stages.sft.SFT_DEFAULTS / evolm.stages.rl.RL_DEFAULTS):
+# preset -> (lr, global batch, from), (lr, prompts per step, max prompt, max completion, from).
+POST_TRAINING_DEFAULTS = {
+    "1M": ((3e-3, 16, "evolm"), (1e-4, 8, 256, 96, "evolm")),
+    "4M": ((2e-3, 16, "evolm"), (5e-5, 8, 256, 128, "evolm")),
+    "16M": ((1e-3, 16, "evolm"), (2e-5, 8, 256, 128, "evolm")),
+    "125M": ((1e-5, 128, "evolm"), (2e-6, 1024, 1024, 1024, "evolm")),
+    "250M": ((1e-5, 128, "evolm"), (2e-6, 1024, 1024, 1024, "evolm")),
+    "0.5B": ((1e-5, 128, "evolm"), (2e-6, 1024, 1024, 1024, "evolm")),
+    "1B": ((1e-5, 128, "paper"), (2e-6, 1024, 1024, 1024, "paper")),
+    "2B": ((7.5e-6, 256, "evolm"), (1e-6, 2048, 1024, 1024, "evolm")),
+    "4B": ((7.5e-6, 256, "paper"), (1e-6, 2048, 1024, 1024, "paper")),
+    "not-a-preset": ((1e-5, 128, "evolm"), (2e-6, 1024, 1024, 1024, "evolm")),  # e.g. a checkpoint of another evolm
+}
+
+
+@pytest.mark.parametrize("name", POST_TRAINING_DEFAULTS)
+def test_post_training_defaults_are_unchanged(name):
+    from dataclasses import astuple
+
+    from evolm.stages import rl, sft
+
+    assert (astuple(sft.preset_defaults(name)), astuple(rl.preset_defaults(name))) == POST_TRAINING_DEFAULTS[name]
+    if name in PRESETS:
+        assert sft.preset_defaults(name) is PRESETS[name].sft and rl.preset_defaults(name) is PRESETS[name].rl
+
+
+def test_presets_command_shows_post_training_defaults(cli):
+    rows = {row["name"]: row for row in json.loads(cli("presets", "--json").out)["presets"]}
+    assert rows["4B"]["sft"] == {"lr": 7.5e-6, "global_batch": 256, "defaults_from": "paper"}
+    assert rows["1M"]["rl"]["max_completion_length"] == 96
+    assert "sft" not in PRESETS["1B"].describe()  # a manifest's model record stays the shape + pre-training defaults
+    header = cli("presets").out.splitlines()[0].split()
+    assert {"sft_lr", "sft_batch", "rl_lr", "rl_prompts", "rl_lengths", "post_defaults"} <= set(header)
+
+
+def test_help_quotes_the_paper_defaults_from_the_presets():
+    from evolm.presets import paper_values
+
+    assert paper_values("sft", "lr") == "1e-5 for 1B, 7.5e-6 for 4B"
+    assert paper_values("rl", "prompts_per_step") == "1024 for 1B, 2048 for 4B"
+    assert paper_values("rl", "max_completion_length") == "1024"

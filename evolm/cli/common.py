@@ -1,4 +1,5 @@
-"""Pieces every subcommand shares: `--config FILE.yaml`, `--json` output, count options."""
+"""Pieces every subcommand shares: `--config FILE.yaml`, `--json` output, count options, the training
+commands' `--out` and `--resume`."""
 
 from __future__ import annotations
 
@@ -43,6 +44,9 @@ ConfigOption = typer.Option(
 )
 JsonOption = typer.Option(False, "--json", help="Print the result as one JSON object instead of the output path.")
 OverwriteOption = typer.Option(False, "--overwrite", help="Replace OUT if it exists (only once the new output is complete).")
+# The training commands' (pretrain, cpt, sft, rl); their training options come from the stages' dataclasses.
+CheckpointOutOption = typer.Option(..., "--out", help="Checkpoint directory to create.")
+ResumeOption = typer.Option(False, "--resume", help="Continue the interrupted run in OUT.partial.")
 
 
 def emit(path: Path | str, payload: dict, as_json: bool) -> None:

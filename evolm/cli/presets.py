@@ -1,8 +1,9 @@
-"""`evolm presets`: every model preset with its shape and parameter count."""
+"""`evolm presets`: every model preset with its shape, parameter count and training defaults."""
 
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from pathlib import Path
 from typing import Optional
 
@@ -19,22 +20,32 @@ def presets(
     as_json: bool = JsonOption,
     config: Optional[Path] = ConfigOption,
 ) -> None:
-    """List model presets (the paper's 0.5B/1B/4B, the authors' 125M/250M/2B, CPU presets 1M/4M/16M)."""
+    """List model presets (the paper's 0.5B/1B/4B, the authors' 125M/250M/2B, CPU presets 1M/4M/16M) with their
+    pre-training, SFT and RL defaults (rl_lengths: max prompt + max completion tokens)."""
     if vocab is not None and vocab <= 0:
         raise BadInput("--vocab must be positive.")
-    rows = [preset.describe(vocab) for preset in PRESETS.values()]
+    rows = [{**preset.describe(vocab), "sft": asdict(preset.sft), "rl": asdict(preset.rl)} for preset in PRESETS.values()]
     if as_json:
         typer.echo(json.dumps({"presets": rows}, indent=2))
         return
-    headers = ("preset", "params", "hidden", "interm", "layers", "heads", "kv", "vocab", "seq", "batch", "peak_lr", "defaults")
+    headers = ("preset", "params", "hidden", "interm", "layers", "heads", "kv", "vocab", "seq", "batch", "peak_lr", "defaults",
+               "sft_lr", "sft_batch", "rl_lr", "rl_prompts", "rl_lengths", "post_defaults")
     lines = [headers] + [
         (row["name"], _params(row["params"]), row["hidden"], row["intermediate"], row["layers"], row["heads"],
-         row["kv_heads"], row["vocab"], row["seq_len"], row["global_batch"], f"{row['peak_lr']:g}", row["defaults_from"])
+         row["kv_heads"], row["vocab"], row["seq_len"], row["global_batch"], f"{row['peak_lr']:g}", row["defaults_from"],
+         f"{row['sft']['lr']:g}", row["sft"]["global_batch"], f"{row['rl']['lr']:g}", row["rl"]["prompts_per_step"],
+         f"{row['rl']['max_prompt_length']}+{row['rl']['max_completion_length']}", _post_defaults(row))
         for row in rows
     ]
     widths = [max(len(str(line[i])) for line in lines) for i in range(len(headers))]
     for line in lines:
         typer.echo("  ".join(str(cell).rjust(width) for cell, width in zip(line, widths)))
+
+
+def _post_defaults(row: dict) -> str:
+    """Where the SFT and RL defaults come from: paper / evolm (sft/rl when they differ)."""
+    sft, rl = row["sft"]["defaults_from"], row["rl"]["defaults_from"]
+    return sft if sft == rl else f"{sft}/{rl}"
 
 
 def _params(params: int) -> str:

@@ -11,41 +11,46 @@ from __future__ import annotations
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from evolm.checkpoint import Checkpoint, build_manifest, write_checkpoint
 from evolm.console import log
 from evolm.errors import BadInput
 from evolm.lineage_data import pretraining_shards
 from evolm.mixture import MixturePlan
+from evolm.options import option
 from evolm.presets import Preset
 from evolm.training.batching import split_batch
-from evolm.training.causal_lm import TrainConfig, train
+from evolm.training.options import LOG_EVERY, REPORT_TO, SEED
 from evolm.training.processes import from_main
 from evolm.training.rundir import METRICS, partial_dir
 from evolm.training.tracking import Tracking
 
+if TYPE_CHECKING:  # the trainer imports torch; the CLI imports this module for Overrides, and stays light
+    from evolm.training.causal_lm import TrainConfig
+
 
 @dataclass
 class Overrides:
-    """Training knobs a user may override; None means the preset's (the paper's) default."""
+    """The training options of pretrain and cpt (`evolm pretrain/cpt --help` shows this help);
+    None means the preset's (the paper's) default."""
 
-    seq_len: int | None = None
-    global_batch: int | None = None
-    micro_batch: int | None = None
-    lr: float | None = None
-    min_lr: float | None = None
-    warmup: float = 0.1
-    """Warmup: a fraction of the steps when below 1, else a number of steps."""
-    weight_decay: float = 0.1
-    grad_clip: float = 1.0
-    seed: int = 0
-    eval_every: int = 0
-    val_tokens: int = 65536
-    save_every: int = 0
-    log_every: int = 1
-    peak_flops: float | None = None
-    report_to: str = "none"
-    """Experiment tracker: tensorboard, wandb or none (it may change on --resume)."""
+    seq_len: int | None = option(None, "Tokens per sequence (preset default: 2048 for the paper's models).")
+    global_batch: int | None = option(None, "Sequences per optimizer step across all processes (preset default).")
+    micro_batch: int | None = option(
+        None, "Sequences per forward pass on one process (gradient accumulation fills the rest).")
+    lr: float | None = option(None, "Peak learning rate (preset default).")
+    min_lr: float | None = option(None, "Final learning rate of the cosine (default lr/10).")
+    warmup: float = option(0.1, "Linear warmup: a fraction of the steps (<1) or a number of steps.")
+    weight_decay: float = option(0.1, "AdamW weight decay.")
+    grad_clip: float = option(1.0, "Clip the gradient norm of each step to this value.")
+    seed: int = SEED()
+    eval_every: int = option(0, "Steps between validation passes (0: only at the end).")
+    val_tokens: int = option(65536, "Validation tokens per pass and source (a count: 64K, 1M).", count=True)
+    save_every: int = option(0, "Steps between resume states in OUT.partial/state (0: never).")
+    log_every: int = LOG_EVERY()
+    peak_flops: float | None = option(None, "Peak FLOP/s of one device for MFU (default: measured by a matmul).")
+    report_to: str = REPORT_TO()
 
 
 def quiet_transformers() -> None:
@@ -61,6 +66,8 @@ def micro_batch_cap(preset: Preset) -> int:
 
 
 def train_config(preset: Preset, budget: int, o: Overrides, world: int = 1) -> TrainConfig:
+    from evolm.training.causal_lm import TrainConfig
+
     seq_len = o.seq_len or preset.seq_len
     global_batch = o.global_batch or preset.global_batch
     for name, value in (("--seq-len", seq_len), ("--global-batch", global_batch), ("--micro-batch", o.micro_batch or 1)):
@@ -112,6 +119,8 @@ def run_and_save(spec: RunSpec, model, out: Path, *, resume: bool, overwrite: bo
               "data": [{k: v for k, v in d.items() if k != "tokens_drawn"} for d in spec.data_records],
               "parent": spec.parent.manifest_sha256 if spec.parent else None}
     tracking = Tracking(spec.report_to, partial, out.name)
+    from evolm.training.causal_lm import train
+
     result = train(
         model, spec.plan, spec.config, partial, run_record=record, val_sets=spec.val_sets,
         flops_per_token=spec.preset.flops_per_token(spec.config.seq_len, spec.vocab), resume=resume,

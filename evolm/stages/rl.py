@@ -21,45 +21,52 @@ from evolm.console import log
 from evolm.errors import BadInput
 from evolm.eval.tasks.base import reward
 from evolm.eval.tasks.registry import family_of, row_grader
+from evolm.options import option
+from evolm.presets import PRESETS, RLDefaults, paper_values
 from evolm.stages.data.split import Selection, select_examples
 from evolm.stages.lm_run import quiet_transformers
 from evolm.stages.posttrain import done_message, lineage_examples, load_parent, posttrain_manifest, write_posttrained
 from evolm.training.batching import split_batch
 from evolm.training.metrics import metrics_callback
+from evolm.training.options import LOG_EVERY, REPORT_TO, SEED, TRL_SAVE_EVERY
 from evolm.training.processes import from_main, is_main_process, world_size
 from evolm.training.rundir import check_outputs
 from evolm.training.tracking import Tracking, check_report_to
 from evolm.training.trl_run import device_settings, gathered_weights, start_run_dir, train
 
 ALGORITHMS = ("grpo",)
-# preset -> (actor LR, prompts per step, max prompt tokens, max completion tokens, where from)
-RL_DEFAULTS = {
-    "1B": (2e-6, 1024, 1024, 1024, "paper"), "4B": (1e-6, 2048, 1024, 1024, "paper"),
-    "125M": (2e-6, 1024, 1024, 1024, "evolm"), "250M": (2e-6, 1024, 1024, 1024, "evolm"),
-    "0.5B": (2e-6, 1024, 1024, 1024, "evolm"), "2B": (1e-6, 2048, 1024, 1024, "evolm"),
-    "1M": (1e-4, 8, 256, 96, "evolm"), "4M": (5e-5, 8, 256, 128, "evolm"), "16M": (2e-5, 8, 256, 128, "evolm"),
-}
 
 
 @dataclass
 class RLOptions:
-    algo: str = "grpo"
-    lr: float | None = None
-    prompts_per_step: int | None = None
-    rollouts: int = 4
-    """Completions sampled per prompt (GRPO needs at least 2; the paper's PPO used 1)."""
-    temperature: float = 1.0
-    max_prompt_length: int | None = None
-    max_completion_length: int | None = None
-    micro_batch: int | None = None
-    kl: bool = False
-    kl_coef: float = 1e-4
-    warmup: float = 0.1
-    seed: int = 0
-    save_every: int = 0
-    log_every: int = 1
-    report_to: str = "none"
-    """Experiment tracker: tensorboard, wandb or none (it may change on --resume)."""
+    """The options of `evolm rl` (its --help shows this help); None means the preset's default
+    (`evolm.presets.RLDefaults`: the paper's for 1B and 4B)."""
+
+    algo: str = option("grpo", "grpo. The paper's PPO (with a critic) is not offered: the installed TRL has no PPO trainer.")
+    lr: float | None = option(None, f"Actor learning rate (preset default; paper: {paper_values('rl', 'lr')}).")
+    prompts_per_step: int | None = option(
+        None, f"Prompts per optimizer step (preset default; paper: {paper_values('rl', 'prompts_per_step')}).")
+    rollouts: int = option(4, "Completions sampled per prompt (GRPO needs >= 2; the paper's PPO used 1).")
+    temperature: float = option(1.0, "Sampling temperature of the rollouts.")
+    max_prompt_length: int | None = option(
+        None, f"Prompts longer than this many tokens are skipped (preset default; paper: {paper_values('rl', 'max_prompt_length')}).")
+    max_completion_length: int | None = option(
+        None, f"Tokens per completion (preset default; paper: {paper_values('rl', 'max_completion_length')}).")
+    micro_batch: int | None = option(None, "Completions per forward pass on one process.")
+    kl: bool = option(False, "KL penalty to the parent (reference) model; off by default, as it effectively was in the paper.",
+                      negatable=True)
+    kl_coef: float = option(1e-4, "KL coefficient when --kl is on (the paper's configs: 1e-4).")
+    warmup: float = option(0.1, "Warmup: a fraction of the steps (<1) or a number of steps; constant after.")
+    seed: int = SEED()
+    save_every: int = TRL_SAVE_EVERY()
+    log_every: int = LOG_EVERY()
+    report_to: str = REPORT_TO()
+
+
+def preset_defaults(preset: str) -> RLDefaults:
+    """The RL defaults of a checkpoint's preset (the dataclass's own for a preset this evolm does not know)."""
+    known = PRESETS.get(preset)
+    return known.rl if known else RLDefaults()
 
 
 def reward_function(completions, gold, grader=None, **_) -> list[float]:
@@ -119,11 +126,12 @@ def run(*, parent: Path, data: Path, examples: int | None, epochs: float, out: P
     start, end = chosen.start, chosen.end
     check_disjoint_from_sft(ancestor, chosen)
     preset = ancestor.manifest["model"]["preset"]
-    lr, prompts, max_prompt, max_completion, source = RL_DEFAULTS.get(preset, (2e-6, 1024, 1024, 1024, "evolm"))
-    lr = o.lr if o.lr is not None else lr
-    prompts = o.prompts_per_step or prompts
-    max_prompt = o.max_prompt_length or max_prompt
-    max_completion = o.max_completion_length or max_completion
+    defaults = preset_defaults(preset)
+    lr = o.lr if o.lr is not None else defaults.lr
+    prompts = o.prompts_per_step or defaults.prompts_per_step
+    max_prompt = o.max_prompt_length or defaults.max_prompt_length
+    max_completion = o.max_completion_length or defaults.max_completion_length
+    source = defaults.defaults_from
     batch = split_batch(prompts * o.rollouts, world_size(), o.micro_batch or None, cap=32, unit="completions")
     micro, accum = batch.micro, batch.accum
 

@@ -15,40 +15,45 @@ from pathlib import Path
 
 from evolm.checkpoint import Checkpoint
 from evolm.errors import BadInput
+from evolm.options import option
+from evolm.presets import PRESETS, SFTDefaults, paper_values
 from evolm.stages.data.split import select_examples
 from evolm.stages.lm_run import quiet_transformers
 from evolm.stages.posttrain import done_message, load_parent, posttrain_manifest, write_posttrained
 from evolm.training.batching import split_batch
 from evolm.training.metrics import metrics_callback
+from evolm.training.options import LOG_EVERY, REPORT_TO, SEED, TRL_SAVE_EVERY
 from evolm.training.processes import from_main, is_main_process, world_size
 from evolm.training.rundir import check_outputs
 from evolm.training.tracking import Tracking, check_report_to
 from evolm.training.trl_run import device_settings, gathered_weights, start_run_dir, train
 
-# preset -> (learning rate, global batch, where the numbers come from)
-SFT_DEFAULTS = {
-    "1B": (1e-5, 128, "paper"), "4B": (7.5e-6, 256, "paper"),
-    "125M": (1e-5, 128, "evolm"), "250M": (1e-5, 128, "evolm"), "0.5B": (1e-5, 128, "evolm"), "2B": (7.5e-6, 256, "evolm"),
-    "1M": (3e-3, 16, "evolm"), "4M": (2e-3, 16, "evolm"), "16M": (1e-3, 16, "evolm"),
-}
-
 
 @dataclass
 class SFTOptions:
-    lr: float | None = None
-    global_batch: int | None = None
-    micro_batch: int | None = None
-    max_length: int | None = None
-    warmup: float = 0.1
-    weight_decay: float = 0.0
-    seed: int = 0
-    lora: bool = False
-    lora_rank: int = 16
-    lora_alpha: int = 32
-    save_every: int = 0
-    log_every: int = 1
-    report_to: str = "none"
-    """Experiment tracker: tensorboard, wandb or none (it may change on --resume)."""
+    """The options of `evolm sft` (its --help shows this help); None means the preset's default
+    (`evolm.presets.SFTDefaults`: the paper's for 1B and 4B)."""
+
+    lr: float | None = option(None, f"Peak learning rate (preset default; paper: {paper_values('sft', 'lr')}).")
+    global_batch: int | None = option(
+        None, f"Examples per optimizer step (preset default; paper: {paper_values('sft', 'global_batch')}).")
+    micro_batch: int | None = option(None, "Examples per forward pass on one process.")
+    max_length: int | None = option(None, "Token cutoff per example (default 2048 or the model's context).")
+    warmup: float = option(0.1, "Warmup: a fraction of the steps (<1) or a number of steps.")
+    weight_decay: float = option(0.0, "AdamW weight decay.")
+    seed: int = SEED()
+    lora: bool = option(False, "Train a PEFT LoRA adapter and merge it into a plain HF model at the end.")
+    lora_rank: int = option(16, "LoRA rank (with --lora).")
+    lora_alpha: int = option(32, "LoRA alpha, the adapter's scale numerator (with --lora).")
+    save_every: int = TRL_SAVE_EVERY()
+    log_every: int = LOG_EVERY()
+    report_to: str = REPORT_TO()
+
+
+def preset_defaults(preset: str) -> SFTDefaults:
+    """The SFT defaults of a checkpoint's preset (the dataclass's own for a preset this evolm does not know)."""
+    known = PRESETS.get(preset)
+    return known.sft if known else SFTDefaults()
 
 
 def run(*, parent: Path, data: Path, examples: int | None, epochs: float, out: Path, options: SFTOptions | None = None,
@@ -79,9 +84,10 @@ def run(*, parent: Path, data: Path, examples: int | None, epochs: float, out: P
         raise BadInput(f"The SFT part of {data} is empty; there is nothing to fine-tune on.")
     start, end = chosen.start, chosen.end
     preset = ancestor.manifest["model"]["preset"]
-    lr, global_batch, source = SFT_DEFAULTS.get(preset, (1e-5, 128, "evolm"))
-    lr = o.lr if o.lr is not None else lr
-    global_batch = o.global_batch or global_batch
+    defaults = preset_defaults(preset)
+    lr = o.lr if o.lr is not None else defaults.lr
+    global_batch = o.global_batch or defaults.global_batch
+    source = defaults.defaults_from
     batch = split_batch(global_batch, world_size(), o.micro_batch or None, cap=16, unit="examples")
     micro, accum = batch.micro, batch.accum
 
