@@ -50,8 +50,8 @@ def sft(
                                lora_alpha=lora_alpha, save_every=save_every, log_every=log_every, report_to=report_to)
     checkpoint = stage.run(parent=parent, data=data, examples=_count(examples), epochs=epochs, out=out,
                            options=options, resume=resume, overwrite=overwrite)
-    emit_result(out, {"signature": checkpoint.signature, "stage": "sft", "loss": checkpoint.manifest["loss"],
-                      "steps": checkpoint.manifest["schedule"]["steps_done"]}, as_json)
+    emit_result(out, {"signature": checkpoint.signature, "stage": "sft", "loss": checkpoint.manifest.outcome.loss,
+                      "steps": checkpoint.manifest.schedule.steps_done}, as_json)
 
 
 def rl(
@@ -87,5 +87,6 @@ def rl(
                               save_every=save_every, log_every=log_every, report_to=report_to)
     checkpoint = stage.run(parent=parent, data=data, examples=_count(examples), epochs=epochs, out=out,
                            options=options, resume=resume, overwrite=overwrite)
-    emit_result(out, {"signature": checkpoint.signature, "stage": "rl", "rewards": checkpoint.manifest["rewards"],
-                      "kl": checkpoint.manifest["kl"], "steps": checkpoint.manifest["schedule"]["steps_done"]}, as_json)
+    m = checkpoint.manifest
+    emit_result(out, {"signature": checkpoint.signature, "stage": "rl", "rewards": m.outcome.rewards,
+                      "kl": m.posttraining.kl, "steps": m.schedule.steps_done}, as_json)
