@@ -12,19 +12,18 @@ flattened lineage each manifest carries: the knobs of every ancestor, oldest fir
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable
 
 from evolm import stagespec
 from evolm.errors import BadInput
 from evolm.fsutil import atomic_dir, sha256_bytes, sha256_file, write_json
+from evolm.manifest import FileRecord, LineageEntry, Manifest, ManifestError, ParentRef, Provenance
+from evolm.manifest import parse as parse_manifest
 from evolm.provenance import stamp
 
 MANIFEST = "evolm.json"
-SCHEMA = "evolm.checkpoint"
-SCHEMA_VERSION = 1
 # Mutable parts of a checkpoint directory that are not covered by the file hashes.
 UNHASHED_DIRS = ("eval", "state")
 # An unfinished run of checkpoint OUT trains in the sibling OUT.partial/ (see evolm.training.rundir).
@@ -40,86 +39,68 @@ def stage_segment(stage: str, knobs: dict) -> str:
     return stagespec.get(stage).segment(knobs)
 
 
-def compute_signature(lineage: list[dict]) -> str:
+def compute_signature(lineage: list[LineageEntry]) -> str:
     """The paper-style name of a model from its lineage entries (oldest first, itself last)."""
-    return "-".join(stage_segment(entry["stage"], entry["knobs"]) for entry in lineage)
+    return "-".join(stage_segment(entry.stage, entry.knobs) for entry in map(LineageEntry.of, lineage))
 
 
 @dataclass
 class Checkpoint:
     path: Path
-    manifest: dict
+    manifest: Manifest
     manifest_sha256: str
 
     @property
     def stage(self) -> str:
-        return self.manifest["stage"]
+        return self.manifest.stage
 
     @property
     def signature(self) -> str:
-        return self.manifest["signature"]
+        return self.manifest.signature
 
     @property
-    def lineage(self) -> list[dict]:
+    def lineage(self) -> list[LineageEntry]:
         """Every ancestor's entry, oldest first, then this checkpoint's own."""
-        return list(self.manifest.get("lineage", [])) + [self.lineage_entry()]
+        return list(self.manifest.lineage) + [self.lineage_entry()]
 
-    def lineage_entry(self) -> dict:
-        return {
-            "stage": self.stage,
-            "knobs": self.manifest["knobs"],
-            "signature": self.signature,
-            "manifest_sha256": self.manifest_sha256,
-            "path": str(self.path),
-        }
+    def lineage_entry(self) -> LineageEntry:
+        return LineageEntry(self.stage, self.manifest.knobs, self.signature, self.manifest_sha256, str(self.path))
 
 
-def build_manifest(stage: str, knobs: dict, *, parent: Checkpoint | None = None, **fields) -> dict:
+def build_manifest(stage: str, knobs: dict, *, parent: Checkpoint | None = None, **fields) -> Manifest:
     """A manifest for a new checkpoint: schema, lineage and signature from the parent, provenance.
 
-    `fields` carries the stage's own records (model, tokenizer, data, schedule, seed, wall time...).
+    `fields` are the stage's own records, as `Manifest` fields (model, tokenizer, data, schedule,
+    compute, outcome, ...).
     """
     stagespec.get(stage)  # an unknown stage is a programming error
     lineage = parent.lineage if parent is not None else []
-    signature = compute_signature(lineage + [{"stage": stage, "knobs": knobs}])
-    manifest = {
-        "schema": SCHEMA,
-        "schema_version": SCHEMA_VERSION,
-        "stage": stage,
-        "signature": signature,
-        "knobs": knobs,
-        "parent": None if parent is None else {
-            "path": str(parent.path),
-            "manifest_sha256": parent.manifest_sha256,
-            "signature": parent.signature,
-        },
-        "lineage": lineage,
-        **stamp(),
-    }
-    manifest.update(fields)
-    return manifest
+    signature = compute_signature(lineage + [LineageEntry(stage, knobs)])
+    parent_ref = None if parent is None else ParentRef(str(parent.path), parent.manifest_sha256, parent.signature)
+    return Manifest(stage=stage, signature=signature, knobs=knobs, parent=parent_ref, lineage=lineage,
+                    provenance=Provenance(**stamp()), **fields)
 
 
 def write_checkpoint(
-    out: Path, manifest: dict, write_files: Callable[[Path], None], *, overwrite: bool = False
+    out: Path, manifest: Manifest, write_files: Callable[[Path], None], *, overwrite: bool = False
 ) -> Checkpoint:
     """Build a checkpoint atomically: `write_files(tmp)` writes the HF files, then the manifest last."""
     out = Path(out)
     with atomic_dir(out, overwrite=overwrite) as tmp:
         write_files(tmp)
-        manifest = dict(manifest, files=_hash_files(tmp))
-        write_json(tmp / MANIFEST, manifest)
+        manifest = replace(manifest, files=_hash_files(tmp))
+        write_json(tmp / MANIFEST, manifest.to_json())
     data = (out / MANIFEST).read_bytes()
     return Checkpoint(out, manifest, sha256_bytes(data))
 
 
-def _hash_files(root: Path) -> dict[str, dict]:
+def _hash_files(root: Path) -> dict[str, FileRecord]:
     files = {}
     for path in sorted(p for p in root.rglob("*") if p.is_file()):
         rel = path.relative_to(root)
         if rel.parts[0] in UNHASHED_DIRS or rel.name == MANIFEST or rel.name.startswith("."):
             continue
-        files[rel.as_posix()] = {"sha256": sha256_file(path), "bytes": path.stat().st_size}
+        files[rel.as_posix()] = FileRecord(sha256_file(path), path.stat().st_size)
     return files
 
 
@@ -137,30 +118,24 @@ def load_checkpoint(path: Path, *, verify: str = "full") -> Checkpoint:
         raise CheckpointError(f"{path} is not an evolm checkpoint: it has no {MANIFEST} (incomplete or foreign directory).")
     data = manifest_path.read_bytes()
     try:
-        manifest = json.loads(data)
-    except json.JSONDecodeError as exc:
-        raise CheckpointError(f"{manifest_path} is not valid JSON ({exc.msg} at line {exc.lineno}).") from None
-    if not isinstance(manifest, dict) or manifest.get("schema") != SCHEMA:
-        raise CheckpointError(f"{manifest_path} is not an evolm checkpoint manifest.")
-    if manifest.get("schema_version", 0) > SCHEMA_VERSION:
-        raise CheckpointError(
-            f"{manifest_path} uses manifest schema {manifest['schema_version']}, newer than this evolm understands ({SCHEMA_VERSION}); upgrade evolm."
-        )
+        manifest = parse_manifest(data)
+    except ManifestError as exc:
+        raise CheckpointError(f"{manifest_path} is not a readable evolm manifest: {exc}.") from None
     checkpoint = Checkpoint(path, manifest, sha256_bytes(data))
     expected = compute_signature(checkpoint.lineage)
-    if manifest.get("signature") != expected:
-        raise CheckpointError(f"{manifest_path} is inconsistent: its signature {manifest.get('signature')!r} does not match its lineage ({expected}).")
+    if manifest.signature != expected:
+        raise CheckpointError(f"{manifest_path} is inconsistent: its signature {manifest.signature!r} does not match its lineage ({expected}).")
     if verify != "none":
-        _verify_files(path, manifest.get("files", {}), full=(verify == "full"))
+        _verify_files(path, manifest.files, full=(verify == "full"))
     return checkpoint
 
 
-def _verify_files(root: Path, files: dict, *, full: bool) -> None:
+def _verify_files(root: Path, files: dict[str, FileRecord], *, full: bool) -> None:
     for rel, record in files.items():
         target = root / rel
         if not target.is_file():
             raise CheckpointError(f"Checkpoint {root} is missing {rel}, which its manifest lists.")
-        if target.stat().st_size != record["bytes"] or (full and sha256_file(target) != record["sha256"]):
+        if target.stat().st_size != record.bytes or (full and sha256_file(target) != record.sha256):
             raise CheckpointError(f"Checkpoint {root} has an altered file {rel} (its hash differs from the manifest).")
 
 
@@ -173,14 +148,14 @@ def verify_lineage(checkpoint: Checkpoint, *, verify: str = "size") -> list[dict
     """
     report = []
     current = checkpoint
-    while current.manifest.get("parent"):
-        parent_ref = current.manifest["parent"]
-        parent_path = Path(parent_ref["path"])
+    while current.manifest.parent is not None:
+        parent_ref = current.manifest.parent
+        parent_path = Path(parent_ref.path)
         if not is_checkpoint(parent_path):
-            report.append({"path": str(parent_path), "signature": parent_ref.get("signature"), "status": "missing"})
+            report.append({"path": str(parent_path), "signature": parent_ref.signature, "status": "missing"})
             break
         parent = load_checkpoint(parent_path, verify=verify)
-        if parent.manifest_sha256 != parent_ref["manifest_sha256"]:
+        if parent.manifest_sha256 != parent_ref.manifest_sha256:
             raise CheckpointError(
                 f"Parent {parent_path} of {current.path} has changed since the child was trained (manifest hash differs)."
             )

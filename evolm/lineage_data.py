@@ -9,13 +9,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from evolm.checkpoint import Checkpoint
+from evolm.manifest import DataSource
 
 
-def pretraining_data(checkpoint: Checkpoint) -> list[dict]:
+def pretraining_data(checkpoint: Checkpoint) -> list[DataSource]:
     """The data records of the lineage's pre-training run (carried forward by later stages)."""
     if checkpoint.stage == "pretrain":
-        return checkpoint.manifest.get("data", [])
-    return checkpoint.manifest.get("pretraining_data", [])
+        return checkpoint.manifest.data
+    return checkpoint.manifest.pretraining_data
 
 
 def pretraining_shards(checkpoint: Checkpoint, skip: list[Path] = ()) -> Path | None:
@@ -24,10 +25,10 @@ def pretraining_shards(checkpoint: Checkpoint, skip: list[Path] = ()) -> Path | 
     from evolm.shards import TokenShards
 
     for record in pretraining_data(checkpoint):
-        path = Path(record.get("path", ""))
+        path = Path(record.path or "")
         if any(path.resolve() == Path(p).resolve() for p in skip):
             continue
         if (path / "shards.json").is_file():
-            if TokenShards(path).tokenizer_sha256 == checkpoint.manifest["tokenizer"]["sha256"]:
+            if TokenShards(path).tokenizer_sha256 == checkpoint.manifest.tokenizer.sha256:
                 return path
     return None

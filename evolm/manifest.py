@@ -14,6 +14,7 @@ Schema versions:
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
@@ -40,6 +41,11 @@ class LineageEntry:
     manifest_sha256: str = ""
     path: str = ""
 
+    @classmethod
+    def of(cls, entry: "LineageEntry | dict") -> "LineageEntry":
+        """An entry, or one from its JSON mapping (as manifests and hand-made lineages hold them)."""
+        return entry if isinstance(entry, cls) else _build(cls, entry)
+
 
 @dataclass
 class ModelRecord:
@@ -48,10 +54,41 @@ class ModelRecord:
     vocab_size: int | None = None
     shape: dict = field(default_factory=dict)  # hidden size, layers, heads, seq_len, ... (Preset.describe)
 
+    @property
+    def seq_len(self) -> int | None:
+        """The pre-training sequence length the model was trained at."""
+        return self.shape.get("seq_len")
+
 
 @dataclass
 class TokenizerRecord:
     sha256: str  # fingerprint of the tokenizer files (evolm.tokenizer.tokenizer_fingerprint)
+
+
+@dataclass
+class DataSource:
+    """One data source a stage consumed: token shards (pre-training, CPT) or pool rows (SFT, RL).
+    Fields that do not apply to the source's kind are None and left out of the JSON."""
+
+    name: str  # pretrain, domain, replay, sft, rl, ...
+    path: str | None = None  # token shards folder
+    fingerprint: str | None = None  # the shards' content fingerprint
+    source: str | None = None  # where the shards' text came from
+    tokens_requested: int | None = None  # the budget asked for
+    tokens_drawn: int | None = None  # the tokens the run actually drew from this source
+    pool: str | None = None  # the problem pool file
+    pool_sha256: str | None = None
+    pool_size: int | None = None
+    rows: list[int] | None = None  # [start, end) rows of the pool
+    examples: int | None = None
+    split: str | None = None  # the `evolm data split` folder the rows came through
+    split_sha256: str | None = None  # sha256 of its split.json
+    split_part: str | None = None  # sft | rl
+    epochs: float | None = None  # passes over the source
+    prompts_used: int | None = None  # RL: prompts kept after the length and gold-answer checks
+
+    def to_json(self) -> dict:
+        return _plain(self)
 
 
 @dataclass
@@ -118,8 +155,8 @@ class Manifest:
     lineage: list[LineageEntry] = field(default_factory=list)  # every ancestor, oldest first
     model: ModelRecord | None = None
     tokenizer: TokenizerRecord | None = None
-    data: list[dict] = field(default_factory=list)  # every data source with what was actually consumed
-    pretraining_data: list[dict] = field(default_factory=list)  # after pre-training: the lineage's pre-training data
+    data: list[DataSource] = field(default_factory=list)  # every data source with what was actually consumed
+    pretraining_data: list[DataSource] = field(default_factory=list)  # after pre-training: the lineage's pre-training data
     replay: dict | None = None  # CPT: replay budget and share of the stream and of the parent's budget
     budget_spec: str | None = None  # pre-training: the budget as the user wrote it (80B, 20x)
     schedule: Schedule = field(default_factory=Schedule)
@@ -155,13 +192,39 @@ class Manifest:
         values["posttraining"] = _build(PostTraining, values.get("posttraining"))
         values["provenance"] = _build(Provenance, values.get("provenance")) or Provenance()
         values["files"] = {k: _build(FileRecord, v) for k, v in (values.get("files") or {}).items()}
-        values["data"] = list(values.get("data") or [])
-        values["pretraining_data"] = list(values.get("pretraining_data") or [])
+        values["data"] = [_build(DataSource, d) for d in values.get("data") or []]
+        values["pretraining_data"] = [_build(DataSource, d) for d in values.get("pretraining_data") or []]
         values["extra"] = {k: v for k, v in data.items() if k not in known}
         return cls(**values)
 
 
+class ManifestError(ValueError):
+    """Bytes that are not a manifest this evolm can read (the message says why, in one phrase)."""
+
+
+def parse(data: bytes) -> Manifest:
+    """A manifest from the bytes of an evolm.json; ManifestError says what is wrong with them."""
+    try:
+        raw = json.loads(data)
+    except json.JSONDecodeError as exc:
+        raise ManifestError(f"not valid JSON ({exc.msg} at line {exc.lineno})") from None
+    if not isinstance(raw, dict) or raw.get("schema") != SCHEMA:
+        raise ManifestError("not an evolm checkpoint manifest")
+    version = raw.get("schema_version", 1)
+    if not isinstance(version, int) or version > SCHEMA_VERSION:
+        raise ManifestError(f"manifest schema {version}, newer than this evolm understands ({SCHEMA_VERSION}); upgrade evolm")
+    for key, kind in (("stage", str), ("signature", str), ("knobs", dict)):
+        if not isinstance(raw.get(key), kind):
+            raise ManifestError(f"no {key}")
+    try:
+        return Manifest.from_json(raw)
+    except (TypeError, ValueError) as exc:
+        raise ManifestError(f"a malformed record ({exc})") from None
+
+
 def _plain(value: Any) -> Any:
+    if isinstance(value, DataSource):
+        return {k: v for k, v in asdict(value).items() if v is not None}
     if hasattr(value, "__dataclass_fields__"):
         return asdict(value)
     if isinstance(value, list):

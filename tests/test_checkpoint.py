@@ -6,6 +6,7 @@ from evolm.checkpoint import (
     CheckpointError, build_manifest, compute_signature, load_checkpoint, verify_lineage, write_checkpoint,
 )
 from evolm.errors import BadInput
+from evolm.manifest import ModelRecord
 
 
 def _files(content=b"weights"):
@@ -31,8 +32,8 @@ def test_signature_follows_the_paper(tmp_path):
     assert rl.signature == "1B-160BT-8+42BT-100Kep1-100Kep8"
     loaded = load_checkpoint(tmp_path / "rl")
     assert loaded.signature == rl.signature
-    assert [e["stage"] for e in loaded.lineage] == ["pretrain", "cpt", "sft", "rl"]
-    assert loaded.manifest["parent"]["manifest_sha256"] == sft.manifest_sha256
+    assert [e.stage for e in loaded.lineage] == ["pretrain", "cpt", "sft", "rl"]
+    assert loaded.manifest.parent.manifest_sha256 == sft.manifest_sha256
 
 
 @pytest.mark.parametrize(
@@ -55,10 +56,10 @@ def test_signature_formats(lineage, signature):
 def test_manifest_records_provenance(tmp_path):
     pre, *_ = _chain(tmp_path)
     manifest = json.loads((tmp_path / "pre" / "evolm.json").read_text())
-    assert manifest["schema"] == "evolm.checkpoint" and manifest["schema_version"] == 1
+    assert manifest["schema"] == "evolm.checkpoint" and manifest["schema_version"] == 2
     assert set(manifest["files"]) == {"model.safetensors", "config.json"}
-    assert "evolm" in manifest["versions"] and "torch" in manifest["versions"]
-    assert manifest["hardware"]["cpu_count"] >= 1
+    assert "evolm" in manifest["provenance"]["versions"] and "torch" in manifest["provenance"]["versions"]
+    assert manifest["provenance"]["hardware"]["cpu_count"] >= 1
 
 
 def test_missing_or_altered_files_are_detected(tmp_path):
@@ -142,9 +143,9 @@ def test_a_real_model_checkpoint_loads_with_transformers(tmp_path):
     from evolm.presets import PRESETS
 
     model = AutoModelForCausalLM.from_config(PRESETS["1M"].hf_config(vocab=512, eos_token_id=0))
-    manifest = build_manifest("pretrain", {"preset": "1M", "tokens": 1000}, model={"preset": "1M", "params": PRESETS["1M"].params(512)})
+    manifest = build_manifest("pretrain", {"preset": "1M", "tokens": 1000}, model=ModelRecord("1M", PRESETS["1M"].params(512)))
     ckpt = write_checkpoint(tmp_path / "ck", manifest, lambda tmp: model.save_pretrained(tmp))
-    assert load_checkpoint(ckpt.path).manifest["model"]["preset"] == "1M"
+    assert load_checkpoint(ckpt.path).manifest.model.preset == "1M"
     loaded = AutoModelForCausalLM.from_pretrained(ckpt.path)
     ids = torch.tensor([[1, 2, 3]])
     assert torch.equal(loaded(ids).logits, model(ids).logits)

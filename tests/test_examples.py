@@ -42,9 +42,9 @@ def test_replay_reduces_forgetting(tmp_path):
     done = subprocess.run(["bash", str(REPO / "examples" / "cpt-replay.sh"), str(tmp_path / "runs"), "1M", "400K"],
                           capture_output=True, text=True, env=_env(), timeout=1800)
     assert done.returncode == 0, done.stderr[-3000:]
-    base = load_checkpoint(tmp_path / "runs" / "base").manifest["val_loss"]["pretrain"]
-    plain = load_checkpoint(tmp_path / "runs" / "cpt-no-replay").manifest["val_loss"]["pretrain"]
-    mixed = load_checkpoint(tmp_path / "runs" / "cpt-replay").manifest["val_loss"]["replay"]
+    base = load_checkpoint(tmp_path / "runs" / "base").manifest.outcome.val_loss["pretrain"]
+    plain = load_checkpoint(tmp_path / "runs" / "cpt-no-replay").manifest.outcome.val_loss["pretrain"]
+    mixed = load_checkpoint(tmp_path / "runs" / "cpt-replay").manifest.outcome.val_loss["replay"]
     assert mixed - base < plain - base
 
 
@@ -67,4 +67,4 @@ def test_rl_raises_the_reward(tmp_path):
     rl_rows = (2984, 3000)
     assert checks["rl", rl_rows]["sampled"] > checks["sft", rl_rows]["sampled"] + 0.05
     manifest = load_checkpoint(runs / "rl").manifest
-    assert manifest["schedule"]["steps_done"] == 60 and manifest["rewards"]["mean"] > 0
+    assert manifest.schedule.steps_done == 60 and manifest.outcome.rewards["mean"] > 0

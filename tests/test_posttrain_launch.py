@@ -36,8 +36,9 @@ def test_two_process_sft_matches_one(base, synth_tiny, tmp_path, cli):
     one, two = _losses(tmp_path / "one"), _losses(tmp_path / "two")
     assert len(one) == len(two) == 4
     assert two == pytest.approx(one, abs=1e-4)
-    schedule = load_checkpoint(tmp_path / "two").manifest["schedule"]
-    assert schedule["processes"] == 2 and schedule["global_batch"] == 8 and schedule["micro_batch"] == 4
+    manifest = load_checkpoint(tmp_path / "two").manifest
+    assert manifest.compute.processes == 2
+    assert manifest.schedule.settings["global_batch"] == 8 and manifest.schedule.settings["micro_batch"] == 4
     # the weights rank 0 wrote are the gathered, trained ones
     a, b = load_file(tmp_path / "one" / "model.safetensors"), load_file(tmp_path / "two" / "model.safetensors")
     assert a.keys() == b.keys() and len(a) > 0
@@ -48,7 +49,7 @@ def test_two_process_rl_completes(sft_model, synth_tiny, tmp_path):
     _launch("rl", sft_model, "--data", synth_tiny / "pool" / "mathpool.jsonl", "--examples", "8", "--epochs", "1",
             "--prompts-per-step", "4", "--rollouts", "2", "--max-completion-length", "24", "--out", tmp_path / "rl")
     ckpt = load_checkpoint(tmp_path / "rl")
-    assert ckpt.manifest["schedule"]["processes"] == 2 and ckpt.manifest["schedule"]["steps_done"] == 2
+    assert ckpt.manifest.compute.processes == 2 and ckpt.manifest.schedule.steps_done == 2
     rewards = [json.loads(line)["reward"] for line in (tmp_path / "rl" / "metrics.jsonl").read_text().splitlines()
                if '"reward"' in line]
     assert len(rewards) == 2 and all(0.0 <= r <= 1.0 for r in rewards)

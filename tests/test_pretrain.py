@@ -26,11 +26,11 @@ def test_pretrain_learns_and_records_what_it_did(base, tiny_tokenizer):
     assert rows[-1]["loss"] < rows[0]["loss"] - 1.0  # from ~ln(1024) down
     manifest = ckpt.manifest
     assert ckpt.signature == "1M-60KT"
-    assert manifest["schedule"]["completed"] is True
-    assert manifest["schedule"]["steps_done"] == rows[-1]["step"] == 117  # 60K // (8 x 64)
-    assert manifest["schedule"]["tokens_done"] == rows[-1]["tokens"] == 117 * 8 * 64
-    assert manifest["data"][0]["tokens_drawn"] == manifest["schedule"]["tokens_done"]
-    assert manifest["val_loss"]["pretrain"] < 6.0 and manifest["wall_time_s"] > 0 and manifest["tokens_per_s"] > 0
+    assert manifest.schedule.completed is True
+    assert manifest.schedule.steps_done == rows[-1]["step"] == 117  # 60K // (8 x 64)
+    assert manifest.schedule.tokens_done == rows[-1]["tokens"] == 117 * 8 * 64
+    assert manifest.data[0].tokens_drawn == manifest.schedule.tokens_done
+    assert manifest.outcome.val_loss["pretrain"] < 6.0 and manifest.compute.wall_time_s > 0 and manifest.compute.tokens_per_s > 0
     assert not (base.parent / "base.partial").exists() and not (base / "state").exists()
     lrs = [r["lr"] for r in rows]
     assert max(lrs) == pytest.approx(3e-3, rel=1e-6) and lrs[0] == 0.0  # warmup from 0 to the preset's peak
@@ -88,7 +88,7 @@ def test_two_processes_match_one(shards, tmp_path, cli):
         for key in ("loss", "val_loss/pretrain"):
             if key in a:
                 assert a[key] == pytest.approx(b[key], abs=1e-4)
-    assert load_checkpoint(tmp_path / "two").manifest["schedule"]["processes"] == 2
+    assert load_checkpoint(tmp_path / "two").manifest.compute.processes == 2
 
 
 def test_cpt_mixture_proportions_and_lineage(base, shards, tmp_path, cli):
@@ -98,12 +98,12 @@ def test_cpt_mixture_proportions_and_lineage(base, shards, tmp_path, cli):
     ckpt = load_checkpoint(tmp_path / "cpt")
     parent = load_checkpoint(base)
     assert ckpt.signature == "1M-60KT-10+30KT"
-    assert ckpt.manifest["parent"]["manifest_sha256"] == parent.manifest_sha256
-    drawn = {d["name"]: d["tokens_drawn"] for d in ckpt.manifest["data"]}
+    assert ckpt.manifest.parent.manifest_sha256 == parent.manifest_sha256
+    drawn = {d.name: d.tokens_drawn for d in ckpt.manifest.data}
     assert drawn["replay"] / (drawn["replay"] + drawn["domain"]) == pytest.approx(0.25, abs=0.01)
-    assert ckpt.manifest["replay"]["share_of_cpt"] == pytest.approx(0.25)
-    assert ckpt.manifest["replay"]["share_of_parent_pretraining"] == pytest.approx(10 / 60)
-    assert set(ckpt.manifest["val_loss"]) == {"domain", "replay"}
+    assert ckpt.manifest.replay["share_of_cpt"] == pytest.approx(0.25)
+    assert ckpt.manifest.replay["share_of_parent_pretraining"] == pytest.approx(10 / 60)
+    assert set(ckpt.manifest.outcome.val_loss) == {"domain", "replay"}
     rows = [r for r in _metrics(tmp_path / "cpt") if "lr" in r]
     assert rows[0]["lr"] == 0.0  # a fresh schedule: warmup starts again
 
@@ -113,8 +113,8 @@ def test_cpt_without_replay_still_reports_general_loss(base, shards, tmp_path, c
                  "--seq-len", "64", "--global-batch", "8", "--val-tokens", "4K")
     assert result.code == 0, result.err
     ckpt = load_checkpoint(tmp_path / "noreplay")
-    assert ckpt.signature == "1M-60KT-8KT" and set(ckpt.manifest["val_loss"]) == {"pretrain", "domain"}
-    assert ckpt.manifest["replay"]["share_of_cpt"] == 0
+    assert ckpt.signature == "1M-60KT-8KT" and set(ckpt.manifest.outcome.val_loss) == {"pretrain", "domain"}
+    assert ckpt.manifest.replay["share_of_cpt"] == 0
 
 
 def test_bad_inputs_exit_2_and_overwrite_nothing(base, shards, tmp_path, cli, tiny_tokenizer, synth_tiny):

@@ -20,10 +20,11 @@ def test_rl_runs_and_records_its_reward_and_kl(sft_model, synth_tiny, tmp_path, 
     assert result.code == 0, result.err
     ckpt = load_checkpoint(tmp_path / "rl")
     assert ckpt.signature == "1M-60KT-400ep3-8ep1"
-    assert ckpt.manifest["knobs"]["rows"] == [1992, 2000]
-    assert ckpt.manifest["kl"] == {"enabled": True, "coef": 1e-4}
-    assert "math-verify" in ckpt.manifest["reward"]["definition"]
-    assert ckpt.manifest["generation"]["backend"] == "transformers"
+    assert ckpt.manifest.knobs["rows"] == [1992, 2000]
+    assert ckpt.manifest.posttraining.kl == {"enabled": True, "coef": 1e-4}
+    assert "math-verify" in ckpt.manifest.posttraining.reward["definition"]
+    assert ckpt.manifest.posttraining.reward["graders"] == ["math"]
+    assert ckpt.manifest.posttraining.generation["backend"] == "transformers"
     rows = [json.loads(line) for line in (tmp_path / "rl" / "metrics.jsonl").read_text().splitlines()]
     logged = [r for r in rows if "reward" in r]
     assert len(logged) == 2 and all(0.0 <= r["reward"] <= 1.0 for r in logged)
@@ -36,7 +37,7 @@ def test_rl_without_kl_records_it_off(sft_model, synth_tiny, tmp_path, cli):
     result = cli("rl", sft_model, "--data", synth_tiny / "pool" / "mathpool.jsonl", "--examples", "4", *RL,
                  "--out", tmp_path / "rl")
     assert result.code == 0, result.err
-    assert load_checkpoint(tmp_path / "rl").manifest["kl"] == {"enabled": False, "coef": 0.0}
+    assert load_checkpoint(tmp_path / "rl").manifest.posttraining.kl == {"enabled": False, "coef": 0.0}
 
 
 def test_rl_refuses_the_sft_examples(sft_model, synth_tiny, tmp_path, cli):
@@ -78,7 +79,7 @@ def test_interrupted_rl_resumes(sft_model, synth_tiny, tmp_path, cli):
     resumed = cli(*args, "--resume")
     assert resumed.code == 0, resumed.err
     ckpt = load_checkpoint(tmp_path / "r")
-    assert ckpt.manifest["schedule"]["steps_done"] == 6
+    assert ckpt.manifest.schedule.steps_done == 6
     steps = [json.loads(l)["step"] for l in (tmp_path / "r" / "metrics.jsonl").read_text().splitlines() if '"reward"' in l]
     assert steps == [1, 2, 3, 4, 5, 6]
 

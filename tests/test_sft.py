@@ -30,11 +30,11 @@ def test_sft_lowers_the_response_loss_and_teaches_the_format(sft_model, base, sy
 def test_sft_checkpoint_records_lineage_and_template(sft_model, base, synth_tiny):
     ckpt = load_checkpoint(sft_model)
     assert ckpt.signature == "1M-60KT-400ep3"
-    assert ckpt.manifest["parent"]["manifest_sha256"] == load_checkpoint(base).manifest_sha256
-    assert ckpt.manifest["knobs"]["rows"] == [0, 400]
-    assert ckpt.manifest["data"][0]["examples"] == 400 and ckpt.manifest["data"][0]["epochs"] == 3
-    assert ckpt.manifest["schedule"]["completed"] and ckpt.manifest["schedule"]["global_batch"] == 8
-    assert "Human: {problem}" in ckpt.manifest["template"]["format"]
+    assert ckpt.manifest.parent.manifest_sha256 == load_checkpoint(base).manifest_sha256
+    assert ckpt.manifest.knobs["rows"] == [0, 400]
+    assert ckpt.manifest.data[0].examples == 400 and ckpt.manifest.data[0].epochs == 3
+    assert ckpt.manifest.schedule.completed and ckpt.manifest.schedule.settings["global_batch"] == 8
+    assert "Human: {problem}" in ckpt.manifest.posttraining.template["format"]
 
 
 def test_chat_template_reproduces_the_training_prompt(sft_model):
@@ -87,6 +87,6 @@ def test_interrupted_sft_resumes(base, synth_tiny, tmp_path, cli):
     resumed = cli(*args, "--resume")
     assert resumed.code == 0, resumed.err
     ckpt = load_checkpoint(tmp_path / "s")
-    assert ckpt.manifest["schedule"]["steps_done"] == 20
+    assert ckpt.manifest.schedule.steps_done == 20
     steps = [json.loads(l)["step"] for l in (tmp_path / "s" / "metrics.jsonl").read_text().splitlines() if '"loss"' in l]
     assert steps == list(range(1, 21))

@@ -73,17 +73,17 @@ def test_sft_and_rl_take_their_parts_of_a_split_folder(base, synth_tiny, tmp_pat
     assert sft.code == 0, sft.err
     ckpt = load_checkpoint(tmp_path / "sft")
     assert ckpt.signature == "1M-60KT-16ep1"  # all of the SFT part when --examples is not given
-    data = ckpt.manifest["data"][0]
-    assert ckpt.manifest["knobs"]["rows"] == data["rows"] == [0, 16]  # the pool's own rows
-    assert data["split"] == str(split.resolve()) and data["split_part"] == "sft"
-    assert data["split_sha256"] == sha256_file(split / "split.json")
-    assert ckpt.manifest["knobs"]["pool_sha256"] == data["pool_sha256"] == sha256_file(pool)
+    data = ckpt.manifest.data[0]
+    assert ckpt.manifest.knobs["rows"] == data.rows == [0, 16]  # the pool's own rows
+    assert data.split == str(split.resolve()) and data.split_part == "sft"
+    assert data.split_sha256 == sha256_file(split / "split.json")
+    assert ckpt.manifest.knobs["pool_sha256"] == data.pool_sha256 == sha256_file(pool)
 
     rl = cli("rl", tmp_path / "sft", "--data", split, *RL, "--out", tmp_path / "rl")
     assert rl.code == 0, rl.err
     rl_ckpt = load_checkpoint(tmp_path / "rl")
-    assert rl_ckpt.manifest["knobs"]["rows"] == [1992, 2000] and rl_ckpt.manifest["data"][0]["split_part"] == "rl"
-    assert rl_ckpt.manifest["schedule"]["steps_done"] == 2
+    assert rl_ckpt.manifest.knobs["rows"] == [1992, 2000] and rl_ckpt.manifest.data[0].split_part == "rl"
+    assert rl_ckpt.manifest.schedule.steps_done == 2
 
     # SFT took pool rows [0, 16) through the split; RL on the pool file itself must stay clear of them.
     overlap = cli("rl", tmp_path / "sft", "--data", pool, "--examples", "1990", *RL, "--out", tmp_path / "rl2")

@@ -37,8 +37,8 @@ def test_pretrain_reports_to_tensorboard(shards, tmp_path, cli):
     assert [v for _, v in scalars["train/loss"]] == pytest.approx([r["loss"] for r in rows], rel=1e-6)
     assert "train/lr" in scalars and "val_loss/pretrain" in scalars
     ckpt = load_checkpoint(out)  # the event files are part of the hashed checkpoint
-    assert ckpt.manifest["tracking"] == {"report_to": "tensorboard", "logs": "tb"}
-    assert any(name.startswith("tb/") for name in ckpt.manifest["files"])
+    assert ckpt.manifest.tracking == {"report_to": "tensorboard", "logs": "tb"}
+    assert any(name.startswith("tb/") for name in ckpt.manifest.files)
 
 
 def test_sft_reports_to_tensorboard(base, synth_tiny, tmp_path, cli):
@@ -49,7 +49,7 @@ def test_sft_reports_to_tensorboard(base, synth_tiny, tmp_path, cli):
     rows = [r for r in _metrics(out) if "loss" in r]
     assert [step for step, _ in scalars["train/loss"]] == [r["step"] for r in rows] == [1, 2]
     assert "lr" in rows[0] and "learning_rate" not in rows[0]  # one vocabulary in every stage's metrics.jsonl
-    assert load_checkpoint(out).manifest["tracking"] == {"report_to": "tensorboard", "logs": "tb"}
+    assert load_checkpoint(out).manifest.tracking == {"report_to": "tensorboard", "logs": "tb"}
 
 
 def test_wandb_offline_run_lands_in_the_checkpoint(base, shards, synth_tiny, tmp_path, cli, monkeypatch):
@@ -64,13 +64,13 @@ def test_wandb_offline_run_lands_in_the_checkpoint(base, shards, synth_tiny, tmp
         runs = list((out / "wandb").glob("offline-run-*"))
         assert len(runs) == 1 and list(runs[0].glob("run-*.wandb")), stage
         assert not [p for p in (out / "wandb").rglob("*") if p.is_symlink()]
-        assert load_checkpoint(out).manifest["tracking"] == {"report_to": "wandb", "logs": "wandb"}
+        assert load_checkpoint(out).manifest.tracking == {"report_to": "wandb", "logs": "wandb"}
         assert not (tmp_path / f"{stage}.partial").exists()
 
 
 def test_none_writes_no_tracker_folder(base):
     ckpt = load_checkpoint(base)
-    assert ckpt.manifest["tracking"] == {"report_to": "none"}
+    assert ckpt.manifest.tracking == {"report_to": "none"}
     assert not (base / "tb").exists() and not (base / "wandb").exists()
 
 

@@ -37,8 +37,8 @@ def sft(
 
     checkpoint = stage.run(parent=parent, data=data, examples=_count(examples), epochs=epochs, out=out,
                            options=options, resume=resume, overwrite=overwrite)
-    emit_result(out, {"signature": checkpoint.signature, "stage": "sft", "loss": checkpoint.manifest["loss"],
-                      "steps": checkpoint.manifest["schedule"]["steps_done"]}, as_json)
+    emit_result(out, {"signature": checkpoint.signature, "stage": "sft", "loss": checkpoint.manifest.outcome.loss,
+                      "steps": checkpoint.manifest.schedule.steps_done}, as_json)
 
 
 @with_options(options=RLOptions)
@@ -57,5 +57,6 @@ def rl(
 
     checkpoint = stage.run(parent=parent, data=data, examples=_count(examples), epochs=epochs, out=out,
                            options=options, resume=resume, overwrite=overwrite)
-    emit_result(out, {"signature": checkpoint.signature, "stage": "rl", "rewards": checkpoint.manifest["rewards"],
-                      "kl": checkpoint.manifest["kl"], "steps": checkpoint.manifest["schedule"]["steps_done"]}, as_json)
+    m = checkpoint.manifest
+    emit_result(out, {"signature": checkpoint.signature, "stage": "rl", "rewards": m.outcome.rewards,
+                      "kl": m.posttraining.kl, "steps": m.schedule.steps_done}, as_json)

@@ -42,9 +42,9 @@ def pretrain(
 
 def _summary(checkpoint) -> dict:
     m = checkpoint.manifest
-    return {"signature": checkpoint.signature, "stage": checkpoint.stage, "steps": m["schedule"]["steps_done"],
-            "tokens": m["schedule"]["tokens_done"], "val_loss": m["val_loss"], "wall_time_s": m["wall_time_s"],
-            "tokens_per_s": m["tokens_per_s"], "mfu": m["mfu"]}
+    return {"signature": checkpoint.signature, "stage": checkpoint.stage, "steps": m.schedule.steps_done,
+            "tokens": m.schedule.tokens_done, "val_loss": m.outcome.val_loss, "wall_time_s": m.compute.wall_time_s,
+            "tokens_per_s": m.compute.tokens_per_s, "mfu": m.compute.mfu}
 
 
 @with_options(overrides=Overrides)

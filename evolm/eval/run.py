@@ -55,13 +55,14 @@ def _val_shards(model_spec: str, identity: dict, options: EvalOptions) -> tuple[
         from evolm.checkpoint import load_checkpoint
 
         checkpoint = load_checkpoint(Path(model_spec), verify="none")
-        seq_len = seq_len or checkpoint.manifest.get("model", {}).get("shape", {}).get("seq_len")
+        model = checkpoint.manifest.model
+        seq_len = seq_len or (model.seq_len if model is not None else None)
     seq_len = seq_len or 2048
     if options.val_data is not None:
         from evolm.shards import TokenShards
 
         shards = TokenShards(options.val_data)  # checks it is a shard folder
-        if checkpoint is not None and shards.tokenizer_sha256 != checkpoint.manifest["tokenizer"]["sha256"]:
+        if checkpoint is not None and shards.tokenizer_sha256 != checkpoint.manifest.tokenizer.sha256:
             raise BadInput(f"{options.val_data} was tokenized with another tokenizer than {model_spec}.")
         return Path(options.val_data), seq_len
     if checkpoint is not None:

@@ -24,7 +24,7 @@ def lineage_tree(runs: list[Run], rows: dict[str, dict]) -> list[str]:
 
     def visit(run: Run, depth: int) -> None:
         spec = stagespec.STAGES.get(run.stage)
-        what = spec.summary(run.manifest.get("knobs", {})) if spec is not None else ""
+        what = spec.summary(run.manifest.knobs) if spec is not None else ""
         done = "" if run.completed else "  [INCOMPLETE]"
         evals = ", ".join((["upstream"] if run.upstream else []) + sorted(run.downstream))
         lines.append(f"{'    ' * depth}- {run.signature}  ({run.stage}; {what}){done}  {rows[run.manifest_sha256]['path']}"
@@ -34,7 +34,7 @@ def lineage_tree(runs: list[Run], rows: dict[str, dict]) -> list[str]:
 
     for root in children.get(None, []):
         if root.parent_sha256 and root.parent_sha256 not in shas:
-            lines.append(f"- (parent {root.manifest['parent'].get('signature')} not in this folder)")
+            lines.append(f"- (parent {root.manifest.parent.signature} not in this folder)")
             visit(root, 1)
         else:
             visit(root, 0)
@@ -47,8 +47,8 @@ def header(runs: list[Run], root: Path) -> list[str]:
 
     flops = [r.compute_flops() for r in runs]
     counted = [f for f in flops if f]
-    wall = sum(r.manifest.get("wall_time_s") or 0 for r in runs)
-    hardware = sorted({_hardware(r.manifest.get("hardware", {})) for r in runs})
+    wall = sum(r.manifest.compute.wall_time_s or 0 for r in runs)
+    hardware = sorted({_hardware(r.manifest.provenance.hardware) for r in runs})
     return [
         f"evolm {evolm.__version__}, git commit {git_commit() or 'unknown'}",
         f"runs folder: {root} ({len(runs)} checkpoints)",

@@ -15,10 +15,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from evolm import stagespec
-from evolm.checkpoint import PARTIAL_SUFFIX, Checkpoint
+from evolm.checkpoint import MANIFEST, PARTIAL_SUFFIX, Checkpoint
 from evolm.errors import BadInput
+from evolm.manifest import LineageEntry, ManifestError
+from evolm.manifest import parse as parse_manifest
 
-MANIFEST = "evolm.json"
 MAX_RESULT_BYTES = 20_000_000
 
 
@@ -32,32 +33,32 @@ class Run(Checkpoint):
 
     @property
     def parent_sha256(self) -> str | None:
-        parent = self.manifest.get("parent")
-        return parent.get("manifest_sha256") if isinstance(parent, dict) else None
+        parent = self.manifest.parent
+        return parent.manifest_sha256 if parent is not None else None
 
     @property
     def completed(self) -> bool:
-        return bool(self.manifest.get("schedule", {}).get("completed", False))
+        return bool(self.manifest.schedule.completed)
 
     def knobs(self) -> dict:
         """The lineage's knobs, flattened: pretrain_tokens, cpt_domain_tokens, sft_epochs, ..."""
         flat: dict = {}
         for entry in self.lineage:
-            spec = stagespec.STAGES.get(entry["stage"])
+            spec = stagespec.STAGES.get(entry.stage)
             for knob in spec.knobs if spec is not None else ():
-                if knob.name in entry["knobs"]:
-                    flat[spec.column(knob)] = entry["knobs"][knob.name]
+                if knob.name in entry.knobs:
+                    flat[spec.column(knob)] = entry.knobs[knob.name]
         return flat
 
     def base_signature(self) -> str:
         """The signature up to the last pre-training or CPT stage (the 'base' of a post-trained run)."""
-        bases = [e["signature"] for e in self.lineage if stagespec.kind_of(e["stage"]) == "base"]
+        bases = [e.signature for e in self.lineage if stagespec.kind_of(e.stage) == "base"]
         return bases[-1] if bases else self.signature
 
     def compute_flops(self) -> float | None:
         """6 x parameters x tokens for pre-training and CPT; post-training records no token count."""
-        tokens = self.manifest.get("schedule", {}).get("tokens_done")
-        params = self.manifest.get("model", {}).get("params")
+        tokens = self.manifest.schedule.tokens_done
+        params = self.manifest.model.params if self.manifest.model is not None else None
         if stagespec.kind_of(self.stage) == "base" and tokens and params:
             return 6.0 * params * tokens
         return None
@@ -79,13 +80,8 @@ def collect(runs_dir: Path) -> tuple[list[Run], list[str]]:
             continue
         data = manifest_path.read_bytes()
         try:
-            manifest = json.loads(data)
-            if not isinstance(manifest, dict) or manifest.get("schema") != "evolm.checkpoint":
-                raise ValueError("not an evolm checkpoint manifest")
-            for key, kind in (("stage", str), ("signature", str), ("knobs", dict)):
-                if not isinstance(manifest.get(key), kind):
-                    raise ValueError(f"no {key}")
-        except ValueError as exc:
+            manifest = parse_manifest(data)
+        except ManifestError as exc:
             warnings.append(f"skipped {manifest_path}: corrupt manifest ({str(exc).splitlines()[0]})")
             continue
         sha = hashlib.sha256(data).hexdigest()
@@ -97,10 +93,10 @@ def collect(runs_dir: Path) -> tuple[list[Run], list[str]]:
     return order, warnings
 
 
-def _entry_key(entry: dict) -> tuple:
+def _entry_key(entry: LineageEntry) -> tuple:
     """Lineage order with numbers compared as numbers (250K before 1M)."""
-    numbers = tuple(float(v) for _, v in sorted(entry.get("knobs", {}).items()) if isinstance(v, (int, float)))
-    return (entry["stage"], numbers, entry["signature"])
+    numbers = tuple(float(v) for _, v in sorted(entry.knobs.items()) if isinstance(v, (int, float)))
+    return (entry.stage, numbers, entry.signature)
 
 
 def _attach_results(root: Path, runs: dict[str, Run], warnings: list[str]) -> None:

@@ -40,17 +40,18 @@ def group_of(task: str, result: dict) -> str:
 def build_row(run: Run, root: Path) -> dict:
     knobs = run.knobs()
     manifest = run.manifest
-    parent = manifest.get("parent") or {}
+    model = manifest.model
     row: dict = {
         "path": str(run.path.relative_to(root)) if run.path.is_relative_to(root) else str(run.path),
-        "signature": run.signature, "stage": run.stage, "parent": parent.get("signature"), "base": run.base_signature(),
-        "manifest_sha256": run.manifest_sha256, "preset": knobs.get("pretrain_preset") or manifest.get("model", {}).get("preset"),
-        "params": manifest.get("model", {}).get("params"),
+        "signature": run.signature, "stage": run.stage, "parent": manifest.parent.signature if manifest.parent else None,
+        "base": run.base_signature(),
+        "manifest_sha256": run.manifest_sha256, "preset": knobs.get("pretrain_preset") or (model.preset if model else None),
+        "params": model.params if model else None,
     }
     for column in swept_knobs():
         row[column] = knobs.get(column)
-    row.update(completed=run.completed, wall_time_s=manifest.get("wall_time_s"), flops=run.compute_flops())
-    val = manifest.get("val_loss") or {}
+    row.update(completed=run.completed, wall_time_s=manifest.compute.wall_time_s, flops=run.compute_flops())
+    val = manifest.outcome.val_loss or {}
     row["train_val_loss"] = val.get("pretrain", val.get("replay")) if isinstance(val, dict) else None
     if run.upstream:
         for task, entry in (run.upstream.get("tasks") or {}).items():

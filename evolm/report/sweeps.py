@@ -66,9 +66,9 @@ def find_sweeps(rows_runs: list[tuple[dict, Run]]) -> list[Sweep]:
 
 
 def _settings(run: Run) -> dict:
-    schedule = run.manifest.get("schedule", {})
-    settings = {k: v for k, v in schedule.items() if k not in _DERIVED}
-    settings["seed"] = run.manifest.get("seed", schedule.get("seed"))
+    schedule = run.manifest.schedule
+    settings = {k: v for k, v in schedule.settings.items() if k not in _DERIVED}
+    settings["seed"] = run.manifest.seed if run.manifest.seed is not None else schedule.settings.get("seed")
     return settings
 
 

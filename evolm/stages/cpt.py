@@ -50,16 +50,16 @@ def run(*, parent: Path, domain: list[str], replay: list[str], out: Path, overri
         raise BadInput("CPT needs at least one --domain SHARDS:BUDGET.")
     check_outputs(out, resume=resume, overwrite=overwrite)
     ancestor = load_checkpoint(parent)
-    preset = get_preset(ancestor.manifest["model"]["preset"])
+    preset = get_preset(ancestor.manifest.model.preset)
     sources = [("domain", *parse_source(d, "--domain")) for d in domain] + [("replay", *parse_source(r, "--replay")) for r in replay]
     shard_sets = []
     for kind, path, _ in sources:
         shards = TokenShards(path)
-        if shards.tokenizer_sha256 != ancestor.manifest["tokenizer"]["sha256"]:
+        if shards.tokenizer_sha256 != ancestor.manifest.tokenizer.sha256:
             raise BadInput(f"Shards {path} were built with a different tokenizer than the parent {parent}'s; re-run "
                            "`evolm data prepare` with the parent's tokenizer.")
         shard_sets.append(shards)
-    vocab = ancestor.manifest["model"]["vocab_size"]
+    vocab = ancestor.manifest.model.vocab_size
     domain_tokens = sum(b for kind, _, b in sources if kind == "domain")
     replay_tokens = sum(b for kind, _, b in sources if kind == "replay")
     config = train_config(preset, domain_tokens + replay_tokens, overrides, world_size())
@@ -67,11 +67,11 @@ def run(*, parent: Path, domain: list[str], replay: list[str], out: Path, overri
     warn_repeats(plan)
     torch.manual_seed(config.seed)
     net = AutoModelForCausalLM.from_pretrained(ancestor.path, dtype=torch.float32, attn_implementation="sdpa")
-    parent_budget = ancestor.manifest["knobs"].get("tokens") if ancestor.stage == "pretrain" else None
+    parent_budget = ancestor.manifest.knobs.get("tokens") if ancestor.stage == "pretrain" else None
     names = _val_names(sources)
     spec = RunSpec(
         stage="cpt", knobs={"domain_tokens": domain_tokens, "replay_tokens": replay_tokens}, preset=preset, vocab=vocab,
-        tokenizer_dir=ancestor.path, tokenizer_sha256=ancestor.manifest["tokenizer"]["sha256"], plan=plan, config=config,
+        tokenizer_dir=ancestor.path, tokenizer_sha256=ancestor.manifest.tokenizer.sha256, plan=plan, config=config,
         val_sets={**pretraining_val_set(ancestor, skip=[p for _, p, _ in sources]),
                   **{name: shards.split("val") for name, shards in zip(names, shard_sets)}},
         data_records=[data_record(name, shards, b, plan, i) for i, (name, shards, (_, _, b)) in enumerate(zip(names, shard_sets, sources))],

@@ -9,11 +9,12 @@ metrics + tracker logs + manifest) and removes the partial directory. `--resume`
 from __future__ import annotations
 
 import shutil
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from evolm.checkpoint import Checkpoint, build_manifest, write_checkpoint
+from evolm.manifest import Compute, DataSource, ModelRecord, Outcome, Schedule, TokenizerRecord
 from evolm.console import log
 from evolm.errors import BadInput
 from evolm.lineage_data import pretraining_shards
@@ -116,7 +117,7 @@ def run_and_save(spec: RunSpec, model, out: Path, *, resume: bool, overwrite: bo
     out = Path(out)
     partial = partial_dir(out)
     record = {"stage": spec.stage, "knobs": spec.knobs, "tokenizer": spec.tokenizer_sha256,
-              "data": [{k: v for k, v in d.items() if k != "tokens_drawn"} for d in spec.data_records],
+              "data": [d.to_json() for d in spec.data_records],
               "parent": spec.parent.manifest_sha256 if spec.parent else None}
     tracking = Tracking(spec.report_to, partial, out.name)
     from evolm.training.causal_lm import train
@@ -130,24 +131,19 @@ def run_and_save(spec: RunSpec, model, out: Path, *, resume: bool, overwrite: bo
 
 
 def _save(spec: RunSpec, result, out: Path, partial: Path, tracking: Tracking) -> Checkpoint:
-    for record_, drawn in zip(spec.data_records, result.tokens_drawn):
-        record_["tokens_drawn"] = drawn
+    data = [replace(record, tokens_drawn=drawn) for record, drawn in zip(spec.data_records, result.tokens_drawn)]
     manifest = build_manifest(
         spec.stage, spec.knobs, parent=spec.parent,
-        model={"preset": spec.preset.name, "params": spec.preset.params(spec.vocab), "vocab_size": spec.vocab,
-               "shape": spec.preset.describe(spec.vocab)},
-        tokenizer={"sha256": spec.tokenizer_sha256},
-        data=spec.data_records,
-        schedule={**vars(spec.config), "kind": "linear warmup + cosine to min_lr",
-                  "optimizer": "AdamW", "completed": True, "steps_done": result.steps,
-                  "tokens_done": result.tokens, "processes": result.processes},
+        model=ModelRecord(spec.preset.name, spec.preset.params(spec.vocab), spec.vocab, spec.preset.describe(spec.vocab)),
+        tokenizer=TokenizerRecord(spec.tokenizer_sha256),
+        data=data,
+        schedule=Schedule(kind="linear warmup + cosine to min_lr", completed=True, steps_done=result.steps,
+                          tokens_done=result.tokens, settings={**vars(spec.config), "optimizer": "AdamW"}),
         seed=spec.config.seed,
-        wall_time_s=round(result.wall_time_s, 3),
-        tokens_per_s=round(result.tokens_per_s, 1),
-        mfu=round(result.mfu, 5) if result.mfu is not None else None,
-        peak_flops=result.peak_flops,
-        final_train_loss=result.final_loss,
-        val_loss=result.val_loss,
+        compute=Compute(wall_time_s=round(result.wall_time_s, 3), tokens_per_s=round(result.tokens_per_s, 1),
+                        mfu=round(result.mfu, 5) if result.mfu is not None else None, peak_flops=result.peak_flops,
+                        processes=result.processes),
+        outcome=Outcome(final_train_loss=result.final_loss, val_loss=result.val_loss),
         tracking=tracking.manifest(),
         **spec.extra,
     )
@@ -175,9 +171,9 @@ def _copy_tokenizer(source: Path, target: Path) -> None:
             shutil.copy2(Path(source) / name, target / name)
 
 
-def data_record(name: str, shards, budget: int, plan: MixturePlan, index: int) -> dict:
-    return {"name": name, "path": str(Path(shards.root).resolve()), "fingerprint": shards.fingerprint,
-            "tokens_requested": budget, "epochs": round(plan.epochs(index), 4), "source": shards.manifest.get("source")}
+def data_record(name: str, shards, budget: int, plan: MixturePlan, index: int) -> DataSource:
+    return DataSource(name, path=str(Path(shards.root).resolve()), fingerprint=shards.fingerprint,
+                      tokens_requested=budget, epochs=round(plan.epochs(index), 4), source=shards.manifest.get("source"))
 
 
 def warn_repeats(plan: MixturePlan) -> None:

@@ -15,23 +15,24 @@ from pathlib import Path
 from evolm.checkpoint import Checkpoint, build_manifest, load_checkpoint, write_checkpoint
 from evolm.console import log
 from evolm.errors import BadInput
+from evolm.manifest import Compute, DataSource, Manifest, Outcome, PostTraining, Schedule
 from evolm.training.rundir import METRICS
 from evolm.training.tracking import Tracking
 
 
 def load_parent(path: Path) -> Checkpoint:
     parent = load_checkpoint(path)
-    if "model" not in parent.manifest or "preset" not in parent.manifest.get("model", {}):
+    if parent.manifest.model is None or not parent.manifest.model.preset:
         raise BadInput(f"{path} is an evolm checkpoint without a model record; it cannot be trained further.")
     return parent
 
 
 def lineage_examples(checkpoint: Checkpoint, stage: str) -> list[dict]:
     """The knobs of every `stage` run in a checkpoint's lineage, itself included."""
-    return [entry["knobs"] for entry in checkpoint.lineage if entry["stage"] == stage]
+    return [entry.knobs for entry in checkpoint.lineage if entry.stage == stage]
 
 
-def write_posttrained(out: Path, manifest: dict, model, tokenizer, run_dir: Path, state_dict: dict | None = None,
+def write_posttrained(out: Path, manifest: Manifest, model, tokenizer, run_dir: Path, state_dict: dict | None = None,
                       tracking: Tracking | None = None) -> Checkpoint:
     def write_files(tmp: Path) -> None:
         model.save_pretrained(tmp, state_dict=state_dict)
@@ -46,18 +47,21 @@ def write_posttrained(out: Path, manifest: dict, model, tokenizer, run_dir: Path
     return checkpoint
 
 
-def posttrain_manifest(stage: str, knobs: dict, parent: Checkpoint, tokenizer_sha: str, **fields) -> dict:
+def posttrain_manifest(stage: str, knobs: dict, parent: Checkpoint, *, data: list[DataSource], schedule: Schedule,
+                       seed: int, wall_time_s: float, processes: int, outcome: Outcome, tracking: dict | None,
+                       **posttraining) -> Manifest:
+    """The manifest of an SFT or RL checkpoint: the parent's model and tokenizer, the chat template,
+    the lineage's pre-training data, and the stage's own records (`posttraining`: reward, kl,
+    generation, lora)."""
     from evolm.lineage_data import pretraining_data
     from evolm.template import CHAT_TEMPLATE, TEMPLATE_NAME
 
+    template = {"name": TEMPLATE_NAME, "chat_template": CHAT_TEMPLATE, "format": "Human: {problem}\\nAssistant: {solution}<eos>"}
     return build_manifest(
-        stage, knobs, parent=parent,
-        model=parent.manifest["model"],
-        tokenizer={"sha256": tokenizer_sha},
-        template={"name": TEMPLATE_NAME, "chat_template": CHAT_TEMPLATE,
-                  "format": "Human: {problem}\\nAssistant: {solution}<eos>"},
-        pretraining_data=pretraining_data(parent),
-        **fields,
+        stage, knobs, parent=parent, model=parent.manifest.model, tokenizer=parent.manifest.tokenizer, data=data,
+        pretraining_data=pretraining_data(parent), schedule=schedule, seed=seed,
+        compute=Compute(wall_time_s=wall_time_s, processes=processes), outcome=outcome,
+        posttraining=PostTraining(template=template, **posttraining), tracking=tracking,
     )
 
 

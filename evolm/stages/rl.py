@@ -25,6 +25,7 @@ from evolm.options import option
 from evolm.presets import PRESETS, RLDefaults, paper_values
 from evolm.stages.data.split import Selection, select_examples
 from evolm.stages.lm_run import quiet_transformers
+from evolm.manifest import DataSource, Outcome, Schedule
 from evolm.stages.posttrain import done_message, lineage_examples, load_parent, posttrain_manifest, write_posttrained
 from evolm.training.batching import split_batch
 from evolm.training.metrics import metrics_callback
@@ -125,7 +126,7 @@ def run(*, parent: Path, data: Path, examples: int | None, epochs: float, out: P
         raise BadInput(f"The RL part of {data} is empty; there is nothing to train on.")
     start, end = chosen.start, chosen.end
     check_disjoint_from_sft(ancestor, chosen)
-    preset = ancestor.manifest["model"]["preset"]
+    preset = ancestor.manifest.model.preset
     defaults = preset_defaults(preset)
     lr = o.lr if o.lr is not None else defaults.lr
     prompts = o.prompts_per_step or defaults.prompts_per_step
@@ -175,18 +176,18 @@ def run(*, parent: Path, data: Path, examples: int | None, epochs: float, out: P
     weights = gathered_weights(trainer)
     rewards = [h["reward"] for h in trainer.state.log_history if "reward" in h]
     manifest = posttrain_manifest(
-        "rl", knobs, ancestor, ancestor.manifest["tokenizer"]["sha256"],
-        data=[{"name": "rl", **chosen.record, "epochs": epochs, "prompts_used": len(kept)}],
+        "rl", knobs, ancestor,
+        data=[DataSource("rl", **chosen.record, epochs=epochs, prompts_used=len(kept))],
         reward={"definition": "; ".join(name for _, name in used), "graders": [family for family, _ in used],
                 "values": [0.0, 1.0], "function": "evolm.stages.rl.reward_function"},
         kl={"enabled": o.kl, "coef": settings["kl_coef"]},
         generation={"backend": "vllm" if use_vllm else "transformers", "rollouts_per_prompt": o.rollouts,
                     "temperature": o.temperature, "max_prompt_length": max_prompt, "max_completion_length": max_completion},
-        schedule={**settings, "kind": "linear warmup then constant", "defaults_from": source, "gradient_accumulation": accum,
-                  "processes": world_size(), "steps_done": trainer.state.global_step, "completed": True},
-        rewards={"first": rewards[0] if rewards else None, "last": rewards[-1] if rewards else None,
-                 "mean": sum(rewards) / len(rewards) if rewards else None},
-        seed=o.seed, wall_time_s=round(result.metrics.get("train_runtime", 0.0), 3),
+        schedule=Schedule(kind="linear warmup then constant", completed=True, steps_done=trainer.state.global_step,
+                          settings={**settings, "defaults_from": source, "gradient_accumulation": accum}),
+        outcome=Outcome(rewards={"first": rewards[0] if rewards else None, "last": rewards[-1] if rewards else None,
+                                 "mean": sum(rewards) / len(rewards) if rewards else None}),
+        seed=o.seed, wall_time_s=round(result.metrics.get("train_runtime", 0.0), 3), processes=world_size(),
         tracking=tracking.manifest(),
     )
 
@@ -194,7 +195,7 @@ def run(*, parent: Path, data: Path, examples: int | None, epochs: float, out: P
         checkpoint = write_posttrained(out, manifest, trainer.model, tokenizer, run_dir, state_dict=weights,
                                        tracking=tracking)
         done_message("rl", checkpoint, f"{len(kept)} prompts x {epochs} epochs, {trainer.state.global_step} steps, "
-                     f"mean reward {manifest['rewards']['mean']}")
+                     f"mean reward {manifest.outcome.rewards['mean']}")
         return checkpoint
 
     return from_main(save)

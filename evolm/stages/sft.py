@@ -19,6 +19,7 @@ from evolm.options import option
 from evolm.presets import PRESETS, SFTDefaults, paper_values
 from evolm.stages.data.split import select_examples
 from evolm.stages.lm_run import quiet_transformers
+from evolm.manifest import DataSource, Outcome, Schedule
 from evolm.stages.posttrain import done_message, load_parent, posttrain_manifest, write_posttrained
 from evolm.training.batching import split_batch
 from evolm.training.metrics import metrics_callback
@@ -83,7 +84,7 @@ def run(*, parent: Path, data: Path, examples: int | None, epochs: float, out: P
     if not chosen.rows:
         raise BadInput(f"The SFT part of {data} is empty; there is nothing to fine-tune on.")
     start, end = chosen.start, chosen.end
-    preset = ancestor.manifest["model"]["preset"]
+    preset = ancestor.manifest.model.preset
     defaults = preset_defaults(preset)
     lr = o.lr if o.lr is not None else defaults.lr
     global_batch = o.global_batch or defaults.global_batch
@@ -127,20 +128,19 @@ def run(*, parent: Path, data: Path, examples: int | None, epochs: float, out: P
         final.config.use_cache = True
         losses = [h["loss"] for h in trainer.state.log_history if "loss" in h]
         manifest = posttrain_manifest(
-            "sft", knobs, ancestor, ancestor.manifest["tokenizer"]["sha256"],
-            data=[{"name": "sft", **chosen.record, "epochs": epochs}],
-            schedule={**settings, "kind": "cosine with warmup", "optimizer": "AdamW", "defaults_from": source,
-                      "gradient_accumulation": accum, "processes": world_size(), "steps_done": trainer.state.global_step,
-                      "completed": True},
-            loss={"first": losses[0] if losses else None, "last": losses[-1] if losses else None,
-                  "train_loss": result.training_loss},
+            "sft", knobs, ancestor,
+            data=[DataSource("sft", **chosen.record, epochs=epochs)],
+            schedule=Schedule(kind="cosine with warmup", completed=True, steps_done=trainer.state.global_step,
+                              settings={**settings, "optimizer": "AdamW", "defaults_from": source, "gradient_accumulation": accum}),
+            outcome=Outcome(loss={"first": losses[0] if losses else None, "last": losses[-1] if losses else None,
+                                  "train_loss": result.training_loss}),
             lora={"rank": o.lora_rank, "alpha": o.lora_alpha, "merged": True} if o.lora else None,
-            seed=o.seed, wall_time_s=round(result.metrics.get("train_runtime", 0.0), 3), template_name=TEMPLATE_NAME,
+            seed=o.seed, wall_time_s=round(result.metrics.get("train_runtime", 0.0), 3), processes=world_size(),
             tracking=tracking.manifest(),
         )
         checkpoint = write_posttrained(out, manifest, final, tokenizer, run_dir, state_dict=weights, tracking=tracking)
         done_message("sft", checkpoint, f"{chosen.end - chosen.start} examples x {epochs} epochs, {trainer.state.global_step} "
-                     f"steps, loss {manifest['loss']['first']} -> {manifest['loss']['last']}")
+                     f"steps, loss {manifest.outcome.loss['first']} -> {manifest.outcome.loss['last']}")
         return checkpoint
 
     return from_main(save)
