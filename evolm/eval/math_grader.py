@@ -12,6 +12,7 @@ Extraction (the paper's protocol): the last brace-matched `\\boxed{...}`; else G
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
 
@@ -91,6 +92,10 @@ def _timeout() -> int | None:
     return TIMEOUT_S if threading.current_thread() is threading.main_thread() else None
 
 
+# Verdicts are pure functions of the two strings; math-verify's parse is the slow part (about 1 ms,
+# up to the timeout), and evaluation asks again for the same pairs (K samples that agree, Maj@K's
+# clustering, the RL reward of repeated rollouts), so they are remembered.
+@functools.lru_cache(maxsize=1 << 16)
 def answers_match(predicted: str, gold: str) -> bool:
     """Whether two extracted answers are equal: normalized strings, else math-verify on \\boxed{} forms."""
     if normalize(predicted) == normalize(gold):
