@@ -26,9 +26,12 @@ SCHEMA_VERSION = 2
 class ParentRef:
     """The checkpoint a stage started from."""
 
-    path: str  # where the parent was when this checkpoint was made
-    manifest_sha256: str  # sha256 of the parent's evolm.json bytes: changes if the parent is replaced
-    signature: str  # the parent's paper-style signature
+    path: str
+    """Where the parent was when this checkpoint was made."""
+    manifest_sha256: str
+    """Sha256 of the parent's evolm.json bytes: changes if the parent is replaced."""
+    signature: str
+    """The parent's paper-style signature."""
 
 
 @dataclass
@@ -36,7 +39,8 @@ class LineageEntry:
     """One ancestor (or the checkpoint itself) in the flattened lineage."""
 
     stage: str
-    knobs: dict  # the stage's lineage knobs (see evolm.stagespec)
+    knobs: dict
+    """The stage's lineage knobs (see evolm.stagespec)"""
     signature: str = ""
     manifest_sha256: str = ""
     path: str = ""
@@ -49,10 +53,15 @@ class LineageEntry:
 
 @dataclass
 class ModelRecord:
-    preset: str  # the model preset (evolm presets), e.g. 1M or 1B
-    params: int | None = None  # parameter count
+    """The model that was trained."""
+
+    preset: str
+    """The model preset (evolm presets), e.g. 1M or 1B."""
+    params: int | None = None
+    """Parameter count."""
     vocab_size: int | None = None
-    shape: dict = field(default_factory=dict)  # hidden size, layers, heads, seq_len, ... (Preset.describe)
+    shape: dict = field(default_factory=dict)
+    """Hidden size, layers, heads, seq_len, ... (Preset.describe)"""
 
     @property
     def seq_len(self) -> int | None:
@@ -62,7 +71,10 @@ class ModelRecord:
 
 @dataclass
 class TokenizerRecord:
-    sha256: str  # fingerprint of the tokenizer files (evolm.tokenizer.tokenizer_fingerprint)
+    """The tokenizer the model reads (every stage of a lineage shares it)."""
+
+    sha256: str
+    """Fingerprint of the tokenizer files (evolm.tokenizer.tokenizer_fingerprint)"""
 
 
 @dataclass
@@ -70,22 +82,38 @@ class DataSource:
     """One data source a stage consumed: token shards (pre-training, CPT) or pool rows (SFT, RL).
     Fields that do not apply to the source's kind are None and left out of the JSON."""
 
-    name: str  # pretrain, domain, replay, sft, rl, ...
-    path: str | None = None  # token shards folder
-    fingerprint: str | None = None  # the shards' content fingerprint
-    source: str | None = None  # where the shards' text came from
-    tokens_requested: int | None = None  # the budget asked for
-    tokens_drawn: int | None = None  # the tokens the run actually drew from this source
-    pool: str | None = None  # the problem pool file
+    name: str
+    """What the source is to the stage: pretrain, domain, replay, sft, rl, ..."""
+    path: str | None = None
+    """Token shards folder."""
+    fingerprint: str | None = None
+    """The shards' content fingerprint."""
+    source: str | None = None
+    """Where the shards' text came from."""
+    tokens_requested: int | None = None
+    """The budget asked for."""
+    tokens_drawn: int | None = None
+    """The tokens the run actually drew from this source."""
+    pool: str | None = None
+    """The problem pool file."""
     pool_sha256: str | None = None
+    """The sha256 of the pool file."""
     pool_size: int | None = None
-    rows: list[int] | None = None  # [start, end) rows of the pool
+    """Rows in the pool."""
+    rows: list[int] | None = None
+    """[start, end) rows of the pool."""
     examples: int | None = None
-    split: str | None = None  # the `evolm data split` folder the rows came through
-    split_sha256: str | None = None  # sha256 of its split.json
-    split_part: str | None = None  # sft | rl
-    epochs: float | None = None  # passes over the source
-    prompts_used: int | None = None  # RL: prompts kept after the length and gold-answer checks
+    """Examples taken (the end of `rows` minus its start)."""
+    split: str | None = None
+    """The `evolm data split` folder the rows came through."""
+    split_sha256: str | None = None
+    """The sha256 of its split.json."""
+    split_part: str | None = None
+    """The part of the split: sft or rl."""
+    epochs: float | None = None
+    """Passes over the source."""
+    prompts_used: int | None = None
+    """RL: prompts kept after the length and gold-answer checks."""
 
     def to_json(self) -> dict:
         return _plain(self)
@@ -95,81 +123,124 @@ class DataSource:
 class Schedule:
     """How far the optimization went, and with what settings."""
 
-    kind: str = ""  # e.g. "linear warmup + cosine to min_lr"
-    completed: bool = False  # the schedule ran to its end (an exported mid-run state would say False)
+    kind: str = ""
+    """E.g. "linear warmup + cosine to min_lr"."""
+    completed: bool = False
+    """The schedule ran to its end (an exported mid-run state would say False)"""
     steps_done: int | None = None
-    tokens_done: int | None = None  # tokens consumed (pre-training and CPT)
-    settings: dict = field(default_factory=dict)  # hyperparameters: lr, batch, warmup, optimizer, seed, ...
+    tokens_done: int | None = None
+    """Tokens consumed (pre-training and CPT)"""
+    settings: dict = field(default_factory=dict)
+    """Hyperparameters: lr, batch, warmup, optimizer, seed, ..."""
 
 
 @dataclass
 class Compute:
-    wall_time_s: float | None = None  # training wall time
+    """What the training cost and how fast it ran."""
+
+    wall_time_s: float | None = None
+    """Training wall time."""
     tokens_per_s: float | None = None
-    mfu: float | None = None  # model FLOPs utilization against peak_flops
-    peak_flops: float | None = None  # peak FLOP/s of one device (given or measured)
-    processes: int | None = None  # training processes (DDP / FSDP / ZeRO ranks)
+    mfu: float | None = None
+    """Model FLOPs utilization against peak_flops."""
+    peak_flops: float | None = None
+    """Peak FLOP/s of one device (given or measured)"""
+    processes: int | None = None
+    """Training processes (DDP / FSDP / ZeRO ranks)"""
 
 
 @dataclass
 class Provenance:
-    created: str = ""  # UTC time, ISO 8601
-    versions: dict = field(default_factory=dict)  # evolm, python and library versions
-    git_commit: str | None = None  # the evolm source commit ('-dirty' with local changes)
-    hardware: dict = field(default_factory=dict)  # machine, cpu_count, accelerator, ...
+    """When and with what the checkpoint was made."""
+
+    created: str = ""
+    """UTC time, ISO 8601."""
+    versions: dict = field(default_factory=dict)
+    """Evolm, python and library versions."""
+    git_commit: str | None = None
+    """The evolm source commit ('-dirty' with local changes)"""
+    hardware: dict = field(default_factory=dict)
+    """Machine, cpu_count, accelerator, ..."""
 
 
 @dataclass
 class Outcome:
     """What training measured at its end."""
 
-    final_train_loss: float | None = None  # pre-training / CPT: the last step's loss
-    val_loss: dict | None = None  # source name -> validation loss (pretrain, domain, replay, ...)
-    loss: dict | None = None  # SFT: first / last logged loss and TRL's training loss
-    rewards: dict | None = None  # RL: first / last / mean logged reward
+    final_train_loss: float | None = None
+    """Pre-training / CPT: the last step's loss."""
+    val_loss: dict | None = None
+    """Source name -> validation loss (pretrain, domain, replay, ...)"""
+    loss: dict | None = None
+    """SFT: first / last logged loss and TRL's training loss."""
+    rewards: dict | None = None
+    """RL: first / last / mean logged reward."""
 
 
 @dataclass
 class PostTraining:
     """What SFT and RL add: the chat template, the lineage's pre-training data, the RL reward."""
 
-    template: dict | None = None  # name, chat_template, format
-    reward: dict | None = None  # RL: the grader definition(s), values, function
-    kl: dict | None = None  # RL: {"enabled", "coef"}
-    generation: dict | None = None  # RL: rollout backend, rollouts per prompt, temperature, lengths
-    lora: dict | None = None  # SFT with --lora: rank, alpha, merged
+    template: dict | None = None
+    """Name, chat_template, format."""
+    reward: dict | None = None
+    """RL: the grader definition(s), values, function."""
+    kl: dict | None = None
+    """RL: {"enabled", "coef"}."""
+    generation: dict | None = None
+    """RL: rollout backend, rollouts per prompt, temperature, lengths."""
+    lora: dict | None = None
+    """SFT with --lora: rank, alpha, merged."""
 
 
 @dataclass
 class FileRecord:
+    """One hashed file of the checkpoint; a loader checks the size, or the hash with full verification."""
+
     sha256: str
     bytes: int
 
 
 @dataclass
 class Manifest:
-    stage: str  # pretrain | cpt | sft | rl | import (evolm.stagespec)
-    signature: str  # paper-style lineage name, e.g. 1B-160BT-8+42BT-100Kep1
-    knobs: dict  # this stage's lineage knobs
+    """The whole manifest: the lineage, what was trained on what, how, and what it cost."""
+
+    stage: str
+    """Pretrain | cpt | sft | rl | import (evolm.stagespec)"""
+    signature: str
+    """Paper-style lineage name, e.g. 1B-160BT-8+42BT-100Kep1."""
+    knobs: dict
+    """This stage's lineage knobs."""
     parent: ParentRef | None = None
-    lineage: list[LineageEntry] = field(default_factory=list)  # every ancestor, oldest first
+    """The checkpoint this stage started from (None for pre-training from scratch)."""
+    lineage: list[LineageEntry] = field(default_factory=list)
+    """Every ancestor, oldest first."""
     model: ModelRecord | None = None
     tokenizer: TokenizerRecord | None = None
-    data: list[DataSource] = field(default_factory=list)  # every data source with what was actually consumed
-    pretraining_data: list[DataSource] = field(default_factory=list)  # after pre-training: the lineage's pre-training data
-    replay: dict | None = None  # CPT: replay budget and share of the stream and of the parent's budget
-    budget_spec: str | None = None  # pre-training: the budget as the user wrote it (80B, 20x)
+    data: list[DataSource] = field(default_factory=list)
+    """Every data source with what was actually consumed."""
+    pretraining_data: list[DataSource] = field(default_factory=list)
+    """After pre-training: the lineage's pre-training data."""
+    replay: dict | None = None
+    """CPT: replay budget and share of the stream and of the parent's budget."""
+    budget_spec: str | None = None
+    """Pre-training: the budget as the user wrote it (80B, 20x)"""
     schedule: Schedule = field(default_factory=Schedule)
     seed: int | None = None
+    """The seed of initialization, data order and sampling."""
     compute: Compute = field(default_factory=Compute)
     outcome: Outcome = field(default_factory=Outcome)
     posttraining: PostTraining | None = None
-    tracking: dict | None = None  # experiment tracker and where its logs are
+    tracking: dict | None = None
+    """Experiment tracker and where its logs are."""
     provenance: Provenance = field(default_factory=Provenance)
-    files: dict[str, FileRecord] = field(default_factory=dict)  # every hashed file of the checkpoint
+    files: dict[str, FileRecord] = field(default_factory=dict)
+    """Every hashed file of the checkpoint."""
     schema: str = SCHEMA
     schema_version: int = SCHEMA_VERSION
-    extra: dict = field(default_factory=dict)  # keys this evolm does not know (kept, rewritten as they were)
+    """Which layout the JSON follows (see the module docstring); older ones are upgraded on read."""
+    extra: dict = field(default_factory=dict)
+    """Keys this evolm does not know (kept, rewritten as they were)"""
 
     def to_json(self) -> dict:
         out = {f.name: _plain(getattr(self, f.name)) for f in fields(self) if f.name != "extra"}

@@ -146,6 +146,20 @@ class TokenShards:
         return self.manifest["tokenizer"]["eos_id"]
 
     @property
+    def tokenizer_path(self) -> str:
+        """Where the tokenizer the shards were made with was (the default tokenizer of a run on them)."""
+        return self.manifest["tokenizer"]["path"]
+
+    @property
+    def vocab_size(self) -> int:
+        return self.manifest["tokenizer"]["vocab_size"]
+
+    @property
+    def source(self) -> str | None:
+        """Where the shards' text came from."""
+        return self.manifest.get("source")
+
+    @property
     def fingerprint(self) -> str:
         return self.manifest["fingerprint"]
 

@@ -337,3 +337,17 @@ def test_stage_overwrite_replaces_the_output_like_the_cli(synth, tmp_path, cli):
     done = cli("data", "synth", "--out", out, "--seed", 0, "--overwrite", "--json")
     assert done.code == 0 and json.loads(done.out)["path"] == str(out)
     assert _tree_bytes(out) == _tree_bytes(reference) and _siblings(out) == []
+
+
+def test_the_suites_synth_json_lists_are_the_task_declarations():
+    """synth.json names the suites of the files it wrote (the generator is standard library only, so
+    it cannot read the declarations); they must be the suites `evolm eval --suite` expands."""
+    from evolm import synth
+    from evolm.eval.tasks.registry import BUILTIN
+    from evolm.eval.tasks.upstream_tasks import CLOZE_TASKS
+
+    suites = BUILTIN.suites()
+    assert sorted(synth.SUITES["synth-id"]) == sorted(suites["synth-id"])
+    assert sorted(synth.SUITES["synth-ood"]) == sorted(suites["synth-ood"])
+    assert sorted(synth.SUITES["cloze"]) == sorted(CLOZE_TASKS)
+    assert set(synth.SUITES) == {"synth-id", "synth-ood", "cloze"}

@@ -15,8 +15,8 @@ from evolm.eval.metrics import task_metrics
 from evolm.eval.records import build_record
 from evolm.eval.tasks.base import Task
 from evolm.provenance import stamp
-from evolm.fsutil import sha256_file, write_json
-from evolm.jsonl import read_jsonl
+from evolm.fsutil import atomic_write_text, sha256_file, write_json
+from evolm.jsonl import dumps, read_jsonl
 
 RESULT_SCHEMA = "evolm.eval.graded/1"
 
@@ -55,11 +55,7 @@ def grade_responses(path: Path, task: Task, out: Path, *, greedy_first: bool) ->
         del record["prompt"]  # the prompt is not known for completions made elsewhere
     out.mkdir(parents=True, exist_ok=True)
     samples = out / f"{task.name}.graded.jsonl"
-    tmp = samples.with_name(f".{samples.name}.tmp")
-    import json
-
-    tmp.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
-    tmp.replace(samples)
+    atomic_write_text(samples, "".join(dumps(r, sort_keys=False) + "\n" for r in records))
     result = {"schema": RESULT_SCHEMA, "run": run, "task": task.name, "domain": task.domain, "suite": task.suite, "problems": len(records),
               "metrics": task_metrics(records), "identity": key, "samples_file": samples.name, **stamp()}
     write_json(out / f"{task.name}.graded.json", result)

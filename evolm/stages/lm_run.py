@@ -173,7 +173,7 @@ def _copy_tokenizer(source: Path, target: Path) -> None:
 
 def data_record(name: str, shards, budget: int, plan: MixturePlan, index: int) -> DataSource:
     return DataSource(name, path=str(Path(shards.root).resolve()), fingerprint=shards.fingerprint,
-                      tokens_requested=budget, epochs=round(plan.epochs(index), 4), source=shards.manifest.get("source"))
+                      tokens_requested=budget, epochs=round(plan.epochs(index), 4), source=shards.source)
 
 
 def warn_repeats(plan: MixturePlan) -> None:

@@ -28,13 +28,13 @@ def run(*, model: str, tokens: int | PerParam, data: Path, out: Path, tokenizer:
     preset = get_preset(model)
     check_outputs(out, resume=resume, overwrite=overwrite)
     shards = TokenShards(data)
-    tokenizer_dir = Path(tokenizer or shards.manifest["tokenizer"]["path"])
+    tokenizer_dir = Path(tokenizer or shards.tokenizer_path)
     if not (tokenizer_dir / "tokenizer.json").is_file():
         raise BadInput(f"The tokenizer {tokenizer_dir} recorded by {data} is gone; pass --tokenizer DIR.")
     tok_sha = tokenizer_fingerprint(tokenizer_dir)
     if tok_sha != shards.tokenizer_sha256:
         raise BadInput(f"Shards {data} were built with a different tokenizer than {tokenizer_dir}.")
-    vocab = shards.manifest["tokenizer"]["vocab_size"]
+    vocab = shards.vocab_size
     budget = resolve_count(tokens, preset.params(vocab))
     world = world_size()
     config = train_config(preset, budget, overrides, world)

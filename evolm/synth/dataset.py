@@ -43,6 +43,8 @@ SIZES: dict[str, dict[str, int]] = {
              "test": 1_000, "cloze": 1_000},
 }
 
+# The suites of the files written, as recorded in synth.json. The task declarations
+# (evolm/eval/tasks) are their home; tests/test_synth.py checks these agree with them.
 SUITES = {
     "synth-id": ["SynthMathLevel1", "SynthMathLevel2", "SynthMathLevel3"],
     "synth-ood": ["SynthCode", "SynthRules", "SynthTable", "SynthFacts"],

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from evolm.console import log
 from evolm.errors import BadInput
-from evolm.fsutil import atomic_write_bytes, check_output_dir, write_json
+from evolm.fsutil import atomic_write_bytes, atomic_write_text, check_output_dir, write_json
 from evolm.jsonl import complete_prefix
 
 RUN = "run.json"
@@ -60,7 +60,7 @@ def open_run_dir(run_dir: Path, record: dict, *, resume: bool, main: bool = True
         if run_dir.exists():
             shutil.rmtree(run_dir)
         run_dir.mkdir(parents=True)
-        record_path.write_text(json.dumps(record, indent=2, sort_keys=True, default=str))
+        atomic_write_text(record_path, json.dumps(record, indent=2, sort_keys=True, default=str))
 
 
 def open_run_dir_once(run_dir: Path, record: dict, *, resume: bool, processes, tidy=None) -> None:

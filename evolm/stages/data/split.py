@@ -18,7 +18,7 @@ from pathlib import Path
 
 from evolm.errors import BadInput
 from evolm.fsutil import atomic_dir, sha256_file, write_json
-from evolm.jsonl import read_jsonl
+from evolm.jsonl import read_jsonl, write_jsonl
 
 REQUIRED_FIELDS = ("problem", "gt_solution")
 
@@ -80,9 +80,7 @@ def split_pool(pool: Path, sft: int, rl: int, out: Path, *, overwrite: bool = Fa
     }
     with atomic_dir(out, overwrite=overwrite) as tmp:
         for part, (start, end) in (("sft", sft_rows), ("rl", rl_rows)):
-            with open(tmp / f"{part}.jsonl", "w", encoding="utf-8") as handle:
-                for row in rows[start:end]:
-                    handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+            write_jsonl(tmp / f"{part}.jsonl", rows[start:end], sort_keys=False)
         write_json(tmp / "split.json", manifest)
     return manifest
 
