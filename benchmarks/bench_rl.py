@@ -84,7 +84,7 @@ def main() -> None:
         steps = [r for r in rows if "completions/mean_length" in r]
         runtime = next(r["train_runtime"] for r in rows if "train_runtime" in r)
         generated = sum(r["completions/mean_length"] * args.prompts_per_step * args.rollouts for r in steps)
-        backend = checkpoint.manifest["generation"]["backend"]
+        backend = checkpoint.manifest.posttraining.generation["backend"]
         pool = [json.loads(line) for line in (work / "data" / "pool" / "mathpool.jsonl").read_text().splitlines()]
         torch.manual_seed(0)
         baseline = generation_only(work / "base", [r["problem"] for r in pool[-prompts:]], args.rollouts,

@@ -18,12 +18,14 @@ replay_tokens=$(python3 -c "from evolm.units import parse_count as p; t=p('$cpt_
 domain_tokens=$(python3 -c "from evolm.units import parse_count as p; t=p('$cpt_tokens'); print(t - t // 5)")
 mixed=$(evolm cpt "$base" --domain "$math:$domain_tokens" --replay "$web:$replay_tokens" --out "$runs/cpt-replay" --overwrite --log-every 10)
 python3 - "$base" "$plain" "$mixed" <<'PY'
-import json, sys
+import sys
+from evolm.checkpoint import load_checkpoint
 rows = []
 for path in sys.argv[1:]:
-    m = json.load(open(f"{path}/evolm.json"))
-    general = m["val_loss"].get("pretrain", m["val_loss"].get("replay"))
-    rows.append((m["signature"], general, m["val_loss"].get("domain"), m["wall_time_s"]))
+    m = load_checkpoint(path, verify="none").manifest
+    val = m.outcome.val_loss
+    general = val.get("pretrain", val.get("replay"))
+    rows.append((m.signature, general, val.get("domain"), m.compute.wall_time_s))
 base_general = rows[0][1]
 print(f"{'checkpoint':28} {'val general':>12} {'change':>8} {'val math':>9} {'wall s':>7}")
 for sig, general, domain, wall in rows:

@@ -46,9 +46,10 @@ here=$(dirname "$0")
 python3 "$here/reward_thirds.py" "$rl" >&2
 # Row ranges from the manifests: the RL drills, and the 64 drills after the SFT rows (no stage trained on them).
 read -r rl_rows untrained_rows < <(python3 - "$sft" "$rl" <<'PY'
-import json, sys
-sft_end = json.load(open(f"{sys.argv[1]}/evolm.json"))["knobs"]["rows"][1]
-rl_start, rl_end = json.load(open(f"{sys.argv[2]}/evolm.json"))["knobs"]["rows"]
+import sys
+from evolm.checkpoint import load_checkpoint
+sft_end = load_checkpoint(sys.argv[1], verify="none").manifest.knobs["rows"][1]
+rl_start, rl_end = load_checkpoint(sys.argv[2], verify="none").manifest.knobs["rows"]
 print(f"{rl_start}:{rl_end} {sft_end}:{min(sft_end + 64, rl_start)}")
 PY
 )
