@@ -13,7 +13,7 @@
 #
 # Prints the mean training reward over the first and last third of the run, then an independent
 # check: greedy and sampled accuracy (16 fresh samples each) of the SFT and RL checkpoints on the
-# 16 RL drills and on 64 drills neither stage trained on. About 3.5 minutes on a 2-core CPU.
+# 16 RL drills and on 64 drills neither stage trained on. About 5 minutes on a 2-core CPU.
 # Usage: examples/rl-reward.sh [RUNS_DIR]   (default runs/rl-reward)
 set -euo pipefail
 runs=${1:-runs/rl-reward}
