@@ -18,7 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from evolm.eval.tasks import hub
+from evolm.eval.tasks import cruxeval, hub, tabmwp, truth
+from evolm.eval.tasks import math as math_family
 from evolm.eval.tasks.registry import paper_tasks
 
 
@@ -73,32 +74,32 @@ def record_math(row: dict) -> dict:
 def record_math500(row: dict) -> dict:
     uid = _math_uid(row["id"])
     # the hub keeps \left( \right) in the two answers EvoLM rewrote; elsewhere it is the file's answer
-    answer = _last_boxed(row["gt_solution"]) if uid in hub._MATH500_ANSWERS else row["gt_answer"]
+    answer = _last_boxed(row["gt_solution"]) if uid in math_family._MATH500_ANSWERS else row["gt_answer"]
     return {"problem": row["problem"], "solution": row["gt_solution"], "answer": answer,
             "subject": uid.split("/")[1], "level": 3, "unique_id": uid}
 
 
 def record_cruxeval(row: dict) -> dict:
-    body = _after(row["problem"], hub.CRUXEVAL_HEAD)
-    assert body.endswith(hub.CRUXEVAL_TAIL)
-    code, input_ = body[:-len(hub.CRUXEVAL_TAIL)].split(hub.CRUXEVAL_MID)
+    body = _after(row["problem"], cruxeval.CRUXEVAL_HEAD)
+    assert body.endswith(cruxeval.CRUXEVAL_TAIL)
+    code, input_ = body[:-len(cruxeval.CRUXEVAL_TAIL)].split(cruxeval.CRUXEVAL_MID)
     return {"id": row["id"].split("-", 1)[1], "code": code, "input": input_, "output": row["gt_answer"]}
 
 
 def record_boardgameqa(row: dict) -> dict:
-    label = {v: k for k, v in hub.BOARDGAMEQA_LABELS.items()}[row["gt_answer"]]
-    return {"idx": int(row["id"].rsplit("-", 1)[1]), "example": _after(row["problem"], hub.BOARDGAMEQA_HEAD),
+    label = {v: k for k, v in truth.BOARDGAMEQA_LABELS.items()}[row["gt_answer"]]
+    return {"idx": int(row["id"].rsplit("-", 1)[1]), "example": _after(row["problem"], truth.BOARDGAMEQA_HEAD),
             "label": label, "proof": "", "config": "Main-depth1"}
 
 
 def record_tabmwp(row: dict) -> dict:
-    table, question = _after(row["problem"], hub.TABMWP_HEAD).split(hub.TABMWP_MID)
+    table, question = _after(row["problem"], tabmwp.TABMWP_HEAD).split(tabmwp.TABMWP_MID)
     return {"idx": int(row["id"].rsplit("-", 1)[1]), "table": table, "question": question,
             "answer": row["gt_answer"], "choices": None, "unit": None, "table_title": "t"}
 
 
 def record_strategyqa(row: dict) -> dict:
-    facts_block, question = _after(row["problem"], hub.STRATEGYQA_HEAD).split(hub.STRATEGYQA_ASK)
+    facts_block, question = _after(row["problem"], truth.STRATEGYQA_HEAD).split(truth.STRATEGYQA_ASK)
     lines = facts_block.split("\n")
     assert lines[-1] == ""
     facts = [re.sub(r"^\d+\. ", "", line, count=1) for line in lines[:-1]]
@@ -153,8 +154,8 @@ def test_to_row_reproduces_every_line(stem):
 
 def test_math500_answer_overrides_are_exercised():
     rows = {row["id"]: row for row in _rows("MATH500")}
-    for uid, answer in hub._MATH500_ANSWERS.items():
-        row = rows[hub.math_id(uid, "MATH500")]
+    for uid, answer in math_family._MATH500_ANSWERS.items():
+        row = rows[math_family.math_id(uid, "MATH500")]
         assert row["gt_answer"] == answer != _last_boxed(row["gt_solution"])
 
 
@@ -172,7 +173,7 @@ def _fake_hub() -> dict[hub.HubSource, list[dict]]:
 
     # MATH: EleutherAI per subject (original text, shuffled) + PRM800K ids (other text, decoys)
     math500 = {record_math500(r)["unique_id"]: r for r in _rows("MATH500")}
-    by_subject: dict[str, list[dict]] = {s: [] for s in hub.MATH_SUBJECTS}
+    by_subject: dict[str, list[dict]] = {s: [] for s in math_family.MATH_SUBJECTS}
     prm_train, prm_test = [], []
     for stem, level in MATH_LEVELS.items():
         for row in _rows(stem):
@@ -207,7 +208,7 @@ def _fake_hub() -> dict[hub.HubSource, list[dict]]:
             board.append(drawn[idx])
         else:  # fillers; every 97th is too long for EvoLM's length filter
             words = 1700 if idx % 97 == 0 else 12
-            board.append({"example": " ".join(["word"] * words), "label": rng.choice(list(hub.BOARDGAMEQA_LABELS)),
+            board.append({"example": " ".join(["word"] * words), "label": rng.choice(list(truth.BOARDGAMEQA_LABELS)),
                           "proof": "", "config": "x"})
     fake[hub.TABLE["BoardgameQA500"].sources[0]] = plain(board)
 
@@ -278,13 +279,13 @@ def test_fetch_reports_a_changed_hub_copy(monkeypatch, fake_hub):
 def test_math_join_needs_every_test_problem_named():
     parts = [[{"problem": "P1", "level": "Level 1", "type": "Algebra", "solution": "\\boxed{1}"}]] + [[]] * 6
     named = [[{"problem": "P1", "unique_id": "test/algebra/7.json"}], []]
-    joined = hub.join_math(parts + named)
+    joined = math_family.join_math(parts + named)
     assert joined == [{"unique_id": "test/algebra/7.json", "problem": "P1", "solution": "\\boxed{1}",
                        "level": "Level 1", "type": "Algebra"}]
-    assert hub.math_to_row(joined[0])["id"] == "MATH-algebra-7"
-    assert hub.math_hard_to_row(joined[0])["id"] == "MATHHard-algebra-7"
+    assert math_family.math_to_row(joined[0])["id"] == "MATH-algebra-7"
+    assert math_family.math_hard_to_row(joined[0])["id"] == "MATHHard-algebra-7"
     with pytest.raises(hub.HubMismatch, match="could not be matched"):
-        hub.join_math(parts + [[{"problem": "P1", "unique_id": "train/algebra/7.json"}], []])
+        math_family.join_math(parts + [[{"problem": "P1", "unique_id": "train/algebra/7.json"}], []])
 
 
 # ---- failures surface as HubUnavailable --------------------------------------------------------

@@ -4,8 +4,6 @@ import pytest
 
 from evolm.eval import math_grader
 from evolm.eval.tasks import cruxeval, gsm8k, math, tabmwp, truth
-from evolm.eval.suites import expand
-from evolm.eval.tasks.registry import task
 
 
 @pytest.mark.parametrize("pred, gold, ok", [

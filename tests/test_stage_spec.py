@@ -46,3 +46,10 @@ def test_a_toy_stage_flows_through_signatures_tree_and_sweeps(distill_stage, tmp
 def test_an_unknown_stage_is_refused_by_the_checkpoint_contract():
     with pytest.raises(ValueError, match="unknown stage 'distill'"):
         compute_signature([{"stage": "distill", "knobs": {}}])
+
+
+def test_the_cli_lists_each_training_stage_by_its_spec(cli):
+    listing = cli("--help").out
+    for name in ("pretrain", "cpt", "sft", "rl"):
+        description = stagespec.get(name).description
+        assert f"{name}" in listing and description[:1].upper() + description[1:30] in listing, name

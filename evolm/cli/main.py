@@ -15,6 +15,7 @@ import typer
 from typer.exceptions import TyperException
 
 import evolm
+from evolm import stagespec
 from evolm.cli import data, evaluate, posttrain, presets, report, train
 from evolm.console import stderr
 from evolm.errors import BadInput
@@ -29,10 +30,13 @@ app = typer.Typer(
 )
 app.add_typer(data.app, name="data")
 app.command("presets")(presets.presets)
-app.command("pretrain")(train.pretrain)
-app.command("cpt")(train.cpt)
-app.command("sft")(posttrain.sft)
-app.command("rl")(posttrain.rl)
+# The training stages' commands, in the stage specs' order, each listed by its spec's description
+# (`evolm.stagespec`); the command functions hold the stage-specific arguments.
+STAGE_COMMANDS = {"pretrain": train.pretrain, "cpt": train.cpt, "sft": posttrain.sft, "rl": posttrain.rl}
+for _spec in stagespec.STAGES.values():
+    if _spec.name in STAGE_COMMANDS:
+        app.command(_spec.name, short_help=_spec.description[:1].upper() + _spec.description[1:] + ".")(
+            STAGE_COMMANDS[_spec.name])
 app.command("eval")(evaluate.evaluate)
 app.command("report")(report.report)
 app.command("ls")(report.ls)

@@ -66,7 +66,7 @@ def run(*, parent: Path, data: Path, examples: int | None, epochs: float, out: P
     from transformers import AutoModelForCausalLM, AutoTokenizer
     from trl import SFTConfig, SFTTrainer
 
-    from evolm.template import TEMPLATE_NAME, conversation, install
+    from evolm.template import conversation, install
 
     o = options or SFTOptions()
     report_to = check_report_to(o.report_to)

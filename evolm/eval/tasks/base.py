@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Protocol
+from typing import Any, Callable, Protocol
 
 from evolm.errors import BadInput
 from evolm.fsutil import sha256_file
@@ -48,6 +48,7 @@ class TaskSpec:
     source: str  # hub | synth | file (see SOURCES)
     listed: bool = True  # expanded by its suite's name; False: evaluated only when named (MATH500)
     file: Path | None = None  # source "file": the declared test file; else found in --benchmarks
+    hub: Any = None  # source "hub": the HubTask recipe (hub sources, pinned subset and order, prompt wrapper)
     family: str = ""  # filled in by the registry: the grader family's FAMILY
 
     def __post_init__(self):

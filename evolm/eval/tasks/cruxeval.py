@@ -12,12 +12,12 @@ import re
 
 from evolm.eval import math_grader
 from evolm.eval.tasks.base import TaskSpec, answer_region
+from evolm.eval.tasks.hub import HubSource, HubTask, evolm_row, pinned_ids
 
 FAMILY = "cruxeval"
 NAME = "evolm.literal/1: answer region; ast.literal_eval equality, else stripped-string equality"
 MAX_CHARS = 10_000
 GOLD_HINT = "expected a non-empty gt_answer"
-TASKS = (TaskSpec("CRUXEval", "ood", "ood", "hub"), TaskSpec("SynthCode", "ood", "synth-ood", "synth"))
 
 _NOT_PARSED = object()
 
@@ -53,3 +53,25 @@ def equivalent(predicted: str, gold: str) -> bool:
         return bool(a == b)
     except Exception:  # noqa: BLE001 - exotic comparisons are unequal, never a crash
         return False
+
+
+# The paper's test set, rebuilt from the hub (evolm/eval/tasks/hub.py loads it).
+CRUXEVAL_HEAD = "You are given the following function:\n\n"
+CRUXEVAL_MID = ("\n\nYou are also given the following input (the order of the input is the same as the "
+                "order of the input variables in the function):\n\n")
+CRUXEVAL_TAIL = "\n\nWith the given function and input, what would be the output?"
+
+
+def cruxeval_to_row(record: dict) -> dict:
+    """cruxeval-org/cruxeval record -> output-prediction row; gold = `output` (a Python literal)."""
+    problem = f"{CRUXEVAL_HEAD}{record['code']}{CRUXEVAL_MID}{record['input']}{CRUXEVAL_TAIL}"
+    return evolm_row(f"CRUXEval-{record['id']}", problem, record["output"], record["output"])
+
+
+TASKS = (
+    TaskSpec("CRUXEval", "ood", "ood", "hub", hub=HubTask(
+        "CRUXEval", (HubSource("cruxeval-org/cruxeval", None, "test"),), cruxeval_to_row, "MIT", "exact",
+        "output prediction over all 800 samples; EvoLM's shuffled order is pinned",
+        rows=800, hub_rows=800, pinned_ids=pinned_ids("CRUXEval", "CRUXEval-sample_"))),
+    TaskSpec("SynthCode", "ood", "synth-ood", "synth"),
+)

@@ -12,10 +12,10 @@ from fractions import Fraction
 
 from evolm.eval import math_grader
 from evolm.eval.tasks.base import TaskSpec
+from evolm.eval.tasks.hub import HubSource, HubTask, evolm_row, pinned_ids
 
 FAMILY = "gsm8k"
 GOLD_HINT = "expected '#### N' in gt_solution or a non-empty gt_answer"
-TASKS = (TaskSpec("GSM8KPlatinum", "id", "id", "hub"),)
 NAME = "evolm.gsm8k/1: math extraction; one number without , $ % or trailing units; else math-verify"
 
 _NUMBER = re.compile(r"^(-?\d+(?:\.\d+)?)([a-z]*)$")  # after normalize(): no spaces, lower case
@@ -41,3 +41,15 @@ def equivalent(predicted: str, gold: str) -> bool:
     if a is not None and b is not None:
         return a == b
     return math_grader.answers_match(predicted, gold)
+
+
+# The paper's test set, rebuilt from the hub (evolm/eval/tasks/hub.py loads it).
+def gsm8k_to_row(record: dict) -> dict:
+    """madrylab/gsm8k-platinum record + `idx` -> row; the gold answer follows `#### ` in gt_solution."""
+    return evolm_row(f"GSM8KPlatinum-{int(record['idx']):04d}", record["question"], record["answer"], None)
+
+
+TASKS = (TaskSpec("GSM8KPlatinum", "id", "id", "hub", hub=HubTask(
+    "GSM8KPlatinum", (HubSource("madrylab/gsm8k-platinum", "main", "test"),), gsm8k_to_row, "MIT",
+    "exact", "ids are row indices of the hub split; EvoLM's shuffled order is pinned",
+    rows=1209, hub_rows=1209, pinned_ids=pinned_ids("GSM8KPlatinum", "GSM8KPlatinum-", 4))),)

@@ -1,5 +1,9 @@
 """The paper's 11 downstream test sets, rebuilt from their public Hugging Face hub sources.
 
+The loading machinery lives here; each task's recipe (its `HubTask`: sources, pinned subset and
+order, the `to_row` prompt wrapper) is declared with the task in its grader family's module
+(`gsm8k`, `math`, `cruxeval`, `truth`, `tabmwp`), and `TABLE` is built from those declarations.
+
 `fetch(stem, log)` loads a task's public source(s) with `datasets.load_dataset` (or, for TabMWP, one
 raw JSON file with `huggingface_hub.hf_hub_download`), applies the EvoLM prompt wrapper with the
 task's pure `to_row(record)` and returns the rows `{"id", "problem", "gt_solution", "gt_answer"}` in
@@ -59,6 +63,7 @@ redistribute these under the original licences.
 
 from __future__ import annotations
 
+import functools
 import json
 import random
 from dataclasses import dataclass
@@ -66,12 +71,9 @@ from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
 from evolm import jsonl
-from evolm.eval.tasks.registry import paper_tasks
 
 Log = Callable[[str], None]
 
-# The 11 EvoLM test files: every task its family declares with source "hub".
-STEMS: tuple[str, ...] = tuple(spec.name for spec in paper_tasks())
 
 # Seed for `pinned=False` subsets (BoardgameQA500, StrategyQA500); the EvoLM draw itself was unseeded.
 SUBSET_SEED = 0
@@ -117,211 +119,18 @@ class HubTask:
     pinned_ids: tuple[str, ...] | None = None  # the EvoLM subset and order
     sort_by_id: bool = False
     assemble: Callable[[list[list[dict]]], list[dict]] | None = None  # combine several sources
+    source_names: tuple[str, ...] | None = None  # how manifests name the sources (default: each described)
 
 
 # --------------------------------------------------------------------------------------------
-# to_row: one hub record -> one EvoLM row. Pure functions; records from several sources or with a
-# row index are prepared by `fetch` (the `idx` field = the record's position in its hub split).
+# to_row: one hub record -> one EvoLM row. Pure functions, each in its grader family's module with
+# the task's HubTask (evolm/eval/tasks/<family>.py); records from several sources or with a row
+# index are prepared by `fetch` (the `idx` field = the record's position in its hub split).
 # --------------------------------------------------------------------------------------------
 
-def _row(id_: str, problem: str, solution, answer) -> dict:
+def evolm_row(id_: str, problem: str, solution, answer) -> dict:
+    """A row in the EvoLM file format."""
     return {"id": id_, "problem": problem, "gt_solution": solution, "gt_answer": answer}
-
-
-def gsm8k_to_row(record: dict) -> dict:
-    """madrylab/gsm8k-platinum record + `idx` -> row; the gold answer follows `#### ` in gt_solution."""
-    return _row(f"GSM8KPlatinum-{int(record['idx']):04d}", record["question"], record["answer"], None)
-
-
-def math_id(unique_id: str, prefix: str) -> str:
-    """`test/algebra/10.json` -> `<prefix>-algebra-10` (the original MATH path, as EvoLM named it)."""
-    return f"{prefix}-{unique_id.replace('test/', '').replace('/', '-').replace('.json', '')}"
-
-
-def _math_level_to_row(prefix: str) -> Callable[[dict], dict]:
-    def to_row(record: dict) -> dict:
-        """Joined MATH record (`unique_id`, original `problem`, `solution`) -> row; gold = last \\boxed{}."""
-        return _row(math_id(record["unique_id"], prefix), record["problem"], record["solution"], None)
-
-    to_row.__name__ = f"math_to_row_{prefix}"
-    return to_row
-
-
-math_to_row = _math_level_to_row("MATH")
-math_hard_to_row = _math_level_to_row("MATHHard")
-
-
-def math500_to_row(record: dict) -> dict:
-    """HuggingFaceH4/MATH-500 record -> row, with EvoLM's two rewritten gold answers."""
-    uid = record["unique_id"]
-    answer = _MATH500_ANSWERS.get(uid, record["answer"])
-    return _row(math_id(uid, "MATH500"), record["problem"], record["solution"], answer)
-
-
-CRUXEVAL_HEAD = "You are given the following function:\n\n"
-CRUXEVAL_MID = ("\n\nYou are also given the following input (the order of the input is the same as the "
-                "order of the input variables in the function):\n\n")
-CRUXEVAL_TAIL = "\n\nWith the given function and input, what would be the output?"
-
-
-def cruxeval_to_row(record: dict) -> dict:
-    """cruxeval-org/cruxeval record -> output-prediction row; gold = `output` (a Python literal)."""
-    problem = f"{CRUXEVAL_HEAD}{record['code']}{CRUXEVAL_MID}{record['input']}{CRUXEVAL_TAIL}"
-    return _row(f"CRUXEval-{record['id']}", problem, record["output"], record["output"])
-
-
-BOARDGAMEQA_HEAD = 'Solve the following problem. Your final answer should be "True", "False", or "Uncertain".\n\n'
-BOARDGAMEQA_LABELS = {"proved": "True", "disproved": "False", "unknown": "Uncertain"}
-
-
-def boardgameqa_to_row(record: dict) -> dict:
-    """tasksource/Boardgame-QA record + `idx` -> row; gold True / False / Uncertain."""
-    label = record["label"]
-    if label not in BOARDGAMEQA_LABELS:
-        raise HubMismatch(f"BoardgameQA row {record.get('idx')} has the unknown label {label!r}.")
-    answer = BOARDGAMEQA_LABELS[label]
-    return _row(f"BoardgameQA-{int(record['idx']):04d}", BOARDGAMEQA_HEAD + record["example"], answer, answer)
-
-
-def boardgameqa_fits(record: dict) -> bool:
-    """EvoLM's length filter: drop problems longer than 2048 tokens by the 1.3-tokens-per-word estimate."""
-    return len((BOARDGAMEQA_HEAD + record["example"]).split()) * 1.3 <= 2048
-
-
-TABMWP_HEAD = "You are given a table with the following data:\n\n"
-TABMWP_MID = "\n\nBased on the table, answer the following question:\n\n"
-
-
-def tabmwp_to_row(record: dict) -> dict:
-    """TabMWP test1k record + `idx` -> row (table text and question; no title, unit or choices)."""
-    answer = str(record["answer"])
-    problem = f"{TABMWP_HEAD}{record['table']}{TABMWP_MID}{record['question']}"
-    return _row(f"TabMWP-{int(record['idx'])}", problem, answer, answer)
-
-
-STRATEGYQA_HEAD = "You are given the following facts:\n"
-STRATEGYQA_ASK = ('\nBased on the facts above, answer the following question. Your final answer should be '
-                  'either "True" or "False".\n')
-
-
-def strategyqa_to_row(record: dict) -> dict:
-    """StrategyQA (strategyQA_train.json) record -> row with numbered facts; gold True / False."""
-    facts = "".join(f"{i + 1}. {fact}\n" for i, fact in enumerate(record["facts"]))
-    answer = str(record["answer"])
-    return _row(f"StrategyQA-{record['qid']}", STRATEGYQA_HEAD + facts + STRATEGYQA_ASK + record["question"],
-                answer, answer)
-
-
-# --------------------------------------------------------------------------------------------
-# MATH: join the original text (EleutherAI) with the original file names (PRM800K unique_id).
-# --------------------------------------------------------------------------------------------
-
-MATH_SUBJECTS = ("algebra", "counting_and_probability", "geometry", "intermediate_algebra",
-                 "number_theory", "prealgebra", "precalculus")
-
-
-def _squash(text: str) -> str:
-    return " ".join(text.split())
-
-
-def join_math(parts: list[list[dict]]) -> list[dict]:
-    """Records of the 7 EleutherAI subject test splits, then of the PRM800K splits -> joined records.
-
-    Each joined record is `{unique_id, problem, solution, level, type}` with the original MATH text
-    and its original path; raises HubMismatch if a test problem has no `test/...` unique_id.
-    """
-    texts, id_parts = parts[:len(MATH_SUBJECTS)], parts[len(MATH_SUBJECTS):]
-    exact: dict[str, str] = {}
-    loose: dict[str, str] = {}
-    for record in (r for part in id_parts for r in part):
-        uid = str(record.get("unique_id") or "")
-        if uid.startswith("test/"):
-            exact.setdefault(record["problem"], uid)
-            loose.setdefault(_squash(record["problem"]), uid)
-    joined, unmatched, seen = [], [], set()
-    for subject, part in zip(MATH_SUBJECTS, texts):
-        for record in part:
-            uid = exact.get(record["problem"]) or loose.get(_squash(record["problem"]))
-            if uid is None or uid.split("/")[1] != subject or uid in seen:
-                unmatched.append(record["problem"][:60])
-                continue
-            seen.add(uid)
-            joined.append({"unique_id": uid, "problem": record["problem"], "solution": record["solution"],
-                           "level": record["level"], "type": record.get("type")})
-    if unmatched:
-        raise HubMismatch(f"{len(unmatched)} MATH test problems could not be matched to an original file "
-                          f"name (first: {unmatched[0]!r}).")
-    return joined
-
-
-def _level(n: int) -> Callable[[dict], bool]:
-    def keep(record: dict) -> bool:
-        return record["level"] == f"Level {n}"
-
-    return keep
-
-
-# --------------------------------------------------------------------------------------------
-# The table.
-# --------------------------------------------------------------------------------------------
-
-# EleutherAI revision: the first commit with parquet files and no loading script ("Delete loading script").
-_MATH_SOURCES = tuple(
-    HubSource("EleutherAI/hendrycks_math", subject, "test", "0bd4da3ba883718272d0e821efdf10b63c2ed3bf")
-    for subject in MATH_SUBJECTS
-) + (
-    HubSource("nlile/hendrycks-MATH-benchmark", None, "train", "465bcdb36f5962aa3512891498966df785fc3c18"),
-    HubSource("nlile/hendrycks-MATH-benchmark", None, "test", "465bcdb36f5962aa3512891498966df785fc3c18"),
-)
-_MATH_NOTE = ("original MATH text from EleutherAI/hendrycks_math joined on the problem text with the "
-              "original file names (unique_id) of nlile/hendrycks-MATH-benchmark; sorted by id as EvoLM did")
-
-
-def _ids(prefix: str, items: Iterable[str], width: int = 0) -> tuple[str, ...]:
-    return tuple(f"{prefix}{int(x):0{width}d}" if width else f"{prefix}{x}" for x in items)
-
-
-def _build_table() -> dict[str, HubTask]:
-    levels = {f"MATHLevel{n}": (n, rows) for n, rows in ((1, 437), (2, 894), (3, 1131), (4, 1214))}
-    table = {
-        "GSM8KPlatinum": HubTask(
-            "GSM8KPlatinum", (HubSource("madrylab/gsm8k-platinum", "main", "test"),), gsm8k_to_row, "MIT",
-            "exact", "ids are row indices of the hub split; EvoLM's shuffled order is pinned",
-            rows=1209, hub_rows=1209, pinned_ids=_ids("GSM8KPlatinum-", _GSM8K_ORDER, 4)),
-    }
-    for stem, (n, rows) in levels.items():
-        table[stem] = HubTask(stem, _MATH_SOURCES, math_to_row, "MIT", "exact", _MATH_NOTE, rows=rows,
-                              hub_rows=5000, keep=_level(n), sort_by_id=True, assemble=join_math)
-    table["MATHHard"] = HubTask("MATHHard", _MATH_SOURCES, math_hard_to_row, "MIT", "exact",
-                                _MATH_NOTE + " (level 5)", rows=1324, hub_rows=5000, keep=_level(5),
-                                sort_by_id=True, assemble=join_math)
-    table["MATH500"] = HubTask(
-        "MATH500", (HubSource("HuggingFaceH4/MATH-500", None, "test"),), math500_to_row, "MIT", "exact",
-        "PRM800K's 500-problem test split in hub order; two gold answers as EvoLM wrote them",
-        rows=500, hub_rows=500)
-    table["CRUXEval"] = HubTask(
-        "CRUXEval", (HubSource("cruxeval-org/cruxeval", None, "test"),), cruxeval_to_row, "MIT", "exact",
-        "output prediction over all 800 samples; EvoLM's shuffled order is pinned",
-        rows=800, hub_rows=800, pinned_ids=_ids("CRUXEval-sample_", _CRUXEVAL_ORDER))
-    table["BoardgameQA500"] = HubTask(
-        "BoardgameQA500",
-        (HubSource("tasksource/Boardgame-QA", None, "test", "78e38c3c8df3b4f6de7ae8bd1fc6a8bd1f31be56"),),
-        boardgameqa_to_row, "CC BY 4.0", "exact",
-        "ids index all 15000 test rows; EvoLM's unseeded 500-row draw (after its length filter) is pinned",
-        rows=500, hub_rows=15000, keep=boardgameqa_fits,
-        pinned_ids=_ids("BoardgameQA-", _BOARDGAMEQA_IDS, 4))
-    table["TabMWP"] = HubTask(
-        "TabMWP",
-        (HubSource("Arietem/tabmwp", None, None, "c14d8162c9a668a01b55ab11e450863fecda81ce",
-                   filename="problems_test1k.json"),),
-        tabmwp_to_row, "CC BY-NC-SA 4.0", "approximate",
-        "the test1k subset in file order; EvoLM's own source (a test.jsonl with idx) is not public, so "
-        "the row order and ids are inferred, not verified", rows=1000, hub_rows=1000)
-    table["StrategyQA500"] = HubTask(
-        "StrategyQA500", (HubSource("havens2/strategyQA_train", None, "train"),), strategyqa_to_row, "MIT",
-        "exact", "the original strategyQA_train.json; EvoLM's unseeded 500-question draw is pinned",
-        rows=500, hub_rows=2290, pinned_ids=_ids("StrategyQA-", _STRATEGYQA_QIDS))
-    return {stem: table[stem] for stem in STEMS}
 
 
 # --------------------------------------------------------------------------------------------
@@ -331,21 +140,14 @@ def _build_table() -> dict[str, HubTask]:
 def source_name(stem: str) -> str:
     """Where a task's rows come from, for manifests: the hub source(s), joined by ' + '."""
     task = task_for(stem)
-    names: list[str] = []
-    for source in task.sources:
-        name = source.describe()
-        if task.assemble is join_math and source.path == "EleutherAI/hendrycks_math":
-            name = "hf://datasets/EleutherAI/hendrycks_math (7 subjects, test)" + name[name.rfind(")") + 1:]
-        if name not in names:
-            names.append(name)
-    return " + ".join(names)
+    return " + ".join(task.source_names or dict.fromkeys(source.describe() for source in task.sources))
 
 
 def task_for(stem: str) -> HubTask:
     try:
-        return TABLE[stem]
+        return _table()[stem]
     except KeyError:
-        raise ValueError(f"Unknown benchmark {stem!r}; expected one of {', '.join(STEMS)}.") from None
+        raise ValueError(f"Unknown benchmark {stem!r}; expected one of {', '.join(_table())}.") from None
 
 
 def _load_records(source: HubSource) -> list[dict]:
@@ -454,17 +256,31 @@ def write_jsonl(rows: Iterable[dict], path: Path) -> int:
 # Pinned data: what EvoLM's files hold that the hub cannot tell (ids only, read from the files).
 # --------------------------------------------------------------------------------------------
 
-# HuggingFaceH4/MATH-500 writes these with \left( ... \right); the EvoLM copy does not.
-_MATH500_ANSWERS = {
-    "test/precalculus/807.json": "(3, \\frac{\\pi}{2})",
-    "test/precalculus/541.json": "(\\frac{3}{2}, -13)",
-}
-
 # Row indices / ids in EvoLM file order, kept beside this module (ids only, no benchmark content).
 _PINS = json.loads((Path(__file__).with_name("benchmark_pins.json")).read_text(encoding="utf-8"))
-_GSM8K_ORDER = _PINS["GSM8KPlatinum"]
-_CRUXEVAL_ORDER = _PINS["CRUXEval"]
-_BOARDGAMEQA_IDS = _PINS["BoardgameQA500"]
-_STRATEGYQA_QIDS = _PINS["StrategyQA500"]
 
-TABLE: dict[str, HubTask] = _build_table()
+
+def pinned_ids(stem: str, prefix: str, width: int = 0) -> tuple[str, ...]:
+    """The ids of a task's EvoLM rows in EvoLM's order, from the pinned row indices or ids."""
+    return tuple(f"{prefix}{int(x):0{width}d}" if width else f"{prefix}{x}" for x in _PINS[stem])
+
+
+# --------------------------------------------------------------------------------------------
+# The table: every hub-sourced task's recipe, as its grader family declares it.
+# --------------------------------------------------------------------------------------------
+
+@functools.lru_cache(maxsize=1)
+def _table() -> dict[str, HubTask]:
+    from evolm.eval.tasks.registry import paper_tasks  # the families import this module: resolve lazily
+
+    return {spec.name: spec.hub for spec in paper_tasks()}
+
+
+def __getattr__(name: str):
+    """`TABLE` (stem -> HubTask) and `STEMS` (the 11 EvoLM test files), built on first use from
+    the declarations in the grader family modules."""
+    if name == "TABLE":
+        return _table()
+    if name == "STEMS":
+        return tuple(_table())
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -11,11 +11,11 @@ from fractions import Fraction
 
 from evolm.eval import math_grader
 from evolm.eval.tasks.base import TaskSpec, answer_region
+from evolm.eval.tasks.hub import HubSource, HubTask, evolm_row
 
 FAMILY = "tabmwp"
 NAME = "evolm.tabmwp/1: answer region; numbers to 1e-6 relative, else normalized text"
 GOLD_HINT = "expected a non-empty gt_answer"
-TASKS = (TaskSpec("TabMWP", "ood", "ood", "hub"), TaskSpec("SynthTable", "ood", "synth-ood", "synth"))
 
 _NUMBER = re.compile(r"^-?(\d+(\.\d*)?|\.\d+)(/\d+)?$")
 
@@ -54,3 +54,27 @@ def equivalent(predicted: str, gold: str) -> bool:
     if (a is None) != (b is None):
         return False
     return _text(predicted) == _text(gold)
+
+
+# The paper's test set, rebuilt from the hub (evolm/eval/tasks/hub.py loads it).
+TABMWP_HEAD = "You are given a table with the following data:\n\n"
+TABMWP_MID = "\n\nBased on the table, answer the following question:\n\n"
+
+
+def tabmwp_to_row(record: dict) -> dict:
+    """TabMWP test1k record + `idx` -> row (table text and question; no title, unit or choices)."""
+    answer = str(record["answer"])
+    problem = f"{TABMWP_HEAD}{record['table']}{TABMWP_MID}{record['question']}"
+    return evolm_row(f"TabMWP-{int(record['idx'])}", problem, answer, answer)
+
+
+TASKS = (
+    TaskSpec("TabMWP", "ood", "ood", "hub", hub=HubTask(
+        "TabMWP",
+        (HubSource("Arietem/tabmwp", None, None, "c14d8162c9a668a01b55ab11e450863fecda81ce",
+                   filename="problems_test1k.json"),),
+        tabmwp_to_row, "CC BY-NC-SA 4.0", "approximate",
+        "the test1k subset in file order; EvoLM's own source (a test.jsonl with idx) is not public, so "
+        "the row order and ids are inferred, not verified", rows=1000, hub_rows=1000)),
+    TaskSpec("SynthTable", "ood", "synth-ood", "synth"),
+)

@@ -12,14 +12,11 @@ import re
 
 from evolm.eval import math_grader
 from evolm.eval.tasks.base import TaskSpec, answer_region
+from evolm.eval.tasks.hub import HubMismatch, HubSource, HubTask, evolm_row, pinned_ids
 
 FAMILY = "truth"
 NAME = "evolm.truth/1: whole-word True/False/Uncertain (yes/no/unknown) in the answer region; last wins"
 GOLD_HINT = "expected gt_answer True, False or Uncertain (or yes / no / unknown)"
-TASKS = (
-    TaskSpec("BoardgameQA500", "ood", "ood", "hub"), TaskSpec("StrategyQA500", "ood", "ood", "hub"),
-    TaskSpec("SynthRules", "ood", "synth-ood", "synth"), TaskSpec("SynthFacts", "ood", "synth-ood", "synth"),
-)
 
 _LABELS = re.compile(
     r"\b(true|false|uncertain|yes|no|unknown|undetermined|cannot be determined|can ?not be determined)\b", re.IGNORECASE
@@ -47,3 +44,51 @@ def extract(completion: str) -> str | None:
 
 def equivalent(predicted: str, gold: str) -> bool:
     return predicted == gold
+
+
+# The paper's test sets, rebuilt from the hub (evolm/eval/tasks/hub.py loads them).
+BOARDGAMEQA_HEAD = 'Solve the following problem. Your final answer should be "True", "False", or "Uncertain".\n\n'
+BOARDGAMEQA_LABELS = {"proved": "True", "disproved": "False", "unknown": "Uncertain"}
+
+
+def boardgameqa_to_row(record: dict) -> dict:
+    """tasksource/Boardgame-QA record + `idx` -> row; gold True / False / Uncertain."""
+    label = record["label"]
+    if label not in BOARDGAMEQA_LABELS:
+        raise HubMismatch(f"BoardgameQA row {record.get('idx')} has the unknown label {label!r}.")
+    answer = BOARDGAMEQA_LABELS[label]
+    return evolm_row(f"BoardgameQA-{int(record['idx']):04d}", BOARDGAMEQA_HEAD + record["example"], answer, answer)
+
+
+def boardgameqa_fits(record: dict) -> bool:
+    """EvoLM's length filter: drop problems longer than 2048 tokens by the 1.3-tokens-per-word estimate."""
+    return len((BOARDGAMEQA_HEAD + record["example"]).split()) * 1.3 <= 2048
+
+
+STRATEGYQA_HEAD = "You are given the following facts:\n"
+STRATEGYQA_ASK = ('\nBased on the facts above, answer the following question. Your final answer should be '
+                  'either "True" or "False".\n')
+
+
+def strategyqa_to_row(record: dict) -> dict:
+    """StrategyQA (strategyQA_train.json) record -> row with numbered facts; gold True / False."""
+    facts = "".join(f"{i + 1}. {fact}\n" for i, fact in enumerate(record["facts"]))
+    answer = str(record["answer"])
+    return evolm_row(f"StrategyQA-{record['qid']}", STRATEGYQA_HEAD + facts + STRATEGYQA_ASK + record["question"],
+                answer, answer)
+
+
+TASKS = (
+    TaskSpec("BoardgameQA500", "ood", "ood", "hub", hub=HubTask(
+        "BoardgameQA500",
+        (HubSource("tasksource/Boardgame-QA", None, "test", "78e38c3c8df3b4f6de7ae8bd1fc6a8bd1f31be56"),),
+        boardgameqa_to_row, "CC BY 4.0", "exact",
+        "ids index all 15000 test rows; EvoLM's unseeded 500-row draw (after its length filter) is pinned",
+        rows=500, hub_rows=15000, keep=boardgameqa_fits, pinned_ids=pinned_ids("BoardgameQA500", "BoardgameQA-", 4))),
+    TaskSpec("StrategyQA500", "ood", "ood", "hub", hub=HubTask(
+        "StrategyQA500", (HubSource("havens2/strategyQA_train", None, "train"),), strategyqa_to_row, "MIT",
+        "exact", "the original strategyQA_train.json; EvoLM's unseeded 500-question draw is pinned",
+        rows=500, hub_rows=2290, pinned_ids=pinned_ids("StrategyQA500", "StrategyQA-"))),
+    TaskSpec("SynthRules", "ood", "synth-ood", "synth"),
+    TaskSpec("SynthFacts", "ood", "synth-ood", "synth"),
+)
