@@ -20,7 +20,7 @@ from evolm.checkpoint import Checkpoint
 from evolm.console import log
 from evolm.errors import BadInput
 from evolm.eval.tasks.base import reward
-from evolm.eval.tasks.registry import family_of, row_grader
+from evolm.eval.tasks.registry import DEFAULT_POOL_GRADER, family_of, row_grader
 from evolm.options import option
 from evolm.presets import PRESETS, RLDefaults, paper_values
 from evolm.stages.data.split import Selection, select_examples
@@ -75,7 +75,7 @@ def reward_function(completions, gold, grader=None, **_) -> list[float]:
     (TRL passes the dataset's `gold` and `grader` columns, one entry per completion)."""
     texts = [c[-1]["content"] if isinstance(c, list) else c for c in completions]
     families = grader or [None] * len(texts)
-    return [reward(family_of(family) if family else row_grader({}), text, answer)
+    return [reward(family_of(family or DEFAULT_POOL_GRADER), text, answer)
             for text, answer, family in zip(texts, gold, families)]
 
 
