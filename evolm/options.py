@@ -18,19 +18,22 @@ import functools
 from typing import Any, Callable
 
 from evolm.errors import BadInput
-from evolm.units import parse_count
+from evolm.units import parse_count, parse_counts
 
 
-def option(default: Any, help: str, *, flag: str | None = None, count: bool = False, negatable: bool = False):
+def option(default: Any, help: str, *, flag: str | None = None, count: bool = False, counts: bool = False,
+           negatable: bool = False):
     """A dataclass field that is also a CLI option.
 
     flag: the CLI spelling (default `--field-name`); count: the value may be written as a count
-    ("64K", "2M", parsed with `parse_count`; the option is text on the command line); negatable:
-    a `--x/--no-x` switch for booleans (otherwise a boolean is a plain `--x` flag).
+    ("64K", "2M", parsed with `parse_count`; the option is text on the command line); counts: a
+    comma-separated list of counts ("500K,1M", or a YAML list), a tuple of ints in the dataclass;
+    negatable: a `--x/--no-x` switch for booleans (otherwise a boolean is a plain `--x` flag).
     """
     if not help:
         raise TypeError("an option needs its help text")
-    return dataclasses.field(default=default, metadata={"help": help, "flag": flag, "count": count, "negatable": negatable})
+    return dataclasses.field(default=default, metadata={"help": help, "flag": flag, "count": count, "counts": counts,
+                                                        "negatable": negatable})
 
 
 def shared_option(default: Any, help: str, **kwargs) -> Callable[[], dataclasses.Field]:
@@ -67,5 +70,7 @@ def from_values(cls, values: dict):
         value = values[f.name]
         if f.metadata.get("count") and isinstance(value, str):
             value = int(parse_count(value, what=flag_of(f)))
+        if f.metadata.get("counts") and value is not None:
+            value = parse_counts(value, what=flag_of(f))
         kwargs[f.name] = value
     return cls(**kwargs)

@@ -63,6 +63,20 @@ def parse_count(text: str | int, *, what: str = "count", allow_per_param: bool =
     return int(value)
 
 
+def parse_counts(value, *, what: str = "counts") -> tuple[int, ...]:
+    """A list of counts: `500K,1M` as on the command line, a YAML list, or a single number."""
+    if value is None:
+        return ()
+    items = str(value).split(",") if isinstance(value, str) else value if isinstance(value, (list, tuple)) else [value]
+    counts = []
+    for item in items:
+        text = item.strip() if isinstance(item, str) else item
+        if text == "":
+            raise BadInput(f"Invalid {what} {value!r}: expected counts separated by commas, such as 500K,1M.")
+        counts.append(int(parse_count(text, what=what)))
+    return tuple(counts)
+
+
 def resolve_count(value: int | PerParam, params: int | None) -> int:
     """Turn a parsed budget into an int, using the model's parameter count for `20x`."""
     if isinstance(value, PerParam):
@@ -79,6 +93,16 @@ def format_count(value: int | float, *, precision: int = 3) -> str:
         if abs(value) >= scale:
             return f"{trim_number(value / scale, precision)}{suffix}"
     return trim_number(value, precision)
+
+
+def format_count_exact(value: int) -> str:
+    """The shortest `format_count` form that reads back as exactly `value`: 1_500_000 -> '1.5M',
+    1_234_567 -> '1.234567M' (where a name must identify the count, as in a directory name)."""
+    for precision in range(3, 13):
+        text = format_count(value, precision=precision)
+        if parse_count(text) == value:
+            return text
+    return str(int(value))
 
 
 def trim_number(number: float, precision: int) -> str:

@@ -75,7 +75,7 @@ def test_killed_run_resumes_to_identical_weights(shards, tmp_path, cli):
 
 
 def test_two_processes_match_one(shards, tmp_path, cli):
-    args = ["pretrain", *SMALL, "--tokens", "12K", "--data", str(shards / "general")]
+    args = ["pretrain", *SMALL, "--tokens", "12K", "--data", str(shards / "general"), "--export-at", "3K"]
     assert cli(*args, "--out", tmp_path / "one").code == 0
     env = dict(os.environ, OMP_NUM_THREADS="1")
     done = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "-m", "evolm", *args,
@@ -89,6 +89,11 @@ def test_two_processes_match_one(shards, tmp_path, cli):
             if key in a:
                 assert a[key] == pytest.approx(b[key], abs=1e-4)
     assert load_checkpoint(tmp_path / "two").manifest.compute.processes == 2
+    # The mid-run export (step 6) is gathered and written once, by the main process, as in one process.
+    export = load_checkpoint(tmp_path / "two@3K").manifest
+    assert (export.schedule.steps_done, export.schedule.completed, export.compute.processes) == (6, False, 2)
+    a, b = load_file(tmp_path / "one@3K" / "model.safetensors"), load_file(tmp_path / "two@3K" / "model.safetensors")
+    assert a.keys() == b.keys() and all(torch.allclose(a[k], b[k], atol=1e-5) for k in a)
 
 
 def test_cpt_mixture_proportions_and_lineage(base, shards, tmp_path, cli):

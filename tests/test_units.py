@@ -3,7 +3,7 @@ from decimal import Decimal
 import pytest
 
 from evolm.errors import BadInput
-from evolm.units import PerParam, format_count, parse_count, resolve_count
+from evolm.units import PerParam, format_count, format_count_exact, parse_count, parse_counts, resolve_count
 
 
 @pytest.mark.parametrize(
@@ -41,3 +41,17 @@ def test_per_parameter_budget_resolves_from_the_model():
 @pytest.mark.parametrize("value, text", [(160 * 10**9, "160B"), (1_500_000, "1.5M"), (100_000, "100K"), (512, "512"), (2 * 10**12, "2T")])
 def test_format_count(value, text):
     assert format_count(value) == text
+
+
+def test_a_list_of_counts_from_the_command_line_or_yaml():
+    assert parse_counts("500K,1M") == parse_counts(" 500K , 1M ") == parse_counts(["500K", 1_000_000]) == (500_000, 1_000_000)
+    assert parse_counts(2048) == (2048,) and parse_counts(None) == ()
+    for bad in ("500K,,1M", "500K,lots", "20x", ""):
+        with pytest.raises(BadInput, match="Invalid --export-at"):
+            parse_counts(bad, what="--export-at")
+
+
+@pytest.mark.parametrize("value, text", [(500_000, "500K"), (1_500_000, "1.5M"), (10_240, "10.24K"),
+                                         (1_234_567, "1.234567M"), (512, "512"), (160 * 10**9, "160B")])
+def test_exact_count_names_read_back_as_the_same_count(value, text):
+    assert format_count_exact(value) == text and parse_count(text) == value

@@ -27,12 +27,16 @@ def _load_config(ctx: typer.Context, param: typer.CallbackParam, value: Optional
         raise BadInput(f"Config file {path} is not valid YAML ({str(exc).splitlines()[0]}).") from None
     if not isinstance(data, dict):
         raise BadInput(f"Config file {path} must be a mapping of option names to values.")
-    known = {p.name for p in ctx.command.params if p.name not in ("config",)}
+    known = {p.name: p for p in ctx.command.params if p.name not in ("config",)}
     defaults = {}
     for key, setting in data.items():
         name = str(key).lstrip("-").replace("-", "_")
         if name not in known:
             raise BadInput(f"Config file {path} sets {key!r}, which `{ctx.command_path}` does not accept.")
+        if isinstance(setting, list) and not known[name].multiple and known[name].nargs == 1:
+            # A YAML list for an option of one value (`export_at: [500K, 1M]`): its command-line form,
+            # where click would otherwise pass the list's repr.
+            setting = ",".join(map(str, setting))
         defaults[name] = setting
     ctx.default_map = {**(ctx.default_map or {}), **defaults}
     return path

@@ -34,8 +34,8 @@ def _parameters(cls) -> list[inspect.Parameter]:
         flag = flag_of(f)
         if meta.get("negatable"):
             flag = f"{flag}/--no-{flag[2:]}"
-        # A count is text on the command line ("64K"); `from_values` parses it.
-        annotation = Optional[str] if meta.get("count") else hints[f.name]
+        # A count (or a list of counts) is text on the command line ("64K", "500K,1M"); `from_values` parses it.
+        annotation = Optional[str] if meta.get("count") or meta.get("counts") else hints[f.name]
         default = f.default
         if meta.get("count") and isinstance(default, int):
             default = str(default)

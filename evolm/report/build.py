@@ -7,7 +7,7 @@ from pathlib import Path
 from evolm import stagespec
 from evolm.console import log
 from evolm.fsutil import atomic_dir
-from evolm.report import plots, render, tables
+from evolm.report import findings, plots, render, tables
 from evolm.report.collect import Run, collect
 from evolm.report.rows import build_row
 from evolm.report.sweeps import find_sweeps, sweep_warnings
@@ -82,6 +82,8 @@ def build_report(runs_dir: Path, out: Path, *, overwrite: bool = False) -> dict:
         ("SFT/RL split (Fig. 9)", [tables.split_table(rows)]),
         ("reward-model score and validation loss vs accuracy (Section 4.2)", [tables.correlation_table(rows)]),
     ]
+    found = findings.evaluate(rows)
+    findings.mark_rows(rows, found)
     present = [t for _, answers in questions for t in answers if t is not None]
     missing = [question for question, answers in questions if not any(t is not None for t in answers)]
     with atomic_dir(Path(out), overwrite=overwrite) as tmp:
@@ -91,11 +93,18 @@ def build_report(runs_dir: Path, out: Path, *, overwrite: bool = False) -> dict:
             path = tmp / "plots" / f"{sweep.knob}-{i + 1}.png"
             plots.plot_sweep(sweep, path)
             written.append(path)
+        finding_plots = []
+        for f in found:  # the sweeps a finding was judged on, with error bars (F5 SFT epochs, F6 RL epochs)
+            for i, test in enumerate(t for t in f.tests if t.series):
+                finding_plots.append(tmp / "plots" / f"finding-{f.id}-{i + 1}.png")
+                plots.plot_series(test.series, finding_plots[-1])
         head = header(runs, root)
         tree = lineage_tree(runs, by_sha)
-        render.write_markdown(tmp / "report.md", head, tree, warnings, present, written, missing)
-        render.write_html(tmp / "report.html", head, tree, warnings, present, written, missing)
+        render.write_markdown(tmp / "report.md", head, tree, warnings, present, written, missing, found, finding_plots)
+        render.write_html(tmp / "report.html", head, tree, warnings, present, written, missing, found, finding_plots)
         render.write_runs(tmp, rows)
+        render.write_findings(tmp, found)
     for warning in warnings:
         log(f"warning: {warning}")
-    return {"checkpoints": len(runs), "tables": len(present), "plots": len(written), "warnings": len(warnings)}
+    return {"checkpoints": len(runs), "tables": len(present), "plots": len(written) + len(finding_plots), "warnings": len(warnings),
+            "findings": {f.id: f.verdict for f in found}}

@@ -73,3 +73,24 @@ def _value(row: dict, column: str):
 def _groups(sweep: Sweep, panel: int) -> str:
     names = {downstream_groups(row)[panel] for row, _ in sweep.members} - {None}
     return ", ".join(sorted(names)) or "no results"
+
+
+def plot_series(series: dict, path: Path) -> None:
+    """A finding's sweep (evolm.report.findings): one line per metric, accuracy in % with 1-SE error
+    bars, so a reader sees which steps are larger than the noise the verdict was judged against."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(6.5, 4), constrained_layout=True)
+    for label, points in series["lines"].items():
+        if not points:
+            continue
+        xs, ys, ses = zip(*points)
+        ax.errorbar(xs, [100 * y for y in ys], yerr=[100 * (s or 0) for s in ses], fmt="o--" if "correct" in label else "o-",
+                    capsize=3, label=label)
+    ax.set_xlabel(series["x"])
+    ax.set_ylabel("accuracy / correct ratio (%)" if any("correct" in label for label in series["lines"]) else "accuracy (%)")
+    ax.grid(alpha=0.3)
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(fontsize="small")
+    ax.set_title(series["title"], fontsize="medium")
+    fig.savefig(path, dpi=110)
+    plt.close(fig)

@@ -4,10 +4,18 @@ Metric columns: `up:<task>` (upstream accuracy), `upstream_avg`, `val_loss` (eva
 `train_val_loss` (from the manifest), `<Task>:<metric>` per downstream task, and `<group>:<metric>`
 for the unweighted group means (`id`, `ood`, or `synth-id`, `synth-ood` for the synthetic suites).
 Metrics that depend on K are renamed `maj@K`, `pass@K`, `rm@K`; `samples_K` says which K.
+
+Every metric with a standard error has a sibling column `<column>:se` (`up:<task>:se`,
+`upstream_avg:se`, `<Task>:<metric>:se`, `<group>:<metric>:se`), so a comparison of two rows can say
+whether its difference is more than noise (evolm.report.findings). `tokens_done` and `completed`
+tell an exported mid-run checkpoint (its `pretrain_tokens` is the run's planned budget;
+`export_count` the count asked for with `--export-at`) from a run that finished its schedule;
+`seed` tells replicates apart.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from pathlib import Path
 
@@ -50,13 +58,22 @@ def build_row(run: Run, root: Path) -> dict:
     }
     for column in swept_knobs():
         row[column] = knobs.get(column)
-    row.update(completed=run.completed, wall_time_s=manifest.compute.wall_time_s, flops=run.compute_flops())
+    row.update(completed=run.completed, tokens_done=manifest.schedule.tokens_done,
+               export_count=manifest.schedule.settings.get("export_count"), seed=_seed(run),
+               wall_time_s=manifest.compute.wall_time_s, flops=run.compute_flops())
     val = manifest.outcome.val_loss or {}
     row["train_val_loss"] = val.get("pretrain", val.get("replay")) if isinstance(val, dict) else None
     if run.upstream:
-        for task, entry in (run.upstream.get("tasks") or {}).items():
+        tasks = run.upstream.get("tasks") or {}
+        for task, entry in tasks.items():
             row[f"up:{task}"] = entry.get("value")
+            row[f"up:{task}:se"] = _number(entry.get("stderr"))
         row["upstream_avg"] = run.upstream.get("average")
+        # The average is an unweighted mean of independent task scores: its SE is sqrt(sum se^2) / n,
+        # as for the downstream groups (evolm.eval.metrics.group_metrics); unknown if any task lacks one.
+        errors = [row[f"up:{task}:se"] for task in tasks]
+        row["upstream_avg:se"] = (math.sqrt(sum(e * e for e in errors)) / len(errors)
+                                  if errors and row["upstream_avg"] is not None and None not in errors else None)
         row["val_loss"] = (run.upstream.get("val") or {}).get("loss")
     ks = {r.get("identity", {}).get("decoding", {}).get("samples") for r in run.downstream.values()}
     k = ks.pop() if len(ks) == 1 else None
@@ -66,12 +83,24 @@ def build_row(run: Run, root: Path) -> dict:
         metrics = {generic(name, k): entry for name, entry in result.get("metrics", {}).items()}
         for name, entry in metrics.items():
             row[f"{task}:{name}"] = entry.get("value")
+            row[f"{task}:{name}:se"] = _number(entry.get("stderr"))
         groups.setdefault(group_of(task, result), {})[task] = metrics
     for group, members in groups.items():
         for name, entry in group_metrics(members).items():
             row[f"{group}:{name}"] = entry["value"]
+            row[f"{group}:{name}:se"] = entry["stderr"]
         row[f"{group}:tasks"] = ",".join(sorted(members))
     return row
+
+
+def _seed(run: Run):
+    """The run's seed: the manifest's, else the one in its schedule settings (as the sweep checks read it)."""
+    return run.manifest.seed if run.manifest.seed is not None else run.manifest.schedule.settings.get("seed")
+
+
+def _number(value) -> float | None:
+    """A standard error as a float; lm-eval writes "N/A" where it computed none."""
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) else None
 
 
 def downstream_groups(row: dict) -> tuple[str | None, str | None]:

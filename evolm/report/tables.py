@@ -5,10 +5,10 @@ Accuracies are percentages with one decimal; K-sample metrics are labelled with 
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 from evolm import stagespec
+from evolm.report import findings
 from evolm.report.rows import downstream_groups
 from evolm.report.sweeps import Sweep, axes
 from evolm.units import format_count
@@ -57,12 +57,15 @@ def upstream_table(rows: list[dict]) -> Table | None:
     pretrained = [r for r in rows if r["stage"] == "pretrain"]
     if not pretrained:
         return None
-    tasks = sorted({k[3:] for r in pretrained for k in r if k.startswith("up:")})
+    tasks = sorted({k[3:] for r in pretrained for k in r if k.startswith("up:") and not k.endswith(":se")})
     table = Table("Upstream accuracy by pre-training budget and model size", "Paper Table 4 / finding 1",
                   ["model", "tokens", *tasks, "average", "val loss"])
     table.notes.append("val loss: measured by `evolm eval` where present, else the training run's own final value.")
     for r in sorted(pretrained, key=lambda r: (r.get("params") or 0, r.get("pretrain_tokens") or 0)):
-        table.rows.append([r.get("preset"), count(r.get("pretrain_tokens")), *[pct(r.get(f"up:{t}")) for t in tasks],
+        tokens = count(r.get("pretrain_tokens"))
+        if not r.get("completed") and r.get("tokens_done"):  # an export: what it had seen, of what budget
+            tokens = f"{count(r['tokens_done'])} of {tokens} (unfinished)"
+        table.rows.append([r.get("preset"), tokens, *[pct(r.get(f"up:{t}")) for t in tasks],
                            pct(r.get("upstream_avg")), num(r.get("val_loss") if r.get("val_loss") is not None else r.get("train_val_loss"))])
     return table
 
@@ -141,37 +144,26 @@ def split_table(rows: list[dict]) -> Table | None:
     return table
 
 
-def pearson(xs: list[float], ys: list[float]) -> float | None:
-    n = len(xs)
-    if n < 3:
-        return None
-    mx, my = sum(xs) / n, sum(ys) / n
-    sx = math.sqrt(sum((x - mx) ** 2 for x in xs))
-    sy = math.sqrt(sum((y - my) ** 2 for y in ys))
-    if sx == 0 or sy == 0:
-        return None
-    return sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / (sx * sy)
-
-
 def correlation_table(rows: list[dict]) -> Table | None:
-    """Paper Section 4.2: reward-model score and validation loss as predictors of accuracy."""
-    post = [r for r in rows if stagespec.kind_of(r["stage"]) == "post"]
+    """Paper Section 4.2: reward-model score and validation loss as predictors of accuracy.
+
+    An r is printed only where it can mean something (evolm.report.findings.correlate): at least 4
+    runs and accuracies whose spread exceeds 2 SE; otherwise the cell says too noisy and why, so an
+    r over runs at the floor is not read as a result."""
+    conds = findings.conditions(rows)
     table = Table("Do reward-model score and validation loss predict downstream accuracy?", "Paper Section 4.2 / finding 8",
-                  ["predictor", "accuracy", "runs", "Pearson r"])
+                  ["predictor", "accuracy", "runs", "Pearson r", "Fisher z ± SE"])
     for predictor, label in (("rm_score", "mean reward-model score"), ("val_loss", "validation loss")):
-        for domain in ("ID", "OOD"):
-            xs, ys = [], []
-            for r in post:
-                group = downstream_groups(r)[0 if domain == "ID" else 1]
-                x = r.get(predictor) if predictor == "val_loss" else (r.get(f"{group}:rm_score") if group else None)
-                y = r.get(f"{group}:pass@1") if group else None
-                if x is not None and y is not None:
-                    xs.append(x)
-                    ys.append(y)
-            if xs:
-                r_value = pearson(xs, ys)
-                table.rows.append([label, f"{domain} Greedy", len(xs), "–" if r_value is None else f"{r_value:+.2f}"])
+        for domain, name in ((0, "ID"), (1, "OOD")):
+            points = findings.predictor_points(conds, predictor, domain)
+            if not points:
+                continue
+            corr = findings.correlate(points)
+            z = corr.effect
+            r = f"{findings.NOISY} ({corr.noisy})" if corr.noisy else f"{corr.r:+.2f}"
+            table.rows.append([label, f"{name} Greedy", corr.n, r, "–" if corr.noisy or z is None else f"{z.value:+.2f} ± {z.se:.2f}"])
     if not table.rows:
         return None
-    table.notes.append("r needs at least 3 runs with both values and some spread in each.")
+    table.notes.append("Runs: finished post-trained checkpoints, seeds averaged. r is shown only with at least 4 runs and a "
+                       "best-minus-worst accuracy of at least 2 SE; the SE of Fisher z = atanh(r) is 1/sqrt(n-3).")
     return table

@@ -19,7 +19,7 @@ from evolm.presets import get_preset
 from evolm.lineage_data import pretraining_data
 from evolm.shards import TokenShards
 from evolm.stages.lm_run import (
-    Overrides, RunSpec, quiet_transformers, data_record, pretraining_val_set, run_and_save, train_config, warn_repeats,
+    Overrides, RunSpec, check_exports, quiet_transformers, data_record, pretraining_val_set, run_and_save, train_config, warn_repeats,
 )
 from evolm.training.processes import world_size
 from evolm.training.rundir import check_outputs
@@ -63,6 +63,7 @@ def run(*, parent: Path, domain: list[str], replay: list[str], out: Path, overri
     domain_tokens = sum(b for kind, _, b in sources if kind == "domain")
     replay_tokens = sum(b for kind, _, b in sources if kind == "replay")
     config = train_config(preset, domain_tokens + replay_tokens, overrides, world_size())
+    check_exports(out, config, resume=resume, overwrite=overwrite)
     plan = MixturePlan([MixtureSource(kind, path, b) for kind, path, b in sources], config.seq_len, config.seed)
     warn_repeats(plan)
     torch.manual_seed(config.seed)

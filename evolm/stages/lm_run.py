@@ -3,7 +3,8 @@
 A run trains in `OUT.partial/` (metrics.jsonl, run.json, state/, and tb/ or wandb/ with
 `--report-to`) and, once finished, writes the checkpoint `OUT` atomically (HF model + tokenizer +
 metrics + tracker logs + manifest) and removes the partial directory. `--resume` continues from
-`OUT.partial/state/`.
+`OUT.partial/state/`. With `--export-at`, the weights at chosen token counts are also written,
+through the same writer, as the evaluable checkpoints `OUT@COUNT`, marked incomplete.
 """
 
 from __future__ import annotations
@@ -13,10 +14,11 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from evolm.checkpoint import Checkpoint, build_manifest, write_checkpoint
+from evolm.checkpoint import Checkpoint, build_manifest, is_checkpoint, write_checkpoint
 from evolm.manifest import Compute, DataSource, ModelRecord, Outcome, Schedule, TokenizerRecord
 from evolm.console import log
 from evolm.errors import BadInput
+from evolm.fsutil import check_output_dir
 from evolm.lineage_data import pretraining_shards
 from evolm.mixture import MixturePlan
 from evolm.options import option
@@ -26,6 +28,7 @@ from evolm.training.options import LOG_EVERY, REPORT_TO, SEED
 from evolm.training.processes import from_main
 from evolm.training.rundir import METRICS, partial_dir
 from evolm.training.tracking import Tracking
+from evolm.units import format_count, format_count_exact, parse_counts
 
 if TYPE_CHECKING:  # the trainer imports torch; the CLI imports this module for Overrides, and stays light
     from evolm.training.causal_lm import TrainConfig
@@ -52,6 +55,10 @@ class Overrides:
     log_every: int = LOG_EVERY()
     peak_flops: float | None = option(None, "Peak FLOP/s of one device for MFU (default: measured by a matmul).")
     report_to: str = REPORT_TO()
+    export_at: tuple[int, ...] | None = option(
+        None, "Token counts at which to also save the weights as evaluable checkpoints, comma-separated (500K,1M), "
+        "each below the budget and taken at the first step that reaches it: OUT@COUNT (e.g. runs/pt@500K; '@' and "
+        "the count need no quoting in shells), marked incomplete in its manifest.", counts=True)
 
 
 def quiet_transformers() -> None:
@@ -87,12 +94,47 @@ def train_config(preset: Preset, budget: int, o: Overrides, world: int = 1) -> T
     warmup = round(o.warmup * steps) if o.warmup < 1 else int(o.warmup)
     # The default micro batch: the largest power-of-two divisor of the per-process batch up to the cap.
     split = split_batch(global_batch, world, o.micro_batch or None, cap=micro_batch_cap(preset), powers_of_two=True)
-    return TrainConfig(
+    config = TrainConfig(
         seq_len=seq_len, global_batch=global_batch, micro_batch=split.micro,
         lr=lr, min_lr=min_lr, warmup_steps=min(warmup, steps), total_steps=steps, weight_decay=o.weight_decay,
         grad_clip=o.grad_clip, seed=o.seed, eval_every=o.eval_every, val_tokens=o.val_tokens,
         save_every=o.save_every, log_every=max(1, o.log_every), peak_flops=o.peak_flops,
+        export_at=tuple(sorted(set(parse_counts(o.export_at, what="--export-at")))),  # text too, from Python callers
     )
+    _check_export_at(config)
+    return config
+
+
+def _check_export_at(config: TrainConfig) -> None:
+    """Each --export-at count must land on a step before the last (the last step's weights are OUT
+    itself), and no two on the same step (they would be the same weights twice)."""
+    last = (config.total_steps - 1) * config.tokens_per_step
+    for count in config.export_at:
+        if count <= 0 or count > last:
+            raise BadInput(f"--export-at {format_count(count)} must be positive and reached before the run's last step "
+                           f"(at most {last:,} of its {config.total_steps * config.tokens_per_step:,} tokens).")
+    steps = config.export_steps()
+    if len(steps) < len(config.export_at):
+        twice = sorted(c for c in config.export_at if steps.get(config.export_step(c)) != c)
+        raise BadInput(f"--export-at {format_count(twice[0])} lands on the same step as another count "
+                       f"({config.tokens_per_step:,} tokens per step); keep one of them.")
+
+
+def export_dir(out: Path, count: int) -> Path:
+    """`OUT@COUNT`, the mid-run export of `count` tokens beside OUT: `runs/pt-1M@500K`. The count is
+    written exactly (1.234567M, never a rounded 1.235M), so each count has its own directory."""
+    out = Path(out)
+    return out.with_name(f"{out.name}@{format_count_exact(count)}")
+
+
+def check_exports(out: Path, config: TrainConfig, *, resume: bool, overwrite: bool) -> None:
+    """Before any work: refuse to replace an existing export without --overwrite. A resumed run keeps
+    the exports it already wrote (a complete checkpoint there is its own, not rewritten)."""
+    for count in config.export_at:
+        path = export_dir(out, count)
+        if resume and is_checkpoint(path):
+            continue
+        check_output_dir(path, overwrite=overwrite)
 
 
 @dataclass
@@ -120,38 +162,69 @@ def run_and_save(spec: RunSpec, model, out: Path, *, resume: bool, overwrite: bo
               "data": [d.to_json() for d in spec.data_records],
               "parent": spec.parent.manifest_sha256 if spec.parent else None}
     tracking = Tracking(spec.report_to, partial, out.name)
-    from evolm.training.causal_lm import train
+    from evolm.training.causal_lm import MidRunExports, train
 
+    exports = MidRunExports(
+        write=lambda count, snapshot: _save_export(spec, snapshot, export_dir(out, count), count, partial, tracking),
+        written=lambda count: resume and is_checkpoint(export_dir(out, count)),
+    )
     result = train(
         model, spec.plan, spec.config, partial, run_record=record, val_sets=spec.val_sets,
         flops_per_token=spec.preset.flops_per_token(spec.config.seq_len, spec.vocab), resume=resume,
-        description=f"{spec.stage} {spec.preset.name}", tracking=tracking,
+        description=f"{spec.stage} {spec.preset.name}", tracking=tracking, exports=exports,
     )
     return from_main(lambda: _save(spec, result, out, partial, tracking))
 
 
-def _save(spec: RunSpec, result, out: Path, partial: Path, tracking: Tracking) -> Checkpoint:
+def _manifest(spec: RunSpec, result, tracking: dict, **settings):
+    """The manifest of the run as `result` leaves it: the end of the schedule, or a mid-run export
+    (`result.completed` False, `settings` saying where it was taken)."""
     data = [replace(record, tokens_drawn=drawn) for record, drawn in zip(spec.data_records, result.tokens_drawn)]
-    manifest = build_manifest(
+    # export_at only where used: it does not change the optimization, so a run without exports keeps
+    # the settings of runs made before the option existed (the report compares settings across a sweep).
+    config = {k: v for k, v in vars(spec.config).items() if k != "export_at" or v}
+    return build_manifest(
         spec.stage, spec.knobs, parent=spec.parent,
         model=ModelRecord(spec.preset.name, spec.preset.params(spec.vocab), spec.vocab, spec.preset.describe(spec.vocab)),
         tokenizer=TokenizerRecord(spec.tokenizer_sha256),
         data=data,
-        schedule=Schedule(kind="linear warmup + cosine to min_lr", completed=True, steps_done=result.steps,
-                          tokens_done=result.tokens, settings={**vars(spec.config), "optimizer": "AdamW"}),
+        schedule=Schedule(kind="linear warmup + cosine to min_lr", completed=result.completed, steps_done=result.steps,
+                          tokens_done=result.tokens, settings={**config, "optimizer": "AdamW", **settings}),
         seed=spec.config.seed,
         compute=Compute(wall_time_s=round(result.wall_time_s, 3), tokens_per_s=round(result.tokens_per_s, 1),
                         mfu=round(result.mfu, 5) if result.mfu is not None else None, peak_flops=result.peak_flops,
                         processes=result.processes),
         outcome=Outcome(final_train_loss=result.final_loss, val_loss=result.val_loss),
-        tracking=tracking.manifest(),
+        tracking=tracking,
         **spec.extra,
     )
 
+
+def _write_weights(spec: RunSpec, result, partial: Path, tmp: Path) -> None:
+    """The HF model directory: weights, config, tokenizer, and the metrics logged so far."""
+    result.model.save_pretrained(tmp, state_dict=result.state_dict)
+    _copy_tokenizer(spec.tokenizer_dir, tmp)
+    shutil.copy2(partial / METRICS, tmp / METRICS)
+
+
+def _save_export(spec: RunSpec, result, path: Path, count: int, partial: Path, tracking: Tracking) -> Checkpoint:
+    """A mid-run export `OUT@COUNT` (the paper's finding 9: an intermediate checkpoint understates a
+    run whose learning rate decayed at that budget). It is written like the final checkpoint, with
+    the run's own knobs and parent, so `evolm eval` and `evolm report` take it as is; its schedule
+    says it did not complete, how far it went, and the learning rate it had reached (mid-cosine,
+    not min_lr). The tracker's logs stay with the run (`tracking.logs` is not copied here)."""
+    manifest = _manifest(spec, result, {"report_to": tracking.report_to},
+                         export_count=count, lr_at_export=result.lr)
+    checkpoint = write_checkpoint(path, manifest, lambda tmp: _write_weights(spec, result, partial, tmp), overwrite=True)
+    log(f"exported step {result.steps} ({result.tokens:,} tokens, lr {result.lr:.3g}) to {path}")
+    return checkpoint
+
+
+def _save(spec: RunSpec, result, out: Path, partial: Path, tracking: Tracking) -> Checkpoint:
+    manifest = _manifest(spec, result, tracking.manifest())
+
     def write_files(tmp: Path) -> None:
-        result.model.save_pretrained(tmp, state_dict=result.state_dict)
-        _copy_tokenizer(spec.tokenizer_dir, tmp)
-        shutil.copy2(partial / METRICS, tmp / METRICS)
+        _write_weights(spec, result, partial, tmp)
         tracking.copy_logs(tmp)
 
     checkpoint = write_checkpoint(out, manifest, write_files, overwrite=True)

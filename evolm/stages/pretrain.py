@@ -9,7 +9,7 @@ from evolm.errors import BadInput
 from evolm.mixture import MixturePlan, MixtureSource
 from evolm.presets import get_preset
 from evolm.shards import TokenShards
-from evolm.stages.lm_run import Overrides, RunSpec, quiet_transformers, data_record, run_and_save, train_config, warn_repeats
+from evolm.stages.lm_run import Overrides, RunSpec, check_exports, quiet_transformers, data_record, run_and_save, train_config, warn_repeats
 from evolm.tokenizer import tokenizer_fingerprint
 from evolm.training.processes import world_size
 from evolm.training.rundir import check_outputs
@@ -38,6 +38,7 @@ def run(*, model: str, tokens: int | PerParam, data: Path, out: Path, tokenizer:
     budget = resolve_count(tokens, preset.params(vocab))
     world = world_size()
     config = train_config(preset, budget, overrides, world)
+    check_exports(out, config, resume=resume, overwrite=overwrite)
     plan = MixturePlan([MixtureSource("pretrain", Path(data), budget)], config.seq_len, config.seed)
     warn_repeats(plan)
     torch.manual_seed(config.seed)

@@ -9,7 +9,8 @@ plus evolm's one JSONL writer (`evolm.jsonl`).
 
 Layout of `out`:
     text/general.jsonl  text/math.jsonl  pool/mathpool.jsonl
-    benchmarks/SynthMathLevel{1,2,3}.jsonl  benchmarks/Synth{Code,Rules,Table,Facts}.jsonl
+    benchmarks/SynthMathBasic{1,2,3}.jsonl  benchmarks/SynthMathLevel{1,2,3}.jsonl
+    benchmarks/Synth{CodeBasic,Code,Rules,TableBasic,Table,Facts}.jsonl
     cloze/SynthCloze{Facts,Math,Text}.jsonl  DATASET.md  synth.json
 """
 
@@ -29,7 +30,7 @@ from evolm.synth.world.entities import build_world
 from evolm.synth.world.general_text import GeneralText
 
 GENERATOR = "evolm-synth"
-VERSION = 1
+VERSION = 2  # 2: the basic tiers of the difficulty ladder, one-word cloze text distractors
 SCALES = ("tiny", "small", "full")
 
 # One table for every size. Text budgets are JSONL bytes; about 4 characters per token for the
@@ -46,8 +47,8 @@ SIZES: dict[str, dict[str, int]] = {
 # The suites of the files written, as recorded in synth.json. The task declarations
 # (evolm/eval/tasks) are their home; tests/test_synth.py checks these agree with them.
 SUITES = {
-    "synth-id": ["SynthMathLevel1", "SynthMathLevel2", "SynthMathLevel3"],
-    "synth-ood": ["SynthCode", "SynthRules", "SynthTable", "SynthFacts"],
+    "synth-id": ["SynthMathBasic1", "SynthMathBasic2", "SynthMathBasic3", "SynthMathLevel1", "SynthMathLevel2", "SynthMathLevel3"],
+    "synth-ood": ["SynthCodeBasic", "SynthCode", "SynthRules", "SynthTableBasic", "SynthTable", "SynthFacts"],
     "cloze": ["SynthClozeFacts", "SynthClozeMath", "SynthClozeText"],
 }
 
@@ -78,10 +79,14 @@ def generate(out: pathlib.Path, *, seed: int = 0, scale: str = "tiny",
                                              GeneralText(world, seed).documents(),
                                              size["general_bytes"]))
 
-    # The pool first: test problems are then drawn so that none repeats a pool problem.
-    pool = save("pool/mathpool.jsonl", word_problems.pool_rows(seed, size["pool"]))
-    exclude = {row["problem"] for row in pool}
-    test_texts: set[str] = set()
+    # The basic tiers' test sets first (the bare-operation space is small, so the pool must skip
+    # them), then the pool, then the levels' test sets, drawn so that none repeats a pool problem.
+    basic_sets = {tier: word_problems.basic_test_rows(seed, tier, size["test"], set()) for tier in (1, 2, 3)}
+    test_texts = {row["problem"] for rows in basic_sets.values() for row in rows}
+    pool = save("pool/mathpool.jsonl", word_problems.pool_rows(seed, size["pool"], test_texts))
+    exclude = {row["problem"] for row in pool} | test_texts
+    for tier, rows in basic_sets.items():
+        save(f"benchmarks/SynthMathBasic{tier}.jsonl", rows)
     for level in (1, 2, 3):
         rows = save(f"benchmarks/SynthMathLevel{level}.jsonl",
                     word_problems.test_rows(seed, level, size["test"], exclude))
@@ -92,8 +97,10 @@ def generate(out: pathlib.Path, *, seed: int = 0, scale: str = "tiny",
                                           size["math_bytes"]))
 
     n = size["test"]
+    save("benchmarks/SynthCodeBasic.jsonl", code_output.synth_code_basic_rows(seed, n))
     save("benchmarks/SynthCode.jsonl", code_output.synth_code_rows(seed, n))
     save("benchmarks/SynthRules.jsonl", rules.synth_rules_rows(seed, n))
+    save("benchmarks/SynthTableBasic.jsonl", tables.synth_table_basic_rows(seed, n))
     save("benchmarks/SynthTable.jsonl", tables.synth_table_rows(seed, n))
     save("benchmarks/SynthFacts.jsonl", facts.synth_facts_rows(world, seed, n))
 

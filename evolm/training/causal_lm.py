@@ -22,23 +22,28 @@ import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import torch
 import torch.nn.functional as F
 
 from evolm.console import log
+from evolm.errors import BadInput
 from evolm.mixture import MixturePlan
 from evolm.shards import SplitReader
 from evolm.training.batching import split_batch
 from evolm.training.flops import measure_matmul_flops
 from evolm.training.metrics import MetricsLog
+from evolm.training.processes import from_main
 from evolm.training.rundir import METRICS, open_run_dir_once, truncate_metrics
 from evolm.training.tracking import Tracking
+from evolm.units import format_count
 from evolm.val_loss import validation_losses
 
 STATE = "state"
-# Settings that may change between an interrupted run and its resumption.
-RESUMABLE_CHANGES = ("save_every", "log_every", "eval_every", "val_tokens", "peak_flops")
+# Settings that may change between an interrupted run and its resumption: none changes the weights
+# (an export only reads them; one a resumed run has already passed is refused in `MidRunExports`).
+RESUMABLE_CHANGES = ("save_every", "log_every", "eval_every", "val_tokens", "peak_flops", "export_at")
 
 
 @dataclass
@@ -66,10 +71,20 @@ class TrainConfig:
     log_every: int = 1
     peak_flops: float | None = None
     """Peak FLOP/s of one device for MFU; measured once when None."""
+    export_at: tuple[int, ...] = ()
+    """Token counts at which the weights are also exported part-way (see `MidRunExports`)."""
 
     @property
     def tokens_per_step(self) -> int:
         return self.global_batch * self.seq_len
+
+    def export_step(self, count: int) -> int:
+        """The first optimizer step whose cumulative tokens reach `count`."""
+        return -(-count // self.tokens_per_step)
+
+    def export_steps(self) -> dict[int, int]:
+        """Step -> token count of each mid-run export."""
+        return {self.export_step(count): count for count in self.export_at}
 
     def comparable(self) -> dict:
         return {k: v for k, v in dataclasses.asdict(self).items() if k not in RESUMABLE_CHANGES}
@@ -89,6 +104,57 @@ class TrainResult:
     processes: int
     model: torch.nn.Module
     state_dict: dict | None = None
+    lr: float | None = None
+    """The learning rate of the last step taken."""
+    completed: bool = True
+    """False for a mid-run export: the schedule had not reached its end."""
+
+
+@dataclass
+class MidRunExports:
+    """Who writes the mid-run exports of `config.export_at` (the paper's finding 9: an intermediate
+    checkpoint of a long run understates a run whose learning rate fully decayed at that budget,
+    which is only testable if the intermediate weights can be evaluated like any checkpoint).
+
+    `write(count, result)` runs on the main process right after the first step whose cumulative
+    tokens reach `count`, with the run as it stands then (`completed` False); `written(count)` says
+    an export is already on disk, which a resumed run keeps instead of writing it again.
+    """
+
+    write: Callable[[int, TrainResult], object]
+    written: Callable[[int], bool] = lambda count: False
+
+    def pending(self, config: TrainConfig, start_step: int) -> dict[int, int]:
+        """Step -> count of the exports still to write."""
+        due = {}
+        for step, count in config.export_steps().items():
+            if self.written(count):
+                continue
+            if step <= start_step:  # an --export-at added on --resume, behind the state resumed from
+                raise BadInput(f"--export-at {format_count(count)} falls on step {step}, which the interrupted run "
+                               f"had passed (it resumes at step {start_step}); drop it, or --overwrite to start over.")
+            due[step] = count
+        return due
+
+
+class _Clock:
+    """Wall time across resumes, and the time spent in optimizer steps for the token rate (a
+    process's first step, with its warm-up costs, is left out)."""
+
+    def __init__(self, elapsed_before: float):
+        self.elapsed_before, self.started = elapsed_before, time.monotonic()
+        self.steps_timed, self.time_in_steps = 0, 0.0
+
+    def add_step(self, seconds: float) -> None:
+        self.steps_timed, self.time_in_steps = self.steps_timed + 1, self.time_in_steps + seconds
+
+    def elapsed(self) -> float:
+        return self.elapsed_before + time.monotonic() - self.started
+
+    def tokens_per_s(self, tokens_per_step: int, tokens: int) -> float:
+        if self.steps_timed:
+            return tokens_per_step * self.steps_timed / self.time_in_steps
+        return tokens / max(self.elapsed(), 1e-9)
 
 
 def train(
@@ -103,10 +169,13 @@ def train(
     resume: bool = False,
     description: str = "train",
     tracking: Tracking | None = None,
+    exports: MidRunExports | None = None,
 ) -> TrainResult:
     from accelerate import Accelerator
     from transformers import get_cosine_with_min_lr_schedule_with_warmup
 
+    if config.export_at and exports is None:
+        raise TypeError("train() needs `exports` to write the mid-run exports of config.export_at")
     cuda = torch.cuda.is_available()
     run_dir = Path(run_dir)
     tracking = tracking or Tracking("none", run_dir, run_dir.name)
@@ -117,6 +186,7 @@ def train(
     record = {"config": config.comparable(), **run_record, "report_to": tracking.report_to}
     open_run_dir_once(run_dir, record, resume=resume, processes=accelerator)
     start_step = latest_state(run_dir) if resume else 0
+    exports_due = exports.pending(config, start_step) if exports else {}
 
     optimizer = torch.optim.AdamW(
         model.parameters(), lr=config.lr, betas=(config.beta1, config.beta2), weight_decay=config.weight_decay,
@@ -142,9 +212,23 @@ def train(
     metrics = MetricsLog(run_dir, description, config.total_steps, main=main,
                          tracker=accelerator.log if tracking.enabled else None)
     device = accelerator.device
-    loss_value, val = float("nan"), {}
-    started = time.monotonic()
-    steps_timed, time_in_steps = 0, 0.0
+    loss_value, val, lr = float("nan"), {}, None
+    clock = _Clock(elapsed_before)
+
+    def result_after(steps: int, loss: float, val_loss: dict, completed: bool) -> TrainResult:
+        """The run after `steps` steps, its full weights on the main process (a collective: every process calls it)."""
+        accelerator.wait_for_everyone()
+        tokens = steps * config.tokens_per_step
+        tps = clock.tokens_per_s(config.tokens_per_step, tokens)
+        # A full state dict on the main process (a collective under FSDP, a plain copy otherwise).
+        return TrainResult(
+            steps=steps, tokens=tokens, wall_time_s=clock.elapsed(), tokens_per_s=tps,
+            mfu=flops_per_token * tps / (peak * world), peak_flops=peak, final_loss=loss, val_loss=val_loss,
+            tokens_drawn=plan.tokens_drawn(steps * config.global_batch), processes=world,
+            model=accelerator.unwrap_model(model), state_dict=accelerator.get_state_dict(model), lr=lr,
+            completed=completed,
+        )
+
     try:
         with metrics.start(start_step):
             for step in range(start_step, config.total_steps):
@@ -174,7 +258,7 @@ def train(
                         raise RuntimeError(f"loss became {loss_value} at step {done}; lower the learning rate")
                 step_time = time.perf_counter() - step_start
                 if step > start_step:  # the first step includes warm-up costs
-                    steps_timed, time_in_steps = steps_timed + 1, time_in_steps + step_time
+                    clock.add_step(step_time)
                 if config.eval_every and done % config.eval_every == 0 and done < config.total_steps:
                     val = validation_losses(model, val_sets, config, accelerator)
                 if logged:
@@ -182,29 +266,25 @@ def train(
                     row = {"step": done, "tokens": done * config.tokens_per_step, "loss": round(loss_value, 6), "lr": lr,
                            "grad_norm": round(float(grad_norm), 6), "tokens_per_s": round(tps, 1),
                            "mfu": round(flops_per_token * tps / (peak * world), 5),
-                           "elapsed_s": round(elapsed_before + time.monotonic() - started, 3)}
+                           "elapsed_s": round(clock.elapsed(), 3)}
                     row.update({f"val_loss/{k}": round(v, 6) for k, v in val.items()})
                     val = {}
                     metrics.write(row)
+                if done in exports_due:
+                    # Before the resume state of this step: a kill between the two redoes the export.
+                    step_loss = accelerator.reduce(total_loss / accum, "mean").item()
+                    at_export = result_after(done, step_loss, validation_losses(model, val_sets, config, accelerator),
+                                             completed=False)
+                    from_main(lambda: exports.write(exports_due[done], at_export))
+                    del at_export  # the state dict: not held through the rest of the run
                 if config.save_every and done % config.save_every == 0 and done < config.total_steps:
-                    _save_state(accelerator, state_root, done, elapsed_before + time.monotonic() - started)
+                    _save_state(accelerator, state_root, done, clock.elapsed())
         final_val = validation_losses(model, val_sets, config, accelerator)
-        wall = elapsed_before + time.monotonic() - started
         metrics.write({"step": config.total_steps, "tokens": config.total_steps * config.tokens_per_step,
                        **{f"val_loss/{k}": round(v, 6) for k, v in final_val.items()}, "final": True}, fsync=True)
+        return result_after(config.total_steps, loss_value, final_val, completed=True)
     finally:
         tracking.finish_accelerate(accelerator)
-    tps = config.tokens_per_step * steps_timed / time_in_steps if steps_timed else config.tokens_per_step * config.total_steps / max(wall, 1e-9)
-    accelerator.wait_for_everyone()
-    unwrapped = accelerator.unwrap_model(model)
-    # A full state dict on the main process (a collective under FSDP, a plain copy otherwise).
-    state_dict = accelerator.get_state_dict(model)
-    return TrainResult(
-        steps=config.total_steps, tokens=config.total_steps * config.tokens_per_step, wall_time_s=wall,
-        tokens_per_s=tps, mfu=flops_per_token * tps / (peak * world), peak_flops=peak, final_loss=loss_value,
-        val_loss=final_val, tokens_drawn=plan.tokens_drawn(config.total_steps * config.global_batch),
-        processes=world, model=unwrapped, state_dict=state_dict,
-    )
 
 
 def _per_rank_and_accum(config: TrainConfig, world: int) -> tuple[int, int]:

@@ -73,5 +73,6 @@ TASKS = (
         "CRUXEval", (HubSource("cruxeval-org/cruxeval", None, "test"),), cruxeval_to_row, "MIT", "exact",
         "output prediction over all 800 samples; EvoLM's shuffled order is pinned",
         rows=800, hub_rows=800, pinned_ids=pinned_ids("CRUXEval", "CRUXEval-sample_"))),
+    TaskSpec("SynthCodeBasic", "ood", "synth-ood", "synth"),  # one-line functions: the basic math ladder tier as code
     TaskSpec("SynthCode", "ood", "synth-ood", "synth"),
 )

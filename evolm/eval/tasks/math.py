@@ -139,5 +139,9 @@ TASKS = (
         "MATH500", (HubSource("HuggingFaceH4/MATH-500", None, "test"),), math500_to_row, "MIT", "exact",
         "PRM800K's 500-problem test split in hub order; two gold answers as EvoLM wrote them",
         rows=500, hub_rows=500)),
+    # The synthetic ladder, easiest first: basic tiers 1-3 (a bare operation on digits, then one-
+    # and two-step word problems on digits), then
+    # the GSM8K-shaped levels 1-3.
+    *(TaskSpec(f"SynthMathBasic{n}", "id", "synth-id", "synth") for n in (1, 2, 3)),
     *(TaskSpec(f"SynthMathLevel{n}", "id", "synth-id", "synth") for n in (1, 2, 3)),
 )

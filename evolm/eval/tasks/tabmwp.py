@@ -76,5 +76,6 @@ TASKS = (
         tabmwp_to_row, "CC BY-NC-SA 4.0", "approximate",
         "the test1k subset in file order; EvoLM's own source (a test.jsonl with idx) is not public, so "
         "the row order and ids are inferred, not verified", rows=1000, hub_rows=1000)),
+    TaskSpec("SynthTableBasic", "ood", "synth-ood", "synth"),  # two or three rows: the basic math ladder tier as a table
     TaskSpec("SynthTable", "ood", "synth-ood", "synth"),
 )

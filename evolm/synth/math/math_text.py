@@ -13,7 +13,8 @@ from typing import Iterator
 
 from evolm.synth.math import arith_facts as af
 from evolm.synth.math.problem_kit import fraction
-from evolm.synth.math.word_problems import FAMILY_NAMES, make_problem
+from evolm.synth.math.families_basic import basic
+from evolm.synth.math.word_problems import FAMILY_NAMES, POOL_LADDER, make_problem
 from evolm.synth.people import person
 from evolm.synth.rng import make_rng
 from evolm.synth.text import number_words
@@ -92,9 +93,14 @@ class MathText:
 
     def worked_doc(self) -> str:
         rng = self.rng
-        level = rng.choices((1, 2, 3), weights=(0.4, 0.35, 0.25))[0]
+        # The whole ladder, basic tiers included, so CPT on this text teaches what every test
+        # level asks (never a test problem itself).
+        kind, level = rng.choices(POOL_LADDER, weights=(0.12, 0.16, 0.12, 0.24, 0.2, 0.16))[0]
         for _ in range(50):
-            p = make_problem(rng, level, rng.choice(FAMILY_NAMES))
+            if kind == "basic":
+                p = basic(rng, level)
+            else:
+                p = make_problem(rng, level, rng.choice(FAMILY_NAMES))
             if p.text not in self.exclude:
                 break
         else:  # pragma: no cover
@@ -106,7 +112,7 @@ class MathText:
         if style == 1:
             return f"{p.text}\n\n" + " ".join(p.steps) + f" The final answer is \\boxed{{{p.answer}}}."
         if style == 2:
-            return f"Worked example ({p.family}, level {level})\n\n{p.text}\n\n" + \
+            return f"Worked example ({p.family}, {'basic tier' if kind == 'basic' else 'level'} {level})\n\n{p.text}\n\n" + \
                    "\n".join(f"Step {i + 1}: {s}" for i, s in enumerate(p.steps)) + \
                    f"\n\nAnswer: {p.answer}"
         return f"Q: {p.text}\nA: " + " ".join(p.steps) + f" So the answer is {p.answer}."

@@ -15,7 +15,7 @@ import random
 @dataclasses.dataclass
 class Problem:
     family: str
-    level: int  # 1: 1-2 steps, small numbers; 2: 3-4 steps; 3: 5+ steps or larger numbers
+    level: int  # 0: basic, 1-2 steps on digits 1-9; 1: 1-2 steps; 2: 3-4 steps; 3: 5+ steps or larger numbers
     text: str
     steps: list[str]
     answer: int
@@ -27,7 +27,7 @@ class Problem:
     def check(self) -> "Problem":
         if not isinstance(self.answer, int) or self.answer < 0:
             raise AssertionError(f"{self.family}: answer {self.answer!r} is not a natural number")
-        want = {1: (1, 2), 2: (3, 4), 3: (5, 99)}[self.level]
+        want = {0: (1, 2), 1: (1, 2), 2: (3, 4), 3: (5, 99)}[self.level]
         if not want[0] <= len(self.steps) <= want[1]:
             raise AssertionError(f"{self.family} level {self.level}: {len(self.steps)} steps")
         return self

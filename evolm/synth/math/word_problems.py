@@ -10,14 +10,18 @@ from __future__ import annotations
 import random
 from typing import Callable, Iterable
 
-from evolm.synth.math import families_count, families_money, families_number
+from evolm.synth.math import families_basic, families_count, families_money, families_number
 from evolm.synth.math.problem_kit import Problem
 from evolm.synth.rng import balanced_schedule, make_rng
 
 FAMILIES: dict[str, Callable[[random.Random, int], Problem]] = {
     **families_money.FAMILIES, **families_count.FAMILIES, **families_number.FAMILIES}
 FAMILY_NAMES = tuple(FAMILIES)
-POOL_LEVEL_WEIGHTS = (0.40, 0.35, 0.25)  # easy problems are the most common, as in mathaug
+# The pool's mix of the difficulty ladder: basic tiers 1-2 (`families_basic`), then levels 1-3.
+# Easy problems are the most common, as in mathaug; the basic tiers are what a 1M-4M model can
+# learn from a thousand examples, the levels keep the paper-shaped problems in the pool.
+POOL_LADDER = (("basic", 1), ("basic", 2), ("basic", 3), ("level", 1), ("level", 2), ("level", 3))
+POOL_LADDER_WEIGHTS = (0.15, 0.20, 0.15, 0.22, 0.16, 0.12)
 
 
 def make_problem(rng: random.Random, level: int, family: str | None = None) -> Problem:
@@ -29,14 +33,16 @@ def to_row(row_id: str, p: Problem) -> dict:
     return {"id": row_id, "problem": p.text, "gt_solution": p.solution(), "gt_answer": str(p.answer)}
 
 
-def pool_rows(seed: int, n: int) -> Iterable[dict]:
-    """n distinct problems, levels mixed; a smaller n yields a prefix of a larger one."""
+def pool_rows(seed: int, n: int, exclude: Iterable[str] = ()) -> Iterable[dict]:
+    """n distinct problems, levels mixed, none of whose text is in `exclude` (the basic test
+    sets, drawn first because the bare-operation space is small); a smaller n yields a prefix of
+    a larger one."""
     rng = make_rng(seed, "pool")
-    seen: set[str] = set()
+    seen: set[str] = set(exclude)
     i = 0
     while i < n:
-        level = rng.choices((1, 2, 3), weights=POOL_LEVEL_WEIGHTS)[0]
-        p = make_problem(rng, level)
+        kind, level = rng.choices(POOL_LADDER, weights=POOL_LADDER_WEIGHTS)[0]
+        p = families_basic.basic(rng, level).check() if kind == "basic" else make_problem(rng, level)
         if p.text in seen:
             continue
         seen.add(p.text)
@@ -61,4 +67,22 @@ def test_rows(seed: int, level: int, n: int, exclude: set[str]) -> list[dict]:
             raise RuntimeError(f"could not find a fresh level-{level} {family} problem")
         exclude.add(p.text)
         rows.append(to_row(f"SynthMathLevel{level}-{i:04d}", p))
+    return rows
+
+
+def basic_test_rows(seed: int, tier: int, n: int, exclude: set[str]) -> list[dict]:
+    """n basic problems of one tier (SynthMathBasic1/2/3), none of whose text is in `exclude`
+    (which is updated, as for `test_rows`). The space of tier-1 texts is small (about 1,500), so
+    these sets are drawn before the pool, which then skips their texts."""
+    rng = make_rng(seed, f"synthmath-basic{tier}")
+    rows = []
+    for i in range(n):
+        for _ in range(10_000):
+            p = families_basic.basic(rng, tier).check()
+            if p.text not in exclude:
+                break
+        else:  # pragma: no cover
+            raise RuntimeError(f"could not find a fresh basic tier-{tier} problem")
+        exclude.add(p.text)
+        rows.append(to_row(f"SynthMathBasic{tier}-{i:04d}", p))
     return rows

@@ -244,3 +244,26 @@ def synth_code_rows(seed: int, n: int) -> list[dict]:
         rows.append({"id": f"SynthCode-{len(rows):04d}", "problem": problem,
                      "gt_solution": answer, "gt_answer": answer})
     return rows
+
+
+# -- the basic tier: one-line functions on one digit ----------------------------------------------
+# The same arithmetic as the basic word problems (tier 1 of the math ladder), on a new surface: a
+# one-line Python function and a call. A model whose math post-training carries over to code
+# should solve some of these while the CRUXEval-shaped pipelines above stay out of reach.
+BASIC_BODIES = ("x + {k}", "x - {k}", "x * {k}", "{k} + x")
+
+
+def synth_code_basic_rows(seed: int, n: int) -> list[dict]:
+    """min(n, 288) distinct (function, input) pairs: the whole space is that small, and a test
+    set that repeated a problem would understate its standard error."""
+    rng = make_rng(seed, "synth-code-basic")
+    space = [(body, k, x) for body in BASIC_BODIES for k in range(1, 10) for x in range(1, 10)
+             if not (body == "x - {k}" and k > x)]
+    rng.shuffle(space)
+    rows = []
+    for body, k, x in space[:n]:
+        code = f"def f(x):\n    return {body.format(k=k)}"
+        answer = repr(run_function(code, (x,)))  # executed, never reasoned out, as above
+        rows.append({"id": f"SynthCodeBasic-{len(rows):04d}", "problem": PROMPT.format(code=code, inputs=repr(x)),
+                     "gt_solution": answer, "gt_answer": answer})
+    return rows

@@ -257,3 +257,39 @@ def synth_table_rows(seed: int, n: int) -> list[dict]:
                      "gt_solution": answer, "gt_answer": answer})
     return rows
 
+
+
+# -- the basic tier: two or three rows, one addition or subtraction on digits ----------------------
+# The skill of the basic word problems (tier 1 of the math ladder) read from a small table
+# instead of a sentence: the surface is new, the arithmetic is not.
+BASIC_TOPICS = (("Fruit", "Number", ("apples", "pears", "plums", "oranges", "peaches")),
+                ("Animal", "Count", ("ducks", "goats", "hens", "cows", "sheep")),
+                ("Colour", "Marbles", ("red", "blue", "green", "yellow", "white")),
+                ("Day", "Books read", DAYS))
+
+
+def basic_table_question(rng: random.Random) -> tuple[str, str, str]:
+    head, col, names = rng.choice(BASIC_TOPICS)
+    chosen = rng.sample(names, rng.randint(2, 3))
+    counts = {name: rng.randint(1, 9) for name in chosen}
+    table = "\n".join([f"{head} | {col}"] + [f"{name} | {c}" for name, c in counts.items()])
+    a, b = rng.sample(chosen, 2)
+    if rng.random() < 0.5:
+        return table, f"What is the total {col.lower()} for {a} and {b}?", str(counts[a] + counts[b])
+    if counts[a] < counts[b]:
+        a, b = b, a
+    return table, f"How much larger is the {col.lower()} for {a} than for {b}?", str(counts[a] - counts[b])
+
+
+def synth_table_basic_rows(seed: int, n: int) -> list[dict]:
+    rng = make_rng(seed, "synth-table-basic")
+    rows, seen = [], set()
+    while len(rows) < n:
+        table, question, answer = basic_table_question(rng)
+        problem = PROMPT.format(table=table, question=question)
+        if problem in seen:
+            continue
+        seen.add(problem)
+        rows.append({"id": f"SynthTableBasic-{len(rows):04d}", "problem": problem,
+                     "gt_solution": answer, "gt_answer": answer})
+    return rows

@@ -1,0 +1,562 @@
+"""The paper's nine findings (EvoLM, arXiv 2506.16029, section 5), each tested on the runs present.
+
+A finding becomes zero or more *tests*, each a comparison of *conditions*: one point of the study
+(stage, preset, lineage knobs, finished or not, and for an unfinished schedule the tokens it had
+consumed). Rows that share a condition differ only in seed (or settings the knobs do not capture;
+the sweep warnings name those) and are averaged as replicates. Every number carries a standard
+error, and every verdict comes from one rule, applied in code, never typed in:
+
+    shown         the effect in the paper's direction is at least 2 standard errors
+    contradicted  the effect in the opposite direction is at least 2 standard errors
+    too noisy     the runs exist but |effect| < 2 SE, or the accuracies compared sit at the floor
+    not tested    the runs the finding needs are absent
+    mixed         some tests of the finding show it and others contradict it
+
+2 SE is about a 95% two-sided interval for a difference of roughly normal estimates: a screen for
+"these runs can tell", not a significance test corrected for the many comparisons made here.
+Accuracy is in-domain pass@1 (the paper's `id` group, else the synthetic `synth-id`) unless a
+finding says otherwise.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+from itertools import combinations
+from typing import Callable
+
+from evolm.report.rows import downstream_groups, swept_knobs
+from evolm.units import format_count
+
+Z = 2.0  # standard errors an effect must reach
+SHOWN, CONTRADICTED, NOISY, NOT_TESTED, MIXED = "shown", "contradicted", "too noisy", "not tested", "mixed"
+FLOP_MATCH = 0.30  # F2: FLOPs within 30% count as equal compute
+TOKEN_MATCH = 0.01  # F9: a finished run within 1% of the tokens an intermediate checkpoint had seen
+
+
+@dataclass
+class Measure:
+    value: float
+    se: float | None
+    replicates: int = 1
+
+
+@dataclass
+class Effect:
+    name: str
+    value: float
+    se: float | None
+    unit: str = "pp"  # "pp": an accuracy difference, shown in percentage points; "z": Fisher z of a correlation
+
+    def text(self) -> str:
+        if self.unit == "z":  # a correlation is read as r; its Fisher z carries the SE
+            return f"r {math.tanh(self.value):+.2f} (z {self.value:+.2f} ± {self.se:.2f})"
+        scale, suffix = (100, " pp") if self.unit == "pp" else (1, "")
+        se = "?" if self.se is None else f"{scale * self.se:.{1 if self.unit == 'pp' else 2}f}"
+        return f"{scale * self.value:+.{1 if self.unit == 'pp' else 2}f} ± {se}{suffix}"
+
+
+def direction(effect: Effect) -> str:
+    """shown / contradicted / too noisy for one effect signed so that positive is the paper's direction."""
+    if effect.se is None:  # no standard error recorded: nothing to judge the effect against
+        return NOISY
+    if effect.value > 0 and effect.value >= Z * effect.se:
+        return SHOWN
+    if effect.value < 0 and -effect.value >= Z * effect.se:
+        return CONTRADICTED
+    return NOISY
+
+
+def at_floor(*measures: Measure) -> bool:
+    """Every accuracy within 2 SE of zero: a difference between them says nothing about the model."""
+    return all(m.value <= Z * (m.se or 0.0) for m in measures)
+
+
+def mean_measure(points: list[tuple[float, float | None]]) -> Measure | None:
+    """The mean of replicate values. Its SE is the spread over seeds (sd / sqrt(n)), but never less
+    than the evaluations' own error of the mean (sqrt(sum se^2) / n): two or three seeds can agree
+    by chance, and a spread of zero would make any difference look certain."""
+    if not points:
+        return None
+    values = [v for v, _ in points]
+    n, mean = len(values), sum(values) / len(values)
+    errors = [e for _, e in points]
+    eval_se = None if None in errors else math.sqrt(sum(e * e for e in errors)) / n
+    if n == 1:
+        return Measure(mean, eval_se)
+    spread = math.sqrt(sum((v - mean) ** 2 for v in values) / (n - 1) / n)
+    return Measure(mean, spread if eval_se is None else max(spread, eval_se), n)
+
+
+@dataclass
+class Condition:
+    rows: list[dict]  # replicates
+
+    def get(self, column: str):
+        return self.rows[0].get(column)  # knobs and lineage are equal across replicates
+
+    def measure(self, column: str) -> Measure | None:
+        return mean_measure([(r[column], r.get(f"{column}:se")) for r in self.rows if r.get(column) is not None])
+
+    def acc(self, domain: int = 0, metric: str = "pass@1") -> Measure | None:
+        """A downstream metric of the in-domain (0) or out-of-domain (1) group."""
+        group = downstream_groups(self.rows[0])[domain]
+        return self.measure(f"{group}:{metric}") if group else None
+
+    @property
+    def name(self) -> str:
+        text = self.get("signature")
+        if not self.get("completed"):
+            text += f" (unfinished at {format_count(self.get('tokens_done') or 0)} tokens)"
+        seeds = sorted({str(r.get("seed")) for r in self.rows})
+        return text + (f" x{len(self.rows)} (seeds {','.join(seeds)})" if len(self.rows) > 1 else "")
+
+
+def conditions(rows: list[dict]) -> list[Condition]:
+    knobs = swept_knobs()
+    groups: dict[tuple, list[dict]] = {}
+    for row in rows:
+        done = bool(row.get("completed"))
+        key = (row["stage"], row.get("preset"), *(row.get(k) for k in knobs), done, None if done else row.get("tokens_done"))
+        groups.setdefault(key, []).append(row)
+    return [Condition(g) for g in groups.values()]
+
+
+@dataclass
+class Test:
+    runs: list[str]
+    effects: list[Effect]  # the first is the headline
+    verdict: str
+    detail: str
+    shas: list[str] = field(default_factory=list)
+    series: dict | None = None  # {"title", "x", "lines": {label: [(x, value, se)]}} for a plot
+
+
+def _test(conds: list[Condition], effects: list[Effect], verdict: str, detail: str, series: dict | None = None) -> Test:
+    return Test([c.name for c in conds], effects, verdict, detail, [r["manifest_sha256"] for c in conds for r in c.rows], series)
+
+
+@dataclass
+class Finding:
+    id: str
+    title: str
+    claim: str
+    rule: str  # the verdict rule in a few words
+    needs: str  # the runs that would test it
+    tests: list[Test] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # measured, not verdict-bearing
+
+    @property
+    def verdict(self) -> str:
+        """not tested without tests; mixed when tests show and contradict; else shown, contradicted, too noisy."""
+        found = {t.verdict for t in self.tests}
+        if not found:
+            return NOT_TESTED
+        if SHOWN in found:
+            return MIXED if CONTRADICTED in found else SHOWN
+        if CONTRADICTED in found:
+            return CONTRADICTED
+        return MIXED if MIXED in found else NOISY
+
+    @property
+    def headline(self) -> Test | None:
+        """The test that carries the verdict, the most decisive one (largest |effect| / SE) if several."""
+        def strength(t: Test) -> float:
+            e = t.effects[0] if t.effects else None
+            return 0.0 if e is None or e.se is None else math.inf if e.se == 0 else abs(e.value) / e.se
+
+        matching = [t for t in self.tests if t.verdict == self.verdict] or self.tests
+        return max(matching, key=strength, default=None)
+
+    def to_json(self) -> dict:
+        head = self.headline
+        return {"id": self.id, "title": self.title, "claim": self.claim, "rule": self.rule, "verdict": self.verdict,
+                "effect": asdict(head.effects[0]) if head else None, "runs": head.runs if head else [],
+                "needs": self.needs, "tests": [asdict(t) for t in self.tests], "notes": self.notes}
+
+
+def _pct(m: Measure | None) -> str:
+    return "–" if m is None else f"{100 * m.value:.1f}" + ("" if m.se is None else f"±{100 * m.se:.1f}")
+
+
+def _diff(name: str, a: Measure, b: Measure) -> Effect:
+    """a - b for two independent conditions: SE sqrt(se_a^2 + se_b^2)."""
+    se = None if a.se is None or b.se is None else math.hypot(a.se, b.se)
+    return Effect(name, a.value - b.value, se)
+
+
+def _combine(name: str, coefs: dict[int, float], measures: list[Measure]) -> Effect:
+    value = sum(c * measures[i].value for i, c in coefs.items())
+    ses = [measures[i].se for i in coefs]
+    se = None if None in ses else math.sqrt(sum((c * measures[i].se) ** 2 for i, c in coefs.items()))
+    return Effect(name, value, se)
+
+
+def _saturation(points: list[tuple[float, Measure]]) -> tuple[list[Effect], str]:
+    """Diminishing returns along a geometric axis (tokens, epochs): the gain per doubling over the
+    first interval (g1) and the last (gL), and g1 - gL with a budget shared by both intervals counted
+    once. shown: g1 >= 2 SE and g1 - gL >= 2 SE; contradicted: gL - g1 >= 2 SE or g1 <= -2 SE."""
+    xs, ms = [x for x, _ in points], [m for _, m in points]
+
+    def interval(i: int) -> dict[int, float]:
+        doublings = math.log2(xs[i + 1] / xs[i])
+        return {i: -1 / doublings, i + 1: 1 / doublings}
+
+    first, last = interval(0), interval(len(xs) - 2)
+    drop = {k: first.get(k, 0.0) - last.get(k, 0.0) for k in {**first, **last}}
+    effects = [_combine("first minus last interval, per doubling", drop, ms),
+               _combine("first-interval gain per doubling", first, ms), _combine("last-interval gain per doubling", last, ms)]
+    d, g1 = direction(effects[0]), direction(effects[1])
+    if d == SHOWN and g1 == SHOWN:
+        return effects, SHOWN
+    return effects, CONTRADICTED if CONTRADICTED in (d, g1) else NOISY
+
+
+def _by(conds: list[Condition], key: Callable[[Condition], object]) -> dict:
+    groups: dict = {}
+    for c in conds:
+        groups.setdefault(key(c), []).append(c)
+    return groups
+
+
+def _done(conds: list[Condition], stage: str) -> list[Condition]:
+    """Finished runs of a stage: an unfinished schedule is not the point the paper compares (F9 excepted)."""
+    return [c for c in conds if c.get("stage") == stage and c.get("completed")]
+
+
+def _knobs_but(c: Condition, *skip: str) -> tuple:
+    return (c.get("preset"), *(c.get(k) for k in swept_knobs() if k not in skip))
+
+
+def f1(conds: list[Condition]) -> Finding:
+    """Per preset with >= 3 finished pre-training budgets that have upstream results: the upstream
+    average's gain per doubling of tokens saturates, by the rule of `_saturation`."""
+    f = Finding("F1", "pre-training: diminishing returns", "upstream accuracy rises with tokens, with sharply diminishing returns",
+                "first-interval gain >= 2 SE and >= last + 2 SE (per doubling)",
+                ">= 3 finished pre-training budgets of one preset with upstream results")
+    for preset, group in _by(_done(conds, "pretrain"), lambda c: c.get("preset")).items():
+        pts = sorted(((c.get("pretrain_tokens"), c.measure("upstream_avg"), c) for c in group
+                      if c.get("pretrain_tokens") and c.measure("upstream_avg")), key=lambda p: p[0])
+        if len(pts) >= 3:
+            effects, verdict = _saturation([(x, m) for x, m, _ in pts])
+            detail = (f"{preset} upstream avg " + ", ".join(f"{format_count(x)}: {_pct(m)}" for x, m, _ in pts)
+                      + f"; gain per doubling first {effects[1].text()}, last {effects[2].text()}")
+            f.tests.append(_test([c for *_, c in pts], effects, verdict, detail))
+    return f
+
+
+def f2(conds: list[Condition]) -> Finding:
+    """Finished pre-training runs of two presets whose FLOPs (6 x params x tokens) are within 30%:
+    upstream average of the smaller model (trained on more tokens) minus the larger's. shown >= 2 SE;
+    contradicted when the larger wins by >= 2 SE. Larger vs smaller at equal tokens (where the paper
+    finds the larger wins once pre-training saturates) is reported as a note, not judged."""
+    f = Finding("F2", "equal compute: smaller and longer vs larger", "at equal compute a smaller, longer-trained model can beat a larger one",
+                "smaller-model upstream - larger >= 2 SE at FLOPs within 30%",
+                "finished pre-training runs of two presets with FLOPs within 30% and upstream results")
+    pts = [c for c in _done(conds, "pretrain") if c.measure("upstream_avg") and c.get("flops") and c.get("params")]
+    for a, b in combinations(pts, 2):
+        if a.get("params") == b.get("params"):
+            continue
+        small, large = sorted((a, b), key=lambda c: c.get("params"))
+        effect = _diff("smaller minus larger upstream avg", small.measure("upstream_avg"), large.measure("upstream_avg"))
+        if abs(a.get("flops") - b.get("flops")) <= FLOP_MATCH * max(a.get("flops"), b.get("flops")):
+            f.tests.append(_test([small, large], [effect], direction(effect),
+                                 f"{small.name} {_pct(small.measure('upstream_avg'))} vs {large.name} "
+                                 f"{_pct(large.measure('upstream_avg'))} at {small.get('flops'):.3g} vs {large.get('flops'):.3g} FLOPs"))
+        elif small.get("pretrain_tokens") == large.get("pretrain_tokens"):
+            f.notes.append(f"equal tokens ({format_count(small.get('pretrain_tokens'))}): larger {large.name} minus smaller "
+                           f"{small.name}: {Effect('', -effect.value, effect.se).text()}")
+    return f
+
+
+def f3(conds: list[Condition]) -> Finding:
+    """Forgetting = parent upstream - CPT without replay; recovery = CPT with replay - without (the
+    no-replay run with the same total tokens, else the same domain tokens, else the nearest total).
+    shown: both >= 2 SE; contradicted: either <= -2 SE; else too noisy."""
+    f = Finding("F3", "CPT forgetting and replay", "CPT without replay forgets; moderate replay fixes most of it",
+                "forgetting >= 2 SE and replay recovery >= 2 SE",
+                "CPT runs from one parent with and without replay, upstream results on all three")
+    parents = {c.get("signature"): c for c in _done(conds, "pretrain") if c.measure("upstream_avg")}
+    cpts = [c for c in _done(conds, "cpt") if c.measure("upstream_avg") and c.get("parent") in parents]
+    total = lambda c: (c.get("cpt_domain_tokens") or 0) + (c.get("cpt_replay_tokens") or 0)  # noqa: E731
+    for parent_sig, group in _by(cpts, lambda c: c.get("parent")).items():
+        parent = parents[parent_sig]
+        plain = [c for c in group if not c.get("cpt_replay_tokens")]
+        replayed = [c for c in group if c.get("cpt_replay_tokens")]
+        if not replayed:
+            for c in plain:
+                f.notes.append(f"forgetting without a replay run to compare: {c.name} "
+                               f"{_diff('', parent.measure('upstream_avg'), c.measure('upstream_avg')).text()}")
+        for rep in replayed if plain else []:
+            bare = min(plain, key=lambda c: (total(c) != total(rep), c.get("cpt_domain_tokens") != rep.get("cpt_domain_tokens"),
+                                             abs(total(c) - total(rep))))
+            p, n, r = parent.measure("upstream_avg"), bare.measure("upstream_avg"), rep.measure("upstream_avg")
+            effects = [_diff("replay recovery (replay - no replay)", r, n), _diff("forgetting (parent - no replay)", p, n)]
+            verdicts = {direction(e) for e in effects}
+            verdict = SHOWN if verdicts == {SHOWN} else CONTRADICTED if CONTRADICTED in verdicts else NOISY
+            trio = (("parent", parent), ("no replay", bare), ("replay", rep))
+            # The second measure of forgetting: validation loss on the pre-training data, as training measured it
+            # (manifest) and as `evolm eval --val-data` did, where it was run.
+            losses = [f"{what}: " + ", ".join(f"{label} {m.value:.3f}" for label, c in trio if (m := c.measure(column)))
+                      for what, column in (("val loss on pre-training data (training)", "train_val_loss"),
+                                           ("evaluated val loss", "val_loss"))
+                      if any(c.get(column) is not None for _, c in trio)]
+            f.tests.append(_test([parent, bare, rep], effects, verdict,
+                                 f"upstream avg parent {_pct(p)}, no replay {_pct(n)}, replay {_pct(r)}; forgetting {effects[1].text()}, "
+                                 f"recovery {effects[0].text()}" + "".join(f"; {line}" for line in losses)))
+    return f
+
+
+def f4(conds: list[Condition]) -> Finding:
+    """SFT with identical knobs on bases differing only in CPT domain tokens (no CPT = 0): accuracy
+    with the most CPT minus the least. shown >= 2 SE; contradicted <= -2 SE; at the floor: too noisy."""
+    f = Finding("F4", "more domain CPT helps SFT (and RL)", "without enough domain CPT SFT is weak; more CPT raises SFT and the RL gain",
+                "ID pass@1 (most CPT - least) >= 2 SE", "SFT runs with the same SFT knobs on bases with different CPT domain tokens")
+    sfts = [c for c in _done(conds, "sft") if c.acc()]
+    rls = [c for c in _done(conds, "rl") if c.acc()]
+    domain = lambda c: c.get("cpt_domain_tokens") or 0  # noqa: E731
+    for _, group in _by(sfts, lambda c: (c.get("preset"), c.get("pretrain_tokens"), c.get("cpt_replay_tokens") or 0,
+                                         c.get("sft_examples"), c.get("sft_epochs"))).items():
+        if len({domain(c) for c in group}) < 2:
+            continue
+        group.sort(key=domain)
+        lo, hi = group[0], group[-1]
+        effect = _diff("ID pass@1, most CPT - least", hi.acc(), lo.acc())
+        verdict = NOISY if at_floor(lo.acc(), hi.acc()) else direction(effect)
+        gains = []
+        for sft in group:
+            for rl in (r for r in rls if r.get("parent") == sft.get("signature")):
+                gains.append(f"{format_count(domain(sft))} CPT tokens: {rl.get('signature')} {_diff('', rl.acc(), sft.acc()).text()}")
+        f.tests.append(_test([lo, hi], [effect], verdict, f"ID pass@1 {lo.name} {_pct(lo.acc())} -> {hi.name} {_pct(hi.acc())}"
+                             + (f"; RL gain over its SFT parent: {'; '.join(gains)}" if gains else "")))
+    return f
+
+
+def _series(title: str, x: str, points: list[tuple[float, Condition]], lines: dict[str, tuple[int, str]]) -> dict:
+    out = {}
+    for label, (domain, metric) in lines.items():
+        out[label] = [(px, m.value, m.se) for px, c in points if (m := c.acc(domain, metric)) is not None]
+    return {"title": title, "x": x, "lines": out}
+
+
+def f5(conds: list[Condition]) -> Finding:
+    """An SFT epoch sweep (same base and examples, >= 3 epoch values): ID pass@1 saturates by the
+    rule of F1 (per doubling of epochs); ID accuracies all at the floor: too noisy. The epoch at which
+    OOD pass@1 peaks is reported."""
+    f = Finding("F5", "SFT epochs: in-domain saturates", "in-domain accuracy saturates with SFT epochs; out-of-domain peaks early",
+                "first-interval ID gain >= 2 SE and >= last + 2 SE (per doubling)", "an SFT epoch sweep (>= 3 values) on one base")
+    for _, group in _by([c for c in _done(conds, "sft") if c.acc() and c.get("sft_epochs")],
+                        lambda c: _knobs_but(c, "sft_epochs")).items():
+        if len(group) < 3:
+            continue
+        pts = sorted(((c.get("sft_epochs"), c) for c in group), key=lambda p: p[0])
+        effects, verdict = _saturation([(x, c.acc()) for x, c in pts])
+        if at_floor(*(c.acc() for _, c in pts)):
+            verdict = NOISY
+        detail = "ID pass@1 " + ", ".join(f"ep{x:g}: {_pct(c.acc())}" for x, c in pts)
+        ood = [(x, c.acc(1)) for x, c in pts if c.acc(1)]
+        if ood:
+            peak = max(ood, key=lambda p: p[1].value)
+            detail += f"; OOD pass@1 peaks at {peak[0]:g} epochs ({_pct(peak[1])}" + (
+                f"; at {ood[-1][0]:g}: {_pct(ood[-1][1])})" if peak[0] != ood[-1][0] else ")")
+        f.tests.append(_test([c for _, c in pts], effects, verdict, detail,
+                             _series(f"SFT epochs: {pts[0][1].get('base')}, {format_count(pts[0][1].get('sft_examples'))} examples",
+                                     "SFT epochs", pts,
+                                     {"ID pass@1": (0, "pass@1"), "OOD pass@1": (1, "pass@1")})))
+    return f
+
+
+def f6(conds: list[Condition]) -> Finding:
+    """An RL epoch sweep (>= 2 RL epoch values, same examples and SFT parent; the parent, when
+    present, is 0 epochs), fewest vs most epochs on ID metrics. shown: correct ratio rises >= 2 SE and
+    pass@K does not; contradicted: pass@K rises >= 2 SE with correct ratio flat, or correct ratio
+    falls >= 2 SE; mixed: both rise >= 2 SE; else (or pass@K at the floor) too noisy."""
+    f = Finding("F6", "RL epochs: sharpens, not widens", "past saturation RL raises the correct ratio while Pass@K stops rising",
+                "correct ratio up >= 2 SE, pass@K not up >= 2 SE", "an RL epoch sweep (>= 2 values) from one SFT parent")
+    parents = {c.get("signature"): c for c in _done(conds, "sft") if c.acc()}
+    for _, group in _by([c for c in _done(conds, "rl") if c.acc() and c.get("rl_epochs")], lambda c: _knobs_but(c, "rl_epochs")).items():
+        if len(group) < 2:
+            continue
+        pts = sorted(((c.get("rl_epochs"), c) for c in group), key=lambda p: p[0])
+        parent = parents.get(group[0].get("parent"))
+        if parent is not None and parent.get("samples_K") == group[0].get("samples_K"):
+            pts.insert(0, (0.0, parent))
+        (x0, lo), (x1, hi) = pts[0], pts[-1]
+        if None in (lo.acc(0, "correct_ratio"), hi.acc(0, "correct_ratio"), lo.acc(0, "pass@K"), hi.acc(0, "pass@K")):
+            continue
+        ratio = _diff(f"ID correct ratio, {x1:g} - {x0:g} epochs", hi.acc(0, "correct_ratio"), lo.acc(0, "correct_ratio"))
+        widen = _diff(f"ID pass@K, {x1:g} - {x0:g} epochs", hi.acc(0, "pass@K"), lo.acc(0, "pass@K"))
+        r, w = direction(ratio), direction(widen)
+        if at_floor(lo.acc(0, "pass@K"), hi.acc(0, "pass@K")):
+            verdict = NOISY
+        elif r == SHOWN:
+            verdict = MIXED if w == SHOWN else SHOWN
+        else:
+            verdict = CONTRADICTED if r == CONTRADICTED or w == SHOWN else NOISY
+        detail = ", ".join(f"ep{x:g}: pass@K {_pct(c.acc(0, 'pass@K'))} correct ratio {_pct(c.acc(0, 'correct_ratio'))}" for x, c in pts)
+        f.tests.append(_test([c for _, c in pts], [ratio, widen], verdict, f"ID (K={hi.get('samples_K')}) {detail}",
+                             _series(f"RL epochs: {hi.get('parent')}", "RL epochs (0 = SFT parent)", pts,
+                                     {"ID pass@K": (0, "pass@K"), "ID correct ratio": (0, "correct_ratio"),
+                                      "OOD pass@K": (1, "pass@K"), "OOD correct ratio": (1, "correct_ratio")})))
+    return f
+
+
+def f7(conds: list[Condition]) -> Finding:
+    """RL runs on one base whose SFT + RL examples are equal (>= 2 splits): the most-SFT split's ID
+    pass@1 minus the most-RL split's, and the most-RL split's OOD pass@1 minus the most-SFT split's.
+    shown: both >= 2 SE; contradicted: either <= -2 SE; else (or either domain at the floor) too noisy."""
+    f = Finding("F7", "SFT/RL split of a fixed budget", "more SFT favours in-domain, more RL favours out-of-domain",
+                "ID(most SFT) - ID(most RL) >= 2 SE and OOD(most RL) - OOD(most SFT) >= 2 SE",
+                "RL runs on one base with equal SFT + RL examples split two or more ways")
+    runs = [c for c in _done(conds, "rl") if c.acc() and c.acc(1) and c.get("sft_examples") and c.get("rl_examples")]
+    for _, group in _by(runs, lambda c: (c.get("base"), c.get("sft_examples") + c.get("rl_examples"),
+                                         c.get("sft_epochs"), c.get("rl_epochs"))).items():
+        if len({c.get("sft_examples") for c in group}) < 2:
+            continue
+        group.sort(key=lambda c: c.get("sft_examples"))
+        rl, sft = group[0], group[-1]
+        effects = [_diff("ID pass@1, most SFT - most RL", sft.acc(), rl.acc()), _diff("OOD pass@1, most RL - most SFT", rl.acc(1), sft.acc(1))]
+        verdicts = {direction(e) for e in effects}
+        if at_floor(sft.acc(), rl.acc()) or at_floor(sft.acc(1), rl.acc(1)):
+            verdict = NOISY
+        else:
+            verdict = SHOWN if verdicts == {SHOWN} else CONTRADICTED if CONTRADICTED in verdicts else NOISY
+        f.tests.append(_test([sft, rl], effects, verdict, f"{sft.name}: ID {_pct(sft.acc())} OOD {_pct(sft.acc(1))}; "
+                             f"{rl.name}: ID {_pct(rl.acc())} OOD {_pct(rl.acc(1))}"))
+    return f
+
+
+@dataclass
+class Correlation:
+    n: int
+    r: float | None
+    noisy: str | None  # why r is not a result, or None
+
+    @property
+    def effect(self) -> Effect | None:
+        """Fisher z = atanh(r), whose SE is 1/sqrt(n-3) whatever r is (the SE of r itself depends on r)."""
+        if self.r is None or self.n < 4:
+            return None
+        return Effect("Pearson r; Fisher z = atanh r", math.atanh(max(-0.999999, min(0.999999, self.r))), 1 / math.sqrt(self.n - 3), "z")
+
+
+def pearson(xs: list[float], ys: list[float]) -> float | None:
+    n = len(xs)
+    if n < 3:
+        return None
+    mx, my = sum(xs) / n, sum(ys) / n
+    sx, sy = math.sqrt(sum((x - mx) ** 2 for x in xs)), math.sqrt(sum((y - my) ** 2 for y in ys))
+    if sx == 0 or sy == 0:
+        return None
+    return sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / (sx * sy)
+
+
+def correlate(points: list[tuple]) -> Correlation:
+    """Pearson r of a predictor against accuracy; too noisy under 4 runs, or when the best and worst
+    accuracy differ by less than 2 SE (r would then rank evaluation noise, e.g. runs at the floor)."""
+    n = len(points)
+    r = pearson([p[0] for p in points], [p[1].value for p in points])
+    if n < 4:
+        return Correlation(n, r, f"n = {n} < 4")
+    lo, hi = min(points, key=lambda p: p[1].value)[1], max(points, key=lambda p: p[1].value)[1]
+    if direction(_diff("", hi, lo)) != SHOWN:
+        return Correlation(n, r, "accuracy spread within 2 SE")
+    return Correlation(n, r, None if r is not None else "no spread in the predictor")
+
+
+def predictor_points(conds: list[Condition], predictor: str, domain: int) -> list[tuple[float, Measure, Condition]]:
+    """(predictor, accuracy, condition) per finished post-trained condition: `rm_score` of the same group, or `val_loss`."""
+    points = []
+    for c in conds:
+        if c.get("stage") not in ("sft", "rl") or not c.get("completed") or c.acc(domain) is None:
+            continue
+        x = c.measure("val_loss") if predictor == "val_loss" else c.acc(domain, "rm_score")
+        if x is not None:
+            points.append((x.value, c.acc(domain), c))
+    return points
+
+
+def f8(conds: list[Condition]) -> Finding:
+    """r(reward-model score, ID pass@1) over >= 4 post-trained runs. shown: Fisher z >= 2 SE and
+    |r(val loss, ID pass@1)| < r(rm) (where validation loss was measured on >= 4 runs with an accuracy
+    spread over 2 SE); contradicted: z <= -2 SE, or validation loss correlates at >= 2 SE and at least as
+    strongly; else too noisy (see `correlate`)."""
+    f = Finding("F8", "reward-model score tracks accuracy, val loss does not",
+                "RM score correlates with accuracy (r 0.6-0.8); validation loss does not",
+                "Fisher z of r(RM, acc) >= 2 SE and |r(val loss)| < r(RM)",
+                ">= 4 post-trained runs evaluated with `evolm eval --reward-model` (rm_score)")
+    points = predictor_points(conds, "rm_score", 0)
+    rm = correlate(points)
+    if rm.n < 4:
+        return f
+    val = correlate(predictor_points(conds, "val_loss", 0))
+    z = rm.effect
+    val_usable = val.effect is not None and not val.noisy  # a too-noisy val-loss r neither supports nor refutes
+    if rm.noisy or z is None:
+        verdict = NOISY
+    elif direction(z) == CONTRADICTED or (val_usable and direction(val.effect) != NOISY and abs(val.r) >= rm.r):
+        verdict = CONTRADICTED
+    else:
+        verdict = SHOWN if direction(z) == SHOWN and (not val_usable or abs(val.r) < rm.r) else NOISY
+    def text(c: Correlation) -> str:
+        return "–" if c.r is None else f"{c.r:+.2f} over {c.n} runs" + (f" ({NOISY}: {c.noisy})" if c.noisy else "")
+
+    ood = correlate(predictor_points(conds, "rm_score", 1))
+    f.tests.append(_test([c for *_, c in points], [z] if z else [], verdict,
+                         f"r(RM score, ID pass@1) {text(rm)}; r(val loss, ID pass@1) "
+                         f"{text(val) if val.n else 'not measured'}; r(RM score, OOD pass@1) {text(ood)}"))
+    return f
+
+
+def _same_budget(mid: Condition, full: Condition) -> bool:
+    """The finished run's budget is the export's: the count asked for with --export-at, or (exports
+    land on whole steps, so 5K is taken at 5,120 tokens) budget or tokens done within 1% of the
+    tokens the export had consumed."""
+    seen = mid.get("tokens_done")
+    if mid.get("export_count") is not None and full.get("pretrain_tokens") == mid.get("export_count"):
+        return True
+    return any(v is not None and abs(v - seen) <= TOKEN_MATCH * seen for v in (full.get("pretrain_tokens"), full.get("tokens_done")))
+
+
+def f9(conds: list[Condition]) -> Finding:
+    """An unfinished pre-training checkpoint (an --export-at export) at T tokens vs a finished run of
+    the same preset whose budget is T (`_same_budget`): decayed minus intermediate upstream avg.
+    shown >= 2 SE; contradicted <= -2 SE. The validation-loss difference is reported alongside."""
+    f = Finding("F9", "intermediate checkpoints understate", "an intermediate checkpoint understates a run decayed at that budget",
+                "decayed - intermediate upstream >= 2 SE", "an unfinished pre-training checkpoint and a finished run of that budget")
+    done = [c for c in _done(conds, "pretrain") if c.measure("upstream_avg")]
+    for mid in (c for c in conds if c.get("stage") == "pretrain" and not c.get("completed") and c.get("tokens_done")):
+        if not mid.measure("upstream_avg"):
+            continue
+        for full in (c for c in done if c.get("preset") == mid.get("preset") and _same_budget(mid, c)):
+            effect = _diff("decayed - intermediate upstream avg", full.measure("upstream_avg"), mid.measure("upstream_avg"))
+            loss = [(c.measure("val_loss") or c.measure("train_val_loss")) for c in (mid, full)]
+            f.tests.append(_test([mid, full], [effect], direction(effect),
+                                 f"upstream avg {_pct(mid.measure('upstream_avg'))} intermediate vs {_pct(full.measure('upstream_avg'))} decayed"
+                                 + (f"; val loss {loss[0].value:.3f} vs {loss[1].value:.3f}" if None not in loss else "")))
+    return f
+
+
+FINDINGS = (f1, f2, f3, f4, f5, f6, f7, f8, f9)
+
+
+def evaluate(rows: list[dict]) -> list[Finding]:
+    """Every finding, tested on the report's rows."""
+    conds = conditions(rows)
+    return [finding(conds) for finding in FINDINGS]
+
+
+def mark_rows(rows: list[dict], findings: list[Finding]) -> None:
+    """Add a `findings` column: the findings each row takes part in (F1,F5)."""
+    used: dict[str, list[str]] = {}
+    for f in findings:
+        for sha in {s for t in f.tests for s in t.shas}:
+            used.setdefault(sha, []).append(f.id)
+    for row in rows:
+        row["findings"] = ",".join(used.get(row["manifest_sha256"], []))
+
+
+def to_json(findings: list[Finding]) -> dict:
+    rule = (f"shown / contradicted when the effect is >= {Z:g} SE in / against the paper's direction; too noisy below "
+            "that or at the floor; not tested without the runs; mixed when comparisons disagree")
+    return {"schema": "evolm.report.findings/1", "rule": rule, "findings": [f.to_json() for f in findings]}

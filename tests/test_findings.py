@@ -1,0 +1,345 @@
+"""The report's Findings: each of the paper's nine findings judged by its rule (2 standard errors)
+on small fabricated rows, and `evolm report` writing the section and findings.json."""
+
+import itertools
+import json
+import math
+import re
+
+import pytest
+
+from evolm.report import findings
+from evolm.report.findings import CONTRADICTED, MIXED, NOISY, NOT_TESTED, SHOWN
+from evolm.report.rows import swept_knobs
+from evolm.report.tables import correlation_table
+from fake_runs import add_downstream, add_upstream, build, make_run
+
+_sha = itertools.count()
+
+
+def row(stage, signature, parent=None, *, completed=True, seed=0, **fields):
+    r = {k: None for k in swept_knobs()}
+    r.update(stage=stage, signature=signature, parent=parent, base=signature, manifest_sha256=f"sha{next(_sha)}", preset="1M",
+             params=1_000_000, completed=completed, seed=seed, tokens_done=None, flops=None, samples_K=4)
+    r.update(fields)
+    return r
+
+
+def pt(tokens, avg, se=0.005, *, preset="1M", params=1_000_000, **fields):
+    flops = 6.0 * params * (fields.get("tokens_done") or tokens)
+    return row("pretrain", f"{preset}-{tokens}T", pretrain_preset=preset, pretrain_tokens=tokens, preset=preset, params=params,
+               flops=flops, **{"upstream_avg": avg, "upstream_avg:se": se, **fields})
+
+
+def cpt(domain, replay, avg, se=0.005, parent="1M-400000T"):
+    return row("cpt", f"{parent}-{replay}+{domain}", parent, pretrain_preset="1M", pretrain_tokens=400_000, cpt_domain_tokens=domain,
+               cpt_replay_tokens=replay, upstream_avg=avg, **{"upstream_avg:se": se})
+
+
+def acc(group, metric, value, se=0.01):
+    return {f"{group}:{metric}": value, f"{group}:{metric}:se": se}
+
+
+def down(id1, ood1=None, se=0.01, *, pass_k=None, ratio=None, rm=None, real=False):
+    ids, oods = ("id", "ood") if real else ("synth-id", "synth-ood")
+    out = acc(ids, "pass@1", id1, se)
+    if ood1 is not None:
+        out.update(acc(oods, "pass@1", ood1, se))
+    if pass_k is not None:
+        out.update(acc(ids, "pass@K", pass_k, se))
+    if ratio is not None:
+        out.update(acc(ids, "correct_ratio", ratio, se))
+    if rm is not None:
+        out.update(acc(ids, "rm_score", rm, se))
+    return out
+
+
+def sft(examples, epochs, metrics, *, domain=300_000, parent=None, **fields):
+    base = parent or (f"1M-400000T-{domain}" if domain else "1M-400000T")
+    return row("sft", f"{base}-{examples}ep{epochs}", base, base=base, pretrain_preset="1M", pretrain_tokens=400_000,
+               cpt_domain_tokens=domain or None, cpt_replay_tokens=0 if domain else None, sft_examples=examples, sft_epochs=epochs,
+               **metrics, **fields)
+
+
+def rl(parent_row, examples, epochs, metrics):
+    knobs = {k: parent_row[k] for k in swept_knobs() if k.startswith(("pretrain", "cpt", "sft"))}
+    return row("rl", f"{parent_row['signature']}-{examples}ep{epochs}", parent_row["signature"], base=parent_row["base"],
+               rl_examples=examples, rl_epochs=epochs, **knobs, **metrics)
+
+
+def judge(number, rows):
+    return findings.FINDINGS[number - 1](findings.conditions(rows))
+
+
+# F1: pre-training returns per doubling of tokens, first interval vs last
+
+
+def test_f1_diminishing_returns():
+    f = judge(1, [pt(100_000, 0.30), pt(200_000, 0.40), pt(400_000, 0.42)])
+    drop, first, last = f.tests[0].effects
+    assert f.verdict == SHOWN
+    assert first.value == pytest.approx(0.10) and first.se == pytest.approx(math.sqrt(2) * 0.005)
+    assert last.value == pytest.approx(0.02)
+    # the middle budget is in both intervals: counted once, with coefficient 2
+    assert drop.value == pytest.approx(0.08) and drop.se == pytest.approx(math.sqrt(6) * 0.005)
+    assert judge(1, [pt(100_000, 0.30), pt(200_000, 0.31), pt(400_000, 0.40)]).verdict == CONTRADICTED
+    noisy = judge(1, [pt(100_000, 0.30, 0.03), pt(200_000, 0.33, 0.03), pt(400_000, 0.35, 0.03)])
+    assert noisy.verdict == NOISY and noisy.tests[0].effects[0].value == pytest.approx(0.01)
+    # two finished budgets and an unfinished third are not a curve
+    absent = judge(1, [pt(100_000, 0.30), pt(200_000, 0.40), pt(400_000, 0.42, completed=False, tokens_done=300_000)])
+    assert absent.verdict == NOT_TESTED and absent.tests == []
+
+
+def test_f1_gain_is_per_doubling():
+    f = judge(1, [pt(100_000, 0.30), pt(400_000, 0.40), pt(800_000, 0.45)])  # 2 doublings, then 1
+    assert f.tests[0].effects[1].value == pytest.approx(0.05) and f.tests[0].effects[2].value == pytest.approx(0.05)
+    assert f.verdict == NOISY
+
+
+# F2: equal compute
+
+
+def big(tokens, avg, **fields):
+    return pt(tokens, avg, preset="4M", params=4_000_000, **fields)
+
+
+def test_f2_equal_compute():
+    f = judge(2, [pt(400_000, 0.40), big(100_000, 0.35)])  # 6 x 1M x 400K = 6 x 4M x 100K
+    assert f.verdict == SHOWN and f.tests[0].effects[0].value == pytest.approx(0.05)
+    assert f.tests[0].effects[0].se == pytest.approx(math.hypot(0.005, 0.005))
+    assert f.tests[0].runs == ["1M-400000T", "4M-100000T"]
+    assert judge(2, [pt(400_000, 0.35), big(100_000, 0.40)]).verdict == CONTRADICTED
+    assert judge(2, [pt(400_000, 0.40), big(100_000, 0.395)]).verdict == NOISY
+    # FLOPs 16x apart: no equal-compute pair; the equal-token pair is reported, not judged
+    far = judge(2, [pt(100_000, 0.30), big(100_000, 0.38), big(400_000, 0.45)])
+    assert far.verdict == NOT_TESTED and len(far.notes) == 1 and "larger 4M-100000T minus smaller 1M-100000T: +8.0 ± 0.7 pp" in far.notes[0]
+
+
+# F3: forgetting and replay
+
+
+def test_f3_forgetting_and_replay():
+    parent = pt(400_000, 0.40)
+    f = judge(3, [parent, cpt(300_000, 0, 0.30), cpt(240_000, 60_000, 0.38), cpt(150_000, 0, 0.34)])
+    recovery, forgetting = f.tests[0].effects
+    assert f.verdict == SHOWN
+    assert forgetting.value == pytest.approx(0.10) and recovery.value == pytest.approx(0.08)  # paired with the 300K no-replay run
+    assert f.tests[0].runs[1] == "1M-400000T-0+300000"
+    assert judge(3, [parent, cpt(300_000, 0, 0.30), cpt(240_000, 60_000, 0.25)]).verdict == CONTRADICTED
+    assert judge(3, [parent, cpt(300_000, 0, 0.395), cpt(240_000, 60_000, 0.40)]).verdict == NOISY
+    alone = judge(3, [parent, cpt(300_000, 0, 0.30)])
+    assert alone.verdict == NOT_TESTED and "+10.0 ± 0.7 pp" in alone.notes[0]
+
+
+def test_f3_reports_validation_loss_on_pretraining_data():
+    rows = [pt(400_000, 0.40, train_val_loss=3.0), cpt(300_000, 0, 0.30), cpt(240_000, 60_000, 0.38)]
+    rows[1]["train_val_loss"], rows[2]["train_val_loss"] = 3.6, 3.1
+    detail = judge(3, rows).tests[0].detail
+    assert "val loss on pre-training data (training): parent 3.000, no replay 3.600, replay 3.100" in detail
+
+
+# F4: more CPT helps SFT; RL gain per base
+
+
+def test_f4_more_cpt_helps_sft():
+    no_cpt, with_cpt = sft(1000, 2.0, down(0.05), domain=0), sft(1000, 2.0, down(0.20))
+    f = judge(4, [no_cpt, with_cpt, rl(no_cpt, 200, 1.0, down(0.04)), rl(with_cpt, 200, 1.0, down(0.26))])
+    assert f.verdict == SHOWN and f.tests[0].effects[0].value == pytest.approx(0.15)
+    assert "0 CPT tokens: 1M-400000T-1000ep2.0-200ep1.0 -1.0 ± 1.4 pp" in f.tests[0].detail
+    assert "300K CPT tokens: 1M-400000T-300000-1000ep2.0-200ep1.0 +6.0 ± 1.4 pp" in f.tests[0].detail
+    assert judge(4, [sft(1000, 2.0, down(0.20), domain=0), sft(1000, 2.0, down(0.05))]).verdict == CONTRADICTED
+    assert judge(4, [sft(1000, 2.0, down(0.10), domain=0), sft(1000, 2.0, down(0.11))]).verdict == NOISY
+    floor = judge(4, [sft(1000, 2.0, down(0.0, se=0.0), domain=0), sft(1000, 2.0, down(0.01))])
+    assert floor.verdict == NOISY and floor.tests[0].effects[0].value == pytest.approx(0.01)
+    # the paper's groups (id / ood) when present, as on real runs
+    real = judge(4, [sft(1000, 2.0, down(0.06, real=True), domain=0), sft(1000, 2.0, down(0.19, real=True))])
+    assert real.verdict == SHOWN and real.tests[0].effects[0].value == pytest.approx(0.13)
+    # different SFT knobs are not a comparison
+    assert judge(4, [sft(1000, 2.0, down(0.05), domain=0), sft(1000, 4.0, down(0.20))]).verdict == NOT_TESTED
+
+
+# F5: SFT epochs
+
+
+def epochs_sweep(ids, oods=(0.2, 0.2, 0.2), se=0.01):
+    return [sft(1000, e, down(i, o, se)) for e, i, o in zip((1.0, 2.0, 4.0), ids, oods)]
+
+
+def test_f5_sft_epochs_saturate():
+    f = judge(5, epochs_sweep((0.10, 0.20, 0.22), (0.20, 0.25, 0.22)))
+    assert f.verdict == SHOWN and f.tests[0].effects[0].value == pytest.approx(0.08)
+    assert "OOD pass@1 peaks at 2 epochs (25.0±1.0; at 4: 22.0±1.0)" in f.tests[0].detail
+    lines = f.tests[0].series["lines"]
+    assert [x for x, _, _ in lines["ID pass@1"]] == [1.0, 2.0, 4.0] and lines["OOD pass@1"][1][1:] == (0.25, 0.01)
+    assert judge(5, epochs_sweep((0.10, 0.11, 0.25))).verdict == CONTRADICTED
+    assert judge(5, epochs_sweep((0.10, 0.12, 0.13), se=0.02)).verdict == NOISY
+    at_floor = judge(5, epochs_sweep((0.0, 0.015, 0.0)))
+    assert at_floor.verdict == NOISY and at_floor.tests[0].effects[1].value == pytest.approx(0.015)
+    assert judge(5, epochs_sweep((0.10, 0.20))).verdict == NOT_TESTED
+
+
+# F6: RL epochs (the SFT parent is 0 epochs)
+
+
+def rl_sweep(ratios, pass_ks, se=0.01):
+    parent = sft(1000, 2.0, down(0.2, 0.2, se, ratio=ratios[0], pass_k=pass_ks[0]))
+    return [parent] + [rl(parent, 200, e, down(0.2, 0.2, se, ratio=r, pass_k=k)) for e, r, k in zip((2.0, 8.0), ratios[1:], pass_ks[1:])]
+
+
+def test_f6_rl_sharpens_rather_than_widens():
+    f = judge(6, rl_sweep((0.50, 0.60, 0.70), (0.60, 0.62, 0.61)))
+    ratio, widen = f.tests[0].effects
+    assert f.verdict == SHOWN and ratio.value == pytest.approx(0.20) and widen.value == pytest.approx(0.01)
+    assert ratio.name == "ID correct ratio, 8 - 0 epochs"
+    assert [x for x, _, _ in f.tests[0].series["lines"]["ID pass@K"]] == [0.0, 2.0, 8.0]
+    assert judge(6, rl_sweep((0.50, 0.50, 0.51), (0.40, 0.55, 0.70))).verdict == CONTRADICTED
+    assert judge(6, rl_sweep((0.50, 0.60, 0.70), (0.40, 0.55, 0.70))).verdict == MIXED
+    assert judge(6, rl_sweep((0.50, 0.51, 0.52), (0.60, 0.61, 0.60))).verdict == NOISY
+    one = rl_sweep((0.50, 0.60, 0.70), (0.60, 0.62, 0.61))[:2]  # one RL run: not an epoch sweep
+    assert judge(6, one).verdict == NOT_TESTED
+
+
+# F7: a fixed budget split between SFT and RL
+
+
+def split(sft_id, sft_ood, rl_id, rl_ood):
+    heavy_sft, light_sft = sft(1000, 2.0, down(0.1, 0.1)), sft(400, 2.0, down(0.1, 0.1))
+    return [rl(heavy_sft, 200, 1.0, down(sft_id, sft_ood)), rl(light_sft, 800, 1.0, down(rl_id, rl_ood))]
+
+
+def test_f7_sft_favours_id_rl_favours_ood():
+    f = judge(7, split(0.30, 0.20, 0.22, 0.28))
+    id_effect, ood_effect = f.tests[0].effects
+    assert f.verdict == SHOWN and id_effect.value == pytest.approx(0.08) and ood_effect.value == pytest.approx(0.08)
+    assert f.tests[0].runs[0].endswith("1000ep2.0-200ep1.0")
+    assert judge(7, split(0.20, 0.20, 0.22 + 0.05, 0.28)).verdict == CONTRADICTED
+    assert judge(7, split(0.30, 0.20, 0.29, 0.21)).verdict == NOISY
+    assert judge(7, split(0.30, 0.20, 0.22, 0.28)[:1]).verdict == NOT_TESTED
+
+
+# F8: reward-model score vs validation loss as predictors
+
+
+def post_runs(accs, rms, val_losses=None, se=0.01):
+    runs = []
+    for i, (a, r) in enumerate(zip(accs, rms)):
+        extra = {} if val_losses is None else {"val_loss": val_losses[i]}
+        runs.append(sft(1000, float(i + 1), down(a, None, se, rm=r), **extra))
+    return runs
+
+
+def test_f8_reward_model_tracks_accuracy():
+    accs = (0.10, 0.20, 0.30, 0.40, 0.50)
+    f = judge(8, post_runs(accs, (0.0, 0.2, 0.5, 0.6, 0.9), val_losses=(3.1, 2.8, 3.0, 2.8, 3.1)))  # orthogonal to accuracy
+    z = f.tests[0].effects[0]
+    assert f.verdict == SHOWN and z.se == pytest.approx(1 / math.sqrt(2)) and math.tanh(z.value) > 0.98
+    assert re.search(r"r\(val loss, ID pass@1\) [+-]0\.00 over 5 runs;", f.tests[0].detail)
+    assert judge(8, post_runs(accs, (0.9, 0.6, 0.5, 0.2, 0.0))).verdict == CONTRADICTED
+    # validation loss predicting as well as the reward model contradicts the second half
+    assert judge(8, post_runs(accs, (0.0, 0.2, 0.5, 0.6, 0.9), val_losses=(3.4, 3.3, 3.2, 3.1, 3.0))).verdict == CONTRADICTED
+    floor = judge(8, post_runs((0.0, 0.01, 0.0, 0.02, 0.01), (0.0, 0.2, 0.1, 0.4, 0.3)))
+    assert floor.verdict == NOISY and "accuracy spread within 2 SE" in floor.tests[0].detail
+    absent = judge(8, post_runs(accs[:3], (0.0, 0.2, 0.5)))
+    assert absent.verdict == NOT_TESTED and "--reward-model" in absent.needs
+
+
+def test_the_correlation_table_does_not_present_r_over_runs_at_the_floor():
+    rows = post_runs((0.0, 0.01, 0.0, 0.02, 0.01), (0.0, 0.2, 0.1, 0.4, 0.3))
+    table = correlation_table(rows)
+    assert table.rows[0][:4] == ["mean reward-model score", "ID Greedy", 5, "too noisy (accuracy spread within 2 SE)"]
+    few = correlation_table(post_runs((0.1, 0.3, 0.5), (0.0, 0.2, 0.5)))
+    assert few.rows[0][3] == "too noisy (n = 3 < 4)"
+    good = correlation_table(post_runs((0.10, 0.20, 0.30, 0.40, 0.50), (0.0, 0.2, 0.5, 0.6, 0.9)))
+    assert good.rows[0][3] == "+0.99" and good.rows[0][4].endswith("± 0.71")
+
+
+# F9: intermediate vs decayed
+
+
+def test_f9_intermediate_checkpoint_understates():
+    mid = pt(400_000, 0.33, completed=False, tokens_done=200_000)
+    f = judge(9, [mid, pt(200_000, 0.36, val_loss=3.1), pt(400_000, 0.40)])
+    assert f.verdict == SHOWN and f.tests[0].effects[0].value == pytest.approx(0.03)
+    assert f.tests[0].runs == ["1M-400000T (unfinished at 200K tokens)", "1M-200000T"]
+    assert judge(9, [pt(400_000, 0.39, completed=False, tokens_done=200_000), pt(200_000, 0.36)]).verdict == CONTRADICTED
+    assert judge(9, [pt(400_000, 0.355, completed=False, tokens_done=200_000), pt(200_000, 0.36)]).verdict == NOISY
+    assert judge(9, [mid, pt(400_000, 0.40)]).verdict == NOT_TESTED
+    # --export-at 5K is taken at the step that reaches it (5,120 tokens): matched to the 5K run by the count asked for
+    export = pt(20_000, 0.30, completed=False, tokens_done=5_120, export_count=5_000)
+    assert judge(9, [export, pt(5_000, 0.33)]).verdict == SHOWN
+    assert judge(9, [pt(20_000, 0.30, completed=False, tokens_done=5_120), pt(5_000, 0.33)]).verdict == NOT_TESTED
+
+
+# replicates, the overall verdict
+
+
+def test_seed_replicates_are_averaged_with_their_spread():
+    m = findings.mean_measure([(0.30, 0.01), (0.40, 0.01)])
+    assert m.value == pytest.approx(0.35) and m.se == pytest.approx(0.05) and m.replicates == 2
+    # seeds that agree by chance keep the evaluation's error of the mean as a floor
+    assert findings.mean_measure([(0.30, 0.02), (0.30, 0.02)]).se == pytest.approx(math.sqrt(2) * 0.02 / 2)
+    rows = [pt(400_000, 0.40, seed=0), pt(400_000, 0.44, seed=1), big(100_000, 0.35)]
+    f = judge(2, rows)
+    assert f.tests[0].runs[0] == "1M-400000T x2 (seeds 0,1)"
+    assert f.tests[0].effects[0].value == pytest.approx(0.07) and f.tests[0].effects[0].se == pytest.approx(math.hypot(0.02, 0.005))
+
+
+def test_the_verdict_of_several_tests():
+    f = findings.Finding("F0", "t", "c", "r", "n")
+    assert f.verdict == NOT_TESTED and f.headline is None
+
+    def test(verdict, value):
+        return findings.Test(["a"], [findings.Effect("e", value, 0.01)], verdict, "")
+
+    f.tests = [test(NOISY, 0.01), test(SHOWN, 0.03), test(SHOWN, 0.05)]
+    assert f.verdict == SHOWN and f.headline.effects[0].value == 0.05
+    f.tests.append(test(CONTRADICTED, -0.05))
+    assert f.verdict == MIXED
+
+
+# the report
+
+
+def test_report_writes_the_findings_section_and_json(tmp_path, cli):
+    root = tmp_path / "runs"
+    made = build(root)
+    # an unfinished 400K run exported at 200K tokens, against the finished 200K run (upstream 35.0)
+    mid = make_run(root, "pt-400000@200K", "pretrain", {"preset": "1M", "tokens": 400_000}, completed=False,
+                   schedule={"tokens_done": 200_000, "export_count": 200_000})
+    add_upstream(mid, {"SynthClozeFacts": 0.33, "SynthClozeMath": 0.43, "SynthClozeText": 0.28}, 3.7)
+    # RL epochs 1 (rl-200) and 4 from the same SFT parent
+    more = make_run(root, "rl-200-ep4", "rl", {"examples": 200, "epochs": 4.0, "rows": [1700, 1900]}, made["sft-ep2"])
+    add_downstream(more, 0.30)
+    out = tmp_path / "report"
+    result = cli("report", root, "--out", out, "--json")
+    assert result.code == 0, result.err
+    summary = json.loads(result.out)
+    assert "1M-400KT did not complete its schedule" in result.err and "differ in more than" not in result.err
+    assert summary["findings"] == {"F1": NOISY, "F2": NOT_TESTED, "F3": SHOWN, "F4": NOT_TESTED, "F5": SHOWN, "F6": MIXED,
+                                   "F7": CONTRADICTED, "F8": SHOWN, "F9": SHOWN}
+    data = json.loads((out / "findings.json").read_text())
+    by_id = {f["id"]: f for f in data["findings"]}
+    assert list(by_id) == [f"F{i}" for i in range(1, 10)]
+    # forgetting: parent 39.7 -> 31.7 without replay (3 tasks, each SE 0.01: average SE 0.01/sqrt(3))
+    forgetting = by_id["F3"]["tests"][0]["effects"][1]
+    assert forgetting["value"] == pytest.approx(0.08) and forgetting["se"] == pytest.approx(math.sqrt(2 / 3) * 0.01)
+    assert by_id["F9"]["effect"]["value"] == pytest.approx(0.02) and by_id["F9"]["runs"][0] == "1M-400KT (unfinished at 200K tokens)"
+    assert by_id["F2"]["tests"] == [] and by_id["F2"]["effect"] is None
+    md = (out / "report.md").read_text()
+    section = md.split("## Findings")[1].split("## Tables")[0]
+    assert "| F3 CPT forgetting and replay | 1M-400KT, 1M-400KT-300KT, 1M-400KT-60+240KT | +7.0 ± 0.8 pp" in section
+    assert "| F9 intermediate checkpoints understate |" in section and "| shown |" in section
+    assert "Fisher z of r(RM, acc) >= 2 SE and \\|r(val loss)\\| < r(RM) |" in section  # a | inside a cell is escaped
+    assert "- F2 (not tested; paper:" in section
+    assert "| 1M | 200K of 400K (unfinished) | 33.0 |" in md  # the upstream table tells the export from the run and "![finding-F5-1](plots/finding-F5-1.png)" in section
+    assert "![finding-F6-1](plots/finding-F6-1.png)" in section
+    html = (out / "report.html").read_text()
+    assert "<h2>Findings</h2>" in html and html.count("data:image/png;base64,") == summary["plots"]
+    for name in ("finding-F5-1.png", "finding-F6-1.png"):
+        assert (out / "plots" / name).read_bytes()[:4] == b"\x89PNG"
+    rows = {r["signature"] + ("" if r["completed"] else "@mid"): r for r in json.loads((out / "runs.json").read_text())}
+    assert rows["1M-400KT@mid"]["tokens_done"] == 200_000 and rows["1M-400KT@mid"]["pretrain_tokens"] == 400_000
+    assert rows["1M-400KT"]["upstream_avg:se"] == pytest.approx(0.01 / math.sqrt(3))
+    assert rows["1M-400KT"]["up:SynthClozeMath:se"] == 0.01 and rows["1M-400KT"]["findings"] == "F1,F3"
+    sft2 = rows["1M-400KT-60+240KT-1Kep2"]
+    assert sft2["SynthCode:pass@1:se"] == 0.01 and sft2["synth-id:pass@1:se"] == pytest.approx(math.sqrt(2) * 0.01 / 2)
