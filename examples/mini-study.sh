@@ -1,11 +1,19 @@
 #!/usr/bin/env bash
-# The EvoLM study in miniature, as a plain pipeline of evolm commands: synthetic data -> one CPU
-# preset pre-trained at several token budgets -> math CPT without and with replay from the largest
-# base -> SFT and RL on top of each -> every checkpoint evaluated (upstream; synth-id and synth-ood
-# for post-trained ones) -> the report. Each evolm command prints only its output path on stdout,
-# so results chain as "$(evolm ...)"; progress goes to stderr.
+# The EvoLM study in miniature, as a plain pipeline of evolm commands, laid out to test the paper's
+# findings (the report's Findings section judges each one from the files):
+#   F1  one CPU preset pre-trained at several token budgets (upstream accuracy per budget);
+#   F2  a second preset at the compute of the largest budget (equal FLOPs, fewer tokens);
+#   F9  the largest run's weights exported part-way (--export-at), against a run that fully
+#       decayed its schedule at that budget;
+#   F3  math CPT from the largest base without and with general-text replay;
+#   F4  SFT then RL on top of each branch (no CPT, CPT, CPT with replay);
+#   F5  an SFT epochs sweep, F6 an RL epochs sweep, F7 an SFT/RL split at a fixed total, all on the
+#       replay branch;
+#   F8  needs a reward model (not in the miniature; see the README).
+# Every evolm command prints only its output path on stdout, so results chain as "$(evolm ...)";
+# progress goes to stderr. Post-trained models are evaluated downstream only (EVAL_TASKS).
 # Usage: examples/mini-study.sh [CONFIG] [RUNS_DIR]
-#   (defaults: examples/mini-study.conf, runs/mini-study; examples/mini-study-short.conf is a few minutes)
+#   (defaults: examples/mini-study.conf, runs/mini-study; examples/mini-study-short.conf is the quickstart)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 config=${1:-$here/mini-study.conf}
@@ -14,6 +22,7 @@ runs=${2:-runs/mini-study}
 source "$config"
 start=$(date +%s)
 mkdir -p "$runs"
+say() { echo "mini study [$(( $(date +%s) - start )) s]: $*" >&2; }
 
 data=$(evolm data synth --out "$runs/data" --scale "$SCALE" --seed 0 --overwrite)
 tok=$(evolm data tokenizer "$data/text/general.jsonl" "$data/text/math.jsonl" --vocab-size "$VOCAB" --out "$runs/tokenizer" --overwrite)
@@ -23,40 +32,86 @@ pool="$data/pool/mathpool.jsonl"
 
 upstream() { evolm eval "$1" --suite upstream --benchmarks "$data" --limit "$UPSTREAM_LIMIT" >/dev/null; }
 downstream() {
-  evolm eval "$1" --suite synth --benchmarks "$data" --limit "$EVAL_LIMIT" --samples "$EVAL_SAMPLES" \
-    --max-new-tokens "$MAX_NEW_TOKENS" >/dev/null
+  evolm eval "$1" --suite "$EVAL_TASKS" --benchmarks "$data" --limit "$EVAL_LIMIT" --samples "$EVAL_SAMPLES" \
+    --max-new-tokens "$MAX_NEW_TOKENS" --repetition-penalty "${REPETITION_PENALTY:-1.1}" >/dev/null
 }
-post_train() {  # SFT then RL on top of a base, everything evaluated; $2 names the branch
-  local sft rl
-  sft=$(evolm sft "$1" --data "$pool" --examples "$SFT_EXAMPLES" --epochs "$SFT_EPOCHS" --out "$runs/$2-sft" --overwrite --log-every 10)
-  rl=$(evolm rl "$sft" --data "$pool" --examples "$RL_EXAMPLES" --epochs "$RL_EPOCHS" --out "$runs/$2-sft-rl" --overwrite --log-every 5)
-  for ckpt in "$sft" "$rl"; do upstream "$ckpt"; downstream "$ckpt"; done
+sft() {  # sft BASE EXAMPLES EPOCHS NAME -> checkpoint path (evaluated)
+  local out
+  out=$(evolm sft "$1" --data "$pool" --examples "$2" --epochs "$3" --global-batch "$SFT_BATCH" --out "$runs/$4" \
+    --overwrite --log-every 100)
+  downstream "$out"
+  echo "$out"
+}
+rl() {  # rl SFT EXAMPLES EPOCHS NAME -> checkpoint path (evaluated)
+  local out
+  out=$(evolm rl "$1" --data "$pool" --examples "$2" --epochs "$3" --out "$runs/$4" --overwrite --log-every 5)
+  downstream "$out"
+  echo "$out"
 }
 
-# Pre-training at several budgets (paper Table 4, Fig. 2-3).
+# F1 (and F9): pre-training budgets; the largest also exports its weights at EXPORT_AT.
 base=""
-for budget in $PRETRAIN_BUDGETS; do
-  base=$(evolm pretrain --model "$PRESET" --tokens "$budget" --data "$web" --out "$runs/pt-$budget" --overwrite --log-every 20)
+budgets=($PRETRAIN_BUDGETS)
+largest=${budgets[${#budgets[@]}-1]}
+for budget in "${budgets[@]}"; do
+  export_at=()
+  if [ "$budget" = "$largest" ] && [ -n "${EXPORT_AT:-}" ]; then export_at=(--export-at "$EXPORT_AT"); fi
+  base=$(evolm pretrain --model "$PRESET" --tokens "$budget" --data "$web" --global-batch "$PRETRAIN_BATCH" \
+    --out "$runs/pt-$budget" --overwrite --log-every 50 ${export_at[@]+"${export_at[@]}"})
   upstream "$base"
 done
+if [ -n "${EXPORT_AT:-}" ]; then upstream "$runs/pt-$largest@$EXPORT_AT"; fi
+say "pre-training done"
 
-# CPT from the largest base: all math, or math with general-text replay (paper Table 2, Fig. 4-5).
-domain_only=$(evolm cpt "$base" --domain "$math:$CPT_TOKENS" --out "$runs/cpt-math" --overwrite --log-every 20)
-with_replay=$(evolm cpt "$base" --domain "$math:$CPT_REPLAY_DOMAIN" --replay "$web:$CPT_REPLAY" --out "$runs/cpt-replay" --overwrite --log-every 20)
+# F2: a second preset at the same compute as the largest budget.
+if [ -n "${EQUAL_COMPUTE_PRESET:-}" ]; then
+  upstream "$(evolm pretrain --model "$EQUAL_COMPUTE_PRESET" --tokens "$EQUAL_COMPUTE_TOKENS" --data "$web" \
+    --global-batch "$PRETRAIN_BATCH" --out "$runs/pt-$EQUAL_COMPUTE_PRESET-$EQUAL_COMPUTE_TOKENS" --overwrite --log-every 200)"
+fi
+
+# F3: CPT from the largest base, all math or math with replay (the same total).
+domain_only=$(evolm cpt "$base" --domain "$math:$CPT_TOKENS" --global-batch "$PRETRAIN_BATCH" --out "$runs/cpt-math" \
+  --overwrite --log-every 200)
 upstream "$domain_only"
-upstream "$with_replay"
+with_replay=""
+if [ -n "${CPT_REPLAY:-}" ]; then  # an empty CPT_REPLAY skips the replay mixture (and what builds on it)
+  with_replay=$(evolm cpt "$base" --domain "$math:$CPT_REPLAY_DOMAIN" --replay "$web:$CPT_REPLAY" \
+    --global-batch "$PRETRAIN_BATCH" --out "$runs/cpt-replay" --overwrite --log-every 200)
+  upstream "$with_replay"
+fi
+say "CPT done"
 
-# SFT and RL on top of the chosen bases (paper Table 1, finding 4).
+# F4: SFT and RL on each branch.
+replay_sft=""
 for branch in $BRANCHES; do
   case "$branch" in
-    nocpt) post_train "$base" nocpt ;;
-    cpt-math) post_train "$domain_only" cpt-math ;;
-    cpt-replay) post_train "$with_replay" cpt-replay ;;
+    nocpt) from=$base ;;
+    cpt-math) from=$domain_only ;;
+    cpt-replay) from=$with_replay; [ -n "$from" ] || { echo "mini-study: BRANCHES has cpt-replay but CPT_REPLAY is empty" >&2; exit 2; } ;;
     *) echo "mini-study: unknown branch '$branch' in BRANCHES (nocpt, cpt-math, cpt-replay)" >&2; exit 2 ;;
   esac
+  s=$(sft "$from" "$SFT_EXAMPLES" "$SFT_EPOCHS" "$branch-sft")
+  rl "$s" "$RL_EXAMPLES" "$RL_EPOCHS" "$branch-sft-rl" >/dev/null
+  if [ "$branch" = cpt-replay ]; then replay_sft=$s; fi
 done
+say "post-training branches done"
+
+# F5: more SFT epochs on the replay branch; F6: more RL epochs from its SFT model.
+if [ -n "${SFT_EPOCHS_SWEEP:-}${SPLITS:-}" ] && [ -z "$with_replay" ]; then
+  echo "mini-study: SFT_EPOCHS_SWEEP and SPLITS build on the replay branch; set CPT_REPLAY" >&2; exit 2
+fi
+for epochs in ${SFT_EPOCHS_SWEEP:-}; do sft "$with_replay" "$SFT_EXAMPLES" "$epochs" "cpt-replay-sft-ep$epochs" >/dev/null; done
+if [ -n "$replay_sft" ]; then
+  for epochs in ${RL_EPOCHS_SWEEP:-}; do rl "$replay_sft" "$RL_EXAMPLES" "$epochs" "cpt-replay-sft-rl-ep$epochs" >/dev/null; done
+fi
+# F7: the same total of examples split differently between SFT and RL ("SFT:RL" pairs).
+for split in ${SPLITS:-}; do
+  s=$(sft "$with_replay" "${split%%:*}" "$SFT_EPOCHS" "split-${split%%:*}-sft")
+  rl "$s" "${split##*:}" "$RL_EPOCHS" "split-${split%%:*}-sft-rl" >/dev/null
+done
+say "sweeps done"
 
 report=$(evolm report "$runs" --out "$runs/report" --overwrite)
 evolm ls "$runs" >&2
-echo "mini study: $(( $(date +%s) - start )) s; report in $report/report.md" >&2
+say "all done; report in $report/report.md"
 echo "$report"

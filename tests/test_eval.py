@@ -31,7 +31,7 @@ def count_generated(monkeypatch):
     return asked
 
 
-EVAL = ("--suite", "synth-id", "--samples", "4", "--limit", "20", "--max-new-tokens", "48")
+EVAL = ("--suite", "SynthMathLevel1,SynthMathLevel2,SynthMathLevel3", "--samples", "4", "--limit", "20", "--max-new-tokens", "48")
 
 
 def test_synth_id_writes_results_and_resumes_after_a_kill(sft_model, synth_tiny, tmp_path, cli, count_generated):
@@ -97,8 +97,9 @@ def test_results_go_into_the_checkpoint_and_ood_tasks_grade(sft_model, synth_tin
     eval_dir = sft_model / "eval"
     assert result.out.strip() == str(eval_dir)
     summary = json.loads((eval_dir / "suite-synth-ood.json").read_text())
-    assert set(summary["downstream"]["tasks"]) == {"SynthCode", "SynthRules", "SynthTable", "SynthFacts"}
-    assert summary["downstream"]["groups"]["ood"]["metrics"]["pass@1"]["tasks"] == 4
+    assert set(summary["downstream"]["tasks"]) == {"SynthCodeBasic", "SynthCode", "SynthRules", "SynthTableBasic",
+                                                   "SynthTable", "SynthFacts"}
+    assert summary["downstream"]["groups"]["ood"]["metrics"]["pass@1"]["tasks"] == 6
     from evolm.checkpoint import load_checkpoint
 
     load_checkpoint(sft_model)  # eval/ does not break the checkpoint's file hashes

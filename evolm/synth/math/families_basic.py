@@ -64,7 +64,9 @@ def _bare(rng, op, a, b):
     value = {"add": a + b, "sub": a - b, "mul": a * b, "div": a // b}[op]
     text = choose(rng, f"What is {a} {WORD[op]} {b}?", f"What is {a} {SYMBOL[op]} {b}?",
                   f"Calculate {a} {SYMBOL[op]} {b}.", f"How much is {a} {WORD[op]} {b}?",
-                  f"Work out {a} {WORD[op]} {b}.", f"Find {a} {SYMBOL[op]} {b}.")
+                  f"Work out {a} {WORD[op]} {b}.", f"Find {a} {SYMBOL[op]} {b}.",
+                  f"What do you get for {a} {WORD[op]} {b}?", f"Compute {a} {SYMBOL[op]} {b}.",
+                  f"{a} {SYMBOL[op]} {b} = ?", f"Solve {a} {WORD[op]} {b}.")
     return text, f"{a} {SYMBOL[op]} {b} = {value}.", value
 
 
@@ -74,7 +76,7 @@ def basic(rng: random.Random, tier: int) -> Problem:
     if tier not in TIERS:
         raise ValueError(f"basic problems have tiers {TIERS}, not {tier!r}")
     who, thing = person(rng), rng.choice(COUNTABLES)
-    # Tier 2 builds on a total someone has (not a share), so "then more arrive" is unambiguous.
+    # Tier 3 builds on a total someone has (not a share), so "then more are added" is unambiguous.
     op = rng.choice(tuple(ONE_STEP) if tier < 3 else ("add", "sub", "mul"))
     a, b = rng.randint(1, 9), rng.randint(1, 9)
     if op in ("mul", "div"):
