@@ -91,7 +91,7 @@ for branch in $BRANCHES; do
     *) echo "mini-study: unknown branch '$branch' in BRANCHES (nocpt, cpt-math, cpt-replay)" >&2; exit 2 ;;
   esac
   s=$(sft "$from" "$SFT_EXAMPLES" "$SFT_EPOCHS" "$branch-sft")
-  rl "$s" "$RL_EXAMPLES" "$RL_EPOCHS" "$branch-sft-rl" >/dev/null
+  case " ${RL_BRANCHES-$BRANCHES} " in *" $branch "*) rl "$s" "$RL_EXAMPLES" "$RL_EPOCHS" "$branch-sft-rl" >/dev/null ;; esac
   if [ "$branch" = cpt-replay ]; then replay_sft=$s; fi
 done
 say "post-training branches done"
