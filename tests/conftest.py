@@ -1,6 +1,8 @@
 """Shared fixtures. Tests run offline: the hub is never contacted."""
 
 import os
+import signal
+import time
 
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["HF_DATASETS_OFFLINE"] = "1"
@@ -110,3 +112,12 @@ def pytest_sessionfinish(session, exitstatus):
     if skipped > MAX_SKIPS and exitstatus == 0:
         reporter.write_line(f"FAILED: {skipped} tests skipped (at most {MAX_SKIPS} may); see the reasons above")
         session.exitstatus = 1
+
+
+def kill_when(proc, state):
+    """SIGKILL the run as soon as the resume state `state` exists."""
+    deadline = time.time() + 120
+    while not state.is_dir() and proc.poll() is None and time.time() < deadline:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()

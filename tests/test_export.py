@@ -1,10 +1,8 @@
 """`--export-at`: evaluable checkpoints part-way through a pre-training or CPT run (finding 9)."""
 
 import json
-import signal
 import subprocess
 import sys
-import time
 
 import pytest
 import torch
@@ -12,7 +10,7 @@ from safetensors.torch import load_file
 
 from evolm.checkpoint import load_checkpoint
 
-from conftest import SMALL
+from conftest import SMALL, kill_when
 
 # 512 tokens per step (8 x 64): a 20K budget is 39 steps; 5K is reached at step 10 (5,120 tokens),
 # 10240 exactly at step 20.
@@ -30,15 +28,6 @@ def _weights(path):
 def _run(*args):
     return subprocess.Popen([sys.executable, "-m", "evolm", *map(str, args)], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
-
-
-def _kill_when(proc, state):
-    """SIGKILL the run as soon as the resume state `state` exists."""
-    deadline = time.time() + 120
-    while not state.is_dir() and proc.poll() is None and time.time() < deadline:
-        time.sleep(0.02)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
 
 
 @pytest.fixture(scope="module")
@@ -120,7 +109,7 @@ def test_cpt_exports_with_its_parent_recorded(runs, shards, tmp_path, cli):
 def test_resume_keeps_the_exports_already_written(runs, shards, tmp_path, cli):
     args = ("pretrain", *ARGS, "--data", shards / "general", "--save-every", "12", "--export-at", "5K,10240")
     state = tmp_path / "pt.partial" / "state" / "step-00000012"
-    _kill_when(_run(*args, "--out", tmp_path / "pt"), state)
+    kill_when(_run(*args, "--out", tmp_path / "pt"), state)
     assert state.is_dir() and not (tmp_path / "pt").exists()
     written = tmp_path / "pt@5K"
     manifest, inode = (written / "evolm.json").read_bytes(), written.stat().st_ino

@@ -2,10 +2,8 @@
 
 import json
 import os
-import signal
 import subprocess
 import sys
-import time
 
 import pytest
 import torch
@@ -13,7 +11,7 @@ from safetensors.torch import load_file
 
 from evolm.checkpoint import load_checkpoint
 
-from conftest import SMALL
+from conftest import SMALL, kill_when
 
 
 def _metrics(path):
@@ -51,20 +49,11 @@ def _run(*args, env=None):
                             stderr=subprocess.PIPE, text=True, env=env)
 
 
-def _kill_when(proc, state):
-    """SIGKILL the run as soon as the resume state `state` exists."""
-    deadline = time.time() + 120
-    while not state.is_dir() and proc.poll() is None and time.time() < deadline:
-        time.sleep(0.05)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
-
-
 def test_killed_run_resumes_to_identical_weights(shards, tmp_path, cli):
     args = ("pretrain", *SMALL, "--tokens", "40K", "--data", shards / "general", "--save-every", "20")
     assert cli(*args, "--out", tmp_path / "straight").code == 0
     state = tmp_path / "killed.partial" / "state" / "step-00000040"
-    _kill_when(_run(*args, "--out", tmp_path / "killed"), state)
+    kill_when(_run(*args, "--out", tmp_path / "killed"), state)
     assert state.is_dir() and not (tmp_path / "killed").exists()
     resumed = cli(*args, "--out", tmp_path / "killed", "--resume")
     assert resumed.code == 0, resumed.err
@@ -150,7 +139,7 @@ def test_bad_inputs_exit_2_and_overwrite_nothing(base, shards, tmp_path, cli, ti
 def test_resume_with_changed_hyperparameters_is_refused(shards, tmp_path, cli):
     args = ("pretrain", *SMALL, "--tokens", "40K", "--data", shards / "general", "--save-every", "10")
     state = tmp_path / "run.partial" / "state" / "step-00000010"
-    _kill_when(_run(*args, "--out", tmp_path / "run"), state)
+    kill_when(_run(*args, "--out", tmp_path / "run"), state)
     changed = cli("pretrain", *SMALL, "--tokens", "40K", "--data", shards / "general", "--lr", "1e-3", "--out", tmp_path / "run", "--resume")
     assert changed.code == 2 and "different settings (lr, min_lr)" in changed.err
     assert state.is_dir()  # the interrupted run is kept

@@ -242,20 +242,25 @@ KINDS = ((price_question, 40), (frequency_question, 12), (stats_question, 18), (
          (function_question, 8), (stem_leaf_question, 10))
 
 
-def synth_table_rows(seed: int, n: int) -> list[dict]:
-    rng = make_rng(seed, "synth-table")
-    fns = [f for f, _ in KINDS]
-    weights = [w for _, w in KINDS]
+def _distinct_rows(rng: random.Random, draw, name: str, n: int) -> list[dict]:
+    """n rows of distinct problems from `draw(rng) -> (table, question, answer)`, ids `name-NNNN`."""
     rows, seen = [], set()
     while len(rows) < n:
-        table, question, answer = rng.choices(fns, weights=weights)[0](rng)
+        table, question, answer = draw(rng)
         problem = PROMPT.format(table=table, question=question)
         if problem in seen:
             continue
         seen.add(problem)
-        rows.append({"id": f"SynthTable-{len(rows):04d}", "problem": problem,
+        rows.append({"id": f"{name}-{len(rows):04d}", "problem": problem,
                      "gt_solution": answer, "gt_answer": answer})
     return rows
+
+
+def synth_table_rows(seed: int, n: int) -> list[dict]:
+    fns = [f for f, _ in KINDS]
+    weights = [w for _, w in KINDS]
+    return _distinct_rows(make_rng(seed, "synth-table"), lambda rng: rng.choices(fns, weights=weights)[0](rng),
+                          "SynthTable", n)
 
 
 
@@ -282,14 +287,4 @@ def basic_table_question(rng: random.Random) -> tuple[str, str, str]:
 
 
 def synth_table_basic_rows(seed: int, n: int) -> list[dict]:
-    rng = make_rng(seed, "synth-table-basic")
-    rows, seen = [], set()
-    while len(rows) < n:
-        table, question, answer = basic_table_question(rng)
-        problem = PROMPT.format(table=table, question=question)
-        if problem in seen:
-            continue
-        seen.add(problem)
-        rows.append({"id": f"SynthTableBasic-{len(rows):04d}", "problem": problem,
-                     "gt_solution": answer, "gt_answer": answer})
-    return rows
+    return _distinct_rows(make_rng(seed, "synth-table-basic"), basic_table_question, "SynthTableBasic", n)
