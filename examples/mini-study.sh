@@ -31,21 +31,21 @@ math=$(evolm data prepare "$data/text/math.jsonl" --tokenizer "$tok" --out "$run
 pool="$data/pool/mathpool.jsonl"
 
 upstream() { evolm eval "$1" --suite upstream --benchmarks "$data" --limit "$UPSTREAM_LIMIT" >/dev/null; }
-downstream() {
-  evolm eval "$1" --suite "$EVAL_TASKS" --benchmarks "$data" --limit "$EVAL_LIMIT" --samples "$EVAL_SAMPLES" \
+downstream() {  # downstream CKPT SAMPLES
+  evolm eval "$1" --suite "$EVAL_TASKS" --benchmarks "$data" --limit "$EVAL_LIMIT" --samples "$2" \
     --max-new-tokens "$MAX_NEW_TOKENS" --repetition-penalty "${REPETITION_PENALTY:-1.1}" >/dev/null
 }
-sft() {  # sft BASE EXAMPLES EPOCHS NAME -> checkpoint path (evaluated)
+sft() {  # sft BASE EXAMPLES EPOCHS NAME [SAMPLES] -> checkpoint path (evaluated)
   local out
   out=$(evolm sft "$1" --data "$pool" --examples "$2" --epochs "$3" --global-batch "$SFT_BATCH" --out "$runs/$4" \
     --overwrite --log-every 100)
-  downstream "$out"
+  downstream "$out" "${5:-$EVAL_SAMPLES}"
   echo "$out"
 }
-rl() {  # rl SFT EXAMPLES EPOCHS NAME -> checkpoint path (evaluated)
+rl() {  # rl SFT EXAMPLES EPOCHS NAME [SAMPLES] -> checkpoint path (evaluated)
   local out
   out=$(evolm rl "$1" --data "$pool" --examples "$2" --epochs "$3" --out "$runs/$4" --overwrite --log-every 5)
-  downstream "$out"
+  downstream "$out" "${5:-$EVAL_SAMPLES}"
   echo "$out"
 }
 
@@ -90,8 +90,10 @@ for branch in $BRANCHES; do
     cpt-replay) from=$with_replay; [ -n "$from" ] || { echo "mini-study: BRANCHES has cpt-replay but CPT_REPLAY is empty" >&2; exit 2; } ;;
     *) echo "mini-study: unknown branch '$branch' in BRANCHES (nocpt, cpt-math, cpt-replay)" >&2; exit 2 ;;
   esac
-  s=$(sft "$from" "$SFT_EXAMPLES" "$SFT_EPOCHS" "$branch-sft")
-  case " ${RL_BRANCHES-$BRANCHES} " in *" $branch "*) rl "$s" "$RL_EXAMPLES" "$RL_EPOCHS" "$branch-sft-rl" >/dev/null ;; esac
+  k=$EVAL_SAMPLES  # F6 reads pass@K and the correct ratio of the replay branch's SFT model and its RL models
+  if [ "$branch" = cpt-replay ] && [ -n "${RL_EPOCHS_SWEEP:-}" ]; then k=$RL_SWEEP_SAMPLES; fi
+  s=$(sft "$from" "$SFT_EXAMPLES" "$SFT_EPOCHS" "$branch-sft" "$k")
+  case " ${RL_BRANCHES-$BRANCHES} " in *" $branch "*) rl "$s" "$RL_EXAMPLES" "$RL_EPOCHS" "$branch-sft-rl" "$k" >/dev/null ;; esac
   if [ "$branch" = cpt-replay ]; then replay_sft=$s; fi
 done
 say "post-training branches done"
@@ -102,7 +104,9 @@ if [ -n "${SFT_EPOCHS_SWEEP:-}${SPLITS:-}" ] && [ -z "$with_replay" ]; then
 fi
 for epochs in ${SFT_EPOCHS_SWEEP:-}; do sft "$with_replay" "$SFT_EXAMPLES" "$epochs" "cpt-replay-sft-ep$epochs" >/dev/null; done
 if [ -n "$replay_sft" ]; then
-  for epochs in ${RL_EPOCHS_SWEEP:-}; do rl "$replay_sft" "$RL_EXAMPLES" "$epochs" "cpt-replay-sft-rl-ep$epochs" >/dev/null; done
+  for epochs in ${RL_EPOCHS_SWEEP:-}; do
+    rl "$replay_sft" "$RL_EXAMPLES" "$epochs" "cpt-replay-sft-rl-ep$epochs" "$RL_SWEEP_SAMPLES" >/dev/null
+  done
 fi
 # F7: the same total of examples split differently between SFT and RL ("SFT:RL" pairs).
 for split in ${SPLITS:-}; do

@@ -32,13 +32,13 @@ def test_quickstart(tmp_path):
         assert title in md
     rl = load_checkpoint(tmp_path / "runs" / "cpt-math-sft-rl")
     assert rl.signature == "1M-500KT-400KT-600ep4-24ep1"
-    # post-training numbers are off the floor; finding 4 is tested (measured: +3.3 +- 2.9 pp in the
-    # paper's direction, too noisy at 100 problems per task; the full mini study shows it)
+    # post-training numbers are off the floor, and finding 4 shows (measured: +2.9 +- 1.3 pp over the
+    # 500 greedy problems of each basic task)
     for name in ("nocpt-sft", "cpt-math-sft", "cpt-math-sft-rl"):
         result = json.loads((tmp_path / "runs" / name / "eval" / "SynthMathBasic1.json").read_text())
         assert result["metrics"]["pass@1"]["value"] > 0.05, name
     f4 = json.loads((report / "findings.json").read_text())["findings"][3]
-    assert f4["id"] == "F4" and f4["verdict"] in ("shown", "too noisy") and f4["effect"]["value"] > 0, f4
+    assert f4["id"] == "F4" and f4["verdict"] == "shown" and f4["effect"]["value"] >= 2 * f4["effect"]["se"] > 0, f4
     assert "## Findings" in md
     base = load_checkpoint(tmp_path / "runs" / "pt-500K")
     rows = [json.loads(line) for line in (base.path / "metrics.jsonl").read_text().splitlines() if '"loss"' in line]

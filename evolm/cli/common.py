@@ -4,6 +4,8 @@ commands' `--out` and `--resume`."""
 from __future__ import annotations
 
 import json
+import sys
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Optional
 
@@ -53,12 +55,36 @@ CheckpointOutOption = typer.Option(..., "--out", help="Checkpoint directory to c
 ResumeOption = typer.Option(False, "--resume", help="Continue the interrupted run in OUT.partial.")
 
 
+_RESULT_STREAM = None  # the real stdout while a command runs (see `results_only_on_stdout`)
+
+
+@contextmanager
+def results_only_on_stdout():
+    """While a command runs, Python's stdout is stderr and only `echo_result` reaches the real stdout.
+
+    Libraries print progress and notices on stdout (lm-eval's "Passed argument batch_size = ..."),
+    which would break `$(evolm ...)` pipelines and `--json`; no library option silences all of them,
+    so the command's callback runs with stdout pointed at stderr."""
+    global _RESULT_STREAM
+    saved = sys.stdout
+    _RESULT_STREAM, sys.stdout = saved, sys.stderr
+    try:
+        yield
+    finally:
+        sys.stdout, _RESULT_STREAM = saved, None
+
+
+def echo_result(text: str) -> None:
+    """One line of the command's result, on the real stdout."""
+    typer.echo(text, file=_RESULT_STREAM or sys.stdout)
+
+
 def emit(path: Path | str, payload: dict, as_json: bool) -> None:
     """The command's result on stdout: the output path, or a JSON object with --json."""
     if as_json:
-        typer.echo(json.dumps({"path": str(path), **payload}, indent=None, sort_keys=True, default=str))
+        echo_result(json.dumps({"path": str(path), **payload}, indent=None, sort_keys=True, default=str))
     else:
-        typer.echo(str(path))
+        echo_result(str(path))
 
 
 def count(value: str, what: str) -> int:

@@ -6,6 +6,7 @@ EVOLM_DEBUG=1); 1 anything else.
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 import traceback
@@ -17,6 +18,7 @@ from typer.exceptions import TyperException
 import evolm
 from evolm import stagespec
 from evolm.cli import data, evaluate, posttrain, presets, report, train
+from evolm.cli.common import results_only_on_stdout
 from evolm.console import stderr
 from evolm.errors import BadInput
 
@@ -56,6 +58,24 @@ def root(
     """evolm: the EvoLM study (arXiv 2506.16029) as one CLI."""
 
 
+def _guard_stdout(command) -> None:
+    """Every subcommand's callback runs under `results_only_on_stdout` (help and usage, printed
+    while click parses, keep the real stdout)."""
+    for sub in getattr(command, "commands", {}).values():
+        _guard_stdout(sub)
+    callback = command.callback
+    if callback is None or getattr(callback, "_stdout_guarded", False):
+        return
+
+    @functools.wraps(callback)
+    def guarded(*args, **kwargs):
+        with results_only_on_stdout():
+            return callback(*args, **kwargs)
+
+    guarded._stdout_guarded = True
+    command.callback = guarded
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if not sys.stderr.isatty():
@@ -64,6 +84,7 @@ def main(argv: list[str] | None = None) -> int:
         os.environ.setdefault("TQDM_DISABLE", "1")
     debug = "--debug" in argv or os.environ.get("EVOLM_DEBUG", "") not in ("", "0")
     command = typer.main.get_command(app)
+    _guard_stdout(command)
     try:
         result = command.main(args=argv, prog_name="evolm", standalone_mode=False)
     except typer.Exit as exc:

@@ -9,7 +9,7 @@ from typing import Optional
 
 import typer
 
-from evolm.cli.common import ConfigOption, JsonOption
+from evolm.cli.common import ConfigOption, JsonOption, echo_result
 from evolm.errors import BadInput
 from evolm.presets import PRESETS
 from evolm.units import format_count
@@ -26,7 +26,7 @@ def presets(
         raise BadInput("--vocab must be positive.")
     rows = [{**preset.describe(vocab), "sft": asdict(preset.sft), "rl": asdict(preset.rl)} for preset in PRESETS.values()]
     if as_json:
-        typer.echo(json.dumps({"presets": rows}, indent=2))
+        echo_result(json.dumps({"presets": rows}, indent=2))
         return
     headers = ("preset", "params", "hidden", "interm", "layers", "heads", "kv", "vocab", "seq", "batch", "peak_lr", "defaults",
                "sft_lr", "sft_batch", "rl_lr", "rl_prompts", "rl_lengths", "post_defaults")
@@ -39,7 +39,7 @@ def presets(
     ]
     widths = [max(len(str(line[i])) for line in lines) for i in range(len(headers))]
     for line in lines:
-        typer.echo("  ".join(str(cell).rjust(width) for cell, width in zip(line, widths)))
+        echo_result("  ".join(str(cell).rjust(width) for cell, width in zip(line, widths)))
 
 
 def _post_defaults(row: dict) -> str:

@@ -8,7 +8,7 @@ from typing import Optional
 
 import typer
 
-from evolm.cli.common import ConfigOption, JsonOption, OverwriteOption, emit
+from evolm.cli.common import ConfigOption, JsonOption, OverwriteOption, echo_result, emit
 
 
 def report(
@@ -39,10 +39,10 @@ def ls(
     for warning in warnings:
         log(f"warning: {warning}")
     if as_json:
-        typer.echo(json.dumps({"checkpoints": entries}, indent=None))
+        echo_result(json.dumps({"checkpoints": entries}, indent=None))
         return
     width = max((len(e["signature"] or "(in progress)") for e in entries), default=0)
     for e in entries:
         state = "in progress" if e.get("in_progress") else ("complete" if e["completed"] else "INCOMPLETE")
-        typer.echo(f"{(e['signature'] or '(in progress)'):<{width}}  {(e['stage'] or '-'):<8}  {state:<11}  "
+        echo_result(f"{(e['signature'] or '(in progress)'):<{width}}  {(e['stage'] or '-'):<8}  {state:<11}  "
                    f"{','.join(e['evals']) or '-':<30}  {e['path']}")
