@@ -3,7 +3,7 @@
 # (examples/mini-study.sh with examples/mini-study-short.conf), a few minutes on a 2-core CPU.
 # Synthetic data -> tokenizer -> token shards -> the 1M preset pre-trained at two budgets -> math
 # CPT without and with replay -> SFT and RL -> every checkpoint evaluated -> the report.
-# The full study (about 21 minutes): bash examples/mini-study.sh
+# The full study (about 25 minutes): bash examples/mini-study.sh
 # Usage: examples/quickstart.sh [RUNS_DIR]   (default runs/quickstart)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)

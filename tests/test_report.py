@@ -128,3 +128,21 @@ def test_ls_lists_signature_stage_completion_and_evals(runs, cli):
     assert any("in progress" in line and "pt-800000.partial" in line for line in lines)
     listed = json.loads(cli("ls", root, "--json").out)["checkpoints"]
     assert len([e for e in listed if e["signature"]]) == len(made)
+
+
+def test_a_sweep_sampled_differently_is_told_apart_from_different_greedy_decoding(runs, tmp_path, cli):
+    """The mini study samples K completions only on the runs F6 compares: pass@1 (greedy) still
+    compares along the SFT epochs sweep, and the warning says which metrics do not."""
+    root, made = runs
+    add_downstream(made["sft-ep1"], 0.10, k=0)  # greedy only
+    assert cli("report", root, "--out", tmp_path / "report").code == 0
+    md = (tmp_path / "report" / "report.md").read_text()
+    assert "were sampled differently across the sweep (K or temperature); pass@1 (greedy) compares" in md
+    assert "were evaluated with different decoding settings" not in md
+    for task in TASKS:  # a different greedy setting is the stronger warning
+        path = made["sft-ep4"]["path"] / "eval" / f"{task}.json"
+        result = json.loads(path.read_text())
+        result["identity"]["decoding"]["repetition_penalty"] = 1.1
+        path.write_text(json.dumps(result))
+    assert cli("report", root, "--out", tmp_path / "report2").code == 0
+    assert "were evaluated with different decoding settings across the sweep" in (tmp_path / "report2" / "report.md").read_text()

@@ -67,6 +67,11 @@ def find_sweeps(rows_runs: list[tuple[dict, Run]]) -> list[Sweep]:
     return sweeps
 
 
+# Decoding settings that change only the sampled completions (Maj@K, Pass@K, correct ratio), not the
+# greedy one that pass@1 is computed from.
+SAMPLING_ONLY = ("samples", "temperature", "top_p")
+
+
 def _settings(run: Run) -> dict:
     schedule = run.manifest.schedule
     settings = {k: v for k, v in schedule.settings.items() if k not in _DERIVED}
@@ -86,11 +91,17 @@ def sweep_warnings(sweep: Sweep) -> list[str]:
     for _, run in sweep.members:
         if not run.completed:
             warnings.append(f"{name}: {run.signature} did not complete its schedule")
-    decodings = {}
+    decodings, greedy = {}, {}
     for _, run in sweep.members:
         for task, result in run.downstream.items():
-            decodings.setdefault(task, set()).add(repr(sorted(result.get("identity", {}).get("decoding", {}).items())))
-    mixed = sorted(task for task, keys in decodings.items() if len(keys) > 1)
+            decoding = result.get("identity", {}).get("decoding", {})
+            decodings.setdefault(task, set()).add(repr(sorted(decoding.items())))
+            greedy.setdefault(task, set()).add(repr(sorted((k, v) for k, v in decoding.items() if k not in SAMPLING_ONLY)))
+    mixed = sorted(task for task, keys in greedy.items() if len(keys) > 1)
     if mixed:
         warnings.append(f"{name}: {', '.join(mixed)} were evaluated with different decoding settings across the sweep")
+    sampling = sorted(task for task, keys in decodings.items() if len(keys) > 1 and task not in mixed)
+    if sampling:
+        warnings.append(f"{name}: {', '.join(sampling)} were sampled differently across the sweep (K or temperature); "
+                        "pass@1 (greedy) compares, Maj@K / Pass@K / correct ratio only between runs with the same sampling")
     return warnings
