@@ -86,9 +86,12 @@ def atomic_dir(out: Path, *, overwrite: bool = False) -> Iterator[Path]:
     """
     out = Path(out)
     check_output_dir(out, overwrite=overwrite)
-    out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.name}.tmp-{uuid.uuid4().hex[:8]}")
-    tmp.mkdir()
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp.mkdir()
+    except OSError as exc:  # a read-only or virtual file system (/proc), no permission: the user's path, not a bug
+        raise BadInput(f"Cannot create {out}: {exc.strerror or exc}.") from None
     try:
         yield tmp
     except BaseException:

@@ -175,6 +175,8 @@ class Outcome:
     """SFT: first / last logged loss and TRL's training loss."""
     rewards: dict | None = None
     """RL: first / last / mean logged reward."""
+    warnings: list[str] | None = None
+    """Signs the stage did nothing: weights equal to the parent's, a reward without variance."""
 
 
 @dataclass

@@ -117,6 +117,36 @@ def test_report_refuses_to_overwrite_without_the_flag(runs, tmp_path, cli):
     assert cli("report", root, "--out", out, "--overwrite").code == 0
 
 
+def test_report_overwrite_never_replaces_a_checkpoint_or_a_foreign_folder(runs, tmp_path, cli):
+    root, made = runs
+    checkpoint = made["sft-ep2"]["path"]
+    before = sorted(p.name for p in checkpoint.iterdir())
+    into_checkpoint = cli("report", root, "--out", checkpoint, "--overwrite")
+    assert into_checkpoint.code == 2 and "holds evolm checkpoints" in into_checkpoint.err
+    assert sorted(p.name for p in checkpoint.iterdir()) == before
+    into_runs = cli("report", root, "--out", root, "--overwrite")
+    assert into_runs.code == 2 and "holds evolm checkpoints" in into_runs.err
+    mine = tmp_path / "notes"
+    mine.mkdir()
+    (mine / "todo.txt").write_text("keep me")
+    foreign = cli("report", root, "--out", mine, "--overwrite")
+    assert foreign.code == 2 and "is not a report written by `evolm report`" in foreign.err
+    assert (mine / "todo.txt").read_text() == "keep me" and len(list(mine.iterdir())) == 1
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert cli("report", root, "--out", empty, "--overwrite").code == 0  # nothing to lose
+
+
+def test_report_warns_about_an_unreadable_eval_result(runs, tmp_path, cli):
+    root, made = runs
+    task_file = next((made["sft-ep2"]["path"] / "eval").glob("Synth*.json"))
+    task_file.write_text(task_file.read_text()[:50])  # a torn write
+    result = cli("report", root, "--out", tmp_path / "report", "--json")
+    assert result.code == 0, result.err
+    assert json.loads(result.out)["warnings"] >= 1
+    assert f"skipped {task_file}: not a readable JSON result" in (tmp_path / "report" / "report.md").read_text()
+
+
 def test_ls_lists_signature_stage_completion_and_evals(runs, cli):
     root, made = runs
     (root / "pt-800000.partial").mkdir()

@@ -5,7 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from evolm import stagespec
+from evolm.checkpoint import MANIFEST
 from evolm.console import log
+from evolm.errors import BadInput
 from evolm.fsutil import atomic_dir
 from evolm.report import findings, plots, render, tables
 from evolm.report.collect import Run, collect
@@ -64,9 +66,27 @@ def _hardware(info: dict) -> str:
     return f"{info.get('cpu_count', '?')} CPU cores ({info.get('machine', '?')})"
 
 
+REPORT_FILES = ("report.md", "runs.json")  # what marks a folder as a report `evolm report` wrote
+
+
+def check_report_out(out: Path, overwrite: bool) -> None:
+    """`--overwrite` replaces an earlier report, never anything else: not a checkpoint, not a runs
+    folder, not a folder of the user's. Checked before any work."""
+    out = Path(out)
+    if not (overwrite and out.is_dir()) or not any(out.iterdir()):
+        return
+    if (out / MANIFEST).exists() or next(out.rglob(MANIFEST), None) is not None:
+        raise BadInput(f"--out {out} holds evolm checkpoints; --overwrite replaces only an earlier report, so choose another folder.")
+    if not all((out / name).is_file() for name in REPORT_FILES):
+        raise BadInput(f"--out {out} is not a report written by `evolm report` (no {' and '.join(REPORT_FILES)}); "
+                       "--overwrite replaces only an earlier report, so choose another folder.")
+
+
 def build_report(runs_dir: Path, out: Path, *, overwrite: bool = False) -> dict:
+    check_report_out(out, overwrite)
     root = Path(runs_dir).resolve()
     runs, warnings = collect(root)
+    warnings += [f"{run.signature} ({run.path}): {w}" for run in runs for w in (run.manifest.outcome.warnings or [])]
     rows = [build_row(run, root) for run in runs]
     by_sha = {row["manifest_sha256"]: row for row in rows}
     sweeps = find_sweeps(list(zip(rows, runs)))

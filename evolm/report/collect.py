@@ -106,7 +106,9 @@ def _attach_results(root: Path, runs: dict[str, Run], warnings: list[str]) -> No
             continue
         try:
             result = json.loads(path.read_text(encoding="utf-8"))
-        except (ValueError, OSError):
+        except (ValueError, OSError) as exc:
+            if path.parent.name == "eval":  # where `evolm eval` writes: a result the report would silently lose
+                warnings.append(f"skipped {path}: not a readable JSON result ({str(exc).splitlines()[0]})")
             continue
         schema = result.get("schema", "") if isinstance(result, dict) else ""
         if not schema.startswith(("evolm.eval.downstream/", "evolm.eval.upstream/")):

@@ -29,6 +29,7 @@ from evolm.manifest import DataSource, Outcome, Schedule
 from evolm.stages.posttrain import done_message, lineage_examples, load_parent, posttrain_manifest, write_posttrained
 from evolm.training.batching import split_batch
 from evolm.training.metrics import metrics_callback
+from evolm.training.noop import noop_warnings
 from evolm.training.options import LOG_EVERY, REPORT_TO, SEED, TRL_SAVE_EVERY
 from evolm.training.processes import from_main, is_main_process, world_size
 from evolm.training.rundir import check_outputs
@@ -192,6 +193,10 @@ def run(*, parent: Path, data: Path, examples: int | None, epochs: float, out: P
     )
 
     def save() -> Checkpoint:  # on the main process; the others receive its result
+        manifest.outcome.warnings = noop_warnings(ancestor.path, weights or trainer.model.state_dict(),
+                                                  trainer.state.log_history, "rl") or None
+        for warning in manifest.outcome.warnings or []:
+            log(f"warning: {warning}")
         checkpoint = write_posttrained(out, manifest, trainer.model, tokenizer, run_dir, state_dict=weights,
                                        tracking=tracking)
         done_message("rl", checkpoint, f"{len(kept)} prompts x {epochs} epochs, {trainer.state.global_step} steps, "

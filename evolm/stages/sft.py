@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from evolm.checkpoint import Checkpoint
+from evolm.console import log
 from evolm.errors import BadInput
 from evolm.options import option
 from evolm.presets import PRESETS, SFTDefaults, paper_values
@@ -23,6 +24,7 @@ from evolm.manifest import DataSource, Outcome, Schedule
 from evolm.stages.posttrain import done_message, load_parent, posttrain_manifest, write_posttrained
 from evolm.training.batching import split_batch
 from evolm.training.metrics import metrics_callback
+from evolm.training.noop import noop_warnings
 from evolm.training.options import LOG_EVERY, REPORT_TO, SEED, TRL_SAVE_EVERY
 from evolm.training.processes import from_main, is_main_process, world_size
 from evolm.training.rundir import check_outputs
@@ -126,6 +128,9 @@ def run(*, parent: Path, data: Path, examples: int | None, epochs: float, out: P
     def save() -> Checkpoint:  # on the main process; the others receive its result
         final = trainer.model.merge_and_unload() if o.lora else trainer.model
         final.config.use_cache = True
+        warnings = noop_warnings(ancestor.path, weights or final.state_dict(), trainer.state.log_history, "sft") or None
+        for warning in warnings or []:
+            log(f"warning: {warning}")
         losses = [h["loss"] for h in trainer.state.log_history if "loss" in h]
         manifest = posttrain_manifest(
             "sft", knobs, ancestor,
@@ -133,7 +138,7 @@ def run(*, parent: Path, data: Path, examples: int | None, epochs: float, out: P
             schedule=Schedule(kind="cosine with warmup", completed=True, steps_done=trainer.state.global_step,
                               settings={**settings, "optimizer": "AdamW", "defaults_from": source, "gradient_accumulation": accum}),
             outcome=Outcome(loss={"first": losses[0] if losses else None, "last": losses[-1] if losses else None,
-                                  "train_loss": result.training_loss}),
+                                  "train_loss": result.training_loss}, warnings=warnings),
             lora={"rank": o.lora_rank, "alpha": o.lora_alpha, "merged": True} if o.lora else None,
             seed=o.seed, wall_time_s=round(result.metrics.get("train_runtime", 0.0), 3), processes=world_size(),
             tracking=tracking.manifest(),

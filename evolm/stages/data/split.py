@@ -54,6 +54,10 @@ def check_disjoint(pool_size: int, sft: tuple[int, int], rl: tuple[int, int]) ->
 def read_pool(path: Path) -> list[dict]:
     """Read a jsonl problem pool, checking every row has `problem` and `gt_solution`."""
     path = Path(path)
+    if path.is_dir():
+        inside = sorted(p.name for p in path.glob("*.jsonl"))
+        raise BadInput(f"Pool {path} is a folder; give the pool's .jsonl file"
+                       + (f" ({', '.join(str(path / name) for name in inside[:3])})." if inside else "."))
     if not path.is_file():
         raise BadInput(f"Pool {path} does not exist.")
     rows = []
