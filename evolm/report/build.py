@@ -9,6 +9,7 @@ from evolm.console import log
 from evolm.fsutil import atomic_dir
 from evolm.report import findings, plots, render, tables
 from evolm.report.collect import Run, collect
+from evolm.report.eval_settings import settings_warnings
 from evolm.report.rows import build_row
 from evolm.report.sweeps import find_sweeps, sweep_warnings
 
@@ -67,6 +68,7 @@ def _hardware(info: dict) -> str:
 def build_report(runs_dir: Path, out: Path, *, overwrite: bool = False) -> dict:
     root = Path(runs_dir).resolve()
     runs, warnings = collect(root)
+    warnings += settings_warnings(runs)
     rows = [build_row(run, root) for run in runs]
     by_sha = {row["manifest_sha256"]: row for row in rows}
     sweeps = find_sweeps(list(zip(rows, runs)))
