@@ -3,8 +3,10 @@
 Every stage writes its output through `write_checkpoint` and reads its parent through
 `load_checkpoint`; nothing else in evolm touches a checkpoint's files directly. The manifest is
 written last, so its presence means the directory is complete; it lists every file with its sha256
-so a loader notices missing or altered files. `eval/` (results added later by `evolm eval`) and
-`state/` (resume state of an unfinished run) are not part of the hashed contents.
+so a loader notices missing or altered files, and the hash of its own content so a loader notices
+an edited manifest (a changed seed or date would otherwise pass: no file hash covers it). `eval/`
+(results added later by `evolm eval`) and `state/` (resume state of an unfinished run) are not
+part of the hashed contents.
 
 The lineage signature in the paper's style (`1B-160BT-8+42BT-100Kep1-100Kep8`) is computed from the
 flattened lineage each manifest carries: the knobs of every ancestor, oldest first, then its own.
@@ -12,6 +14,7 @@ flattened lineage each manifest carries: the knobs of every ancestor, oldest fir
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable
@@ -19,7 +22,7 @@ from typing import Callable
 from evolm import stagespec
 from evolm.errors import BadInput
 from evolm.fsutil import atomic_dir, sha256_bytes, sha256_file, write_json
-from evolm.manifest import FileRecord, LineageEntry, Manifest, ManifestError, ParentRef, Provenance
+from evolm.manifest import FileRecord, LineageEntry, Manifest, ManifestError, ParentRef, Provenance, content_hash
 from evolm.manifest import parse as parse_manifest
 from evolm.provenance import stamp
 
@@ -88,13 +91,20 @@ def write_checkpoint(
     out = Path(out)
     with atomic_dir(out, overwrite=overwrite) as tmp:
         write_files(tmp)
-        manifest = replace(manifest, files=_hash_files(tmp))
+        manifest = replace(manifest, files=hash_files(tmp), content_sha256=None)
         write_json(tmp / MANIFEST, manifest.to_json())
+        # The content hash is taken of the manifest as a loader will parse it back from disk (how
+        # JSON writes numbers is then no concern), and written into it in a second pass.
+        raw = json.loads((tmp / MANIFEST).read_bytes())
+        manifest = replace(manifest, content_sha256=content_hash(raw))
+        write_json(tmp / MANIFEST, {**raw, "content_sha256": manifest.content_sha256})
     data = (out / MANIFEST).read_bytes()
     return Checkpoint(out, manifest, sha256_bytes(data))
 
 
-def _hash_files(root: Path) -> dict[str, FileRecord]:
+def hash_files(root: Path) -> dict[str, FileRecord]:
+    """Sha256 and size of every file of a model directory but `eval/`, `state/`, hidden files and
+    the manifest: what a checkpoint's manifest lists, and what identifies a plain HF directory."""
     files = {}
     for path in sorted(p for p in root.rglob("*") if p.is_file()):
         rel = path.relative_to(root)
@@ -125,6 +135,9 @@ def load_checkpoint(path: Path, *, verify: str = "full") -> Checkpoint:
     expected = compute_signature(checkpoint.lineage)
     if manifest.signature != expected:
         raise CheckpointError(f"{manifest_path} is inconsistent: its signature {manifest.signature!r} does not match its lineage ({expected}).")
+    # Manifests written before the content hash existed have none and are taken as they are.
+    if manifest.content_sha256 is not None and manifest.content_sha256 != content_hash(json.loads(data)):
+        raise CheckpointError(f"{manifest_path} was edited after the checkpoint was written (its content hash differs).")
     if verify != "none":
         _verify_files(path, manifest.files, full=(verify == "full"))
     return checkpoint

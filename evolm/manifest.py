@@ -18,6 +18,8 @@ import json
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
+from evolm.fsutil import canonical_json, sha256_bytes
+
 SCHEMA = "evolm.checkpoint"
 SCHEMA_VERSION = 2
 
@@ -238,6 +240,9 @@ class Manifest:
     provenance: Provenance = field(default_factory=Provenance)
     files: dict[str, FileRecord] = field(default_factory=dict)
     """Every hashed file of the checkpoint."""
+    content_sha256: str | None = None
+    """Sha256 of this manifest's own content (`content_hash`): a loader refuses a manifest edited
+    after it was written (a changed seed or date). None in manifests written before it existed."""
     schema: str = SCHEMA
     schema_version: int = SCHEMA_VERSION
     """Which layout the JSON follows (see the module docstring); older ones are upgraded on read."""
@@ -293,6 +298,13 @@ def parse(data: bytes) -> Manifest:
         return Manifest.from_json(raw)
     except (TypeError, ValueError) as exc:
         raise ManifestError(f"a malformed record ({exc})") from None
+
+
+def content_hash(raw: dict) -> str:
+    """The sha256 of a manifest's JSON mapping without its `content_sha256` key, in canonical form
+    (sorted keys, fixed separators), so the pretty-printed file and the parsed mapping hash alike."""
+    body = {k: v for k, v in raw.items() if k != "content_sha256"}
+    return sha256_bytes(canonical_json(body).encode())
 
 
 def _plain(value: Any) -> Any:

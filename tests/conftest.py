@@ -96,6 +96,22 @@ def sft_model(tmp_path_factory, base, synth_tiny):
 
 
 @pytest.fixture
+def count_generated(monkeypatch):
+    """Count the problems (one rendered prompt each) the transformers backend is asked to generate."""
+    from evolm.eval import generate as generate_module
+
+    asked = []
+    original = generate_module.TransformersBackend.generate_prompts
+
+    def counting(self, prompts, decoding):
+        asked.extend(prompts)
+        return original(self, prompts, decoding)
+
+    monkeypatch.setattr(generate_module.TransformersBackend, "generate_prompts", counting)
+    return asked
+
+
+@pytest.fixture
 def paper_benchmarks():
     """The folder of the paper's 11 downstream test files shipped in the repository."""
     return PAPER_BENCHMARKS

@@ -99,6 +99,23 @@ def test_tampered_signature_is_detected(tmp_path):
         load_checkpoint(tmp_path / "sft")
 
 
+def test_an_edited_manifest_is_detected(tmp_path):
+    """No file hash covers the manifest itself: its own content hash does (a seed or date edited by
+    hand would otherwise be taken as the record of how the checkpoint was made)."""
+    _chain(tmp_path)
+    path = tmp_path / "pre" / "evolm.json"
+    manifest = json.loads(path.read_text())
+    assert len(manifest["content_sha256"]) == 64
+    manifest["provenance"]["created"] = "2020-01-01T00:00:00+00:00"
+    path.write_text(json.dumps(manifest))
+    for verify in ("full", "size", "none"):
+        with pytest.raises(CheckpointError, match="was edited after the checkpoint was written"):
+            load_checkpoint(tmp_path / "pre", verify=verify)
+    del manifest["content_sha256"]  # written before the content hash existed: taken as it is
+    path.write_text(json.dumps(manifest))
+    assert load_checkpoint(tmp_path / "pre").manifest.provenance.created.startswith("2020")
+
+
 def test_lineage_walk_detects_a_changed_parent(tmp_path):
     pre, cpt, sft, rl = _chain(tmp_path)
     assert [a["status"] for a in verify_lineage(rl)] == ["ok", "ok", "ok"]

@@ -9,7 +9,6 @@ import time
 
 import pytest
 
-from evolm.eval import generate as generate_module
 from evolm.eval.tasks.upstream_tasks import PAPER_TASKS
 
 
@@ -17,18 +16,11 @@ def _lines(path):
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
-@pytest.fixture
-def count_generated(monkeypatch):
-    """Count the problems (one rendered prompt each) the transformers backend is asked to generate."""
-    asked = []
-    original = generate_module.TransformersBackend.generate_prompts
+def _complete_lines(path):
+    """Records a kill left whole (its last line may be cut)."""
+    from evolm.jsonl import complete_prefix
 
-    def counting(self, prompts, decoding):
-        asked.extend(prompts)
-        return original(self, prompts, decoding)
-
-    monkeypatch.setattr(generate_module.TransformersBackend, "generate_prompts", counting)
-    return asked
+    return len(complete_prefix(path)[0])
 
 
 EVAL = ("--suite", "SynthMathLevel1,SynthMathLevel2,SynthMathLevel3", "--samples", "4", "--limit", "20", "--max-new-tokens", "48")
@@ -46,12 +38,14 @@ def test_synth_id_writes_results_and_resumes_after_a_kill(sft_model, synth_tiny,
         time.sleep(0.05)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
-    done_before = len(_lines(first)) if first.is_file() else 0
+    done_before = _complete_lines(first) if first.is_file() else 0
     assert 1 <= done_before < 20, "the kill should land after the first chunk and before the end"
 
     result = cli("eval", sft_model, *EVAL, "--benchmarks", synth_tiny, "--out", out, "--json")
     assert result.code == 0, result.err
-    assert len(count_generated) == 60 - done_before  # finished problems were not generated again
+    chunk = 12  # evolm.eval.run._chunk: 64 sequences per chunk, 5 per problem (greedy + 4 samples)
+    # finished chunks were not generated again (one a kill cut short is generated whole: same batches, same seeds)
+    assert len(count_generated) == 60 - done_before // chunk * chunk
     assert "resuming" in result.err
 
     summary = json.loads(result.out)
@@ -84,9 +78,13 @@ def test_synth_id_writes_results_and_resumes_after_a_kill(sft_model, synth_tiny,
     count_generated.clear()
     again = cli("eval", sft_model, *EVAL, "--benchmarks", synth_tiny, "--out", out)
     assert again.code == 0 and count_generated == [] and "reusing" in again.err
-    changed = cli("eval", sft_model, "--suite", "SynthMathLevel1", "--samples", "2", "--limit", "5",
-                  "--max-new-tokens", "48", "--benchmarks", synth_tiny, "--out", out)
-    assert changed.code == 0 and len(count_generated) == 5  # other settings: generated afresh
+    changed = ("eval", sft_model, "--suite", "SynthMathLevel1", "--samples", "2", "--limit", "5",
+               "--max-new-tokens", "48", "--benchmarks", synth_tiny, "--out", out)
+    refused = cli(*changed)  # other settings do not replace the results silently
+    assert refused.code == 2 and "decoding.samples 4, now 2" in refused.err and "--overwrite" in refused.err
+    assert count_generated == [] and json.loads((out / "SynthMathLevel1.json").read_text())["identity"]["decoding"]["samples"] == 4
+    replaced = cli(*changed, "--overwrite")
+    assert replaced.code == 0 and len(count_generated) == 5  # other settings: generated afresh
     assert json.loads((out / "SynthMathLevel1.json").read_text())["identity"]["decoding"]["samples"] == 2
 
 
@@ -215,16 +213,26 @@ def test_bad_input_is_one_sentence_and_exit_2(sft_model, base, synth_tiny, paper
         assert "Traceback" not in err and err.strip().count("\n") == 0
 
 
-def test_a_plain_hugging_face_directory_is_identified_by_its_config(sft_model, synth_tiny, tmp_path, cli):
+def test_a_plain_hugging_face_directory_is_identified_by_its_files_hashes(sft_model, synth_tiny, tmp_path, cli):
     import shutil
 
     plain = tmp_path / "plain-hf"
     shutil.copytree(sft_model, plain, ignore=shutil.ignore_patterns("evolm.json", "eval", "metrics.jsonl"))
-    result = cli("eval", plain, "--suite", "SynthMathLevel1", "--samples", "0", "--limit", "2", "--max-new-tokens", "16",
-                 "--benchmarks", synth_tiny)
+    args = ("eval", plain, "--suite", "SynthMathLevel1", "--samples", "0", "--limit", "2", "--max-new-tokens", "16",
+            "--benchmarks", synth_tiny)
+    result = cli(*args)
     assert result.code == 0, result.err
     model = json.loads((plain / "eval" / "SynthMathLevel1.json").read_text())["identity"]["model"]
-    assert model["kind"] == "hf" and model["path"] == str(plain.resolve()) and len(model["config_sha256"]) == 64
+    assert model["kind"] == "hf" and model["path"] == str(plain.resolve()) and len(model["files_sha256"]) == 64
+    # one flipped bit of the weights (same size) is another model: its results do not replace these
+    weights = plain / "model.safetensors"
+    data = bytearray(weights.read_bytes())
+    data[-100] ^= 1
+    weights.write_bytes(bytes(data))
+    before = {p.name: p.read_bytes() for p in (plain / "eval").iterdir()}
+    again = cli(*args)
+    assert again.code == 2 and "model.files_sha256" in again.err and "--overwrite" in again.err
+    assert {p.name: p.read_bytes() for p in (plain / "eval").iterdir()} == before
     hub = cli("eval", "someorg/somemodel", "--suite", "SynthMathLevel1", "--benchmarks", synth_tiny)
     assert hub.code == 2 and "give --out" in hub.err
 

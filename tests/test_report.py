@@ -88,6 +88,39 @@ def test_report_warns_about_unfair_comparisons(runs, tmp_path, cli):
     assert "warning:" in result.err
 
 
+def test_report_warns_when_results_of_different_evaluation_settings_meet(tmp_path, cli):
+    """K = 2 on one checkpoint and K = 4 on another (or within one checkpoint's group, or in two
+    folders for one checkpoint) are named, never mixed quietly."""
+    root = tmp_path / "runs"
+    base = make_run(root, "pt", "pretrain", {"preset": "1M", "tokens": 100_000})
+    two = make_run(root, "sft-two", "sft", {"examples": 100, "epochs": 1.0, "rows": [0, 100]}, base)
+    four = make_run(root, "sft-four", "sft", {"examples": 200, "epochs": 1.0, "rows": [0, 200]}, base)
+    add_downstream(two, 0.1, k=2)
+    add_downstream(four, 0.2, k=4)
+    level2 = json.loads((two["path"] / "eval" / "SynthMathLevel2.json").read_text())
+    level2["identity"]["decoding"]["samples"] = 8  # another K inside the in-domain group of one checkpoint
+    (two["path"] / "eval" / "SynthMathLevel2.json").write_text(json.dumps(level2))
+    elsewhere = root / "facts-greedy"
+    elsewhere.mkdir()
+    facts = json.loads((four["path"] / "eval" / "SynthFacts.json").read_text())
+    facts["identity"]["decoding"]["samples"], facts["created"] = 0, "2026-11-28T10:00:00+00:00"
+    (elsewhere / "SynthFacts.json").write_text(json.dumps(facts))
+    files = {p: p.read_bytes() for p in root.rglob("*") if p.is_file()}
+
+    result = cli("report", root, "--out", tmp_path / "report", "--json")
+    assert result.code == 0, result.err
+    md = (tmp_path / "report" / "report.md").read_text()
+    warnings = md.split("## Warnings")[1].split("## Checkpoints")[0]
+    # K differs, the greedy decoding does not: pass@1 still compares, and the warning says so
+    across = (f"SynthMathLevel1 was sampled differently on different checkpoints (decoding.samples: "
+              f"2 on {two['signature']}; 4 on {four['signature']}): pass@1 (greedy) compares across them")
+    assert across in warnings and across in result.err
+    assert f"{two['signature']}: its synth-id tasks were evaluated with different settings" in warnings
+    assert f"{four['path']} has SynthFacts results of different settings in two folders" in warnings
+    assert json.loads(result.out)["warnings"] >= 6
+    assert {p: p.read_bytes() for p in root.rglob("*") if p.is_file()} == files  # the report only reads
+
+
 def test_a_corrupt_manifest_is_named_and_skipped(runs, tmp_path, cli):
     root, made = runs
     bad = root / "broken"

@@ -32,6 +32,7 @@ def evaluate(
     val_tokens: str = typer.Option("64K", "--val-tokens", help="Validation tokens to score (e.g. 64K)."),
     responses: Optional[Path] = typer.Option(None, "--responses", help="Grade-only: a .jsonl of {id, completions: [...]} made elsewhere; no model is loaded."),
     greedy_first: bool = typer.Option(False, "--greedy-first", help="Grade-only: the first completion of each line is the greedy one."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace results in the output folder that were made with other settings (default: refuse; use --out DIR to keep both)."),
     as_json: bool = JsonOption, config: Optional[Path] = ConfigOption,
 ) -> None:
     """Evaluate a model (upstream: lm-eval + validation loss; downstream: generation + exact grading), or grade --responses."""
@@ -40,7 +41,7 @@ def evaluate(
     if backend not in ("auto", "transformers", "vllm"):
         raise BadInput(f"--backend must be auto, transformers or vllm, not {backend!r}.")
     if responses is not None:
-        _grade_only(model, suite, benchmarks, list(tasks or []), responses, greedy_first, out, as_json)
+        _grade_only(model, suite, benchmarks, list(tasks or []), responses, greedy_first, out, as_json, overwrite)
         return
     if model is None:
         raise BadInput("Give a checkpoint to evaluate, or --responses FILE to grade completions made elsewhere.")
@@ -53,13 +54,13 @@ def evaluate(
                         max_new_tokens=max_new_tokens, context=context, seed=seed)
     options = EvalOptions(suite=suite, benchmarks=benchmarks, out=out, limit=limit, decoding=decoding, backend=backend,
                           batch_size=batch_size, reward_model=reward_model, val_data=val_data, val_tokens=count(val_tokens, "--val-tokens"),
-                          tasks=list(tasks or []))
+                          tasks=list(tasks or []), overwrite=overwrite)
     out_dir, summary = run(model, options)
     _print_summary(summary)
     emit(out_dir, {k: summary.get(k) for k in ("suite", "upstream", "downstream", "wall_time_s")}, as_json)
 
 
-def _grade_only(model, suite, benchmarks, task_files, responses, greedy_first, out, as_json) -> None:
+def _grade_only(model, suite, benchmarks, task_files, responses, greedy_first, out, as_json, overwrite) -> None:
     from evolm.eval.grade_only import grade_responses
     from evolm.eval.tasks.registry import registry_for
 
@@ -69,7 +70,8 @@ def _grade_only(model, suite, benchmarks, task_files, responses, greedy_first, o
     if suite not in registry:
         raise BadInput(f"--responses grades one task; --suite must name it (one of {', '.join(registry.names())}).")
     out_dir = out or Path(responses).parent
-    result = grade_responses(Path(responses), registry.task(suite, benchmarks), out_dir, greedy_first=greedy_first)
+    result = grade_responses(Path(responses), registry.task(suite, benchmarks), out_dir, greedy_first=greedy_first,
+                             overwrite=overwrite)
     _print_task(suite, result["metrics"])
     emit(out_dir / f"{suite}.graded.json", {"task": suite, "problems": result["problems"], "metrics": result["metrics"]}, as_json)
 

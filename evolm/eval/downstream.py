@@ -2,8 +2,14 @@
 
 For each task: reuse a finished result of the same identity (model, task file hash, decoding,
 grader, backend, reward model, limit); otherwise resume from the per-sample records, generate the
-missing problems chunk by chunk (each chunk is on disk before the next starts), grade them, and
+chunks with missing problems (each chunk is on disk before the next starts), grade them, and
 write `<Task>.json` (metrics + provenance) beside `<Task>.samples.jsonl`.
+
+Chunks are cut from the full problem list, never from the problems left to do: a chunk's batches,
+and so their sampling seeds (`generate.prompt_seed`, from a batch's first prompt), are then the
+same in a fresh run and in a resumed one, and a resumed samples file is byte for byte the file of an
+uninterrupted run. A chunk a kill cut short is generated again whole; only its missing records are
+appended (those on disk are its first ones, in order, since each chunk is appended in order).
 """
 
 from __future__ import annotations
@@ -63,26 +69,27 @@ def evaluate_task(task: Task, model: dict, decoding: Decoding, generator: Genera
     rows = task.rows(limit)
     samples = SampleLog(out_dir / f"{task.name}.samples.jsonl", run)
     done = samples.load()
-    todo = [row for row in rows if row["id"] not in done]
+    todo = sum(row["id"] not in done for row in rows)
     if done and todo:
-        log(f"{task.name}: resuming, {len(rows) - len(todo)} of {len(rows)} problems already done")
+        log(f"{task.name}: resuming, {len(rows) - todo} of {len(rows)} problems already done")
+    chunks = [rows[start:start + chunk] for start in range(0, len(rows), chunk)]
     started = time.monotonic()
     with Progress(f"eval {task.name}", len(rows), unit="problems") as progress:
-        progress.update(len(rows) - len(todo))
-        for start in range(0, len(todo), chunk):
-            part = todo[start:start + chunk]
-            problems = [row["problem"] for row in part]
-            prompts = render_prompts(generator.backend.tokenizer, problems)
-            completions = generator.backend.generate_prompts(prompts, decoding)
-            records = [build_record(task, row, prompt, comps, decoding.greedy, run)
-                       for row, prompt, comps in zip(part, prompts, completions)]
+        progress.update(len(rows) - todo)
+        for part in chunks:
+            if all(row["id"] in done for row in part):
+                continue
+            prompts = render_prompts(generator.backend.tokenizer, [row["problem"] for row in part])
+            completions = generator.backend.generate_prompts(prompts, decoding)  # the whole chunk: same batches, same seeds
+            missing = [(row, prompt, comps) for row, prompt, comps in zip(part, prompts, completions) if row["id"] not in done]
+            records = [build_record(task, row, prompt, comps, decoding.greedy, run) for row, prompt, comps in missing]
             if generator.scorer is not None:
-                for row, record in zip(part, records):
+                for (row, _, _), record in zip(missing, records):
                     record["rm_scores"] = generator.scorer.score(row["problem"], record["completions"])
             samples.append(records)
             for record in records:
                 done[record["id"]] = record
-            progress.update(len(part))
+            progress.update(len(records))
     ordered = [done[row["id"]] for row in rows]
     result = {
         "schema": RESULT_SCHEMA, "run": run, "task": task.name, "domain": task.domain, "suite": task.suite, "limit": limit,

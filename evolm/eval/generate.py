@@ -53,8 +53,10 @@ def model_context(model, requested: int) -> int:
 
 
 def prompt_seed(seed: int, prompt: str) -> int:
-    """A per-batch seed from the run seed and the batch's first prompt: the same problems draw the
-    same samples on a rerun (also after a resume) whatever ran before them."""
+    """A per-batch seed from the run seed and the batch's first prompt: the same batch draws the same
+    samples on a rerun whatever ran before it. Batches are cut from chunks of the full problem list
+    (evolm.eval.downstream), so a resumed evaluation forms the same batches as an uninterrupted one;
+    on a GPU, give --batch-size for that, since the default batch size follows the free memory."""
     return int.from_bytes(hashlib.sha256(f"{seed}\0{prompt}".encode()).digest()[:4], "little")
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from evolm.errors import BadInput
+from evolm.eval import existing
 from evolm.eval.identity import run_hash
 from evolm.eval.metrics import task_metrics
 from evolm.eval.records import build_record
@@ -45,11 +46,13 @@ def read_responses(path: Path, task: Task) -> list[tuple[dict, list[str]]]:
     return pairs
 
 
-def grade_responses(path: Path, task: Task, out: Path, *, greedy_first: bool) -> dict:
+def grade_responses(path: Path, task: Task, out: Path, *, greedy_first: bool, overwrite: bool = False) -> dict:
     pairs = read_responses(path, task)
     key = {"responses": {"path": str(Path(path).resolve()), "sha256": sha256_file(path)},
            "task": {"name": task.name, "sha256": task.sha256()}, "grader": task.grader.NAME, "greedy_first": greedy_first}
     run = run_hash(key)
+    # A grading of other responses or settings is not replaced silently (see evolm.eval.existing).
+    existing.check([existing.Planned(task.name, out / f"{task.name}.graded.json", run, key)], overwrite=overwrite)
     records = [build_record(task, row, "", completions, greedy_first, run) for row, completions in pairs]
     for record in records:
         del record["prompt"]  # the prompt is not known for completions made elsewhere

@@ -5,23 +5,27 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from evolm.checkpoint import MANIFEST, load_checkpoint
+from evolm.checkpoint import MANIFEST, hash_files, load_checkpoint
 from evolm.errors import BadInput
-from evolm.fsutil import canonical_json, sha256_file
+from evolm.fsutil import canonical_json, sha256_bytes
 
 
 def model_identity(spec: str) -> dict:
-    """An evolm checkpoint: its manifest hash and signature; a plain HF directory: its path and the
-    hash of its config.json; a hub name: the name (the config hash is added once loaded)."""
+    """An evolm checkpoint: its manifest hash and signature, once every file it lists matches its
+    sha256 (as `evolm sft`/`rl`/`cpt` check a parent: an altered weight or template file is refused
+    before anything is written); a plain HF directory: its path and one hash over all its files'
+    hashes (sizes would miss an edited byte); a hub name: the name (the config hash is added once
+    loaded)."""
     path = Path(spec)
     if path.is_dir():
         if (path / MANIFEST).is_file():
-            checkpoint = load_checkpoint(path, verify="size")
+            checkpoint = load_checkpoint(path, verify="full")
             return {"kind": "evolm", "path": str(path.resolve()), "manifest_sha256": checkpoint.manifest_sha256,
                     "signature": checkpoint.signature, "stage": checkpoint.stage}
         if not (path / "config.json").is_file():
             raise BadInput(f"{path} is neither an evolm checkpoint nor a Hugging Face model directory (no config.json).")
-        return {"kind": "hf", "path": str(path.resolve()), "config_sha256": sha256_file(path / "config.json")}
+        files = {rel: record.sha256 for rel, record in hash_files(path).items()}
+        return {"kind": "hf", "path": str(path.resolve()), "files_sha256": sha256_bytes(canonical_json(files).encode())}
     if spec.count("/") == 1 and not spec.startswith((".", "/")) and not path.exists():
         return {"kind": "hub", "name": spec}
     raise BadInput(f"Model {spec} does not exist (give a checkpoint directory or a hub name such as EleutherAI/pythia-160m).")

@@ -3,8 +3,8 @@
 Each line is one problem: prompt, completions, extracted answers, verdicts, the majority vote and
 reward-model scores, tagged with the hash of the evaluation's identity (`run`). On a restart,
 records of the same identity are kept and their problems are not generated again; records of
-another identity (changed model, task file or settings) are discarded. A line cut by a crash is
-dropped.
+another identity (changed model, task file or settings) are discarded, which `evolm eval` allows
+only with --overwrite (evolm.eval.existing refuses before). A line cut by a crash is dropped.
 """
 
 from __future__ import annotations

@@ -1,8 +1,10 @@
 """`evolm eval`: one model, one suite, results with provenance in CKPT/eval (or --out).
 
-The stage function behind the CLI. It validates everything it can before loading a model (suite,
-task files, chat template), then runs upstream (lm-eval + validation loss) and downstream
-(generation + grading) tasks, and writes `suite-<suite>.json` summarizing the run.
+The stage function behind the CLI. It validates everything it can before writing anything or
+loading a model (suite, the model's files against its manifest, task files, chat template,
+validation shards, results of other settings already in the output folder), then runs upstream
+(lm-eval + validation loss) and downstream (generation + grading) tasks, and writes
+`suite-<suite>.json` summarizing the run.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ class EvalOptions:
     val_tokens: int = 65_536
     seq_len: int | None = None
     tasks: list[Path] = field(default_factory=list)  # user task YAMLs (besides *.task.yaml in benchmarks)
+    overwrite: bool = False  # replace results of other settings in the output folder (evolm.eval.existing)
 
 
 def output_dir(model_spec: str, identity: dict, out: Path | None) -> Path:
@@ -78,13 +81,13 @@ def run(model_spec: str, options: EvalOptions) -> tuple[Path, dict]:
     started = time.monotonic()
     registry = registry_for(options.benchmarks, options.tasks)
     upstream_names, downstream_names = suites.expand(options.suite, options.benchmarks, registry)
+    identity = model_identity(model_spec)  # an altered checkpoint is refused here, before any output
+    out_dir = output_dir(model_spec, identity, options.out)
     benchmarks = options.benchmarks
     if benchmarks is None and downstream_names:
         from evolm.eval.benchmarks import default_benchmarks
 
         benchmarks = default_benchmarks(downstream_names, registry)
-    identity = model_identity(model_spec)
-    out_dir = output_dir(model_spec, identity, options.out)
     summary: dict = {"schema": SUMMARY_SCHEMA, "suite": options.suite, "model": identity}
 
     tasks = []
@@ -93,24 +96,30 @@ def run(model_spec: str, options: EvalOptions) -> tuple[Path, dict]:
         from evolm.eval.loading import load_tokenizer
 
         tokenizer = load_tokenizer(model_spec, need_template=True)
-    if upstream_names:
-        from evolm.eval.upstream import resolve
-
-        resolve(upstream_names, benchmarks)
+    upstream = bool(upstream_names) or options.val_data is not None
+    if upstream:
+        val_shards, seq_len = _val_shards(model_spec, identity, options)
     if options.backend == "vllm":
         from evolm.eval.generate import vllm_available
 
         if not vllm_available():
             raise BadInput("--backend vllm needs vLLM installed and a CUDA GPU.")
-
-    out_dir.mkdir(parents=True, exist_ok=True)
     from evolm.eval.loading import SharedModel
 
-    model = SharedModel(model_spec)
-    if upstream_names or options.val_data is not None:
+    model = SharedModel(model_spec)  # loaded on first use
+    generator = _generator(model, tokenizer, options) if tasks else None
+    planned = []
+    if upstream:
+        planned.append(_planned_upstream(identity, upstream_names, benchmarks, out_dir, options, val_shards, seq_len))
+    planned += [_planned_task(t, identity, options, generator, out_dir) for t in tasks]
+    from evolm.eval import existing
+
+    existing.check(planned, overwrite=options.overwrite)
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    if upstream:
         from evolm.eval.upstream import evaluate_upstream
 
-        val_shards, seq_len = _val_shards(model_spec, identity, options)
         summary["upstream"] = evaluate_upstream(
             model_spec, identity, upstream_names, out_dir, benchmarks=benchmarks, limit=options.limit,
             val_shards=val_shards, seq_len=seq_len, val_tokens=options.val_tokens,
@@ -119,7 +128,6 @@ def run(model_spec: str, options: EvalOptions) -> tuple[Path, dict]:
     if tasks:
         from evolm.eval.downstream import evaluate_task, suite_summary
 
-        generator = _generator(model, tokenizer, options)
         results = {t.name: evaluate_task(t, identity, options.decoding, generator, out_dir, limit=options.limit,
                                          chunk=_chunk(generator.backend_name, options))
                    for t in tasks}
@@ -130,6 +138,27 @@ def run(model_spec: str, options: EvalOptions) -> tuple[Path, dict]:
     summary.update(stamp())
     write_json(out_dir / f"suite-{suites.label(options.suite)}.json", summary)
     return out_dir, summary
+
+
+def _planned_upstream(identity: dict, names: list[str], benchmarks: Path | None, out_dir: Path, options: EvalOptions,
+                      val_shards: Path | None, seq_len: int):
+    from evolm.eval.existing import Planned
+    from evolm.eval.identity import run_hash
+    from evolm.eval.upstream import upstream_key  # checks every upstream task resolves, before any work
+
+    key = upstream_key(identity, names, benchmarks, limit=options.limit, val_shards=val_shards, seq_len=seq_len,
+                       val_tokens=options.val_tokens)
+    return Planned("upstream", out_dir / "upstream.json", run_hash(key), key)
+
+
+def _planned_task(task, identity: dict, options: EvalOptions, generator, out_dir: Path):
+    from evolm.eval.downstream import identity_key
+    from evolm.eval.existing import Planned
+    from evolm.eval.identity import run_hash
+
+    key = identity_key(identity, task, options.decoding, generator)
+    return Planned(task.name, out_dir / f"{task.name}.json", run_hash(key), key, options.limit,
+                   out_dir / f"{task.name}.samples.jsonl")
 
 
 def _chunk(backend: str, options: EvalOptions) -> int:

@@ -114,14 +114,21 @@ def summarize(raw: dict, metrics: dict[str, str]) -> dict:
     return {"tasks": tasks, "average": sum(values) / len(values) if len(values) == len(tasks) and values else None}
 
 
+def upstream_key(model: dict, names: list[str], benchmarks: Path | None, *, limit: int | None, val_shards: Path | None,
+                 seq_len: int, val_tokens: int) -> dict:
+    """The identity of an upstream evaluation: model, task versions, limit, validation-loss settings."""
+    _, _, versions = resolve(names, benchmarks)
+    return {"model": model, "tasks": versions, "limit": limit, "num_fewshot": 0,
+            "val": None if val_shards is None else {"shards": str(Path(val_shards).resolve()), "seq_len": seq_len, "tokens": val_tokens}}
+
+
 def evaluate_upstream(model_spec: str, model: dict, names: list[str], out_dir: Path, *, benchmarks: Path | None,
                       limit: int | None, val_shards: Path | None, seq_len: int, val_tokens: int,
                       get_model: Callable[[], object], batch_size: int | str = "auto") -> dict:
     """lm-eval on `names` and the validation loss on `val_shards`; `get_model` returns the loaded
     model for the latter (run.py shares one load with generation)."""
-    tasks, metrics, versions = resolve(names, benchmarks)
-    key = {"model": model, "tasks": versions, "limit": limit, "num_fewshot": 0,
-           "val": None if val_shards is None else {"shards": str(Path(val_shards).resolve()), "seq_len": seq_len, "tokens": val_tokens}}
+    tasks, metrics, _ = resolve(names, benchmarks)
+    key = upstream_key(model, names, benchmarks, limit=limit, val_shards=val_shards, seq_len=seq_len, val_tokens=val_tokens)
     run = run_hash(key)
     path = out_dir / "upstream.json"
     previous = finished_result(path, run)

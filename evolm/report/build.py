@@ -11,6 +11,7 @@ from evolm.errors import BadInput
 from evolm.fsutil import atomic_dir
 from evolm.report import findings, plots, render, tables
 from evolm.report.collect import Run, collect
+from evolm.report.eval_settings import settings_warnings
 from evolm.report.rows import build_row
 from evolm.report.sweeps import find_sweeps, sweep_warnings
 
@@ -87,6 +88,7 @@ def build_report(runs_dir: Path, out: Path, *, overwrite: bool = False) -> dict:
     root = Path(runs_dir).resolve()
     runs, warnings = collect(root)
     warnings += [f"{run.signature} ({run.path}): {w}" for run in runs for w in (run.manifest.outcome.warnings or [])]
+    warnings += settings_warnings(runs)
     rows = [build_row(run, root) for run in runs]
     by_sha = {row["manifest_sha256"]: row for row in rows}
     sweeps = find_sweeps(list(zip(rows, runs)))

@@ -4,7 +4,8 @@ A checkpoint is a directory with an `evolm.json` manifest; unfinished runs (`*.p
 temporary directories are skipped. Evaluation results are JSON files whose schema is
 `evolm.eval.downstream/*` or `evolm.eval.upstream/*`, anywhere under the folder (in `CKPT/eval/`
 or an `--out` folder); each is matched to its checkpoint by manifest hash, so a result made before
-a checkpoint was overwritten is ignored with a warning.
+a checkpoint was overwritten is ignored with a warning. Of two results of one task for one
+checkpoint the newer is used, with a warning when their settings differ.
 """
 
 from __future__ import annotations
@@ -119,11 +120,37 @@ def _attach_results(root: Path, runs: dict[str, Run], warnings: list[str]) -> No
             if model.get("path") in by_path:
                 warnings.append(f"ignored {path}: it evaluated an earlier version of {model['path']}")
             continue
-        if schema.startswith("evolm.eval.upstream/"):
-            if run.upstream is None or result.get("created", "") >= run.upstream.get("created", ""):
+        upstream = schema.startswith("evolm.eval.upstream/")
+        task = "upstream" if upstream else result.get("task")
+        previous = run.upstream if upstream else run.downstream.get(task)
+        if previous is not None and settings_of(previous) != settings_of(result):
+            warnings.append(f"{run.path} has {task} results of different settings in two folders ({path} is one); "
+                            "the report uses the newer")
+        if previous is None or result.get("created", "") >= previous.get("created", ""):
+            if upstream:
                 run.upstream = result
-        else:
-            task = result.get("task")
-            previous = run.downstream.get(task)
-            if previous is None or result.get("created", "") >= previous.get("created", ""):
+            else:
                 run.downstream[task] = result
+
+
+# Decoding settings that change only the sampled completions (Maj@K, Pass@K, correct ratio), not the
+# greedy one pass@1 is computed from: results that differ only in these still compare on pass@1.
+SAMPLING_ONLY = ("samples", "temperature", "top_p")
+
+
+def without_sampling(settings: dict) -> dict:
+    """`settings_of` minus the decoding settings only the sampled metrics depend on."""
+    decoding = settings.get("decoding")
+    if not isinstance(decoding, dict):
+        return settings
+    return {**settings, "decoding": {k: v for k, v in decoding.items() if k not in SAMPLING_ONLY}}
+
+
+def settings_of(result: dict) -> dict:
+    """The settings of one evaluation result: its identity without the model (task file, decoding,
+    grader, backend, reward model; upstream: task versions, limit, validation loss), plus the
+    problem limit downstream results keep beside their identity."""
+    settings = {k: v for k, v in (result.get("identity") or {}).items() if k != "model"}
+    if "limit" in result:
+        settings["limit"] = result["limit"]
+    return settings

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from evolm import stagespec
-from evolm.report.collect import Run
+from evolm.report.collect import SAMPLING_ONLY, Run
 from evolm.report.rows import swept_knobs
 
 
@@ -65,11 +65,6 @@ def find_sweeps(rows_runs: list[tuple[dict, Run]]) -> list[Sweep]:
                 members.sort(key=lambda m: (m[0][knob], m[0]["signature"]))
                 sweeps.append(Sweep(knob, dict(others), members))
     return sweeps
-
-
-# Decoding settings that change only the sampled completions (Maj@K, Pass@K, correct ratio), not the
-# greedy one that pass@1 is computed from.
-SAMPLING_ONLY = ("samples", "temperature", "top_p")
 
 
 def _settings(run: Run) -> dict:

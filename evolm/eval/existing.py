@@ -1,0 +1,80 @@
+"""Results already in an evaluation's output folder: reused, resumed, or replaced only with --overwrite.
+
+Decision (issue 13): a results folder holds one result per task (`<Task>.json`, `upstream.json`),
+the one `evolm report` reads for its checkpoint. A rerun with other settings (model files, task
+file, decoding, grader, backend, reward model, limit) would replace it, so that is refused, before
+any work, unless --overwrite is given. Keeping results of several settings side by side in one
+folder was the other choice; it would leave the report to pick one result per task and table for
+every checkpoint, and a user to learn which. Both can still be kept: evaluate into another folder
+with --out (the report reads results anywhere under the runs folder and warns when the settings
+it compares differ). The same settings reuse the finished result or resume its per-sample records.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from evolm.errors import BadInput
+from evolm.jsonl import complete_prefix
+
+
+@dataclass
+class Planned:
+    """One result an evaluation is about to write."""
+
+    name: str  # the task, or "upstream"
+    result: Path  # <Task>.json or upstream.json
+    run: str  # the hash of its identity (evolm.eval.identity.run_hash)
+    identity: dict
+    limit: int | None = None  # downstream records its limit beside the identity (same samples serve any limit)
+    samples: Path | None = None  # <Task>.samples.jsonl: the records an interrupted run left
+
+
+def check(planned: list[Planned], *, overwrite: bool) -> None:
+    """Refuse (BadInput) when a planned result would replace one of other settings, unless `overwrite`."""
+    conflicts = [reason for reason in map(_conflict, planned) if reason]
+    if conflicts and not overwrite:
+        more = f" (and {len(conflicts) - 1} more)" if len(conflicts) > 1 else ""
+        raise BadInput(f"{conflicts[0]}{more}; pass --overwrite to replace them, or --out DIR to keep both.")
+
+
+def _conflict(plan: Planned) -> str | None:
+    if plan.result.exists():
+        try:
+            previous = json.loads(plan.result.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            previous = None
+        if not isinstance(previous, dict):
+            return f"{plan.result} is not a readable {plan.name} result"
+        if previous.get("run") == plan.run and previous.get("limit") == plan.limit:
+            return None
+        differences = describe(previous.get("identity") or {}, plan.identity)
+        if previous.get("limit") != plan.limit:
+            differences.append(f"limit {previous.get('limit')}, now {plan.limit}")
+        return f"{plan.result} holds {plan.name} results of other settings ({'; '.join(differences[:3]) or 'another evolm version'})"
+    if plan.samples is not None and plan.samples.is_file():
+        lines, _ = complete_prefix(plan.samples)
+        if any(isinstance(record, dict) and record.get("run") != plan.run for _, record in lines):
+            return f"{plan.samples} holds samples of an interrupted {plan.name} evaluation with other settings"
+    return None
+
+
+def describe(old: dict, new: dict, prefix: str = "") -> list[str]:
+    """'decoding.samples 2, now 4' for each leaf that differs between two identity mappings."""
+    out = []
+    for key in sorted(set(old) | set(new)):
+        a, b = old.get(key), new.get(key)
+        if a == b:
+            continue
+        if isinstance(a, dict) and isinstance(b, dict):
+            out += describe(a, b, f"{prefix}{key}.")
+        else:
+            out.append(f"{prefix}{key} {_short(a)}, now {_short(b)}")
+    return out
+
+
+def _short(value) -> str:
+    text = json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else value
+    return text if len(text) <= 24 else text[:12] + "..."
