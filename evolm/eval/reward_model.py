@@ -14,6 +14,19 @@ from evolm.eval.loading import device, dtype_name
 from evolm.template import conversation, training_text
 
 
+def check_reward_model(spec: str) -> None:
+    """Refuse a reward model that cannot load (absent, offline, not one score) from its config alone,
+    before any generation: it is otherwise loaded only once the first task's completions exist."""
+    from transformers import AutoConfig
+
+    try:
+        config = AutoConfig.from_pretrained(spec)
+    except (OSError, ValueError) as exc:
+        raise BadInput(f"Cannot load a reward model (sequence classification) from {spec} ({str(exc).splitlines()[0]}).") from None
+    if config.num_labels != 1:
+        raise BadInput(f"Reward model {spec} has {config.num_labels} outputs; a reward model has one.")
+
+
 class RewardModel:
     def __init__(self, spec: str, batch_size: int = 8):
         from transformers import AutoModelForSequenceClassification, AutoTokenizer

@@ -185,8 +185,9 @@ def _generator(model, tokenizer, options: EvalOptions):
     make_rm = None
     rm_identity = None
     if options.reward_model:
-        from evolm.eval.reward_model import RewardModel
+        from evolm.eval.reward_model import RewardModel, check_reward_model
 
         rm_identity = model_identity(options.reward_model)
+        check_reward_model(options.reward_model)
         make_rm = lambda: RewardModel(options.reward_model)  # noqa: E731
     return Generator(make_backend, make_rm, "vllm" if use_vllm else "transformers", rm_identity)
