@@ -16,6 +16,7 @@ import uuid
 from pathlib import Path
 from typing import Iterator
 
+from evolm import jsontext
 from evolm.errors import BadInput
 
 _CHUNK = 1 << 20
@@ -59,8 +60,9 @@ def atomic_write_text(path: Path, text: str) -> None:
 
 
 def write_json(path: Path, obj) -> None:
-    """Write pretty JSON through a temporary file and rename, so readers never see half a file."""
-    atomic_write_text(path, json.dumps(obj, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
+    """Write pretty JSON through a temporary file and rename, so readers never see half a file (a NaN
+    is written as null and named, `evolm.jsontext`)."""
+    atomic_write_text(path, jsontext.dumps(obj, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
 
 
 def check_output_dir(out: Path, *, overwrite: bool) -> None:

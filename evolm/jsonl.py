@@ -14,12 +14,13 @@ import os
 from pathlib import Path
 from typing import Iterable, Iterator
 
+from evolm import jsontext
 from evolm.errors import BadInput
 
 
 def dumps(row, *, sort_keys: bool = True, ensure_ascii: bool = False) -> str:
-    """One JSONL line without its newline."""
-    return json.dumps(row, ensure_ascii=ensure_ascii, sort_keys=sort_keys)
+    """One JSONL line without its newline (a NaN is written as null and named, `evolm.jsontext`)."""
+    return jsontext.dumps(row, ensure_ascii=ensure_ascii, sort_keys=sort_keys)
 
 
 def read_jsonl(path: Path) -> Iterator[tuple[int, object]]:

@@ -9,12 +9,19 @@ A default of None means "the preset's default" (the paper's for the paper's size
 
 An option that several stages have (the seed, `--report-to`, ...) is declared once with
 `shared_option` and made a field of each class by calling it.
+
+An option's range is declared with it (`minimum`, `above`, `maximum`) and checked by `check_ranges`,
+which each stage runs before anything else, so a value no library would take (`--lr -1`) or one
+that would silently fall back to a default (`--micro-batch 0`) is refused in one sentence before
+any output exists. Relations between options, or with the model (its positions), are each stage's
+own checks, made right after.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import functools
+import math
 from typing import Any, Callable
 
 from evolm.errors import BadInput
@@ -22,18 +29,22 @@ from evolm.units import parse_count, parse_counts
 
 
 def option(default: Any, help: str, *, flag: str | None = None, count: bool = False, counts: bool = False,
-           negatable: bool = False):
+           negatable: bool = False, minimum: float | None = None, above: float | None = None,
+           maximum: float | None = None):
     """A dataclass field that is also a CLI option.
 
     flag: the CLI spelling (default `--field-name`); count: the value may be written as a count
     ("64K", "2M", parsed with `parse_count`; the option is text on the command line); counts: a
     comma-separated list of counts ("500K,1M", or a YAML list), a tuple of ints in the dataclass;
-    negatable: a `--x/--no-x` switch for booleans (otherwise a boolean is a plain `--x` flag).
+    negatable: a `--x/--no-x` switch for booleans (otherwise a boolean is a plain `--x` flag);
+    minimum / above / maximum: the allowed range of a number (`above` excludes its bound), checked
+    by `check_ranges`; None (the preset's default) is always allowed.
     """
     if not help:
         raise TypeError("an option needs its help text")
     return dataclasses.field(default=default, metadata={"help": help, "flag": flag, "count": count, "counts": counts,
-                                                        "negatable": negatable})
+                                                        "negatable": negatable, "minimum": minimum, "above": above,
+                                                        "maximum": maximum})
 
 
 def shared_option(default: Any, help: str, **kwargs) -> Callable[[], dataclasses.Field]:
@@ -74,3 +85,57 @@ def from_values(cls, values: dict):
             value = parse_counts(value, what=flag_of(f))
         kwargs[f.name] = value
     return cls(**kwargs)
+
+
+def allowed_range(f: dataclasses.Field) -> str | None:
+    """The declared range of a numeric option in words ("at least 1", "greater than 0"), or None."""
+    low, above, high = f.metadata.get("minimum"), f.metadata.get("above"), f.metadata.get("maximum")
+    if low is not None and high is not None:
+        return f"between {_number(low)} and {_number(high)}"
+    if above is not None:
+        return f"greater than {_number(above)}" + (f" and at most {_number(high)}" if high is not None else "")
+    if low is not None:
+        return f"at least {_number(low)}"
+    if high is not None:
+        return f"at most {_number(high)}"
+    return None
+
+
+def _number(value) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def out_of_range(flag: str, value: Any, allowed: str) -> BadInput:
+    """The one sentence of every refused option value: the option, the value, what is allowed."""
+    shown = _number(value) if isinstance(value, (int, float)) else value
+    return BadInput(f"{flag} {shown} is out of range: it must be {allowed}.")
+
+
+def check_ranges(options) -> None:
+    """Refuse the first option of `options` (a stage's options dataclass) outside its declared range."""
+    for f in option_fields(type(options)):
+        allowed = allowed_range(f)
+        value = getattr(options, f.name)
+        if allowed is None or value is None:
+            continue
+        for item in value if isinstance(value, (tuple, list)) else (value,):
+            if isinstance(item, bool) or not isinstance(item, (int, float)):
+                raise out_of_range(flag_of(f), repr(item), f"a number {allowed}")
+            low, above, high = f.metadata.get("minimum"), f.metadata.get("above"), f.metadata.get("maximum")
+            # A NaN or an infinity (`--lr nan`) is in no range; `not x >= low` also refuses NaN.
+            if (not math.isfinite(item) or (low is not None and not item >= low) or (above is not None and not item > above)
+                    or (high is not None and not item <= high)):
+                raise out_of_range(flag_of(f), item, allowed)
+
+
+def given(value: Any, default: Any) -> Any:
+    """The option's value, or `default` when it was not given (None). Never `value or default`:
+    that turns an explicit 0 into the default without a word."""
+    return default if value is None else value
+
+
+def check_warmup(value: float, flag: str = "--warmup") -> None:
+    """A warmup is a fraction of the steps (below 1) or a whole number of steps; 2.5 steps would be
+    cut to 2 without a word, so it is refused."""
+    if not math.isfinite(value) or value < 0 or (value >= 1 and value != int(value)):
+        raise out_of_range(flag, value, "a fraction of the steps below 1 or a whole number of steps")

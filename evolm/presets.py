@@ -79,6 +79,11 @@ class Preset:
     def head_dim(self) -> int:
         return self.hidden // self.heads
 
+    @property
+    def positions(self) -> int:
+        """The model's positions (max_position_embeddings): the longest sequence it can take."""
+        return max(self.max_position, self.seq_len)
+
     def params(self, vocab: int | None = None) -> int:
         """Parameter count with untied input/output embeddings (as the paper counts)."""
         v = self.vocab if vocab is None else vocab
@@ -122,7 +127,7 @@ class Preset:
             num_attention_heads=self.heads,
             num_key_value_heads=self.kv_heads,
             head_dim=self.head_dim,
-            max_position_embeddings=max(self.max_position, self.seq_len),
+            max_position_embeddings=self.positions,
             rms_norm_eps=self.rms_eps,
             rope_theta=self.rope_theta,
             hidden_act="silu",

@@ -224,3 +224,37 @@ def test_the_cli_imports_no_training_library():
                           cwd=Path(__file__).resolve().parent.parent)
     assert done.returncode == 0 and done.stdout.strip() == "[]", done.stderr
 
+
+
+# -- every option's range is declared with it and checked before anything runs ---------------------
+
+@pytest.mark.parametrize("cls", [Overrides, SFTOptions, RLOptions])
+def test_every_numeric_option_declares_its_range(cls):
+    """A number without a range is how `--micro-batch 0` once ran a job with the default (issue 13)."""
+    import typing
+
+    from evolm.options import allowed_range
+
+    hints = typing.get_type_hints(cls)
+    for f in option_fields(cls):
+        types = set(typing.get_args(hints[f.name])) - {type(None)} or {hints[f.name]}
+        if types <= {int, float}:
+            assert allowed_range(f) is not None, f"{cls.__name__}.{f.name} declares no range"
+
+
+def test_a_python_caller_gets_the_same_refusals_as_the_cli():
+    with pytest.raises(BadInput, match=r"^--lr -1 is out of range: it must be greater than 0\.$"):
+        SFTOptions(lr=-1.0).check()
+    with pytest.raises(BadInput, match=r"^--temperature inf is out of range: it must be greater than 0\.$"):
+        RLOptions(temperature=float("inf")).check()
+    with pytest.raises(BadInput, match=r"^--micro-batch 'two' is out of range: it must be a number at least 1\.$"):
+        Overrides(micro_batch="two").check()
+    with pytest.raises(BadInput, match=r"^--seed -1 is out of range: it must be between 0 and 4294967295\.$"):
+        Overrides(seed=-1).check()
+    with pytest.raises(BadInput, match=r"^--warmup 1\.5 is out of range: it must be a fraction"):
+        RLOptions(warmup=1.5).check()
+    with pytest.raises(BadInput, match="Unknown RL algorithm 'ppo'"):
+        RLOptions(algo="ppo").check()
+    for cls in (Overrides, SFTOptions, RLOptions):
+        cls().check()  # the defaults pass
+    Overrides(warmup=5.0, seq_len=1, min_lr=0.0).check()

@@ -135,7 +135,7 @@ def test_tokenizer_command_errors(cli, tmp_path, general):
     bad = cli("data", "tokenizer", general, "--vocab-size", "4k5", "--out", tmp_path / "t")
     assert bad.code == 2 and "Invalid vocabulary size" in bad.err
     small = cli("data", "tokenizer", general, "--vocab-size", "100", "--out", tmp_path / "t")
-    assert small.code == 2 and "too small" in small.err
+    assert small.code == 2 and "--vocab-size 100 is out of range: it must be at least 300" in small.err
     offline = cli("data", "tokenizer", "--from", "meta-llama/Llama-2-7b-hf", "--out", tmp_path / "t")
     assert offline.code == 2 and "Could not load tokenizer" in offline.err
     assert not (tmp_path / "t").exists()

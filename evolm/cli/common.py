@@ -3,7 +3,6 @@ commands' `--out` and `--resume`."""
 
 from __future__ import annotations
 
-import json
 import sys
 from contextlib import contextmanager
 from pathlib import Path
@@ -12,6 +11,7 @@ from typing import Optional
 import typer
 import yaml
 
+from evolm import jsontext
 from evolm.errors import BadInput
 from evolm.units import parse_count
 
@@ -82,7 +82,7 @@ def echo_result(text: str) -> None:
 def emit(path: Path | str, payload: dict, as_json: bool) -> None:
     """The command's result on stdout: the output path, or a JSON object with --json."""
     if as_json:
-        echo_result(json.dumps({"path": str(path), **payload}, indent=None, sort_keys=True, default=str))
+        echo_result(jsontext.dumps({"path": str(path), **payload}, indent=None, sort_keys=True, default=str))
     else:
         echo_result(str(path))
 

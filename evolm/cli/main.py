@@ -58,9 +58,16 @@ def root(
     """evolm: the EvoLM study (arXiv 2506.16029) as one CLI."""
 
 
+def _interrupted(exc: KeyboardInterrupt) -> None:
+    """The line Ctrl-C leaves: a training command's interruption says what was kept
+    (`evolm.training.rundir.say_what_is_kept`)."""
+    stderr.print(f"interrupted; {exc}" if str(exc) else "interrupted", markup=False)
+
+
 def _guard_stdout(command) -> None:
     """Every subcommand's callback runs under `results_only_on_stdout` (help and usage, printed
-    while click parses, keep the real stdout)."""
+    while click parses, keep the real stdout). A Ctrl-C is reported here: typer turns it into a
+    silent exit 130 once the callback returns to it."""
     for sub in getattr(command, "commands", {}).values():
         _guard_stdout(sub)
     callback = command.callback
@@ -69,8 +76,12 @@ def _guard_stdout(command) -> None:
 
     @functools.wraps(callback)
     def guarded(*args, **kwargs):
-        with results_only_on_stdout():
-            return callback(*args, **kwargs)
+        try:
+            with results_only_on_stdout():
+                return callback(*args, **kwargs)
+        except KeyboardInterrupt as exc:
+            _interrupted(exc)
+            raise
 
     guarded._stdout_guarded = True
     command.callback = guarded
@@ -103,8 +114,8 @@ def main(argv: list[str] | None = None) -> int:
             traceback.print_exc()
         stderr.print(f"error: {exc}", markup=False)
         return 2
-    except KeyboardInterrupt:
-        stderr.print("interrupted", markup=False)
+    except KeyboardInterrupt as exc:  # outside a command's callback (inside it, typer exits 130 after `guarded` reported it)
+        _interrupted(exc)
         return 130
     except Exception as exc:  # noqa: BLE001 - the last line of defence: report, don't dump
         if debug:

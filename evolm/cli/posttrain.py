@@ -12,6 +12,7 @@ from evolm.cli.options import with_options
 from evolm.cli.train import emit_result
 from evolm.stages.rl import RLOptions
 from evolm.stages.sft import SFTOptions
+from evolm.training.rundir import say_what_is_kept
 
 DATA = typer.Option(..., "--data", help="Problem pool (.jsonl with problem and gt_solution), or a split folder from "
                                         "`evolm data split` (SFT uses its SFT part, RL its RL part).")
@@ -35,8 +36,9 @@ def sft(
     """Supervised fine-tuning on the first N pool (or split SFT part) examples, loss on the response only (TRL SFTTrainer)."""
     from evolm.stages import sft as stage
 
-    checkpoint = stage.run(parent=parent, data=data, examples=_count(examples), epochs=epochs, out=out,
-                           options=options, resume=resume, overwrite=overwrite)
+    with say_what_is_kept(out):
+        checkpoint = stage.run(parent=parent, data=data, examples=_count(examples), epochs=epochs, out=out,
+                               options=options, resume=resume, overwrite=overwrite)
     emit_result(out, {"signature": checkpoint.signature, "stage": "sft", "loss": checkpoint.manifest.outcome.loss,
                       "steps": checkpoint.manifest.schedule.steps_done}, as_json)
 
@@ -55,8 +57,9 @@ def rl(
     """RL with verifiable rewards (the evaluation's graders) on the last N pool (or split RL part) examples, GRPO via TRL."""
     from evolm.stages import rl as stage
 
-    checkpoint = stage.run(parent=parent, data=data, examples=_count(examples), epochs=epochs, out=out,
-                           options=options, resume=resume, overwrite=overwrite)
+    with say_what_is_kept(out):
+        checkpoint = stage.run(parent=parent, data=data, examples=_count(examples), epochs=epochs, out=out,
+                               options=options, resume=resume, overwrite=overwrite)
     m = checkpoint.manifest
     emit_result(out, {"signature": checkpoint.signature, "stage": "rl", "rewards": m.outcome.rewards,
                       "kl": m.posttraining.kl, "steps": m.schedule.steps_done}, as_json)

@@ -10,6 +10,7 @@ import typer
 from evolm.cli.common import CheckpointOutOption, ConfigOption, JsonOption, OverwriteOption, ResumeOption, emit
 from evolm.cli.options import with_options
 from evolm.stages.lm_run import Overrides
+from evolm.training.rundir import say_what_is_kept
 from evolm.units import parse_count
 
 
@@ -35,8 +36,9 @@ def pretrain(
     from evolm.stages import pretrain as stage
 
     budget = parse_count(tokens, what="token budget", allow_per_param=True)
-    checkpoint = stage.run(model=model, tokens=budget, data=data, out=out, tokenizer=tokenizer, overrides=overrides,
-                           resume=resume, overwrite=overwrite)
+    with say_what_is_kept(out):
+        checkpoint = stage.run(model=model, tokens=budget, data=data, out=out, tokenizer=tokenizer, overrides=overrides,
+                               resume=resume, overwrite=overwrite)
     emit_result(out, _summary(checkpoint), as_json)
 
 
@@ -59,6 +61,7 @@ def cpt(
     """Continue pre-training PARENT on a domain mixture with optional replay (weights only; fresh optimizer and schedule)."""
     from evolm.stages import cpt as stage
 
-    checkpoint = stage.run(parent=parent, domain=list(domain), replay=list(replay or []), out=out, overrides=overrides,
-                           resume=resume, overwrite=overwrite)
+    with say_what_is_kept(out):
+        checkpoint = stage.run(parent=parent, domain=list(domain), replay=list(replay or []), out=out,
+                               overrides=overrides, resume=resume, overwrite=overwrite)
     emit_result(out, _summary(checkpoint), as_json)

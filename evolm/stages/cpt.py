@@ -18,6 +18,7 @@ from evolm.mixture import MixturePlan, MixtureSource
 from evolm.presets import get_preset
 from evolm.lineage_data import pretraining_data
 from evolm.shards import TokenShards
+from evolm.stages.limits import checkpoint_positions
 from evolm.stages.lm_run import (
     Overrides, RunSpec, check_exports, quiet_transformers, data_record, pretraining_val_set, run_and_save, train_config, warn_repeats,
 )
@@ -44,6 +45,7 @@ def run(*, parent: Path, domain: list[str], replay: list[str], out: Path, overri
     from transformers import AutoModelForCausalLM
 
     overrides = overrides or Overrides()
+    overrides.check()  # every option, before anything is read or written
     report_to = check_report_to(overrides.report_to)
     quiet_transformers()
     if not domain:
@@ -62,7 +64,8 @@ def run(*, parent: Path, domain: list[str], replay: list[str], out: Path, overri
     vocab = ancestor.manifest.model.vocab_size
     domain_tokens = sum(b for kind, _, b in sources if kind == "domain")
     replay_tokens = sum(b for kind, _, b in sources if kind == "replay")
-    config = train_config(preset, domain_tokens + replay_tokens, overrides, world_size())
+    config = train_config(preset, domain_tokens + replay_tokens, overrides, world_size(),
+                          positions=checkpoint_positions(ancestor.path), model=f"the parent {parent}")
     check_exports(out, config, resume=resume, overwrite=overwrite)
     plan = MixturePlan([MixtureSource(kind, path, b) for kind, path, b in sources], config.seq_len, config.seed)
     warn_repeats(plan)

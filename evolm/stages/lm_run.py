@@ -21,8 +21,9 @@ from evolm.errors import BadInput
 from evolm.fsutil import check_output_dir
 from evolm.lineage_data import pretraining_shards
 from evolm.mixture import MixturePlan
-from evolm.options import option
+from evolm.options import check_ranges, check_warmup, given, option, out_of_range
 from evolm.presets import Preset
+from evolm.stages.limits import check_length
 from evolm.training.batching import split_batch
 from evolm.training.options import LOG_EVERY, REPORT_TO, SEED
 from evolm.training.processes import from_main
@@ -39,26 +40,35 @@ class Overrides:
     """The training options of pretrain and cpt (`evolm pretrain/cpt --help` shows this help);
     None means the preset's (the paper's) default."""
 
-    seq_len: int | None = option(None, "Tokens per sequence (preset default: 2048 for the paper's models).")
-    global_batch: int | None = option(None, "Sequences per optimizer step across all processes (preset default).")
+    seq_len: int | None = option(None, "Tokens per sequence (preset default: 2048 for the paper's models).", minimum=1)
+    global_batch: int | None = option(None, "Sequences per optimizer step across all processes (preset default).",
+                                      minimum=1)
     micro_batch: int | None = option(
-        None, "Sequences per forward pass on one process (gradient accumulation fills the rest).")
-    lr: float | None = option(None, "Peak learning rate (preset default).")
-    min_lr: float | None = option(None, "Final learning rate of the cosine (default lr/10).")
-    warmup: float = option(0.1, "Linear warmup: a fraction of the steps (<1) or a number of steps.")
-    weight_decay: float = option(0.1, "AdamW weight decay.")
-    grad_clip: float = option(1.0, "Clip the gradient norm of each step to this value.")
+        None, "Sequences per forward pass on one process (gradient accumulation fills the rest).", minimum=1)
+    lr: float | None = option(None, "Peak learning rate (preset default).", above=0)
+    min_lr: float | None = option(None, "Final learning rate of the cosine (default lr/10).", minimum=0)
+    warmup: float = option(0.1, "Linear warmup: a fraction of the steps (<1) or a number of steps.", minimum=0)
+    weight_decay: float = option(0.1, "AdamW weight decay.", minimum=0)
+    grad_clip: float = option(1.0, "Clip the gradient norm of each step to this value.", above=0)
     seed: int = SEED()
-    eval_every: int = option(0, "Steps between validation passes (0: only at the end).")
-    val_tokens: int = option(65536, "Validation tokens per pass and source (a count: 64K, 1M).", count=True)
-    save_every: int = option(0, "Steps between resume states in OUT.partial/state (0: never).")
+    eval_every: int = option(0, "Steps between validation passes (0: only at the end).", minimum=0)
+    val_tokens: int = option(65536, "Validation tokens per pass and source (a count: 64K, 1M).", count=True, minimum=1)
+    save_every: int = option(0, "Steps between resume states in OUT.partial/state (0: never).", minimum=0)
     log_every: int = LOG_EVERY()
-    peak_flops: float | None = option(None, "Peak FLOP/s of one device for MFU (default: measured by a matmul).")
+    peak_flops: float | None = option(None, "Peak FLOP/s of one device for MFU (default: measured by a matmul).", above=0)
     report_to: str = REPORT_TO()
     export_at: tuple[int, ...] | None = option(
         None, "Token counts at which to also save the weights as evaluable checkpoints, comma-separated (500K,1M), "
         "each below the budget and taken at the first step that reaches it: OUT@COUNT (e.g. runs/pt@500K; '@' and "
         "the count need no quoting in shells), marked incomplete in its manifest.", counts=True)
+
+    def check(self) -> None:
+        """Every option on its own (its declared range) and the relations that need no model: run
+        first, before any output exists. `train_config` adds the checks against the model and budget."""
+        check_ranges(self)
+        check_warmup(self.warmup)
+        if self.lr is not None and self.min_lr is not None and self.min_lr > self.lr:
+            raise out_of_range("--min-lr", self.min_lr, f"at most --lr {self.lr:g}")
 
 
 def quiet_transformers() -> None:
@@ -73,32 +83,32 @@ def micro_batch_cap(preset: Preset) -> int:
     return 8 if preset.hidden <= 1024 else 4 if preset.hidden <= 2048 else 2
 
 
-def train_config(preset: Preset, budget: int, o: Overrides, world: int = 1) -> TrainConfig:
+def train_config(preset: Preset, budget: int, o: Overrides, world: int = 1, *, positions: int | None = None,
+                 model: str | None = None) -> TrainConfig:
+    """The trainer's settings: the options (already checked by the stage with `Overrides.check`),
+    the preset's defaults for those not given, checked against the model's `positions` (default:
+    the preset's) and the budget."""
     from evolm.training.causal_lm import TrainConfig
 
-    seq_len = o.seq_len or preset.seq_len
-    global_batch = o.global_batch or preset.global_batch
-    for name, value in (("--seq-len", seq_len), ("--global-batch", global_batch), ("--micro-batch", o.micro_batch or 1)):
-        if value <= 0:
-            raise BadInput(f"{name} must be positive.")
+    seq_len = given(o.seq_len, preset.seq_len)
+    check_length("--seq-len", seq_len, positions or preset.positions, model or f"the {preset.name} preset")
+    global_batch = given(o.global_batch, preset.global_batch)
     tokens_per_step = seq_len * global_batch
     steps = budget // tokens_per_step
     if steps < 1:
         raise BadInput(f"The token budget {budget:,} is smaller than one global batch ({global_batch} x {seq_len} = {tokens_per_step:,} tokens).")
-    lr = o.lr if o.lr is not None else preset.peak_lr
-    min_lr = o.min_lr if o.min_lr is not None else (lr / 10 if o.lr is not None else preset.min_lr)
-    if lr <= 0 or min_lr < 0 or min_lr > lr:
-        raise BadInput(f"Learning rates must satisfy 0 <= min_lr <= lr (got lr={lr}, min_lr={min_lr}).")
-    if o.warmup < 0:
-        raise BadInput("--warmup must not be negative.")
+    lr = given(o.lr, preset.peak_lr)
+    min_lr = given(o.min_lr, lr / 10 if o.lr is not None else preset.min_lr)
+    if min_lr > lr:  # a given --min-lr against the preset's peak (both given: Overrides.check)
+        raise out_of_range("--min-lr", min_lr, f"at most the peak learning rate {lr:g}")
     warmup = round(o.warmup * steps) if o.warmup < 1 else int(o.warmup)
     # The default micro batch: the largest power-of-two divisor of the per-process batch up to the cap.
-    split = split_batch(global_batch, world, o.micro_batch or None, cap=micro_batch_cap(preset), powers_of_two=True)
+    split = split_batch(global_batch, world, o.micro_batch, cap=micro_batch_cap(preset), powers_of_two=True)
     config = TrainConfig(
         seq_len=seq_len, global_batch=global_batch, micro_batch=split.micro,
         lr=lr, min_lr=min_lr, warmup_steps=min(warmup, steps), total_steps=steps, weight_decay=o.weight_decay,
         grad_clip=o.grad_clip, seed=o.seed, eval_every=o.eval_every, val_tokens=o.val_tokens,
-        save_every=o.save_every, log_every=max(1, o.log_every), peak_flops=o.peak_flops,
+        save_every=o.save_every, log_every=o.log_every, peak_flops=o.peak_flops,
         export_at=tuple(sorted(set(parse_counts(o.export_at, what="--export-at")))),  # text too, from Python callers
     )
     _check_export_at(config)
@@ -162,6 +172,7 @@ def run_and_save(spec: RunSpec, model, out: Path, *, resume: bool, overwrite: bo
               "data": [d.to_json() for d in spec.data_records],
               "parent": spec.parent.manifest_sha256 if spec.parent else None}
     tracking = Tracking(spec.report_to, partial, out.name)
+    warn_short_val_sets(spec.val_sets, spec.config.seq_len)
     from evolm.training.causal_lm import MidRunExports, train
 
     exports = MidRunExports(
@@ -247,6 +258,15 @@ def _copy_tokenizer(source: Path, target: Path) -> None:
 def data_record(name: str, shards, budget: int, plan: MixturePlan, index: int) -> DataSource:
     return DataSource(name, path=str(Path(shards.root).resolve()), fingerprint=shards.fingerprint,
                       tokens_requested=budget, epochs=round(plan.epochs(index), 4), source=shards.source)
+
+
+def warn_short_val_sets(val_sets: dict, seq_len: int) -> None:
+    """A validation split shorter than one sequence gives no loss (NaN, written as null in the
+    manifest): say why before the run, not after it."""
+    for name, reader in val_sets.items():
+        if len(reader) < seq_len + 1:
+            log(f"warning: the {name} validation split holds {len(reader):,} tokens, fewer than one sequence of "
+                f"--seq-len {seq_len} plus 1; its validation loss will be recorded as null.")
 
 
 def warn_repeats(plan: MixturePlan) -> None:

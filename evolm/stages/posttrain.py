@@ -9,6 +9,7 @@ examples come from a pool file or a split folder (`evolm.stages.data.split.selec
 
 from __future__ import annotations
 
+import math
 import shutil
 from pathlib import Path
 
@@ -16,8 +17,17 @@ from evolm.checkpoint import Checkpoint, build_manifest, load_checkpoint, write_
 from evolm.console import log
 from evolm.errors import BadInput
 from evolm.manifest import Compute, DataSource, Manifest, Outcome, PostTraining, Schedule
+from evolm.options import out_of_range
 from evolm.training.rundir import METRICS
 from evolm.training.tracking import Tracking
+
+
+def check_amount(examples: int | None, epochs: float) -> None:
+    """SFT's and RL's own arguments, checked with the options: before any output exists."""
+    if not (math.isfinite(epochs) and epochs > 0):
+        raise out_of_range("--epochs", epochs, "a finite number greater than 0")
+    if examples is not None and examples < 1:
+        raise out_of_range("--examples", examples, "at least 1")
 
 
 def load_parent(path: Path) -> Checkpoint:

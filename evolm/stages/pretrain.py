@@ -23,6 +23,7 @@ def run(*, model: str, tokens: int | PerParam, data: Path, out: Path, tokenizer:
     from transformers import AutoModelForCausalLM
 
     overrides = overrides or Overrides()
+    overrides.check()  # every option, before anything is read or written
     report_to = check_report_to(overrides.report_to)
     quiet_transformers()
     preset = get_preset(model)

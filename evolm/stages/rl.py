@@ -21,12 +21,13 @@ from evolm.console import log
 from evolm.errors import BadInput
 from evolm.eval.tasks.base import reward
 from evolm.eval.tasks.registry import DEFAULT_POOL_GRADER, family_of, row_grader
-from evolm.options import option
+from evolm.options import check_ranges, check_warmup, given, option, out_of_range
 from evolm.presets import PRESETS, RLDefaults, paper_values
 from evolm.stages.data.split import Selection, select_examples
+from evolm.stages.limits import checkpoint_positions
 from evolm.stages.lm_run import quiet_transformers
 from evolm.manifest import DataSource, Outcome, Schedule
-from evolm.stages.posttrain import done_message, lineage_examples, load_parent, posttrain_manifest, write_posttrained
+from evolm.stages.posttrain import check_amount, done_message, lineage_examples, load_parent, posttrain_manifest, write_posttrained
 from evolm.training.batching import split_batch
 from evolm.training.metrics import metrics_callback
 from evolm.training.noop import noop_warnings
@@ -45,24 +46,34 @@ class RLOptions:
     (`evolm.presets.RLDefaults`: the paper's for 1B and 4B)."""
 
     algo: str = option("grpo", "grpo. The paper's PPO (with a critic) is not offered: the installed TRL has no PPO trainer.")
-    lr: float | None = option(None, f"Actor learning rate (preset default; paper: {paper_values('rl', 'lr')}).")
+    lr: float | None = option(None, f"Actor learning rate (preset default; paper: {paper_values('rl', 'lr')}).", above=0)
     prompts_per_step: int | None = option(
-        None, f"Prompts per optimizer step (preset default; paper: {paper_values('rl', 'prompts_per_step')}).")
-    rollouts: int = option(4, "Completions sampled per prompt (GRPO needs >= 2; the paper's PPO used 1).")
-    temperature: float = option(1.0, "Sampling temperature of the rollouts.")
+        None, f"Prompts per optimizer step (preset default; paper: {paper_values('rl', 'prompts_per_step')}).", minimum=1)
+    rollouts: int = option(4, "Completions sampled per prompt (GRPO needs >= 2; the paper's PPO used 1).", minimum=2)
+    temperature: float = option(1.0, "Sampling temperature of the rollouts.", above=0)
     max_prompt_length: int | None = option(
-        None, f"Prompts longer than this many tokens are skipped (preset default; paper: {paper_values('rl', 'max_prompt_length')}).")
+        None, f"Prompts longer than this many tokens are skipped (preset default; paper: {paper_values('rl', 'max_prompt_length')}).",
+        minimum=1)
     max_completion_length: int | None = option(
-        None, f"Tokens per completion (preset default; paper: {paper_values('rl', 'max_completion_length')}).")
-    micro_batch: int | None = option(None, "Completions per forward pass on one process.")
+        None, f"Tokens per completion (preset default; paper: {paper_values('rl', 'max_completion_length')}).", minimum=1)
+    micro_batch: int | None = option(None, "Completions per forward pass on one process.", minimum=1)
     kl: bool = option(False, "KL penalty to the parent (reference) model; off by default, as it effectively was in the paper.",
                       negatable=True)
-    kl_coef: float = option(1e-4, "KL coefficient when --kl is on (the paper's configs: 1e-4).")
-    warmup: float = option(0.1, "Warmup: a fraction of the steps (<1) or a number of steps; constant after.")
+    kl_coef: float = option(1e-4, "KL coefficient when --kl is on (the paper's configs: 1e-4).", minimum=0)
+    warmup: float = option(0.1, "Warmup: a fraction of the steps (<1) or a number of steps; constant after.", minimum=0)
     seed: int = SEED()
     save_every: int = TRL_SAVE_EVERY()
     log_every: int = LOG_EVERY()
     report_to: str = REPORT_TO()
+
+    def check(self) -> None:
+        """Every option on its own and the relations that need no model: run first, before any
+        output exists (TRL would refuse some of them only after OUT.partial was made)."""
+        if self.algo not in ALGORITHMS:
+            raise BadInput(f"Unknown RL algorithm {self.algo!r}; the installed TRL provides {', '.join(ALGORITHMS)} "
+                           "(no PPO trainer).")
+        check_ranges(self)
+        check_warmup(self.warmup)
 
 
 def preset_defaults(preset: str) -> RLDefaults:
@@ -100,6 +111,29 @@ def check_disjoint_from_sft(parent, chosen: Selection) -> None:
             )
 
 
+def check_fits(max_prompt: int, max_completion: int, positions: int, model: str) -> None:
+    """A prompt and its completion share the model's positions."""
+    if max_prompt >= positions:
+        raise out_of_range("--max-prompt-length", max_prompt, f"below {positions}, the positions of {model}, "
+                           "to leave room for a completion")
+    if max_prompt + max_completion > positions:
+        raise out_of_range("--max-completion-length", max_completion,
+                           f"at most {positions - max_prompt} (the {positions} positions of {model} less "
+                           f"--max-prompt-length {max_prompt})")
+
+
+def check_whole_steps(kept: int, selected: int, prompts: int) -> None:
+    """TRL's GRPO takes whole steps of `prompts` prompts and drops the rest of each epoch in silence
+    (its sampler keeps full batches only): fewer prompts than one step would train nothing, and a
+    remainder would be recorded as trained on without having been."""
+    skipped = f" ({selected - kept} of the {selected} examples skipped)" if kept < selected else ""
+    if kept < prompts:
+        raise out_of_range("--prompts-per-step", prompts, f"at most the {kept} RL prompts there are{skipped}")
+    if kept % prompts:
+        raise out_of_range("--prompts-per-step", prompts, f"a divisor of the {kept} RL prompts{skipped}, or "
+                           f"--examples a multiple of it (GRPO would leave {kept % prompts} out of every epoch)")
+
+
 def run(*, parent: Path, data: Path, examples: int | None, epochs: float, out: Path, options: RLOptions | None = None,
         resume: bool = False, overwrite: bool = False) -> Checkpoint:
     """RL on the last `examples` of a pool file, or of a split folder's RL part (None: all of that
@@ -112,14 +146,10 @@ def run(*, parent: Path, data: Path, examples: int | None, epochs: float, out: P
     from evolm.template import conversation, has_template, install
 
     o = options or RLOptions()
+    o.check()  # every option, before anything is read or written
     report_to = check_report_to(o.report_to)
     quiet_transformers()
-    if o.algo not in ALGORITHMS:
-        raise BadInput(f"Unknown RL algorithm {o.algo!r}; the installed TRL provides {', '.join(ALGORITHMS)} (no PPO trainer).")
-    if epochs <= 0 or (examples is not None and examples <= 0):
-        raise BadInput("--examples and --epochs must be positive.")
-    if o.rollouts < 2:
-        raise BadInput("GRPO needs --rollouts of at least 2 (it compares completions of the same prompt).")
+    check_amount(examples, epochs)
     run_dir = check_outputs(out, resume=resume, overwrite=overwrite)
     ancestor = load_parent(parent)
     chosen = select_examples(data, "rl", examples)
@@ -129,12 +159,13 @@ def run(*, parent: Path, data: Path, examples: int | None, epochs: float, out: P
     check_disjoint_from_sft(ancestor, chosen)
     preset = ancestor.manifest.model.preset
     defaults = preset_defaults(preset)
-    lr = o.lr if o.lr is not None else defaults.lr
-    prompts = o.prompts_per_step or defaults.prompts_per_step
-    max_prompt = o.max_prompt_length or defaults.max_prompt_length
-    max_completion = o.max_completion_length or defaults.max_completion_length
+    lr = given(o.lr, defaults.lr)
+    prompts = given(o.prompts_per_step, defaults.prompts_per_step)
+    max_prompt = given(o.max_prompt_length, defaults.max_prompt_length)
+    max_completion = given(o.max_completion_length, defaults.max_completion_length)
+    check_fits(max_prompt, max_completion, checkpoint_positions(ancestor.path), f"the parent {parent}")
     source = defaults.defaults_from
-    batch = split_batch(prompts * o.rollouts, world_size(), o.micro_batch or None, cap=32, unit="completions")
+    batch = split_batch(prompts * o.rollouts, world_size(), o.micro_batch, cap=32, unit="completions")
     micro, accum = batch.micro, batch.accum
 
     tokenizer = AutoTokenizer.from_pretrained(ancestor.path)
@@ -150,6 +181,7 @@ def run(*, parent: Path, data: Path, examples: int | None, epochs: float, out: P
         log(f"warning: {len(rows) - len(kept)} of {len(rows)} RL prompts are longer than {max_prompt} tokens or have no gold answer; skipped.")
     if not kept:
         raise BadInput("No RL example fits --max-prompt-length with a gold answer.")
+    check_whole_steps(len(kept), len(rows), prompts)
     dataset = datasets.Dataset.from_list([{"prompt": conversation(r["problem"]), "gold": g, "grader": grader.FAMILY}
                                           for r, g, grader in kept])
     used = sorted({grader.FAMILY: grader.NAME for _, _, grader in kept}.items())
@@ -158,10 +190,8 @@ def run(*, parent: Path, data: Path, examples: int | None, epochs: float, out: P
     settings = {"algo": o.algo, "lr": lr, "prompts_per_step": prompts, "rollouts": o.rollouts, "temperature": o.temperature,
                 "max_prompt_length": max_prompt, "max_completion_length": max_completion, "kl": o.kl,
                 "kl_coef": o.kl_coef if o.kl else 0.0, "warmup": o.warmup, "seed": o.seed, "micro_batch": micro}
-    start_run_dir(run_dir, {"stage": "rl", "knobs": knobs, "parent": ancestor.manifest_sha256, "config": settings,
-                            "report_to": report_to}, resume=resume)
-    tracking = Tracking(report_to, run_dir, Path(out).name)
     model = AutoModelForCausalLM.from_pretrained(ancestor.path, dtype=torch.float32, attn_implementation="sdpa")
+    # Built before OUT.partial exists: TRL's own checks of its arguments then also come before any output.
     config = GRPOConfig(
         output_dir=str(run_dir), learning_rate=lr, lr_scheduler_type="constant_with_warmup", warmup_steps=o.warmup,
         per_device_train_batch_size=micro, gradient_accumulation_steps=accum, num_generations=o.rollouts,
@@ -170,6 +200,9 @@ def run(*, parent: Path, data: Path, examples: int | None, epochs: float, out: P
         save_steps=o.save_every or 500, report_to=report_to, disable_tqdm=True, seed=o.seed, use_vllm=use_vllm,
         vllm_mode="colocate", **device_settings(),
     )
+    start_run_dir(run_dir, {"stage": "rl", "knobs": knobs, "parent": ancestor.manifest_sha256, "config": settings,
+                            "report_to": report_to}, resume=resume)
+    tracking = Tracking(report_to, run_dir, Path(out).name)
     with tracking.trl_session({"stage": "rl", **knobs, **settings}, main=is_main_process()):
         trainer = GRPOTrainer(model=model, reward_funcs=reward_function, args=config, train_dataset=dataset,
                               processing_class=tokenizer, callbacks=[metrics_callback(run_dir, f"rl {preset}")])

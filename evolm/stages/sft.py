@@ -16,12 +16,13 @@ from pathlib import Path
 from evolm.checkpoint import Checkpoint
 from evolm.console import log
 from evolm.errors import BadInput
-from evolm.options import option
+from evolm.options import check_ranges, check_warmup, given, option
 from evolm.presets import PRESETS, SFTDefaults, paper_values
 from evolm.stages.data.split import select_examples
+from evolm.stages.limits import check_length, checkpoint_positions
 from evolm.stages.lm_run import quiet_transformers
 from evolm.manifest import DataSource, Outcome, Schedule
-from evolm.stages.posttrain import done_message, load_parent, posttrain_manifest, write_posttrained
+from evolm.stages.posttrain import check_amount, done_message, load_parent, posttrain_manifest, write_posttrained
 from evolm.training.batching import split_batch
 from evolm.training.metrics import metrics_callback
 from evolm.training.noop import noop_warnings
@@ -37,20 +38,26 @@ class SFTOptions:
     """The options of `evolm sft` (its --help shows this help); None means the preset's default
     (`evolm.presets.SFTDefaults`: the paper's for 1B and 4B)."""
 
-    lr: float | None = option(None, f"Peak learning rate (preset default; paper: {paper_values('sft', 'lr')}).")
+    lr: float | None = option(None, f"Peak learning rate (preset default; paper: {paper_values('sft', 'lr')}).", above=0)
     global_batch: int | None = option(
-        None, f"Examples per optimizer step (preset default; paper: {paper_values('sft', 'global_batch')}).")
-    micro_batch: int | None = option(None, "Examples per forward pass on one process.")
-    max_length: int | None = option(None, "Token cutoff per example (default 2048 or the model's context).")
-    warmup: float = option(0.1, "Warmup: a fraction of the steps (<1) or a number of steps.")
-    weight_decay: float = option(0.0, "AdamW weight decay.")
+        None, f"Examples per optimizer step (preset default; paper: {paper_values('sft', 'global_batch')}).", minimum=1)
+    micro_batch: int | None = option(None, "Examples per forward pass on one process.", minimum=1)
+    max_length: int | None = option(None, "Token cutoff per example (default 2048 or the model's context).", minimum=1)
+    warmup: float = option(0.1, "Warmup: a fraction of the steps (<1) or a number of steps.", minimum=0)
+    weight_decay: float = option(0.0, "AdamW weight decay.", minimum=0)
     seed: int = SEED()
     lora: bool = option(False, "Train a PEFT LoRA adapter and merge it into a plain HF model at the end.")
-    lora_rank: int = option(16, "LoRA rank (with --lora).")
-    lora_alpha: int = option(32, "LoRA alpha, the adapter's scale numerator (with --lora).")
+    lora_rank: int = option(16, "LoRA rank (with --lora).", minimum=1)
+    lora_alpha: int = option(32, "LoRA alpha, the adapter's scale numerator (with --lora).", above=0)
     save_every: int = TRL_SAVE_EVERY()
     log_every: int = LOG_EVERY()
     report_to: str = REPORT_TO()
+
+    def check(self) -> None:
+        """Every option on its own and the relations that need no model: run first, before any
+        output exists (TRL would refuse some of them only after OUT.partial was made)."""
+        check_ranges(self)
+        check_warmup(self.warmup)
 
 
 def preset_defaults(preset: str) -> SFTDefaults:
@@ -71,12 +78,10 @@ def run(*, parent: Path, data: Path, examples: int | None, epochs: float, out: P
     from evolm.template import conversation, install
 
     o = options or SFTOptions()
+    o.check()  # every option, before anything is read or written
     report_to = check_report_to(o.report_to)
     quiet_transformers()
-    if epochs <= 0:
-        raise BadInput("--epochs must be positive.")
-    if examples is not None and examples <= 0:
-        raise BadInput("--examples must be positive.")
+    check_amount(examples, epochs)
     if o.lora and (os.environ.get("ACCELERATE_DEEPSPEED_ZERO_STAGE") == "3" or os.environ.get("ACCELERATE_USE_FSDP") == "true"):
         raise BadInput("--lora under DeepSpeed ZeRO-3 or FSDP is not supported (the adapter cannot be merged into "
                        "sharded weights); use zero2-1B.yaml, torchrun (plain data parallel) or a single process.")
@@ -88,29 +93,29 @@ def run(*, parent: Path, data: Path, examples: int | None, epochs: float, out: P
     start, end = chosen.start, chosen.end
     preset = ancestor.manifest.model.preset
     defaults = preset_defaults(preset)
-    lr = o.lr if o.lr is not None else defaults.lr
-    global_batch = o.global_batch or defaults.global_batch
+    lr = given(o.lr, defaults.lr)
+    global_batch = given(o.global_batch, defaults.global_batch)
     source = defaults.defaults_from
-    batch = split_batch(global_batch, world_size(), o.micro_batch or None, cap=16, unit="examples")
+    batch = split_batch(global_batch, world_size(), o.micro_batch, cap=16, unit="examples")
     micro, accum = batch.micro, batch.accum
+    positions = checkpoint_positions(ancestor.path)
+    max_length = given(o.max_length, min(2048, positions))
+    check_length("--max-length", max_length, positions, f"the parent {parent}")
 
     tokenizer = AutoTokenizer.from_pretrained(ancestor.path)
     install(tokenizer)
     model = AutoModelForCausalLM.from_pretrained(ancestor.path, dtype=torch.float32, attn_implementation="sdpa")
-    max_length = o.max_length or min(2048, model.config.max_position_embeddings)
     dataset = datasets.Dataset.from_list([{"messages": conversation(r["problem"], r["gt_solution"])} for r in chosen.rows])
     knobs = {"examples": end - start, "epochs": epochs, "pool_sha256": chosen.pool_sha256, "rows": [start, end]}
     settings = {"lr": lr, "global_batch": global_batch, "micro_batch": micro, "max_length": max_length,
                 "warmup": o.warmup, "weight_decay": o.weight_decay, "seed": o.seed, "lora": o.lora,
                 "lora_rank": o.lora_rank, "lora_alpha": o.lora_alpha}
-    start_run_dir(run_dir, {"stage": "sft", "knobs": knobs, "parent": ancestor.manifest_sha256, "config": settings,
-                            "report_to": report_to}, resume=resume)
-    tracking = Tracking(report_to, run_dir, Path(out).name)
     peft_config = None
     if o.lora:
         from peft import LoraConfig
 
         peft_config = LoraConfig(r=o.lora_rank, lora_alpha=o.lora_alpha, target_modules="all-linear", task_type="CAUSAL_LM")
+    # Built before OUT.partial exists: TRL's own checks of its arguments then also come before any output.
     config = SFTConfig(
         output_dir=str(run_dir), num_train_epochs=epochs, learning_rate=lr, lr_scheduler_type="cosine",
         warmup_steps=o.warmup, weight_decay=o.weight_decay, per_device_train_batch_size=micro,
@@ -119,6 +124,9 @@ def run(*, parent: Path, data: Path, examples: int | None, epochs: float, out: P
         report_to=report_to, disable_tqdm=True, seed=o.seed, data_seed=o.seed, dataloader_num_workers=0,
         **device_settings(),
     )
+    start_run_dir(run_dir, {"stage": "sft", "knobs": knobs, "parent": ancestor.manifest_sha256, "config": settings,
+                            "report_to": report_to}, resume=resume)
+    tracking = Tracking(report_to, run_dir, Path(out).name)
     with tracking.trl_session({"stage": "sft", **knobs, **settings}, main=is_main_process()):
         trainer = SFTTrainer(model=model, args=config, train_dataset=dataset, processing_class=tokenizer,
                              peft_config=peft_config, callbacks=[metrics_callback(run_dir, f"sft {preset}")])

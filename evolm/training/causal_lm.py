@@ -35,12 +35,11 @@ from evolm.training.batching import split_batch
 from evolm.training.flops import measure_matmul_flops
 from evolm.training.metrics import MetricsLog
 from evolm.training.processes import from_main
-from evolm.training.rundir import METRICS, open_run_dir_once, truncate_metrics
+from evolm.training.rundir import METRICS, STATE, latest_state, nothing_saved, open_run_dir_once, truncate_metrics
 from evolm.training.tracking import Tracking
 from evolm.units import format_count
 from evolm.val_loss import validation_losses
 
-STATE = "state"
 # Settings that may change between an interrupted run and its resumption: none changes the weights
 # (an export only reads them; one a resumed run has already passed is refused in `MidRunExports`).
 RESUMABLE_CHANGES = ("save_every", "log_every", "eval_every", "val_tokens", "peak_flops", "export_at")
@@ -202,9 +201,11 @@ def train(
     if start_step:
         accelerator.load_state(str(state_root / _state_name(start_step)))
         elapsed_before = json.loads((state_root / _state_name(start_step) / "trainer.json").read_text())["elapsed_s"]
-        if main:
-            truncate_metrics(run_dir / METRICS, start_step)
-            log(f"resuming at step {start_step}/{config.total_steps} from {state_root / _state_name(start_step)}")
+    if resume and main:
+        # Without a state the run starts over, so every logged line goes: each step is logged once.
+        truncate_metrics(run_dir / METRICS, start_step)
+        log(f"resuming at step {start_step}/{config.total_steps} from {state_root / _state_name(start_step)}"
+            if start_step else nothing_saved(run_dir))
 
     peak = config.peak_flops or measure_matmul_flops(accelerator.device, torch.bfloat16 if cuda else torch.float32)
     tracking.start_accelerate(accelerator, {**config.comparable(), **_flat(run_record)},
@@ -299,13 +300,6 @@ def _flat(record: dict) -> dict:
 
 def _state_name(step: int) -> str:
     return f"step-{step:08d}"
-
-
-def latest_state(run_dir: Path) -> int:
-    """The step of the newest complete resume state in a run directory (0 when none)."""
-    state_root = Path(run_dir) / STATE
-    steps = [int(p.name[5:]) for p in state_root.glob("step-*") if p.is_dir() and (p / "trainer.json").is_file()]
-    return max(steps, default=0)
 
 
 def _save_state(accelerator, state_root: Path, step: int, elapsed: float) -> None:

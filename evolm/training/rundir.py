@@ -4,14 +4,21 @@
 (stage, knobs, data, hyperparameters). A resume with any of them changed is refused, naming them.
 It also records settings that may change on resume (`MAY_CHANGE`: the experiment tracker, which
 does not touch the weights); a resume with another value updates the record and says so.
+
+A run folder may hold no resume state (none saved yet, or `--save-every 0`): `--resume` then
+starts again from step 0 and says so, and every message about the folder (an existing one, Ctrl-C)
+says whether a rerun with `--resume` continues or starts over.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 from pathlib import Path
+from typing import Iterator
 
+from evolm import jsontext
 from evolm.console import log
 from evolm.errors import BadInput
 from evolm.fsutil import atomic_write_bytes, atomic_write_text, check_output_dir, write_json
@@ -19,6 +26,8 @@ from evolm.jsonl import complete_prefix
 
 RUN = "run.json"
 METRICS = "metrics.jsonl"
+STATE = "state"
+"""The causal-LM trainer's resume states: `state/step-N/`, complete once its trainer.json is written."""
 # Top-level record keys a resumed run may change (with their value when a record lacks them): they
 # decide where the run reports, not what it trains.
 MAY_CHANGE = {"report_to": "none"}
@@ -33,8 +42,50 @@ def check_outputs(out: Path, *, resume: bool, overwrite: bool) -> Path:
     check_output_dir(out, overwrite=overwrite)
     partial = partial_dir(out)
     if partial.exists() and not resume and not overwrite:
-        raise BadInput(f"An interrupted run exists at {partial}; pass --resume to continue it or --overwrite to start over.")
+        if saved_step(partial):
+            raise BadInput(f"An interrupted run exists at {partial}; pass --resume to continue it or --overwrite to start over.")
+        raise BadInput(f"An interrupted run exists at {partial}, without a resume state (a rerun with --resume starts "
+                       "again from step 0); pass --resume or --overwrite to start over.")
     return partial
+
+
+def latest_state(run_dir: Path) -> int:
+    """The step of the causal-LM trainer's newest complete resume state in a run folder (0 when none)."""
+    steps = [int(p.name[5:]) for p in (Path(run_dir) / STATE).glob("step-*")
+             if p.name[5:].isdigit() and (p / "trainer.json").is_file()]
+    return max(steps, default=0)
+
+
+def saved_step(run_dir: Path) -> int:
+    """The step a `--resume` of this run folder continues from (0: it starts over): the causal-LM
+    trainer's newest state, or TRL's newest complete `checkpoint-N/` (with its trainer_state.json)."""
+    trl = [int(p.name[11:]) for p in Path(run_dir).glob("checkpoint-*")
+           if p.name[11:].isdigit() and (p / "trainer_state.json").is_file()]
+    return max([latest_state(run_dir), *trl])
+
+
+def nothing_saved(run_dir: Path) -> str:
+    """The warning of a `--resume` that finds no state to continue from."""
+    return (f"warning: {run_dir} holds no resume state (none was saved before the run stopped; --save-every sets how "
+            "often), so the run starts again from step 0, and its metrics.jsonl with it")
+
+
+@contextlib.contextmanager
+def say_what_is_kept(out: Path) -> Iterator[None]:
+    """Ctrl-C while a run is on: the interruption carries one sentence on what was kept, which the
+    CLI prints with its exit code 130 (a rerun needs to know whether --resume continues or restarts)."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        partial = partial_dir(out)
+        if not partial.is_dir():
+            kept = f"nothing was kept (no {partial})"
+        elif saved_step(partial):
+            kept = f"{partial} kept, with a resume state at step {saved_step(partial)}: rerun with --resume to continue"
+        else:
+            kept = (f"{partial} kept, without a resume state (--save-every sets how often one is saved): a rerun with "
+                    "--resume starts again from step 0")
+        raise KeyboardInterrupt(kept) from None
 
 
 def open_run_dir(run_dir: Path, record: dict, *, resume: bool, main: bool = True) -> None:
@@ -45,7 +96,7 @@ def open_run_dir(run_dir: Path, record: dict, *, resume: bool, main: bool = True
         if not record_path.is_file():
             raise BadInput(f"Nothing to resume: {run_dir} holds no interrupted run.")
         previous = json.loads(record_path.read_text())
-        record = json.loads(json.dumps(record))  # tuples -> lists, as they were stored
+        record = json.loads(jsontext.dumps(record, default=str))  # tuples -> lists, as they were stored
         changed = _changed({k: v for k, v in previous.items() if k not in MAY_CHANGE},
                            {k: v for k, v in record.items() if k not in MAY_CHANGE})
         if changed:
@@ -60,7 +111,7 @@ def open_run_dir(run_dir: Path, record: dict, *, resume: bool, main: bool = True
         if run_dir.exists():
             shutil.rmtree(run_dir)
         run_dir.mkdir(parents=True)
-        atomic_write_text(record_path, json.dumps(record, indent=2, sort_keys=True, default=str))
+        atomic_write_text(record_path, jsontext.dumps(record, indent=2, sort_keys=True, default=str))
 
 
 def open_run_dir_once(run_dir: Path, record: dict, *, resume: bool, processes, tidy=None) -> None:
@@ -103,8 +154,9 @@ def _changed(previous: dict, record: dict) -> list[str]:
 
 
 def truncate_metrics(path: Path, step: int) -> None:
-    """On resume, drop metric lines logged after the state we resume from, a final summary line,
-    and a line cut short by a kill, so `metrics.jsonl` reads as if the run had never stopped."""
+    """On resume, drop metric lines logged after the state we resume from (every line when it is
+    step 0: the run starts over), a final summary line, and a line cut short by a kill, so
+    `metrics.jsonl` holds each step once, as if the run had never stopped."""
     path = Path(path)
     if not path.is_file():
         return

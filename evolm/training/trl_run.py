@@ -12,16 +12,16 @@ import shutil
 from pathlib import Path
 
 from evolm.console import log
-from evolm.training.rundir import METRICS, open_run_dir_once, truncate_metrics
+from evolm.training.rundir import METRICS, nothing_saved, open_run_dir_once, truncate_metrics
 
 
 def start_run_dir(run_dir: Path, record: dict, *, resume: bool) -> None:
     """Create OUT.partial once for all processes (`open_run_dir_once`); on --resume, the main
     process removes what the kill left half-written.
 
-    TRL would start the process group only when the trainer is built, after each process has already
-    looked at the outputs, so start it here, with the timeout TrainingArguments would give it
-    (`ddp_timeout`, 1800 s): the trainer rebuilds accelerate's state later but keeps this group.
+    The stages build their TRL config first (its checks then come before any output), which starts
+    the process group; a caller that has not gets it started here, with the timeout TrainingArguments
+    would give it (`ddp_timeout`, 1800 s): the trainer rebuilds accelerate's state later but keeps this group.
     """
     from datetime import timedelta
 
@@ -31,8 +31,9 @@ def start_run_dir(run_dir: Path, record: dict, *, resume: bool) -> None:
     def tidy() -> None:
         drop_incomplete_checkpoints(run_dir)
         last = last_trl_checkpoint(run_dir)
-        if last:
-            truncate_metrics(run_dir / METRICS, last)
+        # Without a checkpoint TRL starts over, so every logged line goes: each step is logged once.
+        truncate_metrics(run_dir / METRICS, last)
+        log(f"resuming at step {last} from {Path(run_dir) / f'checkpoint-{last}'}" if last else nothing_saved(run_dir))
 
     # cpu=True as in device_settings(): without it accelerate would not see the other CPU processes.
     state = PartialState(cpu=not torch.cuda.is_available(), timeout=timedelta(seconds=1800))

@@ -19,6 +19,7 @@ from pathlib import Path
 from evolm.errors import BadInput
 from evolm.fsutil import atomic_dir, sha256_file, write_json
 from evolm.jsonl import read_jsonl, write_jsonl
+from evolm.options import out_of_range
 
 REQUIRED_FIELDS = ("problem", "gt_solution")
 
@@ -72,6 +73,11 @@ def read_pool(path: Path) -> list[dict]:
 
 
 def split_pool(pool: Path, sft: int, rl: int, out: Path, *, overwrite: bool = False) -> dict:
+    if sft == 0 and rl == 0:  # a split with neither part is no split; refused before the pool is read
+        raise BadInput("--sft 0 and --rl 0 would write a split with both parts empty; give at least one of them 1 or more.")
+    for flag, size in (("--sft", sft), ("--rl", rl)):
+        if size < 0:
+            raise out_of_range(flag, size, "0 or more")
     rows = read_pool(pool)
     sft_rows, rl_rows = sft_range(len(rows), sft), rl_range(len(rows), rl)
     check_disjoint(len(rows), sft_rows, rl_rows)
