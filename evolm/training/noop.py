@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import torch
-
 WEIGHTS = "model.safetensors"
 
 
@@ -19,6 +17,7 @@ def unchanged_weights(parent: Path, state_dict: dict) -> bool | None:
     """True when every tensor the parent saved equals the final one; None when the parent's
     weights are not one safetensors file (sharded or absent) and the check cannot run.
     Reads the parent one tensor at a time, so it costs no second copy of the model."""
+    import torch
     from safetensors import safe_open
 
     path = Path(parent) / WEIGHTS
