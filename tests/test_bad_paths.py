@@ -18,3 +18,18 @@ def test_a_pool_folder_names_the_files_inside(tmp_path, cli, synth_tiny):
     result = cli("data", "split", folder, "--sft", "10", "--rl", "10", "--out", out)
     assert result.code == 2 and f"Pool {folder} is a folder; give the pool's .jsonl file ({folder / 'mathpool.jsonl'})" in result.err
     assert not out.exists()
+
+
+def test_val_data_of_another_tokenizer_leaves_no_output_folder(tmp_path, cli, base, synth_tiny):
+    from evolm.stages.data.prepare import prepare
+    from evolm.stages.data.tokenizer import make_tokenizer
+    from evolm.textsource import resolve_source
+
+    other = tmp_path / "tok512"
+    make_tokenizer(other, sources=[str(synth_tiny / "text" / "general.jsonl")], vocab_size=512, adopt=None)
+    prepare(resolve_source(synth_tiny / "text" / "general.jsonl"), other, tmp_path / "shards512")
+    out = tmp_path / "eval-out"
+    result = cli("eval", base, "--suite", "upstream", "--benchmarks", synth_tiny, "--val-data", tmp_path / "shards512",
+                 "--out", out)
+    assert result.code == 2 and "was tokenized with another tokenizer than" in result.err, result.err
+    assert not out.exists()

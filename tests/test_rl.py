@@ -95,3 +95,20 @@ def test_a_checkpoint_cut_by_a_kill_is_not_resumed_from(tmp_path):
     (tmp_path / "checkpoint-4" / "model.safetensors").write_bytes(b"partial")
     drop_incomplete_checkpoints(tmp_path)
     assert last_trl_checkpoint(tmp_path) == 2 and not (tmp_path / "checkpoint-4").exists()
+
+
+def test_rl_that_learns_nothing_says_so_in_its_output_manifest_and_report(sft_model, tmp_path, cli):
+    """Rewards without variance (no answer the model writes is ever right) give zero advantages:
+    the RL checkpoint is its SFT parent. The command, the manifest and the report say so."""
+    pool = tmp_path / "unanswerable.jsonl"
+    rows = [{"problem": f"What is {i} + {i}?", "gt_solution": "It is 9876543.\nThe final answer is \\boxed{9876543}",
+             "gt_answer": "9876543"} for i in range(8)]
+    pool.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    result = cli("rl", sft_model, "--data", pool, "--examples", "4", *RL, "--out", tmp_path / "runs" / "rl")
+    assert result.code == 0, result.err
+    assert "warning: rl: every rollout of every prompt got the same reward" in result.err
+    assert "warning: rl: the weights are identical to the parent's" in result.err
+    warnings = load_checkpoint(tmp_path / "runs" / "rl").manifest.outcome.warnings
+    assert len(warnings) == 2 and "frac_reward_zero_std 1.0" in warnings[0]
+    assert cli("report", tmp_path / "runs", "--out", tmp_path / "report").code == 0
+    assert "the weights are identical to the parent's" in (tmp_path / "report" / "report.md").read_text()
