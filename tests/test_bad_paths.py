@@ -33,3 +33,14 @@ def test_val_data_of_another_tokenizer_leaves_no_output_folder(tmp_path, cli, ba
                  "--out", out)
     assert result.code == 2 and "was tokenized with another tokenizer than" in result.err, result.err
     assert not out.exists()
+
+
+def test_a_hub_model_offline_is_refused_at_once(tmp_path, cli, monkeypatch):
+    import time
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    out = tmp_path / "hub-eval"
+    started = time.monotonic()
+    result = cli("eval", "evolm-tests/no-such-model", "--suite", "upstream", "--limit", "5", "--out", out)
+    assert result.code == 2 and "evolm-tests/no-such-model is not in the local Hugging Face cache" in result.err, result.err
+    assert time.monotonic() - started < 30 and not out.exists()  # no retries against an unreachable hub

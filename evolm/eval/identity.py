@@ -31,6 +31,22 @@ def model_identity(spec: str) -> dict:
     raise BadInput(f"Model {spec} does not exist (give a checkpoint directory or a hub name such as EleutherAI/pythia-160m).")
 
 
+def check_hub_model(name: str) -> None:
+    """A hub model must be reachable (or cached) before any work: lm-eval would otherwise fail deep
+    inside with a raw OSError after the output folder exists. Offline (HF_HUB_OFFLINE=1) this
+    answers at once from the local cache."""
+    import os
+
+    from transformers import AutoConfig
+
+    try:
+        AutoConfig.from_pretrained(name)
+    except OSError as exc:
+        if os.environ.get("HF_HUB_OFFLINE", "") not in ("", "0"):
+            raise BadInput(f"Model {name} is not in the local Hugging Face cache, and the hub is off (HF_HUB_OFFLINE is set).") from None
+        raise BadInput(f"Cannot load model {name} from the Hugging Face hub ({str(exc).splitlines()[0]}).") from None
+
+
 def config_hash(model) -> str:
     return hashlib.sha256(canonical_json(model.config.to_dict()).encode()).hexdigest()
 

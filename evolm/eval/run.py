@@ -16,7 +16,7 @@ from pathlib import Path
 from evolm.errors import BadInput
 from evolm.eval import suites
 from evolm.eval.generate import Decoding
-from evolm.eval.identity import model_identity
+from evolm.eval.identity import check_hub_model, model_identity
 from evolm.provenance import stamp
 from evolm.fsutil import write_json
 
@@ -83,6 +83,8 @@ def run(model_spec: str, options: EvalOptions) -> tuple[Path, dict]:
     upstream_names, downstream_names = suites.expand(options.suite, options.benchmarks, registry)
     identity = model_identity(model_spec)  # an altered checkpoint is refused here, before any output
     out_dir = output_dir(model_spec, identity, options.out)
+    if identity["kind"] == "hub":
+        check_hub_model(model_spec)
     benchmarks = options.benchmarks
     if benchmarks is None and downstream_names:
         from evolm.eval.benchmarks import default_benchmarks
