@@ -149,6 +149,8 @@ class Compute:
     """Peak FLOP/s of one device (given or measured)"""
     processes: int | None = None
     """Training processes (DDP / FSDP / ZeRO ranks)"""
+    parallelism: str | None = None
+    """How accelerate spread them: NO, MULTI_CPU, MULTI_GPU (DDP), FSDP, DEEPSPEED."""
 
 
 @dataclass

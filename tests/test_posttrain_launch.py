@@ -77,3 +77,26 @@ def test_launch_configs_parse_in_accelerate(name, kind, zero_stage):
         assert config.deepspeed_config["zero_stage"] == zero_stage
     if zero_stage == 3:  # the final checkpoint is gathered from the shards (evolm.training.trl_run.gathered_weights)
         assert config.deepspeed_config["zero3_save_16bit_model"] is True
+
+
+@pytest.mark.parametrize("config", ["fsdp-1B", "fsdp-4B"])
+def test_fsdp_launch_configs_train_on_cpu_as_data_parallel_and_say_so(config, shards, tmp_path, cli):
+    """The FSDP configs through `accelerate launch`, two CPU processes: accelerate cannot shard on a
+    CPU and runs them as plain data parallel (MULTI_CPU). The run says so, records it, and trains the
+    same weights as one process."""
+    args = ["pretrain", "--model", "1M", "--seq-len", "64", "--global-batch", "8", "--micro-batch", "4",
+            "--val-tokens", "4K", "--tokens", "8K", "--data", str(shards / "general")]
+    assert cli(*args, "--out", tmp_path / "one").code == 0
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    done = subprocess.run([str(Path(sys.executable).parent / "accelerate"), "launch", "--config_file",
+                           str(REPO / "configs" / "accelerate" / f"{config}.yaml"), "--num_processes", "2",
+                           "--mixed_precision", "no", "-m", "evolm", *args, "--out", str(tmp_path / "two")],
+                          capture_output=True, text=True, env=env, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.split() == [str(tmp_path / "two")]
+    assert "the launch config asks for FSDP, but accelerate runs this as MULTI_CPU on cpu" in done.stderr
+    compute = load_checkpoint(tmp_path / "two").manifest.compute
+    assert (compute.processes, compute.parallelism) == (2, "MULTI_CPU")
+    assert load_checkpoint(tmp_path / "one").manifest.compute.parallelism == "NO"
+    a, b = load_file(tmp_path / "one" / "model.safetensors"), load_file(tmp_path / "two" / "model.safetensors")
+    assert a.keys() == b.keys() and all(torch.allclose(a[k], b[k], atol=1e-5) for k in a)

@@ -55,7 +55,7 @@ class Overrides:
     val_tokens: int = option(65536, "Validation tokens per pass and source (a count: 64K, 1M).", count=True, minimum=1)
     save_every: int = option(0, "Steps between resume states in OUT.partial/state (0: never).", minimum=0)
     log_every: int = LOG_EVERY()
-    peak_flops: float | None = option(None, "Peak FLOP/s of one device for MFU (default: measured by a matmul).", above=0)
+    peak_flops: float | None = option(None, "Peak FLOP/s of one device for MFU (default: the published dense bf16 peak of a known GPU, e.g. 989e12 for H100/H200 SXM; else measured by a matmul).", above=0)
     report_to: str = REPORT_TO()
     export_at: tuple[int, ...] | None = option(
         None, "Token counts at which to also save the weights as evaluable checkpoints, comma-separated (500K,1M), "
@@ -204,7 +204,7 @@ def _manifest(spec: RunSpec, result, tracking: dict, **settings):
         seed=spec.config.seed,
         compute=Compute(wall_time_s=round(result.wall_time_s, 3), tokens_per_s=round(result.tokens_per_s, 1),
                         mfu=round(result.mfu, 5) if result.mfu is not None else None, peak_flops=result.peak_flops,
-                        processes=result.processes),
+                        processes=result.processes, parallelism=result.parallelism),
         outcome=Outcome(final_train_loss=result.final_loss, val_loss=result.val_loss),
         tracking=tracking,
         **spec.extra,

@@ -59,7 +59,7 @@ def write_posttrained(out: Path, manifest: Manifest, model, tokenizer, run_dir: 
 
 def posttrain_manifest(stage: str, knobs: dict, parent: Checkpoint, *, data: list[DataSource], schedule: Schedule,
                        seed: int, wall_time_s: float, processes: int, outcome: Outcome, tracking: dict | None,
-                       **posttraining) -> Manifest:
+                       parallelism: str | None = None, **posttraining) -> Manifest:
     """The manifest of an SFT or RL checkpoint: the parent's model and tokenizer, the chat template,
     the lineage's pre-training data, and the stage's own records (`posttraining`: reward, kl,
     generation, lora)."""
@@ -70,7 +70,7 @@ def posttrain_manifest(stage: str, knobs: dict, parent: Checkpoint, *, data: lis
     return build_manifest(
         stage, knobs, parent=parent, model=parent.manifest.model, tokenizer=parent.manifest.tokenizer, data=data,
         pretraining_data=pretraining_data(parent), schedule=schedule, seed=seed,
-        compute=Compute(wall_time_s=wall_time_s, processes=processes), outcome=outcome,
+        compute=Compute(wall_time_s=wall_time_s, processes=processes, parallelism=parallelism), outcome=outcome,
         posttraining=PostTraining(template=template, **posttraining), tracking=tracking,
     )
 

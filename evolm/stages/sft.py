@@ -27,7 +27,7 @@ from evolm.training.batching import split_batch
 from evolm.training.metrics import metrics_callback
 from evolm.training.noop import noop_warnings
 from evolm.training.options import LOG_EVERY, REPORT_TO, SEED, TRL_SAVE_EVERY
-from evolm.training.processes import from_main, is_main_process, world_size
+from evolm.training.processes import from_main, parallelism, is_main_process, world_size
 from evolm.training.rundir import check_outputs
 from evolm.training.tracking import Tracking, check_report_to
 from evolm.training.trl_run import device_settings, gathered_weights, start_run_dir, train
@@ -149,6 +149,7 @@ def run(*, parent: Path, data: Path, examples: int | None, epochs: float, out: P
                                   "train_loss": result.training_loss}, warnings=warnings),
             lora={"rank": o.lora_rank, "alpha": o.lora_alpha, "merged": True} if o.lora else None,
             seed=o.seed, wall_time_s=round(result.metrics.get("train_runtime", 0.0), 3), processes=world_size(),
+            parallelism=parallelism(trainer.accelerator),
             tracking=tracking.manifest(),
         )
         checkpoint = write_posttrained(out, manifest, final, tokenizer, run_dir, state_dict=weights, tracking=tracking)

@@ -32,9 +32,9 @@ from evolm.errors import BadInput
 from evolm.mixture import MixturePlan
 from evolm.shards import SplitReader
 from evolm.training.batching import split_batch
-from evolm.training.flops import measure_matmul_flops
+from evolm.training.flops import device_peak
 from evolm.training.metrics import MetricsLog
-from evolm.training.processes import from_main
+from evolm.training.processes import from_main, parallelism, warn_if_not_as_launched
 from evolm.training.rundir import METRICS, STATE, latest_state, nothing_saved, open_run_dir_once, truncate_metrics
 from evolm.training.tracking import Tracking
 from evolm.units import format_count
@@ -102,6 +102,8 @@ class TrainResult:
     tokens_drawn: list[int]
     processes: int
     model: torch.nn.Module
+    parallelism: str | None = None
+    """How accelerate spread the processes (`evolm.training.processes.parallelism`)."""
     state_dict: dict | None = None
     lr: float | None = None
     """The learning rate of the last step taken."""
@@ -180,6 +182,9 @@ def train(
     tracking = tracking or Tracking("none", run_dir, run_dir.name)
     accelerator = Accelerator(mixed_precision="bf16" if cuda else "no", cpu=not cuda, **tracking.accelerator_kwargs())
     world, rank, main = accelerator.num_processes, accelerator.process_index, accelerator.is_main_process
+    mismatch = warn_if_not_as_launched(accelerator)
+    if mismatch and main:
+        log(f"warning: {mismatch}")
     per_rank, accum = _per_rank_and_accum(config, world)
     state_root = run_dir / STATE
     record = {"config": config.comparable(), **run_record, "report_to": tracking.report_to}
@@ -207,7 +212,7 @@ def train(
         log(f"resuming at step {start_step}/{config.total_steps} from {state_root / _state_name(start_step)}"
             if start_step else nothing_saved(run_dir))
 
-    peak = config.peak_flops or measure_matmul_flops(accelerator.device, torch.bfloat16 if cuda else torch.float32)
+    peak = config.peak_flops or device_peak(accelerator.device, torch.bfloat16 if cuda else torch.float32)[0]
     tracking.start_accelerate(accelerator, {**config.comparable(), **_flat(run_record)},
                               resume_step=start_step if resume else None)
     metrics = MetricsLog(run_dir, description, config.total_steps, main=main,
@@ -227,7 +232,7 @@ def train(
             mfu=flops_per_token * tps / (peak * world), peak_flops=peak, final_loss=loss, val_loss=val_loss,
             tokens_drawn=plan.tokens_drawn(steps * config.global_batch), processes=world,
             model=accelerator.unwrap_model(model), state_dict=accelerator.get_state_dict(model), lr=lr,
-            completed=completed,
+            completed=completed, parallelism=parallelism(accelerator),
         )
 
     try:

@@ -53,3 +53,26 @@ def from_main(work: Callable[[], T]) -> T:
         return value
     message = f"The main process failed: {value}"
     raise BadInput(message) if kind == "bad input" else RuntimeError(message)
+
+
+# What `accelerate launch --config_file` asks for, as the environment it sets for each process.
+_REQUESTED = (("ACCELERATE_USE_FSDP", "FSDP"), ("ACCELERATE_USE_DEEPSPEED", "DEEPSPEED"))
+
+
+def parallelism(accelerator) -> str:
+    """How this run is spread over its processes, as accelerate runs it: NO, MULTI_CPU, MULTI_GPU
+    (DDP), FSDP, DEEPSPEED."""
+    return accelerator.distributed_type.name
+
+
+def warn_if_not_as_launched(accelerator) -> str | None:
+    """A warning when a launch config asked for FSDP or DeepSpeed and accelerate runs something else.
+
+    Accelerate runs an FSDP config on CPUs as plain data parallel (MULTI_CPU), replicating every
+    weight, without a word; a user checking a cluster config on a laptop would believe it sharded."""
+    got = parallelism(accelerator)
+    for variable, wanted in _REQUESTED:
+        if os.environ.get(variable, "").lower() == "true" and got != wanted:
+            return (f"the launch config asks for {wanted}, but accelerate runs this as {got} on "
+                    f"{accelerator.device.type} ({wanted} needs GPUs): every process holds the whole model")
+    return None

@@ -65,6 +65,11 @@ def train(trainer, run_dir: Path, *, resume: bool):
     """Run a TRL trainer quietly, from its last checkpoint in `run_dir` when resuming (after
     `start_run_dir` tidied it)."""
     quiet_trainer(trainer)
+    from evolm.training.processes import warn_if_not_as_launched
+
+    mismatch = warn_if_not_as_launched(trainer.accelerator)
+    if mismatch and trainer.accelerator.is_main_process:
+        log(f"warning: {mismatch}")
     last = last_trl_checkpoint(run_dir) if resume else 0
     return trainer.train(resume_from_checkpoint=True if last else None)
 
