@@ -26,6 +26,8 @@ def evaluate(
     no_greedy: bool = typer.Option(False, "--no-greedy", help="Skip the greedy completion (no Pass@1)."),
     seed: int = typer.Option(0, "--seed", help="Sampling seed."),
     backend: str = typer.Option("auto", "--backend", help="auto (vLLM on a GPU when installed, else transformers) | transformers | vllm."),
+    vllm_memory: float = typer.Option(0.9, "--vllm-memory", help="With vLLM: the fraction of the device's memory it may claim (gpu_memory_utilization)."),
+    vllm_dtype: Optional[str] = typer.Option(None, "--vllm-dtype", help="With vLLM: float32 | bfloat16 | float16 (default: the model's dtype on a GPU, float32 on a CPU)."),
     batch_size: Optional[int] = typer.Option(None, "--batch-size", help="Sequences per generation batch (default: chosen from memory)."),
     reward_model: Optional[str] = typer.Option(None, "--reward-model", help="Sequence-classification reward model for RM@K and the mean RM score."),
     val_data: Optional[Path] = typer.Option(None, "--val-data", help="Token shards for validation loss (default: the lineage's pre-training data, if on disk)."),
@@ -40,6 +42,10 @@ def evaluate(
         raise BadInput("--samples must be >= 0, and --limit, --max-new-tokens and --context positive.")
     if backend not in ("auto", "transformers", "vllm"):
         raise BadInput(f"--backend must be auto, transformers or vllm, not {backend!r}.")
+    if not 0 < vllm_memory <= 1:
+        raise BadInput(f"--vllm-memory {vllm_memory} is out of range: it must be a fraction above 0 and at most 1.")
+    if vllm_dtype not in (None, "float32", "bfloat16", "float16"):
+        raise BadInput(f"--vllm-dtype must be float32, bfloat16 or float16, not {vllm_dtype!r}.")
     if responses is not None:
         _grade_only(model, suite, benchmarks, list(tasks or []), responses, greedy_first, out, as_json, overwrite)
         return
@@ -54,7 +60,7 @@ def evaluate(
                         max_new_tokens=max_new_tokens, context=context, seed=seed)
     options = EvalOptions(suite=suite, benchmarks=benchmarks, out=out, limit=limit, decoding=decoding, backend=backend,
                           batch_size=batch_size, reward_model=reward_model, val_data=val_data, val_tokens=count(val_tokens, "--val-tokens"),
-                          tasks=list(tasks or []), overwrite=overwrite)
+                          tasks=list(tasks or []), overwrite=overwrite, vllm_memory=vllm_memory, vllm_dtype=vllm_dtype)
     out_dir, summary = run(model, options)
     _print_summary(summary)
     emit(out_dir, {k: summary.get(k) for k in ("suite", "upstream", "downstream", "wall_time_s")}, as_json)

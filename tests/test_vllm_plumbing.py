@@ -1,0 +1,79 @@
+"""The vLLM backend's plumbing, with a stand-in `vllm` module (vLLM itself is not installed here):
+what evolm asks of vLLM (memory fraction, dtype, sampling) and what it does with vLLM's refusals."""
+
+import importlib.machinery
+import json
+import sys
+import types
+
+import pytest
+
+
+class _Output:
+    def __init__(self, text):
+        self.text = text
+
+
+class _Request:
+    def __init__(self, n):
+        self.outputs = [_Output(" 1 + 1 = 2.\nThe final answer is \\boxed{2}") for _ in range(n)]
+
+
+def _fake_vllm(monkeypatch, refuse: str | None = None):
+    made = {}
+
+    class LLM:
+        def __init__(self, **kwargs):
+            if refuse:
+                raise ValueError(refuse)
+            made["llm"] = kwargs
+
+        def generate(self, prompts, params):
+            made.setdefault("params", []).append(params.kwargs)
+            return [_Request(params.kwargs.get("n", 1)) for _ in prompts]
+
+    class SamplingParams:
+        def __init__(self, **kwargs):
+            self.kwargs = kwargs
+
+    module = types.ModuleType("vllm")
+    module.__spec__ = importlib.machinery.ModuleSpec("vllm", None)
+    module.LLM, module.SamplingParams = LLM, SamplingParams
+    monkeypatch.setitem(sys.modules, "vllm", module)
+    return made
+
+
+def test_vllm_gets_the_memory_fraction_and_float32_on_a_cpu(sft_model, synth_tiny, tmp_path, cli, monkeypatch):
+    made = _fake_vllm(monkeypatch)
+    result = cli("eval", sft_model, "--suite", "SynthMathBasic1", "--benchmarks", synth_tiny, "--limit", "3",
+                 "--samples", "2", "--backend", "vllm", "--vllm-memory", "0.5", "--out", tmp_path / "eval")
+    assert result.code == 0, result.err
+    assert made["llm"]["gpu_memory_utilization"] == 0.5 and made["llm"]["dtype"] == "float32"
+    assert made["params"][0]["temperature"] == 0.0 and made["params"][1]["n"] == 2
+    saved = json.loads((tmp_path / "eval" / "SynthMathBasic1.json").read_text())
+    assert saved["identity"]["backend"] == "vllm" and saved["problems"] == 3
+
+
+def test_a_model_vllm_cannot_serve_exits_2_with_its_reason(sft_model, synth_tiny, tmp_path, cli, monkeypatch):
+    _fake_vllm(monkeypatch, refuse="Head size 16 is not supported by PagedAttention.")
+    result = cli("eval", sft_model, "--suite", "SynthMathBasic1", "--benchmarks", synth_tiny, "--limit", "3",
+                 "--samples", "0", "--backend", "vllm", "--out", tmp_path / "eval")
+    assert result.code == 2
+    assert "vLLM cannot serve" in result.err and "Head size 16 is not supported" in result.err
+    assert "use --backend transformers" in result.err
+
+
+@pytest.mark.parametrize("args, message", [
+    (("--vllm-memory", "1.5"), "--vllm-memory 1.5 is out of range"),
+    (("--vllm-dtype", "int8"), "--vllm-dtype must be float32, bfloat16 or float16"),
+])
+def test_vllm_settings_out_of_range_are_refused(args, message, sft_model, synth_tiny, tmp_path, cli):
+    result = cli("eval", sft_model, "--suite", "SynthMathBasic1", "--benchmarks", synth_tiny, *args, "--out", tmp_path / "e")
+    assert result.code == 2 and message in result.err and not (tmp_path / "e").exists()
+
+
+def test_asking_for_vllm_without_it_is_refused_before_any_work(sft_model, synth_tiny, tmp_path, cli, monkeypatch):
+    monkeypatch.setattr("evolm.eval.generate.vllm_installed", lambda: False)  # as where vLLM is not installed
+    result = cli("eval", sft_model, "--suite", "SynthMathBasic1", "--benchmarks", synth_tiny, "--backend", "vllm",
+                 "--out", tmp_path / "e")
+    assert result.code == 2 and "--backend vllm needs vLLM installed" in result.err and not (tmp_path / "e").exists()
