@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The GPU paths users depend on, exercised in one run on a lent GPU machine (at most ~8 minutes):
 #   pretrain-1B   the 1B preset in bf16 for about 60 steps: tokens/s and MFU (goal: >= 45%)
+#   compile-1B    the same with --compile: whether torch.compile pays (it is opt-in until it does)
 #   fsdp-125M     the 125M preset through configs/accelerate/fsdp-1B.yaml on one GPU: parallelism, tokens/s
 #   eval-vllm     `evolm eval --backend vllm` against `--backend transformers` on a 125M SFT checkpoint
 #   grpo-5        5 GRPO steps (vLLM colocate when vLLM is installed)
@@ -35,13 +36,13 @@ field() {  # field CHECKPOINT PYTHON-EXPR-ON-m  -> a value of the manifest
 need "data synth" --out --scale --seed --overwrite
 need "data tokenizer" --vocab-size --out --overwrite
 need "data prepare" --tokenizer --out --overwrite
-need pretrain --model --tokens --data --global-batch --micro-batch --seq-len --out --overwrite --log-every
+need pretrain --model --tokens --data --global-batch --micro-batch --seq-len --out --overwrite --log-every --compile
 need sft --data --examples --epochs --out --overwrite
 need eval --suite --benchmarks --limit --samples --backend --out --overwrite --max-new-tokens
 need rl --data --examples --prompts-per-step --rollouts --out --overwrite
 for config in fsdp-1B; do [ -f "$here/configs/accelerate/$config.yaml" ] || { echo "gpu_check: no $config.yaml" >&2; exit 2; }; done
 
-checks=(pretrain-1B fsdp-125M eval-vllm grpo-5)
+checks=(pretrain-1B compile-1B fsdp-125M eval-vllm grpo-5)
 if [ "$dry" = 1 ] || ! has_cuda; then
   for c in "${checks[@]}"; do echo "check $c: skipped: no CUDA"; done
   exit 0
@@ -60,6 +61,13 @@ if out=$(timeout 240 evolm pretrain --model 1B --tokens 2M --global-batch 16 --m
   echo "check pretrain-1B: $(field "$out" "f\"{m['schedule']['steps_done']} steps, {m['compute']['tokens_per_s']:,.0f} tokens/s, MFU {100*m['compute']['mfu']:.1f}% of {m['compute']['peak_flops']/1e12:.0f} TFLOP/s\"")"
 else
   echo "check pretrain-1B: failed (see $log)"
+fi
+
+if out=$(timeout 300 evolm pretrain --model 1B --tokens 2M --global-batch 16 --micro-batch 16 --seq-len 2048 \
+    --data "$web" --out "$work/pt-1B-compile" --overwrite --log-every 10 --compile 2>>"$log"); then
+  echo "check compile-1B: $(field "$out" "f\"compiled {m['schedule']['settings'].get('compiled')}, {m['compute']['tokens_per_s']:,.0f} tokens/s (compilation included), MFU {100*m['compute']['mfu']:.1f}%\"")"
+else
+  echo "check compile-1B: failed (see $log)"
 fi
 
 # 125M through the FSDP launch config on one GPU.

@@ -147,3 +147,19 @@ def test_resume_with_changed_hyperparameters_is_refused(shards, tmp_path, cli):
     assert fresh.code == 2 and "pass --resume" in fresh.err
     nothing = cli(*args, "--out", tmp_path / "other", "--resume")
     assert nothing.code == 2 and "Nothing to resume" in nothing.err
+
+
+def test_activation_checkpointing_trains_the_same_and_compile_is_off_on_cpu(shards, tmp_path, cli):
+    """--activation-checkpointing recomputes activations instead of keeping them: the same losses and
+    weights; --compile asks for torch.compile, which runs only where CUDA does (recorded as compiled)."""
+    args = ["pretrain", *SMALL, "--tokens", "6K", "--data", str(shards / "general"), "--log-every", "1"]
+    assert cli(*args, "--out", tmp_path / "plain").code == 0
+    assert cli(*args, "--activation-checkpointing", "--compile", "--out", tmp_path / "recompute").code == 0
+    assert [r.get("loss") for r in _metrics(tmp_path / "plain")] == pytest.approx(
+        [r.get("loss") for r in _metrics(tmp_path / "recompute")], abs=1e-5)
+    a, b = load_file(tmp_path / "plain" / "model.safetensors"), load_file(tmp_path / "recompute" / "model.safetensors")
+    assert all(torch.allclose(a[k], b[k], atol=1e-5) for k in a)
+    settings = load_checkpoint(tmp_path / "recompute").manifest.schedule.settings
+    assert settings["activation_checkpointing"] is True and settings["compile"] is True
+    assert settings["compiled"] is (torch.cuda.is_available())
+    assert load_checkpoint(tmp_path / "plain").manifest.schedule.settings["activation_checkpointing"] is False

@@ -23,7 +23,8 @@ def axes() -> dict[str, stagespec.Knob]:
 # Schedule fields that follow from the swept budget or do not change the optimization (an --export-at
 # export records where it was taken; the "did not complete its schedule" warning already names it).
 _DERIVED = {"total_steps", "steps_done", "tokens_done", "warmup_steps", "completed", "micro_batch", "gradient_accumulation",
-            "processes", "save_every", "log_every", "eval_every", "peak_flops", "val_tokens", "defaults_from", "kind",
+            "processes", "save_every", "log_every", "eval_every", "peak_flops", "val_tokens", "compile", "compiled",
+            "activation_checkpointing", "defaults_from", "kind",
             "export_at", "export_count", "lr_at_export"}
 
 

@@ -57,6 +57,11 @@ class Overrides:
     log_every: int = LOG_EVERY()
     peak_flops: float | None = option(None, "Peak FLOP/s of one device for MFU (default: the published dense bf16 peak of a known GPU, e.g. 989e12 for H100/H200 SXM; else measured by a matmul).", above=0)
     report_to: str = REPORT_TO()
+    compile: bool = option(False, "torch.compile the model on CUDA (off on CPUs, where it does not pay). Opt-in until "
+                           "benchmarks/gpu_check.sh has measured it on a GPU.", negatable=True)
+    activation_checkpointing: bool = option(
+        False, "Recompute each layer's activations in the backward pass instead of keeping them: less memory for "
+        "large presets and long sequences, about a third more compute.", negatable=True)
     export_at: tuple[int, ...] | None = option(
         None, "Token counts at which to also save the weights as evaluable checkpoints, comma-separated (500K,1M), "
         "each below the budget and taken at the first step that reaches it: OUT@COUNT (e.g. runs/pt@500K; '@' and "
@@ -109,6 +114,7 @@ def train_config(preset: Preset, budget: int, o: Overrides, world: int = 1, *, p
         lr=lr, min_lr=min_lr, warmup_steps=min(warmup, steps), total_steps=steps, weight_decay=o.weight_decay,
         grad_clip=o.grad_clip, seed=o.seed, eval_every=o.eval_every, val_tokens=o.val_tokens,
         save_every=o.save_every, log_every=o.log_every, peak_flops=o.peak_flops,
+        compile=o.compile, activation_checkpointing=o.activation_checkpointing,
         export_at=tuple(sorted(set(parse_counts(o.export_at, what="--export-at")))),  # text too, from Python callers
     )
     _check_export_at(config)
@@ -200,7 +206,7 @@ def _manifest(spec: RunSpec, result, tracking: dict, **settings):
         tokenizer=TokenizerRecord(spec.tokenizer_sha256),
         data=data,
         schedule=Schedule(kind="linear warmup + cosine to min_lr", completed=result.completed, steps_done=result.steps,
-                          tokens_done=result.tokens, settings={**config, "optimizer": "AdamW", **settings}),
+                          tokens_done=result.tokens, settings={**config, "optimizer": "AdamW", "compiled": result.compiled, **settings}),
         seed=spec.config.seed,
         compute=Compute(wall_time_s=round(result.wall_time_s, 3), tokens_per_s=round(result.tokens_per_s, 1),
                         mfu=round(result.mfu, 5) if result.mfu is not None else None, peak_flops=result.peak_flops,

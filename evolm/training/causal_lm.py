@@ -42,7 +42,8 @@ from evolm.val_loss import validation_losses
 
 # Settings that may change between an interrupted run and its resumption: none changes the weights
 # (an export only reads them; one a resumed run has already passed is refused in `MidRunExports`).
-RESUMABLE_CHANGES = ("save_every", "log_every", "eval_every", "val_tokens", "peak_flops", "export_at")
+RESUMABLE_CHANGES = ("save_every", "log_every", "eval_every", "val_tokens", "peak_flops", "export_at", "compile",
+                     "activation_checkpointing")
 
 
 @dataclass
@@ -72,6 +73,10 @@ class TrainConfig:
     """Peak FLOP/s of one device for MFU; measured once when None."""
     export_at: tuple[int, ...] = ()
     """Token counts at which the weights are also exported part-way (see `MidRunExports`)."""
+    compile: bool = False
+    """torch.compile the model where CUDA runs it (`compiled` in the result says whether it was)."""
+    activation_checkpointing: bool = False
+    """Recompute activations in the backward pass (the HF model's gradient checkpointing)."""
 
     @property
     def tokens_per_step(self) -> int:
@@ -104,6 +109,8 @@ class TrainResult:
     model: torch.nn.Module
     parallelism: str | None = None
     """How accelerate spread the processes (`evolm.training.processes.parallelism`)."""
+    compiled: bool = False
+    """Whether torch.compile ran (asked for with --compile, and CUDA present)."""
     state_dict: dict | None = None
     lr: float | None = None
     """The learning rate of the last step taken."""
@@ -192,11 +199,16 @@ def train(
     start_step = latest_state(run_dir) if resume else 0
     exports_due = exports.pending(config, start_step) if exports else {}
 
+    if config.activation_checkpointing:
+        model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
     optimizer = torch.optim.AdamW(
         model.parameters(), lr=config.lr, betas=(config.beta1, config.beta2), weight_decay=config.weight_decay,
         fused=True if cuda else None,
     )
     model, optimizer = accelerator.prepare(model, optimizer)
+    compiled = config.compile and cuda  # on CPUs compilation costs minutes and gains nothing at these sizes
+    if compiled:
+        model = torch.compile(model)
     # The scheduler is not passed to prepare(): accelerate would step it once per process.
     scheduler = get_cosine_with_min_lr_schedule_with_warmup(
         optimizer, config.warmup_steps, config.total_steps, min_lr_rate=config.min_lr / config.lr
@@ -232,7 +244,7 @@ def train(
             mfu=flops_per_token * tps / (peak * world), peak_flops=peak, final_loss=loss, val_loss=val_loss,
             tokens_drawn=plan.tokens_drawn(steps * config.global_batch), processes=world,
             model=accelerator.unwrap_model(model), state_dict=accelerator.get_state_dict(model), lr=lr,
-            completed=completed, parallelism=parallelism(accelerator),
+            completed=completed, parallelism=parallelism(accelerator), compiled=compiled,
         )
 
     try:
