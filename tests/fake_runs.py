@@ -35,10 +35,13 @@ def make_run(root: Path, name: str, stage: str, knobs: dict, parent: dict | None
     return {"path": path, "sha": sha, "signature": signature, "lineage": lineage, "entry": entry}
 
 
-def add_upstream(run: dict, accuracies: dict[str, float], val_loss: float) -> None:
+def add_upstream(run: dict, accuracies: dict[str, float], val_loss: float, items: dict[str, list[float]] | None = None) -> None:
+    """`items`: per-row scores of some tasks (then their value is the rows' mean), all over the same rows."""
     tasks = {t: {"metric": "acc_norm", "value": v, "stderr": 0.01} for t, v in accuracies.items()}
+    for task, values in (items or {}).items():
+        tasks[task].update(value=sum(values) / len(values), items={"ids_sha256": "rows-0-to-n", "acc_norm": values})
     result = {"schema": "evolm.eval.upstream/1", "run": "x", "identity": {"model": {"kind": "evolm", "manifest_sha256": run["sha"]}},
-              "tasks": tasks, "average": sum(accuracies.values()) / len(accuracies), "val": {"loss": val_loss},
+              "tasks": tasks, "average": sum(t["value"] for t in tasks.values()) / len(tasks), "val": {"loss": val_loss},
               "created": "2026-11-27T10:00:00+00:00"}
     (run["path"] / "eval").mkdir(exist_ok=True)
     (run["path"] / "eval" / "upstream.json").write_text(json.dumps(result))

@@ -70,6 +70,11 @@ def test_synth_id_writes_results_and_resumes_after_a_kill(sft_model, synth_tiny,
             assert len(r["completions"]) == len(r["answers"]) == len(r["correct"]) == 5
         # the metrics are recomputed from the records, not stored separately
         assert metrics["pass@1"]["value"] == sum(r["correct"][0] for r in records) / 20
+        # per-problem values, in problem order, for paired comparisons between checkpoints (the correct ratio
+        # is defined only on problems with a correct sample, so it has none)
+        items = task_result["items"]
+        assert items["pass@1"] == [float(r["correct"][0]) for r in records] and len(items["pass@4"]) == 20
+        assert "correct_ratio" not in items and len(items["ids_sha256"]) == 64
     # the SFT model has learned the answer format: most greedy level-1 completions end in \boxed{}
     # (its temperature-1 samples are mostly noise: it has 1M parameters)
     level1 = _lines(out / "SynthMathLevel1.samples.jsonl")
@@ -116,6 +121,10 @@ def test_upstream_runs_lm_eval_on_the_cloze_sets_and_measures_validation_loss(sf
     assert up["average"] == pytest.approx(sum(e["value"] for e in up["tasks"].values()) / 3)
     assert up["lm_eval"]["results"]["SynthClozeMath"]["acc_norm,none"] == up["tasks"]["SynthClozeMath"]["value"]
     assert up["lm_eval"]["n-shot"]["SynthClozeMath"] == 0
+    for entry in up["tasks"].values():  # lm-eval's per-row scores, kept for paired comparisons
+        assert len(entry["items"]["acc_norm"]) == 30 and set(entry["items"]["acc_norm"]) <= {0.0, 1.0}
+        assert sum(entry["items"]["acc_norm"]) / 30 == pytest.approx(entry["value"])
+    assert "samples" not in up["lm_eval"]
     assert 0 < up["val"]["loss"] < 10 and up["val"]["perplexity"] > 1 and up["val"]["tokens"] > 0
 
 

@@ -270,6 +270,57 @@ def test_f9_intermediate_checkpoint_understates():
     assert judge(9, [pt(20_000, 0.30, completed=False, tokens_done=5_120), pt(5_000, 0.33)]).verdict == NOT_TESTED
 
 
+# paired comparisons: checkpoints scored on the same problems
+
+
+def scored(values, ids="ids-a"):
+    """`_items` of a one-task measure: per-problem values under an ids hash."""
+    return {"_items": {"upstream_avg": {"SynthClozeText": (ids, values)}}}
+
+
+def test_contrasts_of_the_same_problems_are_paired():
+    # 400 problems; the larger run gets 20 more of them right and loses none: the problems are the same, so the
+    # difference is 5.0 pp with a per-problem SE of sqrt(var(d)/n), far below the independent sqrt(se_a^2 + se_b^2)
+    weak = [1.0] * 100 + [0.0] * 300
+    strong = [1.0] * 120 + [0.0] * 280
+    se_weak, se_strong = (math.sqrt(p * (1 - p) / 399) for p in (0.25, 0.30))
+    rows = [pt(200_000, 0.25, se_weak, **scored(weak)), pt(400_000, 0.30, se_strong, **scored(strong)),
+            pt(400_000, 0.30, se_strong, completed=False, tokens_done=200_000, **scored(strong))]
+    f9 = judge(9, rows)
+    effect = f9.tests[0].effects[0]
+    d = [0.0] * 100 + [-1.0] * 20 + [0.0] * 280  # decayed - intermediate, per problem
+    mean = sum(d) / 400
+    assert effect.value == pytest.approx(-0.05)
+    assert effect.se == pytest.approx(math.sqrt(sum((x - mean) ** 2 for x in d) / 399 / 400))
+    assert effect.se < 0.4 * math.hypot(se_weak, se_strong) and f9.verdict == CONTRADICTED
+    # unpaired when the problem sets differ (another ids hash) or a side has no per-problem values
+    rows[0] = pt(200_000, 0.25, se_weak, **scored(weak, ids="ids-b"))
+    assert judge(9, rows).tests[0].effects[0].se == pytest.approx(math.hypot(se_weak, se_strong))
+    rows[0] = pt(200_000, 0.25, se_weak)
+    assert judge(9, rows).verdict == NOISY
+
+
+def test_paired_se_of_a_mean_over_tasks_and_of_a_curve():
+    a = findings.Measure(0.5, 0.1, items={"t1": ("h", [1.0, 0.0, 1.0, 0.0]), "t2": ("g", [1.0, 1.0])})
+    b = findings.Measure(0.5, 0.1, items={"t1": ("h", [1.0, 1.0, 0.0, 0.0]), "t2": ("g", [0.0, 1.0])})
+    # t1: d = 0, -1, 1, 0 (var 2/3, n 4); t2: d = 1, 0 (var 1/2, n 2); the mean over 2 tasks halves the SE
+    assert findings.paired_se({0: 1.0, 1: -1.0}, [a, b]) == pytest.approx(math.sqrt(2 / 3 / 4 + 1 / 2 / 2) / 2)
+    assert findings.paired_se({0: 1.0, 1: -1.0}, [a, findings.Measure(0.5, 0.1, items={"t1": ("h", [1.0] * 4)})]) is None
+    # F1's first-minus-last contrast over the same problems: one per-problem contrast, not three independent errors
+    one, two, three = ([1.0] * k + [0.0] * (100 - k) for k in (30, 40, 42))
+    rows = [pt(100_000, 0.30, 0.046, **scored(one)), pt(200_000, 0.40, 0.049, **scored(two)), pt(400_000, 0.42, 0.05, **scored(three))]
+    drop, first, _ = judge(1, rows).tests[0].effects
+    assert first.se == pytest.approx(math.sqrt(0.1 * 0.9 / 99))
+    assert drop.value == pytest.approx(0.08) and judge(1, rows).verdict == SHOWN
+
+
+def test_replicates_are_not_paired():
+    rows = [pt(400_000, 0.30, 0.02, seed=0, **scored([1.0] * 3 + [0.0] * 7)), pt(400_000, 0.30, 0.02, seed=1, **scored([1.0] * 3 + [0.0] * 7)),
+            pt(400_000, 0.40, 0.02, completed=False, tokens_done=200_000, **scored([1.0] * 4 + [0.0] * 6))]
+    cond = next(c for c in findings.conditions(rows) if c.get("completed"))
+    assert cond.measure("upstream_avg").items is None and cond.measure("upstream_avg").replicates == 2
+
+
 # replicates, the overall verdict
 
 

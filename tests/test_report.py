@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from fake_runs import TASKS, add_downstream, build, make_run
+from fake_runs import TASKS, add_downstream, add_upstream, build, make_run
 
 
 @pytest.fixture
@@ -209,3 +209,23 @@ def test_a_sweep_sampled_differently_is_told_apart_from_different_greedy_decodin
         path.write_text(json.dumps(result))
     assert cli("report", root, "--out", tmp_path / "report2").code == 0
     assert "were evaluated with different decoding settings across the sweep" in (tmp_path / "report2" / "report.md").read_text()
+
+
+def test_findings_pair_checkpoints_scored_on_the_same_rows(tmp_path, cli):
+    """Per-row upstream scores travel from the eval results to the findings (a paired SE), not into runs.csv."""
+    root = tmp_path / "runs"
+    decayed = make_run(root, "pt-200K", "pretrain", {"preset": "1M", "tokens": 200_000})
+    mid = make_run(root, "pt-400K@200K", "pretrain", {"preset": "1M", "tokens": 400_000}, completed=False,
+                   schedule={"tokens_done": 200_000})
+    rows_mid, rows_decayed = [1.0] * 30 + [0.0] * 70, [1.0] * 36 + [0.0] * 64  # the decayed run adds 6 rows, loses none
+    add_upstream(mid, {"SynthClozeText": 0.0}, 3.0, items={"SynthClozeText": rows_mid})
+    add_upstream(decayed, {"SynthClozeText": 0.0}, 2.9, items={"SynthClozeText": rows_decayed})
+    out = tmp_path / "report"
+    assert cli("report", root, "--out", out).code == 0
+    f9 = json.loads((out / "findings.json").read_text())["findings"]
+    effect = next(f for f in f9 if f["id"] == "F9")["tests"][0]["effects"][0]
+    assert effect["value"] == pytest.approx(0.06) and effect["se"] == pytest.approx((0.06 * 0.94 / 99) ** 0.5)
+    assert next(f for f in f9 if f["id"] == "F9")["verdict"] == "shown"
+    header = next(csv.reader(open(out / "runs.csv")))
+    assert "_items" not in header and all("_items" not in r for r in json.loads((out / "runs.json").read_text()))
+

@@ -21,7 +21,7 @@ from typing import Callable
 from evolm.console import Progress, log
 from evolm.eval.generate import Decoding, render_prompts
 from evolm.eval.identity import finished_result, run_hash
-from evolm.eval.metrics import group_metrics, task_metrics
+from evolm.eval.metrics import group_metrics, item_scores, problem_scores, task_metrics
 from evolm.eval.records import SampleLog, build_record
 from evolm.eval.tasks.base import Task
 from evolm.provenance import stamp
@@ -94,6 +94,7 @@ def evaluate_task(task: Task, model: dict, decoding: Decoding, generator: Genera
     result = {
         "schema": RESULT_SCHEMA, "run": run, "task": task.name, "domain": task.domain, "suite": task.suite, "limit": limit,
         "problems": len(ordered), "metrics": task_metrics(ordered), "identity": key,
+        "items": item_scores([r["id"] for r in ordered], [problem_scores(r) for r in ordered]),
         "samples_file": samples.path.name, "wall_time_s": round(time.monotonic() - started, 2), **stamp(),
     }
     write_json(result_path, result)

@@ -3,12 +3,19 @@
 Every metric is a mean over problems, reported with its standard error (sample standard deviation
 over problems / sqrt(n)). Group scores (ID, OOD) are unweighted means of task scores, as in the
 paper, with the standard error sqrt(sum of squared task errors) / number of tasks.
+
+A result also keeps its per-problem values (`item_scores`): two models evaluated on the same
+problems are compared item by item (evolm.report.findings), which separates a model difference from
+which problems happened to be drawn.
 """
 
 from __future__ import annotations
 
+import json
 import math
 from typing import Callable, Sequence
+
+from evolm.fsutil import sha256_bytes
 
 
 def pass_at_k(n: int, c: int, k: int) -> float:
@@ -113,6 +120,15 @@ def task_metrics(records: Sequence[dict]) -> dict[str, dict]:
         mean, stderr = mean_and_stderr(per_metric[name])
         result[name] = {"value": mean, "stderr": stderr, "n": len(per_metric[name])}
     return result
+
+
+def item_scores(ids: Sequence, scores: Sequence[dict[str, float]]) -> dict:
+    """{"ids_sha256": hash of the ordered problem ids, metric: [value per problem]} for every metric
+    defined on all problems (the correct ratio, defined only where a sample is right, is left out)."""
+    names = set.intersection(*(set(s) for s in scores)) if scores else set()
+    items: dict = {"ids_sha256": sha256_bytes(json.dumps([str(i) for i in ids]).encode())}
+    items.update({name: [round(float(s[name]), 6) for s in scores] for name in sorted(names)})
+    return items
 
 
 def group_metrics(task_results: dict[str, dict]) -> dict[str, dict]:

@@ -16,6 +16,7 @@ from evolm.console import log
 from evolm.errors import BadInput
 from evolm.eval.identity import finished_result, run_hash
 from evolm.eval.loading import device, dtype_name
+from evolm.eval.metrics import item_scores
 from evolm.provenance import stamp
 from evolm.fsutil import sha256_file, write_json
 from evolm.jsonl import read_jsonl
@@ -79,7 +80,7 @@ def run_lm_eval(model_spec: str, tasks: list, *, limit: int | None, batch_size: 
     hf_logging.disable_progress_bar()
     return lm_eval.simple_evaluate(
         model="hf", model_args={"pretrained": model_spec, "dtype": dtype_name()}, tasks=tasks, num_fewshot=0,
-        limit=limit, batch_size=batch_size, device=device(), log_samples=False, verbosity="ERROR",
+        limit=limit, batch_size=batch_size, device=device(), log_samples=True, verbosity="ERROR",
     )
 
 
@@ -105,11 +106,16 @@ def validation_loss(model, shards_dir: Path, *, seq_len: int, tokens: int) -> di
 
 
 def summarize(raw: dict, metrics: dict[str, str]) -> dict:
+    """Per task: lm-eval's value and stderr of the reported metric, and its per-row values (from
+    lm-eval's logged samples) for paired comparisons between checkpoints."""
     tasks = {}
     for name, metric in metrics.items():
         entry = raw["results"].get(name, {})
         tasks[name] = {"metric": metric, "value": entry.get(f"{metric},none"), "stderr": entry.get(f"{metric}_stderr,none"),
                        "acc": entry.get("acc,none")}
+        rows = sorted((raw.get("samples") or {}).get(name) or [], key=lambda s: s["doc_id"])
+        if rows and all(metric in r for r in rows):
+            tasks[name]["items"] = item_scores([r["doc_id"] for r in rows], [{metric: r[metric]} for r in rows])
     values = [t["value"] for t in tasks.values() if t["value"] is not None]
     return {"tasks": tasks, "average": sum(values) / len(values) if len(values) == len(tasks) and values else None}
 

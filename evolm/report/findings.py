@@ -12,6 +12,13 @@ error, and every verdict comes from one rule, applied in code, never typed in:
     not tested    the runs the finding needs are absent
     mixed         some tests of the finding show it and others contradict it
 
+Differences between checkpoints evaluated on the same problems are paired: the standard error of a
+contrast (a difference, or the per-doubling gains of F1 and F5) is that of its per-problem values,
+sqrt(var(sum_k c_k x_k,i) / n) per task, which removes the variance of which problems were drawn
+(a strong model and a weak one find the same problems easy). Where the per-problem values are
+missing (results written before they were kept, different problem sets, or replicates averaged over
+seeds), conditions are treated as independent: sqrt(sum_k c_k^2 se_k^2).
+
 2 SE is about a 95% two-sided interval for a difference of roughly normal estimates: a screen for
 "these runs can tell", not a significance test corrected for the many comparisons made here.
 Accuracy is in-domain pass@1 (the paper's `id` group, else the synthetic `synth-id`) unless a
@@ -25,7 +32,7 @@ from dataclasses import asdict, dataclass, field
 from itertools import combinations
 from typing import Callable
 
-from evolm.report.rows import downstream_groups, swept_knobs
+from evolm.report.rows import ITEMS, downstream_groups, swept_knobs
 from evolm.units import format_count
 
 Z = 2.0  # standard errors an effect must reach
@@ -39,6 +46,8 @@ class Measure:
     value: float
     se: float | None
     replicates: int = 1
+    # {task: (problem ids hash, [value per problem])} of a single evaluation, for paired contrasts
+    items: dict | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass
@@ -96,7 +105,10 @@ class Condition:
         return self.rows[0].get(column)  # knobs and lineage are equal across replicates
 
     def measure(self, column: str) -> Measure | None:
-        return mean_measure([(r[column], r.get(f"{column}:se")) for r in self.rows if r.get(column) is not None])
+        m = mean_measure([(r[column], r.get(f"{column}:se")) for r in self.rows if r.get(column) is not None])
+        if m is not None and len(self.rows) == 1:  # replicates are compared through their spread, not item by item
+            m.items = (self.rows[0].get(ITEMS) or {}).get(column)
+        return m
 
     def acc(self, domain: int = 0, metric: str = "pass@1") -> Measure | None:
         """A downstream metric of the in-domain (0) or out-of-domain (1) group."""
@@ -180,15 +192,33 @@ def _pct(m: Measure | None) -> str:
 
 
 def _diff(name: str, a: Measure, b: Measure) -> Effect:
-    """a - b for two independent conditions: SE sqrt(se_a^2 + se_b^2)."""
-    se = None if a.se is None or b.se is None else math.hypot(a.se, b.se)
-    return Effect(name, a.value - b.value, se)
+    """a - b: paired over problems where both have per-problem values, else sqrt(se_a^2 + se_b^2)."""
+    return _combine(name, {0: 1.0, 1: -1.0}, [a, b])
+
+
+def paired_se(coefs: dict[int, float], measures: list[Measure]) -> float | None:
+    """The SE of sum_k c_k m_k from per-problem values, when every measure has them for the same
+    tasks over the same problems; each measure is an unweighted mean over its tasks."""
+    items = [measures[i].items for i in coefs]
+    if not items or any(not it for it in items) or any(set(it) != set(items[0]) for it in items):
+        return None
+    variance = 0.0
+    for task in items[0]:
+        vectors = [it[task] for it in items]
+        if len({sha for sha, _ in vectors}) != 1 or len({len(v) for _, v in vectors}) != 1 or len(vectors[0][1]) < 2:
+            return None
+        contrast = [sum(c * v[j] for c, (_, v) in zip(coefs.values(), vectors)) for j in range(len(vectors[0][1]))]
+        n, mean = len(contrast), sum(contrast) / len(contrast)
+        variance += sum((x - mean) ** 2 for x in contrast) / (n - 1) / n
+    return math.sqrt(variance) / len(items[0])
 
 
 def _combine(name: str, coefs: dict[int, float], measures: list[Measure]) -> Effect:
     value = sum(c * measures[i].value for i, c in coefs.items())
-    ses = [measures[i].se for i in coefs]
-    se = None if None in ses else math.sqrt(sum((c * measures[i].se) ** 2 for i, c in coefs.items()))
+    se = paired_se(coefs, measures)
+    if se is None:
+        ses = [measures[i].se for i in coefs]
+        se = None if None in ses else math.sqrt(sum((c * measures[i].se) ** 2 for i, c in coefs.items()))
     return Effect(name, value, se)
 
 

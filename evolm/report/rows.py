@@ -11,6 +11,9 @@ whether its difference is more than noise (evolm.report.findings). `tokens_done`
 tell an exported mid-run checkpoint (its `pretrain_tokens` is the run's planned budget;
 `export_count` the count asked for with `--export-at`) from a run that finished its schedule;
 `seed` tells replicates apart.
+
+`_items` (not written to runs.csv / runs.json) holds, per metric column, the per-problem values
+behind it: {task: (hash of the ordered problem ids, [value per problem])}, for paired comparisons.
 """
 
 from __future__ import annotations
@@ -23,6 +26,8 @@ from evolm import stagespec
 from evolm.eval.metrics import group_metrics
 from evolm.eval.tasks.registry import BUILTIN
 from evolm.report.collect import Run
+
+ITEMS = "_items"
 
 
 def swept_knobs() -> list[str]:
@@ -63,11 +68,15 @@ def build_row(run: Run, root: Path) -> dict:
                wall_time_s=manifest.compute.wall_time_s, flops=run.compute_flops())
     val = manifest.outcome.val_loss or {}
     row["train_val_loss"] = val.get("pretrain", val.get("replay")) if isinstance(val, dict) else None
+    items: dict[str, dict] = {}
+    row[ITEMS] = items
     if run.upstream:
         tasks = run.upstream.get("tasks") or {}
         for task, entry in tasks.items():
             row[f"up:{task}"] = entry.get("value")
             row[f"up:{task}:se"] = _number(entry.get("stderr"))
+            _add_items(items, f"up:{task}", task, entry.get("items"), entry.get("metric"))
+        _group_items(items, "upstream_avg", [f"up:{task}" for task in tasks])
         row["upstream_avg"] = run.upstream.get("average")
         # The average is an unweighted mean of independent task scores: its SE is sqrt(sum se^2) / n,
         # as for the downstream groups (evolm.eval.metrics.group_metrics); unknown if any task lacks one.
@@ -84,13 +93,27 @@ def build_row(run: Run, root: Path) -> dict:
         for name, entry in metrics.items():
             row[f"{task}:{name}"] = entry.get("value")
             row[f"{task}:{name}:se"] = _number(entry.get("stderr"))
+        for name in result.get("metrics", {}):
+            _add_items(items, f"{task}:{generic(name, k)}", task, result.get("items"), name)
         groups.setdefault(group_of(task, result), {})[task] = metrics
     for group, members in groups.items():
         for name, entry in group_metrics(members).items():
             row[f"{group}:{name}"] = entry["value"]
             row[f"{group}:{name}:se"] = entry["stderr"]
+            _group_items(items, f"{group}:{name}", [f"{task}:{name}" for task in members])
         row[f"{group}:tasks"] = ",".join(sorted(members))
     return row
+
+
+def _add_items(items: dict, column: str, task: str, stored: dict | None, metric: str | None) -> None:
+    if stored and metric in stored and stored.get("ids_sha256"):
+        items[column] = {task: (stored["ids_sha256"], stored[metric])}
+
+
+def _group_items(items: dict, column: str, members: list[str]) -> None:
+    """A mean over tasks pairs item by item only when every task has its per-problem values."""
+    if members and all(m in items for m in members):
+        items[column] = {task: vec for m in members for task, vec in items[m].items()}
 
 
 def _seed(run: Run):
