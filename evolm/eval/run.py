@@ -10,9 +10,10 @@ validation shards, results of other settings already in the output folder), then
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from evolm.console import log
 from evolm.errors import BadInput
 from evolm.eval import suites
 from evolm.eval.generate import Decoding
@@ -112,8 +113,8 @@ def run(model_spec: str, options: EvalOptions) -> tuple[Path, dict]:
 
     model = SharedModel(model_spec)  # loaded on first use
     generator = _generator(model, tokenizer, options) if tasks else None
-    if generator is not None and options.backend == "vllm":
-        generator.backend  # vLLM asked for: start it now, so a model it cannot serve is refused before any output
+    if generator is not None and generator.backend_name == "vllm":
+        generator = _start_vllm(generator, model, tokenizer, options)
     planned = []
     if upstream:
         planned.append(_planned_upstream(identity, upstream_names, benchmarks, out_dir, options, val_shards, seq_len))
@@ -174,6 +175,22 @@ def _chunk(backend: str, options: EvalOptions) -> int:
         return 512
     per_problem = int(options.decoding.greedy) + options.decoding.samples
     return max(4, min(64, (options.batch_size or 32) * 2 // max(1, per_problem)))
+
+
+def _start_vllm(generator, model, tokenizer, options: EvalOptions):
+    """Start vLLM before any output (the backend is part of every result's identity): a model it
+    cannot serve is refused with exit 2 when --backend vllm asked for it; under --backend auto it is
+    evaluated with transformers after one warning."""
+    from evolm.eval.generate import VLLMRefused
+
+    try:
+        generator.backend
+        return generator
+    except VLLMRefused as exc:
+        if options.backend == "vllm":
+            raise
+        log(f"warning: vLLM cannot serve {exc.model_path} ({exc.reason}); evaluating with the transformers backend instead.")
+        return _generator(model, tokenizer, replace(options, backend="transformers"))
 
 
 def _generator(model, tokenizer, options: EvalOptions):

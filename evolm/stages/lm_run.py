@@ -88,6 +88,28 @@ def micro_batch_cap(preset: Preset) -> int:
     return 8 if preset.hidden <= 1024 else 4 if preset.hidden <= 2048 else 2
 
 
+def _micro_batch_from_memory(preset: Preset, seq_len: int, per_rank: int, world: int, checkpointing: bool) -> int | None:
+    """On CUDA: the micro batch the device's free memory holds (logged, with a warning when even one
+    sequence does not fit); None elsewhere."""
+    import os
+
+    from evolm.console import log
+    from evolm.training.memory import activation_bytes, free_device_memory, plan_micro_batch
+
+    free = free_device_memory()
+    if free is None:
+        return None
+    per_sequence = activation_bytes(layers=preset.layers, hidden=preset.hidden, vocab=preset.vocab, seq_len=seq_len,
+                                    checkpointing=checkpointing)
+    shards = world if os.environ.get("ACCELERATE_USE_FSDP") == "true" else 1
+    plan = plan_micro_batch(per_rank, per_sequence=per_sequence, params=preset.params(), free=free, shards=shards)
+    log(plan.describe())
+    if not plan.fits:
+        log("warning: by this estimate even one sequence may not fit; --activation-checkpointing, FSDP "
+            "(configs/accelerate/fsdp-*.yaml) or a shorter --seq-len use less memory.")
+    return plan.micro
+
+
 def train_config(preset: Preset, budget: int, o: Overrides, world: int = 1, *, positions: int | None = None,
                  model: str | None = None) -> TrainConfig:
     """The trainer's settings: the options (already checked by the stage with `Overrides.check`),
@@ -107,8 +129,12 @@ def train_config(preset: Preset, budget: int, o: Overrides, world: int = 1, *, p
     if min_lr > lr:  # a given --min-lr against the preset's peak (both given: Overrides.check)
         raise out_of_range("--min-lr", min_lr, f"at most the peak learning rate {lr:g}")
     warmup = round(o.warmup * steps) if o.warmup < 1 else int(o.warmup)
-    # The default micro batch: the largest power-of-two divisor of the per-process batch up to the cap.
-    split = split_batch(global_batch, world, o.micro_batch, cap=micro_batch_cap(preset), powers_of_two=True)
+    # The default micro batch: on a GPU what its free memory holds (evolm.training.memory), else the
+    # largest power-of-two divisor of the per-process batch up to the preset's cap.
+    micro = o.micro_batch
+    if micro is None and global_batch % world == 0:
+        micro = _micro_batch_from_memory(preset, seq_len, global_batch // world, world, o.activation_checkpointing)
+    split = split_batch(global_batch, world, micro, cap=micro_batch_cap(preset), powers_of_two=True)
     config = TrainConfig(
         seq_len=seq_len, global_batch=global_batch, micro_batch=split.micro,
         lr=lr, min_lr=min_lr, warmup_steps=min(warmup, steps), total_steps=steps, weight_decay=o.weight_decay,

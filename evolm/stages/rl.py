@@ -229,8 +229,6 @@ def run(*, parent: Path, data: Path, examples: int | None, epochs: float, out: P
     def save() -> Checkpoint:  # on the main process; the others receive its result
         manifest.outcome.warnings = noop_warnings(ancestor.path, weights or trainer.model.state_dict(),
                                                   trainer.state.log_history, "rl") or None
-        for warning in manifest.outcome.warnings or []:
-            log(f"warning: {warning}")
         checkpoint = write_posttrained(out, manifest, trainer.model, tokenizer, run_dir, state_dict=weights,
                                        tracking=tracking)
         done_message("rl", checkpoint, f"{len(kept)} prompts x {epochs} epochs, {trainer.state.global_step} steps, "

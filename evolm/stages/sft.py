@@ -137,8 +137,6 @@ def run(*, parent: Path, data: Path, examples: int | None, epochs: float, out: P
         final = trainer.model.merge_and_unload() if o.lora else trainer.model
         final.config.use_cache = True
         warnings = noop_warnings(ancestor.path, weights or final.state_dict(), trainer.state.log_history, "sft") or None
-        for warning in warnings or []:
-            log(f"warning: {warning}")
         losses = [h["loss"] for h in trainer.state.log_history if "loss" in h]
         manifest = posttrain_manifest(
             "sft", knobs, ancestor,

@@ -42,10 +42,15 @@ def reward_without_variance(log_history: list[dict]) -> bool:
 
 
 def noop_warnings(parent: Path, state_dict: dict, log_history: list[dict], stage: str) -> list[str]:
+    """The signs found, each also logged as a warning (the stage records them in its manifest)."""
+    from evolm.console import log
+
     found = []
     if reward_without_variance(log_history):
         found.append(f"{stage}: every rollout of every prompt got the same reward (frac_reward_zero_std 1.0 at every "
                      "logged step), so the advantages and the updates were zero")
     if unchanged_weights(parent, state_dict):
         found.append(f"{stage}: the weights are identical to the parent's; this checkpoint is its parent under a new name")
+    for warning in found:
+        log(f"warning: {warning}")
     return found

@@ -1,0 +1,65 @@
+"""The micro batch a GPU's free memory holds, for pretrain and cpt on CUDA without --micro-batch.
+
+An estimate made before training, not a probe. Why by hand: accelerate's
+`find_executable_batch_size` halves a batch after each out-of-memory error, which changes the
+optimisation (evolm keeps the global batch fixed and only splits it) and, on several processes,
+lets ranks disagree; transformers and TRL choose no training micro batch at all.
+
+Per sequence and layer, a transformer's activations under bf16 autocast take about 34 x seq_len x
+hidden bytes when attention does not materialise its scores (SDPA / flash attention; Korthikanti
+et al. 2022, "Reducing Activation Recomputation in Large Transformer Models", table 2), and about
+2 x seq_len x hidden (the layer's input) under activation checkpointing, plus one layer's full
+activations while it is recomputed. The output head adds seq_len x vocab logits in bf16 with an fp32
+copy and its gradient for the loss (~10 bytes each). Model state is 16 bytes per parameter (fp32
+weights and gradients, Adam's two moments), divided over processes under FSDP.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+HEADROOM = 0.85  # of the free memory: the allocator's fragmentation, CUDA context, temporary buffers
+STATE_BYTES_PER_PARAM = 16
+LOGIT_BYTES = 10
+
+
+@dataclass(frozen=True)
+class MemoryPlan:
+    micro: int
+    per_sequence: int  # estimated activation bytes of one sequence
+    state: int  # estimated model + optimizer state bytes on one process
+    free: int  # free device memory when the plan was made
+
+    @property
+    def fits(self) -> bool:
+        return self.state + self.micro * self.per_sequence <= HEADROOM * self.free
+
+    def describe(self) -> str:
+        gib = 1024 ** 3
+        return (f"micro batch {self.micro} from {self.free / gib:.1f} GiB free (estimated {self.state / gib:.2f} GiB of "
+                f"model and optimizer state, {self.per_sequence / gib:.3f} GiB of activations per sequence)")
+
+
+def activation_bytes(*, layers: int, hidden: int, vocab: int, seq_len: int, checkpointing: bool) -> int:
+    layer = 34 * seq_len * hidden
+    body = (layers * 2 * seq_len * hidden + layer) if checkpointing else layers * layer
+    return body + LOGIT_BYTES * seq_len * vocab
+
+
+def plan_micro_batch(per_rank: int, *, per_sequence: int, params: int, free: int, shards: int = 1) -> MemoryPlan:
+    """The largest power of two that divides `per_rank` and fits beside the state (at least 1)."""
+    state = STATE_BYTES_PER_PARAM * params // max(1, shards)
+    micro = 1
+    while micro * 2 <= per_rank and per_rank % (micro * 2) == 0 and state + micro * 2 * per_sequence <= HEADROOM * free:
+        micro *= 2
+    return MemoryPlan(micro, per_sequence, state, free)
+
+
+def free_device_memory() -> int | None:
+    """Free bytes on this process's CUDA device; None without CUDA (the CPU defaults apply)."""
+    import torch
+
+    if not torch.cuda.is_available():
+        return None
+    free, _ = torch.cuda.mem_get_info()
+    return int(free)
