@@ -17,7 +17,7 @@ from typer.exceptions import TyperException
 
 import evolm
 from evolm import stagespec
-from evolm.cli import data, evaluate, posttrain, presets, report, train
+from evolm.cli import data, evaluate, posttrain, presets, report, study, train
 from evolm.cli.common import results_only_on_stdout
 from evolm.console import stderr
 from evolm.errors import BadInput
@@ -42,6 +42,7 @@ for _spec in stagespec.STAGES.values():
 app.command("eval")(evaluate.evaluate)
 app.command("report")(report.report)
 app.command("ls")(report.ls)
+app.add_typer(study.app, name="study")
 
 
 def _version(value: bool) -> None:

@@ -1,0 +1,101 @@
+"""`evolm study plan|run FILE`: a grid of runs from one YAML file (evolm.study)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from evolm.cli.common import JsonOption, echo_result
+from evolm.errors import BadInput
+
+app = typer.Typer(help="A grid of runs as one YAML file: plan it, run what is missing.", no_args_is_help=True,
+                  rich_markup_mode=None)
+FileArgument = typer.Argument(..., metavar="FILE", help="The study file (YAML; see examples/mini-study.yaml).")
+PeakOption = typer.Option(None, "--peak-flops", help="FLOP/s of one device for time estimates (default: a matmul measured here).")
+
+
+def _peak(value: Optional[float]) -> tuple[float, str]:
+    if value is not None:
+        if value <= 0:
+            raise BadInput(f"--peak-flops must be positive, not {value:g}.")
+        return value, "given"
+    import torch
+
+    from evolm.training.flops import device_peak
+
+    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return device_peak(device, torch.bfloat16 if device.type == "cuda" else torch.float32)
+
+
+def _seconds(value: Optional[float]) -> str:
+    if value is None:
+        return "?"
+    return f"{value:.0f}s" if value < 90 else f"{value / 60:.0f}m" if value < 5400 else f"{value / 3600:.1f}h"
+
+
+@app.command("plan")
+def plan(file: Path = FileArgument, peak_flops: Optional[float] = PeakOption, as_json: bool = JsonOption) -> None:
+    """List every node: identity, stage, options, parent, state (done / partial / to run), FLOPs and time."""
+    from evolm.study import plan as planning
+    from evolm.study.runner import describe_options
+    from evolm.study.spec import load
+
+    built = planning.build(load(file))
+    peak, source = _peak(peak_flops)
+    nodes = []
+    for node in built.nodes:
+        nodes.append({"id": node.id, "name": node.label, "group": node.group, "stage": node.stage, "options": node.options,
+                      "parent": node.parent.label if node.parent else None, "state": node.state(built.root),
+                      "path": str(node.path), "flops": node.flops, "flops_exact": node.flops_exact,
+                      "estimated_s": planning.estimated_seconds(node, peak), "evals": [n for n, _ in node.evals]})
+    summary = {"study": built.study.name, "out": str(built.root), "nodes": nodes, "peak_flops": peak, "peak_source": source,
+               "data_done": built.data_done(),
+               "by_stage": {s: sum(1 for n in nodes if n["stage"] == s) for s in planning.MFU_GUESS},
+               "total_flops": sum(n["flops"] or 0 for n in nodes)}
+    if as_json:
+        echo_result(json.dumps(summary, default=str))
+        return
+    for n, node in zip(nodes, built.nodes):
+        flops = "?" if n["flops"] is None else ("" if n["flops_exact"] else "~") + f"{n['flops']:.2e}"
+        echo_result(f"{n['state']:<7} {n['id'][:8]}  {n['stage']:<8} {n['name']:<40} {flops:>10} {_seconds(n['estimated_s']):>6}  "
+                    f"{describe_options(node.options)}" + (f"  <- {n['parent']}" if n["parent"] else ""))
+    counts = ", ".join(f"{v} {k}" for k, v in summary["by_stage"].items() if v)
+    to_run = [n for n in nodes if n["state"] != planning.DONE]
+    echo_result(f"{len(nodes)} nodes ({counts}); {len(to_run)} to run or finish; {summary['total_flops']:.3g} training FLOPs "
+                f"in all; times at {peak:.3g} FLOP/s ({source}) and a rough MFU per stage (~: SFT/RL FLOPs are estimates)")
+
+
+@app.command("run")
+def run(
+    file: Path = FileArgument,
+    jobs: int = typer.Option(1, "--jobs", help="Nodes run at once (1 on a 2-core CPU: torch processes side by side slow each other)."),
+    peak_flops: Optional[float] = PeakOption,
+    report: bool = typer.Option(True, "--report/--no-report", help="Write <out>/report at the end."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Run what is missing in dependency order (interrupted nodes resume); a failed node blocks only its descendants."""
+    from evolm.console import log
+    from evolm.study import plan as planning
+    from evolm.study.runner import Runner
+    from evolm.study.spec import load
+
+    if jobs < 1:
+        raise BadInput(f"--jobs must be at least 1, not {jobs}.")
+    built = planning.build(load(file))
+    outcome = Runner(built, jobs=jobs, peak_flops=_peak(peak_flops)[0], report=report).run()
+    log(f"study: {len(outcome.done)} done, {len(outcome.failed)} failed, {len(outcome.blocked)} blocked")
+    for label, error in outcome.failed.items():
+        log(f"  failed: {label}: {error}")
+    for label in outcome.blocked:
+        log(f"  blocked: {label}")
+    payload = {"study": built.study.name, "out": str(built.root), "done": outcome.done, "failed": outcome.failed,
+               "blocked": outcome.blocked, "report": str(outcome.report) if outcome.report else None}
+    if as_json:
+        echo_result(json.dumps(payload))
+    else:
+        echo_result(str(outcome.report or built.root))
+    if outcome.failed:
+        raise typer.Exit(1)

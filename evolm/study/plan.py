@@ -1,0 +1,195 @@
+"""A study file expanded into a DAG of nodes, each one evolm command (plus its evaluations).
+
+A node's identity is a hash of its stage, its options (data references as written, `@math:500K`,
+not as paths) and its parent's identity, so a prefix shared by many runs is one node; its output
+folder carries the identity (`<out>/<group>-<values>-<id8>`), so a rerun finds what is finished and
+a changed option makes a new node, and new nodes below it, and nothing else. Why by hand: Marin's
+executor and Snakemake key steps the same way, but neither can join evolm's environment for this
+(Marin needs Ray and its own stack; Snakemake's rules are file patterns, not evolm's lineage).
+
+State: `done` (checkpoint written and its evaluations recorded for the current settings),
+`partial` (an interrupted run `<out>.partial`, or a checkpoint whose evaluations are missing),
+`to run`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from evolm.checkpoint import MANIFEST, PARTIAL_SUFFIX
+from evolm.errors import BadInput
+from evolm.study.spec import REF, Group, Study, _text
+from evolm.units import parse_count
+
+STATE_DIR = ".study"
+DONE, PARTIAL, TO_RUN = "done", "partial", "to run"
+# Rough planning figures, not measurements of a given run: tokens per SFT example and RL prompt of
+# the synthetic pool (its problems and solutions are 40-120 tokens), and the fraction of a
+# device's peak each kind of stage reaches (pre-training at 27-38% MFU on the 2-core CPU with the
+# 1M preset; SFT pads and RL generates token by token, far below).
+TOKENS_PER_EXAMPLE = 100
+MFU_GUESS = {"pretrain": 0.30, "cpt": 0.30, "sft": 0.10, "rl": 0.02}
+
+
+def _hash(obj) -> str:
+    return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()
+
+
+@dataclass
+class Node:
+    id: str
+    group: str
+    stage: str
+    options: dict  # option -> value as written in the file
+    parent: "Node | None"
+    path: Path
+    evals: list[tuple[str, dict]]  # (name, evolm eval options) after the overrides
+    model: str | None  # the preset, inherited down the lineage
+    flops: float | None = None
+    flops_exact: bool = False
+    children: list["Node"] = field(default_factory=list)
+
+    @property
+    def label(self) -> str:
+        return self.path.name
+
+    def exports(self) -> list[Path]:
+        """Mid-run exports the command writes beside its checkpoint (`--export-at`)."""
+        counts = self.options.get("export-at")
+        if counts is None:
+            return []
+        return [self.path.parent / f"{self.path.name}@{c.strip()}" for c in _text(counts).split(",") if c.strip()]
+
+    def eval_key(self) -> str:
+        return _hash(self.evals)
+
+    def state(self, root: Path) -> str:
+        if (self.path / MANIFEST).is_file():
+            return DONE if recorded_evals(root, self) == self.eval_key() else PARTIAL
+        partial = self.path.parent / (self.path.name + PARTIAL_SUFFIX)
+        return PARTIAL if partial.exists() else TO_RUN
+
+
+def recorded_evals(root: Path, node: Node) -> str | None:
+    marker = root / STATE_DIR / f"{node.id}.json"
+    try:
+        return json.loads(marker.read_text())["evals"]
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+@dataclass
+class Plan:
+    study: Study
+    data_id: str
+    data_paths: dict[str, str]
+    nodes: list[Node]  # parents before children
+
+    @property
+    def root(self) -> Path:
+        return self.study.out
+
+    def data_done(self) -> bool:
+        return "synth" not in self.study.data or (self.root / STATE_DIR / f"data-{self.data_id}.done").is_file()
+
+    def resolve(self, value) -> str:
+        """An option value with its data references (@math) replaced by paths."""
+        return REF.sub(lambda m: self.data_paths[m.group(1)], _text(value))
+
+
+def build(study: Study) -> Plan:
+    data_id = _hash(study.data)[:12]
+    data_paths = _data_paths(study, data_id)
+    nodes: list[Node] = []
+    by_group: dict[str, list[Node]] = {}
+    for group in study.groups:
+        made = []
+        keys = list(dict.fromkeys(k for p in group.points for k in p))
+        varying = [k for k in keys if len({_text(p.get(k)) for p in group.points}) > 1]
+        for parent in _parents_of(group, by_group):
+            for point in group.points:
+                made.append(_node(study, group, point, parent, data_id, varying))
+        by_group[group.name] = made
+        for node in made:
+            same = next((n for n in nodes if n.id == node.id), None)
+            if same is not None:
+                raise BadInput(f"Group {group.name}'s node {node.label} is the same run as {same.label} (the same options "
+                               "from the same parent); declare it once.")
+            if node.parent is not None:
+                node.parent.children.append(node)
+            nodes.append(node)
+    return Plan(study, data_id, data_paths, nodes)
+
+
+def _data_paths(study: Study, data_id: str) -> dict[str, str]:
+    if "prepared" in study.data:
+        return dict(study.data["prepared"])
+    base = study.out / f"data-{data_id[:8]}"
+    return {"general": str(base / "shards" / "general"), "math": str(base / "shards" / "math"),
+            "pool": str(base / "data" / "pool" / "mathpool.jsonl"), "benchmarks": str(base / "data"),
+            "tokenizer": str(base / "tokenizer"), "root": str(base)}
+
+
+def _parents_of(group: Group, by_group: dict[str, list[Node]]) -> list[Node | None]:
+    if not group.parents:
+        return [None]
+    chosen: list[Node] = []
+    for name, selector in group.parents:
+        matches = [n for n in by_group[name] if all(_text(n.options.get(k)) == v for k, v in selector.items())]
+        if not matches:
+            raise BadInput(f"Group {group.name}: from {name} {selector or ''} matches no node.")
+        chosen += [n for n in matches if n not in chosen]
+    return chosen
+
+
+def _slug(point: dict) -> str:
+    text = "-".join(re.sub(r"[^A-Za-z0-9.]+", "", _text(v).replace("@", "")) for v in point.values())
+    return text[:40].strip("-.")
+
+
+def _node(study: Study, group: Group, point: dict, parent: Node | None, data_id: str, varying: list[str]) -> Node:
+    identity = {"stage": group.stage, "options": {k: _text(v) for k, v in point.items()},
+                "parent": parent.id if parent else None, "data": data_id}
+    node_id = _hash(identity)[:16]
+    name = "-".join(p for p in (group.name, _slug({k: point[k] for k in varying if k in point}), node_id[:8]) if p)
+    evals = [(n, {**study.evals[n], **overrides}) for n, overrides in group.evals]
+    model = _text(point["model"]) if "model" in point else (parent.model if parent else None)
+    node = Node(node_id, group.name, group.stage, point, parent, study.out / name, evals, model)
+    node.flops, node.flops_exact = estimate_flops(node, study)
+    return node
+
+
+def estimate_flops(node: Node, study: Study) -> tuple[float | None, bool]:
+    """(training FLOPs, exact): 6 x params x tokens plus attention for pretrain / cpt (the
+    preset's own count, evolm.presets.Preset.flops_per_token); rough figures for SFT and RL."""
+    from evolm.presets import get_preset
+
+    if node.model is None:
+        return None, False
+    try:
+        preset = get_preset(node.model)
+    except BadInput:
+        return None, False
+    vocab = study.data.get("vocab")
+    seq_len = int(node.options["seq-len"]) if "seq-len" in node.options else None
+    if node.stage == "pretrain":
+        return preset.flops_per_token(seq_len, vocab) * parse_count(_text(node.options.get("tokens", 0))), True
+    if node.stage == "cpt":
+        tokens = sum(parse_count(_text(node.options[k]).rsplit(":", 1)[-1]) for k in ("domain", "replay") if k in node.options)
+        return preset.flops_per_token(seq_len, vocab) * tokens, True
+    params = preset.params(vocab)
+    examples = parse_count(_text(node.options.get("examples", 1000)))
+    epochs = float(node.options.get("epochs", 1))
+    if node.stage == "sft":
+        return 6.0 * params * examples * epochs * TOKENS_PER_EXAMPLE, False
+    rollouts = int(node.options.get("rollouts", 4))
+    generated = examples * epochs * rollouts * preset.rl.max_completion_length
+    return 2.0 * params * generated + 6.0 * params * (generated + examples * epochs * rollouts * TOKENS_PER_EXAMPLE), False
+
+
+def estimated_seconds(node: Node, peak_flops: float) -> float | None:
+    return None if node.flops is None else node.flops / (peak_flops * MFU_GUESS[node.stage])

@@ -1,0 +1,229 @@
+"""Run what a study plan is missing, in dependency order, up to N nodes at once, on this machine.
+
+Each node is its evolm commands run as child processes (`python -m evolm ...`), with their output in
+`<out>/.study/logs/<node>.log`; `<out>/.study/events.jsonl` records every start and end, so what
+ran is countable. A finished checkpoint is never trained again (its folder carries the node's
+identity); an interrupted one is continued with --resume; evaluations reuse their finished results
+(`evolm eval` is idempotent). A node that fails blocks its descendants only; the other branches go
+on, and the run ends with a summary and exit code 1. Children die with the runner (Linux
+PDEATHSIG), so a killed runner leaves no training process behind to race its rerun.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from evolm.checkpoint import MANIFEST, PARTIAL_SUFFIX
+from evolm.console import log
+from evolm.fsutil import write_json
+from evolm.study.plan import DONE, STATE_DIR, Node, Plan, estimated_seconds
+from evolm.study.spec import _text
+
+
+def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except OSError:
+        pass
+
+
+@dataclass
+class Outcome:
+    done: list[str] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)  # node label -> the command that failed and its log
+    blocked: list[str] = field(default_factory=list)
+    report: Path | None = None
+
+
+class Runner:
+    def __init__(self, plan: Plan, *, jobs: int = 1, peak_flops: float | None = None, report: bool = True):
+        self.plan, self.jobs, self.report = plan, max(1, jobs), report
+        self.root = plan.root
+        self.state_dir = self.root / STATE_DIR
+        self.peak = peak_flops
+        self.started = time.monotonic()
+
+    # --- commands -------------------------------------------------------------------------
+    def _evolm(self, *args) -> list[str]:
+        return [sys.executable, "-m", "evolm", *map(str, args)]
+
+    def _flags(self, options: dict) -> list[str]:
+        flags = []
+        for key, value in options.items():
+            if value is True:
+                flags.append(f"--{key}")
+            elif value is not False and value is not None:
+                flags += [f"--{key}", self.plan.resolve(value)]
+        return flags
+
+    def train_command(self, node: Node) -> list[str]:
+        parent = [str(node.parent.path)] if node.parent is not None else []
+        resume = ["--resume"] if (node.path.parent / (node.path.name + PARTIAL_SUFFIX)).exists() else []
+        return self._evolm(node.stage, *parent, *self._flags(node.options), "--out", node.path, *resume)
+
+    def eval_commands(self, node: Node) -> list[list[str]]:
+        commands = []
+        for _, options in node.evals:
+            extra = [] if "benchmarks" in options or "benchmarks" not in self.plan.data_paths else \
+                ["--benchmarks", self.plan.data_paths["benchmarks"]]
+            for target in [node.path, *node.exports()]:
+                commands.append(self._evolm("eval", target, *self._flags(options), *extra))
+        return commands
+
+    def data_commands(self) -> list[list[str]]:
+        if "synth" not in self.plan.study.data:
+            return []
+        synth, paths = self.plan.study.data["synth"], self.plan.data_paths
+        text = Path(paths["benchmarks"]) / "text"
+        return [
+            self._evolm("data", "synth", "--out", paths["benchmarks"], "--scale", synth["scale"], "--seed", synth["seed"], "--overwrite"),
+            self._evolm("data", "tokenizer", text / "general.jsonl", text / "math.jsonl", "--vocab-size",
+                        self.plan.study.data["vocab"], "--out", paths["tokenizer"], "--overwrite"),
+            self._evolm("data", "prepare", text / "general.jsonl", "--tokenizer", paths["tokenizer"], "--out", paths["general"], "--overwrite"),
+            self._evolm("data", "prepare", text / "math.jsonl", "--tokenizer", paths["tokenizer"], "--out", paths["math"], "--overwrite"),
+        ]
+
+    # --- bookkeeping ----------------------------------------------------------------------
+    def event(self, node: str, what: str, event: str, **extra) -> None:
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        line = json.dumps({"node": node, "what": what, "event": event, "time": round(time.time(), 3), **extra})
+        with open(self.state_dir / "events.jsonl", "a", encoding="utf-8") as handle:
+            handle.write(line + "\n")
+
+    def _run(self, command: list[str], log_path: Path) -> int:
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        with open(log_path, "a", encoding="utf-8") as out:
+            out.write("$ " + " ".join(command) + "\n")
+            out.flush()
+            return subprocess.run(command, stdout=out, stderr=subprocess.STDOUT, preexec_fn=_die_with_parent,
+                                  env={**os.environ, "PYTHONUNBUFFERED": "1"}).returncode
+
+    def run_node(self, node: Node) -> str | None:
+        """Train (unless the checkpoint exists) and evaluate one node; the failing command, or None."""
+        logs = self.state_dir / "logs" / f"{node.label}.log"
+        if not (node.path / MANIFEST).is_file():
+            command = self.train_command(node)
+            self.event(node.id, "train", "start", resume="--resume" in command)
+            code = self._run(command, logs)
+            self.event(node.id, "train", "end", code=code)
+            if code != 0:
+                return f"`evolm {node.stage}` exited {code} (log: {logs})"
+        for command in self.eval_commands(node):
+            self.event(node.id, "eval", "start", target=command[4])
+            code = self._run(command, logs)
+            self.event(node.id, "eval", "end", code=code)
+            if code != 0:
+                return f"`evolm eval {command[4]}` exited {code} (log: {logs})"
+        write_json(self.state_dir / f"{node.id}.json", {"node": node.label, "evals": node.eval_key()})
+        return None
+
+    def prepare_data(self) -> str | None:
+        if self.plan.data_done():
+            return None
+        log("study: preparing the data (evolm data synth, tokenizer, prepare)")
+        logs = self.state_dir / "logs" / "data.log"
+        self.event("data", "data", "start")
+        for command in self.data_commands():
+            code = self._run(command, logs)
+            if code != 0:
+                self.event("data", "data", "end", code=code)
+                return f"`{' '.join(command[3:6])}` exited {code} (log: {logs})"
+        self.event("data", "data", "end", code=0)
+        (self.state_dir / f"data-{self.plan.data_id}.done").write_text("done\n")
+        return None
+
+    # --- the loop -------------------------------------------------------------------------
+    def run(self) -> Outcome:
+        outcome = Outcome()
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        failed_data = self.prepare_data()
+        nodes = self.plan.nodes
+        if failed_data:
+            outcome.failed["data"] = failed_data
+            outcome.blocked = [n.label for n in nodes]
+            return outcome
+        state = {n.id: n.state(self.root) for n in nodes}
+        finished = {i for i, s in state.items() if s == DONE}
+        outcome.done = [n.label for n in nodes if n.id in finished]
+        todo = [n for n in nodes if n.id not in finished]
+        blocked: set[str] = set()
+        running: dict[Future, Node] = {}
+        estimates = {n.id: (estimated_seconds(n, self.peak) if self.peak else None) for n in nodes}
+        spent, estimated_spent = 0.0, 0.0
+        self._progress(len(finished), 0, len(todo), None)
+        with ThreadPoolExecutor(max_workers=self.jobs) as pool:
+            while todo or running:
+                for node in list(todo):
+                    if len(running) >= self.jobs:
+                        break
+                    if node.parent is not None and node.parent.id in blocked:
+                        blocked.add(node.id)
+                        outcome.blocked.append(node.label)
+                        todo.remove(node)
+                    elif node.parent is None or node.parent.id in finished:
+                        todo.remove(node)
+                        log(f"study: running {node.label} ({node.stage})")
+                        running[pool.submit(self._timed, node)] = node
+                if not running:
+                    continue
+                complete, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in complete:
+                    node = running.pop(future)
+                    error, seconds = future.result()
+                    if error is None:
+                        finished.add(node.id)
+                        outcome.done.append(node.label)
+                        if estimates[node.id]:
+                            spent, estimated_spent = spent + seconds, estimated_spent + estimates[node.id]
+                        log(f"study: {node.label} done in {seconds:.0f}s")
+                    else:
+                        blocked.add(node.id)
+                        outcome.failed[node.label] = error
+                        log(f"study: {node.label} FAILED: {error}")
+                left = [n for n in todo] + list(running.values())
+                self._progress(len(finished), len(running), len(left), self._eta(left, estimates, spent, estimated_spent))
+        if self.report and outcome.done:
+            outcome.report = self._report()
+        return outcome
+
+    def _timed(self, node: Node) -> tuple[str | None, float]:
+        start = time.monotonic()
+        error = self.run_node(node)
+        return error, time.monotonic() - start
+
+    @staticmethod
+    def _eta(left: list[Node], estimates: dict, spent: float, estimated_spent: float) -> float | None:
+        """The plan's estimates of what is left, scaled by how the finished nodes compared with theirs."""
+        guesses = [estimates[n.id] for n in left]
+        if not left or None in guesses:
+            return None
+        scale = spent / estimated_spent if estimated_spent else 1.0
+        return sum(guesses) * scale
+
+    def _progress(self, done: int, running: int, left: int, eta: float | None) -> None:
+        when = f", ETA {eta / 60:.0f} min" if eta is not None else ""
+        elapsed = time.monotonic() - self.started
+        log(f"study: {done} done, {running} running, {left - running} waiting ({elapsed / 60:.1f} min elapsed{when})")
+
+    def _report(self) -> Path | None:
+        out = self.root / "report"
+        logs = self.state_dir / "logs" / "report.log"
+        code = self._run(self._evolm("report", self.root, "--out", out, "--overwrite"), logs)
+        if code != 0:
+            log(f"warning: evolm report exited {code} (log: {logs})")
+            return None
+        return out
+
+
+def describe_options(options: dict) -> str:
+    return " ".join(f"{k}={_text(v)}" for k, v in options.items())

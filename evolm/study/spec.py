@@ -1,0 +1,207 @@
+"""The study file: a YAML grid of evolm runs, read and checked before anything runs.
+
+    study: mini-study                 # a name (also the default output folder, runs/<name>)
+    out: runs/mini-study              # where every node's checkpoint goes
+    data:                             # the data every node reads, as @general @math @pool @benchmarks
+      synth: {scale: small, seed: 0}  #   evolm data synth + tokenizer + shards (or prepared: {general:
+      vocab: 4096                     #   DIR, math: DIR, pool: FILE, benchmarks: DIR})
+    evals:                            # named evaluations: `evolm eval` options
+      upstream: {suite: upstream, limit: 1000}
+    nodes:                            # groups of nodes, each one evolm training command per grid point
+      - name: pt
+        stage: pretrain
+        grid: {model: 1M, tokens: [250K, 1M]}       # axes: a product of the lists
+        with: {data: "@general", global-batch: 4}   # the same for every point
+        eval: [upstream]
+      - name: cpt
+        stage: cpt
+        from: {pt: {tokens: 1M}}                    # parents: a group, a group with a selector, or a list
+        branches:                                   # explicit points (each combined with the grid)
+          - {domain: "@math:500K"}
+          - {domain: "@math:400K", replay: "@general:100K"}
+        eval: [upstream, {downstream: {samples: 4}}]  # a named evaluation, or one with overrides
+
+Keys of grid, branches and with are the stage command's options without their dashes
+(`global-batch: 4` is `--global-batch 4`; `true` is a bare flag).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from evolm.errors import BadInput
+
+STAGES = ("pretrain", "cpt", "sft", "rl")
+DATA_REFS = ("general", "math", "pool", "benchmarks")
+REF = re.compile(r"@(" + "|".join(DATA_REFS) + r")\b")
+NAME = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
+# Options the runner sets itself: a node's output, its parent, and what restarts or replaces runs.
+RESERVED = {"out", "resume", "overwrite", "json", "config"}
+
+
+@dataclass
+class Group:
+    name: str
+    stage: str
+    parents: list[tuple[str, dict]]  # (group, selector: option -> value as text)
+    points: list[dict]  # one options dict per node of each parent
+    evals: list[tuple[str, dict]]  # (named evaluation, overrides)
+
+
+@dataclass
+class Study:
+    name: str
+    out: Path
+    data: dict
+    evals: dict[str, dict]
+    groups: list[Group] = field(default_factory=list)
+    source: Path | None = None
+
+
+def load(path: Path) -> Study:
+    path = Path(path)
+    if not path.is_file():
+        raise BadInput(f"Study file {path} does not exist.")
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise BadInput(f"Study file {path} is not valid YAML ({str(exc).splitlines()[0]}).") from None
+    return parse(raw, path)
+
+
+def _mapping(value, where: str) -> dict:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise BadInput(f"{where} must be a mapping, not {type(value).__name__}.")
+    return value
+
+
+def _only(value: dict, keys: set[str], where: str) -> None:
+    unknown = sorted(set(value) - keys)
+    if unknown:
+        raise BadInput(f"{where} has unknown key {unknown[0]!r} (known: {', '.join(sorted(keys))}).")
+
+
+def _text(value) -> str:
+    """An option value as the command line gets it (YAML reads 4 as int, true as bool)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _options(value, where: str) -> dict:
+    options = _mapping(value, where)
+    for key, setting in options.items():
+        if str(key) in RESERVED:
+            raise BadInput(f"{where} sets {key!r}, which the study runner sets itself.")
+        if isinstance(setting, (dict, list)):
+            raise BadInput(f"{where}: option {key!r} must be one value, not a {type(setting).__name__}.")
+    return {str(k): setting for k, setting in options.items()}
+
+
+def parse(raw, path: Path | None = None) -> Study:
+    where = f"Study file {path}" if path else "The study"
+    top = _mapping(raw, where)
+    _only(top, {"study", "out", "data", "evals", "nodes"}, where)
+    name = top.get("study")
+    if not isinstance(name, str) or not NAME.match(name):
+        raise BadInput(f"{where} needs `study: NAME` (lowercase letters, digits, - and _).")
+    data = _data(_mapping(top.get("data"), f"{where}: data"), where)
+    evals = {}
+    for eval_name, options in _mapping(top.get("evals"), f"{where}: evals").items():
+        evals[str(eval_name)] = _options(options, f"{where}: evals.{eval_name}")
+        if "suite" not in evals[str(eval_name)]:
+            raise BadInput(f"{where}: evals.{eval_name} needs a suite (e.g. suite: upstream).")
+    nodes = top.get("nodes")
+    if not isinstance(nodes, list) or not nodes:
+        raise BadInput(f"{where} needs `nodes:`, a list of node groups.")
+    study = Study(name, Path(top.get("out") or f"runs/{name}"), data, evals, source=path)
+    for i, entry in enumerate(nodes):
+        study.groups.append(_group(_mapping(entry, f"{where}: nodes[{i}]"), study, f"{where}: nodes[{i}]"))
+    return study
+
+
+def _data(data: dict, where: str) -> dict:
+    _only(data, {"synth", "prepared", "vocab"}, f"{where}: data")
+    if ("synth" in data) == ("prepared" in data):
+        raise BadInput(f"{where}: data needs exactly one of synth: {{scale, seed}} or prepared: {{general, math, pool, benchmarks}}.")
+    if "synth" in data:
+        synth = _mapping(data["synth"], f"{where}: data.synth")
+        _only(synth, {"scale", "seed"}, f"{where}: data.synth")
+        return {"synth": {"scale": str(synth.get("scale", "small")), "seed": int(synth.get("seed", 0))},
+                "vocab": int(data.get("vocab", 4096))}
+    prepared = _mapping(data["prepared"], f"{where}: data.prepared")
+    _only(prepared, set(DATA_REFS) | {"tokenizer"}, f"{where}: data.prepared")
+    for key, value in prepared.items():
+        if not Path(str(value)).exists():
+            raise BadInput(f"{where}: data.prepared.{key} {value} does not exist.")
+    return {"prepared": {k: str(Path(str(v)).resolve()) for k, v in prepared.items()}}
+
+
+def _group(entry: dict, study: Study, where: str) -> Group:
+    _only(entry, {"name", "stage", "from", "grid", "branches", "with", "eval"}, where)
+    name, stage = entry.get("name"), entry.get("stage")
+    if not isinstance(name, str) or not NAME.match(name):
+        raise BadInput(f"{where} needs `name:` (lowercase letters, digits, - and _).")
+    if any(g.name == name for g in study.groups):
+        raise BadInput(f"{where}: the name {name!r} is used twice.")
+    where = f"{where} ({name})"
+    if stage not in STAGES:
+        raise BadInput(f"{where}: stage must be one of {', '.join(STAGES)}, not {stage!r}.")
+    parents = _parents(entry.get("from"), study, stage, where)
+    grid = _mapping(entry.get("grid"), f"{where}: grid")
+    axes = {str(k): (v if isinstance(v, list) else [v]) for k, v in grid.items()}
+    for key, values in axes.items():
+        if not values:
+            raise BadInput(f"{where}: grid axis {key!r} is an empty list.")
+    _options({k: v[0] for k, v in axes.items()}, f"{where}: grid")
+    branches = entry.get("branches") or [{}]
+    if not isinstance(branches, list):
+        raise BadInput(f"{where}: branches must be a list of option mappings.")
+    fixed = _options(entry.get("with"), f"{where}: with")
+    points = []
+    for branch in branches:
+        branch = _options(branch, f"{where}: branches")
+        for combo in _product(axes):
+            point = {**fixed, **branch, **combo}
+            if point not in points:
+                points.append(point)
+    evals = []
+    for item in entry.get("eval") or []:
+        if isinstance(item, str):
+            item = {item: {}}
+        for eval_name, overrides in _mapping(item, f"{where}: eval").items():
+            if eval_name not in study.evals:
+                raise BadInput(f"{where}: eval {eval_name!r} is not declared under evals: ({', '.join(study.evals) or 'none'}).")
+            evals.append((str(eval_name), _options(overrides, f"{where}: eval.{eval_name}")))
+    return Group(name, stage, parents, points, evals)
+
+
+def _product(axes: dict[str, list]) -> list[dict]:
+    combos: list[dict] = [{}]
+    for key, values in axes.items():
+        combos = [{**c, key: v} for c in combos for v in values]
+    return combos
+
+
+def _parents(value, study: Study, stage: str, where: str) -> list[tuple[str, dict]]:
+    if stage == "pretrain":
+        if value:
+            raise BadInput(f"{where}: a pretrain node starts from scratch; it takes no from:.")
+        return []
+    if not value:
+        raise BadInput(f"{where}: a {stage} node needs from: (the group it starts from).")
+    items = value if isinstance(value, list) else [value]
+    parents = []
+    for item in items:
+        selected = {item: {}} if isinstance(item, str) else _mapping(item, f"{where}: from")
+        for group, selector in selected.items():
+            if not any(g.name == group for g in study.groups):
+                raise BadInput(f"{where}: from: {group!r} is not a group declared above it.")
+            parents.append((str(group), {str(k): _text(v) for k, v in _mapping(selector, f"{where}: from.{group}").items()}))
+    return parents
