@@ -64,6 +64,12 @@ class Node:
             return []
         return [self.path.parent / f"{self.path.name}@{c.strip()}" for c in _text(counts).split(",") if c.strip()]
 
+    def lineage_options(self) -> dict:
+        """The options of this node and its ancestors (the nearest wins): what a `from:` selector
+        matches, so `{cpt: {model: 1B, tokens: 160B}}` picks the CPT runs of that base."""
+        inherited = self.parent.lineage_options() if self.parent is not None else {}
+        return {**inherited, **self.options}
+
     def eval_key(self) -> str:
         return _hash(self.evals)
 
@@ -139,7 +145,7 @@ def _parents_of(group: Group, by_group: dict[str, list[Node]]) -> list[Node | No
         return [None]
     chosen: list[Node] = []
     for name, selector in group.parents:
-        matches = [n for n in by_group[name] if all(_text(n.options.get(k)) == v for k, v in selector.items())]
+        matches = [n for n in by_group[name] if all(_text(n.lineage_options().get(k)) == v for k, v in selector.items())]
         if not matches:
             raise BadInput(f"Group {group.name}: from {name} {selector or ''} matches no node.")
         chosen += [n for n in matches if n not in chosen]

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from evolm.checkpoint import MANIFEST, PARTIAL_SUFFIX
 from evolm.console import log
+from evolm.errors import BadInput
 from evolm.fsutil import write_json
 from evolm.study.plan import DONE, STATE_DIR, Node, Plan, estimated_seconds
 from evolm.study.spec import _text
@@ -143,7 +144,14 @@ class Runner:
         return None
 
     # --- the loop -------------------------------------------------------------------------
+    def check_data(self) -> None:
+        """Prepared data must exist before anything runs (a plan needs none)."""
+        for key, value in self.plan.study.data.get("prepared", {}).items():
+            if not Path(value).exists():
+                raise BadInput(f"The study's data.prepared.{key} {value} does not exist.")
+
     def run(self) -> Outcome:
+        self.check_data()
         outcome = Outcome()
         self.state_dir.mkdir(parents=True, exist_ok=True)
         failed_data = self.prepare_data()

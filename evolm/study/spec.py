@@ -15,7 +15,8 @@
         eval: [upstream]
       - name: cpt
         stage: cpt
-        from: {pt: {tokens: 1M}}                    # parents: a group, a group with a selector, or a list
+        from: {pt: {tokens: 1M}}                    # parents: a group, a group with a selector (matched
+                                                    # on the node's and its ancestors' options), or a list
         branches:                                   # explicit points (each combined with the grid)
           - {domain: "@math:500K"}
           - {domain: "@math:400K", replay: "@general:100K"}
@@ -137,9 +138,9 @@ def _data(data: dict, where: str) -> dict:
                 "vocab": int(data.get("vocab", 4096))}
     prepared = _mapping(data["prepared"], f"{where}: data.prepared")
     _only(prepared, set(DATA_REFS) | {"tokenizer"}, f"{where}: data.prepared")
-    for key, value in prepared.items():
-        if not Path(str(value)).exists():
-            raise BadInput(f"{where}: data.prepared.{key} {value} does not exist.")
+    missing = sorted(set(DATA_REFS) - set(prepared))
+    if missing:
+        raise BadInput(f"{where}: data.prepared needs {', '.join(missing)}.")
     return {"prepared": {k: str(Path(str(v)).resolve()) for k, v in prepared.items()}}
 
 

@@ -1,0 +1,152 @@
+"""`evolm study`: the study file's checks, node identities (a shared prefix is one node; a changed option
+reruns exactly what depends on it), and the local runner (skips finished nodes, resumes after a kill,
+a failure blocks only its descendants)."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+import yaml
+
+from evolm.study import plan as planning
+from evolm.study.spec import parse
+
+PT = {"data": "@general", "seq-len": 64, "global-batch": 8, "micro-batch": 4, "val-tokens": "4K"}
+
+
+def study(tmp_path, shards, synth_tiny, nodes, **top):
+    return {"study": "t", "out": str(tmp_path / "runs"),
+            "data": {"prepared": {"general": str(shards / "general"), "math": str(shards / "math"),
+                                  "pool": str(synth_tiny / "pool" / "mathpool.jsonl"), "benchmarks": str(synth_tiny)}},
+            "evals": {"down": {"suite": "SynthMathBasic1", "limit": 2, "samples": 0, "max-new-tokens": 8}}, "nodes": nodes, **top}
+
+
+def grid(sft_epochs=(1, 2), *, sft_lr=None, pt_tokens=("16K",)):
+    sft_with = {"data": "@pool", "global-batch": 8, "max-length": 128, **({"lr": sft_lr} if sft_lr else {})}
+    return [
+        {"name": "pt", "stage": "pretrain", "grid": {"model": "1M", "tokens": list(pt_tokens)}, "with": PT},
+        {"name": "sft", "stage": "sft", "from": "pt", "grid": {"examples": 40, "epochs": list(sft_epochs)}, "with": sft_with,
+         "eval": ["down"]},
+        {"name": "rl", "stage": "rl", "from": {"sft": {"epochs": 1}}, "grid": {"examples": 8, "epochs": 1},
+         "with": {"data": "@pool", "rollouts": 2, "max-completion-length": 16}},
+    ]
+
+
+def write(tmp_path, data, name="study.yaml"):
+    path = tmp_path / name
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
+def test_a_shared_prefix_is_one_node_and_a_changed_option_changes_only_its_descendants(tmp_path, shards, synth_tiny):
+    first = planning.build(parse(study(tmp_path, shards, synth_tiny, grid())))
+    assert [n.stage for n in first.nodes] == ["pretrain", "sft", "sft", "rl"]
+    pt, sft1, sft2, rl = first.nodes
+    assert sft1.parent is pt and sft2.parent is pt and rl.parent is sft1  # one pre-training run under both SFT runs
+    assert pt.flops_exact and pt.flops == pytest.approx(pt.flops)
+    assert len({n.path for n in first.nodes}) == 4 and all(n.id[:8] in n.path.name for n in first.nodes)
+    changed = planning.build(parse(study(tmp_path, shards, synth_tiny, grid(sft_epochs=(3, 2)))))
+    before, after = {n.id for n in first.nodes}, {n.id for n in changed.nodes}
+    # epochs 1 -> 3: that SFT node and the RL under it are new; the base and the other SFT node are not
+    assert len(after - before) == 2 and {n.stage for n in changed.nodes if n.id not in before} == {"sft", "rl"}
+
+
+def test_pretraining_flops_are_6nd_plus_attention(tmp_path, shards, synth_tiny):
+    from evolm.presets import get_preset
+
+    node = planning.build(parse(study(tmp_path, shards, synth_tiny, grid(pt_tokens=("1M",))))).nodes[0]
+    preset = get_preset("1M")
+    n = preset.non_embedding_params() + preset.vocab * preset.hidden  # the output head counts, the lookup does not
+    assert node.flops == pytest.approx(6 * n * 1_000_000 + 6 * preset.layers * 64 * preset.hidden * 1_000_000)
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda s: s.update(colour=1), "unknown key 'colour'"),
+    (lambda s: s["nodes"][1].pop("from"), "needs from:"),
+    (lambda s: s["nodes"][1].update({"from": "later"}), "'later' is not a group declared above it"),
+    (lambda s: s["nodes"][2].update({"from": {"sft": {"epochs": 9}}}), "matches no node"),
+    (lambda s: s["nodes"][0].update({"stage": "train"}), "stage must be one of"),
+    (lambda s: s["nodes"][0]["with"].update({"out": "x"}), "sets 'out', which the study runner sets itself"),
+    (lambda s: s["nodes"][1].update({"eval": ["nope"]}), "eval 'nope' is not declared"),
+    (lambda s: s["nodes"].append(dict(s["nodes"][1], name="sft-again")), "is the same run as"),
+])
+def test_bad_study_files_exit_2_in_one_sentence_before_any_work(change, message, tmp_path, shards, synth_tiny, cli):
+    data = study(tmp_path, shards, synth_tiny, grid())
+    change(data)
+    result = cli("study", "plan", write(tmp_path, data), "--peak-flops", "1e11")
+    assert result.code == 2 and message in result.err, result.err
+    assert len(result.err.strip().splitlines()) == 1 and not (tmp_path / "runs").exists()
+
+
+def _events(root):
+    path = root / ".study" / "events.jsonl"
+    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+
+
+def _trained(root):
+    return [e["node"] for e in _events(root) if e["what"] == "train" and e["event"] == "start"]
+
+
+def test_run_trains_each_node_once_and_a_rerun_trains_nothing(tmp_path, shards, synth_tiny, cli):
+    file = write(tmp_path, study(tmp_path, shards, synth_tiny, grid(sft_epochs=(1,))[:2]))
+    result = cli("study", "run", file, "--peak-flops", "1e11", "--json")
+    assert result.code == 0, result.err
+    root = tmp_path / "runs"
+    summary = json.loads(result.out)
+    assert len(summary["done"]) == 2 and summary["failed"] == {} and (root / "report" / "report.md").is_file()
+    assert len(_trained(root)) == 2
+    sft = next(p for p in root.iterdir() if p.name.startswith("sft-"))
+    assert (sft / "eval" / "SynthMathBasic1.json").is_file()
+    plan = cli("study", "plan", file, "--peak-flops", "1e11", "--json")
+    assert {n["state"] for n in json.loads(plan.out)["nodes"]} == {"done"}
+    assert cli("study", "run", file, "--peak-flops", "1e11", "--no-report").code == 0
+    assert len(_trained(root)) == 2  # nothing trained again
+
+
+def test_a_failed_node_blocks_only_its_descendants(tmp_path, shards, synth_tiny, cli):
+    nodes = grid(sft_epochs=(1, 2))
+    nodes[1]["branches"] = [{}, {"lr": -1}]  # the lr -1 runs are refused (exit 2); the RL under one of them is blocked
+    file = write(tmp_path, study(tmp_path, shards, synth_tiny, nodes))
+    plan = planning.build(parse(yaml.safe_load(file.read_text())))
+    result = cli("study", "run", file, "--peak-flops", "1e11", "--no-report", "--json")
+    assert result.code == 1
+    summary = json.loads(result.out)
+    failed = [n for n in plan.nodes if n.label in summary["failed"]]
+    assert len(failed) == 2 and all(n.stage == "sft" and n.options.get("lr") == -1 for n in failed)
+    assert all("exited 2" in error for error in summary["failed"].values())
+    assert summary["blocked"] == [n.label for n in plan.nodes if n.parent in failed] and len(summary["blocked"]) == 1
+    good = [n.label for n in plan.nodes if n not in failed and n.label not in summary["blocked"]]
+    assert sorted(summary["done"]) == sorted(good) and len(good) == 4  # pt, two SFT runs, the RL under one of them
+    assert "failed: " in result.err and "blocked: " in result.err
+
+
+@pytest.mark.slow
+def test_a_killed_run_finishes_on_rerun_with_no_finished_node_trained_twice(tmp_path, shards, synth_tiny):
+    data = study(tmp_path, shards, synth_tiny, grid(sft_epochs=(1,), pt_tokens=("16K", "200K"))[:2])
+    data["nodes"][0]["with"] = dict(PT, **{"save-every": 2})
+    file = write(tmp_path, data)
+    root = tmp_path / "runs"
+    command = [sys.executable, "-m", "evolm", "study", "run", str(file), "--peak-flops", "1e11", "--no-report"]
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    runner = subprocess.Popen(command, env=env, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    deadline = time.monotonic() + 240
+    # the first node finished, the second is training (its run folder exists) and has saved a state
+    while not any(p.name.endswith(".partial") for p in root.glob("*")) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    time.sleep(4)
+    os.killpg(runner.pid, signal.SIGKILL)
+    runner.wait()
+    before = _events(root)
+    finished = {e["node"] for e in before if e["what"] == "train" and e["event"] == "end" and e.get("code") == 0}
+    assert len(finished) >= 1 and len(_trained(root)) == 2
+    assert subprocess.run(command, env=env, capture_output=True, text=True).returncode == 0
+    events = _events(root)[len(before):]
+    again = [e for e in events if e["what"] == "train" and e["event"] == "start"]
+    # nothing finished is trained again; the node killed mid-run is started once more, with --resume
+    assert not {e["node"] for e in again} & finished and all(e["resume"] for e in again)
+    ends = [e["node"] for e in _events(root) if e["what"] == "train" and e["event"] == "end" and e.get("code") == 0]
+    assert len(ends) == len(set(ends)) == 4
