@@ -62,6 +62,12 @@ class Overrides:
     activation_checkpointing: bool = option(
         False, "Recompute each layer's activations in the backward pass instead of keeping them: less memory for "
         "large presets and long sequences, about a third more compute.", negatable=True)
+    schedule: str = option(
+        "cosine", "Learning-rate schedule: cosine (linear warmup, then cosine to --min-lr: the paper's) or wsd "
+        "(warmup-stable-decay: linear warmup, constant, then --decay down to --min-lr).")
+    decay: str | None = option(
+        None, "With --schedule wsd: the decay phase, a share of the steps (20%, the default) or a token count (200K).")
+    decay_shape: str = option("linear", "With --schedule wsd: the decay's shape: linear, cosine or 1-sqrt.")
     export_at: tuple[int, ...] | None = option(
         None, "Token counts at which to also save the weights as evaluable checkpoints, comma-separated (500K,1M), "
         "each below the budget and taken at the first step that reaches it: OUT@COUNT (e.g. runs/pt@500K; '@' and "
@@ -74,6 +80,50 @@ class Overrides:
         check_warmup(self.warmup)
         if self.lr is not None and self.min_lr is not None and self.min_lr > self.lr:
             raise out_of_range("--min-lr", self.min_lr, f"at most --lr {self.lr:g}")
+        if self.schedule not in SCHEDULES:
+            raise BadInput(f"--schedule must be {' or '.join(SCHEDULES)}, not {self.schedule!r}.")
+        if self.decay_shape not in DECAY_SHAPES:
+            raise BadInput(f"--decay-shape must be {', '.join(DECAY_SHAPES)}, not {self.decay_shape!r}.")
+        if self.schedule != "wsd" and (self.decay is not None or self.decay_shape != "linear"):
+            raise BadInput("--decay and --decay-shape shape the WSD schedule; add --schedule wsd.")
+        if self.decay is not None:
+            decay_share(self.decay)  # a share or a count, refused here if neither
+
+
+SCHEDULES = ("cosine", "wsd")
+DECAY_SHAPES = ("linear", "cosine", "1-sqrt")  # transformers.get_wsd_schedule's decay types
+DEFAULT_DECAY = "20%"
+
+
+def decay_share(text: str) -> tuple[float | None, int | None]:
+    """--decay as (share of the steps, None) for '20%', or (None, tokens) for a count ('200K')."""
+    value = str(text).strip()
+    if value.endswith("%"):
+        try:
+            share = float(value[:-1]) / 100
+        except ValueError:
+            share = -1.0
+        if not 0 < share <= 1:
+            raise BadInput(f"--decay {text} must be a share between 0% and 100% or a token count (200K).")
+        return share, None
+    from evolm.units import parse_count
+
+    tokens = int(parse_count(value, what="--decay"))
+    if tokens <= 0:
+        raise BadInput(f"--decay {text} must be a positive share or token count.")
+    return None, tokens
+
+
+def decay_steps(o: "Overrides", steps: int, warmup: int, tokens_per_step: int) -> int:
+    """The WSD decay phase in steps (0 for the cosine schedule), after the warmup."""
+    if o.schedule != "wsd":
+        return 0
+    share, tokens = decay_share(o.decay or DEFAULT_DECAY)
+    decay = round(share * steps) if share is not None else -(-tokens // tokens_per_step)
+    if not 1 <= decay <= steps - warmup:
+        raise BadInput(f"--decay {o.decay or DEFAULT_DECAY} gives {decay} decay steps; it must be 1 to {steps - warmup} "
+                       f"(the run's {steps} steps less {warmup} of warmup).")
+    return decay
 
 
 def quiet_transformers() -> None:
@@ -138,6 +188,8 @@ def train_config(preset: Preset, budget: int, o: Overrides, world: int = 1, *, p
     config = TrainConfig(
         seq_len=seq_len, global_batch=global_batch, micro_batch=split.micro,
         lr=lr, min_lr=min_lr, warmup_steps=min(warmup, steps), total_steps=steps, weight_decay=o.weight_decay,
+        schedule=o.schedule, decay_steps=decay_steps(o, steps, min(warmup, steps), tokens_per_step),
+        decay_shape=o.decay_shape if o.schedule == "wsd" else "linear",
         grad_clip=o.grad_clip, seed=o.seed, eval_every=o.eval_every, val_tokens=o.val_tokens,
         save_every=o.save_every, log_every=o.log_every, peak_flops=o.peak_flops,
         compile=o.compile, activation_checkpointing=o.activation_checkpointing,
@@ -225,14 +277,24 @@ def _manifest(spec: RunSpec, result, tracking: dict, **settings):
     data = [replace(record, tokens_drawn=drawn) for record, drawn in zip(spec.data_records, result.tokens_drawn)]
     # export_at only where used: it does not change the optimization, so a run without exports keeps
     # the settings of runs made before the option existed (the report compares settings across a sweep).
-    config = {k: v for k, v in vars(spec.config).items() if k != "export_at" or v}
+    # Likewise the WSD fields only for a WSD run: a cosine run's settings stay as they were.
+    wsd = spec.config.schedule == "wsd"
+    config = {k: v for k, v in vars(spec.config).items()
+              if (k != "export_at" or v) and (wsd or k not in ("schedule", "decay_steps", "decay_shape"))}
+    c = spec.config
+    if wsd:
+        config["stable_steps"] = c.total_steps - c.warmup_steps - c.decay_steps
+        kind = f"WSD: linear warmup, constant, {c.decay_shape} decay to min_lr"
+    else:
+        kind = "linear warmup + cosine to min_lr"
     return build_manifest(
         spec.stage, spec.knobs, parent=spec.parent,
         model=ModelRecord(spec.preset.name, spec.preset.params(spec.vocab), spec.vocab, spec.preset.describe(spec.vocab)),
         tokenizer=TokenizerRecord(spec.tokenizer_sha256),
         data=data,
-        schedule=Schedule(kind="linear warmup + cosine to min_lr", completed=result.completed, steps_done=result.steps,
-                          tokens_done=result.tokens, settings={**config, "optimizer": "AdamW", "compiled": result.compiled, **settings}),
+        schedule=Schedule(kind=kind, completed=result.completed, steps_done=result.steps, tokens_done=result.tokens,
+                          settings={**config, "optimizer": "AdamW", "compiled": result.compiled,
+                                    "decayed": result.completed, **settings}),
         seed=spec.config.seed,
         compute=Compute(wall_time_s=round(result.wall_time_s, 3), tokens_per_s=round(result.tokens_per_s, 1),
                         mfu=round(result.mfu, 5) if result.mfu is not None else None, peak_flops=result.peak_flops,

@@ -77,6 +77,10 @@ class TrainConfig:
     """torch.compile the model where CUDA runs it (`compiled` in the result says whether it was)."""
     activation_checkpointing: bool = False
     """Recompute activations in the backward pass (the HF model's gradient checkpointing)."""
+    schedule: str = "cosine"
+    """cosine (warmup, cosine to min_lr) or wsd (warmup, constant, decay to min_lr over decay_steps)."""
+    decay_steps: int = 0
+    decay_shape: str = "linear"
 
     @property
     def tokens_per_step(self) -> int:
@@ -180,7 +184,6 @@ def train(
     exports: MidRunExports | None = None,
 ) -> TrainResult:
     from accelerate import Accelerator
-    from transformers import get_cosine_with_min_lr_schedule_with_warmup
 
     if config.export_at and exports is None:
         raise TypeError("train() needs `exports` to write the mid-run exports of config.export_at")
@@ -210,9 +213,7 @@ def train(
     if compiled:
         model = torch.compile(model)
     # The scheduler is not passed to prepare(): accelerate would step it once per process.
-    scheduler = get_cosine_with_min_lr_schedule_with_warmup(
-        optimizer, config.warmup_steps, config.total_steps, min_lr_rate=config.min_lr / config.lr
-    )
+    scheduler = lr_scheduler(optimizer, config)
     accelerator.register_for_checkpointing(scheduler)
     elapsed_before = 0.0
     if start_step:
@@ -303,6 +304,18 @@ def train(
         return result_after(config.total_steps, loss_value, final_val, completed=True)
     finally:
         tracking.finish_accelerate(accelerator)
+
+
+def lr_scheduler(optimizer, config: TrainConfig):
+    """transformers' own schedules: cosine with a floor (the paper's), or warmup-stable-decay. (The
+    WSD warmup rises from min_lr, not from 0 as the cosine one does: transformers' definition.)"""
+    from transformers import get_cosine_with_min_lr_schedule_with_warmup, get_wsd_schedule
+
+    if config.schedule == "wsd":
+        return get_wsd_schedule(optimizer, config.warmup_steps, config.decay_steps, num_training_steps=config.total_steps,
+                                decay_type=config.decay_shape, min_lr_ratio=config.min_lr / config.lr)
+    return get_cosine_with_min_lr_schedule_with_warmup(optimizer, config.warmup_steps, config.total_steps,
+                                                       min_lr_rate=config.min_lr / config.lr)
 
 
 def _per_rank_and_accum(config: TrainConfig, world: int) -> tuple[int, int]:

@@ -1,0 +1,94 @@
+"""`--schedule wsd`: the warmup-stable-decay learning rate at every step (also across a resume in the
+middle of the decay), its manifest record, and its refusals."""
+
+import json
+import math
+import os
+import subprocess
+import sys
+
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from evolm.checkpoint import load_checkpoint
+from evolm.training.causal_lm import TrainConfig, lr_scheduler
+
+from conftest import SMALL, kill_when
+
+
+def reference(step, *, lr, min_lr, warmup, stable, decay, shape):
+    """The WSD learning rate of step `step` (0-based), written from the definition."""
+    floor = min_lr / lr
+    if step < warmup:
+        return lr * (floor + (1 - floor) * step / warmup)
+    if step < warmup + stable:
+        return lr
+    if step >= warmup + stable + decay:
+        return min_lr
+    p = (step - warmup - stable) / decay
+    factor = {"linear": 1 - p, "cosine": 0.5 * (1 + math.cos(math.pi * p)), "1-sqrt": 1 - math.sqrt(p)}[shape]
+    return lr * (floor + (1 - floor) * factor)
+
+
+@pytest.mark.parametrize("shape", ["linear", "cosine", "1-sqrt"])
+def test_the_wsd_curve_is_the_formula_at_every_step(shape):
+    config = TrainConfig(seq_len=8, global_batch=1, micro_batch=1, lr=1e-3, min_lr=1e-4, warmup_steps=5, total_steps=40,
+                         schedule="wsd", decay_steps=10, decay_shape=shape)
+    optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=config.lr)
+    scheduler = lr_scheduler(optimizer, config)
+    for step in range(41):
+        expected = reference(step, lr=1e-3, min_lr=1e-4, warmup=5, stable=25, decay=10, shape=shape)
+        assert scheduler.get_last_lr()[0] == pytest.approx(expected, rel=1e-9), step
+        optimizer.step()
+        scheduler.step()
+
+
+def _metrics(path):
+    return [json.loads(line) for line in (path / "metrics.jsonl").read_text().splitlines()]
+
+
+def _run(*args):
+    return subprocess.Popen([sys.executable, "-m", "evolm", *map(str, args)], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+
+
+def test_a_wsd_run_logs_the_curve_and_resumes_mid_decay_to_the_same_weights(shards, tmp_path, cli):
+    # 40K tokens at 512 per step: 78 steps; warmup 10% (8), decay 25% (20 steps from step 58); states every 10
+    args = ("pretrain", *SMALL, "--tokens", "40K", "--data", shards / "general", "--schedule", "wsd", "--decay", "25%",
+            "--decay-shape", "cosine", "--save-every", "10", "--log-every", "1")
+    assert cli(*args, "--out", tmp_path / "straight").code == 0
+    logged = [(r["step"], r["lr"]) for r in _metrics(tmp_path / "straight") if "lr" in r]
+    assert len(logged) == 78
+    for step, lr in logged:  # the logged lr is the one step `step` trained with (0-based step - 1)
+        assert lr == pytest.approx(reference(step - 1, lr=3e-3, min_lr=3e-4, warmup=8, stable=50, decay=20, shape="cosine"))
+    manifest = load_checkpoint(tmp_path / "straight").manifest
+    settings = manifest.schedule.settings
+    assert manifest.schedule.kind == "WSD: linear warmup, constant, cosine decay to min_lr"
+    assert (settings["schedule"], settings["warmup_steps"], settings["stable_steps"], settings["decay_steps"]) == ("wsd", 8, 50, 20)
+    assert settings["decayed"] is True and settings["decay_shape"] == "cosine"
+    # killed after the state of step 70 (mid-decay), resumed: the same curve and the same weights
+    state = tmp_path / "killed.partial" / "state" / "step-00000070"
+    kill_when(_run(*args, "--out", tmp_path / "killed"), state)
+    assert cli(*args, "--out", tmp_path / "killed", "--resume").code == 0
+    assert [(r["step"], r["lr"]) for r in _metrics(tmp_path / "killed") if "lr" in r] == logged
+    a, b = load_file(tmp_path / "straight" / "model.safetensors"), load_file(tmp_path / "killed" / "model.safetensors")
+    assert all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_a_cosine_run_records_no_wsd_fields(base):
+    settings = load_checkpoint(base).manifest.schedule.settings
+    assert "schedule" not in settings and "decay_steps" not in settings and settings["decayed"] is True
+
+
+@pytest.mark.parametrize("args, message", [
+    (("--schedule", "step"), "--schedule must be cosine or wsd"),
+    (("--decay", "20%"), "add --schedule wsd"),
+    (("--schedule", "wsd", "--decay", "150%"), "between 0% and 100%"),
+    (("--schedule", "wsd", "--decay-shape", "exp"), "--decay-shape must be linear, cosine, 1-sqrt"),
+    (("--schedule", "wsd", "--decay", "1M"), "decay steps; it must be 1 to"),
+])
+def test_bad_schedules_exit_2_before_any_work(args, message, shards, tmp_path, cli):
+    result = cli("pretrain", *SMALL, "--tokens", "20K", "--data", shards / "general", *args, "--out", tmp_path / "x")
+    assert result.code == 2 and message in result.err, result.err
+    assert not (tmp_path / "x").exists() and not (tmp_path / "x.partial").exists()
