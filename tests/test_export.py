@@ -95,6 +95,30 @@ def test_upstream_evaluation_accepts_an_export(runs, synth_tiny, tmp_path, cli):
     assert 0.0 <= up["average"] <= 1.0
 
 
+def test_eval_checkpoints_glob_evaluates_every_export_in_one_call(runs, synth_tiny, tmp_path, cli):
+    import shutil
+
+    for name in ("pt@5K", "pt@10240"):  # copies: the module's runs stay as they were for the other tests
+        shutil.copytree(runs / name, tmp_path / name)
+    result = cli("eval", "--checkpoints", str(tmp_path / "pt@*"), "--suite", "upstream", "--benchmarks", synth_tiny,
+                 "--limit", "5", "--val-tokens", "4K")
+    assert result.code == 0, result.err
+    assert result.out.split() == [str(tmp_path / "pt@10240" / "eval"), str(tmp_path / "pt@5K" / "eval")]
+    assert "evaluating" in result.err and "(2 of 2)" in result.err
+    for name in ("pt@5K", "pt@10240"):
+        assert json.loads((tmp_path / name / "eval" / "upstream.json").read_text())["average"] is not None
+
+
+@pytest.mark.parametrize("args, message", [
+    (("--checkpoints", "nothing-here-*"), "matches no checkpoint folder"),
+    (("CKPT", "--checkpoints", "x*"), "drop the CKPT argument and --out"),
+])
+def test_eval_checkpoints_glob_refusals(args, message, runs, synth_tiny, cli):
+    args = [str(runs / "pt@5K") if a == "CKPT" else a for a in args]
+    result = cli("eval", *args, "--suite", "upstream", "--benchmarks", synth_tiny)
+    assert result.code == 2 and message in result.err, result.err
+
+
 def test_cpt_exports_with_its_parent_recorded(runs, shards, tmp_path, cli):
     result = cli("cpt", runs / "pt", "--domain", f"{shards / 'math'}:6K", "--seq-len", "64", "--global-batch", "8",
                  "--val-tokens", "4K", "--export-at", "2K", "--out", tmp_path / "cpt")

@@ -32,6 +32,7 @@ def evaluate(
     reward_model: Optional[str] = typer.Option(None, "--reward-model", help="Sequence-classification reward model for RM@K and the mean RM score."),
     val_data: Optional[Path] = typer.Option(None, "--val-data", help="Token shards for validation loss (default: the lineage's pre-training data, if on disk)."),
     val_tokens: str = typer.Option("64K", "--val-tokens", help="Validation tokens to score (e.g. 64K)."),
+    checkpoints: Optional[str] = typer.Option(None, "--checkpoints", help="A glob of checkpoints to evaluate one after another in this call (e.g. 'runs/pt-1M@*' for a run's --export-at exports), each into its own CKPT/eval; instead of CKPT."),
     responses: Optional[Path] = typer.Option(None, "--responses", help="Grade-only: a .jsonl of {id, completions: [...]} made elsewhere; no model is loaded."),
     greedy_first: bool = typer.Option(False, "--greedy-first", help="Grade-only: the first completion of each line is the greedy one."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace results in the output folder that were made with other settings (default: refuse; use --out DIR to keep both)."),
@@ -49,8 +50,9 @@ def evaluate(
     if responses is not None:
         _grade_only(model, suite, benchmarks, list(tasks or []), responses, greedy_first, out, as_json, overwrite)
         return
-    if model is None:
-        raise BadInput("Give a checkpoint to evaluate, or --responses FILE to grade completions made elsewhere.")
+    targets = _checkpoints(checkpoints, model, out)
+    if model is None and not targets:
+        raise BadInput("Give a checkpoint to evaluate, --checkpoints GLOB, or --responses FILE to grade completions made elsewhere.")
     if no_greedy and samples == 0:
         raise BadInput("--no-greedy with --samples 0 leaves nothing to generate.")
     from evolm.eval.generate import Decoding
@@ -61,9 +63,31 @@ def evaluate(
     options = EvalOptions(suite=suite, benchmarks=benchmarks, out=out, limit=limit, decoding=decoding, backend=backend,
                           batch_size=batch_size, reward_model=reward_model, val_data=val_data, val_tokens=count(val_tokens, "--val-tokens"),
                           tasks=list(tasks or []), overwrite=overwrite, vllm_memory=vllm_memory, vllm_dtype=vllm_dtype)
-    out_dir, summary = run(model, options)
-    _print_summary(summary)
-    emit(out_dir, {k: summary.get(k) for k in ("suite", "upstream", "downstream", "wall_time_s")}, as_json)
+    for target in targets or [model]:  # one at a time: each model is loaded, evaluated and released in turn
+        if targets:
+            from evolm.console import log
+
+            log(f"evaluating {target} ({targets.index(target) + 1} of {len(targets)})")
+        out_dir, summary = run(target, options)
+        _print_summary(summary)
+        emit(out_dir, {k: summary.get(k) for k in ("suite", "upstream", "downstream", "wall_time_s")}, as_json)
+
+
+def _checkpoints(pattern: str | None, model: str | None, out: Path | None) -> list[str]:
+    """The folders --checkpoints matches, each holding a model (checked before any work)."""
+    if pattern is None:
+        return []
+    if model is not None or out is not None:
+        raise BadInput("--checkpoints evaluates each match into its own CKPT/eval; drop the CKPT argument and --out.")
+    import glob
+
+    matches = sorted(p for p in glob.glob(pattern) if Path(p).is_dir() and not p.endswith(".partial"))
+    if not matches:
+        raise BadInput(f"--checkpoints {pattern} matches no checkpoint folder.")
+    for match in matches:
+        if not (Path(match) / "evolm.json").is_file() and not (Path(match) / "config.json").is_file():
+            raise BadInput(f"--checkpoints {pattern} matches {match}, which holds no model (no evolm.json or config.json).")
+    return matches
 
 
 def _grade_only(model, suite, benchmarks, task_files, responses, greedy_first, out, as_json, overwrite) -> None:
