@@ -92,3 +92,50 @@ def test_bad_schedules_exit_2_before_any_work(args, message, shards, tmp_path, c
     result = cli("pretrain", *SMALL, "--tokens", "20K", "--data", shards / "general", *args, "--out", tmp_path / "x")
     assert result.code == 2 and message in result.err, result.err
     assert not (tmp_path / "x").exists() and not (tmp_path / "x.partial").exists()
+
+
+WSD = ("--schedule", "wsd", "--decay", "25%", "--log-every", "1")
+
+
+def test_a_budget_branch_equals_a_stand_alone_wsd_run_of_that_budget(shards, tmp_path, cli):
+    # stable run: 40K tokens, 78 steps, warmup 8, decay 20. The 20K budget (39 steps, decay 10) branches at step 29.
+    data = ("--data", shards / "general")
+    stable = cli("pretrain", *SMALL, "--tokens", "40K", *data, *WSD, "--branch-at", "20K", "--out", tmp_path / "stable")
+    assert stable.code == 0, stable.err
+    index = json.loads((tmp_path / "stable.branches" / "branches.json").read_text())
+    assert index["budgets"]["20K"]["step"] == 29 and (tmp_path / "stable.branches" / "20K" / "trainer.json").is_file()
+    branch = cli("pretrain", *SMALL, "--tokens", "20K", *data, *WSD, "--branch-from", tmp_path / "stable", "--out", tmp_path / "branch")
+    assert branch.code == 0, branch.err
+    alone = cli("pretrain", *SMALL, "--tokens", "20K", *data, *WSD, "--warmup", "8", "--out", tmp_path / "alone")
+    assert alone.code == 0, alone.err
+    a, b = load_file(tmp_path / "alone" / "model.safetensors"), load_file(tmp_path / "branch" / "model.safetensors")
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)  # bitwise
+    logged = [r["step"] for r in _metrics(tmp_path / "branch") if "lr" in r]
+    assert logged[0] == 30 and logged[-1] == 39  # only the decay was trained here
+    alone_lr = {r["step"]: r["lr"] for r in _metrics(tmp_path / "alone") if "lr" in r}
+    assert all(r["lr"] == alone_lr[r["step"]] for r in _metrics(tmp_path / "branch") if "lr" in r)
+    manifest = load_checkpoint(tmp_path / "branch").manifest
+    assert manifest.schedule.settings["branch_of"] == {"stable_run": str((tmp_path / "stable").resolve()), "shared_steps": 29,
+                                                       "shared_tokens": 29 * 512}
+    assert manifest.schedule.completed and manifest.schedule.settings["decayed"] and manifest.schedule.tokens_done == 39 * 512
+    assert manifest.signature == load_checkpoint(tmp_path / "alone").manifest.signature  # the same experiment
+
+
+def test_branch_refusals(shards, tmp_path, cli):
+    data = ("--data", shards / "general")
+    no_wsd = cli("pretrain", *SMALL, "--tokens", "40K", *data, "--branch-at", "20K", "--out", tmp_path / "x")
+    assert no_wsd.code == 2 and "--branch-at needs --schedule wsd" in no_wsd.err
+    late = cli("pretrain", *SMALL, "--tokens", "40K", *data, *WSD, "--branch-at", "38K", "--out", tmp_path / "x")
+    assert late.code == 2 and "whose decay starts inside this run's stable phase" in late.err
+    assert not (tmp_path / "x").exists() and not (tmp_path / "x.branches").exists()
+    assert cli("pretrain", *SMALL, "--tokens", "30K", *data, *WSD, "--branch-at", "20K", "--out", tmp_path / "s").code == 0
+    for args, message in [
+        (("--tokens", "10K", *WSD), "has no branch point for 10K tokens"),
+        (("--tokens", "20K", *WSD, "--global-batch", "16", "--micro-batch", "4"), "global_batch is 16 here and 8 in"),
+        (("--tokens", "20K", "--log-every", "1"), "schedule is 'cosine' here and 'wsd' in"),
+        (("--tokens", "20K", "--schedule", "wsd", "--decay", "50%"), "A branch decays as its stable run said: --decay 25%"),
+    ]:
+        result = cli("pretrain", *[a for a in SMALL if a not in ()], *data, *args, "--branch-from", tmp_path / "s",
+                     "--out", tmp_path / "b")
+        assert result.code == 2 and message in result.err, (args, result.err)
+        assert not (tmp_path / "b").exists()

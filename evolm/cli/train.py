@@ -11,7 +11,7 @@ from evolm.cli.common import CheckpointOutOption, ConfigOption, JsonOption, Over
 from evolm.cli.options import with_options
 from evolm.stages.lm_run import Overrides
 from evolm.training.rundir import say_what_is_kept
-from evolm.units import parse_count
+from evolm.units import parse_count, parse_counts
 
 
 def emit_result(out: Path, payload, as_json: bool) -> None:
@@ -29,6 +29,8 @@ def pretrain(
     data: Path = typer.Option(..., "--data", help="Token shards from `evolm data prepare`."),
     out: Path = CheckpointOutOption,
     tokenizer: Optional[Path] = typer.Option(None, "--tokenizer", help="Tokenizer directory (default: the one the shards record)."),
+    branch_at: Optional[str] = typer.Option(None, "--branch-at", help="With --schedule wsd: smaller budgets (250K,500K) whose decay can later branch off this run; it saves its state where each one's decay starts, in OUT.branches/."),
+    branch_from: Optional[Path] = typer.Option(None, "--branch-from", help="A WSD run made with --branch-at: train only the decay of budget --tokens from its saved state (the same model, data and settings; its warmup)."),
     overrides: Overrides = None,
     resume: bool = ResumeOption, overwrite: bool = OverwriteOption, as_json: bool = JsonOption, config: Optional[Path] = ConfigOption,
 ) -> None:
@@ -38,7 +40,8 @@ def pretrain(
     budget = parse_count(tokens, what="token budget", allow_per_param=True)
     with say_what_is_kept(out):
         checkpoint = stage.run(model=model, tokens=budget, data=data, out=out, tokenizer=tokenizer, overrides=overrides,
-                               resume=resume, overwrite=overwrite)
+                               resume=resume, overwrite=overwrite, branch_from=branch_from,
+                               branch_at=tuple(parse_counts(branch_at, what="--branch-at")) if branch_at else ())
     emit_result(out, _summary(checkpoint), as_json)
 
 

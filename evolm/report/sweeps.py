@@ -25,7 +25,7 @@ def axes() -> dict[str, stagespec.Knob]:
 _DERIVED = {"total_steps", "steps_done", "tokens_done", "warmup_steps", "completed", "micro_batch", "gradient_accumulation",
             "processes", "save_every", "log_every", "eval_every", "peak_flops", "val_tokens", "compile", "compiled",
             "activation_checkpointing", "defaults_from", "kind",
-            "export_at", "export_count", "lr_at_export", "decayed", "decay_steps", "stable_steps"}
+            "export_at", "export_count", "lr_at_export", "decayed", "decay_steps", "stable_steps", "branch_of"}
 
 
 @dataclass

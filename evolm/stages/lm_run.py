@@ -246,6 +246,9 @@ class RunSpec:
     parent: Checkpoint | None = None
     extra: dict = field(default_factory=dict)
     report_to: str = "none"
+    branch_points: dict = field(default_factory=dict)  # step -> state folder (a WSD run's --branch-at)
+    start_from: Path | None = None  # a branch's starting state (--branch-from)
+    schedule_notes: dict = field(default_factory=dict)  # extra schedule settings: where a branch came from
 
 
 def run_and_save(spec: RunSpec, model, out: Path, *, resume: bool, overwrite: bool) -> Checkpoint:
@@ -267,6 +270,7 @@ def run_and_save(spec: RunSpec, model, out: Path, *, resume: bool, overwrite: bo
         model, spec.plan, spec.config, partial, run_record=record, val_sets=spec.val_sets,
         flops_per_token=spec.preset.flops_per_token(spec.config.seq_len, spec.vocab), resume=resume,
         description=f"{spec.stage} {spec.preset.name}", tracking=tracking, exports=exports,
+        branch_points=spec.branch_points, start_from=spec.start_from,
     )
     return from_main(lambda: _save(spec, result, out, partial, tracking))
 
@@ -294,7 +298,7 @@ def _manifest(spec: RunSpec, result, tracking: dict, **settings):
         data=data,
         schedule=Schedule(kind=kind, completed=result.completed, steps_done=result.steps, tokens_done=result.tokens,
                           settings={**config, "optimizer": "AdamW", "compiled": result.compiled,
-                                    "decayed": result.completed, **settings}),
+                                    "decayed": result.completed, **spec.schedule_notes, **settings}),
         seed=spec.config.seed,
         compute=Compute(wall_time_s=round(result.wall_time_s, 3), tokens_per_s=round(result.tokens_per_s, 1),
                         mfu=round(result.mfu, 5) if result.mfu is not None else None, peak_flops=result.peak_flops,

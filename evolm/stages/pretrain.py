@@ -9,6 +9,7 @@ from evolm.errors import BadInput
 from evolm.mixture import MixturePlan, MixtureSource
 from evolm.presets import get_preset
 from evolm.shards import TokenShards
+from evolm.stages import branches
 from evolm.stages.lm_run import Overrides, RunSpec, check_exports, quiet_transformers, data_record, run_and_save, train_config, warn_repeats
 from evolm.tokenizer import tokenizer_fingerprint
 from evolm.training.processes import world_size
@@ -18,7 +19,8 @@ from evolm.units import PerParam, resolve_count
 
 
 def run(*, model: str, tokens: int | PerParam, data: Path, out: Path, tokenizer: Path | None = None,
-        overrides: Overrides | None = None, resume: bool = False, overwrite: bool = False) -> Checkpoint:
+        overrides: Overrides | None = None, resume: bool = False, overwrite: bool = False,
+        branch_at: tuple[int, ...] = (), branch_from: Path | None = None) -> Checkpoint:
     import torch
     from transformers import AutoModelForCausalLM
 
@@ -39,6 +41,17 @@ def run(*, model: str, tokens: int | PerParam, data: Path, out: Path, tokenizer:
     budget = resolve_count(tokens, preset.params(vocab))
     world = world_size()
     config = train_config(preset, budget, overrides, world)
+    start_from, notes = None, {}
+    if branch_from is not None:  # a budget branch of a WSD run: only the decay is trained here
+        if branch_at:
+            raise BadInput("A branch trains one budget's decay; --branch-at belongs to the stable run.")
+        index, entry, start_from = branches.find_branch(Path(branch_from), budget)
+        if index["data_fingerprint"] != shards.fingerprint or index["preset"] != preset.name:
+            raise BadInput(f"A branch trains the stable run's model on its data: {branch_from} is {index['preset']} on "
+                           f"{index['data']}.")
+        config = branches.branch_config(config, index, entry, overrides.decay)
+        notes = {"branch_of": {"stable_run": index["stable_run"], "shared_steps": entry["step"], "shared_tokens": entry["tokens"]}}
+    points = branches.branch_points(config, overrides, tuple(branch_at), out)
     check_exports(out, config, resume=resume, overwrite=overwrite)
     plan = MixturePlan([MixtureSource("pretrain", Path(data), budget)], config.seq_len, config.seed)
     warn_repeats(plan)
@@ -51,5 +64,12 @@ def run(*, model: str, tokens: int | PerParam, data: Path, out: Path, tokenizer:
         val_sets={"pretrain": shards.split("val")},
         data_records=[data_record("pretrain", shards, budget, plan, 0)],
         extra={"budget_spec": str(tokens)}, report_to=report_to,
+        branch_points=points, start_from=start_from, schedule_notes=notes,
     )
+    if points:
+        from evolm.training.processes import is_main_process
+
+        if is_main_process():
+            branches.write_index(out, config, overrides, points, {"preset": preset.name, "data": str(Path(data).resolve()),
+                                                                  "data_fingerprint": shards.fingerprint})
     return run_and_save(spec, net, out, resume=resume, overwrite=overwrite)

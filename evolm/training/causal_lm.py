@@ -182,7 +182,12 @@ def train(
     description: str = "train",
     tracking: Tracking | None = None,
     exports: MidRunExports | None = None,
+    branch_points: dict[int, Path] | None = None,
+    start_from: Path | None = None,
 ) -> TrainResult:
+    """`branch_points`: step -> folder where a WSD run saves its stable-phase state for a budget
+    branch (`evolm pretrain --branch-at`); `start_from`: such a state, which a branch starts from
+    (its step, weights, optimizer, scheduler and RNG) unless its own run has a state to resume."""
     from accelerate import Accelerator
 
     if config.export_at and exports is None:
@@ -200,6 +205,9 @@ def train(
     record = {"config": config.comparable(), **run_record, "report_to": tracking.report_to}
     open_run_dir_once(run_dir, record, resume=resume, processes=accelerator)
     start_step = latest_state(run_dir) if resume else 0
+    branch_start = 0
+    if start_from is not None and not start_step:
+        branch_start = start_step = json.loads((Path(start_from) / "trainer.json").read_text())["step"]
     exports_due = exports.pending(config, start_step) if exports else {}
 
     if config.activation_checkpointing:
@@ -217,8 +225,10 @@ def train(
     accelerator.register_for_checkpointing(scheduler)
     elapsed_before = 0.0
     if start_step:
-        accelerator.load_state(str(state_root / _state_name(start_step)))
-        elapsed_before = json.loads((state_root / _state_name(start_step) / "trainer.json").read_text())["elapsed_s"]
+        state = Path(start_from) if branch_start else state_root / _state_name(start_step)
+        accelerator.load_state(str(state))
+        # a branch counts its own time: the stable run's time is the stable run's
+        elapsed_before = 0.0 if branch_start else json.loads((state / "trainer.json").read_text())["elapsed_s"]
     if resume and main:
         # Without a state the run starts over, so every logged line goes: each step is logged once.
         truncate_metrics(run_dir / METRICS, start_step)
@@ -298,6 +308,9 @@ def train(
                     del at_export  # the state dict: not held through the rest of the run
                 if config.save_every and done % config.save_every == 0 and done < config.total_steps:
                     _save_state(accelerator, state_root, done, clock.elapsed())
+                if branch_points and done in branch_points:
+                    _save_state(accelerator, Path(branch_points[done]).parent, done, clock.elapsed(),
+                                name=Path(branch_points[done]).name, keep_others=True)
         final_val = validation_losses(model, val_sets, config, accelerator)
         metrics.write({"step": config.total_steps, "tokens": config.total_steps * config.tokens_per_step,
                        **{f"val_loss/{k}": round(v, 6) for k, v in final_val.items()}, "final": True}, fsync=True)
@@ -332,13 +345,16 @@ def _state_name(step: int) -> str:
     return f"step-{step:08d}"
 
 
-def _save_state(accelerator, state_root: Path, step: int, elapsed: float) -> None:
+def _save_state(accelerator, state_root: Path, step: int, elapsed: float, *, name: str | None = None,
+                keep_others: bool = False) -> None:
     """Write the resume state of `step` next to the old one, then switch atomically by rename.
 
     A kill before the rename leaves only a `.tmp-` directory (ignored and cleaned up later); after
-    it, the new state is complete. Older states are deleted only once the new one is in place.
+    it, the new state is complete. Older states are deleted only once the new one is in place
+    (`keep_others`: not at all, for the branch states of a WSD run, one per budget).
     """
-    tmp = state_root / f".tmp-{_state_name(step)}"
+    name = name or _state_name(step)
+    tmp = state_root / f".tmp-{name}"
     if accelerator.is_main_process:
         state_root.mkdir(parents=True, exist_ok=True)
         shutil.rmtree(tmp, ignore_errors=True)
@@ -348,9 +364,10 @@ def _save_state(accelerator, state_root: Path, step: int, elapsed: float) -> Non
     if accelerator.is_main_process:
         (tmp / "trainer.json").write_text(json.dumps({"step": step, "elapsed_s": elapsed}))
         _fsync_tree(tmp)
-        os.replace(tmp, state_root / _state_name(step))
-        for old in state_root.iterdir():
-            if old.name != _state_name(step):
+        shutil.rmtree(state_root / name, ignore_errors=True)  # a branch state written again by an --overwrite run
+        os.replace(tmp, state_root / name)
+        for old in [] if keep_others else state_root.iterdir():
+            if old.name != name:
                 shutil.rmtree(old, ignore_errors=True)
     accelerator.wait_for_everyone()
 

@@ -1,0 +1,94 @@
+"""Budget branches of a warmup-stable-decay pre-training run (the paper's finding 9 made cheap).
+
+A WSD run's learning rate is constant between warmup and decay, so a run of budget B with the same
+warmup is, up to the step where B's decay starts, the very same computation as a longer WSD run:
+same weights, optimizer state and data (a single source's windows come in one seeded order,
+whatever the budget, evolm.mixture). `evolm pretrain --schedule wsd --branch-at B1,B2` therefore
+saves its full training state at each such step into `OUT.branches/<B>/`, and
+`evolm pretrain --branch-from OUT --tokens B` trains only B's decay from there and writes a fully
+decayed checkpoint of budget B, equal to a stand-alone WSD run of budget B with the same warmup
+(bitwise on CPU, tested). The index `OUT.branches/branches.json` holds the stable run's settings,
+which the branch must share.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+from evolm.errors import BadInput
+from evolm.fsutil import write_json
+from evolm.units import format_count, format_count_exact
+
+INDEX = "branches.json"
+# Settings a branch has of its own: its budget (and so its steps and decay), and what does not change
+# the optimisation (evolm.training.causal_lm.RESUMABLE_CHANGES are already outside `comparable`).
+OWN = ("total_steps", "decay_steps")
+
+
+def branches_dir(out: Path) -> Path:
+    out = Path(out)
+    return out.with_name(out.name + ".branches")
+
+
+def branch_points(config, overrides, counts: tuple[int, ...], out: Path) -> dict[int, Path]:
+    """Step -> state folder for each --branch-at budget: the step where that budget's decay starts."""
+    from evolm.stages.lm_run import decay_steps
+
+    if not counts:
+        return {}
+    if config.schedule != "wsd":
+        raise BadInput("--branch-at needs --schedule wsd: a cosine run has no stable phase to branch from.")
+    stable_end = config.total_steps - config.decay_steps
+    points: dict[int, Path] = {}
+    for count in counts:
+        steps = count // config.tokens_per_step
+        start = steps - decay_steps(overrides, steps, config.warmup_steps, config.tokens_per_step) if steps else 0
+        if not steps or not config.warmup_steps <= start <= stable_end:
+            raise BadInput(f"--branch-at {format_count(count)} must be a budget whose decay starts inside this run's "
+                           f"stable phase (steps {config.warmup_steps} to {stable_end} of {config.tokens_per_step:,} tokens).")
+        points[start] = branches_dir(out) / format_count_exact(count)
+    return points
+
+
+def write_index(out: Path, config, overrides, points: dict[int, Path], record: dict) -> None:
+    from evolm.stages.lm_run import DEFAULT_DECAY
+
+    index = {"stable_run": str(Path(out).resolve()), "config": config.comparable(), "decay": overrides.decay or DEFAULT_DECAY,
+             "budgets": {path.name: {"step": step, "tokens": step * config.tokens_per_step, "state": path.name}
+                         for step, path in points.items()}, **record}
+    branches_dir(out).mkdir(parents=True, exist_ok=True)
+    write_json(branches_dir(out) / INDEX, index)
+
+
+def find_branch(stable: Path, budget: int) -> tuple[dict, dict, Path]:
+    """(the stable run's index, this budget's entry, its state folder), or one sentence why not."""
+    folder = branches_dir(stable)
+    try:
+        index = json.loads((folder / INDEX).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        raise BadInput(f"--branch-from {stable}: no {folder}/{INDEX} (run it with --schedule wsd --branch-at ...).") from None
+    entry = index["budgets"].get(format_count_exact(budget))
+    if entry is None:
+        raise BadInput(f"--branch-from {stable} has no branch point for {format_count(budget)} tokens "
+                       f"(it has: {', '.join(index['budgets']) or 'none'}).")
+    state = folder / entry["state"]
+    if not (state / "trainer.json").is_file():
+        raise BadInput(f"--branch-from {stable} has not reached step {entry['step']} (the start of "
+                       f"{format_count(budget)}'s decay) yet; try again once it has.")
+    return index, entry, state
+
+
+def branch_config(config, index: dict, entry: dict, decay: str | None):
+    """The branch's settings: the stable run's warmup, a decay from the saved step to the end; every
+    other training setting must be the stable run's (one sentence names the first that differs)."""
+    if decay is not None and decay != index["decay"]:
+        raise BadInput(f"A branch decays as its stable run said: --decay {index['decay']} (from {index['stable_run']}), not {decay}.")
+    config = replace(config, warmup_steps=index["config"]["warmup_steps"], decay_steps=config.total_steps - entry["step"])
+    mine = config.comparable()
+    for key, value in index["config"].items():
+        if key not in OWN and mine.get(key) != value:
+            raise BadInput(f"A branch trains with its stable run's settings; {key} is {mine.get(key)!r} here and "
+                           f"{value!r} in {index['stable_run']}.")
+    return config
