@@ -125,7 +125,7 @@ def test_branch_refusals(shards, tmp_path, cli):
     data = ("--data", shards / "general")
     no_wsd = cli("pretrain", *SMALL, "--tokens", "40K", *data, "--branch-at", "20K", "--out", tmp_path / "x")
     assert no_wsd.code == 2 and "--branch-at needs --schedule wsd" in no_wsd.err
-    late = cli("pretrain", *SMALL, "--tokens", "40K", *data, *WSD, "--branch-at", "38K", "--out", tmp_path / "x")
+    late = cli("pretrain", *SMALL, "--tokens", "40K", *data, *WSD, "--branch-at", "50K", "--out", tmp_path / "x")
     assert late.code == 2 and "whose decay starts inside this run's stable phase" in late.err
     assert not (tmp_path / "x").exists() and not (tmp_path / "x.branches").exists()
     assert cli("pretrain", *SMALL, "--tokens", "30K", *data, *WSD, "--branch-at", "20K", "--out", tmp_path / "s").code == 0
