@@ -98,14 +98,14 @@ def test_upstream_evaluation_accepts_an_export(runs, synth_tiny, tmp_path, cli):
 def test_eval_checkpoints_glob_evaluates_every_export_in_one_call(runs, synth_tiny, tmp_path, cli):
     import shutil
 
-    for name in ("pt@5K", "pt@10240"):  # copies: the module's runs stay as they were for the other tests
+    for name in ("pt@5K", "pt@10.24K"):  # copies: the module's runs stay as they were for the other tests
         shutil.copytree(runs / name, tmp_path / name)
     result = cli("eval", "--checkpoints", str(tmp_path / "pt@*"), "--suite", "upstream", "--benchmarks", synth_tiny,
                  "--limit", "5", "--val-tokens", "4K")
     assert result.code == 0, result.err
-    assert result.out.split() == [str(tmp_path / "pt@10240" / "eval"), str(tmp_path / "pt@5K" / "eval")]
+    assert result.out.split() == [str(tmp_path / "pt@10.24K" / "eval"), str(tmp_path / "pt@5K" / "eval")]
     assert "evaluating" in result.err and "(2 of 2)" in result.err
-    for name in ("pt@5K", "pt@10240"):
+    for name in ("pt@5K", "pt@10.24K"):
         assert json.loads((tmp_path / name / "eval" / "upstream.json").read_text())["average"] is not None
 
 

@@ -28,7 +28,7 @@ def test_the_plan_is_the_largest_power_of_two_that_fits():
 
 
 def test_activation_checkpointing_needs_far_less_per_sequence():
-    assert per_sequence("1B", checkpointing=True) < 0.2 * per_sequence("1B")
+    assert per_sequence("1B", checkpointing=True) < 0.3 * per_sequence("1B")  # the output head's logits stay
     assert per_sequence("4B") > per_sequence("1B") > per_sequence("125M")
 
 

@@ -31,7 +31,7 @@ def grid(sft_epochs=(1, 2), *, sft_lr=None, pt_tokens=("16K",)):
         {"name": "pt", "stage": "pretrain", "grid": {"model": "1M", "tokens": list(pt_tokens)}, "with": PT},
         {"name": "sft", "stage": "sft", "from": "pt", "grid": {"examples": 40, "epochs": list(sft_epochs)}, "with": sft_with,
          "eval": ["down"]},
-        {"name": "rl", "stage": "rl", "from": {"sft": {"epochs": 1}}, "grid": {"examples": 8, "epochs": 1},
+        {"name": "rl", "stage": "rl", "from": {"sft": {"epochs": sft_epochs[0]}}, "grid": {"examples": 8, "epochs": 1},
          "with": {"data": "@pool", "rollouts": 2, "max-completion-length": 16}},
     ]
 
@@ -142,11 +142,13 @@ def test_a_killed_run_finishes_on_rerun_with_no_finished_node_trained_twice(tmp_
     runner.wait()
     before = _events(root)
     finished = {e["node"] for e in before if e["what"] == "train" and e["event"] == "end" and e.get("code") == 0}
+    started = {e["node"] for e in before if e["what"] == "train" and e["event"] == "start"}
     assert len(finished) >= 1 and len(_trained(root)) == 2
     assert subprocess.run(command, env=env, capture_output=True, text=True).returncode == 0
     events = _events(root)[len(before):]
     again = [e for e in events if e["what"] == "train" and e["event"] == "start"]
     # nothing finished is trained again; the node killed mid-run is started once more, with --resume
-    assert not {e["node"] for e in again} & finished and all(e["resume"] for e in again)
+    assert not {e["node"] for e in again} & finished
+    assert all(e["resume"] for e in again if e["node"] in started) and any(e["node"] in started for e in again)
     ends = [e["node"] for e in _events(root) if e["what"] == "train" and e["event"] == "end" and e.get("code") == 0]
     assert len(ends) == len(set(ends)) == 4

@@ -32,7 +32,7 @@ def evaluate(
     reward_model: Optional[str] = typer.Option(None, "--reward-model", help="Sequence-classification reward model for RM@K and the mean RM score."),
     val_data: Optional[Path] = typer.Option(None, "--val-data", help="Token shards for validation loss (default: the lineage's pre-training data, if on disk)."),
     val_tokens: str = typer.Option("64K", "--val-tokens", help="Validation tokens to score (e.g. 64K)."),
-    checkpoints: Optional[str] = typer.Option(None, "--checkpoints", help="A glob of checkpoints to evaluate one after another in this call (e.g. 'runs/pt-1M@*' for a run's --export-at exports), each into its own CKPT/eval; instead of CKPT."),
+    checkpoints: Optional[str] = typer.Option(None, "--checkpoints", help="A glob of checkpoints to evaluate one after another in this call (e.g. 'runs/pt-1M@*' for a run's --export-at exports), each into its own CKPT/eval (with --json: one line per checkpoint); instead of CKPT."),
     responses: Optional[Path] = typer.Option(None, "--responses", help="Grade-only: a .jsonl of {id, completions: [...]} made elsewhere; no model is loaded."),
     greedy_first: bool = typer.Option(False, "--greedy-first", help="Grade-only: the first completion of each line is the greedy one."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace results in the output folder that were made with other settings (default: refuse; use --out DIR to keep both)."),

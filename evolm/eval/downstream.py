@@ -45,6 +45,13 @@ class Generator:
             self._backend = self._make_backend()
         return self._backend
 
+    def close(self) -> None:
+        """Release the backend's engine (vLLM's holds most of a GPU) once its model is evaluated."""
+        close = getattr(self._backend, "close", None)
+        if callable(close):
+            close()
+        self._backend = None
+
     @property
     def scorer(self):
         if self._make_rm is not None and self._rm is None:

@@ -209,6 +209,20 @@ class VLLMBackend(Backend):
             reason = " ".join(line.strip() for line in str(exc).splitlines()[:4] if line.strip())
             raise VLLMRefused(model_path, f"{type(exc).__name__}: {reason[:400]}") from None
 
+    def close(self) -> None:
+        """Shut the engine down and free its memory, so that another model can be served next
+        (`evolm eval --checkpoints` evaluates several in one process)."""
+        import gc
+
+        llm, self.llm = self.llm, None
+        shutdown = getattr(getattr(getattr(llm, "llm_engine", None), "engine_core", None), "shutdown", None)
+        if callable(shutdown):  # vLLM's V1 engine runs in its own process
+            shutdown()
+        del llm
+        gc.collect()
+        if torch.cuda.is_available():
+            torch.cuda.empty_cache()
+
     def generate_prompts(self, prompts: list[str], decoding: Decoding) -> list[list[str]]:
         from vllm import SamplingParams
 

@@ -138,6 +138,7 @@ def run(model_spec: str, options: EvalOptions) -> tuple[Path, dict]:
         results = {t.name: evaluate_task(t, identity, options.decoding, generator, out_dir, limit=options.limit,
                                          chunk=_chunk(generator.backend_name, options))
                    for t in tasks}
+        generator.close()
         summary["downstream"] = suite_summary(results)
         summary["decoding"] = options.decoding.key()
         summary["backend"] = generator.backend_name

@@ -48,8 +48,18 @@ def branch_points(config, overrides, counts: tuple[int, ...], out: Path) -> dict
         if not steps or not config.warmup_steps <= start <= stable_end:
             raise BadInput(f"--branch-at {format_count(count)} must be a budget whose decay starts inside this run's "
                            f"stable phase (steps {config.warmup_steps} to {stable_end} of {config.tokens_per_step:,} tokens).")
+        if start in points:
+            raise BadInput(f"--branch-at {format_count(count)} and {points[start].name} start their decay at the same "
+                           f"step ({start}); keep one of them.")
         points[start] = branches_dir(out) / format_count_exact(count)
     return points
+
+
+def clear(out: Path) -> None:
+    """A run that starts afresh (new, or --overwrite) drops the branch states of an earlier run of OUT."""
+    import shutil
+
+    shutil.rmtree(branches_dir(out), ignore_errors=True)
 
 
 def write_index(out: Path, config, overrides, points: dict[int, Path], record: dict) -> None:

@@ -50,6 +50,10 @@ def run(*, model: str, tokens: int | PerParam, data: Path, out: Path, tokenizer:
             raise BadInput(f"A branch trains the stable run's model on its data: {branch_from} is {index['preset']} on "
                            f"{index['data']}.")
         config = branches.branch_config(config, index, entry, overrides.decay)
+        early = [c for c in config.export_at if config.export_step(c) <= entry["step"]]
+        if early:
+            raise BadInput(f"--export-at {early[0]:,} falls before the branch point (step {entry['step']}); a branch "
+                           "trains only the decay: export it from the stable run.")
         notes = {"branch_of": {"stable_run": index["stable_run"], "shared_steps": entry["step"], "shared_tokens": entry["tokens"]}}
     points = branches.branch_points(config, overrides, tuple(branch_at), out)
     check_exports(out, config, resume=resume, overwrite=overwrite)
@@ -66,10 +70,12 @@ def run(*, model: str, tokens: int | PerParam, data: Path, out: Path, tokenizer:
         extra={"budget_spec": str(tokens)}, report_to=report_to,
         branch_points=points, start_from=start_from, schedule_notes=notes,
     )
-    if points:
-        from evolm.training.processes import is_main_process
+    from evolm.training.processes import is_main_process
 
-        if is_main_process():
+    if is_main_process():
+        if not resume:  # states of an earlier run of OUT (--overwrite) must not seed new branches
+            branches.clear(out)
+        if points:
             branches.write_index(out, config, overrides, points, {"preset": preset.name, "data": str(Path(data).resolve()),
                                                                   "data_fingerprint": shards.fingerprint})
     return run_and_save(spec, net, out, resume=resume, overwrite=overwrite)

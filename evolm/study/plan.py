@@ -23,7 +23,7 @@ from pathlib import Path
 from evolm.checkpoint import MANIFEST, PARTIAL_SUFFIX
 from evolm.errors import BadInput
 from evolm.study.spec import REF, Group, Study, _text
-from evolm.units import parse_count
+from evolm.units import PerParam, parse_count, parse_counts
 
 STATE_DIR = ".study"
 DONE, PARTIAL, TO_RUN = "done", "partial", "to run"
@@ -58,11 +58,14 @@ class Node:
         return self.path.name
 
     def exports(self) -> list[Path]:
-        """Mid-run exports the command writes beside its checkpoint (`--export-at`)."""
+        """Mid-run exports the command writes beside its checkpoint (`--export-at`), named as the
+        stage names them (evolm.stages.lm_run.export_dir: 0.5M is written @500K)."""
+        from evolm.stages.lm_run import export_dir
+
         counts = self.options.get("export-at")
         if counts is None:
             return []
-        return [self.path.parent / f"{self.path.name}@{c.strip()}" for c in _text(counts).split(",") if c.strip()]
+        return [export_dir(self.path, c) for c in parse_counts(_text(counts), what=f"{self.group}: export-at")]
 
     def lineage_options(self) -> dict:
         """The options of this node and its ancestors (the nearest wins): what a `from:` selector
@@ -114,8 +117,9 @@ def build(study: Study) -> Plan:
     by_group: dict[str, list[Node]] = {}
     for group in study.groups:
         made = []
-        keys = list(dict.fromkeys(k for p in group.points for k in p))
-        varying = [k for k in keys if len({_text(p.get(k)) for p in group.points}) > 1]
+        # The folder name shows the declared axes' values (never which of them vary: adding a value to an
+        # axis must not rename the folders of nodes already finished).
+        varying = group.axes
         for parent in _parents_of(group, by_group):
             for point in group.points:
                 made.append(_node(study, group, point, parent, data_id, varying))
@@ -181,18 +185,34 @@ def estimate_flops(node: Node, study: Study) -> tuple[float | None, bool]:
     except BadInput:
         return None, False
     vocab = study.data.get("vocab")
-    seq_len = int(node.options["seq-len"]) if "seq-len" in node.options else None
-    if node.stage == "pretrain":
-        return preset.flops_per_token(seq_len, vocab) * parse_count(_text(node.options.get("tokens", 0))), True
-    if node.stage == "cpt":
-        tokens = sum(parse_count(_text(node.options[k]).rsplit(":", 1)[-1]) for k in ("domain", "replay") if k in node.options)
-        return preset.flops_per_token(seq_len, vocab) * tokens, True
     params = preset.params(vocab)
-    examples = parse_count(_text(node.options.get("examples", 1000)))
-    epochs = float(node.options.get("epochs", 1))
+
+    def number(key: str, default, kind=float):
+        text = _text(node.options.get(key, default))
+        try:
+            value = parse_count(text, what=f"{node.group}: {key}", allow_per_param=True) if kind is None else kind(text)
+        except (ValueError, BadInput):
+            raise BadInput(f"Group {node.group}: {key} {text!r} is not a number evolm {node.stage} takes.") from None
+        return value.resolve(params) if isinstance(value, PerParam) else value
+
+    seq_len = number("seq-len", 0, int) or None
+    if node.stage == "pretrain":
+        return preset.flops_per_token(seq_len, vocab) * number("tokens", 0, None), True
+    if node.stage == "cpt":
+        tokens = 0
+        for key in ("domain", "replay"):
+            if key in node.options:  # SHARDS:BUDGET
+                budget = _text(node.options[key]).rsplit(":", 1)[-1]
+                try:
+                    tokens += parse_count(budget, what=f"{node.group}: {key}")
+                except ValueError:
+                    raise BadInput(f"Group {node.group}: {key} must be SHARDS:BUDGET (@math:42B), not {node.options[key]!r}.") from None
+        return preset.flops_per_token(seq_len, vocab) * tokens, True
+    examples = number("examples", 1000, None)
+    epochs = number("epochs", 1)
     if node.stage == "sft":
         return 6.0 * params * examples * epochs * TOKENS_PER_EXAMPLE, False
-    rollouts = int(node.options.get("rollouts", 4))
+    rollouts = number("rollouts", 4, int)
     generated = examples * epochs * rollouts * preset.rl.max_completion_length
     return 2.0 * params * generated + 6.0 * params * (generated + examples * epochs * rollouts * TOKENS_PER_EXAMPLE), False
 

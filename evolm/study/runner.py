@@ -29,13 +29,22 @@ from evolm.study.plan import DONE, STATE_DIR, Node, Plan, estimated_seconds
 from evolm.study.spec import _text
 
 
-def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
+def _prctl():
+    """libc's prctl, looked up here: the child may not import between fork and exec (the runner has threads)."""
     try:
         import ctypes
 
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except OSError:
-        pass
+        return ctypes.CDLL("libc.so.6", use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+
+
+_PRCTL = _prctl()
+
+
+def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
+    if _PRCTL is not None:
+        _PRCTL(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
 
 
 @dataclass
@@ -69,7 +78,9 @@ class Runner:
 
     def train_command(self, node: Node) -> list[str]:
         parent = [str(node.parent.path)] if node.parent is not None else []
-        resume = ["--resume"] if (node.path.parent / (node.path.name + PARTIAL_SUFFIX)).exists() else []
+        partial = node.path.parent / (node.path.name + PARTIAL_SUFFIX)
+        # an interrupted run continues; a folder the run never got to record (no run.json) starts over
+        resume = ["--resume"] if (partial / "run.json").is_file() else ["--overwrite"] if partial.exists() else []
         return self._evolm(node.stage, *parent, *self._flags(node.options), "--out", node.path, *resume)
 
     def eval_commands(self, node: Node) -> list[list[str]]:

@@ -51,6 +51,7 @@ class Group:
     parents: list[tuple[str, dict]]  # (group, selector: option -> value as text)
     points: list[dict]  # one options dict per node of each parent
     evals: list[tuple[str, dict]]  # (named evaluation, overrides)
+    axes: list[str] = field(default_factory=list)  # the grid's and branches' keys: what names a node's folder
 
 
 @dataclass
@@ -134,14 +135,20 @@ def _data(data: dict, where: str) -> dict:
     if "synth" in data:
         synth = _mapping(data["synth"], f"{where}: data.synth")
         _only(synth, {"scale", "seed"}, f"{where}: data.synth")
-        return {"synth": {"scale": str(synth.get("scale", "small")), "seed": int(synth.get("seed", 0))},
-                "vocab": int(data.get("vocab", 4096))}
+        return {"synth": {"scale": str(synth.get("scale", "small")), "seed": _integer(synth.get("seed", 0), f"{where}: data.synth.seed")},
+                "vocab": _integer(data.get("vocab", 4096), f"{where}: data.vocab")}
     prepared = _mapping(data["prepared"], f"{where}: data.prepared")
     _only(prepared, set(DATA_REFS) | {"tokenizer"}, f"{where}: data.prepared")
     missing = sorted(set(DATA_REFS) - set(prepared))
     if missing:
         raise BadInput(f"{where}: data.prepared needs {', '.join(missing)}.")
     return {"prepared": {k: str(Path(str(v)).resolve()) for k, v in prepared.items()}}
+
+
+def _integer(value, where: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise BadInput(f"{where} must be a whole number, not {value!r}.")
+    return value
 
 
 def _group(entry: dict, study: Study, where: str) -> Group:
@@ -160,7 +167,8 @@ def _group(entry: dict, study: Study, where: str) -> Group:
     for key, values in axes.items():
         if not values:
             raise BadInput(f"{where}: grid axis {key!r} is an empty list.")
-    _options({k: v[0] for k, v in axes.items()}, f"{where}: grid")
+    for values in zip(*[v + v[-1:] * (max(map(len, axes.values())) - len(v)) for v in axes.values()]):
+        _options(dict(zip(axes, values)), f"{where}: grid")
     branches = entry.get("branches") or [{}]
     if not isinstance(branches, list):
         raise BadInput(f"{where}: branches must be a list of option mappings.")
@@ -180,7 +188,8 @@ def _group(entry: dict, study: Study, where: str) -> Group:
             if eval_name not in study.evals:
                 raise BadInput(f"{where}: eval {eval_name!r} is not declared under evals: ({', '.join(study.evals) or 'none'}).")
             evals.append((str(eval_name), _options(overrides, f"{where}: eval.{eval_name}")))
-    return Group(name, stage, parents, points, evals)
+    declared = list(dict.fromkeys([*axes, *(k for b in branches for k in (b or {}))]))
+    return Group(name, stage, parents, points, evals, [str(k) for k in declared])
 
 
 def _product(axes: dict[str, list]) -> list[dict]:

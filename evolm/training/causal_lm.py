@@ -42,8 +42,11 @@ from evolm.val_loss import validation_losses
 
 # Settings that may change between an interrupted run and its resumption: none changes the weights
 # (an export only reads them; one a resumed run has already passed is refused in `MidRunExports`).
+# The micro batch too: on a GPU it is chosen from the memory free at the start (evolm.training.memory),
+# which a resume may find different; it splits the same global batch, so only summation order changes.
 RESUMABLE_CHANGES = ("save_every", "log_every", "eval_every", "val_tokens", "peak_flops", "export_at", "compile",
-                     "activation_checkpointing")
+                     "activation_checkpointing", "micro_batch")
+WSD_FIELDS = ("schedule", "decay_steps", "decay_shape")
 
 
 @dataclass
@@ -95,7 +98,10 @@ class TrainConfig:
         return {self.export_step(count): count for count in self.export_at}
 
     def comparable(self) -> dict:
-        return {k: v for k, v in dataclasses.asdict(self).items() if k not in RESUMABLE_CHANGES}
+        """The settings a resume must share; a cosine run's lack the WSD fields, as runs made before
+        they existed do (so those resume as before)."""
+        skip = RESUMABLE_CHANGES + (WSD_FIELDS if self.schedule == "cosine" else ())
+        return {k: v for k, v in dataclasses.asdict(self).items() if k not in skip}
 
 
 @dataclass
@@ -208,6 +214,10 @@ def train(
     branch_start = 0
     if start_from is not None and not start_step:
         branch_start = start_step = json.loads((Path(start_from) / "trainer.json").read_text())["step"]
+    for step, folder in (branch_points or {}).items():  # a --branch-at the resumed run has already passed
+        if step <= start_step and not (Path(folder) / "trainer.json").is_file():
+            raise BadInput(f"--branch-at {Path(folder).name} branches at step {step}, which the interrupted run had passed "
+                           f"(it resumes at step {start_step}); drop it, or --overwrite to start over.")
     exports_due = exports.pending(config, start_step) if exports else {}
 
     if config.activation_checkpointing:

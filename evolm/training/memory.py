@@ -56,10 +56,15 @@ def plan_micro_batch(per_rank: int, *, per_sequence: int, params: int, free: int
 
 
 def free_device_memory() -> int | None:
-    """Free bytes on this process's CUDA device; None without CUDA (the CPU defaults apply)."""
+    """Free bytes on this process's CUDA device (LOCAL_RANK's under a launcher, asked before
+    accelerate selects it); None without CUDA (the CPU defaults apply). Ranks on one node of equal,
+    equally idle GPUs see the same figure and so choose the same micro batch."""
+    import os
+
     import torch
 
     if not torch.cuda.is_available():
         return None
-    free, _ = torch.cuda.mem_get_info()
+    device = int(os.environ.get("LOCAL_RANK", 0)) % torch.cuda.device_count()
+    free, _ = torch.cuda.mem_get_info(device)
     return int(free)
