@@ -28,7 +28,7 @@ def study(tmp_path, shards, synth_tiny, nodes, **top):
 def grid(sft_epochs=(1, 2), *, sft_lr=None, pt_tokens=("16K",)):
     sft_with = {"data": "@pool", "global-batch": 8, "max-length": 128, **({"lr": sft_lr} if sft_lr else {})}
     return [
-        {"name": "pt", "stage": "pretrain", "grid": {"model": "1M", "tokens": list(pt_tokens)}, "with": PT},
+        {"name": "pt", "stage": "pretrain", "grid": {"model": "1M", "tokens": list(pt_tokens)}, "with": dict(PT)},
         {"name": "sft", "stage": "sft", "from": "pt", "grid": {"examples": 40, "epochs": list(sft_epochs)}, "with": sft_with,
          "eval": ["down"]},
         {"name": "rl", "stage": "rl", "from": {"sft": {"epochs": sft_epochs[0]}}, "grid": {"examples": 8, "epochs": 1},
@@ -135,7 +135,7 @@ def test_a_killed_run_finishes_on_rerun_with_no_finished_node_trained_twice(tmp_
     runner = subprocess.Popen(command, env=env, stderr=subprocess.PIPE, text=True, start_new_session=True)
     deadline = time.monotonic() + 240
     # the first node finished, the second is training (its run folder exists) and has saved a state
-    while not any(p.name.endswith(".partial") for p in root.glob("*")) and time.monotonic() < deadline:
+    while time.monotonic() < deadline and not (len(_trained(root)) >= 2 and any(p.name.endswith(".partial") for p in root.glob("*"))):
         time.sleep(0.2)
     time.sleep(4)
     os.killpg(runner.pid, signal.SIGKILL)

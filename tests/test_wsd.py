@@ -132,7 +132,7 @@ def test_branch_refusals(shards, tmp_path, cli):
     for args, message in [
         (("--tokens", "10K", *WSD), "has no branch point for 10K tokens"),
         (("--tokens", "20K", *WSD, "--global-batch", "16", "--micro-batch", "4"), "global_batch is 16 here and 8 in"),
-        (("--tokens", "20K", "--log-every", "1"), "schedule is 'cosine' here and 'wsd' in"),
+        (("--tokens", "20K", "--log-every", "1"), "A branch continues a WSD run: add --schedule wsd"),
         (("--tokens", "20K", "--schedule", "wsd", "--decay", "50%"), "A branch decays as its stable run said: --decay 25%"),
     ]:
         result = cli("pretrain", *[a for a in SMALL if a not in ()], *data, *args, "--branch-from", tmp_path / "s",

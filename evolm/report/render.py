@@ -43,9 +43,10 @@ def findings_table(findings: list[Finding]) -> Table:
         table.rows.append([f"{f.id} {f.title}", runs, effect, f.verdict, f.rule])
     table.notes.append("Verdicts are computed, not typed: shown / contradicted when the effect is at least 2 standard errors "
                        "in / against the paper's direction; too noisy below that or when the accuracies compared sit at the "
-                       "floor; not tested when the runs are absent; mixed when comparisons disagree. SE of a difference of two "
-                       "runs: sqrt(se1^2 + se2^2); replicates differing only in seed are averaged (SE: their spread, at least "
-                       "the evaluation's).")
+                       "floor; not tested when the runs are absent; mixed when comparisons disagree. SE of a difference (or a "
+                       "first-minus-last contrast) of runs scored on the same problems: that of the per-problem contrast "
+                       "(paired); otherwise sqrt(se1^2 + se2^2). Replicates differing only in seed are averaged (SE: their "
+                       "spread, at least the evaluation's).")
     return table
 
 

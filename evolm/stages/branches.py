@@ -93,6 +93,8 @@ def find_branch(stable: Path, budget: int) -> tuple[dict, dict, Path]:
 def branch_config(config, index: dict, entry: dict, decay: str | None):
     """The branch's settings: the stable run's warmup, a decay from the saved step to the end; every
     other training setting must be the stable run's (one sentence names the first that differs)."""
+    if config.schedule != "wsd":
+        raise BadInput(f"A branch continues a WSD run: add --schedule wsd (with {index['stable_run']}'s other settings).")
     if decay is not None and decay != index["decay"]:
         raise BadInput(f"A branch decays as its stable run said: --decay {index['decay']} (from {index['stable_run']}), not {decay}.")
     config = replace(config, warmup_steps=index["config"]["warmup_steps"], decay_steps=config.total_steps - entry["step"])
