@@ -32,7 +32,7 @@ def test_quickstart(tmp_path):
         assert title in md
     rl = load_checkpoint(tmp_path / "runs" / "cpt-math-sft-rl")
     assert rl.signature == "1M-500KT-400KT-600ep4-24ep1"
-    # post-training numbers are off the floor, and finding 4 shows (measured: +2.9 +- 1.3 pp over the
+    # post-training numbers are off the floor, and finding 4 shows (measured: +2.9 +- 0.9 pp, paired, over the
     # 500 greedy problems of each basic task)
     for name in ("nocpt-sft", "cpt-math-sft", "cpt-math-sft-rl"):
         result = json.loads((tmp_path / "runs" / name / "eval" / "SynthMathBasic1.json").read_text())
