@@ -100,3 +100,39 @@ def test_fsdp_launch_configs_train_on_cpu_as_data_parallel_and_say_so(config, sh
     assert load_checkpoint(tmp_path / "one").manifest.compute.parallelism == "NO"
     a, b = load_file(tmp_path / "one" / "model.safetensors"), load_file(tmp_path / "two" / "model.safetensors")
     assert a.keys() == b.keys() and all(torch.allclose(a[k], b[k], atol=1e-5) for k in a)
+
+
+def _accelerate(config, *args):
+    """`accelerate launch --config_file configs/accelerate/CONFIG.yaml` with two CPU processes. The launcher
+    itself logs DeepSpeed's accelerator choice to stdout before evolm starts: evolm's own stdout is the last line."""
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    done = subprocess.run([str(Path(sys.executable).parent / "accelerate"), "launch", "--config_file",
+                           str(REPO / "configs" / "accelerate" / f"{config}.yaml"), "--num_processes", "2",
+                           "--mixed_precision", "no", "-m", "evolm", *map(str, args)],
+                          capture_output=True, text=True, env=env, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.strip().splitlines()[-1] == str(args[args.index("--out") + 1])
+    return done
+
+
+@pytest.mark.parametrize("config", ["zero2-1B", "zero3-4B"])
+def test_zero_launch_configs_run_sft_and_rl_on_cpu_and_match_one_process(config, base, synth_tiny, tmp_path, cli):
+    """The DeepSpeed configs through `accelerate launch`, two CPU processes: DeepSpeed runs ZeRO on its CPU
+    accelerator (gloo), so these are the configs' real code paths (sharded optimizer states; under ZeRO-3
+    sharded weights, gathered for the checkpoint), in fp32 instead of bf16."""
+    pytest.importorskip("deepspeed")
+    pool = synth_tiny / "pool" / "mathpool.jsonl"
+    args = ("sft", base, "--data", pool, "--examples", "32", "--epochs", "1", "--global-batch", "8", "--max-length", "256",
+            "--log-every", "1")
+    assert cli(*args, "--out", tmp_path / "one").code == 0
+    _accelerate(config, *args, "--out", tmp_path / "two")
+    assert _losses(tmp_path / "two") == pytest.approx(_losses(tmp_path / "one"), abs=1e-4)
+    compute = load_checkpoint(tmp_path / "two").manifest.compute
+    assert (compute.processes, compute.parallelism) == (2, "DEEPSPEED")
+    a, b = load_file(tmp_path / "one" / "model.safetensors"), load_file(tmp_path / "two" / "model.safetensors")
+    assert a.keys() == b.keys() and all(torch.allclose(a[k], b[k], atol=1e-5) for k in a)
+    _accelerate(config, "rl", tmp_path / "two", "--data", pool, "--examples", "8", "--epochs", "1", "--prompts-per-step", "4",
+                "--rollouts", "2", "--max-completion-length", "16", "--out", tmp_path / "rl")
+    rl = load_checkpoint(tmp_path / "rl").manifest
+    assert (rl.compute.processes, rl.compute.parallelism, rl.schedule.steps_done) == (2, "DEEPSPEED", 2)
+
