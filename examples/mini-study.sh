@@ -31,9 +31,19 @@ math=$(evolm data prepare "$data/text/math.jsonl" --tokenizer "$tok" --out "$run
 pool="$data/pool/mathpool.jsonl"
 
 upstream() { evolm eval "$1" --suite upstream --benchmarks "$data" --limit "$UPSTREAM_LIMIT" >/dev/null; }
-downstream() {  # downstream CKPT SAMPLES
-  evolm eval "$1" --suite "$EVAL_TASKS" --benchmarks "$data" --limit "$EVAL_LIMIT" --samples "$2" \
+evaluate() {  # evaluate CKPT TASKS SAMPLES
+  evolm eval "$1" --suite "$2" --benchmarks "$data" --limit "$EVAL_LIMIT" --samples "$3" \
     --max-new-tokens "$MAX_NEW_TOKENS" --repetition-penalty "${REPETITION_PENALTY:-1.1}" >/dev/null
+}
+downstream() {  # downstream CKPT SAMPLES: with samples, only SAMPLED_TASKS get them; the other tasks are greedy
+  if [ "$2" -gt 0 ] && [ -n "${SAMPLED_TASKS:-}" ]; then
+    local rest
+    rest=$(tr ',' '\n' <<<"$EVAL_TASKS" | grep -vxF -f <(tr ',' '\n' <<<"$SAMPLED_TASKS") | paste -sd, - || true)
+    evaluate "$1" "$SAMPLED_TASKS" "$2"
+    if [ -n "$rest" ]; then evaluate "$1" "$rest" 0; fi
+  else
+    evaluate "$1" "$EVAL_TASKS" "$2"
+  fi
 }
 sft() {  # sft BASE EXAMPLES EPOCHS NAME [SAMPLES] -> checkpoint path (evaluated)
   local out

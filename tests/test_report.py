@@ -229,3 +229,21 @@ def test_findings_pair_checkpoints_scored_on_the_same_rows(tmp_path, cli):
     header = next(csv.reader(open(out / "runs.csv")))
     assert "_items" not in header and all("_items" not in r for r in json.loads((out / "runs.json").read_text()))
 
+
+def test_a_run_sampled_only_on_some_tasks_keeps_pass_at_k_for_them(tmp_path, cli):
+    """The mini study samples K only on the in-domain tasks F6 reads; the out-of-domain ones are greedy."""
+    root = tmp_path / "runs"
+    run = make_run(root, "sft", "sft", {"examples": 100, "epochs": 1.0, "rows": [0, 100]})
+    written = add_downstream(run, 0.3, k=4)
+    for task, result in written.items():
+        if TASKS[task] == "ood":  # greedy only: pass@1 and no sampled metrics
+            result["identity"]["decoding"]["samples"] = 0
+            result["metrics"] = {m: v for m, v in result["metrics"].items() if m in ("pass@1", "no_answer")}
+            (run["path"] / "eval" / f"{task}.json").write_text(json.dumps(result))
+    out = tmp_path / "report"
+    assert cli("report", root, "--out", out).code == 0
+    row = json.loads((out / "runs.json").read_text())[0]
+    assert row["samples_K"] == 4 and row["synth-id:pass@K"] is not None and "synth-ood:pass@K" not in row
+    assert row["synth-ood:pass@1"] is not None
+    assert "were evaluated with different settings" not in (out / "report.md").read_text()
+

@@ -84,11 +84,14 @@ def build_row(run: Run, root: Path) -> dict:
         row["upstream_avg:se"] = (math.sqrt(sum(e * e for e in errors)) / len(errors)
                                   if errors and row["upstream_avg"] is not None and None not in errors else None)
         row["val_loss"] = (run.upstream.get("val") or {}).get("loss")
-    ks = {r.get("identity", {}).get("decoding", {}).get("samples") for r in run.downstream.values()}
-    k = ks.pop() if len(ks) == 1 else None
-    row["samples_K"] = k
+    # K per task: a run may sample only the tasks a finding reads (the mini study samples its in-domain
+    # tasks for F6 and scores the others greedily); samples_K is the one K it sampled with, if one.
+    task_k = {task: r.get("identity", {}).get("decoding", {}).get("samples") for task, r in run.downstream.items()}
+    sampled = {k for k in task_k.values() if k}
+    row["samples_K"] = sampled.pop() if len(sampled) == 1 else (None if sampled else (0 if task_k else None))
     groups: dict[str, dict[str, dict]] = {}
     for task, result in sorted(run.downstream.items()):
+        k = task_k[task]
         metrics = {generic(name, k): entry for name, entry in result.get("metrics", {}).items()}
         for name, entry in metrics.items():
             row[f"{task}:{name}"] = entry.get("value")
