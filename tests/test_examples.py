@@ -47,7 +47,7 @@ def test_quickstart(tmp_path):
 
 
 def test_mini_study_shows_the_findings(tmp_path):
-    """The full miniature study (about 31 minutes): the findings it showed when measured (README,
+    """The full miniature study (about 25 minutes): the findings it showed when measured (README,
     "The miniature study") still show, each by the report's own 2-SE rule."""
     done = subprocess.run(["bash", str(REPO / "examples" / "mini-study.sh"), str(REPO / "examples" / "mini-study.conf"),
                            str(tmp_path / "runs")], capture_output=True, text=True, env=_env(), timeout=3600)
