@@ -111,3 +111,18 @@ def replace_dir(new: Path, out: Path) -> None:
     os.replace(new, out)
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
+
+
+def read_yaml(path: Path, what: str):
+    """A YAML file's content; a missing file or bad YAML is one BadInput sentence naming `what`
+    (config, task and study files are all read this way)."""
+    import yaml
+
+    path = Path(path)
+    if not path.is_file():
+        raise BadInput(f"{what} {path} does not exist.")
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise BadInput(f"{what} {path} is not valid YAML ({str(exc).splitlines()[0]}).") from None
+

@@ -9,10 +9,10 @@ from pathlib import Path
 from typing import Optional
 
 import typer
-import yaml
 
 from evolm import jsontext
 from evolm.errors import BadInput
+from evolm.fsutil import read_yaml
 from evolm.units import parse_count
 
 
@@ -21,12 +21,7 @@ def _load_config(ctx: typer.Context, param: typer.CallbackParam, value: Optional
     if value is None:
         return value
     path = Path(value)
-    if not path.is_file():
-        raise BadInput(f"Config file {path} does not exist.")
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        raise BadInput(f"Config file {path} is not valid YAML ({str(exc).splitlines()[0]}).") from None
+    data = read_yaml(path, "Config file") or {}
     if not isinstance(data, dict):
         raise BadInput(f"Config file {path} must be a mapping of option names to values.")
     known = {p.name: p for p in ctx.command.params if p.name not in ("config",)}

@@ -32,9 +32,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-
 from evolm.errors import BadInput
+from evolm.fsutil import read_yaml
 
 STAGES = ("pretrain", "cpt", "sft", "rl")
 DATA_REFS = ("general", "math", "pool", "benchmarks")
@@ -65,14 +64,7 @@ class Study:
 
 
 def load(path: Path) -> Study:
-    path = Path(path)
-    if not path.is_file():
-        raise BadInput(f"Study file {path} does not exist.")
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise BadInput(f"Study file {path} is not valid YAML ({str(exc).splitlines()[0]}).") from None
-    return parse(raw, path)
+    return parse(read_yaml(path, "Study file"), Path(path))
 
 
 def _mapping(value, where: str) -> dict:

@@ -93,15 +93,10 @@ def task_file(name: str, benchmarks: Path | None) -> Path:
 
 def read_task_yaml(path: Path) -> list[TaskSpec]:
     """The tasks a user's task YAML declares; any mistake is one BadInput sentence naming the file."""
-    import yaml
+    from evolm.fsutil import read_yaml
 
     path = Path(path)
-    if not path.is_file():
-        raise BadInput(f"Task file {path} does not exist.")
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise BadInput(f"Task file {path} is not valid YAML ({str(exc).splitlines()[0]}).") from None
+    data = read_yaml(path, "Task file")
     entries = data.get("tasks") if isinstance(data, dict) and "tasks" in data else [data]
     if not isinstance(entries, list) or not entries:
         raise BadInput(f"Task file {path} declares no task (expected name, grader and domain, or a `tasks:` list).")
