@@ -23,7 +23,8 @@ def _human(value: float) -> str:
     return format_count(value, precision=1)
 
 
-def _duration(seconds: float) -> str:
+def format_duration(seconds: float) -> str:
+    """45s, 2m05s, 3h07m: progress lines, ETAs and the study plan's estimates."""
     seconds = int(seconds)
     if seconds >= 3600:
         return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
@@ -79,8 +80,8 @@ class Progress:
         elapsed = time.monotonic() - self._start
         eta = ""
         if self.total and self.done:
-            eta = f"  ETA {_duration(elapsed * (self.total - self.done) / self.done)}"
-        return f"{self.description}: {self.status()}{eta}  elapsed {_duration(elapsed)}"
+            eta = f"  ETA {format_duration(elapsed * (self.total - self.done) / self.done)}"
+        return f"{self.description}: {self.status()}{eta}  elapsed {format_duration(elapsed)}"
 
     def __exit__(self, *exc) -> None:
         if self._rich is not None:

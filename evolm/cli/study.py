@@ -31,9 +31,9 @@ def _peak(value: Optional[float]) -> tuple[float, str]:
 
 
 def _seconds(value: Optional[float]) -> str:
-    if value is None:
-        return "?"
-    return f"{value:.0f}s" if value < 90 else f"{value / 60:.0f}m" if value < 5400 else f"{value / 3600:.1f}h"
+    from evolm.console import format_duration
+
+    return "?" if value is None else format_duration(value)
 
 
 @app.command("plan")

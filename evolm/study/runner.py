@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from evolm.checkpoint import MANIFEST, PARTIAL_SUFFIX
-from evolm.console import log
+from evolm.console import format_duration, log
 from evolm.errors import BadInput
 from evolm.fsutil import write_json
 from evolm.study.plan import DONE, STATE_DIR, Node, Plan, estimated_seconds
@@ -230,9 +230,9 @@ class Runner:
         return sum(guesses) * scale
 
     def _progress(self, done: int, running: int, left: int, eta: float | None) -> None:
-        when = f", ETA {eta / 60:.0f} min" if eta is not None else ""
+        when = f", ETA {format_duration(eta)}" if eta is not None else ""
         elapsed = time.monotonic() - self.started
-        log(f"study: {done} done, {running} running, {left - running} waiting ({elapsed / 60:.1f} min elapsed{when})")
+        log(f"study: {done} done, {running} running, {left - running} waiting ({format_duration(elapsed)} elapsed{when})")
 
     def _report(self) -> Path | None:
         out = self.root / "report"
