@@ -39,7 +39,7 @@ need "data prepare" --tokenizer --out --overwrite
 need pretrain --model --tokens --data --global-batch --micro-batch --seq-len --out --overwrite --log-every --compile
 need sft --data --examples --epochs --out --overwrite
 need eval --suite --benchmarks --limit --samples --backend --out --overwrite --max-new-tokens
-need rl --data --examples --prompts-per-step --rollouts --out --overwrite
+need rl --data --examples --prompts-per-step --rollouts --out --overwrite --backend --vllm-memory
 for config in fsdp-1B; do [ -f "$here/configs/accelerate/$config.yaml" ] || { echo "gpu_check: no $config.yaml" >&2; exit 2; }; done
 
 checks=(pretrain-1B compile-1B fsdp-125M eval-vllm grpo-5)
@@ -107,7 +107,7 @@ fi
 if [ -z "$sft" ]; then
   echo "check grpo-5: skipped: no 125M SFT checkpoint"
 elif out=$(timeout 120 evolm rl "$sft" --data "$pool" --examples 40 --prompts-per-step 8 --rollouts 4 \
-    --out "$work/rl-125M" --overwrite 2>>"$log"); then
+    --backend "$(has_vllm && echo vllm || echo transformers)" --vllm-memory 0.3 --out "$work/rl-125M" --overwrite 2>>"$log"); then
   echo "check grpo-5: $(field "$out" "f\"{m['schedule']['steps_done']} steps in {m['compute']['wall_time_s']:.1f} s, generation {m['posttraining']['generation']['backend']}\"")"
 else
   echo "check grpo-5: failed (see $log)"

@@ -17,4 +17,6 @@ python3 -m venv "$venv"
 "$venv/bin/pip" install -q --no-deps -e "$here"
 "$venv/bin/pip" install -q typer rich pyyaml safetensors math-verify lm-eval pyarrow datasets 2>/dev/null \
   || "$venv/bin/pip" install -q typer rich pyyaml safetensors math-verify pyarrow datasets
-"$venv/bin/python" -c "import vllm, evolm, transformers, torch; print('vllm', vllm.__version__, 'transformers', transformers.__version__, 'torch', torch.__version__)"
+# TRL and accelerate for RL (the test that watches TRL's vLLM colocate mode on this build).
+"$venv/bin/pip" install -q "trl==${TRL_VERSION:-1.16.0}" "accelerate==${ACCELERATE_VERSION:-1.16.0}" peft
+"$venv/bin/python" -c "import vllm, evolm, transformers, torch, trl; print('vllm', vllm.__version__, 'transformers', transformers.__version__, 'torch', torch.__version__, 'trl', trl.__version__)"

