@@ -28,19 +28,46 @@ def _losses(path):
     return [json.loads(line)["loss"] for line in (path / "metrics.jsonl").read_text().splitlines() if '"loss"' in line]
 
 
-def test_two_process_sft_matches_one(base, synth_tiny, tmp_path, cli):
-    args = ("sft", base, "--data", synth_tiny / "pool" / "mathpool.jsonl", "--examples", "32", "--epochs", "1",
+def _sft_args(base, synth_tiny):
+    return ("sft", base, "--data", synth_tiny / "pool" / "mathpool.jsonl", "--examples", "32", "--epochs", "1",
             "--global-batch", "8", "--max-length", "256", "--log-every", "1")
-    assert cli(*args, "--out", tmp_path / "one").code == 0
-    _launch(*args, "--out", tmp_path / "two")
-    one, two = _losses(tmp_path / "one"), _losses(tmp_path / "two")
+
+
+@pytest.fixture(scope="module")
+def one_process_sft(base, synth_tiny, tmp_path_factory):
+    """The one-process SFT run every launched SFT is compared with (made once for this file)."""
+    from evolm.cli.main import main
+
+    out = tmp_path_factory.mktemp("sft-one") / "one"
+    assert main([*map(str, _sft_args(base, synth_tiny)), "--out", str(out)]) == 0
+    return out
+
+
+@pytest.fixture(scope="module")
+def one_process_pretrain(shards, tmp_path_factory):
+    """The one-process pre-training run the FSDP configs are compared with."""
+    from evolm.cli.main import main
+
+    out = tmp_path_factory.mktemp("pt-one") / "one"
+    assert main([*_pretrain_args(shards), "--out", str(out)]) == 0
+    return out
+
+
+def _pretrain_args(shards):
+    return ["pretrain", "--model", "1M", "--seq-len", "64", "--global-batch", "8", "--micro-batch", "4",
+            "--val-tokens", "4K", "--tokens", "8K", "--data", str(shards / "general")]
+
+
+def test_two_process_sft_matches_one(base, synth_tiny, one_process_sft, tmp_path):
+    _launch(*_sft_args(base, synth_tiny), "--out", tmp_path / "two")
+    one, two = _losses(one_process_sft), _losses(tmp_path / "two")
     assert len(one) == len(two) == 4
     assert two == pytest.approx(one, abs=1e-4)
     manifest = load_checkpoint(tmp_path / "two").manifest
     assert manifest.compute.processes == 2
     assert manifest.schedule.settings["global_batch"] == 8 and manifest.schedule.settings["micro_batch"] == 4
     # the weights rank 0 wrote are the gathered, trained ones
-    a, b = load_file(tmp_path / "one" / "model.safetensors"), load_file(tmp_path / "two" / "model.safetensors")
+    a, b = load_file(one_process_sft / "model.safetensors"), load_file(tmp_path / "two" / "model.safetensors")
     assert a.keys() == b.keys() and len(a) > 0
     assert all(torch.allclose(a[k], b[k], atol=1e-5) for k in a)
 
@@ -80,13 +107,11 @@ def test_launch_configs_parse_in_accelerate(name, kind, zero_stage):
 
 
 @pytest.mark.parametrize("config", ["fsdp-1B", "fsdp-4B"])
-def test_fsdp_launch_configs_train_on_cpu_as_data_parallel_and_say_so(config, shards, tmp_path, cli):
+def test_fsdp_launch_configs_train_on_cpu_as_data_parallel_and_say_so(config, shards, one_process_pretrain, tmp_path):
     """The FSDP configs through `accelerate launch`, two CPU processes: accelerate cannot shard on a
     CPU and runs them as plain data parallel (MULTI_CPU). The run says so, records it, and trains the
     same weights as one process."""
-    args = ["pretrain", "--model", "1M", "--seq-len", "64", "--global-batch", "8", "--micro-batch", "4",
-            "--val-tokens", "4K", "--tokens", "8K", "--data", str(shards / "general")]
-    assert cli(*args, "--out", tmp_path / "one").code == 0
+    args = _pretrain_args(shards)
     env = dict(os.environ, OMP_NUM_THREADS="1")
     done = subprocess.run([str(Path(sys.executable).parent / "accelerate"), "launch", "--config_file",
                            str(REPO / "configs" / "accelerate" / f"{config}.yaml"), "--num_processes", "2",
@@ -97,8 +122,8 @@ def test_fsdp_launch_configs_train_on_cpu_as_data_parallel_and_say_so(config, sh
     assert "the launch config asks for FSDP, but accelerate runs this as MULTI_CPU on cpu" in done.stderr
     compute = load_checkpoint(tmp_path / "two").manifest.compute
     assert (compute.processes, compute.parallelism) == (2, "MULTI_CPU")
-    assert load_checkpoint(tmp_path / "one").manifest.compute.parallelism == "NO"
-    a, b = load_file(tmp_path / "one" / "model.safetensors"), load_file(tmp_path / "two" / "model.safetensors")
+    assert load_checkpoint(one_process_pretrain).manifest.compute.parallelism == "NO"
+    a, b = load_file(one_process_pretrain / "model.safetensors"), load_file(tmp_path / "two" / "model.safetensors")
     assert a.keys() == b.keys() and all(torch.allclose(a[k], b[k], atol=1e-5) for k in a)
 
 
@@ -116,20 +141,18 @@ def _accelerate(config, *args):
 
 
 @pytest.mark.parametrize("config", ["zero2-1B", "zero3-4B"])
-def test_zero_launch_configs_run_sft_and_rl_on_cpu_and_match_one_process(config, base, synth_tiny, tmp_path, cli):
+def test_zero_launch_configs_run_sft_and_rl_on_cpu_and_match_one_process(config, base, synth_tiny, one_process_sft,
+                                                                          tmp_path):
     """The DeepSpeed configs through `accelerate launch`, two CPU processes: DeepSpeed runs ZeRO on its CPU
     accelerator (gloo), so these are the configs' real code paths (sharded optimizer states; under ZeRO-3
     sharded weights, gathered for the checkpoint), in fp32 instead of bf16."""
     pytest.importorskip("deepspeed")
     pool = synth_tiny / "pool" / "mathpool.jsonl"
-    args = ("sft", base, "--data", pool, "--examples", "32", "--epochs", "1", "--global-batch", "8", "--max-length", "256",
-            "--log-every", "1")
-    assert cli(*args, "--out", tmp_path / "one").code == 0
-    _accelerate(config, *args, "--out", tmp_path / "two")
-    assert _losses(tmp_path / "two") == pytest.approx(_losses(tmp_path / "one"), abs=1e-4)
+    _accelerate(config, *_sft_args(base, synth_tiny), "--out", tmp_path / "two")
+    assert _losses(tmp_path / "two") == pytest.approx(_losses(one_process_sft), abs=1e-4)
     compute = load_checkpoint(tmp_path / "two").manifest.compute
     assert (compute.processes, compute.parallelism) == (2, "DEEPSPEED")
-    a, b = load_file(tmp_path / "one" / "model.safetensors"), load_file(tmp_path / "two" / "model.safetensors")
+    a, b = load_file(one_process_sft / "model.safetensors"), load_file(tmp_path / "two" / "model.safetensors")
     assert a.keys() == b.keys() and all(torch.allclose(a[k], b[k], atol=1e-5) for k in a)
     _accelerate(config, "rl", tmp_path / "two", "--data", pool, "--examples", "8", "--epochs", "1", "--prompts-per-step", "4",
                 "--rollouts", "2", "--max-completion-length", "16", "--out", tmp_path / "rl")
