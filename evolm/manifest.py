@@ -151,6 +151,16 @@ class Compute:
     """Training processes (DDP / FSDP / ZeRO ranks)"""
     parallelism: str | None = None
     """How accelerate spread them: NO, MULTI_CPU, MULTI_GPU (DDP), FSDP, DEEPSPEED."""
+    flops: float | None = None
+    """Training FLOPs (the compute ledger): pre-training and CPT 6 x parameters x tokens plus attention
+    (the preset's count, as MFU uses); SFT 6 x parameters x trained tokens; RL 2 x parameters x
+    generated tokens plus 6 x parameters x trained tokens (prompts and completions)."""
+    trained_tokens: int | None = None
+    """Tokens that went through the forward and backward passes (non-padding)."""
+    generated_tokens: int | None = None
+    """RL: completion tokens sampled for the rollouts."""
+    device_hours: float | None = None
+    """Wall time x processes (one device each), in hours."""
 
 
 @dataclass

@@ -29,6 +29,12 @@ def test_pretrain_learns_and_records_what_it_did(base, tiny_tokenizer):
     assert manifest.schedule.tokens_done == rows[-1]["tokens"] == 117 * 8 * 64
     assert manifest.data[0].tokens_drawn == manifest.schedule.tokens_done
     assert manifest.outcome.val_loss["pretrain"] < 6.0 and manifest.compute.wall_time_s > 0 and manifest.compute.tokens_per_s > 0
+    # the compute ledger: the preset's FLOPs per token (6 x parameters plus attention, as MFU counts) x tokens
+    from evolm.presets import get_preset
+
+    per_token = get_preset("1M").flops_per_token(64, manifest.model.vocab_size)
+    assert manifest.compute.trained_tokens == manifest.schedule.tokens_done
+    assert manifest.compute.flops == per_token * manifest.schedule.tokens_done > 0
     assert not (base.parent / "base.partial").exists() and not (base / "state").exists()
     lrs = [r["lr"] for r in rows]
     assert max(lrs) == pytest.approx(3e-3, rel=1e-6) and lrs[0] == 0.0  # warmup from 0 to the preset's peak

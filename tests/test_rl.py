@@ -2,6 +2,8 @@
 
 import json
 
+import pytest
+
 from evolm.checkpoint import load_checkpoint
 from evolm.stages.rl import reward_function
 
@@ -31,6 +33,14 @@ def test_rl_runs_and_records_its_reward_and_kl(sft_model, synth_tiny, tmp_path, 
     assert all("kl" in r and "completions/mean_length" in r for r in logged)
     assert json.loads(result.out)["kl"]["enabled"] is True
     assert (tmp_path / "rl" / "chat_template.jinja").is_file()
+    # the compute ledger: every completion token sampled (TRL's per-step mean length x completions per
+    # step, logged every step here), prompts and completions trained, at 2 and 6 x parameters per token
+    compute, params = ckpt.manifest.compute, ckpt.manifest.model.params
+    assert compute.generated_tokens == round(sum(r["completions/mean_length"] * 4 * 2 for r in logged))
+    assert compute.trained_tokens == max(r["num_tokens"] for r in rows if "num_tokens" in r)
+    assert compute.trained_tokens > compute.generated_tokens > 0
+    assert compute.flops == 6.0 * params * compute.trained_tokens + 2.0 * params * compute.generated_tokens
+    assert compute.device_hours == pytest.approx(compute.wall_time_s / 3600, abs=1e-6)
 
 
 def test_rl_without_kl_records_it_off(sft_model, synth_tiny, tmp_path, cli):
@@ -38,6 +48,14 @@ def test_rl_without_kl_records_it_off(sft_model, synth_tiny, tmp_path, cli):
                  "--out", tmp_path / "rl")
     assert result.code == 0, result.err
     assert load_checkpoint(tmp_path / "rl").manifest.posttraining.kl == {"enabled": False, "coef": 0.0}
+
+
+def test_rl_refuses_prompts_longer_than_max_prompt_length(sft_model, synth_tiny, tmp_path, cli):
+    """Prompt lengths are counted in tokens (not in the fields of transformers 5's BatchEncoding)."""
+    result = cli("rl", sft_model, "--data", synth_tiny / "pool" / "mathpool.jsonl", "--examples", "8", *RL,
+                 "--max-prompt-length", "10", "--out", tmp_path / "rl")
+    assert result.code == 2 and "No RL example fits --max-prompt-length" in result.err
+    assert "8 of 8 RL prompts are longer than 10 tokens" in result.err
 
 
 def test_rl_refuses_the_sft_examples(sft_model, synth_tiny, tmp_path, cli):

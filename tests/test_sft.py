@@ -36,6 +36,12 @@ def test_sft_checkpoint_records_lineage_and_template(sft_model, base, synth_tiny
     assert ckpt.manifest.schedule.completed and ckpt.manifest.schedule.settings["global_batch"] == 8
     assert "Human: {problem}" in ckpt.manifest.posttraining.template["format"]
 
+    # the compute ledger: the non-padding tokens trained on (TRL's own count agrees), 6 x parameters each
+    compute = ckpt.manifest.compute
+    logged = [json.loads(line) for line in (sft_model / "metrics.jsonl").read_text().splitlines()]
+    assert compute.trained_tokens == max(r["num_tokens"] for r in logged if "num_tokens" in r) > 400 * 3 * 20
+    assert compute.flops == 6.0 * ckpt.manifest.model.params * compute.trained_tokens and compute.generated_tokens is None
+
 
 def test_chat_template_reproduces_the_training_prompt(sft_model):
     tok = AutoTokenizer.from_pretrained(sft_model)

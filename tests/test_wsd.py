@@ -119,6 +119,12 @@ def test_a_budget_branch_equals_a_stand_alone_wsd_run_of_that_budget(shards, tmp
                                                        "shared_tokens": 29 * 512}
     assert manifest.schedule.completed and manifest.schedule.settings["decayed"] and manifest.schedule.tokens_done == 39 * 512
     assert manifest.signature == load_checkpoint(tmp_path / "alone").manifest.signature  # the same experiment
+    # the compute ledger: a branch counts only the decay it trained; the stable run its whole budget
+    assert manifest.compute.trained_tokens == (39 - 29) * 512
+    stable_compute = load_checkpoint(tmp_path / "stable").manifest.compute
+    assert stable_compute.trained_tokens == 78 * 512
+    assert manifest.compute.flops / manifest.compute.trained_tokens == pytest.approx(
+        stable_compute.flops / stable_compute.trained_tokens)
 
 
 def test_branch_refusals(shards, tmp_path, cli):

@@ -302,11 +302,20 @@ def _manifest(spec: RunSpec, result, tracking: dict, **settings):
         seed=spec.config.seed,
         compute=Compute(wall_time_s=round(result.wall_time_s, 3), tokens_per_s=round(result.tokens_per_s, 1),
                         mfu=round(result.mfu, 5) if result.mfu is not None else None, peak_flops=result.peak_flops,
-                        processes=result.processes, parallelism=result.parallelism),
+                        processes=result.processes, parallelism=result.parallelism, **_ledger(spec, result)),
         outcome=Outcome(final_train_loss=result.final_loss, val_loss=result.val_loss),
         tracking=tracking,
         **spec.extra,
     )
+
+
+def _ledger(spec: RunSpec, result) -> dict:
+    """The compute ledger's fields: this run's own tokens (a budget branch shares its stable run's
+    first tokens and counts only its decay), at the preset's FLOPs per token (the count MFU uses)."""
+    shared = spec.schedule_notes.get("branch_of", {}).get("shared_tokens", 0)
+    trained = result.tokens - shared
+    return {"trained_tokens": trained, "flops": spec.preset.flops_per_token(spec.config.seq_len, spec.vocab) * trained,
+            "device_hours": round(result.wall_time_s * result.processes / 3600, 6)}
 
 
 def _write_weights(spec: RunSpec, result, partial: Path, tmp: Path) -> None:

@@ -59,6 +59,7 @@ def write_posttrained(out: Path, manifest: Manifest, model, tokenizer, run_dir: 
 
 def posttrain_manifest(stage: str, knobs: dict, parent: Checkpoint, *, data: list[DataSource], schedule: Schedule,
                        seed: int, wall_time_s: float, processes: int, outcome: Outcome, tracking: dict | None,
+                       trained_tokens: int | None, generated_tokens: int | None = None,
                        parallelism: str | None = None, **posttraining) -> Manifest:
     """The manifest of an SFT or RL checkpoint: the parent's model and tokenizer, the chat template,
     the lineage's pre-training data, and the stage's own records (`posttraining`: reward, kl,
@@ -70,9 +71,21 @@ def posttrain_manifest(stage: str, knobs: dict, parent: Checkpoint, *, data: lis
     return build_manifest(
         stage, knobs, parent=parent, model=parent.manifest.model, tokenizer=parent.manifest.tokenizer, data=data,
         pretraining_data=pretraining_data(parent), schedule=schedule, seed=seed,
-        compute=Compute(wall_time_s=wall_time_s, processes=processes, parallelism=parallelism), outcome=outcome,
+        compute=Compute(wall_time_s=wall_time_s, processes=processes, parallelism=parallelism,
+                        **posttrain_ledger(parent.manifest.model.params, trained_tokens, generated_tokens, wall_time_s,
+                                           processes)),
+        outcome=outcome,
         posttraining=PostTraining(template=template, **posttraining), tracking=tracking,
     )
+
+
+def posttrain_ledger(params: int, trained: int | None, generated: int | None, wall_time_s: float, processes: int) -> dict:
+    """The compute ledger's fields of an SFT or RL run: 6 x parameters per trained token (forward and
+    backward) plus, for RL, 2 x parameters per generated token (sampling is forward passes only)."""
+    flops = None if trained is None else 6.0 * params * trained + 2.0 * params * (generated or 0)
+    speed = round(trained / wall_time_s, 1) if trained and wall_time_s else None
+    return {"flops": flops, "trained_tokens": trained, "generated_tokens": generated, "tokens_per_s": speed,
+            "device_hours": round(wall_time_s * processes / 3600, 6)}
 
 
 def done_message(stage: str, checkpoint: Checkpoint, extra: str) -> None:

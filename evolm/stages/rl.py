@@ -145,6 +145,16 @@ def check_fits(max_prompt: int, max_completion: int, positions: int, model: str)
                            f"--max-prompt-length {max_prompt})")
 
 
+def generated_tokens(seen: int, prompt_lengths: list[int], prompts_trained: int, rollouts: int) -> int:
+    """The completion tokens of a GRPO run: TRL counts prompt and completion tokens together
+    (`num_input_tokens_seen`, kept across --resume), and every prompt went `rollouts` times. The
+    prompts of whole epochs are known exactly; those of a last partial epoch (a random subset) are
+    taken at the mean prompt length."""
+    epochs, rest = divmod(prompts_trained, len(prompt_lengths))
+    prompt_tokens = epochs * sum(prompt_lengths) + rest * sum(prompt_lengths) / len(prompt_lengths)
+    return max(0, round(seen - rollouts * prompt_tokens))
+
+
 def check_whole_steps(kept: int, selected: int, prompts: int) -> None:
     """TRL's GRPO takes whole steps of `prompts` prompts and drops the rest of each epoch in silence
     (its sampler keeps full batches only): fewer prompts than one step would train nothing, and a
@@ -223,16 +233,19 @@ def run(*, parent: Path, data: Path, examples: int | None, epochs: float, out: P
     rows = chosen.rows
     graders = [row_grader(r) for r in rows]
     golds = [grader.gold(r) for grader, r in zip(graders, rows)]
-    kept = [(r, g, grader) for r, g, grader in zip(rows, golds, graders)
-            if g is not None and len(tokenizer.apply_chat_template(conversation(r["problem"]), add_generation_prompt=True)) <= max_prompt]
+    # The prompt's tokens as TRL makes them (transformers 5 returns a BatchEncoding here, whose len()
+    # is its number of fields, not of tokens).
+    lengths = [len(tokenizer.apply_chat_template(conversation(r["problem"]), add_generation_prompt=True,
+                                                 return_dict=True)["input_ids"]) for r in rows]
+    kept = [(r, g, grader, n) for r, g, grader, n in zip(rows, golds, graders, lengths) if g is not None and n <= max_prompt]
     if len(kept) < len(rows):
         log(f"warning: {len(rows) - len(kept)} of {len(rows)} RL prompts are longer than {max_prompt} tokens or have no gold answer; skipped.")
     if not kept:
         raise BadInput("No RL example fits --max-prompt-length with a gold answer.")
     check_whole_steps(len(kept), len(rows), prompts)
     dataset = datasets.Dataset.from_list([{"prompt": conversation(r["problem"]), "gold": g, "grader": grader.FAMILY}
-                                          for r, g, grader in kept])
-    used = sorted({grader.FAMILY: grader.NAME for _, _, grader in kept}.items())
+                                          for r, g, grader, _ in kept])
+    used = sorted({grader.FAMILY: grader.NAME for _, _, grader, _ in kept}.items())
     use_vllm = rollouts_on_vllm(o, ancestor.path, max_prompt + max_completion)
     knobs = {"examples": end - start, "epochs": epochs, "pool_sha256": chosen.pool_sha256, "rows": [start, end]}
     settings = {"algo": o.algo, "lr": lr, "prompts_per_step": prompts, "rollouts": o.rollouts, "temperature": o.temperature,
@@ -271,7 +284,9 @@ def run(*, parent: Path, data: Path, examples: int | None, epochs: float, out: P
         outcome=Outcome(rewards={"first": rewards[0] if rewards else None, "last": rewards[-1] if rewards else None,
                                  "mean": sum(rewards) / len(rewards) if rewards else None}),
         seed=o.seed, wall_time_s=round(result.metrics.get("train_runtime", 0.0), 3), processes=world_size(),
-            parallelism=parallelism(trainer.accelerator),
+        parallelism=parallelism(trainer.accelerator), trained_tokens=int(trainer.state.num_input_tokens_seen),
+        generated_tokens=generated_tokens(int(trainer.state.num_input_tokens_seen), [n for *_, n in kept],
+                                          trainer.state.global_step * prompts, o.rollouts),
         tracking=tracking.manifest(),
     )
 

@@ -122,6 +122,7 @@ def run(*, parent: Path, data: Path, examples: int | None, epochs: float, out: P
         gradient_accumulation_steps=accum, max_length=max_length, packing=False, assistant_only_loss=True,
         logging_steps=o.log_every, save_strategy="steps" if o.save_every else "no", save_steps=o.save_every or 500,
         report_to=report_to, disable_tqdm=True, seed=o.seed, data_seed=o.seed, dataloader_num_workers=0,
+        include_num_input_tokens_seen="non_padding",  # the compute ledger's trained tokens (kept across --resume)
         **device_settings(),
     )
     start_run_dir(run_dir, {"stage": "sft", "knobs": knobs, "parent": ancestor.manifest_sha256, "config": settings,
@@ -147,7 +148,7 @@ def run(*, parent: Path, data: Path, examples: int | None, epochs: float, out: P
                                   "train_loss": result.training_loss}, warnings=warnings),
             lora={"rank": o.lora_rank, "alpha": o.lora_alpha, "merged": True} if o.lora else None,
             seed=o.seed, wall_time_s=round(result.metrics.get("train_runtime", 0.0), 3), processes=world_size(),
-            parallelism=parallelism(trainer.accelerator),
+            parallelism=parallelism(trainer.accelerator), trained_tokens=int(trainer.state.num_input_tokens_seen),
             tracking=tracking.manifest(),
         )
         checkpoint = write_posttrained(out, manifest, final, tokenizer, run_dir, state_dict=weights, tracking=tracking)
