@@ -92,19 +92,47 @@ def _trained(root):
 
 
 def test_run_trains_each_node_once_and_a_rerun_trains_nothing(tmp_path, shards, synth_tiny, cli):
-    file = write(tmp_path, study(tmp_path, shards, synth_tiny, grid(sft_epochs=(1,))[:2]))
+    file = write(tmp_path, study(tmp_path, shards, synth_tiny, grid(sft_epochs=(1,))))
     result = cli("study", "run", file, "--peak-flops", "1e11", "--json")
     assert result.code == 0, result.err
     root = tmp_path / "runs"
     summary = json.loads(result.out)
-    assert len(summary["done"]) == 2 and summary["failed"] == {} and (root / "report" / "report.md").is_file()
-    assert len(_trained(root)) == 2
+    assert len(summary["done"]) == 3 and summary["failed"] == {} and (root / "report" / "report.md").is_file()
+    assert len(_trained(root)) == 3
+    _check_the_ledger(cli, file, root)
     sft = next(p for p in root.iterdir() if p.name.startswith("sft-"))
     assert (sft / "eval" / "SynthMathBasic1.json").is_file()
     plan = cli("study", "plan", file, "--peak-flops", "1e11", "--json")
     assert {n["state"] for n in json.loads(plan.out)["nodes"]} == {"done"}
     assert cli("study", "run", file, "--peak-flops", "1e11", "--no-report").code == 0
-    assert len(_trained(root)) == 2  # nothing trained again
+    assert len(_trained(root)) == 3  # nothing trained again
+
+
+def _check_the_ledger(cli, file, root):
+    """`evolm study ledger`: its totals are the sums of the nodes' manifests, by stage and in all, and a
+    lineage's FLOPs are its nodes' own added up."""
+    from evolm.checkpoint import load_checkpoint
+
+    result = cli("study", "ledger", file, "--json")
+    assert result.code == 0, result.err
+    ledger = json.loads(result.out)
+    manifests = {p.name: load_checkpoint(p).manifest for p in root.iterdir() if (p / "evolm.json").is_file()}
+    assert len(manifests) == 3 and all(n["measured"] for n in ledger["nodes"])
+    assert ledger["measured"]["flops"] == pytest.approx(sum(m.compute.flops for m in manifests.values()))
+    assert ledger["measured"]["device_hours"] == pytest.approx(sum(m.compute.device_hours for m in manifests.values()), abs=1e-5)
+    for stage in ("pretrain", "sft", "rl"):
+        assert ledger["by_stage"][stage]["flops"] == sum(m.compute.flops for m in manifests.values() if m.stage == stage) > 0
+    assert ledger["by_stage"]["rl"]["generated_tokens"] == manifests[next(n for n in manifests if n.startswith("rl-"))].compute.generated_tokens > 0
+    rl = next(n for n in ledger["nodes"] if n["stage"] == "rl")
+    assert rl["lineage_flops"] == pytest.approx(sum(m.compute.flops for m in manifests.values()))  # pt -> sft -> rl
+    text = cli("study", "ledger", file)
+    assert text.code == 0 and "study: 3 of 3 nodes trained" in text.out
+    # the report counts the same compute (every stage) and plots accuracy against each lineage's FLOPs
+    report = (root / "report" / "report.md").read_text()
+    assert f"total compute: {ledger['measured']['flops']:.3g} training FLOPs over 3 runs (pretrain, sft, rl;" in report
+    assert (root / "report" / "plots" / "compute.png").is_file() and "compute.png" in report
+    rows = {r["stage"]: r for r in json.loads((root / "report" / "runs.json").read_text())}
+    assert rows["rl"]["lineage_flops"] == pytest.approx(rl["lineage_flops"])
 
 
 def test_a_failed_node_blocks_only_its_descendants(tmp_path, shards, synth_tiny, cli):

@@ -11,7 +11,7 @@ import typer
 from evolm.cli.common import JsonOption, echo_result
 from evolm.errors import BadInput
 
-app = typer.Typer(help="A grid of runs as one YAML file: plan it, run what is missing.", no_args_is_help=True,
+app = typer.Typer(help="A grid of runs as one YAML file: plan it, run what is missing, account for its compute.", no_args_is_help=True,
                   rich_markup_mode=None)
 FileArgument = typer.Argument(..., metavar="FILE", help="The study file (YAML; see examples/mini-study.yaml).")
 PeakOption = typer.Option(None, "--peak-flops", help="FLOP/s of one device for time estimates (default: a matmul measured here).")
@@ -66,6 +66,41 @@ def plan(file: Path = FileArgument, peak_flops: Optional[float] = PeakOption, as
     to_run = [n for n in nodes if n["state"] != planning.DONE]
     echo_result(f"{len(nodes)} nodes ({counts}); {len(to_run)} to run or finish; {summary['total_flops']:.3g} training FLOPs "
                 f"in all; times at {peak:.3g} FLOP/s ({source}) and a rough MFU per stage (~: SFT/RL FLOPs are estimates)")
+
+
+@app.command("ledger")
+def ledger(file: Path = FileArgument, as_json: bool = JsonOption) -> None:
+    """What the study's training cost: FLOPs, wall time, device-hours per node, stage, lineage and in all."""
+    from evolm.study import ledger as accounts
+    from evolm.study import plan as planning
+    from evolm.study.spec import load
+
+    built = planning.build(load(file))
+    entries = accounts.build(built)
+    summary = {"study": built.study.name, "out": str(built.root), "nodes": [e.row() for e in entries],
+               **accounts.totals(entries)}
+    if as_json:
+        echo_result(json.dumps(summary))
+        return
+
+    def flops(value, measured=True) -> str:
+        return "?" if value is None else ("" if measured else "~") + f"{value:.3g}"
+
+    echo_result(f"{'node':<40} {'stage':<8} {'FLOPs':>9} {'lineage':>9} {'wall':>6} {'dev-h':>8} {'tok/s':>8} {'MFU':>6}")
+    for e in entries:
+        measured = e.measured
+        echo_result(f"{e.node.label:<40} {e.node.stage:<8} {flops(e.flops, measured):>9} {flops(e.lineage_flops, measured):>9} "
+                    f"{_seconds(e.wall_time_s) if measured else '-':>6} "
+                    f"{f'{e.device_hours:.4f}' if e.device_hours is not None else '-':>8} "
+                    f"{f'{e.tokens_per_s:,.0f}' if e.tokens_per_s else '-':>8} {f'{100 * e.mfu:.1f}%' if e.mfu else '-':>6}")
+    for stage, t in summary["by_stage"].items():
+        if t["nodes"]:
+            echo_result(f"{stage}: {t['nodes']} nodes, {t['flops']:.3g} FLOPs, {_seconds(t['wall_time_s'])}, "
+                        f"{t['device_hours']:.4f} device-hours")
+    m = summary["measured"]
+    echo_result(f"study: {m['nodes']} of {len(entries)} nodes trained, {m['flops']:.3g} FLOPs, {_seconds(m['wall_time_s'])} "
+                f"of training, {m['device_hours']:.4f} device-hours; ~{summary['planned_remaining_flops']:.3g} FLOPs planned "
+                "for the rest (~: the plan's estimates); evaluation not counted")
 
 
 @app.command("run")

@@ -48,17 +48,40 @@ def header(runs: list[Run], root: Path) -> list[str]:
     import evolm
     from evolm.provenance import git_commit
 
-    flops = [r.compute_flops() for r in runs]
-    counted = [f for f in flops if f]
-    wall = sum(r.manifest.compute.wall_time_s or 0 for r in runs)
+    trained = [r for r in runs if not r.is_export]  # an export's compute is its run's
+    counted = [f for f in (r.compute_flops() for r in trained) if f]
+    stages = [s for s in stagespec.STAGES if any(r.stage == s and r.compute_flops() for r in trained)]
+    unknown = len(trained) - len(counted)
+    wall = sum(r.manifest.compute.wall_time_s or 0 for r in trained)
     hardware = sorted({_hardware(r.manifest.provenance.hardware) for r in runs})
     return [
         f"evolm {evolm.__version__}, git commit {git_commit() or 'unknown'}",
         f"runs folder: {root} ({len(runs)} checkpoints)",
         f"hardware: {'; '.join(hardware)}",
-        f"total compute: {counted and f'{sum(counted):.3g}' or 0} FLOPs (6 x parameters x tokens over {len(counted)} "
-        f"pre-training/CPT runs; post-training not counted) and {wall / 60:.1f} minutes of training wall time",
+        f"total compute: {counted and f'{sum(counted):.3g}' or 0} training FLOPs over {len(counted)} runs "
+        f"({', '.join(stages) or 'none'}; each manifest's compute ledger"
+        + (f"; {unknown} older checkpoints without one not counted" if unknown else "")
+        + f"; evaluation not counted) and {wall / 60:.1f} minutes of training wall time",
     ]
+
+
+def add_lineage_flops(runs: list[Run], by_sha: dict[str, dict]) -> None:
+    """Each row's `lineage_flops`: its own training FLOPs plus its ancestors' (None when one of them is
+    not in the folder or has no count), and `parent_sha256` for the compute plot's lines."""
+    run_of = {r.manifest_sha256: r for r in runs}
+
+    def total(sha: str) -> float | None:
+        row = by_sha[sha]
+        if "lineage_flops" not in row:
+            run = run_of[sha]
+            own, parent = run.compute_flops(), run.parent_sha256
+            above = 0.0 if parent is None else (total(parent) if parent in run_of else None)
+            row["lineage_flops"] = None if own is None or above is None else own + above
+        return row["lineage_flops"]
+
+    for sha, row in by_sha.items():
+        row["parent_sha256"] = run_of[sha].parent_sha256
+        total(sha)
 
 
 def _hardware(info: dict) -> str:
@@ -91,6 +114,7 @@ def build_report(runs_dir: Path, out: Path, *, overwrite: bool = False) -> dict:
     warnings += settings_warnings(runs)
     rows = [build_row(run, root) for run in runs]
     by_sha = {row["manifest_sha256"]: row for row in rows}
+    add_lineage_flops(runs, by_sha)
     sweeps = find_sweeps(list(zip(rows, runs)))
     for sweep in sweeps:
         warnings += sweep_warnings(sweep)
@@ -115,6 +139,8 @@ def build_report(runs_dir: Path, out: Path, *, overwrite: bool = False) -> dict:
             path = tmp / "plots" / f"{sweep.knob}-{i + 1}.png"
             plots.plot_sweep(sweep, path)
             written.append(path)
+        if plots.plot_compute(rows, tmp / "plots" / "compute.png"):
+            written.append(tmp / "plots" / "compute.png")
         finding_plots = []
         for f in found:  # the sweeps a finding was judged on, with error bars (F5 SFT epochs, F6 RL epochs)
             for i, test in enumerate(t for t in f.tests if t.series):

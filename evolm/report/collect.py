@@ -57,12 +57,20 @@ class Run(Checkpoint):
         return bases[-1] if bases else self.signature
 
     def compute_flops(self) -> float | None:
-        """6 x parameters x tokens for pre-training and CPT; post-training records no token count."""
+        """This run's own training FLOPs: the manifest's compute ledger (every stage); for checkpoints
+        made before it existed, 6 x parameters x tokens for pre-training and CPT, None for post-training."""
+        if self.manifest.compute.flops is not None:
+            return self.manifest.compute.flops
         tokens = self.manifest.schedule.tokens_done
         params = self.manifest.model.params if self.manifest.model is not None else None
         if stagespec.kind_of(self.stage) == "base" and tokens and params:
             return 6.0 * params * tokens
         return None
+
+    @property
+    def is_export(self) -> bool:
+        """A mid-run export (`--export-at`): its FLOPs are part of the run it was taken from."""
+        return self.manifest.schedule.settings.get("export_count") is not None
 
 
 def _skipped(path: Path, root: Path) -> bool:

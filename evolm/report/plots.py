@@ -94,3 +94,52 @@ def plot_series(series: dict, path: Path) -> None:
     ax.set_title(series["title"], fontsize="medium")
     fig.savefig(path, dpi=110)
     plt.close(fig)
+
+
+STAGE_COLORS = {"pretrain": "tab:gray", "cpt": "tab:blue", "sft": "tab:orange", "rl": "tab:green"}
+
+
+def compute_points(rows: list[dict]) -> list[dict]:
+    """The rows the compute plot shows: in-domain pass@1 and the FLOPs behind the model (its lineage's)."""
+    points = []
+    for row in rows:
+        group = downstream_groups(row)[0]
+        value = row.get(f"{group}:pass@1") if group else None
+        if value is not None and row.get("lineage_flops"):
+            points.append({"sha": row["manifest_sha256"], "parent": row.get("parent_sha256"), "stage": row["stage"],
+                           "x": row["lineage_flops"], "y": 100 * value, "export": row.get("export_count") is not None})
+    return points
+
+
+def plot_compute(rows: list[dict], path: Path) -> bool:
+    """In-domain pass@1 against the training FLOPs behind each model (its own and its ancestors'), a
+    line from each model to its nearest evaluated ancestor: how much accuracy each stage's compute
+    bought (the paper's framing of diminishing returns per unit of compute). False: nothing to plot."""
+    points = compute_points(rows)
+    if not points:
+        return False
+    plt = _pyplot()
+    by_sha = {p["sha"]: p for p in points}
+    parents = {row["manifest_sha256"]: row.get("parent_sha256") for row in rows}
+    fig, ax = plt.subplots(figsize=(6.5, 4), constrained_layout=True)
+    for p in points:
+        above = parents.get(p["sha"])
+        while above is not None and above not in by_sha:
+            above = parents.get(above)
+        if above is not None:
+            q = by_sha[above]
+            ax.plot([q["x"], p["x"]], [q["y"], p["y"]], "-", color="lightgray", zorder=1)
+    for stage, color in STAGE_COLORS.items():
+        mine = [p for p in points if p["stage"] == stage]
+        if mine:
+            ax.scatter([p["x"] for p in mine], [p["y"] for p in mine], color=color, label=stage, zorder=2,
+                       facecolors=["none" if p["export"] else color for p in mine])
+    ax.set_xscale("log")
+    ax.set_xlabel("training FLOPs behind the model (its lineage's, cumulative)")
+    ax.set_ylabel("in-domain pass@1 (%)")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize="small")
+    ax.set_title("accuracy per unit of compute, by lineage", fontsize="medium")
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return True
