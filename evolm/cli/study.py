@@ -109,6 +109,9 @@ def run(
     jobs: int = typer.Option(1, "--jobs", help="Nodes run at once (1 on a 2-core CPU: torch processes side by side slow each other)."),
     peak_flops: Optional[float] = PeakOption,
     report: bool = typer.Option(True, "--report/--no-report", help="Write <out>/report at the end."),
+    executor: str = typer.Option("local", "--executor", help="local (child processes here) | slurm (one sbatch job per node, "
+                                 "afterok dependencies, resources from the file's slurm: section)."),
+    wait: bool = typer.Option(False, "--wait", help="With --executor slurm: return once every submitted job has left the queue."),
     as_json: bool = JsonOption,
 ) -> None:
     """Run what is missing in dependency order (interrupted nodes resume); a failed node blocks only its descendants."""
@@ -119,7 +122,14 @@ def run(
 
     if jobs < 1:
         raise BadInput(f"--jobs must be at least 1, not {jobs}.")
+    if executor not in ("local", "slurm"):
+        raise BadInput(f"--executor must be local or slurm, not {executor!r}.")
+    if wait and executor != "slurm":
+        raise BadInput("--wait is for --executor slurm (the local runner always waits).")
     built = planning.build(load(file))
+    if executor == "slurm":
+        _run_on_slurm(built, file, report=report, wait=wait, as_json=as_json)
+        return
     outcome = Runner(built, jobs=jobs, peak_flops=_peak(peak_flops)[0], report=report).run()
     log(f"study: {len(outcome.done)} done, {len(outcome.failed)} failed, {len(outcome.blocked)} blocked")
     for label, error in outcome.failed.items():
@@ -134,3 +144,45 @@ def run(
         echo_result(str(outcome.report or built.root))
     if outcome.failed:
         raise typer.Exit(1)
+
+
+def _run_on_slurm(built, file: Path, *, report: bool, wait: bool, as_json: bool) -> None:
+    from evolm.console import log
+    from evolm.study import plan as planning
+    from evolm.study.slurm import SlurmExecutor, check_slurm
+
+    check_slurm()
+    executor = SlurmExecutor(built, file, report=report)
+    out = executor.submit()
+    log(f"study: {len(out.submitted)} jobs submitted, {len(out.waiting)} already queued or running, {len(out.done)} nodes done"
+        + (f"; report job {out.report_job}" if out.report_job else ""))
+    payload = {"study": built.study.name, "out": str(built.root), "executor": "slurm", "done": out.done,
+               "submitted": out.submitted, "waiting": out.waiting, "report_job": out.report_job}
+    if wait:
+        jobs = [*out.submitted.values(), *out.waiting.values(), *([out.report_job] if out.report_job else [])]
+        log(f"study: waiting for {len(jobs)} Slurm jobs")
+        executor.wait(jobs)
+        states = {n.label: n.state(built.root) for n in built.nodes}
+        payload["finished"] = [label for label, state in states.items() if state == planning.DONE]
+        payload["unfinished"] = [label for label, state in states.items() if state != planning.DONE]
+        log(f"study: {len(payload['finished'])} of {len(states)} nodes done" +
+            (f"; not finished: {', '.join(payload['unfinished'])} (logs: {built.root / planning.STATE_DIR / 'logs'})"
+             if payload["unfinished"] else ""))
+    echo_result(json.dumps(payload) if as_json else str(built.root))
+    if wait and payload["unfinished"]:
+        raise typer.Exit(1)
+
+
+@app.command("node")
+def node(
+    file: Path = FileArgument,
+    what: str = typer.Argument(..., metavar="ID", help="A node's id (or a unique prefix, or its folder name), or `data`."),
+) -> None:
+    """Run one node of the study (train or resume, then evaluate), or its data preparation: what each Slurm job runs."""
+    from evolm.study import plan as planning
+    from evolm.study.slurm import run_one
+    from evolm.study.spec import load
+
+    code = run_one(planning.build(load(file)), what)
+    if code:
+        raise typer.Exit(code)

@@ -21,6 +21,9 @@
           - {domain: "@math:500K"}
           - {domain: "@math:400K", replay: "@general:100K"}
         eval: [upstream, {downstream: {samples: 4}}]  # a named evaluation, or one with overrides
+    slurm:                            # with `evolm study run --executor slurm`: sbatch resources
+      default: {time: "04:00:00"}     #   for every job, then per stage (pretrain, cpt, sft, rl,
+      pretrain: {gpus: 8, nodes: 1}   #   data, report); keys are sbatch's long options
 
 Keys of grid, branches and with are the stage command's options without their dashes
 (`global-batch: 4` is `--global-batch 4`; `true` is a bare flag).
@@ -41,6 +44,10 @@ REF = re.compile(r"@(" + "|".join(DATA_REFS) + r")\b")
 NAME = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
 # Options the runner sets itself: a node's output, its parent, and what restarts or replaces runs.
 RESERVED = {"out", "resume", "overwrite", "json", "config"}
+# sbatch options a study file may set per stage (the executor sets job name, output, dependencies).
+SLURM_KEYS = {"partition", "account", "qos", "time", "nodes", "ntasks-per-node", "gpus", "gpus-per-node", "cpus-per-task",
+              "mem", "mem-per-cpu", "constraint", "exclusive"}
+SLURM_JOBS = ("default", *STAGES, "data", "report")
 
 
 @dataclass
@@ -61,6 +68,7 @@ class Study:
     evals: dict[str, dict]
     groups: list[Group] = field(default_factory=list)
     source: Path | None = None
+    slurm: dict[str, dict] = field(default_factory=dict)  # job kind -> sbatch options
 
 
 def load(path: Path) -> Study:
@@ -101,7 +109,7 @@ def _options(value, where: str) -> dict:
 def parse(raw, path: Path | None = None) -> Study:
     where = f"Study file {path}" if path else "The study"
     top = _mapping(raw, where)
-    _only(top, {"study", "out", "data", "evals", "nodes"}, where)
+    _only(top, {"study", "out", "data", "evals", "nodes", "slurm"}, where)
     name = top.get("study")
     if not isinstance(name, str) or not NAME.match(name):
         raise BadInput(f"{where} needs `study: NAME` (lowercase letters, digits, - and _).")
@@ -114,7 +122,8 @@ def parse(raw, path: Path | None = None) -> Study:
     nodes = top.get("nodes")
     if not isinstance(nodes, list) or not nodes:
         raise BadInput(f"{where} needs `nodes:`, a list of node groups.")
-    study = Study(name, Path(top.get("out") or f"runs/{name}"), data, evals, source=path)
+    study = Study(name, Path(top.get("out") or f"runs/{name}"), data, evals, source=path,
+                  slurm=_slurm(_mapping(top.get("slurm"), f"{where}: slurm"), where))
     for i, entry in enumerate(nodes):
         study.groups.append(_group(_mapping(entry, f"{where}: nodes[{i}]"), study, f"{where}: nodes[{i}]"))
     return study
@@ -135,6 +144,19 @@ def _data(data: dict, where: str) -> dict:
     if missing:
         raise BadInput(f"{where}: data.prepared needs {', '.join(missing)}.")
     return {"prepared": {k: str(Path(str(v)).resolve()) for k, v in prepared.items()}}
+
+
+def _slurm(slurm: dict, where: str) -> dict[str, dict]:
+    _only(slurm, set(SLURM_JOBS), f"{where}: slurm")
+    resources = {}
+    for kind, options in slurm.items():
+        options = _mapping(options, f"{where}: slurm.{kind}")
+        _only(options, SLURM_KEYS, f"{where}: slurm.{kind}")
+        for key, value in options.items():
+            if isinstance(value, (dict, list)) or value is None:
+                raise BadInput(f"{where}: slurm.{kind}.{key} must be one value, not {value!r}.")
+        resources[kind] = {str(k): v for k, v in options.items()}
+    return resources
 
 
 def _integer(value, where: str) -> int:

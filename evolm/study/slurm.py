@@ -1,0 +1,175 @@
+"""`evolm study run --executor slurm`: each node of the plan as one Slurm job, chained with
+`afterok` dependencies, submitted through Slurm's own `sbatch` (and watched with `squeue`).
+
+A job runs `evolm study node FILE ID`, which decides at run time what the node still needs (train,
+resume an interrupted run, evaluate), as the local runner does: a preempted and requeued job
+(`--requeue`) continues where it stopped. Submitted job ids are kept in `<out>/.study/slurm.json`,
+so a rerun submits nothing for a finished node nor for one whose job is still queued or running
+(its children wait on that job), and resubmits a node whose job ended without finishing it. A
+failed job's dependents are cancelled by Slurm (`--kill-on-invalid-dep=yes`): a failure blocks
+only its descendants. The report is a last job that runs after all the others (`afterany`).
+
+Why sbatch and not submitit: submitit pickles a Python callable for each job and unpickles it on
+the compute node; a job here is one evolm command line, which sbatch runs as it is, and which a
+user can read in the job's script and rerun by hand.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from evolm.console import log
+from evolm.errors import BadInput
+from evolm.fsutil import write_json
+from evolm.study.plan import DONE, STATE_DIR, Node, Plan
+
+RECORD = "slurm.json"
+LIVE = {"PENDING", "RUNNING", "CONFIGURING", "COMPLETING", "REQUEUED", "RESIZING", "SUSPENDED", "REQUEUE_HOLD",
+        "REQUEUE_FED", "SIGNALING", "STAGE_OUT"}
+
+
+@dataclass
+class Submitted:
+    done: list[str] = field(default_factory=list)  # nodes already finished: nothing submitted
+    submitted: dict[str, str] = field(default_factory=dict)  # node label -> new job id
+    waiting: dict[str, str] = field(default_factory=dict)  # node label -> a job of an earlier submission, still live
+    report_job: str | None = None
+
+
+def check_slurm() -> None:
+    if shutil.which("sbatch") is None or shutil.which("squeue") is None:
+        raise BadInput("--executor slurm needs Slurm's sbatch and squeue on PATH (on this machine: "
+                       "bash benchmarks/local-slurm.sh starts a one-node Slurm).")
+
+
+def live_jobs() -> dict[str, str]:
+    """Job id -> state of every job Slurm still holds."""
+    done = subprocess.run(["squeue", "-h", "-o", "%i %T"], capture_output=True, text=True, timeout=60)
+    if done.returncode != 0:
+        raise BadInput(f"squeue failed: {done.stderr.strip() or done.returncode}; is Slurm running?")
+    return dict(line.split()[:2] for line in done.stdout.splitlines() if line.strip())
+
+
+class SlurmExecutor:
+    def __init__(self, plan: Plan, study_file: Path, *, report: bool = True):
+        self.plan, self.report = plan, report
+        self.file = Path(study_file).resolve()
+        self.root = plan.root.resolve()
+        self.state_dir = self.root / STATE_DIR
+        self.logs = self.state_dir / "logs"
+
+    # --- records --------------------------------------------------------------------------
+    def _record(self) -> dict:
+        try:
+            return json.loads((self.state_dir / RECORD).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+
+    # --- jobs -----------------------------------------------------------------------------
+    def _resources(self, kind: str) -> list[str]:
+        options = {**self.plan.study.slurm.get("default", {}), **self.plan.study.slurm.get(kind, {})}
+        flags = []
+        for key, value in options.items():
+            if value is True:
+                flags.append(f"--{key}")
+            elif value is not False:
+                flags.append(f"--{key}={value}")
+        return flags
+
+    def sbatch(self, name: str, kind: str, command: list[str], after: list[str], condition: str = "afterok") -> str:
+        """Submit one job; its id."""
+        self.logs.mkdir(parents=True, exist_ok=True)  # Slurm does not create the folder of --output
+        args = ["sbatch", "--parsable", f"--job-name=evolm-{name}", f"--chdir={Path.cwd()}",
+                f"--output={self.logs / (name + '.slurm.out')}", "--requeue", "--kill-on-invalid-dep=yes",
+                *self._resources(kind)]
+        if after:
+            args.append(f"--dependency={condition}:{':'.join(after)}")
+        args.append("--wrap=" + shlex.join(command))
+        done = subprocess.run(args, capture_output=True, text=True, timeout=120)
+        if done.returncode != 0:
+            raise BadInput(f"sbatch refused the {name} job: {done.stderr.strip() or done.returncode}.")
+        job = done.stdout.strip().split(";")[0]
+        with open(self.state_dir / "submissions.log", "a", encoding="utf-8") as handle:
+            handle.write(json.dumps({"name": name, "job": job, "after": after, "time": round(time.time(), 3),
+                                     "command": shlex.join(args)}) + "\n")
+        return job
+
+    def _node_command(self, what: str) -> list[str]:
+        return [sys.executable, "-m", "evolm", "study", "node", str(self.file), what]
+
+    def submit(self) -> Submitted:
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        record, live = self._record(), live_jobs()
+        jobs: dict[str, str] = {}  # node id (or "data") -> the job its children wait on
+        out = Submitted()
+
+        def still_live(key: str) -> str | None:
+            job = record.get(key, {}).get("job")
+            return job if job is not None and live.get(job) in LIVE else None
+
+        if not self.plan.data_done():
+            job = still_live("data") or self.sbatch("data", "data", self._node_command("data"), [])
+            jobs["data"] = record.setdefault("data", {})["job"] = job
+        for node in self.plan.nodes:
+            if node.state(self.plan.root) == DONE:
+                out.done.append(node.label)
+                continue
+            job = still_live(node.id)
+            if job is not None:
+                out.waiting[node.label] = job
+            else:
+                after = [jobs[k] for k in (node.parent.id if node.parent else None, "data") if k in jobs]
+                job = self.sbatch(node.label, node.stage, self._node_command(node.id), after)
+                out.submitted[node.label] = job
+                log(f"study: submitted {node.label} as job {job}" + (f" (after {', '.join(after)})" if after else ""))
+            jobs[node.id] = job
+            record[node.id] = {"job": job, "label": node.label}
+        write_json(self.state_dir / RECORD, record)
+        if self.report and (out.submitted or out.waiting):
+            out.report_job = self.sbatch("report", "report", [sys.executable, "-m", "evolm", "report", str(self.root),
+                                                              "--out", str(self.root / "report"), "--overwrite"],
+                                         sorted(set(jobs.values())), condition="afterany")
+        return out
+
+    def wait(self, jobs: list[str], poll_s: float = 2.0) -> None:
+        """Until Slurm holds none of these jobs (finished, failed or cancelled)."""
+        pending = set(jobs)
+        while pending:
+            pending &= {job for job, state in live_jobs().items() if state in LIVE}
+            if pending:
+                time.sleep(poll_s)
+
+
+def run_one(plan: Plan, what: str) -> int:
+    """What a job runs: the data preparation ("data") or one node (by id, or a unique id prefix)."""
+    from evolm.study.runner import Runner
+
+    runner = Runner(plan, report=False)
+    if what == "data":
+        runner.check_data()
+        error = runner.prepare_data()
+    else:
+        node = _find(plan, what)
+        if node.parent is not None and node.parent.state(plan.root) != DONE:
+            raise BadInput(f"Node {node.label}'s parent {node.parent.label} is not finished; run it first.")
+        if not plan.data_done():
+            raise BadInput("The study's data is not prepared yet; run `evolm study node FILE data` first.")
+        error = runner.run_node(node)
+    if error:
+        log(f"study: {what} FAILED: {error}")
+        return 1
+    return 0
+
+
+def _find(plan: Plan, what: str) -> Node:
+    matches = [n for n in plan.nodes if n.id.startswith(what) or n.label == what]
+    if len(matches) != 1:
+        raise BadInput(f"No single node of this study is {what!r} ({len(matches)} match); `evolm study plan FILE` lists them.")
+    return matches[0]
