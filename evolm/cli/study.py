@@ -15,6 +15,18 @@ app = typer.Typer(help="A grid of runs as one YAML file: plan it, run what is mi
                   rich_markup_mode=None)
 FileArgument = typer.Argument(..., metavar="FILE", help="The study file (YAML; see examples/mini-study.yaml).")
 PeakOption = typer.Option(None, "--peak-flops", help="FLOP/s of one device for time estimates (default: a matmul measured here).")
+OutOption = typer.Option(None, "--out", help="Where the study's nodes go, instead of the file's out:.")
+
+
+def _plan(file: Path, out: Optional[Path]):
+    """The study file's plan, with its output folder replaced by --out when given."""
+    from evolm.study import plan as planning
+    from evolm.study.spec import load
+
+    study = load(file)
+    if out is not None:
+        study.out = Path(out)
+    return planning.build(study)
 
 
 def _peak(value: Optional[float]) -> tuple[float, str]:
@@ -37,13 +49,13 @@ def _seconds(value: Optional[float]) -> str:
 
 
 @app.command("plan")
-def plan(file: Path = FileArgument, peak_flops: Optional[float] = PeakOption, as_json: bool = JsonOption) -> None:
+def plan(file: Path = FileArgument, peak_flops: Optional[float] = PeakOption, out: Optional[Path] = OutOption,
+         as_json: bool = JsonOption) -> None:
     """List every node: identity, stage, options, parent, state (done / partial / to run), FLOPs and time."""
     from evolm.study import plan as planning
     from evolm.study.runner import describe_options
-    from evolm.study.spec import load
 
-    built = planning.build(load(file))
+    built = _plan(file, out)
     peak, source = _peak(peak_flops)
     nodes = []
     for node in built.nodes:
@@ -69,13 +81,11 @@ def plan(file: Path = FileArgument, peak_flops: Optional[float] = PeakOption, as
 
 
 @app.command("ledger")
-def ledger(file: Path = FileArgument, as_json: bool = JsonOption) -> None:
+def ledger(file: Path = FileArgument, out: Optional[Path] = OutOption, as_json: bool = JsonOption) -> None:
     """What the study's training cost: FLOPs, wall time, device-hours per node, stage, lineage and in all."""
     from evolm.study import ledger as accounts
-    from evolm.study import plan as planning
-    from evolm.study.spec import load
 
-    built = planning.build(load(file))
+    built = _plan(file, out)
     entries = accounts.build(built)
     summary = {"study": built.study.name, "out": str(built.root), "nodes": [e.row() for e in entries],
                **accounts.totals(entries)}
@@ -112,13 +122,12 @@ def run(
     executor: str = typer.Option("local", "--executor", help="local (child processes here) | slurm (one sbatch job per node, "
                                  "afterok dependencies, resources from the file's slurm: section)."),
     wait: bool = typer.Option(False, "--wait", help="With --executor slurm: return once every submitted job has left the queue."),
+    out: Optional[Path] = OutOption,
     as_json: bool = JsonOption,
 ) -> None:
     """Run what is missing in dependency order (interrupted nodes resume); a failed node blocks only its descendants."""
     from evolm.console import log
-    from evolm.study import plan as planning
     from evolm.study.runner import Runner
-    from evolm.study.spec import load
 
     if jobs < 1:
         raise BadInput(f"--jobs must be at least 1, not {jobs}.")
@@ -126,7 +135,7 @@ def run(
         raise BadInput(f"--executor must be local or slurm, not {executor!r}.")
     if wait and executor != "slurm":
         raise BadInput("--wait is for --executor slurm (the local runner always waits).")
-    built = planning.build(load(file))
+    built = _plan(file, out)
     if executor == "slurm":
         _run_on_slurm(built, file, report=report, wait=wait, as_json=as_json)
         return
@@ -177,12 +186,11 @@ def _run_on_slurm(built, file: Path, *, report: bool, wait: bool, as_json: bool)
 def node(
     file: Path = FileArgument,
     what: str = typer.Argument(..., metavar="ID", help="A node's id (or a unique prefix, or its folder name), or `data`."),
+    out: Optional[Path] = OutOption,
 ) -> None:
     """Run one node of the study (train or resume, then evaluate), or its data preparation: what each Slurm job runs."""
-    from evolm.study import plan as planning
     from evolm.study.slurm import run_one
-    from evolm.study.spec import load
 
-    code = run_one(planning.build(load(file)), what)
+    code = run_one(_plan(file, out), what)
     if code:
         raise typer.Exit(code)

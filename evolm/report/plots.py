@@ -107,7 +107,8 @@ def compute_points(rows: list[dict]) -> list[dict]:
         value = row.get(f"{group}:pass@1") if group else None
         if value is not None and row.get("lineage_flops"):
             points.append({"sha": row["manifest_sha256"], "parent": row.get("parent_sha256"), "stage": row["stage"],
-                           "x": row["lineage_flops"], "y": 100 * value, "export": row.get("export_count") is not None})
+                           "x": row["lineage_flops"], "y": 100 * value, "export": row.get("export_count") is not None,
+                           "label": row["signature"]})
     return points
 
 
@@ -134,6 +135,8 @@ def plot_compute(rows: list[dict], path: Path) -> bool:
         if mine:
             ax.scatter([p["x"] for p in mine], [p["y"] for p in mine], color=color, label=stage, zorder=2,
                        facecolors=["none" if p["export"] else color for p in mine])
+    for p in points:
+        ax.annotate(p["label"], (p["x"], p["y"]), fontsize=6, xytext=(3, 3), textcoords="offset points", color="dimgray")
     ax.set_xscale("log")
     ax.set_xlabel("training FLOPs behind the model (its lineage's, cumulative)")
     ax.set_ylabel("in-domain pass@1 (%)")

@@ -102,7 +102,7 @@ class SlurmExecutor:
         return job
 
     def _node_command(self, what: str) -> list[str]:
-        return [sys.executable, "-m", "evolm", "study", "node", str(self.file), what]
+        return [sys.executable, "-m", "evolm", "study", "node", str(self.file), what, "--out", str(self.root)]
 
     def submit(self) -> Submitted:
         self.state_dir.mkdir(parents=True, exist_ok=True)
