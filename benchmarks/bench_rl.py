@@ -1,4 +1,4 @@
-"""RL throughput of `evolm rl` (GRPO): prompts/s and generated tokens/s.
+"""RL throughput of `evolm rl`, GRPO and PPO: prompts/s and generated tokens/s.
 
 Builds a small checkpoint from the embedded default data (synth tiny, a 4096-token BPE, the 1M
 preset pre-trained briefly), then runs `evolm rl` for a fixed number of steps and reads TRL's own
@@ -8,8 +8,10 @@ logs: completions per step x mean completion length / wall time. The generation 
 The baseline, measured in the same run: generation alone, the same rollouts (same prompts, batch
 of prompts x rollouts, temperature 1, same length cap) drawn from the same starting checkpoint with
 transformers `generate` on the same device and dtype, completion tokens counted up to the first EOS as TRL counts them. The last line is
-`ratio=<RL generated tokens/s / generation-only tokens/s>`: the share of pure sampling speed the
-whole RL loop (rewards, log-probabilities, updates) keeps.
+`ratio=<GRPO generated tokens/s / generation-only tokens/s>`: the share of pure sampling speed the
+whole RL loop (rewards, log-probabilities, updates) keeps; `ppo_ratio=` the same for PPO (one rollout
+per prompt, against generation alone with one; its loop also runs the critic and samples with its
+own per-prompt generators).
 
     python benchmarks/bench_rl.py [--model 1M] [--steps 6] [--prompts-per-step 8] [--rollouts 4] [--max-completion-length 96]
 """
@@ -75,30 +77,27 @@ def main() -> None:
         prepare(resolve_source(work / "data" / "text" / "general.jsonl"), work / "tok", work / "shards")
         pretrain.run(model=args.model, tokens=200_000, data=work / "shards", out=work / "base", overrides=Overrides(log_every=10))
         prompts = args.steps * args.prompts_per_step
-        checkpoint = rl.run(
-            parent=work / "base", data=work / "data" / "pool" / "mathpool.jsonl", examples=prompts, epochs=1,
-            out=work / "rl", options=rl.RLOptions(prompts_per_step=args.prompts_per_step, rollouts=args.rollouts,
-                                                  max_completion_length=args.max_completion_length),
-        )
-        rows = [json.loads(line) for line in (work / "rl" / "metrics.jsonl").read_text().splitlines()]
-        steps = [r for r in rows if "completions/mean_length" in r]
-        runtime = next(r["train_runtime"] for r in rows if "train_runtime" in r)
-        generated = sum(r["completions/mean_length"] * args.prompts_per_step * args.rollouts for r in steps)
-        backend = checkpoint.manifest.posttraining.generation["backend"]
         pool = [json.loads(line) for line in (work / "data" / "pool" / "mathpool.jsonl").read_text().splitlines()]
-        torch.manual_seed(0)
-        baseline = generation_only(work / "base", [r["problem"] for r in pool[-prompts:]], args.rollouts,
-                                   args.prompts_per_step, args.max_completion_length)
-    print(f"model {args.model}, {len(steps)} GRPO steps of {args.prompts_per_step} prompts x {args.rollouts} rollouts, "
-          f"max {args.max_completion_length} new tokens, backend {backend}")
-    print(f"wall time {runtime:.1f} s (generation, rewards and updates)")
-    print(f"prompts/s={prompts / runtime:.2f}")
-    print(f"generated tokens/s={generated / runtime:.1f}")
-    print(f"baseline: generation alone, same rollouts with transformers generate: {baseline:.1f} tokens/s")
-    if backend != "transformers":
-        print(f"note: RL generated with {backend}, the baseline with transformers; the ratio includes that difference")
-    print(f"ratio={generated / runtime / baseline:.3f}")
-
+        measured = {}
+        for algo, rollouts in (("grpo", args.rollouts), ("ppo", 1)):  # PPO: one rollout per prompt, the paper's
+            checkpoint = rl.run(
+                parent=work / "base", data=work / "data" / "pool" / "mathpool.jsonl", examples=prompts, epochs=1,
+                out=work / f"rl-{algo}", options=rl.RLOptions(algo=algo, prompts_per_step=args.prompts_per_step, rollouts=rollouts,
+                                                              max_completion_length=args.max_completion_length),
+            )
+            compute = checkpoint.manifest.compute  # the ledger: sampled tokens and the run's wall time
+            torch.manual_seed(0)
+            baseline = generation_only(work / "base", [r["problem"] for r in pool[-prompts:]], rollouts,
+                                       args.prompts_per_step, args.max_completion_length)
+            measured[algo] = (compute.generated_tokens / compute.wall_time_s, baseline, compute.wall_time_s,
+                              checkpoint.manifest.posttraining.generation["backend"], rollouts)
+    print(f"model {args.model}, {args.steps} steps of {args.prompts_per_step} prompts, max {args.max_completion_length} new tokens")
+    for algo, (rate, baseline, wall, backend, rollouts) in measured.items():
+        print(f"{algo}: {rollouts} rollout(s) per prompt, backend {backend}, wall time {wall:.1f} s, prompts/s={prompts / wall:.2f}, "
+              f"generated tokens/s={rate:.1f}; generation alone (transformers generate, same rollouts) {baseline:.1f} tokens/s; "
+              f"ratio {rate / baseline:.3f}")
+    print(f"ppo_ratio={measured['ppo'][0] / measured['ppo'][1]:.3f}")
+    print(f"ratio={measured['grpo'][0] / measured['grpo'][1]:.3f}")
 
 if __name__ == "__main__":
     main()

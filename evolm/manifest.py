@@ -207,6 +207,8 @@ class PostTraining:
     """RL: rollout backend, rollouts per prompt, temperature, lengths."""
     lora: dict | None = None
     """SFT with --lora: rank, alpha, merged."""
+    critic: dict | None = None
+    """RL with PPO: the critic's learning rate, GAE gamma and lambda, value clip."""
 
 
 @dataclass

@@ -14,9 +14,17 @@
 # Prints the mean training reward over the first and last third of the run, then an independent
 # check: greedy and sampled accuracy (16 fresh samples each) of the SFT and RL checkpoints on the
 # 16 RL drills and on 64 drills neither stage trained on. About 5 minutes on a 2-core CPU.
-# Usage: examples/rl-reward.sh [RUNS_DIR]   (default runs/rl-reward)
+# ALGO=ppo runs the paper's PPO with a critic instead (one rollout per prompt: 60 steps of 8 prompts),
+# ALGO=rloo TRL's RLOO with GRPO's settings.
+# Usage: [ALGO=grpo|ppo|rloo] examples/rl-reward.sh [RUNS_DIR]   (default runs/rl-reward)
 set -euo pipefail
 runs=${1:-runs/rl-reward}
+case "${ALGO:-grpo}" in
+  grpo) rl_args=(--rollouts 8) ;;
+  rloo) rl_args=(--algo rloo --rollouts 8) ;;
+  ppo) rl_args=(--algo ppo) ;;  # one rollout per prompt, critic LR 10x the actor's (the paper's)
+  *) echo "rl-reward: ALGO must be grpo, ppo or rloo" >&2; exit 2 ;;
+esac
 mkdir -p "$runs"
 data=$(evolm data synth --out "$runs/data" --scale tiny --seed 0 --overwrite)
 tok=$(evolm data tokenizer "$data/text/general.jsonl" "$data/text/math.jsonl" --vocab-size 4096 --out "$runs/tokenizer" --overwrite)
@@ -40,7 +48,7 @@ PY
 
 base=$(evolm pretrain --model 1M --tokens 300K --data "$web" --out "$runs/base" --overwrite --log-every 20)
 sft=$(evolm sft "$base" --data "$runs/drills.jsonl" --examples 2400 --epochs 4 --out "$runs/sft" --overwrite --log-every 50)
-rl=$(evolm rl "$sft" --data "$runs/drills.jsonl" --examples 16 --epochs 30 --rollouts 8 --max-completion-length 32 \
+rl=$(evolm rl "$sft" --data "$runs/drills.jsonl" --examples 16 --epochs 30 "${rl_args[@]}" --max-completion-length 32 \
       --lr 3e-4 --out "$runs/rl" --overwrite --log-every 1)
 here=$(dirname "$0")
 python3 "$here/reward_thirds.py" "$rl" >&2

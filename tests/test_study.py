@@ -125,6 +125,12 @@ def _check_the_ledger(cli, file, root):
     assert ledger["by_stage"]["rl"]["generated_tokens"] == manifests[next(n for n in manifests if n.startswith("rl-"))].compute.generated_tokens > 0
     rl = next(n for n in ledger["nodes"] if n["stage"] == "rl")
     assert rl["lineage_flops"] == pytest.approx(sum(m.compute.flops for m in manifests.values()))  # pt -> sft -> rl
+    # evaluation is counted apart: 2 x parameters x the tokens each result says it processed
+    sft = next(n for n in ledger["nodes"] if n["stage"] == "sft")
+    result = json.loads((root / sft["name"] / "eval" / "SynthMathBasic1.json").read_text())["compute"]
+    assert result["processed_tokens"] > 0 and result["flops"] == 2.0 * result["params"] * result["processed_tokens"]
+    assert sft["eval_flops"] == pytest.approx(result["flops"]) and ledger["measured"]["eval_flops"] >= sft["eval_flops"]
+    assert all(n["eval_flops"] == 0 for n in ledger["nodes"] if n["stage"] != "sft")  # only SFT is evaluated here
     text = cli("study", "ledger", file)
     assert text.code == 0 and "study: 3 of 3 nodes trained" in text.out
     # the report counts the same compute (every stage) and plots accuracy against each lineage's FLOPs

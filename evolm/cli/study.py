@@ -96,21 +96,22 @@ def ledger(file: Path = FileArgument, out: Optional[Path] = OutOption, as_json: 
     def flops(value, measured=True) -> str:
         return "?" if value is None else ("" if measured else "~") + f"{value:.3g}"
 
-    echo_result(f"{'node':<40} {'stage':<8} {'FLOPs':>9} {'lineage':>9} {'wall':>6} {'dev-h':>8} {'tok/s':>8} {'MFU':>6}")
+    echo_result(f"{'node':<40} {'stage':<8} {'FLOPs':>9} {'lineage':>9} {'wall':>6} {'dev-h':>8} {'tok/s':>8} {'MFU':>6} {'eval':>9}")
     for e in entries:
         measured = e.measured
         echo_result(f"{e.node.label:<40} {e.node.stage:<8} {flops(e.flops, measured):>9} {flops(e.lineage_flops, measured):>9} "
                     f"{_seconds(e.wall_time_s) if measured else '-':>6} "
                     f"{f'{e.device_hours:.4f}' if e.device_hours is not None else '-':>8} "
-                    f"{f'{e.tokens_per_s:,.0f}' if e.tokens_per_s else '-':>8} {f'{100 * e.mfu:.1f}%' if e.mfu else '-':>6}")
+                    f"{f'{e.tokens_per_s:,.0f}' if e.tokens_per_s else '-':>8} {f'{100 * e.mfu:.1f}%' if e.mfu else '-':>6} "
+                    f"{f'{e.eval_flops:.3g}' if e.eval_flops else '-':>9}")
     for stage, t in summary["by_stage"].items():
         if t["nodes"]:
             echo_result(f"{stage}: {t['nodes']} nodes, {t['flops']:.3g} FLOPs, {_seconds(t['wall_time_s'])}, "
                         f"{t['device_hours']:.4f} device-hours")
     m = summary["measured"]
     echo_result(f"study: {m['nodes']} of {len(entries)} nodes trained, {m['flops']:.3g} FLOPs, {_seconds(m['wall_time_s'])} "
-                f"of training, {m['device_hours']:.4f} device-hours; ~{summary['planned_remaining_flops']:.3g} FLOPs planned "
-                "for the rest (~: the plan's estimates); evaluation not counted")
+                f"of training, {m['device_hours']:.4f} device-hours; evaluation {m['eval_flops']:.3g} FLOPs; "
+                f"~{summary['planned_remaining_flops']:.3g} training FLOPs planned for the rest (~: the plan's estimates)")
 
 
 @app.command("run")

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Callable
 
 from evolm.console import Progress, log
+from evolm.eval import compute
 from evolm.eval.generate import Decoding, render_prompts
 from evolm.eval.identity import finished_result, run_hash
 from evolm.eval.metrics import group_metrics, item_scores, problem_scores, task_metrics
@@ -34,9 +35,10 @@ class Generator:
     """The model side, loaded on first use: a run whose results all exist loads no model."""
 
     def __init__(self, make_backend: Callable[[], object], make_reward_model: Callable[[], object] | None,
-                 backend_name: str, reward_model: dict | None):
+                 backend_name: str, reward_model: dict | None, *, tokenizer=None, params: int | None = None):
         self._make_backend, self._make_rm = make_backend, make_reward_model
         self.backend_name, self.reward_model = backend_name, reward_model
+        self.tokenizer, self.params = tokenizer, params  # what the compute ledger counts with
         self._backend = self._rm = None
 
     @property
@@ -102,7 +104,9 @@ def evaluate_task(task: Task, model: dict, decoding: Decoding, generator: Genera
         "schema": RESULT_SCHEMA, "run": run, "task": task.name, "domain": task.domain, "suite": task.suite, "limit": limit,
         "problems": len(ordered), "metrics": task_metrics(ordered), "identity": key,
         "items": item_scores([r["id"] for r in ordered], [problem_scores(r) for r in ordered]),
-        "samples_file": samples.path.name, "wall_time_s": round(time.monotonic() - started, 2), **stamp(),
+        "samples_file": samples.path.name, "wall_time_s": round(time.monotonic() - started, 2),
+        "compute": compute.record(compute.downstream_tokens(ordered, generator.tokenizer) if generator.tokenizer else None,
+                                  generator.params), **stamp(),
     }
     write_json(result_path, result)
     return result

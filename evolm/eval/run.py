@@ -215,4 +215,7 @@ def _generator(model, tokenizer, options: EvalOptions):
         rm_identity = model_identity(options.reward_model)
         check_reward_model(options.reward_model)
         make_rm = lambda: RewardModel(options.reward_model)  # noqa: E731
-    return Generator(make_backend, make_rm, "vllm" if use_vllm else "transformers", rm_identity)
+    from evolm.eval.compute import model_params
+
+    return Generator(make_backend, make_rm, "vllm" if use_vllm else "transformers", rm_identity, tokenizer=tokenizer,
+                     params=model_params(model.spec))

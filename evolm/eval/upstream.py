@@ -18,6 +18,8 @@ from evolm.eval.identity import finished_result, run_hash
 from evolm.eval.loading import device, dtype_name
 from evolm.eval.metrics import item_scores
 from evolm.provenance import stamp
+from evolm.eval.compute import model_params, upstream_tokens
+from evolm.eval.compute import record as compute_record
 from evolm.fsutil import sha256_file, write_json
 from evolm.jsonl import read_jsonl
 from evolm.eval.tasks.upstream_tasks import BY_NAME as UPSTREAM_TASKS
@@ -143,20 +145,30 @@ def evaluate_upstream(model_spec: str, model: dict, names: list[str], out_dir: P
         return previous
     started = time.monotonic()
     result = {"schema": RESULT_SCHEMA, "run": run, "identity": key}
+    processed = 0
     if tasks:
         log(f"upstream: lm-eval on {', '.join(metrics)}" + (f" (first {limit} rows each)" if limit else ""))
         raw = run_lm_eval(model_spec, tasks, limit=limit, batch_size=batch_size)
         result.update(summarize(raw, metrics))
+        processed = upstream_tokens(raw.get("samples"), _tokenizer(model_spec))
         result["lm_eval"] = {k: raw.get(k) for k in ("results", "versions", "n-shot", "n-samples", "higher_is_better", "configs",
                                                    "lm_eval_version", "git_hash", "date")}
     if val_shards is not None:
         log(f"upstream: validation loss on {val_shards}")
         result["val"] = validation_loss(get_model(), val_shards, seq_len=seq_len, tokens=val_tokens)
+        processed += result["val"]["tokens"]
+    result["compute"] = compute_record(processed, model_params(model_spec))
     result["wall_time_s"] = round(time.monotonic() - started, 2)
     result.update(stamp())
     out_dir.mkdir(parents=True, exist_ok=True)
     write_json(path, _jsonable(result))
     return result
+
+
+def _tokenizer(model_spec: str):
+    from transformers import AutoTokenizer
+
+    return AutoTokenizer.from_pretrained(model_spec)
 
 
 def _jsonable(obj):

@@ -53,6 +53,8 @@ def header(runs: list[Run], root: Path) -> list[str]:
     stages = [s for s in stagespec.STAGES if any(r.stage == s and r.compute_flops() for r in trained)]
     unknown = len(trained) - len(counted)
     wall = sum(r.manifest.compute.wall_time_s or 0 for r in trained)
+    evaluation = sum((result.get("compute") or {}).get("flops") or 0.0
+                     for r in runs for result in [r.upstream or {}, *r.downstream.values()])
     hardware = sorted({_hardware(r.manifest.provenance.hardware) for r in runs})
     return [
         f"evolm {evolm.__version__}, git commit {git_commit() or 'unknown'}",
@@ -61,7 +63,7 @@ def header(runs: list[Run], root: Path) -> list[str]:
         f"total compute: {counted and f'{sum(counted):.3g}' or 0} training FLOPs over {len(counted)} runs "
         f"({', '.join(stages) or 'none'}; each manifest's compute ledger"
         + (f"; {unknown} older checkpoints without one not counted" if unknown else "")
-        + f"; evaluation not counted) and {wall / 60:.1f} minutes of training wall time",
+        + f") and {wall / 60:.1f} minutes of training wall time; evaluation {evaluation:.3g} FLOPs",
     ]
 
 

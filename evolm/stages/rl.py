@@ -38,7 +38,8 @@ from evolm.training.rundir import check_outputs
 from evolm.training.tracking import Tracking, check_report_to
 from evolm.training.trl_run import device_settings, gathered_weights, start_run_dir, train
 
-ALGORITHMS = ("grpo",)
+ALGORITHMS = ("grpo", "ppo", "rloo")
+CRITIC_LR_FACTOR = 10.0  # the paper's critic / actor learning rates: 2e-5 / 2e-6 (1B), 1e-5 / 1e-6 (4B)
 
 
 @dataclass
@@ -46,11 +47,18 @@ class RLOptions:
     """The options of `evolm rl` (its --help shows this help); None means the preset's default
     (`evolm.presets.RLDefaults`: the paper's for 1B and 4B)."""
 
-    algo: str = option("grpo", "grpo. The paper's PPO (with a critic) is not offered: the installed TRL has no PPO trainer.")
+    algo: str = option("grpo", "grpo | ppo | rloo. PPO with a critic is the paper's (evolm's own, from the algorithm); "
+                       "GRPO and RLOO through TRL. GRPO stays the default: see the README's RL section.")
     lr: float | None = option(None, f"Actor learning rate (preset default; paper: {paper_values('rl', 'lr')}).", above=0)
     prompts_per_step: int | None = option(
         None, f"Prompts per optimizer step (preset default; paper: {paper_values('rl', 'prompts_per_step')}).", minimum=1)
-    rollouts: int = option(4, "Completions sampled per prompt (GRPO needs >= 2; the paper's PPO used 1).", minimum=2)
+    rollouts: int | None = option(None, "Completions sampled per prompt (default 4 for GRPO and RLOO, which need >= 2; "
+                                  "1 for PPO, the paper's).", minimum=1)
+    critic_lr: float | None = option(None, f"PPO: the critic's learning rate (default {CRITIC_LR_FACTOR:g} x the actor's, "
+                                     "the paper's ratio).", above=0)
+    gamma: float = option(1.0, "PPO: GAE discount (the paper's 1).", minimum=0, maximum=1)
+    lam: float = option(1.0, "PPO: GAE lambda (the paper's 1).", minimum=0, maximum=1)
+    clip: float = option(0.2, "PPO: clip range of the policy ratio and of the value change.", above=0)
     temperature: float = option(1.0, "Sampling temperature of the rollouts.", above=0)
     max_prompt_length: int | None = option(
         None, f"Prompts longer than this many tokens are skipped (preset default; paper: {paper_values('rl', 'max_prompt_length')}).",
@@ -75,8 +83,12 @@ class RLOptions:
         """Every option on its own and the relations that need no model: run first, before any
         output exists (TRL would refuse some of them only after OUT.partial was made)."""
         if self.algo not in ALGORITHMS:
-            raise BadInput(f"Unknown RL algorithm {self.algo!r}; the installed TRL provides {', '.join(ALGORITHMS)} "
-                           "(no PPO trainer).")
+            raise BadInput(f"Unknown RL algorithm {self.algo!r}; choose {', '.join(ALGORITHMS)}.")
+        if self.algo != "ppo" and self.rollouts is not None and self.rollouts < 2:
+            raise BadInput(f"--rollouts {self.rollouts}: {self.algo.upper()} compares the rollouts of a prompt, so it needs "
+                           "at least 2 (PPO takes 1).")
+        if self.algo != "ppo" and (self.critic_lr is not None or self.gamma != 1.0 or self.lam != 1.0 or self.clip != 0.2):
+            raise BadInput(f"--critic-lr, --gamma, --lam and --clip are PPO's; {self.algo.upper()} has no critic (add --algo ppo).")
         if self.backend not in ("auto", "transformers", "vllm"):
             raise BadInput(f"--backend must be auto, transformers or vllm, not {self.backend!r}.")
         from evolm.eval.generate import vllm_installed
@@ -197,9 +209,7 @@ def run(*, parent: Path, data: Path, examples: int | None, epochs: float, out: P
     """RL on the last `examples` of a pool file, or of a split folder's RL part (None: all of that
     part). Every process returns the checkpoint."""
     import datasets
-    import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-    from trl import GRPOConfig, GRPOTrainer
+    from transformers import AutoTokenizer
 
     from evolm.template import conversation, has_template, install
 
@@ -223,7 +233,8 @@ def run(*, parent: Path, data: Path, examples: int | None, epochs: float, out: P
     max_completion = given(o.max_completion_length, defaults.max_completion_length)
     check_fits(max_prompt, max_completion, checkpoint_positions(ancestor.path), f"the parent {parent}")
     source = defaults.defaults_from
-    batch = split_batch(prompts * o.rollouts, world_size(), o.micro_batch, cap=32, unit="completions")
+    rollouts = given(o.rollouts, 1 if o.algo == "ppo" else 4)
+    batch = split_batch(prompts * rollouts, world_size(), o.micro_batch, cap=32, unit="completions")
     micro, accum = batch.micro, batch.accum
 
     tokenizer = AutoTokenizer.from_pretrained(ancestor.path)
@@ -243,60 +254,151 @@ def run(*, parent: Path, data: Path, examples: int | None, epochs: float, out: P
     if not kept:
         raise BadInput("No RL example fits --max-prompt-length with a gold answer.")
     check_whole_steps(len(kept), len(rows), prompts)
-    dataset = datasets.Dataset.from_list([{"prompt": conversation(r["problem"]), "gold": g, "grader": grader.FAMILY}
-                                          for r, g, grader, _ in kept])
-    used = sorted({grader.FAMILY: grader.NAME for _, _, grader, _ in kept}.items())
-    use_vllm = rollouts_on_vllm(o, ancestor.path, max_prompt + max_completion)
     knobs = {"examples": end - start, "epochs": epochs, "pool_sha256": chosen.pool_sha256, "rows": [start, end]}
-    settings = {"algo": o.algo, "lr": lr, "prompts_per_step": prompts, "rollouts": o.rollouts, "temperature": o.temperature,
+    settings = {"algo": o.algo, "lr": lr, "prompts_per_step": prompts, "rollouts": rollouts, "temperature": o.temperature,
                 "max_prompt_length": max_prompt, "max_completion_length": max_completion, "kl": o.kl,
                 "kl_coef": o.kl_coef if o.kl else 0.0, "warmup": o.warmup, "seed": o.seed, "micro_batch": micro}
-    model = AutoModelForCausalLM.from_pretrained(ancestor.path, dtype=torch.float32, attn_implementation="sdpa")
-    # Built before OUT.partial exists: TRL's own checks of its arguments then also come before any output.
-    config = GRPOConfig(
-        output_dir=str(run_dir), learning_rate=lr, lr_scheduler_type="constant_with_warmup", warmup_steps=o.warmup,
-        per_device_train_batch_size=micro, gradient_accumulation_steps=accum, num_generations=o.rollouts,
-        max_completion_length=max_completion, temperature=o.temperature, beta=settings["kl_coef"],
-        num_train_epochs=epochs, logging_steps=o.log_every, save_strategy="steps" if o.save_every else "no",
-        save_steps=o.save_every or 500, report_to=report_to, disable_tqdm=True, seed=o.seed, use_vllm=use_vllm,
-        vllm_mode="colocate", vllm_gpu_memory_utilization=o.vllm_memory, vllm_max_model_length=max_prompt + max_completion,
-        **device_settings(),
-    )
-    start_run_dir(run_dir, {"stage": "rl", "knobs": knobs, "parent": ancestor.manifest_sha256, "config": settings,
-                            "report_to": report_to}, resume=resume)
+    if o.algo == "ppo":
+        settings.update(critic_lr=given(o.critic_lr, CRITIC_LR_FACTOR * lr), gamma=o.gamma, lam=o.lam, clip=o.clip,
+                        value_clip=o.clip, ppo_epochs=1)
+    record = {"stage": "rl", "knobs": knobs, "parent": ancestor.manifest_sha256, "config": settings, "report_to": report_to}
     tracking = Tracking(report_to, run_dir, Path(out).name)
-    with tracking.trl_session({"stage": "rl", **knobs, **settings}, main=is_main_process()):
-        trainer = GRPOTrainer(model=model, reward_funcs=reward_function, args=config, train_dataset=dataset,
-                              processing_class=tokenizer, callbacks=[metrics_callback(run_dir, f"rl {preset}")])
-        result = train(trainer, run_dir, resume=resume)
-    weights = gathered_weights(trainer)
-    rewards = [h["reward"] for h in trainer.state.log_history if "reward" in h]
+    if o.algo == "ppo":
+        trained = _train_ppo(o, ancestor, tokenizer, kept, settings, epochs, run_dir, record, tracking, resume=resume,
+                             description=f"rl {preset}")
+    else:
+        dataset = datasets.Dataset.from_list([{"prompt": conversation(r["problem"]), "gold": g, "grader": grader.FAMILY}
+                                              for r, g, grader, _ in kept])
+        trained = _train_trl(o, ancestor, tokenizer, dataset, kept, settings, epochs, accum, max_prompt + max_completion,
+                             run_dir, record, tracking, resume=resume, description=f"rl {preset}")
+    used = sorted({grader.FAMILY: grader.NAME for _, _, grader, _ in kept}.items())
+    rewards = trained.rewards
+    generation = {"backend": trained.backend, "rollouts_per_prompt": rollouts, "temperature": o.temperature,
+                  "max_prompt_length": max_prompt, "max_completion_length": max_completion}
     manifest = posttrain_manifest(
         "rl", knobs, ancestor,
         data=[DataSource("rl", **chosen.record, epochs=epochs, prompts_used=len(kept))],
         reward={"definition": "; ".join(name for _, name in used), "graders": [family for family, _ in used],
                 "values": [0.0, 1.0], "function": "evolm.stages.rl.reward_function"},
         kl={"enabled": o.kl, "coef": settings["kl_coef"]},
-        generation={"backend": "vllm" if use_vllm else "transformers", "rollouts_per_prompt": o.rollouts,
-                    "temperature": o.temperature, "max_prompt_length": max_prompt, "max_completion_length": max_completion},
-        schedule=Schedule(kind="linear warmup then constant", completed=True, steps_done=trainer.state.global_step,
+        generation=generation,
+        critic={k: settings[k] for k in ("critic_lr", "gamma", "lam", "value_clip")} if o.algo == "ppo" else None,
+        schedule=Schedule(kind="linear warmup then constant", completed=True, steps_done=trained.steps,
                           settings={**settings, "defaults_from": source, "gradient_accumulation": accum}),
         outcome=Outcome(rewards={"first": rewards[0] if rewards else None, "last": rewards[-1] if rewards else None,
                                  "mean": sum(rewards) / len(rewards) if rewards else None}),
-        seed=o.seed, wall_time_s=round(result.metrics.get("train_runtime", 0.0), 3), processes=world_size(),
-        parallelism=parallelism(trainer.accelerator), trained_tokens=int(trainer.state.num_input_tokens_seen),
-        generated_tokens=generated_tokens(int(trainer.state.num_input_tokens_seen), [n for *_, n in kept],
-                                          trainer.state.global_step * prompts, o.rollouts),
-        tracking=tracking.manifest(),
+        seed=o.seed, wall_time_s=trained.wall_time_s, processes=world_size(), parallelism=trained.parallelism,
+        trained_tokens=trained.trained_tokens, generated_tokens=trained.generated_tokens, tracking=tracking.manifest(),
     )
 
     def save() -> Checkpoint:  # on the main process; the others receive its result
-        manifest.outcome.warnings = noop_warnings(ancestor.path, weights or trainer.model.state_dict(),
-                                                  trainer.state.log_history, "rl") or None
-        checkpoint = write_posttrained(out, manifest, trainer.model, tokenizer, run_dir, state_dict=weights,
+        manifest.outcome.warnings = noop_warnings(ancestor.path, trained.weights or trained.model.state_dict(),
+                                                  trained.log_history, "rl") or None
+        checkpoint = write_posttrained(out, manifest, trained.model, tokenizer, run_dir, state_dict=trained.weights,
                                        tracking=tracking)
-        done_message("rl", checkpoint, f"{len(kept)} prompts x {epochs} epochs, {trainer.state.global_step} steps, "
+        done_message("rl", checkpoint, f"{o.algo.upper()}, {len(kept)} prompts x {epochs} epochs, {trained.steps} steps, "
                      f"mean reward {manifest.outcome.rewards['mean']}")
         return checkpoint
 
     return from_main(save)
+
+
+@dataclass
+class TrainedRL:
+    """What either trainer hands back for the manifest and the checkpoint."""
+
+    model: object
+    weights: dict | None
+    rewards: list[float]
+    steps: int
+    wall_time_s: float
+    trained_tokens: int
+    generated_tokens: int
+    parallelism: str | None
+    log_history: list[dict]
+    backend: str
+
+
+def _train_trl(o: RLOptions, ancestor, tokenizer, dataset, kept, settings: dict, epochs: float, accum: int, context: int,
+               run_dir: Path, record: dict, tracking, *, resume: bool, description: str) -> TrainedRL:
+    """GRPO or RLOO through TRL's trainers (critic-free: advantages from the rollouts of each prompt)."""
+    import torch
+    from transformers import AutoModelForCausalLM
+    from trl import GRPOConfig, GRPOTrainer, RLOOConfig, RLOOTrainer
+
+    use_vllm = rollouts_on_vllm(o, ancestor.path, context)
+    model = AutoModelForCausalLM.from_pretrained(ancestor.path, dtype=torch.float32, attn_implementation="sdpa")
+    Config, Trainer = (GRPOConfig, GRPOTrainer) if o.algo == "grpo" else (RLOOConfig, RLOOTrainer)
+    # Built before OUT.partial exists: TRL's own checks of its arguments then also come before any output.
+    config = Config(
+        output_dir=str(run_dir), learning_rate=settings["lr"], lr_scheduler_type="constant_with_warmup", warmup_steps=o.warmup,
+        per_device_train_batch_size=settings["micro_batch"], gradient_accumulation_steps=accum,
+        num_generations=settings["rollouts"], max_completion_length=settings["max_completion_length"],
+        temperature=o.temperature, beta=settings["kl_coef"], num_train_epochs=epochs, logging_steps=o.log_every,
+        save_strategy="steps" if o.save_every else "no", save_steps=o.save_every or 500, report_to=tracking.report_to,
+        disable_tqdm=True, seed=o.seed, use_vllm=use_vllm, vllm_mode="colocate", vllm_gpu_memory_utilization=o.vllm_memory,
+        vllm_max_model_length=context, **device_settings(),
+    )
+    start_run_dir(run_dir, record, resume=resume)
+    with tracking.trl_session({"stage": "rl", **record["knobs"], **settings}, main=is_main_process()):
+        trainer = Trainer(model=model, reward_funcs=reward_function, args=config, train_dataset=dataset,
+                          processing_class=tokenizer, callbacks=[metrics_callback(run_dir, description)])
+        result = train(trainer, run_dir, resume=resume)
+    seen = int(trainer.state.num_input_tokens_seen)
+    return TrainedRL(
+        model=trainer.model, weights=gathered_weights(trainer),
+        rewards=[h["reward"] for h in trainer.state.log_history if "reward" in h], steps=trainer.state.global_step,
+        wall_time_s=round(result.metrics.get("train_runtime", 0.0), 3), trained_tokens=seen,
+        generated_tokens=generated_tokens(seen, [n for *_, n in kept], trainer.state.global_step * settings["prompts_per_step"],
+                                          settings["rollouts"]),
+        parallelism=parallelism(trainer.accelerator), log_history=trainer.state.log_history,
+        backend="vllm" if use_vllm else "transformers")
+
+
+def _train_ppo(o: RLOptions, ancestor, tokenizer, kept, settings: dict, epochs: float, run_dir: Path, record: dict,
+               tracking, *, resume: bool, description: str) -> TrainedRL:
+    """PPO with a critic (evolm.training.ppo_loop): the policy and the critic both start from the parent."""
+    import json
+
+    import torch
+    from accelerate import Accelerator
+    from transformers import AutoModelForCausalLM
+
+    from evolm.template import conversation
+    from evolm.training.ppo_loop import PPOSettings, train as train_ppo, value_model
+    from evolm.training.rundir import METRICS, open_run_dir_once
+
+    if o.backend == "vllm":
+        raise BadInput("PPO generates its rollouts with transformers (its samples are seeded per prompt); use "
+                       "--backend transformers or auto, or --algo grpo for vLLM rollouts.")
+    cuda = torch.cuda.is_available()
+    accelerator = Accelerator(cpu=not cuda, mixed_precision="bf16" if cuda else "no")
+    open_run_dir_once(run_dir, record, resume=resume, processes=accelerator)
+    policy = AutoModelForCausalLM.from_pretrained(ancestor.path, dtype=torch.float32, attn_implementation="sdpa")
+    critic = value_model(ancestor.path)
+    reference = AutoModelForCausalLM.from_pretrained(ancestor.path, dtype=torch.float32) if o.kl else None
+    prompts = [tokenizer.apply_chat_template(conversation(r["problem"]), add_generation_prompt=True, return_dict=True)["input_ids"]
+               for r, *_ in kept]
+    golds = [(g, grader.FAMILY) for _, g, grader, _ in kept]
+
+    def score(index: int, text: str) -> float:
+        gold, family = golds[index]
+        return reward_function([text], gold=[gold], grader=[family])[0]
+
+    total = max(1, round(epochs * len(kept) / settings["prompts_per_step"]))
+    warmup = round(o.warmup * total) if o.warmup < 1 else int(o.warmup)
+    s = PPOSettings(actor_lr=settings["lr"], critic_lr=settings["critic_lr"], prompts_per_step=settings["prompts_per_step"],
+                    micro_batch=settings["micro_batch"], total_steps=total, warmup_steps=warmup, temperature=o.temperature,
+                    max_completion=settings["max_completion_length"], gamma=o.gamma, lam=o.lam, clip=o.clip, value_clip=o.clip,
+                    kl=o.kl, kl_coef=settings["kl_coef"], seed=o.seed, save_every=o.save_every, log_every=o.log_every)
+    tracking.start_accelerate(accelerator, {"stage": "rl", **record["knobs"], **settings}, resume_step=None)
+    try:
+        result = train_ppo(policy, critic, reference, tokenizer, prompts, score, s, run_dir, accelerator, resume=resume,
+                           description=description)
+    finally:
+        tracking.finish_accelerate(accelerator)
+    history = [json.loads(line) for line in (Path(run_dir) / METRICS).read_text().splitlines()] if accelerator.is_main_process else []
+    return TrainedRL(model=accelerator.unwrap_model(policy), weights=result.state_dict, rewards=result.rewards,
+                     steps=result.steps, wall_time_s=result.wall_time_s, trained_tokens=result.trained_tokens,
+                     generated_tokens=result.generated_tokens, parallelism=parallelism(accelerator), log_history=history,
+                     backend="transformers")

@@ -4,7 +4,8 @@ stage, along each lineage (a node's own FLOPs plus its ancestors': the compute b
 and over the study. Nodes not trained yet carry the plan's estimate instead, marked as such and
 kept out of the measured totals.
 
-Evaluation is not in it: `evolm eval` does not count the tokens it processes yet.
+Evaluation is counted apart (`eval_flops`: 2 x parameters x the tokens each `evolm eval` result of
+the node and its exports says it processed): it is spent on a model, not part of what made it.
 """
 
 from __future__ import annotations
@@ -27,13 +28,14 @@ class Entry:
     mfu: float | None = None
     trained_tokens: int | None = None
     generated_tokens: int | None = None
+    eval_flops: float = 0.0
 
     def row(self) -> dict:
         return {"id": self.node.id, "name": self.node.label, "stage": self.node.stage, "measured": self.measured,
                 "parent": self.node.parent.label if self.node.parent else None, "flops": self.flops,
                 "lineage_flops": self.lineage_flops, "wall_time_s": self.wall_time_s, "device_hours": self.device_hours,
                 "tokens_per_s": self.tokens_per_s, "mfu": self.mfu, "trained_tokens": self.trained_tokens,
-                "generated_tokens": self.generated_tokens}
+                "generated_tokens": self.generated_tokens, "eval_flops": self.eval_flops}
 
 
 def _entry(node: Node, parent: Entry | None) -> Entry:
@@ -54,7 +56,22 @@ def _entry(node: Node, parent: Entry | None) -> Entry:
                      trained_tokens=c.trained_tokens, generated_tokens=c.generated_tokens)
     above = 0.0 if parent is None else parent.lineage_flops
     lineage = None if own is None or above is None else own + above
-    return Entry(node, manifest is not None, own, lineage, **(entry or {}))
+    return Entry(node, manifest is not None, own, lineage, **(entry or {}), eval_flops=eval_flops(node))
+
+
+def eval_flops(node: Node) -> float:
+    """The FLOPs the node's evaluation results (its own and its exports') record."""
+    import json
+
+    total = 0.0
+    for target in [node.path, *node.exports()]:
+        for path in sorted((target / "eval").glob("*.json")):
+            try:
+                result = json.loads(path.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                continue
+            total += (result.get("compute") or {}).get("flops") or 0.0 if isinstance(result, dict) else 0.0
+    return total
 
 
 def build(plan: Plan) -> list[Entry]:
@@ -72,7 +89,8 @@ def totals(entries: list[Entry]) -> dict:
                 "wall_time_s": round(sum(e.wall_time_s or 0 for e in rows), 3),
                 "device_hours": round(sum(e.device_hours or 0 for e in rows), 6),
                 "trained_tokens": sum(e.trained_tokens or 0 for e in rows),
-                "generated_tokens": sum(e.generated_tokens or 0 for e in rows)}
+                "generated_tokens": sum(e.generated_tokens or 0 for e in rows),
+                "eval_flops": sum(e.eval_flops for e in rows)}
 
     measured = [e for e in entries if e.measured]
     stages = list(dict.fromkeys(e.node.stage for e in entries))

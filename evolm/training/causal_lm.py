@@ -235,14 +235,14 @@ def train(
     accelerator.register_for_checkpointing(scheduler)
     elapsed_before = 0.0
     if start_step:
-        state = Path(start_from) if branch_start else state_root / _state_name(start_step)
+        state = Path(start_from) if branch_start else state_root / state_name(start_step)
         accelerator.load_state(str(state))
         # a branch counts its own time: the stable run's time is the stable run's
         elapsed_before = 0.0 if branch_start else json.loads((state / "trainer.json").read_text())["elapsed_s"]
     if resume and main:
         # Without a state the run starts over, so every logged line goes: each step is logged once.
         truncate_metrics(run_dir / METRICS, start_step)
-        log(f"resuming at step {start_step}/{config.total_steps} from {state_root / _state_name(start_step)}"
+        log(f"resuming at step {start_step}/{config.total_steps} from {state_root / state_name(start_step)}"
             if start_step else nothing_saved(run_dir))
 
     peak = config.peak_flops or device_peak(accelerator.device, torch.bfloat16 if cuda else torch.float32)[0]
@@ -317,9 +317,9 @@ def train(
                     from_main(lambda: exports.write(exports_due[done], at_export))
                     del at_export  # the state dict: not held through the rest of the run
                 if config.save_every and done % config.save_every == 0 and done < config.total_steps:
-                    _save_state(accelerator, state_root, done, clock.elapsed())
+                    save_state(accelerator, state_root, done, clock.elapsed())
                 if branch_points and done in branch_points:
-                    _save_state(accelerator, Path(branch_points[done]).parent, done, clock.elapsed(),
+                    save_state(accelerator, Path(branch_points[done]).parent, done, clock.elapsed(),
                                 name=Path(branch_points[done]).name, keep_others=True)
         final_val = validation_losses(model, val_sets, config, accelerator)
         metrics.write({"step": config.total_steps, "tokens": config.total_steps * config.tokens_per_step,
@@ -351,19 +351,20 @@ def _flat(record: dict) -> dict:
     return {k: v for k, v in record.items() if isinstance(v, (int, float, str, bool))}
 
 
-def _state_name(step: int) -> str:
+def state_name(step: int) -> str:
     return f"step-{step:08d}"
 
 
-def _save_state(accelerator, state_root: Path, step: int, elapsed: float, *, name: str | None = None,
-                keep_others: bool = False) -> None:
+def save_state(accelerator, state_root: Path, step: int, elapsed: float, *, name: str | None = None,
+               keep_others: bool = False, extra: dict | None = None) -> None:
     """Write the resume state of `step` next to the old one, then switch atomically by rename.
 
     A kill before the rename leaves only a `.tmp-` directory (ignored and cleaned up later); after
     it, the new state is complete. Older states are deleted only once the new one is in place
-    (`keep_others`: not at all, for the branch states of a WSD run, one per budget).
+    (`keep_others`: not at all, for the branch states of a WSD run, one per budget). `extra`: more
+    of the loop's own state for trainer.json (PPO's token counts).
     """
-    name = name or _state_name(step)
+    name = name or state_name(step)
     tmp = state_root / f".tmp-{name}"
     if accelerator.is_main_process:
         state_root.mkdir(parents=True, exist_ok=True)
@@ -372,7 +373,7 @@ def _save_state(accelerator, state_root: Path, step: int, elapsed: float, *, nam
     accelerator.save_state(str(tmp))
     accelerator.wait_for_everyone()
     if accelerator.is_main_process:
-        (tmp / "trainer.json").write_text(json.dumps({"step": step, "elapsed_s": elapsed}))
+        (tmp / "trainer.json").write_text(json.dumps({"step": step, "elapsed_s": elapsed, **(extra or {})}))
         _fsync_tree(tmp)
         shutil.rmtree(state_root / name, ignore_errors=True)  # a branch state written again by an --overwrite run
         os.replace(tmp, state_root / name)

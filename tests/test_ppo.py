@@ -1,0 +1,204 @@
+"""PPO's pieces (evolm.training.ppo) against hand computations, and its critic."""
+
+import pytest
+import torch
+
+from evolm.training import ppo
+
+
+def t(rows):
+    return torch.tensor(rows, dtype=torch.float32)
+
+
+def test_gae_with_gamma_and_lambda_1_is_the_reward_to_go_minus_the_value():
+    advantages, returns = ppo.gae(t([[0, 0, 1]]), t([[0.5, 0.6, 0.7]]), t([[1, 1, 1]]), 1.0, 1.0)
+    assert advantages.tolist()[0] == pytest.approx([0.5, 0.4, 0.3])
+    assert returns.tolist()[0] == pytest.approx([1.0, 1.0, 1.0])  # the terminal reward, at every token
+
+
+def test_gae_by_hand_with_discounting():
+    # deltas: t2 = 1 - 0.7 = 0.3; t1 = 0.9 * 0.7 - 0.6 = 0.03; t0 = 0.9 * 0.6 - 0.5 = 0.04; gamma * lambda = 0.72
+    advantages, returns = ppo.gae(t([[0, 0, 1]]), t([[0.5, 0.6, 0.7]]), t([[1, 1, 1]]), 0.9, 0.8)
+    assert advantages.tolist()[0] == pytest.approx([0.04 + 0.72 * (0.03 + 0.72 * 0.3), 0.03 + 0.72 * 0.3, 0.3])
+    assert returns.tolist()[0] == pytest.approx([a + v for a, v in zip(advantages.tolist()[0], [0.5, 0.6, 0.7])])
+
+
+def test_gae_stops_at_the_end_of_each_response():
+    # a 2-token response padded to 3: the padding's value (9) and reward are ignored
+    advantages, returns = ppo.gae(t([[0, 1, 5]]), t([[0.2, 0.3, 9]]), t([[1, 1, 0]]), 1.0, 1.0)
+    assert advantages.tolist()[0] == pytest.approx([0.8, 0.7, 0.0]) and returns.tolist()[0] == pytest.approx([1.0, 1.0, 0.0])
+
+
+def test_the_terminal_reward_lands_on_each_responses_last_token_less_the_kl_penalty():
+    mask = t([[1, 1, 0], [1, 0, 0]])
+    assert ppo.token_rewards(t([1, 0]), mask, None, 0.0).tolist() == [[0, 1, 0], [0, 0, 0]]
+    with_kl = ppo.token_rewards(t([1, 0]), mask, t([[0.5, 0.5, 7], [1, 0, 0]]), 0.1)
+    assert with_kl.tolist()[0] == pytest.approx([-0.05, 0.95, 0]) and with_kl.tolist()[1] == pytest.approx([-0.1, 0, 0])
+
+
+def test_whitening_over_the_masked_tokens():
+    assert ppo.whiten(t([[1, 2, 3, 100]]), t([[1, 1, 1, 0]])).tolist()[0] == pytest.approx([-1, 0, 1, 0], abs=1e-6)
+
+
+def test_the_clipped_policy_loss_by_hand():
+    logprobs, old, mask = t([[torch.log(torch.tensor(1.5)).item()]]), t([[0.0]]), t([[1]])
+    # A > 0, ratio 1.5 > 1.2: the clipped term -1.2 is the larger, so the loss stops rewarding the ratio
+    losses, clipped, _ = ppo.policy_loss(logprobs, old, t([[1.0]]), mask, 0.2)
+    assert losses.item() == pytest.approx(-1.2) and clipped.item() == 1.0
+    # A < 0: the unclipped 1.5 is the larger (the pessimistic bound)
+    losses, clipped, _ = ppo.policy_loss(logprobs, old, t([[-1.0]]), mask, 0.2)
+    assert losses.item() == pytest.approx(1.5) and clipped.item() == 0.0
+
+
+def test_the_clipped_value_loss_by_hand():
+    losses, clipped = ppo.value_loss(t([[2.0]]), t([[1.0]]), t([[1.5]]), t([[1]]), 0.2)
+    assert losses.item() == pytest.approx(0.5 * 0.25) and clipped.item() == 0.0  # (2-1.5)^2 > (1.2-1.5)^2
+    losses, clipped = ppo.value_loss(t([[0.5]]), t([[1.0]]), t([[2.0]]), t([[1]]), 0.2)
+    assert losses.item() == pytest.approx(0.5 * 1.5 ** 2) and clipped.item() == 0.0
+    losses, clipped = ppo.value_loss(t([[1.5]]), t([[1.0]]), t([[1.6]]), t([[1]]), 0.2)
+    assert losses.item() == pytest.approx(0.5 * 0.4 ** 2) and clipped.item() == 1.0  # clipped to 1.2: (1.2-1.6)^2
+
+
+def test_explained_variance():
+    returns, mask = t([[1, 2, 3]]), t([[1, 1, 1]])
+    assert ppo.explained_variance(returns, returns, mask) == pytest.approx(1.0)
+    assert ppo.explained_variance(torch.zeros_like(returns) + 2, returns, mask) == pytest.approx(0.0)
+
+
+def test_the_critic_starts_from_the_checkpoint_with_a_zero_head_and_saves_and_loads(sft_model, tmp_path):
+    from transformers import AutoModelForCausalLM, AutoModelForTokenClassification
+
+    from evolm.training.ppo_loop import value_model
+
+    critic = value_model(sft_model)
+    policy = AutoModelForCausalLM.from_pretrained(sft_model)
+    backbone = policy.model.state_dict()
+    assert all(torch.equal(v, backbone[k]) for k, v in critic.model.state_dict().items())
+    ids = torch.tensor([[1, 2, 3]])
+    assert torch.count_nonzero(critic(input_ids=ids).logits) == 0  # every value starts at 0
+    with torch.no_grad():
+        critic.score.weight.normal_()
+    critic.save_pretrained(tmp_path / "critic")
+    again = AutoModelForTokenClassification.from_pretrained(tmp_path / "critic")
+    assert torch.allclose(again(input_ids=ids).logits, critic(input_ids=ids).logits, atol=1e-5)
+
+
+# --- `evolm rl --algo ppo` on drills a 1M model gets partly right after a short SFT --------------------------------
+
+import json  # noqa: E402
+import os  # noqa: E402
+import random  # noqa: E402
+import signal  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+
+from evolm.checkpoint import load_checkpoint  # noqa: E402
+
+PPO = ("--algo", "ppo", "--examples", "8", "--prompts-per-step", "4", "--max-completion-length", "32", "--lr", "3e-4",
+       "--log-every", "1")
+
+
+@pytest.fixture(scope="module")
+def drills(tmp_path_factory, base):
+    """Single-digit drills (as examples/rl-reward.sh) and the 1M base after SFT on 400 of them: partly right, so
+    the rewards are not all zero."""
+    from evolm.cli.main import main
+
+    root = tmp_path_factory.mktemp("drills")
+    rng = random.Random(0)
+    with open(root / "drills.jsonl", "w") as out:
+        for i in range(480):  # 8 distinct drills, so that 400 SFT rows teach them to a 1M model within seconds
+            a, b = rng.randint(1, 4), rng.randint(1, 2)
+            out.write(json.dumps({"id": f"d{i}", "problem": f"What is {a} plus {b}?",
+                                  "gt_solution": f"{a} + {b} = {a + b}.\nThe final answer is \\boxed{{{a + b}}}"}) + "\n")
+    assert main(["sft", str(base), "--data", str(root / "drills.jsonl"), "--examples", "400", "--epochs", "3",
+                 "--global-batch", "8", "--max-length", "128", "--out", str(root / "sft")]) == 0
+    return root
+
+
+def _rows(path):
+    return [json.loads(line) for line in (path / "metrics.jsonl").read_text().splitlines()]
+
+
+def test_ppo_trains_the_policy_and_critic_and_records_it(drills, tmp_path, cli):
+    result = cli("rl", drills / "sft", "--data", drills / "drills.jsonl", *PPO, "--epochs", "2", "--out", tmp_path / "ppo")
+    assert result.code == 0, result.err
+    manifest = load_checkpoint(tmp_path / "ppo").manifest
+    settings = manifest.schedule.settings
+    assert (settings["algo"], settings["rollouts"], settings["gamma"], settings["lam"]) == ("ppo", 1, 1.0, 1.0)
+    critic = manifest.posttraining.critic
+    assert critic["critic_lr"] == pytest.approx(3e-3) and (critic["gamma"], critic["lam"], critic["value_clip"]) == (1.0, 1.0, 0.2)
+    assert manifest.posttraining.kl == {"enabled": False, "coef": 0.0} and manifest.schedule.steps_done == 4
+    rows = [r for r in _rows(tmp_path / "ppo") if "reward" in r]
+    assert len(rows) == 4 and any(r["reward"] > 0 for r in rows)
+    for key in ("value_loss", "policy_loss", "clip_fraction", "explained_variance", "completion_length", "approx_kl"):
+        assert key in rows[0] or key == "explained_variance"
+    assert any(r["value_loss"] > 0 for r in rows)
+    # the ledger: every sampled token, 4 prompts x 1 rollout per step
+    assert manifest.compute.generated_tokens == round(sum(r["completion_length"] * 4 for r in rows))
+    assert not manifest.outcome.warnings  # the weights moved
+
+
+def test_ppo_with_kl_records_it(drills, tmp_path, cli):
+    result = cli("rl", drills / "sft", "--data", drills / "drills.jsonl", *PPO, "--kl", "--kl-coef", "0.1", "--out", tmp_path / "kl")
+    assert result.code == 0, result.err
+    assert load_checkpoint(tmp_path / "kl").manifest.posttraining.kl == {"enabled": True, "coef": 0.1}
+    assert all("kl" in r for r in _rows(tmp_path / "kl") if "reward" in r)
+
+
+@pytest.mark.parametrize("args, message", [
+    (("--algo", "grpo", "--critic-lr", "1e-5"), "are PPO's"),
+    (("--algo", "grpo", "--rollouts", "1"), "needs at least 2"),
+    (("--algo", "ppo", "--gamma", "1.5"), "--gamma 1.5 is out of range"),
+    (("--algo", "a2c"), "Unknown RL algorithm"),
+])
+def test_ppo_settings_are_checked_before_any_work(args, message, drills, tmp_path, cli):
+    result = cli("rl", drills / "sft", "--data", drills / "drills.jsonl", "--examples", "8", *args, "--out", tmp_path / "x")
+    assert result.code == 2 and message in result.err and not (tmp_path / "x.partial").exists()
+
+
+def _env():
+    return dict(os.environ, OMP_NUM_THREADS="1", HF_HUB_OFFLINE="1", HF_DATASETS_OFFLINE="1")
+
+
+def test_ppo_resumes_after_a_kill_with_its_critic(drills, tmp_path, cli):
+    """Killed after its state at step 2 (of 6), resumed: the same steps and the same weights as a run never
+    killed, which needs the critic and both optimizers back (the rollouts are seeded per step and prompt)."""
+    args = ["rl", str(drills / "sft"), "--data", str(drills / "drills.jsonl"), *PPO, "--epochs", "3", "--save-every", "2"]
+    assert cli(*args, "--out", tmp_path / "whole").code == 0
+    out = tmp_path / "killed"
+    child = subprocess.Popen([sys.executable, "-m", "evolm", *args, "--out", str(out)], env=_env(),
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    state = tmp_path / "killed.partial" / "state" / "step-00000002" / "trainer.json"
+    deadline = time.monotonic() + 240
+    while not state.exists() and child.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    child.send_signal(signal.SIGKILL)
+    child.wait()
+    assert state.exists() and not out.exists()
+    resumed = cli(*args, "--out", out, "--resume")
+    assert resumed.code == 0, resumed.err
+    assert "resuming at step 2/6" in resumed.err
+    from safetensors.torch import load_file
+
+    a, b = load_file(tmp_path / "whole" / "model.safetensors"), load_file(out / "model.safetensors")
+    assert all(torch.allclose(a[k], b[k], atol=1e-6) for k in a)
+    whole, again = load_checkpoint(tmp_path / "whole").manifest, load_checkpoint(out).manifest
+    assert again.schedule.steps_done == 6 and again.compute.generated_tokens == whole.compute.generated_tokens
+    assert [r["reward"] for r in _rows(out) if "reward" in r] == [r["reward"] for r in _rows(tmp_path / "whole") if "reward" in r]
+
+
+def test_two_processes_give_the_losses_of_one(drills, tmp_path, cli):
+    args = ["rl", str(drills / "sft"), "--data", str(drills / "drills.jsonl"), *PPO, "--epochs", "1"]
+    assert cli(*args, "--out", tmp_path / "one").code == 0
+    done = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "-m", "evolm", *args,
+                           "--out", str(tmp_path / "two")], capture_output=True, text=True, env=_env(), timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    one, two = [[r for r in _rows(tmp_path / p) if "reward" in r] for p in ("one", "two")]
+    assert len(one) == len(two) == 2
+    for a, b in zip(one, two):
+        assert a["reward"] == b["reward"] and a["completion_length"] == b["completion_length"]
+        assert b["policy_loss"] == pytest.approx(a["policy_loss"], abs=1e-4)
+        assert b["value_loss"] == pytest.approx(a["value_loss"], abs=1e-4)
+    assert load_checkpoint(tmp_path / "two").manifest.compute.processes == 2
