@@ -15,7 +15,7 @@ CPT_DOMAIN=${CPT_DOMAIN:-400K}
 CPT_REPLAY=${CPT_REPLAY:-100K}
 SFT_EXAMPLES=${SFT_EXAMPLES:-1000}
 SFT_EPOCHS=${SFT_EPOCHS:-4}
-BATCH=${BATCH:-4}   # global batch of every stage, as in examples/mini-study.conf
+BATCH=${BATCH:-4}   # global batch of every stage, as in examples/mini-study.yaml
 LIMIT=${LIMIT:-200}
 mkdir -p "$runs"
 data=$(evolm data synth --out "$runs/data" --scale small --seed 0 --overwrite)

@@ -52,10 +52,10 @@ def test_quickstart(tmp_path):
 
 
 def test_mini_study_shows_the_findings(tmp_path):
-    """The full miniature study (about 25 minutes): the findings it showed when measured (README,
+    """The full miniature study, its study file (about 25 minutes): the findings it showed when measured (README,
     "The miniature study") still show, each by the report's own 2-SE rule."""
-    done = subprocess.run(["bash", str(REPO / "examples" / "mini-study.sh"), str(REPO / "examples" / "mini-study.conf"),
-                           str(tmp_path / "runs")], capture_output=True, text=True, env=_env(), timeout=3600)
+    done = subprocess.run([sys.executable, "-m", "evolm", "study", "run", str(REPO / "examples" / "mini-study.yaml"),
+                           "--out", str(tmp_path / "runs")], capture_output=True, text=True, env=_env(), timeout=3600)
     assert done.returncode == 0, done.stderr[-3000:]
     report = Path(done.stdout.strip().splitlines()[-1])
     found = {f["id"]: f for f in json.loads((report / "findings.json").read_text())["findings"]}
@@ -97,6 +97,23 @@ def test_replay_reduces_forgetting(tmp_path):
     plain = load_checkpoint(tmp_path / "runs" / "cpt-no-replay").manifest.outcome.val_loss["pretrain"]
     mixed = load_checkpoint(tmp_path / "runs" / "cpt-replay").manifest.outcome.val_loss["replay"]
     assert mixed - base < plain - base
+
+
+def test_ppo_raises_the_reward(tmp_path):
+    """PPO with a critic on the same drills (one rollout per prompt): the reward rises over the run and
+    fresh samples on its prompts beat the SFT model's (measured: 0.606 -> 0.650, sampled 0.598 -> 0.645)."""
+    runs = tmp_path / "runs"
+    done = subprocess.run(["bash", str(REPO / "examples" / "rl-reward.sh"), str(runs)], capture_output=True, text=True,
+                          env={**_env(), "ALGO": "ppo"}, timeout=1200)
+    assert done.returncode == 0, done.stderr[-3000:]
+    rewards = [json.loads(line)["reward"] for line in (runs / "rl" / "metrics.jsonl").read_text().splitlines()
+               if '"reward"' in line]
+    third = len(rewards) // 3
+    assert len(rewards) == 60 and sum(rewards[-third:]) / third > sum(rewards[:third]) / third + 0.02
+    checks = {(line.split(" ", 1)[0], tuple(json.loads(line.split(" ", 1)[1])["rows"])): json.loads(line.split(" ", 1)[1])
+              for line in (runs / "accuracy.txt").read_text().splitlines()}
+    assert checks["rl", (2984, 3000)]["sampled"] > checks["sft", (2984, 3000)]["sampled"] + 0.02
+    assert load_checkpoint(runs / "rl").manifest.schedule.settings["algo"] == "ppo"
 
 
 def test_rl_raises_the_reward(tmp_path):
