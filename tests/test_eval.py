@@ -123,10 +123,10 @@ def test_upstream_runs_lm_eval_on_the_cloze_sets_and_measures_validation_loss(sf
     assert up["lm_eval"]["n-shot"]["SynthClozeMath"] == 0
     for entry in up["tasks"].values():  # lm-eval's per-row scores, kept for paired comparisons
         assert len(entry["items"]["acc_norm"]) == 30 and set(entry["items"]["acc_norm"]) <= {0.0, 1.0}
+        assert sum(entry["items"]["acc_norm"]) / 30 == pytest.approx(entry["value"])
     # the compute ledger: 90 rows of several choices, each a context and a continuation, plus the validation tokens
     processed, val = up["compute"]["processed_tokens"], up["val"]["tokens"]
     assert processed > val + 90 * 2 * 5 and up["compute"]["flops"] == 2.0 * up["compute"]["params"] * processed
-        assert sum(entry["items"]["acc_norm"]) / 30 == pytest.approx(entry["value"])
     assert "samples" not in up["lm_eval"]
     assert 0 < up["val"]["loss"] < 10 and up["val"]["perplexity"] > 1 and up["val"]["tokens"] > 0
 

@@ -254,8 +254,8 @@ def test_a_python_caller_gets_the_same_refusals_as_the_cli():
         Overrides(seed=-1).check()
     with pytest.raises(BadInput, match=r"^--warmup 1\.5 is out of range: it must be a fraction"):
         RLOptions(warmup=1.5).check()
-    with pytest.raises(BadInput, match="Unknown RL algorithm 'ppo'"):
-        RLOptions(algo="ppo").check()
+    with pytest.raises(BadInput, match="Unknown RL algorithm 'a2c'"):
+        RLOptions(algo="a2c").check()
     for cls in (Overrides, SFTOptions, RLOptions):
         cls().check()  # the defaults pass
     Overrides(warmup=5.0, seq_len=1, min_lr=0.0).check()

@@ -50,6 +50,23 @@ def test_rl_without_kl_records_it_off(sft_model, synth_tiny, tmp_path, cli):
     assert load_checkpoint(tmp_path / "rl").manifest.posttraining.kl == {"enabled": False, "coef": 0.0}
 
 
+def test_rloo_runs_through_trl(sft_model, synth_tiny, tmp_path, cli):
+    result = cli("rl", sft_model, "--data", synth_tiny / "pool" / "mathpool.jsonl", "--examples", "8", *RL, "--algo", "rloo",
+                 "--out", tmp_path / "rloo")
+    assert result.code == 0, result.err
+    manifest = load_checkpoint(tmp_path / "rloo").manifest
+    assert manifest.schedule.settings["algo"] == "rloo" and manifest.schedule.steps_done == 2
+    assert manifest.posttraining.critic is None and manifest.compute.generated_tokens > 0
+
+
+def test_ppo_is_refused_under_deepspeed_before_any_work(sft_model, synth_tiny, tmp_path, cli, monkeypatch):
+    monkeypatch.setenv("ACCELERATE_USE_DEEPSPEED", "true")  # what `accelerate launch` sets for the ZeRO configs
+    result = cli("rl", sft_model, "--data", synth_tiny / "pool" / "mathpool.jsonl", "--examples", "8", "--algo", "ppo",
+                 "--out", tmp_path / "ppo")
+    assert result.code == 2 and "PPO does not run under DeepSpeed ZeRO" in result.err
+    assert not (tmp_path / "ppo.partial").exists()
+
+
 def test_rl_refuses_prompts_longer_than_max_prompt_length(sft_model, synth_tiny, tmp_path, cli):
     """Prompt lengths are counted in tokens (not in the fields of transformers 5's BatchEncoding)."""
     result = cli("rl", sft_model, "--data", synth_tiny / "pool" / "mathpool.jsonl", "--examples", "8", *RL,
@@ -69,8 +86,8 @@ def test_rl_refuses_the_sft_examples(sft_model, synth_tiny, tmp_path, cli):
 def test_rl_bad_inputs(sft_model, synth_tiny, tmp_path, cli):
     pool = synth_tiny / "pool" / "mathpool.jsonl"
     assert cli("rl", sft_model, "--data", pool, "--examples", "9999", "--out", tmp_path / "r").code == 2
-    unknown = cli("rl", sft_model, "--data", pool, "--examples", "4", "--algo", "ppo", "--out", tmp_path / "r")
-    assert unknown.code == 2 and "no PPO trainer" in unknown.err
+    unknown = cli("rl", sft_model, "--data", pool, "--examples", "4", "--algo", "a2c", "--out", tmp_path / "r")
+    assert unknown.code == 2 and "Unknown RL algorithm 'a2c'; choose grpo, ppo, rloo" in unknown.err
     one = cli("rl", sft_model, "--data", pool, "--examples", "4", "--rollouts", "1", "--out", tmp_path / "r")
     assert one.code == 2 and "at least 2" in one.err
     assert cli("rl", tmp_path, "--data", pool, "--examples", "4", "--out", tmp_path / "r").code == 2

@@ -10,7 +10,6 @@ itself that way and expects that failure, and `evolm rl --backend vllm` refuses 
 import json
 import os
 import subprocess
-from pathlib import Path
 
 import pytest
 

@@ -14,6 +14,7 @@ or batched transformers generation.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -87,6 +88,10 @@ class RLOptions:
         if self.algo != "ppo" and self.rollouts is not None and self.rollouts < 2:
             raise BadInput(f"--rollouts {self.rollouts}: {self.algo.upper()} compares the rollouts of a prompt, so it needs "
                            "at least 2 (PPO takes 1).")
+        if self.algo == "ppo" and os.environ.get("ACCELERATE_USE_DEEPSPEED") == "true":
+            # accelerate gives one DeepSpeed engine per Accelerator, and PPO trains two models (policy and critic)
+            raise BadInput("PPO does not run under DeepSpeed ZeRO yet (the policy and its critic would need an engine "
+                           "each); launch it with DDP or an FSDP config, or use --algo grpo with the ZeRO configs.")
         if self.algo != "ppo" and (self.critic_lr is not None or self.gamma != 1.0 or self.lam != 1.0 or self.clip != 0.2):
             raise BadInput(f"--critic-lr, --gamma, --lam and --clip are PPO's; {self.algo.upper()} has no critic (add --algo ppo).")
         if self.backend not in ("auto", "transformers", "vllm"):

@@ -99,9 +99,12 @@ def metrics_callback(run_dir: Path, description: str, total_steps: int | None = 
                 return
             row = {"step": state.global_step, "epoch": round(state.epoch or 0, 4),
                    **{RENAMES.get(k, k): v for k, v in logs.items() if isinstance(v, (int, float))}}
-            if "train_runtime" in logs:  # transformers' end-of-training summary
+            # transformers' end-of-training summary has train_loss; with include_num_input_tokens_seen
+            # (SFT's ledger) every step's log also carries train_runtime, so that key cannot tell them apart
+            final = "train_loss" in logs and "train_runtime" in logs
+            if final:
                 row["final"] = True
-            self.log.write(row, fsync="train_runtime" in logs)
+            self.log.write(row, fsync=final)
 
         def on_train_end(self, args, state, control, **kwargs):
             if self.log is not None:
