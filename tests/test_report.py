@@ -247,3 +247,19 @@ def test_a_run_sampled_only_on_some_tasks_keeps_pass_at_k_for_them(tmp_path, cli
     assert row["synth-ood:pass@1"] is not None
     assert "were evaluated with different settings" not in (out / "report.md").read_text()
 
+
+
+def test_a_budget_sweep_mixing_cosine_and_wsd_runs_is_flagged(tmp_path, cli):
+    """A WSD branch and a cosine run compared across budgets: the schedules differ, and the report says so
+    (as it says which checkpoints did not decay)."""
+    root = tmp_path / "runs"
+    root.mkdir()
+    cosine = make_run(root, "pt-200K", "pretrain", {"preset": "1M", "tokens": 200_000})
+    wsd = make_run(root, "pt-400K", "pretrain", {"preset": "1M", "tokens": 400_000},
+                   schedule={"schedule": "wsd", "decay_steps": 10, "stable_steps": 30, "decayed": True})
+    for run, acc in ((cosine, 0.3), (wsd, 0.4)):
+        add_upstream(run, {"SynthClozeText": acc}, 3.0)
+    result = cli("report", root, "--out", tmp_path / "report")
+    assert result.code == 0, result.err
+    warnings = (tmp_path / "report" / "report.md").read_text().split("## Warnings")[1].split("## Checkpoints")[0]
+    assert "1M-200KT and 1M-400KT differ in more than pretrain_tokens: schedule" in warnings

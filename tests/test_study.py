@@ -186,3 +186,29 @@ def test_a_killed_run_finishes_on_rerun_with_no_finished_node_trained_twice(tmp_
     assert all(e["resume"] for e in again if e["node"] in started) and any(e["node"] in started for e in again)
     ends = [e["node"] for e in _events(root) if e["what"] == "train" and e["event"] == "end" and e.get("code") == 0]
     assert len(ends) == len(set(ends)) == 4
+
+
+def test_a_wsd_budget_sweep_is_one_stable_run_and_a_decay_branch_per_smaller_budget(tmp_path, shards, synth_tiny, cli):
+    nodes = [{"name": "pt", "stage": "pretrain", "grid": {"model": "1M", "tokens": ["8K", "16K"]},
+              "with": {**PT, "schedule": "wsd"}}]
+    file = write(tmp_path, study(tmp_path, shards, synth_tiny, nodes))
+    plan = planning.build(parse(yaml.safe_load(file.read_text())))
+    stable, branch = plan.nodes
+    assert stable.options["branch-at"] == "8K" and stable.after is None and "branch-at" not in branch.options
+    assert branch.after is stable and branch.parent is None and branch.flops < stable.flops / 4  # only its decay
+    result = cli("study", "run", file, "--no-report", "--json")
+    assert result.code == 0, result.err
+    root = tmp_path / "runs"
+    trained = [e for e in _events(root) if e["what"] == "train" and e["event"] == "start"]
+    assert [e["node"] for e in trained] == [stable.id, branch.id]  # the stable run first
+    from evolm.checkpoint import load_checkpoint
+
+    manifest = load_checkpoint(branch.path).manifest
+    shared = manifest.schedule.settings["branch_of"]["shared_tokens"]
+    assert manifest.schedule.settings["branch_of"]["stable_run"] == str(stable.path.resolve())
+    assert manifest.schedule.settings["decayed"] and manifest.compute.trained_tokens == manifest.schedule.tokens_done - shared
+    ledger = json.loads(cli("study", "ledger", file, "--json").out)
+    row = next(n for n in ledger["nodes"] if n["id"] == branch.id)
+    # the branch's lineage holds the stable run's shared tokens too: its FLOPs are those of all its tokens
+    assert row["lineage_flops"] == pytest.approx(row["flops"] / manifest.compute.trained_tokens * manifest.schedule.tokens_done)
+    assert cli("study", "run", file, "--no-report").code == 0 and len(_trained(root)) == 2

@@ -60,7 +60,8 @@ def plan(file: Path = FileArgument, peak_flops: Optional[float] = PeakOption, ou
     nodes = []
     for node in built.nodes:
         nodes.append({"id": node.id, "name": node.label, "group": node.group, "stage": node.stage, "options": node.options,
-                      "parent": node.parent.label if node.parent else None, "state": node.state(built.root),
+                      "parent": node.parent.label if node.parent else None,
+                      "branch_of": node.after.label if node.after else None, "state": node.state(built.root),
                       "path": str(node.path), "flops": node.flops, "flops_exact": node.flops_exact,
                       "estimated_s": planning.estimated_seconds(node, peak), "evals": [n for n, _ in node.evals]})
     summary = {"study": built.study.name, "out": str(built.root), "nodes": nodes, "peak_flops": peak, "peak_source": source,
@@ -73,7 +74,8 @@ def plan(file: Path = FileArgument, peak_flops: Optional[float] = PeakOption, ou
     for n, node in zip(nodes, built.nodes):
         flops = "?" if n["flops"] is None else ("" if n["flops_exact"] else "~") + f"{n['flops']:.2e}"
         echo_result(f"{n['state']:<7} {n['id'][:8]}  {n['stage']:<8} {n['name']:<40} {flops:>10} {_seconds(n['estimated_s']):>6}  "
-                    f"{describe_options(node.options)}" + (f"  <- {n['parent']}" if n["parent"] else ""))
+                    f"{describe_options(node.options)}" + (f"  <- {n['parent']}" if n["parent"] else "")
+                    + (f"  (decay branch of {n['branch_of']})" if n["branch_of"] else ""))
     counts = ", ".join(f"{v} {k}" for k, v in summary["by_stage"].items() if v)
     to_run = [n for n in nodes if n["state"] != planning.DONE]
     echo_result(f"{len(nodes)} nodes ({counts}); {len(to_run)} to run or finish; {summary['total_flops']:.3g} training FLOPs "

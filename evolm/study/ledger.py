@@ -55,6 +55,10 @@ def _entry(node: Node, parent: Entry | None) -> Entry:
         entry = dict(wall_time_s=c.wall_time_s, device_hours=c.device_hours, tokens_per_s=c.tokens_per_s, mfu=c.mfu,
                      trained_tokens=c.trained_tokens, generated_tokens=c.generated_tokens)
     above = 0.0 if parent is None else parent.lineage_flops
+    if manifest is not None and own and manifest.compute.trained_tokens:
+        # a WSD budget branch: its model also holds the stable run's first tokens (at the same FLOPs per token)
+        shared = (manifest.schedule.settings.get("branch_of") or {}).get("shared_tokens", 0)
+        above = None if above is None else above + own / manifest.compute.trained_tokens * shared
     lineage = None if own is None or above is None else own + above
     return Entry(node, manifest is not None, own, lineage, **(entry or {}), eval_flops=eval_flops(node))
 

@@ -52,6 +52,7 @@ class Node:
     flops: float | None = None
     flops_exact: bool = False
     children: list["Node"] = field(default_factory=list)
+    after: "Node | None" = None  # a WSD budget branch: the stable run it branches from (runs first; not its lineage)
 
     @property
     def label(self) -> str:
@@ -120,9 +121,12 @@ def build(study: Study) -> Plan:
         # The folder name shows the declared axes' values (never which of them vary: adding a value to an
         # axis must not rename the folders of nodes already finished).
         varying = group.axes
+        points, stable_of = wsd_sweep(group)
         for parent in _parents_of(group, by_group):
-            for point in group.points:
-                made.append(_node(study, group, point, parent, data_id, varying))
+            base = len(made)
+            for i, point in enumerate(points):  # stable runs come before their branches
+                after = made[base + stable_of[i]] if i in stable_of else None
+                made.append(_node(study, group, point, parent, data_id, varying, after=after))
         by_group[group.name] = made
         for node in made:
             same = next((n for n in nodes if n.id == node.id), None)
@@ -161,14 +165,46 @@ def _slug(point: dict) -> str:
     return text[:40].strip("-.")
 
 
-def _node(study: Study, group: Group, point: dict, parent: Node | None, data_id: str, varying: list[str]) -> Node:
+def wsd_sweep(group: Group) -> tuple[list[dict], dict[int, int]]:
+    """A pre-training budget sweep declared with `schedule: wsd` as one stable run per set of other
+    options (the largest budget, with `branch-at` the smaller ones) and one decay branch per smaller
+    budget (`--branch-from` that run): (the points, stable runs first; branch index -> its stable
+    run's index). Other groups, and points alone in their set, are left as they are."""
+    points = list(group.points)
+    if group.stage != "pretrain" or not any(_text(p.get("schedule")) == "wsd" for p in points):
+        return points, {}
+    sets: dict[str, list[dict]] = {}
+    for point in points:
+        key = json.dumps({k: _text(v) for k, v in point.items() if k != "tokens"}, sort_keys=True)
+        sets.setdefault(key, []).append(point)
+    ordered, stable_of = [], {}
+    for members in sets.values():
+        if len(members) < 2 or _text(members[0].get("schedule")) != "wsd" or any("tokens" not in m for m in members):
+            ordered += members
+            continue
+        if any(k in m for m in members for k in ("branch-at", "branch-from")):
+            raise BadInput(f"Group {group.name}: a wsd budget sweep is planned as one stable run and its branches; "
+                           "leave branch-at and branch-from to the planner.")
+        members = sorted(members, key=lambda m: parse_count(_text(m["tokens"]), what=f"{group.name}: tokens"))
+        largest, smaller = members[-1], members[:-1]
+        at = len(ordered)
+        ordered.append({**largest, "branch-at": ",".join(_text(m["tokens"]) for m in smaller)})
+        for member in smaller:
+            stable_of[len(ordered)] = at
+            ordered.append(member)
+    return ordered, stable_of
+
+
+def _node(study: Study, group: Group, point: dict, parent: Node | None, data_id: str, varying: list[str],
+          after: Node | None = None) -> Node:
     identity = {"stage": group.stage, "options": {k: _text(v) for k, v in point.items()},
-                "parent": parent.id if parent else None, "data": data_id}
+                "parent": parent.id if parent else None, "data": data_id,
+                **({"branch_of": after.id} if after is not None else {})}
     node_id = _hash(identity)[:16]
     name = "-".join(p for p in (group.name, _slug({k: point[k] for k in varying if k in point}), node_id[:8]) if p)
     evals = [(n, {**study.evals[n], **overrides}) for n, overrides in group.evals]
     model = _text(point["model"]) if "model" in point else (parent.model if parent else None)
-    node = Node(node_id, group.name, group.stage, point, parent, study.out / name, evals, model)
+    node = Node(node_id, group.name, group.stage, point, parent, study.out / name, evals, model, after=after)
     node.flops, node.flops_exact = estimate_flops(node, study)
     return node
 
@@ -197,7 +233,13 @@ def estimate_flops(node: Node, study: Study) -> tuple[float | None, bool]:
 
     seq_len = number("seq-len", 0, int) or None
     if node.stage == "pretrain":
-        return preset.flops_per_token(seq_len, vocab) * number("tokens", 0, None), True
+        tokens = number("tokens", 0, None)
+        if node.after is not None:  # a budget branch trains only its decay (about; the exact split is by steps)
+            from evolm.stages.lm_run import DEFAULT_DECAY, decay_share
+
+            share, count = decay_share(_text(node.options.get("decay", DEFAULT_DECAY)))
+            return preset.flops_per_token(seq_len, vocab) * (tokens * share if share is not None else count), False
+        return preset.flops_per_token(seq_len, vocab) * tokens, True
     if node.stage == "cpt":
         tokens = 0
         for key in ("domain", "replay"):

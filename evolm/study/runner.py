@@ -81,7 +81,8 @@ class Runner:
         partial = node.path.parent / (node.path.name + PARTIAL_SUFFIX)
         # an interrupted run continues; a folder the run never got to record (no run.json) starts over
         resume = ["--resume"] if (partial / "run.json").is_file() else ["--overwrite"] if partial.exists() else []
-        return self._evolm(node.stage, *parent, *self._flags(node.options), "--out", node.path, *resume)
+        branch = ["--branch-from", node.after.path] if node.after is not None else []
+        return self._evolm(node.stage, *parent, *self._flags(node.options), *branch, "--out", node.path, *resume)
 
     def eval_commands(self, node: Node) -> list[list[str]]:
         commands = []
@@ -185,11 +186,12 @@ class Runner:
                 for node in list(todo):
                     if len(running) >= self.jobs:
                         break
-                    if node.parent is not None and node.parent.id in blocked:
+                    needs = [n for n in (node.parent, node.after) if n is not None]  # lineage, and a branch's stable run
+                    if any(n.id in blocked for n in needs):
                         blocked.add(node.id)
                         outcome.blocked.append(node.label)
                         todo.remove(node)
-                    elif node.parent is None or node.parent.id in finished:
+                    elif all(n.id in finished for n in needs):
                         todo.remove(node)
                         log(f"study: running {node.label} ({node.stage})")
                         running[pool.submit(self._timed, node)] = node

@@ -125,7 +125,8 @@ class SlurmExecutor:
             if job is not None:
                 out.waiting[node.label] = job
             else:
-                after = [jobs[k] for k in (node.parent.id if node.parent else None, "data") if k in jobs]
+                needs = (node.parent.id if node.parent else None, node.after.id if node.after else None, "data")
+                after = [jobs[k] for k in needs if k in jobs]
                 job = self.sbatch(node.label, node.stage, self._node_command(node.id), after)
                 out.submitted[node.label] = job
                 log(f"study: submitted {node.label} as job {job}" + (f" (after {', '.join(after)})" if after else ""))
@@ -157,8 +158,9 @@ def run_one(plan: Plan, what: str) -> int:
         error = runner.prepare_data()
     else:
         node = _find(plan, what)
-        if node.parent is not None and node.parent.state(plan.root) != DONE:
-            raise BadInput(f"Node {node.label}'s parent {node.parent.label} is not finished; run it first.")
+        for need in (node.parent, node.after):
+            if need is not None and need.state(plan.root) != DONE:
+                raise BadInput(f"Node {node.label} needs {need.label}, which is not finished; run it first.")
         if not plan.data_done():
             raise BadInput("The study's data is not prepared yet; run `evolm study node FILE data` first.")
         error = runner.run_node(node)
