@@ -23,39 +23,40 @@ def _events(root):
 
 
 def test_a_chain_runs_as_slurm_jobs_in_dependency_order_and_a_rerun_submits_nothing(tmp_path, shards, synth_tiny, cli):
-    """pretrain -> sft (evaluated) -> rl as three jobs chained with afterok, then the report job."""
-    nodes = grid(sft_epochs=(1,))
-    nodes[-1]["eval"] = ["down"]
-    data = study(tmp_path, shards, synth_tiny, nodes, slurm={"default": {"time": "00:20:00"}, "rl": {"cpus-per-task": 1}})
+    """pretrain -> sft -> its evaluation: two node jobs chained with afterok (the evaluation runs in the SFT node's
+    job, after its training), then the report job after both."""
+    nodes = grid(sft_epochs=(1,))[:2]
+    data = study(tmp_path, shards, synth_tiny, nodes, slurm={"default": {"time": "00:20:00"}, "sft": {"cpus-per-task": 1}})
     file = write(tmp_path, data)
     result = cli("study", "run", file, "--executor", "slurm", "--wait", "--json")
     assert result.code == 0, result.err
     summary = json.loads(result.out)
     root = tmp_path / "runs"
-    assert len(summary["submitted"]) == 3 and summary["unfinished"] == [] and len(summary["finished"]) == 3
+    assert len(summary["submitted"]) == 2 and summary["unfinished"] == [] and len(summary["finished"]) == 2
     jobs = {s["name"].split("-")[0]: s for s in _submissions(root)}
-    pt, sft, rl, report = jobs["pt"], jobs["sft"], jobs["rl"], jobs["report"]
-    assert pt["after"] == [] and sft["after"] == [pt["job"]] and rl["after"] == [sft["job"]]
-    assert "--dependency=afterok:" + sft["job"] in rl["command"] and "--time=00:20:00" in rl["command"]
-    assert "--cpus-per-task=1" in rl["command"] and "--cpus-per-task" not in sft["command"]
-    assert sorted(report["after"]) == sorted([pt["job"], sft["job"], rl["job"]]) and "afterany:" in report["command"]
-    # each node ran once, in order: a child started only after its parent's job ended
-    starts = {e["node"]: e["time"] for e in _events(root) if e["what"] == "train" and e["event"] == "start"}
-    ends = {e["node"]: e["time"] for e in _events(root) if e["what"] == "train" and e["event"] == "end"}
-    assert len(starts) == 3 and len([e for e in _events(root) if e["what"] == "train" and e["event"] == "start"]) == 3
-    order = sorted(starts, key=starts.get)
-    assert all(ends[a] <= starts[b] for a, b in zip(order, order[1:]))
-    for folder in ("sft", "rl"):
-        path = next(p for p in root.iterdir() if p.name.startswith(folder + "-") and p.is_dir())
-        assert (path / "evolm.json").is_file() and (path / "eval" / "SynthMathBasic1.json").is_file()
+    pt, sft, report = jobs["pt"], jobs["sft"], jobs["report"]
+    assert pt["after"] == [] and sft["after"] == [pt["job"]]
+    assert "--dependency=afterok:" + pt["job"] in sft["command"] and "--time=00:20:00" in sft["command"]
+    assert "--cpus-per-task=1" in sft["command"] and "--cpus-per-task" not in pt["command"]
+    assert sorted(report["after"]) == sorted([pt["job"], sft["job"]]) and "afterany:" in report["command"]
+    # each node ran once, in order: the SFT job started only after the pre-training job ended, and evaluated after training
+    events = _events(root)
+    starts = [e for e in events if e["what"] == "train" and e["event"] == "start"]
+    ends = {e["node"]: e["time"] for e in events if e["what"] == "train" and e["event"] == "end"}
+    assert len(starts) == 2 and ends[starts[0]["node"]] <= starts[1]["time"]
+    evaluated = next(e for e in events if e["what"] == "eval" and e["event"] == "start")
+    assert evaluated["node"] == starts[1]["node"] and evaluated["time"] >= ends[starts[1]["node"]]
+    path = next(p for p in root.iterdir() if p.name.startswith("sft-") and p.is_dir())
+    assert (path / "evolm.json").is_file() and (path / "eval" / "SynthMathBasic1.json").is_file()
     assert (root / "report" / "report.md").is_file()  # the report job ran after the others
     # a rerun submits nothing: every node is done
     again = cli("study", "run", file, "--executor", "slurm", "--json")
     assert again.code == 0, again.err
     assert json.loads(again.out)["submitted"] == {} and json.loads(again.out)["report_job"] is None
-    assert len(_submissions(root)) == 4
+    assert len(_submissions(root)) == 3
 
 
+@pytest.mark.slow  # about 25 s; the default suite keeps the chain test
 def test_a_failed_job_cancels_its_dependents_only(tmp_path, shards, synth_tiny, cli):
     nodes = grid(sft_epochs=(1,))[:2]
     nodes[0]["branches"] = [{}, {"lr": -1}]  # that pre-training exits 2; Slurm cancels the SFT job waiting on it

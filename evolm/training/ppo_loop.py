@@ -257,9 +257,9 @@ def train(policy, critic, ref, tokenizer, prompts: list[list[int]], score: Calla
                     weight = float(b["mask"].sum() / tokens_all) / s.ppo_epochs
                     stats["policy_loss"] += float(pg.detach().sum() / tokens_all) / s.ppo_epochs
                     stats["value_loss"] += float(vf.detach().sum() / tokens_all) / s.ppo_epochs
-                    stats["clip_fraction"] += float(clipped) * weight
-                    stats["value_clip_fraction"] += float(vclipped) * weight
-                    stats["approx_kl"] += float(approx_kl) * weight
+                    stats["clip_fraction"] += float(clipped.detach()) * weight
+                    stats["value_clip_fraction"] += float(vclipped.detach()) * weight
+                    stats["approx_kl"] += float(approx_kl.detach()) * weight
             for model in (policy, critic):
                 accelerator.clip_grad_norm_(model.parameters(), s.grad_clip)
             lr = schedulers[0].get_last_lr()[0]
