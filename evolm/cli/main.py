@@ -89,6 +89,15 @@ def _guard_stdout(command) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    try:
+        return _run(argv)
+    finally:
+        from evolm.training.processes import finish_processes
+
+        finish_processes()  # under torchrun / accelerate launch: a clean teardown, not an abort at exit
+
+
+def _run(argv: list[str] | None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if not sys.stderr.isatty():
         # Libraries' tqdm bars (datasets, TRL, lm-eval) flood logs and CI output; evolm's own progress

@@ -76,3 +76,20 @@ def warn_if_not_as_launched(accelerator) -> str | None:
             return (f"the launch config asks for {wanted}, but accelerate runs this as {got} on "
                     f"{accelerator.device.type} ({wanted} needs GPUs): every process holds the whole model")
     return None
+
+
+def finish_processes() -> None:
+    """Tear the process group down before the interpreter exits. Left to interpreter shutdown, gloo's
+    worker threads are sometimes destroyed while joinable, and the C++ runtime aborts the main process
+    ("terminate called without an active exception") after its checkpoint is written: torchrun then
+    reports the run failed. Seen with `evolm rl` on two CPU processes."""
+    import sys
+
+    if "torch.distributed" not in sys.modules:
+        return
+    dist = _group()
+    if dist is not None:
+        try:
+            dist.destroy_process_group()
+        except Exception:  # noqa: BLE001 - the command's outcome is already decided; nothing to report here
+            pass
