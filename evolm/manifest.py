@@ -163,6 +163,11 @@ class Compute:
     """Wall time x processes (one device each), in hours."""
 
 
+
+def device_hours(wall_time_s: float, processes: int) -> float:
+    """`Compute.device_hours`: wall time x processes (one device each), in hours."""
+    return round(wall_time_s * processes / 3600, 6)
+
 @dataclass
 class Provenance:
     """When and with what the checkpoint was made."""

@@ -139,8 +139,11 @@ def test_rl_vllm_probe_gets_the_memory_fraction(sft_model, monkeypatch):
     """The probe that precedes a vLLM RL run claims no more memory than TRL's engine will (--vllm-memory)."""
     from evolm.stages.rl import RLOptions, rollouts_on_vllm
 
+    from transformers import AutoTokenizer
+
     made = _fake_vllm(monkeypatch)
     monkeypatch.setattr("evolm.eval.generate.vllm_available", lambda: True)
-    assert rollouts_on_vllm(RLOptions(vllm_memory=0.25), sft_model, 128) is True
+    tokenizer = AutoTokenizer.from_pretrained(sft_model)
+    assert rollouts_on_vllm(RLOptions(vllm_memory=0.25), sft_model, tokenizer, 128) is True
     assert made["llm"]["gpu_memory_utilization"] == 0.25 and made["llm"]["max_model_len"] <= 128
-    assert rollouts_on_vllm(RLOptions(backend="transformers"), sft_model, 128) is False
+    assert rollouts_on_vllm(RLOptions(backend="transformers"), sft_model, tokenizer, 128) is False

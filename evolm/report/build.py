@@ -49,8 +49,9 @@ def header(runs: list[Run], root: Path) -> list[str]:
     from evolm.provenance import git_commit
 
     trained = [r for r in runs if not r.is_export]  # an export's compute is its run's
-    counted = [f for f in (r.compute_flops() for r in trained) if f]
-    stages = [s for s in stagespec.STAGES if any(r.stage == s and r.compute_flops() for r in trained)]
+    flops = {r.manifest_sha256: r.compute_flops() for r in trained}
+    counted = [f for f in flops.values() if f]
+    stages = [s for s in stagespec.STAGES if any(r.stage == s and flops[r.manifest_sha256] for r in trained)]
     unknown = len(trained) - len(counted)
     wall = sum(r.manifest.compute.wall_time_s or 0 for r in trained)
     evaluation = sum((result.get("compute") or {}).get("flops") or 0.0

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from evolm.checkpoint import Checkpoint, build_manifest, is_checkpoint, write_checkpoint
-from evolm.manifest import Compute, DataSource, ModelRecord, Outcome, Schedule, TokenizerRecord
+from evolm.manifest import Compute, DataSource, device_hours, ModelRecord, Outcome, Schedule, TokenizerRecord
 from evolm.console import log
 from evolm.errors import BadInput
 from evolm.fsutil import check_output_dir
@@ -315,7 +315,7 @@ def _ledger(spec: RunSpec, result) -> dict:
     shared = spec.schedule_notes.get("branch_of", {}).get("shared_tokens", 0)
     trained = result.tokens - shared
     return {"trained_tokens": trained, "flops": spec.preset.flops_per_token(spec.config.seq_len, spec.vocab) * trained,
-            "device_hours": round(result.wall_time_s * result.processes / 3600, 6)}
+            "device_hours": device_hours(result.wall_time_s, result.processes)}
 
 
 def _write_weights(spec: RunSpec, result, partial: Path, tmp: Path) -> None:

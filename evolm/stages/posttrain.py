@@ -16,7 +16,7 @@ from pathlib import Path
 from evolm.checkpoint import Checkpoint, build_manifest, load_checkpoint, write_checkpoint
 from evolm.console import log
 from evolm.errors import BadInput
-from evolm.manifest import Compute, DataSource, Manifest, Outcome, PostTraining, Schedule
+from evolm.manifest import Compute, DataSource, Manifest, device_hours, Outcome, PostTraining, Schedule
 from evolm.options import out_of_range
 from evolm.training.rundir import METRICS
 from evolm.training.tracking import Tracking
@@ -85,7 +85,7 @@ def posttrain_ledger(params: int, trained: int | None, generated: int | None, wa
     flops = None if trained is None else 6.0 * params * trained + 2.0 * params * (generated or 0)
     speed = round(trained / wall_time_s, 1) if trained and wall_time_s else None
     return {"flops": flops, "trained_tokens": trained, "generated_tokens": generated, "tokens_per_s": speed,
-            "device_hours": round(wall_time_s * processes / 3600, 6)}
+            "device_hours": device_hours(wall_time_s, processes)}
 
 
 def done_message(stage: str, checkpoint: Checkpoint, extra: str) -> None:

@@ -184,7 +184,7 @@ def check_whole_steps(kept: int, selected: int, prompts: int) -> None:
                            f"--examples a multiple of it (GRPO would leave {kept % prompts} out of every epoch)")
 
 
-def rollouts_on_vllm(o: RLOptions, model_path: Path, context: int) -> bool:
+def rollouts_on_vllm(o: RLOptions, model_path: Path, tokenizer, context: int) -> bool:
     """Whether TRL generates the rollouts with vLLM (colocated: one engine per training process).
 
     vLLM is tried once on the model before training (`VLLMBackend` generates one token, as
@@ -196,10 +196,8 @@ def rollouts_on_vllm(o: RLOptions, model_path: Path, context: int) -> bool:
 
     if not (o.backend == "vllm" or (o.backend == "auto" and vllm_available())):
         return False
-    from transformers import AutoTokenizer
-
     try:
-        VLLMBackend(str(model_path), AutoTokenizer.from_pretrained(model_path), context, o.seed,
+        VLLMBackend(str(model_path), tokenizer, context, o.seed,
                     memory=o.vllm_memory).close()
     except VLLMRefused as exc:
         if o.backend == "vllm":
@@ -251,9 +249,11 @@ def run(*, parent: Path, data: Path, examples: int | None, epochs: float, out: P
     golds = [grader.gold(r) for grader, r in zip(graders, rows)]
     # The prompt's tokens as TRL makes them (transformers 5 returns a BatchEncoding here, whose len()
     # is its number of fields, not of tokens).
-    lengths = [len(tokenizer.apply_chat_template(conversation(r["problem"]), add_generation_prompt=True,
-                                                 return_dict=True)["input_ids"]) for r in rows]
-    kept = [(r, g, grader, n) for r, g, grader, n in zip(rows, golds, graders, lengths) if g is not None and n <= max_prompt]
+    # kept: (row, gold, grader, prompt token ids); PPO samples from these ids, the ledger counts them
+    prompt_ids = [tokenizer.apply_chat_template(conversation(r["problem"]), add_generation_prompt=True,
+                                                return_dict=True)["input_ids"] for r in rows]
+    kept = [(r, g, grader, ids) for r, g, grader, ids in zip(rows, golds, graders, prompt_ids)
+            if g is not None and len(ids) <= max_prompt]
     if len(kept) < len(rows):
         log(f"warning: {len(rows) - len(kept)} of {len(rows)} RL prompts are longer than {max_prompt} tokens or have no gold answer; skipped.")
     if not kept:
@@ -331,7 +331,7 @@ def _train_trl(o: RLOptions, ancestor, tokenizer, dataset, kept, settings: dict,
     from transformers import AutoModelForCausalLM
     from trl import GRPOConfig, GRPOTrainer, RLOOConfig, RLOOTrainer
 
-    use_vllm = rollouts_on_vllm(o, ancestor.path, context)
+    use_vllm = rollouts_on_vllm(o, ancestor.path, tokenizer, context)
     model = AutoModelForCausalLM.from_pretrained(ancestor.path, dtype=torch.float32, attn_implementation="sdpa")
     Config, Trainer = (GRPOConfig, GRPOTrainer) if o.algo == "grpo" else (RLOOConfig, RLOOTrainer)
     # Built before OUT.partial exists: TRL's own checks of its arguments then also come before any output.
@@ -354,7 +354,7 @@ def _train_trl(o: RLOptions, ancestor, tokenizer, dataset, kept, settings: dict,
         model=trainer.model, weights=gathered_weights(trainer),
         rewards=[h["reward"] for h in trainer.state.log_history if "reward" in h], steps=trainer.state.global_step,
         wall_time_s=round(result.metrics.get("train_runtime", 0.0), 3), trained_tokens=seen,
-        generated_tokens=generated_tokens(seen, [n for *_, n in kept], trainer.state.global_step * settings["prompts_per_step"],
+        generated_tokens=generated_tokens(seen, [len(ids) for *_, ids in kept], trainer.state.global_step * settings["prompts_per_step"],
                                           settings["rollouts"]),
         parallelism=parallelism(trainer.accelerator), log_history=trainer.state.log_history,
         backend="vllm" if use_vllm else "transformers")
@@ -369,7 +369,6 @@ def _train_ppo(o: RLOptions, ancestor, tokenizer, kept, settings: dict, epochs: 
     from accelerate import Accelerator
     from transformers import AutoModelForCausalLM
 
-    from evolm.template import conversation
     from evolm.training.ppo_loop import PPOSettings, train as train_ppo, value_model
     from evolm.training.rundir import METRICS, open_run_dir_once
 
@@ -382,8 +381,7 @@ def _train_ppo(o: RLOptions, ancestor, tokenizer, kept, settings: dict, epochs: 
     policy = AutoModelForCausalLM.from_pretrained(ancestor.path, dtype=torch.float32, attn_implementation="sdpa")
     critic = value_model(ancestor.path)
     reference = AutoModelForCausalLM.from_pretrained(ancestor.path, dtype=torch.float32) if o.kl else None
-    prompts = [tokenizer.apply_chat_template(conversation(r["problem"]), add_generation_prompt=True, return_dict=True)["input_ids"]
-               for r, *_ in kept]
+    prompts = [ids for *_, ids in kept]
     golds = [(g, grader.FAMILY) for _, g, grader, _ in kept]
 
     def score(index: int, text: str) -> float:

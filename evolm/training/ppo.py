@@ -18,17 +18,14 @@ def masked_mean(x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     return (x * mask).sum() / mask.sum().clamp(min=1)
 
 
-def whiten(x: torch.Tensor, mask: torch.Tensor, *, shift_mean: bool = True, count=None, total=None, total_sq=None) -> torch.Tensor:
+def whiten(x: torch.Tensor, mask: torch.Tensor, *, count=None, total=None, total_sq=None) -> torch.Tensor:
     """Advantages to zero mean and unit variance over the masked tokens. `count`/`total`/`total_sq`:
     the sums over every process (so many processes whiten as one would); by default this batch's."""
     if count is None:
         count, total, total_sq = mask.sum(), (x * mask).sum(), (x * x * mask).sum()
     mean = total / count.clamp(min=1)
     var = (total_sq / count.clamp(min=1) - mean * mean) * count / (count - 1).clamp(min=1)  # unbiased
-    out = (x - mean) * torch.rsqrt(var + 1e-8)
-    if not shift_mean:
-        out = out + mean
-    return out * mask
+    return (x - mean) * torch.rsqrt(var + 1e-8) * mask
 
 
 def gae(rewards: torch.Tensor, values: torch.Tensor, mask: torch.Tensor, gamma: float, lam: float) -> tuple[torch.Tensor, torch.Tensor]:

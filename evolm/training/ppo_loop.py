@@ -205,8 +205,9 @@ def train(policy, critic, ref, tokenizer, prompts: list[list[int]], score: Calla
                 chosen.append(orders.setdefault(epoch, order(epoch))[at])
             mine = chosen[rank::world]
             # --- rollouts -------------------------------------------------------------------
+            policy.eval()
+            critic.eval()
             unwrapped = accelerator.unwrap_model(policy)
-            unwrapped.eval()
             responses: list[list[int]] = []
             for i in range(0, len(mine), s.micro_batch):
                 part = mine[i:i + s.micro_batch]
@@ -216,8 +217,6 @@ def train(policy, critic, ref, tokenizer, prompts: list[list[int]], score: Calla
             scores = torch.tensor([score(j, t) for j, t in zip(mine, texts)], dtype=torch.float32, device=device)
             # --- what the update needs, without gradients ------------------------------------
             batches = []
-            policy.eval()
-            critic.eval()
             with torch.no_grad():
                 for i in range(0, len(mine), s.micro_batch):
                     part_prompts = [prompts[j] for j in mine[i:i + s.micro_batch]]
@@ -270,10 +269,10 @@ def train(policy, critic, ref, tokenizer, prompts: list[list[int]], score: Calla
             # --- bookkeeping ----------------------------------------------------------------
             local = torch.tensor([float(scores.sum()), float(len(mine)), float(sum(len(r) for r in responses)),
                                   float(sum(len(prompts[j]) for j in mine)),
-                                  sum(float((b["kl"] * b["mask"]).sum()) if b["kl"] is not None else 0.0 for b in batches)],
-                                 device=device)
-            total = accelerator.reduce(local, "sum")
-            stats = {k: float(accelerator.reduce(torch.tensor(v, device=device), "sum")) for k, v in stats.items()}
+                                  sum(float((b["kl"] * b["mask"]).sum()) if b["kl"] is not None else 0.0 for b in batches),
+                                  *stats.values()], device=device)
+            total = accelerator.reduce(local, "sum")  # one collective for the step's sums and the loss statistics
+            stats = dict(zip(stats, total[5:].tolist()))
             counts["generated_tokens"] += int(total[2])
             counts["trained_tokens"] += int(total[2] + total[3]) * s.ppo_epochs
             done = step + 1
