@@ -168,6 +168,15 @@ def device_hours(wall_time_s: float, processes: int) -> float:
     """`Compute.device_hours`: wall time x processes (one device each), in hours."""
     return round(wall_time_s * processes / 3600, 6)
 
+
+def shared_flops(compute: Compute, schedule: Schedule) -> float:
+    """The FLOPs of the tokens a WSD budget branch shares with its stable run (0 for any other run):
+    not its own compute, but part of what made its model (a lineage's cumulative FLOPs count them)."""
+    shared = (schedule.settings.get("branch_of") or {}).get("shared_tokens", 0)
+    if not (shared and compute.flops and compute.trained_tokens):
+        return 0.0
+    return compute.flops / compute.trained_tokens * shared  # the same FLOPs per token as the branch's own
+
 @dataclass
 class Provenance:
     """When and with what the checkpoint was made."""

@@ -211,4 +211,7 @@ def test_a_wsd_budget_sweep_is_one_stable_run_and_a_decay_branch_per_smaller_bud
     row = next(n for n in ledger["nodes"] if n["id"] == branch.id)
     # the branch's lineage holds the stable run's shared tokens too: its FLOPs are those of all its tokens
     assert row["lineage_flops"] == pytest.approx(row["flops"] / manifest.compute.trained_tokens * manifest.schedule.tokens_done)
+    assert cli("report", root, "--out", tmp_path / "report").code == 0  # the report counts the branch's lineage alike
+    reported = {r["manifest_sha256"]: r for r in json.loads((tmp_path / "report" / "runs.json").read_text())}
+    assert reported[load_checkpoint(branch.path).manifest_sha256]["lineage_flops"] == pytest.approx(row["lineage_flops"])
     assert cli("study", "run", file, "--no-report").code == 0 and len(_trained(root)) == 2

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from evolm import stagespec
 from evolm.checkpoint import MANIFEST
+from evolm.manifest import shared_flops
 from evolm.console import log
 from evolm.errors import BadInput
 from evolm.fsutil import atomic_dir
@@ -79,6 +80,8 @@ def add_lineage_flops(runs: list[Run], by_sha: dict[str, dict]) -> None:
             run = run_of[sha]
             own, parent = run.compute_flops(), run.parent_sha256
             above = 0.0 if parent is None else (total(parent) if parent in run_of else None)
+            if above is not None:  # a WSD budget branch's model also holds its stable run's first tokens
+                above += shared_flops(run.manifest.compute, run.manifest.schedule)
             row["lineage_flops"] = None if own is None or above is None else own + above
         return row["lineage_flops"]
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from evolm.checkpoint import MANIFEST
+from evolm.manifest import shared_flops
 from evolm.study.plan import Node, Plan
 
 
@@ -55,10 +56,8 @@ def _entry(node: Node, parent: Entry | None) -> Entry:
         entry = dict(wall_time_s=c.wall_time_s, device_hours=c.device_hours, tokens_per_s=c.tokens_per_s, mfu=c.mfu,
                      trained_tokens=c.trained_tokens, generated_tokens=c.generated_tokens)
     above = 0.0 if parent is None else parent.lineage_flops
-    if manifest is not None and own and manifest.compute.trained_tokens:
-        # a WSD budget branch: its model also holds the stable run's first tokens (at the same FLOPs per token)
-        shared = (manifest.schedule.settings.get("branch_of") or {}).get("shared_tokens", 0)
-        above = None if above is None else above + own / manifest.compute.trained_tokens * shared
+    if manifest is not None and above is not None:
+        above += shared_flops(manifest.compute, manifest.schedule)  # a WSD branch's model holds its stable run's first tokens
     lineage = None if own is None or above is None else own + above
     return Entry(node, manifest is not None, own, lineage, **(entry or {}), eval_flops=eval_flops(node))
 
