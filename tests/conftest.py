@@ -137,3 +137,18 @@ def kill_when(proc, state):
         time.sleep(0.05)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
+
+
+def launch_env():
+    """The environment of a many-process launch in a test: one thread per process (two processes on
+    two cores), offline, and EVOLM_DEBUG so a process that could not free gloo's threads says so."""
+    return dict(os.environ, OMP_NUM_THREADS="1", HF_HUB_OFFLINE="1", HF_DATASETS_OFFLINE="1", EVOLM_DEBUG="1")
+
+
+def assert_launched_cleanly(done, threads_freed=True):
+    """A many-process launch (torchrun / accelerate launch, with `launch_env`) succeeded; with
+    `threads_freed`, its processes also freed gloo's worker threads before exiting (see
+    evolm.training.processes.start_processes) instead of leaving by `finish_processes`' fallback."""
+    assert done.returncode == 0, done.stderr[-3000:]
+    if threads_freed:
+        assert "worker threads outlived the process group" not in done.stderr

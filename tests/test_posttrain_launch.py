@@ -1,7 +1,6 @@
 """`evolm sft` and `evolm rl` launched as two processes (torch.distributed, gloo on CPU)."""
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -12,14 +11,16 @@ from safetensors.torch import load_file
 
 from evolm.checkpoint import load_checkpoint
 
+from conftest import assert_launched_cleanly, launch_env
+
 REPO = Path(__file__).resolve().parent.parent
 
 
 def _launch(*args):
-    env = dict(os.environ, OMP_NUM_THREADS="1")
+    env = launch_env()
     done = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "-m", "evolm",
                            *map(str, args)], capture_output=True, text=True, env=env, timeout=300)
-    assert done.returncode == 0, done.stderr[-3000:]
+    assert_launched_cleanly(done)
     # Every process returns the checkpoint; only the main one prints it.
     assert done.stdout.split() == [str(args[args.index("--out") + 1])]
 
@@ -112,12 +113,12 @@ def test_fsdp_launch_configs_train_on_cpu_as_data_parallel_and_say_so(config, sh
     CPU and runs them as plain data parallel (MULTI_CPU). The run says so, records it, and trains the
     same weights as one process."""
     args = _pretrain_args(shards)
-    env = dict(os.environ, OMP_NUM_THREADS="1")
+    env = launch_env()
     done = subprocess.run([str(Path(sys.executable).parent / "accelerate"), "launch", "--config_file",
                            str(REPO / "configs" / "accelerate" / f"{config}.yaml"), "--num_processes", "2",
                            "--mixed_precision", "no", "-m", "evolm", *args, "--out", str(tmp_path / "two")],
                           capture_output=True, text=True, env=env, timeout=300)
-    assert done.returncode == 0, done.stderr[-3000:]
+    assert_launched_cleanly(done)
     assert done.stdout.split() == [str(tmp_path / "two")]
     assert "the launch config asks for FSDP, but accelerate runs this as MULTI_CPU on cpu" in done.stderr
     compute = load_checkpoint(tmp_path / "two").manifest.compute
@@ -130,12 +131,15 @@ def test_fsdp_launch_configs_train_on_cpu_as_data_parallel_and_say_so(config, sh
 def _accelerate(config, *args):
     """`accelerate launch --config_file configs/accelerate/CONFIG.yaml` with two CPU processes. The launcher
     itself logs DeepSpeed's accelerator choice to stdout before evolm starts: evolm's own stdout is the last line."""
-    env = dict(os.environ, OMP_NUM_THREADS="1")
+    env = launch_env()
     done = subprocess.run([str(Path(sys.executable).parent / "accelerate"), "launch", "--config_file",
                            str(REPO / "configs" / "accelerate" / f"{config}.yaml"), "--num_processes", "2",
                            "--mixed_precision", "no", "-m", "evolm", *map(str, args)],
                           capture_output=True, text=True, env=env, timeout=300)
-    assert done.returncode == 0, done.stderr[-3000:]
+    # DeepSpeed keeps its process groups in module globals for the life of the process, so gloo's
+    # threads outlive `destroy_process_group` under the ZeRO configs: the processes leave by
+    # `finish_processes`' fallback, still with exit code 0.
+    assert_launched_cleanly(done, threads_freed="zero" not in config)
     assert done.stdout.strip().splitlines()[-1] == str(args[args.index("--out") + 1])
     return done
 

@@ -5,6 +5,8 @@ import torch
 
 from evolm.training import ppo
 
+from conftest import assert_launched_cleanly, launch_env
+
 
 def t(rows):
     return torch.tensor(rows, dtype=torch.float32)
@@ -86,7 +88,6 @@ def test_the_critic_starts_from_the_checkpoint_with_a_zero_head_and_saves_and_lo
 # --- `evolm rl --algo ppo` on drills a 1M model gets partly right after a short SFT --------------------------------
 
 import json  # noqa: E402
-import os  # noqa: E402
 import random  # noqa: E402
 import signal  # noqa: E402
 import subprocess  # noqa: E402
@@ -158,17 +159,13 @@ def test_ppo_settings_are_checked_before_any_work(args, message, drills, tmp_pat
     assert result.code == 2 and message in result.err and not (tmp_path / "x.partial").exists()
 
 
-def _env():
-    return dict(os.environ, OMP_NUM_THREADS="1", HF_HUB_OFFLINE="1", HF_DATASETS_OFFLINE="1")
-
-
 def test_ppo_resumes_after_a_kill_with_its_critic(drills, tmp_path, cli):
     """Killed after its state at step 2 (of 6), resumed: the same steps and the same weights as a run never
     killed, which needs the critic and both optimizers back (the rollouts are seeded per step and prompt)."""
     args = ["rl", str(drills / "sft"), "--data", str(drills / "drills.jsonl"), *PPO, "--epochs", "3", "--save-every", "2"]
     assert cli(*args, "--out", tmp_path / "whole").code == 0
     out = tmp_path / "killed"
-    child = subprocess.Popen([sys.executable, "-m", "evolm", *args, "--out", str(out)], env=_env(),
+    child = subprocess.Popen([sys.executable, "-m", "evolm", *args, "--out", str(out)], env=launch_env(),
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     state = tmp_path / "killed.partial" / "state" / "step-00000002" / "trainer.json"
     deadline = time.monotonic() + 240
@@ -193,8 +190,8 @@ def test_two_processes_give_the_losses_of_one(drills, tmp_path, cli):
     args = ["rl", str(drills / "sft"), "--data", str(drills / "drills.jsonl"), *PPO, "--epochs", "1"]
     assert cli(*args, "--out", tmp_path / "one").code == 0
     done = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "-m", "evolm", *args,
-                           "--out", str(tmp_path / "two")], capture_output=True, text=True, env=_env(), timeout=300)
-    assert done.returncode == 0, done.stderr[-3000:]
+                           "--out", str(tmp_path / "two")], capture_output=True, text=True, env=launch_env(), timeout=300)
+    assert_launched_cleanly(done)
     one, two = [[r for r in _rows(tmp_path / p) if "reward" in r] for p in ("one", "two")]
     assert len(one) == len(two) == 2
     for a, b in zip(one, two):

@@ -1,7 +1,6 @@
 """`evolm pretrain` and `evolm cpt` on the synthetic shards, with a CPU preset."""
 
 import json
-import os
 import subprocess
 import sys
 
@@ -11,7 +10,7 @@ from safetensors.torch import load_file
 
 from evolm.checkpoint import load_checkpoint
 
-from conftest import SMALL, kill_when
+from conftest import SMALL, assert_launched_cleanly, kill_when, launch_env
 
 
 def _metrics(path):
@@ -72,10 +71,10 @@ def test_killed_run_resumes_to_identical_weights(shards, tmp_path, cli):
 def test_two_processes_match_one(shards, tmp_path, cli):
     args = ["pretrain", *SMALL, "--tokens", "12K", "--data", str(shards / "general"), "--export-at", "3K"]
     assert cli(*args, "--out", tmp_path / "one").code == 0
-    env = dict(os.environ, OMP_NUM_THREADS="1")
+    env = launch_env()
     done = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "-m", "evolm", *args,
                            "--out", str(tmp_path / "two")], capture_output=True, text=True, env=env, timeout=300)
-    assert done.returncode == 0, done.stderr[-2000:]
+    assert_launched_cleanly(done)
     assert done.stdout.split() == [str(tmp_path / "two")]  # every process returns the checkpoint; only the main one prints
     one, two = _metrics(tmp_path / "one"), _metrics(tmp_path / "two")
     assert len(one) == len(two)

@@ -89,12 +89,15 @@ def _guard_stdout(command) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    try:
-        return _run(argv)
-    finally:
-        from evolm.training.processes import finish_processes
+    from evolm.training.processes import finish_processes, start_processes
 
-        finish_processes()  # under torchrun / accelerate launch: a clean teardown, not an abort at exit
+    start_processes()
+    code = 1
+    try:
+        code = _run(argv)
+        return code
+    finally:
+        finish_processes(code)  # under torchrun / accelerate launch: a clean teardown, not an abort at exit
 
 
 def _run(argv: list[str] | None) -> int:

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from evolm.checkpoint import Checkpoint
-from evolm.console import log
 from evolm.errors import BadInput
 from evolm.options import check_ranges, check_warmup, given, option
 from evolm.presets import PRESETS, SFTDefaults, paper_values

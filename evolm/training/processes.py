@@ -6,7 +6,9 @@ alone writes the checkpoint, and every process returns it (the CLI decides who p
 
 from __future__ import annotations
 
+import glob
 import os
+from pathlib import Path
 from typing import Callable, TypeVar
 
 from evolm.errors import BadInput
@@ -78,18 +80,63 @@ def warn_if_not_as_launched(accelerator) -> str | None:
     return None
 
 
-def finish_processes() -> None:
-    """Tear the process group down before the interpreter exits. Left to interpreter shutdown, gloo's
-    worker threads are sometimes destroyed while joinable, and the C++ runtime aborts the main process
-    ("terminate called without an active exception") after its checkpoint is written: torchrun then
-    reports the run failed. Seen with `evolm rl` on two CPU processes."""
+def start_processes() -> None:
+    """Ready a many-process run before its process group exists.
+
+    Some modules capture the default process group when imported while one is alive: torch._dynamo
+    (imported by every optimizer's first construction) and DeepSpeed's comm module (imported by
+    accelerate), whose functions take `group=GroupMember.WORLD` as a default argument (torch 2.13,
+    DeepSpeed 0.18). `destroy_process_group` then cannot free gloo's worker threads, and a worker
+    still dropping its last collective's tensors when the interpreter finalizes aborts the process
+    ("terminate called without an active exception") after its checkpoint is written: torchrun reports
+    the run failed, about one run in five with two CPU processes. Imported before the group exists,
+    they hold nothing. The runs import both anyway, so this costs no time."""
+    import contextlib
+    import sys
+
+    if world_size() <= 1:
+        return
+    # stdout carries only the command's result (see cli.common.results_only_on_stdout); DeepSpeed
+    # announces its accelerator there when imported.
+    with contextlib.redirect_stdout(sys.stderr):
+        import torch._dynamo  # noqa: F401 - imported for its side effect, before the group exists
+
+        try:
+            import deepspeed.comm  # noqa: F401 - as above; DeepSpeed is optional
+        except Exception:  # noqa: BLE001 - absent or broken: accelerate will not import it either
+            pass
+
+
+def _gloo_threads_alive() -> bool:
+    try:
+        return any(Path(comm).read_text().startswith("pt_gloo") for comm in glob.glob("/proc/self/task/*/comm"))
+    except OSError:
+        return False
+
+
+def finish_processes(exit_code: int) -> None:
+    """Tear the process group down before the interpreter exits (see `start_processes`).
+
+    Should some library still hold the group, so that gloo's worker threads outlive it (DeepSpeed's
+    engine keeps its groups in module globals), the process leaves without finalizing the interpreter
+    (its outputs flushed, its result decided): a clean exit code rather than an abort at finalization."""
+    import gc
     import sys
 
     if "torch.distributed" not in sys.modules:
         return
     dist = _group()
-    if dist is not None:
-        try:
-            dist.destroy_process_group()
-        except Exception:  # noqa: BLE001 - the command's outcome is already decided; nothing to report here
-            pass
+    if dist is None:
+        return
+    try:
+        dist.destroy_process_group()
+    except Exception:  # noqa: BLE001 - the command's outcome is already decided; nothing to report here
+        pass
+    gc.collect()
+    if world_size() > 1 and _gloo_threads_alive():  # a launched process, never an in-process caller's
+        if os.environ.get("EVOLM_DEBUG", "") not in ("", "0"):  # expected under DeepSpeed, which holds its groups for life
+            print("debug: gloo's worker threads outlived the process group; leaving without interpreter "
+                  "finalization", file=sys.stderr)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(exit_code)
