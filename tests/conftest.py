@@ -152,3 +152,22 @@ def assert_launched_cleanly(done, threads_freed=True):
     assert done.returncode == 0, done.stderr[-3000:]
     if threads_freed:
         assert "worker threads outlived the process group" not in done.stderr
+
+
+def accelerate_launch(config, *args):
+    """`accelerate launch --config_file configs/accelerate/CONFIG.yaml -m evolm ARGS` with two CPU
+    processes, fp32. The launcher itself logs DeepSpeed's accelerator choice to stdout before evolm
+    starts: evolm's own stdout is the last line."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([str(Path(sys.executable).parent / "accelerate"), "launch", "--config_file",
+                           str(REPO / "configs" / "accelerate" / f"{config}.yaml"), "--num_processes", "2",
+                           "--mixed_precision", "no", "-m", "evolm", *map(str, args)],
+                          capture_output=True, text=True, env=launch_env(), timeout=300)
+    # DeepSpeed keeps its process groups in module globals for the life of the process, so gloo's
+    # threads outlive `destroy_process_group` under the ZeRO configs: the processes leave by
+    # `finish_processes`' fallback, still with exit code 0.
+    assert_launched_cleanly(done, threads_freed="zero" not in config)
+    assert done.stdout.strip().splitlines()[-1] == str(args[list(args).index("--out") + 1])
+    return done

@@ -11,7 +11,7 @@ from safetensors.torch import load_file
 
 from evolm.checkpoint import load_checkpoint
 
-from conftest import assert_launched_cleanly, launch_env
+from conftest import accelerate_launch, assert_launched_cleanly, launch_env
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -128,22 +128,6 @@ def test_fsdp_launch_configs_train_on_cpu_as_data_parallel_and_say_so(config, sh
     assert a.keys() == b.keys() and all(torch.allclose(a[k], b[k], atol=1e-5) for k in a)
 
 
-def _accelerate(config, *args):
-    """`accelerate launch --config_file configs/accelerate/CONFIG.yaml` with two CPU processes. The launcher
-    itself logs DeepSpeed's accelerator choice to stdout before evolm starts: evolm's own stdout is the last line."""
-    env = launch_env()
-    done = subprocess.run([str(Path(sys.executable).parent / "accelerate"), "launch", "--config_file",
-                           str(REPO / "configs" / "accelerate" / f"{config}.yaml"), "--num_processes", "2",
-                           "--mixed_precision", "no", "-m", "evolm", *map(str, args)],
-                          capture_output=True, text=True, env=env, timeout=300)
-    # DeepSpeed keeps its process groups in module globals for the life of the process, so gloo's
-    # threads outlive `destroy_process_group` under the ZeRO configs: the processes leave by
-    # `finish_processes`' fallback, still with exit code 0.
-    assert_launched_cleanly(done, threads_freed="zero" not in config)
-    assert done.stdout.strip().splitlines()[-1] == str(args[args.index("--out") + 1])
-    return done
-
-
 @pytest.mark.parametrize("config", ["zero2-1B", "zero3-4B"])
 def test_zero_launch_configs_run_sft_and_rl_on_cpu_and_match_one_process(config, base, synth_tiny, one_process_sft,
                                                                           tmp_path):
@@ -152,13 +136,13 @@ def test_zero_launch_configs_run_sft_and_rl_on_cpu_and_match_one_process(config,
     sharded weights, gathered for the checkpoint), in fp32 instead of bf16."""
     pytest.importorskip("deepspeed")
     pool = synth_tiny / "pool" / "mathpool.jsonl"
-    _accelerate(config, *_sft_args(base, synth_tiny), "--out", tmp_path / "two")
+    accelerate_launch(config, *_sft_args(base, synth_tiny), "--out", tmp_path / "two")
     assert _losses(tmp_path / "two") == pytest.approx(_losses(one_process_sft), abs=1e-4)
     compute = load_checkpoint(tmp_path / "two").manifest.compute
     assert (compute.processes, compute.parallelism) == (2, "DEEPSPEED")
     a, b = load_file(one_process_sft / "model.safetensors"), load_file(tmp_path / "two" / "model.safetensors")
     assert a.keys() == b.keys() and all(torch.allclose(a[k], b[k], atol=1e-5) for k in a)
-    _accelerate(config, "rl", tmp_path / "two", "--data", pool, "--examples", "8", "--epochs", "1", "--prompts-per-step", "4",
+    accelerate_launch(config, "rl", tmp_path / "two", "--data", pool, "--examples", "8", "--epochs", "1", "--prompts-per-step", "4",
                 "--rollouts", "2", "--max-completion-length", "16", "--out", tmp_path / "rl")
     rl = load_checkpoint(tmp_path / "rl").manifest
     assert (rl.compute.processes, rl.compute.parallelism, rl.schedule.steps_done) == (2, "DEEPSPEED", 2)

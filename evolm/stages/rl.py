@@ -14,7 +14,6 @@ or batched transformers generation.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,7 +33,7 @@ from evolm.training.batching import split_batch
 from evolm.training.metrics import metrics_callback
 from evolm.training.noop import noop_warnings
 from evolm.training.options import LOG_EVERY, REPORT_TO, SEED, TRL_SAVE_EVERY
-from evolm.training.processes import from_main, parallelism, is_main_process, world_size
+from evolm.training.processes import from_main, is_main_process, parallelism, placement, world_size
 from evolm.training.rundir import check_outputs
 from evolm.training.tracking import Tracking, check_report_to
 from evolm.training.trl_run import device_settings, gathered_weights, start_run_dir, train
@@ -88,10 +87,6 @@ class RLOptions:
         if self.algo != "ppo" and self.rollouts is not None and self.rollouts < 2:
             raise BadInput(f"--rollouts {self.rollouts}: {self.algo.upper()} compares the rollouts of a prompt, so it needs "
                            "at least 2 (PPO takes 1).")
-        if self.algo == "ppo" and os.environ.get("ACCELERATE_USE_DEEPSPEED") == "true":
-            # accelerate gives one DeepSpeed engine per Accelerator, and PPO trains two models (policy and critic)
-            raise BadInput("PPO does not run under DeepSpeed ZeRO yet (the policy and its critic would need an engine "
-                           "each); launch it with DDP or an FSDP config, or use --algo grpo with the ZeRO configs.")
         if self.algo != "ppo" and (self.critic_lr is not None or self.gamma != 1.0 or self.lam != 1.0 or self.clip != 0.2):
             raise BadInput(f"--critic-lr, --gamma, --lam and --clip are PPO's; {self.algo.upper()} has no critic (add --algo ppo).")
         if self.backend not in ("auto", "transformers", "vllm"):
@@ -269,7 +264,7 @@ def run(*, parent: Path, data: Path, examples: int | None, epochs: float, out: P
     record = {"stage": "rl", "knobs": knobs, "parent": ancestor.manifest_sha256, "config": settings, "report_to": report_to}
     tracking = Tracking(report_to, run_dir, Path(out).name)
     if o.algo == "ppo":
-        trained = _train_ppo(o, ancestor, tokenizer, kept, settings, epochs, run_dir, record, tracking, resume=resume,
+        trained = _train_ppo(o, ancestor, tokenizer, kept, settings, epochs, accum, run_dir, record, tracking, resume=resume,
                              description=f"rl {preset}")
     else:
         dataset = datasets.Dataset.from_list([{"prompt": conversation(r["problem"]), "gold": g, "grader": grader.FAMILY}
@@ -360,13 +355,14 @@ def _train_trl(o: RLOptions, ancestor, tokenizer, dataset, kept, settings: dict,
         backend="vllm" if use_vllm else "transformers")
 
 
-def _train_ppo(o: RLOptions, ancestor, tokenizer, kept, settings: dict, epochs: float, run_dir: Path, record: dict,
+def _train_ppo(o: RLOptions, ancestor, tokenizer, kept, settings: dict, epochs: float, accum: int, run_dir: Path, record: dict,
                tracking, *, resume: bool, description: str) -> TrainedRL:
     """PPO with a critic (evolm.training.ppo_loop): the policy and the critic both start from the parent."""
     import json
 
     import torch
     from accelerate import Accelerator
+    from accelerate.utils import GradientAccumulationPlugin
     from transformers import AutoModelForCausalLM
 
     from evolm.training.ppo_loop import PPOSettings, train as train_ppo, value_model
@@ -376,7 +372,10 @@ def _train_ppo(o: RLOptions, ancestor, tokenizer, kept, settings: dict, epochs: 
         raise BadInput("PPO generates its rollouts with transformers (its samples are seeded per prompt); use "
                        "--backend transformers or auto, or --algo grpo for vLLM rollouts.")
     cuda = torch.cuda.is_available()
-    accelerator = Accelerator(cpu=not cuda, mixed_precision="bf16" if cuda else "no")
+    # one optimizer step per PPO step: accum micro batches per process, each seen ppo_epochs times
+    # (a plugin, not `gradient_accumulation_steps=`: accelerate launch's environment would override that)
+    accelerator = Accelerator(**placement(cuda), mixed_precision="bf16" if cuda else "no",
+                              gradient_accumulation_plugin=GradientAccumulationPlugin(num_steps=accum * settings["ppo_epochs"]))
     open_run_dir_once(run_dir, record, resume=resume, processes=accelerator)
     policy = AutoModelForCausalLM.from_pretrained(ancestor.path, dtype=torch.float32, attn_implementation="sdpa")
     critic = value_model(ancestor.path)
@@ -393,6 +392,7 @@ def _train_ppo(o: RLOptions, ancestor, tokenizer, kept, settings: dict, epochs: 
     s = PPOSettings(actor_lr=settings["lr"], critic_lr=settings["critic_lr"], prompts_per_step=settings["prompts_per_step"],
                     micro_batch=settings["micro_batch"], total_steps=total, warmup_steps=warmup, temperature=o.temperature,
                     max_completion=settings["max_completion_length"], gamma=o.gamma, lam=o.lam, clip=o.clip, value_clip=o.clip,
+                    ppo_epochs=settings["ppo_epochs"],
                     kl=o.kl, kl_coef=settings["kl_coef"], seed=o.seed, save_every=o.save_every, log_every=o.log_every)
     tracking.start_accelerate(accelerator, {"stage": "rl", **record["knobs"], **settings}, resume_step=None)
     try:
@@ -401,7 +401,7 @@ def _train_ppo(o: RLOptions, ancestor, tokenizer, kept, settings: dict, epochs: 
     finally:
         tracking.finish_accelerate(accelerator)
     history = [json.loads(line) for line in (Path(run_dir) / METRICS).read_text().splitlines()] if accelerator.is_main_process else []
-    return TrainedRL(model=accelerator.unwrap_model(policy), weights=result.state_dict, rewards=result.rewards,
+    return TrainedRL(model=policy, weights=result.state_dict, rewards=result.rewards,
                      steps=result.steps, wall_time_s=result.wall_time_s, trained_tokens=result.trained_tokens,
                      generated_tokens=result.generated_tokens, parallelism=parallelism(accelerator), log_history=history,
                      backend="transformers")

@@ -68,12 +68,28 @@ def value_loss(values: torch.Tensor, old_values: torch.Tensor, returns: torch.Te
     return losses, masked_mean((clipped > unclipped).float(), mask)
 
 
+def variance_sums(values: torch.Tensor, returns: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """[sum R, sum R^2, sum (R - V), sum (R - V)^2] over the masked tokens: summed over micro batches
+    and processes, they give the explained variance of a whole step (`explained_variance_of`)."""
+    residual = (returns - values).double()
+    returns, mask = returns.double(), mask.double()
+    return torch.stack([(returns * mask).sum(), (returns ** 2 * mask).sum(), (residual * mask).sum(), (residual ** 2 * mask).sum()])
+
+
+def explained_variance_of(count: float, sums) -> float:
+    """1 - Var(R - V) / Var(R) from `variance_sums` over `count` tokens: 1 when the critic predicts
+    the returns, <= 0 when it does not help; NaN when the returns do not vary (every response scored
+    the same), where it is undefined."""
+    sum_r, sum_r2, sum_e, sum_e2 = (float(x) for x in sums)
+    var_returns = sum_r2 / count - (sum_r / count) ** 2
+    var_residual = sum_e2 / count - (sum_e / count) ** 2
+    # below 1e-9 the variance of rewards in [0, 1] is rounding, not spread
+    return 1.0 - var_residual / var_returns if var_returns > 1e-9 else float("nan")
+
+
 def explained_variance(values: torch.Tensor, returns: torch.Tensor, mask: torch.Tensor) -> float:
-    """1 - Var(R - V) / Var(R) over the masked tokens: 1 when the critic predicts the returns, <= 0 when it does not help."""
-    var_returns = masked_mean((returns - masked_mean(returns, mask)) ** 2, mask)
-    residual = returns - values
-    var_residual = masked_mean((residual - masked_mean(residual, mask)) ** 2, mask)
-    return float(1.0 - var_residual / var_returns) if var_returns > 0 else float("nan")
+    """`explained_variance_of` one batch."""
+    return explained_variance_of(float(mask.sum()), variance_sums(values, returns, mask))
 
 
 def token_rewards(scores: torch.Tensor, mask: torch.Tensor, kl: torch.Tensor | None, kl_coef: float) -> torch.Tensor:

@@ -1,6 +1,6 @@
 """The PPO loop of `evolm rl --algo ppo`: rollouts, rewards, GAE, clipped updates of the policy and
 its critic, on transformers models through accelerate (one or many processes), with evolm's
-metrics log and resume states (`OUT.partial/state/step-N`, the critic and both optimizers in them).
+metrics log and resume states (`OUT.partial/state/step-N`, the critic and its optimizer state in them).
 
 One step: the step's prompts (a seeded permutation per epoch, split over the processes) are each
 sampled once at the rollout temperature; the task's grader scores each completion (1 or 0 on its
@@ -77,12 +77,53 @@ def value_model(path: Path, dtype=torch.float32):
         critic = AutoModelForTokenClassification.from_pretrained(path, config=config, dtype=dtype, attn_implementation="sdpa")
     finally:
         logging.set_verbosity(level)
-    with torch.no_grad():
-        critic.score.weight.zero_()
-        if getattr(critic.score, "bias", None) is not None:
-            critic.score.bias.zero_()
+    head = [p for p in (critic.score.weight, getattr(critic.score, "bias", None)) if p is not None]
+    with _whole(head), torch.no_grad():
+        for parameter in head:
+            parameter.zero_()
     critic.config.use_cache = False
     return critic
+
+
+def _whole(parameters):
+    """The parameters whole for a change: under a ZeRO-3 launch config, models load partitioned
+    (DeepSpeed's zero.Init), each process holding a slice, and a change to a slice is lost."""
+    import contextlib
+
+    from transformers.integrations import is_deepspeed_zero3_enabled
+
+    if not is_deepspeed_zero3_enabled():
+        return contextlib.nullcontext()
+    import deepspeed
+
+    return deepspeed.zero.GatheredParameters(parameters, modifier_rank=0)
+
+
+class PolicyAndCritic(torch.nn.Module):
+    """The policy and its critic as one module, trained by one optimizer with a parameter group each
+    (at its own learning rate). accelerate builds one DeepSpeed engine per Accelerator, so under the
+    ZeRO configs two separately prepared models cannot train; and one forward gives both the policy's
+    logits and the critic's values, as DDP expects one forward per backward."""
+
+    is_gradient_checkpointing = False  # read by TRL's unwrap_model_for_generation, used for the rollouts
+
+    def __init__(self, policy, critic):
+        super().__init__()
+        self.policy, self.critic = policy, critic
+
+    def forward(self, input_ids, attention_mask):
+        logits = self.policy(input_ids=input_ids, attention_mask=attention_mask).logits
+        values = self.critic(input_ids=input_ids, attention_mask=attention_mask).logits[..., 0]
+        return logits, values
+
+    def parameter_groups(self, actor_lr: float, critic_lr: float) -> list[dict]:
+        return [{"params": list(self.policy.parameters()), "lr": actor_lr},
+                {"params": list(self.critic.parameters()), "lr": critic_lr}]
+
+
+def policy_weights(state_dict: dict) -> dict:
+    """The policy's weights out of the combined module's state dict."""
+    return {key.removeprefix("policy."): value for key, value in state_dict.items() if key.startswith("policy.")}
 
 
 def sample_seed(seed: int, step: int, index: int) -> int:
@@ -147,32 +188,40 @@ def _at_responses(per_position: torch.Tensor, starts: torch.Tensor, length: int)
     return per_position.gather(1, index)
 
 
-def response_logprobs(model, ids, attention, starts, length: int, temperature: float) -> torch.Tensor:
-    logits = model(input_ids=ids, attention_mask=attention).logits[:, :-1].float() / temperature
-    tokens = ids[:, 1:]
-    logprobs = torch.log_softmax(logits, dim=-1).gather(2, tokens[..., None]).squeeze(-1)
+def _logprobs_of(logits, ids, starts, length: int, temperature: float) -> torch.Tensor:
+    logprobs = torch.log_softmax(logits[:, :-1].float() / temperature, dim=-1).gather(2, ids[:, 1:, None]).squeeze(-1)
     return _at_responses(logprobs, starts, length)
 
 
-def response_values(critic, ids, attention, starts, length: int) -> torch.Tensor:
-    values = critic(input_ids=ids, attention_mask=attention).logits[..., 0].float()
-    return _at_responses(values, starts, length)
+def response_logprobs(model, ids, attention, starts, length: int, temperature: float) -> torch.Tensor:
+    return _logprobs_of(model(input_ids=ids, attention_mask=attention).logits, ids, starts, length, temperature)
+
+
+def logprobs_and_values(model, ids, attention, starts, length: int, temperature: float):
+    """The policy's log-probabilities of the response tokens and the critic's values there, in one
+    forward of the combined module."""
+    logits, values = model(ids, attention)
+    return _logprobs_of(logits, ids, starts, length, temperature), _at_responses(values.float(), starts, length)
 
 
 def train(policy, critic, ref, tokenizer, prompts: list[list[int]], score: Callable[[int, str], float], s: PPOSettings,
           run_dir: Path, accelerator, *, resume: bool, description: str) -> PPOResult:
     from transformers import get_constant_schedule_with_warmup
 
+    from trl.models.utils import prepare_deepspeed, unwrap_model_for_generation
+
     world, rank, main = accelerator.num_processes, accelerator.process_index, accelerator.is_main_process
     device = accelerator.device
-    actor_opt = torch.optim.AdamW(policy.parameters(), lr=s.actor_lr, weight_decay=0.0)
-    critic_opt = torch.optim.AdamW(critic.parameters(), lr=s.critic_lr, weight_decay=0.0)
-    policy, critic, actor_opt, critic_opt = accelerator.prepare(policy, critic, actor_opt, critic_opt)
-    schedulers = [get_constant_schedule_with_warmup(o, s.warmup_steps) for o in (actor_opt, critic_opt)]
-    for scheduler in schedulers:
-        accelerator.register_for_checkpointing(scheduler)
+    deepspeed = accelerator.state.deepspeed_plugin is not None
+    model = PolicyAndCritic(policy, critic)
+    optimizer = torch.optim.AdamW(model.parameter_groups(s.actor_lr, s.critic_lr), weight_decay=0.0)
+    if deepspeed:
+        _fill_deepspeed_config(accelerator, s)
+    model, optimizer = accelerator.prepare(model, optimizer)
+    scheduler = get_constant_schedule_with_warmup(optimizer, s.warmup_steps)  # both groups, each from its own LR
+    accelerator.register_for_checkpointing(scheduler)
     if ref is not None:
-        ref.to(device).eval()
+        ref = prepare_deepspeed(ref, accelerator) if deepspeed else ref.to(device).eval()
     state_root = Path(run_dir) / STATE
     start_step = latest_state(run_dir) if resume else 0
     counts = {"trained_tokens": 0, "generated_tokens": 0, "elapsed_s": 0.0}
@@ -205,14 +254,13 @@ def train(policy, critic, ref, tokenizer, prompts: list[list[int]], score: Calla
                 chosen.append(orders.setdefault(epoch, order(epoch))[at])
             mine = chosen[rank::world]
             # --- rollouts -------------------------------------------------------------------
-            policy.eval()
-            critic.eval()
-            unwrapped = accelerator.unwrap_model(policy)
+            model.eval()
             responses: list[list[int]] = []
-            for i in range(0, len(mine), s.micro_batch):
-                part = mine[i:i + s.micro_batch]
-                responses += sample(unwrapped, [prompts[j] for j in part], [sample_seed(s.seed, step, j) for j in part],
-                                    max_new=s.max_completion, temperature=s.temperature, eos=eos, pad=pad)
+            with unwrap_model_for_generation(model, accelerator) as unwrapped:  # ZeRO-3: weights gathered once
+                for i in range(0, len(mine), s.micro_batch):
+                    part = mine[i:i + s.micro_batch]
+                    responses += sample(unwrapped.policy, [prompts[j] for j in part], [sample_seed(s.seed, step, j) for j in part],
+                                        max_new=s.max_completion, temperature=s.temperature, eos=eos, pad=pad)
             texts = tokenizer.batch_decode(responses, skip_special_tokens=True)
             scores = torch.tensor([score(j, t) for j, t in zip(mine, texts)], dtype=torch.float32, device=device)
             # --- what the update needs, without gradients ------------------------------------
@@ -223,8 +271,8 @@ def train(policy, critic, ref, tokenizer, prompts: list[list[int]], score: Calla
                     part_responses = responses[i:i + s.micro_batch]
                     ids, attention, starts, mask = _batch(part_prompts, part_responses, pad, device)
                     length = mask.size(1)
-                    old_logprobs = response_logprobs(policy, ids, attention, starts, length, s.temperature) * mask
-                    values = response_values(critic, ids, attention, starts, length) * mask
+                    old_logprobs, values = logprobs_and_values(model, ids, attention, starts, length, s.temperature)
+                    old_logprobs, values = old_logprobs * mask, values * mask
                     kl = None
                     if ref is not None:
                         kl = (old_logprobs - response_logprobs(ref, ids, attention, starts, length, s.temperature)) * mask
@@ -240,18 +288,27 @@ def train(policy, critic, ref, tokenizer, prompts: list[list[int]], score: Calla
                 b["advantages"] = ppo.whiten(b["advantages"], b["mask"], count=sums[0], total=sums[1], total_sq=sums[2])
             tokens_all = sums[0]
             # --- updates --------------------------------------------------------------------
-            policy.train()
-            critic.train()
+            model.train()
             stats = {"policy_loss": 0.0, "value_loss": 0.0, "clip_fraction": 0.0, "value_clip_fraction": 0.0, "approx_kl": 0.0}
+            micro_batches = s.ppo_epochs * len(batches)
+            if micro_batches != accelerator.gradient_accumulation_steps:
+                raise RuntimeError(f"PPO accumulates {micro_batches} micro batches per step, but the accelerator was made "
+                                   f"for {accelerator.gradient_accumulation_steps}")
             for _ in range(s.ppo_epochs):
                 for b in batches:
-                    logprobs = response_logprobs(policy, b["ids"], b["attention"], b["starts"], b["mask"].size(1), s.temperature)
-                    values = response_values(critic, b["ids"], b["attention"], b["starts"], b["mask"].size(1))
-                    pg, clipped, approx_kl = ppo.policy_loss(logprobs, b["old"], b["advantages"], b["mask"], s.clip)
-                    vf, vclipped = ppo.value_loss(values, b["values"], b["returns"], b["mask"], s.value_clip)
-                    # token sums over the global token count (x world: DDP averages the processes' gradients)
-                    share = world / tokens_all / s.ppo_epochs
-                    accelerator.backward(pg.sum() * share + vf.sum() * share)
+                    with accelerator.accumulate(model):  # the step's last micro batch syncs, clips and steps
+                        logprobs, values = logprobs_and_values(model, b["ids"], b["attention"], b["starts"], b["mask"].size(1),
+                                                               s.temperature)
+                        pg, clipped, approx_kl = ppo.policy_loss(logprobs, b["old"], b["advantages"], b["mask"], s.clip)
+                        vf, vclipped = ppo.value_loss(values, b["values"], b["returns"], b["mask"], s.value_clip)
+                        # token sums over the global token count; x world: DDP and DeepSpeed average the
+                        # processes' gradients; x micro_batches: accelerate divides each micro batch's loss by them
+                        share = world * micro_batches / tokens_all / s.ppo_epochs
+                        accelerator.backward(pg.sum() * share + vf.sum() * share)
+                        if accelerator.sync_gradients:
+                            accelerator.clip_grad_norm_(model.parameters(), s.grad_clip)  # under DeepSpeed, its engine clips
+                        optimizer.step()
+                        optimizer.zero_grad(set_to_none=True)
                     # this process's part of the global means (summed over the processes below)
                     weight = float(b["mask"].sum() / tokens_all) / s.ppo_epochs
                     stats["policy_loss"] += float(pg.detach().sum() / tokens_all) / s.ppo_epochs
@@ -259,34 +316,28 @@ def train(policy, critic, ref, tokenizer, prompts: list[list[int]], score: Calla
                     stats["clip_fraction"] += float(clipped.detach()) * weight
                     stats["value_clip_fraction"] += float(vclipped.detach()) * weight
                     stats["approx_kl"] += float(approx_kl.detach()) * weight
-            for model in (policy, critic):
-                accelerator.clip_grad_norm_(model.parameters(), s.grad_clip)
-            lr = schedulers[0].get_last_lr()[0]
-            for optimizer, scheduler in zip((actor_opt, critic_opt), schedulers):
-                optimizer.step()
-                scheduler.step()
-                optimizer.zero_grad(set_to_none=True)
+            lr = scheduler.get_last_lr()[0]  # the policy's group
+            scheduler.step()
             # --- bookkeeping ----------------------------------------------------------------
             local = torch.tensor([float(scores.sum()), float(len(mine)), float(sum(len(r) for r in responses)),
                                   float(sum(len(prompts[j]) for j in mine)),
                                   sum(float((b["kl"] * b["mask"]).sum()) if b["kl"] is not None else 0.0 for b in batches),
-                                  *stats.values()], device=device)
+                                  *stats.values(),
+                                  *sum(ppo.variance_sums(b["values"], b["returns"], b["mask"]) for b in batches).tolist()],
+                                 dtype=torch.float64, device=device)
             total = accelerator.reduce(local, "sum")  # one collective for the step's sums and the loss statistics
-            stats = dict(zip(stats, total[5:].tolist()))
+            stats = dict(zip(stats, total[5:10].tolist()))
             counts["generated_tokens"] += int(total[2])
             counts["trained_tokens"] += int(total[2] + total[3]) * s.ppo_epochs
             done = step + 1
             if done % s.log_every == 0 or done == s.total_steps:
-                values_all = torch.cat([b["values"].flatten() for b in batches])
-                returns_all = torch.cat([b["returns"].flatten() for b in batches])
-                masks_all = torch.cat([b["mask"].flatten() for b in batches])
                 reward = float(total[0] / total[1])
                 rewards_logged.append(reward)
                 row = {"step": done, "reward": round(reward, 6), "loss": round(stats["policy_loss"] + stats["value_loss"], 6),
                        "policy_loss": round(stats["policy_loss"], 6), "value_loss": round(stats["value_loss"], 6),
                        "clip_fraction": round(stats["clip_fraction"], 6), "value_clip_fraction": round(stats["value_clip_fraction"], 6),
                        "approx_kl": round(stats["approx_kl"], 8), "kl": round(float(total[4] / tokens_all), 8) if s.kl else None,
-                       "explained_variance": round(ppo.explained_variance(values_all, returns_all, masks_all), 6),
+                       "explained_variance": round(ppo.explained_variance_of(float(tokens_all), total[10:14]), 6),
                        "completion_length": round(float(total[2] / total[1]), 3), "lr": lr,
                        "elapsed_s": round(time.monotonic() - started, 3)}
                 if not math.isfinite(row["loss"]):
@@ -299,4 +350,21 @@ def train(policy, critic, ref, tokenizer, prompts: list[list[int]], score: Calla
     metrics.write({"step": s.total_steps, "final": True}, fsync=True)
     return PPOResult(steps=s.total_steps, wall_time_s=round(time.monotonic() - started, 3),
                      trained_tokens=counts["trained_tokens"], generated_tokens=counts["generated_tokens"],
-                     rewards=rewards_logged, state_dict=accelerator.get_state_dict(policy))
+                     rewards=rewards_logged, state_dict=_policy_state(accelerator, model))
+
+
+def _policy_state(accelerator, model) -> dict | None:
+    """The policy's full weights on the main process (gathered from every process under ZeRO-3)."""
+    state = accelerator.get_state_dict(model)
+    return policy_weights(state) if state is not None else None
+
+
+def _fill_deepspeed_config(accelerator, s: PPOSettings) -> None:
+    """The batch geometry and clipping of the DeepSpeed engine, which this loop decides (accelerate
+    would take them from a prepared dataloader, which the loop has none of, or from the launch
+    config): the micro batch per process, the micro batches per optimizer step, the global batch, and
+    gradient clipping (the engine clips, over the policy and critic together)."""
+    config = accelerator.state.deepspeed_plugin.deepspeed_config
+    steps = accelerator.gradient_accumulation_steps
+    config.update({"train_micro_batch_size_per_gpu": s.micro_batch, "gradient_accumulation_steps": steps,
+                   "train_batch_size": s.micro_batch * steps * accelerator.num_processes, "gradient_clipping": s.grad_clip})

@@ -61,6 +61,27 @@ def from_main(work: Callable[[], T]) -> T:
 _REQUESTED = (("ACCELERATE_USE_FSDP", "FSDP"), ("ACCELERATE_USE_DEEPSPEED", "DEEPSPEED"))
 
 
+def deepspeed_requested() -> bool:
+    """Whether `accelerate launch` was given a DeepSpeed config."""
+    return os.environ.get("ACCELERATE_USE_DEEPSPEED", "").lower() == "true"
+
+
+def placement(cuda: bool) -> dict:
+    """The `Accelerator` arguments that put a run where it was launched for.
+
+    Without CUDA, `cpu=True` gives plain data parallel on gloo (or one process). DeepSpeed runs on
+    CPUs too (its CPU accelerator), but only without `cpu=True`, and then accelerate finds no
+    default backend for the CPU and counts one process while DeepSpeed's group has them all (each
+    process would believe it is the main one): so gloo is named."""
+    if cuda:
+        return {}
+    if deepspeed_requested():
+        from accelerate.utils import InitProcessGroupKwargs
+
+        return {"kwargs_handlers": [InitProcessGroupKwargs(backend="gloo")]}
+    return {"cpu": True}
+
+
 def parallelism(accelerator) -> str:
     """How this run is spread over its processes, as accelerate runs it: NO, MULTI_CPU, MULTI_GPU
     (DDP), FSDP, DEEPSPEED."""
