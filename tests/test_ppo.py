@@ -170,6 +170,17 @@ def test_ppo_settings_are_checked_before_any_work(args, message, drills, tmp_pat
     assert result.code == 2 and message in result.err and not (tmp_path / "x.partial").exists()
 
 
+def test_ppo_is_refused_under_fsdp_on_gpus_before_any_work(drills, tmp_path, cli, monkeypatch):
+    """FSDP gathers weights in every forward; PPO's processes sample different numbers of tokens, so
+    they would hang. On CPUs accelerate runs the FSDP configs as plain DDP, which PPO runs."""
+    import evolm.stages.rl as rl
+
+    monkeypatch.setenv("ACCELERATE_USE_FSDP", "true")  # what `accelerate launch` sets for the FSDP configs
+    monkeypatch.setattr(rl, "_cuda", lambda: True)
+    result = cli("rl", drills / "sft", "--data", drills / "drills.jsonl", *PPO, "--out", tmp_path / "x")
+    assert result.code == 2 and "FSDP launch configs on GPUs" in result.err and not (tmp_path / "x.partial").exists()
+
+
 def test_ppo_resumes_after_a_kill_with_its_critic(drills, tmp_path, cli):
     """Killed after its state at step 2 (of 6), resumed: the same steps and the same weights as a run never
     killed, which needs the critic and both optimizers back (the rollouts are seeded per step and prompt)."""

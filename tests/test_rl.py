@@ -59,14 +59,6 @@ def test_rloo_runs_through_trl(sft_model, synth_tiny, tmp_path, cli):
     assert manifest.posttraining.critic is None and manifest.compute.generated_tokens > 0
 
 
-def test_ppo_is_refused_under_deepspeed_before_any_work(sft_model, synth_tiny, tmp_path, cli, monkeypatch):
-    monkeypatch.setenv("ACCELERATE_USE_DEEPSPEED", "true")  # what `accelerate launch` sets for the ZeRO configs
-    result = cli("rl", sft_model, "--data", synth_tiny / "pool" / "mathpool.jsonl", "--examples", "8", "--algo", "ppo",
-                 "--out", tmp_path / "ppo")
-    assert result.code == 2 and "PPO does not run under DeepSpeed ZeRO" in result.err
-    assert not (tmp_path / "ppo.partial").exists()
-
-
 def test_rl_refuses_prompts_longer_than_max_prompt_length(sft_model, synth_tiny, tmp_path, cli):
     """Prompt lengths are counted in tokens (not in the fields of transformers 5's BatchEncoding)."""
     result = cli("rl", sft_model, "--data", synth_tiny / "pool" / "mathpool.jsonl", "--examples", "8", *RL,

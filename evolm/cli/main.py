@@ -96,8 +96,13 @@ def main(argv: list[str] | None = None) -> int:
     try:
         code = _run(argv)
         return code
+    except SystemExit as exc:  # a library's sys.exit: its code is the process's
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        raise
     finally:
-        finish_processes(code)  # under torchrun / accelerate launch: a clean teardown, not an abort at exit
+        # under torchrun / accelerate launch: a clean teardown, not an abort at exit; `argv` given
+        # means an in-process caller (tests, scripts), whose process must go on
+        finish_processes(code, launched=argv is None)
 
 
 def _run(argv: list[str] | None) -> int:

@@ -14,6 +14,7 @@ or batched transformers generation.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -87,6 +88,11 @@ class RLOptions:
         if self.algo != "ppo" and self.rollouts is not None and self.rollouts < 2:
             raise BadInput(f"--rollouts {self.rollouts}: {self.algo.upper()} compares the rollouts of a prompt, so it needs "
                            "at least 2 (PPO takes 1).")
+        if self.algo == "ppo" and os.environ.get("ACCELERATE_USE_FSDP", "").lower() == "true" and _cuda():
+            # FSDP gathers weights in every forward, a collective; PPO's sampler stops when its own
+            # completions end, so processes would make different numbers of forwards and hang
+            raise BadInput("PPO does not run under the FSDP launch configs on GPUs; use a ZeRO config "
+                           "(configs/accelerate/zero2-1B.yaml or zero3-4B.yaml) or plain DDP.")
         if self.algo != "ppo" and (self.critic_lr is not None or self.gamma != 1.0 or self.lam != 1.0 or self.clip != 0.2):
             raise BadInput(f"--critic-lr, --gamma, --lam and --clip are PPO's; {self.algo.upper()} has no critic (add --algo ppo).")
         if self.backend not in ("auto", "transformers", "vllm"):
@@ -124,6 +130,12 @@ def reward_function(completions, gold, grader=None, **_) -> list[float]:
     families = grader or [None] * len(texts)
     return [reward(family_of(family or DEFAULT_POOL_GRADER), text, answer)
             for text, answer, family in zip(texts, gold, families)]
+
+
+def _cuda() -> bool:
+    import torch
+
+    return torch.cuda.is_available()
 
 
 def check_disjoint_from_sft(parent, chosen: Selection) -> None:

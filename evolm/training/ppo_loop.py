@@ -228,6 +228,9 @@ def train(policy, critic, ref, tokenizer, prompts: list[list[int]], score: Calla
     if start_step:
         folder = state_root / state_name(start_step)
         accelerator.load_state(str(folder))
+        # load_state restores accelerate's count of accumulated micro batches, taken under the saving
+        # run's process count; every state is saved on a step boundary, so the count starts over
+        accelerator.step = 0
         saved = json.loads((folder / "trainer.json").read_text())
         counts = {k: saved.get(k, 0) for k in counts}
     if resume and main:
@@ -256,7 +259,9 @@ def train(policy, critic, ref, tokenizer, prompts: list[list[int]], score: Calla
             # --- rollouts -------------------------------------------------------------------
             model.eval()
             responses: list[list[int]] = []
-            with unwrap_model_for_generation(model, accelerator) as unwrapped:  # ZeRO-3: weights gathered once
+            # ZeRO-3: the weights gathered once for all the step's rollouts. Autocast (bf16 on CUDA)
+            # as the prepared module's own forward has: the policy is called inside it here.
+            with unwrap_model_for_generation(model, accelerator) as unwrapped, accelerator.autocast():
                 for i in range(0, len(mine), s.micro_batch):
                     part = mine[i:i + s.micro_batch]
                     responses += sample(unwrapped.policy, [prompts[j] for j in part], [sample_seed(s.seed, step, j) for j in part],
@@ -275,7 +280,9 @@ def train(policy, critic, ref, tokenizer, prompts: list[list[int]], score: Calla
                     old_logprobs, values = old_logprobs * mask, values * mask
                     kl = None
                     if ref is not None:
-                        kl = (old_logprobs - response_logprobs(ref, ids, attention, starts, length, s.temperature)) * mask
+                        with accelerator.autocast():  # the reference in the policy's precision: KL 0 at step 0
+                            reference = response_logprobs(ref, ids, attention, starts, length, s.temperature)
+                        kl = (old_logprobs - reference) * mask
                     rewards = ppo.token_rewards(scores[i:i + s.micro_batch], mask, kl, s.kl_coef if s.kl else 0.0)
                     advantages, returns = ppo.gae(rewards, values, mask, s.gamma, s.lam)
                     batches.append({"ids": ids, "attention": attention, "starts": starts, "mask": mask, "old": old_logprobs,

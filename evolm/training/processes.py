@@ -111,7 +111,8 @@ def start_processes() -> None:
     still dropping its last collective's tensors when the interpreter finalizes aborts the process
     ("terminate called without an active exception") after its checkpoint is written: torchrun reports
     the run failed, about one run in five with two CPU processes. Imported before the group exists,
-    they hold nothing. The runs import both anyway, so this costs no time."""
+    they hold nothing. accelerate imports DeepSpeed whenever it is installed, and the first optimizer
+    imports dynamo, so this costs no time."""
     import contextlib
     import sys
 
@@ -129,18 +130,25 @@ def start_processes() -> None:
 
 
 def _gloo_threads_alive() -> bool:
-    try:
-        return any(Path(comm).read_text().startswith("pt_gloo") for comm in glob.glob("/proc/self/task/*/comm"))
-    except OSError:
-        return False
+    """Whether a gloo process group's work threads still run ("pt_gloo_runloop", as torch names them:
+    they live exactly as long as a gloo group does). Linux only; elsewhere False."""
+    for comm in glob.glob("/proc/self/task/*/comm"):
+        try:
+            if Path(comm).read_text().startswith("pt_gloo"):
+                return True
+        except OSError:  # that thread ended between the listing and the read
+            continue
+    return False
 
 
-def finish_processes(exit_code: int) -> None:
+def finish_processes(exit_code: int, *, launched: bool) -> None:
     """Tear the process group down before the interpreter exits (see `start_processes`).
 
     Should some library still hold the group, so that gloo's worker threads outlive it (DeepSpeed's
-    engine keeps its groups in module globals), the process leaves without finalizing the interpreter
-    (its outputs flushed, its result decided): a clean exit code rather than an abort at finalization."""
+    engine keeps its groups in module globals), a `launched` process (the CLI run as its program, by
+    torchrun or accelerate launch) leaves without finalizing the interpreter, its outputs flushed and
+    its exit code decided: a clean exit rather than an abort at finalization. atexit handlers do not
+    run then; the stages finish their trackers and files before returning."""
     import gc
     import sys
 
@@ -154,7 +162,7 @@ def finish_processes(exit_code: int) -> None:
     except Exception:  # noqa: BLE001 - the command's outcome is already decided; nothing to report here
         pass
     gc.collect()
-    if world_size() > 1 and _gloo_threads_alive():  # a launched process, never an in-process caller's
+    if launched and world_size() > 1 and _gloo_threads_alive():
         if os.environ.get("EVOLM_DEBUG", "") not in ("", "0"):  # expected under DeepSpeed, which holds its groups for life
             print("debug: gloo's worker threads outlived the process group; leaving without interpreter "
                   "finalization", file=sys.stderr)
