@@ -243,16 +243,20 @@ def test_two_processes_give_the_losses_of_one(drills, one_process_ppo, tmp_path)
 
 # ZeRO-2 is slow-marked (about 20 s): the default suite keeps ZeRO-3, whose path (partitioned
 # weights, gathered for rollouts and the checkpoint) is the superset, and runs ZeRO-2 with SFT and GRPO.
-@pytest.mark.parametrize("config", [pytest.param("zero2-1B", marks=pytest.mark.slow), "zero3-4B"])
-def test_zero_launch_configs_train_the_policy_and_critic_as_one_process(config, drills, one_process_ppo, tmp_path):
-    """PPO through the DeepSpeed configs, two CPU processes: the policy and its critic as one DeepSpeed
-    engine (ZeRO-2: sharded optimizer states; ZeRO-3: the weights too, loaded partitioned, gathered
-    for the rollouts and the checkpoint), with DeepSpeed's gradient accumulation and clipping."""
-    pytest.importorskip("deepspeed")
-    accelerate_launch(config, "rl", drills / "sft", "--data", drills / "drills.jsonl", *PPO, *ONE_PER_MICRO_BATCH,
-                      "--out", tmp_path / "two")
+@pytest.mark.parametrize("config, parallelism", [pytest.param("zero2-1B", "DEEPSPEED", marks=pytest.mark.slow),
+                                                 ("zero3-4B", "DEEPSPEED"), ("fsdp-1B", "MULTI_CPU")])
+def test_launch_configs_train_the_policy_and_critic_as_one_process(config, parallelism, drills, one_process_ppo, tmp_path):
+    """PPO through the shipped launch configs, two CPU processes. The DeepSpeed ones run for real: the
+    policy and its critic as one engine (ZeRO-2: sharded optimizer states; ZeRO-3: the weights too,
+    loaded partitioned, gathered for the rollouts and the checkpoint), with DeepSpeed's gradient
+    accumulation and clipping. An FSDP config runs as plain data parallel on CPUs, and says so."""
+    if parallelism == "DEEPSPEED":
+        pytest.importorskip("deepspeed")
+    done = accelerate_launch(config, "rl", drills / "sft", "--data", drills / "drills.jsonl", *PPO, *ONE_PER_MICRO_BATCH,
+                             "--out", tmp_path / "two")
     _same_steps(one_process_ppo, tmp_path / "two")
     manifest = load_checkpoint(tmp_path / "two").manifest
-    assert (manifest.compute.processes, manifest.compute.parallelism) == (2, "DEEPSPEED")
+    assert (manifest.compute.processes, manifest.compute.parallelism) == (2, parallelism)
+    assert ("the launch config asks for FSDP, but accelerate runs this as MULTI_CPU" in done.stderr) == (parallelism == "MULTI_CPU")
     a, b = load_file(one_process_ppo / "model.safetensors"), load_file(tmp_path / "two" / "model.safetensors")
     assert a.keys() == b.keys() and all(torch.allclose(a[k], b[k], atol=1e-5) for k in a)

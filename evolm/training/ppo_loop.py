@@ -26,6 +26,7 @@ from evolm.console import log
 from evolm.training import ppo
 from evolm.training.causal_lm import save_state, state_name
 from evolm.training.metrics import MetricsLog
+from evolm.training.processes import warn_if_not_as_launched
 from evolm.training.rundir import METRICS, STATE, latest_state, nothing_saved, truncate_metrics
 
 
@@ -212,6 +213,9 @@ def train(policy, critic, ref, tokenizer, prompts: list[list[int]], score: Calla
 
     world, rank, main = accelerator.num_processes, accelerator.process_index, accelerator.is_main_process
     device = accelerator.device
+    mismatch = warn_if_not_as_launched(accelerator)  # the FSDP configs on CPUs: plain data parallel
+    if mismatch and main:
+        log(f"warning: {mismatch}")
     deepspeed = accelerator.state.deepspeed_plugin is not None
     model = PolicyAndCritic(policy, critic)
     optimizer = torch.optim.AdamW(model.parameter_groups(s.actor_lr, s.critic_lr), weight_decay=0.0)
