@@ -208,7 +208,9 @@ def _steps(path):
 
 
 def test_resume_without_a_saved_state_says_so_and_logs_each_step_once(cli, shards, tmp_path):
-    args = ("pretrain", *SMALL, "--tokens", "400K", "--data", shards / "general", "--out", tmp_path / "pt")
+    # 150K tokens: long enough to be interrupted after its third logged step (at step 30 of 292),
+    # short enough that the resumed run, which trains it all again, takes seconds
+    args = ("pretrain", *SMALL, "--tokens", "150K", "--data", shards / "general", "--out", tmp_path / "pt")
     partial = tmp_path / "pt.partial"
     metrics = partial / "metrics.jsonl"
     code, out, err = _interrupt_when(_start(*args), lambda: metrics.is_file() and len(metrics.read_bytes().splitlines()) >= 3)
@@ -221,7 +223,7 @@ def test_resume_without_a_saved_state_says_so_and_logs_each_step_once(cli, shard
     resumed = cli(*args, "--resume")
     assert resumed.code == 0, resumed.err
     assert f"warning: {partial} holds no resume state" in resumed.err and "starts again from step 0" in resumed.err
-    assert _steps(tmp_path / "pt" / "metrics.jsonl") == list(range(1, 782))  # 400K // 512 steps, each once
+    assert _steps(tmp_path / "pt" / "metrics.jsonl") == list(range(1, 293))  # 150K // 512 steps, each once
 
 
 def test_ctrl_c_names_the_state_a_resume_continues_from(cli, shards, tmp_path):

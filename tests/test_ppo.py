@@ -243,8 +243,10 @@ def test_two_processes_give_the_losses_of_one(drills, one_process_ppo, tmp_path)
 
 # ZeRO-2 is slow-marked (about 20 s): the default suite keeps ZeRO-3, whose path (partitioned
 # weights, gathered for rollouts and the checkpoint) is the superset, and runs ZeRO-2 with SFT and GRPO.
+# fsdp-1B too (9 s): on CPUs it is the data parallel of test_two_processes_give_the_losses_of_one.
 @pytest.mark.parametrize("config, parallelism", [pytest.param("zero2-1B", "DEEPSPEED", marks=pytest.mark.slow),
-                                                 ("zero3-4B", "DEEPSPEED"), ("fsdp-1B", "MULTI_CPU")])
+                                                 ("zero3-4B", "DEEPSPEED"),
+                                                 pytest.param("fsdp-1B", "MULTI_CPU", marks=pytest.mark.slow)])
 def test_launch_configs_train_the_policy_and_critic_as_one_process(config, parallelism, drills, one_process_ppo, tmp_path):
     """PPO through the shipped launch configs, two CPU processes. The DeepSpeed ones run for real: the
     policy and its critic as one engine (ZeRO-2: sharded optimizer states; ZeRO-3: the weights too,
