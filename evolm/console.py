@@ -6,6 +6,7 @@ shell pipelines; everything here goes to stderr.
 
 from __future__ import annotations
 
+import os
 import time
 
 from rich.console import Console
@@ -15,6 +16,11 @@ stderr = Console(stderr=True, highlight=False, soft_wrap=True)
 
 def log(message: str) -> None:
     stderr.print(message, markup=False)
+
+
+def debug_requested() -> bool:
+    """EVOLM_DEBUG set (to anything but 0): tracebacks and diagnostics on stderr (`--debug` too)."""
+    return os.environ.get("EVOLM_DEBUG", "") not in ("", "0")
 
 
 def _human(value: float) -> str:

@@ -176,7 +176,7 @@ def test_ppo_is_refused_under_fsdp_on_gpus_before_any_work(drills, tmp_path, cli
     import evolm.stages.rl as rl
 
     monkeypatch.setenv("ACCELERATE_USE_FSDP", "true")  # what `accelerate launch` sets for the FSDP configs
-    monkeypatch.setattr(rl, "_cuda", lambda: True)
+    monkeypatch.setattr(rl, "cuda_available", lambda: True)
     result = cli("rl", drills / "sft", "--data", drills / "drills.jsonl", *PPO, "--out", tmp_path / "x")
     assert result.code == 2 and "FSDP launch configs on GPUs" in result.err and not (tmp_path / "x.partial").exists()
 

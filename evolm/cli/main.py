@@ -19,7 +19,7 @@ import evolm
 from evolm import stagespec
 from evolm.cli import data, evaluate, posttrain, presets, report, study, train
 from evolm.cli.common import results_only_on_stdout
-from evolm.console import stderr
+from evolm.console import debug_requested, stderr
 from evolm.errors import BadInput
 
 app = typer.Typer(
@@ -111,7 +111,7 @@ def _run(argv: list[str] | None) -> int:
         # Libraries' tqdm bars (datasets, TRL, lm-eval) flood logs and CI output; evolm's own progress
         # prints plain lines there. tqdm reads this once, at import, so it is set before any import.
         os.environ.setdefault("TQDM_DISABLE", "1")
-    debug = "--debug" in argv or os.environ.get("EVOLM_DEBUG", "") not in ("", "0")
+    debug = "--debug" in argv or debug_requested()
     command = typer.main.get_command(app)
     _guard_stdout(command)
     try:

@@ -26,7 +26,7 @@ from evolm.presets import Preset
 from evolm.stages.limits import check_length
 from evolm.training.batching import split_batch
 from evolm.training.options import LOG_EVERY, REPORT_TO, SEED
-from evolm.training.processes import from_main
+from evolm.training.processes import from_main, launch_requested
 from evolm.training.rundir import METRICS, partial_dir
 from evolm.training.tracking import Tracking
 from evolm.units import format_count, format_count_exact, parse_counts
@@ -141,9 +141,6 @@ def micro_batch_cap(preset: Preset) -> int:
 def _micro_batch_from_memory(preset: Preset, seq_len: int, per_rank: int, world: int, checkpointing: bool) -> int | None:
     """On CUDA: the micro batch the device's free memory holds (logged, with a warning when even one
     sequence does not fit); None elsewhere."""
-    import os
-
-    from evolm.console import log
     from evolm.training.memory import activation_bytes, free_device_memory, plan_micro_batch
 
     free = free_device_memory()
@@ -151,7 +148,7 @@ def _micro_batch_from_memory(preset: Preset, seq_len: int, per_rank: int, world:
         return None
     per_sequence = activation_bytes(layers=preset.layers, hidden=preset.hidden, vocab=preset.vocab, seq_len=seq_len,
                                     checkpointing=checkpointing)
-    shards = world if os.environ.get("ACCELERATE_USE_FSDP") == "true" else 1
+    shards = world if launch_requested("FSDP") else 1
     plan = plan_micro_batch(per_rank, per_sequence=per_sequence, params=preset.params(), free=free, shards=shards)
     log(plan.describe())
     if not plan.fits:

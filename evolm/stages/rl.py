@@ -14,7 +14,6 @@ or batched transformers generation.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,7 +33,7 @@ from evolm.training.batching import split_batch
 from evolm.training.metrics import metrics_callback
 from evolm.training.noop import noop_warnings
 from evolm.training.options import LOG_EVERY, REPORT_TO, SEED, TRL_SAVE_EVERY
-from evolm.training.processes import from_main, is_main_process, parallelism, placement, world_size
+from evolm.training.processes import from_main, is_main_process, launch_requested, parallelism, placement, world_size
 from evolm.training.rundir import check_outputs
 from evolm.training.tracking import Tracking, check_report_to
 from evolm.training.trl_run import device_settings, gathered_weights, start_run_dir, train
@@ -88,7 +87,7 @@ class RLOptions:
         if self.algo != "ppo" and self.rollouts is not None and self.rollouts < 2:
             raise BadInput(f"--rollouts {self.rollouts}: {self.algo.upper()} compares the rollouts of a prompt, so it needs "
                            "at least 2 (PPO takes 1).")
-        if self.algo == "ppo" and os.environ.get("ACCELERATE_USE_FSDP", "").lower() == "true" and _cuda():
+        if self.algo == "ppo" and launch_requested("FSDP") and cuda_available():
             # FSDP gathers weights in every forward, a collective; PPO's sampler stops when its own
             # completions end, so processes would make different numbers of forwards and hang
             raise BadInput("PPO does not run under the FSDP launch configs on GPUs; use a ZeRO config "
@@ -130,12 +129,6 @@ def reward_function(completions, gold, grader=None, **_) -> list[float]:
     families = grader or [None] * len(texts)
     return [reward(family_of(family or DEFAULT_POOL_GRADER), text, answer)
             for text, answer, family in zip(texts, gold, families)]
-
-
-def _cuda() -> bool:
-    import torch
-
-    return torch.cuda.is_available()
 
 
 def check_disjoint_from_sft(parent, chosen: Selection) -> None:

@@ -26,7 +26,7 @@ from evolm.training.batching import split_batch
 from evolm.training.metrics import metrics_callback
 from evolm.training.noop import noop_warnings
 from evolm.training.options import LOG_EVERY, REPORT_TO, SEED, TRL_SAVE_EVERY
-from evolm.training.processes import from_main, parallelism, is_main_process, world_size
+from evolm.training.processes import from_main, is_main_process, launch_requested, parallelism, world_size
 from evolm.training.rundir import check_outputs
 from evolm.training.tracking import Tracking, check_report_to
 from evolm.training.trl_run import device_settings, gathered_weights, start_run_dir, train
@@ -81,7 +81,7 @@ def run(*, parent: Path, data: Path, examples: int | None, epochs: float, out: P
     report_to = check_report_to(o.report_to)
     quiet_transformers()
     check_amount(examples, epochs)
-    if o.lora and (os.environ.get("ACCELERATE_DEEPSPEED_ZERO_STAGE") == "3" or os.environ.get("ACCELERATE_USE_FSDP") == "true"):
+    if o.lora and (os.environ.get("ACCELERATE_DEEPSPEED_ZERO_STAGE") == "3" or launch_requested("FSDP")):
         raise BadInput("--lora under DeepSpeed ZeRO-3 or FSDP is not supported (the adapter cannot be merged into "
                        "sharded weights); use zero2-1B.yaml, torchrun (plain data parallel) or a single process.")
     run_dir = check_outputs(out, resume=resume, overwrite=overwrite)

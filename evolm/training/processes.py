@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 from typing import Callable, TypeVar
 
+from evolm.console import debug_requested
 from evolm.errors import BadInput
 
 T = TypeVar("T")
@@ -58,12 +59,12 @@ def from_main(work: Callable[[], T]) -> T:
 
 
 # What `accelerate launch --config_file` asks for, as the environment it sets for each process.
-_REQUESTED = (("ACCELERATE_USE_FSDP", "FSDP"), ("ACCELERATE_USE_DEEPSPEED", "DEEPSPEED"))
+_REQUESTED = {"FSDP": "ACCELERATE_USE_FSDP", "DEEPSPEED": "ACCELERATE_USE_DEEPSPEED"}
 
 
-def deepspeed_requested() -> bool:
-    """Whether `accelerate launch` was given a DeepSpeed config."""
-    return os.environ.get("ACCELERATE_USE_DEEPSPEED", "").lower() == "true"
+def launch_requested(kind: str) -> bool:
+    """Whether `accelerate launch` was given a config of this kind ("FSDP" or "DEEPSPEED")."""
+    return os.environ.get(_REQUESTED[kind], "").lower() == "true"
 
 
 def placement(cuda: bool) -> dict:
@@ -75,7 +76,7 @@ def placement(cuda: bool) -> dict:
     process would believe it is the main one): so gloo is named."""
     if cuda:
         return {}
-    if deepspeed_requested():
+    if launch_requested("DEEPSPEED"):
         from accelerate.utils import InitProcessGroupKwargs
 
         return {"kwargs_handlers": [InitProcessGroupKwargs(backend="gloo")]}
@@ -94,8 +95,8 @@ def warn_if_not_as_launched(accelerator) -> str | None:
     Accelerate runs an FSDP config on CPUs as plain data parallel (MULTI_CPU), replicating every
     weight, without a word; a user checking a cluster config on a laptop would believe it sharded."""
     got = parallelism(accelerator)
-    for variable, wanted in _REQUESTED:
-        if os.environ.get(variable, "").lower() == "true" and got != wanted:
+    for wanted in _REQUESTED:
+        if launch_requested(wanted) and got != wanted:
             return (f"the launch config asks for {wanted}, but accelerate runs this as {got} on "
                     f"{accelerator.device.type} ({wanted} needs GPUs): every process holds the whole model")
     return None
@@ -163,7 +164,7 @@ def finish_processes(exit_code: int, *, launched: bool) -> None:
         pass
     gc.collect()
     if launched and world_size() > 1 and _gloo_threads_alive():
-        if os.environ.get("EVOLM_DEBUG", "") not in ("", "0"):  # expected under DeepSpeed, which holds its groups for life
+        if debug_requested():  # expected under DeepSpeed, which holds its groups for life
             print("debug: gloo's worker threads outlived the process group; leaving without interpreter "
                   "finalization", file=sys.stderr)
         sys.stdout.flush()
