@@ -5,6 +5,7 @@
 #   fsdp-125M     the 125M preset through configs/accelerate/fsdp-1B.yaml on one GPU: parallelism, tokens/s
 #   eval-vllm     `evolm eval --backend vllm` against `--backend transformers` on a 125M SFT checkpoint
 #   grpo-5        5 GRPO steps (vLLM colocate when vLLM is installed)
+#   ppo-5         5 PPO steps with a critic (evolm's colocated vLLM engine when vLLM is installed)
 # One line per check on stdout ("check NAME: ..." or "check NAME: skipped: WHY"); logs go to WORKDIR.
 # Usage: bash benchmarks/gpu_check.sh [--dry-run] [WORKDIR]        (default WORKDIR: runs/gpu-check)
 # --dry-run, or a machine without CUDA, skips every check after checking that the evolm commands and
@@ -39,10 +40,10 @@ need "data prepare" --tokenizer --out --overwrite
 need pretrain --model --tokens --data --global-batch --micro-batch --seq-len --out --overwrite --log-every --compile
 need sft --data --examples --epochs --out --overwrite
 need eval --suite --benchmarks --limit --samples --backend --out --overwrite --max-new-tokens
-need rl --data --examples --prompts-per-step --rollouts --out --overwrite --backend --vllm-memory
+need rl --data --examples --prompts-per-step --rollouts --out --overwrite --backend --vllm-memory --algo
 for config in fsdp-1B; do [ -f "$here/configs/accelerate/$config.yaml" ] || { echo "gpu_check: no $config.yaml" >&2; exit 2; }; done
 
-checks=(pretrain-1B compile-1B fsdp-125M eval-vllm grpo-5)
+checks=(pretrain-1B compile-1B fsdp-125M eval-vllm grpo-5 ppo-5)
 if [ "$dry" = 1 ] || ! has_cuda; then
   for c in "${checks[@]}"; do echo "check $c: skipped: no CUDA"; done
   exit 0
@@ -111,5 +112,16 @@ elif out=$(timeout 120 evolm rl "$sft" --data "$pool" --examples 40 --prompts-pe
   echo "check grpo-5: $(field "$out" "f\"{m['schedule']['steps_done']} steps in {m['compute']['wall_time_s']:.1f} s, generation {m['posttraining']['generation']['backend']}\"")"
 else
   echo "check grpo-5: failed (see $log)"
+fi
+
+# Five PPO steps of 8 prompts x 1 rollout: the policy and critic in bf16, rollouts from evolm's own
+# colocated vLLM engine (given the policy's weights each step) when installed.
+if [ -z "$sft" ]; then
+  echo "check ppo-5: skipped: no 125M SFT checkpoint"
+elif out=$(timeout 120 evolm rl "$sft" --algo ppo --data "$pool" --examples 40 --prompts-per-step 8 \
+    --backend "$(has_vllm && echo vllm || echo transformers)" --vllm-memory 0.3 --out "$work/ppo-125M" --overwrite 2>>"$log"); then
+  echo "check ppo-5: $(field "$out" "f\"{m['schedule']['steps_done']} steps in {m['compute']['wall_time_s']:.1f} s, {m['compute']['generated_tokens']} tokens generated, generation {m['posttraining']['generation']['backend']}\"")"
+else
+  echo "check ppo-5: failed (see $log)"
 fi
 echo "gpu_check: done in $(( $(date +%s) - start )) s" >&2

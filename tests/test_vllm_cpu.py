@@ -3,9 +3,11 @@
 
 A 16M-preset SFT model (head size 64) is evaluated greedily by both backends in that environment;
 their completions must agree. The 1M preset (head size 16) is one vLLM's CPU attention refuses:
-`--backend vllm` exits 2 with vLLM's reason. RL's vLLM colocate mode cannot run on vLLM's CPU build
-(it repacks its linear weights on loading, so TRL's per-step weight sync fails): a canary runs TRL
-itself that way and expects that failure, and `evolm rl --backend vllm` refuses at once on a CPU."""
+`--backend vllm` exits 2 with vLLM's reason. TRL's vLLM colocate mode (GRPO, RLOO) cannot run on
+vLLM's CPU build (it repacks its linear weights on loading, so TRL's per-step weight sync fails): a
+canary runs TRL itself that way and expects that failure, and `evolm rl --backend vllm` refuses
+GRPO at once on a CPU. PPO's own engine reloads through vLLM's layer-wise reload, which works there:
+its completions follow the policy's weights, and `evolm rl --algo ppo --backend vllm` trains."""
 
 import json
 import os
@@ -97,3 +99,71 @@ def test_rl_with_vllm_on_a_cpu_exits_2_before_any_work(sft16, synth_tiny, tmp_pa
                            "--out", str(tmp_path / "rl")], capture_output=True, text=True, env=env, timeout=300)
     assert done.returncode == 2, done.stderr[-3000:]
     assert "needs a CUDA GPU" in done.stderr and not (tmp_path / "rl.partial").exists()
+
+
+# PPO's engine (evolm.training.vllm_rollouts) against the policy itself, greedily, before and after
+# the policy's weights change: the engine must follow them.
+ENGINE_FOLLOWS = """
+import json, sys, torch
+from transformers import AutoModelForCausalLM, AutoTokenizer
+from evolm.template import conversation
+from evolm.training.vllm_rollouts import VLLMRollouts
+path, problems = sys.argv[1], json.loads(sys.argv[2])
+tok = AutoTokenizer.from_pretrained(path)
+prompts = [tok.apply_chat_template(conversation(p), add_generation_prompt=True, return_dict=True)["input_ids"] for p in problems]
+policy = AutoModelForCausalLM.from_pretrained(path, dtype=torch.float32)
+def greedy():
+    with torch.no_grad():
+        return [policy.generate(torch.tensor([p]), attention_mask=torch.ones(1, len(p), dtype=torch.long), max_new_tokens=24,
+                                do_sample=False, eos_token_id=tok.eos_token_id, pad_token_id=tok.eos_token_id)[0, len(p):].tolist()
+                for p in prompts]
+engine = VLLMRollouts(path, context=256, memory=0.1, seed=0, cuda=False)
+seeds = list(range(len(prompts)))
+before, hf_before = engine.sample(prompts, seeds, max_new=24, temperature=0.0), greedy()
+torch.manual_seed(0)
+with torch.no_grad():
+    for p in policy.parameters():
+        p.add_(torch.randn_like(p) * 0.02)
+engine.load(policy)
+after, hf_after = engine.sample(prompts, seeds, max_new=24, temperature=0.0), greedy()
+same = lambda a, b: sum(x == y for x, y in zip(a, b)) / len(a)
+print(json.dumps({"before": same(before, hf_before), "after": same(after, hf_after), "moved": 1 - same(after, before),
+                  "ends_in_eos": sum(c[-1:] == [tok.eos_token_id] for c in after) / len(after)}))
+"""
+
+
+def test_ppo_engine_follows_the_policys_weights(sft16, synth_tiny):
+    rows = [json.loads(line) for line in (synth_tiny / "pool" / "mathpool.jsonl").read_text().splitlines()[-20:]]
+    env = dict(os.environ, HF_HUB_OFFLINE="1", HF_DATASETS_OFFLINE="1")
+    done = subprocess.run([VLLM_PYTHON, "-c", ENGINE_FOLLOWS, str(sft16), json.dumps([r["problem"] for r in rows])],
+                          capture_output=True, text=True, env=env, timeout=900)
+    assert done.returncode == 0, done.stderr[-3000:]
+    found = json.loads(done.stdout.strip().splitlines()[-1])
+    print("PPO engine vs the policy, greedy:", found)
+    assert found["before"] >= 0.9 and found["after"] >= 0.9  # vLLM's greedy completions are the policy's
+    assert found["moved"] >= 0.5  # and the new weights changed them: the engine follows the policy
+
+
+def _ppo(sft16, synth_tiny, backend, out, processes=1):
+    env = dict(os.environ, HF_HUB_OFFLINE="1", HF_DATASETS_OFFLINE="1", OMP_NUM_THREADS="1")
+    launch = ["-m", "torch.distributed.run", "--nproc_per_node", str(processes)] if processes > 1 else []
+    done = subprocess.run([VLLM_PYTHON, *launch, "-m", "evolm", "rl", str(sft16), "--data", str(synth_tiny / "pool" / "mathpool.jsonl"),
+                           "--examples", "32", "--prompts-per-step", "16", "--max-completion-length", "48", "--algo", "ppo",
+                           "--backend", backend, "--vllm-memory", "0.3", "--out", str(out)],
+                          capture_output=True, text=True, env=env, timeout=900)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "Traceback" not in done.stderr, done.stderr[-3000:]  # vLLM's own teardown at exit included
+    return json.loads((out / "evolm.json").read_text())
+
+
+def test_ppo_trains_with_vllm_rollouts_on_a_cpu(sft16, synth_tiny, tmp_path):
+    """One process, and two through torchrun (each with its own engine, vLLM's external launcher)."""
+    runs = {}
+    for backend, processes in (("transformers", 1), ("vllm", 1), ("vllm", 2)):
+        manifest = _ppo(sft16, synth_tiny, backend, tmp_path / f"{backend}-{processes}", processes)
+        assert manifest["posttraining"]["generation"]["backend"] == backend
+        compute = manifest["compute"]
+        assert compute["processes"] == processes and compute["generated_tokens"] > 0
+        runs[backend, processes] = compute
+        print(f"PPO, {backend} rollouts, {processes} process(es): {compute['generated_tokens']} tokens generated, "
+              f"{compute['wall_time_s']} s training, rewards {manifest['outcome']['rewards']}")

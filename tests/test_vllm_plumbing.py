@@ -2,6 +2,7 @@
 what evolm asks of vLLM (memory fraction, dtype, sampling) and what it does with vLLM's refusals."""
 
 import importlib.machinery
+import itertools
 import json
 import sys
 import types
@@ -12,11 +13,17 @@ import pytest
 class _Output:
     def __init__(self, text):
         self.text = text
+        self.token_ids = (7, 8, 9)  # what PPO's rollouts read
 
 
 class _Request:
     def __init__(self, n):
         self.outputs = [_Output(" 1 + 1 = 2.\nThe final answer is \\boxed{2}") for _ in range(n)]
+
+
+class _Runner:
+    def reload_weights(self, weights_iterator=None, weights_path=None, is_checkpoint_format=True):
+        raise AssertionError("evolm reloads through LLM.collective_rpc")
 
 
 def _fake_vllm(monkeypatch, refuse: str | None = None):
@@ -27,10 +34,21 @@ def _fake_vllm(monkeypatch, refuse: str | None = None):
             if refuse:
                 raise ValueError(refuse)
             made["llm"] = kwargs
+            self.llm_engine = types.SimpleNamespace(model_executor=types.SimpleNamespace(
+                driver_worker=types.SimpleNamespace(model_runner=_Runner())))
 
         def generate(self, prompts, params, use_tqdm=True):
-            made.setdefault("params", []).append(params.kwargs)
-            return [_Request(params.kwargs.get("n", 1)) for _ in prompts]
+            batch = params if isinstance(params, list) else [params] * len(prompts)
+            made.setdefault("params", []).append(batch[0].kwargs)
+            made.setdefault("requests", []).append((prompts, [p.kwargs for p in batch]))
+            return [_Request(p.kwargs.get("n", 1)) for p in batch]
+
+        def collective_rpc(self, method, kwargs=None):
+            assert method == "reload_weights"
+            made.setdefault("loads", []).append({name: tensor.clone() for name, tensor in kwargs["weights_iterator"]})
+
+        def reset_prefix_cache(self):
+            made["resets"] = made.get("resets", 0) + 1
 
     class SamplingParams:
         def __init__(self, **kwargs):
@@ -107,12 +125,42 @@ def test_rl_asking_for_vllm_without_it_is_refused_before_any_work(sft_model, syn
 
 def test_rl_with_vllm_on_a_cpu_is_refused_before_any_work(sft_model, synth_tiny, tmp_path, cli, monkeypatch):
     """vLLM's CPU build cannot take TRL's weight syncs (tests/test_vllm_cpu.py shows it with the real
-    one): RL refuses --backend vllm without CUDA at once, not at its first step."""
+    one): GRPO refuses --backend vllm without CUDA at once, not at its first step."""
     _fake_vllm(monkeypatch)
     result = cli("rl", sft_model, "--data", synth_tiny / "pool" / "mathpool.jsonl", *RL, "--backend", "vllm",
                  "--out", tmp_path / "rl")
     assert result.code == 2 and "needs a CUDA GPU" in result.err and "use --backend transformers" in result.err
     assert not (tmp_path / "rl").exists() and not (tmp_path / "rl.partial").exists()
+
+
+def test_ppo_samples_from_vllm_given_the_policys_weights_before_each_step(sft_model, synth_tiny, tmp_path, cli, monkeypatch):
+    """PPO's own colocated engine (evolm.training.vllm_rollouts), which runs on vLLM's CPU build too:
+    built in this process (external launcher), given the policy's current weights before each
+    step's sampling, sampled with one seed per completion; its completions are what PPO trains on."""
+    from safetensors.torch import load_file
+
+    made = _fake_vllm(monkeypatch)
+    verdicts = itertools.count()  # every other completion right, so that the policy has something to learn
+    monkeypatch.setattr("evolm.stages.rl.reward_function", lambda completions, **_: [float(next(verdicts) % 2) for _ in completions])
+    result = cli("rl", sft_model, "--data", synth_tiny / "pool" / "mathpool.jsonl", "--examples", "8", "--epochs", "1",
+                 "--prompts-per-step", "4", "--max-completion-length", "16", "--algo", "ppo", "--backend", "vllm",
+                 "--vllm-memory", "0.2", "--lr", "1e-3", "--out", tmp_path / "rl")
+    assert result.code == 0, result.err
+    llm = made["llm"]
+    assert llm["distributed_executor_backend"] == "external_launcher" and llm["gpu_memory_utilization"] == 0.2
+    assert llm["dtype"] == "float32" and llm["max_model_len"] >= 16
+    first, second = made["loads"]  # one load per step, each the whole policy under its checkpoint names
+    parent = load_file(sft_model / "model.safetensors")
+    assert set(parent) <= set(first) and all(first[k].equal(parent[k]) for k in parent)
+    assert any(not second[k].equal(first[k]) for k in parent)  # step 2 samples from the trained weights
+    assert made["resets"] == 2
+    probe, *steps = made["requests"]
+    assert [len(prompts) for prompts, _ in steps] == [4, 4]
+    seeds = [p["seed"] for _, params in steps for p in params]
+    assert len(set(seeds)) == 8 and all(p["temperature"] == 1.0 and p["max_tokens"] == 16 for _, params in steps for p in params)
+    manifest = json.loads((tmp_path / "rl" / "evolm.json").read_text())
+    assert manifest["posttraining"]["generation"]["backend"] == "vllm"
+    assert manifest["compute"]["generated_tokens"] == 8 * 3  # the engine's three tokens per completion
 
 
 def test_rl_unknown_backend_is_refused(sft_model, synth_tiny, tmp_path, cli):
@@ -125,6 +173,8 @@ def test_rl_auto_tries_vllm_once_and_trains_with_transformers_when_it_refuses(sf
                                                                               monkeypatch):
     """Where auto picks vLLM (a GPU), the model is tried before training: a refusal (here a head size)
     means transformers rollouts after one warning, recorded in the manifest, instead of a crash mid-run."""
+    import trl.trainer.grpo_trainer  # noqa: F401 - before the stand-in: TRL imports vLLM's modules where it finds vLLM
+
     _fake_vllm(monkeypatch, refuse="Head size 16 is not supported by PagedAttention.")
     monkeypatch.setattr("evolm.eval.generate.vllm_available", lambda: True)
     result = cli("rl", sft_model, "--data", synth_tiny / "pool" / "mathpool.jsonl", *RL, "--out", tmp_path / "rl")

