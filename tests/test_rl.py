@@ -92,7 +92,9 @@ def test_interrupted_rl_resumes(sft_model, synth_tiny, tmp_path, cli):
     import sys
     import time
 
-    args = ["rl", str(sft_model), "--data", str(synth_tiny / "pool" / "mathpool.jsonl"), "--examples", "24", *RL,
+    # 12 steps: the kill must land after the step-2 checkpoint and before the end (with 6 steps a
+    # fast run once finished inside the half second below, and there was nothing left to resume)
+    args = ["rl", str(sft_model), "--data", str(synth_tiny / "pool" / "mathpool.jsonl"), "--examples", "48", *RL,
             "--save-every", "2", "--out", str(tmp_path / "r")]
     proc = subprocess.Popen([sys.executable, "-m", "evolm", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     checkpoint = tmp_path / "r.partial" / "checkpoint-2"
@@ -106,9 +108,9 @@ def test_interrupted_rl_resumes(sft_model, synth_tiny, tmp_path, cli):
     resumed = cli(*args, "--resume")
     assert resumed.code == 0, resumed.err
     ckpt = load_checkpoint(tmp_path / "r")
-    assert ckpt.manifest.schedule.steps_done == 6
+    assert ckpt.manifest.schedule.steps_done == 12
     steps = [json.loads(l)["step"] for l in (tmp_path / "r" / "metrics.jsonl").read_text().splitlines() if '"reward"' in l]
-    assert steps == [1, 2, 3, 4, 5, 6]
+    assert steps == list(range(1, 13))
 
 
 def test_a_checkpoint_cut_by_a_kill_is_not_resumed_from(tmp_path):
