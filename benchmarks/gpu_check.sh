@@ -118,7 +118,7 @@ fi
 # colocated vLLM engine (given the policy's weights each step) when installed.
 if [ -z "$sft" ]; then
   echo "check ppo-5: skipped: no 125M SFT checkpoint"
-elif out=$(timeout 120 evolm rl "$sft" --algo ppo --data "$pool" --examples 40 --prompts-per-step 8 \
+elif out=$(timeout 180 evolm rl "$sft" --algo ppo --data "$pool" --examples 40 --prompts-per-step 8 \
     --backend "$(has_vllm && echo vllm || echo transformers)" --vllm-memory 0.3 --out "$work/ppo-125M" --overwrite 2>>"$log"); then
   echo "check ppo-5: $(field "$out" "f\"{m['schedule']['steps_done']} steps in {m['compute']['wall_time_s']:.1f} s, {m['compute']['generated_tokens']} tokens generated, generation {m['posttraining']['generation']['backend']}\"")"
 else

@@ -171,6 +171,28 @@ def test_ppo_on_a_model_vllm_refuses_exits_2_before_any_output(sft_model, synth_
     assert not (tmp_path / "rl").exists() and not (tmp_path / "rl.partial").exists()
 
 
+def test_ppo_auto_trains_with_transformers_rollouts_when_vllm_refuses(sft_model, synth_tiny, tmp_path, cli, monkeypatch):
+    _fake_vllm(monkeypatch, refuse="Head size 16 is not supported by PagedAttention.")
+    monkeypatch.setattr("evolm.eval.generate.vllm_available", lambda: True)  # as on a GPU
+    result = cli("rl", sft_model, "--data", synth_tiny / "pool" / "mathpool.jsonl", "--examples", "8", "--epochs", "1",
+                 "--prompts-per-step", "4", "--max-completion-length", "8", "--algo", "ppo", "--out", tmp_path / "rl")
+    assert result.code == 0, result.err
+    assert result.err.count("warning: vLLM cannot serve") == 1
+    assert json.loads((tmp_path / "rl" / "evolm.json").read_text())["posttraining"]["generation"]["backend"] == "transformers"
+
+
+def test_all_processes_take_one_backend(monkeypatch):
+    """vLLM failing on one process only: every process refuses it (here one process stands for the
+    others through the agreement collective, which reports a failure elsewhere)."""
+    from evolm.stages import rl
+
+    monkeypatch.setattr(rl, "all_agree", lambda ok: False)
+    monkeypatch.setattr("evolm.eval.generate.vllm_available", lambda: True)
+    assert rl.vllm_for_rollouts(rl.RLOptions(algo="ppo"), "m", lambda: "engine") is None
+    with pytest.raises(rl.BadInput, match="failed on another process"):
+        rl.vllm_for_rollouts(rl.RLOptions(algo="ppo", backend="vllm"), "m", lambda: "engine")
+
+
 def test_rl_unknown_backend_is_refused(sft_model, synth_tiny, tmp_path, cli):
     result = cli("rl", sft_model, "--data", synth_tiny / "pool" / "mathpool.jsonl", *RL, "--backend", "sglang",
                  "--out", tmp_path / "rl")

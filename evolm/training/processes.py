@@ -142,6 +142,20 @@ def _gloo_threads_alive() -> bool:
     return False
 
 
+def all_agree(ok: bool) -> bool:
+    """Whether `ok` holds on every process (a collective where a process group exists): a choice
+    each process makes for itself, such as whether vLLM started on the model, must be the same on all."""
+    dist = _group()
+    if dist is None or dist.get_world_size() == 1:
+        return ok
+    import torch
+
+    device = f"cuda:{torch.cuda.current_device()}" if dist.get_backend() == "nccl" else "cpu"
+    flag = torch.tensor([1 if ok else 0], device=device)
+    dist.all_reduce(flag, op=dist.ReduceOp.MIN)
+    return bool(flag.item())
+
+
 _AT_FINISH: list[Callable[[], None]] = []
 
 

@@ -36,12 +36,19 @@ def _rendezvous(rank: int, local_rank: int, world: int):
     wanted = {"RANK": str(rank), "LOCAL_RANK": str(local_rank), "WORLD_SIZE": str(world), "MASTER_ADDR": "127.0.0.1",
               "MASTER_PORT": port}
     added = [key for key in wanted if key not in os.environ]
+    # vLLM itself sets this one for the whole process under the external launcher; restored, so that
+    # a later `VLLMBackend` in the same process (an evaluation) runs its engine in its own process again
+    engine_in_process = os.environ.get("VLLM_ENABLE_V1_MULTIPROCESSING")
     os.environ.update({key: wanted[key] for key in added})
     try:
         yield
     finally:
         for key in added:
             os.environ.pop(key, None)
+        if engine_in_process is None:
+            os.environ.pop("VLLM_ENABLE_V1_MULTIPROCESSING", None)
+        else:
+            os.environ["VLLM_ENABLE_V1_MULTIPROCESSING"] = engine_in_process
 
 
 class VLLMRollouts:
@@ -61,10 +68,12 @@ class VLLMRollouts:
             self.llm = LLM(model=str(model_path), dtype="bfloat16" if cuda else "float32", seed=seed,
                            gpu_memory_utilization=memory, max_model_len=context, enforce_eager=not cuda,
                            distributed_executor_backend="external_launcher", generation_config="vllm")
+        # from here the engine holds process groups: it shuts down at the command's end (see close),
+        # also when the probe below fails and training goes on without it
+        at_finish(self.close)
         # some refusals come only on the first request (a head size the CPU attention lacks): the
         # caller turns any of them into its refusal before training starts
         self.llm.generate([{"prompt_token_ids": [0]}], SamplingParams(max_tokens=1, temperature=0.0), use_tqdm=False)
-        at_finish(self.close)  # at the command's end, after the checkpoint's broadcast (see close)
 
     def close(self) -> None:
         """Shut the engine down. Its shutdown destroys torch.distributed's groups, the default one
@@ -79,7 +88,8 @@ class VLLMRollouts:
         gathered them). Names are the checkpoint's (transformers'), which vLLM's loader maps."""
         weights = ((name, tensor.detach()) for name, tensor in policy.state_dict().items())
         runner = self.llm.llm_engine.model_executor.driver_worker.model_runner
-        if "weights_iterator" in inspect.signature(runner.reload_weights).parameters:
+        reload = getattr(runner, "reload_weights", None)
+        if reload is not None and "weights_iterator" in inspect.signature(reload).parameters:
             self.llm.collective_rpc("reload_weights", kwargs={"weights_iterator": weights})
         else:  # vLLM before its layer-wise reload: TRL's way, GPU builds only
             runner.model.load_weights(weights)
