@@ -34,7 +34,7 @@ from evolm.shards import SplitReader
 from evolm.training.batching import split_batch
 from evolm.training.flops import device_peak
 from evolm.training.metrics import MetricsLog
-from evolm.training.processes import from_main, parallelism, warn_if_not_as_launched
+from evolm.training.processes import from_main, parallelism, shard_as_launched, warn_if_not_as_launched
 from evolm.training.rundir import METRICS, STATE, latest_state, nothing_saved, open_run_dir_once, truncate_metrics
 from evolm.training.tracking import Tracking
 from evolm.units import format_count
@@ -202,6 +202,7 @@ def train(
     run_dir = Path(run_dir)
     tracking = tracking or Tracking("none", run_dir, run_dir.name)
     accelerator = Accelerator(mixed_precision="bf16" if cuda else "no", cpu=not cuda, **tracking.accelerator_kwargs())
+    shard_as_launched(accelerator)  # an FSDP config on CPUs: FSDP2 on gloo, not plain data parallel
     world, rank, main = accelerator.num_processes, accelerator.process_index, accelerator.is_main_process
     mismatch = warn_if_not_as_launched(accelerator)
     if mismatch and main:

@@ -83,6 +83,30 @@ def placement(cuda: bool) -> dict:
     return {"cpu": True}
 
 
+def shard_as_launched(accelerator) -> None:
+    """Under an FSDP launch config on CPUs, have accelerate shard with FSDP2 as it does on GPUs.
+
+    accelerate (1.16) turns FSDP on only for accelerator devices (AcceleratorState leaves MULTI_CPU out)
+    and runs an FSDP config on CPUs as plain data parallel. torch's FSDP2 (`fully_shard`) runs on gloo,
+    and accelerate's FSDP2 preparation, state saving and weight gathering run on CPUs once its state
+    says FSDP: so the sharded path that GPU users depend on runs, and is tested, on a CPU. Done before
+    anything is prepared; only FSDP2 configs (all shipped ones: FSDP1 wants a CUDA device) and many
+    processes (accelerate runs one process as NO: there is nothing to shard)."""
+    from accelerate.state import PartialState
+    from accelerate.utils import DistributedType, FullyShardedDataParallelPlugin
+
+    state = accelerator.state
+    if not launch_requested("FSDP") or state.distributed_type != DistributedType.MULTI_CPU:
+        return
+    plugin = FullyShardedDataParallelPlugin()  # from the launch config's FSDP_* environment, as accelerate reads it
+    if plugin.fsdp_version != 2:
+        return
+    state.distributed_type = DistributedType.FSDP
+    state.fsdp_plugin = plugin
+    # as accelerate's own FSDP set-up does: every later AcceleratorState() copies PartialState's type in
+    PartialState._shared_state["distributed_type"] = DistributedType.FSDP
+
+
 def parallelism(accelerator) -> str:
     """How this run is spread over its processes, as accelerate runs it: NO, MULTI_CPU, MULTI_GPU
     (DDP), FSDP, DEEPSPEED."""
@@ -93,7 +117,8 @@ def warn_if_not_as_launched(accelerator) -> str | None:
     """A warning when a launch config asked for FSDP or DeepSpeed and accelerate runs something else.
 
     Accelerate runs an FSDP config on CPUs as plain data parallel (MULTI_CPU), replicating every
-    weight, without a word; a user checking a cluster config on a laptop would believe it sharded."""
+    weight, without a word (evolm's own loops undo that: `shard_as_launched`; TRL's trainers make
+    their own accelerator); a user checking a cluster config on a laptop would believe it sharded."""
     got = parallelism(accelerator)
     for wanted in _REQUESTED:
         if launch_requested(wanted) and got != wanted:
