@@ -118,7 +118,7 @@ def test_fsdp_launch_configs_shard_on_cpu_and_train_as_one_process(config, shard
                            str(REPO / "configs" / "accelerate" / f"{config}.yaml"), "--num_processes", "2",
                            "--mixed_precision", "no", "-m", "evolm", *args, "--out", str(tmp_path / "two")],
                           capture_output=True, text=True, env=env, timeout=300)
-    assert_launched_cleanly(done, threads_freed=False)  # FSDP2's device mesh holds its process groups for life
+    assert_launched_cleanly(done, threads_freed=False)  # FSDP2's device mesh holds its process groups (conftest.accelerate_launch)
     assert done.stdout.split() == [str(tmp_path / "two")]
     assert "the launch config asks for" not in done.stderr
     compute = load_checkpoint(tmp_path / "two").manifest.compute

@@ -15,7 +15,7 @@ import subprocess
 
 import pytest
 
-from conftest import SMALL
+from conftest import REPO, SMALL
 
 VLLM_PYTHON = os.environ.get("EVOLM_VLLM_PYTHON")
 pytestmark = [pytest.mark.slow,
@@ -153,8 +153,13 @@ def test_ppo_engine_follows_the_policys_weights(sft16, synth_tiny):
     assert found["ends_in_eos"] > 0  # completions that stopped keep their EOS token, as the policy's do
 
 
-def _ppo(sft16, synth_tiny, backend, out, processes=1):
+def _ppo(sft16, synth_tiny, backend, out, processes=1, config=None):
+    """PPO in the vLLM environment: one process, or many through torchrun or, with `config`, through
+    `accelerate launch` with that shipped launch config."""
     launch = ["-m", "torch.distributed.run", "--nproc_per_node", processes] if processes > 1 else []
+    if config:
+        launch = ["-m", "accelerate.commands.launch", "--config_file", REPO / "configs" / "accelerate" / f"{config}.yaml",
+                  "--num_processes", processes, "--mixed_precision", "no"]
     done = _vllm_python(*launch, "-m", "evolm", "rl", sft16, "--data", synth_tiny / "pool" / "mathpool.jsonl",
                         "--examples", "32", "--prompts-per-step", "16", "--max-completion-length", "48", "--algo", "ppo",
                         "--backend", backend, "--vllm-memory", "0.3", "--out", out, OMP_NUM_THREADS="1")
@@ -174,3 +179,14 @@ def test_ppo_trains_with_vllm_rollouts_on_a_cpu(sft16, synth_tiny, tmp_path):
         assert compute["processes"] == processes and compute["generated_tokens"] > 0
         print(f"PPO, {backend} rollouts, {processes} process(es): {compute['generated_tokens']} tokens generated, "
               f"{compute['wall_time_s']} s training, rewards {manifest['outcome']['rewards']}")
+
+
+def test_ppo_with_vllm_rollouts_under_the_fsdp_config(sft16, synth_tiny, tmp_path):
+    """fsdp-1B.yaml, two CPU processes: the policy sharded by FSDP2 on gloo, each process's engine
+    given every weight gathered whole each step (a shard would not load)."""
+    manifest = _ppo(sft16, synth_tiny, "vllm", tmp_path / "fsdp", 2, config="fsdp-1B")
+    compute = manifest["compute"]
+    assert (compute["processes"], compute["parallelism"]) == (2, "FSDP") and compute["generated_tokens"] > 0
+    assert manifest["posttraining"]["generation"]["backend"] == "vllm"
+    print(f"PPO, vllm rollouts under fsdp-1B, 2 processes: {compute['generated_tokens']} tokens generated, "
+          f"{compute['wall_time_s']} s training, rewards {manifest['outcome']['rewards']}")

@@ -34,8 +34,8 @@ from evolm.training.batching import split_batch
 from evolm.training.metrics import metrics_callback
 from evolm.training.noop import noop_warnings
 from evolm.training.options import LOG_EVERY, REPORT_TO, SEED, TRL_SAVE_EVERY
-from evolm.training.processes import (all_agree, from_main, is_main_process, launch_requested, parallelism, placement,
-                                      world_size)
+from evolm.training.processes import (all_agree, from_main, is_main_process, parallelism, placement,
+                                      shard_as_launched, world_size)
 from evolm.training.rundir import check_outputs
 from evolm.training.tracking import Tracking, check_report_to
 from evolm.training.trl_run import device_settings, gathered_weights, start_run_dir, train
@@ -91,11 +91,6 @@ class RLOptions:
         if self.algo != "ppo" and self.rollouts is not None and self.rollouts < 2:
             raise BadInput(f"--rollouts {self.rollouts}: {self.algo.upper()} compares the rollouts of a prompt, so it needs "
                            "at least 2 (PPO takes 1).")
-        if self.algo == "ppo" and launch_requested("FSDP") and cuda_available():
-            # FSDP gathers weights in every forward, a collective; PPO's sampler stops when its own
-            # completions end, so processes would make different numbers of forwards and hang
-            raise BadInput("PPO does not run under the FSDP launch configs on GPUs; use a ZeRO config "
-                           "(configs/accelerate/zero2-1B.yaml or zero3-4B.yaml) or plain DDP.")
         if self.algo != "ppo" and (self.critic_lr is not None or self.gamma != 1.0 or self.lam != 1.0 or self.clip != 0.2):
             raise BadInput(f"--critic-lr, --gamma, --lam and --clip are PPO's; {self.algo.upper()} has no critic (add --algo ppo).")
         if self.backend not in ("auto", "transformers", "vllm"):
@@ -399,6 +394,7 @@ def _train_ppo(o: RLOptions, ancestor, tokenizer, kept, settings: dict, epochs: 
     # (a plugin, not `gradient_accumulation_steps=`: accelerate launch's environment would override that)
     accelerator = Accelerator(**placement(cuda), mixed_precision="bf16" if cuda else "no",
                               gradient_accumulation_plugin=GradientAccumulationPlugin(num_steps=accum * settings["ppo_epochs"]))
+    shard_as_launched(accelerator)  # an FSDP config on CPUs: FSDP2 on gloo, as on GPUs
     # the engine before any output: a model vLLM refuses exits 2 with nothing written
     engine = vllm_for_rollouts(o, ancestor.path, lambda: _rollout_engine(ancestor.path, o, context, accelerator, cuda))
     open_run_dir_once(run_dir, record, resume=resume, processes=accelerator)

@@ -28,7 +28,7 @@ from evolm.console import log
 from evolm.training import ppo
 from evolm.training.causal_lm import save_state, state_name
 from evolm.training.metrics import MetricsLog
-from evolm.training.processes import warn_if_not_as_launched
+from evolm.training.processes import all_agree, warn_if_not_as_launched
 from evolm.training.rundir import METRICS, STATE, latest_state, nothing_saved, truncate_metrics
 
 
@@ -114,7 +114,11 @@ class PolicyAndCritic(torch.nn.Module):
         super().__init__()
         self.policy, self.critic = policy, critic
 
-    def forward(self, input_ids, attention_mask):
+    def forward(self, input_ids, attention_mask, policy_only: bool = False, **policy_kwargs):
+        """The policy's logits and the critic's values; `policy_only`: the policy's own output alone
+        (sampling under FSDP, which must come through this forward: see `train`)."""
+        if policy_only:
+            return self.policy(input_ids=input_ids, attention_mask=attention_mask, **policy_kwargs)
         logits = self.policy(input_ids=input_ids, attention_mask=attention_mask).logits
         values = self.critic(input_ids=input_ids, attention_mask=attention_mask).logits[..., 0]
         return logits, values
@@ -134,9 +138,16 @@ def sample_seed(seed: int, step: int, index: int) -> int:
 
 
 @torch.no_grad()
-def sample(model, prompts: list[list[int]], seeds: list[int], *, max_new: int, temperature: float, eos: int, pad: int) -> list[list[int]]:
+def sample(model, prompts: list[list[int]], seeds: list[int], *, max_new: int, temperature: float, eos: int, pad: int,
+           forward: Callable | None = None, all_done: Callable[[bool], bool] = bool) -> list[list[int]]:
     """One completion per prompt, each drawn with its own generator (so the batch it is in does not
-    change it), left-padded prompts, KV cache; a completion ends with its eos token or at max_new."""
+    change it), left-padded prompts, KV cache; a completion ends with its eos token or at max_new.
+
+    `forward`: how the model is called (default: the model itself). `all_done(done)`: whether to stop,
+    given whether this process's completions have all ended; under FSDP every forward gathers the
+    sharded weights, a collective, so the processes stop together (`processes.all_agree`), each
+    running forwards for the others' completions after its own have ended (these add no tokens)."""
+    forward = forward or model
     device = next(model.parameters()).device
     width = max(len(p) for p in prompts)
     ids = torch.tensor([[pad] * (width - len(p)) + p for p in prompts], device=device)
@@ -144,7 +155,7 @@ def sample(model, prompts: list[list[int]], seeds: list[int], *, max_new: int, t
     generators = [torch.Generator(device="cpu").manual_seed(s) for s in seeds]
     positions = (attention.cumsum(-1) - 1).clamp(min=0)
     cache = _cache_name(model)
-    out = model(input_ids=ids, attention_mask=attention, position_ids=positions, use_cache=True)
+    out = forward(input_ids=ids, attention_mask=attention, position_ids=positions, use_cache=True)
     past, logits = getattr(out, cache), out.logits[:, -1].float()
     completions: list[list[int]] = [[] for _ in prompts]
     done = [False] * len(prompts)
@@ -155,11 +166,11 @@ def sample(model, prompts: list[list[int]], seeds: list[int], *, max_new: int, t
             if not done[i]:
                 completions[i].append(token)
                 done[i] = token == eos
-        if all(done):
+        if all_done(all(done)):
             break
         attention = torch.cat([attention, torch.ones_like(attention[:, :1])], dim=1)
         positions = positions[:, -1:] + 1
-        out = model(input_ids=torch.tensor(chosen, device=device)[:, None], attention_mask=attention, position_ids=positions,
+        out = forward(input_ids=torch.tensor(chosen, device=device)[:, None], attention_mask=attention, position_ids=positions,
                     use_cache=True, **{cache: past})
         past, logits = getattr(out, cache), out.logits[:, -1].float()
     return completions
@@ -217,10 +228,11 @@ def train(policy, critic, ref, tokenizer, prompts: list[list[int]], score: Calla
 
     world, rank, main = accelerator.num_processes, accelerator.process_index, accelerator.is_main_process
     device = accelerator.device
-    mismatch = warn_if_not_as_launched(accelerator)  # the FSDP configs on CPUs: plain data parallel
+    mismatch = warn_if_not_as_launched(accelerator)
     if mismatch and main:
         log(f"warning: {mismatch}")
     deepspeed = accelerator.state.deepspeed_plugin is not None
+    sharded = accelerator.is_fsdp2
     model = PolicyAndCritic(policy, critic)
     optimizer = torch.optim.AdamW(model.parameter_groups(s.actor_lr, s.critic_lr), weight_decay=0.0)
     if deepspeed:
@@ -271,14 +283,19 @@ def train(policy, critic, ref, tokenizer, prompts: list[list[int]], score: Calla
             # ZeRO-3: the weights gathered once per step, for all its rollouts or for vLLM's copy
             with unwrap_model_for_generation(model, accelerator) as unwrapped:
                 if engine is not None:
-                    engine.load(unwrapped.policy)
+                    engine.load(unwrapped.policy)  # under FSDP, each weight gathered whole on its way in
                 else:
+                    # FSDP2 gathers the policy's top-level weights (embeddings, output head) in the
+                    # combined module's forward hooks only: sampling goes through that forward, and the
+                    # processes make their forwards together
+                    through_root = dict(forward=lambda **kw: model(policy_only=True, **kw), all_done=all_agree) if sharded else {}
                     # autocast (bf16 on CUDA) as the prepared module's own forward has
                     with accelerator.autocast():
                         for i in range(0, len(mine), s.micro_batch):
                             part = mine[i:i + s.micro_batch]
                             responses += sample(unwrapped.policy, [prompts[j] for j in part], seeds[i:i + s.micro_batch],
-                                                max_new=s.max_completion, temperature=s.temperature, eos=eos, pad=pad)
+                                                max_new=s.max_completion, temperature=s.temperature, eos=eos, pad=pad,
+                                                **through_root)
             if engine is not None:  # outside autocast: vLLM runs in its own precision, in this thread
                 responses = engine.sample([prompts[j] for j in mine], seeds, max_new=s.max_completion,
                                           temperature=s.temperature)
@@ -377,7 +394,7 @@ def train(policy, critic, ref, tokenizer, prompts: list[list[int]], score: Calla
 
 
 def _policy_state(accelerator, model) -> dict | None:
-    """The policy's full weights on the main process (gathered from every process under ZeRO-3)."""
+    """The policy's full weights on the main process (gathered from every process under ZeRO-3 and FSDP)."""
     state = accelerator.get_state_dict(model)
     return policy_weights(state) if state is not None else None
 

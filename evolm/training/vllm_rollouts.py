@@ -85,8 +85,12 @@ class VLLMRollouts:
 
     def load(self, policy) -> None:
         """The policy's current weights into the engine (whole weights: under ZeRO-3 the caller has
-        gathered them). Names are the checkpoint's (transformers'), which vLLM's loader maps."""
-        weights = ((name, tensor.detach()) for name, tensor in policy.state_dict().items())
+        gathered them; under FSDP each sharded weight is gathered here, a collective every process
+        makes in the same order). Names are the checkpoint's (transformers'), which vLLM's loader maps."""
+        from torch.distributed.tensor import DTensor
+
+        weights = ((name, (tensor.full_tensor() if isinstance(tensor, DTensor) else tensor).detach())
+                   for name, tensor in policy.state_dict().items())
         runner = self.llm.llm_engine.model_executor.driver_worker.model_runner
         reload = getattr(runner, "reload_weights", None)
         if reload is not None and "weights_iterator" in inspect.signature(reload).parameters:
