@@ -7,7 +7,7 @@ import torch
 
 from evolm.training import ppo
 
-from conftest import accelerate_launch, assert_launched_cleanly, launch_env
+from conftest import REPO, accelerate_launch, assert_launched_cleanly, launch_env
 
 
 def t(rows):
@@ -103,9 +103,11 @@ import subprocess  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
 
+import psutil  # noqa: E402 - accelerate's dependency
 from safetensors.torch import load_file  # noqa: E402
 
 from evolm.checkpoint import load_checkpoint  # noqa: E402
+from pathlib import Path  # noqa: E402
 
 PPO = ("--algo", "ppo", "--examples", "8", "--prompts-per-step", "4", "--max-completion-length", "32", "--lr", "3e-4",
        "--log-every", "1")
@@ -170,28 +172,46 @@ def test_ppo_settings_are_checked_before_any_work(args, message, drills, tmp_pat
     assert result.code == 2 and message in result.err and not (tmp_path / "x.partial").exists()
 
 
-def test_ppo_resumes_after_a_kill_with_its_critic(drills, tmp_path, cli):
+@pytest.mark.parametrize("config", [None, pytest.param("fsdp-1B", marks=pytest.mark.slow)])
+def test_ppo_resumes_after_a_kill_with_its_critic(config, drills, tmp_path, cli):
     """Killed after its state at step 2 (of 6), resumed: the same steps and the same weights as a run never
-    killed, which needs the critic and both optimizers back (the rollouts are seeded per step and prompt)."""
+    killed, which needs the critic and both optimizers back (the rollouts are seeded per step and prompt).
+    fsdp-1B (two processes, slow: 25 s): the state is FSDP's sharded one (torch.distributed.checkpoint)."""
     args = ["rl", str(drills / "sft"), "--data", str(drills / "drills.jsonl"), *PPO, "--epochs", "3", "--save-every", "2"]
-    assert cli(*args, "--out", tmp_path / "whole").code == 0
+    launch = [sys.executable, "-m", "evolm"]
+    if config:
+        launch = [str(Path(sys.executable).parent / "accelerate"), "launch", "--config_file",
+                  str(REPO / "configs" / "accelerate" / f"{config}.yaml"), "--num_processes", "2", "--mixed_precision", "no",
+                  "-m", "evolm"]
+
+    def run(*more):
+        """(exit code, stderr): in this process without a launch config (faster)."""
+        if not config:
+            result = cli(*args, *more)
+            return result.code, result.err
+        done = subprocess.run([*launch, *args, *map(str, more)], capture_output=True, text=True, env=launch_env(), timeout=300)
+        return done.returncode, done.stderr
+
+    assert run("--out", tmp_path / "whole")[0] == 0
     out = tmp_path / "killed"
-    child = subprocess.Popen([sys.executable, "-m", "evolm", *args, "--out", str(out)], env=launch_env(),
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    child = subprocess.Popen([*launch, *args, "--out", str(out)], env=launch_env(), stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)
     state = tmp_path / "killed.partial" / "state" / "step-00000002" / "trainer.json"
     deadline = time.monotonic() + 240
     while not state.exists() and child.poll() is None and time.monotonic() < deadline:
         time.sleep(0.05)
-    child.send_signal(signal.SIGKILL)
+    for process in [*psutil.Process(child.pid).children(recursive=True), psutil.Process(child.pid)]:
+        process.send_signal(signal.SIGKILL)  # the launcher's processes too (torchrun starts them in sessions of their own)
     child.wait()
     assert state.exists() and not out.exists()
-    resumed = cli(*args, "--out", out, "--resume")
-    assert resumed.code == 0, resumed.err
-    assert "resuming at step 2/6" in resumed.err
+    code, err = run("--out", out, "--resume")
+    assert code == 0, err[-3000:]
+    assert "resuming at step 2/6" in err
     a, b = load_file(tmp_path / "whole" / "model.safetensors"), load_file(out / "model.safetensors")
     assert all(torch.allclose(a[k], b[k], atol=1e-6) for k in a)
     whole, again = load_checkpoint(tmp_path / "whole").manifest, load_checkpoint(out).manifest
     assert again.schedule.steps_done == 6 and again.compute.generated_tokens == whole.compute.generated_tokens
+    assert again.compute.parallelism == ("FSDP" if config else "NO")
     assert [r["reward"] for r in _rows(out) if "reward" in r] == [r["reward"] for r in _rows(tmp_path / "whole") if "reward" in r]
 
 
