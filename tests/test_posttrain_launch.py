@@ -128,9 +128,8 @@ def test_fsdp_launch_configs_shard_on_cpu_and_train_as_one_process(config, shard
     assert a.keys() == b.keys() and all(torch.allclose(a[k], b[k], atol=1e-5) for k in a)
 
 
-@pytest.mark.parametrize("config", ["zero2-1B", "zero3-4B"])
-def test_zero_launch_configs_run_sft_and_rl_on_cpu_and_match_one_process(config, base, synth_tiny, one_process_sft,
-                                                                          tmp_path):
+@pytest.mark.parametrize("config", ["zero2-1B", "zero3-4B", "fsdp-1B"])
+def test_launch_configs_run_sft_and_rl_on_cpu_and_match_one_process(config, base, synth_tiny, one_process_sft, tmp_path):
     """The DeepSpeed configs through `accelerate launch`, two CPU processes: DeepSpeed runs ZeRO on its CPU
     accelerator (gloo), so these are the configs' real code paths (sharded optimizer states; under ZeRO-3
     sharded weights, gathered for the checkpoint), in fp32 instead of bf16."""
@@ -139,11 +138,12 @@ def test_zero_launch_configs_run_sft_and_rl_on_cpu_and_match_one_process(config,
     accelerate_launch(config, *_sft_args(base, synth_tiny), "--out", tmp_path / "two")
     assert _losses(tmp_path / "two") == pytest.approx(_losses(one_process_sft), abs=1e-4)
     compute = load_checkpoint(tmp_path / "two").manifest.compute
-    assert (compute.processes, compute.parallelism) == (2, "DEEPSPEED")
+    kind = "FSDP" if config.startswith("fsdp") else "DEEPSPEED"
+    assert (compute.processes, compute.parallelism) == (2, kind)
     a, b = load_file(one_process_sft / "model.safetensors"), load_file(tmp_path / "two" / "model.safetensors")
     assert a.keys() == b.keys() and all(torch.allclose(a[k], b[k], atol=1e-5) for k in a)
     accelerate_launch(config, "rl", tmp_path / "two", "--data", pool, "--examples", "8", "--epochs", "1", "--prompts-per-step", "4",
                 "--rollouts", "2", "--max-completion-length", "16", "--out", tmp_path / "rl")
     rl = load_checkpoint(tmp_path / "rl").manifest
-    assert (rl.compute.processes, rl.compute.parallelism, rl.schedule.steps_done) == (2, "DEEPSPEED", 2)
+    assert (rl.compute.processes, rl.compute.parallelism, rl.schedule.steps_done) == (2, kind, 2)
 

@@ -394,7 +394,7 @@ def _train_ppo(o: RLOptions, ancestor, tokenizer, kept, settings: dict, epochs: 
     # (a plugin, not `gradient_accumulation_steps=`: accelerate launch's environment would override that)
     accelerator = Accelerator(**placement(cuda), mixed_precision="bf16" if cuda else "no",
                               gradient_accumulation_plugin=GradientAccumulationPlugin(num_steps=accum * settings["ppo_epochs"]))
-    shard_as_launched(accelerator)  # an FSDP config on CPUs: FSDP2 on gloo, as on GPUs
+    shard_as_launched(accelerator.state)  # an FSDP config on CPUs: FSDP2 on gloo, as on GPUs
     # the engine before any output: a model vLLM refuses exits 2 with nothing written
     engine = vllm_for_rollouts(o, ancestor.path, lambda: _rollout_engine(ancestor.path, o, context, accelerator, cuda))
     open_run_dir_once(run_dir, record, resume=resume, processes=accelerator)

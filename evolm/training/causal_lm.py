@@ -202,7 +202,7 @@ def train(
     run_dir = Path(run_dir)
     tracking = tracking or Tracking("none", run_dir, run_dir.name)
     accelerator = Accelerator(mixed_precision="bf16" if cuda else "no", cpu=not cuda, **tracking.accelerator_kwargs())
-    shard_as_launched(accelerator)  # an FSDP config on CPUs: FSDP2 on gloo, not plain data parallel
+    shard_as_launched(accelerator.state)  # an FSDP config on CPUs: FSDP2 on gloo, not plain data parallel
     world, rank, main = accelerator.num_processes, accelerator.process_index, accelerator.is_main_process
     mismatch = warn_if_not_as_launched(accelerator)
     if mismatch and main:

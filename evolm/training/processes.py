@@ -83,19 +83,19 @@ def placement(cuda: bool) -> dict:
     return {"cpu": True}
 
 
-def shard_as_launched(accelerator) -> None:
-    """Under an FSDP launch config on CPUs, have accelerate shard with FSDP2 as it does on GPUs.
+def shard_as_launched(state) -> None:
+    """Under an FSDP launch config on CPUs, have accelerate shard with FSDP2 as it does on GPUs
+    (`state`: an Accelerator's `.state`, before anything is prepared).
 
     accelerate (1.16) turns FSDP on only for accelerator devices (AcceleratorState leaves MULTI_CPU out)
     and runs an FSDP config on CPUs as plain data parallel. torch's FSDP2 (`fully_shard`) runs on gloo,
     and accelerate's FSDP2 preparation, state saving and weight gathering run on CPUs once its state
-    says FSDP: so the sharded path that GPU users depend on runs, and is tested, on a CPU. Done before
-    anything is prepared; only FSDP2 configs (all shipped ones: FSDP1 wants a CUDA device) and many
-    processes (accelerate runs one process as NO: there is nothing to shard)."""
+    says FSDP: so the sharded path that GPU users depend on runs, and is tested, on a CPU. Only FSDP2
+    configs (all shipped ones: FSDP1 wants a CUDA device) and many processes (accelerate runs one
+    process as NO: there is nothing to shard)."""
     from accelerate.state import PartialState
     from accelerate.utils import DistributedType, FullyShardedDataParallelPlugin
 
-    state = accelerator.state
     if not launch_requested("FSDP") or state.distributed_type != DistributedType.MULTI_CPU:
         return
     plugin = FullyShardedDataParallelPlugin()  # from the launch config's FSDP_* environment, as accelerate reads it
@@ -105,6 +105,27 @@ def shard_as_launched(accelerator) -> None:
     state.fsdp_plugin = plugin
     # as accelerate's own FSDP set-up does: every later AcceleratorState() copies PartialState's type in
     PartialState._shared_state["distributed_type"] = DistributedType.FSDP
+
+
+def sharded_state_for_trainers(cuda: bool) -> dict:
+    """TrainingArguments that carry `shard_as_launched` into a transformers Trainer (TRL's SFT, GRPO,
+    RLOO): under an FSDP launch config on CPUs with many processes, accelerate's state is configured
+    here, before the arguments are built, and `use_configured_state` has the Trainer keep it (its own
+    Accelerator would otherwise start over as plain data parallel). Empty everywhere else. Starts the
+    process group (gloo), with the Trainer's default timeout (`ddp_timeout`, 1800 s)."""
+    if cuda or world_size() <= 1 or not launch_requested("FSDP"):
+        return {}
+    from datetime import timedelta
+
+    from accelerate import Accelerator
+    from accelerate.utils import InitProcessGroupKwargs
+
+    # accelerate's state is made through an Accelerator only; fp32, as evolm trains on CPUs
+    # (device_settings): the Trainer's accelerator asks for the same, as a configured state requires
+    state = Accelerator(cpu=True, mixed_precision="no",
+                        kwargs_handlers=[InitProcessGroupKwargs(timeout=timedelta(seconds=1800))]).state
+    shard_as_launched(state)
+    return {"accelerator_config": {"use_configured_state": True}} if state.distributed_type.name == "FSDP" else {}
 
 
 def parallelism(accelerator) -> str:

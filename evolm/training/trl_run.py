@@ -48,9 +48,12 @@ def device_settings() -> dict:
     """
     import torch
 
+    from evolm.training.processes import sharded_state_for_trainers
+
     cuda = torch.cuda.is_available()
     # Every parameter takes part in each forward, so DDP need not search for unused ones.
-    return {"bf16": cuda, "fp16": False, "use_cpu": not cuda, "gradient_checkpointing": cuda, "ddp_find_unused_parameters": False}
+    return {"bf16": cuda, "fp16": False, "use_cpu": not cuda, "gradient_checkpointing": cuda, "ddp_find_unused_parameters": False,
+            **sharded_state_for_trainers(cuda)}
 
 
 def quiet_trainer(trainer) -> None:
