@@ -30,3 +30,18 @@ def test_all_agree_without_a_process_group_is_the_process_own_answer():
     from evolm.training.processes import all_agree
 
     assert all_agree(True) is True and all_agree(False) is False
+
+
+def test_an_fsdp_config_in_one_process_is_said_to_run_unsharded(monkeypatch):
+    """accelerate runs an FSDP config in one process as NO without a word; evolm warns."""
+    from types import SimpleNamespace
+
+    from accelerate.utils import DistributedType
+
+    from evolm.training.processes import warn_if_not_as_launched
+
+    monkeypatch.setenv("ACCELERATE_USE_FSDP", "true")  # what `accelerate launch` sets for the FSDP configs
+    one = SimpleNamespace(distributed_type=DistributedType.NO, device=SimpleNamespace(type="cpu"))
+    assert warn_if_not_as_launched(one) == ("the launch config asks for FSDP, but accelerate runs this as NO (one process "
+                                            "has nothing to shard): every process holds the whole model")
+    assert warn_if_not_as_launched(SimpleNamespace(distributed_type=DistributedType.FSDP, device=one.device)) is None

@@ -137,14 +137,15 @@ def parallelism(accelerator) -> str:
 def warn_if_not_as_launched(accelerator) -> str | None:
     """A warning when a launch config asked for FSDP or DeepSpeed and accelerate runs something else.
 
-    Accelerate runs an FSDP config on CPUs as plain data parallel (MULTI_CPU), replicating every
-    weight, without a word (evolm's own loops undo that: `shard_as_launched`; TRL's trainers make
-    their own accelerator); a user checking a cluster config on a laptop would believe it sharded."""
+    Accelerate does so without a word: an FSDP config in one process, or an FSDP1 config on CPUs
+    (`shard_as_launched` covers FSDP2 there), runs unsharded; a user checking a cluster config on a
+    laptop would believe it sharded."""
     got = parallelism(accelerator)
     for wanted in _REQUESTED:
         if launch_requested(wanted) and got != wanted:
-            return (f"the launch config asks for {wanted}, but accelerate runs this as {got} on "
-                    f"{accelerator.device.type} ({wanted} needs GPUs): every process holds the whole model")
+            why = "one process has nothing to shard" if got == "NO" else f"{wanted} is not available on {accelerator.device.type}"
+            return (f"the launch config asks for {wanted}, but accelerate runs this as {got} ({why}): "
+                    "every process holds the whole model")
     return None
 
 
