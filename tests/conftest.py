@@ -130,12 +130,25 @@ def pytest_sessionfinish(session, exitstatus):
         session.exitstatus = 1
 
 
-def kill_when(proc, state):
-    """SIGKILL the run as soon as the resume state `state` exists."""
-    deadline = time.time() + 120
-    while not state.is_dir() and proc.poll() is None and time.time() < deadline:
+def kill_when(proc, state, timeout=120, settle=0.0):
+    """SIGKILL the run as soon as `state` (a resume state's folder, or the file a checkpoint writes
+    last) exists, `settle` seconds after; the processes of a launcher (torchrun starts them in
+    sessions of their own) too."""
+    import psutil  # accelerate's dependency
+
+    deadline = time.time() + timeout
+    while not state.exists() and proc.poll() is None and time.time() < deadline:
         time.sleep(0.05)
-    proc.send_signal(signal.SIGKILL)
+    time.sleep(settle)
+    try:
+        tree = [*psutil.Process(proc.pid).children(recursive=True), psutil.Process(proc.pid)]
+    except psutil.NoSuchProcess:  # it had ended
+        tree = []
+    for process in tree:
+        try:
+            process.send_signal(signal.SIGKILL)
+        except psutil.NoSuchProcess:
+            pass
     proc.wait()
 
 
@@ -154,17 +167,23 @@ def assert_launched_cleanly(done, threads_freed=True):
         assert "worker threads outlived the process group" not in done.stderr
 
 
+def launcher(config):
+    """The command that starts `evolm` through `accelerate launch` with the shipped launch config
+    CONFIG and two CPU processes, fp32."""
+    import sys
+
+    return [str(Path(sys.executable).parent / "accelerate"), "launch", "--config_file",
+            str(REPO / "configs" / "accelerate" / f"{config}.yaml"), "--num_processes", "2", "--mixed_precision", "no",
+            "-m", "evolm"]
+
+
 def accelerate_launch(config, *args):
     """`accelerate launch --config_file configs/accelerate/CONFIG.yaml -m evolm ARGS` with two CPU
     processes, fp32. The launcher itself logs DeepSpeed's accelerator choice to stdout before evolm
     starts: evolm's own stdout is the last line."""
     import subprocess
-    import sys
 
-    done = subprocess.run([str(Path(sys.executable).parent / "accelerate"), "launch", "--config_file",
-                           str(REPO / "configs" / "accelerate" / f"{config}.yaml"), "--num_processes", "2",
-                           "--mixed_precision", "no", "-m", "evolm", *map(str, args)],
-                          capture_output=True, text=True, env=launch_env(), timeout=300)
+    done = subprocess.run([*launcher(config), *map(str, args)], capture_output=True, text=True, env=launch_env(), timeout=300)
     # DeepSpeed keeps its process groups in module globals for the life of the process, and FSDP2's
     # device mesh its own, so gloo's threads outlive `destroy_process_group` under the ZeRO and FSDP
     # configs: the processes leave by `finish_processes`' fallback, still with exit code 0.

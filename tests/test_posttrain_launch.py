@@ -11,7 +11,7 @@ from safetensors.torch import load_file
 
 from evolm.checkpoint import load_checkpoint
 
-from conftest import accelerate_launch, assert_launched_cleanly, launch_env
+from conftest import accelerate_launch, assert_launched_cleanly, kill_when, launch_env, launcher
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -107,17 +107,14 @@ def test_launch_configs_parse_in_accelerate(name, kind, zero_stage):
         assert config.deepspeed_config["zero3_save_16bit_model"] is True
 
 
-@pytest.mark.parametrize("config", ["fsdp-1B", "fsdp-4B"])
+# fsdp-4B (its activation checkpointing the one difference) is slow-marked: 7 s
+@pytest.mark.parametrize("config", ["fsdp-1B", pytest.param("fsdp-4B", marks=pytest.mark.slow)])
 def test_fsdp_launch_configs_shard_on_cpu_and_train_as_one_process(config, shards, one_process_pretrain, tmp_path):
     """The FSDP configs through `accelerate launch`, two CPU processes: FSDP2 on gloo (accelerate alone
     would run plain data parallel; evolm.training.processes.shard_as_launched), with fsdp-4B's
     activation checkpointing; the same weights as one process."""
-    args = _pretrain_args(shards)
-    env = launch_env()
-    done = subprocess.run([str(Path(sys.executable).parent / "accelerate"), "launch", "--config_file",
-                           str(REPO / "configs" / "accelerate" / f"{config}.yaml"), "--num_processes", "2",
-                           "--mixed_precision", "no", "-m", "evolm", *args, "--out", str(tmp_path / "two")],
-                          capture_output=True, text=True, env=env, timeout=300)
+    done = subprocess.run([*launcher(config), *_pretrain_args(shards), "--out", str(tmp_path / "two")],
+                          capture_output=True, text=True, env=launch_env(), timeout=300)
     assert_launched_cleanly(done, threads_freed=False)  # FSDP2's device mesh holds its process groups (conftest.accelerate_launch)
     assert done.stdout.split() == [str(tmp_path / "two")]
     assert "the launch config asks for" not in done.stderr
@@ -128,12 +125,15 @@ def test_fsdp_launch_configs_shard_on_cpu_and_train_as_one_process(config, shard
     assert a.keys() == b.keys() and all(torch.allclose(a[k], b[k], atol=1e-5) for k in a)
 
 
-@pytest.mark.parametrize("config", ["zero2-1B", "zero3-4B", "fsdp-1B"])
+# zero2-1B is slow-marked (20 s), as PPO's: ZeRO-3's path (partitioned weights too) is the superset.
+@pytest.mark.parametrize("config", [pytest.param("zero2-1B", marks=pytest.mark.slow), "zero3-4B", "fsdp-1B"])
 def test_launch_configs_run_sft_and_rl_on_cpu_and_match_one_process(config, base, synth_tiny, one_process_sft, tmp_path):
-    """The DeepSpeed configs through `accelerate launch`, two CPU processes: DeepSpeed runs ZeRO on its CPU
-    accelerator (gloo), so these are the configs' real code paths (sharded optimizer states; under ZeRO-3
-    sharded weights, gathered for the checkpoint), in fp32 instead of bf16."""
-    pytest.importorskip("deepspeed")
+    """The ZeRO and FSDP configs through `accelerate launch`, two CPU processes, SFT then GRPO: DeepSpeed
+    runs ZeRO on its CPU accelerator (gloo), and FSDP2 runs on gloo (TRL's trainers keep the state
+    `shard_as_launched` configured), so these are the configs' real code paths (sharded optimizer
+    states; under ZeRO-3 and FSDP sharded weights, gathered for the checkpoint), in fp32 instead of bf16."""
+    if config.startswith("zero"):
+        pytest.importorskip("deepspeed")
     pool = synth_tiny / "pool" / "mathpool.jsonl"
     accelerate_launch(config, *_sft_args(base, synth_tiny), "--out", tmp_path / "two")
     assert _losses(tmp_path / "two") == pytest.approx(_losses(one_process_sft), abs=1e-4)
@@ -147,3 +147,30 @@ def test_launch_configs_run_sft_and_rl_on_cpu_and_match_one_process(config, base
     rl = load_checkpoint(tmp_path / "rl").manifest
     assert (rl.compute.processes, rl.compute.parallelism, rl.schedule.steps_done) == (2, kind, 2)
 
+
+@pytest.mark.slow
+def test_fsdp_runs_resume_from_their_sharded_state_after_a_kill(base, shards, synth_tiny, tmp_path):
+    """fsdp-1B, two CPU processes, killed after a saved state and resumed: pre-training (evolm's own
+    loop: accelerate's FSDP state through torch.distributed.checkpoint) and SFT (TRL's FSDP
+    checkpoint) end with the weights of runs never killed. About 60 s."""
+    pretrain = [*_pretrain_args(shards)[:-4], "--tokens", "16K", "--data", str(shards / "general"), "--save-every", "10"]
+    sft = ["sft", str(base), "--data", str(synth_tiny / "pool" / "mathpool.jsonl"), "--examples", "64", "--epochs", "2",
+           "--global-batch", "8", "--max-length", "256", "--save-every", "8"]
+    for name, args, saved in (("pt", pretrain, Path("state") / "step-00000010"),
+                              ("sft", sft, Path("checkpoint-8") / "trainer_state.json")):
+        def run(*more):
+            return subprocess.run([*launcher("fsdp-1B"), *map(str, args), *map(str, more)], capture_output=True, text=True,
+                                  env=launch_env(), timeout=300)
+
+        assert run("--out", tmp_path / f"{name}-whole").returncode == 0
+        killed = tmp_path / f"{name}-killed"
+        child = subprocess.Popen([*launcher("fsdp-1B"), *args, "--out", str(killed)], env=launch_env(),
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        kill_when(child, tmp_path / f"{name}-killed.partial" / saved, timeout=240, settle=0.5)
+        assert (tmp_path / f"{name}-killed.partial" / saved).exists() and not killed.exists()
+        resumed = run("--out", killed, "--resume")
+        assert resumed.returncode == 0, resumed.stderr[-3000:]
+        assert "resuming at step" in resumed.stderr
+        assert load_checkpoint(killed).manifest.compute.parallelism == "FSDP"
+        a, b = load_file(tmp_path / f"{name}-whole" / "model.safetensors"), load_file(killed / "model.safetensors")
+        assert a.keys() == b.keys() and all(torch.allclose(a[k], b[k], atol=1e-6) for k in a), name

@@ -7,7 +7,7 @@ import torch
 
 from evolm.training import ppo
 
-from conftest import REPO, accelerate_launch, assert_launched_cleanly, launch_env
+from conftest import accelerate_launch, assert_launched_cleanly, kill_when, launch_env, launcher
 
 
 def t(rows):
@@ -98,16 +98,12 @@ def test_the_critic_starts_from_the_checkpoint_with_a_zero_head_and_saves_and_lo
 
 import json  # noqa: E402
 import random  # noqa: E402
-import signal  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
-import time  # noqa: E402
 
-import psutil  # noqa: E402 - accelerate's dependency
 from safetensors.torch import load_file  # noqa: E402
 
 from evolm.checkpoint import load_checkpoint  # noqa: E402
-from pathlib import Path  # noqa: E402
 
 PPO = ("--algo", "ppo", "--examples", "8", "--prompts-per-step", "4", "--max-completion-length", "32", "--lr", "3e-4",
        "--log-every", "1")
@@ -178,11 +174,7 @@ def test_ppo_resumes_after_a_kill_with_its_critic(config, drills, tmp_path, cli)
     killed, which needs the critic and both optimizers back (the rollouts are seeded per step and prompt).
     fsdp-1B (two processes, slow: 25 s): the state is FSDP's sharded one (torch.distributed.checkpoint)."""
     args = ["rl", str(drills / "sft"), "--data", str(drills / "drills.jsonl"), *PPO, "--epochs", "3", "--save-every", "2"]
-    launch = [sys.executable, "-m", "evolm"]
-    if config:
-        launch = [str(Path(sys.executable).parent / "accelerate"), "launch", "--config_file",
-                  str(REPO / "configs" / "accelerate" / f"{config}.yaml"), "--num_processes", "2", "--mixed_precision", "no",
-                  "-m", "evolm"]
+    launch = launcher(config) if config else [sys.executable, "-m", "evolm"]
 
     def run(*more):
         """(exit code, stderr): in this process without a launch config (faster)."""
@@ -197,12 +189,7 @@ def test_ppo_resumes_after_a_kill_with_its_critic(config, drills, tmp_path, cli)
     child = subprocess.Popen([*launch, *args, "--out", str(out)], env=launch_env(), stdout=subprocess.DEVNULL,
                              stderr=subprocess.DEVNULL)
     state = tmp_path / "killed.partial" / "state" / "step-00000002" / "trainer.json"
-    deadline = time.monotonic() + 240
-    while not state.exists() and child.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.05)
-    for process in [*psutil.Process(child.pid).children(recursive=True), psutil.Process(child.pid)]:
-        process.send_signal(signal.SIGKILL)  # the launcher's processes too (torchrun starts them in sessions of their own)
-    child.wait()
+    kill_when(child, state, timeout=240)
     assert state.exists() and not out.exists()
     code, err = run("--out", out, "--resume")
     assert code == 0, err[-3000:]
