@@ -95,8 +95,8 @@ def test_lora_is_refused_on_sharded_weights(variable, value, base, synth_tiny, t
 @pytest.mark.parametrize("name, kind, zero_stage", [("zero2-1B", "DEEPSPEED", 2), ("zero3-4B", "DEEPSPEED", 3),
                                                     ("fsdp-1B", "FSDP", None), ("fsdp-4B", "FSDP", None)])
 def test_launch_configs_parse_in_accelerate(name, kind, zero_stage):
-    """The shipped `accelerate launch --config_file` files are valid accelerate configs (running them
-    needs GPUs; this checks what a CPU can: accelerate reads them as meant)."""
+    """The shipped `accelerate launch --config_file` files are valid accelerate configs, read as meant
+    (the tests below run them on two CPU processes)."""
     from accelerate.commands.config.config_args import load_config_from_file
 
     config = load_config_from_file(str(REPO / "configs" / "accelerate" / f"{name}.yaml"))

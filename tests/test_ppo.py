@@ -76,6 +76,50 @@ def test_explained_variance():
     assert math.isnan(ppo.explained_variance(values, t([[1, 1, 1]]), mask))  # returns that do not vary: undefined
 
 
+def test_the_policy_of_grpo_and_rloo_under_fsdp_is_one_transformers_generates_in_step_for():
+    """A canary: transformers' generate keeps many processes in step (synced_gpus) for a model its
+    `is_fsdp_managed_module` accepts, which is how it reads evolm's mark (generation/utils.py)."""
+    from transformers.distributed.fsdp import is_fsdp_managed_module
+
+    from evolm.stages.rl import mark_fsdp_managed
+
+    model = torch.nn.Linear(1, 1)
+    assert not is_fsdp_managed_module(model)
+    mark_fsdp_managed(model)
+    assert is_fsdp_managed_module(model)
+
+
+class _AlwaysEOS(torch.nn.Module):
+    """A stand-in policy whose every next token is EOS (7 of 8), counting its forwards."""
+
+    def __init__(self):
+        super().__init__()
+        self.weight = torch.nn.Parameter(torch.zeros(1))
+        self.calls = 0
+
+    def forward(self, input_ids, attention_mask, position_ids=None, use_cache=True, past_key_values=None, logits_to_keep=0):
+        from types import SimpleNamespace
+
+        self.calls += 1
+        logits = torch.full((input_ids.size(0), 1, 8), -1e9)
+        logits[..., 7] = 0.0
+        return SimpleNamespace(logits=logits, past_key_values=None)
+
+
+def test_sampling_forwards_until_every_process_is_done():
+    """Under FSDP each forward gathers weights, a collective: a process whose completions have all
+    ended keeps forwarding, adding no tokens, until `all_done` says every process's have (PPO passes
+    processes.all_agree). Alone, it stops at once."""
+    from evolm.training.ppo_loop import sample
+
+    policy, others_done = _AlwaysEOS(), iter([False, False, True])
+    kwargs = dict(max_new=10, temperature=1.0, eos=7, pad=0)
+    together = sample(policy, [[1, 2], [3]], [0, 1], **kwargs, all_done=lambda mine: mine and next(others_done))
+    assert together == [[7], [7]] and policy.calls == 3  # the prompt's forward, then two while the others sampled
+    alone = _AlwaysEOS()
+    assert sample(alone, [[1, 2], [3]], [0, 1], **kwargs) == [[7], [7]] and alone.calls == 1
+
+
 def test_the_critic_starts_from_the_checkpoint_with_a_zero_head_and_saves_and_loads(sft_model, tmp_path):
     from transformers import AutoModelForCausalLM, AutoModelForTokenClassification
 
@@ -191,6 +235,8 @@ def test_ppo_resumes_after_a_kill_with_its_critic(config, drills, tmp_path, cli)
     state = tmp_path / "killed.partial" / "state" / "step-00000002" / "trainer.json"
     kill_when(child, state, timeout=240)
     assert state.exists() and not out.exists()
+    if config:  # FSDP's sharded model state (torch.distributed.checkpoint), not a whole one
+        assert (state.parent / "pytorch_model_fsdp_0").is_dir()
     code, err = run("--out", out, "--resume")
     assert code == 0, err[-3000:]
     assert "resuming at step 2/6" in err
@@ -252,6 +298,9 @@ def test_launch_configs_train_the_policy_and_critic_as_one_process(config, paral
     done = accelerate_launch(config, "rl", drills / "sft", "--data", drills / "drills.jsonl", *PPO, *ONE_PER_MICRO_BATCH,
                              "--out", tmp_path / "two")
     _same_steps(one_process_ppo, tmp_path / "two")
+    # completions ended before the 32-token limit, at lengths of their own: under FSDP the process
+    # whose completions had ended went on forwarding with the other (a hang otherwise)
+    assert any(r["completion_length"] < 32 for r in _rows(tmp_path / "two") if "reward" in r)
     manifest = load_checkpoint(tmp_path / "two").manifest
     assert (manifest.compute.processes, manifest.compute.parallelism) == (2, parallelism)
     assert "the launch config asks for" not in done.stderr

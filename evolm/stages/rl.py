@@ -15,6 +15,7 @@ from batched transformers generation.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,7 +35,7 @@ from evolm.training.batching import split_batch
 from evolm.training.metrics import metrics_callback
 from evolm.training.noop import noop_warnings
 from evolm.training.options import LOG_EVERY, REPORT_TO, SEED, TRL_SAVE_EVERY
-from evolm.training.processes import (all_agree, from_main, is_main_process, parallelism, placement,
+from evolm.training.processes import (all_agree, from_main, is_main_process, launch_requested, parallelism, placement,
                                       shard_as_launched, world_size)
 from evolm.training.rundir import check_outputs
 from evolm.training.tracking import Tracking, check_report_to
@@ -91,6 +92,9 @@ class RLOptions:
         if self.algo != "ppo" and self.rollouts is not None and self.rollouts < 2:
             raise BadInput(f"--rollouts {self.rollouts}: {self.algo.upper()} compares the rollouts of a prompt, so it needs "
                            "at least 2 (PPO takes 1).")
+        if self.algo == "ppo" and launch_requested("FSDP") and os.environ.get("FSDP_VERSION", "1") != "2":
+            # PPO samples through the root module's forward, which gathers the weights under FSDP2 only
+            raise BadInput("PPO runs under FSDP2 launch configs (fsdp_version: 2, as the shipped ones), not FSDP1.")
         if self.algo != "ppo" and (self.critic_lr is not None or self.gamma != 1.0 or self.lam != 1.0 or self.clip != 0.2):
             raise BadInput(f"--critic-lr, --gamma, --lam and --clip are PPO's; {self.algo.upper()} has no critic (add --algo ppo).")
         if self.backend not in ("auto", "transformers", "vllm"):
@@ -348,6 +352,8 @@ def _train_trl(o: RLOptions, ancestor, tokenizer, dataset, kept, settings: dict,
 
     use_vllm = rollouts_on_vllm(o, ancestor.path, tokenizer, context)
     model = AutoModelForCausalLM.from_pretrained(ancestor.path, dtype=torch.float32, attn_implementation="sdpa")
+    if launch_requested("FSDP"):
+        mark_fsdp_managed(model)
     Config, Trainer = (GRPOConfig, GRPOTrainer) if o.algo == "grpo" else (RLOOConfig, RLOOTrainer)
     # Built before OUT.partial exists: TRL's own checks of its arguments then also come before any output.
     config = Config(
@@ -426,6 +432,15 @@ def _train_ppo(o: RLOptions, ancestor, tokenizer, kept, settings: dict, epochs: 
                      steps=result.steps, wall_time_s=result.wall_time_s, trained_tokens=result.trained_tokens,
                      generated_tokens=result.generated_tokens, parallelism=parallelism(accelerator), log_history=history,
                      backend=engine.name if engine is not None else "transformers")
+
+
+def mark_fsdp_managed(model) -> None:
+    """Mark the policy as FSDP's for transformers' generate (TRL's GRPO and RLOO rollouts), which
+    keeps the processes forwarding together (synced_gpus: under FSDP each forward gathers the shards,
+    a collective) only for models it knows FSDP manages: by this mark, which accelerate's FSDP2
+    preparation does not set (accelerate 1.16). Without it, a process whose completions have all ended
+    leaves generation while the others still gather weights in theirs."""
+    model._is_fsdp_managed_module = True
 
 
 def _rollout_engine(model_path: Path, o: RLOptions, context: int, accelerator, cuda: bool):

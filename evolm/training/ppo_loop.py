@@ -155,7 +155,8 @@ def sample(model, prompts: list[list[int]], seeds: list[int], *, max_new: int, t
     generators = [torch.Generator(device="cpu").manual_seed(s) for s in seeds]
     positions = (attention.cumsum(-1) - 1).clamp(min=0)
     cache = _cache_name(model)
-    out = forward(input_ids=ids, attention_mask=attention, position_ids=positions, use_cache=True)
+    # logits of the last position only: the prompt's others are not needed (batch x length x vocab)
+    out = forward(input_ids=ids, attention_mask=attention, position_ids=positions, use_cache=True, logits_to_keep=1)
     past, logits = getattr(out, cache), out.logits[:, -1].float()
     completions: list[list[int]] = [[] for _ in prompts]
     done = [False] * len(prompts)

@@ -96,7 +96,13 @@ def shard_as_launched(state) -> None:
     from accelerate.state import PartialState
     from accelerate.utils import DistributedType, FullyShardedDataParallelPlugin
 
+    import torch
+
     if not launch_requested("FSDP") or state.distributed_type != DistributedType.MULTI_CPU:
+        return
+    if torch.accelerator.current_accelerator() is not None:
+        # another accelerator than CUDA (MPS, XPU): accelerate's barriers would then name its device,
+        # not gloo's; such a machine keeps accelerate's own choice
         return
     plugin = FullyShardedDataParallelPlugin()  # from the launch config's FSDP_* environment, as accelerate reads it
     if plugin.fsdp_version != 2:

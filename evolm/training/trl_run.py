@@ -21,7 +21,8 @@ def start_run_dir(run_dir: Path, record: dict, *, resume: bool) -> None:
 
     The stages build their TRL config first (its checks then come before any output), which starts
     the process group; a caller that has not gets it started here, with the timeout TrainingArguments
-    would give it (`ddp_timeout`, 1800 s): the trainer rebuilds accelerate's state later but keeps this group.
+    would give it (`ddp_timeout`, 1800 s): the trainer rebuilds accelerate's state later (except where
+    `sharded_state_for_trainers` configured it for the trainer to keep) but keeps this group.
     """
     from datetime import timedelta
 
