@@ -212,6 +212,14 @@ def test_ppo_settings_are_checked_before_any_work(args, message, drills, tmp_pat
     assert result.code == 2 and message in result.err and not (tmp_path / "x.partial").exists()
 
 
+def test_ppo_is_refused_under_an_fsdp1_config_before_any_work(drills, tmp_path, cli, monkeypatch):
+    """PPO samples through the root module's forward, which gathers the weights under FSDP2 only."""
+    monkeypatch.setenv("ACCELERATE_USE_FSDP", "true")  # what `accelerate launch` sets for an FSDP config
+    monkeypatch.setenv("FSDP_VERSION", "1")  # for one without `fsdp_version: 2`
+    result = cli("rl", drills / "sft", "--data", drills / "drills.jsonl", *PPO, "--out", tmp_path / "x")
+    assert result.code == 2 and "not FSDP1" in result.err and not (tmp_path / "x.partial").exists()
+
+
 @pytest.mark.parametrize("config", [None, pytest.param("fsdp-1B", marks=pytest.mark.slow)])
 def test_ppo_resumes_after_a_kill_with_its_critic(config, drills, tmp_path, cli):
     """Killed after its state at step 2 (of 6), resumed: the same steps and the same weights as a run never
