@@ -113,9 +113,7 @@ def test_fsdp_launch_configs_shard_on_cpu_and_train_as_one_process(config, shard
     """The FSDP configs through `accelerate launch`, two CPU processes: FSDP2 on gloo (accelerate alone
     would run plain data parallel; evolm.training.processes.shard_as_launched), with fsdp-4B's
     activation checkpointing; the same weights as one process."""
-    done = subprocess.run([*launcher(config), *_pretrain_args(shards), "--out", str(tmp_path / "two")],
-                          capture_output=True, text=True, env=launch_env(), timeout=300)
-    assert_launched_cleanly(done, threads_freed=False)  # FSDP2's device mesh holds its process groups (conftest.accelerate_launch)
+    done = accelerate_launch(config, *_pretrain_args(shards), "--out", tmp_path / "two")
     assert done.stdout.split() == [str(tmp_path / "two")]
     assert "the launch config asks for" not in done.stderr
     compute = load_checkpoint(tmp_path / "two").manifest.compute
@@ -158,18 +156,13 @@ def test_fsdp_runs_resume_from_their_sharded_state_after_a_kill(base, shards, sy
            "--global-batch", "8", "--max-length", "256", "--save-every", "8"]
     for name, args, saved in (("pt", pretrain, Path("state") / "step-00000010"),
                               ("sft", sft, Path("checkpoint-8") / "trainer_state.json")):
-        def run(*more):
-            return subprocess.run([*launcher("fsdp-1B"), *map(str, args), *map(str, more)], capture_output=True, text=True,
-                                  env=launch_env(), timeout=300)
-
-        assert run("--out", tmp_path / f"{name}-whole").returncode == 0
+        accelerate_launch("fsdp-1B", *args, "--out", tmp_path / f"{name}-whole")
         killed = tmp_path / f"{name}-killed"
         child = subprocess.Popen([*launcher("fsdp-1B"), *args, "--out", str(killed)], env=launch_env(),
                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         kill_when(child, tmp_path / f"{name}-killed.partial" / saved, timeout=240, settle=0.5)
         assert (tmp_path / f"{name}-killed.partial" / saved).exists() and not killed.exists()
-        resumed = run("--out", killed, "--resume")
-        assert resumed.returncode == 0, resumed.stderr[-3000:]
+        resumed = accelerate_launch("fsdp-1B", *args, "--out", killed, "--resume")
         assert "resuming at step" in resumed.stderr
         assert load_checkpoint(killed).manifest.compute.parallelism == "FSDP"
         a, b = load_file(tmp_path / f"{name}-whole" / "model.safetensors"), load_file(killed / "model.safetensors")

@@ -233,7 +233,7 @@ def test_ppo_resumes_after_a_kill_with_its_critic(config, drills, tmp_path, cli)
         if not config:
             result = cli(*args, *more)
             return result.code, result.err
-        done = subprocess.run([*launch, *args, *map(str, more)], capture_output=True, text=True, env=launch_env(), timeout=300)
+        done = accelerate_launch(config, *args, *more)  # asserts it succeeded
         return done.returncode, done.stderr
 
     assert run("--out", tmp_path / "whole")[0] == 0

@@ -15,7 +15,6 @@ from batched transformers generation.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,8 +34,8 @@ from evolm.training.batching import split_batch
 from evolm.training.metrics import metrics_callback
 from evolm.training.noop import noop_warnings
 from evolm.training.options import LOG_EVERY, REPORT_TO, SEED, TRL_SAVE_EVERY
-from evolm.training.processes import (all_agree, from_main, is_main_process, launch_requested, parallelism, placement,
-                                      shard_as_launched, world_size)
+from evolm.training.processes import (all_agree, from_main, fsdp_version_requested, is_main_process, launch_requested,
+                                      parallelism, placement, shard_as_launched, world_size)
 from evolm.training.rundir import check_outputs
 from evolm.training.tracking import Tracking, check_report_to
 from evolm.training.trl_run import device_settings, gathered_weights, start_run_dir, train
@@ -92,7 +91,7 @@ class RLOptions:
         if self.algo != "ppo" and self.rollouts is not None and self.rollouts < 2:
             raise BadInput(f"--rollouts {self.rollouts}: {self.algo.upper()} compares the rollouts of a prompt, so it needs "
                            "at least 2 (PPO takes 1).")
-        if self.algo == "ppo" and launch_requested("FSDP") and os.environ.get("FSDP_VERSION", "1") != "2":
+        if self.algo == "ppo" and fsdp_version_requested() not in (None, 2):
             # PPO samples through the root module's forward, which gathers the weights under FSDP2 only
             raise BadInput("PPO runs under FSDP2 launch configs (fsdp_version: 2, as the shipped ones), not FSDP1.")
         if self.algo != "ppo" and (self.critic_lr is not None or self.gamma != 1.0 or self.lam != 1.0 or self.clip != 0.2):

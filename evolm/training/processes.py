@@ -67,6 +67,12 @@ def launch_requested(kind: str) -> bool:
     return os.environ.get(_REQUESTED[kind], "").lower() == "true"
 
 
+def fsdp_version_requested() -> int | None:
+    """The FSDP version an FSDP launch config asks for (`accelerate launch` sets FSDP_VERSION from its
+    `fsdp_version`, 1 when the config has none); None without an FSDP launch config."""
+    return int(os.environ.get("FSDP_VERSION", "1")) if launch_requested("FSDP") else None
+
+
 def placement(cuda: bool) -> dict:
     """The `Accelerator` arguments that put a run where it was launched for.
 
@@ -93,22 +99,18 @@ def shard_as_launched(state) -> None:
     says FSDP: so the sharded path that GPU users depend on runs, and is tested, on a CPU. Only FSDP2
     configs (all shipped ones: FSDP1 wants a CUDA device) and many processes (accelerate runs one
     process as NO: there is nothing to shard)."""
+    import torch
     from accelerate.state import PartialState
     from accelerate.utils import DistributedType, FullyShardedDataParallelPlugin
 
-    import torch
-
-    if not launch_requested("FSDP") or state.distributed_type != DistributedType.MULTI_CPU:
+    if fsdp_version_requested() != 2 or state.distributed_type != DistributedType.MULTI_CPU:
         return
     if torch.accelerator.current_accelerator() is not None:
         # another accelerator than CUDA (MPS, XPU): accelerate's barriers would then name its device,
         # not gloo's; such a machine keeps accelerate's own choice
         return
-    plugin = FullyShardedDataParallelPlugin()  # from the launch config's FSDP_* environment, as accelerate reads it
-    if plugin.fsdp_version != 2:
-        return
     state.distributed_type = DistributedType.FSDP
-    state.fsdp_plugin = plugin
+    state.fsdp_plugin = FullyShardedDataParallelPlugin()  # from the launch config's FSDP_* environment, as accelerate reads it
     # as accelerate's own FSDP set-up does: every later AcceleratorState() copies PartialState's type in
     PartialState._shared_state["distributed_type"] = DistributedType.FSDP
 
