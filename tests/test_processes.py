@@ -45,3 +45,26 @@ def test_an_fsdp_config_in_one_process_is_said_to_run_unsharded(monkeypatch):
     assert warn_if_not_as_launched(one) == ("the launch config asks for FSDP, but accelerate runs this as NO (one process "
                                             "has nothing to shard): every process holds the whole model")
     assert warn_if_not_as_launched(SimpleNamespace(distributed_type=DistributedType.FSDP, device=one.device)) is None
+
+
+def test_a_cuda_build_of_torch_without_a_gpu_still_shards_an_fsdp_config(monkeypatch):
+    """PyPI's default torch is a CUDA build: on a machine without a GPU its `current_accelerator()`
+    still names CUDA (the build's accelerator). evolm asks whether an accelerator is there, so such a
+    machine shards as a CPU-only build does; one with a usable accelerator keeps accelerate's choice."""
+    from types import SimpleNamespace
+
+    import torch
+    from accelerate.state import PartialState
+    from accelerate.utils import DistributedType
+
+    from evolm.training.processes import shard_as_launched
+
+    monkeypatch.setenv("ACCELERATE_USE_FSDP", "true")
+    monkeypatch.setenv("FSDP_VERSION", "2")
+    monkeypatch.setitem(PartialState._shared_state, "distributed_type", DistributedType.MULTI_CPU)  # restored after
+    monkeypatch.setattr(torch.accelerator, "current_accelerator", lambda check_available=False: torch.device("cuda"))
+    for available, expected in ((False, DistributedType.FSDP), (True, DistributedType.MULTI_CPU)):
+        monkeypatch.setattr(torch.accelerator, "is_available", lambda: available)
+        state = SimpleNamespace(distributed_type=DistributedType.MULTI_CPU)
+        shard_as_launched(state)
+        assert state.distributed_type == expected

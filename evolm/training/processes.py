@@ -105,9 +105,10 @@ def shard_as_launched(state) -> None:
 
     if fsdp_version_requested() != 2 or state.distributed_type != DistributedType.MULTI_CPU:
         return
-    if torch.accelerator.current_accelerator() is not None:
+    if torch.accelerator.is_available():
         # another accelerator than CUDA (MPS, XPU): accelerate's barriers would then name its device,
-        # not gloo's; such a machine keeps accelerate's own choice
+        # not gloo's; such a machine keeps accelerate's own choice. (Asked of the machine, not of the
+        # build: a CUDA build of torch on a machine without a GPU, PyPI's default, has no accelerator.)
         return
     state.distributed_type = DistributedType.FSDP
     state.fsdp_plugin = FullyShardedDataParallelPlugin()  # from the launch config's FSDP_* environment, as accelerate reads it

@@ -1,0 +1,61 @@
+"""benchmarks/gpu-device.sh, the one command for a lent GPU machine that reaches no package registry:
+it installs the carried wheels into a folder of their own, runs evolm from the checkout and the GPU
+checks, and leaves their lines in $OUT. Run here with --dry-run (no CUDA: every check is skipped)."""
+
+import base64
+import hashlib
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+SCRIPT = REPO / "benchmarks" / "gpu-device.sh"
+CHECKS = ("pretrain-1B", "compile-1B", "fsdp-125M", "eval-vllm", "grpo-5", "ppo-5")
+
+
+def _wheel(folder: Path, name: str = "carried_probe") -> Path:
+    """A one-module pure-Python wheel, written by hand (building one would need the network)."""
+    files = {f"{name}.py": b"CARRIED = True\n",
+             f"{name}-1.0.dist-info/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n".encode(),
+             f"{name}-1.0.dist-info/WHEEL": b"Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n"}
+    record = [f"{path},sha256={base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b'=').decode()},{len(data)}"
+              for path, data in files.items()]
+    files[f"{name}-1.0.dist-info/RECORD"] = ("\n".join([*record, f"{name}-1.0.dist-info/RECORD,,"]) + "\n").encode()
+    path = folder / f"{name}-1.0-py3-none-any.whl"
+    with zipfile.ZipFile(path, "w") as archive:
+        for member, data in files.items():
+            archive.writestr(member, data)
+    return path
+
+
+def _run(tmp_path, wheels, *args):
+    env = dict(os.environ, EVOLM_WHEELS=str(wheels), EVOLM_SITE=str(tmp_path / "site"), EVOLM_GPU_WORK=str(tmp_path / "work"),
+               OUT=str(tmp_path / "out"), PYTHON=sys.executable,
+               PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+    return subprocess.run(["bash", str(SCRIPT), *args], capture_output=True, text=True, env=env, timeout=300)
+
+
+def test_the_device_script_installs_the_carried_wheels_and_dry_runs_the_checks(tmp_path):
+    wheels = tmp_path / "whl"
+    wheels.mkdir()
+    _wheel(wheels)
+    done = _run(tmp_path, wheels, "--dry-run")
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0].startswith(f"environment: python {sys.version.split()[0]}, torch ") and lines[0].endswith("; no CUDA")
+    assert lines[1:] == [f"check {name}: skipped: no CUDA" for name in CHECKS]
+    assert (tmp_path / "out" / "gpu_check.txt").read_text() == done.stdout  # what the device tool brings back
+    assert (tmp_path / "site" / "carried_probe.py").is_file()  # installed into its own folder, not the environment
+    probe = subprocess.run([str(tmp_path / "site" / "bin" / "evolm"), "--help"], capture_output=True, text=True, timeout=120,
+                           env=dict(os.environ, PYTHONPATH=str(REPO)))
+    assert probe.returncode == 0 and "pretrain" in probe.stdout  # the launcher runs evolm from the checkout
+
+
+def test_without_carried_wheels_it_says_what_to_run_first(tmp_path):
+    done = _run(tmp_path, tmp_path / "nothing")
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr.strip() == (f"gpu-device: no wheels in {tmp_path / 'nothing'}; run bash benchmarks/gpu-wheels.sh on a "
+                                   "machine with PyPI and carry .whl")
+    assert not (tmp_path / "site").exists()
