@@ -22,6 +22,11 @@ mkdir -p "$site/bin"
 printf '#!/bin/sh\nexec %s -m evolm "$@"\n' "$(command -v "$py")" > "$site/bin/evolm"
 chmod +x "$site/bin/evolm"
 command -v python >/dev/null 2>&1 || ln -sf "$(command -v "$py")" "$site/bin/python"
+# gpu_check's FSDP check starts `accelerate launch`: where the image put accelerate's module but not its command
+if ! command -v accelerate >/dev/null 2>&1; then
+  printf '#!/bin/sh\n[ "$1" = launch ] && shift\nexec %s -m accelerate.commands.launch "$@"\n' "$(command -v "$py")" > "$site/bin/accelerate"
+  chmod +x "$site/bin/accelerate"
+fi
 export PATH="$site/bin:$PATH" PYTHONPATH="$here:$site${PYTHONPATH:+:$PYTHONPATH}" PYTHONUNBUFFERED=1
 export HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1
 

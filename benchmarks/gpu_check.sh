@@ -7,12 +7,20 @@
 #   grpo-5        5 GRPO steps (vLLM colocate when vLLM is installed)
 #   ppo-5         5 PPO steps with a critic (evolm's colocated vLLM engine when vLLM is installed)
 # One line per check on stdout ("check NAME: ..." or "check NAME: skipped: WHY"); logs go to WORKDIR.
-# Usage: bash benchmarks/gpu_check.sh [--dry-run] [WORKDIR]        (default WORKDIR: runs/gpu-check)
+# Usage: bash benchmarks/gpu_check.sh [--dry-run | --rehearse] [WORKDIR]  (default WORKDIR: runs/gpu-check)
 # --dry-run, or a machine without CUDA, skips every check after checking that the evolm commands and
 # options it would run exist (the tests run it that way, so the script cannot rot).
+# --rehearse runs every check at toy size on whatever is there (a CPU: the 1M preset, 16K tokens of
+# 64-token sequences), so that what a GPU run reads from each checkpoint is known to be there before
+# a lent GPU's minutes are spent (a slow test runs it).
 set -euo pipefail
-dry=0
-if [ "${1:-}" = "--dry-run" ]; then dry=1; shift; fi
+dry=0 rehearse=0
+if [ "${1:-}" = "--dry-run" ]; then dry=1; shift; elif [ "${1:-}" = "--rehearse" ]; then rehearse=1; shift; fi
+# The checks' sizes: the GPU's, or the rehearsal's.
+big=1B small=125M tokens=2M seq=2048 batch=16 scale=small vocab=4096 sft_examples=512 limit=500 new_tokens=64
+if [ "$rehearse" = 1 ]; then
+  big=1M small=1M tokens=16K seq=64 batch=8 scale=tiny vocab=1024 sft_examples=64 limit=8 new_tokens=16
+fi
 work=${1:-runs/gpu-check}
 here=$(cd "$(dirname "$0")/.." && pwd)
 mkdir -p "$work"
@@ -44,27 +52,27 @@ need rl --data --examples --prompts-per-step --rollouts --out --overwrite --back
 for config in fsdp-1B; do [ -f "$here/configs/accelerate/$config.yaml" ] || { echo "gpu_check: no $config.yaml" >&2; exit 2; }; done
 
 checks=(pretrain-1B compile-1B fsdp-125M eval-vllm grpo-5 ppo-5)
-if [ "$dry" = 1 ] || ! has_cuda; then
+if [ "$dry" = 1 ] || { [ "$rehearse" = 0 ] && ! has_cuda; }; then
   for c in "${checks[@]}"; do echo "check $c: skipped: no CUDA"; done
   exit 0
 fi
 
 start=$(date +%s)
-data=$(evolm data synth --out "$work/data" --scale small --seed 0 --overwrite 2>>"$log")
-tok=$(evolm data tokenizer "$data/text/general.jsonl" "$data/text/math.jsonl" --vocab-size 4096 --out "$work/tokenizer" --overwrite 2>>"$log")
+data=$(evolm data synth --out "$work/data" --scale "$scale" --seed 0 --overwrite 2>>"$log")
+tok=$(evolm data tokenizer "$data/text/general.jsonl" "$data/text/math.jsonl" --vocab-size "$vocab" --out "$work/tokenizer" --overwrite 2>>"$log")
 web=$(evolm data prepare "$data/text/general.jsonl" --tokenizer "$tok" --out "$work/shards" --overwrite 2>>"$log")
 pool="$data/pool/mathpool.jsonl"
 
 # 1B in bf16: 61 steps of 16 x 2048 tokens (2M tokens; the global batch is the paper's / 32, so the
 # numbers are per-GPU throughput, not the paper's optimization).
-if out=$(timeout 240 evolm pretrain --model 1B --tokens 2M --global-batch 16 --micro-batch 16 --seq-len 2048 \
+if out=$(timeout 240 evolm pretrain --model "$big" --tokens "$tokens" --global-batch "$batch" --micro-batch "$batch" --seq-len "$seq" \
     --data "$web" --out "$work/pt-1B" --overwrite --log-every 10 2>>"$log"); then
-  echo "check pretrain-1B: $(field "$out" "f\"{m['schedule']['steps_done']} steps, {m['compute']['tokens_per_s']:,.0f} tokens/s, MFU {100*m['compute']['mfu']:.1f}% of {m['compute']['peak_flops']/1e12:.0f} TFLOP/s\"")"
+  echo "check pretrain-1B: $(field "$out" "f\"{m['schedule']['steps_done']} steps, {m['compute']['tokens_per_s']:,.0f} tokens/s, MFU {100*m['compute']['mfu']:.1f}% of {m['compute']['peak_flops']/1e12:.3g} TFLOP/s\"")"
 else
   echo "check pretrain-1B: failed (see $log)"
 fi
 
-if out=$(timeout 300 evolm pretrain --model 1B --tokens 2M --global-batch 16 --micro-batch 16 --seq-len 2048 \
+if out=$(timeout 300 evolm pretrain --model "$big" --tokens "$tokens" --global-batch "$batch" --micro-batch "$batch" --seq-len "$seq" \
     --data "$web" --out "$work/pt-1B-compile" --overwrite --log-every 10 --compile 2>>"$log"); then
   echo "check compile-1B: $(field "$out" "f\"compiled {m['schedule']['settings'].get('compiled')}, {m['compute']['tokens_per_s']:,.0f} tokens/s (compilation included), MFU {100*m['compute']['mfu']:.1f}%\"")"
 else
@@ -73,7 +81,7 @@ fi
 
 # 125M through the FSDP launch config on one GPU.
 if out=$(timeout 150 accelerate launch --config_file "$here/configs/accelerate/fsdp-1B.yaml" --num_processes 1 \
-    -m evolm pretrain --model 125M --tokens 2M --global-batch 16 --seq-len 2048 --data "$web" \
+    -m evolm pretrain --model "$small" --tokens "$tokens" --global-batch "$batch" --seq-len "$seq" --data "$web" \
     --out "$work/pt-125M" --overwrite --log-every 10 2>>"$log"); then
   echo "check fsdp-125M: $(field "$out" "f\"{m['compute'].get('parallelism')}, {m['compute']['tokens_per_s']:,.0f} tokens/s, MFU {100*m['compute']['mfu']:.1f}%\"")"
 else
@@ -83,20 +91,22 @@ fi
 # A 125M SFT checkpoint (the chat template evaluation needs), evaluated by both backends.
 sft=""
 if [ -f "$work/pt-125M/evolm.json" ]; then
-  sft=$(timeout 90 evolm sft "$work/pt-125M" --data "$pool" --examples 512 --epochs 1 --out "$work/sft-125M" \
+  sft=$(timeout 90 evolm sft "$work/pt-125M" --data "$pool" --examples "$sft_examples" --epochs 1 --out "$work/sft-125M" \
     --overwrite 2>>"$log") || sft=""
 fi
 if [ -z "$sft" ]; then
   echo "check eval-vllm: skipped: no 125M SFT checkpoint (see $log)"
-elif ! has_vllm; then
+elif ! has_vllm && [ "$rehearse" = 0 ]; then
   echo "check eval-vllm: skipped: vLLM not installed"
 else
   line="check eval-vllm:"
-  for backend in transformers vllm; do
+  backends="transformers vllm"
+  has_vllm || { backends=transformers; line="$line (vLLM not installed)"; }  # a rehearsal still runs the transformers half
+  for backend in $backends; do
     t0=$(date +%s.%N)
-    if timeout 120 evolm eval "$sft" --suite SynthMathBasic1 --benchmarks "$data" --limit 500 --samples 4 \
-        --max-new-tokens 64 --backend "$backend" --out "$work/eval-$backend" --overwrite >/dev/null 2>>"$log"; then
-      line="$line $backend $(python -c "import sys; print(f'{2500/(float(sys.argv[2])-float(sys.argv[1])):.1f}')" "$t0" "$(date +%s.%N)") completions/s;"
+    if timeout 120 evolm eval "$sft" --suite SynthMathBasic1 --benchmarks "$data" --limit "$limit" --samples 4 \
+        --max-new-tokens "$new_tokens" --backend "$backend" --out "$work/eval-$backend" --overwrite >/dev/null 2>>"$log"; then
+      line="$line $backend $(python -c "import sys; print(f'{5*int(sys.argv[3])/(float(sys.argv[2])-float(sys.argv[1])):.1f}')" "$t0" "$(date +%s.%N)" "$limit") completions/s;"
     else
       line="$line $backend failed;"
     fi

@@ -5,10 +5,13 @@ checks, and leaves their lines in $OUT. Run here with --dry-run (no CUDA: every 
 import base64
 import hashlib
 import os
+import re
 import subprocess
 import sys
 import zipfile
 from pathlib import Path
+
+import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 SCRIPT = REPO / "benchmarks" / "gpu-device.sh"
@@ -59,3 +62,22 @@ def test_without_carried_wheels_it_says_what_to_run_first(tmp_path):
     assert done.stderr.strip() == (f"gpu-device: no wheels in {tmp_path / 'nothing'}; run bash benchmarks/gpu-wheels.sh on a "
                                    "machine with PyPI and carry .whl")
     assert not (tmp_path / "site").exists()
+
+
+@pytest.mark.slow
+def test_the_gpu_checks_rehearse_at_toy_size_on_cpu(tmp_path):
+    """`gpu_check.sh --rehearse` runs every check's commands at toy size (1M preset, 16K tokens), so that
+    each line a GPU run prints reads fields its checkpoints really have (about a minute here)."""
+    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+    done = subprocess.run(["bash", str(REPO / "benchmarks" / "gpu_check.sh"), "--rehearse", str(tmp_path / "work")],
+                          capture_output=True, text=True, env=env, timeout=600)
+    assert done.returncode == 0, done.stderr
+    lines = dict(line.split(": ", 1) for line in done.stdout.splitlines())
+    assert list(lines) == [f"check {name}" for name in CHECKS], done.stdout
+    assert re.fullmatch(r"31 steps, [\d,]+ tokens/s, MFU [\d.]+% of [\d.e-]+ TFLOP/s", lines["check pretrain-1B"])
+    assert re.fullmatch(r"compiled False, [\d,]+ tokens/s \(compilation included\), MFU [\d.]+%", lines["check compile-1B"])
+    assert re.fullmatch(r"(FSDP|NO|MULTI_CPU), [\d,]+ tokens/s, MFU [\d.]+%", lines["check fsdp-125M"])
+    assert re.fullmatch(r"(\(vLLM not installed\) )?transformers [\d.]+ completions/s;( vllm [\d.]+ completions/s;)?",
+                        lines["check eval-vllm"])
+    assert re.fullmatch(r"5 steps in [\d.]+ s, generation (transformers|vllm)", lines["check grpo-5"])
+    assert re.fullmatch(r"5 steps in [\d.]+ s, \d+ tokens generated, generation (transformers|vllm)", lines["check ppo-5"])
