@@ -7,6 +7,11 @@ import time
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["HF_DATASETS_OFFLINE"] = "1"
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "true")
+# The suite runs in two pytest-xdist workers (pyproject's addopts), one per core: each worker and what
+# it starts keep to one thread, since two processes that each spin two OpenMP threads on two cores run
+# many times slower (platform notes), and set before torch is imported, which reads it once.
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    os.environ["OMP_NUM_THREADS"] = "1"
 
 from pathlib import Path  # noqa: E402
 
@@ -174,7 +179,8 @@ def launcher(config):
 
     return [str(Path(sys.executable).parent / "accelerate"), "launch", "--config_file",
             str(REPO / "configs" / "accelerate" / f"{config}.yaml"), "--num_processes", "2", "--mixed_precision", "no",
-            "-m", "evolm"]
+            # a free port (accelerate's default 29500 would collide with a launch in the other test worker)
+            "--main_process_port", "0", "-m", "evolm"]
 
 
 def accelerate_launch(config, *args):
