@@ -18,13 +18,15 @@ if ! ls "$wheels"/*.whl >/dev/null 2>&1; then
 fi
 "$py" -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target "$site" "$wheels"/*.whl
 mkdir -p "$site/bin"
-# evolm itself runs from this checkout (no install step): a two-line launcher stands in for its entry point.
-printf '#!/bin/sh\nexec %s -m evolm "$@"\n' "$(command -v "$py")" > "$site/bin/evolm"
+interpreter=$(command -v "$py")
+# evolm itself runs from this checkout (no install step): a two-line launcher stands in for its entry point;
+# and `python` (gpu_check.sh reads CUDA, vLLM and the manifests with it) is the interpreter evolm runs on.
+printf '#!/bin/sh\nexec %q -m evolm "$@"\n' "$interpreter" > "$site/bin/evolm"
 chmod +x "$site/bin/evolm"
-command -v python >/dev/null 2>&1 || ln -sf "$(command -v "$py")" "$site/bin/python"
+ln -sf "$interpreter" "$site/bin/python"
 # gpu_check's FSDP check starts `accelerate launch`: where the image put accelerate's module but not its command
 if ! command -v accelerate >/dev/null 2>&1; then
-  printf '#!/bin/sh\n[ "$1" = launch ] && shift\nexec %s -m accelerate.commands.launch "$@"\n' "$(command -v "$py")" > "$site/bin/accelerate"
+  printf '#!/bin/sh\n[ "$1" = launch ] && shift\nexec %q -m accelerate.commands.launch "$@"\n' "$interpreter" > "$site/bin/accelerate"
   chmod +x "$site/bin/accelerate"
 fi
 export PATH="$site/bin:$PATH" PYTHONPATH="$here:$site${PYTHONPATH:+:$PYTHONPATH}" PYTHONUNBUFFERED=1
@@ -32,12 +34,13 @@ export HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1
 
 report=${OUT:-$work}
 mkdir -p "$report" "$work"
+# The log of every evolm command the checks ran (their stderr), its last 8 MB, copied however the run
+# ends: a device command cut off at its time limit still brings it back.
+[ "$report" = "$work" ] || trap 'tail -c 8000000 "$work/gpu_check.log" > "$report/gpu_check.log" 2>/dev/null || true' EXIT
 "$py" -c "import sys, torch, transformers, accelerate, trl, datasets
 gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else 'no CUDA'
 print(f'environment: python {sys.version.split()[0]}, torch {torch.__version__}, transformers {transformers.__version__}, '
       f'accelerate {accelerate.__version__}, trl {trl.__version__}, datasets {datasets.__version__}; {gpu}')" | tee "$report/gpu_check.txt"
 status=0
 bash "$here/benchmarks/gpu_check.sh" "$@" "$work" | tee -a "$report/gpu_check.txt" || status=$?
-# The log of every evolm command the checks ran (their stderr), its last 8 MB where longer.
-[ "$report" = "$work" ] || tail -c 8000000 "$work/gpu_check.log" > "$report/gpu_check.log" 2>/dev/null || true
 exit "$status"

@@ -28,15 +28,29 @@ out="$here/.whl"
 mkdir -p "$out"
 platforms=(--platform manylinux_2_28_x86_64 --platform manylinux_2_27_x86_64 --platform manylinux_2_17_x86_64
            --platform manylinux2014_x86_64 --platform manylinux1_x86_64)
-grep -v '^#' "$list" | grep -v '^$' | while read -r pin; do
-  name=${pin%%==*}
-  # Already there (pip writes names with _ and any case): skip.
-  if ls "$out" | tr 'A-Z-' 'a-z_' | grep -q "^$(tr 'A-Z-' 'a-z_' <<<"$name")-${pin##*==}-"; then continue; fi
+pins=$(grep -v '^#' "$list" | grep -v '^$')
+prefix() { tr 'A-Z-' 'a-z_' <<<"${1%%==*}-${1##*==}-"; }  # a pin's wheel-name prefix (pip writes _ and lower case)
+# A wheel no pin names any more (an earlier pin's version) goes: the device installs every wheel here.
+for wheel in "$out"/*.whl; do
+  [ -e "$wheel" ] || continue
+  base=$(basename "$wheel" | tr 'A-Z-' 'a-z_')
+  keep=0
+  for pin in $pins; do [[ "$base" == "$(prefix "$pin")"* ]] && keep=1; done
+  [ "$keep" = 1 ] || { echo "gpu-wheels: removing $(basename "$wheel"), which no pin names" >&2; rm -f "$wheel"; }
+done
+for pin in $pins; do
+  if ls "$out" | tr 'A-Z-' 'a-z_' | grep -q "^$(prefix "$pin")"; then continue; fi  # already there
+  errors=$(mktemp)
   if ! python3 -m pip download -q --no-deps --only-binary=:all: --python-version 3.12 --implementation cp \
-      "${platforms[@]}" -d "$out" "$pin" 2>/dev/null; then
-    # Published as a source archive only: all of these are pure Python, so a wheel built here installs there.
-    python3 -m pip wheel -q --no-deps -w "$out" "$pin"
+      "${platforms[@]}" -d "$out" "$pin" 2>"$errors"; then
+    if grep -q "No matching distribution" "$errors"; then
+      # Published as a source archive only: all of these are pure Python, so a wheel built here installs there.
+      python3 -m pip wheel -q --no-deps -w "$out" "$pin"
+    else
+      cat "$errors" >&2; rm -f "$errors"; exit 1
+    fi
   fi
+  rm -f "$errors"
 done
 size=$(du -sm "$out" | cut -f1)
 echo "gpu-wheels: $(ls "$out" | wc -l) wheels, ${size} MiB in $out" >&2

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The GPU paths users depend on, exercised in one run on a lent GPU machine (at most ~8 minutes):
+# The GPU paths users depend on, exercised in one run on a lent GPU machine (at most 9 minutes):
 #   pretrain-1B   the 1B preset in bf16 for about 60 steps: tokens/s and MFU (goal: >= 45%)
 #   compile-1B    the same with --compile: whether torch.compile pays (it is opt-in until it does)
 #   fsdp-125M     the 125M preset through configs/accelerate/fsdp-1B.yaml on one GPU: parallelism, tokens/s
@@ -58,6 +58,14 @@ if [ "$dry" = 1 ] || { [ "$rehearse" = 0 ] && ! has_cuda; }; then
 fi
 
 start=$(date +%s)
+# Every check's time limit is cut to what is left of GPU_CHECK_SECONDS (default 540: a device command
+# may run 600 s), so that the script ends, with a line per check, before whoever runs it stops it.
+budget=${GPU_CHECK_SECONDS:-540}
+left() {  # left SECONDS -> SECONDS, or what is left if less (at least 5)
+  local rest=$(( start + budget - $(date +%s) ))
+  (( rest < 5 )) && rest=5
+  echo $(( rest < $1 ? rest : $1 ))
+}
 data=$(evolm data synth --out "$work/data" --scale "$scale" --seed 0 --overwrite 2>>"$log")
 tok=$(evolm data tokenizer "$data/text/general.jsonl" "$data/text/math.jsonl" --vocab-size "$vocab" --out "$work/tokenizer" --overwrite 2>>"$log")
 web=$(evolm data prepare "$data/text/general.jsonl" --tokenizer "$tok" --out "$work/shards" --overwrite 2>>"$log")
@@ -65,14 +73,14 @@ pool="$data/pool/mathpool.jsonl"
 
 # 1B in bf16: 61 steps of 16 x 2048 tokens (2M tokens; the global batch is the paper's / 32, so the
 # numbers are per-GPU throughput, not the paper's optimization).
-if out=$(timeout 240 evolm pretrain --model "$big" --tokens "$tokens" --global-batch "$batch" --micro-batch "$batch" --seq-len "$seq" \
+if out=$(timeout "$(left 240)" evolm pretrain --model "$big" --tokens "$tokens" --global-batch "$batch" --micro-batch "$batch" --seq-len "$seq" \
     --data "$web" --out "$work/pt-1B" --overwrite --log-every 10 2>>"$log"); then
-  echo "check pretrain-1B: $(field "$out" "f\"{m['schedule']['steps_done']} steps, {m['compute']['tokens_per_s']:,.0f} tokens/s, MFU {100*m['compute']['mfu']:.1f}% of {m['compute']['peak_flops']/1e12:.3g} TFLOP/s\"")"
+  echo "check pretrain-1B: $(field "$out" "f\"{m['schedule']['steps_done']} steps, {m['compute']['tokens_per_s']:,.0f} tokens/s, MFU {100*m['compute']['mfu']:.1f}% of {m['compute']['peak_flops']/1e12:.4g} TFLOP/s\"")"
 else
   echo "check pretrain-1B: failed (see $log)"
 fi
 
-if out=$(timeout 300 evolm pretrain --model "$big" --tokens "$tokens" --global-batch "$batch" --micro-batch "$batch" --seq-len "$seq" \
+if out=$(timeout "$(left 300)" evolm pretrain --model "$big" --tokens "$tokens" --global-batch "$batch" --micro-batch "$batch" --seq-len "$seq" \
     --data "$web" --out "$work/pt-1B-compile" --overwrite --log-every 10 --compile 2>>"$log"); then
   echo "check compile-1B: $(field "$out" "f\"compiled {m['schedule']['settings'].get('compiled')}, {m['compute']['tokens_per_s']:,.0f} tokens/s (compilation included), MFU {100*m['compute']['mfu']:.1f}%\"")"
 else
@@ -80,7 +88,7 @@ else
 fi
 
 # 125M through the FSDP launch config on one GPU.
-if out=$(timeout 150 accelerate launch --config_file "$here/configs/accelerate/fsdp-1B.yaml" --num_processes 1 \
+if out=$(timeout "$(left 150)" accelerate launch --config_file "$here/configs/accelerate/fsdp-1B.yaml" --num_processes 1 \
     -m evolm pretrain --model "$small" --tokens "$tokens" --global-batch "$batch" --seq-len "$seq" --data "$web" \
     --out "$work/pt-125M" --overwrite --log-every 10 2>>"$log"); then
   echo "check fsdp-125M: $(field "$out" "f\"{m['compute'].get('parallelism')}, {m['compute']['tokens_per_s']:,.0f} tokens/s, MFU {100*m['compute']['mfu']:.1f}%\"")"
@@ -91,7 +99,7 @@ fi
 # A 125M SFT checkpoint (the chat template evaluation needs), evaluated by both backends.
 sft=""
 if [ -f "$work/pt-125M/evolm.json" ]; then
-  sft=$(timeout 90 evolm sft "$work/pt-125M" --data "$pool" --examples "$sft_examples" --epochs 1 --out "$work/sft-125M" \
+  sft=$(timeout "$(left 90)" evolm sft "$work/pt-125M" --data "$pool" --examples "$sft_examples" --epochs 1 --out "$work/sft-125M" \
     --overwrite 2>>"$log") || sft=""
 fi
 if [ -z "$sft" ]; then
@@ -104,7 +112,7 @@ else
   has_vllm || { backends=transformers; line="$line (vLLM not installed)"; }  # a rehearsal still runs the transformers half
   for backend in $backends; do
     t0=$(date +%s.%N)
-    if timeout 120 evolm eval "$sft" --suite SynthMathBasic1 --benchmarks "$data" --limit "$limit" --samples 4 \
+    if timeout "$(left 120)" evolm eval "$sft" --suite SynthMathBasic1 --benchmarks "$data" --limit "$limit" --samples 4 \
         --max-new-tokens "$new_tokens" --backend "$backend" --out "$work/eval-$backend" --overwrite >/dev/null 2>>"$log"; then
       line="$line $backend $(python -c "import sys; print(f'{5*int(sys.argv[3])/(float(sys.argv[2])-float(sys.argv[1])):.1f}')" "$t0" "$(date +%s.%N)" "$limit") completions/s;"
     else
@@ -117,7 +125,7 @@ fi
 # Five GRPO steps of 8 prompts x 4 rollouts (vLLM colocate when installed).
 if [ -z "$sft" ]; then
   echo "check grpo-5: skipped: no 125M SFT checkpoint"
-elif out=$(timeout 120 evolm rl "$sft" --data "$pool" --examples 40 --prompts-per-step 8 --rollouts 4 \
+elif out=$(timeout "$(left 120)" evolm rl "$sft" --data "$pool" --examples 40 --prompts-per-step 8 --rollouts 4 \
     --backend "$(has_vllm && echo vllm || echo transformers)" --vllm-memory 0.3 --out "$work/rl-125M" --overwrite 2>>"$log"); then
   echo "check grpo-5: $(field "$out" "f\"{m['schedule']['steps_done']} steps in {m['compute']['wall_time_s']:.1f} s, generation {m['posttraining']['generation']['backend']}\"")"
 else
@@ -128,7 +136,7 @@ fi
 # colocated vLLM engine (given the policy's weights each step) when installed.
 if [ -z "$sft" ]; then
   echo "check ppo-5: skipped: no 125M SFT checkpoint"
-elif out=$(timeout 180 evolm rl "$sft" --algo ppo --data "$pool" --examples 40 --prompts-per-step 8 \
+elif out=$(timeout "$(left 180)" evolm rl "$sft" --algo ppo --data "$pool" --examples 40 --prompts-per-step 8 \
     --backend "$(has_vllm && echo vllm || echo transformers)" --vllm-memory 0.3 --out "$work/ppo-125M" --overwrite 2>>"$log"); then
   echo "check ppo-5: $(field "$out" "f\"{m['schedule']['steps_done']} steps in {m['compute']['wall_time_s']:.1f} s, {m['compute']['generated_tokens']} tokens generated, generation {m['posttraining']['generation']['backend']}\"")"
 else

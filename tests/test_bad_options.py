@@ -188,11 +188,16 @@ def test_a_manifest_with_a_nan_validation_loss_is_valid_json(tmp_path):
 
 # -- item 5: --resume without a saved state, and Ctrl-C -----------------------------------------------
 
+# `python -m evolm` with Ctrl-C turned into KeyboardInterrupt whatever the child inherited: a shell's
+# background job (`pytest ... &` without job control) ignores SIGINT, and Python then never installs its
+# handler, so the run would not stop. (Set in the child's own code: preexec_fn is unsafe beside threads.)
+CTRL_C_ON = ("import runpy, signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+             "sys.argv[0] = 'evolm'; runpy.run_module('evolm', run_name='__main__', alter_sys=True)")
+
+
 def _start(*args):
-    # SIGINT restored to its default in the child: a shell's background job (`pytest ... &` without job
-    # control) ignores it, and Python then never turns it into KeyboardInterrupt, so the run would not stop
-    return subprocess.Popen([sys.executable, "-m", "evolm", *map(str, args)], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    return subprocess.Popen([sys.executable, "-c", CTRL_C_ON, *map(str, args)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
 
 
 def _interrupt_when(proc, ready):

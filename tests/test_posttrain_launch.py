@@ -18,7 +18,7 @@ REPO = Path(__file__).resolve().parent.parent
 
 def _launch(*args):
     env = launch_env()
-    done = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "-m", "evolm",
+    done = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2", "-m", "evolm",
                            *map(str, args)], capture_output=True, text=True, env=env, timeout=300)
     assert_launched_cleanly(done)
     # Every process returns the checkpoint; only the main one prints it.

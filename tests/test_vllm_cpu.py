@@ -156,10 +156,10 @@ def test_ppo_engine_follows_the_policys_weights(sft16, synth_tiny):
 def _ppo(sft16, synth_tiny, backend, out, processes=1, config=None):
     """PPO in the vLLM environment: one process, or many through torchrun or, with `config`, through
     `accelerate launch` with that shipped launch config."""
-    launch = ["-m", "torch.distributed.run", "--nproc_per_node", processes] if processes > 1 else []
+    launch = ["-m", "torch.distributed.run", "--standalone", "--nproc_per_node", processes] if processes > 1 else []
     if config:
         launch = ["-m", "accelerate.commands.launch", "--config_file", REPO / "configs" / "accelerate" / f"{config}.yaml",
-                  "--num_processes", processes, "--mixed_precision", "no"]
+                  "--num_processes", processes, "--mixed_precision", "no", "--main_process_port", "0"]
     done = _vllm_python(*launch, "-m", "evolm", "rl", sft16, "--data", synth_tiny / "pool" / "mathpool.jsonl",
                         "--examples", "32", "--prompts-per-step", "16", "--max-completion-length", "48", "--algo", "ppo",
                         "--backend", backend, "--vllm-memory", "0.3", "--out", out, OMP_NUM_THREADS="1")
