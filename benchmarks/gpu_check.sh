@@ -28,7 +28,6 @@ log="$work/gpu_check.log"
 : > "$log"
 
 has_cuda() { python -c "import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)" 2>/dev/null; }
-has_vllm() { python -c "import vllm" >/dev/null 2>&1; }
 # Every option a check passes must exist in its command's --help: what keeps the dry run honest.
 need() {  # need "SUBCOMMAND..." --flag...
   local cmd=$1; shift
@@ -58,6 +57,8 @@ if [ "$dry" = 1 ] || { [ "$rehearse" = 0 ] && ! has_cuda; }; then
 fi
 
 start=$(date +%s)
+# Asked once (importing vLLM takes seconds): the rollout backend of the RL checks, and whether eval-vllm runs.
+rollouts=$(python -c "import vllm" >/dev/null 2>&1 && echo vllm || echo transformers)
 # Every check's time limit is cut to what is left of GPU_CHECK_SECONDS (default 540: a device command
 # may run 600 s), so that the script ends, with a line per check, before whoever runs it stops it.
 budget=${GPU_CHECK_SECONDS:-540}
@@ -104,12 +105,12 @@ if [ -f "$work/pt-125M/evolm.json" ]; then
 fi
 if [ -z "$sft" ]; then
   echo "check eval-vllm: skipped: no 125M SFT checkpoint (see $log)"
-elif ! has_vllm && [ "$rehearse" = 0 ]; then
+elif [ "$rollouts" != vllm ] && [ "$rehearse" = 0 ]; then
   echo "check eval-vllm: skipped: vLLM not installed"
 else
   line="check eval-vllm:"
   backends="transformers vllm"
-  has_vllm || { backends=transformers; line="$line (vLLM not installed)"; }  # a rehearsal still runs the transformers half
+  [ "$rollouts" = vllm ] || { backends=transformers; line="$line (vLLM not installed)"; }  # a rehearsal still runs the transformers half
   for backend in $backends; do
     t0=$(date +%s.%N)
     if timeout "$(left 120)" evolm eval "$sft" --suite SynthMathBasic1 --benchmarks "$data" --limit "$limit" --samples 4 \
@@ -126,7 +127,7 @@ fi
 if [ -z "$sft" ]; then
   echo "check grpo-5: skipped: no 125M SFT checkpoint"
 elif out=$(timeout "$(left 120)" evolm rl "$sft" --data "$pool" --examples 40 --prompts-per-step 8 --rollouts 4 \
-    --backend "$(has_vllm && echo vllm || echo transformers)" --vllm-memory 0.3 --out "$work/rl-125M" --overwrite 2>>"$log"); then
+    --backend "$rollouts" --vllm-memory 0.3 --out "$work/rl-125M" --overwrite 2>>"$log"); then
   echo "check grpo-5: $(field "$out" "f\"{m['schedule']['steps_done']} steps in {m['compute']['wall_time_s']:.1f} s, generation {m['posttraining']['generation']['backend']}\"")"
 else
   echo "check grpo-5: failed (see $log)"
@@ -137,7 +138,7 @@ fi
 if [ -z "$sft" ]; then
   echo "check ppo-5: skipped: no 125M SFT checkpoint"
 elif out=$(timeout "$(left 180)" evolm rl "$sft" --algo ppo --data "$pool" --examples 40 --prompts-per-step 8 \
-    --backend "$(has_vllm && echo vllm || echo transformers)" --vllm-memory 0.3 --out "$work/ppo-125M" --overwrite 2>>"$log"); then
+    --backend "$rollouts" --vllm-memory 0.3 --out "$work/ppo-125M" --overwrite 2>>"$log"); then
   echo "check ppo-5: $(field "$out" "f\"{m['schedule']['steps_done']} steps in {m['compute']['wall_time_s']:.1f} s, {m['compute']['generated_tokens']} tokens generated, generation {m['posttraining']['generation']['backend']}\"")"
 else
   echo "check ppo-5: failed (see $log)"
