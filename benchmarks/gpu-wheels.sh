@@ -29,17 +29,16 @@ mkdir -p "$out"
 platforms=(--platform manylinux_2_28_x86_64 --platform manylinux_2_27_x86_64 --platform manylinux_2_17_x86_64
            --platform manylinux2014_x86_64 --platform manylinux1_x86_64)
 pins=$(grep -v '^#' "$list" | grep -v '^$')
-prefix() { tr 'A-Z-' 'a-z_' <<<"${1%%==*}-${1##*==}-"; }  # a pin's wheel-name prefix (pip writes _ and lower case)
+norm() { tr 'A-Z-' 'a-z_'; }  # as pip names wheels: lower case, _ for -
+prefix() { norm <<<"${1%%==*}-${1##*==}-"; }  # the start of a pin's wheel name
+pinned() { local pin; for pin in $pins; do [[ "$(norm <<<"$1")" == "$(prefix "$pin")"* ]] && return 0; done; return 1; }
 # A wheel no pin names any more (an earlier pin's version) goes: the device installs every wheel here.
 for wheel in "$out"/*.whl; do
   [ -e "$wheel" ] || continue
-  base=$(basename "$wheel" | tr 'A-Z-' 'a-z_')
-  keep=0
-  for pin in $pins; do [[ "$base" == "$(prefix "$pin")"* ]] && keep=1; done
-  [ "$keep" = 1 ] || { echo "gpu-wheels: removing $(basename "$wheel"), which no pin names" >&2; rm -f "$wheel"; }
+  pinned "$(basename "$wheel")" || { echo "gpu-wheels: removing $(basename "$wheel"), which no pin names" >&2; rm -f "$wheel"; }
 done
 for pin in $pins; do
-  if ls "$out" | tr 'A-Z-' 'a-z_' | grep -q "^$(prefix "$pin")"; then continue; fi  # already there
+  if ls "$out" | norm | grep -q "^$(prefix "$pin")"; then continue; fi  # already there
   errors=$(mktemp)
   if ! python3 -m pip download -q --no-deps --only-binary=:all: --python-version 3.12 --implementation cp \
       "${platforms[@]}" -d "$out" "$pin" 2>"$errors"; then
