@@ -172,6 +172,13 @@ def assert_launched_cleanly(done, threads_freed=True):
         assert "worker threads outlived the process group" not in done.stderr
 
 
+def torchrun(processes=2):
+    """torchrun's arguments (after the interpreter) for PROCESSES processes on this machine; then `-m
+    evolm ARGS` or a script. --standalone rendezvouses on a free port, so that two launches at once (one
+    per test worker) do not collide."""
+    return ["-m", "torch.distributed.run", "--standalone", "--nproc_per_node", str(processes)]
+
+
 def launcher(config):
     """The command that starts `evolm` through `accelerate launch` with the shipped launch config
     CONFIG and two CPU processes, fp32."""

@@ -1,6 +1,7 @@
-"""benchmarks/gpu-device.sh, the one command for a lent GPU machine that reaches no package registry:
-it installs the carried wheels into a folder of their own, runs evolm from the checkout and the GPU
-checks, and leaves their lines in $OUT. Run here with --dry-run (no CUDA: every check is skipped)."""
+"""The GPU check scripts, run here without a GPU. benchmarks/gpu_check.sh dry-runs (every check skipped,
+after checking that what it runs exists) and rehearses at toy size; benchmarks/gpu-device.sh, the one
+command for a lent GPU machine that reaches no package registry, installs the carried wheels into a
+folder of their own, runs evolm from the checkout and the checks, and leaves their lines in $OUT."""
 
 import base64
 import hashlib
@@ -33,11 +34,24 @@ def _wheel(folder: Path, name: str = "carried_probe") -> Path:
     return path
 
 
+def _venv_env(**extra):
+    """This environment with the test's venv first on PATH (the scripts call `evolm` and `python`)."""
+    return dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}", **extra)
+
+
 def _run(tmp_path, wheels, *args):
-    env = dict(os.environ, EVOLM_WHEELS=str(wheels), EVOLM_SITE=str(tmp_path / "site"), EVOLM_GPU_WORK=str(tmp_path / "work"),
-               OUT=str(tmp_path / "out"), PYTHON=sys.executable,
-               PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+    env = _venv_env(EVOLM_WHEELS=str(wheels), EVOLM_SITE=str(tmp_path / "site"), EVOLM_GPU_WORK=str(tmp_path / "work"),
+                    OUT=str(tmp_path / "out"), PYTHON=sys.executable)
     return subprocess.run(["bash", str(SCRIPT), *args], capture_output=True, text=True, env=env, timeout=300)
+
+
+def test_the_gpu_check_script_dry_runs_on_cpu(tmp_path):
+    """benchmarks/gpu_check.sh on a machine without CUDA: every check is skipped after the script has
+    checked that the evolm commands and options it runs exist."""
+    done = subprocess.run(["bash", str(REPO / "benchmarks" / "gpu_check.sh"), "--dry-run", str(tmp_path / "work")],
+                          capture_output=True, text=True, env=_venv_env(), timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == [f"check {name}: skipped: no CUDA" for name in CHECKS]
 
 
 def test_the_device_script_installs_the_carried_wheels_and_dry_runs_the_checks(tmp_path):
@@ -70,9 +84,8 @@ def test_without_carried_wheels_it_says_what_to_run_first(tmp_path):
 def test_the_gpu_checks_rehearse_at_toy_size_on_cpu(tmp_path):
     """`gpu_check.sh --rehearse` runs every check's commands at toy size (1M preset, 16K tokens), so that
     each line a GPU run prints reads fields its checkpoints really have (about a minute here)."""
-    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
     done = subprocess.run(["bash", str(REPO / "benchmarks" / "gpu_check.sh"), "--rehearse", str(tmp_path / "work")],
-                          capture_output=True, text=True, env=env, timeout=600)
+                          capture_output=True, text=True, env=_venv_env(), timeout=600)
     assert done.returncode == 0, done.stderr
     lines = dict(line.split(": ", 1) for line in done.stdout.splitlines())
     assert list(lines) == [f"check {name}" for name in CHECKS], done.stdout

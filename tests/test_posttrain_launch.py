@@ -11,14 +11,14 @@ from safetensors.torch import load_file
 
 from evolm.checkpoint import load_checkpoint
 
-from conftest import accelerate_launch, assert_launched_cleanly, kill_when, launch_env, launcher
+from conftest import accelerate_launch, assert_launched_cleanly, kill_when, launch_env, launcher, torchrun
 
 REPO = Path(__file__).resolve().parent.parent
 
 
 def _launch(*args):
     env = launch_env()
-    done = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2", "-m", "evolm",
+    done = subprocess.run([sys.executable, *torchrun(), "-m", "evolm",
                            *map(str, args)], capture_output=True, text=True, env=env, timeout=300)
     assert_launched_cleanly(done)
     # Every process returns the checkpoint; only the main one prints it.

@@ -7,7 +7,7 @@ import torch
 
 from evolm.training import ppo
 
-from conftest import accelerate_launch, assert_launched_cleanly, kill_when, launch_env, launcher
+from conftest import accelerate_launch, assert_launched_cleanly, kill_when, launch_env, launcher, torchrun
 
 
 def t(rows):
@@ -282,7 +282,7 @@ def _same_steps(one, two):
 
 def test_two_processes_give_the_losses_of_one(drills, one_process_ppo, tmp_path):
     args = ["rl", str(drills / "sft"), "--data", str(drills / "drills.jsonl"), *PPO, *ONE_PER_MICRO_BATCH]
-    done = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2", "-m", "evolm", *args,
+    done = subprocess.run([sys.executable, *torchrun(), "-m", "evolm", *args,
                            "--out", str(tmp_path / "two")], capture_output=True, text=True, env=launch_env(), timeout=300)
     assert_launched_cleanly(done)
     _same_steps(one_process_ppo, tmp_path / "two")

@@ -10,7 +10,7 @@ from safetensors.torch import load_file
 
 from evolm.checkpoint import load_checkpoint
 
-from conftest import SMALL, assert_launched_cleanly, kill_when, launch_env
+from conftest import SMALL, assert_launched_cleanly, kill_when, launch_env, torchrun
 
 
 def _metrics(path):
@@ -72,7 +72,7 @@ def test_two_processes_match_one(shards, tmp_path, cli):
     args = ["pretrain", *SMALL, "--tokens", "12K", "--data", str(shards / "general"), "--export-at", "3K"]
     assert cli(*args, "--out", tmp_path / "one").code == 0
     env = launch_env()
-    done = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2", "-m", "evolm", *args,
+    done = subprocess.run([sys.executable, *torchrun(), "-m", "evolm", *args,
                            "--out", str(tmp_path / "two")], capture_output=True, text=True, env=env, timeout=300)
     assert_launched_cleanly(done)
     assert done.stdout.split() == [str(tmp_path / "two")]  # every process returns the checkpoint; only the main one prints

@@ -3,6 +3,8 @@
 import subprocess
 import sys
 
+from conftest import torchrun
+
 # each process writes its own file: two processes printing to one pipe interleave their lines
 AGREE = """
 import sys
@@ -20,7 +22,7 @@ dist.destroy_process_group()
 def test_all_agree_is_true_only_where_every_process_says_so(tmp_path):
     script = tmp_path / "agree.py"
     script.write_text(AGREE)
-    done = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2", str(script), str(tmp_path)],
+    done = subprocess.run([sys.executable, *torchrun(), str(script), str(tmp_path)],
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-3000:]
     assert [(tmp_path / f"rank{r}.txt").read_text() for r in (0, 1)] == ["True False False"] * 2

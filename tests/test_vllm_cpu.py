@@ -15,7 +15,7 @@ import subprocess
 
 import pytest
 
-from conftest import REPO, SMALL
+from conftest import REPO, SMALL, torchrun
 
 VLLM_PYTHON = os.environ.get("EVOLM_VLLM_PYTHON")
 pytestmark = [pytest.mark.slow,
@@ -156,7 +156,7 @@ def test_ppo_engine_follows_the_policys_weights(sft16, synth_tiny):
 def _ppo(sft16, synth_tiny, backend, out, processes=1, config=None):
     """PPO in the vLLM environment: one process, or many through torchrun or, with `config`, through
     `accelerate launch` with that shipped launch config."""
-    launch = ["-m", "torch.distributed.run", "--standalone", "--nproc_per_node", processes] if processes > 1 else []
+    launch = torchrun(processes) if processes > 1 else []
     if config:
         launch = ["-m", "accelerate.commands.launch", "--config_file", REPO / "configs" / "accelerate" / f"{config}.yaml",
                   "--num_processes", processes, "--mixed_precision", "no", "--main_process_port", "0"]
