@@ -96,3 +96,24 @@ def test_interrupted_sft_resumes(base, synth_tiny, tmp_path, cli):
     assert ckpt.manifest.schedule.steps_done == 20
     steps = [json.loads(l)["step"] for l in (tmp_path / "s" / "metrics.jsonl").read_text().splitlines() if '"loss"' in l]
     assert steps == list(range(1, 21))
+
+
+def test_trainer_settings_name_activation_checkpointing_as_the_installed_transformers_does(tmp_path):
+    """TRL's configs turn checkpointing on by default; evolm turns it off on CPUs through the field the
+    installed transformers has. transformers 5.2x renamed it (`gradient_checkpointing` then warns on
+    every SFT and RL run, and goes in v6); 5.17, on the GPU image, has only the old name."""
+    import dataclasses
+    import warnings
+
+    from transformers import TrainingArguments
+    from trl import SFTConfig
+
+    from evolm.training.trl_run import device_settings
+
+    settings = device_settings()
+    renamed = "activation_checkpointing" in {f.name for f in dataclasses.fields(TrainingArguments)}
+    assert ("activation_checkpointing" in settings) is renamed and ("gradient_checkpointing" in settings) is not renamed
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", FutureWarning)
+        args = SFTConfig(output_dir=str(tmp_path), report_to=[], **settings)
+    assert args.gradient_checkpointing is False and getattr(args, "activation_checkpointing", False) is False

@@ -53,8 +53,20 @@ def device_settings() -> dict:
 
     cuda = torch.cuda.is_available()
     # Every parameter takes part in each forward, so DDP need not search for unused ones.
-    return {"bf16": cuda, "fp16": False, "use_cpu": not cuda, "gradient_checkpointing": cuda, "ddp_find_unused_parameters": False,
+    return {"bf16": cuda, "fp16": False, "use_cpu": not cuda, checkpointing_argument(): cuda, "ddp_find_unused_parameters": False,
             **sharded_state_for_trainers(cuda)}
+
+
+def checkpointing_argument() -> str:
+    """The TrainingArguments field that turns activation checkpointing on in the installed transformers:
+    `activation_checkpointing` since it was renamed (5.2x; the old `gradient_checkpointing` then warns
+    on every run and goes in v6), `gradient_checkpointing` before (5.17 has no other)."""
+    import dataclasses
+
+    from transformers import TrainingArguments
+
+    names = {field.name for field in dataclasses.fields(TrainingArguments)}
+    return "activation_checkpointing" if "activation_checkpointing" in names else "gradient_checkpointing"
 
 
 def quiet_trainer(trainer) -> None:
