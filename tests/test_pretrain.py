@@ -168,3 +168,25 @@ def test_activation_checkpointing_trains_the_same_and_compile_is_off_on_cpu(shar
     assert settings["activation_checkpointing"] is True and settings["compile"] is True
     assert settings["compiled"] is (torch.cuda.is_available())
     assert load_checkpoint(tmp_path / "plain").manifest.schedule.settings["activation_checkpointing"] is False
+
+
+def test_a_compiled_run_saves_the_models_own_weights(shards, tmp_path, cli, monkeypatch):
+    """Where --compile compiles (CUDA), the training forward runs through torch.compile's wrapper, whose
+    state dict names every weight `_orig_mod.<name>`. The checkpoint and its mid-run export must hold
+    the model's own names and the weights a plain run trains: they once held the wrapper's names and
+    loaded as a freshly initialised model. Here compilation is let run on the CPU with dynamo's eager
+    backend (the same wrapper and tracing, no code generation)."""
+    from evolm.training import causal_lm
+
+    real_compile = torch.compile
+    monkeypatch.setattr(causal_lm, "compiles_here", lambda: True)
+    monkeypatch.setattr(torch, "compile", lambda model: real_compile(model, backend="eager"))
+    args = ["pretrain", *SMALL, "--tokens", "6K", "--data", str(shards / "general"), "--export-at", "3K"]
+    assert cli(*args, "--out", tmp_path / "plain").code == 0
+    assert cli(*args, "--compile", "--out", tmp_path / "compiled").code == 0
+    assert load_checkpoint(tmp_path / "compiled").manifest.schedule.settings["compiled"] is True
+    for run in ("plain", "plain@3K"):
+        plain = load_file(tmp_path / run / "model.safetensors")
+        compiled = load_file(tmp_path / run.replace("plain", "compiled") / "model.safetensors")
+        assert compiled.keys() == plain.keys()
+        assert all(torch.allclose(plain[k], compiled[k], atol=1e-5) for k in plain)

@@ -228,9 +228,11 @@ def train(
         fused=True if cuda else None,
     )
     model, optimizer = accelerator.prepare(model, optimizer)
-    compiled = config.compile and cuda  # on CPUs compilation costs minutes and gains nothing at these sizes
-    if compiled:
-        model = torch.compile(model)
+    compiled = config.compile and compiles_here()
+    # Only the training forward goes through torch.compile's wrapper. Its state dict names every weight
+    # `_orig_mod.<name>` (a checkpoint saved from it loads as a freshly initialised model), and other
+    # batch shapes recompile it; so the checkpoint, the exports and validation use the prepared model.
+    forward = torch.compile(model) if compiled else model
     # The scheduler is not passed to prepare(): accelerate would step it once per process.
     scheduler = lr_scheduler(optimizer, config)
     accelerator.register_for_checkpointing(scheduler)
@@ -281,7 +283,7 @@ def train(
                     x = batch[m * config.micro_batch:(m + 1) * config.micro_batch].to(device, non_blocking=True)
                     sync = contextlib.nullcontext() if m == accum - 1 else accelerator.no_sync(model)
                     with sync:
-                        logits = model(input_ids=x[:, :-1]).logits
+                        logits = forward(input_ids=x[:, :-1]).logits
                         loss = F.cross_entropy(logits.reshape(-1, logits.size(-1)).float(), x[:, 1:].reshape(-1))
                         accelerator.backward(loss / accum)
                     total_loss += loss.detach()
@@ -328,6 +330,12 @@ def train(
         return result_after(config.total_steps, loss_value, final_val, completed=True)
     finally:
         tracking.finish_accelerate(accelerator)
+
+
+def compiles_here() -> bool:
+    """Whether --compile compiles: where CUDA runs the model. On CPUs compilation costs minutes and
+    gains nothing at the sizes they train."""
+    return torch.cuda.is_available()
 
 
 def lr_scheduler(optimizer, config: TrainConfig):
