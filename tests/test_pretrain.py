@@ -154,9 +154,10 @@ def test_resume_with_changed_hyperparameters_is_refused(shards, tmp_path, cli):
     assert nothing.code == 2 and "Nothing to resume" in nothing.err
 
 
-def test_activation_checkpointing_trains_the_same_and_compile_is_off_on_cpu(shards, tmp_path, cli):
+def test_activation_checkpointing_trains_the_same_and_compile_is_off_on_cpu(shards, tmp_path, cli, recwarn):
     """--activation-checkpointing recomputes activations instead of keeping them: the same losses and
-    weights; --compile asks for torch.compile, which runs only where CUDA does (recorded as compiled)."""
+    weights; --compile asks for torch.compile, which runs only where CUDA does (recorded as compiled).
+    It is turned on by the installed transformers' own name (the old one warns from 5.2x on)."""
     args = ["pretrain", *SMALL, "--tokens", "6K", "--data", str(shards / "general"), "--log-every", "1"]
     assert cli(*args, "--out", tmp_path / "plain").code == 0
     assert cli(*args, "--activation-checkpointing", "--compile", "--out", tmp_path / "recompute").code == 0
@@ -168,6 +169,7 @@ def test_activation_checkpointing_trains_the_same_and_compile_is_off_on_cpu(shar
     assert settings["activation_checkpointing"] is True and settings["compile"] is True
     assert settings["compiled"] is (torch.cuda.is_available())
     assert load_checkpoint(tmp_path / "plain").manifest.schedule.settings["activation_checkpointing"] is False
+    assert not [w for w in recwarn if "checkpointing_enable" in str(w.message)]
 
 
 def test_a_compiled_run_saves_the_models_own_weights(shards, tmp_path, cli, monkeypatch):
