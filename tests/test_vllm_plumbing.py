@@ -73,6 +73,23 @@ def test_vllm_gets_the_memory_fraction_and_float32_on_a_cpu(sft_model, synth_tin
     assert saved["identity"]["backend"] == "vllm" and saved["problems"] == 3
 
 
+@pytest.mark.parametrize("saved, on_gpu", [("float32", "bfloat16"), (None, "bfloat16"), ("bfloat16", "bfloat16"),
+                                            ("float16", "float16")])
+def test_vllm_serves_a_gpu_the_models_half_precision_and_a_cpu_float32(saved, on_gpu, monkeypatch):
+    """An evolm checkpoint is saved in float32 (the master weights of a bf16-autocast run): on a GPU
+    vLLM serves it in bfloat16, as the transformers backend evaluates there, not in float32; a model
+    saved in half precision keeps its own; --vllm-dtype wins everywhere."""
+    import torch
+
+    from evolm.eval.generate import vllm_dtype
+
+    config = {"dtype": saved} if saved else {}
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert vllm_dtype(config, None) == on_gpu and vllm_dtype(config, "float32") == "float32"
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert vllm_dtype(config, None) == "float32" and vllm_dtype(config, "bfloat16") == "bfloat16"
+
+
 def test_a_model_vllm_cannot_serve_exits_2_with_its_reason(sft_model, synth_tiny, tmp_path, cli, monkeypatch):
     _fake_vllm(monkeypatch, refuse="Head size 16 is not supported by PagedAttention.")
     result = cli("eval", sft_model, "--suite", "SynthMathBasic1", "--benchmarks", synth_tiny, "--limit", "3",

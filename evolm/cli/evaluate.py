@@ -27,7 +27,7 @@ def evaluate(
     seed: int = typer.Option(0, "--seed", help="Sampling seed."),
     backend: str = typer.Option("auto", "--backend", help="auto (vLLM on a GPU when installed, else transformers) | transformers | vllm."),
     vllm_memory: float = typer.Option(0.9, "--vllm-memory", help="With vLLM: the fraction of the device's memory it may claim (gpu_memory_utilization)."),
-    vllm_dtype: Optional[str] = typer.Option(None, "--vllm-dtype", help="With vLLM: float32 | bfloat16 | float16 (default: the model's dtype on a GPU, float32 on a CPU)."),
+    vllm_dtype: Optional[str] = typer.Option(None, "--vllm-dtype", help="With vLLM: float32 | bfloat16 | float16 (default: on a GPU the model's bfloat16 or float16, bfloat16 for a float32 checkpoint; float32 on a CPU)."),
     batch_size: Optional[int] = typer.Option(None, "--batch-size", help="Sequences per generation batch (default: chosen from memory)."),
     reward_model: Optional[str] = typer.Option(None, "--reward-model", help="Sequence-classification reward model for RM@K and the mean RM score."),
     val_data: Optional[Path] = typer.Option(None, "--val-data", help="Token shards for validation loss (default: the lineage's pre-training data, if on disk)."),

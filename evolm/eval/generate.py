@@ -159,14 +159,17 @@ def _config(model_path: str) -> dict:
 
 
 def vllm_dtype(config: dict, requested: str | None) -> str:
-    """The dtype vLLM serves in: the one asked for; else on a GPU the model's own (its config's
-    `torch_dtype`, bfloat16 when it names none), on a CPU float32 (bf16 is many times slower there)."""
+    """The dtype vLLM serves in: the one asked for; else on a CPU float32 (bf16 is many times slower
+    there), on a GPU the model's own half precision: its config's bfloat16 or float16, and bfloat16
+    for a float32 checkpoint or one that names none. An evolm checkpoint holds the fp32 master weights
+    of a model trained under bf16 autocast, and the transformers backend evaluates in bf16 on GPUs,
+    so both backends give the same numerics; float32 on a GPU would also cost vLLM its fast attention."""
     if requested:
         return requested
     if not torch.cuda.is_available():
         return "float32"
     named = config.get("dtype") or config.get("torch_dtype")
-    return named if named in ("float32", "bfloat16", "float16") else "bfloat16"
+    return named if named in ("bfloat16", "float16") else "bfloat16"
 
 
 class VLLMRefused(BadInput):

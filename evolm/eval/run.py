@@ -40,7 +40,7 @@ class EvalOptions:
     tasks: list[Path] = field(default_factory=list)  # user task YAMLs (besides *.task.yaml in benchmarks)
     overwrite: bool = False  # replace results of other settings in the output folder (evolm.eval.existing)
     vllm_memory: float = 0.9  # vLLM's gpu_memory_utilization
-    vllm_dtype: str | None = None  # None: the model's dtype on a GPU, float32 on a CPU (evolm.eval.generate.vllm_dtype)
+    vllm_dtype: str | None = None  # None: evolm.eval.generate.vllm_dtype's default (bf16 on a GPU for evolm's fp32 checkpoints, float32 on a CPU)
 
 
 def output_dir(model_spec: str, identity: dict, out: Path | None) -> Path:
