@@ -16,7 +16,7 @@ def test_reward_function_takes_trl_completions():
     assert reward_function(["the answer is 4", "none"], gold=["4", "4"]) == [1.0, 0.0]
 
 
-def test_rl_runs_and_records_its_reward_and_kl(sft_model, synth_tiny, tmp_path, cli):
+def test_rl_runs_and_records_its_reward_and_kl(sft_model, synth_tiny, tmp_path, cli, recwarn):
     pool = synth_tiny / "pool" / "mathpool.jsonl"
     result = cli("rl", sft_model, "--data", pool, "--examples", "8", *RL, "--out", tmp_path / "rl", "--kl", "--json")
     assert result.code == 0, result.err
@@ -41,6 +41,8 @@ def test_rl_runs_and_records_its_reward_and_kl(sft_model, synth_tiny, tmp_path, 
     assert compute.trained_tokens > compute.generated_tokens > 0
     assert compute.flops == 6.0 * params * compute.trained_tokens + 2.0 * params * compute.generated_tokens
     assert compute.device_hours == pytest.approx(compute.wall_time_s / 3600, abs=1e-6)
+    # no deprecation notices from the libraries' own calls to each other (TRL's is_gradient_checkpointing)
+    assert not [str(w.message) for w in recwarn if "checkpointing" in str(w.message)]
 
 
 def test_rl_without_kl_records_it_off(sft_model, synth_tiny, tmp_path, cli):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import warnings
 from pathlib import Path
 
 from evolm.console import log
@@ -87,7 +88,11 @@ def train(trainer, run_dir: Path, *, resume: bool):
     if mismatch and trainer.accelerator.is_main_process:
         log(f"warning: {mismatch}")
     last = last_trl_checkpoint(run_dir) if resume else 0
-    return trainer.train(resume_from_checkpoint=True if last else None)
+    with warnings.catch_warnings():
+        # TRL (1.16) reads the model's `is_gradient_checkpointing` at every generation, which transformers
+        # 5.2x deprecated: a FutureWarning on each RL run that is TRL's to mend, nothing a user can act on.
+        warnings.filterwarnings("ignore", message="`is_gradient_checkpointing` is deprecated", category=FutureWarning)
+        return trainer.train(resume_from_checkpoint=True if last else None)
 
 
 def drop_incomplete_checkpoints(run_dir: Path) -> None:
