@@ -146,7 +146,8 @@ def _micro_batch_from_memory(preset: Preset, seq_len: int, per_rank: int, world:
     free = free_device_memory()
     if free is None:
         return None
-    per_sequence = activation_bytes(layers=preset.layers, hidden=preset.hidden, vocab=preset.vocab, seq_len=seq_len,
+    per_sequence = activation_bytes(layers=preset.layers, hidden=preset.hidden, intermediate=preset.intermediate,
+                                    kv_dim=preset.kv_heads * preset.head_dim, vocab=preset.vocab, seq_len=seq_len,
                                     checkpointing=checkpointing)
     shards = world if launch_requested("FSDP") else 1
     plan = plan_micro_batch(per_rank, per_sequence=per_sequence, params=preset.params(), free=free, shards=shards)

@@ -5,13 +5,19 @@ An estimate made before training, not a probe. Why by hand: accelerate's
 optimisation (evolm keeps the global batch fixed and only splits it) and, on several processes,
 lets ranks disagree; transformers and TRL choose no training micro batch at all.
 
-Per sequence and layer, a transformer's activations under bf16 autocast take about 34 x seq_len x
-hidden bytes when attention does not materialise its scores (SDPA / flash attention; Korthikanti
-et al. 2022, "Reducing Activation Recomputation in Large Transformer Models", table 2), and about
-2 x seq_len x hidden (the layer's input) under activation checkpointing, plus one layer's full
-activations while it is recomputed. The output head adds seq_len x vocab logits in bf16 with an fp32
-copy and its gradient for the loss (~10 bytes each). Model state is 16 bytes per parameter (fp32
-weights and gradients, Adam's two moments), divided over processes under FSDP.
+Per token and layer, what the Llama model of transformers saves for its backward under bf16
+autocast with SDPA (flash) attention, counted from its saved tensors (tests/test_memory.py measures
+it again): the residual stream stays float32, so each of the two RMSNorms keeps its fp32 input and
+output (16 x hidden bytes together); autocast casts the normed input to bf16 once per projection
+(q, k, v: 6 x hidden; gate, up: 4 x hidden); attention keeps q, k, v after RoPE, its output and that
+output's contiguous copy for o_proj (6 x hidden + 4 x kv_dim); SwiGLU keeps the gate and up outputs,
+the SiLU and the product (8 x intermediate). In all 32 x hidden + 4 x kv_dim + 8 x intermediate:
+about 52 x hidden for the paper's shapes, half again the 34 x hidden of Korthikanti et al. 2022
+(a GPT block in pure half precision). Under activation checkpointing each layer keeps only its fp32
+input (4 x hidden), plus one layer's full activations while it is recomputed. The output head adds
+seq_len x vocab logits in bf16 with an fp32 copy and its gradient for the loss (~10 bytes each).
+Model state is 16 bytes per parameter (fp32 weights and gradients, Adam's two moments), divided over
+processes under FSDP.
 """
 
 from __future__ import annotations
@@ -40,9 +46,15 @@ class MemoryPlan:
                 f"model and optimizer state, {self.per_sequence / gib:.3f} GiB of activations per sequence)")
 
 
-def activation_bytes(*, layers: int, hidden: int, vocab: int, seq_len: int, checkpointing: bool) -> int:
-    layer = 34 * seq_len * hidden
-    body = (layers * 2 * seq_len * hidden + layer) if checkpointing else layers * layer
+def layer_bytes_per_token(*, hidden: int, intermediate: int, kv_dim: int) -> int:
+    """Bytes one decoder layer keeps per token for its backward (see the module's docstring)."""
+    return 32 * hidden + 4 * kv_dim + 8 * intermediate
+
+
+def activation_bytes(*, layers: int, hidden: int, intermediate: int, kv_dim: int, vocab: int, seq_len: int,
+                     checkpointing: bool) -> int:
+    layer = seq_len * layer_bytes_per_token(hidden=hidden, intermediate=intermediate, kv_dim=kv_dim)
+    body = (layers * 4 * seq_len * hidden + layer) if checkpointing else layers * layer
     return body + LOGIT_BYTES * seq_len * vocab
 
 
