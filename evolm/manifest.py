@@ -161,6 +161,9 @@ class Compute:
     """RL: completion tokens sampled for the rollouts."""
     device_hours: float | None = None
     """Wall time x processes (one device each), in hours."""
+    peak_memory_gib: float | None = None
+    """Pre-training and CPT on CUDA: the most device memory the main process's tensors held
+    (torch.cuda.max_memory_allocated), in GiB, against which the micro batch plan can be checked."""
 
 
 

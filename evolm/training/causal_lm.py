@@ -126,6 +126,8 @@ class TrainResult:
     """The learning rate of the last step taken."""
     completed: bool = True
     """False for a mid-run export: the schedule had not reached its end."""
+    peak_memory_gib: float | None = None
+    """CUDA: the most memory this process's tensors held so far (None elsewhere)."""
 
 
 @dataclass
@@ -271,6 +273,7 @@ def train(
             tokens_drawn=plan.tokens_drawn(steps * config.global_batch), processes=world,
             model=accelerator.unwrap_model(model), state_dict=accelerator.get_state_dict(model), lr=lr,
             completed=completed, parallelism=parallelism(accelerator), compiled=compiled,
+            peak_memory_gib=round(torch.cuda.max_memory_allocated(device) / 2**30, 2) if cuda else None,
         )
 
     try:
