@@ -181,12 +181,19 @@ def test_a_compiled_run_saves_the_models_own_weights(shards, tmp_path, cli, monk
     from evolm.training import causal_lm
 
     real_compile = torch.compile
+    traced = []
+
+    def eager(graph, example_inputs):  # dynamo's eager backend, counting the graphs it is given
+        traced.append(graph)
+        return graph.forward
+
     monkeypatch.setattr(causal_lm, "compiles_here", lambda: True)
-    monkeypatch.setattr(torch, "compile", lambda model: real_compile(model, backend="eager"))
+    monkeypatch.setattr(torch, "compile", lambda model: real_compile(model, backend=eager))
     args = ["pretrain", *SMALL, "--tokens", "6K", "--data", str(shards / "general"), "--export-at", "3K"]
     assert cli(*args, "--out", tmp_path / "plain").code == 0
     assert cli(*args, "--compile", "--out", tmp_path / "compiled").code == 0
     assert load_checkpoint(tmp_path / "compiled").manifest.schedule.settings["compiled"] is True
+    assert traced  # the training forward went through the compiled wrapper
     for run in ("plain", "plain@3K"):
         plain = load_file(tmp_path / run / "model.safetensors")
         compiled = load_file(tmp_path / run.replace("plain", "compiled") / "model.safetensors")

@@ -78,14 +78,18 @@ def test_vllm_gets_the_memory_fraction_and_float32_on_a_cpu(sft_model, synth_tin
 def test_vllm_serves_a_gpu_the_models_half_precision_and_a_cpu_float32(saved, on_gpu, monkeypatch):
     """An evolm checkpoint is saved in float32 (the master weights of a bf16-autocast run): on a GPU
     vLLM serves it in bfloat16, as the transformers backend evaluates there, not in float32; a model
-    saved in half precision keeps its own; --vllm-dtype wins everywhere."""
+    saved in half precision keeps its own; a GPU without bf16 (V100, T4: vLLM refuses bf16 there)
+    keeps a float32 checkpoint in float32; --vllm-dtype wins everywhere."""
     import torch
 
     from evolm.eval.generate import vllm_dtype
 
     config = {"dtype": saved} if saved else {}
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda including_emulation=True: True)
     assert vllm_dtype(config, None) == on_gpu and vllm_dtype(config, "float32") == "float32"
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda including_emulation=True: False)
+    assert vllm_dtype(config, None) == (saved if saved in ("bfloat16", "float16") else "float32")
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     assert vllm_dtype(config, None) == "float32" and vllm_dtype(config, "bfloat16") == "bfloat16"
 

@@ -162,14 +162,18 @@ def vllm_dtype(config: dict, requested: str | None) -> str:
     """The dtype vLLM serves in: the one asked for; else on a CPU float32 (bf16 is many times slower
     there), on a GPU the model's own half precision: its config's bfloat16 or float16, and bfloat16
     for a float32 checkpoint or one that names none. An evolm checkpoint holds the fp32 master weights
-    of a model trained under bf16 autocast, and the transformers backend evaluates in bf16 on GPUs,
-    so both backends give the same numerics; float32 on a GPU would also cost vLLM its fast attention."""
+    of a model trained under bf16 autocast, and the transformers backend evaluates in bf16 on GPUs, so
+    for such checkpoints (and bf16 ones) both backends compute in bf16 (a float16 model stays float16
+    in vLLM only); float32 on a GPU would also cost vLLM its fast attention. A GPU without bf16 (before
+    Ampere: V100, T4), where vLLM refuses bf16, serves a float32 checkpoint in float32."""
     if requested:
         return requested
     if not torch.cuda.is_available():
         return "float32"
     named = config.get("dtype") or config.get("torch_dtype")
-    return named if named in ("bfloat16", "float16") else "bfloat16"
+    if named in ("bfloat16", "float16"):
+        return named
+    return "bfloat16" if torch.cuda.is_bf16_supported(including_emulation=False) else "float32"
 
 
 class VLLMRefused(BadInput):

@@ -12,8 +12,8 @@ output (16 x hidden bytes together); autocast casts the normed input to bf16 onc
 (q, k, v: 6 x hidden; gate, up: 4 x hidden); attention keeps q, k, v after RoPE, its output and that
 output's contiguous copy for o_proj (6 x hidden + 4 x kv_dim); SwiGLU keeps the gate and up outputs,
 the SiLU and the product (8 x intermediate). In all 32 x hidden + 4 x kv_dim + 8 x intermediate:
-about 52 x hidden for the paper's shapes, half again the 34 x hidden of Korthikanti et al. 2022
-(a GPT block in pure half precision). Under activation checkpointing each layer keeps only its fp32
+51.6 x hidden for 1B (47.7 for 4B to 55.9 for 250M), half again the 34 x hidden of Korthikanti et
+al. 2022 (a GPT block in pure half precision). Under activation checkpointing each layer keeps only its fp32
 input (4 x hidden), plus one layer's full activations while it is recomputed. The output head adds
 seq_len x vocab logits in bf16 with an fp32 copy and its gradient for the loss (~10 bytes each).
 Model state is 16 bytes per parameter (fp32 weights and gradients, Adam's two moments), divided over

@@ -89,9 +89,12 @@ def train(trainer, run_dir: Path, *, resume: bool):
         log(f"warning: {mismatch}")
     last = last_trl_checkpoint(run_dir) if resume else 0
     with warnings.catch_warnings():
-        # TRL (1.16) reads the model's `is_gradient_checkpointing` at every generation, which transformers
-        # 5.2x deprecated: a FutureWarning on each RL run that is TRL's to mend, nothing a user can act on.
-        warnings.filterwarnings("ignore", message="`is_gradient_checkpointing` is deprecated", category=FutureWarning)
+        # TRL (1.16) reads the model's `is_gradient_checkpointing` and, where checkpointing is on (CUDA),
+        # turns it off and on again around every generation through `gradient_checkpointing_disable` /
+        # `_enable`, names transformers 5.2x deprecated: FutureWarnings on each RL run that are TRL's to
+        # mend, nothing a user can act on. (catch_warnings restores the filters as they were on entry.)
+        warnings.filterwarnings("ignore", message=r"`(is_)?gradient_checkpointing(_enable|_disable)?` is deprecated",
+                                category=FutureWarning)
         return trainer.train(resume_from_checkpoint=True if last else None)
 
 
