@@ -80,6 +80,11 @@ class Preset:
         return self.hidden // self.heads
 
     @property
+    def kv_dim(self) -> int:
+        """Width of the key (and of the value) projection: kv_heads x head_dim (grouped-query attention)."""
+        return self.kv_heads * self.head_dim
+
+    @property
     def positions(self) -> int:
         """The model's positions (max_position_embeddings): the longest sequence it can take."""
         return max(self.max_position, self.seq_len)
@@ -87,8 +92,8 @@ class Preset:
     def params(self, vocab: int | None = None) -> int:
         """Parameter count with untied input/output embeddings (as the paper counts)."""
         v = self.vocab if vocab is None else vocab
-        h, kv_dim = self.hidden, self.kv_heads * self.head_dim
-        per_layer = 2 * h * h + 2 * h * kv_dim + 3 * h * self.intermediate + 2 * h
+        h = self.hidden
+        per_layer = 2 * h * h + 2 * h * self.kv_dim + 3 * h * self.intermediate + 2 * h
         return 2 * v * h + self.layers * per_layer + h
 
     def non_embedding_params(self) -> int:

@@ -12,7 +12,7 @@ GIB = 1024 ** 3
 
 def per_sequence(name, *, checkpointing=False):
     p = get_preset(name)
-    return activation_bytes(layers=p.layers, hidden=p.hidden, intermediate=p.intermediate, kv_dim=p.kv_heads * p.head_dim,
+    return activation_bytes(layers=p.layers, hidden=p.hidden, intermediate=p.intermediate, kv_dim=p.kv_dim,
                             vocab=p.vocab, seq_len=p.seq_len, checkpointing=checkpointing)
 
 
@@ -91,5 +91,5 @@ def test_the_per_layer_estimate_is_what_the_llama_model_saves():
         assert model.config._attn_implementation == "sdpa"
         saved[layers] = _saved_bytes(model, tokens)
     measured = (saved[2] - saved[1]) / seq
-    estimate = layer_bytes_per_token(hidden=shape.hidden, intermediate=shape.intermediate, kv_dim=shape.kv_heads * shape.head_dim)
+    estimate = layer_bytes_per_token(hidden=shape.hidden, intermediate=shape.intermediate, kv_dim=shape.kv_dim)
     assert measured <= estimate <= 1.1 * measured, (measured, estimate)

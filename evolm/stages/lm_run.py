@@ -147,7 +147,7 @@ def _micro_batch_from_memory(preset: Preset, seq_len: int, per_rank: int, world:
     if free is None:
         return None
     per_sequence = activation_bytes(layers=preset.layers, hidden=preset.hidden, intermediate=preset.intermediate,
-                                    kv_dim=preset.kv_heads * preset.head_dim, vocab=preset.vocab, seq_len=seq_len,
+                                    kv_dim=preset.kv_dim, vocab=preset.vocab, seq_len=seq_len,
                                     checkpointing=checkpointing)
     shards = world if launch_requested("FSDP") else 1
     plan = plan_micro_batch(per_rank, per_sequence=per_sequence, params=preset.params(), free=free, shards=shards)
