@@ -37,7 +37,7 @@ def validation_losses(model, val_sets: dict, config, accelerator) -> dict[str, f
             rows = [reader.window(max(w, 0) * config.seq_len, config.seq_len + 1) for w in chunk]
             x = torch.from_numpy(np.stack(rows).astype(np.int64)).to(accelerator.device)
             weight = torch.tensor([1.0 if w >= 0 else 0.0 for w in chunk], device=x.device, dtype=torch.float64)
-            logits = model(input_ids=x[:, :-1]).logits
+            logits = model(input_ids=x[:, :-1], use_cache=False).logits  # scoring: no KV cache to build
             loss = F.cross_entropy(logits.reshape(-1, logits.size(-1)).float(), x[:, 1:].reshape(-1), reduction="none")
             per_row = loss.view(len(chunk), -1).double().sum(dim=1)
             total += torch.stack([(per_row * weight).sum(), weight.sum() * config.seq_len])

@@ -190,13 +190,14 @@ def launcher(config):
             "--main_process_port", "0", "-m", "evolm"]
 
 
-def accelerate_launch(config, *args):
+def accelerate_launch(config, *args, env=None):
     """`accelerate launch --config_file configs/accelerate/CONFIG.yaml -m evolm ARGS` with two CPU
-    processes, fp32. The launcher itself logs DeepSpeed's accelerator choice to stdout before evolm
-    starts: evolm's own stdout is the last line."""
+    processes, fp32 (ENV: variables to add to `launch_env`). The launcher itself logs DeepSpeed's
+    accelerator choice to stdout before evolm starts: evolm's own stdout is the last line."""
     import subprocess
 
-    done = subprocess.run([*launcher(config), *map(str, args)], capture_output=True, text=True, env=launch_env(), timeout=300)
+    done = subprocess.run([*launcher(config), *map(str, args)], capture_output=True, text=True,
+                          env={**launch_env(), **(env or {})}, timeout=300)
     # DeepSpeed keeps its process groups in module globals for the life of the process, and FSDP2's
     # device mesh its own, so gloo's threads outlive `destroy_process_group` under the ZeRO and FSDP
     # configs: the processes leave by `finish_processes`' fallback, still with exit code 0.

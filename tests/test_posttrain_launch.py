@@ -1,6 +1,7 @@
 """`evolm sft` and `evolm rl` launched as two processes (torch.distributed, gloo on CPU)."""
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -167,3 +168,43 @@ def test_fsdp_runs_resume_from_their_sharded_state_after_a_kill(base, shards, sy
         assert load_checkpoint(killed).manifest.compute.parallelism == "FSDP"
         a, b = load_file(tmp_path / f"{name}-whole" / "model.safetensors"), load_file(killed / "model.safetensors")
         assert a.keys() == b.keys() and all(torch.allclose(a[k], b[k], atol=1e-6) for k in a), name
+
+
+# Run at start-up by every process of the launch below (through PYTHONPATH): --compile compiles on
+# the CPU, with dynamo's eager backend (its tracing and guards, no code generation), and each graph
+# dynamo hands the backend is logged, one line per graph, to EVOLM_TEST_GRAPHS.<pid>.
+_COMPILE_ON_CPU = """
+import os
+import torch
+import evolm.training.causal_lm as causal_lm
+
+_compile = torch.compile
+
+def _eager(graph, example_inputs):
+    with open(os.environ["EVOLM_TEST_GRAPHS"] + "." + str(os.getpid()), "a") as log:
+        log.write("graph\\n")
+    return graph.forward
+
+causal_lm.compiles_here = lambda: True
+torch.compile = lambda model: _compile(model, backend=_eager)
+"""
+
+
+def test_fsdp_with_compile_never_falls_back_to_eager_and_trains_as_one_process(shards, one_process_pretrain, tmp_path):
+    """fsdp-1B with --compile, two CPU processes. FSDP's hooks split the compiled forward at every
+    decoder layer; a KV cache built in the training forward (transformers' default, use_cache) made
+    dynamo recompile the layer once per layer index until its recompile limit (8), after which the
+    remaining layers of the 10-layer 1M preset ran uncompiled, with a warning. Now no limit is hit,
+    and the weights are a one-process run's."""
+    (tmp_path / "site").mkdir()
+    (tmp_path / "site" / "sitecustomize.py").write_text(_COMPILE_ON_CPU)
+    done = accelerate_launch("fsdp-1B", *_pretrain_args(shards), "--compile", "--out", tmp_path / "two",
+                             env={"PYTHONPATH": os.pathsep.join([str(tmp_path / "site"), *filter(None, [os.environ.get("PYTHONPATH")])]),
+                                  "EVOLM_TEST_GRAPHS": str(tmp_path / "graphs")})
+    assert "recompile_limit" not in done.stderr
+    graphs = list(tmp_path.glob("graphs.*"))
+    assert graphs and all(g.read_text().count("graph") >= 1 for g in graphs)  # the training forward was compiled
+    manifest = load_checkpoint(tmp_path / "two").manifest
+    assert manifest.schedule.settings["compiled"] is True and manifest.compute.parallelism == "FSDP"
+    a, b = load_file(one_process_pretrain / "model.safetensors"), load_file(tmp_path / "two" / "model.safetensors")
+    assert a.keys() == b.keys() and all(torch.allclose(a[k], b[k], atol=1e-5) for k in a)

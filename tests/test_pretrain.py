@@ -172,6 +172,21 @@ def test_activation_checkpointing_trains_the_same_and_compile_is_off_on_cpu(shar
     assert not [w for w in recwarn if "checkpointing_enable" in str(w.message)]
 
 
+def test_training_and_validation_build_no_kv_cache(shards, tmp_path, cli, monkeypatch):
+    """A KV cache serves generation only. transformers builds one in every forward unless told
+    use_cache=False, and under FSDP with --compile that cache made dynamo recompile every layer."""
+    from transformers import cache_utils
+
+    built = []
+    init = cache_utils.DynamicCache.__init__
+    monkeypatch.setattr(cache_utils.DynamicCache, "__init__", lambda self, *a, **k: built.append(1) or init(self, *a, **k))
+    result = cli("pretrain", *SMALL, "--tokens", "4K", "--data", str(shards / "general"), "--eval-every", "2",
+                 "--out", tmp_path / "run")
+    assert result.code == 0, result.err
+    assert any("val_loss/pretrain" in line for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines())
+    assert built == []
+
+
 def test_a_compiled_run_saves_the_models_own_weights(shards, tmp_path, cli, monkeypatch):
     """Where --compile compiles (CUDA), the training forward runs through torch.compile's wrapper, whose
     state dict names every weight `_orig_mod.<name>`. The checkpoint and its mid-run export must hold

@@ -288,7 +288,10 @@ def train(
                     x = batch[m * config.micro_batch:(m + 1) * config.micro_batch].to(device, non_blocking=True)
                     sync = contextlib.nullcontext() if m == accum - 1 else accelerator.no_sync(model)
                     with sync:
-                        logits = forward(input_ids=x[:, :-1]).logits
+                        # use_cache=False: otherwise transformers builds a KV cache in every training
+                        # forward, which under FSDP makes torch.compile recompile once per layer (the
+                        # cache's per-layer state is guarded) until its limit of 8, then run eager
+                        logits = forward(input_ids=x[:, :-1], use_cache=False).logits
                         loss = F.cross_entropy(logits.reshape(-1, logits.size(-1)).float(), x[:, 1:].reshape(-1))
                         accelerator.backward(loss / accum)
                     total_loss += loss.detach()

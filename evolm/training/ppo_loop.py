@@ -119,8 +119,9 @@ class PolicyAndCritic(torch.nn.Module):
         (sampling under FSDP, which must come through this forward: see `train`)."""
         if policy_only:
             return self.policy(input_ids=input_ids, attention_mask=attention_mask, **policy_kwargs)
-        logits = self.policy(input_ids=input_ids, attention_mask=attention_mask).logits
-        values = self.critic(input_ids=input_ids, attention_mask=attention_mask).logits[..., 0]
+        # scoring forwards (use_cache=False): a KV cache is only for sampling, through policy_only
+        logits = self.policy(input_ids=input_ids, attention_mask=attention_mask, use_cache=False).logits
+        values = self.critic(input_ids=input_ids, attention_mask=attention_mask, use_cache=False).logits[..., 0]
         return logits, values
 
     def parameter_groups(self, actor_lr: float, critic_lr: float) -> list[dict]:
@@ -209,7 +210,7 @@ def _logprobs_of(logits, ids, starts, length: int, temperature: float) -> torch.
 
 
 def response_logprobs(model, ids, attention, starts, length: int, temperature: float) -> torch.Tensor:
-    return _logprobs_of(model(input_ids=ids, attention_mask=attention).logits, ids, starts, length, temperature)
+    return _logprobs_of(model(input_ids=ids, attention_mask=attention, use_cache=False).logits, ids, starts, length, temperature)
 
 
 def logprobs_and_values(model, ids, attention, starts, length: int, temperature: float):
