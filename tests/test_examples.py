@@ -52,7 +52,7 @@ def test_quickstart(tmp_path):
 
 
 def test_mini_study_shows_the_findings(tmp_path):
-    """The full miniature study, its study file (about 25 minutes): the findings it showed when measured (README,
+    """The full miniature study, its study file (about 32 minutes): the findings it showed when measured (README,
     "The miniature study") still show, each by the report's own 2-SE rule."""
     done = subprocess.run([sys.executable, "-m", "evolm", "study", "run", str(REPO / "examples" / "mini-study.yaml"),
                            "--out", str(tmp_path / "runs")], capture_output=True, text=True, env=_env(), timeout=3600)
