@@ -185,6 +185,12 @@ def test_training_and_validation_build_no_kv_cache(shards, tmp_path, cli, monkey
     assert result.code == 0, result.err
     assert any("val_loss/pretrain" in line for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines())
     assert built == []
+    # the count sees the caches transformers builds: generation builds one
+    from transformers import AutoModelForCausalLM
+
+    model = AutoModelForCausalLM.from_pretrained(tmp_path / "run")
+    model.generate(torch.tensor([[1, 2, 3]]), max_new_tokens=2, do_sample=False, pad_token_id=0)
+    assert built
 
 
 def test_a_compiled_run_saves_the_models_own_weights(shards, tmp_path, cli, monkeypatch):
