@@ -204,7 +204,7 @@ def test_fsdp_with_compile_never_falls_back_to_eager_and_trains_as_one_process(s
     (tmp_path / "site").mkdir()
     (tmp_path / "site" / "sitecustomize.py").write_text(_COMPILE_ON_CPU)
     done = accelerate_launch("fsdp-1B", *_pretrain_args(shards), "--compile", "--out", tmp_path / "two",
-                             env={"PYTHONPATH": os.pathsep.join([str(tmp_path / "site"), *filter(None, [os.environ.get("PYTHONPATH")])]),
+                             env={"PYTHONPATH": os.pathsep.join(filter(None, [str(tmp_path / "site"), os.environ.get("PYTHONPATH")])),
                                   "EVOLM_TEST_GRAPHS": str(tmp_path / "graphs")})
     assert "recompile_limit" not in done.stderr and "cache_size_limit" not in done.stderr
     # both processes compiled the training forward, in fewer graphs than the preset has layers

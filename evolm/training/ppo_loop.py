@@ -119,9 +119,10 @@ class PolicyAndCritic(torch.nn.Module):
         (sampling under FSDP, which must come through this forward: see `train`)."""
         if policy_only:
             return self.policy(input_ids=input_ids, attention_mask=attention_mask, **policy_kwargs)
-        # scoring forwards (use_cache=False): a KV cache is only for sampling, through policy_only
+        # a scoring forward: no KV cache (that is for sampling, through policy_only; the critic's
+        # config already says so, see value_model)
         logits = self.policy(input_ids=input_ids, attention_mask=attention_mask, use_cache=False).logits
-        values = self.critic(input_ids=input_ids, attention_mask=attention_mask, use_cache=False).logits[..., 0]
+        values = self.critic(input_ids=input_ids, attention_mask=attention_mask).logits[..., 0]
         return logits, values
 
     def parameter_groups(self, actor_lr: float, critic_lr: float) -> list[dict]:
