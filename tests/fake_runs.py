@@ -12,7 +12,7 @@ TASKS = {"SynthMathLevel1": "id", "SynthMathLevel2": "id", "SynthCode": "ood", "
 
 
 def make_run(root: Path, name: str, stage: str, knobs: dict, parent: dict | None = None, *, params: int = 1_000_000,
-             completed: bool = True, schedule: dict | None = None) -> dict:
+             completed: bool = True, schedule: dict | None = None, seed: int = 0) -> dict:
     lineage = [] if parent is None else parent["lineage"] + [parent["entry"]]
     signature = compute_signature(lineage + [{"stage": stage, "knobs": knobs}])
     manifest = {
@@ -23,7 +23,7 @@ def make_run(root: Path, name: str, stage: str, knobs: dict, parent: dict | None
         "schedule": {"completed": completed, "lr": 1e-3, "global_batch": 16,
                      "tokens_done": knobs.get("tokens") or (knobs.get("domain_tokens", 0) + knobs.get("replay_tokens", 0)) or None,
                      **(schedule or {})},
-        "seed": 0, "wall_time_s": 60.0, "hardware": {"cpu_count": 2, "machine": "x86_64"},
+        "seed": seed, "wall_time_s": 60.0, "hardware": {"cpu_count": 2, "machine": "x86_64"},
         "val_loss": {"pretrain": 3.0},
     }
     path = root / name

@@ -335,6 +335,26 @@ def test_seed_replicates_are_averaged_with_their_spread():
     assert f.tests[0].effects[0].value == pytest.approx(0.07) and f.tests[0].effects[0].se == pytest.approx(math.hypot(0.02, 0.005))
 
 
+def lr(value):
+    """The lineage settings column of a pre-training row trained at `value` (as `evolm report` fills it)."""
+    return {"_settings": (("pretrain", json.dumps({"lr": value})),), "settings": f"lr={value:g}"}
+
+
+def test_runs_that_differ_in_training_settings_are_not_replicates():
+    rows = [pt(400_000, 0.40, seed=0, **lr(1e-3)), pt(400_000, 0.44, seed=1, **lr(1e-3)), pt(400_000, 0.20, seed=0, **lr(1e-2))]
+    conds = findings.conditions(rows)
+    assert sorted((c.name, len(c.rows)) for c in conds) == [("1M-400000T [lr=0.001] x2 (seeds 0,1)", 2), ("1M-400000T [lr=0.01]", 1)]
+    # F1 compares budgets trained alike: three budgets at each rate are two tests, never a six-point curve
+    grid = [pt(t, a + 0.1 * (v == 1e-2), **lr(v)) for v in (1e-3, 1e-2) for t, a in ((100_000, 0.30), (200_000, 0.36), (400_000, 0.38))]
+    f = judge(1, grid)
+    assert len(f.tests) == 2 and all(len(t.runs) == 3 for t in f.tests)
+    assert {t.runs[0] for t in f.tests} == {"1M-100000T [lr=0.001]", "1M-100000T [lr=0.01]"}
+    # F9: an export is compared only with a run decayed at its budget under the same settings
+    mid = pt(400_000, 0.33, completed=False, tokens_done=200_000, **lr(1e-2))
+    assert judge(9, [mid, pt(200_000, 0.40, **lr(1e-3))]).verdict == NOT_TESTED
+    assert judge(9, [mid, pt(200_000, 0.40, **lr(1e-3)), pt(200_000, 0.36, **lr(1e-2))]).tests[0].effects[0].value == pytest.approx(0.03)
+
+
 def test_the_verdict_of_several_tests():
     f = findings.Finding("F0", "t", "c", "r", "n")
     assert f.verdict == NOT_TESTED and f.headline is None

@@ -74,18 +74,76 @@ def test_runs_csv_numbers_equal_the_eval_files(runs, tmp_path, cli):
 
 def test_report_warns_about_unfair_comparisons(runs, tmp_path, cli):
     root, made = runs
-    odd = make_run(root, "sft-ep8", "sft", {"examples": 1000, "epochs": 8.0, "rows": [0, 1000]}, made["cpt-replay"],
-                   completed=False, schedule={"lr": 5e-3})
-    add_downstream(odd, 0.3)
+    unfinished = make_run(root, "sft-ep8", "sft", {"examples": 1000, "epochs": 8.0, "rows": [0, 1000]}, made["cpt-replay"],
+                          completed=False)
+    odd = make_run(root, "sft-ep16", "sft", {"examples": 1000, "epochs": 16.0, "rows": [0, 1000]}, made["cpt-replay"],
+                   schedule={"lr": 5e-3})
+    reseeded = make_run(root, "sft-ep4-seed1", "sft", {"examples": 1000, "epochs": 4.0, "rows": [0, 1000]}, made["cpt-replay"],
+                        seed=1)
+    for run in (unfinished, odd, reseeded):
+        add_downstream(run, 0.3)
     out = tmp_path / "report"
     result = cli("report", root, "--out", out)
     assert result.code == 0, result.err
     md = (out / "report.md").read_text()
     warnings = md.split("## Warnings")[1].split("## Checkpoints")[0]
-    assert "differ in more than sft_epochs: lr" in warnings
-    assert f"{odd['signature']} did not complete its schedule" in warnings
+    assert f"{unfinished['signature']} did not complete its schedule" in warnings
     assert "[INCOMPLETE]" in md
+    # another learning rate is not drawn on the sweep's line: it is named, with its setting, as left out
+    assert (f"{odd['signature']} [lr=0.005] left out: trained with other settings than the sweep, "
+            "and with no second sft_epochs value that way") in warnings
+    assert "differ in more than sft_epochs: seed" in warnings  # replicates stay in the sweep, flagged
     assert "warning:" in result.err
+
+
+def test_a_learning_rate_grid_in_one_folder_is_two_conditions_never_replicates(runs, tmp_path, cli):
+    """The same knobs at two learning rates: each rate is named, has its own F1 test and its own sweep
+    line; the CPT table measures forgetting against the checkpoint CPT started from, not against
+    another run of the same signature."""
+    root, made = runs
+    for tokens, acc in ((100_000, 0.20), (200_000, 0.30), (400_000, 0.50)):
+        run = make_run(root, f"pt-lr-{tokens}", "pretrain", {"preset": "1M", "tokens": tokens}, schedule={"lr": 1e-2})
+        add_upstream(run, {"SynthClozeFacts": acc, "SynthClozeMath": acc + 0.1, "SynthClozeText": acc - 0.05}, 3.0)
+    out = tmp_path / "report"
+    result = cli("report", root, "--out", out)
+    assert result.code == 0, result.err
+    md = (out / "report.md").read_text()
+    f1 = next(f for f in json.loads((out / "findings.json").read_text())["findings"] if f["id"] == "F1")
+    assert sorted(t["runs"][0] for t in f1["tests"]) == ["1M-100KT [lr=0.001]", "1M-100KT [lr=0.01]"]
+    assert not any(" x2 " in name for t in f1["tests"] for name in t["runs"])
+    assert "| 1M [lr=0.01] | 100K |" in md and "| 1M [lr=0.001] | 100K |" in md
+    assert len(list((out / "plots").glob("pretrain_tokens-*.png"))) == 2
+    assert "differ in more than pretrain_tokens" not in md
+    cpt_rows = [line for line in md.splitlines() if line.startswith("| 1M-400KT [lr=0.001] | 300K | 0 |")]
+    assert cpt_rows and "| -8.0 |" in cpt_rows[0]
+    runs_csv = {r["path"]: r for r in csv.DictReader(open(out / "runs.csv"))}
+    assert runs_csv["pt-lr-100000"]["settings"] == "lr=0.01" and "_settings" not in runs_csv["pt-lr-100000"]
+
+
+def test_validation_loss_on_two_copies_of_one_dataset_is_one_setting(tmp_path, cli):
+    """Each study folder prepares its own copy of the data: the shards' paths differ, their fingerprint
+    does not. Shards of other content are still told apart."""
+    root = tmp_path / "runs"
+    root.mkdir()
+    made = [make_run(root, f"pt-{t}", "pretrain", {"preset": "1M", "tokens": t}) for t in (100_000, 200_000)]
+
+    def measure_val(run, shards, fingerprint):
+        add_upstream(run, {"SynthClozeText": 0.3}, 3.0)
+        path = run["path"] / "eval" / "upstream.json"
+        result = json.loads(path.read_text())
+        result["identity"]["val"] = {"shards": shards, "seq_len": 256, "tokens": 64000}
+        result["val"]["fingerprint"] = fingerprint
+        path.write_text(json.dumps(result))
+
+    def warnings():
+        assert cli("report", root, "--out", tmp_path / "report", "--overwrite").code == 0
+        return (tmp_path / "report" / "report.md").read_text().split("## Checkpoints")[0]  # the header and warnings
+
+    measure_val(made[0], "/studies/a/data/shards/general", "f00d")
+    measure_val(made[1], "/studies/b/data/shards/general", "f00d")
+    assert "upstream was evaluated with different settings" not in warnings()
+    measure_val(made[1], "/studies/b/data/shards/general", "beef")
+    assert "upstream was evaluated with different settings on different checkpoints (val.fingerprint" in warnings()
 
 
 def test_report_warns_when_results_of_different_evaluation_settings_meet(tmp_path, cli):
@@ -262,4 +320,5 @@ def test_a_budget_sweep_mixing_cosine_and_wsd_runs_is_flagged(tmp_path, cli):
     result = cli("report", root, "--out", tmp_path / "report")
     assert result.code == 0, result.err
     warnings = (tmp_path / "report" / "report.md").read_text().split("## Warnings")[1].split("## Checkpoints")[0]
-    assert "1M-200KT and 1M-400KT differ in more than pretrain_tokens: schedule" in warnings
+    assert ("1M-200KT; 1M-400KT [schedule=wsd] take different pretrain_tokens values but were "
+            "trained with different settings, so no sweep compares them") in warnings

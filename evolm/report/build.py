@@ -13,8 +13,8 @@ from evolm.fsutil import atomic_dir
 from evolm.report import findings, plots, render, tables
 from evolm.report.collect import Run, collect
 from evolm.report.eval_settings import settings_warnings
-from evolm.report.rows import build_row
-from evolm.report.sweeps import find_sweeps, sweep_warnings
+from evolm.report.rows import add_settings, build_row
+from evolm.report.sweeps import find_sweeps, left_out_warnings, sweep_warnings
 
 
 def lineage_tree(runs: list[Run], rows: dict[str, dict]) -> list[str]:
@@ -31,7 +31,8 @@ def lineage_tree(runs: list[Run], rows: dict[str, dict]) -> list[str]:
         what = spec.summary(run.manifest.knobs) if spec is not None else ""
         done = "" if run.completed else "  [INCOMPLETE]"
         evals = ", ".join((["upstream"] if run.upstream else []) + sorted(run.downstream))
-        lines.append(f"{'    ' * depth}- {run.signature}  ({run.stage}; {what}){done}  {rows[run.manifest_sha256]['path']}"
+        settings = rows[run.manifest_sha256].get("settings")
+        lines.append(f"{'    ' * depth}- {run.signature}{f' [{settings}]' if settings else ''}  ({run.stage}; {what}){done}  {rows[run.manifest_sha256]['path']}"
                      + (f"  evals: {evals}" if evals else ""))
         for child in children.get(run.manifest_sha256, []):
             visit(child, depth + 1)
@@ -71,7 +72,7 @@ def header(runs: list[Run], root: Path) -> list[str]:
 
 def add_lineage_flops(runs: list[Run], by_sha: dict[str, dict]) -> None:
     """Each row's `lineage_flops`: its own training FLOPs plus its ancestors' (None when one of them is
-    not in the folder or has no count), and `parent_sha256` for the compute plot's lines."""
+    not in the folder or has no count)."""
     run_of = {r.manifest_sha256: r for r in runs}
 
     def total(sha: str) -> float | None:
@@ -85,8 +86,7 @@ def add_lineage_flops(runs: list[Run], by_sha: dict[str, dict]) -> None:
             row["lineage_flops"] = None if own is None or above is None else own + above
         return row["lineage_flops"]
 
-    for sha, row in by_sha.items():
-        row["parent_sha256"] = run_of[sha].parent_sha256
+    for sha in by_sha:
         total(sha)
 
 
@@ -119,9 +119,11 @@ def build_report(runs_dir: Path, out: Path, *, overwrite: bool = False) -> dict:
     warnings += [f"{run.signature} ({run.path}): {w}" for run in runs for w in (run.manifest.outcome.warnings or [])]
     warnings += settings_warnings(runs)
     rows = [build_row(run, root) for run in runs]
+    add_settings(rows, runs)
     by_sha = {row["manifest_sha256"]: row for row in rows}
     add_lineage_flops(runs, by_sha)
     sweeps = find_sweeps(list(zip(rows, runs)))
+    warnings += left_out_warnings(list(zip(rows, runs)))
     for sweep in sweeps:
         warnings += sweep_warnings(sweep)
     stage_of = {spec.column(knob): spec for spec, knob in stagespec.knob_columns()}

@@ -23,6 +23,13 @@ from evolm.manifest import parse as parse_manifest
 
 MAX_RESULT_BYTES = 20_000_000
 
+# Schedule fields that follow from the lineage knobs or do not change the optimization (an --export-at
+# export records where it was taken; the report's "did not complete its schedule" warning names it).
+DERIVED_SETTINGS = {"total_steps", "steps_done", "tokens_done", "warmup_steps", "completed", "micro_batch", "gradient_accumulation",
+                    "processes", "save_every", "log_every", "eval_every", "peak_flops", "val_tokens", "compile", "compiled",
+                    "activation_checkpointing", "defaults_from", "kind",
+                    "export_at", "export_count", "lr_at_export", "decayed", "decay_steps", "stable_steps", "branch_of"}
+
 
 @dataclass
 class Run(Checkpoint):
@@ -67,10 +74,56 @@ class Run(Checkpoint):
             return 6.0 * params * tokens
         return None
 
+    def training_settings(self) -> dict:
+        """The settings this run trained with that its lineage knobs do not capture (learning rate,
+        schedule, batch, seed...): what two runs of the same knobs can still differ in."""
+        schedule = self.manifest.schedule
+        settings = {k: v for k, v in schedule.settings.items() if k not in DERIVED_SETTINGS}
+        settings["seed"] = self.manifest.seed if self.manifest.seed is not None else schedule.settings.get("seed")
+        return settings
+
     @property
     def is_export(self) -> bool:
         """A mid-run export (`--export-at`): its FLOPs are part of the run it was taken from."""
         return self.manifest.schedule.settings.get("export_count") is not None
+
+
+def lineage_settings(runs: list[Run]) -> dict[str, tuple]:
+    """Per run (by manifest hash): its own and its ancestors' training settings but the seed, oldest
+    first, as (stage, settings as JSON, or None for an ancestor not in the folder). Runs with equal
+    knobs are replicates only when these are equal too: an SFT run on a base pre-trained at another
+    learning rate is another condition, though its signature is the same."""
+    run_of = {run.manifest_sha256: run for run in runs}
+
+    def settings(entry: LineageEntry) -> tuple:
+        run = run_of.get(entry.manifest_sha256)
+        if run is None:
+            return (entry.stage, None)
+        own = {k: v for k, v in run.training_settings().items() if k != "seed"}
+        return (entry.stage, json.dumps(own, sort_keys=True, default=str))
+
+    return {run.manifest_sha256: tuple(settings(e) for e in run.lineage) for run in runs}
+
+
+def settings_labels(chains: list[tuple]) -> list[str]:
+    """For runs that share knobs, what tells their `lineage_settings` apart: per run, the settings
+    whose values differ among them ("lr=0.01"), prefixed by the stage when it is an ancestor's
+    ("pretrain lr=0.01"). Empty labels where the chains are equal or not of one lineage shape."""
+    labels: list[list[str]] = [[] for _ in chains]
+    if len(set(chains)) < 2 or len({tuple(stage for stage, _ in chain) for chain in chains}) != 1:
+        return ["" for _ in chains]
+    last = len(chains[0]) - 1
+    for i, (stage, _) in enumerate(chains[0]):
+        parsed = [json.loads(chain[i][1]) if chain[i][1] else {} for chain in chains]
+        for key in sorted({k for d in parsed for k in d}):
+            if len({json.dumps(d.get(key), sort_keys=True, default=str) for d in parsed}) < 2:
+                continue
+            for label, d in zip(labels, parsed):
+                if d.get(key) is not None:  # a setting older evolm versions did not record is left out
+                    value = d[key]
+                    label.append(f"{'' if i == last else stage + ' '}{key}={value:g}" if isinstance(value, float)
+                                 else f"{'' if i == last else stage + ' '}{key}={value}")
+    return [", ".join(label) for label in labels]
 
 
 def _skipped(path: Path, root: Path) -> bool:
@@ -159,6 +212,11 @@ def settings_of(result: dict) -> dict:
     grader, backend, reward model; upstream: task versions, limit, validation loss), plus the
     problem limit downstream results keep beside their identity."""
     settings = {k: v for k, v in (result.get("identity") or {}).items() if k != "model"}
+    val, measured = settings.get("val"), result.get("val")
+    if isinstance(val, dict) and isinstance(measured, dict) and measured.get("fingerprint"):
+        # The path says where the validation shards were, the fingerprint what they hold: two copies of
+        # one dataset (each study folder prepares its own) are the same setting.
+        settings["val"] = {**{k: v for k, v in val.items() if k != "shards"}, "fingerprint": measured["fingerprint"]}
     if "limit" in result:
         settings["limit"] = result["limit"]
     return settings

@@ -1,9 +1,11 @@
 """The paper's nine findings (EvoLM, arXiv 2506.16029, section 5), each tested on the runs present.
 
 A finding becomes zero or more *tests*, each a comparison of *conditions*: one point of the study
-(stage, preset, lineage knobs, finished or not, and for an unfinished schedule the tokens it had
-consumed). Rows that share a condition differ only in seed (or settings the knobs do not capture;
-the sweep warnings name those) and are averaged as replicates. Every number carries a standard
+(stage, preset, lineage knobs, finished or not, for an unfinished schedule the tokens it had
+consumed, and the training settings of the run and its ancestors: learning rate, schedule...). Rows
+that share a condition differ only in seed and are averaged as replicates. A finding compares
+conditions trained with the same settings (F2 excepted: its presets have their own defaults), and
+conditions that differ only in settings are named with them ("1M-500KT [lr=0.01]"). Every number carries a standard
 error, and every verdict comes from one rule, applied in code, never typed in:
 
     shown         the effect in the paper's direction is at least 2 standard errors
@@ -32,7 +34,7 @@ from dataclasses import asdict, dataclass, field
 from itertools import combinations
 from typing import Callable
 
-from evolm.report.rows import ITEMS, downstream_groups, swept_knobs
+from evolm.report.rows import ITEMS, SETTINGS, downstream_groups, swept_knobs
 from evolm.units import format_count
 
 Z = 2.0  # standard errors an effect must reach
@@ -97,12 +99,22 @@ def mean_measure(points: list[tuple[float, float | None]]) -> Measure | None:
     return Measure(mean, spread if eval_se is None else max(spread, eval_se), n)
 
 
-@dataclass
+@dataclass(eq=False)
 class Condition:
     rows: list[dict]  # replicates
+    parent: "Condition | None" = None  # the condition of its parent checkpoint, when in the folder
 
     def get(self, column: str):
         return self.rows[0].get(column)  # knobs and lineage are equal across replicates
+
+    @property
+    def label(self) -> str:
+        """The settings that tell it from conditions of the same signature ("lr=0.01"), if any."""
+        return self.rows[0].get("settings") or ""
+
+    def settings(self, *stages: str) -> tuple:
+        """The lineage's training settings (all stages, or those named): equal settings, comparable runs."""
+        return tuple(s for s in self.rows[0].get(SETTINGS) or () if not stages or s[0] in stages)
 
     def measure(self, column: str) -> Measure | None:
         m = mean_measure([(r[column], r.get(f"{column}:se")) for r in self.rows if r.get(column) is not None])
@@ -117,7 +129,7 @@ class Condition:
 
     @property
     def name(self) -> str:
-        text = self.get("signature")
+        text = self.get("signature") + (f" [{self.label}]" if self.label else "")
         if not self.get("completed"):
             text += f" (unfinished at {format_count(self.get('tokens_done') or 0)} tokens)"
         seeds = sorted({str(r.get("seed")) for r in self.rows})
@@ -129,9 +141,17 @@ def conditions(rows: list[dict]) -> list[Condition]:
     groups: dict[tuple, list[dict]] = {}
     for row in rows:
         done = bool(row.get("completed"))
-        key = (row["stage"], row.get("preset"), *(row.get(k) for k in knobs), done, None if done else row.get("tokens_done"))
+        key = (row["stage"], row.get("preset"), *(row.get(k) for k in knobs), done, None if done else row.get("tokens_done"),
+               row.get(SETTINGS))
         groups.setdefault(key, []).append(row)
-    return [Condition(g) for g in groups.values()]
+    conds = [Condition(g) for g in groups.values()]
+    of_sha = {row["manifest_sha256"]: c for c in conds for row in c.rows}
+    of_signature = {c.get("signature"): c for c in conds}
+    for c in conds:
+        # Rows made by hand (tests, older callers) may lack parent_sha256: their parent is found by signature.
+        sha = c.get("parent_sha256")
+        c.parent = of_sha.get(sha) if sha else of_signature.get(c.get("parent")) if c.get("parent") else None
+    return conds
 
 
 @dataclass
@@ -264,7 +284,7 @@ def f1(conds: list[Condition]) -> Finding:
     f = Finding("F1", "pre-training: diminishing returns", "upstream accuracy rises with tokens, with sharply diminishing returns",
                 "first-interval gain >= 2 SE and >= last + 2 SE (per doubling)",
                 ">= 3 finished pre-training budgets of one preset with upstream results")
-    for preset, group in _by(_done(conds, "pretrain"), lambda c: c.get("preset")).items():
+    for (preset, _), group in _by(_done(conds, "pretrain"), lambda c: (c.get("preset"), c.settings())).items():
         pts = sorted(((c.get("pretrain_tokens"), c.measure("upstream_avg"), c) for c in group
                       if c.get("pretrain_tokens") and c.measure("upstream_avg")), key=lambda p: p[0])
         if len(pts) >= 3:
@@ -306,11 +326,11 @@ def f3(conds: list[Condition]) -> Finding:
     f = Finding("F3", "CPT forgetting and replay", "CPT without replay forgets; moderate replay fixes most of it",
                 "forgetting >= 2 SE and replay recovery >= 2 SE",
                 "CPT runs from one parent with and without replay, upstream results on all three")
-    parents = {c.get("signature"): c for c in _done(conds, "pretrain") if c.measure("upstream_avg")}
-    cpts = [c for c in _done(conds, "cpt") if c.measure("upstream_avg") and c.get("parent") in parents]
+    parents = [c for c in _done(conds, "pretrain") if c.measure("upstream_avg")]
+    cpts = [c for c in _done(conds, "cpt") if c.measure("upstream_avg") and any(c.parent is p for p in parents)]
     total = lambda c: (c.get("cpt_domain_tokens") or 0) + (c.get("cpt_replay_tokens") or 0)  # noqa: E731
-    for parent_sig, group in _by(cpts, lambda c: c.get("parent")).items():
-        parent = parents[parent_sig]
+    for group in _by(cpts, lambda c: (id(c.parent), c.settings())).values():
+        parent = group[0].parent
         plain = [c for c in group if not c.get("cpt_replay_tokens")]
         replayed = [c for c in group if c.get("cpt_replay_tokens")]
         if not replayed:
@@ -345,8 +365,9 @@ def f4(conds: list[Condition]) -> Finding:
     sfts = [c for c in _done(conds, "sft") if c.acc()]
     rls = [c for c in _done(conds, "rl") if c.acc()]
     domain = lambda c: c.get("cpt_domain_tokens") or 0  # noqa: E731
+    # CPT's own settings are not compared: the base without CPT has none.
     for _, group in _by(sfts, lambda c: (c.get("preset"), c.get("pretrain_tokens"), c.get("cpt_replay_tokens") or 0,
-                                         c.get("sft_examples"), c.get("sft_epochs"))).items():
+                                         c.get("sft_examples"), c.get("sft_epochs"), c.settings("pretrain", "sft"))).items():
         if len({domain(c) for c in group}) < 2:
             continue
         group.sort(key=domain)
@@ -355,7 +376,7 @@ def f4(conds: list[Condition]) -> Finding:
         verdict = NOISY if at_floor(lo.acc(), hi.acc()) else direction(effect)
         gains = []
         for sft in group:
-            for rl in (r for r in rls if r.get("parent") == sft.get("signature")):
+            for rl in (r for r in rls if r.parent is sft):
                 gains.append(f"{format_count(domain(sft))} CPT tokens: {rl.get('signature')} {_diff('', rl.acc(), sft.acc()).text()}")
         f.tests.append(_test([lo, hi], [effect], verdict, f"ID pass@1 {lo.name} {_pct(lo.acc())} -> {hi.name} {_pct(hi.acc())}"
                              + (f"; RL gain over its SFT parent: {'; '.join(gains)}" if gains else "")))
@@ -376,7 +397,7 @@ def f5(conds: list[Condition]) -> Finding:
     f = Finding("F5", "SFT epochs: in-domain saturates", "in-domain accuracy saturates with SFT epochs; out-of-domain peaks early",
                 "first-interval ID gain >= 2 SE and >= last + 2 SE (per doubling)", "an SFT epoch sweep (>= 3 values) on one base")
     for _, group in _by([c for c in _done(conds, "sft") if c.acc() and c.get("sft_epochs")],
-                        lambda c: _knobs_but(c, "sft_epochs")).items():
+                        lambda c: (_knobs_but(c, "sft_epochs"), c.settings())).items():
         if len(group) < 3:
             continue
         pts = sorted(((c.get("sft_epochs"), c) for c in group), key=lambda p: p[0])
@@ -403,13 +424,14 @@ def f6(conds: list[Condition]) -> Finding:
     falls >= 2 SE; mixed: both rise >= 2 SE; else (or pass@K at the floor) too noisy."""
     f = Finding("F6", "RL epochs: sharpens, not widens", "past saturation RL raises the correct ratio while Pass@K stops rising",
                 "correct ratio up >= 2 SE, pass@K not up >= 2 SE", "an RL epoch sweep (>= 2 values) from one SFT parent")
-    parents = {c.get("signature"): c for c in _done(conds, "sft") if c.acc()}
-    for _, group in _by([c for c in _done(conds, "rl") if c.acc() and c.get("rl_epochs")], lambda c: _knobs_but(c, "rl_epochs")).items():
+    rls = [c for c in _done(conds, "rl") if c.acc() and c.get("rl_epochs")]
+    for _, group in _by(rls, lambda c: (_knobs_but(c, "rl_epochs"), id(c.parent), c.settings())).items():
         if len(group) < 2:
             continue
         pts = sorted(((c.get("rl_epochs"), c) for c in group), key=lambda p: p[0])
-        parent = parents.get(group[0].get("parent"))
-        if parent is not None and parent.get("samples_K") == group[0].get("samples_K"):
+        parent = group[0].parent
+        if (parent is not None and parent.get("stage") == "sft" and parent.get("completed") and parent.acc()
+                and parent.get("samples_K") == group[0].get("samples_K")):
             pts.insert(0, (0.0, parent))
         (x0, lo), (x1, hi) = pts[0], pts[-1]
         if None in (lo.acc(0, "correct_ratio"), hi.acc(0, "correct_ratio"), lo.acc(0, "pass@K"), hi.acc(0, "pass@K")):
@@ -440,7 +462,7 @@ def f7(conds: list[Condition]) -> Finding:
                 "RL runs on one base with equal SFT + RL examples split two or more ways")
     runs = [c for c in _done(conds, "rl") if c.acc() and c.acc(1) and c.get("sft_examples") and c.get("rl_examples")]
     for _, group in _by(runs, lambda c: (c.get("base"), c.get("sft_examples") + c.get("rl_examples"),
-                                         c.get("sft_epochs"), c.get("rl_epochs"))).items():
+                                         c.get("sft_epochs"), c.get("rl_epochs"), c.settings())).items():
         if len({c.get("sft_examples") for c in group}) < 2:
             continue
         group.sort(key=lambda c: c.get("sft_examples"))
@@ -558,11 +580,11 @@ def f9(conds: list[Condition]) -> Finding:
     for mid in (c for c in conds if c.get("stage") == "pretrain" and not c.get("completed") and c.get("tokens_done")):
         if not mid.measure("upstream_avg"):
             continue
-        for full in (c for c in done if c.get("preset") == mid.get("preset") and _same_budget(mid, c)):
+        for full in (c for c in done if c.get("preset") == mid.get("preset") and c.settings() == mid.settings() and _same_budget(mid, c)):
             effect = _diff("decayed - intermediate upstream avg", full.measure("upstream_avg"), mid.measure("upstream_avg"))
             loss = [(c.measure("val_loss") or c.measure("train_val_loss")) for c in (mid, full)]
             f.tests.append(_test([mid, full], [effect], direction(effect),
-                                 f"upstream avg {_pct(mid.measure('upstream_avg'))} intermediate vs {_pct(full.measure('upstream_avg'))} decayed"
+                                 (f"{full.label}: " if full.label else "") + f"upstream avg {_pct(mid.measure('upstream_avg'))} intermediate vs {_pct(full.measure('upstream_avg'))} decayed"
                                  + (f"; val loss {loss[0].value:.3f} vs {loss[1].value:.3f}" if None not in loss else "")))
     return f
 

@@ -9,7 +9,7 @@ import json
 from pathlib import Path
 
 from evolm.report.findings import Finding, to_json
-from evolm.report.rows import ITEMS
+from evolm.report.rows import PRIVATE
 from evolm.report.tables import Table
 
 
@@ -115,7 +115,7 @@ def write_html(path: Path, header: list[str], tree: list[str], warnings: list[st
 
 
 def write_runs(out: Path, rows: list[dict]) -> None:
-    rows = [{k: v for k, v in row.items() if k != ITEMS} for row in rows]  # per-problem values stay in the eval results
+    rows = [{k: v for k, v in row.items() if k not in PRIVATE} for row in rows]  # per-problem values stay in the eval results
     columns: list[str] = []
     for row in rows:
         columns += [k for k in row if k not in columns]

@@ -14,6 +14,9 @@ tell an exported mid-run checkpoint (its `pretrain_tokens` is the run's planned 
 
 `_items` (not written to runs.csv / runs.json) holds, per metric column, the per-problem values
 behind it: {task: (hash of the ordered problem ids, [value per problem])}, for paired comparisons.
+`_settings` (not written either) holds the lineage's training settings but the seed
+(`evolm.report.collect.lineage_settings`): rows that differ in them are not replicates. `settings`
+names the ones that tell a row from rows of the same signature trained otherwise ("lr=0.01").
 """
 
 from __future__ import annotations
@@ -25,9 +28,11 @@ from pathlib import Path
 from evolm import stagespec
 from evolm.eval.metrics import group_metrics
 from evolm.eval.tasks.registry import BUILTIN
-from evolm.report.collect import Run
+from evolm.report.collect import Run, lineage_settings, settings_labels
 
 ITEMS = "_items"
+SETTINGS = "_settings"
+PRIVATE = (ITEMS, SETTINGS)  # columns the findings read that runs.csv / runs.json leave out
 
 
 def swept_knobs() -> list[str]:
@@ -58,7 +63,7 @@ def build_row(run: Run, root: Path) -> dict:
         "path": str(run.path.relative_to(root)) if run.path.is_relative_to(root) else str(run.path),
         "signature": run.signature, "stage": run.stage, "parent": manifest.parent.signature if manifest.parent else None,
         "base": run.base_signature(),
-        "manifest_sha256": run.manifest_sha256, "preset": knobs.get("pretrain_preset") or (model.preset if model else None),
+        "manifest_sha256": run.manifest_sha256, "parent_sha256": run.parent_sha256, "preset": knobs.get("pretrain_preset") or (model.preset if model else None),
         "params": model.params if model else None,
     }
     for column in swept_knobs():
@@ -106,6 +111,19 @@ def build_row(run: Run, root: Path) -> dict:
             _group_items(items, f"{group}:{name}", [f"{task}:{name}" for task in members])
         row[f"{group}:tasks"] = ",".join(sorted(members))
     return row
+
+
+def add_settings(rows: list[dict], runs: list[Run]) -> None:
+    """Each row's `_settings` (its lineage's training settings, `lineage_settings`) and `settings`: what
+    tells it from rows of the same signature trained otherwise ("lr=0.01"; empty when none is)."""
+    chains = lineage_settings(runs)
+    same: dict[str, list[dict]] = {}
+    for row in rows:
+        row[SETTINGS] = chains[row["manifest_sha256"]]
+        same.setdefault(row["signature"], []).append(row)
+    for group in same.values():
+        for row, label in zip(group, settings_labels([row[SETTINGS] for row in group])):
+            row["settings"] = label
 
 
 def _add_items(items: dict, column: str, task: str, stored: dict | None, metric: str | None) -> None:

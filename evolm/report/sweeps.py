@@ -1,10 +1,11 @@
 """Sweeps: runs that differ in one lineage knob, and the warnings that keep comparisons honest.
 
-For a knob (say `sft_epochs`), runs are grouped by every other lineage knob; a group whose runs
-take two or more values of the knob is a sweep (one line in a plot). Lineage knobs are equal inside
-a group by construction; the check here is for what knobs do not capture: training settings that
-differ (learning rate, batch, seed...), runs that did not complete their schedule, and results
-evaluated with different decoding settings.
+For a knob (say `sft_epochs`), runs are grouped by every other lineage knob and by the lineage's
+training settings but the seed (learning rate, schedule...: `collect.lineage_settings`); a group
+whose runs take two or more values of the knob is a sweep (one line in a plot), labelled with its
+settings where another sweep of the same knobs was trained otherwise. The checks here are for what
+that grouping lets through: seeds that differ, runs that did not complete their schedule, and
+results evaluated with different decoding settings.
 """
 
 from __future__ import annotations
@@ -12,27 +13,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from evolm import stagespec
-from evolm.report.collect import SAMPLING_ONLY, Run
-from evolm.report.rows import swept_knobs
+from evolm.report.collect import SAMPLING_ONLY, Run, settings_labels
+from evolm.report.rows import SETTINGS, swept_knobs
 
 
 def axes() -> dict[str, stagespec.Knob]:
     """Sweep axes by report column (`sft_epochs`, ...), from the stage specs."""
     return {spec.column(knob): knob for spec, knob in stagespec.knob_columns()}
 
-# Schedule fields that follow from the swept budget or do not change the optimization (an --export-at
-# export records where it was taken; the "did not complete its schedule" warning already names it).
-_DERIVED = {"total_steps", "steps_done", "tokens_done", "warmup_steps", "completed", "micro_batch", "gradient_accumulation",
-            "processes", "save_every", "log_every", "eval_every", "peak_flops", "val_tokens", "compile", "compiled",
-            "activation_checkpointing", "defaults_from", "kind",
-            "export_at", "export_count", "lr_at_export", "decayed", "decay_steps", "stable_steps", "branch_of"}
-
-
 @dataclass
 class Sweep:
     knob: str
     context: dict  # the knobs every run of the sweep shares
     members: list[tuple[dict, Run]]  # (row, run) sorted by the knob
+    settings: str = ""  # what tells it from a sweep of the same knobs trained otherwise ("lr=0.01")
 
     @property
     def label(self) -> str:
@@ -40,7 +34,8 @@ class Sweep:
 
         shared = [f"{k}={format_count(v) if isinstance(v, (int, float)) and v >= 1000 else v}"
                   for k, v in self.context.items() if v is not None and k not in ("preset",)]
-        return f"{self.context.get('preset') or ''} " + (", ".join(shared) if shared else "")
+        return " ".join(part for part in (self.context.get("preset") or "", ", ".join(shared),
+                                          f"[{self.settings}]" if self.settings else "") if part)
 
     @property
     def has_data(self) -> bool:
@@ -51,28 +46,51 @@ class Sweep:
         return any(any(k.endswith(":pass@1") for k in row) for row, _ in self.members)
 
 
-def find_sweeps(rows_runs: list[tuple[dict, Run]]) -> list[Sweep]:
-    sweeps = []
+def _grouped(rows_runs: list[tuple[dict, Run]], knob: str) -> dict[tuple, dict[tuple, list[tuple[dict, Run]]]]:
+    """{the other knobs: {the lineage's training settings: [(row, run)]}} of the runs that have `knob`."""
     knobs = swept_knobs()
-    for knob in knobs:
-        groups: dict[tuple, list[tuple[dict, Run]]] = {}
-        for row, run in rows_runs:
-            if row.get(knob) is None:
-                continue
+    groups: dict[tuple, dict[tuple, list[tuple[dict, Run]]]] = {}
+    for row, run in rows_runs:
+        if row.get(knob) is not None:
             others = tuple((k, row.get(k)) for k in ("preset", *knobs) if k != knob)
-            groups.setdefault(others, []).append((row, run))
-        for others, members in groups.items():
-            if len({row[knob] for row, _ in members}) >= 2:
-                members.sort(key=lambda m: (m[0][knob], m[0]["signature"]))
-                sweeps.append(Sweep(knob, dict(others), members))
+            groups.setdefault(others, {}).setdefault(row.get(SETTINGS) or (), []).append((row, run))
+    return groups
+
+
+def find_sweeps(rows_runs: list[tuple[dict, Run]]) -> list[Sweep]:
+    """Per knob, per value of the other knobs, one sweep per training settings (a learning-rate grid
+    draws a line per rate, not one zigzag) that takes two or more values of the knob."""
+    sweeps = []
+    for knob in swept_knobs():
+        for others, by_settings in _grouped(rows_runs, knob).items():
+            chains = list(by_settings)
+            for chain, label in zip(chains, settings_labels(chains)):
+                members = sorted(by_settings[chain], key=lambda m: (m[0][knob], m[0]["signature"]))
+                if len({row[knob] for row, _ in members}) >= 2:
+                    sweeps.append(Sweep(knob, dict(others), members, label))
     return sweeps
 
 
-def _settings(run: Run) -> dict:
-    schedule = run.manifest.schedule
-    settings = {k: v for k, v in schedule.settings.items() if k not in _DERIVED}
-    settings["seed"] = run.manifest.seed if run.manifest.seed is not None else schedule.settings.get("seed")
-    return settings
+def left_out_warnings(rows_runs: list[tuple[dict, Run]]) -> list[str]:
+    """Runs that share every other knob but were trained with other settings and took no second value
+    of the knob that way are in no sweep; the report names them, and their settings, instead of
+    drawing them on another setting's line."""
+    warnings = []
+    for knob in swept_knobs():
+        for others, by_settings in _grouped(rows_runs, knob).items():
+            if len(by_settings) < 2 or len({row[knob] for group in by_settings.values() for row, _ in group}) < 2:
+                continue
+            chains = list(by_settings)
+            alone = [", ".join(row["signature"] for row, _ in by_settings[chain]) + (f" [{label}]" if label else "")
+                     for chain, label in zip(chains, settings_labels(chains)) if len({row[knob] for row, _ in by_settings[chain]}) < 2]
+            name = f"{axes()[knob].label} sweep ({Sweep(knob, dict(others), []).label or 'no other knob'})"
+            if len(alone) == len(chains):
+                warnings.append(f"{name}: {'; '.join(alone)} take different {knob} values but were trained with different "
+                                "settings, so no sweep compares them")
+            elif alone:
+                warnings.append(f"{name}: {'; '.join(alone)} left out: trained with other settings than the sweep, "
+                                f"and with no second {knob} value that way")
+    return warnings
 
 
 def sweep_warnings(sweep: Sweep) -> list[str]:
@@ -80,7 +98,7 @@ def sweep_warnings(sweep: Sweep) -> list[str]:
     name = f"{axes()[sweep.knob].label} sweep ({sweep.label.strip() or 'no other knob'})"
     baseline = sweep.members[0][1]
     for _, run in sweep.members[1:]:
-        a, b = _settings(baseline), _settings(run)
+        a, b = baseline.training_settings(), run.training_settings()
         differ = sorted(k for k in set(a) | set(b) if a.get(k) != b.get(k))
         if differ:
             warnings.append(f"{name}: {baseline.signature} and {run.signature} differ in more than {sweep.knob}: {', '.join(differ)}")

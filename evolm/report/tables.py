@@ -37,6 +37,13 @@ def count(value) -> str:
     return format_count(value) if isinstance(value, (int, float)) and value >= 1000 else str(value)
 
 
+def named(row: dict, name: str | None = None) -> str:
+    """A run's name (its signature, or `name`) with the settings that tell it from runs of the same
+    signature trained otherwise ("1M-500KT [lr=0.01]")."""
+    name = row.get("signature") if name is None else name
+    return f"{name} [{row['settings']}]" if row.get("settings") else str(name)
+
+
 DOWNSTREAM = (("pass@1", "Greedy"), ("maj@K", "Maj@K"), ("pass@K", "Pass@K"))
 
 
@@ -65,7 +72,7 @@ def upstream_table(rows: list[dict]) -> Table | None:
         tokens = count(r.get("pretrain_tokens"))
         if not r.get("completed") and r.get("tokens_done"):  # an export: what it had seen, of what budget
             tokens = f"{count(r['tokens_done'])} of {tokens} (unfinished)"
-        table.rows.append([r.get("preset"), tokens, *[pct(r.get(f"up:{t}")) for t in tasks],
+        table.rows.append([named(r, r.get("preset")), tokens, *[pct(r.get(f"up:{t}")) for t in tasks],
                            pct(r.get("upstream_avg")), num(r.get("val_loss") if r.get("val_loss") is not None else r.get("train_val_loss"))])
     return table
 
@@ -79,7 +86,7 @@ def posttrained_table(rows: list[dict]) -> Table | None:
     table = Table("Post-trained models by base: in-domain and out-of-domain accuracy", "Paper Table 1 / findings 4, 7",
                   ["base", "model", "stage", *_downstream_columns()])
     for r in sorted(post, key=lambda r: (r["base"], r["signature"])):
-        table.rows.append([r["base"], r["signature"], r["stage"].upper(), *_downstream_cells(r)])
+        table.rows.append([r["base"], named(r), r["stage"].upper(), *_downstream_cells(r)])
     table.notes.append(f"K = {', '.join(map(str, ks)) or 'none'} samples at temperature 1; Greedy is Pass@1.")
     return table
 
@@ -89,21 +96,21 @@ def cpt_table(rows: list[dict]) -> Table | None:
     cpts = [r for r in rows if r["stage"] == "cpt"]
     if not cpts:
         return None
-    by_signature = {r["signature"]: r for r in rows}
+    by_sha = {r["manifest_sha256"]: r for r in rows}
     table = Table("Continued pre-training: mixture, forgetting and downstream accuracy", "Paper Table 2, Fig. 4-5 / finding 3",
                   ["parent", "domain tokens", "replay tokens", "replay share", "upstream avg", "change vs parent",
                    "val loss (pre-training data)", "after SFT: ID Greedy", "after SFT: OOD Greedy"])
     for r in sorted(cpts, key=lambda r: (r["parent"] or "", r.get("cpt_replay_tokens") or 0, r.get("cpt_domain_tokens") or 0)):
-        parent = by_signature.get(r["parent"] or "", {})
+        parent = by_sha.get(r.get("parent_sha256") or "", {})
         change = None
         if r.get("upstream_avg") is not None and parent.get("upstream_avg") is not None:
             change = r["upstream_avg"] - parent["upstream_avg"]
         domain, replay = r.get("cpt_domain_tokens") or 0, r.get("cpt_replay_tokens") or 0
-        children = [c for c in rows if c["stage"] == "sft" and c["parent"] == r["signature"] and any(downstream_groups(c))]
+        children = [c for c in rows if c["stage"] == "sft" and c.get("parent_sha256") == r["manifest_sha256"] and any(downstream_groups(c))]
         child = children[0] if children else {}
         id_group, ood_group = downstream_groups(child) if child else (None, None)
         table.rows.append([
-            r["parent"], count(domain), count(replay), f"{replay / (domain + replay):.0%}" if domain + replay else "–",
+            named(parent, r["parent"]) if parent else r["parent"], count(domain), count(replay), f"{replay / (domain + replay):.0%}" if domain + replay else "–",
             pct(r.get("upstream_avg")), "–" if change is None else f"{100 * change:+.1f}",
             num(r.get("val_loss") if r.get("val_loss") is not None else r.get("train_val_loss")),
             pct(child.get(f"{id_group}:pass@1")) if id_group else "–", pct(child.get(f"{ood_group}:pass@1")) if ood_group else "–",
@@ -122,7 +129,7 @@ def sweep_table(sweep: Sweep) -> Table:
     for row, _ in sweep.members:
         id_group, ood_group = downstream_groups(row)
         ratios = [pct(row.get(f"{g}:{m}")) if g else "–" for g in (id_group, ood_group) for m, _ in extra]
-        table.rows.append([count(row[sweep.knob]), row["signature"], *_downstream_cells(row), *ratios])
+        table.rows.append([count(row[sweep.knob]), named(row), *_downstream_cells(row), *ratios])
     return table
 
 
@@ -131,16 +138,16 @@ def split_table(rows: list[dict]) -> Table | None:
     groups: dict[tuple, list[dict]] = {}
     for r in rows:
         if r["stage"] == "rl" and r.get("sft_examples") and r.get("rl_examples") and any(downstream_groups(r)):
-            key = (r["base"], r["sft_examples"] + r["rl_examples"], r.get("sft_epochs"), r.get("rl_epochs"))
+            key = (r["base"], r["sft_examples"] + r["rl_examples"], r.get("sft_epochs"), r.get("rl_epochs"), r.get("settings") or "")
             groups.setdefault(key, []).append(r)
     groups = {k: v for k, v in groups.items() if len({r["sft_examples"] for r in v}) >= 2}
     if not groups:
         return None
     table = Table("A fixed post-training budget split between SFT and RL", "Paper Fig. 9 / finding 7",
                   ["base", "total examples", "SFT examples", "RL examples", *_downstream_columns()])
-    for (base, total, _, _), members in sorted(groups.items()):
+    for (base, total, _, _, settings), members in sorted(groups.items()):
         for r in sorted(members, key=lambda r: r["sft_examples"]):
-            table.rows.append([base, count(total), count(r["sft_examples"]), count(r["rl_examples"]), *_downstream_cells(r)])
+            table.rows.append([f"{base} [{settings}]" if settings else base, count(total), count(r["sft_examples"]), count(r["rl_examples"]), *_downstream_cells(r)])
     return table
 
 
