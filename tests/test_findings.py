@@ -158,6 +158,21 @@ def test_f4_more_cpt_helps_sft():
     assert judge(4, [sft(1000, 2.0, down(0.05), domain=0), sft(1000, 4.0, down(0.20))]).verdict == NOT_TESTED
 
 
+def test_f4_compares_the_base_without_cpt_with_each_cpt_setting():
+    """CPT at two learning rates: two tests, each against the same SFT on the base without CPT (which
+    has no CPT settings); the pre-training and SFT settings must match."""
+    pre, tuned = ("pretrain", json.dumps({"lr": 0.003})), ("sft", json.dumps({"lr": 0.003}))
+    chain = lambda *cpt: {"_settings": (pre, *cpt, tuned)}  # noqa: E731
+    no_cpt = sft(1000, 2.0, down(0.05), domain=0, **chain())
+    slow = sft(1000, 2.0, down(0.20), **chain(("cpt", json.dumps({"lr": 0.001}))), settings="cpt lr=0.001")
+    fast = sft(1000, 2.0, down(0.08), **chain(("cpt", json.dumps({"lr": 0.01}))), settings="cpt lr=0.01")
+    f = judge(4, [no_cpt, slow, fast])
+    assert sorted((t.runs[1], round(t.effects[0].value, 2)) for t in f.tests) == [
+        ("1M-400000T-300000-1000ep2.0 [cpt lr=0.001]", 0.15), ("1M-400000T-300000-1000ep2.0 [cpt lr=0.01]", 0.03)]
+    other_sft = sft(1000, 2.0, down(0.20), **{"_settings": (pre, ("cpt", "{}"), ("sft", json.dumps({"lr": 0.1})))})
+    assert judge(4, [no_cpt, other_sft]).verdict == NOT_TESTED
+
+
 # F5: SFT epochs
 
 

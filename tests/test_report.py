@@ -120,6 +120,33 @@ def test_a_learning_rate_grid_in_one_folder_is_two_conditions_never_replicates(r
     assert runs_csv["pt-lr-100000"]["settings"] == "lr=0.01" and "_settings" not in runs_csv["pt-lr-100000"]
 
 
+def test_replicates_are_told_by_value_and_unknown_ancestors_are_named(tmp_path, cli):
+    """A default min_lr of lr/10 and the same value typed in are one setting (two seeds: replicates);
+    an SFT whose base is not in the folder cannot be compared on the base's settings, and says so."""
+    root = tmp_path / "runs"
+    root.mkdir()
+    typed = make_run(root, "pt-typed", "pretrain", {"preset": "1M", "tokens": 100_000}, schedule={"lr": 0.003, "min_lr": 0.0003})
+    default = make_run(root, "pt-default", "pretrain", {"preset": "1M", "tokens": 100_000},
+                       schedule={"lr": 0.003, "min_lr": 0.003 / 10}, seed=1)
+    assert 0.003 / 10 != 0.0003
+    elsewhere = make_run(tmp_path / "elsewhere", "pt-seed2", "pretrain", {"preset": "1M", "tokens": 100_000}, seed=2)
+    tuned = [make_run(root, f"sft-on-{name}", "sft", {"examples": 1000, "epochs": 2.0, "rows": [0, 1000]}, base, seed=i)
+             for i, (name, base) in enumerate((("typed", typed), ("elsewhere", elsewhere)))]
+    for run in (typed, default):
+        add_upstream(run, {"SynthClozeText": 0.3}, 3.0)
+    for run in tuned:
+        add_downstream(run, 0.2)
+    out = tmp_path / "report"
+    assert cli("report", root, "--out", out).code == 0
+    md = (out / "report.md").read_text()
+    tree = md.split("## Checkpoints")[1].split("## Tables")[0]
+    assert "- 1M-100KT  (pretrain" in tree and "[" not in tree.split("- 1M-100KT")[1].split("\n")[0]
+    rows = {r["path"]: r for r in csv.DictReader(open(out / "runs.csv"))}
+    assert rows["pt-typed"]["settings"] == rows["pt-default"]["settings"] == ""
+    assert rows["sft-on-elsewhere"]["settings"] == "pretrain settings unknown"
+    assert rows["sft-on-typed"]["settings"] == ""  # nothing known to compare its base with
+
+
 def test_validation_loss_on_two_copies_of_one_dataset_is_one_setting(tmp_path, cli):
     """Each study folder prepares its own copy of the data: the shards' paths differ, their fingerprint
     does not. Shards of other content are still told apart."""
@@ -320,5 +347,5 @@ def test_a_budget_sweep_mixing_cosine_and_wsd_runs_is_flagged(tmp_path, cli):
     result = cli("report", root, "--out", tmp_path / "report")
     assert result.code == 0, result.err
     warnings = (tmp_path / "report" / "report.md").read_text().split("## Warnings")[1].split("## Checkpoints")[0]
-    assert ("1M-200KT; 1M-400KT [schedule=wsd] take different pretrain_tokens values but were "
+    assert ("1M-200KT [schedule=cosine]; 1M-400KT [schedule=wsd] take different pretrain_tokens values but were "
             "trained with different settings, so no sweep compares them") in warnings

@@ -66,7 +66,7 @@ def test_a_wsd_run_logs_the_curve_and_resumes_mid_decay_to_the_same_weights(shar
     settings = manifest.schedule.settings
     assert manifest.schedule.kind == "WSD: linear warmup, constant, cosine decay to min_lr"
     assert (settings["schedule"], settings["warmup_steps"], settings["stable_steps"], settings["decay_steps"]) == ("wsd", 8, 50, 20)
-    assert settings["decayed"] is True and settings["decay_shape"] == "cosine"
+    assert settings["decayed"] is True and settings["decay_shape"] == "cosine" and settings["decay"] == "25%"
     # killed after the state of step 70 (mid-decay), resumed: the same curve and the same weights
     state = tmp_path / "killed.partial" / "state" / "step-00000070"
     kill_when(_run(*args, "--out", tmp_path / "killed"), state)
@@ -76,9 +76,22 @@ def test_a_wsd_run_logs_the_curve_and_resumes_mid_decay_to_the_same_weights(shar
     assert all(torch.equal(a[k], b[k]) for k in a)
 
 
+def test_the_schedule_options_a_manifest_records():
+    """The warmup and decay options, which the budget-dependent step counts cannot tell apart across
+    budgets: a cosine run's warmup where not the default; a WSD run's decay, never its warmup (a
+    budget branch takes the stable run's warmup in steps)."""
+    from evolm.stages.lm_run import Overrides, schedule_options
+
+    assert schedule_options(Overrides()) == {}
+    assert schedule_options(Overrides(warmup=0.02)) == {"warmup": 0.02}
+    assert schedule_options(Overrides(schedule="wsd")) == {"decay": "20%"}
+    assert schedule_options(Overrides(schedule="wsd", decay="200K", warmup=5)) == {"decay": "200K"}
+
+
 def test_a_cosine_run_records_no_wsd_fields(base):
     settings = load_checkpoint(base).manifest.schedule.settings
     assert "schedule" not in settings and "decay_steps" not in settings and settings["decayed"] is True
+    assert "warmup" not in settings and "decay" not in settings  # the default warmup is not recorded
 
 
 @pytest.mark.parametrize("args, message", [
@@ -119,6 +132,13 @@ def test_a_budget_branch_equals_a_stand_alone_wsd_run_of_that_budget(shards, tmp
                                                        "shared_tokens": 29 * 512}
     assert manifest.schedule.completed and manifest.schedule.settings["decayed"] and manifest.schedule.tokens_done == 39 * 512
     assert manifest.signature == load_checkpoint(tmp_path / "alone").manifest.signature  # the same experiment
+    # ... with the same settings, as the report compares them: the branch decays as its stable run said
+    from evolm.report.collect import Run
+
+    alone_run = load_checkpoint(tmp_path / "alone")
+    as_run = lambda c: Run(c.path, c.manifest, c.manifest_sha256)  # noqa: E731
+    assert as_run(load_checkpoint(tmp_path / "branch")).training_settings() == as_run(alone_run).training_settings()
+    assert manifest.schedule.settings["decay"] == "25%"
     # the compute ledger: a branch counts only the decay it trained; the stable run its whole budget
     assert manifest.compute.trained_tokens == (39 - 29) * 512
     stable_compute = load_checkpoint(tmp_path / "stable").manifest.compute

@@ -78,7 +78,12 @@ class Run(Checkpoint):
         """The settings this run trained with that its lineage knobs do not capture (learning rate,
         schedule, batch, seed...): what two runs of the same knobs can still differ in."""
         schedule = self.manifest.schedule
-        settings = {k: v for k, v in schedule.settings.items() if k not in DERIVED_SETTINGS}
+        # Floats to 10 significant digits: a default min_lr of lr/10 (0.00030000000000000003) is the
+        # --min-lr 0.0003 a user would type.
+        settings = {k: float(f"{v:.10g}") if isinstance(v, float) else v
+                    for k, v in schedule.settings.items() if k not in DERIVED_SETTINGS}
+        if stagespec.kind_of(self.stage) == "base" and "schedule" not in settings:
+            settings["schedule"] = "cosine"  # pre-training and CPT manifests name only the WSD schedule
         settings["seed"] = self.manifest.seed if self.manifest.seed is not None else schedule.settings.get("seed")
         return settings
 
@@ -114,16 +119,25 @@ def settings_labels(chains: list[tuple]) -> list[str]:
         return ["" for _ in chains]
     last = len(chains[0]) - 1
     for i, (stage, _) in enumerate(chains[0]):
-        parsed = [json.loads(chain[i][1]) if chain[i][1] else {} for chain in chains]
-        for key in sorted({k for d in parsed for k in d}):
-            if len({json.dumps(d.get(key), sort_keys=True, default=str) for d in parsed}) < 2:
+        prefix = "" if i == last else f"{stage} "
+        known = [(label, json.loads(chain[i][1])) for label, chain in zip(labels, chains) if chain[i][1] is not None]
+        if len(known) < len(chains):  # an ancestor not in the folder: its settings cannot be compared
+            for label, chain in zip(labels, chains):
+                if chain[i][1] is None:
+                    label.append(f"{stage} settings unknown")
+        for key in sorted({k for _, d in known for k in d}):
+            if len({json.dumps(d.get(key), sort_keys=True, default=str) for _, d in known}) < 2:
                 continue
-            for label, d in zip(labels, parsed):
+            for label, d in known:
                 if d.get(key) is not None:  # a setting older evolm versions did not record is left out
-                    value = d[key]
-                    label.append(f"{'' if i == last else stage + ' '}{key}={value:g}" if isinstance(value, float)
-                                 else f"{'' if i == last else stage + ' '}{key}={value}")
+                    label.append(f"{prefix}{key}={_value_text(d[key])}")
     return [", ".join(label) for label in labels]
+
+
+def _value_text(value) -> str:
+    if isinstance(value, float):
+        return f"{value:g}"
+    return value if isinstance(value, str) else json.dumps(value, sort_keys=True, default=str)
 
 
 def _skipped(path: Path, root: Path) -> bool:

@@ -146,7 +146,7 @@ def conditions(rows: list[dict]) -> list[Condition]:
         groups.setdefault(key, []).append(row)
     conds = [Condition(g) for g in groups.values()]
     of_sha = {row["manifest_sha256"]: c for c in conds for row in c.rows}
-    of_signature = {c.get("signature"): c for c in conds}
+    of_signature = {c.get("signature"): c for c in sorted(conds, key=lambda c: bool(c.get("completed")))}  # finished wins
     for c in conds:
         # Rows made by hand (tests, older callers) may lack parent_sha256: their parent is found by signature.
         sha = c.get("parent_sha256")
@@ -357,6 +357,19 @@ def f3(conds: list[Condition]) -> Finding:
     return f
 
 
+def _cpt_ladders(sfts: list[Condition], domain: Callable[[Condition], int]) -> list[list[Condition]]:
+    """SFT conditions that differ only in their base's CPT domain tokens: same SFT knobs and settings, same
+    pre-training; one ladder per CPT setting (CPT at two learning rates is two ladders), the base
+    without CPT (which has no CPT settings) on each."""
+    ladders = []
+    for same in _by(sfts, lambda c: (c.get("preset"), c.get("pretrain_tokens"), c.get("cpt_replay_tokens") or 0,
+                                     c.get("sft_examples"), c.get("sft_epochs"), c.settings("pretrain", "sft"))).values():
+        plain = [c for c in same if not domain(c)]
+        by_cpt = _by([c for c in same if domain(c)], lambda c: c.settings("cpt"))
+        ladders += [plain + cpted for cpted in by_cpt.values()] or [plain]
+    return ladders
+
+
 def f4(conds: list[Condition]) -> Finding:
     """SFT with identical knobs on bases differing only in CPT domain tokens (no CPT = 0): accuracy
     with the most CPT minus the least. shown >= 2 SE; contradicted <= -2 SE; at the floor: too noisy."""
@@ -366,8 +379,7 @@ def f4(conds: list[Condition]) -> Finding:
     rls = [c for c in _done(conds, "rl") if c.acc()]
     domain = lambda c: c.get("cpt_domain_tokens") or 0  # noqa: E731
     # CPT's own settings are not compared: the base without CPT has none.
-    for _, group in _by(sfts, lambda c: (c.get("preset"), c.get("pretrain_tokens"), c.get("cpt_replay_tokens") or 0,
-                                         c.get("sft_examples"), c.get("sft_epochs"), c.settings("pretrain", "sft"))).items():
+    for group in _cpt_ladders(sfts, domain):
         if len({domain(c) for c in group}) < 2:
             continue
         group.sort(key=domain)

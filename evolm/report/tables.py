@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 
 from evolm import stagespec
 from evolm.report import findings
-from evolm.report.rows import downstream_groups
+from evolm.report.collect import settings_labels
+from evolm.report.rows import SETTINGS, downstream_groups
 from evolm.report.sweeps import Sweep, axes
 from evolm.units import format_count
 
@@ -138,16 +139,22 @@ def split_table(rows: list[dict]) -> Table | None:
     groups: dict[tuple, list[dict]] = {}
     for r in rows:
         if r["stage"] == "rl" and r.get("sft_examples") and r.get("rl_examples") and any(downstream_groups(r)):
-            key = (r["base"], r["sft_examples"] + r["rl_examples"], r.get("sft_epochs"), r.get("rl_epochs"), r.get("settings") or "")
+            key = (r["base"], r["sft_examples"] + r["rl_examples"], r.get("sft_epochs"), r.get("rl_epochs"), r.get(SETTINGS) or ())
             groups.setdefault(key, []).append(r)
     groups = {k: v for k, v in groups.items() if len({r["sft_examples"] for r in v}) >= 2}
     if not groups:
         return None
     table = Table("A fixed post-training budget split between SFT and RL", "Paper Fig. 9 / finding 7",
                   ["base", "total examples", "SFT examples", "RL examples", *_downstream_columns()])
-    for (base, total, _, _, settings), members in sorted(groups.items()):
-        for r in sorted(members, key=lambda r: r["sft_examples"]):
-            table.rows.append([f"{base} [{settings}]" if settings else base, count(total), count(r["sft_examples"]), count(r["rl_examples"]), *_downstream_cells(r)])
+    keys = sorted(groups)
+    labels = {}  # splits of one base and total trained otherwise: named by what differs
+    for same in {k[:4] for k in keys}:
+        chains = [k for k in keys if k[:4] == same]
+        labels.update(zip(chains, settings_labels([k[4] for k in chains])))
+    for key in keys:
+        base, total = key[0], key[1]
+        for r in sorted(groups[key], key=lambda r: r["sft_examples"]):
+            table.rows.append([f"{base} [{labels[key]}]" if labels[key] else base, count(total), count(r["sft_examples"]), count(r["rl_examples"]), *_downstream_cells(r)])
     return table
 
 

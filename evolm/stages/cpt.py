@@ -20,7 +20,8 @@ from evolm.lineage_data import pretraining_data
 from evolm.shards import TokenShards
 from evolm.stages.limits import checkpoint_positions
 from evolm.stages.lm_run import (
-    Overrides, RunSpec, check_exports, quiet_transformers, data_record, pretraining_val_set, run_and_save, train_config, warn_repeats,
+    Overrides, RunSpec, check_exports, quiet_transformers, data_record, pretraining_val_set, run_and_save, schedule_options,
+    train_config, warn_repeats,
 )
 from evolm.training.processes import world_size
 from evolm.training.rundir import check_outputs
@@ -83,7 +84,7 @@ def run(*, parent: Path, domain: list[str], replay: list[str], out: Path, overri
         extra={"pretraining_data": pretraining_data(ancestor), "replay": {
             "share_of_cpt": replay_tokens / (domain_tokens + replay_tokens),
             "share_of_parent_pretraining": replay_tokens / parent_budget if parent_budget else None,
-        }}, report_to=report_to,
+        }}, report_to=report_to, schedule_notes=schedule_options(overrides),
     )
     return run_and_save(spec, net, out, resume=resume, overwrite=overwrite)
 

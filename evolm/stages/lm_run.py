@@ -90,6 +90,17 @@ class Overrides:
             decay_share(self.decay)  # a share or a count, refused here if neither
 
 
+def schedule_options(o: Overrides) -> dict:
+    """The schedule options a manifest keeps beside the step counts they gave: those counts depend on
+    the budget, so the report could not tell runs of two budgets at `--warmup 0.02` and 0.1 (or two
+    `--decay`s) apart by them. A cosine run's warmup only where not the default, so that a default
+    run keeps the settings of runs made before it was recorded. A WSD run's warmup is not recorded:
+    its budget branches take the stable run's warmup in steps, whatever their own option says."""
+    if o.schedule == "wsd":
+        return {"decay": o.decay or DEFAULT_DECAY}
+    return {} if o.warmup == Overrides.__dataclass_fields__["warmup"].default else {"warmup": o.warmup}
+
+
 SCHEDULES = ("cosine", "wsd")
 DECAY_SHAPES = ("linear", "cosine", "1-sqrt")  # transformers.get_wsd_schedule's decay types
 DEFAULT_DECAY = "20%"
@@ -246,7 +257,7 @@ class RunSpec:
     report_to: str = "none"
     branch_points: dict = field(default_factory=dict)  # step -> state folder (a WSD run's --branch-at)
     start_from: Path | None = None  # a branch's starting state (--branch-from)
-    schedule_notes: dict = field(default_factory=dict)  # extra schedule settings: where a branch came from
+    schedule_notes: dict = field(default_factory=dict)  # extra schedule settings: options (schedule_options), a branch's origin
 
 
 def run_and_save(spec: RunSpec, model, out: Path, *, resume: bool, overwrite: bool) -> Checkpoint:

@@ -10,7 +10,8 @@ from evolm.mixture import MixturePlan, MixtureSource
 from evolm.presets import get_preset
 from evolm.shards import TokenShards
 from evolm.stages import branches
-from evolm.stages.lm_run import Overrides, RunSpec, check_exports, quiet_transformers, data_record, run_and_save, train_config, warn_repeats
+from evolm.stages.lm_run import (Overrides, RunSpec, check_exports, data_record, quiet_transformers, run_and_save,
+                                  schedule_options, train_config, warn_repeats)
 from evolm.tokenizer import tokenizer_fingerprint
 from evolm.training.processes import world_size
 from evolm.training.rundir import check_outputs
@@ -41,7 +42,7 @@ def run(*, model: str, tokens: int | PerParam, data: Path, out: Path, tokenizer:
     budget = resolve_count(tokens, preset.params(vocab))
     world = world_size()
     config = train_config(preset, budget, overrides, world)
-    start_from, notes = None, {}
+    start_from, notes = None, schedule_options(overrides)
     if branch_from is not None:  # a budget branch of a WSD run: only the decay is trained here
         if branch_at:
             raise BadInput("A branch trains one budget's decay; --branch-at belongs to the stable run.")
@@ -54,7 +55,8 @@ def run(*, model: str, tokens: int | PerParam, data: Path, out: Path, tokenizer:
         if early:
             raise BadInput(f"--export-at {early[0]:,} falls before the branch point (step {entry['step']}); a branch "
                            "trains only the decay: export it from the stable run.")
-        notes = {"branch_of": {"stable_run": index["stable_run"], "shared_steps": entry["step"], "shared_tokens": entry["tokens"]}}
+        notes["decay"] = index["decay"]  # the stable run's, which the branch must keep
+        notes["branch_of"] = {"stable_run": index["stable_run"], "shared_steps": entry["step"], "shared_tokens": entry["tokens"]}
     points = branches.branch_points(config, overrides, tuple(branch_at), out)
     check_exports(out, config, resume=resume, overwrite=overwrite)
     plan = MixturePlan([MixtureSource("pretrain", Path(data), budget)], config.seq_len, config.seed)
