@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The post-training half of the study in miniature: pre-train the 4M preset on general text,
 # continue on math text (with replay), SFT on the first N pool problems, then GRPO on the last M,
-# and print how the reward moved during RL. Takes about 15 minutes on a 2-core CPU.
+# and print how the reward moved during RL. Takes about 13 minutes on a 2-core CPU.
 # Usage: examples/sft-rl.sh [RUNS_DIR]   (default runs/sft-rl)
 set -euo pipefail
 runs=${1:-runs/sft-rl}
