@@ -118,6 +118,8 @@ def test_a_learning_rate_grid_in_one_folder_is_two_conditions_never_replicates(r
     assert cpt_rows and "| -8.0 |" in cpt_rows[0]
     runs_csv = {r["path"]: r for r in csv.DictReader(open(out / "runs.csv"))}
     assert runs_csv["pt-lr-100000"]["settings"] == "lr=0.01" and "_settings" not in runs_csv["pt-lr-100000"]
+    listed = cli("ls", root).out.splitlines()
+    assert any(line.startswith("1M-100KT [lr=0.01] ") and line.endswith("pt-lr-100000") for line in listed)
 
 
 def test_replicates_are_told_by_value_and_unknown_ancestors_are_named(tmp_path, cli):

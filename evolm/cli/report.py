@@ -41,8 +41,9 @@ def ls(
     if as_json:
         echo_result(json.dumps({"checkpoints": entries}, indent=None))
         return
-    width = max((len(e["signature"] or "(in progress)") for e in entries), default=0)
-    for e in entries:
+    names = [(e["signature"] or "(in progress)") + (f" [{e['settings']}]" if e["settings"] else "") for e in entries]
+    width = max(map(len, names), default=0)
+    for e, name in zip(entries, names):
         state = "in progress" if e.get("in_progress") else ("complete" if e["completed"] else "INCOMPLETE")
-        echo_result(f"{(e['signature'] or '(in progress)'):<{width}}  {(e['stage'] or '-'):<8}  {state:<11}  "
+        echo_result(f"{name:<{width}}  {(e['stage'] or '-'):<8}  {state:<11}  "
                    f"{','.join(e['evals']) or '-':<30}  {e['path']}")

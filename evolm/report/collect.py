@@ -110,6 +110,20 @@ def lineage_settings(runs: list[Run]) -> dict[str, tuple]:
     return {run.manifest_sha256: tuple(settings(e) for e in run.lineage) for run in runs}
 
 
+def labelled_settings(runs: list[Run]) -> dict[str, tuple[tuple, str]]:
+    """Per run (by manifest hash): its `lineage_settings` and the label that tells it from runs of the
+    same signature trained otherwise ("lr=0.01"; empty when none is)."""
+    chains = lineage_settings(runs)
+    same: dict[str, list[Run]] = {}
+    for run in runs:
+        same.setdefault(run.signature, []).append(run)
+    out = {}
+    for group in same.values():
+        shas = [run.manifest_sha256 for run in group]
+        out.update((sha, (chains[sha], label)) for sha, label in zip(shas, settings_labels([chains[sha] for sha in shas])))
+    return out
+
+
 def settings_labels(chains: list[tuple]) -> list[str]:
     """For runs that share knobs, what tells their `lineage_settings` apart: per run, the settings
     whose values differ among them ("lr=0.01"), prefixed by the stage when it is an ancestor's

@@ -28,7 +28,7 @@ from pathlib import Path
 from evolm import stagespec
 from evolm.eval.metrics import group_metrics
 from evolm.eval.tasks.registry import BUILTIN
-from evolm.report.collect import Run, lineage_settings, settings_labels
+from evolm.report.collect import Run, labelled_settings
 
 ITEMS = "_items"
 SETTINGS = "_settings"
@@ -116,14 +116,9 @@ def build_row(run: Run, root: Path) -> dict:
 def add_settings(rows: list[dict], runs: list[Run]) -> None:
     """Each row's `_settings` (its lineage's training settings, `lineage_settings`) and `settings`: what
     tells it from rows of the same signature trained otherwise ("lr=0.01"; empty when none is)."""
-    chains = lineage_settings(runs)
-    same: dict[str, list[dict]] = {}
+    labelled = labelled_settings(runs)
     for row in rows:
-        row[SETTINGS] = chains[row["manifest_sha256"]]
-        same.setdefault(row["signature"], []).append(row)
-    for group in same.values():
-        for row, label in zip(group, settings_labels([row[SETTINGS] for row in group])):
-            row["settings"] = label
+        row[SETTINGS], row["settings"] = labelled[row["manifest_sha256"]]
 
 
 def _add_items(items: dict, column: str, task: str, stored: dict | None, metric: str | None) -> None:
