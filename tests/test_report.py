@@ -149,6 +149,27 @@ def test_replicates_are_told_by_value_and_unknown_ancestors_are_named(tmp_path, 
     assert rows["sft-on-typed"]["settings"] == ""  # nothing known to compare its base with
 
 
+def test_a_mid_run_export_is_drawn_at_the_tokens_it_had_seen_not_on_its_runs_line(runs, tmp_path, cli):
+    """An --export-at checkpoint has its run's budget as its knob: on the budget sweep's line it would
+    stand at 400K with what 200K tokens taught. It is kept off the line, placed at 200K."""
+    from evolm.report.collect import collect
+    from evolm.report.rows import add_settings, build_row
+    from evolm.report.sweeps import export_x, find_sweeps
+
+    root, made = runs
+    export = make_run(root, "pt-400000@200K", "pretrain", {"preset": "1M", "tokens": 400_000}, completed=False,
+                      schedule={"tokens_done": 200_000, "export_count": 200_000})
+    add_upstream(export, {"SynthClozeFacts": 0.36, "SynthClozeMath": 0.46, "SynthClozeText": 0.31}, 3.7)
+    found, _ = collect(root)
+    rows = [build_row(run, root) for run in found]
+    add_settings(rows, found)
+    sweep = next(s for s in find_sweeps(list(zip(rows, found))) if s.knob == "pretrain_tokens")
+    assert [row["path"] for row, _ in sweep.members] == ["pt-100000", "pt-200000", "pt-400000"]
+    assert [(row["path"], export_x(row, "pretrain_tokens")) for row, _ in sweep.exports] == [("pt-400000@200K", 200_000)]
+    assert cli("report", root, "--out", tmp_path / "report").code == 0
+    assert "did not complete its schedule" not in (tmp_path / "report" / "report.md").read_text()
+
+
 def test_validation_loss_on_two_copies_of_one_dataset_is_one_setting(tmp_path, cli):
     """Each study folder prepares its own copy of the data: the shards' paths differ, their fingerprint
     does not. Shards of other content are still told apart."""
@@ -198,10 +219,12 @@ def test_report_warns_when_results_of_different_evaluation_settings_meet(tmp_pat
     assert result.code == 0, result.err
     md = (tmp_path / "report" / "report.md").read_text()
     warnings = md.split("## Warnings")[1].split("## Checkpoints")[0]
-    # K differs, the greedy decoding does not: pass@1 still compares, and the warning says so
-    across = (f"SynthMathLevel1 was sampled differently on different checkpoints (decoding.samples: "
+    # K differs, the greedy decoding does not: pass@1 still compares, and the warning says so, once for
+    # the tasks that differ the same way
+    across = (f"SynthCode, SynthMathLevel1 were sampled differently on different checkpoints (decoding.samples: "
               f"2 on {two['signature']}; 4 on {four['signature']}): pass@1 (greedy) compares across them")
     assert across in warnings and across in result.err
+    assert "SynthMathLevel2 was sampled differently on different checkpoints (decoding.samples: 8 on" in warnings
     assert f"{two['signature']}: its synth-id tasks were evaluated with different settings" in warnings
     assert f"{four['path']} has SynthFacts results of different settings in two folders" in warnings
     assert json.loads(result.out)["warnings"] >= 6

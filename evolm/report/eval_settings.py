@@ -25,13 +25,22 @@ def settings_warnings(runs: list[Run]) -> list[str]:
             by_task.setdefault("upstream", []).append((run, settings_of(run.upstream)))
         for task, result in run.downstream.items():
             by_task.setdefault(task, []).append((run, settings_of(result)))
+    # Tasks that differ the same way on the same checkpoints make one warning (the mini study samples
+    # its three in-domain tasks on the runs F6 compares: one line, not three).
+    mixed: dict[tuple[str, str], list[str]] = {}
     for task, entries in sorted(by_task.items()):
         greedy = [(who, without_sampling(s)) for who, s in entries]
         if len({_key(s) for _, s in greedy}) > 1:
-            warnings.append(f"{task} was evaluated with different settings on different checkpoints "
-                            f"({_difference(greedy)}), so its numbers across them are not comparable")
+            mixed.setdefault(("settings", _difference(greedy)), []).append(task)
         elif len({_key(s) for _, s in entries}) > 1:  # e.g. K samples only where a finding reads them
-            warnings.append(f"{task} was sampled differently on different checkpoints ({_difference(entries)}): "
+            mixed.setdefault(("sampling", _difference(entries)), []).append(task)
+    for (kind, difference), tasks in mixed.items():
+        names, verb = ", ".join(tasks), "were" if len(tasks) > 1 else "was"
+        if kind == "settings":
+            warnings.append(f"{names} {verb} evaluated with different settings on different checkpoints "
+                            f"({difference}), so {'their' if len(tasks) > 1 else 'its'} numbers across them are not comparable")
+        else:
+            warnings.append(f"{names} {verb} sampled differently on different checkpoints ({difference}): "
                             "pass@1 (greedy) compares across them, Maj@K / Pass@K / correct ratio only between "
                             "checkpoints with the same sampling")
     for run in runs:

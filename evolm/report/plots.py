@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from evolm.report.rows import downstream_groups
-from evolm.report.sweeps import Sweep
+from evolm.report.sweeps import Sweep, export_x
 from evolm.report.sweeps import axes as sweep_axes
 
 LINES = (("pass@1", "Greedy (Pass@1)", "o-"), ("maj@K", "Maj@K", "s-"), ("pass@K", "Pass@K", "^-"),
@@ -49,7 +49,11 @@ def plot_sweep(sweep: Sweep, path: Path) -> None:
         for ax, (column, label, scale) in zip(axes, panels):
             points = [(row[sweep.knob], scale * _value(row, column)) for row, _ in sweep.members if _value(row, column) is not None]
             if points:
-                ax.plot(*zip(*points), "o-", label=label)
+                ax.plot(*zip(*points), "o-", label="finished runs (decayed)")
+            exported = [(export_x(row, sweep.knob), scale * _value(row, column)) for row, _ in sweep.exports
+                        if _value(row, column) is not None]
+            if exported:
+                ax.plot(*zip(*exported), "o", fillstyle="none", markersize=8, label="mid-run exports (--export-at)")
             ax.set_title(label)
             ax.set_ylabel(label)
     for ax in axes:

@@ -10,7 +10,7 @@ results evaluated with different decoding settings.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from evolm import stagespec
 from evolm.report.collect import SAMPLING_ONLY, Run, settings_labels
@@ -27,6 +27,9 @@ class Sweep:
     context: dict  # the knobs every run of the sweep shares
     members: list[tuple[dict, Run]]  # (row, run) sorted by the knob
     settings: str = ""  # what tells it from a sweep of the same knobs trained otherwise ("lr=0.01")
+    # Mid-run exports (--export-at) of its runs: drawn apart at the tokens they had seen (`export_x`),
+    # not on the line at their run's budget.
+    exports: list[tuple[dict, Run]] = field(default_factory=list)
 
     @property
     def label(self) -> str:
@@ -46,12 +49,28 @@ class Sweep:
         return any(any(k.endswith(":pass@1") for k in row) for row, _ in self.members)
 
 
-def _grouped(rows_runs: list[tuple[dict, Run]], knob: str) -> dict[tuple, dict[tuple, list[tuple[dict, Run]]]]:
-    """{the other knobs: {the lineage's training settings: [(row, run)]}} of the runs that have `knob`."""
+def is_mid_run_export(run: Run) -> bool:
+    return run.is_export and not run.completed
+
+
+def export_x(row: dict, knob: str) -> float | None:
+    """Where a mid-run export sits on a token axis of its own stage: the knob's value times the share
+    of the stage's budget it had seen (a pre-training export of a 1M run taken at 500K: 500K); None
+    on any other axis."""
+    own = {"pretrain": ("pretrain_tokens",), "cpt": ("cpt_domain_tokens", "cpt_replay_tokens")}.get(row.get("stage"), ())
+    budget = sum(row.get(k) or 0 for k in own)
+    if knob not in own or not budget or row.get("tokens_done") is None:
+        return None
+    return row[knob] * row["tokens_done"] / budget
+
+
+def _grouped(rows_runs: list[tuple[dict, Run]], knob: str, *, exports: bool = False) -> dict[tuple, dict[tuple, list[tuple[dict, Run]]]]:
+    """{the other knobs: {the lineage's training settings: [(row, run)]}} of the runs that have `knob`:
+    finished runs, or with `exports` the mid-run exports."""
     knobs = swept_knobs()
     groups: dict[tuple, dict[tuple, list[tuple[dict, Run]]]] = {}
     for row, run in rows_runs:
-        if row.get(knob) is not None:
+        if row.get(knob) is not None and is_mid_run_export(run) == exports:
             others = tuple((k, row.get(k)) for k in ("preset", *knobs) if k != knob)
             groups.setdefault(others, {}).setdefault(row.get(SETTINGS) or (), []).append((row, run))
     return groups
@@ -62,12 +81,14 @@ def find_sweeps(rows_runs: list[tuple[dict, Run]]) -> list[Sweep]:
     draws a line per rate, not one zigzag) that takes two or more values of the knob."""
     sweeps = []
     for knob in swept_knobs():
+        exports = _grouped(rows_runs, knob, exports=True)
         for others, by_settings in _grouped(rows_runs, knob).items():
             chains = list(by_settings)
             for chain, label in zip(chains, settings_labels(chains)):
                 members = sorted(by_settings[chain], key=lambda m: (m[0][knob], m[0]["signature"]))
                 if len({row[knob] for row, _ in members}) >= 2:
-                    sweeps.append(Sweep(knob, dict(others), members, label))
+                    mine = [m for m in exports.get(others, {}).get(chain, []) if export_x(m[0], knob) is not None]
+                    sweeps.append(Sweep(knob, dict(others), members, label, mine))
     return sweeps
 
 
