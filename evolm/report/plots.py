@@ -112,7 +112,7 @@ def compute_points(rows: list[dict]) -> list[dict]:
         if value is not None and row.get("lineage_flops"):
             points.append({"sha": row["manifest_sha256"], "parent": row.get("parent_sha256"), "stage": row["stage"],
                            "x": row["lineage_flops"], "y": 100 * value, "export": row.get("export_count") is not None,
-                           "label": row["signature"]})
+                           "label": row["signature"] + (f" [{row['settings']}]" if row.get("settings") else "")})
     return points
 
 
@@ -126,7 +126,11 @@ def plot_compute(rows: list[dict], path: Path) -> bool:
     plt = _pyplot()
     by_sha = {p["sha"]: p for p in points}
     parents = {row["manifest_sha256"]: row.get("parent_sha256") for row in rows}
-    fig, ax = plt.subplots(figsize=(6.5, 4), constrained_layout=True)
+    # Points are numbered and named in a key beside the axes: a study's signatures are long and its
+    # post-trained models cluster, so names written at the points overlap into an unreadable block.
+    points.sort(key=lambda p: (p["x"], p["y"]))
+    fig, (ax, key) = plt.subplots(1, 2, figsize=(10, max(4.0, 0.9 + 0.17 * len(points))), constrained_layout=True,
+                                  gridspec_kw={"width_ratios": [3, 2]})
     for p in points:
         above = parents.get(p["sha"])
         while above is not None and above not in by_sha:
@@ -139,8 +143,11 @@ def plot_compute(rows: list[dict], path: Path) -> bool:
         if mine:
             ax.scatter([p["x"] for p in mine], [p["y"] for p in mine], color=color, label=stage, zorder=2,
                        facecolors=["none" if p["export"] else color for p in mine])
-    for p in points:
-        ax.annotate(p["label"], (p["x"], p["y"]), fontsize=6, xytext=(3, 3), textcoords="offset points", color="dimgray")
+    for number, p in enumerate(points, 1):
+        ax.annotate(str(number), (p["x"], p["y"]), fontsize=7, xytext=(3, 3), textcoords="offset points", color="dimgray")
+    key.axis("off")
+    key.text(0, 1, "\n".join(f"{n:>2}  {p['label']} ({p['stage']}, {p['y']:.1f}%)" for n, p in enumerate(points, 1)),
+             va="top", ha="left", fontsize=7, family="monospace", transform=key.transAxes)
     ax.set_xscale("log")
     ax.set_xlabel("training FLOPs behind the model (its lineage's, cumulative)")
     ax.set_ylabel("in-domain pass@1 (%)")
