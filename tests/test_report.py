@@ -2,6 +2,7 @@
 
 import csv
 import json
+import shutil
 
 import pytest
 
@@ -124,16 +125,20 @@ def test_a_learning_rate_grid_in_one_folder_is_two_conditions_never_replicates(r
 
 def test_replicates_are_told_by_value_and_unknown_ancestors_are_named(tmp_path, cli):
     """A default min_lr of lr/10 and the same value typed in are one setting (two seeds: replicates);
-    an SFT whose base is not in the folder cannot be compared on the base's settings, and says so."""
+    a base outside the folder is read where the lineage says it is; an SFT whose base is gone cannot
+    be compared on the base's settings, and says so."""
     root = tmp_path / "runs"
     root.mkdir()
     typed = make_run(root, "pt-typed", "pretrain", {"preset": "1M", "tokens": 100_000}, schedule={"lr": 0.003, "min_lr": 0.0003})
     default = make_run(root, "pt-default", "pretrain", {"preset": "1M", "tokens": 100_000},
                        schedule={"lr": 0.003, "min_lr": 0.003 / 10}, seed=1)
     assert 0.003 / 10 != 0.0003
-    elsewhere = make_run(tmp_path / "elsewhere", "pt-seed2", "pretrain", {"preset": "1M", "tokens": 100_000}, seed=2)
+    elsewhere = make_run(tmp_path / "elsewhere", "pt-seed2", "pretrain", {"preset": "1M", "tokens": 100_000}, seed=2,
+                         schedule={"lr": 0.003, "min_lr": 0.0003})
+    gone = make_run(tmp_path / "gone", "pt-seed3", "pretrain", {"preset": "1M", "tokens": 100_000}, seed=3)
     tuned = [make_run(root, f"sft-on-{name}", "sft", {"examples": 1000, "epochs": 2.0, "rows": [0, 1000]}, base, seed=i)
-             for i, (name, base) in enumerate((("typed", typed), ("elsewhere", elsewhere)))]
+             for i, (name, base) in enumerate((("typed", typed), ("elsewhere", elsewhere), ("gone", gone)))]
+    shutil.rmtree(tmp_path / "gone")
     for run in (typed, default):
         add_upstream(run, {"SynthClozeText": 0.3}, 3.0)
     for run in tuned:
@@ -145,8 +150,17 @@ def test_replicates_are_told_by_value_and_unknown_ancestors_are_named(tmp_path, 
     assert "- 1M-100KT  (pretrain" in tree and "[" not in tree.split("- 1M-100KT")[1].split("\n")[0]
     rows = {r["path"]: r for r in csv.DictReader(open(out / "runs.csv"))}
     assert rows["pt-typed"]["settings"] == rows["pt-default"]["settings"] == ""
-    assert rows["sft-on-elsewhere"]["settings"] == "pretrain settings unknown"
-    assert rows["sft-on-typed"]["settings"] == ""  # nothing known to compare its base with
+    assert rows["sft-on-gone"]["settings"] == "pretrain settings unknown"
+    assert rows["sft-on-typed"]["settings"] == rows["sft-on-elsewhere"]["settings"] == ""
+    from evolm.report import findings
+    from evolm.report.collect import collect
+    from evolm.report.rows import add_settings, build_row
+
+    found, _ = collect(root)
+    built = [build_row(run, root) for run in found]
+    add_settings(built, found)
+    replicates = [c for c in findings.conditions(built) if c.get("stage") == "sft" and len(c.rows) == 2]
+    assert [sorted(r["path"] for r in c.rows) for c in replicates] == [["sft-on-elsewhere", "sft-on-typed"]]
 
 
 def test_a_mid_run_export_is_drawn_at_the_tokens_it_had_seen_not_on_its_runs_line(runs, tmp_path, cli):

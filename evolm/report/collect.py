@@ -95,19 +95,37 @@ class Run(Checkpoint):
 
 def lineage_settings(runs: list[Run]) -> dict[str, tuple]:
     """Per run (by manifest hash): its own and its ancestors' training settings but the seed, oldest
-    first, as (stage, settings as JSON, or None for an ancestor not in the folder). Runs with equal
+    first, as (stage, settings as JSON, or None for an ancestor neither in the folder nor, unchanged,
+    where its lineage entry says it was). Runs with equal
     knobs are replicates only when these are equal too: an SFT run on a base pre-trained at another
     learning rate is another condition, though its signature is the same."""
-    run_of = {run.manifest_sha256: run for run in runs}
+    run_of: dict[str, Run | None] = {run.manifest_sha256: run for run in runs}
 
     def settings(entry: LineageEntry) -> tuple:
-        run = run_of.get(entry.manifest_sha256)
+        if entry.manifest_sha256 not in run_of:
+            run_of[entry.manifest_sha256] = _ancestor(entry)
+        run = run_of[entry.manifest_sha256]
         if run is None:
             return (entry.stage, None)
         own = {k: v for k, v in run.training_settings().items() if k != "seed"}
         return (entry.stage, json.dumps(own, sort_keys=True, default=str))
 
     return {run.manifest_sha256: tuple(settings(e) for e in run.lineage) for run in runs}
+
+
+def _ancestor(entry: LineageEntry) -> Run | None:
+    """An ancestor outside the runs folder, read from the path its lineage entry recorded when its
+    manifest is still there unchanged (the same hash): only its settings are read. None otherwise."""
+    try:
+        data = (Path(entry.path) / MANIFEST).read_bytes() if entry.path else None
+    except OSError:
+        return None
+    if data is None or hashlib.sha256(data).hexdigest() != entry.manifest_sha256:
+        return None
+    try:
+        return Run(Path(entry.path), parse_manifest(data), entry.manifest_sha256)
+    except ManifestError:
+        return None
 
 
 def labelled_settings(runs: list[Run]) -> dict[str, tuple[tuple, str]]:
