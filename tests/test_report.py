@@ -184,6 +184,52 @@ def test_a_mid_run_export_is_drawn_at_the_tokens_it_had_seen_not_on_its_runs_lin
     assert "did not complete its schedule" not in (tmp_path / "report" / "report.md").read_text()
 
 
+def _conditions(root):
+    from evolm.report import findings
+    from evolm.report.collect import collect
+    from evolm.report.rows import add_settings, build_row
+
+    found, _ = collect(root)
+    rows = [build_row(run, root) for run in found]
+    add_settings(rows, found)
+    return found, findings.conditions(rows)
+
+
+def test_runs_trained_from_a_mid_run_export_are_not_replicates_of_runs_from_the_finished_run(runs):
+    root, made = runs
+    export = make_run(root, "pt-400000@200K", "pretrain", {"preset": "1M", "tokens": 400_000}, completed=False,
+                      schedule={"tokens_done": 200_000, "export_count": 200_000})
+    knobs = {"examples": 400, "epochs": 2.0, "rows": [0, 400]}
+    for name, parent, seed in (("sft-on-export", export, 0), ("sft-on-final", made["pt-400000"], 1)):
+        add_downstream(make_run(root, name, "sft", knobs, parent, seed=seed), 0.2)
+    _, conds = _conditions(root)
+    mine = sorted((c.name, [r["path"] for r in c.rows]) for c in conds if c.rows[0]["path"] in ("sft-on-export", "sft-on-final"))
+    assert mine == [("1M-400KT-400ep2", ["sft-on-final"]), ("1M-400KT-400ep2 [pretrain exported_at=200000]", ["sft-on-export"])]
+
+
+def test_a_wsd_manifest_from_before_the_decay_was_recorded_compares_with_a_new_one(tmp_path):
+    root = tmp_path / "runs"
+    old = make_run(root, "pt-old", "pretrain", {"preset": "1M", "tokens": 400_000},
+                   schedule={"schedule": "wsd", "total_steps": 50, "decay_steps": 10, "stable_steps": 35})
+    new = make_run(root, "pt-new", "pretrain", {"preset": "1M", "tokens": 400_000}, seed=1,
+                   schedule={"schedule": "wsd", "total_steps": 50, "decay_steps": 10, "stable_steps": 35, "decay": "20%"})
+    found, conds = _conditions(root)
+    assert [r.training_settings()["decay"] for r in found] == ["20%", "20%"]
+    assert len(conds) == 1 and len(conds[0].rows) == 2 and {old["sha"], new["sha"]} == {r["manifest_sha256"] for r in conds[0].rows}
+
+
+def test_the_split_table_orders_splits_whose_ancestors_are_unknown():
+    from evolm.report.tables import split_table
+
+    def split(sft, rl, chain):
+        return {"stage": "rl", "signature": f"1M-400KT-{sft}ep2-{rl}ep1", "base": "1M-400KT", "sft_examples": sft,
+                "rl_examples": rl, "sft_epochs": 2.0, "rl_epochs": 1.0, "_settings": chain, "synth-id:pass@1": 0.2}
+
+    known, unknown = (("pretrain", "{}"), ("sft", "{}"), ("rl", "{}")), (("pretrain", None), ("sft", "{}"), ("rl", "{}"))
+    table = split_table([split(1000, 200, known), split(400, 800, known), split(1000, 200, unknown), split(400, 800, unknown)])
+    assert [row[0] for row in table.rows] == ["1M-400KT"] * 2 + ["1M-400KT [pretrain settings unknown]"] * 2
+
+
 def test_validation_loss_on_two_copies_of_one_dataset_is_one_setting(tmp_path, cli):
     """Each study folder prepares its own copy of the data: the shards' paths differ, their fingerprint
     does not. Shards of other content are still told apart."""

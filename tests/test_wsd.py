@@ -85,7 +85,8 @@ def test_the_schedule_options_a_manifest_records():
     assert schedule_options(Overrides()) == {}
     assert schedule_options(Overrides(warmup=0.02)) == {"warmup": 0.02}
     assert schedule_options(Overrides(schedule="wsd")) == {"decay": "20%"}
-    assert schedule_options(Overrides(schedule="wsd", decay="200K", warmup=5)) == {"decay": "200K"}
+    assert schedule_options(Overrides(schedule="wsd", decay="200K", warmup=5)) == {"decay": 200_000}
+    assert schedule_options(Overrides(schedule="wsd", decay="20.0%")) == {"decay": "20%"}
 
 
 def test_a_cosine_run_records_no_wsd_fields(base):

@@ -84,6 +84,12 @@ class Run(Checkpoint):
                     for k, v in schedule.settings.items() if k not in DERIVED_SETTINGS}
         if stagespec.kind_of(self.stage) == "base" and "schedule" not in settings:
             settings["schedule"] = "cosine"  # pre-training and CPT manifests name only the WSD schedule
+        if settings.get("schedule") == "wsd" and "decay" not in settings:
+            # WSD manifests written before the option was recorded: the share its steps give (a budget
+            # branch's decay is its stable run's share of its own steps, to the rounding of a step)
+            steps, decay = schedule.settings.get("total_steps"), schedule.settings.get("decay_steps")
+            if steps and decay:
+                settings["decay"] = f"{round(100 * decay / steps):g}%"
         settings["seed"] = self.manifest.seed if self.manifest.seed is not None else schedule.settings.get("seed")
         return settings
 
@@ -108,9 +114,16 @@ def lineage_settings(runs: list[Run]) -> dict[str, tuple]:
         if run is None:
             return (entry.stage, None)
         own = {k: v for k, v in run.training_settings().items() if k != "seed"}
+        if entry is not last and not run.completed:  # trained from a mid-run export, not from the finished run
+            own["exported_at"] = run.manifest.schedule.tokens_done
         return (entry.stage, json.dumps(own, sort_keys=True, default=str))
 
-    return {run.manifest_sha256: tuple(settings(e) for e in run.lineage) for run in runs}
+    chains = {}
+    for run in runs:
+        lineage = run.lineage
+        last = lineage[-1]
+        chains[run.manifest_sha256] = tuple(settings(e) for e in lineage)
+    return chains
 
 
 def _ancestor(entry: LineageEntry) -> Run | None:
@@ -168,7 +181,7 @@ def settings_labels(chains: list[tuple]) -> list[str]:
 
 def _value_text(value) -> str:
     if isinstance(value, float):
-        return f"{value:g}"
+        return f"{value:.10g}"  # as compared (training_settings): two values never print alike
     return value if isinstance(value, str) else json.dumps(value, sort_keys=True, default=str)
 
 

@@ -31,10 +31,10 @@ def settings_warnings(runs: list[Run]) -> list[str]:
     for task, entries in sorted(by_task.items()):
         greedy = [(who, without_sampling(s)) for who, s in entries]
         if len({_key(s) for _, s in greedy}) > 1:
-            mixed.setdefault(("settings", _difference(greedy)), []).append(task)
+            mixed.setdefault(("settings", _difference_key(greedy), _difference(greedy)), []).append(task)
         elif len({_key(s) for _, s in entries}) > 1:  # e.g. K samples only where a finding reads them
-            mixed.setdefault(("sampling", _difference(entries)), []).append(task)
-    for (kind, difference), tasks in mixed.items():
+            mixed.setdefault(("sampling", _difference_key(entries), _difference(entries)), []).append(task)
+    for (kind, _, difference), tasks in mixed.items():
         names, verb = ", ".join(tasks), "were" if len(tasks) > 1 else "was"
         if kind == "settings":
             warnings.append(f"{names} {verb} evaluated with different settings on different checkpoints "
@@ -69,6 +69,15 @@ def _leaves(settings: dict, prefix: str = "") -> dict:
         else:
             out[f"{prefix}{key}"] = _key(value) if isinstance(value, list) else value
     return out
+
+
+def _difference_key(entries: list) -> str:
+    """Every setting that differs, with every checkpoint of each value (by manifest hash): tasks whose
+    keys are equal differ the same way on the same checkpoints, and share one warning."""
+    leaves = [(who.manifest_sha256 if isinstance(who, Run) else str(who), _leaves(settings)) for who, settings in entries]
+    names = sorted({k for _, leaf in leaves for k in leaf})
+    differing = [k for k in names if len({_key(leaf.get(k)) for _, leaf in leaves}) > 1]
+    return _key({k: sorted((_key(leaf.get(k)), who) for who, leaf in leaves) for k in differing})
 
 
 def _difference(entries: list) -> str:

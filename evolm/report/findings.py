@@ -289,7 +289,8 @@ def f1(conds: list[Condition]) -> Finding:
                       if c.get("pretrain_tokens") and c.measure("upstream_avg")), key=lambda p: p[0])
         if len(pts) >= 3:
             effects, verdict = _saturation([(x, m) for x, m, _ in pts])
-            detail = (f"{preset} upstream avg " + ", ".join(f"{format_count(x)}: {_pct(m)}" for x, m, _ in pts)
+            label = pts[0][2].label
+            detail = (f"{preset}{f' [{label}]' if label else ''} upstream avg " + ", ".join(f"{format_count(x)}: {_pct(m)}" for x, m, _ in pts)
                       + f"; gain per doubling first {effects[1].text()}, last {effects[2].text()}")
             f.tests.append(_test([c for *_, c in pts], effects, verdict, detail))
     return f
@@ -328,6 +329,10 @@ def f3(conds: list[Condition]) -> Finding:
                 "CPT runs from one parent with and without replay, upstream results on all three")
     parents = [c for c in _done(conds, "pretrain") if c.measure("upstream_avg")]
     cpts = [c for c in _done(conds, "cpt") if c.measure("upstream_avg") and any(c.parent is p for p in parents)]
+    for c in _done(conds, "cpt"):
+        if c.parent is None and any(p.get("signature") == c.get("parent") for p in parents):
+            f.notes.append(f"{c.name} not compared: its parent {c.get('parent')} is not in this folder as it was "
+                           "(the checkpoint of that signature here is another one: re-run or overwritten since)")
     total = lambda c: (c.get("cpt_domain_tokens") or 0) + (c.get("cpt_replay_tokens") or 0)  # noqa: E731
     for group in _by(cpts, lambda c: (id(c.parent), c.settings())).values():
         parent = group[0].parent
@@ -423,7 +428,8 @@ def f5(conds: list[Condition]) -> Finding:
             detail += f"; OOD pass@1 peaks at {peak[0]:g} epochs ({_pct(peak[1])}" + (
                 f"; at {ood[-1][0]:g}: {_pct(ood[-1][1])})" if peak[0] != ood[-1][0] else ")")
         f.tests.append(_test([c for _, c in pts], effects, verdict, detail,
-                             _series(f"SFT epochs: {pts[0][1].get('base')}, {format_count(pts[0][1].get('sft_examples'))} examples",
+                             _series(f"SFT epochs: {pts[0][1].get('base')}, {format_count(pts[0][1].get('sft_examples'))} examples"
+                                     + (f" [{pts[0][1].label}]" if pts[0][1].label else ""),
                                      "SFT epochs", pts,
                                      {"ID pass@1": (0, "pass@1"), "OOD pass@1": (1, "pass@1")})))
     return f
@@ -459,7 +465,8 @@ def f6(conds: list[Condition]) -> Finding:
             verdict = CONTRADICTED if r == CONTRADICTED or w == SHOWN else NOISY
         detail = ", ".join(f"ep{x:g}: pass@K {_pct(c.acc(0, 'pass@K'))} correct ratio {_pct(c.acc(0, 'correct_ratio'))}" for x, c in pts)
         f.tests.append(_test([c for _, c in pts], [ratio, widen], verdict, f"ID (K={hi.get('samples_K')}) {detail}",
-                             _series(f"RL epochs: {hi.get('parent')}", "RL epochs (0 = SFT parent)", pts,
+                             _series(f"RL epochs: {hi.get('parent')}" + (f" [{hi.label}]" if hi.label else ""),
+                                     "RL epochs (0 = SFT parent)", pts,
                                      {"ID pass@K": (0, "pass@K"), "ID correct ratio": (0, "correct_ratio"),
                                       "OOD pass@K": (1, "pass@K"), "OOD correct ratio": (1, "correct_ratio")})))
     return f

@@ -5,6 +5,7 @@ Accuracies are percentages with one decimal; K-sample metrics are labelled with 
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 
 from evolm import stagespec
@@ -146,7 +147,7 @@ def split_table(rows: list[dict]) -> Table | None:
         return None
     table = Table("A fixed post-training budget split between SFT and RL", "Paper Fig. 9 / finding 7",
                   ["base", "total examples", "SFT examples", "RL examples", *_downstream_columns()])
-    keys = sorted(groups)
+    keys = sorted(groups, key=lambda k: (*k[:4], json.dumps(k[4])))  # a chain may hold None (settings unknown)
     labels = {}  # splits of one base and total trained otherwise: named by what differs
     for same in {k[:4] for k in keys}:
         chains = [k for k in keys if k[:4] == same]

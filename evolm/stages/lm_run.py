@@ -97,13 +97,19 @@ def schedule_options(o: Overrides) -> dict:
     run keeps the settings of runs made before it was recorded. A WSD run's warmup is not recorded:
     its budget branches take the stable run's warmup in steps, whatever their own option says."""
     if o.schedule == "wsd":
-        return {"decay": o.decay or DEFAULT_DECAY}
+        return {"decay": decay_setting(o.decay or DEFAULT_DECAY)}
     return {} if o.warmup == Overrides.__dataclass_fields__["warmup"].default else {"warmup": o.warmup}
 
 
 SCHEDULES = ("cosine", "wsd")
 DECAY_SHAPES = ("linear", "cosine", "1-sqrt")  # transformers.get_wsd_schedule's decay types
 DEFAULT_DECAY = "20%"
+
+
+def decay_setting(text: str) -> str | int:
+    """--decay as a manifest records it, one spelling per value ("20%" for 20% and 20.0%; tokens as a count)."""
+    share, tokens = decay_share(text)
+    return f"{100 * share:g}%" if share is not None else tokens
 
 
 def decay_share(text: str) -> tuple[float | None, int | None]:

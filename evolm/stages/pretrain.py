@@ -11,7 +11,7 @@ from evolm.presets import get_preset
 from evolm.shards import TokenShards
 from evolm.stages import branches
 from evolm.stages.lm_run import (Overrides, RunSpec, check_exports, data_record, quiet_transformers, run_and_save,
-                                  schedule_options, train_config, warn_repeats)
+                                  decay_setting, schedule_options, train_config, warn_repeats)
 from evolm.tokenizer import tokenizer_fingerprint
 from evolm.training.processes import world_size
 from evolm.training.rundir import check_outputs
@@ -55,7 +55,7 @@ def run(*, model: str, tokens: int | PerParam, data: Path, out: Path, tokenizer:
         if early:
             raise BadInput(f"--export-at {early[0]:,} falls before the branch point (step {entry['step']}); a branch "
                            "trains only the decay: export it from the stable run.")
-        notes["decay"] = index["decay"]  # the stable run's, which the branch must keep
+        notes["decay"] = decay_setting(index["decay"])  # the stable run's, which the branch must keep
         notes["branch_of"] = {"stable_run": index["stable_run"], "shared_steps": entry["step"], "shared_tokens": entry["tokens"]}
     points = branches.branch_points(config, overrides, tuple(branch_at), out)
     check_exports(out, config, resume=resume, overwrite=overwrite)
