@@ -93,7 +93,8 @@ def test_report_warns_about_unfair_comparisons(runs, tmp_path, cli):
     # another learning rate is not drawn on the sweep's line: it is named, with its setting, as left out
     assert (f"{odd['signature']} [lr=0.005] left out: trained with other settings than the sweep, "
             "and with no second sft_epochs value that way") in warnings
-    assert "differ in more than sft_epochs: seed" in warnings  # replicates stay in the sweep, flagged
+    # a replicate stays in the sweep (drawn as the mean); points of unequal seeds are flagged
+    assert "its points were trained with different seeds (1.0: 0; 2.0: 0; 4.0: 0,1; 8.0: 0)" in warnings
     assert "warning:" in result.err
 
 
@@ -434,3 +435,17 @@ def test_a_budget_sweep_mixing_cosine_and_wsd_runs_is_flagged(tmp_path, cli):
     warnings = (tmp_path / "report" / "report.md").read_text().split("## Warnings")[1].split("## Checkpoints")[0]
     assert ("1M-200KT [schedule=cosine]; 1M-400KT [schedule=wsd] take different pretrain_tokens values but were "
             "trained with different settings, so no sweep compares them") in warnings
+
+
+def test_a_sweep_line_goes_through_the_mean_of_seed_replicates():
+    """Two seeds at one point: the line passes through their mean (not a zigzag between them), and the
+    replicates are drawn faintly beside it."""
+    from evolm.report.plots import _line, _pyplot
+
+    plt = _pyplot()
+    fig, ax = plt.subplots()
+    _line(ax, [(1, 10.0), (2, 20.0), (2, 30.0), (4, 40.0)], "o-", "Greedy")
+    line, faint = ax.lines
+    assert list(line.get_xdata()) == [1, 2, 4] and list(line.get_ydata()) == [10.0, 25.0, 40.0]
+    assert line.get_label() == "Greedy (mean of seeds)" and len(faint.get_xdata()) == 4
+    plt.close(fig)

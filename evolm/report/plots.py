@@ -26,6 +26,18 @@ def _pyplot():
     return plt
 
 
+def _line(ax, points: list[tuple], style: str, label: str) -> None:
+    """One line through the mean of each x's values (seed replicates), the replicates themselves
+    drawn faintly where there are several, so that the line does not zigzag between seeds."""
+    by_x: dict = {}
+    for x, y in points:
+        by_x.setdefault(x, []).append(y)
+    xs = sorted(by_x)
+    ax.plot(xs, [sum(by_x[x]) / len(by_x[x]) for x in xs], style, label=label + (" (mean of seeds)" if len(points) > len(xs) else ""))
+    if len(points) > len(xs):
+        ax.plot(*zip(*points), style[0], alpha=0.3, color=ax.lines[-1].get_color())
+
+
 def plot_sweep(sweep: Sweep, path: Path) -> None:
     plt = _pyplot()
     axis = sweep_axes()[sweep.knob]
@@ -41,7 +53,7 @@ def plot_sweep(sweep: Sweep, path: Path) -> None:
                     ys.append(None if value is None else 100 * value)
                 points = [(x, y) for x, y in zip(xs, ys) if y is not None]
                 if points:
-                    ax.plot(*zip(*points), style, label=label)
+                    _line(ax, points, style, label)
             ax.set_title(f"{domain} ({_groups(sweep, panel)})")
             ax.set_ylabel("accuracy (%)")
     else:
@@ -49,7 +61,7 @@ def plot_sweep(sweep: Sweep, path: Path) -> None:
         for ax, (column, label, scale) in zip(axes, panels):
             points = [(row[sweep.knob], scale * _value(row, column)) for row, _ in sweep.members if _value(row, column) is not None]
             if points:
-                ax.plot(*zip(*points), "o-", label="finished runs (decayed)")
+                _line(ax, points, "o-", "finished runs (decayed)")
             exported = [(export_x(row, sweep.knob), scale * _value(row, column)) for row, _ in sweep.exports
                         if _value(row, column) is not None]
             if exported:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from evolm import stagespec
 from evolm.report.collect import SAMPLING_ONLY, Run, settings_labels
 from evolm.report.rows import SETTINGS, swept_knobs
+from evolm.units import format_count
 
 
 def axes() -> dict[str, stagespec.Knob]:
@@ -117,12 +118,16 @@ def left_out_warnings(rows_runs: list[tuple[dict, Run]]) -> list[str]:
 def sweep_warnings(sweep: Sweep) -> list[str]:
     warnings = []
     name = f"{axes()[sweep.knob].label} sweep ({sweep.label.strip() or 'no other knob'})"
-    baseline = sweep.members[0][1]
-    for _, run in sweep.members[1:]:
-        a, b = baseline.training_settings(), run.training_settings()
-        differ = sorted(k for k in set(a) | set(b) if a.get(k) != b.get(k))
-        if differ:
-            warnings.append(f"{name}: {baseline.signature} and {run.signature} differ in more than {sweep.knob}: {', '.join(differ)}")
+    # A sweep's runs share every other knob and setting (find_sweeps) but the seed. Replicates are drawn
+    # as their mean; points trained with different seeds carry seed-to-seed noise in their differences.
+    seeds: dict = {}
+    for row, run in sweep.members:
+        seeds.setdefault(row[sweep.knob], set()).add(str(run.training_settings().get("seed")))
+    if len({frozenset(s) for s in seeds.values()}) > 1:
+        by_point = "; ".join(f"{format_count(x) if isinstance(x, (int, float)) and x >= 1000 else x}: {','.join(sorted(s))}"
+                             for x, s in seeds.items())
+        warnings.append(f"{name}: its points were trained with different seeds ({by_point}), so seed-to-seed noise is "
+                        "part of their differences")
     for _, run in sweep.members:
         if not run.completed:
             warnings.append(f"{name}: {run.signature} did not complete its schedule")
