@@ -33,6 +33,7 @@ def ls(
 ) -> None:
     """List checkpoints: signature, stage, completion, evaluations, path (unfinished runs too)."""
     from evolm.console import log
+    from evolm.report.collect import with_settings
     from evolm.report.listing import list_runs
 
     entries, warnings = list_runs(runs_dir)
@@ -41,7 +42,7 @@ def ls(
     if as_json:
         echo_result(json.dumps({"checkpoints": entries}, indent=None))
         return
-    names = [(e["signature"] or "(in progress)") + (f" [{e['settings']}]" if e["settings"] else "") for e in entries]
+    names = [with_settings(e["signature"] or "(in progress)", e["settings"]) for e in entries]
     width = max(map(len, names), default=0)
     for e, name in zip(entries, names):
         state = "in progress" if e.get("in_progress") else ("complete" if e["completed"] else "INCOMPLETE")

@@ -11,7 +11,7 @@ from evolm.console import log
 from evolm.errors import BadInput
 from evolm.fsutil import atomic_dir
 from evolm.report import findings, plots, render, tables
-from evolm.report.collect import Run, collect
+from evolm.report.collect import Run, collect, with_settings
 from evolm.report.eval_settings import settings_warnings
 from evolm.report.rows import add_settings, build_row
 from evolm.report.sweeps import find_sweeps, left_out_warnings, sweep_warnings
@@ -31,8 +31,8 @@ def lineage_tree(runs: list[Run], rows: dict[str, dict]) -> list[str]:
         what = spec.summary(run.manifest.knobs) if spec is not None else ""
         done = "" if run.completed else "  [INCOMPLETE]"
         evals = ", ".join((["upstream"] if run.upstream else []) + sorted(run.downstream))
-        settings = rows[run.manifest_sha256].get("settings")
-        lines.append(f"{'    ' * depth}- {run.signature}{f' [{settings}]' if settings else ''}  ({run.stage}; {what}){done}  {rows[run.manifest_sha256]['path']}"
+        name = with_settings(run.signature, rows[run.manifest_sha256].get("settings"))
+        lines.append(f"{'    ' * depth}- {name}  ({run.stage}; {what}){done}  {rows[run.manifest_sha256]['path']}"
                      + (f"  evals: {evals}" if evals else ""))
         for child in children.get(run.manifest_sha256, []):
             visit(child, depth + 1)

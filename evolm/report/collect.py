@@ -107,22 +107,21 @@ def lineage_settings(runs: list[Run]) -> dict[str, tuple]:
     learning rate is another condition, though its signature is the same."""
     run_of: dict[str, Run | None] = {run.manifest_sha256: run for run in runs}
 
-    def settings(entry: LineageEntry) -> tuple:
+    def settings(entry: LineageEntry, ancestor: bool) -> tuple:
         if entry.manifest_sha256 not in run_of:
             run_of[entry.manifest_sha256] = _ancestor(entry)
         run = run_of[entry.manifest_sha256]
         if run is None:
             return (entry.stage, None)
         own = {k: v for k, v in run.training_settings().items() if k != "seed"}
-        if entry is not last and not run.completed:  # trained from a mid-run export, not from the finished run
+        if ancestor and not run.completed:  # trained from a mid-run export, not from the finished run
             own["exported_at"] = run.manifest.schedule.tokens_done
         return (entry.stage, json.dumps(own, sort_keys=True, default=str))
 
     chains = {}
     for run in runs:
-        lineage = run.lineage
-        last = lineage[-1]
-        chains[run.manifest_sha256] = tuple(settings(e) for e in lineage)
+        lineage = run.lineage  # ancestors, oldest first, then the run itself
+        chains[run.manifest_sha256] = tuple(settings(e, i < len(lineage) - 1) for i, e in enumerate(lineage))
     return chains
 
 
@@ -177,6 +176,12 @@ def settings_labels(chains: list[tuple]) -> list[str]:
                 if d.get(key) is not None:  # a setting older evolm versions did not record is left out
                     label.append(f"{prefix}{key}={_value_text(d[key])}")
     return [", ".join(label) for label in labels]
+
+
+def with_settings(name: str, label: str | None) -> str:
+    """A run's name with the settings label that tells it from runs of its signature trained
+    otherwise: "1M-500KT [lr=0.01]"; the name alone when there is none."""
+    return " ".join(part for part in (str(name), f"[{label}]" if label else "") if part)
 
 
 def _value_text(value) -> str:

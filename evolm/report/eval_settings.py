@@ -71,26 +71,30 @@ def _leaves(settings: dict, prefix: str = "") -> dict:
     return out
 
 
+def _differing(entries: list) -> tuple[list[tuple[object, dict]], list[str]]:
+    """(each checkpoint with its flattened settings, the settings whose values differ among them)."""
+    leaves = [(who, _leaves(settings)) for who, settings in entries]
+    names = sorted({k for _, leaf in leaves for k in leaf})
+    return leaves, [k for k in names if len({_key(leaf.get(k)) for _, leaf in leaves}) > 1]
+
+
 def _difference_key(entries: list) -> str:
     """Every setting that differs, with every checkpoint of each value (by manifest hash): tasks whose
     keys are equal differ the same way on the same checkpoints, and share one warning."""
-    leaves = [(who.manifest_sha256 if isinstance(who, Run) else str(who), _leaves(settings)) for who, settings in entries]
-    names = sorted({k for _, leaf in leaves for k in leaf})
-    differing = [k for k in names if len({_key(leaf.get(k)) for _, leaf in leaves}) > 1]
-    return _key({k: sorted((_key(leaf.get(k)), who) for who, leaf in leaves) for k in differing})
+    leaves, differing = _differing(entries)
+    return _key({k: sorted((_key(leaf.get(k)), who.manifest_sha256 if isinstance(who, Run) else str(who)) for who, leaf in leaves)
+                 for k in differing})
 
 
 def _difference(entries: list) -> str:
     """'decoding.samples: 2 on A, B; 4 on C' for the first setting that differs (and how many more)."""
-    leaves = [(_name(who), _leaves(settings)) for who, settings in entries]
-    names = sorted({k for _, leaf in leaves for k in leaf})
-    differing = [k for k in names if len({_key(leaf.get(k)) for _, leaf in leaves}) > 1]
+    leaves, differing = _differing(entries)
     if not differing:
         return "settings recorded differently"
     first = differing[0]
     values: dict[str, list[str]] = {}
     for who, leaf in leaves:
-        values.setdefault(_key(leaf.get(first)), []).append(who)
+        values.setdefault(_key(leaf.get(first)), []).append(_name(who))
     parts = [f"{value} on {', '.join(whos[:3])}{' ...' if len(whos) > 3 else ''}" for value, whos in values.items()]
     more = f"; {len(differing) - 1} more setting(s) differ" if len(differing) > 1 else ""
     return f"{first}: {'; '.join(parts)}{more}"

@@ -34,6 +34,7 @@ from dataclasses import asdict, dataclass, field
 from itertools import combinations
 from typing import Callable
 
+from evolm.report.collect import with_settings
 from evolm.report.rows import ITEMS, SETTINGS, downstream_groups, swept_knobs
 from evolm.units import format_count
 
@@ -129,7 +130,7 @@ class Condition:
 
     @property
     def name(self) -> str:
-        text = self.get("signature") + (f" [{self.label}]" if self.label else "")
+        text = with_settings(self.get("signature"), self.label)
         if not self.get("completed"):
             text += f" (unfinished at {format_count(self.get('tokens_done') or 0)} tokens)"
         seeds = sorted({str(r.get("seed")) for r in self.rows})
@@ -289,8 +290,7 @@ def f1(conds: list[Condition]) -> Finding:
                       if c.get("pretrain_tokens") and c.measure("upstream_avg")), key=lambda p: p[0])
         if len(pts) >= 3:
             effects, verdict = _saturation([(x, m) for x, m, _ in pts])
-            label = pts[0][2].label
-            detail = (f"{preset}{f' [{label}]' if label else ''} upstream avg " + ", ".join(f"{format_count(x)}: {_pct(m)}" for x, m, _ in pts)
+            detail = (f"{with_settings(preset, pts[0][2].label)} upstream avg " + ", ".join(f"{format_count(x)}: {_pct(m)}" for x, m, _ in pts)
                       + f"; gain per doubling first {effects[1].text()}, last {effects[2].text()}")
             f.tests.append(_test([c for *_, c in pts], effects, verdict, detail))
     return f
@@ -383,7 +383,6 @@ def f4(conds: list[Condition]) -> Finding:
     sfts = [c for c in _done(conds, "sft") if c.acc()]
     rls = [c for c in _done(conds, "rl") if c.acc()]
     domain = lambda c: c.get("cpt_domain_tokens") or 0  # noqa: E731
-    # CPT's own settings are not compared: the base without CPT has none.
     for group in _cpt_ladders(sfts, domain):
         if len({domain(c) for c in group}) < 2:
             continue
@@ -428,8 +427,8 @@ def f5(conds: list[Condition]) -> Finding:
             detail += f"; OOD pass@1 peaks at {peak[0]:g} epochs ({_pct(peak[1])}" + (
                 f"; at {ood[-1][0]:g}: {_pct(ood[-1][1])})" if peak[0] != ood[-1][0] else ")")
         f.tests.append(_test([c for _, c in pts], effects, verdict, detail,
-                             _series(f"SFT epochs: {pts[0][1].get('base')}, {format_count(pts[0][1].get('sft_examples'))} examples"
-                                     + (f" [{pts[0][1].label}]" if pts[0][1].label else ""),
+                             _series(with_settings(f"SFT epochs: {pts[0][1].get('base')}, "
+                                                   f"{format_count(pts[0][1].get('sft_examples'))} examples", pts[0][1].label),
                                      "SFT epochs", pts,
                                      {"ID pass@1": (0, "pass@1"), "OOD pass@1": (1, "pass@1")})))
     return f
@@ -465,7 +464,7 @@ def f6(conds: list[Condition]) -> Finding:
             verdict = CONTRADICTED if r == CONTRADICTED or w == SHOWN else NOISY
         detail = ", ".join(f"ep{x:g}: pass@K {_pct(c.acc(0, 'pass@K'))} correct ratio {_pct(c.acc(0, 'correct_ratio'))}" for x, c in pts)
         f.tests.append(_test([c for _, c in pts], [ratio, widen], verdict, f"ID (K={hi.get('samples_K')}) {detail}",
-                             _series(f"RL epochs: {hi.get('parent')}" + (f" [{hi.label}]" if hi.label else ""),
+                             _series(with_settings(f"RL epochs: {hi.get('parent')}", hi.label),
                                      "RL epochs (0 = SFT parent)", pts,
                                      {"ID pass@K": (0, "pass@K"), "ID correct ratio": (0, "correct_ratio"),
                                       "OOD pass@K": (1, "pass@K"), "OOD correct ratio": (1, "correct_ratio")})))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from evolm.report.collect import with_settings
 from evolm.report.rows import downstream_groups
 from evolm.report.sweeps import Sweep, export_x
 from evolm.report.sweeps import axes as sweep_axes
@@ -124,7 +125,7 @@ def compute_points(rows: list[dict]) -> list[dict]:
         if value is not None and row.get("lineage_flops"):
             points.append({"sha": row["manifest_sha256"], "parent": row.get("parent_sha256"), "stage": row["stage"],
                            "x": row["lineage_flops"], "y": 100 * value, "export": row.get("export_count") is not None,
-                           "label": row["signature"] + (f" [{row['settings']}]" if row.get("settings") else "")})
+                           "label": with_settings(row["signature"], row.get("settings"))})
     return points
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from evolm import stagespec
-from evolm.report.collect import SAMPLING_ONLY, Run, settings_labels
+from evolm.report.collect import SAMPLING_ONLY, Run, settings_labels, with_settings
 from evolm.report.rows import SETTINGS, swept_knobs
 from evolm.units import format_count
 
@@ -34,12 +34,9 @@ class Sweep:
 
     @property
     def label(self) -> str:
-        from evolm.units import format_count
-
         shared = [f"{k}={format_count(v) if isinstance(v, (int, float)) and v >= 1000 else v}"
                   for k, v in self.context.items() if v is not None and k not in ("preset",)]
-        return " ".join(part for part in (self.context.get("preset") or "", ", ".join(shared),
-                                          f"[{self.settings}]" if self.settings else "") if part)
+        return with_settings(" ".join(part for part in (self.context.get("preset") or "", ", ".join(shared)) if part), self.settings)
 
     @property
     def has_data(self) -> bool:
@@ -103,7 +100,7 @@ def left_out_warnings(rows_runs: list[tuple[dict, Run]]) -> list[str]:
             if len(by_settings) < 2 or len({row[knob] for group in by_settings.values() for row, _ in group}) < 2:
                 continue
             chains = list(by_settings)
-            alone = [", ".join(row["signature"] for row, _ in by_settings[chain]) + (f" [{label}]" if label else "")
+            alone = [with_settings(", ".join(row["signature"] for row, _ in by_settings[chain]), label)
                      for chain, label in zip(chains, settings_labels(chains)) if len({row[knob] for row, _ in by_settings[chain]}) < 2]
             name = f"{axes()[knob].label} sweep ({Sweep(knob, dict(others), []).label or 'no other knob'})"
             if len(alone) == len(chains):

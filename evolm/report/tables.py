@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from evolm import stagespec
 from evolm.report import findings
-from evolm.report.collect import settings_labels
+from evolm.report.collect import settings_labels, with_settings
 from evolm.report.rows import SETTINGS, downstream_groups
 from evolm.report.sweeps import Sweep, axes
 from evolm.units import format_count
@@ -42,8 +42,7 @@ def count(value) -> str:
 def named(row: dict, name: str | None = None) -> str:
     """A run's name (its signature, or `name`) with the settings that tell it from runs of the same
     signature trained otherwise ("1M-500KT [lr=0.01]")."""
-    name = row.get("signature") if name is None else name
-    return f"{name} [{row['settings']}]" if row.get("settings") else str(name)
+    return with_settings(row.get("signature") if name is None else name, row.get("settings"))
 
 
 DOWNSTREAM = (("pass@1", "Greedy"), ("maj@K", "Maj@K"), ("pass@K", "Pass@K"))
@@ -155,7 +154,7 @@ def split_table(rows: list[dict]) -> Table | None:
     for key in keys:
         base, total = key[0], key[1]
         for r in sorted(groups[key], key=lambda r: r["sft_examples"]):
-            table.rows.append([f"{base} [{labels[key]}]" if labels[key] else base, count(total), count(r["sft_examples"]), count(r["rl_examples"]), *_downstream_cells(r)])
+            table.rows.append([with_settings(base, labels[key]), count(total), count(r["sft_examples"]), count(r["rl_examples"]), *_downstream_cells(r)])
     return table
 
 
