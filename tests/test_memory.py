@@ -93,3 +93,32 @@ def test_the_per_layer_estimate_is_what_the_llama_model_saves():
     measured = (saved[2] - saved[1]) / seq
     estimate = layer_bytes_per_token(hidden=shape.hidden, intermediate=shape.intermediate, kv_dim=shape.kv_dim)
     assert measured <= estimate <= 1.1 * measured, (measured, estimate)
+
+
+def test_an_fsdp_config_that_checkpoints_activations_counts_as_checkpointing(monkeypatch):
+    """fsdp-4B.yaml turns on FSDP's own activation checkpointing (accelerate sets these variables for
+    each process): the memory plan counts it and the manifest's settings say so, though --activation-
+    checkpointing was not given (the model's own checkpointing then stays off: causal_lm.train)."""
+    preset, budget = get_preset("4B"), 10**10
+    monkeypatch.setattr("evolm.training.memory.free_device_memory", lambda: 80 * GIB)
+    plain = train_config(preset, budget, Overrides(), world=8)
+    monkeypatch.setenv("ACCELERATE_USE_FSDP", "true")
+    without = train_config(preset, budget, Overrides(), world=8)
+    monkeypatch.setenv("FSDP_ACTIVATION_CHECKPOINTING", "true")
+    fsdp = train_config(preset, budget, Overrides(), world=8)
+    assert not plain.activation_checkpointing and not without.activation_checkpointing
+    assert fsdp.activation_checkpointing and fsdp.micro_batch > without.micro_batch
+
+
+def test_trainers_leave_checkpointing_to_an_fsdp_config_that_does_it(monkeypatch):
+    """On a GPU, TRL's trainers checkpoint activations (device_settings); under fsdp-4B.yaml FSDP does,
+    and transformers' Trainer refuses both at once ("can't both be set to True")."""
+    import torch
+
+    from evolm.training.trl_run import checkpointing_argument, device_settings
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert device_settings()[checkpointing_argument()] is True
+    monkeypatch.setenv("ACCELERATE_USE_FSDP", "true")
+    monkeypatch.setenv("FSDP_ACTIVATION_CHECKPOINTING", "true")
+    assert device_settings()[checkpointing_argument()] is False

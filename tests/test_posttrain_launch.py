@@ -108,6 +108,25 @@ def test_launch_configs_parse_in_accelerate(name, kind, zero_stage):
         assert config.deepspeed_config["zero3_save_16bit_model"] is True
 
 
+@pytest.mark.parametrize("name", ["zero2-1B", "zero3-4B"])
+def test_zero_configs_launch_one_job_across_nodes(name):
+    """Run as the README says on 2 nodes (`srun accelerate launch ... --num_machines 2 --machine_rank N`),
+    a ZeRO config starts torchrun on each node, ranks of one 16-process job; accelerate's default
+    multi-node launcher (pdsh) would run `deepspeed --hostfile None`, which falls back to localhost:
+    an independent 8-process job per node, each training the whole global batch."""
+    from accelerate.commands.launch import _validate_launch_command, launch_command_parser
+    from accelerate.utils.launch import prepare_deepspeed_cmd_env
+
+    args = launch_command_parser().parse_args(
+        ["--config_file", str(REPO / "configs" / "accelerate" / f"{name}.yaml"), "--num_machines", "2",
+         "--num_processes", "16", "--machine_rank", "1", "--main_process_ip", "10.0.0.1", "-m", "evolm", "sft"])
+    args = _validate_launch_command(args)[0]
+    args.deepspeed_fields_from_accelerate_config = ""  # what accelerate's launch_command sets before this step
+    command, _ = prepare_deepspeed_cmd_env(args)
+    assert command is None  # no `deepspeed` launcher command: accelerate runs torchrun with these
+    assert (args.nnodes, args.node_rank, args.nproc_per_node) == ("2", 1, "8")
+
+
 # fsdp-4B (its activation checkpointing the one difference) is slow-marked: 7 s
 @pytest.mark.parametrize("config", ["fsdp-1B", pytest.param("fsdp-4B", marks=pytest.mark.slow)])
 def test_fsdp_launch_configs_shard_on_cpu_and_train_as_one_process(config, shards, one_process_pretrain, tmp_path):

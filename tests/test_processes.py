@@ -10,28 +10,29 @@ AGREE = """
 import sys
 from pathlib import Path
 import torch.distributed as dist
-from evolm.training.processes import all_agree
+from evolm.training.processes import all_agree, smallest_on_any_process
 dist.init_process_group("gloo")
 rank = dist.get_rank()
-answers = (all_agree(True), all_agree(rank == 0), all_agree(False))
+answers = (all_agree(True), all_agree(rank == 0), all_agree(False), smallest_on_any_process(8 if rank == 0 else 2))
 Path(sys.argv[1], f"rank{rank}.txt").write_text(" ".join(map(str, answers)))
 dist.destroy_process_group()
 """
 
 
-def test_all_agree_is_true_only_where_every_process_says_so(tmp_path):
+def test_all_agree_is_true_only_where_every_process_says_so_and_the_smallest_choice_wins(tmp_path):
+    """(The smallest: each process picks its micro batch from its own GPU's free memory; all run the least.)"""
     script = tmp_path / "agree.py"
     script.write_text(AGREE)
     done = subprocess.run([sys.executable, *torchrun(), str(script), str(tmp_path)],
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-3000:]
-    assert [(tmp_path / f"rank{r}.txt").read_text() for r in (0, 1)] == ["True False False"] * 2
+    assert [(tmp_path / f"rank{r}.txt").read_text() for r in (0, 1)] == ["True False False 2"] * 2
 
 
 def test_all_agree_without_a_process_group_is_the_process_own_answer():
-    from evolm.training.processes import all_agree
+    from evolm.training.processes import all_agree, smallest_on_any_process
 
-    assert all_agree(True) is True and all_agree(False) is False
+    assert all_agree(True) is True and all_agree(False) is False and smallest_on_any_process(8) == 8
 
 
 def test_an_fsdp_config_in_one_process_is_said_to_run_unsharded(monkeypatch):
@@ -70,3 +71,32 @@ def test_a_cuda_build_of_torch_without_a_gpu_still_shards_an_fsdp_config(monkeyp
         state = SimpleNamespace(distributed_type=DistributedType.MULTI_CPU)
         shard_as_launched(state)
         assert state.distributed_type == expected
+
+
+def test_every_training_loop_waits_as_long_for_its_processes(monkeypatch, tmp_path):
+    """Pre-training, CPT and PPO start their process group with the Trainer's 1800 s (SFT and GRPO's
+    through TrainingArguments), not accelerate's 600 s for NCCL: the other ranks wait in a broadcast
+    while the main one writes a 4B checkpoint."""
+    import types
+
+    import pytest
+
+    from evolm.training import causal_lm
+    from evolm.training.processes import PROCESS_GROUP_TIMEOUT, placement
+
+    assert PROCESS_GROUP_TIMEOUT.total_seconds() == 1800
+    for cuda, deepspeed in ((True, ""), (False, ""), (False, "true")):  # PPO's Accelerator (evolm.stages.rl)
+        monkeypatch.setenv("ACCELERATE_USE_DEEPSPEED", deepspeed)
+        assert [h.timeout for h in placement(cuda)["kwargs_handlers"]] == [PROCESS_GROUP_TIMEOUT]
+
+    class Made(Exception):
+        pass
+
+    def accelerator(**kwargs):
+        raise Made(kwargs)
+
+    monkeypatch.setattr("accelerate.Accelerator", accelerator)
+    with pytest.raises(Made) as made:
+        causal_lm.train(None, None, types.SimpleNamespace(export_at=()), tmp_path, run_record={}, val_sets={},
+                        flops_per_token=1.0)
+    assert [h.timeout for h in made.value.args[0]["kwargs_handlers"]] == [PROCESS_GROUP_TIMEOUT]

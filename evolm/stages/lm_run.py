@@ -26,7 +26,7 @@ from evolm.presets import Preset
 from evolm.stages.limits import check_length
 from evolm.training.batching import split_batch
 from evolm.training.options import LOG_EVERY, REPORT_TO, SEED
-from evolm.training.processes import from_main, launch_requested
+from evolm.training.processes import from_main, fsdp_checkpoints_activations, launch_requested
 from evolm.training.rundir import METRICS, partial_dir
 from evolm.training.tracking import Tracking
 from evolm.units import format_count, format_count_exact, parse_counts
@@ -194,11 +194,14 @@ def train_config(preset: Preset, budget: int, o: Overrides, world: int = 1, *, p
     if min_lr > lr:  # a given --min-lr against the preset's peak (both given: Overrides.check)
         raise out_of_range("--min-lr", min_lr, f"at most the peak learning rate {lr:g}")
     warmup = round(o.warmup * steps) if o.warmup < 1 else int(o.warmup)
+    # An FSDP config's own activation checkpointing (fsdp-4B.yaml) counts as checkpointing: for the memory
+    # plan below and in the manifest; the trainer then leaves the model's own off (causal_lm.train).
+    checkpointing = o.activation_checkpointing or fsdp_checkpoints_activations()
     # The default micro batch: on a GPU what its free memory holds (evolm.training.memory), else the
     # largest power-of-two divisor of the per-process batch up to the preset's cap.
     micro = o.micro_batch
     if micro is None and global_batch % world == 0:
-        micro = _micro_batch_from_memory(preset, seq_len, global_batch // world, world, o.activation_checkpointing)
+        micro = _micro_batch_from_memory(preset, seq_len, global_batch // world, world, checkpointing)
     split = split_batch(global_batch, world, micro, cap=micro_batch_cap(preset), powers_of_two=True)
     config = TrainConfig(
         seq_len=seq_len, global_batch=global_batch, micro_batch=split.micro,
@@ -207,7 +210,7 @@ def train_config(preset: Preset, budget: int, o: Overrides, world: int = 1, *, p
         decay_shape=o.decay_shape if o.schedule == "wsd" else "linear",
         grad_clip=o.grad_clip, seed=o.seed, eval_every=o.eval_every, val_tokens=o.val_tokens,
         save_every=o.save_every, log_every=o.log_every, peak_flops=o.peak_flops,
-        compile=o.compile, activation_checkpointing=o.activation_checkpointing,
+        compile=o.compile, activation_checkpointing=checkpointing,
         export_at=tuple(sorted(set(parse_counts(o.export_at, what="--export-at")))),  # text too, from Python callers
     )
     _check_export_at(config)
@@ -312,7 +315,8 @@ def _manifest(spec: RunSpec, result, tracking: dict, **settings):
         tokenizer=TokenizerRecord(spec.tokenizer_sha256),
         data=data,
         schedule=Schedule(kind=kind, completed=result.completed, steps_done=result.steps, tokens_done=result.tokens,
-                          settings={**config, "optimizer": "AdamW", "compiled": result.compiled,
+                          settings={**config, "micro_batch": result.micro_batch or c.micro_batch, "optimizer": "AdamW",
+                                    "compiled": result.compiled,
                                     "decayed": result.completed, **spec.schedule_notes, **settings}),
         seed=spec.config.seed,
         compute=Compute(wall_time_s=round(result.wall_time_s, 3), tokens_per_s=round(result.tokens_per_s, 1),

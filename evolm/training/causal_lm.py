@@ -20,7 +20,7 @@ import math
 import os
 import shutil
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable
 
@@ -34,7 +34,10 @@ from evolm.shards import SplitReader
 from evolm.training.batching import split_batch
 from evolm.training.flops import device_peak
 from evolm.training.metrics import MetricsLog
-from evolm.training.processes import from_main, parallelism, shard_as_launched, warn_if_not_as_launched
+from evolm.training.processes import (
+    from_main, fsdp_checkpoints_activations, parallelism, process_group_kwargs, shard_as_launched, smallest_on_any_process,
+    warn_if_not_as_launched,
+)
 from evolm.training.rundir import METRICS, STATE, latest_state, nothing_saved, open_run_dir_once, truncate_metrics
 from evolm.training.tracking import Tracking
 from evolm.units import format_count
@@ -128,6 +131,8 @@ class TrainResult:
     """False for a mid-run export: the schedule had not reached its end."""
     peak_memory_gib: float | None = None
     """CUDA: the most memory this process's tensors held so far (None elsewhere)."""
+    micro_batch: int | None = None
+    """The micro batch every process ran (the smallest any of them chose)."""
 
 
 @dataclass
@@ -203,12 +208,21 @@ def train(
     cuda = torch.cuda.is_available()
     run_dir = Path(run_dir)
     tracking = tracking or Tracking("none", run_dir, run_dir.name)
-    accelerator = Accelerator(mixed_precision="bf16" if cuda else "no", cpu=not cuda, **tracking.accelerator_kwargs())
+    accelerator = Accelerator(mixed_precision="bf16" if cuda else "no", cpu=not cuda, kwargs_handlers=[process_group_kwargs()],
+                              **tracking.accelerator_kwargs())
     shard_as_launched(accelerator.state)  # an FSDP config on CPUs: FSDP2 on gloo, not plain data parallel
     world, rank, main = accelerator.num_processes, accelerator.process_index, accelerator.is_main_process
     mismatch = warn_if_not_as_launched(accelerator)
     if mismatch and main:
         log(f"warning: {mismatch}")
+    # Each process chose the micro batch from its own GPU's free memory (lm_run.train_config); under FSDP
+    # ranks that disagree run different numbers of forwards, each a collective, and hang. The smallest
+    # divides the per-process batch too (they are powers of two dividing it).
+    agreed = smallest_on_any_process(config.micro_batch)
+    if agreed != config.micro_batch:
+        if main:
+            log(f"the processes found different free memory: micro batch {agreed} on all (this one chose {config.micro_batch})")
+        config = replace(config, micro_batch=agreed)
     per_rank, accum = _per_rank_and_accum(config, world)
     state_root = run_dir / STATE
     record = {"config": config.comparable(), **run_record, "report_to": tracking.report_to}
@@ -223,7 +237,7 @@ def train(
                            f"(it resumes at step {start_step}); drop it, or --overwrite to start over.")
     exports_due = exports.pending(config, start_step) if exports else {}
 
-    if config.activation_checkpointing:
+    if config.activation_checkpointing and not fsdp_checkpoints_activations():  # else FSDP wraps each layer itself
         # transformers 5.2x renamed it (the old name warns, and goes in v6); 5.17 has only the old one
         enable = getattr(model, "activation_checkpointing_enable", None) or model.gradient_checkpointing_enable
         enable({"use_reentrant": False})
@@ -272,7 +286,7 @@ def train(
             mfu=flops_per_token * tps / (peak * world), peak_flops=peak, final_loss=loss, val_loss=val_loss,
             tokens_drawn=plan.tokens_drawn(steps * config.global_batch), processes=world,
             model=accelerator.unwrap_model(model), state_dict=accelerator.get_state_dict(model), lr=lr,
-            completed=completed, parallelism=parallelism(accelerator), compiled=compiled,
+            completed=completed, parallelism=parallelism(accelerator), compiled=compiled, micro_batch=config.micro_batch,
             peak_memory_gib=round(torch.cuda.max_memory_allocated(device) / 2**30, 2) if cuda else None,
         )
 

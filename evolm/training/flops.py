@@ -16,10 +16,11 @@ import torch
 
 # Dense (no sparsity) bf16 tensor-core peaks per GPU from the vendors' datasheets, in FLOP/s. Matched
 # against torch.cuda.get_device_name() in order, the first substring that matches wins (so "H100
-# PCIe" comes before the SXM "H100").
+# PCIe" and "H200 NVL", the lower-clocked PCIe cards, come before the SXM "H100" and "H200").
 PUBLISHED_BF16_PEAKS: tuple[tuple[str, float], ...] = (
-    ("GB200", 2.5e15), ("B200", 2.25e15), ("H200", 989e12), ("H100 PCIe", 756e12), ("H100 NVL", 835e12),
-    ("H100", 989e12), ("H800", 989e12), ("GH200", 989e12), ("A100", 312e12), ("A800", 312e12),
+    ("GB200", 2.5e15), ("B200", 2.25e15), ("GH200", 989e12), ("H200 NVL", 835e12), ("H200", 989e12),
+    ("H100 PCIe", 756e12), ("H100 NVL", 835e12), ("H100", 989e12), ("H800 PCIe", 756e12), ("H800", 989e12),
+    ("A100", 312e12), ("A800", 312e12),
     ("L40S", 362e12), ("L40", 181e12), ("L4", 121e12), ("A10", 125e12),
     ("MI300X", 1307e12), ("MI250X", 383e12),
 )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import glob
 import os
+from datetime import timedelta
 from pathlib import Path
 from typing import Callable, TypeVar
 
@@ -15,6 +16,18 @@ from evolm.console import debug_requested
 from evolm.errors import BadInput
 
 T = TypeVar("T")
+
+# How long a process waits in a collective for the others: transformers' Trainer default (`ddp_timeout`),
+# for every stage. accelerate's own default for NCCL is 600 s, and ranks wait in a broadcast while the
+# main one writes a checkpoint (16 GB of 4B weights, fsynced, can take longer on a shared file system).
+PROCESS_GROUP_TIMEOUT = timedelta(seconds=1800)
+
+
+def process_group_kwargs(**extra):
+    """accelerate's handler that starts the process group with PROCESS_GROUP_TIMEOUT (and `extra`)."""
+    from accelerate.utils import InitProcessGroupKwargs
+
+    return InitProcessGroupKwargs(timeout=PROCESS_GROUP_TIMEOUT, **extra)
 
 
 def world_size() -> int:
@@ -73,20 +86,27 @@ def fsdp_version_requested() -> int | None:
     return int(os.environ.get("FSDP_VERSION", "1")) if launch_requested("FSDP") else None
 
 
+def fsdp_checkpoints_activations() -> bool:
+    """Whether an FSDP launch config turns on FSDP's own activation checkpointing
+    (`fsdp_activation_checkpointing: true`, as configs/accelerate/fsdp-4B.yaml): accelerate then wraps
+    each decoder layer when it prepares the model, so the model's own checkpointing must stay off
+    (transformers' Trainer refuses both at once)."""
+    return launch_requested("FSDP") and os.environ.get("FSDP_ACTIVATION_CHECKPOINTING", "").lower() in ("true", "1")
+
+
 def placement(cuda: bool) -> dict:
     """The `Accelerator` arguments that put a run where it was launched for.
 
     Without CUDA, `cpu=True` gives plain data parallel on gloo (or one process). DeepSpeed runs on
     CPUs too (its CPU accelerator), but only without `cpu=True`, and then accelerate finds no
     default backend for the CPU and counts one process while DeepSpeed's group has them all (each
-    process would believe it is the main one): so gloo is named."""
+    process would believe it is the main one): so gloo is named. Every
+    process group waits PROCESS_GROUP_TIMEOUT for its collectives."""
     if cuda:
-        return {}
+        return {"kwargs_handlers": [process_group_kwargs()]}
     if launch_requested("DEEPSPEED"):
-        from accelerate.utils import InitProcessGroupKwargs
-
-        return {"kwargs_handlers": [InitProcessGroupKwargs(backend="gloo")]}
-    return {"cpu": True}
+        return {"kwargs_handlers": [process_group_kwargs(backend="gloo")]}
+    return {"cpu": True, "kwargs_handlers": [process_group_kwargs()]}
 
 
 def shard_as_launched(state) -> None:
@@ -124,15 +144,11 @@ def sharded_state_for_trainers(cuda: bool) -> dict:
     process group (gloo), with the Trainer's default timeout (`ddp_timeout`, 1800 s)."""
     if cuda or world_size() <= 1 or not launch_requested("FSDP"):
         return {}
-    from datetime import timedelta
-
     from accelerate import Accelerator
-    from accelerate.utils import InitProcessGroupKwargs
 
     # accelerate's state is made through an Accelerator only; fp32, as evolm trains on CPUs
     # (device_settings): the Trainer's accelerator asks for the same, as a configured state requires
-    state = Accelerator(cpu=True, mixed_precision="no",
-                        kwargs_handlers=[InitProcessGroupKwargs(timeout=timedelta(seconds=1800))]).state
+    state = Accelerator(cpu=True, mixed_precision="no", kwargs_handlers=[process_group_kwargs()]).state
     shard_as_launched(state)
     return {"accelerator_config": {"use_configured_state": True}} if state.distributed_type.name == "FSDP" else {}
 
@@ -198,18 +214,24 @@ def _gloo_threads_alive() -> bool:
     return False
 
 
-def all_agree(ok: bool) -> bool:
-    """Whether `ok` holds on every process (a collective where a process group exists): a choice
-    each process makes for itself, such as whether vLLM started on the model, must be the same on all."""
+def smallest_on_any_process(value: int) -> int:
+    """The smallest of every process's `value` (a collective where a process group exists): a choice
+    each process makes for itself must be the same on all."""
     dist = _group()
     if dist is None or dist.get_world_size() == 1:
-        return ok
+        return value
     import torch
 
     device = f"cuda:{torch.cuda.current_device()}" if dist.get_backend() == "nccl" else "cpu"
-    flag = torch.tensor([1 if ok else 0], device=device)
-    dist.all_reduce(flag, op=dist.ReduceOp.MIN)
-    return bool(flag.item())
+    least = torch.tensor([value], device=device)
+    dist.all_reduce(least, op=dist.ReduceOp.MIN)
+    return int(least.item())
+
+
+def all_agree(ok: bool) -> bool:
+    """Whether `ok` holds on every process (a collective where a process group exists), such as
+    whether vLLM started on the model."""
+    return bool(smallest_on_any_process(1 if ok else 0))
 
 
 _AT_FINISH: list[Callable[[], None]] = []

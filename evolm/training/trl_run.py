@@ -25,10 +25,10 @@ def start_run_dir(run_dir: Path, record: dict, *, resume: bool) -> None:
     would give it (`ddp_timeout`, 1800 s): the trainer rebuilds accelerate's state later (except where
     `sharded_state_for_trainers` configured it for the trainer to keep) but keeps this group.
     """
-    from datetime import timedelta
-
     import torch
     from accelerate import PartialState
+
+    from evolm.training.processes import PROCESS_GROUP_TIMEOUT
 
     def tidy() -> None:
         drop_incomplete_checkpoints(run_dir)
@@ -38,7 +38,7 @@ def start_run_dir(run_dir: Path, record: dict, *, resume: bool) -> None:
         log(f"resuming at step {last} from {Path(run_dir) / f'checkpoint-{last}'}" if last else nothing_saved(run_dir))
 
     # cpu=True as in device_settings(): without it accelerate would not see the other CPU processes.
-    state = PartialState(cpu=not torch.cuda.is_available(), timeout=timedelta(seconds=1800))
+    state = PartialState(cpu=not torch.cuda.is_available(), timeout=PROCESS_GROUP_TIMEOUT)
     open_run_dir_once(run_dir, record, resume=resume, processes=state, tidy=tidy)
 
 
@@ -50,12 +50,15 @@ def device_settings() -> dict:
     """
     import torch
 
-    from evolm.training.processes import sharded_state_for_trainers
+    from evolm.training.processes import fsdp_checkpoints_activations, sharded_state_for_trainers
 
     cuda = torch.cuda.is_available()
+    # Under an FSDP config that checkpoints activations itself, the Trainer's own checkpointing stays off:
+    # transformers refuses both at once (after the run folder exists).
+    checkpointing = cuda and not fsdp_checkpoints_activations()
     # Every parameter takes part in each forward, so DDP need not search for unused ones.
-    return {"bf16": cuda, "fp16": False, "use_cpu": not cuda, checkpointing_argument(): cuda, "ddp_find_unused_parameters": False,
-            **sharded_state_for_trainers(cuda)}
+    return {"bf16": cuda, "fp16": False, "use_cpu": not cuda, checkpointing_argument(): checkpointing,
+            "ddp_find_unused_parameters": False, **sharded_state_for_trainers(cuda)}
 
 
 def checkpointing_argument() -> str:
