@@ -24,15 +24,20 @@ def dumps(row, *, sort_keys: bool = True, ensure_ascii: bool = False) -> str:
 
 
 def read_jsonl(path: Path) -> Iterator[tuple[int, object]]:
-    """Yield (line number, parsed value) for each non-blank line; a broken line is named in BadInput."""
+    """Yield (line number, parsed value) for each non-blank line; a broken line (or a file that is not
+    UTF-8 text at all, such as a parquet file) is named in BadInput."""
     with open(path, encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                yield number, json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise BadInput(f"{path} line {number} is not valid JSON ({exc.msg}).") from None
+        number = 0
+        try:
+            for number, line in enumerate(handle, start=1):
+                if not line.strip():
+                    continue
+                try:
+                    yield number, json.loads(line)
+                except json.JSONDecodeError as exc:
+                    raise BadInput(f"{path} line {number} is not valid JSON ({exc.msg}).") from None
+        except UnicodeDecodeError:
+            raise BadInput(f"{path} line {number + 1} is not UTF-8 text: not a JSON Lines file.") from None
 
 
 def read_rows(path: Path) -> list:

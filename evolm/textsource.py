@@ -4,7 +4,9 @@ A local `.jsonl` holds one JSON object per line with the text in `text_field`; a
 has a `text_field` column (read in record batches, never whole); a `.txt` file is one document. A
 folder means every such file under it, in sorted order. Anything else that looks like `org/name`
 is a Hugging Face hub dataset, streamed with `datasets` so an 80B-token source never has to fit on
-disk first.
+disk first. A hub dataset's subset is a config name (`sample-350BT`, `finemath-3plus`) or a folder of
+its repository (`sample/350BT`); several subsets are one source, their documents interleaved (the
+paper's FineMath is `finemath-3plus` and `infiwebmath-3plus`).
 """
 
 from __future__ import annotations
@@ -29,7 +31,8 @@ class TextSource:
     spec: str
     files: tuple[Path, ...] = ()
     hub_name: str | None = None
-    subset: str | None = None
+    subset: str | tuple[str, ...] | None = None
+    """One hub subset, several (interleaved), or None for the dataset's default."""
     split: str = "train"
     text_field: str = "text"
 
@@ -57,7 +60,8 @@ class TextSource:
             yield from _file_documents(path, self.text_field)
 
 
-def resolve_source(spec: str | Path, *, text_field: str = "text", subset: str | None = None, split: str = "train") -> TextSource:
+def resolve_source(spec: str | Path, *, text_field: str = "text", subset: str | list[str] | tuple[str, ...] | None = None,
+                   split: str = "train") -> TextSource:
     """Turn a CLI argument into a TextSource, or say in one sentence why it cannot be used."""
     spec = str(spec)
     path = Path(spec)
@@ -71,8 +75,12 @@ def resolve_source(spec: str | Path, *, text_field: str = "text", subset: str | 
         else:
             raise BadInput(f"Unsupported file type {path.suffix or '(none)'} for {path}; use .jsonl, .parquet or .txt.")
         return TextSource(spec, files=files, text_field=text_field)
+    if not isinstance(subset, str) and subset is not None:  # one subset stays a string: its shards' fingerprint is as before
+        subset = tuple(subset) if len(subset) > 1 else (subset[0] if subset else None)
     if _HUB_NAME.match(spec) and not spec.endswith(LOCAL_SUFFIXES):
         return TextSource(spec, hub_name=spec, subset=subset, split=split, text_field=text_field)
+    if subset is not None:
+        raise BadInput(f"--subset is for hub datasets; {spec} is not one.")
     raise BadInput(f"Source {spec} does not exist (and is not a hub dataset name like HuggingFaceFW/fineweb-edu).")
 
 
@@ -108,17 +116,28 @@ def _parquet_documents(path: Path, text_field: str) -> Iterator[str]:
                 yield text
 
 
+def _open_subset(datasets, source: TextSource, subset: str | None):
+    """A streamed subset: by config name, or by folder (`sample/350BT` is FineWeb-Edu's folder of the
+    config `sample-350BT`; datasets refuses a folder as a config name)."""
+    where = {"data_dir": subset} if subset and "/" in subset else {"name": subset}
+    return datasets.load_dataset(source.hub_name, **where, split=source.split, streaming=True)
+
+
 def _hub_documents(source: TextSource) -> Iterator[str]:
+    subsets = source.subset if isinstance(source.subset, tuple) else (source.subset,)
     try:
         import datasets
 
-        stream = datasets.load_dataset(source.hub_name, source.subset, split=source.split, streaming=True)
+        streams = [_open_subset(datasets, source, subset) for subset in subsets]
+        # each document of every subset once, alternating while more than one has documents left
+        stream = streams[0] if len(streams) == 1 else datasets.interleave_datasets(
+            streams, stopping_strategy="all_exhausted_without_replacement")
         iterator = iter(stream)
         first = next(iterator, None)
     except Exception as exc:  # network errors, missing datasets, bad subsets all surface here
         raise BadInput(
             f"Could not open hub dataset {source.hub_name}"
-            + (f" ({source.subset})" if source.subset else "")
+            + (f" ({', '.join(subsets)})" if source.subset else "")
             + f": {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}."
         ) from None
     if first is None:

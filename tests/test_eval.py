@@ -156,8 +156,20 @@ def test_the_paper_upstream_tasks_and_metrics(monkeypatch, sft_model, paper_benc
     assert result.code == 0, result.err
     assert calls[0]["tasks"] == list(PAPER_TASKS) and calls[0]["num_fewshot"] == 0
     assert calls[0]["model"] == "hf" and calls[0]["model_args"]["pretrained"] == str(sft_model)
+    # no BOS, as in training (lm-eval would otherwise follow the Llama-2 tokenizer, which prepends <s>)
+    assert calls[0]["model_args"]["add_bos_token"] is False
     up = json.loads((tmp_path / "paper" / "upstream.json").read_text())
     assert up["average"] == pytest.approx(0.5)
+
+
+def test_a_paper_upstream_task_offline_is_bad_input_that_names_the_offline_suite(sft_model, tmp_path, cli):
+    """lm-eval loads HellaSwag from the hub (offline here: HF_DATASETS_OFFLINE): one sentence, exit 2,
+    pointing at the cloze sets, and no empty output folder."""
+    result = cli("eval", sft_model, "--suite", "hellaswag", "--out", tmp_path / "hs")
+    assert result.code == 2, result.err
+    last = result.err.strip().splitlines()[-1]
+    assert last.startswith("error: lm-eval could not load hellaswag from the Hugging Face hub (") and "--suite cloze" in last
+    assert "Traceback" not in result.err and not (tmp_path / "hs").exists()
 
 
 def test_reward_model_scores_every_sample(sft_model, tiny_tokenizer, synth_tiny, tmp_path, cli):
@@ -217,6 +229,7 @@ def test_bad_input_is_one_sentence_and_exit_2(sft_model, base, synth_tiny, paper
     no_bench = cli("eval", sft_model, "--suite", "GSM8KPlatinum", "--out", tmp_path / "y")
     assert no_bench.code == 2 and no_bench.err.strip().splitlines()[-1].startswith("error: The paper's test sets are not in")
     assert "pass --benchmarks DIR" in no_bench.err and "Traceback" not in no_bench.err
+    assert "(Could not load hf://datasets/madrylab/gsm8k-platinum" in no_bench.err  # the cause, not only the advice
     assert not (tmp_path / "cache" / "benchmarks").exists() and not (tmp_path / "y").exists()
 
     no_model = cli("eval", tmp_path / "nothing-here", "--suite", "synth-id", "--benchmarks", synth_tiny)

@@ -130,6 +130,42 @@ def test_unreachable_hub_dataset_is_bad_input(tiny_tokenizer, tmp_path, cli):
     assert not (tmp_path / "fw").exists()
 
 
+def test_hub_subsets_by_config_name_by_folder_and_several_interleaved(tiny_tokenizer, tmp_path, cli, monkeypatch):
+    """What `evolm data prepare` asks of `datasets` (the hub stands in here): FineWeb-Edu's `sample/350BT`
+    is a folder of its repository (datasets refuses it as a config name: its config is `sample-350BT`),
+    and the paper's FineMath is two subsets, `finemath-3plus` and `infiwebmath-3plus`, in one shard
+    set: every document of both, alternating."""
+    import datasets
+
+    asked = []
+
+    def load_dataset(path, name=None, *, data_dir=None, split, streaming):
+        asked.append((path, name, data_dir, split, streaming))
+        label = name or data_dir
+        rows = [{"text": f"{label} document {i} " * 20} for i in range(3 if label == "infiwebmath-3plus" else 5)]
+        return datasets.IterableDataset.from_generator(lambda: iter(rows))
+
+    monkeypatch.setattr(datasets, "load_dataset", load_dataset)
+    fw = cli("data", "prepare", "HuggingFaceFW/fineweb-edu", "--subset", "sample/350BT", "--tokenizer", tiny_tokenizer,
+             "--out", tmp_path / "fw", "--json")
+    assert fw.code == 0, fw.err
+    assert asked == [("HuggingFaceFW/fineweb-edu", None, "sample/350BT", "train", True)]
+    asked.clear()
+    fm = cli("data", "prepare", "HuggingFaceTB/finemath", "--subset", "finemath-3plus", "--subset", "infiwebmath-3plus",
+             "--tokenizer", tiny_tokenizer, "--out", tmp_path / "fm", "--json")
+    assert fm.code == 0, fm.err
+    assert [a[1] for a in asked] == ["finemath-3plus", "infiwebmath-3plus"]
+    assert json.loads(fm.out)["train_documents"] + json.loads(fm.out)["val_documents"] == 8
+    text = AutoTokenizer.from_pretrained(str(tiny_tokenizer)).decode(
+        np.fromfile(tmp_path / "fm" / "train-00000.bin", dtype=np.uint16).tolist())
+    assert text.index("infiwebmath-3plus document 0") < text.index("finemath-3plus document 2")  # interleaved
+    manifest = json.loads((tmp_path / "fm" / "shards.json").read_text())
+    assert manifest["source"]["subset"] == ["finemath-3plus", "infiwebmath-3plus"]
+    local = cli("data", "prepare", tmp_path / "nothing.jsonl", "--subset", "x", "--tokenizer", tiny_tokenizer,
+                "--out", tmp_path / "local")
+    assert local.code == 2
+
+
 def test_tokenizer_command_errors(cli, tmp_path, general):
     assert cli("data", "tokenizer", "--out", tmp_path / "t").code == 2
     bad = cli("data", "tokenizer", general, "--vocab-size", "4k5", "--out", tmp_path / "t")

@@ -40,6 +40,27 @@ def test_pool_rows_need_problem_and_solution(cli, tmp_path):
     assert result.code == 2 and "line 2 lacks the field(s) gt_solution" in result.err
 
 
+def test_a_parquet_pool_splits_like_its_jsonl_and_a_misnamed_one_is_refused_in_a_sentence(cli, tmp_path):
+    """The hub keeps datasets as parquet (the paper's pool, `ZhentingNLP/mathaug-disjoint`): a parquet
+    pool keeps its row order; parquet bytes given as .jsonl are bad input, not a traceback."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rows = [json.loads(line) for line in _pool(tmp_path / "pool.jsonl", 10).read_text().splitlines()]
+    pq.write_table(pa.Table.from_pylist(rows), tmp_path / "pool.parquet", row_group_size=3)
+    result = cli("data", "split", tmp_path / "pool.parquet", "--sft", "4", "--rl", "3", "--out", tmp_path / "s")
+    assert result.code == 0, result.err
+    ids = lambda name: [json.loads(l)["id"] for l in (tmp_path / "s" / name).read_text().splitlines()]  # noqa: E731
+    assert ids("sft.jsonl") == ["p0", "p1", "p2", "p3"] and ids("rl.jsonl") == ["p7", "p8", "p9"]
+    pq.write_table(pa.Table.from_pylist([{"problem": "x"}]), tmp_path / "bad.parquet")
+    bad = cli("data", "split", tmp_path / "bad.parquet", "--sft", "1", "--rl", "0", "--out", tmp_path / "b")
+    assert bad.code == 2 and "row 1 lacks the field(s) gt_solution" in bad.err
+    (tmp_path / "misnamed.jsonl").write_bytes((tmp_path / "pool.parquet").read_bytes())
+    misnamed = cli("data", "split", tmp_path / "misnamed.jsonl", "--sft", "1", "--rl", "1", "--out", tmp_path / "m")
+    assert misnamed.code == 2 and "is not UTF-8 text" in misnamed.err and misnamed.err.count("\n") == 1
+    assert not (tmp_path / "m").exists() and not (tmp_path / "b").exists()
+
+
 def test_ranges_are_the_single_definition():
     assert sft_range(500_000, 100_000) == (0, 100_000)
     assert rl_range(500_000, 100_000) == (400_000, 500_000)

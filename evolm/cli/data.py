@@ -66,7 +66,9 @@ def prepare(
     tokenizer: Path = typer.Option(..., "--tokenizer", help="Tokenizer directory (from `evolm data tokenizer`) or a checkpoint."),
     out: Path = typer.Option(..., "--out", help="Shard directory to create."),
     max_tokens: Optional[str] = typer.Option(None, "--max-tokens", help="Stop after this many training tokens (e.g. 2M, 80B)."),
-    subset: Optional[str] = typer.Option(None, "--subset", help="Hub dataset subset, e.g. sample/350BT or finemath-3plus."),
+    subset: Optional[List[str]] = typer.Option(
+        None, "--subset", help="Hub dataset subset: a config name (sample-350BT, finemath-3plus) or a folder of the "
+        "dataset (sample/350BT); repeatable: the subsets' documents interleaved into one shard set."),
     split: str = typer.Option("train", "--split", help="Hub dataset split."),
     text_field: str = typer.Option("text", "--text-field", help="Field or column holding the text."),
     val_fraction: float = typer.Option(0.01, "--val-fraction", help="Share of documents held out for validation."),
@@ -89,7 +91,7 @@ def prepare(
 
 @app.command("split")
 def split_command(
-    pool: Path = typer.Argument(..., help="Problem pool (.jsonl with problem and gt_solution)."),
+    pool: Path = typer.Argument(..., help="Problem pool (.jsonl or .parquet with problem and gt_solution)."),
     sft: str = typer.Option(..., "--sft", help="SFT examples: the first N of the pool (e.g. 100K)."),
     rl: str = typer.Option(..., "--rl", help="RL examples: the last M of the pool."),
     out: Path = typer.Option(..., "--out", help="Directory to create with sft.jsonl, rl.jsonl and split.json."),

@@ -14,7 +14,7 @@ from evolm.stages.rl import RLOptions
 from evolm.stages.sft import SFTOptions
 from evolm.training.rundir import say_what_is_kept
 
-DATA = typer.Option(..., "--data", help="Problem pool (.jsonl with problem and gt_solution), or a split folder from "
+DATA = typer.Option(..., "--data", help="Problem pool (.jsonl or .parquet with problem and gt_solution), or a split folder from "
                                         "`evolm data split` (SFT uses its SFT part, RL its RL part).")
 
 

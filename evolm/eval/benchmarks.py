@@ -105,7 +105,8 @@ def default_benchmarks(downstream: list[str], registry) -> Path | None:
         log(f"fetching the paper's test sets from the hub into {cache} (once)")
         try:
             materialize(cache, overwrite=True)
-        except BadInput:
-            raise BadInput(f"The paper's test sets are not in {cache} and the hub could not provide them; "
+        except BadInput as exc:  # unreachable, or what it served did not validate: say which
+            raise BadInput(f"The paper's test sets are not in {cache} and the hub could not provide them "
+                           f"({str(exc).splitlines()[0].rstrip('.')}); "
                            "pass --benchmarks DIR (a folder made by `evolm data benchmarks --from ...`).") from None
     return cache

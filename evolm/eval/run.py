@@ -123,25 +123,31 @@ def run(model_spec: str, options: EvalOptions) -> tuple[Path, dict]:
 
     existing.check(planned, overwrite=options.overwrite)
 
+    made = not out_dir.exists()
     out_dir.mkdir(parents=True, exist_ok=True)
-    if upstream:
-        from evolm.eval.upstream import evaluate_upstream
+    try:
+        if upstream:
+            from evolm.eval.upstream import evaluate_upstream
 
-        summary["upstream"] = evaluate_upstream(
-            model_spec, identity, upstream_names, out_dir, benchmarks=benchmarks, limit=options.limit,
-            val_shards=val_shards, seq_len=seq_len, val_tokens=options.val_tokens,
-            batch_size=options.batch_size or "auto", get_model=model.get)
-        summary["upstream"] = {k: summary["upstream"].get(k) for k in ("tasks", "average", "val")}
-    if tasks:
-        from evolm.eval.downstream import evaluate_task, suite_summary
+            summary["upstream"] = evaluate_upstream(
+                model_spec, identity, upstream_names, out_dir, benchmarks=benchmarks, limit=options.limit,
+                val_shards=val_shards, seq_len=seq_len, val_tokens=options.val_tokens,
+                batch_size=options.batch_size or "auto", get_model=model.get)
+            summary["upstream"] = {k: summary["upstream"].get(k) for k in ("tasks", "average", "val")}
+        if tasks:
+            from evolm.eval.downstream import evaluate_task, suite_summary
 
-        results = {t.name: evaluate_task(t, identity, options.decoding, generator, out_dir, limit=options.limit,
-                                         chunk=_chunk(generator.backend_name, options))
-                   for t in tasks}
-        generator.close()
-        summary["downstream"] = suite_summary(results)
-        summary["decoding"] = options.decoding.key()
-        summary["backend"] = generator.backend_name
+            results = {t.name: evaluate_task(t, identity, options.decoding, generator, out_dir, limit=options.limit,
+                                             chunk=_chunk(generator.backend_name, options))
+                       for t in tasks}
+            generator.close()
+            summary["downstream"] = suite_summary(results)
+            summary["decoding"] = options.decoding.key()
+            summary["backend"] = generator.backend_name
+    except BaseException:
+        if made and not any(out_dir.iterdir()):  # a failure before any result (lm-eval offline): no empty folder left
+            out_dir.rmdir()
+        raise
     summary["wall_time_s"] = round(time.monotonic() - started, 2)
     summary.update(stamp())
     write_json(out_dir / f"suite-{suites.label(options.suite)}.json", summary)

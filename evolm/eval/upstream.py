@@ -80,8 +80,12 @@ def run_lm_eval(model_spec: str, tasks: list, *, limit: int | None, batch_size: 
     from transformers.utils import logging as hf_logging
 
     hf_logging.disable_progress_bar()
+    # No BOS: evolm trains without one (documents end with EOS, no BOS, as the paper packed them), and
+    # lm-eval otherwise follows the tokenizer, which for the paper's Llama-2 tokenizer prepends <s> to
+    # every context (the original pipeline's mismatch, evolm-paper.md section 6).
     return lm_eval.simple_evaluate(
-        model="hf", model_args={"pretrained": model_spec, "dtype": dtype_name()}, tasks=tasks, num_fewshot=0,
+        model="hf", model_args={"pretrained": model_spec, "dtype": dtype_name(), "add_bos_token": False}, tasks=tasks,
+        num_fewshot=0,
         limit=limit, batch_size=batch_size, device=device(), log_samples=True, verbosity="ERROR",
     )
 
@@ -148,7 +152,15 @@ def evaluate_upstream(model_spec: str, model: dict, names: list[str], out_dir: P
     processed = 0
     if tasks:
         log(f"upstream: lm-eval on {', '.join(metrics)}" + (f" (first {limit} rows each)" if limit else ""))
-        raw = run_lm_eval(model_spec, tasks, limit=limit, batch_size=batch_size)
+        try:
+            raw = run_lm_eval(model_spec, tasks, limit=limit, batch_size=batch_size)
+        except Exception as exc:
+            if not _unreachable(exc):
+                raise
+            hub = [t for t in tasks if isinstance(t, str)]
+            raise BadInput(f"lm-eval could not load {', '.join(hub)} from the Hugging Face hub ({str(exc).splitlines()[0]}); "
+                           "the paper's upstream tasks need the hub once (then its cache), or evaluate offline on the "
+                           "synthetic cloze sets (--suite cloze --benchmarks DIR from `evolm data synth`).") from None
         result.update(summarize(raw, metrics))
         processed = upstream_tokens(raw.get("samples"), _tokenizer(model_spec))
         result["lm_eval"] = {k: raw.get(k) for k in ("results", "versions", "n-shot", "n-samples", "higher_is_better", "configs",
@@ -163,6 +175,20 @@ def evaluate_upstream(model_spec: str, model: dict, names: list[str], out_dir: P
     out_dir.mkdir(parents=True, exist_ok=True)
     write_json(path, _jsonable(result))
     return result
+
+
+def _unreachable(exc: BaseException) -> bool:
+    """Whether an error (or one it was raised from) says the hub could not be reached: datasets raises
+    the builtin ConnectionError ("Couldn't reach 'Rowan/hellaswag' on the Hub (OfflineModeIsEnabled)");
+    huggingface_hub and httpx have their own types."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, ConnectionError) or type(exc).__name__ in (
+                "OfflineModeIsEnabled", "LocalEntryNotFoundError", "ConnectError", "ConnectTimeout"):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
 
 
 def _tokenizer(model_spec: str):

@@ -53,23 +53,40 @@ def check_disjoint(pool_size: int, sft: tuple[int, int], rl: tuple[int, int]) ->
 
 
 def read_pool(path: Path) -> list[dict]:
-    """Read a jsonl problem pool, checking every row has `problem` and `gt_solution`."""
+    """Read a problem pool, .jsonl or .parquet (as the hub keeps datasets), in its row order, checking
+    every row has `problem` and `gt_solution`."""
     path = Path(path)
     if path.is_dir():
-        inside = sorted(p.name for p in path.glob("*.jsonl"))
-        raise BadInput(f"Pool {path} is a folder; give the pool's .jsonl file"
+        inside = sorted(p.name for p in path.glob("*.jsonl")) + sorted(p.name for p in path.glob("*.parquet"))
+        raise BadInput(f"Pool {path} is a folder; give the pool's .jsonl or .parquet file"
                        + (f" ({', '.join(str(path / name) for name in inside[:3])})." if inside else "."))
     if not path.is_file():
         raise BadInput(f"Pool {path} does not exist.")
     rows = []
-    for number, row in read_jsonl(path):
+    for number, row in (_parquet_rows(path) if path.suffix == ".parquet" else read_jsonl(path)):
         missing = [f for f in REQUIRED_FIELDS if not isinstance(row, dict) or not isinstance(row.get(f), str)]
         if missing:
-            raise BadInput(f"{path} line {number} lacks the field(s) {', '.join(missing)} every pool example needs.")
+            where = "row" if path.suffix == ".parquet" else "line"
+            raise BadInput(f"{path} {where} {number} lacks the field(s) {', '.join(missing)} every pool example needs.")
         rows.append(row)
     if not rows:
         raise BadInput(f"Pool {path} is empty.")
     return rows
+
+
+def _parquet_rows(path: Path):
+    """(row number from 1, row) of a parquet pool, read in record batches."""
+    import pyarrow.parquet as pq
+
+    try:
+        parquet = pq.ParquetFile(path)
+    except Exception as exc:  # pyarrow raises several types for unreadable files
+        raise BadInput(f"{path} is not a readable parquet file ({exc}).") from None
+    number = 0
+    for batch in parquet.iter_batches(batch_size=4096):
+        for row in batch.to_pylist():
+            number += 1
+            yield number, row
 
 
 def split_pool(pool: Path, sft: int, rl: int, out: Path, *, overwrite: bool = False) -> dict:
@@ -123,7 +140,7 @@ def read_split(path: Path) -> tuple[dict, str]:
     path = Path(path)
     manifest_path = path / SPLIT_MANIFEST
     if not manifest_path.is_file():
-        raise BadInput(f"{path} is a folder without {SPLIT_MANIFEST}; --data takes a pool .jsonl file or a split "
+        raise BadInput(f"{path} is a folder without {SPLIT_MANIFEST}; --data takes a pool .jsonl or .parquet file or a split "
                        "folder from `evolm data split`.")
     try:
         manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
