@@ -73,6 +73,9 @@ def test_pretraining_flops_are_6nd_plus_attention(tmp_path, shards, synth_tiny):
     (lambda s: s["nodes"][0]["with"].update({"out": "x"}), "sets 'out', which the study runner sets itself"),
     (lambda s: s["nodes"][1].update({"eval": ["nope"]}), "eval 'nope' is not declared"),
     (lambda s: s["nodes"].append(dict(s["nodes"][1], name="sft-again")), "is the same run as"),
+    (lambda s: s.update(launch={"pretrain": {"processes": 0}}), "launch.pretrain.processes must be a whole number"),
+    (lambda s: s.update(launch={"eval": {"processes": 2}}), "launch has unknown key 'eval'"),
+    (lambda s: s.update(launch={"sft": {"config": "no/such.yaml"}}), "launch.sft.config no/such.yaml is not a file"),
 ])
 def test_bad_study_files_exit_2_in_one_sentence_before_any_work(change, message, tmp_path, shards, synth_tiny, cli):
     data = study(tmp_path, shards, synth_tiny, grid())
@@ -216,3 +219,46 @@ def test_a_wsd_budget_sweep_is_one_stable_run_and_a_decay_branch_per_smaller_bud
     reported = {r["manifest_sha256"]: r for r in json.loads((tmp_path / "report" / "runs.json").read_text())}
     assert reported[load_checkpoint(branch.path).manifest_sha256]["lineage_flops"] == pytest.approx(row["lineage_flops"])
     assert cli("study", "run", file, "--no-report").code == 0 and len(_trained(root)) == 2
+
+
+def test_launch_starts_a_stages_training_as_many_processes_and_keeps_the_nodes_identity(tmp_path, shards, synth_tiny, cli):
+    """`launch: {pretrain: {processes: 2}}`: the pre-training node trains under torchrun as two processes
+    (its manifest says so); the node is the same node as without it (the global batch is the global batch)."""
+    from evolm.checkpoint import load_checkpoint
+
+    nodes = grid()[:1]
+    plain = planning.build(parse(study(tmp_path, shards, synth_tiny, nodes)))
+    data = study(tmp_path, shards, synth_tiny, nodes, launch={"pretrain": {"processes": 2}})
+    assert [n.id for n in planning.build(parse(data)).nodes] == [n.id for n in plain.nodes]
+    result = cli("study", "run", write(tmp_path, data), "--no-report")
+    assert result.code == 0, result.err
+    (node,) = plain.nodes
+    assert load_checkpoint(node.path).manifest.compute.processes == 2
+    assert "torch.distributed.run --standalone --nproc_per_node 2 -m evolm pretrain" in \
+        (tmp_path / "runs" / ".study" / "logs" / f"{node.label}.log").read_text()
+
+
+def test_the_launch_command_on_slurm_gives_each_node_its_rank(tmp_path):
+    """Under --executor slurm, a stage on 2 nodes: one srun task per node, whose shell expands its own
+    $SLURM_NODEID (quoted for bash -c, not expanded by the job's script) and finds the first node; with a
+    launch config, accelerate launch with 2 machines x 8 processes."""
+    from evolm.study import launch
+
+    config = tmp_path / "fsdp.yaml"
+    config.write_text("distributed_type: FSDP\n")
+    settings = launch.parse({"default": {"processes": 8}, "pretrain": {"config": str(config)}}, "test")
+    slurm = {"default": {"nodes": 2}, "sft": {"nodes": 1}}
+    pt = launch.for_stage(settings, slurm, "pretrain", on_slurm=True)
+    assert (pt.processes, pt.nodes, pt.config) == (8, 2, str(config.resolve()))
+    command = launch.command(pt, ["pretrain", "--out", "runs/x y"], on_slurm=True, port=29511)
+    assert command[:5] == ["srun", "--nodes=2", "--ntasks-per-node=1", "--kill-on-bad-exit=1", "bash"]
+    script = command[-1]
+    assert script.startswith('HEAD=$(scontrol show hostnames "$SLURM_JOB_NODELIST" | head -n1); exec ')
+    assert "--num_machines 2 --num_processes 16" in script and '--machine_rank "$SLURM_NODEID"' in script
+    assert '--main_process_ip "$HEAD" --main_process_port 29511 -m evolm pretrain --out \'runs/x y\'' in script
+    sft = launch.for_stage(settings, slurm, "sft", on_slurm=True)
+    torchrun = launch.command(sft, ["sft"], on_slurm=True, port=29511)[-1]
+    assert "torch.distributed.run --nnodes 1 --nproc_per_node 8 --node_rank \"$SLURM_NODEID\"" in torchrun
+    # locally the job's nodes do not apply; one process is the plain command
+    assert launch.for_stage(settings, slurm, "pretrain", on_slurm=False).nodes == 1
+    assert launch.command(launch.Launch(), ["sft"], on_slurm=True)[1:] == ["-m", "evolm", "sft"]

@@ -24,9 +24,13 @@ def _events(root):
 
 def test_a_chain_runs_as_slurm_jobs_in_dependency_order_and_a_rerun_submits_nothing(tmp_path, shards, synth_tiny, cli):
     """pretrain -> sft -> its evaluation: two node jobs chained with afterok (the evaluation runs in the SFT node's
-    job, after its training), then the report job after both."""
+    job, after its training), then the report job after both. The pre-training trains as two processes
+    (`launch:`), started through srun in its job as on a multi-node allocation."""
+    from evolm.checkpoint import load_checkpoint
+
     nodes = grid(sft_epochs=(1,))[:2]
-    data = study(tmp_path, shards, synth_tiny, nodes, slurm={"default": {"time": "00:20:00"}, "sft": {"cpus-per-task": 1}})
+    data = study(tmp_path, shards, synth_tiny, nodes, slurm={"default": {"time": "00:20:00"}, "sft": {"cpus-per-task": 1}},
+                 launch={"pretrain": {"processes": 2}})
     file = write(tmp_path, data)
     result = cli("study", "run", file, "--executor", "slurm", "--wait", "--json")
     assert result.code == 0, result.err
@@ -49,6 +53,9 @@ def test_a_chain_runs_as_slurm_jobs_in_dependency_order_and_a_rerun_submits_noth
     path = next(p for p in root.iterdir() if p.name.startswith("sft-") and p.is_dir())
     assert (path / "evolm.json").is_file() and (path / "eval" / "SynthMathBasic1.json").is_file()
     assert (root / "report" / "report.md").is_file()  # the report job ran after the others
+    trained = next(p for p in root.iterdir() if p.name.startswith("pt-") and p.is_dir())
+    assert load_checkpoint(trained).manifest.compute.processes == 2
+    assert "srun --nodes=1 --ntasks-per-node=1" in (root / ".study" / "logs" / f"{trained.name}.log").read_text()
     # a rerun submits nothing: every node is done
     again = cli("study", "run", file, "--executor", "slurm", "--json")
     assert again.code == 0, again.err

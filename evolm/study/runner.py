@@ -25,6 +25,7 @@ from evolm.checkpoint import MANIFEST, PARTIAL_SUFFIX
 from evolm.console import format_duration, log
 from evolm.errors import BadInput
 from evolm.fsutil import write_json
+from evolm.study import launch
 from evolm.study.plan import DONE, STATE_DIR, Node, Plan, estimated_seconds
 from evolm.study.spec import _text
 
@@ -56,8 +57,10 @@ class Outcome:
 
 
 class Runner:
-    def __init__(self, plan: Plan, *, jobs: int = 1, peak_flops: float | None = None, report: bool = True):
+    def __init__(self, plan: Plan, *, jobs: int = 1, peak_flops: float | None = None, report: bool = True,
+                 on_slurm: bool = False):
         self.plan, self.jobs, self.report = plan, max(1, jobs), report
+        self.on_slurm = on_slurm  # a node's job under --executor slurm: its launch may span the job's nodes
         self.root = plan.root
         self.state_dir = self.root / STATE_DIR
         self.peak = peak_flops
@@ -76,13 +79,20 @@ class Runner:
                 flags += [f"--{key}", self.plan.resolve(value)]
         return flags
 
-    def train_command(self, node: Node) -> list[str]:
+    def train_args(self, node: Node) -> list[str]:
+        """The evolm arguments that train `node` (after `python -m evolm`)."""
         parent = [str(node.parent.path)] if node.parent is not None else []
         partial = node.path.parent / (node.path.name + PARTIAL_SUFFIX)
         # an interrupted run continues; a folder the run never got to record (no run.json) starts over
         resume = ["--resume"] if (partial / "run.json").is_file() else ["--overwrite"] if partial.exists() else []
         branch = ["--branch-from", node.after.path] if node.after is not None else []
-        return self._evolm(node.stage, *parent, *self._flags(node.options), *branch, "--out", node.path, *resume)
+        return [node.stage, *parent, *map(str, self._flags(node.options)), *map(str, branch), "--out", str(node.path), *resume]
+
+    def train_command(self, node: Node) -> list[str]:
+        """`train_args` as the study's launch: section starts them (one process, torchrun, accelerate launch, srun)."""
+        study = self.plan.study
+        how = launch.for_stage(study.launch, study.slurm, node.stage, on_slurm=self.on_slurm)
+        return launch.command(how, self.train_args(node), on_slurm=self.on_slurm)
 
     def eval_commands(self, node: Node) -> list[list[str]]:
         commands = []
@@ -126,7 +136,7 @@ class Runner:
         logs = self.state_dir / "logs" / f"{node.label}.log"
         if not (node.path / MANIFEST).is_file():
             command = self.train_command(node)
-            self.event(node.id, "train", "start", resume="--resume" in command)
+            self.event(node.id, "train", "start", resume="--resume" in self.train_args(node))
             code = self._run(command, logs)
             self.event(node.id, "train", "end", code=code)
             if code != 0:

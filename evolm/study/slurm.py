@@ -152,7 +152,7 @@ def run_one(plan: Plan, what: str) -> int:
     """What a job runs: the data preparation ("data") or one node (by id, or a unique id prefix)."""
     from evolm.study.runner import Runner
 
-    runner = Runner(plan, report=False)
+    runner = Runner(plan, report=False, on_slurm=True)
     if what == "data":
         runner.check_data()
         error = runner.prepare_data()

@@ -23,7 +23,9 @@
         eval: [upstream, {downstream: {samples: 4}}]  # a named evaluation, or one with overrides
     slurm:                            # with `evolm study run --executor slurm`: sbatch resources
       default: {time: "04:00:00"}     #   for every job, then per stage (pretrain, cpt, sft, rl,
-      pretrain: {gpus: 8, nodes: 1}   #   data, report); keys are sbatch's long options
+      pretrain: {gpus-per-node: 8, nodes: 2}   #   data, report); keys are sbatch's long options
+    launch:                           # processes per node for a stage's training (evolm.study.launch):
+      pretrain: {processes: 8, config: configs/accelerate/fsdp-1B.yaml}   # torchrun, or accelerate launch
 
 Keys of grid, branches and with are the stage command's options without their dashes
 (`global-batch: 4` is `--global-batch 4`; `true` is a bare flag).
@@ -37,6 +39,7 @@ from pathlib import Path
 
 from evolm.errors import BadInput
 from evolm.fsutil import read_yaml
+from evolm.study import launch
 
 STAGES = ("pretrain", "cpt", "sft", "rl")
 DATA_REFS = ("general", "math", "pool", "benchmarks")
@@ -69,6 +72,7 @@ class Study:
     groups: list[Group] = field(default_factory=list)
     source: Path | None = None
     slurm: dict[str, dict] = field(default_factory=dict)  # job kind -> sbatch options
+    launch: dict[str, dict] = field(default_factory=dict)  # stage (or default) -> processes per node, launch config
 
 
 def load(path: Path) -> Study:
@@ -109,7 +113,7 @@ def _options(value, where: str) -> dict:
 def parse(raw, path: Path | None = None) -> Study:
     where = f"Study file {path}" if path else "The study"
     top = _mapping(raw, where)
-    _only(top, {"study", "out", "data", "evals", "nodes", "slurm"}, where)
+    _only(top, {"study", "out", "data", "evals", "nodes", "slurm", "launch"}, where)
     name = top.get("study")
     if not isinstance(name, str) or not NAME.match(name):
         raise BadInput(f"{where} needs `study: NAME` (lowercase letters, digits, - and _).")
@@ -123,7 +127,8 @@ def parse(raw, path: Path | None = None) -> Study:
     if not isinstance(nodes, list) or not nodes:
         raise BadInput(f"{where} needs `nodes:`, a list of node groups.")
     study = Study(name, Path(top.get("out") or f"runs/{name}"), data, evals, source=path,
-                  slurm=_slurm(_mapping(top.get("slurm"), f"{where}: slurm"), where))
+                  slurm=_slurm(_mapping(top.get("slurm"), f"{where}: slurm"), where),
+                  launch=launch.parse(_mapping(top.get("launch"), f"{where}: launch"), where))
     for i, entry in enumerate(nodes):
         study.groups.append(_group(_mapping(entry, f"{where}: nodes[{i}]"), study, f"{where}: nodes[{i}]"))
     return study

@@ -1,0 +1,111 @@
+"""How a study node's training command starts many processes: the study file's `launch:` section.
+
+    launch:                                   # per stage (pretrain, cpt, sft, rl), over a default
+      default: {processes: 8}                 #   processes per node (one per GPU)
+      pretrain: {processes: 8, config: configs/accelerate/fsdp-1B.yaml}   # an accelerate launch config
+
+One node, one process: `python -m evolm STAGE ...` as always. More processes: torch's own launcher
+(`torch.distributed.run`, torchrun) or, with a `config`, `accelerate launch --config_file` (FSDP,
+DeepSpeed ZeRO). Under `--executor slurm` the job's nodes are the stage's `slurm: nodes:` (default
+1), and the launcher runs once per node through `srun`, each node's shell expanding its own
+`$SLURM_NODEID`, the first node of the job hosting the rendezvous. Written here, not taken from a
+library: submitit and Slurm's own tools start jobs but not torchrun or accelerate inside them, and
+this is the one command line the README's multi-node recipe spells out by hand.
+
+Evaluation commands stay one process (`evolm eval` runs on one device). How many processes a run
+used is not part of a node's identity: the global batch is the global batch however many share it.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from evolm.errors import BadInput
+
+KINDS = ("default", "pretrain", "cpt", "sft", "rl")
+KEYS = {"processes", "config"}
+
+
+@dataclass(frozen=True)
+class Launch:
+    processes: int = 1
+    """Processes per node (one per GPU)."""
+    config: str | None = None
+    """An `accelerate launch --config_file` (absolute path), or None for torchrun."""
+    nodes: int = 1
+
+    @property
+    def many(self) -> bool:
+        return self.processes > 1 or self.nodes > 1 or self.config is not None
+
+
+def parse(section: dict, where: str) -> dict[str, dict]:
+    """The study file's `launch:` section, checked: kind -> {processes, config}."""
+    launch = {}
+    for kind, settings in section.items():
+        if kind not in KINDS:
+            raise BadInput(f"{where}: launch has unknown key {kind!r} (known: {', '.join(KINDS)}).")
+        if not isinstance(settings, dict):
+            raise BadInput(f"{where}: launch.{kind} must be a mapping, not {type(settings).__name__}.")
+        unknown = sorted(set(settings) - KEYS)
+        if unknown:
+            raise BadInput(f"{where}: launch.{kind} has unknown key {unknown[0]!r} (known: {', '.join(sorted(KEYS))}).")
+        checked = {}
+        if "processes" in settings:
+            processes = settings["processes"]
+            if isinstance(processes, bool) or not isinstance(processes, int) or processes < 1:
+                raise BadInput(f"{where}: launch.{kind}.processes must be a whole number of at least 1, not {processes!r}.")
+            checked["processes"] = processes
+        if settings.get("config") is not None:
+            config = Path(str(settings["config"])).resolve()
+            if not config.is_file():
+                raise BadInput(f"{where}: launch.{kind}.config {settings['config']} is not a file (an accelerate launch "
+                               "config, e.g. configs/accelerate/fsdp-1B.yaml).")
+            checked["config"] = str(config)
+        launch[kind] = checked
+    return launch
+
+
+def for_stage(launch: dict[str, dict], slurm: dict[str, dict], stage: str, *, on_slurm: bool) -> Launch:
+    """How a node of `stage` starts: the study's launch settings, and under Slurm its nodes."""
+    settings = {**launch.get("default", {}), **launch.get(stage, {})}
+    nodes = 1
+    if on_slurm:
+        nodes = int({**slurm.get("default", {}), **slurm.get(stage, {})}.get("nodes", 1))
+    return Launch(settings.get("processes", 1), settings.get("config"), nodes)
+
+
+def command(launch: Launch, evolm_args: list[str], *, on_slurm: bool, port: int | None = None) -> list[str]:
+    """The command line that runs `evolm EVOLM_ARGS` as `launch` asks."""
+    python = sys.executable
+    if not launch.many:
+        return [python, "-m", "evolm", *evolm_args]
+    total = launch.processes * launch.nodes
+    if not on_slurm:
+        if launch.config is not None:
+            return [python, "-m", "accelerate.commands.launch", "--config_file", launch.config,
+                    "--num_machines", "1", "--num_processes", str(total), "-m", "evolm", *evolm_args]
+        return [python, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", str(launch.processes),
+                "-m", "evolm", *evolm_args]
+    port = port or slurm_port()
+    # One srun task per node; the command is one shell string so that each node's shell expands its own
+    # $SLURM_NODEID (the batch script would expand it once, to 0, for all) and finds the first node.
+    if launch.config is not None:
+        head = [python, "-m", "accelerate.commands.launch", "--config_file", launch.config,
+                "--num_machines", str(launch.nodes), "--num_processes", str(total)]
+        rank = '--machine_rank "$SLURM_NODEID" --main_process_ip "$HEAD" --main_process_port ' + str(port)
+    else:
+        head = [python, "-m", "torch.distributed.run", "--nnodes", str(launch.nodes), "--nproc_per_node", str(launch.processes)]
+        rank = '--node_rank "$SLURM_NODEID" --master_addr "$HEAD" --master_port ' + str(port)
+    script = ('HEAD=$(scontrol show hostnames "$SLURM_JOB_NODELIST" | head -n1); exec '
+              + shlex.join(head) + " " + rank + " " + shlex.join(["-m", "evolm", *evolm_args]))
+    return ["srun", f"--nodes={launch.nodes}", "--ntasks-per-node=1", "--kill-on-bad-exit=1", "bash", "-c", script]
+
+
+def slurm_port() -> int:
+    """A rendezvous port for this job: jobs that share a node do not collide."""
+    return 20000 + int(os.environ.get("SLURM_JOB_ID", "0")) % 20000
