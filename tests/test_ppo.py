@@ -138,6 +138,37 @@ def test_the_critic_starts_from_the_checkpoint_with_a_zero_head_and_saves_and_lo
     assert torch.allclose(again(input_ids=ids).logits, critic(input_ids=ids).logits, atol=1e-5)
 
 
+def test_checkpointed_activations_give_ppo_the_same_rollouts_and_gradients(sft_model):
+    """PPO on CUDA recomputes activations in the backward (evolm.training.ppo_loop.checkpoint_activations):
+    the rollouts (eval mode, KV cache) are the same tokens, the update's gradients the same numbers."""
+    from transformers import AutoModelForCausalLM
+
+    from evolm.training.ppo_loop import PolicyAndCritic, checkpoint_activations, logprobs_and_values, sample, value_model
+
+    def run(checkpointing):
+        torch.manual_seed(0)
+        model = PolicyAndCritic(AutoModelForCausalLM.from_pretrained(sft_model), value_model(sft_model))
+        with torch.no_grad():
+            model.critic.score.weight.normal_()
+        if checkpointing:
+            checkpoint_activations(model.policy, model.critic)
+            on = [getattr(m, "is_activation_checkpointing", None) for m in (model.policy, model.critic)]  # 5.2x's name
+            assert on == [True, True] or all(m.is_gradient_checkpointing for m in (model.policy, model.critic))
+        model.eval()
+        with torch.no_grad():
+            tokens = sample(model.policy, [[5, 6, 7], [8, 9]], [1, 2], max_new=6, temperature=1.0, eos=0, pad=0)
+        model.train()
+        ids = torch.tensor([[5, 6, 7, 8, 9, 10]])
+        logprobs, values = logprobs_and_values(model, ids, torch.ones_like(ids), torch.tensor([2]), 3, 1.0)
+        (logprobs.sum() + values.sum()).backward()
+        return tokens, [p.grad.clone() for p in model.parameters() if p.grad is not None]
+
+    plain, checkpointed = run(False), run(True)
+    assert plain[0] == checkpointed[0]
+    assert len(plain[1]) == len(checkpointed[1]) > 0
+    assert all(torch.allclose(a, b, atol=1e-6) for a, b in zip(plain[1], checkpointed[1]))
+
+
 # --- `evolm rl --algo ppo` on drills a 1M model gets partly right after a short SFT --------------------------------
 
 import json  # noqa: E402

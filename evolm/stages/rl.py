@@ -34,7 +34,7 @@ from evolm.training.batching import split_batch
 from evolm.training.metrics import metrics_callback
 from evolm.training.noop import noop_warnings
 from evolm.training.options import LOG_EVERY, REPORT_TO, SEED, TRL_SAVE_EVERY
-from evolm.training.processes import (all_agree, from_main, fsdp_version_requested, is_main_process, launch_requested,
+from evolm.training.processes import (all_agree, from_main, fsdp_checkpoints_activations, fsdp_version_requested, is_main_process, launch_requested,
                                       parallelism, placement, shard_as_launched, world_size)
 from evolm.training.rundir import check_outputs
 from evolm.training.tracking import Tracking, check_report_to
@@ -391,7 +391,7 @@ def _train_ppo(o: RLOptions, ancestor, tokenizer, kept, settings: dict, epochs: 
     from accelerate.utils import GradientAccumulationPlugin
     from transformers import AutoModelForCausalLM
 
-    from evolm.training.ppo_loop import PPOSettings, train as train_ppo, value_model
+    from evolm.training.ppo_loop import PPOSettings, checkpoint_activations, train as train_ppo, value_model
     from evolm.training.rundir import METRICS, open_run_dir_once
 
     cuda = torch.cuda.is_available()
@@ -405,6 +405,8 @@ def _train_ppo(o: RLOptions, ancestor, tokenizer, kept, settings: dict, epochs: 
     open_run_dir_once(run_dir, record, resume=resume, processes=accelerator)
     policy = AutoModelForCausalLM.from_pretrained(ancestor.path, dtype=torch.float32, attn_implementation="sdpa")
     critic = value_model(ancestor.path)
+    if cuda and not fsdp_checkpoints_activations():  # an FSDP config that checkpoints (fsdp-4B.yaml) wraps the layers itself
+        checkpoint_activations(policy, critic)
     reference = AutoModelForCausalLM.from_pretrained(ancestor.path, dtype=torch.float32) if o.kl else None
     prompts = [ids for *_, ids in kept]
     golds = [(g, grader.FAMILY) for _, g, grader, _ in kept]
