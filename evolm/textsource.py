@@ -35,14 +35,17 @@ class TextSource:
     """One hub subset, several (interleaved), or None for the dataset's default."""
     split: str = "train"
     text_field: str = "text"
+    revision: str | None = None
+    """A hub dataset's branch, tag or commit (None: its main branch as it is now)."""
 
     @property
     def is_hub(self) -> bool:
         return self.hub_name is not None
 
     def describe(self) -> dict:
-        if self.is_hub:
-            return {"hub": self.hub_name, "subset": self.subset, "split": self.split, "text_field": self.text_field}
+        if self.is_hub:  # the revision only where given: shards prepared without one keep their fingerprint
+            return {"hub": self.hub_name, "subset": self.subset, "split": self.split, "text_field": self.text_field,
+                    **({"revision": self.revision} if self.revision else {})}
         return {"files": [str(f) for f in self.files], "text_field": self.text_field}
 
     def fingerprint(self) -> str:
@@ -51,6 +54,19 @@ class TextSource:
             return sha256_bytes(canonical_json(self.describe()).encode())
         stats = [[str(f.resolve()), f.stat().st_size, f.stat().st_mtime_ns] for f in self.files]
         return sha256_bytes(canonical_json({"files": stats, "text_field": self.text_field}).encode())
+
+    def snapshot(self) -> dict:
+        """The hub commit this source reads now, `{"commit": sha}`, where the hub says (else empty): a
+        shard set records which snapshot of a changing dataset it holds."""
+        if not self.is_hub:
+            return {}
+        try:
+            from huggingface_hub import HfApi
+
+            sha = HfApi().dataset_info(self.hub_name, revision=self.revision).sha
+        except Exception:  # offline, or a hub that will not say: the shards are still what they are
+            return {}
+        return {"commit": sha} if sha else {}
 
     def documents(self) -> Iterator[str]:
         if self.is_hub:
@@ -61,7 +77,7 @@ class TextSource:
 
 
 def resolve_source(spec: str | Path, *, text_field: str = "text", subset: str | list[str] | tuple[str, ...] | None = None,
-                   split: str = "train") -> TextSource:
+                   split: str = "train", revision: str | None = None) -> TextSource:
     """Turn a CLI argument into a TextSource, or say in one sentence why it cannot be used."""
     spec = str(spec)
     path = Path(spec)
@@ -78,9 +94,9 @@ def resolve_source(spec: str | Path, *, text_field: str = "text", subset: str | 
     if not isinstance(subset, str) and subset is not None:  # one subset stays a string: its shards' fingerprint is as before
         subset = tuple(subset) if len(subset) > 1 else (subset[0] if subset else None)
     if _HUB_NAME.match(spec) and not spec.endswith(LOCAL_SUFFIXES):
-        return TextSource(spec, hub_name=spec, subset=subset, split=split, text_field=text_field)
-    if subset is not None:
-        raise BadInput(f"--subset is for hub datasets; {spec} is not one.")
+        return TextSource(spec, hub_name=spec, subset=subset, split=split, text_field=text_field, revision=revision)
+    if subset is not None or revision is not None:
+        raise BadInput(f"--{'subset' if subset is not None else 'revision'} is for hub datasets; {spec} is not one.")
     raise BadInput(f"Source {spec} does not exist (and is not a hub dataset name like HuggingFaceFW/fineweb-edu).")
 
 
@@ -120,6 +136,8 @@ def _open_subset(datasets, source: TextSource, subset: str | None):
     """A streamed subset: by config name, or by folder (`sample/350BT` is FineWeb-Edu's folder of the
     config `sample-350BT`; datasets refuses a folder as a config name)."""
     where = {"data_dir": subset} if subset and "/" in subset else {"name": subset}
+    if source.revision:
+        where["revision"] = source.revision
     return datasets.load_dataset(source.hub_name, **where, split=source.split, streaming=True)
 
 

@@ -166,6 +166,36 @@ def test_hub_subsets_by_config_name_by_folder_and_several_interleaved(tiny_token
     assert local.code == 2
 
 
+def test_a_hub_source_records_the_commit_it_read_and_a_revision_is_another_source(tiny_tokenizer, tmp_path, cli, monkeypatch):
+    """shards.json names the hub commit the documents came from (where the hub says); `--revision` reads
+    that branch, tag or commit, and shards of another revision are not taken for these."""
+    import types
+
+    import datasets
+    import huggingface_hub
+
+    asked = []
+
+    def load_dataset(path, name=None, *, split, streaming, revision=None):
+        asked.append(revision)
+        rows = [{"text": f"document {i} of {revision} " * 20} for i in range(4)]
+        return datasets.IterableDataset.from_generator(lambda: iter(rows))
+
+    monkeypatch.setattr(datasets, "load_dataset", load_dataset)
+    monkeypatch.setattr(huggingface_hub.HfApi, "dataset_info",
+                        lambda self, repo, revision=None: types.SimpleNamespace(sha=f"sha-of-{revision or 'main'}"))
+    args = ("data", "prepare", "HuggingFaceTB/finemath", "--subset", "finemath-3plus", "--tokenizer", tiny_tokenizer, "--json")
+    now = cli(*args, "--out", tmp_path / "now")
+    assert now.code == 0, now.err
+    source = json.loads((tmp_path / "now" / "shards.json").read_text())["source"]
+    assert source["commit"] == "sha-of-main" and "revision" not in source and asked == [None]
+    pinned = cli(*args, "--revision", "v1", "--out", tmp_path / "now")
+    assert pinned.code == 2 and "already exists" in pinned.err  # another source: not "already holds these shards"
+    assert cli(*args, "--revision", "v1", "--out", tmp_path / "v1").code == 0 and asked == [None, "v1"]
+    source = json.loads((tmp_path / "v1" / "shards.json").read_text())["source"]
+    assert source["revision"] == "v1" and source["commit"] == "sha-of-v1"
+
+
 def test_tokenizer_command_errors(cli, tmp_path, general):
     assert cli("data", "tokenizer", "--out", tmp_path / "t").code == 2
     bad = cli("data", "tokenizer", general, "--vocab-size", "4k5", "--out", tmp_path / "t")

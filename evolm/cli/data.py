@@ -70,6 +70,9 @@ def prepare(
         None, "--subset", help="Hub dataset subset: a config name (sample-350BT, finemath-3plus) or a folder of the "
         "dataset (sample/350BT); repeatable: the subsets' documents interleaved into one shard set."),
     split: str = typer.Option("train", "--split", help="Hub dataset split."),
+    revision: Optional[str] = typer.Option(
+        None, "--revision", help="Hub dataset branch, tag or commit to read (default: main as it is now); shards.json "
+        "records the commit read where the hub says."),
     text_field: str = typer.Option("text", "--text-field", help="Field or column holding the text."),
     val_fraction: float = typer.Option(0.01, "--val-fraction", help="Share of documents held out for validation."),
     overwrite: bool = OverwriteOption,
@@ -81,7 +84,7 @@ def prepare(
     from evolm.textsource import resolve_source
 
     cap = count(max_tokens, "--max-tokens") if max_tokens is not None else None
-    resolved = resolve_source(source, text_field=text_field, subset=subset, split=split)
+    resolved = resolve_source(source, text_field=text_field, subset=subset, split=split, revision=revision)
     result = run_prepare(resolved, tokenizer, out, max_tokens=cap, val_fraction=val_fraction, overwrite=overwrite)
     splits = result.manifest["splits"]
     emit(out, {"reused": result.reused, "fingerprint": result.manifest["fingerprint"],

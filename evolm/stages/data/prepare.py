@@ -60,6 +60,7 @@ def prepare(
         log(f"{out} already holds these shards (same source, tokenizer and settings); nothing to do.")
         return PrepareResult(out, existing, reused=True)
     check_output_dir(out, overwrite=overwrite)
+    snapshot = source.snapshot()  # the hub commit, asked before reading: what the documents come from
 
     eos_id = tokenizer.eos_id
     backend = tokenizer.backend
@@ -78,7 +79,7 @@ def prepare(
         manifest = {
             "format": shards.FORMAT,
             "version": shards.VERSION,
-            "source": source.describe(),
+            "source": {**source.describe(), **snapshot},
             "tokenizer": {"sha256": tok_sha, "path": str(tokenizer_dir.resolve()), "vocab_size": tokenizer.vocab_size,
                           "eos_id": eos_id, "eos_token": tokenizer.eos_token},
             "dtype": dtype,
