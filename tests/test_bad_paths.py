@@ -16,7 +16,7 @@ def test_a_pool_folder_names_the_files_inside(tmp_path, cli, synth_tiny):
     folder = synth_tiny / "pool"
     out = tmp_path / "split"
     result = cli("data", "split", folder, "--sft", "10", "--rl", "10", "--out", out)
-    assert result.code == 2 and f"Pool {folder} is a folder; give the pool's .jsonl file ({folder / 'mathpool.jsonl'})" in result.err
+    assert result.code == 2 and f"Pool {folder} is a folder; give the pool's .jsonl or .parquet file ({folder / 'mathpool.jsonl'})" in result.err
     assert not out.exists()
 
 

@@ -76,6 +76,8 @@ def test_pretraining_flops_are_6nd_plus_attention(tmp_path, shards, synth_tiny):
     (lambda s: s.update(launch={"pretrain": {"processes": 0}}), "launch.pretrain.processes must be a whole number"),
     (lambda s: s.update(launch={"eval": {"processes": 2}}), "launch has unknown key 'eval'"),
     (lambda s: s.update(launch={"sft": {"config": "no/such.yaml"}}), "launch.sft.config no/such.yaml is not a file"),
+    (lambda s: s["nodes"][0].update(launch={"processes": "eight"}), "(pt): launch.processes must be a whole number"),
+    (lambda s: s["nodes"][0].update(slurm={"gpu": 8}), "(pt): slurm has unknown key 'gpu'"),
 ])
 def test_bad_study_files_exit_2_in_one_sentence_before_any_work(change, message, tmp_path, shards, synth_tiny, cli):
     data = study(tmp_path, shards, synth_tiny, grid())
@@ -259,6 +261,28 @@ def test_the_launch_command_on_slurm_gives_each_node_its_rank(tmp_path):
     sft = launch.for_stage(settings, slurm, "sft", on_slurm=True)
     torchrun = launch.command(sft, ["sft"], on_slurm=True, port=29511)[-1]
     assert "torch.distributed.run --nnodes 1 --nproc_per_node 8 --node_rank \"$SLURM_NODEID\"" in torchrun
+    # a node group's own settings win over its stage's: its 4B runs on 4 nodes with another config
+    group = launch.for_stage(settings, slurm, "pretrain", on_slurm=True, group_launch={"processes": 4},
+                             group_slurm={"nodes": 4})
+    assert (group.processes, group.nodes, group.config) == (4, 4, str(config.resolve()))
     # locally the job's nodes do not apply; one process is the plain command
     assert launch.for_stage(settings, slurm, "pretrain", on_slurm=False).nodes == 1
     assert launch.command(launch.Launch(), ["sft"], on_slurm=True)[1:] == ["-m", "evolm", "sft"]
+
+
+def test_the_paper_grid_plans_69_nodes_with_each_nodes_launch(cli, monkeypatch):
+    """examples/paper-grid.yaml (for GPU clusters) parses, its launch configs exist, and each node's time
+    is over its devices: 8 GPUs per job, 32 for the 4B pre-training (its group's 4 nodes)."""
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parent.parent
+    monkeypatch.chdir(repo)  # the study file names configs/accelerate/... from the checkout, as the README runs it
+    result = cli("study", "plan", "examples/paper-grid.yaml", "--peak-flops", "989e12", "--json")
+    assert result.code == 0, result.err
+    nodes = json.loads(result.out)["nodes"]
+    assert len(nodes) == 69
+    devices = {n["name"]: n["devices"] for n in nodes}
+    assert {d for name, d in devices.items() if name.startswith("pt-4b-")} == {32}
+    assert {d for name, d in devices.items() if not name.startswith("pt-4b-")} == {8}
+    one = next(n for n in nodes if n["name"].startswith("pt-4b-4B-80B"))
+    assert one["estimated_s"] == pytest.approx(one["flops"] / (989e12 * 32 * planning.MFU_GUESS["pretrain"]))

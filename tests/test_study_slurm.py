@@ -29,6 +29,7 @@ def test_a_chain_runs_as_slurm_jobs_in_dependency_order_and_a_rerun_submits_noth
     from evolm.checkpoint import load_checkpoint
 
     nodes = grid(sft_epochs=(1,))[:2]
+    nodes[1]["slurm"] = {"mem": "2G"}  # the group's own sbatch options, over its stage's
     data = study(tmp_path, shards, synth_tiny, nodes, slurm={"default": {"time": "00:20:00"}, "sft": {"cpus-per-task": 1}},
                  launch={"pretrain": {"processes": 2}})
     file = write(tmp_path, data)
@@ -42,6 +43,7 @@ def test_a_chain_runs_as_slurm_jobs_in_dependency_order_and_a_rerun_submits_noth
     assert pt["after"] == [] and sft["after"] == [pt["job"]]
     assert "--dependency=afterok:" + pt["job"] in sft["command"] and "--time=00:20:00" in sft["command"]
     assert "--cpus-per-task=1" in sft["command"] and "--cpus-per-task" not in pt["command"]
+    assert "--mem=2G" in sft["command"] and "--mem" not in pt["command"]
     assert sorted(report["after"]) == sorted([pt["job"], sft["job"]]) and "afterany:" in report["command"]
     # each node ran once, in order: the SFT job started only after the pre-training job ended, and evaluated after training
     events = _events(root)

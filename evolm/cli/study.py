@@ -52,6 +52,7 @@ def _seconds(value: Optional[float]) -> str:
 def plan(file: Path = FileArgument, peak_flops: Optional[float] = PeakOption, out: Optional[Path] = OutOption,
          as_json: bool = JsonOption) -> None:
     """List every node: identity, stage, options, parent, state (done / partial / to run), FLOPs and time."""
+    from evolm.study import launch
     from evolm.study import plan as planning
     from evolm.study.runner import describe_options
 
@@ -59,11 +60,14 @@ def plan(file: Path = FileArgument, peak_flops: Optional[float] = PeakOption, ou
     peak, source = _peak(peak_flops)
     nodes = []
     for node in built.nodes:
+        # the devices of its launch on a cluster (processes per node x the job's nodes): `launch:` and `slurm:`
+        devices = launch.for_node(built.study, node, on_slurm=True).devices
         nodes.append({"id": node.id, "name": node.label, "group": node.group, "stage": node.stage, "options": node.options,
                       "parent": node.parent.label if node.parent else None,
                       "branch_of": node.after.label if node.after else None, "state": node.state(built.root),
                       "path": str(node.path), "flops": node.flops, "flops_exact": node.flops_exact,
-                      "estimated_s": planning.estimated_seconds(node, peak), "evals": [n for n, _ in node.evals]})
+                      "devices": devices, "estimated_s": planning.estimated_seconds(node, peak, devices),
+                      "evals": [n for n, _ in node.evals]})
     summary = {"study": built.study.name, "out": str(built.root), "nodes": nodes, "peak_flops": peak, "peak_source": source,
                "data_done": built.data_done(),
                "by_stage": {s: sum(1 for n in nodes if n["stage"] == s) for s in planning.MFU_GUESS},
@@ -73,13 +77,15 @@ def plan(file: Path = FileArgument, peak_flops: Optional[float] = PeakOption, ou
         return
     for n, node in zip(nodes, built.nodes):
         flops = "?" if n["flops"] is None else ("" if n["flops_exact"] else "~") + f"{n['flops']:.2e}"
-        echo_result(f"{n['state']:<7} {n['id'][:8]}  {n['stage']:<8} {n['name']:<40} {flops:>10} {_seconds(n['estimated_s']):>6}  "
+        time_text = _seconds(n["estimated_s"]) + (f" on {n['devices']}" if n["devices"] > 1 else "")
+        echo_result(f"{n['state']:<7} {n['id'][:8]}  {n['stage']:<8} {n['name']:<40} {flops:>10} {time_text:>6}  "
                     f"{describe_options(node.options)}" + (f"  <- {n['parent']}" if n["parent"] else "")
                     + (f"  (decay branch of {n['branch_of']})" if n["branch_of"] else ""))
     counts = ", ".join(f"{v} {k}" for k, v in summary["by_stage"].items() if v)
     to_run = [n for n in nodes if n["state"] != planning.DONE]
     echo_result(f"{len(nodes)} nodes ({counts}); {len(to_run)} to run or finish; {summary['total_flops']:.3g} training FLOPs "
-                f"in all; times at {peak:.3g} FLOP/s ({source}) and a rough MFU per stage (~: SFT/RL FLOPs are estimates)")
+                f"in all; times at {peak:.3g} FLOP/s per device ({source}) on the devices of each node's launch (`on N`: "
+                f"processes x Slurm nodes) and a rough MFU per stage (~: SFT/RL FLOPs are estimates)")
 
 
 @app.command("ledger")

@@ -4,6 +4,8 @@
       default: {processes: 8}                 #   processes per node (one per GPU)
       pretrain: {processes: 8, config: configs/accelerate/fsdp-1B.yaml}   # an accelerate launch config
 
+A node group may set its own `launch:` (and `slurm:`) over its stage's, e.g. FSDP for its 4B runs only.
+
 One node, one process: `python -m evolm STAGE ...` as always. More processes: torch's own launcher
 (`torch.distributed.run`, torchrun) or, with a `config`, `accelerate launch --config_file` (FSDP,
 DeepSpeed ZeRO). Under `--executor slurm` the job's nodes are the stage's `slurm: nodes:` (default
@@ -42,6 +44,10 @@ class Launch:
     def many(self) -> bool:
         return self.processes > 1 or self.nodes > 1 or self.config is not None
 
+    @property
+    def devices(self) -> int:
+        return self.processes * self.nodes
+
 
 def parse(section: dict, where: str) -> dict[str, dict]:
     """The study file's `launch:` section, checked: kind -> {processes, config}."""
@@ -49,34 +55,48 @@ def parse(section: dict, where: str) -> dict[str, dict]:
     for kind, settings in section.items():
         if kind not in KINDS:
             raise BadInput(f"{where}: launch has unknown key {kind!r} (known: {', '.join(KINDS)}).")
-        if not isinstance(settings, dict):
-            raise BadInput(f"{where}: launch.{kind} must be a mapping, not {type(settings).__name__}.")
-        unknown = sorted(set(settings) - KEYS)
-        if unknown:
-            raise BadInput(f"{where}: launch.{kind} has unknown key {unknown[0]!r} (known: {', '.join(sorted(KEYS))}).")
-        checked = {}
-        if "processes" in settings:
-            processes = settings["processes"]
-            if isinstance(processes, bool) or not isinstance(processes, int) or processes < 1:
-                raise BadInput(f"{where}: launch.{kind}.processes must be a whole number of at least 1, not {processes!r}.")
-            checked["processes"] = processes
-        if settings.get("config") is not None:
-            config = Path(str(settings["config"])).resolve()
-            if not config.is_file():
-                raise BadInput(f"{where}: launch.{kind}.config {settings['config']} is not a file (an accelerate launch "
-                               "config, e.g. configs/accelerate/fsdp-1B.yaml).")
-            checked["config"] = str(config)
-        launch[kind] = checked
+        launch[kind] = parse_settings(settings, f"{where}: launch.{kind}")
     return launch
 
 
-def for_stage(launch: dict[str, dict], slurm: dict[str, dict], stage: str, *, on_slurm: bool) -> Launch:
-    """How a node of `stage` starts: the study's launch settings, and under Slurm its nodes."""
-    settings = {**launch.get("default", {}), **launch.get(stage, {})}
+def parse_settings(settings, where: str) -> dict:
+    """One stage's (or one node group's) launch settings, checked: {processes, config}."""
+    if not isinstance(settings, dict):
+        raise BadInput(f"{where} must be a mapping, not {type(settings).__name__}.")
+    unknown = sorted(set(settings) - KEYS)
+    if unknown:
+        raise BadInput(f"{where} has unknown key {unknown[0]!r} (known: {', '.join(sorted(KEYS))}).")
+    checked = {}
+    if "processes" in settings:
+        processes = settings["processes"]
+        if isinstance(processes, bool) or not isinstance(processes, int) or processes < 1:
+            raise BadInput(f"{where}.processes must be a whole number of at least 1, not {processes!r}.")
+        checked["processes"] = processes
+    if settings.get("config") is not None:
+        config = Path(str(settings["config"])).resolve()
+        if not config.is_file():
+            raise BadInput(f"{where}.config {settings['config']} is not a file (an accelerate launch "
+                           "config, e.g. configs/accelerate/fsdp-1B.yaml).")
+        checked["config"] = str(config)
+    return checked
+
+
+def for_stage(launch: dict[str, dict], slurm: dict[str, dict], stage: str, *, on_slurm: bool,
+              group_launch: dict | None = None, group_slurm: dict | None = None) -> Launch:
+    """How a node of `stage` starts: the study's launch settings (a default, the stage's, its group's),
+    and under Slurm its job's nodes."""
+    settings = {**launch.get("default", {}), **launch.get(stage, {}), **(group_launch or {})}
     nodes = 1
     if on_slurm:
-        nodes = int({**slurm.get("default", {}), **slurm.get(stage, {})}.get("nodes", 1))
+        nodes = int({**slurm.get("default", {}), **slurm.get(stage, {}), **(group_slurm or {})}.get("nodes", 1))
     return Launch(settings.get("processes", 1), settings.get("config"), nodes)
+
+
+def for_node(study, node, *, on_slurm: bool) -> Launch:
+    """`for_stage` for one node of a built plan: its stage's settings and its group's."""
+    group = next(g for g in study.groups if g.name == node.group)
+    return for_stage(study.launch, study.slurm, node.stage, on_slurm=on_slurm, group_launch=group.launch,
+                     group_slurm=group.slurm)
 
 
 def command(launch: Launch, evolm_args: list[str], *, on_slurm: bool, port: int | None = None) -> list[str]:

@@ -259,5 +259,6 @@ def estimate_flops(node: Node, study: Study) -> tuple[float | None, bool]:
     return 2.0 * params * generated + 6.0 * params * (generated + examples * epochs * rollouts * TOKENS_PER_EXAMPLE), False
 
 
-def estimated_seconds(node: Node, peak_flops: float) -> float | None:
-    return None if node.flops is None else node.flops / (peak_flops * MFU_GUESS[node.stage])
+def estimated_seconds(node: Node, peak_flops: float, devices: int = 1) -> float | None:
+    """Training time at `peak_flops` per device, over the `devices` its launch trains on (evolm.study.launch)."""
+    return None if node.flops is None else node.flops / (peak_flops * devices * MFU_GUESS[node.stage])

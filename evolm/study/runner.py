@@ -90,8 +90,7 @@ class Runner:
 
     def train_command(self, node: Node) -> list[str]:
         """`train_args` as the study's launch: section starts them (one process, torchrun, accelerate launch, srun)."""
-        study = self.plan.study
-        how = launch.for_stage(study.launch, study.slurm, node.stage, on_slurm=self.on_slurm)
+        how = launch.for_node(self.plan.study, node, on_slurm=self.on_slurm)
         return launch.command(how, self.train_args(node), on_slurm=self.on_slurm)
 
     def eval_commands(self, node: Node) -> list[list[str]]:
@@ -188,7 +187,8 @@ class Runner:
         todo = [n for n in nodes if n.id not in finished]
         blocked: set[str] = set()
         running: dict[Future, Node] = {}
-        estimates = {n.id: (estimated_seconds(n, self.peak) if self.peak else None) for n in nodes}
+        estimates = {n.id: (estimated_seconds(n, self.peak, launch.for_node(self.plan.study, n, on_slurm=False).devices)
+                            if self.peak else None) for n in nodes}
         spent, estimated_spent = 0.0, 0.0
         self._progress(len(finished), 0, len(todo), None)
         with ThreadPoolExecutor(max_workers=self.jobs) as pool:

@@ -73,8 +73,9 @@ class SlurmExecutor:
             return {}
 
     # --- jobs -----------------------------------------------------------------------------
-    def _resources(self, kind: str) -> list[str]:
-        options = {**self.plan.study.slurm.get("default", {}), **self.plan.study.slurm.get(kind, {})}
+    def _resources(self, kind: str, group: dict | None = None) -> list[str]:
+        """sbatch flags: the study's default, then the job kind's, then a node group's own."""
+        options = {**self.plan.study.slurm.get("default", {}), **self.plan.study.slurm.get(kind, {}), **(group or {})}
         flags = []
         for key, value in options.items():
             if value is True:
@@ -83,12 +84,13 @@ class SlurmExecutor:
                 flags.append(f"--{key}={value}")
         return flags
 
-    def sbatch(self, name: str, kind: str, command: list[str], after: list[str], condition: str = "afterok") -> str:
-        """Submit one job; its id."""
+    def sbatch(self, name: str, kind: str, command: list[str], after: list[str], condition: str = "afterok",
+               group: dict | None = None) -> str:
+        """Submit one job; its id (`group`: the node group's own sbatch options)."""
         self.logs.mkdir(parents=True, exist_ok=True)  # Slurm does not create the folder of --output
         args = ["sbatch", "--parsable", f"--job-name=evolm-{name}", f"--chdir={Path.cwd()}",
                 f"--output={self.logs / (name + '.slurm.out')}", "--requeue", "--kill-on-invalid-dep=yes",
-                *self._resources(kind)]
+                *self._resources(kind, group)]
         if after:
             args.append(f"--dependency={condition}:{':'.join(after)}")
         args.append("--wrap=" + shlex.join(command))
@@ -127,7 +129,8 @@ class SlurmExecutor:
             else:
                 needs = (node.parent.id if node.parent else None, node.after.id if node.after else None, "data")
                 after = [jobs[k] for k in needs if k in jobs]
-                job = self.sbatch(node.label, node.stage, self._node_command(node.id), after)
+                group = next(g for g in self.plan.study.groups if g.name == node.group)
+                job = self.sbatch(node.label, node.stage, self._node_command(node.id), after, group=group.slurm)
                 out.submitted[node.label] = job
                 log(f"study: submitted {node.label} as job {job}" + (f" (after {', '.join(after)})" if after else ""))
             jobs[node.id] = job

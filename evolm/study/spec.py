@@ -26,6 +26,7 @@
       pretrain: {gpus-per-node: 8, nodes: 2}   #   data, report); keys are sbatch's long options
     launch:                           # processes per node for a stage's training (evolm.study.launch):
       pretrain: {processes: 8, config: configs/accelerate/fsdp-1B.yaml}   # torchrun, or accelerate launch
+A node group may also set `launch:` and `slurm:` of its own, over its stage's (its 4B runs on more nodes).
 
 Keys of grid, branches and with are the stage command's options without their dashes
 (`global-batch: 4` is `--global-batch 4`; `true` is a bare flag).
@@ -61,6 +62,8 @@ class Group:
     points: list[dict]  # one options dict per node of each parent
     evals: list[tuple[str, dict]]  # (named evaluation, overrides)
     axes: list[str] = field(default_factory=list)  # the grid's and branches' keys: what names a node's folder
+    launch: dict = field(default_factory=dict)  # this group's launch settings, over its stage's (evolm.study.launch)
+    slurm: dict = field(default_factory=dict)  # this group's sbatch options, over its stage's
 
 
 @dataclass
@@ -152,16 +155,19 @@ def _data(data: dict, where: str) -> dict:
 
 
 def _slurm(slurm: dict, where: str) -> dict[str, dict]:
+    """The study's sbatch options per job kind."""
     _only(slurm, set(SLURM_JOBS), f"{where}: slurm")
-    resources = {}
-    for kind, options in slurm.items():
-        options = _mapping(options, f"{where}: slurm.{kind}")
-        _only(options, SLURM_KEYS, f"{where}: slurm.{kind}")
-        for key, value in options.items():
-            if isinstance(value, (dict, list)) or value is None:
-                raise BadInput(f"{where}: slurm.{kind}.{key} must be one value, not {value!r}.")
-        resources[kind] = {str(k): v for k, v in options.items()}
-    return resources
+    return {kind: _sbatch_options(options, f"{where}: slurm.{kind}") for kind, options in slurm.items()}
+
+
+def _sbatch_options(options, where: str) -> dict:
+    """One job kind's (or one node group's) sbatch options, checked."""
+    options = _mapping(options, where)
+    _only(options, SLURM_KEYS, where)
+    for key, value in options.items():
+        if isinstance(value, (dict, list)) or value is None:
+            raise BadInput(f"{where}.{key} must be one value, not {value!r}.")
+    return {str(k): v for k, v in options.items()}
 
 
 def _integer(value, where: str) -> int:
@@ -171,7 +177,7 @@ def _integer(value, where: str) -> int:
 
 
 def _group(entry: dict, study: Study, where: str) -> Group:
-    _only(entry, {"name", "stage", "from", "grid", "branches", "with", "eval"}, where)
+    _only(entry, {"name", "stage", "from", "grid", "branches", "with", "eval", "launch", "slurm"}, where)
     name, stage = entry.get("name"), entry.get("stage")
     if not isinstance(name, str) or not NAME.match(name):
         raise BadInput(f"{where} needs `name:` (lowercase letters, digits, - and _).")
@@ -208,7 +214,9 @@ def _group(entry: dict, study: Study, where: str) -> Group:
                 raise BadInput(f"{where}: eval {eval_name!r} is not declared under evals: ({', '.join(study.evals) or 'none'}).")
             evals.append((str(eval_name), _options(overrides, f"{where}: eval.{eval_name}")))
     declared = list(dict.fromkeys([*axes, *(k for b in branches for k in (b or {}))]))
-    return Group(name, stage, parents, points, evals, [str(k) for k in declared])
+    group_launch = launch.parse_settings(entry["launch"], f"{where}: launch") if "launch" in entry else {}
+    group_slurm = _sbatch_options(entry["slurm"], f"{where}: slurm") if "slurm" in entry else {}
+    return Group(name, stage, parents, points, evals, [str(k) for k in declared], launch=group_launch, slurm=group_slurm)
 
 
 def _product(axes: dict[str, list]) -> list[dict]:
