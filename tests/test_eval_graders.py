@@ -48,6 +48,12 @@ def test_gsm8k_native_answer_form():
     ("False", "False"),
     ("We know nothing about the noble cat. The answer is True", "True"),  # "know", "nothing", "noble" are not "no"
     ("First it looks true, but rule 2 overrides it, so the answer is false", "False"),
+    # the first label after "answer is" is the answer, not a word of the explanation that follows it
+    ("The answer is True because the dog does not attack, so there is no conflict.", "True"),
+    ("The answer is yes, because no human can do that.", "True"),
+    ("The answer is Uncertain, since we cannot tell whether the cat is true to its word.", "Uncertain"),
+    ("The answer is False: no rule applies, so it is not true.", "False"),
+    ("#### Step 1: the rules\nThe answer is True.", "True"),
     ("I am not sure what to say about this long rambling text\nthat spans lines", None),
 ])
 def test_truth_labels_by_whole_word(completion, label):
@@ -63,6 +69,9 @@ def test_truth_labels_by_whole_word(completion, label):
     ("True", "1", False),
     ("1", "'1'", False),
     ("[1, 2]", "(1, 2)", False),
+    ("[1]", "[True]", False),  # a bool is only a bool inside containers too (Python's [1] == [True])
+    ("{'a': [False]}", "{'a': [0]}", False),
+    ("[True, 2]", "[True, 2]", True),
     ("f(x)", "f(x)", True),  # not literals: compared as text
 ])
 def test_cruxeval_literals(pred, gold, ok):
@@ -82,6 +91,33 @@ def test_cruxeval_literals(pred, gold, ok):
 ])
 def test_tabmwp_numbers_or_text(pred, gold, ok):
     assert tabmwp.equivalent(pred, gold) is ok
+
+
+@pytest.mark.parametrize("task, completion, gold, ok", [
+    # a markdown heading "#### ..." is not GSM8K's answer line; "answer is" comes first
+    (math, "## Step 1\n#### Step 2: solve\nSo x=5. The answer is 5.", "5", True),
+    (gsm8k, "#### Step 1\nHe pays 12.\nThe answer is 12.", "12", True),
+    (tabmwp, "#### Step 1\nThe answer is 34.35.", "34.35", True),
+    (cruxeval, "#### Tracing f\nThe answer is 'abc'.", "'abc'", True),
+    # markdown emphasis and display blocks after "answer is"
+    (math, "The final answer is **5**.", "5", True),
+    (gsm8k, "The final answer is **12**.", "12", True),
+    (cruxeval, "The answer is **'abc'**.", "'abc'", True),
+    (math, "The answer is:\n$$\n\\frac{1}{2}\n$$", "\\frac{1}{2}", True),
+    (math, "The answer is:\n\\[ \\frac{1}{2} \\]", "\\frac{1}{2}", True),
+    (math, "The answer is x_1 + x_2.", "x_1 + x_2", True),  # a subscript is not emphasis
+    # "Enter all the solutions, separated by commas" (MATH-precalculus-528): in any order, never one number
+    (math, "\\boxed{70, 110}", "70,110", True),
+    (math, "\\boxed{110, 70}", "70,110", True),
+    (math, "\\boxed{70^\\circ, 110^\\circ}", "70,110", True),
+    (math, "\\boxed{3, 5}", "3, 5, 7", False),
+    (math, "\\boxed{[-36104]}", "[-36,104]", False),  # the comma of an interval is not a thousands separator
+    (math, "\\boxed{58500}", "58,500", True),  # one number written with a separator still is that number
+    (math, "\\boxed{(1, 2)}", "(2, 1)", False),  # a tuple keeps its order
+])
+def test_final_answers_as_models_write_them(task, completion, gold, ok):
+    extracted = task.extract(completion)
+    assert (extracted is not None and task.equivalent(extracted, gold)) is ok, extracted
 
 
 def test_a_bare_one_line_completion_is_its_own_answer_but_rambling_is_not():

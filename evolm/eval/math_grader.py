@@ -6,8 +6,11 @@ section 6): math-verify was fed bare, undelimited answers, so `\\sqrt{3}` never 
 and `2\\sqrt{3}` was cut to `2`. Here both sides are wrapped in `\\boxed{}` before parsing, and an
 exact normalized-string comparison runs first.
 
-Extraction (the paper's protocol): the last brace-matched `\\boxed{...}`; else GSM8K's native
-`#### N`; else the text after the last "answer is"; nothing found = no answer (wrong).
+Extraction (the paper's protocol): the last brace-matched `\\boxed{...}`; else the text after the
+last "answer is" (its first line, or a `$$`/`\\[` display block that follows; markdown emphasis
+removed); else GSM8K's native `#### N` as a line of its own holding a number (a markdown heading
+`#### Step 2` is not an answer); nothing found = no answer (wrong). A gold solution is read boxed,
+then `#### ...`, then "answer is".
 """
 
 from __future__ import annotations
@@ -16,12 +19,19 @@ import functools
 import re
 import threading
 
-GRADER = "evolm.math/1: last \\boxed{} | #### N | 'answer is'; normalized exact match, then math-verify on \\boxed{} both sides"
+GRADER = ("evolm.math/2: last \\boxed{} | 'answer is' | a '#### N' line; normalized exact match (thousands separators "
+          "only in a whole number), comma lists as multisets, then math-verify on \\boxed{} both sides")
 TIMEOUT_S = 5
 
 _BOXED = re.compile(r"\\(?:boxed|fbox)\s*")
 _ANSWER_IS = re.compile(r"answer is[:\s]*", re.IGNORECASE)
 _GSM8K = re.compile(r"####\s*([^\n]+)")
+_GSM8K_LINE = re.compile(r"^[ \t]*####[ \t]*(\$?[ \t]*-?[\d,]*\.?\d+)[ \t]*\.?[ \t]*$", re.MULTILINE)
+_DISPLAY = re.compile(r"^(?:\$\$|\\\[)(.*?)(?:\$\$|\\\])", re.DOTALL)
+# markdown bold anywhere (`**5**`), italics only around the whole answer: a single `*` or `_` inside it
+# is arithmetic or a LaTeX subscript (`2*3`, `x_1`)
+_BOLD = re.compile(r"\*\*(?=\S)(.+?)(?<=\S)\*\*")
+_ITALIC = re.compile(r"^([*_])(?=\S)(.+?)(?<=\S)\1$")
 
 
 def last_boxed(text: str) -> str | None:
@@ -46,28 +56,45 @@ def last_boxed(text: str) -> str | None:
 
 
 def extract_answer(text: str) -> str | None:
+    """A completion's final answer: the last \\boxed{}, else after the last "answer is", else a
+    `#### N` line."""
     if not text:
         return None
     boxed = last_boxed(text)
     if boxed:
         return boxed
-    gsm = _GSM8K.findall(text)
-    if gsm:
-        return gsm[-1].strip()
+    said = answer_is(text)
+    if said:
+        return said
+    lines = _GSM8K_LINE.findall(text)
+    return lines[-1].strip() if lines else None
+
+
+def answer_is(text: str) -> str | None:
+    """What follows the last "answer is": a display block (`$$ x $$`, `\\[ x \\]`) or the rest of its line,
+    without markdown emphasis (`**5**`), a final period or surrounding `$`."""
     found = list(_ANSWER_IS.finditer(text))
-    if found:
-        tail = text[found[-1].end():].strip().split("\n")[0]
-        tail = re.sub(r"\.\s*$", "", tail).strip().strip("$").strip()
-        return tail or None
-    return None
+    if not found:
+        return None
+    rest = text[found[-1].end():].lstrip()
+    display = _DISPLAY.match(rest)
+    tail = display.group(1).strip() if display else rest.split("\n")[0]
+    tail = re.sub(r"\.\s*$", "", _BOLD.sub(r"\1", tail)).strip()
+    tail = _ITALIC.sub(r"\2", tail).strip().strip("$").strip()
+    return tail or None
 
 
 def gold_answer(row: dict) -> str | None:
-    """The gold answer of a benchmark/pool row: gt_answer, else last \\boxed{} or #### of gt_solution."""
+    """The gold answer of a benchmark/pool row: gt_answer, else the last \\boxed{} of gt_solution, else
+    its `#### ...` (GSM8K's own), else after "answer is"."""
     answer = row.get("gt_answer")
     if isinstance(answer, str) and answer.strip():
         return answer.strip()
-    return extract_answer(row.get("gt_solution") or "")
+    solution = row.get("gt_solution") or ""
+    if not solution:
+        return None
+    native = _GSM8K.findall(solution)
+    return last_boxed(solution) or (native[-1].strip() if native else None) or answer_is(solution)
 
 
 _TEXT = re.compile(r"\\(?:text|textbf|mathrm|mbox)\{([^{}]*)\}")
@@ -81,10 +108,34 @@ def normalize(answer: str) -> str:
                      ("\\dfrac", "\\frac"), ("\\tfrac", "\\frac"), ("^\\circ", ""), ("^{\\circ}", ""),
                      ("\\%", ""), ("%", ""), ("\\$", ""), ("$", "")):
         s = s.replace(old, new)
-    s = re.sub(r"(?<=\d),(?=\d{3}\b)", "", s)  # 1,000 -> 1000
     s = s.replace(" ", "").rstrip(".")
+    if re.fullmatch(r"-?\d{1,3}(,\d{3})+(\.\d+)?", s):  # 1,000 -> 1000; not a list (70,110) within brackets
+        s = s.replace(",", "")
     s = re.sub(r"^[a-zA-Z]\s*=", "", s)  # x = 5 -> 5
     return s.lower()
+
+
+def _listed(answer: str) -> list[str] | None:
+    """The items of a bare comma-separated answer (`70, 110`; not a tuple, interval or set in
+    brackets, whose order or kind matters to math-verify), or None."""
+    s = answer.strip().strip("$").strip()
+    if "," not in s or re.search(r"[()\[\]{}]", s.replace("\\{", "").replace("\\}", "")) or "\\{" in s:
+        return None
+    items = [item.strip() for item in s.split(",")]
+    return items if len(items) > 1 and all(items) else None
+
+
+def _same_items(predicted: list[str], gold: list[str]) -> bool:
+    """Two lists of answers equal as multisets, each pair by `answers_match`."""
+    if len(predicted) != len(gold):
+        return False
+    left = list(gold)
+    for item in predicted:
+        match = next((i for i, g in enumerate(left) if answers_match(item, g)), None)
+        if match is None:
+            return False
+        left.pop(match)
+    return True
 
 
 def _timeout() -> int | None:
@@ -100,6 +151,9 @@ def answers_match(predicted: str, gold: str) -> bool:
     """Whether two extracted answers are equal: normalized strings, else math-verify on \\boxed{} forms."""
     if normalize(predicted) == normalize(gold):
         return True
+    listed = _listed(predicted), _listed(gold)
+    if listed[0] and listed[1]:  # "Enter all the solutions, separated by commas": in any order
+        return _same_items(*listed)
     from math_verify import parse, verify
 
     timeout = _timeout()

@@ -15,7 +15,7 @@ from evolm.eval.tasks.base import TaskSpec, answer_region
 from evolm.eval.tasks.hub import HubSource, HubTask, evolm_row, pinned_ids
 
 FAMILY = "cruxeval"
-NAME = "evolm.literal/1: answer region; ast.literal_eval equality, else stripped-string equality"
+NAME = "evolm.literal/2: answer region; ast.literal_eval equality (a bool equals only a bool, at any depth), else stripped-string equality"
 MAX_CHARS = 10_000
 GOLD_HINT = "expected a non-empty gt_answer"
 
@@ -47,12 +47,24 @@ def equivalent(predicted: str, gold: str) -> bool:
     a, b = _literal(predicted), _literal(gold)
     if a is _NOT_PARSED or b is _NOT_PARSED:
         return predicted.strip() == gold.strip()
-    if isinstance(a, bool) or isinstance(b, bool):  # Python's True == 1, but `True` is not the answer `1`
-        return type(a) is type(b) and a == b
     try:
-        return bool(a == b)
-    except Exception:  # noqa: BLE001 - exotic comparisons are unequal, never a crash
+        return _same_literal(a, b)
+    except Exception:  # noqa: BLE001 - exotic comparisons (and a runaway depth) are unequal, never a crash
         return False
+
+
+def _same_literal(a, b) -> bool:
+    """Python's ==, except that a bool equals only a bool, inside containers too (Python's `[True] == [1]`,
+    but `[True]` is not the answer `[1]`)."""
+    if isinstance(a, bool) or isinstance(b, bool):
+        return type(a) is type(b) and a == b
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        return type(a) is type(b) and len(a) == len(b) and all(_same_literal(x, y) for x, y in zip(a, b))
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_same_literal(a[k], b[k]) for k in a)
+    if isinstance(a, (set, frozenset)) and isinstance(b, (set, frozenset)):
+        return a == b and {type(x) for x in a if isinstance(x, bool)} == {type(x) for x in b if isinstance(x, bool)}
+    return bool(a == b)
 
 
 # The paper's test set, rebuilt from the hub (evolm/eval/tasks/hub.py loads it).

@@ -3,7 +3,8 @@
 Detection is by whole word, never by substring: the original pipeline read "unknown" as "no" and
 so as False (evolm-paper.md, section 6). Synonyms: yes -> True, no -> False, unknown /
 undetermined / cannot be determined -> Uncertain. Inside the answer region (the last \\boxed{},
-else after the last "answer is", else a one-line completion) the last label wins.
+else after the last "answer is", else a one-line completion) the first label is the answer: "The
+answer is True because no rule applies" says True (the explanation's "no" is not an answer).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from evolm.eval.tasks.base import TaskSpec, answer_region
 from evolm.eval.tasks.hub import HubMismatch, HubSource, HubTask, evolm_row, pinned_ids
 
 FAMILY = "truth"
-NAME = "evolm.truth/1: whole-word True/False/Uncertain (yes/no/unknown) in the answer region; last wins"
+NAME = "evolm.truth/2: whole-word True/False/Uncertain (yes/no/unknown) in the answer region; the first is the answer"
 GOLD_HINT = "expected gt_answer True, False or Uncertain (or yes / no / unknown)"
 
 _LABELS = re.compile(
@@ -25,11 +26,11 @@ _CANONICAL = {"true": "True", "yes": "True", "false": "False", "no": "False"}
 
 
 def label(text: str) -> str | None:
-    """The last True/False/Uncertain label said in `text`, by whole word."""
-    found = _LABELS.findall(text)
+    """The first True/False/Uncertain label said in `text`, by whole word."""
+    found = _LABELS.search(text)
     if not found:
         return None
-    return _CANONICAL.get(found[-1].lower(), "Uncertain")
+    return _CANONICAL.get(found.group(1).lower(), "Uncertain")
 
 
 def gold(row: dict) -> str | None:
