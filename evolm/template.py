@@ -25,6 +25,10 @@ CHAT_TEMPLATE = (
 )
 
 
+# evolm's template as a post-trained manifest records it
+RECORD = {"name": TEMPLATE_NAME, "chat_template": CHAT_TEMPLATE, "format": "Human: {problem}\\nAssistant: {solution}<eos>"}
+
+
 def prompt_text(problem: str) -> str:
     """The generation prompt for a problem, exactly as the chat template renders it."""
     return f"Human: {problem}\nAssistant:"
@@ -50,3 +54,11 @@ def install(tokenizer) -> None:
 
 def has_template(tokenizer) -> bool:
     return bool(getattr(tokenizer, "chat_template", None))
+
+
+def template_record(tokenizer) -> dict:
+    """What a post-trained manifest records of the template its stage prompted with: evolm's, or the
+    parent's own (an RL run from a model fine-tuned elsewhere keeps the template it was tuned with)."""
+    if tokenizer.chat_template == CHAT_TEMPLATE:
+        return dict(RECORD)
+    return {"name": "the parent's own", "chat_template": tokenizer.chat_template, "format": None}

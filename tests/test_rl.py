@@ -158,3 +158,24 @@ def test_rl_that_learns_nothing_says_so_in_its_output_manifest_and_report(sft_mo
     assert len(warnings) == 2 and "frac_reward_zero_std 1.0" in warnings[0]
     assert cli("report", tmp_path / "runs", "--out", tmp_path / "report").code == 0
     assert "the weights are identical to the parent's" in (tmp_path / "report" / "report.md").read_text()
+
+
+def test_rl_prompts_with_evolm_template_after_pre_training_and_the_parents_own_after_fine_tuning(tiny_tokenizer):
+    """An adopted tokenizer's own template (ChatML here) is not the paper's: RL straight from a pre-trained
+    or CPT checkpoint installs evolm's, as SFT would have; a model fine-tuned with its own template keeps
+    it, and the manifest's record says which it was (before, it always named evolm's)."""
+    from transformers import AutoTokenizer
+
+    from evolm.stages.rl import prompt_template
+    from evolm.template import CHAT_TEMPLATE, TEMPLATE_NAME, template_record
+
+    chatml = "{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n{% endfor %}"
+    for stage, kept in (("pretrain", False), ("cpt", False), ("sft", True), ("rl", True)):
+        tokenizer = AutoTokenizer.from_pretrained(tiny_tokenizer)
+        tokenizer.chat_template = chatml
+        prompt_template(tokenizer, stage)
+        assert (tokenizer.chat_template == chatml) is kept, stage
+        assert template_record(tokenizer)["name"] == ("the parent's own" if kept else TEMPLATE_NAME)
+    bare = AutoTokenizer.from_pretrained(tiny_tokenizer)
+    prompt_template(bare, "sft")  # a fine-tuned parent without any template gets evolm's
+    assert bare.chat_template == CHAT_TEMPLATE

@@ -117,3 +117,19 @@ def test_trainer_settings_name_activation_checkpointing_as_the_installed_transfo
         warnings.simplefilter("error", FutureWarning)
         args = SFTConfig(output_dir=str(tmp_path), report_to=[], **settings)
     assert args.gradient_checkpointing is False and getattr(args, "activation_checkpointing", False) is False
+
+
+def test_examples_longer_than_max_length_are_counted_and_recorded(base, tmp_path, cli):
+    """TRL keeps an over-long example's start (its solution loses its end and EOS) and drops one whose
+    prompt fills --max-length, silently; evolm says how many, and the manifest's warnings keep it."""
+    rows = [{"problem": "What is 1 plus 1?", "gt_solution": "1 + 1 = 2.\nThe final answer is \\boxed{2}"}] * 4
+    rows += [{"problem": "What is 2 plus 2?", "gt_solution": "2 + 2 = 4. " * 40 + "The final answer is \\boxed{4}"},
+             {"problem": "What is 3 plus 3? " * 40, "gt_solution": "The final answer is \\boxed{6}"}]
+    pool = tmp_path / "pool.jsonl"
+    pool.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    result = cli("sft", base, "--data", pool, "--examples", "6", "--epochs", "1", "--global-batch", "2",
+                 "--max-length", "64", "--out", tmp_path / "s")
+    assert result.code == 0, result.err
+    said = "2 of 6 examples are longer than --max-length 64 tokens: 1 lose the end of their solution (and its EOS), 1 whose"
+    assert said in result.err
+    assert any(said in w for w in load_checkpoint(tmp_path / "s").manifest.outcome.warnings)

@@ -60,14 +60,15 @@ def write_posttrained(out: Path, manifest: Manifest, model, tokenizer, run_dir: 
 def posttrain_manifest(stage: str, knobs: dict, parent: Checkpoint, *, data: list[DataSource], schedule: Schedule,
                        seed: int, wall_time_s: float, processes: int, outcome: Outcome, tracking: dict | None,
                        trained_tokens: int | None, generated_tokens: int | None = None,
-                       parallelism: str | None = None, **posttraining) -> Manifest:
+                       parallelism: str | None = None, template: dict | None = None, **posttraining) -> Manifest:
     """The manifest of an SFT or RL checkpoint: the parent's model and tokenizer, the chat template,
     the lineage's pre-training data, and the stage's own records (`posttraining`: reward, kl,
-    generation, lora)."""
+    generation, lora). `template`: `evolm.template.template_record` of the tokenizer it prompted with
+    (default: evolm's, which SFT installs)."""
     from evolm.lineage_data import pretraining_data
-    from evolm.template import CHAT_TEMPLATE, TEMPLATE_NAME
+    from evolm.template import RECORD
 
-    template = {"name": TEMPLATE_NAME, "chat_template": CHAT_TEMPLATE, "format": "Human: {problem}\\nAssistant: {solution}<eos>"}
+    template = template or dict(RECORD)
     return build_manifest(
         stage, knobs, parent=parent, model=parent.manifest.model, tokenizer=parent.manifest.tokenizer, data=data,
         pretraining_data=pretraining_data(parent), schedule=schedule, seed=seed,

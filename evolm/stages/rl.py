@@ -88,6 +88,9 @@ class RLOptions:
         output exists (TRL would refuse some of them only after OUT.partial was made)."""
         if self.algo not in ALGORITHMS:
             raise BadInput(f"Unknown RL algorithm {self.algo!r}; choose {', '.join(ALGORITHMS)}.")
+        if self.algo == "ppo" and self.rollouts not in (None, 1):
+            raise BadInput(f"--rollouts {self.rollouts}: PPO draws one rollout per prompt (the paper's); more are for "
+                           "GRPO and RLOO (--algo grpo).")
         if self.algo != "ppo" and self.rollouts is not None and self.rollouts < 2:
             raise BadInput(f"--rollouts {self.rollouts}: {self.algo.upper()} compares the rollouts of a prompt, so it needs "
                            "at least 2 (PPO takes 1).")
@@ -231,7 +234,7 @@ def run(*, parent: Path, data: Path, examples: int | None, epochs: float, out: P
     import datasets
     from transformers import AutoTokenizer
 
-    from evolm.template import conversation, has_template, install
+    from evolm.template import conversation, template_record
 
     o = options or RLOptions()
     o.check()  # every option, before anything is read or written
@@ -258,8 +261,7 @@ def run(*, parent: Path, data: Path, examples: int | None, epochs: float, out: P
     micro, accum = batch.micro, batch.accum
 
     tokenizer = AutoTokenizer.from_pretrained(ancestor.path)
-    if not has_template(tokenizer):
-        install(tokenizer)  # RL straight after pre-training: the same template SFT would have set
+    prompt_template(tokenizer, ancestor.manifest.stage)
     tokenizer.padding_side = "left"
     rows = chosen.rows
     graders = [row_grader(r) for r in rows]
@@ -312,6 +314,7 @@ def run(*, parent: Path, data: Path, examples: int | None, epochs: float, out: P
                                  "mean": sum(rewards) / len(rewards) if rewards else None}),
         seed=o.seed, wall_time_s=trained.wall_time_s, processes=world_size(), parallelism=trained.parallelism,
         trained_tokens=trained.trained_tokens, generated_tokens=trained.generated_tokens, tracking=tracking.manifest(),
+        template=template_record(tokenizer),
     )
 
     def save() -> Checkpoint:  # on the main process; the others receive its result
@@ -378,6 +381,17 @@ def _train_trl(o: RLOptions, ancestor, tokenizer, dataset, kept, settings: dict,
                                           settings["rollouts"]),
         parallelism=parallelism(trainer.accelerator), log_history=trainer.state.log_history,
         backend="vllm" if use_vllm else "transformers")
+
+
+def prompt_template(tokenizer, parent_stage: str) -> None:
+    """The chat template RL prompts with: straight after pre-training (or where the tokenizer has none)
+    evolm's, which SFT would have set (an adopted tokenizer's own, a ChatML one say, is not the paper's);
+    a fine-tuned parent keeps the template it was tuned with (the manifest records which)."""
+    from evolm.stagespec import kind_of
+    from evolm.template import has_template, install
+
+    if not has_template(tokenizer) or kind_of(parent_stage) == "base":
+        install(tokenizer)
 
 
 def _train_ppo(o: RLOptions, ancestor, tokenizer, kept, settings: dict, epochs: float, accum: int, context: int, run_dir: Path,

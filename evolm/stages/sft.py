@@ -65,6 +65,29 @@ def preset_defaults(preset: str) -> SFTDefaults:
     return known.sft if known else SFTDefaults()
 
 
+def over_length(tokenizer, rows: list[dict], max_length: int) -> str | None:
+    """What TRL does, silently, to examples longer than `max_length` tokens: it keeps their start, so a
+    solution loses its end and its EOS; one whose prompt alone fills `max_length` has nothing left to
+    learn from and is dropped. Counted here (the chat template's text, tokenized as TRL tokenizes it),
+    logged and returned as one warning; None when every example fits."""
+    from evolm.console import log
+    from evolm.template import prompt_text, training_text
+
+    if not rows:
+        return None
+    encode = lambda texts: tokenizer(texts, add_special_tokens=False)["input_ids"]  # noqa: E731
+    full = encode([training_text(r["problem"], r["gt_solution"], tokenizer.eos_token) for r in rows])
+    prompts = encode([prompt_text(r["problem"]) for r in rows])
+    dropped = sum(len(p) >= max_length for p in prompts)
+    cut = sum(len(f) > max_length for f, p in zip(full, prompts) if len(p) < max_length)
+    if not cut and not dropped:
+        return None
+    warning = (f"{cut + dropped} of {len(rows)} examples are longer than --max-length {max_length} tokens: "
+               f"{cut} lose the end of their solution (and its EOS), {dropped} whose prompt alone fills it are left out")
+    log(f"warning: {warning}")
+    return warning
+
+
 def run(*, parent: Path, data: Path, examples: int | None, epochs: float, out: Path, options: SFTOptions | None = None,
         resume: bool = False, overwrite: bool = False) -> Checkpoint:
     """Fine-tune `parent` on the first `examples` of a pool file, or of a split folder's SFT part
@@ -105,6 +128,7 @@ def run(*, parent: Path, data: Path, examples: int | None, epochs: float, out: P
     install(tokenizer)
     model = AutoModelForCausalLM.from_pretrained(ancestor.path, dtype=torch.float32, attn_implementation="sdpa")
     dataset = datasets.Dataset.from_list([{"messages": conversation(r["problem"], r["gt_solution"])} for r in chosen.rows])
+    long_rows = over_length(tokenizer, chosen.rows, max_length)
     knobs = {"examples": end - start, "epochs": epochs, "pool_sha256": chosen.pool_sha256, "rows": [start, end]}
     settings = {"lr": lr, "global_batch": global_batch, "micro_batch": micro, "max_length": max_length,
                 "warmup": o.warmup, "weight_decay": o.weight_decay, "seed": o.seed, "lora": o.lora,
@@ -136,7 +160,8 @@ def run(*, parent: Path, data: Path, examples: int | None, epochs: float, out: P
     def save() -> Checkpoint:  # on the main process; the others receive its result
         final = trainer.model.merge_and_unload() if o.lora else trainer.model
         final.config.use_cache = True
-        warnings = noop_warnings(ancestor.path, weights or final.state_dict(), trainer.state.log_history, "sft") or None
+        warnings = (noop_warnings(ancestor.path, weights or final.state_dict(), trainer.state.log_history, "sft")
+                    + ([long_rows] if long_rows else [])) or None
         losses = [h["loss"] for h in trainer.state.log_history if "loss" in h]
         manifest = posttrain_manifest(
             "sft", knobs, ancestor,
