@@ -134,3 +134,21 @@ def test_a_grader_never_hangs(monkeypatch):
     assert math.equivalent("9^{9^{9^{9}}}", "1") is False
     assert time.monotonic() - start < 10
     assert cruxeval.equivalent("[" * 5000 + "]" * 5000, "[]") is False  # recursion limit, not a crash
+
+
+def test_the_repetition_penalty_skips_a_rows_left_padding():
+    """Padding is EOS: transformers' default penalty (the paper's 1.1) over the batch's whole input made
+    a prompt shorter than its batch's longest less likely to end; only each row's own tokens count."""
+    import torch
+
+    from evolm.eval.generate import _repetition_penalty
+
+    eos = 0
+    input_ids = torch.tensor([[eos, eos, 5, 6], [eos, 2, 5, 6]])  # row 0 padded by 2; row 1's EOS is its own token
+    processor = _repetition_penalty(1.1, [2, 0], copies=1)["logits_processor"][0]
+    scores = processor(input_ids, torch.ones(2, 8))
+    assert scores[0, eos] == 1.0 and scores[1, eos] == pytest.approx(1 / 1.1)
+    assert scores[0, 5] == scores[1, 5] == pytest.approx(1 / 1.1) and scores[0, 3] == 1.0
+    assert _repetition_penalty(1.0, [2, 0], copies=1) == {}
+    sampled = _repetition_penalty(1.1, [2, 0], copies=3)["logits_processor"][0]  # 3 samples per prompt: 6 rows
+    assert sampled.prompt_ignore_length.tolist() == [2, 2, 2, 0, 0, 0]

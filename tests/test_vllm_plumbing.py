@@ -34,6 +34,7 @@ def _fake_vllm(monkeypatch, refuse: str | None = None):
             if refuse:
                 raise ValueError(refuse)
             made["llm"] = kwargs
+            made["starts"] = made.get("starts", 0) + 1
             self.llm_engine = types.SimpleNamespace(model_executor=types.SimpleNamespace(
                 driver_worker=types.SimpleNamespace(model_runner=_Runner())))
 
@@ -71,6 +72,85 @@ def test_vllm_gets_the_memory_fraction_and_float32_on_a_cpu(sft_model, synth_tin
     assert probe["max_tokens"] == 1 and greedy["temperature"] == 0.0 and sampled["n"] == 2
     saved = json.loads((tmp_path / "eval" / "SynthMathBasic1.json").read_text())
     assert saved["identity"]["backend"] == "vllm" and saved["problems"] == 3
+
+
+def test_vllm_gets_token_ids_without_bos_a_seed_per_problem_and_no_prompt_past_its_context(tiny_tokenizer, monkeypatch):
+    """From text vLLM would add the tokenizer's special tokens (the Llama-2 tokenizer's <s>): it gets the
+    ids the transformers backend uses. One seed for every problem would give them all the same
+    sampling noise. A prompt that fills the context (vLLM would refuse the whole batch) gets "", as the
+    transformers backend gives it."""
+    from transformers import AutoTokenizer
+
+    from evolm.eval.generate import Decoding, VLLMBackend, prompt_seed
+
+    made = _fake_vllm(monkeypatch)
+    tokenizer = AutoTokenizer.from_pretrained(tiny_tokenizer)
+    tokenizer.add_special_tokens({"bos_token": "<s>"})
+    tokenizer.add_bos_token = True  # as the Llama-2 tokenizer: <s> in front of every encoded text
+    assert tokenizer("What is 1 plus 1?")["input_ids"][0] == tokenizer.bos_token_id
+    backend = VLLMBackend("no-model-dir", tokenizer, context=32, seed=0)
+    prompts = ["What is 1 plus 1?", "What is 2 plus 2?", "seven " * 40]
+    results = backend.generate_prompts(prompts, Decoding(samples=2, seed=3))
+    (_, probe), (greedy_inputs, greedy), (sampled_inputs, sampled) = made["requests"]
+    assert greedy_inputs == sampled_inputs == [
+        {"prompt_token_ids": tokenizer(p, add_special_tokens=False)["input_ids"]} for p in prompts[:2]]
+    assert [p["seed"] for p in greedy] == [p["seed"] for p in sampled] == [prompt_seed(3, p) for p in prompts[:2]]
+    assert len(set(p["seed"] for p in sampled)) == 2 and sampled[0]["n"] == 2 and greedy[0]["temperature"] == 0.0
+    assert [len(r) for r in results] == [3, 3, 3] and results[2] == ["", "", ""]
+
+
+def test_vllm_steps_aside_while_the_upstream_evaluation_loads_the_model(sft_model, synth_tiny, tmp_path, cli, monkeypatch):
+    """lm-eval and the validation loss load the model on the GPU vLLM would hold (0.9 of it): the engine
+    tried before any output is closed for them and started again for the generation."""
+    made = _fake_vllm(monkeypatch)
+    result = cli("eval", sft_model, "--suite", "cloze,SynthMathBasic1", "--benchmarks", synth_tiny, "--limit", "3",
+                 "--samples", "0", "--backend", "vllm", "--out", tmp_path / "eval")
+    assert result.code == 0, result.err
+    assert made["starts"] == 2 and (tmp_path / "eval" / "upstream.json").is_file()
+    assert json.loads((tmp_path / "eval" / "SynthMathBasic1.json").read_text())["identity"]["backend"] == "vllm"
+
+
+def test_vllm_leaves_a_reward_model_its_share_of_the_gpu(tmp_path, monkeypatch):
+    """With --reward-model on the same GPU, vLLM's default share (0.9 of the device, claimed when it
+    starts) is lowered by the reward model's weights and a fifth more: the paper's 8B reward model,
+    about 15 GB in bf16, would not fit in the 10% an H100's 0.9 leaves."""
+    import types
+
+    import torch
+    from transformers import LlamaConfig
+
+    from evolm.eval.reward_model import vllm_memory_beside, weight_bytes
+
+    LlamaConfig(vocab_size=128256, hidden_size=4096, intermediate_size=14336, num_hidden_layers=32, num_attention_heads=32,
+                num_key_value_heads=8, num_labels=1).save_pretrained(tmp_path / "rm")
+    assert vllm_memory_beside(str(tmp_path / "rm")) == 0.9  # no GPU: nothing to share
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "current_device", lambda: 0)
+    monkeypatch.setattr(torch.cuda, "get_device_properties", lambda i: types.SimpleNamespace(total_memory=80 * 2**30))
+    assert 14e9 < weight_bytes(str(tmp_path / "rm")) < 16e9  # Llama-3.1-8B's shape in bf16
+    assert 0.65 < vllm_memory_beside(str(tmp_path / "rm")) < 0.72
+
+
+def test_each_process_tries_vllm_on_its_own_gpu(monkeypatch):
+    """GRPO's trial engine is vLLM's default one, which takes GPU 0 whatever the process: under torchrun
+    with 4 processes on 4 GPUs, all four would start on the first. Each starts where its LOCAL_RANK is."""
+    import os
+
+    import torch
+
+    from evolm.eval.generate import on_this_process_gpu
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 4)
+    monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
+    monkeypatch.setenv("LOCAL_RANK", "2")
+    with on_this_process_gpu():
+        assert os.environ["CUDA_VISIBLE_DEVICES"] == "2"
+    assert "CUDA_VISIBLE_DEVICES" not in os.environ
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "4,5,6,7")  # a job given the node's other half
+    with on_this_process_gpu():
+        assert os.environ["CUDA_VISIBLE_DEVICES"] == "6"
+    assert os.environ["CUDA_VISIBLE_DEVICES"] == "4,5,6,7"
 
 
 @pytest.mark.parametrize("saved, on_gpu", [("float32", "bfloat16"), (None, "bfloat16"), ("bfloat16", "bfloat16"),

