@@ -26,7 +26,10 @@ TIMEOUT_S = 5
 _BOXED = re.compile(r"\\(?:boxed|fbox)\s*")
 _ANSWER_IS = re.compile(r"answer is[:\s]*", re.IGNORECASE)
 _GSM8K = re.compile(r"####\s*([^\n]+)")
-_GSM8K_LINE = re.compile(r"^[ \t]*####[ \t]*(\$?[ \t]*-?[\d,]*\.?\d+)[ \t]*\.?[ \t]*$", re.MULTILINE)
+# GSM8K's answer line in a completion: a number, maybe with its unit ("#### 12 dollars"); not a markdown
+# heading ("#### Step 2: solve", "#### 1. Setup")
+_GSM8K_LINE = re.compile(r"^[ \t]*####[ \t]*(\$?[ \t]*-?[\d,]*\.?\d+(?:[ \t]+[A-Za-z%$][^\n]*?)?)[ \t]*\.?[ \t]*$",
+                         re.MULTILINE)
 _DISPLAY = re.compile(r"^(?:\$\$|\\\[)(.*?)(?:\$\$|\\\])", re.DOTALL)
 # markdown bold anywhere (`**5**`), italics only around the whole answer: a single `*` or `_` inside it
 # is arithmetic or a LaTeX subscript (`2*3`, `x_1`)

@@ -141,15 +141,6 @@ class PolicyAndCritic(torch.nn.Module):
                 {"params": list(self.critic.parameters()), "lr": critic_lr}]
 
 
-def clip_each(accelerator, model, max_norm: float) -> None:
-    """Clip the policy's and the critic's gradient norms each on its own, as verl and OpenRLHF do (their
-    actor and critic are apart): the critic's gradients, larger and at 10x the learning rate, must not
-    shrink the actor's steps. (Under DeepSpeed one engine holds both and clips them together.)"""
-    unwrapped = accelerator.unwrap_model(model)
-    for part in (unwrapped.policy, unwrapped.critic):
-        accelerator.clip_grad_norm_(part.parameters(), max_norm)
-
-
 def policy_weights(state_dict: dict) -> dict:
     """The policy's weights out of the combined module's state dict."""
     return {key.removeprefix("policy."): value for key, value in state_dict.items() if key.startswith("policy.")}
@@ -368,8 +359,12 @@ def train(policy, critic, ref, tokenizer, prompts: list[list[int]], score: Calla
                         # processes' gradients; x micro_batches: accelerate divides each micro batch's loss by them
                         share = world * micro_batches / tokens_all / s.ppo_epochs
                         accelerator.backward(pg.sum() * share + vf.sum() * share)
-                        if accelerator.sync_gradients and not deepspeed:  # DeepSpeed's engine clips (_fill_deepspeed_config)
-                            clip_each(accelerator, model, s.grad_clip)
+                        if accelerator.sync_gradients:
+                            # One norm over the policy and the critic together, where verl clips each of its
+                            # separate actor and critic: under the ZeRO configs one DeepSpeed engine holds both
+                            # and can only clip them together (_fill_deepspeed_config), and a launch config must
+                            # not change the optimization (tested: every config trains as one process does).
+                            accelerator.clip_grad_norm_(model.parameters(), s.grad_clip)  # under DeepSpeed, its engine clips
                         optimizer.step()
                         optimizer.zero_grad(set_to_none=True)
                     # this process's part of the global means (summed over the processes below)
@@ -429,6 +424,6 @@ def _fill_deepspeed_config(accelerator, s: PPOSettings) -> None:
     gradient clipping (the engine clips, over the policy and critic together)."""
     config = accelerator.state.deepspeed_plugin.deepspeed_config
     steps = accelerator.gradient_accumulation_steps
-    # one engine for the policy and the critic: DeepSpeed clips their joint gradient norm (clip_each cannot apply)
+    # one engine for the policy and the critic: DeepSpeed clips their joint gradient norm, as every config does
     config.update({"train_micro_batch_size_per_gpu": s.micro_batch, "gradient_accumulation_steps": steps,
                    "train_batch_size": s.micro_batch * steps * accelerator.num_processes, "gradient_clipping": s.grad_clip})
