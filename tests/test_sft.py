@@ -119,17 +119,21 @@ def test_trainer_settings_name_activation_checkpointing_as_the_installed_transfo
     assert args.gradient_checkpointing is False and getattr(args, "activation_checkpointing", False) is False
 
 
-def test_examples_longer_than_max_length_are_counted_and_recorded(base, tmp_path, cli):
+def test_examples_longer_than_max_length_are_counted(tiny_tokenizer):
     """TRL keeps an over-long example's start (its solution loses its end and EOS) and drops one whose
-    prompt fills --max-length, silently; evolm says how many, and the manifest's warnings keep it."""
+    prompt fills --max-length, silently; evolm counts both (logged, and kept in the manifest's warnings)."""
+    from evolm.stages.sft import over_length
+
+    tokenizer = AutoTokenizer.from_pretrained(tiny_tokenizer)
+    install(tokenizer)
     rows = [{"problem": "What is 1 plus 1?", "gt_solution": "1 + 1 = 2.\nThe final answer is \\boxed{2}"}] * 4
     rows += [{"problem": "What is 2 plus 2?", "gt_solution": "2 + 2 = 4. " * 40 + "The final answer is \\boxed{4}"},
              {"problem": "What is 3 plus 3? " * 40, "gt_solution": "The final answer is \\boxed{6}"}]
-    pool = tmp_path / "pool.jsonl"
-    pool.write_text("".join(json.dumps(r) + "\n" for r in rows))
-    result = cli("sft", base, "--data", pool, "--examples", "6", "--epochs", "1", "--global-batch", "2",
-                 "--max-length", "64", "--out", tmp_path / "s")
-    assert result.code == 0, result.err
-    said = "2 of 6 examples are longer than --max-length 64 tokens: 1 lose the end of their solution (and its EOS), 1 whose"
-    assert said in result.err
-    assert any(said in w for w in load_checkpoint(tmp_path / "s").manifest.outcome.warnings)
+    said = over_length(tokenizer, rows, 64)
+    assert said.startswith("2 of 6 examples are longer than --max-length 64 tokens: 1 lose the end of their solution "
+                           "(and its EOS), 1 whose prompt alone fills it are left out")
+    # the count is of the text TRL trains on: the chat template's, EOS included
+    fits = max(len(tokenizer.apply_chat_template([{"role": "user", "content": r["problem"]},
+                                                   {"role": "assistant", "content": r["gt_solution"]}])["input_ids"])
+               for r in rows[:4])
+    assert over_length(tokenizer, rows[:4], fits) is None and over_length(tokenizer, rows[:4], fits - 1).startswith("4 of 4")
