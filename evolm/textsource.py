@@ -81,6 +81,8 @@ def resolve_source(spec: str | Path, *, text_field: str = "text", subset: str | 
     """Turn a CLI argument into a TextSource, or say in one sentence why it cannot be used."""
     spec = str(spec)
     path = Path(spec)
+    if (subset or revision is not None) and (path.exists() or not _HUB_NAME.match(spec) or spec.endswith(LOCAL_SUFFIXES)):
+        raise BadInput(f"--{'subset' if subset else 'revision'} is for hub datasets; {spec} is not one.")
     if path.exists():
         if path.is_dir():
             files = tuple(sorted(p for p in path.rglob("*") if p.is_file() and p.suffix in LOCAL_SUFFIXES and not p.name.startswith(".")))
@@ -92,11 +94,11 @@ def resolve_source(spec: str | Path, *, text_field: str = "text", subset: str | 
             raise BadInput(f"Unsupported file type {path.suffix or '(none)'} for {path}; use .jsonl, .parquet or .txt.")
         return TextSource(spec, files=files, text_field=text_field)
     if not isinstance(subset, str) and subset is not None:  # one subset stays a string: its shards' fingerprint is as before
-        subset = tuple(subset) if len(subset) > 1 else (subset[0] if subset else None)
+        subset = tuple(dict.fromkeys(subset))  # a subset given twice is read once
+        subset = subset if len(subset) > 1 else (subset[0] if subset else None)
     if _HUB_NAME.match(spec) and not spec.endswith(LOCAL_SUFFIXES):
         return TextSource(spec, hub_name=spec, subset=subset, split=split, text_field=text_field, revision=revision)
-    if subset is not None or revision is not None:
-        raise BadInput(f"--{'subset' if subset is not None else 'revision'} is for hub datasets; {spec} is not one.")
+
     raise BadInput(f"Source {spec} does not exist (and is not a hub dataset name like HuggingFaceFW/fineweb-edu).")
 
 

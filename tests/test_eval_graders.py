@@ -71,6 +71,9 @@ def test_truth_labels_by_whole_word(completion, label):
     ("[1, 2]", "(1, 2)", False),
     ("[1]", "[True]", False),  # a bool is only a bool inside containers too (Python's [1] == [True])
     ("{'a': [False]}", "{'a': [0]}", False),
+    ("{(1,)}", "{(True,)}", False),  # set members and dict keys too
+    ("{1: 'a'}", "{True: 'a'}", False),
+    ("{'x': {1, 2}}", "{'x': {2, 1}}", True),
     ("[True, 2]", "[True, 2]", True),
     ("f(x)", "f(x)", True),  # not literals: compared as text
 ])
@@ -108,8 +111,21 @@ def test_tabmwp_numbers_or_text(pred, gold, ok):
     (math, "The answer is x_1 + x_2.", "x_1 + x_2", True),  # a subscript is not emphasis
     # "Enter all the solutions, separated by commas" (MATH-precalculus-528): in any order, never one number
     (math, "\\boxed{70, 110}", "70,110", True),
-    (math, "\\boxed{110, 70}", "70,110", True),
     (math, "\\boxed{70^\\circ, 110^\\circ}", "70,110", True),
+    # but "70,110" also reads as one number: only its own order is its list, so "234, 1" is not 1,234
+    (math, "\\boxed{110, 70}", "70,110", False),
+    (math, "\\boxed{234, 1}", "1,234", False),
+    (math, "\\boxed{7, 5, 3}", "3, 5, 7", True),  # an unambiguous list in any order
+    (math, "The answer is x = 1,000.", "1000", True),
+    # GSM8K's answer line as models write it; the later of it and "answer is" is the final answer
+    (gsm8k, "#### 25%", "25", True),
+    (gsm8k, "#### **7**", "7", True),
+    (gsm8k, "#### 7 (apples)", "7", True),
+    (gsm8k, "Let's see what the answer is: the total.\nSo 3 + 4 = 7\n#### 7", "7", True),
+    (gsm8k, "#### 1. Setup\nThen we add.", "1", False),  # a numbered heading is not an answer
+    # emphasis only around the whole answer: inside it, it is the answer's own
+    (cruxeval, "The answer is '**a**'.", "'**a**'", True),
+    (math, "The answer is *5*.", "5", True),
     (math, "\\boxed{3, 5}", "3, 5, 7", False),
     (math, "\\boxed{[-36104]}", "[-36,104]", False),  # the comma of an interval is not a thousands separator
     (math, "\\boxed{58500}", "58,500", True),  # one number written with a separator still is that number
@@ -135,20 +151,3 @@ def test_a_grader_never_hangs(monkeypatch):
     assert time.monotonic() - start < 10
     assert cruxeval.equivalent("[" * 5000 + "]" * 5000, "[]") is False  # recursion limit, not a crash
 
-
-def test_the_repetition_penalty_skips_a_rows_left_padding():
-    """Padding is EOS: transformers' default penalty (the paper's 1.1) over the batch's whole input made
-    a prompt shorter than its batch's longest less likely to end; only each row's own tokens count."""
-    import torch
-
-    from evolm.eval.generate import _repetition_penalty
-
-    eos = 0
-    input_ids = torch.tensor([[eos, eos, 5, 6], [eos, 2, 5, 6]])  # row 0 padded by 2; row 1's EOS is its own token
-    processor = _repetition_penalty(1.1, [2, 0], copies=1)["logits_processor"][0]
-    scores = processor(input_ids, torch.ones(2, 8))
-    assert scores[0, eos] == 1.0 and scores[1, eos] == pytest.approx(1 / 1.1)
-    assert scores[0, 5] == scores[1, 5] == pytest.approx(1 / 1.1) and scores[0, 3] == 1.0
-    assert _repetition_penalty(1.0, [2, 0], copies=1) == {}
-    sampled = _repetition_penalty(1.1, [2, 0], copies=3)["logits_processor"][0]  # 3 samples per prompt: 6 rows
-    assert sampled.prompt_ignore_length.tolist() == [2, 2, 2, 0, 0, 0]

@@ -161,9 +161,19 @@ def test_hub_subsets_by_config_name_by_folder_and_several_interleaved(tiny_token
     assert text.index("infiwebmath-3plus document 0") < text.index("finemath-3plus document 2")  # interleaved
     manifest = json.loads((tmp_path / "fm" / "shards.json").read_text())
     assert manifest["source"]["subset"] == ["finemath-3plus", "infiwebmath-3plus"]
-    local = cli("data", "prepare", tmp_path / "nothing.jsonl", "--subset", "x", "--tokenizer", tiny_tokenizer,
+    (tmp_path / "local.jsonl").write_text('{"text": "a document"}\n')
+    local = cli("data", "prepare", tmp_path / "local.jsonl", "--subset", "x", "--tokenizer", tiny_tokenizer,
                 "--out", tmp_path / "local")
-    assert local.code == 2
+    assert local.code == 2 and "--subset is for hub datasets" in local.err and not (tmp_path / "local").exists()
+    # a config file may give one subset as one value (a repeatable option), and a subset given twice is read once
+    asked.clear()
+    (tmp_path / "fm.yaml").write_text("subset: finemath-3plus\n")
+    one = cli("data", "prepare", "HuggingFaceTB/finemath", "--config", tmp_path / "fm.yaml", "--tokenizer", tiny_tokenizer,
+              "--out", tmp_path / "fm1")
+    assert one.code == 0, one.err
+    twice = cli("data", "prepare", "HuggingFaceTB/finemath", "--subset", "finemath-3plus", "--subset", "finemath-3plus",
+                "--tokenizer", tiny_tokenizer, "--out", tmp_path / "fm2")
+    assert twice.code == 0 and [a[1] for a in asked] == ["finemath-3plus", "finemath-3plus"]  # one load per command
 
 
 def test_a_hub_source_records_the_commit_it_read_and_a_revision_is_another_source(tiny_tokenizer, tmp_path, cli, monkeypatch):

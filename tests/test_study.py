@@ -253,14 +253,27 @@ def test_the_launch_command_on_slurm_gives_each_node_its_rank(tmp_path):
     pt = launch.for_stage(settings, slurm, "pretrain", on_slurm=True)
     assert (pt.processes, pt.nodes, pt.config) == (8, 2, str(config.resolve()))
     command = launch.command(pt, ["pretrain", "--out", "runs/x y"], on_slurm=True, port=29511)
-    assert command[:5] == ["srun", "--nodes=2", "--ntasks-per-node=1", "--kill-on-bad-exit=1", "bash"]
+    assert command[:4] == ["srun", "--ntasks-per-node=1", "--kill-on-bad-exit=1", "bash"]
     script = command[-1]
     assert script.startswith('HEAD=$(scontrol show hostnames "$SLURM_JOB_NODELIST" | head -n1); exec ')
-    assert "--num_machines 2 --num_processes 16" in script and '--machine_rank "$SLURM_NODEID"' in script
+    assert '--num_machines "$SLURM_NNODES" --num_processes "$((SLURM_NNODES * 8))" --machine_rank "$SLURM_NODEID"' in script
     assert '--main_process_ip "$HEAD" --main_process_port 29511 -m evolm pretrain --out \'runs/x y\'' in script
     sft = launch.for_stage(settings, slurm, "sft", on_slurm=True)
     torchrun = launch.command(sft, ["sft"], on_slurm=True, port=29511)[-1]
-    assert "torch.distributed.run --nnodes 1 --nproc_per_node 8 --node_rank \"$SLURM_NODEID\"" in torchrun
+    assert 'torch.distributed.run --nnodes "$SLURM_NNODES" --nproc_per_node 8 --node_rank "$SLURM_NODEID"' in torchrun
+    # the shell expands it per node: what the script starts on node 1 of a 2-node job
+    import subprocess
+    shown = subprocess.run(["/bin/bash", "-c", script.replace("exec ", "echo ", 1)], capture_output=True, text=True,
+                           env={"SLURM_NNODES": "2", "SLURM_NODEID": "1", "SLURM_JOB_NODELIST": "n1", "PATH": "/nonexistent"})
+    assert "--num_machines 2 --num_processes 16 --machine_rank 1" in shown.stdout
+    # sbatch's node ranges: the plan counts the least the job may get
+    assert launch.for_stage(settings, {"pretrain": {"nodes": "2-4"}}, "pretrain", on_slurm=True).nodes == 2
+    # a stage may turn a default config off (torchrun); locally, a config launch takes a free port
+    off = launch.for_stage(launch.parse({"default": {"config": str(config), "processes": 2}, "sft": {"config": None}}, "t"),
+                           {}, "sft", on_slurm=False)
+    assert off.config is None and "torch.distributed.run" in launch.command(off, ["sft"], on_slurm=False)
+    local = launch.command(launch.for_stage(settings, slurm, "pretrain", on_slurm=False), ["pretrain"], on_slurm=False)
+    assert local[local.index("--main_process_port") + 1] == "0" and local[local.index("--num_processes") + 1] == "8"
     # a node group's own settings win over its stage's: its 4B runs on 4 nodes with another config
     group = launch.for_stage(settings, slurm, "pretrain", on_slurm=True, group_launch={"processes": 4},
                              group_slurm={"nodes": 4})

@@ -34,6 +34,8 @@ def _load_config(ctx: typer.Context, param: typer.CallbackParam, value: Optional
             # A YAML list for an option of one value (`export_at: [500K, 1M]`): its command-line form,
             # where click would otherwise pass the list's repr.
             setting = ",".join(map(str, setting))
+        elif known[name].multiple and not isinstance(setting, list):
+            setting = [setting]  # one value for a repeatable option (`subset: finemath-3plus`)
         defaults[name] = setting
     ctx.default_map = {**(ctx.default_map or {}), **defaults}
     return path

@@ -130,25 +130,11 @@ class TransformersBackend(Backend):
             else dict(do_sample=False, temperature=None, top_p=None, top_k=None)
         generated = self.model.generate(
             input_ids=input_ids, attention_mask=attention, max_new_tokens=min(d.max_new_tokens, room),
-            pad_token_id=pad, eos_token_id=self.tokenizer.eos_token_id,
+            repetition_penalty=d.repetition_penalty, pad_token_id=pad, eos_token_id=self.tokenizer.eos_token_id,
             stop_strings=list(d.stop) or None, tokenizer=self.tokenizer, **sampling,
-            **_repetition_penalty(d.repetition_penalty, [width - len(x) for x in ids], n if do_sample else 1),
         )
         texts = self.tokenizer.batch_decode(generated[:, width:], skip_special_tokens=True)
         return [cut_at_stop(t, d.stop) for t in texts]
-
-
-def _repetition_penalty(penalty: float, padding: list[int], copies: int) -> dict:
-    """transformers' repetition penalty over each row's real tokens: its default penalises every id in
-    the batch's input, the left padding too, and padding is EOS here, so a prompt shorter than its batch's
-    longest had its EOS penalised (completions longer by an amount that depended on the batch; vLLM
-    penalises only the prompt's and the completion's own tokens). `copies`: rows per prompt (samples)."""
-    if penalty == 1.0:
-        return {}
-    from transformers import LogitsProcessorList, RepetitionPenaltyLogitsProcessor
-
-    ignore = torch.tensor(padding).repeat_interleave(copies)
-    return {"logits_processor": LogitsProcessorList([RepetitionPenaltyLogitsProcessor(float(penalty), prompt_ignore_length=ignore)])}
 
 
 def vllm_installed() -> bool:

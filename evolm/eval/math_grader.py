@@ -6,11 +6,11 @@ section 6): math-verify was fed bare, undelimited answers, so `\\sqrt{3}` never 
 and `2\\sqrt{3}` was cut to `2`. Here both sides are wrapped in `\\boxed{}` before parsing, and an
 exact normalized-string comparison runs first.
 
-Extraction (the paper's protocol): the last brace-matched `\\boxed{...}`; else the text after the
-last "answer is" (its first line, or a `$$`/`\\[` display block that follows; markdown emphasis
-removed); else GSM8K's native `#### N` as a line of its own holding a number (a markdown heading
-`#### Step 2` is not an answer); nothing found = no answer (wrong). A gold solution is read boxed,
-then `#### ...`, then "answer is".
+Extraction: the last brace-matched `\\boxed{...}` (the paper's protocol); else whichever comes later
+of the text after the last "answer is" (the paper's fallback: its first line, or a `$$`/`\\[` display
+block that follows; emphasis around it removed) and GSM8K's native `#### N` line (starting with a
+number: a markdown heading `#### Step 2` is not an answer); nothing found = no answer (wrong). A gold
+solution is read boxed, then `#### ...`, then "answer is".
 """
 
 from __future__ import annotations
@@ -19,22 +19,23 @@ import functools
 import re
 import threading
 
-GRADER = ("evolm.math/2: last \\boxed{} | 'answer is' | a '#### N' line; normalized exact match (thousands separators "
-          "only in a whole number), comma lists as multisets, then math-verify on \\boxed{} both sides")
+GRADER = ("evolm.math/2: last \\boxed{} | the later of 'answer is' and a '#### N' line; normalized exact match "
+          "(thousands separators only in a whole number), comma lists as multisets, then math-verify on \\boxed{} both sides")
 TIMEOUT_S = 5
 
 _BOXED = re.compile(r"\\(?:boxed|fbox)\s*")
 _ANSWER_IS = re.compile(r"answer is[:\s]*", re.IGNORECASE)
 _GSM8K = re.compile(r"####\s*([^\n]+)")
-# GSM8K's answer line in a completion: a number, maybe with its unit ("#### 12 dollars"); not a markdown
-# heading ("#### Step 2: solve", "#### 1. Setup")
-_GSM8K_LINE = re.compile(r"^[ \t]*####[ \t]*(\$?[ \t]*-?[\d,]*\.?\d+(?:[ \t]+[A-Za-z%$][^\n]*?)?)[ \t]*\.?[ \t]*$",
-                         re.MULTILINE)
+# GSM8K's answer line in a completion: what follows `####` when it starts with a number ("#### 12",
+# "#### 12 dollars", "#### 25%", "#### **7**"); not a markdown heading ("#### Step 2: solve", "#### 1. Setup")
+_GSM8K_LINE = re.compile(r"^[ \t]*####[ \t]*(?!\d+\.[ \t]+[A-Za-z])((?:\*\*)?\$?[ \t]*-?\.?\d[^\n]*?)[ \t]*$", re.MULTILINE)
 _DISPLAY = re.compile(r"^(?:\$\$|\\\[)(.*?)(?:\$\$|\\\])", re.DOTALL)
-# markdown bold anywhere (`**5**`), italics only around the whole answer: a single `*` or `_` inside it
-# is arithmetic or a LaTeX subscript (`2*3`, `x_1`)
-_BOLD = re.compile(r"\*\*(?=\S)(.+?)(?<=\S)\*\*")
-_ITALIC = re.compile(r"^([*_])(?=\S)(.+?)(?<=\S)\1$")
+# markdown emphasis around the whole answer (`**5**`, `*5*`); inside it `*` and `_` are arithmetic, a
+# Python power, a literal's own characters or a LaTeX subscript (`2**3`, `'**a**'`, `x_1`)
+_EMPHASIS = re.compile(r"^(\*\*|\*|_)(?=\S)(.+?)(?<=\S)\1$")
+# one number with thousands separators (`1,234`, `-12,000.5`): also a two-item list (`70,110`), which
+# only the question tells apart
+_GROUPED = re.compile(r"-?\d{1,3}(,\d{3})+(\.\d+)?")
 
 
 def last_boxed(text: str) -> str | None:
@@ -66,25 +67,31 @@ def extract_answer(text: str) -> str | None:
     boxed = last_boxed(text)
     if boxed:
         return boxed
-    said = answer_is(text)
-    if said:
-        return said
-    lines = _GSM8K_LINE.findall(text)
-    return lines[-1].strip() if lines else None
+    # the later of the two is the final answer: "the answer is" may be said of the question before a
+    # `#### 7` line, and a `#### 12` line may come before "So the answer is 12"
+    found = list(_ANSWER_IS.finditer(text))
+    lines = list(_GSM8K_LINE.finditer(text))
+    if lines and (not found or lines[-1].start() > found[-1].start()):
+        # a trailing remark in parentheses is not the answer ("#### 7 (apples)")
+        return _clean(re.sub(r"\s*\([^()]*\)\s*\.?$", "", lines[-1].group(1))) or answer_is(text)
+    return answer_is(text)
 
 
 def answer_is(text: str) -> str | None:
     """What follows the last "answer is": a display block (`$$ x $$`, `\\[ x \\]`) or the rest of its line,
-    without markdown emphasis (`**5**`), a final period or surrounding `$`."""
+    without emphasis around it (`**5**`), a final period or surrounding `$`."""
     found = list(_ANSWER_IS.finditer(text))
     if not found:
         return None
     rest = text[found[-1].end():].lstrip()
     display = _DISPLAY.match(rest)
-    tail = display.group(1).strip() if display else rest.split("\n")[0]
-    tail = re.sub(r"\.\s*$", "", _BOLD.sub(r"\1", tail)).strip()
-    tail = _ITALIC.sub(r"\2", tail).strip().strip("$").strip()
-    return tail or None
+    return _clean(display.group(1) if display else rest.split("\n")[0])
+
+
+def _clean(answer: str) -> str | None:
+    answer = re.sub(r"\.\s*$", "", answer.strip()).strip()
+    answer = _EMPHASIS.sub(r"\2", answer).strip()
+    return re.sub(r"\.\s*$", "", answer).strip().strip("$").strip() or None
 
 
 def gold_answer(row: dict) -> str | None:
@@ -112,9 +119,9 @@ def normalize(answer: str) -> str:
                      ("\\%", ""), ("%", ""), ("\\$", ""), ("$", "")):
         s = s.replace(old, new)
     s = s.replace(" ", "").rstrip(".")
-    if re.fullmatch(r"-?\d{1,3}(,\d{3})+(\.\d+)?", s):  # 1,000 -> 1000; not a list (70,110) within brackets
-        s = s.replace(",", "")
     s = re.sub(r"^[a-zA-Z]\s*=", "", s)  # x = 5 -> 5
+    if _GROUPED.fullmatch(s):  # 1,000 -> 1000; not inside brackets, where [-36,104] is an interval
+        s = s.replace(",", "")
     return s.lower()
 
 
@@ -128,10 +135,12 @@ def _listed(answer: str) -> list[str] | None:
     return items if len(items) > 1 and all(items) else None
 
 
-def _same_items(predicted: list[str], gold: list[str]) -> bool:
-    """Two lists of answers equal as multisets, each pair by `answers_match`."""
+def _same_items(predicted: list[str], gold: list[str], ordered: bool = False) -> bool:
+    """Two lists of answers equal as multisets (`ordered`: item by item), each pair by `answers_match`."""
     if len(predicted) != len(gold):
         return False
+    if ordered:
+        return all(answers_match(p, g) for p, g in zip(predicted, gold))
     left = list(gold)
     for item in predicted:
         match = next((i for i, g in enumerate(left) if answers_match(item, g)), None)
@@ -155,8 +164,10 @@ def answers_match(predicted: str, gold: str) -> bool:
     if normalize(predicted) == normalize(gold):
         return True
     listed = _listed(predicted), _listed(gold)
-    if listed[0] and listed[1]:  # "Enter all the solutions, separated by commas": in any order
-        return _same_items(*listed)
+    if listed[0] and listed[1]:  # "Enter all the solutions, separated by commas": in any order, unless
+        # one side also reads as one number (`1,234`): then "234, 1" is not its list, only "1, 234" is
+        ambiguous = any(_GROUPED.fullmatch(a.replace(" ", "")) for a in (predicted, gold))
+        return _same_items(*listed, ordered=ambiguous)
     from math_verify import parse, verify
 
     timeout = _timeout()

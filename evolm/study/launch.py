@@ -72,7 +72,9 @@ def parse_settings(settings, where: str) -> dict:
         if isinstance(processes, bool) or not isinstance(processes, int) or processes < 1:
             raise BadInput(f"{where}.processes must be a whole number of at least 1, not {processes!r}.")
         checked["processes"] = processes
-    if settings.get("config") is not None:
+    if "config" in settings and settings["config"] is None:
+        checked["config"] = None  # none: torchrun, though the default names a config
+    elif settings.get("config") is not None:
         config = Path(str(settings["config"])).resolve()
         if not config.is_file():
             raise BadInput(f"{where}.config {settings['config']} is not a file (an accelerate launch "
@@ -88,7 +90,10 @@ def for_stage(launch: dict[str, dict], slurm: dict[str, dict], stage: str, *, on
     settings = {**launch.get("default", {}), **launch.get(stage, {}), **(group_launch or {})}
     nodes = 1
     if on_slurm:
-        nodes = int({**slurm.get("default", {}), **slurm.get(stage, {}), **(group_slurm or {})}.get("nodes", 1))
+        asked = {**slurm.get("default", {}), **slurm.get(stage, {}), **(group_slurm or {})}.get("nodes", 1)
+        # sbatch also takes a range ("2-4"): the launch reads the job's own count ($SLURM_NNODES); the
+        # plan's estimates count the least it may get
+        nodes = int(str(asked).split("-")[0].split(":")[0])
     return Launch(settings.get("processes", 1), settings.get("config"), nodes)
 
 
@@ -104,26 +109,28 @@ def command(launch: Launch, evolm_args: list[str], *, on_slurm: bool, port: int 
     python = sys.executable
     if not launch.many:
         return [python, "-m", "evolm", *evolm_args]
-    total = launch.processes * launch.nodes
     if not on_slurm:
-        if launch.config is not None:
-            return [python, "-m", "accelerate.commands.launch", "--config_file", launch.config,
-                    "--num_machines", "1", "--num_processes", str(total), "-m", "evolm", *evolm_args]
+        if launch.config is not None:  # port 0: a free one (two nodes launched at once with --jobs 2)
+            return [python, "-m", "accelerate.commands.launch", "--config_file", launch.config, "--num_machines", "1",
+                    "--num_processes", str(launch.processes), "--main_process_port", "0", "-m", "evolm", *evolm_args]
         return [python, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", str(launch.processes),
                 "-m", "evolm", *evolm_args]
     port = port or slurm_port()
-    # One srun task per node; the command is one shell string so that each node's shell expands its own
-    # $SLURM_NODEID (the batch script would expand it once, to 0, for all) and finds the first node.
+    # One srun task on each of the job's nodes; the command is one shell string so that each node's shell
+    # expands its own $SLURM_NODEID (the batch script would expand it once, to 0, for all), the job's node
+    # count (a `nodes:` range gets what Slurm gave) and the first node, which hosts the rendezvous.
+    each = str(launch.processes)
     if launch.config is not None:
-        head = [python, "-m", "accelerate.commands.launch", "--config_file", launch.config,
-                "--num_machines", str(launch.nodes), "--num_processes", str(total)]
-        rank = '--machine_rank "$SLURM_NODEID" --main_process_ip "$HEAD" --main_process_port ' + str(port)
+        head = shlex.join([python, "-m", "accelerate.commands.launch", "--config_file", launch.config])
+        ranks = (f'--num_machines "$SLURM_NNODES" --num_processes "$((SLURM_NNODES * {each}))" --machine_rank "$SLURM_NODEID" '
+                 f'--main_process_ip "$HEAD" --main_process_port {port}')
     else:
-        head = [python, "-m", "torch.distributed.run", "--nnodes", str(launch.nodes), "--nproc_per_node", str(launch.processes)]
-        rank = '--node_rank "$SLURM_NODEID" --master_addr "$HEAD" --master_port ' + str(port)
+        head = shlex.join([python, "-m", "torch.distributed.run"])
+        ranks = (f'--nnodes "$SLURM_NNODES" --nproc_per_node {each} --node_rank "$SLURM_NODEID" --master_addr "$HEAD" '
+                 f'--master_port {port}')
     script = ('HEAD=$(scontrol show hostnames "$SLURM_JOB_NODELIST" | head -n1); exec '
-              + shlex.join(head) + " " + rank + " " + shlex.join(["-m", "evolm", *evolm_args]))
-    return ["srun", f"--nodes={launch.nodes}", "--ntasks-per-node=1", "--kill-on-bad-exit=1", "bash", "-c", script]
+              + head + " " + ranks + " " + shlex.join(["-m", "evolm", *evolm_args]))
+    return ["srun", "--ntasks-per-node=1", "--kill-on-bad-exit=1", "bash", "-c", script]
 
 
 def slurm_port() -> int:

@@ -54,17 +54,23 @@ def equivalent(predicted: str, gold: str) -> bool:
 
 
 def _same_literal(a, b) -> bool:
-    """Python's ==, except that a bool equals only a bool, inside containers too (Python's `[True] == [1]`,
-    but `[True]` is not the answer `[1]`)."""
-    if isinstance(a, bool) or isinstance(b, bool):
-        return type(a) is type(b) and a == b
-    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
-        return type(a) is type(b) and len(a) == len(b) and all(_same_literal(x, y) for x, y in zip(a, b))
-    if isinstance(a, dict) and isinstance(b, dict):
-        return a.keys() == b.keys() and all(_same_literal(a[k], b[k]) for k in a)
-    if isinstance(a, (set, frozenset)) and isinstance(b, (set, frozenset)):
-        return a == b and {type(x) for x in a if isinstance(x, bool)} == {type(x) for x in b if isinstance(x, bool)}
-    return bool(a == b)
+    """Python's ==, except that a bool equals only a bool, at any depth, set members and dict keys
+    included (Python's `[True] == [1]` and `{True: 1} == {1: 1}`, but `[True]` is not the answer `[1]`)."""
+    return _tagged(a) == _tagged(b)
+
+
+def _tagged(value):
+    """A literal with each bool told apart from the numbers (and a list from a tuple), hashable, so that
+    == on it is Python's == on the literal otherwise (1 == 1.0, dicts and sets in any order)."""
+    if isinstance(value, bool):
+        return ("bool", value)
+    if isinstance(value, (list, tuple)):
+        return (type(value).__name__, tuple(_tagged(x) for x in value))
+    if isinstance(value, dict):
+        return ("dict", frozenset((_tagged(k), _tagged(v)) for k, v in value.items()))
+    if isinstance(value, (set, frozenset)):
+        return ("set", frozenset(_tagged(x) for x in value))
+    return ("value", value)
 
 
 # The paper's test set, rebuilt from the hub (evolm/eval/tasks/hub.py loads it).

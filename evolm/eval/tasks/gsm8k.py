@@ -1,6 +1,6 @@
 """GSM8K-Platinum: numeric answers, written `1,000`, `$12`, `12 dollars` or `#### 12`.
 
-Extraction is the math grader's (last \\boxed{}, else `#### N`, else "answer is"). Equivalence
+Extraction is the math grader's (last \\boxed{}, else the later of "answer is" and a `#### N` line). Equivalence
 compares the first number of each answer once thousands separators, currency and trailing units
 are gone, and falls back to math-verify for anything that is not a plain number (`\\frac{3}{4}`).
 """
@@ -16,7 +16,7 @@ from evolm.eval.tasks.hub import HubSource, HubTask, evolm_row, pinned_ids
 
 FAMILY = "gsm8k"
 GOLD_HINT = "expected '#### N' in gt_solution or a non-empty gt_answer"
-NAME = "evolm.gsm8k/1: math extraction; one number without , $ % or trailing units; else math-verify"
+NAME = "evolm.gsm8k/2: math extraction; one number without , $ % or trailing units; else math-verify"
 
 _NUMBER = re.compile(r"^(-?\d+(?:\.\d+)?)([a-z]*)$")  # after normalize(): no spaces, lower case
 

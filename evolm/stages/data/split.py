@@ -86,7 +86,19 @@ def _parquet_rows(path: Path):
     for batch in parquet.iter_batches(batch_size=4096):
         for row in batch.to_pylist():
             number += 1
-            yield number, row
+            yield number, _as_json(row)
+
+
+def _as_json(value):
+    """A parquet row as JSON values: its other columns (timestamps, bytes) as text, so that the split's
+    .jsonl files can hold them."""
+    if isinstance(value, dict):
+        return {str(k): _as_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_as_json(v) for v in value]
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    return str(value)
 
 
 def split_pool(pool: Path, sft: int, rl: int, out: Path, *, overwrite: bool = False) -> dict:
