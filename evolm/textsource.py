@@ -81,7 +81,8 @@ def resolve_source(spec: str | Path, *, text_field: str = "text", subset: str | 
     """Turn a CLI argument into a TextSource, or say in one sentence why it cannot be used."""
     spec = str(spec)
     path = Path(spec)
-    if (subset or revision is not None) and (path.exists() or not _HUB_NAME.match(spec) or spec.endswith(LOCAL_SUFFIXES)):
+    hub = not path.exists() and _HUB_NAME.match(spec) and not spec.endswith(LOCAL_SUFFIXES)
+    if (subset or revision is not None) and not hub:
         raise BadInput(f"--{'subset' if subset else 'revision'} is for hub datasets; {spec} is not one.")
     if path.exists():
         if path.is_dir():
@@ -96,9 +97,8 @@ def resolve_source(spec: str | Path, *, text_field: str = "text", subset: str | 
     if not isinstance(subset, str) and subset is not None:  # one subset stays a string: its shards' fingerprint is as before
         subset = tuple(dict.fromkeys(subset))  # a subset given twice is read once
         subset = subset if len(subset) > 1 else (subset[0] if subset else None)
-    if _HUB_NAME.match(spec) and not spec.endswith(LOCAL_SUFFIXES):
+    if hub:
         return TextSource(spec, hub_name=spec, subset=subset, split=split, text_field=text_field, revision=revision)
-
     raise BadInput(f"Source {spec} does not exist (and is not a hub dataset name like HuggingFaceFW/fineweb-edu).")
 
 

@@ -139,11 +139,12 @@ def test_the_critic_starts_from_the_checkpoint_with_a_zero_head_and_saves_and_lo
 
 
 def test_checkpointed_activations_give_ppo_the_same_rollouts_and_gradients(sft_model):
-    """PPO on CUDA recomputes activations in the backward (evolm.training.ppo_loop.checkpoint_activations):
+    """PPO on CUDA recomputes activations in the backward (evolm.training.memory.checkpoint_activations):
     the rollouts (eval mode, KV cache) are the same tokens, the update's gradients the same numbers."""
     from transformers import AutoModelForCausalLM
 
-    from evolm.training.ppo_loop import PolicyAndCritic, checkpoint_activations, logprobs_and_values, sample, value_model
+    from evolm.training.memory import checkpoint_activations
+    from evolm.training.ppo_loop import PolicyAndCritic, logprobs_and_values, sample, value_model
 
     def run(checkpointing):
         torch.manual_seed(0)

@@ -245,10 +245,11 @@ def test_the_launch_command_on_slurm_gives_each_node_its_rank(tmp_path):
     $SLURM_NODEID (quoted for bash -c, not expanded by the job's script) and finds the first node; with a
     launch config, accelerate launch with 2 machines x 8 processes."""
     from evolm.study import launch
+    from evolm.study.spec import _launch
 
     config = tmp_path / "fsdp.yaml"
     config.write_text("distributed_type: FSDP\n")
-    settings = launch.parse({"default": {"processes": 8}, "pretrain": {"config": str(config)}}, "test")
+    settings = _launch({"default": {"processes": 8}, "pretrain": {"config": str(config)}}, "test")
     slurm = {"default": {"nodes": 2}, "sft": {"nodes": 1}}
     pt = launch.for_stage(settings, slurm, "pretrain", on_slurm=True)
     assert (pt.processes, pt.nodes, pt.config) == (8, 2, str(config.resolve()))
@@ -269,7 +270,7 @@ def test_the_launch_command_on_slurm_gives_each_node_its_rank(tmp_path):
     # sbatch's node ranges: the plan counts the least the job may get
     assert launch.for_stage(settings, {"pretrain": {"nodes": "2-4"}}, "pretrain", on_slurm=True).nodes == 2
     # a stage may turn a default config off (torchrun); locally, a config launch takes a free port
-    off = launch.for_stage(launch.parse({"default": {"config": str(config), "processes": 2}, "sft": {"config": None}}, "t"),
+    off = launch.for_stage(_launch({"default": {"config": str(config), "processes": 2}, "sft": {"config": None}}, "t"),
                            {}, "sft", on_slurm=False)
     assert off.config is None and "torch.distributed.run" in launch.command(off, ["sft"], on_slurm=False)
     local = launch.command(launch.for_stage(settings, slurm, "pretrain", on_slurm=False), ["pretrain"], on_slurm=False)

@@ -71,6 +71,11 @@ class Backend:
         """For each problem: [greedy completion (if decoding.greedy), sample 1, ..., sample K]."""
         return self.generate_prompts(render_prompts(self.tokenizer, problems), decoding)
 
+    def encode(self, prompts: list[str]) -> list[list[int]]:
+        """Rendered prompts as token ids, without the tokenizer's special tokens (the Llama-2 tokenizer's
+        BOS): evolm never trains or evaluates with them; vLLM, given text, would add them."""
+        return [self.tokenizer(p, add_special_tokens=False)["input_ids"] for p in prompts]
+
     def generate_prompts(self, prompts: list[str], decoding: Decoding) -> list[list[str]]:
         """`generate` for prompts already rendered (the evaluation keeps them in its records)."""
         raise NotImplementedError
@@ -102,7 +107,7 @@ class TransformersBackend(Backend):
 
     @torch.no_grad()
     def generate_prompts(self, prompts: list[str], decoding: Decoding) -> list[list[str]]:
-        encoded = [self.tokenizer(p, add_special_tokens=False)["input_ids"] for p in prompts]
+        encoded = self.encode(prompts)
         context = model_context(self.model, decoding.context)
         results: list[list[str]] = [[] for _ in prompts]
         order = sorted(range(len(prompts)), key=lambda i: len(encoded[i]))
@@ -262,9 +267,7 @@ class VLLMBackend(Backend):
     def generate_prompts(self, prompts: list[str], decoding: Decoding) -> list[list[str]]:
         from vllm import SamplingParams
 
-        # Token ids, encoded as the transformers backend encodes them: from text, vLLM adds the tokenizer's
-        # special tokens (the Llama-2 tokenizer's BOS), which evolm never trains or evaluates with.
-        encoded = [self.tokenizer(p, add_special_tokens=False)["input_ids"] for p in prompts]
+        encoded = self.encode(prompts)  # token ids, as the transformers backend's: from text vLLM would add a BOS
         # A prompt that fills the context has no room for an answer: "" (as the transformers backend),
         # where vLLM would refuse the whole batch.
         fits = [i for i, ids in enumerate(encoded) if len(ids) < self.context]

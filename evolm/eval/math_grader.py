@@ -69,21 +69,33 @@ def extract_answer(text: str) -> str | None:
         return boxed
     # the later of the two is the final answer: "the answer is" may be said of the question before a
     # `#### 7` line, and a `#### 12` line may come before "So the answer is 12"
-    found = list(_ANSWER_IS.finditer(text))
-    lines = list(_GSM8K_LINE.finditer(text))
-    if lines and (not found or lines[-1].start() > found[-1].start()):
+    said = _last(_ANSWER_IS.finditer(text))
+    line = _last(_GSM8K_LINE.finditer(text))
+    if line and (not said or line.start() > said.start()):
         # a trailing remark in parentheses is not the answer ("#### 7 (apples)")
-        return _clean(re.sub(r"\s*\([^()]*\)\s*\.?$", "", lines[-1].group(1))) or answer_is(text)
-    return answer_is(text)
+        return _clean(re.sub(r"\s*\([^()]*\)\s*\.?$", "", line.group(1))) or _after(text, said)
+    return _after(text, said)
+
+
+def _last(matches):
+    """The last of an iterator of matches, or None."""
+    last = None
+    for last in matches:
+        pass
+    return last
 
 
 def answer_is(text: str) -> str | None:
-    """What follows the last "answer is": a display block (`$$ x $$`, `\\[ x \\]`) or the rest of its line,
+    """What follows the last "answer is" (see `_after`)."""
+    return _after(text, _last(_ANSWER_IS.finditer(text)))
+
+
+def _after(text: str, said: re.Match | None) -> str | None:
+    """What follows an "answer is" match: a display block (`$$ x $$`, `\\[ x \\]`) or the rest of its line,
     without emphasis around it (`**5**`), a final period or surrounding `$`."""
-    found = list(_ANSWER_IS.finditer(text))
-    if not found:
+    if said is None:
         return None
-    rest = text[found[-1].end():].lstrip()
+    rest = text[said.end():].lstrip()
     display = _DISPLAY.match(rest)
     return _clean(display.group(1) if display else rest.split("\n")[0])
 

@@ -409,7 +409,8 @@ def _train_ppo(o: RLOptions, ancestor, tokenizer, kept, settings: dict, epochs: 
     from accelerate.utils import GradientAccumulationPlugin
     from transformers import AutoModelForCausalLM
 
-    from evolm.training.ppo_loop import PPOSettings, checkpoint_activations, train as train_ppo, value_model
+    from evolm.training.memory import checkpoint_activations
+    from evolm.training.ppo_loop import PPOSettings, train as train_ppo, value_model
     from evolm.training.rundir import METRICS, open_run_dir_once
 
     cuda = torch.cuda.is_available()

@@ -24,12 +24,9 @@ import os
 import shlex
 import sys
 from dataclasses import dataclass
-from pathlib import Path
-
-from evolm.errors import BadInput
 
 KINDS = ("default", "pretrain", "cpt", "sft", "rl")
-KEYS = {"processes", "config"}
+KEYS = {"processes", "config"}  # what one stage's (or group's) settings hold; checked by evolm.study.spec
 
 
 @dataclass(frozen=True)
@@ -49,40 +46,6 @@ class Launch:
         return self.processes * self.nodes
 
 
-def parse(section: dict, where: str) -> dict[str, dict]:
-    """The study file's `launch:` section, checked: kind -> {processes, config}."""
-    launch = {}
-    for kind, settings in section.items():
-        if kind not in KINDS:
-            raise BadInput(f"{where}: launch has unknown key {kind!r} (known: {', '.join(KINDS)}).")
-        launch[kind] = parse_settings(settings, f"{where}: launch.{kind}")
-    return launch
-
-
-def parse_settings(settings, where: str) -> dict:
-    """One stage's (or one node group's) launch settings, checked: {processes, config}."""
-    if not isinstance(settings, dict):
-        raise BadInput(f"{where} must be a mapping, not {type(settings).__name__}.")
-    unknown = sorted(set(settings) - KEYS)
-    if unknown:
-        raise BadInput(f"{where} has unknown key {unknown[0]!r} (known: {', '.join(sorted(KEYS))}).")
-    checked = {}
-    if "processes" in settings:
-        processes = settings["processes"]
-        if isinstance(processes, bool) or not isinstance(processes, int) or processes < 1:
-            raise BadInput(f"{where}.processes must be a whole number of at least 1, not {processes!r}.")
-        checked["processes"] = processes
-    if "config" in settings and settings["config"] is None:
-        checked["config"] = None  # none: torchrun, though the default names a config
-    elif settings.get("config") is not None:
-        config = Path(str(settings["config"])).resolve()
-        if not config.is_file():
-            raise BadInput(f"{where}.config {settings['config']} is not a file (an accelerate launch "
-                           "config, e.g. configs/accelerate/fsdp-1B.yaml).")
-        checked["config"] = str(config)
-    return checked
-
-
 def for_stage(launch: dict[str, dict], slurm: dict[str, dict], stage: str, *, on_slurm: bool,
               group_launch: dict | None = None, group_slurm: dict | None = None) -> Launch:
     """How a node of `stage` starts: the study's launch settings (a default, the stage's, its group's),
@@ -99,7 +62,7 @@ def for_stage(launch: dict[str, dict], slurm: dict[str, dict], stage: str, *, on
 
 def for_node(study, node, *, on_slurm: bool) -> Launch:
     """`for_stage` for one node of a built plan: its stage's settings and its group's."""
-    group = next(g for g in study.groups if g.name == node.group)
+    group = study.group(node.group)
     return for_stage(study.launch, study.slurm, node.stage, on_slurm=on_slurm, group_launch=group.launch,
                      group_slurm=group.slurm)
 

@@ -129,8 +129,8 @@ class SlurmExecutor:
             else:
                 needs = (node.parent.id if node.parent else None, node.after.id if node.after else None, "data")
                 after = [jobs[k] for k in needs if k in jobs]
-                group = next(g for g in self.plan.study.groups if g.name == node.group)
-                job = self.sbatch(node.label, node.stage, self._node_command(node.id), after, group=group.slurm)
+                job = self.sbatch(node.label, node.stage, self._node_command(node.id), after,
+                                  group=self.plan.study.group(node.group).slurm)
                 out.submitted[node.label] = job
                 log(f"study: submitted {node.label} as job {job}" + (f" (after {', '.join(after)})" if after else ""))
             jobs[node.id] = job

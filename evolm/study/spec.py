@@ -77,6 +77,9 @@ class Study:
     slurm: dict[str, dict] = field(default_factory=dict)  # job kind -> sbatch options
     launch: dict[str, dict] = field(default_factory=dict)  # stage (or default) -> processes per node, launch config
 
+    def group(self, name: str) -> Group:
+        return next(g for g in self.groups if g.name == name)
+
 
 def load(path: Path) -> Study:
     return parse(read_yaml(path, "Study file"), Path(path))
@@ -131,7 +134,7 @@ def parse(raw, path: Path | None = None) -> Study:
         raise BadInput(f"{where} needs `nodes:`, a list of node groups.")
     study = Study(name, Path(top.get("out") or f"runs/{name}"), data, evals, source=path,
                   slurm=_slurm(_mapping(top.get("slurm"), f"{where}: slurm"), where),
-                  launch=launch.parse(_mapping(top.get("launch"), f"{where}: launch"), where))
+                  launch=_launch(_mapping(top.get("launch"), f"{where}: launch"), where))
     for i, entry in enumerate(nodes):
         study.groups.append(_group(_mapping(entry, f"{where}: nodes[{i}]"), study, f"{where}: nodes[{i}]"))
     return study
@@ -158,6 +161,34 @@ def _slurm(slurm: dict, where: str) -> dict[str, dict]:
     """The study's sbatch options per job kind."""
     _only(slurm, set(SLURM_JOBS), f"{where}: slurm")
     return {kind: _sbatch_options(options, f"{where}: slurm.{kind}") for kind, options in slurm.items()}
+
+
+def _launch(section: dict, where: str) -> dict[str, dict]:
+    """The study's `launch:` section (evolm.study.launch), checked: kind -> {processes, config}."""
+    _only(section, set(launch.KINDS), f"{where}: launch")
+    return {kind: _launch_settings(settings, f"{where}: launch.{kind}") for kind, settings in section.items()}
+
+
+def _launch_settings(settings, where: str) -> dict:
+    """One stage's (or one node group's) launch settings, checked: {processes, config}."""
+    if not isinstance(settings, dict):  # not _mapping: an empty entry (`sft:`) is a mistake here
+        raise BadInput(f"{where} must be a mapping, not {type(settings).__name__}.")
+    _only(settings, launch.KEYS, where)
+    checked = {}
+    if "processes" in settings:
+        processes = settings["processes"]
+        if isinstance(processes, bool) or not isinstance(processes, int) or processes < 1:
+            raise BadInput(f"{where}.processes must be a whole number of at least 1, not {processes!r}.")
+        checked["processes"] = processes
+    if "config" in settings and settings["config"] is None:
+        checked["config"] = None  # none: torchrun, though the default names a config
+    elif settings.get("config") is not None:
+        config = Path(str(settings["config"])).resolve()
+        if not config.is_file():
+            raise BadInput(f"{where}.config {settings['config']} is not a file (an accelerate launch "
+                           "config, e.g. configs/accelerate/fsdp-1B.yaml).")
+        checked["config"] = str(config)
+    return checked
 
 
 def _sbatch_options(options, where: str) -> dict:
@@ -214,7 +245,7 @@ def _group(entry: dict, study: Study, where: str) -> Group:
                 raise BadInput(f"{where}: eval {eval_name!r} is not declared under evals: ({', '.join(study.evals) or 'none'}).")
             evals.append((str(eval_name), _options(overrides, f"{where}: eval.{eval_name}")))
     declared = list(dict.fromkeys([*axes, *(k for b in branches for k in (b or {}))]))
-    group_launch = launch.parse_settings(entry["launch"], f"{where}: launch") if "launch" in entry else {}
+    group_launch = _launch_settings(entry["launch"], f"{where}: launch") if "launch" in entry else {}
     group_slurm = _sbatch_options(entry["slurm"], f"{where}: slurm") if "slurm" in entry else {}
     return Group(name, stage, parents, points, evals, [str(k) for k in declared], launch=group_launch, slurm=group_slurm)
 

@@ -33,6 +33,7 @@ from evolm.mixture import MixturePlan
 from evolm.shards import SplitReader
 from evolm.training.batching import split_batch
 from evolm.training.flops import device_peak
+from evolm.training.memory import checkpoint_activations
 from evolm.training.metrics import MetricsLog
 from evolm.training.processes import (
     from_main, fsdp_checkpoints_activations, parallelism, process_group_kwargs, shard_as_launched, smallest_on_any_process,
@@ -238,9 +239,7 @@ def train(
     exports_due = exports.pending(config, start_step) if exports else {}
 
     if config.activation_checkpointing and not fsdp_checkpoints_activations():  # else FSDP wraps each layer itself
-        # transformers 5.2x renamed it (the old name warns, and goes in v6); 5.17 has only the old one
-        enable = getattr(model, "activation_checkpointing_enable", None) or model.gradient_checkpointing_enable
-        enable({"use_reentrant": False})
+        checkpoint_activations(model)
     optimizer = torch.optim.AdamW(
         model.parameters(), lr=config.lr, betas=(config.beta1, config.beta2), weight_decay=config.weight_decay,
         fused=True if cuda else None,

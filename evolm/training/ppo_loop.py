@@ -88,17 +88,6 @@ def value_model(path: Path, dtype=torch.float32):
     return critic
 
 
-def checkpoint_activations(*models) -> None:
-    """Recompute each layer's activations in the backward (PPO on CUDA, as TRL's trainers do for SFT
-    and GRPO: the policy and the critic each keep a forward's activations per micro batch, about 86 GB
-    for 32 sequences of 512 tokens of the 1B preset without it). Only in training mode: the rollouts
-    sample in eval mode with the KV cache, unchanged."""
-    for model in models:
-        # transformers 5.2x renamed it (the old name warns, and goes in v6); 5.17 has only the old one
-        enable = getattr(model, "activation_checkpointing_enable", None) or model.gradient_checkpointing_enable
-        enable({"use_reentrant": False})
-
-
 def _whole(parameters):
     """The parameters whole for a change: under a ZeRO-3 launch config, models load partitioned
     (DeepSpeed's zero.Init), each process holding a slice, and a change to a slice is lost."""

@@ -100,8 +100,8 @@ def placement(cuda: bool) -> dict:
     Without CUDA, `cpu=True` gives plain data parallel on gloo (or one process). DeepSpeed runs on
     CPUs too (its CPU accelerator), but only without `cpu=True`, and then accelerate finds no
     default backend for the CPU and counts one process while DeepSpeed's group has them all (each
-    process would believe it is the main one): so gloo is named. Every
-    process group waits PROCESS_GROUP_TIMEOUT for its collectives."""
+    process would believe it is the main one): so gloo is named. Every process group waits
+    PROCESS_GROUP_TIMEOUT for its collectives."""
     if cuda:
         return {"kwargs_handlers": [process_group_kwargs()]}
     if launch_requested("DEEPSPEED"):
