@@ -26,7 +26,7 @@ def row(stage, signature, parent=None, *, completed=True, seed=0, **fields):
 
 
 def pt(tokens, avg, se=0.005, *, preset="1M", params=1_000_000, **fields):
-    flops = 6.0 * params * (fields.get("tokens_done") or tokens)
+    flops = fields.pop("flops", 6.0 * params * (fields.get("tokens_done") or tokens))
     return row("pretrain", f"{preset}-{tokens}T", pretrain_preset=preset, pretrain_tokens=tokens, preset=preset, params=params,
                flops=flops, **{"upstream_avg": avg, "upstream_avg:se": se, **fields})
 
@@ -113,6 +113,14 @@ def test_f2_equal_compute():
     # FLOPs 16x apart: no equal-compute pair; the equal-token pair is reported, not judged
     far = judge(2, [pt(100_000, 0.30), big(100_000, 0.38), big(400_000, 0.45)])
     assert far.verdict == NOT_TESTED and len(far.notes) == 1 and "larger 4M-100000T minus smaller 1M-100000T: +8.0 ± 0.7 pp" in far.notes[0]
+
+
+def test_f2_counts_the_tokens_a_wsd_branch_shares_with_its_stable_run():
+    # a 400K-token budget branch decayed over its last 80K tokens: its own FLOPs are the decay's, its model's
+    # all 400K tokens' (lineage_flops); a 4M run at 20K tokens matches the first, not the second
+    branch = pt(400_000, 0.40, flops=6.0 * 1_000_000 * 80_000, lineage_flops=6.0 * 1_000_000 * 400_000)
+    assert judge(2, [branch, big(20_000, 0.30)]).verdict == NOT_TESTED
+    assert judge(2, [branch, big(100_000, 0.35)]).verdict == SHOWN
 
 
 # F3: forgetting and replay
@@ -202,16 +210,34 @@ def rl_sweep(ratios, pass_ks, se=0.01):
 
 
 def test_f6_rl_sharpens_rather_than_widens():
-    f = judge(6, rl_sweep((0.50, 0.60, 0.70), (0.60, 0.62, 0.61)))
+    f = judge(6, rl_sweep((0.50, 0.60, 0.70), (0.62, 0.61, 0.60)))
     ratio, widen = f.tests[0].effects
-    assert f.verdict == SHOWN and ratio.value == pytest.approx(0.20) and widen.value == pytest.approx(0.01)
+    assert f.verdict == SHOWN and ratio.value == pytest.approx(0.20) and widen.value == pytest.approx(-0.02)
     assert ratio.name == "ID correct ratio, 8 - 0 epochs"
+    # the paper's pattern: RL first widens (pass@K up from the SFT parent), then past its peak pass@K falls while
+    # the correct ratio keeps rising; judged from the peak, so the early gain does not make it "mixed"
+    peaked = judge(6, rl_sweep((0.30, 0.55, 0.70), (0.50, 0.70, 0.62)))
+    ratio, widen = peaked.tests[0].effects
+    assert peaked.verdict == SHOWN and ratio.name == "ID correct ratio, 8 - 2 epochs" and widen.value == pytest.approx(-0.08)
     assert [x for x, _, _ in f.tests[0].series["lines"]["ID pass@K"]] == [0.0, 2.0, 8.0]
     assert judge(6, rl_sweep((0.50, 0.50, 0.51), (0.40, 0.55, 0.70))).verdict == CONTRADICTED
     assert judge(6, rl_sweep((0.50, 0.60, 0.70), (0.40, 0.55, 0.70))).verdict == MIXED
     assert judge(6, rl_sweep((0.50, 0.51, 0.52), (0.60, 0.61, 0.60))).verdict == NOISY
     one = rl_sweep((0.50, 0.60, 0.70), (0.60, 0.62, 0.61))[:2]  # one RL run: not an epoch sweep
     assert judge(6, one).verdict == NOT_TESTED
+
+
+def test_f6_compares_pass_at_k_only_at_the_same_k():
+    parent, *runs = rl_sweep((0.50, 0.60, 0.70), (0.62, 0.61, 0.75))
+    runs[1]["samples_K"] = 16  # the 8-epoch run sampled 16 per problem, the 2-epoch run 4: two one-run sweeps
+    assert judge(6, [parent, *runs]).verdict == NOT_TESTED
+
+
+def test_f6_an_sft_parent_without_a_correct_ratio_leaves_the_sweep_to_its_rl_runs():
+    parent, *runs = rl_sweep((0.50, 0.60, 0.70), (0.62, 0.61, 0.60))
+    del parent["synth-id:correct_ratio"], parent["synth-id:correct_ratio:se"]  # a task with no correct sample
+    f = judge(6, [parent, *runs])
+    assert f.verdict == SHOWN and f.tests[0].effects[0].name == "ID correct ratio, 8 - 2 epochs"
 
 
 # F7: a fixed budget split between SFT and RL
@@ -256,6 +282,14 @@ def test_f8_reward_model_tracks_accuracy():
     assert floor.verdict == NOISY and "accuracy spread within 2 SE" in floor.tests[0].detail
     absent = judge(8, post_runs(accs[:3], (0.0, 0.2, 0.5)))
     assert absent.verdict == NOT_TESTED and "--reward-model" in absent.needs
+
+
+def test_f8_with_every_run_equally_accurate_is_too_noisy_and_still_written():
+    # no accuracy spread gives no correlation, and so no effect: findings.json is still written
+    found = findings.evaluate(post_runs((0.3, 0.3, 0.3, 0.3), (0.0, 0.1, 0.2, 0.3)))
+    f8 = found[7]
+    assert f8.verdict == NOISY and f8.tests[0].effects == []
+    assert findings.to_json(found)["findings"][7]["effect"] is None
 
 
 def test_the_correlation_table_does_not_present_r_over_runs_at_the_floor():

@@ -204,7 +204,7 @@ class Finding:
     def to_json(self) -> dict:
         head = self.headline
         return {"id": self.id, "title": self.title, "claim": self.claim, "rule": self.rule, "verdict": self.verdict,
-                "effect": asdict(head.effects[0]) if head else None, "runs": head.runs if head else [],
+                "effect": asdict(head.effects[0]) if head and head.effects else None, "runs": head.runs if head else [],
                 "needs": self.needs, "tests": [asdict(t) for t in self.tests], "notes": self.notes}
 
 
@@ -297,23 +297,28 @@ def f1(conds: list[Condition]) -> Finding:
 
 
 def f2(conds: list[Condition]) -> Finding:
-    """Finished pre-training runs of two presets whose FLOPs (6 x params x tokens) are within 30%:
+    """Finished pre-training runs of two presets whose FLOPs (6 x params x tokens, all the tokens the
+    model saw: a WSD budget branch's own FLOPs count only its decay, `lineage_flops` adds the stable
+    run's tokens it shares) are within 30%:
     upstream average of the smaller model (trained on more tokens) minus the larger's. shown >= 2 SE;
     contradicted when the larger wins by >= 2 SE. Larger vs smaller at equal tokens (where the paper
     finds the larger wins once pre-training saturates) is reported as a note, not judged."""
     f = Finding("F2", "equal compute: smaller and longer vs larger", "at equal compute a smaller, longer-trained model can beat a larger one",
                 "smaller-model upstream - larger >= 2 SE at FLOPs within 30%",
                 "finished pre-training runs of two presets with FLOPs within 30% and upstream results")
-    pts = [c for c in _done(conds, "pretrain") if c.measure("upstream_avg") and c.get("flops") and c.get("params")]
+    def flops(c: Condition) -> float | None:
+        return c.get("lineage_flops") if c.get("lineage_flops") is not None else c.get("flops")
+
+    pts = [c for c in _done(conds, "pretrain") if c.measure("upstream_avg") and flops(c) and c.get("params")]
     for a, b in combinations(pts, 2):
         if a.get("params") == b.get("params"):
             continue
         small, large = sorted((a, b), key=lambda c: c.get("params"))
         effect = _diff("smaller minus larger upstream avg", small.measure("upstream_avg"), large.measure("upstream_avg"))
-        if abs(a.get("flops") - b.get("flops")) <= FLOP_MATCH * max(a.get("flops"), b.get("flops")):
+        if abs(flops(a) - flops(b)) <= FLOP_MATCH * max(flops(a), flops(b)):
             f.tests.append(_test([small, large], [effect], direction(effect),
                                  f"{small.name} {_pct(small.measure('upstream_avg'))} vs {large.name} "
-                                 f"{_pct(large.measure('upstream_avg'))} at {small.get('flops'):.3g} vs {large.get('flops'):.3g} FLOPs"))
+                                 f"{_pct(large.measure('upstream_avg'))} at {flops(small):.3g} vs {flops(large):.3g} FLOPs"))
         elif small.get("pretrain_tokens") == large.get("pretrain_tokens"):
             f.notes.append(f"equal tokens ({format_count(small.get('pretrain_tokens'))}): larger {large.name} minus smaller "
                            f"{small.name}: {Effect('', -effect.value, effect.se).text()}")
@@ -435,24 +440,30 @@ def f5(conds: list[Condition]) -> Finding:
 
 
 def f6(conds: list[Condition]) -> Finding:
-    """An RL epoch sweep (>= 2 RL epoch values, same examples and SFT parent; the parent, when
-    present, is 0 epochs), fewest vs most epochs on ID metrics. shown: correct ratio rises >= 2 SE and
-    pass@K does not; contradicted: pass@K rises >= 2 SE with correct ratio flat, or correct ratio
-    falls >= 2 SE; mixed: both rise >= 2 SE; else (or pass@K at the floor) too noisy."""
+    """An RL epoch sweep (>= 2 RL epoch values, same examples, SFT parent and samples per problem; the
+    parent, sampled alike, is 0 epochs), on ID metrics from the point where pass@K peaks to the most
+    epochs (the paper's claim is about RL past its gains: an early rise of pass@K followed by a fall
+    is its pattern, not a counterexample), or from the fewest epochs when pass@K peaks at the most.
+    shown: correct ratio rises >= 2 SE and pass@K does not; contradicted: pass@K rises >= 2 SE with
+    correct ratio flat, or correct ratio falls >= 2 SE; mixed: both rise >= 2 SE; else (or pass@K at
+    the floor) too noisy."""
     f = Finding("F6", "RL epochs: sharpens, not widens", "past saturation RL raises the correct ratio while Pass@K stops rising",
                 "correct ratio up >= 2 SE, pass@K not up >= 2 SE", "an RL epoch sweep (>= 2 values) from one SFT parent")
     rls = [c for c in _done(conds, "rl") if c.acc() and c.get("rl_epochs")]
-    for _, group in _by(rls, lambda c: (_knobs_but(c, "rl_epochs"), id(c.parent), c.settings())).items():
-        if len(group) < 2:
+    def sampled(c: Condition) -> bool:
+        return None not in (c.acc(0, "correct_ratio"), c.acc(0, "pass@K"))
+
+    # pass@K compares only at the same K: runs sampled otherwise are another sweep
+    for _, group in _by(rls, lambda c: (_knobs_but(c, "rl_epochs"), id(c.parent), c.settings(), c.get("samples_K"))).items():
+        pts = sorted(((c.get("rl_epochs"), c) for c in group if sampled(c)), key=lambda p: p[0])
+        if len(pts) < 2:
             continue
-        pts = sorted(((c.get("rl_epochs"), c) for c in group), key=lambda p: p[0])
         parent = group[0].parent
         if (parent is not None and parent.get("stage") == "sft" and parent.get("completed") and parent.acc()
-                and parent.get("samples_K") == group[0].get("samples_K")):
+                and parent.get("samples_K") == group[0].get("samples_K") and sampled(parent)):
             pts.insert(0, (0.0, parent))
-        (x0, lo), (x1, hi) = pts[0], pts[-1]
-        if None in (lo.acc(0, "correct_ratio"), hi.acc(0, "correct_ratio"), lo.acc(0, "pass@K"), hi.acc(0, "pass@K")):
-            continue
+        peak = max(range(len(pts)), key=lambda i: pts[i][1].acc(0, "pass@K").value)
+        (x0, lo), (x1, hi) = pts[peak if peak < len(pts) - 1 else 0], pts[-1]
         ratio = _diff(f"ID correct ratio, {x1:g} - {x0:g} epochs", hi.acc(0, "correct_ratio"), lo.acc(0, "correct_ratio"))
         widen = _diff(f"ID pass@K, {x1:g} - {x0:g} epochs", hi.acc(0, "pass@K"), lo.acc(0, "pass@K"))
         r, w = direction(ratio), direction(widen)
