@@ -36,17 +36,17 @@ def test_activation_checkpointing_needs_far_less_per_sequence():
 def test_train_config_picks_the_micro_batch_from_free_memory_on_cuda(monkeypatch, capsys):
     preset = get_preset("1B")
     budget = 10**9
-    cpu = train_config(preset, budget, Overrides())
+    cpu = train_config(preset, [budget], Overrides())
     assert cpu.micro_batch == micro_batch_cap(preset)  # no CUDA here: the preset's cap
     micro = {}
     for free in (40, 80, 141):
         monkeypatch.setattr("evolm.training.memory.free_device_memory", lambda f=free: f * GIB)
-        micro[free] = train_config(preset, budget, Overrides()).micro_batch
+        micro[free] = train_config(preset, [budget], Overrides()).micro_batch
     assert micro[40] < micro[80] <= micro[141] and micro[80] > micro_batch_cap(preset)
     assert "micro batch" in capsys.readouterr().err
     # activation checkpointing fits more; an explicit --micro-batch is kept
-    assert train_config(preset, budget, Overrides(activation_checkpointing=True)).micro_batch >= micro[141]
-    assert train_config(preset, budget, Overrides(micro_batch=2)).micro_batch == 2
+    assert train_config(preset, [budget], Overrides(activation_checkpointing=True)).micro_batch >= micro[141]
+    assert train_config(preset, [budget], Overrides(micro_batch=2)).micro_batch == 2
     with pytest.raises(Exception):
         Overrides(micro_batch=0).check()
 
@@ -101,11 +101,11 @@ def test_an_fsdp_config_that_checkpoints_activations_counts_as_checkpointing(mon
     checkpointing was not given (the model's own checkpointing then stays off: causal_lm.train)."""
     preset, budget = get_preset("4B"), 10**10
     monkeypatch.setattr("evolm.training.memory.free_device_memory", lambda: 80 * GIB)
-    plain = train_config(preset, budget, Overrides(), world=8)
+    plain = train_config(preset, [budget], Overrides(), world=8)
     monkeypatch.setenv("ACCELERATE_USE_FSDP", "true")
-    without = train_config(preset, budget, Overrides(), world=8)
+    without = train_config(preset, [budget], Overrides(), world=8)
     monkeypatch.setenv("FSDP_ACTIVATION_CHECKPOINTING", "true")
-    fsdp = train_config(preset, budget, Overrides(), world=8)
+    fsdp = train_config(preset, [budget], Overrides(), world=8)
     assert not plain.activation_checkpointing and not without.activation_checkpointing
     assert fsdp.activation_checkpointing and fsdp.micro_batch > without.micro_batch
 

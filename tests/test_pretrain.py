@@ -107,6 +107,16 @@ def test_cpt_mixture_proportions_and_lineage(base, shards, tmp_path, cli):
     assert rows[0]["lr"] == 0.0  # a fresh schedule: warmup starts again
 
 
+def test_cpt_budgets_that_are_not_whole_sequences_train_to_the_end(base, shards, tmp_path, cli):
+    # 15K and 5.5K tokens are 234 and 85 sequences of 64: 319 in all, 39 steps of 8 (their sum, 20.5K tokens,
+    # would be 320 sequences, one more than the sources give)
+    result = cli("cpt", base, "--domain", f"{shards / 'math'}:15K", "--replay", f"{shards / 'general'}:5500",
+                 "--out", tmp_path / "cpt", "--seq-len", "64", "--global-batch", "8", "--val-tokens", "4K")
+    assert result.code == 0, result.err
+    schedule = load_checkpoint(tmp_path / "cpt").manifest.schedule
+    assert (schedule.steps_done, schedule.completed) == (39, True)
+
+
 def test_cpt_without_replay_still_reports_general_loss(base, shards, tmp_path, cli):
     result = cli("cpt", base, "--domain", f"{shards / 'math'}:8K", "--out", tmp_path / "noreplay",
                  "--seq-len", "64", "--global-batch", "8", "--val-tokens", "4K")

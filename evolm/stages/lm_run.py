@@ -175,20 +175,22 @@ def _micro_batch_from_memory(preset: Preset, seq_len: int, per_rank: int, world:
     return plan.micro
 
 
-def train_config(preset: Preset, budget: int, o: Overrides, world: int = 1, *, positions: int | None = None,
+def train_config(preset: Preset, budgets: list[int], o: Overrides, world: int = 1, *, positions: int | None = None,
                  model: str | None = None) -> TrainConfig:
     """The trainer's settings: the options (already checked by the stage with `Overrides.check`),
     the preset's defaults for those not given, checked against the model's `positions` (default:
-    the preset's) and the budget."""
+    the preset's) and the token budget of each source."""
     from evolm.training.causal_lm import TrainConfig
 
     seq_len = given(o.seq_len, preset.seq_len)
     check_length("--seq-len", seq_len, positions or preset.positions, model or f"the {preset.name} preset")
     global_batch = given(o.global_batch, preset.global_batch)
     tokens_per_step = seq_len * global_batch
-    steps = budget // tokens_per_step
+    # Steps from whole sequences per source, as the mixture draws them (MixturePlan: budget // seq_len
+    # each): the summed budget can hold one sequence more than its sources do (15K + 5.5K at 64).
+    steps = sum(b // seq_len for b in budgets) // global_batch
     if steps < 1:
-        raise BadInput(f"The token budget {budget:,} is smaller than one global batch ({global_batch} x {seq_len} = {tokens_per_step:,} tokens).")
+        raise BadInput(f"The token budget {sum(budgets):,} is smaller than one global batch ({global_batch} x {seq_len} = {tokens_per_step:,} tokens).")
     lr = given(o.lr, preset.peak_lr)
     min_lr = given(o.min_lr, lr / 10 if o.lr is not None else preset.min_lr)
     if min_lr > lr:  # a given --min-lr against the preset's peak (both given: Overrides.check)
