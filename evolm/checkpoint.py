@@ -67,7 +67,9 @@ class Checkpoint:
         return list(self.manifest.lineage) + [self.lineage_entry()]
 
     def lineage_entry(self) -> LineageEntry:
-        return LineageEntry(self.stage, self.manifest.knobs, self.signature, self.manifest_sha256, str(self.path))
+        # absolute: a path as typed means nothing to a command run from another folder (the report finds
+        # ancestors outside its runs folder through these)
+        return LineageEntry(self.stage, self.manifest.knobs, self.signature, self.manifest_sha256, str(Path(self.path).resolve()))
 
 
 def build_manifest(stage: str, knobs: dict, *, parent: Checkpoint | None = None, **fields) -> Manifest:
@@ -79,7 +81,7 @@ def build_manifest(stage: str, knobs: dict, *, parent: Checkpoint | None = None,
     stagespec.get(stage)  # an unknown stage is a programming error
     lineage = parent.lineage if parent is not None else []
     signature = compute_signature(lineage + [LineageEntry(stage, knobs)])
-    parent_ref = None if parent is None else ParentRef(str(parent.path), parent.manifest_sha256, parent.signature)
+    parent_ref = None if parent is None else ParentRef(str(Path(parent.path).resolve()), parent.manifest_sha256, parent.signature)
     return Manifest(stage=stage, signature=signature, knobs=knobs, parent=parent_ref, lineage=lineage,
                     provenance=Provenance(**stamp()), **fields)
 

@@ -102,6 +102,22 @@ def atomic_dir(out: Path, *, overwrite: bool = False) -> Iterator[Path]:
     replace_dir(tmp, out)
 
 
+@contextlib.contextmanager
+def exclusive_lock(path: Path, busy: str) -> Iterator[None]:
+    """Hold an exclusive advisory lock on `path` (created) for the block; BadInput(busy) at once when
+    another process holds it. The kernel drops the lock with the process, so a killed holder leaves
+    no stale lock behind (a lock file's mere existence would)."""
+    import fcntl
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a", encoding="utf-8") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise BadInput(busy) from None
+        yield
+
+
 def replace_dir(new: Path, out: Path) -> None:
     """Move the complete directory `new` to `out`, moving an existing `out` aside first."""
     old = None

@@ -111,6 +111,11 @@ def out_of_range(flag: str, value: Any, allowed: str) -> BadInput:
     return BadInput(f"{flag} {shown} is out of range: it must be {allowed}.")
 
 
+def default_of(options, name: str) -> Any:
+    """The declared default of one field of an options dataclass."""
+    return next(f.default for f in dataclasses.fields(options) if f.name == name)
+
+
 def check_ranges(options) -> None:
     """Refuse the first option of `options` (a stage's options dataclass) outside its declared range."""
     for f in option_fields(type(options)):

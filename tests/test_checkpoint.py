@@ -1,4 +1,5 @@
 import json
+from pathlib import Path
 
 import pytest
 
@@ -123,6 +124,17 @@ def test_lineage_walk_detects_a_changed_parent(tmp_path):
                      _files(), overwrite=True)
     with pytest.raises(CheckpointError, match="has changed"):
         verify_lineage(load_checkpoint(tmp_path / "rl"))
+
+
+def test_parent_and_lineage_paths_are_absolute_whatever_folder_the_run_started_in(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    pre = write_checkpoint(Path("runs/pre"), build_manifest("pretrain", {"preset": "1B", "tokens": 10**9}), _files())
+    sft = write_checkpoint(Path("runs/sft"), build_manifest("sft", {"examples": 10, "epochs": 1}, parent=pre), _files())
+    manifest = load_checkpoint(tmp_path / "runs" / "sft").manifest
+    assert manifest.parent.path == str(tmp_path / "runs" / "pre") == manifest.lineage[0].path
+    monkeypatch.chdir("/")
+    assert [a["status"] for a in verify_lineage(load_checkpoint(tmp_path / "runs" / "sft"))] == ["ok"]
+    assert sft.manifest.parent.manifest_sha256 == pre.manifest_sha256
 
 
 def test_writing_is_atomic(tmp_path):

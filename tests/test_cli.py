@@ -3,6 +3,8 @@
 import subprocess
 import sys
 
+import pytest
+
 from evolm import __version__
 
 
@@ -38,11 +40,11 @@ def test_unknown_unit_exits_2(cli, tmp_path):
     assert result.code == 2 and "Invalid --sft '80X'" in result.err
 
 
-def test_debug_shows_the_traceback(tmp_path):
-    done = subprocess.run(
-        [sys.executable, "-m", "evolm", "--debug", "data", "split", str(tmp_path / "x.jsonl"), "--sft", "1", "--rl", "1", "--out", str(tmp_path / "o")],
-        capture_output=True, text=True, timeout=60,
-    )
+@pytest.mark.parametrize("where", ["before the command", "after its options"])
+def test_debug_shows_the_traceback(tmp_path, where):
+    args = ["data", "split", str(tmp_path / "x.jsonl"), "--sft", "1", "--rl", "1", "--out", str(tmp_path / "o")]
+    args = ["--debug", *args] if where == "before the command" else [*args, "--debug"]
+    done = subprocess.run([sys.executable, "-m", "evolm", *args], capture_output=True, text=True, timeout=60)
     assert done.returncode == 2 and "Traceback" in done.stderr and "does not exist" in done.stderr
 
 

@@ -1,6 +1,7 @@
 """`evolm eval` trusts only verified files, never replaces results silently, resumes to the same bytes,
 and keeps stdout for its result (issue 13: items 1, 6, 7 and 10)."""
 
+import hashlib
 import json
 import os
 import shutil
@@ -109,6 +110,39 @@ def test_other_settings_never_replace_results_silently(copy_of, synth_tiny, cli,
     assert json.loads((eval_dir / "SynthMathLevel1.json").read_text())["identity"]["decoding"]["samples"] == 4
     records = [json.loads(line) for line in (eval_dir / "SynthMathLevel1.samples.jsonl").read_text().splitlines()]
     assert len(records) == 3 and all(len(r["completions"]) == 5 for r in records)
+
+
+def test_a_moved_checkpoint_keeps_its_results(copy_of, synth_tiny, cli, count_generated, tmp_path):
+    ckpt = copy_of()
+    assert cli("eval", ckpt, *TINY, "--samples", "2", "--benchmarks", synth_tiny).code == 0
+    moved = tmp_path / "elsewhere" / "renamed"
+    moved.parent.mkdir()
+    shutil.move(ckpt, moved)
+    before = _snapshot(moved / "eval")
+    count_generated.clear()
+    again = cli("eval", moved, *TINY, "--samples", "2", "--benchmarks", synth_tiny)
+    assert again.code == 0, again.err
+    assert "reusing the finished result" in again.err and count_generated == []
+    assert {k: v for k, v in _snapshot(moved / "eval").items() if not k.startswith("suite-")} == {
+        k: v for k, v in before.items() if not k.startswith("suite-")}
+
+
+def test_results_hashed_with_their_paths_by_earlier_versions_are_still_recognised():
+    from evolm.eval.identity import run_hash, same_run
+    from evolm.fsutil import canonical_json
+
+    def legacy(identity):  # the hash as it was: locations included
+        return hashlib.sha256(canonical_json(identity).encode()).hexdigest()[:16]
+
+    model = {"kind": "evolm", "path": "/old/place", "manifest_sha256": "ab", "signature": "1M-1MT", "stage": "pretrain"}
+    old = {"model": model, "tasks": {"SynthClozeText": "f00"}, "limit": None, "num_fewshot": 0,
+           "val": {"shards": "/old/shards", "seq_len": 256, "tokens": 4096}}
+    now = {**old, "model": {**model, "path": "/new/place"},
+           "val": {"shards": "/new/shards", "fingerprint": "fp1", "seq_len": 256, "tokens": 4096}}
+    result = {"run": legacy(old), "identity": old, "val": {"fingerprint": "fp1", "loss": 3.2}}
+    assert same_run(result, run_hash(now))
+    assert not same_run({**result, "val": {"fingerprint": "fp2"}}, run_hash(now))  # other validation data
+    assert not same_run(result, run_hash({**now, "limit": 100}))
 
 
 def test_a_resume_after_a_torn_line_writes_the_bytes_of_an_uninterrupted_run(sft_model, synth_tiny, tmp_path, cli,

@@ -1,6 +1,7 @@
 """Each stage's options are one dataclass: the CLI options, the --config keys and the help come from it."""
 
 import dataclasses
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -218,6 +219,23 @@ def test_bad_config_or_count_exits_2_before_anything_runs(cli, captured, tmp_pat
     assert not (tmp_path / "out").exists()
 
 
+def test_config_keys_are_the_option_names_and_yaml_bools_are_not_numbers(cli, tmp_path):
+    config = tmp_path / "synth.yaml"
+    config.write_text("json: true\nscale: tiny\n")  # --json's key is json (its parameter is as_json)
+    made = cli("data", "synth", "--out", tmp_path / "d", "--config", config)
+    assert made.code == 0, made.err
+    assert json.loads(made.out)["files"]
+    config.write_text("seed: true\nscale: tiny\n")  # YAML's true is not seed 1
+    refused = cli("data", "synth", "--out", tmp_path / "e", "--config", config)
+    assert refused.code == 2 and "sets 'seed' to true, where it expects a value" in refused.err
+    assert not (tmp_path / "e").exists()
+    # one value for TEXT..., and --from by its option name: both reach the command (which refuses the pair)
+    config = tmp_path / "tok.yaml"
+    config.write_text(f"text: {tmp_path / 'd' / 'text' / 'math.jsonl'}\nfrom: gpt2\n")
+    both = cli("data", "tokenizer", "--out", tmp_path / "t", "--config", config)
+    assert both.code == 2 and "Give either TEXT files to train on or --from NAME, not both." in both.err
+
+
 def test_the_cli_imports_no_training_library():
     """The option dataclasses live in the stage modules; importing them for the CLI must stay light."""
     code = "import sys, evolm.cli.main; print(sorted(m for m in ('torch', 'transformers', 'trl') if m in sys.modules))"
@@ -256,6 +274,13 @@ def test_a_python_caller_gets_the_same_refusals_as_the_cli():
         RLOptions(warmup=1.5).check()
     with pytest.raises(BadInput, match="Unknown RL algorithm 'a2c'"):
         RLOptions(algo="a2c").check()
+    # options of a feature that is off would be silently ignored
+    with pytest.raises(BadInput, match=r"^--kl-coef 0\.1 sets the KL penalty, which is off; add --kl"):
+        RLOptions(kl_coef=0.1).check()
+    RLOptions(kl=True, kl_coef=0.1).check()
+    with pytest.raises(BadInput, match=r"^--lora-rank and --lora-alpha shape a LoRA adapter, which is off; add --lora"):
+        SFTOptions(lora_rank=4, lora_alpha=8).check()
+    SFTOptions(lora=True, lora_rank=4).check()
     for cls in (Overrides, SFTOptions, RLOptions):
         cls().check()  # the defaults pass
     Overrides(warmup=5.0, seq_len=1, min_lr=0.0).check()

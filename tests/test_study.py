@@ -55,6 +55,62 @@ def test_a_shared_prefix_is_one_node_and_a_changed_option_changes_only_its_desce
     assert len(after - before) == 2 and {n.stage for n in changed.nodes if n.id not in before} == {"sft", "rl"}
 
 
+def test_options_that_do_not_change_the_checkpoint_leave_every_node_id_as_it_was(tmp_path, shards, synth_tiny):
+    nodes = grid()
+    first = planning.build(parse(study(tmp_path, shards, synth_tiny, nodes)))
+    nodes[0]["with"].update({"micro-batch": 2, "log-every": 7, "save-every": 20, "compile": False})
+    nodes[1]["with"].update({"log-every": 3, "report-to": "tensorboard"})
+    nodes[2]["with"]["kl"] = False  # a false flag is an absent one: the runner passes neither
+    edited = planning.build(parse(study(tmp_path, shards, synth_tiny, nodes)))
+    assert [n.id for n in edited.nodes] == [n.id for n in first.nodes]
+    nodes[2]["with"]["kl"] = True  # one that does change it
+    assert [n.id == m.id for n, m in zip(planning.build(parse(study(tmp_path, shards, synth_tiny, nodes))).nodes,
+                                         first.nodes)] == [True, True, True, False]
+
+
+def test_a_failed_sbatch_keeps_the_jobs_already_submitted_so_a_rerun_submits_only_the_rest(tmp_path, shards, synth_tiny,
+                                                                                            monkeypatch):
+    from evolm.errors import BadInput
+    from evolm.study import slurm
+
+    queue, calls = {}, []
+
+    def fake_run(args, **_):
+        calls.append(args)
+        if len(calls) == 3 and not queue.get("fixed"):
+            return subprocess.CompletedProcess(args, 1, "", "sbatch: error: QOSMaxSubmitJobPerUserLimit")
+        job = str(100 + len(calls))
+        queue[job] = "PENDING"
+        return subprocess.CompletedProcess(args, 0, f"{job}\n", "")
+
+    monkeypatch.setattr(slurm.subprocess, "run", fake_run)
+    monkeypatch.setattr(slurm, "live_jobs", lambda: {k: v for k, v in queue.items() if k != "fixed"})
+    plan = planning.build(parse(study(tmp_path, shards, synth_tiny, grid())))
+    executor = slurm.SlurmExecutor(plan, write(tmp_path, {}), report=False)
+    with pytest.raises(BadInput, match="QOSMaxSubmitJobPerUserLimit"):
+        executor.submit()
+    queue["fixed"] = True
+    again = executor.submit()
+    assert sorted(again.waiting.values()) == ["101", "102"] and len(again.submitted) == 2  # nothing twice
+
+
+def test_a_second_runner_on_the_same_folder_is_refused_before_any_work(tmp_path, shards, synth_tiny, cli):
+    file = write(tmp_path, study(tmp_path, shards, synth_tiny, grid()))
+    lock = tmp_path / "runs" / ".study" / "lock"
+    lock.parent.mkdir(parents=True)
+    holder = subprocess.Popen([sys.executable, "-c", "import fcntl, sys, time; f = open(sys.argv[1], 'a'); "
+                               "fcntl.flock(f, fcntl.LOCK_EX); print('held', flush=True); time.sleep(60)", str(lock)],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        refused = cli("study", "run", file)
+        assert refused.code == 2 and "Another `evolm study run` is working on" in refused.err
+        assert sorted(p.name for p in (tmp_path / "runs").iterdir()) == [".study"]
+    finally:
+        holder.kill()
+        holder.wait()
+
+
 def test_pretraining_flops_are_6nd_plus_attention(tmp_path, shards, synth_tiny):
     from evolm.presets import get_preset
 

@@ -24,19 +24,27 @@ def _load_config(ctx: typer.Context, param: typer.CallbackParam, value: Optional
     data = read_yaml(path, "Config file") or {}
     if not isinstance(data, dict):
         raise BadInput(f"Config file {path} must be a mapping of option names to values.")
-    known = {p.name: p for p in ctx.command.params if p.name not in ("config",)}
+    # Keys are option names (`json`, `from`), or the parameter names behind them (`as_json`, `adopt`).
+    known = {}
+    for param in ctx.command.params:
+        if param.name != "config":
+            for alias in (param.name, *(o.lstrip("-").replace("-", "_") for o in param.opts if o.startswith("--"))):
+                known.setdefault(alias, param)
     defaults = {}
     for key, setting in data.items():
-        name = str(key).lstrip("-").replace("-", "_")
-        if name not in known:
+        param = known.get(str(key).lstrip("-").replace("-", "_"))
+        if param is None:
             raise BadInput(f"Config file {path} sets {key!r}, which `{ctx.command_path}` does not accept.")
-        if isinstance(setting, list) and not known[name].multiple and known[name].nargs == 1:
+        if isinstance(setting, bool) and not getattr(param, "is_flag", False):
+            # YAML reads `seed: true` as a bool, which click would take as 1
+            raise BadInput(f"Config file {path} sets {key!r} to {str(setting).lower()}, where it expects a value, not a switch.")
+        if isinstance(setting, list) and not param.multiple and param.nargs == 1:
             # A YAML list for an option of one value (`export_at: [500K, 1M]`): its command-line form,
             # where click would otherwise pass the list's repr.
             setting = ",".join(map(str, setting))
-        elif known[name].multiple and not isinstance(setting, list):
-            setting = [setting]  # one value for a repeatable option (`subset: finemath-3plus`)
-        defaults[name] = setting
+        elif (param.multiple or param.nargs == -1) and not isinstance(setting, list):
+            setting = [setting]  # one value for a repeatable option or argument (`subset: finemath-3plus`)
+        defaults[param.name] = setting
     ctx.default_map = {**(ctx.default_map or {}), **defaults}
     return path
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Optional
 
@@ -47,6 +48,15 @@ def evaluate(
         raise BadInput(f"--vllm-memory {vllm_memory} is out of range: it must be a fraction above 0 and at most 1.")
     if vllm_dtype not in (None, "float32", "bfloat16", "float16"):
         raise BadInput(f"--vllm-dtype must be float32, bfloat16 or float16, not {vllm_dtype!r}.")
+    # the libraries refuse these only once the model is loaded (or, for a batch size, quietly pick another)
+    if not (math.isfinite(temperature) and temperature > 0):
+        raise BadInput(f"--temperature {temperature} is out of range: the samples' temperature must be above 0 (the greedy completion needs none).")
+    if not (math.isfinite(repetition_penalty) and repetition_penalty > 0):
+        raise BadInput(f"--repetition-penalty {repetition_penalty} is out of range: it must be above 0 (1.0 is none).")
+    if batch_size is not None and batch_size < 1:
+        raise BadInput(f"--batch-size {batch_size} is out of range: it must be at least 1 (leave it out to choose from memory).")
+    if greedy_first and responses is None:
+        raise BadInput("--greedy-first describes a --responses file; give one, or leave it out.")
     if responses is not None:
         _grade_only(model, suite, benchmarks, list(tasks or []), responses, greedy_first, out, as_json, overwrite)
         return

@@ -112,6 +112,8 @@ def _run(argv: list[str] | None) -> int:
         # prints plain lines there. tqdm reads this once, at import, so it is set before any import.
         os.environ.setdefault("TQDM_DISABLE", "1")
     debug = "--debug" in argv or debug_requested()
+    if "--debug" in argv:  # anywhere, as the error line's advice suggests: it is the root command's option
+        argv = ["--debug", *(a for a in argv if a != "--debug")]
     command = typer.main.get_command(app)
     _guard_stdout(command)
     try:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from evolm.errors import BadInput
+from evolm.eval.identity import same_run
 from evolm.jsonl import complete_prefix
 
 
@@ -48,7 +49,7 @@ def _conflict(plan: Planned) -> str | None:
             previous = None
         if not isinstance(previous, dict):
             return f"{plan.result} is not a readable {plan.name} result"
-        if previous.get("run") == plan.run and previous.get("limit") == plan.limit:
+        if same_run(previous, plan.run) and previous.get("limit") == plan.limit:
             return None
         differences = describe(previous.get("identity") or {}, plan.identity)
         if previous.get("limit") != plan.limit:

@@ -51,8 +51,37 @@ def config_hash(model) -> str:
     return hashlib.sha256(canonical_json(model.config.to_dict()).encode()).hexdigest()
 
 
+# Where a model, a responses file or validation shards lie, not what they are (the manifest hash, the
+# files' hashes, the shards' fingerprint say that): kept in a result's identity for people to read,
+# left out of its hash, so that a moved or copied checkpoint keeps its results.
+LOCATIONS = frozenset({"path", "shards"})
+
+
+def _without_locations(value):
+    if isinstance(value, dict):
+        return {k: _without_locations(v) for k, v in value.items() if k not in LOCATIONS}
+    return value
+
+
 def run_hash(key: dict) -> str:
-    return hashlib.sha256(canonical_json(key).encode()).hexdigest()[:16]
+    return hashlib.sha256(canonical_json(_without_locations(key)).encode()).hexdigest()[:16]
+
+
+def same_run(previous: dict, run: str) -> bool:
+    """A result (or its identity) was made by the evaluation `run`: the same hash, or, for results
+    written when locations were still hashed, the same hash of its stored identity by today's rule
+    (the validation shards' fingerprint, recorded beside such an identity, taking the path's place)."""
+    if previous.get("run") == run:
+        return True
+    identity = previous.get("identity")
+    if not isinstance(identity, dict):
+        return False
+    val, measured = identity.get("val"), previous.get("val")
+    if isinstance(val, dict) and "fingerprint" not in val:
+        if not (isinstance(measured, dict) and measured.get("fingerprint")):
+            return False
+        identity = {**identity, "val": {**val, "fingerprint": measured["fingerprint"]}}
+    return run_hash(identity) == run
 
 
 def finished_result(path: Path, run: str) -> dict | None:
@@ -63,4 +92,4 @@ def finished_result(path: Path, run: str) -> dict | None:
         previous = json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    return previous if isinstance(previous, dict) and previous.get("run") == run else None
+    return previous if isinstance(previous, dict) and same_run(previous, run) else None

@@ -129,9 +129,12 @@ def summarize(raw: dict, metrics: dict[str, str]) -> dict:
 def upstream_key(model: dict, names: list[str], benchmarks: Path | None, *, limit: int | None, val_shards: Path | None,
                  seq_len: int, val_tokens: int) -> dict:
     """The identity of an upstream evaluation: model, task versions, limit, validation-loss settings."""
+    from evolm.shards import TokenShards
+
     _, _, versions = resolve(names, benchmarks)
     return {"model": model, "tasks": versions, "limit": limit, "num_fewshot": 0,
-            "val": None if val_shards is None else {"shards": str(Path(val_shards).resolve()), "seq_len": seq_len, "tokens": val_tokens}}
+            "val": None if val_shards is None else {"shards": str(Path(val_shards).resolve()), "fingerprint": TokenShards(val_shards).fingerprint,
+                                                    "seq_len": seq_len, "tokens": val_tokens}}
 
 
 def evaluate_upstream(model_spec: str, model: dict, names: list[str], out_dir: Path, *, benchmarks: Path | None,

@@ -23,7 +23,7 @@ from evolm.console import log
 from evolm.errors import BadInput
 from evolm.eval.tasks.base import reward
 from evolm.eval.tasks.registry import DEFAULT_POOL_GRADER, family_of, row_grader
-from evolm.options import check_ranges, check_warmup, given, option, out_of_range
+from evolm.options import check_ranges, check_warmup, default_of, given, option, out_of_range
 from evolm.presets import PRESETS, RLDefaults, paper_values
 from evolm.stages.data.split import Selection, select_examples
 from evolm.stages.limits import checkpoint_positions
@@ -99,6 +99,8 @@ class RLOptions:
             raise BadInput("PPO runs under FSDP2 launch configs (fsdp_version: 2, as the shipped ones), not FSDP1.")
         if self.algo != "ppo" and (self.critic_lr is not None or self.gamma != 1.0 or self.lam != 1.0 or self.clip != 0.2):
             raise BadInput(f"--critic-lr, --gamma, --lam and --clip are PPO's; {self.algo.upper()} has no critic (add --algo ppo).")
+        if not self.kl and self.kl_coef != default_of(self, "kl_coef"):
+            raise BadInput(f"--kl-coef {self.kl_coef:g} sets the KL penalty, which is off; add --kl, or leave --kl-coef out.")
         if self.backend not in ("auto", "transformers", "vllm"):
             raise BadInput(f"--backend must be auto, transformers or vllm, not {self.backend!r}.")
         from evolm.eval.generate import vllm_installed

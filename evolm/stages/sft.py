@@ -15,7 +15,7 @@ from pathlib import Path
 
 from evolm.checkpoint import Checkpoint
 from evolm.errors import BadInput
-from evolm.options import check_ranges, check_warmup, given, option
+from evolm.options import check_ranges, check_warmup, default_of, given, option
 from evolm.presets import PRESETS, SFTDefaults, paper_values
 from evolm.stages.data.split import select_examples
 from evolm.stages.limits import check_length, checkpoint_positions
@@ -57,6 +57,9 @@ class SFTOptions:
         output exists (TRL would refuse some of them only after OUT.partial was made)."""
         check_ranges(self)
         check_warmup(self.warmup)
+        changed = [f"--{name.replace('_', '-')}" for name in ("lora_rank", "lora_alpha") if getattr(self, name) != default_of(self, name)]
+        if changed and not self.lora:
+            raise BadInput(f"{' and '.join(changed)} shape a LoRA adapter, which is off; add --lora, or leave them out.")
 
 
 def preset_defaults(preset: str) -> SFTDefaults:

@@ -195,9 +195,23 @@ def wsd_sweep(group: Group) -> tuple[list[dict], dict[int, int]]:
     return ordered, stable_of
 
 
+# Options that change how a run goes, not the checkpoint it makes (how often it logs or saves its
+# state, how it fits in memory, what it reports to): as for `--resume`, where a run may change them
+# (evolm.training.causal_lm.RESUMABLE_CHANGES), they are not part of a node's identity, so that
+# editing them in a study file retrains nothing. --export-at is: its exports are nodes' outputs.
+OPERATIONAL = frozenset({"save-every", "log-every", "eval-every", "peak-flops", "compile", "activation-checkpointing",
+                         "micro-batch", "report-to"})
+
+
+def identity_options(point: dict) -> dict:
+    """The options that make a node's checkpoint, as text: not the operational ones, nor a false flag
+    or null (the runner passes neither, so the command is that of an absent option)."""
+    return {k: _text(v) for k, v in point.items() if k.replace("_", "-") not in OPERATIONAL and v is not False and v is not None}
+
+
 def _node(study: Study, group: Group, point: dict, parent: Node | None, data_id: str, varying: list[str],
           after: Node | None = None) -> Node:
-    identity = {"stage": group.stage, "options": {k: _text(v) for k, v in point.items()},
+    identity = {"stage": group.stage, "options": identity_options(point),
                 "parent": parent.id if parent else None, "data": data_id,
                 **({"branch_of": after.id} if after is not None else {})}
     node_id = _hash(identity)[:16]

@@ -24,7 +24,7 @@ from pathlib import Path
 from evolm.checkpoint import MANIFEST, PARTIAL_SUFFIX
 from evolm.console import format_duration, log
 from evolm.errors import BadInput
-from evolm.fsutil import write_json
+from evolm.fsutil import exclusive_lock, write_json
 from evolm.study import launch
 from evolm.study.plan import DONE, STATE_DIR, Node, Plan, estimated_seconds
 from evolm.study.spec import _text
@@ -54,6 +54,14 @@ class Outcome:
     failed: dict[str, str] = field(default_factory=dict)  # node label -> the command that failed and its log
     blocked: list[str] = field(default_factory=list)
     report: Path | None = None
+
+
+LOCK = "lock"  # in the state folder: held by the one `study run` or `--slurm` submission working on it
+
+
+def busy_message(root: Path) -> str:
+    return (f"Another `evolm study run` is working on {root} (it holds {root / STATE_DIR / LOCK}); "
+            "wait for it to finish, or give this one another --out.")
 
 
 class Runner:
@@ -173,8 +181,13 @@ class Runner:
 
     def run(self) -> Outcome:
         self.check_data()
+        # Two runners on one folder would train the same nodes into the same folders (the second
+        # resuming, or with --overwrite deleting, the first one's partial output).
+        with exclusive_lock(self.state_dir / LOCK, busy_message(self.root)):
+            return self._run_locked()
+
+    def _run_locked(self) -> Outcome:
         outcome = Outcome()
-        self.state_dir.mkdir(parents=True, exist_ok=True)
         failed_data = self.prepare_data()
         nodes = self.plan.nodes
         if failed_data:

@@ -27,8 +27,9 @@ from pathlib import Path
 
 from evolm.console import log
 from evolm.errors import BadInput
-from evolm.fsutil import write_json
+from evolm.fsutil import exclusive_lock, write_json
 from evolm.study.plan import DONE, STATE_DIR, Node, Plan
+from evolm.study.runner import LOCK, busy_message
 
 RECORD = "slurm.json"
 LIVE = {"PENDING", "RUNNING", "CONFIGURING", "COMPLETING", "REQUEUED", "RESIZING", "SUSPENDED", "REQUEUE_HOLD",
@@ -107,8 +108,12 @@ class SlurmExecutor:
         return [sys.executable, "-m", "evolm", "study", "node", str(self.file), what, "--out", str(self.root)]
 
     def submit(self) -> Submitted:
-        self.state_dir.mkdir(parents=True, exist_ok=True)
-        record, live = self._record(), live_jobs()
+        live = live_jobs()  # Slurm unreachable: refused before the folder is made
+        with exclusive_lock(self.state_dir / LOCK, busy_message(self.plan.root)):  # one submitter: no job twice
+            return self._submit(live)
+
+    def _submit(self, live: dict[str, str]) -> Submitted:
+        record = self._record()
         jobs: dict[str, str] = {}  # node id (or "data") -> the job its children wait on
         out = Submitted()
 
@@ -119,6 +124,7 @@ class SlurmExecutor:
         if not self.plan.data_done():
             job = still_live("data") or self.sbatch("data", "data", self._node_command("data"), [])
             jobs["data"] = record.setdefault("data", {})["job"] = job
+            write_json(self.state_dir / RECORD, record)
         for node in self.plan.nodes:
             if node.state(self.plan.root) == DONE:
                 out.done.append(node.label)
@@ -135,7 +141,8 @@ class SlurmExecutor:
                 log(f"study: submitted {node.label} as job {job}" + (f" (after {', '.join(after)})" if after else ""))
             jobs[node.id] = job
             record[node.id] = {"job": job, "label": node.label}
-        write_json(self.state_dir / RECORD, record)
+            # after every submission: if a later sbatch fails, a rerun finds this job live, not submits it again
+            write_json(self.state_dir / RECORD, record)
         if self.report and (out.submitted or out.waiting):
             out.report_job = self.sbatch("report", "report", [sys.executable, "-m", "evolm", "report", str(self.root),
                                                               "--out", str(self.root / "report"), "--overwrite"],
