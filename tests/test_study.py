@@ -134,6 +134,10 @@ def test_pretraining_flops_are_6nd_plus_attention(tmp_path, shards, synth_tiny):
     (lambda s: s.update(launch={"sft": {"config": "no/such.yaml"}}), "launch.sft.config no/such.yaml is not a file"),
     (lambda s: s["nodes"][0].update(launch={"processes": "eight"}), "(pt): launch.processes must be a whole number"),
     (lambda s: s["nodes"][0].update(slurm={"gpu": 8}), "(pt): slurm has unknown key 'gpu'"),
+    # each node's command lines parse, before the data or any ancestor is made
+    (lambda s: s["nodes"][2]["with"].update({"rollout": 2}), "`evolm rl` command does not parse: No such option: --rollout"),
+    (lambda s: s["nodes"][0]["with"].update({"global-batch": "eight"}), "Invalid value for '--global-batch'"),
+    (lambda s: s["evals"]["down"].update({"frobnicate": 1}), "`evolm eval` command does not parse: No such option: --frobnicate"),
 ])
 def test_bad_study_files_exit_2_in_one_sentence_before_any_work(change, message, tmp_path, shards, synth_tiny, cli):
     data = study(tmp_path, shards, synth_tiny, grid())

@@ -23,10 +23,14 @@ def _plan(file: Path, out: Optional[Path]):
     from evolm.study import plan as planning
     from evolm.study.spec import load
 
+    from evolm.study.runner import check_commands
+
     study = load(file)
     if out is not None:
         study.out = Path(out)
-    return planning.build(study)
+    built = planning.build(study)
+    check_commands(built)
+    return built
 
 
 def _peak(value: Optional[float]) -> tuple[float, str]:
