@@ -166,6 +166,26 @@ def test_f4_more_cpt_helps_sft():
     assert judge(4, [sft(1000, 2.0, down(0.05), domain=0), sft(1000, 4.0, down(0.20))]).verdict == NOT_TESTED
 
 
+def on_tasks(scores, se=0.01):
+    """Downstream metrics of the synth-id group from per-task pass@1 (as `evolm report`'s rows hold them)."""
+    out = {f"{t}:pass@1": v for t, v in scores.items()} | {f"{t}:pass@1:se": se for t in scores}
+    out.update(acc("synth-id", "pass@1", sum(scores.values()) / len(scores), se * math.sqrt(len(scores)) / len(scores)))
+    out["_members"] = {"synth-id:pass@1": {t: f"{t}:pass@1" for t in scores}}
+    return out
+
+
+def test_means_over_different_tasks_are_compared_on_the_tasks_they_share():
+    # without CPT: 10% on Level1, 50% on Level2 (mean 30%); with CPT scored on Level1 only: 20%. On the task both
+    # were scored on, CPT helps by 10 points; the means as they stand would say it hurts by 10
+    no_cpt = sft(1000, 2.0, on_tasks({"SynthMathLevel1": 0.10, "SynthMathLevel2": 0.50}), domain=0)
+    f = judge(4, [no_cpt, sft(1000, 2.0, on_tasks({"SynthMathLevel1": 0.20}))])
+    effect = f.tests[0].effects[0]
+    assert f.verdict == SHOWN and effect.value == pytest.approx(0.10) and effect.se == pytest.approx(math.hypot(0.01, 0.01))
+    assert "(on the 1 tasks all were scored on; not SynthMathLevel2)" in effect.name
+    apart = judge(4, [no_cpt, sft(1000, 2.0, on_tasks({"SynthMathLevel3": 0.20}))])
+    assert apart.verdict == NOISY and "no task in common" in apart.tests[0].effects[0].name
+
+
 def test_f4_compares_the_base_without_cpt_with_each_cpt_setting():
     """CPT at two learning rates: two tests, each against the same SFT on the base without CPT (which
     has no CPT settings); the pre-training and SFT settings must match."""

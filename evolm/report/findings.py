@@ -35,7 +35,7 @@ from itertools import combinations
 from typing import Callable
 
 from evolm.report.collect import with_settings
-from evolm.report.rows import ITEMS, SETTINGS, downstream_groups, swept_knobs
+from evolm.report.rows import ITEMS, MEMBERS, SETTINGS, downstream_groups, swept_knobs
 from evolm.units import format_count
 
 Z = 2.0  # standard errors an effect must reach
@@ -51,6 +51,17 @@ class Measure:
     replicates: int = 1
     # {task: (problem ids hash, [value per problem])} of a single evaluation, for paired contrasts
     items: dict | None = field(default=None, repr=False, compare=False)
+    # a mean over tasks: each task's own measure (rows' MEMBERS), to compare it with a mean over others
+    parts: dict[str, "Measure"] | None = field(default=None, repr=False, compare=False)
+
+
+def on_tasks(m: Measure, tasks: set[str]) -> Measure:
+    """A mean over tasks recomputed over some of them: the unweighted mean, its SE sqrt(sum se^2) / n."""
+    parts = [m.parts[t] for t in sorted(tasks)]
+    errors = [p.se for p in parts]
+    se = None if None in errors else math.sqrt(sum(e * e for e in errors)) / len(parts)
+    items = {t: v for t, v in m.items.items() if t in tasks} if m.items and set(m.items) >= tasks else None
+    return Measure(sum(p.value for p in parts) / len(parts), se, m.replicates, items)
 
 
 @dataclass
@@ -121,6 +132,10 @@ class Condition:
         m = mean_measure([(r[column], r.get(f"{column}:se")) for r in self.rows if r.get(column) is not None])
         if m is not None and len(self.rows) == 1:  # replicates are compared through their spread, not item by item
             m.items = (self.rows[0].get(ITEMS) or {}).get(column)
+        members = (self.rows[0].get(MEMBERS) or {}).get(column)
+        if m is not None and members and all(((r.get(MEMBERS) or {}).get(column)) == members for r in self.rows):
+            parts = {task: self.measure(task_column) for task, task_column in members.items()}
+            m.parts = parts if None not in parts.values() else None
         return m
 
     def acc(self, domain: int = 0, metric: str = "pass@1") -> Measure | None:
@@ -234,7 +249,33 @@ def paired_se(coefs: dict[int, float], measures: list[Measure]) -> float | None:
     return math.sqrt(variance) / len(items[0])
 
 
+def shared_tasks(coefs: dict[int, float], measures: list[Measure]) -> tuple[list[Measure], str]:
+    """Means over tasks compared on the tasks all of them were scored on (a run scored on more tasks,
+    or other ones, would otherwise move the contrast by its choice of tasks); the measures, and a note
+    naming the tasks left out ("" when none was). Measures that are not means over known tasks as they are."""
+    used = [measures[i] for i in coefs]
+    if any(m.parts is None for m in used) or len({frozenset(m.parts) for m in used}) == 1:
+        return measures, ""
+    shared = set.intersection(*(set(m.parts) for m in used))
+    if not shared:
+        raise NoSharedTasks
+    left_out = sorted(set.union(*(set(m.parts) for m in used)) - shared)
+    out = list(measures)
+    for i in coefs:
+        out[i] = on_tasks(measures[i], shared)
+    return out, f" (on the {len(shared)} tasks all were scored on; not {', '.join(left_out)})"
+
+
+class NoSharedTasks(Exception):
+    """Means over tasks with no task in common: nothing to compare."""
+
+
 def _combine(name: str, coefs: dict[int, float], measures: list[Measure]) -> Effect:
+    try:
+        measures, note = shared_tasks(coefs, measures)
+    except NoSharedTasks:
+        return Effect(f"{name} (no task in common)", 0.0, None)
+    name += note
     value = sum(c * measures[i].value for i, c in coefs.items())
     se = paired_se(coefs, measures)
     if se is None:

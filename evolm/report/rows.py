@@ -32,7 +32,10 @@ from evolm.report.collect import Run, labelled_settings
 
 ITEMS = "_items"
 SETTINGS = "_settings"
-PRIVATE = (ITEMS, SETTINGS)  # columns the findings read that runs.csv / runs.json leave out
+# {average column: {task: that task's column}}: what each mean over tasks (upstream_avg, synth-id:pass@1)
+# averaged, so that two means over different tasks are compared on the tasks they share
+MEMBERS = "_members"
+PRIVATE = (ITEMS, SETTINGS, MEMBERS)  # columns the findings read that runs.csv / runs.json leave out
 
 
 def swept_knobs() -> list[str]:
@@ -75,6 +78,8 @@ def build_row(run: Run, root: Path) -> dict:
     row["train_val_loss"] = val.get("pretrain", val.get("replay")) if isinstance(val, dict) else None
     items: dict[str, dict] = {}
     row[ITEMS] = items
+    members: dict[str, dict[str, str]] = {}
+    row[MEMBERS] = members
     if run.upstream:
         tasks = run.upstream.get("tasks") or {}
         for task, entry in tasks.items():
@@ -82,6 +87,7 @@ def build_row(run: Run, root: Path) -> dict:
             row[f"up:{task}:se"] = _number(entry.get("stderr"))
             _add_items(items, f"up:{task}", task, entry.get("items"), entry.get("metric"))
         _group_items(items, "upstream_avg", [f"up:{task}" for task in tasks])
+        members["upstream_avg"] = {task: f"up:{task}" for task in tasks}
         row["upstream_avg"] = run.upstream.get("average")
         # The average is an unweighted mean of independent task scores: its SE is sqrt(sum se^2) / n,
         # as for the downstream groups (evolm.eval.metrics.group_metrics); unknown if any task lacks one.
@@ -104,12 +110,13 @@ def build_row(run: Run, root: Path) -> dict:
         for name in result.get("metrics", {}):
             _add_items(items, f"{task}:{generic(name, k)}", task, result.get("items"), name)
         groups.setdefault(group_of(task, result), {})[task] = metrics
-    for group, members in groups.items():
-        for name, entry in group_metrics(members).items():
+    for group, tasks in groups.items():
+        for name, entry in group_metrics(tasks).items():
             row[f"{group}:{name}"] = entry["value"]
             row[f"{group}:{name}:se"] = entry["stderr"]
-            _group_items(items, f"{group}:{name}", [f"{task}:{name}" for task in members])
-        row[f"{group}:tasks"] = ",".join(sorted(members))
+            _group_items(items, f"{group}:{name}", [f"{task}:{name}" for task in tasks])
+            members[f"{group}:{name}"] = {task: f"{task}:{name}" for task in tasks}
+        row[f"{group}:tasks"] = ",".join(sorted(tasks))
     return row
 
 
