@@ -2,6 +2,7 @@
 
 import json
 
+import pytest
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from evolm.checkpoint import load_checkpoint
@@ -82,20 +83,24 @@ def test_interrupted_sft_resumes(base, synth_tiny, tmp_path, cli):
     proc = subprocess.Popen([sys.executable, "-m", "evolm", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     checkpoint = tmp_path / "s.partial" / "checkpoint-8"
     deadline = time.time() + 120
-    while not (checkpoint / "trainer_state.json").is_file() and proc.poll() is None and time.time() < deadline:
-        time.sleep(0.1)
-    time.sleep(0.5)  # let the checkpoint's remaining files land
+    while not (checkpoint / "evolm_elapsed.json").is_file() and proc.poll() is None and time.time() < deadline:
+        time.sleep(0.1)  # the time trained so far lands once the checkpoint is complete
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     assert checkpoint.is_dir() and not (tmp_path / "s").exists()
+    before = json.loads((checkpoint / "evolm_elapsed.json").read_text())["elapsed_s"]
     refused = cli(*args[:-2], "--lr", "1e-4", "--out", tmp_path / "s", "--resume")
     assert refused.code == 2 and "different settings (lr)" in refused.err
     resumed = cli(*args, "--resume")
     assert resumed.code == 0, resumed.err
     ckpt = load_checkpoint(tmp_path / "s")
     assert ckpt.manifest.schedule.steps_done == 20
-    steps = [json.loads(l)["step"] for l in (tmp_path / "s" / "metrics.jsonl").read_text().splitlines() if '"loss"' in l]
-    assert steps == list(range(1, 21))
+    logged = [json.loads(line) for line in (tmp_path / "s" / "metrics.jsonl").read_text().splitlines() if '"loss"' in line]
+    assert [row["step"] for row in logged] == list(range(1, 21))
+    # the whole run's time and mean loss, not those of the part after the resume (transformers' own count one call)
+    compute, loss = ckpt.manifest.compute, ckpt.manifest.outcome.loss
+    assert compute.wall_time_s > before > 0
+    assert loss["train_loss"] == pytest.approx(sum(row["loss"] for row in logged) / 20, abs=1e-3)
 
 
 def test_trainer_settings_name_activation_checkpointing_as_the_installed_transformers_does(tmp_path):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import time
 import warnings
 from pathlib import Path
 
@@ -81,9 +82,15 @@ def quiet_trainer(trainer) -> None:
     trainer.remove_callback(ProgressCallback)
 
 
+# In each TRL checkpoint: the training seconds up to it. transformers' train_runtime and train_loss
+# cover one train() call, so a resumed run's would count only its last part.
+ELAPSED = "evolm_elapsed.json"
+
+
 def train(trainer, run_dir: Path, *, resume: bool):
     """Run a TRL trainer quietly, from its last checkpoint in `run_dir` when resuming (after
-    `start_run_dir` tidied it)."""
+    `start_run_dir` tidied it). Its TrainOutput's train_runtime and training_loss are the whole
+    run's, across resumes."""
     quiet_trainer(trainer)
     from evolm.training.processes import warn_if_not_as_launched
 
@@ -91,6 +98,51 @@ def train(trainer, run_dir: Path, *, resume: bool):
     if mismatch and trainer.accelerator.is_main_process:
         log(f"warning: {mismatch}")
     last = last_trl_checkpoint(run_dir) if resume else 0
+    before = _elapsed_at(Path(run_dir) / f"checkpoint-{last}") if last else 0.0
+    trainer.add_callback(_elapsed_callback(before, time.monotonic()))
+    result = _train_quietly(trainer, last)
+    if not last:
+        return result
+    runtime = before + result.metrics.get("train_runtime", 0.0)
+    return result._replace(training_loss=logged_mean_loss(trainer.state.log_history, result.training_loss),
+                           metrics={**result.metrics, "train_runtime": runtime})
+
+
+def _elapsed_at(checkpoint: Path) -> float:
+    try:
+        return float(json.loads((checkpoint / ELAPSED).read_text(encoding="utf-8"))["elapsed_s"])
+    except (OSError, ValueError, KeyError, TypeError):
+        log(f"warning: {checkpoint} does not record the time trained before it; the manifest's wall time counts from the resume")
+        return 0.0
+
+
+def _elapsed_callback(before: float, started: float):
+    from transformers import TrainerCallback
+
+    from evolm.fsutil import write_json
+
+    class ElapsedCallback(TrainerCallback):
+        def on_save(self, args, state, control, **kwargs):  # called once the checkpoint folder is written
+            folder = Path(args.output_dir) / f"checkpoint-{state.global_step}"
+            if state.is_world_process_zero and folder.is_dir():
+                write_json(folder / ELAPSED, {"elapsed_s": before + time.monotonic() - started})
+
+    return ElapsedCallback()
+
+
+def logged_mean_loss(log_history: list[dict], fallback: float) -> float:
+    """The mean training loss over every step logged, each log's loss (the mean over the steps since
+    the one before) weighted by those steps."""
+    total, steps, previous = 0.0, 0, 0
+    for entry in log_history:
+        if "loss" in entry and "step" in entry and entry["step"] > previous:
+            total += entry["loss"] * (entry["step"] - previous)
+            steps += entry["step"] - previous
+            previous = entry["step"]
+    return total / steps if steps else fallback
+
+
+def _train_quietly(trainer, last: int):
     with warnings.catch_warnings():
         # TRL (1.16) reads the model's `is_gradient_checkpointing` and, where checkpointing is on (CUDA),
         # turns it off and on again around every generation through `gradient_checkpointing_disable` /
