@@ -113,8 +113,9 @@ def test_cpt_budgets_that_are_not_whole_sequences_train_to_the_end(base, shards,
     result = cli("cpt", base, "--domain", f"{shards / 'math'}:15K", "--replay", f"{shards / 'general'}:5500",
                  "--out", tmp_path / "cpt", "--seq-len", "64", "--global-batch", "8", "--val-tokens", "4K")
     assert result.code == 0, result.err
-    schedule = load_checkpoint(tmp_path / "cpt").manifest.schedule
-    assert (schedule.steps_done, schedule.completed) == (39, True)
+    manifest = load_checkpoint(tmp_path / "cpt").manifest
+    assert (manifest.schedule.steps_done, manifest.schedule.completed) == (39, True)
+    assert manifest.model.seq_len == 64  # as trained (the 1M preset's default is 256): validation loss is scored at it
 
 
 def test_cpt_without_replay_still_reports_general_loss(base, shards, tmp_path, cli):

@@ -313,7 +313,9 @@ def _manifest(spec: RunSpec, result, tracking: dict, **settings):
         kind = "linear warmup + cosine to min_lr"
     return build_manifest(
         spec.stage, spec.knobs, parent=spec.parent,
-        model=ModelRecord(spec.preset.name, spec.preset.params(spec.vocab), spec.vocab, spec.preset.describe(spec.vocab)),
+        # seq_len as trained (--seq-len), not the preset's default: evaluation scores validation loss at it
+        model=ModelRecord(spec.preset.name, spec.preset.params(spec.vocab), spec.vocab,
+                          {**spec.preset.describe(spec.vocab), "seq_len": c.seq_len}),
         tokenizer=TokenizerRecord(spec.tokenizer_sha256),
         data=data,
         schedule=Schedule(kind=kind, completed=result.completed, steps_done=result.steps, tokens_done=result.tokens,
