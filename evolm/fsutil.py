@@ -76,7 +76,18 @@ def check_output_dir(out: Path, *, overwrite: bool) -> None:
         if parent.exists():
             if not parent.is_dir():
                 raise BadInput(f"Cannot create {out}: {parent} is not a directory.")
+            if not os.access(parent, os.W_OK | os.X_OK):
+                raise BadInput(f"Cannot create {out}: {parent} is not writable.")
             break
+
+
+def make_dir(path: Path) -> None:
+    """mkdir -p, where a path the system refuses (read-only, virtual like /sys, no permission) is the
+    user's bad input, not a bug."""
+    try:
+        Path(path).mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise BadInput(f"Cannot create {path}: {exc.strerror or exc}.") from None
 
 
 @contextlib.contextmanager

@@ -133,6 +133,16 @@ def test_rl_with_a_bad_temperature_leaves_nothing_and_the_corrected_rerun_runs(c
 
 # -- data ---------------------------------------------------------------------------------------
 
+def test_an_output_the_system_will_not_create_is_bad_input(cli, shards, sft_model, synth_tiny, tmp_path):
+    # /proc takes no new folders (for root too, where a permission check would pass); a file is no folder
+    refused(cli, tmp_path, "pretrain", *SMALL, "--tokens", "8K", "--data", shards / "general", "--out", "/proc/evolm-run",
+            message=re.compile(r"error: Cannot create /proc/evolm-run(\.partial)?: .+\."))
+    (tmp_path / "afile").write_text("")
+    refused(cli, tmp_path, "eval", sft_model, "--suite", "SynthMathBasic1", "--benchmarks", synth_tiny, "--limit", "2",
+            "--max-new-tokens", "4", "--out", tmp_path / "afile" / "x",
+            message=f"Cannot create {tmp_path / 'afile' / 'x'}: Not a directory.")
+
+
 def test_tokenizer_refuses_a_vocabulary_its_text_cannot_reach(cli, synth_tiny, tmp_path):
     text = synth_tiny / "text" / "general.jsonl"
     result = refused(cli, tmp_path, "data", "tokenizer", text, "--vocab-size", "70000", "--out", tmp_path / "tok",

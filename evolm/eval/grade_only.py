@@ -16,7 +16,7 @@ from evolm.eval.metrics import task_metrics
 from evolm.eval.records import build_record
 from evolm.eval.tasks.base import Task
 from evolm.provenance import stamp
-from evolm.fsutil import atomic_write_text, sha256_file, write_json
+from evolm.fsutil import atomic_write_text, make_dir, sha256_file, write_json
 from evolm.jsonl import dumps, read_jsonl
 
 RESULT_SCHEMA = "evolm.eval.graded/1"
@@ -56,7 +56,7 @@ def grade_responses(path: Path, task: Task, out: Path, *, greedy_first: bool, ov
     records = [build_record(task, row, "", completions, greedy_first, run) for row, completions in pairs]
     for record in records:
         del record["prompt"]  # the prompt is not known for completions made elsewhere
-    out.mkdir(parents=True, exist_ok=True)
+    make_dir(out)
     samples = out / f"{task.name}.graded.jsonl"
     atomic_write_text(samples, "".join(dumps(r, sort_keys=False) + "\n" for r in records))
     result = {"schema": RESULT_SCHEMA, "run": run, "task": task.name, "domain": task.domain, "suite": task.suite, "problems": len(records),

@@ -19,7 +19,7 @@ from evolm.eval import suites
 from evolm.eval.generate import Decoding
 from evolm.eval.identity import check_hub_model, model_identity
 from evolm.provenance import stamp
-from evolm.fsutil import write_json
+from evolm.fsutil import make_dir, write_json
 
 SUMMARY_SCHEMA = "evolm.eval.suite/1"
 
@@ -128,7 +128,7 @@ def run(model_spec: str, options: EvalOptions) -> tuple[Path, dict]:
     existing.check(planned, overwrite=options.overwrite)
 
     made = not out_dir.exists()
-    out_dir.mkdir(parents=True, exist_ok=True)
+    make_dir(out_dir)
     try:
         if upstream:
             from evolm.eval.upstream import evaluate_upstream

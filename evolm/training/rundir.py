@@ -21,7 +21,7 @@ from typing import Iterator
 from evolm import jsontext
 from evolm.console import log
 from evolm.errors import BadInput
-from evolm.fsutil import atomic_write_bytes, atomic_write_text, check_output_dir, write_json
+from evolm.fsutil import atomic_write_bytes, atomic_write_text, check_output_dir, make_dir, write_json
 from evolm.jsonl import complete_prefix
 
 RUN = "run.json"
@@ -110,7 +110,7 @@ def open_run_dir(run_dir: Path, record: dict, *, resume: bool, main: bool = True
     if main:
         if run_dir.exists():
             shutil.rmtree(run_dir)
-        run_dir.mkdir(parents=True)
+        make_dir(run_dir)
         atomic_write_text(record_path, jsontext.dumps(record, indent=2, sort_keys=True, default=str))
 
 
