@@ -89,6 +89,17 @@ def test_missing_tracker_package_is_refused_before_any_work(shards, base, synth_
     assert not list(tmp_path.iterdir())
 
 
+def test_wandb_without_a_login_is_refused_before_any_work(base, synth_tiny, tmp_path, cli, monkeypatch):
+    for name in ("WANDB_API_KEY", "WANDB_MODE"):
+        monkeypatch.delenv(name, raising=False)
+    for name in ("HOME", "WANDB_CONFIG_DIR"):  # no .netrc, no settings file with a key
+        monkeypatch.setenv(name, str(tmp_path / "home"))
+    monkeypatch.setenv("NETRC", str(tmp_path / "home" / ".netrc"))
+    sft = cli("sft", base, "--data", synth_tiny.joinpath(*POOL), *SFT, "--report-to", "wandb", "--out", tmp_path / "s")
+    assert sft.code == 2 and "--report-to wandb needs a W&B login" in sft.err
+    assert not (tmp_path / "s").exists() and not (tmp_path / "s.partial").exists()
+
+
 def test_resume_may_change_the_tracker_but_nothing_else(tmp_path):
     from evolm.errors import BadInput
     from evolm.training.rundir import RUN, open_run_dir

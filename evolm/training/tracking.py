@@ -41,7 +41,20 @@ def check_report_to(report_to: str | None) -> str:
     if name != "none" and not _installed(_TRACKERS[name][0]):
         raise BadInput(f"--report-to {name} needs the {_TRACKERS[name][0]} package, which is not installed; "
                        f"pip install {_TRACKERS[name][0]} (or evolm[tracking]).")
+    if name == "wandb" and not _wandb_ready():
+        raise BadInput("--report-to wandb needs a W&B login: run `wandb login`, set WANDB_API_KEY, or set "
+                       "WANDB_MODE=offline to keep the logs in the run folder.")
     return name
+
+
+def _wandb_ready() -> bool:
+    """W&B can start a run: offline or disabled, or an API key it finds (environment, settings, .netrc).
+    Without one, wandb.init fails once the run folder exists (UsageError: No API key configured)."""
+    if os.environ.get("WANDB_MODE", "").strip().lower() in ("offline", "disabled", "dryrun"):
+        return True
+    import wandb
+
+    return bool(wandb.login(prompt=False, verify=False))  # reads the key where wandb.init would; no network
 
 
 @dataclass
