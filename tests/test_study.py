@@ -111,6 +111,19 @@ def test_a_second_runner_on_the_same_folder_is_refused_before_any_work(tmp_path,
         holder.wait()
 
 
+def test_a_moved_project_keeps_its_node_ids(tmp_path, shards, synth_tiny, monkeypatch):
+    # prepared data given relative to the project: its ids do not depend on where the project lies
+    data = study(tmp_path, shards, synth_tiny, grid())
+    data["data"]["prepared"] = {k: f"data/{k}" for k in data["data"]["prepared"]}
+    plans = []
+    for place in ("here", "moved"):
+        (tmp_path / place).mkdir()
+        monkeypatch.chdir(tmp_path / place)
+        plans.append(planning.build(parse(data)))
+    assert [n.id for n in plans[0].nodes] == [n.id for n in plans[1].nodes]
+    assert plans[1].data_paths["general"] == str(tmp_path / "moved" / "data" / "general")
+
+
 def test_pretraining_flops_are_6nd_plus_attention(tmp_path, shards, synth_tiny):
     from evolm.presets import get_preset
 

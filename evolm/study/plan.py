@@ -112,7 +112,7 @@ class Plan:
 
 
 def build(study: Study) -> Plan:
-    data_id = _hash(study.data)[:12]
+    data_id = _hash({k: v for k, v in study.data.items() if k != "prepared"})[:12]  # prepared data: its paths as written
     data_paths = _data_paths(study, data_id)
     nodes: list[Node] = []
     by_group: dict[str, list[Node]] = {}

@@ -154,7 +154,10 @@ def _data(data: dict, where: str) -> dict:
     missing = sorted(set(DATA_REFS) - set(prepared))
     if missing:
         raise BadInput(f"{where}: data.prepared needs {', '.join(missing)}.")
-    return {"prepared": {k: str(Path(str(v)).resolve()) for k, v in prepared.items()}}
+    # resolved for the commands; as written for node identities (evolm.study.plan), which then survive
+    # a move of the project or another mount point of it
+    return {"prepared": {k: str(Path(str(v)).resolve()) for k, v in prepared.items()},
+            "written": {k: str(v) for k, v in prepared.items()}}
 
 
 def _slurm(slurm: dict, where: str) -> dict[str, dict]:
