@@ -42,6 +42,16 @@ def test_sft_checkpoint_records_lineage_and_template(sft_model, base, synth_tiny
     logged = [json.loads(line) for line in (sft_model / "metrics.jsonl").read_text().splitlines()]
     assert compute.trained_tokens == max(r["num_tokens"] for r in logged if "num_tokens" in r) > 400 * 3 * 20
     assert compute.flops == 6.0 * ckpt.manifest.model.params * compute.trained_tokens and compute.generated_tokens is None
+    assert compute.mfu is None  # no GPU with a published peak here
+
+
+def test_post_training_mfu_is_against_the_gpus_published_peak():
+    from evolm.stages.posttrain import posttrain_ledger
+
+    # 1M parameters, 1,000 trained and 500 generated tokens in 2 s on 2 devices of 1e12 FLOP/s
+    ledger = posttrain_ledger(1_000_000, 1_000, 500, 2.0, 2, peak=1e12)
+    assert ledger["flops"] == 6e9 + 1e9 and ledger["mfu"] == pytest.approx(7e9 / (2.0 * 1e12 * 2)) and ledger["peak_flops"] == 1e12
+    assert posttrain_ledger(1_000_000, 1_000, None, 2.0, 1)["mfu"] is None
 
 
 def test_chat_template_reproduces_the_training_prompt(sft_model):

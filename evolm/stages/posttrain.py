@@ -74,19 +74,35 @@ def posttrain_manifest(stage: str, knobs: dict, parent: Checkpoint, *, data: lis
         pretraining_data=pretraining_data(parent), schedule=schedule, seed=seed,
         compute=Compute(wall_time_s=wall_time_s, processes=processes, parallelism=parallelism,
                         **posttrain_ledger(parent.manifest.model.params, trained_tokens, generated_tokens, wall_time_s,
-                                           processes)),
+                                           processes, gpu_peak())),
         outcome=outcome,
         posttraining=PostTraining(template=template, **posttraining), tracking=tracking,
     )
 
 
-def posttrain_ledger(params: int, trained: int | None, generated: int | None, wall_time_s: float, processes: int) -> dict:
+def posttrain_ledger(params: int, trained: int | None, generated: int | None, wall_time_s: float, processes: int,
+                     peak: float | None = None) -> dict:
     """The compute ledger's fields of an SFT or RL run: 6 x parameters per trained token (forward and
-    backward) plus, for RL, 2 x parameters per generated token (sampling is forward passes only)."""
+    backward) plus, for RL, 2 x parameters per generated token (sampling is forward passes only); MFU
+    against `peak` FLOP/s per device, when known."""
     flops = None if trained is None else 6.0 * params * trained + 2.0 * params * (generated or 0)
     speed = round(trained / wall_time_s, 1) if trained and wall_time_s else None
+    mfu = round(flops / (wall_time_s * peak * processes), 5) if flops and wall_time_s and peak else None
     return {"flops": flops, "trained_tokens": trained, "generated_tokens": generated, "tokens_per_s": speed,
-            "device_hours": device_hours(wall_time_s, processes)}
+            "device_hours": device_hours(wall_time_s, processes), "mfu": mfu, "peak_flops": peak if mfu is not None else None}
+
+
+def gpu_peak() -> float | None:
+    """The published bf16 peak of this process's GPU (evolm.training.flops), None without a listed one.
+    Unlike pre-training, SFT and RL measure no matmul on other devices: their FLOPs are estimates
+    (padding, generation), and a CPU's MFU of them would say little."""
+    import torch
+
+    if not torch.cuda.is_available():
+        return None
+    from evolm.training.flops import published_peak
+
+    return published_peak(torch.cuda.get_device_name())
 
 
 def done_message(stage: str, checkpoint: Checkpoint, extra: str) -> None:
