@@ -120,12 +120,20 @@ def exclusive_lock(path: Path, busy: str) -> Iterator[None]:
     no stale lock behind (a lock file's mere existence would)."""
     import fcntl
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a", encoding="utf-8") as handle:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle = open(path, "a", encoding="utf-8")
+    except OSError as exc:  # a read-only or virtual file system, no permission: the user's path
+        raise BadInput(f"Cannot create {path}: {exc.strerror or exc}.") from None
+    with handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             raise BadInput(busy) from None
+        except OSError as exc:  # a file system without locks (NFS without lockd, Lustre mounted without flock)
+            from evolm.console import log
+
+            log(f"warning: cannot lock {path} ({exc.strerror or exc}); nothing keeps a second runner off this folder.")
         yield
 
 
@@ -147,7 +155,7 @@ def read_yaml(path: Path, what: str):
 
     path = Path(path)
     if not path.is_file():
-        raise BadInput(f"{what} {path} does not exist.")
+        raise BadInput(f"{what} {path} " + ("is a folder, not a file." if path.is_dir() else "does not exist."))
     try:
         return yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:

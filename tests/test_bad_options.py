@@ -56,6 +56,7 @@ def strict_json(text):
     (("--warmup", "2.5"), "--warmup 2.5 is out of range: it must be a fraction of the steps below 1 or a whole number of steps."),
     (("--lr", "0.1", "--min-lr", "1"), "--min-lr 1 is out of range: it must be at most --lr 0.1."),
     (("--val-tokens", "0"), "--val-tokens 0 is out of range: it must be at least 1."),
+    (("--tokenizer", "nope"), "--tokenizer nope is not a tokenizer folder (no tokenizer.json)."),
 ])
 def test_pretrain_refuses_values_the_model_or_trainer_cannot_take(cli, shards, tmp_path, option, message):
     refused(cli, tmp_path, "pretrain", "--model", "1M", "--tokens", "60K", "--data", shards / "general",

@@ -84,3 +84,13 @@ def test_config_file_errors(cli, tmp_path):
     assert result.code == 2 and "'learning_rate'" in result.err
     result = cli("data", "split", tmp_path / "pool.jsonl", "--config", tmp_path / "none.yaml", "--out", tmp_path / "o")
     assert result.code == 2 and "does not exist" in result.err
+
+
+def test_a_folder_given_for_a_file_and_a_file_for_a_folder_are_named_so(cli, tmp_path):
+    folder, file = tmp_path / "folder", tmp_path / "file"
+    folder.mkdir()
+    file.write_text("")
+    study = cli("study", "plan", folder)
+    assert study.code == 2 and f"Study file {folder} is a folder, not a file." in study.err
+    bench = cli("data", "benchmarks", "--from", file, "--out", tmp_path / "b")
+    assert bench.code == 2 and f"Benchmarks folder {file} is a file, not a folder." in bench.err

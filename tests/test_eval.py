@@ -234,14 +234,17 @@ def test_bad_input_is_one_sentence_and_exit_2(sft_model, base, synth_tiny, paper
 
     no_model = cli("eval", tmp_path / "nothing-here", "--suite", "synth-id", "--benchmarks", synth_tiny)
     assert no_model.code == 2 and "does not exist" in no_model.err
-    for option, value, message in (("--temperature", "-1", "--temperature -1.0 is out of range"),
+    for option, value, message in (("--temperature", "-1", "--temperature -1.0 is out of range"),  # (--samples 4)
                                    ("--temperature", "nan", "--temperature nan is out of range"),
                                    ("--repetition-penalty", "0", "--repetition-penalty 0.0 is out of range"),
                                    ("--batch-size", "0", "--batch-size 0 is out of range"),
                                    ("--greedy-first", None, "--greedy-first describes a --responses file")):
         refused = cli("eval", sft_model, "--suite", "synth-id", "--benchmarks", synth_tiny, "--out", tmp_path / "z",
-                      option, *([value] if value else []))
+                      "--samples", "4", option, *([value] if value else []))
         assert refused.code == 2 and message in refused.err and not (tmp_path / "z").exists(), refused.err
+    greedy = cli("eval", sft_model, "--suite", "SynthMathBasic1", "--benchmarks", synth_tiny, "--out", tmp_path / "g",
+                 "--samples", "0", "--temperature", "0", "--limit", "1", "--max-new-tokens", "2")
+    assert greedy.code == 0, greedy.err  # nothing sampled: the temperature is not used
     for err in (unknown.err, bad_ids.err, no_template.err, missing.err, no_model.err):
         assert "Traceback" not in err and err.strip().count("\n") == 0
 

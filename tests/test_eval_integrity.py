@@ -127,6 +127,24 @@ def test_a_moved_checkpoint_keeps_its_results(copy_of, synth_tiny, cli, count_ge
         k: v for k, v in before.items() if not k.startswith("suite-")}
 
 
+def test_an_evaluation_interrupted_under_the_earlier_hash_resumes_from_its_records(copy_of, synth_tiny, cli):
+    from evolm.eval.identity import legacy_run_hash
+
+    ckpt = copy_of()
+    assert cli("eval", ckpt, *TINY, "--samples", "2", "--benchmarks", synth_tiny).code == 0
+    result = ckpt / "eval" / "SynthMathLevel1.json"
+    samples = ckpt / "eval" / "SynthMathLevel1.samples.jsonl"
+    old = legacy_run_hash(json.loads(result.read_text())["identity"])  # as an earlier evolm hashed it (with paths)
+    records = [json.loads(line) for line in samples.read_text().splitlines()]
+    samples.write_text("".join(json.dumps({**r, "run": old}) + "\n" for r in records[:2]))  # two of three done
+    result.unlink()
+    resumed = cli("eval", ckpt, *TINY, "--samples", "2", "--benchmarks", synth_tiny)
+    assert resumed.code == 0, resumed.err
+    assert "resuming, 2 of 3 problems already done" in resumed.err
+    runs = {json.loads(line)["run"] for line in samples.read_text().splitlines()}
+    assert runs == {json.loads(result.read_text())["run"]} != {old}
+
+
 def test_results_hashed_with_their_paths_by_earlier_versions_are_still_recognised():
     from evolm.eval.identity import run_hash, same_run
     from evolm.fsutil import canonical_json

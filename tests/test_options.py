@@ -274,13 +274,16 @@ def test_a_python_caller_gets_the_same_refusals_as_the_cli():
         RLOptions(warmup=1.5).check()
     with pytest.raises(BadInput, match="Unknown RL algorithm 'a2c'"):
         RLOptions(algo="a2c").check()
-    # options of a feature that is off would be silently ignored
-    with pytest.raises(BadInput, match=r"^--kl-coef 0\.1 sets the KL penalty, which is off; add --kl"):
-        RLOptions(kl_coef=0.1).check()
-    RLOptions(kl=True, kl_coef=0.1).check()
-    with pytest.raises(BadInput, match=r"^--lora-rank and --lora-alpha shape a LoRA adapter, which is off; add --lora"):
-        SFTOptions(lora_rank=4, lora_alpha=8).check()
-    SFTOptions(lora=True, lora_rank=4).check()
     for cls in (Overrides, SFTOptions, RLOptions):
         cls().check()  # the defaults pass
     Overrides(warmup=5.0, seq_len=1, min_lr=0.0).check()
+
+
+def test_options_of_a_feature_that_is_off_are_named_as_having_no_effect(capsys):
+    RLOptions(kl_coef=0.1).check()
+    assert "warning: --kl-coef 0.1 has no effect: the KL penalty is off" in capsys.readouterr().err
+    SFTOptions(lora_rank=4, lora_alpha=8).check()
+    assert "warning: --lora-rank and --lora-alpha have no effect: LoRA is off" in capsys.readouterr().err
+    RLOptions(kl=True, kl_coef=0.1).check()
+    SFTOptions(lora=True, lora_rank=4).check()
+    assert "warning" not in capsys.readouterr().err

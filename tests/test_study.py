@@ -66,6 +66,16 @@ def test_options_that_do_not_change_the_checkpoint_leave_every_node_id_as_it_was
     nodes[2]["with"]["kl"] = True  # one that does change it
     assert [n.id == m.id for n, m in zip(planning.build(parse(study(tmp_path, shards, synth_tiny, nodes))).nodes,
                                          first.nodes)] == [True, True, True, False]
+    # as an axis, nor in the folder the runner finds a node by
+    nodes = grid()
+    nodes[0]["grid"]["log-every"] = 7
+    axis = planning.build(parse(study(tmp_path, shards, synth_tiny, nodes)))
+    assert [(n.id, n.path) for n in axis.nodes] == [(n.id, n.path) for n in first.nodes]
+    # SFT and RL resume only with the micro batch they started with: there it makes another run
+    nodes = grid()
+    nodes[1]["with"]["micro-batch"] = 2
+    assert [n.id == m.id for n, m in zip(planning.build(parse(study(tmp_path, shards, synth_tiny, nodes))).nodes,
+                                         first.nodes)] == [True, False, False, False]
 
 
 def test_a_failed_sbatch_keeps_the_jobs_already_submitted_so_a_rerun_submits_only_the_rest(tmp_path, shards, synth_tiny,

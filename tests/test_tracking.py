@@ -1,6 +1,9 @@
 """`--report-to tensorboard|wandb|none`: the trackers write into the checkpoint; metrics.jsonl stays."""
 
 import json
+import os
+import subprocess
+import sys
 
 import pytest
 
@@ -98,6 +101,13 @@ def test_wandb_without_a_login_is_refused_before_any_work(base, synth_tiny, tmp_
     sft = cli("sft", base, "--data", synth_tiny.joinpath(*POOL), *SFT, "--report-to", "wandb", "--out", tmp_path / "s")
     assert sft.code == 2 and "--report-to wandb needs a W&B login" in sft.err
     assert not (tmp_path / "s").exists() and not (tmp_path / "s.partial").exists()
+    # `wandb offline` (the mode in W&B's settings file) needs no login; in a process of its own, as W&B reads
+    # its settings once per process
+    (tmp_path / "home").mkdir()
+    (tmp_path / "home" / "settings").write_text("[default]\nmode = offline\n")
+    ready = subprocess.run([sys.executable, "-c", "from evolm.training.tracking import _wandb_ready; print(_wandb_ready())"],
+                           capture_output=True, text=True, timeout=120, env=os.environ.copy())
+    assert ready.stdout.strip() == "True", ready.stderr
 
 
 def test_resume_may_change_the_tracker_but_nothing_else(tmp_path):

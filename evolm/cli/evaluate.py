@@ -49,7 +49,7 @@ def evaluate(
     if vllm_dtype not in (None, "float32", "bfloat16", "float16"):
         raise BadInput(f"--vllm-dtype must be float32, bfloat16 or float16, not {vllm_dtype!r}.")
     # the libraries refuse these only once the model is loaded (or, for a batch size, quietly pick another)
-    if not (math.isfinite(temperature) and temperature > 0):
+    if samples > 0 and not (math.isfinite(temperature) and temperature > 0):
         raise BadInput(f"--temperature {temperature} is out of range: the samples' temperature must be above 0 (the greedy completion needs none).")
     if not (math.isfinite(repetition_penalty) and repetition_penalty > 0):
         raise BadInput(f"--repetition-penalty {repetition_penalty} is out of range: it must be above 0 (1.0 is none).")

@@ -23,14 +23,36 @@ def _plan(file: Path, out: Optional[Path]):
     from evolm.study import plan as planning
     from evolm.study.spec import load
 
-    from evolm.study.runner import check_commands
-
     study = load(file)
     if out is not None:
         study.out = Path(out)
     built = planning.build(study)
     check_commands(built)
     return built
+
+
+def check_commands(built) -> None:
+    """Every node's training and evaluation command line parses with its command (known options,
+    values of their types, required ones given) and its options pass the stage's own checks. A typo
+    in a study file would otherwise surface only when that node's turn came, after the data and its
+    ancestors were made. (What needs the model or the data, such as a --seq-len past the model's
+    positions, is still the stage's to refuse when it starts.)"""
+    import typer.main
+    from typer.exceptions import TyperException
+
+    from evolm.cli.main import app
+    from evolm.study.runner import Runner
+
+    commands = typer.main.get_command(app).commands
+    runner = Runner(built, report=False)
+    for node in built.nodes:
+        for args in [runner.train_args(node), *(command[3:] for command in runner.eval_commands(node))]:
+            name, rest = args[0], list(map(str, args[1:]))
+            try:
+                commands[name].make_context(f"evolm {name}", rest)
+            except TyperException as exc:
+                raise BadInput(f"Node {node.label}'s `evolm {name}` command does not parse: "
+                               f"{exc.format_message().rstrip('.')}.") from None
 
 
 def _peak(value: Optional[float]) -> tuple[float, str]:

@@ -54,7 +54,7 @@ def materialize(out: Path, *, from_dir: Path | None = None, overwrite: bool = Fa
     if from_dir is not None:
         from_dir = Path(from_dir)
         if not from_dir.is_dir():
-            raise BadInput(f"Benchmarks folder {from_dir} does not exist.")
+            raise BadInput(f"Benchmarks folder {from_dir} " + ("is a file, not a folder." if from_dir.exists() else "does not exist."))
         missing = [s.name for s in specs if not (from_dir / f"{s.name}.jsonl").is_file()]
         if missing:
             raise BadInput(f"Benchmarks folder {from_dir} lacks {', '.join(f'{s}.jsonl' for s in missing)}.")

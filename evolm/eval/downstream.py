@@ -21,7 +21,7 @@ from typing import Callable
 from evolm.console import Progress, log
 from evolm.eval import compute
 from evolm.eval.generate import Decoding, render_prompts
-from evolm.eval.identity import finished_result, run_hash
+from evolm.eval.identity import finished_result, legacy_run_hash, run_hash
 from evolm.eval.metrics import group_metrics, item_scores, problem_scores, task_metrics
 from evolm.eval.records import SampleLog, build_record
 from evolm.eval.tasks.base import Task
@@ -76,7 +76,7 @@ def evaluate_task(task: Task, model: dict, decoding: Decoding, generator: Genera
         log(f"{task.name}: reusing the finished result in {result_path}")
         return previous
     rows = task.rows(limit)
-    samples = SampleLog(out_dir / f"{task.name}.samples.jsonl", run)
+    samples = SampleLog(out_dir / f"{task.name}.samples.jsonl", run, legacy_run_hash(key))
     done = samples.load()
     todo = sum(row["id"] not in done for row in rows)
     if done and todo:

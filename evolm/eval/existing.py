@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from evolm.errors import BadInput
-from evolm.eval.identity import same_run
+from evolm.eval.identity import legacy_run_hash, same_run
 from evolm.jsonl import complete_prefix
 
 
@@ -57,7 +57,8 @@ def _conflict(plan: Planned) -> str | None:
         return f"{plan.result} holds {plan.name} results of other settings ({'; '.join(differences[:3]) or 'another evolm version'})"
     if plan.samples is not None and plan.samples.is_file():
         lines, _ = complete_prefix(plan.samples)
-        if any(isinstance(record, dict) and record.get("run") != plan.run for _, record in lines):
+        runs = (plan.run, legacy_run_hash(plan.identity))  # records an earlier evolm wrote of the same evaluation
+        if any(isinstance(record, dict) and record.get("run") not in runs for _, record in lines):
             return f"{plan.samples} holds samples of an interrupted {plan.name} evaluation with other settings"
     return None
 

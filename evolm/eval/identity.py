@@ -67,6 +67,12 @@ def run_hash(key: dict) -> str:
     return hashlib.sha256(canonical_json(_without_locations(key)).encode()).hexdigest()[:16]
 
 
+def legacy_run_hash(key: dict) -> str:
+    """The hash evolm gave `key` while locations were still hashed: what per-sample records of an
+    evaluation interrupted before then carry (the model in the same place)."""
+    return hashlib.sha256(canonical_json(key).encode()).hexdigest()[:16]
+
+
 def same_run(previous: dict, run: str) -> bool:
     """A result (or its identity) was made by the evaluation `run`: the same hash, or, for results
     written when locations were still hashed, the same hash of its stored identity by today's rule

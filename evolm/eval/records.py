@@ -12,7 +12,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from evolm.eval.metrics import majority
-from evolm.jsonl import append_jsonl, complete_prefix
+from evolm.fsutil import atomic_write_text
+from evolm.jsonl import append_jsonl, complete_prefix, dumps
 from evolm.eval.tasks.base import Task
 
 
@@ -30,8 +31,9 @@ def build_record(task: Task, row: dict, prompt: str, completions: list[str], gre
 
 
 class SampleLog:
-    def __init__(self, path: Path, run: str):
-        self.path, self.run = Path(path), run
+    def __init__(self, path: Path, run: str, legacy: str | None = None):
+        # legacy: the same evaluation's hash as an earlier evolm wrote it (evolm.eval.identity.legacy_run_hash)
+        self.path, self.run, self.legacy = Path(path), run, legacy
 
     def load(self) -> dict[str, dict]:
         """Finished problems of this run, by id (empty when the file belongs to another run)."""
@@ -40,11 +42,15 @@ class SampleLog:
         lines, good_bytes = complete_prefix(self.path)  # drops a half-written last line from a crash
         records: dict[str, dict] = {}
         for _, record in lines:
-            if record.get("run") != self.run:
+            if record.get("run") not in (self.run, self.legacy):
                 self.path.unlink()
                 return {}
             records[record["id"]] = record
-        if good_bytes != self.path.stat().st_size:
+        if any(r.get("run") != self.run for r in records.values()):  # records of the legacy hash: now this run's
+            for record in records.values():
+                record["run"] = self.run
+            atomic_write_text(self.path, "".join(dumps(r, sort_keys=False) + "\n" for r in records.values()))
+        elif good_bytes != self.path.stat().st_size:
             with open(self.path, "r+b") as handle:
                 handle.truncate(good_bytes)
         return records

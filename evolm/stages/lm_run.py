@@ -188,9 +188,12 @@ def train_config(preset: Preset, budgets: list[int], o: Overrides, world: int = 
     tokens_per_step = seq_len * global_batch
     # Steps from whole sequences per source, as the mixture draws them (MixturePlan: budget // seq_len
     # each): the summed budget can hold one sequence more than its sources do (15K + 5.5K at 64).
-    steps = sum(b // seq_len for b in budgets) // global_batch
+    sequences = sum(b // seq_len for b in budgets)
+    steps = sequences // global_batch
     if steps < 1:
-        raise BadInput(f"The token budget {sum(budgets):,} is smaller than one global batch ({global_batch} x {seq_len} = {tokens_per_step:,} tokens).")
+        per_source = f" ({sequences} whole sequences of {seq_len} from its sources)" if len(budgets) > 1 else ""
+        raise BadInput(f"The token budget {sum(budgets):,}{per_source} is smaller than one global batch "
+                       f"({global_batch} x {seq_len} = {tokens_per_step:,} tokens).")
     lr = given(o.lr, preset.peak_lr)
     min_lr = given(o.min_lr, lr / 10 if o.lr is not None else preset.min_lr)
     if min_lr > lr:  # a given --min-lr against the preset's peak (both given: Overrides.check)

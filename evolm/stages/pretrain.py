@@ -34,6 +34,8 @@ def run(*, model: str, tokens: int | PerParam, data: Path, out: Path, tokenizer:
     shards = TokenShards(data)
     tokenizer_dir = Path(tokenizer or shards.tokenizer_path)
     if not (tokenizer_dir / "tokenizer.json").is_file():
+        if tokenizer is not None:
+            raise BadInput(f"--tokenizer {tokenizer} is not a tokenizer folder (no tokenizer.json).")
         raise BadInput(f"The tokenizer {tokenizer_dir} recorded by {data} is gone; pass --tokenizer DIR.")
     tok_sha = tokenizer_fingerprint(tokenizer_dir)
     if tok_sha != shards.tokenizer_sha256:

@@ -100,7 +100,8 @@ class RLOptions:
         if self.algo != "ppo" and (self.critic_lr is not None or self.gamma != 1.0 or self.lam != 1.0 or self.clip != 0.2):
             raise BadInput(f"--critic-lr, --gamma, --lam and --clip are PPO's; {self.algo.upper()} has no critic (add --algo ppo).")
         if not self.kl and self.kl_coef != default_of(self, "kl_coef"):
-            raise BadInput(f"--kl-coef {self.kl_coef:g} sets the KL penalty, which is off; add --kl, or leave --kl-coef out.")
+            # a warning, not a refusal: a study's grid over kl: [true, false] sets kl-coef for both
+            log(f"warning: --kl-coef {self.kl_coef:g} has no effect: the KL penalty is off (add --kl to use it).")
         if self.backend not in ("auto", "transformers", "vllm"):
             raise BadInput(f"--backend must be auto, transformers or vllm, not {self.backend!r}.")
         from evolm.eval.generate import vllm_installed

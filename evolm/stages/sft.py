@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from evolm.checkpoint import Checkpoint
+from evolm.console import log
 from evolm.errors import BadInput
 from evolm.options import check_ranges, check_warmup, default_of, given, option
 from evolm.presets import PRESETS, SFTDefaults, paper_values
@@ -58,8 +59,8 @@ class SFTOptions:
         check_ranges(self)
         check_warmup(self.warmup)
         changed = [f"--{name.replace('_', '-')}" for name in ("lora_rank", "lora_alpha") if getattr(self, name) != default_of(self, name)]
-        if changed and not self.lora:
-            raise BadInput(f"{' and '.join(changed)} shape a LoRA adapter, which is off; add --lora, or leave them out.")
+        if changed and not self.lora:  # a warning: a study's grid over lora: [true, false] sets them for both
+            log(f"warning: {' and '.join(changed)} have no effect: LoRA is off (add --lora to use it).")
 
 
 def preset_defaults(preset: str) -> SFTDefaults:

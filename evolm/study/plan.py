@@ -199,23 +199,32 @@ def wsd_sweep(group: Group) -> tuple[list[dict], dict[int, int]]:
 # state, how it fits in memory, what it reports to): as for `--resume`, where a run may change them
 # (evolm.training.causal_lm.RESUMABLE_CHANGES), they are not part of a node's identity, so that
 # editing them in a study file retrains nothing. --export-at is: its exports are nodes' outputs.
+# The micro batch only where a resume may change it (pre-training and CPT); SFT and RL resume with the
+# one they started with, so there it makes another run.
 OPERATIONAL = frozenset({"save-every", "log-every", "eval-every", "peak-flops", "compile", "activation-checkpointing",
-                         "micro-batch", "report-to"})
+                         "report-to"})
+OPERATIONAL_BY_STAGE = {"pretrain": OPERATIONAL | {"micro-batch"}, "cpt": OPERATIONAL | {"micro-batch"}}
 
 
-def identity_options(point: dict) -> dict:
+def operational(stage: str, option: str) -> bool:
+    return option.replace("_", "-") in OPERATIONAL_BY_STAGE.get(stage, OPERATIONAL)
+
+
+def identity_options(stage: str, point: dict) -> dict:
     """The options that make a node's checkpoint, as text: not the operational ones, nor a false flag
     or null (the runner passes neither, so the command is that of an absent option)."""
-    return {k: _text(v) for k, v in point.items() if k.replace("_", "-") not in OPERATIONAL and v is not False and v is not None}
+    return {k: _text(v) for k, v in point.items() if not operational(stage, k) and v is not False and v is not None}
 
 
 def _node(study: Study, group: Group, point: dict, parent: Node | None, data_id: str, varying: list[str],
           after: Node | None = None) -> Node:
-    identity = {"stage": group.stage, "options": identity_options(point),
+    identity = {"stage": group.stage, "options": identity_options(group.stage, point),
                 "parent": parent.id if parent else None, "data": data_id,
                 **({"branch_of": after.id} if after is not None else {})}
     node_id = _hash(identity)[:16]
-    name = "-".join(p for p in (group.name, _slug({k: point[k] for k in varying if k in point}), node_id[:8]) if p)
+    # nor in its folder's name, which the runner finds it by
+    shown = {k: point[k] for k in varying if k in point and not operational(group.stage, k)}
+    name = "-".join(p for p in (group.name, _slug(shown), node_id[:8]) if p)
     evals = [(n, {**study.evals[n], **overrides}) for n, overrides in group.evals]
     model = _text(point["model"]) if "model" in point else (parent.model if parent else None)
     node = Node(node_id, group.name, group.stage, point, parent, study.out / name, evals, model, after=after)

@@ -56,28 +56,6 @@ class Outcome:
     report: Path | None = None
 
 
-def check_commands(plan: Plan) -> None:
-    """Every node's training and evaluation command line parses: known options, values of their
-    types, required ones given. A typo in a study file would otherwise surface only when that node's
-    turn came, after the data and its ancestors were made. (Ranges that need the model, such as a
-    --seq-len past its positions, are still the stage's to refuse when it starts.)"""
-    import typer.main
-    from typer.exceptions import TyperException
-
-    from evolm.cli.main import app
-
-    commands = typer.main.get_command(app).commands
-    runner = Runner(plan, report=False)
-    for node in plan.nodes:
-        for args in [runner.train_args(node), *(command[3:] for command in runner.eval_commands(node))]:
-            name, rest = args[0], list(map(str, args[1:]))
-            try:
-                commands[name].make_context(f"evolm {name}", rest)
-            except TyperException as exc:
-                raise BadInput(f"Node {node.label}'s `evolm {name}` command does not parse: "
-                               f"{exc.format_message().rstrip('.')}.") from None
-
-
 LOCK = "lock"  # in the state folder: held by the one `study run` or `--slurm` submission working on it
 
 

@@ -108,12 +108,12 @@ class SlurmExecutor:
         return [sys.executable, "-m", "evolm", "study", "node", str(self.file), what, "--out", str(self.root)]
 
     def submit(self) -> Submitted:
-        live = live_jobs()  # Slurm unreachable: refused before the folder is made
+        live_jobs()  # Slurm unreachable: refused before the folder is made
         with exclusive_lock(self.state_dir / LOCK, busy_message(self.plan.root)):  # one submitter: no job twice
-            return self._submit(live)
+            return self._submit()
 
-    def _submit(self, live: dict[str, str]) -> Submitted:
-        record = self._record()
+    def _submit(self) -> Submitted:
+        record, live = self._record(), live_jobs()  # the queue as it is once the lock is held
         jobs: dict[str, str] = {}  # node id (or "data") -> the job its children wait on
         out = Submitted()
 

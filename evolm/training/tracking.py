@@ -50,10 +50,18 @@ def check_report_to(report_to: str | None) -> str:
 def _wandb_ready() -> bool:
     """W&B can start a run: offline or disabled, or an API key it finds (environment, settings, .netrc).
     Without one, wandb.init fails once the run folder exists (UsageError: No API key configured)."""
-    if os.environ.get("WANDB_MODE", "").strip().lower() in ("offline", "disabled", "dryrun"):
+    local = ("offline", "disabled", "dryrun")
+    if os.environ.get("WANDB_MODE", "").strip().lower() in local:
         return True
     import wandb
 
+    try:  # `wandb offline` keeps the mode in W&B's settings file, which its setup reads (as wandb.init will)
+        from wandb.sdk import wandb_setup
+
+        if str(wandb_setup.singleton().settings.mode).lower() in local:
+            return True
+    except Exception:  # noqa: BLE001 - an internal API of wandb's; without it the login decides
+        pass
     return bool(wandb.login(prompt=False, verify=False))  # reads the key where wandb.init would; no network
 
 
