@@ -93,21 +93,30 @@ def test_missing_tracker_package_is_refused_before_any_work(shards, base, synth_
 
 
 def test_wandb_without_a_login_is_refused_before_any_work(base, synth_tiny, tmp_path, cli, monkeypatch):
+    # W&B reads its settings once per process (and other tests here start W&B runs): asked in a process of
+    # its own, with no key anywhere (environment, .netrc, settings file) and then with `wandb offline`'s setting
     for name in ("WANDB_API_KEY", "WANDB_MODE"):
         monkeypatch.delenv(name, raising=False)
-    for name in ("HOME", "WANDB_CONFIG_DIR"):  # no .netrc, no settings file with a key
+    for name in ("HOME", "WANDB_CONFIG_DIR"):
         monkeypatch.setenv(name, str(tmp_path / "home"))
     monkeypatch.setenv("NETRC", str(tmp_path / "home" / ".netrc"))
+    (tmp_path / "home").mkdir()
+
+    def ready() -> str:
+        done = subprocess.run([sys.executable, "-c", "from evolm.training.tracking import _wandb_ready; print(_wandb_ready())"],
+                              capture_output=True, text=True, timeout=120, env=os.environ.copy())
+        return done.stdout.strip() or done.stderr
+
+    assert ready() == "False"
+    (tmp_path / "home" / "settings").write_text("[default]\nmode = offline\n")
+    assert ready() == "True"
+    # and the command refuses before any work when W&B cannot start
+    from evolm.training import tracking
+
+    monkeypatch.setattr(tracking, "_wandb_ready", lambda: False)
     sft = cli("sft", base, "--data", synth_tiny.joinpath(*POOL), *SFT, "--report-to", "wandb", "--out", tmp_path / "s")
     assert sft.code == 2 and "--report-to wandb needs a W&B login" in sft.err
     assert not (tmp_path / "s").exists() and not (tmp_path / "s.partial").exists()
-    # `wandb offline` (the mode in W&B's settings file) needs no login; in a process of its own, as W&B reads
-    # its settings once per process
-    (tmp_path / "home").mkdir()
-    (tmp_path / "home" / "settings").write_text("[default]\nmode = offline\n")
-    ready = subprocess.run([sys.executable, "-c", "from evolm.training.tracking import _wandb_ready; print(_wandb_ready())"],
-                           capture_output=True, text=True, timeout=120, env=os.environ.copy())
-    assert ready.stdout.strip() == "True", ready.stderr
 
 
 def test_resume_may_change_the_tracker_but_nothing_else(tmp_path):
