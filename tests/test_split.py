@@ -33,6 +33,15 @@ def test_overlap_is_refused(cli, tmp_path):
     assert too_big.code == 2 and "larger than the pool (10 examples)" in too_big.err
 
 
+def test_a_problem_in_both_parts_is_named_though_the_rows_are_disjoint(cli, tmp_path):
+    pool = _pool(tmp_path / "pool.jsonl", 3)
+    pool.write_text(pool.read_text() * 2)  # the same 3 problems twice: rows 0-2 and 3-5
+    result = cli("data", "split", pool, "--sft", "3", "--rl", "3", "--out", tmp_path / "s")
+    assert result.code == 0 and "warning: 3 of the RL part's 3 problems are also in the SFT part" in result.err
+    clean = cli("data", "split", _pool(tmp_path / "distinct.jsonl", 6), "--sft", "3", "--rl", "3", "--out", tmp_path / "t")
+    assert clean.code == 0 and "warning" not in clean.err
+
+
 def test_pool_rows_need_problem_and_solution(cli, tmp_path):
     pool = tmp_path / "pool.jsonl"
     pool.write_text(json.dumps({"problem": "x", "gt_solution": "y"}) + "\n" + json.dumps({"problem": "x"}) + "\n")

@@ -16,6 +16,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from evolm.console import log
 from evolm.errors import BadInput
 from evolm.fsutil import atomic_dir, sha256_file, write_json
 from evolm.jsonl import read_jsonl, write_jsonl
@@ -110,6 +111,10 @@ def split_pool(pool: Path, sft: int, rl: int, out: Path, *, overwrite: bool = Fa
     rows = read_pool(pool)
     sft_rows, rl_rows = sft_range(len(rows), sft), rl_range(len(rows), rl)
     check_disjoint(len(rows), sft_rows, rl_rows)
+    shared = shared_problems(rows[sft_rows[0]:sft_rows[1]], rows[rl_rows[0]:rl_rows[1]])
+    if shared:
+        log(f"warning: {shared} of the RL part's {rl} problems are also in the SFT part (the same problem text in "
+            f"other rows of {pool}); RL then trains on problems SFT has seen.")
     manifest = {
         "format": "evolm-split",
         "version": 1,
@@ -122,6 +127,13 @@ def split_pool(pool: Path, sft: int, rl: int, out: Path, *, overwrite: bool = Fa
             write_jsonl(tmp / f"{part}.jsonl", rows[start:end], sort_keys=False)
         write_json(tmp / "split.json", manifest)
     return manifest
+
+
+def shared_problems(sft_rows: list[dict], rl_rows: list[dict]) -> int:
+    """RL rows whose problem text is also an SFT row's: disjoint row ranges do not make disjoint
+    problems when the pool repeats some."""
+    seen = {row.get("problem") for row in sft_rows}
+    return sum(row.get("problem") in seen for row in rl_rows)
 
 
 SPLIT_MANIFEST = "split.json"

@@ -2,7 +2,10 @@
 
 The pool mixes all families and levels, like the paper's pool mixes GSM8K- and MATH-style
 problems. Test sets draw from the same families at one level each and skip any problem text
-already in the pool (or in another test set), so in-domain evaluation is never on training data.
+already in the pool (or in another test set): no test problem is a training problem. Their
+computations are not held out: the same operation on the same numbers, in other words, is in the
+pool for most basic-tier test problems (the tier-1 space is about 2,500 texts over 254 operations),
+as the README's "The difficulty ladder" measures.
 """
 
 from __future__ import annotations
