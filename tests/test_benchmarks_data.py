@@ -17,6 +17,16 @@ def test_copies_and_validates_all_files(cli, paper_benchmarks, tmp_path):
     for stem in PAPER_TASKS:
         assert (tmp_path / "b" / f"{stem}.jsonl").read_bytes() == (paper_benchmarks / f"{stem}.jsonl").read_bytes()
     assert tasks["CRUXEval"]["domain"] == "ood" and tasks["MATHHard"]["domain"] == "id"
+    assert "warning" not in result.err
+
+
+def test_a_copy_of_another_size_than_the_papers_is_said_so(cli, paper_benchmarks, tmp_path):
+    local = _copy(paper_benchmarks, tmp_path)
+    lines = (local / "MATH500.jsonl").read_text().splitlines()
+    (local / "MATH500.jsonl").write_text("\n".join(lines[:5]) + "\n")  # a sample, or a truncated download
+    result = cli("data", "benchmarks", "--from", local, "--out", tmp_path / "b")
+    assert result.code == 0, result.err
+    assert "warning: MATH500.jsonl has 5 rows; the paper's MATH500 has 500" in result.err
 
 
 def _copy(paper_benchmarks, tmp_path):

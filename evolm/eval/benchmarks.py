@@ -70,12 +70,24 @@ def materialize(out: Path, *, from_dir: Path | None = None, overwrite: bool = Fa
             else:
                 source = _fetch_from_hub(spec.name, target)
             rows = validate_file(target, FAMILIES[spec.family])
+            if from_dir is not None:
+                _warn_if_not_the_papers_size(spec.name, rows)
             files[spec.name] = {"file": target.name, "rows": rows, "sha256": sha256_file(target), "domain": spec.domain,
                                 "source": source}
             log(f"{spec.name}: {rows} rows ({spec.domain})")
         manifest = {"format": "evolm-benchmarks", "version": 1, "tasks": files}
         write_json(tmp / MANIFEST, manifest)
     return manifest
+
+
+def _warn_if_not_the_papers_size(stem: str, rows: int) -> None:
+    """A local copy with another number of rows than the paper's file (a sample, a truncated
+    download) is kept, as a user may mean it, but said: its results do not compare with the paper's."""
+    from evolm.eval.tasks import hub
+
+    expected = hub.task_for(stem).rows
+    if rows != expected:
+        log(f"warning: {stem}.jsonl has {rows} rows; the paper's {stem} has {expected}, so results on it do not compare with the paper's.")
 
 
 def _fetch_from_hub(stem: str, target: Path) -> str:
