@@ -121,6 +121,21 @@ def test_a_second_runner_on_the_same_folder_is_refused_before_any_work(tmp_path,
         holder.wait()
 
 
+def test_a_renamed_group_finds_its_nodes_folders(tmp_path, shards, synth_tiny):
+    first = planning.build(parse(study(tmp_path, shards, synth_tiny, grid())))
+    pt, sft = first.nodes[0], first.nodes[1]
+    pt.path.mkdir(parents=True)  # trained under the first names
+    sft.path.with_name(sft.path.name + ".partial").mkdir()
+    nodes = grid()
+    nodes[0]["name"], nodes[1]["name"] = "base", "tuned"  # not part of the identity, only of the folder name
+    nodes[1]["from"] = "base"
+    nodes[2]["from"] = {"tuned": {"epochs": 1}}
+    renamed = planning.build(parse(study(tmp_path, shards, synth_tiny, nodes)))
+    assert [n.id for n in renamed.nodes] == [n.id for n in first.nodes]
+    assert renamed.nodes[0].path == pt.path and renamed.nodes[1].path == sft.path  # found by their ids
+    assert renamed.nodes[2].path.name.startswith("tuned-")  # never made: the new name
+
+
 def test_a_moved_project_keeps_its_node_ids(tmp_path, shards, synth_tiny, monkeypatch):
     # prepared data given relative to the project: its ids do not depend on where the project lies
     data = study(tmp_path, shards, synth_tiny, grid())

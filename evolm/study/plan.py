@@ -227,9 +227,22 @@ def _node(study: Study, group: Group, point: dict, parent: Node | None, data_id:
     name = "-".join(p for p in (group.name, _slug(shown), node_id[:8]) if p)
     evals = [(n, {**study.evals[n], **overrides}) for n, overrides in group.evals]
     model = _text(point["model"]) if "model" in point else (parent.model if parent else None)
-    node = Node(node_id, group.name, group.stage, point, parent, study.out / name, evals, model, after=after)
+    node = Node(node_id, group.name, group.stage, point, parent, folder_of(study.out, name, node_id), evals, model, after=after)
     node.flops, node.flops_exact = estimate_flops(node, study)
     return node
+
+
+def folder_of(out: Path, name: str, node_id: str) -> Path:
+    """A node's folder: `out/name`, or the folder an earlier version of the study file named it
+    (a renamed group, an axis moved between grid: and with:), found by the id its name ends with,
+    so that such an edit retrains nothing."""
+    path = out / name
+    if path.exists() or path.with_name(name + PARTIAL_SUFFIX).exists() or not out.is_dir():
+        return path
+    suffix = f"-{node_id[:8]}"
+    earlier = {p.name.removesuffix(PARTIAL_SUFFIX) for p in out.iterdir()
+               if p.is_dir() and p.name.removesuffix(PARTIAL_SUFFIX).endswith(suffix)}
+    return out / earlier.pop() if len(earlier) == 1 else path
 
 
 def estimate_flops(node: Node, study: Study) -> tuple[float | None, bool]:
