@@ -120,10 +120,10 @@ def exclusive_lock(path: Path, busy: str) -> Iterator[None]:
     no stale lock behind (a lock file's mere existence would)."""
     import fcntl
 
+    make_dir(path.parent)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
         handle = open(path, "a", encoding="utf-8")
-    except OSError as exc:  # a read-only or virtual file system, no permission: the user's path
+    except OSError as exc:  # no permission: the user's path, as for make_dir
         raise BadInput(f"Cannot create {path}: {exc.strerror or exc}.") from None
     with handle:
         try:

@@ -33,10 +33,10 @@ def _plan(file: Path, out: Optional[Path]):
 
 def check_commands(built) -> None:
     """Every node's training and evaluation command line parses with its command (known options,
-    values of their types, required ones given) and its options pass the stage's own checks. A typo
-    in a study file would otherwise surface only when that node's turn came, after the data and its
-    ancestors were made. (What needs the model or the data, such as a --seq-len past the model's
-    positions, is still the stage's to refuse when it starts.)"""
+    values of their types, required ones given). A typo in a study file would otherwise surface only
+    when that node's turn came, after the data and its ancestors were made. (The stage's own checks
+    of its options' values and relations, and what needs the model or the data, such as a --seq-len
+    past the model's positions, still run when the node starts.)"""
     import typer.main
     from typer.exceptions import TyperException
 

@@ -249,16 +249,17 @@ def paired_se(coefs: dict[int, float], measures: list[Measure]) -> float | None:
     return math.sqrt(variance) / len(items[0])
 
 
-def shared_tasks(coefs: dict[int, float], measures: list[Measure]) -> tuple[list[Measure], str]:
+def shared_tasks(coefs: dict[int, float], measures: list[Measure]) -> tuple[list[Measure], str] | None:
     """Means over tasks compared on the tasks all of them were scored on (a run scored on more tasks,
     or other ones, would otherwise move the contrast by its choice of tasks); the measures, and a note
-    naming the tasks left out ("" when none was). Measures that are not means over known tasks as they are."""
+    naming the tasks left out ("" when none was); None when they share no task. Measures that are not
+    means over known tasks as they are."""
     used = [measures[i] for i in coefs]
     if any(m.parts is None for m in used) or len({frozenset(m.parts) for m in used}) == 1:
         return measures, ""
     shared = set.intersection(*(set(m.parts) for m in used))
     if not shared:
-        raise NoSharedTasks
+        return None
     left_out = sorted(set.union(*(set(m.parts) for m in used)) - shared)
     out = list(measures)
     for i in coefs:
@@ -266,15 +267,11 @@ def shared_tasks(coefs: dict[int, float], measures: list[Measure]) -> tuple[list
     return out, f" (on the {len(shared)} tasks all were scored on; not {', '.join(left_out)})"
 
 
-class NoSharedTasks(Exception):
-    """Means over tasks with no task in common: nothing to compare."""
-
-
 def _combine(name: str, coefs: dict[int, float], measures: list[Measure]) -> Effect:
-    try:
-        measures, note = shared_tasks(coefs, measures)
-    except NoSharedTasks:
+    compared = shared_tasks(coefs, measures)
+    if compared is None:
         return Effect(f"{name} (no task in common)", 0.0, None)
+    measures, note = compared
     name += note
     value = sum(c * measures[i].value for i, c in coefs.items())
     se = paired_se(coefs, measures)
