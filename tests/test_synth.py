@@ -21,6 +21,9 @@ import pytest
 from evolm.errors import BadInput
 from evolm.stages.data import synth as synth_stage
 from evolm.synth import SCALES, SIZES, generate
+from evolm.synth.math.families_basic import one_step_equations
+from evolm.synth.math.holdout import Holdout, equations
+from evolm.synth.math.word_problems import BASIC1_MAX_ROWS, basic_test_rows
 from evolm.synth.ood.code_output import SAFE_BUILTINS
 from evolm.synth.ood.rules_logic import VAR, Cond, Lit, Rule, solve
 
@@ -87,7 +90,7 @@ def test_layout_summary_and_hashes(synth):
     out, summary, lines = synth
     on_disk = json.loads((out / "synth.json").read_text(encoding="utf-8"))
     assert on_disk == summary
-    assert summary["generator"] == "evolm-synth" and summary["version"] == 2
+    assert summary["generator"] == "evolm-synth" and summary["version"] == 3
     assert summary["seed"] == 0 and summary["scale"] == "tiny"
     stems = {s for suite in summary["suites"].values() for s in suite}
     assert summary["suites"]["synth-id"] == ["SynthMathBasic1", "SynthMathBasic2", "SynthMathBasic3",
@@ -169,6 +172,48 @@ def test_no_synthmath_test_problem_is_in_the_pool(synth):
         seen.update(texts)
     math_text = "\n".join(r["text"] for r in _rows(out / "text/math.jsonl"))
     assert not any(t in math_text for t in seen)
+
+
+def test_no_synthmath_test_problem_computes_what_a_pool_problem_computes(synth):
+    """Disjoint by computation, not only by text: another wording of a pool problem (the same
+    equations in its solution) is never a test problem, and the pool's solutions never write a
+    held-out one-operation equation, even as one step of a longer problem."""
+    out, _, _ = synth
+    pool = _rows(out / "pool/mathpool.jsonl")
+    pool_computations = {equations(r["gt_solution"]) for r in pool}
+    pool_equations = {e for c in pool_computations for e in c}
+    space = one_step_equations()
+    assert len(space) == 254
+    held_out_one_step = space - pool_equations
+    assert len(held_out_one_step) == 64  # a quarter, exactly
+    for stem in ("Basic1", "Basic2", "Basic3", "Level1", "Level2", "Level3"):
+        for r in _rows(out / f"benchmarks/SynthMath{stem}.jsonl"):
+            computation = equations(r["gt_solution"])
+            assert computation and computation not in pool_computations, r
+            if stem in ("Basic1", "Basic2"):
+                assert computation[0] in held_out_one_step, r
+    # Tier 1 and tier 2 ask the same held-out operations, so each is a fair test of the other's skill.
+    asked = {equations(r["gt_solution"])[0] for r in _rows(out / "benchmarks/SynthMathBasic1.jsonl")}
+    assert len(asked) > 40
+
+
+def test_the_held_out_computations_depend_on_the_seed_only():
+    a, b = Holdout(0), Holdout(1)
+    assert a.one_step == Holdout(0).one_step and a.one_step != b.one_step
+    assert len(a.one_step) == len(b.one_step) == 64
+    chains = [(f"{n} * 7 = {n * 7}", f"{n * 7} + 5 = {n * 7 + 5}") for n in range(10, 400)]
+    share = sum(a.held_out(c) for c in chains) / len(chains)
+    assert 0.15 < share < 0.35  # about one in four
+    assert equations(["8 pairs of gloves cost 8 * 13 = $104.", "115 * 2 / 5 = 46 and 3 + 4 = 7."]) == (
+        "8 * 13 = 104", "115 * 2 / 5 = 46", "3 + 4 = 7")
+    with pytest.raises(ValueError, match="no equation"):
+        a.held_out(())
+
+
+def test_basic1_is_capped_where_the_held_out_texts_run_out():
+    rows = basic_test_rows(0, 1, 1_000, set())
+    assert len(rows) == BASIC1_MAX_ROWS
+    assert len({r["problem"] for r in rows}) == BASIC1_MAX_ROWS
 
 
 def test_the_ladder_starts_with_one_operation_on_digits(synth):

@@ -30,7 +30,8 @@ from evolm.synth.world.entities import build_world
 from evolm.synth.world.general_text import GeneralText
 
 GENERATOR = "evolm-synth"
-VERSION = 2  # 2: the basic tiers of the difficulty ladder, one-word cloze text distractors
+VERSION = 3  # 2: the basic tiers of the difficulty ladder, one-word cloze text distractors;
+# 3: test sets disjoint from the pool by computation, not only by text
 SCALES = ("tiny", "small", "full")
 
 # One table for every size. Text budgets are JSONL bytes; about 4 characters per token for the
@@ -79,18 +80,16 @@ def generate(out: pathlib.Path, *, seed: int = 0, scale: str = "tiny",
                                              GeneralText(world, seed).documents(),
                                              size["general_bytes"]))
 
-    # The basic tiers' test sets first (the bare-operation space is small, so the pool must skip
-    # them), then the pool, then the levels' test sets, drawn so that none repeats a pool problem.
-    basic_sets = {tier: word_problems.basic_test_rows(seed, tier, size["test"], set()) for tier in (1, 2, 3)}
-    test_texts = {row["problem"] for rows in basic_sets.values() for row in rows}
-    pool = save("pool/mathpool.jsonl", word_problems.pool_rows(seed, size["pool"], test_texts))
-    exclude = {row["problem"] for row in pool} | test_texts
-    for tier, rows in basic_sets.items():
-        save(f"benchmarks/SynthMathBasic{tier}.jsonl", rows)
+    # The pool, then the test sets: no test set shares a computation with the pool
+    # (`evolm.synth.math.holdout`) nor a text with another test set.
+    save("pool/mathpool.jsonl", word_problems.pool_rows(seed, size["pool"]))
+    test_texts: set[str] = set()
+    for tier in (1, 2, 3):
+        save(f"benchmarks/SynthMathBasic{tier}.jsonl",
+             word_problems.basic_test_rows(seed, tier, size["test"], test_texts))
     for level in (1, 2, 3):
-        rows = save(f"benchmarks/SynthMathLevel{level}.jsonl",
-                    word_problems.test_rows(seed, level, size["test"], exclude))
-        test_texts.update(row["problem"] for row in rows)
+        save(f"benchmarks/SynthMathLevel{level}.jsonl",
+             word_problems.test_rows(seed, level, size["test"], test_texts))
 
     record("text/math.jsonl", _write_text(out / "text/math.jsonl", "math",
                                           MathText(seed, test_texts).documents(),

@@ -70,6 +70,17 @@ def _bare(rng, op, a, b):
     return text, f"{a} {SYMBOL[op]} {b} = {value}.", value
 
 
+def one_step_equations() -> frozenset[str]:
+    """Every equation a tier-1 or tier-2 problem can write ("3 + 4 = 7"), as its one step writes it
+    without the full stop: the space `evolm.synth.math.holdout` splits exactly (254 equations)."""
+    digits, factors = range(1, 10), range(2, 10)
+    return frozenset(
+        [f"{a} + {b} = {a + b}" for a in digits for b in digits]
+        + [f"{a} - {b} = {a - b}" for a in digits for b in digits if a >= b]
+        + [f"{a} * {b} = {a * b}" for a in factors for b in factors]
+        + [f"{a * b} / {a} = {b}" for a in factors for b in factors])
+
+
 def basic(rng: random.Random, tier: int) -> Problem:
     """A tier-1 (bare operation), tier-2 (one-step word problem) or tier-3 (two-step) problem on
     numbers 1-9."""

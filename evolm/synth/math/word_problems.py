@@ -1,11 +1,10 @@
 """The SFT/RL problem pool (the `mathaug` stand-in) and the in-domain SynthMath test levels.
 
 The pool mixes all families and levels, like the paper's pool mixes GSM8K- and MATH-style
-problems. Test sets draw from the same families at one level each and skip any problem text
-already in the pool (or in another test set): no test problem is a training problem. Their
-computations are not held out: the same operation on the same numbers, in other words, is in the
-pool for most basic-tier test problems (the tier-1 space is about 2,500 texts over 254 operations),
-as the README's "The difficulty ladder" measures.
+problems. Test sets draw from the same families at one level each. They are disjoint from the
+pool by computation, not only by text (`holdout`): a test problem asks what no pool problem
+computes, so an in-domain score is not recall of an SFT example in other words. Test sets are
+also disjoint from each other by text.
 """
 
 from __future__ import annotations
@@ -14,6 +13,7 @@ import random
 from typing import Callable, Iterable
 
 from evolm.synth.math import families_basic, families_count, families_money, families_number
+from evolm.synth.math.holdout import Holdout
 from evolm.synth.math.problem_kit import Problem
 from evolm.synth.rng import balanced_schedule, make_rng
 
@@ -39,56 +39,55 @@ def to_row(row_id: str, p: Problem) -> dict:
     return {"id": row_id, "problem": p.text, "gt_solution": p.solution(), "gt_answer": str(p.answer)}
 
 
-def pool_rows(seed: int, n: int, exclude: Iterable[str] = ()) -> Iterable[dict]:
-    """n distinct problems, levels mixed, none of whose text is in `exclude` (the basic test
-    sets, drawn first because the bare-operation space is small); a smaller n yields a prefix of
-    a larger one."""
+def pool_rows(seed: int, n: int) -> Iterable[dict]:
+    """n distinct problems, levels mixed, none with a held-out computation; a smaller n yields a
+    prefix of a larger one."""
     rng = make_rng(seed, "pool")
-    seen: set[str] = set(exclude)
+    holdout = Holdout(seed)
+    seen: set[str] = set()
     i = 0
     while i < n:
         kind, level = rng.choices(POOL_LADDER, weights=POOL_LADDER_WEIGHTS)[0]
         p = families_basic.basic(rng, level).check() if kind == "basic" else make_problem(rng, level)
-        if p.text in seen:
+        if p.text in seen or not holdout.for_pool(p):
             continue
         seen.add(p.text)
         yield to_row(f"mathpool-{i:06d}", p)
         i += 1
 
 
-def test_rows(seed: int, level: int, n: int, exclude: set[str]) -> list[dict]:
-    """n problems of one level, families balanced, none of whose text is in `exclude`.
+def _fresh(draw: Callable[[], Problem], holdout: Holdout, exclude: set[str], what: str) -> Problem:
+    """The first drawn problem with a held-out computation whose text is not in `exclude`."""
+    for _ in range(100_000):
+        p = draw()
+        if p.text not in exclude and holdout.for_test(p):
+            exclude.add(p.text)
+            return p
+    raise RuntimeError(f"could not find a fresh {what} problem with a held-out computation")
 
-    `exclude` is updated with the texts used, so successive levels stay disjoint too.
-    """
+
+def test_rows(seed: int, level: int, n: int, exclude: set[str]) -> list[dict]:
+    """n problems of one level, families balanced, each with a held-out computation and a text
+    not in `exclude`, which is updated with the texts used so that successive sets stay disjoint."""
     rng = make_rng(seed, f"synthmath-level{level}")
+    holdout = Holdout(seed)
     families = balanced_schedule(rng, FAMILY_NAMES, n)
-    rows = []
-    for i, family in enumerate(families):
-        for _ in range(1000):
-            p = make_problem(rng, level, family)
-            if p.text not in exclude:
-                break
-        else:  # pragma: no cover - the problem space is far larger than any pool
-            raise RuntimeError(f"could not find a fresh level-{level} {family} problem")
-        exclude.add(p.text)
-        rows.append(to_row(f"SynthMathLevel{level}-{i:04d}", p))
-    return rows
+    return [to_row(f"SynthMathLevel{level}-{i:04d}",
+                   _fresh(lambda: make_problem(rng, level, family), holdout, exclude, f"level-{level} {family}"))
+            for i, family in enumerate(families)]
+
+
+# The held-out one-operation equations (64) in the ten phrasings of tier 1 are 640 texts, so a
+# SynthMathBasic1 set is at most this long (the `full` scale's 1,000 test rows elsewhere).
+BASIC1_MAX_ROWS = 500
 
 
 def basic_test_rows(seed: int, tier: int, n: int, exclude: set[str]) -> list[dict]:
-    """n basic problems of one tier (SynthMathBasic1/2/3), none of whose text is in `exclude`
-    (which is updated, as for `test_rows`). The space of tier-1 texts is small (about 2,500), so
-    these sets are drawn before the pool, which then skips their texts."""
+    """n basic problems of one tier (SynthMathBasic1/2/3; at most BASIC1_MAX_ROWS for tier 1), as
+    `test_rows` draws them."""
     rng = make_rng(seed, f"synthmath-basic{tier}")
-    rows = []
-    for i in range(n):
-        for _ in range(10_000):
-            p = families_basic.basic(rng, tier).check()
-            if p.text not in exclude:
-                break
-        else:  # pragma: no cover
-            raise RuntimeError(f"could not find a fresh basic tier-{tier} problem")
-        exclude.add(p.text)
-        rows.append(to_row(f"SynthMathBasic{tier}-{i:04d}", p))
-    return rows
+    holdout = Holdout(seed)
+    n = min(n, BASIC1_MAX_ROWS) if tier == 1 else n
+    return [to_row(f"SynthMathBasic{tier}-{i:04d}",
+                   _fresh(lambda: families_basic.basic(rng, tier).check(), holdout, exclude, f"basic tier-{tier}"))
+            for i in range(n)]
