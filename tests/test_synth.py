@@ -22,7 +22,7 @@ from evolm.errors import BadInput
 from evolm.stages.data import synth as synth_stage
 from evolm.synth import SCALES, SIZES, generate
 from evolm.synth.math.families_basic import one_step_equations
-from evolm.synth.math.holdout import Holdout, equations
+from evolm.synth.math.holdout import EQUATION, Holdout, equations
 from evolm.synth.math.word_problems import BASIC1_MAX_ROWS, basic_test_rows
 from evolm.synth.ood.code_output import SAFE_BUILTINS
 from evolm.synth.ood.rules_logic import VAR, Cond, Lit, Rule, solve
@@ -175,43 +175,65 @@ def test_no_synthmath_test_problem_is_in_the_pool(synth):
 
 
 def test_no_synthmath_test_problem_computes_what_a_pool_problem_computes(synth):
-    """Disjoint by computation, not only by text: another wording of a pool problem (the same
-    equations in its solution) is never a test problem, and the pool's solutions never write a
-    held-out one-operation equation, even as one step of a longer problem."""
+    """Disjoint by computation, not only by text: no test problem computes what a pool solution
+    writes, whole or as consecutive steps of a longer one (another wording of a pool problem, or
+    a level-1 test problem whose one equation is a pool problem's second step, would be recall),
+    and the basic tiers 1-2 ask only one-step equations the pool never writes in any step."""
     out, _, _ = synth
-    pool = _rows(out / "pool/mathpool.jsonl")
-    pool_computations = {equations(r["gt_solution"]) for r in pool}
-    pool_equations = {e for c in pool_computations for e in c}
-    space = one_step_equations()
-    assert len(space) == 254
-    held_out_one_step = space - pool_equations
-    assert len(held_out_one_step) == 64  # a quarter, exactly
+    pool = [equations(r["gt_solution"]) for r in _rows(out / "pool/mathpool.jsonl")]
+    pool_parts = {c[i:j] for c in pool for i in range(len(c)) for j in range(i + 1, len(c) + 1)}
+    pool_equations = {e for c in pool for e in c}
+    held_out = Holdout(0).one_step
+    assert 59 <= len(held_out) <= 66 and not held_out & pool_equations  # about a quarter of 254
     for stem in ("Basic1", "Basic2", "Basic3", "Level1", "Level2", "Level3"):
         for r in _rows(out / f"benchmarks/SynthMath{stem}.jsonl"):
             computation = equations(r["gt_solution"])
-            assert computation and computation not in pool_computations, r
+            assert computation and computation not in pool_parts, r
             if stem in ("Basic1", "Basic2"):
-                assert computation[0] in held_out_one_step, r
-    # Tier 1 and tier 2 ask the same held-out operations, so each is a fair test of the other's skill.
+                assert computation[0] in held_out, r
     asked = {equations(r["gt_solution"])[0] for r in _rows(out / "benchmarks/SynthMathBasic1.jsonl")}
-    assert len(asked) > 40
+    assert len(asked) > 40 and {e.split()[1] for e in asked} == set("+-*/")
 
 
-def test_the_held_out_computations_depend_on_the_seed_only():
+def test_the_held_out_equations_are_a_seeded_quarter_of_each_operation_with_commuted_twins():
     a, b = Holdout(0), Holdout(1)
     assert a.one_step == Holdout(0).one_step and a.one_step != b.one_step
-    assert len(a.one_step) == len(b.one_step) == 64
-    chains = [(f"{n} * 7 = {n * 7}", f"{n * 7} + 5 = {n * 7 + 5}") for n in range(10, 400)]
-    share = sum(a.held_out(c) for c in chains) / len(chains)
-    assert 0.15 < share < 0.35  # about one in four
+    space = one_step_equations()
+    assert len(space) == 254
+    for op, units in (("+", 45), ("-", 45), ("*", 36), ("/", 64)):
+        held = [e for e in a.one_step if e.split()[1] == op]
+        distinct = {frozenset((e.split()[0], e.split()[2])) if op in "+*" else e for e in held}
+        assert len(distinct) == round(units / 4), op
+    for e in a.one_step:  # "8 + 3" held out means "3 + 8" is too
+        x, op, y, _, value = e.split()
+        if op in "+*":
+            assert f"{y} {op} {x} = {value}" in a.one_step
+    held, shown = sorted(a.one_step)[0], sorted(one_step_equations() - a.one_step)[0]
+    assert a.for_pool((shown,)) and a.for_pool(("12 * 3 = 36", shown))
+    assert not a.for_pool((held,)) and not a.for_pool(("12 * 3 = 36", held))
+    a.show(("12 * 3 = 36", "36 + 5 = 41", "41 - 6 = 35"))
+    assert not a.for_test(("36 + 5 = 41",)) and not a.for_test(("12 * 3 = 36", "36 + 5 = 41"))
+    assert a.for_test(("12 * 3 = 36", "41 - 6 = 35")) and a.for_test(("36 + 5 = 41", "41 - 7 = 34"))
     assert equations(["8 pairs of gloves cost 8 * 13 = $104.", "115 * 2 / 5 = 46 and 3 + 4 = 7."]) == (
         "8 * 13 = 104", "115 * 2 / 5 = 46", "3 + 4 = 7")
     with pytest.raises(ValueError, match="no equation"):
-        a.held_out(())
+        a.for_test(())
+
+
+def test_every_arithmetic_step_is_read_as_an_equation(synth):
+    """The split reads computations back from the solutions (`holdout.EQUATION`); an arithmetic
+    written another way ("8 x 9", "8*9 = 72") would slip past it, so none may exist."""
+    out, _, _ = synth
+    for path in ["pool/mathpool.jsonl", *(f"benchmarks/SynthMath{s}.jsonl" for s in
+                                          ("Basic1", "Basic2", "Basic3", "Level1", "Level2", "Level3"))]:
+        for r in _rows(out / path):
+            rest = EQUATION.sub("", r["gt_solution"])
+            # Numbers as whole words: the algebra family's "14x - 20 = 8x + 112" has a variable.
+            assert not re.search(r"\b\d+\s*[-+*/x×]\s*\d+\b", rest), (path, rest)
 
 
 def test_basic1_is_capped_where_the_held_out_texts_run_out():
-    rows = basic_test_rows(0, 1, 1_000, set())
+    rows = basic_test_rows(0, 1, 1_000, Holdout(0), set())
     assert len(rows) == BASIC1_MAX_ROWS
     assert len({r["problem"] for r in rows}) == BASIC1_MAX_ROWS
 

@@ -155,11 +155,12 @@ def render_card(summary: dict, world_stats: dict) -> str:
         "- Word problems: each family computes the answer and writes every step from the same "
         "variables; answers are whole numbers; every solution's last `\\boxed{}` equals `gt_answer`. "
         "No SynthMath test problem computes what a pool problem computes (its solution's sequence "
-        "of equations, so another wording of a pool problem is not a test problem): per seed, one "
-        "computation in four is held out for the test sets, among them 64 of the 254 one-operation "
-        "equations on digits, which no pool solution writes in any step. Test problems differ in "
-        "text from each other, and no worked example in the math text is a test problem; the math "
-        "text states every arithmetic fact, held out or not, as FineMath would.",
+        "of equations), whole or as consecutive steps of a longer solution, so another wording of "
+        "a pool problem is never a test problem. Basic tiers 1 and 2 ask only held-out equations: "
+        "a seeded quarter of each operation's one-step equations on digits (with their commuted "
+        "forms), which no pool solution writes in any step. Test problems differ in text from each "
+        "other, and no worked example in the math text is a test problem; the math text states "
+        "every arithmetic fact, held out or not, as FineMath would.",
         "- SynthCode: the generated function is executed in a fresh namespace whose builtins are a "
         "small whitelist; `gt_answer` is `repr()` of its return value.",
         "- SynthRules: a forward-chaining solver with rule preferences derives the answer from the "

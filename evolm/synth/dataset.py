@@ -23,6 +23,7 @@ from typing import Callable, Iterator
 from evolm.jsonl import JsonlWriter, write_jsonl
 from evolm.synth import card, cloze
 from evolm.synth.math import word_problems
+from evolm.synth.math.holdout import Holdout
 from evolm.synth.math.math_text import MathText
 from evolm.synth.ood import code_output, facts, rules, tables
 from evolm.synth.text import size_text
@@ -82,14 +83,15 @@ def generate(out: pathlib.Path, *, seed: int = 0, scale: str = "tiny",
 
     # The pool, then the test sets: no test set shares a computation with the pool
     # (`evolm.synth.math.holdout`) nor a text with another test set.
-    save("pool/mathpool.jsonl", word_problems.pool_rows(seed, size["pool"]))
+    holdout = Holdout(seed)
+    save("pool/mathpool.jsonl", word_problems.pool_rows(seed, size["pool"], holdout))
     test_texts: set[str] = set()
     for tier in (1, 2, 3):
         save(f"benchmarks/SynthMathBasic{tier}.jsonl",
-             word_problems.basic_test_rows(seed, tier, size["test"], test_texts))
+             word_problems.basic_test_rows(seed, tier, size["test"], holdout, test_texts))
     for level in (1, 2, 3):
         save(f"benchmarks/SynthMathLevel{level}.jsonl",
-             word_problems.test_rows(seed, level, size["test"], test_texts))
+             word_problems.test_rows(seed, level, size["test"], holdout, test_texts))
 
     record("text/math.jsonl", _write_text(out / "text/math.jsonl", "math",
                                           MathText(seed, test_texts).documents(),

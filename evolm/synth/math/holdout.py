@@ -1,37 +1,36 @@
-"""Which computations the in-domain test sets ask and the SFT/RL pool never shows.
+"""Which computations the in-domain test sets may ask: none that the SFT/RL pool shows.
 
-A test problem that differs from every pool problem only in its words is recall, not skill: the
-review of 2026-12-03 found the same operation on the same numbers in the pool for every
-`SynthMathBasic1` and `SynthMathBasic2` problem, and the mini study's SFT models were right on
-57% of those against 22% of the rest. So problems are split by what they compute, not by text.
+A test problem that differs from a pool problem only in its words is recall, not skill: the review
+of 2026-12-03 found the same operation on the same numbers in the pool for every `SynthMathBasic1`
+and `SynthMathBasic2` problem, and the mini study's SFT models were right on 57% of those against
+22% of the rest. So test sets are disjoint from the pool by what they compute, not only by text.
 
-A problem's computation is the sequence of equations its solution writes ("3 + 4 = 7"), read
-back from the steps, so two wordings of one computation are one computation. Per seed, one in
-four computations is held out:
-- of the 254 one-operation equations on digits (the space of basic tiers 1 and 2, small enough
-  to split exactly), a seeded quarter: 64;
-- of every other computation (two steps or more, or larger numbers), those whose sha256 with the
-  seed falls in one quarter.
-Test problems have a held-out computation. Pool problems have none, and write no held-out
-one-operation equation in any step either, so a level-3 problem's "7 * 9 = $63" cannot show the
-pool a `SynthMathBasic1` answer. The math text (the CPT corpus) is not split: like FineMath, it
-states arithmetic facts, every one of them.
+A problem's computation is the sequence of equations its solution writes ("3 + 4 = 7"), read back
+from the steps, so two wordings of one computation are one computation.
+- The one-operation equations on digits (basic tiers 1 and 2: 254 of them) are a space the pool
+  would cover whole, so a seeded quarter of each operation is held out (64 equations; an addition
+  or multiplication together with its commuted twin, so "8 + 3" is not asked while the pool shows
+  "3 + 8"). No pool solution writes a held-out one in any step, and basic tiers 1 and 2 ask only
+  those.
+- Every other test computation (two steps or more, or larger numbers) is one the pool does not
+  write, whole or as consecutive steps of a longer solution: a level-1 test problem's "13 * 6 = $78"
+  is not asked when a pool problem's second step is "13 * 6 = $78".
+The math text (the CPT corpus) is not split: like FineMath, it states arithmetic facts, all of them.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
-
 from evolm.synth.math.families_basic import one_step_equations
-from evolm.synth.math.problem_kit import Problem
 
-SHARE = 4  # one computation in SHARE is held out
+SHARE = 4  # a quarter of each operation's one-step equations is held out
 # "8 * 13 = $104", "115 * 2 / 5 = 46": operands and operators, an equals sign, the value.
 EQUATION = re.compile(r"(\d+(?: [-+*/] \d+)+) = \$?(\d+)")
+Computation = tuple[str, ...]
 
 
-def equations(steps: list[str] | str) -> tuple[str, ...]:
+def equations(steps: list[str] | str) -> Computation:
     """The equations written in the steps (a list, or a solution's text), in order."""
     text = steps if isinstance(steps, str) else "\n".join(steps)
     return tuple(f"{lhs} = {value}" for lhs, value in EQUATION.findall(text))
@@ -41,25 +40,37 @@ def _digest(seed: int, key: str) -> int:
     return int.from_bytes(hashlib.sha256(f"evolm-synth/{int(seed)}/holdout/{key}".encode()).digest()[:8], "big")
 
 
+def _twins(equation: str) -> frozenset[str]:
+    """The equation with its commuted form, for + and * (one unit of the split)."""
+    a, op, b, _, value = equation.split()
+    return frozenset({equation, f"{b} {op} {a} = {value}"} if op in "+*" else {equation})
+
+
 class Holdout:
-    """The held-out computations of one seed."""
+    """The computations one seed's test sets may ask, given the pool drawn so far (`show`)."""
 
     def __init__(self, seed: int):
-        self.seed = seed
         self.space = one_step_equations()
-        ranked = sorted(self.space, key=lambda e: (_digest(seed, e), e))
-        self.one_step = frozenset(ranked[: round(len(ranked) / SHARE)])
+        held: set[str] = set()
+        for op in "+-*/":
+            units = sorted({_twins(e) for e in self.space if e.split()[1] == op}, key=sorted)
+            ranked = sorted(units, key=lambda u: _digest(seed, " | ".join(sorted(u))))
+            for unit in ranked[: round(len(units) / SHARE)]:
+                held |= unit
+        self.one_step = frozenset(held)
+        self.shown: set[Computation] = set()  # every run of consecutive equations the pool writes
 
-    def held_out(self, computation: tuple[str, ...]) -> bool:
+    def for_pool(self, computation: Computation) -> bool:
+        return not any(e in self.one_step for e in computation)
+
+    def show(self, computation: Computation) -> None:
+        """Record a pool problem's computation: its parts are not test computations."""
+        n = len(computation)
+        self.shown.update(computation[i:j] for i in range(n) for j in range(i + 1, n + 1))
+
+    def for_test(self, computation: Computation) -> bool:
         if not computation:
             raise ValueError("a problem whose solution writes no equation has no computation to split by")
         if len(computation) == 1 and computation[0] in self.space:
             return computation[0] in self.one_step
-        return _digest(self.seed, " ; ".join(computation)) % SHARE == 0
-
-    def for_test(self, p: Problem) -> bool:
-        return self.held_out(equations(p.steps))
-
-    def for_pool(self, p: Problem) -> bool:
-        computation = equations(p.steps)
-        return not self.held_out(computation) and not any(e in self.one_step for e in computation)
+        return computation not in self.shown

@@ -13,7 +13,7 @@ import random
 from typing import Callable, Iterable
 
 from evolm.synth.math import families_basic, families_count, families_money, families_number
-from evolm.synth.math.holdout import Holdout
+from evolm.synth.math.holdout import Holdout, equations
 from evolm.synth.math.problem_kit import Problem
 from evolm.synth.rng import balanced_schedule, make_rng
 
@@ -39,54 +39,54 @@ def to_row(row_id: str, p: Problem) -> dict:
     return {"id": row_id, "problem": p.text, "gt_solution": p.solution(), "gt_answer": str(p.answer)}
 
 
-def pool_rows(seed: int, n: int) -> Iterable[dict]:
-    """n distinct problems, levels mixed, none with a held-out computation; a smaller n yields a
-    prefix of a larger one."""
+def pool_rows(seed: int, n: int, holdout: Holdout) -> Iterable[dict]:
+    """n distinct problems, levels mixed, none writing a held-out one-step equation; each one's
+    computation is shown to `holdout`, so the test sets drawn after it skip them. A smaller n
+    yields a prefix of a larger one."""
     rng = make_rng(seed, "pool")
-    holdout = Holdout(seed)
     seen: set[str] = set()
     i = 0
     while i < n:
         kind, level = rng.choices(POOL_LADDER, weights=POOL_LADDER_WEIGHTS)[0]
         p = families_basic.basic(rng, level).check() if kind == "basic" else make_problem(rng, level)
-        if p.text in seen or not holdout.for_pool(p):
+        computation = equations(p.steps)
+        if p.text in seen or not holdout.for_pool(computation):
             continue
         seen.add(p.text)
+        holdout.show(computation)
         yield to_row(f"mathpool-{i:06d}", p)
         i += 1
 
 
 def _fresh(draw: Callable[[], Problem], holdout: Holdout, exclude: set[str], what: str) -> Problem:
-    """The first drawn problem with a held-out computation whose text is not in `exclude`."""
+    """The first drawn problem that `holdout` lets a test ask and whose text is not in `exclude`
+    (which is updated, so that successive test sets stay disjoint by text too)."""
     for _ in range(100_000):
         p = draw()
-        if p.text not in exclude and holdout.for_test(p):
+        if p.text not in exclude and holdout.for_test(equations(p.steps)):
             exclude.add(p.text)
             return p
     raise RuntimeError(f"could not find a fresh {what} problem with a held-out computation")
 
 
-def test_rows(seed: int, level: int, n: int, exclude: set[str]) -> list[dict]:
-    """n problems of one level, families balanced, each with a held-out computation and a text
-    not in `exclude`, which is updated with the texts used so that successive sets stay disjoint."""
+def test_rows(seed: int, level: int, n: int, holdout: Holdout, exclude: set[str]) -> list[dict]:
+    """n problems of one level, families balanced, drawn after the pool (see `_fresh`)."""
     rng = make_rng(seed, f"synthmath-level{level}")
-    holdout = Holdout(seed)
     families = balanced_schedule(rng, FAMILY_NAMES, n)
     return [to_row(f"SynthMathLevel{level}-{i:04d}",
                    _fresh(lambda: make_problem(rng, level, family), holdout, exclude, f"level-{level} {family}"))
             for i, family in enumerate(families)]
 
 
-# The held-out one-operation equations (64) in the ten phrasings of tier 1 are 640 texts, so a
-# SynthMathBasic1 set is at most this long (the `full` scale's 1,000 test rows elsewhere).
+# The held-out one-operation equations (64 for seed 0) in the ten phrasings of tier 1 are about
+# 640 texts, so a SynthMathBasic1 set is at most this long (the `full` scale's 1,000 rows elsewhere).
 BASIC1_MAX_ROWS = 500
 
 
-def basic_test_rows(seed: int, tier: int, n: int, exclude: set[str]) -> list[dict]:
-    """n basic problems of one tier (SynthMathBasic1/2/3; at most BASIC1_MAX_ROWS for tier 1), as
-    `test_rows` draws them."""
+def basic_test_rows(seed: int, tier: int, n: int, holdout: Holdout, exclude: set[str]) -> list[dict]:
+    """n basic problems of one tier (SynthMathBasic1/2/3; at most BASIC1_MAX_ROWS for tier 1),
+    drawn after the pool as `test_rows` draws them."""
     rng = make_rng(seed, f"synthmath-basic{tier}")
-    holdout = Holdout(seed)
     n = min(n, BASIC1_MAX_ROWS) if tier == 1 else n
     return [to_row(f"SynthMathBasic{tier}-{i:04d}",
                    _fresh(lambda: families_basic.basic(rng, tier).check(), holdout, exclude, f"basic tier-{tier}"))
