@@ -149,6 +149,20 @@ def test_a_moved_project_keeps_its_node_ids(tmp_path, shards, synth_tiny, monkey
     assert plans[1].data_paths["general"] == str(tmp_path / "moved" / "data" / "general")
 
 
+def test_synthetic_data_of_another_generator_version_is_another_study(tmp_path, shards, synth_tiny, monkeypatch):
+    """A newer evolm whose `evolm data synth` writes other bytes for the same scale and seed must
+    train again, not reuse runs (and the data folder) made on the old data."""
+    import evolm.synth
+
+    data = study(tmp_path, shards, synth_tiny, grid())
+    data["data"] = {"synth": {"scale": "tiny", "seed": 0}}
+    old = planning.build(parse(data))
+    monkeypatch.setattr(evolm.synth, "VERSION", evolm.synth.VERSION + 1)
+    new = planning.build(parse(data))
+    assert old.data_id != new.data_id and old.data_paths["root"] != new.data_paths["root"]
+    assert not {n.id for n in old.nodes} & {n.id for n in new.nodes}
+
+
 def test_pretraining_flops_are_6nd_plus_attention(tmp_path, shards, synth_tiny):
     from evolm.presets import get_preset
 

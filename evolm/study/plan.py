@@ -20,6 +20,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from evolm import synth
 from evolm.checkpoint import MANIFEST, PARTIAL_SUFFIX
 from evolm.errors import BadInput
 from evolm.study.spec import REF, Group, Study, _text
@@ -112,7 +113,7 @@ class Plan:
 
 
 def build(study: Study) -> Plan:
-    data_id = _hash({k: v for k, v in study.data.items() if k != "prepared"})[:12]  # prepared data: its paths as written
+    data_id = _hash(_data_identity(study.data))[:12]
     data_paths = _data_paths(study, data_id)
     nodes: list[Node] = []
     by_group: dict[str, list[Node]] = {}
@@ -137,6 +138,17 @@ def build(study: Study) -> Plan:
                 node.parent.children.append(node)
             nodes.append(node)
     return Plan(study, data_id, data_paths, nodes)
+
+
+def _data_identity(data: dict) -> dict:
+    """What makes the study's data what it is. Prepared data: its paths as written (they enter each
+    node's options). Synthetic data: the scale, seed and vocabulary, and the generator's version,
+    since a newer evolm may write other bytes for the same seed: its study trains again instead of
+    reusing runs made on the old data."""
+    identity = {k: v for k, v in data.items() if k != "prepared"}
+    if "synth" in data:
+        identity["generator"] = f"{synth.GENERATOR}/{synth.VERSION}"
+    return identity
 
 
 def _data_paths(study: Study, data_id: str) -> dict[str, str]:
