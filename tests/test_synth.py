@@ -12,6 +12,7 @@ import hashlib
 import json
 import os
 import pathlib
+import random
 import re
 import subprocess
 import sys
@@ -21,7 +22,7 @@ import pytest
 from evolm.errors import BadInput
 from evolm.stages.data import synth as synth_stage
 from evolm.synth import SCALES, SIZES, generate
-from evolm.synth.math.families_basic import one_step_equations
+from evolm.synth.math.families_basic import basic, one_step_equations
 from evolm.synth.math.holdout import EQUATION, Holdout, equations
 from evolm.synth.math.word_problems import BASIC1_MAX_ROWS, basic_test_rows
 from evolm.synth.ood.code_output import SAFE_BUILTINS
@@ -257,6 +258,14 @@ def test_the_ladder_starts_with_one_operation_on_digits(synth):
     pool = _rows(out / "pool/mathpool.jsonl")
     bare = [r for r in pool if len(r["problem"].split()) < 8]
     assert 0.15 < len(bare) / len(pool) < 0.35  # the pool teaches the bottom rung too
+
+
+def test_no_basic_tier_3_answer_is_a_good_guess():
+    """Capping a 'taken away' amount at the total minus one made 1 the answer of 15% of tier 3, and
+    SFT models that knew no sum answered 1 and scored on it."""
+    rng = random.Random(0)
+    answers = collections.Counter(basic(rng, 3).answer for _ in range(20_000))
+    assert answers.most_common(1)[0][1] / 20_000 < 0.10
 
 
 def test_basic_ood_sets_are_the_same_arithmetic_on_a_new_surface(synth):

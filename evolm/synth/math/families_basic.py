@@ -100,12 +100,14 @@ def basic(rng: random.Random, tier: int) -> Problem:
         return Problem(f"basic-{op}", 0, text, [step], value)
     # A second operation on the first result; the first question is dropped.
     stem = text[: text.rindex(". ") + 1]
-    c = rng.randint(1, 9)
     if value >= 2 and rng.random() < 0.5:
-        c = min(c, value - 1)
+        # Uniform over the amounts that leave at least one: capping a 1-9 draw at value - 1 made 1
+        # the answer of 15% of the tier, and SFT models learned to say it whatever the numbers.
+        c = rng.randint(1, min(9, value - 1))
         question = f"Then {c} {thing} are taken away. How many {thing} are left?"
         steps, answer = [step, f"{value} - {c} = {value - c}."], value - c
     else:
+        c = rng.randint(1, 9)
         question = f"Then {c} more {thing} are added. How many {thing} are there now?"
         steps, answer = [step, f"{value} + {c} = {value + c}."], value + c
     return Problem(f"basic-{op}-2", 0, f"{stem} {question}", steps, answer)
