@@ -13,7 +13,7 @@ from evolm.checkpoint import load_checkpoint
 
 REPO = Path(__file__).resolve().parent.parent
 # The findings the full mini study showed when last measured (README, "The miniature study").
-MINI_STUDY_SHOWN = ("F1", "F2", "F3", "F4", "F6")
+MINI_STUDY_SHOWN = ("F1", "F2", "F3")
 pytestmark = pytest.mark.slow
 
 
@@ -37,13 +37,15 @@ def test_quickstart(tmp_path):
         assert title in md
     runs = _by_signature(tmp_path / "runs")
     assert set(runs) == {"1M-500KT", "1M-500KT-400KT", "1M-500KT-600ep4", "1M-500KT-400KT-600ep4", "1M-500KT-400KT-600ep4-24ep1"}
-    # post-training numbers are off the floor, and finding 4 shows (measured: +2.9 +- 0.9 pp, paired, over the
-    # 500 greedy problems of each basic task)
+    # SFT taught the answer format (a boxed answer on every basic problem, measured), and the report judged
+    # finding 4 from the two SFT runs. With the test computations held out of the pool (data version 3)
+    # the answers are mostly wrong (README, "The miniature study").
     for name in ("1M-500KT-600ep4", "1M-500KT-400KT-600ep4", "1M-500KT-400KT-600ep4-24ep1"):
-        result = json.loads((runs[name].path / "eval" / "SynthMathBasic1.json").read_text())
-        assert result["metrics"]["pass@1"]["value"] > 0.05, name
+        samples = (runs[name].path / "eval" / "SynthMathBasic1.samples.jsonl").read_text().splitlines()
+        boxed = sum("\\boxed{" in json.loads(line)["completions"][0] for line in samples)
+        assert len(samples) == 500 and boxed >= 0.95 * len(samples), (name, boxed)
     f4 = json.loads((report / "findings.json").read_text())["findings"][3]
-    assert f4["id"] == "F4" and f4["verdict"] == "shown" and f4["effect"]["value"] >= 2 * f4["effect"]["se"] > 0, f4
+    assert f4["id"] == "F4" and f4["verdict"] != "not tested" and f4["effect"]["se"] > 0, f4
     assert "## Findings" in md and (report / "plots" / "compute.png").is_file()
     base = runs["1M-500KT"]
     rows = [json.loads(line) for line in (base.path / "metrics.jsonl").read_text().splitlines() if '"loss"' in line]
@@ -64,10 +66,7 @@ def test_mini_study_shows_the_findings(tmp_path):
         effect = found[finding]["effect"]
         assert effect["value"] >= 2 * effect["se"] > 0
     assert found["F8"]["verdict"] == "not tested"  # no reward model in the miniature
-    assert len([f for f in found.values() if f["verdict"] == "shown"]) >= 5
-    best = max(json.loads((run / "eval" / "SynthMathBasic1.json").read_text())["metrics"]["pass@1"]["value"]
-               for run in (tmp_path / "runs").iterdir() if (run / "eval" / "SynthMathBasic1.json").is_file())
-    assert best >= 0.30
+    assert len([f for f in found.values() if f["verdict"] == "shown"]) >= 3
 
 
 def test_calibration_script_reproduces_the_shipped_table(tmp_path):

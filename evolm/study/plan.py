@@ -20,9 +20,9 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from evolm import synth
 from evolm.checkpoint import MANIFEST, PARTIAL_SUFFIX
 from evolm.errors import BadInput
+from evolm.stages.data.synth import generator_version
 from evolm.study.spec import REF, Group, Study, _text
 from evolm.units import PerParam, parse_count, parse_counts
 
@@ -147,7 +147,7 @@ def _data_identity(data: dict) -> dict:
     reusing runs made on the old data."""
     identity = {k: v for k, v in data.items() if k != "prepared"}
     if "synth" in data:
-        identity["generator"] = f"{synth.GENERATOR}/{synth.VERSION}"
+        identity["generator"] = generator_version()
     return identity
 
 

@@ -13,6 +13,7 @@ from typing import Callable
 
 from evolm.errors import BadInput
 from evolm.fsutil import atomic_dir
+import evolm.synth
 from evolm.synth import SCALES, generate
 
 
@@ -26,3 +27,9 @@ def run(out: Path, *, seed: int = 0, scale: str = "tiny", overwrite: bool = Fals
     with atomic_dir(Path(out), overwrite=overwrite) as tmp:
         summary = generate(tmp, seed=seed, scale=scale, log=log)
     return summary
+
+
+def generator_version() -> str:
+    """Which generator writes the data (`evolm-synth/3`): a study's synthetic data identity, so an
+    upgrade that writes other bytes trains again (read at call time, so tests can change it)."""
+    return f"{evolm.synth.GENERATOR}/{evolm.synth.VERSION}"
