@@ -8,7 +8,7 @@ and `SynthMathBasic2` problem, and the mini study's SFT models were right on 57%
 A problem's computation is the sequence of equations its solution writes ("3 + 4 = 7"), read back
 from the steps, so two wordings of one computation are one computation.
 - The one-operation equations on digits (basic tiers 1 and 2: 254 of them) are a space the pool
-  would cover whole, so a seeded quarter of each operation is held out (64 equations; an addition
+  would cover whole, so a seeded quarter of each operation is held out (63 equations for seed 0; an addition
   or multiplication together with its commuted twin, so "8 + 3" is not asked while the pool shows
   "3 + 8"). No pool solution writes a held-out one in any step, and basic tiers 1 and 2 ask only
   those.
@@ -20,9 +20,10 @@ The math text (the CPT corpus) is not split: like FineMath, it states arithmetic
 
 from __future__ import annotations
 
-import hashlib
 import re
+
 from evolm.synth.math.families_basic import one_step_equations
+from evolm.synth.rng import derive_seed
 
 SHARE = 4  # a quarter of each operation's one-step equations is held out
 # "8 * 13 = $104", "115 * 2 / 5 = 46": operands and operators, an equals sign, the value.
@@ -34,10 +35,6 @@ def equations(steps: list[str] | str) -> Computation:
     """The equations written in the steps (a list, or a solution's text), in order."""
     text = steps if isinstance(steps, str) else "\n".join(steps)
     return tuple(f"{lhs} = {value}" for lhs, value in EQUATION.findall(text))
-
-
-def _digest(seed: int, key: str) -> int:
-    return int.from_bytes(hashlib.sha256(f"evolm-synth/{int(seed)}/holdout/{key}".encode()).digest()[:8], "big")
 
 
 def _twins(equation: str) -> frozenset[str]:
@@ -53,8 +50,8 @@ class Holdout:
         self.space = one_step_equations()
         held: set[str] = set()
         for op in "+-*/":
-            units = sorted({_twins(e) for e in self.space if e.split()[1] == op}, key=sorted)
-            ranked = sorted(units, key=lambda u: _digest(seed, " | ".join(sorted(u))))
+            units = {_twins(e) for e in self.space if e.split()[1] == op}
+            ranked = sorted(units, key=lambda u: (derive_seed(seed, "holdout/" + " | ".join(sorted(u))), sorted(u)))
             for unit in ranked[: round(len(units) / SHARE)]:
                 held |= unit
         self.one_step = frozenset(held)
