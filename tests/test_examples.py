@@ -13,7 +13,7 @@ from evolm.checkpoint import load_checkpoint
 
 REPO = Path(__file__).resolve().parent.parent
 # The findings the full mini study showed when last measured (README, "The miniature study").
-MINI_STUDY_SHOWN = ("F1", "F2", "F3")
+MINI_STUDY_SHOWN = ("F1", "F2", "F3", "F4")
 pytestmark = pytest.mark.slow
 
 
@@ -37,11 +37,11 @@ def test_quickstart(tmp_path):
         assert title in md
     runs = _by_signature(tmp_path / "runs")
     assert set(runs) == {"1M-500KT", "1M-500KT-400KT", "1M-500KT-600ep4", "1M-500KT-400KT-600ep4", "1M-500KT-400KT-600ep4-24ep1"}
-    # SFT taught the answer format (a boxed answer on every basic problem, measured), and the report judged
-    # finding 4 from the two SFT runs. With the test computations held out of the pool (data version 3)
-    # the answers are mostly wrong (README, "The miniature study").
+    # SFT taught the answer format (a boxed answer on every in-domain problem, measured), and the report
+    # judged finding 4 from the two SFT runs (measured on data version 4: 8.0 vs 9.4%, too noisy with one
+    # seed of a 600-example SFT; the full study shows it at three seeds).
     for name in ("1M-500KT-600ep4", "1M-500KT-400KT-600ep4", "1M-500KT-400KT-600ep4-24ep1"):
-        samples = (runs[name].path / "eval" / "SynthMathBasic1.samples.jsonl").read_text().splitlines()
+        samples = (runs[name].path / "eval" / "SynthMathBasic3.samples.jsonl").read_text().splitlines()
         boxed = sum("\\boxed{" in json.loads(line)["completions"][0] for line in samples)
         assert len(samples) == 500 and boxed >= 0.95 * len(samples), (name, boxed)
     f4 = json.loads((report / "findings.json").read_text())["findings"][3]
@@ -54,7 +54,7 @@ def test_quickstart(tmp_path):
 
 
 def test_mini_study_shows_the_findings(tmp_path):
-    """The full miniature study, its study file (about 32 minutes): the findings it showed when measured (README,
+    """The full miniature study, its study file (about 33 minutes): the findings it showed when measured (README,
     "The miniature study") still show, each by the report's own 2-SE rule."""
     done = subprocess.run([sys.executable, "-m", "evolm", "study", "run", str(REPO / "examples" / "mini-study.yaml"),
                            "--out", str(tmp_path / "runs")], capture_output=True, text=True, env=_env(), timeout=3600)
@@ -66,11 +66,11 @@ def test_mini_study_shows_the_findings(tmp_path):
         effect = found[finding]["effect"]
         assert effect["value"] >= 2 * effect["se"] > 0
     assert found["F8"]["verdict"] == "not tested"  # no reward model in the miniature
-    assert len([f for f in found.values() if f["verdict"] == "shown"]) >= 3
+    assert len([f for f in found.values() if f["verdict"] == "shown"]) >= 4
 
 
 def test_calibration_script_reproduces_the_shipped_table(tmp_path):
-    """examples/calibrate-ladder.sh (about 20 minutes) measures again the table DATASET.md shows.
+    """examples/calibrate-ladder.sh (about 14 minutes) measures again the table DATASET.md shows.
     Seeded training on the same CPU reproduces it; other hardware may round differently, so each
     number must agree within 2 standard errors."""
     out = tmp_path / "calibration.json"

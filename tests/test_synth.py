@@ -22,9 +22,9 @@ import pytest
 from evolm.errors import BadInput
 from evolm.stages.data import synth as synth_stage
 from evolm.synth import SCALES, SIZES, generate
-from evolm.synth.math.families_basic import basic, one_step_equations
+from evolm.synth.math.families_basic import basic, one_step_equations, two_step_equations
 from evolm.synth.math.holdout import EQUATION, Holdout, equations
-from evolm.synth.math.word_problems import BASIC1_MAX_ROWS, basic_test_rows
+from evolm.synth.math.word_problems import BASIC1_MAX_ROWS, BASIC3_MAX_ANSWER_SHARE, basic_test_rows
 from evolm.synth.ood.code_output import SAFE_BUILTINS
 from evolm.synth.ood.rules_logic import VAR, Cond, Lit, Rule, solve
 
@@ -91,7 +91,7 @@ def test_layout_summary_and_hashes(synth):
     out, summary, lines = synth
     on_disk = json.loads((out / "synth.json").read_text(encoding="utf-8"))
     assert on_disk == summary
-    assert summary["generator"] == "evolm-synth" and summary["version"] == 3
+    assert summary["generator"] == "evolm-synth" and summary["version"] == 4
     assert summary["seed"] == 0 and summary["scale"] == "tiny"
     stems = {s for suite in summary["suites"].values() for s in suite}
     assert summary["suites"]["synth-id"] == ["SynthMathBasic1", "SynthMathBasic2", "SynthMathBasic3",
@@ -192,6 +192,8 @@ def test_no_synthmath_test_problem_computes_what_a_pool_problem_computes(synth):
             assert computation and computation not in pool_parts, r
             if stem in ("Basic1", "Basic2"):
                 assert computation[0] in held_out, r
+            if stem == "Basic3":  # facts the pool teaches, composed as no pool solution composes them
+                assert computation in Holdout(0).two_step and set(computation) <= pool_equations, r
     asked = {equations(r["gt_solution"])[0] for r in _rows(out / "benchmarks/SynthMathBasic1.jsonl")}
     assert len(asked) > 40 and {e.split()[1] for e in asked} == set("+-*/")
 
@@ -219,6 +221,33 @@ def test_the_held_out_equations_are_a_seeded_quarter_of_each_operation_with_comm
         "8 * 13 = 104", "115 * 2 / 5 = 46", "3 + 4 = 7")
     with pytest.raises(ValueError, match="no equation"):
         a.for_test(())
+
+
+def test_the_held_out_two_step_computations_are_a_seeded_quarter_of_those_on_taught_facts():
+    a = Holdout(0)
+    pairs = two_step_equations()
+    assert len(pairs) == 1025 and a.two_step == Holdout(0).two_step and a.two_step != Holdout(1).two_step
+    eligible = [c for c in pairs if not set(c) & a.one_step]
+    assert a.two_step < set(eligible) and abs(len(a.two_step) / len(eligible) - 0.25) < 0.03
+    for first, second in a.two_step:  # "3 + 4, then 2 more" held out means "4 + 3, then 2 more" is too
+        x, op, y, _, value = first.split()
+        if op == "+":
+            assert (f"{y} + {x} = {value}", second) in a.two_step
+    held, free = sorted(a.two_step)[0], sorted(set(eligible) - a.two_step)[0]
+    assert a.for_pool(free) and not a.for_pool(held) and not a.for_pool(("12 * 3 = 36", *held))
+    assert not a.for_composition_test(held)  # its steps are not taught yet
+    a.show((held[0],))
+    a.show((held[1], "12 * 3 = 36"))
+    a.show(free)
+    assert a.for_composition_test(held) and not a.for_composition_test(free)
+
+
+def test_no_basic_tier_3_test_answer_is_a_good_guess(synth):
+    """Sums of digits pile up on a few values: always answering the commonest would have scored 11%
+    of basic tier 3 as drawn, so the test set caps each answer's share."""
+    out, _, _ = synth
+    answers = collections.Counter(r["gt_answer"] for r in _rows(out / "benchmarks/SynthMathBasic3.jsonl"))
+    assert max(answers.values()) <= BASIC3_MAX_ANSWER_SHARE * SIZES["tiny"]["test"] and len(answers) > 12
 
 
 def test_every_arithmetic_step_is_read_as_an_equation(synth):

@@ -25,7 +25,7 @@ STANDS_FOR = {
     "benchmarks/SynthMathBasic2.jsonl": ("the ladder's second rung (in-domain)",
                                          "the same operation as a one-step word problem"),
     "benchmarks/SynthMathBasic3.jsonl": ("the ladder's third rung (in-domain)",
-                                         "a two-step word problem on digits"),
+                                         "a two-step word problem on digits composing facts the pool teaches"),
     "benchmarks/SynthMathLevel1.jsonl": ("GSM8K / MATH level 1 (in-domain)", "1-2 steps, small numbers"),
     "benchmarks/SynthMathLevel2.jsonl": ("GSM8K / MATH level 2 (in-domain)", "3-4 steps"),
     "benchmarks/SynthMathLevel3.jsonl": ("GSM8K / MATH level 3 (in-domain)", "5+ steps, larger numbers"),
@@ -158,7 +158,10 @@ def render_card(summary: dict, world_stats: dict) -> str:
         "of equations), whole or as consecutive steps of a longer solution, so another wording of "
         "a pool problem is never a test problem. Basic tiers 1 and 2 ask only held-out equations: "
         "a seeded quarter of each operation's one-step equations on digits (with their commuted "
-        "forms), which no pool solution writes in any step. Test problems differ in text from each "
+        "forms), which no pool solution writes in any step. Basic tier 3 composes facts the pool "
+        "teaches: two steps, each an equation some pool solution writes, in one of a seeded quarter "
+        "of such two-step computations that no pool solution writes as consecutive steps; no answer "
+        "is more than 8% of the set. Test problems differ in text from each "
         "other, and no worked example in the math text is a test problem; the math text states "
         "every arithmetic fact, held out or not, as FineMath would.",
         "- SynthCode: the generated function is executed in a fresh namespace whose builtins are a "

@@ -81,6 +81,22 @@ def one_step_equations() -> frozenset[str]:
         + [f"{a * b} / {a} = {b}" for a in factors for b in factors])
 
 
+def two_step_equations() -> frozenset[tuple[str, str]]:
+    """Every computation a tier-3 problem can write whose two steps are both one-step equations
+    (`one_step_equations`): an addition, subtraction or multiplication on digits, then an amount
+    taken away or added, as `basic` draws them. The space `evolm.synth.math.holdout` splits for
+    tier 3."""
+    space = one_step_equations()
+    firsts = [e for e in space if e.split()[1] in "+-*"]
+    pairs = set()
+    for first in firsts:
+        value = int(first.split()[-1])
+        seconds = [f"{value} - {c} = {value - c}" for c in range(1, min(9, value - 1) + 1)]
+        seconds += [f"{value} + {c} = {value + c}" for c in range(1, 10)]
+        pairs.update((first, second) for second in seconds if second in space)
+    return frozenset(pairs)
+
+
 def basic(rng: random.Random, tier: int) -> Problem:
     """A tier-1 (bare operation), tier-2 (one-step word problem) or tier-3 (two-step) problem on
     numbers 1-9."""
