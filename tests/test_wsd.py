@@ -166,3 +166,25 @@ def test_branch_refusals(shards, tmp_path, cli):
                      "--out", tmp_path / "b")
         assert result.code == 2 and message in result.err, (args, result.err)
         assert not (tmp_path / "b").exists()
+
+
+def test_a_failed_overwrite_keeps_the_finished_runs_branch_states(shards, tmp_path, cli):
+    """An --overwrite rerun stages its branch states in OUT.branches.partial (where --branch-from finds
+    them while it trains) and moves them to OUT.branches only once it has written OUT: killed first,
+    it leaves the finished run's checkpoint and its branch states as they were."""
+    args = ("pretrain", *SMALL, "--tokens", "40K", "--data", shards / "general", *WSD, "--branch-at", "20K",
+            "--save-every", "10", "--out", tmp_path / "stable")
+    assert cli(*args).code == 0
+    old_state = tmp_path / "stable.branches" / "20K" / "trainer.json"
+    before = old_state.read_bytes()
+    staged = tmp_path / "stable.branches.partial" / "20K" / "trainer.json"
+    kill_when(_run(*args, "--seed", "1", "--overwrite"), staged)
+    assert staged.is_file() and old_state.read_bytes() == before
+    assert json.loads((tmp_path / "stable.branches" / "branches.json").read_text())["config"]["seed"] == 0
+    # while the rerun is unfinished, --branch-from reads its states: they are seed 1's
+    branch = cli("pretrain", *SMALL, "--tokens", "20K", "--data", shards / "general", *WSD, "--branch-from", tmp_path / "stable",
+                 "--out", tmp_path / "branch")
+    assert branch.code == 2 and "seed" in branch.err
+    assert cli(*args, "--seed", "1", "--overwrite", "--resume").code == 0
+    assert not (tmp_path / "stable.branches.partial").exists()
+    assert json.loads((tmp_path / "stable.branches" / "branches.json").read_text())["config"]["seed"] == 1

@@ -9,16 +9,23 @@ saves its full training state at each such step into `OUT.branches/<B>/`, and
 decayed checkpoint of budget B, equal to a stand-alone WSD run of budget B with the same warmup
 (bitwise on CPU, tested). The index `OUT.branches/branches.json` holds the stable run's settings,
 which the branch must share.
+
+While the stable run trains (OUT.partial exists) its states are in `OUT.branches.partial/`, where
+`--branch-from` finds them, so a branch can start before the stable run ends; the run moves them to
+`OUT.branches/` when it has written OUT. So a failed `--overwrite` rerun leaves the finished run's
+states beside the checkpoint they belong to, as it leaves the checkpoint.
 """
 
 from __future__ import annotations
 
 import json
+import shutil
 from dataclasses import replace
 from pathlib import Path
 
 from evolm.errors import BadInput
 from evolm.fsutil import write_json
+from evolm.training.rundir import partial_dir
 from evolm.units import format_count, format_count_exact
 
 INDEX = "branches.json"
@@ -28,8 +35,21 @@ OWN = ("total_steps", "decay_steps")
 
 
 def branches_dir(out: Path) -> Path:
+    """The branch states of the finished run OUT."""
     out = Path(out)
     return out.with_name(out.name + ".branches")
+
+
+def staging_dir(out: Path) -> Path:
+    """The branch states of the run training OUT (in OUT.partial)."""
+    out = Path(out)
+    return out.with_name(out.name + ".branches.partial")
+
+
+def current_dir(out: Path) -> Path:
+    """Where OUT's branch states are: its run in progress's, if it has any, else its finished run's."""
+    staged = staging_dir(out)
+    return staged if partial_dir(out).exists() and staged.is_dir() else branches_dir(out)
 
 
 def branch_points(config, overrides, counts: tuple[int, ...], out: Path) -> dict[int, Path]:
@@ -51,15 +71,20 @@ def branch_points(config, overrides, counts: tuple[int, ...], out: Path) -> dict
         if start in points:
             raise BadInput(f"--branch-at {format_count(count)} and {points[start].name} start their decay at the same "
                            f"step ({start}); keep one of them.")
-        points[start] = branches_dir(out) / format_count_exact(count)
+        points[start] = staging_dir(out) / format_count_exact(count)
     return points
 
 
-def clear(out: Path) -> None:
-    """A run that starts afresh (new, or --overwrite) drops the branch states of an earlier run of OUT."""
-    import shutil
+def clear_staged(out: Path) -> None:
+    """A run that starts afresh (new, or --overwrite) drops the states an interrupted run of OUT staged."""
+    shutil.rmtree(staging_dir(out), ignore_errors=True)
 
+
+def publish(out: Path) -> None:
+    """Once OUT is written: its run's states replace an earlier run's (none if it had no --branch-at)."""
     shutil.rmtree(branches_dir(out), ignore_errors=True)
+    if staging_dir(out).is_dir():
+        staging_dir(out).rename(branches_dir(out))
 
 
 def write_index(out: Path, config, overrides, points: dict[int, Path], record: dict) -> None:
@@ -68,13 +93,13 @@ def write_index(out: Path, config, overrides, points: dict[int, Path], record: d
     index = {"stable_run": str(Path(out).resolve()), "config": config.comparable(), "decay": overrides.decay or DEFAULT_DECAY,
              "budgets": {path.name: {"step": step, "tokens": step * config.tokens_per_step, "state": path.name}
                          for step, path in points.items()}, **record}
-    branches_dir(out).mkdir(parents=True, exist_ok=True)
-    write_json(branches_dir(out) / INDEX, index)
+    staging_dir(out).mkdir(parents=True, exist_ok=True)
+    write_json(staging_dir(out) / INDEX, index)
 
 
 def find_branch(stable: Path, budget: int) -> tuple[dict, dict, Path]:
     """(the stable run's index, this budget's entry, its state folder), or one sentence why not."""
-    folder = branches_dir(stable)
+    folder = current_dir(stable)
     try:
         index = json.loads((folder / INDEX).read_text(encoding="utf-8"))
     except (OSError, ValueError):

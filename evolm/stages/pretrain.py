@@ -77,9 +77,12 @@ def run(*, model: str, tokens: int | PerParam, data: Path, out: Path, tokenizer:
     from evolm.training.processes import is_main_process
 
     if is_main_process():
-        if not resume:  # states of an earlier run of OUT (--overwrite) must not seed new branches
-            branches.clear(out)
+        if not resume:  # states an interrupted earlier run staged must not seed this run's branches
+            branches.clear_staged(out)
         if points:
             branches.write_index(out, config, overrides, points, {"preset": preset.name, "data": str(Path(data).resolve()),
                                                                   "data_fingerprint": shards.fingerprint})
-    return run_and_save(spec, net, out, resume=resume, overwrite=overwrite)
+    checkpoint = run_and_save(spec, net, out, resume=resume, overwrite=overwrite)
+    if is_main_process():
+        branches.publish(out)
+    return checkpoint
