@@ -13,7 +13,7 @@ from evolm.checkpoint import load_checkpoint
 
 REPO = Path(__file__).resolve().parent.parent
 # The findings the full mini study showed when last measured (README, "The miniature study").
-MINI_STUDY_SHOWN = ("F1", "F2", "F3", "F4")
+MINI_STUDY_SHOWN = ("F1", "F2", "F3")
 pytestmark = pytest.mark.slow
 
 
@@ -39,7 +39,7 @@ def test_quickstart(tmp_path):
     assert set(runs) == {"1M-500KT", "1M-500KT-400KT", "1M-500KT-600ep4", "1M-500KT-400KT-600ep4", "1M-500KT-400KT-600ep4-24ep1"}
     # SFT taught the answer format (a boxed answer on every in-domain problem, measured), and the report
     # judged finding 4 from the two SFT runs (measured on data version 4: 8.0 vs 9.4%, too noisy with one
-    # seed of a 600-example SFT; the full study shows it at three seeds).
+    # seed of a 600-example SFT; within error in the full study at three seeds too).
     for name in ("1M-500KT-600ep4", "1M-500KT-400KT-600ep4", "1M-500KT-400KT-600ep4-24ep1"):
         samples = (runs[name].path / "eval" / "SynthMathBasic3.samples.jsonl").read_text().splitlines()
         boxed = sum("\\boxed{" in json.loads(line)["completions"][0] for line in samples)
@@ -66,7 +66,7 @@ def test_mini_study_shows_the_findings(tmp_path):
         effect = found[finding]["effect"]
         assert effect["value"] >= 2 * effect["se"] > 0
     assert found["F8"]["verdict"] == "not tested"  # no reward model in the miniature
-    assert len([f for f in found.values() if f["verdict"] == "shown"]) >= 4
+    assert len([f for f in found.values() if f["verdict"] == "shown"]) >= 3
 
 
 def test_calibration_script_reproduces_the_shipped_table(tmp_path):

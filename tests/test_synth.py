@@ -198,6 +198,19 @@ def test_no_synthmath_test_problem_computes_what_a_pool_problem_computes(synth):
     assert len(asked) > 40 and {e.split()[1] for e in asked} == set("+-*/")
 
 
+def test_the_math_text_never_writes_a_held_out_two_step_computation(synth):
+    """The CPT text states facts, held out or not, but never a test's two-step computation as
+    consecutive steps: else CPT would show the CPT branch the SynthMathBasic3 problems in other words."""
+    out, _, _ = synth
+    held = Holdout(0).two_step
+    written = 0
+    for r in _rows(out / "text/math.jsonl"):
+        steps = equations(r["text"])
+        written += len(steps)
+        assert not any(steps[i:i + 2] in held for i in range(len(steps) - 1)), r["id"]
+    assert written > 5_000  # 9,022 at the tiny scale
+
+
 def test_the_held_out_equations_are_a_seeded_quarter_of_each_operation_with_commuted_twins():
     a, b = Holdout(0), Holdout(1)
     assert a.one_step == Holdout(0).one_step and a.one_step != b.one_step

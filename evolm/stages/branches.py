@@ -81,7 +81,8 @@ def clear_staged(out: Path) -> None:
 
 
 def publish(out: Path) -> None:
-    """Once OUT is written: its run's states replace an earlier run's (none if it had no --branch-at)."""
+    """Once OUT is written (before OUT.partial goes, so that `current_dir` finds the staged states
+    if this is cut short): its run's states replace an earlier run's (none without --branch-at)."""
     shutil.rmtree(branches_dir(out), ignore_errors=True)
     if staging_dir(out).is_dir():
         staging_dir(out).rename(branches_dir(out))

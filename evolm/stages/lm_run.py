@@ -12,7 +12,7 @@ from __future__ import annotations
 import shutil
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 from evolm.checkpoint import Checkpoint, build_manifest, is_checkpoint, write_checkpoint
 from evolm.manifest import Compute, DataSource, device_hours, ModelRecord, Outcome, Schedule, TokenizerRecord
@@ -272,6 +272,9 @@ class RunSpec:
     branch_points: dict = field(default_factory=dict)  # step -> state folder (a WSD run's --branch-at)
     start_from: Path | None = None  # a branch's starting state (--branch-from)
     schedule_notes: dict = field(default_factory=dict)  # extra schedule settings: options (schedule_options), a branch's origin
+    # Called with OUT once it is written, before OUT.partial goes: a killed run then still has
+    # OUT.partial beside its new OUT (a --branch-at run publishes its branch states here).
+    on_saved: Callable[[Path], None] | None = None
 
 
 def run_and_save(spec: RunSpec, model, out: Path, *, resume: bool, overwrite: bool) -> Checkpoint:
@@ -373,6 +376,8 @@ def _save(spec: RunSpec, result, out: Path, partial: Path, tracking: Tracking) -
         tracking.copy_logs(tmp)
 
     checkpoint = write_checkpoint(out, manifest, write_files, overwrite=True)
+    if spec.on_saved is not None:
+        spec.on_saved(out)
     shutil.rmtree(partial, ignore_errors=True)
     log(f"{spec.stage} done: {checkpoint.signature}, {result.tokens:,} tokens in {result.wall_time_s:.1f}s "
         f"({result.tokens_per_s:,.0f} tokens/s), final loss {result.final_loss:.4f}, "

@@ -72,7 +72,7 @@ def run(*, model: str, tokens: int | PerParam, data: Path, out: Path, tokenizer:
         val_sets={"pretrain": shards.split("val")},
         data_records=[data_record("pretrain", shards, budget, plan, 0)],
         extra={"budget_spec": str(tokens)}, report_to=report_to,
-        branch_points=points, start_from=start_from, schedule_notes=notes,
+        branch_points=points, start_from=start_from, schedule_notes=notes, on_saved=branches.publish,
     )
     from evolm.training.processes import is_main_process
 
@@ -82,7 +82,4 @@ def run(*, model: str, tokens: int | PerParam, data: Path, out: Path, tokenizer:
         if points:
             branches.write_index(out, config, overrides, points, {"preset": preset.name, "data": str(Path(data).resolve()),
                                                                   "data_fingerprint": shards.fingerprint})
-    checkpoint = run_and_save(spec, net, out, resume=resume, overwrite=overwrite)
-    if is_main_process():
-        branches.publish(out)
-    return checkpoint
+    return run_and_save(spec, net, out, resume=resume, overwrite=overwrite)

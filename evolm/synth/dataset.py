@@ -95,7 +95,7 @@ def generate(out: pathlib.Path, *, seed: int = 0, scale: str = "tiny",
              word_problems.test_rows(seed, level, size["test"], holdout, test_texts))
 
     record("text/math.jsonl", _write_text(out / "text/math.jsonl", "math",
-                                          MathText(seed, test_texts).documents(),
+                                          MathText(seed, test_texts, holdout.two_step).documents(),
                                           size["math_bytes"]))
 
     n = size["test"]

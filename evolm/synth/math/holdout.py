@@ -19,8 +19,8 @@ from the steps, so two wordings of one computation are one computation.
   one-step equation some pool solution writes, in a sequence no pool solution writes. The facts are
   taught; the problem is new, as a GSM8K test problem is new while its arithmetic is not. The
   1,025 such two-step computations (`two_step_equations`) are split like the one-step ones: a
-  seeded quarter of those whose steps the pool may write, an addition first step with its commuted
-  twin, is held out, and no pool solution writes one as consecutive steps (at the `full` scale the
+  seeded quarter of those whose steps the pool may write, a first step with its commuted
+  twin (+, *), is held out, and no pool solution writes one as consecutive steps (at the `full` scale the
   pool otherwise writes nearly all of them). Tiers 1-2 ask for facts never shown, which a 1M model
   does not compute (measured: 0-4 of the 63 held-out equations after SFT, 33-106 of the other
   191), so on them every post-trained model of the miniature study scored at the floor whatever

@@ -15,6 +15,7 @@ from typing import Iterator
 from evolm.synth.math import arith_facts as af
 from evolm.synth.math.problem_kit import fraction
 from evolm.synth.math.families_basic import basic
+from evolm.synth.math.holdout import equations
 from evolm.synth.math.word_problems import FAMILY_NAMES, POOL_LADDER, make_problem
 from evolm.synth.people import person
 from evolm.synth.rng import make_rng
@@ -54,9 +55,14 @@ GLOSSARY = (
 class MathText:
     """An endless, seeded stream of math documents."""
 
-    def __init__(self, seed: int, exclude: set[str], purpose: str = "math-text"):
+    def __init__(self, seed: int, exclude: set[str], held_out: frozenset = frozenset(), purpose: str = "math-text"):
         self.rng = make_rng(seed, purpose)
         self.exclude = exclude  # problem texts that must not appear (the test sets)
+        # Two-step computations the test sets ask (`Holdout.two_step`): the text states every
+        # arithmetic fact, as FineMath would, but never writes one of these as consecutive steps,
+        # or CPT would show the CPT branch the test's computations in other words (finding 4
+        # compares it with a branch without CPT).
+        self.held_out = held_out
         kinds = [(self.lesson_doc, 30), (self.worked_doc, 30), (self.drill_doc, 14),
                  (self.table_doc, 6), (self.forum_doc, 12), (self.glossary_doc, 4),
                  (self.practice_doc, 8), (self.basics_doc, 24)]
@@ -65,7 +71,13 @@ class MathText:
 
     def documents(self) -> Iterator[str]:
         while True:
-            yield self.rng.choices(self.kinds, weights=self.weights)[0]()
+            doc = self.rng.choices(self.kinds, weights=self.weights)[0]()
+            if not self._writes_held_out(doc):  # two problems' steps in a row could form one too
+                yield doc
+
+    def _writes_held_out(self, text) -> bool:
+        steps = equations(text)
+        return any(steps[i:i + 2] in self.held_out for i in range(len(steps) - 1))
 
     # -- document kinds ------------------------------------------------------------------------
     def lesson_doc(self) -> str:
@@ -102,7 +114,7 @@ class MathText:
                 p = basic(rng, level)
             else:
                 p = make_problem(rng, level, rng.choice(FAMILY_NAMES))
-            if p.text not in self.exclude:
+            if p.text not in self.exclude and not self._writes_held_out(p.steps):
                 break
         else:  # pragma: no cover
             return self.drill_doc()
@@ -174,7 +186,7 @@ class MathText:
         style = rng.randrange(3)
         for i in range(rng.randint(6, 12)):
             p = basic(rng, rng.choice((1, 1, 2, 2, 3)))
-            if p.text in self.exclude:
+            if p.text in self.exclude or self._writes_held_out(p.steps):
                 continue
             work = " ".join(p.steps)
             if style == 0:

@@ -115,7 +115,8 @@ def basic_test_rows(seed: int, tier: int, n: int, holdout: Holdout, exclude: set
 
     rows = []
     for i in range(n):
-        p = _fresh(draw, holdout.for_composition_test, exclude, "basic tier-3")
+        p = _fresh(draw, holdout.for_composition_test, exclude,
+                   f"basic tier-3 (each answer on at most {cap} of {n} rows)")
         answers[p.answer] += 1
         rows.append(to_row(f"SynthMathBasic3-{i:04d}", p))
     return rows
