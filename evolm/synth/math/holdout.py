@@ -47,6 +47,11 @@ def equations(steps: list[str] | str) -> Computation:
     return tuple(f"{lhs} = {value}" for lhs, value in EQUATION.findall(text))
 
 
+def writes_pair(computation: Computation, pairs: frozenset) -> bool:
+    """Whether two consecutive steps of the computation are one of `pairs` (two-step computations)."""
+    return any(computation[i:i + 2] in pairs for i in range(len(computation) - 1))
+
+
 def _twins(equation: str) -> frozenset[str]:
     """The equation with its commuted form, for + and * (one unit of the split)."""
     a, op, b, _, value = equation.split()
@@ -74,17 +79,14 @@ class Holdout:
         units = {frozenset((first, c[1]) for first in _twins(c[0])) for c in eligible}
         self.two_step = frozenset(c for unit in _held_share(seed, "holdout2/", units) for c in unit)
         self.shown: set[Computation] = set()  # every run of consecutive equations the pool writes
-        self.taught: set[str] = set()  # every one-step equation on digits the pool writes, in any step
 
     def for_pool(self, computation: Computation) -> bool:
-        pairs = (computation[i:i + 2] for i in range(len(computation) - 1))
-        return not any(e in self.one_step for e in computation) and not any(p in self.two_step for p in pairs)
+        return not any(e in self.one_step for e in computation) and not writes_pair(computation, self.two_step)
 
     def show(self, computation: Computation) -> None:
         """Record a pool problem's computation: its parts are not test computations."""
         n = len(computation)
         self.shown.update(computation[i:j] for i in range(n) for j in range(i + 1, n + 1))
-        self.taught.update(e for e in computation if e in self.space)
 
     def for_test(self, computation: Computation) -> bool:
         if not computation:
@@ -94,5 +96,5 @@ class Holdout:
         return computation not in self.shown
 
     def for_composition_test(self, computation: Computation) -> bool:
-        """A held-out two-step computation whose steps the pool writes (`taught`)."""
-        return computation in self.two_step and all(e in self.taught for e in computation)
+        """A held-out two-step computation whose steps the pool writes (each a run `show` recorded)."""
+        return computation in self.two_step and all((e,) in self.shown for e in computation)

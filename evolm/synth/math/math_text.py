@@ -15,7 +15,7 @@ from typing import Iterator
 from evolm.synth.math import arith_facts as af
 from evolm.synth.math.problem_kit import fraction
 from evolm.synth.math.families_basic import basic
-from evolm.synth.math.holdout import equations
+from evolm.synth.math.holdout import equations, writes_pair
 from evolm.synth.math.word_problems import FAMILY_NAMES, POOL_LADDER, make_problem
 from evolm.synth.people import person
 from evolm.synth.rng import make_rng
@@ -76,8 +76,7 @@ class MathText:
                 yield doc
 
     def _writes_held_out(self, text) -> bool:
-        steps = equations(text)
-        return any(steps[i:i + 2] in self.held_out for i in range(len(steps) - 1))
+        return writes_pair(equations(text), self.held_out)
 
     # -- document kinds ------------------------------------------------------------------------
     def lesson_doc(self) -> str:
