@@ -23,7 +23,9 @@ interpreter=$(command -v "$py")
 # and `python` (gpu_check.sh reads CUDA, vLLM and the manifests with it) is the interpreter evolm runs on.
 printf '#!/bin/sh\nexec %q -m evolm "$@"\n' "$interpreter" > "$site/bin/evolm"
 chmod +x "$site/bin/evolm"
-ln -sf "$interpreter" "$site/bin/python"
+# A script, not a link: a venv's python found through a link elsewhere would not see its venv (its packages).
+printf '#!/bin/sh\nexec %q "$@"\n' "$interpreter" > "$site/bin/python"
+chmod +x "$site/bin/python"
 # gpu_check's FSDP check starts `accelerate launch`: where the image put accelerate's module but not its command
 if ! command -v accelerate >/dev/null 2>&1; then
   printf '#!/bin/sh\n[ "$1" = launch ] && shift\nexec %q -m accelerate.commands.launch "$@"\n' "$interpreter" > "$site/bin/accelerate"
