@@ -67,8 +67,12 @@ def test_the_device_script_installs_the_carried_wheels_and_dry_runs_the_checks(t
     assert (out / "gpu_check.txt").read_text() == done.stdout and (out / "gpu_check.log").read_text() == ""
     site = tmp_path / "site"
     assert (site / "carried_probe.py").is_file()  # installed into a folder of its own, not into the environment
-    # evolm runs from the checkout, on the interpreter that `python` (what gpu_check.sh reads CUDA with) names
-    assert (site / "bin" / "python").resolve() == Path(sys.executable).resolve()
+    # evolm runs from the checkout, on the interpreter that `python` (what gpu_check.sh reads CUDA with) names,
+    # inside its venv: a link to a venv's python from another folder ran the base interpreter, without the
+    # venv's packages (on the H200 image every check then said "no CUDA")
+    prefix = subprocess.run([site / "bin" / "python", "-c", "import sys; print(sys.prefix)"], capture_output=True,
+                            text=True, check=True).stdout.strip()
+    assert prefix == sys.prefix
     assert (site / "bin" / "evolm").read_text() == f"#!/bin/sh\nexec {sys.executable} -m evolm \"$@\"\n"
 
 
