@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # The GPU paths users depend on, exercised in one run on a lent GPU machine (at most 9 minutes):
-#   pretrain-1B   the 1B preset in bf16 for about 60 steps: tokens/s and MFU (goal: >= 45%)
-#   compile-1B    the same with --compile: whether torch.compile pays (it is opt-in until it does)
+#   pretrain-1B   the 1B preset in bf16 for about 60 steps, eager: tokens/s and MFU (goal: >= 45%)
+#   compile-1B    the same with --compile: whether torch.compile pays (on by default from 1,000 steps)
 #   fsdp-125M     the 125M preset through configs/accelerate/fsdp-1B.yaml on one GPU: parallelism, tokens/s
 #   eval-vllm     `evolm eval --backend vllm` against `--backend transformers` on a 125M SFT checkpoint
-#   grpo-5        5 GRPO steps (vLLM colocate when vLLM is installed)
+#                 (the transformers half alone where vLLM is not installed)
+#   grpo-5        5 GRPO steps of 128-token completions (vLLM colocate when vLLM is installed)
 #   ppo-5         5 PPO steps with a critic (evolm's colocated vLLM engine when vLLM is installed)
-# One line per check on stdout ("check NAME: ..." or "check NAME: skipped: WHY"); logs go to WORKDIR.
+# One line per check on stdout ("check NAME: ...", "check NAME: skipped: WHY", or why it failed: "timed out
+# at its limit" or "failed, exit N"); logs go to WORKDIR.
 # Usage: bash benchmarks/gpu_check.sh [--dry-run | --rehearse] [WORKDIR]  (default WORKDIR: runs/gpu-check)
 # --dry-run, or a machine without CUDA, skips every check after checking that the evolm commands and
 # options it would run exist (the tests run it that way, so the script cannot rot).
@@ -17,9 +19,11 @@ set -euo pipefail
 dry=0 rehearse=0
 if [ "${1:-}" = "--dry-run" ]; then dry=1; shift; elif [ "${1:-}" = "--rehearse" ]; then rehearse=1; shift; fi
 # The checks' sizes: the GPU's, or the rehearsal's.
-big=1B small=125M tokens=2M seq=2048 batch=16 scale=small vocab=4096 sft_examples=512 limit=500 new_tokens=64
+# The RL checks' completions are short: a 125M model after 4 SFT steps never ends one, and at the paper's
+# 1024 tokens each GRPO step took 14 s of transformers generation on an H200 (both checks timed out).
+big=1B small=125M tokens=2M seq=2048 batch=16 scale=small vocab=4096 sft_examples=512 limit=500 new_tokens=64 completion=128
 if [ "$rehearse" = 1 ]; then
-  big=1M small=1M tokens=16K seq=64 batch=8 scale=tiny vocab=1024 sft_examples=64 limit=8 new_tokens=16
+  big=1M small=1M tokens=16K seq=64 batch=8 scale=tiny vocab=1024 sft_examples=64 limit=8 new_tokens=16 completion=32
 fi
 work=${1:-runs/gpu-check}
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -37,6 +41,9 @@ need() {  # need "SUBCOMMAND..." --flag...
     grep -q -- "$flag" <<<"$help" || { echo "gpu_check: evolm $cmd has no $flag" >&2; exit 2; }
   done
 }
+failed() {  # failed STATUS -> why a check's command ended without a checkpoint (timeout exits 124)
+  if [ "$1" = 124 ]; then echo "timed out at its limit (see $log)"; else echo "failed, exit $1 (see $log)"; fi
+}
 field() {  # field CHECKPOINT PYTHON-EXPR-ON-m  -> a value of the manifest
   python -c "import json,sys; m=json.load(open(sys.argv[1]+'/evolm.json')); print($2)" "$1"
 }
@@ -44,10 +51,10 @@ field() {  # field CHECKPOINT PYTHON-EXPR-ON-m  -> a value of the manifest
 need "data synth" --out --scale --seed --overwrite
 need "data tokenizer" --vocab-size --out --overwrite
 need "data prepare" --tokenizer --out --overwrite
-need pretrain --model --tokens --data --global-batch --seq-len --out --overwrite --log-every --compile
+need pretrain --model --tokens --data --global-batch --seq-len --out --overwrite --log-every --compile --no-compile
 need sft --data --examples --epochs --out --overwrite
 need eval --suite --benchmarks --limit --samples --backend --out --overwrite --max-new-tokens
-need rl --data --examples --prompts-per-step --rollouts --out --overwrite --backend --vllm-memory --algo
+need rl --data --examples --prompts-per-step --rollouts --out --overwrite --backend --vllm-memory --algo --max-completion-length
 for config in fsdp-1B; do [ -f "$here/configs/accelerate/$config.yaml" ] || { echo "gpu_check: no $config.yaml" >&2; exit 2; }; done
 
 checks=(pretrain-1B compile-1B fsdp-125M eval-vllm grpo-5 ppo-5)
@@ -76,17 +83,17 @@ pool="$data/pool/mathpool.jsonl"
 # numbers are per-GPU throughput, not the paper's optimization). The micro batch is the one evolm
 # chooses from the free memory (evolm.training.memory), whose estimate the peak memory checks.
 if out=$(timeout "$(left 240)" evolm pretrain --model "$big" --tokens "$tokens" --global-batch "$batch" --seq-len "$seq" \
-    --data "$web" --out "$work/pt-1B" --overwrite --log-every 10 2>>"$log"); then
+    --data "$web" --out "$work/pt-1B" --overwrite --log-every 10 --no-compile 2>>"$log"); then
   echo "check pretrain-1B: $(field "$out" "f\"{m['schedule']['steps_done']} steps, micro batch {m['schedule']['settings']['micro_batch']} (peak memory {m['compute'].get('peak_memory_gib') or '-'} GiB), {m['compute']['tokens_per_s']:,.0f} tokens/s, MFU {100*m['compute']['mfu']:.1f}% of {m['compute']['peak_flops']/1e12:.4g} TFLOP/s, {m['compute']['wall_time_s']:.0f} s in all\"")"
 else
-  echo "check pretrain-1B: failed (see $log)"
+  echo "check pretrain-1B: $(failed $?)"
 fi
 
 if out=$(timeout "$(left 300)" evolm pretrain --model "$big" --tokens "$tokens" --global-batch "$batch" --seq-len "$seq" \
     --data "$web" --out "$work/pt-1B-compile" --overwrite --log-every 10 --compile 2>>"$log"); then
   echo "check compile-1B: $(field "$out" "f\"compiled {m['schedule']['settings'].get('compiled')}, {m['compute']['tokens_per_s']:,.0f} tokens/s, MFU {100*m['compute']['mfu']:.1f}%, {m['compute']['wall_time_s']:.0f} s in all (compilation in the first step, which the rate leaves out)\"")"
 else
-  echo "check compile-1B: failed (see $log)"
+  echo "check compile-1B: $(failed $?)"
 fi
 
 # 125M through the FSDP launch config on one GPU.
@@ -95,7 +102,7 @@ if out=$(timeout "$(left 150)" accelerate launch --config_file "$here/configs/ac
     --out "$work/pt-125M" --overwrite --log-every 10 2>>"$log"); then
   echo "check fsdp-125M: $(field "$out" "f\"{m['compute'].get('parallelism')}, {m['compute']['tokens_per_s']:,.0f} tokens/s, MFU {100*m['compute']['mfu']:.1f}%\"")"
 else
-  echo "check fsdp-125M: failed (see $log)"
+  echo "check fsdp-125M: $(failed $?)"
 fi
 
 # A 125M SFT checkpoint (the chat template evaluation needs), evaluated by both backends.
@@ -106,12 +113,10 @@ if [ -f "$work/pt-125M/evolm.json" ]; then
 fi
 if [ -z "$sft" ]; then
   echo "check eval-vllm: skipped: no 125M SFT checkpoint (see $log)"
-elif [ "$rollouts" != vllm ] && [ "$rehearse" = 0 ]; then
-  echo "check eval-vllm: skipped: vLLM not installed"
 else
   line="check eval-vllm:"
   backends="transformers vllm"
-  [ "$rollouts" = vllm ] || { backends=transformers; line="$line (vLLM not installed)"; }  # a rehearsal still runs the transformers half
+  [ "$rollouts" = vllm ] || { backends=transformers; line="$line (vLLM not installed)"; }  # the transformers half still runs
   for backend in $backends; do
     t0=$(date +%s.%N)
     if timeout "$(left 120)" evolm eval "$sft" --suite SynthMathBasic1 --benchmarks "$data" --limit "$limit" --samples 4 \
@@ -127,21 +132,21 @@ fi
 # Five GRPO steps of 8 prompts x 4 rollouts (vLLM colocate when installed).
 if [ -z "$sft" ]; then
   echo "check grpo-5: skipped: no 125M SFT checkpoint"
-elif out=$(timeout "$(left 120)" evolm rl "$sft" --data "$pool" --examples 40 --prompts-per-step 8 --rollouts 4 \
-    --backend "$rollouts" --vllm-memory 0.3 --out "$work/rl-125M" --overwrite 2>>"$log"); then
+elif out=$(timeout "$(left 150)" evolm rl "$sft" --data "$pool" --examples 40 --prompts-per-step 8 --rollouts 4 \
+    --max-completion-length "$completion" --backend "$rollouts" --vllm-memory 0.3 --out "$work/rl-125M" --overwrite 2>>"$log"); then
   echo "check grpo-5: $(field "$out" "f\"{m['schedule']['steps_done']} steps in {m['compute']['wall_time_s']:.1f} s, generation {m['posttraining']['generation']['backend']}\"")"
 else
-  echo "check grpo-5: failed (see $log)"
+  echo "check grpo-5: $(failed $?)"
 fi
 
 # Five PPO steps of 8 prompts x 1 rollout: the policy and critic in bf16, rollouts from evolm's own
 # colocated vLLM engine (given the policy's weights each step) when installed.
 if [ -z "$sft" ]; then
   echo "check ppo-5: skipped: no 125M SFT checkpoint"
-elif out=$(timeout "$(left 180)" evolm rl "$sft" --algo ppo --data "$pool" --examples 40 --prompts-per-step 8 \
-    --backend "$rollouts" --vllm-memory 0.3 --out "$work/ppo-125M" --overwrite 2>>"$log"); then
+elif out=$(timeout "$(left 150)" evolm rl "$sft" --algo ppo --data "$pool" --examples 40 --prompts-per-step 8 \
+    --max-completion-length "$completion" --backend "$rollouts" --vllm-memory 0.3 --out "$work/ppo-125M" --overwrite 2>>"$log"); then
   echo "check ppo-5: $(field "$out" "f\"{m['schedule']['steps_done']} steps in {m['compute']['wall_time_s']:.1f} s, {m['compute']['generated_tokens']} tokens generated, generation {m['posttraining']['generation']['backend']}\"")"
 else
-  echo "check ppo-5: failed (see $log)"
+  echo "check ppo-5: $(failed $?)"
 fi
 echo "gpu_check: done in $(( $(date +%s) - start )) s" >&2

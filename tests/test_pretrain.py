@@ -257,3 +257,27 @@ def test_a_logged_token_rate_covers_every_step_since_the_last_logged_row(shards,
     row = next(r for r in _metrics(tmp_path / "run") if r.get("step") == 4)
     # steps 2 to 4 (the first step's warm-up is left out) held the pause: 3 x 512 tokens in over 0.3 s
     assert row["tokens_per_s"] < 3 * 512 / 0.3
+
+
+def test_compilation_is_on_by_default_where_it_pays(monkeypatch):
+    """Without --compile or --no-compile a run compiles on CUDA when it has enough steps to win back the
+    compilation (1.2x the eager rate at 1B on an H200, after about 60 s), and not under an FSDP config;
+    either flag overrides the default."""
+    from evolm.presets import get_preset
+    from evolm.stages.lm_run import Overrides, train_config
+    from evolm.training import causal_lm
+
+    preset = get_preset("1M")
+
+    def compiles(steps, **given):
+        overrides = Overrides(seq_len=64, global_batch=8, micro_batch=8, **given)
+        return train_config(preset, [steps * 8 * 64], overrides).compile
+
+    monkeypatch.setattr(causal_lm, "compiles_here", lambda: True)
+    assert compiles(1000) is True and compiles(999) is False
+    assert compiles(10, compile=True) is True and compiles(5000, compile=False) is False
+    monkeypatch.setenv("ACCELERATE_USE_FSDP", "true")
+    assert compiles(5000) is False
+    monkeypatch.delenv("ACCELERATE_USE_FSDP")
+    monkeypatch.setattr(causal_lm, "compiles_here", lambda: False)  # a CPU
+    assert compiles(5000) is False
