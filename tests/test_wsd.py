@@ -188,3 +188,49 @@ def test_a_failed_overwrite_keeps_the_finished_runs_branch_states(shards, tmp_pa
     assert cli(*args, "--seed", "1", "--overwrite", "--resume").code == 0
     assert not (tmp_path / "stable.branches.partial").exists()
     assert json.loads((tmp_path / "stable.branches" / "branches.json").read_text())["config"]["seed"] == 1
+
+
+def test_a_branch_started_as_its_stable_run_publishes_finds_the_states_or_says_so(shards, tmp_path, cli, monkeypatch):
+    """A stable run moves its branch states from OUT.branches.partial to OUT.branches when it finishes. A
+    branch that looked them up in the staging folder an instant before finds them where they went; one
+    that had already resolved the staged path gets one sentence (exit 2) instead of a traceback."""
+    from evolm.stages import branches
+
+    data = ("--data", shards / "general")
+    stable = tmp_path / "stable"
+    assert cli("pretrain", *SMALL, "--tokens", "30K", *data, *WSD, "--branch-at", "20K", "--out", stable).code == 0
+
+    def in_progress():  # the stable run as it was before publishing: OUT.partial and its staged states
+        (tmp_path / "stable.partial").mkdir(exist_ok=True)
+        branches.branches_dir(stable).rename(branches.staging_dir(stable))
+
+    branch = ("pretrain", *SMALL, "--tokens", "20K", *data, *WSD, "--branch-from", stable)
+    in_progress()
+    real_current_dir = branches.current_dir
+
+    def publishing_after_lookup(out):
+        folder = real_current_dir(out)
+        if branches.staging_dir(out).exists():
+            branches.publish(out)  # the stable run finishes between the lookup and the read
+        return folder
+
+    monkeypatch.setattr(branches, "current_dir", publishing_after_lookup)
+    _, _, state = branches.find_branch(stable, 20_000)
+    assert state == branches.branches_dir(stable) / "20K" and (state / "trainer.json").is_file()
+    monkeypatch.setattr(branches, "current_dir", real_current_dir)
+
+    in_progress()
+    real_find = branches.find_branch
+
+    def publishing_after_find(out, budget):
+        found = real_find(out, budget)
+        branches.publish(out)  # ... or between the lookup and the training loop's reading the state
+        return found
+
+    monkeypatch.setattr(branches, "find_branch", publishing_after_find)
+    late = cli(*branch, "--out", tmp_path / "late")
+    assert late.code == 2 and "moved while this branch started" in late.err and "Traceback" not in late.err
+    assert not (tmp_path / "late").exists() and not (tmp_path / "late.partial").exists()
+    monkeypatch.setattr(branches, "find_branch", real_find)
+    (tmp_path / "stable.partial").rmdir()
+    assert cli(*branch, "--out", tmp_path / "late").code == 0  # run again, it finds them published

@@ -227,11 +227,15 @@ def train(
     per_rank, accum = _per_rank_and_accum(config, world)
     state_root = run_dir / STATE
     record = {"config": config.comparable(), **run_record, "report_to": tracking.report_to}
+    branch_step = None
+    if start_from is not None:  # read before the run folder is made: a state that moved leaves nothing behind
+        with _branch_state(start_from):
+            branch_step = json.loads((Path(start_from) / "trainer.json").read_text())["step"]
     open_run_dir_once(run_dir, record, resume=resume, processes=accelerator)
     start_step = latest_state(run_dir) if resume else 0
     branch_start = 0
-    if start_from is not None and not start_step:
-        branch_start = start_step = json.loads((Path(start_from) / "trainer.json").read_text())["step"]
+    if branch_step is not None and not start_step:
+        branch_start = start_step = branch_step
     for step, folder in (branch_points or {}).items():  # a --branch-at the resumed run has already passed
         if step <= start_step and not (Path(folder) / "trainer.json").is_file():
             raise BadInput(f"--branch-at {Path(folder).name} branches at step {step}, which the interrupted run had passed "
@@ -256,7 +260,8 @@ def train(
     elapsed_before = 0.0
     if start_step:
         state = Path(start_from) if branch_start else state_root / state_name(start_step)
-        accelerator.load_state(str(state))
+        with _branch_state(start_from) if branch_start else contextlib.nullcontext():
+            accelerator.load_state(str(state))
         # a branch counts its own time: the stable run's time is the stable run's
         elapsed_before = 0.0 if branch_start else json.loads((state / "trainer.json").read_text())["elapsed_s"]
     if resume and main:
@@ -366,6 +371,19 @@ def train(
 # after about 60 s of compilation, so compiling pays from about 600 steps on; the default asks for
 # well past that. Under the FSDP configs it was not measured, and stays opt-in.
 COMPILE_PAYS_FROM_STEPS = 1000
+
+
+@contextlib.contextmanager
+def _branch_state(folder: Path):
+    """Reading a branch's starting state, which its stable run moves (OUT.branches.partial/ to
+    OUT.branches/) when it finishes: a branch started in that instant gets one sentence, not a traceback."""
+    try:
+        yield
+    except FileNotFoundError:
+        if Path(folder).exists():
+            raise
+        raise BadInput(f"The branch state {folder} moved while this branch started (its stable run finished and "
+                       "published it): run the branch again.") from None
 
 
 def compiles_here() -> bool:
