@@ -1,6 +1,7 @@
 """`evolm data tokenizer` + `evolm data prepare` on the synthetic general text."""
 
 import json
+import shutil
 
 import numpy as np
 import pyarrow as pa
@@ -91,6 +92,28 @@ def test_rerun_is_a_no_op_and_other_settings_need_overwrite(general, tiny_tokeni
     other = cli("data", "prepare", general, "--tokenizer", tiny_tokenizer, "--out", tmp_path / "s", "--max-tokens", "6K")
     assert other.code == 2 and "--overwrite" in other.err
     assert len(TokenShards(tmp_path / "s").split("train")) == 5000
+
+
+def test_a_tokenizer_with_another_eos_is_not_taken_for_the_same_shards(general, tiny_tokenizer, tmp_path, cli):
+    # the EOS is in tokenizer_config.json, which the tokenizer's fingerprint does not hash
+    other_eos = tmp_path / "tok"
+    shutil.copytree(tiny_tokenizer, other_eos)
+    config = json.loads((other_eos / "tokenizer_config.json").read_text())
+    config["eos_token"] = "e"
+    (other_eos / "tokenizer_config.json").write_text(json.dumps(config))
+    args = (general, "--out", tmp_path / "s", "--max-tokens", "5K", "--json")
+    assert cli("data", "prepare", *args[:1], "--tokenizer", tiny_tokenizer, *args[1:]).code == 0
+    again = cli("data", "prepare", *args[:1], "--tokenizer", other_eos, *args[1:])
+    assert again.code == 2 and "--overwrite" in again.err
+    redone = cli("data", "prepare", *args[:1], "--tokenizer", other_eos, *args[1:], "--overwrite")
+    assert redone.code == 0 and json.loads(redone.out)["reused"] is False
+    eos = TokenShards(tmp_path / "s").manifest["tokenizer"]["eos_id"]
+    assert eos == AutoTokenizer.from_pretrained(other_eos).convert_tokens_to_ids("e")
+    # pre-training on them with the first tokenizer would learn another document boundary: refused
+    refused = cli("pretrain", "--model", "1M", "--tokens", "2K", "--data", tmp_path / "s", "--tokenizer", tiny_tokenizer,
+                  "--out", tmp_path / "run")
+    assert refused.code == 2 and f"end their documents with token {eos}" in refused.err
+    assert not (tmp_path / "run").exists()
 
 
 def test_shards_spill_over_several_files(general, tiny_tokenizer, tmp_path):

@@ -50,7 +50,9 @@ def prepare(
     tokenizer = load_fast_tokenizer(tokenizer_dir)
     tok_sha = tokenizer_fingerprint(tokenizer_dir)
     val_every = max(2, round(1 / val_fraction))
-    settings = {"source": source.fingerprint(), "tokenizer": tok_sha, "max_tokens": max_tokens,
+    # The EOS token lives in tokenizer_config.json, outside the tokenizer's fingerprint, and every
+    # document ends with it: shards packed with another EOS are other shards.
+    settings = {"source": source.fingerprint(), "tokenizer": tok_sha, "eos_token": tokenizer.eos_token, "max_tokens": max_tokens,
                 "val_every": val_every, "shard_tokens": shard_tokens, "format_version": shards.VERSION}
     inputs_fingerprint = sha256_bytes(canonical_json(settings).encode())
 
