@@ -255,6 +255,19 @@ def test_the_held_out_two_step_computations_are_a_seeded_quarter_of_those_on_tau
     assert a.for_composition_test(held) and not a.for_composition_test(free)
 
 
+def test_two_step_equations_is_exactly_what_tier_3_draws():
+    """The holdout splits `two_step_equations()`; were it narrower than what `basic(rng, 3)` draws, some
+    test computations would escape the split, and were it wider, the held-out quarter would be diluted."""
+    rng, space = random.Random(0), one_step_equations()
+    drawn = set()
+    for _ in range(60_000):  # the rarest computation has probability 1/4374: each is drawn ~14 times
+        steps = tuple(step.rstrip(".") for step in basic(rng, 3).steps)
+        assert len(steps) == 2 and steps[0] in space
+        if steps[1] in space:
+            drawn.add(steps)
+    assert drawn == two_step_equations()
+
+
 def test_no_basic_tier_3_test_answer_is_a_good_guess(synth):
     """Sums of digits pile up on a few values: always answering the commonest would have scored 11%
     of basic tier 3 as drawn, so the test set caps each answer's share."""
