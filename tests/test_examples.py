@@ -13,7 +13,7 @@ from evolm.checkpoint import load_checkpoint
 
 REPO = Path(__file__).resolve().parent.parent
 # The findings the full mini study showed when last measured (README, "The miniature study").
-MINI_STUDY_SHOWN = ("F1", "F2", "F3")
+MINI_STUDY_SHOWN = ("F1", "F2", "F3", "F4", "F5", "F6", "F7")
 pytestmark = pytest.mark.slow
 
 
@@ -36,16 +36,16 @@ def test_quickstart(tmp_path):
     for title in ("Upstream accuracy by pre-training budget", "Post-trained models by base", "Continued pre-training"):
         assert title in md
     runs = _by_signature(tmp_path / "runs")
-    assert set(runs) == {"1M-500KT", "1M-500KT-400KT", "1M-500KT-600ep4", "1M-500KT-400KT-600ep4", "1M-500KT-400KT-600ep4-24ep1"}
+    assert set(runs) == {"1M-500KT", "1M-500KT-2MT", "1M-500KT-600ep4", "1M-500KT-2MT-600ep4", "1M-500KT-2MT-600ep4-24ep1"}
     # SFT taught the answer format (a boxed answer on every in-domain problem, measured), and the report
-    # judged finding 4 from the two SFT runs (measured on data version 4: 8.0 vs 9.4%, too noisy with one
-    # seed of a 600-example SFT; within error in the full study at three seeds too).
-    for name in ("1M-500KT-600ep4", "1M-500KT-400KT-600ep4", "1M-500KT-400KT-600ep4-24ep1"):
+    # showed finding 4 from the two SFT runs (measured on data version 4: 11.0% without CPT, 38.2% after
+    # CPT on 2M math tokens, +27.2 +- 2.5 points; after 400K it was 9.0%, below the 11.0% without, too noisy).
+    for name in ("1M-500KT-600ep4", "1M-500KT-2MT-600ep4", "1M-500KT-2MT-600ep4-24ep1"):
         samples = (runs[name].path / "eval" / "SynthMathBasic3.samples.jsonl").read_text().splitlines()
         boxed = sum("\\boxed{" in json.loads(line)["completions"][0] for line in samples)
         assert len(samples) == 500 and boxed >= 0.95 * len(samples), (name, boxed)
     f4 = json.loads((report / "findings.json").read_text())["findings"][3]
-    assert f4["id"] == "F4" and f4["verdict"] != "not tested" and f4["effect"]["se"] > 0, f4
+    assert f4["id"] == "F4" and f4["verdict"] == "shown" and f4["effect"]["value"] >= 2 * f4["effect"]["se"] > 0, f4
     assert "## Findings" in md and (report / "plots" / "compute.png").is_file()
     base = runs["1M-500KT"]
     rows = [json.loads(line) for line in (base.path / "metrics.jsonl").read_text().splitlines() if '"loss"' in line]
@@ -54,10 +54,10 @@ def test_quickstart(tmp_path):
 
 
 def test_mini_study_shows_the_findings(tmp_path):
-    """The full miniature study, its study file (about 33 minutes): the findings it showed when measured (README,
+    """The full miniature study, its study file (about 66 minutes): the findings it showed when measured (README,
     "The miniature study") still show, each by the report's own 2-SE rule."""
     done = subprocess.run([sys.executable, "-m", "evolm", "study", "run", str(REPO / "examples" / "mini-study.yaml"),
-                           "--out", str(tmp_path / "runs")], capture_output=True, text=True, env=_env(), timeout=3600)
+                           "--out", str(tmp_path / "runs")], capture_output=True, text=True, env=_env(), timeout=7200)
     assert done.returncode == 0, done.stderr[-3000:]
     report = Path(done.stdout.strip().splitlines()[-1])
     found = {f["id"]: f for f in json.loads((report / "findings.json").read_text())["findings"]}
@@ -66,7 +66,7 @@ def test_mini_study_shows_the_findings(tmp_path):
         effect = found[finding]["effect"]
         assert effect["value"] >= 2 * effect["se"] > 0
     assert found["F8"]["verdict"] == "not tested"  # no reward model in the miniature
-    assert len([f for f in found.values() if f["verdict"] == "shown"]) >= 3
+    assert len([f for f in found.values() if f["verdict"] == "shown"]) >= len(MINI_STUDY_SHOWN)
 
 
 def test_calibration_script_reproduces_the_shipped_table(tmp_path):
