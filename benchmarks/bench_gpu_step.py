@@ -28,22 +28,9 @@ import torch
 import torch.nn.functional as F
 
 from evolm.presets import get_preset
-from evolm.training.flops import published_peak
+from evolm.training.flops import measure_matmul_flops, published_peak
 
 VARIANTS = ("evolm", "bf16-weights", "compiled", "compiled-bf16", "fsdp2-bf16")
-
-
-def matmul_rate(device: str) -> float:
-    a = torch.randn(8192, 8192, device=device, dtype=torch.bfloat16)
-    b = torch.randn_like(a)
-    for _ in range(3):
-        a @ b
-    torch.cuda.synchronize()
-    start = time.perf_counter()
-    for _ in range(10):
-        a @ b
-    torch.cuda.synchronize()
-    return 2 * 8192**3 * 10 / (time.perf_counter() - start)
 
 
 def build(preset, vocab: int, device: str, variant: str):
@@ -104,7 +91,8 @@ def main() -> None:
     flops_per_token = preset.flops_per_token(args.seq_len, args.vocab)
     peak = published_peak(torch.cuda.get_device_name()) if cuda else None
     if cuda:
-        print(f"matmul 8192 bf16: {matmul_rate(device) / 1e12:.0f} TFLOP/s ({torch.cuda.get_device_name()})", flush=True)
+        rate = measure_matmul_flops(torch.device(device), torch.bfloat16, size=8192)
+        print(f"matmul 8192 bf16: {rate / 1e12:.0f} TFLOP/s ({torch.cuda.get_device_name()})", flush=True)
     if "fsdp2-bf16" in chosen and not torch.distributed.is_initialized():
         os.environ.setdefault("MASTER_ADDR", "127.0.0.1")
         os.environ.setdefault("MASTER_PORT", "29517")

@@ -101,11 +101,11 @@ def test_a_tokenizer_with_another_eos_is_not_taken_for_the_same_shards(general, 
     config = json.loads((other_eos / "tokenizer_config.json").read_text())
     config["eos_token"] = "e"
     (other_eos / "tokenizer_config.json").write_text(json.dumps(config))
-    args = (general, "--out", tmp_path / "s", "--max-tokens", "5K", "--json")
-    assert cli("data", "prepare", *args[:1], "--tokenizer", tiny_tokenizer, *args[1:]).code == 0
-    again = cli("data", "prepare", *args[:1], "--tokenizer", other_eos, *args[1:])
+    rest = ("--out", tmp_path / "s", "--max-tokens", "5K", "--json")
+    assert cli("data", "prepare", general, "--tokenizer", tiny_tokenizer, *rest).code == 0
+    again = cli("data", "prepare", general, "--tokenizer", other_eos, *rest)
     assert again.code == 2 and "--overwrite" in again.err
-    redone = cli("data", "prepare", *args[:1], "--tokenizer", other_eos, *args[1:], "--overwrite")
+    redone = cli("data", "prepare", general, "--tokenizer", other_eos, *rest, "--overwrite")
     assert redone.code == 0 and json.loads(redone.out)["reused"] is False
     eos = TokenShards(tmp_path / "s").manifest["tokenizer"]["eos_id"]
     assert eos == AutoTokenizer.from_pretrained(other_eos).convert_tokens_to_ids("e")

@@ -104,7 +104,7 @@ def find_branch(stable: Path, budget: int) -> tuple[dict, dict, Path]:
     try:
         index = json.loads((folder / INDEX).read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        if folder == staging_dir(stable) and not folder.exists():  # published in between: look where it went
+        if _published_since(stable, folder):
             return find_branch(stable, budget)
         raise BadInput(f"--branch-from {stable}: no {folder}/{INDEX} (run it with --schedule wsd --branch-at ...).") from None
     entry = index["budgets"].get(format_count_exact(budget))
@@ -113,11 +113,17 @@ def find_branch(stable: Path, budget: int) -> tuple[dict, dict, Path]:
                        f"(it has: {', '.join(index['budgets']) or 'none'}).")
     state = folder / entry["state"]
     if not (state / "trainer.json").is_file():
-        if folder == staging_dir(stable) and not folder.exists():
+        if _published_since(stable, folder):
             return find_branch(stable, budget)
         raise BadInput(f"--branch-from {stable} has not reached step {entry['step']} (the start of "
                        f"{format_count(budget)}'s decay) yet; try again once it has.")
     return index, entry, state
+
+
+def _published_since(stable: Path, folder: Path) -> bool:
+    """Whether `folder` was the staged states, which the stable run has since moved to OUT.branches
+    (a lookup in that instant reads from where they went)."""
+    return folder == staging_dir(stable) and not folder.exists()
 
 
 def branch_config(config, index: dict, entry: dict, decay: str | None):
