@@ -208,6 +208,19 @@ def test_runs_trained_from_a_mid_run_export_are_not_replicates_of_runs_from_the_
     assert mine == [("1M-400KT-400ep2", ["sft-on-final"]), ("1M-400KT-400ep2 [pretrain exported_at=200000]", ["sft-on-export"])]
 
 
+def test_rl_replicates_on_sft_parents_of_different_seeds_are_named_by_the_seeds_that_differ(runs):
+    """Three RL runs at RL seed 0, each on an SFT run of its own seed: replicates, named by the SFT
+    seeds that tell them apart ("sft seeds 0,1,2"), not by the RL seed they share."""
+    root, made = runs
+    knobs = {"examples": 400, "epochs": 2.0, "rows": [0, 400]}
+    for seed in (0, 1, 2):
+        sft = make_run(root, f"sft-{seed}", "sft", knobs, made["pt-400000"], seed=seed)
+        add_downstream(make_run(root, f"rl-{seed}", "rl", {"examples": 100, "epochs": 1.0, "rows": [0, 100]}, sft, seed=0), 0.2)
+    _, conds = _conditions(root)
+    by_stage = {c.get("stage"): c.name for c in conds if len(c.rows) == 3}
+    assert by_stage == {"sft": "1M-400KT-400ep2 x3 (seeds 0,1,2)", "rl": "1M-400KT-400ep2-100ep1 x3 (sft seeds 0,1,2)"}
+
+
 def test_a_wsd_manifest_from_before_the_decay_was_recorded_compares_with_a_new_one(tmp_path):
     root = tmp_path / "runs"
     old = make_run(root, "pt-old", "pretrain", {"preset": "1M", "tokens": 400_000},

@@ -125,6 +125,21 @@ def lineage_settings(runs: list[Run]) -> dict[str, tuple]:
     return chains
 
 
+def lineage_seeds(runs: list[Run]) -> dict[str, tuple]:
+    """Per run (by manifest hash): the seed of each run of its lineage, oldest first, as (stage, seed;
+    None for an ancestor not found). Replicates of an RL run may share the RL seed and differ in
+    their SFT parents' seeds: the report names the seeds that differ."""
+    run_of: dict[str, Run | None] = {run.manifest_sha256: run for run in runs}
+
+    def seed(entry: LineageEntry):
+        if entry.manifest_sha256 not in run_of:
+            run_of[entry.manifest_sha256] = _ancestor(entry)
+        run = run_of[entry.manifest_sha256]
+        return None if run is None else run.training_settings().get("seed")
+
+    return {run.manifest_sha256: tuple((e.stage, seed(e)) for e in run.lineage) for run in runs}
+
+
 def _ancestor(entry: LineageEntry) -> Run | None:
     """An ancestor outside the runs folder, read from the path its lineage entry recorded when its
     manifest is still there unchanged (the same hash): only its settings are read. None otherwise."""

@@ -35,7 +35,7 @@ from itertools import combinations
 from typing import Callable
 
 from evolm.report.collect import with_settings
-from evolm.report.rows import ITEMS, MEMBERS, SETTINGS, downstream_groups, swept_knobs
+from evolm.report.rows import ITEMS, MEMBERS, SEEDS, SETTINGS, downstream_groups, swept_knobs
 from evolm.units import format_count
 
 Z = 2.0  # standard errors an effect must reach
@@ -148,8 +148,20 @@ class Condition:
         text = with_settings(self.get("signature"), self.label)
         if not self.get("completed"):
             text += f" (unfinished at {format_count(self.get('tokens_done') or 0)} tokens)"
-        seeds = sorted({str(r.get("seed")) for r in self.rows})
-        return text + (f" x{len(self.rows)} (seeds {','.join(seeds)})" if len(self.rows) > 1 else "")
+        return text + (f" x{len(self.rows)} ({self.seeds_text()})" if len(self.rows) > 1 else "")
+
+    def seeds_text(self) -> str:
+        """The seeds that tell the replicates apart: "seeds 0,1", or an ancestor's ("sft seeds 0,1,2")
+        when the run's own seed is the same in all of them."""
+        chains = [r.get(SEEDS) or (("", r.get("seed")),) for r in self.rows]
+        parts = []
+        if len({len(c) for c in chains}) == 1:
+            for i, (stage, _) in enumerate(chains[0]):
+                values = [c[i][1] for c in chains]
+                if len(set(values)) > 1:
+                    prefix = "" if i == len(chains[0]) - 1 else f"{stage} "
+                    parts.append(prefix + "seeds " + ",".join(sorted(str(v) for v in values)))
+        return "; ".join(parts) or "seeds " + ",".join(sorted({str(r.get("seed")) for r in self.rows}))
 
 
 def conditions(rows: list[dict]) -> list[Condition]:

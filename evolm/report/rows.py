@@ -28,14 +28,15 @@ from pathlib import Path
 from evolm import stagespec
 from evolm.eval.metrics import group_metrics
 from evolm.eval.tasks.registry import BUILTIN
-from evolm.report.collect import Run, labelled_settings
+from evolm.report.collect import Run, labelled_settings, lineage_seeds
 
 ITEMS = "_items"
 SETTINGS = "_settings"
+SEEDS = "_seeds"  # the lineage's seeds, oldest first ((stage, seed), ...): what tells replicates apart
 # {average column: {task: that task's column}}: what each mean over tasks (upstream_avg, synth-id:pass@1)
 # averaged, so that two means over different tasks are compared on the tasks they share
 MEMBERS = "_members"
-PRIVATE = (ITEMS, SETTINGS, MEMBERS)  # columns the findings read that runs.csv / runs.json leave out
+PRIVATE = (ITEMS, SETTINGS, SEEDS, MEMBERS)  # columns the findings read that runs.csv / runs.json leave out
 
 
 def swept_knobs() -> list[str]:
@@ -123,9 +124,10 @@ def build_row(run: Run, root: Path) -> dict:
 def add_settings(rows: list[dict], runs: list[Run]) -> None:
     """Each row's `_settings` (its lineage's training settings, `lineage_settings`) and `settings`: what
     tells it from rows of the same signature trained otherwise ("lr=0.01"; empty when none is)."""
-    labelled = labelled_settings(runs)
+    labelled, seeds = labelled_settings(runs), lineage_seeds(runs)
     for row in rows:
         row[SETTINGS], row["settings"] = labelled[row["manifest_sha256"]]
+        row[SEEDS] = seeds[row["manifest_sha256"]]
 
 
 def _add_items(items: dict, column: str, task: str, stored: dict | None, metric: str | None) -> None:
