@@ -94,7 +94,7 @@ def test_rerun_is_a_no_op_and_other_settings_need_overwrite(general, tiny_tokeni
     assert len(TokenShards(tmp_path / "s").split("train")) == 5000
 
 
-def test_a_tokenizer_with_another_eos_is_not_taken_for_the_same_shards(general, tiny_tokenizer, tmp_path, cli):
+def test_a_tokenizer_with_another_eos_is_not_taken_for_the_same_shards(general, tiny_tokenizer, base, tmp_path, cli):
     # the EOS is in tokenizer_config.json, which the tokenizer's fingerprint does not hash
     other_eos = tmp_path / "tok"
     shutil.copytree(tiny_tokenizer, other_eos)
@@ -114,6 +114,10 @@ def test_a_tokenizer_with_another_eos_is_not_taken_for_the_same_shards(general, 
                   "--out", tmp_path / "run")
     assert refused.code == 2 and f"end their documents with token {eos}" in refused.err
     assert not (tmp_path / "run").exists()
+    # nor is continued pre-training of a model whose tokenizer (the same fingerprint) ends with another EOS
+    refused = cli("cpt", base, "--domain", f"{tmp_path / 's'}:4K", "--global-batch", "4", "--out", tmp_path / "cpt")
+    assert refused.code == 2 and f"end their documents with token {eos}" in refused.err
+    assert not (tmp_path / "cpt").exists() and not (tmp_path / "cpt.partial").exists()
 
 
 def test_shards_spill_over_several_files(general, tiny_tokenizer, tmp_path):

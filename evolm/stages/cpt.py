@@ -20,7 +20,7 @@ from evolm.lineage_data import pretraining_data
 from evolm.shards import TokenShards
 from evolm.stages.limits import checkpoint_positions
 from evolm.stages.lm_run import (
-    Overrides, RunSpec, check_exports, quiet_transformers, data_record, pretraining_val_set, run_and_save, schedule_options,
+    Overrides, RunSpec, check_exports, check_shards_tokenizer, quiet_transformers, data_record, pretraining_val_set, run_and_save, schedule_options,
     train_config, warn_repeats,
 )
 from evolm.training.processes import world_size
@@ -58,9 +58,7 @@ def run(*, parent: Path, domain: list[str], replay: list[str], out: Path, overri
     shard_sets = []
     for kind, path, _ in sources:
         shards = TokenShards(path)
-        if shards.tokenizer_sha256 != ancestor.manifest.tokenizer.sha256:
-            raise BadInput(f"Shards {path} were built with a different tokenizer than the parent {parent}'s; re-run "
-                           "`evolm data prepare` with the parent's tokenizer.")
+        check_shards_tokenizer(shards, path, ancestor.path, ancestor.manifest.tokenizer.sha256, f"the parent {parent}")
         shard_sets.append(shards)
     vocab = ancestor.manifest.model.vocab_size
     domain_tokens = sum(b for kind, _, b in sources if kind == "domain")

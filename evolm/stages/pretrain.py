@@ -10,9 +10,9 @@ from evolm.mixture import MixturePlan, MixtureSource
 from evolm.presets import get_preset
 from evolm.shards import TokenShards
 from evolm.stages import branches
-from evolm.stages.lm_run import (Overrides, RunSpec, check_exports, data_record, quiet_transformers, run_and_save,
+from evolm.stages.lm_run import (Overrides, RunSpec, check_exports, check_shards_tokenizer, data_record, quiet_transformers, run_and_save,
                                   decay_setting, schedule_options, train_config, warn_repeats)
-from evolm.tokenizer import load_fast_tokenizer, tokenizer_fingerprint
+from evolm.tokenizer import tokenizer_fingerprint
 from evolm.training.processes import world_size
 from evolm.training.rundir import check_outputs
 from evolm.training.tracking import check_report_to
@@ -38,12 +38,7 @@ def run(*, model: str, tokens: int | PerParam, data: Path, out: Path, tokenizer:
             raise BadInput(f"--tokenizer {tokenizer} is not a tokenizer folder (no tokenizer.json).")
         raise BadInput(f"The tokenizer {tokenizer_dir} recorded by {data} is gone; pass --tokenizer DIR.")
     tok_sha = tokenizer_fingerprint(tokenizer_dir)
-    if tok_sha != shards.tokenizer_sha256:
-        raise BadInput(f"Shards {data} were built with a different tokenizer than {tokenizer_dir}.")
-    eos_id = load_fast_tokenizer(tokenizer_dir).eos_id  # the EOS is not in the fingerprint (tokenizer_config.json)
-    if eos_id != shards.eos_id:
-        raise BadInput(f"Shards {data} end their documents with token {shards.eos_id}, but the EOS of {tokenizer_dir} "
-                       f"is token {eos_id}; prepare the shards again with this tokenizer.")
+    check_shards_tokenizer(shards, data, tokenizer_dir, tok_sha, str(tokenizer_dir))
     vocab = shards.vocab_size
     budget = resolve_count(tokens, preset.params(vocab))
     world = world_size()
