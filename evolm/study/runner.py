@@ -26,6 +26,7 @@ from evolm.console import format_duration, log
 from evolm.errors import BadInput
 from evolm.fsutil import exclusive_lock, write_json
 from evolm.study import launch
+from evolm.study.eta import Eta
 from evolm.study.plan import DONE, STATE_DIR, Node, Plan, estimated_seconds
 from evolm.study.spec import _text
 
@@ -73,6 +74,7 @@ class Runner:
         self.state_dir = self.root / STATE_DIR
         self.peak = peak_flops
         self.started = time.monotonic()
+        self.timings: dict[str, tuple[float | None, float]] = {}  # node id -> (training s or None, evaluation s)
 
     # --- commands -------------------------------------------------------------------------
     def _evolm(self, *args) -> list[str]:
@@ -141,13 +143,17 @@ class Runner:
     def run_node(self, node: Node) -> str | None:
         """Train (unless the checkpoint exists) and evaluate one node; the failing command, or None."""
         logs = self.state_dir / "logs" / f"{node.label}.log"
+        train_s = None
         if not (node.path / MANIFEST).is_file():
             command = self.train_command(node)
             self.event(node.id, "train", "start", resume="--resume" in self.train_args(node))
+            start = time.monotonic()
             code = self._run(command, logs)
+            train_s = time.monotonic() - start
             self.event(node.id, "train", "end", code=code)
             if code != 0:
                 return f"`evolm {node.stage}` exited {code} (log: {logs})"
+        start = time.monotonic()
         for command in self.eval_commands(node):
             self.event(node.id, "eval", "start", target=command[4])
             code = self._run(command, logs)
@@ -155,6 +161,7 @@ class Runner:
             if code != 0:
                 return f"`evolm eval {command[4]}` exited {code} (log: {logs})"
         write_json(self.state_dir / f"{node.id}.json", {"node": node.label, "evals": node.eval_key()})
+        self.timings[node.id] = (train_s, time.monotonic() - start)
         return None
 
     def prepare_data(self) -> str | None:
@@ -200,9 +207,9 @@ class Runner:
         todo = [n for n in nodes if n.id not in finished]
         blocked: set[str] = set()
         running: dict[Future, Node] = {}
-        estimates = {n.id: (estimated_seconds(n, self.peak, launch.for_node(self.plan.study, n, on_slurm=False).devices)
-                            if self.peak else None) for n in nodes}
-        spent, estimated_spent = 0.0, 0.0
+        eta = Eta({n.id: (estimated_seconds(n, self.peak, launch.for_node(self.plan.study, n, on_slurm=False).devices)
+                          if self.peak else None) for n in nodes}, self.jobs)
+        trained = {n.id for n in todo if (n.path / MANIFEST).is_file()}  # their evaluations are missing
         self._progress(len(finished), 0, len(todo), None)
         with ThreadPoolExecutor(max_workers=self.jobs) as pool:
             while todo or running:
@@ -227,15 +234,14 @@ class Runner:
                     if error is None:
                         finished.add(node.id)
                         outcome.done.append(node.label)
-                        if estimates[node.id]:
-                            spent, estimated_spent = spent + seconds, estimated_spent + estimates[node.id]
+                        eta.record(node, *self.timings.get(node.id, (None, None)))
                         log(f"study: {node.label} done in {seconds:.0f}s")
                     else:
                         blocked.add(node.id)
                         outcome.failed[node.label] = error
                         log(f"study: {node.label} FAILED: {error}")
                 left = [n for n in todo] + list(running.values())
-                self._progress(len(finished), len(running), len(left), self._eta(left, estimates, spent, estimated_spent))
+                self._progress(len(finished), len(running), len(left), eta.seconds(left, trained))
         if self.report and outcome.done:
             outcome.report = self._report()
         return outcome
@@ -244,15 +250,6 @@ class Runner:
         start = time.monotonic()
         error = self.run_node(node)
         return error, time.monotonic() - start
-
-    @staticmethod
-    def _eta(left: list[Node], estimates: dict, spent: float, estimated_spent: float) -> float | None:
-        """The plan's estimates of what is left, scaled by how the finished nodes compared with theirs."""
-        guesses = [estimates[n.id] for n in left]
-        if not left or None in guesses:
-            return None
-        scale = spent / estimated_spent if estimated_spent else 1.0
-        return sum(guesses) * scale
 
     def _progress(self, done: int, running: int, left: int, eta: float | None) -> None:
         when = f", ETA {format_duration(eta)}" if eta is not None else ""
