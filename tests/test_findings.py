@@ -404,6 +404,14 @@ def test_seed_replicates_are_averaged_with_their_spread():
     assert f.tests[0].effects[0].value == pytest.approx(0.07) and f.tests[0].effects[0].se == pytest.approx(math.hypot(0.02, 0.005))
 
 
+def test_replicates_are_named_by_the_seeds_that_differ_in_numeric_order_unknown_last():
+    seeds = [(("pretrain", 0), ("sft", 10), ("rl", 0)), (("pretrain", 0), ("sft", 2), ("rl", 0)),
+             (("pretrain", 0), ("sft", 2), ("rl", 1)), (("pretrain", None), ("sft", 2), ("rl", 1))]
+    rows = [row("rl", "1M-400000T-1Kep4-160ep1", seed=s[-1][1], _seeds=s) for s in seeds]
+    [cond] = findings.conditions(rows)
+    assert cond.name == "1M-400000T-1Kep4-160ep1 x4 (pretrain seeds 0,?; sft seeds 2,10; seeds 0,1)"
+
+
 def lr(value):
     """The lineage settings column of a pre-training row trained at `value` (as `evolm report` fills it)."""
     return {"_settings": (("pretrain", json.dumps({"lr": value})),), "settings": f"lr={value:g}"}

@@ -11,8 +11,8 @@ UPSTREAM = [("upstream", {"suite": "upstream"})]
 DOWNSTREAM = [("downstream", {"suite": "synth-id"})]
 
 
-def node(id, stage, evals):
-    return Node(id, id, stage, {}, None, Path(id), evals, "1M")
+def node(id, stage, evals, model="1M", options=None):
+    return Node(id, id, stage, options or {}, None, Path(id), evals, model)
 
 
 def test_a_short_runs_evaluation_does_not_scale_the_long_runs_training():
@@ -44,3 +44,25 @@ def test_an_unknown_estimate_gives_no_eta():
     eta = Eta({"pt": None})
     assert eta.seconds([node("pt", "pretrain", UPSTREAM)], set()) is None
     assert eta.seconds([], set()) is None
+
+
+def test_evaluation_time_is_per_checkpoint_and_per_preset():
+    """A run with an --export-at export evaluates two checkpoints: its time is learnt per checkpoint and
+    paid twice by a node that also exports; another preset with the same evaluations takes the stage's
+    mean instead of this preset's."""
+    exporting = node("pt1m", "pretrain", UPSTREAM, options={"export-at": "500K"})
+    assert len(exporting.exports()) == 1
+    eta = Eta({"pt1m": 10.0, "pt": 10.0, "pt4m": 10.0})
+    eta.record(exporting, 10.0, 80.0)  # two evaluations of 40 s
+    assert eta.seconds([node("pt", "pretrain", UPSTREAM)], {"pt"}) == pytest.approx(40.0)
+    assert eta.seconds([node("pt2", "pretrain", UPSTREAM, options={"export-at": "1K"})], {"pt2"}) == pytest.approx(80.0)
+    eta.record(node("pt", "pretrain", UPSTREAM), 10.0, 40.0)
+    eta.record(node("pt4m", "pretrain", UPSTREAM, model="4M"), 10.0, 100.0)
+    assert eta.seconds([node("pt4m-b", "pretrain", UPSTREAM, model="4M")], {"pt4m-b"}) == pytest.approx(100.0)
+    assert eta.seconds([node("pt-c", "pretrain", UPSTREAM)], {"pt-c"}) == pytest.approx(40.0)
+
+
+def test_a_resumed_run_teaches_nothing_about_training_time():
+    eta = Eta({"pt": 100.0, "pt2": 100.0})
+    eta.record(node("pt", "pretrain", []), None, None)  # resumed: it trained only the rest of its estimate
+    assert eta.seconds([node("pt2", "pretrain", [])], set()) == pytest.approx(100.0)

@@ -157,11 +157,16 @@ class Condition:
         parts = []
         if len({len(c) for c in chains}) == 1:
             for i, (stage, _) in enumerate(chains[0]):
-                values = [c[i][1] for c in chains]
-                if len(set(values)) > 1:
+                values = {c[i][1] for c in chains}
+                if len(values) > 1:
                     prefix = "" if i == len(chains[0]) - 1 else f"{stage} "
-                    parts.append(prefix + "seeds " + ",".join(sorted(str(v) for v in values)))
-        return "; ".join(parts) or "seeds " + ",".join(sorted({str(r.get("seed")) for r in self.rows}))
+                    parts.append(prefix + "seeds " + _seed_list(values))
+        return "; ".join(parts) or "seeds " + _seed_list({r.get("seed") for r in self.rows})
+
+
+def _seed_list(seeds: set) -> str:
+    """Seeds in numeric order, "?" for one not recorded (an ancestor outside the folder)."""
+    return ",".join(sorted(("?" if s is None else str(s) for s in seeds), key=lambda t: (not t.isdigit(), int(t) if t.isdigit() else 0, t)))
 
 
 def conditions(rows: list[dict]) -> list[Condition]:

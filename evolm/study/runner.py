@@ -146,10 +146,11 @@ class Runner:
         train_s = None
         if not (node.path / MANIFEST).is_file():
             command = self.train_command(node)
-            self.event(node.id, "train", "start", resume="--resume" in self.train_args(node))
+            resumed = "--resume" in self.train_args(node)
+            self.event(node.id, "train", "start", resume=resumed)
             start = time.monotonic()
             code = self._run(command, logs)
-            train_s = time.monotonic() - start
+            train_s = None if resumed else time.monotonic() - start  # a resumed run trained only the rest
             self.event(node.id, "train", "end", code=code)
             if code != 0:
                 return f"`evolm {node.stage}` exited {code} (log: {logs})"
