@@ -105,12 +105,10 @@ def lineage_settings(runs: list[Run]) -> dict[str, tuple]:
     where its lineage entry says it was). Runs with equal
     knobs are replicates only when these are equal too: an SFT run on a base pre-trained at another
     learning rate is another condition, though its signature is the same."""
-    run_of: dict[str, Run | None] = {run.manifest_sha256: run for run in runs}
+    run_for = _lineage_resolver(runs)
 
     def settings(entry: LineageEntry, ancestor: bool) -> tuple:
-        if entry.manifest_sha256 not in run_of:
-            run_of[entry.manifest_sha256] = _ancestor(entry)
-        run = run_of[entry.manifest_sha256]
+        run = run_for(entry)
         if run is None:
             return (entry.stage, None)
         own = {k: v for k, v in run.training_settings().items() if k != "seed"}
@@ -129,15 +127,26 @@ def lineage_seeds(runs: list[Run]) -> dict[str, tuple]:
     """Per run (by manifest hash): the seed of each run of its lineage, oldest first, as (stage, seed;
     None for an ancestor not found). Replicates of an RL run may share the RL seed and differ in
     their SFT parents' seeds: the report names the seeds that differ."""
-    run_of: dict[str, Run | None] = {run.manifest_sha256: run for run in runs}
+    run_for = _lineage_resolver(runs)
 
     def seed(entry: LineageEntry):
-        if entry.manifest_sha256 not in run_of:
-            run_of[entry.manifest_sha256] = _ancestor(entry)
-        run = run_of[entry.manifest_sha256]
+        run = run_for(entry)
         return None if run is None else run.training_settings().get("seed")
 
     return {run.manifest_sha256: tuple((e.stage, seed(e)) for e in run.lineage) for run in runs}
+
+
+def _lineage_resolver(runs: list[Run]):
+    """A lineage entry's run: one of RUNS, else the ancestor outside the folder (`_ancestor`, read
+    once per resolver), else None."""
+    run_of: dict[str, Run | None] = {run.manifest_sha256: run for run in runs}
+
+    def run_for(entry: LineageEntry) -> Run | None:
+        if entry.manifest_sha256 not in run_of:
+            run_of[entry.manifest_sha256] = _ancestor(entry)
+        return run_of[entry.manifest_sha256]
+
+    return run_for
 
 
 def _ancestor(entry: LineageEntry) -> Run | None:

@@ -23,6 +23,7 @@ from evolm.stages.lm_run import (
     Overrides, RunSpec, check_exports, check_shards_tokenizer, quiet_transformers, data_record, pretraining_val_set, run_and_save, schedule_options,
     train_config, warn_repeats,
 )
+from evolm.tokenizer import load_fast_tokenizer
 from evolm.training.processes import world_size
 from evolm.training.rundir import check_outputs
 from evolm.training.tracking import check_report_to
@@ -56,9 +57,10 @@ def run(*, parent: Path, domain: list[str], replay: list[str], out: Path, overri
     preset = get_preset(ancestor.manifest.model.preset)
     sources = [("domain", *parse_source(d, "--domain")) for d in domain] + [("replay", *parse_source(r, "--replay")) for r in replay]
     shard_sets = []
+    eos_id = load_fast_tokenizer(ancestor.path).eos_id
     for kind, path, _ in sources:
         shards = TokenShards(path)
-        check_shards_tokenizer(shards, path, ancestor.path, ancestor.manifest.tokenizer.sha256, f"the parent {parent}")
+        check_shards_tokenizer(shards, path, ancestor.manifest.tokenizer.sha256, eos_id, f"the parent {parent}")
         shard_sets.append(shards)
     vocab = ancestor.manifest.model.vocab_size
     domain_tokens = sum(b for kind, _, b in sources if kind == "domain")

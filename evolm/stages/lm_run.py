@@ -145,16 +145,13 @@ def decay_steps(o: "Overrides", steps: int, warmup: int, tokens_per_step: int) -
     return decay
 
 
-def check_shards_tokenizer(shards, data: Path, tokenizer_dir: Path, tokenizer_sha256: str, whose: str) -> None:
+def check_shards_tokenizer(shards, data: Path, tokenizer_sha256: str, eos_id: int, whose: str) -> None:
     """Refuse shards tokenized otherwise than the model will read them: another tokenizer (its
-    fingerprint), or documents ended with another EOS (tokenizer_config.json, outside the fingerprint:
-    training on them would teach another document boundary than generation stops at)."""
-    from evolm.tokenizer import load_fast_tokenizer
-
+    fingerprint), or documents ended with another EOS (EOS_ID, from tokenizer_config.json, outside the
+    fingerprint: training on them would teach another document boundary than generation stops at)."""
     if shards.tokenizer_sha256 != tokenizer_sha256:
         raise BadInput(f"Shards {data} were built with a different tokenizer than {whose}; re-run `evolm data prepare` "
                        "with that tokenizer.")
-    eos_id = load_fast_tokenizer(tokenizer_dir).eos_id
     if eos_id != shards.eos_id:
         raise BadInput(f"Shards {data} end their documents with token {shards.eos_id}, but the EOS of {whose} "
                        f"is token {eos_id}; prepare the shards again with that tokenizer.")

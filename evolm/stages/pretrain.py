@@ -12,7 +12,7 @@ from evolm.shards import TokenShards
 from evolm.stages import branches
 from evolm.stages.lm_run import (Overrides, RunSpec, check_exports, check_shards_tokenizer, data_record, quiet_transformers, run_and_save,
                                   decay_setting, schedule_options, train_config, warn_repeats)
-from evolm.tokenizer import tokenizer_fingerprint
+from evolm.tokenizer import load_fast_tokenizer, tokenizer_fingerprint
 from evolm.training.processes import world_size
 from evolm.training.rundir import check_outputs
 from evolm.training.tracking import check_report_to
@@ -38,7 +38,7 @@ def run(*, model: str, tokens: int | PerParam, data: Path, out: Path, tokenizer:
             raise BadInput(f"--tokenizer {tokenizer} is not a tokenizer folder (no tokenizer.json).")
         raise BadInput(f"The tokenizer {tokenizer_dir} recorded by {data} is gone; pass --tokenizer DIR.")
     tok_sha = tokenizer_fingerprint(tokenizer_dir)
-    check_shards_tokenizer(shards, data, tokenizer_dir, tok_sha, str(tokenizer_dir))
+    check_shards_tokenizer(shards, data, tok_sha, load_fast_tokenizer(tokenizer_dir).eos_id, str(tokenizer_dir))
     vocab = shards.vocab_size
     budget = resolve_count(tokens, preset.params(vocab))
     world = world_size()
