@@ -60,6 +60,7 @@ def _pretrain_args(shards):
             "--val-tokens", "4K", "--tokens", "8K", "--data", str(shards / "general")]
 
 
+@pytest.mark.many_processes
 def test_two_process_sft_matches_one(base, synth_tiny, one_process_sft, tmp_path):
     _launch(*_sft_args(base, synth_tiny), "--out", tmp_path / "two")
     one, two = _losses(one_process_sft), _losses(tmp_path / "two")
@@ -74,6 +75,7 @@ def test_two_process_sft_matches_one(base, synth_tiny, one_process_sft, tmp_path
     assert all(torch.allclose(a[k], b[k], atol=1e-5) for k in a)
 
 
+@pytest.mark.many_processes
 def test_two_process_rl_completes(sft_model, synth_tiny, tmp_path):
     _launch("rl", sft_model, "--data", synth_tiny / "pool" / "mathpool.jsonl", "--examples", "8", "--epochs", "1",
             "--prompts-per-step", "4", "--rollouts", "2", "--max-completion-length", "24", "--out", tmp_path / "rl")
@@ -127,6 +129,7 @@ def test_zero_configs_launch_one_job_across_nodes(name):
     assert (args.nnodes, args.node_rank, args.nproc_per_node) == ("2", 1, "8")
 
 
+@pytest.mark.many_processes
 # fsdp-4B (its activation checkpointing the one difference) is slow-marked: 7 s
 @pytest.mark.parametrize("config", ["fsdp-1B", pytest.param("fsdp-4B", marks=pytest.mark.slow)])
 def test_fsdp_launch_configs_shard_on_cpu_and_train_as_one_process(config, shards, one_process_pretrain, tmp_path):
@@ -143,6 +146,7 @@ def test_fsdp_launch_configs_shard_on_cpu_and_train_as_one_process(config, shard
     assert a.keys() == b.keys() and all(torch.allclose(a[k], b[k], atol=1e-5) for k in a)
 
 
+@pytest.mark.many_processes
 # zero2-1B is slow-marked (20 s), as PPO's: ZeRO-3's path (partitioned weights too) is the superset.
 @pytest.mark.parametrize("config", [pytest.param("zero2-1B", marks=pytest.mark.slow), "zero3-4B", "fsdp-1B"])
 def test_launch_configs_run_sft_and_rl_on_cpu_and_match_one_process(config, base, synth_tiny, one_process_sft, tmp_path):
@@ -166,6 +170,7 @@ def test_launch_configs_run_sft_and_rl_on_cpu_and_match_one_process(config, base
     assert (rl.compute.processes, rl.compute.parallelism, rl.schedule.steps_done) == (2, kind, 2)
 
 
+@pytest.mark.many_processes
 @pytest.mark.slow
 def test_fsdp_runs_resume_from_their_sharded_state_after_a_kill(base, shards, synth_tiny, tmp_path):
     """fsdp-1B, two CPU processes, killed after a saved state and resumed: pre-training (evolm's own
@@ -214,6 +219,7 @@ torch.compile = lambda model: _compile(model, backend=_eager)
 """
 
 
+@pytest.mark.many_processes
 def test_fsdp_with_compile_never_falls_back_to_eager_and_trains_as_one_process(shards, one_process_pretrain, tmp_path):
     """fsdp-1B with --compile, two CPU processes. FSDP's hooks split the compiled forward at every
     decoder layer; a KV cache built in the training forward (transformers' default, use_cache) made

@@ -253,7 +253,7 @@ def test_ppo_is_refused_under_an_fsdp1_config_before_any_work(drills, tmp_path, 
     assert result.code == 2 and "not FSDP1" in result.err and not (tmp_path / "x.partial").exists()
 
 
-@pytest.mark.parametrize("config", [None, pytest.param("fsdp-1B", marks=pytest.mark.slow)])
+@pytest.mark.parametrize("config", [None, pytest.param("fsdp-1B", marks=[pytest.mark.slow, pytest.mark.many_processes])])
 def test_ppo_resumes_after_a_kill_with_its_critic(config, drills, tmp_path, cli):
     """Killed after its state at step 2 (of 6), resumed: the same steps and the same weights as a run never
     killed, which needs the critic and both optimizers back (the rollouts are seeded per step and prompt).
@@ -313,6 +313,7 @@ def _same_steps(one, two):
         assert b["value_loss"] == pytest.approx(a["value_loss"], abs=1e-4)
 
 
+@pytest.mark.many_processes
 def test_two_processes_give_the_losses_of_one(drills, one_process_ppo, tmp_path):
     args = ["rl", str(drills / "sft"), "--data", str(drills / "drills.jsonl"), *PPO, *ONE_PER_MICRO_BATCH]
     done = subprocess.run([sys.executable, *torchrun(), "-m", "evolm", *args,
@@ -324,6 +325,7 @@ def test_two_processes_give_the_losses_of_one(drills, one_process_ppo, tmp_path)
     assert a.keys() == b.keys() and all(torch.allclose(a[k], b[k], atol=1e-5) for k in a)
 
 
+@pytest.mark.many_processes
 # ZeRO-2 is slow-marked (about 20 s): the default suite keeps ZeRO-3, whose path (partitioned
 # weights, gathered for rollouts and the checkpoint) is the superset, and runs ZeRO-2 with SFT and GRPO.
 @pytest.mark.parametrize("config, parallelism", [pytest.param("zero2-1B", "DEEPSPEED", marks=pytest.mark.slow),

@@ -69,6 +69,7 @@ def test_killed_run_resumes_to_identical_weights(shards, tmp_path, cli):
     assert [r.get("loss") for r in _metrics(tmp_path / "straight")] == [r.get("loss") for r in _metrics(tmp_path / "killed")]
 
 
+@pytest.mark.many_processes
 def test_two_processes_match_one(shards, tmp_path, cli):
     args = ["pretrain", *SMALL, "--tokens", "12K", "--data", str(shards / "general"), "--export-at", "3K"]
     assert cli(*args, "--out", tmp_path / "one").code == 0

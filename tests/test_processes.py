@@ -3,11 +3,14 @@
 import subprocess
 import sys
 
+import pytest
 from conftest import torchrun
 
 # each process writes its own file: two processes printing to one pipe interleave their lines
 AGREE = """
 import sys
+
+import pytest
 from pathlib import Path
 import torch.distributed as dist
 from evolm.training.processes import all_agree, smallest_on_any_process
@@ -19,6 +22,7 @@ dist.destroy_process_group()
 """
 
 
+@pytest.mark.many_processes
 def test_all_agree_is_true_only_where_every_process_says_so_and_the_smallest_choice_wins(tmp_path):
     """(The smallest: each process picks its micro batch from its own GPU's free memory; all run the least.)"""
     script = tmp_path / "agree.py"

@@ -336,6 +336,7 @@ def test_a_wsd_budget_sweep_is_one_stable_run_and_a_decay_branch_per_smaller_bud
     assert cli("study", "run", file, "--no-report").code == 0 and len(_trained(root)) == 2
 
 
+@pytest.mark.many_processes
 def test_launch_starts_a_stages_training_as_many_processes_and_keeps_the_nodes_identity(tmp_path, shards, synth_tiny, cli):
     """`launch: {pretrain: {processes: 2}}`: the pre-training node trains under torchrun as two processes
     (its manifest says so); the node is the same node as without it (the global batch is the global batch)."""

@@ -168,6 +168,7 @@ def _ppo(sft16, synth_tiny, backend, out, processes=1, config=None):
     return json.loads((out / "evolm.json").read_text())
 
 
+@pytest.mark.many_processes
 def test_ppo_trains_with_vllm_rollouts_on_a_cpu(sft16, synth_tiny, tmp_path):
     """One process, and two through torchrun (each with its own engine, vLLM's external launcher);
     transformers rollouts beside them for the printed comparison (the 16M model earns no reward here:
@@ -181,6 +182,7 @@ def test_ppo_trains_with_vllm_rollouts_on_a_cpu(sft16, synth_tiny, tmp_path):
               f"{compute['wall_time_s']} s training, rewards {manifest['outcome']['rewards']}")
 
 
+@pytest.mark.many_processes
 def test_ppo_with_vllm_rollouts_under_the_fsdp_config(sft16, synth_tiny, tmp_path):
     """fsdp-1B.yaml, two CPU processes: the policy sharded by FSDP2 on gloo, each process's engine
     given every weight gathered whole each step (a shard would not load)."""
