@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -75,6 +76,44 @@ class ShardWriter:
         current = self._open.pop(split)
         current.handle.close()
         self.files[split].append({"name": current.name, "tokens": current.tokens, "sha256": current.digest.hexdigest()})
+
+    def state(self) -> dict:
+        """What `restore` needs to continue this writer in another process: the files closed (with
+        their hashes), the open ones' names and token counts (their bytes flushed to disk), the
+        documents per split. Saved by a resumable `evolm data prepare`."""
+        for current in self._open.values():
+            current.handle.flush()
+            os.fsync(current.handle.fileno())
+        return {"files": self.files, "documents": self.documents,
+                "open": {split: {"name": f.name, "tokens": f.tokens} for split, f in self._open.items()}}
+
+    @classmethod
+    def restore(cls, root: Path, dtype: str, shard_tokens: int, state: dict) -> "ShardWriter":
+        """The writer `state` describes, over the files in `root`: an open file is cut back to the tokens
+        it held then (a killed run wrote on after its last saved state) and its hash recomputed from
+        its bytes (a hash object cannot be saved); files begun after the state are removed."""
+        writer = cls(root, dtype, shard_tokens)
+        writer.files = {split: list(state["files"][split]) for split in SPLITS}
+        writer.documents = {split: state["documents"][split] for split in SPLITS}
+        for split, record in state["open"].items():
+            path, size = writer.root / record["name"], record["tokens"] * writer.dtype.itemsize
+            if not path.is_file() or path.stat().st_size < size:
+                raise BadInput(f"Cannot resume: {path} is missing or shorter than its saved state; use --overwrite to start over.")
+            handle = open(path, "r+b")
+            handle.truncate(size)
+            current = _OpenFile(record["name"], handle, tokens=record["tokens"])
+            for block in iter(lambda: handle.read(1 << 24), b""):
+                current.digest.update(block)
+            writer._open[split] = current
+        for record in (f for split in SPLITS for f in writer.files[split]):
+            path = writer.root / record["name"]
+            if not path.is_file() or path.stat().st_size != record["tokens"] * writer.dtype.itemsize:
+                raise BadInput(f"Cannot resume: {path} is missing or truncated; use --overwrite to start over.")
+        kept = {f["name"] for split in SPLITS for f in writer.files[split]} | {f.name for f in writer._open.values()}
+        for stray in writer.root.glob("*.bin"):
+            if stray.name not in kept:
+                stray.unlink()
+        return writer
 
     def finish(self) -> dict:
         for split in list(self._open):

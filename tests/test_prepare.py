@@ -9,6 +9,7 @@ import pyarrow.parquet as pq
 import pytest
 from transformers import AutoTokenizer
 
+from evolm.errors import BadInput
 from evolm.shards import TokenShards
 
 
@@ -132,6 +133,98 @@ def test_shards_spill_over_several_files(general, tiny_tokenizer, tmp_path):
     assert np.array_equal(reader.window(9_990, 20), TokenShards(single.path).split("train").window(9_990, 20))
 
 
+def _stopping_after(monkeypatch, count):
+    """TextSource.documents as Ctrl-C sees it: KeyboardInterrupt once `count` documents were read."""
+    from evolm.textsource import TextSource
+
+    documents = TextSource.documents
+
+    def stopping(self):
+        for i, text in enumerate(documents(self)):
+            if i == count:
+                raise KeyboardInterrupt
+            yield text
+
+    monkeypatch.setattr(TextSource, "documents", stopping)
+    return documents
+
+
+def test_an_interrupted_preparation_resumes_to_the_bytes_of_one_run(general, tiny_tokenizer, tmp_path, monkeypatch):
+    """Stopped mid-way (after some shard files rolled over), then written on past its last saved
+    progress (as a killed process would): the resume cuts the open file back, drops the file begun
+    after, tokenizes only the documents not yet read, and ends with the files of an uninterrupted run."""
+    from evolm.stages.data import prepare as module
+    from evolm.textsource import resolve_source
+
+    monkeypatch.setattr(module, "BATCH_DOCUMENTS", 64)
+    settings = dict(max_tokens=400_000, shard_tokens=60_000)
+    whole = module.prepare(resolve_source(general), tiny_tokenizer, tmp_path / "whole", **settings)
+    monkeypatch.setattr(module, "SAVE_SECONDS", 0.0)  # progress saved after every batch
+    documents = _stopping_after(monkeypatch, 1000)
+    out, partial = tmp_path / "s", tmp_path / "s.partial"
+    with pytest.raises(KeyboardInterrupt, match="s.partial kept .* training tokens saved.*--resume"):
+        module.prepare(resolve_source(general), tiny_tokenizer, out, **settings)
+    saved = json.loads((partial / module.PROGRESS).read_text())
+    assert saved["documents_read"] == 960 and len(saved["writer"]["files"]["train"]) >= 2  # 15 batches; files rolled over
+    open_file = partial / saved["writer"]["open"]["train"]["name"]
+    with open(open_file, "ab") as handle:
+        handle.write(b"\x07" * 100)
+    (partial / "train-00099.bin").write_bytes(b"\x07" * 10)
+    with pytest.raises(BadInput, match="pass --resume to continue it or --overwrite"):
+        module.prepare(resolve_source(general), tiny_tokenizer, out, **settings)
+    monkeypatch.setattr("evolm.textsource.TextSource.documents", documents)
+    encoded = []
+    write_batch = module._write_batch
+    monkeypatch.setattr(module, "_write_batch", lambda batch, *rest: encoded.extend(batch) or write_batch(batch, *rest))
+    resumed = module.prepare(resolve_source(general), tiny_tokenizer, out, resume=True, **settings)
+    assert resumed.manifest["fingerprint"] == whole.manifest["fingerprint"]
+    assert resumed.manifest["splits"] == whole.manifest["splits"]
+    assert sorted(p.name for p in out.iterdir()) == sorted(p.name for p in whole.path.iterdir())
+    assert all((out / f.name).read_bytes() == f.read_bytes() for f in whole.path.glob("*.bin"))
+    assert not partial.exists() and encoded[0] == _docs(general)[960]  # the documents read before were not tokenized again
+
+
+def test_resume_and_ctrl_c_on_the_command_line(general, tiny_tokenizer, tmp_path, cli, monkeypatch):
+    """Ctrl-C before any progress was saved keeps nothing; --resume wants a folder and the same settings."""
+    from evolm.stages.data import prepare as module
+
+    args = ("data", "prepare", general, "--tokenizer", tiny_tokenizer, "--out", tmp_path / "s", "--max-tokens", "200K")
+    documents = _stopping_after(monkeypatch, 600)
+    stopped = cli(*args)
+    assert stopped.code == 130 and "nothing was kept" in stopped.err and not (tmp_path / "s.partial").exists()
+    nothing = cli(*args, "--resume")
+    assert nothing.code == 2 and "Nothing to resume: there is no" in nothing.err
+    monkeypatch.setattr(module, "SAVE_SECONDS", 0.0)
+    stopped = cli(*args)
+    assert stopped.code == 130 and "s.partial kept" in stopped.err and "rerun with --resume" in stopped.err
+    monkeypatch.setattr("evolm.textsource.TextSource.documents", documents)
+    changed = cli(*args[:-1], "300K", "--resume")
+    assert changed.code == 2 and "different settings (max_tokens" in changed.err and (tmp_path / "s.partial").is_dir()
+    resumed = cli(*args, "--resume", "--json")
+    assert resumed.code == 0, resumed.err
+    assert "resuming" in resumed.err and json.loads(resumed.out)["train_tokens"] == 200_000
+    assert cli(*args[:-1], "100K", "--overwrite").code == 0 and not (tmp_path / "s.partial").exists()
+
+
+def test_a_resume_refuses_a_hub_dataset_that_moved_to_another_commit(general, tiny_tokenizer, tmp_path, cli, monkeypatch):
+    """The documents skipped on resume must be the ones read before: not so once the hub serves another commit."""
+    from evolm.stages.data import prepare as module
+    from evolm.textsource import TextSource
+
+    monkeypatch.setattr(module, "SAVE_SECONDS", 0.0)
+    monkeypatch.setattr(TextSource, "snapshot", lambda self: {"commit": "aaa"})
+    args = ("data", "prepare", general, "--tokenizer", tiny_tokenizer, "--out", tmp_path / "s", "--max-tokens", "200K")
+    documents = _stopping_after(monkeypatch, 600)
+    assert cli(*args).code == 130
+    monkeypatch.setattr(TextSource, "documents", documents)
+    monkeypatch.setattr(TextSource, "snapshot", lambda self: {"commit": "bbb"})
+    moved = cli(*args, "--resume")
+    assert moved.code == 2 and "read at commit aaa and serves commit bbb now" in moved.err
+    assert (tmp_path / "s.partial" / module.PROGRESS).is_file()  # kept for a resume at the old commit
+    monkeypatch.setattr(TextSource, "snapshot", lambda self: {"commit": "aaa"})
+    assert cli(*args, "--resume").code == 0 and TokenShards(tmp_path / "s").source["commit"] == "aaa"
+
+
 @pytest.mark.parametrize("case", ["missing", "empty", "no-field", "folder-without-text"])
 def test_bad_sources_exit_2_and_write_nothing(case, tiny_tokenizer, tmp_path, cli):
     source = tmp_path / "src.jsonl"
@@ -147,14 +240,14 @@ def test_bad_sources_exit_2_and_write_nothing(case, tiny_tokenizer, tmp_path, cl
     assert result.code == 2, result
     assert result.err.startswith("error: ") and result.err.count("\n") == 1
     assert not (tmp_path / "out").exists()
-    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out")]
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith((".out", "out"))]  # nor OUT.partial
 
 
 def test_unreachable_hub_dataset_is_bad_input(tiny_tokenizer, tmp_path, cli):
     result = cli("data", "prepare", "HuggingFaceFW/fineweb-edu", "--subset", "sample/350BT", "--tokenizer", tiny_tokenizer,
                  "--out", tmp_path / "fw", "--max-tokens", "1M")
     assert result.code == 2 and "Could not open hub dataset HuggingFaceFW/fineweb-edu (sample/350BT)" in result.err
-    assert not (tmp_path / "fw").exists()
+    assert not (tmp_path / "fw").exists() and not (tmp_path / "fw.partial").exists()
 
 
 def test_hub_subsets_by_config_name_by_folder_and_several_interleaved(tiny_tokenizer, tmp_path, cli, monkeypatch):

@@ -7,7 +7,7 @@ from typing import List, Optional
 
 import typer
 
-from evolm.cli.common import ConfigOption, JsonOption, OverwriteOption, count, emit
+from evolm.cli.common import ConfigOption, JsonOption, OverwriteOption, ResumeOption, count, emit
 from evolm.errors import BadInput
 
 app = typer.Typer(
@@ -76,6 +76,7 @@ def prepare(
     text_field: str = typer.Option("text", "--text-field", help="Field or column holding the text."),
     val_fraction: float = typer.Option(0.01, "--val-fraction", help="Share of documents held out for validation."),
     overwrite: bool = OverwriteOption,
+    resume: bool = ResumeOption,
     as_json: bool = JsonOption,
     config: Optional[Path] = ConfigOption,
 ) -> None:
@@ -85,7 +86,8 @@ def prepare(
 
     cap = count(max_tokens, "--max-tokens") if max_tokens is not None else None
     resolved = resolve_source(source, text_field=text_field, subset=subset, split=split, revision=revision)
-    result = run_prepare(resolved, tokenizer, out, max_tokens=cap, val_fraction=val_fraction, overwrite=overwrite)
+    result = run_prepare(resolved, tokenizer, out, max_tokens=cap, val_fraction=val_fraction, overwrite=overwrite,
+                         resume=resume)
     splits = result.manifest["splits"]
     emit(out, {"reused": result.reused, "fingerprint": result.manifest["fingerprint"],
                "train_tokens": splits["train"]["tokens"], "val_tokens": splits["val"]["tokens"],

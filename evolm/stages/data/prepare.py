@@ -4,12 +4,18 @@ Documents are tokenized in batches with the Rust tokenizer's `encode_batch`, whi
 batch over all cores; each document gets EOS appended and no BOS. Every `val_every`-th document
 (starting with the first) goes to the validation split. `max_tokens` caps the training split,
 cutting the last document so the prefix is exact. A re-run with the same inputs is a no-op.
+
+The shards are written in OUT.partial/, which saves its progress every SAVE_SECONDS: an interrupted
+preparation (Ctrl-C, a killed job) continues with --resume, skipping the documents already read
+without tokenizing them (a hub source streams them again), and ends with the same bytes as one run.
 """
 
 from __future__ import annotations
 
 import itertools
 import json
+import shutil
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,11 +24,16 @@ import numpy as np
 from evolm import shards
 from evolm.console import Progress, log
 from evolm.errors import BadInput
-from evolm.fsutil import atomic_dir, canonical_json, check_output_dir, sha256_bytes, write_json
+from evolm.fsutil import canonical_json, check_output_dir, replace_dir, sha256_bytes, write_json
 from evolm.textsource import TextSource
 from evolm.tokenizer import load_fast_tokenizer, token_dtype, tokenizer_fingerprint
+from evolm.training.rundir import RUN, open_run_dir, partial_dir
 
 BATCH_DOCUMENTS = 512
+PROGRESS = "progress.json"
+"""In OUT.partial: where an unfinished preparation is (documents read, the shard writer's state)."""
+SAVE_SECONDS = 30.0
+"""How often an unfinished preparation saves its progress: a resume repeats at most this much work."""
 
 
 @dataclass
@@ -41,6 +52,7 @@ def prepare(
     val_fraction: float = 0.01,
     shard_tokens: int = shards.DEFAULT_SHARD_TOKENS,
     overwrite: bool = False,
+    resume: bool = False,
 ) -> PrepareResult:
     if not 0 < val_fraction <= 0.5:
         raise BadInput(f"--val-fraction must be in (0, 0.5], got {val_fraction}.")
@@ -62,37 +74,108 @@ def prepare(
         log(f"{out} already holds these shards (same source, tokenizer and settings); nothing to do.")
         return PrepareResult(out, existing, reused=True)
     check_output_dir(out, overwrite=overwrite)
+    partial = partial_dir(out)
+    saved = _saved_progress(partial)
+    if partial.exists() and not resume and not overwrite:
+        raise BadInput(f"An interrupted preparation exists at {partial} ({_kept(saved)}); pass --resume to continue it "
+                       "or --overwrite to start over.")
+    if resume and not partial.exists():
+        raise BadInput(f"Nothing to resume: there is no {partial}.")
+    if resume and saved is None:
+        log(f"warning: {partial} holds no saved progress (saved every {SAVE_SECONDS:.0f} s), so the preparation starts "
+            "again from the first document")
+    continuing = resume and saved is not None
+    open_run_dir(partial, {"stage": "data prepare", **settings}, resume=continuing)  # refuses changed settings
     snapshot = source.snapshot()  # the hub commit, asked before reading: what the documents come from
+    if continuing and saved["snapshot"] != snapshot:
+        then, now = (saved["snapshot"].get("commit", "unknown"), snapshot.get("commit", "unknown"))
+        raise BadInput(f"Cannot resume {partial}: the hub dataset was read at commit {then} and serves commit {now} now, so "
+                       "the documents a resume skips would not be the ones read; use --overwrite to start over (and "
+                       "--revision to pin a commit).")
 
-    eos_id = tokenizer.eos_id
-    backend = tokenizer.backend
     dtype = token_dtype(tokenizer.vocab_size)
-    with atomic_dir(out, overwrite=overwrite) as tmp:
-        writer = shards.ShardWriter(tmp, dtype, shard_tokens)
-        with Progress(f"prepare {source.spec}", total=max_tokens, unit="tokens") as progress:
-            _tokenize_into(source, backend, eos_id, writer, val_every, max_tokens, progress)
+    try:
+        if continuing:
+            writer = shards.ShardWriter.restore(partial, dtype, shard_tokens, saved["writer"])
+            start = (saved["documents_read"], saved["documents_placed"])
+            log(f"resuming {partial} at {writer.tokens('train'):,} training tokens ({start[0]:,} documents read)")
+        else:
+            writer, start = shards.ShardWriter(partial, dtype, shard_tokens), (0, 0)
+        remaining = None if max_tokens is None else max_tokens - writer.tokens("train")
+        checkpoints = _Checkpoints(partial, writer, snapshot)
+        with Progress(f"prepare {source.spec}", total=remaining, unit="tokens") as progress:
+            if remaining is None or remaining > 0:
+                _tokenize_into(source, tokenizer.backend, tokenizer.eos_id, writer, val_every, max_tokens, progress, start,
+                               checkpoints.save)
         splits = writer.finish()
-        if splits["train"]["documents"] == 0 or splits["val"]["documents"] == 0:
-            raise BadInput(
-                f"Source {source.spec} has {splits['train']['documents'] + splits['val']['documents']} non-empty "
-                "documents: too few to hold out a validation split."
-                if splits["train"]["documents"] + splits["val"]["documents"] else f"Source {source.spec} contains no text."
-            )
-        manifest = {
-            "format": shards.FORMAT,
-            "version": shards.VERSION,
-            "source": {**source.describe(), **snapshot},
-            "tokenizer": {"sha256": tok_sha, "path": str(tokenizer_dir.resolve()), "vocab_size": tokenizer.vocab_size,
-                          "eos_id": eos_id, "eos_token": tokenizer.eos_token},
-            "dtype": dtype,
-            "val_every": val_every,
-            "max_tokens": max_tokens,
-            "splits": splits,
-            "fingerprint": shards.content_fingerprint(splits, tok_sha),
-            "inputs_fingerprint": inputs_fingerprint,
-        }
-        write_json(tmp / shards.MANIFEST, manifest)
+    except KeyboardInterrupt:
+        raise KeyboardInterrupt(_after_stop(partial)) from None
+    except BaseException:
+        _after_stop(partial)
+        raise
+    if splits["train"]["documents"] == 0 or splits["val"]["documents"] == 0:
+        shutil.rmtree(partial, ignore_errors=True)  # the source itself is short: a resume would only end here again
+        raise BadInput(
+            f"Source {source.spec} has {splits['train']['documents'] + splits['val']['documents']} non-empty "
+            "documents: too few to hold out a validation split."
+            if splits["train"]["documents"] + splits["val"]["documents"] else f"Source {source.spec} contains no text."
+        )
+    manifest = {
+        "format": shards.FORMAT,
+        "version": shards.VERSION,
+        "source": {**source.describe(), **snapshot},
+        "tokenizer": {"sha256": tok_sha, "path": str(tokenizer_dir.resolve()), "vocab_size": tokenizer.vocab_size,
+                      "eos_id": tokenizer.eos_id, "eos_token": tokenizer.eos_token},
+        "dtype": dtype,
+        "val_every": val_every,
+        "max_tokens": max_tokens,
+        "splits": splits,
+        "fingerprint": shards.content_fingerprint(splits, tok_sha),
+        "inputs_fingerprint": inputs_fingerprint,
+    }
+    for record in (PROGRESS, RUN):
+        (partial / record).unlink(missing_ok=True)
+    write_json(partial / shards.MANIFEST, manifest)  # last: its presence means complete
+    replace_dir(partial, out)
     return PrepareResult(out, manifest, reused=False)
+
+
+class _Checkpoints:
+    """Saves, at most every SAVE_SECONDS and only between batches (where the writer's files and the
+    count of documents read agree), where the preparation is: a resume skips the documents read
+    (without tokenizing them) and continues the files."""
+
+    def __init__(self, partial: Path, writer: shards.ShardWriter, snapshot: dict):
+        self.partial, self.writer, self.snapshot = partial, writer, snapshot
+        self.last = time.monotonic()
+
+    def save(self, read: int, placed: int) -> None:
+        if time.monotonic() - self.last < SAVE_SECONDS:
+            return
+        write_json(self.partial / PROGRESS, {"documents_read": read, "documents_placed": placed, "snapshot": self.snapshot,
+                                             "train_tokens": self.writer.tokens("train"), "writer": self.writer.state()})
+        self.last = time.monotonic()
+
+
+def _saved_progress(partial: Path) -> dict | None:
+    path = partial / PROGRESS
+    try:
+        return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+    except json.JSONDecodeError:  # written atomically, so only a hand-edited file; nothing to continue from
+        return None
+
+
+def _kept(saved: dict | None) -> str:
+    return "no progress saved" if saved is None else f"{saved['train_tokens']:,} training tokens saved"
+
+
+def _after_stop(partial: Path) -> str:
+    """A stopped preparation keeps its folder only where it saved progress; says which."""
+    saved = _saved_progress(partial)
+    if saved is None:
+        shutil.rmtree(partial, ignore_errors=True)
+        return f"nothing was kept (no progress was saved yet; it is saved every {SAVE_SECONDS:.0f} s)"
+    return f"{partial} kept ({_kept(saved)}): rerun with --resume to continue"
 
 
 def _existing_manifest(out: Path) -> dict | None:
@@ -105,10 +188,12 @@ def _existing_manifest(out: Path) -> dict | None:
         return None
 
 
-def _tokenize_into(source, backend, eos_id, writer, val_every, max_tokens, progress) -> None:
-    index = 0
+def _tokenize_into(source, backend, eos_id, writer, val_every, max_tokens, progress, start, save) -> None:
+    """Tokenize the source's documents from `start` = (documents read, non-empty documents placed) on."""
+    read, index = start
     batch: list[str] = []
-    for text in source.documents():
+    for text in itertools.islice(source.documents(), read, None):
+        read += 1
         if not text:
             continue
         batch.append(text)
@@ -117,6 +202,7 @@ def _tokenize_into(source, backend, eos_id, writer, val_every, max_tokens, progr
             batch = []
             if max_tokens is not None and writer.tokens("train") >= max_tokens:
                 return
+            save(read, index)
     if batch:
         _write_batch(batch, index, backend, eos_id, writer, val_every, max_tokens, progress)
 
