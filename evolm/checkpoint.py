@@ -120,6 +120,14 @@ def is_checkpoint(path: Path) -> bool:
     return (Path(path) / MANIFEST).is_file()
 
 
+def check_policy(checkpoint: "Checkpoint", use: str) -> None:
+    """Refuse a reward model (`evolm rm`: a score head, no language-model head) where a policy is
+    needed: `use` is what would have been done with it ("evaluated", "trained further")."""
+    if stagespec.kind_of(checkpoint.stage) == "reward":
+        raise BadInput(f"{checkpoint.path} is a reward model (evolm rm), not a policy: it cannot be {use} as one; "
+                       "pass it to `evolm eval --reward-model`.")
+
+
 def load_checkpoint(path: Path, *, verify: str = "full") -> Checkpoint:
     """Read and check a checkpoint. verify: 'full' (sha256 of every file), 'size', or 'none'."""
     path = Path(path)

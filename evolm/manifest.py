@@ -97,7 +97,7 @@ class DataSource:
     tokens_drawn: int | None = None
     """The tokens the run actually drew from this source."""
     pool: str | None = None
-    """The problem pool file."""
+    """The problem pool file (a reward model's: the samples or problems file)."""
     pool_sha256: str | None = None
     """The sha256 of the pool file."""
     pool_size: int | None = None
@@ -206,6 +206,8 @@ class Outcome:
     """SFT: first / last logged loss and TRL's training loss."""
     rewards: dict | None = None
     """RL: first / last / mean logged reward."""
+    reward_model: dict | None = None
+    """A reward model (`evolm rm`): its accuracy on held-out pairs (held_out_pairs, held_out_accuracy)."""
     warnings: list[str] | None = None
     """Signs the stage did nothing: weights equal to the parent's, a reward without variance."""
 

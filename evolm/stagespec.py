@@ -34,7 +34,8 @@ class StageSpec:
     knobs: tuple[Knob, ...]
     segment: Callable[[dict], str]  # the stage's part of the paper-style signature, from its knobs
     summary: Callable[[dict], str]  # what the stage consumed, for the report's lineage tree
-    kind: str = "post"  # "base": trains on token budgets (pre-training, CPT; FLOPs counted); "post": SFT, RL; "import"
+    kind: str = "post"  # "base": trains on token budgets (pre-training, CPT; FLOPs counted); "post": SFT, RL; "import";
+    # "reward": a reward model (a score head, not a policy: never evaluated or trained further as one)
 
     def column(self, knob: Knob) -> str:
         return f"{self.name}_{knob.name}"
@@ -44,8 +45,8 @@ STAGES: dict[str, StageSpec] = {}
 
 
 def register(spec: StageSpec) -> StageSpec:
-    if spec.kind not in ("base", "post", "import"):
-        raise ValueError(f"stage {spec.name}: kind must be base, post or import, not {spec.kind!r}")
+    if spec.kind not in ("base", "post", "import", "reward"):
+        raise ValueError(f"stage {spec.name}: kind must be base, post, import or reward, not {spec.kind!r}")
     STAGES[spec.name] = spec
     return spec
 
@@ -113,3 +114,8 @@ register(StageSpec(
 register(StageSpec(
     "import", "a model trained elsewhere, adopted as an evolm checkpoint", (Knob("name", "imported model", swept=False),),
     segment=lambda k: str(k["name"]), summary=lambda k: str(k.get("name", "")), kind="import"))
+register(StageSpec(
+    "rm", "an outcome reward model trained on graded evaluation samples (for RM scores, finding 8)",
+    (Knob("pairs", "reward-model pairs", swept=False), Knob("epochs", "reward-model epochs", swept=False)),
+    segment=lambda k: f"rm{format_count(k['pairs'])}ep{trim_number(k['epochs'], 3)}",
+    summary=lambda k: f"{format_count(k.get('pairs', 0))} pairs x {k.get('epochs')} epochs", kind="reward"))

@@ -462,3 +462,15 @@ def test_a_sweep_line_goes_through_the_mean_of_seed_replicates():
     assert list(line.get_xdata()) == [1, 2, 4] and list(line.get_ydata()) == [10.0, 25.0, 40.0]
     assert line.get_label() == "Greedy (mean of seeds)" and len(faint.get_xdata()) == 4
     plt.close(fig)
+
+
+def test_a_reward_model_is_in_the_lineage_tree_and_in_no_sweep_or_table(runs, tmp_path, cli):
+    """An `evolm rm` checkpoint carries its SFT parent's knobs in its lineage, but is no policy: with it
+    in the folder the SFT epochs sweep neither draws it nor names it as left out."""
+    root, made = runs
+    rm = make_run(root, "rm", "rm", {"pairs": 300, "epochs": 2.0}, made["sft-ep2"])
+    result = cli("report", root, "--out", tmp_path / "report")
+    assert result.code == 0, result.err
+    md = (tmp_path / "report" / "report.md").read_text()
+    assert md.count(rm["signature"]) == 1 and f"{rm['signature']}  (rm; 300 pairs x 2.0 epochs)" in md
+    assert "left out" not in result.err

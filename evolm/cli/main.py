@@ -34,7 +34,8 @@ app.add_typer(data.app, name="data")
 app.command("presets")(presets.presets)
 # The training stages' commands, in the stage specs' order, each listed by its spec's description
 # (`evolm.stagespec`); the command functions hold the stage-specific arguments.
-STAGE_COMMANDS = {"pretrain": train.pretrain, "cpt": train.cpt, "sft": posttrain.sft, "rl": posttrain.rl}
+STAGE_COMMANDS = {"pretrain": train.pretrain, "cpt": train.cpt, "sft": posttrain.sft, "rl": posttrain.rl,
+                  "rm": posttrain.rm}
 for _spec in stagespec.STAGES.values():
     if _spec.name in STAGE_COMMANDS:
         app.command(_spec.name, short_help=_spec.description[:1].upper() + _spec.description[1:] + ".")(

@@ -1,9 +1,9 @@
-"""`evolm sft` and `evolm rl`: post-training on TRL."""
+"""`evolm sft`, `evolm rl` and `evolm rm`: post-training (and a reward model) on TRL."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
+from typing import List, Optional
 
 import typer
 
@@ -11,6 +11,7 @@ from evolm.cli.common import CheckpointOutOption, ConfigOption, JsonOption, Over
 from evolm.cli.options import with_options
 from evolm.cli.train import emit_result
 from evolm.stages.rl import RLOptions
+from evolm.stages.rm import RMOptions
 from evolm.stages.sft import SFTOptions
 from evolm.training.rundir import say_what_is_kept
 
@@ -63,3 +64,26 @@ def rl(
     m = checkpoint.manifest
     emit_result(out, {"signature": checkpoint.signature, "stage": "rl", "rewards": m.outcome.rewards,
                       "kl": m.posttraining.kl, "steps": m.schedule.steps_done}, as_json)
+
+
+@with_options(options=RMOptions)
+def rm(
+    parent: Path = typer.Argument(..., help="Parent evolm checkpoint whose weights the reward model starts from (an SFT one)."),
+    samples: List[Path] = typer.Option(..., "--samples", help="Graded completions: an `eval/TASK.samples.jsonl` written by "
+                                                                 "`evolm eval CKPT --samples K` (repeatable: several policies)."),
+    problems: Path = typer.Option(..., "--problems", help="The task file (benchmark JSONL with id and problem) the samples "
+                                                           "were drawn on: problems no run trains on."),
+    epochs: float = typer.Option(2.0, "--epochs", help="Passes over the pairs."),
+    out: Path = CheckpointOutOption,
+    options: RMOptions = None,
+    resume: bool = ResumeOption, overwrite: bool = OverwriteOption, as_json: bool = JsonOption, config: Optional[Path] = ConfigOption,
+) -> None:
+    """Train an outcome reward model on (correct, incorrect) pairs of graded samples (TRL RewardTrainer), for `evolm eval --reward-model`."""
+    from evolm.stages import rm as stage
+
+    with say_what_is_kept(out):
+        checkpoint = stage.run(parent=parent, samples=list(samples), problems=problems, epochs=epochs, out=out,
+                               options=options, resume=resume, overwrite=overwrite)
+    m = checkpoint.manifest
+    emit_result(out, {"signature": checkpoint.signature, "stage": "rm", "loss": m.outcome.loss,
+                      "reward_model": m.outcome.reward_model, "steps": m.schedule.steps_done}, as_json)

@@ -5,21 +5,23 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from evolm.checkpoint import MANIFEST, hash_files, load_checkpoint
+from evolm.checkpoint import MANIFEST, check_policy, hash_files, load_checkpoint
 from evolm.errors import BadInput
 from evolm.fsutil import canonical_json, sha256_bytes
 
 
-def model_identity(spec: str) -> dict:
+def model_identity(spec: str, *, policy: bool = True) -> dict:
     """An evolm checkpoint: its manifest hash and signature, once every file it lists matches its
     sha256 (as `evolm sft`/`rl`/`cpt` check a parent: an altered weight or template file is refused
     before anything is written); a plain HF directory: its path and one hash over all its files'
     hashes (sizes would miss an edited byte); a hub name: the name (the config hash is added once
-    loaded)."""
+    loaded). `policy`: the model generates (a reward model is refused); else it is the reward model."""
     path = Path(spec)
     if path.is_dir():
         if (path / MANIFEST).is_file():
             checkpoint = load_checkpoint(path, verify="full")
+            if policy:
+                check_policy(checkpoint, "evaluated")
             return {"kind": "evolm", "path": str(path.resolve()), "manifest_sha256": checkpoint.manifest_sha256,
                     "signature": checkpoint.signature, "stage": checkpoint.stage}
         if not (path / "config.json").is_file():

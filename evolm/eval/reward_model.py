@@ -7,6 +7,8 @@ the paper's prompt template.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 
 from evolm.errors import BadInput
@@ -73,16 +75,46 @@ class RewardModel:
         self.batch_size = batch_size
 
     def text(self, problem: str, completion: str) -> str:
-        if getattr(self.tokenizer, "chat_template", None):
-            return self.tokenizer.apply_chat_template(conversation(problem, completion.strip()), tokenize=False)
-        return training_text(problem, completion.strip(), self.tokenizer.eos_token or "")
+        return reward_text(self.tokenizer, problem, completion)
 
-    @torch.no_grad()
     def score(self, problem: str, completions: list[str]) -> list[float]:
-        scores: list[float] = []
-        for i in range(0, len(completions), self.batch_size):
-            texts = [self.text(problem, c) for c in completions[i:i + self.batch_size]]
-            batch = self.tokenizer(texts, return_tensors="pt", padding=True, truncation=True, add_special_tokens=False)
-            logits = self.model(**batch.to(self.model.device)).logits
-            scores += [float(x) for x in logits[:, 0].float().cpu()]
-        return scores
+        return score_texts(self.model, self.tokenizer, [self.text(problem, c) for c in completions], self.batch_size)
+
+
+def reward_text(tokenizer, problem: str, completion: str) -> str:
+    """The conversation a reward model scores: through its own chat template when it has one, else the
+    paper's prompt template (what `evolm rm` trains on and `evolm eval --reward-model` scores alike)."""
+    if getattr(tokenizer, "chat_template", None):
+        return tokenizer.apply_chat_template(conversation(problem, completion.strip()), tokenize=False)
+    return training_text(problem, completion.strip(), tokenizer.eos_token or "")
+
+
+@torch.no_grad()
+def score_texts(model, tokenizer, texts: list[str], batch_size: int = 8) -> list[float]:
+    """The model's one output for each text, in batches."""
+    scores: list[float] = []
+    for i in range(0, len(texts), batch_size):
+        batch = tokenizer(texts[i:i + batch_size], return_tensors="pt", padding=True, truncation=True, add_special_tokens=False)
+        logits = model(**batch.to(model.device)).logits
+        scores += [float(x) for x in logits[:, 0].float().cpu()]
+    return scores
+
+
+@dataclass
+class HeldOutPairs:
+    """How often a reward model scores the correct completion of a held-out pair above the incorrect one."""
+
+    pairs: int
+    accuracy: float | None
+
+    @classmethod
+    def measure(cls, model, tokenizer, pairs: list[tuple[str, str, str]]) -> "HeldOutPairs":
+        """`pairs`: (problem, correct completion, incorrect completion)."""
+        if not pairs:
+            return cls(0, None)
+        was_training = model.training
+        model.eval()
+        good = score_texts(model, tokenizer, [reward_text(tokenizer, p, c) for p, c, _ in pairs], 32)
+        bad = score_texts(model, tokenizer, [reward_text(tokenizer, p, w) for p, _, w in pairs], 32)
+        model.train(was_training)
+        return cls(len(pairs), round(sum(g > b for g, b in zip(good, bad)) / len(pairs), 4))

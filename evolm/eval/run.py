@@ -229,7 +229,7 @@ def _generator(model, tokenizer, options: EvalOptions):
     if options.reward_model:
         from evolm.eval.reward_model import RewardModel, check_reward_model
 
-        rm_identity = model_identity(options.reward_model)
+        rm_identity = model_identity(options.reward_model, policy=False)
         check_reward_model(options.reward_model)
         make_rm = lambda: RewardModel(options.reward_model)  # noqa: E731
     from evolm.eval.compute import model_params

@@ -68,6 +68,8 @@ def _grouped(rows_runs: list[tuple[dict, Run]], knob: str, *, exports: bool = Fa
     knobs = swept_knobs()
     groups: dict[tuple, dict[tuple, list[tuple[dict, Run]]]] = {}
     for row, run in rows_runs:
+        if stagespec.kind_of(row.get("stage")) == "reward":  # a reward model carries its policy's knobs, but is no point of a sweep
+            continue
         if row.get(knob) is not None and is_mid_run_export(run) == exports:
             others = tuple((k, row.get(k)) for k in ("preset", *knobs) if k != knob)
             groups.setdefault(others, {}).setdefault(row.get(SETTINGS) or (), []).append((row, run))

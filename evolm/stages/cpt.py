@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from evolm.checkpoint import Checkpoint, load_checkpoint
+from evolm.checkpoint import Checkpoint, check_policy, load_checkpoint
 from evolm.errors import BadInput
 from evolm.mixture import MixturePlan, MixtureSource
 from evolm.presets import get_preset
@@ -54,6 +54,7 @@ def run(*, parent: Path, domain: list[str], replay: list[str], out: Path, overri
         raise BadInput("CPT needs at least one --domain SHARDS:BUDGET.")
     check_outputs(out, resume=resume, overwrite=overwrite)
     ancestor = load_checkpoint(parent)
+    check_policy(ancestor, "trained further")
     preset = get_preset(ancestor.manifest.model.preset)
     sources = [("domain", *parse_source(d, "--domain")) for d in domain] + [("replay", *parse_source(r, "--replay")) for r in replay]
     shard_sets = []

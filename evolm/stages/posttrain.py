@@ -13,7 +13,7 @@ import math
 import shutil
 from pathlib import Path
 
-from evolm.checkpoint import Checkpoint, build_manifest, load_checkpoint, write_checkpoint
+from evolm.checkpoint import Checkpoint, build_manifest, check_policy, load_checkpoint, write_checkpoint
 from evolm.console import log
 from evolm.errors import BadInput
 from evolm.manifest import Compute, DataSource, Manifest, device_hours, Outcome, PostTraining, Schedule
@@ -32,6 +32,7 @@ def check_amount(examples: int | None, epochs: float) -> None:
 
 def load_parent(path: Path) -> Checkpoint:
     parent = load_checkpoint(path)
+    check_policy(parent, "trained further")
     if parent.manifest.model is None or not parent.manifest.model.preset:
         raise BadInput(f"{path} is an evolm checkpoint without a model record; it cannot be trained further.")
     return parent

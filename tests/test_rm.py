@@ -1,0 +1,110 @@
+"""`evolm rm`: an outcome reward model from graded `evolm eval` samples (TRL RewardTrainer)."""
+
+import json
+import random
+
+import pytest
+
+from evolm.checkpoint import load_checkpoint
+
+
+def _task(root, problems=60, seed=0):
+    """A task file and a samples file as `evolm eval --samples 3` writes them: every gold answer is 7,
+    so a reward model can learn, within seconds, to score the completions that say 7 higher."""
+    rng = random.Random(seed)
+    tasks, records = [], []
+    for i in range(problems):
+        a = rng.randint(1, 6)
+        tasks.append({"id": f"t{i}", "problem": f"What is {a} plus {7 - a}?", "gt_solution": "\\boxed{7}", "gt_answer": "7"})
+        wrong = [n for n in range(1, 10) if n != 7]
+        answers = ["7", *map(str, rng.sample(wrong, 2))] if i % 5 else ["7", "7", "7"]  # every fifth: all right
+        completions = [f" {a} + {7 - a} = {n}.\nThe final answer is \\boxed{{{n}}}" for n in answers]
+        records.append({"id": f"t{i}", "run": "r", "prompt": f"Human: {tasks[-1]['problem']}\nAssistant:", "gold": "7",
+                        "greedy": True, "completions": completions, "answers": answers,
+                        "correct": [n == "7" for n in answers], "majority": 0})
+    (root / "task.jsonl").write_text("".join(json.dumps(t) + "\n" for t in tasks))
+    (root / "samples.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
+    return root / "task.jsonl", root / "samples.jsonl"
+
+
+def test_pairs_come_from_problems_with_both_kinds_and_a_share_is_held_out(tmp_path):
+    from evolm.stages.rm import build_pairs, read_samples
+
+    problems, samples = _task(tmp_path)
+    text, graded = read_samples([samples, samples], problems)  # the same file twice: completions counted once
+    assert len(graded) == 60 and all(len(seen) <= 3 for seen in graded.values())
+    train, test = build_pairs(graded, per_problem=4, held_out=0.25, seed=0)
+    ids = {p for p, _, _ in train} | {p for p, _, _ in test}
+    assert len(ids) == 48  # the 12 problems answered right every time give no pair
+    assert len({p for p, _, _ in test}) == 12 and not {p for p, _, _ in test} & {p for p, _, _ in train}
+    for pid, good, bad in train + test:
+        assert graded[pid][good] is True and graded[pid][bad] is False
+    # one correct completion against (at most) two distinct incorrect ones: two pairs, the correct one reused
+    assert all(sum(p == pid for p, _, _ in train + test) == len([c for c, ok in graded[pid].items() if not ok]) for pid in ids)
+    assert build_pairs(graded, 4, 0.25, seed=0) == (train, test)  # seeded
+
+
+def test_rm_learns_to_rank_and_writes_a_reward_model_checkpoint(base, tmp_path, cli):
+    from evolm.eval.reward_model import RewardModel
+
+    problems, samples = _task(tmp_path)
+    result = cli("rm", base, "--samples", samples, "--problems", problems, "--epochs", "4", "--lr", "3e-3",
+                 "--held-out", "0.25", "--out", tmp_path / "rm", "--json")
+    assert result.code == 0, result.err
+    checkpoint = load_checkpoint(tmp_path / "rm")
+    manifest = checkpoint.manifest
+    parent = load_checkpoint(base)
+    assert manifest.stage == "rm" and manifest.parent.manifest_sha256 == parent.manifest_sha256
+    assert manifest.knobs == {"pairs": 72, "epochs": 4.0} and checkpoint.signature == f"{parent.signature}-rm72ep4"
+    assert [d.name for d in manifest.data] == ["samples", "problems"]
+    held = manifest.outcome.reward_model
+    assert held["held_out_pairs"] == 24 and held["held_out_accuracy"] >= 0.8  # it learnt; 0.5 is chance
+    assert json.loads(result.out)["reward_model"] == held
+    # what `evolm eval --reward-model` loads: one score, higher for the right answer
+    rm = RewardModel(str(tmp_path / "rm"))
+    right, wrong = rm.score("What is 3 plus 4?", [" 3 + 4 = 7.\nThe final answer is \\boxed{7}",
+                                                 " 3 + 4 = 2.\nThe final answer is \\boxed{2}"])
+    assert right > wrong
+    # it is no policy: neither evaluated nor trained further as one
+    refused = cli("eval", tmp_path / "rm", "--suite", "SynthMathBasic1", "--out", tmp_path / "ev")
+    assert refused.code == 2 and "is a reward model (evolm rm), not a policy" in refused.err
+    refused = cli("sft", tmp_path / "rm", "--data", problems, "--out", tmp_path / "sft")
+    assert refused.code == 2 and "cannot be trained further" in refused.err and not (tmp_path / "sft.partial").exists()
+
+
+@pytest.mark.parametrize("case, message", [
+    ("missing", "does not exist (write one with `evolm eval CKPT --samples K`)"),
+    ("foreign id", "Problem zz of"),
+    ("all right", "no (correct, incorrect) pair to train on"),
+    ("not samples", "is not an `evolm eval` samples file"),
+])
+def test_bad_samples_exit_2_before_any_output(case, message, base, tmp_path, cli):
+    problems, samples = _task(tmp_path, problems=10)
+    rows = [json.loads(line) for line in samples.read_text().splitlines()]
+    if case == "missing":
+        samples = tmp_path / "nope.jsonl"
+    elif case == "foreign id":
+        rows[3]["id"] = "zz"
+    elif case == "all right":
+        rows = [{**r, "correct": [True] * 3} for r in rows]
+    else:
+        rows = [{"id": r["id"], "text": "x"} for r in rows]
+    if case != "missing":
+        samples.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    result = cli("rm", base, "--samples", samples, "--problems", problems, "--out", tmp_path / "rm")
+    assert result.code == 2 and message in result.err, result.err
+    assert not (tmp_path / "rm").exists() and not (tmp_path / "rm.partial").exists()
+
+
+def test_the_reward_text_is_the_template_the_policies_answer_in(base):
+    """Training and scoring read a conversation the same way: evolm's chat template once installed."""
+    from transformers import AutoTokenizer
+
+    from evolm.eval.reward_model import reward_text
+    from evolm.template import install, training_text
+
+    tokenizer = AutoTokenizer.from_pretrained(base)
+    plain = reward_text(tokenizer, "What is 1 plus 1?", " 1 + 1 = 2. ")
+    assert plain == training_text("What is 1 plus 1?", "1 + 1 = 2.", tokenizer.eos_token)
+    install(tokenizer)
+    assert reward_text(tokenizer, "What is 1 plus 1?", " 1 + 1 = 2. ") == plain
