@@ -65,8 +65,16 @@ def test_mini_study_shows_the_findings(tmp_path):
         assert found[finding]["verdict"] == "shown", found[finding]
         effect = found[finding]["effect"]
         assert effect["value"] >= 2 * effect["se"] > 0
-    assert found["F8"]["verdict"] == "not tested"  # no reward model in the miniature
+    assert found["F8"]["verdict"] == "not tested"  # no reward model in the study file
     assert len([f for f in found.values() if f["verdict"] == "shown"]) >= len(MINI_STUDY_SHOWN)
+    # F8 by hand (examples/reward-model.sh, about 20 minutes): the reward model `evolm rm` trains tracks
+    # accuracy (measured: r +1.00 over 5 conditions, Fisher z 3.75 +- 0.71); validation loss on general
+    # text tracked it as strongly, so the verdict was "contradicted" (README, "Reward models")
+    done = subprocess.run(["bash", str(REPO / "examples" / "reward-model.sh"), str(tmp_path / "runs")],
+                          capture_output=True, text=True, env=_env(), timeout=3600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    f8 = json.loads((tmp_path / "runs" / "report" / "findings.json").read_text())["findings"][7]
+    assert f8["id"] == "F8" and f8["verdict"] != "not tested" and f8["effect"]["value"] >= 2 * f8["effect"]["se"] > 0, f8
 
 
 def test_calibration_script_reproduces_the_shipped_table(tmp_path):
