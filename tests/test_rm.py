@@ -4,6 +4,7 @@ import json
 import random
 
 import pytest
+import torch
 
 from evolm.checkpoint import load_checkpoint
 
@@ -108,3 +109,16 @@ def test_the_reward_text_is_the_template_the_policies_answer_in(base):
     assert plain == training_text("What is 1 plus 1?", "1 + 1 = 2.", tokenizer.eos_token)
     install(tokenizer)
     assert reward_text(tokenizer, "What is 1 plus 1?", " 1 + 1 = 2. ") == plain
+
+
+def test_the_same_seed_trains_the_same_reward_model(base, tmp_path, cli):
+    """The score head is new: drawn from the seed, not from whatever the process drew before."""
+    from safetensors.torch import load_file
+
+    problems, samples = _task(tmp_path, problems=20)
+    for name in ("a", "b"):
+        torch.rand(3 if name == "a" else 5)  # the global generator moved differently before each run
+        result = cli("rm", base, "--samples", samples, "--problems", problems, "--out", tmp_path / name)
+        assert result.code == 0, result.err
+    a, b = (load_file(tmp_path / name / "model.safetensors") for name in ("a", "b"))
+    assert a.keys() == b.keys() and all((a[k] == b[k]).all() for k in a)

@@ -102,7 +102,7 @@ def run(*, parent: Path, samples: list[Path], problems: Path, epochs: float, out
     """Train a reward model from `parent` on pairs of `samples` (graded `evolm eval` records on `problems`)."""
     import datasets
     import torch
-    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer, set_seed
     from trl import RewardConfig, RewardTrainer
 
     from evolm.eval.reward_model import HeldOutPairs, reward_text
@@ -128,6 +128,7 @@ def run(*, parent: Path, samples: list[Path], problems: Path, epochs: float, out
 
     tokenizer = AutoTokenizer.from_pretrained(ancestor.path)
     install(tokenizer)  # the template the policies were prompted with, which the scores are read through
+    set_seed(o.seed)  # the new score head is drawn when the model loads, before the Trainer seeds anything
     model = AutoModelForSequenceClassification.from_pretrained(ancestor.path, num_labels=1, dtype=torch.float32)
     model.config.pad_token_id = tokenizer.pad_token_id
     dataset = datasets.Dataset.from_list([{"chosen": reward_text(tokenizer, text[p], good),
