@@ -68,7 +68,7 @@ def test_mini_study_shows_the_findings(tmp_path):
     assert found["F8"]["verdict"] == "not tested"  # no reward model in the study file
     assert len([f for f in found.values() if f["verdict"] == "shown"]) >= len(MINI_STUDY_SHOWN)
     # F8 by hand (examples/reward-model.sh, about 20 minutes): the reward model `evolm rm` trains tracks
-    # accuracy (measured: r +1.00 over 5 conditions, Fisher z 3.75 +- 0.71); validation loss on general
+    # accuracy (measured: r +0.99 over 5 conditions, Fisher z 2.82 +- 0.71); validation loss on general
     # text tracked it as strongly, so the verdict was "contradicted" (README, "Reward models")
     done = subprocess.run(["bash", str(REPO / "examples" / "reward-model.sh"), str(tmp_path / "runs")],
                           capture_output=True, text=True, env=_env(), timeout=3600)
