@@ -122,3 +122,12 @@ def test_the_same_seed_trains_the_same_reward_model(base, tmp_path, cli):
         assert result.code == 0, result.err
     a, b = (load_file(tmp_path / name / "model.safetensors") for name in ("a", "b"))
     assert a.keys() == b.keys() and all((a[k] == b[k]).all() for k in a)
+
+
+@pytest.mark.parametrize("variable, value", [("ACCELERATE_DEEPSPEED_ZERO_STAGE", "3"), ("ACCELERATE_USE_FSDP", "true")])
+def test_sharded_weights_are_refused_before_any_output(variable, value, base, tmp_path, cli, monkeypatch):
+    problems, samples = _task(tmp_path, problems=10)
+    monkeypatch.setenv(variable, value)  # what `accelerate launch` sets for a ZeRO-3 or FSDP config
+    result = cli("rm", base, "--samples", samples, "--problems", problems, "--out", tmp_path / "rm")
+    assert result.code == 2 and "does not run under DeepSpeed ZeRO-3 or FSDP" in result.err
+    assert not (tmp_path / "rm").exists() and not (tmp_path / "rm.partial").exists()

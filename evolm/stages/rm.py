@@ -14,6 +14,7 @@ how often it does. The result is a Hugging Face sequence-classification director
 
 from __future__ import annotations
 
+import os
 import random
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,7 +30,7 @@ from evolm.stages.sft import preset_defaults
 from evolm.training.batching import split_batch
 from evolm.training.metrics import metrics_callback
 from evolm.training.options import LOG_EVERY, SEED, TRL_SAVE_EVERY
-from evolm.training.processes import from_main, parallelism, world_size
+from evolm.training.processes import from_main, launch_requested, parallelism, world_size
 from evolm.training.rundir import check_outputs
 from evolm.training.trl_run import device_settings, gathered_weights, start_run_dir, train
 
@@ -114,6 +115,10 @@ def run(*, parent: Path, samples: list[Path], problems: Path, epochs: float, out
     check_amount(None, epochs)
     if not samples:
         raise BadInput("Give at least one --samples file (from `evolm eval CKPT --samples K`).")
+    if os.environ.get("ACCELERATE_DEEPSPEED_ZERO_STAGE") == "3" or launch_requested("FSDP"):
+        # the held-out pairs are scored on the main process's copy of the model, which these configs shard
+        raise BadInput("evolm rm does not run under DeepSpeed ZeRO-3 or FSDP (its held-out pairs are scored on one "
+                       "process's whole model); use one process, torchrun or zero2-1B.yaml.")
     run_dir = check_outputs(out, resume=resume, overwrite=overwrite)
     ancestor = load_parent(parent)
     text, graded = read_samples(samples, problems)
