@@ -172,15 +172,21 @@ def test_a_paper_upstream_task_offline_is_bad_input_that_names_the_offline_suite
     assert "Traceback" not in result.err and not (tmp_path / "hs").exists()
 
 
-def test_reward_model_scores_every_sample(sft_model, tiny_tokenizer, synth_tiny, tmp_path, cli):
+def _tiny_reward_model(tiny_tokenizer, rm_dir, seed=0):
+    import torch
     from transformers import AutoTokenizer, LlamaConfig, LlamaForSequenceClassification
 
     tok = AutoTokenizer.from_pretrained(tiny_tokenizer)
     config = LlamaConfig(vocab_size=len(tok), hidden_size=32, intermediate_size=64, num_hidden_layers=1, num_attention_heads=2,
                          num_key_value_heads=1, num_labels=1, pad_token_id=tok.eos_token_id, max_position_embeddings=1024)
-    rm_dir = tmp_path / "rm"
+    torch.manual_seed(seed)
     LlamaForSequenceClassification(config).save_pretrained(rm_dir)
     tok.save_pretrained(rm_dir)
+    return rm_dir
+
+
+def test_reward_model_scores_every_sample(sft_model, tiny_tokenizer, synth_tiny, tmp_path, cli):
+    rm_dir = _tiny_reward_model(tiny_tokenizer, tmp_path / "rm")
     out = tmp_path / "rm-eval"
     result = cli("eval", sft_model, "--suite", "SynthMathLevel1", "--samples", "3", "--limit", "4", "--max-new-tokens", "24",
                  "--benchmarks", synth_tiny, "--reward-model", rm_dir, "--out", out)
@@ -189,6 +195,47 @@ def test_reward_model_scores_every_sample(sft_model, tiny_tokenizer, synth_tiny,
     assert all(len(r["rm_scores"]) == 4 for r in records)
     metrics = json.loads((out / "SynthMathLevel1.json").read_text())["metrics"]
     assert 0.0 <= metrics["rm@3"]["value"] <= 1.0 and metrics["rm_score"]["n"] == 4
+
+
+def test_adding_a_reward_model_scores_the_finished_samples_without_generating(sft_model, tiny_tokenizer, synth_tiny,
+                                                                                tmp_path, cli, count_generated):
+    rm_a = _tiny_reward_model(tiny_tokenizer, tmp_path / "rm-a", seed=0)
+    rm_b = _tiny_reward_model(tiny_tokenizer, tmp_path / "rm-b", seed=1)
+    args = ("--suite", "SynthMathLevel1", "--samples", "3", "--limit", "6", "--max-new-tokens", "24", "--benchmarks", synth_tiny)
+    fresh = cli("eval", sft_model, *args, "--reward-model", rm_a, "--out", tmp_path / "fresh")
+    assert fresh.code == 0, fresh.err
+    out = tmp_path / "eval"
+    assert cli("eval", sft_model, *args, "--out", out).code == 0
+    generated = len(count_generated)
+    assert generated == 12  # both runs generated their 6 problems
+
+    added = cli("eval", sft_model, *args, "--reward-model", rm_a, "--out", out)  # no --overwrite needed: nothing is lost
+    assert added.code == 0, added.err
+    assert len(count_generated) == generated and "only the reward model changed" in added.err
+    # the same records, scores and metrics as an evaluation that had the reward model from the start
+    assert _lines(out / "SynthMathLevel1.samples.jsonl") == _lines(tmp_path / "fresh" / "SynthMathLevel1.samples.jsonl")
+    result, expected = (json.loads((d / "SynthMathLevel1.json").read_text()) for d in (out, tmp_path / "fresh"))
+    assert result["run"] == expected["run"] and result["metrics"] == expected["metrics"]
+    assert result["identity"]["reward_model"]["path"] == str(rm_a.resolve())
+    # the evaluation without a reward model is answered by that result as it is (a study's node re-running its own eval)
+    again = cli("eval", sft_model, *args, "--out", out)
+    assert again.code == 0 and "also holds a reward model's scores" in again.err, again.err
+    assert len(count_generated) == generated and json.loads((out / "SynthMathLevel1.json").read_text())["run"] == result["run"]
+
+    # another reward model's scores replace these only with --overwrite, and still without generating
+    refused = cli("eval", sft_model, *args, "--reward-model", rm_b, "--out", out)
+    assert refused.code == 2 and "--overwrite" in refused.err
+    replaced = cli("eval", sft_model, *args, "--reward-model", rm_b, "--out", out, "--overwrite")
+    assert replaced.code == 0, replaced.err
+    assert len(count_generated) == generated
+    records = _lines(out / "SynthMathLevel1.samples.jsonl")
+    before = _lines(tmp_path / "fresh" / "SynthMathLevel1.samples.jsonl")
+    assert [r["completions"] for r in records] == [r["completions"] for r in before]
+    assert [r["rm_scores"] for r in records] != [r["rm_scores"] for r in before]
+    # a changed decoding still generates again
+    shorter = ("--suite", "SynthMathLevel1", "--samples", "3", "--limit", "6", "--max-new-tokens", "20", "--benchmarks", synth_tiny)
+    assert cli("eval", sft_model, *shorter, "--out", out, "--overwrite").code == 0
+    assert len(count_generated) == generated + 6
 
 
 def test_grade_only_regrades_responses_made_elsewhere(paper_benchmarks, tmp_path, cli):

@@ -1,7 +1,8 @@
 """Downstream evaluation of one model on a list of tasks: generate, grade, score, write.
 
 For each task: reuse a finished result of the same identity (model, task file hash, decoding,
-grader, backend, reward model, limit); otherwise resume from the per-sample records, generate the
+grader, backend, reward model, limit); keep its samples when only the reward model changed
+(evolm.eval.rescore); otherwise resume from the per-sample records, generate the
 chunks with missing problems (each chunk is on disk before the next starts), grade them, and
 write `<Task>.json` (metrics + provenance) beside `<Task>.samples.jsonl`.
 
@@ -24,6 +25,7 @@ from evolm.eval.generate import Decoding, render_prompts
 from evolm.eval.identity import finished_result, legacy_run_hash, run_hash
 from evolm.eval.metrics import group_metrics, item_scores, problem_scores, task_metrics
 from evolm.eval.records import SampleLog, build_record
+from evolm.eval.rescore import previous_result, rescore, scored_superset
 from evolm.eval.tasks.base import Task
 from evolm.provenance import stamp
 from evolm.fsutil import write_json
@@ -75,8 +77,14 @@ def evaluate_task(task: Task, model: dict, decoding: Decoding, generator: Genera
     if previous is not None and previous.get("limit") == limit:
         log(f"{task.name}: reusing the finished result in {result_path}")
         return previous
+    scored = previous_result(result_path)
+    if scored is not None and scored.get("limit") == limit and scored_superset(scored, key):
+        log(f"{task.name}: reusing the finished result in {result_path} (it also holds a reward model's scores)")
+        return scored
     rows = task.rows(limit)
-    samples = SampleLog(out_dir / f"{task.name}.samples.jsonl", run, legacy_run_hash(key))
+    samples_path = out_dir / f"{task.name}.samples.jsonl"
+    rescore(result_path, samples_path, key, run, {row["id"]: row["problem"] for row in rows}, lambda: generator.scorer)
+    samples = SampleLog(samples_path, run, legacy_run_hash(key))
     done = samples.load()
     todo = sum(row["id"] not in done for row in rows)
     if done and todo:

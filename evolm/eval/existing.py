@@ -3,7 +3,8 @@
 Decision (issue 13): a results folder holds one result per task (`<Task>.json`, `upstream.json`),
 the one `evolm report` reads for its checkpoint. A rerun with other settings (model files, task
 file, decoding, grader, backend, reward model, limit) would replace it, so that is refused, before
-any work, unless --overwrite is given. Keeping results of several settings side by side in one
+any work, unless --overwrite is given; adding a reward model to a finished evaluation replaces nothing
+(its samples are kept and scored, evolm.eval.rescore), so it needs none. Keeping results of several settings side by side in one
 folder was the other choice; it would leave the report to pick one result per task and table for
 every checkpoint, and a user to learn which. Both can still be kept: evaluate into another folder
 with --out (the report reads results anywhere under the runs folder and warns when the settings
@@ -18,6 +19,7 @@ from pathlib import Path
 
 from evolm.errors import BadInput
 from evolm.eval.identity import legacy_run_hash, same_run
+from evolm.eval.rescore import only_reward_model_differs, scored_superset
 from evolm.jsonl import complete_prefix
 
 
@@ -51,6 +53,8 @@ def _conflict(plan: Planned) -> str | None:
             return f"{plan.result} is not a readable {plan.name} result"
         if same_run(previous, plan.run) and previous.get("limit") == plan.limit:
             return None
+        if previous.get("limit") == plan.limit and (_adds_reward_model(previous, plan) or scored_superset(previous, plan.identity)):
+            return None
         differences = describe(previous.get("identity") or {}, plan.identity)
         if previous.get("limit") != plan.limit:
             differences.append(f"limit {previous.get('limit')}, now {plan.limit}")
@@ -61,6 +65,14 @@ def _conflict(plan: Planned) -> str | None:
         if any(isinstance(record, dict) and record.get("run") not in runs for _, record in lines):
             return f"{plan.samples} holds samples of an interrupted {plan.name} evaluation with other settings"
     return None
+
+
+def _adds_reward_model(previous: dict, plan: Planned) -> bool:
+    """The planned evaluation is the previous one plus a reward model: its samples are kept and scored
+    (evolm.eval.rescore), so nothing is lost and no --overwrite is needed. Replacing one reward model's
+    scores by another's still needs it."""
+    identity = previous.get("identity") or {}
+    return identity.get("reward_model") is None and only_reward_model_differs(identity, plan.identity)
 
 
 def describe(old: dict, new: dict, prefix: str = "") -> list[str]:
