@@ -46,7 +46,8 @@ def check_commands(built) -> None:
     commands = typer.main.get_command(app).commands
     runner = Runner(built, report=False)
     for node in built.nodes:
-        for args in [runner.train_args(node), *(command[3:] for command in runner.eval_commands(node))]:
+        evals = runner.eval_commands(node) + (runner.draw_commands(node) if node.reward is not None else [])
+        for args in [runner.train_args(node), *(command[3:] for command in evals)]:
             name, rest = args[0], list(map(str, args[1:]))
             try:
                 commands[name].make_context(f"evolm {name}", rest)
@@ -93,7 +94,8 @@ def plan(file: Path = FileArgument, peak_flops: Optional[float] = PeakOption, ou
                       "branch_of": node.after.label if node.after else None, "state": node.state(built.root),
                       "path": str(node.path), "flops": node.flops, "flops_exact": node.flops_exact,
                       "devices": devices, "estimated_s": planning.estimated_seconds(node, peak, devices),
-                      "evals": [n for n, _ in node.evals]})
+                      "evals": [n for n, _ in node.evals], "policies": [p.label for p in node.policies],
+                      "scores": [t.label for t in node.scores]})
     summary = {"study": built.study.name, "out": str(built.root), "nodes": nodes, "peak_flops": peak, "peak_source": source,
                "data_done": built.data_done(),
                "by_stage": {s: sum(1 for n in nodes if n["stage"] == s) for s in planning.MFU_GUESS},
@@ -106,7 +108,8 @@ def plan(file: Path = FileArgument, peak_flops: Optional[float] = PeakOption, ou
         time_text = _seconds(n["estimated_s"]) + (f" on {n['devices']}" if n["devices"] > 1 else "")
         echo_result(f"{n['state']:<7} {n['id'][:8]}  {n['stage']:<8} {n['name']:<40} {flops:>10} {time_text:>6}  "
                     f"{describe_options(node.options)}" + (f"  <- {n['parent']}" if n["parent"] else "")
-                    + (f"  (decay branch of {n['branch_of']})" if n["branch_of"] else ""))
+                    + (f"  (decay branch of {n['branch_of']})" if n["branch_of"] else "")
+                    + (f"  (samples of {len(n['policies'])} policies; scores {len(n['scores'])} nodes)" if n["policies"] else ""))
     counts = ", ".join(f"{v} {k}" for k, v in summary["by_stage"].items() if v)
     to_run = [n for n in nodes if n["state"] != planning.DONE]
     echo_result(f"{len(nodes)} nodes ({counts}); {len(to_run)} to run or finish; {summary['total_flops']:.3g} training FLOPs "

@@ -1,6 +1,6 @@
 """How a study node's training command starts many processes: the study file's `launch:` section.
 
-    launch:                                   # per stage (pretrain, cpt, sft, rl), over a default
+    launch:                                   # per stage (pretrain, cpt, sft, rl, rm), over a default
       default: {processes: 8}                 #   processes per node (one per GPU)
       pretrain: {processes: 8, config: configs/accelerate/fsdp-1B.yaml}   # an accelerate launch config
 
@@ -25,7 +25,7 @@ import shlex
 import sys
 from dataclasses import dataclass
 
-KINDS = ("default", "pretrain", "cpt", "sft", "rl")
+KINDS = ("default", "pretrain", "cpt", "sft", "rl", "rm")
 KEYS = {"processes", "config"}  # what one stage's (or group's) settings hold; checked by evolm.study.spec
 
 

@@ -23,7 +23,7 @@ from pathlib import Path
 from evolm.checkpoint import MANIFEST, PARTIAL_SUFFIX
 from evolm.errors import BadInput
 from evolm.stages.data.synth import generator_version
-from evolm.study.spec import REF, Group, Study, _text
+from evolm.study.spec import REF, Group, RewardSettings, Study, _text
 from evolm.units import PerParam, parse_count, parse_counts
 
 STATE_DIR = ".study"
@@ -33,7 +33,7 @@ DONE, PARTIAL, TO_RUN = "done", "partial", "to run"
 # device's peak each kind of stage reaches (pre-training at 27-38% MFU on the 2-core CPU with the
 # 1M preset; SFT pads and RL generates token by token, far below).
 TOKENS_PER_EXAMPLE = 100
-MFU_GUESS = {"pretrain": 0.30, "cpt": 0.30, "sft": 0.10, "rl": 0.02}
+MFU_GUESS = {"pretrain": 0.30, "cpt": 0.30, "sft": 0.10, "rl": 0.02, "rm": 0.10}
 
 
 def _hash(obj) -> str:
@@ -54,6 +54,9 @@ class Node:
     flops_exact: bool = False
     children: list["Node"] = field(default_factory=list)
     after: "Node | None" = None  # a WSD budget branch: the stable run it branches from (runs first; not its lineage)
+    reward: RewardSettings | None = None  # an rm node's: how its samples are drawn
+    policies: list["Node"] = field(default_factory=list)  # an rm node's: the nodes that draw its samples
+    scores: list["Node"] = field(default_factory=list)  # an rm node's: the nodes whose evaluations it scores
 
     @property
     def label(self) -> str:
@@ -75,7 +78,18 @@ class Node:
         inherited = self.parent.lineage_options() if self.parent is not None else {}
         return {**inherited, **self.options}
 
+    def needs(self) -> list["Node"]:
+        """What must be finished (trained and evaluated) before this node starts: its parent, a budget
+        branch's stable run, an rm node's policies and the nodes it scores."""
+        needed: dict[str, Node] = {}
+        for node in (self.parent, self.after, *self.policies, *self.scores):
+            if node is not None:
+                needed.setdefault(node.id, node)
+        return list(needed.values())
+
     def eval_key(self) -> str:
+        if self.scores:  # an rm node's evaluation is the scoring of others': which, and with what
+            return _hash([self.evals, [(n.id, n.evals) for n in self.scores]])
         return _hash(self.evals)
 
     def state(self, root: Path) -> str:
@@ -123,11 +137,12 @@ def build(study: Study) -> Plan:
         # axis must not rename the folders of nodes already finished).
         varying = group.axes
         points, stable_of = wsd_sweep(group)
+        links = _reward_links(study, group, by_group, nodes) if group.reward is not None else {}
         for parent in _parents_of(group, by_group):
             base = len(made)
             for i, point in enumerate(points):  # stable runs come before their branches
                 after = made[base + stable_of[i]] if i in stable_of else None
-                made.append(_node(study, group, point, parent, data_id, varying, after=after))
+                made.append(_node(study, group, point, parent, data_id, varying, after=after, **links))
         by_group[group.name] = made
         for node in made:
             same = next((n for n in nodes if n.id == node.id), None)
@@ -138,6 +153,16 @@ def build(study: Study) -> Plan:
                 node.parent.children.append(node)
             nodes.append(node)
     return Plan(study, data_id, data_paths, nodes)
+
+
+def _reward_links(study: Study, group: Group, by_group: dict[str, list[Node]], above: list[Node]) -> dict:
+    """An rm group's links: the policies that draw its samples, and the nodes above it evaluated with
+    one of the evaluations it scores."""
+    policies = _parents_of(Group(group.name, group.stage, group.reward.policies, [], []), by_group)
+    scores = [n for n in above if any(name in group.reward.score for name, _ in n.evals)]
+    if group.reward.score and not scores:
+        raise BadInput(f"Group {group.name}: no node above it is evaluated with {', '.join(group.reward.score)}; nothing to score.")
+    return {"policies": policies, "scores": scores}
 
 
 def _data_identity(data: dict) -> dict:
@@ -229,17 +254,22 @@ def identity_options(stage: str, point: dict) -> dict:
 
 
 def _node(study: Study, group: Group, point: dict, parent: Node | None, data_id: str, varying: list[str],
-          after: Node | None = None) -> Node:
+          after: Node | None = None, policies: list[Node] | None = None, scores: list[Node] | None = None) -> Node:
     identity = {"stage": group.stage, "options": identity_options(group.stage, point),
                 "parent": parent.id if parent else None, "data": data_id,
                 **({"branch_of": after.id} if after is not None else {})}
+    if group.reward is not None:  # an rm node: its samples make it, so who draws them, how and on what (not what it scores)
+        draw_name, overrides = group.reward.draw
+        identity["samples"] = {"policies": [p.id for p in policies or []], "draw": {**study.evals[draw_name], **overrides},
+                               "problems": list(group.reward.problems)}
     node_id = _hash(identity)[:16]
     # nor in its folder's name, which the runner finds it by
     shown = {k: point[k] for k in varying if k in point and not operational(group.stage, k)}
     name = "-".join(p for p in (group.name, _slug(shown), node_id[:8]) if p)
     evals = [(n, {**study.evals[n], **overrides}) for n, overrides in group.evals]
     model = _text(point["model"]) if "model" in point else (parent.model if parent else None)
-    node = Node(node_id, group.name, group.stage, point, parent, folder_of(study.out, name, node_id), evals, model, after=after)
+    node = Node(node_id, group.name, group.stage, point, parent, folder_of(study.out, name, node_id), evals, model, after=after,
+                reward=group.reward, policies=list(policies or []), scores=list(scores or []))
     node.flops, node.flops_exact = estimate_flops(node, study)
     return node
 
@@ -298,6 +328,8 @@ def estimate_flops(node: Node, study: Study) -> tuple[float | None, bool]:
                 except ValueError:
                     raise BadInput(f"Group {node.group}: {key} must be SHARDS:BUDGET (@math:42B), not {node.options[key]!r}.") from None
         return preset.flops_per_token(seq_len, vocab) * tokens, True
+    if node.stage == "rm":  # its pairs are known only once its policies have drawn and been graded
+        return None, False
     examples = number("examples", 1000, None)
     epochs = number("epochs", 1)
     if node.stage == "sft":

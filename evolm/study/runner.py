@@ -57,6 +57,12 @@ class Outcome:
     report: Path | None = None
 
 
+# an rm node's held-out problems, as a task its policies are evaluated on
+HELD_OUT = "RewardModelProblems"
+# options of the draw evaluation that its policies' sampling does not take: the task is the held-out
+# rows (all of them), and neither a validation loss nor a reward model is wanted there
+NOT_DRAWN = {"suite", "limit", "tasks", "benchmarks", "val-data", "reward-model"}
+
 LOCK = "lock"  # in the state folder: held by the one `study run` or `--slurm` submission working on it
 
 
@@ -92,6 +98,9 @@ class Runner:
     def train_args(self, node: Node) -> list[str]:
         """The evolm arguments that train `node` (after `python -m evolm`)."""
         parent = [str(node.parent.path)] if node.parent is not None else []
+        if node.reward is not None:  # an rm node: the samples its policies drew, on the held-out problems' file
+            parent += [a for path in self.rm_samples(node) for a in ("--samples", str(path))]
+            parent += ["--problems", str(self.samples_dir(node) / f"{HELD_OUT}.jsonl")]
         partial = node.path.parent / (node.path.name + PARTIAL_SUFFIX)
         # an interrupted run continues; a folder the run never got to record (no run.json) starts over
         resume = ["--resume"] if (partial / "run.json").is_file() else ["--overwrite"] if partial.exists() else []
@@ -103,14 +112,53 @@ class Runner:
         how = launch.for_node(self.plan.study, node, on_slurm=self.on_slurm)
         return launch.command(how, self.train_args(node), on_slurm=self.on_slurm)
 
+    def _eval_commands_of(self, node: Node, options: dict, *more) -> list[list[str]]:
+        extra = [] if "benchmarks" in options or "benchmarks" not in self.plan.data_paths else \
+            ["--benchmarks", self.plan.data_paths["benchmarks"]]
+        return [self._evolm("eval", target, *self._flags(options), *extra, *more) for target in [node.path, *node.exports()]]
+
     def eval_commands(self, node: Node) -> list[list[str]]:
-        commands = []
-        for _, options in node.evals:
-            extra = [] if "benchmarks" in options or "benchmarks" not in self.plan.data_paths else \
-                ["--benchmarks", self.plan.data_paths["benchmarks"]]
-            for target in [node.path, *node.exports()]:
-                commands.append(self._evolm("eval", target, *self._flags(options), *extra))
-        return commands
+        """A node's evaluations; an rm node's: the evaluations it scores, each made again with its reward
+        model, which keeps their samples and only scores them (evolm.eval.rescore). --overwrite: the
+        node's own command has made that evaluation just so, and only the reward model's scores change."""
+        if node.reward is not None:
+            return [command for target in node.scores for name, options in target.evals if name in node.reward.score
+                    for command in self._eval_commands_of(target, options, "--reward-model", node.path, "--overwrite")]
+        return [command for _, options in node.evals for command in self._eval_commands_of(node, options)]
+
+    # --- an rm node's samples -------------------------------------------------------------
+    def samples_dir(self, node: Node) -> Path:
+        """Where an rm node's policies draw its samples: in the state folder, where the report does not
+        read them as the policies' results."""
+        return self.state_dir / "rm-samples" / node.label
+
+    def draw_commands(self, node: Node) -> list[list[str]]:
+        """One `evolm eval` per policy on the held-out problems, with the draw evaluation's decoding."""
+        name, overrides = node.reward.draw
+        options = {k: v for k, v in {**self.plan.study.evals[name], **overrides}.items() if k not in NOT_DRAWN}
+        folder = self.samples_dir(node)
+        return [self._evolm("eval", policy.path, "--tasks", folder / f"{HELD_OUT}.task.yaml", "--suite", HELD_OUT,
+                            *self._flags(options), "--out", folder / policy.label) for policy in node.policies]
+
+    def rm_samples(self, node: Node) -> list[Path]:
+        return [self.samples_dir(node) / policy.label / f"{HELD_OUT}.samples.jsonl" for policy in node.policies]
+
+    def draw_samples(self, node: Node, logs: Path) -> str | None:
+        """Write the held-out problems' task and let every policy draw on it; the failing command, or None."""
+        from evolm.study.held_out import write_held_out
+
+        file, start, end = node.reward.problems
+        try:
+            write_held_out(self.plan, node, Path(self.plan.resolve(file)), start, end, self.samples_dir(node), HELD_OUT)
+        except BadInput as exc:
+            return str(exc)
+        for command in self.draw_commands(node):
+            self.event(node.id, "draw", "start", target=command[4])
+            code = self._run(command, logs)
+            self.event(node.id, "draw", "end", code=code)
+            if code != 0:
+                return f"`evolm eval {command[4]}` (drawing the reward model's samples) exited {code} (log: {logs})"
+        return None
 
     def data_commands(self) -> list[list[str]]:
         if "synth" not in self.plan.study.data:
@@ -145,6 +193,10 @@ class Runner:
         logs = self.state_dir / "logs" / f"{node.label}.log"
         train_s = None
         if not (node.path / MANIFEST).is_file():
+            if node.reward is not None:
+                error = self.draw_samples(node, logs)
+                if error is not None:
+                    return error
             command = self.train_command(node)
             resumed = "--resume" in self.train_args(node)
             self.event(node.id, "train", "start", resume=resumed)
@@ -217,7 +269,7 @@ class Runner:
                 for node in list(todo):
                     if len(running) >= self.jobs:
                         break
-                    needs = [n for n in (node.parent, node.after) if n is not None]  # lineage, and a branch's stable run
+                    needs = node.needs()  # lineage, a branch's stable run, an rm node's policies and score targets
                     if any(n.id in blocked for n in needs):
                         blocked.add(node.id)
                         outcome.blocked.append(node.label)

@@ -133,7 +133,7 @@ class SlurmExecutor:
             if job is not None:
                 out.waiting[node.label] = job
             else:
-                needs = (node.parent.id if node.parent else None, node.after.id if node.after else None, "data")
+                needs = [n.id for n in node.needs()] + ["data"]
                 after = [jobs[k] for k in needs if k in jobs]
                 job = self.sbatch(node.label, node.stage, self._node_command(node.id), after,
                                   group=self.plan.study.group(node.group).slurm)
@@ -168,8 +168,8 @@ def run_one(plan: Plan, what: str) -> int:
         error = runner.prepare_data()
     else:
         node = _find(plan, what)
-        for need in (node.parent, node.after):
-            if need is not None and need.state(plan.root) != DONE:
+        for need in node.needs():
+            if need.state(plan.root) != DONE:
                 raise BadInput(f"Node {node.label} needs {need.label}, which is not finished; run it first.")
         if not plan.data_done():
             raise BadInput("The study's data is not prepared yet; run `evolm study node FILE data` first.")

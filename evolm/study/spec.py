@@ -21,6 +21,14 @@
           - {domain: "@math:500K"}
           - {domain: "@math:400K", replay: "@general:100K"}
         eval: [upstream, {downstream: {samples: 4}}]  # a named evaluation, or one with overrides
+      - name: rm                      # a reward model (evolm rm), for finding 8:
+        stage: rm
+        from: {sft: {seed: 0}}                      #   the policy whose weights it starts from
+        policies: [{sft: {}}]                       #   nodes that draw its training samples (selectors)
+        draw: sampled                               #   how they draw them: a named evaluation (K >= 2)
+        problems: "@pool[4000:5500]"                #   on these rows, which no node may train on
+        score: [sampled]                            #   then every node evaluated with these is scored
+        with: {epochs: 2}
     slurm:                            # with `evolm study run --executor slurm`: sbatch resources
       default: {time: "04:00:00"}     #   for every job, then per stage (pretrain, cpt, sft, rl,
       pretrain: {gpus-per-node: 8, nodes: 2}   #   data, report); keys are sbatch's long options
@@ -42,7 +50,8 @@ from evolm.errors import BadInput
 from evolm.fsutil import read_yaml
 from evolm.study import launch
 
-STAGES = ("pretrain", "cpt", "sft", "rl")
+STAGES = ("pretrain", "cpt", "sft", "rl", "rm")
+TRAINING_STAGES = STAGES[:4]  # what a node may start from (an rm node's checkpoint is a reward model)
 DATA_REFS = ("general", "math", "pool", "benchmarks")
 REF = re.compile(r"@(" + "|".join(DATA_REFS) + r")\b")
 NAME = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
@@ -52,6 +61,9 @@ RESERVED = {"out", "resume", "overwrite", "json", "config"}
 SLURM_KEYS = {"partition", "account", "qos", "time", "nodes", "ntasks-per-node", "gpus", "gpus-per-node", "cpus-per-task",
               "mem", "mem-per-cpu", "constraint", "exclusive"}
 SLURM_JOBS = ("default", *STAGES, "data", "report")
+# `problems:` of an rm node: a data reference or a file, and a half-open range of its rows
+ROWS = re.compile(r"^(?P<file>.+)\[(?P<start>\d+):(?P<end>\d+)\]$")
+RM_KEYS = {"policies", "draw", "problems", "score"}
 
 
 @dataclass
@@ -64,6 +76,17 @@ class Group:
     axes: list[str] = field(default_factory=list)  # the grid's and branches' keys: what names a node's folder
     launch: dict = field(default_factory=dict)  # this group's launch settings, over its stage's (evolm.study.launch)
     slurm: dict = field(default_factory=dict)  # this group's sbatch options, over its stage's
+    reward: "RewardSettings | None" = None  # an rm group's samples and what it scores
+
+
+@dataclass
+class RewardSettings:
+    """What an rm node trains on and what it scores (finding 8)."""
+
+    policies: list[tuple[str, dict]]  # (group, selector): the nodes that draw the training samples
+    draw: tuple[str, dict]  # (named evaluation, overrides): how they draw them
+    problems: tuple[str, int, int]  # (file or data reference, first row, end row): problems no node trains on
+    score: list[str]  # named evaluations: every node evaluated with one gets its samples scored
 
 
 @dataclass
@@ -211,7 +234,7 @@ def _integer(value, where: str) -> int:
 
 
 def _group(entry: dict, study: Study, where: str) -> Group:
-    _only(entry, {"name", "stage", "from", "grid", "branches", "with", "eval", "launch", "slurm"}, where)
+    _only(entry, {"name", "stage", "from", "grid", "branches", "with", "eval", "launch", "slurm"} | RM_KEYS, where)
     name, stage = entry.get("name"), entry.get("stage")
     if not isinstance(name, str) or not NAME.match(name):
         raise BadInput(f"{where} needs `name:` (lowercase letters, digits, - and _).")
@@ -221,6 +244,10 @@ def _group(entry: dict, study: Study, where: str) -> Group:
     if stage not in STAGES:
         raise BadInput(f"{where}: stage must be one of {', '.join(STAGES)}, not {stage!r}.")
     parents = _parents(entry.get("from"), study, stage, where)
+    extra = sorted(RM_KEYS & set(entry))
+    if stage != "rm" and extra:
+        raise BadInput(f"{where}: {extra[0]}: is for an rm node (a reward model's samples and scores), not a {stage} node.")
+    reward = _reward(entry, study, where) if stage == "rm" else None
     grid = _mapping(entry.get("grid"), f"{where}: grid")
     axes = {str(k): (v if isinstance(v, list) else [v]) for k, v in grid.items()}
     for key, values in axes.items():
@@ -239,18 +266,53 @@ def _group(entry: dict, study: Study, where: str) -> Group:
             point = {**fixed, **branch, **combo}
             if point not in points:
                 points.append(point)
-    evals = []
-    for item in entry.get("eval") or []:
-        if isinstance(item, str):
-            item = {item: {}}
-        for eval_name, overrides in _mapping(item, f"{where}: eval").items():
-            if eval_name not in study.evals:
-                raise BadInput(f"{where}: eval {eval_name!r} is not declared under evals: ({', '.join(study.evals) or 'none'}).")
-            evals.append((str(eval_name), _options(overrides, f"{where}: eval.{eval_name}")))
+    evals = _named_evals(entry.get("eval") or [], study, f"{where}: eval")
+    if stage == "rm" and evals:
+        raise BadInput(f"{where}: an rm node is not evaluated as a policy; its score: names the evaluations it scores.")
     declared = list(dict.fromkeys([*axes, *(k for b in branches for k in (b or {}))]))
     group_launch = _launch_settings(entry["launch"], f"{where}: launch") if "launch" in entry else {}
     group_slurm = _sbatch_options(entry["slurm"], f"{where}: slurm") if "slurm" in entry else {}
-    return Group(name, stage, parents, points, evals, [str(k) for k in declared], launch=group_launch, slurm=group_slurm)
+    return Group(name, stage, parents, points, evals, [str(k) for k in declared], launch=group_launch, slurm=group_slurm,
+                 reward=reward)
+
+
+def _named_evals(items, study: Study, where: str) -> list[tuple[str, dict]]:
+    """`eval:` items (a name, or {name: overrides}) as (named evaluation, overrides)."""
+    evals = []
+    for item in items if isinstance(items, list) else [items]:
+        if isinstance(item, str):
+            item = {item: {}}
+        for eval_name, overrides in _mapping(item, where).items():
+            if eval_name not in study.evals:
+                raise BadInput(f"{where} {eval_name!r} is not declared under evals: ({', '.join(study.evals) or 'none'}).")
+            evals.append((str(eval_name), _options(overrides, f"{where}.{eval_name}")))
+    return evals
+
+
+def _reward(entry: dict, study: Study, where: str) -> RewardSettings:
+    """An rm group's policies, draw, problems and score, checked."""
+    missing = [k for k in ("policies", "draw", "problems") if not entry.get(k)]
+    if missing:
+        raise BadInput(f"{where}: an rm node needs {', '.join(missing)}: (see evolm.study.spec: the nodes that draw its "
+                       "samples, the named evaluation they draw with, and the rows of problems they draw on).")
+    policies = _selectors(entry["policies"], study, f"{where}: policies")
+    draw = _named_evals(entry["draw"], study, f"{where}: draw")
+    if len(draw) != 1:
+        raise BadInput(f"{where}: draw: names one evaluation, not {len(draw)}.")
+    samples = draw[0][1].get("samples", study.evals[draw[0][0]].get("samples"))
+    if not isinstance(samples, int) or isinstance(samples, bool) or samples < 2:
+        raise BadInput(f"{where}: draw: {draw[0][0]} must draw at least 2 samples per problem (samples: K), or no problem "
+                       "gives a (correct, incorrect) pair.")
+    match = ROWS.match(str(entry["problems"]))
+    if match is None or int(match["start"]) >= int(match["end"]):
+        raise BadInput(f"{where}: problems: must be a problem file and a range of its rows, e.g. \"@pool[4000:5500]\", "
+                       f"not {entry['problems']!r}.")
+    score = entry.get("score") or []
+    score = score if isinstance(score, list) else [score]
+    unknown = [str(s) for s in score if str(s) not in study.evals]
+    if unknown:
+        raise BadInput(f"{where}: score: {unknown[0]!r} is not declared under evals: ({', '.join(study.evals)}).")
+    return RewardSettings(policies, draw[0], (match["file"], int(match["start"]), int(match["end"])), [str(s) for s in score])
 
 
 def _product(axes: dict[str, list]) -> list[dict]:
@@ -267,12 +329,20 @@ def _parents(value, study: Study, stage: str, where: str) -> list[tuple[str, dic
         return []
     if not value:
         raise BadInput(f"{where}: a {stage} node needs from: (the group it starts from).")
+    return _selectors(value, study, f"{where}: from")
+
+
+def _selectors(value, study: Study, where: str) -> list[tuple[str, dict]]:
+    """A group, a group with a selector, or a list of them, each a group declared above, as (group, selector)."""
     items = value if isinstance(value, list) else [value]
-    parents = []
+    chosen = []
     for item in items:
-        selected = {item: {}} if isinstance(item, str) else _mapping(item, f"{where}: from")
+        selected = {item: {}} if isinstance(item, str) else _mapping(item, where)
         for group, selector in selected.items():
-            if not any(g.name == group for g in study.groups):
-                raise BadInput(f"{where}: from: {group!r} is not a group declared above it.")
-            parents.append((str(group), {str(k): _text(v) for k, v in _mapping(selector, f"{where}: from.{group}").items()}))
-    return parents
+            declared = next((g for g in study.groups if g.name == group), None)
+            if declared is None:
+                raise BadInput(f"{where}: {group!r} is not a group declared above it.")
+            if declared.stage not in TRAINING_STAGES:
+                raise BadInput(f"{where}: {group!r} is a reward model ({declared.stage} node); nothing starts from it or samples with it.")
+            chosen.append((str(group), {str(k): _text(v) for k, v in _mapping(selector, f"{where}.{group}").items()}))
+    return chosen

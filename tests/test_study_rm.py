@@ -1,0 +1,133 @@
+"""An rm node in a study file (finding 8 as one file): its policies draw samples on held-out pool rows,
+`evolm rm` trains on them, and every node evaluated with the scored evaluations gets reward-model
+scores on the samples it already has, none generated again."""
+
+import json
+
+import pytest
+from test_study import PT, study, write
+
+from evolm.errors import BadInput
+from evolm.study import plan as planning
+from evolm.study.spec import load, parse
+
+
+@pytest.fixture
+def small_answers_pool(tmp_path):
+    """A pool whose answers are 1, 2 or 3: a policy SFT-trained on it for seconds answers in that format
+    with one of the three, so at temperature 1 most problems get right and wrong samples (pairs)."""
+    rows = []
+    for i in range(200):
+        a, b = i % 3, 1 + (i // 3) % 3
+        answer = a + b if a + b <= 3 else b
+        problem = f"Ann has {answer} apples. How many apples does Ann have?" if a + b > 3 else f"What is {a} plus {b}?"
+        rows.append({"id": f"p{i:03d}", "problem": problem, "gt_answer": str(answer),
+                     "gt_solution": f"\\boxed{{{answer}}}"})
+    path = tmp_path / "pool.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return path
+
+
+def rm_study(tmp_path, shards, synth_tiny, pool, **rm):
+    data = study(tmp_path, shards, synth_tiny, [
+        {"name": "pt", "stage": "pretrain", "grid": {"model": "1M", "tokens": "16K"}, "with": dict(PT)},
+        {"name": "sft", "stage": "sft", "from": "pt", "grid": {"examples": 60, "epochs": [2, 6]},
+         "with": {"data": "@pool", "global-batch": 4, "max-length": 64, "lr": 0.01}, "eval": ["sampled"]},
+        {"name": "rm", "stage": "rm", "from": {"sft": {"epochs": 6}}, "policies": ["sft"], "draw": "sampled",
+         "problems": "@pool[100:160]", "score": ["sampled"], "with": {"epochs": 1, "lr": 0.001}, **rm},
+    ])
+    data["data"]["prepared"]["pool"] = str(pool)
+    data["evals"]["sampled"] = {"suite": "SynthMathBasic1", "limit": 4, "samples": 3, "max-new-tokens": 12}
+    return data
+
+
+def _events(root, what):
+    path = root / ".study" / "events.jsonl"
+    return [e for e in map(json.loads, path.read_text().splitlines()) if e["what"] == what and e["event"] == "start"]
+
+
+def test_an_rm_node_draws_on_held_out_rows_trains_and_scores_the_sampled_nodes_once(tmp_path, shards, synth_tiny,
+                                                                                     small_answers_pool, cli):
+    file = write(tmp_path, rm_study(tmp_path, shards, synth_tiny, small_answers_pool))
+    plan = planning.build(load(file))
+    rm = plan.nodes[-1]
+    assert rm.stage == "rm" and [p.label for p in rm.policies] == [n.label for n in plan.nodes[1:3]]
+    assert [n.label for n in rm.scores] == [n.label for n in plan.nodes[1:3]]
+    assert [n.label for n in rm.needs()] == [plan.nodes[2].label, plan.nodes[1].label]  # its parent first
+
+    # the study without its rm node first, then with it: the finished nodes are neither trained nor evaluated again
+    without = rm_study(tmp_path, shards, synth_tiny, small_answers_pool)
+    without["nodes"].pop()
+    assert cli("study", "run", write(tmp_path, without, "without.yaml"), "--peak-flops", "1e11", "--no-report").code == 0
+    result = cli("study", "run", file, "--peak-flops", "1e11", "--json")
+    assert result.code == 0, result.err
+    root = tmp_path / "runs"
+    assert len(json.loads(result.out)["done"]) == 4
+    assert len(_events(root, "train")) == 4 and len(_events(root, "eval")) == 2 + 2  # the SFT nodes' own, then the scoring
+    # the policies drew on rows 100-160 of the pool, which neither SFT run (first 60 rows) trains on
+    drawn = root / ".study" / "rm-samples" / rm.label
+    held_out = [json.loads(line)["id"] for line in (drawn / "RewardModelProblems.jsonl").read_text().splitlines()]
+    assert held_out == [f"p{i:03d}" for i in range(100, 160)]
+    assert len(_events(root, "draw")) == 2
+    manifest = json.loads((rm.path / "evolm.json").read_text())
+    assert manifest["stage"] == "rm" and manifest["knobs"]["pairs"] > 0 and manifest["outcome"]["reward_model"]["held_out_pairs"] > 0
+    # each SFT node's own evaluation now has the reward model's scores on the samples it drew before
+    for sft in plan.nodes[1:3]:
+        task = json.loads((sft.path / "eval" / "SynthMathBasic1.json").read_text())
+        assert task["identity"]["reward_model"]["manifest_sha256"]
+        assert "rm_score" in task["metrics"]
+        records = [json.loads(line) for line in (sft.path / "eval" / "SynthMathBasic1.samples.jsonl").read_text().splitlines()]
+        assert all(len(r["rm_scores"]) == 4 for r in records)  # greedy + 3 samples
+    log = (root / ".study" / "logs" / f"{rm.label}.log").read_text()
+    assert log.count("only the reward model changed") == 2  # their samples kept and scored, not generated again
+    # the report reads the scores (F8 needs four post-trained runs; two are too few to test it)
+    findings = json.loads((root / "report" / "findings.json").read_text())
+    assert next(f for f in findings["findings"] if f["id"] == "F8")["tests"] == []
+    # a rerun draws, trains and scores nothing
+    assert cli("study", "run", file, "--peak-flops", "1e11", "--no-report").code == 0
+    assert len(_events(root, "draw")) == 2 and len(_events(root, "train")) == 4 and len(_events(root, "eval")) == 4
+
+
+def test_held_out_rows_that_a_node_trains_on_are_refused_before_drawing(tmp_path, shards, synth_tiny, small_answers_pool):
+    from evolm.study.held_out import write_held_out
+
+    plan = planning.build(parse(rm_study(tmp_path, shards, synth_tiny, small_answers_pool)))
+    rm = plan.nodes[-1]
+    with pytest.raises(BadInput, match=r"problems \[40:100\] overlap rows 0-60 of .*pool.jsonl, which sft-"):
+        write_held_out(plan, rm, small_answers_pool, 40, 100, tmp_path / "x", "T")
+    with pytest.raises(BadInput, match=r"rows past the end of .* \(200 rows\)"):
+        write_held_out(plan, rm, small_answers_pool, 150, 250, tmp_path / "x", "T")
+    assert not (tmp_path / "x").exists()
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda g: g.pop("policies"), "an rm node needs policies:"),
+    (lambda g: g.update(draw="nope"), "draw 'nope' is not declared under evals"),
+    (lambda g: g.update(problems="@pool"), "problems: must be a problem file and a range of its rows"),
+    (lambda g: g.update(problems="@pool[9:3]"), "problems: must be a problem file and a range of its rows"),
+    (lambda g: g.update(score=["nope"]), "score: 'nope' is not declared under evals"),
+    (lambda g: g.update(eval=["sampled"]), "an rm node is not evaluated as a policy"),
+    (lambda g: g.update(policies=[{"sft": {"epochs": 9}}]), "matches no node"),
+])
+def test_bad_rm_nodes_exit_2_in_one_sentence(change, message, tmp_path, shards, synth_tiny, small_answers_pool, cli):
+    data = rm_study(tmp_path, shards, synth_tiny, small_answers_pool)
+    change(data["nodes"][2])
+    result = cli("study", "plan", write(tmp_path, data), "--peak-flops", "1e11")
+    assert result.code == 2 and message in result.err, result.err
+    assert len(result.err.strip().splitlines()) == 1 and not (tmp_path / "runs").exists()
+
+
+def test_rm_keys_belong_to_rm_nodes_and_nothing_starts_from_a_reward_model(tmp_path, shards, synth_tiny, small_answers_pool,
+                                                                         cli):
+    data = rm_study(tmp_path, shards, synth_tiny, small_answers_pool)
+    data["nodes"][1]["score"] = ["sampled"]
+    result = cli("study", "plan", write(tmp_path, data), "--peak-flops", "1e11")
+    assert result.code == 2 and "score: is for an rm node" in result.err
+    data = rm_study(tmp_path, shards, synth_tiny, small_answers_pool)
+    data["nodes"].append({"name": "rl", "stage": "rl", "from": "rm", "with": {"data": "@pool", "examples": 8}})
+    result = cli("study", "plan", write(tmp_path, data), "--peak-flops", "1e11")
+    assert result.code == 2 and "'rm' is a reward model" in result.err
+    data = rm_study(tmp_path, shards, synth_tiny, small_answers_pool)
+    data["evals"]["sampled"]["samples"] = 0
+    result = cli("study", "plan", write(tmp_path, data), "--peak-flops", "1e11")
+    assert result.code == 2 and "must draw at least 2 samples per problem" in result.err
