@@ -54,7 +54,7 @@ def test_quickstart(tmp_path):
 
 
 def test_mini_study_shows_the_findings(tmp_path):
-    """The full miniature study, its study file (about 66 minutes): the findings it showed when measured (README,
+    """The full miniature study, its study file (about 80 minutes): the findings it showed when measured (README,
     "The miniature study") still show, each by the report's own 2-SE rule."""
     done = subprocess.run([sys.executable, "-m", "evolm", "study", "run", str(REPO / "examples" / "mini-study.yaml"),
                            "--out", str(tmp_path / "runs")], capture_output=True, text=True, env=_env(), timeout=7200)
@@ -65,16 +65,11 @@ def test_mini_study_shows_the_findings(tmp_path):
         assert found[finding]["verdict"] == "shown", found[finding]
         effect = found[finding]["effect"]
         assert effect["value"] >= 2 * effect["se"] > 0
-    assert found["F8"]["verdict"] == "not tested"  # no reward model in the study file
-    assert len([f for f in found.values() if f["verdict"] == "shown"]) >= len(MINI_STUDY_SHOWN)
-    # F8 by hand (examples/reward-model.sh, about 20 minutes): the reward model `evolm rm` trains tracks
-    # accuracy (measured: r +0.99 over 5 conditions, Fisher z 2.82 +- 0.71); validation loss on general
-    # text tracked it as strongly, so the verdict was "contradicted" (README, "Reward models")
-    done = subprocess.run(["bash", str(REPO / "examples" / "reward-model.sh"), str(tmp_path / "runs")],
-                          capture_output=True, text=True, env=_env(), timeout=3600)
-    assert done.returncode == 0, done.stderr[-3000:]
-    f8 = json.loads((tmp_path / "runs" / "report" / "findings.json").read_text())["findings"][7]
-    assert f8["id"] == "F8" and f8["verdict"] != "not tested" and f8["effect"]["value"] >= 2 * f8["effect"]["se"] > 0, f8
+    # F8 through the study's rm node: the reward model `evolm rm` trains tracks accuracy (measured: r +0.99
+    # over 5 conditions); validation loss on general text tracked it as strongly, so the verdict was
+    # "contradicted" (README, "Reward models"): the RM half is checked, not the verdict
+    f8 = found["F8"]
+    assert f8["verdict"] != "not tested" and f8["effect"]["value"] >= 2 * f8["effect"]["se"] > 0, f8
 
 
 def test_calibration_script_reproduces_the_shipped_table(tmp_path):

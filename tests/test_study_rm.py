@@ -28,10 +28,10 @@ def small_answers_pool(tmp_path):
     return path
 
 
-def rm_study(tmp_path, shards, synth_tiny, pool, **rm):
+def rm_study(tmp_path, shards, synth_tiny, pool, sft_epochs=(2, 6), **rm):
     data = study(tmp_path, shards, synth_tiny, [
         {"name": "pt", "stage": "pretrain", "grid": {"model": "1M", "tokens": "16K"}, "with": dict(PT)},
-        {"name": "sft", "stage": "sft", "from": "pt", "grid": {"examples": 60, "epochs": [2, 6]},
+        {"name": "sft", "stage": "sft", "from": "pt", "grid": {"examples": 60, "epochs": list(sft_epochs)},
          "with": {"data": "@pool", "global-batch": 4, "max-length": 64, "lr": 0.01}, "eval": ["sampled"]},
         {"name": "rm", "stage": "rm", "from": {"sft": {"epochs": 6}}, "policies": ["sft"], "draw": "sampled",
          "problems": "@pool[100:160]", "score": ["sampled"], "with": {"epochs": 1, "lr": 0.001}, **rm},
@@ -48,44 +48,53 @@ def _events(root, what):
 
 def test_an_rm_node_draws_on_held_out_rows_trains_and_scores_the_sampled_nodes_once(tmp_path, shards, synth_tiny,
                                                                                      small_answers_pool, cli):
-    file = write(tmp_path, rm_study(tmp_path, shards, synth_tiny, small_answers_pool))
+    file = write(tmp_path, rm_study(tmp_path, shards, synth_tiny, small_answers_pool, sft_epochs=(6,)))
     plan = planning.build(load(file))
-    rm = plan.nodes[-1]
-    assert rm.stage == "rm" and [p.label for p in rm.policies] == [n.label for n in plan.nodes[1:3]]
-    assert [n.label for n in rm.scores] == [n.label for n in plan.nodes[1:3]]
-    assert [n.label for n in rm.needs()] == [plan.nodes[2].label, plan.nodes[1].label]  # its parent first
+    rm, sft = plan.nodes[-1], plan.nodes[1]
 
     # the study without its rm node first, then with it: the finished nodes are neither trained nor evaluated again
-    without = rm_study(tmp_path, shards, synth_tiny, small_answers_pool)
+    without = rm_study(tmp_path, shards, synth_tiny, small_answers_pool, sft_epochs=(6,))
     without["nodes"].pop()
     assert cli("study", "run", write(tmp_path, without, "without.yaml"), "--peak-flops", "1e11", "--no-report").code == 0
     result = cli("study", "run", file, "--peak-flops", "1e11", "--json")
     assert result.code == 0, result.err
     root = tmp_path / "runs"
-    assert len(json.loads(result.out)["done"]) == 4
-    assert len(_events(root, "train")) == 4 and len(_events(root, "eval")) == 2 + 2  # the SFT nodes' own, then the scoring
-    # the policies drew on rows 100-160 of the pool, which neither SFT run (first 60 rows) trains on
+    assert len(json.loads(result.out)["done"]) == 3
+    assert len(_events(root, "train")) == 3 and len(_events(root, "eval")) == 1 + 1  # the SFT node's own, then the scoring
+    # the policy drew on rows 100-160 of the pool, which the SFT run (first 60 rows) does not train on
     drawn = root / ".study" / "rm-samples" / rm.label
     held_out = [json.loads(line)["id"] for line in (drawn / "RewardModelProblems.jsonl").read_text().splitlines()]
     assert held_out == [f"p{i:03d}" for i in range(100, 160)]
-    assert len(_events(root, "draw")) == 2
+    assert len(_events(root, "draw")) == 1
     manifest = json.loads((rm.path / "evolm.json").read_text())
     assert manifest["stage"] == "rm" and manifest["knobs"]["pairs"] > 0 and manifest["outcome"]["reward_model"]["held_out_pairs"] > 0
-    # each SFT node's own evaluation now has the reward model's scores on the samples it drew before
-    for sft in plan.nodes[1:3]:
-        task = json.loads((sft.path / "eval" / "SynthMathBasic1.json").read_text())
-        assert task["identity"]["reward_model"]["manifest_sha256"]
-        assert "rm_score" in task["metrics"]
-        records = [json.loads(line) for line in (sft.path / "eval" / "SynthMathBasic1.samples.jsonl").read_text().splitlines()]
-        assert all(len(r["rm_scores"]) == 4 for r in records)  # greedy + 3 samples
+    # the SFT node's own evaluation now has the reward model's scores on the samples it drew before
+    task = json.loads((sft.path / "eval" / "SynthMathBasic1.json").read_text())
+    assert task["identity"]["reward_model"]["manifest_sha256"] and "rm_score" in task["metrics"]
+    records = [json.loads(line) for line in (sft.path / "eval" / "SynthMathBasic1.samples.jsonl").read_text().splitlines()]
+    assert all(len(r["rm_scores"]) == 4 for r in records)  # greedy + 3 samples
     log = (root / ".study" / "logs" / f"{rm.label}.log").read_text()
-    assert log.count("only the reward model changed") == 2  # their samples kept and scored, not generated again
-    # the report reads the scores (F8 needs four post-trained runs; two are too few to test it)
+    assert log.count("only the reward model changed") == 1  # its samples kept and scored, not generated again
+    # the report reads the scores (F8 needs four post-trained runs; one is too few to test it)
     findings = json.loads((root / "report" / "findings.json").read_text())
     assert next(f for f in findings["findings"] if f["id"] == "F8")["tests"] == []
     # a rerun draws, trains and scores nothing
     assert cli("study", "run", file, "--peak-flops", "1e11", "--no-report").code == 0
-    assert len(_events(root, "draw")) == 2 and len(_events(root, "train")) == 4 and len(_events(root, "eval")) == 4
+    assert len(_events(root, "draw")) == 1 and len(_events(root, "train")) == 3 and len(_events(root, "eval")) == 2
+
+
+def test_an_rm_node_waits_for_its_policies_and_the_nodes_it_scores(tmp_path, shards, synth_tiny, small_answers_pool):
+    plan = planning.build(parse(rm_study(tmp_path, shards, synth_tiny, small_answers_pool)))
+    sft2, sft6, rm = plan.nodes[1:]
+    assert rm.stage == "rm" and rm.parent is sft6 and [p.label for p in rm.policies] == [sft2.label, sft6.label]
+    assert [n.label for n in rm.scores] == [sft2.label, sft6.label]
+    assert [n.label for n in rm.needs()] == [sft6.label, sft2.label]  # its parent first
+    # who draws, how and on which rows make the reward model; what it scores is its evaluation
+    def ids(**rm_changes):
+        return planning.build(parse(rm_study(tmp_path, shards, synth_tiny, small_answers_pool, **rm_changes))).nodes[-1]
+    assert ids(problems="@pool[100:150]").id != rm.id and ids(policies=[{"sft": {"epochs": 6}}]).id != rm.id
+    scores_nothing = ids(score=[])
+    assert scores_nothing.id == rm.id and scores_nothing.eval_key() != rm.eval_key()
 
 
 def test_held_out_rows_that_a_node_trains_on_are_refused_before_drawing(tmp_path, shards, synth_tiny, small_answers_pool):
@@ -131,3 +140,18 @@ def test_rm_keys_belong_to_rm_nodes_and_nothing_starts_from_a_reward_model(tmp_p
     data["evals"]["sampled"]["samples"] = 0
     result = cli("study", "plan", write(tmp_path, data), "--peak-flops", "1e11")
     assert result.code == 2 and "must draw at least 2 samples per problem" in result.err
+
+
+def test_the_mini_study_tests_f8_with_its_last_node(cli, tmp_path):
+    """examples/mini-study.yaml plans its rm node: four SFT policies draw, the seed-0 math-CPT SFT model is
+    its parent, and the 11 runs evaluated with `sampled` are scored (the slow test runs it)."""
+    from pathlib import Path
+
+    study_file = Path(__file__).resolve().parent.parent / "examples" / "mini-study.yaml"
+    result = cli("study", "plan", study_file, "--out", tmp_path / "runs", "--peak-flops", "1e11", "--json")
+    assert result.code == 0, result.err
+    nodes = json.loads(result.out)["nodes"]
+    rm = nodes[-1]
+    assert len(nodes) == 24 and rm["stage"] == "rm" and rm["parent"].startswith("sft-1000-4-0-")
+    assert len(rm["policies"]) == 4 and len(rm["scores"]) == 11
+    assert {n["group"] for n in nodes if n["name"] in rm["scores"]} == {"sft", "rl", "sft-f6", "rl-f6"}
