@@ -131,3 +131,28 @@ def test_sharded_weights_are_refused_before_any_output(variable, value, base, tm
     result = cli("rm", base, "--samples", samples, "--problems", problems, "--out", tmp_path / "rm")
     assert result.code == 2 and "does not run under DeepSpeed ZeRO-3 or FSDP" in result.err
     assert not (tmp_path / "rm").exists() and not (tmp_path / "rm.partial").exists()
+
+
+@pytest.mark.many_processes
+def test_two_processes_train_the_reward_model_of_one(base, tmp_path, cli):
+    """Under torchrun (a study's `launch: {default: {processes: 8}}` starts rm nodes so), the pairs are
+    shared out and the gradients averaged: the same weights as one process with the same micro batch."""
+    import subprocess
+    import sys
+
+    from safetensors.torch import load_file
+
+    from conftest import assert_launched_cleanly, launch_env, torchrun
+
+    problems, samples = _task(tmp_path)
+    args = ["rm", str(base), "--samples", str(samples), "--problems", str(problems), "--epochs", "1", "--lr", "3e-3",
+            "--global-batch", "4", "--micro-batch", "2"]
+    assert cli(*args, "--out", tmp_path / "one").code == 0
+    done = subprocess.run([sys.executable, *torchrun(), "-m", "evolm", *args, "--out", str(tmp_path / "two")],
+                          capture_output=True, text=True, env=launch_env(), timeout=300)
+    assert_launched_cleanly(done)
+    one, two = load_checkpoint(tmp_path / "one").manifest, load_checkpoint(tmp_path / "two").manifest
+    assert two.compute.processes == 2 and two.schedule.steps_done == one.schedule.steps_done > 0
+    assert two.outcome.reward_model == one.outcome.reward_model
+    a, b = load_file(tmp_path / "one" / "model.safetensors"), load_file(tmp_path / "two" / "model.safetensors")
+    assert a.keys() == b.keys() and all(torch.allclose(a[k], b[k], atol=1e-5) for k in a)
