@@ -61,6 +61,11 @@ def test_rm_learns_to_rank_and_writes_a_reward_model_checkpoint(base, tmp_path, 
     held = manifest.outcome.reward_model
     assert held["held_out_pairs"] == 24 and held["held_out_accuracy"] >= 0.8  # it learnt; 0.5 is chance
     assert json.loads(result.out)["reward_model"] == held
+    # the compute ledger: both texts of every pair, 4 epochs, at 6 x parameters per token, as SFT counts
+    compute = manifest.compute
+    logged = [json.loads(line) for line in (tmp_path / "rm" / "metrics.jsonl").read_text().splitlines()]
+    assert compute.trained_tokens == max(r["num_tokens"] for r in logged if "num_tokens" in r) > 72 * 2 * 4 * 10
+    assert compute.flops == 6.0 * manifest.model.params * compute.trained_tokens
     # what `evolm eval --reward-model` loads: one score, higher for the right answer
     rm = RewardModel(str(tmp_path / "rm"))
     right, wrong = rm.score("What is 3 plus 4?", [" 3 + 4 = 7.\nThe final answer is \\boxed{7}",

@@ -147,6 +147,7 @@ def run(*, parent: Path, samples: list[Path], problems: Path, epochs: float, out
         max_length=o.max_length, logging_steps=o.log_every, save_strategy="steps" if o.save_every else "no",
         save_steps=o.save_every or 500, report_to="none", disable_tqdm=True, seed=o.seed, data_seed=o.seed,
         dataloader_num_workers=0, **device_settings(),
+        include_num_input_tokens_seen="non_padding",  # the compute ledger's trained tokens (both texts of each pair)
     )
     sources = [DataSource("samples", pool=str(Path(p).resolve()), pool_sha256=sha256_file(Path(p))) for p in samples]
     sources.append(DataSource("problems", pool=str(Path(problems).resolve()), pool_sha256=sha256_file(Path(problems)),
@@ -170,7 +171,8 @@ def run(*, parent: Path, samples: list[Path], problems: Path, epochs: float, out
                                   "train_loss": result.training_loss},
                             reward_model={"held_out_pairs": held.pairs, "held_out_accuracy": held.accuracy}),
             seed=o.seed, wall_time_s=round(result.metrics.get("train_runtime", 0.0), 3), processes=world_size(),
-            parallelism=parallelism(trainer.accelerator), trained_tokens=None, tracking=None,
+            # 6 x parameters per trained token, the ledger's rule for every post-training stage
+            parallelism=parallelism(trainer.accelerator), trained_tokens=int(trainer.state.num_input_tokens_seen), tracking=None,
         )
         checkpoint = write_posttrained(out, manifest, final, tokenizer, run_dir, state_dict=weights)
         accuracy = "no held-out pairs" if held.accuracy is None else f"held-out pair accuracy {held.accuracy:.3f} ({held.pairs} pairs)"
