@@ -28,12 +28,12 @@ def small_answers_pool(tmp_path):
     return path
 
 
-def rm_study(tmp_path, shards, synth_tiny, pool, sft_epochs=(2, 6), **rm):
+def rm_study(tmp_path, shards, synth_tiny, pool, sft_epochs=(2, 4), **rm):
     data = study(tmp_path, shards, synth_tiny, [
-        {"name": "pt", "stage": "pretrain", "grid": {"model": "1M", "tokens": "16K"}, "with": dict(PT)},
+        {"name": "pt", "stage": "pretrain", "grid": {"model": "1M", "tokens": "8K"}, "with": dict(PT)},
         {"name": "sft", "stage": "sft", "from": "pt", "grid": {"examples": 60, "epochs": list(sft_epochs)},
          "with": {"data": "@pool", "global-batch": 4, "max-length": 64, "lr": 0.01}, "eval": ["sampled"]},
-        {"name": "rm", "stage": "rm", "from": {"sft": {"epochs": 6}}, "policies": ["sft"], "draw": "sampled",
+        {"name": "rm", "stage": "rm", "from": {"sft": {"epochs": 4}}, "policies": ["sft"], "draw": "sampled",
          "problems": "@pool[100:160]", "score": ["sampled"], "with": {"epochs": 1, "lr": 0.001}, **rm},
     ])
     data["data"]["prepared"]["pool"] = str(pool)
@@ -48,12 +48,12 @@ def _events(root, what):
 
 def test_an_rm_node_draws_on_held_out_rows_trains_and_scores_the_sampled_nodes_once(tmp_path, shards, synth_tiny,
                                                                                      small_answers_pool, cli):
-    file = write(tmp_path, rm_study(tmp_path, shards, synth_tiny, small_answers_pool, sft_epochs=(6,)))
+    file = write(tmp_path, rm_study(tmp_path, shards, synth_tiny, small_answers_pool, sft_epochs=(4,)))
     plan = planning.build(load(file))
     rm, sft = plan.nodes[-1], plan.nodes[1]
 
     # the study without its rm node first, then with it: the finished nodes are neither trained nor evaluated again
-    without = rm_study(tmp_path, shards, synth_tiny, small_answers_pool, sft_epochs=(6,))
+    without = rm_study(tmp_path, shards, synth_tiny, small_answers_pool, sft_epochs=(4,))
     without["nodes"].pop()
     assert cli("study", "run", write(tmp_path, without, "without.yaml"), "--peak-flops", "1e11", "--no-report").code == 0
     result = cli("study", "run", file, "--peak-flops", "1e11", "--json")
@@ -85,14 +85,14 @@ def test_an_rm_node_draws_on_held_out_rows_trains_and_scores_the_sampled_nodes_o
 
 def test_an_rm_node_waits_for_its_policies_and_the_nodes_it_scores(tmp_path, shards, synth_tiny, small_answers_pool):
     plan = planning.build(parse(rm_study(tmp_path, shards, synth_tiny, small_answers_pool)))
-    sft2, sft6, rm = plan.nodes[1:]
-    assert rm.stage == "rm" and rm.parent is sft6 and [p.label for p in rm.policies] == [sft2.label, sft6.label]
-    assert [n.label for n in rm.scores] == [sft2.label, sft6.label]
-    assert [n.label for n in rm.needs()] == [sft6.label, sft2.label]  # its parent first
+    sft2, sft4, rm = plan.nodes[1:]
+    assert rm.stage == "rm" and rm.parent is sft4 and [p.label for p in rm.policies] == [sft2.label, sft4.label]
+    assert [n.label for n in rm.scores] == [sft2.label, sft4.label]
+    assert [n.label for n in rm.needs()] == [sft4.label, sft2.label]  # its parent first
     # who draws, how and on which rows make the reward model; what it scores is its evaluation
     def ids(**rm_changes):
         return planning.build(parse(rm_study(tmp_path, shards, synth_tiny, small_answers_pool, **rm_changes))).nodes[-1]
-    assert ids(problems="@pool[100:150]").id != rm.id and ids(policies=[{"sft": {"epochs": 6}}]).id != rm.id
+    assert ids(problems="@pool[100:150]").id != rm.id and ids(policies=[{"sft": {"epochs": 4}}]).id != rm.id
     scores_nothing = ids(score=[])
     assert scores_nothing.id == rm.id and scores_nothing.eval_key() != rm.eval_key()
 
