@@ -232,6 +232,17 @@ def test_adding_a_reward_model_scores_the_finished_samples_without_generating(sf
     before = _lines(tmp_path / "fresh" / "SynthMathLevel1.samples.jsonl")
     assert [r["completions"] for r in records] == [r["completions"] for r in before]
     assert [r["rm_scores"] for r in records] != [r["rm_scores"] for r in before]
+    # --rescore: only the reward model may change; nothing is generated, and anything else that differs is refused
+    rescored = cli("eval", sft_model, *args, "--reward-model", rm_a, "--out", out, "--rescore")
+    assert rescored.code == 0, rescored.err
+    assert len(count_generated) == generated
+    assert [r["rm_scores"] for r in _lines(out / "SynthMathLevel1.samples.jsonl")] == [r["rm_scores"] for r in before]
+    longer = ("--suite", "SynthMathLevel1", "--samples", "3", "--limit", "6", "--max-new-tokens", "30", "--benchmarks", synth_tiny)
+    other = cli("eval", sft_model, *longer, "--reward-model", rm_b, "--out", out, "--rescore")
+    assert other.code == 2 and "decoding.max_new_tokens 24, now 30" in other.err and "--rescore changes only" in other.err
+    assert cli("eval", sft_model, *args, "--out", out, "--rescore").code == 2  # no reward model to score with
+    assert cli("eval", sft_model, *args, "--reward-model", rm_b, "--out", tmp_path / "none", "--rescore").code == 2
+    assert len(count_generated) == generated
     # a changed decoding still generates again
     shorter = ("--suite", "SynthMathLevel1", "--samples", "3", "--limit", "6", "--max-new-tokens", "20", "--benchmarks", synth_tiny)
     assert cli("eval", sft_model, *shorter, "--out", out, "--overwrite").code == 0

@@ -3,11 +3,11 @@
 scores on the samples it already has, none generated again."""
 
 import json
+import re
 
 import pytest
 from test_study import PT, study, write
 
-from evolm.errors import BadInput
 from evolm.study import plan as planning
 from evolm.study.spec import load, parse
 
@@ -95,18 +95,49 @@ def test_an_rm_node_waits_for_its_policies_and_the_nodes_it_scores(tmp_path, sha
     assert ids(problems="@pool[100:150]").id != rm.id and ids(policies=[{"sft": {"epochs": 4}}]).id != rm.id
     scores_nothing = ids(score=[])
     assert scores_nothing.id == rm.id and scores_nothing.eval_key() != rm.eval_key()
+    # the draw evaluation's options that sampling does not take (its limit) leave the reward model as it is
+    data = rm_study(tmp_path, shards, synth_tiny, small_answers_pool)
+    data["evals"]["sampled"]["limit"] = 8
+    assert planning.build(parse(data)).nodes[-1].id == rm.id
+    # scoring one more evaluation of the same nodes is a new evaluation of the rm node, not a new reward model
+    data = rm_study(tmp_path, shards, synth_tiny, small_answers_pool)
+    data["evals"]["greedy"] = {"suite": "SynthMathBasic1", "limit": 4, "samples": 0, "max-new-tokens": 12}
+    data["nodes"][1]["eval"] = ["sampled", "greedy"]
+    before = planning.build(parse(data)).nodes[-1]
+    data["nodes"][2]["score"] = ["sampled", "greedy"]
+    after = planning.build(parse(data)).nodes[-1]
+    assert after.id == before.id and after.eval_key() != before.eval_key()
 
 
-def test_held_out_rows_that_a_node_trains_on_are_refused_before_drawing(tmp_path, shards, synth_tiny, small_answers_pool):
-    from evolm.study.held_out import write_held_out
+def test_held_out_rows_that_a_node_trains_on_are_refused_before_any_work(tmp_path, shards, synth_tiny, small_answers_pool,
+                                                                        cli):
+    def refused(data, pattern):
+        result = cli("study", "plan", write(tmp_path, data), "--peak-flops", "1e11")
+        assert result.code == 2 and re.search(pattern, result.err), result.err
+        assert len(result.err.strip().splitlines()) == 1 and not (tmp_path / "runs").exists()
 
-    plan = planning.build(parse(rm_study(tmp_path, shards, synth_tiny, small_answers_pool)))
-    rm = plan.nodes[-1]
-    with pytest.raises(BadInput, match=r"problems \[40:100\] overlap rows 0-60 of .*pool.jsonl, which sft-"):
-        write_held_out(plan, rm, small_answers_pool, 40, 100, tmp_path / "x", "T")
-    with pytest.raises(BadInput, match=r"rows past the end of .* \(200 rows\)"):
-        write_held_out(plan, rm, small_answers_pool, 150, 250, tmp_path / "x", "T")
-    assert not (tmp_path / "x").exists()
+    refused(rm_study(tmp_path, shards, synth_tiny, small_answers_pool, problems="@pool[40:100]"),
+            r"problems \[40:100\] overlap rows 0-60 of .*pool.jsonl, which sft-")
+    refused(rm_study(tmp_path, shards, synth_tiny, small_answers_pool, problems="@pool[150:250]"),
+            r"rows past the end of .*pool.jsonl \(200 rows\)")
+    # an SFT node that reads a split folder of the same pool takes its rows too (all of its SFT part here)
+    split = tmp_path / "split"
+    assert cli("data", "split", small_answers_pool, "--sft", "120", "--rl", "20", "--out", split).code == 0
+    data = rm_study(tmp_path, shards, synth_tiny, small_answers_pool)
+    data["nodes"].insert(2, {"name": "sft-split", "stage": "sft", "from": "pt", "with": {"data": str(split), "global-batch": 4}})
+    refused(data, r"problems \[100:160\] overlap rows 0-120 of .*pool.jsonl, which sft-split-")
+
+
+def test_one_reward_model_scores_an_evaluation_and_the_nodes_it_scores_come_first(tmp_path, shards, synth_tiny,
+                                                                                 small_answers_pool, cli):
+    data = rm_study(tmp_path, shards, synth_tiny, small_answers_pool)
+    data["nodes"].append(dict(data["nodes"][2], name="rm-again", **{"with": {"epochs": 2}}))
+    result = cli("study", "plan", write(tmp_path, data), "--peak-flops", "1e11")
+    assert result.code == 2 and "would both score" in result.err and "one reward model's scores per evaluation" in result.err
+    data = rm_study(tmp_path, shards, synth_tiny, small_answers_pool)
+    data["nodes"].append(dict(data["nodes"][1], name="sft-later", grid={"examples": 60, "epochs": 3}))
+    result = cli("study", "plan", write(tmp_path, data), "--peak-flops", "1e11")
+    assert result.code == 2 and "sft-later" in result.err and "would be left unscored" in result.err
 
 
 @pytest.mark.parametrize("change, message", [

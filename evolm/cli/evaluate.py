@@ -10,6 +10,7 @@ import typer
 
 from evolm.cli.common import ConfigOption, JsonOption, count, emit
 from evolm.errors import BadInput
+from evolm.eval import PAPER_SAMPLES
 
 
 def evaluate(
@@ -17,7 +18,7 @@ def evaluate(
     suite: str = typer.Option(..., "--suite", help="upstream | id | ood | downstream | all | synth-id | synth-ood | synth | cloze | NAME[,NAME] (tasks by file stem)."),
     tasks: Optional[list[Path]] = typer.Option(None, "--tasks", help="A task YAML declaring your own test set (name, grader, domain, suite, file); repeatable. `*.task.yaml` files in --benchmarks are read too."),
     benchmarks: Optional[Path] = typer.Option(None, "--benchmarks", help="Folder of test files (from `evolm data benchmarks`) or a synth data folder (from `evolm data synth`); default for the paper's tasks: fetched from the hub once into ~/.cache/evolm."),
-    samples: int = typer.Option(16, "--samples", help="Sampled completions per problem at --temperature, besides the greedy one (paper: 16)."),
+    samples: int = typer.Option(PAPER_SAMPLES, "--samples", help="Sampled completions per problem at --temperature, besides the greedy one (paper: 16)."),
     limit: Optional[int] = typer.Option(None, "--limit", help="Evaluate only the first N problems (rows) of each task."),
     out: Optional[Path] = typer.Option(None, "--out", help="Results folder (default: CKPT/eval)."),
     max_new_tokens: int = typer.Option(1024, "--max-new-tokens", help="Longest completion in tokens (also bounded by --context)."),
@@ -37,6 +38,7 @@ def evaluate(
     responses: Optional[Path] = typer.Option(None, "--responses", help="Grade-only: a .jsonl of {id, completions: [...]} made elsewhere; no model is loaded."),
     greedy_first: bool = typer.Option(False, "--greedy-first", help="Grade-only: the first completion of each line is the greedy one."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace results in the output folder that were made with other settings (default: refuse; use --out DIR to keep both)."),
+    rescore: bool = typer.Option(False, "--rescore", help="Only add or replace --reward-model's scores on the finished evaluation in the output folder (its samples kept, none generated); refused when anything else differs."),
     as_json: bool = JsonOption, config: Optional[Path] = ConfigOption,
 ) -> None:
     """Evaluate a model (upstream: lm-eval + validation loss; downstream: generation + exact grading), or grade --responses."""
@@ -55,6 +57,8 @@ def evaluate(
         raise BadInput(f"--repetition-penalty {repetition_penalty} is out of range: it must be above 0 (1.0 is none).")
     if batch_size is not None and batch_size < 1:
         raise BadInput(f"--batch-size {batch_size} is out of range: it must be at least 1 (leave it out to choose from memory).")
+    if rescore and (reward_model is None or responses is not None or overwrite):
+        raise BadInput("--rescore scores a finished evaluation with a --reward-model; give one, without --responses or --overwrite.")
     if greedy_first and responses is None:
         raise BadInput("--greedy-first describes a --responses file; give one, or leave it out.")
     if responses is not None:
@@ -72,7 +76,8 @@ def evaluate(
                         max_new_tokens=max_new_tokens, context=context, seed=seed)
     options = EvalOptions(suite=suite, benchmarks=benchmarks, out=out, limit=limit, decoding=decoding, backend=backend,
                           batch_size=batch_size, reward_model=reward_model, val_data=val_data, val_tokens=count(val_tokens, "--val-tokens"),
-                          tasks=list(tasks or []), overwrite=overwrite, vllm_memory=vllm_memory, vllm_dtype=vllm_dtype)
+                          tasks=list(tasks or []), overwrite=overwrite, vllm_memory=vllm_memory, vllm_dtype=vllm_dtype,
+                          rescore=rescore)
     for target in targets or [model]:  # one at a time: each model is loaded, evaluated and released in turn
         if targets:
             from evolm.console import log

@@ -28,6 +28,9 @@ def _plan(file: Path, out: Optional[Path]):
         study.out = Path(out)
     built = planning.build(study)
     check_commands(built)
+    from evolm.study.held_out import check_held_out
+
+    check_held_out(built, missing_ok=True)  # rm nodes' rows; a pool the study makes itself is checked once made
     return built
 
 

@@ -83,7 +83,9 @@ def evaluate_task(task: Task, model: dict, decoding: Decoding, generator: Genera
         return scored
     rows = task.rows(limit)
     samples_path = out_dir / f"{task.name}.samples.jsonl"
-    rescore(result_path, samples_path, key, run, {row["id"]: row["problem"] for row in rows}, lambda: generator.scorer)
+    # every record of the finished evaluation is kept, not only those within this --limit (they serve any limit)
+    every = rows if limit is None else task.rows(None)
+    rescore(result_path, samples_path, key, run, {row["id"]: row["problem"] for row in every}, lambda: generator.scorer)
     samples = SampleLog(samples_path, run, legacy_run_hash(key))
     done = samples.load()
     todo = sum(row["id"] not in done for row in rows)

@@ -35,8 +35,15 @@ class Planned:
     samples: Path | None = None  # <Task>.samples.jsonl: the records an interrupted run left
 
 
-def check(planned: list[Planned], *, overwrite: bool) -> None:
-    """Refuse (BadInput) when a planned result would replace one of other settings, unless `overwrite`."""
+def check(planned: list[Planned], *, overwrite: bool, rescore: bool = False) -> None:
+    """Refuse (BadInput) when a planned result would replace one of other settings, unless `overwrite`;
+    with `rescore`, unless every planned result is a finished one but for its reward model."""
+    if rescore:
+        for plan in planned:
+            reason = _not_rescorable(plan)
+            if reason:
+                raise BadInput(f"{reason}; --rescore changes only the reward model's scores of a finished evaluation.")
+        return
     conflicts = [reason for reason in map(_conflict, planned) if reason]
     if conflicts and not overwrite:
         more = f" (and {len(conflicts) - 1} more)" if len(conflicts) > 1 else ""
@@ -64,6 +71,29 @@ def _conflict(plan: Planned) -> str | None:
         runs = (plan.run, legacy_run_hash(plan.identity))  # records an earlier evolm wrote of the same evaluation
         if any(isinstance(record, dict) and record.get("run") not in runs for _, record in lines):
             return f"{plan.samples} holds samples of an interrupted {plan.name} evaluation with other settings"
+    return None
+
+
+def _not_rescorable(plan: Planned) -> str | None:
+    """Why --rescore cannot keep this result's samples and only score them, or None."""
+    try:
+        previous = json.loads(plan.result.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        previous = None
+    if not isinstance(previous, dict):
+        return f"{plan.result} is no finished {plan.name} evaluation"
+    if previous.get("limit") != plan.limit or not (same_run(previous, plan.run) or
+                                                   only_reward_model_differs(previous.get("identity") or {}, plan.identity)):
+        differences = describe(previous.get("identity") or {}, plan.identity)
+        differences = [d for d in differences if not d.startswith("reward_model")]
+        if previous.get("limit") != plan.limit:
+            differences.append(f"limit {previous.get('limit')}, now {plan.limit}")
+        return f"{plan.result} holds {plan.name} results of other settings ({'; '.join(differences[:3]) or 'another evolm version'})"
+    if plan.samples is not None and not same_run(previous, plan.run):
+        lines, _ = complete_prefix(plan.samples) if plan.samples.is_file() else ([], 0)
+        kept = sum(isinstance(r, dict) and r.get("run") == previous.get("run") for _, r in lines)
+        if kept < (previous.get("problems") or 0):
+            return f"{plan.samples} holds {kept} of the {previous.get('problems')} problems' samples that {plan.result} was made from"
     return None
 
 

@@ -39,6 +39,7 @@ class EvalOptions:
     seq_len: int | None = None
     tasks: list[Path] = field(default_factory=list)  # user task YAMLs (besides *.task.yaml in benchmarks)
     overwrite: bool = False  # replace results of other settings in the output folder (evolm.eval.existing)
+    rescore: bool = False  # only the reward model's scores change: refuse anything else (evolm.eval.existing)
     vllm_memory: float | None = None  # vLLM's gpu_memory_utilization; None: 0.9, less a reward model's share on the GPU
     vllm_dtype: str | None = None  # None: evolm.eval.generate.vllm_dtype's default (bf16 on a GPU for evolm's fp32 checkpoints, float32 on a CPU)
 
@@ -125,7 +126,7 @@ def run(model_spec: str, options: EvalOptions) -> tuple[Path, dict]:
     planned += [_planned_task(t, identity, options, generator, out_dir) for t in tasks]
     from evolm.eval import existing
 
-    existing.check(planned, overwrite=options.overwrite)
+    existing.check(planned, overwrite=options.overwrite, rescore=options.rescore)
 
     made = not out_dir.exists()
     make_dir(out_dir)

@@ -1,10 +1,13 @@
-"""An rm node's held-out problems: rows of a problem file that no node of the study trains on.
+"""An rm node's held-out problems: rows of a problem pool that no node of the study trains on.
 
 A reward model that learned to rank the samples of problems its policies were trained on would
-be scored on what they memorised, so the rows are checked against every SFT and RL node that reads
-the same file (SFT takes the first N rows, RL the last N: evolm.stages.posttrain) before anything is
-drawn. The rows are written as their own task file (with the task YAML `evolm eval --tasks` reads),
-from which the policies draw and with which `evolm rm` pairs their graded samples.
+be scored on what they memorised, so the rows are checked against every SFT and RL node of the
+study: the rows each one takes are what `evolm sft`/`rl` would select (evolm.stages.data.split:
+the first or last N of a pool, or of a split folder's part), compared by the pool's sha256. The
+check runs before any work where the pool exists (`evolm study plan`/`run` with prepared data),
+else right after the study's data is made. The rows are then written as their own task (with the
+task YAML `evolm eval --tasks` reads), from which the policies draw and with which `evolm rm`
+pairs their graded samples.
 """
 
 from __future__ import annotations
@@ -12,42 +15,66 @@ from __future__ import annotations
 from pathlib import Path
 
 from evolm.errors import BadInput
-from evolm.fsutil import atomic_write_text
+from evolm.fsutil import atomic_write_text, sha256_file
+from evolm.jsonl import dumps
 from evolm.study.spec import _text
 from evolm.units import parse_count
 
 
-def trained_rows(plan, problems: Path, total: int) -> list[tuple[str, int, int]]:
-    """(node, first row, end row) of every SFT and RL node of the plan that trains on `problems`."""
+def trained_rows(plan, pool_sha256: str) -> list[tuple[str, int, int]]:
+    """(node, first row, end row) of every SFT and RL node of the plan that trains on the pool with this hash."""
+    from evolm.stages.data.split import select_examples
+
     taken = []
     for node in plan.nodes:
         if node.stage not in ("sft", "rl") or "data" not in node.options:
             continue
-        if Path(plan.resolve(node.options["data"])).resolve() != problems.resolve():
-            continue
         examples = node.options.get("examples")
-        # without --examples it may take any of them (a split's part, or what the stage defaults to)
-        count = total if examples is None else min(total, int(parse_count(_text(examples), what=f"{node.group}: examples")))
-        taken.append((node.label, 0, count) if node.stage == "sft" else (node.label, total - count, total))
+        try:
+            count = None if examples is None else int(parse_count(_text(examples), what=f"{node.group}: examples"))
+            selection = select_examples(Path(plan.resolve(node.options["data"])), node.stage, count)
+        except (BadInput, ValueError, OSError):
+            continue  # data that node cannot read: it refuses it itself when it starts
+        if selection.record["pool_sha256"] == pool_sha256:
+            taken.append((node.label, *selection.record["rows"]))
     return taken
 
 
-def write_held_out(plan, node, problems: Path, start: int, end: int, folder: Path, name: str) -> Path:
-    """Write rows [start, end) of `problems` as task `name` in `folder` (NAME.jsonl and NAME.task.yaml),
-    once they are checked to exist and to be trained on by no node; the task YAML's path."""
-    if not problems.is_file():
-        raise BadInput(f"Node {node.label}: its problem file {problems} does not exist.")
-    lines = [line for line in problems.read_text(encoding="utf-8").splitlines(keepends=True) if line.strip()]
-    if end > len(lines):
+def held_out_rows(plan, node) -> list[dict]:
+    """The rm node's problem rows, once checked to exist and to be trained on by no node (BadInput otherwise)."""
+    from evolm.stages.data.split import read_pool
+
+    file, start, end = node.reward.problems
+    problems = Path(plan.resolve(file))
+    rows = read_pool(problems)
+    if end > len(rows):
         raise BadInput(f"Node {node.label}: problems [{start}:{end}] asks for rows past the end of {problems} "
-                       f"({len(lines)} rows).")
-    for label, first, last in trained_rows(plan, problems, len(lines)):
+                       f"({len(rows)} rows).")
+    for label, first, last in trained_rows(plan, sha256_file(problems)):
         if first < end and start < last:
             raise BadInput(f"Node {node.label}: problems [{start}:{end}] overlap rows {first}-{last} of {problems}, which "
                            f"{label} trains on; choose rows no SFT (first N) or RL (last N) node takes.")
+    return rows[start:end]
+
+
+def check_held_out(plan, *, missing_ok: bool) -> None:
+    """Every rm node's problems, checked before any node runs. `missing_ok`: a pool the study's data
+    preparation has not made yet is checked later (the runner checks again once it exists)."""
+    for node in plan.nodes:
+        if node.reward is not None:
+            if missing_ok and not Path(plan.resolve(node.reward.problems[0])).exists():
+                continue
+            held_out_rows(plan, node)
+
+
+def write_held_out(plan, node, folder: Path, name: str) -> Path:
+    """Write the rm node's rows as task `name` in `folder` (NAME.jsonl and NAME.task.yaml); the task YAML's path."""
+    rows = held_out_rows(plan, node)
+    file, start, end = node.reward.problems
     folder.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(folder / f"{name}.jsonl", "".join(lines[start:end]))
+    atomic_write_text(folder / f"{name}.jsonl", "".join(dumps(row, sort_keys=False) + "\n" for row in rows))
     task = folder / f"{name}.task.yaml"
-    atomic_write_text(task, f"# rows {start}-{end} of {problems}: problems no node of the study trains on\n"
+    # graded as math: the SFT/RL pool's problems end in a \boxed{} answer, which the RL reward grades so too
+    atomic_write_text(task, f"# rows {start}-{end} of {plan.resolve(file)}: problems no node of the study trains on\n"
                             f"name: {name}\ngrader: math\ndomain: id\nsuite: reward-model\n")
     return task

@@ -23,7 +23,7 @@ from pathlib import Path
 from evolm.checkpoint import MANIFEST, PARTIAL_SUFFIX
 from evolm.errors import BadInput
 from evolm.stages.data.synth import generator_version
-from evolm.study.spec import REF, Group, RewardSettings, Study, _text
+from evolm.study.spec import NOT_DRAWN, REF, Group, RewardSettings, Study, _text
 from evolm.units import PerParam, parse_count, parse_counts
 
 STATE_DIR = ".study"
@@ -87,9 +87,14 @@ class Node:
                 needed.setdefault(node.id, node)
         return list(needed.values())
 
+    def draw_options(self, study: Study) -> dict:
+        """An rm node's draw: its named evaluation's options that sampling takes (not spec.NOT_DRAWN)."""
+        name, overrides = self.reward.draw
+        return {k: v for k, v in {**study.evals[name], **overrides}.items() if k not in NOT_DRAWN}
+
     def eval_key(self) -> str:
-        if self.scores:  # an rm node's evaluation is the scoring of others': which, and with what
-            return _hash([self.evals, [(n.id, n.evals) for n in self.scores]])
+        if self.reward is not None:  # an rm node's evaluation is the scoring of others': which, and with what
+            return _hash([self.evals, self.reward.score, [(n.id, n.evals) for n in self.scores]])
         return _hash(self.evals)
 
     def state(self, root: Path) -> str:
@@ -152,7 +157,30 @@ def build(study: Study) -> Plan:
             if node.parent is not None:
                 node.parent.children.append(node)
             nodes.append(node)
+    _check_scoring(nodes)
     return Plan(study, data_id, data_paths, nodes)
+
+
+def _check_scoring(nodes: list[Node]) -> None:
+    """One reward model's scores per evaluation: two rm nodes scoring the same evaluation of a node
+    would replace each other's (and race on its samples file when they run at once), and a node
+    declared below an rm node (it runs after it) would be left unscored while the report reads its
+    neighbours' scores."""
+    scorer: dict[tuple[str, str], str] = {}
+    for i, node in enumerate(nodes):
+        if node.reward is None:
+            continue
+        later = next(((n, name) for n in nodes[i + 1:] for name, _ in n.evals if name in node.reward.score), None)
+        if later is not None:
+            raise BadInput(f"Group {node.group} scores the {later[1]} evaluation, but {later[0].label} (declared below it) is "
+                           f"evaluated with it too and would be left unscored; declare the rm group below every node it scores.")
+        for target in node.scores:
+            for name, _ in target.evals:
+                if name in node.reward.score:
+                    other = scorer.setdefault((target.id, name), node.label)
+                    if other != node.label:
+                        raise BadInput(f"Nodes {other} and {node.label} would both score {target.label}'s {name} evaluation "
+                                       "(one reward model's scores per evaluation); give each rm node its own score: evaluations.")
 
 
 def _reward_links(study: Study, group: Group, by_group: dict[str, list[Node]], above: list[Node]) -> dict:
@@ -260,7 +288,8 @@ def _node(study: Study, group: Group, point: dict, parent: Node | None, data_id:
                 **({"branch_of": after.id} if after is not None else {})}
     if group.reward is not None:  # an rm node: its samples make it, so who draws them, how and on what (not what it scores)
         draw_name, overrides = group.reward.draw
-        identity["samples"] = {"policies": [p.id for p in policies or []], "draw": {**study.evals[draw_name], **overrides},
+        drawn = {k: v for k, v in {**study.evals[draw_name], **overrides}.items() if k not in NOT_DRAWN}
+        identity["samples"] = {"policies": [p.id for p in policies or []], "draw": drawn,
                                "problems": list(group.reward.problems)}
     node_id = _hash(identity)[:16]
     # nor in its folder's name, which the runner finds it by

@@ -59,9 +59,6 @@ class Outcome:
 
 # an rm node's held-out problems, as a task its policies are evaluated on
 HELD_OUT = "RewardModelProblems"
-# options of the draw evaluation that its policies' sampling does not take: the task is the held-out
-# rows (all of them), and neither a validation loss nor a reward model is wanted there
-NOT_DRAWN = {"suite", "limit", "tasks", "benchmarks", "val-data", "reward-model"}
 
 LOCK = "lock"  # in the state folder: held by the one `study run` or `--slurm` submission working on it
 
@@ -119,11 +116,11 @@ class Runner:
 
     def eval_commands(self, node: Node) -> list[list[str]]:
         """A node's evaluations; an rm node's: the evaluations it scores, each made again with its reward
-        model, which keeps their samples and only scores them (evolm.eval.rescore). --overwrite: the
-        node's own command has made that evaluation just so, and only the reward model's scores change."""
+        model, which keeps their samples and only scores them (evolm.eval.rescore). --rescore: anything
+        else that differs from the node's own evaluation is refused, never generated again."""
         if node.reward is not None:
             return [command for target in node.scores for name, options in target.evals if name in node.reward.score
-                    for command in self._eval_commands_of(target, options, "--reward-model", node.path, "--overwrite")]
+                    for command in self._eval_commands_of(target, options, "--reward-model", node.path, "--rescore")]
         return [command for _, options in node.evals for command in self._eval_commands_of(node, options)]
 
     # --- an rm node's samples -------------------------------------------------------------
@@ -134,8 +131,7 @@ class Runner:
 
     def draw_commands(self, node: Node) -> list[list[str]]:
         """One `evolm eval` per policy on the held-out problems, with the draw evaluation's decoding."""
-        name, overrides = node.reward.draw
-        options = {k: v for k, v in {**self.plan.study.evals[name], **overrides}.items() if k not in NOT_DRAWN}
+        options = node.draw_options(self.plan.study)
         folder = self.samples_dir(node)
         return [self._evolm("eval", policy.path, "--tasks", folder / f"{HELD_OUT}.task.yaml", "--suite", HELD_OUT,
                             *self._flags(options), "--out", folder / policy.label) for policy in node.policies]
@@ -147,9 +143,8 @@ class Runner:
         """Write the held-out problems' task and let every policy draw on it; the failing command, or None."""
         from evolm.study.held_out import write_held_out
 
-        file, start, end = node.reward.problems
         try:
-            write_held_out(self.plan, node, Path(self.plan.resolve(file)), start, end, self.samples_dir(node), HELD_OUT)
+            write_held_out(self.plan, node, self.samples_dir(node), HELD_OUT)
         except BadInput as exc:
             return str(exc)
         for command in self.draw_commands(node):
@@ -254,6 +249,9 @@ class Runner:
             outcome.failed["data"] = failed_data
             outcome.blocked = [n.label for n in nodes]
             return outcome
+        from evolm.study.held_out import check_held_out
+
+        check_held_out(self.plan, missing_ok=False)  # rm nodes' rows, now that the study's pool exists
         state = {n.id: n.state(self.root) for n in nodes}
         finished = {i for i, s in state.items() if s == DONE}
         outcome.done = [n.label for n in nodes if n.id in finished]

@@ -64,6 +64,9 @@ SLURM_JOBS = ("default", *STAGES, "data", "report")
 # `problems:` of an rm node: a data reference or a file, and a half-open range of its rows
 ROWS = re.compile(r"^(?P<file>.+)\[(?P<start>\d+):(?P<end>\d+)\]$")
 RM_KEYS = {"policies", "draw", "problems", "score"}
+# options of an rm node's draw evaluation that its policies' sampling does not take: the task is the
+# held-out rows (all of them), and neither a validation loss nor a reward model is wanted there
+NOT_DRAWN = {"suite", "limit", "tasks", "benchmarks", "val-data", "reward-model"}
 
 
 @dataclass
@@ -299,7 +302,9 @@ def _reward(entry: dict, study: Study, where: str) -> RewardSettings:
     draw = _named_evals(entry["draw"], study, f"{where}: draw")
     if len(draw) != 1:
         raise BadInput(f"{where}: draw: names one evaluation, not {len(draw)}.")
-    samples = draw[0][1].get("samples", study.evals[draw[0][0]].get("samples"))
+    from evolm.eval import PAPER_SAMPLES
+
+    samples = draw[0][1].get("samples", study.evals[draw[0][0]].get("samples", PAPER_SAMPLES))
     if not isinstance(samples, int) or isinstance(samples, bool) or samples < 2:
         raise BadInput(f"{where}: draw: {draw[0][0]} must draw at least 2 samples per problem (samples: K), or no problem "
                        "gives a (correct, incorrect) pair.")
