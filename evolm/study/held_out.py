@@ -25,18 +25,22 @@ def trained_rows(plan, pool_sha256: str) -> list[tuple[str, int, int]]:
     """(node, first row, end row) of every SFT and RL node of the plan that trains on the pool with this hash."""
     from evolm.stages.data.split import select_examples
 
-    taken = []
+    taken, selected = [], {}  # many nodes take the same rows: each (data, stage, count) is read once
     for node in plan.nodes:
         if node.stage not in ("sft", "rl") or "data" not in node.options:
             continue
         examples = node.options.get("examples")
         try:
             count = None if examples is None else int(parse_count(_text(examples), what=f"{node.group}: examples"))
-            selection = select_examples(Path(plan.resolve(node.options["data"])), node.stage, count)
+            key = (plan.resolve(node.options["data"]), node.stage, count)
+            if key not in selected:
+                record = select_examples(Path(key[0]), node.stage, count).record
+                selected[key] = (record["pool_sha256"], tuple(record["rows"]))
         except (BadInput, ValueError, OSError):
             continue  # data that node cannot read: it refuses it itself when it starts
-        if selection.record["pool_sha256"] == pool_sha256:
-            taken.append((node.label, *selection.record["rows"]))
+        sha, rows = selected[key]
+        if sha == pool_sha256:
+            taken.append((node.label, *rows))
     return taken
 
 
