@@ -78,6 +78,11 @@ def test_an_rm_node_draws_on_held_out_rows_trains_and_scores_the_sampled_nodes_o
     # the report reads the scores (F8 needs four post-trained runs; one is too few to test it)
     findings = json.loads((root / "report" / "findings.json").read_text())
     assert next(f for f in findings["findings"] if f["id"] == "F8")["tests"] == []
+    # the ledger counts its training (both texts of every pair) and, as its evaluation, its policy's draw
+    ledger = json.loads(cli("study", "ledger", file, "--json").out)
+    entry = next(n for n in ledger["nodes"] if n["stage"] == "rm")
+    drawn_flops = json.loads((drawn / sft.label / "RewardModelProblems.json").read_text())["compute"]["flops"]
+    assert entry["flops"] == manifest["compute"]["flops"] > 0 and entry["eval_flops"] == drawn_flops > 0
     # a rerun draws, trains and scores nothing
     assert cli("study", "run", file, "--peak-flops", "1e11", "--no-report").code == 0
     assert len(_events(root, "draw")) == 1 and len(_events(root, "train")) == 3 and len(_events(root, "eval")) == 2

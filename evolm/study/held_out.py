@@ -21,6 +21,14 @@ from evolm.study.spec import _text
 from evolm.units import parse_count
 
 
+def samples_dir(root: Path, node) -> Path:
+    """Where an rm node's policies draw its samples: in the study's state folder (evolm.study.plan.STATE_DIR),
+    where the report does not read them as the policies' results."""
+    from evolm.study.plan import STATE_DIR
+
+    return Path(root) / STATE_DIR / "rm-samples" / node.label
+
+
 def trained_rows(plan, pool_sha256: str) -> list[tuple[str, int, int]]:
     """(node, first row, end row) of every SFT and RL node of the plan that trains on the pool with this hash."""
     from evolm.stages.data.split import select_examples

@@ -5,7 +5,9 @@ and over the study. Nodes not trained yet carry the plan's estimate instead, mar
 kept out of the measured totals.
 
 Evaluation is counted apart (`eval_flops`: 2 x parameters x the tokens each `evolm eval` result of
-the node and its exports says it processed): it is spent on a model, not part of what made it.
+the node and its exports says it processed): it is spent on a model, not part of what made it. An rm
+node's are its policies' draws (the samples it is trained on); its scoring of other nodes is counted
+in their results.
 """
 
 from __future__ import annotations
@@ -66,9 +68,14 @@ def eval_flops(node: Node) -> float:
     """The FLOPs the node's evaluation results (its own and its exports') record."""
     import json
 
+    from evolm.study.held_out import samples_dir
+
+    folders = [target / "eval" for target in [node.path, *node.exports()]]
+    if node.reward is not None:
+        folders = [samples_dir(node.path.parent, node) / policy.label for policy in node.policies]
     total = 0.0
-    for target in [node.path, *node.exports()]:
-        for path in sorted((target / "eval").glob("*.json")):
+    for folder in folders:
+        for path in sorted(folder.glob("*.json")):
             try:
                 result = json.loads(path.read_text(encoding="utf-8"))
             except (OSError, ValueError):

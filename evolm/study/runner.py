@@ -125,9 +125,9 @@ class Runner:
 
     # --- an rm node's samples -------------------------------------------------------------
     def samples_dir(self, node: Node) -> Path:
-        """Where an rm node's policies draw its samples: in the state folder, where the report does not
-        read them as the policies' results."""
-        return self.state_dir / "rm-samples" / node.label
+        from evolm.study.held_out import samples_dir
+
+        return samples_dir(self.root, node)
 
     def draw_commands(self, node: Node) -> list[list[str]]:
         """One `evolm eval` per policy on the held-out problems, with the draw evaluation's decoding."""
