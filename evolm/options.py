@@ -28,6 +28,11 @@ from evolm.errors import BadInput
 from evolm.units import parse_count, parse_counts
 
 
+# K sampled completions per problem in the paper: `evolm eval --samples`'s default, which a study's
+# evaluations fall back on (evolm.study.spec), kept in core where both may read it
+PAPER_SAMPLES = 16
+
+
 def option(default: Any, help: str, *, flag: str | None = None, count: bool = False, counts: bool = False,
            negatable: bool = False, minimum: float | None = None, above: float | None = None,
            maximum: float | None = None):

@@ -10,7 +10,7 @@ import typer
 
 from evolm.cli.common import ConfigOption, JsonOption, count, emit
 from evolm.errors import BadInput
-from evolm.eval import PAPER_SAMPLES
+from evolm.options import PAPER_SAMPLES
 
 
 def evaluate(

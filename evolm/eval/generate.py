@@ -26,7 +26,7 @@ class Decoding:
     """Decoding settings; all of them are part of an evaluation's identity (see `key`)."""
 
     greedy: bool = True  # one greedy completion first (Pass@1)
-    samples: int = 0  # K sampled completions after it (Maj@K, Pass@K, RM@K); `evolm eval` asks for evolm.eval.PAPER_SAMPLES
+    samples: int = 0  # K sampled completions after it (Maj@K, Pass@K, RM@K); `evolm eval` asks for evolm.options.PAPER_SAMPLES
     temperature: float = 1.0  # for the samples
     top_p: float = 1.0
     repetition_penalty: float = 1.1  # the paper's setting

@@ -302,7 +302,7 @@ def _reward(entry: dict, study: Study, where: str) -> RewardSettings:
     draw = _named_evals(entry["draw"], study, f"{where}: draw")
     if len(draw) != 1:
         raise BadInput(f"{where}: draw: names one evaluation, not {len(draw)}.")
-    from evolm.eval import PAPER_SAMPLES
+    from evolm.options import PAPER_SAMPLES
 
     samples = draw[0][1].get("samples", study.evals[draw[0][0]].get("samples", PAPER_SAMPLES))
     if not isinstance(samples, int) or isinstance(samples, bool) or samples < 2:
