@@ -138,6 +138,7 @@ def test_sharded_weights_are_refused_before_any_output(variable, value, base, tm
     assert not (tmp_path / "rm").exists() and not (tmp_path / "rm.partial").exists()
 
 
+@pytest.mark.slow  # about 20 s with both cores (run with -m slow): the default suite stays under 10 minutes
 @pytest.mark.many_processes
 def test_two_processes_train_the_reward_model_of_one(base, tmp_path, cli):
     """Under torchrun (a study's `launch: {default: {processes: 8}}` starts rm nodes so), the pairs are

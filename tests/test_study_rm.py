@@ -56,7 +56,7 @@ def test_an_rm_node_draws_on_held_out_rows_trains_and_scores_the_sampled_nodes_o
     without = rm_study(tmp_path, shards, synth_tiny, small_answers_pool, sft_epochs=(4,))
     without["nodes"].pop()
     assert cli("study", "run", write(tmp_path, without, "without.yaml"), "--peak-flops", "1e11", "--no-report").code == 0
-    result = cli("study", "run", file, "--peak-flops", "1e11", "--json")
+    result = cli("study", "run", file, "--peak-flops", "1e11", "--no-report", "--json")
     assert result.code == 0, result.err
     root = tmp_path / "runs"
     assert len(json.loads(result.out)["done"]) == 3
@@ -75,9 +75,6 @@ def test_an_rm_node_draws_on_held_out_rows_trains_and_scores_the_sampled_nodes_o
     assert all(len(r["rm_scores"]) == 4 for r in records)  # greedy + 3 samples
     log = (root / ".study" / "logs" / f"{rm.label}.log").read_text()
     assert log.count("only the reward model changed") == 1  # its samples kept and scored, not generated again
-    # the report reads the scores (F8 needs four post-trained runs; one is too few to test it)
-    findings = json.loads((root / "report" / "findings.json").read_text())
-    assert next(f for f in findings["findings"] if f["id"] == "F8")["tests"] == []
     # the ledger counts its training (both texts of every pair) and, as its evaluation, its policy's draw
     ledger = json.loads(cli("study", "ledger", file, "--json").out)
     entry = next(n for n in ledger["nodes"] if n["stage"] == "rm")
