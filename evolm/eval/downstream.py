@@ -22,10 +22,10 @@ from typing import Callable
 from evolm.console import Progress, log
 from evolm.eval import compute
 from evolm.eval.generate import Decoding, render_prompts
-from evolm.eval.identity import finished_result, legacy_run_hash, run_hash
+from evolm.eval.identity import legacy_run_hash, read_result, run_hash, same_run
 from evolm.eval.metrics import group_metrics, item_scores, problem_scores, task_metrics
 from evolm.eval.records import SampleLog, build_record
-from evolm.eval.rescore import previous_result, rescore, scored_superset
+from evolm.eval.rescore import rescore, scored_superset
 from evolm.eval.tasks.base import Task
 from evolm.provenance import stamp
 from evolm.fsutil import write_json
@@ -73,19 +73,18 @@ def evaluate_task(task: Task, model: dict, decoding: Decoding, generator: Genera
     key = identity_key(model, task, decoding, generator)
     run = run_hash(key)
     result_path = out_dir / f"{task.name}.json"
-    previous = finished_result(result_path, run)
-    if previous is not None and previous.get("limit") == limit:
+    stored = read_result(result_path)  # the task's result in this folder, of whatever evaluation
+    if stored is not None and stored.get("limit") == limit and same_run(stored, run):
         log(f"{task.name}: reusing the finished result in {result_path}")
-        return previous
-    scored = previous_result(result_path)
-    if scored is not None and scored.get("limit") == limit and scored_superset(scored, key):
+        return stored
+    if stored is not None and stored.get("limit") == limit and scored_superset(stored, key):
         log(f"{task.name}: reusing the finished result in {result_path} (it also holds a reward model's scores)")
-        return scored
+        return stored
     rows = task.rows(limit)
     samples_path = out_dir / f"{task.name}.samples.jsonl"
     # every record of the finished evaluation is kept, not only those within this --limit (they serve any limit)
     every = rows if limit is None else task.rows(None)
-    rescore(result_path, samples_path, key, run, {row["id"]: row["problem"] for row in every}, lambda: generator.scorer)
+    rescore(stored, samples_path, key, run, {row["id"]: row["problem"] for row in every}, lambda: generator.scorer)
     samples = SampleLog(samples_path, run, legacy_run_hash(key))
     done = samples.load()
     todo = sum(row["id"] not in done for row in rows)

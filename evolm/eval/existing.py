@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from evolm.errors import BadInput
-from evolm.eval.identity import legacy_run_hash, same_run
+from evolm.eval.identity import legacy_run_hash, read_result, same_run
 from evolm.eval.rescore import only_reward_model_differs, scored_superset
 from evolm.jsonl import complete_prefix
 
@@ -52,20 +52,14 @@ def check(planned: list[Planned], *, overwrite: bool, rescore: bool = False) -> 
 
 def _conflict(plan: Planned) -> str | None:
     if plan.result.exists():
-        try:
-            previous = json.loads(plan.result.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            previous = None
-        if not isinstance(previous, dict):
+        previous = read_result(plan.result)
+        if previous is None:
             return f"{plan.result} is not a readable {plan.name} result"
         if same_run(previous, plan.run) and previous.get("limit") == plan.limit:
             return None
         if previous.get("limit") == plan.limit and (_adds_reward_model(previous, plan) or scored_superset(previous, plan.identity)):
             return None
-        differences = describe(previous.get("identity") or {}, plan.identity)
-        if previous.get("limit") != plan.limit:
-            differences.append(f"limit {previous.get('limit')}, now {plan.limit}")
-        return f"{plan.result} holds {plan.name} results of other settings ({'; '.join(differences[:3]) or 'another evolm version'})"
+        return _other_settings(previous, plan)
     if plan.samples is not None and plan.samples.is_file():
         lines, _ = complete_prefix(plan.samples)
         runs = (plan.run, legacy_run_hash(plan.identity))  # records an earlier evolm wrote of the same evaluation
@@ -76,25 +70,29 @@ def _conflict(plan: Planned) -> str | None:
 
 def _not_rescorable(plan: Planned) -> str | None:
     """Why --rescore cannot keep this result's samples and only score them, or None."""
-    try:
-        previous = json.loads(plan.result.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        previous = None
-    if not isinstance(previous, dict):
+    previous = read_result(plan.result)
+    if previous is None:
         return f"{plan.result} is no finished {plan.name} evaluation"
     if previous.get("limit") != plan.limit or not (same_run(previous, plan.run) or
                                                    only_reward_model_differs(previous.get("identity") or {}, plan.identity)):
-        differences = describe(previous.get("identity") or {}, plan.identity)
-        differences = [d for d in differences if not d.startswith("reward_model")]
-        if previous.get("limit") != plan.limit:
-            differences.append(f"limit {previous.get('limit')}, now {plan.limit}")
-        return f"{plan.result} holds {plan.name} results of other settings ({'; '.join(differences[:3]) or 'another evolm version'})"
+        return _other_settings(previous, plan, but_reward_model=True)
     if plan.samples is not None and not same_run(previous, plan.run):
         lines, _ = complete_prefix(plan.samples) if plan.samples.is_file() else ([], 0)
         kept = sum(isinstance(r, dict) and r.get("run") == previous.get("run") for _, r in lines)
         if kept < (previous.get("problems") or 0):
             return f"{plan.samples} holds {kept} of the {previous.get('problems')} problems' samples that {plan.result} was made from"
     return None
+
+
+def _other_settings(previous: dict, plan: Planned, *, but_reward_model: bool = False) -> str:
+    """'RESULT holds TASK results of other settings (the first three differences)'; `but_reward_model`:
+    leaving out the reward model's (the one difference --rescore allows)."""
+    differences = describe(previous.get("identity") or {}, plan.identity)
+    if but_reward_model:
+        differences = [d for d in differences if not d.startswith("reward_model")]
+    if previous.get("limit") != plan.limit:
+        differences.append(f"limit {previous.get('limit')}, now {plan.limit}")
+    return f"{plan.result} holds {plan.name} results of other settings ({'; '.join(differences[:3]) or 'another evolm version'})"
 
 
 def _adds_reward_model(previous: dict, plan: Planned) -> bool:

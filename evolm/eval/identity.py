@@ -92,12 +92,18 @@ def same_run(previous: dict, run: str) -> bool:
     return run_hash(identity) == run
 
 
-def finished_result(path: Path, run: str) -> dict | None:
-    """The result at `path` when it exists, parses and was made by the evaluation `run`."""
+def read_result(path: Path) -> dict | None:
+    """The result at `path` when it exists and parses as a JSON object, else None."""
     import json
 
     try:
-        previous = json.loads(Path(path).read_text(encoding="utf-8"))
+        result = json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    return previous if isinstance(previous, dict) and same_run(previous, run) else None
+    return result if isinstance(result, dict) else None
+
+
+def finished_result(path: Path, run: str) -> dict | None:
+    """The result at `path` when it exists, parses and was made by the evaluation `run`."""
+    previous = read_result(path)
+    return previous if previous is not None and same_run(previous, run) else None

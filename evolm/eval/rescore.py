@@ -11,7 +11,6 @@ the miniature study it turns F8's re-evaluation of every sampled run into minute
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from evolm.console import Progress, log
@@ -35,20 +34,11 @@ def scored_superset(previous: dict, key: dict) -> bool:
             and only_reward_model_differs(identity, key))
 
 
-def previous_result(result_path: Path) -> dict | None:
-    try:
-        result = json.loads(result_path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return result if isinstance(result, dict) else None
-
-
-def rescore(result_path: Path, samples_path: Path, key: dict, run: str, problems: dict[str, str], get_scorer) -> int:
-    """Re-tag the records of the previous result at `result_path` as evaluation `run`, scored by `scorer`
-    (`get_scorer()` None: without reward-model scores), when only the reward model changed; the number of
+def rescore(previous: dict | None, samples_path: Path, key: dict, run: str, problems: dict[str, str], get_scorer) -> int:
+    """Re-tag the records of the task's previous result (as stored, or None) as evaluation `run`, scored by
+    `get_scorer()` (None: without reward-model scores), when only the reward model changed; the number of
     records kept. `problems`: problem text by id (what the reward model reads beside each completion).
     The reward model is loaded only when there is something to score."""
-    previous = previous_result(result_path)
     if previous is None or not only_reward_model_differs(previous.get("identity"), key) or not samples_path.is_file():
         return 0
     lines, _ = complete_prefix(samples_path)
@@ -57,9 +47,10 @@ def rescore(result_path: Path, samples_path: Path, key: dict, run: str, problems
         return 0
     scorer = get_scorer()
     what = "scoring them with the reward model" if scorer is not None else "dropping their reward-model scores"
-    log(f"{result_path.stem}: only the reward model changed; keeping the {len(records)} finished problems' samples "
+    task = samples_path.name.removesuffix(".samples.jsonl")
+    log(f"{task}: only the reward model changed; keeping the {len(records)} finished problems' samples "
         f"and {what}, instead of generating them again")
-    with Progress(f"score {result_path.stem}", len(records), unit="problems") as progress:
+    with Progress(f"score {task}", len(records), unit="problems") as progress:
         for record in records:
             record.pop("rm_scores", None)
             if scorer is not None:

@@ -87,11 +87,6 @@ class Node:
                 needed.setdefault(node.id, node)
         return list(needed.values())
 
-    def draw_options(self, study: Study) -> dict:
-        """An rm node's draw: its named evaluation's options that sampling takes (not spec.NOT_DRAWN)."""
-        name, overrides = self.reward.draw
-        return {k: v for k, v in {**study.evals[name], **overrides}.items() if k not in NOT_DRAWN}
-
     def eval_key(self) -> str:
         if self.reward is not None:  # an rm node's evaluation is the scoring of others': which, and with what
             return _hash([self.evals, self.reward.score, [(n.id, n.evals) for n in self.scores]])
@@ -181,6 +176,12 @@ def _check_scoring(nodes: list[Node]) -> None:
                     if other != node.label:
                         raise BadInput(f"Nodes {other} and {node.label} would both score {target.label}'s {name} evaluation "
                                        "(one reward model's scores per evaluation); give each rm node its own score: evaluations.")
+
+
+def draw_options(study: Study, reward: RewardSettings) -> dict:
+    """An rm node's draw: its named evaluation's options that sampling takes (not spec.NOT_DRAWN)."""
+    name, overrides = reward.draw
+    return {k: v for k, v in {**study.evals[name], **overrides}.items() if k not in NOT_DRAWN}
 
 
 def _reward_links(study: Study, group: Group, by_group: dict[str, list[Node]], above: list[Node]) -> dict:
@@ -287,9 +288,7 @@ def _node(study: Study, group: Group, point: dict, parent: Node | None, data_id:
                 "parent": parent.id if parent else None, "data": data_id,
                 **({"branch_of": after.id} if after is not None else {})}
     if group.reward is not None:  # an rm node: its samples make it, so who draws them, how and on what (not what it scores)
-        draw_name, overrides = group.reward.draw
-        drawn = {k: v for k, v in {**study.evals[draw_name], **overrides}.items() if k not in NOT_DRAWN}
-        identity["samples"] = {"policies": [p.id for p in policies or []], "draw": drawn,
+        identity["samples"] = {"policies": [p.id for p in policies or []], "draw": draw_options(study, group.reward),
                                "problems": list(group.reward.problems)}
     node_id = _hash(identity)[:16]
     # nor in its folder's name, which the runner finds it by

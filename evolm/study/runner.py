@@ -27,7 +27,7 @@ from evolm.errors import BadInput
 from evolm.fsutil import exclusive_lock, write_json
 from evolm.study import launch
 from evolm.study.eta import Eta
-from evolm.study.plan import DONE, STATE_DIR, Node, Plan, estimated_seconds
+from evolm.study.plan import DONE, STATE_DIR, Node, Plan, draw_options, estimated_seconds
 from evolm.study.spec import _text
 
 
@@ -131,7 +131,7 @@ class Runner:
 
     def draw_commands(self, node: Node) -> list[list[str]]:
         """One `evolm eval` per policy on the held-out problems, with the draw evaluation's decoding."""
-        options = node.draw_options(self.plan.study)
+        options = draw_options(self.plan.study, node.reward)
         folder = self.samples_dir(node)
         return [self._evolm("eval", policy.path, "--tasks", folder / f"{HELD_OUT}.task.yaml", "--suite", HELD_OUT,
                             *self._flags(options), "--out", folder / policy.label) for policy in node.policies]
@@ -147,12 +147,16 @@ class Runner:
             write_held_out(self.plan, node, self.samples_dir(node), HELD_OUT)
         except BadInput as exc:
             return str(exc)
-        for command in self.draw_commands(node):
-            self.event(node.id, "draw", "start", target=command[4])
+        return self._run_evals(node, "draw", self.draw_commands(node), logs, " (drawing the reward model's samples)")
+
+    def _run_evals(self, node: Node, what: str, commands: list[list[str]], logs: Path, doing: str = "") -> str | None:
+        """Run `evolm eval` commands in turn, each logged as a `what` event; the first that fails, or None."""
+        for command in commands:
+            self.event(node.id, what, "start", target=command[4])
             code = self._run(command, logs)
-            self.event(node.id, "draw", "end", code=code)
+            self.event(node.id, what, "end", code=code)
             if code != 0:
-                return f"`evolm eval {command[4]}` (drawing the reward model's samples) exited {code} (log: {logs})"
+                return f"`evolm eval {command[4]}`{doing} exited {code} (log: {logs})"
         return None
 
     def data_commands(self) -> list[list[str]]:
@@ -202,12 +206,9 @@ class Runner:
             if code != 0:
                 return f"`evolm {node.stage}` exited {code} (log: {logs})"
         start = time.monotonic()
-        for command in self.eval_commands(node):
-            self.event(node.id, "eval", "start", target=command[4])
-            code = self._run(command, logs)
-            self.event(node.id, "eval", "end", code=code)
-            if code != 0:
-                return f"`evolm eval {command[4]}` exited {code} (log: {logs})"
+        error = self._run_evals(node, "eval", self.eval_commands(node), logs)
+        if error is not None:
+            return error
         write_json(self.state_dir / f"{node.id}.json", {"node": node.label, "evals": node.eval_key()})
         self.timings[node.id] = (train_s, time.monotonic() - start)
         return None
