@@ -178,3 +178,14 @@ def test_bad_export_at_exits_2_and_creates_nothing(shards, tmp_path, cli):
     config = cli("pretrain", *ARGS, "--data", data, "--config", tmp_path / "c.yaml", "--out", tmp_path / "pt")
     assert config.code == 2 and "Invalid --export-at 'lots'" in config.err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["c.yaml", "pt@5K"]
+
+
+def test_export_before_the_first_logged_step(shards, tmp_path, cli):
+    """An export reached before the first --log-every row has no metrics to copy yet (it failed with
+    FileNotFoundError on metrics.jsonl and lost the run): it is written without them."""
+    result = cli("pretrain", *SMALL, "--tokens", "20K", "--log-every", "30", "--data", shards / "general",
+                 "--export-at", "5K", "--out", tmp_path / "pt")
+    assert result.code == 0, result.err
+    export = load_checkpoint(tmp_path / "pt@5K")
+    assert export.manifest.schedule.steps_done == 10 and not (tmp_path / "pt@5K" / "metrics.jsonl").exists()
+    assert [r["step"] for r in _metrics(tmp_path / "pt") if "loss" in r][0] == 30

@@ -363,10 +363,12 @@ def _ledger(spec: RunSpec, result) -> dict:
 
 
 def _write_weights(spec: RunSpec, result, partial: Path, tmp: Path) -> None:
-    """The HF model directory: weights, config, tokenizer, and the metrics logged so far."""
+    """The HF model directory: weights, config, tokenizer, and the metrics logged so far (none yet
+    for an export taken before the first --log-every row)."""
     result.model.save_pretrained(tmp, state_dict=result.state_dict)
     _copy_tokenizer(spec.tokenizer_dir, tmp)
-    shutil.copy2(partial / METRICS, tmp / METRICS)
+    if (partial / METRICS).is_file():
+        shutil.copy2(partial / METRICS, tmp / METRICS)
 
 
 def _save_export(spec: RunSpec, result, path: Path, count: int, partial: Path, tracking: Tracking) -> Checkpoint:
