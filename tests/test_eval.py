@@ -2,6 +2,7 @@
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -247,6 +248,36 @@ def test_adding_a_reward_model_scores_the_finished_samples_without_generating(sf
     shorter = ("--suite", "SynthMathLevel1", "--samples", "3", "--limit", "6", "--max-new-tokens", "20", "--benchmarks", synth_tiny)
     assert cli("eval", sft_model, *shorter, "--out", out, "--overwrite").code == 0
     assert len(count_generated) == generated + 6
+
+
+def test_samples_added_to_a_greedy_result_need_no_overwrite_and_answer_it(sft_model, synth_tiny, tmp_path, cli,
+                                                                           count_generated):
+    """A study whose node moves from a greedy-only evaluation to one drawing samples as well (or back):
+    the sampled result holds the greedy one (the same greedy completion is its pass@1), so it replaces
+    it without --overwrite, and then answers the greedy-only evaluation without generating."""
+    def args(samples, tokens=24):
+        return ("--suite", "SynthMathLevel1", "--samples", str(samples), "--limit", "5", "--max-new-tokens", str(tokens),
+                "--benchmarks", synth_tiny, "--out", tmp_path / "eval")
+    result = tmp_path / "eval" / "SynthMathLevel1.json"
+    assert cli("eval", sft_model, *args(0)).code == 0
+    greedy = json.loads(result.read_text())
+    assert len(count_generated) == 5
+    sampled = cli("eval", sft_model, *args(3))
+    assert sampled.code == 0, sampled.err
+    assert "greedy half" in sampled.err and len(count_generated) == 10  # generated again, with the samples
+    now = json.loads(result.read_text())
+    assert now["identity"]["decoding"]["samples"] == 3 and now["items"]["pass@1"] == greedy["items"]["pass@1"]
+    again = cli("eval", sft_model, *args(0))
+    assert again.code == 0 and "also holds 3 samples per problem" in again.err and len(count_generated) == 10
+    assert json.loads(result.read_text())["run"] == now["run"]
+    # fewer samples than the result holds are not held by it (Pass@K, Maj@K change with K): refused
+    fewer = cli("eval", sft_model, *args(2))
+    assert fewer.code == 2 and "decoding.samples 3, now 2" in fewer.err and len(count_generated) == 10
+    # where the checkpoint lies is no difference worth naming (a copied checkpoint keeps its results)
+    copy = tmp_path / "copy"
+    shutil.copytree(sft_model, copy, ignore=shutil.ignore_patterns("eval"))
+    moved = cli("eval", copy, *args(2, tokens=20))
+    assert moved.code == 2 and "model.path" not in moved.err and "max_new_tokens 24, now 20" in moved.err
 
 
 def test_grade_only_regrades_responses_made_elsewhere(paper_benchmarks, tmp_path, cli):

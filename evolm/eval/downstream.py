@@ -25,7 +25,8 @@ from evolm.eval.generate import Decoding, render_prompts
 from evolm.eval.identity import legacy_run_hash, read_result, run_hash, same_run
 from evolm.eval.metrics import group_metrics, item_scores, problem_scores, task_metrics
 from evolm.eval.records import SampleLog, build_record
-from evolm.eval.rescore import rescore, scored_superset
+from evolm.eval.contains import answered_by, holds, what_it_adds
+from evolm.eval.rescore import only_reward_model_differs, rescore
 from evolm.eval.tasks.base import Task
 from evolm.provenance import stamp
 from evolm.fsutil import write_json
@@ -77,9 +78,13 @@ def evaluate_task(task: Task, model: dict, decoding: Decoding, generator: Genera
     if stored is not None and stored.get("limit") == limit and same_run(stored, run):
         log(f"{task.name}: reusing the finished result in {result_path}")
         return stored
-    if stored is not None and stored.get("limit") == limit and scored_superset(stored, key):
-        log(f"{task.name}: reusing the finished result in {result_path} (it also holds a reward model's scores)")
+    if stored is not None and stored.get("limit") == limit and answered_by(stored, key):
+        log(f"{task.name}: reusing the finished result in {result_path} (it also holds {what_it_adds(stored, key)})")
         return stored
+    if (stored is not None and holds(key, stored.get("identity"))
+            and not only_reward_model_differs(stored.get("identity"), key)):
+        log(f"{task.name}: the finished result in {result_path} is this evaluation's greedy half; generating it "
+            "again with the samples, and replacing it")
     rows = task.rows(limit)
     samples_path = out_dir / f"{task.name}.samples.jsonl"
     # every record of the finished evaluation is kept, not only those within this --limit (they serve any limit)

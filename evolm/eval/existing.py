@@ -3,8 +3,9 @@
 Decision (issue 13): a results folder holds one result per task (`<Task>.json`, `upstream.json`),
 the one `evolm report` reads for its checkpoint. A rerun with other settings (model files, task
 file, decoding, grader, backend, reward model, limit) would replace it, so that is refused, before
-any work, unless --overwrite is given; adding a reward model to a finished evaluation replaces nothing
-(its samples are kept and scored, evolm.eval.rescore), so it needs none. Keeping results of several settings side by side in one
+any work, unless --overwrite is given; an evaluation that holds the finished one replaces nothing that is
+lost, so it needs none: adding a reward model (its samples are kept and scored, evolm.eval.rescore), or
+samples beside a greedy-only result (evolm.eval.contains). Keeping results of several settings side by side in one
 folder was the other choice; it would leave the report to pick one result per task and table for
 every checkpoint, and a user to learn which. Both can still be kept: evaluate into another folder
 with --out (the report reads results anywhere under the runs folder and warns when the settings
@@ -18,8 +19,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from evolm.errors import BadInput
-from evolm.eval.identity import legacy_run_hash, read_result, same_run
-from evolm.eval.rescore import only_reward_model_differs, scored_superset
+from evolm.eval.contains import answered_by, holds
+from evolm.eval.identity import LOCATIONS, legacy_run_hash, read_result, same_run
+from evolm.eval.rescore import only_reward_model_differs
 from evolm.jsonl import complete_prefix
 
 
@@ -57,7 +59,8 @@ def _conflict(plan: Planned) -> str | None:
             return f"{plan.result} is not a readable {plan.name} result"
         if same_run(previous, plan.run) and previous.get("limit") == plan.limit:
             return None
-        if previous.get("limit") == plan.limit and (_adds_reward_model(previous, plan) or scored_superset(previous, plan.identity)):
+        # a result the planned one holds is replaced, or one that holds it answers it: nothing is lost (evolm.eval.contains)
+        if previous.get("limit") == plan.limit and (holds(plan.identity, previous.get("identity")) or answered_by(previous, plan.identity)):
             return None
         return _other_settings(previous, plan)
     if plan.samples is not None and plan.samples.is_file():
@@ -95,20 +98,13 @@ def _other_settings(previous: dict, plan: Planned, *, but_reward_model: bool = F
     return f"{plan.result} holds {plan.name} results of other settings ({'; '.join(differences[:3]) or 'another evolm version'})"
 
 
-def _adds_reward_model(previous: dict, plan: Planned) -> bool:
-    """The planned evaluation is the previous one plus a reward model: its samples are kept and scored
-    (evolm.eval.rescore), so nothing is lost and no --overwrite is needed. Replacing one reward model's
-    scores by another's still needs it."""
-    identity = previous.get("identity") or {}
-    return identity.get("reward_model") is None and only_reward_model_differs(identity, plan.identity)
-
-
 def describe(old: dict, new: dict, prefix: str = "") -> list[str]:
-    """'decoding.samples 2, now 4' for each leaf that differs between two identity mappings."""
+    """'decoding.samples 2, now 4' for each leaf that differs between two identity mappings; not where a
+    model or data lies (a copied checkpoint keeps its results: evolm.eval.identity.LOCATIONS)."""
     out = []
     for key in sorted(set(old) | set(new)):
         a, b = old.get(key), new.get(key)
-        if a == b:
+        if a == b or key in LOCATIONS:
             continue
         if isinstance(a, dict) and isinstance(b, dict):
             out += describe(a, b, f"{prefix}{key}.")

@@ -26,14 +26,6 @@ def only_reward_model_differs(previous: dict, key: dict) -> bool:
     return run_hash({**previous, "reward_model": key.get("reward_model")}) == run_hash(key)
 
 
-def scored_superset(previous: dict, key: dict) -> bool:
-    """`previous` (a result) is the evaluation `key` asks for, plus a reward model's scores: it answers
-    that evaluation as it is (an evaluation without a reward model does not take them away)."""
-    identity = previous.get("identity") if isinstance(previous, dict) else None
-    return (key.get("reward_model") is None and isinstance(identity, dict) and identity.get("reward_model") is not None
-            and only_reward_model_differs(identity, key))
-
-
 def rescore(previous: dict | None, samples_path: Path, key: dict, run: str, problems: dict[str, str], get_scorer) -> int:
     """Re-tag the records of the task's previous result (as stored, or None) as evaluation `run`, scored by
     `get_scorer()` (None: without reward-model scores), when only the reward model changed; the number of
