@@ -22,7 +22,7 @@ def _reduced(outer: dict, inner: dict) -> dict:
     """`outer` without what `inner` does not ask for: the reward model's scores, and samples beside a greedy
     completion when `inner` wants the greedy completion alone."""
     reduced = dict(outer)
-    if inner.get("reward_model") is None:
+    if inner.get("reward_model") is None and "reward_model" in outer:  # upstream identities have none
         reduced["reward_model"] = None
     outer_decoding, inner_decoding = outer.get("decoding"), inner.get("decoding")
     if (isinstance(outer_decoding, dict) and isinstance(inner_decoding, dict) and outer_decoding.get("greedy")
