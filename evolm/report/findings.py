@@ -613,13 +613,16 @@ def predictor_points(conds: list[Condition], predictor: str, domain: int) -> lis
 
 
 def f8(conds: list[Condition]) -> Finding:
-    """r(reward-model score, ID pass@1) over >= 4 post-trained runs. shown: Fisher z >= 2 SE and
-    |r(val loss, ID pass@1)| < r(rm) (where validation loss was measured on >= 4 runs with an accuracy
-    spread over 2 SE); contradicted: z <= -2 SE, or validation loss correlates at >= 2 SE and at least as
-    strongly; else too noisy (see `correlate`)."""
+    """r(reward-model score, ID pass@1) over >= 4 post-trained runs. shown: its Fisher z >= 2 SE, and
+    validation loss (where measured on >= 4 runs with an accuracy spread over 2 SE) either does not
+    correlate at 2 SE or correlates weaker by >= 2 SE of the difference of the two |z|; contradicted:
+    z <= -2 SE, or validation loss correlates at 2 SE and not clearly weaker (the paper's r about 0 is
+    then refuted); else too noisy (see `correlate`). The difference's SE treats the two z as independent,
+    which overstates it where the predictors correlate (Steiger's test would not): a stricter bar for
+    'shown'. A point comparison of the two r (the rule before) called +0.94 against +0.93 shown."""
     f = Finding("F8", "reward-model score tracks accuracy, val loss does not",
                 "RM score correlates with accuracy (r 0.6-0.8); validation loss does not",
-                "Fisher z of r(RM, acc) >= 2 SE and |r(val loss)| < r(RM)",
+                "Fisher z of r(RM, acc) >= 2 SE; val loss r not >= 2 SE, or its |z| >= 2 SE below RM's",
                 ">= 4 post-trained runs evaluated with `evolm eval --reward-model` (rm_score)")
     points = predictor_points(conds, "rm_score", 0)
     rm = correlate(points)
@@ -627,20 +630,28 @@ def f8(conds: list[Condition]) -> Finding:
         return f
     val = correlate(predictor_points(conds, "val_loss", 0))
     z = rm.effect
-    val_usable = val.effect is not None and not val.noisy  # a too-noisy val-loss r neither supports nor refutes
+    val_z = val.effect if val.effect is not None and not val.noisy else None  # a too-noisy val-loss r neither supports nor refutes
+    val_tracks = val_z is not None and direction(val_z) != NOISY
+    gap = None
     if rm.noisy or z is None:
         verdict = NOISY
-    elif direction(z) == CONTRADICTED or (val_usable and direction(val.effect) != NOISY and abs(val.r) >= rm.r):
+    elif direction(z) == CONTRADICTED:
         verdict = CONTRADICTED
+    elif val_tracks:
+        gap = Effect("|z(RM)| - |z(val loss)|", z.value - abs(val_z.value), math.hypot(z.se, val_z.se), "z")
+        verdict = SHOWN if direction(z) == SHOWN and direction(gap) == SHOWN else CONTRADICTED
     else:
-        verdict = SHOWN if direction(z) == SHOWN and (not val_usable or abs(val.r) < rm.r) else NOISY
+        verdict = SHOWN if direction(z) == SHOWN else NOISY
+
     def text(c: Correlation) -> str:
         return "–" if c.r is None else f"{c.r:+.2f} over {c.n} runs" + (f" ({NOISY}: {c.noisy})" if c.noisy else "")
 
     ood = correlate(predictor_points(conds, "rm_score", 1))
     f.tests.append(_test([c for *_, c in points], [z] if z else [], verdict,
                          f"r(RM score, ID pass@1) {text(rm)}; r(val loss, ID pass@1) "
-                         f"{text(val) if val.n else 'not measured'}; r(RM score, OOD pass@1) {text(ood)}"))
+                         f"{text(val) if val.n else 'not measured'}"
+                         + (f" (|z| below RM's by {gap.value:+.2f} ± {gap.se:.2f})" if gap else "")
+                         + f"; r(RM score, OOD pass@1) {text(ood)}"))
     return f
 
 
