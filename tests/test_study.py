@@ -102,6 +102,12 @@ def test_a_failed_sbatch_keeps_the_jobs_already_submitted_so_a_rerun_submits_onl
     queue["fixed"] = True
     again = executor.submit()
     assert sorted(again.waiting.values()) == ["101", "102"] and len(again.submitted) == 2  # nothing twice
+    # `study run --executor slurm --reevaluate`: each node's job runs `study node ... --reevaluate` (not the data job)
+    wraps = [a for a in calls[-1] if a.startswith("--wrap=")]
+    assert wraps and "--reevaluate" not in wraps[0]
+    reevaluating = slurm.SlurmExecutor(plan, write(tmp_path, {}), report=False, reevaluate=True)
+    assert reevaluating._node_command("data")[-1] != "--reevaluate"
+    assert reevaluating._node_command(plan.nodes[1].id)[-1] == "--reevaluate"
 
 
 def test_a_second_runner_on_the_same_folder_is_refused_before_any_work(tmp_path, shards, synth_tiny, cli):
@@ -225,6 +231,27 @@ def test_run_trains_each_node_once_and_a_rerun_trains_nothing(tmp_path, shards, 
     assert cli("study", "run", file, "--peak-flops", "1e11", "--no-report").code == 0
     assert len(_trained(root)) == 3  # nothing trained again
 
+    # The file's evaluation changed for a trained node: evolm eval refuses to replace its results, so the node
+    # fails (its results kept, the reason named) until --reevaluate lets the study's evaluation replace them.
+    data = yaml.safe_load(file.read_text())
+    data["evals"]["down"]["max-new-tokens"] = 6
+    file.write_text(yaml.safe_dump(data))
+    result_path = sft / "eval" / "SynthMathBasic1.json"
+    refused = cli("study", "run", file, "--peak-flops", "1e11", "--no-report", "--json")
+    assert refused.code == 1
+    (message,) = json.loads(refused.out)["failed"].values()
+    assert "decoding.max_new_tokens 8, now 6" in message and "--reevaluate" in message, message
+    assert json.loads(result_path.read_text())["identity"]["decoding"]["max_new_tokens"] == 8
+    replaced = cli("study", "run", file, "--peak-flops", "1e11", "--no-report", "--reevaluate")
+    assert replaced.code == 0, replaced.err
+    assert json.loads(result_path.read_text())["identity"]["decoding"]["max_new_tokens"] == 6
+    # samples drawn beside the greedy completion hold the greedy evaluation: that change needs no --reevaluate
+    data["evals"]["down"]["samples"] = 2
+    file.write_text(yaml.safe_dump(data))
+    assert cli("study", "run", file, "--peak-flops", "1e11", "--no-report").code == 0
+    assert json.loads(result_path.read_text())["identity"]["decoding"]["samples"] == 2
+    assert len(_trained(root)) == 3  # and nothing was trained again
+
 
 def _check_the_ledger(cli, file, root):
     """`evolm study ledger`: its totals are the sums of the nodes' manifests, by stage and in all, and a
@@ -270,7 +297,7 @@ def test_a_failed_node_blocks_only_its_descendants(tmp_path, shards, synth_tiny,
     summary = json.loads(result.out)
     failed = [n for n in plan.nodes if n.label in summary["failed"]]
     assert len(failed) == 1 and failed[0].stage == "pretrain" and failed[0].options["lr"] == -1
-    assert "exited 2" in summary["failed"][failed[0].label]
+    assert "exited 2" in summary["failed"][failed[0].label] and "--lr" in summary["failed"][failed[0].label]  # its reason
     assert summary["blocked"] == [n.label for n in plan.nodes if n.parent in failed] and len(summary["blocked"]) == 1
     good = [n.label for n in plan.nodes if n not in failed and n.label not in summary["blocked"]]
     assert sorted(summary["done"]) == sorted(good) and len(good) == 2  # the other pre-training run and its SFT run

@@ -16,6 +16,9 @@ app = typer.Typer(help="A grid of runs as one YAML file: plan it, run what is mi
 FileArgument = typer.Argument(..., metavar="FILE", help="The study file (YAML; see examples/mini-study.yaml).")
 PeakOption = typer.Option(None, "--peak-flops", help="FLOP/s of one device for time estimates (default: a matmul measured here).")
 OutOption = typer.Option(None, "--out", help="Where the study's nodes go, instead of the file's out:.")
+ReevaluateOption = typer.Option(False, "--reevaluate", help="Let nodes' evaluations replace results that the study file's "
+                                "evaluations have since changed (evolm eval --overwrite); without it such a node fails, "
+                                "its results kept.")
 
 
 def _plan(file: Path, out: Optional[Path]):
@@ -163,6 +166,7 @@ def run(
     executor: str = typer.Option("local", "--executor", help="local (child processes here) | slurm (one sbatch job per node, "
                                  "afterok dependencies, resources from the file's slurm: section)."),
     wait: bool = typer.Option(False, "--wait", help="With --executor slurm: return once every submitted job has left the queue."),
+    reevaluate: bool = ReevaluateOption,
     out: Optional[Path] = OutOption,
     as_json: bool = JsonOption,
 ) -> None:
@@ -178,9 +182,9 @@ def run(
         raise BadInput("--wait is for --executor slurm (the local runner always waits).")
     built = _plan(file, out)
     if executor == "slurm":
-        _run_on_slurm(built, file, report=report, wait=wait, as_json=as_json)
+        _run_on_slurm(built, file, report=report, wait=wait, as_json=as_json, reevaluate=reevaluate)
         return
-    outcome = Runner(built, jobs=jobs, peak_flops=_peak(peak_flops)[0], report=report).run()
+    outcome = Runner(built, jobs=jobs, peak_flops=_peak(peak_flops)[0], report=report, reevaluate=reevaluate).run()
     log(f"study: {len(outcome.done)} done, {len(outcome.failed)} failed, {len(outcome.blocked)} blocked")
     for label, error in outcome.failed.items():
         log(f"  failed: {label}: {error}")
@@ -196,13 +200,13 @@ def run(
         raise typer.Exit(1)
 
 
-def _run_on_slurm(built, file: Path, *, report: bool, wait: bool, as_json: bool) -> None:
+def _run_on_slurm(built, file: Path, *, report: bool, wait: bool, as_json: bool, reevaluate: bool = False) -> None:
     from evolm.console import log
     from evolm.study import plan as planning
     from evolm.study.slurm import SlurmExecutor, check_slurm
 
     check_slurm()
-    executor = SlurmExecutor(built, file, report=report)
+    executor = SlurmExecutor(built, file, report=report, reevaluate=reevaluate)
     out = executor.submit()
     log(f"study: {len(out.submitted)} jobs submitted, {len(out.waiting)} already queued or running, {len(out.done)} nodes done"
         + (f"; report job {out.report_job}" if out.report_job else ""))
@@ -227,11 +231,12 @@ def _run_on_slurm(built, file: Path, *, report: bool, wait: bool, as_json: bool)
 def node(
     file: Path = FileArgument,
     what: str = typer.Argument(..., metavar="ID", help="A node's id (or a unique prefix, or its folder name), or `data`."),
+    reevaluate: bool = ReevaluateOption,
     out: Optional[Path] = OutOption,
 ) -> None:
     """Run one node of the study (train or resume, then evaluate), or its data preparation: what each Slurm job runs."""
     from evolm.study.slurm import run_one
 
-    code = run_one(_plan(file, out), what)
+    code = run_one(_plan(file, out), what, reevaluate=reevaluate)
     if code:
         raise typer.Exit(code)

@@ -68,10 +68,25 @@ def busy_message(root: Path) -> str:
             "wait for it to finish, or give this one another --out.")
 
 
+def last_error(log_path: Path) -> str:
+    """The one-sentence error an evolm command printed last to its log ('error: ...'), without the prefix;
+    empty when there is none (a crash's traceback, a signal)."""
+    try:
+        with open(log_path, "rb") as handle:
+            handle.seek(max(0, handle.seek(0, os.SEEK_END) - 8192))
+            tail = handle.read().decode("utf-8", "replace").splitlines()
+    except OSError:
+        return ""
+    return next((line[len("error: "):].strip() for line in reversed(tail) if line.startswith("error: ")), "")
+
+
 class Runner:
     def __init__(self, plan: Plan, *, jobs: int = 1, peak_flops: float | None = None, report: bool = True,
-                 on_slurm: bool = False):
+                 on_slurm: bool = False, reevaluate: bool = False):
         self.plan, self.jobs, self.report = plan, max(1, jobs), report
+        # `study run --reevaluate`: a node's evaluation replaces results its study file's evaluation has
+        # since changed (evolm eval --overwrite), which evolm eval otherwise refuses, failing the node
+        self.reevaluate = reevaluate
         self.on_slurm = on_slurm  # a node's job under --executor slurm: its launch may span the job's nodes
         self.root = plan.root
         self.state_dir = self.root / STATE_DIR
@@ -121,7 +136,8 @@ class Runner:
         if node.reward is not None:
             return [command for target in node.scores for name, options in target.evals if name in node.reward.score
                     for command in self._eval_commands_of(target, options, "--reward-model", node.path, "--rescore")]
-        return [command for _, options in node.evals for command in self._eval_commands_of(node, options)]
+        replace = ("--overwrite",) if self.reevaluate else ()
+        return [command for _, options in node.evals for command in self._eval_commands_of(node, options, *replace)]
 
     # --- an rm node's samples -------------------------------------------------------------
     def samples_dir(self, node: Node) -> Path:
@@ -156,7 +172,10 @@ class Runner:
             code = self._run(command, logs)
             self.event(node.id, what, "end", code=code)
             if code != 0:
-                return f"`evolm eval {command[4]}`{doing} exited {code} (log: {logs})"
+                reason = last_error(logs)
+                if "results of other settings" in reason and "--overwrite" not in command:
+                    reason += " `evolm study run --reevaluate` lets the study's evaluation replace them."
+                return f"`evolm eval {command[4]}`{doing} exited {code} (log: {logs})" + (f": {reason}" if reason else "")
         return None
 
     def data_commands(self) -> list[list[str]]:
@@ -204,7 +223,8 @@ class Runner:
             train_s = None if resumed else time.monotonic() - start  # a resumed run trained only the rest
             self.event(node.id, "train", "end", code=code)
             if code != 0:
-                return f"`evolm {node.stage}` exited {code} (log: {logs})"
+                reason = last_error(logs)
+                return f"`evolm {node.stage}` exited {code} (log: {logs})" + (f": {reason}" if reason else "")
         start = time.monotonic()
         error = self._run_evals(node, "eval", self.eval_commands(node), logs)
         if error is not None:

@@ -59,8 +59,8 @@ def live_jobs() -> dict[str, str]:
 
 
 class SlurmExecutor:
-    def __init__(self, plan: Plan, study_file: Path, *, report: bool = True):
-        self.plan, self.report = plan, report
+    def __init__(self, plan: Plan, study_file: Path, *, report: bool = True, reevaluate: bool = False):
+        self.plan, self.report, self.reevaluate = plan, report, reevaluate
         self.file = Path(study_file).resolve()
         self.root = plan.root.resolve()
         self.state_dir = self.root / STATE_DIR
@@ -105,7 +105,8 @@ class SlurmExecutor:
         return job
 
     def _node_command(self, what: str) -> list[str]:
-        return [sys.executable, "-m", "evolm", "study", "node", str(self.file), what, "--out", str(self.root)]
+        return [sys.executable, "-m", "evolm", "study", "node", str(self.file), what, "--out", str(self.root),
+                *(["--reevaluate"] if self.reevaluate and what != "data" else [])]
 
     def submit(self) -> Submitted:
         live_jobs()  # Slurm unreachable: refused before the folder is made
@@ -158,11 +159,11 @@ class SlurmExecutor:
                 time.sleep(poll_s)
 
 
-def run_one(plan: Plan, what: str) -> int:
+def run_one(plan: Plan, what: str, *, reevaluate: bool = False) -> int:
     """What a job runs: the data preparation ("data") or one node (by id, or a unique id prefix)."""
     from evolm.study.runner import Runner
 
-    runner = Runner(plan, report=False, on_slurm=True)
+    runner = Runner(plan, report=False, on_slurm=True, reevaluate=reevaluate)
     if what == "data":
         runner.check_data()
         error = runner.prepare_data()
