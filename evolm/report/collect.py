@@ -99,13 +99,14 @@ class Run(Checkpoint):
         return self.manifest.schedule.settings.get("export_count") is not None
 
 
-def lineage_settings(runs: list[Run]) -> dict[str, tuple]:
+def lineage_settings(runs: list[Run], run_for=None) -> dict[str, tuple]:
     """Per run (by manifest hash): its own and its ancestors' training settings but the seed, oldest
     first, as (stage, settings as JSON, or None for an ancestor neither in the folder nor, unchanged,
     where its lineage entry says it was). Runs with equal
     knobs are replicates only when these are equal too: an SFT run on a base pre-trained at another
-    learning rate is another condition, though its signature is the same."""
-    run_for = _lineage_resolver(runs)
+    learning rate is another condition, though its signature is the same. `run_for`: a
+    `lineage_resolver(runs)` shared with `lineage_seeds`, so that an ancestor outside the folder is read once."""
+    run_for = run_for or lineage_resolver(runs)
 
     def settings(entry: LineageEntry, ancestor: bool) -> tuple:
         run = run_for(entry)
@@ -123,11 +124,11 @@ def lineage_settings(runs: list[Run]) -> dict[str, tuple]:
     return chains
 
 
-def lineage_seeds(runs: list[Run]) -> dict[str, tuple]:
+def lineage_seeds(runs: list[Run], run_for=None) -> dict[str, tuple]:
     """Per run (by manifest hash): the seed of each run of its lineage, oldest first, as (stage, seed;
     None for an ancestor not found). Replicates of an RL run may share the RL seed and differ in
     their SFT parents' seeds: the report names the seeds that differ."""
-    run_for = _lineage_resolver(runs)
+    run_for = run_for or lineage_resolver(runs)
 
     def seed(entry: LineageEntry):
         run = run_for(entry)
@@ -136,7 +137,7 @@ def lineage_seeds(runs: list[Run]) -> dict[str, tuple]:
     return {run.manifest_sha256: tuple((e.stage, seed(e)) for e in run.lineage) for run in runs}
 
 
-def _lineage_resolver(runs: list[Run]):
+def lineage_resolver(runs: list[Run]):
     """A lineage entry's run: one of RUNS, else the ancestor outside the folder (`_ancestor`, read
     once per resolver), else None."""
     run_of: dict[str, Run | None] = {run.manifest_sha256: run for run in runs}
@@ -164,10 +165,10 @@ def _ancestor(entry: LineageEntry) -> Run | None:
         return None
 
 
-def labelled_settings(runs: list[Run]) -> dict[str, tuple[tuple, str]]:
+def labelled_settings(runs: list[Run], run_for=None) -> dict[str, tuple[tuple, str]]:
     """Per run (by manifest hash): its `lineage_settings` and the label that tells it from runs of the
     same signature trained otherwise ("lr=0.01"; empty when none is)."""
-    chains = lineage_settings(runs)
+    chains = lineage_settings(runs, run_for)
     same: dict[str, list[Run]] = {}
     for run in runs:
         same.setdefault(run.signature, []).append(run)

@@ -28,7 +28,7 @@ from pathlib import Path
 from evolm import stagespec
 from evolm.eval.metrics import group_metrics
 from evolm.eval.tasks.registry import BUILTIN
-from evolm.report.collect import Run, labelled_settings, lineage_seeds
+from evolm.report.collect import Run, labelled_settings, lineage_resolver, lineage_seeds
 
 ITEMS = "_items"
 SETTINGS = "_settings"
@@ -124,7 +124,8 @@ def build_row(run: Run, root: Path) -> dict:
 def add_settings(rows: list[dict], runs: list[Run]) -> None:
     """Each row's `_settings` (its lineage's training settings, `lineage_settings`) and `settings`: what
     tells it from rows of the same signature trained otherwise ("lr=0.01"; empty when none is)."""
-    labelled, seeds = labelled_settings(runs), lineage_seeds(runs)
+    run_for = lineage_resolver(runs)  # one per report: an ancestor outside the folder is read once
+    labelled, seeds = labelled_settings(runs, run_for), lineage_seeds(runs, run_for)
     for row in rows:
         row[SETTINGS], row["settings"] = labelled[row["manifest_sha256"]]
         row[SEEDS] = seeds[row["manifest_sha256"]]
