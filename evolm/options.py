@@ -32,6 +32,11 @@ from evolm.units import parse_count, parse_counts
 # evaluations fall back on (evolm.study.spec), kept in core where both may read it
 PAPER_SAMPLES = 16
 
+# Decoding settings that change only the sampled completions (Maj@K, Pass@K, correct ratio), not the
+# greedy one pass@1 is read from: the report compares results that differ only in these on pass@1,
+# and a sampled evaluation holds the greedy-only one whatever these are (evolm.eval.contains)
+SAMPLING_ONLY = ("samples", "temperature", "top_p", "seed")
+
 
 def option(default: Any, help: str, *, flag: str | None = None, count: bool = False, counts: bool = False,
            negatable: bool = False, minimum: float | None = None, above: float | None = None,

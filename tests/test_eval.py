@@ -280,6 +280,42 @@ def test_samples_added_to_a_greedy_result_need_no_overwrite_and_answer_it(sft_mo
     assert moved.code == 2 and "model.path" not in moved.err and "max_new_tokens 24, now 20" in moved.err
 
 
+def test_an_interrupted_replacement_leaves_the_finished_result_whole_and_resumes(sft_model, synth_tiny, tmp_path, cli,
+                                                                                 monkeypatch):
+    """A sampled evaluation replacing a finished greedy one writes its records aside until it is complete:
+    interrupted after its first chunk (16 problems), the greedy result and its samples are as they were,
+    and the rerun resumes from the side file."""
+    from evolm.eval import generate as generate_module
+
+    def args(samples, limit=20):
+        return ("--suite", "SynthMathLevel1", "--samples", str(samples), "--limit", str(limit), "--max-new-tokens", "16",
+                "--benchmarks", synth_tiny, "--out", tmp_path)
+    result, samples = tmp_path / "SynthMathLevel1.json", tmp_path / "SynthMathLevel1.samples.jsonl"
+    pending = tmp_path / "SynthMathLevel1.samples.pending.jsonl"
+    assert cli("eval", sft_model, *args(0)).code == 0
+    before = result.read_bytes(), samples.read_bytes()
+    original, calls = generate_module.TransformersBackend.generate_prompts, []
+
+    def dies_on_the_second_chunk(self, prompts, decoding):
+        calls.append(len(prompts))
+        if len(calls) == 2:
+            raise RuntimeError("killed")
+        return original(self, prompts, decoding)
+
+    monkeypatch.setattr(generate_module.TransformersBackend, "generate_prompts", dies_on_the_second_chunk)
+    assert cli("eval", sft_model, *args(3)).code != 0
+    assert (result.read_bytes(), samples.read_bytes()) == before and len(_lines(pending)) == 16
+    monkeypatch.setattr(generate_module.TransformersBackend, "generate_prompts", original)
+    resumed = cli("eval", sft_model, *args(3))
+    assert resumed.code == 0 and "resuming, 16 of 20 problems already done" in resumed.err, resumed.err
+    now = json.loads(result.read_text())
+    assert not pending.exists() and now["identity"]["decoding"]["samples"] == 3 and now["samples_file"] == samples.name
+    assert {r["run"] for r in _lines(samples)} == {now["run"]} and len(_lines(samples)) == 20
+    # another limit of the same evaluation, replaced with --overwrite: no "greedy half" to tell of
+    other = cli("eval", sft_model, *args(3, limit=18), "--overwrite")
+    assert other.code == 0 and "greedy half" not in other.err
+
+
 def test_grade_only_regrades_responses_made_elsewhere(paper_benchmarks, tmp_path, cli):
     rows = _lines(paper_benchmarks / "GSM8KPlatinum.jsonl")[:10]
     responses = tmp_path / "old.jsonl"

@@ -1,12 +1,13 @@
 """Which evaluation identities hold which (evolm.eval.contains): pure functions, no model."""
 
-from evolm.eval.contains import answered_by, holds, what_it_adds
+from evolm.eval.contains import adds_samples, answered_by, holds, what_it_adds
 from evolm.eval.identity import run_hash
 
 
-def _identity(samples=0, greedy=True, rm=None, tokens=48, path="/runs/a"):
+def _identity(samples=0, greedy=True, rm=None, tokens=48, path="/runs/a", temperature=1.0, seed=0):
     return {"model": {"kind": "evolm", "manifest_sha256": "m" * 64, "path": path}, "task": {"name": "T", "sha256": "t" * 64},
-            "decoding": {"greedy": greedy, "samples": samples, "max_new_tokens": tokens, "temperature": 1.0, "seed": 0},
+            "decoding": {"greedy": greedy, "samples": samples, "max_new_tokens": tokens, "temperature": temperature,
+                         "top_p": 1.0, "seed": seed},
             "grader": "g", "backend": "transformers", "reward_model": rm}
 
 
@@ -24,6 +25,11 @@ def test_samples_and_reward_model_scores_hold_the_greedy_evaluation():
     assert not holds(_identity(samples=4, tokens=64), greedy)
     # where the model lies is no part of it
     assert holds(_identity(samples=4, path="/elsewhere"), greedy)
+    # settings only the samples depend on leave the greedy completion as it is, not the samples
+    assert holds(_identity(samples=4, temperature=0.7, seed=3), greedy) and holds(greedy, _identity(temperature=0.7))
+    assert not holds(_identity(samples=4, temperature=0.7), sampled)
+    assert adds_samples(sampled, greedy) and adds_samples(scored, greedy)
+    assert not adds_samples(greedy, greedy) and not adds_samples(scored, sampled) and not adds_samples(greedy, sampled)
 
 
 def test_answered_by_is_another_evaluation_that_holds_it():

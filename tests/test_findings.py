@@ -294,7 +294,7 @@ def test_f8_reward_model_tracks_accuracy():
     f = judge(8, post_runs(accs, (0.0, 0.2, 0.5, 0.6, 0.9), val_losses=(3.1, 2.8, 3.0, 2.8, 3.1)))  # orthogonal to accuracy
     z = f.tests[0].effects[0]
     assert f.verdict == SHOWN and z.se == pytest.approx(1 / math.sqrt(2)) and math.tanh(z.value) > 0.98
-    assert re.search(r"r\(val loss, ID pass@1\) [+-]0\.00 over 5 runs;", f.tests[0].detail)
+    assert re.search(r"r\(val loss, ID pass@1\) [+-]0\.00 over 5 runs \(\|z\| below RM.s by \+2\.\d\d ± 1\.00\);", f.tests[0].detail)
     assert judge(8, post_runs(accs, (0.9, 0.6, 0.5, 0.2, 0.0))).verdict == CONTRADICTED
     # validation loss predicting as well as the reward model contradicts the second half
     assert judge(8, post_runs(accs, (0.0, 0.2, 0.5, 0.6, 0.9), val_losses=(3.4, 3.3, 3.2, 3.1, 3.0))).verdict == CONTRADICTED
@@ -310,6 +310,12 @@ def test_f8_reward_model_tracks_accuracy():
     r_val = findings.pearson(weaker, many)
     assert -0.8 < r_val < -0.6 and abs(math.atanh(r_val)) * 3 >= 2  # n = 12: SE of z 1/3
     assert judge(8, post_runs(many, [a + 0.001 * (i % 3) for i, a in enumerate(many)], val_losses=weaker)).verdict == SHOWN
+    # validation loss under 2 SE itself but not clearly weaker than the reward model: neither half settled
+    few = (0.10, 0.20, 0.30, 0.40, 0.50, 0.60)
+    rm_few, val_few = (0.0, 0.25, 0.15, 0.5, 0.45, 0.6), (3.0, 2.8, 3.0, 2.85, 2.7, 2.9)
+    z_rm, z_val = (math.atanh(findings.pearson(x, few)) for x in (rm_few, val_few))
+    assert z_rm * math.sqrt(3) >= 2 and abs(z_val) * math.sqrt(3) < 2 and (z_rm - abs(z_val)) / math.sqrt(2 / 3) < 2
+    assert judge(8, post_runs(few, rm_few, val_losses=val_few)).verdict == NOISY
     floor = judge(8, post_runs((0.0, 0.01, 0.0, 0.02, 0.01), (0.0, 0.2, 0.1, 0.4, 0.3)))
     assert floor.verdict == NOISY and "accuracy spread within 2 SE" in floor.tests[0].detail
     absent = judge(8, post_runs(accs[:3], (0.0, 0.2, 0.5)))
@@ -490,7 +496,7 @@ def test_report_writes_the_findings_section_and_json(tmp_path, cli):
     section = md.split("## Findings")[1].split("## Tables")[0]
     assert "| F3 CPT forgetting and replay | 1M-400KT, 1M-400KT-300KT, 1M-400KT-60+240KT | +7.0 ± 0.8 pp" in section
     assert "| F9 intermediate checkpoints understate |" in section and "| shown |" in section
-    assert "Fisher z of r(RM, acc) >= 2 SE; val loss r not >= 2 SE, or its \\|z\\| >= 2 SE below RM's |" in section  # a | inside a cell is escaped
+    assert "Fisher z of r(RM, acc) >= 2 SE; \\|z\\| of r(val loss, acc) 2 SE (of the difference) below it |" in section  # a | inside a cell is escaped
     assert "- F2 (not tested; paper:" in section
     assert "| 1M | 200K of 400K (unfinished) | 33.0 |" in md  # the upstream table tells the export from the run and "![finding-F5-1](plots/finding-F5-1.png)" in section
     assert "![finding-F6-1](plots/finding-F6-1.png)" in section

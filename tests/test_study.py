@@ -441,3 +441,19 @@ def test_the_paper_grid_plans_69_nodes_with_each_nodes_launch(cli, monkeypatch):
     assert {d for name, d in devices.items() if not name.startswith("pt-4b-")} == {8}
     one = next(n for n in nodes if n["name"].startswith("pt-4b-4B-80B"))
     assert one["estimated_s"] == pytest.approx(one["flops"] / (989e12 * 32 * planning.MFU_GUESS["pretrain"]))
+
+
+def test_a_failed_nodes_reason_is_the_last_error_its_own_command_printed(tmp_path):
+    """A node's log gathers every run of it: the reason given is read from where the failing command began."""
+    from evolm.study.runner import last_error, log_size
+
+    log = tmp_path / "node.log"
+    assert last_error(log) == "" and log_size(log) == 0
+    log.write_text("$ evolm eval a\nerror: an old refusal.\n")
+    since = log_size(log)
+    with open(log, "a") as handle:
+        handle.write("$ evolm eval a\nTraceback (most recent call last):\nRuntimeError: boom\n")
+    assert last_error(log) == "an old refusal." and last_error(log, since) == ""
+    with open(log, "a") as handle:
+        handle.write("error: this run's refusal.\n")
+    assert last_error(log, since) == "this run's refusal."

@@ -91,6 +91,14 @@ def test_an_rm_node_waits_for_its_policies_and_the_nodes_it_scores(tmp_path, sha
     assert rm.stage == "rm" and rm.parent is sft4 and [p.label for p in rm.policies] == [sft2.label, sft4.label]
     assert [n.label for n in rm.scores] == [sft2.label, sft4.label]
     assert [n.label for n in rm.needs()] == [sft4.label, sft2.label]  # its parent first
+    # `study run --reevaluate` lets nodes' own evaluations replace results (--overwrite); never an rm node's
+    # scoring, which evolm eval refuses with --overwrite (--rescore only scores)
+    from evolm.study.runner import Runner
+
+    reevaluating = Runner(plan, report=False, reevaluate=True)
+    assert all("--overwrite" in c for c in reevaluating.eval_commands(sft2)) and reevaluating.eval_commands(sft2)
+    scoring = reevaluating.eval_commands(rm) + reevaluating.draw_commands(rm)
+    assert scoring and all("--overwrite" not in c for c in scoring) and all("--rescore" in c for c in reevaluating.eval_commands(rm))
     # who draws, how and on which rows make the reward model; what it scores is its evaluation
     def ids(**rm_changes):
         return planning.build(parse(rm_study(tmp_path, shards, synth_tiny, small_answers_pool, **rm_changes))).nodes[-1]

@@ -6,7 +6,7 @@ A result holds what its identity says, and some identities hold others:
   one holds the same evaluation without it;
 - samples drawn beside the greedy completion (`--samples K`, greedy on) leave the greedy completion
   as it is: such a result holds the greedy-only evaluation of the same decoding (its pass@1 is that
-  greedy completion).
+  greedy completion), whatever the settings only samples depend on (evolm.options.SAMPLING_ONLY).
 Fewer samples than a result holds are not held by it (Pass@K and Maj@K change with K), nor is one
 reward model's scoring held by another's.
 
@@ -16,6 +16,11 @@ Why by hand: which evaluation settings leave a completion unchanged is evolm's o
 from __future__ import annotations
 
 from evolm.eval.identity import run_hash
+from evolm.options import SAMPLING_ONLY
+
+
+def _greedy_only(decoding) -> bool:
+    return isinstance(decoding, dict) and bool(decoding.get("greedy")) and decoding.get("samples") == 0
 
 
 def _reduced(outer: dict, inner: dict) -> dict:
@@ -25,9 +30,8 @@ def _reduced(outer: dict, inner: dict) -> dict:
     if inner.get("reward_model") is None and "reward_model" in outer:  # upstream identities have none
         reduced["reward_model"] = None
     outer_decoding, inner_decoding = outer.get("decoding"), inner.get("decoding")
-    if (isinstance(outer_decoding, dict) and isinstance(inner_decoding, dict) and outer_decoding.get("greedy")
-            and inner_decoding.get("greedy") and inner_decoding.get("samples") == 0):
-        reduced["decoding"] = {**outer_decoding, "samples": 0}
+    if isinstance(outer_decoding, dict) and outer_decoding.get("greedy") and _greedy_only(inner_decoding):
+        reduced["decoding"] = {**outer_decoding, **{k: inner_decoding.get(k) for k in SAMPLING_ONLY if k in inner_decoding}}
     return reduced
 
 
@@ -36,6 +40,12 @@ def holds(outer: dict | None, inner: dict | None) -> bool:
     if not isinstance(outer, dict) or not isinstance(inner, dict):
         return False
     return run_hash(_reduced(outer, inner)) == run_hash(inner)
+
+
+def adds_samples(outer: dict | None, inner: dict | None) -> bool:
+    """`outer` holds `inner`, a greedy-only evaluation, and draws samples beside it."""
+    return (holds(outer, inner) and _greedy_only((inner or {}).get("decoding"))
+            and ((outer or {}).get("decoding") or {}).get("samples", 0) > 0)
 
 
 def answered_by(previous: dict | None, key: dict) -> bool:
@@ -50,6 +60,6 @@ def what_it_adds(previous: dict, key: dict) -> str:
     extra = []
     if identity.get("reward_model") is not None and key.get("reward_model") is None:
         extra.append("a reward model's scores")
-    if (identity.get("decoding") or {}).get("samples") != (key.get("decoding") or {}).get("samples"):
+    if adds_samples(identity, key):
         extra.append(f"{identity['decoding']['samples']} samples per problem")
     return " and ".join(extra)

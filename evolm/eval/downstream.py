@@ -24,9 +24,9 @@ from evolm.eval import compute
 from evolm.eval.generate import Decoding, render_prompts
 from evolm.eval.identity import legacy_run_hash, read_result, run_hash, same_run
 from evolm.eval.metrics import group_metrics, item_scores, problem_scores, task_metrics
-from evolm.eval.records import SampleLog, build_record
-from evolm.eval.contains import answered_by, holds, what_it_adds
-from evolm.eval.rescore import only_reward_model_differs, rescore
+from evolm.eval.contains import adds_samples, answered_by, what_it_adds
+from evolm.eval.records import SampleLog, build_record, pending_samples, samples_run
+from evolm.eval.rescore import rescore
 from evolm.eval.tasks.base import Task
 from evolm.provenance import stamp
 from evolm.fsutil import write_json
@@ -81,8 +81,7 @@ def evaluate_task(task: Task, model: dict, decoding: Decoding, generator: Genera
     if stored is not None and stored.get("limit") == limit and answered_by(stored, key):
         log(f"{task.name}: reusing the finished result in {result_path} (it also holds {what_it_adds(stored, key)})")
         return stored
-    if (stored is not None and holds(key, stored.get("identity"))
-            and not only_reward_model_differs(stored.get("identity"), key)):
+    if stored is not None and not same_run(stored, run) and adds_samples(key, stored.get("identity")):
         log(f"{task.name}: the finished result in {result_path} is this evaluation's greedy half; generating it "
             "again with the samples, and replacing it")
     rows = task.rows(limit)
@@ -90,7 +89,16 @@ def evaluate_task(task: Task, model: dict, decoding: Decoding, generator: Genera
     # every record of the finished evaluation is kept, not only those within this --limit (they serve any limit)
     every = rows if limit is None else task.rows(None)
     rescore(stored, samples_path, key, run, {row["id"]: row["problem"] for row in every}, lambda: generator.scorer)
-    samples = SampleLog(samples_path, run, legacy_run_hash(key))
+    # A finished result this evaluation replaces keeps its samples until the new ones are complete: the
+    # new records go to a side file, renamed over them just before the new result is written, so that
+    # an interruption leaves the old result whole (and a rerun resumes from the side file).
+    pending = pending_samples(samples_path)
+    replacing = stored is not None and not same_run(stored, run) and samples_run(samples_path) == stored.get("run")
+    if not replacing and pending.is_file():  # an interrupted replacement: resumed if it was this evaluation
+        replacing = samples_run(pending) == run
+        if not replacing:  # another's (evolm.eval.existing refused it, unless --overwrite)
+            pending.unlink()
+    samples = SampleLog(pending if replacing else samples_path, run, legacy_run_hash(key))
     done = samples.load()
     todo = sum(row["id"] not in done for row in rows)
     if done and todo:
@@ -118,10 +126,12 @@ def evaluate_task(task: Task, model: dict, decoding: Decoding, generator: Genera
         "schema": RESULT_SCHEMA, "run": run, "task": task.name, "domain": task.domain, "suite": task.suite, "limit": limit,
         "problems": len(ordered), "metrics": task_metrics(ordered), "identity": key,
         "items": item_scores([r["id"] for r in ordered], [problem_scores(r) for r in ordered]),
-        "samples_file": samples.path.name, "wall_time_s": round(time.monotonic() - started, 2),
+        "samples_file": samples_path.name, "wall_time_s": round(time.monotonic() - started, 2),
         "compute": compute.record(compute.downstream_tokens(ordered, generator.tokenizer) if generator.tokenizer else None,
                                   generator.params), **stamp(),
     }
+    if samples.path != samples_path:
+        samples.path.replace(samples_path)
     write_json(result_path, result)
     return result
 

@@ -22,6 +22,7 @@ from evolm.errors import BadInput
 from evolm.eval.contains import answered_by, holds
 from evolm.eval.identity import LOCATIONS, legacy_run_hash, read_result, same_run
 from evolm.eval.rescore import only_reward_model_differs
+from evolm.eval.records import pending_samples
 from evolm.jsonl import complete_prefix
 
 
@@ -59,15 +60,24 @@ def _conflict(plan: Planned) -> str | None:
             return f"{plan.result} is not a readable {plan.name} result"
         if same_run(previous, plan.run) and previous.get("limit") == plan.limit:
             return None
-        # a result the planned one holds is replaced, or one that holds it answers it: nothing is lost (evolm.eval.contains)
+        # a result the planned one holds is replaced, or one that holds it answers it: nothing is lost (evolm.eval.contains),
+        # unless an interrupted replacement of other settings left its records aside
         if previous.get("limit") == plan.limit and (holds(plan.identity, previous.get("identity")) or answered_by(previous, plan.identity)):
-            return None
+            return _interrupted(plan, pending_samples(plan.samples)) if plan.samples is not None else None
         return _other_settings(previous, plan)
-    if plan.samples is not None and plan.samples.is_file():
-        lines, _ = complete_prefix(plan.samples)
-        runs = (plan.run, legacy_run_hash(plan.identity))  # records an earlier evolm wrote of the same evaluation
-        if any(isinstance(record, dict) and record.get("run") not in runs for _, record in lines):
-            return f"{plan.samples} holds samples of an interrupted {plan.name} evaluation with other settings"
+    if plan.samples is not None:
+        return _interrupted(plan, plan.samples) or _interrupted(plan, pending_samples(plan.samples))
+    return None
+
+
+def _interrupted(plan: Planned, path: Path) -> str | None:
+    """Why records in `path` (a samples file) of another, interrupted evaluation stand in the way, or None."""
+    if not path.is_file():
+        return None
+    lines, _ = complete_prefix(path)
+    runs = (plan.run, legacy_run_hash(plan.identity))  # records an earlier evolm wrote of the same evaluation
+    if any(isinstance(record, dict) and record.get("run") not in runs for _, record in lines):
+        return f"{path} holds samples of an interrupted {plan.name} evaluation with other settings"
     return None
 
 

@@ -9,6 +9,7 @@ only with --overwrite (evolm.eval.existing refuses before). A line cut by a cras
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from evolm.eval.metrics import majority
@@ -28,6 +29,23 @@ def build_record(task: Task, row: dict, prompt: str, completions: list[str], gre
         "completions": completions, "answers": answers, "correct": correct,
         "majority": majority(samples, task.grader.equivalent) if samples else None,
     }
+
+
+def pending_samples(samples_path: Path) -> Path:
+    """Where an evaluation that replaces a finished result writes its records until it is complete
+    (`<Task>.samples.pending.jsonl`), so that the finished result keeps its own meanwhile."""
+    return samples_path.with_name(samples_path.name.removesuffix(".samples.jsonl") + ".samples.pending.jsonl")
+
+
+def samples_run(path: Path) -> str | None:
+    """The evaluation (run hash) a samples file's first record belongs to; None without one."""
+    try:
+        with open(path, "rb") as handle:
+            first = handle.readline()
+        record = json.loads(first) if first.endswith(b"\n") else None
+    except (OSError, ValueError):
+        return None
+    return record.get("run") if isinstance(record, dict) else None
 
 
 class SampleLog:

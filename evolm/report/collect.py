@@ -20,6 +20,7 @@ from evolm.checkpoint import MANIFEST, PARTIAL_SUFFIX, Checkpoint
 from evolm.errors import BadInput
 from evolm.manifest import LineageEntry, ManifestError
 from evolm.manifest import parse as parse_manifest
+from evolm.options import SAMPLING_ONLY
 
 MAX_RESULT_BYTES = 20_000_000
 
@@ -281,11 +282,6 @@ def _attach_results(root: Path, runs: dict[str, Run], warnings: list[str]) -> No
                 run.upstream = result
             else:
                 run.downstream[task] = result
-
-
-# Decoding settings that change only the sampled completions (Maj@K, Pass@K, correct ratio), not the
-# greedy one pass@1 is computed from: results that differ only in these still compare on pass@1.
-SAMPLING_ONLY = ("samples", "temperature", "top_p")
 
 
 def without_sampling(settings: dict) -> dict:

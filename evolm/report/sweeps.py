@@ -13,7 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from evolm import stagespec
-from evolm.report.collect import SAMPLING_ONLY, Run, settings_labels, with_settings
+from evolm.options import SAMPLING_ONLY
+from evolm.report.collect import Run, settings_labels, with_settings
 from evolm.report.rows import SETTINGS, swept_knobs
 from evolm.units import format_count
 

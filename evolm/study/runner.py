@@ -68,12 +68,20 @@ def busy_message(root: Path) -> str:
             "wait for it to finish, or give this one another --out.")
 
 
-def last_error(log_path: Path) -> str:
-    """The one-sentence error an evolm command printed last to its log ('error: ...'), without the prefix;
-    empty when there is none (a crash's traceback, a signal)."""
+def log_size(log_path: Path) -> int:
+    try:
+        return log_path.stat().st_size
+    except OSError:
+        return 0
+
+
+def last_error(log_path: Path, since: int = 0) -> str:
+    """The one-sentence error an evolm command printed last to its log ('error: ...'), without the prefix,
+    written past byte `since` (where the command began: a node's log gathers every run of it); empty
+    when there is none (a crash's traceback, a signal)."""
     try:
         with open(log_path, "rb") as handle:
-            handle.seek(max(0, handle.seek(0, os.SEEK_END) - 8192))
+            handle.seek(max(since, handle.seek(0, os.SEEK_END) - 8192))
             tail = handle.read().decode("utf-8", "replace").splitlines()
     except OSError:
         return ""
@@ -169,11 +177,13 @@ class Runner:
         """Run `evolm eval` commands in turn, each logged as a `what` event; the first that fails, or None."""
         for command in commands:
             self.event(node.id, what, "start", target=command[4])
+            since = log_size(logs)
             code = self._run(command, logs)
             self.event(node.id, what, "end", code=code)
             if code != 0:
-                reason = last_error(logs)
-                if "results of other settings" in reason and "--overwrite" not in command:
+                reason = last_error(logs, since)
+                # --reevaluate changes only a node's own evaluations (not an rm node's draws or --rescore)
+                if "results of other settings" in reason and what == "eval" and not {"--overwrite", "--rescore"} & set(command):
                     reason += " `evolm study run --reevaluate` lets the study's evaluation replace them."
                 return f"`evolm eval {command[4]}`{doing} exited {code} (log: {logs})" + (f": {reason}" if reason else "")
         return None
@@ -218,12 +228,12 @@ class Runner:
             command = self.train_command(node)
             resumed = "--resume" in self.train_args(node)
             self.event(node.id, "train", "start", resume=resumed)
-            start = time.monotonic()
+            start, since = time.monotonic(), log_size(logs)
             code = self._run(command, logs)
             train_s = None if resumed else time.monotonic() - start  # a resumed run trained only the rest
             self.event(node.id, "train", "end", code=code)
             if code != 0:
-                reason = last_error(logs)
+                reason = last_error(logs, since)
                 return f"`evolm {node.stage}` exited {code} (log: {logs})" + (f": {reason}" if reason else "")
         start = time.monotonic()
         error = self._run_evals(node, "eval", self.eval_commands(node), logs)
