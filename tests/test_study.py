@@ -196,6 +196,13 @@ def test_pretraining_flops_are_6nd_plus_attention(tmp_path, shards, synth_tiny):
     (lambda s: s["nodes"][2]["with"].update({"rollout": 2}), "`evolm rl` command does not parse: No such option: --rollout"),
     (lambda s: s["nodes"][0]["with"].update({"global-batch": "eight"}), "Invalid value for '--global-batch'"),
     (lambda s: s["evals"]["down"].update({"frobnicate": 1}), "`evolm eval` command does not parse: No such option: --frobnicate"),
+    # two evaluations of one node that would write one result file with other settings
+    (lambda s: (s["evals"].update(longer=dict(s["evals"]["down"], **{"max-new-tokens": 16})),
+                s["nodes"][1].update({"eval": ["down", "longer"]})),
+     "evaluations 'down' and 'longer' both write SynthMathBasic1.json with other settings (max-new-tokens)"),
+    (lambda s: (s["evals"].update(up={"suite": "upstream", "limit": 4}, val={"suite": "SynthMathBasic1", "val-data": "@general"}),
+                s["nodes"][1].update({"eval": ["up", "val"]})),
+     "evaluations 'up' and 'val' both write upstream.json with other settings (limit, upstream tasks, val-data)"),
 ])
 def test_bad_study_files_exit_2_in_one_sentence_before_any_work(change, message, tmp_path, shards, synth_tiny, cli):
     data = study(tmp_path, shards, synth_tiny, grid())

@@ -31,6 +31,7 @@ def _plan(file: Path, out: Optional[Path]):
         study.out = Path(out)
     built = planning.build(study)
     check_commands(built)
+    check_shared_results(built)
     from evolm.study.held_out import check_held_out
 
     check_held_out(built, missing_ok=True)  # rm nodes' rows; a pool the study makes itself is checked once made
@@ -156,6 +157,55 @@ def ledger(file: Path = FileArgument, out: Optional[Path] = OutOption, as_json: 
                 f"of training, {m['device_hours']:.4f} device-hours; evaluation {m['eval_flops']:.3g} FLOPs; "
                 f"~{summary['planned_remaining_flops']:.3g} training FLOPs planned for the rest (~: the plan's estimates)")
 
+
+
+# Options of `evolm eval` that choose what is evaluated or where, not a result's settings
+_NOT_SETTINGS = {"suite", "tasks", "benchmarks", "out", "checkpoints"}
+
+
+def check_shared_results(built) -> None:
+    """Two evaluations of one node that write the same result file (`<Task>.json` for a task both
+    evaluate; `upstream.json` for upstream tasks or validation loss) with other settings would each
+    be refused over the other's results at run time (a folder holds one result per task), or replace
+    each other under --reevaluate: refused here, naming both. Evaluations with `tasks:` files are
+    left to run time, when their files are read. Options one evaluation leaves out count at
+    `evolm eval`'s defaults."""
+    import typer.main
+
+    from evolm.cli.main import app
+    from evolm.eval.suites import expand
+
+    defaults = {opt.removeprefix("--"): p.default for p in typer.main.get_command(app).commands["eval"].params
+                for opt in getattr(p, "opts", []) if opt.startswith("--")}
+    for node in built.nodes:
+        if node.reward is not None:
+            continue
+        writers: dict[str, tuple[str, dict]] = {}
+        for name, options in node.evals:
+            if options.get("tasks"):
+                continue
+            folder = options.get("benchmarks") or built.data_paths.get("benchmarks")
+            upstream, downstream = expand(_option_text(options["suite"]), Path(built.resolve(folder)) if folder else None)
+            settings = {k: _option_text(v) for k, v in options.items() if k not in _NOT_SETTINGS}
+            files = {f"{task}.json": {k: v for k, v in settings.items() if k != "val-data"} for task in downstream}
+            if upstream or "val-data" in options:
+                files["upstream.json"] = {"upstream tasks": ",".join(upstream), **{k: v for k, v in settings.items()
+                                                                         if k in ("val-data", "limit", "val-tokens")}}
+            for file, wanted in files.items():
+                if file not in writers:
+                    writers[file] = (name, wanted)
+                    continue
+                other, theirs = writers[file]
+                keys = sorted(k for k in set(wanted) | set(theirs)
+                              if wanted.get(k, _option_text(defaults.get(k))) != theirs.get(k, _option_text(defaults.get(k))))
+                if keys:
+                    raise BadInput(f"Node {node.label}'s evaluations {other!r} and {name!r} both write {file} with "
+                                   f"other settings ({', '.join(keys)}); an evaluation folder holds one result per task: "
+                                   "give them other tasks, or the same settings.")
+
+
+def _option_text(value) -> str | None:
+    return None if value is None else str(value).lower() if isinstance(value, bool) else str(value)
 
 @app.command("run")
 def run(
