@@ -54,7 +54,7 @@ def test_quickstart(tmp_path):
 
 
 def test_mini_study_shows_the_findings(tmp_path):
-    """The full miniature study, its study file (about 80 minutes): the findings it showed when measured (README,
+    """The full miniature study, its study file (about 85 minutes): the findings it showed when measured (README,
     "The miniature study") still show, each by the report's own 2-SE rule."""
     done = subprocess.run([sys.executable, "-m", "evolm", "study", "run", str(REPO / "examples" / "mini-study.yaml"),
                            "--out", str(tmp_path / "runs")], capture_output=True, text=True, env=_env(), timeout=7200)
@@ -65,8 +65,8 @@ def test_mini_study_shows_the_findings(tmp_path):
         assert found[finding]["verdict"] == "shown", found[finding]
         effect = found[finding]["effect"]
         assert effect["value"] >= 2 * effect["se"] > 0
-    # F8 through the study's rm node: the reward model `evolm rm` trains tracks accuracy (measured: r +0.99
-    # over 5 conditions); validation loss on general text tracked it as strongly, so the verdict was
+    # F8 through the study's rm node: the reward model `evolm rm` trains tracks accuracy (measured: r +0.94
+    # over 10 conditions); validation loss on general text tracked it about as strongly (+0.93), so the verdict was
     # "contradicted" (README, "Reward models"): the RM half is checked, not the verdict
     f8 = found["F8"]
     assert f8["verdict"] != "not tested" and f8["effect"]["value"] >= 2 * f8["effect"]["se"] > 0, f8
