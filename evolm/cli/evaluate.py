@@ -37,7 +37,7 @@ def evaluate(
     checkpoints: Optional[str] = typer.Option(None, "--checkpoints", help="A glob of checkpoints to evaluate one after another in this call (e.g. 'runs/pt-1M@*' for a run's --export-at exports), each into its own CKPT/eval (with --json: one line per checkpoint); instead of CKPT."),
     responses: Optional[Path] = typer.Option(None, "--responses", help="Grade-only: a .jsonl of {id, completions: [...]} made elsewhere; no model is loaded."),
     greedy_first: bool = typer.Option(False, "--greedy-first", help="Grade-only: the first completion of each line is the greedy one."),
-    overwrite: bool = typer.Option(False, "--overwrite", help="Replace results in the output folder that were made with other settings (default: refuse; use --out DIR to keep both)."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace results in the output folder that were made with other settings (default: refuse, unless this evaluation holds them: the same with a reward model's scores or samples added; use --out DIR to keep both)."),
     rescore: bool = typer.Option(False, "--rescore", help="Only add or replace --reward-model's scores on the finished evaluation in the output folder (its samples kept, none generated); refused when anything else differs."),
     as_json: bool = JsonOption, config: Optional[Path] = ConfigOption,
 ) -> None:
