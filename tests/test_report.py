@@ -384,7 +384,7 @@ def test_a_sweep_sampled_differently_is_told_apart_from_different_greedy_decodin
     add_downstream(made["sft-ep1"], 0.10, k=0)  # greedy only
     assert cli("report", root, "--out", tmp_path / "report").code == 0
     md = (tmp_path / "report" / "report.md").read_text()
-    assert "were sampled differently across the sweep (K or temperature); pass@1 (greedy) compares" in md
+    assert "were sampled differently across the sweep (K, temperature, top-p or seed); pass@1 (greedy) compares" in md
     assert "were evaluated with different decoding settings" not in md
     for task in TASKS:  # a different greedy setting is the stronger warning
         path = made["sft-ep4"]["path"] / "eval" / f"{task}.json"

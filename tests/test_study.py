@@ -464,3 +464,20 @@ def test_a_failed_nodes_reason_is_the_last_error_its_own_command_printed(tmp_pat
     with open(log, "a") as handle:
         handle.write("error: this run's refusal.\n")
     assert last_error(log, since) == "this run's refusal."
+
+
+def test_evaluations_of_one_node_that_share_a_result_pass_when_one_holds_the_other(tmp_path, shards, synth_tiny, cli):
+    """check_shared_results compares settings as `evolm eval` parses them: a greedy and a sampled evaluation of
+    one task (the sampled result holds the greedy one), or a value spelled otherwise, are no conflict."""
+    data = study(tmp_path, shards, synth_tiny, grid(sft_epochs=(1,))[:2])
+    data["evals"].update(sampled=dict(data["evals"]["down"], samples=2, temperature=1),
+                         spelled=dict(data["evals"]["down"], **{"repetition-penalty": "1.10", "batch-size": 3}))
+    data["nodes"][1]["eval"] = ["down", "sampled", "spelled"]
+    assert cli("study", "plan", write(tmp_path, data), "--peak-flops", "1e11").code == 0
+    data["evals"]["spelled"]["seed"] = 5  # the greedy completion does not depend on it either
+    assert cli("study", "plan", write(tmp_path, data), "--peak-flops", "1e11").code == 0
+    data["evals"]["sampled"]["seed"] = 5  # but two sampled results of other seeds differ
+    data["evals"]["other"] = dict(data["evals"]["sampled"], seed=6)
+    data["nodes"][1]["eval"] = ["sampled", "other"]
+    refused = cli("study", "plan", write(tmp_path, data), "--peak-flops", "1e11")
+    assert refused.code == 2 and "'sampled' and 'other' both write SynthMathBasic1.json with other settings (seed)" in refused.err

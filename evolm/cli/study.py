@@ -159,53 +159,74 @@ def ledger(file: Path = FileArgument, out: Optional[Path] = OutOption, as_json: 
 
 
 
-# Options of `evolm eval` that choose what is evaluated or where, not a result's settings
-_NOT_SETTINGS = {"suite", "tasks", "benchmarks", "out", "checkpoints"}
+# `evolm eval`'s parameters that make a result's identity (evolm.eval.identity), per result file; the
+# others (batch size, vLLM memory, where results go) change how it runs, not what it is
+_TASK_SETTINGS = ("limit", "samples", "max_new_tokens", "context", "temperature", "repetition_penalty", "no_greedy",
+                  "seed", "backend", "reward_model")
+_UPSTREAM_SETTINGS = ("limit", "val_data", "val_tokens")
 
 
 def check_shared_results(built) -> None:
     """Two evaluations of one node that write the same result file (`<Task>.json` for a task both
     evaluate; `upstream.json` for upstream tasks or validation loss) with other settings would each
     be refused over the other's results at run time (a folder holds one result per task), or replace
-    each other under --reevaluate: refused here, naming both. Evaluations with `tasks:` files are
-    left to run time, when their files are read. Options one evaluation leaves out count at
-    `evolm eval`'s defaults."""
+    each other under --reevaluate: refused here, naming both. Settings are compared as `evolm eval`
+    parses them; pairs where one result holds the other (evolm.eval.contains: samples or a reward
+    model's scores added) pass, as they do at run time. An evaluation whose tasks cannot be listed yet
+    (task files or a benchmarks folder not made yet) is left to run time."""
     import typer.main
 
     from evolm.cli.main import app
+    from evolm.eval.contains import holds
     from evolm.eval.suites import expand
+    from evolm.eval.tasks.registry import registry_for
+    from evolm.study.runner import Runner
 
-    defaults = {opt.removeprefix("--"): p.default for p in typer.main.get_command(app).commands["eval"].params
-                for opt in getattr(p, "opts", []) if opt.startswith("--")}
+    command, runner = typer.main.get_command(app).commands["eval"], Runner(built, report=False)
     for node in built.nodes:
         if node.reward is not None:
             continue
         writers: dict[str, tuple[str, dict]] = {}
         for name, options in node.evals:
-            if options.get("tasks"):
+            args = [str(a) for a in runner._eval_commands_of(node, options)[0][4:]]
+            params = command.make_context("evolm eval", args).params
+            folder = Path(params["benchmarks"]) if params.get("benchmarks") else None
+            try:
+                if folder is not None and not folder.is_dir():
+                    raise BadInput(f"{folder} is not made yet")
+                upstream, downstream = expand(params["suite"], folder, registry_for(folder, params.get("tasks") or ()))
+            except (BadInput, OSError):
                 continue
-            folder = options.get("benchmarks") or built.data_paths.get("benchmarks")
-            upstream, downstream = expand(_option_text(options["suite"]), Path(built.resolve(folder)) if folder else None)
-            settings = {k: _option_text(v) for k, v in options.items() if k not in _NOT_SETTINGS}
-            files = {f"{task}.json": {k: v for k, v in settings.items() if k != "val-data"} for task in downstream}
-            if upstream or "val-data" in options:
-                files["upstream.json"] = {"upstream tasks": ",".join(upstream), **{k: v for k, v in settings.items()
-                                                                         if k in ("val-data", "limit", "val-tokens")}}
+            task = {k: params.get(k) for k in _TASK_SETTINGS}
+            files = {f"{t}.json": _as_identity(task) for t in downstream}
+            if upstream or params.get("val_data"):
+                files["upstream.json"] = {"upstream tasks": upstream, **{k: None if params.get(k) is None else str(params[k])
+                                                                         for k in _UPSTREAM_SETTINGS}}
             for file, wanted in files.items():
-                if file not in writers:
-                    writers[file] = (name, wanted)
+                other, theirs = writers.setdefault(file, (name, wanted))
+                if "backend" not in wanted or "backend" not in theirs:  # `auto` may be either, on the machine that runs it
+                    wanted, theirs = ({k: v for k, v in d.items() if k != "backend"} for d in (wanted, theirs))
+                if other == name or holds(wanted, theirs) or holds(theirs, wanted):
                     continue
-                other, theirs = writers[file]
-                keys = sorted(k for k in set(wanted) | set(theirs)
-                              if wanted.get(k, _option_text(defaults.get(k))) != theirs.get(k, _option_text(defaults.get(k))))
-                if keys:
-                    raise BadInput(f"Node {node.label}'s evaluations {other!r} and {name!r} both write {file} with "
-                                   f"other settings ({', '.join(keys)}); an evaluation folder holds one result per task: "
-                                   "give them other tasks, or the same settings.")
+                keys = sorted(k.replace("_", "-") for k in _flat(wanted) if _flat(wanted)[k] != _flat(theirs).get(k))
+                raise BadInput(f"Node {node.label}'s evaluations {other!r} and {name!r} both write {file} with "
+                               f"other settings ({', '.join(keys)}); an evaluation folder holds one result per task: "
+                               "give them other tasks, or the same settings.")
 
 
-def _option_text(value) -> str | None:
-    return None if value is None else str(value).lower() if isinstance(value, bool) else str(value)
+def _as_identity(task: dict) -> dict:
+    """A downstream result's identity, as far as evaluation options make it: decoding and reward model
+    apart, as evolm.eval.contains compares them; 'auto' backends left out (which one runs depends on the machine)."""
+    decoding = {k: task[k] for k in ("samples", "max_new_tokens", "context", "temperature", "repetition_penalty", "seed")}
+    out = {"decoding": {**decoding, "greedy": not task["no_greedy"]}, "reward_model": task["reward_model"],
+           "limit": task["limit"]}
+    if task["backend"] not in (None, "auto"):
+        out["backend"] = task["backend"]
+    return out
+
+
+def _flat(identity: dict) -> dict:
+    return {k2: v2 for k, v in identity.items() for k2, v2 in (v.items() if isinstance(v, dict) else [(k, v)])}
 
 @app.command("run")
 def run(

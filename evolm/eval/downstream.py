@@ -86,18 +86,20 @@ def evaluate_task(task: Task, model: dict, decoding: Decoding, generator: Genera
             "again with the samples, and replacing it")
     rows = task.rows(limit)
     samples_path = out_dir / f"{task.name}.samples.jsonl"
-    # every record of the finished evaluation is kept, not only those within this --limit (they serve any limit)
-    every = rows if limit is None else task.rows(None)
-    rescore(stored, samples_path, key, run, {row["id"]: row["problem"] for row in every}, lambda: generator.scorer)
     # A finished result this evaluation replaces keeps its samples until the new ones are complete: the
-    # new records go to a side file, renamed over them just before the new result is written, so that
-    # an interruption leaves the old result whole (and a rerun resumes from the side file).
+    # new records (those rescored from it included) go to a side file, renamed over them just before the
+    # new result is written, so that an interruption leaves the old result whole and a rerun resumes.
     pending = pending_samples(samples_path)
-    replacing = stored is not None and not same_run(stored, run) and samples_run(samples_path) == stored.get("run")
-    if not replacing and pending.is_file():  # an interrupted replacement: resumed if it was this evaluation
-        replacing = samples_run(pending) == run
-        if not replacing:  # another's (evolm.eval.existing refused it, unless --overwrite)
+    replacing = samples_run(pending) == run  # an interrupted replacement of this evaluation: resumed
+    if not replacing:
+        if pending.is_file():  # another's (evolm.eval.existing refused it, unless --overwrite)
             pending.unlink()
+        replacing = stored is not None and not same_run(stored, run) and samples_run(samples_path) == stored.get("run")
+        if replacing:
+            # every record of the finished evaluation is kept, not only those within this --limit (they serve any limit)
+            every = rows if limit is None else task.rows(None)
+            rescore(stored, samples_path, key, run, {row["id"]: row["problem"] for row in every}, lambda: generator.scorer,
+                    out=pending)
     samples = SampleLog(pending if replacing else samples_path, run, legacy_run_hash(key))
     done = samples.load()
     todo = sum(row["id"] not in done for row in rows)

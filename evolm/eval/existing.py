@@ -60,9 +60,11 @@ def _conflict(plan: Planned) -> str | None:
             return f"{plan.result} is not a readable {plan.name} result"
         if same_run(previous, plan.run) and previous.get("limit") == plan.limit:
             return None
-        # a result the planned one holds is replaced, or one that holds it answers it: nothing is lost (evolm.eval.contains),
-        # unless an interrupted replacement of other settings left its records aside
-        if previous.get("limit") == plan.limit and (holds(plan.identity, previous.get("identity")) or answered_by(previous, plan.identity)):
+        # one that holds the planned one answers it; a result the planned one holds is replaced: nothing is lost
+        # (evolm.eval.contains), unless an interrupted replacement of other settings left its records aside
+        if previous.get("limit") == plan.limit and answered_by(previous, plan.identity):
+            return None
+        if previous.get("limit") == plan.limit and holds(plan.identity, previous.get("identity")):
             return _interrupted(plan, pending_samples(plan.samples)) if plan.samples is not None else None
         return _other_settings(previous, plan)
     if plan.samples is not None:

@@ -26,11 +26,12 @@ def only_reward_model_differs(previous: dict, key: dict) -> bool:
     return run_hash({**previous, "reward_model": key.get("reward_model")}) == run_hash(key)
 
 
-def rescore(previous: dict | None, samples_path: Path, key: dict, run: str, problems: dict[str, str], get_scorer) -> int:
+def rescore(previous: dict | None, samples_path: Path, key: dict, run: str, problems: dict[str, str], get_scorer,
+            *, out: Path | None = None) -> int:
     """Re-tag the records of the task's previous result (as stored, or None) as evaluation `run`, scored by
     `get_scorer()` (None: without reward-model scores), when only the reward model changed; the number of
-    records kept. `problems`: problem text by id (what the reward model reads beside each completion).
-    The reward model is loaded only when there is something to score."""
+    records kept, written to `out` (default: over `samples_path`). `problems`: problem text by id (what the
+    reward model reads beside each completion). The reward model is loaded only when there is something to score."""
     if previous is None or not only_reward_model_differs(previous.get("identity"), key) or not samples_path.is_file():
         return 0
     lines, _ = complete_prefix(samples_path)
@@ -49,6 +50,6 @@ def rescore(previous: dict | None, samples_path: Path, key: dict, run: str, prob
                 record["rm_scores"] = scorer.score(problems[record["id"]], record["completions"])
             record["run"] = run
             progress.update(1)
-    # one atomic replacement: an interrupted scoring leaves the previous records as they were
-    atomic_write_text(samples_path, "".join(dumps(r, sort_keys=False) + "\n" for r in records))
+    # one atomic write: an interrupted scoring leaves the previous records as they were
+    atomic_write_text(out or samples_path, "".join(dumps(r, sort_keys=False) + "\n" for r in records))
     return len(records)

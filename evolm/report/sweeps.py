@@ -142,6 +142,6 @@ def sweep_warnings(sweep: Sweep) -> list[str]:
         warnings.append(f"{name}: {', '.join(mixed)} were evaluated with different decoding settings across the sweep")
     sampling = sorted(task for task, keys in decodings.items() if len(keys) > 1 and task not in mixed)
     if sampling:
-        warnings.append(f"{name}: {', '.join(sampling)} were sampled differently across the sweep (K or temperature); "
+        warnings.append(f"{name}: {', '.join(sampling)} were sampled differently across the sweep (K, temperature, top-p or seed); "
                         "pass@1 (greedy) compares, Maj@K / Pass@K / correct ratio only between runs with the same sampling")
     return warnings
