@@ -481,3 +481,14 @@ def test_evaluations_of_one_node_that_share_a_result_pass_when_one_holds_the_oth
     data["nodes"][1]["eval"] = ["sampled", "other"]
     refused = cli("study", "plan", write(tmp_path, data), "--peak-flops", "1e11")
     assert refused.code == 2 and "'sampled' and 'other' both write SynthMathBasic1.json with other settings (seed)" in refused.err
+
+
+def test_a_synthetic_study_is_checked_for_shared_results_before_its_data_exists(tmp_path, shards, synth_tiny, cli):
+    """The plan-time shared-result check lists the tasks of the synthetic data the study will make (not made yet)."""
+    data = study(tmp_path, shards, synth_tiny, grid(sft_epochs=(1,))[:2])
+    data["data"] = {"synth": {"scale": "tiny", "seed": 0}}
+    data["evals"]["longer"] = dict(data["evals"]["down"], **{"max-new-tokens": 16})
+    data["nodes"][1]["eval"] = ["down", "longer"]
+    refused = cli("study", "plan", write(tmp_path, data), "--peak-flops", "1e11")
+    assert refused.code == 2 and "both write SynthMathBasic1.json with other settings (max-new-tokens)" in refused.err
+    assert not (tmp_path / "runs").exists()

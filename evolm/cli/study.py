@@ -173,7 +173,8 @@ def check_shared_results(built) -> None:
     each other under --reevaluate: refused here, naming both. Settings are compared as `evolm eval`
     parses them; pairs where one result holds the other (evolm.eval.contains: samples or a reward
     model's scores added) pass, as they do at run time. An evaluation whose tasks cannot be listed yet
-    (task files or a benchmarks folder not made yet) is left to run time."""
+    (task files, or a benchmarks folder other than the synthetic data the study makes, not made yet) is
+    left to run time."""
     import typer.main
 
     from evolm.cli.main import app
@@ -191,10 +192,15 @@ def check_shared_results(built) -> None:
             args = [str(a) for a in runner._eval_commands_of(node, options)[0][4:]]
             params = command.make_context("evolm eval", args).params
             folder = Path(params["benchmarks"]) if params.get("benchmarks") else None
+            # the synthetic data a study makes itself, not made yet: its tasks are the built-in ones
+            to_make = (folder is not None and not folder.is_dir() and "synth" in built.study.data
+                       and str(folder) == built.data_paths.get("benchmarks"))
             try:
-                if folder is not None and not folder.is_dir():
+                if folder is not None and not folder.is_dir() and not to_make:
                     raise BadInput(f"{folder} is not made yet")
-                upstream, downstream = expand(params["suite"], folder, registry_for(folder, params.get("tasks") or ()))
+                upstream, downstream = expand(params["suite"], folder, registry_for(None if to_make else folder,
+                                                                                    params.get("tasks") or ()),
+                                              synth=True if to_make else None)
             except (BadInput, OSError):
                 continue
             task = {k: params.get(k) for k in _TASK_SETTINGS}

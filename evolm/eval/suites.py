@@ -37,11 +37,13 @@ def _upstream_suite(synth: bool) -> list[str]:
     return [t.name for t in upstream_tasks.TASKS if t.suite == ("cloze" if synth else "upstream")]
 
 
-def expand(suite: str, benchmarks: Path | None, registry: Registry = BUILTIN) -> tuple[list[str], list[str]]:
-    """(upstream task names, downstream task names), each in order and without repeats."""
+def expand(suite: str, benchmarks: Path | None, registry: Registry = BUILTIN, *,
+           synth: bool | None = None) -> tuple[list[str], list[str]]:
+    """(upstream task names, downstream task names), each in order and without repeats. `synth`: whether
+    the benchmarks folder is (or, for a study that has not made its data yet, will be) a synthetic one."""
     upstream: list[str] = []
     downstream: list[str] = []
-    synth = is_synth_folder(benchmarks)
+    synth = is_synth_folder(benchmarks) if synth is None else synth
     suites = registry.suites()
 
     def members(name: str) -> list[str]:
