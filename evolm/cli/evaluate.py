@@ -69,11 +69,10 @@ def evaluate(
         raise BadInput("Give a checkpoint to evaluate, --checkpoints GLOB, or --responses FILE to grade completions made elsewhere.")
     if no_greedy and samples == 0:
         raise BadInput("--no-greedy with --samples 0 leaves nothing to generate.")
-    from evolm.eval.generate import Decoding
     from evolm.eval.run import EvalOptions, run
 
-    decoding = Decoding(greedy=not no_greedy, samples=samples, temperature=temperature, repetition_penalty=repetition_penalty,
-                        max_new_tokens=max_new_tokens, context=context, seed=seed)
+    decoding = decoding_of(dict(no_greedy=no_greedy, samples=samples, temperature=temperature, repetition_penalty=repetition_penalty,
+                                max_new_tokens=max_new_tokens, context=context, seed=seed))
     options = EvalOptions(suite=suite, benchmarks=benchmarks, out=out, limit=limit, decoding=decoding, backend=backend,
                           batch_size=batch_size, reward_model=reward_model, val_data=val_data, val_tokens=count(val_tokens, "--val-tokens"),
                           tasks=list(tasks or []), overwrite=overwrite, vllm_memory=vllm_memory, vllm_dtype=vllm_dtype,
@@ -103,6 +102,16 @@ def _checkpoints(pattern: str | None, model: str | None, out: Path | None) -> li
         if not (Path(match) / "evolm.json").is_file() and not (Path(match) / "config.json").is_file():
             raise BadInput(f"--checkpoints {pattern} matches {match}, which holds no model (no evolm.json or config.json).")
     return matches
+
+
+def decoding_of(params: dict):
+    """The decoding `evolm eval`'s options ask for (its parameters by name, as typer parses them): what the
+    command runs with, and what a study's check of its evaluations compares (evolm.cli.study)."""
+    from evolm.eval.generate import Decoding
+
+    return Decoding(greedy=not params["no_greedy"], samples=params["samples"], temperature=params["temperature"],
+                    repetition_penalty=params["repetition_penalty"], max_new_tokens=params["max_new_tokens"],
+                    context=params["context"], seed=params["seed"])
 
 
 def _grade_only(model, suite, benchmarks, task_files, responses, greedy_first, out, as_json, overwrite) -> None:

@@ -31,7 +31,6 @@ def _plan(file: Path, out: Optional[Path]):
         study.out = Path(out)
     built = planning.build(study)
     check_commands(built)
-    check_shared_results(built)
     from evolm.study.held_out import check_held_out
 
     check_held_out(built, missing_ok=True)  # rm nodes' rows; a pool the study makes itself is checked once made
@@ -43,7 +42,8 @@ def check_commands(built) -> None:
     values of their types, required ones given). A typo in a study file would otherwise surface only
     when that node's turn came, after the data and its ancestors were made. (The stage's own checks
     of its options' values and relations, and what needs the model or the data, such as a --seq-len
-    past the model's positions, still run when the node starts.)"""
+    past the model's positions, still run when the node starts.) The node's own evaluations, as
+    parsed, are then checked for results they would share (`_check_shared_results`)."""
     import typer.main
     from typer.exceptions import TyperException
 
@@ -52,15 +52,26 @@ def check_commands(built) -> None:
 
     commands = typer.main.get_command(app).commands
     runner = Runner(built, report=False)
+
+    def parse(node, args) -> dict:
+        name, rest = args[0], list(map(str, args[1:]))
+        try:
+            return commands[name].make_context(f"evolm {name}", rest).params
+        except TyperException as exc:
+            raise BadInput(f"Node {node.label}'s `evolm {name}` command does not parse: "
+                           f"{exc.format_message().rstrip('.')}.") from None
+
     for node in built.nodes:
-        evals = runner.eval_commands(node) + (runner.draw_commands(node) if node.reward is not None else [])
-        for args in [runner.train_args(node), *(command[3:] for command in evals)]:
-            name, rest = args[0], list(map(str, args[1:]))
-            try:
-                commands[name].make_context(f"evolm {name}", rest)
-            except TyperException as exc:
-                raise BadInput(f"Node {node.label}'s `evolm {name}` command does not parse: "
-                               f"{exc.format_message().rstrip('.')}.") from None
+        parse(node, runner.train_args(node))
+        if node.reward is not None:
+            for command in runner.eval_commands(node) + runner.draw_commands(node):
+                parse(node, command[3:])
+            continue
+        evaluated = []  # (named evaluation, its options as `evolm eval` parses them on the node itself)
+        for name, options in node.evals:
+            node_and_exports = [parse(node, command[3:]) for command in runner._eval_commands_of(node, options)]
+            evaluated.append((name, node_and_exports[0]))
+        _check_shared_results(built, node, evaluated)
 
 
 def _peak(value: Optional[float]) -> tuple[float, str]:
@@ -158,81 +169,64 @@ def ledger(file: Path = FileArgument, out: Optional[Path] = OutOption, as_json: 
                 f"~{summary['planned_remaining_flops']:.3g} training FLOPs planned for the rest (~: the plan's estimates)")
 
 
-
-# `evolm eval`'s parameters that make a result's identity (evolm.eval.identity), per result file; the
-# others (batch size, vLLM memory, where results go) change how it runs, not what it is
-_TASK_SETTINGS = ("limit", "samples", "max_new_tokens", "context", "temperature", "repetition_penalty", "no_greedy",
-                  "seed", "backend", "reward_model")
-_UPSTREAM_SETTINGS = ("limit", "val_data", "val_tokens")
-
-
-def check_shared_results(built) -> None:
+def _check_shared_results(built, node, evaluated: list[tuple[str, dict]]) -> None:
     """Two evaluations of one node that write the same result file (`<Task>.json` for a task both
     evaluate; `upstream.json` for upstream tasks or validation loss) with other settings would each
     be refused over the other's results at run time (a folder holds one result per task), or replace
     each other under --reevaluate: refused here, naming both. Settings are compared as `evolm eval`
-    parses them; pairs where one result holds the other (evolm.eval.contains: samples or a reward
-    model's scores added) pass, as they do at run time. An evaluation whose tasks cannot be listed yet
-    (task files, or a benchmarks folder other than the synthetic data the study makes, not made yet) is
-    left to run time."""
-    import typer.main
-
-    from evolm.cli.main import app
+    parses them (`evaluated`); pairs where one result holds the other (evolm.eval.contains: samples
+    or a reward model's scores added) pass, as they do at run time. An evaluation whose tasks cannot
+    be listed yet (task files, or a benchmarks folder other than the synthetic data the study makes,
+    not made yet) is left to run time."""
     from evolm.eval.contains import holds
     from evolm.eval.suites import expand
     from evolm.eval.tasks.registry import registry_for
-    from evolm.study.runner import Runner
 
-    command, runner = typer.main.get_command(app).commands["eval"], Runner(built, report=False)
-    for node in built.nodes:
-        if node.reward is not None:
+    writers: dict[str, tuple[str, dict]] = {}
+    for name, params in evaluated:
+        folder = Path(params["benchmarks"]) if params.get("benchmarks") else None
+        # the synthetic data a study makes itself, not made yet: its tasks are the built-in ones
+        to_make = (folder is not None and not folder.is_dir() and "synth" in built.study.data
+                   and str(folder) == built.data_paths.get("benchmarks"))
+        try:
+            if folder is not None and not folder.is_dir() and not to_make:
+                raise BadInput(f"{folder} is not made yet")
+            upstream, downstream = expand(params["suite"], folder, registry_for(None if to_make else folder,
+                                                                                params.get("tasks") or ()),
+                                          synth=True if to_make else None)
+        except (BadInput, OSError):
             continue
-        writers: dict[str, tuple[str, dict]] = {}
-        for name, options in node.evals:
-            args = [str(a) for a in runner._eval_commands_of(node, options)[0][4:]]
-            params = command.make_context("evolm eval", args).params
-            folder = Path(params["benchmarks"]) if params.get("benchmarks") else None
-            # the synthetic data a study makes itself, not made yet: its tasks are the built-in ones
-            to_make = (folder is not None and not folder.is_dir() and "synth" in built.study.data
-                       and str(folder) == built.data_paths.get("benchmarks"))
-            try:
-                if folder is not None and not folder.is_dir() and not to_make:
-                    raise BadInput(f"{folder} is not made yet")
-                upstream, downstream = expand(params["suite"], folder, registry_for(None if to_make else folder,
-                                                                                    params.get("tasks") or ()),
-                                              synth=True if to_make else None)
-            except (BadInput, OSError):
+        files = {f"{t}.json": _task_identity(params) for t in downstream}
+        if upstream or params.get("val_data"):
+            files["upstream.json"] = {"upstream tasks": upstream, **{k: None if params.get(k) is None else str(params[k])
+                                                                     for k in ("limit", "val_data", "val_tokens")}}
+        for file, wanted in files.items():
+            other, theirs = writers.setdefault(file, (name, wanted))
+            if "backend" not in wanted or "backend" not in theirs:  # `auto` may be either, on the machine that runs it
+                wanted, theirs = ({k: v for k, v in d.items() if k != "backend"} for d in (wanted, theirs))
+            if other == name or holds(wanted, theirs) or holds(theirs, wanted):
                 continue
-            task = {k: params.get(k) for k in _TASK_SETTINGS}
-            files = {f"{t}.json": _as_identity(task) for t in downstream}
-            if upstream or params.get("val_data"):
-                files["upstream.json"] = {"upstream tasks": upstream, **{k: None if params.get(k) is None else str(params[k])
-                                                                         for k in _UPSTREAM_SETTINGS}}
-            for file, wanted in files.items():
-                other, theirs = writers.setdefault(file, (name, wanted))
-                if "backend" not in wanted or "backend" not in theirs:  # `auto` may be either, on the machine that runs it
-                    wanted, theirs = ({k: v for k, v in d.items() if k != "backend"} for d in (wanted, theirs))
-                if other == name or holds(wanted, theirs) or holds(theirs, wanted):
-                    continue
-                keys = sorted(k.replace("_", "-") for k in _flat(wanted) if _flat(wanted)[k] != _flat(theirs).get(k))
-                raise BadInput(f"Node {node.label}'s evaluations {other!r} and {name!r} both write {file} with "
-                               f"other settings ({', '.join(keys)}); an evaluation folder holds one result per task: "
-                               "give them other tasks, or the same settings.")
+            keys = sorted(k.replace("_", "-") for k in _flat(wanted) if _flat(wanted)[k] != _flat(theirs).get(k))
+            raise BadInput(f"Node {node.label}'s evaluations {other!r} and {name!r} both write {file} with "
+                           f"other settings ({', '.join(keys)}); an evaluation folder holds one result per task: "
+                           "give them other tasks, or the same settings.")
 
 
-def _as_identity(task: dict) -> dict:
-    """A downstream result's identity, as far as evaluation options make it: decoding and reward model
-    apart, as evolm.eval.contains compares them; 'auto' backends left out (which one runs depends on the machine)."""
-    decoding = {k: task[k] for k in ("samples", "max_new_tokens", "context", "temperature", "repetition_penalty", "seed")}
-    out = {"decoding": {**decoding, "greedy": not task["no_greedy"]}, "reward_model": task["reward_model"],
-           "limit": task["limit"]}
-    if task["backend"] not in (None, "auto"):
-        out["backend"] = task["backend"]
+def _task_identity(params: dict) -> dict:
+    """A downstream result's identity as far as `evolm eval`'s options make it (evolm.eval.downstream.identity_key):
+    the decoding as `evolm eval` builds it, the reward model, the limit, and the backend unless `auto`
+    (which one runs depends on the machine)."""
+    from evolm.cli.evaluate import decoding_of
+
+    out = {"decoding": decoding_of(params).key(), "reward_model": params.get("reward_model"), "limit": params.get("limit")}
+    if params.get("backend") not in (None, "auto"):
+        out["backend"] = params["backend"]
     return out
 
 
 def _flat(identity: dict) -> dict:
     return {k2: v2 for k, v in identity.items() for k2, v2 in (v.items() if isinstance(v, dict) else [(k, v)])}
+
 
 @app.command("run")
 def run(
