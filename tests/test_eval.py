@@ -270,6 +270,10 @@ def test_samples_added_to_a_greedy_result_need_no_overwrite_and_answer_it(sft_mo
     again = cli("eval", sft_model, *args(0))
     assert again.code == 0 and "also holds 3 samples per problem" in again.err and len(count_generated) == 10
     assert json.loads(result.read_text())["run"] == now["run"]
+    # the suite summary says which decoding the task's metrics are of: the held one, not the one asked for
+    summary = json.loads((tmp_path / "eval" / "suite-SynthMathLevel1.json").read_text())
+    assert summary["decoding"]["samples"] == 0 and summary["downstream"]["tasks"]["SynthMathLevel1"]["decoding"]["samples"] == 3
+    assert "maj@3" in summary["downstream"]["tasks"]["SynthMathLevel1"]["metrics"]
     # fewer samples than the result holds are not held by it (Pass@K, Maj@K change with K): refused
     fewer = cli("eval", sft_model, *args(2))
     assert fewer.code == 2 and "decoding.samples 3, now 2" in fewer.err and len(count_generated) == 10

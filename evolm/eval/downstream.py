@@ -145,6 +145,9 @@ def suite_summary(results: dict[str, dict]) -> dict:
         members = {name: r["metrics"] for name, r in results.items() if r["domain"] == domain}
         if members:
             groups[domain] = {"tasks": sorted(members), "metrics": group_metrics(members)}
-    return {"tasks": {name: {"domain": r["domain"], "problems": r["problems"], "metrics": r["metrics"], "file": f"{name}.json"}
+    # each task's own decoding: a result that answered this evaluation may hold more than was asked
+    # (samples beside the greedy completion, evolm.eval.contains), and its metrics are of what it holds
+    return {"tasks": {name: {"domain": r["domain"], "problems": r["problems"], "metrics": r["metrics"], "file": f"{name}.json",
+                             "decoding": (r.get("identity") or {}).get("decoding")}
                       for name, r in results.items()}, "groups": groups}
 
