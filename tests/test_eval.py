@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -318,6 +319,40 @@ def test_an_interrupted_replacement_leaves_the_finished_result_whole_and_resumes
     # another limit of the same evaluation, replaced with --overwrite: no "greedy half" to tell of
     other = cli("eval", sft_model, *args(3, limit=18), "--overwrite")
     assert other.code == 0 and "greedy half" not in other.err
+
+
+@pytest.mark.parametrize("stop_at", ["result", "move"])
+def test_a_replacement_stopped_in_its_last_steps_leaves_a_result_with_its_own_samples(stop_at, sft_model, synth_tiny,
+                                                                                      tmp_path, cli, monkeypatch):
+    """A sampled evaluation replacing a finished greedy one, stopped at writing its result or at moving its
+    samples over the old ones: after the next evaluation in the folder (the old, greedy one here) the
+    result there and its samples file are of one evaluation. (Moving the samples first, then writing the
+    result, left the greedy result beside the sampled records, and the greedy evaluation reused them.)"""
+    from evolm.eval import downstream
+
+    def args(samples):
+        return ("--suite", "SynthMathLevel1", "--samples", str(samples), "--limit", "6", "--max-new-tokens", "12",
+                "--benchmarks", synth_tiny, "--out", tmp_path)
+    result, samples = tmp_path / "SynthMathLevel1.json", tmp_path / "SynthMathLevel1.samples.jsonl"
+    assert cli("eval", sft_model, *args(0)).code == 0
+
+    def stop(*_):
+        raise KeyboardInterrupt
+
+    if stop_at == "result":
+        monkeypatch.setattr(downstream, "write_json", stop)
+    else:
+        original_replace = Path.replace
+        monkeypatch.setattr(Path, "replace", lambda self, target: stop() if self.name.endswith(".pending.jsonl")
+                            else original_replace(self, target))
+    assert cli("eval", sft_model, *args(3)).code != 0
+    monkeypatch.undo()
+    again = cli("eval", sft_model, *args(0))
+    assert again.code == 0, again.err
+    now = json.loads(result.read_text())
+    assert {r["run"] for r in _lines(samples)} == {now["run"]} and len(_lines(samples)) == 6
+    assert not (tmp_path / "SynthMathLevel1.samples.pending.jsonl").exists() or stop_at == "result"
+    assert now["identity"]["decoding"]["samples"] == (3 if stop_at == "move" else 0)
 
 
 def test_grade_only_regrades_responses_made_elsewhere(paper_benchmarks, tmp_path, cli):

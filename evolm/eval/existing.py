@@ -22,7 +22,7 @@ from evolm.errors import BadInput
 from evolm.eval.contains import answered_by, holds
 from evolm.eval.identity import LOCATIONS, legacy_run_hash, read_result, same_run
 from evolm.eval.rescore import only_reward_model_differs
-from evolm.eval.records import pending_samples
+from evolm.eval.records import finish_replacement, pending_samples
 from evolm.jsonl import complete_prefix
 
 
@@ -58,6 +58,9 @@ def _conflict(plan: Planned) -> str | None:
         previous = read_result(plan.result)
         if previous is None:
             return f"{plan.result} is not a readable {plan.name} result"
+        if plan.samples is not None:
+            # a finished replacement whose records were not yet moved (no change to anything finished)
+            finish_replacement(previous, plan.samples)
         if same_run(previous, plan.run) and previous.get("limit") == plan.limit:
             return None
         # one that holds the planned one answers it; a result the planned one holds is replaced: nothing is lost

@@ -37,6 +37,19 @@ def pending_samples(samples_path: Path) -> Path:
     return samples_path.with_name(samples_path.name.removesuffix(".samples.jsonl") + ".samples.pending.jsonl")
 
 
+def finish_replacement(result: dict | None, samples_path: Path) -> bool:
+    """Complete a replacement stopped between its two last steps. An evaluation that replaces a finished
+    result writes its new result first and then moves its records from the pending file over the old
+    ones: a pending file of the very run the result names is committed, only not yet moved; it is moved
+    here (True). In that order every stop leaves a state the next evaluation in the folder can tell:
+    before the result is written, the old result and its samples are whole (the pending file resumes)."""
+    pending = pending_samples(samples_path)
+    if result is None or not result.get("run") or samples_run(pending) != result["run"]:
+        return False
+    pending.replace(samples_path)
+    return True
+
+
 def samples_run(path: Path) -> str | None:
     """The evaluation (run hash) a samples file's first record belongs to; None without one."""
     try:
