@@ -372,6 +372,25 @@ def test_grade_only_regrades_responses_made_elsewhere(paper_benchmarks, tmp_path
     assert graded[1]["correct"] == [True, False, True] and graded[1]["answers"][1] == "123456789"
 
 
+def test_a_synthetic_basic_tier_reports_standard_errors_over_its_computations(sft_model, synth_tiny, tmp_path, cli):
+    """Rows of SynthMathBasic1 whose reference solutions are identical ask one computation in other words:
+    the result's standard errors are cluster-robust over them, and its per-problem values name them."""
+    from evolm.eval.metrics import mean_and_stderr
+
+    result = cli("eval", sft_model, "--suite", "SynthMathBasic1", "--samples", "0", "--limit", "40", "--max-new-tokens", "12",
+                 "--benchmarks", synth_tiny, "--out", tmp_path)
+    assert result.code == 0, result.err
+    stored = json.loads((tmp_path / "SynthMathBasic1.json").read_text())
+    rows = _lines(synth_tiny / "benchmarks" / "SynthMathBasic1.jsonl")[:40]
+    clusters = stored["items"]["clusters"]
+    assert len(clusters) == 40 and len(set(clusters)) == len({r["gt_solution"] for r in rows}) < 40
+    assert all((clusters[i] == clusters[j]) == (rows[i]["gt_solution"] == rows[j]["gt_solution"])
+               for i in range(40) for j in range(40))
+    pass1 = stored["metrics"]["pass@1"]
+    assert pass1["clusters"] == len(set(clusters))
+    assert pass1["stderr"] == pytest.approx(mean_and_stderr(stored["items"]["pass@1"], clusters)[1])
+
+
 def test_bad_input_is_one_sentence_and_exit_2(sft_model, base, synth_tiny, paper_benchmarks, tmp_path, cli, monkeypatch):
     unknown = cli("eval", sft_model, "--suite", "nosuch", "--benchmarks", synth_tiny)
     assert unknown.code == 2 and "Unknown suite or task 'nosuch'" in unknown.err

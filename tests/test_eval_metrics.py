@@ -1,10 +1,11 @@
 """Pass@k, Maj@K (with its documented tie-break), correct ratio, RM@K and group means."""
 
+import math
 from math import comb
 
 import pytest
 
-from evolm.eval.metrics import group_metrics, majority, pass_at_k, task_metrics
+from evolm.eval.metrics import group_metrics, item_scores, majority, mean_and_stderr, pass_at_k, task_metrics
 
 
 @pytest.mark.parametrize("n, c, k", [(16, 0, 1), (16, 1, 1), (16, 3, 4), (16, 8, 16), (10, 9, 5), (5, 2, 3), (100, 7, 10)])
@@ -63,6 +64,26 @@ def test_task_metrics_on_known_records():
     assert m["rm_score"]["value"] == pytest.approx((0.1 + 0.95 + 0.5 + 0.2) / 8 + (1 + 2 + 3 + 4) / 8)
     assert m["no_answer"]["value"] == pytest.approx(0.1)
     assert m["pass@1"]["stderr"] == pytest.approx(0.5)
+
+
+def test_rows_of_one_computation_are_one_cluster_in_the_standard_error():
+    values = [1.0, 1.0, 0.0, 0.0, 1.0, 0.0]
+    plain = mean_and_stderr(values)
+    # every value its own cluster: the usual sd / sqrt(n)
+    assert plain[1] == pytest.approx(math.sqrt(sum((v - 0.5) ** 2 for v in values) / 5 / 6))
+    assert mean_and_stderr(values, list("abcdef")) == pytest.approx(plain)
+    # two computations asked twice, right or wrong together, and two asked once: deviations summed per
+    # cluster +1, -1, +0.5, -0.5, over G = 4 clusters
+    mean, se = mean_and_stderr(values, ["a", "a", "b", "b", "c", "d"])
+    assert mean == 0.5 and se == pytest.approx(math.sqrt(4 / 3 * (1 + 1 + 0.25 + 0.25)) / 6) and se > plain[1]
+    assert mean_and_stderr([1.0, 0.0], ["a", "a"]) == (0.5, None)  # one cluster: no error estimate
+    # the metrics and the per-problem values carry the clusters through
+    records = [record([v == 1.0]) for v in values]
+    clusters = ["a", "a", "b", "b", "c", "d"]
+    m = task_metrics(records, clusters)
+    assert m["pass@1"]["stderr"] == pytest.approx(se) and m["pass@1"]["clusters"] == 4
+    assert "clusters" not in task_metrics(records)["pass@1"]
+    assert item_scores(list(range(6)), [{"pass@1": v} for v in values], clusters)["clusters"] == clusters
 
 
 def test_group_means_are_unweighted_over_tasks():

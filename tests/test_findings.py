@@ -401,6 +401,19 @@ def test_paired_se_of_a_mean_over_tasks_and_of_a_curve():
     assert drop.value == pytest.approx(0.08) and judge(1, rows).verdict == SHOWN
 
 
+def test_paired_contrasts_are_cluster_robust_where_results_name_the_computations():
+    # 6 problems, 3 computations asked twice each: the two models differ on both rows of computation x
+    a = findings.Measure(0.5, 0.2, items={"t": ("h", [1.0, 1.0, 0.0, 0.0, 1.0, 0.0], ["x", "x", "y", "y", "z", "z"])})
+    b = findings.Measure(0.2, 0.2, items={"t": ("h", [0.0, 0.0, 0.0, 0.0, 1.0, 0.0], ["x", "x", "y", "y", "z", "z"])})
+    d, mean = [1.0, 1.0, 0.0, 0.0, 0.0, 0.0], 1 / 3
+    independent = math.sqrt(sum((x - mean) ** 2 for x in d) / 5 / 6)
+    clustered = math.sqrt(3 / 2 * ((2 - 2 * mean) ** 2 + (2 * mean) ** 2 + (2 * mean) ** 2)) / 6
+    assert findings.paired_se({0: 1.0, 1: -1.0}, [a, b]) == pytest.approx(clustered) and clustered > independent
+    # results written without clusters (older ones, or tasks of distinct problems): per problem
+    plain = [findings.Measure(m.value, m.se, items={"t": m.items["t"][:2]}) for m in (a, b)]
+    assert findings.paired_se({0: 1.0, 1: -1.0}, plain) == pytest.approx(independent)
+
+
 def test_replicates_are_not_paired():
     rows = [pt(400_000, 0.30, 0.02, seed=0, **scored([1.0] * 3 + [0.0] * 7)), pt(400_000, 0.30, 0.02, seed=1, **scored([1.0] * 3 + [0.0] * 7)),
             pt(400_000, 0.40, 0.02, completed=False, tokens_done=200_000, **scored([1.0] * 4 + [0.0] * 6))]

@@ -126,10 +126,11 @@ def evaluate_task(task: Task, model: dict, decoding: Decoding, generator: Genera
                 done[record["id"]] = record
             progress.update(len(records))
     ordered = [done[row["id"]] for row in rows]
+    clusters = task.clusters(rows)  # the computation each row asks, where the task knows (a synthetic basic tier)
     result = {
         "schema": RESULT_SCHEMA, "run": run, "task": task.name, "domain": task.domain, "suite": task.suite, "limit": limit,
-        "problems": len(ordered), "metrics": task_metrics(ordered), "identity": key,
-        "items": item_scores([r["id"] for r in ordered], [problem_scores(r) for r in ordered]),
+        "problems": len(ordered), "metrics": task_metrics(ordered, clusters), "identity": key,
+        "items": item_scores([r["id"] for r in ordered], [problem_scores(r) for r in ordered], clusters),
         "samples_file": samples_path.name, "wall_time_s": round(time.monotonic() - started, 2),
         "compute": compute.record(compute.downstream_tokens(ordered, generator.tokenizer) if generator.tokenizer else None,
                                   generator.params), **stamp(),

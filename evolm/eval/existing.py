@@ -41,6 +41,9 @@ class Planned:
 def check(planned: list[Planned], *, overwrite: bool, rescore: bool = False) -> None:
     """Refuse (BadInput) when a planned result would replace one of other settings, unless `overwrite`;
     with `rescore`, unless every planned result is a finished one but for its reward model."""
+    for plan in planned:  # a finished replacement whose records were not yet moved: no change to anything finished
+        if plan.samples is not None and plan.result.exists():
+            finish_replacement(read_result(plan.result), plan.samples)
     if rescore:
         for plan in planned:
             reason = _not_rescorable(plan)
@@ -58,9 +61,6 @@ def _conflict(plan: Planned) -> str | None:
         previous = read_result(plan.result)
         if previous is None:
             return f"{plan.result} is not a readable {plan.name} result"
-        if plan.samples is not None:
-            # a finished replacement whose records were not yet moved (no change to anything finished)
-            finish_replacement(previous, plan.samples)
         if same_run(previous, plan.run) and previous.get("limit") == plan.limit:
             return None
         # one that holds the planned one answers it; a result the planned one holds is replaced: nothing is lost

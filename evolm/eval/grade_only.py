@@ -60,6 +60,6 @@ def grade_responses(path: Path, task: Task, out: Path, *, greedy_first: bool, ov
     samples = out / f"{task.name}.graded.jsonl"
     atomic_write_text(samples, "".join(dumps(r, sort_keys=False) + "\n" for r in records))
     result = {"schema": RESULT_SCHEMA, "run": run, "task": task.name, "domain": task.domain, "suite": task.suite, "problems": len(records),
-              "metrics": task_metrics(records), "identity": key, "samples_file": samples.name, **stamp()}
+              "metrics": task_metrics(records, task.clusters([row for row, _ in pairs])), "identity": key, "samples_file": samples.name, **stamp()}
     write_json(out / f"{task.name}.graded.json", result)
     return result

@@ -1,7 +1,8 @@
 """Downstream metrics from per-problem verdicts: Pass@1, Maj@K, Pass@K, correct ratio, RM@K.
 
 Every metric is a mean over problems, reported with its standard error (sample standard deviation
-over problems / sqrt(n)). Group scores (ID, OOD) are unweighted means of task scores, as in the
+over problems / sqrt(n); cluster-robust over computations where a task says which rows ask the same
+one, `Task.clusters`). Group scores (ID, OOD) are unweighted means of task scores, as in the
 paper, with the standard error sqrt(sum of squared task errors) / number of tasks.
 
 A result also keeps its per-problem values (`item_scores`): two models evaluated on the same
@@ -56,14 +57,21 @@ def majority(answers: Sequence[str | None], same: Callable[[str, str], bool]) ->
     return best[0]
 
 
-def mean_and_stderr(values: Sequence[float]) -> tuple[float | None, float | None]:
+def mean_and_stderr(values: Sequence[float], clusters: Sequence | None = None) -> tuple[float | None, float | None]:
+    """The mean and its standard error. With `clusters` (a label per value), the cluster-robust one:
+    deviations summed within each cluster, sqrt(G / (G - 1) * sum over clusters of their square) / n,
+    which with every value its own cluster is the usual sd / sqrt(n). Written here because the
+    statistics libraries at hand (numpy, scipy) have no cluster-robust SE of a mean."""
     if not values:
         return None, None
     mean = sum(values) / len(values)
-    if len(values) < 2:
+    labels = clusters if clusters is not None else range(len(values))
+    sums: dict = {}
+    for value, label in zip(values, labels):
+        sums[label] = sums.get(label, 0.0) + value - mean
+    if len(sums) < 2:
         return mean, None
-    variance = sum((v - mean) ** 2 for v in values) / (len(values) - 1)
-    return mean, math.sqrt(variance / len(values))
+    return mean, math.sqrt(len(sums) / (len(sums) - 1) * sum(d * d for d in sums.values())) / len(values)
 
 
 def unbiased_ks(n: int) -> list[int]:
@@ -105,29 +113,37 @@ def problem_scores(record: dict) -> dict[str, float]:
     return scores
 
 
-def task_metrics(records: Sequence[dict]) -> dict[str, dict]:
-    """{metric: {"value", "stderr", "n"}} over problems.
+def task_metrics(records: Sequence[dict], clusters: Sequence[str] | None = None) -> dict[str, dict]:
+    """{metric: {"value", "stderr", "n"}} over problems; with `clusters` (a label per record: the
+    computation it asks), cluster-robust standard errors and "clusters": how many the metric spans.
 
     `correct_ratio` averages only over problems with at least one correct sample (the paper's
     definition); `correct_ratio_all` over every problem.
     """
     per_metric: dict[str, list[float]] = {}
-    for record in records:
+    labels: dict[str, list] = {}
+    for i, record in enumerate(records):
         for name, value in problem_scores(record).items():
             per_metric.setdefault(name, []).append(value)
+            labels.setdefault(name, []).append(clusters[i] if clusters is not None else i)
     result = {}
     for name in sorted(per_metric):
-        mean, stderr = mean_and_stderr(per_metric[name])
+        mean, stderr = mean_and_stderr(per_metric[name], labels[name])
         result[name] = {"value": mean, "stderr": stderr, "n": len(per_metric[name])}
+        if clusters is not None:
+            result[name]["clusters"] = len(set(labels[name]))
     return result
 
 
-def item_scores(ids: Sequence, scores: Sequence[dict[str, float]]) -> dict:
+def item_scores(ids: Sequence, scores: Sequence[dict[str, float]], clusters: Sequence[str] | None = None) -> dict:
     """{"ids_sha256": hash of the ordered problem ids, metric: [value per problem]} for every metric
-    defined on all problems (the correct ratio, defined only where a sample is right, is left out)."""
+    defined on all problems (the correct ratio, defined only where a sample is right, is left out);
+    with `clusters`, "clusters": the label per problem, for cluster-robust paired contrasts."""
     names = set.intersection(*(set(s) for s in scores)) if scores else set()
     items: dict = {"ids_sha256": sha256_bytes(json.dumps([str(i) for i in ids]).encode())}
     items.update({name: [round(float(s[name]), 6) for s in scores] for name in sorted(names)})
+    if clusters is not None:
+        items["clusters"] = list(clusters)
     return items
 
 

@@ -34,6 +34,7 @@ from dataclasses import asdict, dataclass, field
 from itertools import combinations
 from typing import Callable
 
+from evolm.eval.metrics import mean_and_stderr
 from evolm.report.collect import with_settings
 from evolm.report.rows import ITEMS, MEMBERS, SEEDS, SETTINGS, downstream_groups, swept_knobs
 from evolm.units import format_count
@@ -49,7 +50,8 @@ class Measure:
     value: float
     se: float | None
     replicates: int = 1
-    # {task: (problem ids hash, [value per problem])} of a single evaluation, for paired contrasts
+    # {task: (problem ids hash, [value per problem], [cluster per problem] or None)} of a single
+    # evaluation, for paired contrasts
     items: dict | None = field(default=None, repr=False, compare=False)
     # a mean over tasks: each task's own measure (rows' MEMBERS), to compare it with a mean over others
     parts: dict[str, "Measure"] | None = field(default=None, repr=False, compare=False)
@@ -251,18 +253,22 @@ def _diff(name: str, a: Measure, b: Measure) -> Effect:
 
 def paired_se(coefs: dict[int, float], measures: list[Measure]) -> float | None:
     """The SE of sum_k c_k m_k from per-problem values, when every measure has them for the same
-    tasks over the same problems; each measure is an unweighted mean over its tasks."""
+    tasks over the same problems; each measure is an unweighted mean over its tasks. Cluster-robust
+    over the problems' computations where the results name them (the same problems: the same labels)."""
     items = [measures[i].items for i in coefs]
     if not items or any(not it for it in items) or any(set(it) != set(items[0]) for it in items):
         return None
     variance = 0.0
     for task in items[0]:
         vectors = [it[task] for it in items]
-        if len({sha for sha, _ in vectors}) != 1 or len({len(v) for _, v in vectors}) != 1 or len(vectors[0][1]) < 2:
+        if len({v[0] for v in vectors}) != 1 or len({len(v[1]) for v in vectors}) != 1 or len(vectors[0][1]) < 2:
             return None
-        contrast = [sum(c * v[j] for c, (_, v) in zip(coefs.values(), vectors)) for j in range(len(vectors[0][1]))]
-        n, mean = len(contrast), sum(contrast) / len(contrast)
-        variance += sum((x - mean) ** 2 for x in contrast) / (n - 1) / n
+        contrast = [sum(c * v[1][j] for c, v in zip(coefs.values(), vectors)) for j in range(len(vectors[0][1]))]
+        clusters = next((v[2] for v in vectors if len(v) > 2 and v[2] and len(v[2]) == len(contrast)), None)
+        se = mean_and_stderr(contrast, clusters)[1]
+        if se is None:
+            return None
+        variance += se * se
     return math.sqrt(variance) / len(items[0])
 
 

@@ -132,8 +132,9 @@ def add_settings(rows: list[dict], runs: list[Run]) -> None:
 
 
 def _add_items(items: dict, column: str, task: str, stored: dict | None, metric: str | None) -> None:
+    """{task: (ids hash, values, cluster labels or None)} (evolm.eval.metrics.item_scores)."""
     if stored and metric in stored and stored.get("ids_sha256"):
-        items[column] = {task: (stored["ids_sha256"], stored[metric])}
+        items[column] = {task: (stored["ids_sha256"], stored[metric], stored.get("clusters"))}
 
 
 def _group_items(items: dict, column: str, members: list[str]) -> None:

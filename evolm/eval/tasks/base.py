@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Callable, Protocol
 
 from evolm.errors import BadInput
-from evolm.fsutil import sha256_file
+from evolm.fsutil import sha256_bytes, sha256_file
 from evolm.jsonl import read_jsonl
 
 DOMAINS = ("id", "ood")
@@ -50,6 +50,10 @@ class TaskSpec:
     file: Path | None = None  # source "file": the declared test file; else found in --benchmarks
     hub: Any = None  # source "hub": the HubTask recipe (hub sources, pinned subset and order, prompt wrapper)
     family: str = ""  # filled in by the registry: the grader family's FAMILY
+    # "solution": rows whose reference solutions are identical are one computation in other words (the
+    # synthetic basic tiers draw 500 problems from a few hundred computations); their standard errors are
+    # then cluster-robust over computations (evolm.eval.metrics), since such rows are right or wrong together
+    cluster_by: str | None = None
 
     def __post_init__(self):
         if self.domain not in DOMAINS:
@@ -104,6 +108,12 @@ class Task:
 
     def sha256(self) -> str:
         return sha256_file(self.path)
+
+    def clusters(self, rows: list[dict]) -> list[str] | None:
+        """A label per row naming the computation it asks (TaskSpec.cluster_by), or None: each its own."""
+        if self.spec.cluster_by != "solution":
+            return None
+        return [sha256_bytes(str(row.get("gt_solution")).encode())[:12] for row in rows]
 
     def grade(self, completion: str | None, gold: str | None) -> tuple[str | None, bool]:
         return grade(self.grader, completion, gold)

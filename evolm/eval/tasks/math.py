@@ -142,6 +142,6 @@ TASKS = (
     # The synthetic ladder, easiest first: basic tiers 1-3 (a bare operation on digits, then one-
     # and two-step word problems on digits), then
     # the GSM8K-shaped levels 1-3.
-    *(TaskSpec(f"SynthMathBasic{n}", "id", "synth-id", "synth") for n in (1, 2, 3)),
+    *(TaskSpec(f"SynthMathBasic{n}", "id", "synth-id", "synth", cluster_by="solution") for n in (1, 2, 3)),
     *(TaskSpec(f"SynthMathLevel{n}", "id", "synth-id", "synth") for n in (1, 2, 3)),
 )
