@@ -77,6 +77,8 @@ def test_rows_of_one_computation_are_one_cluster_in_the_standard_error():
     mean, se = mean_and_stderr(values, ["a", "a", "b", "b", "c", "d"])
     assert mean == 0.5 and se == pytest.approx(math.sqrt(4 / 3 * (1 + 1 + 0.25 + 0.25)) / 6) and se > plain[1]
     assert mean_and_stderr([1.0, 0.0], ["a", "a"]) == (0.5, None)  # one cluster: no error estimate
+    with pytest.raises(ValueError):  # a label short: refused, never a silently shorter sum
+        mean_and_stderr(values, ["a"] * 5)
     # the metrics and the per-problem values carry the clusters through
     records = [record([v == 1.0]) for v in values]
     clusters = ["a", "a", "b", "b", "c", "d"]
@@ -92,3 +94,17 @@ def test_group_means_are_unweighted_over_tasks():
     g = group_metrics({"A": a, "B": b})
     assert g["pass@1"]["value"] == pytest.approx(0.4)
     assert g["pass@1"]["stderr"] == pytest.approx(0.025)
+
+
+def test_a_task_clusters_rows_by_reference_solution_and_a_row_without_one_alone():
+    from pathlib import Path
+
+    from evolm.eval.tasks.base import Task, TaskSpec
+
+    task = Task(TaskSpec("SynthMathBasic1", "id", "synth-id", "synth", cluster_by="solution"), Path("unused.jsonl"), None)
+    rows = [{"id": "a", "gt_solution": "1 + 2 = 3."}, {"id": "b", "gt_solution": "1 + 2 = 3."},
+            {"id": "c", "gt_solution": "2 + 2 = 4."}, {"id": "d"}, {"id": "e"}]
+    labels = task.clusters(rows)
+    assert labels[0] == labels[1] and len(set(labels)) == 4  # d and e are not one cluster
+    plain = Task(TaskSpec("GSM8KPlatinum", "id", "id", "hub"), Path("unused.jsonl"), None)
+    assert plain.clusters(rows) is None

@@ -412,6 +412,9 @@ def test_paired_contrasts_are_cluster_robust_where_results_name_the_computations
     # results written without clusters (older ones, or tasks of distinct problems): per problem
     plain = [findings.Measure(m.value, m.se, items={"t": m.items["t"][:2]}) for m in (a, b)]
     assert findings.paired_se({0: 1.0, 1: -1.0}, plain) == pytest.approx(independent)
+    # the same ids grouped otherwise (another version of the test file): not paired at all
+    regrouped = findings.Measure(b.value, b.se, items={"t": ("h", b.items["t"][1], ["x", "y", "y", "y", "z", "z"])})
+    assert findings.paired_se({0: 1.0, 1: -1.0}, [a, regrouped]) is None
 
 
 def test_replicates_are_not_paired():

@@ -67,7 +67,7 @@ def mean_and_stderr(values: Sequence[float], clusters: Sequence | None = None) -
     mean = sum(values) / len(values)
     labels = clusters if clusters is not None else range(len(values))
     sums: dict = {}
-    for value, label in zip(values, labels):
+    for value, label in zip(values, labels, strict=True):
         sums[label] = sums.get(label, 0.0) + value - mean
     if len(sums) < 2:
         return mean, None

@@ -264,7 +264,10 @@ def paired_se(coefs: dict[int, float], measures: list[Measure]) -> float | None:
         if len({v[0] for v in vectors}) != 1 or len({len(v[1]) for v in vectors}) != 1 or len(vectors[0][1]) < 2:
             return None
         contrast = [sum(c * v[1][j] for c, v in zip(coefs.values(), vectors)) for j in range(len(vectors[0][1]))]
-        clusters = next((v[2] for v in vectors if len(v) > 2 and v[2] and len(v[2]) == len(contrast)), None)
+        labels = [v[2] for v in vectors if len(v) > 2 and v[2]]
+        if any(other != labels[0] for other in labels[1:]) or (labels and len(labels[0]) != len(contrast)):
+            return None  # the same ids grouped otherwise (another version of the test file): not paired
+        clusters = labels[0] if labels else None
         se = mean_and_stderr(contrast, clusters)[1]
         if se is None:
             return None
