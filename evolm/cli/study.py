@@ -69,7 +69,7 @@ def check_commands(built) -> None:
             continue
         evaluated = []  # (named evaluation, its options as `evolm eval` parses them on the node itself)
         for name, options in node.evals:
-            node_and_exports = [parse(node, command[3:]) for command in runner._eval_commands_of(node, options)]
+            node_and_exports = [parse(node, command[3:]) for command in runner.eval_commands_of(node, options)]
             evaluated.append((name, node_and_exports[0]))
         _check_shared_results(built, node, evaluated)
 
@@ -206,7 +206,8 @@ def _check_shared_results(built, node, evaluated: list[tuple[str, dict]]) -> Non
                 wanted, theirs = ({k: v for k, v in d.items() if k != "backend"} for d in (wanted, theirs))
             if other == name or holds(wanted, theirs) or holds(theirs, wanted):
                 continue
-            keys = sorted(k.replace("_", "-") for k in _flat(wanted) if _flat(wanted)[k] != _flat(theirs).get(k))
+            mine, other_settings = _flat(wanted), _flat(theirs)
+            keys = sorted(k.replace("_", "-") for k, v in mine.items() if v != other_settings.get(k))
             raise BadInput(f"Node {node.label}'s evaluations {other!r} and {name!r} both write {file} with "
                            f"other settings ({', '.join(keys)}); an evaluation folder holds one result per task: "
                            "give them other tasks, or the same settings.")

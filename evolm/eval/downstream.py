@@ -25,7 +25,7 @@ from evolm.eval.generate import Decoding, render_prompts
 from evolm.eval.identity import legacy_run_hash, read_result, run_hash, same_run
 from evolm.eval.metrics import group_metrics, item_scores, problem_scores, task_metrics
 from evolm.eval.contains import adds_samples, answered_by, what_it_adds
-from evolm.eval.records import SampleLog, build_record, finish_replacement, pending_samples, samples_run
+from evolm.eval.records import SampleLog, build_record, pending_samples, samples_run
 from evolm.eval.rescore import rescore
 from evolm.eval.tasks.base import Task
 from evolm.provenance import stamp
@@ -76,7 +76,6 @@ def evaluate_task(task: Task, model: dict, decoding: Decoding, generator: Genera
     result_path = out_dir / f"{task.name}.json"
     stored = read_result(result_path)  # the task's result in this folder, of whatever evaluation
     samples_path = out_dir / f"{task.name}.samples.jsonl"
-    finish_replacement(stored, samples_path)  # a replacement stopped after its result was written
     if stored is not None and stored.get("limit") == limit and same_run(stored, run):
         log(f"{task.name}: reusing the finished result in {result_path}")
         return stored
@@ -90,7 +89,7 @@ def evaluate_task(task: Task, model: dict, decoding: Decoding, generator: Genera
     # A finished result this evaluation replaces keeps its samples until the new ones are complete: the
     # new records (those rescored from it included) go to a side file, renamed over them just after the
     # new result is written, so that an interruption leaves the old result whole and a rerun resumes (and
-    # a stop between the two steps is completed by the next evaluation here: finish_replacement).
+    # a stop between the two steps is completed by the next evaluation here, in evolm.eval.existing.check).
     pending = pending_samples(samples_path)
     replacing = samples_run(pending) == run  # an interrupted replacement of this evaluation: resumed
     if not replacing:
@@ -135,7 +134,7 @@ def evaluate_task(task: Task, model: dict, decoding: Decoding, generator: Genera
         "compute": compute.record(compute.downstream_tokens(ordered, generator.tokenizer) if generator.tokenizer else None,
                                   generator.params), **stamp(),
     }
-    write_json(result_path, result)  # first: a stop before the move below is completed by finish_replacement
+    write_json(result_path, result)  # first: a stop before the move below is completed by existing.check
     if samples.path != samples_path:
         samples.path.replace(samples_path)
     return result

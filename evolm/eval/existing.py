@@ -41,7 +41,9 @@ class Planned:
 def check(planned: list[Planned], *, overwrite: bool, rescore: bool = False) -> None:
     """Refuse (BadInput) when a planned result would replace one of other settings, unless `overwrite`;
     with `rescore`, unless every planned result is a finished one but for its reward model."""
-    for plan in planned:  # a finished replacement whose records were not yet moved: no change to anything finished
+    # A finished replacement whose records were not yet moved is completed first (no change to anything
+    # finished): every evaluation passes here before it reads a result or its samples (evolm.eval.run).
+    for plan in planned:
         if plan.samples is not None and plan.result.exists():
             finish_replacement(read_result(plan.result), plan.samples)
     if rescore:

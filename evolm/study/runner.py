@@ -132,7 +132,7 @@ class Runner:
         how = launch.for_node(self.plan.study, node, on_slurm=self.on_slurm)
         return launch.command(how, self.train_args(node), on_slurm=self.on_slurm)
 
-    def _eval_commands_of(self, node: Node, options: dict, *more) -> list[list[str]]:
+    def eval_commands_of(self, node: Node, options: dict, *more) -> list[list[str]]:
         extra = [] if "benchmarks" in options or "benchmarks" not in self.plan.data_paths else \
             ["--benchmarks", self.plan.data_paths["benchmarks"]]
         return [self._evolm("eval", target, *self._flags(options), *extra, *more) for target in [node.path, *node.exports()]]
@@ -143,9 +143,9 @@ class Runner:
         else that differs from the node's own evaluation is refused, never generated again."""
         if node.reward is not None:
             return [command for target in node.scores for name, options in target.evals if name in node.reward.score
-                    for command in self._eval_commands_of(target, options, "--reward-model", node.path, "--rescore")]
+                    for command in self.eval_commands_of(target, options, "--reward-model", node.path, "--rescore")]
         replace = ("--overwrite",) if self.reevaluate else ()
-        return [command for _, options in node.evals for command in self._eval_commands_of(node, options, *replace)]
+        return [command for _, options in node.evals for command in self.eval_commands_of(node, options, *replace)]
 
     # --- an rm node's samples -------------------------------------------------------------
     def samples_dir(self, node: Node) -> Path:
