@@ -184,6 +184,10 @@ def test_means_over_different_tasks_are_compared_on_the_tasks_they_share():
     assert "(on the 1 tasks all were scored on; not SynthMathLevel2)" in effect.name
     apart = judge(4, [no_cpt, sft(1000, 2.0, on_tasks({"SynthMathLevel3": 0.20}))])
     assert apart.verdict == NOISY and "no task in common" in apart.tests[0].effects[0].name
+    # two seeds without CPT (Level1 10 and 14%): on the shared task, their spread over Level1 alone
+    seeds = [sft(1000, 2.0, on_tasks({"SynthMathLevel1": a, "SynthMathLevel2": 0.50}), domain=0, seed=s) for s, a in ((0, 0.10), (1, 0.14))]
+    effect = judge(4, [*seeds, sft(1000, 2.0, on_tasks({"SynthMathLevel1": 0.20}))]).tests[0].effects[0]
+    assert effect.value == pytest.approx(0.08) and effect.se == pytest.approx(math.sqrt(0.01 ** 2 + 0.02 ** 2 + 0.01 ** 2))
 
 
 def test_f4_compares_the_base_without_cpt_with_each_cpt_setting():
@@ -417,11 +421,33 @@ def test_paired_contrasts_are_cluster_robust_where_results_name_the_computations
     assert findings.paired_se({0: 1.0, 1: -1.0}, [a, regrouped]) is None
 
 
-def test_replicates_are_not_paired():
-    rows = [pt(400_000, 0.30, 0.02, seed=0, **scored([1.0] * 3 + [0.0] * 7)), pt(400_000, 0.30, 0.02, seed=1, **scored([1.0] * 3 + [0.0] * 7)),
-            pt(400_000, 0.40, 0.02, completed=False, tokens_done=200_000, **scored([1.0] * 4 + [0.0] * 6))]
-    cond = next(c for c in findings.conditions(rows) if c.get("completed"))
-    assert cond.measure("upstream_avg").items is None and cond.measure("upstream_avg").replicates == 2
+def test_replicates_pair_their_per_problem_means_and_add_their_spread():
+    # two seeds on the same 10 problems (30% and 40%) against one run on them (40%)
+    seed0, seed1, other = [1.0] * 3 + [0.0] * 7, [1.0] * 4 + [0.0] * 6, [0.0] + [1.0] * 4 + [0.0] * 5
+    rows = [pt(400_000, 0.30, 0.145, seed=0, **scored(seed0)), pt(400_000, 0.40, 0.163, seed=1, **scored(seed1)),
+            pt(400_000, 0.40, 0.163, completed=False, tokens_done=200_000, **scored(other))]
+    done, unfinished = sorted(findings.conditions(rows), key=lambda c: not c.get("completed"))
+    m = done.measure("upstream_avg")
+    means = [1.0, 1.0, 1.0, 0.5] + [0.0] * 6
+    spread = 0.05 ** 2  # var(0.30, 0.40) / 2
+    assert m.replicates == 2 and m.items["SynthClozeText"][1] == means and m.seed_var == pytest.approx(spread)
+    assert m.se == pytest.approx(math.sqrt(sd(means) ** 2 / 10 + spread))
+    # the contrast pairs the per-problem means with the other run's values and adds the seeds' spread
+    d = [a - b for a, b in zip(means, other)]
+    effect = findings._diff("d", m, unfinished.measure("upstream_avg"))
+    assert effect.value == pytest.approx(-0.05) and effect.se == pytest.approx(math.sqrt(sd(d) ** 2 / 10 + spread))
+    # seeds that agree by chance keep the problems' error, not divided by the number of seeds: they share the problems
+    twin = [pt(400_000, 0.30, 0.145, seed=s, **scored(seed0)) for s in (0, 1)]
+    assert findings.conditions(twin)[0].measure("upstream_avg").se == pytest.approx(sd(seed0) / math.sqrt(10))
+    # seeds scored on other problems: not paired, the mean of their SEs (an upper bound) and the spread
+    rows[1] = pt(400_000, 0.40, 0.163, seed=1, **scored(seed1, ids="ids-b"))
+    m = findings.conditions(rows)[0].measure("upstream_avg")
+    assert m.items is None and m.se == pytest.approx(math.sqrt(((0.145 + 0.163) / 2) ** 2 + spread))
+
+
+def sd(values):
+    mean = sum(values) / len(values)
+    return math.sqrt(sum((v - mean) ** 2 for v in values) / (len(values) - 1))
 
 
 # replicates, the overall verdict
@@ -429,13 +455,14 @@ def test_replicates_are_not_paired():
 
 def test_seed_replicates_are_averaged_with_their_spread():
     m = findings.mean_measure([(0.30, 0.01), (0.40, 0.01)])
-    assert m.value == pytest.approx(0.35) and m.se == pytest.approx(0.05) and m.replicates == 2
-    # seeds that agree by chance keep the evaluation's error of the mean as a floor
-    assert findings.mean_measure([(0.30, 0.02), (0.30, 0.02)]).se == pytest.approx(math.sqrt(2) * 0.02 / 2)
+    assert m.value == pytest.approx(0.35) and m.se == pytest.approx(math.hypot(0.05, 0.01)) and m.replicates == 2
+    # seeds that agree by chance keep the evaluation's error
+    assert findings.mean_measure([(0.30, 0.02), (0.30, 0.02)]).se == pytest.approx(0.02)
     rows = [pt(400_000, 0.40, seed=0), pt(400_000, 0.44, seed=1), big(100_000, 0.35)]
     f = judge(2, rows)
     assert f.tests[0].runs[0] == "1M-400000T x2 (seeds 0,1)"
-    assert f.tests[0].effects[0].value == pytest.approx(0.07) and f.tests[0].effects[0].se == pytest.approx(math.hypot(0.02, 0.005))
+    assert f.tests[0].effects[0].value == pytest.approx(0.07)
+    assert f.tests[0].effects[0].se == pytest.approx(math.sqrt(0.02 ** 2 + 0.005 ** 2 + 0.005 ** 2))
 
 
 def test_replicates_are_named_by_the_seeds_that_differ_in_numeric_order_unknown_last():

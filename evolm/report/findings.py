@@ -18,8 +18,15 @@ Differences between checkpoints evaluated on the same problems are paired: the s
 contrast (a difference, or the per-doubling gains of F1 and F5) is that of its per-problem values,
 sqrt(var(sum_k c_k x_k,i) / n) per task, which removes the variance of which problems were drawn
 (a strong model and a weak one find the same problems easy). Where the per-problem values are
-missing (results written before they were kept, different problem sets, or replicates averaged over
-seeds), conditions are treated as independent: sqrt(sum_k c_k^2 se_k^2).
+missing (results written before they were kept, or different problem sets), conditions are
+treated as independent: sqrt(sum_k c_k^2 se_k^2).
+
+Replicates (seeds) of a condition are averaged. Their mean has two errors: training's randomness,
+estimated by the seeds' spread (var over seeds / n), and the drawing of the problems, which seeds
+evaluated on the same problems share, so it is not divided by the number of seeds: it is the error
+of the per-problem means over the seeds, paired like a single run's. A contrast's SE is then
+sqrt(paired^2 + sum_k c_k^2 spread_k^2). A condition of one seed has no spread to estimate: its SE
+is the evaluation's alone, so a replicated condition reads as noisier than a single run that is not.
 
 2 SE is about a 95% two-sided interval for a difference of roughly normal estimates: a screen for
 "these runs can tell", not a significance test corrected for the many comparisons made here.
@@ -55,15 +62,45 @@ class Measure:
     items: dict | None = field(default=None, repr=False, compare=False)
     # a mean over tasks: each task's own measure (rows' MEMBERS), to compare it with a mean over others
     parts: dict[str, "Measure"] | None = field(default=None, repr=False, compare=False)
+    # the replicates' own values, in the condition's row order (None for one run)
+    replicate_values: list[float] | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def seed_var(self) -> float:
+        """The variance of the mean that training's randomness adds: var over seeds / n (0 for one run)."""
+        return seed_variance(self.replicate_values)
+
+    @property
+    def problem_se(self) -> float | None:
+        """The SE without the seeds' spread: the error of drawing these problems."""
+        return None if self.se is None else math.sqrt(max(self.se * self.se - self.seed_var, 0.0))
+
+
+def seed_variance(values: list[float] | None) -> float:
+    if not values or len(values) < 2:
+        return 0.0
+    mean = sum(values) / len(values)
+    return sum((v - mean) ** 2 for v in values) / (len(values) - 1) / len(values)
 
 
 def on_tasks(m: Measure, tasks: set[str]) -> Measure:
-    """A mean over tasks recomputed over some of them: the unweighted mean, its SE sqrt(sum se^2) / n."""
+    """A mean over tasks recomputed over some of them: the unweighted mean; its problem error
+    sqrt(sum se^2) / n over the tasks, and the spread of each seed's mean over them."""
     parts = [m.parts[t] for t in sorted(tasks)]
-    errors = [p.se for p in parts]
-    se = None if None in errors else math.sqrt(sum(e * e for e in errors)) / len(parts)
+    errors = [p.problem_se for p in parts]
+    problem = None if None in errors else math.sqrt(sum(e * e for e in errors)) / len(parts)
+    per_seed = [p.replicate_values for p in parts]
+    replicates = ([sum(v[i] for v in per_seed) / len(parts) for i in range(len(per_seed[0]))]
+                  if per_seed[0] and all(v and len(v) == len(per_seed[0]) for v in per_seed) else None)
+    if replicates is None and any(p.seed_var for p in parts):
+        # seeds not aligned across tasks: their spreads added as if fully correlated (an upper bound),
+        # and not paired, which would leave that spread out
+        spread = sum(math.sqrt(p.seed_var) for p in parts) / len(parts)
+        se = None if problem is None else math.hypot(problem, spread)
+        return Measure(sum(p.value for p in parts) / len(parts), se, m.replicates)
+    se = None if problem is None else math.sqrt(problem * problem + seed_variance(replicates))
     items = {t: v for t, v in m.items.items() if t in tasks} if m.items and set(m.items) >= tasks else None
-    return Measure(sum(p.value for p in parts) / len(parts), se, m.replicates, items)
+    return Measure(sum(p.value for p in parts) / len(parts), se, m.replicates, items, replicate_values=replicates)
 
 
 @dataclass
@@ -97,20 +134,42 @@ def at_floor(*measures: Measure) -> bool:
     return all(m.value <= Z * (m.se or 0.0) for m in measures)
 
 
-def mean_measure(points: list[tuple[float, float | None]]) -> Measure | None:
-    """The mean of replicate values. Its SE is the spread over seeds (sd / sqrt(n)), but never less
-    than the evaluations' own error of the mean (sqrt(sum se^2) / n): two or three seeds can agree
-    by chance, and a spread of zero would make any difference look certain."""
+def averaged_items(stored: list[dict | None]) -> dict | None:
+    """The replicates' per-problem values averaged problem by problem ({task: (ids hash, means,
+    cluster labels)}), when every replicate was scored on the same problems grouped alike; else None."""
+    if not stored or any(not it for it in stored) or any(set(it) != set(stored[0]) for it in stored):
+        return None
+    out = {}
+    for task in stored[0]:
+        vectors = [it[task] for it in stored]
+        labels = [v[2] if len(v) > 2 else None for v in vectors]
+        if len({v[0] for v in vectors}) != 1 or len({len(v[1]) for v in vectors}) != 1 or any(x != labels[0] for x in labels):
+            return None
+        out[task] = (vectors[0][0], [sum(column) / len(vectors) for column in zip(*(v[1] for v in vectors))], labels[0])
+    return out
+
+
+def mean_measure(points: list[tuple[float, float | None]], stored: list[dict | None] | None = None) -> Measure | None:
+    """The mean of replicate values (value, SE), with each replicate's per-problem values if any.
+    Its SE: sqrt(spread^2 + problem^2), the spread over seeds (sd / sqrt(n)) and the error of the
+    problems drawn, which the seeds share: that of the per-problem means over the seeds where all have
+    them for the same problems, else the mean of the replicates' SEs (the SE of a mean of estimates
+    is at most the mean of their SEs: an upper bound, reached when the seeds agree problem by problem)."""
     if not points:
         return None
     values = [v for v, _ in points]
     n, mean = len(values), sum(values) / len(values)
     errors = [e for _, e in points]
-    eval_se = None if None in errors else math.sqrt(sum(e * e for e in errors)) / n
+    stored = stored if stored is not None and len(stored) == n else [None] * n
     if n == 1:
-        return Measure(mean, eval_se)
-    spread = math.sqrt(sum((v - mean) ** 2 for v in values) / (n - 1) / n)
-    return Measure(mean, spread if eval_se is None else max(spread, eval_se), n)
+        return Measure(mean, errors[0], items=stored[0])
+    items = averaged_items(stored)
+    problem = paired_se({0: 1.0}, [Measure(mean, None, items=items)]) if items else None
+    if problem is None and None not in errors:
+        problem, items = sum(errors) / n, None
+    spread = seed_variance(values)
+    se = None if problem is None else math.sqrt(problem * problem + spread)
+    return Measure(mean, se, n, items, replicate_values=values)
 
 
 @dataclass(eq=False)
@@ -131,9 +190,8 @@ class Condition:
         return tuple(s for s in self.rows[0].get(SETTINGS) or () if not stages or s[0] in stages)
 
     def measure(self, column: str) -> Measure | None:
-        m = mean_measure([(r[column], r.get(f"{column}:se")) for r in self.rows if r.get(column) is not None])
-        if m is not None and len(self.rows) == 1:  # replicates are compared through their spread, not item by item
-            m.items = (self.rows[0].get(ITEMS) or {}).get(column)
+        rows = [r for r in self.rows if r.get(column) is not None]
+        m = mean_measure([(r[column], r.get(f"{column}:se")) for r in rows], [(r.get(ITEMS) or {}).get(column) for r in rows])
         members = (self.rows[0].get(MEMBERS) or {}).get(column)
         if m is not None and members and all(((r.get(MEMBERS) or {}).get(column)) == members for r in self.rows):
             parts = {task: self.measure(task_column) for task, task_column in members.items()}
@@ -301,7 +359,9 @@ def _combine(name: str, coefs: dict[int, float], measures: list[Measure]) -> Eff
     name += note
     value = sum(c * measures[i].value for i, c in coefs.items())
     se = paired_se(coefs, measures)
-    if se is None:
+    if se is not None:  # the problems' error, paired; the seeds' spreads are independent of it and of each other
+        se = math.sqrt(se * se + sum(c * c * measures[i].seed_var for i, c in coefs.items()))
+    else:
         ses = [measures[i].se for i in coefs]
         se = None if None in ses else math.sqrt(sum((c * measures[i].se) ** 2 for i, c in coefs.items()))
     return Effect(name, value, se)

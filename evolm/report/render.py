@@ -45,8 +45,9 @@ def findings_table(findings: list[Finding]) -> Table:
                        "in / against the paper's direction; too noisy below that or when the accuracies compared sit at the "
                        "floor; not tested when the runs are absent; mixed when comparisons disagree. SE of a difference (or a "
                        "first-minus-last contrast) of runs scored on the same problems: that of the per-problem contrast "
-                       "(paired); otherwise sqrt(se1^2 + se2^2). Replicates differing only in seed are averaged (SE: their "
-                       "spread, at least the evaluation's).")
+                       "(paired); otherwise sqrt(se1^2 + se2^2). Replicates differing only in seed are averaged; "
+                       "their SE adds the seeds' spread to the error of the problems, which the seeds share (paired over "
+                       "their per-problem means), so a condition of one seed carries no training noise in its SE.")
     return table
 
 
