@@ -445,6 +445,33 @@ def test_replicates_pair_their_per_problem_means_and_add_their_spread():
     assert m.items is None and m.se == pytest.approx(math.sqrt(((0.145 + 0.163) / 2) ** 2 + spread))
 
 
+def test_a_replicate_mean_over_fewer_tasks_keeps_each_seeds_spread():
+    M = findings.Measure
+    def part(values, problem=0.03):  # one task's mean over seeds, by run
+        spread = findings.seed_variance(list(values.values()))
+        return M(sum(values.values()) / len(values), math.sqrt(problem ** 2 + spread), len(values), replicate_values=values)
+    # two tasks, the seeds lined up: each seed's mean over both tasks (a 0.3, b 0.5) gives the spread
+    parts = {"t1": part({"a": 0.4, "b": 0.6}), "t2": part({"a": 0.2, "b": 0.4})}
+    m = findings.on_tasks(M(0.4, None, 2, parts=parts), {"t1", "t2"})
+    problem = math.sqrt(2 * 0.03 ** 2) / 2
+    assert m.se == pytest.approx(math.sqrt(problem ** 2 + 0.1 ** 2)) and m.seed_var == pytest.approx(0.01)
+    # seed b lacks t2 and c lacks t1: not lined up, each task's spread added as if fully correlated, and not paired
+    parts["t2"] = part({"a": 0.2, "c": 0.4})
+    m = findings.on_tasks(M(0.4, None, 2, items={"t1": ("h", [1.0, 0.0]), "t2": ("g", [0.0, 1.0])}, parts=parts), {"t1", "t2"})
+    assert m.items is None and m.se == pytest.approx(math.hypot(problem, 0.1))
+    # a paired contrast on the one task both were scored on keeps the replicates' spread over that task
+    seeds = [{"t1": ("h", [1.0, 1.0, 0.0, 0.0]), "t2": ("g", [1.0, 0.0])}, {"t1": ("h", [1.0, 0.0, 0.0, 0.0]), "t2": ("g", [1.0, 1.0])}]
+    t1 = findings.mean_measure([(0.5, 0.29), (0.25, 0.25)], [{"t1": v["t1"]} for v in seeds], ["a", "b"])
+    t2 = findings.mean_measure([(0.5, 0.5), (1.0, 0.0)], [{"t2": v["t2"]} for v in seeds], ["a", "b"])
+    both = findings.mean_measure([(0.5, 0.3), (0.625, 0.1)], seeds, ["a", "b"])
+    both.parts = {"t1": t1, "t2": t2}
+    one = M(0.25, 0.25, items={"t1": ("h", [0.0, 1.0, 0.0, 0.0])}, parts={"t1": M(0.25, 0.25)})
+    effect = findings._diff("d", both, one)
+    d = [1.0, -0.5, 0.0, 0.0]  # seed means on t1 (1, 0.5, 0, 0) minus the other run
+    assert effect.value == pytest.approx(0.125) and "(on the 1 tasks" in effect.name
+    assert effect.se == pytest.approx(math.sqrt(sd(d) ** 2 / 4 + 0.125 ** 2))
+
+
 def sd(values):
     mean = sum(values) / len(values)
     return math.sqrt(sum((v - mean) ** 2 for v in values) / (len(values) - 1))

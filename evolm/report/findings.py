@@ -24,8 +24,9 @@ treated as independent: sqrt(sum_k c_k^2 se_k^2).
 Replicates (seeds) of a condition are averaged. Their mean has two errors: training's randomness,
 estimated by the seeds' spread (var over seeds / n), and the drawing of the problems, which seeds
 evaluated on the same problems share, so it is not divided by the number of seeds: it is the error
-of the per-problem means over the seeds, paired like a single run's. A contrast's SE is then
-sqrt(paired^2 + sum_k c_k^2 spread_k^2). A condition of one seed has no spread to estimate: its SE
+of the per-problem means over the seeds, paired like a single run's. A paired contrast's SE is then
+sqrt(paired^2 + sum_k c_k^2 spread_k^2) (an unpaired one's sqrt(sum_k c_k^2 se_k^2), each se with its
+spread). A condition of one seed has no spread to estimate: its SE
 is the evaluation's alone, so a replicated condition reads as noisier than a single run that is not.
 
 2 SE is about a 95% two-sided interval for a difference of roughly normal estimates: a screen for
@@ -62,13 +63,13 @@ class Measure:
     items: dict | None = field(default=None, repr=False, compare=False)
     # a mean over tasks: each task's own measure (rows' MEMBERS), to compare it with a mean over others
     parts: dict[str, "Measure"] | None = field(default=None, repr=False, compare=False)
-    # the replicates' own values, in the condition's row order (None for one run)
-    replicate_values: list[float] | None = field(default=None, repr=False, compare=False)
+    # the replicates' own values by run (manifest sha256; None for one run)
+    replicate_values: dict[str, float] | None = field(default=None, repr=False, compare=False)
 
     @property
     def seed_var(self) -> float:
         """The variance of the mean that training's randomness adds: var over seeds / n (0 for one run)."""
-        return seed_variance(self.replicate_values)
+        return seed_variance(list(self.replicate_values.values()) if self.replicate_values else None)
 
     @property
     def problem_se(self) -> float | None:
@@ -90,15 +91,15 @@ def on_tasks(m: Measure, tasks: set[str]) -> Measure:
     errors = [p.problem_se for p in parts]
     problem = None if None in errors else math.sqrt(sum(e * e for e in errors)) / len(parts)
     per_seed = [p.replicate_values for p in parts]
-    replicates = ([sum(v[i] for v in per_seed) / len(parts) for i in range(len(per_seed[0]))]
-                  if per_seed[0] and all(v and len(v) == len(per_seed[0]) for v in per_seed) else None)
+    replicates = ({run: sum(v[run] for v in per_seed) / len(parts) for run in per_seed[0]}
+                  if per_seed[0] and all(v and set(v) == set(per_seed[0]) for v in per_seed) else None)
     if replicates is None and any(p.seed_var for p in parts):
-        # seeds not aligned across tasks: their spreads added as if fully correlated (an upper bound),
-        # and not paired, which would leave that spread out
+        # not every seed scored on every task: their spreads added as if fully correlated (an upper
+        # bound), and not paired, which would leave that spread out
         spread = sum(math.sqrt(p.seed_var) for p in parts) / len(parts)
         se = None if problem is None else math.hypot(problem, spread)
         return Measure(sum(p.value for p in parts) / len(parts), se, m.replicates)
-    se = None if problem is None else math.sqrt(problem * problem + seed_variance(replicates))
+    se = None if problem is None else math.sqrt(problem * problem + seed_variance(list(replicates.values()) if replicates else None))
     items = {t: v for t, v in m.items.items() if t in tasks} if m.items and set(m.items) >= tasks else None
     return Measure(sum(p.value for p in parts) / len(parts), se, m.replicates, items, replicate_values=replicates)
 
@@ -142,15 +143,18 @@ def averaged_items(stored: list[dict | None]) -> dict | None:
     out = {}
     for task in stored[0]:
         vectors = [it[task] for it in stored]
-        labels = [v[2] if len(v) > 2 else None for v in vectors]
+        labels = [v[2] if len(v) > 2 and v[2] else None for v in vectors]  # no labels however written
         if len({v[0] for v in vectors}) != 1 or len({len(v[1]) for v in vectors}) != 1 or any(x != labels[0] for x in labels):
             return None
         out[task] = (vectors[0][0], [sum(column) / len(vectors) for column in zip(*(v[1] for v in vectors))], labels[0])
     return out
 
 
-def mean_measure(points: list[tuple[float, float | None]], stored: list[dict | None] | None = None) -> Measure | None:
-    """The mean of replicate values (value, SE), with each replicate's per-problem values if any.
+def mean_measure(points: list[tuple[float, float | None]], stored: list[dict | None] | None = None,
+                 runs: list[str] | None = None) -> Measure | None:
+    """The mean of replicate values (value, SE), with each replicate's per-problem values if any and
+    the runs they are of (to line up one seed's values across tasks; by position without them).
+    Without any SE nor per-problem values, the SE is unknown (None), whatever the spread.
     Its SE: sqrt(spread^2 + problem^2), the spread over seeds (sd / sqrt(n)) and the error of the
     problems drawn, which the seeds share: that of the per-problem means over the seeds where all have
     them for the same problems, else the mean of the replicates' SEs (the SE of a mean of estimates
@@ -169,7 +173,8 @@ def mean_measure(points: list[tuple[float, float | None]], stored: list[dict | N
         problem, items = sum(errors) / n, None
     spread = seed_variance(values)
     se = None if problem is None else math.sqrt(problem * problem + spread)
-    return Measure(mean, se, n, items, replicate_values=values)
+    runs = runs if runs is not None and len(set(runs)) == n else [str(i) for i in range(n)]
+    return Measure(mean, se, n, items, replicate_values=dict(zip(runs, values)))
 
 
 @dataclass(eq=False)
@@ -191,7 +196,8 @@ class Condition:
 
     def measure(self, column: str) -> Measure | None:
         rows = [r for r in self.rows if r.get(column) is not None]
-        m = mean_measure([(r[column], r.get(f"{column}:se")) for r in rows], [(r.get(ITEMS) or {}).get(column) for r in rows])
+        m = mean_measure([(r[column], r.get(f"{column}:se")) for r in rows], [(r.get(ITEMS) or {}).get(column) for r in rows],
+                         [r.get("manifest_sha256") for r in rows])
         members = (self.rows[0].get(MEMBERS) or {}).get(column)
         if m is not None and members and all(((r.get(MEMBERS) or {}).get(column)) == members for r in self.rows):
             parts = {task: self.measure(task_column) for task, task_column in members.items()}
@@ -359,7 +365,9 @@ def _combine(name: str, coefs: dict[int, float], measures: list[Measure]) -> Eff
     name += note
     value = sum(c * measures[i].value for i, c in coefs.items())
     se = paired_se(coefs, measures)
-    if se is not None:  # the problems' error, paired; the seeds' spreads are independent of it and of each other
+    # Paired: the problems' error plus each side's seed spread. Each seed's own noise on a problem is
+    # in both terms (the per-problem means hold it too): the SE errs large, by at most sqrt(2).
+    if se is not None:
         se = math.sqrt(se * se + sum(c * c * measures[i].seed_var for i, c in coefs.items()))
     else:
         ses = [measures[i].se for i in coefs]
