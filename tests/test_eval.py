@@ -200,7 +200,7 @@ def test_reward_model_scores_every_sample(sft_model, tiny_tokenizer, synth_tiny,
 
 
 def test_adding_a_reward_model_scores_the_finished_samples_without_generating(sft_model, tiny_tokenizer, synth_tiny,
-                                                                                tmp_path, cli, count_generated):
+                                                                                tmp_path, cli, count_generated, monkeypatch):
     rm_a = _tiny_reward_model(tiny_tokenizer, tmp_path / "rm-a", seed=0)
     rm_b = _tiny_reward_model(tiny_tokenizer, tmp_path / "rm-b", seed=1)
     args = ("--suite", "SynthMathLevel1", "--samples", "3", "--limit", "6", "--max-new-tokens", "24", "--benchmarks", synth_tiny)
@@ -245,6 +245,26 @@ def test_adding_a_reward_model_scores_the_finished_samples_without_generating(sf
     assert cli("eval", sft_model, *args, "--out", out, "--rescore").code == 2  # no reward model to score with
     assert cli("eval", sft_model, *args, "--reward-model", rm_b, "--out", tmp_path / "none", "--rescore").code == 2
     assert len(count_generated) == generated
+    # a --rescore stopped as it moved its scored records over the old ones (its result written): the next
+    # --rescore completes the move and scores those records; the result and its samples are of one evaluation
+    original_replace = Path.replace
+
+    def stop_at_the_move(self, target):
+        if self.name.endswith(".pending.jsonl"):
+            raise KeyboardInterrupt
+        return original_replace(self, target)
+
+    with monkeypatch.context() as patched:
+        patched.setattr(Path, "replace", stop_at_the_move)
+        assert cli("eval", sft_model, *args, "--reward-model", rm_b, "--out", out, "--rescore").code != 0
+    assert (out / "SynthMathLevel1.samples.pending.jsonl").is_file()
+    assert json.loads((out / "SynthMathLevel1.json").read_text())["identity"]["reward_model"]["path"] == str(rm_b.resolve())
+    again = cli("eval", sft_model, *args, "--reward-model", rm_a, "--out", out, "--rescore")
+    assert again.code == 0, again.err
+    now, records = json.loads((out / "SynthMathLevel1.json").read_text()), _lines(out / "SynthMathLevel1.samples.jsonl")
+    assert {r["run"] for r in records} == {now["run"]} and now["identity"]["reward_model"]["path"] == str(rm_a.resolve())
+    assert [r["rm_scores"] for r in records] == [r["rm_scores"] for r in before]
+    assert not (out / "SynthMathLevel1.samples.pending.jsonl").exists() and len(count_generated) == generated
     # a changed decoding still generates again
     shorter = ("--suite", "SynthMathLevel1", "--samples", "3", "--limit", "6", "--max-new-tokens", "20", "--benchmarks", synth_tiny)
     assert cli("eval", sft_model, *shorter, "--out", out, "--overwrite").code == 0
