@@ -22,6 +22,7 @@ def _events(root):
     return [json.loads(line) for line in (root / ".study" / "events.jsonl").read_text().splitlines()]
 
 
+@pytest.mark.many_processes  # its pre-training job trains as two processes
 def test_a_chain_runs_as_slurm_jobs_in_dependency_order_and_a_rerun_submits_nothing(tmp_path, shards, synth_tiny, cli):
     """pretrain -> sft -> its evaluation: two node jobs chained with afterok (the evaluation runs in the SFT node's
     job, after its training), then the report job after both. The pre-training trains as two processes
