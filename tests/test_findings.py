@@ -432,6 +432,7 @@ def test_replicates_pair_their_per_problem_means_and_add_their_spread():
     spread = 0.05 ** 2  # var(0.30, 0.40) / 2
     assert m.replicates == 2 and m.items["SynthClozeText"][1] == means and m.seed_var == pytest.approx(spread)
     assert m.se == pytest.approx(math.sqrt(sd(means) ** 2 / 10 + spread))
+    assert findings._pct(m) == f"35.0±{100 * m.se:.1f} (seeds ±5.0)"
     # the contrast pairs the per-problem means with the other run's values and adds the seeds' spread
     d = [a - b for a, b in zip(means, other)]
     effect = findings._diff("d", m, unfinished.measure("upstream_avg"))

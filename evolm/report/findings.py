@@ -307,7 +307,11 @@ class Finding:
 
 
 def _pct(m: Measure | None) -> str:
-    return "–" if m is None else f"{100 * m.value:.1f}" + ("" if m.se is None else f"±{100 * m.se:.1f}")
+    """"69.1±3.8", and for seed replicates the part of that SE their spread is: "(seeds ±1.0)"."""
+    if m is None:
+        return "–"
+    text = f"{100 * m.value:.1f}" + ("" if m.se is None else f"±{100 * m.se:.1f}")
+    return text + (f" (seeds ±{100 * math.sqrt(m.seed_var):.1f})" if m.replicates > 1 and m.se is not None else "")
 
 
 def _diff(name: str, a: Measure, b: Measure) -> Effect:
