@@ -450,6 +450,20 @@ def test_the_paper_grid_plans_69_nodes_with_each_nodes_launch(cli, monkeypatch):
     assert one["estimated_s"] == pytest.approx(one["flops"] / (989e12 * 32 * planning.MFU_GUESS["pretrain"]))
 
 
+def test_time_estimates_against_a_matmul_measured_on_the_cpu_use_the_cpus_measured_efficiencies(tmp_path, shards, synth_tiny, cli):
+    """Without --peak-flops on a CPU the peak is a measured matmul, and each stage's share of it is the one
+    measured there (plan.MFU_CPU); a peak given (or a GPU's) keeps the GPU guesses (plan.MFU_GUESS)."""
+    file = write(tmp_path, study(tmp_path, shards, synth_tiny, grid(sft_epochs=(1,))))
+    measured = json.loads(cli("study", "plan", file, "--json").out)
+    assert planning.peak_is_cpu(measured["peak_source"]), measured["peak_source"]
+    given = json.loads(cli("study", "plan", file, "--peak-flops", repr(measured["peak_flops"]), "--json").out)
+    assert given["peak_source"] == "given" and {n["stage"] for n in given["nodes"]} == {"pretrain", "sft", "rl"}
+    for on_cpu, as_given in zip(measured["nodes"], given["nodes"]):
+        stage = on_cpu["stage"]
+        assert on_cpu["estimated_s"] == pytest.approx(as_given["estimated_s"] * planning.MFU_GUESS[stage] / planning.MFU_CPU[stage])
+    assert not planning.peak_is_cpu("published bf16 peak of NVIDIA H100") and not planning.peak_is_cpu("measured matmul (torch.bfloat16) on cuda")
+
+
 def test_a_failed_nodes_reason_is_the_last_error_its_own_command_printed(tmp_path):
     """A node's log gathers every run of it: the reason given is read from where the failing command began."""
     from evolm.study.runner import last_error, log_size

@@ -103,6 +103,7 @@ def plan(file: Path = FileArgument, peak_flops: Optional[float] = PeakOption, ou
 
     built = _plan(file, out)
     peak, source = _peak(peak_flops)
+    on_cpu = planning.peak_is_cpu(source)
     nodes = []
     for node in built.nodes:
         # the devices of its launch on a cluster (processes per node x the job's nodes): `launch:` and `slurm:`
@@ -111,7 +112,7 @@ def plan(file: Path = FileArgument, peak_flops: Optional[float] = PeakOption, ou
                       "parent": node.parent.label if node.parent else None,
                       "branch_of": node.after.label if node.after else None, "state": node.state(built.root),
                       "path": str(node.path), "flops": node.flops, "flops_exact": node.flops_exact,
-                      "devices": devices, "estimated_s": planning.estimated_seconds(node, peak, devices),
+                      "devices": devices, "estimated_s": planning.estimated_seconds(node, peak, devices, on_cpu=on_cpu),
                       "evals": [n for n, _ in node.evals], "policies": [p.label for p in node.policies],
                       "scores": [t.label for t in node.scores]})
     summary = {"study": built.study.name, "out": str(built.root), "nodes": nodes, "peak_flops": peak, "peak_source": source,
@@ -244,6 +245,7 @@ def run(
 ) -> None:
     """Run what is missing in dependency order (interrupted nodes resume); a failed node blocks only its descendants."""
     from evolm.console import log
+    from evolm.study.plan import peak_is_cpu
     from evolm.study.runner import Runner
 
     if jobs < 1:
@@ -256,7 +258,9 @@ def run(
     if executor == "slurm":
         _run_on_slurm(built, file, report=report, wait=wait, as_json=as_json, reevaluate=reevaluate)
         return
-    outcome = Runner(built, jobs=jobs, peak_flops=_peak(peak_flops)[0], report=report, reevaluate=reevaluate).run()
+    peak, source = _peak(peak_flops)
+    outcome = Runner(built, jobs=jobs, peak_flops=peak, peak_on_cpu=peak_is_cpu(source), report=report,
+                     reevaluate=reevaluate).run()
     log(f"study: {len(outcome.done)} done, {len(outcome.failed)} failed, {len(outcome.blocked)} blocked")
     for label, error in outcome.failed.items():
         log(f"  failed: {label}: {error}")

@@ -30,10 +30,15 @@ STATE_DIR = ".study"
 DONE, PARTIAL, TO_RUN = "done", "partial", "to run"
 # Rough planning figures, not measurements of a given run: tokens per SFT example and RL prompt of
 # the synthetic pool (its problems and solutions are 40-120 tokens), and the fraction of a
-# device's peak each kind of stage reaches (pre-training at 27-38% MFU on the 2-core CPU with the
-# 1M preset; SFT pads and RL generates token by token, far below).
+# device's peak each kind of stage reaches. Against a GPU's peak (published, measured or given):
+# guesses (SFT pads and RL generates token by token, far below pre-training), not yet measured.
 TOKENS_PER_EXAMPLE = 100
 MFU_GUESS = {"pretrain": 0.30, "cpt": 0.30, "sft": 0.10, "rl": 0.02, "rm": 0.10}
+# Against a matmul measured on the CPU: measured, over the mini study from nothing (2026-12-05, 2-core
+# CPU, 1M and 4M presets), its training seconds against these FLOP estimates (the guesses above had
+# put 99 minutes on its 39). RL's is high for a generating stage because its FLOP estimate counts
+# every completion to the length cap.
+MFU_CPU = {"pretrain": 0.25, "cpt": 0.23, "sft": 0.15, "rl": 0.12, "rm": 0.10}
 
 
 def _hash(obj) -> str:
@@ -367,6 +372,13 @@ def estimate_flops(node: Node, study: Study) -> tuple[float | None, bool]:
     return 2.0 * params * generated + 6.0 * params * (generated + examples * epochs * rollouts * TOKENS_PER_EXAMPLE), False
 
 
-def estimated_seconds(node: Node, peak_flops: float, devices: int = 1) -> float | None:
-    """Training time at `peak_flops` per device, over the `devices` its launch trains on (evolm.study.launch)."""
-    return None if node.flops is None else node.flops / (peak_flops * devices * MFU_GUESS[node.stage])
+def estimated_seconds(node: Node, peak_flops: float, devices: int = 1, *, on_cpu: bool = False) -> float | None:
+    """Training time at `peak_flops` per device, over the `devices` its launch trains on (evolm.study.launch);
+    `on_cpu`: the peak is a matmul measured on the CPU (MFU_CPU), else a GPU's (MFU_GUESS)."""
+    mfu = (MFU_CPU if on_cpu else MFU_GUESS)[node.stage]
+    return None if node.flops is None else node.flops / (peak_flops * devices * mfu)
+
+
+def peak_is_cpu(source: str) -> bool:
+    """Whether a peak (evolm.training.flops.device_peak's source) is a matmul measured on the CPU."""
+    return source.startswith("measured matmul") and source.endswith("on cpu")

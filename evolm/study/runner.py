@@ -89,8 +89,8 @@ def last_error(log_path: Path, since: int = 0) -> str:
 
 
 class Runner:
-    def __init__(self, plan: Plan, *, jobs: int = 1, peak_flops: float | None = None, report: bool = True,
-                 on_slurm: bool = False, reevaluate: bool = False):
+    def __init__(self, plan: Plan, *, jobs: int = 1, peak_flops: float | None = None, peak_on_cpu: bool = False,
+                 report: bool = True, on_slurm: bool = False, reevaluate: bool = False):
         self.plan, self.jobs, self.report = plan, max(1, jobs), report
         # `study run --reevaluate`: a node's evaluation replaces results its study file's evaluation has
         # since changed (evolm eval --overwrite), which evolm eval otherwise refuses, failing the node
@@ -98,7 +98,7 @@ class Runner:
         self.on_slurm = on_slurm  # a node's job under --executor slurm: its launch may span the job's nodes
         self.root = plan.root
         self.state_dir = self.root / STATE_DIR
-        self.peak = peak_flops
+        self.peak, self.peak_on_cpu = peak_flops, peak_on_cpu  # a matmul measured on the CPU (plan.MFU_CPU)
         self.started = time.monotonic()
         self.timings: dict[str, tuple[float | None, float]] = {}  # node id -> (training s or None, evaluation s)
 
@@ -289,7 +289,8 @@ class Runner:
         todo = [n for n in nodes if n.id not in finished]
         blocked: set[str] = set()
         running: dict[Future, Node] = {}
-        eta = Eta({n.id: (estimated_seconds(n, self.peak, launch.for_node(self.plan.study, n, on_slurm=False).devices)
+        eta = Eta({n.id: (estimated_seconds(n, self.peak, launch.for_node(self.plan.study, n, on_slurm=False).devices,
+                                            on_cpu=self.peak_on_cpu)
                           if self.peak else None) for n in nodes}, self.jobs)
         trained = {n.id for n in todo if (n.path / MANIFEST).is_file()}  # their evaluations are missing
         self._progress(len(finished), 0, len(todo), None)
