@@ -99,9 +99,10 @@ def on_tasks(m: Measure, tasks: set[str]) -> Measure:
         spread = sum(math.sqrt(p.seed_var) for p in parts) / len(parts)
         se = None if problem is None else math.hypot(problem, spread)
         return Measure(sum(p.value for p in parts) / len(parts), se, m.replicates)
-    se = None if problem is None else math.sqrt(problem * problem + seed_variance(list(replicates.values()) if replicates else None))
     items = {t: v for t, v in m.items.items() if t in tasks} if m.items and set(m.items) >= tasks else None
-    return Measure(sum(p.value for p in parts) / len(parts), se, m.replicates, items, replicate_values=replicates)
+    out = Measure(sum(p.value for p in parts) / len(parts), None, m.replicates, items, replicate_values=replicates)
+    out.se = None if problem is None else math.sqrt(problem * problem + out.seed_var)
+    return out
 
 
 @dataclass
@@ -135,16 +136,26 @@ def at_floor(*measures: Measure) -> bool:
     return all(m.value <= Z * (m.se or 0.0) for m in measures)
 
 
+def _same_tasks(items: list[dict | None]) -> bool:
+    """Per-problem values ({task: (ids hash, values, labels)}) present for each measure, on the same tasks."""
+    return bool(items) and all(items) and all(set(it) == set(items[0]) for it in items)
+
+
+def _same_problems(vectors: list[tuple]) -> bool:
+    """One task's per-problem vectors over the same problems: one ids hash, one length."""
+    return len({v[0] for v in vectors}) == 1 and len({len(v[1]) for v in vectors}) == 1
+
+
 def averaged_items(stored: list[dict | None]) -> dict | None:
     """The replicates' per-problem values averaged problem by problem ({task: (ids hash, means,
     cluster labels)}), when every replicate was scored on the same problems grouped alike; else None."""
-    if not stored or any(not it for it in stored) or any(set(it) != set(stored[0]) for it in stored):
+    if not _same_tasks(stored):
         return None
     out = {}
     for task in stored[0]:
         vectors = [it[task] for it in stored]
         labels = [v[2] if len(v) > 2 and v[2] else None for v in vectors]  # no labels however written
-        if len({v[0] for v in vectors}) != 1 or len({len(v[1]) for v in vectors}) != 1 or any(x != labels[0] for x in labels):
+        if not _same_problems(vectors) or any(x != labels[0] for x in labels):
             return None
         out[task] = (vectors[0][0], [sum(column) / len(vectors) for column in zip(*(v[1] for v in vectors))], labels[0])
     return out
@@ -324,12 +335,12 @@ def paired_se(coefs: dict[int, float], measures: list[Measure]) -> float | None:
     tasks over the same problems; each measure is an unweighted mean over its tasks. Cluster-robust
     over the problems' computations where the results name them (the same problems: the same labels)."""
     items = [measures[i].items for i in coefs]
-    if not items or any(not it for it in items) or any(set(it) != set(items[0]) for it in items):
+    if not _same_tasks(items):
         return None
     variance = 0.0
     for task in items[0]:
         vectors = [it[task] for it in items]
-        if len({v[0] for v in vectors}) != 1 or len({len(v[1]) for v in vectors}) != 1 or len(vectors[0][1]) < 2:
+        if not _same_problems(vectors) or len(vectors[0][1]) < 2:
             return None
         contrast = [sum(c * v[1][j] for c, v in zip(coefs.values(), vectors)) for j in range(len(vectors[0][1]))]
         labels = [v[2] for v in vectors if len(v) > 2 and v[2]]
