@@ -24,6 +24,7 @@ from evolm.stages.data import synth as synth_stage
 from evolm.synth import SCALES, SIZES, generate
 from evolm.synth.math.families_basic import basic, one_step_equations, two_step_equations
 from evolm.synth.math.holdout import EQUATION, Holdout, equations
+from evolm.synth.math import word_problems
 from evolm.synth.math.word_problems import BASIC1_MAX_ROWS, BASIC3_MAX_ANSWER_SHARE, basic_test_rows
 from evolm.synth.ood.code_output import SAFE_BUILTINS
 from evolm.synth.ood.rules_logic import VAR, Cond, Lit, Rule, solve
@@ -91,7 +92,7 @@ def test_layout_summary_and_hashes(synth):
     out, summary, lines = synth
     on_disk = json.loads((out / "synth.json").read_text(encoding="utf-8"))
     assert on_disk == summary
-    assert summary["generator"] == "evolm-synth" and summary["version"] == 4
+    assert summary["generator"] == "evolm-synth" and summary["version"] == 5
     assert summary["seed"] == 0 and summary["scale"] == "tiny"
     stems = {s for suite in summary["suites"].values() for s in suite}
     assert summary["suites"]["synth-id"] == ["SynthMathBasic1", "SynthMathBasic2", "SynthMathBasic3",
@@ -236,23 +237,24 @@ def test_the_held_out_equations_are_a_seeded_quarter_of_each_operation_with_comm
         a.for_test(())
 
 
-def test_the_held_out_two_step_computations_are_a_seeded_quarter_of_those_on_taught_facts():
+def test_the_held_out_two_step_computations_are_a_seeded_half_of_those_on_taught_facts():
     a = Holdout(0)
     pairs = two_step_equations()
     assert len(pairs) == 1025 and a.two_step == Holdout(0).two_step and a.two_step != Holdout(1).two_step
     eligible = [c for c in pairs if not set(c) & a.one_step]
-    assert a.two_step < set(eligible) and abs(len(a.two_step) / len(eligible) - 0.25) < 0.03
+    assert a.two_step < set(eligible) and abs(len(a.two_step) / len(eligible) - 0.5) < 0.03
     for first, second in a.two_step:  # "3 + 4, then 2 more" held out means "4 + 3, then 2 more" is too
         x, op, y, _, value = first.split()
         if op == "+":
             assert (f"{y} + {x} = {value}", second) in a.two_step
     held, free = sorted(a.two_step)[0], sorted(set(eligible) - a.two_step)[0]
     assert a.for_pool(free) and not a.for_pool(held) and not a.for_pool(("12 * 3 = 36", *held))
-    assert not a.for_composition_test(held)  # its steps are not taught yet
+    assert not a.for_composition_test(held) and held not in a.composition_tests()  # its steps are not taught yet
     a.show((held[0],))
     a.show((held[1], "12 * 3 = 36"))
     a.show(free)
     assert a.for_composition_test(held) and not a.for_composition_test(free)
+    assert held in a.composition_tests() and free not in a.composition_tests()
 
 
 def test_two_step_equations_is_exactly_what_tier_3_draws():
@@ -274,6 +276,20 @@ def test_no_basic_tier_3_test_answer_is_a_good_guess(synth):
     out, _, _ = synth
     answers = collections.Counter(r["gt_answer"] for r in _rows(out / "benchmarks/SynthMathBasic3.jsonl"))
     assert max(answers.values()) <= BASIC3_MAX_ANSWER_SHARE * SIZES["tiny"]["test"] and len(answers) > 12
+
+
+def test_basic_tier_3_spreads_its_rows_over_the_computations_it_may_ask():
+    """The wordings of one computation are right or wrong together, so the set's error is that of its
+    distinct computations: drawn freely, 500 rows asked 137 of them, one on 14 rows; now none is on more
+    rows than the set's size needs, and the rarest are asked too."""
+    holdout = Holdout(0)
+    for _ in word_problems.pool_rows(0, SIZES["small"]["pool"], holdout):  # shows the pool's computations
+        pass
+    askable = holdout.composition_tests()
+    rows = basic_test_rows(0, 3, SIZES["small"]["test"], holdout, set())
+    computations = collections.Counter(equations(r["gt_solution"]) for r in rows)
+    assert len(rows) == 500 and set(computations) <= set(askable) and len(askable) > 250
+    assert max(computations.values()) == -(-500 // len(askable)) == 2 and len(computations) > 250
 
 
 def test_every_arithmetic_step_is_read_as_an_equation(synth):

@@ -97,7 +97,7 @@ def basic_test_rows(seed: int, tier: int, n: int, holdout: Holdout, exclude: set
     """n basic problems of one tier (SynthMathBasic1/2/3; at most BASIC1_MAX_ROWS for tier 1),
     drawn after the pool as `test_rows` draws them. Tiers 1-2 ask held-out equations; tier 3
     composes equations the pool teaches (`Holdout.for_composition_test`), no answer more than
-    BASIC3_MAX_ANSWER_SHARE of the set."""
+    BASIC3_MAX_ANSWER_SHARE of the set and its computations as evenly as the set's size allows."""
     rng = make_rng(seed, f"synthmath-basic{tier}")
     n = min(n, BASIC1_MAX_ROWS) if tier == 1 else n
     if tier < 3:
@@ -105,18 +105,29 @@ def basic_test_rows(seed: int, tier: int, n: int, holdout: Holdout, exclude: set
                        _fresh(lambda: families_basic.basic(rng, tier).check(), holdout.for_test, exclude,
                               f"basic tier-{tier}"))
                 for i in range(n)]
-    cap, answers = max(1, int(BASIC3_MAX_ANSWER_SHARE * n)), Counter()
+    # Each computation on at most `per_computation` rows (data version 5): the wordings of one
+    # computation are right or wrong together, so the set measures as many problems as it has
+    # computations; drawn freely, the commonest computations took up to 14 of 500 rows while the
+    # rarest (1 draw in 4,374) took none.
+    askable = holdout.composition_tests()
+    if not askable:
+        raise RuntimeError("the pool teaches no held-out two-step computation's steps: no basic tier-3 test can be drawn")
+    cap, per_computation = max(1, int(BASIC3_MAX_ANSWER_SHARE * n)), -(-n // len(askable))
+    answers, computations = Counter(), Counter()
 
     def draw() -> Problem:
-        while True:
+        for _ in range(100_000):
             p = families_basic.basic(rng, 3).check()
-            if answers[p.answer] < cap:
+            if answers[p.answer] < cap and computations[equations(p.steps)] < per_computation:
                 return p
+        raise RuntimeError(f"could not draw a basic tier-3 problem within the caps ({cap} rows an answer, "
+                           f"{per_computation} a computation)")
 
     rows = []
     for i in range(n):
         p = _fresh(draw, holdout.for_composition_test, exclude,
                    f"basic tier-3 (each answer on at most {cap} of {n} rows)")
         answers[p.answer] += 1
+        computations[equations(p.steps)] += 1
         rows.append(to_row(f"SynthMathBasic3-{i:04d}", p))
     return rows
