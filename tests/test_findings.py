@@ -419,6 +419,12 @@ def test_paired_contrasts_are_cluster_robust_where_results_name_the_computations
     # the same ids grouped otherwise (another version of the test file): not paired at all
     regrouped = findings.Measure(b.value, b.se, items={"t": ("h", b.items["t"][1], ["x", "y", "y", "y", "z", "z"])})
     assert findings.paired_se({0: 1.0, 1: -1.0}, [a, regrouped]) is None
+    # one result naming the computations and one not (written before results named them): the same
+    # problems, so the labels one names hold for both, in a contrast and in a mean of replicates alike
+    assert findings.paired_se({0: 1.0, 1: -1.0}, [a, plain[1]]) == pytest.approx(clustered)
+    averaged = findings.averaged_items([a.items, plain[1].items])
+    assert averaged == {"t": ("h", [0.5, 0.5, 0.0, 0.0, 1.0, 0.0], ["x", "x", "y", "y", "z", "z"])}
+    assert findings.averaged_items([a.items, regrouped.items]) is None
 
 
 def test_replicates_pair_their_per_problem_means_and_add_their_spread():

@@ -450,18 +450,28 @@ def test_the_paper_grid_plans_69_nodes_with_each_nodes_launch(cli, monkeypatch):
     assert one["estimated_s"] == pytest.approx(one["flops"] / (989e12 * 32 * planning.MFU_GUESS["pretrain"]))
 
 
-def test_time_estimates_against_a_matmul_measured_on_the_cpu_use_the_cpus_measured_efficiencies(tmp_path, shards, synth_tiny, cli):
+def test_time_estimates_against_a_matmul_measured_on_the_cpu_use_the_cpus_measured_efficiencies(tmp_path, shards, synth_tiny, cli,
+                                                                                               monkeypatch):
     """Without --peak-flops on a CPU the peak is a measured matmul, and each stage's share of it is the one
     measured there (plan.MFU_CPU); a peak given (or a GPU's) keeps the GPU guesses (plan.MFU_GUESS)."""
     file = write(tmp_path, study(tmp_path, shards, synth_tiny, grid(sft_epochs=(1,))))
     measured = json.loads(cli("study", "plan", file, "--json").out)
-    assert planning.peak_is_cpu(measured["peak_source"]), measured["peak_source"]
+    assert measured["peak_on_cpu"] and measured["peak_source"] == "measured matmul (torch.float32) on cpu", measured
     given = json.loads(cli("study", "plan", file, "--peak-flops", repr(measured["peak_flops"]), "--json").out)
-    assert given["peak_source"] == "given" and {n["stage"] for n in given["nodes"]} == {"pretrain", "sft", "rl"}
+    assert given["peak_source"] == "given" and not given["peak_on_cpu"] and {n["stage"] for n in given["nodes"]} == {"pretrain", "sft", "rl"}
     for on_cpu, as_given in zip(measured["nodes"], given["nodes"]):
         stage = on_cpu["stage"]
         assert on_cpu["estimated_s"] == pytest.approx(as_given["estimated_s"] * planning.MFU_GUESS[stage] / planning.MFU_CPU[stage])
-    assert not planning.peak_is_cpu("published bf16 peak of NVIDIA H100") and not planning.peak_is_cpu("measured matmul (torch.bfloat16) on cuda")
+    # on a GPU, listed or not, the peak is the GPU's (here as if CUDA were present: no matmul is run)
+    import torch
+
+    from evolm.cli import study as study_cli
+    from evolm.training import flops
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    for found in ((989e12, "published bf16 peak of NVIDIA H100"), (3e14, "measured matmul (torch.bfloat16) on cuda")):
+        monkeypatch.setattr(flops, "device_peak", lambda device, dtype, found=found: found)
+        assert study_cli._peak(None) == (*found, False)
 
 
 def test_a_failed_nodes_reason_is_the_last_error_its_own_command_printed(tmp_path):

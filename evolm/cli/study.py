@@ -74,17 +74,19 @@ def check_commands(built) -> None:
         _check_shared_results(built, node, evaluated)
 
 
-def _peak(value: Optional[float]) -> tuple[float, str]:
+def _peak(value: Optional[float]) -> tuple[float, str, bool]:
+    """(peak FLOP/s, where it came from, whether it is a matmul measured on the CPU: the time estimates'
+    efficiencies then are the ones measured there, plan.MFU_CPU)."""
     if value is not None:
         if value <= 0:
             raise BadInput(f"--peak-flops must be positive, not {value:g}.")
-        return value, "given"
+        return value, "given", False
     import torch
 
     from evolm.training.flops import device_peak
 
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return device_peak(device, torch.bfloat16 if device.type == "cuda" else torch.float32)
+    return (*device_peak(device, torch.bfloat16 if device.type == "cuda" else torch.float32), device.type == "cpu")
 
 
 def _seconds(value: Optional[float]) -> str:
@@ -102,8 +104,7 @@ def plan(file: Path = FileArgument, peak_flops: Optional[float] = PeakOption, ou
     from evolm.study.runner import describe_options
 
     built = _plan(file, out)
-    peak, source = _peak(peak_flops)
-    on_cpu = planning.peak_is_cpu(source)
+    peak, source, on_cpu = _peak(peak_flops)
     nodes = []
     for node in built.nodes:
         # the devices of its launch on a cluster (processes per node x the job's nodes): `launch:` and `slurm:`
@@ -115,7 +116,7 @@ def plan(file: Path = FileArgument, peak_flops: Optional[float] = PeakOption, ou
                       "devices": devices, "estimated_s": planning.estimated_seconds(node, peak, devices, on_cpu=on_cpu),
                       "evals": [n for n, _ in node.evals], "policies": [p.label for p in node.policies],
                       "scores": [t.label for t in node.scores]})
-    summary = {"study": built.study.name, "out": str(built.root), "nodes": nodes, "peak_flops": peak, "peak_source": source,
+    summary = {"study": built.study.name, "out": str(built.root), "nodes": nodes, "peak_flops": peak, "peak_source": source, "peak_on_cpu": on_cpu,
                "data_done": built.data_done(),
                "by_stage": {s: sum(1 for n in nodes if n["stage"] == s) for s in planning.MFU_GUESS},
                "total_flops": sum(n["flops"] or 0 for n in nodes)}
@@ -245,7 +246,6 @@ def run(
 ) -> None:
     """Run what is missing in dependency order (interrupted nodes resume); a failed node blocks only its descendants."""
     from evolm.console import log
-    from evolm.study.plan import peak_is_cpu
     from evolm.study.runner import Runner
 
     if jobs < 1:
@@ -258,8 +258,8 @@ def run(
     if executor == "slurm":
         _run_on_slurm(built, file, report=report, wait=wait, as_json=as_json, reevaluate=reevaluate)
         return
-    peak, source = _peak(peak_flops)
-    outcome = Runner(built, jobs=jobs, peak_flops=peak, peak_on_cpu=peak_is_cpu(source), report=report,
+    peak, _, on_cpu = _peak(peak_flops)
+    outcome = Runner(built, jobs=jobs, peak_flops=peak, peak_on_cpu=on_cpu, report=report,
                      reevaluate=reevaluate).run()
     log(f"study: {len(outcome.done)} done, {len(outcome.failed)} failed, {len(outcome.blocked)} blocked")
     for label, error in outcome.failed.items():

@@ -146,18 +146,31 @@ def _same_problems(vectors: list[tuple]) -> bool:
     return len({v[0] for v in vectors}) == 1 and len({len(v[1]) for v in vectors}) == 1
 
 
+def _shared_labels(vectors: list[tuple]) -> tuple[bool, list | None]:
+    """(whether the vectors' cluster labels agree, those labels or None): results that name no
+    computations (older ones) defer to those that do, since the same problems have the same labels;
+    labels that differ mean the same ids grouped otherwise (another version of the test file)."""
+    labels = [v[2] for v in vectors if len(v) > 2 and v[2]]  # no labels however written
+    if any(other != labels[0] for other in labels[1:]) or (labels and len(labels[0]) != len(vectors[0][1])):
+        return False, None
+    return True, labels[0] if labels else None
+
+
 def averaged_items(stored: list[dict | None]) -> dict | None:
     """The replicates' per-problem values averaged problem by problem ({task: (ids hash, means,
-    cluster labels)}), when every replicate was scored on the same problems grouped alike; else None."""
+    cluster labels)}), when every replicate was scored on the same problems, grouped alike where
+    grouped (`_shared_labels`); else None."""
     if not _same_tasks(stored):
         return None
     out = {}
     for task in stored[0]:
         vectors = [it[task] for it in stored]
-        labels = [v[2] if len(v) > 2 and v[2] else None for v in vectors]  # no labels however written
-        if not _same_problems(vectors) or any(x != labels[0] for x in labels):
+        if not _same_problems(vectors):
             return None
-        out[task] = (vectors[0][0], [sum(column) / len(vectors) for column in zip(*(v[1] for v in vectors))], labels[0])
+        agree, labels = _shared_labels(vectors)
+        if not agree:
+            return None
+        out[task] = (vectors[0][0], [sum(column) / len(vectors) for column in zip(*(v[1] for v in vectors))], labels)
     return out
 
 
@@ -343,10 +356,9 @@ def paired_se(coefs: dict[int, float], measures: list[Measure]) -> float | None:
         if not _same_problems(vectors) or len(vectors[0][1]) < 2:
             return None
         contrast = [sum(c * v[1][j] for c, v in zip(coefs.values(), vectors)) for j in range(len(vectors[0][1]))]
-        labels = [v[2] for v in vectors if len(v) > 2 and v[2]]
-        if any(other != labels[0] for other in labels[1:]) or (labels and len(labels[0]) != len(contrast)):
-            return None  # the same ids grouped otherwise (another version of the test file): not paired
-        clusters = labels[0] if labels else None
+        agree, clusters = _shared_labels(vectors)
+        if not agree:
+            return None  # not paired
         se = mean_and_stderr(contrast, clusters)[1]
         if se is None:
             return None

@@ -378,7 +378,3 @@ def estimated_seconds(node: Node, peak_flops: float, devices: int = 1, *, on_cpu
     mfu = (MFU_CPU if on_cpu else MFU_GUESS)[node.stage]
     return None if node.flops is None else node.flops / (peak_flops * devices * mfu)
 
-
-def peak_is_cpu(source: str) -> bool:
-    """Whether a peak (evolm.training.flops.device_peak's source) is a matmul measured on the CPU."""
-    return source.startswith("measured matmul") and source.endswith("on cpu")
