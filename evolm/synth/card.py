@@ -159,7 +159,7 @@ def render_card(summary: dict, world_stats: dict) -> str:
         "a pool problem is never a test problem. Basic tiers 1 and 2 ask only held-out equations: "
         "a seeded quarter of each operation's one-step equations on digits (with their commuted "
         "forms), which no pool solution writes in any step. Basic tier 3 composes facts the pool "
-        "teaches: two steps, each an equation some pool solution writes, in one of a seeded half "
+        "teaches: two steps, each an equation some pool solution writes, in one of a seeded quarter "
         "of such two-step computations that no pool solution writes as consecutive steps; no answer "
         "is more than 8% of the set, and no computation on more rows than the set's size needs "
         "(its wordings are right or wrong together). Test problems differ in text from each "

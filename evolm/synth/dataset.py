@@ -33,8 +33,8 @@ from evolm.synth.world.general_text import GeneralText
 GENERATOR = "evolm-synth"
 VERSION = 5  # 2: the basic tiers of the difficulty ladder, one-word cloze text distractors;
 # 3: test sets disjoint from the pool by computation, not only by text; 4: basic tier 3 composes
-# equations the pool teaches; 5: half the two-step computations held out (a quarter before), tier 3
-# asks each on at most as many rows as the set's size needs
+# equations the pool teaches; 5: tier 3 asks each computation on at most as many rows as the set's
+# size needs
 SCALES = ("tiny", "small", "full")
 
 # One table for every size. Text budgets are JSONL bytes; about 4 characters per token for the

@@ -18,14 +18,14 @@ from the steps, so two wordings of one computation are one computation.
 - Basic tier 3 asks the other kind of generalisation (data version 4): two steps on digits, each a
   one-step equation some pool solution writes, in a sequence no pool solution writes. The facts are
   taught; the problem is new, as a GSM8K test problem is new while its arithmetic is not. The
-  1,025 such two-step computations (`two_step_equations`) are split like the one-step ones, but in
-  halves: a seeded half of those whose steps the pool may write, a first step with its commuted
+  1,025 such two-step computations (`two_step_equations`) are split like the one-step ones: a
+  seeded quarter of those whose steps the pool may write, a first step with its commuted
   twin (+, *), is held out, and no pool solution writes one as consecutive steps (at the `full` scale the
-  pool otherwise writes nearly all of them). A half, not a quarter (data version 5): the test's
-  error is that of its distinct computations, since the wordings of one computation are right or
-  wrong together, and a quarter gave `SynthMathBasic3` only 137 of them, too few to tell the
-  post-training findings apart (F5 +12.3 +- 6.9 points); the pool's SFT part still writes about 200
-  two-step examples. Tiers 1-2 ask for facts never shown, which a 1M model
+  pool otherwise writes nearly all of them). Not a half, though that would double the test's
+  distinct computations (148 to 290 for seed 0): what a 1M model composes depends on how many
+  compositions it was shown, and with half held out of the pool and the math text, the mini
+  study's SFT models after math CPT scored 22-31% in-domain instead of 67-70% (measured
+  2026-12-05). Tiers 1-2 ask for facts never shown, which a 1M model
   does not compute (measured: 0-4 of the 63 held-out equations after SFT, 33-106 of the other
   191), so on them every post-trained model of the miniature study scored at the floor whatever
   its CPT or epochs.
@@ -39,8 +39,7 @@ import re
 from evolm.synth.math.families_basic import one_step_equations, two_step_equations
 from evolm.synth.rng import derive_seed
 
-SHARE = 4  # a quarter of each operation's one-step equations is held out
-SHARE_TWO_STEP = 2  # and half of the two-step computations on taught facts
+SHARE = 4  # a quarter of each operation's one-step equations, and of the two-step computations on taught facts, is held out
 # "8 * 13 = $104", "115 * 2 / 5 = 46": operands and operators, an equals sign, the value.
 EQUATION = re.compile(r"(\d+(?: [-+*/] \d+)+) = \$?(\d+)")
 Computation = tuple[str, ...]
@@ -63,10 +62,10 @@ def _twins(equation: str) -> frozenset[str]:
     return frozenset({equation, f"{b} {op} {a} = {value}"} if op in "+*" else {equation})
 
 
-def _held_share(seed: int, purpose: str, units: set[frozenset], share: int) -> list[frozenset]:
-    """A seeded 1/share of the units: ranked by a hash of the seed and the unit, ties by the unit."""
+def _held_share(seed: int, purpose: str, units: set[frozenset]) -> list[frozenset]:
+    """A seeded quarter of the units: ranked by a hash of the seed and the unit, ties by the unit."""
     ranked = sorted(units, key=lambda u: (derive_seed(seed, purpose + " | ".join(map(str, sorted(u)))), sorted(u)))
-    return ranked[: round(len(units) / share)]
+    return ranked[: round(len(units) / SHARE)]
 
 
 class Holdout:
@@ -76,13 +75,13 @@ class Holdout:
         self.space = one_step_equations()
         held: set[str] = set()
         for op in "+-*/":
-            for unit in _held_share(seed, "holdout/", {_twins(e) for e in self.space if e.split()[1] == op}, SHARE):
+            for unit in _held_share(seed, "holdout/", {_twins(e) for e in self.space if e.split()[1] == op}):
                 held |= unit
         self.one_step = frozenset(held)
         # Two-step computations on facts the pool may write, the first step's twin in one unit.
         eligible = [c for c in two_step_equations() if not set(c) & self.one_step]
         units = {frozenset((first, c[1]) for first in _twins(c[0])) for c in eligible}
-        self.two_step = frozenset(c for unit in _held_share(seed, "holdout2/", units, SHARE_TWO_STEP) for c in unit)
+        self.two_step = frozenset(c for unit in _held_share(seed, "holdout2/", units) for c in unit)
         self.shown: set[Computation] = set()  # every run of consecutive equations the pool writes
 
     def for_pool(self, computation: Computation) -> bool:
