@@ -66,7 +66,7 @@ def test_mini_study_shows_the_findings(tmp_path):
         assert found[finding]["verdict"] == "shown", found[finding]
         effect = found[finding]["effect"]
         assert effect["value"] >= 2 * effect["se"] > 0
-    # F8 through the study's rm node: the reward model `evolm rm` trains tracks accuracy (measured: r +0.94
+    # F8 through the study's rm node: the reward model `evolm rm` trains tracks accuracy (measured: r +0.93
     # over 10 conditions); validation loss on general text tracked it about as strongly (+0.93), so the verdict was
     # "contradicted" (README, "Reward models"): the RM half is checked, not the verdict
     f8 = found["F8"]
