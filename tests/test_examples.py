@@ -75,7 +75,7 @@ def test_mini_study_shows_the_findings(tmp_path):
 
 
 def test_calibration_script_reproduces_the_shipped_table(tmp_path):
-    """examples/calibrate-ladder.sh (about 14 minutes) measures again the table DATASET.md shows.
+    """examples/calibrate-ladder.sh (14-19 minutes) measures again the table DATASET.md shows.
     Seeded training on the same CPU reproduces it; other hardware may round differently, so each
     number must agree within 2 standard errors."""
     out = tmp_path / "calibration.json"
