@@ -278,18 +278,22 @@ def test_no_basic_tier_3_test_answer_is_a_good_guess(synth):
     assert max(answers.values()) <= BASIC3_MAX_ANSWER_SHARE * SIZES["tiny"]["test"] and len(answers) > 12
 
 
-def test_basic_tier_3_spreads_its_rows_over_the_computations_it_may_ask():
+@pytest.mark.parametrize("scale, per_computation", [("small", 4), ("full", 8)])
+def test_basic_tier_3_spreads_its_rows_over_the_computations_it_may_ask(scale, per_computation):
     """The wordings of one computation are right or wrong together, so the set measures about as many
     problems as it has computations, weighted by their rows: drawn freely, 500 rows asked 137 of the
-    148, one on 14 rows; now none is on more rows than the set's size needs, and the rarest are asked too."""
+    148, one on 14 rows; now none is on more rows than the set's size needs, and the rarest are asked too.
+    At the full scale the even share, ceil(1,000 / 148) = 7, fits only 967 rows under the answer cap."""
     holdout = Holdout(0)
-    for _ in word_problems.pool_rows(0, SIZES["small"]["pool"], holdout):  # shows the pool's computations
+    for _ in word_problems.pool_rows(0, SIZES[scale]["pool"], holdout):  # shows the pool's computations
         pass
-    askable = holdout.composition_tests()
-    rows = basic_test_rows(0, 3, SIZES["small"]["test"], holdout, set())
+    askable, n = holdout.composition_tests(), SIZES[scale]["test"]
+    rows = basic_test_rows(0, 3, n, holdout, set())
     computations = collections.Counter(equations(r["gt_solution"]) for r in rows)
-    assert len(rows) == 500 and set(computations) <= set(askable) and len(askable) == 148
-    assert max(computations.values()) == -(-500 // len(askable)) == 4 and len(computations) > 140
+    assert len(rows) == n and set(computations) <= set(askable) and len(askable) == 148
+    assert max(computations.values()) == per_computation >= -(-n // len(askable)) and len(computations) > 140
+    answers = collections.Counter(r["gt_answer"] for r in rows)
+    assert max(answers.values()) <= BASIC3_MAX_ANSWER_SHARE * n
 
 
 def test_every_arithmetic_step_is_read_as_an_equation(synth):

@@ -93,6 +93,21 @@ BASIC1_MAX_ROWS = 500
 BASIC3_MAX_ANSWER_SHARE = 0.08
 
 
+def rows_per_computation(askable: list[Computation], n: int, answer_cap: int) -> int:
+    """The fewest rows each computation may take so that n rows fit, each answer on at most
+    `answer_cap` of them: a random draw that skips a capped answer or computation stops only where
+    every answer is capped or all its computations are, so it fills sum over answers of
+    min(answer_cap, k x their computations) rows (at the `full` scale an even ceil(1,000 / 148) = 7
+    rows a computation fit 967 rows; 8 fit 1,048)."""
+    if not askable:
+        raise RuntimeError("the pool teaches no held-out two-step computation's steps: no basic tier-3 test can be drawn")
+    by_answer = Counter(computation[-1].rsplit(" = ", 1)[1] for computation in askable)
+    for k in range(-(-n // len(askable)), n + 1):
+        if sum(min(answer_cap, k * m) for m in by_answer.values()) >= n:
+            return k
+    raise RuntimeError(f"{n} basic tier-3 rows cannot fit {len(by_answer)} answers on at most {answer_cap} rows each")
+
+
 def basic_test_rows(seed: int, tier: int, n: int, holdout: Holdout, exclude: set[str]) -> list[dict]:
     """n basic problems of one tier (SynthMathBasic1/2/3; at most BASIC1_MAX_ROWS for tier 1),
     drawn after the pool as `test_rows` draws them. Tiers 1-2 ask held-out equations; tier 3
@@ -109,24 +124,24 @@ def basic_test_rows(seed: int, tier: int, n: int, holdout: Holdout, exclude: set
     # computation are right or wrong together, so the set measures as many problems as it has
     # computations; drawn freely, the commonest computations took up to 14 of 500 rows while the
     # rarest (1 draw in 4,374) took none.
-    askable = holdout.composition_tests()
-    if not askable:
-        raise RuntimeError("the pool teaches no held-out two-step computation's steps: no basic tier-3 test can be drawn")
-    cap, per_computation = max(1, int(BASIC3_MAX_ANSWER_SHARE * n)), -(-n // len(askable))
+    cap = max(1, int(BASIC3_MAX_ANSWER_SHARE * n))
+    per_computation = rows_per_computation(holdout.composition_tests(), n, cap)
     answers, computations = Counter(), Counter()
 
     def draw() -> Problem:
         for _ in range(100_000):
             p = families_basic.basic(rng, 3).check()
-            if answers[p.answer] < cap and computations[equations(p.steps)] < per_computation:
+            if answers[p.answer] < cap:
                 return p
-        raise RuntimeError(f"could not draw a basic tier-3 problem within the caps ({cap} rows an answer, "
-                           f"{per_computation} a computation)")
+        raise RuntimeError(f"could not draw a basic tier-3 problem whose answer is on fewer than {cap} rows")
+
+    def asks(computation: Computation) -> bool:
+        return holdout.for_composition_test(computation) and computations[computation] < per_computation
 
     rows = []
     for i in range(n):
-        p = _fresh(draw, holdout.for_composition_test, exclude,
-                   f"basic tier-3 (each answer on at most {cap} of {n} rows)")
+        p = _fresh(draw, asks, exclude,
+                   f"basic tier-3 (each answer on at most {cap} of {n} rows, each computation on {per_computation})")
         answers[p.answer] += 1
         computations[equations(p.steps)] += 1
         rows.append(to_row(f"SynthMathBasic3-{i:04d}", p))
