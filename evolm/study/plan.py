@@ -377,4 +377,3 @@ def estimated_seconds(node: Node, peak_flops: float, devices: int = 1, *, on_cpu
     `on_cpu`: the peak is a matmul measured on the CPU (MFU_CPU), else a GPU's (MFU_GUESS)."""
     mfu = (MFU_CPU if on_cpu else MFU_GUESS)[node.stage]
     return None if node.flops is None else node.flops / (peak_flops * devices * mfu)
-
