@@ -110,12 +110,24 @@ def test_results_go_into_the_checkpoint_and_ood_tasks_grade(sft_model, synth_tin
     load_checkpoint(sft_model)  # eval/ does not break the checkpoint's file hashes
 
 
-def test_upstream_runs_lm_eval_on_the_cloze_sets_and_measures_validation_loss(sft_model, synth_tiny, tmp_path, cli):
+def test_upstream_runs_lm_eval_on_the_cloze_sets_and_measures_validation_loss(sft_model, synth_tiny, tmp_path, capfd,
+                                                                            monkeypatch):
     """Also the proof that a checkpoint loads in lm-eval as `--model hf --model_args pretrained=CKPT`:
-    the upstream path calls simple_evaluate exactly that way."""
+    the upstream path calls simple_evaluate exactly that way. lm-eval prints notices ("Passed argument
+    batch_size = auto:1 ...") on stdout; with --json stdout must still be exactly one JSON object, as
+    `$(...)` and `| python -m json.tool` need, even with diagnostics on (EVOLM_DEBUG). capfd reads the
+    file descriptor, so whatever any library writes there is in it, as in a process of its own."""
+    from evolm.cli.main import main
+
+    monkeypatch.setenv("EVOLM_DEBUG", "1")
     out = tmp_path / "up"
-    result = cli("eval", sft_model, "--suite", "upstream", "--benchmarks", synth_tiny, "--limit", "30", "--out", out, "--json")
-    assert result.code == 0, result.err
+    capfd.readouterr()
+    code = main(["eval", str(sft_model), "--suite", "upstream", "--benchmarks", str(synth_tiny), "--limit", "30",
+                 "--out", str(out), "--json"])
+    stdout, stderr = capfd.readouterr()
+    assert code == 0, stderr
+    summary = json.loads(stdout)
+    assert summary["path"] == str(out) and set(summary["upstream"]["tasks"]) == {"SynthClozeFacts", "SynthClozeMath", "SynthClozeText"}
     up = json.loads((out / "upstream.json").read_text())
     assert set(up["tasks"]) == {"SynthClozeFacts", "SynthClozeMath", "SynthClozeText"}
     for entry in up["tasks"].values():

@@ -56,9 +56,9 @@ def _run(*args, env=None):
 
 
 def test_killed_run_resumes_to_identical_weights(shards, tmp_path, cli):
-    args = ("pretrain", *SMALL, "--tokens", "40K", "--data", shards / "general", "--save-every", "20")
+    args = ("pretrain", *SMALL, "--tokens", "20K", "--data", shards / "general", "--save-every", "10")
     assert cli(*args, "--out", tmp_path / "straight").code == 0
-    state = tmp_path / "killed.partial" / "state" / "step-00000040"
+    state = tmp_path / "killed.partial" / "state" / "step-00000020"  # of 39
     kill_when(_run(*args, "--out", tmp_path / "killed"), state)
     assert state.is_dir() and not (tmp_path / "killed").exists()
     resumed = cli(*args, "--out", tmp_path / "killed", "--resume")
