@@ -226,9 +226,9 @@ def _steps(path):
 
 
 def test_resume_without_a_saved_state_says_so_and_logs_each_step_once(cli, shards, tmp_path):
-    # 40K tokens (78 steps, about 4 s): long enough to be interrupted after its third logged step,
+    # 20K tokens (39 steps, about 3 s): long enough to be interrupted after its third logged step,
     # short enough that the resumed run, which trains it all again, takes seconds
-    args = ("pretrain", *SMALL, "--tokens", "40K", "--data", shards / "general", "--out", tmp_path / "pt")
+    args = ("pretrain", *SMALL, "--tokens", "20K", "--data", shards / "general", "--out", tmp_path / "pt")
     partial = tmp_path / "pt.partial"
     metrics = partial / "metrics.jsonl"
     code, out, err = _interrupt_when(_start(*args), lambda: metrics.is_file() and len(metrics.read_bytes().splitlines()) >= 3)
@@ -241,7 +241,7 @@ def test_resume_without_a_saved_state_says_so_and_logs_each_step_once(cli, shard
     resumed = cli(*args, "--resume")
     assert resumed.code == 0, resumed.err
     assert f"warning: {partial} holds no resume state" in resumed.err and "starts again from step 0" in resumed.err
-    assert _steps(tmp_path / "pt" / "metrics.jsonl") == list(range(1, 79))  # 40K // 512 steps, each once
+    assert _steps(tmp_path / "pt" / "metrics.jsonl") == list(range(1, 40))  # 20K // 512 steps, each once
 
 
 def test_ctrl_c_names_the_state_a_resume_continues_from(cli, shards, tmp_path):

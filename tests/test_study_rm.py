@@ -46,6 +46,10 @@ def _events(root, what):
     return [e for e in map(json.loads, path.read_text().splitlines()) if e["what"] == what and e["event"] == "start"]
 
 
+# About 42 s (six processes: pre-training, SFT, its evaluation, the draw, the reward model, the scoring):
+# slow-marked so the default suite stays under 10 minutes. The default suite keeps the pieces: an rm
+# node's plan and order (below), `evolm rm` (test_rm.py) and scoring finished samples (test_eval.py).
+@pytest.mark.slow
 def test_an_rm_node_draws_on_held_out_rows_trains_and_scores_the_sampled_nodes_once(tmp_path, shards, synth_tiny,
                                                                                      small_answers_pool, cli):
     file = write(tmp_path, rm_study(tmp_path, shards, synth_tiny, small_answers_pool, sft_epochs=(4,)))

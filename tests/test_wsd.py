@@ -54,21 +54,21 @@ def _run(*args):
 
 
 def test_a_wsd_run_logs_the_curve_and_resumes_mid_decay_to_the_same_weights(shards, tmp_path, cli):
-    # 40K tokens at 512 per step: 78 steps; warmup 10% (8), decay 25% (20 steps from step 58); states every 10
-    args = ("pretrain", *SMALL, "--tokens", "40K", "--data", shards / "general", "--schedule", "wsd", "--decay", "25%",
+    # 20K tokens at 512 per step: 39 steps; warmup 10% (4), decay 25% (10 steps from step 29); states every 10
+    args = ("pretrain", *SMALL, "--tokens", "20K", "--data", shards / "general", "--schedule", "wsd", "--decay", "25%",
             "--decay-shape", "cosine", "--save-every", "10", "--log-every", "1")
     assert cli(*args, "--out", tmp_path / "straight").code == 0
     logged = [(r["step"], r["lr"]) for r in _metrics(tmp_path / "straight") if "lr" in r]
-    assert len(logged) == 78
+    assert len(logged) == 39
     for step, lr in logged:  # the logged lr is the one step `step` trained with (0-based step - 1)
-        assert lr == pytest.approx(reference(step - 1, lr=3e-3, min_lr=3e-4, warmup=8, stable=50, decay=20, shape="cosine"))
+        assert lr == pytest.approx(reference(step - 1, lr=3e-3, min_lr=3e-4, warmup=4, stable=25, decay=10, shape="cosine"))
     manifest = load_checkpoint(tmp_path / "straight").manifest
     settings = manifest.schedule.settings
     assert manifest.schedule.kind == "WSD: linear warmup, constant, cosine decay to min_lr"
-    assert (settings["schedule"], settings["warmup_steps"], settings["stable_steps"], settings["decay_steps"]) == ("wsd", 8, 50, 20)
+    assert (settings["schedule"], settings["warmup_steps"], settings["stable_steps"], settings["decay_steps"]) == ("wsd", 4, 25, 10)
     assert settings["decayed"] is True and settings["decay_shape"] == "cosine" and settings["decay"] == "25%"
-    # killed after the state of step 70 (mid-decay), resumed: the same curve and the same weights
-    state = tmp_path / "killed.partial" / "state" / "step-00000070"
+    # killed after the state of step 30 (mid-decay), resumed: the same curve and the same weights
+    state = tmp_path / "killed.partial" / "state" / "step-00000030"
     kill_when(_run(*args, "--out", tmp_path / "killed"), state)
     assert cli(*args, "--out", tmp_path / "killed", "--resume").code == 0
     assert [(r["step"], r["lr"]) for r in _metrics(tmp_path / "killed") if "lr" in r] == logged
@@ -172,7 +172,7 @@ def test_a_failed_overwrite_keeps_the_finished_runs_branch_states(shards, tmp_pa
     """An --overwrite rerun stages its branch states in OUT.branches.partial (where --branch-from finds
     them while it trains) and moves them to OUT.branches only once it has written OUT: killed first,
     it leaves the finished run's checkpoint and its branch states as they were."""
-    args = ("pretrain", *SMALL, "--tokens", "40K", "--data", shards / "general", *WSD, "--branch-at", "20K",
+    args = ("pretrain", *SMALL, "--tokens", "30K", "--data", shards / "general", *WSD, "--branch-at", "20K",
             "--save-every", "10", "--out", tmp_path / "stable")
     assert cli(*args).code == 0
     old_state = tmp_path / "stable.branches" / "20K" / "trainer.json"
