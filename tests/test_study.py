@@ -2,12 +2,14 @@
 reruns exactly what depends on it), and the local runner (skips finished nodes, resumes after a kill,
 a failure blocks only its descendants)."""
 
+import hashlib
 import json
 import os
 import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 import yaml
@@ -156,17 +158,67 @@ def test_a_moved_project_keeps_its_node_ids(tmp_path, shards, synth_tiny, monkey
 
 
 def test_synthetic_data_of_another_generator_version_is_another_study(tmp_path, shards, synth_tiny, monkeypatch):
-    """A newer evolm whose `evolm data synth` writes other bytes for the same scale and seed must
-    train again, not reuse runs (and the data folder) made on the old data."""
+    """A newer evolm whose `evolm data synth` writes other bytes for the same scale and seed makes its
+    data folder again. Where the bytes training reads changed (TRAINING_VERSION) it trains again, not
+    reusing runs made on the old data; where only test sets changed it keeps every run (and the
+    study evaluates them on the new data folder's test sets, which evolm eval checks)."""
     import evolm.synth
 
     data = study(tmp_path, shards, synth_tiny, grid())
     data["data"] = {"synth": {"scale": "tiny", "seed": 0}}
     old = planning.build(parse(data))
+    monkeypatch.setattr(evolm.synth, "VERSION", evolm.synth.VERSION + 1)  # new test sets only
+    tests_only = planning.build(parse(data))
+    assert old.data_id != tests_only.data_id and old.data_paths["root"] != tests_only.data_paths["root"]
+    assert [n.id for n in old.nodes] == [n.id for n in tests_only.nodes]
+    assert [n.path for n in old.nodes] == [n.path for n in tests_only.nodes]
+    # ... whose evaluations are due again (the runner passes the new folder's test sets); while both versions
+    # agree, the evaluations keep the keys the studies before this split recorded
+    evaluated = [(a, b) for a, b in zip(old.nodes, tests_only.nodes) if a.evals]
+    assert evaluated and all(a.eval_key() != b.eval_key() for a, b in evaluated)
+    assert all(n.test_data is None for n in old.nodes) and old.nodes[1].eval_key() == planning._hash(old.nodes[1].evals)
+    monkeypatch.setattr(evolm.synth, "TRAINING_VERSION", evolm.synth.TRAINING_VERSION + 1)  # new training bytes
+    new = planning.build(parse(data))
+    assert not {n.id for n in old.nodes} & {n.id for n in new.nodes} and all(n.test_data is None for n in new.nodes)
+
+
+@pytest.mark.slow  # about 40 s: the data made twice, a pre-training, three evaluations
+def test_new_test_sets_evaluate_the_finished_runs_again_and_train_nothing(tmp_path, cli, monkeypatch):
+    """End to end: a synthetic study run, then a newer generator (VERSION up, TRAINING_VERSION not) whose
+    data folder has one test set changed: nothing is trained, the run is evaluated on the new folder,
+    the changed task is refused until --reevaluate replaces it, and a rerun then does nothing."""
+    import shutil
+
+    import evolm.synth
+
+    data = {"study": "v", "out": str(tmp_path / "runs"), "data": {"synth": {"scale": "tiny", "seed": 0}, "vocab": 1024},
+            "evals": {"up": {"suite": "upstream", "limit": 5, "val-tokens": "1K"}},
+            "nodes": [{"name": "pt", "stage": "pretrain", "grid": {"model": "1M", "tokens": "8K"}, "with": dict(PT),
+                       "eval": ["up"]}]}
+    file = write(tmp_path, data)
+    root = tmp_path / "runs"
+    run = ("study", "run", file, "--peak-flops", "1e11", "--no-report", "--json")
+    assert cli(*run).code == 0
+    old = planning.build(parse(data))
     monkeypatch.setattr(evolm.synth, "VERSION", evolm.synth.VERSION + 1)
     new = planning.build(parse(data))
-    assert old.data_id != new.data_id and old.data_paths["root"] != new.data_paths["root"]
-    assert not {n.id for n in old.nodes} & {n.id for n in new.nodes}
+    # the newer generator's data, made ahead of the run (the runner would make it: the same bytes here), with
+    # one test set changed
+    shutil.copytree(old.data_paths["root"], new.data_paths["root"])
+    changed = Path(new.data_paths["benchmarks"]) / "cloze" / "SynthClozeFacts.jsonl"
+    rows = changed.read_text().splitlines()
+    changed.write_text("\n".join(rows[1:] + rows[:1]) + "\n")
+    (root / ".study" / f"data-{new.data_id}.done").write_text("done\n")
+    refused = cli(*run)
+    assert refused.code == 1 and len(_trained(root)) == 1
+    (message,) = json.loads(refused.out)["failed"].values()
+    assert "tasks.SynthClozeFacts" in message and "--reevaluate" in message, message
+    assert cli(*run, "--reevaluate").code == 0
+    result = json.loads((new.nodes[0].path / "eval" / "upstream.json").read_text())
+    assert result["identity"]["tasks"]["SynthClozeFacts"] == hashlib.sha256(changed.read_bytes()).hexdigest()
+    evaluations = len([e for e in _events(root) if e["what"] == "eval"])
+    assert cli(*run).code == 0 and len(_trained(root)) == 1
+    assert len([e for e in _events(root) if e["what"] == "eval"]) == evaluations  # nothing evaluated again
 
 
 def test_pretraining_flops_are_6nd_plus_attention(tmp_path, shards, synth_tiny):

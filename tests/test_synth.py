@@ -88,6 +88,28 @@ def test_bytes_do_not_depend_on_the_process_hash_seed(synth, tmp_path):
     assert _tree_bytes(tmp_path) == _tree_bytes(out)
 
 
+# The bytes training reads, at the tiny scale and seed 0, by evolm.synth.TRAINING_VERSION. A generator
+# change that changes one of them changes what every study run trains on: it bumps TRAINING_VERSION
+# (and VERSION) and adds its hashes here, so that studies train again instead of reusing runs made on
+# the old bytes (evolm.study.plan keys runs by TRAINING_VERSION). A tripwire at one scale, not a proof.
+TRAINING_BYTES = {
+    5: {"text/general.jsonl": "6fbdb2c3df48690ce449f286b570c628720b63ca8786820cd71e25b58000cc59",
+        "text/math.jsonl": "b93163d5dabd236718e30aa31f7d27f6b1288aba73f45a090923a192d4279efb",
+        "pool/mathpool.jsonl": "7a618d6254d5daf253cff5c91a5946740bbfb7fc73c7b64e8a08636edf891544"},
+}
+
+
+def test_the_bytes_training_reads_are_those_of_their_version(synth):
+    from evolm.synth import TRAINING_VERSION, VERSION
+
+    _, summary, _ = synth
+    assert summary["training_version"] == TRAINING_VERSION <= VERSION
+    written = {rel: summary["files"][rel]["sha256"] for rel in TRAINING_BYTES[TRAINING_VERSION]}
+    assert written == TRAINING_BYTES[TRAINING_VERSION], (
+        "the bytes training reads changed: bump evolm.synth.TRAINING_VERSION (and VERSION) and add their hashes here")
+    assert {rel for rel in summary["files"] if not rel.startswith(("benchmarks/", "cloze/"))} == set(written)
+
+
 def test_layout_summary_and_hashes(synth):
     out, summary, lines = synth
     on_disk = json.loads((out / "synth.json").read_text(encoding="utf-8"))

@@ -62,6 +62,10 @@ class Node:
     reward: RewardSettings | None = None  # an rm node's: how its samples are drawn
     policies: list["Node"] = field(default_factory=list)  # an rm node's: the nodes that draw its samples
     scores: list["Node"] = field(default_factory=list)  # an rm node's: the nodes whose evaluations it scores
+    # The synthetic data's id where its test sets are newer than the bytes the node trained on
+    # (evolm.synth.VERSION past TRAINING_VERSION): part of the evaluations' key, so the study evaluates
+    # a finished run again on the new test sets. None otherwise, which keeps the keys studies recorded.
+    test_data: str | None = None
 
     @property
     def label(self) -> str:
@@ -94,8 +98,10 @@ class Node:
 
     def eval_key(self) -> str:
         if self.reward is not None:  # an rm node's evaluation is the scoring of others': which, and with what
-            return _hash([self.evals, self.reward.score, [(n.id, n.evals) for n in self.scores]])
-        return _hash(self.evals)
+            key = [self.evals, self.reward.score, [(n.id, n.evals) for n in self.scores]]
+        else:
+            key = self.evals
+        return _hash(key if self.test_data is None else [key, self.test_data])
 
     def state(self, root: Path) -> str:
         if (self.path / MANIFEST).is_file():
@@ -134,6 +140,9 @@ class Plan:
 def build(study: Study) -> Plan:
     data_id = _hash(_data_identity(study.data))[:12]
     data_paths = _data_paths(study, data_id)
+    # the runs are keyed by the data they train on: a newer generator that rewrites only test sets makes
+    # its data folder again but keeps every run (their evaluations are then checked, evolm eval's rule)
+    training_data_id = _hash(_data_identity(study.data, training=True))[:12]
     nodes: list[Node] = []
     by_group: dict[str, list[Node]] = {}
     for group in study.groups:
@@ -147,7 +156,8 @@ def build(study: Study) -> Plan:
             base = len(made)
             for i, point in enumerate(points):  # stable runs come before their branches
                 after = made[base + stable_of[i]] if i in stable_of else None
-                made.append(_node(study, group, point, parent, data_id, varying, after=after, **links))
+                made.append(_node(study, group, point, parent, training_data_id, varying, after=after, **links))
+                made[-1].test_data = data_id if data_id != training_data_id else None
         by_group[group.name] = made
         for node in made:
             same = next((n for n in nodes if n.id == node.id), None)
@@ -199,14 +209,15 @@ def _reward_links(study: Study, group: Group, by_group: dict[str, list[Node]], a
     return {"policies": policies, "scores": scores}
 
 
-def _data_identity(data: dict) -> dict:
+def _data_identity(data: dict, *, training: bool = False) -> dict:
     """What makes the study's data what it is. Prepared data: its paths as written (they enter each
     node's options). Synthetic data: the scale, seed and vocabulary, and the generator's version,
-    since a newer evolm may write other bytes for the same seed: its study trains again instead of
-    reusing runs made on the old data."""
+    since a newer evolm may write other bytes for the same seed: its study makes its data again, and
+    trains again instead of reusing runs made on the old data where the bytes training reads changed
+    (`training`: the version of those, evolm.synth.TRAINING_VERSION)."""
     identity = {k: v for k, v in data.items() if k != "prepared"}
     if "synth" in data:
-        identity["generator"] = generator_version()
+        identity["generator"] = generator_version(training=training)
     return identity
 
 

@@ -20,6 +20,6 @@ what a command needs around it: refusing bad input and building the output atomi
 Standard library only (plus `evolm.jsonl`), so the data needs nothing but Python.
 """
 
-from evolm.synth.dataset import GENERATOR, SCALES, SIZES, SUITES, VERSION, generate
+from evolm.synth.dataset import GENERATOR, SCALES, SIZES, SUITES, TRAINING_VERSION, VERSION, generate
 
-__all__ = ["GENERATOR", "SCALES", "SIZES", "SUITES", "VERSION", "generate"]
+__all__ = ["GENERATOR", "SCALES", "SIZES", "SUITES", "TRAINING_VERSION", "VERSION", "generate"]

@@ -29,7 +29,9 @@ def run(out: Path, *, seed: int = 0, scale: str = "tiny", overwrite: bool = Fals
     return summary
 
 
-def generator_version() -> str:
-    """Which generator writes the data (`evolm-synth/3`): a study's synthetic data identity, so an
-    upgrade that writes other bytes trains again (read at call time, so tests can change it)."""
-    return f"{evolm.synth.GENERATOR}/{evolm.synth.VERSION}"
+def generator_version(*, training: bool = False) -> str:
+    """Which generator writes the data (`evolm-synth/5`): a study's synthetic data identity, so an
+    upgrade that writes other bytes makes its data again. With `training`, the version of the bytes
+    training reads (`evolm.synth.TRAINING_VERSION`), which keys the study's runs: an upgrade that
+    changes those trains again. Read at call time, so tests can change them."""
+    return f"{evolm.synth.GENERATOR}/{evolm.synth.TRAINING_VERSION if training else evolm.synth.VERSION}"
