@@ -3,12 +3,18 @@
 import fcntl
 import os
 import signal
+import sys
 import tempfile
 import time
 
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["HF_DATASETS_OFFLINE"] = "1"
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "true")
+# DeepSpeed's CPU collective op is compiled (about 30 s) into torch's extension cache, by default one
+# folder per user: two checkouts' virtual environments there rebuild it for each other (their include
+# paths differ), which fell inside whichever ZeRO test ran first (42 s instead of 14). One per
+# environment instead; .ci/run prebuilds it there.
+os.environ.setdefault("TORCH_EXTENSIONS_DIR", os.path.join(sys.prefix, "torch_extensions"))
 # The suite runs in two pytest-xdist workers (pyproject's addopts), one per core: each worker and what
 # it starts keep to one thread, since two processes that each spin two OpenMP threads on two cores run
 # many times slower (platform notes), and set before torch is imported, which reads it once.

@@ -159,9 +159,9 @@ def test_a_moved_project_keeps_its_node_ids(tmp_path, shards, synth_tiny, monkey
 
 def test_synthetic_data_of_another_generator_version_is_another_study(tmp_path, shards, synth_tiny, monkeypatch):
     """A newer evolm whose `evolm data synth` writes other bytes for the same scale and seed makes its
-    data folder again. Where the bytes training reads changed (TRAINING_VERSION) it trains again, not
-    reusing runs made on the old data; where only test sets changed it keeps every run (and the
-    study evaluates them on the new data folder's test sets, which evolm eval checks)."""
+    data again. Where the bytes training reads changed (TRAINING_VERSION) it trains again in a new data
+    folder, not reusing runs made on the old data; where only test sets changed it remakes them in the
+    same folder and keeps every run (the study evaluates them again, which evolm eval checks)."""
     import evolm.synth
 
     data = study(tmp_path, shards, synth_tiny, grid())
@@ -169,7 +169,7 @@ def test_synthetic_data_of_another_generator_version_is_another_study(tmp_path, 
     old = planning.build(parse(data))
     monkeypatch.setattr(evolm.synth, "VERSION", evolm.synth.VERSION + 1)  # new test sets only
     tests_only = planning.build(parse(data))
-    assert old.data_id != tests_only.data_id and old.data_paths["root"] != tests_only.data_paths["root"]
+    assert old.data_id != tests_only.data_id and old.data_paths == tests_only.data_paths
     assert [n.id for n in old.nodes] == [n.id for n in tests_only.nodes]
     assert [n.path for n in old.nodes] == [n.path for n in tests_only.nodes]
     # ... whose evaluations are due again (the runner passes the new folder's test sets); while both versions
@@ -180,15 +180,15 @@ def test_synthetic_data_of_another_generator_version_is_another_study(tmp_path, 
     monkeypatch.setattr(evolm.synth, "TRAINING_VERSION", evolm.synth.TRAINING_VERSION + 1)  # new training bytes
     new = planning.build(parse(data))
     assert not {n.id for n in old.nodes} & {n.id for n in new.nodes} and all(n.test_data is None for n in new.nodes)
+    assert new.data_paths["root"] != old.data_paths["root"]
 
 
-@pytest.mark.slow  # about 40 s: the data made twice, a pre-training, three evaluations
+@pytest.mark.slow  # about 55 s: the data made twice, a pre-training, four evaluations
 def test_new_test_sets_evaluate_the_finished_runs_again_and_train_nothing(tmp_path, cli, monkeypatch):
-    """End to end: a synthetic study run, then a newer generator (VERSION up, TRAINING_VERSION not) whose
-    data folder has one test set changed: nothing is trained, the run is evaluated on the new folder,
-    the changed task is refused until --reevaluate replaces it, and a rerun then does nothing."""
-    import shutil
-
+    """End to end: a synthetic study run, then newer generators (VERSION up, TRAINING_VERSION not). The
+    first writes the same test sets: the runner makes the data again in the same folder, trains nothing
+    and evaluates again, reusing every result. The second changed one test set: it is refused until
+    --reevaluate replaces it, and a rerun then does nothing."""
     import evolm.synth
 
     data = {"study": "v", "out": str(tmp_path / "runs"), "data": {"synth": {"scale": "tiny", "seed": 0}, "vocab": 1024},
@@ -200,11 +200,22 @@ def test_new_test_sets_evaluate_the_finished_runs_again_and_train_nothing(tmp_pa
     run = ("study", "run", file, "--peak-flops", "1e11", "--no-report", "--json")
     assert cli(*run).code == 0
     old = planning.build(parse(data))
+    result_path = old.nodes[0].path / "eval" / "upstream.json"
+    before = json.loads(result_path.read_text())["identity"]
+
+    def evaluations():
+        return len([e for e in _events(root) if e["what"] == "eval" and e["event"] == "start"])
+
+    monkeypatch.setattr(evolm.synth, "VERSION", evolm.synth.VERSION + 1)
+    same = cli(*run)
+    assert same.code == 0, same.err
+    assert len([e for e in _events(root) if e["what"] == "data" and e["event"] == "start"]) == 2  # made again
+    assert len(_trained(root)) == 1 and evaluations() == 2 and json.loads(result_path.read_text())["identity"] == before
+
     monkeypatch.setattr(evolm.synth, "VERSION", evolm.synth.VERSION + 1)
     new = planning.build(parse(data))
-    # the newer generator's data, made ahead of the run (the runner would make it: the same bytes here), with
-    # one test set changed
-    shutil.copytree(old.data_paths["root"], new.data_paths["root"])
+    # this generator's data, made ahead of the run in the same folder, with one test set changed
+    assert new.data_paths == old.data_paths and not new.data_done()
     changed = Path(new.data_paths["benchmarks"]) / "cloze" / "SynthClozeFacts.jsonl"
     rows = changed.read_text().splitlines()
     changed.write_text("\n".join(rows[1:] + rows[:1]) + "\n")
@@ -214,11 +225,10 @@ def test_new_test_sets_evaluate_the_finished_runs_again_and_train_nothing(tmp_pa
     (message,) = json.loads(refused.out)["failed"].values()
     assert "tasks.SynthClozeFacts" in message and "--reevaluate" in message, message
     assert cli(*run, "--reevaluate").code == 0
-    result = json.loads((new.nodes[0].path / "eval" / "upstream.json").read_text())
-    assert result["identity"]["tasks"]["SynthClozeFacts"] == hashlib.sha256(changed.read_bytes()).hexdigest()
-    evaluations = len([e for e in _events(root) if e["what"] == "eval"])
-    assert cli(*run).code == 0 and len(_trained(root)) == 1
-    assert len([e for e in _events(root) if e["what"] == "eval"]) == evaluations  # nothing evaluated again
+    assert json.loads(result_path.read_text())["identity"]["tasks"]["SynthClozeFacts"] == \
+        hashlib.sha256(changed.read_bytes()).hexdigest()
+    done = evaluations()
+    assert cli(*run).code == 0 and len(_trained(root)) == 1 and evaluations() == done  # nothing again
 
 
 def test_pretraining_flops_are_6nd_plus_attention(tmp_path, shards, synth_tiny):

@@ -130,6 +130,7 @@ class Plan:
         return self.study.out
 
     def data_done(self) -> bool:
+        """Whether the data of this generator's version is made (its folder is that of the training bytes')."""
         return "synth" not in self.study.data or (self.root / STATE_DIR / f"data-{self.data_id}.done").is_file()
 
     def resolve(self, value) -> str:
@@ -139,10 +140,12 @@ class Plan:
 
 def build(study: Study) -> Plan:
     data_id = _hash(_data_identity(study.data))[:12]
-    data_paths = _data_paths(study, data_id)
-    # the runs are keyed by the data they train on: a newer generator that rewrites only test sets makes
-    # its data folder again but keeps every run (their evaluations are then checked, evolm eval's rule)
+    # The runs, and the data folder they read, are keyed by the data they train on: a newer generator
+    # that rewrites only test sets makes the data again in the same folder (the training bytes the same,
+    # so an interrupted run still resumes on its paths) and keeps every run, whose evaluations are then
+    # due again (evolm eval's rules decide what they may replace).
     training_data_id = _hash(_data_identity(study.data, training=True))[:12]
+    data_paths = _data_paths(study, training_data_id)
     nodes: list[Node] = []
     by_group: dict[str, list[Node]] = {}
     for group in study.groups:
