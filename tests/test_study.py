@@ -176,6 +176,7 @@ def test_synthetic_data_of_another_generator_version_is_another_study(tmp_path, 
     # agree, the evaluations keep the keys the studies before this split recorded
     evaluated = [(a, b) for a, b in zip(old.nodes, tests_only.nodes) if a.evals]
     assert evaluated and all(a.eval_key() != b.eval_key() for a, b in evaluated)
+    assert all(a.eval_key() == b.eval_key() for a, b in zip(old.nodes, tests_only.nodes) if not a.evals)
     assert all(n.test_data is None for n in old.nodes) and old.nodes[1].eval_key() == planning._hash(old.nodes[1].evals)
     monkeypatch.setattr(evolm.synth, "TRAINING_VERSION", evolm.synth.TRAINING_VERSION + 1)  # new training bytes
     new = planning.build(parse(data))

@@ -101,7 +101,9 @@ class Node:
             key = [self.evals, self.reward.score, [(n.id, n.evals) for n in self.scores]]
         else:
             key = self.evals
-        return _hash(key if self.test_data is None else [key, self.test_data])
+        # a node with nothing to evaluate keeps its key (under Slurm a changed key is a job)
+        reads_tests = bool(self.evals) or (self.reward is not None and bool(self.reward.score))
+        return _hash([key, self.test_data] if self.test_data is not None and reads_tests else key)
 
     def state(self, root: Path) -> str:
         if (self.path / MANIFEST).is_file():
