@@ -184,12 +184,13 @@ def test_synthetic_data_of_another_generator_version_is_another_study(tmp_path, 
     assert new.data_paths["root"] != old.data_paths["root"]
 
 
-@pytest.mark.slow  # about 55 s: the data made twice, a pre-training, four evaluations
+@pytest.mark.slow  # about 70 s: the data made three times, a pre-training, four evaluations
 def test_new_test_sets_evaluate_the_finished_runs_again_and_train_nothing(tmp_path, cli, monkeypatch):
     """End to end: a synthetic study run, then newer generators (VERSION up, TRAINING_VERSION not). The
     first writes the same test sets: the runner makes the data again in the same folder, trains nothing
     and evaluates again, reusing every result. The second changed one test set: it is refused until
-    --reevaluate replaces it, and a rerun then does nothing."""
+    --reevaluate replaces it, and a rerun then does nothing. A third, whose remade training bytes differ
+    from the folder's, is stopped before any run."""
     import evolm.synth
 
     data = {"study": "v", "out": str(tmp_path / "runs"), "data": {"synth": {"scale": "tiny", "seed": 0}, "vocab": 1024},
@@ -230,6 +231,15 @@ def test_new_test_sets_evaluate_the_finished_runs_again_and_train_nothing(tmp_pa
         hashlib.sha256(changed.read_bytes()).hexdigest()
     done = evaluations()
     assert cli(*run).code == 0 and len(_trained(root)) == 1 and evaluations() == done  # nothing again
+
+    # a generator that changed the bytes training reads without a new TRAINING_VERSION is caught when it
+    # makes the data again: here the folder's pool is not what the generator writes
+    monkeypatch.setattr(evolm.synth, "VERSION", evolm.synth.VERSION + 1)
+    pool = Path(old.data_paths["pool"])
+    pool.write_text(pool.read_text() + pool.read_text().splitlines()[0] + "\n")
+    caught = cli(*run)
+    assert caught.code == 1 and len(_trained(root)) == 1
+    assert "differs from what its runs trained on (pool)" in json.loads(caught.out)["failed"]["data"]
 
 
 def test_pretraining_flops_are_6nd_plus_attention(tmp_path, shards, synth_tiny):

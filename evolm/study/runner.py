@@ -249,11 +249,19 @@ class Runner:
         log("study: preparing the data (evolm data synth, tokenizer, prepare)")
         logs = self.state_dir / "logs" / "data.log"
         self.event("data", "data", "start")
+        trained_on = training_bytes(self.plan.data_paths)  # a newer generator's test sets: made in the runs' folder
         for command in self.data_commands():
             code = self._run(command, logs)
             if code != 0:
                 self.event("data", "data", "end", code=code)
                 return f"`{' '.join(command[3:6])}` exited {code} (log: {logs})"
+        made = training_bytes(self.plan.data_paths)
+        if trained_on is not None and made != trained_on:
+            self.event("data", "data", "end", code=1)
+            changed = ", ".join(k for k in trained_on if made is None or made.get(k) != trained_on[k])
+            return (f"The data made again in {self.plan.data_paths['root']} differs from what its runs trained on ({changed}): "
+                    "this evolm's generator changed the bytes training reads without a new evolm.synth.TRAINING_VERSION. "
+                    "Run the study into another out: folder, and report it.")
         self.event("data", "data", "end", code=0)
         (self.state_dir / f"data-{self.plan.data_id}.done").write_text("done\n")
         return None
@@ -351,3 +359,18 @@ class Runner:
 
 def describe_options(options: dict) -> str:
     return " ".join(f"{k}={_text(v)}" for k, v in options.items())
+
+
+def training_bytes(paths: dict[str, str]) -> dict[str, str] | None:
+    """What the runs read from a synthetic study's data folder, by hash (the tokenizer's fingerprint,
+    each token shards' and the pool's), or None before it is made. A newer generator that changes only
+    test sets makes the data again in the same folder; these must come out as they were."""
+    from evolm.fsutil import sha256_file
+    from evolm.tokenizer import tokenizer_fingerprint
+
+    files = {"tokenizer": Path(paths["tokenizer"]) / "tokenizer.json", "pool": Path(paths["pool"]),
+             **{name: Path(paths[name]) / "shards.json" for name in ("general", "math")}}
+    if not all(path.is_file() for path in files.values()):
+        return None
+    shards = {name: json.loads(files[name].read_text(encoding="utf-8"))["fingerprint"] for name in ("general", "math")}
+    return {"tokenizer": tokenizer_fingerprint(paths["tokenizer"]), "pool": sha256_file(files["pool"]), **shards}
