@@ -148,6 +148,7 @@ def build(study: Study) -> Plan:
     # due again (evolm eval's rules decide what they may replace).
     training_data_id = _hash(_data_identity(study.data, training=True))[:12]
     data_paths = _data_paths(study, training_data_id)
+    test_data = data_id if data_id != training_data_id else None
     nodes: list[Node] = []
     by_group: dict[str, list[Node]] = {}
     for group in study.groups:
@@ -161,8 +162,8 @@ def build(study: Study) -> Plan:
             base = len(made)
             for i, point in enumerate(points):  # stable runs come before their branches
                 after = made[base + stable_of[i]] if i in stable_of else None
-                made.append(_node(study, group, point, parent, training_data_id, varying, after=after, **links))
-                made[-1].test_data = data_id if data_id != training_data_id else None
+                made.append(_node(study, group, point, parent, training_data_id, varying, after=after, test_data=test_data,
+                                  **links))
         by_group[group.name] = made
         for node in made:
             same = next((n for n in nodes if n.id == node.id), None)
@@ -304,7 +305,8 @@ def identity_options(stage: str, point: dict) -> dict:
 
 
 def _node(study: Study, group: Group, point: dict, parent: Node | None, data_id: str, varying: list[str],
-          after: Node | None = None, policies: list[Node] | None = None, scores: list[Node] | None = None) -> Node:
+          after: Node | None = None, policies: list[Node] | None = None, scores: list[Node] | None = None,
+          test_data: str | None = None) -> Node:
     identity = {"stage": group.stage, "options": identity_options(group.stage, point),
                 "parent": parent.id if parent else None, "data": data_id,
                 **({"branch_of": after.id} if after is not None else {})}
@@ -318,7 +320,7 @@ def _node(study: Study, group: Group, point: dict, parent: Node | None, data_id:
     evals = [(n, {**study.evals[n], **overrides}) for n, overrides in group.evals]
     model = _text(point["model"]) if "model" in point else (parent.model if parent else None)
     node = Node(node_id, group.name, group.stage, point, parent, folder_of(study.out, name, node_id), evals, model, after=after,
-                reward=group.reward, policies=list(policies or []), scores=list(scores or []))
+                reward=group.reward, policies=list(policies or []), scores=list(scores or []), test_data=test_data)
     node.flops, node.flops_exact = estimate_flops(node, study)
     return node
 

@@ -366,11 +366,13 @@ def training_bytes(paths: dict[str, str]) -> dict[str, str] | None:
     each token shards' and the pool's), or None before it is made. A newer generator that changes only
     test sets makes the data again in the same folder; these must come out as they were."""
     from evolm.fsutil import sha256_file
+    from evolm.shards import MANIFEST as SHARDS_MANIFEST
+    from evolm.shards import TokenShards
     from evolm.tokenizer import tokenizer_fingerprint
 
     files = {"tokenizer": Path(paths["tokenizer"]) / "tokenizer.json", "pool": Path(paths["pool"]),
-             **{name: Path(paths[name]) / "shards.json" for name in ("general", "math")}}
+             **{name: Path(paths[name]) / SHARDS_MANIFEST for name in ("general", "math")}}
     if not all(path.is_file() for path in files.values()):
         return None
-    shards = {name: json.loads(files[name].read_text(encoding="utf-8"))["fingerprint"] for name in ("general", "math")}
+    shards = {name: TokenShards(paths[name]).fingerprint for name in ("general", "math")}
     return {"tokenizer": tokenizer_fingerprint(paths["tokenizer"]), "pool": sha256_file(files["pool"]), **shards}
