@@ -205,14 +205,14 @@ def test_new_test_sets_evaluate_the_finished_runs_again_and_train_nothing(tmp_pa
     result_path = old.nodes[0].path / "eval" / "upstream.json"
     before = json.loads(result_path.read_text())["identity"]
 
-    def evaluations():
-        return len([e for e in _events(root) if e["what"] == "eval" and e["event"] == "start"])
+    def started(what):
+        return len([e for e in _events(root) if e["what"] == what and e["event"] == "start"])
 
     monkeypatch.setattr(evolm.synth, "VERSION", evolm.synth.VERSION + 1)
     same = cli(*run)
     assert same.code == 0, same.err
-    assert len([e for e in _events(root) if e["what"] == "data" and e["event"] == "start"]) == 2  # made again
-    assert len(_trained(root)) == 1 and evaluations() == 2 and json.loads(result_path.read_text())["identity"] == before
+    assert started("data") == 2  # made again
+    assert len(_trained(root)) == 1 and started("eval") == 2 and json.loads(result_path.read_text())["identity"] == before
 
     monkeypatch.setattr(evolm.synth, "VERSION", evolm.synth.VERSION + 1)
     new = planning.build(parse(data))
@@ -229,8 +229,8 @@ def test_new_test_sets_evaluate_the_finished_runs_again_and_train_nothing(tmp_pa
     assert cli(*run, "--reevaluate").code == 0
     assert json.loads(result_path.read_text())["identity"]["tasks"]["SynthClozeFacts"] == \
         hashlib.sha256(changed.read_bytes()).hexdigest()
-    done = evaluations()
-    assert cli(*run).code == 0 and len(_trained(root)) == 1 and evaluations() == done  # nothing again
+    done = started("eval")
+    assert cli(*run).code == 0 and len(_trained(root)) == 1 and started("eval") == done  # nothing again
 
     # a generator that changed the bytes training reads without a new TRAINING_VERSION is caught when it
     # makes the data again: here the folder's pool is not what the generator writes
