@@ -8,8 +8,9 @@ import re
 
 import pytest
 
-from evolm.report import findings
-from evolm.report.findings import CONTRADICTED, MIXED, NOISY, NOT_TESTED, SHOWN
+from evolm.report import estimates, findings
+from evolm.report.conditions import conditions
+from evolm.report.estimates import CONTRADICTED, MIXED, NOISY, NOT_TESTED, SHOWN
 from evolm.report.rows import swept_knobs
 from evolm.report.tables import correlation_table
 from fake_runs import add_downstream, add_upstream, build, make_run
@@ -68,7 +69,7 @@ def rl(parent_row, examples, epochs, metrics):
 
 
 def judge(number, rows):
-    return findings.FINDINGS[number - 1](findings.conditions(rows))
+    return findings.FINDINGS[number - 1](conditions(rows))
 
 
 # F1: pre-training returns per doubling of tokens, first interval vs last
@@ -305,19 +306,19 @@ def test_f8_reward_model_tracks_accuracy():
     # ... and so does validation loss that correlates nearly as strongly: r +0.98 against -0.97 is no
     # difference over 5 runs (the rule before compared the two r as points and called this shown)
     close = post_runs(accs, (0.0, 0.2, 0.5, 0.6, 0.9), val_losses=(3.4, 3.3, 3.25, 3.05, 3.0))
-    assert abs(findings.pearson([3.4, 3.3, 3.25, 3.05, 3.0], accs)) < findings.pearson([0.0, 0.2, 0.5, 0.6, 0.9], accs)
+    assert abs(estimates.pearson([3.4, 3.3, 3.25, 3.05, 3.0], accs)) < estimates.pearson([0.0, 0.2, 0.5, 0.6, 0.9], accs)
     near = judge(8, close)
     assert near.verdict == CONTRADICTED and "|z| below RM's by +0." in near.tests[0].detail
     # validation loss that correlates at 2 SE but clearly weaker than the reward model leaves F8 shown
     many = [0.05 * i for i in range(1, 13)]
     weaker = [3.0 - 0.1 * i + (0.5 if i % 2 else -0.5) for i in range(1, 13)]
-    r_val = findings.pearson(weaker, many)
+    r_val = estimates.pearson(weaker, many)
     assert -0.8 < r_val < -0.6 and abs(math.atanh(r_val)) * 3 >= 2  # n = 12: SE of z 1/3
     assert judge(8, post_runs(many, [a + 0.001 * (i % 3) for i, a in enumerate(many)], val_losses=weaker)).verdict == SHOWN
     # validation loss under 2 SE itself but not clearly weaker than the reward model: neither half settled
     few = (0.10, 0.20, 0.30, 0.40, 0.50, 0.60)
     rm_few, val_few = (0.0, 0.25, 0.15, 0.5, 0.45, 0.6), (3.0, 2.8, 3.0, 2.85, 2.7, 2.9)
-    z_rm, z_val = (math.atanh(findings.pearson(x, few)) for x in (rm_few, val_few))
+    z_rm, z_val = (math.atanh(estimates.pearson(x, few)) for x in (rm_few, val_few))
     assert z_rm * math.sqrt(3) >= 2 and abs(z_val) * math.sqrt(3) < 2 and (z_rm - abs(z_val)) / math.sqrt(2 / 3) < 2
     assert judge(8, post_runs(few, rm_few, val_losses=val_few)).verdict == NOISY
     floor = judge(8, post_runs((0.0, 0.01, 0.0, 0.02, 0.01), (0.0, 0.2, 0.1, 0.4, 0.3)))
@@ -392,11 +393,11 @@ def test_contrasts_of_the_same_problems_are_paired():
 
 
 def test_paired_se_of_a_mean_over_tasks_and_of_a_curve():
-    a = findings.Measure(0.5, 0.1, items={"t1": ("h", [1.0, 0.0, 1.0, 0.0]), "t2": ("g", [1.0, 1.0])})
-    b = findings.Measure(0.5, 0.1, items={"t1": ("h", [1.0, 1.0, 0.0, 0.0]), "t2": ("g", [0.0, 1.0])})
+    a = estimates.Measure(0.5, 0.1, items={"t1": ("h", [1.0, 0.0, 1.0, 0.0]), "t2": ("g", [1.0, 1.0])})
+    b = estimates.Measure(0.5, 0.1, items={"t1": ("h", [1.0, 1.0, 0.0, 0.0]), "t2": ("g", [0.0, 1.0])})
     # t1: d = 0, -1, 1, 0 (var 2/3, n 4); t2: d = 1, 0 (var 1/2, n 2); the mean over 2 tasks halves the SE
-    assert findings.paired_se({0: 1.0, 1: -1.0}, [a, b]) == pytest.approx(math.sqrt(2 / 3 / 4 + 1 / 2 / 2) / 2)
-    assert findings.paired_se({0: 1.0, 1: -1.0}, [a, findings.Measure(0.5, 0.1, items={"t1": ("h", [1.0] * 4)})]) is None
+    assert estimates.paired_se({0: 1.0, 1: -1.0}, [a, b]) == pytest.approx(math.sqrt(2 / 3 / 4 + 1 / 2 / 2) / 2)
+    assert estimates.paired_se({0: 1.0, 1: -1.0}, [a, estimates.Measure(0.5, 0.1, items={"t1": ("h", [1.0] * 4)})]) is None
     # F1's first-minus-last contrast over the same problems: one per-problem contrast, not three independent errors
     one, two, three = ([1.0] * k + [0.0] * (100 - k) for k in (30, 40, 42))
     rows = [pt(100_000, 0.30, 0.046, **scored(one)), pt(200_000, 0.40, 0.049, **scored(two)), pt(400_000, 0.42, 0.05, **scored(three))]
@@ -407,24 +408,24 @@ def test_paired_se_of_a_mean_over_tasks_and_of_a_curve():
 
 def test_paired_contrasts_are_cluster_robust_where_results_name_the_computations():
     # 6 problems, 3 computations asked twice each: the two models differ on both rows of computation x
-    a = findings.Measure(0.5, 0.2, items={"t": ("h", [1.0, 1.0, 0.0, 0.0, 1.0, 0.0], ["x", "x", "y", "y", "z", "z"])})
-    b = findings.Measure(0.2, 0.2, items={"t": ("h", [0.0, 0.0, 0.0, 0.0, 1.0, 0.0], ["x", "x", "y", "y", "z", "z"])})
+    a = estimates.Measure(0.5, 0.2, items={"t": ("h", [1.0, 1.0, 0.0, 0.0, 1.0, 0.0], ["x", "x", "y", "y", "z", "z"])})
+    b = estimates.Measure(0.2, 0.2, items={"t": ("h", [0.0, 0.0, 0.0, 0.0, 1.0, 0.0], ["x", "x", "y", "y", "z", "z"])})
     d, mean = [1.0, 1.0, 0.0, 0.0, 0.0, 0.0], 1 / 3
     independent = math.sqrt(sum((x - mean) ** 2 for x in d) / 5 / 6)
     clustered = math.sqrt(3 / 2 * ((2 - 2 * mean) ** 2 + (2 * mean) ** 2 + (2 * mean) ** 2)) / 6
-    assert findings.paired_se({0: 1.0, 1: -1.0}, [a, b]) == pytest.approx(clustered) and clustered > independent
+    assert estimates.paired_se({0: 1.0, 1: -1.0}, [a, b]) == pytest.approx(clustered) and clustered > independent
     # results written without clusters (older ones, or tasks of distinct problems): per problem
-    plain = [findings.Measure(m.value, m.se, items={"t": m.items["t"][:2]}) for m in (a, b)]
-    assert findings.paired_se({0: 1.0, 1: -1.0}, plain) == pytest.approx(independent)
+    plain = [estimates.Measure(m.value, m.se, items={"t": m.items["t"][:2]}) for m in (a, b)]
+    assert estimates.paired_se({0: 1.0, 1: -1.0}, plain) == pytest.approx(independent)
     # the same ids grouped otherwise (another version of the test file): not paired at all
-    regrouped = findings.Measure(b.value, b.se, items={"t": ("h", b.items["t"][1], ["x", "y", "y", "y", "z", "z"])})
-    assert findings.paired_se({0: 1.0, 1: -1.0}, [a, regrouped]) is None
+    regrouped = estimates.Measure(b.value, b.se, items={"t": ("h", b.items["t"][1], ["x", "y", "y", "y", "z", "z"])})
+    assert estimates.paired_se({0: 1.0, 1: -1.0}, [a, regrouped]) is None
     # one result naming the computations and one not (written before results named them): the same
     # problems, so the labels one names hold for both, in a contrast and in a mean of replicates alike
-    assert findings.paired_se({0: 1.0, 1: -1.0}, [a, plain[1]]) == pytest.approx(clustered)
-    averaged = findings.averaged_items([a.items, plain[1].items])
+    assert estimates.paired_se({0: 1.0, 1: -1.0}, [a, plain[1]]) == pytest.approx(clustered)
+    averaged = estimates.averaged_items([a.items, plain[1].items])
     assert averaged == {"t": ("h", [0.5, 0.5, 0.0, 0.0, 1.0, 0.0], ["x", "x", "y", "y", "z", "z"])}
-    assert findings.averaged_items([a.items, regrouped.items]) is None
+    assert estimates.averaged_items([a.items, regrouped.items]) is None
 
 
 def test_replicates_pair_their_per_problem_means_and_add_their_spread():
@@ -432,48 +433,48 @@ def test_replicates_pair_their_per_problem_means_and_add_their_spread():
     seed0, seed1, other = [1.0] * 3 + [0.0] * 7, [1.0] * 4 + [0.0] * 6, [0.0] + [1.0] * 4 + [0.0] * 5
     rows = [pt(400_000, 0.30, 0.145, seed=0, **scored(seed0)), pt(400_000, 0.40, 0.163, seed=1, **scored(seed1)),
             pt(400_000, 0.40, 0.163, completed=False, tokens_done=200_000, **scored(other))]
-    done, unfinished = sorted(findings.conditions(rows), key=lambda c: not c.get("completed"))
+    done, unfinished = sorted(conditions(rows), key=lambda c: not c.get("completed"))
     m = done.measure("upstream_avg")
     means = [1.0, 1.0, 1.0, 0.5] + [0.0] * 6
     spread = 0.05 ** 2  # var(0.30, 0.40) / 2
     assert m.replicates == 2 and m.items["SynthClozeText"][1] == means and m.seed_var == pytest.approx(spread)
     assert m.se == pytest.approx(math.sqrt(sd(means) ** 2 / 10 + spread))
-    assert findings._pct(m) == f"35.0±{100 * m.se:.1f} (seeds ±5.0)"
+    assert estimates.pct(m) == f"35.0±{100 * m.se:.1f} (seeds ±5.0)"
     # the contrast pairs the per-problem means with the other run's values and adds the seeds' spread
     d = [a - b for a, b in zip(means, other)]
-    effect = findings._diff("d", m, unfinished.measure("upstream_avg"))
+    effect = estimates.diff("d", m, unfinished.measure("upstream_avg"))
     assert effect.value == pytest.approx(-0.05) and effect.se == pytest.approx(math.sqrt(sd(d) ** 2 / 10 + spread))
     # seeds that agree by chance keep the problems' error, not divided by the number of seeds: they share the problems
     twin = [pt(400_000, 0.30, 0.145, seed=s, **scored(seed0)) for s in (0, 1)]
-    assert findings.conditions(twin)[0].measure("upstream_avg").se == pytest.approx(sd(seed0) / math.sqrt(10))
+    assert conditions(twin)[0].measure("upstream_avg").se == pytest.approx(sd(seed0) / math.sqrt(10))
     # seeds scored on other problems: not paired, the mean of their SEs (an upper bound) and the spread
     rows[1] = pt(400_000, 0.40, 0.163, seed=1, **scored(seed1, ids="ids-b"))
-    m = findings.conditions(rows)[0].measure("upstream_avg")
+    m = conditions(rows)[0].measure("upstream_avg")
     assert m.items is None and m.se == pytest.approx(math.sqrt(((0.145 + 0.163) / 2) ** 2 + spread))
 
 
 def test_a_replicate_mean_over_fewer_tasks_keeps_each_seeds_spread():
-    M = findings.Measure
+    M = estimates.Measure
     def part(values, problem=0.03):  # one task's mean over seeds, by run
-        spread = findings.seed_variance(list(values.values()))
+        spread = estimates.seed_variance(list(values.values()))
         return M(sum(values.values()) / len(values), math.sqrt(problem ** 2 + spread), len(values), replicate_values=values)
     # two tasks, the seeds lined up: each seed's mean over both tasks (a 0.3, b 0.5) gives the spread
     parts = {"t1": part({"a": 0.4, "b": 0.6}), "t2": part({"a": 0.2, "b": 0.4})}
-    m = findings.on_tasks(M(0.4, None, 2, parts=parts), {"t1", "t2"})
+    m = estimates.on_tasks(M(0.4, None, 2, parts=parts), {"t1", "t2"})
     problem = math.sqrt(2 * 0.03 ** 2) / 2
     assert m.se == pytest.approx(math.sqrt(problem ** 2 + 0.1 ** 2)) and m.seed_var == pytest.approx(0.01)
     # seed b lacks t2 and c lacks t1: not lined up, each task's spread added as if fully correlated, and not paired
     parts["t2"] = part({"a": 0.2, "c": 0.4})
-    m = findings.on_tasks(M(0.4, None, 2, items={"t1": ("h", [1.0, 0.0]), "t2": ("g", [0.0, 1.0])}, parts=parts), {"t1", "t2"})
+    m = estimates.on_tasks(M(0.4, None, 2, items={"t1": ("h", [1.0, 0.0]), "t2": ("g", [0.0, 1.0])}, parts=parts), {"t1", "t2"})
     assert m.items is None and m.se == pytest.approx(math.hypot(problem, 0.1))
     # a paired contrast on the one task both were scored on keeps the replicates' spread over that task
     seeds = [{"t1": ("h", [1.0, 1.0, 0.0, 0.0]), "t2": ("g", [1.0, 0.0])}, {"t1": ("h", [1.0, 0.0, 0.0, 0.0]), "t2": ("g", [1.0, 1.0])}]
-    t1 = findings.mean_measure([(0.5, 0.29), (0.25, 0.25)], [{"t1": v["t1"]} for v in seeds], ["a", "b"])
-    t2 = findings.mean_measure([(0.5, 0.5), (1.0, 0.0)], [{"t2": v["t2"]} for v in seeds], ["a", "b"])
-    both = findings.mean_measure([(0.5, 0.3), (0.625, 0.1)], seeds, ["a", "b"])
+    t1 = estimates.mean_measure([(0.5, 0.29), (0.25, 0.25)], [{"t1": v["t1"]} for v in seeds], ["a", "b"])
+    t2 = estimates.mean_measure([(0.5, 0.5), (1.0, 0.0)], [{"t2": v["t2"]} for v in seeds], ["a", "b"])
+    both = estimates.mean_measure([(0.5, 0.3), (0.625, 0.1)], seeds, ["a", "b"])
     both.parts = {"t1": t1, "t2": t2}
     one = M(0.25, 0.25, items={"t1": ("h", [0.0, 1.0, 0.0, 0.0])}, parts={"t1": M(0.25, 0.25)})
-    effect = findings._diff("d", both, one)
+    effect = estimates.diff("d", both, one)
     d = [1.0, -0.5, 0.0, 0.0]  # seed means on t1 (1, 0.5, 0, 0) minus the other run
     assert effect.value == pytest.approx(0.125) and "(on the 1 tasks" in effect.name
     assert effect.se == pytest.approx(math.sqrt(sd(d) ** 2 / 4 + 0.125 ** 2))
@@ -488,10 +489,10 @@ def sd(values):
 
 
 def test_seed_replicates_are_averaged_with_their_spread():
-    m = findings.mean_measure([(0.30, 0.01), (0.40, 0.01)])
+    m = estimates.mean_measure([(0.30, 0.01), (0.40, 0.01)])
     assert m.value == pytest.approx(0.35) and m.se == pytest.approx(math.hypot(0.05, 0.01)) and m.replicates == 2
     # seeds that agree by chance keep the evaluation's error
-    assert findings.mean_measure([(0.30, 0.02), (0.30, 0.02)]).se == pytest.approx(0.02)
+    assert estimates.mean_measure([(0.30, 0.02), (0.30, 0.02)]).se == pytest.approx(0.02)
     rows = [pt(400_000, 0.40, seed=0), pt(400_000, 0.44, seed=1), big(100_000, 0.35)]
     f = judge(2, rows)
     assert f.tests[0].runs[0] == "1M-400000T x2 (seeds 0,1)"
@@ -503,7 +504,7 @@ def test_replicates_are_named_by_the_seeds_that_differ_in_numeric_order_unknown_
     seeds = [(("pretrain", 0), ("sft", 10), ("rl", 0)), (("pretrain", 0), ("sft", 2), ("rl", 0)),
              (("pretrain", 0), ("sft", 2), ("rl", 1)), (("pretrain", None), ("sft", 2), ("rl", 1))]
     rows = [row("rl", "1M-400000T-1Kep4-160ep1", seed=s[-1][1], _seeds=s) for s in seeds]
-    [cond] = findings.conditions(rows)
+    [cond] = conditions(rows)
     assert cond.name == "1M-400000T-1Kep4-160ep1 x4 (pretrain seeds 0,?; sft seeds 2,10; seeds 0,1)"
 
 
@@ -514,7 +515,7 @@ def lr(value):
 
 def test_runs_that_differ_in_training_settings_are_not_replicates():
     rows = [pt(400_000, 0.40, seed=0, **lr(1e-3)), pt(400_000, 0.44, seed=1, **lr(1e-3)), pt(400_000, 0.20, seed=0, **lr(1e-2))]
-    conds = findings.conditions(rows)
+    conds = conditions(rows)
     assert sorted((c.name, len(c.rows)) for c in conds) == [("1M-400000T [lr=0.001] x2 (seeds 0,1)", 2), ("1M-400000T [lr=0.01]", 1)]
     # F1 compares budgets trained alike: three budgets at each rate are two tests, never a six-point curve
     grid = [pt(t, a + 0.1 * (v == 1e-2), **lr(v)) for v in (1e-3, 1e-2) for t, a in ((100_000, 0.30), (200_000, 0.36), (400_000, 0.38))]
@@ -532,7 +533,7 @@ def test_the_verdict_of_several_tests():
     assert f.verdict == NOT_TESTED and f.headline is None
 
     def test(verdict, value):
-        return findings.Test(["a"], [findings.Effect("e", value, 0.01)], verdict, "")
+        return findings.Test(["a"], [estimates.Effect("e", value, 0.01)], verdict, "")
 
     f.tests = [test(NOISY, 0.01), test(SHOWN, 0.03), test(SHOWN, 0.05)]
     assert f.verdict == SHOWN and f.headline.effects[0].value == 0.05

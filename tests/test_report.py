@@ -153,14 +153,14 @@ def test_replicates_are_told_by_value_and_unknown_ancestors_are_named(tmp_path, 
     assert rows["pt-typed"]["settings"] == rows["pt-default"]["settings"] == ""
     assert rows["sft-on-gone"]["settings"] == "pretrain settings unknown"
     assert rows["sft-on-typed"]["settings"] == rows["sft-on-elsewhere"]["settings"] == ""
-    from evolm.report import findings
+    from evolm.report.conditions import conditions
     from evolm.report.collect import collect
     from evolm.report.rows import add_settings, build_row
 
     found, _ = collect(root)
     built = [build_row(run, root) for run in found]
     add_settings(built, found)
-    replicates = [c for c in findings.conditions(built) if c.get("stage") == "sft" and len(c.rows) == 2]
+    replicates = [c for c in conditions(built) if c.get("stage") == "sft" and len(c.rows) == 2]
     assert [sorted(r["path"] for r in c.rows) for c in replicates] == [["sft-on-elsewhere", "sft-on-typed"]]
 
 
@@ -186,14 +186,14 @@ def test_a_mid_run_export_is_drawn_at_the_tokens_it_had_seen_not_on_its_runs_lin
 
 
 def _conditions(root):
-    from evolm.report import findings
+    from evolm.report.conditions import conditions
     from evolm.report.collect import collect
     from evolm.report.rows import add_settings, build_row
 
     found, _ = collect(root)
     rows = [build_row(run, root) for run in found]
     add_settings(rows, found)
-    return found, findings.conditions(rows)
+    return found, conditions(rows)
 
 
 def test_runs_trained_from_a_mid_run_export_are_not_replicates_of_runs_from_the_finished_run(runs):

@@ -6,7 +6,7 @@ one, `Task.clusters`). Group scores (ID, OOD) are unweighted means of task score
 paper, with the standard error sqrt(sum of squared task errors) / number of tasks.
 
 A result also keeps its per-problem values (`item_scores`): two models evaluated on the same
-problems are compared item by item (evolm.report.findings), which separates a model difference from
+problems are compared item by item (evolm.report.estimates), which separates a model difference from
 which problems happened to be drawn.
 """
 

@@ -14,25 +14,9 @@ error, and every verdict comes from one rule, applied in code, never typed in:
     not tested    the runs the finding needs are absent
     mixed         some tests of the finding show it and others contradict it
 
-Differences between checkpoints evaluated on the same problems are paired: the standard error of a
-contrast (a difference, or the per-doubling gains of F1 and F5) is that of its per-problem values,
-sqrt(var(sum_k c_k x_k,i) / n) per task, which removes the variance of which problems were drawn
-(a strong model and a weak one find the same problems easy). Where the per-problem values are
-missing (results written before they were kept, or different problem sets), conditions are
-treated as independent: sqrt(sum_k c_k^2 se_k^2).
-
-Replicates (seeds) of a condition are averaged. Their mean has two errors: training's randomness,
-estimated by the seeds' spread (var over seeds / n), and the drawing of the problems, which seeds
-evaluated on the same problems share, so it is not divided by the number of seeds: it is the error
-of the per-problem means over the seeds, paired like a single run's. A paired contrast's SE is then
-sqrt(paired^2 + sum_k c_k^2 spread_k^2) (an unpaired one's sqrt(sum_k c_k^2 se_k^2), each se with its
-spread). A condition of one seed has no spread to estimate: its SE
-is the evaluation's alone, so a replicated condition reads as noisier than a single run that is not.
-
-2 SE is about a 95% two-sided interval for a difference of roughly normal estimates: a screen for
-"these runs can tell", not a significance test corrected for the many comparisons made here.
-Accuracy is in-domain pass@1 (the paper's `id` group, else the synthetic `synth-id`) unless a
-finding says otherwise.
+How effects and their standard errors are computed (paired over problems, replicates averaged) is
+`evolm.report.estimates`; which runs are one condition is `evolm.report.conditions`. Accuracy is
+in-domain pass@1 (the paper's `id` group, else the synthetic `synth-id`) unless a finding says otherwise.
 """
 
 from __future__ import annotations
@@ -42,239 +26,15 @@ from dataclasses import asdict, dataclass, field
 from itertools import combinations
 from typing import Callable
 
-from evolm.eval.metrics import mean_and_stderr
 from evolm.report.collect import with_settings
-from evolm.report.rows import ITEMS, MEMBERS, SEEDS, SETTINGS, downstream_groups, swept_knobs
+from evolm.report.conditions import Condition, conditions
+from evolm.report.estimates import (CONTRADICTED, MIXED, NOISY, NOT_TESTED, SHOWN, Z, Correlation, Effect, Measure, at_floor,
+                                    correlate, diff, direction, pct, saturation)
+from evolm.report.rows import swept_knobs
 from evolm.units import format_count
 
-Z = 2.0  # standard errors an effect must reach
-SHOWN, CONTRADICTED, NOISY, NOT_TESTED, MIXED = "shown", "contradicted", "too noisy", "not tested", "mixed"
 FLOP_MATCH = 0.30  # F2: FLOPs within 30% count as equal compute
 TOKEN_MATCH = 0.01  # F9: a finished run within 1% of the tokens an intermediate checkpoint had seen
-
-
-@dataclass
-class Measure:
-    value: float
-    se: float | None
-    replicates: int = 1
-    # {task: (problem ids hash, [value per problem], [cluster per problem] or None)} of a single
-    # evaluation, for paired contrasts
-    items: dict | None = field(default=None, repr=False, compare=False)
-    # a mean over tasks: each task's own measure (rows' MEMBERS), to compare it with a mean over others
-    parts: dict[str, "Measure"] | None = field(default=None, repr=False, compare=False)
-    # the replicates' own values by run (manifest sha256; None for one run)
-    replicate_values: dict[str, float] | None = field(default=None, repr=False, compare=False)
-
-    @property
-    def seed_var(self) -> float:
-        """The variance of the mean that training's randomness adds: var over seeds / n (0 for one run)."""
-        return seed_variance(list(self.replicate_values.values()) if self.replicate_values else None)
-
-    @property
-    def problem_se(self) -> float | None:
-        """The SE without the seeds' spread: the error of drawing these problems."""
-        return None if self.se is None else math.sqrt(max(self.se * self.se - self.seed_var, 0.0))
-
-
-def seed_variance(values: list[float] | None) -> float:
-    if not values or len(values) < 2:
-        return 0.0
-    mean = sum(values) / len(values)
-    return sum((v - mean) ** 2 for v in values) / (len(values) - 1) / len(values)
-
-
-def on_tasks(m: Measure, tasks: set[str]) -> Measure:
-    """A mean over tasks recomputed over some of them: the unweighted mean; its problem error
-    sqrt(sum se^2) / n over the tasks, and the spread of each seed's mean over them."""
-    parts = [m.parts[t] for t in sorted(tasks)]
-    errors = [p.problem_se for p in parts]
-    problem = None if None in errors else math.sqrt(sum(e * e for e in errors)) / len(parts)
-    per_seed = [p.replicate_values for p in parts]
-    replicates = ({run: sum(v[run] for v in per_seed) / len(parts) for run in per_seed[0]}
-                  if per_seed[0] and all(v and set(v) == set(per_seed[0]) for v in per_seed) else None)
-    if replicates is None and any(p.seed_var for p in parts):
-        # not every seed scored on every task: their spreads added as if fully correlated (an upper
-        # bound), and not paired, which would leave that spread out
-        spread = sum(math.sqrt(p.seed_var) for p in parts) / len(parts)
-        se = None if problem is None else math.hypot(problem, spread)
-        return Measure(sum(p.value for p in parts) / len(parts), se, m.replicates)
-    items = {t: v for t, v in m.items.items() if t in tasks} if m.items and set(m.items) >= tasks else None
-    out = Measure(sum(p.value for p in parts) / len(parts), None, m.replicates, items, replicate_values=replicates)
-    out.se = None if problem is None else math.sqrt(problem * problem + out.seed_var)
-    return out
-
-
-@dataclass
-class Effect:
-    name: str
-    value: float
-    se: float | None
-    unit: str = "pp"  # "pp": an accuracy difference, shown in percentage points; "z": Fisher z of a correlation
-
-    def text(self) -> str:
-        if self.unit == "z":  # a correlation is read as r; its Fisher z carries the SE
-            return f"r {math.tanh(self.value):+.2f} (z {self.value:+.2f} ± {self.se:.2f})"
-        scale, suffix = (100, " pp") if self.unit == "pp" else (1, "")
-        se = "?" if self.se is None else f"{scale * self.se:.{1 if self.unit == 'pp' else 2}f}"
-        return f"{scale * self.value:+.{1 if self.unit == 'pp' else 2}f} ± {se}{suffix}"
-
-
-def direction(effect: Effect) -> str:
-    """shown / contradicted / too noisy for one effect signed so that positive is the paper's direction."""
-    if effect.se is None:  # no standard error recorded: nothing to judge the effect against
-        return NOISY
-    if effect.value > 0 and effect.value >= Z * effect.se:
-        return SHOWN
-    if effect.value < 0 and -effect.value >= Z * effect.se:
-        return CONTRADICTED
-    return NOISY
-
-
-def at_floor(*measures: Measure) -> bool:
-    """Every accuracy within 2 SE of zero: a difference between them says nothing about the model."""
-    return all(m.value <= Z * (m.se or 0.0) for m in measures)
-
-
-def _same_tasks(items: list[dict | None]) -> bool:
-    """Per-problem values ({task: (ids hash, values, labels)}) present for each measure, on the same tasks."""
-    return bool(items) and all(items) and all(set(it) == set(items[0]) for it in items)
-
-
-def _same_problems(vectors: list[tuple]) -> bool:
-    """One task's per-problem vectors over the same problems: one ids hash, one length."""
-    return len({v[0] for v in vectors}) == 1 and len({len(v[1]) for v in vectors}) == 1
-
-
-def _shared_labels(vectors: list[tuple]) -> tuple[bool, list | None]:
-    """(whether the vectors' cluster labels agree, those labels or None): results that name no
-    computations (older ones) defer to those that do, since the same problems have the same labels;
-    labels that differ mean the same ids grouped otherwise (another version of the test file)."""
-    labels = [v[2] for v in vectors if len(v) > 2 and v[2]]  # no labels however written
-    if any(other != labels[0] for other in labels[1:]) or (labels and len(labels[0]) != len(vectors[0][1])):
-        return False, None
-    return True, labels[0] if labels else None
-
-
-def averaged_items(stored: list[dict | None]) -> dict | None:
-    """The replicates' per-problem values averaged problem by problem ({task: (ids hash, means,
-    cluster labels)}), when every replicate was scored on the same problems, grouped alike where
-    grouped (`_shared_labels`); else None."""
-    if not _same_tasks(stored):
-        return None
-    out = {}
-    for task in stored[0]:
-        vectors = [it[task] for it in stored]
-        if not _same_problems(vectors):
-            return None
-        agree, labels = _shared_labels(vectors)
-        if not agree:
-            return None
-        out[task] = (vectors[0][0], [sum(column) / len(vectors) for column in zip(*(v[1] for v in vectors))], labels)
-    return out
-
-
-def mean_measure(points: list[tuple[float, float | None]], stored: list[dict | None] | None = None,
-                 runs: list[str] | None = None) -> Measure | None:
-    """The mean of replicate values (value, SE), with each replicate's per-problem values if any and
-    the runs they are of (to line up one seed's values across tasks; by position without them).
-    Without any SE nor per-problem values, the SE is unknown (None), whatever the spread.
-    Its SE: sqrt(spread^2 + problem^2), the spread over seeds (sd / sqrt(n)) and the error of the
-    problems drawn, which the seeds share: that of the per-problem means over the seeds where all have
-    them for the same problems, else the mean of the replicates' SEs (the SE of a mean of estimates
-    is at most the mean of their SEs: an upper bound, reached when the seeds agree problem by problem)."""
-    if not points:
-        return None
-    values = [v for v, _ in points]
-    n, mean = len(values), sum(values) / len(values)
-    errors = [e for _, e in points]
-    stored = stored if stored is not None and len(stored) == n else [None] * n
-    if n == 1:
-        return Measure(mean, errors[0], items=stored[0])
-    items = averaged_items(stored)
-    problem = paired_se({0: 1.0}, [Measure(mean, None, items=items)]) if items else None
-    if problem is None and None not in errors:
-        problem, items = sum(errors) / n, None
-    spread = seed_variance(values)
-    se = None if problem is None else math.sqrt(problem * problem + spread)
-    runs = runs if runs is not None and len(set(runs)) == n else [str(i) for i in range(n)]
-    return Measure(mean, se, n, items, replicate_values=dict(zip(runs, values)))
-
-
-@dataclass(eq=False)
-class Condition:
-    rows: list[dict]  # replicates
-    parent: "Condition | None" = None  # the condition of its parent checkpoint, when in the folder
-
-    def get(self, column: str):
-        return self.rows[0].get(column)  # knobs and lineage are equal across replicates
-
-    @property
-    def label(self) -> str:
-        """The settings that tell it from conditions of the same signature ("lr=0.01"), if any."""
-        return self.rows[0].get("settings") or ""
-
-    def settings(self, *stages: str) -> tuple:
-        """The lineage's training settings (all stages, or those named): equal settings, comparable runs."""
-        return tuple(s for s in self.rows[0].get(SETTINGS) or () if not stages or s[0] in stages)
-
-    def measure(self, column: str) -> Measure | None:
-        rows = [r for r in self.rows if r.get(column) is not None]
-        m = mean_measure([(r[column], r.get(f"{column}:se")) for r in rows], [(r.get(ITEMS) or {}).get(column) for r in rows],
-                         [r.get("manifest_sha256") for r in rows])
-        members = (self.rows[0].get(MEMBERS) or {}).get(column)
-        if m is not None and members and all(((r.get(MEMBERS) or {}).get(column)) == members for r in self.rows):
-            parts = {task: self.measure(task_column) for task, task_column in members.items()}
-            m.parts = parts if None not in parts.values() else None
-        return m
-
-    def acc(self, domain: int = 0, metric: str = "pass@1") -> Measure | None:
-        """A downstream metric of the in-domain (0) or out-of-domain (1) group."""
-        group = downstream_groups(self.rows[0])[domain]
-        return self.measure(f"{group}:{metric}") if group else None
-
-    @property
-    def name(self) -> str:
-        text = with_settings(self.get("signature"), self.label)
-        if not self.get("completed"):
-            text += f" (unfinished at {format_count(self.get('tokens_done') or 0)} tokens)"
-        return text + (f" x{len(self.rows)} ({self.seeds_text()})" if len(self.rows) > 1 else "")
-
-    def seeds_text(self) -> str:
-        """The seeds that tell the replicates apart: "seeds 0,1", or an ancestor's ("sft seeds 0,1,2")
-        when the run's own seed is the same in all of them."""
-        chains = [r.get(SEEDS) or (("", r.get("seed")),) for r in self.rows]
-        parts = []
-        if len({len(c) for c in chains}) == 1:
-            for i, (stage, _) in enumerate(chains[0]):
-                values = {c[i][1] for c in chains}
-                if len(values) > 1:
-                    prefix = "" if i == len(chains[0]) - 1 else f"{stage} "
-                    parts.append(prefix + "seeds " + _seed_list(values))
-        return "; ".join(parts) or "seeds " + _seed_list({r.get("seed") for r in self.rows})
-
-
-def _seed_list(seeds: set) -> str:
-    """Seeds in numeric order, "?" for one not recorded (an ancestor outside the folder)."""
-    return ",".join(sorted(("?" if s is None else str(s) for s in seeds), key=lambda t: (not t.isdigit(), int(t) if t.isdigit() else 0, t)))
-
-
-def conditions(rows: list[dict]) -> list[Condition]:
-    knobs = swept_knobs()
-    groups: dict[tuple, list[dict]] = {}
-    for row in rows:
-        done = bool(row.get("completed"))
-        key = (row["stage"], row.get("preset"), *(row.get(k) for k in knobs), done, None if done else row.get("tokens_done"),
-               row.get(SETTINGS))
-        groups.setdefault(key, []).append(row)
-    conds = [Condition(g) for g in groups.values()]
-    of_sha = {row["manifest_sha256"]: c for c in conds for row in c.rows}
-    of_signature = {c.get("signature"): c for c in sorted(conds, key=lambda c: bool(c.get("completed")))}  # finished wins
-    for c in conds:
-        # Rows made by hand (tests, older callers) may lack parent_sha256: their parent is found by signature.
-        sha = c.get("parent_sha256")
-        c.parent = of_sha.get(sha) if sha else of_signature.get(c.get("parent")) if c.get("parent") else None
-    return conds
 
 
 @dataclass
@@ -330,98 +90,6 @@ class Finding:
                 "needs": self.needs, "tests": [asdict(t) for t in self.tests], "notes": self.notes}
 
 
-def _pct(m: Measure | None) -> str:
-    """"69.1±3.8", and for seed replicates the part of that SE their spread is: "(seeds ±1.0)"."""
-    if m is None:
-        return "–"
-    text = f"{100 * m.value:.1f}" + ("" if m.se is None else f"±{100 * m.se:.1f}")
-    return text + (f" (seeds ±{100 * math.sqrt(m.seed_var):.1f})" if m.replicates > 1 and m.se is not None else "")
-
-
-def _diff(name: str, a: Measure, b: Measure) -> Effect:
-    """a - b: paired over problems where both have per-problem values, else sqrt(se_a^2 + se_b^2)."""
-    return _combine(name, {0: 1.0, 1: -1.0}, [a, b])
-
-
-def paired_se(coefs: dict[int, float], measures: list[Measure]) -> float | None:
-    """The SE of sum_k c_k m_k from per-problem values, when every measure has them for the same
-    tasks over the same problems; each measure is an unweighted mean over its tasks. Cluster-robust
-    over the problems' computations where the results name them (the same problems: the same labels)."""
-    items = [measures[i].items for i in coefs]
-    if not _same_tasks(items):
-        return None
-    variance = 0.0
-    for task in items[0]:
-        vectors = [it[task] for it in items]
-        if not _same_problems(vectors) or len(vectors[0][1]) < 2:
-            return None
-        contrast = [sum(c * v[1][j] for c, v in zip(coefs.values(), vectors)) for j in range(len(vectors[0][1]))]
-        agree, clusters = _shared_labels(vectors)
-        if not agree:
-            return None  # not paired
-        se = mean_and_stderr(contrast, clusters)[1]
-        if se is None:
-            return None
-        variance += se * se
-    return math.sqrt(variance) / len(items[0])
-
-
-def shared_tasks(coefs: dict[int, float], measures: list[Measure]) -> tuple[list[Measure], str] | None:
-    """Means over tasks compared on the tasks all of them were scored on (a run scored on more tasks,
-    or other ones, would otherwise move the contrast by its choice of tasks); the measures, and a note
-    naming the tasks left out ("" when none was); None when they share no task. Measures that are not
-    means over known tasks as they are."""
-    used = [measures[i] for i in coefs]
-    if any(m.parts is None for m in used) or len({frozenset(m.parts) for m in used}) == 1:
-        return measures, ""
-    shared = set.intersection(*(set(m.parts) for m in used))
-    if not shared:
-        return None
-    left_out = sorted(set.union(*(set(m.parts) for m in used)) - shared)
-    out = list(measures)
-    for i in coefs:
-        out[i] = on_tasks(measures[i], shared)
-    return out, f" (on the {len(shared)} tasks all were scored on; not {', '.join(left_out)})"
-
-
-def _combine(name: str, coefs: dict[int, float], measures: list[Measure]) -> Effect:
-    compared = shared_tasks(coefs, measures)
-    if compared is None:
-        return Effect(f"{name} (no task in common)", 0.0, None)
-    measures, note = compared
-    name += note
-    value = sum(c * measures[i].value for i, c in coefs.items())
-    se = paired_se(coefs, measures)
-    # Paired: the problems' error plus each side's seed spread. Each seed's own noise on a problem is
-    # in both terms (the per-problem means hold it too): the SE errs large, by at most sqrt(2).
-    if se is not None:
-        se = math.sqrt(se * se + sum(c * c * measures[i].seed_var for i, c in coefs.items()))
-    else:
-        ses = [measures[i].se for i in coefs]
-        se = None if None in ses else math.sqrt(sum((c * measures[i].se) ** 2 for i, c in coefs.items()))
-    return Effect(name, value, se)
-
-
-def _saturation(points: list[tuple[float, Measure]]) -> tuple[list[Effect], str]:
-    """Diminishing returns along a geometric axis (tokens, epochs): the gain per doubling over the
-    first interval (g1) and the last (gL), and g1 - gL with a budget shared by both intervals counted
-    once. shown: g1 >= 2 SE and g1 - gL >= 2 SE; contradicted: gL - g1 >= 2 SE or g1 <= -2 SE."""
-    xs, ms = [x for x, _ in points], [m for _, m in points]
-
-    def interval(i: int) -> dict[int, float]:
-        doublings = math.log2(xs[i + 1] / xs[i])
-        return {i: -1 / doublings, i + 1: 1 / doublings}
-
-    first, last = interval(0), interval(len(xs) - 2)
-    drop = {k: first.get(k, 0.0) - last.get(k, 0.0) for k in {**first, **last}}
-    effects = [_combine("first minus last interval, per doubling", drop, ms),
-               _combine("first-interval gain per doubling", first, ms), _combine("last-interval gain per doubling", last, ms)]
-    d, g1 = direction(effects[0]), direction(effects[1])
-    if d == SHOWN and g1 == SHOWN:
-        return effects, SHOWN
-    return effects, CONTRADICTED if CONTRADICTED in (d, g1) else NOISY
-
-
 def _by(conds: list[Condition], key: Callable[[Condition], object]) -> dict:
     groups: dict = {}
     for c in conds:
@@ -440,7 +108,7 @@ def _knobs_but(c: Condition, *skip: str) -> tuple:
 
 def f1(conds: list[Condition]) -> Finding:
     """Per preset with >= 3 finished pre-training budgets that have upstream results: the upstream
-    average's gain per doubling of tokens saturates, by the rule of `_saturation`."""
+    average's gain per doubling of tokens saturates, by the rule of `saturation`."""
     f = Finding("F1", "pre-training: diminishing returns", "upstream accuracy rises with tokens, with sharply diminishing returns",
                 "first-interval gain >= 2 SE and >= last + 2 SE (per doubling)",
                 ">= 3 finished pre-training budgets of one preset with upstream results")
@@ -448,8 +116,8 @@ def f1(conds: list[Condition]) -> Finding:
         pts = sorted(((c.get("pretrain_tokens"), c.measure("upstream_avg"), c) for c in group
                       if c.get("pretrain_tokens") and c.measure("upstream_avg")), key=lambda p: p[0])
         if len(pts) >= 3:
-            effects, verdict = _saturation([(x, m) for x, m, _ in pts])
-            detail = (f"{with_settings(preset, pts[0][2].label)} upstream avg " + ", ".join(f"{format_count(x)}: {_pct(m)}" for x, m, _ in pts)
+            effects, verdict = saturation([(x, m) for x, m, _ in pts])
+            detail = (f"{with_settings(preset, pts[0][2].label)} upstream avg " + ", ".join(f"{format_count(x)}: {pct(m)}" for x, m, _ in pts)
                       + f"; gain per doubling first {effects[1].text()}, last {effects[2].text()}")
             f.tests.append(_test([c for *_, c in pts], effects, verdict, detail))
     return f
@@ -473,11 +141,11 @@ def f2(conds: list[Condition]) -> Finding:
         if a.get("params") == b.get("params"):
             continue
         small, large = sorted((a, b), key=lambda c: c.get("params"))
-        effect = _diff("smaller minus larger upstream avg", small.measure("upstream_avg"), large.measure("upstream_avg"))
+        effect = diff("smaller minus larger upstream avg", small.measure("upstream_avg"), large.measure("upstream_avg"))
         if abs(flops(a) - flops(b)) <= FLOP_MATCH * max(flops(a), flops(b)):
             f.tests.append(_test([small, large], [effect], direction(effect),
-                                 f"{small.name} {_pct(small.measure('upstream_avg'))} vs {large.name} "
-                                 f"{_pct(large.measure('upstream_avg'))} at {flops(small):.3g} vs {flops(large):.3g} FLOPs"))
+                                 f"{small.name} {pct(small.measure('upstream_avg'))} vs {large.name} "
+                                 f"{pct(large.measure('upstream_avg'))} at {flops(small):.3g} vs {flops(large):.3g} FLOPs"))
         elif small.get("pretrain_tokens") == large.get("pretrain_tokens"):
             f.notes.append(f"equal tokens ({format_count(small.get('pretrain_tokens'))}): larger {large.name} minus smaller "
                            f"{small.name}: {Effect('', -effect.value, effect.se).text()}")
@@ -505,12 +173,12 @@ def f3(conds: list[Condition]) -> Finding:
         if not replayed:
             for c in plain:
                 f.notes.append(f"forgetting without a replay run to compare: {c.name} "
-                               f"{_diff('', parent.measure('upstream_avg'), c.measure('upstream_avg')).text()}")
+                               f"{diff('', parent.measure('upstream_avg'), c.measure('upstream_avg')).text()}")
         for rep in replayed if plain else []:
             bare = min(plain, key=lambda c: (total(c) != total(rep), c.get("cpt_domain_tokens") != rep.get("cpt_domain_tokens"),
                                              abs(total(c) - total(rep))))
             p, n, r = parent.measure("upstream_avg"), bare.measure("upstream_avg"), rep.measure("upstream_avg")
-            effects = [_diff("replay recovery (replay - no replay)", r, n), _diff("forgetting (parent - no replay)", p, n)]
+            effects = [diff("replay recovery (replay - no replay)", r, n), diff("forgetting (parent - no replay)", p, n)]
             verdicts = {direction(e) for e in effects}
             verdict = SHOWN if verdicts == {SHOWN} else CONTRADICTED if CONTRADICTED in verdicts else NOISY
             trio = (("parent", parent), ("no replay", bare), ("replay", rep))
@@ -521,7 +189,7 @@ def f3(conds: list[Condition]) -> Finding:
                                            ("evaluated val loss", "val_loss"))
                       if any(c.get(column) is not None for _, c in trio)]
             f.tests.append(_test([parent, bare, rep], effects, verdict,
-                                 f"upstream avg parent {_pct(p)}, no replay {_pct(n)}, replay {_pct(r)}; forgetting {effects[1].text()}, "
+                                 f"upstream avg parent {pct(p)}, no replay {pct(n)}, replay {pct(r)}; forgetting {effects[1].text()}, "
                                  f"recovery {effects[0].text()}" + "".join(f"; {line}" for line in losses)))
     return f
 
@@ -552,13 +220,13 @@ def f4(conds: list[Condition]) -> Finding:
             continue
         group.sort(key=domain)
         lo, hi = group[0], group[-1]
-        effect = _diff("ID pass@1, most CPT - least", hi.acc(), lo.acc())
+        effect = diff("ID pass@1, most CPT - least", hi.acc(), lo.acc())
         verdict = NOISY if at_floor(lo.acc(), hi.acc()) else direction(effect)
         gains = []
         for sft in group:
             for rl in (r for r in rls if r.parent is sft):
-                gains.append(f"{format_count(domain(sft))} CPT tokens: {rl.get('signature')} {_diff('', rl.acc(), sft.acc()).text()}")
-        f.tests.append(_test([lo, hi], [effect], verdict, f"ID pass@1 {lo.name} {_pct(lo.acc())} -> {hi.name} {_pct(hi.acc())}"
+                gains.append(f"{format_count(domain(sft))} CPT tokens: {rl.get('signature')} {diff('', rl.acc(), sft.acc()).text()}")
+        f.tests.append(_test([lo, hi], [effect], verdict, f"ID pass@1 {lo.name} {pct(lo.acc())} -> {hi.name} {pct(hi.acc())}"
                              + (f"; RL gain over its SFT parent: {'; '.join(gains)}" if gains else "")))
     return f
 
@@ -581,15 +249,15 @@ def f5(conds: list[Condition]) -> Finding:
         if len(group) < 3:
             continue
         pts = sorted(((c.get("sft_epochs"), c) for c in group), key=lambda p: p[0])
-        effects, verdict = _saturation([(x, c.acc()) for x, c in pts])
+        effects, verdict = saturation([(x, c.acc()) for x, c in pts])
         if at_floor(*(c.acc() for _, c in pts)):
             verdict = NOISY
-        detail = "ID pass@1 " + ", ".join(f"ep{x:g}: {_pct(c.acc())}" for x, c in pts)
+        detail = "ID pass@1 " + ", ".join(f"ep{x:g}: {pct(c.acc())}" for x, c in pts)
         ood = [(x, c.acc(1)) for x, c in pts if c.acc(1)]
         if ood:
             peak = max(ood, key=lambda p: p[1].value)
-            detail += f"; OOD pass@1 peaks at {peak[0]:g} epochs ({_pct(peak[1])}" + (
-                f"; at {ood[-1][0]:g}: {_pct(ood[-1][1])})" if peak[0] != ood[-1][0] else ")")
+            detail += f"; OOD pass@1 peaks at {peak[0]:g} epochs ({pct(peak[1])}" + (
+                f"; at {ood[-1][0]:g}: {pct(ood[-1][1])})" if peak[0] != ood[-1][0] else ")")
         f.tests.append(_test([c for _, c in pts], effects, verdict, detail,
                              _series(with_settings(f"SFT epochs: {pts[0][1].get('base')}, "
                                                    f"{format_count(pts[0][1].get('sft_examples'))} examples", pts[0][1].label),
@@ -623,8 +291,8 @@ def f6(conds: list[Condition]) -> Finding:
             pts.insert(0, (0.0, parent))
         peak = max(range(len(pts)), key=lambda i: pts[i][1].acc(0, "pass@K").value)
         (x0, lo), (x1, hi) = pts[peak if peak < len(pts) - 1 else 0], pts[-1]
-        ratio = _diff(f"ID correct ratio, {x1:g} - {x0:g} epochs", hi.acc(0, "correct_ratio"), lo.acc(0, "correct_ratio"))
-        widen = _diff(f"ID pass@K, {x1:g} - {x0:g} epochs", hi.acc(0, "pass@K"), lo.acc(0, "pass@K"))
+        ratio = diff(f"ID correct ratio, {x1:g} - {x0:g} epochs", hi.acc(0, "correct_ratio"), lo.acc(0, "correct_ratio"))
+        widen = diff(f"ID pass@K, {x1:g} - {x0:g} epochs", hi.acc(0, "pass@K"), lo.acc(0, "pass@K"))
         r, w = direction(ratio), direction(widen)
         if at_floor(lo.acc(0, "pass@K"), hi.acc(0, "pass@K")):
             verdict = NOISY
@@ -632,7 +300,7 @@ def f6(conds: list[Condition]) -> Finding:
             verdict = MIXED if w == SHOWN else SHOWN
         else:
             verdict = CONTRADICTED if r == CONTRADICTED or w == SHOWN else NOISY
-        detail = ", ".join(f"ep{x:g}: pass@K {_pct(c.acc(0, 'pass@K'))} correct ratio {_pct(c.acc(0, 'correct_ratio'))}" for x, c in pts)
+        detail = ", ".join(f"ep{x:g}: pass@K {pct(c.acc(0, 'pass@K'))} correct ratio {pct(c.acc(0, 'correct_ratio'))}" for x, c in pts)
         f.tests.append(_test([c for _, c in pts], [ratio, widen], verdict, f"ID (K={hi.get('samples_K')}) {detail}",
                              _series(with_settings(f"RL epochs: {hi.get('parent')}", hi.label),
                                      "RL epochs (0 = SFT parent)", pts,
@@ -655,53 +323,16 @@ def f7(conds: list[Condition]) -> Finding:
             continue
         group.sort(key=lambda c: c.get("sft_examples"))
         rl, sft = group[0], group[-1]
-        effects = [_diff("ID pass@1, most SFT - most RL", sft.acc(), rl.acc()), _diff("OOD pass@1, most RL - most SFT", rl.acc(1), sft.acc(1))]
+        effects = [diff("ID pass@1, most SFT - most RL", sft.acc(), rl.acc()), diff("OOD pass@1, most RL - most SFT", rl.acc(1), sft.acc(1))]
         verdicts = {direction(e) for e in effects}
         if at_floor(sft.acc(), rl.acc()) or at_floor(sft.acc(1), rl.acc(1)):
             verdict = NOISY
         else:
             verdict = SHOWN if verdicts == {SHOWN} else CONTRADICTED if CONTRADICTED in verdicts else NOISY
-        f.tests.append(_test([sft, rl], effects, verdict, f"{sft.name}: ID {_pct(sft.acc())} OOD {_pct(sft.acc(1))}; "
-                             f"{rl.name}: ID {_pct(rl.acc())} OOD {_pct(rl.acc(1))}"))
+        f.tests.append(_test([sft, rl], effects, verdict, f"{sft.name}: ID {pct(sft.acc())} OOD {pct(sft.acc(1))}; "
+                             f"{rl.name}: ID {pct(rl.acc())} OOD {pct(rl.acc(1))}"))
     return f
 
-
-@dataclass
-class Correlation:
-    n: int
-    r: float | None
-    noisy: str | None  # why r is not a result, or None
-
-    @property
-    def effect(self) -> Effect | None:
-        """Fisher z = atanh(r), whose SE is 1/sqrt(n-3) whatever r is (the SE of r itself depends on r)."""
-        if self.r is None or self.n < 4:
-            return None
-        return Effect("Pearson r; Fisher z = atanh r", math.atanh(max(-0.999999, min(0.999999, self.r))), 1 / math.sqrt(self.n - 3), "z")
-
-
-def pearson(xs: list[float], ys: list[float]) -> float | None:
-    n = len(xs)
-    if n < 3:
-        return None
-    mx, my = sum(xs) / n, sum(ys) / n
-    sx, sy = math.sqrt(sum((x - mx) ** 2 for x in xs)), math.sqrt(sum((y - my) ** 2 for y in ys))
-    if sx == 0 or sy == 0:
-        return None
-    return sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / (sx * sy)
-
-
-def correlate(points: list[tuple]) -> Correlation:
-    """Pearson r of a predictor against accuracy; too noisy under 4 runs, or when the best and worst
-    accuracy differ by less than 2 SE (r would then rank evaluation noise, e.g. runs at the floor)."""
-    n = len(points)
-    r = pearson([p[0] for p in points], [p[1].value for p in points])
-    if n < 4:
-        return Correlation(n, r, f"n = {n} < 4")
-    lo, hi = min(points, key=lambda p: p[1].value)[1], max(points, key=lambda p: p[1].value)[1]
-    if direction(_diff("", hi, lo)) != SHOWN:
-        return Correlation(n, r, "accuracy spread within 2 SE")
-    return Correlation(n, r, None if r is not None else "no spread in the predictor")
 
 
 def predictor_points(conds: list[Condition], predictor: str, domain: int) -> list[tuple[float, Measure, Condition]]:
@@ -783,10 +414,10 @@ def f9(conds: list[Condition]) -> Finding:
         if not mid.measure("upstream_avg"):
             continue
         for full in (c for c in done if c.get("preset") == mid.get("preset") and c.settings() == mid.settings() and _same_budget(mid, c)):
-            effect = _diff("decayed - intermediate upstream avg", full.measure("upstream_avg"), mid.measure("upstream_avg"))
+            effect = diff("decayed - intermediate upstream avg", full.measure("upstream_avg"), mid.measure("upstream_avg"))
             loss = [(c.measure("val_loss") or c.measure("train_val_loss")) for c in (mid, full)]
             f.tests.append(_test([mid, full], [effect], direction(effect),
-                                 (f"{full.label}: " if full.label else "") + f"upstream avg {_pct(mid.measure('upstream_avg'))} intermediate vs {_pct(full.measure('upstream_avg'))} decayed"
+                                 (f"{full.label}: " if full.label else "") + f"upstream avg {pct(mid.measure('upstream_avg'))} intermediate vs {pct(full.measure('upstream_avg'))} decayed"
                                  + (f"; val loss {loss[0].value:.3f} vs {loss[1].value:.3f}" if None not in loss else "")))
     return f
 

@@ -7,7 +7,7 @@ Metrics that depend on K are renamed `maj@K`, `pass@K`, `rm@K`; `samples_K` says
 
 Every metric with a standard error has a sibling column `<column>:se` (`up:<task>:se`,
 `upstream_avg:se`, `<Task>:<metric>:se`, `<group>:<metric>:se`), so a comparison of two rows can say
-whether its difference is more than noise (evolm.report.findings). `tokens_done` and `completed`
+whether its difference is more than noise (evolm.report.estimates). `tokens_done` and `completed`
 tell an exported mid-run checkpoint (its `pretrain_tokens` is the run's planned budget;
 `export_count` the count asked for with `--export-at`) from a run that finished its schedule;
 `seed` tells replicates apart.

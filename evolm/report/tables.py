@@ -9,8 +9,10 @@ import json
 from dataclasses import dataclass, field
 
 from evolm import stagespec
-from evolm.report import findings
 from evolm.report.collect import settings_labels, with_settings
+from evolm.report.conditions import conditions
+from evolm.report.estimates import NOISY, correlate
+from evolm.report.findings import predictor_points
 from evolm.report.rows import SETTINGS, downstream_groups
 from evolm.report.sweeps import Sweep, axes
 from evolm.units import format_count
@@ -161,20 +163,20 @@ def split_table(rows: list[dict]) -> Table | None:
 def correlation_table(rows: list[dict]) -> Table | None:
     """Paper Section 4.2: reward-model score and validation loss as predictors of accuracy.
 
-    An r is printed only where it can mean something (evolm.report.findings.correlate): at least 4
+    An r is printed only where it can mean something (evolm.report.estimates.correlate): at least 4
     runs and accuracies whose spread exceeds 2 SE; otherwise the cell says too noisy and why, so an
     r over runs at the floor is not read as a result."""
-    conds = findings.conditions(rows)
+    conds = conditions(rows)
     table = Table("Do reward-model score and validation loss predict downstream accuracy?", "Paper Section 4.2 / finding 8",
                   ["predictor", "accuracy", "runs", "Pearson r", "Fisher z ± SE"])
     for predictor, label in (("rm_score", "mean reward-model score"), ("val_loss", "validation loss")):
         for domain, name in ((0, "ID"), (1, "OOD")):
-            points = findings.predictor_points(conds, predictor, domain)
+            points = predictor_points(conds, predictor, domain)
             if not points:
                 continue
-            corr = findings.correlate(points)
+            corr = correlate(points)
             z = corr.effect
-            r = f"{findings.NOISY} ({corr.noisy})" if corr.noisy else f"{corr.r:+.2f}"
+            r = f"{NOISY} ({corr.noisy})" if corr.noisy else f"{corr.r:+.2f}"
             table.rows.append([label, f"{name} Greedy", corr.n, r, "–" if corr.noisy or z is None else f"{z.value:+.2f} ± {z.se:.2f}"])
     if not table.rows:
         return None

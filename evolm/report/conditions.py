@@ -1,0 +1,92 @@
+"""Conditions: the points of a study that the findings compare.
+
+A condition is one point of the study (stage, preset, lineage knobs, finished or not, for an
+unfinished schedule the tokens it had consumed, and the training settings of the run and its
+ancestors: learning rate, schedule...). Rows that share a condition differ only in seed and are
+averaged as replicates (`evolm.report.estimates.mean_measure`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from evolm.report.collect import with_settings
+from evolm.report.estimates import Measure, mean_measure
+from evolm.report.rows import ITEMS, MEMBERS, SEEDS, SETTINGS, downstream_groups, swept_knobs
+from evolm.units import format_count
+
+
+@dataclass(eq=False)
+class Condition:
+    rows: list[dict]  # replicates
+    parent: "Condition | None" = None  # the condition of its parent checkpoint, when in the folder
+
+    def get(self, column: str):
+        return self.rows[0].get(column)  # knobs and lineage are equal across replicates
+
+    @property
+    def label(self) -> str:
+        """The settings that tell it from conditions of the same signature ("lr=0.01"), if any."""
+        return self.rows[0].get("settings") or ""
+
+    def settings(self, *stages: str) -> tuple:
+        """The lineage's training settings (all stages, or those named): equal settings, comparable runs."""
+        return tuple(s for s in self.rows[0].get(SETTINGS) or () if not stages or s[0] in stages)
+
+    def measure(self, column: str) -> Measure | None:
+        rows = [r for r in self.rows if r.get(column) is not None]
+        m = mean_measure([(r[column], r.get(f"{column}:se")) for r in rows], [(r.get(ITEMS) or {}).get(column) for r in rows],
+                         [r.get("manifest_sha256") for r in rows])
+        members = (self.rows[0].get(MEMBERS) or {}).get(column)
+        if m is not None and members and all(((r.get(MEMBERS) or {}).get(column)) == members for r in self.rows):
+            parts = {task: self.measure(task_column) for task, task_column in members.items()}
+            m.parts = parts if None not in parts.values() else None
+        return m
+
+    def acc(self, domain: int = 0, metric: str = "pass@1") -> Measure | None:
+        """A downstream metric of the in-domain (0) or out-of-domain (1) group."""
+        group = downstream_groups(self.rows[0])[domain]
+        return self.measure(f"{group}:{metric}") if group else None
+
+    @property
+    def name(self) -> str:
+        text = with_settings(self.get("signature"), self.label)
+        if not self.get("completed"):
+            text += f" (unfinished at {format_count(self.get('tokens_done') or 0)} tokens)"
+        return text + (f" x{len(self.rows)} ({self.seeds_text()})" if len(self.rows) > 1 else "")
+
+    def seeds_text(self) -> str:
+        """The seeds that tell the replicates apart: "seeds 0,1", or an ancestor's ("sft seeds 0,1,2")
+        when the run's own seed is the same in all of them."""
+        chains = [r.get(SEEDS) or (("", r.get("seed")),) for r in self.rows]
+        parts = []
+        if len({len(c) for c in chains}) == 1:
+            for i, (stage, _) in enumerate(chains[0]):
+                values = {c[i][1] for c in chains}
+                if len(values) > 1:
+                    prefix = "" if i == len(chains[0]) - 1 else f"{stage} "
+                    parts.append(prefix + "seeds " + _seed_list(values))
+        return "; ".join(parts) or "seeds " + _seed_list({r.get("seed") for r in self.rows})
+
+
+def _seed_list(seeds: set) -> str:
+    """Seeds in numeric order, "?" for one not recorded (an ancestor outside the folder)."""
+    return ",".join(sorted(("?" if s is None else str(s) for s in seeds), key=lambda t: (not t.isdigit(), int(t) if t.isdigit() else 0, t)))
+
+
+def conditions(rows: list[dict]) -> list[Condition]:
+    knobs = swept_knobs()
+    groups: dict[tuple, list[dict]] = {}
+    for row in rows:
+        done = bool(row.get("completed"))
+        key = (row["stage"], row.get("preset"), *(row.get(k) for k in knobs), done, None if done else row.get("tokens_done"),
+               row.get(SETTINGS))
+        groups.setdefault(key, []).append(row)
+    conds = [Condition(g) for g in groups.values()]
+    of_sha = {row["manifest_sha256"]: c for c in conds for row in c.rows}
+    of_signature = {c.get("signature"): c for c in sorted(conds, key=lambda c: bool(c.get("completed")))}  # finished wins
+    for c in conds:
+        # Rows made by hand (tests, older callers) may lack parent_sha256: their parent is found by signature.
+        sha = c.get("parent_sha256")
+        c.parent = of_sha.get(sha) if sha else of_signature.get(c.get("parent")) if c.get("parent") else None
+    return conds
