@@ -83,6 +83,8 @@ def test_f1_diminishing_returns():
     assert last.value == pytest.approx(0.02)
     # the middle budget is in both intervals: counted once, with coefficient 2
     assert drop.value == pytest.approx(0.08) and drop.se == pytest.approx(math.sqrt(6) * 0.005)
+    # where the budgets sit against the paper's saturation point, from the runs' parameter counts
+    assert f.tests[0].detail.endswith("; 0.1 to 0.4 tokens per parameter (the paper saturates past 80-160)")
     assert judge(1, [pt(100_000, 0.30), pt(200_000, 0.31), pt(400_000, 0.40)]).verdict == CONTRADICTED
     noisy = judge(1, [pt(100_000, 0.30, 0.03), pt(200_000, 0.33, 0.03), pt(400_000, 0.35, 0.03)])
     assert noisy.verdict == NOISY and noisy.tests[0].effects[0].value == pytest.approx(0.01)
@@ -353,6 +355,7 @@ def test_f9_intermediate_checkpoint_understates():
     f = judge(9, [mid, pt(200_000, 0.36, val_loss=3.1), pt(400_000, 0.40)])
     assert f.verdict == SHOWN and f.tests[0].effects[0].value == pytest.approx(0.03)
     assert f.tests[0].runs == ["1M-400000T (unfinished at 200K tokens)", "1M-200000T"]
+    assert f.tests[0].detail.startswith("at 200K tokens (0.2 per parameter): upstream avg 33.0±0.5 intermediate vs 36.0±0.5 decayed")
     assert judge(9, [pt(400_000, 0.39, completed=False, tokens_done=200_000), pt(200_000, 0.36)]).verdict == CONTRADICTED
     assert judge(9, [pt(400_000, 0.355, completed=False, tokens_done=200_000), pt(200_000, 0.36)]).verdict == NOISY
     assert judge(9, [mid, pt(400_000, 0.40)]).verdict == NOT_TESTED
