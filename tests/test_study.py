@@ -520,6 +520,28 @@ def test_the_paper_grid_plans_69_nodes_with_each_nodes_launch(cli, monkeypatch):
     assert one["estimated_s"] == pytest.approx(one["flops"] / (989e12 * 32 * planning.MFU_GUESS["pretrain"]))
 
 
+def test_the_pretraining_study_plans_five_budgets_a_doubling_apart_and_exports_at_two_of_them(cli):
+    """examples/pretraining-study.yaml (F1 and F9 past one token per parameter; run end to end under -m slow)
+    parses: the 1M preset at 1M to 16M tokens, each budget twice the last, and the 16M run exported at budgets
+    that finished runs of their own have, so F9 compares both exports; on the full synthetic data."""
+    from pathlib import Path
+
+    import yaml
+
+    from evolm.units import parse_count
+
+    file = Path(__file__).resolve().parent.parent / "examples" / "pretraining-study.yaml"
+    assert yaml.safe_load(file.read_text())["data"]["synth"]["scale"] == "full"
+    result = cli("study", "plan", file, "--peak-flops", "1e11", "--json")
+    assert result.code == 0, result.err
+    nodes = json.loads(result.out)["nodes"]
+    assert {n["stage"] for n in nodes} == {"pretrain"} and {n["options"]["model"] for n in nodes} == {"1M"}
+    budgets = sorted(parse_count(n["options"]["tokens"]) for n in nodes)
+    assert budgets == [1_000_000 * 2 ** i for i in range(5)]
+    exports = [n["options"]["export-at"] for n in nodes if "export-at" in n["options"]]
+    assert len(exports) == 1 and {parse_count(t) for t in exports[0].split(",")} == {4_000_000, 8_000_000} < set(budgets)
+
+
 def test_time_estimates_against_a_matmul_measured_on_the_cpu_use_the_cpus_measured_efficiencies(tmp_path, shards, synth_tiny, cli,
                                                                                                monkeypatch):
     """Without --peak-flops on a CPU the peak is a measured matmul, and each stage's share of it is the one
