@@ -529,19 +529,19 @@ def test_the_pretraining_study_plans_five_budgets_a_doubling_apart_and_exports_a
 
     import yaml
 
-    from evolm.units import parse_count
+    from evolm.units import parse_count, parse_counts
 
     file = Path(__file__).resolve().parent.parent / "examples" / "pretraining-study.yaml"
     assert yaml.safe_load(file.read_text())["data"]["synth"]["scale"] == "full"
     result = cli("study", "plan", file, "--peak-flops", "1e11", "--json")
     assert result.code == 0, result.err
-    nodes = [n for n in json.loads(result.out)["nodes"] if n["stage"] == "pretrain"]
+    every = json.loads(result.out)["nodes"]
+    nodes = [n for n in every if n["stage"] == "pretrain"]
     assert {n["options"]["model"] for n in nodes} == {"1M"}
     budgets = sorted(parse_count(n["options"]["tokens"]) for n in nodes)
     assert budgets == [1_000_000 * 2 ** i for i in range(5)]
     exports = [n["options"]["export-at"] for n in nodes if "export-at" in n["options"]]
-    assert len(exports) == 1 and {parse_count(t) for t in exports[0].split(",")} == {4_000_000, 8_000_000} < set(budgets)
-    every = json.loads(result.out)["nodes"]
+    assert len(exports) == 1 and set(parse_counts(exports[0])) == {4_000_000, 8_000_000} < set(budgets)
     cpt_parents = {n["parent"] for n in every if n["stage"] == "cpt"}
     by_name = {n["name"]: n for n in every}
     assert sorted(parse_count(by_name[p]["options"]["tokens"]) for p in cpt_parents) == [1_000_000, 16_000_000]

@@ -106,9 +106,10 @@ def _knobs_but(c: Condition, *skip: str) -> tuple:
     return (c.get("preset"), *(c.get(k) for k in swept_knobs() if k not in skip))
 
 
-def per_parameter(tokens: float | None, c: Condition) -> float | None:
-    """Tokens per parameter (the paper's Chinchilla-style budget axis), where both are recorded."""
-    return tokens / c.get("params") if tokens and c.get("params") else None
+def per_parameter(c: Condition) -> float | None:
+    """A pre-training budget in tokens per parameter (the paper's Chinchilla-style axis), where both are recorded."""
+    tokens, params = c.get("pretrain_tokens"), c.get("params")
+    return tokens / params if tokens and params else None
 
 
 def f1(conds: list[Condition]) -> Finding:
@@ -124,7 +125,7 @@ def f1(conds: list[Condition]) -> Finding:
             effects, verdict = saturation([(x, m) for x, m, _ in pts])
             detail = (f"{with_settings(preset, pts[0][2].label)} upstream avg " + ", ".join(f"{format_count(x)}: {pct(m)}" for x, m, _ in pts)
                       + f"; gain per doubling first {effects[1].text()}, last {effects[2].text()}")
-            ratios = [per_parameter(x, c) for x, _, c in (pts[0], pts[-1])]
+            ratios = [per_parameter(c) for *_, c in (pts[0], pts[-1])]
             if None not in ratios:  # the paper's saturation is past 80-160 tokens per parameter: say where these runs are
                 detail += f"; {ratios[0]:.3g} to {ratios[1]:.3g} tokens per parameter (the paper saturates past 80-160)"
             f.tests.append(_test([c for *_, c in pts], effects, verdict, detail))
@@ -424,9 +425,10 @@ def f9(conds: list[Condition]) -> Finding:
         for full in (c for c in done if c.get("preset") == mid.get("preset") and c.settings() == mid.settings() and _same_budget(mid, c)):
             effect = diff("decayed - intermediate upstream avg", full.measure("upstream_avg"), mid.measure("upstream_avg"))
             loss = [(c.measure("val_loss") or c.measure("train_val_loss")) for c in (mid, full)]
+            ratio = per_parameter(full)
+            budget = f"at {format_count(full.get('pretrain_tokens'))} tokens" + (f" ({ratio:.3g} per parameter)" if ratio else "")
             f.tests.append(_test([mid, full], [effect], direction(effect),
-                                 (f"{full.label}: " if full.label else "") + f"at {format_count(full.get('pretrain_tokens'))} tokens"
-                                 + (f" ({ratio:.3g} per parameter)" if (ratio := per_parameter(full.get("pretrain_tokens"), full)) else "")
+                                 (f"{full.label}: " if full.label else "") + budget
                                  + f": upstream avg {pct(mid.measure('upstream_avg'))} intermediate vs {pct(full.measure('upstream_avg'))} decayed"
                                  + (f"; val loss {loss[0].value:.3f} vs {loss[1].value:.3f}" if None not in loss else "")))
     return f
