@@ -302,7 +302,9 @@ def test_run_trains_each_node_once_and_a_rerun_trains_nothing(tmp_path, shards, 
     summary = json.loads(result.out)
     assert len(summary["done"]) == 3 and summary["failed"] == {} and (root / "report" / "report.md").is_file()
     assert len(_trained(root)) == 3
-    assert "study: 1 done, 0 running, 2 waiting" in result.err and "ETA" in result.err.split("1 done")[1].splitlines()[0]
+    # the progress line after the first node (split on the whole prefix: a node label ending in "1" also reads "1 done")
+    progress = "study: 1 done, 0 running, 2 waiting"
+    assert progress in result.err and "ETA" in result.err.split(progress)[1].splitlines()[0]
     _check_the_ledger(cli, file, root)
     sft = next(p for p in root.iterdir() if p.name.startswith("sft-"))
     assert (sft / "eval" / "SynthMathBasic1.json").is_file()
