@@ -15,8 +15,20 @@ def runs(tmp_path):
     return root, build(root)
 
 
+def add_sft_on_other_mixtures(root, made) -> dict:
+    """sft-ep2's recipe (1K examples x 2 epochs) on the two other CPT mixtures, two seeds on the
+    no-replay one: a CPT-budget sweep of post-trained models (150K vs 300K math tokens, no replay)."""
+    added = {}
+    for name, cpt, seed, level in (("sft-small", "cpt-small", 0, 0.05), ("sft-no-replay-0", "cpt-no-replay", 0, 0.10),
+                                   ("sft-no-replay-1", "cpt-no-replay", 1, 0.14)):
+        added[name] = make_run(root, name, "sft", {"examples": 1000, "epochs": 2.0, "rows": [0, 1000]}, made[cpt], seed=seed)
+        add_downstream(added[name], level)
+    return added
+
+
 def test_report_renders_every_table_and_plot(runs, tmp_path, cli):
     root, made = runs
+    made.update(add_sft_on_other_mixtures(root, made))
     out = tmp_path / "report"
     result = cli("report", root, "--out", out, "--json")
     assert result.code == 0, result.err
@@ -24,7 +36,7 @@ def test_report_renders_every_table_and_plot(runs, tmp_path, cli):
     assert summary["checkpoints"] == len(made)
     md = (out / "report.md").read_text()
     for title in ("Upstream accuracy by pre-training budget and model size", "Post-trained models by base",
-                  "Continued pre-training: mixture, forgetting", "SFT epochs sweep", "RL examples sweep",
+                  "Continued pre-training: mixture, forgetting", "CPT domain tokens sweep", "SFT epochs sweep", "RL examples sweep",
                   "A fixed post-training budget split between SFT and RL", "Do reward-model score and validation loss predict"):
         assert title in md, title
     assert "Not in this folder" not in md
@@ -42,6 +54,30 @@ def test_report_renders_every_table_and_plot(runs, tmp_path, cli):
         assert any(p.startswith(knob) for p in plots), (knob, plots)
     for plot in (out / "plots").iterdir():
         assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and plot.stat().st_size > 10_000
+
+
+def test_tables_show_a_condition_once_and_compare_cpt_mixtures_through_one_sft_recipe(runs, tmp_path, cli):
+    """Two seeds of one SFT are one row (their mean, named with the seeds) in every table; the CPT
+    table reads each mixture's child of the SFT recipe most mixtures have (1K x 2 epochs), not
+    whichever child comes first; a CPT budget sweep of post-trained models gets its table."""
+    root, made = runs
+    added = add_sft_on_other_mixtures(root, made)
+    out = tmp_path / "report"
+    assert cli("report", root, "--out", out).code == 0
+    md = (out / "report.md").read_text()
+    replicated = f"{added['sft-no-replay-0']['signature']} x2 (seeds 0,1)"
+    # ID greedy: the mean over SynthMathLevel1/2 (level, level + 0.01), then over the seeds 0.10 and 0.14
+    post = md.split("### Post-trained models by base")[1].split("###")[0]
+    assert f"| {replicated} | SFT | 12.5 |" in post and post.count(added["sft-no-replay-0"]["signature"]) == 1
+    cpt = {line.split(" | ")[1]: line for line in md.split("### Continued pre-training")[1].split("###")[0].splitlines()
+           if line.startswith("| 1M-400KT |")}
+    assert cpt["150K"].endswith("| 5.5 | 7.5 | 1 |")  # sft-small; OOD: SynthCode and SynthFacts (level + 0.02, + 0.03)
+    assert cpt["300K"].endswith("| 12.5 | 14.5 | 1 |")  # the two seeds' mean
+    assert cpt["240K"].endswith("| 20.5 | 22.5 | 1 |")  # sft-ep2, not sft-ep1 (10.5) nor sft-400 (12.5)
+    assert "After SFT: SFT examples 1K, SFT epochs 2.0, the recipe most CPT rows were fine-tuned with" in md
+    sweep = md.split("### CPT domain tokens sweep")[1].split("###")[0]
+    assert "*Paper Fig. 4 / findings 3-4*" in sweep
+    assert f"| 150K | {added['sft-small']['signature']} | 5.5 |" in sweep and f"| 300K | {replicated} | 12.5 |" in sweep
 
 
 def test_runs_csv_numbers_equal_the_eval_files(runs, tmp_path, cli):

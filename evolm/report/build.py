@@ -128,10 +128,14 @@ def build_report(runs_dir: Path, out: Path, *, overwrite: bool = False) -> dict:
         warnings += sweep_warnings(sweep)
     stage_of = {spec.column(knob): spec for spec, knob in stagespec.knob_columns()}
     sweep_tables = [tables.sweep_table(s) for s in sweeps if stage_of[s.knob].kind == "post" and s.has_downstream]
+    # post-trained models whose pre-training or CPT budget differs, the rest of their lineage equal: the
+    # paper's downstream side of findings 1 and 4 (more pre-training, more domain CPT, then SFT / RL)
+    budget_tables = [tables.sweep_table(s) for s in sweeps if stage_of[s.knob].kind == "base" and s.has_downstream]
     questions = [  # (what the paper asks, the tables that answer it from these runs)
         ("upstream by budget and size (Table 4)", [tables.upstream_table(rows)]),
         ("post-trained models by base (Table 1)", [tables.posttrained_table(rows)]),
         ("CPT mixtures (Table 2)", [tables.cpt_table(rows)]),
+        ("downstream by pre-training or CPT budget (Fig. 2-4)", budget_tables),
         ("SFT / RL sweeps (Fig. 6-8)", sweep_tables),
         ("SFT/RL split (Fig. 9)", [tables.split_table(rows)]),
         ("reward-model score and validation loss vs accuracy (Section 4.2)", [tables.correlation_table(rows)]),

@@ -83,7 +83,7 @@ def conditions(rows: list[dict]) -> list[Condition]:
                row.get(SETTINGS))
         groups.setdefault(key, []).append(row)
     conds = [Condition(g) for g in groups.values()]
-    of_sha = {row["manifest_sha256"]: c for c in conds for row in c.rows}
+    of_sha = {row["manifest_sha256"]: c for c in conds for row in c.rows if row.get("manifest_sha256")}
     of_signature = {c.get("signature"): c for c in sorted(conds, key=lambda c: bool(c.get("completed")))}  # finished wins
     for c in conds:
         # Rows made by hand (tests, older callers) may lack parent_sha256: their parent is found by signature.

@@ -1,6 +1,8 @@
 """The report's tables, one per question the paper asks, built only from the runs present.
 
-Accuracies are percentages with one decimal; K-sample metrics are labelled with the K used.
+Accuracies are percentages with one decimal; K-sample metrics are labelled with the K used. Tables of
+post-trained models show one row per condition (`evolm.report.conditions`): runs that differ only in
+seed are one row, their mean, named with the seeds ("x2 (seeds 0,1)"); runs.csv keeps every run.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from dataclasses import dataclass, field
 
 from evolm import stagespec
 from evolm.report.collect import settings_labels, with_settings
-from evolm.report.conditions import conditions
+from evolm.report.conditions import Condition, conditions
 from evolm.report.estimates import NOISY, correlate
 from evolm.report.findings import predictor_points
 from evolm.report.rows import SETTINGS, downstream_groups
@@ -50,12 +52,19 @@ def named(row: dict, name: str | None = None) -> str:
 DOWNSTREAM = (("pass@1", "Greedy"), ("maj@K", "Maj@K"), ("pass@K", "Pass@K"))
 
 
-def _downstream_cells(row: dict) -> list[str]:
-    id_group, ood_group = downstream_groups(row)
-    cells = []
-    for group in (id_group, ood_group):
-        cells += [pct(row.get(f"{group}:{metric}")) if group else "–" for metric, _ in DOWNSTREAM]
-    return cells
+def groups_of(c: Condition) -> tuple[str | None, str | None]:
+    """The (in-domain, out-of-domain) groups of a condition's first replicate with downstream results."""
+    return next((g for g in map(downstream_groups, c.rows) if any(g)), (None, None))
+
+
+def mean(c: Condition | None, column: str) -> float | None:
+    """A column's mean over the condition's replicates (those that have it)."""
+    m = c.measure(column) if c is not None else None
+    return None if m is None else m.value
+
+
+def _downstream_cells(c: Condition, metrics=DOWNSTREAM) -> list[str]:
+    return [pct(mean(c, f"{group}:{metric}")) if group else "–" for group in groups_of(c) for metric, _ in metrics]
 
 
 def _downstream_columns() -> list[str]:
@@ -82,57 +91,82 @@ def upstream_table(rows: list[dict]) -> Table | None:
 
 def posttrained_table(rows: list[dict]) -> Table | None:
     """Paper Table 1: SFT and SFT+RL models, ID and OOD Greedy / Maj@K / Pass@K, by base."""
-    post = [r for r in rows if stagespec.kind_of(r["stage"]) == "post" and any(downstream_groups(r))]
+    post = [c for c in conditions(rows) if stagespec.kind_of(c.get("stage")) == "post" and any(groups_of(c))]
     if not post:
         return None
-    ks = sorted({r.get("samples_K") for r in post if r.get("samples_K")})
+    ks = sorted({r.get("samples_K") for c in post for r in c.rows if r.get("samples_K")})
     table = Table("Post-trained models by base: in-domain and out-of-domain accuracy", "Paper Table 1 / findings 4, 7",
                   ["base", "model", "stage", *_downstream_columns()])
-    for r in sorted(post, key=lambda r: (r["base"], r["signature"])):
-        table.rows.append([r["base"], named(r), r["stage"].upper(), *_downstream_cells(r)])
-    table.notes.append(f"K = {', '.join(map(str, ks)) or 'none'} samples at temperature 1; Greedy is Pass@1.")
+    for c in sorted(post, key=lambda c: (c.get("base"), c.get("signature"), c.name)):
+        table.rows.append([c.get("base"), c.name, c.get("stage").upper(), *_downstream_cells(c)])
+    sampled = (f"K = {', '.join(map(str, ks))} samples at temperature 1" if ks
+               else "Maj@K and Pass@K need samples at temperature 1; none were drawn")
+    table.notes.append(f"{sampled}; Greedy is Pass@1. Runs that differ only in seed are one row, their mean.")
     return table
 
 
+def _sft_recipe(c: Condition) -> tuple:
+    """What an SFT condition did after its parent: its own knobs and training settings."""
+    own = [spec.column(knob) for spec, knob in stagespec.knob_columns() if spec.name == c.get("stage")]
+    return (*((k, c.get(k)) for k in own), c.settings(c.get("stage")))
+
+
+def _recipe_text(recipe: tuple) -> str:
+    labels = {spec.column(knob): knob.label for spec, knob in stagespec.knob_columns()}
+    return ", ".join(f"{labels[k]} {count(v)}" for k, v in recipe[:-1] if v is not None)
+
+
 def cpt_table(rows: list[dict]) -> Table | None:
-    """Paper Table 2 / Fig. 4-5: CPT mixture vs downstream accuracy and forgetting."""
-    cpts = [r for r in rows if r["stage"] == "cpt"]
+    """Paper Table 2 / Fig. 4-5: CPT mixture vs downstream accuracy and forgetting.
+
+    Its "after SFT" columns compare the CPT mixtures through one SFT recipe: the one that the most CPT
+    conditions have a child of (ties: the most replicates), so that no row reads another recipe."""
+    conds = conditions(rows)
+    cpts = [c for c in conds if c.get("stage") == "cpt"]
     if not cpts:
         return None
-    by_sha = {r["manifest_sha256"]: r for r in rows}
+    children = {id(c): [d for d in conds if d.parent is c and d.get("stage") == "sft" and any(groups_of(d))] for c in cpts}
+    recipes: dict[tuple, list[int]] = {}  # recipe: [CPT conditions with a child of it, runs of it]
+    for kids in children.values():
+        for d in kids:
+            tally = recipes.setdefault(_sft_recipe(d), [0, 0])
+            tally[0] += 1
+            tally[1] += len(d.rows)
+    recipe = max(recipes, key=lambda k: (*recipes[k], repr(k)), default=None)
     table = Table("Continued pre-training: mixture, forgetting and downstream accuracy", "Paper Table 2, Fig. 4-5 / finding 3",
                   ["parent", "domain tokens", "replay tokens", "replay share", "upstream avg", "change vs parent",
-                   "val loss (pre-training data)", "after SFT: ID Greedy", "after SFT: OOD Greedy"])
-    for r in sorted(cpts, key=lambda r: (r["parent"] or "", r.get("cpt_replay_tokens") or 0, r.get("cpt_domain_tokens") or 0)):
-        parent = by_sha.get(r.get("parent_sha256") or "", {})
-        change = None
-        if r.get("upstream_avg") is not None and parent.get("upstream_avg") is not None:
-            change = r["upstream_avg"] - parent["upstream_avg"]
-        domain, replay = r.get("cpt_domain_tokens") or 0, r.get("cpt_replay_tokens") or 0
-        children = [c for c in rows if c["stage"] == "sft" and c.get("parent_sha256") == r["manifest_sha256"] and any(downstream_groups(c))]
-        child = children[0] if children else {}
-        id_group, ood_group = downstream_groups(child) if child else (None, None)
+                   "val loss (pre-training data)", "after SFT: ID Greedy", "after SFT: OOD Greedy", "CPT runs"])
+    for c in sorted(cpts, key=lambda c: (c.get("parent") or "", c.get("cpt_replay_tokens") or 0, c.get("cpt_domain_tokens") or 0, c.name)):
+        up, parent_up = mean(c, "upstream_avg"), mean(c.parent, "upstream_avg")
+        change = None if up is None or parent_up is None else up - parent_up
+        domain, replay = c.get("cpt_domain_tokens") or 0, c.get("cpt_replay_tokens") or 0
+        child = next((d for d in children[id(c)] if _sft_recipe(d) == recipe), None)
+        id_group, ood_group = groups_of(child) if child else (None, None)
+        val = mean(c, "val_loss") if mean(c, "val_loss") is not None else mean(c, "train_val_loss")
         table.rows.append([
-            named(parent, r["parent"]) if parent else r["parent"], count(domain), count(replay), f"{replay / (domain + replay):.0%}" if domain + replay else "–",
-            pct(r.get("upstream_avg")), "–" if change is None else f"{100 * change:+.1f}",
-            num(r.get("val_loss") if r.get("val_loss") is not None else r.get("train_val_loss")),
-            pct(child.get(f"{id_group}:pass@1")) if id_group else "–", pct(child.get(f"{ood_group}:pass@1")) if ood_group else "–",
+            c.parent.name if c.parent else c.get("parent"), count(domain), count(replay), f"{replay / (domain + replay):.0%}" if domain + replay else "–",
+            pct(up), "–" if change is None else f"{100 * change:+.1f}", num(val),
+            pct(mean(child, f"{id_group}:pass@1")) if id_group else "–", pct(mean(child, f"{ood_group}:pass@1")) if ood_group else "–",
+            f"{len(c.rows)} ({c.seeds_text()})" if len(c.rows) > 1 else "1",
         ])
     table.notes.append("Forgetting: the change of the upstream average against the parent, and the validation loss on the "
-                       "parent's pre-training data (training-time value where no evaluation measured it).")
+                       "parent's pre-training data (training-time value where no evaluation measured it). Runs that differ only "
+                       "in seed are one row, their mean.")
+    if recipe is not None:
+        table.notes.append(f"After SFT: {_recipe_text(recipe) or 'one SFT recipe'}, the recipe most CPT rows were fine-tuned "
+                           "with (the mean over its seeds; – where a row has no such child).")
     return table
 
 
 def sweep_table(sweep: Sweep) -> Table:
-    """Paper Fig. 6-8: a post-training sweep, ID and OOD metrics against the swept knob."""
-    extra = [("correct_ratio", "Correct ratio")]
+    """Paper Fig. 2-8: downstream metrics against the swept knob (a post-training knob, or the
+    pre-training or CPT budget of post-trained models); replicates are one row, their mean."""
+    extra = (("correct_ratio", "Correct ratio"),)
     axis = axes()[sweep.knob]
     table = Table(f"{axis.label} sweep: {sweep.label.strip()}", axis.figure,
                   [axis.label, "model", *_downstream_columns(), "ID correct ratio", "OOD correct ratio"])
-    for row, _ in sweep.members:
-        id_group, ood_group = downstream_groups(row)
-        ratios = [pct(row.get(f"{g}:{m}")) if g else "–" for g in (id_group, ood_group) for m, _ in extra]
-        table.rows.append([count(row[sweep.knob]), named(row), *_downstream_cells(row), *ratios])
+    for c in sorted(conditions([row for row, _ in sweep.members]), key=lambda c: (c.get(sweep.knob), c.get("signature"))):
+        table.rows.append([count(c.get(sweep.knob)), c.name, *_downstream_cells(c), *_downstream_cells(c, extra)])
     return table
 
 
@@ -155,8 +189,10 @@ def split_table(rows: list[dict]) -> Table | None:
         labels.update(zip(chains, settings_labels([k[4] for k in chains])))
     for key in keys:
         base, total = key[0], key[1]
-        for r in sorted(groups[key], key=lambda r: r["sft_examples"]):
-            table.rows.append([with_settings(base, labels[key]), count(total), count(r["sft_examples"]), count(r["rl_examples"]), *_downstream_cells(r)])
+        for c in sorted(conditions(groups[key]), key=lambda c: c.get("sft_examples")):
+            table.rows.append([with_settings(base, labels[key]), count(total), count(c.get("sft_examples")), count(c.get("rl_examples")),
+                               *_downstream_cells(c)])
+    table.notes.append("Runs that differ only in seed are one row, their mean.")
     return table
 
 
