@@ -80,6 +80,25 @@ def test_tables_show_a_condition_once_and_compare_cpt_mixtures_through_one_sft_r
     assert f"| 150K | {added['sft-small']['signature']} | 5.5 |" in sweep and f"| 300K | {replicated} | 12.5 |" in sweep
 
 
+def test_post_trained_models_of_two_pre_training_budgets_are_tabled_and_noted_under_f1(runs, tmp_path, cli):
+    """The same SFT on the 100K and 400K bases: a pre-training tokens table of downstream accuracy, and
+    F1's note (not a verdict: the upstream test alone judges F1) with the larger budget minus the smaller."""
+    root, made = runs
+    for tokens, level in ((100_000, 0.30), (400_000, 0.20)):
+        add_downstream(make_run(root, f"sft-on-{tokens}", "sft", {"examples": 1000, "epochs": 2.0, "rows": [0, 1000]},
+                                made[f"pt-{tokens}"]), level)
+    out = tmp_path / "report"
+    result = cli("report", root, "--out", out, "--json")
+    assert result.code == 0, result.err
+    md = (out / "report.md").read_text()
+    table = md.split("### pre-training tokens sweep: 1M")[1].split("###")[0]
+    assert "| 100K | 1M-100KT-1Kep2 | 30.5 |" in table and "| 400K | 1M-400KT-1Kep2 | 20.5 |" in table
+    f1 = next(f for f in json.loads((out / "findings.json").read_text())["findings"] if f["id"] == "F1")
+    assert len(f1["tests"]) == 1 and len(f1["notes"]) == 1  # the verdict rests on the upstream test alone
+    assert f1["notes"][0].startswith("downstream (1M-100KT-1Kep2, 1M-400KT-1Kep2): ID pass@1 100K: 30.5±")
+    assert "; 400K minus 100K -10.0 ± " in f1["notes"][0]
+
+
 def test_runs_csv_numbers_equal_the_eval_files(runs, tmp_path, cli):
     root, made = runs
     out = tmp_path / "report"

@@ -129,7 +129,26 @@ def f1(conds: list[Condition]) -> Finding:
             if None not in ratios:  # the paper's saturation is past 80-160 tokens per parameter: say where these runs are
                 detail += f"; {ratios[0]:.3g} to {ratios[1]:.3g} tokens per parameter (the paper saturates past 80-160)"
             f.tests.append(_test([c for *_, c in pts], effects, verdict, detail))
+    f.notes += _downstream_by_budget(conds)
     return f
+
+
+def _downstream_by_budget(conds: list[Condition]) -> list[str]:
+    """The paper's downstream side of F1 (gains saturate past about 80BT for 1B, and may even turn), as
+    notes, not judged: post-trained models alike but for their pre-training budget, ID pass@1 per
+    budget and the largest budget's minus the smallest's."""
+    post = [c for c in conds if c.get("stage") in ("sft", "rl") and c.get("completed") and c.acc() is not None]
+    notes = []
+    for group in _by(post, lambda c: (_knobs_but(c, "pretrain_tokens"), c.settings())).values():
+        group = sorted((c for c in group if c.get("pretrain_tokens")), key=lambda c: c.get("pretrain_tokens"))
+        if len({c.get("pretrain_tokens") for c in group}) < 2:
+            continue
+        first, last = group[0], group[-1]
+        notes.append(f"downstream ({', '.join(c.name for c in group)}): ID pass@1 "
+                     + ", ".join(f"{format_count(c.get('pretrain_tokens'))}: {pct(c.acc())}" for c in group)
+                     + f"; {format_count(last.get('pretrain_tokens'))} minus {format_count(first.get('pretrain_tokens'))} "
+                     + diff("", last.acc(), first.acc()).text() + " (not judged: the paper sees downstream gains flatten past 80BT for 1B)")
+    return notes
 
 
 def f2(conds: list[Condition]) -> Finding:
