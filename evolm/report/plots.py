@@ -71,6 +71,11 @@ def plot_sweep(sweep: Sweep, path: Path) -> None:
             ax.set_ylabel(label)
     for ax in axes:
         ax.set_xlabel(axis.label)
+        if not ax.lines:  # nothing measured for this panel (no out-of-domain evaluation): say so, draw no empty scale
+            ax.text(0.5, 0.5, "nothing measured", ha="center", va="center", transform=ax.transAxes, color="gray")
+            ax.set_xticks([])
+            ax.set_yticks([])
+            continue
         if axis.log_axis and min(xs) > 0:
             ax.set_xscale("log")
         ax.grid(alpha=0.3)
