@@ -511,6 +511,26 @@ def test_replicates_are_named_by_the_seeds_that_differ_in_numeric_order_unknown_
     assert cond.name == "1M-400000T-1Kep4-160ep1 x4 (pretrain seeds 0,?; sft seeds 2,10; seeds 0,1)"
 
 
+def test_replicates_nested_in_an_ancestors_seeds_vary_with_it_as_a_unit():
+    """Two SFT seeds on each of two CPT seeds: the spread is that of the two CPT seeds' means over 2, not
+    that of four independent runs over 4, which would understate the SE when the CPT seed moves both."""
+    values = {(0, 0): 0.30, (0, 1): 0.34, (1, 0): 0.44, (1, 1): 0.46}
+    rows = [row("sft", "1M-400000T-2MT-1Kep4", seed=s, _seeds=(("pretrain", 0), ("cpt", c), ("sft", s)),
+                **{"synth-id:pass@1": v, "synth-id:pass@1:se": 0.01}) for (c, s), v in values.items()]
+    [cond] = conditions(rows)
+    m = cond.acc()
+    assert cond.name == "1M-400000T-2MT-1Kep4 x4 (cpt seeds 0,1; seeds 0,1)" and m.value == pytest.approx(0.385)
+    cpt_means = (0.32, 0.45)
+    assert m.seed_var == pytest.approx(estimates.seed_variance(list(cpt_means)))  # (0.13^2 / 2) / 2
+    assert m.se == pytest.approx(math.hypot(0.01, 0.065))
+    flat = estimates.mean_measure([(v, 0.01) for v in values.values()])  # four unrelated seeds: a smaller SE
+    assert flat.se == pytest.approx(math.sqrt(0.01 ** 2 + estimates.seed_variance(list(values.values())))) and flat.se < m.se
+    # only the runs' own seed differs: nothing is nested, the plain spread
+    own = [row("sft", "1M-400000T-2MT-1Kep4", seed=s, _seeds=(("pretrain", 0), ("cpt", 0), ("sft", s)),
+               **{"synth-id:pass@1": v, "synth-id:pass@1:se": 0.01}) for s, v in ((0, 0.30), (1, 0.34))]
+    assert conditions(own)[0].acc().se == pytest.approx(estimates.mean_measure([(0.30, 0.01), (0.34, 0.01)]).se)
+
+
 def lr(value):
     """The lineage settings column of a pre-training row trained at `value` (as `evolm report` fills it)."""
     return {"_settings": (("pretrain", json.dumps({"lr": value})),), "settings": f"lr={value:g}"}

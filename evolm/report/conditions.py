@@ -36,7 +36,7 @@ class Condition:
     def measure(self, column: str) -> Measure | None:
         rows = [r for r in self.rows if r.get(column) is not None]
         m = mean_measure([(r[column], r.get(f"{column}:se")) for r in rows], [(r.get(ITEMS) or {}).get(column) for r in rows],
-                         [r.get("manifest_sha256") for r in rows])
+                         [r.get("manifest_sha256") for r in rows], outer_seeds(rows))
         members = (self.rows[0].get(MEMBERS) or {}).get(column)
         if m is not None and members and all(((r.get(MEMBERS) or {}).get(column)) == members for r in self.rows):
             parts = {task: self.measure(task_column) for task, task_column in members.items()}
@@ -67,6 +67,19 @@ class Condition:
                     prefix = "" if i == len(chains[0]) - 1 else f"{stage} "
                     parts.append(prefix + "seeds " + _seed_list(values))
         return "; ".join(parts) or "seeds " + _seed_list({r.get("seed") for r in self.rows})
+
+
+def outer_seeds(rows: list[dict]) -> list | None:
+    """Per row, the seed of the earliest stage whose seed differs among the rows, where that stage is
+    an ancestor's (replicates nested in it: `Measure.seed_groups`); None when only the rows' own seed
+    differs, or their lineages are not known alike."""
+    chains = [r.get(SEEDS) for r in rows]
+    if len(rows) < 2 or any(not c for c in chains) or len({len(c) for c in chains}) != 1:
+        return None
+    for i in range(len(chains[0]) - 1):
+        if len({c[i][1] for c in chains}) > 1:
+            return [c[i][1] for c in chains]
+    return None
 
 
 def _seed_list(seeds: set) -> str:

@@ -48,11 +48,26 @@ class Measure:
     parts: dict[str, "Measure"] | None = field(default=None, repr=False, compare=False)
     # the replicates' own values by run (manifest sha256; None for one run)
     replicate_values: dict[str, float] | None = field(default=None, repr=False, compare=False)
+    # by run, the seed of the earliest stage whose seed differs among the replicates, where that is an
+    # ancestor's (two CPT seeds with two SFT seeds on each): the replicates are nested in it
+    seed_groups: dict[str, object] | None = field(default=None, repr=False, compare=False)
 
     @property
     def seed_var(self) -> float:
-        """The variance of the mean that training's randomness adds: var over seeds / n (0 for one run)."""
-        return seed_variance(list(self.replicate_values.values()) if self.replicate_values else None)
+        """The variance of the mean that training's randomness adds: var over seeds / n (0 for one run).
+        Nested replicates vary with their outer seed as a unit, so theirs is the variance of the outer
+        seeds' means over their number: two SFT seeds on each of two CPT runs are two draws of the CPT's
+        randomness, not four (counted as four, a CPT seed that moves both of its SFT runs would be
+        divided by 4 instead of 2 and the SE understated)."""
+        if not self.replicate_values:
+            return 0.0
+        if self.seed_groups:
+            groups: dict = {}
+            for run, value in self.replicate_values.items():
+                groups.setdefault(self.seed_groups.get(run), []).append(value)
+            if 1 < len(groups) < len(self.replicate_values):
+                return seed_variance([sum(g) / len(g) for g in groups.values()])
+        return seed_variance(list(self.replicate_values.values()))
 
     @property
     def problem_se(self) -> float | None:
@@ -83,7 +98,8 @@ def on_tasks(m: Measure, tasks: set[str]) -> Measure:
         se = None if problem is None else math.hypot(problem, spread)
         return Measure(sum(p.value for p in parts) / len(parts), se, m.replicates)
     items = {t: v for t, v in m.items.items() if t in tasks} if m.items and set(m.items) >= tasks else None
-    out = Measure(sum(p.value for p in parts) / len(parts), None, m.replicates, items, replicate_values=replicates)
+    out = Measure(sum(p.value for p in parts) / len(parts), None, m.replicates, items, replicate_values=replicates,
+                  seed_groups=m.seed_groups)
     out.se = None if problem is None else math.sqrt(problem * problem + out.seed_var)
     return out
 
@@ -158,14 +174,15 @@ def averaged_items(stored: list[dict | None]) -> dict | None:
 
 
 def mean_measure(points: list[tuple[float, float | None]], stored: list[dict | None] | None = None,
-                 runs: list[str] | None = None) -> Measure | None:
+                 runs: list[str] | None = None, outer_seeds: list | None = None) -> Measure | None:
     """The mean of replicate values (value, SE), with each replicate's per-problem values if any and
     the runs they are of (to line up one seed's values across tasks; by position without them).
     Without any SE nor per-problem values, the SE is unknown (None), whatever the spread.
     Its SE: sqrt(spread^2 + problem^2), the spread over seeds (sd / sqrt(n)) and the error of the
     problems drawn, which the seeds share: that of the per-problem means over the seeds where all have
     them for the same problems, else the mean of the replicates' SEs (the SE of a mean of estimates
-    is at most the mean of their SEs: an upper bound, reached when the seeds agree problem by problem)."""
+    is at most the mean of their SEs: an upper bound, reached when the seeds agree problem by problem).
+    `outer_seeds`, per point, the ancestor's seed the replicates are nested in (`Measure.seed_groups`)."""
     if not points:
         return None
     values = [v for v, _ in points]
@@ -178,10 +195,11 @@ def mean_measure(points: list[tuple[float, float | None]], stored: list[dict | N
     problem = paired_se({0: 1.0}, [Measure(mean, None, items=items)]) if items else None
     if problem is None and None not in errors:
         problem, items = sum(errors) / n, None
-    spread = seed_variance(values)
-    se = None if problem is None else math.sqrt(problem * problem + spread)
     runs = runs if runs is not None and len(set(runs)) == n else [str(i) for i in range(n)]
-    return Measure(mean, se, n, items, replicate_values=dict(zip(runs, values)))
+    groups = dict(zip(runs, outer_seeds)) if outer_seeds is not None and len(outer_seeds) == n else None
+    m = Measure(mean, None, n, items, replicate_values=dict(zip(runs, values)), seed_groups=groups)
+    m.se = None if problem is None else math.sqrt(problem * problem + m.seed_var)
+    return m
 
 
 
