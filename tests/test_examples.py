@@ -75,23 +75,25 @@ def test_mini_study_shows_the_findings(tmp_path):
 
 
 def test_pretraining_study_shows_f1_and_f9(tmp_path):
-    """examples/pretraining-study.yaml (about 78 minutes): F1 and F9 at 1 to 16 tokens per parameter on the
+    """examples/pretraining-study.yaml (about 2h20m): F1 and F9 at 1 to 16 tokens per parameter on the
     full synthetic data, which the mini study (0.1 to 1) does not reach. Measured: F1 +2.6 +- 1.0, F9 +1.5 +- 0.7
-    at 4M and +2.9 +- 0.7 at 8M; both comparisons of F9 must show, not only its strongest."""
+    at 4M and +2.9 +- 0.7 at 8M; both comparisons of F9 must show, not only its strongest. Downstream (math
+    CPT, two seeds, then SFT, two seeds, on every base) is noted under F1, unjudged: one CPT seed moved a
+    base's SFT accuracy by up to 12 points (README)."""
     done = subprocess.run([sys.executable, "-m", "evolm", "study", "run", str(REPO / "examples" / "pretraining-study.yaml"),
-                           "--out", str(tmp_path / "runs")], capture_output=True, text=True, env=_env(), timeout=7200)
+                           "--out", str(tmp_path / "runs")], capture_output=True, text=True, env=_env(), timeout=4 * 3600)
     assert done.returncode == 0, done.stderr[-3000:]
     report = Path(done.stdout.strip().splitlines()[-1])
     found = {f["id"]: f for f in json.loads((report / "findings.json").read_text())["findings"]}
     assert found["F1"]["verdict"] == "shown", found["F1"]
     assert len(found["F9"]["tests"]) == 2 and {t["verdict"] for t in found["F9"]["tests"]} == {"shown"}, found["F9"]
-    # the same math CPT and SFT scored lower on the 16M-token base than on the 1M one (measured 32.9 vs 48.3%)
     sft = {}
     for row in json.loads((report / "runs.json").read_text()):
         if row["stage"] == "sft":
             sft.setdefault(row["pretrain_tokens"], []).append(row["synth-id:pass@1"])
-    assert sorted(sft) == [1_000_000, 16_000_000] and all(len(v) == 2 for v in sft.values())
-    assert sum(sft[16_000_000]) < sum(sft[1_000_000]), sft
+    assert sorted(sft) == [1_000_000 * 2 ** i for i in range(5)] and all(len(v) == 4 for v in sft.values()), sft
+    [note] = found["F1"]["notes"]
+    assert note.startswith("downstream (1M-1MT-2MT-1Kep4 x4 (cpt seeds 0,1; seeds 0,1), ") and "16M minus 1M" in note, note
 
 
 def test_calibration_script_reproduces_the_shipped_table(tmp_path):

@@ -525,8 +525,9 @@ def test_the_paper_grid_plans_69_nodes_with_each_nodes_launch(cli, monkeypatch):
 def test_the_pretraining_study_plans_five_budgets_a_doubling_apart_and_exports_at_two_of_them(cli):
     """examples/pretraining-study.yaml (F1 and F9 past one token per parameter; run end to end under -m slow)
     parses: the 1M preset at 1M to 16M tokens, each budget twice the last, and the 16M run exported at budgets
-    that finished runs of their own have, so F9 compares both exports; on the full synthetic data. Its CPT and
-    SFT nodes build on the shortest and the longest base only."""
+    that finished runs of their own have, so F9 compares both exports; on the full synthetic data. Its CPT
+    runs, two seeds on every base, reuse a seed-0 run trained before the second seed was added (a branch
+    without a seed, not `seed: 0`, which would be a new node); two SFT seeds on each."""
     from pathlib import Path
 
     import yaml
@@ -544,9 +545,13 @@ def test_the_pretraining_study_plans_five_budgets_a_doubling_apart_and_exports_a
     assert budgets == [1_000_000 * 2 ** i for i in range(5)]
     exports = [n["options"]["export-at"] for n in nodes if "export-at" in n["options"]]
     assert len(exports) == 1 and set(parse_counts(exports[0])) == {4_000_000, 8_000_000} < set(budgets)
-    cpt_parents = {n["parent"] for n in every if n["stage"] == "cpt"}
     by_name = {n["name"]: n for n in every}
-    assert sorted(parse_count(by_name[p]["options"]["tokens"]) for p in cpt_parents) == [1_000_000, 16_000_000]
+    cpts = [n for n in every if n["stage"] == "cpt"]
+    assert sorted((parse_count(by_name[n["parent"]]["options"]["tokens"]), n["options"].get("seed", 0)) for n in cpts) == \
+        [(b, s) for b in budgets for s in (0, 1)]
+    assert not any("seed" in n["options"] and n["options"]["seed"] == 0 for n in cpts)  # seed 0 left out, as first trained
+    sfts = [n for n in every if n["stage"] == "sft"]
+    assert len(sfts) == 20 and {n["parent"] for n in sfts} == {n["name"] for n in cpts}
 
 
 def test_time_estimates_against_a_matmul_measured_on_the_cpu_use_the_cpus_measured_efficiencies(tmp_path, shards, synth_tiny, cli,
