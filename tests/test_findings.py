@@ -531,6 +531,52 @@ def test_replicates_nested_in_an_ancestors_seeds_vary_with_it_as_a_unit():
     assert conditions(own)[0].acc().se == pytest.approx(estimates.mean_measure([(0.30, 0.01), (0.34, 0.01)]).se)
 
 
+def test_unbalanced_nested_replicates_weigh_each_outer_seed_by_its_runs():
+    """Three SFT runs on CPT seed 0, one on CPT seed 1: the value is the mean over the four runs, and its
+    seed variance that of a mean of the two CPT seeds' means weighted 3/4 and 1/4."""
+    values = {(0, 0): 0.30, (0, 1): 0.32, (0, 2): 0.34, (1, 0): 0.50}
+    rows = [row("sft", "1M-400000T-2MT-1Kep4", seed=s, _seeds=(("pretrain", 0), ("cpt", c), ("sft", s)),
+                **{"synth-id:pass@1": v, "synth-id:pass@1:se": 0.0}) for (c, s), v in values.items()]
+    m = conditions(rows)[0].acc()
+    s2 = (0.50 - 0.32) ** 2 / 2  # the variance of the group means 0.32 and 0.50
+    assert m.value == pytest.approx(0.365) and m.seed_var == pytest.approx(s2 * (0.75 ** 2 + 0.25 ** 2))
+
+
+def test_a_replicate_without_downstream_results_does_not_hide_the_others():
+    """Seed 0 was not evaluated downstream, seed 1 was: the condition's accuracy is seed 1's."""
+    rows = [row("sft", "1M-400000T-1Kep4", seed=0), row("sft", "1M-400000T-1Kep4", seed=1, **{"synth-id:pass@1": 0.30})]
+    [cond] = conditions(rows)
+    assert cond.groups() == ("synth-id", None) and cond.acc().value == pytest.approx(0.30)
+
+
+def test_the_cpt_table_measures_change_against_the_runs_it_started_from_and_reads_finished_sft():
+    """CPT on the second of two pre-training seeds is compared with that seed (0.50 -> 0.49: -1.0), not with
+    the seeds' mean; its "after SFT" cells read the finished child of the recipe most CPT runs have,
+    not an unfinished one, nor a recipe one CPT has twice."""
+    from evolm.report.tables import cpt_table
+
+    base0, base1 = pt(400_000, 0.40, seed=0), pt(400_000, 0.50, seed=1)
+    mixture = {"pretrain_preset": "1M", "pretrain_tokens": 400_000, "cpt_replay_tokens": 0}
+    one = row("cpt", "1M-400000T-2MT", "1M-400000T", parent_sha256=base1["manifest_sha256"], cpt_domain_tokens=2_000_000,
+              upstream_avg=0.49, **mixture)
+    other = row("cpt", "1M-400000T-1MT", "1M-400000T", parent_sha256=base1["manifest_sha256"], cpt_domain_tokens=1_000_000,
+                upstream_avg=0.45, **mixture)
+
+    def sft(parent, examples, acc, completed=True):
+        return row("sft", f"{parent['signature']}-{examples}ep2", parent["signature"], parent_sha256=parent["manifest_sha256"],
+                   completed=completed, sft_examples=examples, sft_epochs=2.0, **{k: parent[k] for k in mixture},
+                   cpt_domain_tokens=parent["cpt_domain_tokens"], **{"synth-id:pass@1": acc})
+
+    children = [sft(one, 1000, 0.05, completed=False), sft(one, 1000, 0.10), sft(one, 400, 0.20), sft(other, 400, 0.30),
+                sft(other, 1000, 0.40), {**sft(other, 1000, 0.42), "seed": 1}]
+    table = cpt_table([base0, base1, one, other, *children])
+    rows = {r[1]: r for r in table.rows}
+    assert rows["2M"][0] == "1M-400000T" and rows["2M"][5] == "-1.0" and rows["1M"][5] == "-5.0"
+    # 1K x 2 epochs: a finished child under both CPT runs, three runs (400: two); the unfinished 5.0 is not read
+    assert "After SFT: SFT examples 1K, SFT epochs 2.0" in table.notes[-1]
+    assert (rows["2M"][7], rows["1M"][7]) == ("10.0", "41.0")
+
+
 def lr(value):
     """The lineage settings column of a pre-training row trained at `value` (as `evolm report` fills it)."""
     return {"_settings": (("pretrain", json.dumps({"lr": value})),), "settings": f"lr={value:g}"}

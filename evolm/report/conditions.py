@@ -43,9 +43,13 @@ class Condition:
             m.parts = parts if None not in parts.values() else None
         return m
 
+    def groups(self) -> tuple[str | None, str | None]:
+        """The (in-domain, out-of-domain) downstream groups of the first replicate that has results."""
+        return next((g for g in map(downstream_groups, self.rows) if any(g)), (None, None))
+
     def acc(self, domain: int = 0, metric: str = "pass@1") -> Measure | None:
         """A downstream metric of the in-domain (0) or out-of-domain (1) group."""
-        group = downstream_groups(self.rows[0])[domain]
+        group = self.groups()[domain]
         return self.measure(f"{group}:{metric}") if group else None
 
     @property

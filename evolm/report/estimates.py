@@ -56,7 +56,8 @@ class Measure:
     def seed_var(self) -> float:
         """The variance of the mean that training's randomness adds: var over seeds / n (0 for one run).
         Nested replicates vary with their outer seed as a unit, so theirs is the variance of the outer
-        seeds' means over their number: two SFT seeds on each of two CPT runs are two draws of the CPT's
+        seeds' means over their number (weighted by the groups' sizes where these differ, as the value,
+        a mean over runs, weighs them): two SFT seeds on each of two CPT runs are two draws of the CPT's
         randomness, not four (counted as four, a CPT seed that moves both of its SFT runs would be
         divided by 4 instead of 2 and the SE understated)."""
         if not self.replicate_values:
@@ -66,7 +67,13 @@ class Measure:
             for run, value in self.replicate_values.items():
                 groups.setdefault(self.seed_groups.get(run), []).append(value)
             if 1 < len(groups) < len(self.replicate_values):
-                return seed_variance([sum(g) / len(g) for g in groups.values()])
+                # the value is the mean over runs, a mean of the group means weighted by their sizes
+                # (n_g / n): var = s^2 * sum (n_g / n)^2, s^2 the variance of the group means (= s^2 / G
+                # when the groups are equal)
+                means = [sum(g) / len(g) for g in groups.values()]
+                s2 = seed_variance(means) * len(means)
+                n = len(self.replicate_values)
+                return s2 * sum((len(g) / n) ** 2 for g in groups.values())
         return seed_variance(list(self.replicate_values.values()))
 
     @property

@@ -52,11 +52,6 @@ def named(row: dict, name: str | None = None) -> str:
 DOWNSTREAM = (("pass@1", "Greedy"), ("maj@K", "Maj@K"), ("pass@K", "Pass@K"))
 
 
-def groups_of(c: Condition) -> tuple[str | None, str | None]:
-    """The (in-domain, out-of-domain) groups of a condition's first replicate with downstream results."""
-    return next((g for g in map(downstream_groups, c.rows) if any(g)), (None, None))
-
-
 def mean(c: Condition | None, column: str) -> float | None:
     """A column's mean over the condition's replicates (those that have it)."""
     m = c.measure(column) if c is not None else None
@@ -64,7 +59,7 @@ def mean(c: Condition | None, column: str) -> float | None:
 
 
 def _downstream_cells(c: Condition, metrics=DOWNSTREAM) -> list[str]:
-    return [pct(mean(c, f"{group}:{metric}")) if group else "–" for group in groups_of(c) for metric, _ in metrics]
+    return [pct(mean(c, f"{group}:{metric}")) if group else "–" for group in c.groups() for metric, _ in metrics]
 
 
 def _downstream_columns() -> list[str]:
@@ -91,7 +86,7 @@ def upstream_table(rows: list[dict]) -> Table | None:
 
 def posttrained_table(rows: list[dict]) -> Table | None:
     """Paper Table 1: SFT and SFT+RL models, ID and OOD Greedy / Maj@K / Pass@K, by base."""
-    post = [c for c in conditions(rows) if stagespec.kind_of(c.get("stage")) == "post" and any(groups_of(c))]
+    post = [c for c in conditions(rows) if stagespec.kind_of(c.get("stage")) == "post" and any(c.groups())]
     if not post:
         return None
     ks = sorted({r.get("samples_K") for c in post for r in c.rows if r.get("samples_K")})
@@ -116,6 +111,13 @@ def _recipe_text(recipe: tuple) -> str:
     return ", ".join(f"{labels[k]} {count(v)}" for k, v in recipe[:-1] if v is not None)
 
 
+def _parents_mean(c: Condition, by_sha: dict, column: str) -> float | None:
+    """A column's mean over the checkpoints the condition's runs started from (not every seed of the
+    parent's condition: a CPT on one of two pre-training seeds is compared with that seed)."""
+    values = [by_sha[sha][column] for sha in {r.get("parent_sha256") for r in c.rows} if sha in by_sha and by_sha[sha].get(column) is not None]
+    return sum(values) / len(values) if values else mean(c.parent, column)
+
+
 def cpt_table(rows: list[dict]) -> Table | None:
     """Paper Table 2 / Fig. 4-5: CPT mixture vs downstream accuracy and forgetting.
 
@@ -125,14 +127,16 @@ def cpt_table(rows: list[dict]) -> Table | None:
     cpts = [c for c in conds if c.get("stage") == "cpt"]
     if not cpts:
         return None
-    children = {id(c): [d for d in conds if d.parent is c and d.get("stage") == "sft" and any(groups_of(d))] for c in cpts}
+    children = {id(c): [d for d in conds if d.parent is c and d.get("stage") == "sft" and d.get("completed") and any(d.groups())]
+                for c in cpts}
     recipes: dict[tuple, list[int]] = {}  # recipe: [CPT conditions with a child of it, runs of it]
     for kids in children.values():
+        for recipe in {_sft_recipe(d) for d in kids}:
+            recipes.setdefault(recipe, [0, 0])[0] += 1
         for d in kids:
-            tally = recipes.setdefault(_sft_recipe(d), [0, 0])
-            tally[0] += 1
-            tally[1] += len(d.rows)
+            recipes[_sft_recipe(d)][1] += len(d.rows)
     recipe = max(recipes, key=lambda k: (*recipes[k], repr(k)), default=None)
+    by_sha = {r["manifest_sha256"]: r for r in rows if r.get("manifest_sha256")}
     table = Table("Continued pre-training: mixture, forgetting and downstream accuracy", "Paper Table 2, Fig. 4-5 / finding 3",
                   ["parent", "domain tokens", "replay tokens", "replay share", "upstream avg", "change vs parent",
                    "val loss (pre-training data)", "after SFT: ID Greedy", "after SFT: OOD Greedy", "CPT runs"])
@@ -141,14 +145,14 @@ def cpt_table(rows: list[dict]) -> Table | None:
                 c.get("cpt_domain_tokens") or 0, c.name)
 
     for c in sorted(cpts, key=order):
-        up, parent_up = mean(c, "upstream_avg"), mean(c.parent, "upstream_avg")
+        up, parent_up = mean(c, "upstream_avg"), _parents_mean(c, by_sha, "upstream_avg")
         change = None if up is None or parent_up is None else up - parent_up
         domain, replay = c.get("cpt_domain_tokens") or 0, c.get("cpt_replay_tokens") or 0
         child = next((d for d in children[id(c)] if _sft_recipe(d) == recipe), None)
-        id_group, ood_group = groups_of(child) if child else (None, None)
+        id_group, ood_group = child.groups() if child else (None, None)
         val = mean(c, "val_loss") if mean(c, "val_loss") is not None else mean(c, "train_val_loss")
         table.rows.append([
-            c.parent.name if c.parent else c.get("parent"), count(domain), count(replay), f"{replay / (domain + replay):.0%}" if domain + replay else "–",
+            with_settings(c.parent.get("signature"), c.parent.label) if c.parent else c.get("parent"), count(domain), count(replay), f"{replay / (domain + replay):.0%}" if domain + replay else "–",
             pct(up), "–" if change is None else f"{100 * change:+.1f}", num(val),
             pct(mean(child, f"{id_group}:pass@1")) if id_group else "–", pct(mean(child, f"{ood_group}:pass@1")) if ood_group else "–",
             f"{len(c.rows)} ({c.seeds_text()})" if len(c.rows) > 1 else "1",
