@@ -102,13 +102,12 @@ def posttrained_table(rows: list[dict]) -> Table | None:
 
 def _sft_recipe(c: Condition) -> tuple:
     """What an SFT condition did after its parent: its own knobs and training settings."""
-    own = [spec.column(knob) for spec, knob in stagespec.knob_columns() if spec.name == c.get("stage")]
-    return (*((k, c.get(k)) for k in own), c.settings(c.get("stage")))
+    spec = stagespec.get(c.get("stage"))
+    return (*((spec.column(k), c.get(spec.column(k))) for k in spec.knobs if k.swept), c.settings(spec.name))
 
 
 def _recipe_text(recipe: tuple) -> str:
-    labels = {spec.column(knob): knob.label for spec, knob in stagespec.knob_columns()}
-    return ", ".join(f"{labels[k]} {count(v)}" for k, v in recipe[:-1] if v is not None)
+    return ", ".join(f"{axes()[k].label} {count(v)}" for k, v in recipe[:-1] if v is not None)
 
 
 def _parents_mean(c: Condition, by_sha: dict, column: str) -> float | None:
@@ -127,14 +126,16 @@ def cpt_table(rows: list[dict]) -> Table | None:
     cpts = [c for c in conds if c.get("stage") == "cpt"]
     if not cpts:
         return None
-    children = {id(c): [d for d in conds if d.parent is c and d.get("stage") == "sft" and d.get("completed") and any(d.groups())]
-                for c in cpts}
+    # per CPT condition, its finished SFT children by recipe (one each: finished runs of equal knobs and
+    # settings are one condition)
+    children = {id(c): {_sft_recipe(d): d for d in conds
+                        if d.parent is c and d.get("stage") == "sft" and d.get("completed") and any(d.groups())} for c in cpts}
     recipes: dict[tuple, list[int]] = {}  # recipe: [CPT conditions with a child of it, runs of it]
     for kids in children.values():
-        for recipe in {_sft_recipe(d) for d in kids}:
-            recipes.setdefault(recipe, [0, 0])[0] += 1
-        for d in kids:
-            recipes[_sft_recipe(d)][1] += len(d.rows)
+        for recipe, d in kids.items():
+            tally = recipes.setdefault(recipe, [0, 0])
+            tally[0] += 1
+            tally[1] += len(d.rows)
     recipe = max(recipes, key=lambda k: (*recipes[k], repr(k)), default=None)
     by_sha = {r["manifest_sha256"]: r for r in rows if r.get("manifest_sha256")}
     table = Table("Continued pre-training: mixture, forgetting and downstream accuracy", "Paper Table 2, Fig. 4-5 / finding 3",
@@ -148,9 +149,11 @@ def cpt_table(rows: list[dict]) -> Table | None:
         up, parent_up = mean(c, "upstream_avg"), _parents_mean(c, by_sha, "upstream_avg")
         change = None if up is None or parent_up is None else up - parent_up
         domain, replay = c.get("cpt_domain_tokens") or 0, c.get("cpt_replay_tokens") or 0
-        child = next((d for d in children[id(c)] if _sft_recipe(d) == recipe), None)
+        child = children[id(c)].get(recipe)
         id_group, ood_group = child.groups() if child else (None, None)
-        val = mean(c, "val_loss") if mean(c, "val_loss") is not None else mean(c, "train_val_loss")
+        val = mean(c, "val_loss")
+        if val is None:  # measured by `evolm eval` where present, else the training run's own final value
+            val = mean(c, "train_val_loss")
         table.rows.append([
             with_settings(c.parent.get("signature"), c.parent.label) if c.parent else c.get("parent"), count(domain), count(replay), f"{replay / (domain + replay):.0%}" if domain + replay else "–",
             pct(up), "–" if change is None else f"{100 * change:+.1f}", num(val),
