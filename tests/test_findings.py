@@ -542,6 +542,21 @@ def test_unbalanced_nested_replicates_weigh_each_outer_seed_by_its_runs():
     assert m.value == pytest.approx(0.365) and m.seed_var == pytest.approx(s2 * (0.75 ** 2 + 0.25 ** 2))
 
 
+def test_a_mean_over_some_tasks_keeps_the_nesting_of_its_replicates():
+    """Recomputed over one of two tasks (to compare with a run scored on that task alone), two SFT seeds
+    on each of two CPT seeds still vary with their CPT seed as a unit: the same seed variance as that
+    task's own measure, larger than four independent runs would give."""
+    runs, outer = ["r00", "r01", "r10", "r11"], [0, 0, 1, 1]
+    a = estimates.mean_measure([(v, 0.0) for v in (0.30, 0.34, 0.44, 0.46)], runs=runs, outer_seeds=outer)
+    b = estimates.mean_measure([(v, 0.0) for v in (0.10, 0.12, 0.20, 0.22)], runs=runs, outer_seeds=outer)
+    both = estimates.mean_measure([(0.20, 0.0), (0.23, 0.0), (0.32, 0.0), (0.34, 0.0)], runs=runs, outer_seeds=outer)
+    both.parts = {"a": a, "b": b}
+    only_a = estimates.on_tasks(both, {"a"})
+    assert only_a.value == pytest.approx(0.385) and only_a.seed_var == pytest.approx(a.seed_var)
+    assert only_a.seed_var == pytest.approx(estimates.seed_variance([0.32, 0.45]))
+    assert only_a.seed_var > estimates.seed_variance([0.30, 0.34, 0.44, 0.46])
+
+
 def test_a_replicate_without_downstream_results_does_not_hide_the_others():
     """Seed 0 was not evaluated downstream, seed 1 was: the condition's accuracy is seed 1's."""
     rows = [row("sft", "1M-400000T-1Kep4", seed=0), row("sft", "1M-400000T-1Kep4", seed=1, **{"synth-id:pass@1": 0.30})]
@@ -575,6 +590,20 @@ def test_the_cpt_table_measures_change_against_the_runs_it_started_from_and_read
     # 1K x 2 epochs: a finished child under both CPT runs, three runs (400: two); the unfinished 5.0 is not read
     assert "After SFT: SFT examples 1K, SFT epochs 2.0" in table.notes[-1]
     assert (rows["2M"][7], rows["1M"][7]) == ("10.0", "41.0")
+
+
+def test_cpt_replicates_on_two_pre_training_seeds_are_one_row_that_counts_its_runs():
+    """Two CPT seeds on each of two pre-training seeds: one row, its "CPT runs" cell the four runs and the
+    seeds that tell them apart, its change measured against the two bases it started from."""
+    from evolm.report.tables import cpt_table
+
+    bases = [pt(400_000, 0.40, seed=0), pt(400_000, 0.50, seed=1)]
+    mixture = {"pretrain_preset": "1M", "pretrain_tokens": 400_000, "cpt_domain_tokens": 2_000_000, "cpt_replay_tokens": 0}
+    runs = [row("cpt", "1M-400000T-2MT", "1M-400000T", seed=s, parent_sha256=base["manifest_sha256"], upstream_avg=up,
+                _seeds=(("pretrain", base["seed"]), ("cpt", s)), **mixture)
+            for base, ups in zip(bases, ((0.36, 0.38), (0.42, 0.44))) for s, up in enumerate(ups)]
+    [line] = cpt_table([*bases, *runs]).rows
+    assert line[4] == "40.0" and line[5] == "-5.0" and line[-1] == "4 (pretrain seeds 0,1; seeds 0,1)"
 
 
 def lr(value):

@@ -529,3 +529,21 @@ def test_a_reward_model_is_in_the_lineage_tree_and_in_no_sweep_or_table(runs, tm
     md = (tmp_path / "report" / "report.md").read_text()
     assert md.count(rm["signature"]) == 1 and f"{rm['signature']}  (rm; 300 pairs x 2.0 epochs)" in md
     assert "left out" not in result.err
+
+
+def test_a_panel_with_nothing_measured_says_so_instead_of_an_empty_scale(tmp_path, monkeypatch):
+    """An SFT epochs sweep evaluated in-domain only: the out-of-domain panel says "nothing measured" and
+    draws no ticks; the in-domain panel draws its line on a scale."""
+    from matplotlib.figure import Figure
+
+    from evolm.report.plots import plot_sweep
+    from evolm.report.sweeps import Sweep
+
+    figures = []
+    monkeypatch.setattr(Figure, "savefig", lambda fig, *a, **k: figures.append(fig))
+    members = [({"sft_epochs": e, "synth-id:pass@1": acc}, None) for e, acc in ((1.0, 0.2), (2.0, 0.3), (4.0, 0.35))]
+    plot_sweep(Sweep("sft_epochs", {"preset": "1M"}, members), tmp_path / "sweep.png")
+    in_domain, out_of_domain = figures[0].axes
+    assert [list(line.get_ydata()) for line in in_domain.lines] == [[20.0, 30.0, 35.0]] and len(in_domain.get_xticks())
+    assert not out_of_domain.lines and [t.get_text() for t in out_of_domain.texts] == ["nothing measured"]
+    assert not len(out_of_domain.get_xticks()) and not len(out_of_domain.get_yticks())
