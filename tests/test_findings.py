@@ -558,10 +558,13 @@ def test_a_mean_over_some_tasks_keeps_the_nesting_of_its_replicates():
 
 
 def test_a_replicate_without_downstream_results_does_not_hide_the_others():
-    """Seed 0 was not evaluated downstream, seed 1 was: the condition's accuracy is seed 1's."""
+    """Seed 0 was not evaluated downstream, seed 1 was: the condition's accuracy is seed 1's, and its name
+    says that one of its two runs was not evaluated."""
     rows = [row("sft", "1M-400000T-1Kep4", seed=0), row("sft", "1M-400000T-1Kep4", seed=1, **{"synth-id:pass@1": 0.30})]
     [cond] = conditions(rows)
     assert cond.groups() == ("synth-id", None) and cond.acc().value == pytest.approx(0.30)
+    # its name still counts both runs, and says that one was not evaluated
+    assert cond.name == "1M-400000T-1Kep4 x2 (seeds 0,1; 1 not evaluated)"
 
 
 def test_the_cpt_table_measures_change_against_the_runs_it_started_from_and_reads_finished_sft():

@@ -57,7 +57,12 @@ class Condition:
         text = with_settings(self.get("signature"), self.label)
         if not self.get("completed"):
             text += f" (unfinished at {format_count(self.get('tokens_done') or 0)} tokens)"
-        return text + (f" x{len(self.rows)} ({self.seeds_text()})" if len(self.rows) > 1 else "")
+        if len(self.rows) < 2:
+            return text
+        # a replicate without results, beside others with them, is in no mean the report shows: say so, so
+        # that "x2" is not read as two runs measured
+        missing = sum(not _has_results(r) for r in self.rows)
+        return text + f" x{len(self.rows)} ({self.seeds_text()}" + (f"; {missing} not evaluated)" if 0 < missing < len(self.rows) else ")")
 
     def seeds_text(self) -> str:
         """The seeds that tell the replicates apart: "seeds 0,1", or an ancestor's ("sft seeds 0,1,2")
@@ -84,6 +89,11 @@ def outer_seeds(rows: list[dict]) -> list | None:
         if len({c[i][1] for c in chains}) > 1:
             return [c[i][1] for c in chains]
     return None
+
+
+def _has_results(row: dict) -> bool:
+    """Whether a run has an upstream average or any downstream result."""
+    return row.get("upstream_avg") is not None or any(downstream_groups(row))
 
 
 def _seed_list(seeds: set) -> str:
