@@ -597,15 +597,17 @@ def test_the_cpt_table_measures_change_against_the_runs_it_started_from_and_read
 
 def test_cpt_replicates_on_two_pre_training_seeds_are_one_row_that_counts_its_runs():
     """Two CPT seeds on each of two pre-training seeds: one row, its "CPT runs" cell the four runs and the
-    seeds that tell them apart, its change measured against the two bases it started from."""
+    seeds that tell them apart, its change measured against the two bases it started from (not a third
+    pre-training seed without CPT, which the parent condition's mean would count)."""
     from evolm.report.tables import cpt_table
 
     bases = [pt(400_000, 0.40, seed=0), pt(400_000, 0.50, seed=1)]
+    unused = pt(400_000, 0.90, seed=2)
     mixture = {"pretrain_preset": "1M", "pretrain_tokens": 400_000, "cpt_domain_tokens": 2_000_000, "cpt_replay_tokens": 0}
     runs = [row("cpt", "1M-400000T-2MT", "1M-400000T", seed=s, parent_sha256=base["manifest_sha256"], upstream_avg=up,
                 _seeds=(("pretrain", base["seed"]), ("cpt", s)), **mixture)
             for base, ups in zip(bases, ((0.36, 0.38), (0.42, 0.44))) for s, up in enumerate(ups)]
-    [line] = cpt_table([*bases, *runs]).rows
+    [line] = cpt_table([*bases, unused, *runs]).rows
     assert line[4] == "40.0" and line[5] == "-5.0" and line[-1] == "4 (pretrain seeds 0,1; seeds 0,1)"
 
 

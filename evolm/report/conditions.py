@@ -59,8 +59,8 @@ class Condition:
             text += f" (unfinished at {format_count(self.get('tokens_done') or 0)} tokens)"
         if len(self.rows) < 2:
             return text
-        # a replicate without results, beside others with them, is in no mean the report shows: say so, so
-        # that "x2" is not read as two runs measured
+        # a replicate without any evaluation result, beside others with them, is in none of the accuracy
+        # means the report shows: say so, so that "x2" is not read as two runs measured
         missing = sum(not _has_results(r) for r in self.rows)
         return text + f" x{len(self.rows)} ({self.seeds_text()}" + (f"; {missing} not evaluated)" if 0 < missing < len(self.rows) else ")")
 
@@ -92,7 +92,8 @@ def outer_seeds(rows: list[dict]) -> list | None:
 
 
 def _has_results(row: dict) -> bool:
-    """Whether a run has an upstream average or any downstream result."""
+    """Whether a run has an upstream average or any downstream result (of the paper's or the synthetic
+    in-domain and out-of-domain groups, which the report's tables and findings read)."""
     return row.get("upstream_avg") is not None or any(downstream_groups(row))
 
 
