@@ -52,6 +52,11 @@ def named(row: dict, name: str | None = None) -> str:
 DOWNSTREAM = (("pass@1", "Greedy"), ("maj@K", "Maj@K"), ("pass@K", "Pass@K"))
 
 
+def _by_base(c: Condition) -> tuple:
+    """Sort key: the base's preset, then its pre-training budget as a number (1M-2MT before 1M-16MT)."""
+    return (c.get("preset") or "", c.get("pretrain_tokens") or 0)
+
+
 def mean(c: Condition | None, column: str) -> float | None:
     """A column's mean over the condition's replicates (those that have it)."""
     m = c.measure(column) if c is not None else None
@@ -92,7 +97,7 @@ def posttrained_table(rows: list[dict]) -> Table | None:
     ks = sorted({r.get("samples_K") for c in post for r in c.rows if r.get("samples_K")})
     table = Table("Post-trained models by base: in-domain and out-of-domain accuracy", "Paper Table 1 / findings 4, 7",
                   ["base", "model", "stage", *_downstream_columns()])
-    for c in sorted(post, key=lambda c: (c.get("preset") or "", c.get("pretrain_tokens") or 0, c.get("base"), c.get("signature"), c.name)):
+    for c in sorted(post, key=lambda c: (*_by_base(c), c.get("base"), c.get("signature"), c.name)):
         table.rows.append([c.get("base"), c.name, c.get("stage").upper(), *_downstream_cells(c)])
     sampled = (f"K = {', '.join(map(str, ks))} samples at temperature 1" if ks
                else "Maj@K and Pass@K need samples at temperature 1; none were drawn")
@@ -141,9 +146,8 @@ def cpt_table(rows: list[dict]) -> Table | None:
     table = Table("Continued pre-training: mixture, forgetting and downstream accuracy", "Paper Table 2, Fig. 4-5 / finding 3",
                   ["parent", "domain tokens", "replay tokens", "replay share", "upstream avg", "change vs parent",
                    "val loss (pre-training data)", "after SFT: ID Greedy", "after SFT: OOD Greedy", "CPT runs"])
-    def order(c: Condition) -> tuple:  # by base, its budget as a number (1M-2MT before 1M-16MT), then mixture
-        return (c.get("preset") or "", c.get("pretrain_tokens") or 0, c.get("parent") or "", c.get("cpt_replay_tokens") or 0,
-                c.get("cpt_domain_tokens") or 0, c.name)
+    def order(c: Condition) -> tuple:  # by base, then mixture
+        return (*_by_base(c), c.get("parent") or "", c.get("cpt_replay_tokens") or 0, c.get("cpt_domain_tokens") or 0, c.name)
 
     for c in sorted(cpts, key=order):
         up, parent_up = mean(c, "upstream_avg"), _parents_mean(c, by_sha, "upstream_avg")
