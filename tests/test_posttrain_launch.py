@@ -86,49 +86,6 @@ def test_two_process_rl_completes(sft_model, synth_tiny, tmp_path):
     assert len(rewards) == 2 and all(0.0 <= r <= 1.0 for r in rewards)
 
 
-@pytest.mark.parametrize("variable, value", [("ACCELERATE_DEEPSPEED_ZERO_STAGE", "3"), ("ACCELERATE_USE_FSDP", "true")])
-def test_lora_is_refused_on_sharded_weights(variable, value, base, synth_tiny, tmp_path, cli, monkeypatch):
-    monkeypatch.setenv(variable, value)  # what `accelerate launch` sets for zero3-4B.yaml / the FSDP configs
-    result = cli("sft", base, "--data", synth_tiny / "pool" / "mathpool.jsonl", "--examples", "8", "--lora",
-                 "--out", tmp_path / "lora")
-    assert result.code == 2 and "ZeRO-3 or FSDP" in result.err
-    assert not (tmp_path / "lora").exists() and not (tmp_path / "lora.partial").exists()
-
-
-@pytest.mark.parametrize("name, kind, zero_stage", [("zero2-1B", "DEEPSPEED", 2), ("zero3-4B", "DEEPSPEED", 3),
-                                                    ("fsdp-1B", "FSDP", None), ("fsdp-4B", "FSDP", None)])
-def test_launch_configs_parse_in_accelerate(name, kind, zero_stage):
-    """The shipped `accelerate launch --config_file` files are valid accelerate configs, read as meant
-    (the tests below run them on two CPU processes)."""
-    from accelerate.commands.config.config_args import load_config_from_file
-
-    config = load_config_from_file(str(REPO / "configs" / "accelerate" / f"{name}.yaml"))
-    assert config.distributed_type.name == kind and config.mixed_precision == "bf16" and config.num_processes == 8
-    if zero_stage:
-        assert config.deepspeed_config["zero_stage"] == zero_stage
-    if zero_stage == 3:  # the final checkpoint is gathered from the shards (evolm.training.trl_run.gathered_weights)
-        assert config.deepspeed_config["zero3_save_16bit_model"] is True
-
-
-@pytest.mark.parametrize("name", ["zero2-1B", "zero3-4B"])
-def test_zero_configs_launch_one_job_across_nodes(name):
-    """Run as the README says on 2 nodes (`srun accelerate launch ... --num_machines 2 --machine_rank N`),
-    a ZeRO config starts torchrun on each node, ranks of one 16-process job; accelerate's default
-    multi-node launcher (pdsh) would run `deepspeed --hostfile None`, which falls back to localhost:
-    an independent 8-process job per node, each training the whole global batch."""
-    from accelerate.commands.launch import _validate_launch_command, launch_command_parser
-    from accelerate.utils.launch import prepare_deepspeed_cmd_env
-
-    args = launch_command_parser().parse_args(
-        ["--config_file", str(REPO / "configs" / "accelerate" / f"{name}.yaml"), "--num_machines", "2",
-         "--num_processes", "16", "--machine_rank", "1", "--main_process_ip", "10.0.0.1", "-m", "evolm", "sft"])
-    args = _validate_launch_command(args)[0]
-    args.deepspeed_fields_from_accelerate_config = ""  # what accelerate's launch_command sets before this step
-    command, _ = prepare_deepspeed_cmd_env(args)
-    assert command is None  # no `deepspeed` launcher command: accelerate runs torchrun with these
-    assert (args.nnodes, args.node_rank, args.nproc_per_node) == ("2", 1, "8")
-
-
 @pytest.mark.many_processes
 # Both slow-marked: the default suite runs fsdp-1B's pre-training through the compile test below, which
 # makes the same assertions on the same launch with --compile added (10 s saved); fsdp-4B's activation
@@ -245,3 +202,47 @@ def test_fsdp_with_compile_never_falls_back_to_eager_and_trains_as_one_process(s
     assert manifest.compute.processes == 2 and load_checkpoint(one_process_pretrain).manifest.compute.parallelism == "NO"
     a, b = load_file(one_process_pretrain / "model.safetensors"), load_file(tmp_path / "two" / "model.safetensors")
     assert a.keys() == b.keys() and all(torch.allclose(a[k], b[k], atol=1e-5) for k in a)
+
+
+# (after the two-process tests, which then run one after another on both cores: tests/conftest.py)
+@pytest.mark.parametrize("variable, value", [("ACCELERATE_DEEPSPEED_ZERO_STAGE", "3"), ("ACCELERATE_USE_FSDP", "true")])
+def test_lora_is_refused_on_sharded_weights(variable, value, base, synth_tiny, tmp_path, cli, monkeypatch):
+    monkeypatch.setenv(variable, value)  # what `accelerate launch` sets for zero3-4B.yaml / the FSDP configs
+    result = cli("sft", base, "--data", synth_tiny / "pool" / "mathpool.jsonl", "--examples", "8", "--lora",
+                 "--out", tmp_path / "lora")
+    assert result.code == 2 and "ZeRO-3 or FSDP" in result.err
+    assert not (tmp_path / "lora").exists() and not (tmp_path / "lora.partial").exists()
+
+
+@pytest.mark.parametrize("name, kind, zero_stage", [("zero2-1B", "DEEPSPEED", 2), ("zero3-4B", "DEEPSPEED", 3),
+                                                    ("fsdp-1B", "FSDP", None), ("fsdp-4B", "FSDP", None)])
+def test_launch_configs_parse_in_accelerate(name, kind, zero_stage):
+    """The shipped `accelerate launch --config_file` files are valid accelerate configs, read as meant
+    (the tests below run them on two CPU processes)."""
+    from accelerate.commands.config.config_args import load_config_from_file
+
+    config = load_config_from_file(str(REPO / "configs" / "accelerate" / f"{name}.yaml"))
+    assert config.distributed_type.name == kind and config.mixed_precision == "bf16" and config.num_processes == 8
+    if zero_stage:
+        assert config.deepspeed_config["zero_stage"] == zero_stage
+    if zero_stage == 3:  # the final checkpoint is gathered from the shards (evolm.training.trl_run.gathered_weights)
+        assert config.deepspeed_config["zero3_save_16bit_model"] is True
+
+
+@pytest.mark.parametrize("name", ["zero2-1B", "zero3-4B"])
+def test_zero_configs_launch_one_job_across_nodes(name):
+    """Run as the README says on 2 nodes (`srun accelerate launch ... --num_machines 2 --machine_rank N`),
+    a ZeRO config starts torchrun on each node, ranks of one 16-process job; accelerate's default
+    multi-node launcher (pdsh) would run `deepspeed --hostfile None`, which falls back to localhost:
+    an independent 8-process job per node, each training the whole global batch."""
+    from accelerate.commands.launch import _validate_launch_command, launch_command_parser
+    from accelerate.utils.launch import prepare_deepspeed_cmd_env
+
+    args = launch_command_parser().parse_args(
+        ["--config_file", str(REPO / "configs" / "accelerate" / f"{name}.yaml"), "--num_machines", "2",
+         "--num_processes", "16", "--machine_rank", "1", "--main_process_ip", "10.0.0.1", "-m", "evolm", "sft"])
+    args = _validate_launch_command(args)[0]
+    args.deepspeed_fields_from_accelerate_config = ""  # what accelerate's launch_command sets before this step
+    command, _ = prepare_deepspeed_cmd_env(args)
+    assert command is None  # no `deepspeed` launcher command: accelerate runs torchrun with these
+    assert (args.nnodes, args.node_rank, args.nproc_per_node) == ("2", 1, "8")
