@@ -82,8 +82,9 @@ def resolve_source(spec: str | Path, *, text_field: str = "text", subset: str | 
     spec = str(spec)
     path = Path(spec)
     hub = not path.exists() and _HUB_NAME.match(spec) and not spec.endswith(LOCAL_SUFFIXES)
-    if (subset or revision is not None) and not hub:
-        raise BadInput(f"--{'subset' if subset else 'revision'} is for hub datasets; {spec} is not one.")
+    if (subset or revision is not None or split != "train") and not hub:
+        given = "subset" if subset else "revision" if revision is not None else "split"
+        raise BadInput(f"--{given} is for hub datasets; {spec} is not one.")
     if path.exists():
         if path.is_dir():
             files = tuple(sorted(p for p in path.rglob("*") if p.is_file() and p.suffix in LOCAL_SUFFIXES and not p.name.startswith(".")))

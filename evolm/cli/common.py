@@ -54,6 +54,8 @@ ConfigOption = typer.Option(
     callback=_load_config, is_eager=True, exists=False, dir_okay=False,
 )
 JsonOption = typer.Option(False, "--json", help="Print the result as one JSON object instead of the output path.")
+# The listing commands' (presets, ls, study plan, study ledger), which print a table, not a path.
+TableJsonOption = typer.Option(False, "--json", help="Print the result as one JSON object instead of the table.")
 OverwriteOption = typer.Option(False, "--overwrite", help="Replace OUT if it exists (only once the new output is complete).")
 # The training commands' (pretrain, cpt, sft, rl); their training options come from the stages' dataclasses.
 CheckpointOutOption = typer.Option(..., "--out", help="Checkpoint directory to create.")

@@ -54,6 +54,8 @@ def tokenizer(
         raise BadInput("Give either TEXT files to train on or --from NAME, not both.")
     if adopt is None and vocab_size is None:
         raise BadInput("Training a tokenizer needs --vocab-size.")
+    if adopt is not None and vocab_size is not None:
+        raise BadInput("--vocab-size is for training a tokenizer; one adopted with --from keeps its own vocabulary.")
     size = count(vocab_size, "vocabulary size") if vocab_size is not None else None
     record = make_tokenizer(out, sources=[str(t) for t in text or []], vocab_size=size, adopt=adopt,
                             text_field=text_field, overwrite=overwrite)

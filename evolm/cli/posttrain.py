@@ -55,7 +55,7 @@ def rl(
     options: RLOptions = None,
     resume: bool = ResumeOption, overwrite: bool = OverwriteOption, as_json: bool = JsonOption, config: Optional[Path] = ConfigOption,
 ) -> None:
-    """RL with verifiable rewards (the evaluation's graders) on the last N pool (or split RL part) examples, GRPO via TRL."""
+    """RL with verifiable rewards (the evaluation's graders) on the last N pool (or split RL part) examples: GRPO (default) or RLOO through TRL, or PPO with a critic (--algo)."""
     from evolm.stages import rl as stage
 
     with say_what_is_kept(out):

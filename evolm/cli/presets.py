@@ -9,7 +9,7 @@ from typing import Optional
 
 import typer
 
-from evolm.cli.common import ConfigOption, JsonOption, echo_result
+from evolm.cli.common import ConfigOption, TableJsonOption, echo_result
 from evolm.errors import BadInput
 from evolm.presets import PRESETS
 from evolm.units import format_count
@@ -17,7 +17,7 @@ from evolm.units import format_count
 
 def presets(
     vocab: Optional[int] = typer.Option(None, "--vocab", help="Count parameters at this vocabulary instead of each preset's default."),
-    as_json: bool = JsonOption,
+    as_json: bool = TableJsonOption,
     config: Optional[Path] = ConfigOption,
 ) -> None:
     """List model presets (the paper's 0.5B/1B/4B, the authors' 125M/250M/2B, CPU presets 1M/4M/16M) with their

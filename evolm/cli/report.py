@@ -8,7 +8,7 @@ from typing import Optional
 
 import typer
 
-from evolm.cli.common import ConfigOption, JsonOption, OverwriteOption, echo_result, emit
+from evolm.cli.common import ConfigOption, JsonOption, OverwriteOption, TableJsonOption, echo_result, emit
 
 
 def report(
@@ -29,7 +29,7 @@ def report(
 
 def ls(
     runs_dir: Path = typer.Argument(..., metavar="RUNS_DIR", help="Folder holding checkpoints (any depth)."),
-    as_json: bool = JsonOption,
+    as_json: bool = TableJsonOption,
 ) -> None:
     """List checkpoints: signature, stage, completion, evaluations, path (unfinished runs too)."""
     from evolm.console import log

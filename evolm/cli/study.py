@@ -8,13 +8,14 @@ from typing import Optional
 
 import typer
 
-from evolm.cli.common import JsonOption, echo_result
+from evolm.cli.common import JsonOption, TableJsonOption, echo_result
 from evolm.errors import BadInput
 
 app = typer.Typer(help="A grid of runs as one YAML file: plan it, run what is missing, account for its compute.", no_args_is_help=True,
                   rich_markup_mode=None)
 FileArgument = typer.Argument(..., metavar="FILE", help="The study file (YAML; see examples/mini-study.yaml).")
-PeakOption = typer.Option(None, "--peak-flops", help="FLOP/s of one device for time estimates (default: a matmul measured here).")
+PeakOption = typer.Option(None, "--peak-flops", help="FLOP/s of one device for time estimates (default: the published dense bf16 peak of a known GPU, "
+                          "e.g. 989e12 for H100/H200 SXM; else a matmul measured here).")
 OutOption = typer.Option(None, "--out", help="Where the study's nodes go, instead of the file's out:.")
 ReevaluateOption = typer.Option(False, "--reevaluate", help="Let nodes' evaluations replace results that the study file's "
                                 "evaluations have since changed (evolm eval --overwrite); without it such a node fails, "
@@ -97,7 +98,7 @@ def _seconds(value: Optional[float]) -> str:
 
 @app.command("plan")
 def plan(file: Path = FileArgument, peak_flops: Optional[float] = PeakOption, out: Optional[Path] = OutOption,
-         as_json: bool = JsonOption) -> None:
+         as_json: bool = TableJsonOption) -> None:
     """List every node: identity, stage, options, parent, state (done / partial / to run), FLOPs and time."""
     from evolm.study import launch
     from evolm.study import plan as planning
@@ -138,7 +139,7 @@ def plan(file: Path = FileArgument, peak_flops: Optional[float] = PeakOption, ou
 
 
 @app.command("ledger")
-def ledger(file: Path = FileArgument, out: Optional[Path] = OutOption, as_json: bool = JsonOption) -> None:
+def ledger(file: Path = FileArgument, out: Optional[Path] = OutOption, as_json: bool = TableJsonOption) -> None:
     """What the study's training cost: FLOPs, wall time, device-hours per node, stage, lineage and in all."""
     from evolm.study import ledger as accounts
 
@@ -254,6 +255,10 @@ def run(
         raise BadInput(f"--executor must be local or slurm, not {executor!r}.")
     if wait and executor != "slurm":
         raise BadInput("--wait is for --executor slurm (the local runner always waits).")
+    if executor == "slurm" and (jobs != 1 or peak_flops is not None):
+        # Slurm runs the jobs its dependencies allow, and a node's time is its own job's --time: neither applies
+        raise BadInput(f"--{'jobs' if jobs != 1 else 'peak-flops'} is for the local executor; with --executor slurm "
+                       "the file's slurm: section sets each job's resources.")
     built = _plan(file, out)
     if executor == "slurm":
         _run_on_slurm(built, file, report=report, wait=wait, as_json=as_json, reevaluate=reevaluate)

@@ -16,5 +16,5 @@ REPORT_TO = shared_option(
     "Experiment tracker: tensorboard (logs in OUT/tb), wandb (OUT/wandb; WANDB_MODE=offline works without a network) "
     "or none. metrics.jsonl is written either way; --resume may pick another.",
 )
-TRL_SAVE_EVERY = shared_option(0, "Steps between TRL checkpoints in OUT.partial (0: never).", minimum=0)
+TRL_SAVE_EVERY = shared_option(0, "Steps between resume states in OUT.partial (TRL's checkpoints; PPO's own) (0: never).", minimum=0)
 """SFT's and RL's: TRL writes its own checkpoints, from which `--resume` continues."""

@@ -1,0 +1,34 @@
+"""An option that a combination would silently ignore is refused instead: one sentence, exit 2, before any
+work and with nothing written (the rule for bad input; each case here was once parsed and dropped)."""
+
+import pytest
+
+
+@pytest.mark.parametrize("args, message", [
+    # an adopted tokenizer keeps its own vocabulary
+    (("data", "tokenizer", "--from", "gpt2", "--vocab-size", "4096", "--out", "{tmp}/tok"),
+     "--vocab-size is for training a tokenizer; one adopted with --from keeps its own vocabulary."),
+    # a local file has no splits to choose from
+    (("data", "prepare", "{tmp}/local.jsonl", "--split", "validation", "--tokenizer", "{tmp}/tok", "--out", "{tmp}/shards"),
+     "--split is for hub datasets; {tmp}/local.jsonl is not one."),
+    # grading completions made elsewhere: no rows to limit, no checkpoints, no model, no batches
+    (("eval", "--responses", "{tmp}/responses.jsonl", "--suite", "SynthMathBasic1", "--limit", "5", "--out", "{tmp}/graded"),
+     "--responses grades every completion in the file, made elsewhere; --limit does not apply to it."),
+    (("eval", "--responses", "{tmp}/responses.jsonl", "--suite", "SynthMathBasic1", "--checkpoints", "{tmp}/*",
+      "--batch-size", "8", "--out", "{tmp}/graded"),
+     "--checkpoints, --batch-size do not apply to it."),
+    # Slurm's jobs run as their dependencies allow, each with the resources of the file's slurm: section
+    (("study", "run", "{tmp}/study.yaml", "--executor", "slurm", "--jobs", "2"),
+     "--jobs is for the local executor; with --executor slurm the file's slurm: section sets each job's resources."),
+    (("study", "run", "{tmp}/study.yaml", "--executor", "slurm", "--peak-flops", "1e12"),
+     "--peak-flops is for the local executor"),
+], ids=["tokenizer-from-vocab", "prepare-local-split", "responses-limit", "responses-checkpoints", "slurm-jobs", "slurm-peak"])
+def test_an_option_the_combination_would_ignore_is_refused(args, message, tmp_path, cli):
+    (tmp_path / "local.jsonl").write_text('{"text": "a document"}\n')
+    (tmp_path / "responses.jsonl").write_text('{"id": "0", "completions": ["\\\\boxed{1}"]}\n')
+    (tmp_path / "study.yaml").write_text("study: t\nout: runs\nnodes: []\n")
+    before = sorted(p.name for p in tmp_path.iterdir())
+    result = cli(*(a.format(tmp=tmp_path) for a in args))
+    assert result.code == 2 and message.format(tmp=tmp_path) in result.err, result.err
+    assert result.err.strip().count("\n") == 0 and "Traceback" not in result.err
+    assert sorted(p.name for p in tmp_path.iterdir()) == before  # nothing written
