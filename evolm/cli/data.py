@@ -36,7 +36,7 @@ def synth(
 
 @app.command()
 def tokenizer(
-    text: Optional[List[Path]] = typer.Argument(None, help="Text files or folders (.jsonl with a text field, .parquet, .txt)."),
+    text: Optional[List[Path]] = typer.Argument(None, metavar="TEXT", help="Text files or folders (.jsonl with a text field, .parquet, .txt)."),
     out: Path = typer.Option(..., "--out", help="Tokenizer directory to create."),
     vocab_size: Optional[str] = typer.Option(None, "--vocab-size", help="Vocabulary size of the trained BPE (e.g. 4096 or 32K)."),
     adopt: Optional[str] = typer.Option(None, "--from", help="Adopt an existing tokenizer (local path or hub name) instead of training."),
@@ -64,7 +64,7 @@ def tokenizer(
 
 @app.command()
 def prepare(
-    source: str = typer.Argument(..., help="Local .jsonl/.parquet/.txt file or folder, or a hub dataset name."),
+    source: str = typer.Argument(..., metavar="SOURCE", help="Local .jsonl/.parquet/.txt file or folder, or a hub dataset name."),
     tokenizer: Path = typer.Option(..., "--tokenizer", help="Tokenizer directory (from `evolm data tokenizer`) or a checkpoint."),
     out: Path = typer.Option(..., "--out", help="Shard directory to create."),
     max_tokens: Optional[str] = typer.Option(None, "--max-tokens", help="Stop after this many training tokens (e.g. 2M, 80B)."),
@@ -98,7 +98,7 @@ def prepare(
 
 @app.command("split")
 def split_command(
-    pool: Path = typer.Argument(..., help="Problem pool (.jsonl or .parquet with problem and gt_solution)."),
+    pool: Path = typer.Argument(..., metavar="POOL", help="Problem pool (.jsonl or .parquet with problem and gt_solution)."),
     sft: str = typer.Option(..., "--sft", help="SFT examples: the first N of the pool (e.g. 100K)."),
     rl: str = typer.Option(..., "--rl", help="RL examples: the last M of the pool."),
     out: Path = typer.Option(..., "--out", help="Directory to create with sft.jsonl, rl.jsonl and split.json."),

@@ -25,7 +25,7 @@ def _count(examples: Optional[str]) -> Optional[int]:
 
 @with_options(options=SFTOptions)
 def sft(
-    parent: Path = typer.Argument(..., help="Parent evolm checkpoint (pre-trained or CPT)."),
+    parent: Path = typer.Argument(..., metavar="PARENT", help="Parent evolm checkpoint (pre-trained or CPT)."),
     data: Path = DATA,
     examples: Optional[str] = typer.Option(None, "--examples", help="Train on the first N examples of the pool or of the "
                                                                     "split's SFT part (e.g. 100K; default with a split: all of it)."),
@@ -46,7 +46,7 @@ def sft(
 
 @with_options(options=RLOptions)
 def rl(
-    parent: Path = typer.Argument(..., help="Parent evolm checkpoint (usually an SFT one)."),
+    parent: Path = typer.Argument(..., metavar="PARENT", help="Parent evolm checkpoint (usually an SFT one)."),
     data: Path = DATA,
     examples: Optional[str] = typer.Option(None, "--examples", help="Train on the last N examples of the pool or of the "
                                                                     "split's RL part (disjoint from SFT's first N; default with a split: all of it)."),
@@ -68,7 +68,7 @@ def rl(
 
 @with_options(options=RMOptions)
 def rm(
-    parent: Path = typer.Argument(..., help="Parent evolm checkpoint whose weights the reward model starts from (an SFT one)."),
+    parent: Path = typer.Argument(..., metavar="PARENT", help="Parent evolm checkpoint whose weights the reward model starts from (an SFT one)."),
     samples: List[Path] = typer.Option(..., "--samples", help="Graded completions: an `eval/TASK.samples.jsonl` written by "
                                                                  "`evolm eval CKPT --samples K` (repeatable: several policies)."),
     problems: Path = typer.Option(..., "--problems", help="The task file (benchmark JSONL with id and problem) the samples "

@@ -54,7 +54,7 @@ def _summary(checkpoint) -> dict:
 
 @with_options(overrides=Overrides)
 def cpt(
-    parent: Path = typer.Argument(..., help="Parent checkpoint (usually a pre-trained one)."),
+    parent: Path = typer.Argument(..., metavar="PARENT", help="Parent checkpoint (usually a pre-trained one)."),
     domain: List[str] = typer.Option(..., "--domain", help="Domain shards and budget, SHARDS:BUDGET (e.g. shards/math:42B); repeatable."),
     replay: Optional[List[str]] = typer.Option(None, "--replay", help="Replay shards and budget, SHARDS:BUDGET (e.g. shards/web:8B); repeatable."),
     out: Path = CheckpointOutOption,
