@@ -526,7 +526,7 @@ def test_the_pretraining_study_plans_five_budgets_a_doubling_apart_and_exports_a
     """examples/pretraining-study.yaml (F1 and F9 past one token per parameter; run end to end under -m slow)
     parses: the 1M preset at 1M to 16M tokens, each budget twice the last, and the 16M run exported at budgets
     that finished runs of their own have, so F9 compares both exports; on the full synthetic data; a second
-    pre-training seed on the three shortest budgets. Its CPT runs, two seeds on every base, reuse a seed-0 run
+    pre-training seed on every budget. Its CPT runs, two seeds on every base, reuse a seed-0 run
     trained before the second seed was added (a branch without a seed, not `seed: 0`, which would be a new
     node); two SFT seeds on each."""
     from pathlib import Path
@@ -544,8 +544,8 @@ def test_the_pretraining_study_plans_five_budgets_a_doubling_apart_and_exports_a
     assert {n["options"]["model"] for n in nodes} == {"1M"}
     runs = sorted((parse_count(n["options"]["tokens"]), n["options"].get("seed", 0)) for n in nodes)
     budgets = [1_000_000 * 2 ** i for i in range(5)]
-    # a second pre-training seed on the three shortest budgets
-    assert runs == sorted([(b, 0) for b in budgets] + [(b, 1) for b in budgets[:3]])
+    # a second pre-training seed on every budget
+    assert runs == sorted((b, seed) for b in budgets for seed in (0, 1))
     exports = [n["options"]["export-at"] for n in nodes if "export-at" in n["options"]]
     assert len(exports) == 1 and set(parse_counts(exports[0])) == {4_000_000, 8_000_000} < set(budgets)
     cpts = [n for n in every if n["stage"] == "cpt"]
@@ -554,7 +554,7 @@ def test_the_pretraining_study_plans_five_budgets_a_doubling_apart_and_exports_a
     # seed 0 left out, as first trained
     assert not any(n["options"].get("seed", None) == 0 for n in [*nodes, *cpts])
     sfts = [n for n in every if n["stage"] == "sft"]
-    assert len(sfts) == 32 and {n["parent"] for n in sfts} == {n["name"] for n in cpts}
+    assert len(sfts) == 40 and {n["parent"] for n in sfts} == {n["name"] for n in cpts}
 
 
 def test_time_estimates_against_a_matmul_measured_on_the_cpu_use_the_cpus_measured_efficiencies(tmp_path, shards, synth_tiny, cli,
