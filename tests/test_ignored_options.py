@@ -16,13 +16,14 @@ import pytest
      "--responses grades every completion in the file, made elsewhere; --limit does not apply to it."),
     (("eval", "--responses", "{tmp}/responses.jsonl", "--suite", "SynthMathBasic1", "--checkpoints", "{tmp}/*",
       "--batch-size", "8", "--out", "{tmp}/graded"),
-     "--checkpoints, --batch-size do not apply to it."),
+     "--checkpoints and --batch-size do not apply to it."),
     # Slurm's jobs run as their dependencies allow, each with the resources of the file's slurm: section
     (("study", "run", "{tmp}/study.yaml", "--executor", "slurm", "--jobs", "2"),
-     "--jobs is for the local executor; with --executor slurm the file's slurm: section sets each job's resources."),
-    (("study", "run", "{tmp}/study.yaml", "--executor", "slurm", "--peak-flops", "1e12"),
-     "--peak-flops is for the local executor"),
-], ids=["tokenizer-from-vocab", "prepare-local-split", "responses-limit", "responses-checkpoints", "slurm-jobs", "slurm-peak"])
+     "--jobs is for the local executor; with --executor slurm, Slurm schedules the jobs and the file's slurm: section "
+     "sets each job's resources and time."),
+    (("study", "run", "{tmp}/study.yaml", "--executor", "slurm", "--jobs", "2", "--peak-flops", "1e12"),
+     "--jobs and --peak-flops are for the local executor"),
+], ids=["tokenizer-from-vocab", "prepare-local-split", "responses-limit", "responses-checkpoints", "slurm-jobs", "slurm-jobs-and-peak"])
 def test_an_option_the_combination_would_ignore_is_refused(args, message, tmp_path, cli):
     (tmp_path / "local.jsonl").write_text('{"text": "a document"}\n')
     (tmp_path / "responses.jsonl").write_text('{"id": "0", "completions": ["\\\\boxed{1}"]}\n')
@@ -32,3 +33,15 @@ def test_an_option_the_combination_would_ignore_is_refused(args, message, tmp_pa
     assert result.code == 2 and message.format(tmp=tmp_path) in result.err, result.err
     assert result.err.strip().count("\n") == 0 and "Traceback" not in result.err
     assert sorted(p.name for p in tmp_path.iterdir()) == before  # nothing written
+
+
+def test_an_option_at_its_default_stays_accepted(tmp_path, cli):
+    """The refusals above check that an option was given, not that it was named: its default, written out,
+    passes them (here to the next refusal, or to the work)."""
+    (tmp_path / "local.jsonl").write_text('{"text": "a document"}\n')
+    missing_tokenizer = cli("data", "prepare", tmp_path / "local.jsonl", "--split", "train", "--tokenizer", tmp_path / "tok",
+                            "--out", tmp_path / "shards")
+    assert missing_tokenizer.code == 2 and "is not a tokenizer directory" in missing_tokenizer.err, missing_tokenizer.err
+    (tmp_path / "study.yaml").write_text("study: t\nout: runs\nnodes: []\n")
+    one_job = cli("study", "run", tmp_path / "study.yaml", "--executor", "slurm", "--jobs", "1")
+    assert one_job.code == 2 and "data needs exactly one of" in one_job.err, one_job.err  # refused for the file instead

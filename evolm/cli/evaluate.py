@@ -30,7 +30,7 @@ def evaluate(
     backend: str = typer.Option("auto", "--backend", help="auto (vLLM on a GPU when installed, else transformers) | transformers | vllm."),
     vllm_memory: Optional[float] = typer.Option(None, "--vllm-memory", help="With vLLM: the fraction of the device's memory it may claim (gpu_memory_utilization; default 0.9, less a --reward-model's share on the same GPU)."),
     vllm_dtype: Optional[str] = typer.Option(None, "--vllm-dtype", help="With vLLM: float32 | bfloat16 | float16 (default: on a GPU the model's bfloat16 or float16, bfloat16 for a float32 checkpoint; float32 on a CPU)."),
-    batch_size: Optional[int] = typer.Option(None, "--batch-size", help="Sequences per generation and lm-eval batch with the transformers backend (default: from free memory on a GPU, 32 on a CPU; vLLM batches by itself)."),
+    batch_size: Optional[int] = typer.Option(None, "--batch-size", help="Sequences per generation batch with the transformers backend (default: from free memory on a GPU, 32 on a CPU; vLLM batches by itself), and lm-eval's batch for upstream tasks (default: lm-eval's auto)."),
     reward_model: Optional[str] = typer.Option(None, "--reward-model", help="Sequence-classification reward model for RM@K and the mean RM score."),
     val_data: Optional[Path] = typer.Option(None, "--val-data", help="Token shards for validation loss (default: the lineage's pre-training data, if on disk)."),
     val_tokens: str = typer.Option("64K", "--val-tokens", help="Validation tokens to score (e.g. 64K)."),
@@ -63,9 +63,11 @@ def evaluate(
         raise BadInput("--greedy-first describes a --responses file; give one, or leave it out.")
     if responses is not None:
         ignored = [name for name, value in (("--limit", limit), ("--checkpoints", checkpoints), ("--reward-model", reward_model),
-                                            ("--batch-size", batch_size), ("--val-data", val_data)) if value is not None]
+                                            ("--batch-size", batch_size), ("--val-data", val_data),
+                                            ("--vllm-memory", vllm_memory), ("--vllm-dtype", vllm_dtype)) if value is not None]
         if ignored:
-            raise BadInput(f"--responses grades every completion in the file, made elsewhere; {', '.join(ignored)} "
+            names = ignored[0] if len(ignored) == 1 else f"{', '.join(ignored[:-1])} and {ignored[-1]}"
+            raise BadInput(f"--responses grades every completion in the file, made elsewhere; {names} "
                            f"{'does' if len(ignored) == 1 else 'do'} not apply to it.")
         _grade_only(model, suite, benchmarks, list(tasks or []), responses, greedy_first, out, as_json, overwrite)
         return

@@ -255,10 +255,12 @@ def run(
         raise BadInput(f"--executor must be local or slurm, not {executor!r}.")
     if wait and executor != "slurm":
         raise BadInput("--wait is for --executor slurm (the local runner always waits).")
-    if executor == "slurm" and (jobs != 1 or peak_flops is not None):
+    given = [name for name, set_ in (("--jobs", jobs != 1), ("--peak-flops", peak_flops is not None)) if set_]
+    if executor == "slurm" and given:
         # Slurm runs the jobs its dependencies allow, and a node's time is its own job's --time: neither applies
-        raise BadInput(f"--{'jobs' if jobs != 1 else 'peak-flops'} is for the local executor; with --executor slurm "
-                       "the file's slurm: section sets each job's resources.")
+        raise BadInput(f"{' and '.join(given)} {'is' if len(given) == 1 else 'are'} for the local executor; with "
+                       "--executor slurm, Slurm schedules the jobs and the file's slurm: section sets each job's "
+                       "resources and time.")
     built = _plan(file, out)
     if executor == "slurm":
         _run_on_slurm(built, file, report=report, wait=wait, as_json=as_json, reevaluate=reevaluate)
