@@ -2,6 +2,7 @@
 
 import fcntl
 import os
+import shutil
 import signal
 import sys
 import tempfile
@@ -104,15 +105,55 @@ def cli(capsys):
     return run
 
 
+def _built_once(tmp_path_factory, name, build):
+    """`name`, written by `build(path)` once per test run: the two pytest-xdist workers each built the
+    same bytes (the SFT model and the base under it: 36 s of a core each), now one builds, in the run's
+    folder above the workers' own, while the other waits for it under a file lock (no longer than
+    building it itself would take). Without xdist, built in the session's folder."""
+    if CORE_LOCKS is None:
+        out = tmp_path_factory.mktemp(name) / name
+        build(out)
+        return out
+    shared = tmp_path_factory.getbasetemp().parent / "built-once"
+    shared.mkdir(exist_ok=True)
+    out = shared / name
+    with open(shared / f"{name}.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            if not (shared / f"{name}.complete").exists():  # a worker's failed build is tried again, and fails alike
+                for leftover in (out, shared / f"{name}.partial"):
+                    shutil.rmtree(leftover, ignore_errors=True)
+                build(out)
+                (shared / f"{name}.complete").touch()
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+    return out
+
+
+def _own_copy(tmp_path_factory, checkpoint):
+    """This worker's copy of a checkpoint built once: tests write into theirs (an evaluation's eval/, which
+    some then assert is absent), so each worker keeps the one it had. The copy's recorded data and parent
+    are the shared ones, alike in both workers."""
+    if CORE_LOCKS is None:
+        return checkpoint
+    out = tmp_path_factory.mktemp(checkpoint.name) / checkpoint.name
+    shutil.copytree(checkpoint, out)
+    return out
+
+
+# The data fixtures are built once and read in place (no test writes into them), so that every path a
+# checkpoint records is the same in both workers: a CPT whose replay is not its parent's pre-training
+# data (by path) measures a third validation loss.
 @pytest.fixture(scope="session")
 def synth_tiny(tmp_path_factory):
     """The embedded default data at scale tiny, generated once per test session."""
     from evolm import synth
 
-    out = tmp_path_factory.mktemp("synth") / "data"
-    out.mkdir()
-    synth.generate(out, seed=0, scale="tiny")
-    return out
+    def build(out):
+        out.mkdir()
+        synth.generate(out, seed=0, scale="tiny")
+
+    return _built_once(tmp_path_factory, "synth", build)
 
 
 @pytest.fixture(scope="session")
@@ -120,9 +161,10 @@ def tiny_tokenizer(tmp_path_factory, synth_tiny):
     """A 1024-token BPE trained on the synthetic general text."""
     from evolm.stages.data.tokenizer import make_tokenizer
 
-    out = tmp_path_factory.mktemp("tok") / "tok"
-    make_tokenizer(out, sources=[str(synth_tiny / "text" / "general.jsonl")], vocab_size=1024, adopt=None)
-    return out
+    def build(out):
+        make_tokenizer(out, sources=[str(synth_tiny / "text" / "general.jsonl")], vocab_size=1024, adopt=None)
+
+    return _built_once(tmp_path_factory, "tok", build)
 
 
 # A 1M-preset run small enough for tests: 512 tokens per step.
@@ -135,30 +177,38 @@ def shards(tmp_path_factory, synth_tiny, tiny_tokenizer):
     from evolm.stages.data.prepare import prepare
     from evolm.textsource import resolve_source
 
-    root = tmp_path_factory.mktemp("lm-shards")
-    for name in ("general", "math"):
-        prepare(resolve_source(synth_tiny / "text" / f"{name}.jsonl"), tiny_tokenizer, root / name)
-    return root
+    def build(root):
+        for name in ("general", "math"):
+            prepare(resolve_source(synth_tiny / "text" / f"{name}.jsonl"), tiny_tokenizer, root / name)
+
+    return _built_once(tmp_path_factory, "lm-shards", build)
 
 
 @pytest.fixture(scope="session")
-def base(tmp_path_factory, shards):
+def _shared_base(tmp_path_factory, shards):
+    def build(out):
+        assert main(["pretrain", *SMALL, "--tokens", "60K", "--data", str(shards / "general"), "--out", str(out)]) == 0
+
+    return _built_once(tmp_path_factory, "base", build)
+
+
+@pytest.fixture(scope="session")
+def base(tmp_path_factory, _shared_base):
     """The 1M preset pre-trained on 60K tokens of general text (117 steps)."""
-    out = tmp_path_factory.mktemp("base") / "base"
-    assert main(["pretrain", *SMALL, "--tokens", "60K", "--data", str(shards / "general"), "--out", str(out)]) == 0
-    return out
+    return _own_copy(tmp_path_factory, _shared_base)
 
 
 @pytest.fixture(scope="session")
-def sft_model(tmp_path_factory, base, synth_tiny):
+def sft_model(tmp_path_factory, _shared_base, synth_tiny):
     """`base` after SFT on the first 400 pool problems for 2 epochs (200 steps of 4): it answers in the
     template's boxed format (30 of 30 Level 1 problems, test_sft), in two thirds of the tokens (30 s
     here, not 48) of the 150 steps of 8 it was before; one epoch was not dependable (0 to 70%)."""
-    out = tmp_path_factory.mktemp("sft") / "sft"
-    code = main(["sft", str(base), "--data", str(synth_tiny / "pool" / "mathpool.jsonl"), "--examples", "400",
-                 "--epochs", "2", "--global-batch", "4", "--max-length", "256", "--out", str(out)])
-    assert code == 0
-    return out
+    def build(out):
+        code = main(["sft", str(_shared_base), "--data", str(synth_tiny / "pool" / "mathpool.jsonl"), "--examples",
+                     "400", "--epochs", "2", "--global-batch", "4", "--max-length", "256", "--out", str(out)])
+        assert code == 0
+
+    return _own_copy(tmp_path_factory, _built_once(tmp_path_factory, "sft", build))
 
 
 @pytest.fixture
