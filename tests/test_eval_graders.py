@@ -1,5 +1,7 @@
 """Each grader family on tricky cases, and the graders on the paper's real test sets."""
 
+import json
+
 import pytest
 
 from evolm.eval import math_grader
@@ -27,6 +29,10 @@ def test_math_equivalence(pred, gold, ok):
     ("\\$1,234.50", "1234.5", True),
     ("-3", "3", False),
     ("120", "12", False),
+    ("4,5", "45", False),  # a comma that is not a thousands separator
+    ("1{,}000", "1000", True),
+    ("$12.50/hour", "12.5", True),  # units with / or ^
+    ("12 ft^2", "12", True),
     ("\\frac{3}{4}", "0.75", True),  # not a plain number: falls back to math-verify
 ])
 def test_gsm8k_numbers(pred, gold, ok):
@@ -54,6 +60,12 @@ def test_gsm8k_native_answer_form():
     ("The answer is Uncertain, since we cannot tell whether the cat is true to its word.", "Uncertain"),
     ("The answer is False: no rule applies, so it is not true.", "False"),
     ("#### Step 1: the rules\nThe answer is True.", "True"),
+    ("The answer is not true.", None),  # False or Uncertain: no answer
+    ("The answer is that it isn't true.", None),
+    ("The answer is neither true nor false.", "Uncertain"),
+    ("The answer is: it can't be determined.", "Uncertain"),
+    ("\\boxed{disproved}", "False"),  # BoardgameQA's own labels
+    ("The answer is proved.", "True"),
     ("I am not sure what to say about this long rambling text\nthat spans lines", None),
 ])
 def test_truth_labels_by_whole_word(completion, label):
@@ -90,6 +102,11 @@ def test_cruxeval_literals(pred, gold, ok):
     ("Nonlinear.", "nonlinear", True),
     ("linear", "nonlinear", False),
     ("34.36", "34.35", False),
+    ("\\text{nonlinear}", "nonlinear", True),  # models box words in \\text{}
+    ("\\textbf{Friday}", "Friday", True),
+    ("4,5", "45", False),
+    ("12 cm^2", "12", True),
+    ("$3/hour", "3", True),
     ("5", "five", False),
 ])
 def test_tabmwp_numbers_or_text(pred, gold, ok):
@@ -129,6 +146,14 @@ def test_tabmwp_numbers_or_text(pred, gold, ok):
     (math, "\\boxed{3, 5}", "3, 5, 7", False),
     (math, "\\boxed{[-36104]}", "[-36,104]", False),  # the comma of an interval is not a thousands separator
     (math, "\\boxed{58500}", "58,500", True),  # one number written with a separator still is that number
+    # "answer is" reads its sentence, not the rest of the line
+    (tabmwp, "The answer is 34.35. She spends the rest on food.", "34.35", True),
+    (cruxeval, "The answer is 'abc'. This is because f reverses it twice.", "'abc'", True),
+    (math, "The answer is 5. I hope this helps.", "5", True),
+    (math, "The answer is C. The others fail.", "C", True),
+    (tabmwp, "The answer is 3.5 liters. Then we stop.", "3.5", True),  # 3.5 is not cut at its point
+    (tabmwp, "The answer is \\text{Friday}. It has the most.", "Friday", True),
+    (tabmwp, "The answer is Ms. Weston. She sold the most.", "Ms. Weston", True),  # a title is not a sentence end
     (math, "\\boxed{(1, 2)}", "(2, 1)", False),  # a tuple keeps its order
 ])
 def test_final_answers_as_models_write_them(task, completion, gold, ok):
@@ -151,3 +176,20 @@ def test_a_grader_never_hangs(monkeypatch):
     assert time.monotonic() - start < 10
     assert cruxeval.equivalent("[" * 5000 + "]" * 5000, "[]") is False  # recursion limit, not a crash
 
+
+
+@pytest.mark.parametrize("stem, grader", [
+    ("GSM8KPlatinum", gsm8k), ("MATH500", math), ("MATHHard", math), ("CRUXEval", cruxeval), ("TabMWP", tabmwp),
+    ("BoardgameQA500", truth), ("StrategyQA500", truth)])
+def test_every_gold_answer_said_as_models_say_it_is_right(stem, grader, paper_benchmarks):
+    """Each gold answer of the paper's test files, boxed or after "The answer is" with a sentence after it,
+    grades right: the sentence cut must not cut an answer ("Ms. Weston", TabMWP) nor miss a letter ("A")."""
+    rows = [json.loads(line) for line in (paper_benchmarks / f"{stem}.jsonl").read_text().splitlines()]
+    wrong = []
+    for row in rows:
+        gold = grader.gold(row)
+        for said in (f"\\boxed{{{gold}}}", f"The answer is {gold}.", f"The answer is {gold}. That is all."):
+            answer = grader.extract(said)
+            if "\n" not in gold and not (answer is not None and grader.equivalent(answer, gold)):
+                wrong.append((row["id"], said))
+    assert not wrong, wrong[:5]

@@ -142,6 +142,25 @@ def test_f3_forgetting_and_replay():
     assert alone.verdict == NOT_TESTED and "+10.0 ± 0.7 pp" in alone.notes[0]
 
 
+def test_f3_compares_cpt_runs_with_the_checkpoints_they_started_from():
+    """Two pre-training seeds (40 and 50%), CPT on the second only: forgetting is 50 - 47, not the seeds'
+    mean 45 - 47 (whose first seed's deviation no standard error counts); and a run without replay on one
+    seed is never the comparison of a replay run on the other (the seeds' gap would read as recovery)."""
+    base0, base1 = pt(400_000, 0.40, seed=0), pt(400_000, 0.50, seed=1)
+
+    def on(base, *args):
+        return {**cpt(*args), "parent_sha256": base["manifest_sha256"]}
+
+    f = judge(3, [base0, base1, on(base1, 300_000, 0, 0.47), on(base1, 240_000, 60_000, 0.49)])
+    recovery, forgetting = f.tests[0].effects
+    assert f.verdict == SHOWN and forgetting.value == pytest.approx(0.03) and recovery.value == pytest.approx(0.02)
+    assert forgetting.se == pytest.approx(math.hypot(0.005, 0.005)) and f.tests[0].runs[0] == "1M-400000T"
+    apart = judge(3, [base0, base1, on(base0, 300_000, 0, 0.37), on(base1, 240_000, 60_000, 0.47)])
+    assert apart.verdict == NOT_TESTED and not apart.tests
+    assert any(n.startswith("replay without a run without it from the same checkpoints") for n in apart.notes)
+    assert any(n.startswith("forgetting without a replay run to compare") and "+3.0 ± 0.7 pp" in n for n in apart.notes)
+
+
 def test_f3_reports_validation_loss_on_pretraining_data():
     rows = [pt(400_000, 0.40, train_val_loss=3.0), cpt(300_000, 0, 0.30), cpt(240_000, 60_000, 0.38)]
     rows[1]["train_val_loss"], rows[2]["train_val_loss"] = 3.6, 3.1
@@ -191,6 +210,15 @@ def test_means_over_different_tasks_are_compared_on_the_tasks_they_share():
     seeds = [sft(1000, 2.0, on_tasks({"SynthMathLevel1": a, "SynthMathLevel2": 0.50}), domain=0, seed=s) for s, a in ((0, 0.10), (1, 0.14))]
     effect = judge(4, [*seeds, sft(1000, 2.0, on_tasks({"SynthMathLevel1": 0.20}))]).tests[0].effects[0]
     assert effect.value == pytest.approx(0.08) and effect.se == pytest.approx(math.sqrt(0.01 ** 2 + 0.02 ** 2 + 0.01 ** 2))
+
+
+def test_a_replicate_not_evaluated_does_not_stop_the_comparison_on_shared_tasks():
+    """Two SFT seeds without CPT, the second not evaluated: the first's Level1 (30%) is still what CPT's
+    Level1-only 40% is compared with, not its mean over two tasks (60%)."""
+    no_cpt = [sft(1000, 2.0, on_tasks({"SynthMathLevel1": 0.30, "SynthMathLevel2": 0.90}), domain=0, seed=0),
+              sft(1000, 2.0, {}, domain=0, seed=1)]
+    effect = judge(4, [*no_cpt, sft(1000, 2.0, on_tasks({"SynthMathLevel1": 0.40}))]).tests[0].effects[0]
+    assert effect.value == pytest.approx(0.10) and "(on the 1 tasks all were scored on" in effect.name
 
 
 def test_f4_compares_the_base_without_cpt_with_each_cpt_setting():
@@ -252,6 +280,18 @@ def test_f6_rl_sharpens_rather_than_widens():
     assert judge(6, rl_sweep((0.50, 0.51, 0.52), (0.60, 0.61, 0.60))).verdict == NOISY
     one = rl_sweep((0.50, 0.60, 0.70), (0.60, 0.62, 0.61))[:2]  # one RL run: not an epoch sweep
     assert judge(6, one).verdict == NOT_TESTED
+
+
+def test_f6_starts_from_the_sft_checkpoint_the_rl_runs_started_from():
+    """Three SFT seeds (correct ratio 40, 45 and 60%) and RL only from the third: epoch 0 is that seed's
+    60%, not the seeds' mean (48.3%), which counted the other seeds' deviation as RL's effect."""
+    seeds = [sft(1000, 2.0, down(0.2, 0.2, ratio=r, pass_k=0.6), seed=s) for s, r in enumerate((0.40, 0.45, 0.60))]
+    runs = [{**rl(seeds[2], 200, e, down(0.2, 0.2, ratio=r, pass_k=0.6)), "parent_sha256": seeds[2]["manifest_sha256"]}
+            for e, r in ((2.0, 0.65), (8.0, 0.70))]
+    f = judge(6, [*seeds, *runs])
+    ratio, _ = f.tests[0].effects
+    assert ratio.name == "ID correct ratio, 8 - 0 epochs" and ratio.value == pytest.approx(0.10)
+    assert f.tests[0].series["lines"]["ID correct ratio"][0][:2] == (0.0, 0.60)
 
 
 def test_f6_compares_pass_at_k_only_at_the_same_k():

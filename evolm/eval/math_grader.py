@@ -7,8 +7,8 @@ and `2\\sqrt{3}` was cut to `2`. Here both sides are wrapped in `\\boxed{}` befo
 exact normalized-string comparison runs first.
 
 Extraction: the last brace-matched `\\boxed{...}` (the paper's protocol); else whichever comes later
-of the text after the last "answer is" (the paper's fallback: its first line, or a `$$`/`\\[` display
-block that follows; emphasis around it removed) and GSM8K's native `#### N` line (starting with a
+of the text after the last "answer is" (the paper's fallback: its first sentence, or a `$$`/`\\[`
+display block that follows; emphasis around it removed) and GSM8K's native `#### N` line (starting with a
 number: a markdown heading `#### Step 2` is not an answer); nothing found = no answer (wrong). A gold
 solution is read boxed, then `#### ...`, then "answer is".
 """
@@ -19,7 +19,7 @@ import functools
 import re
 import threading
 
-GRADER = ("evolm.math/2: last \\boxed{} | the later of 'answer is' and a '#### N' line; normalized exact match "
+GRADER = ("evolm.math/3: last \\boxed{} | the later of 'answer is' (its sentence) and a '#### N' line; normalized exact match "
           "(thousands separators only in a whole number), comma lists as multisets, then math-verify on \\boxed{} both sides")
 TIMEOUT_S = 5
 
@@ -36,6 +36,10 @@ _EMPHASIS = re.compile(r"^(\*\*|\*|_)(?=\S)(.+?)(?<=\S)\1$")
 # one number with thousands separators (`1,234`, `-12,000.5`): also a two-item list (`70,110`), which
 # only the question tells apart
 _GROUPED = re.compile(r"-?\d{1,3}(,\d{3})+(\.\d+)?")
+# a sentence's end: a period before a capital, but not a title's (Ms. Weston is a TabMWP answer); an initial's
+# is one, since a letter is an answer too (MATH's "(A)" choices: "The answer is A. Then...")
+_SENTENCE_END = re.compile("".join(rf"(?<!\b{t})" for t in ("Mr", "Ms", "Mrs", "Dr", "St", "Jr", "Sr", "Mt", "Prof"))
+                           + r"\.\s+(?=[A-Z])")
 
 
 def last_boxed(text: str) -> str | None:
@@ -97,7 +101,11 @@ def _after(text: str, said: re.Match | None) -> str | None:
         return None
     rest = text[said.end():].lstrip()
     display = _DISPLAY.match(rest)
-    return _clean(display.group(1) if display else rest.split("\n")[0])
+    if display:
+        return _clean(display.group(1))
+    # its sentence: "The answer is 34.35. She spends..." is 34.35 (a period before a capital ends it; 3.5
+    # and "12 p.m." stay whole)
+    return _clean(_SENTENCE_END.split(rest.split("\n")[0], maxsplit=1)[0])
 
 
 def _clean(answer: str) -> str | None:
@@ -122,10 +130,22 @@ def gold_answer(row: dict) -> str | None:
 _TEXT = re.compile(r"\\(?:text|textbf|mathrm|mbox)\{([^{}]*)\}")
 
 
+def unwrap_text(answer: str) -> str:
+    """`\\text{Friday}` -> `Friday` (also `\\textbf`, `\\mathrm`, `\\mbox`): models box words in them."""
+    return _TEXT.sub(r"\1", answer)
+
+
+def ungroup(number: str) -> str | None:
+    """`1,234.5` -> `1234.5`; None where a comma is not a thousands separator (`4,5`, `12,34`: a list, or
+    a decimal comma, which only the question tells apart)."""
+    if "," not in number:
+        return number
+    return number.replace(",", "") if _GROUPED.fullmatch(number) else None
+
+
 def normalize(answer: str) -> str:
     """A canonical string for the exact-match shortcut (not a replacement for math-verify)."""
-    s = answer.strip()
-    s = _TEXT.sub(r"\1", s)
+    s = unwrap_text(answer.strip())
     for old, new in (("\\left", ""), ("\\right", ""), ("\\!", ""), ("\\,", ""), ("\\;", ""), ("\\ ", ""),
                      ("\\dfrac", "\\frac"), ("\\tfrac", "\\frac"), ("^\\circ", ""), ("^{\\circ}", ""),
                      ("\\%", ""), ("%", ""), ("\\$", ""), ("$", "")):

@@ -37,11 +37,26 @@ class Condition:
         rows = [r for r in self.rows if r.get(column) is not None]
         m = mean_measure([(r[column], r.get(f"{column}:se")) for r in rows], [(r.get(ITEMS) or {}).get(column) for r in rows],
                          [r.get("manifest_sha256") for r in rows], outer_seeds(rows))
-        members = (self.rows[0].get(MEMBERS) or {}).get(column)
-        if m is not None and members and all(((r.get(MEMBERS) or {}).get(column)) == members for r in self.rows):
+        # the replicates measured (a replicate not evaluated has no members, and would turn the task-by-task
+        # comparison off for all of them)
+        members = (rows[0].get(MEMBERS) or {}).get(column) if rows else None
+        if m is not None and members and all(((r.get(MEMBERS) or {}).get(column)) == members for r in rows):
             parts = {task: self.measure(task_column) for task, task_column in members.items()}
             m.parts = parts if None not in parts.values() else None
         return m
+
+    def parent_checkpoints(self) -> frozenset:
+        """The manifests' hashes of the checkpoints this condition's runs started from."""
+        return frozenset(r.get("parent_sha256") for r in self.rows)
+
+    def started_from(self) -> "Condition | None":
+        """The parent condition narrowed to the checkpoints this condition's runs started from: a CPT run on
+        one of two pre-training seeds is compared with that seed, not with the mean of both (whose other
+        seed's deviation no standard error counts)."""
+        if self.parent is None:
+            return None
+        rows = [r for r in self.parent.rows if r.get("manifest_sha256") in self.parent_checkpoints()]
+        return self.parent if not rows or len(rows) == len(self.parent.rows) else Condition(rows, self.parent.parent)
 
     def groups(self) -> tuple[str | None, str | None]:
         """The (in-domain, out-of-domain) downstream groups of the first replicate that has results."""

@@ -194,14 +194,20 @@ def f3(conds: list[Condition]) -> Finding:
             f.notes.append(f"{c.name} not compared: its parent {c.get('parent')} is not in this folder as it was "
                            "(the checkpoint of that signature here is another one: re-run or overwritten since)")
     total = lambda c: (c.get("cpt_domain_tokens") or 0) + (c.get("cpt_replay_tokens") or 0)  # noqa: E731
-    for group in _by(cpts, lambda c: (id(c.parent), c.settings())).values():
-        parent = group[0].parent
+    # Runs are compared with the checkpoints they started from, and with and without replay only from the
+    # same ones: one of two pre-training seeds against the mean of both counted the other seed's deviation
+    # as forgetting, and a replay run on one seed against a run without replay on the other as recovery.
+    for group in _by(cpts, lambda c: (c.parent_checkpoints(), c.settings())).values():
+        parent = group[0].started_from()
         plain = [c for c in group if not c.get("cpt_replay_tokens")]
         replayed = [c for c in group if c.get("cpt_replay_tokens")]
         if not replayed:
             for c in plain:
                 f.notes.append(f"forgetting without a replay run to compare: {c.name} "
                                f"{diff('', parent.measure('upstream_avg'), c.measure('upstream_avg')).text()}")
+        if not plain:
+            f.notes.append(f"replay without a run without it from the same checkpoints ({parent.name}) to compare: "
+                           + ", ".join(c.name for c in replayed))
         for rep in replayed if plain else []:
             bare = min(plain, key=lambda c: (total(c) != total(rep), c.get("cpt_domain_tokens") != rep.get("cpt_domain_tokens"),
                                              abs(total(c) - total(rep))))
@@ -253,7 +259,7 @@ def f4(conds: list[Condition]) -> Finding:
         gains = []
         for sft in group:
             for rl in (r for r in rls if r.parent is sft):
-                gains.append(f"{format_count(domain(sft))} CPT tokens: {rl.get('signature')} {diff('', rl.acc(), sft.acc()).text()}")
+                gains.append(f"{format_count(domain(sft))} CPT tokens: {rl.get('signature')} {diff('', rl.acc(), rl.started_from().acc()).text()}")
         f.tests.append(_test([lo, hi], [effect], verdict, f"ID pass@1 {lo.name} {pct(lo.acc())} -> {hi.name} {pct(hi.acc())}"
                              + (f"; RL gain over its SFT parent: {'; '.join(gains)}" if gains else "")))
     return f
@@ -313,7 +319,9 @@ def f6(conds: list[Condition]) -> Finding:
         pts = sorted(((c.get("rl_epochs"), c) for c in group if sampled(c)), key=lambda p: p[0])
         if len(pts) < 2:
             continue
-        parent = group[0].parent
+        # epoch 0: the SFT checkpoints the most-epochs runs started from, which every contrast reads (RL runs of
+        # fewer epochs may start from more seeds of the same SFT condition, averaged in as replicates)
+        parent = pts[-1][1].started_from()
         if (parent is not None and parent.get("stage") == "sft" and parent.get("completed") and parent.acc()
                 and parent.get("samples_K") == group[0].get("samples_K") and sampled(parent)):
             pts.insert(0, (0.0, parent))

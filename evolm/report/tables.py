@@ -115,13 +115,6 @@ def _recipe_text(recipe: tuple) -> str:
     return ", ".join(f"{axes()[k].label} {count(v)}" for k, v in recipe[:-1] if v is not None)
 
 
-def _parents_mean(c: Condition, by_sha: dict, column: str) -> float | None:
-    """A column's mean over the checkpoints the condition's runs started from (not every seed of the
-    parent's condition: a CPT on one of two pre-training seeds is compared with that seed)."""
-    values = [by_sha[sha][column] for sha in {r.get("parent_sha256") for r in c.rows} if sha in by_sha and by_sha[sha].get(column) is not None]
-    return sum(values) / len(values) if values else mean(c.parent, column)
-
-
 def cpt_table(rows: list[dict]) -> Table | None:
     """Paper Table 2 / Fig. 4-5: CPT mixture vs downstream accuracy and forgetting.
 
@@ -142,7 +135,6 @@ def cpt_table(rows: list[dict]) -> Table | None:
             tally[0] += 1
             tally[1] += len(d.rows)
     recipe = max(recipes, key=lambda k: (*recipes[k], repr(k)), default=None)
-    by_sha = {r["manifest_sha256"]: r for r in rows if r.get("manifest_sha256")}
     table = Table("Continued pre-training: mixture, forgetting and downstream accuracy", "Paper Table 2, Fig. 4-5 / finding 3",
                   ["parent", "domain tokens", "replay tokens", "replay share", "upstream avg", "change vs parent",
                    "val loss (pre-training data)", "after SFT: ID Greedy", "after SFT: OOD Greedy", "CPT runs"])
@@ -150,7 +142,7 @@ def cpt_table(rows: list[dict]) -> Table | None:
         return (*_by_base(c), c.get("parent") or "", c.get("cpt_replay_tokens") or 0, c.get("cpt_domain_tokens") or 0, c.name)
 
     for c in sorted(cpts, key=order):
-        up, parent_up = mean(c, "upstream_avg"), _parents_mean(c, by_sha, "upstream_avg")
+        up, parent_up = mean(c, "upstream_avg"), mean(c.started_from(), "upstream_avg")
         change = None if up is None or parent_up is None else up - parent_up
         domain, replay = c.get("cpt_domain_tokens") or 0, c.get("cpt_replay_tokens") or 0
         child = children[id(c)].get(recipe)

@@ -16,9 +16,11 @@ from evolm.eval.tasks.hub import HubSource, HubTask, evolm_row, pinned_ids
 
 FAMILY = "gsm8k"
 GOLD_HINT = "expected '#### N' in gt_solution or a non-empty gt_answer"
-NAME = "evolm.gsm8k/2: math extraction; one number without , $ % or trailing units; else math-verify"
+NAME = "evolm.gsm8k/3: math extraction; one number without thousands separators, $, % or trailing units; else math-verify"
 
-_NUMBER = re.compile(r"^(-?\d+(?:\.\d+)?)([a-z]*)$")  # after normalize(): no spaces, lower case
+# after normalize() (no spaces, lower case): a number and trailing units (`12dollars`, `12.50/hour`, `12ft^2`;
+# a unit starts with a letter, so `12/5` is not 12)
+_NUMBER = re.compile(r"^(-?[\d,]*\d(?:\.\d+)?)((?:/?[a-z][a-z^0-9/]*)?)$")
 
 
 def gold(row: dict) -> str | None:
@@ -31,9 +33,9 @@ def extract(completion: str) -> str | None:
 
 def number(answer: str) -> Fraction | None:
     """The answer as an exact number when it is one number with optional $, commas, % and units."""
-    text = math_grader.normalize(answer).replace("{,}", "").replace(",", "")
-    match = _NUMBER.match(text)
-    return Fraction(match.group(1)) if match else None
+    match = _NUMBER.match(math_grader.normalize(answer).replace("{,}", ","))
+    digits = math_grader.ungroup(match.group(1)) if match else None  # `4,5` is not 45
+    return Fraction(digits) if digits else None
 
 
 def equivalent(predicted: str, gold: str) -> bool:

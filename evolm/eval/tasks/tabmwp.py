@@ -14,7 +14,7 @@ from evolm.eval.tasks.base import TaskSpec, answer_region
 from evolm.eval.tasks.hub import HubSource, HubTask, evolm_row
 
 FAMILY = "tabmwp"
-NAME = "evolm.tabmwp/2: answer region; numbers to 1e-6 relative, else normalized text"
+NAME = "evolm.tabmwp/3: answer region; numbers to 1e-6 relative, else normalized text (\\text{} unwrapped)"
 GOLD_HINT = "expected a non-empty gt_answer"
 
 _NUMBER = re.compile(r"^-?(\d+(\.\d*)?|\.\d+)(/\d+)?$")
@@ -23,9 +23,9 @@ _NUMBER = re.compile(r"^-?(\d+(\.\d*)?|\.\d+)(/\d+)?$")
 def number(answer: str) -> float | None:
     text = math_grader.normalize(answer)
     text = re.sub(r"\\frac\{(-?\d+)\}\{(\d+)\}", r"\1/\2", text)
-    text = text.replace(",", "").strip()
-    text = re.sub(r"(?<=\d)[a-z ]+$", "", text)  # trailing units: 12 dollars, 5 cm
-    if not _NUMBER.match(text):
+    text = re.sub(r"(?<=\d)/?[a-z][a-z^0-9/]*$", "", text)  # trailing units: 12 dollars, 5 cm^2, 3/hour (not 3/4)
+    text = math_grader.ungroup(text)  # 1,200 is 1200; 4,5 is not 45
+    if text is None or not _NUMBER.match(text):
         return None
     try:
         return float(Fraction(text))
@@ -34,7 +34,7 @@ def number(answer: str) -> float | None:
 
 
 def _text(answer: str) -> str:
-    return re.sub(r"[\s.,;:!?'\"$]+", "", answer.lower())
+    return re.sub(r"[\s.,;:!?'\"$]+", "", math_grader.unwrap_text(answer).lower())  # \text{Friday} is Friday
 
 
 def gold(row: dict) -> str | None:

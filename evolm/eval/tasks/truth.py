@@ -1,8 +1,9 @@
 """True / False / Uncertain answers (BoardgameQA, StrategyQA, SynthRules, SynthFacts).
 
 Detection is by whole word, never by substring: the original pipeline read "unknown" as "no" and
-so as False (evolm-paper.md, section 6). Synonyms: yes -> True, no -> False, unknown /
-undetermined / cannot be determined -> Uncertain. Inside the answer region (the last \\boxed{},
+so as False (evolm-paper.md, section 6). Synonyms: yes / proved -> True, no / disproved -> False,
+unknown / undetermined / cannot be determined / neither true nor false -> Uncertain; "not true" is
+no answer (False or Uncertain?). Inside the answer region (the last \\boxed{},
 else after the last "answer is", else a one-line completion) the first label is the answer: "The
 answer is True because no rule applies" says True (the explanation's "no" is not an answer).
 """
@@ -16,21 +17,29 @@ from evolm.eval.tasks.base import TaskSpec, answer_region
 from evolm.eval.tasks.hub import HubMismatch, HubSource, HubTask, evolm_row, pinned_ids
 
 FAMILY = "truth"
-NAME = "evolm.truth/2: whole-word True/False/Uncertain (yes/no/unknown) in the answer region; the first is the answer"
+NAME = ("evolm.truth/3: whole-word True/False/Uncertain (yes/no/unknown, proved/disproved, neither...nor) in the answer "
+        "region; the first is the answer; a negated one is none")
 GOLD_HINT = "expected gt_answer True, False or Uncertain (or yes / no / unknown)"
 
 _LABELS = re.compile(
-    r"\b(true|false|uncertain|yes|no|unknown|undetermined|cannot be determined|can ?not be determined)\b", re.IGNORECASE
+    r"\b(neither (?:true|false|yes|no) nor (?:true|false|yes|no)"  # Uncertain, not the True it begins with
+    r"|(?:not|\w+n't) (?:true|false|yes|no|proved|proven)"  # negated: True or Uncertain? no answer
+    r"|true|false|uncertain|yes|no|unknown|undetermined|proved|disproved"  # BoardgameQA's own labels too
+    r"|(?:cannot|can ?not|can'?t) be (?:determined|proved|proven)|not determined)\b", re.IGNORECASE
 )
-_CANONICAL = {"true": "True", "yes": "True", "false": "False", "no": "False"}
+_CANONICAL = {"true": "True", "yes": "True", "proved": "True", "false": "False", "no": "False", "disproved": "False"}
 
 
 def label(text: str) -> str | None:
-    """The first True/False/Uncertain label said in `text`, by whole word."""
+    """The first True/False/Uncertain label said in `text`, by whole word; a negated one ("not true",
+    which may mean False or Uncertain) is no answer."""
     found = _LABELS.search(text)
     if not found:
         return None
-    return _CANONICAL.get(found.group(1).lower(), "Uncertain")
+    said = found.group(1).lower()
+    if re.match(r"(not|\w+n't) (true|false|yes|no|proved|proven)$", said):
+        return None
+    return _CANONICAL.get(said, "Uncertain")
 
 
 def gold(row: dict) -> str | None:
