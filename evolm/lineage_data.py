@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from evolm.checkpoint import Checkpoint
+from evolm.console import log
 from evolm.manifest import DataSource
 
 
@@ -20,15 +21,24 @@ def pretraining_data(checkpoint: Checkpoint) -> list[DataSource]:
 
 
 def pretraining_shards(checkpoint: Checkpoint, skip: list[Path] = ()) -> Path | None:
-    """The shard folder of the lineage's pre-training data, when it is still on disk with the same
-    tokenizer."""
+    """The shard folder of the lineage's pre-training data, when it is still on disk, the same shards
+    (content fingerprint) with the same tokenizer."""
     from evolm.shards import TokenShards
 
     for record in pretraining_data(checkpoint):
-        path = Path(record.path or "")
+        if not record.path:
+            continue
+        path = Path(record.path)
         if any(path.resolve() == Path(p).resolve() for p in skip):
             continue
         if (path / "shards.json").is_file():
-            if TokenShards(path).tokenizer_sha256 == checkpoint.manifest.tokenizer.sha256:
-                return path
+            shards = TokenShards(path)
+            if shards.tokenizer_sha256 != checkpoint.manifest.tokenizer.sha256:
+                continue
+            if record.fingerprint and shards.fingerprint != record.fingerprint:
+                # prepared again in place (another source or split): its "val" may hold what was trained on
+                log(f"warning: {path} holds other shards than {checkpoint.signature}'s pre-training read (prepared "
+                    "again since); no validation loss on the pre-training data.")
+                continue
+            return path
     return None

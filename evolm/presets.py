@@ -99,16 +99,19 @@ class Preset:
     def non_embedding_params(self) -> int:
         return self.params(vocab=0)
 
-    def flops_per_token(self, seq_len: int | None = None, vocab: int | None = None) -> float:
+    def flops_per_token(self, seq_len: int | None = None, vocab: int | None = None, *, causal: bool = True) -> float:
         """Training FLOPs per token: 6 x (non-embedding params + output head) + attention.
 
-        The usual estimate (Kaplan et al.; PaLM appendix B): the input embedding is a lookup and
-        costs nothing; attention adds 6 * layers * seq_len * hidden per token (forward + backward).
+        The input embedding is a lookup and costs nothing. Attention's two matmuls (scores and values)
+        cost 12 * layers * seq_len * hidden per token over the whole matrix (forward + backward, PaLM
+        appendix B); a causal model needs the lower half, 6 * ... (Kaplan et al.), what evolm counts in
+        its FLOPs, ledger and MFU. `causal=False` counts the whole matrix, the convention OLMo-core,
+        nanochat and nanoGPT report MFU in (the 1B preset at 2048 tokens: 1.09x evolm's count).
         """
         v = self.vocab if vocab is None else vocab
         s = self.seq_len if seq_len is None else seq_len
         dense = self.non_embedding_params() + v * self.hidden
-        return 6.0 * dense + 6.0 * self.layers * s * self.hidden
+        return 6.0 * dense + (6.0 if causal else 12.0) * self.layers * s * self.hidden
 
     def describe(self, vocab: int | None = None) -> dict:
         """The shape and pre-training defaults (what a checkpoint's manifest records of its model)."""

@@ -124,6 +124,17 @@ def test_cpt_exports_with_its_parent_recorded(runs, shards, tmp_path, cli):
     assert (export.manifest.schedule.steps_done, export.manifest.schedule.tokens_done) == (4, 2048)
 
 
+def test_cpt_from_an_export_counts_replay_against_the_tokens_the_export_saw(runs, shards, tmp_path, cli):
+    """pt@5K is the 20K-token run at step 10 (5,120 tokens): 1K replay tokens are a fifth of what it was
+    pre-trained on, not a twentieth (its knobs, the whole run's, say 20K)."""
+    result = cli("cpt", runs / "pt@5K", "--domain", f"{shards / 'math'}:3K", "--replay", f"{shards / 'general'}:1K",
+                 "--seq-len", "64", "--global-batch", "8", "--val-tokens", "4K", "--out", tmp_path / "cpt")
+    assert result.code == 0, result.err
+    parent = load_checkpoint(runs / "pt@5K").manifest
+    assert (parent.knobs["tokens"], parent.schedule.tokens_done) == (20_000, 5120)
+    assert load_checkpoint(tmp_path / "cpt").manifest.replay["share_of_parent_pretraining"] == pytest.approx(1000 / 5120)
+
+
 def test_resume_keeps_the_exports_already_written(runs, shards, tmp_path, cli):
     args = ("pretrain", *ARGS, "--data", shards / "general", "--save-every", "12", "--export-at", "5K,10240")
     state = tmp_path / "pt.partial" / "state" / "step-00000012"

@@ -246,3 +246,14 @@ def test_zero_configs_launch_one_job_across_nodes(name):
     command, _ = prepare_deepspeed_cmd_env(args)
     assert command is None  # no `deepspeed` launcher command: accelerate runs torchrun with these
     assert (args.nnodes, args.node_rank, args.nproc_per_node) == ("2", 1, "8")
+
+
+@pytest.mark.parametrize("stage", ["pretrain", "cpt"])
+def test_pretraining_and_cpt_refuse_a_deepspeed_launch_before_any_work(stage, base, shards, tmp_path, cli, monkeypatch):
+    """accelerate's DeepSpeed wiring cannot drive evolm's own loop (it failed with a traceback): refused, exit 2."""
+    monkeypatch.setenv("ACCELERATE_USE_DEEPSPEED", "true")  # what `accelerate launch` sets for the ZeRO configs
+    args = (["pretrain", *_pretrain_args(shards)[1:]] if stage == "pretrain"
+            else ["cpt", base, "--domain", f"{shards / 'math'}:4K", "--seq-len", "64", "--global-batch", "8"])
+    result = cli(*args, "--out", tmp_path / "x")
+    assert result.code == 2 and "do not run under a DeepSpeed launch config" in result.err
+    assert not (tmp_path / "x").exists() and not (tmp_path / "x.partial").exists()

@@ -109,6 +109,26 @@ def test_cpt_mixture_proportions_and_lineage(base, shards, tmp_path, cli):
     assert rows[0]["lr"] == 0.0  # a fresh schedule: warmup starts again
 
 
+def test_cpt_measures_no_pretraining_loss_on_shards_prepared_again_in_place(synth_tiny, tiny_tokenizer, shards, tmp_path, cli):
+    """The parent's pre-training shards were prepared again at their recorded path, from other text: their
+    "val" split may hold what the parent trained on, so CPT measures no loss there and says why."""
+    import shutil
+
+    from evolm.stages.data.prepare import prepare
+    from evolm.textsource import resolve_source
+
+    data = tmp_path / "general"
+    shutil.copytree(shards / "general", data)
+    assert cli("pretrain", *SMALL, "--tokens", "4K", "--data", data, "--out", tmp_path / "pt").code == 0
+    shutil.rmtree(data)
+    prepare(resolve_source(synth_tiny / "text" / "math.jsonl"), tiny_tokenizer, data)
+    result = cli("cpt", tmp_path / "pt", "--domain", f"{shards / 'math'}:4K", "--seq-len", "64", "--global-batch", "8",
+                 "--val-tokens", "4K", "--out", tmp_path / "cpt")
+    assert result.code == 0, result.err
+    assert set(load_checkpoint(tmp_path / "cpt").manifest.outcome.val_loss) == {"domain"}
+    assert "holds other shards than 1M-4KT's pre-training read" in result.err
+
+
 def test_cpt_budgets_that_are_not_whole_sequences_train_to_the_end(base, shards, tmp_path, cli):
     # 15K and 5.5K tokens are 234 and 85 sequences of 64: 319 in all, 39 steps of 8 (their sum, 20.5K tokens,
     # would be 320 sequences, one more than the sources give)
@@ -194,9 +214,12 @@ def test_training_and_validation_build_no_kv_cache(shards, tmp_path, cli, monkey
     init = cache_utils.DynamicCache.__init__
     monkeypatch.setattr(cache_utils.DynamicCache, "__init__", lambda self, *a, **k: built.append(1) or init(self, *a, **k))
     result = cli("pretrain", *SMALL, "--tokens", "4K", "--data", str(shards / "general"), "--eval-every", "2",
-                 "--out", tmp_path / "run")
+                 "--log-every", "3", "--out", tmp_path / "run")
     assert result.code == 0, result.err
-    assert any("val_loss/pretrain" in line for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines())
+    rows = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
+    # each validation pass in the row of its own step (steps 2, 4, 6 and the last, 8), not the next logged one
+    assert [r["step"] for r in rows if "val_loss/pretrain" in r] == [2, 4, 6, 8]
+    assert [r["step"] for r in rows if "loss" in r] == [2, 3, 4, 6, 8]
     assert built == []
     # the count sees the caches transformers builds: generation builds one
     from transformers import AutoModelForCausalLM

@@ -65,6 +65,12 @@ def test_rl_without_kl_records_it_off(sft_model, synth_tiny, tmp_path, cli):
                  "--out", tmp_path / "rl")
     assert result.code == 0, result.err
     assert load_checkpoint(tmp_path / "rl").manifest.posttraining.kl == {"enabled": False, "coef": 0.0}
+    # SFT after this RL may not train on its last 4 rows either (RL after SFT is refused alike, below)
+    sft = cli("sft", tmp_path / "rl", "--data", synth_tiny / "pool" / "mathpool.jsonl", "--examples", "1998",
+              "--out", tmp_path / "sft")
+    assert sft.code == 2 and not (tmp_path / "sft").exists() and not (tmp_path / "sft.partial").exists()
+    assert ("SFT rows [0, 1998) overlap the rows [1996, 2000) this lineage used for RL (2 examples); choose fewer SFT "
+            "examples (at most 1996)") in sft.err
 
 
 def test_rloo_runs_through_trl(sft_model, synth_tiny, tmp_path, cli):

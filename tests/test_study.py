@@ -249,6 +249,10 @@ def test_pretraining_flops_are_6nd_plus_attention(tmp_path, shards, synth_tiny):
     preset = get_preset("1M")
     n = preset.non_embedding_params() + preset.vocab * preset.hidden  # the output head counts, the lookup does not
     assert node.flops == pytest.approx(6 * n * 1_000_000 + 6 * preset.layers * 64 * preset.hidden * 1_000_000)
+    # attention over the whole matrix (PaLM; how OLMo-core and nanochat count for MFU) is twice the causal half
+    assert preset.flops_per_token(64, causal=False) - preset.flops_per_token(64) == 6 * preset.layers * 64 * preset.hidden
+    big = get_preset("1B")
+    assert big.flops_per_token(2048, causal=False) / big.flops_per_token(2048) == pytest.approx(1.0898, abs=1e-4)
 
 
 @pytest.mark.parametrize("change, message", [

@@ -73,7 +73,10 @@ def run(*, parent: Path, domain: list[str], replay: list[str], out: Path, overri
     warn_repeats(plan)
     torch.manual_seed(config.seed)
     net = AutoModelForCausalLM.from_pretrained(ancestor.path, dtype=torch.float32, attn_implementation="sdpa")
-    parent_budget = ancestor.manifest.knobs.get("tokens") if ancestor.stage == "pretrain" else None
+    parent_budget = None
+    if ancestor.stage == "pretrain":  # an export (OUT@COUNT) keeps its run's knobs: it had seen only tokens_done
+        schedule = ancestor.manifest.schedule
+        parent_budget = ancestor.manifest.knobs.get("tokens") if schedule.completed else schedule.tokens_done
     names = _val_names(sources)
     spec = RunSpec(
         stage="cpt", knobs={"domain_tokens": domain_tokens, "replay_tokens": replay_tokens}, preset=preset, vocab=vocab,

@@ -196,6 +196,12 @@ def train_config(preset: Preset, budgets: list[int], o: Overrides, world: int = 
     the preset's) and the token budget of each source."""
     from evolm.training.causal_lm import TrainConfig, compile_by_default
 
+    # accelerate's DeepSpeed wiring needs a data loader to prepare and steps the engine at each micro batch
+    # (this loop accumulates by hand): a ZeRO config failed with a traceback, or would step 4x per step
+    if launch_requested("DEEPSPEED"):
+        raise BadInput("Pre-training and CPT do not run under a DeepSpeed launch config; shard them with FSDP "
+                       "(configs/accelerate/fsdp-1B.yaml, fsdp-4B.yaml) or run plain data parallel (torchrun). "
+                       "The ZeRO configs are for sft and rl.")
     seq_len = given(o.seq_len, preset.seq_len)
     check_length("--seq-len", seq_len, positions or preset.positions, model or f"the {preset.name} preset")
     global_batch = given(o.global_batch, preset.global_batch)

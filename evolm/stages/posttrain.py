@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import shutil
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from evolm.checkpoint import Checkpoint, build_manifest, check_policy, load_checkpoint, write_checkpoint
 from evolm.console import log
@@ -20,6 +21,9 @@ from evolm.manifest import Compute, DataSource, Manifest, device_hours, Outcome,
 from evolm.options import out_of_range
 from evolm.training.rundir import METRICS
 from evolm.training.tracking import Tracking
+
+if TYPE_CHECKING:
+    from evolm.stages.data.split import Selection
 
 
 def check_amount(examples: int | None, epochs: float) -> None:
@@ -41,6 +45,31 @@ def load_parent(path: Path) -> Checkpoint:
 def lineage_examples(checkpoint: Checkpoint, stage: str) -> list[dict]:
     """The knobs of every `stage` run in a checkpoint's lineage, itself included."""
     return [entry.knobs for entry in checkpoint.lineage if entry.stage == stage]
+
+
+def check_disjoint(parent: Checkpoint, chosen: Selection, stage: str) -> None:
+    """Refuse `stage` rows ("sft" or "rl") that a run of the other post-training stage in the lineage trained
+    on (same pool, overlapping rows): SFT takes the first N of the pool and RL the last N, disjoint while
+    they fit. RL after SFT is the paper's order; SFT after RL is checked alike.
+
+    Rows are the pool's own row numbers whether a stage was given the pool file or a split folder
+    (a split records which pool rows each part took), so any combination of the two is checked.
+    """
+    other = "rl" if stage == "sft" else "sft"
+    start, end = chosen.start, chosen.end
+    for knobs in lineage_examples(parent, other):
+        if knobs.get("pool_sha256") != chosen.pool_sha256:
+            log(f"warning: an {other.upper()} run in this lineage used another pool; overlap cannot be checked row by row.")
+            continue
+        used_start, used_end = knobs["rows"]
+        if max(start, used_start) < min(end, used_end):
+            fewer = (max(0, min(chosen.available, chosen.source_end - used_end)) if stage == "rl"
+                     else max(0, used_start - start))
+            raise BadInput(
+                f"{stage.upper()} rows [{start}, {end}) overlap the rows [{used_start}, {used_end}) this lineage used for "
+                f"{other.upper()} ({min(end, used_end) - max(start, used_start)} examples); choose fewer {stage.upper()} "
+                f"examples (at most {fewer})."
+            )
 
 
 def write_posttrained(out: Path, manifest: Manifest, model, tokenizer, run_dir: Path, state_dict: dict | None = None,

@@ -25,11 +25,11 @@ from evolm.eval.tasks.base import reward
 from evolm.eval.tasks.registry import DEFAULT_POOL_GRADER, family_of, row_grader
 from evolm.options import check_ranges, check_warmup, default_of, given, option, out_of_range
 from evolm.presets import PRESETS, RLDefaults, paper_values
-from evolm.stages.data.split import Selection, select_examples
+from evolm.stages.data.split import select_examples
 from evolm.stages.limits import checkpoint_positions
 from evolm.stages.lm_run import quiet_transformers
 from evolm.manifest import DataSource, Outcome, Schedule
-from evolm.stages.posttrain import check_amount, done_message, lineage_examples, load_parent, posttrain_manifest, write_posttrained
+from evolm.stages.posttrain import check_amount, check_disjoint, done_message, load_parent, posttrain_manifest, write_posttrained
 from evolm.training.batching import split_batch
 from evolm.training.metrics import metrics_callback
 from evolm.training.noop import noop_warnings
@@ -141,26 +141,6 @@ def reward_function(completions, gold, grader=None, **_) -> list[float]:
             for text, answer, family in zip(texts, gold, families)]
 
 
-def check_disjoint_from_sft(parent, chosen: Selection) -> None:
-    """Refuse RL rows that any SFT run in the lineage trained on (same pool, overlapping rows).
-
-    Rows are the pool's own row numbers whether a stage was given the pool file or a split folder
-    (a split records which pool rows each part took), so any combination of the two is checked.
-    """
-    start, end = chosen.start, chosen.end
-    for knobs in lineage_examples(parent, "sft"):
-        if knobs.get("pool_sha256") != chosen.pool_sha256:
-            log("warning: an SFT run in this lineage used another pool; overlap cannot be checked row by row.")
-            continue
-        sft_start, sft_end = knobs["rows"]
-        if max(start, sft_start) < min(end, sft_end):
-            raise BadInput(
-                f"RL rows [{start}, {end}) overlap the rows [{sft_start}, {sft_end}) this lineage used for SFT "
-                f"({min(end, sft_end) - max(start, sft_start)} examples); choose fewer RL examples (at most "
-                f"{max(0, min(chosen.available, chosen.source_end - sft_end))})."
-            )
-
-
 def check_fits(max_prompt: int, max_completion: int, positions: int, model: str) -> None:
     """A prompt and its completion share the model's positions."""
     if max_prompt >= positions:
@@ -254,7 +234,7 @@ def run(*, parent: Path, data: Path, examples: int | None, epochs: float, out: P
     if not chosen.rows:
         raise BadInput(f"The RL part of {data} is empty; there is nothing to train on.")
     start, end = chosen.start, chosen.end
-    check_disjoint_from_sft(ancestor, chosen)
+    check_disjoint(ancestor, chosen, "rl")
     preset = ancestor.manifest.model.preset
     defaults = preset_defaults(preset)
     lr = given(o.lr, defaults.lr)

@@ -22,7 +22,7 @@ from evolm.stages.data.split import select_examples
 from evolm.stages.limits import check_length, checkpoint_positions
 from evolm.stages.lm_run import quiet_transformers
 from evolm.manifest import DataSource, Outcome, Schedule
-from evolm.stages.posttrain import check_amount, done_message, load_parent, posttrain_manifest, write_posttrained
+from evolm.stages.posttrain import check_amount, check_disjoint, done_message, load_parent, posttrain_manifest, write_posttrained
 from evolm.training.batching import split_batch
 from evolm.training.metrics import metrics_callback
 from evolm.training.noop import noop_warnings
@@ -116,6 +116,7 @@ def run(*, parent: Path, data: Path, examples: int | None, epochs: float, out: P
     chosen = select_examples(data, "sft", examples)
     if not chosen.rows:
         raise BadInput(f"The SFT part of {data} is empty; there is nothing to fine-tune on.")
+    check_disjoint(ancestor, chosen, "sft")
     start, end = chosen.start, chosen.end
     preset = ancestor.manifest.model.preset
     defaults = preset_defaults(preset)

@@ -3,7 +3,7 @@
 The paper's recipe (evolm-paper.md section 3): AdamW (0.9, 0.95), weight decay 0.1, clip 1.0,
 linear warmup then cosine to min_lr, the token budget turned into steps of `global_batch`
 sequences, gradient accumulation from the micro batch. accelerate does the wiring for one or many
-processes (DDP under torchrun / accelerate launch, FSDP or DeepSpeed from its config files), the
+processes (DDP under torchrun / accelerate launch, FSDP from its config files; not DeepSpeed), the
 bf16 autocast on CUDA, the resume state (model, optimizer, RNG) and the experiment trackers; this
 loop is written by hand only because the parts that matter here are exactly what generic trainers
 hide: the global batch stays the global batch for any process count, each process reads its own
@@ -324,7 +324,9 @@ def train(
                 scheduler.step()
                 optimizer.zero_grad(set_to_none=True)
                 done = step + 1
-                logged = done % config.log_every == 0 or done == config.total_steps
+                evaluating = bool(config.eval_every) and done % config.eval_every == 0 and done < config.total_steps
+                # a validation pass is logged at its own step (a later row's would carry another step's tokens)
+                logged = done % config.log_every == 0 or done == config.total_steps or evaluating
                 if logged:
                     loss_value = accelerator.reduce(total_loss / accum, "mean").item()
                     if not math.isfinite(loss_value):
@@ -333,7 +335,7 @@ def train(
                 if step > start_step:  # the first step includes warm-up costs
                     clock.add_step(step_time)
                     window.add_step(step_time)
-                if config.eval_every and done % config.eval_every == 0 and done < config.total_steps:
+                if evaluating:
                     val = validation_losses(model, val_sets, config, accelerator)
                 if logged:
                     tps = (config.tokens_per_step * window.steps_timed / window.time_in_steps if window.steps_timed
