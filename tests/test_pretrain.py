@@ -217,9 +217,9 @@ def test_training_and_validation_build_no_kv_cache(shards, tmp_path, cli, monkey
                  "--log-every", "3", "--out", tmp_path / "run")
     assert result.code == 0, result.err
     rows = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
-    # each validation pass in the row of its own step (steps 2, 4, 6 and the last, 8), not the next logged one
-    assert [r["step"] for r in rows if "val_loss/pretrain" in r] == [2, 4, 6, 8]
-    assert [r["step"] for r in rows if "loss" in r] == [2, 3, 4, 6, 8]
+    # each validation pass in the row of its own step (steps 2, 4, 6 and the last, 7), not the next logged one
+    assert [r["step"] for r in rows if "val_loss/pretrain" in r] == [2, 4, 6, 7]
+    assert [r["step"] for r in rows if "loss" in r] == [2, 3, 4, 6, 7]
     assert built == []
     # the count sees the caches transformers builds: generation builds one
     from transformers import AutoModelForCausalLM
