@@ -33,6 +33,8 @@ def test_math_equivalence(pred, gold, ok):
     ("1{,}000", "1000", True),
     ("$12.50/hour", "12.5", True),  # units with / or ^
     ("12 ft^2", "12", True),
+    ("1e6", "1", False),  # a digit in a unit only as a power
+    ("7 r 2", "7", False),
     ("\\frac{3}{4}", "0.75", True),  # not a plain number: falls back to math-verify
 ])
 def test_gsm8k_numbers(pred, gold, ok):
@@ -66,6 +68,11 @@ def test_gsm8k_native_answer_form():
     ("The answer is: it can't be determined.", "Uncertain"),
     ("\\boxed{disproved}", "False"),  # BoardgameQA's own labels
     ("The answer is proved.", "True"),
+    ("The answer is neither proved nor disproved, so Uncertain.", "Uncertain"),
+    ("The answer is: it cannot be disproved.", "Uncertain"),
+    ("The answer is not disproved.", None),
+    ("The answer is: it isn’t true.", None),
+    ("The answer is: it cannot be true.", None),
     ("I am not sure what to say about this long rambling text\nthat spans lines", None),
 ])
 def test_truth_labels_by_whole_word(completion, label):
@@ -107,6 +114,7 @@ def test_cruxeval_literals(pred, gold, ok):
     ("4,5", "45", False),
     ("12 cm^2", "12", True),
     ("$3/hour", "3", True),
+    ("12 dollars and 50 cents", "12", False),
     ("5", "five", False),
 ])
 def test_tabmwp_numbers_or_text(pred, gold, ok):
@@ -151,6 +159,8 @@ def test_tabmwp_numbers_or_text(pred, gold, ok):
     (cruxeval, "The answer is 'abc'. This is because f reverses it twice.", "'abc'", True),
     (math, "The answer is 5. I hope this helps.", "5", True),
     (math, "The answer is C. The others fail.", "C", True),
+    (cruxeval, "The answer is 'Hello. World'. It joins them.", "'Hello. World'", True),  # not cut inside a quote
+    (cruxeval, "The answer is ['A. B', 'C']. Done.", "['A. B', 'C']", True),
     (tabmwp, "The answer is 3.5 liters. Then we stop.", "3.5", True),  # 3.5 is not cut at its point
     (tabmwp, "The answer is \\text{Friday}. It has the most.", "Friday", True),
     (tabmwp, "The answer is Ms. Weston. She sold the most.", "Ms. Weston", True),  # a title is not a sentence end
@@ -179,11 +189,13 @@ def test_a_grader_never_hangs(monkeypatch):
 
 
 @pytest.mark.parametrize("stem, grader", [
-    ("GSM8KPlatinum", gsm8k), ("MATH500", math), ("MATHHard", math), ("CRUXEval", cruxeval), ("TabMWP", tabmwp),
+    ("GSM8KPlatinum", gsm8k), ("MATH500", math), ("MATHHard", math), ("MATHLevel1", math), ("MATHLevel2", math),
+    ("MATHLevel3", math), ("MATHLevel4", math), ("CRUXEval", cruxeval), ("TabMWP", tabmwp),
     ("BoardgameQA500", truth), ("StrategyQA500", truth)])
 def test_every_gold_answer_said_as_models_say_it_is_right(stem, grader, paper_benchmarks):
     """Each gold answer of the paper's test files, boxed or after "The answer is" with a sentence after it,
-    grades right: the sentence cut must not cut an answer ("Ms. Weston", TabMWP) nor miss a letter ("A")."""
+    grades right: the sentence cut must not cut an answer ("Ms. Weston", TabMWP) nor miss a letter ("A").
+    (One MATH gold holds a line break, which no "answer is" line can say.)"""
     rows = [json.loads(line) for line in (paper_benchmarks / f"{stem}.jsonl").read_text().splitlines()]
     wrong = []
     for row in rows:

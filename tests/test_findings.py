@@ -159,6 +159,9 @@ def test_f3_compares_cpt_runs_with_the_checkpoints_they_started_from():
     assert apart.verdict == NOT_TESTED and not apart.tests
     assert any(n.startswith("replay without a run without it from the same checkpoints") for n in apart.notes)
     assert any(n.startswith("forgetting without a replay run to compare") and "+3.0 ± 0.7 pp" in n for n in apart.notes)
+    # rows that do not name their parent checkpoint are compared within their parent condition only
+    other = judge(3, [pt(400_000, 0.40), pt(800_000, 0.60), cpt(300_000, 0, 0.35), cpt(240_000, 60_000, 0.58, parent="1M-800000T")])
+    assert other.verdict == NOT_TESTED
 
 
 def test_f3_reports_validation_loss_on_pretraining_data():

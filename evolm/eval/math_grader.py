@@ -38,6 +38,9 @@ _EMPHASIS = re.compile(r"^(\*\*|\*|_)(?=\S)(.+?)(?<=\S)\1$")
 _GROUPED = re.compile(r"-?\d{1,3}(,\d{3})+(\.\d+)?")
 # a sentence's end: a period before a capital, but not a title's (Ms. Weston is a TabMWP answer); an initial's
 # is one, since a letter is an answer too (MATH's "(A)" choices: "The answer is A. Then...")
+# units after a number, as normalize() leaves them (lower case, no spaces): `dollars`, `cm^2`, `/hour`,
+# `ft^2/s`; a digit only in a power, so `1e6` and `12dollarsand50cents` are not a number and a unit
+UNIT = r"/?[a-z]+(?:\^\d+)?(?:/[a-z]+(?:\^\d+)?)*"
 _SENTENCE_END = re.compile("".join(rf"(?<!\b{t})" for t in ("Mr", "Ms", "Mrs", "Dr", "St", "Jr", "Sr", "Mt", "Prof"))
                            + r"\.\s+(?=[A-Z])")
 
@@ -103,9 +106,18 @@ def _after(text: str, said: re.Match | None) -> str | None:
     display = _DISPLAY.match(rest)
     if display:
         return _clean(display.group(1))
-    # its sentence: "The answer is 34.35. She spends..." is 34.35 (a period before a capital ends it; 3.5
-    # and "12 p.m." stay whole)
-    return _clean(_SENTENCE_END.split(rest.split("\n")[0], maxsplit=1)[0])
+    return _clean(_first_sentence(rest.split("\n")[0]))
+
+
+def _first_sentence(line: str) -> str:
+    """"34.35. She spends..." -> "34.35": a period before a capital ends a sentence (3.5 and "12 p.m." stay
+    whole), but not inside an open quote ('Hello. World' is one CRUXEval answer; brackets and `$` are
+    left unpaired by half-open intervals and escaped dollars)."""
+    for end in _SENTENCE_END.finditer(line):
+        head = line[:end.start()]
+        if all(head.count(quote) % 2 == 0 for quote in ("'", '"')):
+            return head
+    return line
 
 
 def _clean(answer: str) -> str | None:
@@ -152,8 +164,7 @@ def normalize(answer: str) -> str:
         s = s.replace(old, new)
     s = s.replace(" ", "").rstrip(".")
     s = re.sub(r"^[a-zA-Z]\s*=", "", s)  # x = 5 -> 5
-    if _GROUPED.fullmatch(s):  # 1,000 -> 1000; not inside brackets, where [-36,104] is an interval
-        s = s.replace(",", "")
+    s = ungroup(s) or s  # 1,000 -> 1000; not inside brackets, where [-36,104] is an interval
     return s.lower()
 
 

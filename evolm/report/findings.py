@@ -197,7 +197,7 @@ def f3(conds: list[Condition]) -> Finding:
     # Runs are compared with the checkpoints they started from, and with and without replay only from the
     # same ones: one of two pre-training seeds against the mean of both counted the other seed's deviation
     # as forgetting, and a replay run on one seed against a run without replay on the other as recovery.
-    for group in _by(cpts, lambda c: (c.parent_checkpoints(), c.settings())).values():
+    for group in _by(cpts, lambda c: (id(c.parent), c.parent_checkpoints(), c.settings())).values():
         parent = group[0].started_from()
         plain = [c for c in group if not c.get("cpt_replay_tokens")]
         replayed = [c for c in group if c.get("cpt_replay_tokens")]

@@ -20,7 +20,7 @@ NAME = "evolm.gsm8k/3: math extraction; one number without thousands separators,
 
 # after normalize() (no spaces, lower case): a number and trailing units (`12dollars`, `12.50/hour`, `12ft^2`;
 # a unit starts with a letter, so `12/5` is not 12)
-_NUMBER = re.compile(r"^(-?[\d,]*\d(?:\.\d+)?)((?:/?[a-z][a-z^0-9/]*)?)$")
+_NUMBER = re.compile(rf"^(-?[\d,]*\d(?:\.\d+)?)((?:{math_grader.UNIT})?)$")
 
 
 def gold(row: dict) -> str | None:

@@ -21,13 +21,16 @@ NAME = ("evolm.truth/3: whole-word True/False/Uncertain (yes/no/unknown, proved/
         "region; the first is the answer; a negated one is none")
 GOLD_HINT = "expected gt_answer True, False or Uncertain (or yes / no / unknown)"
 
-_LABELS = re.compile(
-    r"\b(neither (?:true|false|yes|no) nor (?:true|false|yes|no)"  # Uncertain, not the True it begins with
-    r"|(?:not|\w+n't) (?:true|false|yes|no|proved|proven)"  # negated: True or Uncertain? no answer
-    r"|true|false|uncertain|yes|no|unknown|undetermined|proved|disproved"  # BoardgameQA's own labels too
-    r"|(?:cannot|can ?not|can'?t) be (?:determined|proved|proven)|not determined)\b", re.IGNORECASE
-)
-_CANONICAL = {"true": "True", "yes": "True", "proved": "True", "false": "False", "no": "False", "disproved": "False"}
+_PROOF = r"(?:dis)?prov(?:ed|en)"  # BoardgameQA's own labels: proved, disproved
+_WORD = rf"(?:true|false|yes|no|{_PROOF})"
+_CANNOT = r"(?:cannot|can ?not|can['’]?t) be"
+# Uncertain, not the label a phrase begins with or ends in
+_UNDECIDED = rf"(?:neither {_WORD} nor {_WORD}|{_CANNOT} (?:determined|{_PROOF})|not determined)"
+# negated: False or Uncertain? no answer ("cannot be proved" is BoardgameQA's Uncertain, above)
+_NEGATED = rf"(?:(?:not|\w+n['’]t) {_WORD}|{_CANNOT} (?:true|false|yes|no))"
+_LABELS = re.compile(rf"\b({_UNDECIDED}|{_NEGATED}|{_WORD}|uncertain|unknown|undetermined)\b", re.IGNORECASE)
+_CANONICAL = {"true": "True", "yes": "True", "proved": "True", "proven": "True",
+              "false": "False", "no": "False", "disproved": "False", "disproven": "False"}
 
 
 def label(text: str) -> str | None:
@@ -37,7 +40,7 @@ def label(text: str) -> str | None:
     if not found:
         return None
     said = found.group(1).lower()
-    if re.match(r"(not|\w+n't) (true|false|yes|no|proved|proven)$", said):
+    if re.fullmatch(_NEGATED, said):
         return None
     return _CANONICAL.get(said, "Uncertain")
 
