@@ -36,11 +36,11 @@ _EMPHASIS = re.compile(r"^(\*\*|\*|_)(?=\S)(.+?)(?<=\S)\1$")
 # one number with thousands separators (`1,234`, `-12,000.5`): also a two-item list (`70,110`), which
 # only the question tells apart
 _GROUPED = re.compile(r"-?\d{1,3}(,\d{3})+(\.\d+)?")
-# a sentence's end: a period before a capital, but not a title's (Ms. Weston is a TabMWP answer); an initial's
-# is one, since a letter is an answer too (MATH's "(A)" choices: "The answer is A. Then...")
 # units after a number, as normalize() leaves them (lower case, no spaces): `dollars`, `cm^2`, `/hour`,
 # `ft^2/s`; a digit only in a power, so `1e6` and `12dollarsand50cents` are not a number and a unit
 UNIT = r"/?[a-z]+(?:\^\d+)?(?:/[a-z]+(?:\^\d+)?)*"
+# a sentence's end: a period before a capital, but not a title's (Ms. Weston is a TabMWP answer); an initial's
+# is one, since a letter is an answer too (MATH's "(A)" choices: "The answer is A. Then...")
 _SENTENCE_END = re.compile("".join(rf"(?<!\b{t})" for t in ("Mr", "Ms", "Mrs", "Dr", "St", "Jr", "Sr", "Mt", "Prof"))
                            + r"\.\s+(?=[A-Z])")
 
