@@ -38,7 +38,7 @@ _EMPHASIS = re.compile(r"^(\*\*|\*|_)(?=\S)(.+?)(?<=\S)\1$")
 _GROUPED = re.compile(r"-?\d{1,3}(,\d{3})+(\.\d+)?")
 # units after a number, as normalize() leaves them (lower case, no spaces): `dollars`, `cm^2`, `/hour`,
 # `ft^2/s`; a digit only in a power, so `1e6` and `12dollarsand50cents` are not a number and a unit
-UNIT = r"/?[a-z]+(?:\^\d+)?(?:/[a-z]+(?:\^\d+)?)*"
+_UNIT = re.compile(r"(?<=\d)/?[a-z]+(?:\^\d+)?(?:/[a-z]+(?:\^\d+)?)*$")
 # a sentence's end: a period before a capital, but not a title's (Ms. Weston is a TabMWP answer); an initial's
 # is one, since a letter is an answer too (MATH's "(A)" choices: "The answer is A. Then...")
 _SENTENCE_END = re.compile("".join(rf"(?<!\b{t})" for t in ("Mr", "Ms", "Mrs", "Dr", "St", "Jr", "Sr", "Mt", "Prof"))
@@ -153,6 +153,13 @@ def ungroup(number: str) -> str | None:
     if "," not in number:
         return number
     return number.replace(",", "") if _GROUPED.fullmatch(number) else None
+
+
+def plain_number(normalized: str) -> str | None:
+    """A normalize()d answer without its trailing units (`12dollars`, `12.50/hour`, `5cm^2`; not `12/5`) and
+    thousands separators (`1,200`); None where a comma is not one (`4,5`). The text is a number only if
+    the caller's pattern says so."""
+    return ungroup(_UNIT.sub("", normalized))
 
 
 def normalize(answer: str) -> str:

@@ -18,9 +18,7 @@ FAMILY = "gsm8k"
 GOLD_HINT = "expected '#### N' in gt_solution or a non-empty gt_answer"
 NAME = "evolm.gsm8k/3: math extraction; one number without thousands separators, $, % or trailing units; else math-verify"
 
-# after normalize() (no spaces, lower case): a number and trailing units (`12dollars`, `12.50/hour`, `12ft^2`;
-# a unit starts with a letter, so `12/5` is not 12)
-_NUMBER = re.compile(rf"^(-?[\d,]*\d(?:\.\d+)?)((?:{math_grader.UNIT})?)$")
+_NUMBER = re.compile(r"^-?\d+(?:\.\d+)?$")  # once math_grader.plain_number dropped units and separators
 
 
 def gold(row: dict) -> str | None:
@@ -33,9 +31,8 @@ def extract(completion: str) -> str | None:
 
 def number(answer: str) -> Fraction | None:
     """The answer as an exact number when it is one number with optional $, commas, % and units."""
-    match = _NUMBER.match(math_grader.normalize(answer).replace("{,}", ","))
-    digits = math_grader.ungroup(match.group(1)) if match else None  # `4,5` is not 45
-    return Fraction(digits) if digits else None
+    text = math_grader.plain_number(math_grader.normalize(answer).replace("{,}", ","))  # `4,5` is not 45
+    return Fraction(text) if text and _NUMBER.match(text) else None
 
 
 def equivalent(predicted: str, gold: str) -> bool:

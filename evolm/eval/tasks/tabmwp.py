@@ -23,8 +23,7 @@ _NUMBER = re.compile(r"^-?(\d+(\.\d*)?|\.\d+)(/\d+)?$")
 def number(answer: str) -> float | None:
     text = math_grader.normalize(answer)
     text = re.sub(r"\\frac\{(-?\d+)\}\{(\d+)\}", r"\1/\2", text)
-    text = re.sub(rf"(?<=\d){math_grader.UNIT}$", "", text)  # trailing units: 12 dollars, 5 cm^2, 3/hour (not 3/4)
-    text = math_grader.ungroup(text)  # 1,200 is 1200; 4,5 is not 45
+    text = math_grader.plain_number(text)  # 12 dollars, 5 cm^2, 3/hour (not 3/4); 1,200 is 1200, 4,5 is not 45
     if text is None or not _NUMBER.match(text):
         return None
     try:
