@@ -115,6 +115,11 @@ def _number(value) -> str:
     return f"{value:g}" if isinstance(value, float) else str(value)
 
 
+def listed(names: list[str]) -> str:
+    """Option names in a sentence: "--a", "--a and --b", "--a, --b and --c"."""
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+
+
 def out_of_range(flag: str, value: Any, allowed: str) -> BadInput:
     """The one sentence of every refused option value: the option, the value, what is allowed."""
     shown = _number(value) if isinstance(value, (int, float)) else value

@@ -10,7 +10,7 @@ import typer
 
 from evolm.cli.common import ConfigOption, JsonOption, count, emit
 from evolm.errors import BadInput
-from evolm.options import PAPER_SAMPLES
+from evolm.options import PAPER_SAMPLES, listed
 
 
 def evaluate(
@@ -66,8 +66,7 @@ def evaluate(
                                             ("--batch-size", batch_size), ("--val-data", val_data),
                                             ("--vllm-memory", vllm_memory), ("--vllm-dtype", vllm_dtype)) if value is not None]
         if ignored:
-            names = ignored[0] if len(ignored) == 1 else f"{', '.join(ignored[:-1])} and {ignored[-1]}"
-            raise BadInput(f"--responses grades every completion in the file, made elsewhere; {names} "
+            raise BadInput(f"--responses grades every completion in the file, made elsewhere; {listed(ignored)} "
                            f"{'does' if len(ignored) == 1 else 'do'} not apply to it.")
         _grade_only(model, suite, benchmarks, list(tasks or []), responses, greedy_first, out, as_json, overwrite)
         return

@@ -10,6 +10,7 @@ import typer
 
 from evolm.cli.common import JsonOption, TableJsonOption, echo_result
 from evolm.errors import BadInput
+from evolm.options import listed
 
 app = typer.Typer(help="A grid of runs as one YAML file: plan it, run what is missing, account for its compute.", no_args_is_help=True,
                   rich_markup_mode=None)
@@ -258,7 +259,7 @@ def run(
     given = [name for name, set_ in (("--jobs", jobs != 1), ("--peak-flops", peak_flops is not None)) if set_]
     if executor == "slurm" and given:
         # Slurm runs the jobs its dependencies allow, and a node's time is its own job's --time: neither applies
-        raise BadInput(f"{' and '.join(given)} {'is' if len(given) == 1 else 'are'} for the local executor; with "
+        raise BadInput(f"{listed(given)} {'is' if len(given) == 1 else 'are'} for the local executor; with "
                        "--executor slurm, Slurm schedules the jobs and the file's slurm: section sets each job's "
                        "resources and time.")
     built = _plan(file, out)

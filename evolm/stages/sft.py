@@ -16,7 +16,7 @@ from pathlib import Path
 from evolm.checkpoint import Checkpoint
 from evolm.console import log
 from evolm.errors import BadInput
-from evolm.options import check_ranges, check_warmup, default_of, given, option
+from evolm.options import check_ranges, check_warmup, default_of, given, listed, option
 from evolm.presets import PRESETS, SFTDefaults, paper_values
 from evolm.stages.data.split import select_examples
 from evolm.stages.limits import check_length, checkpoint_positions
@@ -60,7 +60,7 @@ class SFTOptions:
         check_warmup(self.warmup)
         changed = [f"--{name.replace('_', '-')}" for name in ("lora_rank", "lora_alpha") if getattr(self, name) != default_of(self, name)]
         if changed and not self.lora:  # a warning: a study's grid over lora: [true, false] sets them for both
-            log(f"warning: {' and '.join(changed)} have no effect: LoRA is off (add --lora to use it).")
+            log(f"warning: {listed(changed)} have no effect: LoRA is off (add --lora to use it).")
 
 
 def preset_defaults(preset: str) -> SFTDefaults:
