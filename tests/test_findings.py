@@ -224,6 +224,18 @@ def test_a_replicate_not_evaluated_does_not_stop_the_comparison_on_shared_tasks(
     assert effect.value == pytest.approx(0.10) and "(on the 1 tasks all were scored on" in effect.name
 
 
+def test_replicates_scored_on_different_tasks_are_averaged_on_the_tasks_all_of_them_were_scored_on():
+    """Two SFT seeds without CPT, the first scored on Level1 (30%) and Level2 (90%), the second on Level1
+    alone (34%): their means (60% and 34%) are over different tasks; the condition is their Level1 mean
+    (32%), which CPT's Level1 40% is compared with, naming the task left out."""
+    no_cpt = [sft(1000, 2.0, on_tasks({"SynthMathLevel1": 0.30, "SynthMathLevel2": 0.90}), domain=0, seed=0),
+              sft(1000, 2.0, on_tasks({"SynthMathLevel1": 0.34}), domain=0, seed=1)]
+    effect = judge(4, [*no_cpt, sft(1000, 2.0, on_tasks({"SynthMathLevel1": 0.40}))]).tests[0].effects[0]
+    assert effect.value == pytest.approx(0.08) and "(on the 1 tasks all were scored on; not SynthMathLevel2)" in effect.name
+    # the seeds' spread over Level1 (+-2 points) and each side's evaluation error
+    assert effect.se == pytest.approx(math.sqrt(0.01 ** 2 + 0.02 ** 2 + 0.01 ** 2))
+
+
 def test_f4_compares_the_base_without_cpt_with_each_cpt_setting():
     """CPT at two learning rates: two tests, each against the same SFT on the base without CPT (which
     has no CPT settings); the pre-training and SFT settings must match."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from evolm.report.collect import with_settings
-from evolm.report.estimates import Measure, mean_measure
+from evolm.report.estimates import Measure, mean_measure, on_tasks
 from evolm.report.rows import ITEMS, MEMBERS, SEEDS, SETTINGS, downstream_groups, swept_knobs
 from evolm.units import format_count
 
@@ -39,11 +39,24 @@ class Condition:
                          [r.get("manifest_sha256") for r in rows], outer_seeds(rows))
         # the replicates measured (a replicate not evaluated has no members, and would turn the task-by-task
         # comparison off for all of them)
-        members = (rows[0].get(MEMBERS) or {}).get(column) if rows else None
-        if m is not None and members and all(((r.get(MEMBERS) or {}).get(column)) == members for r in rows):
-            parts = {task: self.measure(task_column) for task, task_column in members.items()}
-            m.parts = parts if None not in parts.values() else None
-        return m
+        members = [(r.get(MEMBERS) or {}).get(column) for r in rows]
+        if m is None or not members or not all(members):
+            return m
+        shared = {task: c for task, c in members[0].items() if all(each.get(task) == c for each in members)}
+        parts = {task: self.measure(task_column) for task, task_column in shared.items()}
+        if not parts or None in parts.values():
+            return m
+        if all(len(each) == len(shared) for each in members):
+            m.parts = parts
+            return m
+        # Replicates scored on different tasks: the mean of their means would mix tasks (one seed's mean
+        # over two tasks with another's over one), so the condition is the mean over the tasks all of
+        # them were scored on (a finding comparing it with another condition says which were left out).
+        items = {t: v for p in parts.values() for t, v in (p.items or {}).items()} if all(p.items for p in parts.values()) else None
+        whole = Measure(m.value, m.se, m.replicates, items, parts, seed_groups=m.seed_groups)
+        narrowed = on_tasks(whole, set(parts))
+        narrowed.parts, narrowed.left_out = parts, frozenset(t for each in members for t in each) - set(parts)
+        return narrowed
 
     def parent_checkpoints(self) -> frozenset:
         """The manifests' hashes of the checkpoints this condition's runs started from."""

@@ -51,6 +51,8 @@ class Measure:
     # by run, the seed of the earliest stage whose seed differs among the replicates, where that is an
     # ancestor's (two CPT seeds with two SFT seeds on each): the replicates are nested in it
     seed_groups: dict[str, object] | None = field(default=None, repr=False, compare=False)
+    # tasks some replicates were scored on and others not, which a mean over tasks leaves out
+    left_out: frozenset = field(default=frozenset(), repr=False, compare=False)
 
     @property
     def seed_var(self) -> float:
@@ -249,18 +251,21 @@ def paired_se(coefs: dict[int, float], measures: list[Measure]) -> float | None:
 def shared_tasks(coefs: dict[int, float], measures: list[Measure]) -> tuple[list[Measure], str] | None:
     """Means over tasks compared on the tasks all of them were scored on (a run scored on more tasks,
     or other ones, would otherwise move the contrast by its choice of tasks); the measures, and a note
-    naming the tasks left out ("" when none was); None when they share no task. Measures that are not
-    means over known tasks as they are."""
+    naming the tasks left out, here or already by a mean over replicates scored on different tasks
+    (`Measure.left_out`; "" when none was); None when they share no task. Measures that are not means
+    over known tasks as they are."""
     used = [measures[i] for i in coefs]
-    if any(m.parts is None for m in used) or len({frozenset(m.parts) for m in used}) == 1:
+    if any(m.parts is None for m in used):
         return measures, ""
     shared = set.intersection(*(set(m.parts) for m in used))
     if not shared:
         return None
-    left_out = sorted(set.union(*(set(m.parts) for m in used)) - shared)
+    left_out = sorted(set.union(*(set(m.parts) | m.left_out for m in used)) - shared)
+    if not left_out:
+        return measures, ""
     out = list(measures)
     for i in coefs:
-        out[i] = on_tasks(measures[i], shared)
+        out[i] = measures[i] if set(measures[i].parts) == shared else on_tasks(measures[i], shared)
     return out, f" (on the {len(shared)} tasks all were scored on; not {', '.join(left_out)})"
 
 
