@@ -34,6 +34,8 @@ def test_math_equivalence(pred, gold, ok):
     ("$12.50/hour", "12.5", True),  # units with / or ^
     ("12 ft^2", "12", True),
     ("1e6", "1", False),  # a digit in a unit only as a power
+    ("5x^2", "5", False),  # an expression, not 5 of a unit
+    ("3 m^2", "3", True),
     ("7 r 2", "7", False),
     ("\\frac{3}{4}", "0.75", True),  # not a plain number: falls back to math-verify
 ])

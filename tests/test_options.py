@@ -284,6 +284,8 @@ def test_options_of_a_feature_that_is_off_are_named_as_having_no_effect(capsys):
     assert "warning: --kl-coef 0.1 has no effect: the KL penalty is off" in capsys.readouterr().err
     SFTOptions(lora_rank=4, lora_alpha=8).check()
     assert "warning: --lora-rank and --lora-alpha have no effect: LoRA is off" in capsys.readouterr().err
+    SFTOptions(lora_rank=4).check()
+    assert "warning: --lora-rank has no effect: LoRA is off" in capsys.readouterr().err
     RLOptions(kl=True, kl_coef=0.1).check()
     SFTOptions(lora=True, lora_rank=4).check()
     assert "warning" not in capsys.readouterr().err

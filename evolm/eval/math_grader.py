@@ -37,8 +37,10 @@ _EMPHASIS = re.compile(r"^(\*\*|\*|_)(?=\S)(.+?)(?<=\S)\1$")
 # only the question tells apart
 _GROUPED = re.compile(r"-?\d{1,3}(,\d{3})+(\.\d+)?")
 # units after a number, as normalize() leaves them (lower case, no spaces): `dollars`, `cm^2`, `/hour`,
-# `ft^2/s`; a digit only in a power, so `1e6` and `12dollarsand50cents` are not a number and a unit
-_UNIT = re.compile(r"(?<=\d)/?[a-z]+(?:\^\d+)?(?:/[a-z]+(?:\^\d+)?)*$")
+# `ft^2/s`; a digit only in a power, so `1e6` and `12dollarsand50cents` are not a number and a unit; a power
+# only on a unit of two letters or `m`, since `5x^2` is an expression, not 5 of a unit x^2
+_UNIT_PIECE = r"(?:(?:[a-z]{2,}|m)\^\d+|[a-z]+)"
+_UNIT = re.compile(rf"(?<=\d)/?{_UNIT_PIECE}(?:/{_UNIT_PIECE})*$")
 # a sentence's end: a period before a capital, but not a title's (Ms. Weston is a TabMWP answer); an initial's
 # is one, since a letter is an answer too (MATH's "(A)" choices: "The answer is A. Then...")
 _SENTENCE_END = re.compile("".join(rf"(?<!\b{t})" for t in ("Mr", "Ms", "Mrs", "Dr", "St", "Jr", "Sr", "Mt", "Prof"))

@@ -60,7 +60,7 @@ class SFTOptions:
         check_warmup(self.warmup)
         changed = [f"--{name.replace('_', '-')}" for name in ("lora_rank", "lora_alpha") if getattr(self, name) != default_of(self, name)]
         if changed and not self.lora:  # a warning: a study's grid over lora: [true, false] sets them for both
-            log(f"warning: {listed(changed)} have no effect: LoRA is off (add --lora to use it).")
+            log(f"warning: {listed(changed)} {'has' if len(changed) == 1 else 'have'} no effect: LoRA is off (add --lora to use it).")
 
 
 def preset_defaults(preset: str) -> SFTDefaults:

@@ -16,7 +16,7 @@ from evolm.eval.tasks.hub import HubSource, HubTask, evolm_row, pinned_ids
 
 FAMILY = "gsm8k"
 GOLD_HINT = "expected '#### N' in gt_solution or a non-empty gt_answer"
-NAME = "evolm.gsm8k/3: math extraction; one number without thousands separators, $, % or trailing units; else math-verify"
+NAME = "evolm.gsm8k/4: math extraction; one number without thousands separators, $, % or trailing units; else math-verify"
 
 _NUMBER = re.compile(r"^-?\d+(?:\.\d+)?$")  # once math_grader.plain_number dropped units and separators
 

@@ -14,7 +14,7 @@ from evolm.eval.tasks.base import TaskSpec, answer_region
 from evolm.eval.tasks.hub import HubSource, HubTask, evolm_row
 
 FAMILY = "tabmwp"
-NAME = "evolm.tabmwp/3: answer region; numbers to 1e-6 relative, else normalized text (\\text{} unwrapped)"
+NAME = "evolm.tabmwp/4: answer region; numbers to 1e-6 relative, else normalized text (\\text{} unwrapped)"
 GOLD_HINT = "expected a non-empty gt_answer"
 
 _NUMBER = re.compile(r"^-?(\d+(\.\d*)?|\.\d+)(/\d+)?$")
