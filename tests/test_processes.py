@@ -104,3 +104,57 @@ def test_every_training_loop_waits_as_long_for_its_processes(monkeypatch, tmp_pa
         causal_lm.train(None, None, types.SimpleNamespace(export_at=()), tmp_path, run_record={}, val_sets={},
                         flops_per_token=1.0)
     assert [h.timeout for h in made.value.args[0]["kwargs_handlers"]] == [PROCESS_GROUP_TIMEOUT]
+
+
+
+# A launcher that starts one process as torchrun does (in a session of its own), prints its pid and waits;
+# the process runs what `evolm` runs first in every process, says so and waits.
+LAUNCHER = """
+import os, subprocess, sys, time
+worker = subprocess.Popen([sys.executable, "-c", sys.argv[1]], env=dict(os.environ, WORLD_SIZE="2"), start_new_session=True)
+print(worker.pid, flush=True)
+time.sleep(120)
+"""
+WORKER = """
+import time
+from evolm.training.processes import start_processes
+start_processes()
+print("ready", flush=True)
+time.sleep(120)
+"""
+
+
+def _gone(pid: int, within: float) -> bool:
+    import os
+    import time
+
+    deadline = time.monotonic() + within
+    while True:
+        try:
+            os.kill(pid, 0)
+            if open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0] == "Z":
+                return True  # ended, not yet reaped by whoever adopted it
+        except (ProcessLookupError, FileNotFoundError):
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.1)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
+def test_a_launched_process_dies_with_its_launcher():
+    """Its launcher killed outright (as a killed `evolm study run` has its children killed), a launched
+    process ends too, instead of training on into the folder a rerun resumes."""
+    import os
+    import signal
+
+    launcher = subprocess.Popen([sys.executable, "-c", LAUNCHER, WORKER], stdout=subprocess.PIPE, text=True)
+    worker = int(launcher.stdout.readline())
+    try:
+        assert launcher.stdout.readline().strip() == "ready"
+        os.kill(launcher.pid, signal.SIGKILL)
+        launcher.wait()
+        assert _gone(worker, within=20), "the launched process outlived its launcher"
+    finally:
+        if not _gone(worker, within=0):
+            os.kill(worker, signal.SIGKILL)

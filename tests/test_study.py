@@ -15,6 +15,7 @@ import pytest
 import yaml
 
 from evolm.study import plan as planning
+from evolm.study.runner import Runner
 from evolm.study.spec import parse
 
 PT = {"data": "@general", "seq-len": 64, "global-batch": 8, "micro-batch": 4, "val-tokens": "4K"}
@@ -61,10 +62,15 @@ def test_options_that_do_not_change_the_checkpoint_leave_every_node_id_as_it_was
     nodes = grid()
     first = planning.build(parse(study(tmp_path, shards, synth_tiny, nodes)))
     nodes[0]["with"].update({"micro-batch": 2, "log-every": 7, "save-every": 20, "compile": False})
-    nodes[1]["with"].update({"log-every": 3, "report-to": "tensorboard"})
+    nodes[1]["with"].update({"log-every": 3, "report-to": "tensorboard", "lora": False})
     nodes[2]["with"]["kl"] = False  # a false flag is an absent one: the runner passes neither
     edited = planning.build(parse(study(tmp_path, shards, synth_tiny, nodes)))
     assert [n.id for n in edited.nodes] == [n.id for n in first.nodes]
+    # but the commands say them: `compile: false` is --no-compile (absent, it is automatic: on for long CUDA
+    # runs); a false plain flag, whose default is off, is left out
+    runner = Runner(edited, report=False)
+    assert "--no-compile" in runner.train_args(edited.nodes[0]) and "--no-kl" in runner.train_args(edited.nodes[3])
+    assert not any("lora" in a for a in runner.train_args(edited.nodes[1]))
     nodes[2]["with"]["kl"] = True  # one that does change it
     assert [n.id == m.id for n, m in zip(planning.build(parse(study(tmp_path, shards, synth_tiny, nodes))).nodes,
                                          first.nodes)] == [True, True, True, False]
@@ -78,6 +84,63 @@ def test_options_that_do_not_change_the_checkpoint_leave_every_node_id_as_it_was
     nodes[1]["with"]["micro-batch"] = 2
     assert [n.id == m.id for n, m in zip(planning.build(parse(study(tmp_path, shards, synth_tiny, nodes))).nodes,
                                          first.nodes)] == [True, False, False, False]
+
+
+def test_a_slurm_submission_refuses_prepared_data_that_is_not_there_before_any_job(tmp_path, shards, synth_tiny, monkeypatch):
+    """As the local runner does: a typo in data.prepared is one sentence, not jobs that fail once they start."""
+    from evolm.errors import BadInput
+    from evolm.study import slurm
+
+    data = study(tmp_path, shards, synth_tiny, grid())
+    data["data"]["prepared"]["pool"] = str(tmp_path / "no-such-pool.jsonl")
+    calls = []
+    monkeypatch.setattr(slurm.subprocess, "run", lambda args, **_: calls.append(args))
+    monkeypatch.setattr(slurm, "live_jobs", lambda: {})
+    with pytest.raises(BadInput, match="data.prepared.pool .*no-such-pool.jsonl does not exist"):
+        slurm.SlurmExecutor(planning.build(parse(data)), write(tmp_path, {}), report=False).submit()
+    assert calls == [] and not (tmp_path / "runs").exists()
+
+
+def test_prepared_data_keys_a_node_by_the_paths_it_reads(tmp_path, shards, synth_tiny):
+    """Newer test sets (another @benchmarks folder) retrain nothing and evaluate the evaluated nodes again;
+    another @pool file retrains the SFT and RL nodes that read it, not the pre-training under them."""
+    first = planning.build(parse(study(tmp_path, shards, synth_tiny, grid())))
+    data = study(tmp_path, shards, synth_tiny, grid())
+    data["data"]["prepared"]["benchmarks"] = str(tmp_path / "newer-benchmarks")
+    tests = planning.build(parse(data))
+    assert [n.id for n in tests.nodes] == [n.id for n in first.nodes]
+    assert [n.eval_key() == m.eval_key() for n, m in zip(tests.nodes, first.nodes)] == [True, False, False, True]  # the SFT nodes
+    data = study(tmp_path, shards, synth_tiny, grid())
+    data["data"]["prepared"]["pool"] = str(tmp_path / "other-pool.jsonl")
+    pool = planning.build(parse(data))
+    assert [n.id == m.id for n, m in zip(pool.nodes, first.nodes)] == [True, False, False, False]
+
+
+def test_a_failed_report_fails_the_study_run(tmp_path, shards, synth_tiny, monkeypatch):
+    """The report is the study's last step: its failure is the run's (exit 1, named in the summary), not a
+    warning under an exit code 0 and the output folder printed where the report's path would be."""
+    plan = planning.build(parse(study(tmp_path, shards, synth_tiny, grid())))
+    monkeypatch.setattr(planning.Node, "state", lambda self, root: planning.DONE)  # every node finished
+    monkeypatch.setattr(Runner, "_run", lambda self, command, log_path: 1)  # and `evolm report` fails
+    outcome = Runner(plan, report=True).run()
+    assert len(outcome.done) == 4 and outcome.report is None
+    assert list(outcome.failed) == ["report"] and "report.log" in outcome.failed["report"]
+
+
+def test_a_node_another_process_is_running_is_left_to_it(tmp_path, shards, synth_tiny):
+    """A Slurm job's `study node` holds its node's lock: a local `study run` beside it (its own lock is
+    another) starts nothing for that node, which would resume or overwrite the job's partial run."""
+    import fcntl
+
+    plan = planning.build(parse(study(tmp_path, shards, synth_tiny, grid())))
+    node = plan.nodes[0]
+    lock = plan.root / ".study" / "nodes" / f"{node.id}.lock"
+    lock.parent.mkdir(parents=True)
+    with open(lock, "a") as job:
+        fcntl.flock(job, fcntl.LOCK_EX)
+        error = Runner(plan, report=False).run_node(node)
+    assert error is not None and f"another process is running node {node.label}" in error
+    assert _trained(plan.root) == [] and not node.path.exists() and not node.path.with_name(node.path.name + ".partial").exists()
 
 
 def test_a_failed_sbatch_keeps_the_jobs_already_submitted_so_a_rerun_submits_only_the_rest(tmp_path, shards, synth_tiny,
@@ -269,6 +332,13 @@ def test_pretraining_flops_are_6nd_plus_attention(tmp_path, shards, synth_tiny):
     (lambda s: s.update(launch={"sft": {"config": "no/such.yaml"}}), "launch.sft.config no/such.yaml is not a file"),
     (lambda s: s["nodes"][0].update(launch={"processes": "eight"}), "(pt): launch.processes must be a whole number"),
     (lambda s: s["nodes"][0].update(slurm={"gpu": 8}), "(pt): slurm has unknown key 'gpu'"),
+    (lambda s: s.update(slurm={"pretrain": {"nodes": 0}}), "slurm.pretrain.nodes must be a positive whole number or a range"),
+    # one place per option: a grid's value silently over a branch's made one point of two
+    (lambda s: s["nodes"][0].update(branches=[{"tokens": "16K"}, {"tokens": "32K"}]), "'tokens' is set in both grid: and branches:"),
+    (lambda s: s["nodes"][0]["with"].update({"model": "4M"}), "'model' is set in both grid: and with:"),
+    (lambda s: s.update(out=5), "out: must be a folder's path, not 5"),
+    (lambda s: s.update(data={"synth": {"scale": "medium"}}), "data.synth.scale must be one of tiny, small, full, not 'medium'"),
+    (lambda s: s.update(data={"synth": {"scale": "tiny"}, "vocab": 0}), "data.vocab 0 is too small"),
     # each node's command lines parse, before the data or any ancestor is made
     (lambda s: s["nodes"][2]["with"].update({"rollout": 2}), "`evolm rl` command does not parse: No such option: --rollout"),
     (lambda s: s["nodes"][0]["with"].update({"global-batch": "eight"}), "Invalid value for '--global-batch'"),
@@ -449,10 +519,16 @@ def test_a_wsd_budget_sweep_is_one_stable_run_and_a_decay_branch_per_smaller_bud
 @pytest.mark.many_processes
 def test_launch_starts_a_stages_training_as_many_processes_and_keeps_the_nodes_identity(tmp_path, shards, synth_tiny, cli):
     """`launch: {pretrain: {processes: 2}}`: the pre-training node trains under torchrun as two processes
-    (its manifest says so); the node is the same node as without it (the global batch is the global batch)."""
+    (its manifest says so); the node is the same node as without it (the global batch is the global batch),
+    and so are its losses and weights: those of the same command in one process, its mid-run export too
+    (gathered and written once, by the main process)."""
+    import torch
+    from safetensors.torch import load_file
+
     from evolm.checkpoint import load_checkpoint
 
     nodes = grid()[:1]
+    nodes[0]["with"]["export-at"] = "3K"
     plain = planning.build(parse(study(tmp_path, shards, synth_tiny, nodes)))
     data = study(tmp_path, shards, synth_tiny, nodes, launch={"pretrain": {"processes": 2}})
     assert [n.id for n in planning.build(parse(data)).nodes] == [n.id for n in plain.nodes]
@@ -462,6 +538,20 @@ def test_launch_starts_a_stages_training_as_many_processes_and_keeps_the_nodes_i
     assert load_checkpoint(node.path).manifest.compute.processes == 2
     assert "torch.distributed.run --standalone --nproc_per_node 2 -m evolm pretrain" in \
         (tmp_path / "runs" / ".study" / "logs" / f"{node.label}.log").read_text()
+    args = Runner(plain, report=False).train_args(node)
+    one = tmp_path / "one"
+    assert cli(*args[:args.index("--out")], "--out", one).code == 0
+
+    def losses(path):
+        rows = [json.loads(line) for line in (path / "metrics.jsonl").read_text().splitlines()]
+        return [r[key] for r in rows for key in ("loss", "val_loss/pretrain") if key in r]
+
+    assert len(losses(one)) > 1 and losses(node.path) == pytest.approx(losses(one), abs=1e-4)
+    export = load_checkpoint(node.exports()[0]).manifest
+    assert (export.schedule.steps_done, export.schedule.completed, export.compute.processes) == (6, False, 2)
+    for a, b in ((one, node.path), (Path(f"{one}@3K"), node.exports()[0])):
+        a, b = load_file(a / "model.safetensors"), load_file(b / "model.safetensors")
+        assert a.keys() == b.keys() and all(torch.allclose(a[k], b[k], atol=1e-5) for k in a)
 
 
 def test_the_launch_command_on_slurm_gives_each_node_its_rank(tmp_path):

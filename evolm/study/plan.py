@@ -63,8 +63,9 @@ class Node:
     policies: list["Node"] = field(default_factory=list)  # an rm node's: the nodes that draw its samples
     scores: list["Node"] = field(default_factory=list)  # an rm node's: the nodes whose evaluations it scores
     # The synthetic data's id where its test sets are newer than the bytes the node trained on
-    # (evolm.synth.VERSION past TRAINING_VERSION): part of the evaluations' key, so the study evaluates
-    # a finished run again on the new test sets. None otherwise, which keeps the keys studies recorded.
+    # (evolm.synth.VERSION past TRAINING_VERSION), or prepared data's benchmarks path: part of the
+    # evaluations' key, so the study evaluates a finished run again on the new test sets. None otherwise,
+    # which keeps the keys studies recorded.
     test_data: str | None = None
 
     @property
@@ -135,6 +136,12 @@ class Plan:
         """Whether the data of this generator's version is made (its folder is that of the training bytes')."""
         return "synth" not in self.study.data or (self.root / STATE_DIR / f"data-{self.data_id}.done").is_file()
 
+    def check_data(self) -> None:
+        """Prepared data must exist before anything runs or is submitted (a plan needs none)."""
+        for key, value in self.study.data.get("prepared", {}).items():
+            if not Path(value).exists():
+                raise BadInput(f"The study's data.prepared.{key} {value} does not exist.")
+
     def resolve(self, value) -> str:
         """An option value with its data references (@math) replaced by paths."""
         return REF.sub(lambda m: self.data_paths[m.group(1)], _text(value))
@@ -149,6 +156,8 @@ def build(study: Study) -> Plan:
     training_data_id = _hash(_data_identity(study.data, training=True))[:12]
     data_paths = _data_paths(study, training_data_id)
     test_data = data_id if data_id != training_data_id else None
+    if "prepared" in study.data:  # what the evaluations read (their --benchmarks), in their key, not the nodes'
+        test_data = _hash({"benchmarks": study.data["written"]["benchmarks"]})[:12]
     nodes: list[Node] = []
     by_group: dict[str, list[Node]] = {}
     for group in study.groups:
@@ -216,8 +225,8 @@ def _reward_links(study: Study, group: Group, by_group: dict[str, list[Node]], a
 
 
 def _data_identity(data: dict, *, training: bool = False) -> dict:
-    """What makes the study's data what it is. Prepared data: its paths as written (they enter each
-    node's options). Synthetic data: the scale, seed and vocabulary, and the generator's version,
+    """What makes the study's data what it is. Prepared data: its paths as written (each node's
+    identity takes those of the references it reads: `_node`). Synthetic data: the scale, seed and vocabulary, and the generator's version,
     since a newer evolm may write other bytes for the same seed: its study makes its data again, and
     trains again instead of reusing runs made on the old data where the bytes training reads changed
     (`training`: the version of those, evolm.synth.TRAINING_VERSION)."""
@@ -308,11 +317,14 @@ def _node(study: Study, group: Group, point: dict, parent: Node | None, data_id:
           after: Node | None = None, policies: list[Node] | None = None, scores: list[Node] | None = None,
           test_data: str | None = None) -> Node:
     identity = {"stage": group.stage, "options": identity_options(group.stage, point),
-                "parent": parent.id if parent else None, "data": data_id,
-                **({"branch_of": after.id} if after is not None else {})}
+                "parent": parent.id if parent else None, **({"branch_of": after.id} if after is not None else {})}
     if group.reward is not None:  # an rm node: its samples make it, so who draws them, how and on what (not what it scores)
         identity["samples"] = {"policies": [p.id for p in policies or []], "draw": draw_options(study, group.reward),
                                "problems": list(group.reward.problems)}
+    # Prepared data: the paths of the references the node reads (its ancestors' are in their ids), so that
+    # pointing @benchmarks at newer test sets, or @pool at another file, retrains no node that does not read them.
+    written = study.data.get("written")
+    identity["data"] = data_id if written is None else {ref: written[ref] for ref in sorted(set(REF.findall(json.dumps(identity, sort_keys=True, default=str))))}
     node_id = _hash(identity)[:16]
     # nor in its folder's name, which the runner finds it by
     shown = {k: point[k] for k in varying if k in point and not operational(group.stage, k)}

@@ -6,11 +6,14 @@ ran is countable. A finished checkpoint is never trained again (its folder carri
 identity); an interrupted one is continued with --resume; evaluations reuse their finished results
 (`evolm eval` is idempotent). A node that fails blocks its descendants only; the other branches go
 on, and the run ends with a summary and exit code 1. Children die with the runner (Linux
-PDEATHSIG), so a killed runner leaves no training process behind to race its rerun.
+PDEATHSIG), and a launched stage's processes with their launcher (evolm.training.processes.die_with_launcher),
+so a killed runner leaves no training process behind to race its rerun.
 """
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import json
 import os
 import signal
@@ -29,24 +32,31 @@ from evolm.study import launch
 from evolm.study.eta import Eta
 from evolm.study.plan import DONE, STATE_DIR, Node, Plan, draw_options, estimated_seconds
 from evolm.study.spec import _text
+from evolm.training.processes import PR_SET_PDEATHSIG, libc_prctl
 
 
-def _prctl():
-    """libc's prctl, looked up here: the child may not import between fork and exec (the runner has threads)."""
-    try:
-        import ctypes
-
-        return ctypes.CDLL("libc.so.6", use_errno=True).prctl
-    except (OSError, AttributeError):
-        return None
-
-
-_PRCTL = _prctl()
+# libc's prctl, looked up here: the child may not import between fork and exec (the runner has threads)
+_PRCTL = libc_prctl()
 
 
 def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
     if _PRCTL is not None:
-        _PRCTL(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        _PRCTL(PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+@functools.cache
+def switches() -> frozenset[str]:
+    """The stage commands' `--x/--no-x` switches, by x. A study's `x: false` is passed as --no-x: left out,
+    a switch takes its default, which for --compile is automatic (on for long CUDA runs), not off. A
+    false plain flag is left out (its default is off). (`evolm eval` has no such switch.)"""
+    from evolm.options import flag_of, option_fields
+    from evolm.stages.lm_run import Overrides
+    from evolm.stages.rl import RLOptions
+    from evolm.stages.rm import RMOptions
+    from evolm.stages.sft import SFTOptions
+
+    return frozenset(flag_of(f)[len("--"):] for cls in (Overrides, SFTOptions, RLOptions, RMOptions)
+                     for f in option_fields(cls) if f.metadata.get("negatable"))
 
 
 @dataclass
@@ -111,7 +121,10 @@ class Runner:
         for key, value in options.items():
             if value is True:
                 flags.append(f"--{key}")
-            elif value is not False and value is not None:
+            elif value is False:
+                if key.replace("_", "-") in switches():
+                    flags.append(f"--no-{key}")
+            elif value is not None:
                 flags += [f"--{key}", self.plan.resolve(value)]
         return flags
 
@@ -217,7 +230,20 @@ class Runner:
                                   env={**os.environ, "PYTHONUNBUFFERED": "1"}).returncode
 
     def run_node(self, node: Node) -> str | None:
-        """Train (unless the checkpoint exists) and evaluate one node; the failing command, or None."""
+        """Train (unless the checkpoint exists) and evaluate one node; the failing command, or None. One
+        process at a time runs a node: the study's lock keeps a second `study run` off the folder, but not
+        a Slurm job's `study node` beside a local `study run` (which would resume, or with --overwrite
+        delete, the job's partial run), nor two jobs of one node."""
+        with contextlib.ExitStack() as held:
+            try:
+                held.enter_context(exclusive_lock(self.state_dir / "nodes" / f"{node.id}.lock",
+                                                  f"another process is running node {node.label} (a Slurm job of "
+                                                  "this study, or `evolm study node`); it was left to that one"))
+            except BadInput as exc:
+                return str(exc)
+            return self._run_node(node)
+
+    def _run_node(self, node: Node) -> str | None:
         logs = self.state_dir / "logs" / f"{node.label}.log"
         train_s = None
         if not (node.path / MANIFEST).is_file():
@@ -267,14 +293,8 @@ class Runner:
         return None
 
     # --- the loop -------------------------------------------------------------------------
-    def check_data(self) -> None:
-        """Prepared data must exist before anything runs (a plan needs none)."""
-        for key, value in self.plan.study.data.get("prepared", {}).items():
-            if not Path(value).exists():
-                raise BadInput(f"The study's data.prepared.{key} {value} does not exist.")
-
     def run(self) -> Outcome:
-        self.check_data()
+        self.plan.check_data()
         # Two runners on one folder would train the same nodes into the same folders (the second
         # resuming, or with --overwrite deleting, the first one's partial output).
         with exclusive_lock(self.state_dir / LOCK, busy_message(self.root)):
@@ -335,6 +355,8 @@ class Runner:
                 self._progress(len(finished), len(running), len(left), eta.seconds(left, trained))
         if self.report and outcome.done:
             outcome.report = self._report()
+            if outcome.report is None:  # the study's last step failed: its exit code says so, as a node's would
+                outcome.failed["report"] = f"evolm report failed (log: {self.state_dir / 'logs' / 'report.log'})"
         return outcome
 
     def _timed(self, node: Node) -> tuple[str | None, float]:
@@ -352,7 +374,7 @@ class Runner:
         logs = self.state_dir / "logs" / "report.log"
         code = self._run(self._evolm("report", self.root, "--out", out, "--overwrite"), logs)
         if code != 0:
-            log(f"warning: evolm report exited {code} (log: {logs})")
+            log(f"study: evolm report exited {code} (log: {logs})")
             return None
         return out
 

@@ -109,6 +109,7 @@ class SlurmExecutor:
                 *(["--reevaluate"] if self.reevaluate and what != "data" else [])]
 
     def submit(self) -> Submitted:
+        self.plan.check_data()  # as the local runner: refused before any job, not when the first one fails
         live_jobs()  # Slurm unreachable: refused before the folder is made
         with exclusive_lock(self.state_dir / LOCK, busy_message(self.plan.root)):  # one submitter: no job twice
             return self._submit()
@@ -165,7 +166,7 @@ def run_one(plan: Plan, what: str, *, reevaluate: bool = False) -> int:
 
     runner = Runner(plan, report=False, on_slurm=True, reevaluate=reevaluate)
     if what == "data":
-        runner.check_data()
+        plan.check_data()
         error = runner.prepare_data()
     else:
         node = _find(plan, what)

@@ -53,6 +53,7 @@ from evolm.study import launch
 STAGES = ("pretrain", "cpt", "sft", "rl", "rm")
 TRAINING_STAGES = STAGES[:4]  # what a node may start from (an rm node's checkpoint is a reward model)
 DATA_REFS = ("general", "math", "pool", "benchmarks")
+SLURM_NODES = re.compile(r"[1-9]\d*(-[1-9]\d*)?")
 REF = re.compile(r"@(" + "|".join(DATA_REFS) + r")\b")
 NAME = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
 # Options the runner sets itself: a node's output, its parent, and what restarts or replaces runs.
@@ -158,7 +159,10 @@ def parse(raw, path: Path | None = None) -> Study:
     nodes = top.get("nodes")
     if not isinstance(nodes, list) or not nodes:
         raise BadInput(f"{where} needs `nodes:`, a list of node groups.")
-    study = Study(name, Path(top.get("out") or f"runs/{name}"), data, evals, source=path,
+    out = top.get("out")
+    if out is not None and not (isinstance(out, str) and out.strip()):
+        raise BadInput(f"{where}: out: must be a folder's path, not {out!r}.")
+    study = Study(name, Path(out or f"runs/{name}"), data, evals, source=path,
                   slurm=_slurm(_mapping(top.get("slurm"), f"{where}: slurm"), where),
                   launch=_launch(_mapping(top.get("launch"), f"{where}: launch"), where))
     for i, entry in enumerate(nodes):
@@ -173,8 +177,15 @@ def _data(data: dict, where: str) -> dict:
     if "synth" in data:
         synth = _mapping(data["synth"], f"{where}: data.synth")
         _only(synth, {"scale", "seed"}, f"{where}: data.synth")
-        return {"synth": {"scale": str(synth.get("scale", "small")), "seed": _integer(synth.get("seed", 0), f"{where}: data.synth.seed")},
-                "vocab": _integer(data.get("vocab", 4096), f"{where}: data.vocab")}
+        from evolm.stages.data.synth import SCALES
+        from evolm.tokenizer import MIN_VOCAB
+
+        scale, vocab = str(synth.get("scale", "small")), _integer(data.get("vocab", 4096), f"{where}: data.vocab")
+        if scale not in SCALES:  # checked here, not when `evolm data synth` fails after the study has begun
+            raise BadInput(f"{where}: data.synth.scale must be one of {', '.join(SCALES)}, not {scale!r}.")
+        if vocab < MIN_VOCAB:
+            raise BadInput(f"{where}: data.vocab {vocab} is too small; byte-level BPE needs at least {MIN_VOCAB}.")
+        return {"synth": {"scale": scale, "seed": _integer(synth.get("seed", 0), f"{where}: data.synth.seed")}, "vocab": vocab}
     prepared = _mapping(data["prepared"], f"{where}: data.prepared")
     _only(prepared, set(DATA_REFS) | {"tokenizer"}, f"{where}: data.prepared")
     missing = sorted(set(DATA_REFS) - set(prepared))
@@ -227,6 +238,9 @@ def _sbatch_options(options, where: str) -> dict:
     for key, value in options.items():
         if isinstance(value, (dict, list)) or value is None:
             raise BadInput(f"{where}.{key} must be one value, not {value!r}.")
+        # the launch reads the node count (evolm.study.launch): sbatch's N or MIN-MAX
+        if key == "nodes" and (isinstance(value, bool) or not SLURM_NODES.fullmatch(str(value))):
+            raise BadInput(f"{where}.nodes must be a positive whole number or a range (2-4), not {value!r}.")
     return {str(k): v for k, v in options.items()}
 
 
@@ -265,6 +279,12 @@ def _group(entry: dict, study: Study, where: str) -> Group:
     points = []
     for branch in branches:
         branch = _options(branch, f"{where}: branches")
+        # one place per option: a key in two of them would be one's value silently over the other's (a grid's
+        # tokens over two branches' tokens made one point of the two)
+        for key in sorted(set(branch) | set(fixed)):
+            places = [place for place, keys in (("grid", axes), ("branches", branch), ("with", fixed)) if key in keys]
+            if len(places) > 1:
+                raise BadInput(f"{where}: {key!r} is set in both {places[0]}: and {places[1]}:; set it in one of them.")
         for combo in _product(axes):
             point = {**fixed, **branch, **combo}
             if point not in points:

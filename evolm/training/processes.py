@@ -191,6 +191,7 @@ def start_processes() -> None:
 
     if world_size() <= 1:
         return
+    die_with_launcher()
     # stdout carries only the command's result (see cli.common.results_only_on_stdout); DeepSpeed
     # announces its accelerator there when imported.
     with contextlib.redirect_stdout(sys.stderr):
@@ -200,6 +201,35 @@ def start_processes() -> None:
             import deepspeed.comm  # noqa: F401 - as above; DeepSpeed is optional
         except Exception:  # noqa: BLE001 - absent or broken: accelerate will not import it either
             pass
+
+
+def libc_prctl():
+    """libc's prctl, or None where there is none (not Linux)."""
+    try:
+        import ctypes
+
+        return ctypes.CDLL("libc.so.6", use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+
+
+PR_SET_PDEATHSIG = 1
+
+
+def die_with_launcher() -> None:
+    """A launched process ends when its launcher (torchrun, accelerate launch) does. torchrun starts each
+    process in a session of its own and ends them when it is asked to stop, but a launcher killed outright
+    (SIGKILL: as `evolm study run` has its children killed when it dies) left them training, writing into
+    the folder a rerun then resumes or overwrites. Linux only; elsewhere nothing changes."""
+    import signal
+
+    prctl = libc_prctl()
+    if prctl is None:
+        return
+    launcher = os.getppid()
+    prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != launcher:  # the launcher died before the request was in place
+        os.kill(os.getpid(), signal.SIGKILL)
 
 
 def _gloo_threads_alive() -> bool:
