@@ -46,6 +46,19 @@ CORE_LOCKS = _core_locks()
 
 _holding_the_cores = False  # this worker kept both cores from one `many_processes` test to the next
 
+# The files that take longest, longest first (seconds of one core, measured 2026-12-06): pytest-xdist hands
+# whole files to the two workers in collection order (`--dist loadfile --no-loadscope-reorder`, pyproject),
+# so these start first and the short files even out the end. xdist's own order (most tests first) left
+# test_study.py or test_wsd.py to one worker while the other had finished.
+LONGEST_FIRST = ("test_posttrain_launch.py", "test_study.py", "test_eval.py", "test_ppo.py", "test_pretrain.py",  # 131-86 s
+                 "test_bad_options.py", "test_wsd.py", "test_export.py", "test_report.py", "test_rl_reward.py",  # 80-30 s
+                 "test_vllm_plumbing.py", "test_rl.py", "test_prepare.py", "test_sft.py", "test_synth.py")  # 29-15 s
+
+
+def pytest_collection_modifyitems(config, items):
+    rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: the rest keep their order
+
 
 def _many_processes(item) -> bool:
     return item is not None and item.get_closest_marker("many_processes") is not None
@@ -53,35 +66,54 @@ def _many_processes(item) -> bool:
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_protocol(item, nextitem):
-    """A test marked `many_processes` has both cores to itself: its processes step in lockstep through
-    gloo collectives, and beside the other worker's test (three or four busy processes on two cores)
-    each collective waits for a descheduled peer: a two-process ZeRO-3 PPO run took 95 s so, 14 s alone.
-    A readers-writer lock (flock; fcntl has no fair queue, hence the turnstile a waiting writer holds so
-    that the other worker cannot keep it out) lets ordinary tests share the cores and these run alone.
-    A worker keeps the cores from one such test to the next one it runs: handed back between them, the
-    other worker starts a test that the next one then waits out (12 such tests, 5 of them in a row in one
-    file)."""
+    """A test marked `many_processes` has both cores to itself while it runs: its processes step in
+    lockstep through gloo collectives, and beside the other worker's test (three or four busy processes
+    on two cores) each collective waits for a descheduled peer: a two-process ZeRO-3 PPO run took 95 s
+    so, 14 s alone. A readers-writer lock (flock; fcntl has no fair queue, hence the turnstile a waiting
+    writer holds so that the other worker cannot keep it out) lets ordinary tests share the cores and
+    these run alone. Only the test's call is alone (`pytest_runtest_call`): its fixtures' setup, one
+    process (the one-process runs its launches are compared with, the models built once per run), is an
+    ordinary test's work, and under the lock it kept the other worker waiting (the first such test of a
+    run built them all). A worker keeps the cores from one such test to the next one it runs: handed back
+    between them, the other worker starts a test that the next one then waits out (12 such tests, 5 of
+    them in a row in one file)."""
     global _holding_the_cores
     if CORE_LOCKS is None:
         yield
         return
     turnstile, cores = CORE_LOCKS
-    alone = _many_processes(item)
-    if not (alone and _holding_the_cores):
-        fcntl.flock(turnstile, fcntl.LOCK_EX)
-        try:
-            if alone:
-                fcntl.flock(cores, fcntl.LOCK_EX)
-        finally:
-            fcntl.flock(turnstile, fcntl.LOCK_UN)
-        if not alone:
-            fcntl.flock(cores, fcntl.LOCK_SH)
+    if not _holding_the_cores:
+        _take(turnstile, cores, fcntl.LOCK_SH)
     try:
         yield
     finally:
-        _holding_the_cores = alone and _many_processes(nextitem)
+        _holding_the_cores = _holding_the_cores and _many_processes(item) and _many_processes(nextitem)
         if not _holding_the_cores:
             fcntl.flock(cores, fcntl.LOCK_UN)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_call(item):
+    global _holding_the_cores
+    if CORE_LOCKS is not None and _many_processes(item) and not _holding_the_cores:
+        turnstile, cores = CORE_LOCKS
+        fcntl.flock(cores, fcntl.LOCK_UN)  # the shared hold of its setup, given up for the whole
+        _take(turnstile, cores, fcntl.LOCK_EX)
+        _holding_the_cores = True
+    yield
+
+
+def _take(turnstile, cores, how) -> None:
+    """The cores, shared (LOCK_SH) or alone (LOCK_EX), through the turnstile: a worker waiting for them
+    alone holds it, so the other cannot start test after test and keep it out."""
+    fcntl.flock(turnstile, fcntl.LOCK_EX)
+    try:
+        if how == fcntl.LOCK_EX:
+            fcntl.flock(cores, fcntl.LOCK_EX)
+    finally:
+        fcntl.flock(turnstile, fcntl.LOCK_UN)
+    if how == fcntl.LOCK_SH:
+        fcntl.flock(cores, fcntl.LOCK_SH)
 
 
 class CliResult:

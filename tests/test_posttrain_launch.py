@@ -76,6 +76,9 @@ def test_two_process_sft_matches_one(base, synth_tiny, one_process_sft, tmp_path
 
 
 @pytest.mark.many_processes
+# Slow-marked (11-15 s with both cores): the launch configs' test below runs GRPO as two processes too,
+# under ZeRO-3 and FSDP, with the same assertions; SFT under torchrun stays in the default suite above.
+@pytest.mark.slow
 def test_two_process_rl_completes(sft_model, synth_tiny, tmp_path):
     _launch("rl", sft_model, "--data", synth_tiny / "pool" / "mathpool.jsonl", "--examples", "8", "--epochs", "1",
             "--prompts-per-step", "4", "--rollouts", "2", "--max-completion-length", "24", "--out", tmp_path / "rl")
@@ -108,7 +111,10 @@ def test_fsdp_launch_configs_shard_on_cpu_and_train_as_one_process(config, shard
 
 @pytest.mark.many_processes
 # zero2-1B is slow-marked (20 s), as PPO's: ZeRO-3's path (partitioned weights too) is the superset.
-@pytest.mark.parametrize("config", [pytest.param("zero2-1B", marks=pytest.mark.slow), "zero3-4B", "fsdp-1B"])
+# fsdp-1B too (22-30 s with both cores), for the default suite's time: it keeps FSDP2 on gloo through the
+# pre-training compile test below and PPO's launch test (the policy sharded, sampled and gathered).
+@pytest.mark.parametrize("config", [pytest.param("zero2-1B", marks=pytest.mark.slow), "zero3-4B",
+                                    pytest.param("fsdp-1B", marks=pytest.mark.slow)])
 def test_launch_configs_run_sft_and_rl_on_cpu_and_match_one_process(config, base, synth_tiny, one_process_sft, tmp_path):
     """The ZeRO and FSDP configs through `accelerate launch`, two CPU processes, SFT then GRPO: DeepSpeed
     runs ZeRO on its CPU accelerator (gloo), and FSDP2 runs on gloo (TRL's trainers keep the state

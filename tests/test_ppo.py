@@ -314,6 +314,9 @@ def _same_steps(one, two):
 
 
 @pytest.mark.many_processes
+# Slow-marked (12-14 s with both cores): the launch configs' test below makes the same assertions (the
+# losses and weights of one process) under ZeRO-3 and FSDP, whose data-parallel part this is.
+@pytest.mark.slow
 def test_two_processes_give_the_losses_of_one(drills, one_process_ppo, tmp_path):
     args = ["rl", str(drills / "sft"), "--data", str(drills / "drills.jsonl"), *PPO, *ONE_PER_MICRO_BATCH]
     done = subprocess.run([sys.executable, *torchrun(), "-m", "evolm", *args,

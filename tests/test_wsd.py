@@ -168,6 +168,7 @@ def test_branch_refusals(shards, tmp_path, cli):
         assert not (tmp_path / "b").exists()
 
 
+@pytest.mark.slow  # 16-23 s of a core (run with -m slow): the default suite stays under 10 minutes
 def test_a_failed_overwrite_keeps_the_finished_runs_branch_states(shards, tmp_path, cli):
     """An --overwrite rerun stages its branch states in OUT.branches.partial (where --branch-from finds
     them while it trains) and moves them to OUT.branches only once it has written OUT: killed first,
