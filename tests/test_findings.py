@@ -234,6 +234,14 @@ def test_replicates_scored_on_different_tasks_are_averaged_on_the_tasks_all_of_t
     assert effect.value == pytest.approx(0.08) and "(on the 1 tasks all were scored on; not SynthMathLevel2)" in effect.name
     # the seeds' spread over Level1 (+-2 points) and each side's evaluation error
     assert effect.se == pytest.approx(math.sqrt(0.01 ** 2 + 0.02 ** 2 + 0.01 ** 2))
+    # against a condition whose tasks are unknown (results written before they were kept), still named
+    cpt = sft(1000, 2.0, on_tasks({"SynthMathLevel1": 0.40}))
+    del cpt["_members"]
+    assert "(not SynthMathLevel2, which not every replicate was scored on)" in judge(4, [*no_cpt, cpt]).tests[0].effects[0].name
+    # seeds on disjoint tasks have no mean to compare: no task in common
+    apart = [sft(1000, 2.0, on_tasks({"SynthMathLevel1": 0.30}), domain=0, seed=0),
+             sft(1000, 2.0, on_tasks({"SynthMathLevel2": 0.90}), domain=0, seed=1)]
+    assert "no task in common" in judge(4, [*apart, sft(1000, 2.0, on_tasks({"SynthMathLevel1": 0.40}))]).tests[0].effects[0].name
 
 
 def test_f4_compares_the_base_without_cpt_with_each_cpt_setting():

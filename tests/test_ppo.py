@@ -315,7 +315,7 @@ def _same_steps(one, two):
 
 @pytest.mark.many_processes
 # Slow-marked (12-14 s with both cores): the launch configs' test below makes the same assertions (the
-# losses and weights of one process) under ZeRO-3 and FSDP, whose data-parallel part this is.
+# losses and weights of one process) under ZeRO-3, whose data-parallel part this is.
 @pytest.mark.slow
 def test_two_processes_give_the_losses_of_one(drills, one_process_ppo, tmp_path):
     args = ["rl", str(drills / "sft"), "--data", str(drills / "drills.jsonl"), *PPO, *ONE_PER_MICRO_BATCH]
@@ -331,8 +331,11 @@ def test_two_processes_give_the_losses_of_one(drills, one_process_ppo, tmp_path)
 @pytest.mark.many_processes
 # ZeRO-2 is slow-marked (about 20 s): the default suite keeps ZeRO-3, whose path (partitioned
 # weights, gathered for rollouts and the checkpoint) is the superset, and runs ZeRO-2 with SFT and GRPO.
+# fsdp-1B too (14-22 s with both cores), for the default suite's time: FSDP2 stays in it through the SFT
+# and GRPO launch test (tests/test_posttrain_launch.py) and the pre-training compile test.
 @pytest.mark.parametrize("config, parallelism", [pytest.param("zero2-1B", "DEEPSPEED", marks=pytest.mark.slow),
-                                                 ("zero3-4B", "DEEPSPEED"), ("fsdp-1B", "FSDP")])
+                                                 ("zero3-4B", "DEEPSPEED"),
+                                                 pytest.param("fsdp-1B", "FSDP", marks=pytest.mark.slow)])
 def test_launch_configs_train_the_policy_and_critic_as_one_process(config, parallelism, drills, one_process_ppo, tmp_path):
     """PPO through the shipped launch configs, two CPU processes, for real: the policy and its critic
     as one engine (ZeRO-2: sharded optimizer states; ZeRO-3: the weights too, loaded partitioned,

@@ -111,7 +111,8 @@ def test_every_training_loop_waits_as_long_for_its_processes(monkeypatch, tmp_pa
 # the process runs what `evolm` runs first in every process, says so and waits.
 LAUNCHER = """
 import os, subprocess, sys, time
-worker = subprocess.Popen([sys.executable, "-c", sys.argv[1]], env=dict(os.environ, WORLD_SIZE="2"), start_new_session=True)
+env = dict(os.environ, WORLD_SIZE=sys.argv[2], LOCAL_RANK="0", TORCHELASTIC_RUN_ID="test")
+worker = subprocess.Popen([sys.executable, "-c", sys.argv[1]], env=env, start_new_session=True)
 print(worker.pid, flush=True)
 time.sleep(120)
 """
@@ -142,13 +143,14 @@ def _gone(pid: int, within: float) -> bool:
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
-def test_a_launched_process_dies_with_its_launcher():
+@pytest.mark.parametrize("processes", ["2", "1"])  # one launched process too (accelerate launch of a config)
+def test_a_launched_process_dies_with_its_launcher(processes):
     """Its launcher killed outright (as a killed `evolm study run` has its children killed), a launched
     process ends too, instead of training on into the folder a rerun resumes."""
     import os
     import signal
 
-    launcher = subprocess.Popen([sys.executable, "-c", LAUNCHER, WORKER], stdout=subprocess.PIPE, text=True)
+    launcher = subprocess.Popen([sys.executable, "-c", LAUNCHER, WORKER, processes], stdout=subprocess.PIPE, text=True)
     worker = int(launcher.stdout.readline())
     try:
         assert launcher.stdout.readline().strip() == "ready"
@@ -156,5 +158,6 @@ def test_a_launched_process_dies_with_its_launcher():
         launcher.wait()
         assert _gone(worker, within=20), "the launched process outlived its launcher"
     finally:
-        if not _gone(worker, within=0):
-            os.kill(worker, signal.SIGKILL)
+        for pid in (worker, launcher.pid):
+            if not _gone(pid, within=0):
+                os.kill(pid, signal.SIGKILL)

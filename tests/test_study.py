@@ -114,6 +114,37 @@ def test_prepared_data_keys_a_node_by_the_paths_it_reads(tmp_path, shards, synth
     data["data"]["prepared"]["pool"] = str(tmp_path / "other-pool.jsonl")
     pool = planning.build(parse(data))
     assert [n.id == m.id for n, m in zip(pool.nodes, first.nodes)] == [True, False, False, False]
+    # what only an evaluation reads is in the evaluations' key too (a validation loss on @math)
+    data = study(tmp_path, shards, synth_tiny, grid())
+    data["evals"]["down"]["val-data"] = "@math"
+    before = planning.build(parse(data))
+    data["data"]["prepared"]["math"] = str(tmp_path / "other-math")
+    after = planning.build(parse(data))
+    assert [n.id for n in after.nodes] == [n.id for n in before.nodes]
+    assert [n.eval_key() == m.eval_key() for n, m in zip(after.nodes, before.nodes)] == [True, False, False, True]
+
+
+def test_a_study_made_before_prepared_data_was_keyed_by_reference_finds_its_nodes(tmp_path, shards, synth_tiny):
+    """Nodes made under the earlier ids (every prepared path in each) are found in their folders, not trained
+    again; once their evaluations are recorded under the new id, by that record."""
+    from evolm.study.plan import STATE_DIR
+
+    plan = planning.build(parse(study(tmp_path, shards, synth_tiny, grid())))
+    pt = plan.nodes[0]
+    # the id every node of this file had before: the one the earlier code computed (as written then, below)
+    written = plan.study.data["written"]
+    legacy = {"stage": "pretrain", "options": planning.identity_options("pretrain", pt.options), "parent": None,
+              "data": planning._hash(planning._data_identity(plan.study.data, training=True))[:12]}
+    assert pt.legacy_id == planning._hash(legacy)[:16] != pt.id and set(written) >= {"general", "benchmarks"}
+    old = plan.root / f"pt-1M-8K-{pt.legacy_id[:8]}"
+    old.mkdir(parents=True)
+    again = planning.build(parse(study(tmp_path, shards, synth_tiny, grid())))
+    assert again.nodes[0].path == old and again.nodes[1].parent.path == old
+    # recorded under its new id, it is found by that record whatever its name
+    old.rename(plan.root / "renamed")
+    (plan.root / STATE_DIR).mkdir()
+    (plan.root / STATE_DIR / f"{pt.id}.json").write_text(json.dumps({"node": "renamed", "evals": "x"}))
+    assert planning.build(parse(study(tmp_path, shards, synth_tiny, grid()))).nodes[0].path == plan.root / "renamed"
 
 
 def test_a_failed_report_fails_the_study_run(tmp_path, shards, synth_tiny, monkeypatch):
@@ -141,6 +172,14 @@ def test_a_node_another_process_is_running_is_left_to_it(tmp_path, shards, synth
         error = Runner(plan, report=False).run_node(node)
     assert error is not None and f"another process is running node {node.label}" in error
     assert _trained(plan.root) == [] and not node.path.exists() and not node.path.with_name(node.path.name + ".partial").exists()
+
+
+def test_a_branch_sets_an_option_over_with(tmp_path, shards, synth_tiny):
+    nodes = grid()[:1]
+    nodes[0]["with"]["lr"] = 0.003
+    nodes[0]["branches"] = [{}, {"lr": 0.001}]
+    plan = planning.build(parse(study(tmp_path, shards, synth_tiny, nodes)))
+    assert [n.options["lr"] for n in plan.nodes] == [0.003, 0.001]
 
 
 def test_a_failed_sbatch_keeps_the_jobs_already_submitted_so_a_rerun_submits_only_the_rest(tmp_path, shards, synth_tiny,
@@ -333,9 +372,10 @@ def test_pretraining_flops_are_6nd_plus_attention(tmp_path, shards, synth_tiny):
     (lambda s: s["nodes"][0].update(launch={"processes": "eight"}), "(pt): launch.processes must be a whole number"),
     (lambda s: s["nodes"][0].update(slurm={"gpu": 8}), "(pt): slurm has unknown key 'gpu'"),
     (lambda s: s.update(slurm={"pretrain": {"nodes": 0}}), "slurm.pretrain.nodes must be a positive whole number or a range"),
-    # one place per option: a grid's value silently over a branch's made one point of two
-    (lambda s: s["nodes"][0].update(branches=[{"tokens": "16K"}, {"tokens": "32K"}]), "'tokens' is set in both grid: and branches:"),
-    (lambda s: s["nodes"][0]["with"].update({"model": "4M"}), "'model' is set in both grid: and with:"),
+    # a grid axis in one place: the grid's value silently over a branch's made one point of two (a branch over
+    # with: is what a branch is for: test_a_branch_sets_an_option_over_with)
+    (lambda s: s["nodes"][0].update(branches=[{"tokens": "16K"}, {"tokens": "32K"}]), "'tokens' is a grid axis and set in branches: too"),
+    (lambda s: s["nodes"][0]["with"].update({"model": "4M"}), "'model' is a grid axis and set in with: too"),
     (lambda s: s.update(out=5), "out: must be a folder's path, not 5"),
     (lambda s: s.update(data={"synth": {"scale": "medium"}}), "data.synth.scale must be one of tiny, small, full, not 'medium'"),
     (lambda s: s.update(data={"synth": {"scale": "tiny"}, "vocab": 0}), "data.vocab 0 is too small"),
@@ -536,8 +576,10 @@ def test_launch_starts_a_stages_training_as_many_processes_and_keeps_the_nodes_i
     assert result.code == 0, result.err
     (node,) = plain.nodes
     assert load_checkpoint(node.path).manifest.compute.processes == 2
-    assert "torch.distributed.run --standalone --nproc_per_node 2 -m evolm pretrain" in \
-        (tmp_path / "runs" / ".study" / "logs" / f"{node.label}.log").read_text()
+    log_text = (tmp_path / "runs" / ".study" / "logs" / f"{node.label}.log").read_text()
+    assert "torch.distributed.run --standalone --nproc_per_node 2 -m evolm pretrain" in log_text
+    # every process returns the checkpoint, only the main one prints it; both freed gloo's threads before exiting
+    assert log_text.splitlines().count(str(node.path)) == 1 and "worker threads outlived the process group" not in log_text
     args = Runner(plain, report=False).train_args(node)
     one = tmp_path / "one"
     assert cli(*args[:args.index("--out")], "--out", one).code == 0

@@ -43,8 +43,11 @@ class Condition:
         if m is None or not members or not all(members):
             return m
         shared = {task: c for task, c in members[0].items() if all(each.get(task) == c for each in members)}
+        if not shared:  # replicates on disjoint tasks: a mean of theirs compares with nothing (no task in common)
+            m.parts, m.left_out = {}, frozenset(t for each in members for t in each)
+            return m
         parts = {task: self.measure(task_column) for task, task_column in shared.items()}
-        if not parts or None in parts.values():
+        if None in parts.values():
             return m
         if all(len(each) == len(shared) for each in members):
             m.parts = parts

@@ -255,8 +255,9 @@ def shared_tasks(coefs: dict[int, float], measures: list[Measure]) -> tuple[list
     (`Measure.left_out`; "" when none was); None when they share no task. Measures that are not means
     over known tasks as they are."""
     used = [measures[i] for i in coefs]
-    if any(m.parts is None for m in used):
-        return measures, ""
+    if any(m.parts is None for m in used):  # tasks unknown on one side: compared as they are, naming any left out
+        left_out = sorted(set().union(*(m.left_out for m in used)))
+        return measures, (f" (not {', '.join(left_out)}, which not every replicate was scored on)" if left_out else "")
     shared = set.intersection(*(set(m.parts) for m in used))
     if not shared:
         return None

@@ -58,7 +58,8 @@ def _by_base(c: Condition) -> tuple:
 
 
 def mean(c: Condition | None, column: str) -> float | None:
-    """A column's mean over the condition's replicates (those that have it)."""
+    """A column's mean over the condition's replicates (those that have it); a mean over tasks, over the
+    tasks all of them were scored on (`Condition.measure`)."""
     m = c.measure(column) if c is not None else None
     return None if m is None else m.value
 

@@ -67,6 +67,7 @@ class Node:
     # evaluations' key, so the study evaluates a finished run again on the new test sets. None otherwise,
     # which keeps the keys studies recorded.
     test_data: str | None = None
+    legacy_id: str = ""  # its id before prepared data was keyed by the references a node reads (its id where unchanged)
 
     @property
     def label(self) -> str:
@@ -156,8 +157,6 @@ def build(study: Study) -> Plan:
     training_data_id = _hash(_data_identity(study.data, training=True))[:12]
     data_paths = _data_paths(study, training_data_id)
     test_data = data_id if data_id != training_data_id else None
-    if "prepared" in study.data:  # what the evaluations read (their --benchmarks), in their key, not the nodes'
-        test_data = _hash({"benchmarks": study.data["written"]["benchmarks"]})[:12]
     nodes: list[Node] = []
     by_group: dict[str, list[Node]] = {}
     for group in study.groups:
@@ -321,33 +320,61 @@ def _node(study: Study, group: Group, point: dict, parent: Node | None, data_id:
     if group.reward is not None:  # an rm node: its samples make it, so who draws them, how and on what (not what it scores)
         identity["samples"] = {"policies": [p.id for p in policies or []], "draw": draw_options(study, group.reward),
                                "problems": list(group.reward.problems)}
+    evals = [(n, {**study.evals[n], **overrides}) for n, overrides in group.evals]
     # Prepared data: the paths of the references the node reads (its ancestors' are in their ids), so that
-    # pointing @benchmarks at newer test sets, or @pool at another file, retrains no node that does not read them.
-    written = study.data.get("written")
-    identity["data"] = data_id if written is None else {ref: written[ref] for ref in sorted(set(REF.findall(json.dumps(identity, sort_keys=True, default=str))))}
+    # pointing @benchmarks at newer test sets, or @pool at another file, retrains no node that does not read
+    # them; what its evaluations read (@benchmarks, a val-data: "@general"...) is in their key instead.
+    written, legacy_id = study.data.get("written"), None
+    if written is None:
+        identity["data"] = data_id
+    else:
+        # the identity before 2026-12-06 (every path; data_id is their hash), by which a node made then is found
+        legacy = {**identity, "data": data_id, "parent": parent.legacy_id if parent else None,
+                  **({"branch_of": after.legacy_id} if after is not None else {})}
+        if "samples" in identity:
+            legacy["samples"] = {**identity["samples"], "policies": [p.legacy_id for p in policies or []]}
+        legacy_id = _hash(legacy)[:16]
+        identity["data"] = {ref: written[ref] for ref in _refs(identity)}
+        test_data = _hash({ref: written[ref] for ref in {"benchmarks", *_refs(evals)}})[:12]
     node_id = _hash(identity)[:16]
     # nor in its folder's name, which the runner finds it by
     shown = {k: point[k] for k in varying if k in point and not operational(group.stage, k)}
     name = "-".join(p for p in (group.name, _slug(shown), node_id[:8]) if p)
-    evals = [(n, {**study.evals[n], **overrides}) for n, overrides in group.evals]
     model = _text(point["model"]) if "model" in point else (parent.model if parent else None)
-    node = Node(node_id, group.name, group.stage, point, parent, folder_of(study.out, name, node_id), evals, model, after=after,
-                reward=group.reward, policies=list(policies or []), scores=list(scores or []), test_data=test_data)
+    node = Node(node_id, group.name, group.stage, point, parent, folder_of(study.out, name, node_id, legacy_id), evals, model,
+                after=after, reward=group.reward, policies=list(policies or []), scores=list(scores or []), test_data=test_data,
+                legacy_id=legacy_id or node_id)
     node.flops, node.flops_exact = estimate_flops(node, study)
     return node
 
 
-def folder_of(out: Path, name: str, node_id: str) -> Path:
+def _refs(value) -> list[str]:
+    """The data references (@general, @pool...) anywhere in `value`, sorted."""
+    return sorted(set(REF.findall(json.dumps(value, sort_keys=True, default=str))))
+
+
+def folder_of(out: Path, name: str, node_id: str, legacy_id: str | None = None) -> Path:
     """A node's folder: `out/name`, or the folder an earlier version of the study file named it
     (a renamed group, an axis moved between grid: and with:), found by the id its name ends with,
-    so that such an edit retrains nothing."""
+    so that such an edit retrains nothing: the folder its evaluations were last recorded for, or one
+    whose name ends with its id, or with the id it had before prepared data was keyed by the
+    references a node reads (`legacy_id`)."""
     path = out / name
     if path.exists() or path.with_name(name + PARTIAL_SUFFIX).exists() or not out.is_dir():
         return path
-    suffix = f"-{node_id[:8]}"
-    earlier = {p.name.removesuffix(PARTIAL_SUFFIX) for p in out.iterdir()
-               if p.is_dir() and p.name.removesuffix(PARTIAL_SUFFIX).endswith(suffix)}
-    return out / earlier.pop() if len(earlier) == 1 else path
+    try:
+        recorded = out / json.loads((out / STATE_DIR / f"{node_id}.json").read_text())["node"]
+        if recorded.is_dir():
+            return recorded
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    for key in filter(None, (node_id, legacy_id)):
+        suffix = f"-{key[:8]}"
+        earlier = {p.name.removesuffix(PARTIAL_SUFFIX) for p in out.iterdir()
+                   if p.is_dir() and p.name.removesuffix(PARTIAL_SUFFIX).endswith(suffix)}
+        if len(earlier) == 1:
+            return out / earlier.pop()
+    return path
 
 
 def estimate_flops(node: Node, study: Study) -> tuple[float | None, bool]:

@@ -53,7 +53,7 @@ from evolm.study import launch
 STAGES = ("pretrain", "cpt", "sft", "rl", "rm")
 TRAINING_STAGES = STAGES[:4]  # what a node may start from (an rm node's checkpoint is a reward model)
 DATA_REFS = ("general", "math", "pool", "benchmarks")
-SLURM_NODES = re.compile(r"[1-9]\d*(-[1-9]\d*)?")
+SLURM_NODES = re.compile(r"[1-9]\d*(-[1-9]\d*)?(:[0-9,-]+)?")  # sbatch's N, MIN-MAX, or either :SIZES
 REF = re.compile(r"@(" + "|".join(DATA_REFS) + r")\b")
 NAME = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
 # Options the runner sets itself: a node's output, its parent, and what restarts or replaces runs.
@@ -279,12 +279,13 @@ def _group(entry: dict, study: Study, where: str) -> Group:
     points = []
     for branch in branches:
         branch = _options(branch, f"{where}: branches")
-        # one place per option: a key in two of them would be one's value silently over the other's (a grid's
-        # tokens over two branches' tokens made one point of the two)
-        for key in sorted(set(branch) | set(fixed)):
-            places = [place for place, keys in (("grid", axes), ("branches", branch), ("with", fixed)) if key in keys]
-            if len(places) > 1:
-                raise BadInput(f"{where}: {key!r} is set in both {places[0]}: and {places[1]}:; set it in one of them.")
+        # a grid axis is the option's values: also set in a branch or in with:, the grid's silently won (a
+        # grid's tokens over two branches' tokens made one point of the two). A branch over with: is what
+        # a branch is for.
+        clash = sorted(set(axes) & (set(branch) | set(fixed)))
+        if clash:
+            raise BadInput(f"{where}: {clash[0]!r} is a grid axis and set in {'branches' if clash[0] in branch else 'with'}: "
+                           "too; set it in one of them.")
         for combo in _product(axes):
             point = {**fixed, **branch, **combo}
             if point not in points:

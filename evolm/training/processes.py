@@ -189,9 +189,10 @@ def start_processes() -> None:
     import contextlib
     import sys
 
+    if launched():  # one launched process too (accelerate launch of a config with --num_processes 1)
+        die_with_launcher()
     if world_size() <= 1:
         return
-    die_with_launcher()
     # stdout carries only the command's result (see cli.common.results_only_on_stdout); DeepSpeed
     # announces its accelerator there when imported.
     with contextlib.redirect_stdout(sys.stderr):
@@ -214,6 +215,11 @@ def libc_prctl():
 
 
 PR_SET_PDEATHSIG = 1
+
+
+def launched() -> bool:
+    """Whether torchrun (or accelerate launch, srun through torchrun, which run it) started this process."""
+    return "TORCHELASTIC_RUN_ID" in os.environ or "LOCAL_RANK" in os.environ
 
 
 def die_with_launcher() -> None:
