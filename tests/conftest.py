@@ -46,11 +46,14 @@ CORE_LOCKS = _core_locks()
 
 _holding_the_cores = False  # this worker kept both cores from one `many_processes` test to the next
 
-# The files that take longest, longest first (seconds of one core, measured 2026-12-06): pytest-xdist hands
-# whole files to the two workers in collection order (`--dist loadfile --no-loadscope-reorder`, pyproject),
-# so these start first and the short files even out the end. xdist's own order (most tests first) left
-# test_study.py or test_wsd.py to one worker while the other had finished.
-LONGEST_FIRST = ("test_posttrain_launch.py", "test_study.py", "test_eval.py", "test_ppo.py", "test_pretrain.py",  # 131-86 s
+# The files that take longest, about longest first (seconds of one core, measured 2026-12-06): pytest-xdist
+# hands whole files to the two workers in collection order (`--dist loadfile --no-loadscope-reorder`,
+# pyproject), the first and third to one worker, the second and fourth to the other, so these start first
+# and the short files even out the end (xdist's own order, most tests first, left test_study.py or
+# test_wsd.py to one worker while the other had finished). test_posttrain_launch.py, whose
+# `many_processes` tests wait for the other worker's test in progress, comes third: first, it waited out
+# test_study.py's longest test (48 s) at the start.
+LONGEST_FIRST = ("test_study.py", "test_eval.py", "test_posttrain_launch.py", "test_ppo.py", "test_pretrain.py",  # 123-86 s
                  "test_bad_options.py", "test_wsd.py", "test_export.py", "test_report.py", "test_rl_reward.py",  # 80-30 s
                  "test_vllm_plumbing.py", "test_rl.py", "test_prepare.py", "test_sft.py", "test_synth.py")  # 29-15 s
 
