@@ -266,3 +266,26 @@ def test_trl_resume_without_a_checkpoint_starts_its_metrics_over(tmp_path, capsy
     start_run_dir(run_dir, record, resume=True)
     assert (run_dir / "metrics.jsonl").read_text() == ""
     assert f"warning: {run_dir} holds no resume state" in capsys.readouterr().err
+
+
+# Run in a process of its own: the test workers have torch imported already.
+_REFUSED_BEFORE_IMPORTS = """
+import sys
+from evolm.cli.main import main
+code = main(sys.argv[1:])
+print(code, *(name in sys.modules for name in ("torch", "transformers", "trl")))
+"""
+
+
+@pytest.mark.parametrize("stage", ["pretrain", "cpt", "sft", "rl"])
+def test_a_bad_option_is_refused_before_torch_or_trl_is_imported(stage, tmp_path):
+    """An out-of-range option is a sentence in half a second, not after the 3 s (pre-training) to 8 s (SFT,
+    importing TRL) the imports took before the options were checked."""
+    args = {"pretrain": ["--model", "1M", "--tokens", "8K", "--data", str(tmp_path)],
+            "cpt": [str(tmp_path), "--domain", f"{tmp_path}:1K"],
+            "sft": [str(tmp_path), "--data", str(tmp_path)], "rl": [str(tmp_path), "--data", str(tmp_path)]}[stage]
+    done = subprocess.run([sys.executable, "-c", _REFUSED_BEFORE_IMPORTS, stage, *args, "--lr", "-1", "--out", str(tmp_path / "out")],
+                          capture_output=True, text=True, timeout=120)
+    assert "--lr -1 is out of range" in done.stderr, done.stderr
+    assert done.stdout.split() == ["2", "False", "False", "False"]
+    assert not (tmp_path / "out").exists() and not (tmp_path / "out.partial").exists()

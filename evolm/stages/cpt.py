@@ -43,11 +43,11 @@ def parse_source(text: str, what: str) -> tuple[Path, int]:
 
 def run(*, parent: Path, domain: list[str], replay: list[str], out: Path, overrides: Overrides | None = None,
         resume: bool = False, overwrite: bool = False) -> Checkpoint:
+    overrides = overrides or Overrides()
+    overrides.check()  # every option, before anything is read or written (or torch imported: bad input is quick)
     import torch
     from transformers import AutoModelForCausalLM
 
-    overrides = overrides or Overrides()
-    overrides.check()  # every option, before anything is read or written
     report_to = check_report_to(overrides.report_to)
     quiet_transformers()
     if not domain:

