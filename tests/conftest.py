@@ -53,7 +53,7 @@ _holding_the_cores = False  # this worker kept both cores from one `many_process
 # test_wsd.py to one worker while the other had finished). test_posttrain_launch.py, whose
 # `many_processes` tests wait for the other worker's test in progress, comes third: first, it waited out
 # test_study.py's longest test (48 s) at the start.
-LONGEST_FIRST = ("test_study.py", "test_eval.py", "test_posttrain_launch.py", "test_ppo.py", "test_pretrain.py",  # 123-86 s
+LONGEST_FIRST = ("test_study.py", "test_eval.py", "test_posttrain_launch.py", "test_ppo.py", "test_pretrain.py",  # 131-86 s
                  "test_bad_options.py", "test_wsd.py", "test_export.py", "test_report.py", "test_rl_reward.py",  # 80-30 s
                  "test_vllm_plumbing.py", "test_rl.py", "test_prepare.py", "test_sft.py", "test_synth.py")  # 29-15 s
 

@@ -43,13 +43,14 @@ class Condition:
         if m is None or not members or not all(members):
             return m
         shared = {task: c for task, c in members[0].items() if all(each.get(task) == c for each in members)}
+        scored = frozenset().union(*members)  # the tasks any replicate was scored on
         if not shared:  # replicates on disjoint tasks: a mean of theirs compares with nothing (no task in common)
-            m.parts, m.left_out = {}, frozenset(t for each in members for t in each)
+            m.parts, m.left_out = {}, scored
             return m
         parts = {task: self.measure(task_column) for task, task_column in shared.items()}
         if None in parts.values():
             return m
-        if all(len(each) == len(shared) for each in members):
+        if len(scored) == len(shared):
             m.parts = parts
             return m
         # Replicates scored on different tasks: the mean of their means would mix tasks (one seed's mean
@@ -58,7 +59,7 @@ class Condition:
         items = {t: v for p in parts.values() for t, v in (p.items or {}).items()} if all(p.items for p in parts.values()) else None
         whole = Measure(m.value, m.se, m.replicates, items, parts, seed_groups=m.seed_groups)
         narrowed = on_tasks(whole, set(parts))
-        narrowed.parts, narrowed.left_out = parts, frozenset(t for each in members for t in each) - set(parts)
+        narrowed.parts, narrowed.left_out = parts, scored - set(parts)
         return narrowed
 
     def parent_checkpoints(self) -> frozenset:

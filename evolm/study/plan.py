@@ -63,9 +63,9 @@ class Node:
     policies: list["Node"] = field(default_factory=list)  # an rm node's: the nodes that draw its samples
     scores: list["Node"] = field(default_factory=list)  # an rm node's: the nodes whose evaluations it scores
     # The synthetic data's id where its test sets are newer than the bytes the node trained on
-    # (evolm.synth.VERSION past TRAINING_VERSION), or prepared data's benchmarks path: part of the
-    # evaluations' key, so the study evaluates a finished run again on the new test sets. None otherwise,
-    # which keeps the keys studies recorded.
+    # (evolm.synth.VERSION past TRAINING_VERSION), or the prepared paths its evaluations read (@benchmarks,
+    # and any reference in their options): part of the evaluations' key, so the study evaluates a finished
+    # run again on new test sets. None otherwise, which keeps the keys studies recorded.
     test_data: str | None = None
     legacy_id: str = ""  # its id before prepared data was keyed by the references a node reads (its id where unchanged)
 
@@ -114,12 +114,18 @@ class Node:
         return PARTIAL if partial.exists() else TO_RUN
 
 
-def recorded_evals(root: Path, node: Node) -> str | None:
-    marker = root / STATE_DIR / f"{node.id}.json"
+def recorded(root: Path, node_id: str, field_: str) -> str | None:
+    """A field of the record the runner writes once a node's evaluations are done (`.study/<id>.json`:
+    its folder's name, "node", and its evaluations' key, "evals"); None before."""
     try:
-        return json.loads(marker.read_text())["evals"]
-    except (OSError, ValueError, KeyError):
+        value = json.loads((root / STATE_DIR / f"{node_id}.json").read_text())[field_]
+    except (OSError, ValueError, KeyError, TypeError):
         return None
+    return value if isinstance(value, str) else None
+
+
+def recorded_evals(root: Path, node: Node) -> str | None:
+    return recorded(root, node.id, "evals")
 
 
 @dataclass
@@ -225,8 +231,9 @@ def _reward_links(study: Study, group: Group, by_group: dict[str, list[Node]], a
 
 def _data_identity(data: dict, *, training: bool = False) -> dict:
     """What makes the study's data what it is. Prepared data: its paths as written (each node's
-    identity takes those of the references it reads: `_node`). Synthetic data: the scale, seed and vocabulary, and the generator's version,
-    since a newer evolm may write other bytes for the same seed: its study makes its data again, and
+    identity takes those of the references it reads: `_node`). Synthetic data: the scale, seed and
+    vocabulary, and the generator's version, since a newer evolm may write other bytes for the same
+    seed: its study makes its data again, and
     trains again instead of reusing runs made on the old data where the bytes training reads changed
     (`training`: the version of those, evolm.synth.TRAINING_VERSION)."""
     identity = {k: v for k, v in data.items() if k != "prepared"}
@@ -362,18 +369,14 @@ def folder_of(out: Path, name: str, node_id: str, legacy_id: str | None = None) 
     path = out / name
     if path.exists() or path.with_name(name + PARTIAL_SUFFIX).exists() or not out.is_dir():
         return path
-    try:
-        recorded = out / json.loads((out / STATE_DIR / f"{node_id}.json").read_text())["node"]
-        if recorded.is_dir():
-            return recorded
-    except (OSError, ValueError, KeyError, TypeError):
-        pass
+    known = recorded(out, node_id, "node")
+    if known is not None and (out / known).is_dir():
+        return out / known
+    names = {p.name.removesuffix(PARTIAL_SUFFIX) for p in out.iterdir() if p.is_dir()}
     for key in filter(None, (node_id, legacy_id)):
-        suffix = f"-{key[:8]}"
-        earlier = {p.name.removesuffix(PARTIAL_SUFFIX) for p in out.iterdir()
-                   if p.is_dir() and p.name.removesuffix(PARTIAL_SUFFIX).endswith(suffix)}
+        earlier = [n for n in names if n.endswith(f"-{key[:8]}")]
         if len(earlier) == 1:
-            return out / earlier.pop()
+            return out / earlier[0]
     return path
 
 

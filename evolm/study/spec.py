@@ -238,7 +238,7 @@ def _sbatch_options(options, where: str) -> dict:
     for key, value in options.items():
         if isinstance(value, (dict, list)) or value is None:
             raise BadInput(f"{where}.{key} must be one value, not {value!r}.")
-        # the launch reads the node count (evolm.study.launch): sbatch's N or MIN-MAX
+        # the launch reads the node count (evolm.study.launch): sbatch's N or MIN-MAX, either with :SIZES
         if key == "nodes" and (isinstance(value, bool) or not SLURM_NODES.fullmatch(str(value))):
             raise BadInput(f"{where}.nodes must be a positive whole number or a range (2-4), not {value!r}.")
     return {str(k): v for k, v in options.items()}
