@@ -754,3 +754,19 @@ def test_report_writes_the_findings_section_and_json(tmp_path, cli):
     assert rows["1M-400KT"]["up:SynthClozeMath:se"] == 0.01 and rows["1M-400KT"]["findings"] == "F1,F3"
     sft2 = rows["1M-400KT-60+240KT-1Kep2"]
     assert sft2["SynthCode:pass@1:se"] == 0.01 and sft2["synth-id:pass@1:se"] == pytest.approx(math.sqrt(2) * 0.01 / 2)
+
+
+def test_a_table_marks_a_mean_over_replicates_scored_on_different_tasks():
+    """The table row of two seeds scored on Level1 + Level2 and on Level1 alone is their Level1 mean (32%),
+    marked, with the mark explained; a row whose seeds share their tasks is not marked."""
+    from evolm.report.tables import NARROWED, NARROWED_NOTE, note_narrowed, posttrained_table
+
+    narrowed = [sft(1000, 2.0, on_tasks({"SynthMathLevel1": 0.30, "SynthMathLevel2": 0.90}), domain=0, seed=0),
+                sft(1000, 2.0, on_tasks({"SynthMathLevel1": 0.34}), domain=0, seed=1)]
+    table = posttrained_table(narrowed)
+    note_narrowed(table)
+    assert table.rows[0][3] == f"32.0{NARROWED}" and NARROWED_NOTE in table.notes
+    shared = [sft(1000, 2.0, on_tasks({"SynthMathLevel1": 0.30}), domain=0, seed=s) for s in (0, 1)]
+    table = posttrained_table(shared)
+    note_narrowed(table)
+    assert table.rows[0][3] == "30.0" and NARROWED_NOTE not in table.notes

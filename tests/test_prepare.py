@@ -324,6 +324,13 @@ def test_a_hub_source_records_the_commit_it_read_and_a_revision_is_another_sourc
     assert cli(*args, "--revision", "v1", "--out", tmp_path / "v1").code == 0 and asked == [None, "v1"]
     source = json.loads((tmp_path / "v1" / "shards.json").read_text())["source"]
     assert source["revision"] == "v1" and source["commit"] == "sha-of-v1"
+    again = cli(*args, "--out", tmp_path / "now")
+    assert again.code == 0 and "already holds these shards" in again.err and "note:" not in again.err
+    monkeypatch.setattr(huggingface_hub.HfApi, "dataset_info",
+                        lambda self, repo, revision=None: types.SimpleNamespace(sha=f"newer-{revision or 'main'}"))
+    moved = cli(*args, "--out", tmp_path / "now")  # reused, but the user learns the hub moved on
+    assert moved.code == 0 and "hold commit sha-of-main of HuggingFaceTB/finemath, and the hub serves commit newer-main" in moved.err
+    assert asked == [None, "v1"] and json.loads((tmp_path / "now" / "shards.json").read_text())["source"]["commit"] == "sha-of-main"
 
 
 def test_tokenizer_command_errors(cli, tmp_path, general):

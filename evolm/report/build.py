@@ -143,6 +143,8 @@ def build_report(runs_dir: Path, out: Path, *, overwrite: bool = False) -> dict:
     found = findings.evaluate(rows)
     findings.mark_rows(rows, found)
     present = [t for _, answers in questions for t in answers if t is not None]
+    for table in present:
+        tables.note_narrowed(table)
     missing = [question for question, answers in questions if not any(t is not None for t in answers)]
     with atomic_dir(Path(out), overwrite=overwrite) as tmp:
         (tmp / "plots").mkdir()

@@ -64,8 +64,26 @@ def mean(c: Condition | None, column: str) -> float | None:
     return None if m is None else m.value
 
 
+NARROWED = "†"
+NARROWED_NOTE = (f"{NARROWED} The row's replicates were scored on different tasks: the mean over the tasks all of them "
+                 "were scored on, or, with no task in common, a mean of means over different tasks (the warnings name them).")
+
+
+def pct_mean(c: Condition | None, column: str) -> str:
+    """`mean` as a percentage cell, marked where the replicates were scored on different tasks (a
+    mean that is not over the tasks its column names, `Measure.left_out`)."""
+    m = c.measure(column) if c is not None else None
+    return "–" if m is None else pct(m.value) + (NARROWED if m.left_out else "")
+
+
+def note_narrowed(table: Table) -> None:
+    """Explain the mark wherever a cell of the table carries it."""
+    if any(isinstance(v, str) and v.endswith(NARROWED) for row in table.rows for v in row):
+        table.notes.append(NARROWED_NOTE)
+
+
 def _downstream_cells(c: Condition, metrics=DOWNSTREAM) -> list[str]:
-    return [pct(mean(c, f"{group}:{metric}")) if group else "–" for group in c.groups() for metric, _ in metrics]
+    return [pct_mean(c, f"{group}:{metric}") if group else "–" for group in c.groups() for metric, _ in metrics]
 
 
 def _downstream_columns() -> list[str]:
@@ -153,8 +171,8 @@ def cpt_table(rows: list[dict]) -> Table | None:
             val = mean(c, "train_val_loss")
         table.rows.append([
             with_settings(c.parent.get("signature"), c.parent.label) if c.parent else c.get("parent"), count(domain), count(replay), f"{replay / (domain + replay):.0%}" if domain + replay else "–",
-            pct(up), "–" if change is None else f"{100 * change:+.1f}", num(val),
-            pct(mean(child, f"{id_group}:pass@1")) if id_group else "–", pct(mean(child, f"{ood_group}:pass@1")) if ood_group else "–",
+            pct_mean(c, "upstream_avg"), "–" if change is None else f"{100 * change:+.1f}", num(val),
+            pct_mean(child, f"{id_group}:pass@1") if id_group else "–", pct_mean(child, f"{ood_group}:pass@1") if ood_group else "–",
             f"{len(c.rows)} ({c.seeds_text()})" if len(c.rows) > 1 else "1",
         ])
     table.notes.append("Forgetting: the change of the upstream average against the parent, and the validation loss on the "

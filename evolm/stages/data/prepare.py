@@ -72,6 +72,7 @@ def prepare(
     existing = _existing_manifest(out)
     if existing is not None and existing.get("inputs_fingerprint") == inputs_fingerprint and not overwrite:
         log(f"{out} already holds these shards (same source, tokenizer and settings); nothing to do.")
+        _say_if_the_hub_moved(source, existing)
         return PrepareResult(out, existing, reused=True)
     check_output_dir(out, overwrite=overwrite)
     partial = partial_dir(out)
@@ -176,6 +177,17 @@ def _after_stop(partial: Path) -> str:
         shutil.rmtree(partial, ignore_errors=True)
         return f"nothing was kept (no progress was saved yet; it is saved every {SAVE_SECONDS:.0f} s)"
     return f"{partial} kept ({_kept(saved)}): rerun with --resume to continue"
+
+
+def _say_if_the_hub_moved(source: TextSource, manifest: dict) -> None:
+    """An unpinned hub source is keyed by its name, not its commit (a key that asked the hub would make
+    shards unusable offline), so shards of an older snapshot are reused: say so where the hub now serves
+    another commit, and how to read it."""
+    held = manifest.get("source", {}).get("commit")
+    now = source.snapshot().get("commit") if held and source.is_hub and not source.revision else None
+    if now and now != held:
+        log(f"note: these shards hold commit {held} of {source.hub_name}, and the hub serves commit {now} now; "
+            "pass --overwrite to prepare them from it (or --revision to pin one).")
 
 
 def _existing_manifest(out: Path) -> dict | None:
