@@ -123,23 +123,58 @@ class TransformersBackend(Backend):
         return results
 
     def _batch(self, ids: list[list[int]], prompts: list[str], do_sample: bool, n: int, context: int, d: Decoding) -> list[str]:
-        room = context - max(len(x) for x in ids)
-        if room <= 0:  # a prompt that fills the context has no room for an answer
-            return [""] * (len(ids) * n)
+        """Completions of a batch, n per prompt. Each prompt gets its own room, as vLLM gives it:
+        min(max_new_tokens, context - its length), and none when it fills the context. A batch runs for
+        its shortest prompt's room and cuts each completion to its own; a longer prompt past its room
+        needs positions past the context, which a model with a learned position table may not have, so
+        such prompts go in a later batch of their own (`position_limit`)."""
+        rooms = [min(d.max_new_tokens, context - len(x)) for x in ids]
+        texts = [[""] * n for _ in ids]
+        live = [i for i, room in enumerate(rooms) if room > 0]
+        limit = position_limit(self.model)
+        while live:
+            steps = max(rooms[i] for i in live)
+            group = [i for i in live if limit is None or len(ids[i]) + steps <= limit]  # holds the shortest prompt
+            done = self._generate([ids[i] for i in group], prompts[group[0]], do_sample, n, steps, d)
+            for j, i in enumerate(group):
+                texts[i] = [cut_at_stop(self.tokenizer.decode(t[:rooms[i]], skip_special_tokens=True), d.stop)
+                            for t in done[j * n:(j + 1) * n]]
+            live = [i for i in live if i not in group]
+        return [t for row in texts for t in row]
+
+    def _generate(self, ids: list[list[int]], first_prompt: str, do_sample: bool, n: int, steps: int, d: Decoding) -> list[list[int]]:
+        """The tokens generated after each prompt (n rows per prompt), left-padded in one batch."""
         pad = self.tokenizer.pad_token_id
         width = max(len(x) for x in ids)
         input_ids = torch.tensor([[pad] * (width - len(x)) + x for x in ids], device=self.model.device)
         attention = torch.tensor([[0] * (width - len(x)) + [1] * len(x) for x in ids], device=self.model.device)
-        torch.manual_seed(prompt_seed(d.seed, prompts[0]))
+        torch.manual_seed(prompt_seed(d.seed, first_prompt))
         sampling = dict(do_sample=True, temperature=d.temperature, top_p=d.top_p, top_k=None, num_return_sequences=n) if do_sample \
             else dict(do_sample=False, temperature=None, top_p=None, top_k=None)
         generated = self.model.generate(
-            input_ids=input_ids, attention_mask=attention, max_new_tokens=min(d.max_new_tokens, room),
-            repetition_penalty=d.repetition_penalty, pad_token_id=pad, eos_token_id=self.tokenizer.eos_token_id,
+            input_ids=input_ids, attention_mask=attention, max_new_tokens=min(d.max_new_tokens, steps),
+            repetition_penalty=d.repetition_penalty, pad_token_id=pad, eos_token_id=eos_ids(self.model, self.tokenizer),
             stop_strings=list(d.stop) or None, tokenizer=self.tokenizer, **sampling,
         )
-        texts = self.tokenizer.batch_decode(generated[:, width:], skip_special_tokens=True)
-        return [cut_at_stop(t, d.stop) for t in texts]
+        return generated[:, width:].tolist()
+
+
+def eos_ids(model, tokenizer) -> list[int]:
+    """The tokens that end a completion: the tokenizer's EOS and those of the model's generation config
+    (a chat model's end of turn, such as Llama-3-Instruct's <|eot_id|>), as vLLM stops at both; passing
+    the tokenizer's alone to `generate` would replace the config's."""
+    configured = getattr(getattr(model, "generation_config", None), "eos_token_id", None)
+    ids = [tokenizer.eos_token_id, *(configured if isinstance(configured, (list, tuple)) else [configured])]
+    return list(dict.fromkeys(i for i in ids if i is not None))
+
+
+def position_limit(model) -> int | None:
+    """The positions a model can compute at all: any, with rotary embeddings (computed per position,
+    as in every evolm preset and most current models), else its learned table's size (GPT-2's)."""
+    config = model.config
+    if any(getattr(config, name, None) for name in ("rope_parameters", "rope_theta", "rope_scaling")):
+        return None
+    return getattr(config, "max_position_embeddings", None)
 
 
 def vllm_installed() -> bool:

@@ -1,0 +1,50 @@
+"""The transformers generation backend: what one prompt gets does not depend on what shares its batch."""
+
+import torch
+
+from evolm.eval.generate import Decoding, TransformersBackend, eos_ids
+from evolm.eval.loading import load_model, load_tokenizer
+
+SHORT, MIDDLE, LONG = "What is 2 plus 3?", "word " * 20, "word " * 200
+
+
+def _backend(model, tokenizer):
+    return TransformersBackend(model, tokenizer, batch_size=8)
+
+
+def test_each_prompt_gets_its_own_room_whatever_shares_its_batch(sft_model):
+    """A 64-token context and room for 40 new tokens: the short prompt's completion is the same alone as
+    beside a 52-token prompt (which leaves 12 tokens of room) or one that fills the context; those get
+    their own room, and none."""
+    tokenizer, model = load_tokenizer(str(sft_model), need_template=True), load_model(str(sft_model))
+    backend = _backend(model, tokenizer)
+    decoding = Decoding(max_new_tokens=40, context=64, repetition_penalty=1.0)
+    alone = [backend.generate([p], decoding)[0] for p in (SHORT, MIDDLE)]
+    together = backend.generate([SHORT, MIDDLE, LONG], decoding)
+    assert together == [*alone, [""]]
+    assert len(tokenizer(alone[0][0])["input_ids"]) > 12  # more than the longer prompt's room: it was not cut to it
+    sampled = Decoding(greedy=False, samples=2, max_new_tokens=40, context=64)
+    assert [len(c) for c in backend.generate([SHORT, MIDDLE], sampled)] == [2, 2]
+
+
+def test_a_model_with_a_learned_position_table_never_runs_past_it(sft_model):
+    """GPT-2 has 64 learned positions here: the longer prompt, which would pass them while the batch runs
+    for the short one's room, is generated in a batch of its own, as it would be alone."""
+    from transformers import GPT2Config, GPT2LMHeadModel
+
+    tokenizer = load_tokenizer(str(sft_model), need_template=True)
+    torch.manual_seed(0)
+    model = GPT2LMHeadModel(GPT2Config(vocab_size=len(tokenizer), n_positions=64, n_embd=32, n_layer=1, n_head=2,
+                                       eos_token_id=tokenizer.eos_token_id, bos_token_id=tokenizer.eos_token_id)).eval()
+    backend = _backend(model, tokenizer)
+    decoding = Decoding(max_new_tokens=40, context=64, repetition_penalty=1.0, stop=())
+    alone = [backend.generate([p], decoding)[0] for p in (SHORT, MIDDLE)]
+    assert backend.generate([SHORT, MIDDLE], decoding) == alone
+
+
+def test_a_completion_ends_at_the_tokenizers_eos_and_at_the_models_end_of_turn(sft_model):
+    tokenizer, model = load_tokenizer(str(sft_model), need_template=True), load_model(str(sft_model))
+    model.generation_config.eos_token_id = [7, tokenizer.eos_token_id]
+    assert eos_ids(model, tokenizer) == [tokenizer.eos_token_id, 7]
+    model.generation_config.eos_token_id = None
+    assert eos_ids(model, tokenizer) == [tokenizer.eos_token_id]
