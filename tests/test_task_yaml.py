@@ -71,3 +71,26 @@ def test_bad_task_yamls_are_one_sentence_and_exit_2(tmp_path, cli):
         result = cli("eval", "--responses", responses, "--suite", "A", "--tasks", path)
         assert result.code == 2 and message in result.err, (label, result.err)
         assert len(result.err.strip().splitlines()) == 1, (label, result.err)
+
+
+def test_a_test_file_with_a_repeated_id_or_no_gold_is_refused_before_any_work(tmp_path, cli, sft_model, synth_tiny):
+    """A repeated id would make two problems one record, a row without gold would be graded wrong whatever
+    the answer: both are refused, by an evaluation before the model is loaded and by grade-only; so are
+    responses with a different number of completions per problem (pass@K is over one K)."""
+    responses = tmp_path / "r.jsonl"
+    responses.write_text(json.dumps({"id": "mine-0", "completions": ["\\boxed{5}", "5"]}) + "\n"
+                         + json.dumps({"id": "mine-1", "completions": ["\\boxed{3}"]}) + "\n")
+    uneven = cli("eval", "--responses", responses, "--suite", "MyArith", "--tasks", _task_set(tmp_path / "ok"))
+    assert uneven.code == 2 and "line 2 has 1 completions, and the first line 2" in uneven.err
+    responses.write_text(json.dumps({"id": "mine-0", "completions": ["\\boxed{5}"]}) + "\n")
+    bad_rows = {"repeated": ([ROWS[0], {**ROWS[1], "id": "mine-0"}], "line 2 has a missing or repeated id 'mine-0'"),
+                "no gold": ([ROWS[0], {"id": "mine-1", "problem": "What is 1 + 1?"}], "line 2 has no gold answer")}
+    for label, (rows, message) in bad_rows.items():
+        path = _task_set(tmp_path / label)
+        (path.parent / "MyArith.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+        graded = cli("eval", "--responses", responses, "--suite", "MyArith", "--tasks", path)
+        evaluated = cli("eval", sft_model, "--suite", "SynthMathBasic1,MyArith", "--tasks", path,
+                        "--benchmarks", synth_tiny, "--out", tmp_path / "e")
+        for result in (graded, evaluated):
+            assert result.code == 2 and message in result.err and len(result.err.strip().splitlines()) == 1, (label, result.err)
+        assert not (tmp_path / "e").exists() and not (path.parent / "MyArith.graded.jsonl").exists()

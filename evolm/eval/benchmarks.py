@@ -24,15 +24,16 @@ FIELDS = ("id", "problem", "gt_solution", "gt_answer")
 MANIFEST = "benchmarks.json"
 
 
-def validate_file(path: Path, grader: Grader) -> int:
-    """Check one benchmark file line by line; return its row count or raise BadInput naming the line."""
+def validate_file(path: Path, grader: Grader, fields: tuple[str, ...] = FIELDS) -> int:
+    """Check one benchmark file line by line (`fields` present, a problem, an id not seen before, a gold
+    answer); return its row count or raise BadInput naming the line."""
     seen: set[str] = set()
     rows = 0
     for number, row in read_jsonl(path):
         where = f"{path} line {number}"
         if not isinstance(row, dict):
             raise BadInput(f"{where} is not a JSON object.")
-        missing = [f for f in FIELDS if f not in row]
+        missing = [f for f in fields if f not in row]
         if missing:
             raise BadInput(f"{where} lacks the field(s) {', '.join(missing)}.")
         if not isinstance(row["problem"], str) or not row["problem"].strip():

@@ -26,6 +26,7 @@ def read_responses(path: Path, task: Task) -> list[tuple[dict, list[str]]]:
     """(test row, completions) for each response line, in the response file's order."""
     if not Path(path).is_file():
         raise BadInput(f"Responses file {path} does not exist.")
+    task.check()
     rows = {row["id"]: row for row in task.rows()}
     pairs, seen = [], set()
     for number, line in read_jsonl(path):
@@ -39,6 +40,9 @@ def read_responses(path: Path, task: Task) -> list[tuple[dict, list[str]]]:
             raise BadInput(f"{where} has id {line['id']!r}, which {task.path.name} does not contain.")
         if line["id"] in seen:
             raise BadInput(f"{where} repeats id {line['id']!r}.")
+        if pairs and len(completions) != len(pairs[0][1]):  # pass@K and maj@K are over one K
+            raise BadInput(f"{where} has {len(completions)} completions, and the first line {len(pairs[0][1])}; "
+                           "every problem needs as many.")
         seen.add(line["id"])
         pairs.append((rows[line["id"]], completions))
     if not pairs:

@@ -99,6 +99,8 @@ def run(model_spec: str, options: EvalOptions) -> tuple[Path, dict]:
     tasks = []
     if downstream_names:
         tasks = [registry.task(name, benchmarks) for name in downstream_names]  # every file exists, before any work
+        for task in tasks:  # and holds test rows
+            task.check()
         from evolm.eval.loading import load_tokenizer
 
         tokenizer = load_tokenizer(model_spec, need_template=True)

@@ -106,6 +106,13 @@ class Task:
             raise BadInput(f"{self.path} holds no rows.")
         return rows
 
+    def check(self) -> int:
+        """Refuse a test file with a row that is not a test row, a repeated id (its records would be one)
+        or no gold answer (graded wrong whatever the answer), naming the line; its row count."""
+        from evolm.eval.benchmarks import validate_file
+
+        return validate_file(self.path, self.grader, fields=("id", "problem"))
+
     def sha256(self) -> str:
         return sha256_file(self.path)
 
