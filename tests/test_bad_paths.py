@@ -44,3 +44,35 @@ def test_a_hub_model_offline_is_refused_at_once(tmp_path, cli, monkeypatch):
     result = cli("eval", "evolm-tests/no-such-model", "--suite", "upstream", "--limit", "5", "--out", out)
     assert result.code == 2 and "evolm-tests/no-such-model is not in the local Hugging Face cache" in result.err, result.err
     assert time.monotonic() - started < 30 and not out.exists()  # no retries against an unreachable hub
+
+
+def test_an_output_that_is_the_runs_own_input_is_refused_and_the_input_kept(tmp_path, cli, base, shards, synth_tiny):
+    """`--out` naming the parent, shards the run reads, or a folder holding or inside one: with --overwrite,
+    the final rename over OUT would have deleted what the run read (the parent replaced by its child)."""
+    import shutil
+
+    from evolm.fsutil import sha256_file
+
+    def fingerprint(folder):
+        return sorted((str(p.relative_to(folder)), sha256_file(p)) for p in folder.rglob("*") if p.is_file())
+
+    # copies: were the refusal gone, these runs would replace what they name
+    base, shards = shutil.copytree(base, tmp_path / "runs" / "base"), shutil.copytree(shards, tmp_path / "shards")
+    pool = tmp_path / "data" / "pool.jsonl"
+    pool.parent.mkdir()
+    shutil.copy(next((synth_tiny / "pool").glob("*.jsonl")), pool)
+    kept = {path: fingerprint(path) for path in (base, shards, pool.parent)}
+    domain = f"{shards}:4K"
+    refused = {
+        "parent": ("cpt", base, "--domain", domain, "--out", base, "the parent"),
+        "shards": ("cpt", base, "--domain", domain, "--out", shards, "the domain shards 1"),
+        "holds the parent": ("cpt", base, "--domain", domain, "--out", base.parent, "the parent"),
+        "inside the parent": ("cpt", base, "--domain", domain, "--out", base / "child", "the parent"),
+        "pre-training data": ("pretrain", "--model", "1M", "--tokens", "4K", "--data", shards, "--out", shards, "the shards"),
+        "sft data": ("sft", base, "--data", pool, "--examples", "4", "--out", pool.parent, "the data"),
+    }
+    for label, (*args, what) in refused.items():
+        result = cli(*args, "--overwrite")
+        assert result.code == 2 and "which this run reads; write to another folder" in result.err and what in result.err, (label, result.err)
+        assert len(result.err.strip().splitlines()) == 1, (label, result.err)
+    assert {path: fingerprint(path) for path in kept} == kept and not (base / "child").exists()

@@ -52,11 +52,12 @@ def run(*, parent: Path, domain: list[str], replay: list[str], out: Path, overri
     quiet_transformers()
     if not domain:
         raise BadInput("CPT needs at least one --domain SHARDS:BUDGET.")
-    check_outputs(out, resume=resume, overwrite=overwrite)
+    sources = [("domain", *parse_source(d, "--domain")) for d in domain] + [("replay", *parse_source(r, "--replay")) for r in replay]
+    check_outputs(out, resume=resume, overwrite=overwrite,
+                  inputs={"the parent": parent, **{f"the {kind} shards {i + 1}": path for i, (kind, path, _) in enumerate(sources)}})
     ancestor = load_checkpoint(parent)
     check_policy(ancestor, "trained further")
     preset = get_preset(ancestor.manifest.model.preset)
-    sources = [("domain", *parse_source(d, "--domain")) for d in domain] + [("replay", *parse_source(r, "--replay")) for r in replay]
     shard_sets = []
     eos_id = load_fast_tokenizer(ancestor.path).eos_id
     for kind, path, _ in sources:

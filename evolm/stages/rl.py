@@ -229,7 +229,7 @@ def run(*, parent: Path, data: Path, examples: int | None, epochs: float, out: P
     report_to = check_report_to(o.report_to)
     quiet_transformers()
     check_amount(examples, epochs)
-    run_dir = check_outputs(out, resume=resume, overwrite=overwrite)
+    run_dir = check_outputs(out, resume=resume, overwrite=overwrite, inputs={"the parent": parent, "the data": data})
     ancestor = load_parent(parent)
     chosen = select_examples(data, "rl", examples)
     if not chosen.rows:

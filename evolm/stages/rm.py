@@ -119,7 +119,8 @@ def run(*, parent: Path, samples: list[Path], problems: Path, epochs: float, out
         # the held-out pairs are scored on the main process's copy of the model, which these configs shard
         raise BadInput("evolm rm does not run under DeepSpeed ZeRO-3 or FSDP (its held-out pairs are scored on one "
                        "process's whole model); use one process, torchrun or zero2-1B.yaml.")
-    run_dir = check_outputs(out, resume=resume, overwrite=overwrite)
+    run_dir = check_outputs(out, resume=resume, overwrite=overwrite,
+                            inputs={"the parent": parent, "the problems": problems, **{f"samples file {i + 1}": p for i, p in enumerate(samples)}})
     ancestor = load_parent(parent)
     text, graded = read_samples(samples, problems)
     train_pairs, test_pairs = build_pairs(graded, o.pairs_per_problem, o.held_out, o.seed)

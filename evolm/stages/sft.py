@@ -111,7 +111,7 @@ def run(*, parent: Path, data: Path, examples: int | None, epochs: float, out: P
     if o.lora and (os.environ.get("ACCELERATE_DEEPSPEED_ZERO_STAGE") == "3" or launch_requested("FSDP")):
         raise BadInput("--lora under DeepSpeed ZeRO-3 or FSDP is not supported (the adapter cannot be merged into "
                        "sharded weights); use zero2-1B.yaml, torchrun (plain data parallel) or a single process.")
-    run_dir = check_outputs(out, resume=resume, overwrite=overwrite)
+    run_dir = check_outputs(out, resume=resume, overwrite=overwrite, inputs={"the parent": parent, "the data": data})
     ancestor = load_parent(parent)
     chosen = select_examples(data, "sft", examples)
     if not chosen.rows:
