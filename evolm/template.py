@@ -25,6 +25,16 @@ CHAT_TEMPLATE = (
 )
 
 
+STOP_STRINGS = ("Human:", "Assistant:")
+"""Where a completion ends besides EOS: the start of a turn the model goes on to write itself."""
+
+
+def cut_at_stop(text: str, stop: tuple[str, ...] = STOP_STRINGS) -> str:
+    """The completion up to the first stop string (generation may run a few tokens past it)."""
+    cut = min((i for i in (text.find(s) for s in stop) if i >= 0), default=len(text))
+    return text[:cut]
+
+
 # evolm's template as a post-trained manifest records it
 RECORD = {"name": TEMPLATE_NAME, "chat_template": CHAT_TEMPLATE, "format": "Human: {problem}\\nAssistant: {solution}<eos>"}
 

@@ -16,6 +16,13 @@ def test_reward_function_takes_trl_completions():
     assert reward_function(["the answer is 4", "none"], gold=["4", "4"]) == [1.0, 0.0]
 
 
+def test_the_reward_grades_the_answer_before_a_turn_the_model_made_up():
+    """Evaluation cuts a completion at the first stop string ("Human:", "Assistant:"); so does the reward,
+    which would otherwise take the last boxed answer, from the turn the model went on to invent."""
+    assert reward_function([" \\boxed{12}\nHuman: and 3 + 4?\nAssistant: \\boxed{7}"], gold=["12"]) == [1.0]
+    assert reward_function([" \\boxed{9}\nHuman: and 6 + 6?\nAssistant: \\boxed{12}"], gold=["12"]) == [0.0]
+
+
 def test_rl_runs_and_records_its_reward_and_kl(sft_model, synth_tiny, tmp_path, cli, recwarn):
     pool = synth_tiny / "pool" / "mathpool.jsonl"
     result = cli("rl", sft_model, "--data", pool, "--examples", "8", *RL, "--out", tmp_path / "rl", "--kl", "--json")

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 import torch
 
 from evolm.errors import BadInput
+from evolm.template import STOP_STRINGS, cut_at_stop
 
-STOP_STRINGS = ("Human:", "Assistant:")
 
 
 @dataclass(frozen=True)
@@ -43,12 +43,6 @@ def render_prompts(tokenizer, problems: list[str]) -> list[str]:
     from evolm.template import conversation
 
     return [tokenizer.apply_chat_template(conversation(p), tokenize=False, add_generation_prompt=True) for p in problems]
-
-
-def cut_at_stop(text: str, stop: tuple[str, ...]) -> str:
-    """The completion up to the first stop string (generation may run a few tokens past it)."""
-    cut = min((i for i in (text.find(s) for s in stop) if i >= 0), default=len(text))
-    return text[:cut]
 
 
 def model_context(model, requested: int) -> int:

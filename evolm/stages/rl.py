@@ -38,6 +38,7 @@ from evolm.training.processes import (all_agree, from_main, fsdp_checkpoints_act
                                       parallelism, placement, shard_as_launched, world_size)
 from evolm.training.rundir import check_outputs
 from evolm.training.tracking import Tracking, check_report_to
+from evolm.template import STOP_STRINGS, cut_at_stop
 from evolm.training.trl_run import device_settings, gathered_weights, start_run_dir, train
 
 ALGORITHMS = ("grpo", "ppo", "rloo")
@@ -133,10 +134,15 @@ def preset_defaults(preset: str) -> RLDefaults:
     return known.rl if known else RLDefaults()
 
 
+REWARD_CUT = f"completion cut at the first {' or '.join(STOP_STRINGS)}, as in evaluation"
+
+
 def reward_function(completions, gold, grader=None, **_) -> list[float]:
     """TRL reward function: the evaluation verdict of each completion's task family, 1.0 or 0.0
-    (TRL passes the dataset's `gold` and `grader` columns, one entry per completion)."""
-    texts = [c[-1]["content"] if isinstance(c, list) else c for c in completions]
+    (TRL passes the dataset's `gold` and `grader` columns, one entry per completion). As in evaluation,
+    a completion ends at the first stop string: a model that answers and then writes the next
+    "Human:" turn is graded on its answer, not on a boxed answer in the turn it made up."""
+    texts = [cut_at_stop(c[-1]["content"] if isinstance(c, list) else c, STOP_STRINGS) for c in completions]
     families = grader or [None] * len(texts)
     return [reward(family_of(family or DEFAULT_POOL_GRADER), text, answer)
             for text, answer, family in zip(texts, gold, families)]
@@ -291,7 +297,7 @@ def run(*, parent: Path, data: Path, examples: int | None, epochs: float, out: P
     manifest = posttrain_manifest(
         "rl", knobs, ancestor,
         data=[DataSource("rl", **chosen.record, epochs=epochs, prompts_used=len(kept))],
-        reward={"definition": "; ".join(name for _, name in used), "graders": [family for family, _ in used],
+        reward={"definition": f"{REWARD_CUT}; " + "; ".join(name for _, name in used), "graders": [family for family, _ in used],
                 "values": [0.0, 1.0], "function": "evolm.stages.rl.reward_function"},
         kl={"enabled": o.kl, "coef": settings["kl_coef"]},
         generation=generation,
