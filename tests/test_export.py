@@ -1,6 +1,7 @@
 """`--export-at`: evaluable checkpoints part-way through a pre-training or CPT run (finding 9)."""
 
 import json
+import shutil
 import subprocess
 import sys
 
@@ -142,6 +143,14 @@ def test_resume_keeps_the_exports_already_written(runs, shards, tmp_path, cli):
     assert state.is_dir() and not (tmp_path / "pt").exists()
     written = tmp_path / "pt@5K"
     manifest, inode = (written / "evolm.json").read_bytes(), written.stat().st_ino
+    # Another run's export where this run's was (left by an earlier run with other settings): not taken as
+    # this run's, and not replaced without --overwrite.
+    written.rename(tmp_path / "mine")
+    shutil.copytree(runs / "pt@5K", written)
+    other = cli(*args, "--out", tmp_path / "pt", "--resume")
+    assert other.code == 2 and f"{written} was not written by the run resumed at" in other.err and state.is_dir()
+    shutil.rmtree(written)
+    (tmp_path / "mine").rename(written)
     # An export behind the resumed state cannot be made any more: refused, and the run is kept.
     late = cli(*args[:-1], "2K,5K,10240", "--out", tmp_path / "pt", "--resume")
     assert late.code == 2 and "--export-at 2K falls on step 4, which the interrupted run had passed" in late.err

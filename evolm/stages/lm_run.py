@@ -9,16 +9,17 @@ through the same writer, as the evaluable checkpoints `OUT@COUNT`, marked incomp
 
 from __future__ import annotations
 
+import json
 import shutil
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
-from evolm.checkpoint import Checkpoint, build_manifest, is_checkpoint, write_checkpoint
+from evolm.checkpoint import MANIFEST, Checkpoint, build_manifest, is_checkpoint, write_checkpoint
 from evolm.manifest import Compute, DataSource, device_hours, ModelRecord, Outcome, Schedule, TokenizerRecord
 from evolm.console import log
 from evolm.errors import BadInput
-from evolm.fsutil import check_output_dir
+from evolm.fsutil import check_output_dir, write_json
 from evolm.lineage_data import pretraining_shards
 from evolm.mixture import MixturePlan
 from evolm.options import check_ranges, check_warmup, given, option, out_of_range
@@ -264,13 +265,32 @@ def export_dir(out: Path, count: int) -> Path:
     return out.with_name(f"{out.name}@{format_count_exact(count)}")
 
 
+EXPORTED = "exports"
+"""`OUT.partial/exports/COUNT.json`: the hash of the manifest of each export the run wrote, so that a
+resumed run keeps its own exports and not another run's left at OUT@COUNT (an earlier run's, with
+other settings, replaced by this one with --overwrite)."""
+
+
+def exported_by_this_run(out: Path, count: int) -> bool:
+    """Whether OUT@COUNT is the export the interrupted run at OUT.partial wrote."""
+    from evolm.fsutil import sha256_file
+
+    path, record = export_dir(out, count), partial_dir(out) / EXPORTED / f"{count}.json"
+    if not (is_checkpoint(path) and record.is_file()):
+        return False
+    return json.loads(record.read_text()).get("manifest_sha256") == sha256_file(path / MANIFEST)
+
+
 def check_exports(out: Path, config: TrainConfig, *, resume: bool, overwrite: bool) -> None:
     """Before any work: refuse to replace an existing export without --overwrite. A resumed run keeps
-    the exports it already wrote (a complete checkpoint there is its own, not rewritten)."""
+    the exports it already wrote, and only those (`exported_by_this_run`)."""
     for count in config.export_at:
         path = export_dir(out, count)
-        if resume and is_checkpoint(path):
+        if resume and exported_by_this_run(out, count):
             continue
+        if resume and path.exists() and not overwrite:
+            raise BadInput(f"{path} was not written by the run resumed at {partial_dir(out)}; pass --overwrite to "
+                           "replace it with this run's export.")
         check_output_dir(path, overwrite=overwrite)
 
 
@@ -310,7 +330,7 @@ def run_and_save(spec: RunSpec, model, out: Path, *, resume: bool, overwrite: bo
 
     exports = MidRunExports(
         write=lambda count, snapshot: _save_export(spec, snapshot, export_dir(out, count), count, partial, tracking),
-        written=lambda count: resume and is_checkpoint(export_dir(out, count)),
+        written=lambda count: resume and exported_by_this_run(out, count),
     )
     result = train(
         model, spec.plan, spec.config, partial, run_record=record, val_sets=spec.val_sets,
@@ -386,6 +406,8 @@ def _save_export(spec: RunSpec, result, path: Path, count: int, partial: Path, t
     manifest = _manifest(spec, result, {"report_to": tracking.report_to},
                          export_count=count, lr_at_export=result.lr)
     checkpoint = write_checkpoint(path, manifest, lambda tmp: _write_weights(spec, result, partial, tmp), overwrite=True)
+    (partial / EXPORTED).mkdir(exist_ok=True)
+    write_json(partial / EXPORTED / f"{count}.json", {"export": str(path), "manifest_sha256": checkpoint.manifest_sha256})
     log(f"exported step {result.steps} ({result.tokens:,} tokens, lr {result.lr:.3g}) to {path}")
     return checkpoint
 
