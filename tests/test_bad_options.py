@@ -289,3 +289,21 @@ def test_a_bad_option_is_refused_before_torch_or_trl_is_imported(stage, tmp_path
     assert "--lr -1 is out of range" in done.stderr, done.stderr
     assert done.stdout.split() == ["2", "False", "False", "False"]
     assert not (tmp_path / "out").exists() and not (tmp_path / "out.partial").exists()
+
+
+def test_one_process_on_several_gpus_is_refused_for_the_trl_stages(base, synth_tiny, tmp_path, cli, monkeypatch):
+    """transformers' Trainer would spread one process over every GPU with DataParallel and multiply the
+    batch by their number; launched, each process has its one GPU, and evolm's PPO places its own model."""
+    import torch
+
+    from evolm.training.trl_run import check_one_gpu_per_process
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 4)
+    pool = synth_tiny / "pool" / "mathpool.jsonl"
+    for stage, extra in (("sft", ()), ("rl", ("--algo", "grpo"))):
+        refused(cli, tmp_path, stage, base, "--data", pool, "--examples", "8", *extra, "--out", tmp_path / stage,
+                message=f"`evolm {stage}` in one process would train on all 4 GPUs with 4 times the global batch; launch "
+                        f"one process per GPU (torchrun --nproc-per-node 4 -m evolm {stage} ...) or choose one with CUDA_VISIBLE_DEVICES.")
+    monkeypatch.setenv("WORLD_SIZE", "4")
+    check_one_gpu_per_process("sft")  # launched: one GPU each

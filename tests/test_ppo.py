@@ -226,11 +226,19 @@ def test_ppo_trains_the_policy_and_critic_and_records_it(drills, tmp_path, cli):
     assert not manifest.outcome.warnings  # the weights moved
 
 
-def test_ppo_with_kl_records_it(drills, tmp_path, cli):
-    result = cli("rl", drills / "sft", "--data", drills / "drills.jsonl", *PPO, "--kl", "--kl-coef", "0.1", "--out", tmp_path / "kl")
+def test_ppo_with_kl_records_it_reports_to_tensorboard_and_takes_any_number_of_prompts(drills, tmp_path, cli):
+    """PPO reads its prompts as one stream across epochs: 10 prompts at 4 per step (GRPO would refuse the
+    remainder); its metrics reach TensorBoard as the other stages' do."""
+    from test_tracking import _scalars
+
+    result = cli("rl", drills / "sft", "--data", drills / "drills.jsonl", *PPO, "--examples", "10", "--kl", "--kl-coef", "0.1",
+                 "--report-to", "tensorboard", "--out", tmp_path / "kl")
     assert result.code == 0, result.err
-    assert load_checkpoint(tmp_path / "kl").manifest.posttraining.kl == {"enabled": True, "coef": 0.1}
-    assert all("kl" in r for r in _rows(tmp_path / "kl") if "reward" in r)
+    manifest = load_checkpoint(tmp_path / "kl").manifest
+    assert manifest.posttraining.kl == {"enabled": True, "coef": 0.1} and manifest.tracking == {"report_to": "tensorboard", "logs": "tb"}
+    rows = [r for r in _rows(tmp_path / "kl") if "reward" in r]
+    assert all("kl" in r for r in rows) and len(rows) == manifest.schedule.steps_done == 2  # round(10 / 4)
+    assert [step for step, _ in _scalars(tmp_path / "kl" / "tb")["train/reward"]] == [r["step"] for r in rows]
 
 
 @pytest.mark.parametrize("args, message", [

@@ -39,7 +39,7 @@ from evolm.training.processes import (all_agree, from_main, fsdp_checkpoints_act
 from evolm.training.rundir import check_outputs
 from evolm.training.tracking import Tracking, check_report_to
 from evolm.template import STOP_STRINGS, cut_at_stop
-from evolm.training.trl_run import device_settings, gathered_weights, start_run_dir, train
+from evolm.training.trl_run import check_one_gpu_per_process, device_settings, gathered_weights, start_run_dir, train
 
 ALGORITHMS = ("grpo", "ppo", "rloo")
 CRITIC_LR_FACTOR = 10.0  # the paper's critic / actor learning rates: 2e-5 / 2e-6 (1B), 1e-5 / 1e-6 (4B)
@@ -169,16 +169,17 @@ def generated_tokens(seen: int, prompt_lengths: list[int], prompts_trained: int,
     return max(0, round(seen - rollouts * prompt_tokens))
 
 
-def check_whole_steps(kept: int, selected: int, prompts: int) -> None:
-    """TRL's GRPO takes whole steps of `prompts` prompts and drops the rest of each epoch in silence
-    (its sampler keeps full batches only): fewer prompts than one step would train nothing, and a
-    remainder would be recorded as trained on without having been."""
+def check_whole_steps(kept: int, selected: int, prompts: int, algo: str) -> None:
+    """TRL's GRPO and RLOO take whole steps of `prompts` prompts and drop the rest of each epoch in
+    silence (their sampler keeps full batches only): fewer prompts than one step would train nothing,
+    and a remainder would be recorded as trained on without having been. evolm's PPO reads the prompts
+    as one stream across epochs (`evolm.training.ppo_loop`), so it needs no divisor."""
     skipped = f" ({selected - kept} of the {selected} examples skipped)" if kept < selected else ""
     if kept < prompts:
         raise out_of_range("--prompts-per-step", prompts, f"at most the {kept} RL prompts there are{skipped}")
-    if kept % prompts:
+    if kept % prompts and algo != "ppo":
         raise out_of_range("--prompts-per-step", prompts, f"a divisor of the {kept} RL prompts{skipped}, or "
-                           f"--examples a multiple of it (GRPO would leave {kept % prompts} out of every epoch)")
+                           f"--examples a multiple of it ({algo.upper()} would leave {kept % prompts} out of every epoch)")
 
 
 def vllm_for_rollouts(o: RLOptions, model_path: Path, start):
@@ -232,6 +233,8 @@ def run(*, parent: Path, data: Path, examples: int | None, epochs: float, out: P
 
     from evolm.template import conversation, template_record
 
+    if o.algo != "ppo":  # evolm's PPO places the model itself, on this process's one device
+        check_one_gpu_per_process("rl")
     report_to = check_report_to(o.report_to)
     quiet_transformers()
     check_amount(examples, epochs)
@@ -271,7 +274,7 @@ def run(*, parent: Path, data: Path, examples: int | None, epochs: float, out: P
         log(f"warning: {len(rows) - len(kept)} of {len(rows)} RL prompts are longer than {max_prompt} tokens or have no gold answer; skipped.")
     if not kept:
         raise BadInput("No RL example fits --max-prompt-length with a gold answer.")
-    check_whole_steps(len(kept), len(rows), prompts)
+    check_whole_steps(len(kept), len(rows), prompts, o.algo)
     knobs = {"examples": end - start, "epochs": epochs, "pool_sha256": chosen.pool_sha256, "rows": [start, end]}
     settings = {"algo": o.algo, "lr": lr, "prompts_per_step": prompts, "rollouts": rollouts, "temperature": o.temperature,
                 "max_prompt_length": max_prompt, "max_completion_length": max_completion, "kl": o.kl,
@@ -407,7 +410,8 @@ def _train_ppo(o: RLOptions, ancestor, tokenizer, kept, settings: dict, epochs: 
     # one optimizer step per PPO step: accum micro batches per process, each seen ppo_epochs times
     # (a plugin, not `gradient_accumulation_steps=`: accelerate launch's environment would override that)
     accelerator = Accelerator(**placement(cuda), mixed_precision="bf16" if cuda else "no",
-                              gradient_accumulation_plugin=GradientAccumulationPlugin(num_steps=accum * settings["ppo_epochs"]))
+                              gradient_accumulation_plugin=GradientAccumulationPlugin(num_steps=accum * settings["ppo_epochs"]),
+                              **tracking.accelerator_kwargs())
     shard_as_launched(accelerator.state)  # an FSDP config on CPUs: FSDP2 on gloo, as on GPUs
     # the engine before any output: a model vLLM refuses exits 2 with nothing written
     engine = vllm_for_rollouts(o, ancestor.path, lambda: _rollout_engine(ancestor.path, o, context, accelerator, cuda))
@@ -434,7 +438,7 @@ def _train_ppo(o: RLOptions, ancestor, tokenizer, kept, settings: dict, epochs: 
     tracking.start_accelerate(accelerator, {"stage": "rl", **record["knobs"], **settings}, resume_step=None)
     try:
         result = train_ppo(policy, critic, reference, tokenizer, prompts, score, s, run_dir, accelerator, resume=resume,
-                           description=description, engine=engine)
+                           description=description, engine=engine, tracker=accelerator.log if tracking.enabled else None)
     finally:
         tracking.finish_accelerate(accelerator)
     history = [json.loads(line) for line in (Path(run_dir) / METRICS).read_text().splitlines()] if accelerator.is_main_process else []

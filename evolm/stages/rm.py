@@ -32,7 +32,7 @@ from evolm.training.metrics import metrics_callback
 from evolm.training.options import LOG_EVERY, SEED, TRL_SAVE_EVERY
 from evolm.training.processes import from_main, launch_requested, parallelism, world_size
 from evolm.training.rundir import check_outputs
-from evolm.training.trl_run import device_settings, gathered_weights, start_run_dir, train
+from evolm.training.trl_run import check_one_gpu_per_process, device_settings, gathered_weights, start_run_dir, train
 
 
 @dataclass
@@ -111,6 +111,7 @@ def run(*, parent: Path, samples: list[Path], problems: Path, epochs: float, out
 
     o = options or RMOptions()
     o.check()
+    check_one_gpu_per_process("rm")
     quiet_transformers()
     check_amount(None, epochs)
     if not samples:

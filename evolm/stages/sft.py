@@ -30,7 +30,7 @@ from evolm.training.options import LOG_EVERY, REPORT_TO, SEED, TRL_SAVE_EVERY
 from evolm.training.processes import from_main, is_main_process, launch_requested, parallelism, world_size
 from evolm.training.rundir import check_outputs
 from evolm.training.tracking import Tracking, check_report_to
-from evolm.training.trl_run import device_settings, gathered_weights, start_run_dir, train
+from evolm.training.trl_run import check_one_gpu_per_process, device_settings, gathered_weights, start_run_dir, train
 
 
 @dataclass
@@ -105,6 +105,7 @@ def run(*, parent: Path, data: Path, examples: int | None, epochs: float, out: P
 
     from evolm.template import conversation, install
 
+    check_one_gpu_per_process("sft")
     report_to = check_report_to(o.report_to)
     quiet_transformers()
     check_amount(examples, epochs)

@@ -222,7 +222,7 @@ def logprobs_and_values(model, ids, attention, starts, length: int, temperature:
 
 
 def train(policy, critic, ref, tokenizer, prompts: list[list[int]], score: Callable[[int, str], float], s: PPOSettings,
-          run_dir: Path, accelerator, *, resume: bool, description: str, engine=None) -> PPOResult:
+          run_dir: Path, accelerator, *, resume: bool, description: str, engine=None, tracker=None) -> PPOResult:
     """The PPO run; `engine` (a `VLLMRollouts`) samples the rollouts when given, else the policy
     itself through `sample`."""
     from transformers import get_constant_schedule_with_warmup
@@ -263,7 +263,7 @@ def train(policy, critic, ref, tokenizer, prompts: list[list[int]], score: Calla
     pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
     eos = tokenizer.eos_token_id
     n = len(prompts)
-    metrics = MetricsLog(run_dir, description, s.total_steps, main=main)
+    metrics = MetricsLog(run_dir, description, s.total_steps, main=main, tracker=tracker)
     rewards_logged: list[float] = []
     started = time.monotonic() - counts["elapsed_s"]
 
