@@ -89,7 +89,7 @@ def test_interrupted_sft_resumes(base, synth_tiny, tmp_path, cli):
     import time
 
     args = ["sft", str(base), "--data", str(synth_tiny / "pool" / "mathpool.jsonl"), "--examples", "80", "--epochs", "2",
-            "--global-batch", "8", "--max-length", "128", "--save-every", "8", "--out", str(tmp_path / "s")]
+            "--global-batch", "8", "--max-length", "128", "--save-every", "4", "--out", str(tmp_path / "s")]
     proc = subprocess.Popen([sys.executable, "-m", "evolm", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     checkpoint = tmp_path / "s.partial" / "checkpoint-8"
     deadline = time.time() + 120
@@ -98,6 +98,7 @@ def test_interrupted_sft_resumes(base, synth_tiny, tmp_path, cli):
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     assert checkpoint.is_dir() and not (tmp_path / "s").exists()
+    assert not (tmp_path / "s.partial" / "checkpoint-4").exists()  # only the newest state is kept
     before = json.loads((checkpoint / "evolm_elapsed.json").read_text())["elapsed_s"]
     refused = cli(*args[:-2], "--lr", "1e-4", "--out", tmp_path / "s", "--resume")
     assert refused.code == 2 and "different settings (lr)" in refused.err

@@ -39,7 +39,7 @@ from evolm.training.processes import (all_agree, from_main, fsdp_checkpoints_act
 from evolm.training.rundir import check_outputs
 from evolm.training.tracking import Tracking, check_report_to
 from evolm.template import STOP_STRINGS, cut_at_stop
-from evolm.training.trl_run import check_one_gpu_per_process, device_settings, gathered_weights, start_run_dir, train
+from evolm.training.trl_run import check_one_gpu_per_process, device_settings, gathered_weights, saving, start_run_dir, train
 
 ALGORITHMS = ("grpo", "ppo", "rloo")
 CRITIC_LR_FACTOR = 10.0  # the paper's critic / actor learning rates: 2e-5 / 2e-6 (1B), 1e-5 / 1e-6 (4B)
@@ -360,7 +360,7 @@ def _train_trl(o: RLOptions, ancestor, tokenizer, dataset, kept, settings: dict,
         per_device_train_batch_size=settings["micro_batch"], gradient_accumulation_steps=accum,
         num_generations=settings["rollouts"], max_completion_length=settings["max_completion_length"],
         temperature=o.temperature, beta=settings["kl_coef"], num_train_epochs=epochs, logging_steps=o.log_every,
-        save_strategy="steps" if o.save_every else "no", save_steps=o.save_every or 500, report_to=tracking.report_to,
+        **saving(o.save_every), report_to=tracking.report_to,
         disable_tqdm=True, seed=o.seed, use_vllm=use_vllm, vllm_mode="colocate", vllm_gpu_memory_utilization=o.vllm_memory,
         vllm_max_model_length=context, **device_settings(),
     )

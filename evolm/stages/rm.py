@@ -32,7 +32,7 @@ from evolm.training.metrics import metrics_callback
 from evolm.training.options import LOG_EVERY, SEED, TRL_SAVE_EVERY
 from evolm.training.processes import from_main, launch_requested, parallelism, world_size
 from evolm.training.rundir import check_outputs
-from evolm.training.trl_run import check_one_gpu_per_process, device_settings, gathered_weights, start_run_dir, train
+from evolm.training.trl_run import check_one_gpu_per_process, device_settings, gathered_weights, saving, start_run_dir, train
 
 
 @dataclass
@@ -146,8 +146,8 @@ def run(*, parent: Path, samples: list[Path], problems: Path, epochs: float, out
     config = RewardConfig(
         output_dir=str(run_dir), num_train_epochs=epochs, learning_rate=lr, lr_scheduler_type="cosine",
         warmup_steps=o.warmup, per_device_train_batch_size=batch.micro, gradient_accumulation_steps=batch.accum,
-        max_length=o.max_length, logging_steps=o.log_every, save_strategy="steps" if o.save_every else "no",
-        save_steps=o.save_every or 500, report_to="none", disable_tqdm=True, seed=o.seed, data_seed=o.seed,
+        max_length=o.max_length, logging_steps=o.log_every, **saving(o.save_every),
+        report_to="none", disable_tqdm=True, seed=o.seed, data_seed=o.seed,
         dataloader_num_workers=0, **device_settings(),
         include_num_input_tokens_seen="non_padding",  # the compute ledger's trained tokens (both texts of each pair)
     )

@@ -30,7 +30,7 @@ from evolm.training.options import LOG_EVERY, REPORT_TO, SEED, TRL_SAVE_EVERY
 from evolm.training.processes import from_main, is_main_process, launch_requested, parallelism, world_size
 from evolm.training.rundir import check_outputs
 from evolm.training.tracking import Tracking, check_report_to
-from evolm.training.trl_run import check_one_gpu_per_process, device_settings, gathered_weights, start_run_dir, train
+from evolm.training.trl_run import check_one_gpu_per_process, device_settings, gathered_weights, saving, start_run_dir, train
 
 
 @dataclass
@@ -149,7 +149,7 @@ def run(*, parent: Path, data: Path, examples: int | None, epochs: float, out: P
         output_dir=str(run_dir), num_train_epochs=epochs, learning_rate=lr, lr_scheduler_type="cosine",
         warmup_steps=o.warmup, weight_decay=o.weight_decay, per_device_train_batch_size=micro,
         gradient_accumulation_steps=accum, max_length=max_length, packing=False, assistant_only_loss=True,
-        logging_steps=o.log_every, save_strategy="steps" if o.save_every else "no", save_steps=o.save_every or 500,
+        logging_steps=o.log_every, **saving(o.save_every),
         report_to=report_to, disable_tqdm=True, seed=o.seed, data_seed=o.seed, dataloader_num_workers=0,
         include_num_input_tokens_seen="non_padding",  # the compute ledger's trained tokens (kept across --resume)
         **device_settings(),
