@@ -25,6 +25,7 @@ from evolm.fsutil import sha256_file
 from evolm.manifest import DataSource, Outcome, Schedule
 from evolm.options import check_ranges, check_warmup, given, option
 from evolm.stages.lm_run import quiet_transformers
+from evolm.stages.limits import check_length, checkpoint_positions
 from evolm.stages.posttrain import check_amount, done_message, load_parent, posttrain_manifest, write_posttrained
 from evolm.stages.sft import preset_defaults
 from evolm.training.batching import split_batch
@@ -123,6 +124,7 @@ def run(*, parent: Path, samples: list[Path], problems: Path, epochs: float, out
     run_dir = check_outputs(out, resume=resume, overwrite=overwrite,
                             inputs={"the parent": parent, "the problems": problems, **{f"samples file {i + 1}": p for i, p in enumerate(samples)}})
     ancestor = load_parent(parent)
+    check_length("--max-length", o.max_length, checkpoint_positions(ancestor.path), f"the parent {parent}")
     text, graded = read_samples(samples, problems)
     train_pairs, test_pairs = build_pairs(graded, o.pairs_per_problem, o.held_out, o.seed)
     if not train_pairs:
