@@ -154,7 +154,11 @@ def test_branch_refusals(shards, tmp_path, cli):
     assert no_wsd.code == 2 and "--branch-at needs --schedule wsd" in no_wsd.err
     late = cli("pretrain", *SMALL, "--tokens", "40K", *data, *WSD, "--branch-at", "50K", "--out", tmp_path / "x")
     assert late.code == 2 and "whose decay starts inside this run's stable phase" in late.err
-    assert not (tmp_path / "x").exists() and not (tmp_path / "x.branches").exists()
+    # without warmup, a decay over the whole budget would branch from step 0, before any state is saved
+    at_zero = cli("pretrain", *SMALL, "--tokens", "8K", *data, "--schedule", "wsd", "--warmup", "0", "--decay", "100%",
+                  "--branch-at", "4096", "--out", tmp_path / "x")
+    assert at_zero.code == 2 and "stable phase (steps 1 to" in at_zero.err, at_zero.err
+    assert not [p.name for p in tmp_path.iterdir()]
     assert cli("pretrain", *SMALL, "--tokens", "30K", *data, *WSD, "--branch-at", "20K", "--out", tmp_path / "s").code == 0
     for args, message in [
         (("--tokens", "10K", *WSD), "has no branch point for 10K tokens"),
@@ -186,6 +190,11 @@ def test_a_failed_overwrite_keeps_the_finished_runs_branch_states(shards, tmp_pa
     branch = cli("pretrain", *SMALL, "--tokens", "20K", "--data", shards / "general", *WSD, "--branch-from", tmp_path / "stable",
                  "--out", tmp_path / "branch")
     assert branch.code == 2 and "seed" in branch.err
+    # a resume refused for changed settings leaves the index as the run wrote it
+    index = (tmp_path / "stable.branches.partial" / "branches.json").read_bytes()
+    changed = cli(*args, "--seed", "1", "--lr", "0.0123", "--overwrite", "--resume")
+    assert changed.code == 2 and "different settings" in changed.err, changed.err
+    assert (tmp_path / "stable.branches.partial" / "branches.json").read_bytes() == index
     assert cli(*args, "--seed", "1", "--overwrite", "--resume").code == 0
     assert not (tmp_path / "stable.branches.partial").exists()
     assert json.loads((tmp_path / "stable.branches" / "branches.json").read_text())["config"]["seed"] == 1

@@ -65,9 +65,11 @@ def branch_points(config, overrides, counts: tuple[int, ...], out: Path) -> dict
     for count in counts:
         steps = count // config.tokens_per_step
         start = steps - decay_steps(overrides, steps, config.warmup_steps, config.tokens_per_step) if steps else 0
-        if not steps or not config.warmup_steps <= start <= stable_end:
+        # a state is saved after a step, so the first a branch can start from is step 1's (warmup 0)
+        first = max(1, config.warmup_steps)
+        if not steps or not first <= start <= stable_end:
             raise BadInput(f"--branch-at {format_count(count)} must be a budget whose decay starts inside this run's "
-                           f"stable phase (steps {config.warmup_steps} to {stable_end} of {config.tokens_per_step:,} tokens).")
+                           f"stable phase (steps {first} to {stable_end} of {config.tokens_per_step:,} tokens).")
         if start in points:
             raise BadInput(f"--branch-at {format_count(count)} and {points[start].name} start their decay at the same "
                            f"step ({start}); keep one of them.")
@@ -96,6 +98,11 @@ def write_index(out: Path, config, overrides, points: dict[int, Path], record: d
                          for step, path in points.items()}, **record}
     staging_dir(out).mkdir(parents=True, exist_ok=True)
     write_json(staging_dir(out) / INDEX, index)
+
+
+def index_written(out: Path) -> bool:
+    """Whether the run in progress at OUT has written its index of branch points."""
+    return (staging_dir(out) / INDEX).is_file()
 
 
 def find_branch(stable: Path, budget: int) -> tuple[dict, dict, Path]:
