@@ -76,3 +76,36 @@ def test_an_output_that_is_the_runs_own_input_is_refused_and_the_input_kept(tmp_
         assert result.code == 2 and "which this run reads; write to another folder" in result.err and what in result.err, (label, result.err)
         assert len(result.err.strip().splitlines()) == 1, (label, result.err)
     assert {path: fingerprint(path) for path in kept} == kept and not (base / "child").exists()
+
+
+def test_a_mistyped_local_path_is_not_taken_for_a_hub_name(tmp_path, cli, monkeypatch, synth_tiny):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "runs").mkdir()
+    result = cli("eval", "runs/sft-1M", "--suite", "synth-id", "--benchmarks", synth_tiny, "--out", tmp_path / "out")
+    assert result.code == 2 and "Model runs/sft-1M does not exist: runs is a local folder without sft-1M." in result.err
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_hub_models_identity_holds_the_commit_it_resolves_to(monkeypatch, tmp_path):
+    """New weights pushed under a hub name are another model: its evaluations are not reused for them."""
+    import types
+
+    import huggingface_hub
+
+    from evolm.eval import identity
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(huggingface_hub.HfApi, "model_info", lambda self, name: types.SimpleNamespace(sha="abc123"))
+    assert identity.model_identity("org/model") == {"kind": "hub", "name": "org/model", "commit": "abc123"}
+
+    def offline(self, name):
+        raise huggingface_hub.errors.OfflineModeIsEnabled("offline")
+
+    monkeypatch.setattr(huggingface_hub.HfApi, "model_info", offline)
+    cached = f"{tmp_path}/hub/models--org--model/snapshots/deadbeef/config.json"
+    monkeypatch.setattr(huggingface_hub, "try_to_load_from_cache", lambda name, filename: cached)
+    assert identity.model_identity("org/model")["commit"] == "deadbeef"  # offline: the cached copy's
+    monkeypatch.setattr(huggingface_hub, "try_to_load_from_cache", lambda name, filename: None)
+    assert identity.model_identity("org/model") == {"kind": "hub", "name": "org/model"}
+    assert identity.run_hash({"model": identity.model_identity("org/model")}) != identity.run_hash(
+        {"model": {"kind": "hub", "name": "org/model", "commit": "abc123"}})

@@ -14,8 +14,9 @@ def model_identity(spec: str, *, policy: bool = True) -> dict:
     """An evolm checkpoint: its manifest hash and signature, once every file it lists matches its
     sha256 (as `evolm sft`/`rl`/`cpt` check a parent: an altered weight or template file is refused
     before anything is written); a plain HF directory: its path and one hash over all its files'
-    hashes (sizes would miss an edited byte); a hub name: the name (the config hash is added once
-    loaded). `policy`: the model generates (a reward model is refused); else it is the reward model."""
+    hashes (sizes would miss an edited byte); a hub name: the name and the commit it resolves to
+    (`hub_commit`), so that new weights pushed under the name are another model. `policy`: the model
+    generates (a reward model is refused); else it is the reward model."""
     path = Path(spec)
     if path.is_dir():
         if (path / MANIFEST).is_file():
@@ -29,8 +30,26 @@ def model_identity(spec: str, *, policy: bool = True) -> dict:
         files = {rel: record.sha256 for rel, record in hash_files(path).items()}
         return {"kind": "hf", "path": str(path.resolve()), "files_sha256": sha256_bytes(canonical_json(files).encode())}
     if spec.count("/") == 1 and not spec.startswith((".", "/")) and not path.exists():
-        return {"kind": "hub", "name": spec}
+        if path.parent.is_dir():  # runs/sft-1M, mistyped: a local folder's missing child, not a hub name
+            raise BadInput(f"Model {spec} does not exist: {path.parent} is a local folder without {path.name}.")
+        commit = hub_commit(spec)
+        return {"kind": "hub", "name": spec, **({"commit": commit} if commit else {})}
     raise BadInput(f"Model {spec} does not exist (give a checkpoint directory or a hub name such as EleutherAI/pythia-160m).")
+
+
+def hub_commit(name: str) -> str | None:
+    """The commit a hub model name resolves to now: the hub's answer, else (offline) that of the copy
+    in the local cache, which is what would be loaded; None where neither says."""
+    from huggingface_hub import HfApi, try_to_load_from_cache
+
+    try:
+        return HfApi().model_info(name).sha
+    except Exception:  # offline, or a hub that will not say
+        pass
+    cached = try_to_load_from_cache(name, "config.json")
+    if isinstance(cached, str) and Path(cached).parent.parent.name == "snapshots":
+        return Path(cached).parent.name
+    return None
 
 
 def check_hub_model(name: str) -> None:
@@ -47,10 +66,6 @@ def check_hub_model(name: str) -> None:
         if os.environ.get("HF_HUB_OFFLINE", "") not in ("", "0"):
             raise BadInput(f"Model {name} is not in the local Hugging Face cache, and the hub is off (HF_HUB_OFFLINE is set).") from None
         raise BadInput(f"Cannot load model {name} from the Hugging Face hub ({str(exc).splitlines()[0]}).") from None
-
-
-def config_hash(model) -> str:
-    return hashlib.sha256(canonical_json(model.config.to_dict()).encode()).hexdigest()
 
 
 # Where a model, a responses file or validation shards lie, not what they are (the manifest hash, the
