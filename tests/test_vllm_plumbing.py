@@ -153,6 +153,19 @@ def test_each_process_tries_vllm_on_its_own_gpu(monkeypatch):
     assert os.environ["CUDA_VISIBLE_DEVICES"] == "4,5,6,7"
 
 
+def test_vllm_gets_the_models_positions_under_any_name_they_have(tiny_tokenizer, tmp_path, monkeypatch):
+    """GPT-2 names its positions n_positions: vLLM is capped by them as the transformers backend is, not
+    given a context it would refuse."""
+    from transformers import AutoTokenizer, GPT2Config
+
+    from evolm.eval.generate import VLLMBackend
+
+    made = _fake_vllm(monkeypatch)
+    GPT2Config(n_positions=48, n_layer=1, n_embd=16, n_head=2).save_pretrained(tmp_path / "gpt2-like")
+    backend = VLLMBackend(str(tmp_path / "gpt2-like"), AutoTokenizer.from_pretrained(tiny_tokenizer), context=2048, seed=0)
+    assert backend.context == made["llm"]["max_model_len"] == 48
+
+
 @pytest.mark.parametrize("saved, on_gpu", [("float32", "bfloat16"), (None, "bfloat16"), ("bfloat16", "bfloat16"),
                                             ("float16", "float16")])
 def test_vllm_serves_a_gpu_the_models_half_precision_and_a_cpu_float32(saved, on_gpu, monkeypatch):

@@ -184,14 +184,17 @@ def vllm_available() -> bool:
     return vllm_installed() and torch.cuda.is_available()
 
 
-def _config(model_path: str) -> dict:
-    import json
-    from pathlib import Path
+def _config(model_path: str) -> tuple[dict, int | None]:
+    """The model's config as a dict, and its positions, read through transformers (a hub name as a
+    local folder; `n_positions` and the like under their common name), or ({}, None) where it cannot
+    be read (vLLM then says why)."""
+    from transformers import AutoConfig
 
     try:
-        return json.loads((Path(model_path) / "config.json").read_text(encoding="utf-8"))
+        config = AutoConfig.from_pretrained(model_path)
     except (OSError, ValueError):
-        return {}
+        return {}, None
+    return config.to_dict(), getattr(config, "max_position_embeddings", None)
 
 
 def vllm_dtype(config: dict, requested: str | None) -> str:
@@ -264,8 +267,7 @@ class VLLMBackend(Backend):
         from vllm import LLM
 
         self.tokenizer = tokenizer
-        config = _config(model_path)
-        positions = config.get("max_position_embeddings")  # as the transformers backend caps it
+        config, positions = _config(model_path)  # the context capped as the transformers backend caps it
         self.context = min(context, positions) if positions else context
         try:
             self.llm = LLM(model=model_path, dtype=vllm_dtype(config, dtype), seed=seed, gpu_memory_utilization=memory,
