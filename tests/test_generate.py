@@ -48,3 +48,15 @@ def test_a_completion_ends_at_the_tokenizers_eos_and_at_the_models_end_of_turn(s
     assert eos_ids(model, tokenizer) == [tokenizer.eos_token_id, 7]
     model.generation_config.eos_token_id = None
     assert eos_ids(model, tokenizer) == [tokenizer.eos_token_id]
+
+
+def test_a_chunk_of_problems_fills_the_batches_the_backend_makes(monkeypatch):
+    """On a CPU, 32 sequences per batch: 12 problems of greedy + 4 samples a chunk. On a GPU the batch
+    follows the free memory (hundreds of sequences), which chunks of 4 problems (16 samples) kept empty."""
+    from evolm.eval.run import EvalOptions, _chunk
+
+    sampled = EvalOptions("synth-id", decoding=Decoding(samples=4))
+    assert _chunk("transformers", sampled) == 12 and _chunk("vllm", sampled) == 512
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert _chunk("transformers", EvalOptions("synth-id", decoding=Decoding(samples=16))) == 256
+    assert _chunk("transformers", EvalOptions("synth-id", decoding=Decoding(samples=16), batch_size=64)) == 7  # a given batch size

@@ -187,6 +187,11 @@ def _chunk(backend: str, options: EvalOptions) -> int:
     interruption loses little, large enough to fill the batches."""
     if backend == "vllm":
         return 512
+    import torch
+
+    if torch.cuda.is_available() and not options.batch_size:
+        # batches sized from the GPU's free memory (hundreds of sequences): a chunk must be able to fill them
+        return 256
     per_problem = int(options.decoding.greedy) + options.decoding.samples
     return max(4, min(64, (options.batch_size or 32) * 2 // max(1, per_problem)))
 
