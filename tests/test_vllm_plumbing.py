@@ -224,6 +224,24 @@ def test_auto_falls_back_to_transformers_when_vllm_refuses_the_model(sft_model, 
     assert "evaluating with the transformers backend instead" in result.err
     saved = json.loads((tmp_path / "eval" / "SynthMathBasic1.json").read_text())
     assert saved["identity"]["backend"] == "transformers" and saved["problems"] == 2
+    # the rerun finds that result: vLLM is not tried again (nor its warning given) for nothing to generate
+    again = cli("eval", sft_model, "--suite", "SynthMathBasic1", "--benchmarks", synth_tiny, "--limit", "2",
+                "--samples", "0", "--out", tmp_path / "eval")
+    assert again.code == 0 and "warning" not in again.err and "reusing the finished result" in again.err, again.err
+
+
+def test_vllm_starts_only_for_something_to_generate_and_after_the_results_are_checked(sft_model, synth_tiny, tmp_path,
+                                                                                      cli, monkeypatch):
+    """Its engine takes a minute and most of a GPU: a rerun of a finished evaluation starts none, and results
+    of other settings in the folder are refused (exit 2) before it starts."""
+    made = _fake_vllm(monkeypatch)
+    args = ("eval", sft_model, "--suite", "SynthMathBasic1", "--benchmarks", synth_tiny, "--limit", "2", "--samples", "0")
+    assert cli(*args, "--backend", "vllm", "--out", tmp_path / "v").code == 0 and made["starts"] == 1
+    again = cli(*args, "--backend", "vllm", "--out", tmp_path / "v")
+    assert again.code == 0 and "reusing the finished result" in again.err and made["starts"] == 1
+    assert cli(*args, "--backend", "transformers", "--out", tmp_path / "t").code == 0
+    other = cli(*args, "--backend", "vllm", "--out", tmp_path / "t")
+    assert other.code == 2 and "--overwrite" in other.err and made["starts"] == 1
 
 
 RL = ("--examples", "8", "--epochs", "1", "--prompts-per-step", "4", "--rollouts", "2", "--max-completion-length", "16")

@@ -58,6 +58,14 @@ def check(planned: list[Planned], *, overwrite: bool, rescore: bool = False) -> 
         raise BadInput(f"{conflicts[0]}{more}; pass --overwrite to replace them, or --out DIR to keep both.")
 
 
+def finished(plan: Planned) -> bool:
+    """The planned result is in its folder already, as this evaluation would write it or within one
+    that holds it (and for the same limit): the evaluation reuses it, with nothing to generate."""
+    previous = read_result(plan.result) if plan.result.exists() else None
+    return previous is not None and previous.get("limit") == plan.limit and (
+        same_run(previous, plan.run) or answered_by(previous, plan.identity))
+
+
 def _conflict(plan: Planned) -> str | None:
     if plan.result.exists():
         previous = read_result(plan.result)

@@ -116,16 +116,19 @@ def run(model_spec: str, options: EvalOptions) -> tuple[Path, dict]:
 
     model = SharedModel(model_spec)  # loaded on first use
     generator = _generator(model, tokenizer, options) if tasks else None
-    if generator is not None and generator.backend_name == "vllm":
-        generator = _start_vllm(generator, model, tokenizer, options)
+    planned_upstream = [_planned_upstream(identity, upstream_names, benchmarks, out_dir, options, val_shards, seq_len)] \
+        if upstream else []
+
+    def plan(generator) -> list:
+        return planned_upstream + [_planned_task(t, identity, options, generator, out_dir) for t in tasks]
+
+    planned = plan(generator)
+    if generator is not None and generator.backend_name == "vllm" and not options.rescore:
+        generator, planned = _vllm_where_needed(generator, planned, plan, model, tokenizer, options)
         if upstream and generator.backend_name == "vllm":
             # lm-eval and the validation loss load the model on the same GPU, beside an engine that claims
             # most of it: the engine tried here is closed, and started again for the generation after them
             generator.close()
-    planned = []
-    if upstream:
-        planned.append(_planned_upstream(identity, upstream_names, benchmarks, out_dir, options, val_shards, seq_len))
-    planned += [_planned_task(t, identity, options, generator, out_dir) for t in tasks]
     from evolm.eval import existing
 
     existing.check(planned, overwrite=options.overwrite, rescore=options.rescore)
@@ -194,6 +197,30 @@ def _chunk(backend: str, options: EvalOptions) -> int:
         return 256
     per_problem = int(options.decoding.greedy) + options.decoding.samples
     return max(4, min(64, (options.batch_size or 32) * 2 // max(1, per_problem)))
+
+
+def _vllm_where_needed(generator, planned: list, plan, model, tokenizer, options: EvalOptions) -> tuple:
+    """(generator, planned) for an evaluation that would generate with vLLM. The engine is started (a
+    minute, most of a GPU) only where some task has something to generate: not for a rerun of a
+    finished evaluation, nor under --backend auto for one an earlier run finished with transformers
+    after vLLM refused the model. It is started before any output, since a model vLLM cannot serve
+    changes the backend (`_start_vllm`) and so every result's identity; with --backend vllm, results of
+    other settings are refused before that start (under auto, the backend is known only after it)."""
+    from evolm.eval import existing
+
+    def finished(planned):
+        return all(existing.finished(p) for p in planned if p.samples is not None)
+
+    if finished(planned):
+        return generator, planned
+    if options.backend == "auto":
+        fallback = _generator(model, tokenizer, replace(options, backend="transformers"))
+        if finished(plan(fallback)):
+            return fallback, plan(fallback)
+    else:
+        existing.check(planned, overwrite=options.overwrite)
+    started = _start_vllm(generator, model, tokenizer, options)
+    return (started, planned) if started is generator else (started, plan(started))
 
 
 def _start_vllm(generator, model, tokenizer, options: EvalOptions):
