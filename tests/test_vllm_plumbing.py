@@ -244,6 +244,20 @@ def test_vllm_starts_only_for_something_to_generate_and_after_the_results_are_ch
     assert other.code == 2 and "--overwrite" in other.err and made["starts"] == 1
 
 
+def test_the_compute_dtype_is_part_of_an_evaluations_identity(sft_model, synth_tiny, tmp_path, cli, monkeypatch):
+    """Completions in bf16 are not those in float32: a bf16 result is not reused for float32, and results
+    made in float32 (every one before the dtype was recorded) keep their identity."""
+    made = _fake_vllm(monkeypatch)
+    args = ("eval", sft_model, "--suite", "SynthMathBasic1", "--benchmarks", synth_tiny, "--limit", "2", "--samples", "0",
+            "--backend", "vllm", "--out", tmp_path / "v")
+    assert cli(*args, "--vllm-dtype", "bfloat16").code == 0 and made["llm"]["dtype"] == "bfloat16"
+    assert json.loads((tmp_path / "v" / "SynthMathBasic1.json").read_text())["identity"]["dtype"] == "bfloat16"
+    in_float32 = cli(*args, "--vllm-dtype", "float32")
+    assert in_float32.code == 2 and "--overwrite" in in_float32.err
+    assert cli(*args, "--vllm-dtype", "float32", "--overwrite").code == 0
+    assert "dtype" not in json.loads((tmp_path / "v" / "SynthMathBasic1.json").read_text())["identity"]
+
+
 RL = ("--examples", "8", "--epochs", "1", "--prompts-per-step", "4", "--rollouts", "2", "--max-completion-length", "16")
 
 

@@ -184,7 +184,7 @@ def vllm_available() -> bool:
     return vllm_installed() and torch.cuda.is_available()
 
 
-def _config(model_path: str) -> tuple[dict, int | None]:
+def model_config(model_path: str) -> tuple[dict, int | None]:
     """The model's config as a dict, and its positions, read through transformers (a hub name as a
     local folder; `n_positions` and the like under their common name), or ({}, None) where it cannot
     be read (vLLM then says why)."""
@@ -267,7 +267,7 @@ class VLLMBackend(Backend):
         from vllm import LLM
 
         self.tokenizer = tokenizer
-        config, positions = _config(model_path)  # the context capped as the transformers backend caps it
+        config, positions = model_config(model_path)  # the context capped as the transformers backend caps it
         self.context = min(context, positions) if positions else context
         try:
             self.llm = LLM(model=model_path, dtype=vllm_dtype(config, dtype), seed=seed, gpu_memory_utilization=memory,

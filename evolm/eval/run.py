@@ -241,7 +241,8 @@ def _start_vllm(generator, model, tokenizer, options: EvalOptions):
 
 def _generator(model, tokenizer, options: EvalOptions):
     from evolm.eval.downstream import Generator
-    from evolm.eval.generate import TransformersBackend, VLLMBackend, vllm_available
+    from evolm.eval.generate import TransformersBackend, VLLMBackend, model_config, vllm_available, vllm_dtype
+    from evolm.eval.loading import dtype_name
 
     use_vllm = options.backend == "vllm" or (options.backend == "auto" and vllm_available())
 
@@ -269,5 +270,6 @@ def _generator(model, tokenizer, options: EvalOptions):
         make_rm = lambda: RewardModel(options.reward_model)  # noqa: E731
     from evolm.eval.compute import model_params
 
+    dtype = vllm_dtype(model_config(model.spec)[0], options.vllm_dtype) if use_vllm else dtype_name()
     return Generator(make_backend, make_rm, "vllm" if use_vllm else "transformers", rm_identity, tokenizer=tokenizer,
-                     params=model_params(model.spec))
+                     params=model_params(model.spec), dtype=dtype)
