@@ -84,6 +84,7 @@ def test_rm_learns_to_rank_and_writes_a_reward_model_checkpoint(base, tmp_path, 
     ("all right", "no (correct, incorrect) pair to train on"),
     ("not samples", "is not an `evolm eval` samples file"),
     ("too long", "--max-length 4096 is out of range: it must be between 1 and 1024, the positions of the parent"),
+    ("too short", "Every one of the 14 pairs has a text longer than --max-length 8 tokens; raise it."),
 ])
 def test_bad_samples_exit_2_before_any_output(case, message, base, tmp_path, cli):
     problems, samples = _task(tmp_path, problems=10)
@@ -94,13 +95,13 @@ def test_bad_samples_exit_2_before_any_output(case, message, base, tmp_path, cli
         rows[3]["id"] = "zz"
     elif case == "all right":
         rows = [{**r, "correct": [True] * 3} for r in rows]
-    elif case == "too long":
+    elif case in ("too long", "too short"):
         pass
     else:
         rows = [{"id": r["id"], "text": "x"} for r in rows]
     if case != "missing":
         samples.write_text("".join(json.dumps(r) + "\n" for r in rows))
-    longer = ("--max-length", "4096") if case == "too long" else ()
+    longer = {"too long": ("--max-length", "4096"), "too short": ("--max-length", "8")}.get(case, ())
     result = cli("rm", base, "--samples", samples, "--problems", problems, *longer, "--out", tmp_path / "rm")
     assert result.code == 2 and message in result.err, result.err
     assert not (tmp_path / "rm").exists() and not (tmp_path / "rm.partial").exists()

@@ -153,3 +153,11 @@ def test_examples_longer_than_max_length_are_counted(tiny_tokenizer):
                                                    {"role": "assistant", "content": r["gt_solution"]}])["input_ids"])
                for r in rows[:4])
     assert over_length(tokenizer, rows[:4], fits) is None and over_length(tokenizer, rows[:4], fits - 1).startswith("4 of 4")
+
+
+def test_examples_whose_prompts_all_fill_max_length_are_refused_before_any_output(base, synth_tiny, tmp_path, cli):
+    """TRL would drop every one and fail on an empty dataset with a traceback, leaving OUT.partial."""
+    result = cli("sft", base, "--data", synth_tiny / "pool" / "mathpool.jsonl", "--examples", "8", "--max-length", "4",
+                 "--out", tmp_path / "s")
+    assert result.code == 2 and "Every one of the 8 examples has a prompt of --max-length 4 tokens or more" in result.err
+    assert not (tmp_path / "s").exists() and not (tmp_path / "s.partial").exists()

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from evolm.checkpoint import Checkpoint
+from evolm.console import log
 from evolm.errors import BadInput
 from evolm.fsutil import sha256_file
 from evolm.manifest import DataSource, Outcome, Schedule
@@ -140,9 +141,21 @@ def run(*, parent: Path, samples: list[Path], problems: Path, epochs: float, out
     set_seed(o.seed)  # the new score head is drawn when the model loads, before the Trainer seeds anything
     model = AutoModelForSequenceClassification.from_pretrained(ancestor.path, num_labels=1, dtype=torch.float32)
     model.config.pad_token_id = tokenizer.pad_token_id
-    dataset = datasets.Dataset.from_list([{"chosen": reward_text(tokenizer, text[p], good),
-                                           "rejected": reward_text(tokenizer, text[p], bad)} for p, good, bad in train_pairs])
-    knobs = {"pairs": len(train_pairs), "epochs": epochs}
+    # Tokenized here as evolm.eval.reward_model scores them, without the tokenizer's special tokens (TRL's own
+    # tokenization adds them: a Llama-2 tokenizer's <s> the scores would never see), and the pairs past
+    # --max-length, which TRL would leave out unsaid, counted before any output.
+    def encode(completion: str, problem: str) -> list[int]:
+        return tokenizer(reward_text(tokenizer, text[problem], completion), add_special_tokens=False)["input_ids"]
+
+    encoded = [{"chosen_ids": encode(good, p), "rejected_ids": encode(bad, p)} for p, good, bad in train_pairs]
+    kept = [e for e in encoded if max(len(e["chosen_ids"]), len(e["rejected_ids"])) <= o.max_length]
+    if not kept:
+        raise BadInput(f"Every one of the {len(encoded)} pairs has a text longer than --max-length {o.max_length} tokens; raise it.")
+    if len(kept) < len(encoded):
+        log(f"warning: {len(encoded) - len(kept)} of {len(encoded)} pairs have a text longer than --max-length {o.max_length} "
+            "tokens and are left out.")
+    dataset = datasets.Dataset.from_list(kept)
+    knobs = {"pairs": len(kept), "epochs": epochs}
     settings = {"lr": lr, "global_batch": global_batch, "micro_batch": batch.micro, "max_length": o.max_length,
                 "warmup": o.warmup, "seed": o.seed, "pairs_per_problem": o.pairs_per_problem, "held_out": o.held_out}
     config = RewardConfig(
@@ -180,7 +193,7 @@ def run(*, parent: Path, samples: list[Path], problems: Path, epochs: float, out
         )
         checkpoint = write_posttrained(out, manifest, final, tokenizer, run_dir, state_dict=weights)
         accuracy = "no held-out pairs" if held.accuracy is None else f"held-out pair accuracy {held.accuracy:.3f} ({held.pairs} pairs)"
-        done_message("rm", checkpoint, f"{len(train_pairs)} pairs x {epochs} epochs, {trainer.state.global_step} steps, {accuracy}")
+        done_message("rm", checkpoint, f"{len(kept)} pairs x {epochs} epochs, {trainer.state.global_step} steps, {accuracy}")
         return checkpoint
 
     return from_main(save)

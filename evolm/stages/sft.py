@@ -83,6 +83,9 @@ def over_length(tokenizer, rows: list[dict], max_length: int) -> str | None:
     full = encode([training_text(r["problem"], r["gt_solution"], tokenizer.eos_token) for r in rows])
     prompts = encode([prompt_text(r["problem"]) for r in rows])
     dropped = sum(len(p) >= max_length for p in prompts)
+    if dropped == len(rows):  # TRL would fail on an empty dataset, after the run folder exists
+        raise BadInput(f"Every one of the {len(rows)} examples has a prompt of --max-length {max_length} tokens or more, "
+                       "which leaves nothing to learn; raise --max-length.")
     cut = sum(len(f) > max_length for f, p in zip(full, prompts) if len(p) < max_length)
     if not cut and not dropped:
         return None
