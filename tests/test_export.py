@@ -104,6 +104,17 @@ def test_eval_checkpoints_glob_evaluates_every_export_in_one_call(runs, synth_ti
         assert 0.0 <= up["average"] <= 1.0
 
 
+def test_eval_checkpoints_checks_every_match_before_it_evaluates_the_first(runs, synth_tiny, tmp_path, cli):
+    """An altered file in the last match is refused before the first match is evaluated (for hours, on a GPU)."""
+    for name in ("pt@5K", "pt@10.24K"):
+        shutil.copytree(runs / name, tmp_path / name)
+    (tmp_path / "pt@5K" / "config.json").write_text((tmp_path / "pt@5K" / "config.json").read_text() + " ")
+    result = cli("eval", "--checkpoints", str(tmp_path / "pt@*"), "--suite", "upstream", "--benchmarks", synth_tiny,
+                 "--limit", "5", "--val-tokens", "4K")
+    assert result.code == 2 and "pt@5K" in result.err and "evaluating" not in result.err, result.err
+    assert not (tmp_path / "pt@10.24K" / "eval").exists()
+
+
 @pytest.mark.parametrize("args, message", [
     (("--checkpoints", "nothing-here-*"), "matches no checkpoint folder"),
     (("CKPT", "--checkpoints", "x*"), "drop the CKPT argument and --out"),

@@ -83,6 +83,8 @@ def evaluate(
                           batch_size=batch_size, reward_model=reward_model, val_data=val_data, val_tokens=count(val_tokens, "--val-tokens"),
                           tasks=list(tasks or []), overwrite=overwrite, vllm_memory=vllm_memory, vllm_dtype=vllm_dtype,
                           rescore=rescore)
+    for target in targets:  # every match's refusals (an altered file, no chat template, results of other settings) first
+        run(target, options, check_only=True)
     for target in targets or [model]:  # one at a time: each model is loaded, evaluated and released in turn
         if targets:
             from evolm.console import log

@@ -79,7 +79,10 @@ def _val_shards(model_spec: str, identity: dict, options: EvalOptions) -> tuple[
     return None, seq_len
 
 
-def run(model_spec: str, options: EvalOptions) -> tuple[Path, dict]:
+def run(model_spec: str, options: EvalOptions, *, check_only: bool = False) -> tuple[Path, dict]:
+    """Evaluate `model_spec` (its folder of results, and the suite's summary). `check_only`: make every
+    check of the model, the tasks and the results already in its folder, and stop before any work
+    (`evolm eval --checkpoints` checks every match so before it evaluates the first)."""
     from evolm.eval.tasks.registry import registry_for
 
     started = time.monotonic()
@@ -123,14 +126,19 @@ def run(model_spec: str, options: EvalOptions) -> tuple[Path, dict]:
         return planned_upstream + [_planned_task(t, identity, options, generator, out_dir) for t in tasks]
 
     planned = plan(generator)
+    from evolm.eval import existing
+
+    if check_only:
+        # under --backend auto, vLLM's backend is known only once it has tried the model (_vllm_where_needed)
+        if generator is None or generator.backend_name != "vllm" or options.backend == "vllm" or options.rescore:
+            existing.check(planned, overwrite=options.overwrite, rescore=options.rescore)
+        return out_dir, {}
     if generator is not None and generator.backend_name == "vllm" and not options.rescore:
         generator, planned = _vllm_where_needed(generator, planned, plan, model, tokenizer, options)
         if upstream and generator.backend_name == "vllm":
             # lm-eval and the validation loss load the model on the same GPU, beside an engine that claims
             # most of it: the engine tried here is closed, and started again for the generation after them
             generator.close()
-    from evolm.eval import existing
-
     existing.check(planned, overwrite=options.overwrite, rescore=options.rescore)
 
     made = not out_dir.exists()
