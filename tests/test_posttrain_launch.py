@@ -150,6 +150,10 @@ def test_fsdp_runs_resume_from_their_sharded_state_after_a_kill(base, shards, sy
                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         kill_when(child, tmp_path / f"{name}-killed.partial" / saved, timeout=240, settle=0.5)
         assert (tmp_path / f"{name}-killed.partial" / saved).exists() and not killed.exists()
+        if name == "pt":  # its sharded state loads only under FSDP: one process is refused, before any change
+            alone = subprocess.run([sys.executable, "-m", "evolm", *args, "--out", str(killed), "--resume"],
+                                   capture_output=True, text=True, env=launch_env())
+            assert alone.returncode == 2 and "was saved under FSDP and loads only under it" in alone.stderr, alone.stderr
         resumed = accelerate_launch("fsdp-1B", *args, "--out", killed, "--resume")
         assert "resuming at step" in resumed.stderr
         assert load_checkpoint(killed).manifest.compute.parallelism == "FSDP"

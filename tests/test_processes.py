@@ -161,3 +161,26 @@ def test_a_launched_process_dies_with_its_launcher(processes):
         for pid in (worker, launcher.pid):
             if not _gone(pid, within=0):
                 os.kill(pid, signal.SIGKILL)
+
+
+def test_a_state_saved_under_fsdp_is_refused_without_it_and_the_reverse(tmp_path):
+    """accelerate saves an FSDP model as pytorch_model_fsdp_0/ and loads it only under FSDP (a run without
+    it looks for model.safetensors, after its run folder exists): refused first, in one sentence."""
+    import types
+
+    from accelerate.utils import DistributedType
+
+    from evolm.errors import BadInput
+    from evolm.training.causal_lm import check_state_layout
+
+    sharded, plain = tmp_path / "fsdp-state", tmp_path / "plain-state"
+    (sharded / "pytorch_model_fsdp_0").mkdir(parents=True)
+    plain.mkdir()
+    (plain / "model.safetensors").write_bytes(b"")
+    fsdp, single = (types.SimpleNamespace(distributed_type=t) for t in (DistributedType.FSDP, DistributedType.NO))
+    check_state_layout(sharded, fsdp)
+    check_state_layout(plain, single)
+    with pytest.raises(BadInput, match="was saved under FSDP and loads only under it"):
+        check_state_layout(sharded, single)
+    with pytest.raises(BadInput, match="was saved without FSDP and loads only without it"):
+        check_state_layout(plain, fsdp)

@@ -231,6 +231,9 @@ def train(
     if start_from is not None:  # read before the run folder is made: a state that moved leaves nothing behind
         with _branch_state(start_from):
             branch_step = json.loads((Path(start_from) / "trainer.json").read_text())["step"]
+            check_state_layout(Path(start_from), accelerator)
+    if resume and latest_state(run_dir):
+        check_state_layout(state_root / state_name(latest_state(run_dir)), accelerator)
     open_run_dir_once(run_dir, record, resume=resume, processes=accelerator)
     start_step = latest_state(run_dir) if resume else 0
     branch_start = 0
@@ -424,6 +427,20 @@ def _flat(record: dict) -> dict:
 
 def state_name(step: int) -> str:
     return f"step-{step:08d}"
+
+
+def check_state_layout(state: Path, accelerator) -> None:
+    """A state saved under FSDP holds the model and optimizer as FSDP wrote them (`pytorch_model_fsdp_0/`,
+    sharded), which only an FSDP launch can load, and a state saved without FSDP only a launch without
+    it: refused before the run folder is touched, rather than a missing-file traceback after it."""
+    from accelerate.utils import DistributedType
+
+    saved = any(Path(state).glob("pytorch_model_fsdp*"))
+    now = accelerator.distributed_type == DistributedType.FSDP
+    if saved != now:
+        raise BadInput(f"The state {state} was saved {'under' if saved else 'without'} FSDP and loads only "
+                       f"{'under' if saved else 'without'} it; launch this run as that one was launched"
+                       f"{' (accelerate launch --config_file with its FSDP config)' if saved else ''}.")
 
 
 def save_state(accelerator, state_root: Path, step: int, elapsed: float, *, name: str | None = None,
