@@ -245,8 +245,9 @@ def test_vllm_starts_only_for_something_to_generate_and_after_the_results_are_ch
 
 
 def test_the_compute_dtype_is_part_of_an_evaluations_identity(sft_model, synth_tiny, tmp_path, cli, monkeypatch):
-    """Completions in bf16 are not those in float32: a bf16 result is not reused for float32, and results
-    made in float32 (every one before the dtype was recorded) keep their identity."""
+    """Completions in bf16 are not those in float32: a dtype asked for against vLLM's default here (float32
+    on a CPU) is in the identity, so that result is not reused for float32; the default's results keep
+    the identity they had before the dtype was recorded."""
     made = _fake_vllm(monkeypatch)
     args = ("eval", sft_model, "--suite", "SynthMathBasic1", "--benchmarks", synth_tiny, "--limit", "2", "--samples", "0",
             "--backend", "vllm", "--out", tmp_path / "v")

@@ -226,6 +226,8 @@ def _task_identity(params: dict) -> dict:
     out = {"decoding": decoding_of(params).key(), "reward_model": params.get("reward_model"), "limit": params.get("limit")}
     if params.get("backend") not in (None, "auto"):
         out["backend"] = params["backend"]
+    if params.get("vllm_dtype"):  # in the identity where it is not vLLM's default on the machine that runs it
+        out["vllm_dtype"] = params["vllm_dtype"]
     return out
 
 

@@ -39,9 +39,9 @@ class Generator:
 
     def __init__(self, make_backend: Callable[[], object], make_reward_model: Callable[[], object] | None,
                  backend_name: str, reward_model: dict | None, *, tokenizer=None, params: int | None = None,
-                 dtype: str = "float32"):
+                 dtype: str | None = None):
         self._make_backend, self._make_rm = make_backend, make_reward_model
-        self.dtype = dtype  # what the backend computes in (evolm.eval.loading.dtype_name, or vLLM's)
+        self.dtype = dtype  # a compute dtype asked for that is not the backend's default here (--vllm-dtype), else None
         self.backend_name, self.reward_model = backend_name, reward_model
         self.tokenizer, self.params = tokenizer, params  # what the compute ledger counts with
         self._backend = self._rm = None
@@ -67,12 +67,13 @@ class Generator:
 
 
 def identity_key(model: dict, task: Task, decoding: Decoding, generator: Generator) -> dict:
-    """What makes an evaluation's completions and grades what they are. The compute dtype only where it
-    is not float32 (bf16 on a GPU): completions in bf16 are others than in float32, and every result
-    made before the dtype was recorded was made in float32, on a CPU, which keeps their identity."""
+    """What makes an evaluation's completions and grades what they are. A compute dtype asked for against
+    the backend's default (`--vllm-dtype float32` on a GPU, where vLLM serves bf16) is part of it, since its
+    completions are others; the default is not, which keeps the identity of every result made before
+    (the default differs between a CPU, float32, and a GPU, bf16: `hardware` in the result says which)."""
     return {"model": model, "task": {"name": task.name, "sha256": task.sha256()}, "decoding": decoding.key(),
             "grader": task.grader.NAME, "backend": generator.backend_name, "reward_model": generator.reward_model,
-            **({"dtype": generator.dtype} if generator.dtype != "float32" else {})}
+            **({"dtype": generator.dtype} if generator.dtype else {})}
 
 
 def evaluate_task(task: Task, model: dict, decoding: Decoding, generator: Generator, out_dir: Path,

@@ -250,7 +250,6 @@ def _start_vllm(generator, model, tokenizer, options: EvalOptions):
 def _generator(model, tokenizer, options: EvalOptions):
     from evolm.eval.downstream import Generator
     from evolm.eval.generate import TransformersBackend, VLLMBackend, model_config, vllm_available, vllm_dtype
-    from evolm.eval.loading import dtype_name
 
     use_vllm = options.backend == "vllm" or (options.backend == "auto" and vllm_available())
 
@@ -278,6 +277,9 @@ def _generator(model, tokenizer, options: EvalOptions):
         make_rm = lambda: RewardModel(options.reward_model)  # noqa: E731
     from evolm.eval.compute import model_params
 
-    dtype = vllm_dtype(model_config(model.spec)[0], options.vllm_dtype) if use_vllm else dtype_name()
+    asked = None  # a dtype asked for, where it is not vLLM's default here (the transformers backend has no choice)
+    if use_vllm and options.vllm_dtype:
+        config = model_config(model.spec)[0]
+        asked = options.vllm_dtype if options.vllm_dtype != vllm_dtype(config, None) else None
     return Generator(make_backend, make_rm, "vllm" if use_vllm else "transformers", rm_identity, tokenizer=tokenizer,
-                     params=model_params(model.spec), dtype=dtype)
+                     params=model_params(model.spec), dtype=asked)
