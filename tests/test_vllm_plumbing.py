@@ -230,6 +230,28 @@ def test_auto_falls_back_to_transformers_when_vllm_refuses_the_model(sft_model, 
     assert again.code == 0 and "warning" not in again.err and "reusing the finished result" in again.err, again.err
 
 
+def test_a_reward_model_is_added_to_results_vllm_refused_the_model_for_without_generating(sft_model, tiny_tokenizer,
+                                                                                          synth_tiny, tmp_path, cli, monkeypatch):
+    """Under --backend auto, where vLLM refused the model, the results name the transformers backend: a
+    reward model added later (--rescore, as a study's rm node does) scores their samples, and with vLLM
+    the engine is not started for a reward model added to a finished result either."""
+    from test_eval import _tiny_reward_model
+
+    rm = _tiny_reward_model(tiny_tokenizer, tmp_path / "rm")
+    args = ("eval", sft_model, "--suite", "SynthMathBasic1", "--benchmarks", synth_tiny, "--limit", "2", "--samples", "2")
+    with monkeypatch.context() as refusing:
+        _fake_vllm(refusing, refuse="Head size 16 is not supported by PagedAttention.")
+        refusing.setattr("evolm.eval.generate.vllm_available", lambda: True)
+        assert cli(*args, "--out", tmp_path / "auto").code == 0
+        rescored = cli(*args, "--reward-model", rm, "--rescore", "--out", tmp_path / "auto")
+        assert rescored.code == 0, rescored.err
+        assert json.loads((tmp_path / "auto" / "SynthMathBasic1.json").read_text())["identity"]["backend"] == "transformers"
+    made = _fake_vllm(monkeypatch)
+    assert cli(*args, "--backend", "vllm", "--out", tmp_path / "v").code == 0 and made["starts"] == 1
+    added = cli(*args, "--backend", "vllm", "--reward-model", rm, "--out", tmp_path / "v")
+    assert added.code == 0 and "only the reward model changed" in added.err and made["starts"] == 1, added.err
+
+
 def test_vllm_starts_only_for_something_to_generate_and_after_the_results_are_checked(sft_model, synth_tiny, tmp_path,
                                                                                       cli, monkeypatch):
     """Its engine takes a minute and most of a GPU: a rerun of a finished evaluation starts none, and results

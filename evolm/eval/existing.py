@@ -59,11 +59,18 @@ def check(planned: list[Planned], *, overwrite: bool, rescore: bool = False) -> 
 
 
 def finished(plan: Planned) -> bool:
-    """The planned result is in its folder already, as this evaluation would write it or within one
-    that holds it (and for the same limit): the evaluation reuses it, with nothing to generate."""
+    """Nothing to generate for the planned result: it is in its folder already (for the same limit), as
+    this evaluation would write it, within one that holds it, or but for the reward model, with all its
+    samples kept (they are rescored, evolm.eval.rescore)."""
     previous = read_result(plan.result) if plan.result.exists() else None
-    return previous is not None and previous.get("limit") == plan.limit and (
-        same_run(previous, plan.run) or answered_by(previous, plan.identity))
+    if previous is None or previous.get("limit") != plan.limit:
+        return False
+    return same_run(previous, plan.run) or answered_by(previous, plan.identity) or _not_rescorable(plan) is None
+
+
+def rescorable(planned: list[Planned]) -> bool:
+    """Whether --rescore can keep every planned result's samples and only score them."""
+    return not any(_not_rescorable(plan) for plan in planned)
 
 
 def _conflict(plan: Planned) -> str | None:

@@ -128,10 +128,17 @@ def run(model_spec: str, options: EvalOptions, *, check_only: bool = False) -> t
     planned = plan(generator)
     from evolm.eval import existing
 
+    # Under --backend auto with vLLM, the backend (part of each result's identity) is known only once vLLM
+    # has tried the model: results in the folder may be the transformers backend's, made where it refused.
+    fallback = None
+    if generator is not None and generator.backend_name == "vllm" and options.backend == "auto":
+        fallback = lambda: _generator(model, tokenizer, replace(options, backend="transformers"))  # noqa: E731
+    if options.rescore and fallback is not None and not existing.rescorable(planned):
+        other = fallback()  # the results to rescore name the backend that made them
+        if existing.rescorable(plan(other)):
+            generator, planned, fallback = other, plan(other), None
     if check_only:
-        # under --backend auto, vLLM's backend is known only once it has tried the model (_vllm_where_needed)
-        if generator is None or generator.backend_name != "vllm" or options.backend == "vllm" or options.rescore:
-            existing.check(planned, overwrite=options.overwrite, rescore=options.rescore)
+        _check_either([planned] + ([plan(fallback())] if fallback is not None and not options.rescore else []), options)
         return out_dir, {}
     if generator is not None and generator.backend_name == "vllm" and not options.rescore:
         generator, planned = _vllm_where_needed(generator, planned, plan, model, tokenizer, options)
@@ -205,6 +212,20 @@ def _chunk(backend: str, options: EvalOptions) -> int:
         return 256
     per_problem = int(options.decoding.greedy) + options.decoding.samples
     return max(4, min(64, (options.batch_size or 32) * 2 // max(1, per_problem)))
+
+
+def _check_either(candidates: list, options: EvalOptions) -> None:
+    """`existing.check` of the first of the candidate plans that passes it; the first's refusal if none does."""
+    from evolm.eval import existing
+
+    refusal = None
+    for planned in candidates:
+        try:
+            existing.check(planned, overwrite=options.overwrite, rescore=options.rescore)
+            return
+        except BadInput as exc:
+            refusal = refusal or exc
+    raise refusal
 
 
 def _vllm_where_needed(generator, planned: list, plan, model, tokenizer, options: EvalOptions) -> tuple:
