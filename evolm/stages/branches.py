@@ -90,19 +90,22 @@ def publish(out: Path) -> None:
         staging_dir(out).rename(branches_dir(out))
 
 
-def write_index(out: Path, config, overrides, points: dict[int, Path], record: dict) -> None:
+def write_index(out: Path, config, overrides, points: dict[int, Path], record: dict, *, resume: bool) -> None:
     from evolm.stages.lm_run import DEFAULT_DECAY
 
     index = {"stable_run": str(Path(out).resolve()), "config": config.comparable(), "decay": overrides.decay or DEFAULT_DECAY,
              "budgets": {path.name: {"step": step, "tokens": step * config.tokens_per_step, "state": path.name}
                          for step, path in points.items()}, **record}
+    path = staging_dir(out) / INDEX
+    if resume and path.is_file():
+        # A resume may add a --branch-at it has not passed, so it writes its budgets; but one that train()
+        # will refuse for changed settings (its record is compared there) must not leave them in the index
+        # first: it keeps the index of another run's settings, data or decay.
+        written = json.loads(path.read_text(encoding="utf-8"))
+        if {k: v for k, v in written.items() if k != "budgets"} != {k: v for k, v in index.items() if k != "budgets"}:
+            return
     staging_dir(out).mkdir(parents=True, exist_ok=True)
-    write_json(staging_dir(out) / INDEX, index)
-
-
-def index_written(out: Path) -> bool:
-    """Whether the run in progress at OUT has written its index of branch points."""
-    return (staging_dir(out) / INDEX).is_file()
+    write_json(path, index)
 
 
 def find_branch(stable: Path, budget: int) -> tuple[dict, dict, Path]:

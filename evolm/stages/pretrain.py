@@ -79,9 +79,7 @@ def run(*, model: str, tokens: int | PerParam, data: Path, out: Path, tokenizer:
     if is_main_process():
         if not resume:  # states an interrupted earlier run staged must not seed this run's branches
             branches.clear_staged(out)
-        # a resume keeps the index its run wrote: one refused for changed settings (the run's record is
-        # compared later, in train) must not leave another lr or other budgets in it
-        if points and not (resume and branches.index_written(out)):
+        if points:
             branches.write_index(out, config, overrides, points, {"preset": preset.name, "data": str(Path(data).resolve()),
-                                                                  "data_fingerprint": shards.fingerprint})
+                                                                  "data_fingerprint": shards.fingerprint}, resume=resume)
     return run_and_save(spec, net, out, resume=resume, overwrite=overwrite)
