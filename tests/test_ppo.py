@@ -238,6 +238,8 @@ def test_ppo_with_kl_records_it_reports_to_tensorboard_and_takes_any_number_of_p
     assert manifest.posttraining.kl == {"enabled": True, "coef": 0.1} and manifest.tracking == {"report_to": "tensorboard", "logs": "tb"}
     rows = [r for r in _rows(tmp_path / "kl") if "reward" in r]
     assert all("kl" in r for r in rows) and len(rows) == manifest.schedule.steps_done == 2  # round(10 / 4)
+    rl_data = next(d for d in manifest.data if d.name == "rl")
+    assert (rl_data.prompts_used, rl_data.epochs) == (8, 0.8)  # what the 2 steps read, not the 10 asked for
     assert [step for step, _ in _scalars(tmp_path / "kl" / "tb")["train/reward"]] == [r["step"] for r in rows]
 
 

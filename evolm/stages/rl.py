@@ -169,6 +169,15 @@ def generated_tokens(seen: int, prompt_lengths: list[int], prompts_trained: int,
     return max(0, round(seen - rollouts * prompt_tokens))
 
 
+def _prompts_trained(algo: str, epochs: float, kept: int, steps: int, prompts: int) -> dict:
+    """The data record's passes and prompts: the epochs asked for, over every kept prompt, where the steps
+    hold whole epochs (GRPO and RLOO, `check_whole_steps`); PPO's steps read the prompts as one stream,
+    `steps x prompts` of them, which may end inside an epoch (10 prompts at 4 per step, 2 steps: 8 read)."""
+    if algo != "ppo":
+        return {"epochs": epochs, "prompts_used": kept}
+    return {"epochs": round(steps * prompts / kept, 4), "prompts_used": min(kept, steps * prompts)}
+
+
 def check_whole_steps(kept: int, selected: int, prompts: int, algo: str) -> None:
     """TRL's GRPO and RLOO take whole steps of `prompts` prompts and drop the rest of each epoch in
     silence (their sampler keeps full batches only): fewer prompts than one step would train nothing,
@@ -299,7 +308,7 @@ def run(*, parent: Path, data: Path, examples: int | None, epochs: float, out: P
                   "max_prompt_length": max_prompt, "max_completion_length": max_completion}
     manifest = posttrain_manifest(
         "rl", knobs, ancestor,
-        data=[DataSource("rl", **chosen.record, epochs=epochs, prompts_used=len(kept))],
+        data=[DataSource("rl", **chosen.record, **_prompts_trained(o.algo, epochs, len(kept), trained.steps, prompts))],
         reward={"definition": f"{REWARD_CUT}; " + "; ".join(name for _, name in used), "graders": [family for family, _ in used],
                 "values": [0.0, 1.0], "function": "evolm.stages.rl.reward_function"},
         kl={"enabled": o.kl, "coef": settings["kl_coef"]},
@@ -404,7 +413,7 @@ def _train_ppo(o: RLOptions, ancestor, tokenizer, kept, settings: dict, epochs: 
 
     from evolm.training.memory import checkpoint_activations
     from evolm.training.ppo_loop import PPOSettings, train as train_ppo, value_model
-    from evolm.training.rundir import METRICS, open_run_dir_once
+    from evolm.training.rundir import METRICS, latest_state, open_run_dir_once
 
     cuda = torch.cuda.is_available()
     # one optimizer step per PPO step: accum micro batches per process, each seen ppo_epochs times
@@ -435,7 +444,9 @@ def _train_ppo(o: RLOptions, ancestor, tokenizer, kept, settings: dict, epochs: 
                     max_completion=settings["max_completion_length"], gamma=o.gamma, lam=o.lam, clip=o.clip, value_clip=o.clip,
                     ppo_epochs=settings["ppo_epochs"],
                     kl=o.kl, kl_coef=settings["kl_coef"], seed=o.seed, save_every=o.save_every, log_every=o.log_every)
-    tracking.start_accelerate(accelerator, {"stage": "rl", **record["knobs"], **settings}, resume_step=None)
+    # a resumed run's tracker drops what the killed one logged after the state it resumes from
+    tracking.start_accelerate(accelerator, {"stage": "rl", **record["knobs"], **settings},
+                              resume_step=latest_state(run_dir) if resume else None)
     try:
         result = train_ppo(policy, critic, reference, tokenizer, prompts, score, s, run_dir, accelerator, resume=resume,
                            description=description, engine=engine, tracker=accelerator.log if tracking.enabled else None)
