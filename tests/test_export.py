@@ -160,6 +160,11 @@ def test_resume_keeps_the_exports_already_written(runs, shards, tmp_path, cli):
     shutil.copytree(runs / "pt@5K", written)
     other = cli(*args, "--out", tmp_path / "pt", "--resume")
     assert other.code == 2 and f"{written} was not written by the run resumed at" in other.err and state.is_dir()
+    # a run interrupted before evolm recorded its exports: an export older than the run's folder is another's,
+    # and its own (written after it began) is kept, as the rest of this test checks
+    shutil.rmtree(tmp_path / "pt.partial" / "exports")
+    legacy = cli(*args, "--out", tmp_path / "pt", "--resume")
+    assert legacy.code == 2 and f"{written} was not written by the run resumed at" in legacy.err
     shutil.rmtree(written)
     (tmp_path / "mine").rename(written)
     # An export behind the resumed state cannot be made any more: refused, and the run is kept.

@@ -272,13 +272,21 @@ other settings, replaced by this one with --overwrite)."""
 
 
 def exported_by_this_run(out: Path, count: int) -> bool:
-    """Whether OUT@COUNT is the export the interrupted run at OUT.partial wrote."""
+    """Whether OUT@COUNT is the export the interrupted run at OUT.partial wrote: by its record, or for a run
+    interrupted before evolm kept them (no record at all), by time: written after the run began (an
+    earlier run's export is older than this run's folder)."""
     from evolm.fsutil import sha256_file
+    from evolm.training.rundir import RUN
 
-    path, record = export_dir(out, count), partial_dir(out) / EXPORTED / f"{count}.json"
-    if not (is_checkpoint(path) and record.is_file()):
+    path, partial = export_dir(out, count), partial_dir(out)
+    if not is_checkpoint(path):
         return False
-    return json.loads(record.read_text()).get("manifest_sha256") == sha256_file(path / MANIFEST)
+    record = partial / EXPORTED / f"{count}.json"
+    if record.is_file():
+        return json.loads(record.read_text()).get("manifest_sha256") == sha256_file(path / MANIFEST)
+    started = partial / RUN
+    return not (partial / EXPORTED).exists() and started.is_file() and \
+        (path / MANIFEST).stat().st_mtime >= started.stat().st_mtime
 
 
 def check_exports(out: Path, config: TrainConfig, *, resume: bool, overwrite: bool) -> None:
