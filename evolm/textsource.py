@@ -61,9 +61,9 @@ class TextSource:
         if not self.is_hub:
             return {}
         try:
-            from huggingface_hub import HfApi
+            from huggingface_hub import HfApi, constants
 
-            sha = HfApi().dataset_info(self.hub_name, revision=self.revision).sha
+            sha = HfApi().dataset_info(self.hub_name, revision=self.revision, timeout=constants.HF_HUB_ETAG_TIMEOUT).sha
         except Exception:  # offline, or a hub that will not say: the shards are still what they are
             return {}
         return {"commit": sha} if sha else {}

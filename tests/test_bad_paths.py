@@ -92,13 +92,17 @@ def test_a_hub_models_identity_holds_the_commit_it_resolves_to(monkeypatch, tmp_
 
     import huggingface_hub
 
+    from evolm.errors import BadInput
     from evolm.eval import identity
 
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(huggingface_hub.HfApi, "model_info", lambda self, name: types.SimpleNamespace(sha="abc123"))
+    asked = []
+    monkeypatch.setattr(huggingface_hub.HfApi, "model_info",
+                        lambda self, name, timeout=None: asked.append(timeout) or types.SimpleNamespace(sha="abc123"))
     assert identity.model_identity("org/model") == {"kind": "hub", "name": "org/model", "commit": "abc123"}
+    assert asked == [huggingface_hub.constants.HF_HUB_ETAG_TIMEOUT]  # a network that drops packets: seconds, not minutes
 
-    def offline(self, name):
+    def offline(self, name, timeout=None):
         raise huggingface_hub.errors.OfflineModeIsEnabled("offline")
 
     monkeypatch.setattr(huggingface_hub.HfApi, "model_info", offline)
@@ -107,5 +111,10 @@ def test_a_hub_models_identity_holds_the_commit_it_resolves_to(monkeypatch, tmp_
     assert identity.model_identity("org/model")["commit"] == "deadbeef"  # offline: the cached copy's
     monkeypatch.setattr(huggingface_hub, "try_to_load_from_cache", lambda name, filename: None)
     assert identity.model_identity("org/model") == {"kind": "hub", "name": "org/model"}
+    (tmp_path / "org").mkdir()  # a local folder named as the organisation (results written to org/res)
+    with pytest.raises(BadInput, match="org is a local folder without model"):  # a name the hub does not resolve
+        identity.model_identity("org/model")
+    monkeypatch.setattr(huggingface_hub, "try_to_load_from_cache", lambda name, filename: cached)
+    assert identity.model_identity("org/model")["commit"] == "deadbeef"  # one it does: the hub's model
     assert identity.run_hash({"model": identity.model_identity("org/model")}) != identity.run_hash(
         {"model": {"kind": "hub", "name": "org/model", "commit": "abc123"}})

@@ -313,7 +313,7 @@ def test_a_hub_source_records_the_commit_it_read_and_a_revision_is_another_sourc
 
     monkeypatch.setattr(datasets, "load_dataset", load_dataset)
     monkeypatch.setattr(huggingface_hub.HfApi, "dataset_info",
-                        lambda self, repo, revision=None: types.SimpleNamespace(sha=f"sha-of-{revision or 'main'}"))
+                        lambda self, repo, revision=None, timeout=None: types.SimpleNamespace(sha=f"sha-of-{revision or 'main'}"))
     args = ("data", "prepare", "HuggingFaceTB/finemath", "--subset", "finemath-3plus", "--tokenizer", tiny_tokenizer, "--json")
     now = cli(*args, "--out", tmp_path / "now")
     assert now.code == 0, now.err
@@ -327,7 +327,7 @@ def test_a_hub_source_records_the_commit_it_read_and_a_revision_is_another_sourc
     again = cli(*args, "--out", tmp_path / "now")
     assert again.code == 0 and "already holds these shards" in again.err and "note:" not in again.err
     monkeypatch.setattr(huggingface_hub.HfApi, "dataset_info",
-                        lambda self, repo, revision=None: types.SimpleNamespace(sha=f"newer-{revision or 'main'}"))
+                        lambda self, repo, revision=None, timeout=None: types.SimpleNamespace(sha=f"newer-{revision or 'main'}"))
     moved = cli(*args, "--out", tmp_path / "now")  # reused, but the user learns the hub moved on
     assert moved.code == 0 and "hold commit sha-of-main of HuggingFaceTB/finemath, and the hub serves commit newer-main" in moved.err
     assert asked == [None, "v1"] and json.loads((tmp_path / "now" / "shards.json").read_text())["source"]["commit"] == "sha-of-main"

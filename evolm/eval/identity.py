@@ -30,9 +30,9 @@ def model_identity(spec: str, *, policy: bool = True) -> dict:
         files = {rel: record.sha256 for rel, record in hash_files(path).items()}
         return {"kind": "hf", "path": str(path.resolve()), "files_sha256": sha256_bytes(canonical_json(files).encode())}
     if spec.count("/") == 1 and not spec.startswith((".", "/")) and not path.exists():
-        if path.parent.is_dir():  # runs/sft-1M, mistyped: a local folder's missing child, not a hub name
-            raise BadInput(f"Model {spec} does not exist: {path.parent} is a local folder without {path.name}.")
         commit = hub_commit(spec)
+        if commit is None and path.parent.is_dir():  # runs/sft-1M mistyped: a local folder's missing child
+            raise BadInput(f"Model {spec} does not exist: {path.parent} is a local folder without {path.name}.")
         return {"kind": "hub", "name": spec, **({"commit": commit} if commit else {})}
     raise BadInput(f"Model {spec} does not exist (give a checkpoint directory or a hub name such as EleutherAI/pythia-160m).")
 
@@ -40,10 +40,10 @@ def model_identity(spec: str, *, policy: bool = True) -> dict:
 def hub_commit(name: str) -> str | None:
     """The commit a hub model name resolves to now: the hub's answer, else (offline) that of the copy
     in the local cache, which is what would be loaded; None where neither says."""
-    from huggingface_hub import HfApi, try_to_load_from_cache
+    from huggingface_hub import HfApi, constants, try_to_load_from_cache
 
-    try:
-        return HfApi().model_info(name).sha
+    try:  # bounded as the hub's own metadata requests are: a network that drops packets fails in seconds
+        return HfApi().model_info(name, timeout=constants.HF_HUB_ETAG_TIMEOUT).sha
     except Exception:  # offline, or a hub that will not say
         pass
     cached = try_to_load_from_cache(name, "config.json")
