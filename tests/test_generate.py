@@ -56,7 +56,24 @@ def test_a_chunk_of_problems_fills_the_batches_the_backend_makes(monkeypatch):
     from evolm.eval.run import EvalOptions, _chunk
 
     sampled = EvalOptions("synth-id", decoding=Decoding(samples=4))
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)  # (this test also runs on GPU machines)
     assert _chunk("transformers", sampled) == 12 and _chunk("vllm", sampled) == 512
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     assert _chunk("transformers", EvalOptions("synth-id", decoding=Decoding(samples=16))) == 256
     assert _chunk("transformers", EvalOptions("synth-id", decoding=Decoding(samples=16), batch_size=64)) == 7  # a given batch size
+
+
+def test_on_a_gpu_a_batch_past_its_prompts_rooms_keeps_to_the_memory_it_was_sized_for():
+    """The batch size follows free memory for sequences of `context` tokens; a batch that runs for its
+    shortest prompt's room takes its longer prompts past the context, so on a GPU it keeps the shortest
+    prompts whose sequences fit that many tokens (here 4 sequences x 100 = 400)."""
+    import types
+
+    backend = TransformersBackend.__new__(TransformersBackend)
+    backend.batch_size, backend.model = None, types.SimpleNamespace(device=types.SimpleNamespace(type="cuda"))
+    backend.auto_batch_size = lambda length: 4
+    ids = [[0] * 10, [0] * 20, [0] * 60, [0] * 90]
+    assert backend._within_memory([0, 1, 2, 3], ids, 90, 1, 100) == [0, 1]  # 2 x (20 + 90) <= 400 < 3 x (60 + 90)
+    assert backend._within_memory([0, 1, 2, 3], ids, 90, 2, 100) == [0]  # 2 samples each: the shortest alone
+    backend.model.device.type = "cpu"
+    assert backend._within_memory([0, 1, 2, 3], ids, 90, 1, 100) == [0, 1, 2, 3]

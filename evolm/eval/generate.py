@@ -2,8 +2,10 @@
 
 Both render prompts with the checkpoint's own chat template (never an added BOS, matching
 training), decode greedily and/or draw K samples, apply the repetition penalty, stop at EOS or at
-the stop strings, and never run past the context window. The transformers backend sorts prompts
-by length so that a batch carries little padding, pads on the left and uses the KV cache.
+the stop strings, and give each prompt at most the context window, prompt and answer together. The
+transformers backend sorts prompts by length so that a batch carries little padding, pads on the
+left and uses the KV cache (a batch runs for its shortest prompt's room, and longer prompts' answers
+are cut to theirs: `TransformersBackend._batch`).
 """
 
 from __future__ import annotations
@@ -129,12 +131,25 @@ class TransformersBackend(Backend):
         while live:
             steps = max(rooms[i] for i in live)
             group = [i for i in live if limit is None or len(ids[i]) + steps <= limit]  # holds the shortest prompt
+            group = self._within_memory(group, ids, steps, n, context)
             done = self._generate([ids[i] for i in group], prompts[group[0]], do_sample, n, steps, d)
             for j, i in enumerate(group):
                 texts[i] = [cut_at_stop(self.tokenizer.decode(t[:rooms[i]], skip_special_tokens=True), d.stop)
                             for t in done[j * n:(j + 1) * n]]
             live = [i for i in live if i not in group]
         return [t for row in texts for t in row]
+
+    def _within_memory(self, group: list[int], ids: list[list[int]], steps: int, n: int, context: int) -> list[int]:
+        """On a GPU, with the batch sized from free memory for sequences of `context` tokens: the shortest of
+        the group's prompts whose sequences (prompt + `steps`, which past a prompt's own room runs beyond the
+        context) fit in that many tokens of KV cache. A CPU's memory is not what bounds its batches."""
+        if self.batch_size or self.model.device.type != "cuda":
+            return group
+        budget = self.auto_batch_size(context) * context
+        group = sorted(group, key=lambda i: len(ids[i]))
+        while len(group) > 1 and len(group) * n * (len(ids[group[-1]]) + steps) > budget:
+            group.pop()
+        return group
 
     def _generate(self, ids: list[list[int]], first_prompt: str, do_sample: bool, n: int, steps: int, d: Decoding) -> list[list[int]]:
         """The tokens generated after each prompt (n rows per prompt), left-padded in one batch."""
