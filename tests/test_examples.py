@@ -12,9 +12,11 @@ import pytest
 from evolm.checkpoint import load_checkpoint
 
 REPO = Path(__file__).resolve().parent.parent
-# The findings the full mini study showed when last measured (README, "The miniature study"); F5
-# showed with per-row standard errors, not with the cluster-robust ones (2026-12-05).
-MINI_STUDY_SHOWN = ("F1", "F2", "F3", "F4", "F7")
+# The findings the full mini study showed in every run measured (README, "The miniature study"). F5 and F7
+# change verdict between runs: 2026-12-05 (two threads per process) F5 too noisy (+8.5 +- 6.2), F7 shown (+14.7 +-
+# 3.4); 2026-12-06 (this test: one thread, so other float sums and other trajectories, and RL's reward cut at the
+# stop strings) F5 shown (+16.4 +- 6.4), F7 too noisy (in-domain +13.3 +- 4.8, out-of-domain +0.5 +- 1.0).
+MINI_STUDY_SHOWN = ("F1", "F2", "F3", "F4")
 pytestmark = pytest.mark.slow
 
 
