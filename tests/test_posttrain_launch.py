@@ -61,6 +61,9 @@ def _pretrain_args(shards):
 
 
 @pytest.mark.many_processes
+# Slow-marked (14-26 s alone on both cores): the launch configs' test below runs SFT as two processes under
+# ZeRO-3 and FSDP with the same assertions; this is plain data parallel under torchrun.
+@pytest.mark.slow
 def test_two_process_sft_matches_one(base, synth_tiny, one_process_sft, tmp_path):
     _launch(*_sft_args(base, synth_tiny), "--out", tmp_path / "two")
     one, two = _losses(one_process_sft), _losses(tmp_path / "two")
@@ -77,7 +80,7 @@ def test_two_process_sft_matches_one(base, synth_tiny, one_process_sft, tmp_path
 
 @pytest.mark.many_processes
 # Slow-marked (11-15 s with both cores): the launch configs' test below runs GRPO as two processes too,
-# under ZeRO-3 and FSDP, with the same assertions; SFT under torchrun stays in the default suite above.
+# under ZeRO-3 and FSDP, with the same assertions.
 @pytest.mark.slow
 def test_two_process_rl_completes(sft_model, synth_tiny, tmp_path):
     _launch("rl", sft_model, "--data", synth_tiny / "pool" / "mathpool.jsonl", "--examples", "8", "--epochs", "1",
