@@ -93,8 +93,10 @@ def test_the_gpu_checks_rehearse_at_toy_size_on_cpu(tmp_path):
     assert done.returncode == 0, done.stderr
     lines = dict(line.split(": ", 1) for line in done.stdout.splitlines())
     assert list(lines) == [f"check {name}" for name in CHECKS], done.stdout
-    assert re.fullmatch(r"31 steps, micro batch \d+ \(peak memory - GiB\), [\d,]+ tokens/s, MFU [\d.]+% of [\d.e-]+ TFLOP/s, \d+ s in all", lines["check pretrain-1B"])
-    assert re.fullmatch(r"compiled False, [\d,]+ tokens/s, MFU [\d.]+%, \d+ s in all \(compilation in the first step, "
+    assert re.fullmatch(r"31 steps, micro batch \d+ \(peak memory - GiB\), [\d,]+ tokens/s, MFU [\d.]+% of [\d.e-]+ TFLOP/s, \d+ s in all, "
+                        r"[\d.]+% counting attention in full \(as OLMo-core, nanochat\)", lines["check pretrain-1B"])
+    assert re.fullmatch(r"compiled False, [\d,]+ tokens/s, MFU [\d.]+% \([\d.]+% counting attention in full\), \d+ s in all "
+                        r"\(compilation in the first step, "
                         r"which the rate leaves out\)", lines["check compile-1B"])
     assert re.fullmatch(r"(FSDP|NO|MULTI_CPU), [\d,]+ tokens/s, MFU [\d.]+%", lines["check fsdp-125M"])
     assert re.fullmatch(r"(\(vLLM not installed\) )?transformers [\d.]+ completions/s;( vllm [\d.]+ completions/s;)?",
