@@ -9,6 +9,7 @@ validation shards, results of other settings already in the output folder), then
 
 from __future__ import annotations
 
+import functools
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -132,7 +133,8 @@ def run(model_spec: str, options: EvalOptions, *, check_only: bool = False) -> t
     # has tried the model: results in the folder may be the transformers backend's, made where it refused.
     fallback = None
     if generator is not None and generator.backend_name == "vllm" and options.backend == "auto":
-        fallback = lambda: _generator(model, tokenizer, replace(options, backend="transformers"))  # noqa: E731
+        # built once (its reward model's identity hashes every file) for whichever check needs it
+        fallback = functools.cache(lambda: _generator(model, tokenizer, replace(options, backend="transformers")))
     if options.rescore and fallback is not None and not existing.rescorable(planned):
         other = fallback()  # the results to rescore name the backend that made them
         if existing.rescorable(plan(other)):
@@ -141,7 +143,7 @@ def run(model_spec: str, options: EvalOptions, *, check_only: bool = False) -> t
         _check_either([planned] + ([plan(fallback())] if fallback is not None and not options.rescore else []), options)
         return out_dir, {}
     if generator is not None and generator.backend_name == "vllm" and not options.rescore:
-        generator, planned = _vllm_where_needed(generator, planned, plan, model, tokenizer, options)
+        generator, planned = _vllm_where_needed(generator, planned, plan, fallback, options)
         if upstream and generator.backend_name == "vllm":
             # lm-eval and the validation loss load the model on the same GPU, beside an engine that claims
             # most of it: the engine tried here is closed, and started again for the generation after them
@@ -228,7 +230,7 @@ def _check_either(candidates: list, options: EvalOptions) -> None:
     raise refusal
 
 
-def _vllm_where_needed(generator, planned: list, plan, model, tokenizer, options: EvalOptions) -> tuple:
+def _vllm_where_needed(generator, planned: list, plan, fallback, options: EvalOptions) -> tuple:
     """(generator, planned) for an evaluation that would generate with vLLM. The engine is started (a
     minute, most of a GPU) only where some task has something to generate: not for a rerun of a
     finished evaluation, nor under --backend auto for one an earlier run finished with transformers
@@ -242,17 +244,17 @@ def _vllm_where_needed(generator, planned: list, plan, model, tokenizer, options
 
     if finished(planned):
         return generator, planned
-    if options.backend == "auto":
-        fallback = _generator(model, tokenizer, replace(options, backend="transformers"))
-        if finished(plan(fallback)):
-            return fallback, plan(fallback)
+    if fallback is not None:  # --backend auto
+        transformers_planned = plan(fallback())
+        if finished(transformers_planned):
+            return fallback(), transformers_planned
     else:
         existing.check(planned, overwrite=options.overwrite)
-    started = _start_vllm(generator, model, tokenizer, options)
+    started = _start_vllm(generator, fallback)
     return (started, planned) if started is generator else (started, plan(started))
 
 
-def _start_vllm(generator, model, tokenizer, options: EvalOptions):
+def _start_vllm(generator, fallback):
     """Start vLLM before any output (the backend is part of every result's identity): a model it
     cannot serve is refused with exit 2 when --backend vllm asked for it; under --backend auto it is
     evaluated with transformers after one warning."""
@@ -262,10 +264,10 @@ def _start_vllm(generator, model, tokenizer, options: EvalOptions):
         generator.backend
         return generator
     except VLLMRefused as exc:
-        if options.backend == "vllm":
+        if fallback is None:  # --backend vllm
             raise
         log(f"warning: vLLM cannot serve {exc.model_path} ({exc.reason}); evaluating with the transformers backend instead.")
-        return _generator(model, tokenizer, replace(options, backend="transformers"))
+        return fallback()
 
 
 def _generator(model, tokenizer, options: EvalOptions):
