@@ -165,5 +165,10 @@ def test_two_processes_train_the_reward_model_of_one(base, tmp_path, cli):
     one, two = load_checkpoint(tmp_path / "one").manifest, load_checkpoint(tmp_path / "two").manifest
     assert two.compute.processes == 2 and two.schedule.steps_done == one.schedule.steps_done > 0
     assert two.outcome.reward_model == one.outcome.reward_model
+    assert two.outcome.loss["train_loss"] == pytest.approx(one.outcome.loss["train_loss"], rel=1e-3)
+    # Not bit-equal: the two processes' gradients are summed in another order than one process's two
+    # micro batches, and AdamW turns that float32 roundoff in near-zero gradients into updates of up to
+    # lr. Measured: 1.5e-5 at most after these 22 steps at lr 3e-3 (micro batches of 4 instead of 2,
+    # same pairs, differ by 5e-3); processes training on each other's pairs would differ by about lr.
     a, b = load_file(tmp_path / "one" / "model.safetensors"), load_file(tmp_path / "two" / "model.safetensors")
-    assert a.keys() == b.keys() and all(torch.allclose(a[k], b[k], atol=1e-5) for k in a)
+    assert a.keys() == b.keys() and all(torch.allclose(a[k], b[k], atol=1e-4, rtol=0) for k in a)
