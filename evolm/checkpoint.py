@@ -91,7 +91,7 @@ def write_checkpoint(
 ) -> Checkpoint:
     """Build a checkpoint atomically: `write_files(tmp)` writes the HF files, then the manifest last."""
     out = Path(out)
-    with atomic_dir(out, overwrite=overwrite) as tmp:
+    with atomic_dir(out, overwrite=overwrite, marker=MANIFEST, what="evolm checkpoint") as tmp:
         write_files(tmp)
         manifest = replace(manifest, files=hash_files(tmp), content_sha256=None)
         write_json(tmp / MANIFEST, manifest.to_json())
@@ -142,7 +142,11 @@ def load_checkpoint(path: Path, *, verify: str = "full") -> Checkpoint:
     except ManifestError as exc:
         raise CheckpointError(f"{manifest_path} is not a readable evolm manifest: {exc}.") from None
     checkpoint = Checkpoint(path, manifest, sha256_bytes(data))
-    expected = compute_signature(checkpoint.lineage)
+    try:
+        expected = compute_signature(checkpoint.lineage)
+    except (ValueError, KeyError, TypeError) as exc:  # a stage or knobs this evolm does not know
+        raise CheckpointError(f"{manifest_path} has a lineage this evolm cannot read ({type(exc).__name__}: {exc}); it "
+                              "was written by a newer evolm, or edited.") from None
     if manifest.signature != expected:
         raise CheckpointError(f"{manifest_path} is inconsistent: its signature {manifest.signature!r} does not match its lineage ({expected}).")
     # Manifests written before the content hash existed have none and are taken as they are.

@@ -65,13 +65,27 @@ def write_json(path: Path, obj) -> None:
     atomic_write_text(path, jsontext.dumps(obj, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
 
 
-def check_output_dir(out: Path, *, overwrite: bool) -> None:
-    """Refuse an existing output unless `overwrite`; refuse a path whose parent is a file."""
+def check_output_dir(out: Path, *, overwrite: bool, marker: str, what: str,
+                     inputs: dict[str, Path | None] | None = None) -> None:
+    """Refuse an existing output unless `overwrite`, and even then a folder that is not an earlier
+    output of this kind (`what`, known by its `marker` file) and not empty: `--out runs --overwrite`
+    must not delete every checkpoint under runs/, nor `--out ~/thesis` a user's files. Refuse an
+    output that is, holds or lies in one of the command's `inputs` (what each is: the path): the
+    final rename would delete what the command read. Refuse a path naming no folder, or whose
+    parent is a file or not writable."""
     out = Path(out)
+    if out.name in ("", ".", ".."):
+        raise BadInput(f"--out {out} names no new folder; give a path such as runs/{what.split()[-1]}.")
+    for name, path in (inputs or {}).items():
+        if path is not None and overlaps(out, Path(path)):
+            raise BadInput(f"--out {out} would replace {name} {path}, which this command reads; write to another folder.")
     if out.exists() and not overwrite:
         raise BadInput(f"Output {out} already exists; pass --overwrite to replace it.")
     if out.exists() and not out.is_dir():
         raise BadInput(f"Output {out} exists and is not a directory.")
+    if out.is_dir() and not (out / marker).is_file() and any(out.iterdir()):
+        raise BadInput(f"--out {out} is not an earlier {what} (it has no {marker}); --overwrite replaces only that, "
+                       "so choose another folder.")
     for parent in out.absolute().parents:
         if parent.exists():
             if not parent.is_dir():
@@ -79,6 +93,12 @@ def check_output_dir(out: Path, *, overwrite: bool) -> None:
             if not os.access(parent, os.W_OK | os.X_OK):
                 raise BadInput(f"Cannot create {out}: {parent} is not writable.")
             break
+
+
+def overlaps(out: Path, path: Path) -> bool:
+    """`out` is `path`, holds it or lies inside it."""
+    out, path = Path(out).resolve(), Path(path).resolve()
+    return out == path or out in path.parents or path in out.parents
 
 
 def make_dir(path: Path) -> None:
@@ -91,14 +111,16 @@ def make_dir(path: Path) -> None:
 
 
 @contextlib.contextmanager
-def atomic_dir(out: Path, *, overwrite: bool = False) -> Iterator[Path]:
+def atomic_dir(out: Path, *, marker: str, what: str, overwrite: bool = False,
+               inputs: dict[str, Path | None] | None = None) -> Iterator[Path]:
     """Yield a fresh temporary directory next to `out`; on success rename it to `out`.
 
     On any exception the temporary directory is removed and `out` is untouched. With `overwrite`,
-    an existing `out` is moved aside only after the new directory is complete, then deleted.
+    an existing `out` (an earlier output of this kind: `check_output_dir`) is moved aside only after
+    the new directory is complete, then deleted.
     """
     out = Path(out)
-    check_output_dir(out, overwrite=overwrite)
+    check_output_dir(out, overwrite=overwrite, marker=marker, what=what, inputs=inputs)
     tmp = out.with_name(f".{out.name}.tmp-{uuid.uuid4().hex[:8]}")
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -107,10 +129,10 @@ def atomic_dir(out: Path, *, overwrite: bool = False) -> Iterator[Path]:
         raise BadInput(f"Cannot create {out}: {exc.strerror or exc}.") from None
     try:
         yield tmp
+        replace_dir(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    replace_dir(tmp, out)
 
 
 @contextlib.contextmanager

@@ -26,9 +26,13 @@ def library_versions(names=_LIBRARIES) -> dict[str, str]:
 
 @functools.lru_cache(maxsize=1)
 def git_commit() -> str | None:
-    """The commit of the evolm source tree, with '-dirty' when it has local changes; None outside git."""
+    """The commit of the evolm source tree, with '-dirty' when it has local changes; None outside git,
+    and None where evolm lies untracked inside another git repository (installed into a project's
+    .venv): that repository's commit says nothing of the evolm that ran (`versions` does)."""
     root = Path(evolm.__file__).resolve().parent.parent
     try:
+        subprocess.run(["git", "-C", str(root), "ls-files", "--error-unmatch", "evolm/__init__.py"],
+                       capture_output=True, timeout=5, check=True)
         commit = subprocess.run(
             ["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5, check=True
         ).stdout.strip()

@@ -73,7 +73,7 @@ def test_an_output_that_is_the_runs_own_input_is_refused_and_the_input_kept(tmp_
     }
     for label, (*args, what) in refused.items():
         result = cli(*args, "--overwrite")
-        assert result.code == 2 and "which this run reads; write to another folder" in result.err and what in result.err, (label, result.err)
+        assert result.code == 2 and "which this command reads; write to another folder" in result.err and what in result.err, (label, result.err)
         assert len(result.err.strip().splitlines()) == 1, (label, result.err)
     assert {path: fingerprint(path) for path in kept} == kept and not (base / "child").exists()
 
@@ -118,3 +118,42 @@ def test_a_hub_models_identity_holds_the_commit_it_resolves_to(monkeypatch, tmp_
     assert identity.model_identity("org/model")["commit"] == "deadbeef"  # one it does: the hub's model
     assert identity.run_hash({"model": identity.model_identity("org/model")}) != identity.run_hash(
         {"model": {"kind": "hub", "name": "org/model", "commit": "abc123"}})
+
+
+def test_overwrite_replaces_only_an_earlier_output_of_its_kind(tmp_path, cli, base, shards, synth_tiny, monkeypatch):
+    """`--overwrite` replaced any folder: `--out runs` deleted every checkpoint under runs/, `--out ~/thesis`
+    a user's files, `evolm data split pool/pool.jsonl --out pool` the pool it read."""
+    import shutil
+
+    pool = tmp_path / "pool" / "pool.jsonl"
+    pool.parent.mkdir()
+    shutil.copy(next((synth_tiny / "pool").glob("*.jsonl")), pool)
+    runs = tmp_path / "runs"
+    shutil.copytree(base, runs / "base")
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "thesis.tex").write_text("years of work")
+    refused = {
+        "the split's own pool": (("data", "split", pool, "--sft", "5", "--rl", "5", "--out", pool.parent),
+                                 f"--out {pool.parent} would replace the pool {pool}"),
+        "a folder of checkpoints": (("pretrain", "--model", "1M", "--tokens", "4K", "--data", shards, "--out", runs),
+                                    f"--out {runs} is not an earlier evolm checkpoint (it has no evolm.json)"),
+        "a user's folder": (("data", "synth", "--scale", "tiny", "--out", mine),
+                            f"--out {mine} is not an earlier synthetic data folder from `evolm data synth`"),
+        "a checkpoint, as a tokenizer": (("data", "tokenizer", synth_tiny / "text" / "general.jsonl", "--vocab-size", "300",
+                                          "--out", runs / "base"), "is not an earlier tokenizer from `evolm data tokenizer`"),
+    }
+    for label, (args, message) in refused.items():
+        result = cli(*args, "--overwrite")
+        assert result.code == 2 and message in result.err and len(result.err.strip().splitlines()) == 1, (label, result.err)
+    assert pool.is_file() and (runs / "base" / "evolm.json").is_file() and (mine / "thesis.tex").read_text() == "years of work"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mine", "pool", "runs"]  # nothing half-written beside them
+
+    monkeypatch.chdir(mine)
+    result = cli("data", "synth", "--scale", "tiny", "--out", ".", "--overwrite")
+    assert result.code == 2 and "--out . names no new folder" in result.err and (mine / "thesis.tex").is_file()
+    # an earlier output of the same kind, or an empty folder, is replaced as before
+    (tmp_path / "empty").mkdir()
+    assert cli("data", "split", pool, "--sft", "5", "--rl", "5", "--out", tmp_path / "empty", "--overwrite").code == 0
+    assert cli("data", "split", pool, "--sft", "4", "--rl", "4", "--out", tmp_path / "empty", "--overwrite").code == 0
+    assert (tmp_path / "empty" / "split.json").is_file()

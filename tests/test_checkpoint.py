@@ -63,6 +63,29 @@ def test_manifest_records_provenance(tmp_path):
     assert manifest["provenance"]["hardware"]["cpu_count"] >= 1
 
 
+def test_the_commit_is_evolms_not_that_of_a_repository_it_is_installed_in(tmp_path):
+    """evolm installed (untracked) inside a user's git project: that project's HEAD is not evolm's commit."""
+    import shutil
+    import subprocess
+    import sys
+
+    import evolm
+    from evolm.provenance import git_commit
+
+    here = git_commit()
+    assert here is None or len(here.removesuffix("-dirty")) == 40  # this checkout's own commit, when it is one
+    project = tmp_path / "project"
+    shutil.copytree(Path(evolm.__file__).parent, project / "site" / "evolm", ignore=shutil.ignore_patterns("__pycache__"))
+    (project / "notes.txt").write_text("a user's project")
+    for args in (["init", "-q"], ["add", "notes.txt"], ["-c", "user.name=u", "-c", "user.email=u@x", "commit", "-qm", "x"]):
+        subprocess.run(["git", "-C", str(project), *args], check=True, capture_output=True)
+    # -S: without site-packages, whose editable-install finder would import this checkout instead
+    code = "import evolm; from evolm.provenance import git_commit; print(evolm.__file__, git_commit())"
+    ran = subprocess.run([sys.executable, "-S", "-c", code], capture_output=True, text=True, check=True, cwd=tmp_path,
+                         env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(project / "site")})
+    assert ran.stdout.split() == [str(project / "site" / "evolm" / "__init__.py"), "None"], ran.stdout
+
+
 def test_missing_or_altered_files_are_detected(tmp_path):
     _chain(tmp_path)
     (tmp_path / "pre" / "model.safetensors").write_bytes(b"weightz")  # same size, other content
@@ -98,6 +121,34 @@ def test_tampered_signature_is_detected(tmp_path):
     path.write_text(json.dumps(manifest))
     with pytest.raises(CheckpointError, match="does not match its lineage"):
         load_checkpoint(tmp_path / "sft")
+
+
+@pytest.mark.parametrize("edit", ["stage", "knobs"])
+def test_a_lineage_this_evolm_cannot_read_is_a_checkpoint_error(tmp_path, edit):
+    """A manifest from a newer evolm (a stage this one lacks) or one edited by hand: one sentence and
+    exit 2 through every command that loads it, not a raw KeyError (exit 1)."""
+    _chain(tmp_path)
+    path = tmp_path / "sft" / "evolm.json"
+    manifest = json.loads(path.read_text())
+    if edit == "stage":
+        manifest["lineage"][-1]["stage"] = manifest["stage"] = "dpo"
+    else:
+        del manifest["lineage"][0]["knobs"]["tokens"]
+    path.write_text(json.dumps(manifest))
+    with pytest.raises(CheckpointError, match="has a lineage this evolm cannot read .* written by a newer evolm, or edited"):
+        load_checkpoint(tmp_path / "sft")
+
+
+def test_a_failed_rename_leaves_no_hidden_folder(tmp_path, monkeypatch):
+    from evolm import fsutil
+
+    def refuse(new, out):
+        raise OSError("device busy")
+
+    monkeypatch.setattr(fsutil, "replace_dir", refuse)
+    with pytest.raises(OSError):
+        write_checkpoint(tmp_path / "ck", build_manifest("pretrain", {"preset": "1M", "tokens": 10}), _files())
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_an_edited_manifest_is_detected(tmp_path):

@@ -62,7 +62,8 @@ def materialize(out: Path, *, from_dir: Path | None = None, overwrite: bool = Fa
         for spec in specs:  # validate everything before writing anything
             validate_file(from_dir / f"{spec.name}.jsonl", FAMILIES[spec.family])
     files = {}
-    with atomic_dir(out, overwrite=overwrite) as tmp:
+    with atomic_dir(out, overwrite=overwrite, marker=MANIFEST, what="benchmark folder from `evolm data benchmarks`",
+                    inputs={"the benchmarks folder": from_dir}) as tmp:
         for spec in specs:
             target = tmp / f"{spec.name}.jsonl"
             if from_dir is not None:

@@ -146,7 +146,7 @@ def build_report(runs_dir: Path, out: Path, *, overwrite: bool = False) -> dict:
     for table in present:
         tables.note_narrowed(table)
     missing = [question for question, answers in questions if not any(t is not None for t in answers)]
-    with atomic_dir(Path(out), overwrite=overwrite) as tmp:
+    with atomic_dir(Path(out), overwrite=overwrite, marker="runs.json", what="report from `evolm report`") as tmp:
         (tmp / "plots").mkdir()
         written = []
         for i, sweep in enumerate(s for s in sweeps if s.has_data):

@@ -299,7 +299,7 @@ def check_exports(out: Path, config: TrainConfig, *, resume: bool, overwrite: bo
         if resume and path.exists() and not overwrite:
             raise BadInput(f"{path} was not written by the run resumed at {partial_dir(out)}; pass --overwrite to "
                            "replace it with this run's export.")
-        check_output_dir(path, overwrite=overwrite)
+        check_output_dir(path, overwrite=overwrite, marker=MANIFEST, what="evolm checkpoint")
 
 
 @dataclass

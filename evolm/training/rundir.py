@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Iterator
 
 from evolm import jsontext
+from evolm.checkpoint import MANIFEST
 from evolm.console import log
 from evolm.errors import BadInput
 from evolm.fsutil import atomic_write_bytes, atomic_write_text, check_output_dir, make_dir, write_json
@@ -41,10 +42,7 @@ def check_outputs(out: Path, *, resume: bool, overwrite: bool, inputs: dict[str,
     """Refuse to clobber a finished checkpoint or an interrupted run unless told to, and an output that
     is one of the run's `inputs` (what each is: the path), holds one or lies in one (the final rename
     over OUT would delete a parent checkpoint or shards the run read); return OUT.partial."""
-    for what, path in (inputs or {}).items():
-        if path is not None and _overlaps(Path(out), Path(path)):
-            raise BadInput(f"--out {out} would replace {what} {path}, which this run reads; write to another folder.")
-    check_output_dir(out, overwrite=overwrite)
+    check_output_dir(out, overwrite=overwrite, marker=MANIFEST, what="evolm checkpoint", inputs=inputs)
     partial = partial_dir(out)
     if partial.exists() and not resume and not overwrite:
         if saved_step(partial):
@@ -52,11 +50,6 @@ def check_outputs(out: Path, *, resume: bool, overwrite: bool, inputs: dict[str,
         raise BadInput(f"An interrupted run exists at {partial}, without a resume state (a rerun with --resume starts "
                        "again from step 0); pass --resume or --overwrite to start over.")
     return partial
-
-
-def _overlaps(out: Path, path: Path) -> bool:
-    out, path = out.resolve(), path.resolve()
-    return out == path or out in path.parents or path in out.parents
 
 
 def latest_state(run_dir: Path) -> int:

@@ -74,7 +74,8 @@ def prepare(
         log(f"{out} already holds these shards (same source, tokenizer and settings); nothing to do.")
         _say_if_the_hub_moved(source, existing)
         return PrepareResult(out, existing, reused=True)
-    check_output_dir(out, overwrite=overwrite)
+    check_output_dir(out, overwrite=overwrite, marker=shards.MANIFEST, what="folder of shards from `evolm data prepare`",
+                     inputs={"the tokenizer": tokenizer_dir, "the text": None if source.is_hub else Path(source.spec)})
     partial = partial_dir(out)
     saved = _saved_progress(partial)
     if partial.exists() and not resume and not overwrite:

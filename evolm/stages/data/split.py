@@ -122,10 +122,11 @@ def split_pool(pool: Path, sft: int, rl: int, out: Path, *, overwrite: bool = Fa
         "sft": {"start": sft_rows[0], "end": sft_rows[1], "examples": sft, "file": "sft.jsonl"},
         "rl": {"start": rl_rows[0], "end": rl_rows[1], "examples": rl, "file": "rl.jsonl"},
     }
-    with atomic_dir(out, overwrite=overwrite) as tmp:
+    with atomic_dir(out, overwrite=overwrite, marker=SPLIT_MANIFEST, what="split from `evolm data split`",
+                    inputs={"the pool": Path(pool)}) as tmp:
         for part, (start, end) in (("sft", sft_rows), ("rl", rl_rows)):
             write_jsonl(tmp / f"{part}.jsonl", rows[start:end], sort_keys=False)
-        write_json(tmp / "split.json", manifest)
+        write_json(tmp / SPLIT_MANIFEST, manifest)
     return manifest
 
 

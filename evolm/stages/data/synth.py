@@ -24,7 +24,7 @@ def run(out: Path, *, seed: int = 0, scale: str = "tiny", overwrite: bool = Fals
         raise BadInput(f"Unknown scale {scale!r}; choose one of {', '.join(SCALES)}.")
     if isinstance(seed, bool) or not isinstance(seed, int):
         raise BadInput(f"The seed must be a whole number, not {seed!r}.")
-    with atomic_dir(Path(out), overwrite=overwrite) as tmp:
+    with atomic_dir(Path(out), overwrite=overwrite, marker="synth.json", what="synthetic data folder from `evolm data synth`") as tmp:
         summary = generate(tmp, seed=seed, scale=scale, log=log)
     return summary
 

@@ -20,7 +20,10 @@ def make_tokenizer(out: Path, *, sources: list[str], vocab_size: int | None, ado
     resolved = [resolve_source(s, text_field=text_field) for s in sources]
     if any(r.is_hub for r in resolved):
         raise BadInput("Tokenizer training reads local files only; prepare hub text locally first or adopt a tokenizer with --from.")
-    with atomic_dir(out, overwrite=overwrite) as tmp:
+    inputs = {f"the text {i + 1}": Path(source.spec) for i, source in enumerate(resolved)}
+    if adopt is not None and Path(adopt).exists():
+        inputs["the tokenizer adopted"] = Path(adopt)
+    with atomic_dir(out, overwrite=overwrite, marker=RECORD, what="tokenizer from `evolm data tokenizer`", inputs=inputs) as tmp:
         if adopt is not None:
             tokenizer = adopt_tokenizer(adopt, tmp)
             origin = {"adopted": adopt}
