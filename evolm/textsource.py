@@ -150,11 +150,21 @@ def _hub_documents(source: TextSource) -> Iterator[str]:
         import datasets
 
         streams = [_open_subset(datasets, source, subset) for subset in subsets]
+        if len(streams) > 1:
+            # datasets interleaves only subsets of one schema, and FineMath's two differ (token_count is
+            # int32 in finemath-3plus, int64 in infiwebmath-3plus; finemath-3plus has more columns):
+            # only the text is read, so only the text is kept
+            for subset, stream in zip(subsets, streams):
+                if stream.column_names is not None and source.text_field not in stream.column_names:
+                    raise BadInput(f"Hub dataset {source.hub_name} ({subset}) has no field {source.text_field!r}.")
+            streams = [stream.select_columns([source.text_field]) for stream in streams]
         # each document of every subset once, alternating while more than one has documents left
         stream = streams[0] if len(streams) == 1 else datasets.interleave_datasets(
             streams, stopping_strategy="all_exhausted_without_replacement")
         iterator = iter(stream)
         first = next(iterator, None)
+    except BadInput:
+        raise
     except Exception as exc:  # network errors, missing datasets, bad subsets all surface here
         raise BadInput(
             f"Could not open hub dataset {source.hub_name}"

@@ -254,7 +254,8 @@ def test_hub_subsets_by_config_name_by_folder_and_several_interleaved(tiny_token
     """What `evolm data prepare` asks of `datasets` (the hub stands in here): FineWeb-Edu's `sample/350BT`
     is a folder of its repository (datasets refuses it as a config name: its config is `sample-350BT`),
     and the paper's FineMath is two subsets, `finemath-3plus` and `infiwebmath-3plus`, in one shard
-    set: every document of both, alternating."""
+    set: every document of both, alternating. Their columns differ as on the hub (`token_count` int32 in
+    one, int64 in the other; more columns in finemath-3plus), which `datasets` cannot interleave."""
     import datasets
 
     asked = []
@@ -262,8 +263,12 @@ def test_hub_subsets_by_config_name_by_folder_and_several_interleaved(tiny_token
     def load_dataset(path, name=None, *, data_dir=None, split, streaming):
         asked.append((path, name, data_dir, split, streaming))
         label = name or data_dir
-        rows = [{"text": f"{label} document {i} " * 20} for i in range(3 if label == "infiwebmath-3plus" else 5)]
-        return datasets.IterableDataset.from_generator(lambda: iter(rows))
+        extra = {"url": datasets.Value("string")} if label == "finemath-3plus" else {}
+        features = datasets.Features({"text": datasets.Value("string"), **extra,
+                                      "token_count": datasets.Value("int32" if label == "finemath-3plus" else "int64")})
+        rows = [{"text": f"{label} document {i} " * 20, "token_count": 20, **({"url": "u"} if extra else {})}
+                for i in range(3 if label == "infiwebmath-3plus" else 5)]
+        return datasets.IterableDataset.from_generator(lambda: iter(rows), features=features)
 
     monkeypatch.setattr(datasets, "load_dataset", load_dataset)
     fw = cli("data", "prepare", "HuggingFaceFW/fineweb-edu", "--subset", "sample/350BT", "--tokenizer", tiny_tokenizer,
@@ -294,6 +299,9 @@ def test_hub_subsets_by_config_name_by_folder_and_several_interleaved(tiny_token
     twice = cli("data", "prepare", "HuggingFaceTB/finemath", "--subset", "finemath-3plus", "--subset", "finemath-3plus",
                 "--tokenizer", tiny_tokenizer, "--out", tmp_path / "fm2")
     assert twice.code == 0 and [a[1] for a in asked] == ["finemath-3plus", "finemath-3plus"]  # one load per command
+    field = cli("data", "prepare", "HuggingFaceTB/finemath", "--subset", "finemath-3plus", "--subset", "infiwebmath-3plus",
+                "--text-field", "content", "--tokenizer", tiny_tokenizer, "--out", tmp_path / "fm3")
+    assert field.code == 2 and "Hub dataset HuggingFaceTB/finemath (finemath-3plus) has no field 'content'." in field.err
 
 
 def test_a_hub_source_records_the_commit_it_read_and_a_revision_is_another_source(tiny_tokenizer, tmp_path, cli, monkeypatch):
