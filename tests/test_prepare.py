@@ -54,6 +54,21 @@ def test_token_count_is_encoded_lengths_plus_one_eos_each(prepared, general, tin
     assert len(eos_positions) == splits["train"]["documents"]  # one EOS per document, no BOS
 
 
+def test_special_tokens_written_in_a_document_are_text(tiny_tokenizer, tmp_path):
+    """`<|endoftext|>` written inside a document (a page about tokenizers, or `</s>` in HTML for a Llama
+    tokenizer) is text, not an EOS: each document ends in the one EOS appended by id."""
+    from evolm.stages.data.prepare import prepare
+    from evolm.textsource import resolve_source
+
+    docs = [f"document {i} explains that <|endoftext|> ends a text, and more words follow it." for i in range(6)]
+    (tmp_path / "docs.jsonl").write_text("".join(json.dumps({"text": d}) + "\n" for d in docs))
+    prepare(resolve_source(tmp_path / "docs.jsonl"), tiny_tokenizer, tmp_path / "shards", val_fraction=0.5)
+    shards = TokenShards(tmp_path / "shards")
+    for split in ("train", "val"):
+        tokens = shards.split(split).window(0, len(shards.split(split)))
+        assert np.count_nonzero(tokens == shards.eos_id) == shards.manifest["splits"][split]["documents"] == 3
+
+
 def test_decoding_a_window_returns_the_original_text(prepared, general, tiny_tokenizer):
     tok = AutoTokenizer.from_pretrained(tiny_tokenizer)
     docs = _docs(general)

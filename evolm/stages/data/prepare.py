@@ -60,12 +60,17 @@ def prepare(
         raise BadInput("--max-tokens must be positive.")
     tokenizer_dir = Path(tokenizer_dir)
     tokenizer = load_fast_tokenizer(tokenizer_dir)
+    # A document's text is text: `<|endoftext|>` or `</s>` written in it (web pages hold `</s>` as
+    # strike-through HTML) is not a document boundary. The tokenizer would match its special tokens in
+    # the text even without add_special_tokens; each document's one EOS is appended by id.
+    tokenizer.backend.encode_special_tokens = True
     tok_sha = tokenizer_fingerprint(tokenizer_dir)
     val_every = max(2, round(1 / val_fraction))
     # The EOS token lives in tokenizer_config.json, outside the tokenizer's fingerprint, and every
     # document ends with it: shards packed with another EOS are other shards.
     settings = {"source": source.fingerprint(), "tokenizer": tok_sha, "eos_token": tokenizer.eos_token, "max_tokens": max_tokens,
-                "val_every": val_every, "shard_tokens": shard_tokens, "format_version": shards.VERSION}
+                "val_every": val_every, "shard_tokens": shard_tokens, "format_version": shards.VERSION,
+                "special_tokens_in_text": "as text"}
     inputs_fingerprint = sha256_bytes(canonical_json(settings).encode())
 
     out = Path(out)
