@@ -98,6 +98,19 @@ def test_max_tokens_takes_an_exact_prefix(general, tiny_tokenizer, tmp_path, cli
     assert len(TokenShards(tmp_path / "cap").split("train")) == 20_000
 
 
+def test_max_tokens_holds_out_the_validation_documents_among_those_read(general, tiny_tokenizer, tmp_path):
+    """The validation split is every 10th document of those read up to the cap, whatever the batch:
+    it held every 10th document of the whole batch of 512 the cap fell in (52 for 119 training)."""
+    from evolm.stages.data.prepare import prepare
+    from evolm.textsource import resolve_source
+
+    manifest = prepare(resolve_source(general), tiny_tokenizer, tmp_path / "capped", max_tokens=10_000,
+                       val_fraction=0.1).manifest
+    train, val = manifest["splits"]["train"]["documents"], manifest["splits"]["val"]["documents"]
+    assert manifest["splits"]["train"]["tokens"] == 10_000 and train < 200
+    assert val == len(range(0, train + val, 10))  # documents 0, 10, 20, ... of the train + val read
+
+
 def test_rerun_is_a_no_op_and_other_settings_need_overwrite(general, tiny_tokenizer, tmp_path, cli):
     args = ("data", "prepare", general, "--tokenizer", tiny_tokenizer, "--out", tmp_path / "s", "--max-tokens", "5K")
     assert cli(*args).code == 0

@@ -229,12 +229,20 @@ def _write_batch(batch, index, backend, eos_id, writer, val_every, max_tokens, p
     # encode_batch_fast skips character offsets, which we never use: ~25% faster than encode_batch.
     encode = getattr(backend, "encode_batch_fast", backend.encode_batch)
     encodings = encode(batch, add_special_tokens=False)
+    end = len(batch)
+    if max_tokens is not None:  # the documents read up to the one that fills the cap: no validation document past it
+        room, filled = max_tokens - writer.tokens("train"), 0
+        for i in (i for i in range(len(batch)) if (index + i) % val_every != 0):
+            filled += len(encodings[i].ids) + 1
+            if filled >= room:
+                end = i + 1
+                break
     for split in shards.SPLITS:
-        chosen = [enc.ids for i, enc in enumerate(encodings) if ((index + i) % val_every == 0) == (split == "val")]
-        if not chosen:
-            continue
+        chosen = [enc.ids for i, enc in enumerate(encodings[:end]) if ((index + i) % val_every == 0) == (split == "val")]
         if split == "train" and max_tokens is not None:
             chosen = _cap(chosen, max_tokens - writer.tokens("train"))
+        if not chosen:
+            continue
         lengths = [len(ids) + 1 for ids in chosen]
         stream = np.fromiter(itertools.chain.from_iterable(ids + [eos_id] for ids in chosen), dtype=np.int64, count=sum(lengths))
         if split == "train" and max_tokens is not None:
