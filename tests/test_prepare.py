@@ -253,10 +253,27 @@ def test_a_resume_refuses_a_hub_dataset_that_moved_to_another_commit(general, ti
     assert cli(*args, "--resume").code == 0 and TokenShards(tmp_path / "s").source["commit"] == "aaa"
 
 
-@pytest.mark.parametrize("case", ["missing", "empty", "no-field", "folder-without-text"])
-def test_bad_sources_exit_2_and_write_nothing(case, tiny_tokenizer, tmp_path, cli):
+@pytest.mark.parametrize("case", ["missing", "empty", "no-field", "folder-without-text", "not-utf8", "parquet-of-numbers",
+                                  "bad-row-after-saved-progress"])
+def test_bad_sources_exit_2_and_write_nothing(case, tiny_tokenizer, general, tmp_path, cli, monkeypatch):
+    """Refused in one sentence, and nothing kept: a parquet folder's files are checked before any
+    document is read; a bad row found after progress was saved leaves no OUT.partial (mending the row
+    changes the source, so that a resume would be refused)."""
     source = tmp_path / "src.jsonl"
-    if case == "empty":
+    if case == "not-utf8":
+        source = tmp_path / "src.txt"
+        source.write_bytes("café".encode("latin-1"))
+    elif case == "parquet-of-numbers":
+        source = tmp_path / "folder"
+        source.mkdir()
+        shutil.copy(general, source / "a.jsonl")
+        pq.write_table(pa.table({"text": [1, 2, 3]}), source / "z.parquet")
+    elif case == "bad-row-after-saved-progress":
+        from evolm.stages.data import prepare as module
+
+        monkeypatch.setattr(module, "SAVE_SECONDS", 0.0)
+        source.write_text(general.read_text() + json.dumps({"content": "x"}) + "\n")
+    elif case == "empty":
         source.write_text("")
     elif case == "no-field":
         source.write_text(json.dumps({"content": "x"}) + "\n")
@@ -267,6 +284,9 @@ def test_bad_sources_exit_2_and_write_nothing(case, tiny_tokenizer, tmp_path, cl
     result = cli("data", "prepare", source, "--tokenizer", tiny_tokenizer, "--out", tmp_path / "out")
     assert result.code == 2, result
     assert result.err.startswith("error: ") and result.err.count("\n") == 1
+    expected = {"not-utf8": "is not UTF-8 text (byte 3 cannot be decoded)", "parquet-of-numbers": "column 'text' holds int64, not text",
+                "bad-row-after-saved-progress": f"line {len(general.read_text().splitlines()) + 1} has no string field 'text'"}
+    assert expected.get(case, "") in result.err
     assert not (tmp_path / "out").exists()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith((".out", "out"))]  # nor OUT.partial
 

@@ -117,6 +117,9 @@ def prepare(
         splits = writer.finish()
     except KeyboardInterrupt:
         raise KeyboardInterrupt(_after_stop(partial)) from None
+    except BadInput:  # a document the source cannot give (a row without text): mending it changes the source's
+        shutil.rmtree(partial, ignore_errors=True)  # fingerprint, so a resume would be refused; nothing is kept
+        raise
     except BaseException:
         _after_stop(partial)
         raise
