@@ -48,6 +48,10 @@ class MixturePlan:
                 raise BadInput(f"Shards {source.path} hold {len(reader)} training tokens, fewer than one sequence of {seq_len + 1}.")
             self.windows.append(available)
         self.counts = [s.budget // seq_len for s in sources]
+        for source, count in zip(sources, self.counts):
+            if count == 0:  # it would draw nothing while the run's name and knobs say it trained on it
+                raise BadInput(f"The {source.name} budget of {source.budget:,} tokens is less than one sequence of {seq_len:,} "
+                               f"tokens; ask for at least {seq_len:,} or leave the source out.")
         self.total = sum(self.counts)
         self.labels = None  # one source: sequence k is simply its k-th window
         if len(sources) > 1:

@@ -169,6 +169,10 @@ def test_bad_inputs_exit_2_and_overwrite_nothing(base, shards, tmp_path, cli, ti
     other = cli("cpt", base, "--domain", f"{tmp_path / 'other'}:10K", "--out", tmp_path / "y")
     assert other.code == 2 and "different tokenizer" in other.err
     assert cli("cpt", base, "--domain", f"{data}:lots", "--out", tmp_path / "y").code == 2
+    # a replay of less than one sequence drew nothing while the run's name said it replayed
+    short = cli("cpt", base, "--domain", f"{shards / 'math'}:8K", "--replay", f"{data}:50", "--seq-len", "64",
+                "--global-batch", "8", "--out", tmp_path / "y")
+    assert short.code == 2 and "The replay budget of 50 tokens is less than one sequence of 64 tokens" in short.err
     assert cli("cpt", tmp_path / "nope", "--domain", f"{data}:10K", "--out", tmp_path / "y").code == 2
     assert not (tmp_path / "y").exists()
     # an existing checkpoint is never replaced without --overwrite
