@@ -111,6 +111,13 @@ def test_max_tokens_holds_out_the_validation_documents_among_those_read(general,
     assert val == len(range(0, train + val, 10))  # documents 0, 10, 20, ... of the train + val read
 
 
+def test_a_validation_share_that_is_not_one_document_in_n_says_what_it_holds_out(general, tiny_tokenizer, tmp_path, cli):
+    result = cli("data", "prepare", general, "--tokenizer", tiny_tokenizer, "--val-fraction", "0.4", "--out", tmp_path / "s",
+                 "--json")
+    assert result.code == 0 and "note: --val-fraction 0.4 holds out 1 document in 2 (50.0%)" in result.err
+    assert json.loads(result.out)["val_documents"] - json.loads(result.out)["train_documents"] in (0, 1)
+
+
 def test_rerun_is_a_no_op_and_other_settings_need_overwrite(general, tiny_tokenizer, tmp_path, cli):
     args = ("data", "prepare", general, "--tokenizer", tiny_tokenizer, "--out", tmp_path / "s", "--max-tokens", "5K")
     assert cli(*args).code == 0

@@ -76,7 +76,7 @@ def prepare(
         None, "--revision", help="Hub dataset branch, tag or commit to read (default: main as it is now); shards.json "
         "records the commit read where the hub says."),
     text_field: str = typer.Option("text", "--text-field", help="Field or column holding the text."),
-    val_fraction: float = typer.Option(0.01, "--val-fraction", help="Share of documents held out for validation."),
+    val_fraction: float = typer.Option(0.01, "--val-fraction", help="Share of documents held out for validation: every n-th document, n = round(1 / share) (0.01: every 100th)."),
     overwrite: bool = OverwriteOption,
     resume: bool = ResumeOption,
     as_json: bool = JsonOption,

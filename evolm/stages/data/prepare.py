@@ -66,6 +66,8 @@ def prepare(
     tokenizer.backend.encode_special_tokens = True
     tok_sha = tokenizer_fingerprint(tokenizer_dir)
     val_every = max(2, round(1 / val_fraction))
+    if abs(1 / val_every - val_fraction) > 0.1 * val_fraction:  # 0.4 is every 2nd document, 0.3 every 3rd
+        log(f"note: --val-fraction {val_fraction:g} holds out 1 document in {val_every} ({1 / val_every:.1%})")
     # The EOS token lives in tokenizer_config.json, outside the tokenizer's fingerprint, and every
     # document ends with it: shards packed with another EOS are other shards.
     settings = {"source": source.fingerprint(), "tokenizer": tok_sha, "eos_token": tokenizer.eos_token, "max_tokens": max_tokens,
