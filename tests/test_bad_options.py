@@ -54,6 +54,7 @@ def strict_json(text):
     (("--lr", "-1"), "--lr -1 is out of range: it must be greater than 0."),
     (("--lr", "nan"), "--lr nan is out of range: it must be greater than 0."),
     (("--warmup", "2.5"), "--warmup 2.5 is out of range: it must be a fraction of the steps below 1 or a whole number of steps."),
+    (("--warmup", "1000"), "--warmup 1000 is out of range: it must be fewer than the run's 14 steps (or a fraction of them below 1)."),
     (("--lr", "0.1", "--min-lr", "1"), "--min-lr 1 is out of range: it must be at most --lr 0.1."),
     (("--val-tokens", "0"), "--val-tokens 0 is out of range: it must be at least 1."),
     (("--tokenizer", "nope"), "--tokenizer nope is not a tokenizer folder (no tokenizer.json)."),

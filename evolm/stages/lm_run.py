@@ -220,6 +220,8 @@ def train_config(preset: Preset, budgets: list[int], o: Overrides, world: int = 
     if min_lr > lr:  # a given --min-lr against the preset's peak (both given: Overrides.check)
         raise out_of_range("--min-lr", min_lr, f"at most the peak learning rate {lr:g}")
     warmup = round(o.warmup * steps) if o.warmup < 1 else int(o.warmup)
+    if warmup >= steps and steps > 1:  # the learning rate would rise all run and never decay, while the manifest said it had
+        raise out_of_range("--warmup", o.warmup, f"fewer than the run's {steps} steps (or a fraction of them below 1)")
     # An FSDP config's own activation checkpointing (fsdp-4B.yaml) counts as checkpointing: for the memory
     # plan below and in the manifest; the trainer then leaves the model's own off (causal_lm.train).
     checkpointing = o.activation_checkpointing or fsdp_checkpoints_activations()
