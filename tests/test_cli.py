@@ -77,6 +77,19 @@ def test_config_file_sets_options_and_the_command_line_wins(cli, tmp_path):
     assert len((tmp_path / "cli-wins" / "rl.jsonl").read_text().splitlines()) == 2
 
 
+def test_a_tilde_in_a_config_file_or_after_an_equals_sign_is_the_home_folder(cli, tmp_path, monkeypatch):
+    """The shell reads `~` only at the start of a word: a config's `out: ~/x` or `--out=~/x` made a folder
+    named `~` in the working directory."""
+    _pool(tmp_path / "pool.jsonl", 10)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "split.yaml").write_text("sft: 3\nrl: 4\nout: ~/from-config\n")
+    assert cli("data", "split", "pool.jsonl", "--config", "split.yaml").code == 0
+    assert cli("data", "split", "pool.jsonl", "--sft", "3", "--rl", "4", "--out=~/from-option").code == 0
+    assert sorted(p.name for p in (tmp_path / "home").iterdir()) == ["from-config", "from-option"]
+    assert not (tmp_path / "~").exists()
+
+
 def test_config_file_errors(cli, tmp_path):
     config = tmp_path / "bad.yaml"
     config.write_text("sft: 3\nlearning_rate: 1\n")

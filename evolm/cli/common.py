@@ -3,6 +3,7 @@ commands' `--out` and `--resume`."""
 
 from __future__ import annotations
 
+import os
 import sys
 from contextlib import contextmanager
 from pathlib import Path
@@ -14,6 +15,25 @@ from evolm import jsontext
 from evolm.errors import BadInput
 from evolm.fsutil import read_yaml
 from evolm.units import parse_count
+
+
+def expand_home(value):
+    """`~/runs` as the shell would read it: a config file's values and `--out=~/runs` (the shell leaves
+    a tilde after `=` as it is) would otherwise make a folder named `~` in the working directory."""
+    if isinstance(value, list):
+        return [expand_home(v) for v in value]
+    if isinstance(value, str) and (value == "~" or value.startswith("~/")):
+        return os.path.expanduser(value)
+    return value
+
+
+def expand_home_in_options(argv: list[str]) -> list[str]:
+    """`--option=~/path` with the home folder in place of the tilde."""
+    def expanded(arg):
+        option, equals, value = arg.partition("=")
+        return option + equals + expand_home(value) if option.startswith("--") and equals else arg
+
+    return [expanded(a) if isinstance(a, str) else a for a in argv]
 
 
 def _load_config(ctx: typer.Context, param: typer.CallbackParam, value: Optional[Path]) -> Optional[Path]:
@@ -44,7 +64,7 @@ def _load_config(ctx: typer.Context, param: typer.CallbackParam, value: Optional
             setting = ",".join(map(str, setting))
         elif (param.multiple or param.nargs == -1) and not isinstance(setting, list):
             setting = [setting]  # one value for a repeatable option or argument (`subset: finemath-3plus`)
-        defaults[param.name] = setting
+        defaults[param.name] = expand_home(setting)
     ctx.default_map = {**(ctx.default_map or {}), **defaults}
     return path
 

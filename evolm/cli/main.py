@@ -18,7 +18,7 @@ from typer.exceptions import TyperException
 import evolm
 from evolm import stagespec
 from evolm.cli import data, evaluate, posttrain, presets, report, study, train
-from evolm.cli.common import results_only_on_stdout
+from evolm.cli.common import expand_home_in_options, results_only_on_stdout
 from evolm.console import debug_requested, stderr
 from evolm.errors import BadInput
 
@@ -107,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(argv: list[str] | None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
+    argv = expand_home_in_options(list(sys.argv[1:] if argv is None else argv))
     if not sys.stderr.isatty():
         # Libraries' tqdm bars (datasets, TRL, lm-eval) flood logs and CI output; evolm's own progress
         # prints plain lines there. tqdm reads this once, at import, so it is set before any import.
