@@ -63,7 +63,22 @@ def save_tokenizer(tokenizer, out: Path):
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     tokenizer.save_pretrained(str(out))
+    portable_tokenizer_config(out)
     return tokenizer
+
+
+def portable_tokenizer_config(folder: Path) -> None:
+    """transformers 5 names a plain fast tokenizer's class `TokenizersBackend`, which transformers 4
+    does not know ("Tokenizer class TokenizersBackend does not exist"): a vLLM or lm-eval stack pinned
+    to 4.x could not load evolm's checkpoints. `PreTrainedTokenizerFast` is that class in 4.x and an
+    alias of it in 5.x, so both load the folder."""
+    path = Path(folder) / "tokenizer_config.json"
+    if not path.is_file():
+        return
+    config = json.loads(path.read_text(encoding="utf-8"))
+    if config.get("tokenizer_class") == "TokenizersBackend":
+        config["tokenizer_class"] = "PreTrainedTokenizerFast"
+        path.write_text(json.dumps(config, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
 def load_tokenizer(path: Path | str):

@@ -24,6 +24,7 @@ from evolm.lineage_data import pretraining_shards
 from evolm.mixture import MixturePlan
 from evolm.options import check_ranges, check_warmup, given, option, out_of_range
 from evolm.presets import Preset
+from evolm.tokenizer import portable_tokenizer_config
 from evolm.stages.limits import check_length
 from evolm.training.batching import split_batch
 from evolm.training.options import LOG_EVERY, REPORT_TO, SEED
@@ -446,6 +447,7 @@ def _copy_tokenizer(source: Path, target: Path) -> None:
     for name in _TOKENIZER_FILES:
         if (Path(source) / name).is_file():
             shutil.copy2(Path(source) / name, target / name)
+    portable_tokenizer_config(target)  # a tokenizer folder made by an earlier evolm
 
 
 def data_record(name: str, shards, budget: int, plan: MixturePlan, index: int) -> DataSource:

@@ -21,6 +21,7 @@ from evolm.manifest import Compute, DataSource, Manifest, device_hours, Outcome,
 from evolm.options import out_of_range
 from evolm.training.rundir import METRICS
 from evolm.training.tracking import Tracking
+from evolm.tokenizer import save_tokenizer
 
 if TYPE_CHECKING:
     from evolm.stages.data.split import Selection
@@ -76,7 +77,7 @@ def write_posttrained(out: Path, manifest: Manifest, model, tokenizer, run_dir: 
                       tracking: Tracking | None = None) -> Checkpoint:
     def write_files(tmp: Path) -> None:
         model.save_pretrained(tmp, state_dict=state_dict)
-        tokenizer.save_pretrained(tmp)
+        save_tokenizer(tokenizer, tmp)
         if (run_dir / METRICS).is_file():
             shutil.copy2(run_dir / METRICS, tmp / METRICS)
         if tracking is not None:
