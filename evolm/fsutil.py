@@ -159,6 +159,43 @@ def exclusive_lock(path: Path, busy: str) -> Iterator[None]:
         yield
 
 
+_HELD: dict[Path, object] = {}  # the outputs this process is writing: their lock files, open and locked
+
+
+def hold_output(out: Path) -> None:
+    """One run at a time writes OUT: two runs started with the same --out (two terminals, a requeue
+    script) would train into one OUT.partial, mix their states and metrics, and the last to finish
+    would replace the other's checkpoint. A lock on the hidden `.OUT.lock` beside it is held until the
+    checkpoint is written (`release_output`) or the process ends (the kernel drops it, so a killed run
+    leaves no stale lock). The same process may ask again (a rerun in one Python session); under
+    torchrun only the main process (RANK 0) holds it."""
+    import fcntl
+
+    key = Path(out).absolute()
+    if key in _HELD or int(os.environ.get("RANK", "0")) != 0:
+        return
+    lock = key.with_name(f".{key.name}.lock")
+    make_dir(lock.parent)
+    try:
+        handle = open(lock, "a", encoding="utf-8")
+    except OSError as exc:
+        raise BadInput(f"Cannot create {lock}: {exc.strerror or exc}.") from None
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.close()
+        raise BadInput(f"Another evolm run is writing {out} (it holds {lock}); wait for it to end, or choose another --out.") from None
+    except OSError:  # a file system without locks (NFS without lockd): nothing to hold, as before
+        pass
+    _HELD[key] = handle
+
+
+def release_output(out: Path) -> None:
+    handle = _HELD.pop(Path(out).absolute(), None)
+    if handle is not None:
+        handle.close()
+
+
 def replace_dir(new: Path, out: Path) -> None:
     """Move the complete directory `new` to `out`, moving an existing `out` aside first."""
     old = None

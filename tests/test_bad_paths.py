@@ -157,3 +157,21 @@ def test_overwrite_replaces_only_an_earlier_output_of_its_kind(tmp_path, cli, ba
     assert cli("data", "split", pool, "--sft", "5", "--rl", "5", "--out", tmp_path / "empty", "--overwrite").code == 0
     assert cli("data", "split", pool, "--sft", "4", "--rl", "4", "--out", tmp_path / "empty", "--overwrite").code == 0
     assert (tmp_path / "empty" / "split.json").is_file()
+
+
+def test_a_second_run_writing_the_same_output_is_refused_while_the_first_runs(tmp_path, cli, shards):
+    """Two runs with one --out (two terminals, a requeue script) trained into one OUT.partial and the last
+    replaced the other's checkpoint. The other run is stood in for by a lock held on another open file."""
+    import fcntl
+
+    args = ("pretrain", "--model", "1M", "--tokens", "4K", "--data", shards / "general", "--seq-len", "64",
+            "--global-batch", "8", "--out", tmp_path / "pt")
+    with open(tmp_path / ".pt.lock", "a") as other:
+        fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        busy = cli(*args)
+        assert busy.code == 2 and f"Another evolm run is writing {tmp_path / 'pt'}" in busy.err, busy.err
+        assert not (tmp_path / "pt").exists() and not (tmp_path / "pt.partial").exists()
+    assert cli(*args).code == 0
+    assert cli(*args, "--overwrite").code == 0  # the finished run let go of it; a rerun in one process may take it
+    with open(tmp_path / ".pt.lock", "a") as other:
+        fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)  # free again once the checkpoint is written
