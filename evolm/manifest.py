@@ -115,7 +115,8 @@ class DataSource:
     epochs: float | None = None
     """Passes over the source."""
     prompts_used: int | None = None
-    """RL: prompts kept after the length and gold-answer checks."""
+    """RL: prompts kept after the length and gold-answer checks. SFT: examples trained on, where TRL
+    left out some whose prompt alone fills --max-length (None: every example taken)."""
 
     def to_json(self) -> dict:
         return _plain(self)

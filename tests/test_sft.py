@@ -146,13 +146,26 @@ def test_examples_longer_than_max_length_are_counted(tiny_tokenizer):
     rows += [{"problem": "What is 2 plus 2?", "gt_solution": "2 + 2 = 4. " * 40 + "The final answer is \\boxed{4}"},
              {"problem": "What is 3 plus 3? " * 40, "gt_solution": "The final answer is \\boxed{6}"}]
     said = over_length(tokenizer, rows, 64)
-    assert said.startswith("2 of 6 examples are longer than --max-length 64 tokens: 1 lose the end of their solution "
+    assert said.left_out == 1 and said.warning.startswith("2 of 6 examples are longer than --max-length 64 tokens: 1 lose the end of their solution "
                            "(and its EOS), 1 whose prompt alone fills it are left out")
     # the count is of the text TRL trains on: the chat template's, EOS included
     fits = max(len(tokenizer.apply_chat_template([{"role": "user", "content": r["problem"]},
                                                    {"role": "assistant", "content": r["gt_solution"]}])["input_ids"])
                for r in rows[:4])
-    assert over_length(tokenizer, rows[:4], fits) is None and over_length(tokenizer, rows[:4], fits - 1).startswith("4 of 4")
+    assert over_length(tokenizer, rows[:4], fits).warning is None
+    assert over_length(tokenizer, rows[:4], fits - 1).warning.startswith("4 of 4")
+
+
+def test_the_data_record_gives_the_examples_trained_when_trl_leaves_some_out(base, tmp_path, cli):
+    pool = tmp_path / "pool.jsonl"
+    rows = [{"id": str(i), "problem": f"What is {i} plus {i}?" + (" Think hard." * 30 if i < 2 else ""),
+             "gt_solution": f"The final answer is \\boxed{{{2 * i}}}"} for i in range(8)]
+    pool.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    result = cli("sft", base, "--data", pool, "--examples", "8", "--max-length", "64", "--global-batch", "2",
+                 "--out", tmp_path / "s")
+    assert result.code == 0, result.err
+    record = load_checkpoint(tmp_path / "s").manifest.data[0]
+    assert (record.examples, record.prompts_used) == (8, 6)
 
 
 def test_examples_whose_prompts_all_fill_max_length_are_refused_before_any_output(base, synth_tiny, tmp_path, cli):

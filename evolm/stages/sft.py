@@ -69,16 +69,24 @@ def preset_defaults(preset: str) -> SFTDefaults:
     return known.sft if known else SFTDefaults()
 
 
-def over_length(tokenizer, rows: list[dict], max_length: int) -> str | None:
+@dataclass
+class LengthCheck:
+    warning: str | None
+    """None when every example fits."""
+    left_out: int = 0
+    """Examples TRL drops: their prompt alone fills --max-length."""
+
+
+def over_length(tokenizer, rows: list[dict], max_length: int) -> LengthCheck:
     """What TRL does, silently, to examples longer than `max_length` tokens: it keeps their start, so a
     solution loses its end and its EOS; one whose prompt alone fills `max_length` has nothing left to
     learn from and is dropped. Counted here (the chat template's text, tokenized as TRL tokenizes it),
-    logged and returned as one warning; None when every example fits."""
+    logged and returned as one warning, with the number dropped."""
     from evolm.console import log
     from evolm.template import prompt_text, training_text
 
     if not rows:
-        return None
+        return LengthCheck(None)
     encode = lambda texts: tokenizer(texts, add_special_tokens=False)["input_ids"]  # noqa: E731
     full = encode([training_text(r["problem"], r["gt_solution"], tokenizer.eos_token) for r in rows])
     prompts = encode([prompt_text(r["problem"]) for r in rows])
@@ -88,11 +96,11 @@ def over_length(tokenizer, rows: list[dict], max_length: int) -> str | None:
                        "which leaves nothing to learn; raise --max-length.")
     cut = sum(len(f) > max_length for f, p in zip(full, prompts) if len(p) < max_length)
     if not cut and not dropped:
-        return None
+        return LengthCheck(None)
     warning = (f"{cut + dropped} of {len(rows)} examples are longer than --max-length {max_length} tokens: "
                f"{cut} lose the end of their solution (and its EOS), {dropped} whose prompt alone fills it are left out")
     log(f"warning: {warning}")
-    return warning
+    return LengthCheck(warning, dropped)
 
 
 def run(*, parent: Path, data: Path, examples: int | None, epochs: float, out: Path, options: SFTOptions | None = None,
@@ -170,11 +178,12 @@ def run(*, parent: Path, data: Path, examples: int | None, epochs: float, out: P
         final = trainer.model.merge_and_unload() if o.lora else trainer.model
         final.config.use_cache = True
         warnings = (noop_warnings(ancestor.path, weights or final.state_dict(), trainer.state.log_history, "sft")
-                    + ([long_rows] if long_rows else [])) or None
+                    + ([long_rows.warning] if long_rows.warning else [])) or None
         losses = [h["loss"] for h in trainer.state.log_history if "loss" in h]
         manifest = posttrain_manifest(
             "sft", knobs, ancestor,
-            data=[DataSource("sft", **chosen.record, epochs=epochs)],
+            data=[DataSource("sft", **chosen.record, epochs=epochs,
+                             prompts_used=len(chosen.rows) - long_rows.left_out if long_rows.left_out else None)],
             schedule=Schedule(kind="cosine with warmup", completed=True, steps_done=trainer.state.global_step,
                               settings={**settings, "optimizer": "AdamW", "defaults_from": source, "gradient_accumulation": accum}),
             outcome=Outcome(loss={"first": losses[0] if losses else None, "last": losses[-1] if losses else None,
