@@ -381,10 +381,11 @@ def test_a_hub_source_records_the_commit_it_read_and_a_revision_is_another_sourc
     now = cli(*args, "--out", tmp_path / "now")
     assert now.code == 0, now.err
     source = json.loads((tmp_path / "now" / "shards.json").read_text())["source"]
-    assert source["commit"] == "sha-of-main" and "revision" not in source and asked == [None]
+    # read at the commit recorded: a push to main between the question and the reading is not read
+    assert source["commit"] == "sha-of-main" and "revision" not in source and asked == ["sha-of-main"]
     pinned = cli(*args, "--revision", "v1", "--out", tmp_path / "now")
     assert pinned.code == 2 and "already exists" in pinned.err  # another source: not "already holds these shards"
-    assert cli(*args, "--revision", "v1", "--out", tmp_path / "v1").code == 0 and asked == [None, "v1"]
+    assert cli(*args, "--revision", "v1", "--out", tmp_path / "v1").code == 0 and asked == ["sha-of-main", "v1"]
     source = json.loads((tmp_path / "v1" / "shards.json").read_text())["source"]
     assert source["revision"] == "v1" and source["commit"] == "sha-of-v1"
     again = cli(*args, "--out", tmp_path / "now")
@@ -393,7 +394,7 @@ def test_a_hub_source_records_the_commit_it_read_and_a_revision_is_another_sourc
                         lambda self, repo, revision=None, timeout=None: types.SimpleNamespace(sha=f"newer-{revision or 'main'}"))
     moved = cli(*args, "--out", tmp_path / "now")  # reused, but the user learns the hub moved on
     assert moved.code == 0 and "hold commit sha-of-main of HuggingFaceTB/finemath, and the hub serves commit newer-main" in moved.err
-    assert asked == [None, "v1"] and json.loads((tmp_path / "now" / "shards.json").read_text())["source"]["commit"] == "sha-of-main"
+    assert asked == ["sha-of-main", "v1"] and json.loads((tmp_path / "now" / "shards.json").read_text())["source"]["commit"] == "sha-of-main"
 
 
 def test_tokenizer_command_errors(cli, tmp_path, general):

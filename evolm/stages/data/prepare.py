@@ -16,7 +16,7 @@ import itertools
 import json
 import shutil
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -103,6 +103,8 @@ def prepare(
                        "--revision to pin a commit).")
 
     dtype = token_dtype(tokenizer.vocab_size)
+    # the documents are read at the commit recorded, not at whatever the branch holds a moment later
+    reading = replace(source, revision=snapshot["commit"]) if snapshot.get("commit") and not source.revision else source
     try:
         if continuing:
             writer = shards.ShardWriter.restore(partial, dtype, shard_tokens, saved["writer"])
@@ -114,7 +116,7 @@ def prepare(
         checkpoints = _Checkpoints(partial, writer, snapshot)
         with Progress(f"prepare {source.spec}", total=remaining, unit="tokens") as progress:
             if remaining is None or remaining > 0:
-                _tokenize_into(source, tokenizer.backend, tokenizer.eos_id, writer, val_every, max_tokens, progress, start,
+                _tokenize_into(reading, tokenizer.backend, tokenizer.eos_id, writer, val_every, max_tokens, progress, start,
                                checkpoints.save)
         splits = writer.finish()
     except KeyboardInterrupt:
