@@ -76,7 +76,7 @@ ConfigOption = typer.Option(
 JsonOption = typer.Option(False, "--json", help="Print the result as one JSON object instead of the output path.")
 # The listing commands' (presets, ls, study plan, study ledger), which print a table, not a path.
 TableJsonOption = typer.Option(False, "--json", help="Print the result as one JSON object instead of the table.")
-OverwriteOption = typer.Option(False, "--overwrite", help="Replace OUT if it exists (only once the new output is complete).")
+OverwriteOption = typer.Option(False, "--overwrite", help="Replace OUT if it is an earlier output of this command (only once the new output is complete; a folder of anything else is refused).")
 # The training commands' (pretrain, cpt, sft, rl); their training options come from the stages' dataclasses.
 CheckpointOutOption = typer.Option(..., "--out", help="Checkpoint directory to create.")
 ResumeOption = typer.Option(False, "--resume", help="Continue the interrupted run in OUT.partial.")
