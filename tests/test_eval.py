@@ -502,3 +502,23 @@ def test_one_run_loads_the_model_once_for_validation_loss_and_generation(sft_mod
     up = json.loads((tmp_path / "both" / "upstream.json").read_text())
     assert up["val"]["loss"] > 0 and "SynthClozeMath" in up["tasks"]
     assert (tmp_path / "both" / "SynthMathLevel1.json").is_file()
+
+
+def test_the_validation_loss_records_the_tokens_it_scored_and_a_short_split_is_refused_first(base, shards, tmp_path, cli,
+                                                                                              synth_tiny):
+    """Whole windows are scored (1,000 tokens at 64 are 15 windows, 960 tokens); a split shorter than one
+    window was refused only after lm-eval had run every task, and nothing was written."""
+    from transformers import AutoModelForCausalLM
+
+    from evolm.eval.upstream import validation_loss
+    from evolm.stages.data.prepare import prepare
+    from evolm.textsource import resolve_source
+
+    model = AutoModelForCausalLM.from_pretrained(base)
+    assert validation_loss(model, shards / "general", seq_len=64, tokens=1000)["tokens"] == 960
+    (tmp_path / "few.jsonl").write_text("".join(json.dumps({"text": f"short text {i}."}) + "\n" for i in range(4)))
+    prepare(resolve_source(tmp_path / "few.jsonl"), base, tmp_path / "few", val_fraction=0.5)
+    result = cli("eval", base, "--suite", "cloze", "--benchmarks", synth_tiny, "--val-data", tmp_path / "few",
+                 "--out", tmp_path / "up")
+    assert result.code == 2 and "fewer than one" in result.err and "lm-eval" not in result.err
+    assert not (tmp_path / "up" / "upstream.json").exists()

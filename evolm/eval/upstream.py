@@ -103,12 +103,22 @@ def validation_loss(model, shards_dir: Path, *, seq_len: int, tokens: int) -> di
 
     shards = TokenShards(shards_dir)
     reader = shards.split("val")
-    if len(reader) <= seq_len:
-        raise BadInput(f"The val split of {shards_dir} has {len(reader)} tokens, fewer than one {seq_len}-token window.")
+    check_val_split(shards_dir, seq_len)
     config = SimpleNamespace(seq_len=seq_len, val_tokens=tokens, micro_batch=8)
     loss = evaluate(model, {"val": reader}, config, Accelerator(cpu=device() == "cpu"))["val"]
     return {"shards": str(Path(shards_dir).resolve()), "fingerprint": shards.fingerprint, "seq_len": seq_len,
-            "tokens": min(tokens, (len(reader) - 1) // seq_len * seq_len), "loss": loss, "perplexity": math.exp(loss)}
+            # the tokens scored: whole windows, as val_loss takes them (100K at 2,048 is 48 windows, 98,304 tokens)
+            "tokens": min((len(reader) - 1) // seq_len, max(1, tokens // seq_len)) * seq_len, "loss": loss,
+            "perplexity": math.exp(loss)}
+
+
+def check_val_split(shards_dir: Path, seq_len: int) -> None:
+    """A validation split needs one window: checked when the evaluation is planned, not after lm-eval."""
+    from evolm.shards import TokenShards
+
+    available = len(TokenShards(shards_dir).split("val"))
+    if available <= seq_len:
+        raise BadInput(f"The val split of {shards_dir} has {available} tokens, fewer than one {seq_len}-token window.")
 
 
 def summarize(raw: dict, metrics: dict[str, str]) -> dict:
@@ -132,6 +142,8 @@ def upstream_key(model: dict, names: list[str], benchmarks: Path | None, *, limi
     from evolm.shards import TokenShards
 
     _, _, versions = resolve(names, benchmarks)
+    if val_shards is not None:
+        check_val_split(val_shards, seq_len)
     return {"model": model, "tasks": versions, "limit": limit, "num_fewshot": 0,
             "val": None if val_shards is None else {"shards": str(Path(val_shards).resolve()), "fingerprint": TokenShards(val_shards).fingerprint,
                                                     "seq_len": seq_len, "tokens": val_tokens}}
