@@ -21,7 +21,7 @@ from typing import Callable
 
 from evolm import stagespec
 from evolm.errors import BadInput
-from evolm.fsutil import atomic_dir, release_output, sha256_bytes, sha256_file, write_json
+from evolm.fsutil import atomic_dir, sha256_bytes, sha256_file, write_json
 from evolm.manifest import FileRecord, LineageEntry, Manifest, ManifestError, ParentRef, Provenance, content_hash
 from evolm.manifest import parse as parse_manifest
 from evolm.provenance import stamp
@@ -100,7 +100,6 @@ def write_checkpoint(
         raw = json.loads((tmp / MANIFEST).read_bytes())
         manifest = replace(manifest, content_sha256=content_hash(raw))
         write_json(tmp / MANIFEST, {**raw, "content_sha256": manifest.content_sha256})
-    release_output(out)  # a training run's hold on OUT (`hold_output`): its checkpoint is written
     data = (out / MANIFEST).read_bytes()
     return Checkpoint(out, manifest, sha256_bytes(data))
 

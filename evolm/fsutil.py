@@ -75,7 +75,7 @@ def check_output_dir(out: Path, *, overwrite: bool, marker: str, what: str,
     parent is a file or not writable."""
     out = Path(out)
     if out.name in ("", ".", ".."):
-        raise BadInput(f"--out {out} names no new folder; give a path such as runs/{what.split()[-1]}.")
+        raise BadInput(f"--out {out} names no new folder; give a path such as runs/new.")
     for name, path in (inputs or {}).items():
         if path is not None and overlaps(out, Path(path)):
             raise BadInput(f"--out {out} would replace {name} {path}, which this command reads; write to another folder.")
@@ -162,38 +162,64 @@ def exclusive_lock(path: Path, busy: str) -> Iterator[None]:
 _HELD: dict[Path, object] = {}  # the outputs this process is writing: their lock files, open and locked
 
 
+def _lock_file(out: Path) -> Path:
+    """`.OUT.lock` beside OUT, one file for every spelling of OUT (a relative path, a symlinked parent)."""
+    out = Path(out)
+    return out.absolute().parent.resolve() / f".{out.name}.lock"
+
+
 def hold_output(out: Path) -> None:
     """One run at a time writes OUT: two runs started with the same --out (two terminals, a requeue
-    script) would train into one OUT.partial, mix their states and metrics, and the last to finish
-    would replace the other's checkpoint. A lock on the hidden `.OUT.lock` beside it is held until the
-    checkpoint is written (`release_output`) or the process ends (the kernel drops it, so a killed run
-    leaves no stale lock). The same process may ask again (a rerun in one Python session); under
-    torchrun only the main process (RANK 0) holds it."""
+    script) would write one OUT.partial, mix their states and metrics, and the last to finish would
+    replace the other's output. Taken once a run has passed its checks, when it creates OUT.partial;
+    held on the hidden `.OUT.lock` beside it until the output is written (`release_output`, which
+    removes the file) or the process ends (the kernel drops the lock, so a killed run blocks nothing).
+    The same process may take it again (a rerun in one Python session)."""
     import fcntl
 
-    key = Path(out).absolute()
-    if key in _HELD or int(os.environ.get("RANK", "0")) != 0:
+    lock = _lock_file(out)
+    if lock in _HELD:
         return
-    lock = key.with_name(f".{key.name}.lock")
     make_dir(lock.parent)
-    try:
-        handle = open(lock, "a", encoding="utf-8")
-    except OSError as exc:
-        raise BadInput(f"Cannot create {lock}: {exc.strerror or exc}.") from None
-    try:
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
+    for _ in range(3):  # a holder that removed the file just as it was opened: open the new one
+        try:
+            handle = open(lock, "a", encoding="utf-8")
+        except PermissionError:  # left by another user's finished run in a shared folder: reading is enough to lock
+            handle = open(lock, encoding="utf-8")
+        except OSError as exc:
+            raise BadInput(f"Cannot create {lock}: {exc.strerror or exc}.") from None
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.close()
+            raise BadInput(f"Another evolm run is writing {out} (it holds {lock}); wait for it to end, or choose another "
+                           "--out.") from None
+        except OSError:  # a file system without locks (NFS without lockd): nothing to hold, as before
+            pass
+        try:
+            if os.stat(lock).st_ino == os.fstat(handle.fileno()).st_ino:
+                _HELD[lock] = handle
+                return
+        except FileNotFoundError:
+            pass
         handle.close()
-        raise BadInput(f"Another evolm run is writing {out} (it holds {lock}); wait for it to end, or choose another --out.") from None
-    except OSError:  # a file system without locks (NFS without lockd): nothing to hold, as before
-        pass
-    _HELD[key] = handle
 
 
 def release_output(out: Path) -> None:
-    handle = _HELD.pop(Path(out).absolute(), None)
+    """Let go of OUT (`hold_output`) and remove its lock file; nothing when this process does not hold it."""
+    lock = _lock_file(out)
+    handle = _HELD.pop(lock, None)
     if handle is not None:
+        with contextlib.suppress(OSError):
+            if os.stat(lock).st_ino == os.fstat(handle.fileno()).st_ino:
+                lock.unlink()
         handle.close()
+
+
+def release_all() -> None:
+    """Every output this process holds: a command that ended, whether it wrote its output or failed."""
+    for lock in list(_HELD):
+        release_output(lock.with_name(lock.name[1:-len(".lock")]))
 
 
 def replace_dir(new: Path, out: Path) -> None:
@@ -202,9 +228,27 @@ def replace_dir(new: Path, out: Path) -> None:
     if out.exists():
         old = out.with_name(f".{out.name}.old-{uuid.uuid4().hex[:8]}")
         os.replace(out, old)
-    os.replace(new, out)
+    try:
+        os.replace(new, out)
+    except BaseException:
+        if old is not None:  # the old output back in its place, not left under a hidden name
+            os.replace(old, out)
+        raise
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
+
+
+def expand_home(value):
+    """`~/runs` as the shell would read it, in a value and in every value a list or mapping holds: a
+    config or study file's paths and `--out=~/runs` (the shell leaves a tilde after `=` as it is)
+    would otherwise make a folder named `~` in the working directory."""
+    if isinstance(value, list):
+        return [expand_home(v) for v in value]
+    if isinstance(value, dict):
+        return {k: expand_home(v) for k, v in value.items()}
+    if isinstance(value, str) and (value == "~" or value.startswith("~/")):
+        return os.path.expanduser(value)
+    return value
 
 
 def read_yaml(path: Path, what: str):

@@ -140,7 +140,7 @@ def _check_parquet(path: Path, text_field: str):
     if text_field not in schema.names:
         raise BadInput(f"{path} has no column {text_field!r} (columns: {', '.join(schema.names)}).")
     kind = schema.field(text_field).type
-    if not (pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_string_view(kind)):
+    if not (pa.types.is_string(kind) or pa.types.is_large_string(kind) or getattr(pa.types, "is_string_view", lambda _: False)(kind)):  # pyarrow 16+
         raise BadInput(f"{path} column {text_field!r} holds {kind}, not text.")
     return parquet
 

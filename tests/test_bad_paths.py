@@ -171,7 +171,6 @@ def test_a_second_run_writing_the_same_output_is_refused_while_the_first_runs(tm
         busy = cli(*args)
         assert busy.code == 2 and f"Another evolm run is writing {tmp_path / 'pt'}" in busy.err, busy.err
         assert not (tmp_path / "pt").exists() and not (tmp_path / "pt.partial").exists()
-    assert cli(*args).code == 0
-    assert cli(*args, "--overwrite").code == 0  # the finished run let go of it; a rerun in one process may take it
-    with open(tmp_path / ".pt.lock", "a") as other:
-        fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)  # free again once the checkpoint is written
+    assert cli(*args).code == 0 and not (tmp_path / ".pt.lock").exists()  # let go of, and removed, once written
+    assert cli(*args, "--overwrite", "--seq-len", "4096").code == 2  # refused before it takes OUT: nothing left behind
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["pt"]

@@ -522,3 +522,24 @@ def test_the_validation_loss_records_the_tokens_it_scored_and_a_short_split_is_r
                  "--out", tmp_path / "up")
     assert result.code == 2 and "fewer than one" in result.err and "lm-eval" not in result.err
     assert not (tmp_path / "up" / "upstream.json").exists()
+
+
+def test_the_lineages_own_shards_gone_or_too_short_leave_out_the_validation_loss_with_a_note(base, synth_tiny, tmp_path,
+                                                                                              cli, monkeypatch):
+    import shutil
+
+    from evolm.stages.data.prepare import prepare
+    from evolm.textsource import resolve_source
+
+    (tmp_path / "few.jsonl").write_text("".join(json.dumps({"text": f"short text {i}, " * (1 if i == 0 else 8)}) + "\n" for i in range(40)))
+    prepare(resolve_source(tmp_path / "few.jsonl"), base, tmp_path / "few", val_fraction=0.02)  # one document
+    trained = cli("pretrain", "--model", "1M", "--tokens", "1K", "--data", tmp_path / "few", "--tokenizer", base,
+                  "--seq-len", "64", "--global-batch", "2", "--out", tmp_path / "pt")
+    assert trained.code == 0, trained.err
+    monkeypatch.setattr("evolm.eval.upstream.run_lm_eval", lambda *a, **k: {"results": {}})  # only the loss is at stake
+    short = cli("eval", tmp_path / "pt", "--suite", "cloze", "--benchmarks", synth_tiny, "--out", tmp_path / "e1")
+    assert short.code == 0 and "is shorter than one 64-token window" in short.err, short.err
+    assert "val" not in json.loads((tmp_path / "e1" / "upstream.json").read_text())
+    shutil.rmtree(tmp_path / "few")
+    gone = cli("eval", tmp_path / "pt", "--suite", "cloze", "--benchmarks", synth_tiny, "--out", tmp_path / "e2")
+    assert gone.code == 0 and "note: no validation loss: the shards 1M-1KT was pre-trained on are not on disk" in gone.err

@@ -58,6 +58,18 @@ def test_a_shared_prefix_is_one_node_and_a_changed_option_changes_only_its_desce
     assert len(after - before) == 2 and {n.stage for n in changed.nodes if n.id not in before} == {"sft", "rl"}
 
 
+def test_a_tilde_in_a_study_file_is_the_home_folder(tmp_path, shards, synth_tiny, monkeypatch):
+    """`out: ~/runs` and `~/` data paths made a folder named `~` in the working directory."""
+    from evolm.study.spec import load
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    data = study(tmp_path, shards, synth_tiny, grid())
+    data["out"] = "~/runs"
+    data["data"]["prepared"]["pool"] = "~/pool.jsonl"
+    loaded = load(write(tmp_path, data))
+    assert loaded.out == tmp_path / "runs" and "~" not in str(loaded.data) and str(tmp_path / "pool.jsonl") in str(loaded.data)
+
+
 def test_options_that_do_not_change_the_checkpoint_leave_every_node_id_as_it_was(tmp_path, shards, synth_tiny):
     nodes = grid()
     first = planning.build(parse(study(tmp_path, shards, synth_tiny, nodes)))

@@ -3,7 +3,6 @@ commands' `--out` and `--resume`."""
 
 from __future__ import annotations
 
-import os
 import sys
 from contextlib import contextmanager
 from pathlib import Path
@@ -13,18 +12,8 @@ import typer
 
 from evolm import jsontext
 from evolm.errors import BadInput
-from evolm.fsutil import read_yaml
+from evolm.fsutil import expand_home, read_yaml
 from evolm.units import parse_count
-
-
-def expand_home(value):
-    """`~/runs` as the shell would read it: a config file's values and `--out=~/runs` (the shell leaves
-    a tilde after `=` as it is) would otherwise make a folder named `~` in the working directory."""
-    if isinstance(value, list):
-        return [expand_home(v) for v in value]
-    if isinstance(value, str) and (value == "~" or value.startswith("~/")):
-        return os.path.expanduser(value)
-    return value
 
 
 def expand_home_in_options(argv: list[str]) -> list[str]:

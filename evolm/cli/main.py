@@ -101,6 +101,9 @@ def main(argv: list[str] | None = None) -> int:
         code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
         raise
     finally:
+        from evolm.fsutil import release_all
+
+        release_all()  # a failed run's hold on its --out: a rerun in this process or another may take it
         # under torchrun / accelerate launch: a clean teardown, not an abort at exit; `argv` given
         # means an in-process caller (tests, scripts), whose process must go on
         finish_processes(code, launched=argv is None)

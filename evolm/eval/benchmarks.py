@@ -116,6 +116,9 @@ def default_benchmarks(downstream: list[str], registry) -> Path | None:
         return None
     cache = cache_dir()
     if not (cache / MANIFEST).is_file():
+        if cache.is_dir() and any(cache.iterdir()):  # not a folder evolm wrote: refused, not replaced
+            raise BadInput(f"The benchmark cache {cache} holds files but no {MANIFEST}; empty it, set EVOLM_CACHE to "
+                           "another folder, or pass --benchmarks DIR.")
         log(f"fetching the paper's test sets from the hub into {cache} (once)")
         try:
             materialize(cache, overwrite=True)

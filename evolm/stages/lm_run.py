@@ -19,7 +19,7 @@ from evolm.checkpoint import MANIFEST, Checkpoint, build_manifest, is_checkpoint
 from evolm.manifest import Compute, DataSource, device_hours, ModelRecord, Outcome, Schedule, TokenizerRecord
 from evolm.console import log
 from evolm.errors import BadInput
-from evolm.fsutil import check_output_dir, write_json
+from evolm.fsutil import check_output_dir, release_output, write_json
 from evolm.lineage_data import pretraining_shards
 from evolm.mixture import MixturePlan
 from evolm.options import check_ranges, check_warmup, given, option, out_of_range
@@ -222,7 +222,9 @@ def train_config(preset: Preset, budgets: list[int], o: Overrides, world: int = 
         raise out_of_range("--min-lr", min_lr, f"at most the peak learning rate {lr:g}")
     warmup = round(o.warmup * steps) if o.warmup < 1 else int(o.warmup)
     if warmup >= steps and steps > 1:  # the learning rate would rise all run and never decay, while the manifest said it had
-        raise out_of_range("--warmup", o.warmup, f"fewer than the run's {steps} steps (or a fraction of them below 1)")
+        raise out_of_range("--warmup", o.warmup, f"fewer than the run's {steps} steps (or a fraction of them below 1)"
+                           if o.warmup >= 1 else f"a share that leaves steps to decay over ({o.warmup:g} of the run's "
+                           f"{steps} steps is {warmup})")
     # An FSDP config's own activation checkpointing (fsdp-4B.yaml) counts as checkpointing: for the memory
     # plan below and in the manifest; the trainer then leaves the model's own off (causal_lm.train).
     checkpointing = o.activation_checkpointing or fsdp_checkpoints_activations()
@@ -434,6 +436,7 @@ def _save(spec: RunSpec, result, out: Path, partial: Path, tracking: Tracking) -
     if spec.on_saved is not None:
         spec.on_saved(out)
     shutil.rmtree(partial, ignore_errors=True)
+    release_output(out)  # the run's hold on OUT, taken when it created OUT.partial
     log(f"{spec.stage} done: {checkpoint.signature}, {result.tokens:,} tokens in {result.wall_time_s:.1f}s "
         f"({result.tokens_per_s:,.0f} tokens/s), final loss {result.final_loss:.4f}, "
         + ", ".join(f"val {k} {v:.4f}" for k, v in result.val_loss.items()))

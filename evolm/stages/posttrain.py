@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from evolm.checkpoint import Checkpoint, build_manifest, check_policy, load_checkpoint, write_checkpoint
+from evolm.fsutil import release_output
 from evolm.console import log
 from evolm.errors import BadInput
 from evolm.manifest import Compute, DataSource, Manifest, device_hours, Outcome, PostTraining, Schedule
@@ -85,6 +86,7 @@ def write_posttrained(out: Path, manifest: Manifest, model, tokenizer, run_dir: 
 
     checkpoint = write_checkpoint(out, manifest, write_files, overwrite=True)
     shutil.rmtree(run_dir, ignore_errors=True)
+    release_output(out)  # the run's hold on OUT, taken when it created OUT.partial
     return checkpoint
 
 

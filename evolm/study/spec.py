@@ -47,7 +47,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from evolm.errors import BadInput
-from evolm.fsutil import read_yaml
+from evolm.fsutil import expand_home, read_yaml
 from evolm.study import launch
 
 STAGES = ("pretrain", "cpt", "sft", "rl", "rm")
@@ -109,7 +109,7 @@ class Study:
 
 
 def load(path: Path) -> Study:
-    return parse(read_yaml(path, "Study file"), Path(path))
+    return parse(expand_home(read_yaml(path, "Study file")), Path(path))
 
 
 def _mapping(value, where: str) -> dict:

@@ -43,7 +43,6 @@ def check_outputs(out: Path, *, resume: bool, overwrite: bool, inputs: dict[str,
     is one of the run's `inputs` (what each is: the path), holds one or lies in one (the final rename
     over OUT would delete a parent checkpoint or shards the run read); return OUT.partial."""
     check_output_dir(out, overwrite=overwrite, marker=MANIFEST, what="evolm checkpoint", inputs=inputs)
-    hold_output(out)
     partial = partial_dir(out)
     if partial.exists() and not resume and not overwrite:
         if saved_step(partial):
@@ -96,6 +95,8 @@ def open_run_dir(run_dir: Path, record: dict, *, resume: bool, main: bool = True
     """Check an interrupted run against `record` (resume), or start a fresh run directory."""
     run_dir = Path(run_dir)
     record_path = run_dir / RUN
+    if main:  # the run has passed its checks: from here it writes OUT.partial, and no other run may
+        hold_output(run_dir.with_name(run_dir.name.removesuffix(".partial")))
     if resume:
         if not record_path.is_file():
             raise BadInput(f"Nothing to resume: {run_dir} holds no interrupted run.")

@@ -24,7 +24,7 @@ import numpy as np
 from evolm import shards
 from evolm.console import Progress, log
 from evolm.errors import BadInput
-from evolm.fsutil import canonical_json, check_output_dir, replace_dir, sha256_bytes, write_json
+from evolm.fsutil import canonical_json, check_output_dir, release_output, replace_dir, sha256_bytes, write_json
 from evolm.textsource import TextSource
 from evolm.tokenizer import load_fast_tokenizer, token_dtype, tokenizer_fingerprint
 from evolm.training.rundir import RUN, open_run_dir, partial_dir
@@ -81,8 +81,11 @@ def prepare(
         log(f"{out} already holds these shards (same source, tokenizer and settings); nothing to do.")
         _say_if_the_hub_moved(source, existing)
         return PrepareResult(out, existing, reused=True)
+    if existing is not None and not overwrite:
+        raise BadInput(f"{out} holds shards prepared with other settings (source, tokenizer, --max-tokens, --val-fraction, "
+                       "or an earlier evolm's rules); pass --overwrite to replace them.")
     check_output_dir(out, overwrite=overwrite, marker=shards.MANIFEST, what="folder of shards from `evolm data prepare`",
-                     inputs={"the tokenizer": tokenizer_dir, "the text": None if source.is_hub else Path(source.spec)})
+                     inputs={"the tokenizer": tokenizer_dir, **_text_files(source)})
     partial = partial_dir(out)
     saved = _saved_progress(partial)
     if partial.exists() and not resume and not overwrite:
@@ -116,14 +119,16 @@ def prepare(
         checkpoints = _Checkpoints(partial, writer, snapshot)
         with Progress(f"prepare {source.spec}", total=remaining, unit="tokens") as progress:
             if remaining is None or remaining > 0:
-                _tokenize_into(reading, tokenizer.backend, tokenizer.eos_id, writer, val_every, max_tokens, progress, start,
-                               checkpoints.save)
+                try:
+                    _tokenize_into(reading, tokenizer.backend, tokenizer.eos_id, writer, val_every, max_tokens, progress,
+                                   start, checkpoints.save)
+                except BadInput:
+                    if not source.is_hub:  # a local file's bad row: mending it changes the source's fingerprint, so
+                        shutil.rmtree(partial, ignore_errors=True)  # a resume would be refused; nothing is kept
+                    raise
         splits = writer.finish()
     except KeyboardInterrupt:
         raise KeyboardInterrupt(_after_stop(partial)) from None
-    except BadInput:  # a document the source cannot give (a row without text): mending it changes the source's
-        shutil.rmtree(partial, ignore_errors=True)  # fingerprint, so a resume would be refused; nothing is kept
-        raise
     except BaseException:
         _after_stop(partial)
         raise
@@ -151,7 +156,15 @@ def prepare(
         (partial / record).unlink(missing_ok=True)
     write_json(partial / shards.MANIFEST, manifest)  # last: its presence means complete
     replace_dir(partial, out)
+    release_output(out)  # its hold on OUT, taken when it created OUT.partial
     return PrepareResult(out, manifest, reused=False)
+
+
+def _text_files(source: TextSource) -> dict[str, Path]:
+    """The files a local source reads, as inputs an --out must not replace (an --out inside the folder
+    they lie in is no harm: shards are not text files, and are never read back as text)."""
+    return {f"text file {i + 1} of {len(source.files)}" if len(source.files) > 1 else "the text": file
+            for i, file in enumerate(source.files)}
 
 
 class _Checkpoints:

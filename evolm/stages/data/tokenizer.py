@@ -20,7 +20,8 @@ def make_tokenizer(out: Path, *, sources: list[str], vocab_size: int | None, ado
     resolved = [resolve_source(s, text_field=text_field) for s in sources]
     if any(r.is_hub for r in resolved):
         raise BadInput("Tokenizer training reads local files only; prepare hub text locally first or adopt a tokenizer with --from.")
-    inputs = {f"the text {i + 1}": Path(source.spec) for i, source in enumerate(resolved)}
+    files = [file for source in resolved for file in source.files]  # an --out beside them is no harm: it is not text
+    inputs = {f"text file {i + 1} of {len(files)}": file for i, file in enumerate(files)}
     if adopt is not None and Path(adopt).exists():
         inputs["the tokenizer adopted"] = Path(adopt)
     with atomic_dir(out, overwrite=overwrite, marker=RECORD, what="tokenizer from `evolm data tokenizer`", inputs=inputs) as tmp:
