@@ -186,8 +186,8 @@ def hold_output(out: Path) -> None:
             handle = open(lock, "a", encoding="utf-8")
         except PermissionError:  # left by another user's finished run in a shared folder: reading is enough to lock
             handle = open(lock, encoding="utf-8")
-        except OSError as exc:
-            raise BadInput(f"Cannot create {lock}: {exc.strerror or exc}.") from None
+        except OSError as exc:  # a read-only or virtual file system (/proc): OUT itself cannot be made there
+            raise BadInput(f"Cannot create {out}: {exc.strerror or exc}.") from None
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

@@ -384,7 +384,7 @@ def test_a_hub_source_records_the_commit_it_read_and_a_revision_is_another_sourc
     # read at the commit recorded: a push to main between the question and the reading is not read
     assert source["commit"] == "sha-of-main" and "revision" not in source and asked == ["sha-of-main"]
     pinned = cli(*args, "--revision", "v1", "--out", tmp_path / "now")
-    assert pinned.code == 2 and "already exists" in pinned.err  # another source: not "already holds these shards"
+    assert pinned.code == 2 and "holds shards prepared with other settings" in pinned.err  # another source: not "already holds these shards"
     assert cli(*args, "--revision", "v1", "--out", tmp_path / "v1").code == 0 and asked == ["sha-of-main", "v1"]
     source = json.loads((tmp_path / "v1" / "shards.json").read_text())["source"]
     assert source["revision"] == "v1" and source["commit"] == "sha-of-v1"

@@ -10,6 +10,7 @@ import ast
 import collections
 import hashlib
 import json
+import shutil
 import os
 import pathlib
 import random
@@ -538,6 +539,14 @@ def test_stage_overwrite_replaces_the_output_like_the_cli(synth, tmp_path, cli):
     out = tmp_path / "data"
     out.mkdir()
     (out / "stale.txt").write_text("old")
+    with pytest.raises(BadInput, match="is not an earlier synthetic data folder"):  # a folder of the user's: kept
+        synth_stage.run(out, seed=0, overwrite=True)
+    assert [p.name for p in out.iterdir()] == ["stale.txt"]
+    shutil.rmtree(out)
+    synth_stage.run(out.with_name("other"), seed=1)
+    (out.with_name("other") / "stale.txt").write_text("old")
+    out.with_name("other").replace(out.with_name("earlier"))
+    out = out.with_name("earlier")  # an earlier output of `evolm data synth` (another seed), with a file added since
     summary = synth_stage.run(out, seed=0, overwrite=True)
     assert summary == json.loads((out / "synth.json").read_text(encoding="utf-8"))
     assert _tree_bytes(out) == _tree_bytes(reference)  # stale.txt is gone, the bytes are the seed's
