@@ -174,3 +174,16 @@ def test_examples_whose_prompts_all_fill_max_length_are_refused_before_any_outpu
                  "--out", tmp_path / "s")
     assert result.code == 2 and "Every one of the 8 examples has a prompt of --max-length 4 tokens or more" in result.err
     assert not (tmp_path / "s").exists() and not (tmp_path / "s.partial").exists()
+
+
+def test_tokenizers_name_a_class_transformers_4_and_5_both_know(tiny_tokenizer, base, sft_model):
+    """transformers 5 saves a fast tokenizer as `TokenizersBackend`, unknown to transformers 4 (which a vLLM
+    or lm-eval stack may pin): evolm's tokenizer folders and checkpoints name `PreTrainedTokenizerFast`."""
+    from transformers import AutoTokenizer, PreTrainedTokenizerFast
+
+    for folder in (tiny_tokenizer, base, sft_model):
+        config = json.loads((folder / "tokenizer_config.json").read_text())
+        assert config["tokenizer_class"] == "PreTrainedTokenizerFast", folder
+        tokenizer = AutoTokenizer.from_pretrained(folder)
+        assert isinstance(tokenizer, PreTrainedTokenizerFast) and tokenizer.eos_token == "<|endoftext|>"
+    assert AutoTokenizer.from_pretrained(sft_model).chat_template  # the SFT template kept through the rewrite
