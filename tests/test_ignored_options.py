@@ -23,7 +23,11 @@ import pytest
      "sets each job's resources and time."),
     (("study", "run", "{tmp}/study.yaml", "--executor", "slurm", "--jobs", "2", "--peak-flops", "1e12"),
      "--jobs and --peak-flops are for the local executor"),
-], ids=["tokenizer-from-vocab", "prepare-local-split", "responses-limit", "responses-checkpoints", "slurm-jobs", "slurm-jobs-and-peak"])
+    # lm-eval scores upstream tasks: no generation, no reward model, no vLLM
+    (("eval", "{tmp}/nope", "--suite", "cloze", "--reward-model", "{tmp}/rm", "--vllm-memory", "0.5", "--out", "{tmp}/e"),
+     "--suite cloze has no generation task (lm-eval scores its tasks); --reward-model and --vllm-memory do not apply to it."),
+], ids=["tokenizer-from-vocab", "prepare-local-split", "responses-limit", "responses-checkpoints", "slurm-jobs", "slurm-jobs-and-peak",
+        "upstream-reward-model"])
 def test_an_option_the_combination_would_ignore_is_refused(args, message, tmp_path, cli):
     (tmp_path / "local.jsonl").write_text('{"text": "a document"}\n')
     (tmp_path / "responses.jsonl").write_text('{"id": "0", "completions": ["\\\\boxed{1}"]}\n')

@@ -98,6 +98,14 @@ def run(model_spec: str, options: EvalOptions, *, check_only: bool = False) -> t
     started = time.monotonic()
     registry = registry_for(options.benchmarks, options.tasks)
     upstream_names, downstream_names = suites.expand(options.suite, options.benchmarks, registry)
+    if not downstream_names:  # lm-eval and the validation loss only: these would be taken and dropped
+        from evolm.options import listed
+
+        ignored = [name for name, value in (("--reward-model", options.reward_model), ("--vllm-memory", options.vllm_memory),
+                                            ("--vllm-dtype", options.vllm_dtype)) if value is not None]
+        if ignored:
+            raise BadInput(f"--suite {options.suite} has no generation task (lm-eval scores its tasks); {listed(ignored)} "
+                           f"{'does' if len(ignored) == 1 else 'do'} not apply to it.")
     identity = model_identity(model_spec)  # an altered checkpoint is refused here, before any output
     out_dir = output_dir(model_spec, identity, options.out)
     if identity["kind"] == "hub":
