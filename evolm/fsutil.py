@@ -171,10 +171,11 @@ def _lock_file(out: Path) -> Path:
 def hold_output(out: Path) -> None:
     """One run at a time writes OUT: two runs started with the same --out (two terminals, a requeue
     script) would write one OUT.partial, mix their states and metrics, and the last to finish would
-    replace the other's output. Taken once a run has passed its checks, when it creates OUT.partial;
-    held on the hidden `.OUT.lock` beside it until the output is written (`release_output`, which
-    removes the file) or the process ends (the kernel drops the lock, so a killed run blocks nothing).
-    The same process may take it again (a rerun in one Python session)."""
+    replace the other's output. Taken before a run checks its output (`claim_output`) and again when it
+    creates OUT.partial; held on the hidden `.OUT.lock` beside it until the output is written
+    (`release_output`, which removes the file) or the command ends (`release_all`); the kernel drops it
+    with a killed run, so a stale file blocks nothing. The same process may take it again (a rerun in
+    one Python session)."""
     import fcntl
 
     lock = _lock_file(out)
@@ -194,8 +195,12 @@ def hold_output(out: Path) -> None:
             handle.close()
             raise BadInput(f"Another evolm run is writing {out} (it holds {lock}); wait for it to end, or choose another "
                            "--out.") from None
-        except OSError:  # a file system without locks (NFS without lockd): nothing to hold, as before
-            pass
+        except OSError as exc:  # a file system without locks (NFS without lockd, Lustre mounted without flock)
+            from evolm.console import log
+
+            log(f"warning: cannot lock {lock} ({exc.strerror or exc}); nothing keeps a second run off {out}.")
+            _HELD[lock] = handle
+            return
         try:
             if os.stat(lock).st_ino == os.fstat(handle.fileno()).st_ino:
                 _HELD[lock] = handle
@@ -203,11 +208,19 @@ def hold_output(out: Path) -> None:
         except FileNotFoundError:
             pass
         handle.close()
+    raise BadInput(f"Another evolm run keeps replacing {lock}; wait for it to end, or choose another --out.")
 
 
-def release_output(out: Path) -> None:
-    """Let go of OUT (`hold_output`) and remove its lock file; nothing when this process does not hold it."""
-    lock = _lock_file(out)
+def claim_output(out: Path) -> None:
+    """`hold_output` before a run's checks of OUT and OUT.partial, so that no second run passes them while a
+    first one works: on the main process only (torchrun and accelerate launch set RANK), and only where
+    OUT's folder exists (a refused run must not leave a new folder behind; OUT.partial's creation takes
+    the lock in a new folder)."""
+    if int(os.environ.get("RANK", "0")) == 0 and Path(out).absolute().parent.is_dir():
+        hold_output(out)
+
+
+def _release(lock: Path) -> None:
     handle = _HELD.pop(lock, None)
     if handle is not None:
         with contextlib.suppress(OSError):
@@ -216,10 +229,15 @@ def release_output(out: Path) -> None:
         handle.close()
 
 
+def release_output(out: Path) -> None:
+    """Let go of OUT (`hold_output`) and remove its lock file; nothing when this process does not hold it."""
+    _release(_lock_file(out))
+
+
 def release_all() -> None:
     """Every output this process holds: a command that ended, whether it wrote its output or failed."""
     for lock in list(_HELD):
-        release_output(lock.with_name(lock.name[1:-len(".lock")]))
+        _release(lock)
 
 
 def replace_dir(new: Path, out: Path) -> None:

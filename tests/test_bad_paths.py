@@ -163,6 +163,7 @@ def test_a_second_run_writing_the_same_output_is_refused_while_the_first_runs(tm
     """Two runs with one --out (two terminals, a requeue script) trained into one OUT.partial and the last
     replaced the other's checkpoint. The other run is stood in for by a lock held on another open file."""
     import fcntl
+    import shutil
 
     args = ("pretrain", "--model", "1M", "--tokens", "4K", "--data", shards / "general", "--seq-len", "64",
             "--global-batch", "8", "--out", tmp_path / "pt")
@@ -171,6 +172,13 @@ def test_a_second_run_writing_the_same_output_is_refused_while_the_first_runs(tm
         busy = cli(*args)
         assert busy.code == 2 and f"Another evolm run is writing {tmp_path / 'pt'}" in busy.err, busy.err
         assert not (tmp_path / "pt").exists() and not (tmp_path / "pt.partial").exists()
+        (tmp_path / "pt.partial").mkdir()  # the other run's folder: an --overwrite or --resume leaves it as it is
+        (tmp_path / "pt.partial" / "run.json").write_text("{}")
+        for flag in ("--overwrite", "--resume"):
+            busy = cli(*args, flag)
+            assert busy.code == 2 and "Another evolm run is writing" in busy.err, busy.err
+            assert (tmp_path / "pt.partial" / "run.json").read_text() == "{}"
+    shutil.rmtree(tmp_path / "pt.partial")
     assert cli(*args).code == 0 and not (tmp_path / ".pt.lock").exists()  # let go of, and removed, once written
     assert cli(*args, "--overwrite", "--seq-len", "4096").code == 2  # refused before it takes OUT: nothing left behind
     assert sorted(p.name for p in tmp_path.iterdir()) == ["pt"]

@@ -402,6 +402,8 @@ def test_pretraining_flops_are_6nd_plus_attention(tmp_path, shards, synth_tiny):
     (lambda s: (s["evals"].update(bf16=dict(s["evals"]["down"], **{"vllm-dtype": "bfloat16"})),
                 s["nodes"][1].update({"eval": ["down", "bf16"]})),
      "evaluations 'down' and 'bf16' both write SynthMathBasic1.json with other settings (vllm-dtype)"),
+    (lambda s: s["evals"].update(up={"suite": "upstream", "vllm-memory": 0.5}),
+     "evals.up: vllm-memory does not apply to suite upstream, which generates nothing"),
     (lambda s: (s["evals"].update(up={"suite": "upstream", "limit": 4}, val={"suite": "SynthMathBasic1", "val-data": "@general"}),
                 s["nodes"][1].update({"eval": ["up", "val"]})),
      "evaluations 'up' and 'val' both write upstream.json with other settings (limit, upstream tasks, val-data)"),

@@ -79,9 +79,9 @@ def _val_shards(model_spec: str, identity: dict, options: EvalOptions) -> tuple[
 
         found = pretraining_shards(checkpoint)
         if found is None and any(record.path for record in pretraining_data(checkpoint)):
-            log(f"note: no validation loss: the shards {checkpoint.signature} was pre-trained on are not on disk "
-                "(--val-data names others)")
-        elif len(TokenShards(found).split("val")) <= seq_len:  # the trainer took it too (its loss was NaN)
+            log(f"note: no validation loss: the shards {checkpoint.signature} was pre-trained on are not on disk, or not "
+                "as they were (--val-data names others)")
+        elif found is not None and len(TokenShards(found).split("val")) <= seq_len:  # the trainer took it too (its loss was NaN)
             log(f"note: no validation loss: the val split of {found}, the pre-training shards, is shorter than one "
                 f"{seq_len}-token window")
             found = None

@@ -22,7 +22,8 @@ from evolm import jsontext
 from evolm.checkpoint import MANIFEST
 from evolm.console import log
 from evolm.errors import BadInput
-from evolm.fsutil import atomic_write_bytes, atomic_write_text, check_output_dir, hold_output, make_dir, write_json
+from evolm.fsutil import (atomic_write_bytes, atomic_write_text, check_output_dir, claim_output, hold_output, make_dir,
+                           write_json)
 from evolm.jsonl import complete_prefix
 
 RUN = "run.json"
@@ -42,6 +43,7 @@ def check_outputs(out: Path, *, resume: bool, overwrite: bool, inputs: dict[str,
     """Refuse to clobber a finished checkpoint or an interrupted run unless told to, and an output that
     is one of the run's `inputs` (what each is: the path), holds one or lies in one (the final rename
     over OUT would delete a parent checkpoint or shards the run read); return OUT.partial."""
+    claim_output(out)  # first: a second run with this --out is refused as that, before it checks or clears anything
     check_output_dir(out, overwrite=overwrite, marker=MANIFEST, what="evolm checkpoint", inputs=inputs)
     partial = partial_dir(out)
     if partial.exists() and not resume and not overwrite:

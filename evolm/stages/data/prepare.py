@@ -24,7 +24,7 @@ import numpy as np
 from evolm import shards
 from evolm.console import Progress, log
 from evolm.errors import BadInput
-from evolm.fsutil import canonical_json, check_output_dir, release_output, replace_dir, sha256_bytes, write_json
+from evolm.fsutil import canonical_json, check_output_dir, claim_output, release_output, replace_dir, sha256_bytes, write_json
 from evolm.textsource import TextSource
 from evolm.tokenizer import load_fast_tokenizer, token_dtype, tokenizer_fingerprint
 from evolm.training.rundir import RUN, open_run_dir, partial_dir
@@ -43,7 +43,17 @@ class PrepareResult:
     reused: bool
 
 
-def prepare(
+def prepare(source: TextSource, tokenizer_dir: Path, out: Path, **options) -> PrepareResult:
+    """Tokenize `source` into a shard folder `out` (`_prepare`), as the one run writing it: a second
+    preparation of OUT is refused while this one runs, from before its checks to the end."""
+    claim_output(out)
+    try:
+        return _prepare(source, tokenizer_dir, out, **options)
+    finally:
+        release_output(out)
+
+
+def _prepare(
     source: TextSource,
     tokenizer_dir: Path,
     out: Path,
@@ -156,7 +166,6 @@ def prepare(
         (partial / record).unlink(missing_ok=True)
     write_json(partial / shards.MANIFEST, manifest)  # last: its presence means complete
     replace_dir(partial, out)
-    release_output(out)  # its hold on OUT, taken when it created OUT.partial
     return PrepareResult(out, manifest, reused=False)
 
 
