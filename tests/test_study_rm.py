@@ -160,13 +160,14 @@ def test_one_reward_model_scores_an_evaluation_and_the_nodes_it_scores_come_firs
     (lambda g: g.update(problems="@pool"), "problems: must be a problem file and a range of its rows"),
     (lambda g: g.update(problems="@pool[9:3]"), "problems: must be a problem file and a range of its rows"),
     (lambda g: g.update(score=["nope"]), "score: 'nope' is not declared under evals"),
-    (lambda g: g.update(score=["up"]), "score: 'up' generates nothing (lm-eval scores its tasks)"),
+    (lambda g: g.update(score=["up"]), "--suite cloze has no generation task (lm-eval scores its tasks); --reward-model does not apply"),
     (lambda g: g.update(eval=["sampled"]), "an rm node is not evaluated as a policy"),
     (lambda g: g.update(policies=[{"sft": {"epochs": 9}}]), "matches no node"),
 ])
 def test_bad_rm_nodes_exit_2_in_one_sentence(change, message, tmp_path, shards, synth_tiny, small_answers_pool, cli):
     data = rm_study(tmp_path, shards, synth_tiny, small_answers_pool)
     data["evals"]["up"] = {"suite": "cloze", "limit": 4}
+    data["nodes"][1]["eval"] = [*data["nodes"][1].get("eval", []), "up"]  # an upstream evaluation an rm could name
     change(data["nodes"][2])
     result = cli("study", "plan", write(tmp_path, data), "--peak-flops", "1e11")
     assert result.code == 2 and message in result.err, result.err

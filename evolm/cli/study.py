@@ -63,15 +63,30 @@ def check_commands(built) -> None:
             raise BadInput(f"Node {node.label}'s `evolm {name}` command does not parse: "
                            f"{exc.format_message().rstrip('.')}.") from None
 
+    def parse_eval(node, args) -> dict:
+        """As `parse`; then what `evolm eval` refuses before any work for the suite's tasks (an rm node's
+        --rescore of an upstream-only evaluation would fail only after its reward model was trained)."""
+        from evolm.eval.run import refuse_dropped_options
+
+        params = parse(node, args)
+        tasks = _tasks_of(built, params)
+        if tasks is not None:
+            try:
+                refuse_dropped_options(params["suite"], tasks[1], params.get("reward_model"), params.get("vllm_memory"),
+                                       params.get("vllm_dtype"))
+            except BadInput as exc:
+                raise BadInput(f"Node {node.label}'s `evolm eval` command: {exc}") from None
+        return params
+
     for node in built.nodes:
         parse(node, runner.train_args(node))
         if node.reward is not None:
             for command in runner.eval_commands(node) + runner.draw_commands(node):
-                parse(node, command[3:])
+                parse_eval(node, command[3:])
             continue
         evaluated = []  # (named evaluation, its options as `evolm eval` parses them on the node itself)
         for name, options in node.evals:
-            node_and_exports = [parse(node, command[3:]) for command in runner.eval_commands_of(node, options)]
+            node_and_exports = [parse_eval(node, command[3:]) for command in runner.eval_commands_of(node, options)]
             evaluated.append((name, node_and_exports[0]))
         _check_shared_results(built, node, evaluated)
 
@@ -183,23 +198,13 @@ def _check_shared_results(built, node, evaluated: list[tuple[str, dict]]) -> Non
     be listed yet (task files, or a benchmarks folder other than the synthetic data the study makes,
     not made yet) is left to run time."""
     from evolm.eval.contains import holds
-    from evolm.eval.suites import expand
-    from evolm.eval.tasks.registry import registry_for
 
     writers: dict[str, tuple[str, dict]] = {}
     for name, params in evaluated:
-        folder = Path(params["benchmarks"]) if params.get("benchmarks") else None
-        # the synthetic data a study makes itself, not made yet: its tasks are the built-in ones
-        to_make = (folder is not None and not folder.is_dir() and "synth" in built.study.data
-                   and str(folder) == built.data_paths.get("benchmarks"))
-        try:
-            if folder is not None and not folder.is_dir() and not to_make:
-                raise BadInput(f"{folder} is not made yet")
-            upstream, downstream = expand(params["suite"], folder, registry_for(None if to_make else folder,
-                                                                                params.get("tasks") or ()),
-                                          synth=True if to_make else None)
-        except (BadInput, OSError):
+        tasks = _tasks_of(built, params)
+        if tasks is None:
             continue
+        upstream, downstream = tasks
         files = {f"{t}.json": _task_identity(params) for t in downstream}
         if upstream or params.get("val_data"):
             files["upstream.json"] = {"upstream tasks": upstream, **{k: None if params.get(k) is None else str(params[k])
@@ -215,6 +220,25 @@ def _check_shared_results(built, node, evaluated: list[tuple[str, dict]]) -> Non
             raise BadInput(f"Node {node.label}'s evaluations {other!r} and {name!r} both write {file} with "
                            f"other settings ({', '.join(keys)}); an evaluation folder holds one result per task: "
                            "give them other tasks, or the same settings.")
+
+
+def _tasks_of(built, params: dict) -> tuple[list[str], list[str]] | None:
+    """(upstream, downstream) tasks of an `evolm eval` command as parsed; None where they cannot be listed
+    yet (task files, or a benchmarks folder other than the synthetic data the study makes, not made yet)."""
+    from evolm.eval.suites import expand
+    from evolm.eval.tasks.registry import registry_for
+
+    folder = Path(params["benchmarks"]) if params.get("benchmarks") else None
+    # the synthetic data a study makes itself, not made yet: its tasks are the built-in ones
+    to_make = (folder is not None and not folder.is_dir() and "synth" in built.study.data
+               and str(folder) == built.data_paths.get("benchmarks"))
+    try:
+        if folder is not None and not folder.is_dir() and not to_make:
+            raise BadInput(f"{folder} is not made yet")
+        return expand(params["suite"], folder, registry_for(None if to_make else folder, params.get("tasks") or ()),
+                      synth=True if to_make else None)
+    except (BadInput, OSError):
+        return None
 
 
 def _task_identity(params: dict) -> dict:

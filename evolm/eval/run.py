@@ -89,6 +89,20 @@ def _val_shards(model_spec: str, identity: dict, options: EvalOptions) -> tuple[
     return None, seq_len
 
 
+def refuse_dropped_options(suite: str, downstream: list[str], reward_model, vllm_memory, vllm_dtype) -> None:
+    """A suite of upstream tasks only (lm-eval scores them, nothing is generated) would take these and drop
+    them; a study checks its evaluations with this too, at plan time."""
+    if downstream:
+        return
+    from evolm.options import listed
+
+    ignored = [name for name, value in (("--reward-model", reward_model), ("--vllm-memory", vllm_memory),
+                                        ("--vllm-dtype", vllm_dtype)) if value is not None]
+    if ignored:
+        raise BadInput(f"--suite {suite} has no generation task (lm-eval scores its tasks); {listed(ignored)} "
+                       f"{'does' if len(ignored) == 1 else 'do'} not apply to it.")
+
+
 def run(model_spec: str, options: EvalOptions, *, check_only: bool = False) -> tuple[Path, dict]:
     """Evaluate `model_spec` (its folder of results, and the suite's summary). `check_only`: make every
     check of the model, the tasks and the results already in its folder, and stop before any work
@@ -98,14 +112,7 @@ def run(model_spec: str, options: EvalOptions, *, check_only: bool = False) -> t
     started = time.monotonic()
     registry = registry_for(options.benchmarks, options.tasks)
     upstream_names, downstream_names = suites.expand(options.suite, options.benchmarks, registry)
-    if not downstream_names:  # lm-eval and the validation loss only: these would be taken and dropped
-        from evolm.options import listed
-
-        ignored = [name for name, value in (("--reward-model", options.reward_model), ("--vllm-memory", options.vllm_memory),
-                                            ("--vllm-dtype", options.vllm_dtype)) if value is not None]
-        if ignored:
-            raise BadInput(f"--suite {options.suite} has no generation task (lm-eval scores its tasks); {listed(ignored)} "
-                           f"{'does' if len(ignored) == 1 else 'do'} not apply to it.")
+    refuse_dropped_options(options.suite, downstream_names, options.reward_model, options.vllm_memory, options.vllm_dtype)
     identity = model_identity(model_spec)  # an altered checkpoint is refused here, before any output
     out_dir = output_dir(model_spec, identity, options.out)
     if identity["kind"] == "hub":

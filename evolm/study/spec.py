@@ -165,11 +165,6 @@ def parse(raw, path: Path | None = None) -> Study:
     study = Study(name, Path(out or f"runs/{name}"), data, evals, source=path,
                   slurm=_slurm(_mapping(top.get("slurm"), f"{where}: slurm"), where),
                   launch=_launch(_mapping(top.get("launch"), f"{where}: launch"), where))
-    for eval_name, options in evals.items():
-        dropped = [k for k in options if str(k).replace("_", "-") in ("reward-model", "vllm-memory", "vllm-dtype")]
-        if dropped and _generates(study, eval_name) is False:  # `evolm eval` refuses them for such a suite
-            raise BadInput(f"{where}: evals.{eval_name}: {dropped[0]} does not apply to suite {options['suite']}, which "
-                           "generates nothing (lm-eval scores its tasks).")
     for i, entry in enumerate(nodes):
         study.groups.append(_group(_mapping(entry, f"{where}: nodes[{i}]"), study, f"{where}: nodes[{i}]"))
     return study
@@ -343,23 +338,7 @@ def _reward(entry: dict, study: Study, where: str) -> RewardSettings:
     unknown = [str(s) for s in score if str(s) not in study.evals]
     if unknown:
         raise BadInput(f"{where}: score: {unknown[0]!r} is not declared under evals: ({', '.join(study.evals)}).")
-    scoreless = [str(s) for s in score if _generates(study, str(s)) is False]
-    if scoreless:  # its `evolm eval --reward-model --rescore` would be refused, after the reward model is trained
-        raise BadInput(f"{where}: score: {scoreless[0]!r} generates nothing (lm-eval scores its tasks): a reward model "
-                       "scores an evaluation's samples.")
     return RewardSettings(policies, draw[0], (match["file"], int(match["start"]), int(match["end"])), [str(s) for s in score])
-
-
-def _generates(study: Study, name: str) -> bool | None:
-    """Whether the named evaluation's suite has a task that generates (None where that is only known once
-    its task files are read: a suite of the user's own tasks)."""
-    from evolm.eval import suites
-
-    try:
-        _, downstream = suites.expand(str(study.evals[name].get("suite")), None, synth="synth" in study.data)
-    except BadInput:
-        return None
-    return bool(downstream)
 
 
 def _product(axes: dict[str, list]) -> list[dict]:
