@@ -106,6 +106,13 @@ def resolve_source(spec: str | Path, *, text_field: str = "text", subset: str | 
     raise BadInput(f"Source {spec} does not exist (and is not a hub dataset name like HuggingFaceFW/fineweb-edu).")
 
 
+def text_inputs(sources) -> dict[str, Path]:
+    """The files local sources read, named, as inputs an --out must not replace (an --out inside the
+    folder they lie in is no harm: shards and tokenizers are not text, and are never read back as text)."""
+    files = [file for source in sources for file in source.files]
+    return {"the text": files[0]} if len(files) == 1 else {f"text file {i + 1} of {len(files)}": f for i, f in enumerate(files)}
+
+
 def _file_documents(path: Path, text_field: str) -> Iterator[str]:
     if path.suffix == ".txt":
         try:

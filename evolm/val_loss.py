@@ -12,6 +12,11 @@ import torch
 import torch.nn.functional as F
 
 
+def window_count(split_tokens: int, seq_len: int, val_tokens: int) -> int:
+    """Windows of `seq_len` (+1 target) scored on a split of `split_tokens`: the first `val_tokens`, at least one."""
+    return min((split_tokens - 1) // seq_len, max(1, val_tokens // seq_len))
+
+
 @torch.no_grad()
 def validation_losses(model, val_sets: dict, config, accelerator) -> dict[str, float]:
     """Mean next-token loss on the first `config.val_tokens` of each validation split (the same
@@ -25,7 +30,7 @@ def validation_losses(model, val_sets: dict, config, accelerator) -> dict[str, f
     results = {}
     world, rank = accelerator.num_processes, accelerator.process_index
     for name, reader in val_sets.items():
-        windows = min((len(reader) - 1) // config.seq_len, max(1, config.val_tokens // config.seq_len))
+        windows = window_count(len(reader), config.seq_len, config.val_tokens)
         # The same windows for any process count: rank r takes windows r, r + world, ...; every rank
         # runs the same number of batches (FSDP needs all ranks in every forward), padding with
         # window 0 at weight 0.

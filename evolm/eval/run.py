@@ -74,17 +74,20 @@ def _val_shards(model_spec: str, identity: dict, options: EvalOptions) -> tuple[
             raise BadInput(f"{options.val_data} was tokenized with another tokenizer than {model_spec}.")
         return Path(options.val_data), seq_len
     if checkpoint is not None:
+        from evolm.eval.upstream import check_val_split
         from evolm.lineage_data import pretraining_data, pretraining_shards
-        from evolm.shards import TokenShards
 
         found = pretraining_shards(checkpoint)
         if found is None and any(record.path for record in pretraining_data(checkpoint)):
             log(f"note: no validation loss: the shards {checkpoint.signature} was pre-trained on are not on disk, or not "
                 "as they were (--val-data names others)")
-        elif found is not None and len(TokenShards(found).split("val")) <= seq_len:  # the trainer took it too (its loss was NaN)
-            log(f"note: no validation loss: the val split of {found}, the pre-training shards, is shorter than one "
-                f"{seq_len}-token window")
-            found = None
+        elif found is not None:
+            try:
+                check_val_split(found, seq_len)
+            except BadInput:  # the trainer took it too (its loss was NaN): left out, not refused
+                log(f"note: no validation loss: the val split of {found}, the pre-training shards, is shorter than one "
+                    f"{seq_len}-token window")
+                found = None
         return found, seq_len
     return None, seq_len
 

@@ -100,6 +100,7 @@ def validation_loss(model, shards_dir: Path, *, seq_len: int, tokens: int) -> di
 
     from evolm.shards import TokenShards
     from evolm.val_loss import validation_losses as evaluate
+    from evolm.val_loss import window_count
 
     shards = TokenShards(shards_dir)
     reader = shards.split("val")
@@ -108,7 +109,7 @@ def validation_loss(model, shards_dir: Path, *, seq_len: int, tokens: int) -> di
     loss = evaluate(model, {"val": reader}, config, Accelerator(cpu=device() == "cpu"))["val"]
     return {"shards": str(Path(shards_dir).resolve()), "fingerprint": shards.fingerprint, "seq_len": seq_len,
             # the tokens scored: whole windows, as val_loss takes them (100K at 2,048 is 48 windows, 98,304 tokens)
-            "tokens": min((len(reader) - 1) // seq_len, max(1, tokens // seq_len)) * seq_len, "loss": loss,
+            "tokens": window_count(len(reader), seq_len, tokens) * seq_len, "loss": loss,
             "perplexity": math.exp(loss)}
 
 

@@ -25,7 +25,7 @@ from evolm import shards
 from evolm.console import Progress, log
 from evolm.errors import BadInput
 from evolm.fsutil import canonical_json, check_output_dir, claim_output, release_output, replace_dir, sha256_bytes, write_json
-from evolm.textsource import TextSource
+from evolm.textsource import TextSource, text_inputs
 from evolm.tokenizer import load_fast_tokenizer, token_dtype, tokenizer_fingerprint
 from evolm.training.rundir import RUN, open_run_dir, partial_dir
 
@@ -95,7 +95,7 @@ def _prepare(
         raise BadInput(f"{out} holds shards prepared with other settings (source, tokenizer, --max-tokens, --val-fraction, "
                        "or an earlier evolm's rules); pass --overwrite to replace them.")
     check_output_dir(out, overwrite=overwrite, marker=shards.MANIFEST, what="folder of shards from `evolm data prepare`",
-                     inputs={"the tokenizer": tokenizer_dir, **_text_files(source)})
+                     inputs={"the tokenizer": tokenizer_dir, **text_inputs([source])})
     partial = partial_dir(out)
     saved = _saved_progress(partial)
     if partial.exists() and not resume and not overwrite:
@@ -167,13 +167,6 @@ def _prepare(
     write_json(partial / shards.MANIFEST, manifest)  # last: its presence means complete
     replace_dir(partial, out)
     return PrepareResult(out, manifest, reused=False)
-
-
-def _text_files(source: TextSource) -> dict[str, Path]:
-    """The files a local source reads, as inputs an --out must not replace (an --out inside the folder
-    they lie in is no harm: shards are not text files, and are never read back as text)."""
-    return {f"text file {i + 1} of {len(source.files)}" if len(source.files) > 1 else "the text": file
-            for i, file in enumerate(source.files)}
 
 
 class _Checkpoints:

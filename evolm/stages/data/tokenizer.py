@@ -6,7 +6,7 @@ from pathlib import Path
 
 from evolm.errors import BadInput
 from evolm.fsutil import atomic_dir, write_json
-from evolm.textsource import resolve_source
+from evolm.textsource import resolve_source, text_inputs
 from evolm.options import out_of_range
 from evolm.tokenizer import MIN_VOCAB, adopt_tokenizer, tokenizer_fingerprint, train_bpe
 
@@ -20,8 +20,7 @@ def make_tokenizer(out: Path, *, sources: list[str], vocab_size: int | None, ado
     resolved = [resolve_source(s, text_field=text_field) for s in sources]
     if any(r.is_hub for r in resolved):
         raise BadInput("Tokenizer training reads local files only; prepare hub text locally first or adopt a tokenizer with --from.")
-    files = [file for source in resolved for file in source.files]  # an --out beside them is no harm: it is not text
-    inputs = {f"text file {i + 1} of {len(files)}": file for i, file in enumerate(files)}
+    inputs = text_inputs(resolved)
     if adopt is not None and Path(adopt).exists():
         inputs["the tokenizer adopted"] = Path(adopt)
     with atomic_dir(out, overwrite=overwrite, marker=RECORD, what="tokenizer from `evolm data tokenizer`", inputs=inputs) as tmp:
