@@ -145,6 +145,52 @@ def test_upstream_runs_lm_eval_on_the_cloze_sets_and_measures_validation_loss(sf
     assert 0 < up["val"]["loss"] < 10 and up["val"]["perplexity"] > 1 and up["val"]["tokens"] > 0
 
 
+def test_a_killed_upstream_evaluation_continues_from_the_answers_lm_eval_saved(sft_model, synth_tiny, tmp_path, monkeypatch):
+    """lm-eval's request cache (`use_cache`) holds each answer as the model computes it: a run killed
+    partway loses none of them, the rerun scores only the rest and gets an uninterrupted run's result,
+    and the cache is removed once the result is written."""
+    from dataclasses import replace
+
+    from lm_eval.api import model as lm_model
+    from lm_eval.models.huggingface import HFLM
+
+    from evolm.eval.run import EvalOptions, run
+
+    scored = []
+    score = HFLM._loglikelihood_tokens
+
+    def counting(self, requests, *args, **kwargs):
+        scored.append(len(requests))
+        return score(self, requests, *args, **kwargs)
+
+    monkeypatch.setattr(HFLM, "_loglikelihood_tokens", counting)
+    fresh = EvalOptions(suite="SynthClozeMath", benchmarks=synth_tiny, limit=12, out=tmp_path / "fresh", val_tokens=1024)
+    expected = run(str(sft_model), fresh)[1]["upstream"]
+    total, scored[:] = sum(scored), []
+    keep = lm_model.CacheHook.add_partial
+    saved = []
+
+    def killed_after_ten(self, attr, request, answer):
+        keep(self, attr, request, answer)
+        saved.append(request)
+        if len(saved) == 10:
+            raise RuntimeError("killed")
+
+    monkeypatch.setattr(lm_model.CacheHook, "add_partial", killed_after_ten)
+    options = replace(fresh, out=tmp_path / "killed")
+    with pytest.raises(RuntimeError, match="killed"):
+        run(str(sft_model), options)
+    assert not (options.out / "upstream.json").exists() and len(list((options.out / "upstream.partial").iterdir())) == 1
+    monkeypatch.setattr(lm_model.CacheHook, "add_partial", keep)
+    scored[:] = []
+    import gc
+
+    gc.collect()  # the killed run's cache connection, closed as a killed process's would be
+    resumed = run(str(sft_model), options)[1]["upstream"]
+    assert total > 10 and sum(scored) == total - 10
+    assert resumed["tasks"] == expected["tasks"] and not (options.out / "upstream.partial").exists()
+
+
 def test_the_paper_upstream_tasks_and_metrics(monkeypatch, sft_model, paper_benchmarks, tmp_path, cli):
     """Without downloading: lm-eval knows the six tasks, the metric is acc_norm wherever the task
     has it (acc for Winogrande), and `--suite upstream` asks lm-eval for exactly those, 0-shot."""
@@ -170,6 +216,8 @@ def test_the_paper_upstream_tasks_and_metrics(monkeypatch, sft_model, paper_benc
     assert result.code == 0, result.err
     assert calls[0]["tasks"] == list(PAPER_TASKS) and calls[0]["num_fewshot"] == 0
     assert calls[0]["model"] == "hf" and calls[0]["model_args"]["pretrained"] == str(sft_model)
+    assert calls[0]["task_manager"] is None  # lm-eval's own, which indexes its tasks (the cloze sets need no index)
+    assert calls[0]["use_cache"].startswith(str(tmp_path / "paper" / "upstream.partial"))  # its answers, kept as made
     # no BOS, as in training (lm-eval would otherwise follow the Llama-2 tokenizer, which prepends <s>)
     assert calls[0]["model_args"]["add_bos_token"] is False
     up = json.loads((tmp_path / "paper" / "upstream.json").read_text())

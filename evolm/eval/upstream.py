@@ -25,6 +25,7 @@ from evolm.jsonl import read_jsonl
 from evolm.eval.tasks.upstream_tasks import BY_NAME as UPSTREAM_TASKS
 
 RESULT_SCHEMA = "evolm.eval.upstream/1"
+PARTIAL = "upstream.partial"  # in the results folder: lm-eval's answers of an evaluation not yet finished
 
 
 def cloze_file(name: str, benchmarks: Path | None) -> Path:
@@ -75,19 +76,55 @@ def resolve(names: list[str], benchmarks: Path | None) -> tuple[list, dict[str, 
     return tasks, metrics, versions
 
 
-def run_lm_eval(model_spec: str, tasks: list, *, limit: int | None, batch_size: int | str = "auto") -> dict:
+def run_lm_eval(model_spec: str, tasks: list, *, limit: int | None, batch_size: int | str = "auto",
+                cache: Path | None = None) -> dict:
+    """`cache`: lm-eval's own request cache (`use_cache`, a SQLite file it names CACHE_rank0.db), to which
+    its HF model writes each answer as it computes it; a rerun of the same evaluation answers those from
+    it, so a killed run continues where it was instead of scoring every task again."""
     import lm_eval
+    from lm_eval.tasks import TaskManager
     from transformers.utils import logging as hf_logging
 
     hf_logging.disable_progress_bar()
+    model_args = {"pretrained": model_spec, "dtype": dtype_name(), "add_bos_token": False}
+    # simple_evaluate's own TaskManager indexes every task YAML lm-eval ships (10 of the 19 s an evaluation
+    # of one cloze set took here) even when every task is given as a config: the synthetic cloze sets get
+    # one without that index, with the metadata simple_evaluate would give its own (the model's arguments).
+    hub = any(isinstance(task, str) for task in tasks)
+    task_manager = None if hub else TaskManager(include_defaults=False, metadata=dict(model_args))
     # No BOS: evolm trains without one (documents end with EOS, no BOS, as the paper packed them), and
     # lm-eval otherwise follows the tokenizer, which for the paper's Llama-2 tokenizer prepends <s> to
     # every context (the original pipeline's mismatch, evolm-paper.md section 6).
     return lm_eval.simple_evaluate(
-        model="hf", model_args={"pretrained": model_spec, "dtype": dtype_name(), "add_bos_token": False}, tasks=tasks,
-        num_fewshot=0,
+        model="hf", model_args=model_args, tasks=tasks, num_fewshot=0, task_manager=task_manager,
         limit=limit, batch_size=batch_size, device=device(), log_samples=True, verbosity="ERROR",
+        use_cache=None if cache is None else str(cache),
     )
+
+
+def request_cache(out_dir: Path, run: str) -> tuple[Path, Path]:
+    """(the prefix lm-eval's request cache is given, the SQLite file it makes of it) for one upstream
+    evaluation: keyed by its run hash, since lm-eval's keys are the requests' text only, not the model."""
+    prefix = out_dir / PARTIAL / run[:16]
+    return prefix, prefix.with_name(prefix.name + "_rank0.db")
+
+
+def _cached_answers(db: Path) -> int:
+    import sqlite3
+
+    try:
+        with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
+            return conn.execute("SELECT COUNT(*) FROM unnamed").fetchone()[0]
+    except sqlite3.Error:  # a file a kill left unreadable: lm-eval starts it again
+        return 0
+
+
+def _drop_cache(db: Path) -> None:
+    db.unlink(missing_ok=True)
+    try:
+        db.parent.rmdir()  # only when no other evaluation's interrupted answers are left in it
+    except OSError:
+        pass
 
 
 def validation_loss(model, shards_dir: Path, *, seq_len: int, tokens: int) -> dict:
@@ -168,11 +205,17 @@ def evaluate_upstream(model_spec: str, model: dict, names: list[str], out_dir: P
     processed = 0
     if tasks:
         log(f"upstream: lm-eval on {', '.join(metrics)}" + (f" (first {limit} rows each)" if limit else ""))
+        cache, db = request_cache(out_dir, run)
+        if db.is_file():
+            log(f"upstream: resuming, {_cached_answers(db)} of lm-eval's answers saved in {db} by an interrupted run")
         try:
-            raw = run_lm_eval(model_spec, tasks, limit=limit, batch_size=batch_size)
-        except Exception as exc:
+            raw = run_lm_eval(model_spec, tasks, limit=limit, batch_size=batch_size, cache=cache)
+        except BaseException as exc:
             if not _unreachable(exc):
+                if db.is_file():
+                    log(f"upstream: lm-eval's answers so far are kept in {db}; the same command continues from them")
                 raise
+            _drop_cache(db)  # nothing was scored: the tasks could not be loaded
             hub = [t for t in tasks if isinstance(t, str)]
             raise BadInput(f"lm-eval could not load {', '.join(hub)} from the Hugging Face hub ({str(exc).splitlines()[0]}); "
                            "the paper's upstream tasks need the hub once (then its cache), or evaluate offline on the "
@@ -190,6 +233,8 @@ def evaluate_upstream(model_spec: str, model: dict, names: list[str], out_dir: P
     result.update(stamp())
     out_dir.mkdir(parents=True, exist_ok=True)
     write_json(path, _jsonable(result))
+    if tasks:
+        _drop_cache(db)
     return result
 
 
