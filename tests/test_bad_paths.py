@@ -33,6 +33,14 @@ def test_val_data_of_another_tokenizer_leaves_no_output_folder(tmp_path, cli, ba
                  "--out", out)
     assert result.code == 2 and "was tokenized with another tokenizer than" in result.err, result.err
     assert not out.exists()
+    # a plain Hugging Face folder (the same model, no evolm manifest): its tokenizer.json is compared instead
+    import shutil
+
+    hf = tmp_path / "hf"
+    shutil.copytree(base, hf, ignore=shutil.ignore_patterns("evolm.json", "eval"))
+    result = cli("eval", hf, "--suite", "upstream", "--benchmarks", synth_tiny, "--val-data", tmp_path / "shards512", "--out", out)
+    assert result.code == 2 and f"was tokenized with another tokenizer than {hf}" in result.err, result.err
+    assert not out.exists()
 
 
 def test_a_hub_model_offline_is_refused_at_once(tmp_path, cli, monkeypatch):

@@ -122,3 +122,19 @@ def finished_result(path: Path, run: str) -> dict | None:
     """The result at `path` when it exists, parses and was made by the evaluation `run`."""
     previous = read_result(path)
     return previous if previous is not None and same_run(previous, run) else None
+
+
+def outside_tokenizer_fingerprint(spec: str, identity: dict) -> str | None:
+    """The fingerprint (evolm.tokenizer.tokenizer_fingerprint, as token shards record theirs) of a Hugging
+    Face model's tokenizer.json, local or on the hub at the commit evaluated; None where it has none
+    (a slow tokenizer only) or the hub cannot give it."""
+    from evolm.tokenizer import tokenizer_fingerprint
+
+    if identity["kind"] == "hf":
+        return tokenizer_fingerprint(spec) if (Path(spec) / "tokenizer.json").is_file() else None
+    from huggingface_hub import hf_hub_download
+
+    try:
+        return tokenizer_fingerprint(Path(hf_hub_download(spec, "tokenizer.json", revision=identity.get("commit"))).parent)
+    except Exception:  # no such file in the repository, or offline without it in the cache
+        return None

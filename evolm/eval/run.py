@@ -70,7 +70,16 @@ def _val_shards(model_spec: str, identity: dict, options: EvalOptions) -> tuple[
         from evolm.shards import TokenShards
 
         shards = TokenShards(options.val_data)  # checks it is a shard folder
-        if checkpoint is not None and shards.tokenizer_sha256 != checkpoint.manifest.tokenizer.sha256:
+        if checkpoint is not None:
+            model_tokenizer = checkpoint.manifest.tokenizer.sha256
+        else:
+            from evolm.eval.identity import outside_tokenizer_fingerprint
+
+            model_tokenizer = outside_tokenizer_fingerprint(model_spec, identity)
+            if model_tokenizer is None:
+                log(f"note: {model_spec} has no tokenizer.json to compare with the one {options.val_data} was made with; "
+                    "its validation loss means something only if they are the same")
+        if model_tokenizer is not None and shards.tokenizer_sha256 != model_tokenizer:
             raise BadInput(f"{options.val_data} was tokenized with another tokenizer than {model_spec}.")
         return Path(options.val_data), seq_len
     if checkpoint is not None:
