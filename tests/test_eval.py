@@ -222,6 +222,13 @@ def test_the_paper_upstream_tasks_and_metrics(monkeypatch, sft_model, paper_benc
     assert calls[0]["model_args"]["add_bos_token"] is False
     up = json.loads((tmp_path / "paper" / "upstream.json").read_text())
     assert up["average"] == pytest.approx(0.5)
+    # another project's model (here the same weights without evolm's manifest) keeps its tokenizer's BOS rule
+    import shutil
+
+    shutil.copytree(sft_model, tmp_path / "hf", ignore=shutil.ignore_patterns("evolm.json", "eval"))
+    result = cli("eval", tmp_path / "hf", "--suite", "upstream", "--benchmarks", paper_benchmarks, "--out", tmp_path / "hf-paper")
+    assert result.code == 0, result.err
+    assert calls[1]["model_args"]["pretrained"] == str(tmp_path / "hf") and "add_bos_token" not in calls[1]["model_args"]
 
 
 def test_a_paper_upstream_task_offline_is_bad_input_that_names_the_offline_suite(sft_model, tmp_path, cli):

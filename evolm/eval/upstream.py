@@ -77,7 +77,7 @@ def resolve(names: list[str], benchmarks: Path | None) -> tuple[list, dict[str, 
 
 
 def run_lm_eval(model_spec: str, tasks: list, *, limit: int | None, batch_size: int | str = "auto",
-                cache: Path | None = None) -> dict:
+                cache: Path | None = None, trained_without_bos: bool = True) -> dict:
     """`cache`: lm-eval's own request cache (`use_cache`, a SQLite file it names CACHE_rank0.db), to which
     its HF model writes each answer as it computes it; a rerun of the same evaluation answers those from
     it, so a killed run continues where it was instead of scoring every task again."""
@@ -86,15 +86,18 @@ def run_lm_eval(model_spec: str, tasks: list, *, limit: int | None, batch_size: 
     from transformers.utils import logging as hf_logging
 
     hf_logging.disable_progress_bar()
-    model_args = {"pretrained": model_spec, "dtype": dtype_name(), "add_bos_token": False}
+    model_args = {"pretrained": model_spec, "dtype": dtype_name()}
+    if trained_without_bos:
+        # evolm trains without BOS (documents end with EOS, no BOS, as the paper packed them), and lm-eval
+        # otherwise follows the tokenizer, which for the paper's Llama-2 tokenizer prepends <s> to every
+        # context (the original pipeline's mismatch, evolm-paper.md section 6). Another project's model
+        # keeps what its tokenizer says, which is how it was trained.
+        model_args["add_bos_token"] = False
     # simple_evaluate's own TaskManager indexes every task YAML lm-eval ships (10 of the 19 s an evaluation
     # of one cloze set took here) even when every task is given as a config: the synthetic cloze sets get
     # one without that index, with the metadata simple_evaluate would give its own (the model's arguments).
     hub = any(isinstance(task, str) for task in tasks)
     task_manager = None if hub else TaskManager(include_defaults=False, metadata=dict(model_args))
-    # No BOS: evolm trains without one (documents end with EOS, no BOS, as the paper packed them), and
-    # lm-eval otherwise follows the tokenizer, which for the paper's Llama-2 tokenizer prepends <s> to
-    # every context (the original pipeline's mismatch, evolm-paper.md section 6).
     return lm_eval.simple_evaluate(
         model="hf", model_args=model_args, tasks=tasks, num_fewshot=0, task_manager=task_manager,
         limit=limit, batch_size=batch_size, device=device(), log_samples=True, verbosity="ERROR",
@@ -182,7 +185,10 @@ def upstream_key(model: dict, names: list[str], benchmarks: Path | None, *, limi
     _, _, versions = resolve(names, benchmarks)
     if val_shards is not None:
         check_val_split(val_shards, seq_len)
-    return {"model": model, "tasks": versions, "limit": limit, "num_fewshot": 0,
+    # another project's model keeps its tokenizer's BOS rule (run_lm_eval), since this version: named, so
+    # that a result from before (scored without BOS) is not taken for one with it
+    bos = {} if model["kind"] == "evolm" else {"add_bos_token": "the tokenizer's"}
+    return {"model": model, "tasks": versions, "limit": limit, "num_fewshot": 0, **bos,
             "val": None if val_shards is None else {"shards": str(Path(val_shards).resolve()), "fingerprint": TokenShards(val_shards).fingerprint,
                                                     "seq_len": seq_len, "tokens": val_tokens}}
 
@@ -209,7 +215,8 @@ def evaluate_upstream(model_spec: str, model: dict, names: list[str], out_dir: P
         if db.is_file():
             log(f"upstream: resuming, {_cached_answers(db)} of lm-eval's answers saved in {db} by an interrupted run")
         try:
-            raw = run_lm_eval(model_spec, tasks, limit=limit, batch_size=batch_size, cache=cache)
+            raw = run_lm_eval(model_spec, tasks, limit=limit, batch_size=batch_size, cache=cache,
+                              trained_without_bos=model["kind"] == "evolm")
         except BaseException as exc:
             if not _unreachable(exc):
                 if db.is_file():
