@@ -216,7 +216,23 @@ def test_the_paper_upstream_tasks_and_metrics(monkeypatch, sft_model, paper_benc
     assert result.code == 0, result.err
     assert calls[0]["tasks"] == list(PAPER_TASKS) and calls[0]["num_fewshot"] == 0
     assert calls[0]["model"] == "hf" and calls[0]["model_args"]["pretrained"] == str(sft_model)
-    assert calls[0]["task_manager"] is None  # lm-eval's own, which indexes its tasks (the cloze sets need no index)
+    # a task manager that indexes only the six tasks' folders of lm-eval's, and finds each at lm-eval's own YAML
+    manager = calls[0]["task_manager"]
+    assert set(PAPER_TASKS) <= set(manager.all_tasks) and len(manager.all_tasks) < len(index) / 10
+    assert all(manager._index[name].yaml_path == index[name].yaml_path for name in PAPER_TASKS)
+    # where lm-eval has moved a task's folder, its whole index finds it
+    from dataclasses import replace
+
+    import lm_eval.tasks
+
+    from evolm.eval import upstream
+    from evolm.eval.tasks import upstream_tasks
+
+    made = []
+    monkeypatch.setitem(upstream_tasks.BY_NAME, "piqa", replace(upstream_tasks.BY_NAME["piqa"], folder="moved"))
+    monkeypatch.setattr(lm_eval.tasks, "TaskManager", lambda **kwargs: made.append(kwargs))
+    upstream.make_task_manager(["piqa", "hellaswag"], metadata={})
+    assert made == [{"metadata": {}}]
     assert calls[0]["use_cache"].startswith(str(tmp_path / "paper" / "upstream.partial"))  # its answers, kept as made
     # no BOS, as in training (lm-eval would otherwise follow the Llama-2 tokenizer, which prepends <s>)
     assert calls[0]["model_args"]["add_bos_token"] is False

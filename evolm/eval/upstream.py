@@ -82,7 +82,6 @@ def run_lm_eval(model_spec: str, tasks: list, *, limit: int | None, batch_size: 
     its HF model writes each answer as it computes it; a rerun of the same evaluation answers those from
     it, so a killed run continues where it was instead of scoring every task again."""
     import lm_eval
-    from lm_eval.tasks import TaskManager
     from transformers.utils import logging as hf_logging
 
     hf_logging.disable_progress_bar()
@@ -93,16 +92,32 @@ def run_lm_eval(model_spec: str, tasks: list, *, limit: int | None, batch_size: 
         # context (the original pipeline's mismatch, evolm-paper.md section 6). Another project's model
         # keeps what its tokenizer says, which is how it was trained.
         model_args["add_bos_token"] = False
-    # simple_evaluate's own TaskManager indexes every task YAML lm-eval ships (10 of the 19 s an evaluation
-    # of one cloze set took here) even when every task is given as a config: the synthetic cloze sets get
-    # one without that index, with the metadata simple_evaluate would give its own (the model's arguments).
-    hub = any(isinstance(task, str) for task in tasks)
-    task_manager = None if hub else TaskManager(include_defaults=False, metadata=dict(model_args))
+    task_manager = make_task_manager([task for task in tasks if isinstance(task, str)], metadata=dict(model_args))
     return lm_eval.simple_evaluate(
         model="hf", model_args=model_args, tasks=tasks, num_fewshot=0, task_manager=task_manager,
         limit=limit, batch_size=batch_size, device=device(), log_samples=True, verbosity="ERROR",
         use_cache=None if cache is None else str(cache),
     )
+
+
+def make_task_manager(hub_tasks: list[str], *, metadata: dict):
+    """lm-eval's task manager for these tasks. simple_evaluate's own indexes every task YAML lm-eval
+    ships (7-10 s of a core here, 10 of the 19 s an evaluation of one cloze set took) even where every
+    task is given as a config, as the synthetic cloze sets are: they get one with no index, and the
+    paper's tasks one that indexes only their folders, or the whole index where lm-eval has moved them.
+    `metadata`: what simple_evaluate gives its own (the model's arguments)."""
+    import lm_eval
+    from lm_eval.tasks import TaskManager
+
+    if not hub_tasks:
+        return TaskManager(include_defaults=False, metadata=metadata)
+    root = Path(lm_eval.__file__).parent / "tasks"
+    folders = sorted({root / UPSTREAM_TASKS[name].folder for name in hub_tasks})
+    if all(folder.is_dir() for folder in folders):
+        manager = TaskManager(include_defaults=False, include_path=[str(f) for f in folders], metadata=metadata)
+        if set(hub_tasks) <= set(manager.all_tasks):
+            return manager
+    return TaskManager(metadata=metadata)
 
 
 def request_cache(out_dir: Path, run: str) -> tuple[Path, Path]:

@@ -16,16 +16,17 @@ class UpstreamSpec:
     metric: str  # the metric the paper reports (acc_norm where the task has it)
     suite: str  # "upstream" (the paper's, from lm-eval) or "cloze" (synthetic, local files)
     source: str  # "lm-eval" (lm-eval's own task and data) or "synth" (a cloze/NAME.jsonl file)
+    folder: str | None = None  # lm-eval's: the folder of lm_eval/tasks/ its YAML is in (evolm.eval.upstream.make_task_manager)
 
 
 # The paper's six (section 4): 0-shot, acc_norm where it exists, acc for Winogrande.
 TASKS: tuple[UpstreamSpec, ...] = (
-    UpstreamSpec("hellaswag", "acc_norm", "upstream", "lm-eval"),
-    UpstreamSpec("winogrande", "acc", "upstream", "lm-eval"),
-    UpstreamSpec("piqa", "acc_norm", "upstream", "lm-eval"),
-    UpstreamSpec("openbookqa", "acc_norm", "upstream", "lm-eval"),
-    UpstreamSpec("arc_easy", "acc_norm", "upstream", "lm-eval"),
-    UpstreamSpec("arc_challenge", "acc_norm", "upstream", "lm-eval"),
+    UpstreamSpec("hellaswag", "acc_norm", "upstream", "lm-eval", "hellaswag"),
+    UpstreamSpec("winogrande", "acc", "upstream", "lm-eval", "winogrande"),
+    UpstreamSpec("piqa", "acc_norm", "upstream", "lm-eval", "piqa"),
+    UpstreamSpec("openbookqa", "acc_norm", "upstream", "lm-eval", "openbookqa"),
+    UpstreamSpec("arc_easy", "acc_norm", "upstream", "lm-eval", "arc"),
+    UpstreamSpec("arc_challenge", "acc_norm", "upstream", "lm-eval", "arc"),
     UpstreamSpec("SynthClozeFacts", "acc_norm", "cloze", "synth"),
     UpstreamSpec("SynthClozeMath", "acc_norm", "cloze", "synth"),
     UpstreamSpec("SynthClozeText", "acc_norm", "cloze", "synth"),
