@@ -26,8 +26,11 @@ import pytest
     # lm-eval scores upstream tasks: no generation, no reward model, no vLLM
     (("eval", "{tmp}/nope", "--suite", "cloze", "--reward-model", "{tmp}/rm", "--vllm-memory", "0.5", "--out", "{tmp}/e"),
      "--suite cloze has no generation task (lm-eval scores its tasks); --reward-model and --vllm-memory do not apply to it."),
+    # nor any decoding setting
+    (("eval", "{tmp}/nope", "--suite", "upstream", "--samples", "4", "--temperature", "0.7", "--no-greedy", "--out", "{tmp}/e"),
+     "--suite upstream has no generation task (lm-eval scores its tasks); --samples, --temperature and --no-greedy do not apply to it."),
 ], ids=["tokenizer-from-vocab", "prepare-local-split", "responses-limit", "responses-checkpoints", "slurm-jobs", "slurm-jobs-and-peak",
-        "upstream-reward-model"])
+        "upstream-reward-model", "upstream-decoding"])
 def test_an_option_the_combination_would_ignore_is_refused(args, message, tmp_path, cli):
     (tmp_path / "local.jsonl").write_text('{"text": "a document"}\n')
     (tmp_path / "responses.jsonl").write_text('{"id": "0", "completions": ["\\\\boxed{1}"]}\n')
@@ -49,3 +52,5 @@ def test_an_option_at_its_default_stays_accepted(tmp_path, cli):
     (tmp_path / "study.yaml").write_text("study: t\nout: runs\nnodes: []\n")
     one_job = cli("study", "run", tmp_path / "study.yaml", "--executor", "slurm", "--jobs", "1")
     assert one_job.code == 2 and "data needs exactly one of" in one_job.err, one_job.err  # refused for the file instead
+    upstream = cli("eval", tmp_path / "nope", "--suite", "upstream", "--samples", "16", "--temperature", "1.0", "--out", tmp_path / "e")
+    assert upstream.code == 2 and "does not exist" in upstream.err, upstream.err  # the missing model, not the defaults

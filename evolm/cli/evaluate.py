@@ -13,7 +13,23 @@ from evolm.errors import BadInput
 from evolm.options import PAPER_SAMPLES, listed
 
 
+# The options that shape generation only: a suite with no generation task would take them and drop them.
+DECODING_OPTIONS = ("samples", "temperature", "repetition_penalty", "max_new_tokens", "context", "seed", "no_greedy")
+
+
+def decoding_given(ctx) -> list[str]:
+    """The decoding options a command line (or a study's `evolm eval` command) sets to other than their
+    defaults, as their flags. A default written out, or a value from --config (kept for whichever suite it
+    is used with), is not counted."""
+    from typer._click.core import ParameterSource
+
+    defaults = {param.name: param.default for param in ctx.command.params}
+    return [f"--{name.replace('_', '-')}" for name in DECODING_OPTIONS
+            if ctx.get_parameter_source(name) == ParameterSource.COMMANDLINE and ctx.params[name] != defaults[name]]
+
+
 def evaluate(
+    ctx: typer.Context,
     model: Optional[str] = typer.Argument(None, metavar="CKPT", help="evolm checkpoint, Hugging Face model directory or hub name."),
     suite: str = typer.Option(..., "--suite", help="upstream | id | ood | downstream | all | synth-id | synth-ood | synth | cloze | NAME[,NAME] (tasks by file stem)."),
     tasks: Optional[list[Path]] = typer.Option(None, "--tasks", help="A task YAML declaring your own test set (name, grader, domain, suite, file); repeatable. `*.task.yaml` files in --benchmarks are read too."),
@@ -82,7 +98,7 @@ def evaluate(
     options = EvalOptions(suite=suite, benchmarks=benchmarks, out=out, limit=limit, decoding=decoding, backend=backend,
                           batch_size=batch_size, reward_model=reward_model, val_data=val_data, val_tokens=count(val_tokens, "--val-tokens"),
                           tasks=list(tasks or []), overwrite=overwrite, vllm_memory=vllm_memory, vllm_dtype=vllm_dtype,
-                          rescore=rescore)
+                          rescore=rescore, decoding_given=tuple(decoding_given(ctx)))
     for target in targets:  # every match's refusals (an altered file, no chat template, results of other settings) first
         run(target, options, check_only=True)
     for target in targets or [model]:  # one at a time: each model is loaded, evaluated and released in turn

@@ -55,31 +55,33 @@ def check_commands(built) -> None:
     commands = typer.main.get_command(app).commands
     runner = Runner(built, report=False)
 
-    def parse(node, args) -> dict:
+    def context(node, args):
         name, rest = args[0], list(map(str, args[1:]))
         try:
-            return commands[name].make_context(f"evolm {name}", rest).params
+            return commands[name].make_context(f"evolm {name}", rest)
         except TyperException as exc:
             raise BadInput(f"Node {node.label}'s `evolm {name}` command does not parse: "
                            f"{exc.format_message().rstrip('.')}.") from None
 
     def parse_eval(node, args) -> dict:
-        """As `parse`; then what `evolm eval` refuses before any work for the suite's tasks (an rm node's
+        """As `context` (its parsed values); then what `evolm eval` refuses before any work for the suite's tasks (an rm node's
         --rescore of an upstream-only evaluation would fail only after its reward model was trained)."""
+        from evolm.cli.evaluate import decoding_given
         from evolm.eval.run import refuse_dropped_options
 
-        params = parse(node, args)
+        ctx = context(node, args)
+        params = ctx.params
         tasks = _tasks_of(built, params)
         if tasks is not None:
             try:
                 refuse_dropped_options(params["suite"], tasks[1], params.get("reward_model"), params.get("vllm_memory"),
-                                       params.get("vllm_dtype"))
+                                       params.get("vllm_dtype"), decoding_given(ctx))
             except BadInput as exc:
                 raise BadInput(f"Node {node.label}'s `evolm eval` command: {exc}") from None
         return params
 
     for node in built.nodes:
-        parse(node, runner.train_args(node))
+        context(node, runner.train_args(node))
         if node.reward is not None:
             for command in runner.eval_commands(node) + runner.draw_commands(node):
                 parse_eval(node, command[3:])

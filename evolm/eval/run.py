@@ -43,6 +43,7 @@ class EvalOptions:
     rescore: bool = False  # only the reward model's scores change: refuse anything else (evolm.eval.existing)
     vllm_memory: float | None = None  # vLLM's gpu_memory_utilization; None: 0.9, less a reward model's share on the GPU
     vllm_dtype: str | None = None  # None: evolm.eval.generate.vllm_dtype's default (bf16 on a GPU for evolm's fp32 checkpoints, float32 on a CPU)
+    decoding_given: tuple[str, ...] = ()  # the decoding flags the command named (refused where nothing is generated)
 
 
 def output_dir(model_spec: str, identity: dict, out: Path | None) -> Path:
@@ -101,7 +102,8 @@ def _val_shards(model_spec: str, identity: dict, options: EvalOptions) -> tuple[
     return None, seq_len
 
 
-def refuse_dropped_options(suite: str, downstream: list[str], reward_model, vllm_memory, vllm_dtype) -> None:
+def refuse_dropped_options(suite: str, downstream: list[str], reward_model, vllm_memory, vllm_dtype,
+                           decoding_given: tuple[str, ...] | list[str] = ()) -> None:
     """A suite of upstream tasks only (lm-eval scores them, nothing is generated) would take these and drop
     them; a study checks its evaluations with this too, at plan time."""
     if downstream:
@@ -109,7 +111,7 @@ def refuse_dropped_options(suite: str, downstream: list[str], reward_model, vllm
     from evolm.options import listed
 
     ignored = [name for name, value in (("--reward-model", reward_model), ("--vllm-memory", vllm_memory),
-                                        ("--vllm-dtype", vllm_dtype)) if value is not None]
+                                        ("--vllm-dtype", vllm_dtype)) if value is not None] + list(decoding_given)
     if ignored:
         raise BadInput(f"--suite {suite} has no generation task (lm-eval scores its tasks); {listed(ignored)} "
                        f"{'does' if len(ignored) == 1 else 'do'} not apply to it.")
@@ -124,7 +126,8 @@ def run(model_spec: str, options: EvalOptions, *, check_only: bool = False) -> t
     started = time.monotonic()
     registry = registry_for(options.benchmarks, options.tasks)
     upstream_names, downstream_names = suites.expand(options.suite, options.benchmarks, registry)
-    refuse_dropped_options(options.suite, downstream_names, options.reward_model, options.vllm_memory, options.vllm_dtype)
+    refuse_dropped_options(options.suite, downstream_names, options.reward_model, options.vllm_memory, options.vllm_dtype,
+                           options.decoding_given)
     identity = model_identity(model_spec)  # an altered checkpoint is refused here, before any output
     out_dir = output_dir(model_spec, identity, options.out)
     if identity["kind"] == "hub":
