@@ -26,7 +26,9 @@ case "${ALGO:-grpo}" in
   rloo) rl_args=(--algo rloo --rollouts 8 --lr 3e-4) ;;
   # one rollout per prompt, critic LR 10x the actor's (the paper's). At GRPO's 3e-4 PPO's reward
   # barely moved (0.625 -> 0.637) and accuracy on untrained drills fell from 0.56 to 0.40; at 1e-4
-  # it rose on three seeds, untrained drills unharmed (README).
+  # it rose on three seeds, untrained drills unharmed, until the reward cut completions at the stop
+  # strings (2026-12-06): from an SFT model then right on 0.75 of its samples, it moved by -0.025 to
+  # +0.012 on three seeds, and fell at 2e-4 (README, "Does RL raise the reward?").
   ppo) rl_args=(--algo ppo --lr 1e-4) ;;
   *) echo "rl-reward: ALGO must be grpo, ppo or rloo" >&2; exit 2 ;;
 esac
