@@ -191,6 +191,19 @@ def test_a_killed_upstream_evaluation_continues_from_the_answers_lm_eval_saved(s
     assert resumed["tasks"] == expected["tasks"] and not (options.out / "upstream.partial").exists()
 
 
+def test_an_upstream_result_in_bf16_is_another_evaluation_than_in_float32(synth_tiny, monkeypatch):
+    """On a GPU lm-eval scores in bf16: such a result (and its request cache) is not reused on a CPU, while
+    a float32 result keeps the identity it had before the dtype was recorded."""
+    from evolm.eval import upstream
+
+    model = {"kind": "evolm", "manifest_sha256": "0" * 64}
+    cpu = upstream.upstream_key(model, ["SynthClozeMath"], synth_tiny, limit=4, val_shards=None, seq_len=64, val_tokens=1024)
+    assert "dtype" not in cpu
+    monkeypatch.setattr(upstream, "dtype_name", lambda: "bfloat16")
+    gpu = upstream.upstream_key(model, ["SynthClozeMath"], synth_tiny, limit=4, val_shards=None, seq_len=64, val_tokens=1024)
+    assert gpu == {**cpu, "dtype": "bfloat16"}
+
+
 def test_the_paper_upstream_tasks_and_metrics(monkeypatch, sft_model, paper_benchmarks, tmp_path, cli):
     """Without downloading: lm-eval knows the six tasks, the metric is acc_norm wherever the task
     has it (acc for Winogrande), and `--suite upstream` asks lm-eval for exactly those, 0-shot."""

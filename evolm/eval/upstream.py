@@ -203,7 +203,10 @@ def upstream_key(model: dict, names: list[str], benchmarks: Path | None, *, limi
     # another project's model keeps its tokenizer's BOS rule (run_lm_eval), since this version: named, so
     # that a result from before (scored without BOS) is not taken for one with it
     bos = {} if model["kind"] == "evolm" else {"add_bos_token": "the tokenizer's"}
-    return {"model": model, "tasks": versions, "limit": limit, "num_fewshot": 0, **bos,
+    # the compute dtype where it is not float32 (bf16 on a GPU), as downstream results record it: a GPU's
+    # scores (and its request cache) are not taken for a CPU's; float32 results keep their identity
+    dtype = {} if dtype_name() == "float32" else {"dtype": dtype_name()}
+    return {"model": model, "tasks": versions, "limit": limit, "num_fewshot": 0, **bos, **dtype,
             "val": None if val_shards is None else {"shards": str(Path(val_shards).resolve()), "fingerprint": TokenShards(val_shards).fingerprint,
                                                     "seq_len": seq_len, "tokens": val_tokens}}
 
