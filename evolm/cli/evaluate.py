@@ -21,11 +21,10 @@ def decoding_given(ctx) -> list[str]:
     """The decoding options a command line (or a study's `evolm eval` command) sets to other than their
     defaults, as their flags. A default written out, or a value from --config (kept for whichever suite it
     is used with), is not counted."""
-    from typer._click.core import ParameterSource
-
     defaults = {param.name: param.default for param in ctx.command.params}
+    # click's ParameterSource by name: typer vendors click in a private module whose path may change
     return [f"--{name.replace('_', '-')}" for name in DECODING_OPTIONS
-            if ctx.get_parameter_source(name) == ParameterSource.COMMANDLINE and ctx.params[name] != defaults[name]]
+            if ctx.get_parameter_source(name).name == "COMMANDLINE" and ctx.params[name] != defaults[name]]
 
 
 def evaluate(

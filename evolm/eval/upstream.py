@@ -100,6 +100,12 @@ def run_lm_eval(model_spec: str, tasks: list, *, limit: int | None, batch_size: 
     )
 
 
+def scored_without_bos(model: dict) -> bool:
+    """Whether lm-eval scores the model (its evaluation identity) without BOS: evolm's own checkpoints,
+    trained without one; another project's model keeps its tokenizer's rule."""
+    return model["kind"] == "evolm"
+
+
 def make_task_manager(hub_tasks: list[str], *, metadata: dict):
     """lm-eval's task manager for these tasks. simple_evaluate's own indexes every task YAML lm-eval
     ships (7-10 s of a core here, 10 of the 19 s an evaluation of one cloze set took) even where every
@@ -130,10 +136,12 @@ def request_cache(out_dir: Path, run: str) -> tuple[Path, Path]:
 def _cached_answers(db: Path) -> int:
     import sqlite3
 
+    from sqlitedict import SqliteDict  # what lm-eval's cache is written with
+
     try:
-        with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
-            return conn.execute("SELECT COUNT(*) FROM unnamed").fetchone()[0]
-    except sqlite3.Error:  # a file a kill left unreadable: lm-eval starts it again
+        with SqliteDict(str(db), flag="r") as answers:
+            return len(answers)
+    except (sqlite3.Error, RuntimeError):  # a file a kill left unreadable: lm-eval starts it again
         return 0
 
 
@@ -202,7 +210,7 @@ def upstream_key(model: dict, names: list[str], benchmarks: Path | None, *, limi
         check_val_split(val_shards, seq_len)
     # another project's model keeps its tokenizer's BOS rule (run_lm_eval), since this version: named, so
     # that a result from before (scored without BOS) is not taken for one with it
-    bos = {} if model["kind"] == "evolm" else {"add_bos_token": "the tokenizer's"}
+    bos = {} if scored_without_bos(model) else {"add_bos_token": "the tokenizer's"}
     # the compute dtype where it is not float32 (bf16 on a GPU), as downstream results record it: a GPU's
     # scores (and its request cache) are not taken for a CPU's; float32 results keep their identity
     dtype = {} if dtype_name() == "float32" else {"dtype": dtype_name()}
@@ -234,7 +242,7 @@ def evaluate_upstream(model_spec: str, model: dict, names: list[str], out_dir: P
             log(f"upstream: resuming, {_cached_answers(db)} of lm-eval's answers saved in {db} by an interrupted run")
         try:
             raw = run_lm_eval(model_spec, tasks, limit=limit, batch_size=batch_size, cache=cache,
-                              trained_without_bos=model["kind"] == "evolm")
+                              trained_without_bos=scored_without_bos(model))
         except BaseException as exc:
             if not _unreachable(exc):
                 if db.is_file():
