@@ -173,7 +173,8 @@ def hold_output(out: Path) -> None:
     script) would write one OUT.partial, mix their states and metrics, and the last to finish would
     replace the other's output. Taken before a run checks its output (`claim_output`) and again when it
     creates OUT.partial; held on the hidden `.OUT.lock` beside it until the output is written
-    (`release_output`, which removes the file) or the command ends (`release_all`); the kernel drops it
+    (`release_output`, which removes the file), the command ends (`release_all`) or a stage called from
+    Python fails (`releases_outputs_on_failure`); the kernel drops it
     with a killed run, so a stale file blocks nothing. The same process may take it again (a rerun in
     one Python session)."""
     import fcntl
@@ -232,6 +233,26 @@ def _release(lock: Path) -> None:
 def release_output(out: Path) -> None:
     """Let go of OUT (`hold_output`) and remove its lock file; nothing when this process does not hold it."""
     _release(_lock_file(out))
+
+
+def releases_outputs_on_failure(stage):
+    """A stage's `run` called from Python (a notebook, a sweep script) that fails lets go of the outputs
+    it took (`hold_output`), as the CLI does for a command (`release_all`): otherwise the process kept
+    them until it exited, and another process resuming the run was refused as a second writer. Those
+    the process held before the call stay held."""
+    import functools
+
+    @functools.wraps(stage)
+    def run(*args, **kwargs):
+        before = set(_HELD)
+        try:
+            return stage(*args, **kwargs)
+        except BaseException:
+            for lock in set(_HELD) - before:
+                _release(lock)
+            raise
+
+    return run
 
 
 def release_all() -> None:

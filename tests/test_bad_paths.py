@@ -186,7 +186,33 @@ def test_a_second_run_writing_the_same_output_is_refused_while_the_first_runs(tm
             busy = cli(*args, flag)
             assert busy.code == 2 and "Another evolm run is writing" in busy.err, busy.err
             assert (tmp_path / "pt.partial" / "run.json").read_text() == "{}"
+    from evolm.stages import cpt, rl, rm, sft
+
+    # the other stages that take OUT go through the same wrapper (the data preparation releases in its own `finally`)
+    assert all(getattr(stage.run, "__wrapped__", None) for stage in (cpt, sft, rl, rm))
     shutil.rmtree(tmp_path / "pt.partial")
     assert cli(*args).code == 0 and not (tmp_path / ".pt.lock").exists()  # let go of, and removed, once written
     assert cli(*args, "--overwrite", "--seq-len", "4096").code == 2  # refused before it takes OUT: nothing left behind
     assert sorted(p.name for p in tmp_path.iterdir()) == ["pt"]
+
+
+def test_a_stage_that_fails_in_python_lets_go_of_its_output(tmp_path, shards):
+    """A stage's `run` called from Python that failed kept its hold on OUT until the process exited, so
+    another process resuming the run (the CLI in a terminal beside a notebook) was refused as a second
+    writer. The other process is stood in for by a lock taken on another open file."""
+    import fcntl
+
+    from evolm.errors import BadInput
+    from evolm.stages import pretrain
+
+    (tmp_path / "pt.partial").mkdir()  # an interrupted run: without --resume the stage refuses, after taking OUT
+    (tmp_path / "pt.partial" / "run.json").write_text("{}")
+    with pytest.raises(BadInput, match="An interrupted run exists"):
+        pretrain.run(model="1M", tokens=4096, data=shards / "general", out=tmp_path / "pt")
+    with open(tmp_path / ".pt.lock", "a") as other:
+        fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)  # BlockingIOError while the failed run holds it
+    assert (tmp_path / "pt.partial" / "run.json").read_text() == "{}"
+    from evolm.stages import cpt, rl, rm, sft
+
+    # the other stages that take OUT go through the same wrapper (the data preparation releases in its own `finally`)
+    assert all(getattr(stage.run, "__wrapped__", None) for stage in (cpt, sft, rl, rm))

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from evolm.checkpoint import Checkpoint, check_policy, load_checkpoint
 from evolm.errors import BadInput
+from evolm.fsutil import releases_outputs_on_failure
 from evolm.mixture import MixturePlan, MixtureSource
 from evolm.presets import get_preset
 from evolm.lineage_data import pretraining_data
@@ -41,6 +42,7 @@ def parse_source(text: str, what: str) -> tuple[Path, int]:
     return Path(path), tokens
 
 
+@releases_outputs_on_failure
 def run(*, parent: Path, domain: list[str], replay: list[str], out: Path, overrides: Overrides | None = None,
         resume: bool = False, overwrite: bool = False) -> Checkpoint:
     overrides = overrides or Overrides()

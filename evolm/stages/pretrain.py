@@ -6,6 +6,7 @@ from pathlib import Path
 
 from evolm.checkpoint import Checkpoint
 from evolm.errors import BadInput
+from evolm.fsutil import releases_outputs_on_failure
 from evolm.mixture import MixturePlan, MixtureSource
 from evolm.presets import get_preset
 from evolm.shards import TokenShards
@@ -19,6 +20,7 @@ from evolm.training.tracking import check_report_to
 from evolm.units import PerParam, resolve_count
 
 
+@releases_outputs_on_failure
 def run(*, model: str, tokens: int | PerParam, data: Path, out: Path, tokenizer: Path | None = None,
         overrides: Overrides | None = None, resume: bool = False, overwrite: bool = False,
         branch_at: tuple[int, ...] = (), branch_from: Path | None = None) -> Checkpoint:

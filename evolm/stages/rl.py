@@ -23,6 +23,7 @@ from evolm.console import log
 from evolm.errors import BadInput
 from evolm.eval.tasks.base import reward
 from evolm.eval.tasks.registry import DEFAULT_POOL_GRADER, family_of, row_grader
+from evolm.fsutil import releases_outputs_on_failure
 from evolm.options import check_ranges, check_warmup, default_of, given, option, out_of_range
 from evolm.presets import PRESETS, RLDefaults, paper_values
 from evolm.stages.data.split import select_examples
@@ -231,6 +232,7 @@ def rollouts_on_vllm(o: RLOptions, model_path: Path, tokenizer, context: int) ->
     return vllm_for_rollouts(o, model_path, start) is not None
 
 
+@releases_outputs_on_failure
 def run(*, parent: Path, data: Path, examples: int | None, epochs: float, out: Path, options: RLOptions | None = None,
         resume: bool = False, overwrite: bool = False) -> Checkpoint:
     """RL on the last `examples` of a pool file, or of a split folder's RL part (None: all of that

@@ -22,7 +22,7 @@ from pathlib import Path
 from evolm.checkpoint import Checkpoint
 from evolm.console import log
 from evolm.errors import BadInput
-from evolm.fsutil import sha256_file
+from evolm.fsutil import releases_outputs_on_failure, sha256_file
 from evolm.manifest import DataSource, Outcome, Schedule
 from evolm.options import check_ranges, check_warmup, given, option
 from evolm.stages.lm_run import quiet_transformers
@@ -100,6 +100,7 @@ def build_pairs(graded: dict[str, dict[str, bool]], per_problem: int, held_out: 
     return train, test
 
 
+@releases_outputs_on_failure
 def run(*, parent: Path, samples: list[Path], problems: Path, epochs: float, out: Path, options: RMOptions | None = None,
         resume: bool = False, overwrite: bool = False) -> Checkpoint:
     """Train a reward model from `parent` on pairs of `samples` (graded `evolm eval` records on `problems`)."""

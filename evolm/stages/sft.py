@@ -16,6 +16,7 @@ from pathlib import Path
 from evolm.checkpoint import Checkpoint
 from evolm.console import log
 from evolm.errors import BadInput
+from evolm.fsutil import releases_outputs_on_failure
 from evolm.options import check_ranges, check_warmup, default_of, given, listed, option
 from evolm.presets import PRESETS, SFTDefaults, paper_values
 from evolm.stages.data.split import select_examples
@@ -103,6 +104,7 @@ def over_length(tokenizer, rows: list[dict], max_length: int) -> LengthCheck:
     return LengthCheck(warning, dropped)
 
 
+@releases_outputs_on_failure
 def run(*, parent: Path, data: Path, examples: int | None, epochs: float, out: Path, options: SFTOptions | None = None,
         resume: bool = False, overwrite: bool = False) -> Checkpoint:
     """Fine-tune `parent` on the first `examples` of a pool file, or of a split folder's SFT part
