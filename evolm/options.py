@@ -32,6 +32,10 @@ from evolm.units import parse_count, parse_counts
 # evaluations fall back on (evolm.study.spec), kept in core where both may read it
 PAPER_SAMPLES = 16
 
+# Validation tokens scored per split: the trainer's validation loss and `evolm eval`'s, one default so
+# that a checkpoint's two losses are measured on the same windows (the CLI's "64K" once meant 64,000)
+VAL_TOKENS = 65_536
+
 # Decoding settings that change only the sampled completions (Maj@K, Pass@K, correct ratio), not the
 # greedy one pass@1 is read from: the report compares results that differ only in these on pass@1,
 # and a sampled evaluation holds the greedy-only one whatever these are (evolm.eval.contains)

@@ -143,6 +143,10 @@ def test_upstream_runs_lm_eval_on_the_cloze_sets_and_measures_validation_loss(sf
     assert processed > val + 90 * 2 * 5 and up["compute"]["flops"] == 2.0 * up["compute"]["params"] * processed
     assert "samples" not in up["lm_eval"]
     assert 0 < up["val"]["loss"] < 10 and up["val"]["perplexity"] > 1 and up["val"]["tokens"] > 0
+    from evolm.training.causal_lm import TrainConfig
+
+    # the same windows as the trainer's validation loss by default (the CLI's "64K" was 64,000, not 65,536)
+    assert up["identity"]["val"]["tokens"] == TrainConfig.val_tokens == 65_536
 
 
 def test_a_killed_upstream_evaluation_continues_from_the_answers_lm_eval_saved(sft_model, synth_tiny, tmp_path, monkeypatch):
@@ -251,6 +255,7 @@ def test_the_paper_upstream_tasks_and_metrics(monkeypatch, sft_model, paper_benc
     assert calls[0]["model_args"]["add_bos_token"] is False
     up = json.loads((tmp_path / "paper" / "upstream.json").read_text())
     assert up["average"] == pytest.approx(0.5)
+    assert up["identity"]["tasks"]["arc_easy"] == up["identity"]["tasks"]["arc_challenge"] == upstream.lm_eval_task_version("arc")
     # another project's model (here the same weights without evolm's manifest) keeps its tokenizer's BOS rule
     import shutil
 
@@ -258,6 +263,34 @@ def test_the_paper_upstream_tasks_and_metrics(monkeypatch, sft_model, paper_benc
     result = cli("eval", tmp_path / "hf", "--suite", "upstream", "--benchmarks", paper_benchmarks, "--out", tmp_path / "hf-paper")
     assert result.code == 0, result.err
     assert calls[1]["model_args"]["pretrained"] == str(tmp_path / "hf") and "add_bos_token" not in calls[1]["model_args"]
+
+
+def test_an_lm_eval_task_that_an_upgrade_changed_is_another_evaluation(tmp_path, monkeypatch):
+    """A paper task's identity was the word "lm-eval", so results scored before an lm-eval upgrade that
+    changed the task's prompt or metric were taken for the new one's. It is now a hash of the task's
+    files in the installed lm-eval (a stand-in copy here): the same files, the same version; a changed
+    file, another version for that task only; a moved folder, lm-eval's own version."""
+    import importlib.util
+    import shutil
+    from importlib import metadata
+    from types import SimpleNamespace
+
+    from evolm.eval import upstream
+
+    real = Path(next(iter(importlib.util.find_spec("lm_eval").submodule_search_locations)))
+    before = {folder: upstream.lm_eval_task_version(folder) for folder in ("hellaswag", "piqa")}
+    assert before["hellaswag"].startswith("lm-eval tasks/hellaswag ") and before["hellaswag"] != before["piqa"]
+    fake = tmp_path / "lm_eval"
+    for folder in before:
+        shutil.copytree(real / "tasks" / folder, fake / "tasks" / folder)
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: SimpleNamespace(submodule_search_locations=[str(fake)]))
+    assert {folder: upstream.lm_eval_task_version(folder) for folder in before} == before
+    yaml_file = fake / "tasks" / "hellaswag" / "hellaswag.yaml"
+    yaml_file.write_text(yaml_file.read_text().replace("{{query}}", "Q: {{query}}"))
+    assert upstream.lm_eval_task_version("hellaswag") != before["hellaswag"]
+    assert upstream.lm_eval_task_version("piqa") == before["piqa"]
+    shutil.rmtree(fake / "tasks" / "piqa")
+    assert upstream.lm_eval_task_version("piqa") == f"lm-eval {metadata.version('lm_eval')}"
 
 
 def test_a_paper_upstream_task_offline_is_bad_input_that_names_the_offline_suite(sft_model, tmp_path, cli):

@@ -10,7 +10,7 @@ import typer
 
 from evolm.cli.common import ConfigOption, JsonOption, count, emit
 from evolm.errors import BadInput
-from evolm.options import PAPER_SAMPLES, listed
+from evolm.options import PAPER_SAMPLES, VAL_TOKENS, listed
 
 
 # The options that shape generation only: a suite with no generation task would take them and drop them.
@@ -48,7 +48,7 @@ def evaluate(
     batch_size: Optional[int] = typer.Option(None, "--batch-size", help="Sequences per generation batch with the transformers backend (default: from free memory on a GPU, 32 on a CPU; vLLM batches by itself), and lm-eval's batch for upstream tasks (default: lm-eval's auto)."),
     reward_model: Optional[str] = typer.Option(None, "--reward-model", help="Sequence-classification reward model for RM@K and the mean RM score."),
     val_data: Optional[Path] = typer.Option(None, "--val-data", help="Token shards for validation loss (default: the lineage's pre-training data, if on disk)."),
-    val_tokens: str = typer.Option("64K", "--val-tokens", help="Validation tokens to score (e.g. 64K)."),
+    val_tokens: str = typer.Option(str(VAL_TOKENS), "--val-tokens", help="Validation tokens to score (a count: 64K, 1M); the default is training's."),
     checkpoints: Optional[str] = typer.Option(None, "--checkpoints", help="A glob of checkpoints to evaluate one after another in this call (e.g. 'runs/pt-1M@*' for a run's --export-at exports), each into its own CKPT/eval (with --json: one line per checkpoint); instead of CKPT."),
     responses: Optional[Path] = typer.Option(None, "--responses", help="Grade-only: a .jsonl of {id, completions: [...]} made elsewhere; no model is loaded."),
     greedy_first: bool = typer.Option(False, "--greedy-first", help="Grade-only: the first completion of each line is the greedy one."),

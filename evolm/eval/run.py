@@ -21,6 +21,7 @@ from evolm.eval.generate import Decoding
 from evolm.eval.identity import check_hub_model, model_identity
 from evolm.provenance import stamp
 from evolm.fsutil import make_dir, write_json
+from evolm.options import VAL_TOKENS
 
 SUMMARY_SCHEMA = "evolm.eval.suite/1"
 
@@ -36,7 +37,7 @@ class EvalOptions:
     batch_size: int | None = None
     reward_model: str | None = None
     val_data: Path | None = None  # token shards for validation loss; default: the lineage's own
-    val_tokens: int = 65_536
+    val_tokens: int = VAL_TOKENS
     seq_len: int | None = None
     tasks: list[Path] = field(default_factory=list)  # user task YAMLs (besides *.task.yaml in benchmarks)
     overwrite: bool = False  # replace results of other settings in the output folder (evolm.eval.existing)

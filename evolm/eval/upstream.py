@@ -68,12 +68,31 @@ def resolve(names: list[str], benchmarks: Path | None) -> tuple[list, dict[str, 
         metrics[name] = spec.metric
         if spec.source == "lm-eval":
             tasks.append(name)
-            versions[name] = "lm-eval"
+            versions[name] = lm_eval_task_version(spec.folder)
         else:
             path = cloze_file(name, benchmarks)
             tasks.append(cloze_task(name, path))
             versions[name] = sha256_file(path)
     return tasks, metrics, versions
+
+
+def lm_eval_task_version(folder: str) -> str:
+    """The version of one of lm-eval's own tasks in an evaluation's identity: a hash of the YAML and Python
+    files of its folder in the installed lm-eval (its prompt, choices, metric and dataset are there), so
+    that an lm-eval whose task changed scores it as another evaluation, and one that changed only other
+    tasks does not re-key the results. Where lm-eval has moved the folder: lm-eval's version. Found
+    without importing lm-eval, which a plan's checks need not load."""
+    import hashlib
+    from importlib import metadata, util
+
+    root = Path(next(iter(util.find_spec("lm_eval").submodule_search_locations))) / "tasks" / folder
+    files = sorted(p for p in root.rglob("*") if p.suffix in (".yaml", ".py") and p.is_file()) if root.is_dir() else []
+    if not files:
+        return f"lm-eval {metadata.version('lm_eval')}"
+    digest = hashlib.sha256()
+    for path in files:
+        digest.update(f"{path.relative_to(root).as_posix()}\0{sha256_file(path)}\0".encode())
+    return f"lm-eval tasks/{folder} {digest.hexdigest()[:16]}"
 
 
 def run_lm_eval(model_spec: str, tasks: list, *, limit: int | None, batch_size: int | str = "auto",

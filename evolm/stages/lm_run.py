@@ -22,7 +22,7 @@ from evolm.errors import BadInput
 from evolm.fsutil import check_output_dir, release_output, write_json
 from evolm.lineage_data import pretraining_shards
 from evolm.mixture import MixturePlan
-from evolm.options import check_ranges, check_warmup, given, option, out_of_range
+from evolm.options import VAL_TOKENS, check_ranges, check_warmup, given, option, out_of_range
 from evolm.presets import Preset
 from evolm.tokenizer import portable_tokenizer_config
 from evolm.stages.limits import check_length
@@ -54,7 +54,7 @@ class Overrides:
     grad_clip: float = option(1.0, "Clip the gradient norm of each step to this value.", above=0)
     seed: int = SEED()
     eval_every: int = option(0, "Steps between validation passes (0: only at the end).", minimum=0)
-    val_tokens: int = option(65536, "Validation tokens per pass and source (a count: 64K, 1M).", count=True, minimum=1)
+    val_tokens: int = option(VAL_TOKENS, "Validation tokens per pass and source (a count: 64K, 1M).", count=True, minimum=1)
     save_every: int = option(0, "Steps between resume states in OUT.partial/state (0: never).", minimum=0)
     log_every: int = LOG_EVERY()
     peak_flops: float | None = option(None, "Peak FLOP/s of one device for MFU (default: the published dense bf16 peak of a known GPU, e.g. 989e12 for H100/H200 SXM; else measured by a matmul).", above=0)

@@ -30,6 +30,7 @@ import torch.nn.functional as F
 from evolm.console import log
 from evolm.errors import BadInput
 from evolm.mixture import MixturePlan
+from evolm.options import VAL_TOKENS
 from evolm.shards import SplitReader
 from evolm.training.batching import split_batch
 from evolm.training.flops import device_peak
@@ -71,7 +72,7 @@ class TrainConfig:
     seed: int = 0
     eval_every: int = 0
     """Steps between validation passes (0: only at the end)."""
-    val_tokens: int = 65536
+    val_tokens: int = VAL_TOKENS
     """Validation tokens per source per pass."""
     save_every: int = 0
     """Steps between resume states (0: never)."""
