@@ -135,24 +135,24 @@ def test_replay_reduces_forgetting(tmp_path):
     assert mixed - base < plain - base
 
 
-def test_ppo_trains_on_the_drills_and_keeps_their_reward(tmp_path):
-    """PPO with a critic on the same drills (one rollout per prompt, LR 1e-4). It raised the reward
-    (0.631 -> 0.725) until the reward cut completions at the stop strings; since then, from an SFT model
-    right on 0.746 of its samples, it holds it (2026-12-06: 0.744 -> 0.744 on seed 0, -0.025 and +0.012
-    on seeds 1 and 2; fresh samples 0.754, 0.699 and 0.758). What is checked is what held: the run
-    trains 60 steps with its critic and neither its reward nor fresh samples fall by more than the
-    seeds' spread (a broken update collapses them: 0.569 -> 0.006 in one run of the README's table)."""
+def test_ppo_raises_the_reward(tmp_path):
+    """PPO with a critic on the same drills (one rollout per prompt, LR 1e-4). Since the reward cuts
+    completions at the stop strings, the SFT model starts right on 0.746 of its samples, and 60 steps
+    (480 samples) left the reward where it was (2026-12-06: -0.025 to +0.012 over three seeds); over
+    240 steps (120 epochs, the example's since) it rose on three seeds: training reward +0.047, +0.017
+    and +0.052 (first to last third), fresh samples 0.785, 0.785 and 0.793. Seed 0 repeats exactly on
+    one CPU; the margins below are about half its rise."""
     runs = tmp_path / "runs"
     done = subprocess.run(["bash", str(REPO / "examples" / "rl-reward.sh"), str(runs)], capture_output=True, text=True,
-                          env={**_env(), "ALGO": "ppo"}, timeout=1200)
+                          env={**_env(), "ALGO": "ppo"}, timeout=1800)
     assert done.returncode == 0, done.stderr[-3000:]
     rewards = [json.loads(line)["reward"] for line in (runs / "rl" / "metrics.jsonl").read_text().splitlines()
                if '"reward"' in line]
     third = len(rewards) // 3
-    assert len(rewards) == 60 and sum(rewards[-third:]) / third > sum(rewards[:third]) / third - 0.06
+    assert len(rewards) == 240 and sum(rewards[-third:]) / third > sum(rewards[:third]) / third + 0.02
     checks = {(line.split(" ", 1)[0], tuple(json.loads(line.split(" ", 1)[1])["rows"])): json.loads(line.split(" ", 1)[1])
               for line in (runs / "accuracy.txt").read_text().splitlines()}
-    assert checks["rl", (2984, 3000)]["sampled"] > checks["sft", (2984, 3000)]["sampled"] - 0.06
+    assert checks["rl", (2984, 3000)]["sampled"] > checks["sft", (2984, 3000)]["sampled"] + 0.02
     assert load_checkpoint(runs / "rl").manifest.schedule.settings["algo"] == "ppo"
 
 
