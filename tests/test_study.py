@@ -147,8 +147,8 @@ def test_a_study_made_before_prepared_data_was_keyed_by_reference_finds_its_node
     written = plan.study.data["written"]
     legacy = {"stage": "pretrain", "options": planning.identity_options("pretrain", pt.options), "parent": None,
               "data": planning._hash(planning._data_identity(plan.study.data, training=True))[:12]}
-    assert pt.legacy_id == planning._hash(legacy)[:16] != pt.id and set(written) >= {"general", "benchmarks"}
-    old = plan.root / f"pt-1M-8K-{pt.legacy_id[:8]}"
+    assert pt.earlier_ids["paths"] == planning._hash(legacy)[:16] != pt.id and set(written) >= {"general", "benchmarks"}
+    old = plan.root / f"pt-1M-8K-{pt.earlier_ids['paths'][:8]}"
     old.mkdir(parents=True)
     again = planning.build(parse(study(tmp_path, shards, synth_tiny, grid())))
     assert again.nodes[0].path == old and again.nodes[1].parent.path == old
@@ -571,6 +571,26 @@ def test_a_wsd_budget_sweep_is_one_stable_run_and_a_decay_branch_per_smaller_bud
     reported = {r["manifest_sha256"]: r for r in json.loads((tmp_path / "report" / "runs.json").read_text())}
     assert reported[load_checkpoint(branch.path).manifest_sha256]["lineage_flops"] == pytest.approx(row["lineage_flops"])
     assert cli("study", "run", file, "--no-report").code == 0 and len(_trained(root)) == 2
+
+    # A budget added later is one more branch of the same stable run (branch-at is not part of its identity):
+    # only it trains, from the 8K budget's state (step 12 of 512 tokens), the latest the stable run saved
+    # before 12K's decay starts (step 18).
+    nodes[0]["grid"]["tokens"] = ["8K", "12K", "16K"]
+    file = write(tmp_path, study(tmp_path, shards, synth_tiny, nodes))
+    wider = planning.build(parse(yaml.safe_load(file.read_text())))
+    assert [n.id for n in wider.nodes if n.id in (stable.id, branch.id)] == [stable.id, branch.id]
+    (added,) = [n for n in wider.nodes if n.id not in (stable.id, branch.id)]
+    assert added.after.id == stable.id and wider.nodes[0].options["branch-at"] == "8K,12K"
+    assert cli("study", "run", file, "--no-report").code == 0, "see the node's log"
+    assert _trained(root)[2:] == [added.id]
+    settings = load_checkpoint(added.path).manifest.schedule.settings
+    assert settings["branch_of"]["shared_steps"] == 12 and settings["decayed"]
+    # a sweep planned before this rule (branch-at in the stable run's id) is found in its folders, not trained again
+    made_before = wider.nodes[0].earlier_ids["branch-at"]
+    assert made_before != stable.id
+    old = root / f"pt-1M-16K-{made_before[:8]}"
+    stable.path.rename(old)
+    assert planning.build(parse(yaml.safe_load(file.read_text()))).nodes[0].path == old
 
 
 @pytest.mark.many_processes

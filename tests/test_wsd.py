@@ -147,6 +147,18 @@ def test_a_budget_branch_equals_a_stand_alone_wsd_run_of_that_budget(shards, tmp
     assert manifest.compute.flops / manifest.compute.trained_tokens == pytest.approx(
         stable_compute.flops / stable_compute.trained_tokens)
 
+    # A budget the stable run saved no state for (added later: 24K, 46 steps, decay 12 from step 34) continues
+    # its stable phase from the latest state before that, 20K's at step 29, and equals its stand-alone run too.
+    later = cli("pretrain", *SMALL, "--tokens", "24K", *data, *WSD, "--branch-from", tmp_path / "stable", "--out", tmp_path / "later")
+    assert later.code == 0, later.err
+    assert "saved no state at step 34" in later.err and "continues its stable phase from step 29 (20K's state)" in later.err
+    alone = cli("pretrain", *SMALL, "--tokens", "24K", *data, *WSD, "--warmup", "8", "--out", tmp_path / "alone24")
+    assert alone.code == 0, alone.err
+    a, b = load_file(tmp_path / "alone24" / "model.safetensors"), load_file(tmp_path / "later" / "model.safetensors")
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    settings = load_checkpoint(tmp_path / "later").manifest.schedule.settings
+    assert settings["branch_of"]["shared_steps"] == 29 and settings["decay_steps"] == 12
+
 
 def test_branch_refusals(shards, tmp_path, cli):
     data = ("--data", shards / "general")
@@ -161,7 +173,6 @@ def test_branch_refusals(shards, tmp_path, cli):
     assert not [p.name for p in tmp_path.iterdir()]
     assert cli("pretrain", *SMALL, "--tokens", "30K", *data, *WSD, "--branch-at", "20K", "--out", tmp_path / "s").code == 0
     for args, message in [
-        (("--tokens", "10K", *WSD), "has no branch point for 10K tokens"),
         (("--tokens", "20K", *WSD, "--global-batch", "16", "--micro-batch", "4"), "global_batch is 16 here and 8 in"),
         (("--tokens", "20K", "--log-every", "1"), "A branch continues a WSD run: add --schedule wsd"),
         (("--tokens", "20K", "--schedule", "wsd", "--decay", "50%"), "A branch decays as its stable run said: --decay 25%"),
@@ -170,6 +181,11 @@ def test_branch_refusals(shards, tmp_path, cli):
                      "--out", tmp_path / "b")
         assert result.code == 2 and message in result.err, (args, result.err)
         assert not (tmp_path / "b").exists()
+    # a budget whose decay starts before any saved state (10K: step 14; 20K's is at 29) trains from step 0
+    early = cli("pretrain", *SMALL, *data, "--tokens", "10K", *WSD, "--branch-from", tmp_path / "s", "--out", tmp_path / "b")
+    assert early.code == 0 and "trains from step 0 with its warmup and decay" in early.err, early.err
+    settings = load_checkpoint(tmp_path / "b").manifest.schedule.settings
+    assert settings["branch_of"]["shared_steps"] == 0 and settings["warmup_steps"] == 6  # the stable run's (58 steps)
 
 
 @pytest.mark.slow  # 16-23 s of a core (run with -m slow): the default suite stays under 10 minutes
@@ -229,15 +245,20 @@ def test_a_branch_started_as_its_stable_run_publishes_finds_the_states_or_says_s
         return folder
 
     monkeypatch.setattr(branches, "current_dir", publishing_after_lookup)
-    _, _, state = branches.find_branch(stable, 20_000)
+    from evolm.presets import get_preset
+    from evolm.stages.lm_run import Overrides, train_config
+
+    overrides = Overrides(seq_len=64, global_batch=8, micro_batch=4, schedule="wsd", decay="25%")
+    branch_settings = (train_config(get_preset("1M"), [20_000], overrides), overrides)
+    _, _, _, state = branches.find_branch(stable, 20_000, *branch_settings)
     assert state == branches.branches_dir(stable) / "20K" and (state / "trainer.json").is_file()
     monkeypatch.setattr(branches, "current_dir", real_current_dir)
 
     in_progress()
     real_find = branches.find_branch
 
-    def publishing_after_find(out, budget):
-        found = real_find(out, budget)
+    def publishing_after_find(out, budget, config, overrides):
+        found = real_find(out, budget, config, overrides)
         branches.publish(out)  # ... or between the lookup and the training loop's reading the state
         return found
 

@@ -8,7 +8,9 @@ saves its full training state at each such step into `OUT.branches/<B>/`, and
 `evolm pretrain --branch-from OUT --tokens B` trains only B's decay from there and writes a fully
 decayed checkpoint of budget B, equal to a stand-alone WSD run of budget B with the same warmup
 (bitwise on CPU, tested). The index `OUT.branches/branches.json` holds the stable run's settings,
-which the branch must share.
+which the branch must share. A budget the stable run saved no state for (one added to a sweep after
+it ran) branches from the latest state before its own decay starts and trains the rest of the stable
+phase itself: the same computation again, so the same result (tested), at the cost of those steps.
 
 While the stable run trains (OUT.partial exists) its states are in `OUT.branches.partial/`, where
 `--branch-from` finds them, so a branch can start before the stable run ends; the run moves them to
@@ -108,26 +110,37 @@ def write_index(out: Path, config, overrides, points: dict[int, Path], record: d
     write_json(path, index)
 
 
-def find_branch(stable: Path, budget: int) -> tuple[dict, dict, Path]:
-    """(the stable run's index, this budget's entry, its state folder), or one sentence why not."""
+def find_branch(stable: Path, budget: int, config, overrides) -> tuple[dict, object, int, Path | None]:
+    """(the stable run's index, the branch's settings (`branch_config`), the step it starts at, the
+    stable-phase state it starts from), or one sentence why not. That state is the latest the stable
+    run saved at or before the step where this budget's decay starts: its own `--branch-at` state, or,
+    for a budget added after the stable run (it has no state of its own), an earlier budget's, from
+    which the branch trains the rest of the stable phase itself. The learning rate is constant there
+    and the data one seeded stream, so the result is the same; with none saved early enough it
+    trains from step 0 (state None) with the stable run's warmup and decay."""
     folder = current_dir(stable)
     try:
         index = json.loads((folder / INDEX).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         if _published_since(stable, folder):
-            return find_branch(stable, budget)
+            return find_branch(stable, budget, config, overrides)
         raise BadInput(f"--branch-from {stable}: no {folder}/{INDEX} (run it with --schedule wsd --branch-at ...).") from None
-    entry = index["budgets"].get(format_count_exact(budget))
-    if entry is None:
-        raise BadInput(f"--branch-from {stable} has no branch point for {format_count(budget)} tokens "
-                       f"(it has: {', '.join(index['budgets']) or 'none'}).")
-    state = folder / entry["state"]
-    if not (state / "trainer.json").is_file():
+    config = branch_config(config, index, overrides)
+    decay_start = config.total_steps - config.decay_steps
+    own = index["budgets"].get(format_count_exact(budget))
+    if own is not None and not (folder / own["state"] / "trainer.json").is_file() and folder == staging_dir(stable):
         if _published_since(stable, folder):
-            return find_branch(stable, budget)
-        raise BadInput(f"--branch-from {stable} has not reached step {entry['step']} (the start of "
-                       f"{format_count(budget)}'s decay) yet; try again once it has.")
-    return index, entry, state
+            return find_branch(stable, budget, config, overrides)
+        # the stable run in progress has not saved it (or, resumed past that step, never will: once it
+        # has finished, the branch starts from an earlier state)
+        raise BadInput(f"--branch-from {stable} has not saved its state at step {own['step']} (the start of "
+                       f"{format_count(budget)}'s decay); try again once it has, or once the stable run has finished.")
+    saved = [e for e in index["budgets"].values()
+             if e["step"] <= decay_start and (folder / e["state"] / "trainer.json").is_file()]
+    if not saved and _published_since(stable, folder):
+        return find_branch(stable, budget, config, overrides)
+    entry = max(saved, key=lambda e: e["step"], default=None)
+    return index, config, entry["step"] if entry else 0, folder / entry["state"] if entry else None
 
 
 def _published_since(stable: Path, folder: Path) -> bool:
@@ -136,14 +149,20 @@ def _published_since(stable: Path, folder: Path) -> bool:
     return folder == staging_dir(stable) and not folder.exists()
 
 
-def branch_config(config, index: dict, entry: dict, decay: str | None):
-    """The branch's settings: the stable run's warmup, a decay from the saved step to the end; every
-    other training setting must be the stable run's (one sentence names the first that differs)."""
+def branch_config(config, index: dict, overrides):
+    """The branch's settings: the stable run's warmup and `--decay` (its own decay phase at its own
+    budget); every other training setting must be the stable run's (one sentence names the first
+    that differs)."""
+    from evolm.stages.lm_run import decay_steps
+
     if config.schedule != "wsd":
         raise BadInput(f"A branch continues a WSD run: add --schedule wsd (with {index['stable_run']}'s other settings).")
-    if decay is not None and decay != index["decay"]:
-        raise BadInput(f"A branch decays as its stable run said: --decay {index['decay']} (from {index['stable_run']}), not {decay}.")
-    config = replace(config, warmup_steps=index["config"]["warmup_steps"], decay_steps=config.total_steps - entry["step"])
+    if overrides.decay is not None and overrides.decay != index["decay"]:
+        raise BadInput(f"A branch decays as its stable run said: --decay {index['decay']} (from {index['stable_run']}), "
+                       f"not {overrides.decay}.")
+    warmup = index["config"]["warmup_steps"]
+    decay = decay_steps(replace(overrides, decay=index["decay"]), config.total_steps, warmup, config.tokens_per_step)
+    config = replace(config, warmup_steps=warmup, decay_steps=decay)
     mine = config.comparable()
     for key, value in index["config"].items():
         if key not in OWN and mine.get(key) != value:

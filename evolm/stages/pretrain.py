@@ -14,7 +14,8 @@ from evolm.stages import branches
 from evolm.stages.lm_run import (Overrides, RunSpec, check_exports, check_shards_tokenizer, data_record, quiet_transformers, run_and_save,
                                   decay_setting, schedule_options, train_config, warn_repeats)
 from evolm.tokenizer import load_fast_tokenizer, tokenizer_fingerprint
-from evolm.training.processes import world_size
+from evolm.console import log
+from evolm.training.processes import is_main_process, world_size
 from evolm.training.rundir import check_outputs
 from evolm.training.tracking import check_report_to
 from evolm.units import PerParam, resolve_count
@@ -50,17 +51,22 @@ def run(*, model: str, tokens: int | PerParam, data: Path, out: Path, tokenizer:
     if branch_from is not None:  # a budget branch of a WSD run: only the decay is trained here
         if branch_at:
             raise BadInput("A branch trains one budget's decay; --branch-at belongs to the stable run.")
-        index, entry, start_from = branches.find_branch(Path(branch_from), budget)
+        index, config, shared, start_from = branches.find_branch(Path(branch_from), budget, config, overrides)
         if index["data_fingerprint"] != shards.fingerprint or index["preset"] != preset.name:
             raise BadInput(f"A branch trains the stable run's model on its data: {branch_from} is {index['preset']} on "
                            f"{index['data']}.")
-        config = branches.branch_config(config, index, entry, overrides.decay)
-        early = [c for c in config.export_at if config.export_step(c) <= entry["step"]]
+        early = [c for c in config.export_at if config.export_step(c) <= shared]
         if early:
-            raise BadInput(f"--export-at {early[0]:,} falls before the branch point (step {entry['step']}); a branch "
+            raise BadInput(f"--export-at {early[0]:,} falls before the branch point (step {shared}); a branch "
                            "trains only the decay: export it from the stable run.")
+        decay_start = config.total_steps - config.decay_steps
+        if shared < decay_start and is_main_process():  # a budget added after the stable run: no state of its own
+            log(f"{branch_from} saved no state at step {decay_start}, where this budget's decay starts: the branch "
+                + (f"continues its stable phase from step {shared} ({start_from.name}'s state)" if start_from else
+                   "trains from step 0 with its warmup and decay"))
         notes["decay"] = decay_setting(index["decay"])  # the stable run's, which the branch must keep
-        notes["branch_of"] = {"stable_run": index["stable_run"], "shared_steps": entry["step"], "shared_tokens": entry["tokens"]}
+        notes["branch_of"] = {"stable_run": index["stable_run"], "shared_steps": shared,
+                              "shared_tokens": shared * config.tokens_per_step}
     points = branches.branch_points(config, overrides, tuple(branch_at), out)
     check_exports(out, config, resume=resume, overwrite=overwrite)
     plan = MixturePlan([MixtureSource("pretrain", Path(data), budget)], config.seq_len, config.seed)
@@ -76,7 +82,6 @@ def run(*, model: str, tokens: int | PerParam, data: Path, out: Path, tokenizer:
         extra={"budget_spec": str(tokens)}, report_to=report_to,
         branch_points=points, start_from=start_from, schedule_notes=notes, on_saved=branches.publish,
     )
-    from evolm.training.processes import is_main_process
 
     if is_main_process():
         if not resume:  # states an interrupted earlier run staged must not seed this run's branches

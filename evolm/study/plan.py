@@ -67,7 +67,7 @@ class Node:
     # and any reference in their options): part of the evaluations' key, so the study evaluates a finished
     # run again on new test sets. None otherwise, which keeps the keys studies recorded.
     test_data: str | None = None
-    legacy_id: str = ""  # its id before prepared data was keyed by the references a node reads (its id where unchanged)
+    earlier_ids: dict[str, str] = field(default_factory=dict)  # rule -> its id under that earlier rule (EARLIER_RULES)
 
     @property
     def label(self) -> str:
@@ -306,7 +306,10 @@ def wsd_sweep(group: Group) -> tuple[list[dict], dict[int, int]]:
 # one they started with, so there it makes another run.
 OPERATIONAL = frozenset({"save-every", "log-every", "eval-every", "peak-flops", "compile", "activation-checkpointing",
                          "report-to"})
-OPERATIONAL_BY_STAGE = {"pretrain": OPERATIONAL | {"micro-batch"}, "cpt": OPERATIONAL | {"micro-batch"}}
+# A WSD stable run's branch-at (the planner's: the smaller budgets of its sweep) only adds the states
+# their branches start from, not to the checkpoint: a budget added later is a new branch of the same
+# stable run, which starts from an earlier budget's state (evolm.stages.branches.find_branch).
+OPERATIONAL_BY_STAGE = {"pretrain": OPERATIONAL | {"micro-batch", "branch-at"}, "cpt": OPERATIONAL | {"micro-batch"}}
 
 
 def operational(stage: str, option: str) -> bool:
@@ -319,38 +322,55 @@ def identity_options(stage: str, point: dict) -> dict:
     return {k: _text(v) for k, v in point.items() if not operational(stage, k) and v is not False and v is not None}
 
 
-def _node(study: Study, group: Group, point: dict, parent: Node | None, data_id: str, varying: list[str],
-          after: Node | None = None, policies: list[Node] | None = None, scores: list[Node] | None = None,
-          test_data: str | None = None) -> Node:
-    identity = {"stage": group.stage, "options": identity_options(group.stage, point),
-                "parent": parent.id if parent else None, **({"branch_of": after.id} if after is not None else {})}
+# The rules by which earlier evolm versions keyed a node, newest first: a node made under one is found by
+# the id it had then (folder_of), so that a change of rule retrains nothing. "branch-at": until
+# 2026-12-07 a WSD stable run's branch-at was part of its identity (adding a budget re-keyed the sweep);
+# "paths": before 2026-12-06, also prepared data was keyed by every path (data_id, their hash).
+EARLIER_RULES = ("branch-at", "paths")
+
+
+def _identity(study: Study, group: Group, point: dict, parent: Node | None, data_id: str, after: Node | None,
+              policies: list[Node], rule: str | None = None) -> dict:
+    """The node's identity under today's rule (None) or an earlier one (EARLIER_RULES), whose ids of
+    the nodes it builds on are theirs under that rule too."""
+    def id_of(node: Node) -> str:
+        return node.id if rule is None else node.earlier_ids[rule]
+
+    options = identity_options(group.stage, point)
+    if rule is not None and "branch-at" in point:
+        options["branch-at"] = _text(point["branch-at"])
+    identity = {"stage": group.stage, "options": options, "parent": id_of(parent) if parent else None,
+                **({"branch_of": id_of(after)} if after is not None else {})}
     if group.reward is not None:  # an rm node: its samples make it, so who draws them, how and on what (not what it scores)
-        identity["samples"] = {"policies": [p.id for p in policies or []], "draw": draw_options(study, group.reward),
+        identity["samples"] = {"policies": [id_of(p) for p in policies], "draw": draw_options(study, group.reward),
                                "problems": list(group.reward.problems)}
-    evals = [(n, {**study.evals[n], **overrides}) for n, overrides in group.evals]
     # Prepared data: the paths of the references the node reads (its ancestors' are in their ids), so that
     # pointing @benchmarks at newer test sets, or @pool at another file, retrains no node that does not read
     # them; what its evaluations read (@benchmarks, a val-data: "@general"...) is in their key instead.
-    written, legacy_id = study.data.get("written"), None
-    if written is None:
-        identity["data"] = data_id
-    else:
-        # the identity before 2026-12-06 (every path; data_id is their hash), by which a node made then is found
-        legacy = {**identity, "data": data_id, "parent": parent.legacy_id if parent else None,
-                  **({"branch_of": after.legacy_id} if after is not None else {})}
-        if "samples" in identity:
-            legacy["samples"] = {**identity["samples"], "policies": [p.legacy_id for p in policies or []]}
-        legacy_id = _hash(legacy)[:16]
-        identity["data"] = {ref: written[ref] for ref in _refs(identity)}
+    written = study.data.get("written")
+    identity["data"] = data_id if written is None or rule == "paths" else {ref: written[ref] for ref in _refs(identity)}
+    return identity
+
+
+def _node(study: Study, group: Group, point: dict, parent: Node | None, data_id: str, varying: list[str],
+          after: Node | None = None, policies: list[Node] | None = None, scores: list[Node] | None = None,
+          test_data: str | None = None) -> Node:
+    policies = list(policies or [])
+    identity = _identity(study, group, point, parent, data_id, after, policies)
+    earlier_ids = {rule: _hash(_identity(study, group, point, parent, data_id, after, policies, rule))[:16]
+                   for rule in EARLIER_RULES}
+    evals = [(n, {**study.evals[n], **overrides}) for n, overrides in group.evals]
+    written = study.data.get("written")
+    if written is not None:
         test_data = _hash({ref: written[ref] for ref in {"benchmarks", *_refs(evals)}})[:12]
     node_id = _hash(identity)[:16]
     # nor in its folder's name, which the runner finds it by
     shown = {k: point[k] for k in varying if k in point and not operational(group.stage, k)}
     name = "-".join(p for p in (group.name, _slug(shown), node_id[:8]) if p)
     model = _text(point["model"]) if "model" in point else (parent.model if parent else None)
-    node = Node(node_id, group.name, group.stage, point, parent, folder_of(study.out, name, node_id, legacy_id), evals, model,
-                after=after, reward=group.reward, policies=list(policies or []), scores=list(scores or []), test_data=test_data,
-                legacy_id=legacy_id or node_id)
+    node = Node(node_id, group.name, group.stage, point, parent, folder_of(study.out, name, node_id, earlier_ids.values()),
+                evals, model, after=after, reward=group.reward, policies=policies, scores=list(scores or []),
+                test_data=test_data, earlier_ids=earlier_ids)
     node.flops, node.flops_exact = estimate_flops(node, study)
     return node
 
@@ -360,12 +380,11 @@ def _refs(value) -> list[str]:
     return sorted(set(REF.findall(json.dumps(value, sort_keys=True, default=str))))
 
 
-def folder_of(out: Path, name: str, node_id: str, legacy_id: str | None = None) -> Path:
+def folder_of(out: Path, name: str, node_id: str, earlier_ids=()) -> Path:
     """A node's folder: `out/name`, or the folder an earlier version of the study file named it
     (a renamed group, an axis moved between grid: and with:), found by the id its name ends with,
     so that such an edit retrains nothing: the folder its evaluations were last recorded for, or one
-    whose name ends with its id, or with the id it had before prepared data was keyed by the
-    references a node reads (`legacy_id`)."""
+    whose name ends with its id, or with an id an earlier evolm gave it (`earlier_ids`, EARLIER_RULES)."""
     path = out / name
     if path.exists() or path.with_name(name + PARTIAL_SUFFIX).exists() or not out.is_dir():
         return path
@@ -373,7 +392,7 @@ def folder_of(out: Path, name: str, node_id: str, legacy_id: str | None = None) 
     if known is not None and (out / known).is_dir():
         return out / known
     names = {p.name.removesuffix(PARTIAL_SUFFIX) for p in out.iterdir() if p.is_dir()}
-    for key in filter(None, (node_id, legacy_id)):
+    for key in dict.fromkeys((node_id, *earlier_ids)):
         earlier = [n for n in names if n.endswith(f"-{key[:8]}")]
         if len(earlier) == 1:
             return out / earlier[0]

@@ -240,10 +240,13 @@ def train(
     branch_start = 0
     if branch_step is not None and not start_step:
         branch_start = start_step = branch_step
-    for step, folder in (branch_points or {}).items():  # a --branch-at the resumed run has already passed
-        if step <= start_step and not (Path(folder) / "trainer.json").is_file():
-            raise BadInput(f"--branch-at {Path(folder).name} branches at step {step}, which the interrupted run had passed "
-                           f"(it resumes at step {start_step}); drop it, or --overwrite to start over.")
+    passed = [(step, Path(folder).name) for step, folder in (branch_points or {}).items()
+              if step <= start_step and not (Path(folder) / "trainer.json").is_file()]
+    if passed and main:  # a --branch-at the resumed run has already passed (a budget a study added meanwhile)
+        log(f"warning: --branch-at {', '.join(name for _, name in passed)} branches at step "
+            f"{', '.join(str(step) for step, _ in passed)}, which the interrupted run had passed (it resumes at step "
+            f"{start_step}): no state is saved there; once this run has finished, such a branch continues the stable "
+            "phase from an earlier state (--overwrite starts over and saves it)")
     exports_due = exports.pending(config, start_step) if exports else {}
 
     if config.activation_checkpointing and not fsdp_checkpoints_activations():  # else FSDP wraps each layer itself
