@@ -211,11 +211,16 @@ def test_a_failed_overwrite_keeps_the_finished_runs_branch_states(shards, tmp_pa
     changed = cli(*args, "--seed", "1", "--lr", "0.0123", "--overwrite", "--resume")
     assert changed.code == 2 and "different settings" in changed.err, changed.err
     assert (tmp_path / "stable.branches.partial" / "branches.json").read_bytes() == index
-    # an accepted resume may add a budget it has not passed: the index lists it
-    more = tuple("20K,28K" if a == "20K" else a for a in args)
+    # an accepted resume may add a budget it has not passed: the index lists it. One it has passed (12K's
+    # decay starts at step 17; the run resumes at 20) gets a warning: its branch starts from an earlier state.
+    more = tuple("20K,28K,12K" if a == "20K" else a for a in args)
     resumed = cli(*more, "--seed", "1", "--overwrite", "--resume")
     assert resumed.code == 0, resumed.err
-    assert sorted(json.loads((tmp_path / "stable.branches" / "branches.json").read_text())["budgets"]) == ["20K", "28K"]
+    assert "--branch-at 12K branches at step 17, which the interrupted run had passed (it resumes at step 20)" in resumed.err
+    assert sorted(json.loads((tmp_path / "stable.branches" / "branches.json").read_text())["budgets"]) == ["12K", "20K", "28K"]
+    passed = cli("pretrain", *SMALL, "--tokens", "12K", "--data", shards / "general", *WSD, "--seed", "1",
+                 "--branch-from", tmp_path / "stable", "--out", tmp_path / "passed")
+    assert passed.code == 0 and "trains from step 0" in passed.err, passed.err
     assert not (tmp_path / "stable.branches.partial").exists()
     assert json.loads((tmp_path / "stable.branches" / "branches.json").read_text())["config"]["seed"] == 1
 
