@@ -380,6 +380,23 @@ def test_an_empty_folder_exits_2(tmp_path, cli):
     assert missing.code == 2 and "does not exist" in missing.err
 
 
+def test_a_report_of_several_folders_holds_their_checkpoints_only(runs, tmp_path, cli):
+    """What a study reports (its nodes' folders, not every folder in its out:): the checkpoints below
+    the folders given, each once (a folder inside another given one adds nothing), named relative to
+    the folder holding them all; a folder that does not exist is refused before anything is written."""
+    root, made = runs
+    two = cli("report", root / "pt-100000", root / "pt-200000", "--out", tmp_path / "two", "--json")
+    assert two.code == 0, two.err
+    assert json.loads(two.out)["checkpoints"] == 2
+    assert f"runs folder: {root.resolve()} (2 checkpoints)" in (tmp_path / "two" / "report.md").read_text()
+    rows = list(csv.DictReader(open(tmp_path / "two" / "runs.csv")))
+    assert sorted(r["path"] for r in rows) == ["pt-100000", "pt-200000"] and all(r["upstream_avg"] for r in rows)
+    nested = cli("report", root / "pt-100000", root, "--out", tmp_path / "all", "--json")
+    assert nested.code == 0 and json.loads(nested.out)["checkpoints"] == len(made)
+    missing = cli("report", root / "pt-100000", tmp_path / "nope", "--out", tmp_path / "x")
+    assert missing.code == 2 and "does not exist" in missing.err and not (tmp_path / "x").exists()
+
+
 def test_report_refuses_to_overwrite_without_the_flag(runs, tmp_path, cli):
     root, _ = runs
     out = tmp_path / "report"

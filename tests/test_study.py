@@ -5,6 +5,7 @@ a failure blocks only its descendants)."""
 import hashlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -427,11 +428,22 @@ def _trained(root):
 
 def test_run_trains_each_node_once_and_a_rerun_trains_nothing(tmp_path, shards, synth_tiny, cli):
     file = write(tmp_path, study(tmp_path, shards, synth_tiny, grid(sft_epochs=(1,))))
+    root = tmp_path / "runs"
+    # a checkpoint in the out: folder that is no node of this file (one of an earlier version of it) is named
+    # and left out of the study's report
+    from fake_runs import make_run
+
+    make_run(root, "pt-of-an-earlier-file", "pretrain", {"preset": "1M", "tokens": 8000})
     result = cli("study", "run", file, "--peak-flops", "1e11", "--json")
     assert result.code == 0, result.err
-    root = tmp_path / "runs"
     summary = json.loads(result.out)
     assert len(summary["done"]) == 3 and summary["failed"] == {} and (root / "report" / "report.md").is_file()
+    assert "the report leaves out 1 checkpoint(s)" in result.err and "pt-of-an-earlier-file" in result.err
+    reported = json.loads((root / "report" / "runs.json").read_text())
+    assert len(reported) == 3 and not any("earlier" in r["path"] for r in reported)
+    listed = cli("study", "plan", file, "--peak-flops", "1e11")
+    assert "not in this file: 1 checkpoint(s)" in listed.out and "pt-of-an-earlier-file" in listed.out, listed.out
+    shutil.rmtree(root / "pt-of-an-earlier-file")
     assert len(_trained(root)) == 3
     # the progress line after the first node (split on the whole prefix: a node label ending in "1" also reads "1 done")
     progress = "study: 1 done, 0 running, 2 waiting"

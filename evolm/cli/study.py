@@ -138,7 +138,8 @@ def plan(file: Path = FileArgument, peak_flops: Optional[float] = PeakOption, ou
     summary = {"study": built.study.name, "out": str(built.root), "nodes": nodes, "peak_flops": peak, "peak_source": source, "peak_on_cpu": on_cpu,
                "data_done": built.data_done(),
                "by_stage": {s: sum(1 for n in nodes if n["stage"] == s) for s in planning.MFU_GUESS},
-               "total_flops": sum(n["flops"] or 0 for n in nodes)}
+               "total_flops": sum(n["flops"] or 0 for n in nodes),
+               "not_in_file": [str(p) for p in built.strays()]}
     if as_json:
         echo_result(json.dumps(summary, default=str))
         return
@@ -154,6 +155,9 @@ def plan(file: Path = FileArgument, peak_flops: Optional[float] = PeakOption, ou
     echo_result(f"{len(nodes)} nodes ({counts}); {len(to_run)} to run or finish; {summary['total_flops']:.3g} training FLOPs "
                 f"in all; times at {peak:.3g} FLOP/s per device ({source}) on the devices of each node's launch (`on N`: "
                 f"processes x Slurm nodes) and a rough MFU per stage (~: SFT/RL FLOPs are estimates)")
+    if summary["not_in_file"]:
+        echo_result(f"not in this file: {len(summary['not_in_file'])} checkpoint(s) in {built.root} that the study's "
+                    f"report leaves out: {', '.join(Path(p).name for p in summary['not_in_file'])}")
 
 
 @app.command("ledger")
@@ -342,11 +346,11 @@ def _run_on_slurm(built, file: Path, *, report: bool, wait: bool, as_json: bool,
 @app.command("node")
 def node(
     file: Path = FileArgument,
-    what: str = typer.Argument(..., metavar="ID", help="A node's id (or a unique prefix, or its folder name), or `data`."),
+    what: str = typer.Argument(..., metavar="ID", help="A node's id (or a unique prefix, or its folder name), `data`, or `report` (of the nodes that have finished)."),
     reevaluate: bool = ReevaluateOption,
     out: Optional[Path] = OutOption,
 ) -> None:
-    """Run one node of the study (train or resume, then evaluate), or its data preparation: what each Slurm job runs."""
+    """Run one node of the study (train or resume, then evaluate), its data preparation or its report: what each Slurm job runs."""
     from evolm.study.slurm import run_one
 
     code = run_one(_plan(file, out), what, reevaluate=reevaluate)

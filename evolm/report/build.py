@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from evolm import stagespec
@@ -11,7 +12,7 @@ from evolm.console import log
 from evolm.errors import BadInput
 from evolm.fsutil import atomic_dir
 from evolm.report import findings, plots, render, tables
-from evolm.report.collect import Run, collect, with_settings
+from evolm.report.collect import Run, collect, common_root, with_settings
 from evolm.report.eval_settings import settings_warnings
 from evolm.report.rows import add_settings, build_row
 from evolm.report.sweeps import find_sweeps, left_out_warnings, sweep_warnings
@@ -112,10 +113,11 @@ def check_report_out(out: Path, overwrite: bool) -> None:
                        "--overwrite replaces only an earlier report, so choose another folder.")
 
 
-def build_report(runs_dir: Path, out: Path, *, overwrite: bool = False) -> dict:
+def build_report(runs_dirs: Path | Sequence[Path], out: Path, *, overwrite: bool = False) -> dict:
     check_report_out(out, overwrite)
-    root = Path(runs_dir).resolve()
-    runs, warnings = collect(root)
+    paths = [Path(runs_dirs)] if isinstance(runs_dirs, (str, Path)) else [Path(p) for p in runs_dirs]
+    root = common_root(paths)
+    runs, warnings = collect([p.resolve() for p in paths])
     warnings += [f"{run.signature} ({run.path}): {w}" for run in runs for w in (run.manifest.outcome.warnings or [])]
     warnings += settings_warnings(runs)
     rows = [build_row(run, root) for run in runs]

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -220,29 +222,50 @@ def _skipped(path: Path, root: Path) -> bool:
     return any(part.endswith(PARTIAL_SUFFIX) or part.startswith(".") for part in path.relative_to(root).parts[:-1])
 
 
-def collect(runs_dir: Path) -> tuple[list[Run], list[str]]:
-    """(checkpoints sorted by lineage, warnings). Exits 2 when the folder holds no checkpoint."""
-    root = Path(runs_dir)
-    if not root.is_dir():
-        raise BadInput(f"Runs folder {root} does not exist.")
+def collect(runs_dirs: Path | Sequence[Path]) -> tuple[list[Run], list[str]]:
+    """(checkpoints sorted by lineage, warnings) below one folder or several (a checkpoint's own folder
+    is one too: a study reports its nodes' folders, not others in its out: folder). Exits 2 when a
+    folder does not exist or none holds a checkpoint."""
+    roots = _outermost([Path(runs_dirs)] if isinstance(runs_dirs, (str, Path)) else [Path(r) for r in runs_dirs])
+    for root in roots:
+        if not root.is_dir():
+            raise BadInput(f"Runs folder {root} does not exist.")
     warnings: list[str] = []
     runs: dict[str, Run] = {}
-    for manifest_path in sorted(root.rglob(MANIFEST)):
-        if _skipped(manifest_path, root):
-            continue
-        data = manifest_path.read_bytes()
-        try:
-            manifest = parse_manifest(data)
-        except ManifestError as exc:
-            warnings.append(f"skipped {manifest_path}: corrupt manifest ({str(exc).splitlines()[0]})")
-            continue
-        sha = hashlib.sha256(data).hexdigest()
-        runs[sha] = Run(manifest_path.parent, manifest, sha)
+    for root in roots:
+        for manifest_path in sorted(root.rglob(MANIFEST)):
+            if _skipped(manifest_path, root):
+                continue
+            data = manifest_path.read_bytes()
+            try:
+                manifest = parse_manifest(data)
+            except ManifestError as exc:
+                warnings.append(f"skipped {manifest_path}: corrupt manifest ({str(exc).splitlines()[0]})")
+                continue
+            sha = hashlib.sha256(data).hexdigest()
+            runs[sha] = Run(manifest_path.parent, manifest, sha)
     if not runs:
-        raise BadInput(f"{root} holds no evolm checkpoint (no readable {MANIFEST} below it).")
-    _attach_results(root, runs, warnings)
+        where = roots[0] if len(roots) == 1 else f"None of the {len(roots)} folders"
+        raise BadInput(f"{where} holds no evolm checkpoint (no readable {MANIFEST} below it).")
+    for root in roots:
+        _attach_results(root, runs, warnings)
     order = sorted(runs.values(), key=lambda r: ([_entry_key(e) for e in r.lineage], str(r.path)))
     return order, warnings
+
+
+def _outermost(paths: list[Path]) -> list[Path]:
+    """The folders to walk: each once, and none inside another one given (its files are walked there)."""
+    given: dict[Path, Path] = {}
+    for path in paths:
+        given.setdefault(path.resolve(), path)  # the first spelling of each folder
+    return [p for r, p in given.items() if not any(r != q and r.is_relative_to(q) for q in given)]
+
+
+def common_root(paths: Sequence[Path]) -> Path:
+    """The folder a report names and gives its checkpoints' paths relative to: the one given, or the
+    deepest folder holding all of those given."""
+    resolved = [Path(p).resolve() for p in paths]
+    return resolved[0] if len(resolved) == 1 else Path(os.path.commonpath(resolved))
 
 
 def _entry_key(entry: LineageEntry) -> tuple:

@@ -143,6 +143,19 @@ class Plan:
         """Whether the data of this generator's version is made (its folder is that of the training bytes')."""
         return "synth" not in self.study.data or (self.root / STATE_DIR / f"data-{self.data_id}.done").is_file()
 
+    def checkpoints(self) -> list[Path]:
+        """The checkpoints this file's nodes have written: their folders and mid-run exports (what the
+        study's report covers)."""
+        return [p for n in self.nodes for p in (n.path, *n.exports()) if (p / MANIFEST).is_file()]
+
+    def strays(self) -> list[Path]:
+        """Checkpoints in the study's out: folder that are no node of this file (nodes of an earlier
+        version of it, whose options have since changed, or runs put there by hand)."""
+        if not self.root.is_dir():
+            return []
+        ours = {p.resolve() for n in self.nodes for p in (n.path, *n.exports())}
+        return sorted(p for p in self.root.iterdir() if (p / MANIFEST).is_file() and p.resolve() not in ours)
+
     def check_data(self) -> None:
         """Prepared data must exist before anything runs or is submitted (a plan needs none)."""
         for key, value in self.study.data.get("prepared", {}).items():

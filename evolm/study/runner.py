@@ -354,7 +354,7 @@ class Runner:
                 left = [n for n in todo] + list(running.values())
                 self._progress(len(finished), len(running), len(left), eta.seconds(left, trained))
         if self.report and outcome.done:
-            outcome.report = self._report()
+            outcome.report = self.write_report()
             if outcome.report is None:  # the study's last step failed: its exit code says so, as a node's would
                 outcome.failed["report"] = f"evolm report failed (log: {self.state_dir / 'logs' / 'report.log'})"
         return outcome
@@ -369,10 +369,16 @@ class Runner:
         elapsed = time.monotonic() - self.started
         log(f"study: {done} done, {running} running, {left - running} waiting ({format_duration(elapsed)} elapsed{when})")
 
-    def _report(self) -> Path | None:
+    def write_report(self) -> Path | None:
+        """`evolm report` of this file's checkpoints: not of every folder in its out:, which may hold the
+        nodes of an earlier version of the file (an option since changed), named here and left out."""
         out = self.root / "report"
         logs = self.state_dir / "logs" / "report.log"
-        code = self._run(self._evolm("report", self.root, "--out", out, "--overwrite"), logs)
+        strays = self.plan.strays()
+        if strays:
+            log(f"study: the report leaves out {len(strays)} checkpoint(s) in {self.root} that are no node of this file: "
+                + ", ".join(p.name for p in strays[:5]) + (", ..." if len(strays) > 5 else ""))
+        code = self._run(self._evolm("report", *self.plan.checkpoints(), "--out", out, "--overwrite"), logs)
         if code != 0:
             log(f"study: evolm report exited {code} (log: {logs})")
             return None

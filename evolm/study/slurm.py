@@ -146,9 +146,9 @@ class SlurmExecutor:
             # after every submission: if a later sbatch fails, a rerun finds this job live, not submits it again
             write_json(self.state_dir / RECORD, record)
         if self.report and (out.submitted or out.waiting):
-            out.report_job = self.sbatch("report", "report", [sys.executable, "-m", "evolm", "report", str(self.root),
-                                                              "--out", str(self.root / "report"), "--overwrite"],
-                                         sorted(set(jobs.values())), condition="afterany")
+            # `evolm study node FILE report`: the nodes' checkpoints as they are once the others have ended
+            out.report_job = self.sbatch("report", "report", self._node_command("report"), sorted(set(jobs.values())),
+                                         condition="afterany")
         return out
 
     def wait(self, jobs: list[str], poll_s: float = 2.0) -> None:
@@ -161,13 +161,18 @@ class SlurmExecutor:
 
 
 def run_one(plan: Plan, what: str, *, reevaluate: bool = False) -> int:
-    """What a job runs: the data preparation ("data") or one node (by id, or a unique id prefix)."""
+    """What a job runs: the data preparation ("data"), one node (by id, or a unique id prefix) or the
+    report of the nodes that finished ("report")."""
     from evolm.study.runner import Runner
 
     runner = Runner(plan, report=False, on_slurm=True, reevaluate=reevaluate)
     if what == "data":
         plan.check_data()
         error = runner.prepare_data()
+    elif what == "report":
+        if not plan.checkpoints():
+            raise BadInput("No node of this study has finished; there is nothing to report.")
+        error = None if runner.write_report() else f"evolm report failed (log: {runner.state_dir / 'logs' / 'report.log'})"
     else:
         node = _find(plan, what)
         for need in node.needs():
