@@ -564,6 +564,9 @@ def test_a_wsd_budget_sweep_is_one_stable_run_and_a_decay_branch_per_smaller_bud
     stable, branch = plan.nodes
     assert stable.options["branch-at"] == "8K" and stable.after is None and "branch-at" not in branch.options
     assert branch.after is stable and branch.parent is None and branch.flops < stable.flops / 4  # only its decay
+    # the 16K run alone saves no branch states: the sweep's stable run is another node
+    alone = [{**nodes[0], "grid": {"model": "1M", "tokens": ["16K"]}}]
+    assert planning.build(parse(study(tmp_path, shards, synth_tiny, alone))).nodes[0].id != stable.id
     result = cli("study", "run", file, "--no-report", "--json")
     assert result.code == 0, result.err
     root = tmp_path / "runs"
@@ -585,21 +588,21 @@ def test_a_wsd_budget_sweep_is_one_stable_run_and_a_decay_branch_per_smaller_bud
     assert cli("study", "run", file, "--no-report").code == 0 and len(_trained(root)) == 2
 
     # A budget added later is one more branch of the same stable run (branch-at is not part of its identity):
-    # only it trains, from the 8K budget's state (step 12 of 512 tokens), the latest the stable run saved
-    # before 12K's decay starts (step 18).
+    # only it is to run, with --branch-from the stable run, which starts it from the latest state saved
+    # before its decay (tests/test_wsd.py, test_a_budget_branch_equals_a_stand_alone_wsd_run_of_that_budget)
     nodes[0]["grid"]["tokens"] = ["8K", "12K", "16K"]
     file = write(tmp_path, study(tmp_path, shards, synth_tiny, nodes))
     wider = planning.build(parse(yaml.safe_load(file.read_text())))
     assert [n.id for n in wider.nodes if n.id in (stable.id, branch.id)] == [stable.id, branch.id]
     (added,) = [n for n in wider.nodes if n.id not in (stable.id, branch.id)]
     assert added.after.id == stable.id and wider.nodes[0].options["branch-at"] == "8K,12K"
-    assert cli("study", "run", file, "--no-report").code == 0, "see the node's log"
-    assert _trained(root)[2:] == [added.id]
-    settings = load_checkpoint(added.path).manifest.schedule.settings
-    assert settings["branch_of"]["shared_steps"] == 12 and settings["decayed"]
-    # a sweep planned before this rule (branch-at in the stable run's id) is found in its folders, not trained again
-    made_before = wider.nodes[0].earlier_ids["branch-at"]
-    assert made_before != stable.id
+    assert [n.state(root) for n in wider.nodes] == [planning.DONE, planning.DONE, planning.TO_RUN]
+    args = Runner(wider, report=False).train_args(added)
+    assert args[args.index("--branch-from") + 1] == str(stable.path) and args[args.index("--tokens") + 1] == "12K"
+    # a sweep made before this rule (the branch-at list in the stable run's id) is found in its folders, not
+    # trained again, also where a budget was added since: the stable run made with "8K" under the 3-budget file
+    made_before = stable.earlier_ids["branch-at"]
+    assert made_before != stable.id and made_before != wider.nodes[0].earlier_ids["branch-at"]
     old = root / f"pt-1M-16K-{made_before[:8]}"
     stable.path.rename(old)
     assert planning.build(parse(yaml.safe_load(file.read_text()))).nodes[0].path == old

@@ -12,14 +12,14 @@ from evolm.cli.common import ConfigOption, JsonOption, OverwriteOption, TableJso
 
 
 def report(
-    runs_dirs: List[Path] = typer.Argument(..., metavar="RUNS_DIR", help="Folders holding checkpoints (any depth) and their eval results: one, or several (checkpoint folders too), reported together."),
+    runs_dir: List[Path] = typer.Argument(..., metavar="RUNS_DIR", help="Folders holding checkpoints (any depth) and their eval results: one, or several (checkpoint folders too), reported together."),
     out: Path = typer.Option(..., "--out", help="Report folder to create: report.md, report.html, runs.csv, runs.json, plots/."),
     overwrite: bool = OverwriteOption, as_json: bool = JsonOption, config: Optional[Path] = ConfigOption,
 ) -> None:
     """Turn folders of checkpoints and eval results into the paper's tables and plots."""
     from evolm.report.build import build_report
 
-    summary = build_report(runs_dirs, out, overwrite=overwrite)
+    summary = build_report(runs_dir, out, overwrite=overwrite)
     from evolm.console import log
 
     log(f"report: {summary['checkpoints']} checkpoints, {summary['tables']} tables, {summary['plots']} plots, "

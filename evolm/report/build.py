@@ -1,4 +1,4 @@
-"""`evolm report RUNS_DIR --out DIR`: collect, tabulate, plot and write."""
+"""`evolm report RUNS_DIR [RUNS_DIR...] --out DIR`: collect, tabulate, plot and write."""
 
 from __future__ import annotations
 

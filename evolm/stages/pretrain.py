@@ -57,8 +57,8 @@ def run(*, model: str, tokens: int | PerParam, data: Path, out: Path, tokenizer:
                            f"{index['data']}.")
         early = [c for c in config.export_at if config.export_step(c) <= shared]
         if early:
-            raise BadInput(f"--export-at {early[0]:,} falls before the branch point (step {shared}); a branch "
-                           "trains only the decay: export it from the stable run.")
+            raise BadInput(f"--export-at {early[0]:,} falls before the step this branch starts from ({shared}), which "
+                           "the stable run trained: export it from the stable run.")
         decay_start = config.total_steps - config.decay_steps
         if shared < decay_start and is_main_process():  # a budget added after the stable run: no state of its own
             log(f"{branch_from} saved no state at step {decay_start}, where this budget's decay starts: the branch "

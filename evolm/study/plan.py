@@ -15,6 +15,7 @@ State: `done` (checkpoint written and its evaluations recorded for the current s
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import re
 from dataclasses import dataclass, field
@@ -337,7 +338,8 @@ def identity_options(stage: str, point: dict) -> dict:
 
 # The rules by which earlier evolm versions keyed a node, newest first: a node made under one is found by
 # the id it had then (folder_of), so that a change of rule retrains nothing. "branch-at": until
-# 2026-12-07 a WSD stable run's branch-at was part of its identity (adding a budget re-keyed the sweep);
+# 2026-12-07 a WSD stable run's branch-at list was part of its identity (adding a budget re-keyed the
+# sweep; a list grown since is found by its subsets, _earlier_id);
 # "paths": before 2026-12-06, also prepared data was keyed by every path (data_id, their hash).
 EARLIER_RULES = ("branch-at", "paths")
 
@@ -354,6 +356,10 @@ def _identity(study: Study, group: Group, point: dict, parent: Node | None, data
         options["branch-at"] = _text(point["branch-at"])
     identity = {"stage": group.stage, "options": options, "parent": id_of(parent) if parent else None,
                 **({"branch_of": id_of(after)} if after is not None else {})}
+    if rule is None and "branch-at" in point:
+        # that it saves branch states at all, not where: a run made alone (no states) that a smaller
+        # budget turns into a sweep's stable run is trained again with them
+        identity["stable_run"] = True
     if group.reward is not None:  # an rm node: its samples make it, so who draws them, how and on what (not what it scores)
         identity["samples"] = {"policies": [id_of(p) for p in policies], "draw": draw_options(study, group.reward),
                                "problems": list(group.reward.problems)}
@@ -365,13 +371,32 @@ def _identity(study: Study, group: Group, point: dict, parent: Node | None, data
     return identity
 
 
+def _earlier_id(study: Study, group: Group, point: dict, parent: Node | None, data_id: str, after: Node | None,
+                policies: list[Node], rule: str) -> str:
+    """The node's id under an earlier rule. A stable run's then held its branch-at list, which may have
+    grown since (a budget added after an upgrade): the list's subsets are tried, largest first, for
+    the one a folder in out: is named by (the whole list where none is)."""
+    def id_with(budgets: str) -> str:
+        return _hash(_identity(study, group, {**point, "branch-at": budgets}, parent, data_id, after, policies, rule))[:16]
+
+    budgets = _text(point["branch-at"]).split(",") if "branch-at" in point else []
+    if not budgets or not study.out.is_dir():
+        return _hash(_identity(study, group, point, parent, data_id, after, policies, rule))[:16]
+    names = {p.name.removesuffix(PARTIAL_SUFFIX) for p in study.out.iterdir() if p.is_dir()}
+    sizes = range(len(budgets), 0, -1) if len(budgets) <= 10 else [len(budgets)]  # 2^10 ids at most
+    for subset in (c for size in sizes for c in itertools.combinations(budgets, size)):
+        candidate = id_with(",".join(subset))
+        if any(n.endswith(f"-{candidate[:8]}") for n in names):
+            return candidate
+    return id_with(",".join(budgets))
+
+
 def _node(study: Study, group: Group, point: dict, parent: Node | None, data_id: str, varying: list[str],
           after: Node | None = None, policies: list[Node] | None = None, scores: list[Node] | None = None,
           test_data: str | None = None) -> Node:
     policies = list(policies or [])
     identity = _identity(study, group, point, parent, data_id, after, policies)
-    earlier_ids = {rule: _hash(_identity(study, group, point, parent, data_id, after, policies, rule))[:16]
-                   for rule in EARLIER_RULES}
+    earlier_ids = {rule: _earlier_id(study, group, point, parent, data_id, after, policies, rule) for rule in EARLIER_RULES}
     evals = [(n, {**study.evals[n], **overrides}) for n, overrides in group.evals]
     written = study.data.get("written")
     if written is not None:
