@@ -509,9 +509,10 @@ def _check_the_ledger(cli, file, root):
 
 
 def test_a_failed_node_blocks_only_its_descendants(tmp_path, shards, synth_tiny, cli):
-    nodes = grid(sft_epochs=(1,))[:2]
-    del nodes[1]["eval"]  # what is blocked is the SFT run; its evaluation would add a process for nothing
-    nodes[0]["branches"] = [{}, {"lr": -1}]  # the lr -1 pre-training is refused (exit 2); the SFT under it is blocked
+    # below each pre-training a CPT run (evolm's own loop starts in half the time of SFT's TRL), unevaluated
+    cpt_with = {"domain": "@math:2K", **{k: v for k, v in PT.items() if k != "data"}}
+    nodes = [grid()[0], {"name": "cpt", "stage": "cpt", "from": "pt", "with": cpt_with}]
+    nodes[0]["branches"] = [{}, {"lr": -1}]  # the lr -1 pre-training is refused (exit 2); the CPT under it is blocked
     file = write(tmp_path, study(tmp_path, shards, synth_tiny, nodes))
     plan = planning.build(parse(yaml.safe_load(file.read_text())))
     result = cli("study", "run", file, "--peak-flops", "1e11", "--no-report", "--json")
@@ -522,7 +523,7 @@ def test_a_failed_node_blocks_only_its_descendants(tmp_path, shards, synth_tiny,
     assert "exited 2" in summary["failed"][failed[0].label] and "--lr" in summary["failed"][failed[0].label]  # its reason
     assert summary["blocked"] == [n.label for n in plan.nodes if n.parent in failed] and len(summary["blocked"]) == 1
     good = [n.label for n in plan.nodes if n not in failed and n.label not in summary["blocked"]]
-    assert sorted(summary["done"]) == sorted(good) and len(good) == 2  # the other pre-training run and its SFT run
+    assert sorted(summary["done"]) == sorted(good) and len(good) == 2  # the other pre-training run and its CPT run
     assert "failed: " in result.err and "blocked: " in result.err
 
 
