@@ -8,7 +8,13 @@ both ways, the tokens trained and training wall time of each way, and last
 `ratio=<WSD tokens / cosine tokens>` (the issue's goal: at most 0.65 with 20% decay) and
 `wall_ratio=...`.
 
-    python benchmarks/bench_wsd.py [--model 1M] [--budgets 250K,500K,1M] [--decay 20%] [--global-batch 4]
+With `--added B` (a budget between two of the sweep's, added after it ran: no state of its own), it
+also branches B from the stable run, which continues the stable phase from the latest state before
+B's decay, and trains a stand-alone WSD run of B with the stable run's warmup (the same result; the
+least a sweep without branches would train for it): `added_ratio=<branch tokens / stand-alone
+tokens>`, `added_wall_ratio=...`, and whether their validation losses are equal.
+
+    python benchmarks/bench_wsd.py [--model 1M] [--budgets 250K,500K,1M] [--decay 20%] [--global-batch 4] [--added 750K]
 """
 
 from __future__ import annotations
@@ -45,6 +51,7 @@ def main() -> None:
     parser.add_argument("--budgets", default="250K,500K,1M")
     parser.add_argument("--decay", default="20%")
     parser.add_argument("--global-batch", default="4")
+    parser.add_argument("--added", default=None, help="a budget added after the sweep ran (see above)")
     args = parser.parse_args()
     budgets = args.budgets.split(",")
     largest, smaller = budgets[-1], budgets[:-1]
@@ -68,6 +75,14 @@ def main() -> None:
             wsd[budget] = manifest(evolm("pretrain", *common, "--tokens", budget, *schedule, "--branch-from", stable,
                                          "--out", root / f"wsd-{budget}"))
         wsd_wall = time.monotonic() - start
+        added = None
+        if args.added:
+            branch = manifest(evolm("pretrain", *common, "--tokens", args.added, *schedule, "--branch-from", stable,
+                                    "--out", root / f"wsd-{args.added}"))
+            warmup = wsd[largest]["schedule"]["settings"]["warmup_steps"]
+            alone = manifest(evolm("pretrain", *common, "--tokens", args.added, *schedule, "--warmup", warmup,
+                                   "--out", root / f"alone-{args.added}"))
+            added = branch, alone
     print(f"{'budget':>8}  {'val loss cosine':>15}  {'val loss WSD':>12}  {'WSD run':>14}")
     for budget in budgets:
         kind = "stable run" if budget == largest else "decay branch"
@@ -81,6 +96,14 @@ def main() -> None:
     print(f"training wall time: cosine {cos_train:.1f}s, WSD {wsd_train:.1f}s; with process start-up: "
           f"cosine {cosine_wall:.1f}s, WSD {wsd_wall:.1f}s")
     print(f"ratio={wsd_tokens / cos_tokens:.3f} wall_ratio={wsd_train / cos_train:.3f}")
+    if added:
+        (branch_tokens, branch_wall), (alone_tokens, alone_wall) = trained(added[0]), trained(added[1])
+        losses = [m["outcome"]["val_loss"]["pretrain"] for m in added]
+        shared = added[0]["schedule"]["settings"]["branch_of"]["shared_steps"]
+        print(f"added budget {args.added}: branched at step {shared}, trained {branch_tokens:,} tokens in {branch_wall:.1f}s; "
+              f"stand-alone {alone_tokens:,} in {alone_wall:.1f}s; val loss {losses[0]:.6f} vs {losses[1]:.6f}"
+              f" ({'equal' if losses[0] == losses[1] else 'DIFFERENT'})")
+        print(f"added_ratio={branch_tokens / alone_tokens:.3f} added_wall_ratio={branch_wall / alone_wall:.3f}")
 
 
 if __name__ == "__main__":
