@@ -598,6 +598,9 @@ def test_a_wsd_budget_sweep_is_one_stable_run_and_a_decay_branch_per_smaller_bud
     (added,) = [n for n in wider.nodes if n.id not in (stable.id, branch.id)]
     assert added.after.id == stable.id and wider.nodes[0].options["branch-at"] == "8K,12K"
     assert [n.state(root) for n in wider.nodes] == [planning.DONE, planning.DONE, planning.TO_RUN]
+    # its FLOPs, as the plan estimates them from the stable run's states: 11 steps (12 to 23) against the 8K
+    # branch's 3 (12 to 15)
+    assert added.flops_exact and added.flops == pytest.approx(wider.nodes[1].flops * 11 / 3)
     args = Runner(wider, report=False).train_args(added)
     assert args[args.index("--branch-from") + 1] == str(stable.path) and args[args.index("--tokens") + 1] == "12K"
     # a sweep made before this rule (the branch-at list in the stable run's id) is found in its folders, not

@@ -143,6 +143,26 @@ def find_branch(stable: Path, budget: int, config, overrides) -> tuple[dict, obj
     return index, config, entry["step"] if entry else 0, folder / entry["state"] if entry else None
 
 
+def tokens_to_train(stable: Path, budget: int) -> int | None:
+    """The tokens a branch of `budget` from `stable` trains itself (`find_branch`: from the latest
+    saved state before its decay starts), for a plan's estimate; None until the stable run has
+    written its index."""
+    from evolm.stages.lm_run import Overrides, decay_steps
+
+    folder = current_dir(stable)
+    try:
+        index = json.loads((folder / INDEX).read_text(encoding="utf-8"))
+        config = index["config"]
+        per_step = config["seq_len"] * config["global_batch"]
+        steps = budget // per_step
+        start = steps - decay_steps(Overrides(decay=index["decay"]), steps, config["warmup_steps"], per_step)
+    except (OSError, ValueError, KeyError, TypeError, BadInput):
+        return None
+    saved = [e["step"] for e in index["budgets"].values()
+             if e["step"] <= start and (folder / e["state"] / "trainer.json").is_file()]
+    return (steps - max(saved, default=0)) * per_step
+
+
 def _published_since(stable: Path, folder: Path) -> bool:
     """Whether `folder` was the staged states, which the stable run has since moved to OUT.branches
     (a lookup in that instant reads from where they went)."""

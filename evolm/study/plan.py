@@ -462,10 +462,14 @@ def estimate_flops(node: Node, study: Study) -> tuple[float | None, bool]:
     seq_len = number("seq-len", 0, int) or None
     if node.stage == "pretrain":
         tokens = number("tokens", 0, None)
-        if node.after is not None:  # a budget branch trains only its decay (about; the exact split is by steps)
+        if node.after is not None:  # a budget branch trains from the stable run's latest state before its decay
+            from evolm.stages.branches import tokens_to_train
             from evolm.stages.lm_run import DEFAULT_DECAY, decay_share
 
-            share, count = decay_share(_text(node.options.get("decay", DEFAULT_DECAY)))
+            trained = tokens_to_train(node.after.path, int(tokens))  # once the stable run has saved its states
+            if trained is not None:
+                return preset.flops_per_token(seq_len, vocab) * trained, True
+            share, count = decay_share(_text(node.options.get("decay", DEFAULT_DECAY)))  # before: its decay, about
             return preset.flops_per_token(seq_len, vocab) * (tokens * share if share is not None else count), False
         return preset.flops_per_token(seq_len, vocab) * tokens, True
     if node.stage == "cpt":
