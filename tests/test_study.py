@@ -601,6 +601,10 @@ def test_a_wsd_budget_sweep_is_one_stable_run_and_a_decay_branch_per_smaller_bud
     # its FLOPs, as the plan estimates them from the stable run's states: 11 steps (12 to 23) against the 8K
     # branch's 3 (12 to 15)
     assert added.flops_exact and added.flops == pytest.approx(wider.nodes[1].flops * 11 / 3)
+    from evolm.stages.branches import tokens_to_train
+
+    # a 7K branch (13 steps, its decay from step 10) has no state before its decay (8K's is at 12): all 13 steps
+    assert tokens_to_train(stable.path, 7000) == 13 * 512
     args = Runner(wider, report=False).train_args(added)
     assert args[args.index("--branch-from") + 1] == str(stable.path) and args[args.index("--tokens") + 1] == "12K"
     # a sweep made before this rule (the branch-at list in the stable run's id) is found in its folders, not

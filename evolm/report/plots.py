@@ -177,6 +177,6 @@ def plot_compute(rows: list[dict], path: Path) -> bool:
     ax.grid(alpha=0.3)
     ax.legend(fontsize="small")
     ax.set_title("accuracy per unit of compute, by lineage", fontsize="medium")
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, dpi=110, bbox_inches="tight")  # the key's longest line sets the width (one plot a report)
     plt.close(fig)
     return True

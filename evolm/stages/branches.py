@@ -146,16 +146,16 @@ def find_branch(stable: Path, budget: int, config, overrides) -> tuple[dict, obj
 def tokens_to_train(stable: Path, budget: int) -> int | None:
     """The tokens a branch of `budget` from `stable` trains itself (`find_branch`: from the latest
     saved state before its decay starts), for a plan's estimate; None until the stable run has
-    written its index."""
+    finished (while it trains, states it has yet to save would shorten the branch)."""
     from evolm.stages.lm_run import Overrides, decay_steps
 
-    folder = current_dir(stable)
+    folder = branches_dir(stable)
     try:
         index = json.loads((folder / INDEX).read_text(encoding="utf-8"))
         config = index["config"]
         per_step = config["seq_len"] * config["global_batch"]
         steps = budget // per_step
-        start = steps - decay_steps(Overrides(decay=index["decay"]), steps, config["warmup_steps"], per_step)
+        start = steps - decay_steps(Overrides(schedule="wsd", decay=index["decay"]), steps, config["warmup_steps"], per_step)
     except (OSError, ValueError, KeyError, TypeError, BadInput):
         return None
     saved = [e["step"] for e in index["budgets"].values()

@@ -384,11 +384,15 @@ def _earlier_id(study: Study, group: Group, point: dict, parent: Node | None, da
         return _hash(_identity(study, group, point, parent, data_id, after, policies, rule))[:16]
     names = {p.name.removesuffix(PARTIAL_SUFFIX) for p in study.out.iterdir() if p.is_dir()}
     sizes = range(len(budgets), 0, -1) if len(budgets) <= 10 else [len(budgets)]  # 2^10 ids at most
-    for subset in (c for size in sizes for c in itertools.combinations(budgets, size)):
-        candidate = id_with(",".join(subset))
-        if any(n.endswith(f"-{candidate[:8]}") for n in names):
+    candidates = [id_with(",".join(c)) for size in sizes for c in itertools.combinations(budgets, size)]
+    # the runner's record under the whole id first, then a folder named by it alone (as folder_of finds one)
+    for candidate in candidates:
+        if recorded(study.out, candidate, "node") in names:
             return candidate
-    return id_with(",".join(budgets))
+    for candidate in candidates:
+        if sum(n.endswith(f"-{candidate[:8]}") for n in names) == 1:
+            return candidate
+    return candidates[0]
 
 
 def _node(study: Study, group: Group, point: dict, parent: Node | None, data_id: str, varying: list[str],
