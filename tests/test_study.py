@@ -616,7 +616,18 @@ def test_a_wsd_budget_sweep_is_one_stable_run_and_a_decay_branch_per_smaller_bud
     assert planning.build(parse(yaml.safe_load(file.read_text()))).nodes[0].path == old
 
 
+def test_a_launch_section_keeps_the_nodes_identity(tmp_path, shards, synth_tiny):
+    """`launch: {pretrain: {processes: 2}}` is how a node trains, not what: the node is the same node as without
+    it (the global batch is the global batch; the slow test below trains it both ways to the same weights)."""
+    nodes = grid()[:1]
+    nodes[0]["with"]["export-at"] = "3K"
+    plain = planning.build(parse(study(tmp_path, shards, synth_tiny, nodes)))
+    launched = planning.build(parse(study(tmp_path, shards, synth_tiny, nodes, launch={"pretrain": {"processes": 2}})))
+    assert [n.id for n in launched.nodes] == [n.id for n in plain.nodes]
+
+
 @pytest.mark.many_processes
+@pytest.mark.slow  # 18-23 s of both cores (2026-12-06): the default suite keeps the identity check above
 def test_launch_starts_a_stages_training_as_many_processes_and_keeps_the_nodes_identity(tmp_path, shards, synth_tiny, cli):
     """`launch: {pretrain: {processes: 2}}`: the pre-training node trains under torchrun as two processes
     (its manifest says so); the node is the same node as without it (the global batch is the global batch),
