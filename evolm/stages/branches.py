@@ -135,12 +135,16 @@ def find_branch(stable: Path, budget: int, config, overrides) -> tuple[dict, obj
         # has finished, the branch starts from an earlier state)
         raise BadInput(f"--branch-from {stable} has not saved its state at step {own['step']} (the start of "
                        f"{format_count(budget)}'s decay); try again once it has, or once the stable run has finished.")
-    saved = [e for e in index["budgets"].values()
-             if e["step"] <= decay_start and (folder / e["state"] / "trainer.json").is_file()]
-    if not saved and _published_since(stable, folder):
+    entry = _latest_saved(folder, index, decay_start)
+    if entry is None and _published_since(stable, folder):
         return find_branch(stable, budget, config, overrides)
-    entry = max(saved, key=lambda e: e["step"], default=None)
     return index, config, entry["step"] if entry else 0, folder / entry["state"] if entry else None
+
+
+def _latest_saved(folder: Path, index: dict, decay_start: int) -> dict | None:
+    """The index entry of the latest state saved in `folder` at or before `decay_start` (None: none)."""
+    saved = [e for e in index["budgets"].values() if e["step"] <= decay_start and (folder / e["state"] / "trainer.json").is_file()]
+    return max(saved, key=lambda e: e["step"], default=None)
 
 
 def tokens_to_train(stable: Path, budget: int) -> int | None:
@@ -158,9 +162,8 @@ def tokens_to_train(stable: Path, budget: int) -> int | None:
         start = steps - decay_steps(Overrides(schedule="wsd", decay=index["decay"]), steps, config["warmup_steps"], per_step)
     except (OSError, ValueError, KeyError, TypeError, BadInput):
         return None
-    saved = [e["step"] for e in index["budgets"].values()
-             if e["step"] <= start and (folder / e["state"] / "trainer.json").is_file()]
-    return (steps - max(saved, default=0)) * per_step
+    entry = _latest_saved(folder, index, start)
+    return (steps - (entry["step"] if entry else 0)) * per_step
 
 
 def _published_since(stable: Path, folder: Path) -> bool:

@@ -356,7 +356,7 @@ class Runner:
         if self.report and outcome.done:
             outcome.report = self.write_report()
             if outcome.report is None:  # the study's last step failed: its exit code says so, as a node's would
-                outcome.failed["report"] = f"evolm report failed (log: {self.state_dir / 'logs' / 'report.log'})"
+                outcome.failed["report"] = self.report_failure()
         return outcome
 
     def _timed(self, node: Node) -> tuple[str | None, float]:
@@ -369,11 +369,18 @@ class Runner:
         elapsed = time.monotonic() - self.started
         log(f"study: {done} done, {running} running, {left - running} waiting ({format_duration(elapsed)} elapsed{when})")
 
+    def _report_log(self) -> Path:
+        return self.state_dir / "logs" / "report.log"
+
+    def report_failure(self) -> str:
+        """Why the study failed when its report did (the run's summary, a Slurm report job's error)."""
+        return f"evolm report failed (log: {self._report_log()})"
+
     def write_report(self) -> Path | None:
         """`evolm report` of this file's checkpoints: not of every folder in its out:, which may hold the
         nodes of an earlier version of the file (an option since changed), named here and left out."""
         out = self.root / "report"
-        logs = self.state_dir / "logs" / "report.log"
+        logs = self._report_log()
         strays = self.plan.strays()
         if strays:
             log(f"study: the report leaves out {len(strays)} checkpoint(s) in {self.root} that are no node of this file: "

@@ -172,7 +172,7 @@ def run_one(plan: Plan, what: str, *, reevaluate: bool = False) -> int:
     elif what == "report":
         if not plan.checkpoints():
             raise BadInput("No node of this study has finished; there is nothing to report.")
-        error = None if runner.write_report() else f"evolm report failed (log: {runner.state_dir / 'logs' / 'report.log'})"
+        error = None if runner.write_report() else runner.report_failure()
     else:
         node = _find(plan, what)
         for need in node.needs():
