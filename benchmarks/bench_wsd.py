@@ -8,13 +8,14 @@ both ways, the tokens trained and training wall time of each way, and last
 `ratio=<WSD tokens / cosine tokens>` (the issue's goal: at most 0.65 with 20% decay) and
 `wall_ratio=...`.
 
-With `--added B` (a budget between two of the sweep's, added after it ran: no state of its own), it
-also branches B from the stable run, which continues the stable phase from the latest state before
-B's decay, and trains a stand-alone WSD run of B with the stable run's warmup (the same result; the
+With `--added B` (a budget added after the sweep ran, between two of its budgets or above the
+largest: no state of its own), it also branches B from the stable run, which continues the stable
+phase from the latest state it saved before B's decay (above the largest, where its own decay
+began), and trains a stand-alone WSD run of B with the stable run's warmup (the same result; the
 least a sweep without branches would train for it): `added_ratio=<branch tokens / stand-alone
 tokens>`, `added_wall_ratio=...`, and whether their validation losses are equal.
 
-    python benchmarks/bench_wsd.py [--model 1M] [--budgets 250K,500K,1M] [--decay 20%] [--global-batch 4] [--added 750K]
+    python benchmarks/bench_wsd.py [--model 1M] [--budgets 250K,500K,1M] [--decay 20%] [--global-batch 4] [--added 750K|1.5M]
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ def main() -> None:
     parser.add_argument("--budgets", default="250K,500K,1M")
     parser.add_argument("--decay", default="20%")
     parser.add_argument("--global-batch", default="4")
-    parser.add_argument("--added", default=None, help="a budget added after the sweep ran (see above)")
+    parser.add_argument("--added", default=None, help="a budget added after the sweep ran, below or above its largest (see above)")
     args = parser.parse_args()
     budgets = args.budgets.split(",")
     largest, smaller = budgets[-1], budgets[:-1]

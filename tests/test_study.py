@@ -607,6 +607,24 @@ def test_a_wsd_budget_sweep_is_one_stable_run_and_a_decay_branch_per_smaller_bud
     assert tokens_to_train(stable.path, 7000) == 13 * 512
     args = Runner(wider, report=False).train_args(added)
     assert args[args.index("--branch-from") + 1] == str(stable.path) and args[args.index("--tokens") + 1] == "12K"
+    # A budget added *above* the sweep's (24K) after its stable run (16K) has trained is a branch of that
+    # run too: it continues the stable phase from the state the stable run saved where its own decay began
+    # (evolm.stages.branches), so the stable run and its branches keep their ids and only 24K is to run.
+    nodes[0]["grid"]["tokens"] = ["8K", "16K", "24K"]
+    taller = planning.build(parse(study(tmp_path, shards, synth_tiny, nodes)))
+    assert [n.id for n in taller.nodes[:2]] == [stable.id, branch.id] and taller.nodes[0].options["branch-at"] == "8K"
+    (above,) = taller.nodes[2:]
+    assert above.after.id == stable.id and above.options["tokens"] == "24K" and above.state(root) == planning.TO_RUN
+    index = json.loads((root / stable.path.name).with_name(stable.path.name + ".branches").joinpath("branches.json").read_text())
+    own = index["budgets"]["16K"]["step"]  # 31 steps of 512 tokens, its decay (the default 20%) from step 25
+    assert own == 25 and tokens_to_train(stable.path, 24_000) == (46 - own) * 512  # 46 steps, from step 25
+    assert above.flops_exact and above.flops == pytest.approx(wider.nodes[1].flops * (46 - own) / 3)
+    args = Runner(taller, report=False).train_args(above)
+    assert args[args.index("--branch-from") + 1] == str(stable.path) and args[args.index("--tokens") + 1] == "24K"
+    # the same file run afresh (another out:) makes its largest budget the stable run
+    afresh = planning.build(parse({**study(tmp_path, shards, synth_tiny, nodes), "out": str(tmp_path / "elsewhere")}))
+    assert afresh.nodes[0].options["tokens"] == "24K" and afresh.nodes[0].options["branch-at"] == "8K,16K"
+
     # a sweep made before this rule (the branch-at list in the stable run's id) is found in its folders, not
     # trained again, also where a budget was added since: the stable run made with "8K" under the 3-budget file
     made_before = stable.earlier_ids["branch-at"]

@@ -147,17 +147,21 @@ def test_a_budget_branch_equals_a_stand_alone_wsd_run_of_that_budget(shards, tmp
     assert manifest.compute.flops / manifest.compute.trained_tokens == pytest.approx(
         stable_compute.flops / stable_compute.trained_tokens)
 
-    # A budget the stable run saved no state for (added later: 24K, 46 steps, decay 12 from step 34) continues
-    # its stable phase from the latest state before that, 20K's at step 29, and equals its stand-alone run too.
-    later = cli("pretrain", *SMALL, "--tokens", "24K", *data, *WSD, "--branch-from", tmp_path / "stable", "--out", tmp_path / "later")
+    # A budget the stable run saved no state for (added later) continues its stable phase from the latest
+    # state saved before its own decay starts, and equals its stand-alone run too. Larger than the stable
+    # run's (48K: 93 steps, decay 23 from step 70), it continues from the state where the stable run's own
+    # decay began (step 58), which the stable run saves for this, beside --branch-at's.
+    assert index["budgets"]["40K"]["step"] == 58 and (tmp_path / "stable.branches" / "40K" / "trainer.json").is_file()
+    later = cli("pretrain", *SMALL, "--tokens", "48K", *data, *WSD, "--branch-from", tmp_path / "stable", "--out", tmp_path / "later")
     assert later.code == 0, later.err
-    assert "saved no state at step 34" in later.err and "continues its stable phase from step 29 (20K's state)" in later.err
-    alone = cli("pretrain", *SMALL, "--tokens", "24K", *data, *WSD, "--warmup", "8", "--out", tmp_path / "alone24")
+    assert "saved no state at step 70" in later.err and "continues its stable phase from step 58 (40K's state)" in later.err
+    alone = cli("pretrain", *SMALL, "--tokens", "48K", *data, *WSD, "--warmup", "8", "--out", tmp_path / "alone48")
     assert alone.code == 0, alone.err
-    a, b = load_file(tmp_path / "alone24" / "model.safetensors"), load_file(tmp_path / "later" / "model.safetensors")
+    a, b = load_file(tmp_path / "alone48" / "model.safetensors"), load_file(tmp_path / "later" / "model.safetensors")
     assert all(torch.equal(a[k], b[k]) for k in a)
     settings = load_checkpoint(tmp_path / "later").manifest.schedule.settings
-    assert settings["branch_of"]["shared_steps"] == 29 and settings["decay_steps"] == 12
+    assert settings["branch_of"]["shared_steps"] == 58 and settings["decay_steps"] == 23
+    assert load_checkpoint(tmp_path / "later").manifest.compute.trained_tokens == (93 - 58) * 512
 
 
 def test_branch_refusals(shards, tmp_path, cli):
@@ -216,8 +220,9 @@ def test_a_failed_overwrite_keeps_the_finished_runs_branch_states(shards, tmp_pa
     more = tuple("20K,28K,12K" if a == "20K" else a for a in args)
     resumed = cli(*more, "--seed", "1", "--overwrite", "--resume")
     assert resumed.code == 0, resumed.err
-    assert "--branch-at 12K branches at step 17, which the interrupted run had passed (it resumes at step 20)" in resumed.err
-    assert sorted(json.loads((tmp_path / "stable.branches" / "branches.json").read_text())["budgets"]) == ["12K", "20K", "28K"]
+    assert "the branch state for 12K (step 17) is one the interrupted run had passed (it resumes at step 20)" in resumed.err
+    # (and the state where the run's own decay starts, named by its budget: a larger budget continues it)
+    assert sorted(json.loads((tmp_path / "stable.branches" / "branches.json").read_text())["budgets"]) == ["12K", "20K", "28K", "30K"]
     passed = cli("pretrain", *SMALL, "--tokens", "12K", "--data", shards / "general", *WSD, "--seed", "1",
                  "--branch-from", tmp_path / "stable", "--out", tmp_path / "passed")
     assert passed.code == 0 and "trains from step 0" in passed.err, passed.err

@@ -11,6 +11,10 @@ decayed checkpoint of budget B, equal to a stand-alone WSD run of budget B with 
 which the branch must share. A budget the stable run saved no state for (one added to a sweep after
 it ran) branches from the latest state before its own decay starts and trains the rest of the stable
 phase itself: the same computation again, so the same result (tested), at the cost of those steps.
+The stable run also saves the state where its own decay starts, so that a budget *larger* than its
+own continues the whole stable phase from there (the learning rate is the same constant, the data
+the same stream read further) and trains only the steps beyond it: a sweep grows upwards without
+training its stable phase again, its new budgets sharing the stable run's warmup, as every branch does.
 
 While the stable run trains (OUT.partial exists) its states are in `OUT.branches.partial/`, where
 `--branch-from` finds them, so a branch can start before the stable run ends; the run moves them to
@@ -54,8 +58,10 @@ def current_dir(out: Path) -> Path:
     return staged if partial_dir(out).exists() and staged.is_dir() else branches_dir(out)
 
 
-def branch_points(config, overrides, counts: tuple[int, ...], out: Path) -> dict[int, Path]:
-    """Step -> state folder for each --branch-at budget: the step where that budget's decay starts."""
+def branch_points(config, overrides, counts: tuple[int, ...], out: Path, own: int) -> dict[int, Path]:
+    """Step -> state folder for each --branch-at budget: the step where that budget's decay starts;
+    and, named by the run's own budget `own`, the step where its own decay starts, which a larger
+    budget added later continues the stable phase from (`find_branch`)."""
     from evolm.stages.lm_run import decay_steps
 
     if not counts:
@@ -76,6 +82,8 @@ def branch_points(config, overrides, counts: tuple[int, ...], out: Path) -> dict
             raise BadInput(f"--branch-at {format_count(count)} and {points[start].name} start their decay at the same "
                            f"step ({start}); keep one of them.")
         points[start] = staging_dir(out) / format_count_exact(count)
+    # a --branch-at of the run's own budget is that state already
+    points.setdefault(stable_end, staging_dir(out) / format_count_exact(own))
     return points
 
 

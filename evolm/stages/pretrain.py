@@ -67,7 +67,7 @@ def run(*, model: str, tokens: int | PerParam, data: Path, out: Path, tokenizer:
         notes["decay"] = decay_setting(index["decay"])  # the stable run's, which the branch must keep
         notes["branch_of"] = {"stable_run": index["stable_run"], "shared_steps": shared,
                               "shared_tokens": shared * config.tokens_per_step}
-    points = branches.branch_points(config, overrides, tuple(branch_at), out)
+    points = branches.branch_points(config, overrides, tuple(branch_at), out, own=budget)
     check_exports(out, config, resume=resume, overwrite=overwrite)
     plan = MixturePlan([MixtureSource("pretrain", Path(data), budget)], config.seq_len, config.seed)
     warn_repeats(plan)

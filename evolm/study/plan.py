@@ -184,10 +184,11 @@ def build(study: Study) -> Plan:
         # The folder name shows the declared axes' values (never which of them vary: adding a value to an
         # axis must not rename the folders of nodes already finished).
         varying = group.axes
-        points, stable_of = wsd_sweep(group)
         links = _reward_links(study, group, by_group, nodes) if group.reward is not None else {}
         for parent in _parents_of(group, by_group):
             base = len(made)
+            points, stable_of = wsd_sweep(group, started=lambda point: _node(
+                study, group, point, parent, training_data_id, varying, test_data=test_data).state(study.out) != TO_RUN)
             for i, point in enumerate(points):  # stable runs come before their branches
                 after = made[base + stable_of[i]] if i in stable_of else None
                 made.append(_node(study, group, point, parent, training_data_id, varying, after=after, test_data=test_data,
@@ -282,11 +283,17 @@ def _slug(point: dict) -> str:
     return text[:40].strip("-.")
 
 
-def wsd_sweep(group: Group) -> tuple[list[dict], dict[int, int]]:
+def wsd_sweep(group: Group, started=lambda point: False) -> tuple[list[dict], dict[int, int]]:
     """A pre-training budget sweep declared with `schedule: wsd` as one stable run per set of other
-    options (the largest budget, with `branch-at` the smaller ones) and one decay branch per smaller
+    options (the largest budget, with `branch-at` the smaller ones) and one decay branch per other
     budget (`--branch-from` that run): (the points, stable runs first; branch index -> its stable
-    run's index). Other groups, and points alone in their set, are left as they are."""
+    run's index). Other groups, and points alone in their set, are left as they are.
+
+    A smaller budget's stable run that has been trained (or started) already, `started(point)`, stays
+    the stable run: budgets added above it later are branches of it too, which continue its stable
+    phase from where its own decay began (evolm.stages.branches). So growing a sweep upwards trains
+    no stable phase again; the new budgets keep its warmup in steps, as every branch does, where a file
+    run afresh would make its largest budget the stable run, with a warmup of that budget's share."""
     points = list(group.points)
     if group.stage != "pretrain" or not any(_text(p.get("schedule")) == "wsd" for p in points):
         return points, {}
@@ -303,10 +310,15 @@ def wsd_sweep(group: Group) -> tuple[list[dict], dict[int, int]]:
             raise BadInput(f"Group {group.name}: a wsd budget sweep is planned as one stable run and its branches; "
                            "leave branch-at and branch-from to the planner.")
         members = sorted(members, key=lambda m: parse_count(_text(m["tokens"]), what=f"{group.name}: tokens"))
-        largest, smaller = members[-1], members[:-1]
+
+        def stable_point(i: int) -> dict:  # members[i] as the stable run, saving the states of those below it
+            return {**members[i], "branch-at": ",".join(_text(m["tokens"]) for m in members[:i])}
+
+        # the largest budget whose stable run exists (one with a budget below it), else the largest of all
+        stable = next((i for i in range(len(members) - 1, 0, -1) if started(stable_point(i))), len(members) - 1)
         at = len(ordered)
-        ordered.append({**largest, "branch-at": ",".join(_text(m["tokens"]) for m in smaller)})
-        for member in smaller:
+        ordered.append(stable_point(stable))
+        for member in members[:stable] + members[stable + 1:]:
             stable_of[len(ordered)] = at
             ordered.append(member)
     return ordered, stable_of

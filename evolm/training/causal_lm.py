@@ -243,9 +243,9 @@ def train(
     passed = [(step, Path(folder).name) for step, folder in (branch_points or {}).items()
               if step <= start_step and not (Path(folder) / "trainer.json").is_file()]
     if passed and main:  # a --branch-at the resumed run has already passed (a budget a study added meanwhile)
-        log(f"warning: --branch-at {', '.join(name for _, name in passed)} branches at step "
-            f"{', '.join(str(step) for step, _ in passed)}, which the interrupted run had passed (it resumes at step "
-            f"{start_step}): no state is saved there; once this run has finished, such a branch continues the stable "
+        log(f"warning: the branch state for {', '.join(name for _, name in passed)} (step "
+            f"{', '.join(str(step) for step, _ in passed)}) is one the interrupted run had passed (it resumes at step "
+            f"{start_step}): it is not saved; once this run has finished, such a branch continues the stable "
             "phase from an earlier state (--overwrite starts over and saves it)")
     exports_due = exports.pending(config, start_step) if exports else {}
 
