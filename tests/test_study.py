@@ -619,6 +619,14 @@ def test_a_wsd_budget_sweep_is_one_stable_run_and_a_decay_branch_per_smaller_bud
     own = index["budgets"]["16K"]["step"]  # 31 steps of 512 tokens, its decay (the default 20%) from step 25
     assert own == 25 and tokens_to_train(stable.path, 24_000) == (46 - own) * 512  # 46 steps, from step 25
     assert above.flops_exact and above.flops == pytest.approx(wider.nodes[1].flops * (46 - own) / 3)
+    # until the stable run has finished (its states not yet published) the estimate is from the budgets: 24K
+    # less the 16K run's tokens before its decay (80%), 11,200 tokens, against the 10,752 it will train
+    from evolm.stages.branches import branches_dir
+
+    branches_dir(stable.path).rename(tmp_path / "states-aside")
+    unfinished = planning.build(parse(study(tmp_path, shards, synth_tiny, nodes))).nodes[2]
+    (tmp_path / "states-aside").rename(branches_dir(stable.path))
+    assert not unfinished.flops_exact and unfinished.flops == pytest.approx(wider.nodes[1].flops / (3 * 512) * 11_200)
     args = Runner(taller, report=False).train_args(above)
     assert args[args.index("--branch-from") + 1] == str(stable.path) and args[args.index("--tokens") + 1] == "24K"
     # the same file run afresh (another out:) makes its largest budget the stable run

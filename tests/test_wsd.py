@@ -147,21 +147,24 @@ def test_a_budget_branch_equals_a_stand_alone_wsd_run_of_that_budget(shards, tmp
     assert manifest.compute.flops / manifest.compute.trained_tokens == pytest.approx(
         stable_compute.flops / stable_compute.trained_tokens)
 
-    # A budget the stable run saved no state for (added later) continues its stable phase from the latest
-    # state saved before its own decay starts, and equals its stand-alone run too. Larger than the stable
-    # run's (48K: 93 steps, decay 23 from step 70), it continues from the state where the stable run's own
-    # decay began (step 58), which the stable run saves for this, beside --branch-at's.
+    # A budget the stable run saved no state for (added later) continues its stable phase from the latest state
+    # saved before its own decay starts, and equals its stand-alone run too: 24K (46 steps, decay 12 from step
+    # 34) from 20K's state at step 29; and, larger than the stable run's, 48K (93 steps, decay 23 from step 70)
+    # from the state where the stable run's own decay began (step 58), which it saves for this beside --branch-at's.
     assert index["budgets"]["40K"]["step"] == 58 and (tmp_path / "stable.branches" / "40K" / "trainer.json").is_file()
-    later = cli("pretrain", *SMALL, "--tokens", "48K", *data, *WSD, "--branch-from", tmp_path / "stable", "--out", tmp_path / "later")
-    assert later.code == 0, later.err
-    assert "saved no state at step 70" in later.err and "continues its stable phase from step 58 (40K's state)" in later.err
-    alone = cli("pretrain", *SMALL, "--tokens", "48K", *data, *WSD, "--warmup", "8", "--out", tmp_path / "alone48")
-    assert alone.code == 0, alone.err
-    a, b = load_file(tmp_path / "alone48" / "model.safetensors"), load_file(tmp_path / "later" / "model.safetensors")
-    assert all(torch.equal(a[k], b[k]) for k in a)
-    settings = load_checkpoint(tmp_path / "later").manifest.schedule.settings
-    assert settings["branch_of"]["shared_steps"] == 58 and settings["decay_steps"] == 23
-    assert load_checkpoint(tmp_path / "later").manifest.compute.trained_tokens == (93 - 58) * 512
+    for budget, steps, decay, shared, state in [("24K", 46, 12, 29, "20K"), ("48K", 93, 23, 58, "40K")]:
+        later = cli("pretrain", *SMALL, "--tokens", budget, *data, *WSD, "--branch-from", tmp_path / "stable",
+                    "--out", tmp_path / f"later{budget}")
+        assert later.code == 0, later.err
+        assert (f"saved no state at step {steps - decay}" in later.err
+                and f"continues its stable phase from step {shared} ({state}'s state)" in later.err), later.err
+        alone = cli("pretrain", *SMALL, "--tokens", budget, *data, *WSD, "--warmup", "8", "--out", tmp_path / f"alone{budget}")
+        assert alone.code == 0, alone.err
+        a, b = (load_file(tmp_path / f"{kind}{budget}" / "model.safetensors") for kind in ("alone", "later"))
+        assert all(torch.equal(a[k], b[k]) for k in a)
+        manifest = load_checkpoint(tmp_path / f"later{budget}").manifest
+        assert manifest.schedule.settings["branch_of"]["shared_steps"] == shared and manifest.schedule.settings["decay_steps"] == decay
+        assert manifest.compute.trained_tokens == (steps - shared) * 512
 
 
 def test_branch_refusals(shards, tmp_path, cli):

@@ -29,8 +29,8 @@ def pretrain(
     data: Path = typer.Option(..., "--data", help="Token shards from `evolm data prepare`."),
     out: Path = CheckpointOutOption,
     tokenizer: Optional[Path] = typer.Option(None, "--tokenizer", help="Tokenizer directory (default: the one the shards record)."),
-    branch_at: Optional[str] = typer.Option(None, "--branch-at", help="With --schedule wsd: smaller budgets (250K,500K) whose decay can later branch off this run; it saves its state where each one's decay starts, in OUT.branches/ (OUT.branches.partial/ until OUT is written)."),
-    branch_from: Optional[Path] = typer.Option(None, "--branch-from", help="A WSD run made with --branch-at: train only the decay of budget --tokens from its saved state (the same model, data and settings; its warmup), or, for a budget it saved no state for, the rest of its stable phase too, from its latest state before that decay."),
+    branch_at: Optional[str] = typer.Option(None, "--branch-at", help="With --schedule wsd: smaller budgets (250K,500K) whose decay can later branch off this run; it saves its state where each one's decay starts, and where its own does (for larger budgets), in OUT.branches/ (OUT.branches.partial/ until OUT is written)."),
+    branch_from: Optional[Path] = typer.Option(None, "--branch-from", help="A WSD run made with --branch-at: train only the decay of budget --tokens from its saved state (the same model, data and settings; its warmup), or, for a budget it saved no state for (smaller or larger than its own), the rest of the stable phase too, from its latest state before that decay."),
     overrides: Overrides = None,
     resume: bool = ResumeOption, overwrite: bool = OverwriteOption, as_json: bool = JsonOption, config: Optional[Path] = ConfigOption,
 ) -> None:

@@ -153,7 +153,7 @@ def _downstream_by_budget(conds: list[Condition]) -> list[str]:
 
 def f2(conds: list[Condition]) -> Finding:
     """Finished pre-training runs of two presets whose FLOPs (6 x params x tokens, all the tokens the
-    model saw: a WSD budget branch's own FLOPs count only its decay, `lineage_flops` adds the stable
+    model saw: a WSD budget branch's own FLOPs count only the steps it trained itself, `lineage_flops` adds the stable
     run's tokens it shares) are within 30%:
     upstream average of the smaller model (trained on more tokens) minus the larger's. shown >= 2 SE;
     contradicted when the larger wins by >= 2 SE. Larger vs smaller at equal tokens (where the paper

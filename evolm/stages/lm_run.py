@@ -394,7 +394,7 @@ def _manifest(spec: RunSpec, result, tracking: dict, **settings):
 
 def _ledger(spec: RunSpec, result) -> dict:
     """The compute ledger's fields: this run's own tokens (a budget branch shares its stable run's
-    first tokens and counts only its decay), at the preset's FLOPs per token (the count MFU uses)."""
+    first tokens and counts only the steps past the state it starts from), at the preset's FLOPs per token (the count MFU uses)."""
     shared = spec.schedule_notes.get("branch_of", {}).get("shared_tokens", 0)
     trained = result.tokens - shared
     return {"trained_tokens": trained, "flops": spec.preset.flops_per_token(spec.config.seq_len, spec.vocab) * trained,

@@ -60,7 +60,7 @@ def run(*, model: str, tokens: int | PerParam, data: Path, out: Path, tokenizer:
             raise BadInput(f"--export-at {early[0]:,} falls before the step this branch starts from ({shared}), which "
                            "the stable run trained: export it from the stable run.")
         decay_start = config.total_steps - config.decay_steps
-        if shared < decay_start and is_main_process():  # a budget added after the stable run: no state of its own
+        if shared < decay_start and is_main_process():  # a budget added after the stable run, or above it
             log(f"{branch_from} saved no state at step {decay_start}, where this budget's decay starts: the branch "
                 + (f"continues its stable phase from step {shared} ({start_from.name}'s state)" if start_from else
                    "trains from step 0 with its warmup and decay"))

@@ -315,7 +315,8 @@ def wsd_sweep(group: Group, started=lambda point: False) -> tuple[list[dict], di
             return {**members[i], "branch-at": ",".join(_text(m["tokens"]) for m in members[:i])}
 
         # the largest budget whose stable run exists (one with a budget below it), else the largest of all
-        stable = next((i for i in range(len(members) - 1, 0, -1) if started(stable_point(i))), len(members) - 1)
+        # (which is also the choice where the largest's own stable run exists: it is not asked)
+        stable = next((i for i in range(len(members) - 2, 0, -1) if started(stable_point(i))), len(members) - 1)
         at = len(ordered)
         ordered.append(stable_point(stable))
         for member in members[:stable] + members[stable + 1:]:
@@ -467,8 +468,8 @@ def estimate_flops(node: Node, study: Study) -> tuple[float | None, bool]:
     vocab = study.data.get("vocab")
     params = preset.params(vocab)
 
-    def number(key: str, default, kind=float):
-        text = _text(node.options.get(key, default))
+    def number(key: str, default, kind=float, of: Node | None = None):
+        text = _text((of or node).options.get(key, default))
         try:
             value = parse_count(text, what=f"{node.group}: {key}", allow_per_param=True) if kind is None else kind(text)
         except (ValueError, BadInput):
@@ -486,7 +487,11 @@ def estimate_flops(node: Node, study: Study) -> tuple[float | None, bool]:
             if trained is not None:
                 return preset.flops_per_token(seq_len, vocab) * trained, True
             share, count = decay_share(_text(node.options.get("decay", DEFAULT_DECAY)))  # before: its decay, about
-            return preset.flops_per_token(seq_len, vocab) * (tokens * share if share is not None else count), False
+            decay = tokens * share if share is not None else count
+            stable = number("tokens", 0, None, of=node.after)
+            if tokens > stable:  # above the stable run's budget: also the stable phase past where its decay began
+                decay = tokens - stable * (1 - share) if share is not None else tokens - stable + count
+            return preset.flops_per_token(seq_len, vocab) * decay, False
         return preset.flops_per_token(seq_len, vocab) * tokens, True
     if node.stage == "cpt":
         tokens = 0
