@@ -627,6 +627,9 @@ def test_a_wsd_budget_sweep_is_one_stable_run_and_a_decay_branch_per_smaller_bud
     unfinished = planning.build(parse(study(tmp_path, shards, synth_tiny, nodes))).nodes[2]
     (tmp_path / "states-aside").rename(branches_dir(stable.path))
     assert not unfinished.flops_exact and unfinished.flops == pytest.approx(wider.nodes[1].flops / (3 * 512) * 11_200)
+    listed = cli("study", "plan", write(tmp_path, study(tmp_path, shards, synth_tiny, nodes), "taller.yaml"))
+    line = next(t for t in listed.out.splitlines() if above.id[:8] in t)
+    assert line.startswith("to run") and f"(budget branch of {stable.label})" in line, listed.out
     args = Runner(taller, report=False).train_args(above)
     assert args[args.index("--branch-from") + 1] == str(stable.path) and args[args.index("--tokens") + 1] == "24K"
     # the same file run afresh (another out:) makes its largest budget the stable run

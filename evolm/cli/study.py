@@ -148,7 +148,7 @@ def plan(file: Path = FileArgument, peak_flops: Optional[float] = PeakOption, ou
         time_text = _seconds(n["estimated_s"]) + (f" on {n['devices']}" if n["devices"] > 1 else "")
         echo_result(f"{n['state']:<7} {n['id'][:8]}  {n['stage']:<8} {n['name']:<40} {flops:>10} {time_text:>6}  "
                     f"{describe_options(node.options)}" + (f"  <- {n['parent']}" if n["parent"] else "")
-                    + (f"  (decay branch of {n['branch_of']})" if n["branch_of"] else "")
+                    + (f"  (budget branch of {n['branch_of']})" if n["branch_of"] else "")
                     + (f"  (samples of {len(n['policies'])} policies; scores {len(n['scores'])} nodes)" if n["policies"] else ""))
     counts = ", ".join(f"{v} {k}" for k, v in summary["by_stage"].items() if v)
     to_run = [n for n in nodes if n["state"] != planning.DONE]
