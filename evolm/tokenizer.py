@@ -56,7 +56,35 @@ def adopt_tokenizer(name_or_path: str, out: Path):
         raise BadInput(f"Tokenizer {name_or_path} has no fast (Rust) version; evolm needs tokenizer.json.")
     if tokenizer.eos_token is None:
         raise BadInput(f"Tokenizer {name_or_path} defines no EOS token; documents need one to end with.")
-    return save_tokenizer(tokenizer, out)
+    save_tokenizer(tokenizer, out)
+    original = _tokenizer_file(name_or_path)
+    if original is None:
+        return tokenizer
+    # transformers 5 rebuilds some classes' pipelines as it loads them: a LlamaTokenizer (the paper's
+    # Llama-2 tokenizer) gets a Metaspace pre-tokenizer in place of its file's Prepend + Replace
+    # normalizer, which encodes leading and repeated spaces otherwise (" hello": one token, not two),
+    # and its saved tokenizer.json no longer matches the model's own (a --val-data refusal). Adopted
+    # is the file as its authors wrote it, loaded as the plain fast tokenizer it then is.
+    (Path(out) / "tokenizer.json").write_bytes(original.read_bytes())
+    config_path = Path(out) / "tokenizer_config.json"
+    config = json.loads(config_path.read_text(encoding="utf-8")) if config_path.is_file() else {}
+    config["tokenizer_class"] = "PreTrainedTokenizerFast"
+    config_path.write_text(json.dumps(config, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    return AutoTokenizer.from_pretrained(str(out))
+
+
+def _tokenizer_file(name_or_path: str) -> Path | None:
+    """The tokenizer.json of a local tokenizer folder or a hub repository (None: it has none, a slow
+    tokenizer's conversion being then what transformers saved)."""
+    path = Path(name_or_path)
+    if path.is_dir():
+        return path / "tokenizer.json" if (path / "tokenizer.json").is_file() else None
+    from huggingface_hub import hf_hub_download
+
+    try:  # where AutoTokenizer found it: the hub, or (offline) the cache
+        return Path(hf_hub_download(name_or_path, "tokenizer.json"))
+    except Exception:  # no such file in the repository
+        return None
 
 
 def save_tokenizer(tokenizer, out: Path):

@@ -241,23 +241,37 @@ def test_resume_and_ctrl_c_on_the_command_line(general, tiny_tokenizer, tmp_path
     assert cli(*args[:-1], "100K", "--overwrite").code == 0 and not (tmp_path / "s.partial").exists()
 
 
-def test_a_resume_refuses_a_hub_dataset_that_moved_to_another_commit(general, tiny_tokenizer, tmp_path, cli, monkeypatch):
-    """The documents skipped on resume must be the ones read before: not so once the hub serves another commit."""
+def test_a_resume_reads_the_commit_the_interrupted_run_read_after_the_hub_moved(general, tiny_tokenizer, tmp_path, cli,
+                                                                                 monkeypatch):
+    """The documents skipped on resume must be the ones read before: once the hub's branch has moved to
+    another commit, the resume reads the interrupted run's commit by its sha (a README edit to the
+    dataset must not cost a long preparation its progress); where that run could not learn its commit,
+    the resume is refused."""
     from evolm.stages.data import prepare as module
     from evolm.textsource import TextSource
 
     monkeypatch.setattr(module, "SAVE_SECONDS", 0.0)
-    monkeypatch.setattr(TextSource, "snapshot", lambda self: {"commit": "aaa"})
     args = ("data", "prepare", general, "--tokenizer", tiny_tokenizer, "--out", tmp_path / "s", "--max-tokens", "200K")
     documents = _stopping_after(monkeypatch, 600)
+    monkeypatch.setattr(TextSource, "snapshot", lambda self: {})  # the hub did not answer
     assert cli(*args).code == 130
     monkeypatch.setattr(TextSource, "documents", documents)
     monkeypatch.setattr(TextSource, "snapshot", lambda self: {"commit": "bbb"})
-    moved = cli(*args, "--resume")
-    assert moved.code == 2 and "read at commit aaa and serves commit bbb now" in moved.err
-    assert (tmp_path / "s.partial" / module.PROGRESS).is_file()  # kept for a resume at the old commit
+    unknown = cli(*args, "--resume")
+    assert unknown.code == 2 and "did not say which commit" in unknown.err and "serves commit bbb now" in unknown.err
+    assert (tmp_path / "s.partial" / module.PROGRESS).is_file()  # kept
+
+    read_at = []
+    args = (*args[:-3], tmp_path / "t", *args[-2:])
     monkeypatch.setattr(TextSource, "snapshot", lambda self: {"commit": "aaa"})
-    assert cli(*args, "--resume").code == 0 and TokenShards(tmp_path / "s").source["commit"] == "aaa"
+    _stopping_after(monkeypatch, 600)
+    assert cli(*args).code == 130
+    monkeypatch.setattr(TextSource, "documents", lambda self: (read_at.append(self.revision), documents(self))[1])
+    monkeypatch.setattr(TextSource, "snapshot", lambda self: {"commit": "bbb"})
+    moved = cli(*args, "--resume")
+    assert moved.code == 0, moved.err
+    assert "serves commit bbb of" in moved.err and "the resume reads commit aaa, as the interrupted run did" in moved.err
+    assert read_at == ["aaa"] and TokenShards(tmp_path / "t").source["commit"] == "aaa"
 
 
 @pytest.mark.parametrize("case", ["missing", "empty", "no-field", "folder-without-text", "not-utf8", "parquet-of-numbers",
@@ -418,3 +432,47 @@ def test_adopting_a_local_tokenizer(cli, tiny_tokenizer, tmp_path):
     result = cli("data", "tokenizer", "--from", tiny_tokenizer, "--out", tmp_path / "adopted", "--json")
     assert result.code == 0, result.err
     assert json.loads(result.out)["sha256"] == tokenizer_fingerprint(tiny_tokenizer)
+
+
+def _llama_shaped_tokenizer(folder):
+    """A folder shaped as meta-llama/Llama-2-7b-hf's: a SentencePiece-style BPE with byte fallback whose
+    tokenizer.json prepends and replaces spaces with "▁" in its normalizer, and a tokenizer_config.json
+    naming the class LlamaTokenizer (which transformers 5 rebuilds as it loads it)."""
+    from tokenizers import AddedToken, Tokenizer, decoders, models, normalizers, processors
+
+    vocab = {"<unk>": 0, "<s>": 1, "</s>": 2, **{f"<0x{i:02X}>": 3 + i for i in range(256)}}
+    merges = [("▁", "h"), ("▁h", "i"), ("▁", "▁")]
+    for token in ["▁", "h", "i", "▁h", "▁hi", "▁▁"]:
+        vocab[token] = len(vocab)
+    tokenizer = Tokenizer(models.BPE(vocab=vocab, merges=merges, unk_token="<unk>", byte_fallback=True, fuse_unk=True))
+    tokenizer.normalizer = normalizers.Sequence([normalizers.Prepend("▁"), normalizers.Replace(" ", "▁")])
+    tokenizer.decoder = decoders.Sequence([decoders.Replace("▁", " "), decoders.ByteFallback(), decoders.Fuse(),
+                                           decoders.Strip(" ", 1, 0)])
+    tokenizer.post_processor = processors.TemplateProcessing(single="<s> $A", special_tokens=[("<s>", 1)])
+    tokenizer.add_special_tokens([AddedToken(t, special=True) for t in ("<unk>", "<s>", "</s>")])
+    folder.mkdir()
+    tokenizer.save(str(folder / "tokenizer.json"))
+    (folder / "tokenizer_config.json").write_text(json.dumps({
+        "tokenizer_class": "LlamaTokenizer", "legacy": False, "add_bos_token": True, "bos_token": "<s>",
+        "eos_token": "</s>", "unk_token": "<unk>"}))
+    return tokenizer
+
+
+def test_an_adopted_tokenizer_encodes_as_its_file_says_not_as_transformers_rebuilds_its_class(cli, tmp_path):
+    """transformers 5 loads a LlamaTokenizer with a Metaspace pre-tokenizer instead of its file's
+    normalizer (" hi" became one token, not the file's two). Adopted is the file, byte for byte: its
+    fingerprint is the source's (so a hub model's --val-data check matches shards made with it) and
+    transformers, evolm's shard writer and the file itself encode alike."""
+    from evolm.tokenizer import load_fast_tokenizer, load_tokenizer, tokenizer_fingerprint
+
+    source = _llama_shaped_tokenizer(tmp_path / "llama")
+    result = cli("data", "tokenizer", "--from", tmp_path / "llama", "--out", tmp_path / "adopted", "--json")
+    assert result.code == 0, result.err
+    assert json.loads(result.out)["sha256"] == tokenizer_fingerprint(tmp_path / "llama")
+    assert (tmp_path / "adopted" / "tokenizer.json").read_bytes() == (tmp_path / "llama" / "tokenizer.json").read_bytes()
+    loaded, fast = load_tokenizer(tmp_path / "adopted"), load_fast_tokenizer(tmp_path / "adopted")
+    assert loaded.eos_token == "</s>" and fast.eos_id == 2
+    for text in (" hi", "  hi  hi ", "hi\nhi"):
+        ids = source.encode(text, add_special_tokens=False).ids
+        assert loaded(text, add_special_tokens=False)["input_ids"] == ids == fast.backend.encode(text, add_special_tokens=False).ids
+    assert source.encode(" hi", add_special_tokens=False).tokens == ["▁", "▁hi"]

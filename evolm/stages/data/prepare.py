@@ -110,14 +110,20 @@ def _prepare(
     open_run_dir(partial, {"stage": "data prepare", **settings}, resume=continuing)  # refuses changed settings
     snapshot = source.snapshot()  # the hub commit, asked before reading: what the documents come from
     if continuing and saved["snapshot"] != snapshot:
-        then, now = (saved["snapshot"].get("commit", "unknown"), snapshot.get("commit", "unknown"))
-        raise BadInput(f"Cannot resume {partial}: the hub dataset was read at commit {then} and serves commit {now} now, so "
-                       "the documents a resume skips would not be the ones read; use --overwrite to start over (and "
-                       "--revision to pin a commit).")
+        then, now = (saved["snapshot"].get("commit"), snapshot.get("commit", "unknown"))
+        if then is None:
+            raise BadInput(f"Cannot resume {partial}: the hub did not say which commit of the dataset the interrupted run "
+                           f"read, and it serves commit {now} now, so the documents a resume skips may not be the ones "
+                           "read; use --overwrite to start over (and --revision to pin a commit).")
+        # A dataset's branch moves with any commit (a README edit), which must not cost a days-long
+        # preparation its progress: the resume reads the commit the interrupted run read, by its sha.
+        log(f"the hub serves commit {now} of {source.spec} now; the resume reads commit {then}, as the interrupted run did")
+        snapshot = saved["snapshot"]
 
     dtype = token_dtype(tokenizer.vocab_size)
-    # the documents are read at the commit recorded, not at whatever the branch holds a moment later
-    reading = replace(source, revision=snapshot["commit"]) if snapshot.get("commit") and not source.revision else source
+    # the documents are read at the commit recorded (a --revision branch or tag too, by its sha), not at
+    # whatever the branch holds a moment later
+    reading = replace(source, revision=snapshot["commit"]) if snapshot.get("commit") else source
     try:
         if continuing:
             writer = shards.ShardWriter.restore(partial, dtype, shard_tokens, saved["writer"])
