@@ -11,8 +11,9 @@ paper's FineMath is `finemath-3plus` and `infiwebmath-3plus`).
 
 from __future__ import annotations
 
+import itertools
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
 
@@ -68,12 +69,29 @@ class TextSource:
             return {}
         return {"commit": sha} if sha else {}
 
-    def documents(self) -> Iterator[str]:
+    def documents(self, start: "ReadPosition | None" = None) -> Iterator[str]:
+        """The documents in order, from `start` on (those before it are read, not returned)."""
         if self.is_hub:
-            yield from _hub_documents(self)
+            yield from _hub_documents(self, start or ReadPosition())
             return
-        for path in self.files:
-            yield from _file_documents(path, self.text_field)
+        local = (text for path in self.files for text in _file_documents(path, self.text_field))
+        yield from itertools.islice(local, start.documents if start else 0, None)
+
+
+@dataclass
+class ReadPosition:
+    """Where a resumed reading starts: after `documents` documents. A hub stream's saved position
+    (`stream`: datasets' IterableDataset state, its shard and the row in it) continues the stream
+    there, where reading those documents again would stream every one of them from the hub once
+    more (hours, for tens of billions of tokens); without one, or where it will not load, they are
+    read again and skipped. `state()`: the stream's position after the documents yielded so far."""
+
+    documents: int = 0
+    stream: dict | None = None
+    _open: object = field(default=None, repr=False)
+
+    def state(self) -> dict | None:
+        return self._open.state_dict() if self._open is not None else None
 
 
 def resolve_source(spec: str | Path, *, text_field: str = "text", subset: str | list[str] | tuple[str, ...] | None = None,
@@ -169,32 +187,30 @@ def _open_subset(datasets, source: TextSource, subset: str | None):
     return datasets.load_dataset(source.hub_name, **where, split=source.split, streaming=True)
 
 
-def _hub_documents(source: TextSource) -> Iterator[str]:
+def _hub_documents(source: TextSource, start: ReadPosition) -> Iterator[str]:
     subsets = source.subset if isinstance(source.subset, tuple) else (source.subset,)
     try:
-        import datasets
+        iterator = _stream_from(source, subsets, start, saved=start.stream)
+        try:
+            first = next(iterator, None)
+        except Exception as exc:
+            if start.stream is None:
+                raise
+            # datasets applies a saved position as the stream starts: one another datasets version wrote,
+            # say, fails here. The documents read before are then streamed again and skipped.
+            from evolm.console import log
 
-        streams = [_open_subset(datasets, source, subset) for subset in subsets]
-        if len(streams) > 1:
-            # datasets interleaves only subsets of one schema, and FineMath's two differ (token_count is
-            # int32 in finemath-3plus, int64 in infiwebmath-3plus; finemath-3plus has more columns):
-            # only the text is read, so only the text is kept
-            for subset, stream in zip(subsets, streams):
-                if stream.column_names is not None and source.text_field not in stream.column_names:
-                    raise BadInput(f"Hub dataset {source.hub_name} ({subset}) has no field {source.text_field!r}.")
-            streams = [stream.select_columns([source.text_field]) for stream in streams]
-        # each document of every subset once, alternating while more than one has documents left
-        stream = streams[0] if len(streams) == 1 else datasets.interleave_datasets(
-            streams, stopping_strategy="all_exhausted_without_replacement")
-        iterator = iter(stream)
-        first = next(iterator, None)
+            log(f"warning: {source.spec}: the stream's saved position does not load ({_first_line(exc)}); "
+                f"streaming the {start.documents:,} documents read before again to skip them")
+            iterator = _stream_from(source, subsets, start, saved=None)
+            first = next(iterator, None)
     except BadInput:
         raise
     except Exception as exc:  # network errors, missing datasets, bad subsets all surface here
         raise BadInput(
             f"Could not open hub dataset {source.hub_name}"
             + (f" ({', '.join(subsets)})" if source.subset else "")
-            + f": {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}."
+            + f": {_first_line(exc)}."
         ) from None
     if first is None:
         return
@@ -203,3 +219,30 @@ def _hub_documents(source: TextSource) -> Iterator[str]:
     yield first[source.text_field]
     for row in iterator:
         yield row[source.text_field]
+
+
+def _stream_from(source: TextSource, subsets: tuple, start: ReadPosition, *, saved: dict | None) -> Iterator[dict]:
+    """The hub stream's rows from `start`: from its `saved` position, or skipping the documents read
+    before; `start` then reports the stream's position (`ReadPosition.state`)."""
+    import datasets
+
+    streams = [_open_subset(datasets, source, subset) for subset in subsets]
+    if len(streams) > 1:
+        # datasets interleaves only subsets of one schema, and FineMath's two differ (token_count is
+        # int32 in finemath-3plus, int64 in infiwebmath-3plus; finemath-3plus has more columns):
+        # only the text is read, so only the text is kept
+        for subset, stream in zip(subsets, streams):
+            if stream.column_names is not None and source.text_field not in stream.column_names:
+                raise BadInput(f"Hub dataset {source.hub_name} ({subset}) has no field {source.text_field!r}.")
+        streams = [stream.select_columns([source.text_field]) for stream in streams]
+    # each document of every subset once, alternating while more than one has documents left
+    stream = streams[0] if len(streams) == 1 else datasets.interleave_datasets(
+        streams, stopping_strategy="all_exhausted_without_replacement")
+    if saved is not None:
+        stream.load_state_dict(saved)
+    start._open = stream
+    return itertools.islice(iter(stream), 0 if saved is not None else start.documents, None)
+
+
+def _first_line(exc: BaseException) -> str:
+    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__

@@ -288,6 +288,13 @@ def test_math_join_needs_every_test_problem_named():
         math_family.join_math(parts + [[{"problem": "P1", "unique_id": "train/algebra/7.json"}], []])
 
 
+def test_a_math_source_whose_fields_changed_is_a_hub_mismatch_not_a_traceback(monkeypatch):
+    """MATH's sources are joined (join_math) before any row is made: a renamed field there is one sentence too."""
+    monkeypatch.setattr(hub, "_load_records", lambda source: [{"question": "P1", "level": "Level 1"}])
+    with pytest.raises(hub.HubMismatch, match="no longer has the fields EvoLM used"):
+        hub.fetch("MATHLevel1")
+
+
 # ---- failures surface as HubUnavailable --------------------------------------------------------
 
 def _one_sentence(message: str) -> bool:

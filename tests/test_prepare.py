@@ -174,8 +174,8 @@ def _stopping_after(monkeypatch, count):
 
     documents = TextSource.documents
 
-    def stopping(self):
-        for i, text in enumerate(documents(self)):
+    def stopping(self, start=None):
+        for i, text in enumerate(documents(self, start)):
             if i == count:
                 raise KeyboardInterrupt
             yield text
@@ -217,6 +217,47 @@ def test_an_interrupted_preparation_resumes_to_the_bytes_of_one_run(general, tin
     assert sorted(p.name for p in out.iterdir()) == sorted(p.name for p in whole.path.iterdir())
     assert all((out / f.name).read_bytes() == f.read_bytes() for f in whole.path.glob("*.bin"))
     assert not partial.exists() and encoded[0] == _docs(general)[960]  # the documents read before were not tokenized again
+
+
+def test_a_hub_stream_resumes_from_its_saved_position_not_from_its_first_document(general, tiny_tokenizer, tmp_path, cli,
+                                                                                  monkeypatch):
+    """A hub source's progress holds the stream's position (datasets' state_dict), and a resume
+    continues the stream there instead of streaming every document read before again to skip it (an
+    80B-token preparation's resume would download them all once more). A position that does not load
+    is said, and those documents are read again and skipped: both end with the bytes of one run."""
+    import datasets
+    import huggingface_hub
+
+    from evolm.stages.data import prepare as module
+    from evolm.textsource import TextSource
+
+    real_load = datasets.load_dataset  # the "hub" dataset: the general text, streamed by datasets from its file
+    monkeypatch.setattr(datasets, "load_dataset", lambda path, name=None, *, split, streaming, revision=None: real_load(
+        "json", data_files=str(general), split="train", streaming=True))
+    monkeypatch.setattr(huggingface_hub.HfApi, "dataset_info", lambda self, repo, revision=None, timeout=None: type("I", (), {"sha": "c1"}))
+    monkeypatch.setattr(module, "SAVE_SECONDS", 0.0)
+    args = ("data", "prepare", "org/corpus", "--tokenizer", tiny_tokenizer, "--max-tokens", "200K")
+    assert cli(*args, "--out", tmp_path / "whole").code == 0
+    documents = TextSource.documents
+    for case in ("saved position", "position that does not load"):
+        out = tmp_path / case.replace(" ", "-")
+        monkeypatch.setattr(TextSource, "documents", documents)
+        _stopping_after(monkeypatch, 1300)
+        assert cli(*args, "--out", out).code == 130
+        progress_file = out.with_name(out.name + ".partial") / module.PROGRESS
+        progress = json.loads(progress_file.read_text())
+        assert progress["documents_read"] == 1024 and progress["stream"]  # saved after the second batch of 512
+        if case != "saved position":
+            progress["stream"] = {"examples_iterable": {"no": "such state"}}
+            progress_file.write_text(json.dumps(progress))
+        starts = []
+        monkeypatch.setattr(TextSource, "documents", lambda self, start=None: (starts.append(start), documents(self, start))[1])
+        resumed = cli(*args, "--out", out, "--resume")
+        assert resumed.code == 0, resumed.err
+        assert starts[0].documents == 1024 and starts[0].stream == progress["stream"]
+        assert ("the stream's saved position does not load" in resumed.err) is (case != "saved position"), resumed.err
+        assert TokenShards(out).fingerprint == TokenShards(tmp_path / "whole").fingerprint, case
+        assert all((out / f.name).read_bytes() == f.read_bytes() for f in (tmp_path / "whole").glob("*.bin"))
 
 
 def test_resume_and_ctrl_c_on_the_command_line(general, tiny_tokenizer, tmp_path, cli, monkeypatch):
@@ -266,7 +307,7 @@ def test_a_resume_reads_the_commit_the_interrupted_run_read_after_the_hub_moved(
     monkeypatch.setattr(TextSource, "snapshot", lambda self: {"commit": "aaa"})
     _stopping_after(monkeypatch, 600)
     assert cli(*args).code == 130
-    monkeypatch.setattr(TextSource, "documents", lambda self: (read_at.append(self.revision), documents(self))[1])
+    monkeypatch.setattr(TextSource, "documents", lambda self, start=None: (read_at.append(self.revision), documents(self, start))[1])
     monkeypatch.setattr(TextSource, "snapshot", lambda self: {"commit": "bbb"})
     moved = cli(*args, "--resume")
     assert moved.code == 0, moved.err
@@ -399,7 +440,8 @@ def test_a_hub_source_records_the_commit_it_read_and_a_revision_is_another_sourc
     assert source["commit"] == "sha-of-main" and "revision" not in source and asked == ["sha-of-main"]
     pinned = cli(*args, "--revision", "v1", "--out", tmp_path / "now")
     assert pinned.code == 2 and "holds shards prepared with other settings" in pinned.err  # another source: not "already holds these shards"
-    assert cli(*args, "--revision", "v1", "--out", tmp_path / "v1").code == 0 and asked == ["sha-of-main", "v1"]
+    # (a tag, too, is read by the commit it names)
+    assert cli(*args, "--revision", "v1", "--out", tmp_path / "v1").code == 0 and asked == ["sha-of-main", "sha-of-v1"]
     source = json.loads((tmp_path / "v1" / "shards.json").read_text())["source"]
     assert source["revision"] == "v1" and source["commit"] == "sha-of-v1"
     again = cli(*args, "--out", tmp_path / "now")
@@ -408,7 +450,7 @@ def test_a_hub_source_records_the_commit_it_read_and_a_revision_is_another_sourc
                         lambda self, repo, revision=None, timeout=None: types.SimpleNamespace(sha=f"newer-{revision or 'main'}"))
     moved = cli(*args, "--out", tmp_path / "now")  # reused, but the user learns the hub moved on
     assert moved.code == 0 and "hold commit sha-of-main of HuggingFaceTB/finemath, and the hub serves commit newer-main" in moved.err
-    assert asked == ["sha-of-main", "v1"] and json.loads((tmp_path / "now" / "shards.json").read_text())["source"]["commit"] == "sha-of-main"
+    assert asked == ["sha-of-main", "sha-of-v1"] and json.loads((tmp_path / "now" / "shards.json").read_text())["source"]["commit"] == "sha-of-main"
 
 
 def test_tokenizer_command_errors(cli, tmp_path, general):

@@ -191,7 +191,10 @@ def _load(task: HubTask, log: Log) -> list[dict]:
                                  f"({_first_line(exc)}).") from exc
         parts.append([dict(record, idx=i) if "idx" not in record else record for i, record in enumerate(records)])
     if task.assemble is not None:
-        return task.assemble(parts)
+        try:
+            return task.assemble(parts)
+        except (KeyError, TypeError, ValueError) as exc:  # the hub schema changed under us (HubMismatch is none)
+            raise HubMismatch(f"{source_name(task.stem)} no longer has the fields EvoLM used ({_first_line(exc)}).") from exc
     return [record for part in parts for record in part]
 
 

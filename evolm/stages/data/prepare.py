@@ -25,7 +25,7 @@ from evolm import shards
 from evolm.console import Progress, log
 from evolm.errors import BadInput
 from evolm.fsutil import canonical_json, check_output_dir, claim_output, release_output, replace_dir, sha256_bytes, write_json
-from evolm.textsource import TextSource, text_inputs
+from evolm.textsource import ReadPosition, TextSource, text_inputs
 from evolm.tokenizer import load_fast_tokenizer, token_dtype, tokenizer_fingerprint
 from evolm.training.rundir import RUN, open_run_dir, partial_dir
 
@@ -127,10 +127,10 @@ def _prepare(
     try:
         if continuing:
             writer = shards.ShardWriter.restore(partial, dtype, shard_tokens, saved["writer"])
-            start = (saved["documents_read"], saved["documents_placed"])
+            start = (saved["documents_read"], saved["documents_placed"], saved.get("stream"))
             log(f"resuming {partial} at {writer.tokens('train'):,} training tokens ({start[0]:,} documents read)")
         else:
-            writer, start = shards.ShardWriter(partial, dtype, shard_tokens), (0, 0)
+            writer, start = shards.ShardWriter(partial, dtype, shard_tokens), (0, 0, None)
         remaining = None if max_tokens is None else max_tokens - writer.tokens("train")
         checkpoints = _Checkpoints(partial, writer, snapshot)
         with Progress(f"prepare {source.spec}", total=remaining, unit="tokens") as progress:
@@ -184,11 +184,13 @@ class _Checkpoints:
         self.partial, self.writer, self.snapshot = partial, writer, snapshot
         self.last = time.monotonic()
 
-    def save(self, read: int, placed: int) -> None:
+    def save(self, read: int, placed: int, position: ReadPosition) -> None:
         if time.monotonic() - self.last < SAVE_SECONDS:
             return
+        stream = position.state()  # a hub stream's position, which a resume continues from (not reading again)
         write_json(self.partial / PROGRESS, {"documents_read": read, "documents_placed": placed, "snapshot": self.snapshot,
-                                             "train_tokens": self.writer.tokens("train"), "writer": self.writer.state()})
+                                             "train_tokens": self.writer.tokens("train"), "writer": self.writer.state(),
+                                             **({"stream": stream} if stream is not None else {})})
         self.last = time.monotonic()
 
 
@@ -235,10 +237,12 @@ def _existing_manifest(out: Path) -> dict | None:
 
 
 def _tokenize_into(source, backend, eos_id, writer, val_every, max_tokens, progress, start, save) -> None:
-    """Tokenize the source's documents from `start` = (documents read, non-empty documents placed) on."""
-    read, index = start
+    """Tokenize the source's documents from `start` = (documents read, non-empty documents placed, the
+    hub stream's saved position or None) on."""
+    read, index, stream = start
+    position = ReadPosition(read, stream)
     batch: list[str] = []
-    for text in itertools.islice(source.documents(), read, None):
+    for text in source.documents(position):
         read += 1
         if not text:
             continue
@@ -248,7 +252,7 @@ def _tokenize_into(source, backend, eos_id, writer, val_every, max_tokens, progr
             batch = []
             if max_tokens is not None and writer.tokens("train") >= max_tokens:
                 return
-            save(read, index)
+            save(read, index, position)
     if batch:
         _write_batch(batch, index, backend, eos_id, writer, val_every, max_tokens, progress)
 
