@@ -81,17 +81,23 @@ class TextSource:
 @dataclass
 class ReadPosition:
     """Where a resumed reading starts: after `documents` documents. A hub stream's saved position
-    (`stream`: datasets' IterableDataset state, its shard and the row in it) continues the stream
-    there, where reading those documents again would stream every one of them from the hub once
-    more (hours, for tens of billions of tokens); without one, or where it will not load, they are
-    read again and skipped. `state()`: the stream's position after the documents yielded so far."""
+    (`stream`: datasets' IterableDataset state, its shard and the row in it, with the datasets
+    version that wrote it) continues the stream there, where reading those documents again would
+    stream every one of them from the hub once more (hours, for tens of billions of tokens; datasets
+    still reads the current file from its start to that row). Without one, or one of another datasets
+    version, or one that will not load, they are read again and skipped. `state()`: the stream's
+    position after the documents yielded so far."""
 
     documents: int = 0
     stream: dict | None = None
-    _open: object = field(default=None, repr=False)
+    _open: object = field(default=None, init=False, compare=False, repr=False)
 
     def state(self) -> dict | None:
-        return self._open.state_dict() if self._open is not None else None
+        if self._open is None:
+            return None
+        import datasets
+
+        return {"datasets": datasets.__version__, "state": self._open.state_dict()}
 
 
 def resolve_source(spec: str | Path, *, text_field: str = "text", subset: str | list[str] | tuple[str, ...] | None = None,
@@ -190,18 +196,18 @@ def _open_subset(datasets, source: TextSource, subset: str | None):
 def _hub_documents(source: TextSource, start: ReadPosition) -> Iterator[str]:
     subsets = source.subset if isinstance(source.subset, tuple) else (source.subset,)
     try:
-        iterator = _stream_from(source, subsets, start, saved=start.stream)
+        saved = _saved_state(source, start)
+        iterator = _stream_from(source, subsets, start, saved=saved)
         try:
             first = next(iterator, None)
-        except Exception as exc:
-            if start.stream is None:
+            if saved is not None and first is None:
+                raise IndexError("the stream ends at it")  # a shard index past the end, say: not a finished stream
+        # datasets applies a saved position as the stream starts, and a state it cannot apply fails here
+        # as one of these (a network error is none of them: it is said below, not retried from the start)
+        except (KeyError, TypeError, IndexError, ValueError, AssertionError, AttributeError) as exc:
+            if saved is None:
                 raise
-            # datasets applies a saved position as the stream starts: one another datasets version wrote,
-            # say, fails here. The documents read before are then streamed again and skipped.
-            from evolm.console import log
-
-            log(f"warning: {source.spec}: the stream's saved position does not load ({_first_line(exc)}); "
-                f"streaming the {start.documents:,} documents read before again to skip them")
+            _say_skipping(source, start, f"it does not load ({_first_line(exc)})")
             iterator = _stream_from(source, subsets, start, saved=None)
             first = next(iterator, None)
     except BadInput:
@@ -242,6 +248,26 @@ def _stream_from(source: TextSource, subsets: tuple, start: ReadPosition, *, sav
         stream.load_state_dict(saved)
     start._open = stream
     return itertools.islice(iter(stream), 0 if saved is not None else start.documents, None)
+
+
+def _saved_state(source: TextSource, start: ReadPosition) -> dict | None:
+    """The saved stream state to continue from: None without one, or where another datasets version
+    wrote it (its states may load and mean other rows)."""
+    if start.stream is None:
+        return None
+    import datasets
+
+    if start.stream.get("datasets") != datasets.__version__ or "state" not in start.stream:
+        _say_skipping(source, start, f"datasets {start.stream.get('datasets', '(unknown)')} wrote it, this is {datasets.__version__}")
+        return None
+    return start.stream["state"]
+
+
+def _say_skipping(source: TextSource, start: ReadPosition, why: str) -> None:
+    from evolm.console import log
+
+    log(f"warning: {source.spec}: the stream's saved position is not used ({why}); streaming the {start.documents:,} "
+        "documents read before again to skip them")
 
 
 def _first_line(exc: BaseException) -> str:

@@ -64,7 +64,19 @@ def adopt_tokenizer(name_or_path: str, out: Path):
     # Llama-2 tokenizer) gets a Metaspace pre-tokenizer in place of its file's Prepend + Replace
     # normalizer, which encodes leading and repeated spaces otherwise (" hello": one token, not two),
     # and its saved tokenizer.json no longer matches the model's own (a --val-data refusal). Adopted
-    # is the file as its authors wrote it, loaded as the plain fast tokenizer it then is.
+    # is the file as its authors wrote it, loaded as the plain fast tokenizer it then is, unless the
+    # file lacks a special token the configuration alone declares (transformers added it; evolm's
+    # shard writer, which reads the file, would not know it): then transformers' rendering is kept.
+    from tokenizers import Tokenizer
+
+    declared = {str(t) for t in tokenizer.all_special_tokens}
+    missing = sorted(t for t in declared if Tokenizer.from_file(str(original)).token_to_id(t) is None)
+    if missing:
+        from evolm.console import log
+
+        log(f"note: {name_or_path}'s tokenizer.json lacks the special token(s) {', '.join(missing)} that its configuration "
+            "declares; the adopted tokenizer is transformers' rendering of it (with them), not the file itself")
+        return tokenizer
     (Path(out) / "tokenizer.json").write_bytes(original.read_bytes())
     config_path = Path(out) / "tokenizer_config.json"
     config = json.loads(config_path.read_text(encoding="utf-8")) if config_path.is_file() else {}
@@ -80,11 +92,14 @@ def _tokenizer_file(name_or_path: str) -> Path | None:
     if path.is_dir():
         return path / "tokenizer.json" if (path / "tokenizer.json").is_file() else None
     from huggingface_hub import hf_hub_download
+    from huggingface_hub.errors import EntryNotFoundError
 
     try:  # where AutoTokenizer found it: the hub, or (offline) the cache
         return Path(hf_hub_download(name_or_path, "tokenizer.json"))
-    except Exception:  # no such file in the repository
+    except EntryNotFoundError:  # no such file in the repository (or, offline, in the cache)
         return None
+    except Exception as exc:  # the hub answered AutoTokenizer a moment ago: say what failed, keep nothing
+        raise BadInput(f"Could not download {name_or_path}'s tokenizer.json ({str(exc).splitlines()[0] if str(exc) else type(exc).__name__}).") from None
 
 
 def save_tokenizer(tokenizer, out: Path):

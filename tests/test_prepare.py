@@ -219,43 +219,53 @@ def test_an_interrupted_preparation_resumes_to_the_bytes_of_one_run(general, tin
     assert not partial.exists() and encoded[0] == _docs(general)[960]  # the documents read before were not tokenized again
 
 
-def test_a_hub_stream_resumes_from_its_saved_position_not_from_its_first_document(general, tiny_tokenizer, tmp_path, cli,
-                                                                                  monkeypatch):
+@pytest.mark.parametrize("subsets", [(), ("a", "b")], ids=["one-subset", "two-interleaved"])
+def test_a_hub_stream_resumes_from_its_saved_position_not_from_its_first_document(subsets, general, tiny_tokenizer, tmp_path,
+                                                                                  cli, monkeypatch):
     """A hub source's progress holds the stream's position (datasets' state_dict), and a resume
     continues the stream there instead of streaming every document read before again to skip it (an
-    80B-token preparation's resume would download them all once more). A position that does not load
-    is said, and those documents are read again and skipped: both end with the bytes of one run."""
+    80B-token preparation's resume would download them all once more). A position another datasets
+    version wrote, or one that does not load, is said, and those documents are read again and skipped.
+    Each way ends with the bytes of one run, for one subset and for two interleaved."""
     import datasets
     import huggingface_hub
 
+    from evolm import textsource
     from evolm.stages.data import prepare as module
     from evolm.textsource import TextSource
 
-    real_load = datasets.load_dataset  # the "hub" dataset: the general text, streamed by datasets from its file
+    files = {None: general, "a": general, "b": general.with_name("math.jsonl")}
+    real_load = datasets.load_dataset  # the "hub" dataset: the synthetic text, streamed by datasets from its files
     monkeypatch.setattr(datasets, "load_dataset", lambda path, name=None, *, split, streaming, revision=None: real_load(
-        "json", data_files=str(general), split="train", streaming=True))
+        "json", data_files=str(files[name]), split="train", streaming=True))
     monkeypatch.setattr(huggingface_hub.HfApi, "dataset_info", lambda self, repo, revision=None, timeout=None: type("I", (), {"sha": "c1"}))
     monkeypatch.setattr(module, "SAVE_SECONDS", 0.0)
-    args = ("data", "prepare", "org/corpus", "--tokenizer", tiny_tokenizer, "--max-tokens", "200K")
+    args = ("data", "prepare", "org/corpus", *[a for s in subsets for a in ("--subset", s)], "--tokenizer", tiny_tokenizer,
+            "--max-tokens", "400K")
     assert cli(*args, "--out", tmp_path / "whole").code == 0
-    documents = TextSource.documents
-    for case in ("saved position", "position that does not load"):
+    documents, stream_from = TextSource.documents, textsource._stream_from
+    opened = []
+    monkeypatch.setattr(textsource, "_stream_from", lambda *a, saved: (opened.append(saved), stream_from(*a, saved=saved))[1])
+    for case, edit, said in [("saved position", None, None),
+                             ("another datasets version", {"datasets": "0.0"}, "datasets 0.0 wrote it"),
+                             ("position that does not load", {"state": {"examples_iterable": {"no": "such state"}}}, "it does not load")]:
         out = tmp_path / case.replace(" ", "-")
         monkeypatch.setattr(TextSource, "documents", documents)
         _stopping_after(monkeypatch, 1300)
         assert cli(*args, "--out", out).code == 130
         progress_file = out.with_name(out.name + ".partial") / module.PROGRESS
         progress = json.loads(progress_file.read_text())
-        assert progress["documents_read"] == 1024 and progress["stream"]  # saved after the second batch of 512
-        if case != "saved position":
-            progress["stream"] = {"examples_iterable": {"no": "such state"}}
-            progress_file.write_text(json.dumps(progress))
-        starts = []
-        monkeypatch.setattr(TextSource, "documents", lambda self, start=None: (starts.append(start), documents(self, start))[1])
+        assert progress["documents_read"] == 1024 and progress["stream"]["datasets"] == datasets.__version__  # after 2 x 512
+        progress["stream"].update(edit or {})
+        progress_file.write_text(json.dumps(progress))
+        opened.clear()
+        monkeypatch.setattr(TextSource, "documents", documents)
         resumed = cli(*args, "--out", out, "--resume")
         assert resumed.code == 0, resumed.err
-        assert starts[0].documents == 1024 and starts[0].stream == progress["stream"]
-        assert ("the stream's saved position does not load" in resumed.err) is (case != "saved position"), resumed.err
+        assert opened == {"saved position": [progress["stream"]["state"]], "another datasets version": [None],
+                          "position that does not load": [progress["stream"]["state"], None]}[case], case
+        assert ("the stream's saved position is not used" in resumed.err) is (said is not None), resumed.err
+        assert said is None or said in resumed.err
         assert TokenShards(out).fingerprint == TokenShards(tmp_path / "whole").fingerprint, case
         assert all((out / f.name).read_bytes() == f.read_bytes() for f in (tmp_path / "whole").glob("*.bin"))
 
@@ -299,7 +309,7 @@ def test_a_resume_reads_the_commit_the_interrupted_run_read_after_the_hub_moved(
     monkeypatch.setattr(TextSource, "documents", documents)
     monkeypatch.setattr(TextSource, "snapshot", lambda self: {"commit": "bbb"})
     unknown = cli(*args, "--resume")
-    assert unknown.code == 2 and "did not say which commit" in unknown.err and "serves commit bbb now" in unknown.err
+    assert unknown.code == 2 and "did not say which commit" in unknown.err and "it serves commit bbb now" in unknown.err
     assert (tmp_path / "s.partial" / module.PROGRESS).is_file()  # kept
 
     read_at = []
@@ -311,7 +321,7 @@ def test_a_resume_reads_the_commit_the_interrupted_run_read_after_the_hub_moved(
     monkeypatch.setattr(TextSource, "snapshot", lambda self: {"commit": "bbb"})
     moved = cli(*args, "--resume")
     assert moved.code == 0, moved.err
-    assert "serves commit bbb of" in moved.err and "the resume reads commit aaa, as the interrupted run did" in moved.err
+    assert "it serves commit bbb now of" in moved.err and "the resume reads commit aaa, as the interrupted run did" in moved.err
     assert read_at == ["aaa"] and TokenShards(tmp_path / "t").source["commit"] == "aaa"
 
 
@@ -518,3 +528,10 @@ def test_an_adopted_tokenizer_encodes_as_its_file_says_not_as_transformers_rebui
         ids = source.encode(text, add_special_tokens=False).ids
         assert loaded(text, add_special_tokens=False)["input_ids"] == ids == fast.backend.encode(text, add_special_tokens=False).ids
     assert source.encode(" hi", add_special_tokens=False).tokens == ["▁", "▁hi"]
+    # a special token its configuration alone declares (transformers adds it; the file does not hold it): the
+    # file would lose it, so transformers' rendering is adopted, and said
+    config = json.loads((tmp_path / "llama" / "tokenizer_config.json").read_text())
+    (tmp_path / "llama" / "tokenizer_config.json").write_text(json.dumps({**config, "pad_token": "<pad>"}))
+    padded = cli("data", "tokenizer", "--from", tmp_path / "llama", "--out", tmp_path / "padded")
+    assert padded.code == 0 and "lacks the special token(s) <pad>" in padded.err, padded.err
+    assert load_fast_tokenizer(tmp_path / "padded").backend.token_to_id("<pad>") is not None

@@ -110,14 +110,15 @@ def _prepare(
     open_run_dir(partial, {"stage": "data prepare", **settings}, resume=continuing)  # refuses changed settings
     snapshot = source.snapshot()  # the hub commit, asked before reading: what the documents come from
     if continuing and saved["snapshot"] != snapshot:
-        then, now = (saved["snapshot"].get("commit"), snapshot.get("commit", "unknown"))
+        then, now = saved["snapshot"].get("commit"), snapshot.get("commit")
+        serves = f"it serves commit {now} now" if now else "it does not say which commit it serves now"
         if then is None:
             raise BadInput(f"Cannot resume {partial}: the hub did not say which commit of the dataset the interrupted run "
-                           f"read, and it serves commit {now} now, so the documents a resume skips may not be the ones "
-                           "read; use --overwrite to start over (and --revision to pin a commit).")
+                           f"read, and {serves}, so the documents a resume skips may not be the ones read; use --overwrite "
+                           "to start over (and --revision to pin a commit).")
         # A dataset's branch moves with any commit (a README edit), which must not cost a days-long
         # preparation its progress: the resume reads the commit the interrupted run read, by its sha.
-        log(f"the hub serves commit {now} of {source.spec} now; the resume reads commit {then}, as the interrupted run did")
+        log(f"the hub: {serves} of {source.spec}; the resume reads commit {then}, as the interrupted run did")
         snapshot = saved["snapshot"]
 
     dtype = token_dtype(tokenizer.vocab_size)
