@@ -114,6 +114,24 @@ def test_a_slurm_submission_refuses_prepared_data_that_is_not_there_before_any_j
     assert calls == [] and not (tmp_path / "runs").exists()
 
 
+def test_an_sbatch_that_does_not_answer_is_one_sentence_saying_the_job_may_be_queued(tmp_path, shards, synth_tiny, monkeypatch):
+    """sbatch past its 120 s may have queued the job all the same: the user is told to look before a rerun
+    (which would submit it again), not shown a traceback."""
+    import subprocess
+
+    from evolm.errors import BadInput
+    from evolm.study import slurm
+
+    def slow(args, **kwargs):
+        raise subprocess.TimeoutExpired(args, kwargs.get("timeout"))
+
+    monkeypatch.setattr(slurm.subprocess, "run", slow)
+    monkeypatch.setattr(slurm, "live_jobs", lambda: {})
+    executor = slurm.SlurmExecutor(planning.build(parse(study(tmp_path, shards, synth_tiny, grid()))), write(tmp_path, {}))
+    with pytest.raises(BadInput, match="sbatch did not answer within 120 s for the x job, which may have been queued"):
+        executor.sbatch("x", "pretrain", ["true"], [])
+
+
 def test_prepared_data_keys_a_node_by_the_paths_it_reads(tmp_path, shards, synth_tiny):
     """Newer test sets (another @benchmarks folder) retrain nothing and evaluate the evaluated nodes again;
     another @pool file retrains the SFT and RL nodes that read it, not the pre-training under them."""
@@ -710,8 +728,21 @@ def test_the_launch_command_on_slurm_gives_each_node_its_rank(tmp_path):
     pt = launch.for_stage(settings, slurm, "pretrain", on_slurm=True)
     assert (pt.processes, pt.nodes, pt.config) == (8, 2, str(config.resolve()))
     command = launch.command(pt, ["pretrain", "--out", "runs/x y"], on_slurm=True, port=29511)
-    assert command[:4] == ["srun", "--ntasks-per-node=1", "--kill-on-bad-exit=1", "bash"]
-    script = command[-1]
+    assert command[:2] == ["bash", "-c"]
+    # srun, in the job's shell: one task a node however the job's tasks were asked for, with the job's CPUs a task
+    import shlex
+    import subprocess
+
+    def run_shown(text, env):  # the arguments the shell would start its program with (shown, not started)
+        shown = subprocess.run(["/bin/bash", "-c", 'exec() { printf "%s\\0" "$@"; }; ' + text], capture_output=True,
+                               text=True, env={"PATH": "/nonexistent", **env}).stdout
+        return shown.split("\0")[:-1]
+
+    step = run_shown(command[2], {"SLURM_NNODES": "2", "SLURM_NTASKS": "16", "SLURM_CPUS_PER_TASK": "96"})
+    assert step[:6] == ["srun", "--nodes=2", "--ntasks=2", "--ntasks-per-node=1", "--cpus-per-task=96", "--kill-on-bad-exit=1"]
+    assert "--cpus-per-task" not in " ".join(run_shown(command[2], {"SLURM_NNODES": "2"}))
+    assert step[-3:-1] == ["bash", "-c"]
+    script = step[-1]
     assert script.startswith('HEAD=$(scontrol show hostnames "$SLURM_JOB_NODELIST" | head -n1); exec ')
     assert '--num_machines "$SLURM_NNODES" --num_processes "$((SLURM_NNODES * 8))" --machine_rank "$SLURM_NODEID"' in script
     assert '--main_process_ip "$HEAD" --main_process_port 29511 -m evolm pretrain --out \'runs/x y\'' in script
@@ -719,10 +750,8 @@ def test_the_launch_command_on_slurm_gives_each_node_its_rank(tmp_path):
     torchrun = launch.command(sft, ["sft"], on_slurm=True, port=29511)[-1]
     assert 'torch.distributed.run --nnodes "$SLURM_NNODES" --nproc_per_node 8 --node_rank "$SLURM_NODEID"' in torchrun
     # the shell expands it per node: what the script starts on node 1 of a 2-node job
-    import subprocess
-    shown = subprocess.run(["/bin/bash", "-c", script.replace("exec ", "echo ", 1)], capture_output=True, text=True,
-                           env={"SLURM_NNODES": "2", "SLURM_NODEID": "1", "SLURM_JOB_NODELIST": "n1", "PATH": "/nonexistent"})
-    assert "--num_machines 2 --num_processes 16 --machine_rank 1" in shown.stdout
+    shown = shlex.join(run_shown(script, {"SLURM_NNODES": "2", "SLURM_NODEID": "1", "SLURM_JOB_NODELIST": "n1"}))
+    assert "--num_machines 2 --num_processes 16 --machine_rank 1" in shown
     # sbatch's node ranges: the plan counts the least the job may get
     assert launch.for_stage(settings, {"pretrain": {"nodes": "2-4"}}, "pretrain", on_slurm=True).nodes == 2
     # a stage may turn a default config off (torchrun); locally, a config launch takes a free port

@@ -34,7 +34,7 @@ def test_a_chain_runs_as_slurm_jobs_in_dependency_order_and_a_rerun_submits_noth
     nodes = grid(sft_epochs=(1,))[:2]
     nodes[1]["slurm"] = {"mem": "2G"}  # the group's own sbatch options, over its stage's
     launch = {"launch": {"pretrain": {"processes": 2}}} if processes == 2 else {}
-    data = study(tmp_path, shards, synth_tiny, nodes, slurm={"default": {"time": "00:20:00"}, "sft": {"cpus-per-task": 1}},
+    data = study(tmp_path, shards, synth_tiny, nodes, slurm={"default": {"time": "00:20:00", "nodes": 1}, "sft": {"cpus-per-task": 1}},
                  **launch)
     file = write(tmp_path, data)
     result = cli("study", "run", file, "--executor", "slurm", "--wait", "--json")
@@ -49,6 +49,9 @@ def test_a_chain_runs_as_slurm_jobs_in_dependency_order_and_a_rerun_submits_noth
     assert "--cpus-per-task=1" in sft["command"] and "--cpus-per-task" not in pt["command"]
     assert "--mem=2G" in sft["command"] and "--mem" not in pt["command"]
     assert sorted(report["after"]) == sorted([pt["job"], sft["job"]]) and "afterany:" in report["command"]
+    # the report job (one process) takes the default's time but not its node count; every job appends to its log
+    assert "--nodes=1" in pt["command"] and "--nodes" not in report["command"] and "--time=00:20:00" in report["command"]
+    assert all("--open-mode=append" in job["command"] for job in (pt, sft, report))
     # each node ran once, in order: the SFT job started only after the pre-training job ended, and evaluated after training
     events = _events(root)
     starts = [e for e in events if e["what"] == "train" and e["event"] == "start"]
@@ -61,7 +64,7 @@ def test_a_chain_runs_as_slurm_jobs_in_dependency_order_and_a_rerun_submits_noth
     assert (root / "report" / "report.md").is_file()  # the report job ran after the others
     trained = next(p for p in root.iterdir() if p.name.startswith("pt-") and p.is_dir())
     assert load_checkpoint(trained).manifest.compute.processes == processes
-    assert ("srun --ntasks-per-node=1" in (root / ".study" / "logs" / f"{trained.name}.log").read_text()) == (processes == 2)
+    assert ("srun --nodes=" in (root / ".study" / "logs" / f"{trained.name}.log").read_text()) == (processes == 2)
     # a rerun submits nothing: every node is done
     again = cli("study", "run", file, "--executor", "slurm", "--json")
     assert again.code == 0, again.err

@@ -93,7 +93,14 @@ def command(launch: Launch, evolm_args: list[str], *, on_slurm: bool, port: int 
                  f'--master_port {port}')
     script = ('HEAD=$(scontrol show hostnames "$SLURM_JOB_NODELIST" | head -n1); exec '
               + head + " " + ranks + " " + shlex.join(["-m", "evolm", *evolm_args]))
-    return ["srun", "--ntasks-per-node=1", "--kill-on-bad-exit=1", "bash", "-c", script]
+    # srun itself runs in a shell of the job's (its first node), for two of the job's own values: its task
+    # count, one a node, given outright (an sbatch `ntasks-per-node: 8` exports SLURM_NTASKS=16, which srun
+    # would take for -n 16: eight launchers a node, all of one rank), and its CPUs a task, which srun no
+    # longer takes from sbatch (Slurm 22.05): without them, a node's launcher and its ranks share one CPU.
+    step = ('exec srun --nodes="$SLURM_NNODES" --ntasks="$SLURM_NNODES" --ntasks-per-node=1 '
+            '${SLURM_CPUS_PER_TASK:+--cpus-per-task="$SLURM_CPUS_PER_TASK"} --kill-on-bad-exit=1 bash -c '
+            + shlex.quote(script))
+    return ["bash", "-c", step]
 
 
 def slurm_port() -> int:

@@ -51,11 +51,19 @@ def check_slurm() -> None:
 
 
 def live_jobs() -> dict[str, str]:
-    """Job id -> state of every job Slurm still holds."""
-    done = subprocess.run(["squeue", "-h", "-o", "%i %T"], capture_output=True, text=True, timeout=60)
+    """Job id -> state of every job of this user's that Slurm still holds (in hidden partitions too: a job
+    missing here counts as ended, and its node would be submitted again)."""
+    import getpass
+
+    done = subprocess.run(["squeue", "-h", "-a", "-u", getpass.getuser(), "-o", "%i %T"], capture_output=True, text=True,
+                          timeout=60)
     if done.returncode != 0:
         raise BadInput(f"squeue failed: {done.stderr.strip() or done.returncode}; is Slurm running?")
     return dict(line.split()[:2] for line in done.stdout.splitlines() if line.strip())
+
+
+# sbatch options that size a job in nodes and GPUs (the training stages' business)
+NODE_AND_GPU_COUNTS = {"nodes", "ntasks-per-node", "gpus", "gpus-per-node"}
 
 
 class SlurmExecutor:
@@ -75,8 +83,14 @@ class SlurmExecutor:
 
     # --- jobs -----------------------------------------------------------------------------
     def _resources(self, kind: str, group: dict | None = None) -> list[str]:
-        """sbatch flags: the study's default, then the job kind's, then a node group's own."""
-        options = {**self.plan.study.slurm.get("default", {}), **self.plan.study.slurm.get(kind, {}), **(group or {})}
+        """sbatch flags: the study's default, then the job kind's, then a node group's own. The data
+        and report jobs, one process on a CPU each, take no node or GPU counts from the default (a
+        `default: {nodes: 4, gpus-per-node: 8}` would hold four GPU nodes for a tokenizer); their own
+        sections may ask."""
+        default = self.plan.study.slurm.get("default", {})
+        if kind in ("data", "report"):
+            default = {k: v for k, v in default.items() if k not in NODE_AND_GPU_COUNTS}
+        options = {**default, **self.plan.study.slurm.get(kind, {}), **(group or {})}
         flags = []
         for key, value in options.items():
             if value is True:
@@ -90,12 +104,17 @@ class SlurmExecutor:
         """Submit one job; its id (`group`: the node group's own sbatch options)."""
         self.logs.mkdir(parents=True, exist_ok=True)  # Slurm does not create the folder of --output
         args = ["sbatch", "--parsable", f"--job-name=evolm-{name}", f"--chdir={Path.cwd()}",
-                f"--output={self.logs / (name + '.slurm.out')}", "--requeue", "--kill-on-invalid-dep=yes",
+                # a requeued job (preempted) writes on after its earlier output instead of over it
+                f"--output={self.logs / (name + '.slurm.out')}", "--open-mode=append", "--requeue", "--kill-on-invalid-dep=yes",
                 *self._resources(kind, group)]
         if after:
             args.append(f"--dependency={condition}:{':'.join(after)}")
         args.append("--wrap=" + shlex.join(command))
-        done = subprocess.run(args, capture_output=True, text=True, timeout=120)
+        try:
+            done = subprocess.run(args, capture_output=True, text=True, timeout=120)
+        except subprocess.TimeoutExpired:  # it may have queued the job all the same: a blind rerun would submit it twice
+            raise BadInput(f"sbatch did not answer within 120 s for the {name} job, which may have been queued all the "
+                           "same; check squeue for it before running the study again.") from None
         if done.returncode != 0:
             raise BadInput(f"sbatch refused the {name} job: {done.stderr.strip() or done.returncode}.")
         job = done.stdout.strip().split(";")[0]
