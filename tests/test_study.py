@@ -132,6 +132,55 @@ def test_an_sbatch_that_does_not_answer_is_one_sentence_saying_the_job_may_be_qu
         executor.sbatch("x", "pretrain", ["true"], [])
 
 
+def test_a_job_requeues_itself_when_slurm_signals_its_time_limit_and_ends_as_its_command(tmp_path):
+    """A job's script runs the node's command in the background and, on the USR1 Slurm sends it before the
+    time limit (sbatch --signal=B:USR1@...), requeues its own job (same id: its dependents keep waiting),
+    where its training saved a newer state since the job started (else it would start over from the same
+    state for ever); otherwise it ends with the command's exit status. Run here by sh, scontrol a stand-in.
+    (On the local Slurm, by hand: a job signalled so was requeued, restarted with SLURM_RESTART_COUNT 1 and
+    completed.)"""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from evolm.study.slurm import requeued_at_time_limit
+
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "scontrol").write_text(f'#!/bin/sh\necho "$@" >> "{tmp_path / "asked"}"\n')
+    (bin_dir / "scontrol").chmod(0o755)
+    ended = tmp_path / "ended"
+    command = [sys.executable, "-c", f"import pathlib, time; time.sleep(2); pathlib.Path({str(ended)!r}).touch(); raise SystemExit(3)"]
+    env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "SLURM_JOB_ID": "4242"}
+    job = subprocess.Popen(["/bin/sh", "-c", requeued_at_time_limit(command)], env=env)
+    time.sleep(0.5)
+    job.send_signal(signal.SIGUSR1)
+    assert job.wait(timeout=30) == 3 and ended.is_file()  # the command ran on to its end (Slurm would stop it)
+    assert (tmp_path / "asked").read_text().split() == ["requeue", "4242"]
+    quiet = subprocess.run(["/bin/sh", "-c", requeued_at_time_limit([sys.executable, "-c", "raise SystemExit(0)"])], env=env)
+    assert quiet.returncode == 0 and (tmp_path / "asked").read_text().split() == ["requeue", "4242"]  # no signal: no requeue
+
+    # a training that had saved step 5 when the job started: requeued once it has saved step 9, not before
+    training = tmp_path / "pt x.partial"
+    for step in (5, 9):
+        (training / "state" / f"step-{step}").mkdir(parents=True)
+    (training / "state" / "step-5" / "trainer.json").write_text("{}")
+    for saves_more in (True, False):
+        (tmp_path / "asked").unlink()
+        (training / "state" / "step-9" / "trainer.json").unlink(missing_ok=True)
+        save = f"pathlib.Path({str(training / 'state' / 'step-9' / 'trainer.json')!r}).write_text('{{}}'); " if saves_more else ""
+        command = [sys.executable, "-c", f"import pathlib, time; {save}time.sleep(2)"]
+        job = subprocess.Popen(["/bin/sh", "-c", requeued_at_time_limit(command, training)], env=env, stderr=subprocess.PIPE, text=True)
+        time.sleep(1.2)
+        job.send_signal(signal.SIGUSR1)
+        assert job.wait(timeout=30) == 0
+        said = job.stderr.read()
+        assert (tmp_path / "asked").is_file() is saves_more, said
+        assert ("not requeued at the time limit: no state saved since this job started (step 5)" in said) is not saves_more
+
+
 def test_prepared_data_keys_a_node_by_the_paths_it_reads(tmp_path, shards, synth_tiny):
     """Newer test sets (another @benchmarks folder) retrain nothing and evaluate the evaluated nodes again;
     another @pool file retrains the SFT and RL nodes that read it, not the pre-training under them."""

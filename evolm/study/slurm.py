@@ -30,6 +30,7 @@ from evolm.errors import BadInput
 from evolm.fsutil import exclusive_lock, write_json
 from evolm.study.plan import DONE, STATE_DIR, Node, Plan
 from evolm.study.runner import LOCK, busy_message
+from evolm.training.rundir import partial_dir
 
 RECORD = "slurm.json"
 LIVE = {"PENDING", "RUNNING", "CONFIGURING", "COMPLETING", "REQUEUED", "RESIZING", "SUSPENDED", "REQUEUE_HOLD",
@@ -66,6 +67,33 @@ def live_jobs() -> dict[str, str]:
 NODE_AND_GPU_COUNTS = {"nodes", "ntasks-per-node", "gpus", "gpus-per-node"}
 
 
+# A job that reaches its time limit ends TIMEOUT: not requeued, and its dependents cancelled with it. Slurm
+# signals the job's script this long before (sbatch --signal=B:USR1@...), which then requeues the job
+# itself: the same job id, so its dependents keep waiting, and the node resumes from its last saved
+# state. A node longer than the partition's limit trains through as many requeues as it takes, as long
+# as each job saves a newer state: one that saved none (a save-every longer than a time limit of
+# training) is not requeued, or it would start over from the same state for ever; it ends TIMEOUT.
+REQUEUE_BEFORE_LIMIT_S = 300
+
+
+def requeued_at_time_limit(command: list[str], training: Path | None = None) -> str:
+    """The job's script (sh): `command` in the background, while the script waits to requeue the job on
+    USR1 (a shell runs its traps only between commands, so it cannot wait in the foreground). With
+    `training` (the node's OUT.partial), only where its saved step has grown since the job started, or
+    the training has finished (its evaluation resumes from the results it wrote)."""
+    requeue = 'scontrol requeue "$SLURM_JOB_ID"'
+    saved_at_start = ""
+    if training is not None:  # (a signal before at_start is set, in a limit under the margin, requeues nothing)
+        folder = shlex.quote(str(training))
+        saved = shlex.join([sys.executable, "-c", "import sys; from evolm.training.rundir import saved_step; "
+                            "print(saved_step(sys.argv[1]))", str(training)])
+        requeue = (f'if [ ! -d {folder} ] || [ "$(saved)" -gt "$at_start" ]; then {requeue}; else echo "evolm: not requeued at '
+                   f'the time limit: no state saved since this job started (step $at_start); lower save-every" >&2; fi')
+        saved_at_start = f"saved() {{ {saved} 2>/dev/null || echo 0; }}; at_start=$(saved); "
+    return ("trap " + shlex.quote(requeue) + " USR1; " + saved_at_start + shlex.join(command) + " & child=$!; "
+            "while :; do wait $child; status=$?; kill -0 $child 2>/dev/null || exit $status; done")
+
+
 class SlurmExecutor:
     def __init__(self, plan: Plan, study_file: Path, *, report: bool = True, reevaluate: bool = False):
         self.plan, self.report, self.reevaluate = plan, report, reevaluate
@@ -100,16 +128,17 @@ class SlurmExecutor:
         return flags
 
     def sbatch(self, name: str, kind: str, command: list[str], after: list[str], condition: str = "afterok",
-               group: dict | None = None) -> str:
-        """Submit one job; its id (`group`: the node group's own sbatch options)."""
+               group: dict | None = None, training: Path | None = None) -> str:
+        """Submit one job; its id (`group`: the node group's own sbatch options; `training`: the folder of
+        its unfinished training, `requeued_at_time_limit`)."""
         self.logs.mkdir(parents=True, exist_ok=True)  # Slurm does not create the folder of --output
         args = ["sbatch", "--parsable", f"--job-name=evolm-{name}", f"--chdir={Path.cwd()}",
                 # a requeued job (preempted) writes on after its earlier output instead of over it
                 f"--output={self.logs / (name + '.slurm.out')}", "--open-mode=append", "--requeue", "--kill-on-invalid-dep=yes",
-                *self._resources(kind, group)]
+                f"--signal=B:USR1@{REQUEUE_BEFORE_LIMIT_S}", *self._resources(kind, group)]
         if after:
             args.append(f"--dependency={condition}:{':'.join(after)}")
-        args.append("--wrap=" + shlex.join(command))
+        args.append("--wrap=" + requeued_at_time_limit(command, training))
         try:
             done = subprocess.run(args, capture_output=True, text=True, timeout=120)
         except subprocess.TimeoutExpired:  # it may have queued the job all the same: a blind rerun would submit it twice
@@ -157,7 +186,7 @@ class SlurmExecutor:
                 needs = [n.id for n in node.needs()] + ["data"]
                 after = [jobs[k] for k in needs if k in jobs]
                 job = self.sbatch(node.label, node.stage, self._node_command(node.id), after,
-                                  group=self.plan.study.group(node.group).slurm)
+                                  group=self.plan.study.group(node.group).slurm, training=partial_dir(node.path))
                 out.submitted[node.label] = job
                 log(f"study: submitted {node.label} as job {job}" + (f" (after {', '.join(after)})" if after else ""))
             jobs[node.id] = job
