@@ -132,13 +132,13 @@ def test_an_sbatch_that_does_not_answer_is_one_sentence_saying_the_job_may_be_qu
         executor.sbatch("x", "pretrain", ["true"], [])
 
 
-def test_a_job_requeues_itself_when_slurm_signals_its_time_limit_and_ends_as_its_command(tmp_path):
-    """A job's script runs the node's command in the background and, on the USR1 Slurm sends it before the
-    time limit (sbatch --signal=B:USR1@...), requeues its own job (same id: its dependents keep waiting),
-    where its training saved a newer state since the job started (else it would start over from the same
-    state for ever); otherwise it ends with the command's exit status. Run here by sh, scontrol a stand-in.
-    (On the local Slurm, by hand: a job signalled so was requeued, restarted with SLURM_RESTART_COUNT 1 and
-    completed.)"""
+def test_a_job_requeues_itself_when_slurm_signals_its_time_limit_only_where_its_training_got_further(tmp_path):
+    """A training node's job script runs the node's command in the background and, on the USR1 Slurm sends
+    it before the time limit (sbatch --signal=B:USR1@...), requeues its own job (same id: its dependents
+    keep waiting) where the training got further since the job started: a newer saved state, or the
+    checkpoint written; not where it did not (it would start over from the same point for ever), nor for a
+    node that only evaluated. It ends with the command's exit status. Run by sh, scontrol a stand-in (on the
+    local Slurm, by hand: a job signalled so was requeued, restarted with SLURM_RESTART_COUNT 1, completed)."""
     import os
     import signal
     import subprocess
@@ -149,36 +149,37 @@ def test_a_job_requeues_itself_when_slurm_signals_its_time_limit_and_ends_as_its
 
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
-    (bin_dir / "scontrol").write_text(f'#!/bin/sh\necho "$@" >> "{tmp_path / "asked"}"\n')
+    (bin_dir / "scontrol").write_text('#!/bin/sh\necho "$@" >> "$ASKED"\n')
     (bin_dir / "scontrol").chmod(0o755)
-    ended = tmp_path / "ended"
-    command = [sys.executable, "-c", f"import pathlib, time; time.sleep(2); pathlib.Path({str(ended)!r}).touch(); raise SystemExit(3)"]
-    env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "SLURM_JOB_ID": "4242"}
-    job = subprocess.Popen(["/bin/sh", "-c", requeued_at_time_limit(command)], env=env)
-    time.sleep(0.5)
-    job.send_signal(signal.SIGUSR1)
-    assert job.wait(timeout=30) == 3 and ended.is_file()  # the command ran on to its end (Slurm would stop it)
-    assert (tmp_path / "asked").read_text().split() == ["requeue", "4242"]
-    quiet = subprocess.run(["/bin/sh", "-c", requeued_at_time_limit([sys.executable, "-c", "raise SystemExit(0)"])], env=env)
-    assert quiet.returncode == 0 and (tmp_path / "asked").read_text().split() == ["requeue", "4242"]  # no signal: no requeue
-
-    # a training that had saved step 5 when the job started: requeued once it has saved step 9, not before
-    training = tmp_path / "pt x.partial"
-    for step in (5, 9):
-        (training / "state" / f"step-{step}").mkdir(parents=True)
-    (training / "state" / "step-5" / "trainer.json").write_text("{}")
-    for saves_more in (True, False):
-        (tmp_path / "asked").unlink()
-        (training / "state" / "step-9" / "trainer.json").unlink(missing_ok=True)
-        save = f"pathlib.Path({str(training / 'state' / 'step-9' / 'trainer.json')!r}).write_text('{{}}'); " if saves_more else ""
-        command = [sys.executable, "-c", f"import pathlib, time; {save}time.sleep(2)"]
-        job = subprocess.Popen(["/bin/sh", "-c", requeued_at_time_limit(command, training)], env=env, stderr=subprocess.PIPE, text=True)
-        time.sleep(1.2)
-        job.send_signal(signal.SIGUSR1)
-        assert job.wait(timeout=30) == 0
-        said = job.stderr.read()
-        assert (tmp_path / "asked").is_file() is saves_more, said
-        assert ("not requeued at the time limit: no state saved since this job started (step 5)" in said) is not saves_more
+    cases = {  # name: (what the node's command does, whether its job is requeued)
+        "saves a newer state": ("state/step-9", True), "writes its checkpoint": ("evolm.json", True),
+        "saves nothing": (None, False), "only evaluates": (None, False), "not signalled": (None, False)}
+    jobs = {}
+    for name, (writes, _) in cases.items():
+        out = tmp_path / name / "pt x"
+        (out.parent / "pt x.partial" / "state" / "step-5").mkdir(parents=True)
+        (out.parent / "pt x.partial" / "state" / "step-5" / "trainer.json").write_text("{}")
+        if name == "only evaluates":
+            out.mkdir()
+            (out / "evolm.json").write_text("{}")
+        target = {"state/step-9": out.parent / "pt x.partial" / "state" / "step-9" / "trainer.json",
+                  "evolm.json": out / "evolm.json"}.get(writes)
+        make = (f"p = pathlib.Path({str(target)!r}); p.parent.mkdir(parents=True, exist_ok=True); p.write_text('{{}}'); "
+                if target else "")
+        command = [sys.executable, "-c", f"import pathlib, time; {make}time.sleep(2); raise SystemExit(3)"]
+        env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "SLURM_JOB_ID": "4242", "ASKED": str(out.parent / "asked")}
+        jobs[name] = subprocess.Popen(["/bin/sh", "-c", requeued_at_time_limit(command, out)], env=env, stderr=subprocess.PIPE,
+                                      text=True)
+    time.sleep(1.2)
+    for name, job in jobs.items():
+        if name != "not signalled":
+            job.send_signal(signal.SIGUSR1)
+    for name, (_, requeued) in cases.items():
+        assert jobs[name].wait(timeout=30) == 3, name  # the command's own status, signalled or not
+        said = jobs[name].stderr.read()
+        asked = tmp_path / name / "asked"
+        assert (asked.read_text().split() if asked.is_file() else []) == (["requeue", "4242"] if requeued else []), (name, said)
+        assert ("not requeued at the time limit: the training got no further" in said) is (name in ("saves nothing", "only evaluates"))
 
 
 def test_prepared_data_keys_a_node_by_the_paths_it_reads(tmp_path, shards, synth_tiny):

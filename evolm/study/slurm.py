@@ -25,6 +25,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from evolm.checkpoint import MANIFEST
 from evolm.console import log
 from evolm.errors import BadInput
 from evolm.fsutil import exclusive_lock, write_json
@@ -68,30 +69,31 @@ NODE_AND_GPU_COUNTS = {"nodes", "ntasks-per-node", "gpus", "gpus-per-node"}
 
 
 # A job that reaches its time limit ends TIMEOUT: not requeued, and its dependents cancelled with it. Slurm
-# signals the job's script this long before (sbatch --signal=B:USR1@...), which then requeues the job
-# itself: the same job id, so its dependents keep waiting, and the node resumes from its last saved
-# state. A node longer than the partition's limit trains through as many requeues as it takes, as long
-# as each job saves a newer state: one that saved none (a save-every longer than a time limit of
-# training) is not requeued, or it would start over from the same state for ever; it ends TIMEOUT.
+# signals a training node's job script this long before (sbatch --signal=B:USR1@...), which then requeues
+# the job itself: the same job id, so its dependents keep waiting, and the node resumes from its last
+# saved state. A node longer than the partition's limit trains through as many requeues as it takes, as
+# long as each job gets further: one whose training saved no newer state (a save-every longer than a time
+# limit of training, a limit under this margin) or that only evaluated is not requeued, or it would start
+# over from the same point for ever; it ends TIMEOUT, as before. The data and report jobs are not signalled.
 REQUEUE_BEFORE_LIMIT_S = 300
 
 
-def requeued_at_time_limit(command: list[str], training: Path | None = None) -> str:
-    """The job's script (sh): `command` in the background, while the script waits to requeue the job on
-    USR1 (a shell runs its traps only between commands, so it cannot wait in the foreground). With
-    `training` (the node's OUT.partial), only where its saved step has grown since the job started, or
-    the training has finished (its evaluation resumes from the results it wrote)."""
-    requeue = 'scontrol requeue "$SLURM_JOB_ID"'
-    saved_at_start = ""
-    if training is not None:  # (a signal before at_start is set, in a limit under the margin, requeues nothing)
-        folder = shlex.quote(str(training))
-        saved = shlex.join([sys.executable, "-c", "import sys; from evolm.training.rundir import saved_step; "
-                            "print(saved_step(sys.argv[1]))", str(training)])
-        requeue = (f'if [ ! -d {folder} ] || [ "$(saved)" -gt "$at_start" ]; then {requeue}; else echo "evolm: not requeued at '
-                   f'the time limit: no state saved since this job started (step $at_start); lower save-every" >&2; fi')
-        saved_at_start = f"saved() {{ {saved} 2>/dev/null || echo 0; }}; at_start=$(saved); "
-    return ("trap " + shlex.quote(requeue) + " USR1; " + saved_at_start + shlex.join(command) + " & child=$!; "
-            "while :; do wait $child; status=$?; kill -0 $child 2>/dev/null || exit $status; done")
+def requeued_at_time_limit(command: list[str], out: Path) -> str:
+    """A training node's job script (sh): `command` in the background (a shell runs its traps only between
+    commands), and on USR1 a requeue of the job where its training got further since the job started: a
+    newer saved state in OUT.partial, or OUT written (its evaluations then run in the requeued job)."""
+    checkpoint = shlex.quote(str(Path(out) / MANIFEST))
+    saved = shlex.join([sys.executable, "-c", "import sys; from evolm.training.rundir import saved_step; "
+                        "print(saved_step(sys.argv[1]))", str(partial_dir(out))])
+    # how far the training is: its saved step, or past any step once the checkpoint is written
+    progress = f"progress() {{ if [ -f {checkpoint} ]; then echo 999999999999; else {saved} 2>/dev/null || echo 0; fi; }}; "
+    requeue = ('woke=1; if [ "$(progress)" -gt "${at_start:-999999999999}" ]; then scontrol requeue "$SLURM_JOB_ID"; else '
+               'echo "evolm: not requeued at the time limit: the training got no further in this job (no newer saved state); '
+               'lower save-every" >&2; fi')
+    # `wait` returns early (above 128) when the trap ran; the child's own status ends the script, also
+    # where it exited while the trap ran (then the shell reaped it, and kill -0 could not tell)
+    return (progress + "trap " + shlex.quote(requeue) + " USR1; at_start=$(progress); " + shlex.join(command)
+            + ' & child=$!; while :; do woke=; wait $child; status=$?; [ -n "$woke" ] && [ $status -gt 128 ] || exit $status; done')
 
 
 class SlurmExecutor:
@@ -128,17 +130,17 @@ class SlurmExecutor:
         return flags
 
     def sbatch(self, name: str, kind: str, command: list[str], after: list[str], condition: str = "afterok",
-               group: dict | None = None, training: Path | None = None) -> str:
-        """Submit one job; its id (`group`: the node group's own sbatch options; `training`: the folder of
-        its unfinished training, `requeued_at_time_limit`)."""
+               group: dict | None = None, out: Path | None = None) -> str:
+        """Submit one job; its id (`group`: the node group's own sbatch options; `out`: a training node's
+        checkpoint folder, whose job requeues itself at its time limit, `requeued_at_time_limit`)."""
         self.logs.mkdir(parents=True, exist_ok=True)  # Slurm does not create the folder of --output
         args = ["sbatch", "--parsable", f"--job-name=evolm-{name}", f"--chdir={Path.cwd()}",
                 # a requeued job (preempted) writes on after its earlier output instead of over it
                 f"--output={self.logs / (name + '.slurm.out')}", "--open-mode=append", "--requeue", "--kill-on-invalid-dep=yes",
-                f"--signal=B:USR1@{REQUEUE_BEFORE_LIMIT_S}", *self._resources(kind, group)]
+                *([f"--signal=B:USR1@{REQUEUE_BEFORE_LIMIT_S}"] if out is not None else []), *self._resources(kind, group)]
         if after:
             args.append(f"--dependency={condition}:{':'.join(after)}")
-        args.append("--wrap=" + requeued_at_time_limit(command, training))
+        args.append("--wrap=" + (requeued_at_time_limit(command, out) if out is not None else shlex.join(command)))
         try:
             done = subprocess.run(args, capture_output=True, text=True, timeout=120)
         except subprocess.TimeoutExpired:  # it may have queued the job all the same: a blind rerun would submit it twice
@@ -186,7 +188,7 @@ class SlurmExecutor:
                 needs = [n.id for n in node.needs()] + ["data"]
                 after = [jobs[k] for k in needs if k in jobs]
                 job = self.sbatch(node.label, node.stage, self._node_command(node.id), after,
-                                  group=self.plan.study.group(node.group).slurm, training=partial_dir(node.path))
+                                  group=self.plan.study.group(node.group).slurm, out=node.path)
                 out.submitted[node.label] = job
                 log(f"study: submitted {node.label} as job {job}" + (f" (after {', '.join(after)})" if after else ""))
             jobs[node.id] = job
