@@ -8,3 +8,8 @@ Everything else is a bug or an environment failure and exits with code 1.
 
 class BadInput(Exception):
     """The user's input is wrong; the message is one sentence that says what to change."""
+
+
+def first_line(exc: BaseException) -> str:
+    """An exception's message for one sentence of ours: its first line, or its type where it has none."""
+    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__

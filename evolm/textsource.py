@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
 
-from evolm.errors import BadInput
+from evolm.errors import BadInput, first_line
 from evolm.fsutil import canonical_json, sha256_bytes
 from evolm.jsonl import read_jsonl
 
@@ -207,7 +207,7 @@ def _hub_documents(source: TextSource, start: ReadPosition) -> Iterator[str]:
         except (KeyError, TypeError, IndexError, ValueError, AssertionError, AttributeError) as exc:
             if saved is None:
                 raise
-            _say_skipping(source, start, f"it does not load ({_first_line(exc)})")
+            _say_skipping(source, start, f"it does not load ({first_line(exc)})")
             iterator = _stream_from(source, subsets, start, saved=None)
             first = next(iterator, None)
     except BadInput:
@@ -216,7 +216,7 @@ def _hub_documents(source: TextSource, start: ReadPosition) -> Iterator[str]:
         raise BadInput(
             f"Could not open hub dataset {source.hub_name}"
             + (f" ({', '.join(subsets)})" if source.subset else "")
-            + f": {_first_line(exc)}."
+            + f": {first_line(exc)}."
         ) from None
     if first is None:
         return
@@ -269,6 +269,3 @@ def _say_skipping(source: TextSource, start: ReadPosition, why: str) -> None:
     log(f"warning: {source.spec}: the stream's saved position is not used ({why}); streaming the {start.documents:,} "
         "documents read before again to skip them")
 
-
-def _first_line(exc: BaseException) -> str:
-    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__

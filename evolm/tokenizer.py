@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
-from evolm.errors import BadInput
+from evolm.errors import BadInput, first_line
 from evolm.fsutil import canonical_json, sha256_bytes
 
 DEFAULT_EOS = "<|endoftext|>"
@@ -51,7 +51,7 @@ def adopt_tokenizer(name_or_path: str, out: Path):
     try:
         tokenizer = AutoTokenizer.from_pretrained(name_or_path, use_fast=True)
     except Exception as exc:  # OSError offline, ValueError for odd repos
-        raise BadInput(f"Could not load tokenizer {name_or_path}: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}.") from None
+        raise BadInput(f"Could not load tokenizer {name_or_path}: {first_line(exc)}.") from None
     if not getattr(tokenizer, "is_fast", False):
         raise BadInput(f"Tokenizer {name_or_path} has no fast (Rust) version; evolm needs tokenizer.json.")
     if tokenizer.eos_token is None:
@@ -69,8 +69,8 @@ def adopt_tokenizer(name_or_path: str, out: Path):
     # shard writer, which reads the file, would not know it): then transformers' rendering is kept.
     from tokenizers import Tokenizer
 
-    declared = {str(t) for t in tokenizer.all_special_tokens}
-    missing = sorted(t for t in declared if Tokenizer.from_file(str(original)).token_to_id(t) is None)
+    file = Tokenizer.from_file(str(original))
+    missing = sorted({str(t) for t in tokenizer.all_special_tokens if file.token_to_id(str(t)) is None})
     if missing:
         from evolm.console import log
 
@@ -99,7 +99,7 @@ def _tokenizer_file(name_or_path: str) -> Path | None:
     except EntryNotFoundError:  # no such file in the repository (or, offline, in the cache)
         return None
     except Exception as exc:  # the hub answered AutoTokenizer a moment ago: say what failed, keep nothing
-        raise BadInput(f"Could not download {name_or_path}'s tokenizer.json ({str(exc).splitlines()[0] if str(exc) else type(exc).__name__}).") from None
+        raise BadInput(f"Could not download {name_or_path}'s tokenizer.json ({first_line(exc)}).") from None
 
 
 def save_tokenizer(tokenizer, out: Path):

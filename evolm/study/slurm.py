@@ -76,6 +76,7 @@ NODE_AND_GPU_COUNTS = {"nodes", "ntasks-per-node", "gpus", "gpus-per-node"}
 # limit of training, a limit under this margin) or that only evaluated is not requeued, or it would start
 # over from the same point for ever; it ends TIMEOUT, as before. The data and report jobs are not signalled.
 REQUEUE_BEFORE_LIMIT_S = 300
+PAST_ANY_STEP = 999_999_999_999  # the progress of a training whose checkpoint is written
 
 
 def requeued_at_time_limit(command: list[str], out: Path) -> str:
@@ -86,8 +87,8 @@ def requeued_at_time_limit(command: list[str], out: Path) -> str:
     saved = shlex.join([sys.executable, "-c", "import sys; from evolm.training.rundir import saved_step; "
                         "print(saved_step(sys.argv[1]))", str(partial_dir(out))])
     # how far the training is: its saved step, or past any step once the checkpoint is written
-    progress = f"progress() {{ if [ -f {checkpoint} ]; then echo 999999999999; else {saved} 2>/dev/null || echo 0; fi; }}; "
-    requeue = ('woke=1; if [ "$(progress)" -gt "${at_start:-999999999999}" ]; then scontrol requeue "$SLURM_JOB_ID"; else '
+    progress = f"progress() {{ if [ -f {checkpoint} ]; then echo {PAST_ANY_STEP}; else {saved} 2>/dev/null || echo 0; fi; }}; "
+    requeue = (f'woke=1; if [ "$(progress)" -gt "${{at_start:-{PAST_ANY_STEP}}}" ]; then scontrol requeue "$SLURM_JOB_ID"; else '
                'echo "evolm: not requeued at the time limit: the training got no further in this job (no newer saved state); '
                'lower save-every" >&2; fi')
     # `wait` returns early (above 128) when the trap ran; the child's own status ends the script, also
