@@ -168,6 +168,51 @@ def test_fsdp_runs_resume_from_their_sharded_state_after_a_kill(base, shards, sy
         assert a.keys() == b.keys() and all(torch.allclose(a[k], b[k], atol=1e-6) for k in a), name
 
 
+def test_a_zero_state_resumes_only_on_as_many_processes_as_saved_it(tmp_path):
+    """DeepSpeed ZeRO partitions the optimizer state over the processes that saved it and loads it only
+    on as many: another count is one sentence naming both, before anything is loaded (the launch that
+    meets it is the slow test below). States without ZeRO's files (DDP, FSDP, one process) pass."""
+    from evolm.errors import BadInput
+    from evolm.training.processes import check_zero_state_fits
+
+    state = tmp_path / "checkpoint-4"
+    for where in ("global_step4", "global_step4/../pytorch_model_1"):  # TRL's layout, and a second model's (PPO's critic)
+        for rank in (0, 1):
+            (state / where).mkdir(parents=True, exist_ok=True)
+            (state / where / f"zero_pp_rank_{rank}_mp_rank_00_optim_states.pt").write_bytes(b"")
+    with pytest.raises(BadInput, match=r"saved by 2 processes under DeepSpeed ZeRO, .* this launch has 1\. Resume it on 2 processes"):
+        check_zero_state_fits(state, 1)
+    check_zero_state_fits(state, 2)
+    (tmp_path / "ddp").mkdir()
+    (tmp_path / "ddp" / "random_states_0.pkl").write_bytes(b"")
+    check_zero_state_fits(tmp_path / "ddp", 3)
+
+
+@pytest.mark.many_processes
+@pytest.mark.slow
+def test_an_sft_run_saved_under_zero_by_two_processes_is_refused_on_one_and_resumes_on_two(base, synth_tiny, tmp_path):
+    """zero2-1B, killed after its first checkpoint: resumed by one process (with the micro batch it had, so
+    that only the process count differs) it exits 2 with one sentence, where DeepSpeed raised its own
+    exception once the model was built; the checkpoint is left as it was, and two processes resume it.
+    About 70 s."""
+    args = ["sft", str(base), "--data", str(synth_tiny / "pool" / "mathpool.jsonl"), "--examples", "64", "--epochs", "2",
+            "--global-batch", "8", "--max-length", "256", "--save-every", "4", "--out", str(tmp_path / "run")]
+    saved = tmp_path / "run.partial" / "checkpoint-4" / "trainer_state.json"
+    child = subprocess.Popen([*launcher("zero2-1B"), *args], env=launch_env(), stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)
+    kill_when(child, saved, timeout=240, settle=0.5)
+    assert saved.exists() and not (tmp_path / "run").exists()
+    before = sorted((p.relative_to(tmp_path), p.stat().st_size) for p in (tmp_path / "run.partial").rglob("*"))
+    one = launcher("zero2-1B")
+    one[one.index("--num_processes") + 1] = "1"
+    alone = subprocess.run([*one, *args, "--resume", "--micro-batch", "4"], capture_output=True, text=True, env=launch_env())
+    assert alone.returncode != 0 and "saved by 2 processes under DeepSpeed ZeRO" in alone.stderr, alone.stderr[-2000:]
+    assert "ZeRORuntimeException" not in alone.stderr
+    assert sorted((p.relative_to(tmp_path), p.stat().st_size) for p in (tmp_path / "run.partial").rglob("*")) == before
+    resumed = accelerate_launch("zero2-1B", *args, "--resume")
+    assert "resuming at step 4" in resumed.stderr and load_checkpoint(tmp_path / "run").manifest.schedule.steps_done == 16
+
+
 # Run at start-up by every process of the launch below (through PYTHONPATH): --compile compiles on
 # the CPU, with dynamo's eager backend (its tracing and guards, no code generation), each graph
 # dynamo hands the backend is logged, one line per graph, to EVOLM_TEST_GRAPHS.<pid>, and hitting the

@@ -114,6 +114,31 @@ def test_a_slurm_submission_refuses_prepared_data_that_is_not_there_before_any_j
     assert calls == [] and not (tmp_path / "runs").exists()
 
 
+def test_a_slurm_submission_refuses_more_processes_a_node_than_gpus_before_any_job(tmp_path, shards, synth_tiny, monkeypatch, capsys):
+    """Ranks past a node's last GPU fail at their first CUDA call, after the job has queued: refused first.
+    Fewer processes than GPUs is said (GPUs idle) and submitted; counts come from gpus-per-node (a100:8
+    too) or gpus over a fixed node count, and a node range leaves the count to Slurm."""
+    from evolm.errors import BadInput
+    from evolm.study import slurm
+
+    assert [slurm.gpus_per_node(o) for o in ({"gpus-per-node": 8}, {"gpus-per-node": "a100:4"}, {"gpus": 16, "nodes": 2},
+                                             {"gpus": 16, "nodes": "2-4"}, {"gpus": 3, "nodes": 2}, {"nodes": 2})] == \
+        [8, 4, 8, None, None, None]
+    calls = []
+    monkeypatch.setattr(slurm.subprocess, "run", lambda args, **_: calls.append(args))
+    monkeypatch.setattr(slurm, "live_jobs", lambda: {})
+    data = study(tmp_path, shards, synth_tiny, grid(), launch={"default": {"processes": 8}},
+                 slurm={"default": {"nodes": 2}, "sft": {"gpus": 8}})
+    with pytest.raises(BadInput, match=r"Node group sft starts 8 processes a node on 4 GPU\(s\) a node .*processes to 4"):
+        slurm.SlurmExecutor(planning.build(parse(data)), write(tmp_path, {}), report=False).submit()
+    assert calls == [] and not (tmp_path / "runs").exists()
+    data["slurm"]["sft"] = {"gpus-per-node": "h100:16"}
+    executor = slurm.SlurmExecutor(planning.build(parse(data)), write(tmp_path, {}), report=False)
+    capsys.readouterr()
+    executor.check_gpus()
+    assert "node group sft starts 8 process(es) a node on 16 GPUs a node; 8 stay idle" in capsys.readouterr().err
+
+
 def test_an_sbatch_that_does_not_answer_is_one_sentence_saying_the_job_may_be_queued(tmp_path, shards, synth_tiny, monkeypatch):
     """sbatch past its 120 s may have queued the job all the same: the user is told to look before a rerun
     (which would submit it again), not shown a traceback."""
@@ -788,8 +813,13 @@ def test_the_launch_command_on_slurm_gives_each_node_its_rank(tmp_path):
                                text=True, env={"PATH": "/nonexistent", **env}).stdout
         return shown.split("\0")[:-1]
 
-    step = run_shown(command[2], {"SLURM_NNODES": "2", "SLURM_NTASKS": "16", "SLURM_CPUS_PER_TASK": "96"})
+    step = run_shown(command[2], {"SLURM_NNODES": "2", "SLURM_NTASKS": "16", "SLURM_CPUS_PER_TASK": "12",
+                                  "SLURM_JOB_CPUS_PER_NODE": "96(x2)"})
     assert step[:6] == ["srun", "--nodes=2", "--ntasks=2", "--ntasks-per-node=1", "--cpus-per-task=96", "--kill-on-bad-exit=1"]
+    # the one task a node gets all the CPUs the job holds there (the least over its nodes), not the job's
+    # cpus-per-task, 1/8 of them under ntasks-per-node 8; without the variable, srun's default
+    for held, given in (("96,48", "48"), ("32,64(x3)", "32"), ("2", "2")):
+        assert run_shown(command[2], {"SLURM_NNODES": "2", "SLURM_JOB_CPUS_PER_NODE": held})[4] == f"--cpus-per-task={given}"
     assert "--cpus-per-task" not in " ".join(run_shown(command[2], {"SLURM_NNODES": "2"}))
     assert step[-3:-1] == ["bash", "-c"]
     script = step[-1]

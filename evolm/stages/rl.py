@@ -415,7 +415,9 @@ def _train_ppo(o: RLOptions, ancestor, tokenizer, kept, settings: dict, epochs: 
 
     from evolm.training.memory import checkpoint_activations
     from evolm.training.ppo_loop import PPOSettings, train as train_ppo, value_model
-    from evolm.training.rundir import METRICS, latest_state, open_run_dir_once
+    from evolm.training.causal_lm import state_name
+    from evolm.training.processes import check_zero_state_fits
+    from evolm.training.rundir import METRICS, STATE, latest_state, open_run_dir_once
 
     cuda = torch.cuda.is_available()
     # one optimizer step per PPO step: accum micro batches per process, each seen ppo_epochs times
@@ -426,6 +428,8 @@ def _train_ppo(o: RLOptions, ancestor, tokenizer, kept, settings: dict, epochs: 
     shard_as_launched(accelerator.state)  # an FSDP config on CPUs: FSDP2 on gloo, as on GPUs
     # the engine before any output: a model vLLM refuses exits 2 with nothing written
     engine = vllm_for_rollouts(o, ancestor.path, lambda: _rollout_engine(ancestor.path, o, context, accelerator, cuda))
+    if resume and latest_state(run_dir):  # before the run folder is touched
+        check_zero_state_fits(run_dir / STATE / state_name(latest_state(run_dir)), accelerator.num_processes)
     open_run_dir_once(run_dir, record, resume=resume, processes=accelerator)
     policy = AutoModelForCausalLM.from_pretrained(ancestor.path, dtype=torch.float32, attn_implementation="sdpa")
     critic = value_model(ancestor.path)

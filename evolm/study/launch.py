@@ -95,11 +95,14 @@ def command(launch: Launch, evolm_args: list[str], *, on_slurm: bool, port: int 
               + head + " " + ranks + " " + shlex.join(["-m", "evolm", *evolm_args]))
     # srun itself runs in a shell of the job's (its first node), for two of the job's own values: its task
     # count, one a node, given outright (an sbatch `ntasks-per-node: 8` exports SLURM_NTASKS=16, which srun
-    # would take for -n 16: eight launchers a node, all of one rank), and its CPUs a task, which srun no
-    # longer takes from sbatch (Slurm 22.05): without them, a node's launcher and its ranks share one CPU.
-    step = ('exec srun --nodes="$SLURM_NNODES" --ntasks="$SLURM_NNODES" --ntasks-per-node=1 '
-            '${SLURM_CPUS_PER_TASK:+--cpus-per-task="$SLURM_CPUS_PER_TASK"} --kill-on-bad-exit=1 bash -c '
-            + shlex.quote(script))
+    # would take for -n 16: eight launchers a node, all of one rank), and the CPUs of that one task: all the
+    # job holds on a node (the least over its nodes, SLURM_JOB_CPUS_PER_NODE: "32(x2)" or "32,16"), which
+    # its ranks share. srun no longer takes a task's CPUs from sbatch (Slurm 22.05), and the job's
+    # cpus-per-task alone would be 1/N of them under `ntasks-per-node: N`.
+    cpus = ('CPUS=; for c in ${SLURM_JOB_CPUS_PER_NODE//,/ }; do c=${c%%(*}; '
+            '{ [ -z "$CPUS" ] || [ "$c" -lt "$CPUS" ]; } && CPUS=$c; done; ')
+    step = (cpus + 'exec srun --nodes="$SLURM_NNODES" --ntasks="$SLURM_NNODES" --ntasks-per-node=1 '
+            '${CPUS:+--cpus-per-task="$CPUS"} --kill-on-bad-exit=1 bash -c ' + shlex.quote(script))
     return ["bash", "-c", step]
 
 

@@ -68,6 +68,21 @@ def live_jobs() -> dict[str, str]:
 NODE_AND_GPU_COUNTS = {"nodes", "ntasks-per-node", "gpus", "gpus-per-node"}
 
 
+def gpus_per_node(options: dict) -> int | None:
+    """The GPUs a job's sbatch options ask for on each node (`gpus-per-node: 8` or `a100:8`, `gpus: 16`
+    over `nodes: 2`); None where they name none, or leave the count to Slurm (a node range)."""
+    def count(text: str) -> int | None:
+        last = str(text).split(":")[-1]
+        return int(last) if last.isdigit() else None
+
+    if options.get("gpus-per-node") is not None:
+        return count(options["gpus-per-node"])
+    if options.get("gpus") is not None:
+        total, nodes = count(options["gpus"]), str(options.get("nodes", 1))
+        return total // int(nodes) if total is not None and nodes.isdigit() and total % int(nodes) == 0 else None
+    return None
+
+
 # A job that reaches its time limit ends TIMEOUT: not requeued, and its dependents cancelled with it. Slurm
 # signals a training node's job script this long before (sbatch --signal=B:USR1@...), which then requeues
 # the job itself: the same job id, so its dependents keep waiting, and the node resumes from its last
@@ -113,17 +128,20 @@ class SlurmExecutor:
             return {}
 
     # --- jobs -----------------------------------------------------------------------------
-    def _resources(self, kind: str, group: dict | None = None) -> list[str]:
-        """sbatch flags: the study's default, then the job kind's, then a node group's own. The data
-        and report jobs, one process on a CPU each, take no node or GPU counts from the default (a
+    def _options(self, kind: str, group: dict | None = None) -> dict:
+        """A job's sbatch options: the study's default, then the job kind's, then a node group's own. The
+        data and report jobs, one process on a CPU each, take no node or GPU counts from the default (a
         `default: {nodes: 4, gpus-per-node: 8}` would hold four GPU nodes for a tokenizer); their own
         sections may ask."""
         default = self.plan.study.slurm.get("default", {})
         if kind in ("data", "report"):
             default = {k: v for k, v in default.items() if k not in NODE_AND_GPU_COUNTS}
-        options = {**default, **self.plan.study.slurm.get(kind, {}), **(group or {})}
+        return {**default, **self.plan.study.slurm.get(kind, {}), **(group or {})}
+
+    def _resources(self, kind: str, group: dict | None = None) -> list[str]:
+        """sbatch flags (`_options`)."""
         flags = []
-        for key, value in options.items():
+        for key, value in self._options(kind, group).items():
             if value is True:
                 flags.append(f"--{key}")
             elif value is not False:
@@ -155,12 +173,34 @@ class SlurmExecutor:
                                      "command": shlex.join(args)}) + "\n")
         return job
 
+    def check_gpus(self) -> None:
+        """Each training job's processes a node against the GPUs it asks for a node: more processes than
+        GPUs is refused before any job (ranks past the last GPU fail at their first CUDA call, after the
+        job has waited in the queue); fewer leaves GPUs idle, which is said once."""
+        from evolm.study import launch
+
+        idle = set()
+        for node in self.plan.nodes:
+            group = self.plan.study.group(node.group)
+            gpus = gpus_per_node(self._options(node.stage, group.slurm))
+            processes = launch.for_node(self.plan.study, node, on_slurm=True).processes
+            if gpus is None or gpus == processes:
+                continue
+            if processes > gpus:
+                raise BadInput(f"Node group {node.group} starts {processes} processes a node on {gpus} GPU(s) a node "
+                               f"(its slurm options); set its launch processes to {gpus}, one a GPU.")
+            idle.add((node.group, processes, gpus))
+        for name, processes, gpus in sorted(idle):
+            log(f"study: node group {name} starts {processes} process(es) a node on {gpus} GPUs a node; "
+                f"{gpus - processes} stay idle (launch processes: {gpus} uses them all).")
+
     def _node_command(self, what: str) -> list[str]:
         return [sys.executable, "-m", "evolm", "study", "node", str(self.file), what, "--out", str(self.root),
                 *(["--reevaluate"] if self.reevaluate and what != "data" else [])]
 
     def submit(self) -> Submitted:
         self.plan.check_data()  # as the local runner: refused before any job, not when the first one fails
+        self.check_gpus()
         live_jobs()  # Slurm unreachable: refused before the folder is made
         with exclusive_lock(self.state_dir / LOCK, busy_message(self.plan.root)):  # one submitter: no job twice
             return self._submit()

@@ -29,7 +29,7 @@ def start_run_dir(run_dir: Path, record: dict, *, resume: bool) -> None:
     import torch
     from accelerate import PartialState
 
-    from evolm.training.processes import PROCESS_GROUP_TIMEOUT
+    from evolm.training.processes import PROCESS_GROUP_TIMEOUT, check_zero_state_fits
 
     def tidy() -> None:
         drop_incomplete_checkpoints(run_dir)
@@ -40,6 +40,10 @@ def start_run_dir(run_dir: Path, record: dict, *, resume: bool) -> None:
 
     # cpu=True as in device_settings(): without it accelerate would not see the other CPU processes.
     state = PartialState(cpu=not torch.cuda.is_available(), timeout=PROCESS_GROUP_TIMEOUT)
+    if resume:  # the checkpoint TRL will resume from (the last whole one), before anything is changed
+        whole = [p for p in Path(run_dir).glob("checkpoint-*") if (p / "trainer_state.json").is_file()]
+        if whole:
+            check_zero_state_fits(max(whole, key=lambda p: int(p.name.split("-")[-1])), state.num_processes)
     open_run_dir_once(run_dir, record, resume=resume, processes=state, tidy=tidy)
 
 
