@@ -102,6 +102,10 @@ def test_interrupted_sft_resumes(base, synth_tiny, tmp_path, cli):
     before = json.loads((checkpoint / "evolm_elapsed.json").read_text())["elapsed_s"]
     refused = cli(*args[:-2], "--lr", "1e-4", "--out", tmp_path / "s", "--resume")
     assert refused.code == 2 and "different settings (lr)" in refused.err
+    # another micro batch is what another number of processes gives (the record holds no process count): said so
+    refused = cli(*args, "--micro-batch", "2", "--resume")
+    assert refused.code == 2 and ("different settings (micro_batch) (the micro batch follows from the global batch and "
+                                  "the number of processes: resume on as many processes as the run had, or pass --micro-batch 8)") in refused.err
     resumed = cli(*args, "--resume")
     assert resumed.code == 0, resumed.err
     ckpt = load_checkpoint(tmp_path / "s")

@@ -107,7 +107,11 @@ def open_run_dir(run_dir: Path, record: dict, *, resume: bool, main: bool = True
         changed = _changed({k: v for k, v in previous.items() if k not in MAY_CHANGE},
                            {k: v for k, v in record.items() if k not in MAY_CHANGE})
         if changed:
-            raise BadInput(f"Cannot resume {run_dir}: the run was started with different settings ({', '.join(changed)}); "
+            micro = (previous.get("config") or {}).get("micro_batch") if "micro_batch" in changed else None
+            # the micro batch a stage chose itself follows from the number of processes, which is not recorded
+            hint = (f" (the micro batch follows from the global batch and the number of processes: resume on as "
+                    f"many processes as the run had, or pass --micro-batch {micro})") if micro else ""
+            raise BadInput(f"Cannot resume {run_dir}: the run was started with different settings ({', '.join(changed)}){hint}; "
                            "use the original settings, or --overwrite to start over.")
         moved = [k for k, default in MAY_CHANGE.items() if previous.get(k, default) != record.get(k, default)]
         if moved and main:
