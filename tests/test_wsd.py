@@ -151,8 +151,10 @@ def test_a_budget_branch_equals_a_stand_alone_wsd_run_of_that_budget(shards, tmp
     # saved before its own decay starts, and equals its stand-alone run too: 24K (46 steps, decay 12 from step
     # 34) from 20K's state at step 29; and, larger than the stable run's, 48K (93 steps, decay 23 from step 70)
     # from the state where the stable run's own decay began (step 58), which it saves for this beside --branch-at's.
+    # Such a branch saves the state where its own decay starts into the stable run's states, so 52K (101 steps,
+    # decay 25 from step 76), added after 48K, continues from 48K's state at step 70, not the stable run's at 58.
     assert index["budgets"]["40K"]["step"] == 58 and (tmp_path / "stable.branches" / "40K" / "trainer.json").is_file()
-    for budget, steps, decay, shared, state in [("24K", 46, 12, 29, "20K"), ("48K", 93, 23, 58, "40K")]:
+    for budget, steps, decay, shared, state in [("24K", 46, 12, 29, "20K"), ("48K", 93, 23, 58, "40K"), ("52K", 101, 25, 70, "48K")]:
         later = cli("pretrain", *SMALL, "--tokens", budget, *data, *WSD, "--branch-from", tmp_path / "stable",
                     "--out", tmp_path / f"later{budget}")
         assert later.code == 0, later.err
@@ -165,6 +167,18 @@ def test_a_budget_branch_equals_a_stand_alone_wsd_run_of_that_budget(shards, tmp
         manifest = load_checkpoint(tmp_path / f"later{budget}").manifest
         assert manifest.schedule.settings["branch_of"]["shared_steps"] == shared and manifest.schedule.settings["decay_steps"] == decay
         assert manifest.compute.trained_tokens == (steps - shared) * 512
+        assert "and saves its state there for budgets added later" in later.err
+        entry = json.loads((tmp_path / "stable.branches" / "branches.json").read_text())["budgets"][budget]
+        assert entry == {"step": steps - decay, "tokens": (steps - decay) * 512, "state": budget,
+                         "by": str((tmp_path / f"later{budget}").resolve())}
+        assert (tmp_path / "stable.branches" / budget / "trainer.json").is_file()
+    # a branch rerun or resumed starts where it did (find_branch leaves out the state it saved itself)
+    from evolm.stages.branches import _latest_saved
+
+    folder = tmp_path / "stable.branches"
+    index = json.loads((folder / "branches.json").read_text())
+    assert _latest_saved(folder, index, 70, skip=tmp_path / "later48K")["step"] == 58
+    assert _latest_saved(folder, index, 70, skip=tmp_path / "another48K")["step"] == 70
 
 
 def test_branch_refusals(shards, tmp_path, cli):
@@ -270,9 +284,9 @@ def test_a_branch_started_as_its_stable_run_publishes_finds_the_states_or_says_s
     in_progress()
     real_find = branches.find_branch
 
-    def publishing_after_find(out, budget, config, overrides):
-        found = real_find(out, budget, config, overrides)
-        branches.publish(out)  # ... or between the lookup and the training loop's reading the state
+    def publishing_after_find(stable_run, budget, config, overrides, out=None):
+        found = real_find(stable_run, budget, config, overrides, out)
+        branches.publish(stable_run)  # ... or between the lookup and the training loop's reading the state
         return found
 
     monkeypatch.setattr(branches, "find_branch", publishing_after_find)

@@ -15,6 +15,10 @@ The stable run also saves the state where its own decay starts, so that a budget
 own continues the whole stable phase from there (the learning rate is the same constant, the data
 the same stream read further) and trains only the steps beyond it: a sweep grows upwards without
 training its stable phase again, its new budgets sharing the stable run's warmup, as every branch does.
+A branch that trains part of the stable phase itself (a budget added later) saves the state where its
+own decay starts into the finished stable run's `OUT.branches/` too (`contribute`), so that a budget
+added after it starts there: two budgets added above a sweep, one after the other, train the stable
+stretch between them once. Each such state costs what a `--branch-at` state costs on disk.
 
 While the stable run trains (OUT.partial exists) its states are in `OUT.branches.partial/`, where
 `--branch-from` finds them, so a branch can start before the stable run ends; the run moves them to
@@ -25,7 +29,9 @@ states beside the checkpoint they belong to, as it leaves the checkpoint.
 from __future__ import annotations
 
 import json
+import os
 import shutil
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
@@ -118,41 +124,88 @@ def write_index(out: Path, config, overrides, points: dict[int, Path], record: d
     write_json(path, index)
 
 
-def find_branch(stable: Path, budget: int, config, overrides) -> tuple[dict, object, int, Path | None]:
+def find_branch(stable: Path, budget: int, config, overrides, out: Path | None = None) -> tuple[dict, object, int, Path | None]:
     """(the stable run's index, the branch's settings (`branch_config`), the step it starts at, the
     stable-phase state it starts from), or one sentence why not. That state is the latest the stable
     run saved at or before the step where this budget's decay starts: its own `--branch-at` state, or,
     for a budget added after the stable run (it has no state of its own), an earlier budget's, from
     which the branch trains the rest of the stable phase itself. The learning rate is constant there
     and the data one seeded stream, so the result is the same; with none saved early enough it
-    trains from step 0 (state None) with the stable run's warmup and decay."""
+    trains from step 0 (state None) with the stable run's warmup and decay. A state the branch `out`
+    itself contributed (`contribute`) is not one it starts from: rerun or resumed, it starts where it did."""
     folder = current_dir(stable)
     try:
         index = json.loads((folder / INDEX).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         if _published_since(stable, folder):
-            return find_branch(stable, budget, config, overrides)
+            return find_branch(stable, budget, config, overrides, out)
         raise BadInput(f"--branch-from {stable}: no {folder}/{INDEX} (run it with --schedule wsd --branch-at ...).") from None
     config = branch_config(config, index, overrides)
     decay_start = config.total_steps - config.decay_steps
     own = index["budgets"].get(format_count_exact(budget))
     if own is not None and not (folder / own["state"] / "trainer.json").is_file() and folder == staging_dir(stable):
         if _published_since(stable, folder):
-            return find_branch(stable, budget, config, overrides)
+            return find_branch(stable, budget, config, overrides, out)
         # the stable run in progress has not saved it (or, resumed past that step, never will: once it
         # has finished, the branch starts from an earlier state)
         raise BadInput(f"--branch-from {stable} has not saved its state at step {own['step']} (the start of "
                        f"{format_count(budget)}'s decay); try again once it has, or once the stable run has finished.")
-    entry = _latest_saved(folder, index, decay_start)
+    entry = _latest_saved(folder, index, decay_start, skip=out)
     if entry is None and _published_since(stable, folder):
-        return find_branch(stable, budget, config, overrides)
+        return find_branch(stable, budget, config, overrides, out)
     return index, config, entry["step"] if entry else 0, folder / entry["state"] if entry else None
 
 
-def _latest_saved(folder: Path, index: dict, decay_start: int) -> dict | None:
-    """The index entry of the latest state saved in `folder` at or before `decay_start` (None: none)."""
-    saved = [e for e in index["budgets"].values() if e["step"] <= decay_start and (folder / e["state"] / "trainer.json").is_file()]
+def _latest_saved(folder: Path, index: dict, decay_start: int, skip: Path | None = None) -> dict | None:
+    """The index entry of the latest state saved in `folder` at or before `decay_start` (None: none),
+    leaving out a state the branch `skip` contributed."""
+    mine = str(Path(skip).resolve()) if skip is not None else None
+    saved = [e for e in index["budgets"].values() if e["step"] <= decay_start and (mine is None or e.get("by") != mine)
+             and (folder / e["state"] / "trainer.json").is_file()]
     return max(saved, key=lambda e: e["step"], default=None)
+
+
+def contribution(stable: Path, budget: int, step: int) -> dict[int, Path]:
+    """Where a branch of the finished stable run `stable` saves the state of `step`, where its own decay
+    starts (the stable phase's state there: the learning rate is the same constant, the data the same
+    stream), for budgets added after it (`find_branch`): {step: folder}, which every process of the run
+    saves once `register` has entered it in the stable run's index. Nothing while the stable run trains
+    (its states move when it finishes) or where the index has another budget's state at that step."""
+    folder = branches_dir(stable)
+    name = format_count_exact(budget)
+    try:
+        index = json.loads((folder / INDEX).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if current_dir(stable) != folder or any(e["step"] == step and n != name for n, e in index["budgets"].items()):
+        return {}
+    if not os.access(folder, os.W_OK):  # another user's stable run, say: the branch trains as it would have
+        return {}
+    return {step: folder / name}
+
+
+def register(points: dict[int, Path], tokens_per_step: int, out: Path) -> None:
+    """Enter a `contribution` of the branch `out` in its stable run's index (the main process, before it
+    trains): an entry counts once its state's trainer.json exists."""
+    for step, state in points.items():
+        with _index_lock(state.parent):
+            index = json.loads((state.parent / INDEX).read_text(encoding="utf-8"))
+            index["budgets"][state.name] = {"step": step, "tokens": step * tokens_per_step, "state": state.name,
+                                            "by": str(Path(out).resolve())}
+            write_json(state.parent / INDEX, index)
+
+
+@contextmanager
+def _index_lock(folder: Path):
+    """Branches that register their states at once (a study's --jobs 2, Slurm jobs) take turns at the index."""
+    import fcntl
+
+    with open(folder / ".index.lock", "a", encoding="utf-8") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        except OSError:  # a file system without locks: registrations at the same instant may lose one
+            pass
+        yield
 
 
 def tokens_to_train(stable: Path, budget: int) -> int | None:

@@ -51,7 +51,7 @@ def run(*, model: str, tokens: int | PerParam, data: Path, out: Path, tokenizer:
     if branch_from is not None:  # a budget branch of a WSD run: only the decay is trained here
         if branch_at:
             raise BadInput("A branch trains one budget's decay; --branch-at belongs to the stable run.")
-        index, config, shared, start_from = branches.find_branch(Path(branch_from), budget, config, overrides)
+        index, config, shared, start_from = branches.find_branch(Path(branch_from), budget, config, overrides, out)
         if index["data_fingerprint"] != shards.fingerprint or index["preset"] != preset.name:
             raise BadInput(f"A branch trains the stable run's model on its data: {branch_from} is {index['preset']} on "
                            f"{index['data']}.")
@@ -63,11 +63,15 @@ def run(*, model: str, tokens: int | PerParam, data: Path, out: Path, tokenizer:
         if shared < decay_start and is_main_process():  # a budget added after the stable run, or above it
             log(f"{branch_from} saved no state at step {decay_start}, where this budget's decay starts: the branch "
                 + (f"continues its stable phase from step {shared} ({start_from.name}'s state)" if start_from else
-                   "trains from step 0 with its warmup and decay"))
+                   "trains from step 0 with its warmup and decay")
+                + (", and saves its state there for budgets added later" if branches.contribution(Path(branch_from), budget, decay_start) else ""))
         notes["decay"] = decay_setting(index["decay"])  # the stable run's, which the branch must keep
         notes["branch_of"] = {"stable_run": index["stable_run"], "shared_steps": shared,
                               "shared_tokens": shared * config.tokens_per_step}
     points = branches.branch_points(config, overrides, tuple(branch_at), out, own=budget)
+    if branch_from is not None and shared < decay_start:
+        # the stable stretch this branch trains is one a budget added after it need not train again
+        points = branches.contribution(Path(branch_from), budget, decay_start)
     check_exports(out, config, resume=resume, overwrite=overwrite)
     plan = MixturePlan([MixtureSource("pretrain", Path(data), budget)], config.seq_len, config.seed)
     warn_repeats(plan)
@@ -86,7 +90,9 @@ def run(*, model: str, tokens: int | PerParam, data: Path, out: Path, tokenizer:
     if is_main_process():
         if not resume:  # states an interrupted earlier run staged must not seed this run's branches
             branches.clear_staged(out)
-        if points:
+        if points and branch_from is not None:  # a branch's own state goes into its stable run's index
+            branches.register(points, config.tokens_per_step, out)
+        elif points:
             branches.write_index(out, config, overrides, points, {"preset": preset.name, "data": str(Path(data).resolve()),
                                                                   "data_fingerprint": shards.fingerprint}, resume=resume)
     return run_and_save(spec, net, out, resume=resume, overwrite=overwrite)
