@@ -183,6 +183,12 @@ def test_a_zero_state_resumes_only_on_as_many_processes_as_saved_it(tmp_path):
     with pytest.raises(BadInput, match=r"saved by 2 processes under DeepSpeed ZeRO, .* this launch has 1\. Resume it on 2 processes"):
         check_zero_state_fits(state, 1)
     check_zero_state_fits(state, 2)
+    bf16 = tmp_path / "bf16"  # DeepSpeed's BF16 optimizer (ZeRO stage 0) names its files so
+    bf16.mkdir()
+    for rank in range(4):
+        (bf16 / f"bf16_zero_pp_rank_{rank}_mp_rank_00_optim_states.pt").write_bytes(b"")
+    with pytest.raises(BadInput, match="saved by 4 processes"):
+        check_zero_state_fits(bf16, 2)
     (tmp_path / "ddp").mkdir()
     (tmp_path / "ddp" / "random_states_0.pkl").write_bytes(b"")
     check_zero_state_fits(tmp_path / "ddp", 3)

@@ -16,9 +16,9 @@ own continues the whole stable phase from there (the learning rate is the same c
 the same stream read further) and trains only the steps beyond it: a sweep grows upwards without
 training its stable phase again, its new budgets sharing the stable run's warmup, as every branch does.
 A branch that trains part of the stable phase itself (a budget added later) saves the state where its
-own decay starts into the finished stable run's `OUT.branches/` too (`contribute`), so that a budget
-added after it starts there: two budgets added above a sweep, one after the other, train the stable
-stretch between them once. Each such state costs what a `--branch-at` state costs on disk.
+own decay starts and, once it has finished, hands it to the stable run's `OUT.branches/` (`contribute`),
+so that a budget added after it starts there: two budgets added above a sweep, one after the other,
+train the stable stretch between them once. Each such state costs what a `--branch-at` state costs on disk.
 
 While the stable run trains (OUT.partial exists) its states are in `OUT.branches.partial/`, where
 `--branch-from` finds them, so a branch can start before the stable run ends; the run moves them to
@@ -29,8 +29,8 @@ states beside the checkpoint they belong to, as it leaves the checkpoint.
 from __future__ import annotations
 
 import json
-import os
 import shutil
+import uuid
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
@@ -109,15 +109,17 @@ def publish(out: Path) -> None:
 def write_index(out: Path, config, overrides, points: dict[int, Path], record: dict, *, resume: bool) -> None:
     from evolm.stages.lm_run import DEFAULT_DECAY
 
+    # run_id: this run of OUT, so that a branch hands its state only to the run it branched from (`contribute`)
     index = {"stable_run": str(Path(out).resolve()), "config": config.comparable(), "decay": overrides.decay or DEFAULT_DECAY,
              "budgets": {path.name: {"step": step, "tokens": step * config.tokens_per_step, "state": path.name}
-                         for step, path in points.items()}, **record}
+                         for step, path in points.items()}, "run_id": uuid.uuid4().hex, **record}
     path = staging_dir(out) / INDEX
     if resume and path.is_file():
         # A resume may add a --branch-at it has not passed, so it writes its budgets; but one that train()
         # will refuse for changed settings (its record is compared there) must not leave them in the index
         # first: it keeps the index of another run's settings, data or decay.
         written = json.loads(path.read_text(encoding="utf-8"))
+        index["run_id"] = written.get("run_id", index["run_id"])
         if {k: v for k, v in written.items() if k != "budgets"} != {k: v for k, v in index.items() if k != "budgets"}:
             return
     staging_dir(out).mkdir(parents=True, exist_ok=True)
@@ -132,7 +134,7 @@ def find_branch(stable: Path, budget: int, config, overrides, out: Path | None =
     which the branch trains the rest of the stable phase itself. The learning rate is constant there
     and the data one seeded stream, so the result is the same; with none saved early enough it
     trains from step 0 (state None) with the stable run's warmup and decay. A state the branch `out`
-    itself contributed (`contribute`) is not one it starts from: rerun or resumed, it starts where it did."""
+    itself handed over (`contribute`) is not one it starts from: rerun or resumed, it starts where it did."""
     folder = current_dir(stable)
     try:
         index = json.loads((folder / INDEX).read_text(encoding="utf-8"))
@@ -165,45 +167,49 @@ def _latest_saved(folder: Path, index: dict, decay_start: int, skip: Path | None
     return max(saved, key=lambda e: e["step"], default=None)
 
 
-def contribution(stable: Path, budget: int, step: int) -> dict[int, Path]:
-    """Where a branch of the finished stable run `stable` saves the state of `step`, where its own decay
-    starts (the stable phase's state there: the learning rate is the same constant, the data the same
-    stream), for budgets added after it (`find_branch`): {step: folder}, which every process of the run
-    saves once `register` has entered it in the stable run's index. Nothing while the stable run trains
-    (its states move when it finishes) or where the index has another budget's state at that step."""
-    folder = branches_dir(stable)
-    name = format_count_exact(budget)
+def contribute(stable: Path, out: Path, stable_run_id: str | None) -> None:
+    """Once the branch `out` of `stable` has written its checkpoint (the main process): the state it staged
+    where its own decay starts (`OUT.branches.partial/<its budget>/`, the stable phase's state there: the
+    learning rate is the same constant, the data the same stream) moves into the stable run's
+    `OUT.branches/` and index, where a budget added later starts from it (`find_branch`). Handed over
+    only at the end, under the index's lock, and only where the stable run is still the run it branched
+    from (`run_id`: not one rerun with --overwrite since) and holds no state at that step or of that
+    name (another branch of the same budget, or this one's earlier run, gave it already); otherwise it
+    is dropped. Its staging folder goes either way."""
+    staged = staging_dir(out)
     try:
-        index = json.loads((folder / INDEX).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    if current_dir(stable) != folder or any(e["step"] == step and n != name for n, e in index["budgets"].items()):
-        return {}
-    if not os.access(folder, os.W_OK):  # another user's stable run, say: the branch trains as it would have
-        return {}
-    return {step: folder / name}
+        folder = branches_dir(stable)
+        for state in [p for p in staged.iterdir() if (p / "trainer.json").is_file()] if staged.is_dir() else []:
+            step = json.loads((state / "trainer.json").read_text(encoding="utf-8"))["step"]
+            with _index_lock(folder):
+                try:
+                    index = json.loads((folder / INDEX).read_text(encoding="utf-8"))
+                except (OSError, ValueError):
+                    return
+                held = any(e["step"] == step and (folder / e["state"] / "trainer.json").is_file() for e in index["budgets"].values())
+                if index.get("run_id") != stable_run_id or held or (folder / state.name).exists() or partial_dir(stable).exists():
+                    continue
+                state.rename(folder / state.name)
+                index["budgets"][state.name] = {"step": step, "tokens": step * index["config"]["seq_len"] * index["config"]["global_batch"],
+                                                "state": state.name, "by": str(Path(out).resolve())}
+                write_json(folder / INDEX, index)
+    except OSError as exc:  # a stable run in a folder this user cannot write: the branch itself is done
+        from evolm.console import log
 
-
-def register(points: dict[int, Path], tokens_per_step: int, out: Path) -> None:
-    """Enter a `contribution` of the branch `out` in its stable run's index (the main process, before it
-    trains): an entry counts once its state's trainer.json exists."""
-    for step, state in points.items():
-        with _index_lock(state.parent):
-            index = json.loads((state.parent / INDEX).read_text(encoding="utf-8"))
-            index["budgets"][state.name] = {"step": step, "tokens": step * tokens_per_step, "state": state.name,
-                                            "by": str(Path(out).resolve())}
-            write_json(state.parent / INDEX, index)
+        log(f"note: the state where this branch's decay starts was not handed to {stable} ({exc.strerror or exc})")
+    finally:
+        shutil.rmtree(staged, ignore_errors=True)
 
 
 @contextmanager
 def _index_lock(folder: Path):
-    """Branches that register their states at once (a study's --jobs 2, Slurm jobs) take turns at the index."""
+    """Branches that hand over their states at once (a study's --jobs 2, Slurm jobs) take turns at the index."""
     import fcntl
 
     with open(folder / ".index.lock", "a", encoding="utf-8") as handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX)
-        except OSError:  # a file system without locks: registrations at the same instant may lose one
+        except OSError:  # a file system without locks: two hand-overs at the same instant may lose one entry
             pass
         yield
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 from evolm.checkpoint import Checkpoint
@@ -18,7 +19,7 @@ from evolm.console import log
 from evolm.training.processes import is_main_process, world_size
 from evolm.training.rundir import check_outputs
 from evolm.training.tracking import check_report_to
-from evolm.units import PerParam, resolve_count
+from evolm.units import PerParam, format_count_exact, resolve_count
 
 
 @releases_outputs_on_failure
@@ -64,14 +65,17 @@ def run(*, model: str, tokens: int | PerParam, data: Path, out: Path, tokenizer:
             log(f"{branch_from} saved no state at step {decay_start}, where this budget's decay starts: the branch "
                 + (f"continues its stable phase from step {shared} ({start_from.name}'s state)" if start_from else
                    "trains from step 0 with its warmup and decay")
-                + (", and saves its state there for budgets added later" if branches.contribution(Path(branch_from), budget, decay_start) else ""))
+                + ", and saves its state there for budgets added later")
         notes["decay"] = decay_setting(index["decay"])  # the stable run's, which the branch must keep
         notes["branch_of"] = {"stable_run": index["stable_run"], "shared_steps": shared,
                               "shared_tokens": shared * config.tokens_per_step}
     points = branches.branch_points(config, overrides, tuple(branch_at), out, own=budget)
+    on_saved = branches.publish
     if branch_from is not None and shared < decay_start:
-        # the stable stretch this branch trains is one a budget added after it need not train again
-        points = branches.contribution(Path(branch_from), budget, decay_start)
+        # the stable stretch this branch trains is one a budget added after it need not train again: its state
+        # where the decay starts, staged here, goes to the stable run's once this branch has finished
+        points = {decay_start: branches.staging_dir(out) / format_count_exact(budget)}
+        on_saved = partial(branches.contribute, Path(branch_from), stable_run_id=index.get("run_id"))
     check_exports(out, config, resume=resume, overwrite=overwrite)
     plan = MixturePlan([MixtureSource("pretrain", Path(data), budget)], config.seq_len, config.seed)
     warn_repeats(plan)
@@ -84,15 +88,13 @@ def run(*, model: str, tokens: int | PerParam, data: Path, out: Path, tokenizer:
         val_sets={"pretrain": shards.split("val")},
         data_records=[data_record("pretrain", shards, budget, plan, 0)],
         extra={"budget_spec": str(tokens)}, report_to=report_to,
-        branch_points=points, start_from=start_from, schedule_notes=notes, on_saved=branches.publish,
+        branch_points=points, start_from=start_from, schedule_notes=notes, on_saved=on_saved,
     )
 
     if is_main_process():
         if not resume:  # states an interrupted earlier run staged must not seed this run's branches
             branches.clear_staged(out)
-        if points and branch_from is not None:  # a branch's own state goes into its stable run's index
-            branches.register(points, config.tokens_per_step, out)
-        elif points:
+        if points and branch_from is None:  # a stable run's (a branch's own state goes to its stable run's index)
             branches.write_index(out, config, overrides, points, {"preset": preset.name, "data": str(Path(data).resolve()),
                                                                   "data_fingerprint": shards.fingerprint}, resume=resume)
     return run_and_save(spec, net, out, resume=resume, overwrite=overwrite)

@@ -98,7 +98,8 @@ def command(launch: Launch, evolm_args: list[str], *, on_slurm: bool, port: int 
     # would take for -n 16: eight launchers a node, all of one rank), and the CPUs of that one task: all the
     # job holds on a node (the least over its nodes, SLURM_JOB_CPUS_PER_NODE: "32(x2)" or "32,16"), which
     # its ranks share. srun no longer takes a task's CPUs from sbatch (Slurm 22.05), and the job's
-    # cpus-per-task alone would be 1/N of them under `ntasks-per-node: N`.
+    # cpus-per-task alone would be 1/N of them under `ntasks-per-node: N`. (Not checked on a cluster: a job
+    # asking for `threads-per-core: 1` or `--hint=nomultithread` may count these in cores for srun.)
     cpus = ('CPUS=; for c in ${SLURM_JOB_CPUS_PER_NODE//,/ }; do c=${c%%(*}; '
             '{ [ -z "$CPUS" ] || [ "$c" -lt "$CPUS" ]; } && CPUS=$c; done; ')
     step = (cpus + 'exec srun --nodes="$SLURM_NNODES" --ntasks="$SLURM_NNODES" --ntasks-per-node=1 '

@@ -181,6 +181,8 @@ class SlurmExecutor:
 
         idle = set()
         for node in self.plan.nodes:
+            if node.state(self.plan.root) == DONE:  # submitted no more (trained elsewhere, say)
+                continue
             group = self.plan.study.group(node.group)
             gpus = gpus_per_node(self._options(node.stage, group.slurm))
             processes = launch.for_node(self.plan.study, node, on_slurm=True).processes

@@ -233,6 +233,11 @@ def train(
         with _branch_state(start_from):
             branch_step = json.loads((Path(start_from) / "trainer.json").read_text())["step"]
             check_state_layout(Path(start_from), accelerator)
+    if world > 1:  # each process looked up its branch's state itself: a state another branch handed over meanwhile
+        first = branch_step or 0
+        if smallest_on_any_process(first) != -smallest_on_any_process(-first):
+            raise BadInput("The processes of this branch found different saved states to start from (another branch "
+                           "handed its state to the stable run while they looked); run it again.")
     if resume and latest_state(run_dir):
         check_state_layout(state_root / state_name(latest_state(run_dir)), accelerator)
     open_run_dir_once(run_dir, record, resume=resume, processes=accelerator)

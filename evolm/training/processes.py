@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import glob
 import os
+import re
 from datetime import timedelta
 from pathlib import Path
 from typing import Callable, TypeVar
@@ -250,13 +251,18 @@ def _gloo_threads_alive() -> bool:
     return False
 
 
+# DeepSpeed's optimizer state, one file a data-parallel rank (bf16_: its BF16 optimizer's, ZeRO stage 0)
+ZERO_OPTIMIZER_FILE = re.compile(r"(?:bf16_)?zero_pp_rank_(\d+)_mp_rank_\d+_optim_states\.pt")
+
+
 def check_zero_state_fits(state: Path, processes: int) -> None:
     """A DeepSpeed ZeRO state holds its optimizer state partitioned over the processes that saved it
     (`zero_pp_rank_R_mp_rank_00_optim_states.pt`, one R a process), and DeepSpeed loads it only on as
     many: refused here, before the run folder is touched, rather than DeepSpeed's exception once the
     model is built (measured: SFT under zero2-1B saved by 2 processes, resumed by 1). A run resumed on
     another node count, a Slurm job requeued onto a `nodes:` range's other size, meets this."""
-    ranks = {path.name.split("_")[3] for path in Path(state).rglob("zero_pp_rank_*_mp_rank_*_optim_states.pt")}
+    ranks = {match[1] for path in Path(state).rglob("*zero_pp_rank_*_optim_states.pt")
+             if (match := ZERO_OPTIMIZER_FILE.fullmatch(path.name))}
     if ranks and len(ranks) != processes:
         raise BadInput(f"The state {state} was saved by {len(ranks)} processes under DeepSpeed ZeRO, whose partitioned "
                        f"optimizer state loads only on as many; this launch has {processes}. Resume it on {len(ranks)} "

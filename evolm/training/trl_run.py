@@ -41,7 +41,8 @@ def start_run_dir(run_dir: Path, record: dict, *, resume: bool) -> None:
     # cpu=True as in device_settings(): without it accelerate would not see the other CPU processes.
     state = PartialState(cpu=not torch.cuda.is_available(), timeout=PROCESS_GROUP_TIMEOUT)
     if resume:  # the checkpoint TRL will resume from (the last whole one), before anything is changed
-        whole = [p for p in Path(run_dir).glob("checkpoint-*") if (p / "trainer_state.json").is_file()]
+        whole = [p for p in Path(run_dir).glob("checkpoint-*") if p.name.split("-")[-1].isdigit()
+                 and (p / "trainer_state.json").is_file()]
         if whole:
             check_zero_state_fits(max(whole, key=lambda p: int(p.name.split("-")[-1])), state.num_processes)
     open_run_dir_once(run_dir, record, resume=resume, processes=state, tidy=tidy)
