@@ -197,26 +197,32 @@ def test_a_branch_hands_its_state_only_to_the_stable_run_it_branched_from(tmp_pa
 
     def staged(out, name="48K", step=70):
         state = branches.staging_dir(out) / name
+        (branches.staging_dir(out) / ".tmp-48K").mkdir(parents=True)  # a save a kill cut short: never handed over
         state.mkdir(parents=True)
         (state / "trainer.json").write_text(json.dumps({"step": step}))
         (state / "model.safetensors").write_text(str(out))
         return out
 
     for run_id in ("rerun", None):
-        branches.contribute(stable, staged(tmp_path / "b1"), run_id)
+        branches.contribute(stable, staged(tmp_path / "b1"), name="48K", stable_run_id=run_id)
         assert not branches.staging_dir(tmp_path / "b1").exists() and not (folder / "48K").exists()
     (tmp_path / "stable.partial").mkdir()  # a rerun of the stable run in progress
-    branches.contribute(stable, staged(tmp_path / "b1"), "first")
+    branches.contribute(stable, staged(tmp_path / "b1"), name="48K", stable_run_id="first")
     assert not (folder / "48K").exists()
     (tmp_path / "stable.partial").rmdir()
-    branches.contribute(stable, staged(tmp_path / "b1"), "first")
-    assert (folder / "48K" / "model.safetensors").read_text() == str(tmp_path / "b1")
+    branches.contribute(stable, staged(tmp_path / "b1"), name="48K", stable_run_id="first")
+    assert (folder / "48K" / "model.safetensors").read_text() == str(tmp_path / "b1") and not (folder / ".tmp-48K").exists()
     assert json.loads((folder / "branches.json").read_text())["budgets"] == {
         "48K": {"step": 70, "tokens": 70 * 512, "state": "48K", "by": str((tmp_path / "b1").resolve())}}
     # another branch of the same budget (or this one again, --overwrite) keeps what is there
-    branches.contribute(stable, staged(tmp_path / "b2"), "first")
+    branches.contribute(stable, staged(tmp_path / "b2"), name="48K", stable_run_id="first")
     assert (folder / "48K" / "model.safetensors").read_text() == str(tmp_path / "b1")
     assert not branches.staging_dir(tmp_path / "b2").exists()
+    # the stable run a branch started from is remembered across its resume (a rerun since is another run)
+    out = tmp_path / "b3"
+    assert branches.remember_origin(out, {"stable_run": str(stable), "run_id": "first"}, resume=False) == "first"
+    assert branches.remember_origin(out, {"stable_run": str(stable), "run_id": "rerun"}, resume=True) == "first"
+    assert branches.remember_origin(out, {"stable_run": str(stable), "run_id": "rerun"}, resume=False) == "rerun"
 
 
 def test_branch_refusals(shards, tmp_path, cli):

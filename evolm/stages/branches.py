@@ -35,7 +35,7 @@ from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
-from evolm.errors import BadInput
+from evolm.errors import BadInput, first_line
 from evolm.fsutil import write_json
 from evolm.training.rundir import partial_dir
 from evolm.units import format_count, format_count_exact
@@ -119,7 +119,7 @@ def write_index(out: Path, config, overrides, points: dict[int, Path], record: d
         # will refuse for changed settings (its record is compared there) must not leave them in the index
         # first: it keeps the index of another run's settings, data or decay.
         written = json.loads(path.read_text(encoding="utf-8"))
-        index["run_id"] = written.get("run_id", index["run_id"])
+        index["run_id"] = written.get("run_id")  # the run resumed is the same run (None: one indexed before run ids)
         if {k: v for k, v in written.items() if k != "budgets"} != {k: v for k, v in index.items() if k != "budgets"}:
             return
     staging_dir(out).mkdir(parents=True, exist_ok=True)
@@ -167,36 +167,53 @@ def _latest_saved(folder: Path, index: dict, decay_start: int, skip: Path | None
     return max(saved, key=lambda e: e["step"], default=None)
 
 
-def contribute(stable: Path, out: Path, stable_run_id: str | None) -> None:
+ORIGIN = "origin.json"  # in a branch's staging folder: the stable run it started from, for `contribute`
+
+
+def remember_origin(out: Path, index: dict, *, resume: bool) -> str | None:
+    """The run of the stable run (its index's `run_id`) that the branch `out` started from: written into
+    the branch's staging folder when it starts, read back when it resumes (the stable run may have been
+    rerun in between: its state then is not this branch's to hand over)."""
+    path = staging_dir(out) / ORIGIN
+    if resume and path.is_file():
+        return json.loads(path.read_text(encoding="utf-8")).get("run_id")
+    staging_dir(out).mkdir(parents=True, exist_ok=True)
+    write_json(path, {"stable_run": index["stable_run"], "run_id": index.get("run_id")})
+    return index.get("run_id")
+
+
+def contribute(stable: Path, out: Path, *, name: str, stable_run_id: str | None) -> None:
     """Once the branch `out` of `stable` has written its checkpoint (the main process): the state it staged
-    where its own decay starts (`OUT.branches.partial/<its budget>/`, the stable phase's state there: the
-    learning rate is the same constant, the data the same stream) moves into the stable run's
+    where its own decay starts (`OUT.branches.partial/NAME/`, its budget's name; the stable phase's state
+    there: the learning rate is the same constant, the data the same stream) moves into the stable run's
     `OUT.branches/` and index, where a budget added later starts from it (`find_branch`). Handed over
     only at the end, under the index's lock, and only where the stable run is still the run it branched
-    from (`run_id`: not one rerun with --overwrite since) and holds no state at that step or of that
-    name (another branch of the same budget, or this one's earlier run, gave it already); otherwise it
-    is dropped. Its staging folder goes either way."""
-    staged = staging_dir(out)
-    try:
-        folder = branches_dir(stable)
-        for state in [p for p in staged.iterdir() if (p / "trainer.json").is_file()] if staged.is_dir() else []:
-            step = json.loads((state / "trainer.json").read_text(encoding="utf-8"))["step"]
-            with _index_lock(folder):
-                try:
-                    index = json.loads((folder / INDEX).read_text(encoding="utf-8"))
-                except (OSError, ValueError):
-                    return
-                held = any(e["step"] == step and (folder / e["state"] / "trainer.json").is_file() for e in index["budgets"].values())
-                if index.get("run_id") != stable_run_id or held or (folder / state.name).exists() or partial_dir(stable).exists():
-                    continue
-                state.rename(folder / state.name)
-                index["budgets"][state.name] = {"step": step, "tokens": step * index["config"]["seq_len"] * index["config"]["global_batch"],
-                                                "state": state.name, "by": str(Path(out).resolve())}
-                write_json(folder / INDEX, index)
-    except OSError as exc:  # a stable run in a folder this user cannot write: the branch itself is done
-        from evolm.console import log
+    from (`run_id`, `remember_origin`: not one rerun with --overwrite since, nor rerunning now) and holds
+    no state at that step or of that name (another branch of the same budget, or this one's earlier run,
+    gave it already); otherwise it is dropped. The branch's staging folder goes either way, and nothing
+    here fails the branch, whose checkpoint is written."""
+    from evolm.console import log
 
-        log(f"note: the state where this branch's decay starts was not handed to {stable} ({exc.strerror or exc})")
+    staged, folder = staging_dir(out), branches_dir(stable)
+    state = staged / name
+    try:
+        if not (state / "trainer.json").is_file():
+            return
+        step = json.loads((state / "trainer.json").read_text(encoding="utf-8"))["step"]
+        if partial_dir(stable).exists():
+            log(f"note: {stable} is being trained again; the state where this branch's decay starts is not handed to it")
+            return
+        with _index_lock(folder):
+            index = json.loads((folder / INDEX).read_text(encoding="utf-8"))
+            held = any(e["step"] == step and (folder / e["state"] / "trainer.json").is_file() for e in index["budgets"].values())
+            if index.get("run_id") != stable_run_id or held or (folder / name).exists() or partial_dir(stable).exists():
+                return
+            state.rename(folder / name)
+            index["budgets"][name] = {"step": step, "tokens": step * index["config"]["seq_len"] * index["config"]["global_batch"],
+                                      "state": name, "by": str(Path(out).resolve())}
+            write_json(folder / INDEX, index)
+    except Exception as exc:  # noqa: BLE001 - a stable run this user cannot write, a damaged index: the branch is done
+        log(f"note: the state where this branch's decay starts was not handed to {stable} ({first_line(exc)})")
     finally:
         shutil.rmtree(staged, ignore_errors=True)
 

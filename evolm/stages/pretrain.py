@@ -70,18 +70,27 @@ def run(*, model: str, tokens: int | PerParam, data: Path, out: Path, tokenizer:
         notes["branch_of"] = {"stable_run": index["stable_run"], "shared_steps": shared,
                               "shared_tokens": shared * config.tokens_per_step}
     points = branches.branch_points(config, overrides, tuple(branch_at), out, own=budget)
-    on_saved = branches.publish
     if branch_from is not None and shared < decay_start:
         # the stable stretch this branch trains is one a budget added after it need not train again: its state
         # where the decay starts, staged here, goes to the stable run's once this branch has finished
         points = {decay_start: branches.staging_dir(out) / format_count_exact(budget)}
-        on_saved = partial(branches.contribute, Path(branch_from), stable_run_id=index.get("run_id"))
     check_exports(out, config, resume=resume, overwrite=overwrite)
     plan = MixturePlan([MixtureSource("pretrain", Path(data), budget)], config.seq_len, config.seed)
     warn_repeats(plan)
     torch.manual_seed(config.seed)
     hf_config = preset.hf_config(vocab, eos_token_id=shards.eos_id)
     net = AutoModelForCausalLM.from_config(hf_config, attn_implementation="sdpa")
+    on_saved = branches.publish
+    if is_main_process():
+        if not resume:  # states an interrupted earlier run staged must not seed this run's branches
+            branches.clear_staged(out)
+        if branch_from is not None:
+            # (also where it now starts at its decay: what it staged before a resume is dropped, not published)
+            on_saved = partial(branches.contribute, Path(branch_from), name=format_count_exact(budget),
+                               stable_run_id=branches.remember_origin(out, index, resume=resume))
+        elif points:
+            branches.write_index(out, config, overrides, points, {"preset": preset.name, "data": str(Path(data).resolve()),
+                                                                  "data_fingerprint": shards.fingerprint}, resume=resume)
     spec = RunSpec(
         stage="pretrain", knobs={"preset": preset.name, "tokens": budget}, preset=preset, vocab=vocab,
         tokenizer_dir=tokenizer_dir, tokenizer_sha256=tok_sha, plan=plan, config=config,
@@ -90,11 +99,4 @@ def run(*, model: str, tokens: int | PerParam, data: Path, out: Path, tokenizer:
         extra={"budget_spec": str(tokens)}, report_to=report_to,
         branch_points=points, start_from=start_from, schedule_notes=notes, on_saved=on_saved,
     )
-
-    if is_main_process():
-        if not resume:  # states an interrupted earlier run staged must not seed this run's branches
-            branches.clear_staged(out)
-        if points and branch_from is None:  # a stable run's (a branch's own state goes to its stable run's index)
-            branches.write_index(out, config, overrides, points, {"preset": preset.name, "data": str(Path(data).resolve()),
-                                                                  "data_fingerprint": shards.fingerprint}, resume=resume)
     return run_and_save(spec, net, out, resume=resume, overwrite=overwrite)

@@ -228,16 +228,24 @@ def train(
     per_rank, accum = _per_rank_and_accum(config, world)
     state_root = run_dir / STATE
     record = {"config": config.comparable(), **run_record, "report_to": tracking.report_to}
-    branch_step = None
+    branch_step, failure = None, None
     if start_from is not None:  # read before the run folder is made: a state that moved leaves nothing behind
-        with _branch_state(start_from):
-            branch_step = json.loads((Path(start_from) / "trainer.json").read_text())["step"]
-            check_state_layout(Path(start_from), accelerator)
+        try:
+            with _branch_state(start_from):
+                branch_step = json.loads((Path(start_from) / "trainer.json").read_text())["step"]
+                check_state_layout(Path(start_from), accelerator)
+        except BadInput as exc:  # raised below, on every process together
+            failure = exc
     if world > 1:  # each process looked up its branch's state itself: a state another branch handed over meanwhile
-        first = branch_step or 0
-        if smallest_on_any_process(first) != -smallest_on_any_process(-first):
+        first = -1 if failure else (branch_step or 0)
+        least, most = smallest_on_any_process(first), -smallest_on_any_process(-first)
+        if least < 0:
+            raise failure or BadInput("Another process of this branch could not read the state it starts from; run it again.")
+        if least != most:
             raise BadInput("The processes of this branch found different saved states to start from (another branch "
                            "handed its state to the stable run while they looked); run it again.")
+    if failure:
+        raise failure
     if resume and latest_state(run_dir):
         check_state_layout(state_root / state_name(latest_state(run_dir)), accelerator)
     open_run_dir_once(run_dir, record, resume=resume, processes=accelerator)
