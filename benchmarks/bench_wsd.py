@@ -13,9 +13,11 @@ largest: no state of its own), it also branches B from the stable run, which con
 phase from the latest state it saved before B's decay (above the largest, where its own decay
 began), and trains a stand-alone WSD run of B with the stable run's warmup (the same result; the
 least a sweep without branches would train for it): `added_ratio=<branch tokens / stand-alone
-tokens>`, `added_wall_ratio=...`, and whether their validation losses are equal.
+tokens>`, `added_wall_ratio=...`, and whether their validation losses are equal. `--added B1,B2`
+adds them one after the other: B2 continues from the state B1 handed to the stable run where B1's
+own decay began, where it is later than the stable run's own (one line and ratio per budget).
 
-    python benchmarks/bench_wsd.py [--model 1M] [--budgets 250K,500K,1M] [--decay 20%] [--global-batch 4] [--added 750K|1.5M]
+    python benchmarks/bench_wsd.py [--model 1M] [--budgets 250K,500K,1M] [--decay 20%] [--global-batch 4] [--added 750K|1.5M|1.5M,2M]
 """
 
 from __future__ import annotations
@@ -76,14 +78,14 @@ def main() -> None:
             wsd[budget] = manifest(evolm("pretrain", *common, "--tokens", budget, *schedule, "--branch-from", stable,
                                          "--out", root / f"wsd-{budget}"))
         wsd_wall = time.monotonic() - start
-        added = None
-        if args.added:
-            branch = manifest(evolm("pretrain", *common, "--tokens", args.added, *schedule, "--branch-from", stable,
-                                    "--out", root / f"wsd-{args.added}"))
+        added = {}
+        for budget in args.added.split(",") if args.added else []:  # one after the other, each once the one before has finished
+            branch = manifest(evolm("pretrain", *common, "--tokens", budget, *schedule, "--branch-from", stable,
+                                    "--out", root / f"wsd-{budget}"))
             warmup = wsd[largest]["schedule"]["settings"]["warmup_steps"]
-            alone = manifest(evolm("pretrain", *common, "--tokens", args.added, *schedule, "--warmup", warmup,
-                                   "--out", root / f"alone-{args.added}"))
-            added = branch, alone
+            alone = manifest(evolm("pretrain", *common, "--tokens", budget, *schedule, "--warmup", warmup,
+                                   "--out", root / f"alone-{budget}"))
+            added[budget] = branch, alone
     print(f"{'budget':>8}  {'val loss cosine':>15}  {'val loss WSD':>12}  {'WSD run':>14}")
     for budget in budgets:
         kind = "stable run" if budget == largest else "decay branch"
@@ -97,11 +99,11 @@ def main() -> None:
     print(f"training wall time: cosine {cos_train:.1f}s, WSD {wsd_train:.1f}s; with process start-up: "
           f"cosine {cosine_wall:.1f}s, WSD {wsd_wall:.1f}s")
     print(f"ratio={wsd_tokens / cos_tokens:.3f} wall_ratio={wsd_train / cos_train:.3f}")
-    if added:
-        (branch_tokens, branch_wall), (alone_tokens, alone_wall) = trained(added[0]), trained(added[1])
-        losses = [m["outcome"]["val_loss"]["pretrain"] for m in added]
-        shared = added[0]["schedule"]["settings"]["branch_of"]["shared_steps"]
-        print(f"added budget {args.added}: branched at step {shared}, trained {branch_tokens:,} tokens in {branch_wall:.1f}s; "
+    for budget, runs in added.items():
+        (branch_tokens, branch_wall), (alone_tokens, alone_wall) = trained(runs[0]), trained(runs[1])
+        losses = [m["outcome"]["val_loss"]["pretrain"] for m in runs]
+        shared = runs[0]["schedule"]["settings"]["branch_of"]["shared_steps"]
+        print(f"added budget {budget}: branched at step {shared}, trained {branch_tokens:,} tokens in {branch_wall:.1f}s; "
               f"stand-alone {alone_tokens:,} in {alone_wall:.1f}s; val loss {losses[0]:.6f} vs {losses[1]:.6f}"
               f" ({'equal' if losses[0] == losses[1] else 'DIFFERENT'})")
         print(f"added_ratio={branch_tokens / alone_tokens:.3f} added_wall_ratio={branch_wall / alone_wall:.3f}")
