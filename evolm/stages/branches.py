@@ -200,13 +200,13 @@ def contribute(stable: Path, out: Path, *, name: str, stable_run_id: str | None)
         if not (state / "trainer.json").is_file():
             return
         step = json.loads((state / "trainer.json").read_text(encoding="utf-8"))["step"]
-        if partial_dir(stable).exists():
-            log(f"note: {stable} is being trained again; the state where this branch's decay starts is not handed to it")
-            return
         with _index_lock(folder):
+            if partial_dir(stable).exists():
+                log(f"note: {stable} is being trained again; the state where this branch's decay starts is not handed to it")
+                return
             index = json.loads((folder / INDEX).read_text(encoding="utf-8"))
             held = any(e["step"] == step and (folder / e["state"] / "trainer.json").is_file() for e in index["budgets"].values())
-            if index.get("run_id") != stable_run_id or held or (folder / name).exists() or partial_dir(stable).exists():
+            if index.get("run_id") != stable_run_id or held or (folder / name).exists():
                 return
             state.rename(folder / name)
             index["budgets"][name] = {"step": step, "tokens": step * index["config"]["seq_len"] * index["config"]["global_batch"],

@@ -70,10 +70,11 @@ def run(*, model: str, tokens: int | PerParam, data: Path, out: Path, tokenizer:
         notes["branch_of"] = {"stable_run": index["stable_run"], "shared_steps": shared,
                               "shared_tokens": shared * config.tokens_per_step}
     points = branches.branch_points(config, overrides, tuple(branch_at), out, own=budget)
+    name = format_count_exact(budget)  # of this budget's states
     if branch_from is not None and shared < decay_start:
         # the stable stretch this branch trains is one a budget added after it need not train again: its state
         # where the decay starts, staged here, goes to the stable run's once this branch has finished
-        points = {decay_start: branches.staging_dir(out) / format_count_exact(budget)}
+        points = {decay_start: branches.staging_dir(out) / name}
     check_exports(out, config, resume=resume, overwrite=overwrite)
     plan = MixturePlan([MixtureSource("pretrain", Path(data), budget)], config.seq_len, config.seed)
     warn_repeats(plan)
@@ -86,7 +87,7 @@ def run(*, model: str, tokens: int | PerParam, data: Path, out: Path, tokenizer:
             branches.clear_staged(out)
         if branch_from is not None:
             # (also where it now starts at its decay: what it staged before a resume is dropped, not published)
-            on_saved = partial(branches.contribute, Path(branch_from), name=format_count_exact(budget),
+            on_saved = partial(branches.contribute, Path(branch_from), name=name,
                                stable_run_id=branches.remember_origin(out, index, resume=resume))
         elif points:
             branches.write_index(out, config, overrides, points, {"preset": preset.name, "data": str(Path(data).resolve()),

@@ -40,11 +40,9 @@ def start_run_dir(run_dir: Path, record: dict, *, resume: bool) -> None:
 
     # cpu=True as in device_settings(): without it accelerate would not see the other CPU processes.
     state = PartialState(cpu=not torch.cuda.is_available(), timeout=PROCESS_GROUP_TIMEOUT)
-    if resume:  # the checkpoint TRL will resume from (the last whole one), before anything is changed
-        whole = [p for p in Path(run_dir).glob("checkpoint-*") if p.name.split("-")[-1].isdigit()
-                 and (p / "trainer_state.json").is_file()]
-        if whole:
-            check_zero_state_fits(max(whole, key=lambda p: int(p.name.split("-")[-1])), state.num_processes)
+    last_whole = last_trl_checkpoint(run_dir, whole=True) if resume else 0
+    if last_whole:  # the checkpoint TRL will resume from, before anything is changed
+        check_zero_state_fits(Path(run_dir) / f"checkpoint-{last_whole}", state.num_processes)
     open_run_dir_once(run_dir, record, resume=resume, processes=state, tidy=tidy)
 
 
@@ -197,8 +195,11 @@ def drop_incomplete_checkpoints(run_dir: Path) -> None:
             shutil.rmtree(folder)
 
 
-def last_trl_checkpoint(run_dir: Path) -> int:
-    steps = [int(p.name.split("-")[-1]) for p in Path(run_dir).glob("checkpoint-*") if p.name.split("-")[-1].isdigit()]
+def last_trl_checkpoint(run_dir: Path, *, whole: bool = False) -> int:
+    """The highest checkpoint step in `run_dir` (0: none); `whole`: of those with their trainer_state.json
+    written (what remains once `drop_incomplete_checkpoints` has run)."""
+    steps = [int(p.name.split("-")[-1]) for p in Path(run_dir).glob("checkpoint-*") if p.name.split("-")[-1].isdigit()
+             and (not whole or (p / "trainer_state.json").is_file())]
     return max(steps, default=0)
 
 
