@@ -4,6 +4,9 @@ Shapes and pre-training defaults for 0.5B, 1B and 4B are the paper's (evolm-pape
 and 3); 125M, 250M and 2B are the shapes from the authors' configs, whose training defaults the
 paper does not give (we interpolate, and say so in `defaults_from`). 1M, 4M and 16M are evolm's
 CPU presets, named, like the paper's, by their parameter count at their default vocabulary.
+`tiny` (0.62M, two layers of the 1M preset's width) is not a study size: it is the smallest model
+that runs every code path, for checking a pipeline end to end (a CI job, a new cluster's launch
+config) in a fraction of the 1M preset's time; it learns little.
 
 Each preset also carries its post-training defaults (`Preset.sft`, `Preset.rl`): the paper's for 1B
 and 4B (section 3), ours elsewhere; `evolm sft` / `evolm rl` use them unless an option is given.
@@ -170,6 +173,7 @@ def _cpu(name, hidden, intermediate, layers, heads, peak_lr, *, sft_lr, rl_lr, r
 PRESETS: dict[str, Preset] = {
     p.name: p
     for p in (
+        _cpu("tiny", 64, 192, 2, 4, 3e-3, sft_lr=3e-3, rl_lr=1e-4, rl_completion=96),
         _cpu("1M", 64, 192, 10, 4, 3e-3, sft_lr=3e-3, rl_lr=1e-4, rl_completion=96),
         _cpu("4M", 192, 512, 6, 6, 2e-3, sft_lr=2e-3, rl_lr=5e-5, rl_completion=128),
         _cpu("16M", 384, 1024, 8, 6, 1e-3, sft_lr=1e-3, rl_lr=2e-5, rl_completion=128),

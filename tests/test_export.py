@@ -52,8 +52,8 @@ def test_export_is_an_incomplete_checkpoint_of_the_step_that_reached_the_count(r
     assert schedule.steps_done == 10 and schedule.tokens_done == 10 * 512
     assert load_checkpoint(runs / "pt@10.24K").manifest.schedule.tokens_done == 10240
     # The run's own knobs and lineage: the report tells it from the final run by completed/tokens_done.
-    assert export.stage == "pretrain" and export.manifest.knobs == {"preset": "1M", "tokens": 20000}
-    assert export.signature == final.signature == "1M-20KT" and export.manifest.parent is None
+    assert export.stage == "pretrain" and export.manifest.knobs == {"preset": "tiny", "tokens": 20000}
+    assert export.signature == final.signature == "tiny-20KT" and export.manifest.parent is None
     assert export.manifest.data[0].tokens_drawn == 5120 and export.manifest.data[0].tokens_requested == 20000
     # The learning rate at export is the one step 10 trained with: still near the peak, not the final min_lr.
     rows = {r["step"]: r for r in _metrics(runs / "pt") if "lr" in r}
@@ -132,7 +132,7 @@ def test_cpt_exports_with_its_parent_recorded(runs, shards, tmp_path, cli):
     assert result.code == 0, result.err
     export, parent = load_checkpoint(tmp_path / "cpt@2K"), load_checkpoint(runs / "pt")
     assert export.stage == "cpt" and export.manifest.parent.manifest_sha256 == parent.manifest_sha256
-    assert export.signature == "1M-20KT-6KT"
+    assert export.signature == "tiny-20KT-6KT"
     assert export.manifest.schedule.completed is False
     assert (export.manifest.schedule.steps_done, export.manifest.schedule.tokens_done) == (4, 2048)
 

@@ -170,7 +170,7 @@ def test_checkpointed_activations_give_ppo_the_same_rollouts_and_gradients(sft_m
     assert all(torch.allclose(a, b, atol=1e-6) for a, b in zip(plain[1], checkpointed[1]))
 
 
-# --- `evolm rl --algo ppo` on drills a 1M model gets partly right after a short SFT --------------------------------
+# --- `evolm rl --algo ppo` on drills a small model gets partly right after a short SFT --------------------------------
 
 import json  # noqa: E402
 import random  # noqa: E402
@@ -187,14 +187,14 @@ PPO = ("--algo", "ppo", "--examples", "8", "--prompts-per-step", "4", "--max-com
 
 @pytest.fixture(scope="module")
 def drills(tmp_path_factory, base):
-    """Single-digit drills (as examples/rl-reward.sh) and the 1M base after SFT on 400 of them: partly right, so
+    """Single-digit drills (as examples/rl-reward.sh) and the (tiny) base after SFT on 400 of them: partly right, so
     the rewards are not all zero."""
     from evolm.cli.main import main
 
     root = tmp_path_factory.mktemp("drills")
     rng = random.Random(0)
     with open(root / "drills.jsonl", "w") as out:
-        for i in range(480):  # 8 distinct drills, so that 400 SFT rows teach them to a 1M model within seconds
+        for i in range(480):  # 8 distinct drills, so that 400 SFT rows teach them to a two-layer model within seconds
             a, b = rng.randint(1, 4), rng.randint(1, 2)
             out.write(json.dumps({"id": f"d{i}", "problem": f"What is {a} plus {b}?",
                                   "gt_solution": f"{a} + {b} = {a + b}.\nThe final answer is \\boxed{{{a + b}}}"}) + "\n")

@@ -23,7 +23,7 @@ def test_pretrain_learns_and_records_what_it_did(base, tiny_tokenizer):
     rows = [r for r in _metrics(base) if "loss" in r]
     assert rows[-1]["loss"] < rows[0]["loss"] - 1.0  # from ~ln(1024) down
     manifest = ckpt.manifest
-    assert ckpt.signature == "1M-60KT"
+    assert ckpt.signature == "tiny-60KT"
     assert manifest.schedule.completed is True
     assert manifest.schedule.steps_done == rows[-1]["step"] == 117  # 60K // (8 x 64)
     assert manifest.schedule.tokens_done == rows[-1]["tokens"] == 117 * 8 * 64
@@ -32,7 +32,7 @@ def test_pretrain_learns_and_records_what_it_did(base, tiny_tokenizer):
     # the compute ledger: the preset's FLOPs per token (6 x parameters plus attention, as MFU counts) x tokens
     from evolm.presets import get_preset
 
-    per_token = get_preset("1M").flops_per_token(64, manifest.model.vocab_size)
+    per_token = get_preset("tiny").flops_per_token(64, manifest.model.vocab_size)
     assert manifest.compute.trained_tokens == manifest.schedule.tokens_done
     assert manifest.compute.flops == per_token * manifest.schedule.tokens_done > 0
     assert not (base.parent / "base.partial").exists() and not (base / "state").exists()
@@ -101,7 +101,7 @@ def test_cpt_mixture_proportions_and_lineage(base, shards, tmp_path, cli):
     assert result.code == 0, result.err
     ckpt = load_checkpoint(tmp_path / "cpt")
     parent = load_checkpoint(base)
-    assert ckpt.signature == "1M-60KT-10+30KT"
+    assert ckpt.signature == "tiny-60KT-10+30KT"
     assert ckpt.manifest.parent.manifest_sha256 == parent.manifest_sha256
     drawn = {d.name: d.tokens_drawn for d in ckpt.manifest.data}
     assert drawn["replay"] / (drawn["replay"] + drawn["domain"]) == pytest.approx(0.25, abs=0.01)
@@ -129,7 +129,7 @@ def test_cpt_measures_no_pretraining_loss_on_shards_prepared_again_in_place(synt
                  "--val-tokens", "4K", "--out", tmp_path / "cpt")
     assert result.code == 0, result.err
     assert set(load_checkpoint(tmp_path / "cpt").manifest.outcome.val_loss) == {"domain"}
-    assert "holds other shards than 1M-4KT's pre-training read" in result.err
+    assert "holds other shards than tiny-4KT's pre-training read" in result.err
 
 
 def test_cpt_budgets_that_are_not_whole_sequences_train_to_the_end(base, shards, tmp_path, cli):
@@ -148,7 +148,7 @@ def test_cpt_without_replay_still_reports_general_loss(base, shards, tmp_path, c
                  "--seq-len", "64", "--global-batch", "8", "--val-tokens", "4K")
     assert result.code == 0, result.err
     ckpt = load_checkpoint(tmp_path / "noreplay")
-    assert ckpt.signature == "1M-60KT-8KT" and set(ckpt.manifest.outcome.val_loss) == {"pretrain", "domain"}
+    assert ckpt.signature == "tiny-60KT-8KT" and set(ckpt.manifest.outcome.val_loss) == {"pretrain", "domain"}
     assert ckpt.manifest.replay["share_of_cpt"] == 0
 
 

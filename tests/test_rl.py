@@ -28,7 +28,7 @@ def test_rl_runs_and_records_its_reward_and_kl(sft_model, synth_tiny, tmp_path, 
     result = cli("rl", sft_model, "--data", pool, "--examples", "8", *RL, "--out", tmp_path / "rl", "--kl", "--json")
     assert result.code == 0, result.err
     ckpt = load_checkpoint(tmp_path / "rl")
-    assert ckpt.signature == "1M-60KT-400ep2-8ep1"
+    assert ckpt.signature == "tiny-60KT-400ep2-8ep1"
     assert ckpt.manifest.knobs["rows"] == [1992, 2000]
     assert ckpt.manifest.posttraining.kl == {"enabled": True, "coef": 1e-4}
     assert "math-verify" in ckpt.manifest.posttraining.reward["definition"]

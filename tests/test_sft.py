@@ -30,7 +30,7 @@ def test_sft_lowers_the_response_loss_and_teaches_the_format(sft_model, base, sy
 
 def test_sft_checkpoint_records_lineage_and_template(sft_model, base, synth_tiny):
     ckpt = load_checkpoint(sft_model)
-    assert ckpt.signature == "1M-60KT-400ep2"
+    assert ckpt.signature == "tiny-60KT-400ep2"
     assert ckpt.manifest.parent.manifest_sha256 == load_checkpoint(base).manifest_sha256
     assert ckpt.manifest.knobs["rows"] == [0, 400]
     assert ckpt.manifest.data[0].examples == 400 and ckpt.manifest.data[0].epochs == 2

@@ -106,7 +106,7 @@ def test_sft_and_rl_take_their_parts_of_a_split_folder(base, synth_tiny, tmp_pat
               "--out", tmp_path / "sft")
     assert sft.code == 0, sft.err
     ckpt = load_checkpoint(tmp_path / "sft")
-    assert ckpt.signature == "1M-60KT-16ep1"  # all of the SFT part when --examples is not given
+    assert ckpt.signature == "tiny-60KT-16ep1"  # all of the SFT part when --examples is not given
     data = ckpt.manifest.data[0]
     assert ckpt.manifest.knobs["rows"] == data.rows == [0, 16]  # the pool's own rows
     assert data.split == str(split.resolve()) and data.split_part == "sft"

@@ -22,6 +22,10 @@ from evolm.study.spec import parse
 PT = {"data": "@general", "seq-len": 64, "global-batch": 8, "micro-batch": 4, "val-tokens": "4K"}
 
 
+# The nodes' preset: two layers (conftest.SMALL says why), the study machinery being what these tests check.
+MODEL = "tiny"
+
+
 def study(tmp_path, shards, synth_tiny, nodes, **top):
     return {"study": "t", "out": str(tmp_path / "runs"),
             "data": {"prepared": {"general": str(shards / "general"), "math": str(shards / "math"),
@@ -32,7 +36,7 @@ def study(tmp_path, shards, synth_tiny, nodes, **top):
 def grid(sft_epochs=(1, 2), *, sft_lr=None, pt_tokens=("8K",)):
     sft_with = {"data": "@pool", "global-batch": 8, "max-length": 128, **({"lr": sft_lr} if sft_lr else {})}
     return [
-        {"name": "pt", "stage": "pretrain", "grid": {"model": "1M", "tokens": list(pt_tokens)}, "with": dict(PT)},
+        {"name": "pt", "stage": "pretrain", "grid": {"model": MODEL, "tokens": list(pt_tokens)}, "with": dict(PT)},
         {"name": "sft", "stage": "sft", "from": "pt", "grid": {"examples": 40, "epochs": list(sft_epochs)}, "with": sft_with,
          "eval": ["down"]},
         {"name": "rl", "stage": "rl", "from": {"sft": {"epochs": sft_epochs[0]}}, "grid": {"examples": 8, "epochs": 1},
@@ -242,7 +246,7 @@ def test_a_study_made_before_prepared_data_was_keyed_by_reference_finds_its_node
     legacy = {"stage": "pretrain", "options": planning.identity_options("pretrain", pt.options), "parent": None,
               "data": planning._hash(planning._data_identity(plan.study.data, training=True))[:12]}
     assert pt.earlier_ids["paths"] == planning._hash(legacy)[:16] != pt.id and set(written) >= {"general", "benchmarks"}
-    old = plan.root / f"pt-1M-8K-{pt.earlier_ids['paths'][:8]}"
+    old = plan.root / f"pt-{MODEL}-8K-{pt.earlier_ids['paths'][:8]}"
     old.mkdir(parents=True)
     again = planning.build(parse(study(tmp_path, shards, synth_tiny, grid())))
     assert again.nodes[0].path == old and again.nodes[1].parent.path == old
@@ -403,7 +407,7 @@ def test_new_test_sets_evaluate_the_finished_runs_again_and_train_nothing(tmp_pa
 
     data = {"study": "v", "out": str(tmp_path / "runs"), "data": {"synth": {"scale": "tiny", "seed": 0}, "vocab": 1024},
             "evals": {"up": {"suite": "upstream", "limit": 5, "val-tokens": "1K"}},
-            "nodes": [{"name": "pt", "stage": "pretrain", "grid": {"model": "1M", "tokens": "8K"}, "with": dict(PT),
+            "nodes": [{"name": "pt", "stage": "pretrain", "grid": {"model": MODEL, "tokens": "8K"}, "with": dict(PT),
                        "eval": ["up"]}]}
     file = write(tmp_path, data)
     root = tmp_path / "runs"
@@ -454,7 +458,7 @@ def test_pretraining_flops_are_6nd_plus_attention(tmp_path, shards, synth_tiny):
     from evolm.presets import get_preset
 
     node = planning.build(parse(study(tmp_path, shards, synth_tiny, grid(pt_tokens=("1M",))))).nodes[0]
-    preset = get_preset("1M")
+    preset = get_preset(MODEL)
     n = preset.non_embedding_params() + preset.vocab * preset.hidden  # the output head counts, the lookup does not
     assert node.flops == pytest.approx(6 * n * 1_000_000 + 6 * preset.layers * 64 * preset.hidden * 1_000_000)
     # attention over the whole matrix (PaLM; how OLMo-core and nanochat count for MFU) is twice the causal half
@@ -651,7 +655,7 @@ def test_a_killed_run_finishes_on_rerun_with_no_finished_node_trained_twice(tmp_
 
 
 def test_a_wsd_budget_sweep_is_one_stable_run_and_a_decay_branch_per_smaller_budget(tmp_path, shards, synth_tiny, cli):
-    nodes = [{"name": "pt", "stage": "pretrain", "grid": {"model": "1M", "tokens": ["8K", "16K"]},
+    nodes = [{"name": "pt", "stage": "pretrain", "grid": {"model": MODEL, "tokens": ["8K", "16K"]},
               "with": {**PT, "schedule": "wsd"}}]
     file = write(tmp_path, study(tmp_path, shards, synth_tiny, nodes))
     plan = planning.build(parse(yaml.safe_load(file.read_text())))
@@ -659,7 +663,7 @@ def test_a_wsd_budget_sweep_is_one_stable_run_and_a_decay_branch_per_smaller_bud
     assert stable.options["branch-at"] == "8K" and stable.after is None and "branch-at" not in branch.options
     assert branch.after is stable and branch.parent is None and branch.flops < stable.flops / 4  # only its decay
     # the 16K run alone saves no branch states: the sweep's stable run is another node
-    alone = [{**nodes[0], "grid": {"model": "1M", "tokens": ["16K"]}}]
+    alone = [{**nodes[0], "grid": {"model": MODEL, "tokens": ["16K"]}}]
     assert planning.build(parse(study(tmp_path, shards, synth_tiny, alone))).nodes[0].id != stable.id
     result = cli("study", "run", file, "--no-report", "--json")
     assert result.code == 0, result.err
@@ -733,7 +737,7 @@ def test_a_wsd_budget_sweep_is_one_stable_run_and_a_decay_branch_per_smaller_bud
     # trained again, also where a budget was added since: the stable run made with "8K" under the 3-budget file
     made_before = stable.earlier_ids["branch-at"]
     assert made_before != stable.id and made_before != wider.nodes[0].earlier_ids["branch-at"]
-    old = root / f"pt-1M-16K-{made_before[:8]}"
+    old = root / f"pt-{MODEL}-16K-{made_before[:8]}"
     stable.path.rename(old)
     assert planning.build(parse(yaml.safe_load(file.read_text()))).nodes[0].path == old
 

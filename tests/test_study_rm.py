@@ -6,7 +6,7 @@ import json
 import re
 
 import pytest
-from test_study import PT, study, write
+from test_study import MODEL, PT, study, write
 
 from evolm.study import plan as planning
 from evolm.study.spec import load, parse
@@ -30,7 +30,7 @@ def small_answers_pool(tmp_path):
 
 def rm_study(tmp_path, shards, synth_tiny, pool, sft_epochs=(2, 4), **rm):
     data = study(tmp_path, shards, synth_tiny, [
-        {"name": "pt", "stage": "pretrain", "grid": {"model": "1M", "tokens": "8K"}, "with": dict(PT)},
+        {"name": "pt", "stage": "pretrain", "grid": {"model": MODEL, "tokens": "8K"}, "with": dict(PT)},
         {"name": "sft", "stage": "sft", "from": "pt", "grid": {"examples": 60, "epochs": list(sft_epochs)},
          "with": {"data": "@pool", "global-batch": 4, "max-length": 64, "lr": 0.01}, "eval": ["sampled"]},
         {"name": "rm", "stage": "rm", "from": {"sft": {"epochs": 4}}, "policies": ["sft"], "draw": "sampled",

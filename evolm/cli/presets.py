@@ -20,8 +20,9 @@ def presets(
     as_json: bool = TableJsonOption,
     config: Optional[Path] = ConfigOption,
 ) -> None:
-    """List model presets (the paper's 0.5B/1B/4B, the authors' 125M/250M/2B, CPU presets 1M/4M/16M) with their
-    pre-training, SFT and RL defaults (rl_lengths: max prompt + max completion tokens)."""
+    """List model presets (the paper's 0.5B/1B/4B, the authors' 125M/250M/2B, CPU presets 1M/4M/16M,
+    and tiny for pipeline checks) with their pre-training, SFT and RL defaults (rl_lengths: max prompt
+    + max completion tokens)."""
     if vocab is not None and vocab <= 0:
         raise BadInput("--vocab must be positive.")
     rows = [{**preset.describe(vocab), "sft": asdict(preset.sft), "rl": asdict(preset.rl)} for preset in PRESETS.values()]
