@@ -207,7 +207,6 @@ def tiny_tokenizer(tmp_path_factory, synth_tiny):
 # against 69 s, 2026-12-07; the whole suite's CPU time fell by a fifth) and learns enough for them: the
 # SFT model below, trained on it, answers in the template's format as it did on 1M (test_sft).
 SMALL = ("--model", "tiny", "--seq-len", "64", "--global-batch", "8", "--micro-batch", "4", "--val-tokens", "4K")
-SMALL_1M = tuple("1M" if a == "tiny" else a for a in SMALL)
 
 
 @pytest.fixture(scope="session")

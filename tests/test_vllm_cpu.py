@@ -15,7 +15,7 @@ import subprocess
 
 import pytest
 
-from conftest import REPO, SMALL_1M as SMALL, torchrun
+from conftest import REPO, SMALL, torchrun
 
 VLLM_PYTHON = os.environ.get("EVOLM_VLLM_PYTHON")
 pytestmark = [pytest.mark.slow,
