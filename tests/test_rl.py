@@ -122,16 +122,16 @@ def test_interrupted_rl_resumes(sft_model, synth_tiny, tmp_path, cli):
     import sys
     import time
 
-    # 12 steps: the kill must land after the step-2 checkpoint and before the end (with 6 steps a
-    # fast run once finished inside the half second below, and there was nothing left to resume)
+    # 12 steps: the kill must land after the step-2 checkpoint and before the end. It lands as soon as that
+    # checkpoint is complete (the time trained so far is its last file): half a second later, the two-layer
+    # model had saved step 4 over it (one state is kept), and with 6 steps a run once finished in between.
     args = ["rl", str(sft_model), "--data", str(synth_tiny / "pool" / "mathpool.jsonl"), "--examples", "48", *RL,
             "--save-every", "2", "--out", str(tmp_path / "r")]
     proc = subprocess.Popen([sys.executable, "-m", "evolm", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     checkpoint = tmp_path / "r.partial" / "checkpoint-2"
     deadline = time.time() + 120
-    while not (checkpoint / "trainer_state.json").is_file() and proc.poll() is None and time.time() < deadline:
-        time.sleep(0.1)
-    time.sleep(0.5)
+    while not (checkpoint / "evolm_elapsed.json").is_file() and proc.poll() is None and time.time() < deadline:
+        time.sleep(0.05)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     assert checkpoint.is_dir() and not (tmp_path / "r").exists()

@@ -752,6 +752,57 @@ def test_a_launch_section_keeps_the_nodes_identity(tmp_path, shards, synth_tiny)
     assert [n.id for n in launched.nodes] == [n.id for n in plain.nodes]
 
 
+def test_a_batch_that_does_not_divide_over_a_launchs_processes_is_refused_before_any_work(tmp_path, shards, synth_tiny, cli,
+                                                                                           monkeypatch):
+    """Each node's global batch, as its stage resolves it (given, or the preset's), must divide over every process
+    count its launch may start: locally its processes, under Slurm also each node count a `nodes:` range allows.
+    Refused before any work (exit 2, nothing written), not when that node's turn comes."""
+    from evolm.errors import BadInput
+    from evolm.study import launch, slurm
+    from evolm.study.plan import build
+
+    # SFT's global batch of 8 examples (grid()) over 3 processes
+    data = study(tmp_path, shards, synth_tiny, grid(), launch={"sft": {"processes": 3}})
+    refused = cli("study", "run", write(tmp_path, data), "--no-report")
+    assert refused.code == 2 and not (tmp_path / "runs").exists()
+    assert "would train as 3 process(es) a node: the global batch of 8 examples does not divide over 3 processes" in refused.err
+    # RL's batch is its prompts per step (the tiny preset's 8) x rollouts (2 here): 16 completions, fine over 4 processes
+    data = study(tmp_path, shards, synth_tiny, grid(), launch={"sft": {"processes": 4}, "rl": {"processes": 4}})
+    assert cli("study", "plan", write(tmp_path, data), "--peak-flops", "1e11").code == 0
+    # the preset's default where none is given: PPO's one rollout a prompt, 8 completions over 16 processes
+    nodes = grid()
+    nodes[2]["with"] = {**nodes[2]["with"], "algo": "ppo", "rollouts": 1}
+    data = study(tmp_path, shards, synth_tiny, nodes, launch={"rl": {"processes": 16}})
+    refused = cli("study", "plan", write(tmp_path, data), "--peak-flops", "1e11")
+    assert refused.code == 2 and "the global batch of 8 completions does not divide over 16 processes" in refused.err
+    # a given --micro-batch must divide each process's share: pre-training's 8 sequences over 2 processes, micro 4 fits
+    plan = build(parse(study(tmp_path, shards, synth_tiny, grid())))
+    pt = plan.nodes[0]
+    launch.check_batch(plan.study, pt, {"global_batch": 8, "micro_batch": 4}, on_slurm=False)
+    with pytest.raises(BadInput, match="the micro batch 4 does not divide the 2 sequences each of 4 process"):
+        launch.check_batch(parse(study(tmp_path, shards, synth_tiny, grid(), launch={"pretrain": {"processes": 4}})), pt,
+                           {"global_batch": 8, "micro_batch": 4}, on_slurm=False)
+    # under Slurm, each node count of a range: 2 processes a node fit 8 sequences on 1, 2 or 4 nodes, not on 3
+    ranged = parse(study(tmp_path, shards, synth_tiny, grid(), launch={"pretrain": {"processes": 2}},
+                         slurm={"pretrain": {"nodes": "1-2"}}))
+    launch.check_batch(ranged, pt, {"global_batch": 8}, on_slurm=True)
+    ranged = parse(study(tmp_path, shards, synth_tiny, grid(), launch={"pretrain": {"processes": 2}},
+                         slurm={"pretrain": {"nodes": "2-3"}}))
+    with pytest.raises(BadInput, match=r"2 process\(es\) a node on 3 node\(s\): the global batch of 8 sequences does "
+                                       "not divide over 6 processes"):
+        launch.check_batch(ranged, pt, {"global_batch": 8}, on_slurm=True)
+    launch.check_batch(ranged, pt, {"global_batch": 8}, on_slurm=False)  # run here, the job's nodes do not apply
+    # the Slurm executor checks with its nodes, before any job
+    monkeypatch.setattr(slurm, "check_slurm", lambda: None)
+    calls = []
+    monkeypatch.setattr(slurm.subprocess, "run", lambda args, **_: calls.append(args))
+    nodes = grid()
+    del nodes[0]["with"]["micro-batch"]  # 8 sequences on 2 x 2 processes then fit; on 2 x 3 they do not
+    data = study(tmp_path, shards, synth_tiny, nodes, launch={"pretrain": {"processes": 2}}, slurm={"pretrain": {"nodes": "2-3"}})
+    refused = cli("study", "run", write(tmp_path, data), "--executor", "slurm")
+    assert refused.code == 2 and "on 3 node(s)" in refused.err and calls == [] and not (tmp_path / "runs").exists()
+
+
 @pytest.mark.many_processes
 @pytest.mark.slow  # 18-23 s of both cores (2026-12-06): the default suite keeps the identity check above
 def test_launch_starts_a_stages_training_as_many_processes_and_keeps_the_nodes_identity(tmp_path, shards, synth_tiny, cli):

@@ -23,8 +23,9 @@ ReevaluateOption = typer.Option(False, "--reevaluate", help="Let nodes' evaluati
                                 "its results kept.")
 
 
-def _plan(file: Path, out: Optional[Path]):
-    """The study file's plan, with its output folder replaced by --out when given."""
+def _plan(file: Path, out: Optional[Path], *, on_slurm: bool = False):
+    """The study file's plan, with its output folder replaced by --out when given; `on_slurm`: its nodes
+    launch as Slurm jobs (their `slurm: nodes:` count in the batch check)."""
     from evolm.study import plan as planning
     from evolm.study.spec import load
 
@@ -32,20 +33,21 @@ def _plan(file: Path, out: Optional[Path]):
     if out is not None:
         study.out = Path(out)
     built = planning.build(study)
-    check_commands(built)
+    check_commands(built, on_slurm=on_slurm)
     from evolm.study.held_out import check_held_out
 
     check_held_out(built, missing_ok=True)  # rm nodes' rows; a pool the study makes itself is checked once made
     return built
 
 
-def check_commands(built) -> None:
+def check_commands(built, *, on_slurm: bool = False) -> None:
     """Every node's training and evaluation command line parses with its command (known options,
     values of their types, required ones given). A typo in a study file would otherwise surface only
     when that node's turn came, after the data and its ancestors were made. (The stage's own checks
     of its options' values and relations, and what needs the model or the data, such as a --seq-len
     past the model's positions, still run when the node starts.) The node's own evaluations, as
-    parsed, are then checked for results they would share (`_check_shared_results`)."""
+    parsed, are then checked for results they would share (`_check_shared_results`), and its training
+    batch against its launch's process counts (evolm.study.launch.check_batch)."""
     import typer.main
     from typer.exceptions import TyperException
 
@@ -80,8 +82,13 @@ def check_commands(built) -> None:
                 raise BadInput(f"Node {node.label}'s `evolm eval` command: {exc}") from None
         return params
 
+    from evolm.study.launch import check_batch
+    from evolm.study.plan import DONE
+
     for node in built.nodes:
-        context(node, runner.train_args(node))
+        params = context(node, runner.train_args(node)).params
+        if node.state(built.root) != DONE:  # a finished node trains no more, whatever its launch now says
+            check_batch(built.study, node, params, on_slurm=on_slurm)
         if node.reward is not None:
             for command in runner.eval_commands(node) + runner.draw_commands(node):
                 parse_eval(node, command[3:])
@@ -294,7 +301,7 @@ def run(
         raise BadInput(f"{listed(given)} {'is' if len(given) == 1 else 'are'} for the local executor; with "
                        "--executor slurm, Slurm schedules the jobs and the file's slurm: section sets each job's "
                        "resources and time.")
-    built = _plan(file, out)
+    built = _plan(file, out, on_slurm=executor == "slurm")
     if executor == "slurm":
         _run_on_slurm(built, file, report=report, wait=wait, as_json=as_json, reevaluate=reevaluate)
         return
@@ -353,6 +360,6 @@ def node(
     """Run one node of the study (train or resume, then evaluate), its data preparation or its report: what each Slurm job runs."""
     from evolm.study.slurm import run_one
 
-    code = run_one(_plan(file, out), what, reevaluate=reevaluate)
+    code = run_one(_plan(file, out, on_slurm=True), what, reevaluate=reevaluate)
     if code:
         raise typer.Exit(code)

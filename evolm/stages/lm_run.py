@@ -191,6 +191,12 @@ def _micro_batch_from_memory(preset: Preset, seq_len: int, per_rank: int, world:
     return plan.micro
 
 
+def sequences_per_step(global_batch: int | None, preset: Preset) -> int:
+    """The global batch a pre-training or CPT run splits over its processes: --global-batch, else the
+    preset's (also what a study checks against its launch before any work, evolm.study.launch)."""
+    return given(global_batch, preset.global_batch)
+
+
 def train_config(preset: Preset, budgets: list[int], o: Overrides, world: int = 1, *, positions: int | None = None,
                  model: str | None = None) -> TrainConfig:
     """The trainer's settings: the options (already checked by the stage with `Overrides.check`),
@@ -206,7 +212,7 @@ def train_config(preset: Preset, budgets: list[int], o: Overrides, world: int = 
                        "The ZeRO configs are for sft and rl.")
     seq_len = given(o.seq_len, preset.seq_len)
     check_length("--seq-len", seq_len, positions or preset.positions, model or f"the {preset.name} preset")
-    global_batch = given(o.global_batch, preset.global_batch)
+    global_batch = sequences_per_step(o.global_batch, preset)
     tokens_per_step = seq_len * global_batch
     # Steps from whole sequences per source, as the mixture draws them (MixturePlan: budget // seq_len
     # each): the summed budget can hold one sequence more than its sources do (15K + 5.5K at 64).

@@ -135,6 +135,17 @@ def preset_defaults(preset: str) -> RLDefaults:
     return known.rl if known else RLDefaults()
 
 
+def rollouts_per_prompt(rollouts: int | None, algo: str) -> int:
+    """--rollouts, else one for PPO (the paper's) and four for GRPO and RLOO (which compare a prompt's rollouts)."""
+    return given(rollouts, 1 if algo == "ppo" else 4)
+
+
+def completions_per_step(prompts_per_step: int | None, rollouts: int | None, algo: str, preset: str) -> int:
+    """The global batch RL splits over its processes: prompts per step (else the preset's) x rollouts per
+    prompt (also what a study checks against its launch before any work, evolm.study.launch)."""
+    return given(prompts_per_step, preset_defaults(preset).prompts_per_step) * rollouts_per_prompt(rollouts, algo)
+
+
 REWARD_CUT = f"completion cut at the first {' or '.join(STOP_STRINGS)}, as in evaluation"
 
 
@@ -264,8 +275,9 @@ def run(*, parent: Path, data: Path, examples: int | None, epochs: float, out: P
     max_completion = given(o.max_completion_length, defaults.max_completion_length)
     check_fits(max_prompt, max_completion, checkpoint_positions(ancestor.path), f"the parent {parent}")
     source = defaults.defaults_from
-    rollouts = given(o.rollouts, 1 if o.algo == "ppo" else 4)
-    batch = split_batch(prompts * rollouts, world_size(), o.micro_batch, cap=32, unit="completions")
+    rollouts = rollouts_per_prompt(o.rollouts, o.algo)
+    batch = split_batch(completions_per_step(o.prompts_per_step, o.rollouts, o.algo, preset), world_size(), o.micro_batch,
+                        cap=32, unit="completions")
     micro, accum = batch.micro, batch.accum
 
     tokenizer = AutoTokenizer.from_pretrained(ancestor.path)

@@ -28,7 +28,7 @@ from evolm.options import check_ranges, check_warmup, given, option
 from evolm.stages.lm_run import quiet_transformers
 from evolm.stages.limits import check_length, checkpoint_positions
 from evolm.stages.posttrain import check_amount, done_message, load_parent, posttrain_manifest, write_posttrained
-from evolm.stages.sft import preset_defaults
+from evolm.stages.sft import examples_per_step, preset_defaults
 from evolm.training.batching import split_batch
 from evolm.training.metrics import metrics_callback
 from evolm.training.options import LOG_EVERY, SEED, TRL_SAVE_EVERY
@@ -134,7 +134,7 @@ def run(*, parent: Path, samples: list[Path], problems: Path, epochs: float, out
                        "both a correct and an incorrect completion (draw more samples, or from more policies).")
     defaults = preset_defaults(ancestor.manifest.model.preset)
     lr = given(o.lr, defaults.lr / 6)
-    global_batch = given(o.global_batch, defaults.global_batch)
+    global_batch = examples_per_step(o.global_batch, ancestor.manifest.model.preset)
     batch = split_batch(global_batch, world_size(), o.micro_batch, cap=16, unit="pairs")
 
     tokenizer = AutoTokenizer.from_pretrained(ancestor.path)

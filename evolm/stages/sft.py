@@ -70,6 +70,12 @@ def preset_defaults(preset: str) -> SFTDefaults:
     return known.sft if known else SFTDefaults()
 
 
+def examples_per_step(global_batch: int | None, preset: str) -> int:
+    """The global batch SFT (and `evolm rm`, in pairs) splits over its processes: --global-batch, else the
+    preset's SFT batch (also what a study checks against its launch before any work, evolm.study.launch)."""
+    return given(global_batch, preset_defaults(preset).global_batch)
+
+
 @dataclass
 class LengthCheck:
     warning: str | None
@@ -135,7 +141,7 @@ def run(*, parent: Path, data: Path, examples: int | None, epochs: float, out: P
     preset = ancestor.manifest.model.preset
     defaults = preset_defaults(preset)
     lr = given(o.lr, defaults.lr)
-    global_batch = given(o.global_batch, defaults.global_batch)
+    global_batch = examples_per_step(o.global_batch, preset)
     source = defaults.defaults_from
     batch = split_batch(global_batch, world_size(), o.micro_batch, cap=16, unit="examples")
     micro, accum = batch.micro, batch.accum

@@ -36,6 +36,9 @@ class Launch:
     config: str | None = None
     """An `accelerate launch --config_file` (absolute path), or None for torchrun."""
     nodes: int = 1
+    """The job's nodes (the least a `nodes:` range may give)."""
+    most_nodes: int = 0
+    """The most a `nodes:` range may give (0: as many as `nodes`)."""
 
     @property
     def many(self) -> bool:
@@ -51,13 +54,15 @@ def for_stage(launch: dict[str, dict], slurm: dict[str, dict], stage: str, *, on
     """How a node of `stage` starts: the study's launch settings (a default, the stage's, its group's),
     and under Slurm its job's nodes."""
     settings = {**launch.get("default", {}), **launch.get(stage, {}), **(group_launch or {})}
-    nodes = 1
+    nodes = most = 1
     if on_slurm:
         asked = {**slurm.get("default", {}), **slurm.get(stage, {}), **(group_slurm or {})}.get("nodes", 1)
         # sbatch also takes a range ("2-4"): the launch reads the job's own count ($SLURM_NNODES); the
-        # plan's estimates count the least it may get
-        nodes = int(str(asked).split("-")[0].split(":")[0])
-    return Launch(settings.get("processes", 1), settings.get("config"), nodes)
+        # plan's estimates count the least it may get, the batch check every count
+        least, _, upto = str(asked).split(":")[0].partition("-")
+        nodes = int(least)
+        most = int(upto) if upto else nodes
+    return Launch(settings.get("processes", 1), settings.get("config"), nodes, most)
 
 
 def for_node(study, node, *, on_slurm: bool) -> Launch:
@@ -65,6 +70,50 @@ def for_node(study, node, *, on_slurm: bool) -> Launch:
     group = study.group(node.group)
     return for_stage(study.launch, study.slurm, node.stage, on_slurm=on_slurm, group_launch=group.launch,
                      group_slurm=group.slurm)
+
+
+def check_batch(study, node, params: dict, *, on_slurm: bool) -> None:
+    """A node's global batch divides over every process count its launch may start (processes a node x
+    each node count its `nodes:` range allows), with its --micro-batch, if given, dividing each process's
+    share: refused before any work, not when that node's turn comes, hours into a study. `params`: its
+    training command as `evolm STAGE` parses it (evolm.cli.study.check_commands); the stage resolves
+    the defaults (the preset's batch) as it will when it runs."""
+    from evolm.errors import BadInput
+    from evolm.training.batching import split_batch
+
+    how = for_node(study, node, on_slurm=on_slurm)
+    batch, unit = _step_batch(node.stage, params, node.model)
+    if batch is None:
+        return
+    for nodes in range(how.nodes, max(how.nodes, how.most_nodes) + 1):
+        world = how.processes * nodes
+        try:
+            split_batch(batch, world, params.get("micro_batch"), unit=unit)
+        except BadInput as exc:
+            on = f" on {nodes} node(s)" if on_slurm else ""
+            raise BadInput(f"Node {node.label} would train as {how.processes} process(es) a node{on}: "
+                           f"{str(exc)[0].lower()}{str(exc)[1:].rstrip('.')}; change its launch or its batch.") from None
+
+
+def _step_batch(stage: str, params: dict, model: str | None) -> tuple[int | None, str]:
+    """(the global batch, its unit) that `stage` splits over its processes, resolved by the stage's own
+    rule; None where it cannot be known before the run (a model no preset names)."""
+    if stage in ("pretrain", "cpt"):
+        from evolm.presets import PRESETS
+        from evolm.stages.lm_run import sequences_per_step
+
+        preset = PRESETS.get(model) if model else None
+        return (sequences_per_step(params.get("global_batch"), preset) if preset else None), "sequences"
+    if stage in ("sft", "rm") and model:
+        from evolm.stages.sft import examples_per_step
+
+        return examples_per_step(params.get("global_batch"), model), "examples" if stage == "sft" else "pairs"
+    if stage == "rl" and model:
+        from evolm.stages.rl import completions_per_step
+
+        return completions_per_step(params.get("prompts_per_step"), params.get("rollouts"), params.get("algo", "grpo"),
+                                    model), "completions"
+    return None, ""
 
 
 def command(launch: Launch, evolm_args: list[str], *, on_slurm: bool, port: int | None = None) -> list[str]:

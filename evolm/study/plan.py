@@ -509,7 +509,9 @@ def estimate_flops(node: Node, study: Study) -> tuple[float | None, bool]:
     epochs = number("epochs", 1)
     if node.stage == "sft":
         return 6.0 * params * examples * epochs * TOKENS_PER_EXAMPLE, False
-    rollouts = number("rollouts", 4, int)
+    from evolm.stages.rl import rollouts_per_prompt
+
+    rollouts = rollouts_per_prompt(number("rollouts", 0, int) or None, _text(node.options.get("algo", "grpo")))
     generated = examples * epochs * rollouts * preset.rl.max_completion_length
     return 2.0 * params * generated + 6.0 * params * (generated + examples * epochs * rollouts * TOKENS_PER_EXAMPLE), False
 
