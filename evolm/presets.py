@@ -6,7 +6,7 @@ paper does not give (we interpolate, and say so in `defaults_from`). 1M, 4M and 
 CPU presets, named, like the paper's, by their parameter count at their default vocabulary.
 `tiny` (0.62M, two layers of the 1M preset's width) is not a study size: it is the smallest model
 that runs every code path, for checking a pipeline end to end (a CI job, a new cluster's launch
-config) in a fraction of the 1M preset's time; it learns little.
+config) in about half the 1M preset's time; it learns little.
 
 Each preset also carries its post-training defaults (`Preset.sft`, `Preset.rl`): the paper's for 1B
 and 4B (section 3), ours elsewhere; `evolm sft` / `evolm rl` use them unless an option is given.

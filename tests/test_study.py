@@ -792,6 +792,23 @@ def test_a_batch_that_does_not_divide_over_a_launchs_processes_is_refused_before
                                        "not divide over 6 processes"):
         launch.check_batch(ranged, pt, {"global_batch": 8}, on_slurm=True)
     launch.check_batch(ranged, pt, {"global_batch": 8}, on_slurm=False)  # run here, the job's nodes do not apply
+    # sbatch's MIN-MAX:STEP gives every STEP-th count ("2-4:2": 2 or 4 nodes, never 3)
+    assert launch.node_counts("2-4:2") == (2, 4) and launch.node_counts("1-15:4") == (1, 5, 9, 13)
+    assert launch.node_counts("3") == (3,) and launch.node_counts("2-4") == (2, 3, 4)
+    stepped = parse(study(tmp_path, shards, synth_tiny, grid(), launch={"pretrain": {"processes": 2}},
+                          slurm={"pretrain": {"nodes": "2-4:2"}}))
+    launch.check_batch(stepped, pt, {"global_batch": 8}, on_slurm=True)
+    # one process a node from one node up is the plain command, on the job's first node whatever it gets
+    plain = parse(study(tmp_path, shards, synth_tiny, grid(), slurm={"pretrain": {"nodes": "1-3"}}))
+    launch.check_batch(plain, pt, {"global_batch": 8}, on_slurm=True)
+    # an option out of its range is left to the stage's own check, which names its range
+    launch.check_batch(ranged, pt, {"global_batch": 8, "micro_batch": 0}, on_slurm=True)
+    # a trained node (its checkpoint written) trains no more: a launch changed since is not held against it
+    data = study(tmp_path, shards, synth_tiny, grid()[:1])
+    assert cli("study", "run", write(tmp_path, data), "--no-report").code == 0
+    data["launch"] = {"pretrain": {"processes": 3}}
+    assert cli("study", "plan", write(tmp_path, data), "--peak-flops", "1e11").code == 0
+    shutil.rmtree(tmp_path / "runs")
     # the Slurm executor checks with its nodes, before any job
     monkeypatch.setattr(slurm, "check_slurm", lambda: None)
     calls = []

@@ -82,12 +82,12 @@ def check_commands(built, *, on_slurm: bool = False) -> None:
                 raise BadInput(f"Node {node.label}'s `evolm eval` command: {exc}") from None
         return params
 
+    from evolm.checkpoint import MANIFEST
     from evolm.study.launch import check_batch
-    from evolm.study.plan import DONE
 
     for node in built.nodes:
         params = context(node, runner.train_args(node)).params
-        if node.state(built.root) != DONE:  # a finished node trains no more, whatever its launch now says
+        if not (node.path / MANIFEST).is_file():  # a trained node trains no more (the runner's own test), whatever its launch says
             check_batch(built.study, node, params, on_slurm=on_slurm)
         if node.reward is not None:
             for command in runner.eval_commands(node) + runner.draw_commands(node):

@@ -37,8 +37,8 @@ class Launch:
     """An `accelerate launch --config_file` (absolute path), or None for torchrun."""
     nodes: int = 1
     """The job's nodes (the least a `nodes:` range may give)."""
-    most_nodes: int = 0
-    """The most a `nodes:` range may give (0: as many as `nodes`)."""
+    node_counts: tuple[int, ...] = ()
+    """Every count a `nodes:` range may give (empty: `nodes` alone)."""
 
     @property
     def many(self) -> bool:
@@ -54,15 +54,26 @@ def for_stage(launch: dict[str, dict], slurm: dict[str, dict], stage: str, *, on
     """How a node of `stage` starts: the study's launch settings (a default, the stage's, its group's),
     and under Slurm its job's nodes."""
     settings = {**launch.get("default", {}), **launch.get(stage, {}), **(group_launch or {})}
-    nodes = most = 1
+    counts = (1,)
     if on_slurm:
         asked = {**slurm.get("default", {}), **slurm.get(stage, {}), **(group_slurm or {})}.get("nodes", 1)
-        # sbatch also takes a range ("2-4"): the launch reads the job's own count ($SLURM_NNODES); the
-        # plan's estimates count the least it may get, the batch check every count
-        least, _, upto = str(asked).split(":")[0].partition("-")
-        nodes = int(least)
-        most = int(upto) if upto else nodes
-    return Launch(settings.get("processes", 1), settings.get("config"), nodes, most)
+        counts = node_counts(str(asked))
+    # the launch reads the job's own count ($SLURM_NNODES); the plan's estimates count the least it may
+    # get, the batch check every count
+    return Launch(settings.get("processes", 1), settings.get("config"), counts[0], counts)
+
+
+def node_counts(asked: str) -> tuple[int, ...]:
+    """The node counts sbatch may give a job for its `--nodes`: N; MIN-MAX, each count between; MIN-MAX:STEP,
+    every STEP-th from MIN ("1-15:4" is 1, 5, 9, 13). Another size list after the colon: the least alone
+    (spec.SLURM_NODES admits it; the batch check then tests that count only)."""
+    span, _, step = asked.partition(":")
+    least, _, most = span.partition("-")
+    if not most:
+        return (int(least),)
+    if step and not step.isdigit():
+        return (int(least),)
+    return tuple(range(int(least), int(most) + 1, int(step or 1) or 1))
 
 
 def for_node(study, node, *, on_slurm: bool) -> Launch:
@@ -83,12 +94,14 @@ def check_batch(study, node, params: dict, *, on_slurm: bool) -> None:
 
     how = for_node(study, node, on_slurm=on_slurm)
     batch, unit = _step_batch(node.stage, params, node.model)
-    if batch is None:
-        return
-    for nodes in range(how.nodes, max(how.nodes, how.most_nodes) + 1):
+    micro = params.get("micro_batch")
+    if batch is None or batch < 1 or (micro is not None and micro < 1):
+        return  # an option out of its range: the stage's own check names it, with its range
+    # one process and no config on the least node count is the plain command, on the job's first node only
+    for nodes in (how.node_counts or (how.nodes,)) if how.many else (1,):
         world = how.processes * nodes
         try:
-            split_batch(batch, world, params.get("micro_batch"), unit=unit)
+            split_batch(batch, world, micro, unit=unit)
         except BadInput as exc:
             on = f" on {nodes} node(s)" if on_slurm else ""
             raise BadInput(f"Node {node.label} would train as {how.processes} process(es) a node{on}: "
