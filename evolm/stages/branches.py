@@ -209,8 +209,8 @@ def contribute(stable: Path, out: Path, *, name: str, stable_run_id: str | None)
             if index.get("run_id") != stable_run_id or held or (folder / name).exists():
                 return
             state.rename(folder / name)
-            index["budgets"][name] = {"step": step, "tokens": step * index["config"]["seq_len"] * index["config"]["global_batch"],
-                                      "state": name, "by": str(Path(out).resolve())}
+            index["budgets"][name] = {"step": step, "tokens": step * _tokens_per_step(index), "state": name,
+                                      "by": str(Path(out).resolve())}
             write_json(folder / INDEX, index)
     except Exception as exc:  # noqa: BLE001 - a stable run this user cannot write, a damaged index: the branch is done
         log(f"note: the state where this branch's decay starts was not handed to {stable} ({first_line(exc)})")
@@ -240,14 +240,18 @@ def tokens_to_train(stable: Path, budget: int) -> int | None:
     folder = branches_dir(stable)
     try:
         index = json.loads((folder / INDEX).read_text(encoding="utf-8"))
-        config = index["config"]
-        per_step = config["seq_len"] * config["global_batch"]
+        per_step = _tokens_per_step(index)
         steps = budget // per_step
-        start = steps - decay_steps(Overrides(schedule="wsd", decay=index["decay"]), steps, config["warmup_steps"], per_step)
+        start = steps - decay_steps(Overrides(schedule="wsd", decay=index["decay"]), steps, index["config"]["warmup_steps"], per_step)
     except (OSError, ValueError, KeyError, TypeError, BadInput):
         return None
     entry = _latest_saved(folder, index, start)
     return (steps - (entry["step"] if entry else 0)) * per_step
+
+
+def _tokens_per_step(index: dict) -> int:
+    """The stable run's tokens a step, from its index's settings (TrainConfig.tokens_per_step, as recorded)."""
+    return index["config"]["seq_len"] * index["config"]["global_batch"]
 
 
 def _published_since(stable: Path, folder: Path) -> bool:

@@ -35,10 +35,13 @@ class Launch:
     """Processes per node (one per GPU)."""
     config: str | None = None
     """An `accelerate launch --config_file` (absolute path), or None for torchrun."""
-    nodes: int = 1
-    """The job's nodes (the least a `nodes:` range may give)."""
-    node_counts: tuple[int, ...] = ()
-    """Every count a `nodes:` range may give (empty: `nodes` alone)."""
+    node_counts: tuple[int, ...] = (1,)
+    """Every node count the job may get, least first (more than one for a `nodes:` range)."""
+
+    @property
+    def nodes(self) -> int:
+        """The job's nodes: the least it may get."""
+        return self.node_counts[0]
 
     @property
     def many(self) -> bool:
@@ -60,7 +63,7 @@ def for_stage(launch: dict[str, dict], slurm: dict[str, dict], stage: str, *, on
         counts = node_counts(str(asked))
     # the launch reads the job's own count ($SLURM_NNODES); the plan's estimates count the least it may
     # get, the batch check every count
-    return Launch(settings.get("processes", 1), settings.get("config"), counts[0], counts)
+    return Launch(settings.get("processes", 1), settings.get("config"), counts)
 
 
 def node_counts(asked: str) -> tuple[int, ...]:
@@ -98,7 +101,7 @@ def check_batch(study, node, params: dict, *, on_slurm: bool) -> None:
     if batch is None or batch < 1 or (micro is not None and micro < 1):
         return  # an option out of its range: the stage's own check names it, with its range
     # one process and no config on the least node count is the plain command, on the job's first node only
-    for nodes in (how.node_counts or (how.nodes,)) if how.many else (1,):
+    for nodes in how.node_counts if how.many else (1,):
         world = how.processes * nodes
         try:
             split_batch(batch, world, micro, unit=unit)
@@ -115,7 +118,7 @@ def _step_batch(stage: str, params: dict, model: str | None) -> tuple[int | None
         from evolm.presets import PRESETS
         from evolm.stages.lm_run import sequences_per_step
 
-        preset = PRESETS.get(model) if model else None
+        preset = PRESETS.get(model)
         return (sequences_per_step(params.get("global_batch"), preset) if preset else None), "sequences"
     if stage in ("sft", "rm") and model:
         from evolm.stages.sft import examples_per_step
