@@ -3,6 +3,7 @@
 import json
 
 import pytest
+from conftest import kill_when
 
 from evolm.checkpoint import load_checkpoint
 from evolm.stages.rl import reward_function
@@ -117,10 +118,8 @@ def test_rl_bad_inputs(sft_model, synth_tiny, tmp_path, cli):
 
 
 def test_interrupted_rl_resumes(sft_model, synth_tiny, tmp_path, cli):
-    import signal
     import subprocess
     import sys
-    import time
 
     # 12 steps: the kill must land after the step-2 checkpoint and before the end. It lands as soon as that
     # checkpoint is complete (the time trained so far is its last file): half a second later, the two-layer
@@ -129,11 +128,7 @@ def test_interrupted_rl_resumes(sft_model, synth_tiny, tmp_path, cli):
             "--save-every", "2", "--out", str(tmp_path / "r")]
     proc = subprocess.Popen([sys.executable, "-m", "evolm", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     checkpoint = tmp_path / "r.partial" / "checkpoint-2"
-    deadline = time.time() + 120
-    while not (checkpoint / "evolm_elapsed.json").is_file() and proc.poll() is None and time.time() < deadline:
-        time.sleep(0.05)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
+    kill_when(proc, checkpoint / "evolm_elapsed.json")
     assert checkpoint.is_dir() and not (tmp_path / "r").exists()
     resumed = cli(*args, "--resume")
     assert resumed.code == 0, resumed.err

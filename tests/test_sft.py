@@ -3,6 +3,7 @@
 import json
 
 import pytest
+from conftest import kill_when
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from evolm.checkpoint import load_checkpoint
@@ -83,20 +84,14 @@ def test_sft_bad_inputs(base, synth_tiny, tmp_path, cli):
 
 
 def test_interrupted_sft_resumes(base, synth_tiny, tmp_path, cli):
-    import signal
     import subprocess
     import sys
-    import time
 
     args = ["sft", str(base), "--data", str(synth_tiny / "pool" / "mathpool.jsonl"), "--examples", "80", "--epochs", "2",
             "--global-batch", "8", "--max-length", "128", "--save-every", "4", "--out", str(tmp_path / "s")]
     proc = subprocess.Popen([sys.executable, "-m", "evolm", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     checkpoint = tmp_path / "s.partial" / "checkpoint-8"
-    deadline = time.time() + 120
-    while not (checkpoint / "evolm_elapsed.json").is_file() and proc.poll() is None and time.time() < deadline:
-        time.sleep(0.1)  # the time trained so far lands once the checkpoint is complete
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
+    kill_when(proc, checkpoint / "evolm_elapsed.json")  # the time trained so far lands once the checkpoint is complete
     assert checkpoint.is_dir() and not (tmp_path / "s").exists()
     assert not (tmp_path / "s.partial" / "checkpoint-4").exists()  # only the newest state is kept
     before = json.loads((checkpoint / "evolm_elapsed.json").read_text())["elapsed_s"]
