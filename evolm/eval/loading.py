@@ -15,13 +15,13 @@ def dtype_name() -> str:
     return "bfloat16" if device() == "cuda" else "float32"
 
 
-def load_tokenizer(spec: str, *, need_template: bool):
+def load_tokenizer(spec: str, *, need_template: bool, revision: str | None = None):
     from transformers import AutoTokenizer
 
     from evolm.template import has_template
 
     try:
-        tokenizer = AutoTokenizer.from_pretrained(spec)
+        tokenizer = AutoTokenizer.from_pretrained(spec, revision=revision)
     except OSError as exc:
         raise BadInput(f"Cannot load a tokenizer from {spec} ({str(exc).splitlines()[0]}).") from None
     if need_template and not has_template(tokenizer):
@@ -32,14 +32,14 @@ def load_tokenizer(spec: str, *, need_template: bool):
     return tokenizer
 
 
-def load_model(spec: str):
+def load_model(spec: str, revision: str | None = None):
     from transformers import AutoModelForCausalLM
 
     from transformers.utils import logging as hf_logging
 
     hf_logging.disable_progress_bar()  # its bars would interleave with our progress lines
     try:
-        model = AutoModelForCausalLM.from_pretrained(spec, dtype=getattr(torch, dtype_name()))
+        model = AutoModelForCausalLM.from_pretrained(spec, dtype=getattr(torch, dtype_name()), revision=revision)
     except OSError as exc:
         raise BadInput(f"Cannot load a causal language model from {spec} ({str(exc).splitlines()[0]}).") from None
     return model.to(device()).eval()
@@ -48,10 +48,11 @@ def load_model(spec: str):
 class SharedModel:
     """The evaluated model, loaded once for the parts of a run that use it in-process (validation
     loss, transformers generation). lm-eval still loads its own copy by path, as a user's
-    `lm_eval --model hf --model_args pretrained=CKPT` would, which keeps that route tested."""
+    `lm_eval --model hf --model_args pretrained=CKPT` would, which keeps that route tested. `revision`:
+    identity.loaded_revision's."""
 
-    def __init__(self, spec: str):
-        self.spec = spec
+    def __init__(self, spec: str, revision: str | None = None):
+        self.spec, self.revision = spec, revision
         self._model = None
 
     def get(self):
@@ -59,7 +60,7 @@ class SharedModel:
             from evolm.console import log
 
             log(f"loading {self.spec}")
-            self._model = load_model(self.spec)
+            self._model = load_model(self.spec, self.revision)
         return self._model
 
     def release(self) -> None:

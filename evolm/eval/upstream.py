@@ -14,7 +14,7 @@ from typing import Callable
 
 from evolm.console import log
 from evolm.errors import BadInput
-from evolm.eval.identity import finished_result, run_hash
+from evolm.eval.identity import finished_result, loaded_revision, run_hash
 from evolm.eval.loading import device, dtype_name
 from evolm.eval.metrics import item_scores
 from evolm.provenance import stamp
@@ -96,7 +96,7 @@ def lm_eval_task_version(folder: str) -> str:
 
 
 def run_lm_eval(model_spec: str, tasks: list, *, limit: int | None, batch_size: int | str = "auto",
-                cache: Path | None = None, trained_without_bos: bool = True) -> dict:
+                cache: Path | None = None, trained_without_bos: bool = True, revision: str | None = None) -> dict:
     """`cache`: lm-eval's own request cache (`use_cache`, a SQLite file it names CACHE_rank0.db), to which
     its HF model writes each answer as it computes it; a rerun of the same evaluation answers those from
     it, so a killed run continues where it was instead of scoring every task again."""
@@ -104,7 +104,7 @@ def run_lm_eval(model_spec: str, tasks: list, *, limit: int | None, batch_size: 
     from transformers.utils import logging as hf_logging
 
     hf_logging.disable_progress_bar()
-    model_args = {"pretrained": model_spec, "dtype": dtype_name()}
+    model_args = {"pretrained": model_spec, "dtype": dtype_name(), **({"revision": revision} if revision else {})}
     if trained_without_bos:
         # evolm trains without BOS (documents end with EOS, no BOS, as the paper packed them), and lm-eval
         # otherwise follows the tokenizer, which for the paper's Llama-2 tokenizer prepends <s> to every
@@ -261,7 +261,7 @@ def evaluate_upstream(model_spec: str, model: dict, names: list[str], out_dir: P
             log(f"upstream: resuming, {_cached_answers(db)} of lm-eval's answers saved in {db} by an interrupted run")
         try:
             raw = run_lm_eval(model_spec, tasks, limit=limit, batch_size=batch_size, cache=cache,
-                              trained_without_bos=scored_without_bos(model))
+                              trained_without_bos=scored_without_bos(model), revision=loaded_revision(model))
         except BaseException as exc:
             if not _unreachable(exc):
                 if db.is_file():
@@ -273,7 +273,7 @@ def evaluate_upstream(model_spec: str, model: dict, names: list[str], out_dir: P
                            "the paper's upstream tasks need the hub once (then its cache), or evaluate offline on the "
                            "synthetic cloze sets (--suite cloze --benchmarks DIR from `evolm data synth`).") from None
         result.update(summarize(raw, metrics))
-        processed = upstream_tokens(raw.get("samples"), _tokenizer(model_spec))
+        processed = upstream_tokens(raw.get("samples"), _tokenizer(model_spec, loaded_revision(model)))
         result["lm_eval"] = {k: raw.get(k) for k in ("results", "versions", "n-shot", "n-samples", "higher_is_better", "configs",
                                                    "lm_eval_version", "git_hash", "date")}
     if val_shards is not None:
@@ -304,10 +304,10 @@ def _unreachable(exc: BaseException) -> bool:
     return False
 
 
-def _tokenizer(model_spec: str):
+def _tokenizer(model_spec: str, revision: str | None):
     from transformers import AutoTokenizer
 
-    return AutoTokenizer.from_pretrained(model_spec)
+    return AutoTokenizer.from_pretrained(model_spec, revision=revision)
 
 
 def _jsonable(obj):
