@@ -192,7 +192,7 @@ def test_rm_keys_belong_to_rm_nodes_and_nothing_starts_from_a_reward_model(tmp_p
 
 def test_the_mini_study_tests_f8_with_its_last_node(cli, tmp_path):
     """examples/mini-study.yaml plans its rm node: four SFT policies draw, the seed-0 math-CPT SFT model is
-    its parent, and the 18 post-trained runs, all evaluated with `sampled`, are scored (the slow test runs it)."""
+    its parent, and the 24 post-trained runs, all evaluated with `sampled`, are scored (the slow test runs it)."""
     from pathlib import Path
 
     study_file = Path(__file__).resolve().parent.parent / "examples" / "mini-study.yaml"
@@ -200,7 +200,7 @@ def test_the_mini_study_tests_f8_with_its_last_node(cli, tmp_path):
     assert result.code == 0, result.err
     nodes = json.loads(result.out)["nodes"]
     rm = nodes[-1]
-    assert len(nodes) == 26 and rm["stage"] == "rm" and rm["parent"].startswith("sft-1000-4-0-")
-    assert len(rm["policies"]) == 4 and len(rm["scores"]) == 18
+    assert len(nodes) == 32 and rm["stage"] == "rm" and rm["parent"].startswith("sft-1000-4-0-")
+    assert len(rm["policies"]) == 4 and len(rm["scores"]) == 24
     assert {n["group"] for n in nodes if n["name"] in rm["scores"]} == {"sft", "rl", "sft-f6", "rl-f6", "rl-f6-seeds",
                                                                         "sft-epochs", "sft-split", "rl-split"}
