@@ -6,7 +6,7 @@ import hashlib
 from pathlib import Path
 
 from evolm.checkpoint import MANIFEST, check_policy, hash_files, load_checkpoint
-from evolm.errors import BadInput
+from evolm.errors import BadInput, causes
 from evolm.fsutil import canonical_json, sha256_bytes
 
 
@@ -80,13 +80,7 @@ def check_hub_model(name: str, revision: str | None = None) -> None:
 def _missing_from_cache(exc: BaseException) -> bool:
     """Whether transformers' error says the files are absent (huggingface_hub's LocalEntryNotFoundError is
     a FileNotFoundError, raised under transformers' OSError), not, say, a cached config.json that is not JSON."""
-    seen = set()
-    while exc is not None and id(exc) not in seen:
-        seen.add(id(exc))
-        if isinstance(exc, FileNotFoundError) or "does not appear to have a file" in str(exc):
-            return True
-        exc = exc.__cause__ or exc.__context__
-    return False
+    return any(isinstance(e, FileNotFoundError) or "does not appear to have a file" in str(e) for e in causes(exc))
 
 
 # Where a model, a responses file or validation shards lie, not what they are (the manifest hash, the

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Callable
 
 from evolm.console import log
-from evolm.errors import BadInput
+from evolm.errors import BadInput, causes
 from evolm.eval.identity import finished_result, loaded_revision, run_hash
 from evolm.eval.loading import device, dtype_name
 from evolm.eval.metrics import item_scores
@@ -255,13 +255,14 @@ def evaluate_upstream(model_spec: str, model: dict, names: list[str], out_dir: P
     result = {"schema": RESULT_SCHEMA, "run": run, "identity": key}
     processed = 0
     if tasks:
+        revision = loaded_revision(model)  # lm-eval's copy and the token count's tokenizer read the same commit
         log(f"upstream: lm-eval on {', '.join(metrics)}" + (f" (first {limit} rows each)" if limit else ""))
         cache, db = request_cache(out_dir, run)
         if db.is_file():
             log(f"upstream: resuming, {_cached_answers(db)} of lm-eval's answers saved in {db} by an interrupted run")
         try:
             raw = run_lm_eval(model_spec, tasks, limit=limit, batch_size=batch_size, cache=cache,
-                              trained_without_bos=scored_without_bos(model), revision=loaded_revision(model))
+                              trained_without_bos=scored_without_bos(model), revision=revision)
         except BaseException as exc:
             if not _unreachable(exc):
                 if db.is_file():
@@ -273,7 +274,7 @@ def evaluate_upstream(model_spec: str, model: dict, names: list[str], out_dir: P
                            "the paper's upstream tasks need the hub once (then its cache), or evaluate offline on the "
                            "synthetic cloze sets (--suite cloze --benchmarks DIR from `evolm data synth`).") from None
         result.update(summarize(raw, metrics))
-        processed = upstream_tokens(raw.get("samples"), _tokenizer(model_spec, loaded_revision(model)))
+        processed = upstream_tokens(raw.get("samples"), _tokenizer(model_spec, revision))
         result["lm_eval"] = {k: raw.get(k) for k in ("results", "versions", "n-shot", "n-samples", "higher_is_better", "configs",
                                                    "lm_eval_version", "git_hash", "date")}
     if val_shards is not None:
@@ -294,14 +295,8 @@ def _unreachable(exc: BaseException) -> bool:
     """Whether an error (or one it was raised from) says the hub could not be reached: datasets raises
     the builtin ConnectionError ("Couldn't reach 'Rowan/hellaswag' on the Hub (OfflineModeIsEnabled)");
     huggingface_hub and httpx have their own types."""
-    seen = set()
-    while exc is not None and id(exc) not in seen:
-        seen.add(id(exc))
-        if isinstance(exc, ConnectionError) or type(exc).__name__ in (
-                "OfflineModeIsEnabled", "LocalEntryNotFoundError", "ConnectError", "ConnectTimeout"):
-            return True
-        exc = exc.__cause__ or exc.__context__
-    return False
+    return any(isinstance(e, ConnectionError) or type(e).__name__ in (
+        "OfflineModeIsEnabled", "LocalEntryNotFoundError", "ConnectError", "ConnectTimeout") for e in causes(exc))
 
 
 def _tokenizer(model_spec: str, revision: str | None):
