@@ -611,7 +611,7 @@ def test_one_run_loads_the_model_once_for_validation_loss_and_generation(sft_mod
 
     loads = []
     real = loading.load_model
-    monkeypatch.setattr(loading, "load_model", lambda spec: loads.append(spec) or real(spec))
+    monkeypatch.setattr(loading, "load_model", lambda spec, revision=None: loads.append(spec) or real(spec, revision))
     result = cli("eval", sft_model, "--suite", "SynthClozeMath,SynthMathLevel1", "--benchmarks", synth_tiny,
                  "--limit", "4", "--samples", "0", "--max-new-tokens", "16", "--out", tmp_path / "both")
     assert result.code == 0, result.err
