@@ -186,3 +186,26 @@ def test_tokenizers_name_a_class_transformers_4_and_5_both_know(tiny_tokenizer, 
         tokenizer = AutoTokenizer.from_pretrained(folder)
         assert isinstance(tokenizer, PreTrainedTokenizerFast) and tokenizer.eos_token == "<|endoftext|>"
     assert AutoTokenizer.from_pretrained(sft_model).chat_template  # the SFT template kept through the rewrite
+
+
+def test_a_run_stopped_after_writing_its_checkpoint_leaves_nothing_the_next_command_keeps(base, synth_tiny, tmp_path, cli, monkeypatch):
+    """Stopped between writing OUT and removing OUT.partial (its saved states: gigabytes on a real run),
+    SFT says OUT is written; the next command for OUT, even a --resume, removes OUT.partial and says OUT exists."""
+    import evolm.stages.posttrain as posttrain
+
+    def then_stopped(partial, sha):
+        real(partial, sha)
+        raise KeyboardInterrupt
+
+    real = posttrain.mark_written
+    args = ["sft", str(base), "--data", str(synth_tiny / "pool" / "mathpool.jsonl"), "--examples", "16", "--epochs", "1",
+            "--global-batch", "8", "--max-length", "128", "--save-every", "1", "--out", str(tmp_path / "s")]
+    with monkeypatch.context() as patched:
+        patched.setattr(posttrain, "mark_written", then_stopped)
+        cut = cli(*args)
+    assert cut.code == 130 and "was written before the stop" in cut.err, cut.err
+    assert (tmp_path / "s.partial" / "checkpoint-2").is_dir()
+    load_checkpoint(tmp_path / "s")
+    again = cli(*args, "--resume")
+    assert again.code == 2 and "finished its cleanup" in again.err and "already exists" in again.err, again.err
+    assert not (tmp_path / "s.partial").exists()

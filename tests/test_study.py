@@ -550,8 +550,18 @@ def test_run_trains_each_node_once_and_a_rerun_trains_nothing(tmp_path, shards, 
     assert (sft / "eval" / "SynthMathBasic1.json").is_file()
     plan = cli("study", "plan", file, "--peak-flops", "1e11", "--json")
     assert {n["state"] for n in json.loads(plan.out)["nodes"]} == {"done"}
+    # a node's run stopped after it had written its checkpoint (before removing OUT.partial) left its
+    # partial folder, marked with the manifest's hash: the rerun removes it (evolm.training.rundir.finish_cleanup)
+    from evolm.checkpoint import MANIFEST
+    from evolm.fsutil import sha256_bytes
+    from evolm.training.rundir import WRITTEN
+
+    left = sft.with_name(sft.name + ".partial")
+    left.mkdir()
+    (left / WRITTEN).write_text(json.dumps({"manifest_sha256": sha256_bytes((sft / MANIFEST).read_bytes())}))
     assert cli("study", "run", file, "--peak-flops", "1e11", "--no-report").code == 0
     assert len(_trained(root)) == 3  # nothing trained again
+    assert not left.exists()
 
     # The file's evaluation changed for a trained node: evolm eval refuses to replace its results, so the node
     # fails (its results kept, the reason named) until --reevaluate lets the study's evaluation replace them.

@@ -340,3 +340,45 @@ def test_a_branch_started_as_its_stable_run_publishes_finds_the_states_or_says_s
     monkeypatch.setattr(branches, "find_branch", real_find)
     (tmp_path / "stable.partial").rmdir()
     assert cli(*branch, "--out", tmp_path / "late").code == 0  # run again, it finds them published
+
+
+def test_the_next_command_finishes_the_cleanup_of_a_run_stopped_after_writing_its_checkpoint(shards, tmp_path, cli, monkeypatch):
+    """A run stopped after it wrote OUT (Ctrl-C here), before its hand-over and the removal of OUT.partial,
+    leaves OUT.partial marked with OUT's manifest hash: the next command for OUT (a rerun, refused because
+    OUT exists) publishes a stable run's branch states, hands a branch's state to its stable run and
+    removes OUT.partial; an interrupted --overwrite rerun's folder beside the old OUT is not taken for one."""
+    from evolm.fsutil import write_json
+    from evolm.stages import branches
+
+    def stopped(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    data = ("--data", shards / "general")
+    stable = ("pretrain", *SMALL, "--tokens", "30K", *data, *WSD, "--branch-at", "20K", "--out", tmp_path / "stable")
+    with monkeypatch.context() as patched:
+        patched.setattr(branches, "publish", stopped)
+        cut = cli(*stable)
+    assert cut.code == 130 and f"{tmp_path / 'stable'} was written before the stop" in cut.err, cut.err
+    assert (tmp_path / "stable.partial" / "written.json").is_file() and not (tmp_path / "stable.branches").exists()
+    again = cli(*stable)
+    assert again.code == 2 and "already exists" in again.err and "finished its cleanup" in again.err, again.err
+    assert not (tmp_path / "stable.partial").exists() and not (tmp_path / "stable.branches.partial").exists()
+    assert (tmp_path / "stable.branches" / "20K" / "trainer.json").is_file()
+
+    # a budget above the stable run's (36K: decay from step 52, the stable run's own from 44) stages its state
+    # where its decay starts, for budgets added later; stopped before handing it over, its next command does
+    branch = ("pretrain", *SMALL, "--tokens", "36K", *data, *WSD, "--branch-from", tmp_path / "stable", "--out", tmp_path / "b36")
+    with monkeypatch.context() as patched:
+        patched.setattr(branches, "contribute", stopped)
+        assert cli(*branch).code == 130
+    assert (tmp_path / "b36.branches.partial" / "36K" / "trainer.json").is_file()
+    again = cli(*branch)
+    assert again.code == 2 and "finished its cleanup" in again.err, again.err
+    entry = json.loads((tmp_path / "stable.branches" / "branches.json").read_text())["budgets"]["36K"]
+    assert entry["by"] == str((tmp_path / "b36").resolve()) and (tmp_path / "stable.branches" / "36K" / "trainer.json").is_file()
+    assert not (tmp_path / "b36.partial").exists() and not (tmp_path / "b36.branches.partial").exists()
+
+    # an --overwrite rerun interrupted beside the old OUT is a run to resume, not a cleanup: left as it is
+    (tmp_path / "b36.partial").mkdir()
+    write_json(tmp_path / "b36.partial" / "written.json", {"manifest_sha256": "another run's"})
+    assert cli(*branch).code == 2 and (tmp_path / "b36.partial" / "written.json").is_file()

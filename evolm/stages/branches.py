@@ -218,6 +218,24 @@ def contribute(stable: Path, out: Path, *, name: str, stable_run_id: str | None)
         shutil.rmtree(staged, ignore_errors=True)
 
 
+def finish_hand_over(out: Path) -> None:
+    """The hand-over of a run that wrote OUT and was stopped before it (evolm.training.rundir.finish_cleanup):
+    a branch's staged state goes to the stable run it started from (`contribute`, as its own run would
+    have: the stable run and its run id from ORIGIN, the state the one folder staged); a stable run's
+    states are published (`publish`). Nothing staged: nothing to do."""
+    staged = staging_dir(out)
+    if (staged / ORIGIN).is_file():
+        try:
+            origin = json.loads((staged / ORIGIN).read_text(encoding="utf-8"))
+            (state,) = [p for p in staged.iterdir() if p.is_dir()]
+        except (OSError, ValueError):  # unreadable, or no state (or more than one): nothing to hand over
+            shutil.rmtree(staged, ignore_errors=True)
+            return
+        contribute(Path(origin["stable_run"]), out, name=state.name, stable_run_id=origin.get("run_id"))
+    elif staged.is_dir():
+        publish(out)
+
+
 @contextmanager
 def _index_lock(folder: Path):
     """Branches that hand over their states at once (a study's --jobs 2, Slurm jobs) take turns at the index."""

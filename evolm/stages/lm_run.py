@@ -29,7 +29,7 @@ from evolm.stages.limits import check_length
 from evolm.training.batching import split_batch
 from evolm.training.options import LOG_EVERY, REPORT_TO, SEED
 from evolm.training.processes import from_main, fsdp_checkpoints_activations, launch_requested
-from evolm.training.rundir import METRICS, partial_dir
+from evolm.training.rundir import METRICS, mark_written, partial_dir
 from evolm.training.tracking import Tracking
 from evolm.units import format_count, format_count_exact, parse_counts
 
@@ -331,8 +331,9 @@ class RunSpec:
     branch_points: dict = field(default_factory=dict)  # step -> state folder (a WSD run's --branch-at)
     start_from: Path | None = None  # a branch's starting state (--branch-from)
     schedule_notes: dict = field(default_factory=dict)  # extra schedule settings: options (schedule_options), a branch's origin
-    # Called with OUT once it is written, before OUT.partial goes: a killed run then still has
-    # OUT.partial beside its new OUT (a --branch-at run publishes its branch states here).
+    # Called with OUT once it is written, before OUT.partial goes: a run stopped here leaves OUT.partial,
+    # marked done, beside its new OUT (a --branch-at run publishes its branch states here, a branch hands
+    # over its state; the next command for OUT does it then: evolm.training.rundir.finish_cleanup).
     on_saved: Callable[[Path], None] | None = None
 
 
@@ -439,6 +440,7 @@ def _save(spec: RunSpec, result, out: Path, partial: Path, tracking: Tracking) -
         tracking.copy_logs(tmp)
 
     checkpoint = write_checkpoint(out, manifest, write_files, overwrite=True)
+    mark_written(partial, checkpoint.manifest_sha256)  # a rerun finishes what follows if this run is stopped now
     if spec.on_saved is not None:
         spec.on_saved(out)
     shutil.rmtree(partial, ignore_errors=True)

@@ -246,6 +246,7 @@ class Runner:
     def _run_node(self, node: Node) -> str | None:
         logs = self.state_dir / "logs" / f"{node.label}.log"
         train_s = None
+        finish_cleanup(node)
         if not (node.path / MANIFEST).is_file():
             if node.reward is not None:
                 error = self.draw_samples(node, logs)
@@ -313,6 +314,9 @@ class Runner:
         check_held_out(self.plan, missing_ok=False)  # rm nodes' rows, now that the study's pool exists
         state = {n.id: n.state(self.root) for n in nodes}
         finished = {i for i, s in state.items() if s == DONE}
+        for node in nodes:
+            if node.id in finished:  # the others' run_node does it
+                finish_cleanup(node)
         outcome.done = [n.label for n in nodes if n.id in finished]
         todo = [n for n in nodes if n.id not in finished]
         blocked: set[str] = set()
@@ -390,6 +394,27 @@ class Runner:
             log(f"study: evolm report exited {code} (log: {logs})")
             return None
         return out
+
+
+def finish_cleanup(node: Node) -> None:
+    """A node whose run was stopped after it had written the checkpoint (a Slurm time limit while it
+    deleted its optimizer states) left OUT.partial and, for a WSD run, its hand-over of branch states:
+    done here, as a rerun of its command would do it (evolm.training.rundir.finish_cleanup); left alone
+    while another process holds OUT."""
+    from evolm.fsutil import hold_output, release_output
+    from evolm.stages.branches import finish_hand_over
+    from evolm.training import rundir
+
+    if not rundir.cleanup_left(node.path):
+        return
+    try:
+        hold_output(node.path)
+    except BadInput:
+        return
+    try:
+        rundir.finish_cleanup(node.path, finish_hand_over)
+    finally:
+        release_output(node.path)
 
 
 def describe_options(options: dict) -> str:

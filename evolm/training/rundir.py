@@ -8,15 +8,22 @@ does not touch the weights); a resume with another value updates the record and 
 A run folder may hold no resume state (none saved yet, or `--save-every 0`): `--resume` then
 starts again from step 0 and says so, and every message about the folder (an existing one, Ctrl-C)
 says whether a rerun with `--resume` continues or starts over.
+
+Once a run has written OUT it marks OUT.partial as done (`WRITTEN`, OUT's manifest hash) before it
+hands over what it staged (a WSD run's branch states) and removes OUT.partial. A run stopped in that
+stretch (a kill while it deletes gigabytes of optimizer states) leaves OUT finished and OUT.partial
+behind; the next command for OUT finishes that cleanup (`finish_cleanup`) instead of taking the
+folder for an interrupted run, and a study does so for the nodes it finds done.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import os
 import shutil
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 from evolm import jsontext
 from evolm.checkpoint import MANIFEST
@@ -33,17 +40,54 @@ STATE = "state"
 # Top-level record keys a resumed run may change (with their value when a record lacks them): they
 # decide where the run reports, not what it trains.
 MAY_CHANGE = {"report_to": "none"}
+WRITTEN = "written.json"
+"""In OUT.partial once OUT is written: OUT's manifest hash (what is left is the run's cleanup)."""
 
 
 def partial_dir(out: Path) -> Path:
     return Path(out).with_name(Path(out).name + ".partial")
 
 
-def check_outputs(out: Path, *, resume: bool, overwrite: bool, inputs: dict[str, Path | None] | None = None) -> Path:
+def mark_written(partial: Path, manifest_sha256: str) -> None:
+    """Called once OUT is written, before the run's hand-over and the removal of OUT.partial (`finish_cleanup`)."""
+    if Path(partial).is_dir():
+        write_json(Path(partial) / WRITTEN, {"manifest_sha256": manifest_sha256})
+
+
+def cleanup_left(out: Path) -> bool:
+    """Whether OUT.partial is what the run that wrote OUT left when it was stopped after writing it
+    (marked with OUT's manifest hash), not an interrupted run (an --overwrite rerun's, beside the old OUT)."""
+    from evolm.fsutil import sha256_bytes
+
+    try:
+        marked = json.loads((partial_dir(out) / WRITTEN).read_text(encoding="utf-8"))["manifest_sha256"]
+        return marked == sha256_bytes((Path(out) / MANIFEST).read_bytes())
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+
+
+def finish_cleanup(out: Path, hand_over: Callable[[Path], None] | None = None) -> bool:
+    """Finish what a run that wrote OUT left undone when it was stopped (`cleanup_left`): its hand-over
+    (`hand_over(OUT)`, a WSD run's branch states: evolm.stages.branches.finish_hand_over) and the
+    removal of OUT.partial. Whether there was any; the caller holds OUT (`claim_output`)."""
+    if not cleanup_left(out):
+        return False
+    if hand_over is not None:
+        hand_over(Path(out))
+    shutil.rmtree(partial_dir(out), ignore_errors=True)
+    log(f"note: {out} was written by a run stopped before it had removed {partial_dir(out).name}; finished its cleanup")
+    return True
+
+
+def check_outputs(out: Path, *, resume: bool, overwrite: bool, inputs: dict[str, Path | None] | None = None,
+                  hand_over: Callable[[Path], None] | None = None) -> Path:
     """Refuse to clobber a finished checkpoint or an interrupted run unless told to, and an output that
     is one of the run's `inputs` (what each is: the path), holds one or lies in one (the final rename
-    over OUT would delete a parent checkpoint or shards the run read); return OUT.partial."""
+    over OUT would delete a parent checkpoint or shards the run read); return OUT.partial. What a run
+    that wrote OUT left when it was stopped is finished first (`finish_cleanup`, with the stage's `hand_over`)."""
     claim_output(out)  # first: a second run with this --out is refused as that, before it checks or clears anything
+    if int(os.environ.get("RANK", "0")) == 0:  # the main process, which alone holds OUT
+        finish_cleanup(out, hand_over)
     check_output_dir(out, overwrite=overwrite, marker=MANIFEST, what="evolm checkpoint", inputs=inputs)
     partial = partial_dir(out)
     if partial.exists() and not resume and not overwrite:
@@ -83,7 +127,9 @@ def say_what_is_kept(out: Path) -> Iterator[None]:
         yield
     except KeyboardInterrupt:
         partial = partial_dir(out)
-        if not partial.is_dir():
+        if cleanup_left(out):
+            kept = f"{out} was written before the stop; the next command for {out} removes {partial}, which its run left"
+        elif not partial.is_dir():
             kept = f"nothing was kept (no {partial})"
         elif saved_step(partial):
             kept = f"{partial} kept, with a resume state at step {saved_step(partial)}: rerun with --resume to continue"
