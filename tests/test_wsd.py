@@ -6,6 +6,7 @@ import math
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import torch
@@ -360,25 +361,53 @@ def test_the_next_command_finishes_the_cleanup_of_a_run_stopped_after_writing_it
         cut = cli(*stable)
     assert cut.code == 130 and f"{tmp_path / 'stable'} was written before the stop" in cut.err, cut.err
     assert (tmp_path / "stable.partial" / "written.json").is_file() and not (tmp_path / "stable.branches").exists()
+
+    # a budget above the stable run's (36K: decay from step 52, the stable run's own from 44) stages its state
+    # where its decay starts, for budgets added later, and hands it over once written: to the stable run's
+    # staged states here, the stable run being finished though not yet cleaned up
+    def branch(budget):
+        return ("pretrain", *SMALL, "--tokens", budget, *data, *WSD, "--branch-from", tmp_path / "stable",
+                "--out", tmp_path / f"b{budget}")
+
+    assert cli(*branch("36K")).code == 0
+    assert (tmp_path / "stable.branches.partial" / "36K" / "trainer.json").is_file()
     again = cli(*stable)
     assert again.code == 2 and "already exists" in again.err and "finished its cleanup" in again.err, again.err
     assert not (tmp_path / "stable.partial").exists() and not (tmp_path / "stable.branches.partial").exists()
-    assert (tmp_path / "stable.branches" / "20K" / "trainer.json").is_file()
+    published = json.loads((tmp_path / "stable.branches" / "branches.json").read_text())["budgets"]
+    assert sorted(published) == ["20K", "30K", "36K"]
+    assert all((tmp_path / "stable.branches" / name / "trainer.json").is_file() for name in published)
 
-    # a budget above the stable run's (36K: decay from step 52, the stable run's own from 44) stages its state
-    # where its decay starts, for budgets added later; stopped before handing it over, its next command does
-    branch = ("pretrain", *SMALL, "--tokens", "36K", *data, *WSD, "--branch-from", tmp_path / "stable", "--out", tmp_path / "b36")
+    # a branch stopped before handing its state over (40K, from 36K's state): its next command does
     with monkeypatch.context() as patched:
         patched.setattr(branches, "contribute", stopped)
-        assert cli(*branch).code == 130
-    assert (tmp_path / "b36.branches.partial" / "36K" / "trainer.json").is_file()
-    again = cli(*branch)
+        assert cli(*branch("40K")).code == 130
+    assert (tmp_path / "b40K.branches.partial" / "40K" / "trainer.json").is_file()
+    again = cli(*branch("40K"))
     assert again.code == 2 and "finished its cleanup" in again.err, again.err
-    entry = json.loads((tmp_path / "stable.branches" / "branches.json").read_text())["budgets"]["36K"]
-    assert entry["by"] == str((tmp_path / "b36").resolve()) and (tmp_path / "stable.branches" / "36K" / "trainer.json").is_file()
-    assert not (tmp_path / "b36.partial").exists() and not (tmp_path / "b36.branches.partial").exists()
+    entry = json.loads((tmp_path / "stable.branches" / "branches.json").read_text())["budgets"]["40K"]
+    assert entry["by"] == str((tmp_path / "b40K").resolve()) and (tmp_path / "stable.branches" / "40K" / "trainer.json").is_file()
+    assert not (tmp_path / "b40K.partial").exists() and not (tmp_path / "b40K.branches.partial").exists()
 
     # an --overwrite rerun interrupted beside the old OUT is a run to resume, not a cleanup: left as it is
-    (tmp_path / "b36.partial").mkdir()
-    write_json(tmp_path / "b36.partial" / "written.json", {"manifest_sha256": "another run's"})
-    assert cli(*branch).code == 2 and (tmp_path / "b36.partial" / "written.json").is_file()
+    (tmp_path / "b40K.partial").mkdir()
+    write_json(tmp_path / "b40K.partial" / "written.json", {"manifest_sha256": "another run's"})
+    assert cli(*branch("40K")).code == 2 and (tmp_path / "b40K.partial" / "written.json").is_file()
+
+
+def test_a_finished_runs_folder_loses_its_mark_last(tmp_path, monkeypatch):
+    """OUT.partial of a run that has written OUT goes child by child, the mark that it is finished
+    (`WRITTEN`) last: a run stopped while this deletes its saved states still leaves the mark."""
+    import shutil
+
+    from evolm.training import rundir
+
+    partial = tmp_path / "out.partial"
+    (partial / "state" / "step-00000010").mkdir(parents=True)
+    (partial / "metrics.jsonl").write_text("{}")
+    rundir.mark_written(partial, "sha")
+    removed, real = [], shutil.rmtree
+    monkeypatch.setattr(rundir.shutil, "rmtree", lambda path, **kw: removed.append(
+        (Path(path).name, (partial / rundir.WRITTEN).is_file())) or real(path, **kw))
+    rundir.remove_written(partial)
+    assert removed == [("state", True), ("out.partial", True)] and not partial.exists()

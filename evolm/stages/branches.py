@@ -37,7 +37,7 @@ from pathlib import Path
 
 from evolm.errors import BadInput, first_line
 from evolm.fsutil import write_json
-from evolm.training.rundir import partial_dir
+from evolm.training.rundir import cleanup_left, partial_dir
 from evolm.units import format_count, format_count_exact
 
 INDEX = "branches.json"
@@ -194,14 +194,17 @@ def contribute(stable: Path, out: Path, *, name: str, stable_run_id: str | None)
     here fails the branch, whose checkpoint is written."""
     from evolm.console import log
 
-    staged, folder = staging_dir(out), branches_dir(stable)
-    state = staged / name
+    staged, state = staging_dir(out), staging_dir(out) / name
     try:
         if not (state / "trainer.json").is_file():
             return
         step = json.loads((state / "trainer.json").read_text(encoding="utf-8"))["step"]
+        # a stable run stopped after writing its checkpoint, before publishing its states, is finished: its
+        # states are still staged (`current_dir`), and go to OUT.branches with this one when it is cleaned up
+        finished = cleanup_left(stable)
+        folder = current_dir(stable) if finished else branches_dir(stable)
         with _index_lock(folder):
-            if partial_dir(stable).exists():
+            if partial_dir(stable).exists() and not finished:
                 log(f"note: {stable} is being trained again; the state where this branch's decay starts is not handed to it")
                 return
             index = json.loads((folder / INDEX).read_text(encoding="utf-8"))
@@ -227,7 +230,8 @@ def finish_hand_over(out: Path) -> None:
     if (staged / ORIGIN).is_file():
         try:
             origin = json.loads((staged / ORIGIN).read_text(encoding="utf-8"))
-            (state,) = [p for p in staged.iterdir() if p.is_dir()]
+            # a dot folder is a save a kill cut short (`.tmp-NAME`), never a state to hand over
+            (state,) = [p for p in staged.iterdir() if p.is_dir() and not p.name.startswith(".")]
         except (OSError, ValueError):  # unreadable, or no state (or more than one): nothing to hand over
             shutil.rmtree(staged, ignore_errors=True)
             return

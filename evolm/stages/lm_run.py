@@ -29,7 +29,7 @@ from evolm.stages.limits import check_length
 from evolm.training.batching import split_batch
 from evolm.training.options import LOG_EVERY, REPORT_TO, SEED
 from evolm.training.processes import from_main, fsdp_checkpoints_activations, launch_requested
-from evolm.training.rundir import METRICS, mark_written, partial_dir
+from evolm.training.rundir import METRICS, mark_written, partial_dir, remove_written
 from evolm.training.tracking import Tracking
 from evolm.units import format_count, format_count_exact, parse_counts
 
@@ -293,11 +293,14 @@ def exported_by_this_run(out: Path, count: int) -> bool:
     if not is_checkpoint(path):
         return False
     record = partial / EXPORTED / f"{count}.json"
-    if record.is_file():
-        return json.loads(record.read_text()).get("manifest_sha256") == sha256_file(path / MANIFEST)
-    started = partial / RUN
-    return not (partial / EXPORTED).exists() and started.is_file() and \
-        (path / MANIFEST).stat().st_mtime >= started.stat().st_mtime
+    try:
+        if record.is_file():
+            return json.loads(record.read_text()).get("manifest_sha256") == sha256_file(path / MANIFEST)
+        started = partial / RUN
+        return not (partial / EXPORTED).exists() and started.is_file() and \
+            (path / MANIFEST).stat().st_mtime >= started.stat().st_mtime
+    except OSError:  # gone as it was read: the main process removed what a finished run left (finish_cleanup)
+        return False
 
 
 def check_exports(out: Path, config: TrainConfig, *, resume: bool, overwrite: bool) -> None:
@@ -443,7 +446,7 @@ def _save(spec: RunSpec, result, out: Path, partial: Path, tracking: Tracking) -
     mark_written(partial, checkpoint.manifest_sha256)  # a rerun finishes what follows if this run is stopped now
     if spec.on_saved is not None:
         spec.on_saved(out)
-    shutil.rmtree(partial, ignore_errors=True)
+    remove_written(partial)
     release_output(out)  # the run's hold on OUT, taken when it created OUT.partial
     log(f"{spec.stage} done: {checkpoint.signature}, {result.tokens:,} tokens in {result.wall_time_s:.1f}s "
         f"({result.tokens_per_s:,.0f} tokens/s), final loss {result.final_loss:.4f}, "

@@ -20,7 +20,7 @@ from evolm.console import log
 from evolm.errors import BadInput
 from evolm.manifest import Compute, DataSource, Manifest, device_hours, Outcome, PostTraining, Schedule
 from evolm.options import out_of_range
-from evolm.training.rundir import METRICS, mark_written
+from evolm.training.rundir import METRICS, mark_written, remove_written
 from evolm.training.tracking import Tracking
 from evolm.tokenizer import save_tokenizer
 
@@ -86,7 +86,7 @@ def write_posttrained(out: Path, manifest: Manifest, model, tokenizer, run_dir: 
 
     checkpoint = write_checkpoint(out, manifest, write_files, overwrite=True)
     mark_written(run_dir, checkpoint.manifest_sha256)  # a rerun removes run_dir if this run is stopped now
-    shutil.rmtree(run_dir, ignore_errors=True)
+    remove_written(run_dir)
     release_output(out)  # the run's hold on OUT, taken when it created OUT.partial
     return checkpoint
 

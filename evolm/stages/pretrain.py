@@ -35,8 +35,7 @@ def run(*, model: str, tokens: int | PerParam, data: Path, out: Path, tokenizer:
     quiet_transformers()
     preset = get_preset(model)
     check_outputs(out, resume=resume, overwrite=overwrite,
-                  inputs={"the shards": data, "the tokenizer": tokenizer, "the stable run": branch_from},
-                  hand_over=branches.finish_hand_over)
+                  inputs={"the shards": data, "the tokenizer": tokenizer, "the stable run": branch_from})
     shards = TokenShards(data)
     tokenizer_dir = Path(tokenizer or shards.tokenizer_path)
     if not (tokenizer_dir / "tokenizer.json").is_file():

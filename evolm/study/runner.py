@@ -402,7 +402,6 @@ def finish_cleanup(node: Node) -> None:
     done here, as a rerun of its command would do it (evolm.training.rundir.finish_cleanup); left alone
     while another process holds OUT."""
     from evolm.fsutil import hold_output, release_output
-    from evolm.stages.branches import finish_hand_over
     from evolm.training import rundir
 
     if not rundir.cleanup_left(node.path):
@@ -412,7 +411,7 @@ def finish_cleanup(node: Node) -> None:
     except BadInput:
         return
     try:
-        rundir.finish_cleanup(node.path, finish_hand_over)
+        rundir.finish_cleanup(node.path)
     finally:
         release_output(node.path)
 

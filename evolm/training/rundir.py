@@ -23,12 +23,12 @@ import json
 import os
 import shutil
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Iterator
 
 from evolm import jsontext
 from evolm.checkpoint import MANIFEST
 from evolm.console import log
-from evolm.errors import BadInput
+from evolm.errors import BadInput, first_line
 from evolm.fsutil import (atomic_write_bytes, atomic_write_text, check_output_dir, claim_output, hold_output, make_dir,
                            write_json)
 from evolm.jsonl import complete_prefix
@@ -66,28 +66,49 @@ def cleanup_left(out: Path) -> bool:
         return False
 
 
-def finish_cleanup(out: Path, hand_over: Callable[[Path], None] | None = None) -> bool:
-    """Finish what a run that wrote OUT left undone when it was stopped (`cleanup_left`): its hand-over
-    (`hand_over(OUT)`, a WSD run's branch states: evolm.stages.branches.finish_hand_over) and the
-    removal of OUT.partial. Whether there was any; the caller holds OUT (`claim_output`)."""
+def remove_written(partial: Path) -> None:
+    """Remove the folder of a run that has written its checkpoint, its mark (`WRITTEN`) last: a run stopped
+    while this deletes gigabytes of saved states still leaves the mark that `finish_cleanup` goes by."""
+    partial = Path(partial)
+    with contextlib.suppress(OSError):
+        for child in partial.iterdir():
+            if child.name != WRITTEN:
+                if child.is_dir() and not child.is_symlink():
+                    shutil.rmtree(child, ignore_errors=True)
+                else:
+                    child.unlink(missing_ok=True)
+    shutil.rmtree(partial, ignore_errors=True)
+
+
+def finish_cleanup(out: Path) -> bool:
+    """Finish what a run that wrote OUT left undone when it was stopped (`cleanup_left`): a WSD run's
+    hand-over of its branch states (evolm.stages.branches.finish_hand_over, nothing for other runs),
+    then the removal of OUT.partial. Whether there was any; the caller holds OUT (`claim_output`). A
+    hand-over that fails (a folder this user cannot write) keeps OUT.partial, where --branch-from still
+    finds the staged states, and says so; the next command tries again."""
+    from evolm.stages.branches import finish_hand_over  # the stage layer's; imported here, where it is needed
+
     if not cleanup_left(out):
         return False
-    if hand_over is not None:
-        hand_over(Path(out))
-    shutil.rmtree(partial_dir(out), ignore_errors=True)
+    try:
+        finish_hand_over(Path(out))
+    except Exception as exc:  # noqa: BLE001 - OUT is written: a failed hand-over must not fail the command
+        log(f"note: {out} was written by a run stopped before its hand-over of branch states, which failed again "
+            f"({first_line(exc)}); {partial_dir(out)} stays")
+        return False
+    remove_written(partial_dir(out))
     log(f"note: {out} was written by a run stopped before it had removed {partial_dir(out).name}; finished its cleanup")
     return True
 
 
-def check_outputs(out: Path, *, resume: bool, overwrite: bool, inputs: dict[str, Path | None] | None = None,
-                  hand_over: Callable[[Path], None] | None = None) -> Path:
+def check_outputs(out: Path, *, resume: bool, overwrite: bool, inputs: dict[str, Path | None] | None = None) -> Path:
     """Refuse to clobber a finished checkpoint or an interrupted run unless told to, and an output that
     is one of the run's `inputs` (what each is: the path), holds one or lies in one (the final rename
     over OUT would delete a parent checkpoint or shards the run read); return OUT.partial. What a run
-    that wrote OUT left when it was stopped is finished first (`finish_cleanup`, with the stage's `hand_over`)."""
+    that wrote OUT left when it was stopped is finished first (`finish_cleanup`)."""
     claim_output(out)  # first: a second run with this --out is refused as that, before it checks or clears anything
     if int(os.environ.get("RANK", "0")) == 0:  # the main process, which alone holds OUT
-        finish_cleanup(out, hand_over)
+        finish_cleanup(out)
     check_output_dir(out, overwrite=overwrite, marker=MANIFEST, what="evolm checkpoint", inputs=inputs)
     partial = partial_dir(out)
     if partial.exists() and not resume and not overwrite:
