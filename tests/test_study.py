@@ -551,7 +551,7 @@ def test_run_trains_each_node_once_and_a_rerun_trains_nothing(tmp_path, shards, 
     plan = cli("study", "plan", file, "--peak-flops", "1e11", "--json")
     assert {n["state"] for n in json.loads(plan.out)["nodes"]} == {"done"}
     # a node's run stopped after it had written its checkpoint (before removing OUT.partial) left its
-    # partial folder, marked with the manifest's hash: the rerun removes it (evolm.training.rundir.finish_cleanup)
+    # partial folder, marked with the manifest's hash: the rerun removes it (evolm.stages.outputs.finish_cleanup)
     from evolm.checkpoint import MANIFEST
     from evolm.fsutil import sha256_bytes
     from evolm.training.rundir import WRITTEN

@@ -355,44 +355,44 @@ def test_the_next_command_finishes_the_cleanup_of_a_run_stopped_after_writing_it
         raise KeyboardInterrupt
 
     data = ("--data", shards / "general")
-    stable = ("pretrain", *SMALL, "--tokens", "30K", *data, *WSD, "--branch-at", "20K", "--out", tmp_path / "stable")
+    stable = ("pretrain", *SMALL, "--tokens", "16K", *data, *WSD, "--branch-at", "8K", "--out", tmp_path / "stable")
     with monkeypatch.context() as patched:
         patched.setattr(branches, "publish", stopped)
         cut = cli(*stable)
     assert cut.code == 130 and f"{tmp_path / 'stable'} was written before the stop" in cut.err, cut.err
     assert (tmp_path / "stable.partial" / "written.json").is_file() and not (tmp_path / "stable.branches").exists()
 
-    # a budget above the stable run's (36K: decay from step 52, the stable run's own from 44) stages its state
+    # a budget above the stable run's (20K: its decay starts at step 29, after the stable run's own) stages its state
     # where its decay starts, for budgets added later, and hands it over once written: to the stable run's
     # staged states here, the stable run being finished though not yet cleaned up
     def branch(budget):
         return ("pretrain", *SMALL, "--tokens", budget, *data, *WSD, "--branch-from", tmp_path / "stable",
                 "--out", tmp_path / f"b{budget}")
 
-    assert cli(*branch("36K")).code == 0
-    assert (tmp_path / "stable.branches.partial" / "36K" / "trainer.json").is_file()
+    assert cli(*branch("20K")).code == 0
+    assert (tmp_path / "stable.branches.partial" / "20K" / "trainer.json").is_file()
     again = cli(*stable)
     assert again.code == 2 and "already exists" in again.err and "finished its cleanup" in again.err, again.err
     assert not (tmp_path / "stable.partial").exists() and not (tmp_path / "stable.branches.partial").exists()
     published = json.loads((tmp_path / "stable.branches" / "branches.json").read_text())["budgets"]
-    assert sorted(published) == ["20K", "30K", "36K"]
+    assert sorted(published) == ["16K", "20K", "8K"]
     assert all((tmp_path / "stable.branches" / name / "trainer.json").is_file() for name in published)
 
-    # a branch stopped before handing its state over (40K, from 36K's state): its next command does
+    # a branch stopped before handing its state over (24K, from 20K's state): its next command does
     with monkeypatch.context() as patched:
         patched.setattr(branches, "contribute", stopped)
-        assert cli(*branch("40K")).code == 130
-    assert (tmp_path / "b40K.branches.partial" / "40K" / "trainer.json").is_file()
-    again = cli(*branch("40K"))
+        assert cli(*branch("24K")).code == 130
+    assert (tmp_path / "b24K.branches.partial" / "24K" / "trainer.json").is_file()
+    again = cli(*branch("24K"))
     assert again.code == 2 and "finished its cleanup" in again.err, again.err
-    entry = json.loads((tmp_path / "stable.branches" / "branches.json").read_text())["budgets"]["40K"]
-    assert entry["by"] == str((tmp_path / "b40K").resolve()) and (tmp_path / "stable.branches" / "40K" / "trainer.json").is_file()
-    assert not (tmp_path / "b40K.partial").exists() and not (tmp_path / "b40K.branches.partial").exists()
+    entry = json.loads((tmp_path / "stable.branches" / "branches.json").read_text())["budgets"]["24K"]
+    assert entry["by"] == str((tmp_path / "b24K").resolve()) and (tmp_path / "stable.branches" / "24K" / "trainer.json").is_file()
+    assert not (tmp_path / "b24K.partial").exists() and not (tmp_path / "b24K.branches.partial").exists()
 
     # an --overwrite rerun interrupted beside the old OUT is a run to resume, not a cleanup: left as it is
-    (tmp_path / "b40K.partial").mkdir()
-    write_json(tmp_path / "b40K.partial" / "written.json", {"manifest_sha256": "another run's"})
-    assert cli(*branch("40K")).code == 2 and (tmp_path / "b40K.partial" / "written.json").is_file()
+    (tmp_path / "b24K.partial").mkdir()
+    write_json(tmp_path / "b24K.partial" / "written.json", {"manifest_sha256": "another run's"})
+    assert cli(*branch("24K")).code == 2 and (tmp_path / "b24K.partial" / "written.json").is_file()
 
 
 def test_a_finished_runs_folder_loses_its_mark_last(tmp_path, monkeypatch):

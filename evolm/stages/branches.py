@@ -222,7 +222,7 @@ def contribute(stable: Path, out: Path, *, name: str, stable_run_id: str | None)
 
 
 def finish_hand_over(out: Path) -> None:
-    """The hand-over of a run that wrote OUT and was stopped before it (evolm.training.rundir.finish_cleanup):
+    """The hand-over of a run that wrote OUT and was stopped before it (evolm.stages.outputs.finish_cleanup):
     a branch's staged state goes to the stable run it started from (`contribute`, as its own run would
     have: the stable run and its run id from ORIGIN, the state the one folder staged); a stable run's
     states are published (`publish`). Nothing staged: nothing to do."""

@@ -26,7 +26,7 @@ from evolm.stages.lm_run import (
 )
 from evolm.tokenizer import load_fast_tokenizer
 from evolm.training.processes import world_size
-from evolm.training.rundir import check_outputs
+from evolm.stages.outputs import check_outputs
 from evolm.training.tracking import check_report_to
 from evolm.units import parse_count
 

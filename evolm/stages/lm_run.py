@@ -336,7 +336,7 @@ class RunSpec:
     schedule_notes: dict = field(default_factory=dict)  # extra schedule settings: options (schedule_options), a branch's origin
     # Called with OUT once it is written, before OUT.partial goes: a run stopped here leaves OUT.partial,
     # marked done, beside its new OUT (a --branch-at run publishes its branch states here, a branch hands
-    # over its state; the next command for OUT does it then: evolm.training.rundir.finish_cleanup).
+    # over its state; the next command for OUT does it then: evolm.stages.outputs.finish_cleanup).
     on_saved: Callable[[Path], None] | None = None
 
 

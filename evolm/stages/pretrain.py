@@ -17,7 +17,7 @@ from evolm.stages.lm_run import (Overrides, RunSpec, check_exports, check_shards
 from evolm.tokenizer import load_fast_tokenizer, tokenizer_fingerprint
 from evolm.console import log
 from evolm.training.processes import is_main_process, world_size
-from evolm.training.rundir import check_outputs
+from evolm.stages.outputs import check_outputs
 from evolm.training.tracking import check_report_to
 from evolm.units import PerParam, format_count_exact, resolve_count
 

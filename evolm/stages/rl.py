@@ -37,7 +37,7 @@ from evolm.training.noop import noop_warnings
 from evolm.training.options import LOG_EVERY, REPORT_TO, SEED, TRL_SAVE_EVERY
 from evolm.training.processes import (all_agree, from_main, fsdp_checkpoints_activations, fsdp_version_requested, is_main_process, launch_requested,
                                       parallelism, placement, shard_as_launched, world_size)
-from evolm.training.rundir import check_outputs
+from evolm.stages.outputs import check_outputs
 from evolm.training.tracking import Tracking, check_report_to
 from evolm.template import STOP_STRINGS, cut_at_stop
 from evolm.training.trl_run import check_one_gpu_per_process, device_settings, gathered_weights, saving, start_run_dir, train

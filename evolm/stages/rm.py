@@ -33,7 +33,7 @@ from evolm.training.batching import split_batch
 from evolm.training.metrics import metrics_callback
 from evolm.training.options import LOG_EVERY, SEED, TRL_SAVE_EVERY
 from evolm.training.processes import from_main, launch_requested, parallelism, world_size
-from evolm.training.rundir import check_outputs
+from evolm.stages.outputs import check_outputs
 from evolm.training.trl_run import check_one_gpu_per_process, device_settings, gathered_weights, saving, start_run_dir, train
 
 

@@ -29,7 +29,7 @@ from evolm.training.metrics import metrics_callback
 from evolm.training.noop import noop_warnings
 from evolm.training.options import LOG_EVERY, REPORT_TO, SEED, TRL_SAVE_EVERY
 from evolm.training.processes import from_main, is_main_process, launch_requested, parallelism, world_size
-from evolm.training.rundir import check_outputs
+from evolm.stages.outputs import check_outputs
 from evolm.training.tracking import Tracking, check_report_to
 from evolm.training.trl_run import check_one_gpu_per_process, device_settings, gathered_weights, saving, start_run_dir, train
 

@@ -399,9 +399,10 @@ class Runner:
 def finish_cleanup(node: Node) -> None:
     """A node whose run was stopped after it had written the checkpoint (a Slurm time limit while it
     deleted its optimizer states) left OUT.partial and, for a WSD run, its hand-over of branch states:
-    done here, as a rerun of its command would do it (evolm.training.rundir.finish_cleanup); left alone
+    done here, as a rerun of its command would do it (evolm.stages.outputs.finish_cleanup); left alone
     while another process holds OUT."""
     from evolm.fsutil import hold_output, release_output
+    from evolm.stages import outputs
     from evolm.training import rundir
 
     if not rundir.cleanup_left(node.path):
@@ -411,7 +412,7 @@ def finish_cleanup(node: Node) -> None:
     except BadInput:
         return
     try:
-        rundir.finish_cleanup(node.path)
+        outputs.finish_cleanup(node.path)
     finally:
         release_output(node.path)
 

@@ -12,7 +12,7 @@ says whether a rerun with `--resume` continues or starts over.
 Once a run has written OUT it marks OUT.partial as done (`WRITTEN`, OUT's manifest hash) before it
 hands over what it staged (a WSD run's branch states) and removes OUT.partial. A run stopped in that
 stretch (a kill while it deletes gigabytes of optimizer states) leaves OUT finished and OUT.partial
-behind; the next command for OUT finishes that cleanup (`finish_cleanup`) instead of taking the
+behind; the next command for OUT finishes that cleanup (evolm.stages.outputs) instead of taking the
 folder for an interrupted run, and a study does so for the nodes it finds done.
 """
 
@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import shutil
 from pathlib import Path
 from typing import Iterator
@@ -28,7 +27,7 @@ from typing import Iterator
 from evolm import jsontext
 from evolm.checkpoint import MANIFEST
 from evolm.console import log
-from evolm.errors import BadInput, first_line
+from evolm.errors import BadInput
 from evolm.fsutil import (atomic_write_bytes, atomic_write_text, check_output_dir, claim_output, hold_output, make_dir,
                            write_json)
 from evolm.jsonl import complete_prefix
@@ -49,7 +48,7 @@ def partial_dir(out: Path) -> Path:
 
 
 def mark_written(partial: Path, manifest_sha256: str) -> None:
-    """Called once OUT is written, before the run's hand-over and the removal of OUT.partial (`finish_cleanup`)."""
+    """Called once OUT is written, before the run's hand-over and the removal of OUT.partial (`remove_written`)."""
     if Path(partial).is_dir():
         write_json(Path(partial) / WRITTEN, {"manifest_sha256": manifest_sha256})
 
@@ -80,35 +79,12 @@ def remove_written(partial: Path) -> None:
     shutil.rmtree(partial, ignore_errors=True)
 
 
-def finish_cleanup(out: Path) -> bool:
-    """Finish what a run that wrote OUT left undone when it was stopped (`cleanup_left`): a WSD run's
-    hand-over of its branch states (evolm.stages.branches.finish_hand_over, nothing for other runs),
-    then the removal of OUT.partial. Whether there was any; the caller holds OUT (`claim_output`). A
-    hand-over that fails (a folder this user cannot write) keeps OUT.partial, where --branch-from still
-    finds the staged states, and says so; the next command tries again."""
-    from evolm.stages.branches import finish_hand_over  # the stage layer's; imported here, where it is needed
-
-    if not cleanup_left(out):
-        return False
-    try:
-        finish_hand_over(Path(out))
-    except Exception as exc:  # noqa: BLE001 - OUT is written: a failed hand-over must not fail the command
-        log(f"note: {out} was written by a run stopped before its hand-over of branch states, which failed again "
-            f"({first_line(exc)}); {partial_dir(out)} stays")
-        return False
-    remove_written(partial_dir(out))
-    log(f"note: {out} was written by a run stopped before it had removed {partial_dir(out).name}; finished its cleanup")
-    return True
-
-
 def check_outputs(out: Path, *, resume: bool, overwrite: bool, inputs: dict[str, Path | None] | None = None) -> Path:
     """Refuse to clobber a finished checkpoint or an interrupted run unless told to, and an output that
     is one of the run's `inputs` (what each is: the path), holds one or lies in one (the final rename
-    over OUT would delete a parent checkpoint or shards the run read); return OUT.partial. What a run
-    that wrote OUT left when it was stopped is finished first (`finish_cleanup`)."""
+    over OUT would delete a parent checkpoint or shards the run read); return OUT.partial. (A stage calls
+    it through evolm.stages.outputs, which first finishes what a run that wrote OUT left when stopped.)"""
     claim_output(out)  # first: a second run with this --out is refused as that, before it checks or clears anything
-    if int(os.environ.get("RANK", "0")) == 0:  # the main process, which alone holds OUT
-        finish_cleanup(out)
     check_output_dir(out, overwrite=overwrite, marker=MANIFEST, what="evolm checkpoint", inputs=inputs)
     partial = partial_dir(out)
     if partial.exists() and not resume and not overwrite:
