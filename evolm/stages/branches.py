@@ -194,7 +194,8 @@ def contribute(stable: Path, out: Path, *, name: str, stable_run_id: str | None)
     here fails the branch, whose checkpoint is written."""
     from evolm.console import log
 
-    staged, state = staging_dir(out), staging_dir(out) / name
+    staged = staging_dir(out)
+    state = staged / name
     try:
         if not (state / "trainer.json").is_file():
             return

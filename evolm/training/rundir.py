@@ -29,7 +29,7 @@ from evolm.checkpoint import MANIFEST
 from evolm.console import log
 from evolm.errors import BadInput
 from evolm.fsutil import (atomic_write_bytes, atomic_write_text, check_output_dir, claim_output, hold_output, make_dir,
-                           write_json)
+                           sha256_bytes, write_json)
 from evolm.jsonl import complete_prefix
 
 RUN = "run.json"
@@ -56,8 +56,6 @@ def mark_written(partial: Path, manifest_sha256: str) -> None:
 def cleanup_left(out: Path) -> bool:
     """Whether OUT.partial is what the run that wrote OUT left when it was stopped after writing it
     (marked with OUT's manifest hash), not an interrupted run (an --overwrite rerun's, beside the old OUT)."""
-    from evolm.fsutil import sha256_bytes
-
     try:
         marked = json.loads((partial_dir(out) / WRITTEN).read_text(encoding="utf-8"))["manifest_sha256"]
         return marked == sha256_bytes((Path(out) / MANIFEST).read_bytes())
