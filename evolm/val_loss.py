@@ -1,8 +1,12 @@
 """Held-out validation loss: mean next-token loss on fixed windows of a token shard split.
 
 One definition for the trainer (its `val_loss/*` metrics and the manifest's `val_loss`) and for
-`evolm eval` (the upstream report's validation loss), so both measure exactly the same thing. It
-lives in the core because evaluation must not import training code.
+`evolm eval` (the upstream report's validation loss), so both score the same windows the same way. It
+lives in the core because evaluation must not import training code. On a CPU both compute in float32
+and agree exactly; on a GPU they differ in precision (training: float32 weights under bf16 autocast,
+or bf16 compute under FSDP's mixed precision; `evolm eval`: bf16 weights, its results' identity
+records the dtype), so the two numbers for one checkpoint agree only to bf16 rounding there (not
+measured).
 """
 
 from __future__ import annotations

@@ -23,6 +23,20 @@ def test_identical_weights_are_detected_and_a_changed_tensor_is_not(tmp_path):
     assert unchanged_weights(tmp_path / "absent", weights) is None  # no single weights file: cannot tell
 
 
+def test_weights_gathered_in_bf16_compare_with_the_parent_rounded_alike(tmp_path):
+    """Under DeepSpeed the final weights come back in bf16 (it converts the model in place) while the
+    parent saved float32: compared at float32, an untouched model differed from its parent by rounding
+    alone, and the warning could never fire there."""
+    weights = {"w": torch.tensor([0.1, 1 / 3, 2.0, -7.3], dtype=torch.float32)}
+    parent = _parent(tmp_path, weights)
+    rounded = {"w": weights["w"].to(torch.bfloat16)}
+    assert not torch.equal(rounded["w"].float(), weights["w"])  # the rounding the old comparison tripped on
+    assert unchanged_weights(parent, rounded) is True
+    trained = {"w": rounded["w"].clone()}
+    trained["w"][1] += 0.25
+    assert unchanged_weights(parent, trained) is False
+
+
 def test_reward_without_variance_needs_every_logged_step_flat():
     assert reward_without_variance([{"frac_reward_zero_std": 1.0}, {"frac_reward_zero_std": 1.0}])
     assert not reward_without_variance([{"frac_reward_zero_std": 1.0}, {"frac_reward_zero_std": 0.75}])

@@ -140,6 +140,48 @@ def test_launch_configs_run_sft_and_rl_on_cpu_and_match_one_process(config, base
     assert (rl.compute.processes, rl.compute.parallelism, rl.schedule.steps_done) == (2, kind, 2)
 
 
+# A stage run in a child process with accelerate's ZeRO-3 environment, whose model loading records whether
+# DeepSpeed's zero.Init is armed and stops there (before any output): in its own process, since the DeepSpeed
+# state it leaves (the weak reference transformers reads, accelerate's state) would leak into other tests.
+_ZERO_INIT_PROBE = """
+import sys
+import transformers
+from transformers.integrations.deepspeed import is_deepspeed_zero3_enabled, unset_hf_deepspeed_config
+from evolm.cli.main import main
+
+class Stop(Exception):
+    pass
+
+def probe(*args, **kwargs):
+    print("zero.Init armed" if is_deepspeed_zero3_enabled() else "zero.Init off", flush=True)
+    raise Stop
+
+transformers.AutoModelForCausalLM.from_pretrained = probe
+for stage in sys.argv[1:]:
+    args = stage.split("|")
+    main(args)
+    unset_hf_deepspeed_config()
+"""
+
+
+def test_sft_and_rl_load_the_model_partitioned_under_zero3(base, synth_tiny, tmp_path):
+    """zero3-4B.yaml sets zero3_init_flag: transformers arms DeepSpeed's zero.Init when the training arguments
+    are built, so the stages build them before loading the model, which then loads partitioned over the
+    processes; loaded first, every process held the whole model in host memory (about 16 GB a process for 4B)."""
+    pytest.importorskip("deepspeed")
+    pool = synth_tiny / "pool" / "mathpool.jsonl"
+    sft = "|".join(map(str, [*_sft_args(base, synth_tiny), "--out", tmp_path / "sft"]))
+    rl = "|".join(map(str, ["rl", base, "--data", pool, "--examples", "8", "--epochs", "1", "--prompts-per-step", "4",
+                            "--rollouts", "2", "--max-completion-length", "16", "--out", tmp_path / "rl"]))
+    env = {**launch_env(), "ACCELERATE_USE_DEEPSPEED": "true", "ACCELERATE_DEEPSPEED_ZERO_STAGE": "3",
+           "ACCELERATE_DEEPSPEED_ZERO3_INIT": "true", "ACCELERATE_MIXED_PRECISION": "no"}  # as `accelerate launch` sets them
+    done = subprocess.run([sys.executable, "-c", _ZERO_INIT_PROBE, sft, rl], capture_output=True, text=True, env=env,
+                          timeout=300)
+    said = [line for line in (done.stdout + done.stderr).splitlines() if line.startswith("zero.Init")]  # the stages log to stderr
+    assert said == ["zero.Init armed", "zero.Init armed"], done.stdout + done.stderr
+    assert not any(tmp_path.iterdir())  # stopped at the model, before any output
+
+
 @pytest.mark.many_processes
 @pytest.mark.slow
 def test_fsdp_runs_resume_from_their_sharded_state_after_a_kill(base, shards, synth_tiny, tmp_path):

@@ -143,6 +143,47 @@ def test_a_slurm_submission_refuses_more_processes_a_node_than_gpus_before_any_j
     assert "node group sft starts 8 process(es) a node on 16 GPUs a node; 8 stay idle" in capsys.readouterr().err
 
 
+def test_one_trainer_process_on_several_gpus_is_refused_before_any_work(tmp_path, shards, synth_tiny, monkeypatch, cli):
+    """`evolm sft`, `evolm rm` and GRPO/RLOO refuse to run as one process where several GPUs are visible
+    (transformers' Trainer would multiply the batch over them): a study says so before any work, here
+    (this machine's GPUs) and under Slurm (the jobs' GPUs a node), not when the node's turn comes. Pre-training
+    and PPO place the model on one device themselves: one process on many GPUs only leaves GPUs idle."""
+    from evolm.cli import study as study_cli
+    from evolm.errors import BadInput
+    from evolm.study import slurm
+
+    monkeypatch.setattr(study_cli, "_visible_gpus", lambda: 4)
+    data = study(tmp_path, shards, synth_tiny, grid())
+    refused = cli("study", "plan", write(tmp_path, data), "--peak-flops", "1e11")
+    assert refused.code == 2 and not (tmp_path / "runs").exists()
+    assert "would run `evolm sft` as one process on 4 GPUs, which the stage refuses" in refused.err
+    assert "set its launch processes to 4, one a GPU, or make one GPU visible to the study (CUDA_VISIBLE_DEVICES=0)" in refused.err
+    # SFT as four processes; GRPO (the rl node) still one
+    data = study(tmp_path, shards, synth_tiny, grid(), launch={"sft": {"processes": 4}})
+    refused = cli("study", "plan", write(tmp_path, data), "--peak-flops", "1e11")
+    assert refused.code == 2 and "would run `evolm rl` as one process on 4 GPUs" in refused.err
+    # PPO places its model itself; pre-training too
+    nodes = grid()
+    nodes[2]["with"] = {**nodes[2]["with"], "algo": "ppo"}
+    data = study(tmp_path, shards, synth_tiny, nodes, launch={"sft": {"processes": 4}})
+    assert cli("study", "plan", write(tmp_path, data), "--peak-flops", "1e11").code == 0
+    monkeypatch.setattr(study_cli, "_visible_gpus", lambda: 1)
+    assert cli("study", "plan", write(tmp_path, study(tmp_path, shards, synth_tiny, grid())), "--peak-flops", "1e11").code == 0
+
+    # under Slurm, the GPUs each job asks for a node (the submitting machine's do not count)
+    monkeypatch.setattr(study_cli, "_visible_gpus", lambda: 0)
+    calls = []
+    monkeypatch.setattr(slurm.subprocess, "run", lambda args, **_: calls.append(args))
+    monkeypatch.setattr(slurm, "live_jobs", lambda: {})
+    data = study(tmp_path, shards, synth_tiny, grid(), slurm={"default": {"gpus-per-node": 8}})
+    with pytest.raises(BadInput, match=r"would run `evolm sft` as one process on 8 GPUs.*processes to 8, one a GPU, or ask "
+                                       r"for one GPU a node for its jobs \(gpus-per-node: 1"):
+        slurm.SlurmExecutor(planning.build(parse(data)), write(tmp_path, {}), report=False).submit()
+    assert calls == [] and not (tmp_path / "runs").exists()
+    data = study(tmp_path, shards, synth_tiny, grid(), slurm={"default": {"gpus-per-node": 1}})
+    slurm.SlurmExecutor(planning.build(parse(data)), write(tmp_path, {}), report=False).check_gpus()
+
+
 def test_an_sbatch_that_does_not_answer_is_one_sentence_saying_the_job_may_be_queued(tmp_path, shards, synth_tiny, monkeypatch):
     """sbatch past its 120 s may have queued the job all the same: the user is told to look before a rerun
     (which would submit it again), not shown a traceback."""

@@ -362,6 +362,25 @@ def test_all_processes_take_one_backend(monkeypatch):
         rl.vllm_for_rollouts(rl.RLOptions(algo="ppo", backend="vllm"), "m", lambda: "engine")
 
 
+def test_grpo_starts_its_process_group_before_the_processes_agree_on_vllm(sft_model, synth_tiny, tmp_path, cli, monkeypatch):
+    """The agreement is a collective only once a process group exists: GRPO and RLOO start it before
+    trying vLLM (they tried it first, each process answering for itself: a trial failing on one GPU only
+    left the processes on two backends, and TRL's colocated start-up waited forever for the others)."""
+    from evolm.stages import rl
+
+    order = []
+    started = rl.process_group
+    monkeypatch.setattr(rl, "process_group", lambda: (order.append("process group"), started())[1])
+
+    def trial(*args, **kwargs):
+        order.append("vLLM tried")
+        raise KeyboardInterrupt  # enough: what follows is training
+
+    monkeypatch.setattr(rl, "rollouts_on_vllm", trial)
+    result = cli("rl", sft_model, "--data", synth_tiny / "pool" / "mathpool.jsonl", *RL, "--out", tmp_path / "rl")
+    assert result.code != 0 and order == ["process group", "vLLM tried"]
+
+
 def test_rl_unknown_backend_is_refused(sft_model, synth_tiny, tmp_path, cli):
     result = cli("rl", sft_model, "--data", synth_tiny / "pool" / "mathpool.jsonl", *RL, "--backend", "sglang",
                  "--out", tmp_path / "rl")

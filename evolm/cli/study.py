@@ -83,12 +83,15 @@ def check_commands(built, *, on_slurm: bool = False) -> None:
         return params
 
     from evolm.checkpoint import MANIFEST
-    from evolm.study.launch import check_batch
+    from evolm.study.launch import check_batch, check_one_process_gpus
 
+    gpus = None if on_slurm else _visible_gpus()  # under Slurm, the jobs' GPUs: SlurmExecutor.check_gpus
     for node in built.nodes:
         params = context(node, runner.train_args(node)).params
         if not (node.path / MANIFEST).is_file():  # a trained node trains no more (the runner's own test), whatever its launch says
             check_batch(built.study, node, params, on_slurm=on_slurm)
+            check_one_process_gpus(built.study, node, gpus, on_slurm=False,
+                                   fix="make one GPU visible to the study (CUDA_VISIBLE_DEVICES=0)")
         if node.reward is not None:
             for command in runner.eval_commands(node) + runner.draw_commands(node):
                 parse_eval(node, command[3:])
@@ -98,6 +101,13 @@ def check_commands(built, *, on_slurm: bool = False) -> None:
             node_and_exports = [parse_eval(node, command[3:]) for command in runner.eval_commands_of(node, options)]
             evaluated.append((name, node_and_exports[0]))
         _check_shared_results(built, node, evaluated)
+
+
+def _visible_gpus() -> int:
+    """The GPUs this process sees (CUDA_VISIBLE_DEVICES applies), which a study's nodes run here see too."""
+    import torch
+
+    return torch.cuda.device_count() if torch.cuda.is_available() else 0
 
 
 def _peak(value: Optional[float]) -> tuple[float, str, bool]:

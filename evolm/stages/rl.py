@@ -40,7 +40,8 @@ from evolm.training.processes import (all_agree, from_main, fsdp_checkpoints_act
 from evolm.stages.outputs import check_outputs
 from evolm.training.tracking import Tracking, check_report_to
 from evolm.template import STOP_STRINGS, cut_at_stop
-from evolm.training.trl_run import check_one_gpu_per_process, device_settings, gathered_weights, saving, start_run_dir, train
+from evolm.training.trl_run import (check_one_gpu_per_process, device_settings, gathered_weights, process_group, saving,
+                                    start_run_dir, train, trains_through_trainer)
 
 ALGORITHMS = ("grpo", "ppo", "rloo")
 CRITIC_LR_FACTOR = 10.0  # the paper's critic / actor learning rates: 2e-5 / 2e-6 (1B), 1e-5 / 1e-6 (4B)
@@ -255,7 +256,7 @@ def run(*, parent: Path, data: Path, examples: int | None, epochs: float, out: P
 
     from evolm.template import conversation, template_record
 
-    if o.algo != "ppo":  # evolm's PPO places the model itself, on this process's one device
+    if trains_through_trainer("rl", o.algo):  # evolm's PPO places the model itself, on this process's one device
         check_one_gpu_per_process("rl")
     report_to = check_report_to(o.report_to)
     quiet_transformers()
@@ -372,12 +373,13 @@ def _train_trl(o: RLOptions, ancestor, tokenizer, dataset, kept, settings: dict,
     from transformers import AutoModelForCausalLM
     from trl import GRPOConfig, GRPOTrainer, RLOOConfig, RLOOTrainer
 
+    process_group()  # first: every process must take vLLM's verdict on the model (`all_agree`, a collective)
     use_vllm = rollouts_on_vllm(o, ancestor.path, tokenizer, context)
-    model = AutoModelForCausalLM.from_pretrained(ancestor.path, dtype=torch.float32, attn_implementation="sdpa")
-    if launch_requested("FSDP"):
-        mark_fsdp_managed(model)
     Config, Trainer = (GRPOConfig, GRPOTrainer) if o.algo == "grpo" else (RLOOConfig, RLOOTrainer)
     # Built before OUT.partial exists: TRL's own checks of its arguments then also come before any output.
+    # And before the model: under a ZeRO-3 launch config with zero3_init_flag, building the arguments arms
+    # DeepSpeed's zero.Init, and the model then loads partitioned over the processes (built after it, each
+    # process held the whole model in host memory first).
     config = Config(
         output_dir=str(run_dir), learning_rate=settings["lr"], lr_scheduler_type="constant_with_warmup", warmup_steps=o.warmup,
         per_device_train_batch_size=settings["micro_batch"], gradient_accumulation_steps=accum,
@@ -387,6 +389,9 @@ def _train_trl(o: RLOptions, ancestor, tokenizer, dataset, kept, settings: dict,
         disable_tqdm=True, seed=o.seed, use_vllm=use_vllm, vllm_mode="colocate", vllm_gpu_memory_utilization=o.vllm_memory,
         vllm_max_model_length=context, **device_settings(),
     )
+    model = AutoModelForCausalLM.from_pretrained(ancestor.path, dtype=torch.float32, attn_implementation="sdpa")
+    if launch_requested("FSDP"):
+        mark_fsdp_managed(model)
     start_run_dir(run_dir, record, resume=resume)
     with tracking.trl_session({"stage": "rl", **record["knobs"], **settings}, main=is_main_process()):
         trainer = Trainer(model=model, reward_funcs=reward_function, args=config, train_dataset=dataset,

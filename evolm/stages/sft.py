@@ -151,7 +151,6 @@ def run(*, parent: Path, data: Path, examples: int | None, epochs: float, out: P
 
     tokenizer = AutoTokenizer.from_pretrained(ancestor.path)
     install(tokenizer)
-    model = AutoModelForCausalLM.from_pretrained(ancestor.path, dtype=torch.float32, attn_implementation="sdpa")
     dataset = datasets.Dataset.from_list([{"messages": conversation(r["problem"], r["gt_solution"])} for r in chosen.rows])
     long_rows = over_length(tokenizer, chosen.rows, max_length)
     knobs = {"examples": end - start, "epochs": epochs, "pool_sha256": chosen.pool_sha256, "rows": [start, end]}
@@ -164,6 +163,9 @@ def run(*, parent: Path, data: Path, examples: int | None, epochs: float, out: P
 
         peft_config = LoraConfig(r=o.lora_rank, lora_alpha=o.lora_alpha, target_modules="all-linear", task_type="CAUSAL_LM")
     # Built before OUT.partial exists: TRL's own checks of its arguments then also come before any output.
+    # And before the model: under a ZeRO-3 launch config with zero3_init_flag, building the arguments arms
+    # DeepSpeed's zero.Init, and the model then loads partitioned over the processes (built after it, each
+    # process held the whole model in host memory first).
     config = SFTConfig(
         output_dir=str(run_dir), num_train_epochs=epochs, learning_rate=lr, lr_scheduler_type="cosine",
         warmup_steps=o.warmup, weight_decay=o.weight_decay, per_device_train_batch_size=micro,
@@ -173,6 +175,7 @@ def run(*, parent: Path, data: Path, examples: int | None, epochs: float, out: P
         include_num_input_tokens_seen="non_padding",  # the compute ledger's trained tokens (kept across --resume)
         **device_settings(),
     )
+    model = AutoModelForCausalLM.from_pretrained(ancestor.path, dtype=torch.float32, attn_implementation="sdpa")
     start_run_dir(run_dir, {"stage": "sft", "knobs": knobs, "parent": ancestor.manifest_sha256, "config": settings,
                             "report_to": report_to}, resume=resume)
     tracking = Tracking(report_to, run_dir, Path(out).name)

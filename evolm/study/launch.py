@@ -111,6 +111,24 @@ def check_batch(study, node, params: dict, *, on_slurm: bool) -> None:
                            f"{str(exc)[0].lower()}{str(exc)[1:].rstrip('.')}; change its launch or its batch.") from None
 
 
+def check_one_process_gpus(study, node, gpus: int | None, *, on_slurm: bool, fix: str) -> None:
+    """A node that trains through transformers' Trainer (SFT, RM, GRPO, RLOO) as one process where
+    `gpus` GPUs are visible (a job's GPUs a node under Slurm, this machine's locally): the stage refuses
+    that (its batch would be multiplied over them, evolm.training.trl_run.check_one_gpu_per_process)
+    when its turn comes, hours into a study and after its ancestors trained; refused before any work
+    instead. `fix`: the other way out, where it runs."""
+    from evolm.errors import BadInput
+    from evolm.training.trl_run import trains_through_trainer
+
+    how = for_node(study, node, on_slurm=on_slurm)
+    if gpus is None or gpus < 2 or how.processes != 1 or how.nodes != 1:
+        return
+    if trains_through_trainer(node.stage, node.options.get("algo")):
+        raise BadInput(f"Node {node.label} would run `evolm {node.stage}` as one process on {gpus} GPUs, which the stage "
+                       f"refuses (transformers' Trainer would train on all of them with {gpus} times the global batch); "
+                       f"set its launch processes to {gpus}, one a GPU, or {fix}.")
+
+
 def _step_batch(stage: str, params: dict, model: str | None) -> tuple[int | None, str]:
     """(the global batch, its unit) that `stage` splits over its processes, resolved by the stage's own
     rule; None where it cannot be known before the run (a model no preset names)."""

@@ -176,7 +176,8 @@ class SlurmExecutor:
     def check_gpus(self) -> None:
         """Each training job's processes a node against the GPUs it asks for a node: more processes than
         GPUs is refused before any job (ranks past the last GPU fail at their first CUDA call, after the
-        job has waited in the queue); fewer leaves GPUs idle, which is said once."""
+        job has waited in the queue), and so is one process of a stage that refuses several GPUs
+        (`launch.check_one_process_gpus`); fewer leaves GPUs idle, which is said once."""
         from evolm.study import launch
 
         idle = set()
@@ -185,6 +186,8 @@ class SlurmExecutor:
                 continue
             group = self.plan.study.group(node.group)
             gpus = gpus_per_node(self._options(node.stage, group.slurm))
+            launch.check_one_process_gpus(self.plan.study, node, gpus, on_slurm=True,
+                                          fix="ask for one GPU a node for its jobs (gpus-per-node: 1 in its slurm options)")
             processes = launch.for_node(self.plan.study, node, on_slurm=True).processes
             if gpus is None or gpus == processes:
                 continue

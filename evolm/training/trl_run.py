@@ -21,15 +21,10 @@ def start_run_dir(run_dir: Path, record: dict, *, resume: bool) -> None:
     """Create OUT.partial once for all processes (`open_run_dir_once`); on --resume, the main
     process removes what the kill left half-written.
 
-    The stages build their TRL config first (its checks then come before any output), which starts
-    the process group; a caller that has not gets it started here, with the timeout TrainingArguments
-    would give it (`ddp_timeout`, 1800 s): the trainer rebuilds accelerate's state later (except where
-    `sharded_state_for_trainers` configured it for the trainer to keep) but keeps this group.
+    The stages start the process group (`process_group`) and build their TRL config first (its checks
+    then come before any output); a caller that has not gets the group started here.
     """
-    import torch
-    from accelerate import PartialState
-
-    from evolm.training.processes import PROCESS_GROUP_TIMEOUT, check_zero_state_fits
+    from evolm.training.processes import check_zero_state_fits
 
     def tidy() -> None:
         drop_incomplete_checkpoints(run_dir)
@@ -38,12 +33,33 @@ def start_run_dir(run_dir: Path, record: dict, *, resume: bool) -> None:
         truncate_metrics(run_dir / METRICS, last)
         log(f"resuming at step {last} from {Path(run_dir) / f'checkpoint-{last}'}" if last else nothing_saved(run_dir))
 
-    # cpu=True as in device_settings(): without it accelerate would not see the other CPU processes.
-    state = PartialState(cpu=not torch.cuda.is_available(), timeout=PROCESS_GROUP_TIMEOUT)
+    state = process_group()
     last_whole = last_trl_checkpoint(run_dir, whole=True) if resume else 0
     if last_whole:  # the checkpoint TRL will resume from, before anything is changed
         check_zero_state_fits(Path(run_dir) / f"checkpoint-{last_whole}", state.num_processes)
     open_run_dir_once(run_dir, record, resume=resume, processes=state, tidy=tidy)
+
+
+def process_group():
+    """accelerate's PartialState, which starts the process group of a launched run (none for one
+    process), with the timeout TrainingArguments would give it (`ddp_timeout`, 1800 s). Started before
+    anything the processes must agree on (`processes.all_agree` is a collective only once a group
+    exists): the TRL config built later keeps it, and so does the trainer, which rebuilds accelerate's
+    state (except where `sharded_state_for_trainers` configured it for the trainer to keep)."""
+    import torch
+    from accelerate import PartialState
+
+    from evolm.training.processes import PROCESS_GROUP_TIMEOUT
+
+    # cpu=True as in device_settings(): without it accelerate would not see the other CPU processes.
+    return PartialState(cpu=not torch.cuda.is_available(), timeout=PROCESS_GROUP_TIMEOUT)
+
+
+def trains_through_trainer(stage: str, algo: str | None = None) -> bool:
+    """Whether `evolm STAGE` trains through transformers' Trainer (TRL's SFT, reward and GRPO/RLOO
+    trainers), which `check_one_gpu_per_process` guards; evolm's PPO and language-model loop place the
+    model on one device themselves."""
+    return stage in ("sft", "rm") or (stage == "rl" and (algo or "grpo") != "ppo")
 
 
 def check_one_gpu_per_process(stage: str) -> None:
