@@ -92,11 +92,18 @@ def _tokenizer_file(name_or_path: str) -> Path | None:
     if path.is_dir():
         return path / "tokenizer.json" if (path / "tokenizer.json").is_file() else None
     from huggingface_hub import hf_hub_download
-    from huggingface_hub.errors import EntryNotFoundError
+    from huggingface_hub.errors import EntryNotFoundError, LocalEntryNotFoundError
 
     try:  # where AutoTokenizer found it: the hub, or (offline) the cache
         return Path(hf_hub_download(name_or_path, "tokenizer.json"))
-    except EntryNotFoundError:  # no such file in the repository (or, offline, in the cache)
+    except LocalEntryNotFoundError:  # offline and not in the cache (a subclass of the next one): absent, or never fetched
+        from evolm.console import log
+
+        log(f"warning: the hub is not reachable and the cache holds no tokenizer.json of {name_or_path}; adopting "
+            "transformers' conversion of its tokenizer, which may differ from the repository's own tokenizer.json "
+            "(adopt it online to be sure)")
+        return None
+    except EntryNotFoundError:  # no such file in the repository
         return None
     except Exception as exc:  # the hub answered AutoTokenizer a moment ago: say what failed, keep nothing
         raise BadInput(f"Could not download {name_or_path}'s tokenizer.json ({first_line(exc)}).") from None

@@ -303,6 +303,39 @@ def test_a_paper_upstream_task_offline_is_bad_input_that_names_the_offline_suite
     assert "Traceback" not in result.err and not (tmp_path / "hs").exists()
 
 
+def test_an_unreachable_hub_keeps_an_interrupted_runs_answers_and_names_what_it_could_not_load(sft_model, tmp_path, cli,
+                                                                                              monkeypatch):
+    """lm-eval loads the model and the tasks before it scores anything, so a hub it cannot reach costs this call
+    nothing; an interrupted run's saved answers stay for the rerun (they were deleted with it), and the
+    error names the model where the hub's error is about the model's repository, not the tasks."""
+    from sqlitedict import SqliteDict
+
+    from evolm.eval import upstream
+
+    def interrupted(model_spec, tasks, *, cache, **kwargs):
+        Path(cache).parent.mkdir(parents=True, exist_ok=True)  # lm-eval makes the cache's folder
+        with SqliteDict(f"{cache}_rank0.db", autocommit=True) as answers:  # as lm-eval's cache hook writes them
+            answers["request"] = "answer"
+        raise RuntimeError("killed")
+
+    monkeypatch.setattr(upstream, "run_lm_eval", interrupted)
+    out = tmp_path / "hs"
+    assert cli("eval", sft_model, "--suite", "hellaswag", "--out", out).code != 0
+    (db,) = (out / "upstream.partial").iterdir()
+
+    def offline(model_spec, tasks, **kwargs):
+        raise ConnectionError("Couldn't reach 'Rowan/hellaswag' on the Hub (OfflineModeIsEnabled)")
+
+    monkeypatch.setattr(upstream, "run_lm_eval", offline)
+    result = cli("eval", sft_model, "--suite", "hellaswag", "--out", out)
+    assert result.code == 2 and "error: lm-eval could not load hellaswag from the Hugging Face hub" in result.err
+    assert "resuming, 1 of lm-eval's answers saved" in result.err and "answers so far are kept" in result.err
+    assert db.is_file()  # kept for the rerun
+    hub_model = ConnectionError("offline")
+    hub_model.__cause__ = OSError("We couldn't connect to 'https://huggingface.co' to load the files of org/model-1B.")
+    assert upstream._names_the_model(hub_model, "org/model-1B") and not upstream._names_the_model(hub_model, str(sft_model))
+
+
 def _tiny_reward_model(tiny_tokenizer, rm_dir, seed=0):
     import torch
     from transformers import AutoTokenizer, LlamaConfig, LlamaForSequenceClassification

@@ -292,6 +292,27 @@ def test_resume_and_ctrl_c_on_the_command_line(general, tiny_tokenizer, tmp_path
     assert cli(*args[:-1], "100K", "--overwrite").code == 0 and not (tmp_path / "s.partial").exists()
 
 
+def test_a_stream_that_fails_mid_way_says_what_a_rerun_continues_from(general, tiny_tokenizer, tmp_path, cli, monkeypatch):
+    """A connection lost for good mid-stream (datasets gives up after its retries) is an error, not a stop:
+    it still says what was kept and that --resume continues from it."""
+    from evolm.stages.data import prepare as module
+    from evolm.textsource import TextSource
+
+    monkeypatch.setattr(module, "SAVE_SECONDS", 0.0)
+    documents = TextSource.documents
+
+    def failing(self, start=None):
+        for i, text in enumerate(documents(self, start)):
+            if i == 600:
+                raise ConnectionError("Server Disconnected")
+            yield text
+
+    monkeypatch.setattr(TextSource, "documents", failing)
+    result = cli("data", "prepare", general, "--tokenizer", tiny_tokenizer, "--out", tmp_path / "s", "--max-tokens", "200K")
+    assert result.code not in (0, 2) and "Server Disconnected" in result.err
+    assert "prepare stopped: " in result.err and "s.partial kept (" in result.err and "rerun with --resume" in result.err
+
+
 def test_a_resume_reads_the_commit_the_interrupted_run_read_after_the_hub_moved(general, tiny_tokenizer, tmp_path, cli,
                                                                                  monkeypatch):
     """The documents skipped on resume must be the ones read before: once the hub's branch has moved to
@@ -323,6 +344,25 @@ def test_a_resume_reads_the_commit_the_interrupted_run_read_after_the_hub_moved(
     assert moved.code == 0, moved.err
     assert "it serves commit bbb now of" in moved.err and "the resume reads commit aaa, as the interrupted run did" in moved.err
     assert read_at == ["aaa"] and TokenShards(tmp_path / "t").source["commit"] == "aaa"
+
+
+
+
+def test_a_hub_that_named_no_commit_either_time_is_not_resumed_unless_pinned_by_sha(tmp_path):
+    """Where the hub's API failed both times (streaming worked), nothing says the files are the ones the saved
+    position points into: refused, unless --revision is a full sha; a local source has no commit to ask for."""
+    from evolm.errors import BadInput
+    from evolm.stages.data.prepare import resumed_snapshot
+    from evolm.textsource import TextSource
+
+    hub = TextSource(spec="HuggingFaceFW/fineweb-edu", hub_name="HuggingFaceFW/fineweb-edu")
+    with pytest.raises(BadInput, match="the hub said neither then nor now which commit of HuggingFaceFW/fineweb-edu"):
+        resumed_snapshot(tmp_path / "s.partial", hub, {}, {})
+    pinned = TextSource(spec=hub.spec, hub_name=hub.hub_name, revision="a" * 40)
+    assert resumed_snapshot(tmp_path / "s.partial", pinned, {}, {}) == {}
+    assert resumed_snapshot(tmp_path / "s.partial", TextSource(spec="local.jsonl"), {}, {}) == {}
+    assert resumed_snapshot(tmp_path / "s.partial", hub, {"commit": "aaa"}, {"commit": "aaa"}) == {"commit": "aaa"}
+    assert resumed_snapshot(tmp_path / "s.partial", hub, {"commit": "aaa"}, {}) == {"commit": "aaa"}  # the hub went quiet
 
 
 @pytest.mark.parametrize("case", ["missing", "empty", "no-field", "folder-without-text", "not-utf8", "parquet-of-numbers",
@@ -476,6 +516,30 @@ def test_tokenizer_command_errors(cli, tmp_path, general):
     empty.write_text("")
     assert cli("data", "tokenizer", empty, "--vocab-size", "512", "--out", tmp_path / "t").code == 2
     assert not (tmp_path / "t").exists()
+
+
+def test_adopting_offline_says_when_it_cannot_tell_whether_the_repository_has_a_tokenizer_json(monkeypatch, capsys):
+    """huggingface_hub's "offline and not in the cache" is a kind of its "no such file": without the hub, the
+    repository's own tokenizer.json may exist unfetched, so transformers' conversion is adopted with a warning;
+    a repository that has none is adopted so without one."""
+    import huggingface_hub
+    from huggingface_hub.errors import EntryNotFoundError, LocalEntryNotFoundError
+
+    from evolm.tokenizer import _tokenizer_file
+
+    def unreachable(repo, name):
+        raise LocalEntryNotFoundError("offline, not in the cache")
+
+    monkeypatch.setattr(huggingface_hub, "hf_hub_download", unreachable)
+    capsys.readouterr()
+    assert _tokenizer_file("org/slow-tokenizer") is None
+    assert "warning: the hub is not reachable and the cache holds no tokenizer.json of org/slow-tokenizer" in capsys.readouterr().err
+
+    def absent(repo, name):
+        raise EntryNotFoundError("404: no tokenizer.json")
+
+    monkeypatch.setattr(huggingface_hub, "hf_hub_download", absent)
+    assert _tokenizer_file("org/slow-tokenizer") is None and "warning" not in capsys.readouterr().err
 
 
 def test_adopting_a_local_tokenizer(cli, tiny_tokenizer, tmp_path):

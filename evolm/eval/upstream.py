@@ -258,7 +258,8 @@ def evaluate_upstream(model_spec: str, model: dict, names: list[str], out_dir: P
         revision = loaded_revision(model)  # lm-eval's copy and the token count's tokenizer read the same commit
         log(f"upstream: lm-eval on {', '.join(metrics)}" + (f" (first {limit} rows each)" if limit else ""))
         cache, db = request_cache(out_dir, run)
-        if db.is_file():
+        resuming = db.is_file()
+        if resuming:
             log(f"upstream: resuming, {_cached_answers(db)} of lm-eval's answers saved in {db} by an interrupted run")
         try:
             raw = run_lm_eval(model_spec, tasks, limit=limit, batch_size=batch_size, cache=cache,
@@ -268,9 +269,18 @@ def evaluate_upstream(model_spec: str, model: dict, names: list[str], out_dir: P
                 if db.is_file():
                     log(f"upstream: lm-eval's answers so far are kept in {db}; the same command continues from them")
                 raise
-            _drop_cache(db)  # nothing was scored: the tasks could not be loaded
+            # Nothing was scored in this call (lm-eval loads the model and the tasks before any answer); an
+            # interrupted run's answers stay for the rerun that can reach the hub.
+            if resuming:
+                log(f"upstream: lm-eval's answers so far are kept in {db}; the same command continues from them")
+            else:
+                _drop_cache(db)
+            reason = str(exc).splitlines()[0]
+            if _names_the_model(exc, model_spec):
+                raise BadInput(f"lm-eval could not load the model {model_spec} from the Hugging Face hub ({reason}); its "
+                               "weights and tokenizer need the hub once (then its cache).") from None
             hub = [t for t in tasks if isinstance(t, str)]
-            raise BadInput(f"lm-eval could not load {', '.join(hub)} from the Hugging Face hub ({str(exc).splitlines()[0]}); "
+            raise BadInput(f"lm-eval could not load {', '.join(hub)} from the Hugging Face hub ({reason}); "
                            "the paper's upstream tasks need the hub once (then its cache), or evaluate offline on the "
                            "synthetic cloze sets (--suite cloze --benchmarks DIR from `evolm data synth`).") from None
         result.update(summarize(raw, metrics))
@@ -297,6 +307,15 @@ def _unreachable(exc: BaseException) -> bool:
     huggingface_hub and httpx have their own types."""
     return any(isinstance(e, ConnectionError) or type(e).__name__ in (
         "OfflineModeIsEnabled", "LocalEntryNotFoundError", "ConnectError", "ConnectTimeout") for e in causes(exc))
+
+
+def _names_the_model(exc: BaseException, model_spec: str) -> bool:
+    """Whether an unreachable-hub error (or one it was raised from) is about the evaluated hub model rather
+    than a task's dataset: lm-eval builds the model (its weights, its tokenizer) before it loads the tasks,
+    and the hub's errors name the repository they could not read. A local checkpoint is never fetched."""
+    if Path(model_spec).exists():
+        return False
+    return any(model_spec in str(e) for e in causes(exc))
 
 
 def _tokenizer(model_spec: str, revision: str | None):

@@ -109,17 +109,8 @@ def _prepare(
     continuing = resume and saved is not None
     open_run_dir(partial, {"stage": "data prepare", **settings}, resume=continuing)  # refuses changed settings
     snapshot = source.snapshot()  # the hub commit, asked before reading: what the documents come from
-    if continuing and saved["snapshot"] != snapshot:
-        then, now = saved["snapshot"].get("commit"), snapshot.get("commit")
-        serves = f"it serves commit {now} now" if now else "it does not say which commit it serves now"
-        if then is None:
-            raise BadInput(f"Cannot resume {partial}: the hub did not say which commit of the dataset the interrupted run "
-                           f"read, and {serves}, so the documents a resume skips may not be the ones read; use --overwrite "
-                           "to start over (and --revision to pin a commit).")
-        # A dataset's branch moves with any commit (a README edit), which must not cost a days-long
-        # preparation its progress: the resume reads the commit the interrupted run read, by its sha.
-        log(f"the hub: {serves} of {source.spec}; the resume reads commit {then}, as the interrupted run did")
-        snapshot = saved["snapshot"]
+    if continuing:
+        snapshot = resumed_snapshot(partial, source, saved["snapshot"], snapshot)
 
     dtype = token_dtype(tokenizer.vocab_size)
     # the documents are read at the commit recorded (a --revision branch or tag too, by its sha), not at
@@ -146,8 +137,12 @@ def _prepare(
         splits = writer.finish()
     except KeyboardInterrupt:
         raise KeyboardInterrupt(_after_stop(partial)) from None
-    except BaseException:
+    except BadInput:
         _after_stop(partial)
+        raise
+    except BaseException:
+        # a stream that failed mid-way (the hub's connection, after datasets' own retries): what a rerun has
+        log(f"prepare stopped: {_after_stop(partial)}")
         raise
     if splits["train"]["documents"] == 0 or splits["val"]["documents"] == 0:
         shutil.rmtree(partial, ignore_errors=True)  # the source itself is short: a resume would only end here again
@@ -194,6 +189,34 @@ class _Checkpoints:
                                              **({"stream": stream} if stream is not None else {})})
         self.last = time.monotonic()
 
+
+
+def resumed_snapshot(partial: Path, source: TextSource, then: dict, now: dict) -> dict:
+    """The hub snapshot a resume reads (`then`: the one the interrupted run recorded, `now`: what the hub
+    says now), or the refusal where the documents a resume skips may not be the ones read."""
+    if then != now:
+        was, serves = then.get("commit"), now.get("commit")
+        says = f"it serves commit {serves} now" if serves else "it does not say which commit it serves now"
+        if was is None:
+            raise BadInput(f"Cannot resume {partial}: the hub did not say which commit of the dataset the interrupted run "
+                           f"read, and {says}, so the documents a resume skips may not be the ones read; use --overwrite "
+                           "to start over (and --revision to pin a commit).")
+        # A dataset's branch moves with any commit (a README edit), which must not cost a days-long
+        # preparation its progress: the resume reads the commit the interrupted run read, by its sha.
+        log(f"the hub: {says} of {source.spec}; the resume reads commit {was}, as the interrupted run did")
+        return then
+    if source.is_hub and not now.get("commit") and not _full_sha(source.revision):
+        # the hub named no commit either time (its API failed while streaming worked): the saved position may
+        # point into other files now
+        raise BadInput(f"Cannot resume {partial}: the hub said neither then nor now which commit of {source.spec} it "
+                       "serves, so the documents a resume skips may not be the ones read; rerun when the hub answers, "
+                       "or use --overwrite to start over (and --revision SHA to pin a commit).")
+    return now
+
+
+def _full_sha(revision: str | None) -> bool:
+    """Whether a --revision is a commit's full sha (which cannot move), not a branch or tag."""
+    return bool(revision) and len(revision) == 40 and all(c in "0123456789abcdef" for c in revision.lower())
 
 def _saved_progress(partial: Path) -> dict | None:
     path = partial / PROGRESS
