@@ -226,6 +226,27 @@ def test_ppo_trains_the_policy_and_critic_and_records_it(drills, tmp_path, cli):
     assert not manifest.outcome.warnings  # the weights moved
 
 
+def test_ppo_mini_batches_update_a_policy_that_has_moved_so_the_clip_can_act(drills, tmp_path, cli):
+    """One update per step (the default) is made by the policy that sampled: its ratio is 1 (approx_kl 0, no
+    clipping). Split two ways, the second update's ratio is taken after the first moved the weights, which the
+    clip then bounds; two epochs make four updates a step."""
+    one = cli("rl", drills / "sft", "--data", drills / "drills.jsonl", *PPO, "--micro-batch", "2", "--out", tmp_path / "one")
+    assert one.code == 0, one.err
+    rows = [r for r in _rows(tmp_path / "one") if "reward" in r]
+    assert all(abs(r["approx_kl"]) < 1e-6 and r["clip_fraction"] == 0 for r in rows)
+    assert "ppo_mini_batches" not in load_checkpoint(tmp_path / "one").manifest.schedule.settings  # as runs made before it
+    split = cli("rl", drills / "sft", "--data", drills / "drills.jsonl", *PPO, "--micro-batch", "2", "--ppo-mini-batches", "2",
+                "--ppo-epochs", "2", "--out", tmp_path / "split")
+    assert split.code == 0, split.err
+    rows = [r for r in _rows(tmp_path / "split") if "reward" in r]
+    # (a step whose rewards are all alike has no advantage to move the policy: step 1 here)
+    assert any(r["approx_kl"] > 1e-6 for r in rows) and any(r["clip_fraction"] > 0 for r in rows)
+    settings = load_checkpoint(tmp_path / "split").manifest.schedule.settings
+    assert (settings["ppo_mini_batches"], settings["ppo_epochs"]) == (2, 2)
+    a, b = (load_file(tmp_path / name / "model.safetensors") for name in ("one", "split"))
+    assert any(not torch.equal(a[k], b[k]) for k in a)
+
+
 def test_ppo_with_kl_records_it_reports_to_tensorboard_and_takes_any_number_of_prompts(drills, tmp_path, cli):
     """PPO reads its prompts as one stream across epochs: 10 prompts at 4 per step (GRPO would refuse the
     remainder); its metrics reach TensorBoard as the other stages' do."""
@@ -249,6 +270,9 @@ def test_ppo_with_kl_records_it_reports_to_tensorboard_and_takes_any_number_of_p
     (("--algo", "ppo", "--gamma", "1.5"), "--gamma 1.5 is out of range"),
     (("--algo", "a2c"), "Unknown RL algorithm"),
     (("--algo", "ppo", "--rollouts", "2"), "PPO draws one rollout per prompt"),  # it did draw one, and recorded 2
+    (("--algo", "grpo", "--ppo-mini-batches", "2"), "are PPO's"),
+    (("--algo", "ppo", "--prompts-per-step", "4", "--micro-batch", "2", "--ppo-mini-batches", "3"),
+     "--ppo-mini-batches 3 must divide the 2 micro batches of 2 completions"),
 ])
 def test_ppo_settings_are_checked_before_any_work(args, message, drills, tmp_path, cli):
     result = cli("rl", drills / "sft", "--data", drills / "drills.jsonl", "--examples", "8", *args, "--out", tmp_path / "x")
@@ -335,6 +359,24 @@ def test_two_processes_give_the_losses_of_one(drills, one_process_ppo, tmp_path)
     _same_steps(one_process_ppo, tmp_path / "two")
     assert load_checkpoint(tmp_path / "two").manifest.compute.processes == 2
     a, b = load_file(one_process_ppo / "model.safetensors"), load_file(tmp_path / "two" / "model.safetensors")
+    assert a.keys() == b.keys() and all(torch.allclose(a[k], b[k], atol=1e-5) for k in a)
+
+
+@pytest.mark.slow
+def test_two_processes_split_into_mini_batches_as_one_does(drills, tmp_path):
+    """With --ppo-mini-batches each optimizer step takes the same prompts whatever the process count (each
+    process holds its part of every mini batch) and its loss is a token mean over that mini batch's tokens on
+    all processes: two processes make the updates of one."""
+    from evolm.cli.main import main
+
+    args = ["rl", str(drills / "sft"), "--data", str(drills / "drills.jsonl"), *PPO, *ONE_PER_MICRO_BATCH,
+            "--ppo-mini-batches", "2", "--ppo-epochs", "2"]
+    assert main([*args, "--out", str(tmp_path / "one")]) == 0
+    done = subprocess.run([sys.executable, *torchrun(), "-m", "evolm", *args, "--out", str(tmp_path / "two")],
+                          capture_output=True, text=True, env=launch_env(), timeout=300)
+    assert_launched_cleanly(done)
+    _same_steps(tmp_path / "one", tmp_path / "two")
+    a, b = load_file(tmp_path / "one" / "model.safetensors"), load_file(tmp_path / "two" / "model.safetensors")
     assert a.keys() == b.keys() and all(torch.allclose(a[k], b[k], atol=1e-5) for k in a)
 
 

@@ -64,6 +64,10 @@ class RLOptions:
     gamma: float = option(1.0, "PPO: GAE discount (the paper's 1).", minimum=0, maximum=1)
     lam: float = option(1.0, "PPO: GAE lambda (the paper's 1).", minimum=0, maximum=1)
     clip: float = option(0.2, "PPO: clip range of the policy ratio and of the value change.", above=0)
+    ppo_mini_batches: int = option(1, "PPO: optimizer steps per pass over a step's rollouts, each on an equal share of "
+                                   "them (1: one update on the policy that sampled them, whose ratio is 1, so the clip never "
+                                   "acts; verl's defaults make 4).", minimum=1)
+    ppo_epochs: int = option(1, "PPO: passes over a step's rollouts (each --ppo-mini-batches updates).", minimum=1)
     temperature: float = option(1.0, "Sampling temperature of the rollouts.", above=0)
     max_prompt_length: int | None = option(
         None, f"Prompts longer than this many tokens are skipped (preset default; paper: {paper_values('rl', 'max_prompt_length')}).",
@@ -100,8 +104,10 @@ class RLOptions:
         if self.algo == "ppo" and fsdp_version_requested() not in (None, 2):
             # PPO samples through the root module's forward, which gathers the weights under FSDP2 only
             raise BadInput("PPO runs under FSDP2 launch configs (fsdp_version: 2, as the shipped ones), not FSDP1.")
-        if self.algo != "ppo" and (self.critic_lr is not None or self.gamma != 1.0 or self.lam != 1.0 or self.clip != 0.2):
-            raise BadInput(f"--critic-lr, --gamma, --lam and --clip are PPO's; {self.algo.upper()} has no critic (add --algo ppo).")
+        if self.algo != "ppo" and (self.critic_lr is not None or self.gamma != 1.0 or self.lam != 1.0 or self.clip != 0.2
+                                   or self.ppo_mini_batches != 1 or self.ppo_epochs != 1):
+            raise BadInput(f"--critic-lr, --gamma, --lam, --clip, --ppo-mini-batches and --ppo-epochs are PPO's; "
+                           f"{self.algo.upper()} has no critic (add --algo ppo).")
         if not self.kl and self.kl_coef != default_of(self, "kl_coef"):
             # a warning, not a refusal: a study's grid over kl: [true, false] sets kl-coef for both
             log(f"warning: --kl-coef {self.kl_coef:g} has no effect: the KL penalty is off (add --kl to use it).")
@@ -280,6 +286,10 @@ def run(*, parent: Path, data: Path, examples: int | None, epochs: float, out: P
     batch = split_batch(completions_per_step(o.prompts_per_step, o.rollouts, o.algo, preset), world_size(), o.micro_batch,
                         cap=32, unit="completions")
     micro, accum = batch.micro, batch.accum
+    if o.algo == "ppo" and accum % o.ppo_mini_batches:
+        raise BadInput(f"--ppo-mini-batches {o.ppo_mini_batches} must divide the {accum} micro batches of {micro} completions "
+                       f"each process runs a step ({world_size()} process(es)); choose a divisor of {accum}, or change "
+                       "--prompts-per-step or --micro-batch.")
 
     tokenizer = AutoTokenizer.from_pretrained(ancestor.path)
     prompt_template(tokenizer, ancestor.manifest.stage)
@@ -305,7 +315,9 @@ def run(*, parent: Path, data: Path, examples: int | None, epochs: float, out: P
                 "kl_coef": o.kl_coef if o.kl else 0.0, "warmup": o.warmup, "seed": o.seed, "micro_batch": micro}
     if o.algo == "ppo":
         settings.update(critic_lr=given(o.critic_lr, CRITIC_LR_FACTOR * lr), gamma=o.gamma, lam=o.lam, clip=o.clip,
-                        value_clip=o.clip, ppo_epochs=1)
+                        value_clip=o.clip, ppo_epochs=o.ppo_epochs,
+                        # recorded where not 1, so that the runs made before it existed keep their settings
+                        **({"ppo_mini_batches": o.ppo_mini_batches} if o.ppo_mini_batches != 1 else {}))
     record = {"stage": "rl", "knobs": knobs, "parent": ancestor.manifest_sha256, "config": settings, "report_to": report_to}
     tracking = Tracking(report_to, run_dir, Path(out).name)
     if o.algo == "ppo":
@@ -437,10 +449,11 @@ def _train_ppo(o: RLOptions, ancestor, tokenizer, kept, settings: dict, epochs: 
     from evolm.training.rundir import METRICS, STATE, latest_state, open_run_dir_once
 
     cuda = torch.cuda.is_available()
-    # one optimizer step per PPO step: accum micro batches per process, each seen ppo_epochs times
+    # one optimizer step per mini batch: the step's accum micro batches per process, split --ppo-mini-batches ways
     # (a plugin, not `gradient_accumulation_steps=`: accelerate launch's environment would override that)
+    per_update = accum // settings.get("ppo_mini_batches", 1)
     accelerator = Accelerator(**placement(cuda), mixed_precision="bf16" if cuda else "no",
-                              gradient_accumulation_plugin=GradientAccumulationPlugin(num_steps=accum * settings["ppo_epochs"]),
+                              gradient_accumulation_plugin=GradientAccumulationPlugin(num_steps=per_update),
                               **tracking.accelerator_kwargs())
     shard_as_launched(accelerator.state)  # an FSDP config on CPUs: FSDP2 on gloo, as on GPUs
     # the engine before any output: a model vLLM refuses exits 2 with nothing written
@@ -465,7 +478,7 @@ def _train_ppo(o: RLOptions, ancestor, tokenizer, kept, settings: dict, epochs: 
     s = PPOSettings(actor_lr=settings["lr"], critic_lr=settings["critic_lr"], prompts_per_step=settings["prompts_per_step"],
                     micro_batch=settings["micro_batch"], total_steps=total, warmup_steps=warmup, temperature=o.temperature,
                     max_completion=settings["max_completion_length"], gamma=o.gamma, lam=o.lam, clip=o.clip, value_clip=o.clip,
-                    ppo_epochs=settings["ppo_epochs"],
+                    ppo_epochs=settings["ppo_epochs"], mini_batches=settings.get("ppo_mini_batches", 1),
                     kl=o.kl, kl_coef=settings["kl_coef"], seed=o.seed, save_every=o.save_every, log_every=o.log_every)
     # a resumed run's tracker drops what the killed one logged after the state it resumes from
     tracking.start_accelerate(accelerator, {"stage": "rl", **record["knobs"], **settings},

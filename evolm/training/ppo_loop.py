@@ -7,8 +7,9 @@ sampled once at the rollout temperature (by the policy through transformers, or 
 engine given the policy's weights each step: `evolm.training.vllm_rollouts`); the task's grader scores each completion (1 or 0 on its
 last token); the rollout policy's log-probabilities, the critic's values and (with --kl) the
 reference model's log-probabilities are taken; GAE (gamma, lambda) gives advantages, whitened over
-all processes' tokens; then `ppo_epochs` passes of clipped policy and value updates over micro
-batches. Every sample draws from its own generator, seeded by (seed, step, prompt), so a prompt's
+all processes' tokens; then `ppo_epochs` passes of clipped policy and value updates, each pass one
+optimizer step per mini batch (`mini_batches` equal shares of the step's micro batches; with one, the
+update is made by the policy that sampled, its ratio 1 and the clip idle). Every sample draws from its own generator, seeded by (seed, step, prompt), so a prompt's
 completion does not depend on which process or batch generated it: two processes train as one
 (with transformers rollouts; vLLM's batched kernels promise no such bitwise equality).
 """
@@ -47,6 +48,7 @@ class PPOSettings:
     clip: float = 0.2
     value_clip: float = 0.2
     ppo_epochs: int = 1
+    mini_batches: int = 1  # optimizer steps per pass over the step's rollouts
     kl: bool = False
     kl_coef: float = 0.0
     seed: int = 0
@@ -329,40 +331,44 @@ def train(policy, critic, ref, tokenizer, prompts: list[list[int]], score: Calla
             sums = accelerator.reduce(sums, "sum")
             for b in batches:
                 b["advantages"] = ppo.whiten(b["advantages"], b["mask"], count=sums[0], total=sums[1], total_sq=sums[2])
-            tokens_all = sums[0]
             # --- updates --------------------------------------------------------------------
             model.train()
             stats = {"policy_loss": 0.0, "value_loss": 0.0, "clip_fraction": 0.0, "value_clip_fraction": 0.0, "approx_kl": 0.0}
-            micro_batches = s.ppo_epochs * len(batches)
-            if micro_batches != accelerator.gradient_accumulation_steps:
-                raise RuntimeError(f"PPO accumulates {micro_batches} micro batches per step, but the accelerator was made "
-                                   f"for {accelerator.gradient_accumulation_steps}")
+            per_update = len(batches) // s.mini_batches  # micro batches per optimizer step, on each process
+            if per_update * s.mini_batches != len(batches) or per_update != accelerator.gradient_accumulation_steps:
+                raise RuntimeError(f"PPO splits {len(batches)} micro batches {s.mini_batches} ways, but the accelerator "
+                                   f"accumulates {accelerator.gradient_accumulation_steps}")
+            shares = [batches[k * per_update:(k + 1) * per_update] for k in range(s.mini_batches)]
+            # each mini batch's response tokens over every process (each holds its part of each mini batch)
+            tokens_of = accelerator.reduce(torch.stack([sum(b["mask"].sum() for b in part) for part in shares]).float(), "sum")
+            updates = s.ppo_epochs * s.mini_batches
             for _ in range(s.ppo_epochs):
-                for b in batches:
-                    with accelerator.accumulate(model):  # the step's last micro batch syncs, clips and steps
-                        logprobs, values = logprobs_and_values(model, b["ids"], b["attention"], b["starts"], b["mask"].size(1),
-                                                               s.temperature)
-                        pg, clipped, approx_kl = ppo.policy_loss(logprobs, b["old"], b["advantages"], b["mask"], s.clip)
-                        vf, vclipped = ppo.value_loss(values, b["values"], b["returns"], b["mask"], s.value_clip)
-                        # token sums over the global token count; x world: DDP and DeepSpeed average the
-                        # processes' gradients; x micro_batches: accelerate divides each micro batch's loss by them
-                        share = world * micro_batches / tokens_all / s.ppo_epochs
-                        accelerator.backward(pg.sum() * share + vf.sum() * share)
-                        if accelerator.sync_gradients:
-                            # One norm over the policy and the critic together, where verl clips each of its
-                            # separate actor and critic: under the ZeRO configs one DeepSpeed engine holds both
-                            # and can only clip them together (_fill_deepspeed_config), and a launch config must
-                            # not change the optimization (tested: every config trains as one process does).
-                            accelerator.clip_grad_norm_(model.parameters(), s.grad_clip)  # under DeepSpeed, its engine clips
-                        optimizer.step()
-                        optimizer.zero_grad(set_to_none=True)
-                    # this process's part of the global means (summed over the processes below)
-                    weight = float(b["mask"].sum() / tokens_all) / s.ppo_epochs
-                    stats["policy_loss"] += float(pg.detach().sum() / tokens_all) / s.ppo_epochs
-                    stats["value_loss"] += float(vf.detach().sum() / tokens_all) / s.ppo_epochs
-                    stats["clip_fraction"] += float(clipped.detach()) * weight
-                    stats["value_clip_fraction"] += float(vclipped.detach()) * weight
-                    stats["approx_kl"] += float(approx_kl.detach()) * weight
+                for part, tokens_all in zip(shares, tokens_of):
+                    for b in part:
+                        with accelerator.accumulate(model):  # the mini batch's last micro batch syncs, clips and steps
+                            logprobs, values = logprobs_and_values(model, b["ids"], b["attention"], b["starts"],
+                                                                   b["mask"].size(1), s.temperature)
+                            pg, clipped, approx_kl = ppo.policy_loss(logprobs, b["old"], b["advantages"], b["mask"], s.clip)
+                            vf, vclipped = ppo.value_loss(values, b["values"], b["returns"], b["mask"], s.value_clip)
+                            # token sums over the mini batch's global token count; x world: DDP and DeepSpeed average
+                            # the processes' gradients; x per_update: accelerate divides each micro batch's loss by it
+                            share = world * per_update / tokens_all
+                            accelerator.backward(pg.sum() * share + vf.sum() * share)
+                            if accelerator.sync_gradients:
+                                # One norm over the policy and the critic together, where verl clips each of its
+                                # separate actor and critic: under the ZeRO configs one DeepSpeed engine holds both
+                                # and can only clip them together (_fill_deepspeed_config), and a launch config must
+                                # not change the optimization (tested: every config trains as one process does).
+                                accelerator.clip_grad_norm_(model.parameters(), s.grad_clip)  # under DeepSpeed, its engine clips
+                            optimizer.step()
+                            optimizer.zero_grad(set_to_none=True)
+                        # this process's part of the global means over the step's updates (summed over the processes below)
+                        weight = float(b["mask"].sum() / tokens_all) / updates
+                        stats["policy_loss"] += float(pg.detach().sum() / tokens_all) / updates
+                        stats["value_loss"] += float(vf.detach().sum() / tokens_all) / updates
+                        stats["clip_fraction"] += float(clipped.detach()) * weight
+                        stats["value_clip_fraction"] += float(vclipped.detach()) * weight
+                        stats["approx_kl"] += float(approx_kl.detach()) * weight
             lr = scheduler.get_last_lr()[0]  # the policy's group
             scheduler.step()
             # --- bookkeeping ----------------------------------------------------------------
@@ -383,8 +389,8 @@ def train(policy, critic, ref, tokenizer, prompts: list[list[int]], score: Calla
                 row = {"step": done, "reward": round(reward, 6), "loss": round(stats["policy_loss"] + stats["value_loss"], 6),
                        "policy_loss": round(stats["policy_loss"], 6), "value_loss": round(stats["value_loss"], 6),
                        "clip_fraction": round(stats["clip_fraction"], 6), "value_clip_fraction": round(stats["value_clip_fraction"], 6),
-                       "approx_kl": round(stats["approx_kl"], 8), "kl": round(float(total[4] / tokens_all), 8) if s.kl else None,
-                       "explained_variance": round(ppo.explained_variance_of(float(tokens_all), total[10:14]), 6),
+                       "approx_kl": round(stats["approx_kl"], 8), "kl": round(float(total[4] / sums[0]), 8) if s.kl else None,
+                       "explained_variance": round(ppo.explained_variance_of(float(sums[0]), total[10:14]), 6),
                        "completion_length": round(float(total[2] / total[1]), 3), "lr": lr,
                        "elapsed_s": round(time.monotonic() - started, 3)}
                 if not math.isfinite(row["loss"]):
