@@ -148,11 +148,11 @@ def test_one_trainer_process_on_several_gpus_is_refused_before_any_work(tmp_path
     (transformers' Trainer would multiply the batch over them): a study says so before any work, here
     (this machine's GPUs) and under Slurm (the jobs' GPUs a node), not when the node's turn comes. Pre-training
     and PPO place the model on one device themselves: one process on many GPUs only leaves GPUs idle."""
-    from evolm.cli import study as study_cli
     from evolm.errors import BadInput
     from evolm.study import slurm
+    from evolm.training import trl_run
 
-    monkeypatch.setattr(study_cli, "_visible_gpus", lambda: 4)
+    monkeypatch.setattr(trl_run, "visible_gpus", lambda: 4)
     data = study(tmp_path, shards, synth_tiny, grid())
     refused = cli("study", "plan", write(tmp_path, data), "--peak-flops", "1e11")
     assert refused.code == 2 and not (tmp_path / "runs").exists()
@@ -167,11 +167,11 @@ def test_one_trainer_process_on_several_gpus_is_refused_before_any_work(tmp_path
     nodes[2]["with"] = {**nodes[2]["with"], "algo": "ppo"}
     data = study(tmp_path, shards, synth_tiny, nodes, launch={"sft": {"processes": 4}})
     assert cli("study", "plan", write(tmp_path, data), "--peak-flops", "1e11").code == 0
-    monkeypatch.setattr(study_cli, "_visible_gpus", lambda: 1)
+    monkeypatch.setattr(trl_run, "visible_gpus", lambda: 1)
     assert cli("study", "plan", write(tmp_path, study(tmp_path, shards, synth_tiny, grid())), "--peak-flops", "1e11").code == 0
 
     # under Slurm, the GPUs each job asks for a node (the submitting machine's do not count)
-    monkeypatch.setattr(study_cli, "_visible_gpus", lambda: 0)
+    monkeypatch.setattr(trl_run, "visible_gpus", lambda: 0)
     calls = []
     monkeypatch.setattr(slurm.subprocess, "run", lambda args, **_: calls.append(args))
     monkeypatch.setattr(slurm, "live_jobs", lambda: {})

@@ -84,8 +84,9 @@ def check_commands(built, *, on_slurm: bool = False) -> None:
 
     from evolm.checkpoint import MANIFEST
     from evolm.study.launch import check_batch, check_one_process_gpus
+    from evolm.training.trl_run import visible_gpus
 
-    gpus = None if on_slurm else _visible_gpus()  # under Slurm, the jobs' GPUs: SlurmExecutor.check_gpus
+    gpus = None if on_slurm else visible_gpus()  # what the nodes run here see; under Slurm, the jobs': SlurmExecutor.check_gpus
     for node in built.nodes:
         params = context(node, runner.train_args(node)).params
         if not (node.path / MANIFEST).is_file():  # a trained node trains no more (the runner's own test), whatever its launch says
@@ -101,13 +102,6 @@ def check_commands(built, *, on_slurm: bool = False) -> None:
             node_and_exports = [parse_eval(node, command[3:]) for command in runner.eval_commands_of(node, options)]
             evaluated.append((name, node_and_exports[0]))
         _check_shared_results(built, node, evaluated)
-
-
-def _visible_gpus() -> int:
-    """The GPUs this process sees (CUDA_VISIBLE_DEVICES applies), which a study's nodes run here see too."""
-    import torch
-
-    return torch.cuda.device_count() if torch.cuda.is_available() else 0
 
 
 def _peak(value: Optional[float]) -> tuple[float, str, bool]:

@@ -265,16 +265,13 @@ def evaluate_upstream(model_spec: str, model: dict, names: list[str], out_dir: P
             raw = run_lm_eval(model_spec, tasks, limit=limit, batch_size=batch_size, cache=cache,
                               trained_without_bos=scored_without_bos(model), revision=revision)
         except BaseException as exc:
-            if not _unreachable(exc):
-                if db.is_file():
-                    log(f"upstream: lm-eval's answers so far are kept in {db}; the same command continues from them")
-                raise
-            # Nothing was scored in this call (lm-eval loads the model and the tasks before any answer); an
-            # interrupted run's answers stay for the rerun that can reach the hub.
-            if resuming:
+            unreachable = _unreachable(exc)
+            if unreachable and not resuming:
+                _drop_cache(db)  # nothing was scored: lm-eval loads the model and the tasks before any answer
+            elif db.is_file():  # an interrupted run's answers stay for the rerun (one that reaches the hub)
                 log(f"upstream: lm-eval's answers so far are kept in {db}; the same command continues from them")
-            else:
-                _drop_cache(db)
+            if not unreachable:
+                raise
             reason = str(exc).splitlines()[0]
             if _names_the_model(exc, model_spec):
                 raise BadInput(f"lm-eval could not load the model {model_spec} from the Hugging Face hub ({reason}); its "

@@ -343,7 +343,7 @@ def train(policy, critic, ref, tokenizer, prompts: list[list[int]], score: Calla
             tokens_of = accelerator.reduce(torch.stack([sum(b["mask"].sum() for b in part) for part in shares]).float(), "sum")
             updates = s.ppo_epochs * s.mini_batches
             for _ in range(s.ppo_epochs):
-                for part, tokens_all in zip(shares, tokens_of):
+                for part, mini_tokens in zip(shares, tokens_of):
                     for b in part:
                         with accelerator.accumulate(model):  # the mini batch's last micro batch syncs, clips and steps
                             logprobs, values = logprobs_and_values(model, b["ids"], b["attention"], b["starts"],
@@ -352,7 +352,7 @@ def train(policy, critic, ref, tokenizer, prompts: list[list[int]], score: Calla
                             vf, vclipped = ppo.value_loss(values, b["values"], b["returns"], b["mask"], s.value_clip)
                             # token sums over the mini batch's global token count; x world: DDP and DeepSpeed average
                             # the processes' gradients; x per_update: accelerate divides each micro batch's loss by it
-                            share = world * per_update / tokens_all
+                            share = world * per_update / mini_tokens
                             accelerator.backward(pg.sum() * share + vf.sum() * share)
                             if accelerator.sync_gradients:
                                 # One norm over the policy and the critic together, where verl clips each of its
@@ -363,9 +363,9 @@ def train(policy, critic, ref, tokenizer, prompts: list[list[int]], score: Calla
                             optimizer.step()
                             optimizer.zero_grad(set_to_none=True)
                         # this process's part of the global means over the step's updates (summed over the processes below)
-                        weight = float(b["mask"].sum() / tokens_all) / updates
-                        stats["policy_loss"] += float(pg.detach().sum() / tokens_all) / updates
-                        stats["value_loss"] += float(vf.detach().sum() / tokens_all) / updates
+                        weight = float(b["mask"].sum() / mini_tokens) / updates
+                        stats["policy_loss"] += float(pg.detach().sum() / mini_tokens) / updates
+                        stats["value_loss"] += float(vf.detach().sum() / mini_tokens) / updates
                         stats["clip_fraction"] += float(clipped.detach()) * weight
                         stats["value_clip_fraction"] += float(vclipped.detach()) * weight
                         stats["approx_kl"] += float(approx_kl.detach()) * weight

@@ -62,17 +62,22 @@ def trains_through_trainer(stage: str, algo: str | None = None) -> bool:
     return stage in ("sft", "rm") or (stage == "rl" and (algo or "grpo") != "ppo")
 
 
+def visible_gpus() -> int:
+    """The GPUs this process sees (CUDA_VISIBLE_DEVICES applies), as transformers' Trainer counts them."""
+    import torch
+
+    return torch.cuda.device_count() if torch.cuda.is_available() else 0
+
+
 def check_one_gpu_per_process(stage: str) -> None:
     """Refuse one process on a machine with several GPUs: transformers' Trainer then wraps the model in
     DataParallel over all of them and multiplies the batch by their number, so the run would train with
     that many times the recorded global batch and as many times fewer steps (the paper's pitfall of a
     silently multiplied batch). Launched (torchrun, accelerate launch), each process has one GPU."""
-    import torch
-
     from evolm.errors import BadInput
     from evolm.training.processes import world_size
 
-    gpus = torch.cuda.device_count() if torch.cuda.is_available() else 0
+    gpus = visible_gpus()
     if world_size() == 1 and gpus > 1:
         raise BadInput(f"`evolm {stage}` in one process would train on all {gpus} GPUs with {gpus} times the global batch; "
                        f"launch one process per GPU (torchrun --nproc-per-node {gpus} -m evolm {stage} ...) or choose "

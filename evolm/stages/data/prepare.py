@@ -190,7 +190,6 @@ class _Checkpoints:
         self.last = time.monotonic()
 
 
-
 def resumed_snapshot(partial: Path, source: TextSource, then: dict, now: dict) -> dict:
     """The hub snapshot a resume reads (`then`: the one the interrupted run recorded, `now`: what the hub
     says now), or the refusal where the documents a resume skips may not be the ones read."""
@@ -217,6 +216,7 @@ def resumed_snapshot(partial: Path, source: TextSource, then: dict, now: dict) -
 def _full_sha(revision: str | None) -> bool:
     """Whether a --revision is a commit's full sha (which cannot move), not a branch or tag."""
     return bool(revision) and len(revision) == 40 and all(c in "0123456789abcdef" for c in revision.lower())
+
 
 def _saved_progress(partial: Path) -> dict | None:
     path = partial / PROGRESS
