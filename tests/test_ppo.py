@@ -120,6 +120,49 @@ def test_sampling_forwards_until_every_process_is_done():
     assert sample(alone, [[1, 2], [3]], [0, 1], **kwargs) == [[7], [7]] and alone.calls == 1
 
 
+class _Scripted(torch.nn.Module):
+    """A stand-in policy whose row i writes scripts[i], one token a forward (then EOS, id 0)."""
+
+    def __init__(self, scripts, vocab):
+        super().__init__()
+        self.weight = torch.nn.Parameter(torch.zeros(1))
+        self.scripts, self.vocab, self.calls = scripts, vocab, 0
+
+    def forward(self, input_ids, attention_mask, position_ids=None, use_cache=True, past_key_values=None, logits_to_keep=0):
+        from types import SimpleNamespace
+
+        logits = torch.full((input_ids.size(0), 1, self.vocab), -1e9)
+        for row, script in enumerate(self.scripts):
+            logits[row, 0, script[self.calls] if self.calls < len(script) else 0] = 0.0
+        self.calls += 1
+        return SimpleNamespace(logits=logits, past_key_values=None)
+
+
+def test_a_rollout_ends_with_the_token_that_completes_a_stop_string(tiny_tokenizer):
+    """The reward cuts a completion at the first stop string (as evaluation does): PPO's rollout ends
+    there too, so the turn a model makes up past its answer is neither trained nor rewarded. The
+    stop string's own tokens stay, as an EOS token does; a completion without one runs to its EOS."""
+    from transformers import AutoTokenizer
+
+    from evolm.template import STOP_STRINGS, cut_at_stop
+    from evolm.training.ppo_loop import sample, stop_criteria
+
+    tokenizer = AutoTokenizer.from_pretrained(tiny_tokenizer)
+    rambling = tokenizer.encode("so it is 4.\nHuman: and what is 5 + 5?", add_special_tokens=False)
+    plain = tokenizer.encode("so it is 4.", add_special_tokens=False) + [0]
+    # the shortest prefix whose text holds the stop string
+    upto = next(k for k in range(1, len(rambling) + 1) if "Human:" in tokenizer.decode(rambling[:k]))
+    assert upto < len(rambling)
+    kwargs = dict(max_new=40, temperature=1.0, eos=0, pad=0)
+    stopped = sample(_Scripted([rambling, plain], len(tokenizer)), [[1], [2]], [0, 1], **kwargs,
+                     stopped=stop_criteria(tokenizer, STOP_STRINGS))
+    assert stopped == [rambling[:upto], plain]
+    assert cut_at_stop(tokenizer.decode(stopped[0]), STOP_STRINGS) == "so it is 4.\n"
+    unstopped = sample(_Scripted([rambling, plain], len(tokenizer)), [[1], [2]], [0, 1], **kwargs)
+    assert unstopped == [rambling + [0], plain]  # without stop strings: on to its EOS
+    assert stop_criteria(tokenizer, ()) is None
+
+
 def test_the_critic_starts_from_the_checkpoint_with_a_zero_head_and_saves_and_loads(sft_model, tmp_path):
     from transformers import AutoModelForCausalLM, AutoModelForTokenClassification
 
@@ -216,6 +259,7 @@ def test_ppo_trains_the_policy_and_critic_and_records_it(drills, tmp_path, cli):
     critic = manifest.posttraining.critic
     assert critic["critic_lr"] == pytest.approx(3e-3) and (critic["gamma"], critic["lam"], critic["value_clip"]) == (1.0, 1.0, 0.2)
     assert manifest.posttraining.kl == {"enabled": False, "coef": 0.0} and manifest.schedule.steps_done == 4
+    assert manifest.posttraining.generation["stop"] == ["Human:", "Assistant:"]  # rollouts end where the reward cuts
     rows = [r for r in _rows(tmp_path / "ppo") if "reward" in r]
     assert len(rows) == 4 and any(r["reward"] > 0 for r in rows)
     for key in ("value_loss", "policy_loss", "clip_fraction", "explained_variance", "completion_length", "approx_kl"):

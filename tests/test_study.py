@@ -826,6 +826,16 @@ def test_a_batch_that_does_not_divide_over_a_launchs_processes_is_refused_before
     data = study(tmp_path, shards, synth_tiny, nodes, launch={"rl": {"processes": 16}})
     refused = cli("study", "plan", write(tmp_path, data), "--peak-flops", "1e11")
     assert refused.code == 2 and "the global batch of 8 completions does not divide over 16 processes" in refused.err
+    # PPO's --ppo-mini-batches divides each process's micro batches, as the stage splits them (up to 32 completions a
+    # micro batch): 4 completions a process on 2 are one micro batch, which 2 mini batches cannot share
+    nodes[2]["with"] = {**nodes[2]["with"], "ppo-mini-batches": 2}
+    refused = cli("study", "plan", write(tmp_path, study(tmp_path, shards, synth_tiny, nodes, launch={"rl": {"processes": 2}})),
+                  "--peak-flops", "1e11")
+    assert refused.code == 2 and ("would train as 2 process(es) a node: --ppo-mini-batches 2 must divide the 1 micro batches "
+                                  "of 4 completions each process runs a step") in refused.err
+    nodes[2]["with"]["micro-batch"] = 2
+    assert cli("study", "plan", write(tmp_path, study(tmp_path, shards, synth_tiny, nodes, launch={"rl": {"processes": 2}})),
+               "--peak-flops", "1e11").code == 0
     # a given --micro-batch must divide each process's share: pre-training's 8 sequences over 2 processes, micro 4 fits
     plan = build(parse(study(tmp_path, shards, synth_tiny, grid())))
     pt = plan.nodes[0]

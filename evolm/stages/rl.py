@@ -153,6 +153,20 @@ def completions_per_step(prompts_per_step: int | None, rollouts: int | None, alg
     return given(prompts_per_step, preset_defaults(preset).prompts_per_step) * rollouts_per_prompt(rollouts, algo)
 
 
+def step_split(prompts_per_step: int | None, rollouts: int | None, algo: str, preset: str, world: int, micro: int | None,
+               ppo_mini_batches: int = 1):
+    """A step's completions over `world` processes (`split_batch`: micro batches of `micro`, else of up
+    to 32), whose micro batches PPO's --ppo-mini-batches must divide; the stage's split, and what a study
+    checks against each process count its launch may start (evolm.study.launch.check_batch)."""
+    batch = split_batch(completions_per_step(prompts_per_step, rollouts, algo, preset), world, micro, cap=32,
+                        unit="completions")
+    if algo == "ppo" and batch.accum % ppo_mini_batches:
+        raise BadInput(f"--ppo-mini-batches {ppo_mini_batches} must divide the {batch.accum} micro batches of {batch.micro} "
+                       f"completions each process runs a step ({world} process(es)); choose a divisor of {batch.accum}, "
+                       "or change --prompts-per-step or --micro-batch.")
+    return batch
+
+
 REWARD_CUT = f"completion cut at the first {' or '.join(STOP_STRINGS)}, as in evaluation"
 
 
@@ -283,13 +297,8 @@ def run(*, parent: Path, data: Path, examples: int | None, epochs: float, out: P
     check_fits(max_prompt, max_completion, checkpoint_positions(ancestor.path), f"the parent {parent}")
     source = defaults.defaults_from
     rollouts = rollouts_per_prompt(o.rollouts, o.algo)
-    batch = split_batch(completions_per_step(o.prompts_per_step, o.rollouts, o.algo, preset), world_size(), o.micro_batch,
-                        cap=32, unit="completions")
+    batch = step_split(o.prompts_per_step, o.rollouts, o.algo, preset, world_size(), o.micro_batch, o.ppo_mini_batches)
     micro, accum = batch.micro, batch.accum
-    if o.algo == "ppo" and accum % o.ppo_mini_batches:
-        raise BadInput(f"--ppo-mini-batches {o.ppo_mini_batches} must divide the {accum} micro batches of {micro} completions "
-                       f"each process runs a step ({world_size()} process(es)); choose a divisor of {accum}, or change "
-                       "--prompts-per-step or --micro-batch.")
 
     tokenizer = AutoTokenizer.from_pretrained(ancestor.path)
     prompt_template(tokenizer, ancestor.manifest.stage)
@@ -332,7 +341,9 @@ def run(*, parent: Path, data: Path, examples: int | None, epochs: float, out: P
     used = sorted({grader.FAMILY: grader.NAME for _, _, grader, _ in kept}.items())
     rewards = trained.rewards
     generation = {"backend": trained.backend, "rollouts_per_prompt": rollouts, "temperature": o.temperature,
-                  "max_prompt_length": max_prompt, "max_completion_length": max_completion}
+                  "max_prompt_length": max_prompt, "max_completion_length": max_completion,
+                  # PPO's rollouts end at a stop string; TRL's (GRPO, RLOO) at EOS or the length cap only
+                  **({"stop": list(STOP_STRINGS)} if o.algo == "ppo" else {})}
     manifest = posttrain_manifest(
         "rl", knobs, ancestor,
         data=[DataSource("rl", **chosen.record, **_prompts_trained(o.algo, epochs, len(kept), trained.steps, prompts))],
@@ -479,7 +490,8 @@ def _train_ppo(o: RLOptions, ancestor, tokenizer, kept, settings: dict, epochs: 
                     micro_batch=settings["micro_batch"], total_steps=total, warmup_steps=warmup, temperature=o.temperature,
                     max_completion=settings["max_completion_length"], gamma=o.gamma, lam=o.lam, clip=o.clip, value_clip=o.clip,
                     ppo_epochs=settings["ppo_epochs"], mini_batches=settings.get("ppo_mini_batches", 1),
-                    kl=o.kl, kl_coef=settings["kl_coef"], seed=o.seed, save_every=o.save_every, log_every=o.log_every)
+                    kl=o.kl, kl_coef=settings["kl_coef"], seed=o.seed, save_every=o.save_every, log_every=o.log_every,
+                    stop=STOP_STRINGS)
     # a resumed run's tracker drops what the killed one logged after the state it resumes from
     tracking.start_accelerate(accelerator, {"stage": "rl", **record["knobs"], **settings},
                               resume_step=latest_state(run_dir) if resume else None)

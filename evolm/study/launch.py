@@ -104,7 +104,13 @@ def check_batch(study, node, params: dict, *, on_slurm: bool) -> None:
     for nodes in how.node_counts if how.many else (1,):
         world = how.processes * nodes
         try:
-            split_batch(batch, world, micro, unit=unit)
+            if node.stage == "rl":  # the stage's own split (its micro-batch cap, PPO's mini batches)
+                from evolm.stages.rl import step_split
+
+                step_split(params.get("prompts_per_step"), params.get("rollouts"), params.get("algo", "grpo"), node.model,
+                           world, micro, params.get("ppo_mini_batches", 1))
+            else:
+                split_batch(batch, world, micro, unit=unit)
         except BadInput as exc:
             on = f" on {nodes} node(s)" if on_slurm else ""
             raise BadInput(f"Node {node.label} would train as {how.processes} process(es) a node{on}: "

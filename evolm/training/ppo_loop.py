@@ -51,6 +51,9 @@ class PPOSettings:
     mini_batches: int = 1  # optimizer steps per pass over the step's rollouts
     kl: bool = False
     kl_coef: float = 0.0
+    # a rollout ends at the first of these (as the reward cuts it): the tokens after a stop string, a turn
+    # the model made up past its answer, are neither trained nor rewarded
+    stop: tuple[str, ...] = ()
     seed: int = 0
     save_every: int = 0
     log_every: int = 1
@@ -143,9 +146,12 @@ def sample_seed(seed: int, step: int, index: int) -> int:
 
 @torch.no_grad()
 def sample(model, prompts: list[list[int]], seeds: list[int], *, max_new: int, temperature: float, eos: int, pad: int,
-           forward: Callable | None = None, all_done: Callable[[bool], bool] = bool) -> list[list[int]]:
+           stopped: Callable[[torch.Tensor], torch.Tensor] | None = None, forward: Callable | None = None,
+           all_done: Callable[[bool], bool] = bool) -> list[list[int]]:
     """One completion per prompt, each drawn with its own generator (so the batch it is in does not
-    change it), left-padded prompts, KV cache; a completion ends with its eos token or at max_new.
+    change it), left-padded prompts, KV cache; a completion ends with its eos token, with the token that
+    completes a stop string (`stopped`: given the running completions' tokens, one row each, which of
+    them end with one: `stop_criteria`), or at max_new.
 
     `forward`: how the model is called (default: the model itself). `all_done(done)`: whether to stop,
     given whether this process's completions have all ended; under FSDP every forward gathers the
@@ -167,10 +173,13 @@ def sample(model, prompts: list[list[int]], seeds: list[int], *, max_new: int, t
     for _ in range(max_new):
         probs = torch.softmax(logits / temperature, dim=-1).cpu()
         chosen = [pad if done[i] else int(torch.multinomial(probs[i], 1, generator=generators[i])) for i in range(len(prompts))]
-        for i, token in enumerate(chosen):
-            if not done[i]:
-                completions[i].append(token)
-                done[i] = token == eos
+        running = [i for i in range(len(prompts)) if not done[i]]
+        for i in running:
+            completions[i].append(chosen[i])
+            done[i] = chosen[i] == eos
+        if stopped is not None and running:  # the running completions are all as long: one tensor
+            for i, hit in zip(running, stopped(torch.tensor([completions[i] for i in running])).tolist()):
+                done[i] = done[i] or hit
         if all_done(all(done)):
             break
         attention = torch.cat([attention, torch.ones_like(attention[:, :1])], dim=1)
@@ -179,6 +188,18 @@ def sample(model, prompts: list[list[int]], seeds: list[int], *, max_new: int, t
                     use_cache=True, **{cache: past})
         past, logits = getattr(out, cache), out.logits[:, -1].float()
     return completions
+
+
+def stop_criteria(tokenizer, stop: tuple[str, ...]) -> Callable[[torch.Tensor], torch.Tensor] | None:
+    """`sample`'s `stopped` for these stop strings: transformers' StopStringCriteria, which `generate`
+    uses for evaluation's stop strings (it also finds a string spread over several tokens, or one that
+    a token overhangs); None without stop strings."""
+    if not stop:
+        return None
+    from transformers import StopStringCriteria
+
+    criteria = StopStringCriteria(tokenizer, list(stop))
+    return lambda tokens: criteria(tokens, None)
 
 
 def _cache_name(model) -> str:
@@ -264,6 +285,7 @@ def train(policy, critic, ref, tokenizer, prompts: list[list[int]], score: Calla
             if start_step else nothing_saved(run_dir))
     pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
     eos = tokenizer.eos_token_id
+    stopped = stop_criteria(tokenizer, s.stop)
     n = len(prompts)
     metrics = MetricsLog(run_dir, description, s.total_steps, main=main, tracker=tracker)
     rewards_logged: list[float] = []
@@ -300,10 +322,10 @@ def train(policy, critic, ref, tokenizer, prompts: list[list[int]], score: Calla
                             part = mine[i:i + s.micro_batch]
                             responses += sample(unwrapped.policy, [prompts[j] for j in part], seeds[i:i + s.micro_batch],
                                                 max_new=s.max_completion, temperature=s.temperature, eos=eos, pad=pad,
-                                                **through_root)
+                                                stopped=stopped, **through_root)
             if engine is not None:  # outside autocast: vLLM runs in its own precision, in this thread
                 responses = engine.sample([prompts[j] for j in mine], seeds, max_new=s.max_completion,
-                                          temperature=s.temperature)
+                                          temperature=s.temperature, stop=s.stop)
             texts = tokenizer.batch_decode(responses, skip_special_tokens=True)
             scores = torch.tensor([score(j, t) for j, t in zip(mine, texts)], dtype=torch.float32, device=device)
             # --- what the update needs, without gradients ------------------------------------

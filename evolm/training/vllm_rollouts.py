@@ -99,11 +99,14 @@ class VLLMRollouts:
             runner.model.load_weights(weights)
         self.llm.reset_prefix_cache()  # cached prefixes were computed with the old weights
 
-    def sample(self, prompts: list[list[int]], seeds: list[int], *, max_new: int, temperature: float) -> list[list[int]]:
+    def sample(self, prompts: list[list[int]], seeds: list[int], *, max_new: int, temperature: float,
+               stop: tuple[str, ...] = ()) -> list[list[int]]:
         """One completion per prompt; a completion that stopped on the end-of-sequence token keeps it,
-        as the transformers sampler's do (the policy learns to stop)."""
+        as the transformers sampler's do (the policy learns to stop), and one that stopped on a stop
+        string keeps the tokens that wrote it (vLLM cuts the string from the text only)."""
         from vllm import SamplingParams
 
-        params = [SamplingParams(temperature=temperature, max_tokens=max_new, seed=seed, n=1) for seed in seeds]
+        params = [SamplingParams(temperature=temperature, max_tokens=max_new, seed=seed, n=1, stop=list(stop) or None)
+                  for seed in seeds]
         outputs = self.llm.generate([{"prompt_token_ids": p} for p in prompts], params, use_tqdm=False)
         return [list(out.outputs[0].token_ids) for out in outputs]
