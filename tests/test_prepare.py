@@ -168,6 +168,31 @@ def test_shards_spill_over_several_files(general, tiny_tokenizer, tmp_path):
     assert np.array_equal(reader.window(9_990, 20), TokenShards(single.path).split("train").window(9_990, 20))
 
 
+def test_a_split_of_more_files_than_the_open_file_limit_reads_whole(general, tiny_tokenizer, tmp_path):
+    """A paper-scale split is thousands of files (FineWeb-Edu at 160B tokens: 1,600 of 100M tokens), past
+    the usual limit of 1,024 open files a process: the reader holds none open between reads (it held a
+    memory map, so a descriptor, per file). Here 125 files are read under a limit of 48."""
+    import subprocess
+    import sys
+
+    from evolm.stages.data.prepare import prepare
+    from evolm.textsource import resolve_source
+
+    many = prepare(resolve_source(general), tiny_tokenizer, tmp_path / "many", max_tokens=25_000, shard_tokens=200)
+    assert len(many.manifest["splits"]["train"]["files"]) == 125
+    single = TokenShards(prepare(resolve_source(general), tiny_tokenizer, tmp_path / "single", max_tokens=25_000).path)
+    script = ("import resource, sys; resource.setrlimit(resource.RLIMIT_NOFILE, (48, resource.getrlimit(resource.RLIMIT_NOFILE)[1]))\n"
+              "from evolm.shards import TokenShards\n"
+              "reader = TokenShards(sys.argv[1]).split('train')\n"
+              "sys.stdout.write(reader.window(0, len(reader)).tobytes().hex())")
+    read = subprocess.run([sys.executable, "-c", script, str(many.path)], capture_output=True, text=True)
+    assert read.returncode == 0, read.stderr
+    whole = single.split("train").window(0, 25_000)
+    assert bytes.fromhex(read.stdout) == whole.tobytes()
+    reader = TokenShards(many.path).split("train")
+    assert np.array_equal(reader.window(190, 420), whole[190:610])  # across three files
+
+
 def _stopping_after(monkeypatch, count):
     """TextSource.documents as Ctrl-C sees it: KeyboardInterrupt once `count` documents were read."""
     from evolm.textsource import TextSource

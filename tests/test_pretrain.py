@@ -141,6 +141,10 @@ def test_cpt_budgets_that_are_not_whole_sequences_train_to_the_end(base, shards,
     manifest = load_checkpoint(tmp_path / "cpt").manifest
     assert (manifest.schedule.steps_done, manifest.schedule.completed) == (39, True)
     assert manifest.model.seq_len == 64  # as trained (the 1M preset's default is 256): validation loss is scored at it
+    # whole steps only, and said: 39 x 8 x 64 = 19,968 of the 20,500 tokens
+    assert ("note: the budget of 20,500 tokens trains as 39 whole steps of 512: 19,968 tokens (532 fewer, less than "
+            "one global batch and part of a sequence a source)") in result.err
+    assert manifest.schedule.tokens_done == 19_968
 
 
 def test_cpt_without_replay_still_reports_general_loss(base, shards, tmp_path, cli):

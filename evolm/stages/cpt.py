@@ -22,7 +22,7 @@ from evolm.shards import TokenShards
 from evolm.stages.limits import checkpoint_positions
 from evolm.stages.lm_run import (
     Overrides, RunSpec, check_exports, check_shards_tokenizer, quiet_transformers, data_record, pretraining_val_set, run_and_save, schedule_options,
-    train_config, warn_repeats,
+    note_whole_steps, train_config, warn_repeats,
 )
 from evolm.tokenizer import load_fast_tokenizer
 from evolm.training.processes import world_size
@@ -74,6 +74,7 @@ def run(*, parent: Path, domain: list[str], replay: list[str], out: Path, overri
     check_exports(out, config, resume=resume, overwrite=overwrite)
     plan = MixturePlan([MixtureSource(kind, path, b) for kind, path, b in sources], config.seq_len, config.seed)
     warn_repeats(plan)
+    note_whole_steps(plan, config)
     torch.manual_seed(config.seed)
     net = AutoModelForCausalLM.from_pretrained(ancestor.path, dtype=torch.float32, attn_implementation="sdpa")
     parent_budget = None

@@ -28,7 +28,7 @@ from evolm.tokenizer import portable_tokenizer_config
 from evolm.stages.limits import check_length
 from evolm.training.batching import split_batch
 from evolm.training.options import LOG_EVERY, REPORT_TO, SEED
-from evolm.training.processes import from_main, fsdp_checkpoints_activations, launch_requested
+from evolm.training.processes import from_main, fsdp_checkpoints_activations, is_main_process, launch_requested
 from evolm.training.rundir import METRICS, mark_written, partial_dir, remove_written
 from evolm.training.tracking import Tracking
 from evolm.units import format_count, format_count_exact, parse_counts
@@ -483,6 +483,17 @@ def warn_repeats(plan: MixturePlan) -> None:
         if plan.epochs(i) > 1:
             log(f"warning: {source.name} budget {source.budget:,} tokens exceeds the {plan.windows[i] * plan.seq_len:,} "
                 f"tokens in {source.path}; the data repeats ({plan.epochs(i):.2f} passes).")
+
+
+def note_whole_steps(plan: MixturePlan, config: TrainConfig) -> None:
+    """Say what a budget trains when it is not a whole number of global batches: the run trains whole
+    steps only (`train_config`), and is still named by its budget (the manifest records both)."""
+    budget = sum(source.budget for source in plan.sources)
+    trained = config.total_steps * config.tokens_per_step
+    if trained < budget and is_main_process():
+        log(f"note: the budget of {budget:,} tokens trains as {config.total_steps:,} whole steps of "
+            f"{config.tokens_per_step:,}: {trained:,} tokens ({budget - trained:,} fewer, less than one global batch"
+            + (" and part of a sequence a source" if len(plan.sources) > 1 else "") + ").")
 
 
 def pretraining_val_set(checkpoint: Checkpoint, skip: list[Path] = ()) -> dict:

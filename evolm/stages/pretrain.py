@@ -13,7 +13,7 @@ from evolm.presets import get_preset
 from evolm.shards import TokenShards
 from evolm.stages import branches
 from evolm.stages.lm_run import (Overrides, RunSpec, check_exports, check_shards_tokenizer, data_record, quiet_transformers, run_and_save,
-                                  decay_setting, schedule_options, train_config, warn_repeats)
+                                  decay_setting, note_whole_steps, schedule_options, train_config, warn_repeats)
 from evolm.tokenizer import load_fast_tokenizer, tokenizer_fingerprint
 from evolm.console import log
 from evolm.training.processes import is_main_process, world_size
@@ -78,6 +78,7 @@ def run(*, model: str, tokens: int | PerParam, data: Path, out: Path, tokenizer:
     check_exports(out, config, resume=resume, overwrite=overwrite)
     plan = MixturePlan([MixtureSource("pretrain", Path(data), budget)], config.seq_len, config.seed)
     warn_repeats(plan)
+    note_whole_steps(plan, config)
     torch.manual_seed(config.seed)
     hf_config = preset.hf_config(vocab, eos_token_id=shards.eos_id)
     net = AutoModelForCausalLM.from_config(hf_config, attn_implementation="sdpa")
