@@ -95,6 +95,24 @@ def test_synth_id_writes_results_and_resumes_after_a_kill(sft_model, synth_tiny,
     assert json.loads((out / "SynthMathLevel1.json").read_text())["identity"]["decoding"]["samples"] == 2
 
 
+def test_records_of_a_run_whose_limit_cut_a_chunk_are_generated_again(sft_model, synth_tiny, tmp_path, cli, count_generated):
+    """The transformers backend's samples depend on the batches a chunk of problems forms (12 problems a
+    chunk here). A --limit 10 run cuts its chunk at 10: an interrupted one resumed under --limit 20 generates
+    those 10 again in the chunk of 12 an uninterrupted run of 20 makes, and ends with that run's records."""
+    args = ("--suite", "SynthMathLevel1", "--samples", "4", "--max-new-tokens", "24", "--benchmarks", synth_tiny)
+    assert cli("eval", sft_model, *args, "--limit", "10", "--out", tmp_path / "cut").code == 0
+    (tmp_path / "cut" / "SynthMathLevel1.json").unlink()  # as a kill before the result leaves it
+    assert [r["chunk"] for r in _lines(tmp_path / "cut" / "SynthMathLevel1.samples.jsonl")] == [[0, 10]] * 10
+    count_generated.clear()
+    resumed = cli("eval", sft_model, *args, "--limit", "20", "--out", tmp_path / "cut")
+    assert resumed.code == 0 and "generating 10 problems again" in resumed.err and len(count_generated) == 20
+    assert cli("eval", sft_model, *args, "--limit", "20", "--out", tmp_path / "whole").code == 0
+    records = {name: {r["id"]: (r["chunk"], r["completions"]) for r in _lines(tmp_path / name / "SynthMathLevel1.samples.jsonl")}
+               for name in ("cut", "whole")}
+    assert records["cut"] == records["whole"] and len(records["whole"]) == 20
+    assert {tuple(chunk) for chunk, _ in records["whole"].values()} == {(0, 12), (12, 20)}
+
+
 def test_results_go_into_the_checkpoint_and_ood_tasks_grade(sft_model, synth_tiny, cli):
     result = cli("eval", sft_model, "--suite", "synth-ood", "--samples", "0", "--limit", "4", "--max-new-tokens", "24",
                  "--benchmarks", synth_tiny)

@@ -54,8 +54,9 @@ def test_gsm8k_native_answer_form():
     ("\\boxed{Uncertain}", "Uncertain"),
     ("It cannot be determined from the rules.\nThe answer is uncertain", "Uncertain"),
     ("The answer is no.", "False"),
-    ("Yes", "True"),
-    ("False", "False"),
+    ("The answer is yes", "True"),
+    ("\\boxed{False}", "False"),
+    ("False", None),  # a bare line is no answer (test_a_completion_without_a_box_or_an_answer_is_line_has_no_answer)
     ("We know nothing about the noble cat. The answer is True", "True"),  # "know", "nothing", "noble" are not "no"
     ("First it looks true, but rule 2 overrides it, so the answer is false", "False"),
     # the first label after "answer is" is the answer, not a word of the explanation that follows it
@@ -173,10 +174,15 @@ def test_final_answers_as_models_write_them(task, completion, gold, ok):
     assert (extracted is not None and task.equivalent(extracted, gold)) is ok, extracted
 
 
-def test_a_bare_one_line_completion_is_its_own_answer_but_rambling_is_not():
-    assert cruxeval.extract("'hello'") == "'hello'"
+def test_a_completion_without_a_box_or_an_answer_is_line_has_no_answer():
+    """The paper's protocol: the last \\boxed{}, else after the last "answer is"; nothing found is wrong.
+    A bare line was an answer in these families until their grader versions truth/4, literal/3 and
+    tabmwp/5, which read "Yes, the dog is not proved, so False" as True (its first label)."""
+    assert truth.extract("Yes, the dog is not proved, so False") is None
+    assert cruxeval.extract("'hello'") is None and tabmwp.extract("34.35") is None
     assert tabmwp.extract("The table shows\nmany things") is None
     assert cruxeval.extract("Let me think.\nThe answer is [1, 2].") == "[1, 2]"
+    assert truth.extract("So the answer is False.") == "False" and truth.extract("\\boxed{Uncertain}") == "Uncertain"
 
 
 def test_a_grader_never_hangs(monkeypatch):

@@ -110,6 +110,19 @@ def evaluate_task(task: Task, model: dict, decoding: Decoding, generator: Genera
                     out=pending)
     samples = SampleLog(pending if replacing else samples_path, run, legacy_run_hash(key))
     done = samples.load()
+    # A record is this evaluation's only if it was generated in the chunk this evaluation cuts around it:
+    # the transformers backend's samples depend on the batches a chunk forms (generate.prompt_seed). A
+    # --limit cuts its last chunk short ([8, 10] where the whole file has [8, 12]), and --batch-size sets
+    # the chunk size; records of another cut are generated again (records without one are older, kept).
+    spans = {row["id"]: [start, min(start + chunk, len(rows))] for start in range(0, len(rows), chunk)
+             for row in rows[start:start + chunk]}
+    other_cut = [i for i, record in done.items() if i in spans and record.get("chunk", spans[i]) != spans[i]]
+    if other_cut:
+        log(f"{task.name}: generating {len(other_cut)} problems again, whose records were cut into other chunks "
+            "(another --limit or --batch-size)")
+        for i in other_cut:
+            del done[i]
+        samples.rewrite(done.values())
     todo = sum(row["id"] not in done for row in rows)
     if done and todo:
         log(f"{task.name}: resuming, {len(rows) - todo} of {len(rows)} problems already done")
@@ -123,7 +136,8 @@ def evaluate_task(task: Task, model: dict, decoding: Decoding, generator: Genera
             prompts = render_prompts(generator.backend.tokenizer, [row["problem"] for row in part])
             completions = generator.backend.generate_prompts(prompts, decoding)  # the whole chunk: same batches, same seeds
             missing = [(row, prompt, comps) for row, prompt, comps in zip(part, prompts, completions) if row["id"] not in done]
-            records = [build_record(task, row, prompt, comps, decoding.greedy, run) for row, prompt, comps in missing]
+            records = [build_record(task, row, prompt, comps, decoding.greedy, run) | {"chunk": spans[row["id"]]}
+                       for row, prompt, comps in missing]
             if generator.scorer is not None:
                 for (row, _, _), record in zip(missing, records):
                     record["rm_scores"] = generator.scorer.score(row["problem"], record["completions"])

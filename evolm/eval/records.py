@@ -80,7 +80,7 @@ class SampleLog:
         if any(r.get("run") != self.run for r in records.values()):  # records of the legacy hash: now this run's
             for record in records.values():
                 record["run"] = self.run
-            atomic_write_text(self.path, "".join(dumps(r, sort_keys=False) + "\n" for r in records.values()))
+            self.rewrite(records.values())
         elif good_bytes != self.path.stat().st_size:
             with open(self.path, "r+b") as handle:
                 handle.truncate(good_bytes)
@@ -88,3 +88,7 @@ class SampleLog:
 
     def append(self, records: list[dict]) -> None:
         append_jsonl(self.path, records)
+
+    def rewrite(self, records) -> None:
+        """The file holding only `records` (written whole, then renamed over it)."""
+        atomic_write_text(self.path, "".join(dumps(r, sort_keys=False) + "\n" for r in records))

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Protocol
+from typing import Any, Protocol
 
 from evolm.errors import BadInput
 from evolm.fsutil import sha256_bytes, sha256_file
@@ -126,15 +126,3 @@ class Task:
 
     def grade(self, completion: str | None, gold: str | None) -> tuple[str | None, bool]:
         return grade(self.grader, completion, gold)
-
-
-def answer_region(completion: str, extract_boxed: Callable[[str], str | None]) -> str | None:
-    """Where a final answer sits: the last \\boxed{}, else after the last "answer is", else a
-    completion that is a single short line (a bare answer such as a test file's own gt_solution)."""
-    region = extract_boxed(completion)
-    if region is not None:
-        return region
-    text = completion.strip()
-    if text and "\n" not in text and len(text) <= 200:
-        return text
-    return None

@@ -11,11 +11,11 @@ import ast
 import re
 
 from evolm.eval import math_grader
-from evolm.eval.tasks.base import TaskSpec, answer_region
+from evolm.eval.tasks.base import TaskSpec
 from evolm.eval.tasks.hub import HubSource, HubTask, evolm_row, pinned_ids
 
 FAMILY = "cruxeval"
-NAME = "evolm.literal/2: answer region; ast.literal_eval equality (a bool equals only a bool, at any depth), else stripped-string equality"
+NAME = "evolm.literal/3: answer region (no bare line); ast.literal_eval equality (a bool equals only a bool, at any depth), else stripped-string equality"
 MAX_CHARS = 10_000
 GOLD_HINT = "expected a non-empty gt_answer"
 
@@ -39,7 +39,7 @@ def gold(row: dict) -> str | None:
 
 
 def extract(completion: str) -> str | None:
-    region = answer_region(completion, math_grader.extract_answer)
+    region = math_grader.extract_answer(completion)
     return region.strip() if region is not None and region.strip() else None
 
 

@@ -10,11 +10,11 @@ import re
 from fractions import Fraction
 
 from evolm.eval import math_grader
-from evolm.eval.tasks.base import TaskSpec, answer_region
+from evolm.eval.tasks.base import TaskSpec
 from evolm.eval.tasks.hub import HubSource, HubTask, evolm_row
 
 FAMILY = "tabmwp"
-NAME = "evolm.tabmwp/4: answer region; numbers to 1e-6 relative, else normalized text (\\text{} unwrapped)"
+NAME = "evolm.tabmwp/5: answer region (no bare line); numbers to 1e-6 relative, else normalized text (\\text{} unwrapped)"
 GOLD_HINT = "expected a non-empty gt_answer"
 
 _NUMBER = re.compile(r"^-?(\d+(\.\d*)?|\.\d+)(/\d+)?$")
@@ -42,7 +42,7 @@ def gold(row: dict) -> str | None:
 
 
 def extract(completion: str) -> str | None:
-    region = answer_region(completion, math_grader.extract_answer)
+    region = math_grader.extract_answer(completion)
     return region.strip() if region is not None and region.strip() else None
 
 

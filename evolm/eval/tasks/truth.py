@@ -4,8 +4,10 @@ Detection is by whole word, never by substring: the original pipeline read "unkn
 so as False (evolm-paper.md, section 6). Synonyms: yes / proved -> True, no / disproved -> False,
 unknown / undetermined / cannot be determined / neither true nor false -> Uncertain; "not true" is
 no answer (False or Uncertain?). Inside the answer region (the last \\boxed{},
-else after the last "answer is", else a one-line completion) the first label is the answer: "The
-answer is True because no rule applies" says True (the explanation's "no" is not an answer).
+else after the last "answer is"; as the paper's protocol, nothing else is an answer) the first label
+is the answer: "The answer is True because no rule applies" says True (the explanation's "no" is not
+an answer). A bare one-line completion was an answer up to `evolm.truth/3`: "Yes, the dog is not
+proved, so False" was read as True.
 """
 
 from __future__ import annotations
@@ -13,12 +15,12 @@ from __future__ import annotations
 import re
 
 from evolm.eval import math_grader
-from evolm.eval.tasks.base import TaskSpec, answer_region
+from evolm.eval.tasks.base import TaskSpec
 from evolm.eval.tasks.hub import HubMismatch, HubSource, HubTask, evolm_row, pinned_ids
 
 FAMILY = "truth"
-NAME = ("evolm.truth/3: whole-word True/False/Uncertain (yes/no/unknown, proved/disproved, neither...nor) in the answer "
-        "region; the first is the answer; a negated one is none")
+NAME = ("evolm.truth/4: whole-word True/False/Uncertain (yes/no/unknown, proved/disproved, neither...nor) in the answer "
+        "region (no bare line); the first is the answer; a negated one is none")
 GOLD_HINT = "expected gt_answer True, False or Uncertain (or yes / no / unknown)"
 
 _PROOF = r"(?:dis)?prov(?:ed|en)"  # BoardgameQA's own labels: proved, disproved
@@ -51,7 +53,7 @@ def gold(row: dict) -> str | None:
 
 
 def extract(completion: str) -> str | None:
-    region = answer_region(completion, math_grader.extract_answer)
+    region = math_grader.extract_answer(completion)
     return label(region) if region is not None else None
 
 
