@@ -292,14 +292,50 @@ def expand_home(value):
 
 def read_yaml(path: Path, what: str):
     """A YAML file's content; a missing file or bad YAML is one BadInput sentence naming `what`
-    (config, task and study files are all read this way)."""
+    (config, task and study files are all read this way). Two readings of PyYAML's YAML 1.1 that
+    silently change a file's meaning are refused or undone: a key given twice in one mapping (the last
+    won: a second `grid:` or `seed:` dropped the first), and numbers written with colons, which YAML
+    1.1 reads in base 60 (`time: 12:00:00` became 43200, which sbatch reads as minutes); they stay text,
+    as YAML 1.2 reads them."""
     import yaml
 
     path = Path(path)
     if not path.is_file():
         raise BadInput(f"{what} {path} " + ("is a folder, not a file." if path.is_dir() else "does not exist."))
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        return yaml.load(path.read_text(encoding="utf-8"), Loader=_loader())
+    except _DuplicateKey as exc:
+        raise BadInput(f"{what} {path} gives {exc.args[0]!r} twice in one mapping (line {exc.args[1]}); "
+                       "keep one.") from None
     except yaml.YAMLError as exc:
         raise BadInput(f"{what} {path} is not valid YAML ({str(exc).splitlines()[0]}).") from None
+
+
+class _DuplicateKey(Exception):
+    pass
+
+
+def _loader():
+    """PyYAML's safe loader, refusing duplicate keys and reading base-60 numbers as text (read_yaml)."""
+    import yaml
+
+    class Loader(yaml.SafeLoader):
+        def construct_mapping(self, node, deep=False):
+            seen = set()
+            for key_node, _ in node.value:  # the mapping's own keys: one a merge (`<<: *base`) brings may be overridden
+                if isinstance(key_node, yaml.ScalarNode) and key_node.tag != "tag:yaml.org,2002:merge":
+                    if key_node.value in seen:
+                        raise _DuplicateKey(key_node.value, key_node.start_mark.line + 1)
+                    seen.add(key_node.value)
+            return super().construct_mapping(node, deep=deep)
+
+    def number_or_text(parent):
+        def construct(loader, node):
+            value = loader.construct_scalar(node)
+            return value if ":" in value else parent(loader, node)
+        return construct
+
+    Loader.add_constructor("tag:yaml.org,2002:int", number_or_text(yaml.SafeLoader.construct_yaml_int))
+    Loader.add_constructor("tag:yaml.org,2002:float", number_or_text(yaml.SafeLoader.construct_yaml_float))
+    return Loader
 

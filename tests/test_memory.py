@@ -47,6 +47,11 @@ def test_train_config_picks_the_micro_batch_from_free_memory_on_cuda(monkeypatch
     # activation checkpointing fits more; an explicit --micro-batch is kept
     assert train_config(preset, [budget], Overrides(activation_checkpointing=True)).micro_batch >= micro[141]
     assert train_config(preset, [budget], Overrides(micro_batch=2)).micro_batch == 2
+    # the tokenizer's vocabulary, not the preset's 32K: a 128K one (Llama-3's) needs more memory a sequence
+    # and for its two embedding matrices; at 80 GiB free the 1B preset then fits half the micro batch
+    monkeypatch.setattr("evolm.training.memory.free_device_memory", lambda: 80 * GIB)
+    assert train_config(preset, [budget], Overrides(), vocab=128_256).micro_batch == micro[80] // 2
+    assert train_config(preset, [budget], Overrides(), vocab=preset.vocab).micro_batch == micro[80]
     with pytest.raises(Exception):
         Overrides(micro_batch=0).check()
 

@@ -546,6 +546,15 @@ def test_pretraining_flops_are_6nd_plus_attention(tmp_path, shards, synth_tiny):
     (lambda s: (s["evals"].update(up={"suite": "upstream", "limit": 4}, val={"suite": "SynthMathBasic1", "val-data": "@general"}),
                 s["nodes"][1].update({"eval": ["up", "val"]})),
      "evaluations 'up' and 'val' both write upstream.json with other settings (limit, upstream tasks, val-data)"),
+    # one evaluation listed twice, once with its own settings
+    (lambda s: s["nodes"][1].update({"eval": ["down", {"down": {"max-new-tokens": 16}}]}),
+     "lists evaluation 'down' twice, and both write SynthMathBasic1.json with other settings (max-new-tokens)"),
+    # a misspelled data reference, which would fail only at its node's turn (an export's folder `x@500K` is no reference)
+    (lambda s: s["nodes"][1]["with"].update({"data": "@pools"}), "option 'data' names @pools, which is no data reference"),
+    (lambda s: s.update(slurm={"pretrain": {"nodes": "4-2"}}), "slurm.pretrain.nodes must be a positive whole number or a range"),
+    # settings under data: that nothing used
+    (lambda s: s["data"].update(vocab=8192), "data.vocab applies to synth: data"),
+    (lambda s: s["data"]["prepared"].update(tokenizer="tok"), "data.prepared.tokenizer is not used"),
 ])
 def test_bad_study_files_exit_2_in_one_sentence_before_any_work(change, message, tmp_path, shards, synth_tiny, cli):
     data = study(tmp_path, shards, synth_tiny, grid())
@@ -553,6 +562,21 @@ def test_bad_study_files_exit_2_in_one_sentence_before_any_work(change, message,
     result = cli("study", "plan", write(tmp_path, data), "--peak-flops", "1e11")
     assert result.code == 2 and message in result.err, result.err
     assert len(result.err.strip().splitlines()) == 1 and not (tmp_path / "runs").exists()
+
+
+def test_yaml_that_would_change_a_study_files_meaning_is_refused_or_read_as_written(tmp_path, cli):
+    """A key given twice in one mapping (YAML kept the last: a second `seed:` dropped the first point) is
+    refused; a time written with colons stays text (YAML 1.1 read `12:00:00` as 43200, which sbatch reads as
+    minutes: 30 days)."""
+    from evolm.fsutil import read_yaml
+
+    twice = tmp_path / "twice.yaml"
+    twice.write_text("study: s\nnodes:\n  - name: pt\n    stage: pretrain\n    grid: {seed: 0, seed: 1}\n")
+    refused = cli("study", "plan", twice)
+    assert refused.code == 2 and "gives 'seed' twice in one mapping (line 5); keep one" in refused.err
+    times = tmp_path / "times.yaml"
+    times.write_text("a: 12:00:00\nb: 60\nc: 1.5\nbase: &b {x: 1}\nover:\n  <<: *b\n  x: 2\n")
+    assert read_yaml(times, "Study file") == {"a": "12:00:00", "b": 60, "c": 1.5, "base": {"x": 1}, "over": {"x": 2}}
 
 
 def _events(root):

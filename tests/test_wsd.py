@@ -101,7 +101,8 @@ def test_a_cosine_run_records_no_wsd_fields(base):
     (("--decay", "20%"), "add --schedule wsd"),
     (("--schedule", "wsd", "--decay", "150%"), "between 0% and 100%"),
     (("--schedule", "wsd", "--decay-shape", "exp"), "--decay-shape must be linear, cosine, 1-sqrt"),
-    (("--schedule", "wsd", "--decay", "1M"), "decay steps; it must be 1 to"),
+    (("--schedule", "wsd", "--decay", "1M"), "decay steps; it must be 2 to"),
+    (("--schedule", "wsd", "--decay", "512"), "gives 1 decay steps; it must be 2 to"),  # one step of 8 x 64 never decays
 ])
 def test_bad_schedules_exit_2_before_any_work(args, message, shards, tmp_path, cli):
     result = cli("pretrain", *SMALL, "--tokens", "20K", "--data", shards / "general", *args, "--out", tmp_path / "x")

@@ -216,8 +216,8 @@ def _check_shared_results(built, node, evaluated: list[tuple[str, dict]]) -> Non
     not made yet) is left to run time."""
     from evolm.eval.contains import holds
 
-    writers: dict[str, tuple[str, dict]] = {}
-    for name, params in evaluated:
+    writers: dict[str, tuple[int, str, dict]] = {}
+    for index, (name, params) in enumerate(evaluated):  # by position: one evaluation may be listed twice
         tasks = _tasks_of(built, params)
         if tasks is None:
             continue
@@ -227,14 +227,16 @@ def _check_shared_results(built, node, evaluated: list[tuple[str, dict]]) -> Non
             files["upstream.json"] = {"upstream tasks": upstream, **{k: None if params.get(k) is None else str(params[k])
                                                                      for k in ("limit", "val_data", "val_tokens")}}
         for file, wanted in files.items():
-            other, theirs = writers.setdefault(file, (name, wanted))
+            first, other, theirs = writers.setdefault(file, (index, name, wanted))
             if "backend" not in wanted or "backend" not in theirs:  # `auto` may be either, on the machine that runs it
                 wanted, theirs = ({k: v for k, v in d.items() if k != "backend"} for d in (wanted, theirs))
-            if other == name or holds(wanted, theirs) or holds(theirs, wanted):
+            if first == index or holds(wanted, theirs) or holds(theirs, wanted):
                 continue
             mine, other_settings = _flat(wanted), _flat(theirs)
             keys = sorted(k.replace("_", "-") for k, v in mine.items() if v != other_settings.get(k))
-            raise BadInput(f"Node {node.label}'s evaluations {other!r} and {name!r} both write {file} with "
+            which = (f" lists evaluation {name!r} twice, and both" if other == name
+                     else f"'s evaluations {other!r} and {name!r} both")
+            raise BadInput(f"Node {node.label}{which} write {file} with "
                            f"other settings ({', '.join(keys)}); an evaluation folder holds one result per task: "
                            "give them other tasks, or the same settings.")
 

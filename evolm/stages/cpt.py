@@ -70,7 +70,7 @@ def run(*, parent: Path, domain: list[str], replay: list[str], out: Path, overri
     domain_tokens = sum(b for kind, _, b in sources if kind == "domain")
     replay_tokens = sum(b for kind, _, b in sources if kind == "replay")
     config = train_config(preset, [b for _, _, b in sources], overrides, world_size(),
-                          positions=checkpoint_positions(ancestor.path), model=f"the parent {parent}")
+                          positions=checkpoint_positions(ancestor.path), model=f"the parent {parent}", vocab=vocab)
     check_exports(out, config, resume=resume, overwrite=overwrite)
     plan = MixturePlan([MixtureSource(kind, path, b) for kind, path, b in sources], config.seq_len, config.seed)
     warn_repeats(plan)

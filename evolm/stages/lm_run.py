@@ -141,9 +141,11 @@ def decay_steps(o: "Overrides", steps: int, warmup: int, tokens_per_step: int) -
         return 0
     share, tokens = decay_share(o.decay or DEFAULT_DECAY)
     decay = round(share * steps) if share is not None else -(-tokens // tokens_per_step)
-    if not 1 <= decay <= steps - warmup:
-        raise BadInput(f"--decay {o.decay or DEFAULT_DECAY} gives {decay} decay steps; it must be 1 to {steps - warmup} "
-                       f"(the run's {steps} steps less {warmup} of warmup).")
+    # at least 2: transformers' WSD lowers the rate from the second decay step on, so a decay of one step
+    # trains at the stable rate throughout, and the run would be recorded as decayed
+    if not 2 <= decay <= steps - warmup:
+        raise BadInput(f"--decay {o.decay or DEFAULT_DECAY} gives {decay} decay steps; it must be 2 to {steps - warmup} "
+                       f"(the run's {steps} steps less {warmup} of warmup; one decay step would not lower the rate).")
     return decay
 
 
@@ -171,19 +173,22 @@ def micro_batch_cap(preset: Preset) -> int:
     return 8 if preset.hidden <= 1024 else 4 if preset.hidden <= 2048 else 2
 
 
-def _micro_batch_from_memory(preset: Preset, seq_len: int, per_rank: int, world: int, checkpointing: bool) -> int | None:
+def _micro_batch_from_memory(preset: Preset, seq_len: int, per_rank: int, world: int, checkpointing: bool,
+                             vocab: int | None) -> int | None:
     """On CUDA: the micro batch the device's free memory holds (logged, with a warning when even one
-    sequence does not fit); None elsewhere."""
+    sequence does not fit); None elsewhere. `vocab`: the tokenizer's (the logits and both embedding
+    matrices grow with it: a 128K-token vocabulary on the 1B preset needs 1.4x the memory a sequence of
+    the preset's 32K does), else the preset's."""
     from evolm.training.memory import activation_bytes, free_device_memory, plan_micro_batch
 
     free = free_device_memory()
     if free is None:
         return None
     per_sequence = activation_bytes(layers=preset.layers, hidden=preset.hidden, intermediate=preset.intermediate,
-                                    kv_dim=preset.kv_dim, vocab=preset.vocab, seq_len=seq_len,
+                                    kv_dim=preset.kv_dim, vocab=vocab or preset.vocab, seq_len=seq_len,
                                     checkpointing=checkpointing)
     shards = world if launch_requested("FSDP") else 1
-    plan = plan_micro_batch(per_rank, per_sequence=per_sequence, params=preset.params(), free=free, shards=shards)
+    plan = plan_micro_batch(per_rank, per_sequence=per_sequence, params=preset.params(vocab), free=free, shards=shards)
     log(plan.describe())
     if not plan.fits:
         log("warning: by this estimate even one sequence may not fit; --activation-checkpointing, FSDP "
@@ -198,10 +203,11 @@ def sequences_per_step(global_batch: int | None, preset: Preset) -> int:
 
 
 def train_config(preset: Preset, budgets: list[int], o: Overrides, world: int = 1, *, positions: int | None = None,
-                 model: str | None = None) -> TrainConfig:
+                 model: str | None = None, vocab: int | None = None) -> TrainConfig:
     """The trainer's settings: the options (already checked by the stage with `Overrides.check`),
     the preset's defaults for those not given, checked against the model's `positions` (default:
-    the preset's) and the token budget of each source."""
+    the preset's) and the token budget of each source; `vocab`: the tokenizer's, for the default
+    micro batch on a GPU."""
     from evolm.training.causal_lm import TrainConfig, compile_by_default
 
     # accelerate's DeepSpeed wiring needs a data loader to prepare and steps the engine at each micro batch
@@ -238,7 +244,7 @@ def train_config(preset: Preset, budgets: list[int], o: Overrides, world: int = 
     # largest power-of-two divisor of the per-process batch up to the preset's cap.
     micro = o.micro_batch
     if micro is None and global_batch % world == 0:
-        micro = _micro_batch_from_memory(preset, seq_len, global_batch // world, world, checkpointing)
+        micro = _micro_batch_from_memory(preset, seq_len, global_batch // world, world, checkpointing, vocab)
     split = split_batch(global_batch, world, micro, cap=micro_batch_cap(preset), powers_of_two=True)
     config = TrainConfig(
         seq_len=seq_len, global_batch=global_batch, micro_batch=split.micro,

@@ -47,7 +47,7 @@ def run(*, model: str, tokens: int | PerParam, data: Path, out: Path, tokenizer:
     vocab = shards.vocab_size
     budget = resolve_count(tokens, preset.params(vocab))
     world = world_size()
-    config = train_config(preset, [budget], overrides, world)
+    config = train_config(preset, [budget], overrides, world, vocab=vocab)
     start_from, notes = None, schedule_options(overrides)
     if branch_from is not None:  # a budget branch of a WSD run: only the decay is trained here
         if branch_at:

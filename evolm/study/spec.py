@@ -55,6 +55,9 @@ TRAINING_STAGES = STAGES[:4]  # what a node may start from (an rm node's checkpo
 DATA_REFS = ("general", "math", "pool", "benchmarks")
 SLURM_NODES = re.compile(r"[1-9]\d*(-[1-9]\d*)?(:[0-9,-]+)?")  # sbatch's N, MIN-MAX, or either :SIZES
 REF = re.compile(r"@(" + "|".join(DATA_REFS) + r")\b")
+# an @word where a data reference can stand (a value's start, or after a separator): not an export's
+# folder (`runs/pt@500K`), whose @ follows its name
+ANY_REF = re.compile(r"(?<![\w./@-])@([A-Za-z][\w-]*)")
 NAME = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
 # Options the runner sets itself: a node's output, its parent, and what restarts or replaces runs.
 RESERVED = {"out", "resume", "overwrite", "json", "config"}
@@ -140,6 +143,10 @@ def _options(value, where: str) -> dict:
             raise BadInput(f"{where} sets {key!r}, which the study runner sets itself.")
         if isinstance(setting, (dict, list)):
             raise BadInput(f"{where}: option {key!r} must be one value, not a {type(setting).__name__}.")
+        unknown = [ref for ref in ANY_REF.findall(str(setting)) if ref not in DATA_REFS]
+        if unknown:  # else the node's command fails when its turn comes, after its ancestors trained
+            raise BadInput(f"{where}: option {key!r} names @{unknown[0]}, which is no data reference; the study's "
+                           f"data are {', '.join('@' + r for r in DATA_REFS)}.")
     return {str(k): setting for k, setting in options.items()}
 
 
@@ -186,8 +193,14 @@ def _data(data: dict, where: str) -> dict:
         if vocab < MIN_VOCAB:
             raise BadInput(f"{where}: data.vocab {vocab} is too small; byte-level BPE needs at least {MIN_VOCAB}.")
         return {"synth": {"scale": scale, "seed": _integer(synth.get("seed", 0), f"{where}: data.synth.seed")}, "vocab": vocab}
+    if "vocab" in data:  # it sized the tokenizer synth: data trains; prepared shards were tokenized already
+        raise BadInput(f"{where}: data.vocab applies to synth: data (the tokenizer the study trains); prepared shards "
+                       "carry their own tokenizer.")
     prepared = _mapping(data["prepared"], f"{where}: data.prepared")
-    _only(prepared, set(DATA_REFS) | {"tokenizer"}, f"{where}: data.prepared")
+    if "tokenizer" in prepared:  # accepted and never used before: pre-training reads the shards' own
+        raise BadInput(f"{where}: data.prepared.tokenizer is not used: the runs read the tokenizer each shard folder "
+                       "names (`evolm data prepare --tokenizer`).")
+    _only(prepared, set(DATA_REFS), f"{where}: data.prepared")
     missing = sorted(set(DATA_REFS) - set(prepared))
     if missing:
         raise BadInput(f"{where}: data.prepared needs {', '.join(missing)}.")
@@ -239,7 +252,8 @@ def _sbatch_options(options, where: str) -> dict:
         if isinstance(value, (dict, list)) or value is None:
             raise BadInput(f"{where}.{key} must be one value, not {value!r}.")
         # the launch reads the node count (evolm.study.launch): sbatch's N or MIN-MAX, either with :SIZES
-        if key == "nodes" and (isinstance(value, bool) or not SLURM_NODES.fullmatch(str(value))):
+        if key == "nodes" and (isinstance(value, bool) or not SLURM_NODES.fullmatch(str(value))
+                               or not launch.node_counts(str(value))):  # a range backwards ("4-2") holds none
             raise BadInput(f"{where}.nodes must be a positive whole number or a range (2-4), not {value!r}.")
     return {str(k): v for k, v in options.items()}
 
