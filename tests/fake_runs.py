@@ -12,7 +12,7 @@ TASKS = {"SynthMathLevel1": "id", "SynthMathLevel2": "id", "SynthCode": "ood", "
 
 
 def make_run(root: Path, name: str, stage: str, knobs: dict, parent: dict | None = None, *, params: int = 1_000_000,
-             completed: bool = True, schedule: dict | None = None, seed: int = 0) -> dict:
+             completed: bool = True, schedule: dict | None = None, seed: int = 0, data: list[dict] | None = None) -> dict:
     lineage = [] if parent is None else parent["lineage"] + [parent["entry"]]
     signature = compute_signature(lineage + [{"stage": stage, "knobs": knobs}])
     manifest = {
@@ -24,7 +24,7 @@ def make_run(root: Path, name: str, stage: str, knobs: dict, parent: dict | None
                      "tokens_done": knobs.get("tokens") or (knobs.get("domain_tokens", 0) + knobs.get("replay_tokens", 0)) or None,
                      **(schedule or {})},
         "seed": seed, "wall_time_s": 60.0, "hardware": {"cpu_count": 2, "machine": "x86_64"},
-        "val_loss": {"pretrain": 3.0},
+        "val_loss": {"pretrain": 3.0}, **({"data": data} if data else {}),
     }
     path = root / name
     path.mkdir(parents=True)
@@ -60,7 +60,7 @@ def add_downstream(run: dict, level: float, *, k: int = 4, rm: bool = False) -> 
             metrics[f"rm@{k}"] = base + 0.02
         result = {"schema": "evolm.eval.downstream/1", "run": "x", "task": task, "domain": domain, "limit": None, "problems": 100,
                   "metrics": {m: {"value": v, "stderr": 0.01, "n": 100} for m, v in metrics.items()},
-                  "identity": {"model": {"kind": "evolm", "manifest_sha256": run["sha"]}, "decoding": {"samples": k}},
+                  "identity": {"model": {"kind": "evolm", "manifest_sha256": run["sha"]}, "decoding": {"samples": k, "temperature": 1.0}},
                   "created": "2026-11-27T10:00:00+00:00"}
         (run["path"] / "eval" / f"{task}.json").write_text(json.dumps(result))
         written[task] = result

@@ -400,6 +400,13 @@ def test_f8_with_every_run_equally_accurate_is_too_noisy_and_still_written():
     assert findings.to_json(found)["findings"][7]["effect"] is None
 
 
+def test_a_correlation_with_a_value_that_is_not_finite_is_none_not_a_perfect_one():
+    """NaN made r NaN, which the clamp to +-0.999999 read as +1: F8 would say shown on it."""
+    assert estimates.pearson([0.1, float("nan"), 0.3, 0.4, 0.5], [1, 2, 3, 4, 5]) is None
+    assert estimates.pearson([0.1, 0.2, 0.3, 0.4, float("inf")], [1, 2, 3, 4, 5]) is None
+    assert estimates.pearson([0.1, 0.2, 0.3, 0.4, 0.5], [1, 2, 3, 4, 5]) == pytest.approx(1.0)
+
+
 def test_the_correlation_table_does_not_present_r_over_runs_at_the_floor():
     rows = post_runs((0.0, 0.01, 0.0, 0.02, 0.01), (0.0, 0.2, 0.1, 0.4, 0.3))
     table = correlation_table(rows)

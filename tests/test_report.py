@@ -40,6 +40,7 @@ def test_report_renders_every_table_and_plot(runs, tmp_path, cli):
                   "A fixed post-training budget split between SFT and RL", "Do reward-model score and validation loss predict"):
         assert title in md, title
     assert "Not in this folder" not in md
+    assert "K = 4 samples at temperature 1; Greedy is Pass@1" in md  # the results' own temperature
     assert "evolm 0.1.0" in md and "total compute" in md and "2 CPU cores" in md
     # the lineage tree nests children under parents
     tree = md.split("## Checkpoints")[1].split("## Tables")[0]
@@ -217,6 +218,31 @@ def test_replicates_are_told_by_value_and_unknown_ancestors_are_named(tmp_path, 
     add_settings(built, found)
     replicates = [c for c in conditions(built) if c.get("stage") == "sft" and len(c.rows) == 2]
     assert [sorted(r["path"] for r in c.rows) for c in replicates] == [["sft-on-elsewhere", "sft-on-typed"]]
+
+
+def test_runs_of_equal_knobs_on_other_data_are_two_conditions_not_seed_replicates(tmp_path, cli):
+    """Two data versions (or two studies' data) in one report: runs of the same knobs and settings but
+    other shards are named apart ("data ..."), never averaged as seeds; on the same shards they are."""
+    from evolm.report.collect import collect
+    from evolm.report.conditions import conditions
+    from evolm.report.rows import add_settings, build_row
+
+    root = tmp_path / "runs"
+    root.mkdir()
+    for name, seed, fingerprint, acc in (("pt-a0", 0, "a" * 64, 0.40), ("pt-a1", 1, "a" * 64, 0.42), ("pt-b", 1, "b" * 64, 0.30)):
+        run = make_run(root, name, "pretrain", {"preset": "1M", "tokens": 100_000}, seed=seed,
+                       data=[{"name": "pretrain", "path": f"/data/{fingerprint[0]}", "fingerprint": fingerprint}])
+        add_upstream(run, {"SynthClozeText": acc}, 3.0)
+    found, _ = collect(root)
+    built = [build_row(run, root) for run in found]
+    add_settings(built, found)
+    grouped = sorted(sorted(r["path"] for r in c.rows) for c in conditions(built))
+    assert grouped == [["pt-a0", "pt-a1"], ["pt-b"]]
+    labels = {r["path"]: r["settings"] for r in built}
+    assert labels["pt-a0"] == labels["pt-a1"] != labels["pt-b"] and labels["pt-b"].startswith("data ")
+    assert cli("report", root, "--out", tmp_path / "report").code == 0
+    md = (tmp_path / "report" / "report.md").read_text()
+    assert md.count("- 1M-100KT [data ") == 3 and md.count(f"1M [{labels['pt-b']}] | 100K | 30.0") == 1
 
 
 def test_a_mid_run_export_is_drawn_at_the_tokens_it_had_seen_not_on_its_runs_line(runs, tmp_path, cli):

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from evolm.report.collect import with_settings
 from evolm.report.estimates import Measure, mean_measure, on_tasks
-from evolm.report.rows import ITEMS, MEMBERS, SEEDS, SETTINGS, downstream_groups, swept_knobs
+from evolm.report.rows import DATA, ITEMS, MEMBERS, SEEDS, SETTINGS, downstream_groups, swept_knobs
 from evolm.units import format_count
 
 
@@ -140,7 +140,7 @@ def conditions(rows: list[dict]) -> list[Condition]:
     for row in rows:
         done = bool(row.get("completed"))
         key = (row["stage"], row.get("preset"), *(row.get(k) for k in knobs), done, None if done else row.get("tokens_done"),
-               row.get(SETTINGS))
+               row.get(SETTINGS), row.get(DATA))
         groups.setdefault(key, []).append(row)
     conds = [Condition(g) for g in groups.values()]
     of_sha = {row["manifest_sha256"]: c for c in conds for row in c.rows if row.get("manifest_sha256")}

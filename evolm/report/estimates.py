@@ -324,7 +324,7 @@ class Correlation:
 
 def pearson(xs: list[float], ys: list[float]) -> float | None:
     n = len(xs)
-    if n < 3:
+    if n < 3 or not all(math.isfinite(v) for v in (*xs, *ys)):  # a NaN made r NaN, which the clamp read as +1
         return None
     mx, my = sum(xs) / n, sum(ys) / n
     sx, sy = math.sqrt(sum((x - mx) ** 2 for x in xs)), math.sqrt(sum((y - my) ** 2 for y in ys))

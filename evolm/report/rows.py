@@ -21,6 +21,7 @@ names the ones that tell a row from rows of the same signature trained otherwise
 
 from __future__ import annotations
 
+import hashlib
 import math
 import re
 from pathlib import Path
@@ -36,7 +37,9 @@ SEEDS = "_seeds"  # the lineage's seeds, oldest first ((stage, seed), ...): what
 # {average column: {task: that task's column}}: what each mean over tasks (upstream_avg, synth-id:pass@1)
 # averaged, so that two means over different tasks are compared on the tasks they share
 MEMBERS = "_members"
-PRIVATE = (ITEMS, SETTINGS, SEEDS, MEMBERS)  # columns the findings read that runs.csv / runs.json leave out
+# the data each run of the lineage trained on (`data_identity`): replicates share it, whatever their seeds
+DATA = "_data"
+PRIVATE = (ITEMS, SETTINGS, SEEDS, MEMBERS, DATA)  # columns the findings read that runs.csv / runs.json leave out
 
 
 def swept_knobs() -> list[str]:
@@ -101,6 +104,10 @@ def build_row(run: Run, root: Path) -> dict:
     task_k = {task: r.get("identity", {}).get("decoding", {}).get("samples") for task, r in run.downstream.items()}
     sampled = {k for k in task_k.values() if k}
     row["samples_K"] = sampled.pop() if len(sampled) == 1 else (None if sampled else (0 if task_k else None))
+    # the temperature the samples were drawn at (the paper's 1), where one was used
+    temperatures = {r.get("identity", {}).get("decoding", {}).get("temperature") for task, r in run.downstream.items()
+                    if task_k[task]}
+    row["samples_temperature"] = temperatures.pop() if len(temperatures) == 1 else None
     groups: dict[str, dict[str, dict]] = {}
     for task, result in sorted(run.downstream.items()):
         k = task_k[task]
@@ -129,6 +136,29 @@ def add_settings(rows: list[dict], runs: list[Run]) -> None:
     for row in rows:
         row[SETTINGS], row["settings"] = labelled[row["manifest_sha256"]]
         row[SEEDS] = seeds[row["manifest_sha256"]]
+    data = {run.manifest_sha256: data_identity(run, run_for) for run in runs}
+    alike: dict[tuple, set] = {}
+    for row in rows:
+        row[DATA] = data[row["manifest_sha256"]]
+        alike.setdefault((row["signature"], row[SETTINGS]), set()).add(row[DATA])
+    for row in rows:  # runs that would be replicates but for their data: named apart
+        if len(alike[(row["signature"], row[SETTINGS])]) > 1:
+            digest = hashlib.sha256(repr(row[DATA]).encode()).hexdigest()[:8]
+            row["settings"] = ", ".join(part for part in (row["settings"], f"data {digest}") if part)
+
+
+def data_identity(run: Run, run_for) -> tuple:
+    """What the run and its ancestors trained on: per lineage entry and source, the shards' content
+    fingerprint or the pool's hash (not a pool's rows, which the examples knob sets). Runs of equal knobs
+    and settings on other data (two data versions; the miniature and the pre-training study's data in
+    one report) are other conditions, not seed replicates; None for an ancestor not found."""
+    def sources(entry) -> tuple | None:
+        ancestor = run_for(entry)
+        if ancestor is None:
+            return None
+        return tuple((s.name, s.fingerprint or s.pool_sha256) for s in ancestor.manifest.data or ())
+
+    return tuple((entry.stage, sources(entry)) for entry in run.lineage)
 
 
 def _add_items(items: dict, column: str, task: str, stored: dict | None, metric: str | None) -> None:

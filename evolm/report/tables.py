@@ -118,8 +118,9 @@ def posttrained_table(rows: list[dict]) -> Table | None:
                   ["base", "model", "stage", *_downstream_columns()])
     for c in sorted(post, key=lambda c: (*_by_base(c), c.get("base"), c.get("signature"), c.name)):
         table.rows.append([c.get("base"), c.name, c.get("stage").upper(), *_downstream_cells(c)])
-    sampled = (f"K = {', '.join(map(str, ks))} samples at temperature 1" if ks
-               else "Maj@K and Pass@K need samples at temperature 1; none were drawn")
+    temperatures = sorted({r.get("samples_temperature") for c in post for r in c.rows if r.get("samples_K")} - {None})
+    sampled = (f"K = {', '.join(map(str, ks))} samples at temperature {', '.join(f'{t:g}' for t in temperatures) or '?'}"
+               if ks else "Maj@K and Pass@K need samples at temperature 1; none were drawn")
     table.notes.append(f"{sampled}; Greedy is Pass@1. Runs that differ only in seed are one row, their mean.")
     return table
 
