@@ -47,7 +47,7 @@ def add_upstream(run: dict, accuracies: dict[str, float], val_loss: float, items
     (run["path"] / "eval" / "upstream.json").write_text(json.dumps(result))
 
 
-def add_downstream(run: dict, level: float, *, k: int = 4, rm: bool = False) -> dict[str, dict]:
+def add_downstream(run: dict, level: float, *, k: int = 4, rm: bool = False, temperature: float = 1.0) -> dict[str, dict]:
     """Downstream results whose numbers derive from `level` and the task; returns them by task."""
     written = {}
     (run["path"] / "eval").mkdir(exist_ok=True)
@@ -60,7 +60,7 @@ def add_downstream(run: dict, level: float, *, k: int = 4, rm: bool = False) -> 
             metrics[f"rm@{k}"] = base + 0.02
         result = {"schema": "evolm.eval.downstream/1", "run": "x", "task": task, "domain": domain, "limit": None, "problems": 100,
                   "metrics": {m: {"value": v, "stderr": 0.01, "n": 100} for m, v in metrics.items()},
-                  "identity": {"model": {"kind": "evolm", "manifest_sha256": run["sha"]}, "decoding": {"samples": k, "temperature": 1.0}},
+                  "identity": {"model": {"kind": "evolm", "manifest_sha256": run["sha"]}, "decoding": {"samples": k, "temperature": temperature}},
                   "created": "2026-11-27T10:00:00+00:00"}
         (run["path"] / "eval" / f"{task}.json").write_text(json.dumps(result))
         written[task] = result

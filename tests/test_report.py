@@ -245,6 +245,16 @@ def test_runs_of_equal_knobs_on_other_data_are_two_conditions_not_seed_replicate
     assert md.count("- 1M-100KT [data ") == 3 and md.count(f"1M [{labels['pt-b']}] | 100K | 30.0") == 1
 
 
+def test_the_post_trained_tables_note_gives_the_samples_own_temperature(tmp_path, cli):
+    root = tmp_path / "runs"
+    root.mkdir()
+    base = make_run(root, "pt", "pretrain", {"preset": "1M", "tokens": 100_000})
+    add_downstream(make_run(root, "sft", "sft", {"examples": 1000, "epochs": 2.0, "rows": [0, 1000]}, base), 0.2,
+                   temperature=0.7)
+    assert cli("report", root, "--out", tmp_path / "report").code == 0
+    assert "K = 4 samples at temperature 0.7; Greedy is Pass@1" in (tmp_path / "report" / "report.md").read_text()
+
+
 def test_a_mid_run_export_is_drawn_at_the_tokens_it_had_seen_not_on_its_runs_line(runs, tmp_path, cli):
     """An --export-at checkpoint has its run's budget as its knob: on the budget sweep's line it would
     stand at 400K with what 200K tokens taught. It is kept off the line, placed at 200K."""
