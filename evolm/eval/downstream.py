@@ -114,8 +114,8 @@ def evaluate_task(task: Task, model: dict, decoding: Decoding, generator: Genera
     # the transformers backend's samples depend on the batches a chunk forms (generate.prompt_seed). A
     # --limit cuts its last chunk short ([8, 10] where the whole file has [8, 12]), and --batch-size sets
     # the chunk size; records of another cut are generated again (records without one are older, kept).
-    spans = {row["id"]: [start, min(start + chunk, len(rows))] for start in range(0, len(rows), chunk)
-             for row in rows[start:start + chunk]}
+    chunks = [rows[start:start + chunk] for start in range(0, len(rows), chunk)]
+    spans = {row["id"]: [start, start + len(part)] for start, part in zip(range(0, len(rows), chunk), chunks) for row in part}
     other_cut = [i for i, record in done.items() if i in spans and record.get("chunk", spans[i]) != spans[i]]
     if other_cut:
         log(f"{task.name}: generating {len(other_cut)} problems again, whose records were cut into other chunks "
@@ -126,7 +126,6 @@ def evaluate_task(task: Task, model: dict, decoding: Decoding, generator: Genera
     todo = sum(row["id"] not in done for row in rows)
     if done and todo:
         log(f"{task.name}: resuming, {len(rows) - todo} of {len(rows)} problems already done")
-    chunks = [rows[start:start + chunk] for start in range(0, len(rows), chunk)]
     started = time.monotonic()
     with Progress(f"eval {task.name}", len(rows), unit="problems") as progress:
         progress.update(len(rows) - todo)

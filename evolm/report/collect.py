@@ -140,6 +140,21 @@ def lineage_seeds(runs: list[Run], run_for=None) -> dict[str, tuple]:
     return {run.manifest_sha256: tuple((e.stage, seed(e)) for e in run.lineage) for run in runs}
 
 
+
+def lineage_data(runs: list[Run], run_for=None) -> dict[str, tuple]:
+    """Per run (by manifest hash): what each run of its lineage trained on, oldest first, as (stage,
+    ((source, the shards' content fingerprint or the pool's hash), ...); None for an ancestor not
+    found). Not a pool's rows, which the examples knob sets. Runs of equal knobs and settings on other
+    data (two data versions; the miniature and the pre-training study's data in one report) are other
+    conditions, not seed replicates."""
+    run_for = run_for or lineage_resolver(runs)
+
+    def sources(entry: LineageEntry) -> tuple | None:
+        run = run_for(entry)
+        return None if run is None else tuple((s.name, s.fingerprint or s.pool_sha256) for s in run.manifest.data or ())
+
+    return {run.manifest_sha256: tuple((e.stage, sources(e)) for e in run.lineage) for run in runs}
+
 def lineage_resolver(runs: list[Run]):
     """A lineage entry's run: one of RUNS, else the ancestor outside the folder (`_ancestor`, read
     once per resolver), else None."""

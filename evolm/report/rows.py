@@ -29,7 +29,7 @@ from pathlib import Path
 from evolm import stagespec
 from evolm.eval.metrics import group_metrics
 from evolm.eval.tasks.registry import BUILTIN
-from evolm.report.collect import Run, labelled_settings, lineage_resolver, lineage_seeds
+from evolm.report.collect import Run, labelled_settings, lineage_data, lineage_resolver, lineage_seeds
 
 ITEMS = "_items"
 SETTINGS = "_settings"
@@ -37,7 +37,7 @@ SEEDS = "_seeds"  # the lineage's seeds, oldest first ((stage, seed), ...): what
 # {average column: {task: that task's column}}: what each mean over tasks (upstream_avg, synth-id:pass@1)
 # averaged, so that two means over different tasks are compared on the tasks they share
 MEMBERS = "_members"
-# the data each run of the lineage trained on (`data_identity`): replicates share it, whatever their seeds
+# the data each run of the lineage trained on (`collect.lineage_data`): replicates share it, whatever their seeds
 DATA = "_data"
 PRIVATE = (ITEMS, SETTINGS, SEEDS, MEMBERS, DATA)  # columns the findings read that runs.csv / runs.json leave out
 
@@ -136,7 +136,7 @@ def add_settings(rows: list[dict], runs: list[Run]) -> None:
     for row in rows:
         row[SETTINGS], row["settings"] = labelled[row["manifest_sha256"]]
         row[SEEDS] = seeds[row["manifest_sha256"]]
-    data = {run.manifest_sha256: data_identity(run, run_for) for run in runs}
+    data = lineage_data(runs, run_for)
     alike: dict[tuple, set] = {}
     for row in rows:
         row[DATA] = data[row["manifest_sha256"]]
@@ -145,20 +145,6 @@ def add_settings(rows: list[dict], runs: list[Run]) -> None:
         if len(alike[(row["signature"], row[SETTINGS])]) > 1:
             digest = hashlib.sha256(repr(row[DATA]).encode()).hexdigest()[:8]
             row["settings"] = ", ".join(part for part in (row["settings"], f"data {digest}") if part)
-
-
-def data_identity(run: Run, run_for) -> tuple:
-    """What the run and its ancestors trained on: per lineage entry and source, the shards' content
-    fingerprint or the pool's hash (not a pool's rows, which the examples knob sets). Runs of equal knobs
-    and settings on other data (two data versions; the miniature and the pre-training study's data in
-    one report) are other conditions, not seed replicates; None for an ancestor not found."""
-    def sources(entry) -> tuple | None:
-        ancestor = run_for(entry)
-        if ancestor is None:
-            return None
-        return tuple((s.name, s.fingerprint or s.pool_sha256) for s in ancestor.manifest.data or ())
-
-    return tuple((entry.stage, sources(entry)) for entry in run.lineage)
 
 
 def _add_items(items: dict, column: str, task: str, stored: dict | None, metric: str | None) -> None:

@@ -146,7 +146,7 @@ def sample_seed(seed: int, step: int, index: int) -> int:
 
 @torch.no_grad()
 def sample(model, prompts: list[list[int]], seeds: list[int], *, max_new: int, temperature: float, eos: int, pad: int,
-           stopped: Callable[[torch.Tensor], torch.Tensor] | None = None, forward: Callable | None = None,
+           stopped: Callable[[list[list[int]]], list[bool]] | None = None, forward: Callable | None = None,
            all_done: Callable[[bool], bool] = bool) -> list[list[int]]:
     """One completion per prompt, each drawn with its own generator (so the batch it is in does not
     change it), left-padded prompts, KV cache; a completion ends with its eos token, with the token that
@@ -177,8 +177,8 @@ def sample(model, prompts: list[list[int]], seeds: list[int], *, max_new: int, t
         for i in running:
             completions[i].append(chosen[i])
             done[i] = chosen[i] == eos
-        if stopped is not None and running:  # the running completions are all as long: one tensor
-            for i, hit in zip(running, stopped(torch.tensor([completions[i] for i in running])).tolist()):
+        if stopped is not None and running:
+            for i, hit in zip(running, stopped([completions[i] for i in running])):
                 done[i] = done[i] or hit
         if all_done(all(done)):
             break
@@ -190,16 +190,23 @@ def sample(model, prompts: list[list[int]], seeds: list[int], *, max_new: int, t
     return completions
 
 
-def stop_criteria(tokenizer, stop: tuple[str, ...]) -> Callable[[torch.Tensor], torch.Tensor] | None:
+def stop_criteria(tokenizer, stop: tuple[str, ...]) -> Callable[[list[list[int]]], list[bool]] | None:
     """`sample`'s `stopped` for these stop strings: transformers' StopStringCriteria, which `generate`
     uses for evaluation's stop strings (it also finds a string spread over several tokens, or one that
-    a token overhangs); None without stop strings."""
+    a token overhangs); None without stop strings. It is given only the completions' last tokens, all
+    it reads: the whole completions, made a tensor at every sampled token, cost time quadratic in
+    their length."""
     if not stop:
         return None
     from transformers import StopStringCriteria
 
     criteria = StopStringCriteria(tokenizer, list(stop))
-    return lambda tokens: criteria(tokens, None)
+
+    def stopped(completions: list[list[int]]) -> list[bool]:
+        # sampled together, the running completions are all as long: one tensor of their tails
+        return criteria(torch.tensor([c[-criteria.maximum_token_len:] for c in completions]), None).tolist()
+
+    return stopped
 
 
 def _cache_name(model) -> str:
