@@ -627,6 +627,69 @@ def test_a_mean_over_some_tasks_keeps_the_nesting_of_its_replicates():
     assert only_a.seed_var > estimates.seed_variance([0.30, 0.34, 0.44, 0.46])
 
 
+def _lineage_rows(stage, signature, values, lineages, parent=None, se=0.0, **knobs):
+    """Replicate rows of one condition: (run hash, value) with each run's lineage hashes (its own last)."""
+    return [row(stage, signature, parent, seed=i, manifest_sha256=lineage[-1], parent_sha256=lineage[-2] if len(lineage) > 1 else None,
+                _lineage=lineage, **knobs, **{"synth-id:pass@1": v, "synth-id:pass@1:se": se})
+            for i, (v, lineage) in enumerate(zip(values, lineages))]
+
+
+def test_a_contrast_of_runs_with_their_parents_pairs_the_seeds_by_lineage():
+    """An RL run on each of three SFT seeds against those SFT runs: the RL gain's seed spread is that of
+    the three per-parent gains, not the two conditions' spreads added (which counts the SFT seeds'
+    spread, shared by each RL run and its parent, twice)."""
+    sfts, rls = [0.40, 0.50, 0.60], [0.41, 0.52, 0.61]
+    sft_lineages = [("pt", "cpt", f"sft{s}") for s in range(3)]
+    rows = (_lineage_rows("sft", "S", sfts, sft_lineages)
+            + _lineage_rows("rl", "S-160ep1", rls, [(*lin, f"rl{s}") for s, lin in enumerate(sft_lineages)], parent="S", rl_epochs=1))
+    by_stage = {c.get("stage"): c for c in conditions(rows)}
+    rl = by_stage["rl"]
+    effect = estimates.diff("gain", rl.acc(), rl.started_from().acc())
+    assert effect.value == pytest.approx(0.01 + 0.01 / 3)
+    assert effect.se == pytest.approx(math.sqrt(estimates.seed_variance([0.01, 0.02, 0.01])))
+    unpaired = math.sqrt(estimates.seed_variance(sfts) + estimates.seed_variance(rls))
+    assert effect.se < unpaired / 10
+    # siblings: RL runs of more epochs on the same SFT runs pair with these, by their SFT parents
+    more = _lineage_rows("rl", "S-160ep4", [0.45, 0.50, 0.66], [(*lin, f"rl4-{s}") for s, lin in enumerate(sft_lineages)], parent="S",
+                         rl_epochs=4)
+    longer = next(c for c in conditions(rows + more) if c.get("signature") == "S-160ep4")
+    assert estimates.diff("", longer.acc(), rl.acc()).se == pytest.approx(math.sqrt(estimates.seed_variance([0.04, -0.02, 0.05])))
+    # two RL runs on the first SFT seed: that condition's value weighs it twice, the ancestors' means do not:
+    # not paired, each side's spread
+    extra = _lineage_rows("rl", "S-160ep1", [0.43], [("pt", "cpt", "sft0", "rl0b")], parent="S", rl_epochs=1)
+    rl = next(c for c in conditions(rows + extra) if c.get("stage") == "rl")
+    effect = estimates.diff("gain", rl.acc(), rl.started_from().acc())
+    assert effect.se == pytest.approx(math.sqrt(estimates.seed_variance(rls + [0.43]) + estimates.seed_variance(sfts)))
+    # lineages unknown (rows from older reports, or made by hand): not paired
+    for r in rows:
+        del r["_lineage"]
+    rl = next(c for c in conditions(rows) if c.get("stage") == "rl")
+    assert estimates.diff("gain", rl.acc(), rl.started_from().acc()).se == pytest.approx(unpaired)
+
+
+def test_lineage_pairing_uses_the_first_ancestor_the_replicates_differ_in():
+    """Two SFT seeds on each of two CPT seeds, against those CPT runs: paired by CPT run (the SFT seeds on one
+    CPT run averaged first), as `Measure.seed_var` nests them; runs on other ancestors than the other side's
+    are not paired."""
+    cpt_lineages = [("pt", f"cpt{c}") for c in range(2)]
+    cpts = _lineage_rows("cpt", "C", [0.30, 0.50], cpt_lineages)
+    values = {(0, 0): 0.40, (0, 1): 0.44, (1, 0): 0.58, (1, 1): 0.64}
+    sfts = [r for (c, s), v in values.items()
+            for r in _lineage_rows("sft", "C-1Kep4", [v], [(*cpt_lineages[c], f"sft{c}{s}")], parent="C")]
+    for r, (c, s) in zip(sfts, values):
+        r["_seeds"] = (("pretrain", 0), ("cpt", c), ("sft", s))
+    for r, c in zip(cpts, range(2)):
+        r["_seeds"] = (("pretrain", 0), ("cpt", c))
+    sft = next(c for c in conditions(cpts + sfts) if c.get("stage") == "sft")
+    effect = estimates.diff("", sft.acc(), sft.started_from().acc())
+    assert effect.value == pytest.approx(0.515 - 0.40)
+    assert effect.se == pytest.approx(math.sqrt(estimates.seed_variance([0.42 - 0.30, 0.61 - 0.50])))
+    # against CPT runs on another pre-training run: no shared ancestor where they differ, each side's spread
+    other = _lineage_rows("cpt", "C2", [0.35, 0.45], [("pt2", "cptx"), ("pt2", "cpty")], cpt_domain_tokens=1)
+    c2 = next(c for c in conditions(other) if c.get("signature") == "C2")
+    assert estimates.diff("", sft.acc(), c2.acc()).se == pytest.approx(math.sqrt(sft.acc().seed_var + c2.acc().seed_var))
+
+
 def test_a_replicate_without_downstream_results_does_not_hide_the_others():
     """Seed 0 was not evaluated downstream, seed 1 was: the condition's accuracy is seed 1's, and its name
     says that one of its two runs was not evaluated."""

@@ -2,6 +2,7 @@
 
 import csv
 import json
+import math
 import shutil
 
 import pytest
@@ -285,6 +286,28 @@ def _conditions(root):
     rows = [build_row(run, root) for run in found]
     add_settings(rows, found)
     return found, conditions(rows)
+
+
+def test_the_rl_gain_over_three_sft_seeds_pairs_each_rl_run_with_its_own_parent(tmp_path):
+    """Real manifests: each row carries its lineage's hashes, so an RL run on each of three SFT seeds is
+    compared with its own parent, and the gain's error is not swamped by the SFT seeds' spread."""
+    from evolm.report import estimates
+
+    root = tmp_path / "runs"
+    root.mkdir()
+    base = make_run(root, "pt", "pretrain", {"preset": "1M", "tokens": 100_000})
+    for seed, (sft_level, rl_level) in enumerate(((0.20, 0.21), (0.30, 0.32), (0.40, 0.41))):
+        sft = make_run(root, f"sft-{seed}", "sft", {"examples": 1000, "epochs": 2.0, "rows": [0, 1000]}, base, seed=seed)
+        add_downstream(sft, sft_level)
+        add_downstream(make_run(root, f"rl-{seed}", "rl", {"examples": 160, "epochs": 1.0, "rows": [1000, 1160]}, sft), rl_level)
+    found, conds = _conditions(root)
+    rows = {r["path"]: r for c in conds for r in c.rows}
+    assert rows["rl-1"]["_lineage"] == (rows["pt"]["manifest_sha256"], rows["sft-1"]["manifest_sha256"], rows["rl-1"]["manifest_sha256"])
+    [rl] = [c for c in conds if c.get("stage") == "rl"]
+    gain = estimates.diff("", rl.acc(), rl.started_from().acc())
+    problems = 0.01 / math.sqrt(2)  # each task's SE 0.01, two in-domain tasks, no per-problem values: not paired
+    assert gain.value == pytest.approx(0.04 / 3)
+    assert gain.se == pytest.approx(math.sqrt(2 * problems ** 2 + estimates.seed_variance([0.01, 0.02, 0.01])))
 
 
 def test_runs_trained_from_a_mid_run_export_are_not_replicates_of_runs_from_the_finished_run(runs):

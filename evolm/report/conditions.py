@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from evolm.report.collect import with_settings
 from evolm.report.estimates import Measure, mean_measure, on_tasks
-from evolm.report.rows import DATA, ITEMS, MEMBERS, SEEDS, SETTINGS, downstream_groups, swept_knobs
+from evolm.report.rows import DATA, ITEMS, LINEAGE, MEMBERS, SEEDS, SETTINGS, downstream_groups, swept_knobs
 from evolm.units import format_count
 
 
@@ -36,7 +36,7 @@ class Condition:
     def measure(self, column: str) -> Measure | None:
         rows = [r for r in self.rows if r.get(column) is not None]
         m = mean_measure([(r[column], r.get(f"{column}:se")) for r in rows], [(r.get(ITEMS) or {}).get(column) for r in rows],
-                         [r.get("manifest_sha256") for r in rows], outer_seeds(rows))
+                         [r.get("manifest_sha256") for r in rows], outer_seeds(rows), [r.get(LINEAGE) for r in rows])
         # the replicates measured (a replicate not evaluated has no members, and would turn the task-by-task
         # comparison off for all of them)
         members = [(r.get(MEMBERS) or {}).get(column) for r in rows]
@@ -57,7 +57,7 @@ class Condition:
         # over two tasks with another's over one), so the condition is the mean over the tasks all of
         # them were scored on (a finding comparing it with another condition says which were left out).
         items = {t: v for p in parts.values() for t, v in (p.items or {}).items()} if all(p.items for p in parts.values()) else None
-        whole = Measure(m.value, m.se, m.replicates, items, parts, seed_groups=m.seed_groups)
+        whole = Measure(m.value, m.se, m.replicates, items, parts, seed_groups=m.seed_groups, lineages=m.lineages)
         narrowed = on_tasks(whole, set(parts))
         narrowed.parts, narrowed.left_out = parts, scored - set(parts)
         return narrowed

@@ -53,6 +53,9 @@ class Measure:
     seed_groups: dict[str, object] | None = field(default=None, repr=False, compare=False)
     # tasks some replicates were scored on and others not, which a mean over tasks leaves out
     left_out: frozenset = field(default=frozenset(), repr=False, compare=False)
+    # by run, the manifest hashes of its lineage, oldest first, ending with its own: a contrast with the
+    # runs' ancestors or siblings pairs the replicates that descend from one ancestor (`lineage_seed_var`)
+    lineages: dict[str, tuple] | None = field(default=None, repr=False, compare=False)
 
     @property
     def seed_var(self) -> float:
@@ -108,7 +111,7 @@ def on_tasks(m: Measure, tasks: set[str]) -> Measure:
         return Measure(sum(p.value for p in parts) / len(parts), se, m.replicates)
     items = {t: v for t, v in m.items.items() if t in tasks} if m.items and set(m.items) >= tasks else None
     out = Measure(sum(p.value for p in parts) / len(parts), None, m.replicates, items, replicate_values=replicates,
-                  seed_groups=m.seed_groups)
+                  seed_groups=m.seed_groups, lineages=m.lineages)
     out.se = None if problem is None else math.sqrt(problem * problem + out.seed_var)
     return out
 
@@ -183,7 +186,8 @@ def averaged_items(stored: list[dict | None]) -> dict | None:
 
 
 def mean_measure(points: list[tuple[float, float | None]], stored: list[dict | None] | None = None,
-                 runs: list[str] | None = None, outer_seeds: list | None = None) -> Measure | None:
+                 runs: list[str] | None = None, outer_seeds: list | None = None,
+                 lineages: list[tuple | None] | None = None) -> Measure | None:
     """The mean of replicate values (value, SE), with each replicate's per-problem values if any and
     the runs they are of (to line up one seed's values across tasks; by position without them).
     Without any SE nor per-problem values, the SE is unknown (None), whatever the spread.
@@ -191,7 +195,8 @@ def mean_measure(points: list[tuple[float, float | None]], stored: list[dict | N
     problems drawn, which the seeds share: that of the per-problem means over the seeds where all have
     them for the same problems, else the mean of the replicates' SEs (the SE of a mean of estimates
     is at most the mean of their SEs: an upper bound, reached when the seeds agree problem by problem).
-    `outer_seeds`, per point, the ancestor's seed the replicates are nested in (`Measure.seed_groups`)."""
+    `outer_seeds`, per point, the ancestor's seed the replicates are nested in (`Measure.seed_groups`);
+    `lineages`, per point, its run's lineage hashes (`Measure.lineages`)."""
     if not points:
         return None
     values = [v for v, _ in points]
@@ -206,7 +211,9 @@ def mean_measure(points: list[tuple[float, float | None]], stored: list[dict | N
         problem, items = sum(errors) / n, None
     runs = runs if runs is not None and len(set(runs)) == n else [str(i) for i in range(n)]
     groups = dict(zip(runs, outer_seeds)) if outer_seeds is not None and len(outer_seeds) == n else None
-    m = Measure(mean, None, n, items, replicate_values=dict(zip(runs, values)), seed_groups=groups)
+    known = lineages is not None and len(lineages) == n and all(lineages)
+    m = Measure(mean, None, n, items, replicate_values=dict(zip(runs, values)), seed_groups=groups,
+                lineages=dict(zip(runs, lineages)) if known else None)
     m.se = None if problem is None else math.sqrt(problem * problem + m.seed_var)
     return m
 
@@ -278,14 +285,53 @@ def combine(name: str, coefs: dict[int, float], measures: list[Measure]) -> Effe
     name += note
     value = sum(c * measures[i].value for i, c in coefs.items())
     se = paired_se(coefs, measures)
-    # Paired: the problems' error plus each side's seed spread. Each seed's own noise on a problem is
-    # in both terms (the per-problem means hold it too): the SE errs large, by at most sqrt(2).
-    if se is not None:
-        se = math.sqrt(se * se + sum(c * c * measures[i].seed_var for i, c in coefs.items()))
-    else:
-        ses = [measures[i].se for i in coefs]
-        se = None if None in ses else math.sqrt(sum((c * measures[i].se) ** 2 for i, c in coefs.items()))
-    return Effect(name, value, se)
+    seeds = lineage_seed_var(coefs, measures)
+    if seeds is None:  # replicates not paired by lineage: each side's seed spread
+        seeds = sum(c * c * measures[i].seed_var for i, c in coefs.items())
+    # Paired: the problems' error plus the seeds' spread. Each seed's own noise on a problem is in both
+    # terms (the per-problem means hold it too): the SE errs large, by at most sqrt(2).
+    if se is None:
+        errors = [measures[i].problem_se for i in coefs]
+        se = None if None in errors else math.sqrt(sum((c * e) ** 2 for c, e in zip(coefs.values(), errors)))
+    return Effect(name, value, None if se is None else math.sqrt(se * se + seeds))
+
+
+def lineage_seed_var(coefs: dict[int, float], measures: list[Measure]) -> float | None:
+    """The seed variance of sum_k c_k m_k where the replicates of every measure descend from the same
+    ancestors, as many from each (an RL run on each of three SFT seeds, against those SFT runs; or
+    against RL runs of more epochs on the same SFT runs): the spread of the contrast ancestor by ancestor,
+    seed_variance over ancestors of sum_k c_k (m_k's mean over that ancestor's replicates). An RL run
+    that inherits most of its accuracy from its SFT parent then gains by what it adds to that parent;
+    each side's spread added (what `combine` does otherwise) counts the parents' spread twice.
+    The ancestors are those at the first lineage step where the replicates' runs differ, as
+    `Measure.seed_var` nests them; None (not paired) when the measures differ there, a measure
+    has one run or unknown lineages, or a measure has more replicates on one ancestor than on another
+    (its value, a mean over runs, is then not the mean of its ancestors' means)."""
+    used = [(c, measures[i]) for i, c in coefs.items() if c]
+    if len(used) < 2 or any(not m.replicate_values or not m.lineages or set(m.lineages) != set(m.replicate_values)
+                            for _, m in used):
+        return None
+    chains = [chain for _, m in used for chain in m.lineages.values()]
+    for depth in range(min(map(len, chains))):
+        keys = [{run: m.lineages[run][depth] for run in m.replicate_values} for _, m in used]
+        found = set().union(*(set(k.values()) for k in keys))
+        if "" in found:  # a manifest written before lineages recorded their hashes
+            return None
+        if len(found) == 1:  # one ancestor shared by every run: they differ further down
+            continue
+        if any(set(k.values()) != found for k in keys):
+            return None
+        contrast = dict.fromkeys(found, 0.0)
+        for (c, m), key in zip(used, keys):
+            groups: dict = {}
+            for run, value in m.replicate_values.items():
+                groups.setdefault(key[run], []).append(value)
+            if len({len(g) for g in groups.values()}) > 1:
+                return None
+            for ancestor, values in groups.items():
+                contrast[ancestor] += c * sum(values) / len(values)
+        return seed_variance(list(contrast.values()))
+    return None
 
 
 def saturation(points: list[tuple[float, Measure]]) -> tuple[list[Effect], str]:

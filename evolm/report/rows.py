@@ -39,7 +39,10 @@ SEEDS = "_seeds"  # the lineage's seeds, oldest first ((stage, seed), ...): what
 MEMBERS = "_members"
 # the data each run of the lineage trained on (`collect.lineage_data`): replicates share it, whatever their seeds
 DATA = "_data"
-PRIVATE = (ITEMS, SETTINGS, SEEDS, MEMBERS, DATA)  # columns the findings read that runs.csv / runs.json leave out
+# the manifest hashes of the run's lineage, oldest first, its own last: replicates descending from the same
+# ancestors are paired by them in a contrast (`estimates.lineage_seed_var`)
+LINEAGE = "_lineage"
+PRIVATE = (ITEMS, SETTINGS, SEEDS, MEMBERS, DATA, LINEAGE)  # columns the findings read that runs.csv / runs.json leave out
 
 
 def swept_knobs() -> list[str]:
@@ -71,7 +74,7 @@ def build_row(run: Run, root: Path) -> dict:
         "signature": run.signature, "stage": run.stage, "parent": manifest.parent.signature if manifest.parent else None,
         "base": run.base_signature(),
         "manifest_sha256": run.manifest_sha256, "parent_sha256": run.parent_sha256, "preset": knobs.get("pretrain_preset") or (model.preset if model else None),
-        "params": model.params if model else None,
+        "params": model.params if model else None, LINEAGE: tuple(e.manifest_sha256 for e in run.lineage),
     }
     for column in swept_knobs():
         row[column] = knobs.get(column)
