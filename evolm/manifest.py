@@ -222,13 +222,17 @@ class PostTraining:
     reward: dict | None = None
     """RL: the grader definition(s), values, function."""
     kl: dict | None = None
-    """RL: {"enabled", "coef"}."""
+    """RL: {"enabled", "coef", "form"}: whether a KL term to the parent acted, its coefficient, and how it
+    enters (a per-token reward penalty, or a term of the loss)."""
     generation: dict | None = None
     """RL: rollout backend, rollouts per prompt, temperature, lengths."""
     lora: dict | None = None
     """SFT with --lora: rank, alpha, merged."""
     critic: dict | None = None
     """RL with PPO: the critic's learning rate, GAE gamma and lambda, value clip."""
+    objective: dict | None = None
+    """RL with GRPO or RLOO: TRL's settings of the policy loss (loss type, advantage scaling, clip,
+    iterations per generation, truncated completions) and of sampling (top_k, top_p), as passed."""
 
 
 @dataclass

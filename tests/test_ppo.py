@@ -300,7 +300,7 @@ def test_ppo_with_kl_records_it_reports_to_tensorboard_and_takes_any_number_of_p
                  "--report-to", "tensorboard", "--out", tmp_path / "kl")
     assert result.code == 0, result.err
     manifest = load_checkpoint(tmp_path / "kl").manifest
-    assert manifest.posttraining.kl == {"enabled": True, "coef": 0.1} and manifest.tracking == {"report_to": "tensorboard", "logs": "tb"}
+    assert manifest.posttraining.kl == {"enabled": True, "coef": 0.1, "form": "per-token reward penalty, coef x (log p - log p_parent)"} and manifest.tracking == {"report_to": "tensorboard", "logs": "tb"}
     rows = [r for r in _rows(tmp_path / "kl") if "reward" in r]
     assert all("kl" in r for r in rows) and len(rows) == manifest.schedule.steps_done == 2  # round(10 / 4)
     rl_data = next(d for d in manifest.data if d.name == "rl")

@@ -31,7 +31,9 @@ def test_rl_runs_and_records_its_reward_and_kl(sft_model, synth_tiny, tmp_path, 
     ckpt = load_checkpoint(tmp_path / "rl")
     assert ckpt.signature == "tiny-60KT-400ep2-8ep1"
     assert ckpt.manifest.knobs["rows"] == [1992, 2000]
-    assert ckpt.manifest.posttraining.kl == {"enabled": True, "coef": 1e-4}
+    assert ckpt.manifest.posttraining.kl == {"enabled": True, "coef": 1e-4, "form": "loss term, coef x per-token k3 estimate (TRL)"}
+    # TRL's loss settings as passed, not left to the installed release's defaults
+    assert ckpt.manifest.posttraining.objective["loss_type"] == "dapo" and ckpt.manifest.posttraining.objective["epsilon"] == 0.2
     assert "math-verify" in ckpt.manifest.posttraining.reward["definition"]
     assert ckpt.manifest.posttraining.reward["graders"] == ["math"]
     assert ckpt.manifest.posttraining.generation["backend"] == "transformers"
@@ -81,13 +83,73 @@ def test_rl_without_kl_records_it_off(sft_model, synth_tiny, tmp_path, cli):
             "examples (at most 1996)") in sft.err
 
 
-def test_rloo_runs_through_trl(sft_model, synth_tiny, tmp_path, cli):
-    result = cli("rl", sft_model, "--data", synth_tiny / "pool" / "mathpool.jsonl", "--examples", "8", *RL, "--algo", "rloo",
-                 "--out", tmp_path / "rloo")
+def test_rloo_runs_through_trl_each_epoch_in_an_order_of_the_seed_and_epoch_alone(sft_model, synth_tiny, tmp_path, cli,
+                                                                                     monkeypatch):
+    """Two epochs of RLOO. TRL's sampler draws every epoch's prompt order from one generator seeded once,
+    so a run resumed in its second epoch (a new generator) replayed the first epoch's order past the steps
+    it skipped; here the second epoch's order is the one a fresh sampler gives for epoch 1."""
+    import torch
+
+    from evolm.jsonl import read_rows
+    from evolm.stages import rl
+
+    seen = []
+
+    def spy(completions, prompts=None, **kwargs):
+        seen.extend(p[-1]["content"] if isinstance(p, list) else p for p in prompts)
+        return reward_function(completions, prompts=prompts, **kwargs)
+
+    monkeypatch.setattr(rl, "reward_function", spy)
+    pool = synth_tiny / "pool" / "mathpool.jsonl"
+    result = cli("rl", sft_model, "--data", pool, "--examples", "8", *RL[:-1], "2", "--algo", "rloo", "--out", tmp_path / "rloo")
     assert result.code == 0, result.err
     manifest = load_checkpoint(tmp_path / "rloo").manifest
-    assert manifest.schedule.settings["algo"] == "rloo" and manifest.schedule.steps_done == 2
+    assert manifest.schedule.settings["algo"] == "rloo" and manifest.schedule.steps_done == 4
     assert manifest.posttraining.critic is None and manifest.compute.generated_tokens > 0
+    assert manifest.posttraining.objective["normalize_advantages"] is False
+    assert (manifest.data[0].epochs, manifest.data[0].prompts_used) == (2.0, 8)
+    start, end = manifest.knobs["rows"]
+    problems = [row["problem"] for row in read_rows(pool)][start:end]
+    order = [problems.index(p) for i, p in enumerate(seen) if i % 2 == 0]  # each prompt's 2 rollouts in a row
+    seed = manifest.schedule.settings["seed"]
+    expected = [torch.randperm(8, generator=torch.Generator().manual_seed(seed + epoch)).tolist() for epoch in (0, 1)]
+    assert order == expected[0] + expected[1]
+
+
+def test_a_run_resumed_inside_a_later_epoch_reads_the_uninterrupted_runs_prompts():
+    """The resume path: transformers' Trainer skips the steps done through accelerate's data loader, then
+    sets the epoch, which accelerate forwards to the sampler beneath the skipping one."""
+    from types import SimpleNamespace
+
+    from accelerate import Accelerator
+    from torch.utils.data import DataLoader
+    from trl import GRPOTrainer
+
+    from evolm.training.trl_run import epoch_seeded
+
+    trainer = object.__new__(epoch_seeded(GRPOTrainer))  # only the sampler is asked of it
+    trainer.train_dataset, trainer.num_generations, trainer.num_iterations, trainer.shuffle_dataset = list(range(8)), 2, 1, True
+    trainer.args = SimpleNamespace(generation_batch_size=8, steps_per_generation=1, seed=3)
+
+    def loader():
+        return Accelerator(cpu=True).prepare(DataLoader(list(range(8)), batch_size=8, sampler=trainer._get_train_sampler()))
+
+    whole = loader()
+    epochs = []
+    for epoch in (0, 1):
+        whole.set_epoch(epoch)
+        epochs.append([b.tolist() for b in whole])
+    resumed = Accelerator(cpu=True).skip_first_batches(loader(), 1)  # killed after the first step of epoch 1
+    resumed.set_epoch(1)
+    assert [b.tolist() for b in resumed] == epochs[1][1:] and epochs[1] != epochs[0]
+
+
+def test_fractional_rl_epochs_record_the_prompts_their_steps_read():
+    from evolm.stages.rl import _prompts_trained
+
+    assert _prompts_trained(48, 6, 4) == {"epochs": 0.5, "prompts_used": 24}  # TRL: ceil(0.5 x 12) steps
+    assert _prompts_trained(48, 24, 4) == {"epochs": 2.0, "prompts_used": 48}
+    assert _prompts_trained(10, 2, 4) == {"epochs": 0.8, "prompts_used": 8}  # PPO's stream
 
 
 def test_rl_refuses_prompts_longer_than_max_prompt_length(sft_model, synth_tiny, tmp_path, cli):

@@ -40,10 +40,22 @@ from evolm.training.processes import (all_agree, from_main, fsdp_checkpoints_act
 from evolm.stages.outputs import check_outputs
 from evolm.training.tracking import Tracking, check_report_to
 from evolm.template import STOP_STRINGS, cut_at_stop
-from evolm.training.trl_run import (check_one_gpu_per_process, device_settings, gathered_weights, process_group, saving,
-                                    start_run_dir, train, trains_through_trainer)
+from evolm.training.trl_run import (check_one_gpu_per_process, device_settings, epoch_seeded, gathered_weights, process_group,
+                                    saving, start_run_dir, train, trains_through_trainer)
 
 ALGORITHMS = ("grpo", "ppo", "rloo")
+# TRL 1.16's defaults for GRPO's and RLOO's policy loss and sampling, passed explicitly and recorded
+# (`objective` in the manifest): TRL has changed such defaults between releases (GRPO's loss type and
+# reward scaling among them), which would change what `evolm rl` trains without a trace.
+TRL_OBJECTIVE = {"epsilon": 0.2, "num_iterations": 1, "mask_truncated_completions": False, "top_k": 0, "top_p": 1.0}
+TRL_OBJECTIVE_OF = {"grpo": {"loss_type": "dapo", "scale_rewards": "group", "importance_sampling_level": "token"},
+                    "rloo": {"normalize_advantages": False}}
+# How each algorithm's KL to the parent (--kl) enters: evolm's PPO subtracts it from each token's reward;
+# TRL's GRPO adds a per-token estimate (k3) to the loss; TRL's RLOO subtracts the completion's summed
+# log-ratio from its reward.
+KL_FORM = {"ppo": "per-token reward penalty, coef x (log p - log p_parent)",
+           "grpo": "loss term, coef x per-token k3 estimate (TRL)",
+           "rloo": "reward penalty, coef x the completion's summed log p - log p_parent (TRL)"}
 CRITIC_LR_FACTOR = 10.0  # the paper's critic / actor learning rates: 2e-5 / 2e-6 (1B), 1e-5 / 1e-6 (4B)
 
 
@@ -202,12 +214,11 @@ def generated_tokens(seen: int, prompt_lengths: list[int], prompts_trained: int,
     return max(0, round(seen - rollouts * prompt_tokens))
 
 
-def _prompts_trained(algo: str, epochs: float, kept: int, steps: int, prompts: int) -> dict:
-    """The data record's passes and prompts: the epochs asked for, over every kept prompt, where the steps
-    hold whole epochs (GRPO and RLOO, `check_whole_steps`); PPO's steps read the prompts as one stream,
-    `steps x prompts` of them, which may end inside an epoch (10 prompts at 4 per step, 2 steps: 8 read)."""
-    if algo != "ppo":
-        return {"epochs": epochs, "prompts_used": kept}
+def _prompts_trained(kept: int, steps: int, prompts: int) -> dict:
+    """The data record's passes and prompts, from the steps trained: `steps x prompts` prompts read, which
+    may end inside an epoch. PPO reads the prompts as one stream (10 prompts at 4 per step, 2 steps: 8
+    read); TRL's GRPO and RLOO train ceil(epochs x steps per epoch) steps, so a fractional --epochs ends
+    inside one (48 prompts at 4 per step, --epochs 0.5: 6 steps, 24 prompts; before, 48 were recorded)."""
     return {"epochs": round(steps * prompts / kept, 4), "prompts_used": min(kept, steps * prompts)}
 
 
@@ -346,12 +357,15 @@ def run(*, parent: Path, data: Path, examples: int | None, epochs: float, out: P
                   **({"stop": list(STOP_STRINGS)} if o.algo == "ppo" else {})}
     manifest = posttrain_manifest(
         "rl", knobs, ancestor,
-        data=[DataSource("rl", **chosen.record, **_prompts_trained(o.algo, epochs, len(kept), trained.steps, prompts))],
+        data=[DataSource("rl", **chosen.record, **_prompts_trained(len(kept), trained.steps, prompts))],
         reward={"definition": f"{REWARD_CUT}; " + "; ".join(name for _, name in used), "graders": [family for family, _ in used],
                 "values": [0.0, 1.0], "function": "evolm.stages.rl.reward_function"},
-        kl={"enabled": o.kl, "coef": settings["kl_coef"]},
+        # with a coefficient of 0 no KL acts (TRL then loads no reference model)
+        kl={"enabled": bool(o.kl and settings["kl_coef"]), "coef": settings["kl_coef"],
+            **({"form": KL_FORM[o.algo]} if o.kl and settings["kl_coef"] else {})},
         generation=generation,
         critic={k: settings[k] for k in ("critic_lr", "gamma", "lam", "value_clip")} if o.algo == "ppo" else None,
+        objective=None if o.algo == "ppo" else {**TRL_OBJECTIVE, **TRL_OBJECTIVE_OF[o.algo]},
         schedule=Schedule(kind="linear warmup then constant", completed=True, steps_done=trained.steps,
                           settings={**settings, "defaults_from": source, "gradient_accumulation": accum}),
         outcome=Outcome(rewards={"first": rewards[0] if rewards else None, "last": rewards[-1] if rewards else None,
@@ -399,6 +413,7 @@ def _train_trl(o: RLOptions, ancestor, tokenizer, dataset, kept, settings: dict,
     process_group()  # first: every process must take vLLM's verdict on the model (`all_agree`, a collective)
     use_vllm = rollouts_on_vllm(o, ancestor.path, tokenizer, context)
     Config, Trainer = (GRPOConfig, GRPOTrainer) if o.algo == "grpo" else (RLOOConfig, RLOOTrainer)
+    Trainer = epoch_seeded(Trainer)
     # Built before OUT.partial exists: TRL's own checks of its arguments then also come before any output.
     # And before the model: under a ZeRO-3 launch config with zero3_init_flag, building the arguments arms
     # DeepSpeed's zero.Init, and the model then loads partitioned over the processes (built after it, each
@@ -410,7 +425,7 @@ def _train_trl(o: RLOptions, ancestor, tokenizer, dataset, kept, settings: dict,
         temperature=o.temperature, beta=settings["kl_coef"], num_train_epochs=epochs, logging_steps=o.log_every,
         **saving(o.save_every), report_to=tracking.report_to,
         disable_tqdm=True, seed=o.seed, use_vllm=use_vllm, vllm_mode="colocate", vllm_gpu_memory_utilization=o.vllm_memory,
-        vllm_max_model_length=context, **device_settings(),
+        vllm_max_model_length=context, **TRL_OBJECTIVE, **TRL_OBJECTIVE_OF[o.algo], **device_settings(),
     )
     model = AutoModelForCausalLM.from_pretrained(ancestor.path, dtype=torch.float32, attn_implementation="sdpa")
     if launch_requested("FSDP"):

@@ -130,6 +130,30 @@ def quiet_trainer(trainer) -> None:
     trainer.remove_callback(ProgressCallback)
 
 
+def epoch_seeded(trainer_class):
+    """`trainer_class` (TRL's GRPO or RLOO trainer) with a prompt order that is a function of the seed and
+    the epoch alone. TRL (1.16) draws every epoch's order from one generator seeded once, and its
+    `RepeatSampler` has no `set_epoch`: a resumed run seeds a new generator, so past its first epoch it
+    replays epoch 0's order while skipping the steps done, training some prompts twice and others not
+    at all. transformers' Trainer calls `set_epoch` (through accelerate's data loader) before each
+    epoch; ours reseeds with seed + epoch there, so an uninterrupted run's first epoch is TRL's."""
+    from trl.trainer.utils import RepeatSampler
+
+    class EpochSeededSampler(RepeatSampler):
+        def set_epoch(self, epoch: int) -> None:
+            if self.shuffle and self.seed is not None:
+                self.generator.manual_seed(self.seed + epoch)
+
+    class EpochSeeded(trainer_class):
+        def _get_train_sampler(self, dataset=None):
+            sampler = super()._get_train_sampler(dataset)
+            if type(sampler) is RepeatSampler:  # the class only: it adds a method, no state
+                sampler.__class__ = EpochSeededSampler
+            return sampler
+
+    return EpochSeeded
+
+
 # In each TRL checkpoint: the training seconds up to it. transformers' train_runtime and train_loss
 # cover one train() call, so a resumed run's would count only its last part.
 ELAPSED = "evolm_elapsed.json"
