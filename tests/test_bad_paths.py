@@ -248,3 +248,24 @@ def test_a_stage_that_fails_in_python_lets_go_of_its_output(tmp_path, shards):
 
     # the other stages that take OUT go through the same wrapper (the data preparation releases in its own `finally`)
     assert all(getattr(stage.run, "__wrapped__", None) for stage in (cpt, sft, rl, rm))
+
+
+def test_validation_windows_of_another_projects_model_fit_its_position_table(tmp_path, base, shards):
+    """A Hugging Face model with fewer positions than evolm's default 2,048-token windows (GPT-2 has
+    1,024) failed in its position lookup, after lm-eval had run: its windows are its positions long."""
+    import json
+    import shutil
+
+    from evolm.eval.run import EvalOptions, _val_shards
+
+    hf = tmp_path / "hf"
+    shutil.copytree(base, hf, ignore=shutil.ignore_patterns("evolm.json", "eval"))
+    config = json.loads((hf / "config.json").read_text())
+    config["max_position_embeddings"] = 64
+    (hf / "config.json").write_text(json.dumps(config))
+    general = shards / "general"
+    found, seq_len = _val_shards(str(hf), {"kind": "hf"}, EvalOptions(suite="upstream", val_data=general))
+    assert (found, seq_len) == (general, 64)
+    config["max_position_embeddings"] = 8192  # more positions than the default windows: those
+    (hf / "config.json").write_text(json.dumps(config))
+    assert _val_shards(str(hf), {"kind": "hf"}, EvalOptions(suite="upstream", val_data=general))[1] == 2048

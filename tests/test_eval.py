@@ -223,7 +223,12 @@ def test_an_upstream_result_in_bf16_is_another_evaluation_than_in_float32(synth_
     assert "dtype" not in cpu
     monkeypatch.setattr(upstream, "dtype_name", lambda: "bfloat16")
     gpu = upstream.upstream_key(model, ["SynthClozeMath"], synth_tiny, limit=4, val_shards=None, seq_len=64, val_tokens=1024)
-    assert gpu == {**cpu, "dtype": "bfloat16"}
+    assert gpu == {**cpu, "dtype": "bfloat16", "softmax_dtype": "float32"}
+    # and lm-eval takes the log-softmax of bf16 logits in float32 (by default, in bf16)
+    seen = {}
+    monkeypatch.setattr("lm_eval.simple_evaluate", lambda **kwargs: seen.update(kwargs["model_args"]) or {})
+    upstream.run_lm_eval("some/model", [], limit=1, trained_without_bos=False)
+    assert (seen["dtype"], seen["softmax_dtype"]) == ("bfloat16", "float32")
 
 
 def test_the_paper_upstream_tasks_and_metrics(monkeypatch, sft_model, paper_benchmarks, tmp_path, cli):

@@ -392,6 +392,24 @@ def test_f8_reward_model_tracks_accuracy():
     assert absent.verdict == NOT_TESTED and "--reward-model" in absent.needs
 
 
+def test_f8_compares_validation_loss_on_the_runs_the_reward_model_scored():
+    """Runs with a validation loss and no reward-model score (another model family, say) are left out of
+    r(val loss): the two r compare the same runs. With them, validation loss tracked accuracy over 9 runs
+    and F8 read contradicted; on the reward model's 5 runs it does not."""
+    accs = (0.10, 0.20, 0.30, 0.40, 0.50)
+    scored = post_runs(accs, (0.0, 0.2, 0.5, 0.6, 0.9), val_losses=(3.1, 2.8, 3.0, 2.8, 3.1))
+    others = [sft(1000, float(10 + i), down(a, None, 0.01), val_loss=4.0 - 2 * a)
+              for i, a in enumerate((0.05, 0.25, 0.45, 0.65))]
+    f = judge(8, scored + others)
+    assert f.verdict == SHOWN and re.search(r"r\(val loss, ID pass@1\) [+-]0\.00 over 5 runs", f.tests[0].detail)
+    # validation loss on 4 of the 5 scored runs: the reward model's z in the gap is over those 4 too
+    scored[0].pop("val_loss")
+    detail = judge(8, scored).tests[0].detail
+    rm4 = math.atanh(estimates.pearson([0.2, 0.5, 0.6, 0.9], accs[1:]))
+    val4 = math.atanh(estimates.pearson([2.8, 3.0, 2.8, 3.1], accs[1:]))
+    assert f"below RM's by {rm4 - abs(val4):+.2f} ± {math.sqrt(2):.2f})" in detail
+
+
 def test_f8_with_every_run_equally_accurate_is_too_noisy_and_still_written():
     # no accuracy spread gives no correlation, and so no effect: findings.json is still written
     found = findings.evaluate(post_runs((0.3, 0.3, 0.3, 0.3), (0.0, 0.1, 0.2, 0.3)))

@@ -172,3 +172,43 @@ def test_two_processes_train_the_reward_model_of_one(base, tmp_path, cli):
     # same pairs, differ by 5e-3); processes training on each other's pairs would differ by about lr.
     a, b = load_file(tmp_path / "one" / "model.safetensors"), load_file(tmp_path / "two" / "model.safetensors")
     assert a.keys() == b.keys() and all(torch.allclose(a[k], b[k], atol=1e-4, rtol=0) for k in a)
+
+
+def test_a_text_longer_than_the_reward_model_reads_is_scored_on_its_end_with_a_warning(base, capsys):
+    """The score is read at a text's last token, the end of the answer: a text past the model's positions
+    is cut from the left (the tokenizer's own cut, from the right, would drop the answer)."""
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    from evolm.eval.reward_model import score_texts
+
+    tokenizer = AutoTokenizer.from_pretrained(base)
+    tokenizer.pad_token = tokenizer.pad_token or tokenizer.eos_token
+    model = AutoModelForSequenceClassification.from_pretrained(base, num_labels=1).eval()
+    model.config.pad_token_id = tokenizer.pad_token_id
+    text = "What is 3 plus 4? " * 6 + "The final answer is \\boxed{7}"
+    ids = tokenizer(text, add_special_tokens=False)["input_ids"]
+    model.config.max_position_embeddings = 12
+    [cut] = score_texts(model, tokenizer, [text])
+    with torch.no_grad():
+        end = float(model(input_ids=torch.tensor([ids[-12:]])).logits[0, 0])
+        whole = float(model(input_ids=torch.tensor([ids])).logits[0, 0])
+    assert len(ids) > 12 and cut == pytest.approx(end, abs=1e-5) and cut != pytest.approx(whole, abs=1e-5)
+    assert "1 of 1 texts are longer than the reward model's 12 positions" in capsys.readouterr().err
+
+
+def test_a_reward_model_without_a_pad_token_keeps_the_one_its_config_names(base, tmp_path):
+    """The score is read at the last token that is not padding: a hub reward model whose tokenizer names
+    no pad token but whose config does is padded with its config's, not with EOS."""
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    from evolm.eval.reward_model import RewardModel
+
+    tokenizer = AutoTokenizer.from_pretrained(base)
+    tokenizer.pad_token = None
+    model = AutoModelForSequenceClassification.from_pretrained(base, num_labels=1)
+    own = next(i for i in range(10) if i not in (tokenizer.eos_token_id, tokenizer.bos_token_id))
+    model.config.pad_token_id = own
+    model.save_pretrained(tmp_path / "rm")
+    tokenizer.save_pretrained(tmp_path / "rm")
+    rm = RewardModel(str(tmp_path / "rm"))
+    assert rm.tokenizer.pad_token_id == rm.model.config.pad_token_id == own

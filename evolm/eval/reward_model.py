@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import torch
 
+from evolm.console import log
 from evolm.errors import BadInput
 from evolm.eval.loading import device, dtype_name
 from evolm.template import conversation, training_text
@@ -69,8 +70,11 @@ class RewardModel:
             raise BadInput(f"Cannot load a reward model (sequence classification) from {spec} ({str(exc).splitlines()[0]}).") from None
         if self.model.config.num_labels != 1:
             raise BadInput(f"Reward model {spec} has {self.model.config.num_labels} outputs; a reward model has one.")
+        own = self.model.config.pad_token_id
         if self.tokenizer.pad_token is None:
-            self.tokenizer.pad_token = self.tokenizer.eos_token
+            # the model's own pad token where its config names one (the score is read at the last token that
+            # is not it), else EOS
+            self.tokenizer.pad_token = self.tokenizer.eos_token if own is None else self.tokenizer.convert_ids_to_tokens(own)
         self.model.config.pad_token_id = self.tokenizer.pad_token_id
         self.model.to(device()).eval()
         self.batch_size = batch_size
@@ -90,14 +94,34 @@ def reward_text(tokenizer, problem: str, completion: str) -> str:
     return training_text(problem, completion.strip(), tokenizer.eos_token or "")
 
 
+def positions(model, tokenizer) -> int | None:
+    """The most tokens the model reads: its position table's size, or its tokenizer's limit where that is
+    smaller and set (transformers writes a huge number where none is)."""
+    known = [getattr(model.config, name, None) for name in ("max_position_embeddings", "n_positions")]
+    known.append(tokenizer.model_max_length if tokenizer.model_max_length < 1_000_000 else None)
+    known = [n for n in known if isinstance(n, int) and n > 0]
+    return min(known) if known else None
+
+
 @torch.no_grad()
 def score_texts(model, tokenizer, texts: list[str], batch_size: int = 8) -> list[float]:
-    """The model's one output for each text, in batches."""
+    """The model's one output for each text, in batches. A text longer than the model reads is cut from
+    the left, with a warning: the score is read at its last token, the end of the answer, which a cut
+    from the right (the tokenizer's default side) would drop."""
+    limit = positions(model, tokenizer)
     scores: list[float] = []
+    cut = 0
     for i in range(0, len(texts), batch_size):
-        batch = tokenizer(texts[i:i + batch_size], return_tensors="pt", padding=True, truncation=True, add_special_tokens=False)
+        ids = tokenizer(texts[i:i + batch_size], add_special_tokens=False)["input_ids"]
+        if limit is not None:
+            cut += sum(len(row) > limit for row in ids)
+            ids = [row[-limit:] for row in ids]
+        batch = tokenizer.pad({"input_ids": ids}, return_tensors="pt")
         logits = model(**batch.to(model.device)).logits
         scores += [float(x) for x in logits[:, 0].float().cpu()]
+    if cut:
+        log(f"warning: {cut} of {len(texts)} texts are longer than the reward model's {limit} positions; scored on "
+            f"their last {limit} tokens.")
     return scores
 
 

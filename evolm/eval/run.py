@@ -38,7 +38,6 @@ class EvalOptions:
     reward_model: str | None = None
     val_data: Path | None = None  # token shards for validation loss; default: the lineage's own
     val_tokens: int = VAL_TOKENS
-    seq_len: int | None = None
     tasks: list[Path] = field(default_factory=list)  # user task YAMLs (besides *.task.yaml in benchmarks)
     overwrite: bool = False  # replace results of other settings in the output folder (evolm.eval.existing)
     rescore: bool = False  # only the reward model's scores change: refuse anything else (evolm.eval.existing)
@@ -59,14 +58,20 @@ def output_dir(model_spec: str, identity: dict, out: Path | None) -> Path:
 
 def _val_shards(model_spec: str, identity: dict, options: EvalOptions) -> tuple[Path | None, int]:
     """Shards and window length for validation loss: --val-data, else the lineage's pre-training data."""
-    seq_len = options.seq_len
+    seq_len = None
     checkpoint = None
     if identity["kind"] == "evolm":
         from evolm.checkpoint import load_checkpoint
 
         checkpoint = load_checkpoint(Path(model_spec), verify="none")
         model = checkpoint.manifest.model
-        seq_len = seq_len or (model.seq_len if model is not None else None)
+        seq_len = model.seq_len if model is not None else None
+    else:
+        # another project's model: windows no longer than its position table (GPT-2's 1,024 positions
+        # failed in the position lookup on 2,049-token windows, after lm-eval had run)
+        from evolm.eval.identity import outside_positions
+
+        seq_len = min(2048, outside_positions(model_spec, identity) or 2048)
     seq_len = seq_len or 2048
     if options.val_data is not None:
         from evolm.shards import TokenShards

@@ -104,7 +104,7 @@ def run_lm_eval(model_spec: str, tasks: list, *, limit: int | None, batch_size: 
     from transformers.utils import logging as hf_logging
 
     hf_logging.disable_progress_bar()
-    model_args = {"pretrained": model_spec, "dtype": dtype_name(), **({"revision": revision} if revision else {})}
+    model_args = {"pretrained": model_spec, "dtype": dtype_name(), **compute_dtypes(), **({"revision": revision} if revision else {})}
     if trained_without_bos:
         # evolm trains without BOS (documents end with EOS, no BOS, as the paper packed them), and lm-eval
         # otherwise follows the tokenizer, which for the paper's Llama-2 tokenizer prepends <s> to every
@@ -117,6 +117,15 @@ def run_lm_eval(model_spec: str, tasks: list, *, limit: int | None, batch_size: 
         limit=limit, batch_size=batch_size, device=device(), log_samples=True, verbosity="ERROR",
         use_cache=None if cache is None else str(cache),
     )
+
+
+def compute_dtypes() -> dict:
+    """lm-eval's dtypes where not float32 (a CPU's, none then): the model's (bf16 on a GPU), and its
+    log-softmax's in float32. lm-eval (0.4) takes the log-softmax in the logits' dtype by default: bf16
+    rounds each token's log-probability (by 0.03 to 0.06 nats past |4|) before the sum over a choice's
+    tokens, which can swap two close choices."""
+    dtype = dtype_name()
+    return {} if dtype == "float32" else {"dtype": dtype, "softmax_dtype": "float32"}
 
 
 def scored_without_bos(model: dict) -> bool:
@@ -230,10 +239,9 @@ def upstream_key(model: dict, names: list[str], benchmarks: Path | None, *, limi
     # another project's model keeps its tokenizer's BOS rule (run_lm_eval), since this version: named, so
     # that a result from before (scored without BOS) is not taken for one with it
     bos = {} if scored_without_bos(model) else {"add_bos_token": "the tokenizer's"}
-    # the compute dtype where it is not float32 (bf16 on a GPU), as downstream results record it: a GPU's
+    # the compute dtypes where not float32 (bf16 on a GPU), as downstream results record theirs: a GPU's
     # scores (and its request cache) are not taken for a CPU's; float32 results keep their identity
-    dtype = {} if dtype_name() == "float32" else {"dtype": dtype_name()}
-    return {"model": model, "tasks": versions, "limit": limit, "num_fewshot": 0, **bos, **dtype,
+    return {"model": model, "tasks": versions, "limit": limit, "num_fewshot": 0, **bos, **compute_dtypes(),
             "val": None if val_shards is None else {"shards": str(Path(val_shards).resolve()), "fingerprint": TokenShards(val_shards).fingerprint,
                                                     "seq_len": seq_len, "tokens": val_tokens}}
 

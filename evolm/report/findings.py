@@ -385,8 +385,8 @@ def predictor_points(conds: list[Condition], predictor: str, domain: int) -> lis
 
 def f8(conds: list[Condition]) -> Finding:
     """r(reward-model score, ID pass@1) over >= 4 post-trained runs. shown: its Fisher z >= 2 SE and,
-    where validation loss was measured (on >= 4 runs with an accuracy spread over 2 SE), its |z| is
-    below the reward model's by >= 2 SE of the difference; contradicted: z <= -2 SE, or validation
+    where validation loss was measured (on >= 4 of those runs with an accuracy spread over 2 SE), its
+    |z| is below the reward model's on the same runs by >= 2 SE of the difference; contradicted: z <= -2 SE, or validation
     loss correlates at 2 SE itself and is not clearly weaker (the paper's r about 0 is then refuted);
     else too noisy (see `correlate`). The difference's SE treats the two z as independent,
     which overstates it where the predictors correlate (Steiger's test would not): a stricter bar for
@@ -399,7 +399,8 @@ def f8(conds: list[Condition]) -> Finding:
     rm = correlate(points)
     if rm.n < 4:
         return f
-    val = correlate(predictor_points(conds, "val_loss", 0))
+    # validation loss over the runs the reward model scored: r over other runs would compare other models
+    val = correlate(predictor_points([c for *_, c in points], "val_loss", 0))
     z = rm.effect
     val_z = val.effect if val.effect is not None and not val.noisy else None  # a too-noisy val-loss r neither supports nor refutes
     val_tracks = val_z is not None and direction(val_z) != NOISY
@@ -411,7 +412,9 @@ def f8(conds: list[Condition]) -> Finding:
     elif val_z is None:
         verdict = SHOWN if direction(z) == SHOWN else NOISY
     else:
-        gap = Effect("|z(RM)| - |z(val loss)|", z.value - abs(val_z.value), math.hypot(z.se, val_z.se), "z")
+        # the reward model's z on the same runs as validation loss's, where it was measured on fewer
+        paired = z if val.n == rm.n else correlate([p for p in points if p[2].measure("val_loss") is not None]).effect
+        gap = Effect("|z(RM)| - |z(val loss)|", paired.value - abs(val_z.value), math.hypot(paired.se, val_z.se), "z")
         if direction(z) == SHOWN and direction(gap) == SHOWN:
             verdict = SHOWN
         else:  # validation loss predicts about as well: the paper's r about 0 refuted where it correlates itself
