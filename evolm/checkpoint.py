@@ -104,16 +104,21 @@ def write_checkpoint(
     return Checkpoint(out, manifest, sha256_bytes(data))
 
 
-def hash_files(root: Path) -> dict[str, FileRecord]:
-    """Sha256 and size of every file of a model directory but `eval/`, `state/`, hidden files and
-    the manifest: what a checkpoint's manifest lists, and what identifies a plain HF directory."""
-    files = {}
-    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+def model_files(root: Path) -> list[Path]:
+    """Every file of a model directory but `eval/`, `state/`, hidden files and the manifest, sorted:
+    what a checkpoint's manifest lists."""
+    found = []
+    for path in sorted(p for p in Path(root).rglob("*") if p.is_file()):
         rel = path.relative_to(root)
-        if rel.parts[0] in UNHASHED_DIRS or rel.name == MANIFEST or rel.name.startswith("."):
-            continue
-        files[rel.as_posix()] = FileRecord(sha256_file(path), path.stat().st_size)
-    return files
+        if not (rel.parts[0] in UNHASHED_DIRS or rel.name == MANIFEST or rel.name.startswith(".")):
+            found.append(path)
+    return found
+
+
+def hash_files(root: Path) -> dict[str, FileRecord]:
+    """Sha256 and size of every `model_files` file: what a checkpoint's manifest lists, and what
+    identifies a plain HF directory."""
+    return {path.relative_to(root).as_posix(): FileRecord(sha256_file(path), path.stat().st_size) for path in model_files(root)}
 
 
 def is_checkpoint(path: Path) -> bool:
@@ -158,6 +163,14 @@ def load_checkpoint(path: Path, *, verify: str = "full") -> Checkpoint:
 
 
 def _verify_files(root: Path, files: dict[str, FileRecord], *, full: bool) -> None:
+    # A file the manifest does not list changes what transformers loads without changing anything it
+    # lists (a special_tokens_map.json or added_tokens.json changes the tokenizer): refused, as an edit is.
+    extra = [path.relative_to(root).as_posix() for path in model_files(root)]
+    extra = [rel for rel in extra if rel not in files]
+    if extra:
+        more = f" and {len(extra) - 3} more" if len(extra) > 3 else ""
+        raise CheckpointError(f"Checkpoint {root} holds {', '.join(extra[:3])}{more}, which its manifest does not list: a "
+                              "model or tokenizer loaded from it may not be the one recorded; move such files out of it.")
     for rel, record in files.items():
         target = root / rel
         if not target.is_file():

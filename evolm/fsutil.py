@@ -129,10 +129,38 @@ def atomic_dir(out: Path, *, marker: str, what: str, overwrite: bool = False,
         raise BadInput(f"Cannot create {out}: {exc.strerror or exc}.") from None
     try:
         yield tmp
+        readable_as_umask(tmp)
         replace_dir(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+
+def readable_as_umask(root: Path) -> None:
+    """Give every file under `root` the permissions the user's umask gives a new file (executable bits
+    kept): safetensors (0.8) writes its weights owner-only (0600) whatever the umask, so other users of
+    a shared cluster could not load a checkpoint their umask meant them to read."""
+    umask = _umask()
+    for path in Path(root).rglob("*"):
+        if path.is_file() and not path.is_symlink():
+            mode = path.stat().st_mode & 0o777
+            wanted = (0o666 | (mode & 0o111)) & ~umask
+            if mode != wanted:
+                path.chmod(wanted)
+
+
+def _umask() -> int:
+    """The process's umask, read without setting it where Linux tells it (os.umask can only be read by
+    setting it, which another thread's new file would see)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    umask = os.umask(0o022)
+    os.umask(umask)
+    return umask
 
 
 @contextlib.contextmanager

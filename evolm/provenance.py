@@ -26,7 +26,9 @@ def library_versions(names=_LIBRARIES) -> dict[str, str]:
 
 @functools.lru_cache(maxsize=1)
 def git_commit() -> str | None:
-    """The commit of the evolm source tree, with '-dirty' when it has local changes; None outside git,
+    """The commit of the evolm source tree, with '-dirty' when its code (the package, its launch configs,
+    pyproject.toml) has local changes, new untracked files included (a new module imported but not yet
+    added ran too; an edited README or test did not); None outside git,
     and None where evolm lies untracked inside another git repository (installed into a project's
     .venv): that repository's commit says nothing of the evolm that ran (`versions` does)."""
     root = Path(evolm.__file__).resolve().parent.parent
@@ -37,7 +39,7 @@ def git_commit() -> str | None:
             ["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5, check=True
         ).stdout.strip()
         dirty = subprocess.run(
-            ["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
+            ["git", "-C", str(root), "status", "--porcelain", "--", "evolm", "configs", "pyproject.toml"],
             capture_output=True, text=True, timeout=5,
         ).stdout.strip()
     except (OSError, subprocess.SubprocessError):

@@ -86,6 +86,34 @@ def test_the_commit_is_evolms_not_that_of_a_repository_it_is_installed_in(tmp_pa
     assert ran.stdout.split() == [str(project / "site" / "evolm" / "__init__.py"), "None"], ran.stdout
 
 
+def test_dirty_means_the_code_changed_new_untracked_modules_included(tmp_path):
+    """'-dirty' follows the package, its configs and pyproject.toml: a new module not yet added counts (it
+    ran), an edited README does not."""
+    import shutil
+    import subprocess
+    import sys
+
+    import evolm
+
+    project = tmp_path / "evolm-checkout"
+    shutil.copytree(Path(evolm.__file__).parent, project / "evolm", ignore=shutil.ignore_patterns("__pycache__"))
+    (project / "README.md").write_text("docs")
+    (project / ".gitignore").write_text("__pycache__/\n")
+    git = ["git", "-C", str(project)]
+    for args in (["init", "-q"], ["add", "-A"], ["-c", "user.name=u", "-c", "user.email=u@x", "commit", "-qm", "x"]):
+        subprocess.run([*git, *args], check=True, capture_output=True)
+    code = "from evolm.provenance import git_commit; print(git_commit())"
+
+    def commit():
+        return subprocess.run([sys.executable, "-S", "-c", code], capture_output=True, text=True, check=True, cwd=tmp_path,
+                              env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(project), "PYTHONDONTWRITEBYTECODE": "1"}).stdout.strip()
+
+    (project / "README.md").write_text("docs, edited")
+    assert len(commit()) == 40  # not dirty: no code changed
+    (project / "evolm" / "new_module.py").write_text("X = 1\n")
+    assert commit().endswith("-dirty")
+
+
 def test_missing_or_altered_files_are_detected(tmp_path):
     _chain(tmp_path)
     (tmp_path / "pre" / "model.safetensors").write_bytes(b"weightz")  # same size, other content
@@ -95,6 +123,39 @@ def test_missing_or_altered_files_are_detected(tmp_path):
     (tmp_path / "cpt" / "config.json").unlink()
     with pytest.raises(CheckpointError, match="missing config.json"):
         load_checkpoint(tmp_path / "cpt")
+
+
+def test_a_file_the_manifest_does_not_list_is_refused(tmp_path):
+    """An added special_tokens_map.json changes the tokenizer transformers loads while every listed file
+    is unchanged: it is refused as an edit is, with the quick check too."""
+    _chain(tmp_path)
+    (tmp_path / "sft" / "special_tokens_map.json").write_text('{"eos_token": "<|im_end|>"}')
+    for verify in ("full", "size"):
+        with pytest.raises(CheckpointError, match="holds special_tokens_map.json, which its manifest does not list"):
+            load_checkpoint(tmp_path / "sft", verify=verify)
+    load_checkpoint(tmp_path / "sft", verify="none")
+    (tmp_path / "sft" / "special_tokens_map.json").unlink()
+    (tmp_path / "sft" / ".notes").write_text("hidden files, like eval/ and state/, are the user's")
+    load_checkpoint(tmp_path / "sft")
+
+
+def test_weights_are_readable_as_the_umask_allows_not_owner_only(tmp_path):
+    """safetensors writes its file owner-only (0600) whatever the umask: another user of a shared cluster
+    could not load the checkpoint. Written files get the umask's permissions."""
+    import os
+    import stat
+
+    import torch
+    from safetensors.torch import save_file
+
+    umask = os.umask(0o022)
+    try:
+        ckpt = write_checkpoint(tmp_path / "ck", build_manifest("pretrain", {"preset": "1M", "tokens": 1000}),
+                                lambda tmp: save_file({"w": torch.zeros(2)}, str(tmp / "model.safetensors")))
+    finally:
+        os.umask(umask)
+    assert stat.S_IMODE((ckpt.path / "model.safetensors").stat().st_mode) == 0o644
+    assert stat.S_IMODE((ckpt.path / "evolm.json").stat().st_mode) == 0o644
 
 
 def test_eval_and_state_folders_are_not_hashed(tmp_path):

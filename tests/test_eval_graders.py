@@ -119,6 +119,9 @@ def test_cruxeval_literals(pred, gold, ok):
     ("$3/hour", "3", True),
     ("12 dollars and 50 cents", "12", False),
     ("5", "five", False),
+    ("a red pen", "red pen", True),  # "Which costs more, a red pen or a mug?"
+    ("The mug", "mug", True),
+    ("area", "rea", False),  # a word, not an article
 ])
 def test_tabmwp_numbers_or_text(pred, gold, ok):
     assert tabmwp.equivalent(pred, gold) is ok

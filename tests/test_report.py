@@ -508,6 +508,19 @@ def test_ls_lists_signature_stage_completion_and_evals(runs, cli):
     assert len([e for e in listed if e["signature"]]) == len(made)
 
 
+def test_ls_lists_a_folder_of_unfinished_runs_and_names_a_copied_checkpoint(runs, tmp_path, cli):
+    root, made = runs
+    only = tmp_path / "only-partial"
+    (only / "pt.partial").mkdir(parents=True)
+    result = cli("ls", only)
+    assert result.code == 0 and "pt.partial" in result.out and "in progress" in result.out, result.err
+    assert cli("ls", tmp_path / "nothing-here").code == 2
+    shutil.copytree(made["pt-100000"]["path"], root / "pt-100000-copy")
+    result = cli("ls", root)
+    assert result.code == 0 and f"{root / 'pt-100000-copy'} is a copy of" in result.err
+    assert result.out.count(made["pt-100000"]["signature"] + " ") == 1
+
+
 def test_a_sweep_sampled_differently_is_told_apart_from_different_greedy_decoding(runs, tmp_path, cli):
     """The mini study samples K completions only on the runs F6 compares: pass@1 (greedy) still
     compares along the SFT epochs sweep, and the warning says which metrics do not."""

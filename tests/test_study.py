@@ -224,7 +224,7 @@ def test_a_job_requeues_itself_when_slurm_signals_its_time_limit_only_where_its_
     cases = {  # name: (what the node's command does, whether its job is requeued)
         "saves a newer state": ("state/step-9", True), "writes its checkpoint": ("evolm.json", True),
         "saves nothing": (None, False), "only evaluates": (None, False), "not signalled": (None, False)}
-    jobs = {}
+    jobs, targets = {}, {}
     for name, (writes, _) in cases.items():
         out = tmp_path / name / "pt x"
         (out.parent / "pt x.partial" / "state" / "step-5").mkdir(parents=True)
@@ -240,7 +240,13 @@ def test_a_job_requeues_itself_when_slurm_signals_its_time_limit_only_where_its_
         env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "SLURM_JOB_ID": "4242", "ASKED": str(out.parent / "asked")}
         jobs[name] = subprocess.Popen(["/bin/sh", "-c", requeued_at_time_limit(command, out)], env=env, stderr=subprocess.PIPE,
                                       text=True)
-    time.sleep(1.2)
+        targets[name] = target
+    # the signal comes once each command has written what it writes (a loaded machine took over the fixed
+    # 1.2 s this waited before, and the job was signalled before its checkpoint existed)
+    deadline = time.monotonic() + 20
+    while any(t is not None and not t.exists() for t in targets.values()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.2)
     for name, job in jobs.items():
         if name != "not signalled":
             job.send_signal(signal.SIGUSR1)

@@ -258,6 +258,9 @@ def collect(runs_dirs: Path | Sequence[Path]) -> tuple[list[Run], list[str]]:
                 warnings.append(f"skipped {manifest_path}: corrupt manifest ({str(exc).splitlines()[0]})")
                 continue
             sha = hashlib.sha256(data).hexdigest()
+            if sha in runs:  # a copied folder: one checkpoint, listed and reported once
+                warnings.append(f"{manifest_path.parent} is a copy of {runs[sha].path} (the same manifest): counted once, as {runs[sha].path}")
+                continue
             runs[sha] = Run(manifest_path.parent, manifest, sha)
     if not runs:
         where = roots[0] if len(roots) == 1 else f"None of the {len(roots)} folders"

@@ -7,13 +7,19 @@ from __future__ import annotations
 from pathlib import Path
 
 from evolm.checkpoint import PARTIAL_SUFFIX
+from evolm.errors import BadInput
 from evolm.report.collect import collect, labelled_settings
 
 
 def list_runs(runs_dir: Path) -> tuple[list[dict], list[str]]:
     """(one entry per checkpoint or unfinished run, warnings about unreadable manifests)."""
     root = Path(runs_dir).resolve()
-    runs, warnings = collect(root)
+    try:
+        runs, warnings = collect(root)
+    except BadInput:  # no checkpoint: a folder of unfinished runs only is still listed
+        if not root.is_dir() or not any(p.is_dir() for p in root.rglob(f"*{PARTIAL_SUFFIX}")):
+            raise
+        runs, warnings = [], []
     labelled = labelled_settings(runs)
     entries = [{"signature": run.signature, "settings": labelled[run.manifest_sha256][1], "stage": run.stage, "completed": run.completed,
                 "evals": (["upstream"] if run.upstream else []) + sorted(run.downstream),

@@ -1,7 +1,7 @@
 """TabMWP (and SynthTable): a number (`$34.35`, `1,200`, `3/4`) or a short text (`nonlinear`).
 
 Two numbers are equal when they agree to 1e-6 relative (the answers carry at most cents); texts
-are compared case-, space- and punctuation-insensitively.
+are compared case-, space- and punctuation-insensitively, without a leading article.
 """
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ from evolm.eval.tasks.base import TaskSpec
 from evolm.eval.tasks.hub import HubSource, HubTask, evolm_row
 
 FAMILY = "tabmwp"
-NAME = "evolm.tabmwp/5: answer region (no bare line); numbers to 1e-6 relative, else normalized text (\\text{} unwrapped)"
+NAME = ("evolm.tabmwp/6: answer region (no bare line); numbers to 1e-6 relative, else normalized text (\\text{} unwrapped, "
+        "a leading article dropped)")
 GOLD_HINT = "expected a non-empty gt_answer"
 
 _NUMBER = re.compile(r"^-?(\d+(\.\d*)?|\.\d+)(/\d+)?$")
@@ -33,7 +34,10 @@ def number(answer: str) -> float | None:
 
 
 def _text(answer: str) -> str:
-    return re.sub(r"[\s.,;:!?'\"$]+", "", math_grader.unwrap_text(answer).lower())  # \text{Friday} is Friday
+    """Case, spaces, punctuation and a leading article dropped: "Which costs more, a red pen or a mug?"
+    is answered "a red pen" as readily as "red pen" (SynthTable's gold)."""
+    text = re.sub(r"^(a|an|the)\s+", "", math_grader.unwrap_text(answer).strip().lower())
+    return re.sub(r"[\s.,;:!?'\"$]+", "", text)  # \text{Friday} is Friday
 
 
 def gold(row: dict) -> str | None:
