@@ -327,7 +327,9 @@ def parse(data: bytes) -> Manifest:
     if not isinstance(raw, dict) or raw.get("schema") != SCHEMA:
         raise ManifestError("not an evolm checkpoint manifest")
     version = raw.get("schema_version", 1)
-    if not isinstance(version, int) or version > SCHEMA_VERSION:
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:  # true is an int to Python
+        raise ManifestError(f"schema_version {json.dumps(version)}, which no evolm writes (1 to {SCHEMA_VERSION})")
+    if version > SCHEMA_VERSION:
         raise ManifestError(f"manifest schema {version}, newer than this evolm understands ({SCHEMA_VERSION}); upgrade evolm")
     for key, kind in (("stage", str), ("signature", str), ("knobs", dict)):
         if not isinstance(raw.get(key), kind):

@@ -69,6 +69,10 @@ def test_round_trip_of_a_current_manifest():
     (b"{not json", "not valid JSON"),
     (b'{"schema": "other"}', "not an evolm checkpoint manifest"),
     (json.dumps({**V1_RL, "schema_version": 99}).encode(), "newer than this evolm understands"),
+    (json.dumps({**V1_RL, "schema_version": 0}).encode(), "schema_version 0, which no evolm writes"),
+    (json.dumps({**V1_RL, "schema_version": -1}).encode(), "schema_version -1, which no evolm writes"),
+    (json.dumps({**V1_RL, "schema_version": True}).encode(), "schema_version true, which no evolm writes"),
+    (json.dumps({**V1_RL, "schema_version": "2"}).encode(), 'schema_version "2", which no evolm writes'),
     (json.dumps({k: v for k, v in V1_RL.items() if k != "knobs"}).encode(), "no knobs"),
     (json.dumps({**V1_RL, "model": "1M"}).encode(), "malformed record"),
 ])
