@@ -165,8 +165,7 @@ def load_checkpoint(path: Path, *, verify: str = "full") -> Checkpoint:
 def _verify_files(root: Path, files: dict[str, FileRecord], *, full: bool) -> None:
     # A file the manifest does not list changes what transformers loads without changing anything it
     # lists (a special_tokens_map.json or added_tokens.json changes the tokenizer): refused, as an edit is.
-    extra = [path.relative_to(root).as_posix() for path in model_files(root)]
-    extra = [rel for rel in extra if rel not in files]
+    extra = [rel for rel in (path.relative_to(root).as_posix() for path in model_files(root)) if rel not in files]
     if extra:
         more = f" and {len(extra) - 3} more" if len(extra) > 3 else ""
         raise CheckpointError(f"Checkpoint {root} holds {', '.join(extra[:3])}{more}, which its manifest does not list: a "

@@ -139,19 +139,6 @@ def finished_result(path: Path, run: str) -> dict | None:
     return previous if previous is not None and same_run(previous, run) else None
 
 
-def outside_positions(spec: str, identity: dict) -> int | None:
-    """The size of a Hugging Face model's position table (local, or on the hub at the commit evaluated);
-    None where its config names none or cannot be read."""
-    from transformers import AutoConfig
-
-    try:
-        config = AutoConfig.from_pretrained(spec, revision=identity.get("commit") if identity["kind"] == "hub" else None)
-    except (OSError, ValueError):
-        return None
-    found = [getattr(config, name, None) for name in ("max_position_embeddings", "n_positions")]
-    return next((n for n in found if isinstance(n, int) and n > 0), None)
-
-
 def outside_tokenizer_fingerprint(spec: str, identity: dict) -> str | None:
     """The fingerprint (evolm.tokenizer.tokenizer_fingerprint, as token shards record theirs) of a Hugging
     Face model's tokenizer.json, local or on the hub at the commit evaluated; None where it has none

@@ -13,6 +13,7 @@ import torch
 
 from evolm.console import log
 from evolm.errors import BadInput
+from evolm.eval.generate import model_context
 from evolm.eval.loading import device, dtype_name
 from evolm.template import conversation, training_text
 
@@ -94,28 +95,18 @@ def reward_text(tokenizer, problem: str, completion: str) -> str:
     return training_text(problem, completion.strip(), tokenizer.eos_token or "")
 
 
-def positions(model, tokenizer) -> int | None:
-    """The most tokens the model reads: its position table's size, or its tokenizer's limit where that is
-    smaller and set (transformers writes a huge number where none is)."""
-    known = [getattr(model.config, name, None) for name in ("max_position_embeddings", "n_positions")]
-    known.append(tokenizer.model_max_length if tokenizer.model_max_length < 1_000_000 else None)
-    known = [n for n in known if isinstance(n, int) and n > 0]
-    return min(known) if known else None
-
-
 @torch.no_grad()
 def score_texts(model, tokenizer, texts: list[str], batch_size: int = 8) -> list[float]:
     """The model's one output for each text, in batches. A text longer than the model reads is cut from
     the left, with a warning: the score is read at its last token, the end of the answer, which a cut
     from the right (the tokenizer's default side) would drop."""
-    limit = positions(model, tokenizer)
+    limit = model_context(model, int(tokenizer.model_max_length))  # a tokenizer without a limit gives a huge one
     scores: list[float] = []
     cut = 0
     for i in range(0, len(texts), batch_size):
         ids = tokenizer(texts[i:i + batch_size], add_special_tokens=False)["input_ids"]
-        if limit is not None:
-            cut += sum(len(row) > limit for row in ids)
-            ids = [row[-limit:] for row in ids]
+        cut += sum(len(row) > limit for row in ids)
+        ids = [row[-limit:] for row in ids]
         batch = tokenizer.pad({"input_ids": ids}, return_tensors="pt")
         logits = model(**batch.to(model.device)).logits
         scores += [float(x) for x in logits[:, 0].float().cpu()]

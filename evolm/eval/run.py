@@ -69,9 +69,10 @@ def _val_shards(model_spec: str, identity: dict, options: EvalOptions) -> tuple[
     else:
         # another project's model: windows no longer than its position table (GPT-2's 1,024 positions
         # failed in the position lookup on 2,049-token windows, after lm-eval had run)
-        from evolm.eval.identity import outside_positions
+        from evolm.eval.generate import model_config
 
-        seq_len = min(2048, outside_positions(model_spec, identity) or 2048)
+        positions = model_config(model_spec, identity.get("commit") if identity["kind"] == "hub" else None)[1]
+        seq_len = min(2048, positions or 2048)
     seq_len = seq_len or 2048
     if options.val_data is not None:
         from evolm.shards import TokenShards

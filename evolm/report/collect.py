@@ -140,7 +140,6 @@ def lineage_seeds(runs: list[Run], run_for=None) -> dict[str, tuple]:
     return {run.manifest_sha256: tuple((e.stage, seed(e)) for e in run.lineage) for run in runs}
 
 
-
 def lineage_data(runs: list[Run], run_for=None) -> dict[str, tuple]:
     """Per run (by manifest hash): what each run of its lineage trained on, oldest first, as (stage,
     ((source, the shards' content fingerprint or the pool's hash), ...); None for an ancestor not
@@ -154,6 +153,7 @@ def lineage_data(runs: list[Run], run_for=None) -> dict[str, tuple]:
         return None if run is None else tuple((s.name, s.fingerprint or s.pool_sha256) for s in run.manifest.data or ())
 
     return {run.manifest_sha256: tuple((e.stage, sources(e)) for e in run.lineage) for run in runs}
+
 
 def lineage_resolver(runs: list[Run]):
     """A lineage entry's run: one of RUNS, else the ancestor outside the folder (`_ancestor`, read

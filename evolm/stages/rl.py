@@ -355,14 +355,13 @@ def run(*, parent: Path, data: Path, examples: int | None, epochs: float, out: P
                   "max_prompt_length": max_prompt, "max_completion_length": max_completion,
                   # PPO's rollouts end at a stop string; TRL's (GRPO, RLOO) at EOS or the length cap only
                   **({"stop": list(STOP_STRINGS)} if o.algo == "ppo" else {})}
+    kl_acts = bool(o.kl and settings["kl_coef"])  # with a coefficient of 0 no KL acts (TRL then loads no reference model)
     manifest = posttrain_manifest(
         "rl", knobs, ancestor,
         data=[DataSource("rl", **chosen.record, **_prompts_trained(len(kept), trained.steps, prompts))],
         reward={"definition": f"{REWARD_CUT}; " + "; ".join(name for _, name in used), "graders": [family for family, _ in used],
                 "values": [0.0, 1.0], "function": "evolm.stages.rl.reward_function"},
-        # with a coefficient of 0 no KL acts (TRL then loads no reference model)
-        kl={"enabled": bool(o.kl and settings["kl_coef"]), "coef": settings["kl_coef"],
-            **({"form": KL_FORM[o.algo]} if o.kl and settings["kl_coef"] else {})},
+        kl={"enabled": kl_acts, "coef": settings["kl_coef"], **({"form": KL_FORM[o.algo]} if kl_acts else {})},
         generation=generation,
         critic={k: settings[k] for k in ("critic_lr", "gamma", "lam", "value_clip")} if o.algo == "ppo" else None,
         objective=None if o.algo == "ppo" else {**TRL_OBJECTIVE, **TRL_OBJECTIVE_OF[o.algo]},
