@@ -97,6 +97,9 @@ TRAINING_BYTES = {
     5: {"text/general.jsonl": "6fbdb2c3df48690ce449f286b570c628720b63ca8786820cd71e25b58000cc59",
         "text/math.jsonl": "b93163d5dabd236718e30aa31f7d27f6b1288aba73f45a090923a192d4279efb",
         "pool/mathpool.jsonl": "7a618d6254d5daf253cff5c91a5946740bbfb7fc73c7b64e8a08636edf891544"},
+    6: {"text/general.jsonl": "6fbdb2c3df48690ce449f286b570c628720b63ca8786820cd71e25b58000cc59",
+        "text/math.jsonl": "5aaaff2676a91abcabdddc95c03479b89a0d3cc98929c9c5248c4b558c4cff0e",
+        "pool/mathpool.jsonl": "7a618d6254d5daf253cff5c91a5946740bbfb7fc73c7b64e8a08636edf891544"},
 }
 
 
@@ -115,7 +118,7 @@ def test_layout_summary_and_hashes(synth):
     out, summary, lines = synth
     on_disk = json.loads((out / "synth.json").read_text(encoding="utf-8"))
     assert on_disk == summary
-    assert summary["generator"] == "evolm-synth" and summary["version"] == 5
+    assert summary["generator"] == "evolm-synth" and summary["version"] == 6
     assert summary["seed"] == 0 and summary["scale"] == "tiny"
     stems = {s for suite in summary["suites"].values() for s in suite}
     assert summary["suites"]["synth-id"] == ["SynthMathBasic1", "SynthMathBasic2", "SynthMathBasic3",
@@ -222,17 +225,28 @@ def test_no_synthmath_test_problem_computes_what_a_pool_problem_computes(synth):
     assert len(asked) > 40 and {e.split()[1] for e in asked} == set("+-*/")
 
 
-def test_the_math_text_never_writes_a_held_out_two_step_computation(synth):
-    """The CPT text states facts, held out or not, but never a test's two-step computation as
-    consecutive steps: else CPT would show the CPT branch the SynthMathBasic3 problems in other words."""
+def test_the_math_text_writes_no_test_computation_but_the_facts_on_digits(synth):
+    """The CPT text states the one-step facts on digits, held out or not, but no other computation
+    a test set asks, whole or as consecutive steps (data version 6; version 5's text wrote 46
+    level-1 and 14 level-2 test computations of two steps or more at the small scale): else CPT
+    would show the CPT branch those test problems in other words."""
     out, _, _ = synth
-    held = Holdout(0).two_step
-    written = 0
+    space = Holdout(0).space
+    asked = set(Holdout(0).two_step)
+    for stem in ("Basic1", "Basic2", "Basic3", "Level1", "Level2", "Level3"):
+        asked |= {equations(r["gt_solution"]) for r in _rows(out / f"benchmarks/SynthMath{stem}.jsonl")}
+    facts = {c for c in asked if len(c) == 1 and c[0] in space}
+    held = asked - facts
+    assert len(facts) > 40 and len(held) > 400 and max(map(len, held)) >= 4
+    written, stated = 0, set()
     for r in _rows(out / "text/math.jsonl"):
         steps = equations(r["text"])
         written += len(steps)
-        assert not any(steps[i:i + 2] in held for i in range(len(steps) - 1)), r["id"]
+        stated.update((e,) for e in steps)
+        runs = {steps[i:j] for i in range(len(steps)) for j in range(i + 1, min(len(steps), i + 6) + 1)}
+        assert not runs & held, (r["id"], sorted(runs & held)[:3])
     assert written > 5_000  # 9,022 at the tiny scale
+    assert len(facts & stated) > 0.9 * len(facts)  # the facts stay stated
 
 
 def test_the_held_out_equations_are_a_seeded_quarter_of_each_operation_with_commuted_twins():

@@ -29,7 +29,13 @@ from the steps, so two wordings of one computation are one computation.
   does not compute (measured: 0-4 of the 63 held-out equations after SFT, 33-106 of the other
   191), so on them every post-trained model of the miniature study scored at the floor whatever
   its CPT or epochs.
-The math text (the CPT corpus) is not split: like FineMath, it states arithmetic facts, all of them.
+The math text (the CPT corpus) is not split by facts: like FineMath, it states arithmetic facts, all
+of them, one-step equations on digits held out of the pool included. But it writes no other test
+computation, whole or as consecutive steps (data version 6, `for_text`): until then its worked
+examples and drills wrote whole level-1 and level-2 test computations in other words (46 and 14 of
+500 rows at the `small` scale with two steps or more, 27 of them the gold solution verbatim; 28 of
+the 142 one-step level-1 rows on larger numbers), so CPT would have shown the CPT branch
+those test problems.
 """
 
 from __future__ import annotations
@@ -51,9 +57,10 @@ def equations(steps: list[str] | str) -> Computation:
     return tuple(f"{lhs} = {value}" for lhs, value in EQUATION.findall(text))
 
 
-def writes_pair(computation: Computation, pairs: frozenset) -> bool:
-    """Whether two consecutive steps of the computation are one of `pairs` (two-step computations)."""
-    return any(computation[i:i + 2] in pairs for i in range(len(computation) - 1))
+def writes_any(computation: Computation, runs: frozenset, lengths) -> bool:
+    """Whether consecutive steps of the computation are one of `runs`, computations whose lengths
+    are among `lengths` (given, as callers check many computations against one set)."""
+    return any(computation[i:i + n] in runs for n in lengths for i in range(len(computation) - n + 1))
 
 
 def _twins(equation: str) -> frozenset[str]:
@@ -85,7 +92,7 @@ class Holdout:
         self.shown: set[Computation] = set()  # every run of consecutive equations the pool writes
 
     def for_pool(self, computation: Computation) -> bool:
-        return not any(e in self.one_step for e in computation) and not writes_pair(computation, self.two_step)
+        return not any(e in self.one_step for e in computation) and not writes_any(computation, self.two_step, (2,))
 
     def show(self, computation: Computation) -> None:
         """Record a pool problem's computation: its parts are not test computations."""
@@ -102,6 +109,12 @@ class Holdout:
     def for_composition_test(self, computation: Computation) -> bool:
         """A held-out two-step computation whose steps the pool writes (each a run `show` recorded)."""
         return computation in self.two_step and all((e,) in self.shown for e in computation)
+
+    def for_text(self, asked: set[Computation]) -> frozenset[Computation]:
+        """What the math text must not write as consecutive steps: the held-out two-step
+        computations and every computation the test sets ask (`asked`), but the one-step facts on
+        digits, which it states as FineMath would."""
+        return self.two_step | {c for c in asked if len(c) > 1 or c[0] not in self.space}
 
     def composition_tests(self) -> list[Computation]:
         """Every computation `for_composition_test` accepts now, sorted."""

@@ -4,8 +4,9 @@ problem pool exercises.
 
 Continued pre-training on this text is what should make SFT and RL work better (the paper's
 finding 4), so it teaches the pool's skills in the pool's notation ("4 * 3 = 12") without ever
-containing a test problem: worked examples are drawn fresh and any whose text is in a test set is
-skipped.
+containing a test problem: worked examples are drawn fresh and any whose text is in a test set, or
+whose steps write a test problem's computation (but a one-step fact on digits), is skipped (so is a document
+whose problems' steps in a row would write one).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Iterator
 from evolm.synth.math import arith_facts as af
 from evolm.synth.math.problem_kit import fraction
 from evolm.synth.math.families_basic import basic
-from evolm.synth.math.holdout import equations, writes_pair
+from evolm.synth.math.holdout import equations, writes_any
 from evolm.synth.math.word_problems import FAMILY_NAMES, POOL_LADDER, make_problem
 from evolm.synth.people import person
 from evolm.synth.rng import make_rng
@@ -58,11 +59,12 @@ class MathText:
     def __init__(self, seed: int, exclude: set[str], held_out: frozenset = frozenset(), purpose: str = "math-text"):
         self.rng = make_rng(seed, purpose)
         self.exclude = exclude  # problem texts that must not appear (the test sets)
-        # Two-step computations the test sets ask (`Holdout.two_step`): the text states every
-        # arithmetic fact, as FineMath would, but never writes one of these as consecutive steps,
-        # or CPT would show the CPT branch the test's computations in other words (finding 4
+        # The test sets' computations but the one-step facts on digits (`Holdout.for_text`): the
+        # text states those, as FineMath would, but never writes one of these as consecutive
+        # steps, or CPT would show the CPT branch the test's computations in other words (finding 4
         # compares it with a branch without CPT).
         self.held_out = held_out
+        self.held_lengths = sorted({len(c) for c in held_out})
         kinds = [(self.lesson_doc, 30), (self.worked_doc, 30), (self.drill_doc, 14),
                  (self.table_doc, 6), (self.forum_doc, 12), (self.glossary_doc, 4),
                  (self.practice_doc, 8), (self.basics_doc, 24)]
@@ -76,7 +78,7 @@ class MathText:
                 yield doc
 
     def _writes_held_out(self, text) -> bool:
-        return writes_pair(equations(text), self.held_out)
+        return writes_any(equations(text), self.held_out, self.held_lengths)
 
     # -- document kinds ------------------------------------------------------------------------
     def lesson_doc(self) -> str:
