@@ -1,8 +1,9 @@
 """RL throughput of `evolm rl`, GRPO and PPO: prompts/s and generated tokens/s.
 
 Builds a small checkpoint from the embedded default data (synth tiny, a 4096-token BPE, the 1M
-preset pre-trained briefly), then runs `evolm rl` for a fixed number of steps and reads TRL's own
-logs: completions per step x mean completion length / wall time. The generation backend is the one
+preset pre-trained briefly), then runs `evolm rl` for a fixed number of steps and reads its
+checkpoint's compute ledger: the completion tokens sampled (`compute.generated_tokens`, counted by
+TRL's token log for GRPO and by evolm's own loop for PPO) / the run's wall time. The generation backend is the one
 `evolm rl` picks: vLLM on a CUDA machine with vLLM installed, else batched transformers `generate`.
 
 The baseline, measured in the same run: generation alone, the same rollouts (same prompts, batch

@@ -11,6 +11,7 @@ import contextlib
 import hashlib
 import json
 import os
+import re
 import shutil
 import uuid
 from pathlib import Path
@@ -121,6 +122,7 @@ def atomic_dir(out: Path, *, marker: str, what: str, overwrite: bool = False,
     """
     out = Path(out)
     check_output_dir(out, overwrite=overwrite, marker=marker, what=what, inputs=inputs)
+    remove_stale_siblings(out)
     tmp = out.with_name(f".{out.name}.tmp-{uuid.uuid4().hex[:8]}")
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -130,10 +132,48 @@ def atomic_dir(out: Path, *, marker: str, what: str, overwrite: bool = False,
     try:
         yield tmp
         readable_as_umask(tmp)
+        flush_to_disk(tmp)
         replace_dir(tmp, out)
+        flush_to_disk(out.parent, contents=False)  # the rename itself
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+
+def flush_to_disk(root: Path, *, contents: bool = True) -> None:
+    """fsync `root` and, with `contents`, every file and folder under it: the libraries that write a
+    checkpoint's files (safetensors, tokenizers) do not, and a rename can reach the disk before the
+    data it names, so a machine that crashed just after it would have left a complete-looking
+    checkpoint of empty weights. A file system that cannot fsync a folder is let be."""
+    root = Path(root)
+    below = [path for path in root.rglob("*") if not path.is_symlink()] if contents else []
+    for path in [*below, root]:
+        try:
+            fd = os.open(path, os.O_RDONLY)
+        except OSError:
+            continue
+        try:
+            os.fsync(fd)
+        except OSError:  # EINVAL on a folder where the file system does not support it
+            pass
+        finally:
+            os.close(fd)
+
+
+def remove_stale_siblings(out: Path) -> None:
+    """Remove the hidden `.OUT.tmp-*` and `.OUT.old-*` folders a killed writer of OUT left (`kill -9`
+    while it wrote a checkpoint's weights leaves a whole model under a hidden name), where this
+    process holds OUT (`hold_output`): no other evolm process is writing them then. Outputs written
+    without the hold (data, reports) keep theirs: another process may be writing one."""
+    out = Path(out)
+    if _lock_file(out) not in _HELD or not out.parent.is_dir():
+        return
+    for stale in sorted(out.parent.iterdir()):
+        if stale.is_dir() and re.fullmatch(rf"\.{re.escape(out.name)}\.(tmp|old)-[0-9a-f]{{8}}", stale.name):
+            from evolm.console import log
+
+            log(f"removing {stale}, left by an interrupted write of {out}")
+            shutil.rmtree(stale, ignore_errors=True)
 
 
 def readable_as_umask(root: Path) -> None:
@@ -331,7 +371,13 @@ def read_yaml(path: Path, what: str):
     if not path.is_file():
         raise BadInput(f"{what} {path} " + ("is a folder, not a file." if path.is_dir() else "does not exist."))
     try:
-        return yaml.load(path.read_text(encoding="utf-8"), Loader=_loader())
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise BadInput(f"{what} {path} is not UTF-8 text (a binary file?).") from None
+    except OSError as exc:  # no permission
+        raise BadInput(f"Cannot read {what} {path}: {exc.strerror or exc}.") from None
+    try:
+        return yaml.load(text, Loader=_loader())
     except _DuplicateKey as exc:
         raise BadInput(f"{what} {path} gives {exc.args[0]!r} twice in one mapping (line {exc.args[1]}); "
                        "keep one.") from None

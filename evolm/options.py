@@ -163,3 +163,15 @@ def check_warmup(value: float, flag: str = "--warmup") -> None:
     cut to 2 without a word, so it is refused."""
     if not math.isfinite(value) or value < 0 or (value >= 1 and value != int(value)):
         raise out_of_range(flag, value, "a fraction of the steps below 1 or a whole number of steps")
+
+
+def trainer_warmup_steps(value: float, steps: int, flag: str = "--warmup") -> int:
+    """The warmup steps of a run of `steps` by transformers' rule (`TrainingArguments.get_warmup_steps`,
+    which SFT, the reward model, GRPO and RLOO get through it; PPO's loop takes it too): a fraction rounds
+    up. Refused where they would fill the run: the learning rate would rise all run and never reach its
+    peak (nor decay), while the manifest named the schedule (pre-training and CPT refuse the same)."""
+    warmup = math.ceil(value * steps) if value < 1 else int(value)
+    if warmup >= steps > 1:
+        raise out_of_range(flag, value, f"fewer than the run's {steps} steps (or a fraction of them below 1)" if value >= 1
+                           else f"a share that leaves steps after it ({value:g} of the run's {steps} steps is {warmup})")
+    return warmup

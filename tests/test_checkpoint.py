@@ -259,6 +259,51 @@ def test_writing_is_atomic(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_a_killed_writers_hidden_folders_go_when_the_output_is_written_again_by_its_holder(tmp_path):
+    """`kill -9` while a checkpoint's weights were written leaves `.OUT.tmp-*` (and while an overwrite
+    swapped folders, `.OUT.old-*`): the next write of OUT by a process that holds it (every training
+    stage) removes them; other names, and a write without the hold, keep theirs."""
+    from evolm.fsutil import hold_output, release_output
+
+    out = tmp_path / "ck"
+    stale = [tmp_path / ".ck.tmp-0a1b2c3d", tmp_path / ".ck.old-deadbeef"]
+    kept = [tmp_path / ".ck.tmp-notmine", tmp_path / ".ck2.tmp-0a1b2c3d", tmp_path / "ck.tmp-0a1b2c3d"]
+    for folder in stale + kept:
+        folder.mkdir()
+        (folder / "model.safetensors").write_bytes(b"half")
+    write_checkpoint(out, build_manifest("pretrain", {"preset": "1M", "tokens": 10}), _files())
+    assert all(folder.is_dir() for folder in stale + kept)  # not held: another process may be writing them
+    hold_output(out)
+    try:
+        write_checkpoint(out, build_manifest("pretrain", {"preset": "1M", "tokens": 20}), _files(), overwrite=True)
+    finally:
+        release_output(out)
+    assert not any(folder.exists() for folder in stale) and all(folder.is_dir() for folder in kept)
+    assert load_checkpoint(out).manifest.knobs["tokens"] == 20
+
+
+def test_the_files_reach_the_disk_before_the_folder_is_renamed_and_the_rename_after(tmp_path, monkeypatch):
+    """safetensors does not fsync: without it, a crash just after the rename could leave a
+    complete-looking checkpoint of empty weights."""
+    import os
+
+    from evolm import fsutil
+
+    events, fsync, replace = [], os.fsync, fsutil.replace_dir
+
+    def recording_fsync(fd):
+        events.append(("fsync", os.readlink(f"/proc/self/fd/{fd}")))
+        fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", recording_fsync)
+    monkeypatch.setattr(fsutil, "replace_dir", lambda new, out: (events.append(("rename", str(out))), replace(new, out)))
+    write_checkpoint(tmp_path / "ck", build_manifest("pretrain", {"preset": "1M", "tokens": 10}), _files())
+    rename = events.index(("rename", str(tmp_path / "ck")))
+    before = {Path(path).name for kind, path in events[:rename] if kind == "fsync"}
+    assert {"model.safetensors", "config.json", "evolm.json"} <= before
+    assert ("fsync", str(tmp_path)) in events[rename:]
+
+
 def test_existing_checkpoint_needs_overwrite(tmp_path):
     manifest = build_manifest("pretrain", {"preset": "1M", "tokens": 10})
     write_checkpoint(tmp_path / "ck", manifest, _files(b"first"))

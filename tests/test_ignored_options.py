@@ -17,6 +17,10 @@ import pytest
     (("eval", "--responses", "{tmp}/responses.jsonl", "--suite", "SynthMathBasic1", "--checkpoints", "{tmp}/*",
       "--batch-size", "8", "--out", "{tmp}/graded"),
      "--checkpoints and --batch-size do not apply to it."),
+    # nor anything only generating or scoring reads (each was dropped without a word, --no-greedy with pass@1 reported)
+    (("eval", "--responses", "{tmp}/responses.jsonl", "--suite", "SynthMathBasic1", "--samples", "4", "--no-greedy",
+      "--backend", "vllm", "--val-tokens", "garbage", "--out", "{tmp}/graded"),
+     "--samples, --no-greedy, --backend and --val-tokens do not apply to it."),
     # Slurm's jobs run as their dependencies allow, each with the resources of the file's slurm: section
     (("study", "run", "{tmp}/study.yaml", "--executor", "slurm", "--jobs", "2"),
      "--jobs is for the local executor; with --executor slurm, Slurm schedules the jobs and the file's slurm: section "
@@ -29,7 +33,7 @@ import pytest
     # nor any decoding setting
     (("eval", "{tmp}/nope", "--suite", "upstream", "--samples", "4", "--temperature", "0.7", "--no-greedy", "--out", "{tmp}/e"),
      "--suite upstream has no generation task (lm-eval scores its tasks); --samples, --temperature and --no-greedy do not apply to it."),
-], ids=["tokenizer-from-vocab", "prepare-local-split", "responses-limit", "responses-checkpoints", "slurm-jobs", "slurm-jobs-and-peak",
+], ids=["tokenizer-from-vocab", "prepare-local-split", "responses-limit", "responses-checkpoints", "responses-decoding", "slurm-jobs", "slurm-jobs-and-peak",
         "upstream-reward-model", "upstream-decoding"])
 def test_an_option_the_combination_would_ignore_is_refused(args, message, tmp_path, cli):
     (tmp_path / "local.jsonl").write_text('{"text": "a document"}\n')

@@ -234,6 +234,9 @@ def test_config_keys_are_the_option_names_and_yaml_bools_are_not_numbers(cli, tm
     config.write_text(f"text: {tmp_path / 'd' / 'text' / 'math.jsonl'}\nfrom: gpt2\n")
     both = cli("data", "tokenizer", "--out", tmp_path / "t", "--config", config)
     assert both.code == 2 and "Give either TEXT files to train on or --from NAME, not both." in both.err
+    config.write_bytes(b"scale: tiny\n\xff\xfe\x00binary")  # a binary file given by mistake: exit 1 before
+    binary = cli("data", "synth", "--out", tmp_path / "f", "--config", config)
+    assert binary.code == 2 and "is not UTF-8 text" in binary.err and not (tmp_path / "f").exists()
 
 
 def test_the_cli_imports_no_training_library():

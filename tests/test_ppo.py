@@ -40,6 +40,16 @@ def test_the_terminal_reward_lands_on_each_responses_last_token_less_the_kl_pena
     assert with_kl.tolist()[0] == pytest.approx([-0.05, 0.95, 0]) and with_kl.tolist()[1] == pytest.approx([-0.1, 0, 0])
 
 
+@pytest.mark.parametrize("warmup,total", [(0.1, 24), (0.1, 20), (0.05, 7), (0.0, 10), (3, 24)])
+def test_ppo_warms_up_for_as_many_steps_as_trl_gives_grpo_and_rloo(warmup, total, tmp_path):
+    from transformers import TrainingArguments
+
+    from evolm.stages.rl import warmup_steps
+
+    library = TrainingArguments(output_dir=str(tmp_path), warmup_steps=warmup, use_cpu=True).get_warmup_steps(total)
+    assert warmup_steps(warmup, total) == library
+
+
 def test_whitening_over_the_masked_tokens():
     assert ppo.whiten(t([[1, 2, 3, 100]]), t([[1, 1, 1, 0]])).tolist()[0] == pytest.approx([-1, 0, 1, 0], abs=1e-6)
 

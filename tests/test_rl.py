@@ -72,9 +72,13 @@ def test_rl_with_activation_checkpointing_prints_no_deprecation_notice(sft_model
 
 def test_rl_without_kl_records_it_off(sft_model, synth_tiny, tmp_path, cli):
     result = cli("rl", sft_model, "--data", synth_tiny / "pool" / "mathpool.jsonl", "--examples", "4", *RL,
-                 "--out", tmp_path / "rl")
+                 "--log-every", "50", "--out", tmp_path / "rl")
     assert result.code == 0, result.err
-    assert load_checkpoint(tmp_path / "rl").manifest.posttraining.kl == {"enabled": False, "coef": 0.0}
+    manifest = load_checkpoint(tmp_path / "rl").manifest
+    assert manifest.posttraining.kl == {"enabled": False, "coef": 0.0}
+    # a run shorter than --log-every logs its last step all the same (it recorded no reward)
+    rows = [json.loads(line) for line in (tmp_path / "rl" / "metrics.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in rows if "reward" in r] == [1] and manifest.outcome.rewards["mean"] is not None
     # SFT after this RL may not train on its last 4 rows either (RL after SFT is refused alike, below)
     sft = cli("sft", tmp_path / "rl", "--data", synth_tiny / "pool" / "mathpool.jsonl", "--examples", "1998",
               "--out", tmp_path / "sft")
@@ -176,6 +180,10 @@ def test_rl_bad_inputs(sft_model, synth_tiny, tmp_path, cli):
     one = cli("rl", sft_model, "--data", pool, "--examples", "4", "--rollouts", "1", "--out", tmp_path / "r")
     assert one.code == 2 and "at least 2" in one.err
     assert cli("rl", tmp_path, "--data", pool, "--examples", "4", "--out", tmp_path / "r").code == 2
+    for algo, rollouts in (("grpo", "2"), ("ppo", "1")):  # 12 prompts, 4 a step: a warmup of 3 steps fills the run
+        filled = cli("rl", sft_model, "--data", pool, "--examples", "12", "--prompts-per-step", "4", "--rollouts", rollouts,
+                     "--algo", algo, "--warmup", "3", "--out", tmp_path / "r")
+        assert filled.code == 2 and "fewer than the run's 3 steps" in filled.err, filled.err
     assert not (tmp_path / "r").exists()
 
 

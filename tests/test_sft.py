@@ -80,6 +80,10 @@ def test_sft_bad_inputs(base, synth_tiny, tmp_path, cli):
     (tmp_path / "plain" / "config.json").write_text("{}")
     foreign = cli("sft", tmp_path / "plain", "--data", pool, "--examples", "10", "--out", tmp_path / "s")
     assert foreign.code == 2 and "not an evolm checkpoint" in foreign.err
+    # a warmup that fills the run: the LR would rise all run, never reach its peak nor decay (it was accepted)
+    filled = cli("sft", base, "--data", pool, "--examples", "16", "--epochs", "2", "--global-batch", "4",
+                 "--warmup", "8", "--out", tmp_path / "s")
+    assert filled.code == 2 and "fewer than the run's 8 steps" in filled.err, filled.err
     assert not (tmp_path / "s").exists() and not (tmp_path / "s.partial").exists()
 
 

@@ -1028,6 +1028,9 @@ def test_the_paper_grid_plans_69_nodes_with_each_nodes_launch(cli, monkeypatch):
     assert {d for name, d in devices.items() if not name.startswith("pt-4b-")} == {8}
     one = next(n for n in nodes if n["name"].startswith("pt-4b-4B-80B"))
     assert one["estimated_s"] == pytest.approx(one["flops"] / (989e12 * 32 * planning.MFU_GUESS["pretrain"]))
+    for bad in ("nan", "inf", "0"):  # NaN passed the check and wrote NaN into --json, which strict parsers refuse
+        refused = cli("study", "plan", "examples/paper-grid.yaml", "--peak-flops", bad, "--json")
+        assert refused.code == 2 and "--peak-flops must be a positive number of FLOP/s" in refused.err, (bad, refused.err)
 
 
 def test_the_pretraining_study_plans_five_budgets_a_doubling_apart_and_exports_at_two_of_them(cli):

@@ -17,13 +17,13 @@ from evolm.options import PAPER_SAMPLES, VAL_TOKENS, listed
 DECODING_OPTIONS = ("samples", "temperature", "repetition_penalty", "max_new_tokens", "context", "seed", "no_greedy")
 
 
-def decoding_given(ctx) -> list[str]:
-    """The decoding options a command line (or a study's `evolm eval` command) sets to other than their
-    defaults, as their flags. A default written out, or a value from --config (kept for whichever suite it
-    is used with), is not counted."""
+def decoding_given(ctx, names=DECODING_OPTIONS) -> list[str]:
+    """The options among `names` (the decoding ones by default) that a command line (or a study's
+    `evolm eval` command) sets to other than their defaults, as their flags. A default written out, or a
+    value from --config (kept for whichever suite it is used with), is not counted."""
     defaults = {param.name: param.default for param in ctx.command.params}
     # click's ParameterSource by name: typer vendors click in a private module whose path may change
-    return [f"--{name.replace('_', '-')}" for name in DECODING_OPTIONS
+    return [f"--{name.replace('_', '-')}" for name in names
             if ctx.get_parameter_source(name).name == "COMMANDLINE" and ctx.params[name] != defaults[name]]
 
 
@@ -58,7 +58,7 @@ def evaluate(
 ) -> None:
     """Evaluate a model (upstream: lm-eval + validation loss; downstream: generation + exact grading), or grade --responses."""
     if samples < 0 or (limit is not None and limit < 1) or max_new_tokens < 1 or context < 2:
-        raise BadInput("--samples must be >= 0, and --limit, --max-new-tokens and --context positive.")
+        raise BadInput("--samples must be >= 0, --limit and --max-new-tokens positive, and --context at least 2.")
     if backend not in ("auto", "transformers", "vllm"):
         raise BadInput(f"--backend must be auto, transformers or vllm, not {backend!r}.")
     if vllm_memory is not None and not 0 < vllm_memory <= 1:
@@ -80,6 +80,9 @@ def evaluate(
         ignored = [name for name, value in (("--limit", limit), ("--checkpoints", checkpoints), ("--reward-model", reward_model),
                                             ("--batch-size", batch_size), ("--val-data", val_data),
                                             ("--vllm-memory", vllm_memory), ("--vllm-dtype", vllm_dtype)) if value is not None]
+        # and what only generating or scoring reads, set on the command line (dropped without a word before:
+        # --no-greedy, with pass@1 reported all the same)
+        ignored += decoding_given(ctx, (*DECODING_OPTIONS, "backend", "val_tokens"))
         if ignored:
             raise BadInput(f"--responses grades every completion in the file, made elsewhere; {listed(ignored)} "
                            f"{'does' if len(ignored) == 1 else 'do'} not apply to it.")

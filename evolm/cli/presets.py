@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict
 from pathlib import Path
 from typing import Optional
 
 import typer
 
+from evolm import jsontext
 from evolm.cli.common import ConfigOption, TableJsonOption, echo_result
 from evolm.errors import BadInput
 from evolm.presets import PRESETS
@@ -27,7 +27,7 @@ def presets(
         raise BadInput("--vocab must be positive.")
     rows = [{**preset.describe(vocab), "sft": asdict(preset.sft), "rl": asdict(preset.rl)} for preset in PRESETS.values()]
     if as_json:
-        echo_result(json.dumps({"presets": rows}, indent=2))
+        echo_result(jsontext.dumps({"presets": rows}, indent=2))
         return
     headers = ("preset", "params", "hidden", "interm", "layers", "heads", "kv", "vocab", "seq", "batch", "peak_lr", "defaults",
                "sft_lr", "sft_batch", "rl_lr", "rl_prompts", "rl_lengths", "post_defaults")

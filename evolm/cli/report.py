@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import List, Optional
 
 import typer
 
+from evolm import jsontext
 from evolm.cli.common import ConfigOption, JsonOption, OverwriteOption, TableJsonOption, echo_result, emit
 
 
@@ -40,7 +40,7 @@ def ls(
     for warning in warnings:
         log(f"warning: {warning}")
     if as_json:
-        echo_result(json.dumps({"checkpoints": entries}, indent=None))
+        echo_result(jsontext.dumps({"checkpoints": entries}, indent=None))
         return
     names = [with_settings(e["signature"] or "(in progress)", e["settings"]) for e in entries]
     width = max(map(len, names), default=0)

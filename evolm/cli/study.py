@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import json
+import math
 from pathlib import Path
 from typing import Optional
 
 import typer
 
+from evolm import jsontext
 from evolm.cli.common import JsonOption, TableJsonOption, echo_result
 from evolm.errors import BadInput
 from evolm.options import listed
@@ -108,8 +109,8 @@ def _peak(value: Optional[float]) -> tuple[float, str, bool]:
     """(peak FLOP/s, where it came from, whether it is a matmul measured on the CPU: the time estimates'
     efficiencies then are the ones measured there, plan.MFU_CPU)."""
     if value is not None:
-        if value <= 0:
-            raise BadInput(f"--peak-flops must be positive, not {value:g}.")
+        if not math.isfinite(value) or value <= 0:  # NaN passed `<= 0`, and wrote NaN estimates into --json
+            raise BadInput(f"--peak-flops must be a positive number of FLOP/s, not {value:g}.")
         return value, "given", False
     import torch
 
@@ -152,7 +153,7 @@ def plan(file: Path = FileArgument, peak_flops: Optional[float] = PeakOption, ou
                "total_flops": sum(n["flops"] or 0 for n in nodes),
                "not_in_file": [str(p) for p in built.strays()]}
     if as_json:
-        echo_result(json.dumps(summary, default=str))
+        echo_result(jsontext.dumps(summary, default=str))
         return
     for n, node in zip(nodes, built.nodes):
         flops = "?" if n["flops"] is None else ("" if n["flops_exact"] else "~") + f"{n['flops']:.2e}"
@@ -181,7 +182,7 @@ def ledger(file: Path = FileArgument, out: Optional[Path] = OutOption, as_json: 
     summary = {"study": built.study.name, "out": str(built.root), "nodes": [e.row() for e in entries],
                **accounts.totals(entries)}
     if as_json:
-        echo_result(json.dumps(summary))
+        echo_result(jsontext.dumps(summary))
         return
 
     def flops(value, measured=True) -> str:
@@ -322,7 +323,7 @@ def run(
     payload = {"study": built.study.name, "out": str(built.root), "done": outcome.done, "failed": outcome.failed,
                "blocked": outcome.blocked, "report": str(outcome.report) if outcome.report else None}
     if as_json:
-        echo_result(json.dumps(payload))
+        echo_result(jsontext.dumps(payload))
     else:
         echo_result(str(outcome.report or built.root))
     if outcome.failed:
@@ -351,7 +352,7 @@ def _run_on_slurm(built, file: Path, *, report: bool, wait: bool, as_json: bool,
         log(f"study: {len(payload['finished'])} of {len(states)} nodes done" +
             (f"; not finished: {', '.join(payload['unfinished'])} (logs: {built.root / planning.STATE_DIR / 'logs'})"
              if payload["unfinished"] else ""))
-    echo_result(json.dumps(payload) if as_json else str(built.root))
+    echo_result(jsontext.dumps(payload) if as_json else str(built.root))
     if wait and payload["unfinished"]:
         raise typer.Exit(1)
 

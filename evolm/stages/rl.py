@@ -15,6 +15,7 @@ from batched transformers generation.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,7 +25,7 @@ from evolm.errors import BadInput
 from evolm.eval.tasks.base import reward
 from evolm.eval.tasks.registry import DEFAULT_POOL_GRADER, family_of, row_grader
 from evolm.fsutil import releases_outputs_on_failure
-from evolm.options import check_ranges, check_warmup, default_of, given, option, out_of_range
+from evolm.options import check_ranges, check_warmup, default_of, given, option, out_of_range, trainer_warmup_steps
 from evolm.presets import PRESETS, RLDefaults, paper_values
 from evolm.stages.data.split import select_examples
 from evolm.stages.limits import checkpoint_positions
@@ -222,6 +223,14 @@ def _prompts_trained(kept: int, steps: int, prompts: int) -> dict:
     return {"epochs": round(steps * prompts / kept, 4), "prompts_used": min(kept, steps * prompts)}
 
 
+def total_steps(kept: int, prompts: int, epochs: float, algo: str) -> int:
+    """The run's optimizer steps: evolm's PPO reads the prompts as one stream (`epochs x kept / prompts`,
+    rounded); TRL trains ceil(epochs x steps per epoch), whole steps of `prompts` (`check_whole_steps`)."""
+    if algo == "ppo":
+        return max(1, round(epochs * kept / prompts))
+    return math.ceil(epochs * (kept // prompts))
+
+
 def check_whole_steps(kept: int, selected: int, prompts: int, algo: str) -> None:
     """TRL's GRPO and RLOO take whole steps of `prompts` prompts and drop the rest of each epoch in
     silence (their sampler keeps full batches only): fewer prompts than one step would train nothing,
@@ -329,6 +338,7 @@ def run(*, parent: Path, data: Path, examples: int | None, epochs: float, out: P
     if not kept:
         raise BadInput("No RL example fits --max-prompt-length with a gold answer.")
     check_whole_steps(len(kept), len(rows), prompts, o.algo)
+    trainer_warmup_steps(o.warmup, total_steps(len(kept), prompts, epochs, o.algo))  # refused before any output
     knobs = {"examples": end - start, "epochs": epochs, "pool_sha256": chosen.pool_sha256, "rows": [start, end]}
     settings = {"algo": o.algo, "lr": lr, "prompts_per_step": prompts, "rollouts": rollouts, "temperature": o.temperature,
                 "max_prompt_length": max_prompt, "max_completion_length": max_completion, "kl": o.kl,
@@ -498,10 +508,9 @@ def _train_ppo(o: RLOptions, ancestor, tokenizer, kept, settings: dict, epochs: 
         gold, family = golds[index]
         return reward_function([text], gold=[gold], grader=[family])[0]
 
-    total = max(1, round(epochs * len(kept) / settings["prompts_per_step"]))
-    warmup = round(o.warmup * total) if o.warmup < 1 else int(o.warmup)
+    total = total_steps(len(kept), settings["prompts_per_step"], epochs, "ppo")
     s = PPOSettings(actor_lr=settings["lr"], critic_lr=settings["critic_lr"], prompts_per_step=settings["prompts_per_step"],
-                    micro_batch=settings["micro_batch"], total_steps=total, warmup_steps=warmup, temperature=o.temperature,
+                    micro_batch=settings["micro_batch"], total_steps=total, warmup_steps=trainer_warmup_steps(o.warmup, total), temperature=o.temperature,
                     max_completion=settings["max_completion_length"], gamma=o.gamma, lam=o.lam, clip=o.clip, value_clip=o.clip,
                     ppo_epochs=settings["ppo_epochs"], mini_batches=settings.get("ppo_mini_batches", 1),
                     kl=o.kl, kl_coef=settings["kl_coef"], seed=o.seed, save_every=o.save_every, log_every=o.log_every,

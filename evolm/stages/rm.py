@@ -14,6 +14,7 @@ how often it does. The result is a Hugging Face sequence-classification director
 
 from __future__ import annotations
 
+import math
 import os
 import random
 from dataclasses import dataclass
@@ -24,7 +25,7 @@ from evolm.console import log
 from evolm.errors import BadInput
 from evolm.fsutil import releases_outputs_on_failure, sha256_file
 from evolm.manifest import DataSource, Outcome, Schedule
-from evolm.options import check_ranges, check_warmup, given, option
+from evolm.options import check_ranges, check_warmup, default_of, given, option, trainer_warmup_steps
 from evolm.stages.lm_run import quiet_transformers
 from evolm.stages.limits import check_length, checkpoint_positions
 from evolm.stages.posttrain import check_amount, done_message, load_parent, posttrain_manifest, write_posttrained
@@ -155,13 +156,20 @@ def run(*, parent: Path, samples: list[Path], problems: Path, epochs: float, out
     if len(kept) < len(encoded):
         log(f"warning: {len(encoded) - len(kept)} of {len(encoded)} pairs have a text longer than --max-length {o.max_length} "
             "tokens and are left out.")
+    # transformers' steps: ceil(epochs x the epoch's steps), an epoch's last step a partial batch
+    steps = math.ceil(epochs * math.ceil(len(kept) / global_batch))
+    warmup = o.warmup
+    if warmup == default_of(RMOptions, "warmup") and warmup >= steps > 1:  # a short run with the default: not refused
+        warmup = 0.1
+        log(f"The default warmup of {o.warmup:g} steps would fill this run of {steps} steps; it warms up for a tenth of it.")
+    trainer_warmup_steps(warmup, steps)  # a --warmup that fills the run is refused, before any output
     dataset = datasets.Dataset.from_list(kept)
     knobs = {"pairs": len(kept), "epochs": epochs}
     settings = {"lr": lr, "global_batch": global_batch, "micro_batch": batch.micro, "max_length": o.max_length,
-                "warmup": o.warmup, "seed": o.seed, "pairs_per_problem": o.pairs_per_problem, "held_out": o.held_out}
+                "warmup": warmup, "seed": o.seed, "pairs_per_problem": o.pairs_per_problem, "held_out": o.held_out}
     config = RewardConfig(
         output_dir=str(run_dir), num_train_epochs=epochs, learning_rate=lr, lr_scheduler_type="cosine",
-        warmup_steps=o.warmup, per_device_train_batch_size=batch.micro, gradient_accumulation_steps=batch.accum,
+        warmup_steps=warmup, per_device_train_batch_size=batch.micro, gradient_accumulation_steps=batch.accum,
         max_length=o.max_length, logging_steps=o.log_every, **saving(o.save_every),
         report_to="none", disable_tqdm=True, seed=o.seed, data_seed=o.seed,
         dataloader_num_workers=0, **device_settings(),

@@ -94,6 +94,13 @@ def metrics_callback(run_dir: Path, description: str, total_steps: int | None = 
             self.log = MetricsLog(run_dir, description, total_steps, main=state.is_world_process_zero)
             self.log.start(state.global_step, state.max_steps or total_steps)
 
+        def on_step_end(self, args, state, control, **kwargs):
+            # The last step logs whatever its interval (as PPO's loop does): a run shorter than
+            # --log-every logged nothing, and GRPO and RLOO recorded no reward.
+            if state.max_steps and state.global_step >= state.max_steps:
+                control.should_log = True
+            return control
+
         def on_log(self, args, state, control, logs=None, **kwargs):
             if self.log is None or not logs:
                 return
