@@ -46,9 +46,12 @@ class Progress:
     seconds and one at the end, so logs stay readable.
     """
 
-    def __init__(self, description: str, total: float | None, unit: str = "items", interval: float = 5.0):
+    def __init__(self, description: str, total: float | None, unit: str = "items", interval: float = 5.0,
+                 initial: float = 0):
+        """`initial`: what was done before this process started (a resumed run's steps): counted as done,
+        not in the rate and ETA (a run resumed at step 900 of 1,000 showed 878 steps/s and ETA 0s)."""
         self.description, self.total, self.unit, self.interval = description, total, unit, interval
-        self.done = 0.0
+        self.done = self.initial = initial
         self.fields: dict[str, str] = {}
         self._start = self._last = time.monotonic()
         self._rich = None
@@ -63,7 +66,7 @@ class Progress:
                 TimeRemainingColumn(), console=stderr, transient=False,
             )
             self._rich.__enter__()
-            self._task = self._rich.add_task(self.description, total=self.total, status="")
+            self._task = self._rich.add_task(self.description, total=self.total, completed=self.initial, status="")
         return self
 
     def update(self, advance: float = 0, **fields) -> None:
@@ -78,21 +81,21 @@ class Progress:
     def status(self) -> str:
         elapsed = max(time.monotonic() - self._start, 1e-9)
         parts = [f"{_human(self.done)}" + (f"/{_human(self.total)}" if self.total else "") + f" {self.unit}",
-                 f"{_human(self.done / elapsed)} {self.unit}/s"]
+                 f"{_human((self.done - self.initial) / elapsed)} {self.unit}/s"]
         parts += [f"{key} {value}" for key, value in self.fields.items()]
         return "  ".join(parts)
 
     def line(self) -> str:
         elapsed = time.monotonic() - self._start
         eta = ""
-        if self.total and self.done:
-            eta = f"  ETA {format_duration(elapsed * (self.total - self.done) / self.done)}"
+        if self.total and self.done > self.initial:
+            eta = f"  ETA {format_duration(elapsed * (self.total - self.done) / (self.done - self.initial))}"
         return f"{self.description}: {self.status()}{eta}  elapsed {format_duration(elapsed)}"
 
     def __exit__(self, *exc) -> None:
         if self._rich is not None:
             self._rich.__exit__(*exc)
-        elif exc[0] is None and self.done:
+        elif exc[0] is None and self.done > self.initial:
             log(self.line())
 
     @property

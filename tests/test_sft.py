@@ -115,6 +115,10 @@ def test_interrupted_sft_resumes(base, synth_tiny, tmp_path, cli):
     compute, loss = ckpt.manifest.compute, ckpt.manifest.outcome.loss
     assert compute.wall_time_s > before > 0
     assert loss["train_loss"] == pytest.approx(sum(row["loss"] for row in logged) / 20, abs=1e-3)
+    # and metrics.jsonl's final row says the same (it gave the part after the resume)
+    final = [json.loads(line) for line in (tmp_path / "s" / "metrics.jsonl").read_text().splitlines() if '"final"' in line]
+    assert len(final) == 1 and final[0]["train_runtime"] == pytest.approx(compute.wall_time_s, abs=0.01)
+    assert final[0]["train_loss"] == pytest.approx(loss["train_loss"], abs=1e-6)
 
 
 def test_trainer_settings_name_activation_checkpointing_as_the_installed_transformers_does(tmp_path):

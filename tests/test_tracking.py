@@ -129,3 +129,73 @@ def test_resume_may_change_the_tracker_but_nothing_else(tmp_path):
     assert json.loads((tmp_path / "run" / RUN).read_text())["report_to"] == "tensorboard"
     with pytest.raises(BadInput, match=r"different settings \(lr\)"):
         open_run_dir(tmp_path / "run", {**record, "config": {"lr": 2e-3}}, resume=True)
+
+
+def test_a_resumed_runs_rate_and_eta_count_only_the_steps_this_process_ran(monkeypatch):
+    """Resumed at step 900 of 1,000, one step a second: 1 step/s and about 99 s left (the steps before
+    the resume were counted as this process's: 878 steps/s, ETA 0s)."""
+    from evolm import console
+
+    clock = [100.0]
+    monkeypatch.setattr(console.time, "monotonic", lambda: clock[0])
+    progress = console.Progress("pretrain", total=1000, unit="steps", initial=900)
+    clock[0] += 1.0
+    progress.update(1)
+    assert progress.done == 901
+    assert "1 steps/s" in progress.status() and "ETA 1m39s" in progress.line(), progress.line()
+
+
+def test_a_trl_run_that_fails_closes_its_progress_display(tmp_path, monkeypatch):
+    """transformers calls no on_train_end when training raises (Ctrl-C, out of memory): the display the
+    metrics callback opened stayed up, on a terminal with the cursor hidden and the bar redrawn over the
+    error."""
+    from types import SimpleNamespace
+
+    from evolm.training import processes, trl_run
+    from evolm.training.metrics import metrics_callback
+
+    callback = metrics_callback(tmp_path, "sft tiny", 10)
+    callback.on_train_begin(None, SimpleNamespace(is_world_process_zero=True, global_step=0, max_steps=10), None)
+    closed = []
+    monkeypatch.setattr(callback.log.progress, "__exit__", lambda *exc: closed.append(exc[0]))
+
+    def interrupted(trainer, last):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(processes, "warn_if_not_as_launched", lambda accelerator: None)
+    monkeypatch.setattr(trl_run, "_train_quietly", interrupted)
+    trainer = SimpleNamespace(accelerator=None, callback_handler=SimpleNamespace(callbacks=[callback]),
+                              add_callback=lambda c: None, remove_callback=lambda c: None)
+    with pytest.raises(KeyboardInterrupt):
+        trl_run.train(trainer, tmp_path, resume=False)
+    assert closed == [KeyboardInterrupt] and callback.log is None
+
+
+def test_a_resumed_trl_run_drops_the_tensorboard_steps_logged_after_its_checkpoint(tmp_path, monkeypatch):
+    """A run killed at step 10 with its last checkpoint at 6 had logged steps 7-10: resumed, it logs them
+    again, and TensorBoard showed two values for each (transformers opens its writer without purge_step)."""
+    from types import SimpleNamespace
+
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+    from torch.utils.tensorboard import SummaryWriter
+    from transformers.integrations import TensorBoardCallback
+
+    from evolm.training.trl_run import rewind_tensorboard
+
+    killed = SummaryWriter(log_dir=str(tmp_path))
+    for step in range(1, 11):
+        killed.add_scalar("train/loss", 1.0, step)
+    killed.close()
+    monkeypatch.setenv("TENSORBOARD_LOGGING_DIR", str(tmp_path))
+    callbacks = [TensorBoardCallback()]
+    trainer = SimpleNamespace(callback_handler=SimpleNamespace(callbacks=callbacks), is_world_process_zero=lambda: True,
+                              remove_callback=callbacks.remove, add_callback=callbacks.append)
+    rewind_tensorboard(trainer, 6)
+    resumed = callbacks[0].tb_writer
+    for step in range(7, 13):
+        resumed.add_scalar("train/loss", 0.5, step)
+    resumed.close()
+    events = EventAccumulator(str(tmp_path))
+    events.Reload()
+    scalars = events.Scalars("train/loss")
+    assert [e.step for e in scalars] == list(range(1, 13)) and {e.value for e in scalars if e.step > 6} == {0.5}

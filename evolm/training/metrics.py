@@ -48,8 +48,8 @@ class MetricsLog:
 
     def start(self, done_steps: int = 0, total_steps: int | None = None) -> "MetricsLog":
         if self.main and self.progress is None:
-            self.progress = Progress(self.description, total=total_steps or self.total_steps, unit="steps").__enter__()
-            self.progress.update(done_steps)
+            self.progress = Progress(self.description, total=total_steps or self.total_steps, unit="steps",
+                                     initial=done_steps).__enter__()
         return self
 
     def write(self, row: dict, *, fsync: bool = False) -> None:
@@ -89,6 +89,17 @@ def metrics_callback(run_dir: Path, description: str, total_steps: int | None = 
     class MetricsCallback(TrainerCallback):
         def __init__(self):
             self.log = None
+            self.before = None  # a resumed run's training seconds before this process (`resumed_after`)
+
+        def resumed_after(self, seconds: float | None) -> None:
+            """transformers' train_runtime and train_loss cover this process's part of a resumed run: the
+            rows get the whole run's (as the manifest does, evolm.training.trl_run.train)."""
+            self.before = seconds
+
+        def close(self, *exc) -> None:
+            if self.log is not None:
+                self.log.close(*exc)
+                self.log = None
 
         def on_train_begin(self, args, state, control, **kwargs):
             self.log = MetricsLog(run_dir, description, total_steps, main=state.is_world_process_zero)
@@ -109,12 +120,27 @@ def metrics_callback(run_dir: Path, description: str, total_steps: int | None = 
             # transformers' end-of-training summary has train_loss; with include_num_input_tokens_seen
             # (SFT's ledger) every step's log also carries train_runtime, so that key cannot tell them apart
             final = "train_loss" in logs and "train_runtime" in logs
+            if self.before is not None and "train_runtime" in row:
+                row["train_runtime"] = round(self.before + row["train_runtime"], 4)
             if final:
                 row["final"] = True
+                if self.before is not None:
+                    row["train_loss"] = logged_mean_loss(state.log_history, row["train_loss"])
             self.log.write(row, fsync=final)
 
         def on_train_end(self, args, state, control, **kwargs):
-            if self.log is not None:
-                self.log.close()
+            self.close()
 
     return MetricsCallback()
+
+
+def logged_mean_loss(log_history: list[dict], fallback: float) -> float:
+    """The mean training loss over every step logged, each log's loss (the mean over the steps since
+    the one before) weighted by those steps."""
+    total, steps, previous = 0.0, 0, 0
+    for entry in log_history:
+        if "loss" in entry and "step" in entry and entry["step"] > previous:
+            total += entry["loss"] * (entry["step"] - previous)
+            steps += entry["step"] - previous
+            previous = entry["step"]
+    return total / steps if steps else fallback

@@ -14,6 +14,7 @@ import warnings
 from pathlib import Path
 
 from evolm.console import log
+from evolm.training.metrics import logged_mean_loss
 from evolm.training.rundir import METRICS, nothing_saved, open_run_dir_once, truncate_metrics
 
 
@@ -170,14 +171,40 @@ def train(trainer, run_dir: Path, *, resume: bool):
     if mismatch and trainer.accelerator.is_main_process:
         log(f"warning: {mismatch}")
     last = last_trl_checkpoint(run_dir) if resume else 0
+    if last:
+        rewind_tensorboard(trainer, last)
     before = _elapsed_at(Path(run_dir) / f"checkpoint-{last}") if last else 0.0
     trainer.add_callback(_elapsed_callback(before, time.monotonic()))
-    result = _train_quietly(trainer, last)
+    metrics = [cb for cb in trainer.callback_handler.callbacks if hasattr(cb, "resumed_after")]  # metrics_callback's
+    for callback in metrics:
+        callback.resumed_after(before if last else None)
+    try:
+        result = _train_quietly(trainer, last)
+    except BaseException as exc:  # transformers calls no on_train_end then: the progress display would stay up
+        for callback in metrics:
+            callback.close(type(exc), exc, exc.__traceback__)
+        raise
     if not last:
         return result
     runtime = before + result.metrics.get("train_runtime", 0.0)
     return result._replace(training_loss=logged_mean_loss(trainer.state.log_history, result.training_loss),
                            metrics={**result.metrics, "train_runtime": runtime})
+
+
+def rewind_tensorboard(trainer, last: int) -> None:
+    """A resumed run's TensorBoard drops what the killed run logged after step `last` (as metrics.jsonl
+    does, and the causal-LM trainer's tracker): transformers' callback opens its writer without
+    `purge_step`, so the steps logged twice showed two values each. Replaced, on the main process, by
+    one given a writer that purges them."""
+    from transformers.integrations import TensorBoardCallback
+
+    for callback in list(trainer.callback_handler.callbacks):
+        if isinstance(callback, TensorBoardCallback) and callback.tb_writer is None and trainer.is_world_process_zero():
+            from torch.utils.tensorboard import SummaryWriter
+
+            trainer.remove_callback(callback)
+            trainer.add_callback(TensorBoardCallback(tb_writer=SummaryWriter(log_dir=callback.logging_dir,
+                                                                             purge_step=last + 1)))
 
 
 def _elapsed_at(checkpoint: Path) -> float:
@@ -200,18 +227,6 @@ def _elapsed_callback(before: float, started: float):
                 write_json(folder / ELAPSED, {"elapsed_s": before + time.monotonic() - started})
 
     return ElapsedCallback()
-
-
-def logged_mean_loss(log_history: list[dict], fallback: float) -> float:
-    """The mean training loss over every step logged, each log's loss (the mean over the steps since
-    the one before) weighted by those steps."""
-    total, steps, previous = 0.0, 0, 0
-    for entry in log_history:
-        if "loss" in entry and "step" in entry and entry["step"] > previous:
-            total += entry["loss"] * (entry["step"] - previous)
-            steps += entry["step"] - previous
-            previous = entry["step"]
-    return total / steps if steps else fallback
 
 
 def _train_quietly(trainer, last: int):
