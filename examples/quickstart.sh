@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The main job on the embedded default data: the study file examples/quickstart.yaml, a short
-# version of the miniature EvoLM study, 8 to 15 minutes on a 2-core CPU. Synthetic data -> tokenizer
+# version of the miniature EvoLM study, 9 to 20 minutes on a 2-core CPU. Synthetic data -> tokenizer
 # -> token shards -> the 1M preset pre-trained on 500K tokens -> math CPT -> SFT with and without
 # it, RL on the CPT branch -> every checkpoint evaluated -> the report (its path is printed last).
 # The full study (2h29m from nothing, 32 nodes): evolm study run examples/mini-study.yaml

@@ -41,9 +41,9 @@ def test_quickstart(tmp_path):
     runs = _by_signature(tmp_path / "runs")
     assert set(runs) == {"1M-500KT", "1M-500KT-2MT", "1M-500KT-600ep4", "1M-500KT-2MT-600ep4", "1M-500KT-2MT-600ep4-24ep1"}
     # SFT taught the answer format (a boxed answer on every in-domain problem, measured), and the report
-    # showed finding 4 from the two SFT runs (measured on data version 5: 8.8% without CPT, 34.6% after
-    # CPT on 2M math tokens, +25.8 +- 3.7 points (cluster-robust); on data version 4, after 400K it was 9.0%,
-    # below the 11.0% without, too noisy).
+    # showed finding 4 from the two SFT runs (measured on data version 6: 9.4% without CPT, 51.0% after
+    # CPT on 2M math tokens, +41.6 +- 4.3 points (cluster-robust); on version 5 9.6% and 29.4%; on data
+    # version 4, after 400K it was 9.0%, below the 11.0% without, too noisy).
     for name in ("1M-500KT-600ep4", "1M-500KT-2MT-600ep4", "1M-500KT-2MT-600ep4-24ep1"):
         samples = (runs[name].path / "eval" / "SynthMathBasic3.samples.jsonl").read_text().splitlines()
         boxed = sum("\\boxed{" in json.loads(line)["completions"][0] for line in samples)
