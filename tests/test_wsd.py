@@ -222,9 +222,14 @@ def test_a_branch_hands_its_state_only_to_the_stable_run_it_branched_from(tmp_pa
     assert not branches.staging_dir(tmp_path / "b2").exists()
     # the stable run a branch started from is remembered across its resume (a rerun since is another run)
     out = tmp_path / "b3"
-    assert branches.remember_origin(out, {"stable_run": str(stable), "run_id": "first"}, resume=False) == "first"
-    assert branches.remember_origin(out, {"stable_run": str(stable), "run_id": "rerun"}, resume=True) == "first"
-    assert branches.remember_origin(out, {"stable_run": str(stable), "run_id": "rerun"}, resume=False) == "rerun"
+    assert branches.remember_origin(out, {"stable_run": str(stable), "run_id": "first"}, resume=False, shared=12) == "first"
+    assert branches.started_at(out) == 12
+    # and the step it started from: resumed from its own state, it continues that start, whatever later state
+    # another branch has handed the stable run since (which find_branch would now pick)
+    assert branches.remember_origin(out, {"stable_run": str(stable), "run_id": "rerun"}, resume=True, shared=12) == "first"
+    assert branches.started_at(out) == 12
+    assert branches.remember_origin(out, {"stable_run": str(stable), "run_id": "rerun"}, resume=False, shared=17) == "rerun"
+    assert branches.started_at(out) == 17
 
 
 def test_branch_refusals(shards, tmp_path, cli):
@@ -237,6 +242,9 @@ def test_branch_refusals(shards, tmp_path, cli):
     at_zero = cli("pretrain", *SMALL, "--tokens", "8K", *data, "--schedule", "wsd", "--warmup", "0", "--decay", "100%",
                   "--branch-at", "4096", "--out", tmp_path / "x")
     assert at_zero.code == 2 and "stable phase (steps 1 to" in at_zero.err, at_zero.err
+    # --resume with nothing to resume: refused before the stable run writes its branch index beside OUT
+    nothing = cli("pretrain", *SMALL, "--tokens", "30K", *data, *WSD, "--branch-at", "20K", "--out", tmp_path / "x", "--resume")
+    assert nothing.code == 2 and "Nothing to resume" in nothing.err, nothing.err
     assert not [p.name for p in tmp_path.iterdir()]
     assert cli("pretrain", *SMALL, "--tokens", "30K", *data, *WSD, "--branch-at", "20K", "--out", tmp_path / "s").code == 0
     for args, message in [

@@ -170,16 +170,29 @@ def _latest_saved(folder: Path, index: dict, decay_start: int, skip: Path | None
 ORIGIN = "origin.json"  # in a branch's staging folder: the stable run it started from, for `contribute`
 
 
-def remember_origin(out: Path, index: dict, *, resume: bool) -> str | None:
+def remember_origin(out: Path, index: dict, *, resume: bool, shared: int) -> str | None:
     """The run of the stable run (its index's `run_id`) that the branch `out` started from: written into
     the branch's staging folder when it starts, read back when it resumes (the stable run may have been
-    rerun in between: its state then is not this branch's to hand over)."""
+    rerun in between: its state then is not this branch's to hand over). With it, the step the branch
+    starts from (`shared`, `started_at`)."""
     path = staging_dir(out) / ORIGIN
+    origin = {"stable_run": index["stable_run"], "run_id": index.get("run_id")}
     if resume and path.is_file():
-        return json.loads(path.read_text(encoding="utf-8")).get("run_id")
+        origin = json.loads(path.read_text(encoding="utf-8"))
     staging_dir(out).mkdir(parents=True, exist_ok=True)
-    write_json(path, {"stable_run": index["stable_run"], "run_id": index.get("run_id")})
-    return index.get("run_id")
+    write_json(path, {**origin, "shared_steps": shared})
+    return origin.get("run_id")
+
+
+def started_at(out: Path) -> int | None:
+    """The step the branch `out` started from when it first ran (`remember_origin`; None: not recorded).
+    A branch resumed from its own state continues the weights of that start, whatever state the stable
+    run holds now: another branch may have handed it a later one meanwhile (`contribute`), which
+    `find_branch` would pick, and the branch would record a later shared step than it trained from."""
+    try:
+        return int(json.loads((staging_dir(out) / ORIGIN).read_text(encoding="utf-8"))["shared_steps"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 def contribute(stable: Path, out: Path, *, name: str, stable_run_id: str | None) -> None:

@@ -17,6 +17,7 @@ from evolm.stages.lm_run import (Overrides, RunSpec, check_exports, check_shards
 from evolm.tokenizer import load_fast_tokenizer, tokenizer_fingerprint
 from evolm.console import log
 from evolm.training.processes import is_main_process, world_size
+from evolm.training.rundir import latest_state, partial_dir
 from evolm.stages.outputs import check_outputs
 from evolm.training.tracking import check_report_to
 from evolm.units import PerParam, format_count_exact, resolve_count
@@ -53,6 +54,8 @@ def run(*, model: str, tokens: int | PerParam, data: Path, out: Path, tokenizer:
         if branch_at:
             raise BadInput("A branch trains one budget's decay; --branch-at belongs to the stable run.")
         index, config, shared, start_from = branches.find_branch(Path(branch_from), budget, config, overrides, out)
+        if resume and latest_state(partial_dir(out)) and branches.started_at(out) is not None:
+            shared = branches.started_at(out)  # resumed from its own state: the weights continue that start
         if index["data_fingerprint"] != shards.fingerprint or index["preset"] != preset.name:
             raise BadInput(f"A branch trains the stable run's model on its data: {branch_from} is {index['preset']} on "
                            f"{index['data']}.")
@@ -89,7 +92,7 @@ def run(*, model: str, tokens: int | PerParam, data: Path, out: Path, tokenizer:
         if branch_from is not None:
             # (also where it now starts at its decay: what it staged before a resume is dropped, not published)
             on_saved = partial(branches.contribute, Path(branch_from), name=name,
-                               stable_run_id=branches.remember_origin(out, index, resume=resume))
+                               stable_run_id=branches.remember_origin(out, index, resume=resume, shared=shared))
         elif points:
             branches.write_index(out, config, overrides, points, {"preset": preset.name, "data": str(Path(data).resolve()),
                                                                   "data_fingerprint": shards.fingerprint}, resume=resume)

@@ -90,6 +90,9 @@ def check_outputs(out: Path, *, resume: bool, overwrite: bool, inputs: dict[str,
             raise BadInput(f"An interrupted run exists at {partial}; pass --resume to continue it or --overwrite to start over.")
         raise BadInput(f"An interrupted run exists at {partial}, without a resume state (a rerun with --resume starts "
                        "again from step 0); pass --resume or --overwrite to start over.")
+    if resume and not (partial / RUN).is_file():  # here, not only when the run folder opens: a stage's own
+        # files written before that (a WSD run's branch index, a branch's origin) would stay behind a refusal
+        raise BadInput(f"Nothing to resume: {partial} holds no interrupted run.")
     return partial
 
 
