@@ -44,10 +44,10 @@ def test_the_terminal_reward_lands_on_each_responses_last_token_less_the_kl_pena
 def test_ppo_warms_up_for_as_many_steps_as_trl_gives_grpo_and_rloo(warmup, total, tmp_path):
     from transformers import TrainingArguments
 
-    from evolm.stages.rl import warmup_steps
+    from evolm.options import trainer_warmup_steps
 
     library = TrainingArguments(output_dir=str(tmp_path), warmup_steps=warmup, use_cpu=True).get_warmup_steps(total)
-    assert warmup_steps(warmup, total) == library
+    assert trainer_warmup_steps(warmup, total) == library
 
 
 def test_whitening_over_the_masked_tokens():
