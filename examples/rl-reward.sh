@@ -5,7 +5,7 @@
 # all-zero groups there and has nothing to learn from.
 #
 # SFT on the first 2,400 drills (4 epochs) leaves a model that answers most drills greedily but only
-# 65-75% of its temperature-1 samples are right (0.746 on the RL drills on 2026-12-06, 0.645 with
+# 65-75% of its temperature-1 samples are right (0.746 on the RL drills on 2026-12-06, 0.719 on data version 6 on 2026-12-08, 0.645 with
 # transformers 5.25 on 2026-12-07): room for
 # RL to sharpen. GRPO then trains on the
 # last 16 drills for 30 epochs (60 steps of 8 prompts x 8 rollouts). What we measured (README,

@@ -55,6 +55,9 @@ def strict_json(text):
     (("--lr", "nan"), "--lr nan is out of range: it must be greater than 0."),
     (("--warmup", "2.5"), "--warmup 2.5 is out of range: it must be a fraction of the steps below 1 or a whole number of steps."),
     (("--warmup", "1000"), "--warmup 1000 is out of range: it must be fewer than the run's 14 steps (or a fraction of them below 1)."),
+    # a one-step run warmed up over its step trained at LR 0 (it was let through)
+    (("--global-batch", "200", "--warmup", "0.9"), "--warmup 0.9 is out of range: it must be a share that leaves steps to decay "
+                                                   "over (0.9 of the run's 1 steps is 1)."),
     (("--lr", "0.1", "--min-lr", "1"), "--min-lr 1 is out of range: it must be at most --lr 0.1."),
     (("--val-tokens", "0"), "--val-tokens 0 is out of range: it must be at least 1."),
     (("--tokenizer", "nope"), "--tokenizer nope is not a tokenizer folder (no tokenizer.json)."),

@@ -45,6 +45,10 @@ def test_presets_command(cli):
     assert rows["1B"]["params"] == 1_000_564_736
     table = cli("presets")
     assert "1.001B" in table.out and "0.501B" in table.out and "4.000B" in table.out
+    # --vocab takes a count as `evolm data tokenizer --vocab-size` does (32K was refused as not an integer)
+    short, written = (json.loads(cli("presets", "--vocab", v, "--json").out)["presets"] for v in ("32K", "32000"))
+    assert short == written and {row["vocab"] for row in short} == {32_000}
+    assert cli("presets", "--vocab", "1.5").code == 2
 
 
 # The post-training defaults as `evolm sft` / `evolm rl` resolve them, pinned to the values of the

@@ -9,20 +9,21 @@ from typing import Optional
 import typer
 
 from evolm import jsontext
-from evolm.cli.common import ConfigOption, TableJsonOption, echo_result
+from evolm.cli.common import ConfigOption, TableJsonOption, count, echo_result
 from evolm.errors import BadInput
 from evolm.presets import PRESETS
 from evolm.units import format_count
 
 
 def presets(
-    vocab: Optional[int] = typer.Option(None, "--vocab", help="Count parameters at this vocabulary instead of each preset's default."),
+    vocab: Optional[str] = typer.Option(None, "--vocab", help="Count parameters at this vocabulary instead of each preset's default (e.g. 4096 or 32K, as `evolm data tokenizer --vocab-size`)."),
     as_json: bool = TableJsonOption,
     config: Optional[Path] = ConfigOption,
 ) -> None:
     """List model presets (the paper's 0.5B/1B/4B, the authors' 125M/250M/2B, CPU presets 1M/4M/16M,
     and tiny for pipeline checks) with their pre-training, SFT and RL defaults (rl_lengths: max prompt
     + max completion tokens)."""
+    vocab = count(vocab, "--vocab") if vocab is not None else None
     if vocab is not None and vocab <= 0:
         raise BadInput("--vocab must be positive.")
     rows = [{**preset.describe(vocab), "sft": asdict(preset.sft), "rl": asdict(preset.rl)} for preset in PRESETS.values()]

@@ -233,7 +233,8 @@ def train_config(preset: Preset, budgets: list[int], o: Overrides, world: int = 
     if min_lr > lr:  # a given --min-lr against the preset's peak (both given: Overrides.check)
         raise out_of_range("--min-lr", min_lr, f"at most the peak learning rate {lr:g}")
     warmup = round(o.warmup * steps) if o.warmup < 1 else int(o.warmup)
-    if warmup >= steps and steps > 1:  # the learning rate would rise all run and never decay, while the manifest said it had
+    if warmup >= steps:  # the learning rate would rise all run and never decay, while the manifest said it had (a
+        # one-step run warmed up over its step trained at LR 0: step 0 of a warmup is 0)
         raise out_of_range("--warmup", o.warmup, f"fewer than the run's {steps} steps (or a fraction of them below 1)"
                            if o.warmup >= 1 else f"a share that leaves steps to decay over ({o.warmup:g} of the run's "
                            f"{steps} steps is {warmup})")
