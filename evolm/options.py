@@ -165,6 +165,12 @@ def check_warmup(value: float, flag: str = "--warmup") -> None:
         raise out_of_range(flag, value, "a fraction of the steps below 1 or a whole number of steps")
 
 
+def trainer_steps(examples: int, global_batch: int, epochs: float) -> int:
+    """The optimizer steps transformers' Trainer takes (SFT, the reward model, GRPO, RLOO):
+    ceil(epochs x the epoch's steps), an epoch's last step a partial batch."""
+    return math.ceil(epochs * math.ceil(examples / global_batch))
+
+
 def trainer_warmup_steps(value: float, steps: int, flag: str = "--warmup") -> int:
     """The warmup steps of a run of `steps` by transformers' rule (`TrainingArguments.get_warmup_steps`,
     which SFT, the reward model, GRPO and RLOO get through it; PPO's loop takes it too): a fraction rounds

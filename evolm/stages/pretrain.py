@@ -54,8 +54,9 @@ def run(*, model: str, tokens: int | PerParam, data: Path, out: Path, tokenizer:
         if branch_at:
             raise BadInput("A branch trains one budget's decay; --branch-at belongs to the stable run.")
         index, config, shared, start_from = branches.find_branch(Path(branch_from), budget, config, overrides, out)
-        if resume and latest_state(partial_dir(out)) and branches.started_at(out) is not None:
-            shared = branches.started_at(out)  # resumed from its own state: the weights continue that start
+        recorded = branches.started_at(out) if resume and latest_state(partial_dir(out)) else None
+        if recorded is not None:  # resumed from its own state: the weights continue that start
+            shared = recorded
         if index["data_fingerprint"] != shards.fingerprint or index["preset"] != preset.name:
             raise BadInput(f"A branch trains the stable run's model on its data: {branch_from} is {index['preset']} on "
                            f"{index['data']}.")

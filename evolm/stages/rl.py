@@ -15,7 +15,6 @@ from batched transformers generation.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,7 +24,7 @@ from evolm.errors import BadInput
 from evolm.eval.tasks.base import reward
 from evolm.eval.tasks.registry import DEFAULT_POOL_GRADER, family_of, row_grader
 from evolm.fsutil import releases_outputs_on_failure
-from evolm.options import check_ranges, check_warmup, default_of, given, option, out_of_range, trainer_warmup_steps
+from evolm.options import check_ranges, check_warmup, default_of, given, option, out_of_range, trainer_steps, trainer_warmup_steps
 from evolm.presets import PRESETS, RLDefaults, paper_values
 from evolm.stages.data.split import select_examples
 from evolm.stages.limits import checkpoint_positions
@@ -225,10 +224,10 @@ def _prompts_trained(kept: int, steps: int, prompts: int) -> dict:
 
 def total_steps(kept: int, prompts: int, epochs: float, algo: str) -> int:
     """The run's optimizer steps: evolm's PPO reads the prompts as one stream (`epochs x kept / prompts`,
-    rounded); TRL trains ceil(epochs x steps per epoch), whole steps of `prompts` (`check_whole_steps`)."""
+    rounded); TRL trains as transformers' Trainer does, whole steps of `prompts` (`check_whole_steps`)."""
     if algo == "ppo":
         return max(1, round(epochs * kept / prompts))
-    return math.ceil(epochs * (kept // prompts))
+    return trainer_steps(kept, prompts, epochs)
 
 
 def check_whole_steps(kept: int, selected: int, prompts: int, algo: str) -> None:

@@ -14,7 +14,6 @@ how often it does. The result is a Hugging Face sequence-classification director
 
 from __future__ import annotations
 
-import math
 import os
 import random
 from dataclasses import dataclass
@@ -25,7 +24,7 @@ from evolm.console import log
 from evolm.errors import BadInput
 from evolm.fsutil import releases_outputs_on_failure, sha256_file
 from evolm.manifest import DataSource, Outcome, Schedule
-from evolm.options import check_ranges, check_warmup, default_of, given, option, trainer_warmup_steps
+from evolm.options import check_ranges, check_warmup, default_of, given, option, trainer_steps, trainer_warmup_steps
 from evolm.stages.lm_run import quiet_transformers
 from evolm.stages.limits import check_length, checkpoint_positions
 from evolm.stages.posttrain import check_amount, done_message, load_parent, posttrain_manifest, write_posttrained
@@ -156,8 +155,7 @@ def run(*, parent: Path, samples: list[Path], problems: Path, epochs: float, out
     if len(kept) < len(encoded):
         log(f"warning: {len(encoded) - len(kept)} of {len(encoded)} pairs have a text longer than --max-length {o.max_length} "
             "tokens and are left out.")
-    # transformers' steps: ceil(epochs x the epoch's steps), an epoch's last step a partial batch
-    steps = math.ceil(epochs * math.ceil(len(kept) / global_batch))
+    steps = trainer_steps(len(kept), global_batch, epochs)
     warmup = o.warmup
     if warmup == default_of(RMOptions, "warmup") and warmup >= steps > 1:  # a short run with the default: not refused
         warmup = 0.1

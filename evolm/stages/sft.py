@@ -9,7 +9,6 @@ response only, no packing, cutoff 2048, cosine schedule with 10% warmup; 1B: LR 
 
 from __future__ import annotations
 
-import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +17,7 @@ from evolm.checkpoint import Checkpoint
 from evolm.console import log
 from evolm.errors import BadInput
 from evolm.fsutil import releases_outputs_on_failure
-from evolm.options import check_ranges, check_warmup, default_of, given, listed, option, trainer_warmup_steps
+from evolm.options import check_ranges, check_warmup, default_of, given, listed, option, trainer_steps, trainer_warmup_steps
 from evolm.presets import PRESETS, SFTDefaults, paper_values
 from evolm.stages.data.split import select_examples
 from evolm.stages.limits import check_length, checkpoint_positions
@@ -151,8 +150,7 @@ def run(*, parent: Path, data: Path, examples: int | None, epochs: float, out: P
     source = defaults.defaults_from
     batch = split_batch(global_batch, world_size(), o.micro_batch, cap=16, unit="examples")
     micro, accum = batch.micro, batch.accum
-    # transformers' steps: ceil(epochs x the epoch's steps), an epoch's last step a partial batch
-    trainer_warmup_steps(o.warmup, math.ceil(epochs * math.ceil(len(chosen.rows) / global_batch)))
+    trainer_warmup_steps(o.warmup, trainer_steps(len(chosen.rows), global_batch, epochs))
     positions = checkpoint_positions(ancestor.path)
     max_length = given(o.max_length, min(2048, positions))
     check_length("--max-length", max_length, positions, f"the parent {parent}")
