@@ -90,6 +90,39 @@ def test_a_tilde_in_a_config_file_or_after_an_equals_sign_is_the_home_folder(cli
     assert not (tmp_path / "~").exists()
 
 
+def test_every_command_takes_a_config_file():
+    """The design's rule: every option is also settable from a YAML `--config` (`evolm ls` and the study
+    commands had none)."""
+    from typer.main import get_command
+
+    from evolm.cli.main import app
+
+    def leaves(command, path):
+        subs = getattr(command, "commands", None)
+        if not subs:
+            return [(path, command)]
+        return [leaf for name, sub in subs.items() for leaf in leaves(sub, f"{path} {name}")]
+
+    commands = leaves(get_command(app), "evolm")
+    assert len(commands) >= 17 and "evolm ls" in dict(commands) and "evolm study node" in dict(commands)
+    missing = [path for path, command in commands if not any("--config" in p.opts for p in command.params)]
+    assert missing == []
+
+
+def test_a_config_file_sets_the_study_commands_options(cli, tmp_path):
+    import json
+    from pathlib import Path
+
+    study = Path(__file__).resolve().parent.parent / "examples" / "quickstart.yaml"
+    (tmp_path / "plan.yaml").write_text("json: true\npeak_flops: 1e12\n")
+    planned = cli("study", "plan", study, "--out", tmp_path / "q", "--config", tmp_path / "plan.yaml")
+    assert planned.code == 0, planned.err
+    assert json.loads(planned.out)["peak_flops"] == 1e12 and json.loads(planned.out)["peak_source"] == "given"
+    (tmp_path / "bad.yaml").write_text("jobs: 2\n")
+    refused = cli("study", "plan", study, "--config", tmp_path / "bad.yaml")
+    assert refused.code == 2 and "'jobs'" in refused.err
+
+
 def test_config_file_errors(cli, tmp_path):
     config = tmp_path / "bad.yaml"
     config.write_text("sft: 3\nlearning_rate: 1\n")

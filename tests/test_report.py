@@ -506,6 +506,8 @@ def test_ls_lists_signature_stage_completion_and_evals(runs, cli):
     assert any("in progress" in line and "pt-800000.partial" in line for line in lines)
     listed = json.loads(cli("ls", root, "--json").out)["checkpoints"]
     assert len([e for e in listed if e["signature"]]) == len(made)
+    (root.parent / "ls.yaml").write_text("json: true\n")  # ls takes a --config as every command does
+    assert json.loads(cli("ls", root, "--config", root.parent / "ls.yaml").out)["checkpoints"] == listed
 
 
 def test_ls_lists_a_folder_of_unfinished_runs_and_names_a_copied_checkpoint(runs, tmp_path, cli):

@@ -29,7 +29,7 @@ def report(
 
 def ls(
     runs_dir: Path = typer.Argument(..., metavar="RUNS_DIR", help="Folder holding checkpoints (any depth)."),
-    as_json: bool = TableJsonOption,
+    as_json: bool = TableJsonOption, config: Optional[Path] = ConfigOption,
 ) -> None:
     """List checkpoints: signature, stage, completion, evaluations, path (unfinished runs too)."""
     from evolm.console import log

@@ -9,7 +9,7 @@ from typing import Optional
 import typer
 
 from evolm import jsontext
-from evolm.cli.common import JsonOption, TableJsonOption, echo_result
+from evolm.cli.common import ConfigOption, JsonOption, TableJsonOption, echo_result
 from evolm.errors import BadInput
 from evolm.options import listed
 
@@ -128,7 +128,7 @@ def _seconds(value: Optional[float]) -> str:
 
 @app.command("plan")
 def plan(file: Path = FileArgument, peak_flops: Optional[float] = PeakOption, out: Optional[Path] = OutOption,
-         as_json: bool = TableJsonOption) -> None:
+         as_json: bool = TableJsonOption, config: Optional[Path] = ConfigOption) -> None:
     """List every node: identity, stage, options, parent, state (done / partial / to run), FLOPs and time."""
     from evolm.study import launch
     from evolm.study import plan as planning
@@ -173,7 +173,8 @@ def plan(file: Path = FileArgument, peak_flops: Optional[float] = PeakOption, ou
 
 
 @app.command("ledger")
-def ledger(file: Path = FileArgument, out: Optional[Path] = OutOption, as_json: bool = TableJsonOption) -> None:
+def ledger(file: Path = FileArgument, out: Optional[Path] = OutOption, as_json: bool = TableJsonOption,
+           config: Optional[Path] = ConfigOption) -> None:
     """What the study's training cost: FLOPs, wall time, device-hours per node, stage, lineage and in all."""
     from evolm.study import ledger as accounts
 
@@ -291,6 +292,7 @@ def run(
     reevaluate: bool = ReevaluateOption,
     out: Optional[Path] = OutOption,
     as_json: bool = JsonOption,
+    config: Optional[Path] = ConfigOption,
 ) -> None:
     """Run what is missing in dependency order (interrupted nodes resume); a failed node blocks only its descendants."""
     from evolm.console import log
@@ -363,6 +365,7 @@ def node(
     what: str = typer.Argument(..., metavar="ID", help="A node's id (or a unique prefix, or its folder name), `data`, or `report` (of the nodes that have finished)."),
     reevaluate: bool = ReevaluateOption,
     out: Optional[Path] = OutOption,
+    config: Optional[Path] = ConfigOption,
 ) -> None:
     """Run one node of the study (train or resume, then evaluate), its data preparation or its report: what each Slurm job runs."""
     from evolm.study.slurm import run_one
