@@ -4,7 +4,8 @@
 # the bare-operation rung (SynthMathBasic1) to the GSM8K-shaped levels and the out-of-domain sets.
 # Writes the table `evolm data synth` renders into DATASET.md (evolm/synth/calibration.json by
 # default). Seeded: the same code on the same hardware reproduces the numbers.
-# Usage: examples/calibrate-ladder.sh [RUNS_DIR] [OUT_JSON]   (14-20 minutes on a 2-core CPU)
+# Usage: examples/calibrate-ladder.sh [RUNS_DIR] [OUT_JSON]   (about 20 minutes alone on a 2-core CPU,
+# 20m04s on 2026-12-07; 37m10s with other work beside it)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 runs=${1:-runs/calibrate-ladder}

