@@ -45,6 +45,9 @@ def _run(tmp_path, wheels, *args):
     return subprocess.run(["bash", str(SCRIPT), *args], capture_output=True, text=True, env=env, timeout=300)
 
 
+# Slow-marked (5 s): the device script's test below runs the same dry run through gpu-device.sh and
+# asserts the same lines.
+@pytest.mark.slow
 def test_the_gpu_check_script_dry_runs_on_cpu(tmp_path):
     """benchmarks/gpu_check.sh on a machine without CUDA: every check is skipped after the script has
     checked that the evolm commands and options it runs exist."""

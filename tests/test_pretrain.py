@@ -55,6 +55,9 @@ def _run(*args, env=None):
                             stderr=subprocess.PIPE, text=True, env=env)
 
 
+# Slow-marked (13-16 s): tests/test_wsd.py kills a pre-training run the same way (at a saved state) and
+# resumes it to the same weights, losses and learning rates; the schedule is the only difference.
+@pytest.mark.slow
 def test_killed_run_resumes_to_identical_weights(shards, tmp_path, cli):
     args = ("pretrain", *SMALL, "--tokens", "20K", "--data", shards / "general", "--save-every", "10")
     assert cli(*args, "--out", tmp_path / "straight").code == 0

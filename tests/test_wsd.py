@@ -71,10 +71,12 @@ def test_a_wsd_run_logs_the_curve_and_resumes_mid_decay_to_the_same_weights(shar
     # killed after the state of step 30 (mid-decay), resumed: the same curve and the same weights
     state = tmp_path / "killed.partial" / "state" / "step-00000030"
     kill_when(_run(*args, "--out", tmp_path / "killed"), state)
-    assert cli(*args, "--out", tmp_path / "killed", "--resume").code == 0
+    resumed = cli(*args, "--out", tmp_path / "killed", "--resume")
+    assert resumed.code == 0 and "resuming at step" in resumed.err, resumed.err
     assert [(r["step"], r["lr"]) for r in _metrics(tmp_path / "killed") if "lr" in r] == logged
+    assert [r.get("loss") for r in _metrics(tmp_path / "straight")] == [r.get("loss") for r in _metrics(tmp_path / "killed")]
     a, b = load_file(tmp_path / "straight" / "model.safetensors"), load_file(tmp_path / "killed" / "model.safetensors")
-    assert all(torch.equal(a[k], b[k]) for k in a)
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
 
 
 def test_the_schedule_options_a_manifest_records():
