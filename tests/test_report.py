@@ -10,6 +10,26 @@ import pytest
 from fake_runs import TASKS, add_downstream, add_upstream, build, make_run
 
 
+# The tests that look at the plots; the others get a placeholder PNG for each plot the report would draw,
+# which keeps the report's files, counts and links as they are and saves matplotlib's drawing (about half
+# of a report's time here).
+DRAWING = {"test_report_renders_every_table_and_plot", "test_a_panel_with_nothing_measured_says_so_instead_of_an_empty_scale"}
+
+
+@pytest.fixture(autouse=True)
+def _placeholder_plots(request, monkeypatch):
+    if request.node.originalname in DRAWING:
+        return
+    from evolm.report import plots
+
+    def placeholder(path):
+        path.write_bytes(b"\x89PNG placeholder")
+
+    monkeypatch.setattr(plots, "plot_sweep", lambda sweep, path: placeholder(path))
+    monkeypatch.setattr(plots, "plot_series", lambda series, path: placeholder(path))
+    monkeypatch.setattr(plots, "plot_compute", lambda rows, path: bool(plots.compute_points(rows)) and not placeholder(path))
+
+
 @pytest.fixture
 def runs(tmp_path):
     root = tmp_path / "runs"
