@@ -117,7 +117,8 @@ def test_a_config_file_sets_the_study_commands_options(cli, tmp_path):
     (tmp_path / "plan.yaml").write_text("json: true\npeak_flops: 1e12\n")
     planned = cli("study", "plan", study, "--out", tmp_path / "q", "--config", tmp_path / "plan.yaml")
     assert planned.code == 0, planned.err
-    assert json.loads(planned.out)["peak_flops"] == 1e12 and json.loads(planned.out)["peak_source"] == "given"
+    summary = json.loads(planned.out)
+    assert summary["peak_flops"] == 1e12 and summary["peak_source"] == "given"
     (tmp_path / "bad.yaml").write_text("jobs: 2\n")
     refused = cli("study", "plan", study, "--config", tmp_path / "bad.yaml")
     assert refused.code == 2 and "'jobs'" in refused.err

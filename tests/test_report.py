@@ -22,12 +22,18 @@ def _placeholder_plots(request, monkeypatch):
         return
     from evolm.report import plots
 
-    def placeholder(path):
+    def placeholder(_, path):
         path.write_bytes(b"\x89PNG placeholder")
 
-    monkeypatch.setattr(plots, "plot_sweep", lambda sweep, path: placeholder(path))
-    monkeypatch.setattr(plots, "plot_series", lambda series, path: placeholder(path))
-    monkeypatch.setattr(plots, "plot_compute", lambda rows, path: bool(plots.compute_points(rows)) and not placeholder(path))
+    def placeholder_compute(rows, path) -> bool:  # drawn, as plot_compute, only where it has points
+        if not plots.compute_points(rows):
+            return False
+        placeholder(rows, path)
+        return True
+
+    monkeypatch.setattr(plots, "plot_sweep", placeholder)
+    monkeypatch.setattr(plots, "plot_series", placeholder)
+    monkeypatch.setattr(plots, "plot_compute", placeholder_compute)
 
 
 @pytest.fixture
